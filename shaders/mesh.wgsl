@@ -1,0 +1,278 @@
+// Opaque, masked and blended meshes: glTF metallic-roughness BRDF (GGX, Smith height-correlated,
+// Schlick) lit by the sun (cascaded shadows), punctual lights and the sky (SH irradiance +
+// sky reflections with an analytic split-sum).
+
+struct Material {
+    base_color: vec4<f32>,
+    // rgb: emissive radiance (cd/m²).
+    emissive: vec4<f32>,
+    // metallic, roughness, normal scale, occlusion strength.
+    pbr: vec4<f32>,
+    // x: alpha mode (0 opaque, 1 mask, 2 blend); y: cutoff; z: flags (1 base tex, 2 mr tex,
+    // 4 normal tex, 8 occlusion tex, 16 emissive tex); w: 1 when double-sided.
+    alpha: vec4<f32>,
+    // Rows of the 2x3 texture-coordinate transform.
+    uv_row0: vec4<f32>,
+    uv_row1: vec4<f32>,
+};
+
+@group(1) @binding(0) var<uniform> material: Material;
+@group(1) @binding(1) var base_color_tex: texture_2d<f32>;
+@group(1) @binding(2) var metallic_roughness_tex: texture_2d<f32>;
+@group(1) @binding(3) var normal_tex: texture_2d<f32>;
+@group(1) @binding(4) var occlusion_tex: texture_2d<f32>;
+@group(1) @binding(5) var emissive_tex: texture_2d<f32>;
+@group(1) @binding(6) var material_sampler: sampler;
+
+struct VertexIn {
+    @location(0) position: vec3<f32>,
+    @location(1) normal: vec3<f32>,
+    @location(2) uv: vec2<f32>,
+    @location(3) color: vec4<f32>,
+    @location(4) tangent: vec4<f32>,
+    @location(5) model_0: vec4<f32>,
+    @location(6) model_1: vec4<f32>,
+    @location(7) model_2: vec4<f32>,
+    @location(8) model_3: vec4<f32>,
+    @location(9) normal_0: vec4<f32>,
+    @location(10) normal_1: vec4<f32>,
+    @location(11) normal_2: vec4<f32>,
+};
+
+struct VertexOut {
+    @builtin(position) clip: vec4<f32>,
+    @location(0) world_pos: vec3<f32>,
+    @location(1) normal: vec3<f32>,
+    @location(2) uv: vec2<f32>,
+    @location(3) color: vec4<f32>,
+    @location(4) tangent: vec4<f32>,
+    @location(5) view_depth: f32,
+};
+
+@vertex
+fn vs_main(v: VertexIn) -> VertexOut {
+    let world_from_local = mat4x4<f32>(v.model_0, v.model_1, v.model_2, v.model_3);
+    let normal_from_local = mat3x3<f32>(v.normal_0.xyz, v.normal_1.xyz, v.normal_2.xyz);
+    let world = world_from_local * vec4<f32>(v.position, 1.0);
+    var out: VertexOut;
+    out.clip = frame.clip_from_world * world;
+    out.world_pos = world.xyz;
+    out.normal = normal_from_local * v.normal;
+    out.uv = v.uv;
+    out.color = v.color;
+    out.tangent = vec4<f32>((world_from_local * vec4<f32>(v.tangent.xyz, 0.0)).xyz, v.tangent.w);
+    out.view_depth = -(frame.view_from_world * world).z;
+    return out;
+}
+
+fn d_ggx(n_dot_h: f32, a: f32) -> f32 {
+    let a2 = a * a;
+    let f = n_dot_h * n_dot_h * (a2 - 1.0) + 1.0;
+    return a2 / (PI * f * f);
+}
+
+fn v_smith_correlated(n_dot_v: f32, n_dot_l: f32, a: f32) -> f32 {
+    let a2 = a * a;
+    let gv = n_dot_l * sqrt(n_dot_v * n_dot_v * (1.0 - a2) + a2);
+    let gl = n_dot_v * sqrt(n_dot_l * n_dot_l * (1.0 - a2) + a2);
+    return 0.5 / max(gv + gl, 1e-5);
+}
+
+fn f_schlick(f0: vec3<f32>, v_dot_h: f32) -> vec3<f32> {
+    return f0 + (vec3<f32>(1.0) - f0) * pow(1.0 - v_dot_h, 5.0);
+}
+
+// BRDF × cos for one light of illuminance `e` (lux) from direction `l`.
+fn shade(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec3<f32>, diffuse: vec3<f32>,
+         f0: vec3<f32>, a: f32) -> vec3<f32> {
+    let n_dot_l = dot(n, l);
+    if n_dot_l <= 0.0 {
+        return vec3<f32>(0.0);
+    }
+    let h = normalize(l + v);
+    let n_dot_v = max(dot(n, v), 1e-4);
+    let n_dot_h = max(dot(n, h), 0.0);
+    let v_dot_h = max(dot(v, h), 0.0);
+    let f = f_schlick(f0, v_dot_h);
+    let spec = d_ggx(n_dot_h, a) * v_smith_correlated(n_dot_v, n_dot_l, a) * f;
+    let diff = (vec3<f32>(1.0) - f) * diffuse / PI;
+    return (diff + spec) * e * n_dot_l;
+}
+
+fn cascade_shadow(c: u32, world_pos: vec3<f32>) -> f32 {
+    let p = frame.shadow_clip_from_world[c] * vec4<f32>(world_pos, 1.0);
+    let ndc = p.xyz / p.w;
+    let uv = vec2<f32>(ndc.x * 0.5 + 0.5, 0.5 - ndc.y * 0.5);
+    if any(uv < vec2<f32>(0.0)) || any(uv > vec2<f32>(1.0)) || ndc.z > 1.0 {
+        return 1.0;
+    }
+    let texel = frame.params.z;
+    var lit = 0.0;
+    // 4x4 taps of 2x2 hardware PCF: a soft, stable penumbra.
+    for (var y = -1.5; y <= 1.5; y += 1.0) {
+        for (var x = -1.5; x <= 1.5; x += 1.0) {
+            lit += textureSampleCompareLevel(shadow_map, shadow_sampler,
+                uv + vec2<f32>(x, y) * texel, i32(c), ndc.z);
+        }
+    }
+    return lit / 16.0;
+}
+
+fn sun_shadow(world_pos: vec3<f32>, n: vec3<f32>, view_depth: f32) -> f32 {
+    if frame.sun_illuminance.w < 0.5 {
+        return 1.0;
+    }
+    let count = u32(frame.params.w);
+    var c = 0u;
+    loop {
+        if c + 1u >= count || view_depth < frame.cascade_far[c] {
+            break;
+        }
+        c += 1u;
+    }
+    if view_depth > frame.cascade_far[count - 1u] {
+        return 1.0;
+    }
+    // Normal offset grows with the cascade's texel size in world units.
+    let texel_world = frame.cascade_far[c] * frame.params.z * 2.0;
+    let p = world_pos + n * texel_world * 1.5;
+    var s = cascade_shadow(c, p);
+    // Blend into the next cascade near the end of this one, hiding the seam.
+    let blend_start = frame.cascade_far[c] * 0.9;
+    if c + 1u < count && view_depth > blend_start {
+        let t = (view_depth - blend_start) / (frame.cascade_far[c] - blend_start);
+        s = mix(s, cascade_shadow(c + 1u, p), t);
+    }
+    return s;
+}
+
+fn has(flag: u32) -> bool {
+    return (u32(material.alpha.z) & flag) != 0u;
+}
+
+// Cotangent frame from screen-space derivatives, for meshes without tangents.
+fn perturb_normal(n: vec3<f32>, p: vec3<f32>, uv: vec2<f32>, t_in: vec4<f32>,
+                  sample: vec3<f32>) -> vec3<f32> {
+    var t: vec3<f32>;
+    var b: vec3<f32>;
+    if dot(t_in.xyz, t_in.xyz) > 1e-8 {
+        t = normalize(t_in.xyz - n * dot(n, t_in.xyz));
+        b = cross(n, t) * select(1.0, -1.0, t_in.w < 0.0);
+    } else {
+        let dp1 = dpdx(p);
+        let dp2 = dpdy(p);
+        let duv1 = dpdx(uv);
+        let duv2 = dpdy(uv);
+        let dp2perp = cross(dp2, n);
+        let dp1perp = cross(n, dp1);
+        t = dp2perp * duv1.x + dp1perp * duv2.x;
+        b = dp2perp * duv1.y + dp1perp * duv2.y;
+        let invmax = inverseSqrt(max(dot(t, t), dot(b, b)) + 1e-20);
+        t *= invmax;
+        b *= invmax;
+    }
+    let m = sample * 2.0 - 1.0;
+    let s = vec3<f32>(m.xy * material.pbr.z, m.z);
+    return normalize(t * s.x + b * s.y + n * s.z);
+}
+
+@fragment
+fn fs_main(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0) vec4<f32> {
+    let uv = vec2<f32>(dot(material.uv_row0.xyz, vec3<f32>(in.uv, 1.0)),
+                       dot(material.uv_row1.xyz, vec3<f32>(in.uv, 1.0)));
+    var base = material.base_color * in.color;
+    // Sample unconditionally (uniform control flow); flags pick the result.
+    let base_s = textureSample(base_color_tex, material_sampler, uv);
+    let mr_s = textureSample(metallic_roughness_tex, material_sampler, uv);
+    let normal_s = textureSample(normal_tex, material_sampler, uv);
+    let occ_s = textureSample(occlusion_tex, material_sampler, uv);
+    let emi_s = textureSample(emissive_tex, material_sampler, uv);
+    var n = normalize(in.normal);
+    if !front && material.alpha.w > 0.5 {
+        n = -n;
+    }
+    let shading_n = select(n, perturb_normal(n, in.world_pos, uv, in.tangent, normal_s.xyz),
+                           has(4u));
+    if has(1u) {
+        base *= base_s;
+    }
+    let mode = u32(material.alpha.x);
+    if mode == 1u && base.a < material.alpha.y {
+        discard;
+    }
+    var metallic = material.pbr.x;
+    var roughness = material.pbr.y;
+    if has(2u) {
+        roughness *= mr_s.g;
+        metallic *= mr_s.b;
+    }
+    roughness = clamp(roughness, 0.045, 1.0);
+    metallic = clamp(metallic, 0.0, 1.0);
+    var ao = 1.0;
+    if has(8u) {
+        ao = 1.0 + material.pbr.w * (occ_s.r - 1.0);
+    }
+    var emissive = material.emissive.rgb;
+    if has(16u) {
+        emissive *= emi_s.rgb;
+    }
+
+    let a = roughness * roughness;
+    let diffuse = base.rgb * (1.0 - metallic);
+    let f0 = mix(vec3<f32>(0.04), base.rgb, metallic);
+    let v = normalize(frame.camera_pos.xyz - in.world_pos);
+    var color = vec3<f32>(0.0);
+
+    if frame.sun_dir.w > 0.5 {
+        let shadow = sun_shadow(in.world_pos, n, in.view_depth);
+        color += shade(shading_n, v, frame.sun_dir.xyz, frame.sun_illuminance.rgb * shadow,
+                       diffuse, f0, a);
+    }
+
+    let count = u32(frame.params.y);
+    for (var i = 0u; i < count; i += 1u) {
+        let light = lights[i];
+        let to_light = light.position_range.xyz - in.world_pos;
+        let d2 = max(dot(to_light, to_light), 1e-4);
+        let l = to_light * inverseSqrt(d2);
+        var att = 1.0 / d2;
+        let range = light.position_range.w;
+        if range > 0.0 {
+            let r = d2 / (range * range);
+            let w = clamp(1.0 - r * r, 0.0, 1.0);
+            att *= w * w;
+        }
+        if light.direction_kind.w > 0.5 {
+            let cd = dot(light.direction_kind.xyz, -l);
+            let s = clamp(cd * light.spot.x + light.spot.y, 0.0, 1.0);
+            att *= s * s;
+        }
+        if att > 0.0 {
+            color += shade(shading_n, v, l, light.color.rgb * att, diffuse, f0, a);
+        }
+    }
+
+    // Ambient from the sky: SH irradiance (diffuse) and sky reflection blurred towards the
+    // irradiance with roughness, weighted by an analytic environment BRDF (Karis, mobile).
+    let n_dot_v = max(dot(shading_n, v), 1e-4);
+    let c0 = vec4<f32>(-1.0, -0.0275, -0.572, 0.022);
+    let c1 = vec4<f32>(1.0, 0.0425, 1.04, -0.04);
+    let r4 = roughness * c0 + c1;
+    let a004 = min(r4.x * r4.x, exp2(-9.28 * n_dot_v)) * r4.x + r4.y;
+    let ab = vec2<f32>(-1.04, 1.04) * a004 + r4.zw;
+    let env_brdf = f0 * ab.x + vec3<f32>(ab.y);
+    let irradiance = sh_irradiance(shading_n);
+    let r = reflect(-v, shading_n);
+    let blur = clamp(roughness * roughness * 1.5, 0.0, 1.0);
+    let spec_env = mix(sky_radiance(r), sh_irradiance(r) / PI, blur);
+    let spec_occlusion = clamp(pow(n_dot_v + ao, exp2(-16.0 * roughness - 1.0)) - 1.0 + ao, 0.0, 1.0);
+    color += diffuse * irradiance / PI * ao * (vec3<f32>(1.0) - env_brdf);
+    color += spec_env * env_brdf * spec_occlusion;
+    color += emissive;
+
+    var alpha = 1.0;
+    if mode == 2u {
+        alpha = base.a;
+    }
+    return vec4<f32>(color * frame.params.x, alpha);
+}

@@ -1,0 +1,390 @@
+//! The editor's state (scene, selection, viewport camera, overlays, dialogs) and the layout of
+//! one egui frame: which panel goes where, and how [`UiAction`]s and shortcuts are applied.
+
+use super::viewport_input::{
+    ViewportControls, frame_all, frame_nodes, initial_view, view_through_camera,
+};
+use crate::generate::generate_world;
+use crate::render::{FrameStats, Overlays, RenderSettings};
+use crate::scene::{NodeId, OrbitCamera, Scene};
+use crate::ui::{self, Dialogs, StatusInfo, UiAction, ViewportOverlay};
+use egui::{Key, KeyboardShortcut, Modifiers};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::time::{Duration, Instant};
+
+/// Wakes the event loop from another thread (a finished world generation).
+pub(crate) type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// A world being generated on a worker thread.
+struct PendingWorld {
+    seed: u64,
+    receiver: Receiver<Scene>,
+    message: String,
+}
+
+/// Everything the editor window shows and edits, independent of the GPU and the window.
+pub(crate) struct Editor {
+    pub scene: Scene,
+    pub seed: u64,
+    /// Bumped whenever `scene` is replaced, so the viewport knows to re-render.
+    pub scene_epoch: u64,
+    pub selection: Vec<NodeId>,
+    pub camera: OrbitCamera,
+    pub controls: ViewportControls,
+    pub overlays: Overlays,
+    pub dialogs: Dialogs,
+    pub adapter_name: String,
+    pub timing: FrameTiming,
+    /// What the last viewport render drew.
+    pub last_stats: FrameStats,
+    /// Size of the viewport panel in physical pixels, as laid out this frame; `None` when the
+    /// panel has no area.
+    pub viewport_size_px: Option<[u32; 2]>,
+    pub quit_requested: bool,
+    pending_world: Option<PendingWorld>,
+    /// A message for the status bar and when it expires.
+    notice: Option<(String, Instant)>,
+    waker: Waker,
+}
+
+impl Editor {
+    pub fn new(scene: Scene, seed: u64, adapter_name: String, waker: Waker) -> Self {
+        let camera = initial_view(&scene);
+        Self {
+            scene,
+            seed,
+            scene_epoch: 0,
+            selection: Vec::new(),
+            camera,
+            controls: ViewportControls::default(),
+            overlays: RenderSettings::viewport().overlays,
+            dialogs: Dialogs::default(),
+            adapter_name,
+            timing: FrameTiming::default(),
+            last_stats: FrameStats::default(),
+            viewport_size_px: None,
+            quit_requested: false,
+            pending_world: None,
+            notice: None,
+            waker,
+        }
+    }
+
+    /// Lays out one frame: menu bar, status bar, outliner, inspector, viewport, dialogs.
+    /// `viewport_texture` shows the scene render (the app renders into it after this call).
+    pub fn ui(&mut self, ui: &mut egui::Ui, viewport_texture: egui::TextureId) {
+        self.poll_pending_world();
+        let mut actions = Vec::new();
+
+        egui::Panel::top("menu_bar").show(ui, |ui| {
+            ui::menu_bar_ui(
+                ui,
+                &self.scene,
+                self.seed,
+                !self.selection.is_empty(),
+                &mut self.overlays,
+                &mut self.dialogs,
+                &mut actions,
+            );
+        });
+
+        let message = self
+            .pending_world
+            .as_ref()
+            .map(|p| p.message.as_str())
+            .or_else(|| self.notice.as_ref().map(|(text, _)| text.as_str()));
+        egui::Panel::bottom("status_bar")
+            .resizable(false)
+            .exact_size(24.0)
+            .show(ui, |ui| {
+                ui::status_bar_ui(
+                    ui,
+                    &StatusInfo {
+                        adapter_name: &self.adapter_name,
+                        fps: self.timing.fps(),
+                        frame_ms: self.timing.cpu_ms(),
+                        stats: self.last_stats,
+                        selected: self.selection.len(),
+                        message,
+                    },
+                );
+            });
+        // The bottom dock between the status bar and the viewport is reserved for the
+        // timeline; it is added here (before the side panels) once the timeline exists.
+
+        egui::Panel::left("outliner")
+            .resizable(true)
+            .default_size(250.0)
+            .size_range(160.0..=600.0)
+            .show(ui, |ui| {
+                if let Some(action) = ui::outliner_ui(ui, &self.scene, &mut self.selection) {
+                    actions.push(action);
+                }
+            });
+
+        egui::Panel::right("inspector")
+            .resizable(true)
+            .default_size(320.0)
+            .size_range(220.0..=700.0)
+            .show(ui, |ui| {
+                ui::inspector_ui(ui, &self.scene, &self.selection);
+            });
+
+        let keyboard_free = !ui.ctx().egui_wants_keyboard_input() && !self.dialogs.modal_open();
+        egui::CentralPanel::no_frame().show(ui, |ui| {
+            let now = ui.input(|i| i.time);
+            let busy = self.pending_world.as_ref().map(|p| p.message.as_str());
+            let overlay = ViewportOverlay {
+                mode: self.controls.mode_label(),
+                fov_y_deg: self.camera.fov_y_rad.to_degrees(),
+                fly_speed: self
+                    .controls
+                    .speed_hint_visible(now)
+                    .then_some(self.camera.fly_speed),
+                camera_rotation: self.camera.rotation(),
+                busy,
+            };
+            let response = ui::viewport_ui(ui, viewport_texture, &overlay);
+            self.controls
+                .update(&mut self.camera, &response, keyboard_free);
+            let size_px = response.rect.size() * ui.ctx().pixels_per_point();
+            let (w, h) = (size_px.x.round(), size_px.y.round());
+            self.viewport_size_px = (w >= 1.0 && h >= 1.0).then_some([w as u32, h as u32]);
+        });
+
+        ui::dialogs_ui(ui, &mut self.dialogs, &self.adapter_name, &mut actions);
+        self.shortcuts(ui.ctx(), keyboard_free, &mut actions);
+
+        for action in actions {
+            self.apply(action);
+        }
+        if let Some((_, until)) = &self.notice {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                self.notice = None;
+            } else {
+                ui.ctx().request_repaint_after(left);
+            }
+        }
+    }
+
+    /// Keyboard shortcuts that work anywhere in the window (not while typing).
+    fn shortcuts(&self, ctx: &egui::Context, keyboard_free: bool, actions: &mut Vec<UiAction>) {
+        let popup_open = ctx.any_popup_open();
+        ctx.input_mut(|i| {
+            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Q)) {
+                actions.push(UiAction::Quit);
+            }
+            if !keyboard_free {
+                return;
+            }
+            if !popup_open && i.consume_key(Modifiers::NONE, Key::Escape) {
+                actions.push(UiAction::SelectNone);
+            }
+            if i.consume_key(Modifiers::NONE, Key::F) {
+                actions.push(UiAction::FrameSelected);
+            }
+            if i.consume_key(Modifiers::NONE, Key::Home) {
+                actions.push(UiAction::ResetView);
+            }
+        });
+    }
+
+    /// Applies one action from the UI.
+    pub fn apply(&mut self, action: UiAction) {
+        match action {
+            UiAction::NewWorld { seed } => self.start_new_world(seed),
+            UiAction::Quit => self.quit_requested = true,
+            UiAction::SelectNone => self.selection.clear(),
+            UiAction::FrameSelected => {
+                let framed = !self.selection.is_empty()
+                    && frame_nodes(&mut self.camera, &self.scene, &self.selection);
+                if !framed {
+                    frame_all(&mut self.camera, &self.scene);
+                }
+            }
+            UiAction::FrameAll => {
+                frame_all(&mut self.camera, &self.scene);
+            }
+            UiAction::ResetView => self.camera = initial_view(&self.scene),
+            UiAction::ViewThroughCamera(id) => {
+                if !view_through_camera(&mut self.camera, &self.scene, id) {
+                    self.notify("That node is not a camera.");
+                }
+            }
+        }
+    }
+
+    fn notify(&mut self, text: &str) {
+        self.notice = Some((text.to_owned(), Instant::now() + Duration::from_secs(4)));
+    }
+
+    /// Generates the world for `seed` on a worker thread; the UI stays live meanwhile.
+    fn start_new_world(&mut self, seed: u64) {
+        let (sender, receiver) = mpsc::channel();
+        let waker = Arc::clone(&self.waker);
+        let spawned = std::thread::Builder::new()
+            .name("generate-world".into())
+            .spawn(move || {
+                sender.send(generate_world(seed)).ok();
+                waker();
+            });
+        match spawned {
+            Ok(_) => {
+                self.pending_world = Some(PendingWorld {
+                    seed,
+                    receiver,
+                    message: format!("Generating world {seed}…"),
+                });
+            }
+            Err(e) => {
+                log::error!("could not start the world generator thread: {e}");
+                self.notify(&format!("Could not generate world {seed}: {e}"));
+            }
+        }
+    }
+
+    fn poll_pending_world(&mut self) {
+        let Some(pending) = &self.pending_world else {
+            return;
+        };
+        match pending.receiver.try_recv() {
+            Ok(scene) => {
+                let seed = pending.seed;
+                self.pending_world = None;
+                self.set_scene(scene, seed);
+            }
+            Err(TryRecvError::Empty) => {}
+            Err(TryRecvError::Disconnected) => {
+                let seed = pending.seed;
+                self.pending_world = None;
+                log::error!("the world generator for seed {seed} stopped without a world");
+                self.notify(&format!("Generating world {seed} failed (see the log)."));
+            }
+        }
+    }
+
+    /// Replaces the world, clears the selection and frames the new world.
+    pub fn set_scene(&mut self, scene: Scene, seed: u64) {
+        self.scene = scene;
+        self.seed = seed;
+        self.scene_epoch += 1;
+        self.selection.clear();
+        self.camera = initial_view(&self.scene);
+    }
+
+    /// The window title for the current scene.
+    pub fn title(&self) -> String {
+        format!("worldsmith — {}", self.scene.name)
+    }
+}
+
+/// Smoothed frame rate and CPU frame time for the status bar.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct FrameTiming {
+    last_start: Option<Instant>,
+    /// Smoothed seconds between frames while frames come steadily.
+    interval_s: Option<f32>,
+    /// Smoothed CPU milliseconds per frame.
+    cpu_ms: f32,
+}
+
+/// Gaps longer than this mean the editor was idle: no meaningful frame rate.
+const IDLE_GAP: Duration = Duration::from_millis(500);
+const SMOOTHING: f32 = 0.1;
+
+impl FrameTiming {
+    /// Call at the start of every frame.
+    pub fn begin_frame(&mut self, now: Instant) {
+        if let Some(last) = self.last_start {
+            let gap = now.saturating_duration_since(last);
+            if gap > IDLE_GAP {
+                self.interval_s = None;
+            } else {
+                let gap = gap.as_secs_f32();
+                self.interval_s = Some(match self.interval_s {
+                    Some(s) => s + (gap - s) * SMOOTHING,
+                    None => gap,
+                });
+            }
+        }
+        self.last_start = Some(now);
+    }
+
+    /// Call at the end of every frame with the CPU time it took.
+    pub fn end_frame(&mut self, cpu: Duration) {
+        let ms = cpu.as_secs_f32() * 1000.0;
+        self.cpu_ms = if self.cpu_ms == 0.0 {
+            ms
+        } else {
+            self.cpu_ms + (ms - self.cpu_ms) * SMOOTHING
+        };
+    }
+
+    /// Frames per second, or `None` when the editor redraws only now and then.
+    pub fn fps(&self) -> Option<f32> {
+        self.interval_s.filter(|s| *s > 0.0).map(|s| 1.0 / s)
+    }
+
+    pub fn cpu_ms(&self) -> f32 {
+        self.cpu_ms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_timing_smooths_and_goes_idle_after_a_gap() {
+        let mut t = FrameTiming::default();
+        let start = Instant::now();
+        for i in 0..50 {
+            t.begin_frame(start + Duration::from_millis(20 * i));
+            t.end_frame(Duration::from_millis(5));
+        }
+        let fps = t.fps().unwrap_or(0.0);
+        assert!((fps - 50.0).abs() < 1.0, "{fps}");
+        assert!((t.cpu_ms() - 5.0).abs() < 0.1);
+        t.begin_frame(start + Duration::from_secs(60));
+        assert_eq!(t.fps(), None);
+    }
+
+    fn editor() -> Editor {
+        let mut scene = Scene::new("t");
+        scene.add_node(
+            None,
+            "A",
+            crate::scene::Transform::IDENTITY,
+            crate::scene::NodeKind::Empty,
+        );
+        Editor::new(scene, 1, "test adapter".into(), Arc::new(|| {}))
+    }
+
+    #[test]
+    fn select_none_and_quit_actions() {
+        let mut e = editor();
+        e.selection.push(NodeId(1));
+        e.apply(UiAction::SelectNone);
+        assert!(e.selection.is_empty());
+        e.apply(UiAction::Quit);
+        assert!(e.quit_requested);
+    }
+
+    #[test]
+    fn new_world_replaces_the_scene_and_clears_the_selection() {
+        let mut e = editor();
+        e.selection.push(NodeId(1));
+        e.apply(UiAction::NewWorld { seed: 7 });
+        let pending = e.pending_world.take().map(|p| p.receiver.recv());
+        let Some(Ok(scene)) = pending else {
+            panic!("the generator thread sent no world");
+        };
+        e.set_scene(scene, 7);
+        assert_eq!(e.seed, 7);
+        assert_eq!(e.scene_epoch, 1);
+        assert!(e.selection.is_empty());
+        assert_eq!(e.title(), format!("worldsmith — {}", e.scene.name));
+    }
+}

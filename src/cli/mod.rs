@@ -1,0 +1,268 @@
+//! The command line: argument types (clap) and the headless commands (`still`, `bench`).
+//! The binary (`src/main.rs`) only parses and dispatches; errors become one-line messages.
+
+use crate::render::{FrameInput, GpuContext, RenderSettings, Renderer};
+use crate::scene::{CameraView, Scene};
+use anyhow::{Context as _, bail};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// worldsmith: an editor for generated 3D worlds.
+///
+/// With no command, opens the editor on the built-in generated world.
+#[derive(Debug, Parser)]
+#[command(name = "worldsmith", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub editor: EditorArgs,
+}
+
+/// Options of the editor window (used when no command is given).
+#[derive(Debug, Args)]
+pub struct EditorArgs {
+    /// Seed of the built-in generated world.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Quit by itself after this many frames (for tests and screenshots).
+    #[arg(long, value_name = "N")]
+    pub exit_after_frames: Option<u64>,
+    /// Save a PNG of the window before quitting (with --exit-after-frames).
+    #[arg(long, value_name = "PATH", requires = "exit_after_frames")]
+    pub screenshot: Option<PathBuf>,
+    /// Initial window size, e.g. 1600x900.
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    pub window_size: Option<(u32, u32)>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render one still image of the generated world headless (no window) to a PNG.
+    Still(StillArgs),
+    /// Render frames of the default world and print ms/frame, triangles, draw calls, adapter.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StillArgs {
+    /// Seed of the built-in generated world.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Image size in pixels, e.g. 1280x720.
+    #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]
+    pub size: (u32, u32),
+    /// Output PNG path.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+    /// Render from the camera node with this name (e.g. Main, Street, Lake).
+    #[arg(long, value_name = "NAME")]
+    pub camera: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Seed of the built-in generated world.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Frames rendered per size (after 3 warm-up frames).
+    #[arg(long, default_value_t = 60)]
+    pub frames: u32,
+    /// Comma-separated sizes.
+    #[arg(long, value_delimiter = ',', default_value = "1280x720,1920x1080", value_parser = parse_size)]
+    pub sizes: Vec<(u32, u32)>,
+    /// Extra idle copies of the world's trees to add (checks frame time does not grow with
+    /// idle objects through re-uploads).
+    #[arg(long, default_value_t = 0)]
+    pub extra_idle_nodes: u32,
+}
+
+/// Largest accepted image side; GPUs guarantee 8192.
+pub const MAX_SIDE: u32 = 8192;
+
+/// Parses `WxH` (e.g. `1280x720`).
+pub fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("'{s}' is not a size like 1280x720"))?;
+    let parse = |v: &str, what: &str| {
+        v.trim()
+            .parse::<u32>()
+            .map_err(|_| format!("'{s}': {what} '{v}' is not a whole number"))
+    };
+    let (w, h) = (parse(w, "width")?, parse(h, "height")?);
+    if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
+        return Err(format!("'{s}': width and height must be between 1 and {MAX_SIDE}"));
+    }
+    Ok((w, h))
+}
+
+/// Resolves `--camera NAME` (or the default view).
+pub fn view_for(scene: &Scene, camera: Option<&str>) -> anyhow::Result<CameraView> {
+    match camera {
+        None => Ok(crate::render::default_view(scene)),
+        Some(name) => scene.camera_view_named(name).with_context(|| {
+            let names: Vec<String> = scene.cameras().into_iter().map(|(_, n)| n).collect();
+            format!(
+                "no camera named '{name}' in the scene (cameras: {})",
+                if names.is_empty() { "none".into() } else { names.join(", ") }
+            )
+        }),
+    }
+}
+
+/// `worldsmith still`.
+pub fn still(args: &StillArgs) -> anyhow::Result<()> {
+    let t0 = Instant::now();
+    if let Some(parent) = args.out.parent()
+        && !parent.as_os_str().is_empty()
+        && !parent.is_dir()
+    {
+        bail!("{}: the folder {} does not exist", args.out.display(), parent.display());
+    }
+    let scene = crate::generate::generate_world(args.seed);
+    let view = view_for(&scene, args.camera.as_deref())?;
+    let ctx = GpuContext::headless()?;
+    let mut renderer = Renderer::new(&ctx);
+    let frame = FrameInput {
+        scene: &scene,
+        camera: view,
+        settings: RenderSettings::final_frame(),
+        selection: &[],
+    };
+    let (w, h) = args.size;
+    let (image, stats) = renderer.render_to_image(&ctx, &frame, w, h)?;
+    image
+        .save_with_format(&args.out, image::ImageFormat::Png)
+        .with_context(|| format!("{}: could not write the PNG", args.out.display()))?;
+    eprintln!(
+        "wrote {} ({w}x{h}, {} triangles, {} draw calls) on {} in {:.0} ms",
+        args.out.display(),
+        stats.triangles,
+        stats.draw_calls,
+        ctx.adapter_name(),
+        t0.elapsed().as_secs_f64() * 1000.0
+    );
+    Ok(())
+}
+
+/// Median and 95th percentile of a sample (milliseconds).
+pub fn median_p95(samples: &mut [f64]) -> (f64, f64) {
+    if samples.is_empty() {
+        return (0.0, 0.0);
+    }
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    (at(0.5), at(0.95))
+}
+
+/// `worldsmith bench`.
+pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
+    let ctx = GpuContext::headless()?;
+    let t_gen = Instant::now();
+    let mut scene = crate::generate::generate_world(args.seed);
+    let gen_ms = t_gen.elapsed().as_secs_f64() * 1000.0;
+    if args.extra_idle_nodes > 0 {
+        add_idle_copies(&mut scene, args.extra_idle_nodes);
+    }
+    let view = crate::render::default_view(&scene);
+    println!("adapter: {}", ctx.adapter_name());
+    println!(
+        "world: seed {} — {} nodes, {} triangles, generated in {gen_ms:.0} ms",
+        args.seed,
+        scene.node_count(),
+        scene.triangle_count()
+    );
+    let mut renderer = Renderer::new(&ctx);
+    for &(w, h) in &args.sizes {
+        let target = crate::render::OffscreenTarget::new(&ctx.device, w, h);
+        let frame = FrameInput {
+            scene: &scene,
+            camera: view,
+            settings: RenderSettings::final_frame(),
+            selection: &[],
+        };
+        let mut last = Default::default();
+        let mut uploads_after_warmup = 0u32;
+        for i in 0..3 + args.frames {
+            let t = Instant::now();
+            let stats = renderer.render(&frame, &target.target());
+            ctx.device
+                .poll(wgpu::PollType::wait_indefinitely())
+                .map_err(|e| anyhow::anyhow!("GPU wait failed: {e}"))?;
+            if i >= 3 {
+                SAMPLES.with(|s| s.borrow_mut().push(t.elapsed().as_secs_f64() * 1000.0));
+                let u = stats.uploads;
+                uploads_after_warmup += u.meshes + u.textures + u.material_writes + u.instance_writes;
+            }
+            last = stats;
+        }
+        let mut samples = SAMPLES.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        let (median, p95) = median_p95(&mut samples);
+        println!(
+            "{w}x{h}: median {median:.2} ms/frame ({:.1} fps), p95 {p95:.2} ms, {} triangles, {} draw calls, {} re-uploads after warm-up",
+            1000.0 / median.max(1e-9),
+            last.triangles,
+            last.draw_calls,
+            uploads_after_warmup
+        );
+    }
+    Ok(())
+}
+
+thread_local! {
+    static SAMPLES: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Adds `count` hidden-from-nothing copies of existing mesh nodes (same meshes, new nodes),
+/// spread around, to measure that idle objects cost no re-uploads.
+fn add_idle_copies(scene: &mut Scene, count: u32) {
+    use crate::scene::{NodeKind, Transform};
+    let meshes: Vec<_> = scene
+        .nodes()
+        .filter_map(|n| match n.kind {
+            NodeKind::Mesh { mesh, material } => Some((mesh, material)),
+            _ => None,
+        })
+        .take(16)
+        .collect();
+    if meshes.is_empty() {
+        return;
+    }
+    let group = scene.add_node(None, "Idle copies", Transform::IDENTITY, NodeKind::Empty);
+    for i in 0..count {
+        let (mesh, material) = meshes[i as usize % meshes.len()];
+        let x = (i % 100) as f32 * 2.0 - 100.0;
+        let z = (i / 100) as f32 * 2.0 - 100.0;
+        scene.add_node(
+            Some(group),
+            &format!("Copy_{i}"),
+            Transform::from_translation(glam::Vec3::new(x, -50.0, z)),
+            NodeKind::Mesh { mesh, material },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_and_bad_sizes_explain() {
+        assert_eq!(parse_size("1280x720"), Ok((1280, 720)));
+        assert_eq!(parse_size("64X32"), Ok((64, 32)));
+        for bad in ["1280", "0x10", "10x0", "axb", "99999x10", "-5x5", ""] {
+            let e = parse_size(bad).unwrap_err();
+            assert!(e.contains(bad) || bad.is_empty(), "{e}");
+        }
+    }
+
+    #[test]
+    fn percentiles() {
+        let mut v: Vec<f64> = (1..=100).map(f64::from).collect();
+        let (m, p) = median_p95(&mut v);
+        assert!((50.0..=51.0).contains(&m));
+        assert!((94.0..=96.0).contains(&p));
+    }
+}

@@ -1,0 +1,10 @@
+//! worldsmith: a GPU-accelerated editor for generated 3D worlds.
+//!
+//! Data flows one way: input → commands → [`scene`] → extract → [`render`] → pixels.
+
+pub mod app;
+pub mod cli;
+pub mod generate;
+pub mod render;
+pub mod scene;
+pub mod ui;

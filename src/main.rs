@@ -1,0 +1,27 @@
+//! The `worldsmith` binary: parses the command line and dispatches. Errors print as one line
+//! naming the problem, with a non-zero exit code; nothing panics on bad input.
+
+use clap::Parser as _;
+use worldsmith::cli::{Cli, Command};
+
+fn main() -> std::process::ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Some(Command::Still(args)) => worldsmith::cli::still(args),
+        Some(Command::Bench(args)) => worldsmith::cli::bench(args),
+        None => worldsmith::app::run_editor(worldsmith::app::EditorOptions {
+            seed: cli.editor.seed,
+            exit_after_frames: cli.editor.exit_after_frames,
+            screenshot: cli.editor.screenshot.clone(),
+            window_size: cli.editor.window_size,
+        }),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("worldsmith: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! The GPU device: created headless (CLI, tests, benchmarks) or for a window's surface.
+
+use super::RenderError;
+
+/// Instance, adapter, device and queue. Cheap to clone (wgpu handles are reference counted).
+#[derive(Clone)]
+pub struct GpuContext {
+    pub instance: wgpu::Instance,
+    pub adapter: wgpu::Adapter,
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+}
+
+impl GpuContext {
+    /// A context with no window. Honours `WGPU_BACKEND`, `WGPU_ADAPTER_NAME` and
+    /// `WGPU_POWER_PREF`.
+    pub fn headless() -> Result<Self, RenderError> {
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        pollster::block_on(Self::with_instance(instance, None))
+    }
+
+    /// A context whose adapter can present to `surface`.
+    pub async fn with_instance(
+        instance: wgpu::Instance,
+        surface: Option<&wgpu::Surface<'_>>,
+    ) -> Result<Self, RenderError> {
+        let adapter = wgpu::util::initialize_adapter_from_env_or_default(&instance, surface)
+            .await
+            .map_err(|e| RenderError::NoAdapter(e.to_string()))?;
+        let limits = wgpu::Limits::downlevel_defaults().using_resolution(adapter.limits());
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("worldsmith"),
+                required_features: wgpu::Features::empty(),
+                required_limits: limits,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| RenderError::Device(e.to_string()))?;
+        Ok(Self {
+            instance,
+            adapter,
+            device,
+            queue,
+        })
+    }
+
+    /// "llvmpipe (LLVM 15.0.6, 256 bits) (Vulkan)" and the like.
+    pub fn adapter_name(&self) -> String {
+        let info = self.adapter.get_info();
+        format!("{} ({:?})", info.name, info.backend)
+    }
+}

@@ -1,0 +1,683 @@
+//! The GPU copy of a scene. `sync` compares the scene's revision stamps with what was uploaded
+//! and uploads only what changed; every upload is counted in [`UploadStats`].
+
+use super::UploadStats;
+use super::gpu_types::{GpuLight, Instance, LineVertex, MaterialUniform, Vertex};
+use crate::scene::{
+    AlphaMode, ImageId, LightKind, Material, MaterialId, MeshId, NodeId, NodeKind, Revision,
+    Sampler, Scene, TextureRef, Wrap, EMISSIVE_NITS,
+};
+use glam::{Mat3, Mat4, Vec3};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use wgpu::util::DeviceExt as _;
+
+pub struct GpuMesh {
+    content_id: u64,
+    pub vertices: wgpu::Buffer,
+    pub indices: wgpu::Buffer,
+    pub index_count: u32,
+}
+
+struct GpuTexture {
+    content_id: u64,
+    view: wgpu::TextureView,
+}
+
+pub struct GpuMaterial {
+    uniform: MaterialUniform,
+    textures: [Option<TextureRef>; 5],
+    buffer: wgpu::Buffer,
+    pub bind_group: wgpu::BindGroup,
+    pub blend: bool,
+    pub double_sided: bool,
+}
+
+/// Instances of one (mesh, material) pair, contiguous in the instance buffer.
+#[derive(Clone, Copy, Debug)]
+pub struct Batch {
+    pub mesh: MeshId,
+    pub material: MaterialId,
+    pub first_instance: u32,
+    pub instance_count: u32,
+    /// World-space centre (for back-to-front sorting of blended single-instance batches).
+    pub center: Vec3,
+}
+
+/// Default textures bound to empty material slots.
+pub struct Defaults {
+    pub white_srgb: wgpu::TextureView,
+    pub white_linear: wgpu::TextureView,
+    pub flat_normal: wgpu::TextureView,
+}
+
+#[derive(Default)]
+pub struct GpuScene {
+    seen: Option<Revision>,
+    pub meshes: HashMap<MeshId, GpuMesh>,
+    textures: HashMap<(ImageId, bool), GpuTexture>,
+    pub materials: HashMap<MaterialId, GpuMaterial>,
+    samplers: HashMap<Sampler, wgpu::Sampler>,
+    pub instance_buffer: Option<wgpu::Buffer>,
+    instance_capacity: usize,
+    /// Opaque and masked batches, grouped by material then mesh.
+    pub opaque: Vec<Batch>,
+    /// Blended objects, one instance each.
+    pub blended: Vec<Batch>,
+    /// Mesh node → (mesh, instance index), for drawing a selection mask.
+    pub node_instances: HashMap<NodeId, (MeshId, u32)>,
+    pub lights: Vec<GpuLight>,
+    pub lines: Vec<LineVertex>,
+    pub line_buffer: Option<wgpu::Buffer>,
+    line_capacity: usize,
+    lines_key: Option<(u64, u64, Vec<NodeId>)>,
+}
+
+fn sampler_desc(s: &Sampler) -> wgpu::SamplerDescriptor<'static> {
+    let wrap = match s.wrap {
+        Wrap::Repeat => wgpu::AddressMode::Repeat,
+        Wrap::MirroredRepeat => wgpu::AddressMode::MirrorRepeat,
+        Wrap::ClampToEdge => wgpu::AddressMode::ClampToEdge,
+    };
+    let filter = if s.linear {
+        wgpu::FilterMode::Linear
+    } else {
+        wgpu::FilterMode::Nearest
+    };
+    wgpu::SamplerDescriptor {
+        label: Some("material sampler"),
+        address_mode_u: wrap,
+        address_mode_v: wrap,
+        address_mode_w: wrap,
+        mag_filter: filter,
+        min_filter: filter,
+        mipmap_filter: if s.linear {
+            wgpu::MipmapFilterMode::Linear
+        } else {
+            wgpu::MipmapFilterMode::Nearest
+        },
+        anisotropy_clamp: if s.linear { 8 } else { 1 },
+        ..Default::default()
+    }
+}
+
+/// Row-major 2x3 matrix of the KHR_texture_transform: `uv' = T · R · S · uv`.
+pub fn uv_transform_rows(m: &Material) -> [[f32; 4]; 2] {
+    let (s, c) = m.uv_rotation.sin_cos();
+    let [sx, sy] = m.uv_scale;
+    let [tx, ty] = m.uv_offset;
+    // R = [[c, s], [-s, c]] as in the extension's reference GLSL (column-major mat3).
+    [[c * sx, s * sy, tx, 0.0], [-s * sx, c * sy, ty, 0.0]]
+}
+
+fn material_uniform(m: &Material) -> MaterialUniform {
+    let (mode, cutoff) = match m.alpha_mode {
+        AlphaMode::Opaque => (0.0, 0.0),
+        AlphaMode::Mask { cutoff } => (1.0, cutoff),
+        AlphaMode::Blend => (2.0, 0.0),
+    };
+    let mut flags = 0u32;
+    for (bit, slot) in [
+        (1, &m.base_color_texture),
+        (2, &m.metallic_roughness_texture),
+        (4, &m.normal_texture),
+        (8, &m.occlusion_texture),
+        (16, &m.emissive_texture),
+    ] {
+        if slot.is_some() {
+            flags |= bit;
+        }
+    }
+    let e = Vec3::from(m.emissive) * m.emissive_strength * EMISSIVE_NITS;
+    let [row0, row1] = uv_transform_rows(m);
+    MaterialUniform {
+        base_color: m.base_color,
+        emissive: [e.x, e.y, e.z, 0.0],
+        pbr: [m.metallic, m.roughness, m.normal_scale, m.occlusion_strength],
+        alpha: [mode, cutoff, flags as f32, if m.double_sided { 1.0 } else { 0.0 }],
+        uv_row0: row0,
+        uv_row1: row1,
+    }
+}
+
+fn srgb_to_linear(v: u8) -> f32 {
+    let c = f32::from(v) / 255.0;
+    if c <= 0.04045 {
+        c / 12.92
+    } else {
+        ((c + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+fn linear_to_srgb(c: f32) -> u8 {
+    let c = c.clamp(0.0, 1.0);
+    let s = if c <= 0.003_130_8 {
+        c * 12.92
+    } else {
+        1.055 * c.powf(1.0 / 2.4) - 0.055
+    };
+    (s * 255.0 + 0.5) as u8
+}
+
+/// Box-filtered mip chain (in linear light for sRGB images).
+pub fn mip_chain(width: u32, height: u32, rgba: &[u8], srgb: bool) -> Vec<(u32, u32, Vec<u8>)> {
+    let lut: Vec<f32> = (0..=255u8)
+        .map(|v| {
+            if srgb {
+                srgb_to_linear(v)
+            } else {
+                f32::from(v) / 255.0
+            }
+        })
+        .collect();
+    let mut levels = vec![(width, height, rgba.to_vec())];
+    while let Some((w, h, data)) = levels.last() {
+        if *w == 1 && *h == 1 {
+            break;
+        }
+        let (w, h) = (*w, *h);
+        let (nw, nh) = ((w / 2).max(1), (h / 2).max(1));
+        let mut out = vec![0u8; (nw * nh * 4) as usize];
+        for y in 0..nh {
+            for x in 0..nw {
+                for ch in 0..4usize {
+                    let mut acc = 0.0;
+                    for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                        let sx = (x * 2 + dx).min(w - 1);
+                        let sy = (y * 2 + dy).min(h - 1);
+                        let v = data[((sy * w + sx) * 4) as usize + ch];
+                        acc += if ch == 3 {
+                            f32::from(v) / 255.0
+                        } else {
+                            lut[v as usize]
+                        };
+                    }
+                    let avg = acc / 4.0;
+                    out[((y * nw + x) * 4) as usize + ch] = if ch == 3 || !srgb {
+                        (avg * 255.0 + 0.5) as u8
+                    } else {
+                        linear_to_srgb(avg)
+                    };
+                }
+            }
+        }
+        levels.push((nw, nh, out));
+    }
+    levels
+}
+
+pub fn create_texture(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    label: &str,
+    width: u32,
+    height: u32,
+    rgba: &[u8],
+    srgb: bool,
+) -> (wgpu::TextureView, u64) {
+    let levels = mip_chain(width, height, rgba, srgb);
+    let format = if srgb {
+        wgpu::TextureFormat::Rgba8UnormSrgb
+    } else {
+        wgpu::TextureFormat::Rgba8Unorm
+    };
+    let texture = device.create_texture(&wgpu::TextureDescriptor {
+        label: Some(label),
+        size: wgpu::Extent3d {
+            width,
+            height,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: levels.len() as u32,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+        view_formats: &[],
+    });
+    let mut bytes = 0u64;
+    for (level, (w, h, data)) in levels.iter().enumerate() {
+        queue.write_texture(
+            wgpu::TexelCopyTextureInfo {
+                texture: &texture,
+                mip_level: level as u32,
+                origin: wgpu::Origin3d::ZERO,
+                aspect: wgpu::TextureAspect::All,
+            },
+            data,
+            wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(w * 4),
+                rows_per_image: Some(*h),
+            },
+            wgpu::Extent3d {
+                width: *w,
+                height: *h,
+                depth_or_array_layers: 1,
+            },
+        );
+        bytes += data.len() as u64;
+    }
+    (texture.create_view(&Default::default()), bytes)
+}
+
+impl Defaults {
+    pub fn new(device: &wgpu::Device, queue: &wgpu::Queue) -> Self {
+        let white = [255u8; 4];
+        Self {
+            white_srgb: create_texture(device, queue, "white", 1, 1, &white, true).0,
+            white_linear: create_texture(device, queue, "white", 1, 1, &white, false).0,
+            flat_normal: create_texture(device, queue, "flat", 1, 1, &[128, 128, 255, 255], false)
+                .0,
+        }
+    }
+}
+
+fn instance_of(world_from_local: Mat4) -> Instance {
+    let n = Mat3::from_mat4(world_from_local).inverse().transpose();
+    let n = if n.is_finite() { n } else { Mat3::IDENTITY };
+    Instance {
+        world_from_local: world_from_local.to_cols_array_2d(),
+        normal_from_local: [
+            n.x_axis.extend(0.0).to_array(),
+            n.y_axis.extend(0.0).to_array(),
+            n.z_axis.extend(0.0).to_array(),
+        ],
+    }
+}
+
+impl GpuScene {
+    /// Brings the GPU copy up to date with `scene`.
+    pub fn sync(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        material_layout: &wgpu::BindGroupLayout,
+        defaults: &Defaults,
+        scene: &Scene,
+        stats: &mut UploadStats,
+    ) {
+        let rev = scene.revision();
+        let seen = self.seen;
+        let changed = |f: fn(&Revision) -> u64| seen.is_none_or(|s| f(&s) != f(&rev));
+        let structure = changed(|r| r.structure);
+        if structure {
+            self.sync_meshes(device, scene, stats);
+        }
+        if structure || changed(|r| r.materials) {
+            self.sync_materials(device, queue, material_layout, defaults, scene, stats);
+        }
+        if structure || changed(|r| r.transforms) {
+            self.sync_instances(device, queue, scene, stats);
+        }
+        if structure || changed(|r| r.transforms) || changed(|r| r.lights) {
+            self.sync_lights(scene, stats);
+        }
+        self.seen = Some(rev);
+    }
+
+    fn sync_meshes(&mut self, device: &wgpu::Device, scene: &Scene, stats: &mut UploadStats) {
+        let mut alive = HashSet::new();
+        for (id, mesh) in scene.meshes() {
+            alive.insert(id);
+            if self
+                .meshes
+                .get(&id)
+                .is_some_and(|g| g.content_id == mesh.content_id())
+            {
+                continue;
+            }
+            let vertices: Vec<Vertex> = (0..mesh.positions.len())
+                .map(|i| Vertex {
+                    position: mesh.positions[i],
+                    normal: mesh.normals.get(i).copied().unwrap_or([0.0, 1.0, 0.0]),
+                    uv: mesh.uvs.get(i).copied().unwrap_or([0.0; 2]),
+                    color: mesh.colors.get(i).copied().unwrap_or([1.0; 4]),
+                    tangent: mesh.tangents.get(i).copied().unwrap_or([0.0; 4]),
+                })
+                .collect();
+            // Drop triangles that point outside the vertex array instead of faulting the GPU.
+            let n = vertices.len() as u32;
+            let mut indices: Vec<u32> = mesh
+                .indices
+                .chunks_exact(3)
+                .filter(|t| t.iter().all(|&i| i < n))
+                .flatten()
+                .copied()
+                .collect();
+            if indices.is_empty() || vertices.is_empty() {
+                self.meshes.remove(&id);
+                continue;
+            }
+            // wgpu wants buffer sizes in multiples of 4 bytes: u32 indices always are.
+            indices.shrink_to_fit();
+            let vb = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("mesh vertices"),
+                contents: bytemuck::cast_slice(&vertices),
+                usage: wgpu::BufferUsages::VERTEX,
+            });
+            let ib = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("mesh indices"),
+                contents: bytemuck::cast_slice(&indices),
+                usage: wgpu::BufferUsages::INDEX,
+            });
+            stats.meshes += 1;
+            stats.bytes += (vertices.len() * std::mem::size_of::<Vertex>() + indices.len() * 4)
+                as u64;
+            self.meshes.insert(
+                id,
+                GpuMesh {
+                    content_id: mesh.content_id(),
+                    vertices: vb,
+                    indices: ib,
+                    index_count: indices.len() as u32,
+                },
+            );
+        }
+        self.meshes.retain(|id, _| alive.contains(id));
+    }
+
+    fn texture_view(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        scene: &Scene,
+        slot: Option<TextureRef>,
+        srgb: bool,
+        fallback: &wgpu::TextureView,
+        stats: &mut UploadStats,
+    ) -> wgpu::TextureView {
+        let Some(t) = slot else {
+            return fallback.clone();
+        };
+        let Some(image) = scene.image(t.image) else {
+            return fallback.clone();
+        };
+        let key = (t.image, srgb);
+        if let Some(g) = self.textures.get(&key)
+            && g.content_id == image.content_id()
+        {
+            return g.view.clone();
+        }
+        let (view, bytes) = create_texture(
+            device,
+            queue,
+            &image.name,
+            image.width,
+            image.height,
+            &image.rgba8,
+            srgb,
+        );
+        stats.textures += 1;
+        stats.bytes += bytes;
+        self.textures.insert(
+            key,
+            GpuTexture {
+                content_id: image.content_id(),
+                view: view.clone(),
+            },
+        );
+        view
+    }
+
+    fn sync_materials(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        layout: &wgpu::BindGroupLayout,
+        defaults: &Defaults,
+        scene: &Scene,
+        stats: &mut UploadStats,
+    ) {
+        let mut alive = HashSet::new();
+        for (id, m) in scene.materials() {
+            alive.insert(id);
+            let uniform = material_uniform(m);
+            let textures = [
+                m.base_color_texture,
+                m.metallic_roughness_texture,
+                m.normal_texture,
+                m.occlusion_texture,
+                m.emissive_texture,
+            ];
+            let blend = m.alpha_mode == AlphaMode::Blend;
+            if let Some(g) = self.materials.get_mut(&id)
+                && g.textures == textures
+            {
+                if g.uniform != uniform {
+                    queue.write_buffer(&g.buffer, 0, bytemuck::bytes_of(&uniform));
+                    g.uniform = uniform;
+                    stats.material_writes += 1;
+                    stats.bytes += std::mem::size_of::<MaterialUniform>() as u64;
+                }
+                g.blend = blend;
+                g.double_sided = m.double_sided;
+                continue;
+            }
+            let views = [
+                self.texture_view(device, queue, scene, textures[0], true, &defaults.white_srgb, stats),
+                self.texture_view(device, queue, scene, textures[1], false, &defaults.white_linear, stats),
+                self.texture_view(device, queue, scene, textures[2], false, &defaults.flat_normal, stats),
+                self.texture_view(device, queue, scene, textures[3], false, &defaults.white_linear, stats),
+                self.texture_view(device, queue, scene, textures[4], true, &defaults.white_srgb, stats),
+            ];
+            let sampler_key = textures
+                .iter()
+                .flatten()
+                .next()
+                .map(|t| t.sampler)
+                .unwrap_or_default();
+            let sampler = self
+                .samplers
+                .entry(sampler_key)
+                .or_insert_with(|| device.create_sampler(&sampler_desc(&sampler_key)))
+                .clone();
+            let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("material"),
+                contents: bytemuck::bytes_of(&uniform),
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            });
+            stats.material_writes += 1;
+            stats.bytes += std::mem::size_of::<MaterialUniform>() as u64;
+            let mut entries = vec![wgpu::BindGroupEntry {
+                binding: 0,
+                resource: buffer.as_entire_binding(),
+            }];
+            for (i, v) in views.iter().enumerate() {
+                entries.push(wgpu::BindGroupEntry {
+                    binding: i as u32 + 1,
+                    resource: wgpu::BindingResource::TextureView(v),
+                });
+            }
+            entries.push(wgpu::BindGroupEntry {
+                binding: 6,
+                resource: wgpu::BindingResource::Sampler(&sampler),
+            });
+            let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(&m.name),
+                layout,
+                entries: &entries,
+            });
+            self.materials.insert(
+                id,
+                GpuMaterial {
+                    uniform,
+                    textures,
+                    buffer,
+                    bind_group,
+                    blend,
+                    double_sided: m.double_sided,
+                },
+            );
+        }
+        self.materials.retain(|id, _| alive.contains(id));
+        let used: HashSet<(ImageId, bool)> = scene
+            .materials()
+            .flat_map(|(_, m)| {
+                [
+                    m.base_color_texture.map(|t| (t.image, true)),
+                    m.metallic_roughness_texture.map(|t| (t.image, false)),
+                    m.normal_texture.map(|t| (t.image, false)),
+                    m.occlusion_texture.map(|t| (t.image, false)),
+                    m.emissive_texture.map(|t| (t.image, true)),
+                ]
+            })
+            .flatten()
+            .collect();
+        self.textures.retain(|k, _| used.contains(k));
+    }
+
+    fn sync_instances(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        scene: &Scene,
+        stats: &mut UploadStats,
+    ) {
+        let mut groups: BTreeMap<(MaterialId, MeshId), Vec<(NodeId, Mat4)>> = BTreeMap::new();
+        let mut blended: Vec<(NodeId, MaterialId, MeshId, Mat4)> = Vec::new();
+        for wn in scene.walk() {
+            if !wn.visible {
+                continue;
+            }
+            if let NodeKind::Mesh { mesh, material } = wn.node.kind {
+                if !self.meshes.contains_key(&mesh) {
+                    continue;
+                }
+                let blend = self.materials.get(&material).is_some_and(|m| m.blend);
+                if blend {
+                    blended.push((wn.node.id, material, mesh, wn.world_from_local));
+                } else {
+                    groups
+                        .entry((material, mesh))
+                        .or_default()
+                        .push((wn.node.id, wn.world_from_local));
+                }
+            }
+        }
+        let mut instances = Vec::new();
+        self.opaque.clear();
+        self.blended.clear();
+        self.node_instances.clear();
+        for ((material, mesh), items) in groups {
+            let first = instances.len() as u32;
+            for (node, m) in &items {
+                self.node_instances
+                    .insert(*node, (mesh, instances.len() as u32));
+                instances.push(instance_of(*m));
+            }
+            self.opaque.push(Batch {
+                mesh,
+                material,
+                first_instance: first,
+                instance_count: items.len() as u32,
+                center: Vec3::ZERO,
+            });
+        }
+        for (node, material, mesh, m) in blended {
+            let idx = instances.len() as u32;
+            let center = scene
+                .mesh(mesh)
+                .map(|me| m.transform_point3(me.bounds().center()))
+                .unwrap_or(Vec3::ZERO);
+            self.node_instances.insert(node, (mesh, idx));
+            instances.push(instance_of(m));
+            self.blended.push(Batch {
+                mesh,
+                material,
+                first_instance: idx,
+                instance_count: 1,
+                center,
+            });
+        }
+        if instances.is_empty() {
+            return;
+        }
+        if self.instance_buffer.is_none() || self.instance_capacity < instances.len() {
+            self.instance_capacity = instances.len().next_power_of_two();
+            self.instance_buffer = Some(device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("instances"),
+                size: (self.instance_capacity * std::mem::size_of::<Instance>()) as u64,
+                usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }));
+        }
+        if let Some(buf) = &self.instance_buffer {
+            queue.write_buffer(buf, 0, bytemuck::cast_slice(&instances));
+            stats.instance_writes += 1;
+            stats.bytes += (instances.len() * std::mem::size_of::<Instance>()) as u64;
+        }
+    }
+
+    fn sync_lights(&mut self, scene: &Scene, stats: &mut UploadStats) {
+        self.lights.clear();
+        for wn in scene.walk() {
+            let NodeKind::Light(l) = &wn.node.kind else {
+                continue;
+            };
+            if !wn.visible {
+                continue;
+            }
+            let pos = wn.world_from_local.transform_point3(Vec3::ZERO);
+            let dir = wn
+                .world_from_local
+                .transform_vector3(Vec3::NEG_Z)
+                .normalize_or(Vec3::NEG_Y);
+            let color = Vec3::from(l.color) * l.intensity.max(0.0);
+            let range = l.range.unwrap_or(0.0).max(0.0);
+            let (kind, spot) = match l.kind {
+                LightKind::Directional => continue,
+                LightKind::Point => (0.0, [0.0; 4]),
+                LightKind::Spot {
+                    inner_cone_rad,
+                    outer_cone_rad,
+                } => {
+                    let cos_outer = outer_cone_rad.cos();
+                    let cos_inner = inner_cone_rad.min(outer_cone_rad - 1e-4).cos();
+                    let scale = 1.0 / (cos_inner - cos_outer).max(1e-3);
+                    (1.0, [scale, -cos_outer * scale, 0.0, 0.0])
+                }
+            };
+            self.lights.push(GpuLight {
+                position_range: [pos.x, pos.y, pos.z, range],
+                direction_kind: [dir.x, dir.y, dir.z, kind],
+                color: [color.x, color.y, color.z, 0.0],
+                spot,
+            });
+        }
+        stats.light_writes += 1;
+        stats.bytes += (self.lights.len() * std::mem::size_of::<GpuLight>()) as u64;
+    }
+
+    /// Rebuilds the icon lines when lights/cameras moved or the selection changed.
+    pub fn sync_lines(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        scene: &Scene,
+        selection: &[NodeId],
+        exposure: f32,
+    ) {
+        let rev = scene.revision();
+        let key = (rev.transforms ^ rev.structure.rotate_left(17), rev.lights, selection.to_vec());
+        if self.lines_key.as_ref() == Some(&key) {
+            return;
+        }
+        self.lines = super::icons::icon_lines(scene, selection, exposure);
+        self.lines_key = Some(key);
+        if self.lines.is_empty() {
+            return;
+        }
+        if self.line_buffer.is_none() || self.line_capacity < self.lines.len() {
+            self.line_capacity = self.lines.len().next_power_of_two();
+            self.line_buffer = Some(device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("icon lines"),
+                size: (self.line_capacity * std::mem::size_of::<LineVertex>()) as u64,
+                usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }));
+        }
+        if let Some(b) = &self.line_buffer {
+            queue.write_buffer(b, 0, bytemuck::cast_slice(&self.lines));
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Plain-old-data layouts shared with the WGSL shaders, and the vertex buffer layouts.
+
+use bytemuck::{Pod, Zeroable};
+
+/// One mesh vertex (64 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct Vertex {
+    pub position: [f32; 3],
+    pub normal: [f32; 3],
+    pub uv: [f32; 2],
+    pub color: [f32; 4],
+    pub tangent: [f32; 4],
+}
+
+/// Per-instance data: `world_from_local` and the normal matrix (112 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct Instance {
+    pub world_from_local: [[f32; 4]; 4],
+    pub normal_from_local: [[f32; 4]; 3],
+}
+
+/// `Frame` in common.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct FrameUniform {
+    pub clip_from_world: [[f32; 4]; 4],
+    pub world_from_clip: [[f32; 4]; 4],
+    pub view_from_world: [[f32; 4]; 4],
+    pub shadow_clip_from_world: [[[f32; 4]; 4]; 4],
+    pub camera_pos: [f32; 4],
+    pub sun_dir: [f32; 4],
+    pub sun_illuminance: [f32; 4],
+    pub cascade_far: [f32; 4],
+    pub perez: [[f32; 4]; 5],
+    pub zenith: [f32; 4],
+    pub sky_norm: [f32; 4],
+    pub sky_sun: [f32; 4],
+    pub ground: [f32; 4],
+    pub sh: [[f32; 4]; 9],
+    pub params: [f32; 4],
+    pub viewport: [f32; 4],
+}
+
+/// `Light` in common.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct GpuLight {
+    pub position_range: [f32; 4],
+    pub direction_kind: [f32; 4],
+    pub color: [f32; 4],
+    pub spot: [f32; 4],
+}
+
+/// `Material` in mesh.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq)]
+pub struct MaterialUniform {
+    pub base_color: [f32; 4],
+    pub emissive: [f32; 4],
+    pub pbr: [f32; 4],
+    pub alpha: [f32; 4],
+    pub uv_row0: [f32; 4],
+    pub uv_row1: [f32; 4],
+}
+
+/// `Post` in post.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct PostUniform {
+    pub params: [f32; 4],
+    pub outline_color: [f32; 4],
+}
+
+/// A line vertex for icons.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct LineVertex {
+    pub position: [f32; 3],
+    pub color: [f32; 4],
+}
+
+pub const VERTEX_ATTRIBUTES: [wgpu::VertexAttribute; 5] = wgpu::vertex_attr_array![
+    0 => Float32x3, 1 => Float32x3, 2 => Float32x2, 3 => Float32x4, 4 => Float32x4
+];
+pub const POSITION_ONLY: [wgpu::VertexAttribute; 1] = wgpu::vertex_attr_array![0 => Float32x3];
+pub const INSTANCE_ATTRIBUTES: [wgpu::VertexAttribute; 7] = wgpu::vertex_attr_array![
+    5 => Float32x4, 6 => Float32x4, 7 => Float32x4, 8 => Float32x4,
+    9 => Float32x4, 10 => Float32x4, 11 => Float32x4
+];
+pub const LINE_ATTRIBUTES: [wgpu::VertexAttribute; 2] =
+    wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x4];
+
+pub fn vertex_layout(attributes: &[wgpu::VertexAttribute]) -> wgpu::VertexBufferLayout<'_> {
+    wgpu::VertexBufferLayout {
+        array_stride: std::mem::size_of::<Vertex>() as u64,
+        step_mode: wgpu::VertexStepMode::Vertex,
+        attributes,
+    }
+}
+
+pub fn instance_layout(attributes: &[wgpu::VertexAttribute]) -> wgpu::VertexBufferLayout<'_> {
+    wgpu::VertexBufferLayout {
+        array_stride: std::mem::size_of::<Instance>() as u64,
+        step_mode: wgpu::VertexStepMode::Instance,
+        attributes,
+    }
+}

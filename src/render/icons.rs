@@ -1,0 +1,100 @@
+//! Wireframe icons for lights and cameras, drawn in the viewport only.
+
+use super::gpu_types::LineVertex;
+use crate::scene::{LightKind, NodeId, NodeKind, Scene};
+use glam::{Mat4, Vec3};
+
+const SEGMENTS: usize = 24;
+
+fn circle(out: &mut Vec<LineVertex>, m: &Mat4, center: Vec3, a: Vec3, b: Vec3, r: f32, c: [f32; 4]) {
+    for i in 0..SEGMENTS {
+        let t0 = i as f32 / SEGMENTS as f32 * std::f32::consts::TAU;
+        let t1 = (i + 1) as f32 / SEGMENTS as f32 * std::f32::consts::TAU;
+        let p0 = center + (a * t0.cos() + b * t0.sin()) * r;
+        let p1 = center + (a * t1.cos() + b * t1.sin()) * r;
+        line(out, m, p0, p1, c);
+    }
+}
+
+fn line(out: &mut Vec<LineVertex>, m: &Mat4, a: Vec3, b: Vec3, c: [f32; 4]) {
+    for p in [a, b] {
+        out.push(LineVertex {
+            position: m.transform_point3(p).to_array(),
+            color: c,
+        });
+    }
+}
+
+/// Line-list vertices (pairs) for every light and camera icon. `_exposure` is reserved for
+/// display-referred colours; overlay colours are already in display range.
+pub fn icon_lines(scene: &Scene, selection: &[NodeId], _exposure: f32) -> Vec<LineVertex> {
+    let mut out = Vec::new();
+    for wn in scene.walk() {
+        if !wn.visible {
+            continue;
+        }
+        let selected = selection.contains(&wn.node.id);
+        // Strip scale so icons keep their size.
+        let (_, rot, pos) = wn.world_from_local.to_scale_rotation_translation();
+        let m = Mat4::from_rotation_translation(rot, pos);
+        let color = |base: [f32; 4]| if selected { [1.0, 0.55, 0.1, 1.0] } else { base };
+        match &wn.node.kind {
+            NodeKind::Light(l) => {
+                let c = color([1.0, 0.9, 0.4, 1.0]);
+                match l.kind {
+                    LightKind::Point => {
+                        circle(&mut out, &m, Vec3::ZERO, Vec3::X, Vec3::Y, 0.3, c);
+                        circle(&mut out, &m, Vec3::ZERO, Vec3::X, Vec3::Z, 0.3, c);
+                        circle(&mut out, &m, Vec3::ZERO, Vec3::Y, Vec3::Z, 0.3, c);
+                    }
+                    LightKind::Spot { outer_cone_rad, .. } => {
+                        let len = 1.5;
+                        let r = len * outer_cone_rad.tan().min(10.0);
+                        let end = Vec3::new(0.0, 0.0, -len);
+                        circle(&mut out, &m, end, Vec3::X, Vec3::Y, r, c);
+                        for k in 0..4 {
+                            let t = k as f32 * std::f32::consts::FRAC_PI_2;
+                            line(&mut out, &m, Vec3::ZERO, end + Vec3::new(t.cos(), t.sin(), 0.0) * r, c);
+                        }
+                    }
+                    LightKind::Directional => {
+                        // The sun icon floats above the world centre, pointing where it shines.
+                        let bounds = scene.bounds();
+                        let center = if bounds.is_empty() { Vec3::ZERO } else { bounds.center() };
+                        let top = if bounds.is_empty() { 5.0 } else { bounds.max.y + 5.0 };
+                        let mm = Mat4::from_rotation_translation(rot, Vec3::new(center.x, top, center.z));
+                        circle(&mut out, &mm, Vec3::ZERO, Vec3::X, Vec3::Y, 1.0, c);
+                        line(&mut out, &mm, Vec3::ZERO, Vec3::new(0.0, 0.0, -4.0), c);
+                        for k in 0..8 {
+                            let t = k as f32 * std::f32::consts::FRAC_PI_4;
+                            let d = Vec3::new(t.cos(), t.sin(), 0.0);
+                            line(&mut out, &mm, d * 1.3, d * 1.8, c);
+                        }
+                    }
+                }
+            }
+            NodeKind::Camera(cam) => {
+                let c = color([0.85, 0.85, 0.95, 1.0]);
+                let d = 1.0;
+                let h = d * (cam.fov_y_rad * 0.5).tan();
+                let w = h * 16.0 / 9.0;
+                let corners = [
+                    Vec3::new(-w, -h, -d),
+                    Vec3::new(w, -h, -d),
+                    Vec3::new(w, h, -d),
+                    Vec3::new(-w, h, -d),
+                ];
+                for i in 0..4 {
+                    line(&mut out, &m, Vec3::ZERO, corners[i], c);
+                    line(&mut out, &m, corners[i], corners[(i + 1) % 4], c);
+                }
+                // "Up" triangle above the frame, as in Blender.
+                line(&mut out, &m, Vec3::new(-w * 0.5, h * 1.1, -d), Vec3::new(0.0, h * 1.6, -d), c);
+                line(&mut out, &m, Vec3::new(0.0, h * 1.6, -d), Vec3::new(w * 0.5, h * 1.1, -d), c);
+                line(&mut out, &m, Vec3::new(w * 0.5, h * 1.1, -d), Vec3::new(-w * 0.5, h * 1.1, -d), c);
+            }
+            _ => {}
+        }
+    }
+    out
+}

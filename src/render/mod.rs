@@ -1,0 +1,145 @@
+//! `render` draws a [`FrameInput`] into a [`RenderTarget`]. It never mutates the scene and
+//! knows nothing of egui or winit. One path, [`Renderer::render`], serves the viewport,
+//! thumbnails, clip frames, the CLI and the tests.
+
+mod context;
+mod gpu_scene;
+mod gpu_types;
+mod icons;
+mod renderer;
+pub mod shaders;
+pub mod shadow;
+pub mod sky;
+mod target;
+
+pub use context::GpuContext;
+pub use gpu_scene::{mip_chain, uv_transform_rows};
+pub use renderer::{Renderer, exposure_scale};
+pub use target::{OffscreenTarget, RenderTarget, TARGET_FORMAT, read_texture_rgba};
+
+use crate::scene::{CameraView, NodeId, Scene};
+
+/// Errors from the GPU side.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("no GPU adapter found: {0} (install mesa-vulkan-drivers for a CPU fallback)")]
+    NoAdapter(String),
+    #[error("could not open the GPU device: {0}")]
+    Device(String),
+    #[error("reading the frame back failed: {0}")]
+    Readback(String),
+}
+
+/// Viewport-only drawings; all off for stills and clips.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Overlays {
+    pub grid: bool,
+    pub icons: bool,
+    pub outline: bool,
+}
+
+/// Quality and overlay settings of one frame.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RenderSettings {
+    /// 1 or 4.
+    pub msaa: u32,
+    /// Resolution of each shadow cascade.
+    pub shadow_map_size: u32,
+    pub overlays: Overlays,
+}
+
+impl RenderSettings {
+    /// The interactive viewport: overlays on.
+    pub fn viewport() -> Self {
+        Self {
+            msaa: 4,
+            shadow_map_size: 2048,
+            overlays: Overlays {
+                grid: true,
+                icons: true,
+                outline: true,
+            },
+        }
+    }
+
+    /// Stills and clip frames: no overlays.
+    pub fn final_frame() -> Self {
+        Self {
+            msaa: 4,
+            shadow_map_size: 2048,
+            overlays: Overlays {
+                grid: false,
+                icons: false,
+                outline: false,
+            },
+        }
+    }
+}
+
+/// Everything that determines one frame.
+#[derive(Clone, Copy)]
+pub struct FrameInput<'a> {
+    pub scene: &'a Scene,
+    pub camera: CameraView,
+    pub settings: RenderSettings,
+    /// Nodes drawn with a selection outline (when the outline overlay is on).
+    pub selection: &'a [NodeId],
+}
+
+/// GPU work done to bring the GPU copy of the scene up to date; zero when nothing changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UploadStats {
+    pub meshes: u32,
+    pub textures: u32,
+    pub material_writes: u32,
+    pub instance_writes: u32,
+    pub light_writes: u32,
+    pub bytes: u64,
+}
+
+/// What one frame drew.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FrameStats {
+    pub draw_calls: u32,
+    pub triangles: u64,
+    pub uploads: UploadStats,
+}
+
+
+impl Renderer {
+    /// Renders one frame into a new offscreen texture and reads it back: the path used by
+    /// stills, thumbnails and tests (it is `render` plus a readback).
+    pub fn render_to_image(
+        &mut self,
+        ctx: &GpuContext,
+        frame: &FrameInput<'_>,
+        width: u32,
+        height: u32,
+    ) -> Result<(image::RgbaImage, FrameStats), RenderError> {
+        let target = OffscreenTarget::new(&ctx.device, width, height);
+        let stats = self.render(frame, &target.target());
+        let image = target.read_rgba(ctx)?;
+        Ok((image, stats))
+    }
+}
+
+/// The view a still or a test uses when no camera is named: the scene's `Main` camera if it
+/// has one, else the first camera, else a three-quarter view framing everything.
+pub fn default_view(scene: &Scene) -> CameraView {
+    if let Some(v) = scene.camera_view_named("Main") {
+        return v;
+    }
+    if let Some((id, _)) = scene.cameras().first()
+        && let Some(v) = scene.camera_view(*id)
+    {
+        return v;
+    }
+    framing_view(scene)
+}
+
+/// A three-quarter view that frames the whole visible scene.
+pub fn framing_view(scene: &Scene) -> CameraView {
+    let mut cam = crate::scene::OrbitCamera::default();
+    cam.frame(&scene.bounds());
+    cam.view()
+}

@@ -1,0 +1,1107 @@
+//! Pipelines, render targets and the passes of one frame:
+//! shadow cascades → selection mask → main HDR pass (opaque, sky, blended, grid, icons;
+//! MSAA resolved) → tone map + outline into the caller's target.
+
+use super::gpu_scene::{Batch, Defaults, GpuScene};
+use super::gpu_types::{
+    FrameUniform, GpuLight, INSTANCE_ATTRIBUTES, LINE_ATTRIBUTES, LineVertex, POSITION_ONLY,
+    PostUniform, VERTEX_ATTRIBUTES, instance_layout, vertex_layout,
+};
+use super::shadow::{self, CASCADES};
+use super::sky::SkyModel;
+use super::{FrameInput, FrameStats, GpuContext, RenderTarget, TARGET_FORMAT};
+use crate::scene::{NodeId, Revision, ToneMapper};
+use glam::Vec3;
+use std::collections::{HashMap, HashSet};
+
+const HDR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
+const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
+const MASK_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R8Unorm;
+
+struct Targets {
+    width: u32,
+    height: u32,
+    msaa: u32,
+    hdr_msaa: Option<wgpu::TextureView>,
+    hdr: wgpu::TextureView,
+    depth: wgpu::TextureView,
+    mask: wgpu::TextureView,
+    mask_depth: wgpu::TextureView,
+    post_bind_group: wgpu::BindGroup,
+}
+
+struct Shadows {
+    size: u32,
+    layers: Vec<wgpu::TextureView>,
+    array_view: wgpu::TextureView,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum MeshPipe {
+    Opaque { double_sided: bool },
+    Blend { double_sided: bool },
+}
+
+/// Draws scenes. Holds pipelines and the GPU copy of the last scene it saw.
+pub struct Renderer {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    msaa_supported: bool,
+    frame_layout: wgpu::BindGroupLayout,
+    material_layout: wgpu::BindGroupLayout,
+    single_uniform_layout: wgpu::BindGroupLayout,
+    post_layout: wgpu::BindGroupLayout,
+    mesh_module: wgpu::ShaderModule,
+    pipelines: HashMap<(MeshPipe, u32), wgpu::RenderPipeline>,
+    overlay_pipelines: HashMap<(&'static str, u32), wgpu::RenderPipeline>,
+    shadow_pipeline: wgpu::RenderPipeline,
+    mask_pipeline: wgpu::RenderPipeline,
+    post_pipeline: wgpu::RenderPipeline,
+    frame_buffer: wgpu::Buffer,
+    lights_buffer: wgpu::Buffer,
+    lights_capacity: usize,
+    cascade_buffers: Vec<wgpu::Buffer>,
+    cascade_bind_groups: Vec<wgpu::BindGroup>,
+    mask_buffer: wgpu::Buffer,
+    mask_bind_group: wgpu::BindGroup,
+    post_buffer: wgpu::Buffer,
+    shadow_sampler: wgpu::Sampler,
+    frame_bind_group: Option<wgpu::BindGroup>,
+    targets: Option<Targets>,
+    shadows: Option<Shadows>,
+    defaults: Defaults,
+    scene: GpuScene,
+    sky_key: Option<(u64, u64, u64)>,
+    sky: Option<(SkyModel, [[f32; 4]; 9])>,
+    uploaded_lights: Option<Revision>,
+}
+
+fn uniform_entry(binding: u32, vis: wgpu::ShaderStages) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: vis,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Uniform,
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+fn texture_entry(binding: u32, filterable: bool) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::FRAGMENT,
+        ty: wgpu::BindingType::Texture {
+            sample_type: wgpu::TextureSampleType::Float { filterable },
+            view_dimension: wgpu::TextureViewDimension::D2,
+            multisampled: false,
+        },
+        count: None,
+    }
+}
+
+fn make_texture(
+    device: &wgpu::Device,
+    label: &str,
+    (w, h, layers): (u32, u32, u32),
+    samples: u32,
+    format: wgpu::TextureFormat,
+    usage: wgpu::TextureUsages,
+) -> wgpu::Texture {
+    device.create_texture(&wgpu::TextureDescriptor {
+        label: Some(label),
+        size: wgpu::Extent3d {
+            width: w,
+            height: h,
+            depth_or_array_layers: layers,
+        },
+        mip_level_count: 1,
+        sample_count: samples,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage,
+        view_formats: &[],
+    })
+}
+
+impl Renderer {
+    pub fn new(ctx: &GpuContext) -> Self {
+        let device = ctx.device.clone();
+        let queue = ctx.queue.clone();
+        let msaa_supported = ctx
+            .adapter
+            .get_texture_format_features(HDR_FORMAT)
+            .flags
+            .sample_count_supported(4)
+            && ctx
+                .adapter
+                .get_texture_format_features(DEPTH_FORMAT)
+                .flags
+                .sample_count_supported(4);
+        let vf = wgpu::ShaderStages::VERTEX_FRAGMENT;
+        let frame_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("frame"),
+            entries: &[
+                uniform_entry(0, vf),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 1,
+                    visibility: vf,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Storage { read_only: true },
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 2,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Depth,
+                        view_dimension: wgpu::TextureViewDimension::D2Array,
+                        multisampled: false,
+                    },
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 3,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Comparison),
+                    count: None,
+                },
+            ],
+        });
+        let mut material_entries = vec![uniform_entry(0, wgpu::ShaderStages::FRAGMENT)];
+        for b in 1..=5 {
+            material_entries.push(texture_entry(b, true));
+        }
+        material_entries.push(wgpu::BindGroupLayoutEntry {
+            binding: 6,
+            visibility: wgpu::ShaderStages::FRAGMENT,
+            ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+            count: None,
+        });
+        let material_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("material"),
+            entries: &material_entries,
+        });
+        let single_uniform_layout =
+            device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some("single uniform"),
+                entries: &[uniform_entry(0, wgpu::ShaderStages::VERTEX)],
+            });
+        let post_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("post"),
+            entries: &[
+                texture_entry(0, false),
+                texture_entry(1, false),
+                uniform_entry(2, wgpu::ShaderStages::FRAGMENT),
+            ],
+        });
+        let module = |name: &str| {
+            device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(name),
+                source: wgpu::ShaderSource::Wgsl(super::shaders::source(name).into()),
+            })
+        };
+        let mesh_module = module("mesh.wgsl");
+        let shadow_module = module("shadow.wgsl");
+        let mask_module = module("mask.wgsl");
+        let post_module = module("post.wgsl");
+
+        let single_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("single uniform"),
+            bind_group_layouts: &[Some(&single_uniform_layout)],
+            immediate_size: 0,
+        });
+        let position_buffers = [
+            Some(vertex_layout(&POSITION_ONLY)),
+            Some(instance_layout(&INSTANCE_ATTRIBUTES[..4])),
+        ];
+        let shadow_pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("shadow"),
+            layout: Some(&single_layout),
+            vertex: wgpu::VertexState {
+                module: &shadow_module,
+                entry_point: Some("vs_main"),
+                compilation_options: Default::default(),
+                buffers: &position_buffers,
+            },
+            primitive: wgpu::PrimitiveState {
+                cull_mode: None,
+                ..Default::default()
+            },
+            depth_stencil: Some(wgpu::DepthStencilState {
+                format: DEPTH_FORMAT,
+                depth_write_enabled: Some(true),
+                depth_compare: Some(wgpu::CompareFunction::LessEqual),
+                stencil: Default::default(),
+                bias: wgpu::DepthBiasState {
+                    constant: 2,
+                    slope_scale: 2.5,
+                    clamp: 0.0,
+                },
+            }),
+            multisample: Default::default(),
+            fragment: None,
+            multiview_mask: None,
+            cache: None,
+        });
+        let mask_pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("selection mask"),
+            layout: Some(&single_layout),
+            vertex: wgpu::VertexState {
+                module: &mask_module,
+                entry_point: Some("vs_main"),
+                compilation_options: Default::default(),
+                buffers: &position_buffers,
+            },
+            primitive: Default::default(),
+            depth_stencil: Some(wgpu::DepthStencilState {
+                format: DEPTH_FORMAT,
+                depth_write_enabled: Some(true),
+                depth_compare: Some(wgpu::CompareFunction::GreaterEqual),
+                stencil: Default::default(),
+                bias: Default::default(),
+            }),
+            multisample: Default::default(),
+            fragment: Some(wgpu::FragmentState {
+                module: &mask_module,
+                entry_point: Some("fs_main"),
+                compilation_options: Default::default(),
+                targets: &[Some(MASK_FORMAT.into())],
+            }),
+            multiview_mask: None,
+            cache: None,
+        });
+        let post_pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("post"),
+            bind_group_layouts: &[Some(&post_layout)],
+            immediate_size: 0,
+        });
+        let post_pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("post"),
+            layout: Some(&post_pipeline_layout),
+            vertex: wgpu::VertexState {
+                module: &post_module,
+                entry_point: Some("vs_main"),
+                compilation_options: Default::default(),
+                buffers: &[],
+            },
+            primitive: Default::default(),
+            depth_stencil: None,
+            multisample: Default::default(),
+            fragment: Some(wgpu::FragmentState {
+                module: &post_module,
+                entry_point: Some("fs_main"),
+                compilation_options: Default::default(),
+                targets: &[Some(TARGET_FORMAT.into())],
+            }),
+            multiview_mask: None,
+            cache: None,
+        });
+        let uniform_buffer = |label: &str, size: u64, usage: wgpu::BufferUsages| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size,
+                usage: usage | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        };
+        let u = wgpu::BufferUsages::UNIFORM;
+        let frame_buffer = uniform_buffer("frame", std::mem::size_of::<FrameUniform>() as u64, u);
+        let lights_buffer = uniform_buffer(
+            "lights",
+            std::mem::size_of::<GpuLight>() as u64 * 16,
+            wgpu::BufferUsages::STORAGE,
+        );
+        let single_bind = |buf: &wgpu::Buffer| {
+            device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: None,
+                layout: &single_uniform_layout,
+                entries: &[wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: buf.as_entire_binding(),
+                }],
+            })
+        };
+        let cascade_buffers: Vec<_> = (0..CASCADES)
+            .map(|_| uniform_buffer("cascade", 64, u))
+            .collect();
+        let cascade_bind_groups = cascade_buffers.iter().map(single_bind).collect();
+        let mask_buffer = uniform_buffer("mask", 64, u);
+        let mask_bind_group = single_bind(&mask_buffer);
+        let post_buffer = uniform_buffer("post", std::mem::size_of::<PostUniform>() as u64, u);
+        let shadow_sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("shadow"),
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            compare: Some(wgpu::CompareFunction::LessEqual),
+            ..Default::default()
+        });
+        let defaults = Defaults::new(&device, &queue);
+        Self {
+            device,
+            queue,
+            msaa_supported,
+            frame_layout,
+            material_layout,
+            single_uniform_layout,
+            post_layout,
+            mesh_module,
+            pipelines: HashMap::new(),
+            overlay_pipelines: HashMap::new(),
+            shadow_pipeline,
+            mask_pipeline,
+            post_pipeline,
+            frame_buffer,
+            lights_buffer,
+            lights_capacity: 16,
+            cascade_buffers,
+            cascade_bind_groups,
+            mask_buffer,
+            mask_bind_group,
+            post_buffer,
+            shadow_sampler,
+            frame_bind_group: None,
+            targets: None,
+            shadows: None,
+            defaults,
+            scene: GpuScene::default(),
+            sky_key: None,
+            sky: None,
+            uploaded_lights: None,
+        }
+    }
+
+    /// Whether 4x MSAA is available on this adapter (otherwise frames render with 1 sample).
+    pub fn msaa_supported(&self) -> bool {
+        self.msaa_supported
+    }
+
+    fn main_layout(&self, with_material: bool) -> wgpu::PipelineLayout {
+        let layouts: Vec<Option<&wgpu::BindGroupLayout>> = if with_material {
+            vec![Some(&self.frame_layout), Some(&self.material_layout)]
+        } else {
+            vec![Some(&self.frame_layout)]
+        };
+        self.device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("main"),
+                bind_group_layouts: &layouts,
+                immediate_size: 0,
+            })
+    }
+
+    fn mesh_pipeline(&mut self, kind: MeshPipe, msaa: u32) -> wgpu::RenderPipeline {
+        if let Some(p) = self.pipelines.get(&(kind, msaa)) {
+            return p.clone();
+        }
+        let (blend, double_sided) = match kind {
+            MeshPipe::Opaque { double_sided } => (false, double_sided),
+            MeshPipe::Blend { double_sided } => (true, double_sided),
+        };
+        let layout = self.main_layout(true);
+        let buffers = [
+            Some(vertex_layout(&VERTEX_ATTRIBUTES)),
+            Some(instance_layout(&INSTANCE_ATTRIBUTES)),
+        ];
+        let pipeline = self
+            .device
+            .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some(if blend { "mesh blend" } else { "mesh opaque" }),
+                layout: Some(&layout),
+                vertex: wgpu::VertexState {
+                    module: &self.mesh_module,
+                    entry_point: Some("vs_main"),
+                    compilation_options: Default::default(),
+                    buffers: &buffers,
+                },
+                primitive: wgpu::PrimitiveState {
+                    cull_mode: if double_sided {
+                        None
+                    } else {
+                        Some(wgpu::Face::Back)
+                    },
+                    ..Default::default()
+                },
+                depth_stencil: Some(wgpu::DepthStencilState {
+                    format: DEPTH_FORMAT,
+                    depth_write_enabled: Some(!blend),
+                    depth_compare: Some(wgpu::CompareFunction::Greater),
+                    stencil: Default::default(),
+                    bias: Default::default(),
+                }),
+                multisample: wgpu::MultisampleState {
+                    count: msaa,
+                    ..Default::default()
+                },
+                fragment: Some(wgpu::FragmentState {
+                    module: &self.mesh_module,
+                    entry_point: Some("fs_main"),
+                    compilation_options: Default::default(),
+                    targets: &[Some(wgpu::ColorTargetState {
+                        format: HDR_FORMAT,
+                        blend: blend.then_some(wgpu::BlendState::ALPHA_BLENDING),
+                        write_mask: wgpu::ColorWrites::ALL,
+                    })],
+                }),
+                multiview_mask: None,
+                cache: None,
+            });
+        self.pipelines.insert((kind, msaa), pipeline.clone());
+        pipeline
+    }
+
+    /// Sky, grid and icon-line pipelines.
+    fn overlay_pipeline(&mut self, name: &'static str, msaa: u32) -> wgpu::RenderPipeline {
+        if let Some(p) = self.overlay_pipelines.get(&(name, msaa)) {
+            return p.clone();
+        }
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(name),
+                source: wgpu::ShaderSource::Wgsl(super::shaders::source(name).into()),
+            });
+        let layout = self.main_layout(false);
+        let line_buffers = [Some(wgpu::VertexBufferLayout {
+            array_stride: std::mem::size_of::<LineVertex>() as u64,
+            step_mode: wgpu::VertexStepMode::Vertex,
+            attributes: &LINE_ATTRIBUTES,
+        })];
+        let (buffers, topology, compare, blend): (&[Option<wgpu::VertexBufferLayout>], _, _, _) =
+            match name {
+                "lines.wgsl" => (
+                    &line_buffers,
+                    wgpu::PrimitiveTopology::LineList,
+                    wgpu::CompareFunction::GreaterEqual,
+                    None,
+                ),
+                "grid.wgsl" => (
+                    &[],
+                    wgpu::PrimitiveTopology::TriangleList,
+                    wgpu::CompareFunction::Greater,
+                    Some(wgpu::BlendState::ALPHA_BLENDING),
+                ),
+                _ => (
+                    &[],
+                    wgpu::PrimitiveTopology::TriangleList,
+                    wgpu::CompareFunction::GreaterEqual,
+                    None,
+                ),
+            };
+        let pipeline = self
+            .device
+            .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some(name),
+                layout: Some(&layout),
+                vertex: wgpu::VertexState {
+                    module: &module,
+                    entry_point: Some("vs_main"),
+                    compilation_options: Default::default(),
+                    buffers,
+                },
+                primitive: wgpu::PrimitiveState {
+                    topology,
+                    ..Default::default()
+                },
+                depth_stencil: Some(wgpu::DepthStencilState {
+                    format: DEPTH_FORMAT,
+                    depth_write_enabled: Some(false),
+                    depth_compare: Some(compare),
+                    stencil: Default::default(),
+                    bias: Default::default(),
+                }),
+                multisample: wgpu::MultisampleState {
+                    count: msaa,
+                    ..Default::default()
+                },
+                fragment: Some(wgpu::FragmentState {
+                    module: &module,
+                    entry_point: Some("fs_main"),
+                    compilation_options: Default::default(),
+                    targets: &[Some(wgpu::ColorTargetState {
+                        format: HDR_FORMAT,
+                        blend,
+                        write_mask: wgpu::ColorWrites::ALL,
+                    })],
+                }),
+                multiview_mask: None,
+                cache: None,
+            });
+        self.overlay_pipelines.insert((name, msaa), pipeline.clone());
+        pipeline
+    }
+
+    fn ensure_targets(&mut self, width: u32, height: u32, msaa: u32) {
+        if self
+            .targets
+            .as_ref()
+            .is_some_and(|t| t.width == width && t.height == height && t.msaa == msaa)
+        {
+            return;
+        }
+        let d = &self.device;
+        let size = (width, height, 1);
+        let attach = wgpu::TextureUsages::RENDER_ATTACHMENT;
+        let sampled = attach | wgpu::TextureUsages::TEXTURE_BINDING;
+        let hdr_msaa = (msaa > 1)
+            .then(|| make_texture(d, "hdr msaa", size, msaa, HDR_FORMAT, attach).create_view(&Default::default()));
+        let hdr = make_texture(d, "hdr", size, 1, HDR_FORMAT, sampled).create_view(&Default::default());
+        let depth = make_texture(d, "depth", size, msaa, DEPTH_FORMAT, attach).create_view(&Default::default());
+        let mask = make_texture(d, "mask", size, 1, MASK_FORMAT, sampled).create_view(&Default::default());
+        let mask_depth =
+            make_texture(d, "mask depth", size, 1, DEPTH_FORMAT, attach).create_view(&Default::default());
+        let post_bind_group = d.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("post"),
+            layout: &self.post_layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::TextureView(&hdr),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: wgpu::BindingResource::TextureView(&mask),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: self.post_buffer.as_entire_binding(),
+                },
+            ],
+        });
+        self.targets = Some(Targets {
+            width,
+            height,
+            msaa,
+            hdr_msaa,
+            hdr,
+            depth,
+            mask,
+            mask_depth,
+            post_bind_group,
+        });
+    }
+
+    fn ensure_shadows(&mut self, size: u32) {
+        let size = size.clamp(256, self.device.limits().max_texture_dimension_2d.min(8192));
+        if self.shadows.as_ref().is_some_and(|s| s.size == size) {
+            return;
+        }
+        let tex = make_texture(
+            &self.device,
+            "shadow cascades",
+            (size, size, CASCADES as u32),
+            1,
+            DEPTH_FORMAT,
+            wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
+        );
+        let layers = (0..CASCADES as u32)
+            .map(|i| {
+                tex.create_view(&wgpu::TextureViewDescriptor {
+                    dimension: Some(wgpu::TextureViewDimension::D2),
+                    base_array_layer: i,
+                    array_layer_count: Some(1),
+                    ..Default::default()
+                })
+            })
+            .collect();
+        let array_view = tex.create_view(&wgpu::TextureViewDescriptor {
+            dimension: Some(wgpu::TextureViewDimension::D2Array),
+            ..Default::default()
+        });
+        self.shadows = Some(Shadows {
+            size,
+            layers,
+            array_view,
+        });
+        self.frame_bind_group = None;
+    }
+
+    fn upload_lights(&mut self, stats: &mut FrameStats) {
+        let lights = &self.scene.lights;
+        if lights.len() > self.lights_capacity {
+            self.lights_capacity = lights.len().next_power_of_two();
+            self.lights_buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("lights"),
+                size: (self.lights_capacity * std::mem::size_of::<GpuLight>()) as u64,
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            self.frame_bind_group = None;
+        }
+        if !lights.is_empty() {
+            self.queue
+                .write_buffer(&self.lights_buffer, 0, bytemuck::cast_slice(lights));
+        }
+        stats.uploads.light_writes = stats.uploads.light_writes.max(1);
+    }
+
+    fn frame_bind_group(&mut self) -> wgpu::BindGroup {
+        if let Some(b) = &self.frame_bind_group {
+            return b.clone();
+        }
+        let Some(shadows) = &self.shadows else {
+            unreachable!("shadows are created before the frame bind group");
+        };
+        let b = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("frame"),
+            layout: &self.frame_layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: self.frame_buffer.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: self.lights_buffer.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: wgpu::BindingResource::TextureView(&shadows.array_view),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: wgpu::BindingResource::Sampler(&self.shadow_sampler),
+                },
+            ],
+        });
+        self.frame_bind_group = Some(b.clone());
+        b
+    }
+
+    fn sky_for(&mut self, frame: &FrameInput<'_>) -> (SkyModel, [[f32; 4]; 9]) {
+        let rev = frame.scene.revision();
+        let key = (rev.environment, rev.lights, rev.transforms ^ rev.structure.rotate_left(7));
+        if self.sky_key != Some(key) || self.sky.is_none() {
+            let sun = frame.scene.sun();
+            let model = SkyModel::new(
+                &frame.scene.environment.sky,
+                sun.map(|(d, _)| d),
+                sun.map(|(_, l)| l.intensity).unwrap_or(0.0),
+            );
+            let sh = model.irradiance_sh();
+            let sh4 = sh.0.map(|c| [c.x, c.y, c.z, 0.0]);
+            self.sky = Some((model, sh4));
+            self.sky_key = Some(key);
+        }
+        self.sky.unwrap_or_else(|| unreachable!("sky computed above"))
+    }
+
+    /// Draws `frame` into `target`, uploading only what changed since the previous call.
+    pub fn render(&mut self, frame: &FrameInput<'_>, target: &RenderTarget<'_>) -> FrameStats {
+        let mut stats = FrameStats::default();
+        let (width, height) = (target.width.max(1), target.height.max(1));
+        let msaa = if frame.settings.msaa > 1 && self.msaa_supported { 4 } else { 1 };
+        let scene = frame.scene;
+        self.scene.sync(
+            &self.device,
+            &self.queue,
+            &self.material_layout,
+            &self.defaults,
+            scene,
+            &mut stats.uploads,
+        );
+        let rev = scene.revision();
+        self.ensure_shadows(frame.settings.shadow_map_size);
+        if self.uploaded_lights != Some(rev) && stats.uploads.light_writes > 0
+            || self.uploaded_lights.is_none()
+        {
+            self.upload_lights(&mut stats);
+            self.uploaded_lights = Some(rev);
+        }
+        self.ensure_targets(width, height, msaa);
+        let overlays = frame.settings.overlays;
+        if overlays.icons {
+            let exposure = exposure_scale(scene.environment.exposure_ev100);
+            self.scene
+                .sync_lines(&self.device, &self.queue, scene, frame.selection, exposure);
+        }
+
+        // Per-frame uniforms (camera-dependent, always written).
+        let aspect = width as f32 / height as f32;
+        let clip_from_world = frame.camera.clip_from_world(aspect);
+        let (sky, sh) = self.sky_for(frame);
+        let sun = scene.sun();
+        let bounds = scene.bounds();
+        let shadow_size = self.shadows.as_ref().map(|s| s.size).unwrap_or(1024);
+        let sun_casts = sun.is_some_and(|(_, l)| l.cast_shadows);
+        let cascades = shadow::fit(
+            &frame.camera,
+            aspect,
+            sun.map(|(d, _)| d).unwrap_or(Vec3::Y),
+            &bounds,
+            shadow_size,
+        );
+        let mut shadow_mats = [[[0f32; 4]; 4]; 4];
+        for (i, m) in cascades.clip_from_world.iter().enumerate() {
+            shadow_mats[i] = m.to_cols_array_2d();
+        }
+        let mut cascade_far = [0f32; 4];
+        cascade_far[..CASCADES].copy_from_slice(&cascades.far);
+        let (sun_dir, sun_ill) = match sun {
+            Some((d, l)) => (
+                [d.x, d.y, d.z, 1.0],
+                {
+                    let c = Vec3::from(l.color) * l.intensity.max(0.0);
+                    [c.x, c.y, c.z, if l.cast_shadows { 1.0 } else { 0.0 }]
+                },
+            ),
+            None => ([0.0, 1.0, 0.0, 0.0], [0.0; 4]),
+        };
+        let v4 = |v: [f32; 3], w: f32| [v[0], v[1], v[2], w];
+        let uniform = FrameUniform {
+            clip_from_world: clip_from_world.to_cols_array_2d(),
+            world_from_clip: clip_from_world.inverse().to_cols_array_2d(),
+            view_from_world: frame.camera.view_from_world().to_cols_array_2d(),
+            shadow_clip_from_world: shadow_mats,
+            camera_pos: frame.camera.position().extend(1.0).to_array(),
+            sun_dir,
+            sun_illuminance: sun_ill,
+            cascade_far,
+            perez: std::array::from_fn(|i| v4(sky.perez[i], 0.0)),
+            zenith: v4(sky.zenith, sky.scale),
+            sky_norm: v4(sky.norm, 0.0),
+            sky_sun: sky.sun_dir.extend(0.0).to_array(),
+            ground: sky.ground.extend(0.0).to_array(),
+            sh,
+            params: [
+                exposure_scale(scene.environment.exposure_ev100),
+                self.scene.lights.len() as f32,
+                1.0 / shadow_size as f32,
+                CASCADES as f32,
+            ],
+            viewport: [width as f32, height as f32, 1.0 / width as f32, 1.0 / height as f32],
+        };
+        self.queue
+            .write_buffer(&self.frame_buffer, 0, bytemuck::bytes_of(&uniform));
+        for (i, buf) in self.cascade_buffers.iter().enumerate() {
+            self.queue.write_buffer(
+                buf,
+                0,
+                bytemuck::bytes_of(&cascades.clip_from_world[i].to_cols_array_2d()),
+            );
+        }
+        self.queue
+            .write_buffer(&self.mask_buffer, 0, bytemuck::bytes_of(&clip_from_world.to_cols_array_2d()));
+        let outline = overlays.outline && !frame.selection.is_empty();
+        let post = PostUniform {
+            params: [
+                match scene.environment.tone_mapper {
+                    ToneMapper::Aces => 0.0,
+                    ToneMapper::Linear => 1.0,
+                },
+                if outline { 1.0 } else { 0.0 },
+                0.0,
+                0.0,
+            ],
+            outline_color: [1.0, 0.55, 0.1, 1.0],
+        };
+        self.queue
+            .write_buffer(&self.post_buffer, 0, bytemuck::bytes_of(&post));
+
+        // Pipelines needed this frame.
+        let mut needed = Vec::new();
+        for b in self.scene.opaque.iter().chain(self.scene.blended.iter()) {
+            if let Some(m) = self.scene.materials.get(&b.material) {
+                let kind = if m.blend {
+                    MeshPipe::Blend { double_sided: m.double_sided }
+                } else {
+                    MeshPipe::Opaque { double_sided: m.double_sided }
+                };
+                needed.push((b.material, kind));
+            }
+        }
+        let mut pipes: HashMap<MeshPipe, wgpu::RenderPipeline> = HashMap::new();
+        for (_, kind) in &needed {
+            if !pipes.contains_key(kind) {
+                let p = self.mesh_pipeline(*kind, msaa);
+                pipes.insert(*kind, p);
+            }
+        }
+        let kind_of: HashMap<_, _> = needed.into_iter().collect();
+        let sky_pipe = self.overlay_pipeline("sky.wgsl", msaa);
+        let grid_pipe = overlays.grid.then(|| self.overlay_pipeline("grid.wgsl", msaa));
+        let line_pipe = overlays.icons.then(|| self.overlay_pipeline("lines.wgsl", msaa));
+        let frame_bg = self.frame_bind_group();
+
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
+        let gs = &self.scene;
+        let Some(instances) = gs.instance_buffer.as_ref().or(None) else {
+            // Nothing to draw but the sky.
+            self.encode_main_and_post(
+                &mut encoder,
+                &frame_bg,
+                &[],
+                &[],
+                &pipes,
+                &kind_of,
+                &sky_pipe,
+                grid_pipe.as_ref(),
+                line_pipe.as_ref(),
+                frame,
+                target,
+                &mut stats,
+            );
+            self.queue.submit([encoder.finish()]);
+            return stats;
+        };
+        let instances = instances.clone();
+
+        // Shadow cascades.
+        if sun_casts && let Some(shadows) = &self.shadows {
+            for (i, layer) in shadows.layers.iter().enumerate() {
+                let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                    label: Some("shadow cascade"),
+                    color_attachments: &[],
+                    depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+                        view: layer,
+                        depth_ops: Some(wgpu::Operations {
+                            load: wgpu::LoadOp::Clear(1.0),
+                            store: wgpu::StoreOp::Store,
+                        }),
+                        stencil_ops: None,
+                    }),
+                    ..Default::default()
+                });
+                pass.set_pipeline(&self.shadow_pipeline);
+                pass.set_bind_group(0, &self.cascade_bind_groups[i], &[]);
+                pass.set_vertex_buffer(1, instances.slice(..));
+                for b in &gs.opaque {
+                    let Some(mesh) = gs.meshes.get(&b.mesh) else { continue };
+                    pass.set_vertex_buffer(0, mesh.vertices.slice(..));
+                    pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
+                    pass.draw_indexed(0..mesh.index_count, 0, b.first_instance..b.first_instance + b.instance_count);
+                    stats.draw_calls += 1;
+                }
+            }
+        }
+
+        // Selection mask.
+        if outline && let Some(t) = &self.targets {
+            let selected = expand_selection(scene, frame.selection);
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("selection mask"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: &t.mask,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+                    view: &t.mask_depth,
+                    depth_ops: Some(wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(0.0),
+                        store: wgpu::StoreOp::Discard,
+                    }),
+                    stencil_ops: None,
+                }),
+                ..Default::default()
+            });
+            pass.set_pipeline(&self.mask_pipeline);
+            pass.set_bind_group(0, &self.mask_bind_group, &[]);
+            pass.set_vertex_buffer(1, instances.slice(..));
+            for id in selected {
+                let Some((mesh_id, idx)) = gs.node_instances.get(&id) else { continue };
+                let Some(mesh) = gs.meshes.get(mesh_id) else { continue };
+                pass.set_vertex_buffer(0, mesh.vertices.slice(..));
+                pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
+                pass.draw_indexed(0..mesh.index_count, 0, *idx..*idx + 1);
+                stats.draw_calls += 1;
+            }
+        }
+
+        // Blended objects back to front.
+        let eye = frame.camera.position();
+        let mut blended = gs.blended.clone();
+        blended.sort_by(|a, b| {
+            let da = (a.center - eye).length_squared();
+            let db = (b.center - eye).length_squared();
+            db.total_cmp(&da)
+        });
+        let opaque = gs.opaque.clone();
+        self.encode_main_and_post(
+            &mut encoder,
+            &frame_bg,
+            &opaque,
+            &blended,
+            &pipes,
+            &kind_of,
+            &sky_pipe,
+            grid_pipe.as_ref(),
+            line_pipe.as_ref(),
+            frame,
+            target,
+            &mut stats,
+        );
+        self.queue.submit([encoder.finish()]);
+        stats
+    }
+
+    #[allow(clippy::too_many_arguments)] // One call site; the pieces are all per-frame state.
+    fn encode_main_and_post(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        frame_bg: &wgpu::BindGroup,
+        opaque: &[Batch],
+        blended: &[Batch],
+        pipes: &HashMap<MeshPipe, wgpu::RenderPipeline>,
+        kind_of: &HashMap<crate::scene::MaterialId, MeshPipe>,
+        sky_pipe: &wgpu::RenderPipeline,
+        grid_pipe: Option<&wgpu::RenderPipeline>,
+        line_pipe: Option<&wgpu::RenderPipeline>,
+        frame: &FrameInput<'_>,
+        target: &RenderTarget<'_>,
+        stats: &mut FrameStats,
+    ) {
+        let Some(t) = &self.targets else { return };
+        let gs = &self.scene;
+        {
+            let (view, resolve) = match &t.hdr_msaa {
+                Some(ms) => (ms, Some(&t.hdr)),
+                None => (&t.hdr, None),
+            };
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("main"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view,
+                    depth_slice: None,
+                    resolve_target: resolve,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                        store: if resolve.is_some() {
+                            wgpu::StoreOp::Discard
+                        } else {
+                            wgpu::StoreOp::Store
+                        },
+                    },
+                })],
+                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+                    view: &t.depth,
+                    depth_ops: Some(wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(0.0),
+                        store: wgpu::StoreOp::Discard,
+                    }),
+                    stencil_ops: None,
+                }),
+                ..Default::default()
+            });
+            pass.set_bind_group(0, frame_bg, &[]);
+            if let Some(instances) = &gs.instance_buffer {
+                pass.set_vertex_buffer(1, instances.slice(..));
+            }
+            let draw_batches = |pass: &mut wgpu::RenderPass<'_>, batches: &[Batch], stats: &mut FrameStats| {
+                let mut current: Option<MeshPipe> = None;
+                for b in batches {
+                    let (Some(mesh), Some(mat), Some(kind)) = (
+                        gs.meshes.get(&b.mesh),
+                        gs.materials.get(&b.material),
+                        kind_of.get(&b.material),
+                    ) else {
+                        continue;
+                    };
+                    if current != Some(*kind) {
+                        let Some(p) = pipes.get(kind) else { continue };
+                        pass.set_pipeline(p);
+                        current = Some(*kind);
+                    }
+                    pass.set_bind_group(1, &mat.bind_group, &[]);
+                    pass.set_vertex_buffer(0, mesh.vertices.slice(..));
+                    pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
+                    pass.draw_indexed(
+                        0..mesh.index_count,
+                        0,
+                        b.first_instance..b.first_instance + b.instance_count,
+                    );
+                    stats.draw_calls += 1;
+                    stats.triangles += u64::from(mesh.index_count / 3) * u64::from(b.instance_count);
+                }
+            };
+            draw_batches(&mut pass, opaque, stats);
+            pass.set_pipeline(sky_pipe);
+            pass.draw(0..3, 0..1);
+            stats.draw_calls += 1;
+            draw_batches(&mut pass, blended, stats);
+            if let Some(p) = grid_pipe {
+                pass.set_pipeline(p);
+                pass.draw(0..6, 0..1);
+                stats.draw_calls += 1;
+            }
+            if let (Some(p), Some(buf)) = (line_pipe, &gs.line_buffer)
+                && !gs.lines.is_empty()
+            {
+                pass.set_pipeline(p);
+                pass.set_vertex_buffer(0, buf.slice(..));
+                pass.draw(0..gs.lines.len() as u32, 0..1);
+                stats.draw_calls += 1;
+            }
+        }
+        let _ = frame;
+        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: Some("tone map"),
+            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                view: target.view,
+                depth_slice: None,
+                resolve_target: None,
+                ops: wgpu::Operations {
+                    load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                    store: wgpu::StoreOp::Store,
+                },
+            })],
+            ..Default::default()
+        });
+        pass.set_pipeline(&self.post_pipeline);
+        pass.set_bind_group(0, &t.post_bind_group, &[]);
+        pass.draw(0..3, 0..1);
+        stats.draw_calls += 1;
+    }
+}
+
+/// Photometric exposure for an EV100 (Lagarde & de Rousiers, "Moving Frostbite to PBR"):
+/// maximum luminance 1.2 · 2^EV100 maps to 1.0.
+pub fn exposure_scale(ev100: f32) -> f32 {
+    1.0 / (1.2 * 2f32.powf(ev100))
+}
+
+/// The selected nodes and all their descendants.
+fn expand_selection(scene: &crate::scene::Scene, selection: &[NodeId]) -> Vec<NodeId> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    let mut stack: Vec<NodeId> = selection.to_vec();
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        out.push(id);
+        if let Some(n) = scene.node(id) {
+            stack.extend(n.children.iter().copied());
+        }
+    }
+    out
+}
+
+#[allow(dead_code)] // Kept beside the other layouts for passes that bind one uniform.
+fn _layouts_used(r: &Renderer) -> &wgpu::BindGroupLayout {
+    &r.single_uniform_layout
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposure_of_ev15_maps_sunny_16_to_mid_range() {
+        // A 100000-lux sun on 18% grey: luminance = E·ρ/π ≈ 5730 cd/m².
+        let l = 100_000.0 * 0.18 / std::f32::consts::PI;
+        let v = l * exposure_scale(15.0);
+        assert!((0.1..0.3).contains(&v), "{v}");
+    }
+}

@@ -1,0 +1,31 @@
+//! WGSL sources, embedded at compile time. Passes that light or show the scene get
+//! `common.wgsl` prepended (WGSL has no includes).
+
+/// Shared declarations (frame uniform, lights, shadows, sky).
+pub const COMMON: &str = include_str!("../../shaders/common.wgsl");
+
+/// Every pass: (file name, full source as compiled).
+pub fn all() -> Vec<(&'static str, String)> {
+    vec![
+        ("mesh.wgsl", with_common(include_str!("../../shaders/mesh.wgsl"))),
+        ("sky.wgsl", with_common(include_str!("../../shaders/sky.wgsl"))),
+        ("grid.wgsl", with_common(include_str!("../../shaders/grid.wgsl"))),
+        ("lines.wgsl", with_common(include_str!("../../shaders/lines.wgsl"))),
+        ("shadow.wgsl", include_str!("../../shaders/shadow.wgsl").to_owned()),
+        ("mask.wgsl", include_str!("../../shaders/mask.wgsl").to_owned()),
+        ("post.wgsl", include_str!("../../shaders/post.wgsl").to_owned()),
+    ]
+}
+
+fn with_common(src: &str) -> String {
+    format!("{COMMON}\n{src}")
+}
+
+/// The full source of one pass by file name.
+pub fn source(name: &str) -> String {
+    all()
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, s)| s)
+        .unwrap_or_default()
+}

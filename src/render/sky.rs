@@ -1,0 +1,249 @@
+//! Preetham analytic daylight sky (Preetham, Shirley, Smits 1999), evaluated here for the
+//! ambient light (projected to 9 spherical-harmonic irradiance coefficients) and, with the same
+//! parameters, per pixel in `shaders/common.wgsl` for the visible sky and reflections.
+
+use crate::scene::Sky;
+use glam::Vec3;
+
+/// Luminance of the night sky floor in cd/m² (moonless but not black).
+const NIGHT_SKY_NITS: f32 = 0.02;
+
+/// Parameters of the sky for one sun direction; the layout matches `SkyUniform` in WGSL.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SkyModel {
+    /// Perez coefficients A..E for (Y, x, y).
+    pub perez: [[f32; 3]; 5],
+    /// Zenith luminance (cd/m²) and chromaticity (x, y).
+    pub zenith: [f32; 3],
+    /// 1 / F(0, θs) for (Y, x, y).
+    pub norm: [f32; 3],
+    /// Unit vector towards the sun (clamped a little above the horizon for the model).
+    pub sun_dir: Vec3,
+    /// Scale on sky luminance (sky intensity × twilight fade).
+    pub scale: f32,
+    /// Radiance of the ground below the horizon (linear RGB, cd/m²).
+    pub ground: Vec3,
+}
+
+fn perez(t: f32) -> [[f32; 3]; 5] {
+    [
+        [0.1787 * t - 1.4630, -0.0193 * t - 0.2592, -0.0167 * t - 0.2608],
+        [-0.3554 * t + 0.4275, -0.0665 * t + 0.0008, -0.0950 * t + 0.0092],
+        [-0.0227 * t + 5.3251, -0.0004 * t + 0.2125, -0.0079 * t + 0.2102],
+        [0.1206 * t - 2.5771, -0.0641 * t - 0.8989, -0.0441 * t - 1.6537],
+        [-0.0670 * t + 0.3703, -0.0033 * t + 0.0452, -0.0109 * t + 0.0529],
+    ]
+}
+
+fn perez_f(c: &[[f32; 3]; 5], k: usize, cos_theta: f32, gamma: f32) -> f32 {
+    let cos_gamma = gamma.cos();
+    (1.0 + c[0][k] * (c[1][k] / cos_theta.max(0.01)).exp())
+        * (1.0 + c[2][k] * (c[3][k] * gamma).exp() + c[4][k] * cos_gamma * cos_gamma)
+}
+
+fn xyz_to_linear_srgb(xyz: Vec3) -> Vec3 {
+    Vec3::new(
+        3.2406 * xyz.x - 1.5372 * xyz.y - 0.4986 * xyz.z,
+        -0.9689 * xyz.x + 1.8758 * xyz.y + 0.0415 * xyz.z,
+        0.0557 * xyz.x - 0.2040 * xyz.y + 1.0570 * xyz.z,
+    )
+}
+
+/// Converts luminance Y and chromaticity (x, y) to linear sRGB.
+pub fn yxy_to_rgb(big_y: f32, x: f32, y: f32) -> Vec3 {
+    let y = y.max(1e-4);
+    let xyz = Vec3::new(x / y * big_y, big_y, (1.0 - x - y) / y * big_y);
+    xyz_to_linear_srgb(xyz).max(Vec3::ZERO)
+}
+
+impl SkyModel {
+    /// Builds the sky for `sun_dir` (towards the sun; `None` = no sun: night sky) lit by a sun
+    /// of `sun_lux` illuminance.
+    pub fn new(sky: &Sky, sun_dir: Option<Vec3>, sun_lux: f32) -> Self {
+        let t = sky.turbidity.clamp(1.7, 12.0);
+        let raw = sun_dir.unwrap_or(Vec3::NEG_Y).normalize_or(Vec3::Y);
+        // The model breaks down below the horizon: evaluate at >= 2° and fade out.
+        let min_elev = 2f32.to_radians().sin();
+        let sun = Vec3::new(raw.x, raw.y.max(min_elev), raw.z).normalize();
+        let twilight = smoothstep(-0.12, 0.05, raw.y);
+        let theta_s = sun.y.clamp(-1.0, 1.0).acos();
+        let chi = (4.0 / 9.0 - t / 120.0) * (std::f32::consts::PI - 2.0 * theta_s);
+        let zenith_y_kcd = ((4.0453 * t - 4.9710) * chi.tan() - 0.2155 * t + 2.4192).max(0.0);
+        let th = [theta_s.powi(3), theta_s.powi(2), theta_s, 1.0];
+        let dot4 = |a: [f32; 4]| a[0] * th[0] + a[1] * th[1] + a[2] * th[2] + a[3] * th[3];
+        let zx = t * t * dot4([0.00166, -0.00375, 0.00209, 0.0])
+            + t * dot4([-0.02903, 0.06377, -0.03202, 0.00394])
+            + dot4([0.11693, -0.21196, 0.06052, 0.25886]);
+        let zy = t * t * dot4([0.00275, -0.00610, 0.00317, 0.0])
+            + t * dot4([-0.04214, 0.08970, -0.04153, 0.00516])
+            + dot4([0.15346, -0.26756, 0.06670, 0.26688]);
+        let c = perez(t);
+        let norm = [0usize, 1, 2].map(|k| 1.0 / perez_f(&c, k, 1.0, theta_s));
+        // Scale the sky with the sun: the model's zenith luminance assumes a standard sun.
+        let sun_scale = (sun_lux / 100_000.0).clamp(0.0, 4.0);
+        let mut model = Self {
+            perez: c,
+            zenith: [zenith_y_kcd * 1000.0, zx, zy],
+            norm,
+            sun_dir: sun,
+            scale: sky.intensity.max(0.0) * twilight * sun_scale,
+            ground: Vec3::ZERO,
+        };
+        if sun_dir.is_none() {
+            model.scale = 0.0;
+        }
+        let sky_up = model.irradiance_sh_raw().irradiance(Vec3::Y);
+        let sun_on_ground = sun_lux * raw.y.max(0.0);
+        model.ground = Vec3::from(sky.ground_albedo) * (sky_up + Vec3::splat(sun_on_ground))
+            / std::f32::consts::PI;
+        model
+    }
+
+    /// Sky radiance (linear RGB, cd/m²) seen in direction `dir`.
+    pub fn radiance(&self, dir: Vec3) -> Vec3 {
+        let dir = dir.normalize_or(Vec3::Y);
+        let night = Vec3::new(0.6, 0.75, 1.0) * NIGHT_SKY_NITS;
+        if dir.y < 0.0 {
+            let horizon = self.sky_above(Vec3::new(dir.x, 0.0, dir.z).normalize_or(Vec3::X));
+            let k = smoothstep(0.0, -0.05, dir.y);
+            return horizon.lerp(self.ground + night * 0.3, k);
+        }
+        self.sky_above(dir) + night
+    }
+
+    fn sky_above(&self, dir: Vec3) -> Vec3 {
+        let cos_theta = dir.y.max(0.0);
+        let gamma = dir.dot(self.sun_dir).clamp(-1.0, 1.0).acos();
+        let v = [0usize, 1, 2]
+            .map(|k| self.zenith[k] * perez_f(&self.perez, k, cos_theta, gamma) * self.norm[k]);
+        yxy_to_rgb(v[0], v[1], v[2]) * self.scale
+    }
+
+    fn irradiance_sh_raw(&self) -> Sh9 {
+        // Sky only (no ground), used to light the ground itself.
+        let ground = self.ground;
+        let mut tmp = *self;
+        tmp.ground = Vec3::ZERO;
+        let sh = Sh9::project(|d| if d.y < 0.0 { Vec3::ZERO } else { tmp.radiance(d) });
+        debug_assert!(ground == self.ground);
+        sh.irradiance_convolved()
+    }
+
+    /// Irradiance from the whole environment (sky + ground) as 9 SH coefficients: evaluate
+    /// with [`Sh9::irradiance`].
+    pub fn irradiance_sh(&self) -> Sh9 {
+        Sh9::project(|d| self.radiance(d)).irradiance_convolved()
+    }
+}
+
+fn smoothstep(e0: f32, e1: f32, x: f32) -> f32 {
+    let t = ((x - e0) / (e1 - e0)).clamp(0.0, 1.0);
+    t * t * (3.0 - 2.0 * t)
+}
+
+/// Order-2 real spherical harmonics (9 RGB coefficients).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sh9(pub [Vec3; 9]);
+
+fn sh_basis(d: Vec3) -> [f32; 9] {
+    [
+        0.282_095,
+        0.488_603 * d.y,
+        0.488_603 * d.z,
+        0.488_603 * d.x,
+        1.092_548 * d.x * d.y,
+        1.092_548 * d.y * d.z,
+        0.315_392 * (3.0 * d.z * d.z - 1.0),
+        1.092_548 * d.x * d.z,
+        0.546_274 * (d.x * d.x - d.y * d.y),
+    ]
+}
+
+impl Sh9 {
+    /// Projects a radiance function onto SH by numerical integration over the sphere.
+    pub fn project(f: impl Fn(Vec3) -> Vec3) -> Self {
+        const N_THETA: usize = 32;
+        const N_PHI: usize = 64;
+        let mut c = [Vec3::ZERO; 9];
+        let d_theta = std::f32::consts::PI / N_THETA as f32;
+        let d_phi = std::f32::consts::TAU / N_PHI as f32;
+        for i in 0..N_THETA {
+            let theta = (i as f32 + 0.5) * d_theta;
+            let (st, ct) = theta.sin_cos();
+            for j in 0..N_PHI {
+                let phi = (j as f32 + 0.5) * d_phi;
+                let d = Vec3::new(st * phi.cos(), ct, st * phi.sin());
+                let l = f(d);
+                let w = st * d_theta * d_phi;
+                for (ck, bk) in c.iter_mut().zip(sh_basis(d)) {
+                    *ck += l * bk * w;
+                }
+            }
+        }
+        Self(c)
+    }
+
+    /// Convolves radiance coefficients with the clamped cosine lobe (Ramamoorthi & Hanrahan):
+    /// the result evaluates to irradiance.
+    pub fn irradiance_convolved(mut self) -> Self {
+        let a = [
+            std::f32::consts::PI,
+            2.0 * std::f32::consts::PI / 3.0,
+            std::f32::consts::PI / 4.0,
+        ];
+        for (k, c) in self.0.iter_mut().enumerate() {
+            let band = match k {
+                0 => 0,
+                1..=3 => 1,
+                _ => 2,
+            };
+            *c *= a[band];
+        }
+        self
+    }
+
+    /// Evaluates the function at direction `n`.
+    pub fn irradiance(&self, n: Vec3) -> Vec3 {
+        sh_basis(n)
+            .iter()
+            .zip(self.0.iter())
+            .fold(Vec3::ZERO, |acc, (b, c)| acc + *c * *b)
+            .max(Vec3::ZERO)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_radiance_gives_pi_times_irradiance() {
+        let sh = Sh9::project(|_| Vec3::ONE).irradiance_convolved();
+        for n in [Vec3::Y, Vec3::X, Vec3::NEG_Z, Vec3::new(1.0, 1.0, 0.0).normalize()] {
+            let e = sh.irradiance(n);
+            assert!((e.x - std::f32::consts::PI).abs() < 0.02, "{e}");
+        }
+    }
+
+    #[test]
+    fn noon_sky_is_blue_and_brighter_than_dusk() {
+        let sky = Sky::default();
+        let noon = SkyModel::new(&sky, Some(Vec3::new(0.3, 0.9, 0.1).normalize()), 100_000.0);
+        let zenith = noon.radiance(Vec3::Y);
+        assert!(zenith.z > zenith.x, "zenith should be blue: {zenith}");
+        assert!(zenith.y > 1000.0 && zenith.y < 20_000.0, "zenith nits {zenith}");
+        let dusk = SkyModel::new(&sky, Some(Vec3::new(0.0, -0.2, 1.0).normalize()), 100_000.0);
+        assert!(dusk.radiance(Vec3::Y).y < zenith.y * 0.01);
+        // Looking towards the sun is brighter than away from it.
+        let towards = noon.radiance(Vec3::new(0.3, 0.5, 0.1).normalize());
+        let away = noon.radiance(Vec3::new(-0.3, 0.5, -0.1).normalize());
+        assert!(towards.y > away.y);
+    }
+
+    #[test]
+    fn irradiance_from_above_exceeds_below() {
+        let noon = SkyModel::new(&Sky::default(), Some(Vec3::Y), 100_000.0);
+        let sh = noon.irradiance_sh();
+        assert!(sh.irradiance(Vec3::Y).y > sh.irradiance(Vec3::NEG_Y).y);
+    }
+}

@@ -1,0 +1,901 @@
+//! `scene` owns the plain data of a world: nodes in a hierarchy, meshes, materials, lights,
+//! cameras and the environment (sky, exposure, tone mapping).
+//!
+//! It never touches the GPU, egui or winit. Geometry is shared through `Arc` so snapshots are
+//! cheap, and every collection is keyed by a stable id, never by a position that shifts.
+//! The renderer detects what changed through [`Scene::revision`] and per-mesh content ids.
+
+mod camera;
+mod hash;
+
+pub use camera::{CameraView, OrbitCamera};
+pub use hash::scene_hash;
+
+use glam::{Mat4, Quat, Vec3};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Stable id of a node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct NodeId(pub u64);
+/// Stable id of a mesh.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct MeshId(pub u64);
+/// Stable id of a material.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct MaterialId(pub u64);
+/// Stable id of an image (texture source).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ImageId(pub u64);
+
+/// Translation, rotation and scale of a node relative to its parent (`parent_from_local`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Transform {
+    pub translation: Vec3,
+    pub rotation: Quat,
+    pub scale: Vec3,
+}
+
+impl Default for Transform {
+    fn default() -> Self {
+        Self::IDENTITY
+    }
+}
+
+impl Transform {
+    pub const IDENTITY: Self = Self {
+        translation: Vec3::ZERO,
+        rotation: Quat::IDENTITY,
+        scale: Vec3::ONE,
+    };
+
+    pub fn from_translation(translation: Vec3) -> Self {
+        Self {
+            translation,
+            ..Self::IDENTITY
+        }
+    }
+
+    pub fn with_rotation(mut self, rotation: Quat) -> Self {
+        self.rotation = rotation;
+        self
+    }
+
+    pub fn with_scale(mut self, scale: Vec3) -> Self {
+        self.scale = scale;
+        self
+    }
+
+    /// A transform at `eye` whose -Z axis looks at `target` (Y up).
+    pub fn looking_at(eye: Vec3, target: Vec3) -> Self {
+        let world_from_view = Mat4::look_at_rh(eye, target, Vec3::Y).inverse();
+        let (_, rotation, translation) = world_from_view.to_scale_rotation_translation();
+        Self::from_translation(translation).with_rotation(rotation)
+    }
+
+    /// The matrix `parent_from_local`.
+    pub fn matrix(&self) -> Mat4 {
+        Mat4::from_scale_rotation_translation(self.scale, self.rotation, self.translation)
+    }
+}
+
+/// Vertex data of one triangle list with one material. Immutable once built: an edit replaces
+/// the whole `Arc<Mesh>`, which gives it a new [`Mesh::content_id`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Mesh {
+    pub positions: Vec<[f32; 3]>,
+    pub normals: Vec<[f32; 3]>,
+    /// Texture coordinates (set 0); empty when the mesh has none.
+    pub uvs: Vec<[f32; 2]>,
+    /// Linear RGBA vertex colours; empty when the mesh has none.
+    pub colors: Vec<[f32; 4]>,
+    /// Tangents (xyz, w = handedness); empty means "derive in the shader".
+    pub tangents: Vec<[f32; 4]>,
+    pub indices: Vec<u32>,
+    #[serde(skip, default = "next_content_id")]
+    content_id: u64,
+}
+
+static NEXT_CONTENT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn next_content_id() -> u64 {
+    NEXT_CONTENT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Axis-aligned bounding box.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Aabb {
+    pub min: Vec3,
+    pub max: Vec3,
+}
+
+impl Aabb {
+    pub const EMPTY: Self = Self {
+        min: Vec3::splat(f32::INFINITY),
+        max: Vec3::splat(f32::NEG_INFINITY),
+    };
+
+    pub fn is_empty(&self) -> bool {
+        self.min.x > self.max.x
+    }
+
+    pub fn extend(&mut self, p: Vec3) {
+        self.min = self.min.min(p);
+        self.max = self.max.max(p);
+    }
+
+    pub fn union(&self, other: &Aabb) -> Aabb {
+        Aabb {
+            min: self.min.min(other.min),
+            max: self.max.max(other.max),
+        }
+    }
+
+    pub fn center(&self) -> Vec3 {
+        (self.min + self.max) * 0.5
+    }
+
+    pub fn size(&self) -> Vec3 {
+        self.max - self.min
+    }
+
+    /// The box that contains this box transformed by `world_from_local`.
+    pub fn transformed(&self, world_from_local: &Mat4) -> Aabb {
+        let mut out = Aabb::EMPTY;
+        if self.is_empty() {
+            return out;
+        }
+        for i in 0..8 {
+            let corner = Vec3::new(
+                if i & 1 == 0 { self.min.x } else { self.max.x },
+                if i & 2 == 0 { self.min.y } else { self.max.y },
+                if i & 4 == 0 { self.min.z } else { self.max.z },
+            );
+            out.extend(world_from_local.transform_point3(corner));
+        }
+        out
+    }
+}
+
+impl Mesh {
+    /// Builds a mesh; `normals` must match `positions` in length (or be empty to compute
+    /// smooth normals); `uvs`, `colors`, `tangents` must match or be empty.
+    pub fn new(
+        positions: Vec<[f32; 3]>,
+        normals: Vec<[f32; 3]>,
+        uvs: Vec<[f32; 2]>,
+        colors: Vec<[f32; 4]>,
+        indices: Vec<u32>,
+    ) -> Self {
+        let mut mesh = Self {
+            positions,
+            normals,
+            uvs,
+            colors,
+            tangents: Vec::new(),
+            indices,
+            content_id: next_content_id(),
+        };
+        if mesh.normals.len() != mesh.positions.len() {
+            mesh.normals = mesh.smooth_normals();
+        }
+        mesh
+    }
+
+    /// An id that changes whenever the mesh content is replaced (not serialized).
+    pub fn content_id(&self) -> u64 {
+        self.content_id
+    }
+
+    pub fn vertex_count(&self) -> usize {
+        self.positions.len()
+    }
+
+    pub fn triangle_count(&self) -> usize {
+        self.indices.len() / 3
+    }
+
+    pub fn bounds(&self) -> Aabb {
+        let mut b = Aabb::EMPTY;
+        for p in &self.positions {
+            b.extend(Vec3::from(*p));
+        }
+        b
+    }
+
+    /// Area-weighted smooth vertex normals from the triangles.
+    pub fn smooth_normals(&self) -> Vec<[f32; 3]> {
+        let mut acc = vec![Vec3::ZERO; self.positions.len()];
+        for tri in self.indices.chunks_exact(3) {
+            let (Some(a), Some(b), Some(c)) = (
+                self.positions.get(tri[0] as usize),
+                self.positions.get(tri[1] as usize),
+                self.positions.get(tri[2] as usize),
+            ) else {
+                continue;
+            };
+            let (a, b, c) = (Vec3::from(*a), Vec3::from(*b), Vec3::from(*c));
+            let n = (b - a).cross(c - a);
+            for &i in tri {
+                if let Some(slot) = acc.get_mut(i as usize) {
+                    *slot += n;
+                }
+            }
+        }
+        acc.into_iter()
+            .map(|n| n.try_normalize().unwrap_or(Vec3::Y).to_array())
+            .collect()
+    }
+}
+
+/// How a material's alpha is used (glTF `alphaMode`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum AlphaMode {
+    Opaque,
+    /// Fragments with alpha below the cutoff are discarded.
+    Mask { cutoff: f32 },
+    /// Alpha-blended, drawn after opaque objects sorted back to front.
+    Blend,
+}
+
+/// Which texture coordinates and image a material slot samples.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TextureRef {
+    pub image: ImageId,
+    pub sampler: Sampler,
+}
+
+/// Texture filtering and wrapping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Sampler {
+    pub wrap: Wrap,
+    /// Linear filtering with mipmaps when true, nearest otherwise.
+    pub linear: bool,
+}
+
+impl Default for Sampler {
+    fn default() -> Self {
+        Self {
+            wrap: Wrap::Repeat,
+            linear: true,
+        }
+    }
+}
+
+/// Texture wrap mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Wrap {
+    Repeat,
+    MirroredRepeat,
+    ClampToEdge,
+}
+
+/// glTF metallic-roughness material.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Material {
+    pub name: String,
+    /// Linear RGBA.
+    pub base_color: [f32; 4],
+    pub metallic: f32,
+    pub roughness: f32,
+    /// Linear RGB emissive colour, multiplied by `emissive_strength` (nits scale: 1.0 = 1 cd/m²
+    /// times [`EMISSIVE_NITS`]).
+    pub emissive: [f32; 3],
+    pub emissive_strength: f32,
+    pub alpha_mode: AlphaMode,
+    pub double_sided: bool,
+    pub normal_scale: f32,
+    pub occlusion_strength: f32,
+    pub base_color_texture: Option<TextureRef>,
+    pub metallic_roughness_texture: Option<TextureRef>,
+    pub normal_texture: Option<TextureRef>,
+    pub occlusion_texture: Option<TextureRef>,
+    pub emissive_texture: Option<TextureRef>,
+    /// Texture-coordinate transform (KHR_texture_transform), applied to every slot:
+    /// offset, rotation (radians), scale.
+    pub uv_offset: [f32; 2],
+    pub uv_rotation: f32,
+    pub uv_scale: [f32; 2],
+}
+
+/// Luminance in cd/m² of an emissive colour of 1.0 at strength 1.0. glTF emissive is unitless;
+/// this maps it to a brightness that reads as "glowing" at daylight exposure.
+pub const EMISSIVE_NITS: f32 = 1000.0;
+
+impl Default for Material {
+    fn default() -> Self {
+        Self {
+            name: "Material".into(),
+            base_color: [0.8, 0.8, 0.8, 1.0],
+            metallic: 0.0,
+            roughness: 0.5,
+            emissive: [0.0; 3],
+            emissive_strength: 1.0,
+            alpha_mode: AlphaMode::Opaque,
+            double_sided: false,
+            normal_scale: 1.0,
+            occlusion_strength: 1.0,
+            base_color_texture: None,
+            metallic_roughness_texture: None,
+            normal_texture: None,
+            occlusion_texture: None,
+            emissive_texture: None,
+            uv_offset: [0.0; 2],
+            uv_rotation: 0.0,
+            uv_scale: [1.0; 2],
+        }
+    }
+}
+
+impl Material {
+    pub fn named(name: &str, base_color: [f32; 4], roughness: f32) -> Self {
+        Self {
+            name: name.into(),
+            base_color,
+            roughness,
+            ..Default::default()
+        }
+    }
+}
+
+/// An RGBA8 image. `srgb` says whether the bytes are sRGB-encoded colour (base colour,
+/// emissive) or linear data (normal, metallic-roughness, occlusion).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Image {
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    pub rgba8: Vec<u8>,
+    #[serde(skip, default = "next_content_id")]
+    content_id: u64,
+}
+
+impl Image {
+    /// Builds an image; returns `None` if `rgba8` does not hold `width * height * 4` bytes.
+    pub fn new(name: &str, width: u32, height: u32, rgba8: Vec<u8>) -> Option<Self> {
+        let expected = (width as usize)
+            .checked_mul(height as usize)?
+            .checked_mul(4)?;
+        (expected == rgba8.len() && width > 0 && height > 0).then(|| Self {
+            name: name.into(),
+            width,
+            height,
+            rgba8,
+            content_id: next_content_id(),
+        })
+    }
+
+    pub fn content_id(&self) -> u64 {
+        self.content_id
+    }
+}
+
+/// Punctual light types, in KHR_lights_punctual units.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum LightKind {
+    /// Shines along the node's -Z axis; intensity in lux.
+    Directional,
+    /// Intensity in candela.
+    Point,
+    /// Shines along the node's -Z axis; intensity in candela; cone angles in radians.
+    Spot {
+        inner_cone_rad: f32,
+        outer_cone_rad: f32,
+    },
+}
+
+/// A light attached to a node.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Light {
+    pub kind: LightKind,
+    /// Linear RGB.
+    pub color: [f32; 3],
+    /// Lux for directional lights, candela for point and spot lights.
+    pub intensity: f32,
+    /// Distance where the light's influence reaches zero; `None` = infinite.
+    pub range: Option<f32>,
+    pub cast_shadows: bool,
+}
+
+impl Light {
+    pub fn unit(&self) -> &'static str {
+        match self.kind {
+            LightKind::Directional => "lux",
+            _ => "cd",
+        }
+    }
+}
+
+/// A perspective camera attached to a node; it looks along the node's -Z axis.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Camera {
+    pub fov_y_rad: f32,
+    pub near: f32,
+    /// `None` = infinite far plane.
+    pub far: Option<f32>,
+}
+
+impl Default for Camera {
+    fn default() -> Self {
+        Self {
+            fov_y_rad: 50f32.to_radians(),
+            near: 0.1,
+            far: None,
+        }
+    }
+}
+
+/// What a node is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum NodeKind {
+    /// A grouping node.
+    Empty,
+    Mesh {
+        mesh: MeshId,
+        material: MaterialId,
+    },
+    Light(Light),
+    Camera(Camera),
+}
+
+impl NodeKind {
+    pub fn label(&self) -> &'static str {
+        match self {
+            NodeKind::Empty => "Group",
+            NodeKind::Mesh { .. } => "Mesh",
+            NodeKind::Light(l) => match l.kind {
+                LightKind::Directional => "Sun light",
+                LightKind::Point => "Point light",
+                LightKind::Spot { .. } => "Spot light",
+            },
+            NodeKind::Camera(_) => "Camera",
+        }
+    }
+}
+
+/// One element of the hierarchy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    pub id: NodeId,
+    pub name: String,
+    pub parent: Option<NodeId>,
+    pub children: Vec<NodeId>,
+    pub transform: Transform,
+    pub kind: NodeKind,
+    pub visible: bool,
+}
+
+/// Tone mapping operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ToneMapper {
+    /// ACES filmic (Hill's RRT+ODT fit).
+    Aces,
+    /// Plain clamp, for debugging.
+    Linear,
+}
+
+/// Procedural sky, lit by the first directional light of the scene.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sky {
+    /// Preetham turbidity (2 = very clear, 10 = hazy).
+    pub turbidity: f32,
+    /// Linear RGB ground colour below the horizon.
+    pub ground_albedo: [f32; 3],
+    /// Multiplier on sky radiance, as seen and as ambient light.
+    pub intensity: f32,
+}
+
+impl Default for Sky {
+    fn default() -> Self {
+        Self {
+            turbidity: 2.5,
+            ground_albedo: [0.25, 0.23, 0.2],
+            intensity: 1.0,
+        }
+    }
+}
+
+/// Scene-wide look: sky, exposure and tone mapping.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    pub sky: Sky,
+    /// Exposure value at ISO 100; higher = darker image (sunny day ≈ 15).
+    pub exposure_ev100: f32,
+    pub tone_mapper: ToneMapper,
+}
+
+impl Default for Environment {
+    fn default() -> Self {
+        Self {
+            sky: Sky::default(),
+            exposure_ev100: 14.0,
+            tone_mapper: ToneMapper::Aces,
+        }
+    }
+}
+
+/// Stamps that say which parts of a scene changed; the renderer compares them with what it
+/// uploaded last. Every mutation goes through `Scene` methods (later `edit` commands), which
+/// give the matching field a new globally unique [`stamp`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revision {
+    /// Nodes added/removed/re-parented, mesh or material assignments changed.
+    pub structure: u64,
+    /// Any node transform or visibility changed.
+    pub transforms: u64,
+    pub materials: u64,
+    pub lights: u64,
+    pub environment: u64,
+}
+
+impl Revision {
+    /// Stamps never used before, so a freshly loaded scene never matches what a renderer
+    /// uploaded for another scene.
+    pub fn fresh() -> Self {
+        Self {
+            structure: stamp(),
+            transforms: stamp(),
+            materials: stamp(),
+            lights: stamp(),
+            environment: stamp(),
+        }
+    }
+}
+
+/// A new, globally unique revision stamp.
+pub fn stamp() -> u64 {
+    next_content_id()
+}
+
+/// A whole world.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Scene {
+    pub name: String,
+    nodes: BTreeMap<NodeId, Node>,
+    roots: Vec<NodeId>,
+    meshes: BTreeMap<MeshId, Arc<Mesh>>,
+    materials: BTreeMap<MaterialId, Material>,
+    images: BTreeMap<ImageId, Arc<Image>>,
+    pub environment: Environment,
+    next_id: u64,
+    #[serde(skip, default = "Revision::fresh")]
+    revision: Revision,
+}
+
+impl Default for Scene {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            nodes: BTreeMap::new(),
+            roots: Vec::new(),
+            meshes: BTreeMap::new(),
+            materials: BTreeMap::new(),
+            images: BTreeMap::new(),
+            environment: Environment::default(),
+            next_id: 1,
+            revision: Revision::fresh(),
+        }
+    }
+}
+
+/// A node together with its world matrix, as produced by [`Scene::walk`].
+#[derive(Clone, Copy, Debug)]
+pub struct WorldNode<'a> {
+    pub node: &'a Node,
+    pub world_from_local: Mat4,
+    /// False if this node or any ancestor is hidden.
+    pub visible: bool,
+    pub depth: usize,
+}
+
+impl Scene {
+    pub fn new(name: &str) -> Self {
+        Self {
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    fn fresh_id(&mut self) -> u64 {
+        self.next_id = self.next_id.max(1);
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    pub fn revision(&self) -> Revision {
+        self.revision
+    }
+
+    pub fn add_mesh(&mut self, mesh: Mesh) -> MeshId {
+        let id = MeshId(self.fresh_id());
+        self.meshes.insert(id, Arc::new(mesh));
+        self.revision.structure = stamp();
+        id
+    }
+
+    pub fn add_material(&mut self, material: Material) -> MaterialId {
+        let id = MaterialId(self.fresh_id());
+        self.materials.insert(id, material);
+        self.revision.materials = stamp();
+        id
+    }
+
+    pub fn add_image(&mut self, image: Image) -> ImageId {
+        let id = ImageId(self.fresh_id());
+        self.images.insert(id, Arc::new(image));
+        self.revision.materials = stamp();
+        id
+    }
+
+    /// Adds a node under `parent` (or as a root) and returns its id.
+    pub fn add_node(
+        &mut self,
+        parent: Option<NodeId>,
+        name: &str,
+        transform: Transform,
+        kind: NodeKind,
+    ) -> NodeId {
+        let id = NodeId(self.fresh_id());
+        let parent = parent.filter(|p| self.nodes.contains_key(p));
+        self.nodes.insert(
+            id,
+            Node {
+                id,
+                name: name.into(),
+                parent,
+                children: Vec::new(),
+                transform,
+                kind,
+                visible: true,
+            },
+        );
+        match parent.and_then(|p| self.nodes.get_mut(&p)) {
+            Some(p) => p.children.push(id),
+            None => self.roots.push(id),
+        }
+        self.revision.structure = stamp();
+        self.revision.lights = stamp();
+        id
+    }
+
+    pub fn node(&self, id: NodeId) -> Option<&Node> {
+        self.nodes.get(&id)
+    }
+
+    pub fn mesh(&self, id: MeshId) -> Option<&Arc<Mesh>> {
+        self.meshes.get(&id)
+    }
+
+    pub fn material(&self, id: MaterialId) -> Option<&Material> {
+        self.materials.get(&id)
+    }
+
+    pub fn image(&self, id: ImageId) -> Option<&Arc<Image>> {
+        self.images.get(&id)
+    }
+
+    pub fn roots(&self) -> &[NodeId] {
+        &self.roots
+    }
+
+    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.nodes.values()
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn meshes(&self) -> impl Iterator<Item = (MeshId, &Arc<Mesh>)> {
+        self.meshes.iter().map(|(k, v)| (*k, v))
+    }
+
+    pub fn materials(&self) -> impl Iterator<Item = (MaterialId, &Material)> {
+        self.materials.iter().map(|(k, v)| (*k, v))
+    }
+
+    pub fn images(&self) -> impl Iterator<Item = (ImageId, &Arc<Image>)> {
+        self.images.iter().map(|(k, v)| (*k, v))
+    }
+
+    /// Mutable access to a node's transform; bumps the transform revision.
+    pub fn set_transform(&mut self, id: NodeId, transform: Transform) {
+        if let Some(n) = self.nodes.get_mut(&id) {
+            n.transform = transform;
+            self.revision.transforms = stamp();
+            self.revision.lights = stamp();
+        }
+    }
+
+    pub fn set_visible(&mut self, id: NodeId, visible: bool) {
+        if let Some(n) = self.nodes.get_mut(&id) {
+            n.visible = visible;
+            self.revision.transforms = stamp();
+            self.revision.lights = stamp();
+        }
+    }
+
+    /// Mutable access to a material; bumps the material revision.
+    pub fn material_mut(&mut self, id: MaterialId) -> Option<&mut Material> {
+        self.revision.materials = stamp();
+        self.materials.get_mut(&id)
+    }
+
+    /// Mutable access to a light; bumps the light revision.
+    pub fn light_mut(&mut self, id: NodeId) -> Option<&mut Light> {
+        self.revision.lights = stamp();
+        match &mut self.nodes.get_mut(&id)?.kind {
+            NodeKind::Light(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    pub fn environment_mut(&mut self) -> &mut Environment {
+        self.revision.environment = stamp();
+        &mut self.environment
+    }
+
+    /// Finds the first node with the given name.
+    pub fn find(&self, name: &str) -> Option<NodeId> {
+        self.nodes.values().find(|n| n.name == name).map(|n| n.id)
+    }
+
+    /// Depth-first walk of the hierarchy in outliner order, with world matrices.
+    pub fn walk(&self) -> Vec<WorldNode<'_>> {
+        let mut out = Vec::with_capacity(self.nodes.len());
+        let mut stack: Vec<(NodeId, Mat4, bool, usize)> = self
+            .roots
+            .iter()
+            .rev()
+            .map(|id| (*id, Mat4::IDENTITY, true, 0))
+            .collect();
+        while let Some((id, parent_from_world_base, parent_visible, depth)) = stack.pop() {
+            let Some(node) = self.nodes.get(&id) else {
+                continue;
+            };
+            let world_from_local = parent_from_world_base * node.transform.matrix();
+            let visible = parent_visible && node.visible;
+            out.push(WorldNode {
+                node,
+                world_from_local,
+                visible,
+                depth,
+            });
+            for child in node.children.iter().rev() {
+                stack.push((*child, world_from_local, visible, depth + 1));
+            }
+        }
+        out
+    }
+
+    /// World matrix of one node (`world_from_local`).
+    pub fn world_from_local(&self, id: NodeId) -> Mat4 {
+        let mut m = Mat4::IDENTITY;
+        let mut cur = self.nodes.get(&id);
+        let mut guard = 0;
+        while let Some(n) = cur {
+            m = n.transform.matrix() * m;
+            cur = n.parent.and_then(|p| self.nodes.get(&p));
+            guard += 1;
+            if guard > 10_000 {
+                break;
+            }
+        }
+        m
+    }
+
+    /// World-space bounds of a node and its descendants (visible meshes and lights).
+    pub fn bounds_of(&self, ids: &[NodeId]) -> Aabb {
+        let mut out = Aabb::EMPTY;
+        let wanted: std::collections::HashSet<NodeId> = ids.iter().copied().collect();
+        let mut inside: Vec<bool> = Vec::new();
+        for wn in self.walk() {
+            inside.truncate(wn.depth);
+            let parent_inside = inside.last().copied().unwrap_or(false);
+            let here = parent_inside || wanted.contains(&wn.node.id);
+            inside.push(here);
+            if !here {
+                continue;
+            }
+            out = out.union(&self.node_bounds(&wn));
+        }
+        out
+    }
+
+    /// World-space bounds of everything visible.
+    pub fn bounds(&self) -> Aabb {
+        self.walk()
+            .iter()
+            .filter(|wn| wn.visible)
+            .fold(Aabb::EMPTY, |acc, wn| acc.union(&self.node_bounds(wn)))
+    }
+
+    fn node_bounds(&self, wn: &WorldNode<'_>) -> Aabb {
+        match &wn.node.kind {
+            NodeKind::Mesh { mesh, .. } => self
+                .meshes
+                .get(mesh)
+                .map(|m| m.bounds().transformed(&wn.world_from_local))
+                .unwrap_or(Aabb::EMPTY),
+            NodeKind::Light(l) if l.kind != LightKind::Directional => {
+                let p = wn.world_from_local.transform_point3(Vec3::ZERO);
+                Aabb {
+                    min: p - 0.25,
+                    max: p + 0.25,
+                }
+            }
+            _ => Aabb::EMPTY,
+        }
+    }
+
+    /// Total triangles of visible meshes.
+    pub fn triangle_count(&self) -> usize {
+        self.walk()
+            .iter()
+            .filter(|wn| wn.visible)
+            .filter_map(|wn| match &wn.node.kind {
+                NodeKind::Mesh { mesh, .. } => self.meshes.get(mesh).map(|m| m.triangle_count()),
+                _ => None,
+            })
+            .sum()
+    }
+
+    /// The first visible directional light: its direction *towards* the light (world space),
+    /// colour and illuminance.
+    pub fn sun(&self) -> Option<(Vec3, Light)> {
+        self.walk().into_iter().find_map(|wn| match &wn.node.kind {
+            NodeKind::Light(l) if wn.visible && l.kind == LightKind::Directional => {
+                let forward = wn.world_from_local.transform_vector3(Vec3::NEG_Z);
+                Some((-forward.normalize_or(Vec3::NEG_Y), *l))
+            }
+            _ => None,
+        })
+    }
+}
+
+impl Scene {
+    /// Camera nodes in outliner order.
+    pub fn cameras(&self) -> Vec<(NodeId, String)> {
+        self.walk()
+            .into_iter()
+            .filter(|wn| matches!(wn.node.kind, NodeKind::Camera(_)))
+            .map(|wn| (wn.node.id, wn.node.name.clone()))
+            .collect()
+    }
+
+    /// The view from a camera node (by id).
+    pub fn camera_view(&self, id: NodeId) -> Option<CameraView> {
+        match &self.node(id)?.kind {
+            NodeKind::Camera(cam) => Some(CameraView::from_camera(self.world_from_local(id), cam)),
+            _ => None,
+        }
+    }
+
+    /// The view from the camera node called `name` (a plain name like `Main` or a path like
+    /// `Cameras/Main`).
+    pub fn camera_view_named(&self, name: &str) -> Option<CameraView> {
+        let leaf = name.rsplit('/').next().unwrap_or(name);
+        self.cameras()
+            .into_iter()
+            .find(|(id, n)| n == leaf && self.path_of(*id).ends_with(name))
+            .and_then(|(id, _)| self.camera_view(id))
+    }
+
+    /// `Parent/Child/Name` path of a node.
+    pub fn path_of(&self, id: NodeId) -> String {
+        let mut parts = Vec::new();
+        let mut cur = self.node(id);
+        while let Some(n) = cur {
+            parts.push(n.name.as_str());
+            cur = n.parent.and_then(|p| self.node(p));
+            if parts.len() > 10_000 {
+                break;
+            }
+        }
+        parts.reverse();
+        parts.join("/")
+    }
+}

@@ -1,0 +1,205 @@
+//! Small windows: the New World dialog, the list of controls and About.
+
+use super::UiAction;
+use egui::{Id, Key, Ui};
+
+/// Every mouse and keyboard control of the editor, as shown in Help ▸ Controls.
+pub const CONTROLS: &[(&str, &str)] = &[
+    ("Orbit", "Left drag, or Alt + left drag"),
+    ("Pan", "Middle drag, or Shift + left drag"),
+    ("Zoom", "Mouse wheel (over the viewport)"),
+    ("Fly: look around", "Hold right mouse button and move the mouse"),
+    ("Fly: move", "W / A / S / D forward, left, back, right"),
+    ("Fly: down / up", "Q / E"),
+    ("Fly: faster", "Hold Shift"),
+    ("Fly: change speed", "Mouse wheel while flying"),
+    ("Frame selected (or all)", "F"),
+    ("Reset view", "Home"),
+    ("Select", "Click a node in the outliner"),
+    ("Add / remove from selection", "Shift-click or Ctrl-click in the outliner"),
+    ("Frame a node", "Double-click it in the outliner"),
+    ("Select none", "Esc"),
+    ("Quit", "Ctrl+Q"),
+];
+
+/// Which dialogs are open.
+#[derive(Debug, Default)]
+pub struct Dialogs {
+    pub new_world: Option<NewWorldDialog>,
+    pub controls_open: bool,
+    pub about_open: bool,
+}
+
+impl Dialogs {
+    /// True while a modal dialog takes the keyboard (global shortcuts must stay quiet).
+    pub fn modal_open(&self) -> bool {
+        self.new_world.is_some()
+    }
+}
+
+/// State of the New World dialog.
+#[derive(Debug)]
+pub struct NewWorldDialog {
+    seed_text: String,
+    focus_requested: bool,
+}
+
+impl NewWorldDialog {
+    /// Opens the dialog with `seed` filled in.
+    pub fn new(seed: u64) -> Self {
+        Self {
+            seed_text: seed.to_string(),
+            focus_requested: false,
+        }
+    }
+}
+
+/// Shows whichever dialogs are open.
+pub fn dialogs_ui(
+    ui: &mut Ui,
+    dialogs: &mut Dialogs,
+    adapter_name: &str,
+    actions: &mut Vec<UiAction>,
+) {
+    let ctx = ui.ctx().clone();
+    if let Some(dialog) = &mut dialogs.new_world {
+        let mut close = false;
+        let modal = egui::Modal::new(Id::new("new_world_dialog")).show(&ctx, |ui| {
+            ui.set_width(280.0);
+            ui.heading("New World");
+            ui.label("Generate a new world from a seed. The current world is replaced.");
+            ui.add_space(6.0);
+            let seed = parse_seed(&dialog.seed_text);
+            let mut submit = false;
+            ui.horizontal(|ui| {
+                ui.label("Seed");
+                let edit = ui.add(
+                    egui::TextEdit::singleline(&mut dialog.seed_text)
+                        .desired_width(150.0)
+                        .hint_text("0 – 18446744073709551615"),
+                );
+                if !dialog.focus_requested {
+                    edit.request_focus();
+                    dialog.focus_requested = true;
+                }
+                if edit.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)) {
+                    submit = true;
+                }
+                if ui.button("Random").clicked() {
+                    dialog.seed_text = random_seed().to_string();
+                }
+            });
+            if seed.is_none() {
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    "The seed must be a whole number from 0 to 18446744073709551615.",
+                );
+            }
+            ui.add_space(6.0);
+            ui.horizontal(|ui| {
+                if ui
+                    .add_enabled(seed.is_some(), egui::Button::new("OK"))
+                    .clicked()
+                {
+                    submit = true;
+                }
+                if ui.button("Cancel").clicked() {
+                    close = true;
+                }
+            });
+            if submit && let Some(seed) = seed {
+                actions.push(UiAction::NewWorld { seed });
+                close = true;
+            }
+        });
+        if close || modal.should_close() {
+            dialogs.new_world = None;
+        }
+    }
+
+    egui::Window::new("Controls")
+        .open(&mut dialogs.controls_open)
+        .resizable(false)
+        .collapsible(false)
+        .show(&ctx, |ui| {
+            egui::Grid::new("controls_grid")
+                .num_columns(2)
+                .striped(true)
+                .spacing([16.0, 4.0])
+                .show(ui, |ui| {
+                    for (what, how) in CONTROLS {
+                        ui.label(*what);
+                        ui.label(*how);
+                        ui.end_row();
+                    }
+                });
+        });
+
+    egui::Window::new("About worldsmith")
+        .open(&mut dialogs.about_open)
+        .resizable(false)
+        .collapsible(false)
+        .show(&ctx, |ui| {
+            ui.heading(format!("worldsmith {}", env!("CARGO_PKG_VERSION")));
+            ui.label(env!("CARGO_PKG_DESCRIPTION"));
+            ui.add_space(6.0);
+            egui::Grid::new("about_grid")
+                .num_columns(2)
+                .spacing([12.0, 4.0])
+                .show(ui, |ui| {
+                    ui.label("GPU adapter");
+                    ui.label(adapter_name);
+                    ui.end_row();
+                    ui.label("Built with");
+                    ui.label("wgpu 30 · egui 0.37 · winit 0.30");
+                    ui.end_row();
+                    ui.label("License");
+                    ui.label(env!("CARGO_PKG_LICENSE"));
+                    ui.end_row();
+                });
+        });
+}
+
+/// A seed typed by the user: decimal, surrounding spaces and `_` separators allowed.
+fn parse_seed(text: &str) -> Option<u64> {
+    text.trim().replace('_', "").parse().ok()
+}
+
+/// A seed that differs from run to run (no `rand` dependency needed for this).
+fn random_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    // Stack address adds a little per-process entropy; SplitMix64 spreads the bits.
+    let local = 0u8;
+    splitmix64(nanos ^ (std::ptr::addr_of!(local) as u64).rotate_left(32)) % 1_000_000
+}
+
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_parse_leniently_but_reject_junk() {
+        assert_eq!(parse_seed(" 42 "), Some(42));
+        assert_eq!(parse_seed("1_000"), Some(1000));
+        assert_eq!(parse_seed("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_seed("18446744073709551616"), None);
+        assert_eq!(parse_seed("-1"), None);
+        assert_eq!(parse_seed("abc"), None);
+        assert_eq!(parse_seed(""), None);
+    }
+
+    #[test]
+    fn splitmix_spreads_neighbouring_inputs() {
+        assert_ne!(splitmix64(1), splitmix64(2));
+        assert_ne!(splitmix64(1) % 1_000_000, splitmix64(2) % 1_000_000);
+    }
+}

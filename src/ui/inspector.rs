@@ -1,0 +1,422 @@
+//! The inspector: the values of the active (last selected) node, or a summary of the scene
+//! when nothing is selected. Read-only for now; editing will send `Command`s.
+
+use super::icons::{node_icon, paint_icon};
+use crate::scene::{
+    AlphaMode, Camera, Light, LightKind, Material, Mesh, Node, NodeId, NodeKind, Scene, TextureRef,
+    ToneMapper,
+};
+use egui::{Color32, RichText, Ui, vec2};
+use glam::{EulerRot, Quat, Vec3};
+
+/// Shows the active node of `selection` (the last one), or the scene summary.
+pub fn inspector_ui(ui: &mut Ui, scene: &Scene, selection: &[NodeId]) {
+    ui.strong("Inspector");
+    ui.separator();
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            let Some(active) = selection.last() else {
+                scene_summary_ui(ui, scene);
+                return;
+            };
+            let Some(node) = scene.node(*active) else {
+                ui.weak("The selected node is no longer in the scene.");
+                return;
+            };
+            if selection.len() > 1 {
+                ui.weak(format!(
+                    "{} nodes selected; showing the last one.",
+                    selection.len()
+                ));
+            }
+            node_ui(ui, scene, node);
+        });
+}
+
+fn node_ui(ui: &mut Ui, scene: &Scene, node: &Node) {
+    ui.horizontal(|ui| {
+        let icon = node_icon(&node.kind);
+        let (rect, _) = ui.allocate_exact_size(vec2(16.0, 16.0), egui::Sense::hover());
+        paint_icon(ui.painter(), rect, icon, icon.color());
+        ui.heading(&node.name);
+    });
+    egui::Grid::new("inspector_node")
+        .num_columns(2)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            row(ui, "Type", node.kind.label());
+            let parent = node
+                .parent
+                .and_then(|p| scene.node(p))
+                .map_or("(none — root)", |p| p.name.as_str());
+            row(ui, "Parent", parent);
+            row(ui, "Children", &node.children.len().to_string());
+            row(ui, "Visible", yes_no(node.visible));
+        });
+
+    egui::CollapsingHeader::new("Transform")
+        .default_open(true)
+        .show(ui, |ui| transform_ui(ui, scene, node));
+
+    match &node.kind {
+        NodeKind::Empty => {}
+        NodeKind::Mesh { mesh, material } => {
+            egui::CollapsingHeader::new("Mesh")
+                .default_open(true)
+                .show(ui, |ui| match scene.mesh(*mesh) {
+                    Some(m) => mesh_ui(ui, m),
+                    None => {
+                        ui.weak(format!("Mesh {} is missing.", mesh.0));
+                    }
+                });
+            egui::CollapsingHeader::new("Material")
+                .default_open(true)
+                .show(ui, |ui| match scene.material(*material) {
+                    Some(m) => material_ui(ui, scene, m),
+                    None => {
+                        ui.weak(format!("Material {} is missing.", material.0));
+                    }
+                });
+        }
+        NodeKind::Light(light) => {
+            egui::CollapsingHeader::new("Light")
+                .default_open(true)
+                .show(ui, |ui| light_ui(ui, light));
+        }
+        NodeKind::Camera(camera) => {
+            egui::CollapsingHeader::new("Camera")
+                .default_open(true)
+                .show(ui, |ui| camera_ui(ui, camera));
+        }
+    }
+}
+
+/// Euler angles in degrees, XYZ order as Blender shows them (extrinsic X, then Y, then Z).
+pub(crate) fn euler_xyz_deg(rotation: Quat) -> Vec3 {
+    let (x, y, z) = rotation.to_euler(EulerRot::XYZEx);
+    Vec3::new(x, y, z) * (180.0 / std::f32::consts::PI)
+}
+
+fn transform_ui(ui: &mut Ui, scene: &Scene, node: &Node) {
+    let t = &node.transform;
+    let world_from_local = scene.world_from_local(node.id);
+    let world_position = world_from_local.w_axis.truncate();
+    egui::Grid::new("inspector_transform")
+        .num_columns(2)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            ui.label("Translation");
+            vec3_ui(ui, t.translation, 3, " m");
+            ui.end_row();
+            ui.label("Rotation (XYZ)");
+            vec3_ui(ui, euler_xyz_deg(t.rotation), 1, "°");
+            ui.end_row();
+            ui.label("Scale");
+            vec3_ui(ui, t.scale, 3, "");
+            ui.end_row();
+            ui.label("World position");
+            vec3_ui(ui, world_position, 3, " m");
+            ui.end_row();
+        });
+}
+
+fn mesh_ui(ui: &mut Ui, mesh: &Mesh) {
+    let size = {
+        let b = mesh.bounds();
+        if b.is_empty() { Vec3::ZERO } else { b.size() }
+    };
+    egui::Grid::new("inspector_mesh")
+        .num_columns(2)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            row(ui, "Vertices", &thousands(mesh.vertex_count() as u64));
+            row(ui, "Triangles", &thousands(mesh.triangle_count() as u64));
+            ui.label("Bounds size");
+            vec3_ui(ui, size, 2, " m");
+            ui.end_row();
+            row(ui, "Vertex colours", yes_no(!mesh.colors.is_empty()));
+            row(ui, "UVs", yes_no(!mesh.uvs.is_empty()));
+            row(ui, "Tangents", yes_no(!mesh.tangents.is_empty()));
+        });
+}
+
+fn material_ui(ui: &mut Ui, scene: &Scene, m: &Material) {
+    egui::Grid::new("inspector_material")
+        .num_columns(2)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            row(ui, "Name", &m.name);
+            ui.label("Base colour");
+            ui.horizontal(|ui| {
+                swatch_ui(ui, m.base_color);
+                let [r, g, b, a] = m.base_color;
+                ui.monospace(format!("{r:.3} {g:.3} {b:.3} {a:.3}"));
+            });
+            ui.end_row();
+            row(ui, "Metallic", &format!("{:.3}", m.metallic));
+            row(ui, "Roughness", &format!("{:.3}", m.roughness));
+            ui.label("Emissive");
+            ui.horizontal(|ui| {
+                let [r, g, b] = m.emissive;
+                swatch_ui(ui, [r, g, b, 1.0]);
+                ui.monospace(format!(
+                    "{r:.3} {g:.3} {b:.3} × {:.2}",
+                    m.emissive_strength
+                ));
+            });
+            ui.end_row();
+            let alpha = match m.alpha_mode {
+                AlphaMode::Opaque => "Opaque".to_owned(),
+                AlphaMode::Mask { cutoff } => format!("Mask (cutoff {cutoff:.2})"),
+                AlphaMode::Blend => "Blend".to_owned(),
+            };
+            row(ui, "Alpha", &alpha);
+            row(ui, "Double-sided", yes_no(m.double_sided));
+            ui.label("Textures");
+            ui.vertical(|ui| {
+                let slots = texture_slots(m);
+                if slots.is_empty() {
+                    ui.weak("none");
+                }
+                for (slot, tex) in slots {
+                    let image = scene.image(tex.image).map_or_else(
+                        || "missing image".to_owned(),
+                        |i| format!("{} ({}×{})", i.name, i.width, i.height),
+                    );
+                    ui.label(format!("{slot}: {image}"));
+                }
+            });
+            ui.end_row();
+        });
+}
+
+/// The texture slots a material uses, in glTF order.
+pub(crate) fn texture_slots(m: &Material) -> Vec<(&'static str, TextureRef)> {
+    [
+        ("Base colour", m.base_color_texture),
+        ("Metallic-roughness", m.metallic_roughness_texture),
+        ("Normal", m.normal_texture),
+        ("Occlusion", m.occlusion_texture),
+        ("Emissive", m.emissive_texture),
+    ]
+    .into_iter()
+    .filter_map(|(name, t)| t.map(|t| (name, t)))
+    .collect()
+}
+
+fn light_ui(ui: &mut Ui, light: &Light) {
+    egui::Grid::new("inspector_light")
+        .num_columns(2)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            let kind = match light.kind {
+                LightKind::Directional => "Directional (sun)",
+                LightKind::Point => "Point",
+                LightKind::Spot { .. } => "Spot",
+            };
+            row(ui, "Type", kind);
+            ui.label("Colour");
+            ui.horizontal(|ui| {
+                let [r, g, b] = light.color;
+                swatch_ui(ui, [r, g, b, 1.0]);
+                ui.monospace(format!("{r:.3} {g:.3} {b:.3}"));
+            });
+            ui.end_row();
+            row(
+                ui,
+                "Intensity",
+                &format!("{} {}", short_number(light.intensity), light.unit()),
+            );
+            let range = light
+                .range
+                .map_or_else(|| "∞ (no limit)".to_owned(), |r| format!("{r:.2} m"));
+            row(ui, "Range", &range);
+            if let LightKind::Spot {
+                inner_cone_rad,
+                outer_cone_rad,
+            } = light.kind
+            {
+                row(ui, "Inner cone", &format!("{:.1}°", inner_cone_rad.to_degrees()));
+                row(ui, "Outer cone", &format!("{:.1}°", outer_cone_rad.to_degrees()));
+            }
+            row(ui, "Cast shadows", yes_no(light.cast_shadows));
+        });
+}
+
+fn camera_ui(ui: &mut Ui, camera: &Camera) {
+    egui::Grid::new("inspector_camera")
+        .num_columns(2)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            row(
+                ui,
+                "Vertical FOV",
+                &format!("{:.1}°", camera.fov_y_rad.to_degrees()),
+            );
+            row(ui, "Near", &format!("{:.3} m", camera.near));
+            let far = camera
+                .far
+                .map_or_else(|| "∞ (infinite)".to_owned(), |f| format!("{f:.1} m"));
+            row(ui, "Far", &far);
+        });
+}
+
+fn scene_summary_ui(ui: &mut Ui, scene: &Scene) {
+    ui.heading(&scene.name);
+    ui.weak("Nothing selected: scene summary.");
+    ui.add_space(4.0);
+    let (mut lights, mut cameras) = (0usize, 0usize);
+    for node in scene.nodes() {
+        match node.kind {
+            NodeKind::Light(_) => lights += 1,
+            NodeKind::Camera(_) => cameras += 1,
+            _ => {}
+        }
+    }
+    egui::Grid::new("inspector_scene")
+        .num_columns(2)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            row(ui, "Nodes", &thousands(scene.node_count() as u64));
+            row(ui, "Meshes", &thousands(scene.meshes().count() as u64));
+            row(ui, "Materials", &thousands(scene.materials().count() as u64));
+            row(ui, "Images", &thousands(scene.images().count() as u64));
+            row(ui, "Lights", &lights.to_string());
+            row(ui, "Cameras", &cameras.to_string());
+            row(ui, "Triangles", &thousands(scene.triangle_count() as u64));
+        });
+    egui::CollapsingHeader::new("Environment")
+        .default_open(true)
+        .show(ui, |ui| {
+            let env = &scene.environment;
+            egui::Grid::new("inspector_environment")
+                .num_columns(2)
+                .spacing([12.0, 4.0])
+                .show(ui, |ui| {
+                    row(ui, "Exposure", &format!("{:.2} EV100", env.exposure_ev100));
+                    let tone = match env.tone_mapper {
+                        ToneMapper::Aces => "ACES filmic",
+                        ToneMapper::Linear => "Linear (clamp)",
+                    };
+                    row(ui, "Tone mapper", tone);
+                    row(ui, "Sky turbidity", &format!("{:.2}", env.sky.turbidity));
+                    row(ui, "Sky intensity", &format!("{:.2}", env.sky.intensity));
+                    ui.label("Ground albedo");
+                    let [r, g, b] = env.sky.ground_albedo;
+                    ui.horizontal(|ui| {
+                        swatch_ui(ui, [r, g, b, 1.0]);
+                        ui.monospace(format!("{r:.3} {g:.3} {b:.3}"));
+                    });
+                    ui.end_row();
+                    if let Some((towards_sun, sun)) = scene.sun() {
+                        let elevation = towards_sun.y.clamp(-1.0, 1.0).asin().to_degrees();
+                        row(ui, "Sun elevation", &format!("{elevation:.1}°"));
+                        row(
+                            ui,
+                            "Sun illuminance",
+                            &format!("{} lux", short_number(sun.intensity)),
+                        );
+                    } else {
+                        row(ui, "Sun", "none");
+                    }
+                });
+        });
+}
+
+fn row(ui: &mut Ui, label: &str, value: &str) {
+    ui.label(label);
+    ui.label(value);
+    ui.end_row();
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+/// A colour swatch for a linear RGBA colour (shown sRGB-encoded, as the renderer outputs it).
+fn swatch_ui(ui: &mut Ui, linear_rgba: [f32; 4]) {
+    let [r, g, b, a] = linear_rgba.map(|c| if c.is_finite() { c } else { 0.0 });
+    let color = egui::Rgba::from_rgba_unmultiplied(r, g, b, a.clamp(0.0, 1.0));
+    egui::color_picker::show_color(ui, color, vec2(36.0, 14.0));
+}
+
+/// Shows a vector as coloured X/Y/Z components.
+fn vec3_ui(ui: &mut Ui, v: Vec3, decimals: usize, unit: &str) {
+    const AXES: [(&str, Color32); 3] = [
+        ("X", Color32::from_rgb(0xe8, 0x5c, 0x5c)),
+        ("Y", Color32::from_rgb(0x7c, 0xc8, 0x5a)),
+        ("Z", Color32::from_rgb(0x5c, 0x8c, 0xe8)),
+    ];
+    ui.horizontal(|ui| {
+        ui.spacing_mut().item_spacing.x = 3.0;
+        for ((axis, color), value) in AXES.iter().zip(v.to_array()) {
+            ui.label(RichText::new(*axis).color(*color).small().strong());
+            ui.monospace(format!("{value:>8.decimals$}"));
+        }
+        if !unit.is_empty() {
+            ui.weak(unit.trim());
+        }
+    });
+}
+
+/// 1234567 -> "1,234,567".
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A physical quantity with sensible precision: 100000 -> "100,000", 12.5 -> "12.50".
+fn short_number(x: f32) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    if x.abs() >= 1000.0 {
+        let sign = if x < 0.0 { "-" } else { "" };
+        format!("{sign}{}", thousands(x.abs().round() as u64))
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn euler_matches_blender_xyz_order() {
+        let (x, y, z) = (10f32.to_radians(), 20f32.to_radians(), 30f32.to_radians());
+        // Blender's XYZ Euler applies X first, then Y, then Z (about the fixed axes).
+        let q = Quat::from_rotation_z(z) * Quat::from_rotation_y(y) * Quat::from_rotation_x(x);
+        let e = euler_xyz_deg(q);
+        assert!((e - Vec3::new(10.0, 20.0, 30.0)).length() < 1e-3, "{e}");
+    }
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn texture_slots_lists_only_present_ones() {
+        let mut m = Material::default();
+        assert!(texture_slots(&m).is_empty());
+        m.normal_texture = Some(TextureRef {
+            image: crate::scene::ImageId(3),
+            sampler: Default::default(),
+        });
+        let slots = texture_slots(&m);
+        assert_eq!(slots.len(), 1);
+        assert_eq!(slots[0].0, "Normal");
+    }
+}

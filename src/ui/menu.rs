@@ -1,0 +1,99 @@
+//! The menu bar: File, Edit, View and Help.
+
+use super::{Dialogs, NewWorldDialog, UiAction};
+use crate::render::Overlays;
+use crate::scene::{NodeId, NodeKind, Scene};
+use egui::{Button, Ui};
+
+/// Shows the menu bar. Overlay toggles and dialog visibility change in place; everything
+/// else is pushed to `actions`.
+pub fn menu_bar_ui(
+    ui: &mut Ui,
+    scene: &Scene,
+    seed: u64,
+    has_selection: bool,
+    overlays: &mut Overlays,
+    dialogs: &mut Dialogs,
+    actions: &mut Vec<UiAction>,
+) {
+    egui::MenuBar::new().ui(ui, |ui| {
+        ui.menu_button("File", |ui| {
+            if ui.button("New World…").clicked() {
+                dialogs.new_world = Some(NewWorldDialog::new(seed));
+            }
+            ui.separator();
+            if ui
+                .add(Button::new("Quit").shortcut_text("Ctrl+Q"))
+                .clicked()
+            {
+                actions.push(UiAction::Quit);
+            }
+        });
+
+        ui.menu_button("Edit", |ui| {
+            if ui
+                .add_enabled(
+                    has_selection,
+                    Button::new("Select None").shortcut_text("Esc"),
+                )
+                .clicked()
+            {
+                actions.push(UiAction::SelectNone);
+            }
+            ui.separator();
+            if ui
+                .add(Button::new("Frame Selected").shortcut_text("F"))
+                .clicked()
+            {
+                actions.push(UiAction::FrameSelected);
+            }
+            if ui.button("Frame All").clicked() {
+                actions.push(UiAction::FrameAll);
+            }
+        });
+
+        ui.menu_button("View", |ui| {
+            ui.checkbox(&mut overlays.grid, "Grid");
+            ui.checkbox(&mut overlays.icons, "Light & camera icons");
+            ui.checkbox(&mut overlays.outline, "Selection outline");
+            ui.separator();
+            if ui
+                .add(Button::new("Reset view").shortcut_text("Home"))
+                .clicked()
+            {
+                actions.push(UiAction::ResetView);
+            }
+            let cameras = scene_cameras(scene);
+            ui.add_enabled_ui(!cameras.is_empty(), |ui| {
+                ui.menu_button("View through camera", |ui| {
+                    for (id, name) in &cameras {
+                        if ui.button(name.as_str()).clicked() {
+                            actions.push(UiAction::ViewThroughCamera(*id));
+                        }
+                    }
+                })
+                .response
+                .on_disabled_hover_text("The scene has no cameras.");
+            });
+        });
+
+        ui.menu_button("Help", |ui| {
+            if ui.button("Controls").clicked() {
+                dialogs.controls_open = true;
+            }
+            if ui.button("About worldsmith").clicked() {
+                dialogs.about_open = true;
+            }
+        });
+    });
+}
+
+/// The scene's cameras in outliner order, with their names.
+fn scene_cameras(scene: &Scene) -> Vec<(NodeId, String)> {
+    scene
+        .walk()
+        .iter()
+        .filter(|wn| matches!(wn.node.kind, NodeKind::Camera(_)))
+        .map(|wn| (wn.node.id, wn.node.name.clone()))
+        .collect()
+}

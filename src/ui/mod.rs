@@ -1,0 +1,47 @@
+//! `ui` draws the editor's panels with egui: the menu bar, the outliner, the inspector, the
+//! status bar, the viewport image and the small dialogs.
+//!
+//! Every function here takes a `&mut egui::Ui` and ends in `_ui`. They read the [`Scene`]
+//! and never mutate it: what a user asks for comes back as [`UiAction`]s for the app to apply,
+//! and the only state they change directly is UI state (the selection, overlay toggles,
+//! which dialog is open). The viewport is the only place that knows an egui `TextureId`;
+//! it knows nothing of wgpu or winit.
+//!
+//! [`Scene`]: crate::scene::Scene
+
+mod dialogs;
+mod icons;
+mod inspector;
+mod menu;
+mod outliner;
+mod status;
+mod viewport;
+
+pub use dialogs::{CONTROLS, Dialogs, NewWorldDialog, dialogs_ui};
+pub use icons::node_icon;
+pub use inspector::inspector_ui;
+pub use menu::menu_bar_ui;
+pub use outliner::outliner_ui;
+pub use status::{StatusInfo, status_bar_ui};
+pub use viewport::{ViewportOverlay, viewport_ui};
+
+use crate::scene::NodeId;
+
+/// What the user asked for through a panel, a menu or a shortcut; the app applies it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UiAction {
+    /// Replace the world by the one generated from `seed`.
+    NewWorld { seed: u64 },
+    /// Close the editor.
+    Quit,
+    /// Clear the selection.
+    SelectNone,
+    /// Frame the selection (or everything when nothing is selected).
+    FrameSelected,
+    /// Frame the whole world.
+    FrameAll,
+    /// Back to the initial view (the scene's main camera, or the whole world).
+    ResetView,
+    /// Put the viewport camera at a scene camera's pose and field of view.
+    ViewThroughCamera(NodeId),
+}

@@ -1,0 +1,49 @@
+//! The status bar: adapter, frame timing, what the last frame drew, the selection size.
+
+use super::inspector::thousands;
+use crate::render::FrameStats;
+use egui::Ui;
+
+/// What the status bar shows.
+#[derive(Clone, Copy, Debug)]
+pub struct StatusInfo<'a> {
+    pub adapter_name: &'a str,
+    /// Frames per second over the recent frames (smoothed); `None` when idle.
+    pub fps: Option<f32>,
+    /// CPU time of one frame (UI, scene render submit, paint), smoothed, in milliseconds.
+    pub frame_ms: f32,
+    /// What the last scene render drew.
+    pub stats: FrameStats,
+    pub selected: usize,
+    /// A transient message, e.g. "Generating world 42…".
+    pub message: Option<&'a str>,
+}
+
+/// Shows the status bar contents (put it in a thin bottom panel).
+pub fn status_bar_ui(ui: &mut Ui, info: &StatusInfo<'_>) {
+    ui.horizontal_centered(|ui| {
+        ui.weak(info.adapter_name)
+            .on_hover_text("GPU adapter (backend)");
+        ui.separator();
+        let fps = info
+            .fps
+            .map_or_else(|| "idle".to_owned(), |fps| format!("{fps:.0} fps"));
+        ui.label(format!("{fps} · {:.1} ms", info.frame_ms))
+            .on_hover_text("Frames per second while redrawing, and CPU time per frame");
+        ui.separator();
+        ui.label(format!(
+            "{} tris · {} draw calls",
+            thousands(info.stats.triangles),
+            info.stats.draw_calls
+        ))
+        .on_hover_text("Drawn by the last viewport render");
+        ui.separator();
+        ui.label(format!("{} selected", info.selected));
+        if let Some(message) = info.message {
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.spinner();
+                ui.label(message);
+            });
+        }
+    });
+}

@@ -1,0 +1,94 @@
+//! The viewport: the rendered scene image filling the central panel, with a small overlay
+//! (camera mode, fly speed, an axes hint). This is the only UI code that knows a
+//! `TextureId`; the app renders into the texture and reads the returned `Response` for input.
+
+use egui::{Align2, Color32, FontId, Rect, Response, Sense, Stroke, Ui, pos2, vec2};
+use glam::{Quat, Vec3};
+
+/// What the viewport overlay shows.
+#[derive(Clone, Copy, Debug)]
+pub struct ViewportOverlay<'a> {
+    /// "Orbit" or "Fly".
+    pub mode: &'a str,
+    /// Vertical field of view of the viewport camera, degrees.
+    pub fov_y_deg: f32,
+    /// Shown briefly after the fly speed changed, in metres per second.
+    pub fly_speed: Option<f32>,
+    /// Rotation of the camera (`world_from_view` without translation), for the axes hint.
+    pub camera_rotation: Quat,
+    /// A message over the image, e.g. while a new world is generated.
+    pub busy: Option<&'a str>,
+}
+
+/// Shows `texture` over all the space left in `ui` and returns its response (it senses clicks
+/// and drags from every mouse button).
+pub fn viewport_ui(ui: &mut Ui, texture: egui::TextureId, overlay: &ViewportOverlay<'_>) -> Response {
+    let rect = ui.available_rect_before_wrap();
+    let image = egui::Image::from_texture(egui::load::SizedTexture::new(texture, rect.size()))
+        .fit_to_exact_size(rect.size())
+        .sense(Sense::click_and_drag());
+    let response = ui.put(rect, image);
+    overlay_ui(ui, rect, overlay);
+    response
+}
+
+fn overlay_ui(ui: &Ui, rect: Rect, overlay: &ViewportOverlay<'_>) {
+    let painter = ui.painter_at(rect);
+    let font = FontId::proportional(12.0);
+    let text_color = Color32::from_gray(235);
+    let shadow = Color32::from_black_alpha(160);
+    let label = |pos: egui::Pos2, align: Align2, text: &str| {
+        let galley = painter.layout_no_wrap(text.to_owned(), font.clone(), text_color);
+        let text_rect = align.anchor_size(pos, galley.size());
+        // A translucent plate keeps the text readable over bright sky.
+        painter.rect_filled(text_rect.expand2(vec2(5.0, 2.0)), 3.0, shadow);
+        painter.galley(text_rect.min, galley, text_color);
+    };
+
+    label(
+        rect.left_top() + vec2(10.0, 8.0),
+        Align2::LEFT_TOP,
+        &format!("{} · Perspective {:.0}°", overlay.mode, overlay.fov_y_deg),
+    );
+    if let Some(speed) = overlay.fly_speed {
+        label(
+            rect.right_top() + vec2(-10.0, 8.0),
+            Align2::RIGHT_TOP,
+            &format!("Fly speed {speed:.1} m/s"),
+        );
+    }
+    if let Some(busy) = overlay.busy {
+        label(rect.center_top() + vec2(0.0, 8.0), Align2::CENTER_TOP, busy);
+    }
+    axes_ui(&painter, rect, overlay.camera_rotation);
+}
+
+/// World axes as seen from the camera, bottom left: X red, Y green, Z blue.
+fn axes_ui(painter: &egui::Painter, rect: Rect, camera_rotation: Quat) {
+    let origin = pos2(rect.left() + 34.0, rect.bottom() - 34.0);
+    let view_from_world = camera_rotation.inverse();
+    let axes = [
+        (Vec3::X, "X", Color32::from_rgb(0xe8, 0x5c, 0x5c)),
+        (Vec3::Y, "Y", Color32::from_rgb(0x7c, 0xc8, 0x5a)),
+        (Vec3::Z, "Z", Color32::from_rgb(0x5c, 0x8c, 0xe8)),
+    ];
+    painter.circle_filled(origin, 27.0, Color32::from_black_alpha(70));
+    // Draw the axis pointing away from the viewer first so nearer ones stay on top.
+    let mut order: Vec<_> = axes
+        .iter()
+        .map(|(axis, name, color)| (view_from_world * *axis, *name, *color))
+        .collect();
+    order.sort_by(|a, b| a.0.z.total_cmp(&b.0.z));
+    for (dir_in_view, name, color) in order {
+        // Screen y grows downwards, view y upwards.
+        let tip = origin + vec2(dir_in_view.x, -dir_in_view.y) * 18.0;
+        painter.line_segment([origin, tip], Stroke::new(2.0, color));
+        painter.text(
+            origin + vec2(dir_in_view.x, -dir_in_view.y) * 25.0,
+            Align2::CENTER_CENTER,
+            name,
+            FontId::proportional(11.0),
+            color,
+        );
+    }
+}

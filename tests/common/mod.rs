@@ -1,0 +1,207 @@
+//! Shared test helpers: a GPU context (skips off CI when there is no adapter, fails on CI),
+//! golden-image comparison with tolerance, and small test scenes.
+#![allow(dead_code)] // Each test binary uses a different subset.
+
+use glam::{Quat, Vec3};
+use image::RgbaImage;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use worldsmith::render::{FrameInput, GpuContext, RenderSettings, Renderer};
+use worldsmith::scene::{CameraView, Light, LightKind, Material, NodeKind, Scene, Transform};
+
+/// The shared headless GPU context, or `None` (with a printed reason) when there is no adapter
+/// and we are not on CI. On CI (`CI=true`) a missing adapter fails the test.
+pub fn gpu() -> Option<GpuContext> {
+    static CTX: OnceLock<Result<GpuContext, String>> = OnceLock::new();
+    match CTX.get_or_init(|| GpuContext::headless().map_err(|e| e.to_string())) {
+        Ok(ctx) => Some(ctx.clone()),
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                panic!("no GPU adapter on CI: {e}");
+            }
+            eprintln!("SKIPPED: no GPU adapter ({e}); install mesa-vulkan-drivers");
+            None
+        }
+    }
+}
+
+/// Renders `scene` from `view` at `w`x`h` with final-frame settings.
+pub fn render(ctx: &GpuContext, scene: &Scene, view: CameraView, w: u32, h: u32) -> RgbaImage {
+    render_with(ctx, scene, view, w, h, RenderSettings::final_frame(), &[])
+}
+
+pub fn render_with(
+    ctx: &GpuContext,
+    scene: &Scene,
+    view: CameraView,
+    w: u32,
+    h: u32,
+    settings: RenderSettings,
+    selection: &[worldsmith::scene::NodeId],
+) -> RgbaImage {
+    let mut r = Renderer::new(ctx);
+    let frame = FrameInput {
+        scene,
+        camera: view,
+        settings: RenderSettings {
+            shadow_map_size: 1024,
+            ..settings
+        },
+        selection,
+    };
+    r.render_to_image(ctx, &frame, w, h).expect("readback").0
+}
+
+fn luma(p: &image::Rgba<u8>) -> f64 {
+    0.2126 * f64::from(p[0]) + 0.7152 * f64::from(p[1]) + 0.0722 * f64::from(p[2])
+}
+
+/// Mean and standard deviation of luminance (0..255).
+pub fn luma_stats(img: &RgbaImage) -> (f64, f64) {
+    let n = f64::from(img.width() * img.height());
+    let mean = img.pixels().map(luma).sum::<f64>() / n;
+    let var = img.pixels().map(|p| (luma(p) - mean).powi(2)).sum::<f64>() / n;
+    (mean, var.sqrt())
+}
+
+/// Panics if the frame is black, blown out or flat.
+pub fn assert_not_degenerate(name: &str, img: &RgbaImage) {
+    let (mean, std) = luma_stats(img);
+    assert!(mean > 8.0, "{name}: frame is (nearly) black, mean luma {mean:.1}");
+    assert!(mean < 247.0, "{name}: frame is (nearly) white, mean luma {mean:.1}");
+    assert!(std > 6.0, "{name}: frame is flat, luma std dev {std:.1}");
+}
+
+/// Result of comparing two images.
+#[derive(Debug)]
+pub struct Diff {
+    /// Fraction of pixels whose largest channel difference exceeds the threshold.
+    pub bad_fraction: f64,
+    /// Mean absolute channel difference (0..255).
+    pub mean_abs: f64,
+    pub image: RgbaImage,
+}
+
+/// Per-pixel threshold on the largest channel difference.
+pub const PIXEL_THRESHOLD: u8 = 24;
+/// Allowed fraction of pixels over the threshold.
+pub const MAX_BAD_FRACTION: f64 = 0.005;
+/// Allowed mean absolute channel difference.
+pub const MAX_MEAN_ABS: f64 = 2.0;
+
+pub fn diff(a: &RgbaImage, b: &RgbaImage) -> Diff {
+    assert_eq!(a.dimensions(), b.dimensions(), "image sizes differ");
+    let mut bad = 0u64;
+    let mut sum = 0u64;
+    let mut out = RgbaImage::new(a.width(), a.height());
+    for ((pa, pb), po) in a.pixels().zip(b.pixels()).zip(out.pixels_mut()) {
+        let mut worst = 0u8;
+        for c in 0..3 {
+            let d = pa[c].abs_diff(pb[c]);
+            sum += u64::from(d);
+            worst = worst.max(d);
+        }
+        if worst > PIXEL_THRESHOLD {
+            bad += 1;
+            *po = image::Rgba([255, 0, 255, 255]);
+        } else {
+            let g = (luma(pa) * 0.3) as u8;
+            *po = image::Rgba([g, g, g, 255]);
+        }
+    }
+    let n = f64::from(a.width() * a.height());
+    Diff {
+        bad_fraction: bad as f64 / n,
+        mean_abs: sum as f64 / (n * 3.0),
+        image: out,
+    }
+}
+
+pub fn within_tolerance(d: &Diff) -> bool {
+    d.bad_fraction <= MAX_BAD_FRACTION && d.mean_abs <= MAX_MEAN_ABS
+}
+
+fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+fn failure_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/golden-failures")
+}
+
+/// Compares `actual` with `tests/golden/<name>.png`. `WORLDSMITH_BLESS=1` rewrites the golden.
+/// A missing golden is written and the test fails asking for review. On mismatch the actual
+/// and diff images go to `target/golden-failures/`.
+pub fn check_golden(name: &str, actual: &RgbaImage) {
+    assert_not_degenerate(name, actual);
+    let path = golden_dir().join(format!("{name}.png"));
+    let bless = std::env::var("WORLDSMITH_BLESS").is_ok_and(|v| v == "1");
+    if bless {
+        actual.save(&path).expect("write golden");
+        eprintln!("blessed {}", path.display());
+        return;
+    }
+    let Ok(expected) = image::open(&path) else {
+        actual.save(&path).expect("write golden");
+        panic!(
+            "{name}: no golden existed; wrote {} — review it, then re-run",
+            path.display()
+        );
+    };
+    let expected = expected.to_rgba8();
+    let d = diff(&expected, actual);
+    if !within_tolerance(&d) {
+        let dir = failure_dir();
+        std::fs::create_dir_all(&dir).ok();
+        actual.save(dir.join(format!("{name}.actual.png"))).ok();
+        d.image.save(dir.join(format!("{name}.diff.png"))).ok();
+        panic!(
+            "{name}: differs from golden: {:.3}% pixels over threshold (max {:.3}%), mean abs \
+             {:.2} (max {MAX_MEAN_ABS}); see {}",
+            d.bad_fraction * 100.0,
+            MAX_BAD_FRACTION * 100.0,
+            d.mean_abs,
+            dir.display()
+        );
+    }
+}
+
+/// A view from `eye` looking at `target`.
+pub fn look(eye: Vec3, target: Vec3, fov_deg: f32) -> CameraView {
+    let t = Transform::looking_at(eye, target);
+    CameraView {
+        world_from_view: glam::Mat4::from_rotation_translation(t.rotation, t.translation),
+        fov_y_rad: fov_deg.to_radians(),
+        near: 0.05,
+    }
+}
+
+/// Adds a sun shining from `to_sun` (towards the sun) with `lux`.
+pub fn add_sun(scene: &mut Scene, to_sun: Vec3, lux: f32, shadows: bool) {
+    let rot = Quat::from_rotation_arc(Vec3::NEG_Z, -to_sun.normalize());
+    scene.add_node(
+        None,
+        "Sun",
+        Transform::IDENTITY.with_rotation(rot),
+        NodeKind::Light(Light {
+            kind: LightKind::Directional,
+            color: [1.0, 0.97, 0.92],
+            intensity: lux,
+            range: None,
+            cast_shadows: shadows,
+        }),
+    );
+}
+
+/// Adds a mesh node with a new material.
+pub fn add_mesh(
+    scene: &mut Scene,
+    name: &str,
+    mesh: worldsmith::scene::Mesh,
+    material: Material,
+    t: Transform,
+) -> worldsmith::scene::NodeId {
+    let mesh = scene.add_mesh(mesh);
+    let material = scene.add_material(material);
+    scene.add_node(None, name, t, NodeKind::Mesh { mesh, material })
+}

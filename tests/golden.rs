@@ -1,0 +1,270 @@
+//! Golden images rendered headless through `Renderer::render` on whatever adapter wgpu finds
+//! (lavapipe in CI), compared with a tolerance. Failures write actual + diff PNGs to
+//! `target/golden-failures/`; `WORLDSMITH_BLESS=1` rewrites the goldens.
+
+mod common;
+
+use common::*;
+use glam::{Quat, Vec2, Vec3};
+use worldsmith::generate::{generate_world, shapes};
+use worldsmith::render::{RenderSettings, framing_view};
+use worldsmith::scene::{
+    AlphaMode, Image, Light, LightKind, Material, NodeKind, Sampler, Scene, TextureRef, Transform,
+};
+
+const W: u32 = 320;
+const H: u32 = 180;
+
+fn ground(scene: &mut Scene, size: f32) {
+    add_mesh(
+        scene,
+        "Ground",
+        shapes::plane(Vec2::splat(size), 1),
+        Material::named("Ground", [0.5, 0.5, 0.5, 1.0], 0.8),
+        Transform::IDENTITY,
+    );
+}
+
+#[test]
+fn world_from_main_camera() {
+    let Some(ctx) = gpu() else { return };
+    let scene = generate_world(7);
+    let view = scene.camera_view_named("Main").expect("Main camera");
+    check_golden("world_main", &render(&ctx, &scene, view, W, H));
+}
+
+#[test]
+fn world_from_street_camera() {
+    let Some(ctx) = gpu() else { return };
+    let scene = generate_world(7);
+    let view = scene.camera_view_named("Street").expect("Street camera");
+    check_golden("world_street", &render(&ctx, &scene, view, W, H));
+}
+
+#[test]
+fn world_overview_other_seed() {
+    let Some(ctx) = gpu() else { return };
+    let scene = generate_world(3);
+    check_golden("world_seed3_overview", &render(&ctx, &scene, framing_view(&scene), W, H));
+}
+
+fn pbr_spheres_scene() -> Scene {
+    let mut scene = Scene::new("PBR spheres");
+    let sphere = scene.add_mesh(shapes::uv_sphere(0.4, 32, 16));
+    for row in 0..5 {
+        for col in 0..5 {
+            let metallic = row as f32 / 4.0;
+            let roughness = (col as f32 / 4.0).max(0.05);
+            let mat = scene.add_material(Material {
+                name: format!("m{metallic}_r{roughness}"),
+                base_color: [0.9, 0.2, 0.1, 1.0],
+                metallic,
+                roughness,
+                ..Default::default()
+            });
+            scene.add_node(
+                None,
+                &format!("Sphere_{row}_{col}"),
+                Transform::from_translation(Vec3::new(col as f32 - 2.0, 2.0 - row as f32, 0.0)),
+                NodeKind::Mesh { mesh: sphere, material: mat },
+            );
+        }
+    }
+    add_sun(&mut scene, Vec3::new(0.5, 0.6, 0.8), 100_000.0, false);
+    scene.environment.exposure_ev100 = 15.0;
+    scene
+}
+
+#[test]
+fn pbr_spheres_metallic_by_roughness() {
+    let Some(ctx) = gpu() else { return };
+    let scene = pbr_spheres_scene();
+    let view = look(Vec3::new(0.0, 0.0, 9.0), Vec3::ZERO, 45.0);
+    let img = render(&ctx, &scene, view, W, H);
+    check_golden("pbr_spheres", &img);
+}
+
+fn shadow_scene() -> Scene {
+    let mut scene = Scene::new("Shadows");
+    ground(&mut scene, 40.0);
+    add_mesh(
+        &mut scene,
+        "Box",
+        shapes::cube(2.0),
+        Material::named("Box", [0.8, 0.8, 0.8, 1.0], 0.5),
+        Transform::from_translation(Vec3::new(0.0, 1.0, 0.0)),
+    );
+    add_mesh(
+        &mut scene,
+        "Pole",
+        shapes::cylinder(0.15, 4.0, 16),
+        Material::named("Pole", [0.2, 0.3, 0.8, 1.0], 0.4),
+        Transform::from_translation(Vec3::new(3.0, 0.0, 2.0)),
+    );
+    // Low sun from +X: shadows fall towards -X.
+    add_sun(&mut scene, Vec3::new(1.0, 0.6, 0.2), 100_000.0, true);
+    scene.environment.exposure_ev100 = 15.0;
+    scene
+}
+
+#[test]
+fn shadows_fall_away_from_the_sun() {
+    let Some(ctx) = gpu() else { return };
+    let scene = shadow_scene();
+    let view = look(Vec3::new(0.0, 9.0, 12.0), Vec3::new(-1.0, 0.0, 0.0), 50.0);
+    let img = render(&ctx, &scene, view, W, H);
+    check_golden("shadows", &img);
+    // Ground just behind the box (towards -X) is shadowed; ground in front (+X) is lit.
+    let project = |p: Vec3| {
+        let clip = view.clip_from_world(W as f32 / H as f32) * p.extend(1.0);
+        let ndc = clip.truncate() / clip.w;
+        (
+            ((ndc.x * 0.5 + 0.5) * W as f32) as u32,
+            ((0.5 - ndc.y * 0.5) * H as f32) as u32,
+        )
+    };
+    let l = |p: Vec3| {
+        let (x, y) = project(p);
+        let px = img.get_pixel(x, y);
+        u32::from(px[0]) + u32::from(px[1]) + u32::from(px[2])
+    };
+    let shadowed = l(Vec3::new(-2.2, 0.0, 0.0));
+    let lit = l(Vec3::new(2.2, 0.0, -1.0));
+    assert!(
+        shadowed * 2 < lit,
+        "shadowed ground ({shadowed}) should be much darker than lit ground ({lit})"
+    );
+}
+
+#[test]
+fn spot_light_cone() {
+    let Some(ctx) = gpu() else { return };
+    let mut scene = Scene::new("Spot");
+    ground(&mut scene, 20.0);
+    // Night: no sun, only the spot.
+    scene.environment.exposure_ev100 = 2.0;
+    let down = Quat::from_rotation_x(-std::f32::consts::FRAC_PI_2);
+    scene.add_node(
+        None,
+        "Spot",
+        Transform::from_translation(Vec3::new(0.0, 4.0, 0.0)).with_rotation(down),
+        NodeKind::Light(Light {
+            kind: LightKind::Spot {
+                inner_cone_rad: 25f32.to_radians(),
+                outer_cone_rad: 35f32.to_radians(),
+            },
+            color: [1.0, 0.8, 0.5],
+            intensity: 200.0,
+            range: Some(20.0),
+            cast_shadows: false,
+        }),
+    );
+    let view = look(Vec3::new(0.0, 6.0, 5.0), Vec3::ZERO, 50.0);
+    let img = render(&ctx, &scene, view, W, H);
+    check_golden("spot_cone", &img);
+    let clip = view.clip_from_world(W as f32 / H as f32) * Vec3::ZERO.extend(1.0);
+    let ndc = clip.truncate() / clip.w;
+    let (cx, cy) = (
+        ((ndc.x * 0.5 + 0.5) * W as f32) as u32,
+        ((0.5 - ndc.y * 0.5) * H as f32) as u32,
+    );
+    let center = img.get_pixel(cx, cy);
+    let outside = img.get_pixel(5, H - 5);
+    assert!(center[0] > 120, "cone centre should be lit: {center:?}");
+    assert!(outside[0] < 20, "outside the cone should be dark: {outside:?}");
+    assert!(center[0] >= center[2], "warm light: {center:?}");
+}
+
+#[test]
+fn alpha_blend_shows_what_is_behind() {
+    let Some(ctx) = gpu() else { return };
+    let mut scene = Scene::new("Blend");
+    add_sun(&mut scene, Vec3::new(0.2, 1.0, 0.6), 100_000.0, false);
+    scene.environment.exposure_ev100 = 15.0;
+    add_mesh(
+        &mut scene,
+        "Red box",
+        shapes::cube(2.0),
+        Material::named("Red", [0.8, 0.05, 0.05, 1.0], 0.6),
+        Transform::from_translation(Vec3::new(0.0, 0.0, -2.0)),
+    );
+    for (i, (x, color)) in [(-1.0, [0.1, 0.2, 0.9, 0.5]), (1.0, [0.1, 0.9, 0.2, 0.5])]
+        .into_iter()
+        .enumerate()
+    {
+        add_mesh(
+            &mut scene,
+            &format!("Glass {i}"),
+            shapes::plane(Vec2::splat(2.5), 1),
+            Material {
+                name: format!("Glass {i}"),
+                base_color: color,
+                roughness: 0.2,
+                alpha_mode: AlphaMode::Blend,
+                double_sided: true,
+                ..Default::default()
+            },
+            Transform::from_translation(Vec3::new(x, 0.0, i as f32 * 0.5))
+                .with_rotation(Quat::from_rotation_x(std::f32::consts::FRAC_PI_2)),
+        );
+    }
+    let view = look(Vec3::new(0.0, 0.5, 6.0), Vec3::new(0.0, 0.0, -1.0), 45.0);
+    let img = render(&ctx, &scene, view, W, H);
+    check_golden("alpha_blend", &img);
+    // Centre-left: red box seen through blue glass → both red and blue present.
+    let p = img.get_pixel(W / 2 - 12, H / 2);
+    assert!(p[0] > 40 && p[2] > 40, "blend of red and blue expected: {p:?}");
+}
+
+#[test]
+fn textured_checker_with_mipmaps() {
+    let Some(ctx) = gpu() else { return };
+    let mut scene = Scene::new("Texture");
+    add_sun(&mut scene, Vec3::new(0.3, 1.0, 0.5), 100_000.0, false);
+    scene.environment.exposure_ev100 = 15.0;
+    let mut px = Vec::new();
+    for y in 0..64u32 {
+        for x in 0..64u32 {
+            let on = ((x / 8) + (y / 8)) % 2 == 0;
+            px.extend_from_slice(if on { &[230, 230, 230, 255] } else { &[30, 60, 160, 255] });
+        }
+    }
+    let image = scene.add_image(Image::new("checker", 64, 64, px).expect("size"));
+    let mesh = scene.add_mesh(shapes::plane(Vec2::splat(30.0), 1));
+    let material = scene.add_material(Material {
+        name: "Checker".into(),
+        base_color: [1.0; 4],
+        roughness: 0.7,
+        base_color_texture: Some(TextureRef { image, sampler: Sampler::default() }),
+        uv_scale: [8.0, 8.0],
+        ..Default::default()
+    });
+    scene.add_node(None, "Floor", Transform::IDENTITY, NodeKind::Mesh { mesh, material });
+    let view = look(Vec3::new(0.0, 2.0, 8.0), Vec3::new(0.0, 0.0, -10.0), 60.0);
+    let img = render(&ctx, &scene, view, W, H);
+    check_golden("textured_checker", &img);
+    // Near the camera the checker has contrast; near the horizon mipmaps average it out.
+    let row_contrast = |y: u32| {
+        let v: Vec<i32> = (0..W).map(|x| i32::from(img.get_pixel(x, y)[2])).collect();
+        v.iter().max().unwrap_or(&0) - v.iter().min().unwrap_or(&0)
+    };
+    assert!(row_contrast(H - 10) > 80, "near rows show the checker");
+}
+
+#[test]
+fn viewport_overlays_draw_grid_outline_and_icons() {
+    let Some(ctx) = gpu() else { return };
+    let scene = shadow_scene();
+    let selection = [scene.find("Box").expect("box")];
+    let view = look(Vec3::new(0.0, 9.0, 12.0), Vec3::new(-1.0, 0.0, 0.0), 50.0);
+    let plain = render(&ctx, &scene, view, W, H);
+    let with = render_with(&ctx, &scene, view, W, H, RenderSettings::viewport(), &selection);
+    check_golden("viewport_overlays", &with);
+    // The outline is orange: count strongly orange pixels that the plain frame lacks.
+    let orange = |img: &image::RgbaImage| {
+        img.pixels()
+            .filter(|p| p[0] > 200 && p[1] > 90 && p[1] < 190 && p[2] < 80)
+            .count()
+    };
+    assert!(orange(&with) > orange(&plain) + 50, "selection outline missing");
+}
