@@ -245,10 +245,18 @@ fn textured_checker_with_mipmaps() {
     check_golden("textured_checker", &img);
     // Near the camera the checker has contrast; near the horizon mipmaps average it out.
     let row_contrast = |y: u32| {
-        let v: Vec<i32> = (0..W).map(|x| i32::from(img.get_pixel(x, y)[2])).collect();
+        let v: Vec<i32> = (0..W).map(|x| i32::from(img.get_pixel(x, y)[0])).collect();
         v.iter().max().unwrap_or(&0) - v.iter().min().unwrap_or(&0)
     };
     assert!(row_contrast(H - 10) > 80, "near rows show the checker");
+    // Far away (just below the horizon) the mipmapped checker averages to an even tone
+    // instead of aliasing: little contrast down the centre column there.
+    let column_contrast = |y0: u32, y1: u32| {
+        let v: Vec<i32> = (y0..y1).map(|y| i32::from(img.get_pixel(W / 2, y)[0])).collect();
+        v.iter().max().unwrap_or(&0) - v.iter().min().unwrap_or(&0)
+    };
+    assert!(column_contrast(88, 96) < 30, "far rows should be filtered by mipmaps");
+    assert!(column_contrast(150, 178) > 80, "near rows show the checker");
 }
 
 #[test]
@@ -263,7 +271,7 @@ fn viewport_overlays_draw_grid_outline_and_icons() {
     // The outline is orange: count strongly orange pixels that the plain frame lacks.
     let orange = |img: &image::RgbaImage| {
         img.pixels()
-            .filter(|p| p[0] > 200 && p[1] > 90 && p[1] < 190 && p[2] < 80)
+            .filter(|p| p[0] > 220 && (150..230).contains(&p[1]) && p[2] < 130 && p[0] - p[2] > 100)
             .count()
     };
     assert!(orange(&with) > orange(&plain) + 50, "selection outline missing");

@@ -9,6 +9,7 @@ use crate::render::{FrameStats, Overlays, RenderSettings};
 use crate::scene::{NodeId, OrbitCamera, Scene};
 use crate::ui::{self, Dialogs, StatusInfo, UiAction, ViewportOverlay};
 use egui::{Key, KeyboardShortcut, Modifiers};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::{Duration, Instant};
@@ -75,6 +76,7 @@ impl Editor {
     /// `viewport_texture` shows the scene render (the app renders into it after this call).
     pub fn ui(&mut self, ui: &mut egui::Ui, viewport_texture: egui::TextureId) {
         self.poll_pending_world();
+        let before = (self.selection.clone(), self.overlays, self.scene_epoch);
         let mut actions = Vec::new();
 
         egui::Panel::top("menu_bar").show(ui, |ui| {
@@ -156,8 +158,13 @@ impl Editor {
         ui::dialogs_ui(ui, &mut self.dialogs, &self.adapter_name, &mut actions);
         self.shortcuts(ui.ctx(), keyboard_free, &mut actions);
 
+        let acted = !actions.is_empty();
         for action in actions {
             self.apply(action);
+        }
+        // Panels drawn earlier in this pass showed the old state: draw once more.
+        if acted || before != (self.selection.clone(), self.overlays, self.scene_epoch) {
+            ui.ctx().request_repaint();
         }
         if let Some((_, until)) = &self.notice {
             let left = until.saturating_duration_since(Instant::now());
@@ -280,19 +287,21 @@ impl Editor {
     }
 }
 
-/// Smoothed frame rate and CPU frame time for the status bar.
-#[derive(Clone, Copy, Debug, Default)]
+/// Frame rate and CPU frame time for the status bar: medians over the last frames, so one
+/// slow frame (the first render, a resize) does not skew them.
+#[derive(Clone, Debug, Default)]
 pub(crate) struct FrameTiming {
     last_start: Option<Instant>,
-    /// Smoothed seconds between frames while frames come steadily.
-    interval_s: Option<f32>,
-    /// Smoothed CPU milliseconds per frame.
-    cpu_ms: f32,
+    /// Seconds between recent frame starts, while frames come steadily.
+    intervals_s: VecDeque<f32>,
+    /// CPU milliseconds of recent frames.
+    cpu_ms: VecDeque<f32>,
 }
 
 /// Gaps longer than this mean the editor was idle: no meaningful frame rate.
 const IDLE_GAP: Duration = Duration::from_millis(500);
-const SMOOTHING: f32 = 0.1;
+/// How many recent frames the medians look at.
+const TIMING_WINDOW: usize = 31;
 
 impl FrameTiming {
     /// Call at the start of every frame.
@@ -300,13 +309,9 @@ impl FrameTiming {
         if let Some(last) = self.last_start {
             let gap = now.saturating_duration_since(last);
             if gap > IDLE_GAP {
-                self.interval_s = None;
+                self.intervals_s.clear();
             } else {
-                let gap = gap.as_secs_f32();
-                self.interval_s = Some(match self.interval_s {
-                    Some(s) => s + (gap - s) * SMOOTHING,
-                    None => gap,
-                });
+                push_bounded(&mut self.intervals_s, gap.as_secs_f32());
             }
         }
         self.last_start = Some(now);
@@ -314,22 +319,33 @@ impl FrameTiming {
 
     /// Call at the end of every frame with the CPU time it took.
     pub fn end_frame(&mut self, cpu: Duration) {
-        let ms = cpu.as_secs_f32() * 1000.0;
-        self.cpu_ms = if self.cpu_ms == 0.0 {
-            ms
-        } else {
-            self.cpu_ms + (ms - self.cpu_ms) * SMOOTHING
-        };
+        push_bounded(&mut self.cpu_ms, cpu.as_secs_f32() * 1000.0);
     }
 
     /// Frames per second, or `None` when the editor redraws only now and then.
     pub fn fps(&self) -> Option<f32> {
-        self.interval_s.filter(|s| *s > 0.0).map(|s| 1.0 / s)
+        median(&self.intervals_s)
+            .filter(|s| *s > 0.0)
+            .map(|s| 1.0 / s)
     }
 
+    /// CPU milliseconds per frame.
     pub fn cpu_ms(&self) -> f32 {
-        self.cpu_ms
+        median(&self.cpu_ms).unwrap_or(0.0)
     }
+}
+
+fn push_bounded(values: &mut VecDeque<f32>, value: f32) {
+    if values.len() == TIMING_WINDOW {
+        values.pop_front();
+    }
+    values.push_back(value);
+}
+
+fn median(values: &VecDeque<f32>) -> Option<f32> {
+    let mut sorted: Vec<f32> = values.iter().copied().collect();
+    sorted.sort_by(f32::total_cmp);
+    sorted.get(sorted.len() / 2).copied()
 }
 
 #[cfg(test)]
@@ -344,6 +360,9 @@ mod tests {
             t.begin_frame(start + Duration::from_millis(20 * i));
             t.end_frame(Duration::from_millis(5));
         }
+        // One slow frame does not move the medians.
+        t.begin_frame(start + Duration::from_millis(20 * 50));
+        t.end_frame(Duration::from_millis(400));
         let fps = t.fps().unwrap_or(0.0);
         assert!((fps - 50.0).abs() < 1.0, "{fps}");
         assert!((t.cpu_ms() - 5.0).abs() < 0.1);

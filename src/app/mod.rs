@@ -1,6 +1,32 @@
-//! The editor window (stub, being written).
+//! `app` runs the editor window: the winit event loop, the egui frame, the viewport render
+//! target and the surface it all lands on.
+//!
+//! It owns the frame loop and the editor's state; the panels themselves live in
+//! [`crate::ui`], the drawing of the scene in [`crate::render`]. It draws only when something
+//! asks for it (input, egui animations, fly mode, a finished world generation, the
+//! `--exit-after-frames` test mode), so an idle editor uses no CPU.
 
+mod editor;
+mod gpu_window;
+mod viewport_input;
+
+use anyhow::Context as _;
+use editor::{Editor, Waker};
+use gpu_window::GpuWindow;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use winit::application::ApplicationHandler;
+use winit::event::{DeviceEvent, DeviceId, WindowEvent};
+use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop, EventLoopProxy};
+use winit::window::{CursorGrabMode, Window, WindowId};
+
+use crate::generate::generate_world;
+use crate::render::{
+    FrameInput, OffscreenTarget, Overlays, RenderSettings, Renderer,
+};
+use crate::scene::{CameraView, NodeId, Revision, Scene};
 
 /// How the editor starts.
 #[derive(Clone, Debug, Default)]
@@ -15,8 +41,430 @@ pub struct EditorOptions {
     pub window_size: Option<(u32, u32)>,
 }
 
+/// Window size when none is given, in logical pixels.
+const DEFAULT_WINDOW_SIZE: (u32, u32) = (1600, 900);
+/// How soon to try again when the surface had to be reconfigured instead of drawn.
+const RETRY_DELAY: Duration = Duration::from_millis(16);
+
 /// Opens the editor window and runs until it is closed.
 pub fn run_editor(options: EditorOptions) -> anyhow::Result<()> {
-    let _ = options;
+    let started = Instant::now();
+    // Generate the world while the window and the GPU start up.
+    let seed = options.seed;
+    let world = std::thread::Builder::new()
+        .name("generate-world".into())
+        .spawn(move || generate_world(seed))
+        .context("could not start the world generator thread")?;
+
+    let event_loop = EventLoop::<UserEvent>::with_user_event()
+        .build()
+        .context("could not connect to a display (is DISPLAY or WAYLAND_DISPLAY set?)")?;
+    event_loop.set_control_flow(ControlFlow::Wait);
+    let mut app = App {
+        proxy: event_loop.create_proxy(),
+        options,
+        started,
+        world: Some(world),
+        running: None,
+        error: None,
+        screenshot_written: None,
+        exit_pending: false,
+    };
+    event_loop
+        .run_app(&mut app)
+        .context("the editor's event loop failed")?;
+    if let Some(error) = app.error {
+        return Err(error);
+    }
+    if let Some(path) = &app.screenshot_written {
+        println!("screenshot saved to {}", path.display());
+    }
     Ok(())
+}
+
+/// Wake-ups sent to the event loop from other threads.
+#[derive(Debug)]
+enum UserEvent {
+    /// Something finished in the background (a generated world): draw a frame.
+    Wake,
+}
+
+struct App {
+    options: EditorOptions,
+    started: Instant,
+    proxy: EventLoopProxy<UserEvent>,
+    /// The first world, being generated; taken when the window opens.
+    world: Option<JoinHandle<Scene>>,
+    running: Option<Running>,
+    error: Option<anyhow::Error>,
+    screenshot_written: Option<PathBuf>,
+    /// The user asked to quit; one more frame may be needed for the screenshot.
+    exit_pending: bool,
+}
+
+/// What the viewport image was last rendered from; the same key means the same pixels.
+#[derive(Clone, Debug, PartialEq)]
+struct ViewKey {
+    camera: CameraView,
+    size: (u32, u32),
+    overlays: Overlays,
+    selection: Vec<NodeId>,
+    revision: Revision,
+    scene_epoch: u64,
+}
+
+/// The open editor window.
+struct Running {
+    gpu: GpuWindow,
+    egui_ctx: egui::Context,
+    egui_state: egui_winit::State,
+    renderer: Renderer,
+    target: OffscreenTarget,
+    viewport_texture: egui::TextureId,
+    rendered: Option<ViewKey>,
+    editor: Editor,
+    presented_frames: u64,
+    repaint_at: Option<Instant>,
+    title: String,
+    cursor_grabbed: bool,
+}
+
+impl ApplicationHandler<UserEvent> for App {
+    fn resumed(&mut self, event_loop: &ActiveEventLoop) {
+        if self.running.is_some() {
+            return;
+        }
+        match self.open_window(event_loop) {
+            Ok(running) => {
+                running.gpu.window.request_redraw();
+                self.running = Some(running);
+            }
+            Err(error) => {
+                self.error = Some(error);
+                event_loop.exit();
+            }
+        }
+    }
+
+    fn window_event(&mut self, event_loop: &ActiveEventLoop, _: WindowId, event: WindowEvent) {
+        if matches!(event, WindowEvent::RedrawRequested) {
+            if let Err(error) = self.redraw(event_loop) {
+                self.error = Some(error);
+                event_loop.exit();
+            }
+            return;
+        }
+        let Some(running) = &mut self.running else {
+            return;
+        };
+        let window = Arc::clone(&running.gpu.window);
+        let response = running.egui_state.on_window_event(&window, &event);
+        match event {
+            WindowEvent::CloseRequested => {
+                self.exit_pending = true;
+                window.request_redraw();
+            }
+            WindowEvent::Resized(size) => {
+                running.gpu.resize(size);
+                window.request_redraw();
+            }
+            WindowEvent::ScaleFactorChanged { .. } => {
+                running.gpu.resize(window.inner_size());
+                window.request_redraw();
+            }
+            _ => {}
+        }
+        if response.repaint {
+            window.request_redraw();
+        }
+    }
+
+    fn device_event(&mut self, _: &ActiveEventLoop, _: DeviceId, event: DeviceEvent) {
+        // Raw mouse motion drives fly-mode look, also when the cursor is held at an edge.
+        let Some(running) = &mut self.running else {
+            return;
+        };
+        if let DeviceEvent::MouseMotion { delta } = event
+            && running.editor.controls.flying()
+            && running.egui_state.on_mouse_motion(delta)
+        {
+            running.gpu.window.request_redraw();
+        }
+    }
+
+    fn user_event(&mut self, _: &ActiveEventLoop, event: UserEvent) {
+        match event {
+            UserEvent::Wake => {
+                if let Some(running) = &self.running {
+                    running.gpu.window.request_redraw();
+                }
+            }
+        }
+    }
+
+    fn about_to_wait(&mut self, event_loop: &ActiveEventLoop) {
+        let Some(running) = &mut self.running else {
+            return;
+        };
+        let continuous = self.options.exit_after_frames.is_some() || self.exit_pending;
+        if continuous && running.gpu.drawable() {
+            running.gpu.window.request_redraw();
+            event_loop.set_control_flow(ControlFlow::Wait);
+            return;
+        }
+        match running.repaint_at {
+            Some(at) if at <= Instant::now() => {
+                running.repaint_at = None;
+                running.gpu.window.request_redraw();
+                event_loop.set_control_flow(ControlFlow::Wait);
+            }
+            Some(at) => event_loop.set_control_flow(ControlFlow::WaitUntil(at)),
+            None => event_loop.set_control_flow(ControlFlow::Wait),
+        }
+    }
+}
+
+impl App {
+    fn open_window(&mut self, event_loop: &ActiveEventLoop) -> anyhow::Result<Running> {
+        let (width, height) = self.options.window_size.unwrap_or(DEFAULT_WINDOW_SIZE);
+        let attributes = Window::default_attributes()
+            .with_title("worldsmith")
+            .with_inner_size(winit::dpi::LogicalSize::new(
+                f64::from(width.max(1)),
+                f64::from(height.max(1)),
+            ));
+        let mut gpu = GpuWindow::new(event_loop, attributes)?;
+
+        let seed = self.options.seed;
+        let scene = match self.world.take() {
+            Some(handle) => handle
+                .join()
+                .map_err(|_| anyhow::anyhow!("generating world {seed} failed (the generator panicked)"))?,
+            None => generate_world(seed),
+        };
+
+        let egui_ctx = egui::Context::default();
+        egui_ctx.set_theme(egui::Theme::Dark);
+        let egui_state = egui_winit::State::new(
+            egui_ctx.clone(),
+            egui::ViewportId::ROOT,
+            &gpu.window,
+            Some(gpu.window.scale_factor() as f32),
+            gpu.window.theme(),
+            Some(gpu.max_texture_side() as usize),
+        );
+
+        let renderer = Renderer::new(&gpu.gpu);
+        // A 1x1 placeholder gives the viewport a texture id from the first frame on; it is
+        // resized to the panel before anything is painted.
+        let target = OffscreenTarget::new(&gpu.gpu.device, 1, 1);
+        let viewport_texture = gpu.egui_renderer.register_native_texture(
+            &gpu.gpu.device,
+            &target.unorm_view,
+            wgpu::FilterMode::Nearest,
+        );
+
+        // The proxy is Send; the Mutex makes the waker Sync as well.
+        let proxy = Mutex::new(self.proxy.clone());
+        let waker: Waker = Arc::new(move || {
+            if let Ok(proxy) = proxy.lock() {
+                proxy.send_event(UserEvent::Wake).ok();
+            }
+        });
+        let editor = Editor::new(scene, seed, gpu.gpu.adapter_name(), waker);
+        let title = editor.title();
+        gpu.window.set_title(&title);
+
+        Ok(Running {
+            gpu,
+            egui_ctx,
+            egui_state,
+            renderer,
+            target,
+            viewport_texture,
+            rendered: None,
+            editor,
+            presented_frames: 0,
+            repaint_at: None,
+            title,
+            cursor_grabbed: false,
+        })
+    }
+
+    /// Runs one egui frame, renders the viewport if its view changed and presents.
+    fn redraw(&mut self, event_loop: &ActiveEventLoop) -> anyhow::Result<()> {
+        let Some(running) = &mut self.running else {
+            return Ok(());
+        };
+        if !running.gpu.drawable() {
+            // Minimized: nothing to show. A `Resized` event brings us back.
+            if self.exit_pending {
+                event_loop.exit();
+            }
+            return Ok(());
+        }
+        let frame_start = Instant::now();
+        running.editor.timing.begin_frame(frame_start);
+
+        let raw_input = running.egui_state.take_egui_input(&running.gpu.window);
+        let texture = running.viewport_texture;
+        let editor = &mut running.editor;
+        let mut output = running.egui_ctx.run_ui(raw_input, |ui| editor.ui(ui, texture));
+        running.egui_state.handle_platform_output(
+            &running.gpu.window,
+            std::mem::take(&mut output.platform_output),
+        );
+
+        let ui_done = Instant::now();
+        running.render_viewport();
+        let render_done = Instant::now();
+
+        let primitives = running
+            .egui_ctx
+            .tessellate(std::mem::take(&mut output.shapes), output.pixels_per_point);
+        let wants_exit = self.exit_pending
+            || running.editor.quit_requested
+            || self
+                .options
+                .exit_after_frames
+                .is_some_and(|n| running.presented_frames + 1 >= n.max(1));
+        let capture = wants_exit
+            && self.options.screenshot.is_some()
+            && self.screenshot_written.is_none();
+        let painted = running.gpu.paint(
+            &primitives,
+            std::mem::take(&mut output.textures_delta),
+            output.pixels_per_point,
+            capture,
+        )?;
+        running.editor.timing.end_frame(frame_start.elapsed());
+        log::debug!(
+            "frame {}: ui {:.1} ms, viewport {:.1} ms, paint {:.1} ms",
+            running.presented_frames,
+            (ui_done - frame_start).as_secs_f64() * 1e3,
+            (render_done - ui_done).as_secs_f64() * 1e3,
+            render_done.elapsed().as_secs_f64() * 1e3,
+        );
+
+        if painted.presented {
+            running.presented_frames += 1;
+            if running.presented_frames == 1 {
+                println!(
+                    "first frame presented after {} ms",
+                    self.started.elapsed().as_millis()
+                );
+            }
+        }
+        if let (Some(image), Some(path)) = (painted.capture, &self.options.screenshot) {
+            image
+                .save(path)
+                .with_context(|| format!("{}: could not write the screenshot", path.display()))?;
+            self.screenshot_written = Some(path.clone());
+        }
+
+        let frames_done = self
+            .options
+            .exit_after_frames
+            .is_some_and(|n| running.presented_frames >= n);
+        let screenshot_done = self.options.screenshot.is_none() || self.screenshot_written.is_some();
+        if running.editor.quit_requested {
+            self.exit_pending = true;
+        }
+        if (frames_done || self.exit_pending) && screenshot_done {
+            event_loop.exit();
+            return Ok(());
+        }
+        if self.exit_pending {
+            // Quitting, but the screenshot still needs a presented frame.
+            running.gpu.window.request_redraw();
+        }
+
+        let delay = output
+            .viewport_output
+            .get(&egui::ViewportId::ROOT)
+            .map_or(Duration::MAX, |v| v.repaint_delay);
+        let now = Instant::now();
+        running.repaint_at = if painted.retry {
+            Some(now + RETRY_DELAY)
+        } else {
+            now.checked_add(delay)
+        };
+        running.sync_window();
+        Ok(())
+    }
+}
+
+impl Running {
+    /// Sizes the viewport target to the panel and renders the scene into it when what it
+    /// shows changed. Windowed and headless renders go through the same `Renderer::render`.
+    fn render_viewport(&mut self) {
+        let Some([width, height]) = self.editor.viewport_size_px else {
+            return;
+        };
+        let max = self.gpu.max_texture_side();
+        let (width, height) = (width.clamp(1, max), height.clamp(1, max));
+        let device = &self.gpu.gpu.device;
+        if (self.target.width, self.target.height) != (width, height) {
+            self.target = OffscreenTarget::new(device, width, height);
+            self.gpu.egui_renderer.update_egui_texture_from_wgpu_texture(
+                device,
+                &self.target.unorm_view,
+                wgpu::FilterMode::Nearest,
+                self.viewport_texture,
+            );
+            self.rendered = None;
+        }
+
+        let editor = &mut self.editor;
+        let settings = RenderSettings {
+            overlays: editor.overlays,
+            ..RenderSettings::viewport()
+        };
+        let camera = editor.camera.view();
+        let key = ViewKey {
+            camera,
+            size: (width, height),
+            overlays: editor.overlays,
+            selection: editor.selection.clone(),
+            revision: editor.scene.revision(),
+            scene_epoch: editor.scene_epoch,
+        };
+        if self.rendered.as_ref() == Some(&key) {
+            return;
+        }
+        log::debug!("viewport render {width}x{height}");
+        editor.last_stats = self.renderer.render(
+            &FrameInput {
+                scene: &editor.scene,
+                camera,
+                settings,
+                selection: &editor.selection,
+            },
+            &self.target.target(),
+        );
+        self.rendered = Some(key);
+    }
+
+    /// Keeps the title and the cursor grab in step with the editor.
+    fn sync_window(&mut self) {
+        let title = self.editor.title();
+        if title != self.title {
+            self.gpu.window.set_title(&title);
+            self.title = title;
+        }
+        let flying = self.editor.controls.flying();
+        if flying != self.cursor_grabbed {
+            let window = &self.gpu.window;
+            if flying {
+                // X11 cannot lock the cursor; confining it works everywhere.
+                window
+                    .set_cursor_grab(CursorGrabMode::Locked)
+                    .or_else(|_| window.set_cursor_grab(CursorGrabMode::Confined))
+                    .ok();
+            } else {
+                window.set_cursor_grab(CursorGrabMode::None).ok();
+            }
+            self.cursor_grabbed = flying;
+        }
+    }
 }

@@ -195,6 +195,7 @@ impl ViewportControls {
         let before = *camera;
         if self.flying {
             self.fly(camera, &input);
+            ctx.set_cursor_icon(egui::CursorIcon::None);
             // Keys held down send no events: keep frames coming while flying.
             ctx.request_repaint();
         } else {

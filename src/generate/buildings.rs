@@ -456,10 +456,22 @@ fn add_ruin(parts: &mut Parts<'_>, site: &RuinSite, stone: MaterialId, rng: &mut
 
     // Broken walls along the back and the left side, with gaps where they fell.
     let walls = [
-        (Vec3::new(-2.2, 0.0, -3.2), Vec3::new(4.0, rng.range(2.2, 3.0), 0.6)),
-        (Vec3::new(1.6, 0.0, -3.2), Vec3::new(1.8, rng.range(0.8, 1.6), 0.6)),
-        (Vec3::new(-4.3, 0.0, -1.2), Vec3::new(0.6, rng.range(1.6, 2.6), 3.4)),
-        (Vec3::new(-4.3, 0.0, 1.9), Vec3::new(0.6, rng.range(0.5, 1.0), 1.4)),
+        (
+            Vec3::new(-2.2, 0.0, -3.2),
+            Vec3::new(4.0, rng.range(2.2, 3.0), 0.6),
+        ),
+        (
+            Vec3::new(1.6, 0.0, -3.2),
+            Vec3::new(1.8, rng.range(0.8, 1.6), 0.6),
+        ),
+        (
+            Vec3::new(-4.3, 0.0, -1.2),
+            Vec3::new(0.6, rng.range(1.6, 2.6), 3.4),
+        ),
+        (
+            Vec3::new(-4.3, 0.0, 1.9),
+            Vec3::new(0.6, rng.range(0.5, 1.0), 1.4),
+        ),
     ];
     for (k, (base, size)) in walls.into_iter().enumerate() {
         parts.block(
@@ -513,11 +525,7 @@ fn add_ruin(parts: &mut Parts<'_>, site: &RuinSite, stone: MaterialId, rng: &mut
             rng.range(0.3, 0.6),
             rng.range(0.4, 0.9),
         );
-        let at = Vec3::new(
-            rng.range(-3.5, 3.5),
-            size.y * 0.5,
-            rng.range(-2.0, 1.5),
-        );
+        let at = Vec3::new(rng.range(-3.5, 3.5), size.y * 0.5, rng.range(-2.0, 1.5));
         let tilt = Quat::from_rotation_y(rng.angle()) * Quat::from_rotation_x(rng.range(-0.2, 0.2));
         parts.mesh(
             &format!("Block_{}", k + 1),

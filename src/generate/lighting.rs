@@ -110,13 +110,14 @@ pub(crate) fn build(
         );
         let mut lamp_parts = parts.under(lamp);
         // From 0.1 m below the ground up to the light.
-        lamp_parts.column("Post", iron, Vec3::Y * -(LAMP_HEIGHT + 0.1), 0.06, LAMP_HEIGHT + 0.1);
-        lamp_parts.block(
-            "Head",
-            glow,
-            Vec3::Y * 0.12,
-            Vec3::new(0.3, 0.24, 0.3),
+        lamp_parts.column(
+            "Post",
+            iron,
+            Vec3::Y * -(LAMP_HEIGHT + 0.1),
+            0.06,
+            LAMP_HEIGHT + 0.1,
         );
+        lamp_parts.block("Head", glow, Vec3::Y * 0.12, Vec3::new(0.3, 0.24, 0.3));
     }
 
     let spots = if houses.len() >= 5 { 3 } else { 2 };

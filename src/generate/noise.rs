@@ -169,7 +169,9 @@ impl Noise {
         let (mut x, mut z) = (x, z);
         let (mut sum, mut amplitude, mut total) = (0.0, 1.0, 0.0);
         for octave in 0..octaves {
-            let ridge = 1.0 - self.layer(x, z, octave, 0).abs().min(1.0);
+            // A softened |n| rounds the crest over a few metres instead of a one-cell crease.
+            let n = self.layer(x, z, octave, 0);
+            let ridge = 1.0 - ((n * n + 0.02).sqrt() - 0.02f32.sqrt()).min(1.0);
             sum += amplitude * ridge * ridge;
             total += amplitude;
             amplitude *= 0.5;

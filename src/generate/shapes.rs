@@ -274,7 +274,10 @@ pub(crate) fn spherical_uv(direction: Vec3) -> [f32; 2] {
 pub fn ico_sphere(radius: f32, subdivisions: u32) -> Mesh {
     let (directions, faces) = ico_directions(subdivisions);
     Mesh::new(
-        directions.iter().map(|d| (*d * radius).to_array()).collect(),
+        directions
+            .iter()
+            .map(|d| (*d * radius).to_array())
+            .collect(),
         directions.iter().map(|d| d.to_array()).collect(),
         directions.iter().map(|d| spherical_uv(*d)).collect(),
         Vec::new(),
@@ -456,7 +459,10 @@ pub(crate) mod tests {
         assert_eq!(mesh.normals.len(), mesh.positions.len(), "{name}");
         for n in &mesh.normals {
             let length = Vec3::from(*n).length();
-            assert!((length - 1.0).abs() < 1e-3, "{name}: normal length {length}");
+            assert!(
+                (length - 1.0).abs() < 1e-3,
+                "{name}: normal length {length}"
+            );
         }
         for tri in mesh.indices.chunks_exact(3) {
             let corner = |k: usize| {

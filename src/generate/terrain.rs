@@ -17,7 +17,7 @@ const SPACING: f32 = 2.0 * HALF_SIZE / CELLS as f32;
 pub(crate) const WATER_LEVEL: f32 = 0.0;
 /// Metres per UV unit on the terrain: a texture with `uv_scale` 1 repeats every 4 m.
 pub(crate) const METRES_PER_UV: f32 = 4.0;
-const SNOW_LINE: f32 = 25.0;
+const SNOW_LINE: f32 = 28.0;
 
 // Linear-space albedos.
 const GRASS: Vec3 = Vec3::new(0.10, 0.20, 0.05);
@@ -40,6 +40,8 @@ pub(crate) struct Layout {
     pub(crate) lake_radius: f32,
     /// (amplitude, phase) of the 2nd, 3rd and 5th harmonics that make the shore irregular.
     shore_wobble: [(f32, f32); 3],
+    /// Bearing (radians from +X towards +Z) of the low pass through the mountain rim.
+    pass_bearing: f32,
 }
 
 impl Layout {
@@ -50,11 +52,15 @@ impl Layout {
         let lake = Vec2::from_angle(bearing + PI + rng.range(-0.3, 0.3)) * rng.range(36.0, 40.0);
         let lake_radius = rng.range(19.0, 24.0);
         let shore_wobble = [0; 3].map(|_| (rng.range(0.02, 0.06), rng.angle()));
+        // Off to one side of the village–lake axis.
+        let side = if rng.chance(0.5) { 1.0 } else { -1.0 };
+        let pass_bearing = bearing + side * rng.range(1.2, 2.0);
         Self {
             village,
             lake,
             lake_radius,
             shore_wobble,
+            pass_bearing,
         }
     }
 
@@ -107,8 +113,13 @@ impl<'a> Relief<'a> {
         let hills = 3.5
             + 5.0 * self.hills.fbm(p.x / 70.0, p.y / 70.0, 5)
             + 0.6 * self.hills.perlin(p.x / 13.0 + 31.7, p.y / 13.0 - 12.9);
-        let rim = smoothstep(50.0, 98.0, p.length()).powf(1.4)
-            * (24.0 + 18.0 * self.ridges.ridged(p.x / 40.0, p.y / 40.0, 4));
+        // The rim's foot wanders in and out with direction and drops to a low pass on one
+        // side, so the valley reads as a valley rather than a crater.
+        let reach = p.length() + 28.0 * self.ridges.fbm(p.x / 70.0 + 7.3, p.y / 70.0 - 3.1, 3);
+        let pass = smoothstep(0.6, 0.95, (p.y.atan2(p.x) - self.layout.pass_bearing).cos());
+        let rim = smoothstep(50.0, 98.0, reach).powf(1.4)
+            * (20.0 + 16.0 * self.ridges.ridged(p.x / 40.0, p.y / 40.0, 4))
+            * (1.0 - 0.7 * pass);
         smooth_max(hills + rim, WATER_LEVEL + 1.6, 1.5)
     }
 

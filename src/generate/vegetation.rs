@@ -39,7 +39,8 @@ fn lumpy_sphere(noise: Noise, offset: f32, amplitude: f32, stretch: Vec3) -> Mes
         .map(|d| {
             // Three planar projections stand in for 3D noise.
             let p = *d * 1.7 + Vec3::splat(offset);
-            let n = (noise.perlin(p.x, p.y) + noise.perlin(p.y, p.z) + noise.perlin(p.z, p.x)) / 3.0;
+            let n =
+                (noise.perlin(p.x, p.y) + noise.perlin(p.y, p.z) + noise.perlin(p.z, p.x)) / 3.0;
             (*d * (1.0 + amplitude * n) * stretch).to_array()
         })
         .collect();
@@ -61,7 +62,11 @@ fn conifer_canopy() -> Mesh {
             Affine3A::from_translation(Vec3::Y * (base + height * 0.5)),
         )
     };
-    shapes::merged(&[tier(1.9, 3.0, 0.0), tier(1.5, 2.6, 1.5), tier(1.0, 2.2, 3.4)])
+    shapes::merged(&[
+        tier(1.9, 3.0, 0.0),
+        tier(1.5, 2.6, 1.5),
+        tier(1.0, 2.2, 3.4),
+    ])
 }
 
 /// Scatters 70–95 trees and 25–45 rocks under `root`, avoiding water, steep or high ground
@@ -127,10 +132,14 @@ pub(crate) fn build(
             leaves: 2,
         },
     ];
-    let rocks: Vec<MeshId> = [(31.0, Vec3::new(1.0, 0.6, 0.8)), (57.0, Vec3::new(1.0, 0.75, 1.0)), (83.0, Vec3::new(1.2, 0.5, 0.9))]
-        .into_iter()
-        .map(|(offset, stretch)| scene.add_mesh(lumpy_sphere(shape_noise, offset, 0.3, stretch)))
-        .collect();
+    let rocks: Vec<MeshId> = [
+        (31.0, Vec3::new(1.0, 0.6, 0.8)),
+        (57.0, Vec3::new(1.0, 0.75, 1.0)),
+        (83.0, Vec3::new(1.2, 0.5, 0.9)),
+    ]
+    .into_iter()
+    .map(|(offset, stretch)| scene.add_mesh(lumpy_sphere(shape_noise, offset, 0.3, stretch)))
+    .collect();
 
     let mut parts = Parts::new(scene, root, kit);
     let blocked = |p: Vec2, margin: f32| keep_out.iter().any(|c| c.contains(p, margin));
@@ -239,7 +248,8 @@ pub(crate) fn build(
             // Half buried, tipped a little.
             Transform::from_translation(Vec3::new(p.x, ground - 0.2 * scale, p.y))
                 .with_rotation(
-                    Quat::from_rotation_y(rng.angle()) * Quat::from_rotation_x(rng.range(-0.25, 0.25)),
+                    Quat::from_rotation_y(rng.angle())
+                        * Quat::from_rotation_x(rng.range(-0.25, 0.25)),
                 )
                 .with_scale(Vec3::splat(scale)),
         );

@@ -10,7 +10,7 @@ use super::gpu_types::{
 use super::shadow::{self, CASCADES};
 use super::sky::SkyModel;
 use super::{FrameInput, FrameStats, GpuContext, RenderTarget, TARGET_FORMAT};
-use crate::scene::{NodeId, Revision, ToneMapper};
+use crate::scene::{NodeId, ToneMapper};
 use glam::Vec3;
 use std::collections::{HashMap, HashSet};
 
@@ -73,7 +73,6 @@ pub struct Renderer {
     scene: GpuScene,
     sky_key: Option<(u64, u64, u64)>,
     sky: Option<(SkyModel, [[f32; 4]; 9])>,
-    uploaded_lights: Option<Revision>,
 }
 
 fn uniform_entry(binding: u32, vis: wgpu::ShaderStages) -> wgpu::BindGroupLayoutEntry {
@@ -372,7 +371,6 @@ impl Renderer {
             scene: GpuScene::default(),
             sky_key: None,
             sky: None,
-            uploaded_lights: None,
         }
     }
 
@@ -621,7 +619,7 @@ impl Renderer {
         self.frame_bind_group = None;
     }
 
-    fn upload_lights(&mut self, stats: &mut FrameStats) {
+    fn upload_lights(&mut self) {
         let lights = &self.scene.lights;
         if lights.len() > self.lights_capacity {
             self.lights_capacity = lights.len().next_power_of_two();
@@ -637,7 +635,6 @@ impl Renderer {
             self.queue
                 .write_buffer(&self.lights_buffer, 0, bytemuck::cast_slice(lights));
         }
-        stats.uploads.light_writes = stats.uploads.light_writes.max(1);
     }
 
     fn frame_bind_group(&mut self) -> wgpu::BindGroup {
@@ -705,13 +702,9 @@ impl Renderer {
             scene,
             &mut stats.uploads,
         );
-        let rev = scene.revision();
         self.ensure_shadows(frame.settings.shadow_map_size);
-        if self.uploaded_lights != Some(rev) && stats.uploads.light_writes > 0
-            || self.uploaded_lights.is_none()
-        {
-            self.upload_lights(&mut stats);
-            self.uploaded_lights = Some(rev);
+        if stats.uploads.light_writes > 0 {
+            self.upload_lights();
         }
         self.ensure_targets(width, height, msaa);
         let overlays = frame.settings.overlays;

@@ -64,7 +64,7 @@ pub fn dialogs_ui(
     let ctx = ui.ctx().clone();
     if let Some(dialog) = &mut dialogs.new_world {
         let mut close = false;
-        let modal = egui::Modal::new(Id::new("new_world_dialog")).show(&ctx, |ui| {
+        let modal = egui::Modal::new(Id::unique("new_world_dialog")).show(&ctx, |ui| {
             ui.set_width(280.0);
             ui.heading("New World");
             ui.label("Generate a new world from a seed. The current world is replaced.");

@@ -18,7 +18,7 @@ const ICON_SIZE: f32 = 14.0;
 /// Outliner state that lives in egui memory between frames.
 #[derive(Clone, Default)]
 struct OutlinerMemory {
-    /// Nodes whose open/closed state differs from the default (roots open, the rest closed).
+    /// Nodes whose open/closed state differs from the default (see [`open_by_default`]).
     toggled: HashSet<NodeId>,
     filter: String,
     /// Name and node count of the scene `toggled` refers to; a new world resets it.
@@ -39,7 +39,7 @@ struct Row {
 /// Shows the hierarchy of `scene`; a click selects one node, Shift/Ctrl-click toggles a node
 /// in the selection, and a double click asks to frame it.
 pub fn outliner_ui(ui: &mut Ui, scene: &Scene, selection: &mut Vec<NodeId>) -> Option<UiAction> {
-    let memory_id = Id::new("worldsmith_outliner");
+    let memory_id = Id::unique("worldsmith_outliner");
     let mut memory: OutlinerMemory = ui.data_mut(|d| d.remove_temp(memory_id).unwrap_or_default());
     let scene_key = (scene.name.clone(), scene.node_count());
     if memory.scene_key != scene_key {
@@ -57,18 +57,20 @@ pub fn outliner_ui(ui: &mut Ui, scene: &Scene, selection: &mut Vec<NodeId>) -> O
         });
     });
     ui.horizontal(|ui| {
-        ui.add(
-            egui::TextEdit::singleline(&mut memory.filter)
-                .hint_text("Filter by name")
-                .desired_width(ui.available_width() - 24.0),
-        );
-        if ui
-            .add_enabled(!memory.filter.is_empty(), egui::Button::new("x").small())
-            .on_hover_text("Clear the filter")
-            .clicked()
-        {
-            memory.filter.clear();
-        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui
+                .add_enabled(!memory.filter.is_empty(), egui::Button::new("Clear").small())
+                .clicked()
+            {
+                memory.filter.clear();
+            }
+            // Whatever width is left, so the panel never grows to fit its own contents.
+            ui.add(
+                egui::TextEdit::singleline(&mut memory.filter)
+                    .hint_text("Filter by name")
+                    .desired_width(ui.available_width()),
+            );
+        });
     });
     ui.separator();
 
@@ -113,7 +115,7 @@ fn tree_rows(scene: &Scene, toggled: &HashSet<NodeId>) -> Vec<Row> {
         let Some(node) = scene.node(id) else {
             continue;
         };
-        let open = (depth == 0) != toggled.contains(&id);
+        let open = open_by_default(node, depth) != toggled.contains(&id);
         let has_children = !node.children.is_empty();
         rows.push(Row {
             id,
@@ -128,6 +130,12 @@ fn tree_rows(scene: &Scene, toggled: &HashSet<NodeId>) -> Vec<Row> {
         }
     }
     rows
+}
+
+/// Roots with a handful of children start open, so every root stays in view; big groups
+/// (a forest of trees) and everything deeper start closed.
+fn open_by_default(node: &Node, depth: usize) -> bool {
+    depth == 0 && node.children.len() <= 12
 }
 
 /// All nodes whose name contains `filter` (case-insensitive), flat, in scene order.
