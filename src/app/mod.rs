@@ -159,6 +159,7 @@ impl ApplicationHandler<UserEvent> for App {
         };
         let window = Arc::clone(&running.gpu.window);
         let response = running.egui_state.on_window_event(&window, &event);
+        if matches!(event, WindowEvent::KeyboardInput { .. } | WindowEvent::ModifiersChanged(_) | WindowEvent::Focused(_)) { eprintln!("DBG {event:?} -> {}", response.consumed); }
         match event {
             WindowEvent::CloseRequested => {
                 self.exit_pending = true;
