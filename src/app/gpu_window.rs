@@ -49,11 +49,10 @@ impl GpuWindow {
                 .create_window(attributes)
                 .context("could not open the editor window")?,
         );
-        let instance = wgpu::Instance::new(
-            wgpu::InstanceDescriptor::new_with_display_handle_from_env(Box::new(
-                event_loop.owned_display_handle(),
-            )),
-        );
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_with_display_handle_from_env(
+                Box::new(event_loop.owned_display_handle()),
+            ));
         let surface = instance
             .create_surface(Arc::clone(&window))
             .context("could not create a GPU surface for the editor window")?;
@@ -127,9 +126,7 @@ impl GpuWindow {
 
     /// False while the window is minimized or has no area: nothing can be drawn.
     pub fn drawable(&self) -> bool {
-        self.config.width > 0
-            && self.config.height > 0
-            && self.window.is_minimized() != Some(true)
+        self.config.width > 0 && self.config.height > 0 && self.window.is_minimized() != Some(true)
     }
 
     /// Paints egui's output into the next surface texture and presents it. Texture updates

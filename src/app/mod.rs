@@ -23,9 +23,7 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop, EventLoopProxy}
 use winit::window::{CursorGrabMode, Window, WindowId};
 
 use crate::generate::generate_world;
-use crate::render::{
-    FrameInput, OffscreenTarget, Overlays, RenderSettings, Renderer,
-};
+use crate::render::{FrameInput, OffscreenTarget, Overlays, RenderSettings, Renderer};
 use crate::scene::{CameraView, NodeId, Revision, Scene};
 
 /// How the editor starts.
@@ -159,11 +157,17 @@ impl ApplicationHandler<UserEvent> for App {
         };
         let window = Arc::clone(&running.gpu.window);
         let response = running.egui_state.on_window_event(&window, &event);
-        if matches!(event, WindowEvent::KeyboardInput { .. } | WindowEvent::ModifiersChanged(_) | WindowEvent::Focused(_)) { eprintln!("DBG {event:?} -> {}", response.consumed); }
         match event {
             WindowEvent::CloseRequested => {
-                self.exit_pending = true;
-                window.request_redraw();
+                let screenshot_due =
+                    self.options.screenshot.is_some() && self.screenshot_written.is_none();
+                if screenshot_due && running.gpu.drawable() {
+                    // One more frame, captured, then exit.
+                    self.exit_pending = true;
+                    window.request_redraw();
+                } else {
+                    event_loop.exit();
+                }
             }
             WindowEvent::Resized(size) => {
                 running.gpu.resize(size);
@@ -238,9 +242,9 @@ impl App {
 
         let seed = self.options.seed;
         let scene = match self.world.take() {
-            Some(handle) => handle
-                .join()
-                .map_err(|_| anyhow::anyhow!("generating world {seed} failed (the generator panicked)"))?,
+            Some(handle) => handle.join().map_err(|_| {
+                anyhow::anyhow!("generating world {seed} failed (the generator panicked)")
+            })?,
             None => generate_world(seed),
         };
 
@@ -310,7 +314,9 @@ impl App {
         let raw_input = running.egui_state.take_egui_input(&running.gpu.window);
         let texture = running.viewport_texture;
         let editor = &mut running.editor;
-        let mut output = running.egui_ctx.run_ui(raw_input, |ui| editor.ui(ui, texture));
+        let mut output = running
+            .egui_ctx
+            .run_ui(raw_input, |ui| editor.ui(ui, texture));
         running.egui_state.handle_platform_output(
             &running.gpu.window,
             std::mem::take(&mut output.platform_output),
@@ -329,9 +335,8 @@ impl App {
                 .options
                 .exit_after_frames
                 .is_some_and(|n| running.presented_frames + 1 >= n.max(1));
-        let capture = wants_exit
-            && self.options.screenshot.is_some()
-            && self.screenshot_written.is_none();
+        let capture =
+            wants_exit && self.options.screenshot.is_some() && self.screenshot_written.is_none();
         let painted = running.gpu.paint(
             &primitives,
             std::mem::take(&mut output.textures_delta),
@@ -367,7 +372,8 @@ impl App {
             .options
             .exit_after_frames
             .is_some_and(|n| running.presented_frames >= n);
-        let screenshot_done = self.options.screenshot.is_none() || self.screenshot_written.is_some();
+        let screenshot_done =
+            self.options.screenshot.is_none() || self.screenshot_written.is_some();
         if running.editor.quit_requested {
             self.exit_pending = true;
         }
@@ -407,12 +413,14 @@ impl Running {
         let device = &self.gpu.gpu.device;
         if (self.target.width, self.target.height) != (width, height) {
             self.target = OffscreenTarget::new(device, width, height);
-            self.gpu.egui_renderer.update_egui_texture_from_wgpu_texture(
-                device,
-                &self.target.unorm_view,
-                wgpu::FilterMode::Nearest,
-                self.viewport_texture,
-            );
+            self.gpu
+                .egui_renderer
+                .update_egui_texture_from_wgpu_texture(
+                    device,
+                    &self.target.unorm_view,
+                    wgpu::FilterMode::Nearest,
+                    self.viewport_texture,
+                );
             self.rendered = None;
         }
 

@@ -22,7 +22,7 @@ const MAX_FLY_SPEED: f32 = 10_000.0;
 /// How long the fly speed stays on screen after it changed.
 const SPEED_HINT_SECONDS: f64 = 1.5;
 /// Longest time step a single fly frame may integrate, so a stall never teleports the camera.
-const MAX_FLY_DT: f32 = 0.1;
+const MAX_FLY_DT: f32 = 0.25;
 
 /// What a mouse drag does to the camera.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,9 +33,7 @@ pub(crate) enum DragOp {
 
 /// Middle drag or Shift + left drag pans; left drag (with or without Alt) orbits.
 pub(crate) fn drag_op(primary: bool, middle: bool, modifiers: Modifiers) -> Option<DragOp> {
-    if middle {
-        Some(DragOp::Pan)
-    } else if primary && modifiers.shift {
+    if middle || (primary && modifiers.shift) {
         Some(DragOp::Pan)
     } else if primary {
         Some(DragOp::Orbit)
@@ -120,8 +118,6 @@ pub(crate) struct ViewportControls {
 /// Input read once per frame.
 struct FrameInput {
     modifiers: Modifiers,
-    primary_down: bool,
-    middle_down: bool,
     secondary_down: bool,
     secondary_pressed: bool,
     pointer_delta_px: egui::Vec2,
@@ -162,8 +158,6 @@ impl ViewportControls {
         let hovered = response.hovered();
         let input = ctx.input(|i| FrameInput {
             modifiers: i.modifiers,
-            primary_down: i.pointer.button_down(PointerButton::Primary),
-            middle_down: i.pointer.button_down(PointerButton::Middle),
             secondary_down: i.pointer.button_down(PointerButton::Secondary),
             secondary_pressed: i.pointer.button_pressed(PointerButton::Secondary),
             pointer_delta_px: i.pointer.delta() * pixels_per_point,
@@ -199,9 +193,13 @@ impl ViewportControls {
             // Keys held down send no events: keep frames coming while flying.
             ctx.request_repaint();
         } else {
-            if response.dragged() {
-                let delta_px = response.drag_delta() * pixels_per_point;
-                match drag_op(input.primary_down, input.middle_down, input.modifiers) {
+            // On a slow frame, press, moves and release can all arrive at once: the frame
+            // where the drag stops still carries movement, so apply it too.
+            let by = |button| response.dragged_by(button) || response.drag_stopped_by(button);
+            let (primary, middle) = (by(PointerButton::Primary), by(PointerButton::Middle));
+            if primary || middle {
+                let delta_px = input.pointer_delta_px;
+                match drag_op(primary, middle, input.modifiers) {
                     Some(DragOp::Orbit) => {
                         camera.orbit(delta_px.x * ORBIT_RAD_PER_PX, delta_px.y * ORBIT_RAD_PER_PX);
                     }
@@ -405,9 +403,11 @@ mod tests {
 
     fn fly_input(dt: f32, shift: bool) -> FrameInput {
         FrameInput {
-            modifiers: if shift { Modifiers::SHIFT } else { Modifiers::NONE },
-            primary_down: false,
-            middle_down: false,
+            modifiers: if shift {
+                Modifiers::SHIFT
+            } else {
+                Modifiers::NONE
+            },
             secondary_down: true,
             secondary_pressed: false,
             pointer_delta_px: egui::Vec2::ZERO,

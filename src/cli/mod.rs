@@ -76,6 +76,12 @@ pub struct BenchArgs {
     /// idle objects through re-uploads).
     #[arg(long, default_value_t = 0)]
     pub extra_idle_nodes: u32,
+    /// MSAA samples (1 or 4).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=4))]
+    pub msaa: u32,
+    /// Shadow map resolution per cascade.
+    #[arg(long, default_value_t = 2048)]
+    pub shadow_map_size: u32,
 }
 
 /// Largest accepted image side; GPUs guarantee 8192.
@@ -93,7 +99,9 @@ pub fn parse_size(s: &str) -> Result<(u32, u32), String> {
     };
     let (w, h) = (parse(w, "width")?, parse(h, "height")?);
     if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
-        return Err(format!("'{s}': width and height must be between 1 and {MAX_SIDE}"));
+        return Err(format!(
+            "'{s}': width and height must be between 1 and {MAX_SIDE}"
+        ));
     }
     Ok((w, h))
 }
@@ -106,7 +114,11 @@ pub fn view_for(scene: &Scene, camera: Option<&str>) -> anyhow::Result<CameraVie
             let names: Vec<String> = scene.cameras().into_iter().map(|(_, n)| n).collect();
             format!(
                 "no camera named '{name}' in the scene (cameras: {})",
-                if names.is_empty() { "none".into() } else { names.join(", ") }
+                if names.is_empty() {
+                    "none".into()
+                } else {
+                    names.join(", ")
+                }
             )
         }),
     }
@@ -119,7 +131,11 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
         && !parent.as_os_str().is_empty()
         && !parent.is_dir()
     {
-        bail!("{}: the folder {} does not exist", args.out.display(), parent.display());
+        bail!(
+            "{}: the folder {} does not exist",
+            args.out.display(),
+            parent.display()
+        );
     }
     let scene = crate::generate::generate_world(args.seed);
     let view = view_for(&scene, args.camera.as_deref())?;
@@ -180,7 +196,11 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         let frame = FrameInput {
             scene: &scene,
             camera: view,
-            settings: RenderSettings::final_frame(),
+            settings: RenderSettings {
+                msaa: args.msaa,
+                shadow_map_size: args.shadow_map_size,
+                ..RenderSettings::final_frame()
+            },
             selection: &[],
         };
         let mut last = Default::default();
@@ -194,7 +214,8 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             if i >= 3 {
                 SAMPLES.with(|s| s.borrow_mut().push(t.elapsed().as_secs_f64() * 1000.0));
                 let u = stats.uploads;
-                uploads_after_warmup += u.meshes + u.textures + u.material_writes + u.instance_writes;
+                uploads_after_warmup +=
+                    u.meshes + u.textures + u.material_writes + u.instance_writes;
             }
             last = stats;
         }
@@ -225,6 +246,7 @@ fn add_idle_copies(scene: &mut Scene, count: u32) {
             NodeKind::Mesh { mesh, material } => Some((mesh, material)),
             _ => None,
         })
+        .filter(|(mesh, _)| scene.mesh(*mesh).is_some_and(|m| m.triangle_count() < 2000))
         .take(16)
         .collect();
     if meshes.is_empty() {

@@ -4,8 +4,8 @@
 use super::UploadStats;
 use super::gpu_types::{GpuLight, Instance, LineVertex, MaterialUniform, Vertex};
 use crate::scene::{
-    AlphaMode, ImageId, LightKind, Material, MaterialId, MeshId, NodeId, NodeKind, Revision,
-    Sampler, Scene, TextureRef, Wrap, EMISSIVE_NITS,
+    AlphaMode, EMISSIVE_NITS, ImageId, LightKind, Material, MaterialId, MeshId, NodeId, NodeKind,
+    Revision, Sampler, Scene, TextureRef, Wrap,
 };
 use glam::{Mat3, Mat4, Vec3};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -29,6 +29,8 @@ pub struct GpuMaterial {
     buffer: wgpu::Buffer,
     pub bind_group: wgpu::BindGroup,
     pub blend: bool,
+    /// Alpha mask: drawn with the `discard` pipeline.
+    pub mask: bool,
     pub double_sided: bool,
 }
 
@@ -70,9 +72,12 @@ pub struct GpuScene {
     pub line_buffer: Option<wgpu::Buffer>,
     line_capacity: usize,
     lines_key: Option<(u64, u64, Vec<NodeId>)>,
+    /// Anisotropic filtering level for linear samplers (1 on CPU adapters, where each extra
+    /// tap costs real time).
+    pub anisotropy: u16,
 }
 
-fn sampler_desc(s: &Sampler) -> wgpu::SamplerDescriptor<'static> {
+fn sampler_desc(s: &Sampler, anisotropy: u16) -> wgpu::SamplerDescriptor<'static> {
     let wrap = match s.wrap {
         Wrap::Repeat => wgpu::AddressMode::Repeat,
         Wrap::MirroredRepeat => wgpu::AddressMode::MirrorRepeat,
@@ -95,7 +100,7 @@ fn sampler_desc(s: &Sampler) -> wgpu::SamplerDescriptor<'static> {
         } else {
             wgpu::MipmapFilterMode::Nearest
         },
-        anisotropy_clamp: if s.linear { 8 } else { 1 },
+        anisotropy_clamp: if s.linear { anisotropy.max(1) } else { 1 },
         ..Default::default()
     }
 }
@@ -132,8 +137,18 @@ fn material_uniform(m: &Material) -> MaterialUniform {
     MaterialUniform {
         base_color: m.base_color,
         emissive: [e.x, e.y, e.z, 0.0],
-        pbr: [m.metallic, m.roughness, m.normal_scale, m.occlusion_strength],
-        alpha: [mode, cutoff, flags as f32, if m.double_sided { 1.0 } else { 0.0 }],
+        pbr: [
+            m.metallic,
+            m.roughness,
+            m.normal_scale,
+            m.occlusion_strength,
+        ],
+        alpha: [
+            mode,
+            cutoff,
+            flags as f32,
+            if m.double_sided { 1.0 } else { 0.0 },
+        ],
         uv_row0: row0,
         uv_row1: row1,
     }
@@ -286,6 +301,13 @@ fn instance_of(world_from_local: Mat4) -> Instance {
 }
 
 impl GpuScene {
+    pub fn new(anisotropy: u16) -> Self {
+        Self {
+            anisotropy,
+            ..Default::default()
+        }
+    }
+
     /// Brings the GPU copy up to date with `scene`.
     pub fn sync(
         &mut self,
@@ -361,8 +383,8 @@ impl GpuScene {
                 usage: wgpu::BufferUsages::INDEX,
             });
             stats.meshes += 1;
-            stats.bytes += (vertices.len() * std::mem::size_of::<Vertex>() + indices.len() * 4)
-                as u64;
+            stats.bytes +=
+                (vertices.len() * std::mem::size_of::<Vertex>() + indices.len() * 4) as u64;
             self.meshes.insert(
                 id,
                 GpuMesh {
@@ -440,6 +462,7 @@ impl GpuScene {
                 m.emissive_texture,
             ];
             let blend = m.alpha_mode == AlphaMode::Blend;
+            let mask = matches!(m.alpha_mode, AlphaMode::Mask { .. });
             if let Some(g) = self.materials.get_mut(&id)
                 && g.textures == textures
             {
@@ -450,15 +473,56 @@ impl GpuScene {
                     stats.bytes += std::mem::size_of::<MaterialUniform>() as u64;
                 }
                 g.blend = blend;
+                g.mask = mask;
                 g.double_sided = m.double_sided;
                 continue;
             }
             let views = [
-                self.texture_view(device, queue, scene, textures[0], true, &defaults.white_srgb, stats),
-                self.texture_view(device, queue, scene, textures[1], false, &defaults.white_linear, stats),
-                self.texture_view(device, queue, scene, textures[2], false, &defaults.flat_normal, stats),
-                self.texture_view(device, queue, scene, textures[3], false, &defaults.white_linear, stats),
-                self.texture_view(device, queue, scene, textures[4], true, &defaults.white_srgb, stats),
+                self.texture_view(
+                    device,
+                    queue,
+                    scene,
+                    textures[0],
+                    true,
+                    &defaults.white_srgb,
+                    stats,
+                ),
+                self.texture_view(
+                    device,
+                    queue,
+                    scene,
+                    textures[1],
+                    false,
+                    &defaults.white_linear,
+                    stats,
+                ),
+                self.texture_view(
+                    device,
+                    queue,
+                    scene,
+                    textures[2],
+                    false,
+                    &defaults.flat_normal,
+                    stats,
+                ),
+                self.texture_view(
+                    device,
+                    queue,
+                    scene,
+                    textures[3],
+                    false,
+                    &defaults.white_linear,
+                    stats,
+                ),
+                self.texture_view(
+                    device,
+                    queue,
+                    scene,
+                    textures[4],
+                    true,
+                    &defaults.white_srgb,
+                    stats,
+                ),
             ];
             let sampler_key = textures
                 .iter()
@@ -469,7 +533,9 @@ impl GpuScene {
             let sampler = self
                 .samplers
                 .entry(sampler_key)
-                .or_insert_with(|| device.create_sampler(&sampler_desc(&sampler_key)))
+                .or_insert_with(|| {
+                    device.create_sampler(&sampler_desc(&sampler_key, self.anisotropy))
+                })
                 .clone();
             let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("material"),
@@ -505,6 +571,7 @@ impl GpuScene {
                     buffer,
                     bind_group,
                     blend,
+                    mask,
                     double_sided: m.double_sided,
                 },
             );
@@ -658,7 +725,11 @@ impl GpuScene {
         exposure: f32,
     ) {
         let rev = scene.revision();
-        let key = (rev.transforms ^ rev.structure.rotate_left(17), rev.lights, selection.to_vec());
+        let key = (
+            rev.transforms ^ rev.structure.rotate_left(17),
+            rev.lights,
+            selection.to_vec(),
+        );
         if self.lines_key.as_ref() == Some(&key) {
             return;
         }

@@ -6,7 +6,15 @@ use glam::{Mat4, Vec3};
 
 const SEGMENTS: usize = 24;
 
-fn circle(out: &mut Vec<LineVertex>, m: &Mat4, center: Vec3, a: Vec3, b: Vec3, r: f32, c: [f32; 4]) {
+fn circle(
+    out: &mut Vec<LineVertex>,
+    m: &Mat4,
+    center: Vec3,
+    a: Vec3,
+    b: Vec3,
+    r: f32,
+    c: [f32; 4],
+) {
     for i in 0..SEGMENTS {
         let t0 = i as f32 / SEGMENTS as f32 * std::f32::consts::TAU;
         let t1 = (i + 1) as f32 / SEGMENTS as f32 * std::f32::consts::TAU;
@@ -37,7 +45,13 @@ pub fn icon_lines(scene: &Scene, selection: &[NodeId], _exposure: f32) -> Vec<Li
         // Strip scale so icons keep their size.
         let (_, rot, pos) = wn.world_from_local.to_scale_rotation_translation();
         let m = Mat4::from_rotation_translation(rot, pos);
-        let color = |base: [f32; 4]| if selected { [1.0, 0.55, 0.1, 1.0] } else { base };
+        let color = |base: [f32; 4]| {
+            if selected {
+                [1.0, 0.55, 0.1, 1.0]
+            } else {
+                base
+            }
+        };
         match &wn.node.kind {
             NodeKind::Light(l) => {
                 let c = color([1.0, 0.9, 0.4, 1.0]);
@@ -54,15 +68,32 @@ pub fn icon_lines(scene: &Scene, selection: &[NodeId], _exposure: f32) -> Vec<Li
                         circle(&mut out, &m, end, Vec3::X, Vec3::Y, r, c);
                         for k in 0..4 {
                             let t = k as f32 * std::f32::consts::FRAC_PI_2;
-                            line(&mut out, &m, Vec3::ZERO, end + Vec3::new(t.cos(), t.sin(), 0.0) * r, c);
+                            line(
+                                &mut out,
+                                &m,
+                                Vec3::ZERO,
+                                end + Vec3::new(t.cos(), t.sin(), 0.0) * r,
+                                c,
+                            );
                         }
                     }
                     LightKind::Directional => {
                         // The sun icon floats above the world centre, pointing where it shines.
                         let bounds = scene.bounds();
-                        let center = if bounds.is_empty() { Vec3::ZERO } else { bounds.center() };
-                        let top = if bounds.is_empty() { 5.0 } else { bounds.max.y + 5.0 };
-                        let mm = Mat4::from_rotation_translation(rot, Vec3::new(center.x, top, center.z));
+                        let center = if bounds.is_empty() {
+                            Vec3::ZERO
+                        } else {
+                            bounds.center()
+                        };
+                        let top = if bounds.is_empty() {
+                            5.0
+                        } else {
+                            bounds.max.y + 5.0
+                        };
+                        let mm = Mat4::from_rotation_translation(
+                            rot,
+                            Vec3::new(center.x, top, center.z),
+                        );
                         circle(&mut out, &mm, Vec3::ZERO, Vec3::X, Vec3::Y, 1.0, c);
                         line(&mut out, &mm, Vec3::ZERO, Vec3::new(0.0, 0.0, -4.0), c);
                         for k in 0..8 {
@@ -89,9 +120,27 @@ pub fn icon_lines(scene: &Scene, selection: &[NodeId], _exposure: f32) -> Vec<Li
                     line(&mut out, &m, corners[i], corners[(i + 1) % 4], c);
                 }
                 // "Up" triangle above the frame, as in Blender.
-                line(&mut out, &m, Vec3::new(-w * 0.5, h * 1.1, -d), Vec3::new(0.0, h * 1.6, -d), c);
-                line(&mut out, &m, Vec3::new(0.0, h * 1.6, -d), Vec3::new(w * 0.5, h * 1.1, -d), c);
-                line(&mut out, &m, Vec3::new(w * 0.5, h * 1.1, -d), Vec3::new(-w * 0.5, h * 1.1, -d), c);
+                line(
+                    &mut out,
+                    &m,
+                    Vec3::new(-w * 0.5, h * 1.1, -d),
+                    Vec3::new(0.0, h * 1.6, -d),
+                    c,
+                );
+                line(
+                    &mut out,
+                    &m,
+                    Vec3::new(0.0, h * 1.6, -d),
+                    Vec3::new(w * 0.5, h * 1.1, -d),
+                    c,
+                );
+                line(
+                    &mut out,
+                    &m,
+                    Vec3::new(w * 0.5, h * 1.1, -d),
+                    Vec3::new(-w * 0.5, h * 1.1, -d),
+                    c,
+                );
             }
             _ => {}
         }

@@ -101,10 +101,11 @@ pub struct UploadStats {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FrameStats {
     pub draw_calls: u32,
+    /// Shadow cascades re-drawn this frame (0 when the cached maps were still valid).
+    pub shadow_passes: u32,
     pub triangles: u64,
     pub uploads: UploadStats,
 }
-
 
 impl Renderer {
     /// Renders one frame into a new offscreen texture and reads it back: the path used by

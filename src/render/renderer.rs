@@ -39,6 +39,7 @@ struct Shadows {
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum MeshPipe {
     Opaque { double_sided: bool },
+    Mask { double_sided: bool },
     Blend { double_sided: bool },
 }
 
@@ -73,6 +74,16 @@ pub struct Renderer {
     scene: GpuScene,
     sky_key: Option<(u64, u64, u64)>,
     sky: Option<(SkyModel, [[f32; 4]; 9])>,
+    shadow_key: Option<ShadowKey>,
+}
+
+/// Everything the shadow maps depend on; equal keys mean the maps can be reused.
+#[derive(Clone, PartialEq)]
+struct ShadowKey {
+    cascades: [[u32; 16]; CASCADES],
+    structure: u64,
+    transforms: u64,
+    size: u32,
 }
 
 fn uniform_entry(binding: u32, vis: wgpu::ShaderStages) -> wgpu::BindGroupLayoutEntry {
@@ -368,9 +379,16 @@ impl Renderer {
             targets: None,
             shadows: None,
             defaults,
-            scene: GpuScene::default(),
+            scene: GpuScene::new(
+                if ctx.adapter.get_info().device_type == wgpu::DeviceType::Cpu {
+                    1
+                } else {
+                    8
+                },
+            ),
             sky_key: None,
             sky: None,
+            shadow_key: None,
         }
     }
 
@@ -397,9 +415,10 @@ impl Renderer {
         if let Some(p) = self.pipelines.get(&(kind, msaa)) {
             return p.clone();
         }
-        let (blend, double_sided) = match kind {
-            MeshPipe::Opaque { double_sided } => (false, double_sided),
-            MeshPipe::Blend { double_sided } => (true, double_sided),
+        let (blend, double_sided, entry) = match kind {
+            MeshPipe::Opaque { double_sided } => (false, double_sided, "fs_main"),
+            MeshPipe::Mask { double_sided } => (false, double_sided, "fs_mask"),
+            MeshPipe::Blend { double_sided } => (true, double_sided, "fs_main"),
         };
         let layout = self.main_layout(true);
         let buffers = [
@@ -438,7 +457,7 @@ impl Renderer {
                 },
                 fragment: Some(wgpu::FragmentState {
                     module: &self.mesh_module,
-                    entry_point: Some("fs_main"),
+                    entry_point: Some(entry),
                     compilation_options: Default::default(),
                     targets: &[Some(wgpu::ColorTargetState {
                         format: HDR_FORMAT,
@@ -530,7 +549,8 @@ impl Renderer {
                 multiview_mask: None,
                 cache: None,
             });
-        self.overlay_pipelines.insert((name, msaa), pipeline.clone());
+        self.overlay_pipelines
+            .insert((name, msaa), pipeline.clone());
         pipeline
     }
 
@@ -546,13 +566,18 @@ impl Renderer {
         let size = (width, height, 1);
         let attach = wgpu::TextureUsages::RENDER_ATTACHMENT;
         let sampled = attach | wgpu::TextureUsages::TEXTURE_BINDING;
-        let hdr_msaa = (msaa > 1)
-            .then(|| make_texture(d, "hdr msaa", size, msaa, HDR_FORMAT, attach).create_view(&Default::default()));
-        let hdr = make_texture(d, "hdr", size, 1, HDR_FORMAT, sampled).create_view(&Default::default());
-        let depth = make_texture(d, "depth", size, msaa, DEPTH_FORMAT, attach).create_view(&Default::default());
-        let mask = make_texture(d, "mask", size, 1, MASK_FORMAT, sampled).create_view(&Default::default());
-        let mask_depth =
-            make_texture(d, "mask depth", size, 1, DEPTH_FORMAT, attach).create_view(&Default::default());
+        let hdr_msaa = (msaa > 1).then(|| {
+            make_texture(d, "hdr msaa", size, msaa, HDR_FORMAT, attach)
+                .create_view(&Default::default())
+        });
+        let hdr =
+            make_texture(d, "hdr", size, 1, HDR_FORMAT, sampled).create_view(&Default::default());
+        let depth = make_texture(d, "depth", size, msaa, DEPTH_FORMAT, attach)
+            .create_view(&Default::default());
+        let mask =
+            make_texture(d, "mask", size, 1, MASK_FORMAT, sampled).create_view(&Default::default());
+        let mask_depth = make_texture(d, "mask depth", size, 1, DEPTH_FORMAT, attach)
+            .create_view(&Default::default());
         let post_bind_group = d.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("post"),
             layout: &self.post_layout,
@@ -616,6 +641,7 @@ impl Renderer {
             layers,
             array_view,
         });
+        self.shadow_key = None;
         self.frame_bind_group = None;
     }
 
@@ -672,7 +698,11 @@ impl Renderer {
 
     fn sky_for(&mut self, frame: &FrameInput<'_>) -> (SkyModel, [[f32; 4]; 9]) {
         let rev = frame.scene.revision();
-        let key = (rev.environment, rev.lights, rev.transforms ^ rev.structure.rotate_left(7));
+        let key = (
+            rev.environment,
+            rev.lights,
+            rev.transforms ^ rev.structure.rotate_left(7),
+        );
         if self.sky_key != Some(key) || self.sky.is_none() {
             let sun = frame.scene.sun();
             let model = SkyModel::new(
@@ -685,14 +715,19 @@ impl Renderer {
             self.sky = Some((model, sh4));
             self.sky_key = Some(key);
         }
-        self.sky.unwrap_or_else(|| unreachable!("sky computed above"))
+        self.sky
+            .unwrap_or_else(|| unreachable!("sky computed above"))
     }
 
     /// Draws `frame` into `target`, uploading only what changed since the previous call.
     pub fn render(&mut self, frame: &FrameInput<'_>, target: &RenderTarget<'_>) -> FrameStats {
         let mut stats = FrameStats::default();
         let (width, height) = (target.width.max(1), target.height.max(1));
-        let msaa = if frame.settings.msaa > 1 && self.msaa_supported { 4 } else { 1 };
+        let msaa = if frame.settings.msaa > 1 && self.msaa_supported {
+            4
+        } else {
+            1
+        };
         let scene = frame.scene;
         self.scene.sync(
             &self.device,
@@ -736,13 +771,10 @@ impl Renderer {
         let mut cascade_far = [0f32; 4];
         cascade_far[..CASCADES].copy_from_slice(&cascades.far);
         let (sun_dir, sun_ill) = match sun {
-            Some((d, l)) => (
-                [d.x, d.y, d.z, 1.0],
-                {
-                    let c = Vec3::from(l.color) * l.intensity.max(0.0);
-                    [c.x, c.y, c.z, if l.cast_shadows { 1.0 } else { 0.0 }]
-                },
-            ),
+            Some((d, l)) => ([d.x, d.y, d.z, 1.0], {
+                let c = Vec3::from(l.color) * l.intensity.max(0.0);
+                [c.x, c.y, c.z, if l.cast_shadows { 1.0 } else { 0.0 }]
+            }),
             None => ([0.0, 1.0, 0.0, 0.0], [0.0; 4]),
         };
         let v4 = |v: [f32; 3], w: f32| [v[0], v[1], v[2], w];
@@ -767,7 +799,12 @@ impl Renderer {
                 1.0 / shadow_size as f32,
                 CASCADES as f32,
             ],
-            viewport: [width as f32, height as f32, 1.0 / width as f32, 1.0 / height as f32],
+            viewport: [
+                width as f32,
+                height as f32,
+                1.0 / width as f32,
+                1.0 / height as f32,
+            ],
         };
         self.queue
             .write_buffer(&self.frame_buffer, 0, bytemuck::bytes_of(&uniform));
@@ -778,8 +815,11 @@ impl Renderer {
                 bytemuck::bytes_of(&cascades.clip_from_world[i].to_cols_array_2d()),
             );
         }
-        self.queue
-            .write_buffer(&self.mask_buffer, 0, bytemuck::bytes_of(&clip_from_world.to_cols_array_2d()));
+        self.queue.write_buffer(
+            &self.mask_buffer,
+            0,
+            bytemuck::bytes_of(&clip_from_world.to_cols_array_2d()),
+        );
         let outline = overlays.outline && !frame.selection.is_empty();
         let post = PostUniform {
             params: [
@@ -800,10 +840,13 @@ impl Renderer {
         let mut needed = Vec::new();
         for b in self.scene.opaque.iter().chain(self.scene.blended.iter()) {
             if let Some(m) = self.scene.materials.get(&b.material) {
+                let double_sided = m.double_sided;
                 let kind = if m.blend {
-                    MeshPipe::Blend { double_sided: m.double_sided }
+                    MeshPipe::Blend { double_sided }
+                } else if m.mask {
+                    MeshPipe::Mask { double_sided }
                 } else {
-                    MeshPipe::Opaque { double_sided: m.double_sided }
+                    MeshPipe::Opaque { double_sided }
                 };
                 needed.push((b.material, kind));
             }
@@ -817,13 +860,19 @@ impl Renderer {
         }
         let kind_of: HashMap<_, _> = needed.into_iter().collect();
         let sky_pipe = self.overlay_pipeline("sky.wgsl", msaa);
-        let grid_pipe = overlays.grid.then(|| self.overlay_pipeline("grid.wgsl", msaa));
-        let line_pipe = overlays.icons.then(|| self.overlay_pipeline("lines.wgsl", msaa));
+        let grid_pipe = overlays
+            .grid
+            .then(|| self.overlay_pipeline("grid.wgsl", msaa));
+        let line_pipe = overlays
+            .icons
+            .then(|| self.overlay_pipeline("lines.wgsl", msaa));
         let frame_bg = self.frame_bind_group();
 
         let mut encoder = self
             .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("frame"),
+            });
         let gs = &self.scene;
         let Some(instances) = gs.instance_buffer.as_ref().or(None) else {
             // Nothing to draw but the sky.
@@ -846,8 +895,23 @@ impl Renderer {
         };
         let instances = instances.clone();
 
-        // Shadow cascades.
-        if sun_casts && let Some(shadows) = &self.shadows {
+        // Shadow cascades: re-drawn only when the cascades moved or the casters changed.
+        let rev = scene.revision();
+        let shadow_key = ShadowKey {
+            cascades: cascades
+                .clip_from_world
+                .map(|m| m.to_cols_array().map(f32::to_bits)),
+            structure: rev.structure,
+            transforms: rev.transforms,
+            size: shadow_size,
+        };
+        let shadows_stale = self.shadow_key.as_ref() != Some(&shadow_key);
+        if sun_casts
+            && shadows_stale
+            && let Some(shadows) = &self.shadows
+        {
+            self.shadow_key = Some(shadow_key);
+            stats.shadow_passes = CASCADES as u32;
             for (i, layer) in shadows.layers.iter().enumerate() {
                 let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                     label: Some("shadow cascade"),
@@ -866,10 +930,16 @@ impl Renderer {
                 pass.set_bind_group(0, &self.cascade_bind_groups[i], &[]);
                 pass.set_vertex_buffer(1, instances.slice(..));
                 for b in &gs.opaque {
-                    let Some(mesh) = gs.meshes.get(&b.mesh) else { continue };
+                    let Some(mesh) = gs.meshes.get(&b.mesh) else {
+                        continue;
+                    };
                     pass.set_vertex_buffer(0, mesh.vertices.slice(..));
                     pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
-                    pass.draw_indexed(0..mesh.index_count, 0, b.first_instance..b.first_instance + b.instance_count);
+                    pass.draw_indexed(
+                        0..mesh.index_count,
+                        0,
+                        b.first_instance..b.first_instance + b.instance_count,
+                    );
                     stats.draw_calls += 1;
                 }
             }
@@ -903,8 +973,12 @@ impl Renderer {
             pass.set_bind_group(0, &self.mask_bind_group, &[]);
             pass.set_vertex_buffer(1, instances.slice(..));
             for id in selected {
-                let Some((mesh_id, idx)) = gs.node_instances.get(&id) else { continue };
-                let Some(mesh) = gs.meshes.get(mesh_id) else { continue };
+                let Some((mesh_id, idx)) = gs.node_instances.get(&id) else {
+                    continue;
+                };
+                let Some(mesh) = gs.meshes.get(mesh_id) else {
+                    continue;
+                };
                 pass.set_vertex_buffer(0, mesh.vertices.slice(..));
                 pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
                 pass.draw_indexed(0..mesh.index_count, 0, *idx..*idx + 1);
@@ -991,33 +1065,35 @@ impl Renderer {
             if let Some(instances) = &gs.instance_buffer {
                 pass.set_vertex_buffer(1, instances.slice(..));
             }
-            let draw_batches = |pass: &mut wgpu::RenderPass<'_>, batches: &[Batch], stats: &mut FrameStats| {
-                let mut current: Option<MeshPipe> = None;
-                for b in batches {
-                    let (Some(mesh), Some(mat), Some(kind)) = (
-                        gs.meshes.get(&b.mesh),
-                        gs.materials.get(&b.material),
-                        kind_of.get(&b.material),
-                    ) else {
-                        continue;
-                    };
-                    if current != Some(*kind) {
-                        let Some(p) = pipes.get(kind) else { continue };
-                        pass.set_pipeline(p);
-                        current = Some(*kind);
+            let draw_batches =
+                |pass: &mut wgpu::RenderPass<'_>, batches: &[Batch], stats: &mut FrameStats| {
+                    let mut current: Option<MeshPipe> = None;
+                    for b in batches {
+                        let (Some(mesh), Some(mat), Some(kind)) = (
+                            gs.meshes.get(&b.mesh),
+                            gs.materials.get(&b.material),
+                            kind_of.get(&b.material),
+                        ) else {
+                            continue;
+                        };
+                        if current != Some(*kind) {
+                            let Some(p) = pipes.get(kind) else { continue };
+                            pass.set_pipeline(p);
+                            current = Some(*kind);
+                        }
+                        pass.set_bind_group(1, &mat.bind_group, &[]);
+                        pass.set_vertex_buffer(0, mesh.vertices.slice(..));
+                        pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
+                        pass.draw_indexed(
+                            0..mesh.index_count,
+                            0,
+                            b.first_instance..b.first_instance + b.instance_count,
+                        );
+                        stats.draw_calls += 1;
+                        stats.triangles +=
+                            u64::from(mesh.index_count / 3) * u64::from(b.instance_count);
                     }
-                    pass.set_bind_group(1, &mat.bind_group, &[]);
-                    pass.set_vertex_buffer(0, mesh.vertices.slice(..));
-                    pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
-                    pass.draw_indexed(
-                        0..mesh.index_count,
-                        0,
-                        b.first_instance..b.first_instance + b.instance_count,
-                    );
-                    stats.draw_calls += 1;
-                    stats.triangles += u64::from(mesh.index_count / 3) * u64::from(b.instance_count);
-                }
-            };
+                };
             draw_batches(&mut pass, opaque, stats);
             pass.set_pipeline(sky_pipe);
             pass.draw(0..3, 0..1);

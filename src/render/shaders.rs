@@ -7,13 +7,34 @@ pub const COMMON: &str = include_str!("../../shaders/common.wgsl");
 /// Every pass: (file name, full source as compiled).
 pub fn all() -> Vec<(&'static str, String)> {
     vec![
-        ("mesh.wgsl", with_common(include_str!("../../shaders/mesh.wgsl"))),
-        ("sky.wgsl", with_common(include_str!("../../shaders/sky.wgsl"))),
-        ("grid.wgsl", with_common(include_str!("../../shaders/grid.wgsl"))),
-        ("lines.wgsl", with_common(include_str!("../../shaders/lines.wgsl"))),
-        ("shadow.wgsl", include_str!("../../shaders/shadow.wgsl").to_owned()),
-        ("mask.wgsl", include_str!("../../shaders/mask.wgsl").to_owned()),
-        ("post.wgsl", include_str!("../../shaders/post.wgsl").to_owned()),
+        (
+            "mesh.wgsl",
+            with_common(include_str!("../../shaders/mesh.wgsl")),
+        ),
+        (
+            "sky.wgsl",
+            with_common(include_str!("../../shaders/sky.wgsl")),
+        ),
+        (
+            "grid.wgsl",
+            with_common(include_str!("../../shaders/grid.wgsl")),
+        ),
+        (
+            "lines.wgsl",
+            with_common(include_str!("../../shaders/lines.wgsl")),
+        ),
+        (
+            "shadow.wgsl",
+            include_str!("../../shaders/shadow.wgsl").to_owned(),
+        ),
+        (
+            "mask.wgsl",
+            include_str!("../../shaders/mask.wgsl").to_owned(),
+        ),
+        (
+            "post.wgsl",
+            include_str!("../../shaders/post.wgsl").to_owned(),
+        ),
     ]
 }
 

@@ -50,7 +50,11 @@ pub fn fit(view: &CameraView, aspect: f32, to_sun: Vec3, scene: &Aabb, map_size:
     let tan_y = (view.fov_y_rad * 0.5).tan();
     let tan_x = tan_y * aspect;
     let to_sun = to_sun.normalize_or(Vec3::Y);
-    let up = if to_sun.y.abs() > 0.99 { Vec3::Z } else { Vec3::Y };
+    let up = if to_sun.y.abs() > 0.99 {
+        Vec3::Z
+    } else {
+        Vec3::Y
+    };
     let mut out = Cascades {
         clip_from_world: [Mat4::IDENTITY; CASCADES],
         far: splits,
@@ -62,9 +66,13 @@ pub fn fit(view: &CameraView, aspect: f32, to_sun: Vec3, scene: &Aabb, map_size:
         let (z0, z1) = (start, *end);
         let k = tan_x * tan_x + tan_y * tan_y;
         let zc = ((z0 + z1) * 0.5 * (1.0 + k)).min(z1);
-        let r = ((z1 - zc).powi(2) + z1 * z1 * k).sqrt().max(((zc - z0).powi(2) + z0 * z0 * k).sqrt());
+        let r = ((z1 - zc).powi(2) + z1 * z1 * k)
+            .sqrt()
+            .max(((zc - z0).powi(2) + z0 * z0 * k).sqrt());
         let r = (r * 16.0).ceil() / 16.0;
-        let center_world = view.world_from_view.transform_point3(Vec3::new(0.0, 0.0, -zc));
+        let center_world = view
+            .world_from_view
+            .transform_point3(Vec3::new(0.0, 0.0, -zc));
         // Depth range: from the far side of the scene towards the sun to past the sphere.
         let mut back = r;
         if !scene.is_empty() {
@@ -80,7 +88,8 @@ pub fn fit(view: &CameraView, aspect: f32, to_sun: Vec3, scene: &Aabb, map_size:
         let light_from_world = Mat4::look_at_rh(center_world + to_sun * back, center_world, up);
         // Snap the sphere centre to the texel grid in light space.
         let texel = 2.0 * r / map_size.max(1) as f32;
-        let c_light = light_from_world * Vec4::new(center_world.x, center_world.y, center_world.z, 1.0);
+        let c_light =
+            light_from_world * Vec4::new(center_world.x, center_world.y, center_world.z, 1.0);
         let snapped = Vec3::new(
             (c_light.x / texel).floor() * texel,
             (c_light.y / texel).floor() * texel,
@@ -126,10 +135,15 @@ mod tests {
         let mut start = view.near;
         for i in 0..CASCADES {
             let d = (start + cs.far[i]) * 0.5;
-            let p = view.world_from_view.transform_point3(Vec3::new(0.0, 0.0, -d));
+            let p = view
+                .world_from_view
+                .transform_point3(Vec3::new(0.0, 0.0, -d));
             let clip = cs.clip_from_world[i] * p.extend(1.0);
             let ndc = clip.truncate() / clip.w;
-            assert!(ndc.x.abs() <= 1.0 && ndc.y.abs() <= 1.0, "cascade {i}: {ndc}");
+            assert!(
+                ndc.x.abs() <= 1.0 && ndc.y.abs() <= 1.0,
+                "cascade {i}: {ndc}"
+            );
             assert!((0.0..=1.0).contains(&ndc.z), "cascade {i} depth {}", ndc.z);
             start = cs.far[i];
         }
@@ -147,7 +161,10 @@ mod tests {
         let b = fit(&cam.view(), 1.5, Vec3::Y, &scene, 1024);
         // Same sphere radius → same projection scale.
         for i in 0..CASCADES {
-            assert!((a.clip_from_world[i].x_axis.length() - b.clip_from_world[i].x_axis.length()).abs() < 1e-5);
+            assert!(
+                (a.clip_from_world[i].x_axis.length() - b.clip_from_world[i].x_axis.length()).abs()
+                    < 1e-5
+            );
         }
     }
 }

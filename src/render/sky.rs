@@ -27,11 +27,31 @@ pub struct SkyModel {
 
 fn perez(t: f32) -> [[f32; 3]; 5] {
     [
-        [0.1787 * t - 1.4630, -0.0193 * t - 0.2592, -0.0167 * t - 0.2608],
-        [-0.3554 * t + 0.4275, -0.0665 * t + 0.0008, -0.0950 * t + 0.0092],
-        [-0.0227 * t + 5.3251, -0.0004 * t + 0.2125, -0.0079 * t + 0.2102],
-        [0.1206 * t - 2.5771, -0.0641 * t - 0.8989, -0.0441 * t - 1.6537],
-        [-0.0670 * t + 0.3703, -0.0033 * t + 0.0452, -0.0109 * t + 0.0529],
+        [
+            0.1787 * t - 1.4630,
+            -0.0193 * t - 0.2592,
+            -0.0167 * t - 0.2608,
+        ],
+        [
+            -0.3554 * t + 0.4275,
+            -0.0665 * t + 0.0008,
+            -0.0950 * t + 0.0092,
+        ],
+        [
+            -0.0227 * t + 5.3251,
+            -0.0004 * t + 0.2125,
+            -0.0079 * t + 0.2102,
+        ],
+        [
+            0.1206 * t - 2.5771,
+            -0.0641 * t - 0.8989,
+            -0.0441 * t - 1.6537,
+        ],
+        [
+            -0.0670 * t + 0.3703,
+            -0.0033 * t + 0.0452,
+            -0.0109 * t + 0.0529,
+        ],
     ]
 }
 
@@ -124,7 +144,13 @@ impl SkyModel {
         let ground = self.ground;
         let mut tmp = *self;
         tmp.ground = Vec3::ZERO;
-        let sh = Sh9::project(|d| if d.y < 0.0 { Vec3::ZERO } else { tmp.radiance(d) });
+        let sh = Sh9::project(|d| {
+            if d.y < 0.0 {
+                Vec3::ZERO
+            } else {
+                tmp.radiance(d)
+            }
+        });
         debug_assert!(ground == self.ground);
         sh.irradiance_convolved()
     }
@@ -219,7 +245,12 @@ mod tests {
     #[test]
     fn constant_radiance_gives_pi_times_irradiance() {
         let sh = Sh9::project(|_| Vec3::ONE).irradiance_convolved();
-        for n in [Vec3::Y, Vec3::X, Vec3::NEG_Z, Vec3::new(1.0, 1.0, 0.0).normalize()] {
+        for n in [
+            Vec3::Y,
+            Vec3::X,
+            Vec3::NEG_Z,
+            Vec3::new(1.0, 1.0, 0.0).normalize(),
+        ] {
             let e = sh.irradiance(n);
             assert!((e.x - std::f32::consts::PI).abs() < 0.02, "{e}");
         }
@@ -231,7 +262,10 @@ mod tests {
         let noon = SkyModel::new(&sky, Some(Vec3::new(0.3, 0.9, 0.1).normalize()), 100_000.0);
         let zenith = noon.radiance(Vec3::Y);
         assert!(zenith.z > zenith.x, "zenith should be blue: {zenith}");
-        assert!(zenith.y > 1000.0 && zenith.y < 20_000.0, "zenith nits {zenith}");
+        assert!(
+            zenith.y > 1000.0 && zenith.y < 20_000.0,
+            "zenith nits {zenith}"
+        );
         let dusk = SkyModel::new(&sky, Some(Vec3::new(0.0, -0.2, 1.0).normalize()), 100_000.0);
         assert!(dusk.radiance(Vec3::Y).y < zenith.y * 0.01);
         // Looking towards the sun is brighter than away from it.

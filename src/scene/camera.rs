@@ -32,7 +32,11 @@ impl CameraView {
     }
 
     pub fn forward(&self) -> Vec3 {
-        -self.world_from_view.z_axis.truncate().normalize_or(Vec3::NEG_Z)
+        -self
+            .world_from_view
+            .z_axis
+            .truncate()
+            .normalize_or(Vec3::NEG_Z)
     }
 
     /// Reverse-Z infinite perspective (`clip_from_view`): depth 1 at the near plane, 0 at

@@ -235,7 +235,9 @@ impl Mesh {
 pub enum AlphaMode {
     Opaque,
     /// Fragments with alpha below the cutoff are discarded.
-    Mask { cutoff: f32 },
+    Mask {
+        cutoff: f32,
+    },
     /// Alpha-blended, drawn after opaque objects sorted back to front.
     Blend,
 }

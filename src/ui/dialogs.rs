@@ -8,7 +8,10 @@ pub const CONTROLS: &[(&str, &str)] = &[
     ("Orbit", "Left drag, or Alt + left drag"),
     ("Pan", "Middle drag, or Shift + left drag"),
     ("Zoom", "Mouse wheel (over the viewport)"),
-    ("Fly: look around", "Hold right mouse button and move the mouse"),
+    (
+        "Fly: look around",
+        "Hold right mouse button and move the mouse",
+    ),
     ("Fly: move", "W / A / S / D forward, left, back, right"),
     ("Fly: down / up", "Q / E"),
     ("Fly: faster", "Hold Shift"),
@@ -16,7 +19,10 @@ pub const CONTROLS: &[(&str, &str)] = &[
     ("Frame selected (or all)", "F"),
     ("Reset view", "Home"),
     ("Select", "Click a node in the outliner"),
-    ("Add / remove from selection", "Shift-click or Ctrl-click in the outliner"),
+    (
+        "Add / remove from selection",
+        "Shift-click or Ctrl-click in the outliner",
+    ),
     ("Frame a node", "Double-click it in the outliner"),
     ("Select none", "Esc"),
     ("Quit", "Ctrl+Q"),
@@ -25,8 +31,11 @@ pub const CONTROLS: &[(&str, &str)] = &[
 /// Which dialogs are open.
 #[derive(Debug, Default)]
 pub struct Dialogs {
+    /// File ▸ New World…, while open.
     pub new_world: Option<NewWorldDialog>,
+    /// Help ▸ Controls.
     pub controls_open: bool,
+    /// Help ▸ About.
     pub about_open: bool,
 }
 
@@ -117,8 +126,11 @@ pub fn dialogs_ui(
         }
     }
 
+    let center = ctx.content_rect().center();
     egui::Window::new("Controls")
         .open(&mut dialogs.controls_open)
+        .pivot(egui::Align2::CENTER_CENTER)
+        .default_pos(center)
         .resizable(false)
         .collapsible(false)
         .show(&ctx, |ui| {
@@ -137,6 +149,8 @@ pub fn dialogs_ui(
 
     egui::Window::new("About worldsmith")
         .open(&mut dialogs.about_open)
+        .pivot(egui::Align2::CENTER_CENTER)
+        .default_pos(center)
         .resizable(false)
         .collapsible(false)
         .show(&ctx, |ui| {

@@ -72,7 +72,13 @@ pub(crate) fn paint_icon(painter: &Painter, rect: Rect, icon: NodeIcon, color: C
                 stroke,
             ));
             painter.add(Shape::line(
-                vec![at(0.1, 0.3), at(0.1, 0.72), at(0.5, 0.94), at(0.9, 0.72), at(0.9, 0.3)],
+                vec![
+                    at(0.1, 0.3),
+                    at(0.1, 0.72),
+                    at(0.5, 0.94),
+                    at(0.9, 0.72),
+                    at(0.9, 0.3),
+                ],
                 stroke,
             ));
             painter.line_segment([at(0.5, 0.52), at(0.5, 0.94)], stroke);
@@ -118,9 +124,17 @@ pub(crate) fn paint_tree_arrow(painter: &Painter, rect: Rect, open: bool, color:
     let c = rect.center();
     let h = rect.height().min(rect.width()) * 0.28;
     let points: Vec<Pos2> = if open {
-        vec![c + vec2(-h, -h * 0.55), c + vec2(h, -h * 0.55), c + vec2(0.0, h * 0.75)]
+        vec![
+            c + vec2(-h, -h * 0.55),
+            c + vec2(h, -h * 0.55),
+            c + vec2(0.0, h * 0.75),
+        ]
     } else {
-        vec![c + vec2(-h * 0.55, -h), c + vec2(h * 0.75, 0.0), c + vec2(-h * 0.55, h)]
+        vec![
+            c + vec2(-h * 0.55, -h),
+            c + vec2(h * 0.75, 0.0),
+            c + vec2(-h * 0.55, h),
+        ]
     };
     painter.add(Shape::convex_polygon(points, color, Stroke::NONE));
 }

@@ -45,14 +45,14 @@ fn node_ui(ui: &mut Ui, scene: &Scene, node: &Node) {
         .num_columns(2)
         .spacing([12.0, 4.0])
         .show(ui, |ui| {
-            row(ui, "Type", node.kind.label());
+            value_row_ui(ui, "Type", node.kind.label());
             let parent = node
                 .parent
                 .and_then(|p| scene.node(p))
                 .map_or("(none — root)", |p| p.name.as_str());
-            row(ui, "Parent", parent);
-            row(ui, "Children", &node.children.len().to_string());
-            row(ui, "Visible", yes_no(node.visible));
+            value_row_ui(ui, "Parent", parent);
+            value_row_ui(ui, "Children", &node.children.len().to_string());
+            value_row_ui(ui, "Visible", yes_no(node.visible));
         });
 
     egui::CollapsingHeader::new("Transform")
@@ -130,14 +130,14 @@ fn mesh_ui(ui: &mut Ui, mesh: &Mesh) {
         .num_columns(2)
         .spacing([12.0, 4.0])
         .show(ui, |ui| {
-            row(ui, "Vertices", &thousands(mesh.vertex_count() as u64));
-            row(ui, "Triangles", &thousands(mesh.triangle_count() as u64));
+            value_row_ui(ui, "Vertices", &thousands(mesh.vertex_count() as u64));
+            value_row_ui(ui, "Triangles", &thousands(mesh.triangle_count() as u64));
             ui.label("Bounds size");
             vec3_ui(ui, size, 2, " m");
             ui.end_row();
-            row(ui, "Vertex colours", yes_no(!mesh.colors.is_empty()));
-            row(ui, "UVs", yes_no(!mesh.uvs.is_empty()));
-            row(ui, "Tangents", yes_no(!mesh.tangents.is_empty()));
+            value_row_ui(ui, "Vertex colours", yes_no(!mesh.colors.is_empty()));
+            value_row_ui(ui, "UVs", yes_no(!mesh.uvs.is_empty()));
+            value_row_ui(ui, "Tangents", yes_no(!mesh.tangents.is_empty()));
         });
 }
 
@@ -146,7 +146,7 @@ fn material_ui(ui: &mut Ui, scene: &Scene, m: &Material) {
         .num_columns(2)
         .spacing([12.0, 4.0])
         .show(ui, |ui| {
-            row(ui, "Name", &m.name);
+            value_row_ui(ui, "Name", &m.name);
             ui.label("Base colour");
             ui.horizontal(|ui| {
                 swatch_ui(ui, m.base_color);
@@ -154,16 +154,13 @@ fn material_ui(ui: &mut Ui, scene: &Scene, m: &Material) {
                 ui.monospace(format!("{r:.3} {g:.3} {b:.3} {a:.3}"));
             });
             ui.end_row();
-            row(ui, "Metallic", &format!("{:.3}", m.metallic));
-            row(ui, "Roughness", &format!("{:.3}", m.roughness));
+            value_row_ui(ui, "Metallic", &format!("{:.3}", m.metallic));
+            value_row_ui(ui, "Roughness", &format!("{:.3}", m.roughness));
             ui.label("Emissive");
             ui.horizontal(|ui| {
                 let [r, g, b] = m.emissive;
                 swatch_ui(ui, [r, g, b, 1.0]);
-                ui.monospace(format!(
-                    "{r:.3} {g:.3} {b:.3} × {:.2}",
-                    m.emissive_strength
-                ));
+                ui.monospace(format!("{r:.3} {g:.3} {b:.3} × {:.2}", m.emissive_strength));
             });
             ui.end_row();
             let alpha = match m.alpha_mode {
@@ -171,8 +168,8 @@ fn material_ui(ui: &mut Ui, scene: &Scene, m: &Material) {
                 AlphaMode::Mask { cutoff } => format!("Mask (cutoff {cutoff:.2})"),
                 AlphaMode::Blend => "Blend".to_owned(),
             };
-            row(ui, "Alpha", &alpha);
-            row(ui, "Double-sided", yes_no(m.double_sided));
+            value_row_ui(ui, "Alpha", &alpha);
+            value_row_ui(ui, "Double-sided", yes_no(m.double_sided));
             ui.label("Textures");
             ui.vertical(|ui| {
                 let slots = texture_slots(m);
@@ -215,7 +212,7 @@ fn light_ui(ui: &mut Ui, light: &Light) {
                 LightKind::Point => "Point",
                 LightKind::Spot { .. } => "Spot",
             };
-            row(ui, "Type", kind);
+            value_row_ui(ui, "Type", kind);
             ui.label("Colour");
             ui.horizontal(|ui| {
                 let [r, g, b] = light.color;
@@ -223,7 +220,7 @@ fn light_ui(ui: &mut Ui, light: &Light) {
                 ui.monospace(format!("{r:.3} {g:.3} {b:.3}"));
             });
             ui.end_row();
-            row(
+            value_row_ui(
                 ui,
                 "Intensity",
                 &format!("{} {}", short_number(light.intensity), light.unit()),
@@ -231,16 +228,24 @@ fn light_ui(ui: &mut Ui, light: &Light) {
             let range = light
                 .range
                 .map_or_else(|| "∞ (no limit)".to_owned(), |r| format!("{r:.2} m"));
-            row(ui, "Range", &range);
+            value_row_ui(ui, "Range", &range);
             if let LightKind::Spot {
                 inner_cone_rad,
                 outer_cone_rad,
             } = light.kind
             {
-                row(ui, "Inner cone", &format!("{:.1}°", inner_cone_rad.to_degrees()));
-                row(ui, "Outer cone", &format!("{:.1}°", outer_cone_rad.to_degrees()));
+                value_row_ui(
+                    ui,
+                    "Inner cone",
+                    &format!("{:.1}°", inner_cone_rad.to_degrees()),
+                );
+                value_row_ui(
+                    ui,
+                    "Outer cone",
+                    &format!("{:.1}°", outer_cone_rad.to_degrees()),
+                );
             }
-            row(ui, "Cast shadows", yes_no(light.cast_shadows));
+            value_row_ui(ui, "Cast shadows", yes_no(light.cast_shadows));
         });
 }
 
@@ -249,16 +254,16 @@ fn camera_ui(ui: &mut Ui, camera: &Camera) {
         .num_columns(2)
         .spacing([12.0, 4.0])
         .show(ui, |ui| {
-            row(
+            value_row_ui(
                 ui,
                 "Vertical FOV",
                 &format!("{:.1}°", camera.fov_y_rad.to_degrees()),
             );
-            row(ui, "Near", &format!("{:.3} m", camera.near));
+            value_row_ui(ui, "Near", &format!("{:.3} m", camera.near));
             let far = camera
                 .far
                 .map_or_else(|| "∞ (infinite)".to_owned(), |f| format!("{f:.1} m"));
-            row(ui, "Far", &far);
+            value_row_ui(ui, "Far", &far);
         });
 }
 
@@ -278,13 +283,17 @@ fn scene_summary_ui(ui: &mut Ui, scene: &Scene) {
         .num_columns(2)
         .spacing([12.0, 4.0])
         .show(ui, |ui| {
-            row(ui, "Nodes", &thousands(scene.node_count() as u64));
-            row(ui, "Meshes", &thousands(scene.meshes().count() as u64));
-            row(ui, "Materials", &thousands(scene.materials().count() as u64));
-            row(ui, "Images", &thousands(scene.images().count() as u64));
-            row(ui, "Lights", &lights.to_string());
-            row(ui, "Cameras", &cameras.to_string());
-            row(ui, "Triangles", &thousands(scene.triangle_count() as u64));
+            value_row_ui(ui, "Nodes", &thousands(scene.node_count() as u64));
+            value_row_ui(ui, "Meshes", &thousands(scene.meshes().count() as u64));
+            value_row_ui(
+                ui,
+                "Materials",
+                &thousands(scene.materials().count() as u64),
+            );
+            value_row_ui(ui, "Images", &thousands(scene.images().count() as u64));
+            value_row_ui(ui, "Lights", &lights.to_string());
+            value_row_ui(ui, "Cameras", &cameras.to_string());
+            value_row_ui(ui, "Triangles", &thousands(scene.triangle_count() as u64));
         });
     egui::CollapsingHeader::new("Environment")
         .default_open(true)
@@ -294,14 +303,14 @@ fn scene_summary_ui(ui: &mut Ui, scene: &Scene) {
                 .num_columns(2)
                 .spacing([12.0, 4.0])
                 .show(ui, |ui| {
-                    row(ui, "Exposure", &format!("{:.2} EV100", env.exposure_ev100));
+                    value_row_ui(ui, "Exposure", &format!("{:.2} EV100", env.exposure_ev100));
                     let tone = match env.tone_mapper {
                         ToneMapper::Aces => "ACES filmic",
                         ToneMapper::Linear => "Linear (clamp)",
                     };
-                    row(ui, "Tone mapper", tone);
-                    row(ui, "Sky turbidity", &format!("{:.2}", env.sky.turbidity));
-                    row(ui, "Sky intensity", &format!("{:.2}", env.sky.intensity));
+                    value_row_ui(ui, "Tone mapper", tone);
+                    value_row_ui(ui, "Sky turbidity", &format!("{:.2}", env.sky.turbidity));
+                    value_row_ui(ui, "Sky intensity", &format!("{:.2}", env.sky.intensity));
                     ui.label("Ground albedo");
                     let [r, g, b] = env.sky.ground_albedo;
                     ui.horizontal(|ui| {
@@ -311,20 +320,20 @@ fn scene_summary_ui(ui: &mut Ui, scene: &Scene) {
                     ui.end_row();
                     if let Some((towards_sun, sun)) = scene.sun() {
                         let elevation = towards_sun.y.clamp(-1.0, 1.0).asin().to_degrees();
-                        row(ui, "Sun elevation", &format!("{elevation:.1}°"));
-                        row(
+                        value_row_ui(ui, "Sun elevation", &format!("{elevation:.1}°"));
+                        value_row_ui(
                             ui,
                             "Sun illuminance",
                             &format!("{} lux", short_number(sun.intensity)),
                         );
                     } else {
-                        row(ui, "Sun", "none");
+                        value_row_ui(ui, "Sun", "none");
                     }
                 });
         });
 }
 
-fn row(ui: &mut Ui, label: &str, value: &str) {
+fn value_row_ui(ui: &mut Ui, label: &str, value: &str) {
     ui.label(label);
     ui.label(value);
     ui.end_row();
@@ -365,7 +374,7 @@ pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -18,12 +18,11 @@ mod status;
 mod viewport;
 
 pub use dialogs::{CONTROLS, Dialogs, NewWorldDialog, dialogs_ui};
-pub use icons::node_icon;
 pub use inspector::inspector_ui;
 pub use menu::menu_bar_ui;
 pub use outliner::outliner_ui;
 pub use status::{StatusInfo, status_bar_ui};
-pub use viewport::{ViewportOverlay, viewport_ui};
+pub use viewport::{ViewportOverlay, viewport_overlay_ui, viewport_ui};
 
 use crate::scene::NodeId;
 

@@ -49,17 +49,18 @@ pub fn outliner_ui(ui: &mut Ui, scene: &Scene, selection: &mut Vec<NodeId>) -> O
 
     let walk = scene.walk();
     let visible = walk.iter().filter(|wn| wn.visible).count();
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.strong("Outliner");
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            ui.weak(format!("{visible} of {} visible", walk.len()))
-                .on_hover_text("Visible nodes / all nodes in the scene");
-        });
+        ui.weak(format!("{visible} of {} visible", walk.len()))
+            .on_hover_text("Visible nodes / all nodes in the scene");
     });
     ui.horizontal(|ui| {
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui
-                .add_enabled(!memory.filter.is_empty(), egui::Button::new("Clear").small())
+                .add_enabled(
+                    !memory.filter.is_empty(),
+                    egui::Button::new("Clear").small(),
+                )
                 .clicked()
             {
                 memory.filter.clear();
@@ -259,7 +260,12 @@ mod tests {
     fn sample() -> (Scene, NodeId, NodeId, NodeId) {
         let mut scene = Scene::new("test");
         let group = scene.add_node(None, "Buildings", Transform::IDENTITY, NodeKind::Empty);
-        let house = scene.add_node(Some(group), "House_03", Transform::IDENTITY, NodeKind::Empty);
+        let house = scene.add_node(
+            Some(group),
+            "House_03",
+            Transform::IDENTITY,
+            NodeKind::Empty,
+        );
         let roof = scene.add_node(Some(house), "Roof", Transform::IDENTITY, NodeKind::Empty);
         scene.add_node(None, "Lights", Transform::IDENTITY, NodeKind::Empty);
         (scene, group, house, roof)

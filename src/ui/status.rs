@@ -7,6 +7,7 @@ use egui::Ui;
 /// What the status bar shows.
 #[derive(Clone, Copy, Debug)]
 pub struct StatusInfo<'a> {
+    /// GPU adapter and backend, e.g. "llvmpipe (…) (Vulkan)".
     pub adapter_name: &'a str,
     /// Frames per second over the recent frames (smoothed); `None` when idle.
     pub fps: Option<f32>,
@@ -14,6 +15,7 @@ pub struct StatusInfo<'a> {
     pub frame_ms: f32,
     /// What the last scene render drew.
     pub stats: FrameStats,
+    /// Number of selected nodes.
     pub selected: usize,
     /// A transient message, e.g. "Generating world 42…".
     pub message: Option<&'a str>,

@@ -22,17 +22,17 @@ pub struct ViewportOverlay<'a> {
 
 /// Shows `texture` over all the space left in `ui` and returns its response (it senses clicks
 /// and drags from every mouse button).
-pub fn viewport_ui(ui: &mut Ui, texture: egui::TextureId, overlay: &ViewportOverlay<'_>) -> Response {
+pub fn viewport_ui(ui: &mut Ui, texture: egui::TextureId) -> Response {
     let rect = ui.available_rect_before_wrap();
     let image = egui::Image::from_texture(egui::load::SizedTexture::new(texture, rect.size()))
         .fit_to_exact_size(rect.size())
         .sense(Sense::click_and_drag());
-    let response = ui.put(rect, image);
-    overlay_ui(ui, rect, overlay);
-    response
+    ui.put(rect, image)
 }
 
-fn overlay_ui(ui: &Ui, rect: Rect, overlay: &ViewportOverlay<'_>) {
+/// Draws the overlay over the viewport image at `rect`. Call it after the camera took this
+/// frame's input, so the overlay shows the state the image is rendered with.
+pub fn viewport_overlay_ui(ui: &Ui, rect: Rect, overlay: &ViewportOverlay<'_>) {
     let painter = ui.painter_at(rect);
     let font = FontId::proportional(12.0);
     let text_color = Color32::from_gray(235);

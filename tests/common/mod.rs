@@ -67,8 +67,14 @@ pub fn luma_stats(img: &RgbaImage) -> (f64, f64) {
 /// Panics if the frame is black, blown out or flat.
 pub fn assert_not_degenerate(name: &str, img: &RgbaImage) {
     let (mean, std) = luma_stats(img);
-    assert!(mean > 8.0, "{name}: frame is (nearly) black, mean luma {mean:.1}");
-    assert!(mean < 247.0, "{name}: frame is (nearly) white, mean luma {mean:.1}");
+    assert!(
+        mean > 8.0,
+        "{name}: frame is (nearly) black, mean luma {mean:.1}"
+    );
+    assert!(
+        mean < 247.0,
+        "{name}: frame is (nearly) white, mean luma {mean:.1}"
+    );
     assert!(std > 6.0, "{name}: frame is flat, luma std dev {std:.1}");
 }
 
