@@ -398,6 +398,7 @@ impl GpuScene {
         self.meshes.retain(|id, _| alive.contains(id));
     }
 
+    #[allow(clippy::too_many_arguments)] // Private helper; the GPU handles travel together.
     fn texture_view(
         &mut self,
         device: &wgpu::Device,

@@ -162,9 +162,11 @@ mod tests {
 
     #[test]
     fn eye_is_distance_from_pivot_and_looks_at_it() {
-        let mut c = OrbitCamera::default();
-        c.pivot = Vec3::new(1.0, 2.0, 3.0);
-        c.distance = 7.0;
+        let mut c = OrbitCamera {
+            pivot: Vec3::new(1.0, 2.0, 3.0),
+            distance: 7.0,
+            ..Default::default()
+        };
         c.orbit(0.3, 0.2);
         assert!(((c.eye() - c.pivot).length() - 7.0).abs() < 1e-4);
         let v = c.view();
