@@ -16,20 +16,8 @@ struct Frame {
     sun_illuminance: vec4<f32>,
     // View-space distance where each cascade ends.
     cascade_far: vec4<f32>,
-    // Perez coefficients A..E (xyz = for Y, x, y).
-    perez_a: vec4<f32>,
-    perez_b: vec4<f32>,
-    perez_c: vec4<f32>,
-    perez_d: vec4<f32>,
-    perez_e: vec4<f32>,
-    // xyz: zenith Y (cd/m²), x, y; w: sky scale.
-    zenith: vec4<f32>,
-    // xyz: 1/F(0, θs) for Y, x, y; w: unused.
-    sky_norm: vec4<f32>,
-    // xyz: sun direction used by the sky model; w: unused.
-    sky_sun: vec4<f32>,
-    // rgb: ground radiance; w: unused.
-    ground: vec4<f32>,
+    // x: number of mip levels of the sky texture; yzw: unused.
+    sky_params: vec4<f32>,
     // Irradiance SH, 9 RGB coefficients.
     sh: array<vec4<f32>, 9>,
     // x: exposure scale; y: light count; z: shadow texel size (uv); w: cascade count.
@@ -53,41 +41,20 @@ struct Light {
 @group(0) @binding(1) var<storage, read> lights: array<Light>;
 @group(0) @binding(2) var shadow_map: texture_depth_2d_array;
 @group(0) @binding(3) var shadow_sampler: sampler_comparison;
+@group(0) @binding(4) var sky_texture: texture_2d<f32>;
+@group(0) @binding(5) var sky_sampler: sampler;
 
-fn perez(cos_theta: f32, gamma: f32) -> vec3<f32> {
-    let cg = cos(gamma);
-    return (1.0 + frame.perez_a.xyz * exp(frame.perez_b.xyz / max(cos_theta, 0.01)))
-        * (1.0 + frame.perez_c.xyz * exp(frame.perez_d.xyz * gamma) + frame.perez_e.xyz * cg * cg);
+// Equirectangular coordinates of a unit direction (matches render/sky.rs `equirect_dir`).
+fn sky_uv(d: vec3<f32>) -> vec2<f32> {
+    let u = atan2(d.x, -d.z) / (2.0 * PI) + 0.5;
+    let v = acos(clamp(d.y, -1.0, 1.0)) / PI;
+    return vec2<f32>(u, v);
 }
 
-fn yxy_to_rgb(v: vec3<f32>) -> vec3<f32> {
-    let big_y = v.x;
-    let y = max(v.z, 1e-4);
-    let xyz = vec3<f32>(v.y / y * big_y, big_y, (1.0 - v.y - v.z) / y * big_y);
-    let rgb = vec3<f32>(
-        3.2406 * xyz.x - 1.5372 * xyz.y - 0.4986 * xyz.z,
-        -0.9689 * xyz.x + 1.8758 * xyz.y + 0.0415 * xyz.z,
-        0.0557 * xyz.x - 0.2040 * xyz.y + 1.0570 * xyz.z,
-    );
-    return max(rgb, vec3<f32>(0.0));
-}
-
-fn sky_above(dir: vec3<f32>) -> vec3<f32> {
-    let cos_theta = max(dir.y, 0.0);
-    let gamma = acos(clamp(dot(dir, frame.sky_sun.xyz), -1.0, 1.0));
-    let v = frame.zenith.xyz * perez(cos_theta, gamma) * frame.sky_norm.xyz;
-    return yxy_to_rgb(v) * frame.zenith.w;
-}
-
-// Sky radiance (cd/m², linear RGB) in direction `d` (unit). Matches render/sky.rs.
-fn sky_radiance(d: vec3<f32>) -> vec3<f32> {
-    let night = vec3<f32>(0.6, 0.75, 1.0) * 0.02;
-    if d.y < 0.0 {
-        let h = normalize(vec3<f32>(d.x, 0.0, d.z) + vec3<f32>(1e-5, 0.0, 0.0));
-        let k = smoothstep(0.0, -0.05, d.y);
-        return mix(sky_above(h), frame.ground.rgb + night * 0.3, k);
-    }
-    return sky_above(d) + night;
+// Sky radiance (cd/m², linear RGB) towards unit direction `d`, from the baked sky texture;
+// `lod` > 0 reads blurrier mips (rough reflections).
+fn sky_radiance_lod(d: vec3<f32>, lod: f32) -> vec3<f32> {
+    return textureSampleLevel(sky_texture, sky_sampler, sky_uv(d), lod).rgb;
 }
 
 fn sh_irradiance(n: vec3<f32>) -> vec3<f32> {

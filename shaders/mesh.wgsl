@@ -275,11 +275,10 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     let env_brdf = f0 * ab.x + vec3<f32>(ab.y);
     let irradiance = sh_irradiance(shading_n);
     let r = reflect(-v, shading_n);
-    let blur = clamp(roughness * roughness * 1.5, 0.0, 1.0);
-    var spec_env = sh_irradiance(r) / PI;
-    if blur < 0.99 {
-        spec_env = mix(sky_radiance(r), spec_env, blur);
-    }
+    // Rougher surfaces read blurrier mips of the baked sky; the roughest fade to irradiance.
+    let lod = roughness * (frame.sky_params.x - 1.0);
+    let spec_env = mix(sky_radiance_lod(r, lod), sh_irradiance(r) / PI,
+                       smoothstep(0.6, 1.0, roughness));
     let spec_occlusion = clamp(pow(n_dot_v + ao, exp2(-16.0 * roughness - 1.0)) - 1.0 + ao, 0.0, 1.0);
     color += diffuse * irradiance / PI * ao * (vec3<f32>(1.0) - env_brdf);
     color += spec_env * env_brdf * spec_occlusion;

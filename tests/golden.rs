@@ -316,3 +316,43 @@ fn viewport_overlays_draw_grid_outline_and_icons() {
         "selection outline missing"
     );
 }
+
+#[test]
+fn comparison_rejects_shifted_black_and_flat_frames() {
+    let Some(ctx) = gpu() else { return };
+    let scene = generate_world(7);
+    let view = scene.camera_view_named("Main").expect("Main camera");
+    let img = render(&ctx, &scene, view, W, H);
+    let golden = image::open(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/world_main.png"),
+    )
+    .expect("world_main golden")
+    .to_rgba8();
+    assert!(
+        within_tolerance(&diff(&golden, &img)),
+        "same render must match"
+    );
+    // Shifted by 3 pixels: must fail.
+    let mut shifted = image::RgbaImage::new(W, H);
+    for (x, y, p) in shifted.enumerate_pixels_mut() {
+        *p = *img.get_pixel((x + 3).min(W - 1), y);
+    }
+    assert!(
+        !within_tolerance(&diff(&golden, &shifted)),
+        "a 3 px shift must fail"
+    );
+    // Black and flat frames fail the sanity check before any comparison.
+    for (name, flat) in [
+        (
+            "black",
+            image::RgbaImage::from_pixel(W, H, image::Rgba([0, 0, 0, 255])),
+        ),
+        (
+            "grey",
+            image::RgbaImage::from_pixel(W, H, image::Rgba([128, 128, 128, 255])),
+        ),
+    ] {
+        let r = std::panic::catch_unwind(|| assert_not_degenerate(name, &flat));
+        assert!(r.is_err(), "{name} frame must be rejected");
+    }
+}

@@ -8,7 +8,7 @@ use super::gpu_types::{
     PostUniform, VERTEX_ATTRIBUTES, instance_layout, vertex_layout,
 };
 use super::shadow::{self, CASCADES};
-use super::sky::SkyModel;
+use super::sky::{SKY_TEXTURE_WIDTH, SkyModel};
 use super::{FrameInput, FrameStats, GpuContext, RenderTarget, TARGET_FORMAT};
 use crate::scene::{NodeId, ToneMapper};
 use glam::Vec3;
@@ -73,8 +73,12 @@ pub struct Renderer {
     defaults: Defaults,
     scene: GpuScene,
     sky_key: Option<(u64, u64, u64)>,
-    sky: Option<(SkyModel, [[f32; 4]; 9])>,
+    sky: Option<[[f32; 4]; 9]>,
     shadow_key: Option<ShadowKey>,
+    sky_texture: wgpu::Texture,
+    sky_view: wgpu::TextureView,
+    sky_sampler: wgpu::Sampler,
+    sky_mips: u32,
 }
 
 /// Everything the shadow maps depend on; equal keys mean the maps can be reused.
@@ -179,6 +183,13 @@ impl Renderer {
                     binding: 3,
                     visibility: wgpu::ShaderStages::FRAGMENT,
                     ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Comparison),
+                    count: None,
+                },
+                texture_entry(4, true),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 5,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
                     count: None,
                 },
             ],
@@ -352,6 +363,31 @@ impl Renderer {
             ..Default::default()
         });
         let defaults = Defaults::new(&device, &queue);
+        let sky_mips = (SKY_TEXTURE_WIDTH / 2).ilog2() + 1;
+        let sky_texture = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("sky"),
+            size: wgpu::Extent3d {
+                width: SKY_TEXTURE_WIDTH,
+                height: SKY_TEXTURE_WIDTH / 2,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: sky_mips,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: HDR_FORMAT,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        let sky_view = sky_texture.create_view(&Default::default());
+        let sky_sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("sky"),
+            address_mode_u: wgpu::AddressMode::Repeat,
+            address_mode_v: wgpu::AddressMode::ClampToEdge,
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            mipmap_filter: wgpu::MipmapFilterMode::Linear,
+            ..Default::default()
+        });
         Self {
             device,
             queue,
@@ -389,6 +425,10 @@ impl Renderer {
             sky_key: None,
             sky: None,
             shadow_key: None,
+            sky_texture,
+            sky_view,
+            sky_sampler,
+            sky_mips,
         }
     }
 
@@ -690,13 +730,21 @@ impl Renderer {
                     binding: 3,
                     resource: wgpu::BindingResource::Sampler(&self.shadow_sampler),
                 },
+                wgpu::BindGroupEntry {
+                    binding: 4,
+                    resource: wgpu::BindingResource::TextureView(&self.sky_view),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 5,
+                    resource: wgpu::BindingResource::Sampler(&self.sky_sampler),
+                },
             ],
         });
         self.frame_bind_group = Some(b.clone());
         b
     }
 
-    fn sky_for(&mut self, frame: &FrameInput<'_>) -> (SkyModel, [[f32; 4]; 9]) {
+    fn sky_for(&mut self, frame: &FrameInput<'_>) -> [[f32; 4]; 9] {
         let rev = frame.scene.revision();
         let key = (
             rev.environment,
@@ -712,7 +760,39 @@ impl Renderer {
             );
             let sh = model.irradiance_sh();
             let sh4 = sh.0.map(|c| [c.x, c.y, c.z, 0.0]);
-            self.sky = Some((model, sh4));
+            // Bake pre-exposed radiance would tie the texture to exposure; store cd/m² in
+            // half floats (max 65504) and expose in the shader.
+            for (level, (w, h, data)) in model
+                .bake_equirect()
+                .iter()
+                .enumerate()
+                .take(self.sky_mips as usize)
+            {
+                let halfs: Vec<half::f16> = data
+                    .iter()
+                    .flat_map(|p| p.map(|c| half::f16::from_f32(c.min(65_000.0))))
+                    .collect();
+                self.queue.write_texture(
+                    wgpu::TexelCopyTextureInfo {
+                        texture: &self.sky_texture,
+                        mip_level: level as u32,
+                        origin: wgpu::Origin3d::ZERO,
+                        aspect: wgpu::TextureAspect::All,
+                    },
+                    bytemuck::cast_slice(&halfs),
+                    wgpu::TexelCopyBufferLayout {
+                        offset: 0,
+                        bytes_per_row: Some(w * 8),
+                        rows_per_image: Some(*h),
+                    },
+                    wgpu::Extent3d {
+                        width: *w,
+                        height: *h,
+                        depth_or_array_layers: 1,
+                    },
+                );
+            }
+            self.sky = Some(sh4);
             self.sky_key = Some(key);
         }
         self.sky
@@ -752,7 +832,7 @@ impl Renderer {
         // Per-frame uniforms (camera-dependent, always written).
         let aspect = width as f32 / height as f32;
         let clip_from_world = frame.camera.clip_from_world(aspect);
-        let (sky, sh) = self.sky_for(frame);
+        let sh = self.sky_for(frame);
         let sun = scene.sun();
         let bounds = scene.bounds();
         let shadow_size = self.shadows.as_ref().map(|s| s.size).unwrap_or(1024);
@@ -777,7 +857,6 @@ impl Renderer {
             }),
             None => ([0.0, 1.0, 0.0, 0.0], [0.0; 4]),
         };
-        let v4 = |v: [f32; 3], w: f32| [v[0], v[1], v[2], w];
         let uniform = FrameUniform {
             clip_from_world: clip_from_world.to_cols_array_2d(),
             world_from_clip: clip_from_world.inverse().to_cols_array_2d(),
@@ -787,11 +866,7 @@ impl Renderer {
             sun_dir,
             sun_illuminance: sun_ill,
             cascade_far,
-            perez: std::array::from_fn(|i| v4(sky.perez[i], 0.0)),
-            zenith: v4(sky.zenith, sky.scale),
-            sky_norm: v4(sky.norm, 0.0),
-            sky_sun: sky.sun_dir.extend(0.0).to_array(),
-            ground: sky.ground.extend(0.0).to_array(),
+            sky_params: [self.sky_mips as f32, 0.0, 0.0, 0.0],
             sh,
             params: [
                 exposure_scale(scene.environment.exposure_ev100),

@@ -281,3 +281,91 @@ mod tests {
         assert!(sh.irradiance(Vec3::Y).y > sh.irradiance(Vec3::NEG_Y).y);
     }
 }
+
+/// Equirectangular direction of texel centre (`u`, `v` in 0..1): u = 0.5 looks along -Z,
+/// v = 0 is straight up. Matches `sky_uv` in common.wgsl.
+pub fn equirect_dir(u: f32, v: f32) -> Vec3 {
+    let phi = (u - 0.5) * std::f32::consts::TAU;
+    let theta = v * std::f32::consts::PI;
+    Vec3::new(
+        theta.sin() * phi.sin(),
+        theta.cos(),
+        -theta.sin() * phi.cos(),
+    )
+}
+
+/// Width of the baked sky's top mip; height is half.
+pub const SKY_TEXTURE_WIDTH: u32 = 256;
+
+impl SkyModel {
+    /// The sky (and ground) radiance baked into an equirectangular RGBA float image with a
+    /// box-filtered mip chain, so shaders look it up instead of evaluating the model per pixel
+    /// and rough reflections read blurrier mips.
+    pub fn bake_equirect(&self) -> Vec<(u32, u32, Vec<[f32; 4]>)> {
+        let (w, h) = (SKY_TEXTURE_WIDTH, SKY_TEXTURE_WIDTH / 2);
+        let mut top = Vec::with_capacity((w * h) as usize);
+        for y in 0..h {
+            for x in 0..w {
+                let d = equirect_dir((x as f32 + 0.5) / w as f32, (y as f32 + 0.5) / h as f32);
+                top.push(self.radiance(d).extend(1.0).to_array());
+            }
+        }
+        let mut levels = vec![(w, h, top)];
+        while let Some((lw, lh, data)) = levels.last() {
+            if *lw == 1 || *lh == 1 {
+                break;
+            }
+            let (lw, lh) = (*lw, *lh);
+            let (nw, nh) = (lw / 2, lh / 2);
+            let mut out = Vec::with_capacity((nw * nh) as usize);
+            for y in 0..nh {
+                for x in 0..nw {
+                    let mut acc = [0f32; 4];
+                    for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                        let p = data[((y * 2 + dy) * lw + x * 2 + dx) as usize];
+                        for c in 0..4 {
+                            acc[c] += p[c] * 0.25;
+                        }
+                    }
+                    out.push(acc);
+                }
+            }
+            levels.push((nw, nh, out));
+        }
+        levels
+    }
+}
+
+#[cfg(test)]
+mod bake_tests {
+    use super::*;
+
+    #[test]
+    fn equirect_directions_cover_the_sphere() {
+        assert!((equirect_dir(0.5, 0.5) - Vec3::NEG_Z).length() < 1e-5);
+        assert!((equirect_dir(0.75, 0.5) - Vec3::X).length() < 1e-5);
+        assert!(equirect_dir(0.3, 0.0).y > 0.999);
+        assert!(equirect_dir(0.3, 1.0).y < -0.999);
+    }
+
+    #[test]
+    fn baked_sky_matches_the_model_and_has_mips() {
+        let sky = SkyModel::new(
+            &Sky::default(),
+            Some(Vec3::new(0.3, 0.8, 0.2).normalize()),
+            100_000.0,
+        );
+        let levels = sky.bake_equirect();
+        assert_eq!(levels[0].0, SKY_TEXTURE_WIDTH);
+        assert!(levels.len() >= 7);
+        let (w, h, top) = &levels[0];
+        let (x, y) = (w / 4, h / 4);
+        let d = equirect_dir((x as f32 + 0.5) / *w as f32, (y as f32 + 0.5) / *h as f32);
+        let expect = sky.radiance(d);
+        let got = top[(y * w + x) as usize];
+        assert!((got[1] - expect.y).abs() <= expect.y * 1e-4 + 1e-3);
+        // The 1x1-high last mip averages to something between ground and zenith.
+        let last = &levels.last().expect("mips").2[0];
+        assert!(last[1] > 0.0);
+    }
+}
