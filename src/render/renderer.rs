@@ -50,7 +50,6 @@ pub struct Renderer {
     msaa_supported: bool,
     frame_layout: wgpu::BindGroupLayout,
     material_layout: wgpu::BindGroupLayout,
-    single_uniform_layout: wgpu::BindGroupLayout,
     post_layout: wgpu::BindGroupLayout,
     mesh_module: wgpu::ShaderModule,
     pipelines: HashMap<(MeshPipe, u32), wgpu::RenderPipeline>,
@@ -394,7 +393,6 @@ impl Renderer {
             msaa_supported,
             frame_layout,
             material_layout,
-            single_uniform_layout,
             post_layout,
             mesh_module,
             pipelines: HashMap::new(),
@@ -949,7 +947,7 @@ impl Renderer {
                 label: Some("frame"),
             });
         let gs = &self.scene;
-        let Some(instances) = gs.instance_buffer.as_ref().or(None) else {
+        let Some(instances) = gs.instance_buffer.as_ref() else {
             // Nothing to draw but the sky.
             self.encode_main_and_post(
                 &mut encoder,
@@ -961,7 +959,6 @@ impl Renderer {
                 &sky_pipe,
                 grid_pipe.as_ref(),
                 line_pipe.as_ref(),
-                frame,
                 target,
                 &mut stats,
             );
@@ -1080,7 +1077,6 @@ impl Renderer {
             &sky_pipe,
             grid_pipe.as_ref(),
             line_pipe.as_ref(),
-            frame,
             target,
             &mut stats,
         );
@@ -1100,7 +1096,6 @@ impl Renderer {
         sky_pipe: &wgpu::RenderPipeline,
         grid_pipe: Option<&wgpu::RenderPipeline>,
         line_pipe: Option<&wgpu::RenderPipeline>,
-        frame: &FrameInput<'_>,
         target: &RenderTarget<'_>,
         stats: &mut FrameStats,
     ) {
@@ -1188,7 +1183,6 @@ impl Renderer {
                 stats.draw_calls += 1;
             }
         }
-        let _ = frame;
         let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
             label: Some("tone map"),
             color_attachments: &[Some(wgpu::RenderPassColorAttachment {
@@ -1232,10 +1226,6 @@ fn expand_selection(scene: &crate::scene::Scene, selection: &[NodeId]) -> Vec<No
     out
 }
 
-#[allow(dead_code)] // Kept beside the other layouts for passes that bind one uniform.
-fn _layouts_used(r: &Renderer) -> &wgpu::BindGroupLayout {
-    &r.single_uniform_layout
-}
 
 #[cfg(test)]
 mod tests {
