@@ -100,10 +100,17 @@ struct App {
     exit_pending: bool,
 }
 
+/// Resolution scale of viewport frames drawn while the camera moves on a software adapter.
+const NAVIGATION_SCALE: f32 = 0.5;
+/// How long the camera must rest before the full-quality viewport frame is drawn.
+const REFINE_AFTER: Duration = Duration::from_millis(200);
+
 /// What the viewport image was last rendered from; the same key means the same pixels.
 #[derive(Clone, Debug, PartialEq)]
 struct ViewKey {
     camera: CameraView,
+    /// Drawn at reduced resolution while the camera moves (software adapters).
+    navigating: bool,
     size: (u32, u32),
     overlays: Overlays,
     selection: Vec<NodeId>,
@@ -118,6 +125,11 @@ struct Running {
     egui_state: egui_winit::State,
     renderer: Renderer,
     target: OffscreenTarget,
+    /// Reduced-resolution target used while the camera moves on a software adapter.
+    nav_target: OffscreenTarget,
+    /// Which target the egui texture shows: (navigating, width, height).
+    shown: (bool, u32, u32),
+    last_camera_change: Instant,
     viewport_texture: egui::TextureId,
     rendered: Option<ViewKey>,
     editor: Editor,
@@ -263,6 +275,7 @@ impl App {
         // A 1x1 placeholder gives the viewport a texture id from the first frame on; it is
         // resized to the panel before anything is painted.
         let target = OffscreenTarget::new(&gpu.gpu.device, 1, 1);
+        let nav_target = OffscreenTarget::new(&gpu.gpu.device, 1, 1);
         let viewport_texture = gpu.egui_renderer.register_native_texture(
             &gpu.gpu.device,
             &target.unorm_view,
@@ -288,6 +301,9 @@ impl App {
             target,
             viewport_texture,
             rendered: None,
+            nav_target,
+            shown: (false, 1, 1),
+            last_camera_change: Instant::now(),
             editor,
             presented_frames: 0,
             repaint_at: None,
@@ -323,7 +339,7 @@ impl App {
         );
 
         let ui_done = Instant::now();
-        running.render_viewport();
+        let refine_at = running.render_viewport();
         let render_done = Instant::now();
 
         let primitives = running
@@ -396,6 +412,9 @@ impl App {
         } else {
             now.checked_add(delay)
         };
+        if let Some(t) = refine_at {
+            running.repaint_at = Some(running.repaint_at.map_or(t, |r| r.min(t)));
+        }
         running.sync_window();
         Ok(())
     }
@@ -404,44 +423,75 @@ impl App {
 impl Running {
     /// Sizes the viewport target to the panel and renders the scene into it when what it
     /// shows changed. Windowed and headless renders go through the same `Renderer::render`.
-    fn render_viewport(&mut self) {
-        let Some([width, height]) = self.editor.viewport_size_px else {
-            return;
-        };
+    ///
+    /// On software adapters, frames drawn while the camera moves use half resolution and no
+    /// MSAA (like Blender's navigation resolution); once the camera has rested for
+    /// [`REFINE_AFTER`] the full-quality frame follows. Returns when that refine is due.
+    fn render_viewport(&mut self) -> Option<Instant> {
+        let [full_w, full_h] = self.editor.viewport_size_px?;
         let max = self.gpu.max_texture_side();
-        let (width, height) = (width.clamp(1, max), height.clamp(1, max));
+        let (full_w, full_h) = (full_w.clamp(1, max), full_h.clamp(1, max));
+        let now = Instant::now();
+        let camera = self.editor.camera.view();
+        if self.rendered.as_ref().is_some_and(|k| k.camera != camera) {
+            self.last_camera_change = now;
+        }
+        let navigating = self.renderer.is_software()
+            && self.rendered.is_some()
+            && now.duration_since(self.last_camera_change) < REFINE_AFTER;
+        let (width, height) = if navigating {
+            (
+                ((full_w as f32 * NAVIGATION_SCALE) as u32).max(1),
+                ((full_h as f32 * NAVIGATION_SCALE) as u32).max(1),
+            )
+        } else {
+            (full_w, full_h)
+        };
         let device = &self.gpu.gpu.device;
-        if (self.target.width, self.target.height) != (width, height) {
-            self.target = OffscreenTarget::new(device, width, height);
+        let target = if navigating {
+            &mut self.nav_target
+        } else {
+            &mut self.target
+        };
+        if (target.width, target.height) != (width, height) {
+            *target = OffscreenTarget::new(device, width, height);
+        }
+        if self.shown != (navigating, width, height) {
             self.gpu
                 .egui_renderer
                 .update_egui_texture_from_wgpu_texture(
                     device,
-                    &self.target.unorm_view,
-                    wgpu::FilterMode::Nearest,
+                    &target.unorm_view,
+                    if navigating {
+                        wgpu::FilterMode::Linear
+                    } else {
+                        wgpu::FilterMode::Nearest
+                    },
                     self.viewport_texture,
                 );
-            self.rendered = None;
+            self.shown = (navigating, width, height);
         }
 
         let editor = &mut self.editor;
         let settings = RenderSettings {
             overlays: editor.overlays,
+            msaa: if navigating { 1 } else { 4 },
             ..RenderSettings::viewport()
         };
-        let camera = editor.camera.view();
         let key = ViewKey {
             camera,
+            navigating,
             size: (width, height),
             overlays: editor.overlays,
             selection: editor.selection.clone(),
             revision: editor.scene.revision(),
             scene_epoch: editor.scene_epoch,
         };
+        let refine_at = navigating.then(|| self.last_camera_change + REFINE_AFTER);
         if self.rendered.as_ref() == Some(&key) {
-            return;
+            return refine_at;
         }
-        log::debug!("viewport render {width}x{height}");
+        log::debug!("viewport render {width}x{height} (navigating: {navigating})");
         editor.last_stats = self.renderer.render(
             &FrameInput {
                 scene: &editor.scene,
@@ -449,9 +499,10 @@ impl Running {
                 settings,
                 selection: &editor.selection,
             },
-            &self.target.target(),
+            &target.target(),
         );
         self.rendered = Some(key);
+        refine_at
     }
 
     /// Keeps the title and the cursor grab in step with the editor.

@@ -67,7 +67,10 @@ pub struct Renderer {
     post_buffer: wgpu::Buffer,
     shadow_sampler: wgpu::Sampler,
     frame_bind_group: Option<wgpu::BindGroup>,
-    targets: Option<Targets>,
+    /// Render targets of recently used sizes (the viewport alternates between a reduced
+    /// navigation size and its full size); the front one is current.
+    targets: Vec<Targets>,
+    software: bool,
     shadows: Option<Shadows>,
     defaults: Defaults,
     scene: GpuScene,
@@ -410,7 +413,8 @@ impl Renderer {
             post_buffer,
             shadow_sampler,
             frame_bind_group: None,
-            targets: None,
+            targets: Vec::new(),
+            software: ctx.adapter.get_info().device_type == wgpu::DeviceType::Cpu,
             shadows: None,
             defaults,
             scene: GpuScene::new(
@@ -593,11 +597,13 @@ impl Renderer {
     }
 
     fn ensure_targets(&mut self, width: u32, height: u32, msaa: u32) {
-        if self
+        if let Some(i) = self
             .targets
-            .as_ref()
-            .is_some_and(|t| t.width == width && t.height == height && t.msaa == msaa)
+            .iter()
+            .position(|t| t.width == width && t.height == height && t.msaa == msaa)
         {
+            let t = self.targets.remove(i);
+            self.targets.insert(0, t);
             return;
         }
         let d = &self.device;
@@ -634,17 +640,26 @@ impl Renderer {
                 },
             ],
         });
-        self.targets = Some(Targets {
-            width,
-            height,
-            msaa,
-            hdr_msaa,
-            hdr,
-            depth,
-            mask,
-            mask_depth,
-            post_bind_group,
-        });
+        self.targets.truncate(2);
+        self.targets.insert(
+            0,
+            Targets {
+                width,
+                height,
+                msaa,
+                hdr_msaa,
+                hdr,
+                depth,
+                mask,
+                mask_depth,
+                post_bind_group,
+            },
+        );
+    }
+
+    /// True on CPU adapters (lavapipe, llvmpipe, WARP), where every pixel costs real time.
+    pub fn is_software(&self) -> bool {
+        self.software
     }
 
     fn ensure_shadows(&mut self, size: u32) {
@@ -1018,7 +1033,7 @@ impl Renderer {
         }
 
         // Selection mask.
-        if outline && let Some(t) = &self.targets {
+        if outline && let Some(t) = self.targets.first() {
             let selected = expand_selection(scene, frame.selection);
             let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some("selection mask"),
@@ -1099,7 +1114,9 @@ impl Renderer {
         target: &RenderTarget<'_>,
         stats: &mut FrameStats,
     ) {
-        let Some(t) = &self.targets else { return };
+        let Some(t) = self.targets.first() else {
+            return;
+        };
         let gs = &self.scene;
         {
             let (view, resolve) = match &t.hdr_msaa {
@@ -1225,7 +1242,6 @@ fn expand_selection(scene: &crate::scene::Scene, selection: &[NodeId]) -> Vec<No
     }
     out
 }
-
 
 #[cfg(test)]
 mod tests {
