@@ -1,0 +1,126 @@
+//! The command line as a user meets it: help, bad arguments, unknown cameras, unwritable
+//! output, and a real headless still.
+
+mod common;
+
+use std::process::Command;
+
+fn worldsmith(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_worldsmith"))
+        .args(args)
+        .env(
+            "WGPU_BACKEND",
+            std::env::var("WGPU_BACKEND").unwrap_or_else(|_| "vulkan".into()),
+        )
+        .output()
+        .expect("run worldsmith")
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn help_documents_every_command() {
+    let o = worldsmith(&["--help"]);
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    for word in [
+        "still",
+        "bench",
+        "--seed",
+        "--exit-after-frames",
+        "--screenshot",
+    ] {
+        assert!(text.contains(word), "--help lacks {word}:\n{text}");
+    }
+    let o = worldsmith(&["still", "--help"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    for word in ["--size", "--out", "--camera", "--seed"] {
+        assert!(text.contains(word), "still --help lacks {word}:\n{text}");
+    }
+}
+
+#[test]
+fn bad_arguments_exit_non_zero_with_a_clear_message() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["still", "--size", "12x", "--out", "x.png"], "12x"),
+        (
+            &["still", "--size", "0x10", "--out", "x.png"],
+            "between 1 and",
+        ),
+        (&["still", "--seed", "minus", "--out", "x.png"], "minus"),
+        (&["still"], "--out"),
+        (&["render-everything"], "render-everything"),
+        (&["--screenshot", "a.png"], "--exit-after-frames"),
+    ];
+    for (args, needle) in cases {
+        let o = worldsmith(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?} should be a usage error");
+        let e = stderr(&o);
+        assert!(
+            e.contains(needle),
+            "{args:?}: message should mention {needle}:\n{e}"
+        );
+        assert!(!e.contains("panicked"), "{args:?} panicked:\n{e}");
+    }
+}
+
+#[test]
+fn missing_output_folder_and_unknown_camera_are_reported() {
+    let o = worldsmith(&["still", "--out", "/nonexistent-dir/x.png", "--size", "8x8"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("/nonexistent-dir"), "{e}");
+    assert_eq!(e.trim().lines().count(), 1, "one line: {e}");
+
+    if common::gpu().is_none() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("ws-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let out = dir.join("x.png");
+    let o = worldsmith(&[
+        "still",
+        "--out",
+        out.to_str().expect("utf8"),
+        "--size",
+        "8x8",
+        "--camera",
+        "Drone",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("Drone") && e.contains("Main"),
+        "names the camera and the choices: {e}"
+    );
+    assert!(!out.exists(), "no output on failure");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn still_writes_a_png_of_the_requested_size() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("ws-still-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let out = dir.join("world.png");
+    let o = worldsmith(&[
+        "still",
+        "--seed",
+        "7",
+        "--size",
+        "160x90",
+        "--camera",
+        "Street",
+        "--out",
+        out.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let img = image::open(&out).expect("png").to_rgba8();
+    assert_eq!(img.dimensions(), (160, 90));
+    common::assert_not_degenerate("still", &img);
+    std::fs::remove_dir_all(&dir).ok();
+}
