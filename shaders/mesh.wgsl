@@ -107,6 +107,10 @@ fn cascade_shadow(c: u32, world_pos: vec3<f32>) -> f32 {
         return 1.0;
     }
     let texel = frame.params.z;
+    if c > 0u {
+        // Far cascades cover many pixels per texel already: one 2x2 PCF tap is soft enough.
+        return textureSampleCompareLevel(shadow_map, shadow_sampler, uv, i32(c), ndc.z);
+    }
     var lit = 0.0;
     // Five taps of 2x2 hardware PCF (centre + a rotated square 1.5 texels out): a soft,
     // stable penumbra at a cost a CPU adapter can afford.

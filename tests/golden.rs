@@ -356,3 +356,129 @@ fn comparison_rejects_shifted_black_and_flat_frames() {
         assert!(r.is_err(), "{name} frame must be rejected");
     }
 }
+
+#[test]
+fn alpha_mask_cuts_holes_and_normal_and_emissive_maps_apply() {
+    let Some(ctx) = gpu() else { return };
+    let mut scene = Scene::new("Mask");
+    add_sun(&mut scene, Vec3::new(0.4, 0.8, 0.6), 100_000.0, false);
+    scene.environment.exposure_ev100 = 15.0;
+    // Behind: a bright yellow wall.
+    add_mesh(
+        &mut scene,
+        "Wall",
+        shapes::cuboid(Vec3::new(8.0, 4.0, 0.2)),
+        Material::named("Yellow", [0.9, 0.8, 0.1, 1.0], 0.6),
+        Transform::from_translation(Vec3::new(0.0, 0.0, -3.0)),
+    );
+    // In front, left: a grey plane whose texture alpha is a 4x4 checker, masked at 0.5.
+    let mut px = Vec::new();
+    for y in 0..32u32 {
+        for x in 0..32u32 {
+            let hole = ((x / 8) + (y / 8)) % 2 == 0;
+            px.extend_from_slice(&[200, 200, 200, if hole { 0 } else { 255 }]);
+        }
+    }
+    let holes = scene.add_image(Image::new("holes", 32, 32, px).expect("size"));
+    let sampler = Sampler {
+        linear: false,
+        ..Sampler::default()
+    };
+    let mesh = scene.add_mesh(shapes::plane(Vec2::splat(3.0), 1));
+    let masked = scene.add_material(Material {
+        name: "Masked".into(),
+        base_color: [0.5, 0.5, 0.5, 1.0],
+        alpha_mode: AlphaMode::Mask { cutoff: 0.5 },
+        double_sided: true,
+        base_color_texture: Some(TextureRef {
+            image: holes,
+            sampler,
+        }),
+        ..Default::default()
+    });
+    scene.add_node(
+        None,
+        "Masked plane",
+        Transform::from_translation(Vec3::new(-1.7, 0.0, 0.0))
+            .with_rotation(Quat::from_rotation_x(std::f32::consts::FRAC_PI_2)),
+        NodeKind::Mesh {
+            mesh,
+            material: masked,
+        },
+    );
+    // In front, right: a sphere with a striped normal map and a red emissive texture.
+    let mut normals = Vec::new();
+    let mut emissive = Vec::new();
+    for _y in 0..64u32 {
+        for x in 0..64u32 {
+            let tilt = if (x / 4) % 2 == 0 { 60 } else { 196 };
+            normals.extend_from_slice(&[tilt, 128, 230, 255]);
+            emissive.extend_from_slice(if x < 32 {
+                &[255, 0, 0, 255]
+            } else {
+                &[0, 0, 0, 255]
+            });
+        }
+    }
+    let normal_img = scene.add_image(Image::new("stripes", 64, 64, normals).expect("size"));
+    let emissive_img = scene.add_image(Image::new("half red", 64, 64, emissive).expect("size"));
+    let sphere = scene.add_mesh(shapes::uv_sphere(1.0, 48, 24));
+    let bumpy = scene.add_material(Material {
+        name: "Bumpy".into(),
+        base_color: [0.6, 0.6, 0.7, 1.0],
+        roughness: 0.4,
+        normal_texture: Some(TextureRef {
+            image: normal_img,
+            sampler: Sampler::default(),
+        }),
+        emissive: [1.0, 1.0, 1.0],
+        emissive_strength: 40.0,
+        emissive_texture: Some(TextureRef {
+            image: emissive_img,
+            sampler: Sampler::default(),
+        }),
+        ..Default::default()
+    });
+    scene.add_node(
+        None,
+        "Bumpy sphere",
+        Transform::from_translation(Vec3::new(1.8, 0.0, 0.0)),
+        NodeKind::Mesh {
+            mesh: sphere,
+            material: bumpy,
+        },
+    );
+    let view = look(Vec3::new(0.0, 0.0, 7.0), Vec3::ZERO, 45.0);
+    let img = render(&ctx, &scene, view, W, H);
+    check_golden("mask_normal_emissive", &img);
+    // Across the masked plane's middle row: both yellow (holes) and grey (solid) pixels.
+    let y = H / 2;
+    let (mut yellow, mut grey) = (0, 0);
+    for x in 40..130 {
+        let p = img.get_pixel(x, y);
+        if p[0] > 150 && p[1] > 120 && p[2] < 80 {
+            yellow += 1;
+        } else if p[0].abs_diff(p[2]) < 30 && p[0] > 60 {
+            grey += 1;
+        }
+    }
+    assert!(
+        yellow > 10 && grey > 10,
+        "mask holes: {yellow} yellow, {grey} grey pixels"
+    );
+    // The normal map makes stripes: neighbouring columns on the sphere alternate in brightness.
+    let row: Vec<i32> = (200..280)
+        .map(|x| i32::from(img.get_pixel(x, y - 20)[1]))
+        .collect();
+    let swings = row.windows(2).filter(|w| (w[0] - w[1]).abs() > 12).count();
+    assert!(
+        swings >= 4,
+        "normal-mapped stripes expected, got {swings} brightness steps"
+    );
+    // Half of the sphere glows red.
+    let reddish = (200..280)
+        .map(|x| img.get_pixel(x, y))
+        .filter(|p| i32::from(p[0]) > i32::from(p[1]) + 60)
+        .count();
+    assert!(reddish > 5, "emissive texture should make red pixels");
+}

@@ -139,8 +139,11 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
     }
     let scene = crate::generate::generate_world(args.seed);
     let view = view_for(&scene, args.camera.as_deref())?;
+    log::info!("generated in {:?}", t0.elapsed());
     let ctx = GpuContext::headless()?;
+    log::info!("adapter ready at {:?}", t0.elapsed());
     let mut renderer = Renderer::new(&ctx);
+    log::info!("renderer ready at {:?}", t0.elapsed());
     let frame = FrameInput {
         scene: &scene,
         camera: view,
@@ -149,9 +152,11 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
     };
     let (w, h) = args.size;
     let (image, stats) = renderer.render_to_image(&ctx, &frame, w, h)?;
+    log::info!("rendered and read back at {:?}", t0.elapsed());
     image
         .save_with_format(&args.out, image::ImageFormat::Png)
         .with_context(|| format!("{}: could not write the PNG", args.out.display()))?;
+    log::info!("PNG written at {:?}", t0.elapsed());
     eprintln!(
         "wrote {} ({w}x{h}, {} triangles, {} draw calls) on {} in {:.0} ms",
         args.out.display(),
