@@ -482,3 +482,28 @@ fn alpha_mask_cuts_holes_and_normal_and_emissive_maps_apply() {
         .count();
     assert!(reddish > 5, "emissive texture should make red pixels");
 }
+
+#[test]
+fn world_without_msaa_uses_the_depth_prepass() {
+    let Some(ctx) = gpu() else { return };
+    let scene = generate_world(7);
+    let view = scene.camera_view_named("Main").expect("Main camera");
+    let settings = RenderSettings {
+        msaa: 1,
+        ..RenderSettings::final_frame()
+    };
+    let img = render_with(&ctx, &scene, view, W, H, settings, &[]);
+    check_golden("world_main_msaa1", &img);
+    // Same picture as the 4x MSAA golden apart from edge antialiasing.
+    let msaa = image::open(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/world_main.png"),
+    )
+    .expect("world_main golden")
+    .to_rgba8();
+    let d = diff(&msaa, &img);
+    assert!(
+        d.mean_abs < 6.0,
+        "MSAA 1 and 4 should differ only at edges: {:.2}",
+        d.mean_abs
+    );
+}

@@ -210,6 +210,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         };
         let mut last = Default::default();
         let mut uploads_after_warmup = 0u32;
+        let mut shadow_passes = 0u32;
         for i in 0..3 + args.frames {
             let t = Instant::now();
             let stats = renderer.render(&frame, &target.target());
@@ -221,17 +222,19 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
                 let u = stats.uploads;
                 uploads_after_warmup +=
                     u.meshes + u.textures + u.material_writes + u.instance_writes;
+                shadow_passes += stats.shadow_passes;
             }
             last = stats;
         }
         let mut samples = SAMPLES.with(|s| std::mem::take(&mut *s.borrow_mut()));
         let (median, p95) = median_p95(&mut samples);
         println!(
-            "{w}x{h}: median {median:.2} ms/frame ({:.1} fps), p95 {p95:.2} ms, {} triangles, {} draw calls, {} re-uploads after warm-up",
+            "{w}x{h}: median {median:.2} ms/frame ({:.1} fps), p95 {p95:.2} ms, {} triangles, {} draw calls, {} re-uploads and {} shadow-cascade redraws after warm-up",
             1000.0 / median.max(1e-9),
             last.triangles,
             last.draw_calls,
-            uploads_after_warmup
+            uploads_after_warmup,
+            shadow_passes
         );
     }
     Ok(())

@@ -52,10 +52,13 @@ pub struct Renderer {
     material_layout: wgpu::BindGroupLayout,
     post_layout: wgpu::BindGroupLayout,
     mesh_module: wgpu::ShaderModule,
-    pipelines: HashMap<(MeshPipe, u32), wgpu::RenderPipeline>,
+    pipelines: HashMap<(MeshPipe, u32, bool), wgpu::RenderPipeline>,
     overlay_pipelines: HashMap<(&'static str, u32), wgpu::RenderPipeline>,
     shadow_pipeline: wgpu::RenderPipeline,
     mask_pipeline: wgpu::RenderPipeline,
+    mask_module: wgpu::ShaderModule,
+    single_layout: wgpu::PipelineLayout,
+    prepass_pipelines: HashMap<u32, [wgpu::RenderPipeline; 2]>,
     post_pipeline: wgpu::RenderPipeline,
     frame_buffer: wgpu::Buffer,
     lights_buffer: wgpu::Buffer,
@@ -402,6 +405,9 @@ impl Renderer {
             overlay_pipelines: HashMap::new(),
             shadow_pipeline,
             mask_pipeline,
+            mask_module,
+            single_layout,
+            prepass_pipelines: HashMap::new(),
             post_pipeline,
             frame_buffer,
             lights_buffer,
@@ -453,8 +459,9 @@ impl Renderer {
             })
     }
 
-    fn mesh_pipeline(&mut self, kind: MeshPipe, msaa: u32) -> wgpu::RenderPipeline {
-        if let Some(p) = self.pipelines.get(&(kind, msaa)) {
+    /// `prepass`: whether a depth pre-pass ran, so opaque surfaces only test depth.
+    fn mesh_pipeline(&mut self, kind: MeshPipe, msaa: u32, prepass: bool) -> wgpu::RenderPipeline {
+        if let Some(p) = self.pipelines.get(&(kind, msaa, prepass)) {
             return p.clone();
         }
         let (blend, double_sided, entry) = match kind {
@@ -486,10 +493,20 @@ impl Renderer {
                     },
                     ..Default::default()
                 },
+                // Opaque surfaces were laid down by the depth pre-pass: shade only the
+                // fragments that won (GreaterEqual, no write). Masked ones test and write.
                 depth_stencil: Some(wgpu::DepthStencilState {
                     format: DEPTH_FORMAT,
-                    depth_write_enabled: Some(!blend),
-                    depth_compare: Some(wgpu::CompareFunction::Greater),
+                    depth_write_enabled: Some(match kind {
+                        MeshPipe::Opaque { .. } => !prepass,
+                        MeshPipe::Mask { .. } => true,
+                        MeshPipe::Blend { .. } => false,
+                    }),
+                    depth_compare: Some(if prepass && matches!(kind, MeshPipe::Opaque { .. }) {
+                        wgpu::CompareFunction::GreaterEqual
+                    } else {
+                        wgpu::CompareFunction::Greater
+                    }),
                     stencil: Default::default(),
                     bias: Default::default(),
                 }),
@@ -510,8 +527,65 @@ impl Renderer {
                 multiview_mask: None,
                 cache: None,
             });
-        self.pipelines.insert((kind, msaa), pipeline.clone());
+        self.pipelines
+            .insert((kind, msaa, prepass), pipeline.clone());
         pipeline
+    }
+
+    /// Depth-only pre-pass for opaque meshes (position only, same math as mesh.wgsl).
+    /// Returns [culling back faces, double-sided], matching the materials' culling.
+    fn prepass_pipeline(&mut self, msaa: u32) -> [wgpu::RenderPipeline; 2] {
+        if let Some(p) = self.prepass_pipelines.get(&msaa) {
+            return p.clone();
+        }
+        let buffers = [
+            Some(vertex_layout(&POSITION_ONLY)),
+            Some(instance_layout(&INSTANCE_ATTRIBUTES[..4])),
+        ];
+        let make = |cull: Option<wgpu::Face>| {
+            self.device
+                .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                    label: Some("depth pre-pass"),
+                    layout: Some(&self.single_layout),
+                    vertex: wgpu::VertexState {
+                        module: &self.mask_module,
+                        entry_point: Some("vs_main"),
+                        compilation_options: Default::default(),
+                        buffers: &buffers,
+                    },
+                    primitive: wgpu::PrimitiveState {
+                        cull_mode: cull,
+                        ..Default::default()
+                    },
+                    depth_stencil: Some(wgpu::DepthStencilState {
+                        format: DEPTH_FORMAT,
+                        depth_write_enabled: Some(true),
+                        depth_compare: Some(wgpu::CompareFunction::Greater),
+                        stencil: Default::default(),
+                        bias: Default::default(),
+                    }),
+                    multisample: wgpu::MultisampleState {
+                        count: msaa,
+                        ..Default::default()
+                    },
+                    // The pass has an HDR colour attachment; the pre-pass writes no colour.
+                    fragment: Some(wgpu::FragmentState {
+                        module: &self.mask_module,
+                        entry_point: Some("fs_main"),
+                        compilation_options: Default::default(),
+                        targets: &[Some(wgpu::ColorTargetState {
+                            format: HDR_FORMAT,
+                            blend: None,
+                            write_mask: wgpu::ColorWrites::empty(),
+                        })],
+                    }),
+                    multiview_mask: None,
+                    cache: None,
+                })
+        };
+        let p = [make(Some(wgpu::Face::Back)), make(None)];
+        self.prepass_pipelines.insert(msaa, p.clone());
+        p
     }
 
     /// Sky, grid and icon-line pipelines.
@@ -939,15 +1013,20 @@ impl Renderer {
                 needed.push((b.material, kind));
             }
         }
+        // A depth pre-pass makes the costly mesh shader run once per visible pixel. On CPU
+        // adapters with MSAA, rasterising every triangle twice costs more than it saves.
+        let prepass = msaa == 1 || !self.software;
+        let prepass_pipe = prepass.then(|| self.prepass_pipeline(msaa));
         let mut pipes: HashMap<MeshPipe, wgpu::RenderPipeline> = HashMap::new();
         for (_, kind) in &needed {
             if !pipes.contains_key(kind) {
-                let p = self.mesh_pipeline(*kind, msaa);
+                let p = self.mesh_pipeline(*kind, msaa, prepass);
                 pipes.insert(*kind, p);
             }
         }
         let kind_of: HashMap<_, _> = needed.into_iter().collect();
         let sky_pipe = self.overlay_pipeline("sky.wgsl", msaa);
+
         let grid_pipe = overlays
             .grid
             .then(|| self.overlay_pipeline("grid.wgsl", msaa));
@@ -972,6 +1051,7 @@ impl Renderer {
                 &pipes,
                 &kind_of,
                 &sky_pipe,
+                prepass_pipe.as_ref(),
                 grid_pipe.as_ref(),
                 line_pipe.as_ref(),
                 target,
@@ -1090,6 +1170,7 @@ impl Renderer {
             &pipes,
             &kind_of,
             &sky_pipe,
+            prepass_pipe.as_ref(),
             grid_pipe.as_ref(),
             line_pipe.as_ref(),
             target,
@@ -1109,6 +1190,7 @@ impl Renderer {
         pipes: &HashMap<MeshPipe, wgpu::RenderPipeline>,
         kind_of: &HashMap<crate::scene::MaterialId, MeshPipe>,
         sky_pipe: &wgpu::RenderPipeline,
+        prepass_pipe: Option<&[wgpu::RenderPipeline; 2]>,
         grid_pipe: Option<&wgpu::RenderPipeline>,
         line_pipe: Option<&wgpu::RenderPipeline>,
         target: &RenderTarget<'_>,
@@ -1181,6 +1263,33 @@ impl Renderer {
                             u64::from(mesh.index_count / 3) * u64::from(b.instance_count);
                     }
                 };
+            // Depth pre-pass of plain opaque batches, then shading.
+            pass.set_bind_group(0, &self.mask_bind_group, &[]);
+            let mut current = None;
+            for b in opaque.iter().filter(|_| prepass_pipe.is_some()) {
+                let Some(MeshPipe::Opaque { double_sided }) = kind_of.get(&b.material) else {
+                    continue;
+                };
+                let i = usize::from(*double_sided);
+                if current != Some(i)
+                    && let Some(p) = prepass_pipe
+                {
+                    pass.set_pipeline(&p[i]);
+                    current = Some(i);
+                }
+                let Some(mesh) = gs.meshes.get(&b.mesh) else {
+                    continue;
+                };
+                pass.set_vertex_buffer(0, mesh.vertices.slice(..));
+                pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
+                pass.draw_indexed(
+                    0..mesh.index_count,
+                    0,
+                    b.first_instance..b.first_instance + b.instance_count,
+                );
+                stats.draw_calls += 1;
+            }
+            pass.set_bind_group(0, frame_bg, &[]);
             draw_batches(&mut pass, opaque, stats);
             pass.set_pipeline(sky_pipe);
             pass.draw(0..3, 0..1);
