@@ -76,6 +76,10 @@ pub struct BenchArgs {
     /// idle objects through re-uploads).
     #[arg(long, default_value_t = 0)]
     pub extra_idle_nodes: u32,
+    /// Orbit the camera 1° per frame (shadow maps then redraw every frame) instead of a
+    /// fixed view.
+    #[arg(long)]
+    pub orbit: bool,
     /// MSAA samples (1 or 4).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=4))]
     pub msaa: u32,
@@ -198,7 +202,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     let mut renderer = Renderer::new(&ctx);
     for &(w, h) in &args.sizes {
         let target = crate::render::OffscreenTarget::new(&ctx.device, w, h);
-        let frame = FrameInput {
+        let mut frame = FrameInput {
             scene: &scene,
             camera: view,
             settings: RenderSettings {
@@ -208,10 +212,19 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             },
             selection: &[],
         };
+        let pivot = scene.bounds().center();
         let mut last = Default::default();
         let mut uploads_after_warmup = 0u32;
         let mut shadow_passes = 0u32;
         for i in 0..3 + args.frames {
+            if args.orbit {
+                // Turn the camera 1° per frame around the world's centre, as a user orbiting
+                // would: cascades move, so shadow maps are redrawn every frame.
+                let world_from_pivot = glam::Mat4::from_translation(pivot)
+                    * glam::Mat4::from_rotation_y((i as f32).to_radians())
+                    * glam::Mat4::from_translation(-pivot);
+                frame.camera.world_from_view = world_from_pivot * view.world_from_view;
+            }
             let t = Instant::now();
             let stats = renderer.render(&frame, &target.target());
             ctx.device
