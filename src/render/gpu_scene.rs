@@ -478,53 +478,20 @@ impl GpuScene {
                 g.double_sided = m.double_sided;
                 continue;
             }
-            let views = [
-                self.texture_view(
-                    device,
-                    queue,
-                    scene,
-                    textures[0],
-                    true,
-                    &defaults.white_srgb,
-                    stats,
-                ),
-                self.texture_view(
-                    device,
-                    queue,
-                    scene,
-                    textures[1],
-                    false,
-                    &defaults.white_linear,
-                    stats,
-                ),
-                self.texture_view(
-                    device,
-                    queue,
-                    scene,
-                    textures[2],
-                    false,
-                    &defaults.flat_normal,
-                    stats,
-                ),
-                self.texture_view(
-                    device,
-                    queue,
-                    scene,
-                    textures[3],
-                    false,
-                    &defaults.white_linear,
-                    stats,
-                ),
-                self.texture_view(
-                    device,
-                    queue,
-                    scene,
-                    textures[4],
-                    true,
-                    &defaults.white_srgb,
-                    stats,
-                ),
+            let fallbacks = [
+                (true, &defaults.white_srgb),
+                (false, &defaults.white_linear),
+                (false, &defaults.flat_normal),
+                (false, &defaults.white_linear),
+                (true, &defaults.white_srgb),
             ];
+            let views: Vec<wgpu::TextureView> = textures
+                .iter()
+                .zip(fallbacks)
+                .map(|(slot, (srgb, fallback))| {
+                    self.texture_view(device, queue, scene, *slot, srgb, fallback, stats)
+                })
+                .collect();
             let sampler_key = textures
                 .iter()
                 .flatten()

@@ -242,66 +242,36 @@ impl Renderer {
             bind_group_layouts: &[Some(&single_uniform_layout)],
             immediate_size: 0,
         });
-        let position_buffers = [
-            Some(vertex_layout(&POSITION_ONLY)),
-            Some(instance_layout(&INSTANCE_ATTRIBUTES[..4])),
-        ];
-        let shadow_pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("shadow"),
-            layout: Some(&single_layout),
-            vertex: wgpu::VertexState {
+        let shadow_pipeline = position_pipeline(
+            &device,
+            PositionPass {
+                label: "shadow",
+                layout: &single_layout,
                 module: &shadow_module,
-                entry_point: Some("vs_main"),
-                compilation_options: Default::default(),
-                buffers: &position_buffers,
-            },
-            primitive: wgpu::PrimitiveState {
-                cull_mode: None,
-                ..Default::default()
-            },
-            depth_stencil: Some(wgpu::DepthStencilState {
-                format: DEPTH_FORMAT,
-                depth_write_enabled: Some(true),
-                depth_compare: Some(wgpu::CompareFunction::LessEqual),
-                stencil: Default::default(),
+                cull: None,
+                depth_compare: wgpu::CompareFunction::LessEqual,
                 bias: wgpu::DepthBiasState {
                     constant: 2,
                     slope_scale: 2.5,
                     clamp: 0.0,
                 },
-            }),
-            multisample: Default::default(),
-            fragment: None,
-            multiview_mask: None,
-            cache: None,
-        });
-        let mask_pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("selection mask"),
-            layout: Some(&single_layout),
-            vertex: wgpu::VertexState {
-                module: &mask_module,
-                entry_point: Some("vs_main"),
-                compilation_options: Default::default(),
-                buffers: &position_buffers,
+                msaa: 1,
+                color: None,
             },
-            primitive: Default::default(),
-            depth_stencil: Some(wgpu::DepthStencilState {
-                format: DEPTH_FORMAT,
-                depth_write_enabled: Some(true),
-                depth_compare: Some(wgpu::CompareFunction::GreaterEqual),
-                stencil: Default::default(),
-                bias: Default::default(),
-            }),
-            multisample: Default::default(),
-            fragment: Some(wgpu::FragmentState {
+        );
+        let mask_pipeline = position_pipeline(
+            &device,
+            PositionPass {
+                label: "selection mask",
+                layout: &single_layout,
                 module: &mask_module,
-                entry_point: Some("fs_main"),
-                compilation_options: Default::default(),
-                targets: &[Some(MASK_FORMAT.into())],
-            }),
-            multiview_mask: None,
-            cache: None,
-        });
+                cull: None,
+                depth_compare: wgpu::CompareFunction::GreaterEqual,
+                bias: Default::default(),
+                msaa: 1,
+                color: Some((MASK_FORMAT, wgpu::ColorWrites::ALL)),
+            },
+        );
         let post_pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("post"),
             bind_group_layouts: &[Some(&post_layout)],
@@ -538,50 +508,21 @@ impl Renderer {
         if let Some(p) = self.prepass_pipelines.get(&msaa) {
             return p.clone();
         }
-        let buffers = [
-            Some(vertex_layout(&POSITION_ONLY)),
-            Some(instance_layout(&INSTANCE_ATTRIBUTES[..4])),
-        ];
         let make = |cull: Option<wgpu::Face>| {
-            self.device
-                .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-                    label: Some("depth pre-pass"),
-                    layout: Some(&self.single_layout),
-                    vertex: wgpu::VertexState {
-                        module: &self.mask_module,
-                        entry_point: Some("vs_main"),
-                        compilation_options: Default::default(),
-                        buffers: &buffers,
-                    },
-                    primitive: wgpu::PrimitiveState {
-                        cull_mode: cull,
-                        ..Default::default()
-                    },
-                    depth_stencil: Some(wgpu::DepthStencilState {
-                        format: DEPTH_FORMAT,
-                        depth_write_enabled: Some(true),
-                        depth_compare: Some(wgpu::CompareFunction::Greater),
-                        stencil: Default::default(),
-                        bias: Default::default(),
-                    }),
-                    multisample: wgpu::MultisampleState {
-                        count: msaa,
-                        ..Default::default()
-                    },
+            position_pipeline(
+                &self.device,
+                PositionPass {
+                    label: "depth pre-pass",
+                    layout: &self.single_layout,
+                    module: &self.mask_module,
+                    cull,
+                    depth_compare: wgpu::CompareFunction::Greater,
+                    bias: Default::default(),
+                    msaa,
                     // The pass has an HDR colour attachment; the pre-pass writes no colour.
-                    fragment: Some(wgpu::FragmentState {
-                        module: &self.mask_module,
-                        entry_point: Some("fs_main"),
-                        compilation_options: Default::default(),
-                        targets: &[Some(wgpu::ColorTargetState {
-                            format: HDR_FORMAT,
-                            blend: None,
-                            write_mask: wgpu::ColorWrites::empty(),
-                        })],
-                    }),
-                    multiview_mask: None,
-                    cache: None,
-                })
+                    color: Some((HDR_FORMAT, wgpu::ColorWrites::empty())),
+                },
+            )
         };
         let p = [make(Some(wgpu::Face::Back)), make(None)];
         self.prepass_pipelines.insert(msaa, p.clone());
@@ -1327,6 +1268,67 @@ impl Renderer {
         pass.draw(0..3, 0..1);
         stats.draw_calls += 1;
     }
+}
+
+/// A pipeline that reads positions (and instance matrices) only: shadow cascades, the
+/// selection mask and the depth pre-pass.
+struct PositionPass<'a> {
+    label: &'static str,
+    layout: &'a wgpu::PipelineLayout,
+    module: &'a wgpu::ShaderModule,
+    cull: Option<wgpu::Face>,
+    depth_compare: wgpu::CompareFunction,
+    bias: wgpu::DepthBiasState,
+    msaa: u32,
+    /// Colour attachment format and what the pass writes to it (`fs_main`), if any.
+    color: Option<(wgpu::TextureFormat, wgpu::ColorWrites)>,
+}
+
+fn position_pipeline(device: &wgpu::Device, p: PositionPass<'_>) -> wgpu::RenderPipeline {
+    let buffers = [
+        Some(vertex_layout(&POSITION_ONLY)),
+        Some(instance_layout(&INSTANCE_ATTRIBUTES[..4])),
+    ];
+    let targets = p.color.map(|(format, write_mask)| {
+        [Some(wgpu::ColorTargetState {
+            format,
+            blend: None,
+            write_mask,
+        })]
+    });
+    device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+        label: Some(p.label),
+        layout: Some(p.layout),
+        vertex: wgpu::VertexState {
+            module: p.module,
+            entry_point: Some("vs_main"),
+            compilation_options: Default::default(),
+            buffers: &buffers,
+        },
+        primitive: wgpu::PrimitiveState {
+            cull_mode: p.cull,
+            ..Default::default()
+        },
+        depth_stencil: Some(wgpu::DepthStencilState {
+            format: DEPTH_FORMAT,
+            depth_write_enabled: Some(true),
+            depth_compare: Some(p.depth_compare),
+            stencil: Default::default(),
+            bias: p.bias,
+        }),
+        multisample: wgpu::MultisampleState {
+            count: p.msaa,
+            ..Default::default()
+        },
+        fragment: targets.as_ref().map(|t| wgpu::FragmentState {
+            module: p.module,
+            entry_point: Some("fs_main"),
+            compilation_options: Default::default(),
+            targets: t,
+        }),
+        multiview_mask: None,
+        cache: None,
+    })
 }
 
 /// Photometric exposure for an EV100 (Lagarde & de Rousiers, "Moving Frostbite to PBR"):
