@@ -281,9 +281,16 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     let r = reflect(-v, shading_n);
     // Rougher surfaces read blurrier mips of the baked sky; the roughest fade to irradiance.
     let lod = roughness * (frame.sky_params.x - 1.0);
-    let spec_env = mix(sky_radiance_lod(r, lod), sh_irradiance(r) / PI,
-                       smoothstep(0.6, 1.0, roughness));
-    let spec_occlusion = clamp(pow(n_dot_v + ao, exp2(-16.0 * roughness - 1.0)) - 1.0 + ao, 0.0, 1.0);
+    var spec_env = sky_radiance_lod(r, lod);
+    let to_irradiance = smoothstep(0.6, 1.0, roughness);
+    if to_irradiance > 0.0 {
+        spec_env = mix(spec_env, sh_irradiance(r) / PI, to_irradiance);
+    }
+    // Specular occlusion (Lagarde) only matters where there is ambient occlusion.
+    var spec_occlusion = 1.0;
+    if has(8u) {
+        spec_occlusion = clamp(pow(n_dot_v + ao, exp2(-16.0 * roughness - 1.0)) - 1.0 + ao, 0.0, 1.0);
+    }
     color += diffuse * irradiance / PI * ao * (vec3<f32>(1.0) - env_brdf);
     color += spec_env * env_brdf * spec_occlusion;
     color += emissive;
