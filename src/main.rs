@@ -15,6 +15,7 @@ fn main() -> std::process::ExitCode {
             exit_after_frames: cli.editor.exit_after_frames,
             screenshot: cli.editor.screenshot.clone(),
             window_size: cli.editor.window_size,
+            select: cli.editor.select.clone(),
         }),
     };
     match result {

@@ -37,6 +37,8 @@ pub struct EditorOptions {
     pub screenshot: Option<PathBuf>,
     /// Initial inner window size in logical pixels.
     pub window_size: Option<(u32, u32)>,
+    /// Select the node with this name at start (e.g. for documentation screenshots).
+    pub select: Option<String>,
 }
 
 /// Window size when none is given, in logical pixels.
@@ -289,7 +291,13 @@ impl App {
                 proxy.send_event(UserEvent::Wake).ok();
             }
         });
-        let editor = Editor::new(scene, seed, gpu.gpu.adapter_name(), waker);
+        let mut editor = Editor::new(scene, seed, gpu.gpu.adapter_name(), waker);
+        if let Some(name) = &self.options.select {
+            match editor.scene.find(name) {
+                Some(id) => editor.selection = vec![id],
+                None => log::warn!("--select: no node named '{name}'"),
+            }
+        }
         let title = editor.title();
         gpu.window.set_title(&title);
 

@@ -93,9 +93,20 @@ fn node_ui(ui: &mut Ui, scene: &Scene, node: &Node) {
 }
 
 /// Euler angles in degrees, XYZ order as Blender shows them (extrinsic X, then Y, then Z).
+///
+/// Every rotation has two such triples, (x, y, z) and (x ± 180°, 180° − y, z ± 180°); this
+/// returns the one with the smaller X and Z, so a turn about Y reads (0, 100.6, 0) rather than
+/// (180, 79.4, 180).
 pub(crate) fn euler_xyz_deg(rotation: Quat) -> Vec3 {
     let (x, y, z) = rotation.to_euler(EulerRot::XYZEx);
-    Vec3::new(x, y, z) * (180.0 / std::f32::consts::PI)
+    let a = Vec3::new(x, y, z) * (180.0 / std::f32::consts::PI);
+    let wrap = |v: f32| (v + 180.0).rem_euclid(360.0) - 180.0;
+    let b = Vec3::new(wrap(a.x + 180.0), wrap(180.0 - a.y), wrap(a.z + 180.0));
+    if b.x.abs() + b.z.abs() + 1e-3 < a.x.abs() + a.z.abs() {
+        b
+    } else {
+        a
+    }
 }
 
 fn transform_ui(ui: &mut Ui, scene: &Scene, node: &Node) {
@@ -405,6 +416,16 @@ mod tests {
         // Blender's XYZ Euler applies X first, then Y, then Z (about the fixed axes).
         let q = Quat::from_rotation_z(z) * Quat::from_rotation_y(y) * Quat::from_rotation_x(x);
         let e = euler_xyz_deg(q);
+        let turn = euler_xyz_deg(Quat::from_rotation_y(100.6f32.to_radians()));
+        assert!(
+            (turn - Vec3::new(0.0, 100.6, 0.0)).length() < 1e-2,
+            "{turn}"
+        );
+        let back = euler_xyz_deg(Quat::from_rotation_y(-150f32.to_radians()));
+        assert!(
+            (back - Vec3::new(0.0, -150.0, 0.0)).length() < 1e-2,
+            "{back}"
+        );
         assert!((e - Vec3::new(10.0, 20.0, 30.0)).length() < 1e-3, "{e}");
     }
 
