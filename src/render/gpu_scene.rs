@@ -45,6 +45,13 @@ pub struct Batch {
     pub center: Vec3,
 }
 
+impl Batch {
+    /// The instance range to draw.
+    pub fn instances(&self) -> std::ops::Range<u32> {
+        self.first_instance..self.first_instance + self.instance_count
+    }
+}
+
 /// Default textures bound to empty material slots.
 pub struct Defaults {
     pub white_srgb: wgpu::TextureView,

@@ -2,7 +2,7 @@
 //! shadow cascades → selection mask → main HDR pass (opaque, sky, blended, grid, icons;
 //! MSAA resolved) → tone map + outline into the caller's target.
 
-use super::gpu_scene::{Batch, Defaults, GpuScene};
+use super::gpu_scene::{Batch, Defaults, GpuMesh, GpuScene};
 use super::gpu_types::{
     FrameUniform, GpuLight, INSTANCE_ATTRIBUTES, LINE_ATTRIBUTES, LineVertex, POSITION_ONLY,
     PostUniform, VERTEX_ATTRIBUTES, instance_layout, vertex_layout,
@@ -1041,13 +1041,7 @@ impl Renderer {
                     let Some(mesh) = gs.meshes.get(&b.mesh) else {
                         continue;
                     };
-                    pass.set_vertex_buffer(0, mesh.vertices.slice(..));
-                    pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
-                    pass.draw_indexed(
-                        0..mesh.index_count,
-                        0,
-                        b.first_instance..b.first_instance + b.instance_count,
-                    );
+                    draw_mesh(&mut pass, mesh, b.instances());
                     stats.draw_calls += 1;
                 }
             }
@@ -1087,9 +1081,7 @@ impl Renderer {
                 let Some(mesh) = gs.meshes.get(mesh_id) else {
                     continue;
                 };
-                pass.set_vertex_buffer(0, mesh.vertices.slice(..));
-                pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
-                pass.draw_indexed(0..mesh.index_count, 0, *idx..*idx + 1);
+                draw_mesh(&mut pass, mesh, *idx..*idx + 1);
                 stats.draw_calls += 1;
             }
         }
@@ -1192,13 +1184,7 @@ impl Renderer {
                             current = Some(*kind);
                         }
                         pass.set_bind_group(1, &mat.bind_group, &[]);
-                        pass.set_vertex_buffer(0, mesh.vertices.slice(..));
-                        pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
-                        pass.draw_indexed(
-                            0..mesh.index_count,
-                            0,
-                            b.first_instance..b.first_instance + b.instance_count,
-                        );
+                        draw_mesh(pass, mesh, b.instances());
                         stats.draw_calls += 1;
                         stats.triangles +=
                             u64::from(mesh.index_count / 3) * u64::from(b.instance_count);
@@ -1221,13 +1207,7 @@ impl Renderer {
                 let Some(mesh) = gs.meshes.get(&b.mesh) else {
                     continue;
                 };
-                pass.set_vertex_buffer(0, mesh.vertices.slice(..));
-                pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
-                pass.draw_indexed(
-                    0..mesh.index_count,
-                    0,
-                    b.first_instance..b.first_instance + b.instance_count,
-                );
+                draw_mesh(&mut pass, mesh, b.instances());
                 stats.draw_calls += 1;
             }
             pass.set_bind_group(0, frame_bg, &[]);
@@ -1268,6 +1248,13 @@ impl Renderer {
         pass.draw(0..3, 0..1);
         stats.draw_calls += 1;
     }
+}
+
+/// Binds a mesh's buffers and draws `instances` of it (the instance buffer is at slot 1).
+fn draw_mesh(pass: &mut wgpu::RenderPass<'_>, mesh: &GpuMesh, instances: std::ops::Range<u32>) {
+    pass.set_vertex_buffer(0, mesh.vertices.slice(..));
+    pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
+    pass.draw_indexed(0..mesh.index_count, 0, instances);
 }
 
 /// A pipeline that reads positions (and instance matrices) only: shadow cascades, the
