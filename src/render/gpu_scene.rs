@@ -227,6 +227,36 @@ pub fn mip_chain(width: u32, height: u32, rgba: &[u8], srgb: bool) -> Vec<(u32, 
     levels
 }
 
+/// Uploads one tightly packed mip level of `w`×`h` texels of `bytes_per_texel` bytes.
+pub(super) fn write_mip(
+    queue: &wgpu::Queue,
+    texture: &wgpu::Texture,
+    level: u32,
+    (w, h): (u32, u32),
+    data: &[u8],
+    bytes_per_texel: u32,
+) {
+    queue.write_texture(
+        wgpu::TexelCopyTextureInfo {
+            texture,
+            mip_level: level,
+            origin: wgpu::Origin3d::ZERO,
+            aspect: wgpu::TextureAspect::All,
+        },
+        data,
+        wgpu::TexelCopyBufferLayout {
+            offset: 0,
+            bytes_per_row: Some(w * bytes_per_texel),
+            rows_per_image: Some(h),
+        },
+        wgpu::Extent3d {
+            width: w,
+            height: h,
+            depth_or_array_layers: 1,
+        },
+    );
+}
+
 pub fn create_texture(
     device: &wgpu::Device,
     queue: &wgpu::Queue,
@@ -258,25 +288,7 @@ pub fn create_texture(
     });
     let mut bytes = 0u64;
     for (level, (w, h, data)) in levels.iter().enumerate() {
-        queue.write_texture(
-            wgpu::TexelCopyTextureInfo {
-                texture: &texture,
-                mip_level: level as u32,
-                origin: wgpu::Origin3d::ZERO,
-                aspect: wgpu::TextureAspect::All,
-            },
-            data,
-            wgpu::TexelCopyBufferLayout {
-                offset: 0,
-                bytes_per_row: Some(w * 4),
-                rows_per_image: Some(*h),
-            },
-            wgpu::Extent3d {
-                width: *w,
-                height: *h,
-                depth_or_array_layers: 1,
-            },
-        );
+        write_mip(queue, &texture, level as u32, (*w, *h), data, 4);
         bytes += data.len() as u64;
     }
     (texture.create_view(&Default::default()), bytes)

@@ -2,7 +2,7 @@
 //! shadow cascades → selection mask → main HDR pass (opaque, sky, blended, grid, icons;
 //! MSAA resolved) → tone map + outline into the caller's target.
 
-use super::gpu_scene::{Batch, Defaults, GpuMesh, GpuScene};
+use super::gpu_scene::{Batch, Defaults, GpuMesh, GpuScene, write_mip};
 use super::gpu_types::{
     FrameUniform, GpuLight, INSTANCE_ATTRIBUTES, LINE_ATTRIBUTES, LineVertex, POSITION_ONLY,
     PostUniform, VERTEX_ATTRIBUTES, instance_layout, vertex_layout,
@@ -800,24 +800,13 @@ impl Renderer {
                     .iter()
                     .flat_map(|p| p.map(|c| half::f16::from_f32(c.min(65_000.0))))
                     .collect();
-                self.queue.write_texture(
-                    wgpu::TexelCopyTextureInfo {
-                        texture: &self.sky_texture,
-                        mip_level: level as u32,
-                        origin: wgpu::Origin3d::ZERO,
-                        aspect: wgpu::TextureAspect::All,
-                    },
+                write_mip(
+                    &self.queue,
+                    &self.sky_texture,
+                    level as u32,
+                    (*w, *h),
                     bytemuck::cast_slice(&halfs),
-                    wgpu::TexelCopyBufferLayout {
-                        offset: 0,
-                        bytes_per_row: Some(w * 8),
-                        rows_per_image: Some(*h),
-                    },
-                    wgpu::Extent3d {
-                        width: *w,
-                        height: *h,
-                        depth_or_array_layers: 1,
-                    },
+                    8,
                 );
             }
             self.sky = Some(sh4);
