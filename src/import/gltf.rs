@@ -18,6 +18,14 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+/// Extensions a file may require and still load.
+const SUPPORTED_EXTENSIONS: &[&str] = &[
+    "KHR_lights_punctual",
+    "KHR_materials_emissive_strength",
+    "KHR_texture_transform",
+    "KHR_materials_variants",
+];
+
 /// Deepest node hierarchy accepted (a guard against cycles and stack-like files).
 const MAX_DEPTH: usize = 1024;
 
@@ -29,6 +37,15 @@ pub(super) fn import_gltf(path: &Path, bytes: &[u8]) -> Result<Imported, ImportE
         file: file.clone(),
         problem: e.to_string(),
     })?;
+    if let Some(extension) = gltf
+        .extensions_required()
+        .find(|e| !SUPPORTED_EXTENSIONS.contains(e))
+    {
+        return Err(ImportError::UnsupportedExtension {
+            file,
+            extension: extension.into(),
+        });
+    }
     let folder = path.parent().unwrap_or(Path::new("")).to_owned();
     let buffers = load_buffers(&file, &folder, &gltf)?;
     check_views(&file, &gltf, &buffers)?;
@@ -385,6 +402,9 @@ fn mikktspace_tangents(mesh: &Mesh) -> Option<Vec<[f32; 4]>> {
     Some(input.tangents)
 }
 
+/// One glTF primitive in the scene: node name, mesh and material; `None` if skipped.
+type BuiltPrimitive = Option<(String, MeshId, MaterialId)>;
+
 struct Importer<'a> {
     file: String,
     folder: PathBuf,
@@ -397,7 +417,7 @@ struct Importer<'a> {
     /// Scene material per glTF material index (`None` = the glTF default material).
     materials: HashMap<Option<usize>, MaterialId>,
     /// Scene meshes (with materials) per glTF mesh; `None` for skipped primitives.
-    meshes: HashMap<usize, Vec<Option<(String, MeshId, MaterialId)>>>,
+    meshes: HashMap<usize, Vec<BuiltPrimitive>>,
 }
 
 impl Importer<'_> {
@@ -732,10 +752,7 @@ impl Importer<'_> {
     }
 
     /// The scene meshes of glTF mesh `mesh`, built once and shared by every node using it.
-    fn mesh(
-        &mut self,
-        mesh: &gltf::Mesh,
-    ) -> Result<Vec<Option<(String, MeshId, MaterialId)>>, ImportError> {
+    fn mesh(&mut self, mesh: &gltf::Mesh) -> Result<Vec<BuiltPrimitive>, ImportError> {
         if let Some(done) = self.meshes.get(&mesh.index()) {
             return Ok(done.clone());
         }

@@ -30,6 +30,8 @@ pub enum ImportError {
     },
     #[error("{file}: not a valid glTF file: {problem}")]
     Parse { file: String, problem: String },
+    #[error("{file}: requires the glTF extension {extension}, which worldsmith cannot read yet")]
+    UnsupportedExtension { file: String, extension: String },
     #[error("{file}: buffer {index} URI '{uri}' is not allowed: {problem}")]
     UriRejected {
         file: String,
