@@ -33,17 +33,15 @@ const MAX_DEPTH: usize = 1024;
 /// folder for relative URIs.
 pub(super) fn import_gltf(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> {
     let file = path.display().to_string();
-    let gltf = gltf::Gltf::from_slice(bytes).map_err(|e| ImportError::Parse {
-        file: file.clone(),
-        problem: e.to_string(),
-    })?;
-    if let Some(extension) = gltf
+    let gltf = gltf::Gltf::from_slice(bytes).map_err(|e| error_from_gltf(&file, e))?;
+    let unsupported: Vec<&str> = gltf
         .extensions_required()
-        .find(|e| !SUPPORTED_EXTENSIONS.contains(e))
-    {
+        .filter(|e| !SUPPORTED_EXTENSIONS.contains(e))
+        .collect();
+    if !unsupported.is_empty() {
         return Err(ImportError::UnsupportedExtension {
             file,
-            extension: extension.into(),
+            extensions: unsupported.join(", "),
         });
     }
     let folder = path.parent().unwrap_or(Path::new("")).to_owned();
@@ -73,6 +71,32 @@ pub(super) fn import_gltf(path: &Path, bytes: &[u8]) -> Result<Imported, ImportE
         scene: importer.scene,
         warnings: importer.warnings,
     })
+}
+
+/// A parse error, or [`ImportError::UnsupportedExtension`] when validation failed because the
+/// file requires an extension the `gltf` crate does not know (e.g. Draco).
+fn error_from_gltf(file: &str, error: gltf::Error) -> ImportError {
+    if let gltf::Error::Validation(problems) = &error {
+        let extensions: Vec<&str> = problems
+            .iter()
+            .filter_map(|(path, _)| {
+                let path = path.as_str();
+                path.starts_with("extensionsRequired")
+                    .then(|| path.split('"').nth(1))
+                    .flatten()
+            })
+            .collect();
+        if !extensions.is_empty() {
+            return ImportError::UnsupportedExtension {
+                file: file.into(),
+                extensions: extensions.join(", "),
+            };
+        }
+    }
+    ImportError::Parse {
+        file: file.into(),
+        problem: error.to_string(),
+    }
 }
 
 /// What a URI points at once it passed the checks.
@@ -308,7 +332,11 @@ fn transform_from_gltf(transform: gltf::scene::Transform) -> Transform {
     }
     Transform {
         translation,
-        rotation: rotation.normalize(),
+        rotation: if rotation.length_squared() > 1e-12 {
+            rotation.normalize()
+        } else {
+            Quat::IDENTITY
+        },
         scale,
     }
 }
@@ -873,12 +901,10 @@ impl Importer<'_> {
                 .map_or_else(|| format!("Node_{}", node.index()), str::to_owned);
             let transform = transform_from_gltf(node.transform());
             let mut contents = self.contents(&node, &name)?;
-            let has_mesh = node.mesh().is_some();
-            let id = if contents.len() == 1
-                && has_mesh
-                && node.mesh().is_some_and(|m| m.primitives().len() == 1)
-                || contents.len() == 1 && !has_mesh
-            {
+            // A node holding exactly one thing (one primitive, a camera or a light) becomes
+            // that thing; otherwise its contents hang below it as children.
+            let single_primitive = node.mesh().is_none_or(|m| m.primitives().len() == 1);
+            let id = if contents.len() == 1 && single_primitive {
                 let (_, kind) = contents.remove(0);
                 self.scene.add_node(parent, &name, transform, kind)
             } else {

@@ -21,17 +21,14 @@ pub struct Imported {
 /// Why a file could not be imported. Every message names the file and the problem.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{}: cannot import '.{ext}' files (supported: .gltf, .glb)", path.display())]
+    #[error("{}: cannot import {} (supported: .gltf, .glb)", path.display(), kind_of(ext))]
     Unsupported { path: PathBuf, ext: String },
-    #[error("{file}: could not read the file: {source}")]
-    Io {
-        file: String,
-        source: std::io::Error,
-    },
+    #[error("{file}: could not read the file: {error}")]
+    Io { file: String, error: std::io::Error },
     #[error("{file}: not a valid glTF file: {problem}")]
     Parse { file: String, problem: String },
-    #[error("{file}: requires the glTF extension {extension}, which worldsmith cannot read yet")]
-    UnsupportedExtension { file: String, extension: String },
+    #[error("{file}: requires glTF extensions worldsmith cannot read yet: {extensions}")]
+    UnsupportedExtension { file: String, extensions: String },
     #[error("{file}: buffer {index} URI '{uri}' is not allowed: {problem}")]
     UriRejected {
         file: String,
@@ -80,9 +77,9 @@ pub fn import_path(path: &Path) -> Result<Imported, ImportError> {
         .unwrap_or_default();
     match ext.as_str() {
         "gltf" | "glb" => {
-            let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
+            let bytes = std::fs::read(path).map_err(|error| ImportError::Io {
                 file: path.display().to_string(),
-                source,
+                error,
             })?;
             gltf::import_gltf(path, &bytes)
         }
@@ -90,5 +87,14 @@ pub fn import_path(path: &Path) -> Result<Imported, ImportError> {
             path: path.to_owned(),
             ext,
         }),
+    }
+}
+
+/// "'.obj' files" or "files without an extension", for [`ImportError::Unsupported`].
+fn kind_of(ext: &str) -> String {
+    if ext.is_empty() {
+        "files without an extension".into()
+    } else {
+        format!("'.{ext}' files")
     }
 }
