@@ -440,3 +440,126 @@ fn imported_lights_are_kept() {
     assert!(!worldsmith::cli::light_imported(&mut scene));
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// A GLB with `json` and a BIN chunk of `bin`.
+fn glb(json: &str, bin: &[u8]) -> Vec<u8> {
+    let mut json = json.as_bytes().to_vec();
+    while json.len() % 4 != 0 {
+        json.push(b' ');
+    }
+    let mut bin = bin.to_vec();
+    while bin.len() % 4 != 0 {
+        bin.push(0);
+    }
+    let total = 12 + 8 + json.len() + 8 + bin.len();
+    let mut out = b"glTF".to_vec();
+    out.extend_from_slice(&2u32.to_le_bytes());
+    out.extend_from_slice(&(total as u32).to_le_bytes());
+    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"JSON");
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&(bin.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"BIN\0");
+    out.extend_from_slice(&bin);
+    out
+}
+
+#[test]
+fn a_glb_bin_chunk_shorter_than_its_buffer_is_an_error() {
+    let dir = temp_dir("short-bin");
+    let json = triangle_gltf("", 1200, 3, "x.png").replace(r#""uri":"","#, "");
+    let ok = write(
+        &dir,
+        "model.glb",
+        &glb(&json.replace("1200", "36"), &[0; 36]),
+    );
+    import_path(&ok).unwrap_or_else(|e| panic!("{e}"));
+    let short = write(&dir, "model.glb", &glb(&json, &[0; 36]));
+    assert_error(
+        &short,
+        &["model.glb: buffer 0 needs 1200 bytes but the file has 36"],
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn mutated_samples_never_panic() {
+    let dir = temp_dir("mutated");
+    let original = std::fs::read(testdata().join("BoxVertexColors.glb")).unwrap();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let path = dir.join("mutated.glb");
+    for round in 0..300 {
+        let mut bytes = original.clone();
+        for _ in 0..1 + next() % 4 {
+            let at = (next() % bytes.len() as u64) as usize;
+            bytes[at] = next() as u8;
+        }
+        if round % 7 == 0 {
+            bytes.truncate((next() % bytes.len() as u64) as usize);
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let result = std::panic::catch_unwind(|| import_path(&path));
+        let Ok(result) = result else {
+            std::fs::copy(&path, dir.join(format!("panic_{round}.glb"))).ok();
+            panic!(
+                "round {round}: importer panicked (input kept in {})",
+                dir.display()
+            );
+        };
+        if let Err(e) = result {
+            assert!(e.to_string().contains("mutated.glb"), "{e}");
+        }
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn extreme_numbers_in_the_json_never_panic() {
+    let dir = temp_dir("extreme");
+    let original = std::fs::read(testdata().join("BoxVertexColors.glb")).unwrap();
+    let json_len = u32::from_le_bytes(original[12..16].try_into().unwrap()) as usize;
+    let json = std::str::from_utf8(&original[20..20 + json_len]).unwrap();
+    let bin = &original[20 + json_len + 8..];
+    // Every run of digits in the JSON, replaced in turn by extreme values.
+    let mut runs = Vec::new();
+    let mut start = None;
+    for (i, c) in json.char_indices() {
+        match (c.is_ascii_digit(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                runs.push(s..i);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    assert!(runs.len() > 50, "only {} numbers found", runs.len());
+    let path = dir.join("extreme.glb");
+    for run in runs {
+        for value in [
+            "0",
+            "3",
+            "4294967295",
+            "18446744073709551615",
+            "1e30",
+            "99999999999",
+        ] {
+            let mutated = format!("{}{value}{}", &json[..run.start], &json[run.end..]);
+            std::fs::write(&path, glb(&mutated, bin)).unwrap();
+            let result = std::panic::catch_unwind(|| import_path(&path));
+            let Ok(result) = result else {
+                panic!("importer panicked on {value} at {run:?}: {mutated}");
+            };
+            if let Err(e) = result {
+                assert!(e.to_string().contains("extreme.glb"), "{e}");
+            }
+        }
+    }
+    std::fs::remove_dir_all(dir).ok();
+}

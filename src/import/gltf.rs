@@ -33,7 +33,7 @@ const MAX_DEPTH: usize = 1024;
 /// folder for relative URIs.
 pub(super) fn import_gltf(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> {
     let file = path.display().to_string();
-    let gltf = gltf::Gltf::from_slice(bytes).map_err(|e| error_from_gltf(&file, e))?;
+    let gltf = parse(&file, bytes)?;
     let unsupported: Vec<&str> = gltf
         .extensions_required()
         .filter(|e| !SUPPORTED_EXTENSIONS.contains(e))
@@ -70,6 +70,38 @@ pub(super) fn import_gltf(path: &Path, bytes: &[u8]) -> Result<Imported, ImportE
     Ok(Imported {
         scene: importer.scene,
         warnings: importer.warnings,
+    })
+}
+
+/// Parses and validates the JSON (and GLB chunks). gltf-json's validator indexes the POSITION
+/// accessor without a bounds check, so that index is checked first: a hostile file must give
+/// an error, not a panic.
+fn parse(file: &str, bytes: &[u8]) -> Result<gltf::Gltf, ImportError> {
+    let unchecked =
+        gltf::Gltf::from_slice_without_validation(bytes).map_err(|e| error_from_gltf(file, e))?;
+    let root = unchecked.document.as_json();
+    let accessor_count = root.accessors.len();
+    for (m, mesh) in root.meshes.iter().enumerate() {
+        for (p, primitive) in mesh.primitives.iter().enumerate() {
+            let position = gltf::json::validation::Checked::Valid(Semantic::Positions);
+            if let Some(index) = primitive.attributes.get(&position)
+                && index.value() >= accessor_count
+            {
+                return Err(ImportError::Parse {
+                    file: file.into(),
+                    problem: format!(
+                        "meshes[{m}].primitives[{p}] POSITION refers to accessor {} but the file has {accessor_count}",
+                        index.value()
+                    ),
+                });
+            }
+        }
+    }
+    let document = gltf::Document::from_json(unchecked.document.into_json())
+        .map_err(|e| error_from_gltf(file, e))?;
+    Ok(gltf::Gltf {
+        document,
+        blob: unchecked.blob,
     })
 }
 
