@@ -47,7 +47,7 @@ pub(super) fn import_gltf(path: &Path, bytes: &[u8]) -> Result<Imported, ImportE
     let folder = path.parent().unwrap_or(Path::new("")).to_owned();
     let buffers = load_buffers(&file, &folder, &gltf)?;
     check_views(&file, &gltf, &buffers)?;
-    check_accessors(&file, &gltf, &buffers)?;
+    check_accessors(&file, &gltf)?;
 
     let scene_name = path
         .file_stem()
@@ -298,7 +298,7 @@ fn check_span(
     }
 }
 
-fn check_accessors(file: &str, gltf: &gltf::Gltf, _buffers: &[Vec<u8>]) -> Result<(), ImportError> {
+fn check_accessors(file: &str, gltf: &gltf::Gltf) -> Result<(), ImportError> {
     for accessor in gltf.accessors() {
         let err = |problem: String| ImportError::Accessor {
             file: file.into(),
@@ -376,7 +376,12 @@ fn transform_from_gltf(transform: gltf::scene::Transform) -> Transform {
 /// Triangle-list indices for `mode`, or `None` for points and lines.
 fn triangles_from(mode: Mode, indices: Vec<u32>) -> Option<Vec<u32>> {
     match mode {
-        Mode::Triangles => Some(indices),
+        Mode::Triangles => {
+            let whole = indices.len() - indices.len() % 3;
+            let mut indices = indices;
+            indices.truncate(whole);
+            Some(indices)
+        }
         Mode::TriangleStrip => Some(
             indices
                 .windows(3)
@@ -788,9 +793,14 @@ impl Importer<'_> {
                 ),
             ));
         }
-        let Some(indices) = triangles_from(mode, indices) else {
+        let indices = triangles_from(mode, indices).unwrap_or_default();
+        if indices.is_empty() {
+            self.warn(format!(
+                "mesh '{name}' primitive {} has no whole triangle; skipped",
+                primitive.index()
+            ));
             return Ok(None);
-        };
+        }
 
         let gltf_material = primitive.material();
         let wants_tangents = gltf_material.normal_texture().is_some();
@@ -1005,5 +1015,9 @@ mod tests {
             Some(vec![0, 1, 2, 0, 2, 3])
         );
         assert_eq!(triangles_from(Mode::Lines, vec![0, 1]), None);
+        assert_eq!(
+            triangles_from(Mode::Triangles, vec![0, 1, 2, 3]),
+            Some(vec![0, 1, 2])
+        );
     }
 }
