@@ -5,6 +5,7 @@
 pub mod app;
 pub mod cli;
 pub mod generate;
+pub mod import;
 pub mod render;
 pub mod scene;
 pub mod ui;

@@ -42,7 +42,8 @@ pub struct EditorArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Render one still image of the generated world headless (no window) to a PNG.
+    /// Render one still image headless (no window) to a PNG: of a glTF/GLB file, or of the
+    /// generated world when no input is given.
     Still(StillArgs),
     /// Render frames of the default world and print ms/frame, triangles, draw calls, adapter.
     Bench(BenchArgs),
@@ -50,6 +51,9 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct StillArgs {
+    /// A .gltf or .glb file to render instead of the generated world.
+    #[arg(value_name = "INPUT")]
+    pub input: Option<PathBuf>,
     /// Seed of the built-in generated world.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
@@ -144,9 +148,20 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
             parent.display()
         );
     }
-    let scene = crate::generate::generate_world(args.seed);
+    let scene = match &args.input {
+        Some(input) => {
+            let imported = crate::import::import_path(input)?;
+            for warning in &imported.warnings {
+                eprintln!("worldsmith: warning: {warning}");
+            }
+            let mut scene = imported.scene;
+            light_imported(&mut scene);
+            scene
+        }
+        None => crate::generate::generate_world(args.seed),
+    };
     let view = view_for(&scene, args.camera.as_deref())?;
-    log::info!("generated in {:?}", t0.elapsed());
+    log::info!("scene ready in {:?}", t0.elapsed());
     let ctx = GpuContext::headless()?;
     log::info!("adapter ready at {:?}", t0.elapsed());
     let mut renderer = Renderer::new(&ctx);
@@ -173,6 +188,39 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
         t0.elapsed().as_secs_f64() * 1000.0
     );
     Ok(())
+}
+
+/// Illuminance of the sun added to imported files that have no light (a bright overcast to
+/// sunny day), and the exposure that shows it well.
+pub const DEFAULT_SUN_LUX: f32 = 30_000.0;
+/// Exposure (EV100) used with [`DEFAULT_SUN_LUX`]: a lit white surface lands in mid-grey to
+/// light grey rather than blown out.
+pub const DEFAULT_SUN_EV100: f32 = 13.0;
+
+/// Makes an imported scene visible: if it has no light at all, adds a "Default sun" from the
+/// upper front-left (with shadows) and sets the exposure to match. Scenes with lights are left
+/// as the file made them. Returns whether a sun was added.
+pub fn light_imported(scene: &mut Scene) -> bool {
+    use crate::scene::{Light, LightKind, NodeKind, Transform};
+    if scene.nodes().any(|n| matches!(n.kind, NodeKind::Light(_))) {
+        return false;
+    }
+    let to_sun = glam::Vec3::new(-0.4, 0.8, 0.45).normalize();
+    let rotation = glam::Quat::from_rotation_arc(glam::Vec3::NEG_Z, -to_sun);
+    scene.add_node(
+        None,
+        "Default sun",
+        Transform::IDENTITY.with_rotation(rotation),
+        NodeKind::Light(Light {
+            kind: LightKind::Directional,
+            color: [1.0, 0.98, 0.95],
+            intensity: DEFAULT_SUN_LUX,
+            range: None,
+            cast_shadows: true,
+        }),
+    );
+    scene.environment_mut().exposure_ev100 = DEFAULT_SUN_EV100;
+    true
 }
 
 /// Median and 95th percentile of a sample (milliseconds).

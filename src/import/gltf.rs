@@ -1,0 +1,1023 @@
+//! glTF 2.0 (`.gltf` and `.glb`) into a [`Scene`].
+//!
+//! Buffers and images are resolved here, not by the `gltf` crate: the GLB `BIN` chunk,
+//! base64 `data:` URIs and relative paths inside the asset's folder only. Every accessor is
+//! checked against its buffer before anything is read, so a hostile count or offset is an
+//! error, not an allocation or a panic.
+
+use super::{ImportError, Imported};
+use crate::scene::{
+    AlphaMode, Camera, Image, ImageId, Light, LightKind, Material, MaterialId, Mesh, MeshId,
+    NodeId, NodeKind, Sampler, Scene, TextureRef, Transform, Wrap,
+};
+use base64::Engine as _;
+use glam::{Mat4, Quat, Vec3};
+use gltf::accessor::{DataType, Dimensions};
+use gltf::mesh::{Mode, Semantic};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// Extensions a file may require and still load.
+const SUPPORTED_EXTENSIONS: &[&str] = &[
+    "KHR_lights_punctual",
+    "KHR_materials_emissive_strength",
+    "KHR_texture_transform",
+    "KHR_materials_variants",
+];
+
+/// Deepest node hierarchy accepted (a guard against cycles and stack-like files).
+const MAX_DEPTH: usize = 1024;
+
+/// Reads a glTF or GLB file already loaded into `bytes`; `path` names it and locates its
+/// folder for relative URIs.
+pub(super) fn import_gltf(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> {
+    let file = path.display().to_string();
+    let gltf = parse(&file, bytes)?;
+    let unsupported: Vec<&str> = gltf
+        .extensions_required()
+        .filter(|e| !SUPPORTED_EXTENSIONS.contains(e))
+        .collect();
+    if !unsupported.is_empty() {
+        return Err(ImportError::UnsupportedExtension {
+            file,
+            extensions: unsupported.join(", "),
+        });
+    }
+    let folder = path.parent().unwrap_or(Path::new("")).to_owned();
+    let buffers = load_buffers(&file, &folder, &gltf)?;
+    check_views(&file, &gltf, &buffers)?;
+    check_accessors(&file, &gltf)?;
+
+    let scene_name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "Imported".into());
+    let mut importer = Importer {
+        file,
+        folder,
+        doc: &gltf.document,
+        buffers: Rc::new(buffers),
+        scene: Scene::new(&scene_name),
+        warnings: Vec::new(),
+        images: Vec::new(),
+        materials: HashMap::new(),
+        meshes: HashMap::new(),
+    };
+    importer.load_images();
+    importer.warn_unsupported();
+    importer.load_nodes()?;
+    Ok(Imported {
+        scene: importer.scene,
+        warnings: importer.warnings,
+    })
+}
+
+/// Parses and validates the JSON (and GLB chunks). gltf-json's validator indexes the POSITION
+/// accessor without a bounds check, so that index is checked first: a hostile file must give
+/// an error, not a panic.
+fn parse(file: &str, bytes: &[u8]) -> Result<gltf::Gltf, ImportError> {
+    let unchecked =
+        gltf::Gltf::from_slice_without_validation(bytes).map_err(|e| error_from_gltf(file, e))?;
+    let root = unchecked.document.as_json();
+    let accessor_count = root.accessors.len();
+    for (m, mesh) in root.meshes.iter().enumerate() {
+        for (p, primitive) in mesh.primitives.iter().enumerate() {
+            let position = gltf::json::validation::Checked::Valid(Semantic::Positions);
+            if let Some(index) = primitive.attributes.get(&position)
+                && index.value() >= accessor_count
+            {
+                return Err(ImportError::Parse {
+                    file: file.into(),
+                    problem: format!(
+                        "meshes[{m}].primitives[{p}] POSITION refers to accessor {} but the file has {accessor_count}",
+                        index.value()
+                    ),
+                });
+            }
+        }
+    }
+    let document = gltf::Document::from_json(unchecked.document.into_json())
+        .map_err(|e| error_from_gltf(file, e))?;
+    Ok(gltf::Gltf {
+        document,
+        blob: unchecked.blob,
+    })
+}
+
+/// A parse error, or [`ImportError::UnsupportedExtension`] when validation failed because the
+/// file requires an extension the `gltf` crate does not know (e.g. Draco).
+fn error_from_gltf(file: &str, error: gltf::Error) -> ImportError {
+    if let gltf::Error::Validation(problems) = &error {
+        let extensions: Vec<&str> = problems
+            .iter()
+            .filter_map(|(path, _)| {
+                let path = path.as_str();
+                path.starts_with("extensionsRequired")
+                    .then(|| path.split('"').nth(1))
+                    .flatten()
+            })
+            .collect();
+        if !extensions.is_empty() {
+            return ImportError::UnsupportedExtension {
+                file: file.into(),
+                extensions: extensions.join(", "),
+            };
+        }
+    }
+    ImportError::Parse {
+        file: file.into(),
+        problem: error.to_string(),
+    }
+}
+
+/// What a URI points at once it passed the checks.
+enum Resolved {
+    Bytes(Vec<u8>),
+    File(PathBuf),
+}
+
+/// Resolves `uri` against `folder`: base64 `data:` URIs, or relative paths that stay inside
+/// `folder` after percent-decoding and normalisation. Returns the reason on rejection.
+fn resolve_uri(folder: &Path, uri: &str) -> Result<Resolved, String> {
+    if let Some(rest) = uri.strip_prefix("data:") {
+        let (header, payload) = rest
+            .split_once(',')
+            .ok_or("a data: URI needs a ',' before its payload")?;
+        if header.ends_with(";base64") {
+            return base64::engine::general_purpose::STANDARD
+                .decode(payload)
+                .map(Resolved::Bytes)
+                .map_err(|e| format!("bad base64 payload: {e}"));
+        }
+        return Ok(Resolved::Bytes(
+            percent_encoding::percent_decode_str(payload).collect(),
+        ));
+    }
+    if let Some((scheme, _)) = uri.split_once(':')
+        && !scheme.contains(['/', '\\', '?', '#'])
+    {
+        return Err(format!(
+            "'{scheme}:' URIs are not allowed; only data: URIs and relative paths inside the asset's folder"
+        ));
+    }
+    let decoded = percent_encoding::percent_decode_str(uri)
+        .decode_utf8()
+        .map_err(|_| "the path is not valid UTF-8 after percent-decoding".to_string())?;
+    if decoded.starts_with(['/', '\\']) {
+        return Err("absolute paths are not allowed".into());
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in decoded.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err("the path leaves the asset's folder".into());
+                }
+            }
+            p if p.contains(':') => return Err("drive or stream prefixes are not allowed".into()),
+            p => parts.push(p),
+        }
+    }
+    if parts.is_empty() {
+        return Err("the path is empty".into());
+    }
+    let mut out = folder.to_owned();
+    out.extend(parts);
+    Ok(Resolved::File(out))
+}
+
+/// Loads every buffer and checks it holds its declared `byteLength`.
+fn load_buffers(file: &str, folder: &Path, gltf: &gltf::Gltf) -> Result<Vec<Vec<u8>>, ImportError> {
+    let mut out = Vec::new();
+    for buffer in gltf.buffers() {
+        let index = buffer.index();
+        let data = match buffer.source() {
+            gltf::buffer::Source::Bin => {
+                gltf.blob
+                    .clone()
+                    .ok_or_else(|| ImportError::BufferMissing {
+                        file: file.into(),
+                        index,
+                        problem: "it refers to the GLB BIN chunk, but the file has none".into(),
+                    })?
+            }
+            gltf::buffer::Source::Uri(uri) => match resolve_uri(folder, uri) {
+                Ok(Resolved::Bytes(b)) => b,
+                Ok(Resolved::File(p)) => {
+                    std::fs::read(&p).map_err(|e| ImportError::BufferMissing {
+                        file: file.into(),
+                        index,
+                        problem: format!("{}: {e}", p.display()),
+                    })?
+                }
+                Err(problem) => {
+                    return Err(ImportError::UriRejected {
+                        file: file.into(),
+                        index,
+                        uri: uri.chars().take(120).collect(),
+                        problem,
+                    });
+                }
+            },
+        };
+        if data.len() < buffer.length() {
+            return Err(ImportError::BufferTooShort {
+                file: file.into(),
+                index,
+                needed: buffer.length() as u64,
+                available: data.len() as u64,
+            });
+        }
+        out.push(data);
+    }
+    Ok(out)
+}
+
+/// The byte range of a buffer view inside its buffer, checked.
+fn view_range(
+    view: &gltf::buffer::View,
+    buffers: &[Vec<u8>],
+) -> Result<std::ops::Range<usize>, String> {
+    let buffer_len = buffers.get(view.buffer().index()).map_or(0, Vec::len);
+    let end = view
+        .offset()
+        .checked_add(view.length())
+        .ok_or("offset plus length overflows")?;
+    if end > buffer_len {
+        return Err(format!(
+            "needs bytes {}..{end} but buffer {} has {buffer_len}",
+            view.offset(),
+            view.buffer().index()
+        ));
+    }
+    Ok(view.offset()..end)
+}
+
+fn check_views(file: &str, gltf: &gltf::Gltf, buffers: &[Vec<u8>]) -> Result<(), ImportError> {
+    for view in gltf.views() {
+        view_range(&view, buffers).map_err(|problem| ImportError::View {
+            file: file.into(),
+            index: view.index(),
+            problem,
+        })?;
+    }
+    Ok(())
+}
+
+/// Checks that `count` elements of `elem` bytes at `offset` with the view's stride fit in the
+/// view; this is what the `gltf` reader indexes, so it must hold before reading.
+fn check_span(
+    view: &gltf::buffer::View,
+    offset: usize,
+    count: usize,
+    elem: usize,
+) -> Result<(), String> {
+    if count == 0 {
+        return Err("count is 0".into());
+    }
+    let stride = view.stride().unwrap_or(elem);
+    if stride < elem {
+        return Err(format!(
+            "stride {stride} of buffer view {} is smaller than its {elem}-byte elements",
+            view.index()
+        ));
+    }
+    let needed = stride
+        .checked_mul(count - 1)
+        .and_then(|n| n.checked_add(elem))
+        .and_then(|n| n.checked_add(offset));
+    match needed {
+        Some(n) if n <= view.length() => Ok(()),
+        _ => Err(format!(
+            "{count} elements of {elem} bytes (stride {stride}, offset {offset}) need more than the {} bytes of buffer view {}",
+            view.length(),
+            view.index()
+        )),
+    }
+}
+
+fn check_accessors(file: &str, gltf: &gltf::Gltf) -> Result<(), ImportError> {
+    for accessor in gltf.accessors() {
+        let err = |problem: String| ImportError::Accessor {
+            file: file.into(),
+            index: accessor.index(),
+            problem,
+        };
+        let elem = accessor.size();
+        match accessor.view() {
+            Some(view) => {
+                check_span(&view, accessor.offset(), accessor.count(), elem).map_err(err)?
+            }
+            None if accessor.count() == 0 => return Err(err("count is 0".into())),
+            None => {}
+        }
+        if let Some(sparse) = accessor.sparse() {
+            let indices = sparse.indices();
+            check_span(
+                &indices.view(),
+                indices.offset(),
+                sparse.count(),
+                indices.index_type().size(),
+            )
+            .map_err(|p| err(format!("sparse indices: {p}")))?;
+            let values = sparse.values();
+            check_span(&values.view(), values.offset(), sparse.count(), elem)
+                .map_err(|p| err(format!("sparse values: {p}")))?;
+        }
+    }
+    Ok(())
+}
+
+fn sampler_from_gltf(sampler: &gltf::texture::Sampler) -> Sampler {
+    use gltf::texture::{MagFilter, WrappingMode};
+    Sampler {
+        wrap: match sampler.wrap_s() {
+            WrappingMode::Repeat => Wrap::Repeat,
+            WrappingMode::MirroredRepeat => Wrap::MirroredRepeat,
+            WrappingMode::ClampToEdge => Wrap::ClampToEdge,
+        },
+        linear: sampler.mag_filter() != Some(MagFilter::Nearest),
+    }
+}
+
+fn transform_from_gltf(transform: gltf::scene::Transform) -> Transform {
+    let (scale, rotation, translation) = match transform {
+        gltf::scene::Transform::Matrix { matrix } => {
+            let parent_from_local = Mat4::from_cols_array_2d(&matrix);
+            parent_from_local.to_scale_rotation_translation()
+        }
+        gltf::scene::Transform::Decomposed {
+            translation,
+            rotation,
+            scale,
+        } => (
+            Vec3::from(scale),
+            Quat::from_array(rotation),
+            Vec3::from(translation),
+        ),
+    };
+    let finite = scale.is_finite() && rotation.is_finite() && translation.is_finite();
+    if !finite {
+        return Transform::IDENTITY;
+    }
+    Transform {
+        translation,
+        rotation: if rotation.length_squared() > 1e-12 {
+            rotation.normalize()
+        } else {
+            Quat::IDENTITY
+        },
+        scale,
+    }
+}
+
+/// Triangle-list indices for `mode`, or `None` for points and lines.
+fn triangles_from(mode: Mode, indices: Vec<u32>) -> Option<Vec<u32>> {
+    match mode {
+        Mode::Triangles => {
+            let whole = indices.len() - indices.len() % 3;
+            let mut indices = indices;
+            indices.truncate(whole);
+            Some(indices)
+        }
+        Mode::TriangleStrip => Some(
+            indices
+                .windows(3)
+                .enumerate()
+                .flat_map(|(i, w)| {
+                    if i % 2 == 0 {
+                        [w[0], w[1], w[2]]
+                    } else {
+                        [w[1], w[0], w[2]]
+                    }
+                })
+                .collect(),
+        ),
+        Mode::TriangleFan => {
+            let first = *indices.first()?;
+            Some(
+                indices
+                    .get(1..)
+                    .unwrap_or_default()
+                    .windows(2)
+                    .flat_map(|w| [first, w[0], w[1]])
+                    .collect(),
+            )
+        }
+        Mode::Points | Mode::Lines | Mode::LineLoop | Mode::LineStrip => None,
+    }
+}
+
+/// MikkTSpace input: an indexed triangle list; tangents are written per vertex.
+struct TangentInput<'a> {
+    mesh: &'a Mesh,
+    tangents: Vec<[f32; 4]>,
+}
+
+impl TangentInput<'_> {
+    fn vertex(&self, face: usize, vert: usize) -> usize {
+        self.mesh
+            .indices
+            .get(face * 3 + vert)
+            .map_or(0, |&i| i as usize)
+    }
+}
+
+impl bevy_mikktspace::Geometry for TangentInput<'_> {
+    fn num_faces(&self) -> usize {
+        self.mesh.indices.len() / 3
+    }
+    fn num_vertices_of_face(&self, _face: usize) -> usize {
+        3
+    }
+    fn position(&self, face: usize, vert: usize) -> [f32; 3] {
+        let i = self.vertex(face, vert);
+        self.mesh.positions.get(i).copied().unwrap_or_default()
+    }
+    fn normal(&self, face: usize, vert: usize) -> [f32; 3] {
+        let i = self.vertex(face, vert);
+        self.mesh.normals.get(i).copied().unwrap_or([0.0, 1.0, 0.0])
+    }
+    fn tex_coord(&self, face: usize, vert: usize) -> [f32; 2] {
+        let i = self.vertex(face, vert);
+        self.mesh.uvs.get(i).copied().unwrap_or_default()
+    }
+    fn set_tangent(
+        &mut self,
+        tangent_space: Option<bevy_mikktspace::TangentSpace>,
+        face: usize,
+        vert: usize,
+    ) {
+        let i = self.vertex(face, vert);
+        if let (Some(ts), Some(slot)) = (tangent_space, self.tangents.get_mut(i)) {
+            *slot = ts.tangent_encoded();
+        }
+    }
+}
+
+/// MikkTSpace tangents for an indexed mesh with normals and UVs.
+fn mikktspace_tangents(mesh: &Mesh) -> Option<Vec<[f32; 4]>> {
+    let mut input = TangentInput {
+        mesh,
+        tangents: vec![[1.0, 0.0, 0.0, 1.0]; mesh.positions.len()],
+    };
+    bevy_mikktspace::generate_tangents(&mut input).ok()?;
+    Some(input.tangents)
+}
+
+/// One glTF primitive in the scene: node name, mesh and material; `None` if skipped.
+type BuiltPrimitive = Option<(String, MeshId, MaterialId)>;
+
+struct Importer<'a> {
+    file: String,
+    folder: PathBuf,
+    doc: &'a gltf::Document,
+    buffers: Rc<Vec<Vec<u8>>>,
+    scene: Scene,
+    warnings: Vec<String>,
+    /// Scene image per glTF image; `None` where it failed to load (warned).
+    images: Vec<Option<ImageId>>,
+    /// Scene material per glTF material index (`None` = the glTF default material).
+    materials: HashMap<Option<usize>, MaterialId>,
+    /// Scene meshes (with materials) per glTF mesh; `None` for skipped primitives.
+    meshes: HashMap<usize, Vec<BuiltPrimitive>>,
+}
+
+impl Importer<'_> {
+    fn warn(&mut self, message: String) {
+        self.warnings.push(format!("{}: {message}", self.file));
+    }
+
+    fn warn_unsupported(&mut self) {
+        let skins = self.doc.skins().count();
+        let animations = self.doc.animations().count();
+        if skins > 0 || animations > 0 {
+            self.warn(format!(
+                "{skins} skin(s) and {animations} animation(s) are not supported; loaded in rest pose"
+            ));
+        }
+    }
+
+    fn image_bytes(&self, image: &gltf::Image) -> Result<Vec<u8>, String> {
+        match image.source() {
+            gltf::image::Source::View { view, .. } => {
+                let range = view_range(&view, &self.buffers)?;
+                self.buffers
+                    .get(view.buffer().index())
+                    .and_then(|b| b.get(range))
+                    .map(<[u8]>::to_vec)
+                    .ok_or_else(|| "its buffer view is out of range".to_string())
+            }
+            gltf::image::Source::Uri { uri, .. } => {
+                let shown: String = uri.chars().take(120).collect();
+                match resolve_uri(&self.folder, uri) {
+                    Ok(Resolved::Bytes(b)) => Ok(b),
+                    Ok(Resolved::File(p)) => {
+                        std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))
+                    }
+                    Err(problem) => Err(format!("URI '{shown}' is not allowed: {problem}")),
+                }
+            }
+        }
+    }
+
+    fn load_images(&mut self) {
+        for image in self.doc.images() {
+            let name = image
+                .name()
+                .map_or_else(|| format!("Image_{}", image.index()), str::to_owned);
+            let decoded = self.image_bytes(&image).and_then(|bytes| {
+                image::ImageReader::new(std::io::Cursor::new(bytes))
+                    .with_guessed_format()
+                    .map_err(|e| e.to_string())?
+                    .decode()
+                    .map_err(|e| e.to_string())
+            });
+            let id = match decoded {
+                Ok(decoded) => {
+                    let rgba = decoded.to_rgba8();
+                    let (w, h) = rgba.dimensions();
+                    Image::new(&name, w, h, rgba.into_raw()).map(|i| self.scene.add_image(i))
+                }
+                Err(problem) => {
+                    self.warn(format!(
+                        "image {} ('{name}') left empty: {problem}",
+                        image.index()
+                    ));
+                    None
+                }
+            };
+            self.images.push(id);
+        }
+    }
+
+    fn texture_ref(&self, texture: &gltf::Texture) -> Option<TextureRef> {
+        let image = (*self.images.get(texture.source().index())?)?;
+        Some(TextureRef {
+            image,
+            sampler: sampler_from_gltf(&texture.sampler()),
+        })
+    }
+
+    fn material(&mut self, material: &gltf::Material) -> MaterialId {
+        if let Some(&id) = self.materials.get(&material.index()) {
+            return id;
+        }
+        let pbr = material.pbr_metallic_roughness();
+        let base_info = pbr.base_color_texture();
+        let mut out = Material {
+            name: match (material.name(), material.index()) {
+                (Some(n), _) => n.to_owned(),
+                (None, Some(i)) => format!("Material_{i}"),
+                (None, None) => "Default".into(),
+            },
+            base_color: pbr.base_color_factor(),
+            metallic: pbr.metallic_factor(),
+            roughness: pbr.roughness_factor(),
+            emissive: material.emissive_factor(),
+            emissive_strength: material.emissive_strength().unwrap_or(1.0),
+            alpha_mode: match material.alpha_mode() {
+                gltf::material::AlphaMode::Opaque => AlphaMode::Opaque,
+                gltf::material::AlphaMode::Mask => AlphaMode::Mask {
+                    cutoff: material.alpha_cutoff().unwrap_or(0.5),
+                },
+                gltf::material::AlphaMode::Blend => AlphaMode::Blend,
+            },
+            double_sided: material.double_sided(),
+            base_color_texture: base_info
+                .as_ref()
+                .and_then(|i| self.texture_ref(&i.texture())),
+            metallic_roughness_texture: pbr
+                .metallic_roughness_texture()
+                .and_then(|i| self.texture_ref(&i.texture())),
+            emissive_texture: material
+                .emissive_texture()
+                .and_then(|i| self.texture_ref(&i.texture())),
+            ..Material::default()
+        };
+        if let Some(normal) = material.normal_texture() {
+            out.normal_texture = self.texture_ref(&normal.texture());
+            out.normal_scale = normal.scale();
+        }
+        if let Some(occlusion) = material.occlusion_texture() {
+            out.occlusion_texture = self.texture_ref(&occlusion.texture());
+            out.occlusion_strength = occlusion.strength();
+        }
+        if let Some(transform) = base_info.as_ref().and_then(|i| i.texture_transform()) {
+            out.uv_offset = transform.offset();
+            out.uv_rotation = transform.rotation();
+            out.uv_scale = transform.scale();
+        }
+        let id = self.scene.add_material(out);
+        self.materials.insert(material.index(), id);
+        id
+    }
+
+    fn mesh_error(&self, mesh: &str, problem: String) -> ImportError {
+        ImportError::Mesh {
+            file: self.file.clone(),
+            mesh: mesh.into(),
+            problem,
+        }
+    }
+
+    /// Checks that the accessor for `semantic` (if any) has one of the allowed layouts, so
+    /// the `gltf` reader (which asserts on others) can read it.
+    fn check_layout(
+        &self,
+        mesh: &str,
+        accessor: Option<gltf::Accessor>,
+        what: &str,
+        allowed: &[(DataType, Dimensions)],
+    ) -> Result<(), ImportError> {
+        let Some(accessor) = accessor else {
+            return Ok(());
+        };
+        let layout = (accessor.data_type(), accessor.dimensions());
+        if allowed.contains(&layout) {
+            Ok(())
+        } else {
+            Err(self.mesh_error(
+                mesh,
+                format!(
+                    "{what} accessor {} has unsupported layout {:?} {:?}",
+                    accessor.index(),
+                    layout.0,
+                    layout.1
+                ),
+            ))
+        }
+    }
+
+    fn unreadable(&self, mesh: &str, accessor: Option<gltf::Accessor>, what: &str) -> ImportError {
+        let index = accessor.map_or_else(|| "?".into(), |a| a.index().to_string());
+        self.mesh_error(
+            mesh,
+            format!("{what} accessor {index} could not be read (no buffer view or out of range)"),
+        )
+    }
+
+    /// Builds the scene meshes of one glTF primitive, or `None` if it is skipped (warned).
+    fn primitive(
+        &mut self,
+        mesh_name: &str,
+        primitive: &gltf::Primitive,
+    ) -> Result<Option<(MeshId, MaterialId)>, ImportError> {
+        use DataType::{F32, U8, U16, U32};
+        use Dimensions::{Scalar, Vec2, Vec3 as V3, Vec4};
+        let mode = primitive.mode();
+        if matches!(
+            mode,
+            Mode::Points | Mode::Lines | Mode::LineLoop | Mode::LineStrip
+        ) {
+            self.warn(format!(
+                "mesh '{mesh_name}' primitive {}: {mode:?} are not supported; skipped",
+                primitive.index()
+            ));
+            return Ok(None);
+        }
+        let Some(position_accessor) = primitive.get(&Semantic::Positions) else {
+            self.warn(format!(
+                "mesh '{mesh_name}' primitive {} has no POSITION; skipped",
+                primitive.index()
+            ));
+            return Ok(None);
+        };
+        let name = mesh_name;
+        self.check_layout(
+            name,
+            Some(position_accessor.clone()),
+            "POSITION",
+            &[(F32, V3)],
+        )?;
+        self.check_layout(
+            name,
+            primitive.get(&Semantic::Normals),
+            "NORMAL",
+            &[(F32, V3)],
+        )?;
+        self.check_layout(
+            name,
+            primitive.get(&Semantic::Tangents),
+            "TANGENT",
+            &[(F32, Vec4)],
+        )?;
+        let uv_layouts = [(F32, Vec2), (U8, Vec2), (U16, Vec2)];
+        self.check_layout(
+            name,
+            primitive.get(&Semantic::TexCoords(0)),
+            "TEXCOORD_0",
+            &uv_layouts,
+        )?;
+        let color_layouts = [
+            (F32, V3),
+            (U8, V3),
+            (U16, V3),
+            (F32, Vec4),
+            (U8, Vec4),
+            (U16, Vec4),
+        ];
+        self.check_layout(
+            name,
+            primitive.get(&Semantic::Colors(0)),
+            "COLOR_0",
+            &color_layouts,
+        )?;
+        let index_layouts = [(U8, Scalar), (U16, Scalar), (U32, Scalar)];
+        self.check_layout(name, primitive.indices(), "indices", &index_layouts)?;
+
+        let buffers = Rc::clone(&self.buffers);
+        let reader = primitive.reader(|b| buffers.get(b.index()).map(Vec::as_slice));
+        let positions: Vec<[f32; 3]> = reader
+            .read_positions()
+            .ok_or_else(|| self.unreadable(name, Some(position_accessor.clone()), "POSITION"))?
+            .collect();
+        let n = positions.len();
+        let mut dropped = Vec::new();
+        let normals = reader
+            .read_normals()
+            .map(Iterator::collect::<Vec<[f32; 3]>>)
+            .filter(|v| v.len() == n);
+        let tangents = reader
+            .read_tangents()
+            .map(Iterator::collect::<Vec<[f32; 4]>>)
+            .filter(|t| t.len() == n);
+        let uvs: Option<Vec<[f32; 2]>> = reader
+            .read_tex_coords(0)
+            .map(|t| t.into_f32().collect())
+            .filter(|t: &Vec<[f32; 2]>| t.len() == n);
+        let colors: Option<Vec<[f32; 4]>> = reader
+            .read_colors(0)
+            .map(|c| c.into_rgba_f32().collect())
+            .filter(|c: &Vec<[f32; 4]>| c.len() == n);
+        for (what, semantic) in [
+            ("NORMAL", Semantic::Normals),
+            ("TANGENT", Semantic::Tangents),
+            ("TEXCOORD_0", Semantic::TexCoords(0)),
+            ("COLOR_0", Semantic::Colors(0)),
+        ] {
+            let present = primitive.get(&semantic).is_some();
+            let read = match what {
+                "NORMAL" => normals.is_some(),
+                "TANGENT" => tangents.is_some(),
+                "TEXCOORD_0" => uvs.is_some(),
+                _ => colors.is_some(),
+            };
+            if present && !read {
+                dropped.push(what);
+            }
+        }
+        if !dropped.is_empty() {
+            self.warn(format!(
+                "mesh '{name}' primitive {}: {} unreadable or not one per vertex; ignored",
+                primitive.index(),
+                dropped.join(", ")
+            ));
+        }
+        let indices: Vec<u32> = match primitive.indices() {
+            Some(accessor) => reader
+                .read_indices()
+                .ok_or_else(|| self.unreadable(name, Some(accessor), "indices"))?
+                .into_u32()
+                .collect(),
+            None => (0..n as u32).collect(),
+        };
+        if let Some(bad) = indices.iter().find(|&&i| i as usize >= n) {
+            return Err(self.mesh_error(
+                name,
+                format!(
+                    "primitive {} has index {bad} but only {n} vertices",
+                    primitive.index()
+                ),
+            ));
+        }
+        let indices = triangles_from(mode, indices).unwrap_or_default();
+        if indices.is_empty() {
+            self.warn(format!(
+                "mesh '{name}' primitive {} has no whole triangle; skipped",
+                primitive.index()
+            ));
+            return Ok(None);
+        }
+
+        let gltf_material = primitive.material();
+        let wants_tangents = gltf_material.normal_texture().is_some();
+        let material = self.material(&gltf_material);
+        let has_uvs = uvs.is_some();
+        let mut mesh = Mesh::new(
+            positions,
+            normals.unwrap_or_default(),
+            uvs.unwrap_or_default(),
+            colors.unwrap_or_default(),
+            indices,
+        );
+        if let Some(t) = tangents {
+            mesh.tangents = t;
+        } else if wants_tangents && has_uvs {
+            mesh.tangents = mikktspace_tangents(&mesh).unwrap_or_default();
+        }
+        Ok(Some((self.scene.add_mesh(mesh), material)))
+    }
+
+    /// The scene meshes of glTF mesh `mesh`, built once and shared by every node using it.
+    fn mesh(&mut self, mesh: &gltf::Mesh) -> Result<Vec<BuiltPrimitive>, ImportError> {
+        if let Some(done) = self.meshes.get(&mesh.index()) {
+            return Ok(done.clone());
+        }
+        let name = mesh
+            .name()
+            .map_or_else(|| format!("Mesh_{}", mesh.index()), str::to_owned);
+        let mut out = Vec::new();
+        for primitive in mesh.primitives() {
+            let built = self.primitive(&name, &primitive)?;
+            out.push(built.map(|(m, mat)| (format!("{name}_{}", primitive.index()), m, mat)));
+        }
+        self.meshes.insert(mesh.index(), out.clone());
+        Ok(out)
+    }
+
+    fn camera(&mut self, camera: &gltf::Camera) -> Camera {
+        match camera.projection() {
+            gltf::camera::Projection::Perspective(p) => Camera {
+                fov_y_rad: if p.yfov().is_finite() && p.yfov() > 0.0 && p.yfov() < 3.1 {
+                    p.yfov()
+                } else {
+                    Camera::default().fov_y_rad
+                },
+                near: if p.znear() > 0.0 { p.znear() } else { 0.01 },
+                far: p.zfar(),
+            },
+            gltf::camera::Projection::Orthographic(_) => {
+                self.warn(format!(
+                    "camera {} is orthographic; imported as a 50° perspective camera",
+                    camera.index()
+                ));
+                Camera::default()
+            }
+        }
+    }
+
+    fn light(light: &gltf::khr_lights_punctual::Light) -> Light {
+        use gltf::khr_lights_punctual::Kind;
+        let kind = match light.kind() {
+            Kind::Directional => LightKind::Directional,
+            Kind::Point => LightKind::Point,
+            Kind::Spot {
+                inner_cone_angle,
+                outer_cone_angle,
+            } => LightKind::Spot {
+                inner_cone_rad: inner_cone_angle,
+                outer_cone_rad: outer_cone_angle,
+            },
+        };
+        Light {
+            kind,
+            color: light.color(),
+            intensity: light.intensity(),
+            range: light.range(),
+            cast_shadows: kind == LightKind::Directional,
+        }
+    }
+
+    /// What a glTF node holds, as (name, kind) pairs: mesh primitives, a camera, a light.
+    fn contents(
+        &mut self,
+        node: &gltf::Node,
+        node_name: &str,
+    ) -> Result<Vec<(String, NodeKind)>, ImportError> {
+        let mut out = Vec::new();
+        if let Some(mesh) = node.mesh() {
+            for (name, mesh, material) in self.mesh(&mesh)?.into_iter().flatten() {
+                out.push((name, NodeKind::Mesh { mesh, material }));
+            }
+        }
+        if let Some(camera) = node.camera() {
+            let name = camera
+                .name()
+                .map_or_else(|| format!("{node_name}_camera"), str::to_owned);
+            out.push((name, NodeKind::Camera(self.camera(&camera))));
+        }
+        if let Some(light) = node.light() {
+            let name = light
+                .name()
+                .map_or_else(|| format!("{node_name}_light"), str::to_owned);
+            out.push((name, NodeKind::Light(Self::light(&light))));
+        }
+        Ok(out)
+    }
+
+    fn load_nodes(&mut self) -> Result<(), ImportError> {
+        let doc = self.doc;
+        let roots: Vec<gltf::Node> = match doc.default_scene() {
+            Some(scene) => scene.nodes().collect(),
+            None if doc.scenes().len() > 0 => doc.scenes().flat_map(|s| s.nodes()).collect(),
+            None => {
+                let mut is_child = vec![false; doc.nodes().len()];
+                for child in doc.nodes().flat_map(|n| n.children()) {
+                    if let Some(slot) = is_child.get_mut(child.index()) {
+                        *slot = true;
+                    }
+                }
+                doc.nodes()
+                    .filter(|n| !is_child.get(n.index()).copied().unwrap_or(true))
+                    .collect()
+            }
+        };
+        let mut visited = vec![false; doc.nodes().len()];
+        let mut stack: Vec<(gltf::Node, Option<NodeId>, usize)> =
+            roots.into_iter().rev().map(|n| (n, None, 0)).collect();
+        let mut repeated = 0usize;
+        while let Some((node, parent, depth)) = stack.pop() {
+            let Some(seen) = visited.get_mut(node.index()) else {
+                continue;
+            };
+            if *seen || depth > MAX_DEPTH {
+                repeated += 1;
+                continue;
+            }
+            *seen = true;
+            let name = node
+                .name()
+                .map_or_else(|| format!("Node_{}", node.index()), str::to_owned);
+            let transform = transform_from_gltf(node.transform());
+            let mut contents = self.contents(&node, &name)?;
+            // A node holding exactly one thing (one primitive, a camera or a light) becomes
+            // that thing; otherwise its contents hang below it as children.
+            let single_primitive = node.mesh().is_none_or(|m| m.primitives().len() == 1);
+            let id = if contents.len() == 1 && single_primitive {
+                let (_, kind) = contents.remove(0);
+                self.scene.add_node(parent, &name, transform, kind)
+            } else {
+                let id = self
+                    .scene
+                    .add_node(parent, &name, transform, NodeKind::Empty);
+                for (child_name, kind) in contents {
+                    self.scene
+                        .add_node(Some(id), &child_name, Transform::IDENTITY, kind);
+                }
+                id
+            };
+            for child in node.children().collect::<Vec<_>>().into_iter().rev() {
+                stack.push((child, Some(id), depth + 1));
+            }
+        }
+        if repeated > 0 {
+            self.warn(format!(
+                "{repeated} node reference(s) repeat a node or nest too deep; skipped"
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_stay_inside_the_folder() {
+        let folder = Path::new("/assets/model");
+        let ok = |uri: &str| match resolve_uri(folder, uri) {
+            Ok(Resolved::File(p)) => p,
+            _ => panic!("{uri} rejected"),
+        };
+        assert_eq!(ok("a.bin"), Path::new("/assets/model/a.bin"));
+        assert_eq!(ok("tex/../b%20c.png"), Path::new("/assets/model/b c.png"));
+        for bad in [
+            "../x.bin",
+            "a/../../x.bin",
+            "/etc/passwd",
+            "file:///etc/passwd",
+            "http://example.com/x.bin",
+            "C:/x.bin",
+            "%2E%2E/x.bin",
+        ] {
+            assert!(resolve_uri(folder, bad).is_err(), "{bad} accepted");
+        }
+        let Ok(Resolved::Bytes(b)) =
+            resolve_uri(folder, "data:application/octet-stream;base64,AAEC")
+        else {
+            panic!("data URI rejected");
+        };
+        assert_eq!(b, [0, 1, 2]);
+    }
+
+    #[test]
+    fn strips_and_fans_become_lists() {
+        assert_eq!(
+            triangles_from(Mode::TriangleStrip, vec![0, 1, 2, 3]),
+            Some(vec![0, 1, 2, 2, 1, 3])
+        );
+        assert_eq!(
+            triangles_from(Mode::TriangleFan, vec![0, 1, 2, 3]),
+            Some(vec![0, 1, 2, 0, 2, 3])
+        );
+        assert_eq!(triangles_from(Mode::Lines, vec![0, 1]), None);
+        assert_eq!(
+            triangles_from(Mode::Triangles, vec![0, 1, 2, 3]),
+            Some(vec![0, 1, 2])
+        );
+    }
+}

@@ -1,0 +1,565 @@
+//! glTF import as a user meets it: every sample asset loads with the counts its JSON declares,
+//! three render like their references, hostile files fail with a message naming the file (and
+//! never panic), and the CLI renders an imported file.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use worldsmith::import::{ImportError, Imported, import_path};
+use worldsmith::scene::NodeKind;
+
+/// The shared sample assets: `../shared/testdata/gltf` beside the repository (as on CI), or
+/// `WORLDSMITH_TESTDATA` (a folder holding `gltf/`) when set.
+fn testdata() -> PathBuf {
+    std::env::var_os("WORLDSMITH_TESTDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata"))
+        .join("gltf")
+}
+
+/// A fresh, empty temporary folder for one test.
+fn temp_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("worldsmith-import-{}-{test}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+/// The JSON part of a `.gltf` or `.glb` file, parsed independently of the importer.
+fn json_of(path: &Path) -> serde_json::Value {
+    let bytes = std::fs::read(path).expect("read sample");
+    let json = if bytes.starts_with(b"glTF") {
+        let len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+        &bytes[20..20 + len]
+    } else {
+        &bytes[..]
+    };
+    serde_json::from_slice(json).expect("sample JSON parses")
+}
+
+/// Counts a correct import must produce: (nodes, meshes, materials, images), derived from the
+/// JSON. Assumes each node holds at most one of mesh/camera/light (true of the samples);
+/// every extra primitive of a multi-primitive mesh adds a child node.
+fn expected_counts(json: &serde_json::Value) -> (usize, usize, usize, usize) {
+    let arr = |v: &serde_json::Value, key: &str| v[key].as_array().cloned().unwrap_or_default();
+    let nodes = arr(json, "nodes");
+    let meshes = arr(json, "meshes");
+    let scene = json["scene"].as_u64().unwrap_or(0) as usize;
+    let mut stack: Vec<usize> = arr(&json["scenes"][scene], "nodes")
+        .iter()
+        .map(|n| n.as_u64().unwrap() as usize)
+        .collect();
+    let (mut node_count, mut mesh_count) = (0, 0);
+    let mut materials = std::collections::BTreeSet::new();
+    let mut meshes_seen = std::collections::BTreeSet::new();
+    while let Some(n) = stack.pop() {
+        node_count += 1;
+        let node = &nodes[n];
+        if let Some(m) = node["mesh"].as_u64() {
+            let prims = arr(&meshes[m as usize], "primitives");
+            if prims.len() > 1 {
+                node_count += prims.len();
+            }
+            if meshes_seen.insert(m) {
+                mesh_count += prims.len();
+                for p in &prims {
+                    materials.insert(p["material"].as_u64());
+                }
+            }
+        }
+        stack.extend(
+            arr(node, "children")
+                .iter()
+                .map(|c| c.as_u64().unwrap() as usize),
+        );
+    }
+    (
+        node_count,
+        mesh_count,
+        materials.len(),
+        arr(json, "images").len(),
+    )
+}
+
+fn sample_files() -> Vec<PathBuf> {
+    let dir = testdata();
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            for inner in std::fs::read_dir(&path).unwrap() {
+                files.push(inner.unwrap().path());
+            }
+        } else {
+            files.push(path);
+        }
+    }
+    files.retain(|p| p.extension().is_some_and(|e| e == "gltf" || e == "glb"));
+    files.sort();
+    files
+}
+
+#[test]
+fn every_sample_loads_with_the_declared_counts() {
+    let files = sample_files();
+    assert!(files.len() >= 6, "samples missing: {files:?}");
+    for path in files {
+        let json = json_of(&path);
+        let required: Vec<&str> = json["extensionsRequired"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|e| e.as_str()).collect())
+            .unwrap_or_default();
+        if required.contains(&"KHR_draco_mesh_compression") {
+            // No Draco decoder yet: the user must hear which file and which extension.
+            let err = import_path(&path)
+                .expect_err("Draco is not supported")
+                .to_string();
+            let name = path.file_name().unwrap().to_string_lossy();
+            assert!(err.contains(&*name), "{err}");
+            assert!(err.contains("KHR_draco_mesh_compression"), "{err}");
+            continue;
+        }
+        let Imported { scene, warnings } =
+            import_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(warnings.is_empty(), "{}: {warnings:?}", path.display());
+        let (nodes, meshes, materials, images) = expected_counts(&json);
+        let name = path.display();
+        assert_eq!(scene.node_count(), nodes, "{name}: nodes");
+        assert_eq!(scene.meshes().count(), meshes, "{name}: meshes");
+        assert_eq!(scene.materials().count(), materials, "{name}: materials");
+        assert_eq!(scene.images().count(), images, "{name}: images");
+        assert!(scene.triangle_count() > 0, "{name}: no triangles");
+    }
+}
+
+#[test]
+fn helmet_materials_and_tangents() {
+    let imported = import_path(&testdata().join("DamagedHelmet.glb")).expect("helmet");
+    let (_, material) = imported.scene.materials().next().expect("one material");
+    assert!(material.base_color_texture.is_some());
+    assert!(material.metallic_roughness_texture.is_some());
+    assert!(material.normal_texture.is_some());
+    assert!(material.occlusion_texture.is_some());
+    assert!(material.emissive_texture.is_some());
+    let (_, mesh) = imported.scene.meshes().next().expect("one mesh");
+    // The helmet has no TANGENT attribute but a normal map: tangents are generated.
+    assert_eq!(mesh.tangents.len(), mesh.positions.len());
+    assert!(mesh.tangents.iter().all(|t| t[3].abs() == 1.0));
+    assert!(!mesh.uvs.is_empty());
+}
+
+#[test]
+fn vertex_colours_are_read() {
+    let imported = import_path(&testdata().join("BoxVertexColors.glb")).expect("box");
+    let (_, mesh) = imported.scene.meshes().next().expect("one mesh");
+    assert_eq!(mesh.colors.len(), mesh.positions.len());
+    let first = mesh.colors[0];
+    assert!(
+        mesh.colors.iter().any(|c| *c != first),
+        "all vertex colours equal"
+    );
+}
+
+#[test]
+fn non_ascii_file_names_load() {
+    let dir = temp_dir("non-ascii");
+    let path = dir.join("Bóx_模型.glb");
+    std::fs::copy(testdata().join("Box.glb"), &path).unwrap();
+    let imported = import_path(&path).expect("non-ASCII name loads");
+    assert_eq!(imported.scene.meshes().count(), 1);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+fn golden(file: &str, name: &str) {
+    let Some(ctx) = common::gpu() else { return };
+    let mut scene = import_path(&testdata().join(file))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .scene;
+    assert!(worldsmith::cli::light_imported(&mut scene));
+    let view = worldsmith::render::framing_view(&scene);
+    let img = common::render(&ctx, &scene, view, 320, 180);
+    common::check_golden(name, &img);
+}
+
+#[test]
+fn golden_damaged_helmet() {
+    golden("DamagedHelmet.glb", "import_damaged_helmet");
+}
+
+#[test]
+fn golden_box_textured() {
+    golden("BoxTextured/BoxTextured.gltf", "import_box_textured");
+}
+
+#[test]
+fn golden_box_vertex_colors() {
+    golden("BoxVertexColors.glb", "import_box_vertex_colors");
+}
+
+/// A one-triangle glTF whose buffer lives at `buffer_uri` with `byteLength` `len`, whose
+/// POSITION accessor declares `count` elements, and with one image at `image_uri`.
+fn triangle_gltf(buffer_uri: &str, len: u64, count: u64, image_uri: &str) -> String {
+    format!(
+        r#"{{"asset":{{"version":"2.0"}},"scene":0,"scenes":[{{"nodes":[0]}}],
+        "nodes":[{{"mesh":0}}],
+        "meshes":[{{"primitives":[{{"attributes":{{"POSITION":0}},"material":0}}]}}],
+        "materials":[{{"pbrMetallicRoughness":{{"baseColorTexture":{{"index":0}}}}}}],
+        "textures":[{{"source":0}}],"images":[{{"uri":"{image_uri}"}}],
+        "buffers":[{{"uri":"{buffer_uri}","byteLength":{len}}}],
+        "bufferViews":[{{"buffer":0,"byteLength":36}}],
+        "accessors":[{{"bufferView":0,"componentType":5126,"count":{count},"type":"VEC3",
+            "min":[0,0,0],"max":[1,1,0]}}]}}"#
+    )
+}
+
+/// 36 bytes: three f32 positions of a triangle, base64.
+const TRIANGLE_DATA: &str =
+    "data:application/octet-stream;base64,AAAAAAAAAAAAAAAAAACAPwAAAAAAAAAAAAAAAAAAgD8AAAAA";
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn assert_error(path: &Path, words: &[&str]) -> String {
+    let result = std::panic::catch_unwind(|| import_path(path));
+    let result = result.unwrap_or_else(|_| panic!("{}: importer panicked", path.display()));
+    let err: ImportError = match result {
+        Ok(_) => panic!("{}: hostile file loaded", path.display()),
+        Err(e) => e,
+    };
+    let message = err.to_string();
+    let name = path.file_name().unwrap().to_string_lossy();
+    assert!(
+        message.contains(&*name),
+        "message does not name the file: {message}"
+    );
+    for w in words {
+        assert!(message.contains(w), "message lacks '{w}': {message}");
+    }
+    assert!(!message.contains('\n'), "not one line: {message}");
+    message
+}
+
+#[test]
+fn the_triangle_fixture_loads() {
+    let dir = temp_dir("fixture");
+    let path = write(
+        &dir,
+        "tri.gltf",
+        triangle_gltf(TRIANGLE_DATA, 36, 3, "missing.png").as_bytes(),
+    );
+    let imported = import_path(&path).expect("fixture loads");
+    assert_eq!(imported.scene.triangle_count(), 1);
+    // A missing image is a warning naming the file, and the slot stays empty.
+    assert_eq!(imported.warnings.len(), 1, "{:?}", imported.warnings);
+    assert!(imported.warnings[0].contains("tri.gltf"));
+    assert!(imported.warnings[0].contains("missing.png"));
+    let (_, material) = imported.scene.materials().next().unwrap();
+    assert!(material.base_color_texture.is_none());
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn hostile_files_fail_with_named_errors() {
+    let dir = temp_dir("hostile");
+    let box_glb = std::fs::read(testdata().join("Box.glb")).unwrap();
+
+    let truncated = write(&dir, "truncated.glb", &box_glb[..800]);
+    assert_error(&truncated, &[]);
+
+    let mut huge = box_glb.clone();
+    huge[12..16].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    assert_error(&write(&dir, "huge_chunk.glb", &huge), &[]);
+
+    let mut total = box_glb.clone();
+    total[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+    import_path(&write(&dir, "huge_total.glb", &total)).ok();
+
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let random: Vec<u8> = (0..4096)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    assert_error(&write(&dir, "random.glb", &random), &[]);
+    assert_error(&write(&dir, "random.gltf", &random), &[]);
+    let mut fake_glb = b"glTF\x02\x00\x00\x00".to_vec();
+    fake_glb.extend_from_slice(&random);
+    assert_error(&write(&dir, "random_header.glb", &fake_glb), &[]);
+
+    for (i, uri) in [
+        "../../etc/passwd",
+        "/etc/passwd",
+        "file:///etc/passwd",
+        "http://example.com/x.bin",
+        "sub/../../x.bin",
+        "%2e%2e/x.bin",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let path = write(
+            &dir,
+            &format!("uri_{i}.gltf"),
+            triangle_gltf(uri, 36, 3, "x.png").as_bytes(),
+        );
+        assert_error(&path, &[uri, "buffer 0"]);
+    }
+
+    let short = write(
+        &dir,
+        "short.gltf",
+        triangle_gltf(TRIANGLE_DATA, 1200, 3, "x.png").as_bytes(),
+    );
+    assert_error(&short, &["buffer 0 needs 1200 bytes but the file has 36"]);
+
+    let count = write(
+        &dir,
+        "count.gltf",
+        triangle_gltf(TRIANGLE_DATA, 36, 4_294_967_295, "x.png").as_bytes(),
+    );
+    assert_error(&count, &["accessor 0", "4294967295"]);
+
+    let zero = write(
+        &dir,
+        "zero.gltf",
+        triangle_gltf(TRIANGLE_DATA, 36, 0, "x.png").as_bytes(),
+    );
+    assert_error(&zero, &["accessor 0"]);
+
+    // Hostile image URIs only cost the image: a warning naming the file, the rest loads.
+    for (i, uri) in [
+        "../../etc/passwd",
+        "/etc/passwd",
+        "http://example.com/x.png",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let path = write(
+            &dir,
+            &format!("image_{i}.gltf"),
+            triangle_gltf(TRIANGLE_DATA, 36, 3, uri).as_bytes(),
+        );
+        let imported = import_path(&path).expect("a bad image is only a warning");
+        assert!(
+            imported
+                .warnings
+                .iter()
+                .any(|w| w.contains(&format!("image_{i}.gltf"))),
+            "{:?}",
+            imported.warnings
+        );
+    }
+
+    let other = write(&dir, "model.obj", b"v 0 0 0");
+    assert_error(&other, &["obj"]);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+fn worldsmith(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_worldsmith"))
+        .args(args)
+        .env(
+            "WGPU_BACKEND",
+            std::env::var("WGPU_BACKEND").unwrap_or_else(|_| "vulkan".into()),
+        )
+        .output()
+        .expect("run worldsmith")
+}
+
+#[test]
+fn cli_still_renders_an_imported_file_and_names_bad_ones() {
+    let dir = temp_dir("cli");
+    let bad = write(&dir, "broken.glb", b"glTF nonsense");
+    let out = dir.join("out.png");
+    let o = worldsmith(&[
+        "still".as_ref(),
+        bad.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("broken.glb"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    if common::gpu().is_none() {
+        return;
+    }
+    let o = worldsmith(&[
+        "still".as_ref(),
+        testdata().join("Box.glb").as_os_str(),
+        "--size".as_ref(),
+        "96x54".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let img = image::open(&out).expect("PNG written").to_rgba8();
+    assert_eq!(img.dimensions(), (96, 54));
+    common::assert_not_degenerate("cli box", &img);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn imported_lights_are_kept() {
+    let dir = temp_dir("lights");
+    let json = triangle_gltf(TRIANGLE_DATA, 36, 3, "x.png").replace(
+        r#""nodes":[{"mesh":0}],"#,
+        r#""nodes":[{"mesh":0,"children":[1,2]},{"name":"Lamp","extensions":{"KHR_lights_punctual":{"light":0}}},
+            {"name":"Cam","camera":0,"matrix":[1,0,0,0,0,1,0,0,0,0,1,0,1,2,3,1]}],
+        "cameras":[{"type":"perspective","perspective":{"yfov":0.8,"znear":0.1}}],
+        "extensionsUsed":["KHR_lights_punctual"],
+        "extensions":{"KHR_lights_punctual":{"lights":[{"type":"spot","intensity":50,
+            "spot":{"innerConeAngle":0.2,"outerConeAngle":0.5}}]}},"#,
+    );
+    let path = write(&dir, "lit.gltf", json.as_bytes());
+    let imported = import_path(&path).unwrap_or_else(|e| panic!("{e}"));
+    let mut scene = imported.scene;
+    let lamp = scene.nodes().find(|n| n.name == "Lamp").expect("lamp node");
+    let NodeKind::Light(light) = lamp.kind else {
+        panic!("not a light: {:?}", lamp.kind)
+    };
+    assert_eq!(light.intensity, 50.0);
+    assert!(matches!(
+        light.kind,
+        worldsmith::scene::LightKind::Spot { outer_cone_rad, .. } if outer_cone_rad == 0.5
+    ));
+    let cam = scene
+        .nodes()
+        .find(|n| n.name == "Cam")
+        .expect("camera node");
+    assert_eq!(cam.transform.translation, glam::Vec3::new(1.0, 2.0, 3.0));
+    assert!(scene.camera_view_named("Cam").is_some());
+    assert!(!worldsmith::cli::light_imported(&mut scene));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// A GLB with `json` and a BIN chunk of `bin`.
+fn glb(json: &str, bin: &[u8]) -> Vec<u8> {
+    let mut json = json.as_bytes().to_vec();
+    while !json.len().is_multiple_of(4) {
+        json.push(b' ');
+    }
+    let mut bin = bin.to_vec();
+    while !bin.len().is_multiple_of(4) {
+        bin.push(0);
+    }
+    let total = 12 + 8 + json.len() + 8 + bin.len();
+    let mut out = b"glTF".to_vec();
+    out.extend_from_slice(&2u32.to_le_bytes());
+    out.extend_from_slice(&(total as u32).to_le_bytes());
+    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"JSON");
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&(bin.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"BIN\0");
+    out.extend_from_slice(&bin);
+    out
+}
+
+#[test]
+fn a_glb_bin_chunk_shorter_than_its_buffer_is_an_error() {
+    let dir = temp_dir("short-bin");
+    let json = triangle_gltf("", 1200, 3, "x.png").replace(r#""uri":"","#, "");
+    let ok = write(
+        &dir,
+        "model.glb",
+        &glb(&json.replace("1200", "36"), &[0; 36]),
+    );
+    import_path(&ok).unwrap_or_else(|e| panic!("{e}"));
+    let short = write(&dir, "model.glb", &glb(&json, &[0; 36]));
+    assert_error(
+        &short,
+        &["model.glb: buffer 0 needs 1200 bytes but the file has 36"],
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn mutated_samples_never_panic() {
+    let dir = temp_dir("mutated");
+    let original = std::fs::read(testdata().join("BoxVertexColors.glb")).unwrap();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let path = dir.join("mutated.glb");
+    for round in 0..300 {
+        let mut bytes = original.clone();
+        for _ in 0..1 + next() % 4 {
+            let at = (next() % bytes.len() as u64) as usize;
+            bytes[at] = next() as u8;
+        }
+        if round % 7 == 0 {
+            bytes.truncate((next() % bytes.len() as u64) as usize);
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let result = std::panic::catch_unwind(|| import_path(&path));
+        let Ok(result) = result else {
+            std::fs::copy(&path, dir.join(format!("panic_{round}.glb"))).ok();
+            panic!(
+                "round {round}: importer panicked (input kept in {})",
+                dir.display()
+            );
+        };
+        if let Err(e) = result {
+            assert!(e.to_string().contains("mutated.glb"), "{e}");
+        }
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn extreme_numbers_in_the_json_never_panic() {
+    let dir = temp_dir("extreme");
+    let original = std::fs::read(testdata().join("BoxVertexColors.glb")).unwrap();
+    let json_len = u32::from_le_bytes(original[12..16].try_into().unwrap()) as usize;
+    let json = std::str::from_utf8(&original[20..20 + json_len]).unwrap();
+    let bin = &original[20 + json_len + 8..];
+    // Every run of digits in the JSON, replaced in turn by extreme values.
+    let mut runs = Vec::new();
+    let mut start = None;
+    for (i, c) in json.char_indices() {
+        match (c.is_ascii_digit(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                runs.push(s..i);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    assert!(runs.len() > 50, "only {} numbers found", runs.len());
+    let path = dir.join("extreme.glb");
+    for run in runs {
+        for value in [
+            "0",
+            "3",
+            "4294967295",
+            "18446744073709551615",
+            "1e30",
+            "99999999999",
+        ] {
+            let mutated = format!("{}{value}{}", &json[..run.start], &json[run.end..]);
+            std::fs::write(&path, glb(&mutated, bin)).unwrap();
+            let result = std::panic::catch_unwind(|| import_path(&path));
+            let Ok(result) = result else {
+                panic!("importer panicked on {value} at {run:?}: {mutated}");
+            };
+            if let Err(e) = result {
+                assert!(e.to_string().contains("extreme.glb"), "{e}");
+            }
+        }
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
