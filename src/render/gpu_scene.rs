@@ -180,49 +180,68 @@ fn linear_to_srgb(c: f32) -> u8 {
     (s * 255.0 + 0.5) as u8
 }
 
-/// Box-filtered mip chain (in linear light for sRGB images).
+/// The mip levels below the top one, box-filtered (in linear light for sRGB images). Works
+/// in 16-bit fixed point with lookup tables both ways, so a 2048² texture takes a few ms.
 pub fn mip_chain(width: u32, height: u32, rgba: &[u8], srgb: bool) -> Vec<(u32, u32, Vec<u8>)> {
-    let lut: Vec<f32> = (0..=255u8)
+    // u8 → linear u16 (sRGB decode or plain scale); linear u16 >> 4 → u8.
+    let to_linear: Vec<u16> = (0..=255u8)
         .map(|v| {
-            if srgb {
+            let l = if srgb {
                 srgb_to_linear(v)
             } else {
                 f32::from(v) / 255.0
+            };
+            (l * 65535.0 + 0.5) as u16
+        })
+        .collect();
+    let from_linear: Vec<u8> = (0..4096u32)
+        .map(|i| {
+            let l = (i as f32 + 0.5) / 4096.0;
+            if srgb {
+                linear_to_srgb(l)
+            } else {
+                (l * 255.0 + 0.5) as u8
             }
         })
         .collect();
-    let mut levels = vec![(width, height, rgba.to_vec())];
-    while let Some((w, h, data)) = levels.last() {
-        if *w == 1 && *h == 1 {
-            break;
-        }
-        let (w, h) = (*w, *h);
+    let mut levels: Vec<(u32, u32, Vec<u8>)> = Vec::new();
+    let (mut w, mut h) = (width, height);
+    while w > 1 || h > 1 {
+        let src: &[u8] = levels.last().map_or(rgba, |l| &l.2);
         let (nw, nh) = ((w / 2).max(1), (h / 2).max(1));
         let mut out = vec![0u8; (nw * nh * 4) as usize];
-        for y in 0..nh {
-            for x in 0..nw {
-                for ch in 0..4usize {
-                    let mut acc = 0.0;
-                    for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-                        let sx = (x * 2 + dx).min(w - 1);
-                        let sy = (y * 2 + dy).min(h - 1);
-                        let v = data[((sy * w + sx) * 4) as usize + ch];
-                        acc += if ch == 3 {
-                            f32::from(v) / 255.0
-                        } else {
-                            lut[v as usize]
-                        };
-                    }
-                    let avg = acc / 4.0;
-                    out[((y * nw + x) * 4) as usize + ch] = if ch == 3 || !srgb {
-                        (avg * 255.0 + 0.5) as u8
-                    } else {
-                        linear_to_srgb(avg)
-                    };
+        let (w_us, h_us) = (w as usize, h as usize);
+        for y in 0..nh as usize {
+            let y0 = (y * 2).min(h_us - 1);
+            let y1 = (y * 2 + 1).min(h_us - 1);
+            for x in 0..nw as usize {
+                let x0 = (x * 2).min(w_us - 1);
+                let x1 = (x * 2 + 1).min(w_us - 1);
+                let texels = [
+                    (y0 * w_us + x0) * 4,
+                    (y0 * w_us + x1) * 4,
+                    (y1 * w_us + x0) * 4,
+                    (y1 * w_us + x1) * 4,
+                ];
+                let o = (y * nw as usize + x) * 4;
+                for ch in 0..3 {
+                    let sum: u32 = texels
+                        .iter()
+                        .map(|t| {
+                            u32::from(to_linear[usize::from(src.get(t + ch).copied().unwrap_or(0))])
+                        })
+                        .sum();
+                    out[o + ch] = from_linear[(sum / 64) as usize];
                 }
+                let alpha: u32 = texels
+                    .iter()
+                    .map(|t| u32::from(src.get(t + 3).copied().unwrap_or(255)))
+                    .sum();
+                out[o + 3] = ((alpha + 2) / 4) as u8;
             }
         }
         levels.push((nw, nh, out));
+        (w, h) = (nw, nh);
     }
     levels
 }
@@ -267,6 +286,7 @@ pub fn create_texture(
     srgb: bool,
 ) -> (wgpu::TextureView, u64) {
     let levels = mip_chain(width, height, rgba, srgb);
+    let mip_count = levels.len() as u32 + 1;
     let format = if srgb {
         wgpu::TextureFormat::Rgba8UnormSrgb
     } else {
@@ -279,16 +299,18 @@ pub fn create_texture(
             height,
             depth_or_array_layers: 1,
         },
-        mip_level_count: levels.len() as u32,
+        mip_level_count: mip_count,
         sample_count: 1,
         dimension: wgpu::TextureDimension::D2,
         format,
         usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
         view_formats: &[],
     });
-    let mut bytes = 0u64;
+    // The top level straight from the image, then the generated ones.
+    write_mip(queue, &texture, 0, (width, height), rgba, 4);
+    let mut bytes = rgba.len() as u64;
     for (level, (w, h, data)) in levels.iter().enumerate() {
-        write_mip(queue, &texture, level as u32, (*w, *h), data, 4);
+        write_mip(queue, &texture, level as u32 + 1, (*w, *h), data, 4);
         bytes += data.len() as u64;
     }
     (texture.create_view(&Default::default()), bytes)
@@ -736,6 +758,48 @@ impl GpuScene {
         }
         if let Some(b) = &self.line_buffer {
             queue.write_buffer(b, 0, bytemuck::cast_slice(&self.lines));
+        }
+    }
+}
+
+#[cfg(test)]
+mod mip_tests {
+    use super::*;
+
+    #[test]
+    fn mips_average_in_linear_light_down_to_one_texel() {
+        // A 4x2 image: left half black, right half white.
+        let mut px = Vec::new();
+        for _y in 0..2 {
+            for x in 0..4 {
+                let v = if x < 2 { 0 } else { 255 };
+                px.extend_from_slice(&[v, v, v, 255]);
+            }
+        }
+        let levels = mip_chain(4, 2, &px, true);
+        let dims: Vec<(u32, u32)> = levels.iter().map(|l| (l.0, l.1)).collect();
+        assert_eq!(dims, vec![(2, 1), (1, 1)]);
+        // Average of black and white in linear light is 0.5 → sRGB 188, not 128.
+        let last = &levels[1].2;
+        assert!((186..=190).contains(&last[0]), "{last:?}");
+        assert_eq!(last[3], 255);
+        let linear = mip_chain(4, 2, &px, false);
+        assert!((127..=128).contains(&linear[1].2[0]), "{:?}", linear[1].2);
+    }
+
+    #[test]
+    fn odd_sizes_and_constant_images_are_stable() {
+        let px: Vec<u8> = [[10u8, 200, 77, 128]; 15].concat();
+        for srgb in [true, false] {
+            let levels = mip_chain(5, 3, &px, srgb);
+            assert_eq!((levels[0].0, levels[0].1), (2, 1));
+            for (_, _, data) in &levels {
+                for t in data.chunks_exact(4) {
+                    for (a, b) in t.iter().zip([10u8, 200, 77, 128]) {
+                        assert!(a.abs_diff(b) <= 1, "{t:?}");
+                    }
+                }
+            }
         }
     }
 }
