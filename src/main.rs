@@ -11,6 +11,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::Still(args)) => worldsmith::cli::still(args),
         Some(Command::Bench(args)) => worldsmith::cli::bench(args),
         None => worldsmith::app::run_editor(worldsmith::app::EditorOptions {
+            path: cli.editor.path.clone(),
             seed: cli.editor.seed,
             exit_after_frames: cli.editor.exit_after_frames,
             screenshot: cli.editor.screenshot.clone(),

@@ -182,7 +182,7 @@ fn golden(file: &str, name: &str) {
     let mut scene = import_path(&testdata().join(file))
         .unwrap_or_else(|e| panic!("{e}"))
         .scene;
-    assert!(worldsmith::cli::light_imported(&mut scene));
+    assert!(worldsmith::import::add_default_light_if_unlit(&mut scene));
     let view = worldsmith::render::framing_view(&scene);
     let img = common::render(&ctx, &scene, view, 320, 180);
     common::check_golden(name, &img);
@@ -444,7 +444,7 @@ fn imported_lights_are_kept() {
         .expect("camera node");
     assert_eq!(cam.transform.translation, glam::Vec3::new(1.0, 2.0, 3.0));
     assert!(scene.camera_view_named("Cam").is_some());
-    assert!(!worldsmith::cli::light_imported(&mut scene));
+    assert!(!worldsmith::import::add_default_light_if_unlit(&mut scene));
     std::fs::remove_dir_all(dir).ok();
 }
 

@@ -84,3 +84,59 @@ fn editor_window_opens_and_draws_the_world() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn editor_opens_a_gltf_file_given_on_the_command_line() {
+    if !have("xvfb-run") {
+        assert!(!on_ci(), "xvfb-run missing on CI");
+        eprintln!("SKIPPED: xvfb-run not installed");
+        return;
+    }
+    let asset = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/testdata/gltf/BoxTextured/BoxTextured.gltf");
+    if !asset.is_file() {
+        assert!(!on_ci(), "{} missing on CI", asset.display());
+        eprintln!("SKIPPED: {} missing", asset.display());
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("worldsmith-open-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let shot = dir.join("open.png");
+    // --exit-after-frames counts frames after the load finished.
+    let out = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1600x900x24"])
+        .arg(env!("CARGO_BIN_EXE_worldsmith"))
+        .arg(&asset)
+        .args(["--window-size", "1400x800", "--exit-after-frames", "4"])
+        .arg("--screenshot")
+        .arg(&shot)
+        .output()
+        .expect("run xvfb-run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "editor exited with {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    // Node_0, its mesh child Node_1, and the default sun added because the file has no light.
+    assert!(
+        stdout.contains("loaded BoxTextured.gltf: 3 nodes"),
+        "no load line\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let img = image::open(&shot)
+        .unwrap_or_else(|e| panic!("screenshot {}: {e}", shot.display()))
+        .to_rgba8();
+    let (w, h) = img.dimensions();
+    let viewport = image::imageops::crop_imm(
+        &img,
+        (0.35 * w as f32) as u32,
+        (0.3 * h as f32) as u32,
+        (0.3 * w as f32) as u32,
+        (0.4 * h as f32) as u32,
+    )
+    .to_image();
+    // The framed box fills the centre with its texture: colour and detail.
+    common::assert_not_degenerate("viewport", &viewport);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,15 +1,17 @@
 //! The editor's state (scene, selection, viewport camera, overlays, dialogs) and the layout of
 //! one egui frame: which panel goes where, and how [`UiAction`]s and shortcuts are applied.
 
+use super::loader::{LoadPoll, Loader};
 use super::viewport_input::{
     ViewportControls, frame_all, frame_nodes, initial_view, view_through_camera,
 };
 use crate::generate::generate_world;
 use crate::render::{FrameStats, Overlays, RenderSettings};
 use crate::scene::{NodeId, OrbitCamera, Scene};
-use crate::ui::{self, Dialogs, StatusInfo, UiAction, ViewportOverlay};
+use crate::ui::{self, Dialogs, LogEntry, LogLevel, StatusInfo, UiAction, ViewportOverlay};
 use egui::{Key, KeyboardShortcut, Modifiers};
 use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::{Duration, Instant};
@@ -46,8 +48,21 @@ pub(crate) struct Editor {
     pending_world: Option<PendingWorld>,
     /// A message for the status bar and when it expires.
     notice: Option<(String, Instant)>,
+    /// An import problem shown in the viewport corner, and when it expires.
+    toast: Option<(LogEntry, Instant)>,
+    /// The file being loaded on a worker thread, if any.
+    loader: Loader,
+    /// The last [`ui::LOG_CAPACITY`] messages, for View ▸ Log.
+    pub log: VecDeque<LogEntry>,
+    /// Files opened this session, most recent first (File ▸ Open Recent).
+    pub recent: Vec<PathBuf>,
     waker: Waker,
 }
+
+/// Entries kept in File ▸ Open Recent.
+const RECENT_CAPACITY: usize = 10;
+/// How long an import problem stays in the viewport corner.
+const TOAST_TIME: Duration = Duration::from_secs(6);
 
 impl Editor {
     pub fn new(scene: Scene, seed: u64, adapter_name: String, waker: Waker) -> Self {
@@ -68,7 +83,99 @@ impl Editor {
             quit_requested: false,
             pending_world: None,
             notice: None,
+            toast: None,
+            loader: Loader::new(Arc::clone(&waker)),
+            log: VecDeque::new(),
+            recent: Vec::new(),
             waker,
+        }
+    }
+
+    /// Starts loading `path` on a worker thread; the current scene stays until it succeeds.
+    pub fn open(&mut self, path: &Path) {
+        match self.loader.start(path) {
+            Ok(()) => self.log(LogLevel::Info, format!("{}: loading…", path.display())),
+            Err(e) => self.report(
+                LogLevel::Error,
+                format!("{}: could not start loading: {e}", path.display()),
+            ),
+        }
+    }
+
+    /// True while a file is loading.
+    pub fn loading(&self) -> bool {
+        self.loader.loading()
+    }
+
+    fn log(&mut self, level: LogLevel, text: String) {
+        match level {
+            LogLevel::Info => log::info!("{text}"),
+            LogLevel::Warning => log::warn!("{text}"),
+            LogLevel::Error => log::error!("{text}"),
+        }
+        ui::push_log(&mut self.log, level, text);
+    }
+
+    /// Logs `text` and shows it in the viewport corner for a while.
+    fn report(&mut self, level: LogLevel, text: String) {
+        self.toast = Some((
+            LogEntry {
+                level,
+                text: text.clone(),
+            },
+            Instant::now() + TOAST_TIME,
+        ));
+        self.log(level, text);
+    }
+
+    /// Takes the loader's news: progress for the UI, or a finished scene to show.
+    fn poll_loader(&mut self) -> Option<(String, f32)> {
+        match self.loader.poll() {
+            LoadPoll::Idle => None,
+            LoadPoll::Progress { path, elapsed } => Some((file_name(&path), elapsed.as_secs_f32())),
+            LoadPoll::Cancelled { path } => {
+                self.report(
+                    LogLevel::Info,
+                    format!("{}: loading cancelled", path.display()),
+                );
+                None
+            }
+            LoadPoll::Failed { path } => {
+                self.report(
+                    LogLevel::Error,
+                    format!("{}: the loader stopped without a result", path.display()),
+                );
+                None
+            }
+            LoadPoll::Done { path, result } => {
+                match *result {
+                    Ok(imported) => {
+                        let nodes = imported.scene.node_count();
+                        let warnings = imported.warnings.len();
+                        for warning in imported.warnings {
+                            self.log(LogLevel::Warning, warning);
+                        }
+                        let seed = self.seed;
+                        self.set_scene(imported.scene, seed);
+                        frame_all(&mut self.camera, &self.scene);
+                        self.recent.retain(|p| p != &path);
+                        self.recent.insert(0, path.clone());
+                        self.recent.truncate(RECENT_CAPACITY);
+                        let line = format!("loaded {}: {nodes} nodes", file_name(&path));
+                        println!("{line}");
+                        if warnings > 0 {
+                            self.report(
+                                LogLevel::Warning,
+                                format!("{line}, {warnings} warnings (View ▸ Log)"),
+                            );
+                        } else {
+                            self.log(LogLevel::Info, line);
+                        }
+                    }
+                    Err(error) => self.report(LogLevel::Error, error.to_string()),
+                }
+                None
+            }
         }
     }
 
@@ -76,6 +183,7 @@ impl Editor {
     /// `viewport_texture` shows the scene render (the app renders into it after this call).
     pub fn ui(&mut self, ui: &mut egui::Ui, viewport_texture: egui::TextureId) {
         self.poll_pending_world();
+        let loading = self.poll_loader();
         let before = (self.selection.clone(), self.overlays, self.scene_epoch);
         let camera_before = self.camera;
         let mut actions = Vec::new();
@@ -88,6 +196,7 @@ impl Editor {
                 !self.selection.is_empty(),
                 &mut self.overlays,
                 &mut self.dialogs,
+                &self.recent,
                 &mut actions,
             );
         });
@@ -151,12 +260,19 @@ impl Editor {
                 busy: self.pending_world.as_ref().map(|p| p.message.as_str()),
             };
             ui::viewport_overlay_ui(ui, response.rect, &overlay);
+            if let Some((name, elapsed_s)) = &loading {
+                actions.extend(ui::loading_ui(ui, response.rect, name, *elapsed_s));
+            }
+            if let Some((entry, _)) = &self.toast {
+                ui::notice_ui(ui, response.rect, entry);
+            }
             let size_px = response.rect.size() * ui.ctx().pixels_per_point();
             let (w, h) = (size_px.x.round(), size_px.y.round());
             self.viewport_size_px = (w >= 1.0 && h >= 1.0).then_some([w as u32, h as u32]);
         });
 
         ui::dialogs_ui(ui, &mut self.dialogs, &self.adapter_name, &mut actions);
+        ui::log_window_ui(ui, &mut self.dialogs.log_open, &self.log);
         self.shortcuts(ui.ctx(), keyboard_free, &mut actions);
 
         let acted = !actions.is_empty();
@@ -169,6 +285,18 @@ impl Editor {
         // Panels drawn earlier in this pass showed the old state: draw once more.
         if acted || before != (self.selection.clone(), self.overlays, self.scene_epoch) {
             ui.ctx().request_repaint();
+        }
+        if loading.is_some() {
+            // The elapsed time ticks; the worker's waker brings the result.
+            ui.ctx().request_repaint_after(Duration::from_millis(100));
+        }
+        if let Some((_, until)) = &self.toast {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                self.toast = None;
+            } else {
+                ui.ctx().request_repaint_after(left);
+            }
         }
         if let Some((_, until)) = &self.notice {
             let left = until.saturating_duration_since(Instant::now());
@@ -206,6 +334,12 @@ impl Editor {
     pub fn apply(&mut self, action: UiAction) {
         match action {
             UiAction::NewWorld { seed } => self.start_new_world(seed),
+            UiAction::OpenRecent(index) => {
+                if let Some(path) = self.recent.get(index).cloned() {
+                    self.open(&path);
+                }
+            }
+            UiAction::CancelLoad => self.loader.cancel(),
             UiAction::Quit => self.quit_requested = true,
             UiAction::SelectNone => self.selection.clear(),
             UiAction::FrameSelected => {
@@ -289,6 +423,14 @@ impl Editor {
     pub fn title(&self) -> String {
         format!("worldsmith — {}", self.scene.name)
     }
+}
+
+/// The file name of `path` for messages ("BoxTextured.gltf").
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// Frame rate and CPU frame time for the status bar: medians over the last frames, so one

@@ -8,6 +8,7 @@
 
 mod editor;
 mod gpu_window;
+mod loader;
 mod viewport_input;
 
 use anyhow::Context as _;
@@ -29,6 +30,9 @@ use crate::scene::{CameraView, NodeId, Revision, Scene};
 /// How the editor starts.
 #[derive(Clone, Debug, Default)]
 pub struct EditorOptions {
+    /// A glTF/GLB file to open (loaded on a worker thread once the window is up); without
+    /// one the generated world is shown.
+    pub path: Option<PathBuf>,
     /// Seed of the built-in world to open.
     pub seed: u64,
     /// Quit by itself after this many frames were presented (tests, screenshots).
@@ -49,12 +53,19 @@ const RETRY_DELAY: Duration = Duration::from_millis(16);
 /// Opens the editor window and runs until it is closed.
 pub fn run_editor(options: EditorOptions) -> anyhow::Result<()> {
     let started = Instant::now();
-    // Generate the world while the window and the GPU start up.
+    // Generate the world while the window and the GPU start up (a file given on the command
+    // line is loaded once the window is up, with progress shown).
     let seed = options.seed;
-    let world = std::thread::Builder::new()
-        .name("generate-world".into())
-        .spawn(move || generate_world(seed))
-        .context("could not start the world generator thread")?;
+    let world = if options.path.is_none() {
+        Some(
+            std::thread::Builder::new()
+                .name("generate-world".into())
+                .spawn(move || generate_world(seed))
+                .context("could not start the world generator thread")?,
+        )
+    } else {
+        None
+    };
 
     let event_loop = EventLoop::<UserEvent>::with_user_event()
         .build()
@@ -64,7 +75,7 @@ pub fn run_editor(options: EditorOptions) -> anyhow::Result<()> {
         proxy: event_loop.create_proxy(),
         options,
         started,
-        world: Some(world),
+        world,
         running: None,
         error: None,
         screenshot_written: None,
@@ -136,6 +147,9 @@ struct Running {
     rendered: Option<ViewKey>,
     editor: Editor,
     presented_frames: u64,
+    /// Frames presented while no file was loading: what `--exit-after-frames` counts, so a
+    /// file given on the command line is shown before the editor quits.
+    settled_frames: u64,
     repaint_at: Option<Instant>,
     title: String,
     cursor_grabbed: bool,
@@ -182,6 +196,10 @@ impl ApplicationHandler<UserEvent> for App {
                 } else {
                     event_loop.exit();
                 }
+            }
+            WindowEvent::DroppedFile(path) => {
+                running.editor.open(&path);
+                window.request_redraw();
             }
             WindowEvent::Resized(size) => {
                 running.gpu.resize(size);
@@ -255,11 +273,12 @@ impl App {
         let mut gpu = GpuWindow::new(event_loop, attributes)?;
 
         let seed = self.options.seed;
-        let scene = match self.world.take() {
-            Some(handle) => handle.join().map_err(|_| {
+        let scene = match (self.world.take(), &self.options.path) {
+            (Some(handle), _) => handle.join().map_err(|_| {
                 anyhow::anyhow!("generating world {seed} failed (the generator panicked)")
             })?,
-            None => generate_world(seed),
+            (None, Some(_)) => Scene::new("Empty"),
+            (None, None) => generate_world(seed),
         };
 
         let egui_ctx = egui::Context::default();
@@ -298,6 +317,9 @@ impl App {
                 None => log::warn!("--select: no node named '{name}'"),
             }
         }
+        if let Some(path) = &self.options.path {
+            editor.open(path);
+        }
         let title = editor.title();
         gpu.window.set_title(&title);
 
@@ -314,6 +336,7 @@ impl App {
             last_camera_change: Instant::now(),
             editor,
             presented_frames: 0,
+            settled_frames: 0,
             repaint_at: None,
             title,
             cursor_grabbed: false,
@@ -355,10 +378,9 @@ impl App {
             .tessellate(std::mem::take(&mut output.shapes), output.pixels_per_point);
         let wants_exit = self.exit_pending
             || running.editor.quit_requested
-            || self
-                .options
-                .exit_after_frames
-                .is_some_and(|n| running.presented_frames + 1 >= n.max(1));
+            || self.options.exit_after_frames.is_some_and(|n| {
+                !running.editor.loading() && running.settled_frames + 1 >= n.max(1)
+            });
         let capture =
             wants_exit && self.options.screenshot.is_some() && self.screenshot_written.is_none();
         let painted = running.gpu.paint(
@@ -378,6 +400,9 @@ impl App {
 
         if painted.presented {
             running.presented_frames += 1;
+            if !running.editor.loading() {
+                running.settled_frames += 1;
+            }
             if running.presented_frames == 1 {
                 println!(
                     "first frame presented after {} ms",
@@ -395,7 +420,7 @@ impl App {
         let frames_done = self
             .options
             .exit_after_frames
-            .is_some_and(|n| running.presented_frames >= n);
+            .is_some_and(|n| running.settled_frames >= n);
         let screenshot_done =
             self.options.screenshot.is_none() || self.screenshot_written.is_some();
         if running.editor.quit_requested {

@@ -10,9 +10,11 @@ use std::time::Instant;
 
 /// worldsmith: an editor for generated 3D worlds.
 ///
-/// With no command, opens the editor on the built-in generated world.
+/// With no command, opens the editor on PATH (a .gltf or .glb file) or, without one, on the
+/// built-in generated world.
 #[derive(Debug, Parser)]
 #[command(name = "worldsmith", version, about, long_about = None)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -23,6 +25,9 @@ pub struct Cli {
 /// Options of the editor window (used when no command is given).
 #[derive(Debug, Args)]
 pub struct EditorArgs {
+    /// A .gltf or .glb file to open instead of the generated world.
+    #[arg(value_name = "PATH", value_parser = parse_existing_file)]
+    pub path: Option<PathBuf>,
     /// Seed of the built-in generated world.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
@@ -117,6 +122,19 @@ pub fn parse_size(s: &str) -> Result<(u32, u32), String> {
     Ok((w, h))
 }
 
+/// Accepts the editor's PATH only if it is a file, so a mistyped command (`worldsmith stil`)
+/// is a usage error rather than an editor window with a failed import.
+pub fn parse_existing_file(s: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(s);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "'{s}' is neither a file nor a command (commands: still, bench)"
+        ))
+    }
+}
+
 /// Resolves `--camera NAME` (or the default view).
 pub fn view_for(scene: &Scene, camera: Option<&str>) -> anyhow::Result<CameraView> {
     match camera {
@@ -155,7 +173,7 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
                 eprintln!("worldsmith: warning: {warning}");
             }
             let mut scene = imported.scene;
-            light_imported(&mut scene);
+            crate::import::add_default_light_if_unlit(&mut scene);
             scene
         }
         None => crate::generate::generate_world(args.seed),
@@ -188,39 +206,6 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
         t0.elapsed().as_secs_f64() * 1000.0
     );
     Ok(())
-}
-
-/// Illuminance of the sun added to imported files that have no light (a bright overcast to
-/// sunny day), and the exposure that shows it well.
-pub const DEFAULT_SUN_LUX: f32 = 30_000.0;
-/// Exposure (EV100) used with [`DEFAULT_SUN_LUX`]: a lit white surface lands in mid-grey to
-/// light grey rather than blown out.
-pub const DEFAULT_SUN_EV100: f32 = 13.0;
-
-/// Makes an imported scene visible: if it has no light at all, adds a "Default sun" from the
-/// upper front-left (with shadows) and sets the exposure to match. Scenes with lights are left
-/// as the file made them. Returns whether a sun was added.
-pub fn light_imported(scene: &mut Scene) -> bool {
-    use crate::scene::{Light, LightKind, NodeKind, Transform};
-    if scene.nodes().any(|n| matches!(n.kind, NodeKind::Light(_))) {
-        return false;
-    }
-    let to_sun = glam::Vec3::new(-0.4, 0.8, 0.45).normalize();
-    let rotation = glam::Quat::from_rotation_arc(glam::Vec3::NEG_Z, -to_sun);
-    scene.add_node(
-        None,
-        "Default sun",
-        Transform::IDENTITY.with_rotation(rotation),
-        NodeKind::Light(Light {
-            kind: LightKind::Directional,
-            color: [1.0, 0.98, 0.95],
-            intensity: DEFAULT_SUN_LUX,
-            range: None,
-            cast_shadows: true,
-        }),
-    );
-    scene.environment_mut().exposure_ev100 = DEFAULT_SUN_EV100;
-    true
 }
 
 /// Median and 95th percentile of a sample (milliseconds).
@@ -350,6 +335,22 @@ mod tests {
             let e = parse_size(bad).unwrap_err();
             assert!(e.contains(bad) || bad.is_empty(), "{e}");
         }
+    }
+
+    #[test]
+    fn a_path_opens_the_editor_and_commands_still_parse() {
+        use clap::Parser as _;
+        let file = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+        let cli = Cli::try_parse_from(["worldsmith", file, "--seed", "3"]).expect("path");
+        assert!(cli.command.is_none());
+        assert_eq!(cli.editor.path, Some(PathBuf::from(file)));
+        let e = Cli::try_parse_from(["worldsmith", "stil"]).expect_err("typo");
+        assert!(e.to_string().contains("'stil'"), "{e}");
+        let cli = Cli::try_parse_from(["worldsmith", "still", "--out", "a.png"]).expect("still");
+        assert!(matches!(cli.command, Some(Command::Still(_))));
+        assert!(Cli::try_parse_from(["worldsmith", "bench"]).is_ok());
+        let cli = Cli::try_parse_from(["worldsmith"]).expect("no args");
+        assert_eq!(cli.editor.path, None);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 mod gltf;
 
-use crate::scene::Scene;
+use crate::scene::{Light, LightKind, NodeKind, Scene, Transform};
 use std::path::{Path, PathBuf};
 
 /// A scene read from a file, with the problems that did not stop loading.
@@ -88,6 +88,38 @@ pub fn import_path(path: &Path) -> Result<Imported, ImportError> {
             ext,
         }),
     }
+}
+
+/// Illuminance of the sun added to imported files that have no light (a bright overcast to
+/// sunny day), and the exposure that shows it well.
+pub const DEFAULT_SUN_LUX: f32 = 30_000.0;
+/// Exposure (EV100) used with [`DEFAULT_SUN_LUX`]: a lit white surface lands in mid-grey to
+/// light grey rather than blown out.
+pub const DEFAULT_SUN_EV100: f32 = 13.0;
+
+/// Makes an imported scene visible: if it has no light at all, adds a "Default sun" from the
+/// upper front-left (with shadows) and sets the exposure to match. Scenes with lights are left
+/// as the file made them. Returns whether a sun was added.
+pub fn add_default_light_if_unlit(scene: &mut Scene) -> bool {
+    if scene.nodes().any(|n| matches!(n.kind, NodeKind::Light(_))) {
+        return false;
+    }
+    let to_sun = glam::Vec3::new(-0.4, 0.8, 0.45).normalize();
+    let rotation = glam::Quat::from_rotation_arc(glam::Vec3::NEG_Z, -to_sun);
+    scene.add_node(
+        None,
+        "Default sun",
+        Transform::IDENTITY.with_rotation(rotation),
+        NodeKind::Light(Light {
+            kind: LightKind::Directional,
+            color: [1.0, 0.98, 0.95],
+            intensity: DEFAULT_SUN_LUX,
+            range: None,
+            cast_shadows: true,
+        }),
+    );
+    scene.environment_mut().exposure_ev100 = DEFAULT_SUN_EV100;
+    true
 }
 
 /// "'.obj' files" or "files without an extension", for [`ImportError::Unsupported`].

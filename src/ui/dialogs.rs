@@ -37,6 +37,8 @@ pub struct Dialogs {
     pub controls_open: bool,
     /// Help ▸ About.
     pub about_open: bool,
+    /// View ▸ Log.
+    pub log_open: bool,
 }
 
 impl Dialogs {

@@ -4,9 +4,14 @@ use super::{Dialogs, NewWorldDialog, UiAction};
 use crate::render::Overlays;
 use crate::scene::{NodeId, NodeKind, Scene};
 use egui::{Button, Ui};
+use std::path::PathBuf;
 
 /// Shows the menu bar. Overlay toggles and dialog visibility change in place; everything
 /// else is pushed to `actions`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one read-only input per menu; bundling them would only rename the list"
+)]
 pub fn menu_bar_ui(
     ui: &mut Ui,
     scene: &Scene,
@@ -14,6 +19,7 @@ pub fn menu_bar_ui(
     has_selection: bool,
     overlays: &mut Overlays,
     dialogs: &mut Dialogs,
+    recent: &[PathBuf],
     actions: &mut Vec<UiAction>,
 ) {
     egui::MenuBar::new().ui(ui, |ui| {
@@ -21,6 +27,27 @@ pub fn menu_bar_ui(
             if ui.button("New World…").clicked() {
                 dialogs.new_world = Some(NewWorldDialog::new(seed));
             }
+            ui.add_enabled_ui(!recent.is_empty(), |ui| {
+                ui.menu_button("Open Recent", |ui| {
+                    for (index, path) in recent.iter().enumerate() {
+                        let name = path.file_name().map_or_else(
+                            || path.display().to_string(),
+                            |n| n.to_string_lossy().into_owned(),
+                        );
+                        if ui
+                            .button(name)
+                            .on_hover_text(path.display().to_string())
+                            .clicked()
+                        {
+                            actions.push(UiAction::OpenRecent(index));
+                        }
+                    }
+                })
+                .response
+                .on_disabled_hover_text(
+                    "No files opened yet. Drop a .gltf or .glb file on the window.",
+                );
+            });
             ui.separator();
             if ui
                 .add(Button::new("Quit").shortcut_text("Ctrl+Q"))
@@ -56,6 +83,8 @@ pub fn menu_bar_ui(
             ui.checkbox(&mut overlays.grid, "Grid");
             ui.checkbox(&mut overlays.icons, "Light & camera icons");
             ui.checkbox(&mut overlays.outline, "Selection outline");
+            ui.separator();
+            ui.checkbox(&mut dialogs.log_open, "Log");
             ui.separator();
             if ui
                 .add(Button::new("Reset view").shortcut_text("Home"))

@@ -12,6 +12,7 @@
 mod dialogs;
 mod icons;
 mod inspector;
+mod log;
 mod menu;
 mod outliner;
 mod status;
@@ -19,6 +20,7 @@ mod viewport;
 
 pub use dialogs::{CONTROLS, Dialogs, NewWorldDialog, dialogs_ui};
 pub use inspector::inspector_ui;
+pub use log::{LOG_CAPACITY, LogEntry, LogLevel, loading_ui, log_window_ui, notice_ui, push_log};
 pub use menu::menu_bar_ui;
 pub use outliner::outliner_ui;
 pub use status::{StatusInfo, status_bar_ui};
@@ -31,6 +33,10 @@ use crate::scene::NodeId;
 pub enum UiAction {
     /// Replace the world by the one generated from `seed`.
     NewWorld { seed: u64 },
+    /// Open the file at this index of File ▸ Open Recent (most recent first).
+    OpenRecent(usize),
+    /// Stop waiting for the file being loaded; its result is discarded.
+    CancelLoad,
     /// Close the editor.
     Quit,
     /// Clear the selection.
