@@ -166,7 +166,7 @@ impl Editor {
                         if warnings > 0 {
                             self.report(
                                 LogLevel::Warning,
-                                format!("{line}, {warnings} warnings (View ▸ Log)"),
+                                format!("{line}, {warnings} warnings (see View > Log)"),
                             );
                         } else {
                             self.log(LogLevel::Info, line);
@@ -606,12 +606,73 @@ mod tests {
             "Ctrl+Q",
             "Light & camera icons",
             "Generating world 42…",
+            "Open Recent",
+            "Loading DamagedHelmet.glb… 1.2 s",
+            "Cancel",
+            "loaded a.glb: 3 nodes, 2 warnings (see View > Log)",
+            "No files opened yet. Drop a .gltf or .glb file on the window.",
             "worldsmith — World",
         ]) {
             let font = egui::FontId::proportional(14.0);
             let ok = ctx.fonts_mut(|f| f.has_glyphs(&font, &text.replace(' ', "")));
             assert!(ok, "drawn as boxes: {text}");
         }
+    }
+
+    /// Runs egui passes until the loader has settled.
+    fn wait_for_load(e: &mut Editor) {
+        let ctx = egui::Context::default();
+        let until = Instant::now() + Duration::from_secs(30);
+        while e.loading() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(5));
+            ctx.run_ui(egui::RawInput::default(), |ui| {
+                e.ui(ui, egui::TextureId::User(0))
+            })
+            .textures_delta
+            .clear();
+        }
+        // One more pass takes the result.
+        ctx.run_ui(egui::RawInput::default(), |ui| {
+            e.ui(ui, egui::TextureId::User(0))
+        })
+        .textures_delta
+        .clear();
+    }
+
+    #[test]
+    fn a_failed_load_keeps_the_scene_and_logs_the_file() {
+        let mut e = editor();
+        let name = e.scene.name.clone();
+        e.open(Path::new("/nonexistent/broken.glb"));
+        assert!(e.loading());
+        wait_for_load(&mut e);
+        assert!(!e.loading());
+        assert_eq!(e.scene.name, name);
+        assert_eq!(e.scene_epoch, 0);
+        assert!(e.recent.is_empty());
+        let last = e.log.back().expect("a log message");
+        assert_eq!(last.level, LogLevel::Error);
+        assert!(last.text.contains("broken.glb"), "{}", last.text);
+    }
+
+    #[test]
+    fn a_loaded_file_replaces_the_scene_and_becomes_recent() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/testdata/gltf/BoxTextured/BoxTextured.gltf");
+        if !path.is_file() {
+            eprintln!("SKIPPED: {} missing", path.display());
+            return;
+        }
+        let mut e = editor();
+        e.open(&path);
+        wait_for_load(&mut e);
+        assert_eq!(e.scene_epoch, 1);
+        assert!(e.title().contains("BoxTextured"), "{}", e.title());
+        assert_eq!(e.recent, vec![path.clone()]);
+        e.apply(UiAction::OpenRecent(0));
+        wait_for_load(&mut e);
+        assert_eq!(e.scene_epoch, 2);
+        assert_eq!(e.recent, vec![path]);
     }
 
     #[test]

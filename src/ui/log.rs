@@ -65,6 +65,7 @@ pub fn log_window_ui(ui: &Ui, open: &mut bool, log: &VecDeque<LogEntry>) {
 pub fn notice_ui(ui: &Ui, rect: Rect, entry: &LogEntry) {
     egui::Area::new(egui::Id::unique("viewport_notice"))
         .order(egui::Order::Foreground)
+        .fade_in(false)
         .pivot(Align2::RIGHT_BOTTOM)
         .fixed_pos(rect.right_bottom() + vec2(-10.0, -10.0))
         .show(ui.ctx(), |ui| {
@@ -80,6 +81,8 @@ pub fn loading_ui(ui: &Ui, rect: Rect, file_name: &str, elapsed_s: f32) -> Optio
     let mut action = None;
     egui::Area::new(egui::Id::unique("viewport_loading"))
         .order(egui::Order::Foreground)
+        // Short loads would end before a fade finished; show the plate at once.
+        .fade_in(false)
         .pivot(Align2::CENTER_TOP)
         .fixed_pos(rect.center_top() + vec2(0.0, 36.0))
         .show(ui.ctx(), |ui| {
