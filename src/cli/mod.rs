@@ -122,15 +122,16 @@ pub fn parse_size(s: &str) -> Result<(u32, u32), String> {
     Ok((w, h))
 }
 
-/// Accepts the editor's PATH only if it is a file, so a mistyped command (`worldsmith stil`)
+/// Accepts the editor's PATH only if something exists there (the import reports what it is),
+/// so a mistyped command (`worldsmith stil`)
 /// is a usage error rather than an editor window with a failed import.
 pub fn parse_existing_file(s: &str) -> Result<PathBuf, String> {
     let path = PathBuf::from(s);
-    if path.is_file() {
+    if path.exists() {
         Ok(path)
     } else {
         Err(format!(
-            "'{s}' is neither a file nor a command (commands: still, bench)"
+            "'{s}' is neither an existing file nor a command (commands: still, bench)"
         ))
     }
 }
