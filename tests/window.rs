@@ -108,6 +108,8 @@ fn editor_opens_a_gltf_file_given_on_the_command_line() {
         .arg(env!("CARGO_BIN_EXE_worldsmith"))
         .arg(&asset)
         .args(["--window-size", "1400x800", "--exit-after-frames", "4"])
+        // Keep File > Open Recent of the person running the tests as it is.
+        .env("XDG_CONFIG_HOME", &dir)
         .arg("--screenshot")
         .arg(&shot)
         .output()
@@ -138,5 +140,8 @@ fn editor_opens_a_gltf_file_given_on_the_command_line() {
     .to_image();
     // The framed box fills the centre with its texture: colour and detail.
     common::assert_not_degenerate("viewport", &viewport);
+    let recent = std::fs::read_to_string(dir.join("worldsmith").join("recent.json"))
+        .expect("recent.json written");
+    assert!(recent.contains("BoxTextured.gltf"), "{recent}");
     std::fs::remove_dir_all(&dir).ok();
 }

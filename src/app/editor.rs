@@ -54,13 +54,13 @@ pub(crate) struct Editor {
     loader: Loader,
     /// The last [`ui::LOG_CAPACITY`] messages, for View ▸ Log.
     pub log: VecDeque<LogEntry>,
-    /// Files opened this session, most recent first (File ▸ Open Recent).
+    /// Files opened, most recent first (File ▸ Open Recent).
     pub recent: Vec<PathBuf>,
+    /// Where `recent` is saved between sessions; `None` keeps it in memory (tests).
+    recent_file: Option<PathBuf>,
     waker: Waker,
 }
 
-/// Entries kept in File ▸ Open Recent.
-const RECENT_CAPACITY: usize = 10;
 /// How long an import problem stays in the viewport corner.
 const TOAST_TIME: Duration = Duration::from_secs(6);
 
@@ -87,6 +87,7 @@ impl Editor {
             loader: Loader::new(Arc::clone(&waker)),
             log: VecDeque::new(),
             recent: Vec::new(),
+            recent_file: None,
             waker,
         }
     }
@@ -100,6 +101,18 @@ impl Editor {
                 format!("{}: could not start loading: {e}", path.display()),
             ),
         }
+    }
+
+    /// Reads File ▸ Open Recent from `file` and saves it there after each load; a corrupt
+    /// file is logged and replaced.
+    pub fn load_recent(&mut self, file: Option<PathBuf>) {
+        if let Some(file) = &file {
+            match super::recent::load(file) {
+                Ok(paths) => self.recent = paths,
+                Err(e) => self.log(LogLevel::Warning, e),
+            }
+        }
+        self.recent_file = file;
     }
 
     /// True while a file is loading.
@@ -160,7 +173,12 @@ impl Editor {
                         frame_all(&mut self.camera, &self.scene);
                         self.recent.retain(|p| p != &path);
                         self.recent.insert(0, path.clone());
-                        self.recent.truncate(RECENT_CAPACITY);
+                        self.recent.truncate(super::recent::RECENT_CAPACITY);
+                        if let Some(file) = &self.recent_file
+                            && let Err(e) = super::recent::save(file, &self.recent)
+                        {
+                            self.log(LogLevel::Warning, e);
+                        }
                         let line = format!("loaded {}: {nodes} nodes", file_name(&path));
                         println!("{line}");
                         if warnings > 0 {

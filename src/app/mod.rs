@@ -9,6 +9,7 @@
 mod editor;
 mod gpu_window;
 mod loader;
+mod recent;
 mod viewport_input;
 
 use anyhow::Context as _;
@@ -317,6 +318,7 @@ impl App {
                 None => log::warn!("--select: no node named '{name}'"),
             }
         }
+        editor.load_recent(recent::recent_file());
         if let Some(path) = &self.options.path {
             editor.open(path);
         }
