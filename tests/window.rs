@@ -17,6 +17,37 @@ fn have(cmd: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Runs the real editor under Xvfb with `args` plus `--screenshot <dir>/<name>`, asserts it
+/// exited cleanly, and returns its stdout and the screenshot.
+fn run_editor(
+    args: &[&std::ffi::OsStr],
+    dir: &std::path::Path,
+    name: &str,
+) -> (String, image::RgbaImage) {
+    let shot = dir.join(name);
+    let out = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1600x900x24"])
+        .arg(env!("CARGO_BIN_EXE_worldsmith"))
+        .args(args)
+        // Keep File > Open Recent of the person running the tests as it is.
+        .env("XDG_CONFIG_HOME", dir)
+        .arg("--screenshot")
+        .arg(&shot)
+        .output()
+        .expect("run xvfb-run");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "editor exited with {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    let img = image::open(&shot)
+        .unwrap_or_else(|e| panic!("screenshot {}: {e}", shot.display()))
+        .to_rgba8();
+    (stdout, img)
+}
+
 #[test]
 fn editor_window_opens_and_draws_the_world() {
     if !have("xvfb-run") {
@@ -26,36 +57,22 @@ fn editor_window_opens_and_draws_the_world() {
     }
     let dir = std::env::temp_dir().join(format!("worldsmith-window-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let shot = dir.join("window.png");
-    let out = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1600x900x24"])
-        .arg(env!("CARGO_BIN_EXE_worldsmith"))
-        .args([
-            "--seed",
-            "7",
-            "--window-size",
-            "1400x800",
-            "--exit-after-frames",
-            "8",
-        ])
-        .arg("--screenshot")
-        .arg(&shot)
-        .output()
-        .expect("run xvfb-run");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "editor exited with {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        out.status
-    );
+    let args: Vec<&std::ffi::OsStr> = [
+        "--seed",
+        "7",
+        "--window-size",
+        "1400x800",
+        "--exit-after-frames",
+        "8",
+    ]
+    .iter()
+    .map(std::ffi::OsStr::new)
+    .collect();
+    let (stdout, img) = run_editor(&args, &dir, "window.png");
     assert!(
         stdout.contains("first frame presented after"),
         "no first-frame line\nstdout:\n{stdout}"
     );
-    let img = image::open(&shot)
-        .unwrap_or_else(|e| panic!("screenshot {}: {e}", shot.display()))
-        .to_rgba8();
     let (w, h) = img.dimensions();
     assert!(w >= 800 && h >= 500, "window too small: {w}x{h}");
     let region = |x0: f32, x1: f32, y0: f32, y1: f32| {
@@ -101,34 +118,19 @@ fn editor_opens_a_gltf_file_given_on_the_command_line() {
     }
     let dir = std::env::temp_dir().join(format!("worldsmith-open-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let shot = dir.join("open.png");
     // --exit-after-frames counts frames after the load finished.
-    let out = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1600x900x24"])
-        .arg(env!("CARGO_BIN_EXE_worldsmith"))
-        .arg(&asset)
-        .args(["--window-size", "1400x800", "--exit-after-frames", "4"])
-        // Keep File > Open Recent of the person running the tests as it is.
-        .env("XDG_CONFIG_HOME", &dir)
-        .arg("--screenshot")
-        .arg(&shot)
-        .output()
-        .expect("run xvfb-run");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "editor exited with {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        out.status
+    let mut args = vec![asset.as_os_str()];
+    args.extend(
+        ["--window-size", "1400x800", "--exit-after-frames", "4"]
+            .iter()
+            .map(std::ffi::OsStr::new),
     );
+    let (stdout, img) = run_editor(&args, &dir, "open.png");
     // Node_0, its mesh child Node_1, and the default sun added because the file has no light.
     assert!(
         stdout.contains("loaded BoxTextured.gltf: 3 nodes"),
-        "no load line\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        "no load line\nstdout:\n{stdout}"
     );
-    let img = image::open(&shot)
-        .unwrap_or_else(|e| panic!("screenshot {}: {e}", shot.display()))
-        .to_rgba8();
     let (w, h) = img.dimensions();
     let viewport = image::imageops::crop_imm(
         &img,
