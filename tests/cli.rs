@@ -3,18 +3,7 @@
 
 mod common;
 
-use std::process::Command;
-
-fn worldsmith(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_worldsmith"))
-        .args(args)
-        .env(
-            "WGPU_BACKEND",
-            std::env::var("WGPU_BACKEND").unwrap_or_else(|_| "vulkan".into()),
-        )
-        .output()
-        .expect("run worldsmith")
-}
+use common::worldsmith;
 
 fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

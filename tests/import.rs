@@ -369,16 +369,7 @@ fn hostile_files_fail_with_named_errors() {
     std::fs::remove_dir_all(dir).ok();
 }
 
-fn worldsmith(args: &[&std::ffi::OsStr]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_worldsmith"))
-        .args(args)
-        .env(
-            "WGPU_BACKEND",
-            std::env::var("WGPU_BACKEND").unwrap_or_else(|_| "vulkan".into()),
-        )
-        .output()
-        .expect("run worldsmith")
-}
+use common::worldsmith;
 
 #[test]
 fn cli_still_renders_an_imported_file_and_names_bad_ones() {

@@ -104,12 +104,11 @@ pub fn add_default_light_if_unlit(scene: &mut Scene) -> bool {
     if scene.nodes().any(|n| matches!(n.kind, NodeKind::Light(_))) {
         return false;
     }
-    let to_sun = glam::Vec3::new(-0.4, 0.8, 0.45).normalize();
-    let rotation = glam::Quat::from_rotation_arc(glam::Vec3::NEG_Z, -to_sun);
+    let to_sun = glam::Vec3::new(-0.4, 0.8, 0.45);
     scene.add_node(
         None,
         "Default sun",
-        Transform::IDENTITY.with_rotation(rotation),
+        Transform::pointing(-to_sun),
         NodeKind::Light(Light {
             kind: LightKind::Directional,
             color: [1.0, 0.98, 0.95],

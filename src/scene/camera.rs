@@ -174,6 +174,15 @@ mod tests {
     }
 
     #[test]
+    fn pointing_aims_the_minus_z_axis() {
+        for dir in [Vec3::new(0.4, -0.8, -0.45), Vec3::NEG_Y, Vec3::X] {
+            let t = crate::scene::Transform::pointing(dir);
+            let forward = t.matrix().transform_vector3(Vec3::NEG_Z);
+            assert!(close(forward, dir.normalize()), "{dir} → {forward}");
+        }
+    }
+
+    #[test]
     fn look_from_round_trips() {
         let mut c = OrbitCamera::default();
         let eye = Vec3::new(10.0, 5.0, -3.0);

@@ -75,6 +75,13 @@ impl Transform {
         Self::from_translation(translation).with_rotation(rotation)
     }
 
+    /// A rotation-only transform whose -Z axis (the way lights and cameras point) runs along
+    /// `direction`; e.g. a sun shining from `to_sun` is `Transform::pointing(-to_sun)`.
+    pub fn pointing(direction: Vec3) -> Self {
+        let direction = direction.normalize_or(Vec3::NEG_Z);
+        Self::IDENTITY.with_rotation(Quat::from_rotation_arc(Vec3::NEG_Z, direction))
+    }
+
     /// The matrix `parent_from_local`.
     pub fn matrix(&self) -> Mat4 {
         Mat4::from_scale_rotation_translation(self.scale, self.rotation, self.translation)

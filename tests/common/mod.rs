@@ -2,7 +2,7 @@
 //! golden-image comparison with tolerance, and small test scenes.
 #![allow(dead_code)] // Each test binary uses a different subset.
 
-use glam::{Quat, Vec3};
+use glam::Vec3;
 use image::RgbaImage;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -184,11 +184,10 @@ pub fn look(eye: Vec3, target: Vec3, fov_deg: f32) -> CameraView {
 
 /// Adds a sun shining from `to_sun` (towards the sun) with `lux`.
 pub fn add_sun(scene: &mut Scene, to_sun: Vec3, lux: f32, shadows: bool) {
-    let rot = Quat::from_rotation_arc(Vec3::NEG_Z, -to_sun.normalize());
     scene.add_node(
         None,
         "Sun",
-        Transform::IDENTITY.with_rotation(rot),
+        Transform::pointing(-to_sun),
         NodeKind::Light(Light {
             kind: LightKind::Directional,
             color: [1.0, 0.97, 0.92],
@@ -197,6 +196,19 @@ pub fn add_sun(scene: &mut Scene, to_sun: Vec3, lux: f32, shadows: bool) {
             cast_shadows: shadows,
         }),
     );
+}
+
+/// Runs the `worldsmith` binary with `args` (lavapipe's Vulkan unless `WGPU_BACKEND` says
+/// otherwise) and returns what it did.
+pub fn worldsmith<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_worldsmith"))
+        .args(args)
+        .env(
+            "WGPU_BACKEND",
+            std::env::var("WGPU_BACKEND").unwrap_or_else(|_| "vulkan".into()),
+        )
+        .output()
+        .expect("run worldsmith")
 }
 
 /// Adds a mesh node with a new material.
