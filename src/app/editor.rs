@@ -675,12 +675,9 @@ mod tests {
 
     #[test]
     fn a_loaded_file_replaces_the_scene_and_becomes_recent() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/testdata/gltf/BoxTextured/BoxTextured.gltf");
-        if !path.is_file() {
-            eprintln!("SKIPPED: {} missing", path.display());
+        let Some(path) = crate::app::sample_asset("BoxTextured/BoxTextured.gltf") else {
             return;
-        }
+        };
         let mut e = editor();
         e.open(&path);
         wait_for_load(&mut e);

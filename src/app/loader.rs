@@ -172,12 +172,9 @@ mod tests {
 
     #[test]
     fn a_sample_file_loads_with_a_default_sun() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/testdata/gltf/BoxTextured/BoxTextured.gltf");
-        if !path.is_file() {
-            eprintln!("SKIPPED: {} missing", path.display());
+        let Some(path) = crate::app::sample_asset("BoxTextured/BoxTextured.gltf") else {
             return;
-        }
+        };
         let mut loader = Loader::new(Arc::new(|| {}));
         loader.start(&path).expect("spawn");
         match poll_until_settled(&mut loader) {

@@ -563,3 +563,22 @@ impl Running {
         }
     }
 }
+
+/// A Khronos sample from `../shared/testdata/gltf` beside the checkout, for unit tests. Missing
+/// samples skip the test with a printed reason, except on CI, where they fail it.
+#[cfg(test)]
+pub(crate) fn sample_asset(relative: &str) -> Option<PathBuf> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/testdata/gltf")
+        .join(relative);
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
+        "{} missing on CI",
+        path.display()
+    );
+    eprintln!("SKIPPED: {} missing", path.display());
+    None
+}
