@@ -48,6 +48,6 @@ fn fs_main(in: GridOut) -> @location(0) vec4<f32> {
     if a < 0.003 {
         discard;
     }
-    // Overlay colours are display-referred: undo exposure so tone mapping shows them as meant.
+    // A fixed mid grey in the exposed HDR range: tone mapping shows it as a light grey line.
     return vec4<f32>(color * 0.5, a);
 }

@@ -731,7 +731,6 @@ impl GpuScene {
         queue: &wgpu::Queue,
         scene: &Scene,
         selection: &[NodeId],
-        exposure: f32,
     ) {
         let rev = scene.revision();
         let key = (
@@ -742,7 +741,7 @@ impl GpuScene {
         if self.lines_key.as_ref() == Some(&key) {
             return;
         }
-        self.lines = super::icons::icon_lines(scene, selection, exposure);
+        self.lines = super::icons::icon_lines(scene, selection);
         self.lines_key = Some(key);
         if self.lines.is_empty() {
             return;

@@ -33,9 +33,9 @@ fn line(out: &mut Vec<LineVertex>, m: &Mat4, a: Vec3, b: Vec3, c: [f32; 4]) {
     }
 }
 
-/// Line-list vertices (pairs) for every light and camera icon. `_exposure` is reserved for
-/// display-referred colours; overlay colours are already in display range.
-pub fn icon_lines(scene: &Scene, selection: &[NodeId], _exposure: f32) -> Vec<LineVertex> {
+/// Line-list vertices (pairs) for every light and camera icon. Colours are already in display
+/// range (the lines are drawn after exposure is applied in the shaders).
+pub fn icon_lines(scene: &Scene, selection: &[NodeId]) -> Vec<LineVertex> {
     let mut out = Vec::new();
     for wn in scene.walk() {
         if !wn.visible {

@@ -841,9 +841,8 @@ impl Renderer {
         self.ensure_targets(width, height, msaa);
         let overlays = frame.settings.overlays;
         if overlays.icons {
-            let exposure = exposure_scale(scene.environment.exposure_ev100);
             self.scene
-                .sync_lines(&self.device, &self.queue, scene, frame.selection, exposure);
+                .sync_lines(&self.device, &self.queue, scene, frame.selection);
         }
 
         // Per-frame uniforms (camera-dependent, always written).

@@ -112,7 +112,7 @@ impl SkyModel {
         if sun_dir.is_none() {
             model.scale = 0.0;
         }
-        let sky_up = model.irradiance_sh_raw().irradiance(Vec3::Y);
+        let sky_up = model.sky_irradiance_sh().irradiance(Vec3::Y);
         let sun_on_ground = sun_lux * raw.y.max(0.0);
         model.ground = Vec3::from(sky.ground_albedo) * (sky_up + Vec3::splat(sun_on_ground))
             / std::f32::consts::PI;
@@ -139,20 +139,17 @@ impl SkyModel {
         yxy_to_rgb(v[0], v[1], v[2]) * self.scale
     }
 
-    fn irradiance_sh_raw(&self) -> Sh9 {
-        // Sky only (no ground), used to light the ground itself.
-        let ground = self.ground;
-        let mut tmp = *self;
-        tmp.ground = Vec3::ZERO;
-        let sh = Sh9::project(|d| {
+    /// Irradiance from the upper hemisphere only, used to light the ground itself. (Radiance
+    /// above the horizon never reads `ground`, so this is valid before `ground` is set.)
+    fn sky_irradiance_sh(&self) -> Sh9 {
+        Sh9::project(|d| {
             if d.y < 0.0 {
                 Vec3::ZERO
             } else {
-                tmp.radiance(d)
+                self.radiance(d)
             }
-        });
-        debug_assert!(ground == self.ground);
-        sh.irradiance_convolved()
+        })
+        .irradiance_convolved()
     }
 
     /// Irradiance from the whole environment (sky + ground) as 9 SH coefficients: evaluate
