@@ -79,6 +79,10 @@ pub struct GpuScene {
     pub line_buffer: Option<wgpu::Buffer>,
     line_capacity: usize,
     lines_key: Option<(u64, u64, Vec<NodeId>)>,
+    /// The first visible sun (direction towards it, light) and the world bounds of everything
+    /// visible, refreshed with the lights so frames don't walk the scene for them.
+    pub sun: Option<(Vec3, crate::scene::Light)>,
+    pub bounds: crate::scene::Aabb,
     /// Anisotropic filtering level for linear samplers (1 on CPU adapters, where each extra
     /// tap costs real time).
     pub anisotropy: u16,
@@ -374,6 +378,8 @@ impl GpuScene {
         }
         if structure || changed(|r| r.transforms) || changed(|r| r.lights) {
             self.sync_lights(scene, stats);
+            self.sun = scene.sun();
+            self.bounds = scene.bounds();
         }
         self.seen = Some(rev);
     }

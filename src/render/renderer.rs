@@ -780,7 +780,7 @@ impl Renderer {
             rev.transforms ^ rev.structure.rotate_left(7),
         );
         if self.sky_key != Some(key) || self.sky.is_none() {
-            let sun = frame.scene.sun();
+            let sun = self.scene.sun;
             let model = SkyModel::new(
                 &frame.scene.environment.sky,
                 sun.map(|(d, _)| d),
@@ -849,8 +849,8 @@ impl Renderer {
         let aspect = width as f32 / height as f32;
         let clip_from_world = frame.camera.clip_from_world(aspect);
         let sh = self.sky_for(frame);
-        let sun = scene.sun();
-        let bounds = scene.bounds();
+        let sun = self.scene.sun;
+        let bounds = self.scene.bounds;
         let shadow_size = self.shadows.as_ref().map(|s| s.size).unwrap_or(1024);
         let sun_casts = sun.is_some_and(|(_, l)| l.cast_shadows);
         let cascades = shadow::fit(
