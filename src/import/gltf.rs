@@ -24,6 +24,7 @@ const SUPPORTED_EXTENSIONS: &[&str] = &[
     "KHR_materials_emissive_strength",
     "KHR_texture_transform",
     "KHR_materials_variants",
+    "KHR_materials_unlit",
 ];
 
 /// Deepest node hierarchy accepted (a guard against cycles and stack-like files).
@@ -586,6 +587,7 @@ impl Importer<'_> {
                 gltf::material::AlphaMode::Blend => AlphaMode::Blend,
             },
             double_sided: material.double_sided(),
+            unlit: material.unlit(),
             base_color_texture: base_info
                 .as_ref()
                 .and_then(|i| self.texture_ref(&i.texture())),

@@ -6,9 +6,11 @@
 //! The renderer detects what changed through [`Scene::revision`] and per-mesh content ids.
 
 mod camera;
+mod clouds;
 mod hash;
 
 pub use camera::{CameraView, OrbitCamera};
+pub use clouds::{PointCloud, SH_C0, SplatCloud, SplatShapeError};
 pub use hash::scene_hash;
 
 use glam::{Mat4, Quat, Vec3};
@@ -26,6 +28,12 @@ pub struct MeshId(pub u64);
 /// Stable id of a material.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct MaterialId(pub u64);
+/// Stable id of a point cloud.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PointCloudId(pub u64);
+/// Stable id of a Gaussian splat cloud.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct SplatCloudId(pub u64);
 /// Stable id of an image (texture source).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ImageId(pub u64);
@@ -313,6 +321,11 @@ pub struct Material {
     pub uv_offset: [f32; 2],
     pub uv_rotation: f32,
     pub uv_scale: [f32; 2],
+    /// Shows the colour as captured (base colour × vertex colour, display-referred) instead of
+    /// lighting it: for generated meshes whose vertex colours already contain their lighting,
+    /// and glTF's KHR_materials_unlit.
+    #[serde(default)]
+    pub unlit: bool,
 }
 
 /// Luminance in cd/m² of an emissive colour of 1.0 at strength 1.0. glTF emissive is unitless;
@@ -340,6 +353,7 @@ impl Default for Material {
             uv_offset: [0.0; 2],
             uv_rotation: 0.0,
             uv_scale: [1.0; 2],
+            unlit: false,
         }
     }
 }
@@ -453,6 +467,15 @@ pub enum NodeKind {
     },
     Light(Light),
     Camera(Camera),
+    /// Coloured points drawn as round discs `point_size_px` pixels wide.
+    Points {
+        cloud: PointCloudId,
+        point_size_px: f32,
+    },
+    /// 3D Gaussian splats.
+    Splats {
+        cloud: SplatCloudId,
+    },
 }
 
 impl NodeKind {
@@ -466,6 +489,8 @@ impl NodeKind {
                 LightKind::Spot { .. } => "Spot light",
             },
             NodeKind::Camera(_) => "Camera",
+            NodeKind::Points { .. } => "Point cloud",
+            NodeKind::Splats { .. } => "Gaussian splats",
         }
     }
 }
@@ -573,6 +598,10 @@ pub struct Scene {
     meshes: BTreeMap<MeshId, Arc<Mesh>>,
     materials: BTreeMap<MaterialId, Material>,
     images: BTreeMap<ImageId, Arc<Image>>,
+    #[serde(default)]
+    point_clouds: BTreeMap<PointCloudId, Arc<PointCloud>>,
+    #[serde(default)]
+    splat_clouds: BTreeMap<SplatCloudId, Arc<SplatCloud>>,
     pub environment: Environment,
     next_id: u64,
     #[serde(skip, default = "Revision::fresh")]
@@ -588,6 +617,8 @@ impl Default for Scene {
             meshes: BTreeMap::new(),
             materials: BTreeMap::new(),
             images: BTreeMap::new(),
+            point_clouds: BTreeMap::new(),
+            splat_clouds: BTreeMap::new(),
             environment: Environment::default(),
             next_id: 1,
             revision: Revision::fresh(),
@@ -643,6 +674,36 @@ impl Scene {
         self.images.insert(id, Arc::new(image));
         self.revision.materials = stamp();
         id
+    }
+
+    pub fn add_point_cloud(&mut self, cloud: PointCloud) -> PointCloudId {
+        let id = PointCloudId(self.fresh_id());
+        self.point_clouds.insert(id, Arc::new(cloud));
+        self.revision.structure = stamp();
+        id
+    }
+
+    pub fn add_splat_cloud(&mut self, cloud: SplatCloud) -> SplatCloudId {
+        let id = SplatCloudId(self.fresh_id());
+        self.splat_clouds.insert(id, Arc::new(cloud));
+        self.revision.structure = stamp();
+        id
+    }
+
+    pub fn point_cloud(&self, id: PointCloudId) -> Option<&Arc<PointCloud>> {
+        self.point_clouds.get(&id)
+    }
+
+    pub fn splat_cloud(&self, id: SplatCloudId) -> Option<&Arc<SplatCloud>> {
+        self.splat_clouds.get(&id)
+    }
+
+    pub fn point_clouds(&self) -> impl Iterator<Item = (PointCloudId, &Arc<PointCloud>)> {
+        self.point_clouds.iter().map(|(k, v)| (*k, v))
+    }
+
+    pub fn splat_clouds(&self) -> impl Iterator<Item = (SplatCloudId, &Arc<SplatCloud>)> {
+        self.splat_clouds.iter().map(|(k, v)| (*k, v))
     }
 
     /// Adds a node under `parent` (or as a root) and returns its id.
@@ -835,6 +896,16 @@ impl Scene {
                 .get(mesh)
                 .map(|m| m.bounds().transformed(&wn.world_from_local))
                 .unwrap_or(Aabb::EMPTY),
+            NodeKind::Points { cloud, .. } => self
+                .point_clouds
+                .get(cloud)
+                .map(|c| c.bounds().transformed(&wn.world_from_local))
+                .unwrap_or(Aabb::EMPTY),
+            NodeKind::Splats { cloud } => self
+                .splat_clouds
+                .get(cloud)
+                .map(|c| c.bounds().transformed(&wn.world_from_local))
+                .unwrap_or(Aabb::EMPTY),
             NodeKind::Light(l) if l.kind != LightKind::Directional => {
                 let p = wn.world_from_local.transform_point3(Vec3::ZERO);
                 Aabb {
@@ -856,6 +927,23 @@ impl Scene {
                 _ => None,
             })
             .sum()
+    }
+
+    /// Total points of visible point clouds and splats of visible splat clouds.
+    pub fn point_and_splat_count(&self) -> (usize, usize) {
+        let (mut points, mut splats) = (0, 0);
+        for wn in self.walk().iter().filter(|wn| wn.visible) {
+            match &wn.node.kind {
+                NodeKind::Points { cloud, .. } => {
+                    points += self.point_clouds.get(cloud).map_or(0, |c| c.len());
+                }
+                NodeKind::Splats { cloud } => {
+                    splats += self.splat_clouds.get(cloud).map_or(0, |c| c.len());
+                }
+                _ => {}
+            }
+        }
+        (points, splats)
     }
 
     /// The first visible directional light: its direction *towards* the light (world space),

@@ -16,6 +16,8 @@ pub enum NodeIcon {
     PointLight,
     SpotLight,
     Camera,
+    Points,
+    Splats,
 }
 
 /// The icon for a node kind.
@@ -29,6 +31,8 @@ pub fn node_icon(kind: &NodeKind) -> NodeIcon {
             LightKind::Spot { .. } => NodeIcon::SpotLight,
         },
         NodeKind::Camera(_) => NodeIcon::Camera,
+        NodeKind::Points { .. } => NodeIcon::Points,
+        NodeKind::Splats { .. } => NodeIcon::Splats,
     }
 }
 
@@ -42,6 +46,7 @@ impl NodeIcon {
                 Color32::from_rgb(0xf2, 0xd5, 0x4b)
             }
             NodeIcon::Camera => Color32::from_rgb(0x8f, 0xc3, 0xd8),
+            NodeIcon::Points | NodeIcon::Splats => Color32::from_rgb(0x9c, 0xd0, 0x7a),
         }
     }
 }
@@ -116,6 +121,35 @@ pub(crate) fn paint_icon(painter: &Painter, rect: Rect, icon: NodeIcon, color: C
             let lens = vec![at(0.66, 0.53), at(0.96, 0.3), at(0.96, 0.76)];
             painter.add(Shape::convex_polygon(lens, color, Stroke::NONE));
         }
+        NodeIcon::Points => {
+            // A scatter of dots.
+            for (x, y) in [
+                (0.2, 0.3),
+                (0.5, 0.18),
+                (0.8, 0.32),
+                (0.35, 0.55),
+                (0.68, 0.6),
+                (0.22, 0.82),
+                (0.55, 0.85),
+                (0.85, 0.8),
+            ] {
+                painter.circle_filled(at(x, y), s * 0.07, color);
+            }
+        }
+        NodeIcon::Splats => {
+            // Overlapping soft ellipses.
+            for (x, y, rx, ry, a) in [
+                (0.35, 0.4, 0.26, 0.16, 0.55),
+                (0.62, 0.55, 0.3, 0.2, 0.45),
+                (0.42, 0.72, 0.2, 0.12, 0.7),
+            ] {
+                painter.add(Shape::ellipse_filled(
+                    at(x, y),
+                    vec2(rx * s, ry * s),
+                    color.gamma_multiply(a),
+                ));
+            }
+        }
     }
 }
 
@@ -168,6 +202,13 @@ mod tests {
                 outer_cone_rad: 0.2,
             })),
             node_icon(&NodeKind::Camera(Camera::default())),
+            node_icon(&NodeKind::Points {
+                cloud: crate::scene::PointCloudId(3),
+                point_size_px: 2.0,
+            }),
+            node_icon(&NodeKind::Splats {
+                cloud: crate::scene::SplatCloudId(4),
+            }),
         ];
         for (i, a) in icons.iter().enumerate() {
             for b in &icons[i + 1..] {

@@ -89,7 +89,67 @@ fn node_ui(ui: &mut Ui, scene: &Scene, node: &Node) {
                 .default_open(true)
                 .show(ui, |ui| camera_ui(ui, camera));
         }
+        NodeKind::Points {
+            cloud,
+            point_size_px,
+        } => {
+            egui::CollapsingHeader::new("Point cloud")
+                .default_open(true)
+                .show(ui, |ui| match scene.point_cloud(*cloud) {
+                    Some(c) => points_ui(ui, c, *point_size_px),
+                    None => {
+                        ui.weak(format!("Point cloud {} is missing.", cloud.0));
+                    }
+                });
+        }
+        NodeKind::Splats { cloud } => {
+            egui::CollapsingHeader::new("Gaussian splats")
+                .default_open(true)
+                .show(ui, |ui| match scene.splat_cloud(*cloud) {
+                    Some(c) => splats_ui(ui, c),
+                    None => {
+                        ui.weak(format!("Splat cloud {} is missing.", cloud.0));
+                    }
+                });
+        }
     }
+}
+
+fn size_of_bounds(b: crate::scene::Aabb) -> Vec3 {
+    if b.is_empty() { Vec3::ZERO } else { b.size() }
+}
+
+fn points_ui(ui: &mut Ui, cloud: &crate::scene::PointCloud, point_size_px: f32) {
+    egui::Grid::new("inspector_points")
+        .num_columns(2)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            value_row_ui(ui, "Points", &thousands(cloud.len() as u64));
+            ui.label("Bounds size");
+            vec3_ui(ui, size_of_bounds(cloud.bounds()), 2, " m");
+            ui.end_row();
+            value_row_ui(ui, "Colours", yes_no(!cloud.colors.is_empty()));
+            value_row_ui(ui, "Normals", yes_no(!cloud.normals.is_empty()));
+            value_row_ui(ui, "Point size", &format!("{point_size_px:.1} px"));
+        });
+}
+
+fn splats_ui(ui: &mut Ui, cloud: &crate::scene::SplatCloud) {
+    egui::Grid::new("inspector_splats")
+        .num_columns(2)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            value_row_ui(ui, "Splats", &thousands(cloud.len() as u64));
+            ui.label("Bounds size");
+            vec3_ui(ui, size_of_bounds(cloud.bounds()), 2, " m");
+            ui.end_row();
+            value_row_ui(ui, "SH degree", &cloud.sh_degree.to_string());
+            value_row_ui(
+                ui,
+                "Memory",
+                &format!("{:.1} MB", cloud.byte_size() as f64 / 1e6),
+            );
+        });
 }
 
 /// Euler angles in degrees, XYZ order as Blender shows them (extrinsic X, then Y, then Z).
@@ -133,10 +193,7 @@ fn transform_ui(ui: &mut Ui, scene: &Scene, node: &Node) {
 }
 
 fn mesh_ui(ui: &mut Ui, mesh: &Mesh) {
-    let size = {
-        let b = mesh.bounds();
-        if b.is_empty() { Vec3::ZERO } else { b.size() }
-    };
+    let size = size_of_bounds(mesh.bounds());
     egui::Grid::new("inspector_mesh")
         .num_columns(2)
         .spacing([12.0, 4.0])
@@ -167,6 +224,15 @@ fn material_ui(ui: &mut Ui, scene: &Scene, m: &Material) {
             ui.end_row();
             value_row_ui(ui, "Metallic", &format!("{:.3}", m.metallic));
             value_row_ui(ui, "Roughness", &format!("{:.3}", m.roughness));
+            value_row_ui(
+                ui,
+                "Shading",
+                if m.unlit {
+                    "as captured (unlit)"
+                } else {
+                    "lit (PBR)"
+                },
+            );
             ui.label("Emissive");
             ui.horizontal(|ui| {
                 let [r, g, b] = m.emissive;
