@@ -9,6 +9,74 @@ mod gltf;
 
 use crate::scene::{Light, LightKind, NodeKind, Scene, Transform};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Progress of one import, shared between the worker that imports and the UI that shows a
+/// progress bar and a Cancel button. Readers report the unit they count in (bytes of the file
+/// or elements such as splats) and check [`Progress::check`] between chunks so that Cancel
+/// stops the work itself, not just its result.
+#[derive(Debug, Default)]
+pub struct Progress {
+    done: AtomicU64,
+    total: AtomicU64,
+    cancelled: AtomicBool,
+}
+
+impl Progress {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts a new stage of `total` units (e.g. the file size in bytes), done = 0.
+    pub fn begin(&self, total: u64) {
+        self.total.store(total, Ordering::Relaxed);
+        self.done.store(0, Ordering::Relaxed);
+    }
+
+    /// `n` more units are done.
+    pub fn advance(&self, n: u64) {
+        self.done.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Sets the units done so far.
+    pub fn set_done(&self, done: u64) {
+        self.done.store(done, Ordering::Relaxed);
+    }
+
+    /// (done, total); total 0 means "unknown".
+    pub fn get(&self) -> (u64, u64) {
+        (
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Done / total in 0..=1, or `None` while the total is unknown.
+    pub fn fraction(&self) -> Option<f32> {
+        let (done, total) = self.get();
+        (total > 0).then(|| (done as f64 / total as f64).clamp(0.0, 1.0) as f32)
+    }
+
+    /// Asks the import to stop at its next check.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
+    /// `Err(ImportError::Cancelled)` once [`Progress::cancel`] was called.
+    pub fn check(&self, file: &Path) -> Result<(), ImportError> {
+        if self.is_cancelled() {
+            Err(ImportError::Cancelled {
+                file: file.display().to_string(),
+            })
+        } else {
+            Ok(())
+        }
+    }
+}
 
 /// A scene read from a file, with the problems that did not stop loading.
 #[derive(Debug)]
@@ -23,6 +91,8 @@ pub struct Imported {
 pub enum ImportError {
     #[error("{}: cannot import {} (supported: .gltf, .glb)", path.display(), kind_of(ext))]
     Unsupported { path: PathBuf, ext: String },
+    #[error("{file}: import cancelled")]
+    Cancelled { file: String },
     #[error("{file}: could not read the file: {error}")]
     Io { file: String, error: std::io::Error },
     #[error("{file}: not a valid glTF file: {problem}")]
@@ -71,6 +141,12 @@ pub enum ImportError {
 
 /// Imports the file at `path`, choosing the format by its extension.
 pub fn import_path(path: &Path) -> Result<Imported, ImportError> {
+    import_path_with(path, &Progress::new())
+}
+
+/// [`import_path`] reporting to (and cancellable through) `progress`.
+pub fn import_path_with(path: &Path, progress: &Progress) -> Result<Imported, ImportError> {
+    progress.check(path)?;
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_lowercase())
@@ -81,7 +157,10 @@ pub fn import_path(path: &Path) -> Result<Imported, ImportError> {
                 file: path.display().to_string(),
                 error,
             })?;
-            gltf::import_gltf(path, &bytes)
+            progress.begin(bytes.len() as u64);
+            let imported = gltf::import_gltf(path, &bytes)?;
+            progress.set_done(bytes.len() as u64);
+            Ok(imported)
         }
         _ => Err(ImportError::Unsupported {
             path: path.to_owned(),
