@@ -1,14 +1,18 @@
 //! The editor's state (scene, selection, viewport camera, overlays, dialogs) and the layout of
 //! one egui frame: which panel goes where, and how [`UiAction`]s and shortcuts are applied.
 
-use super::loader::{LoadPoll, Loader};
+use super::file_dialog::{DesktopDialog, DialogPoll, desktop_dialog_available};
+use super::loader::{LoadMode, LoadPoll, Loader};
 use super::viewport_input::{
     ViewportControls, frame_all, frame_nodes, initial_view, view_through_camera,
 };
 use crate::generate::generate_world;
 use crate::render::{FrameStats, Overlays, RenderSettings};
 use crate::scene::{NodeId, OrbitCamera, Scene};
-use crate::ui::{self, Dialogs, LogEntry, LogLevel, StatusInfo, UiAction, ViewportOverlay};
+use crate::ui::{
+    self, BrowsePurpose, Dialogs, FileBrowser, LogEntry, LogLevel, StatusInfo, UiAction,
+    ViewportOverlay,
+};
 use egui::{Key, KeyboardShortcut, Modifiers};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -58,7 +62,17 @@ pub(crate) struct Editor {
     pub recent: Vec<PathBuf>,
     /// Where `recent` is saved between sessions; `None` keeps it in memory (tests).
     recent_file: Option<PathBuf>,
+    /// The desktop file dialog, while it is open.
+    desktop_dialog: Option<DesktopDialog>,
     waker: Waker,
+}
+
+/// What the viewport's loading plate shows.
+struct LoadingInfo {
+    file_name: String,
+    elapsed_s: f32,
+    done: u64,
+    total: u64,
 }
 
 /// How long an import problem stays in the viewport corner.
@@ -88,13 +102,20 @@ impl Editor {
             log: VecDeque::new(),
             recent: Vec::new(),
             recent_file: None,
+            desktop_dialog: None,
             waker,
         }
     }
 
-    /// Starts loading `path` on a worker thread; the current scene stays until it succeeds.
+    /// Starts loading `path` on a worker thread to replace the world; the current scene
+    /// stays until it succeeds.
     pub fn open(&mut self, path: &Path) {
-        match self.loader.start(path) {
+        self.load(path, LoadMode::Open);
+    }
+
+    /// Starts loading `path` on a worker thread, to replace the world or add to it.
+    pub(crate) fn load(&mut self, path: &Path, mode: LoadMode) {
+        match self.loader.start(path, mode) {
             Ok(()) => self.log(LogLevel::Info, format!("{}: loading…", path.display())),
             Err(e) => self.report(
                 LogLevel::Error,
@@ -141,11 +162,73 @@ impl Editor {
         self.log(level, text);
     }
 
+    /// Asks for a file or folder: the desktop dialog where there is one, else the built-in
+    /// browser.
+    fn show_file_dialog(&mut self, purpose: BrowsePurpose, folder: bool) {
+        if self.desktop_dialog.is_some() {
+            return;
+        }
+        if desktop_dialog_available() {
+            match DesktopDialog::start(purpose, folder, Arc::clone(&self.waker)) {
+                Ok(dialog) => {
+                    self.desktop_dialog = Some(dialog);
+                    return;
+                }
+                Err(e) => self.log(
+                    LogLevel::Warning,
+                    format!("could not open the desktop file dialog: {e}"),
+                ),
+            }
+        }
+        self.show_file_browser(purpose);
+    }
+
+    fn show_file_browser(&mut self, purpose: BrowsePurpose) {
+        let folder = self
+            .recent
+            .first()
+            .and_then(|p| p.parent())
+            .map(Path::to_owned)
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_else(|| PathBuf::from("/"));
+        self.dialogs.file_browser = Some(FileBrowser::new(purpose, &folder));
+    }
+
+    fn poll_desktop_dialog(&mut self) {
+        let Some(dialog) = &self.desktop_dialog else {
+            return;
+        };
+        let purpose = dialog.purpose;
+        match dialog.poll() {
+            DialogPoll::Waiting => return,
+            DialogPoll::Chosen(path) => self.apply(purpose.action(path)),
+            DialogPoll::Dismissed => {}
+            DialogPoll::Unavailable => {
+                self.log(
+                    LogLevel::Info,
+                    "no desktop file dialog answered; using the built-in browser".into(),
+                );
+                self.show_file_browser(purpose);
+            }
+        }
+        self.desktop_dialog = None;
+    }
+
     /// Takes the loader's news: progress for the UI, or a finished scene to show.
-    fn poll_loader(&mut self) -> Option<(String, f32)> {
+    fn poll_loader(&mut self) -> Option<LoadingInfo> {
         match self.loader.poll() {
             LoadPoll::Idle => None,
-            LoadPoll::Progress { path, elapsed } => Some((file_name(&path), elapsed.as_secs_f32())),
+            LoadPoll::Progress {
+                path,
+                elapsed,
+                done,
+                total,
+            } => Some(LoadingInfo {
+                file_name: file_name(&path),
+                elapsed_s: elapsed.as_secs_f32(),
+                done,
+                total,
+            }),
             LoadPoll::Cancelled { path } => {
                 self.report(
                     LogLevel::Info,
@@ -160,7 +243,7 @@ impl Editor {
                 );
                 None
             }
-            LoadPoll::Done { path, result } => {
+            LoadPoll::Done { path, mode, result } => {
                 match *result {
                     Ok(imported) => {
                         let nodes = imported.scene.node_count();
@@ -168,9 +251,21 @@ impl Editor {
                         for warning in imported.warnings {
                             self.log(LogLevel::Warning, warning);
                         }
-                        let seed = self.seed;
-                        self.set_scene(imported.scene, seed);
-                        frame_all(&mut self.camera, &self.scene);
+                        match mode {
+                            LoadMode::Open => {
+                                let seed = self.seed;
+                                self.set_scene(imported.scene, seed);
+                                frame_all(&mut self.camera, &self.scene);
+                            }
+                            LoadMode::Import => {
+                                let roots = self.scene.merge(imported.scene, None);
+                                self.scene_epoch += 1;
+                                if !frame_nodes(&mut self.camera, &self.scene, &roots) {
+                                    frame_all(&mut self.camera, &self.scene);
+                                }
+                                self.selection = roots;
+                            }
+                        }
                         self.recent.retain(|p| p != &path);
                         self.recent.insert(0, path.clone());
                         self.recent.truncate(super::recent::RECENT_CAPACITY);
@@ -179,7 +274,11 @@ impl Editor {
                         {
                             self.log(LogLevel::Warning, e);
                         }
-                        let line = format!("loaded {}: {nodes} nodes", file_name(&path));
+                        let verb = match mode {
+                            LoadMode::Open => "loaded",
+                            LoadMode::Import => "imported",
+                        };
+                        let line = format!("{verb} {}: {nodes} nodes", file_name(&path));
                         println!("{line}");
                         if warnings > 0 {
                             self.report(
@@ -201,6 +300,7 @@ impl Editor {
     /// `viewport_texture` shows the scene render (the app renders into it after this call).
     pub fn ui(&mut self, ui: &mut egui::Ui, viewport_texture: egui::TextureId) {
         self.poll_pending_world();
+        self.poll_desktop_dialog();
         let loading = self.poll_loader();
         let before = (self.selection.clone(), self.overlays, self.scene_epoch);
         let camera_before = self.camera;
@@ -278,8 +378,14 @@ impl Editor {
                 busy: self.pending_world.as_ref().map(|p| p.message.as_str()),
             };
             ui::viewport_overlay_ui(ui, response.rect, &overlay);
-            if let Some((name, elapsed_s)) = &loading {
-                actions.extend(ui::loading_ui(ui, response.rect, name, *elapsed_s));
+            if let Some(l) = &loading {
+                actions.extend(ui::loading_ui(
+                    ui,
+                    response.rect,
+                    &l.file_name,
+                    l.elapsed_s,
+                    (l.done, l.total),
+                ));
             }
             if let Some((entry, _)) = &self.toast {
                 ui::notice_ui(ui, response.rect, entry);
@@ -333,6 +439,18 @@ impl Editor {
             if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Q)) {
                 actions.push(UiAction::Quit);
             }
+            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::O)) {
+                actions.push(UiAction::ShowFileDialog {
+                    purpose: BrowsePurpose::Open,
+                    folder: false,
+                });
+            }
+            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::I)) {
+                actions.push(UiAction::ShowFileDialog {
+                    purpose: BrowsePurpose::Import,
+                    folder: false,
+                });
+            }
             if !keyboard_free {
                 return;
             }
@@ -357,6 +475,11 @@ impl Editor {
                     self.open(&path);
                 }
             }
+            UiAction::ShowFileDialog { purpose, folder } => {
+                self.show_file_dialog(purpose, folder);
+            }
+            UiAction::OpenPath(path) => self.load(&path, LoadMode::Open),
+            UiAction::ImportPath(path) => self.load(&path, LoadMode::Import),
             UiAction::CancelLoad => self.loader.cancel(),
             UiAction::Quit => self.quit_requested = true,
             UiAction::SelectNone => self.selection.clear(),
@@ -628,7 +751,13 @@ mod tests {
             "Loading DamagedHelmet.glb… 1.2 s",
             "Cancel",
             "loaded a.glb: 3 nodes, 2 warnings (see View > Log)",
-            "No files opened yet. Drop a .gltf or .glb file on the window.",
+            "No files opened yet. Use File > Open or drop a file on the window.",
+            "Open…",
+            "Open World Folder…",
+            "Import…",
+            "Ctrl+O",
+            "Ctrl+I",
+            "12.5 MB of 340.0 MB",
             "worldsmith — World",
         ]) {
             let font = egui::FontId::proportional(14.0);
@@ -671,6 +800,42 @@ mod tests {
         let last = e.log.back().expect("a log message");
         assert_eq!(last.level, LogLevel::Error);
         assert!(last.text.contains("broken.glb"), "{}", last.text);
+    }
+
+    #[test]
+    fn import_adds_to_the_world_and_selects_the_new_nodes() {
+        let Some(path) = crate::app::sample_asset("Box.glb") else {
+            return;
+        };
+        let mut e = editor();
+        let before = e.scene.node_count();
+        e.apply(UiAction::ImportPath(path.clone()));
+        wait_for_load(&mut e);
+        assert!(e.scene.find("A").is_some(), "the world was replaced");
+        assert!(e.scene.node_count() > before);
+        assert!(!e.selection.is_empty());
+        for id in &e.selection {
+            assert!(e.scene.node(*id).is_some());
+        }
+        assert!(
+            !e.scene.nodes().any(|n| n.name == "Default sun"),
+            "an import must not add lights"
+        );
+        assert_eq!(e.recent, vec![path]);
+    }
+
+    #[test]
+    fn the_builtin_browser_opens_the_chosen_file() {
+        let Some(path) = crate::app::sample_asset("Box.glb") else {
+            return;
+        };
+        let mut e = editor();
+        e.show_file_browser(BrowsePurpose::Open);
+        assert!(e.dialogs.file_browser.is_some());
+        e.apply(BrowsePurpose::Open.action(path));
+        wait_for_load(&mut e);
+        assert!(e.scene.find("A").is_none(), "Open replaces the world");
+        assert_eq!(e.scene_epoch, 1);
     }
 
     #[test]

@@ -1,18 +1,30 @@
 //! Loading a file on a worker thread: [`Loader::start`] spawns the import, [`Loader::poll`]
-//! reports progress or the result without blocking, [`Loader::cancel`] forgets the load so
-//! its result is discarded when it arrives (the import itself cannot be interrupted).
+//! reports progress (bytes or elements, from [`Progress`]) or the result without blocking,
+//! and [`Loader::cancel`] asks the import to stop at its next check and forgets the load, so
+//! a late result is discarded.
 
 use super::editor::Waker;
-use crate::import::{ImportError, Imported};
+use crate::import::{ImportError, Imported, Progress};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
+/// Whether a loaded file replaces the world or is added to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LoadMode {
+    /// File ▸ Open: the file becomes the world (with a default sun when it has no light).
+    Open,
+    /// File ▸ Import: the file's content is added to the current world.
+    Import,
+}
+
 /// A load in flight.
 struct Pending {
     path: PathBuf,
+    mode: LoadMode,
     started: Instant,
+    progress: Arc<Progress>,
     receiver: Receiver<Result<Imported, ImportError>>,
 }
 
@@ -21,11 +33,19 @@ struct Pending {
 pub(crate) enum LoadPoll {
     /// Nothing is loading.
     Idle,
-    /// Still loading, for this long so far.
-    Progress { path: PathBuf, elapsed: Duration },
-    /// The load finished: the scene (with a default sun if it had no light) or the error.
+    /// Still loading, for this long so far; `done`/`total` in the reader's units (bytes of
+    /// the file, total 0 while unknown).
+    Progress {
+        path: PathBuf,
+        elapsed: Duration,
+        done: u64,
+        total: u64,
+    },
+    /// The load finished: the scene (opened ones with a default sun if it had no light) or
+    /// the error.
     Done {
         path: PathBuf,
+        mode: LoadMode,
         /// Boxed: a scene is much larger than the other variants.
         result: Box<Result<Imported, ImportError>>,
     },
@@ -52,26 +72,35 @@ impl Loader {
         }
     }
 
-    /// Starts importing `path` on a worker thread.
-    pub fn start(&mut self, path: &Path) -> std::io::Result<()> {
+    /// Starts importing `path` on a worker thread; a load already in flight is cancelled.
+    pub fn start(&mut self, path: &Path, mode: LoadMode) -> std::io::Result<()> {
         let (sender, receiver) = mpsc::channel();
         let waker = Arc::clone(&self.waker);
         let owned = path.to_owned();
+        let progress = Arc::new(Progress::new());
+        let worker_progress = Arc::clone(&progress);
         std::thread::Builder::new()
             .name("import".into())
             .spawn(move || {
-                let result = crate::import::import_path(&owned).map(|mut imported| {
-                    crate::import::add_default_light_if_unlit(&mut imported.scene);
-                    imported
-                });
+                let result = crate::import::import_path_with(&owned, &worker_progress).map(
+                    |mut imported| {
+                        if mode == LoadMode::Open {
+                            crate::import::add_default_light_if_unlit(&mut imported.scene);
+                        }
+                        imported
+                    },
+                );
                 // Fails only when the load was cancelled: the result is discarded.
                 sender.send(result).ok();
                 waker();
             })?;
+        self.cancel();
         self.cancelled = None;
         self.pending = Some(Pending {
             path: path.to_owned(),
+            mode,
             started: Instant::now(),
+            progress,
             receiver,
         });
         Ok(())
@@ -80,6 +109,7 @@ impl Loader {
     /// Forgets the load in flight, if any.
     pub fn cancel(&mut self) {
         if let Some(pending) = self.pending.take() {
+            pending.progress.cancel();
             self.cancelled = Some(pending.path);
         }
     }
@@ -98,15 +128,22 @@ impl Loader {
             return LoadPoll::Idle;
         };
         match pending.receiver.try_recv() {
-            Err(TryRecvError::Empty) => LoadPoll::Progress {
-                path: pending.path.clone(),
-                elapsed: pending.started.elapsed(),
-            },
+            Err(TryRecvError::Empty) => {
+                let (done, total) = pending.progress.get();
+                LoadPoll::Progress {
+                    path: pending.path.clone(),
+                    elapsed: pending.started.elapsed(),
+                    done,
+                    total,
+                }
+            }
             Ok(result) => {
                 let path = pending.path.clone();
+                let mode = pending.mode;
                 self.pending = None;
                 LoadPoll::Done {
                     path,
+                    mode,
                     result: Box::new(result),
                 }
             }
@@ -140,11 +177,11 @@ mod tests {
         let mut loader = Loader::new(Arc::new(|| {}));
         assert!(matches!(loader.poll(), LoadPoll::Idle));
         loader
-            .start(Path::new("/nonexistent/missing.glb"))
+            .start(Path::new("/nonexistent/missing.glb"), LoadMode::Open)
             .expect("spawn");
         assert!(loader.loading());
         match poll_until_settled(&mut loader) {
-            LoadPoll::Done { path, result } => {
+            LoadPoll::Done { path, result, .. } => {
                 assert!(path.ends_with("missing.glb"));
                 let Err(error) = *result else {
                     panic!("a missing file loaded");
@@ -161,7 +198,7 @@ mod tests {
     fn cancel_reports_once_and_discards_the_result() {
         let mut loader = Loader::new(Arc::new(|| {}));
         loader
-            .start(Path::new("/nonexistent/x.gltf"))
+            .start(Path::new("/nonexistent/x.gltf"), LoadMode::Open)
             .expect("spawn");
         loader.cancel();
         assert!(!loader.loading());
@@ -171,12 +208,29 @@ mod tests {
     }
 
     #[test]
+    fn an_import_gets_no_default_sun() {
+        let Some(path) = crate::app::sample_asset("Box.glb") else {
+            return;
+        };
+        let mut loader = Loader::new(Arc::new(|| {}));
+        loader.start(&path, LoadMode::Import).expect("spawn");
+        match poll_until_settled(&mut loader) {
+            LoadPoll::Done { result, mode, .. } => {
+                assert_eq!(mode, LoadMode::Import);
+                let imported = (*result).expect("Box.glb imports");
+                assert!(!imported.scene.nodes().any(|n| n.name == "Default sun"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
     fn a_sample_file_loads_with_a_default_sun() {
         let Some(path) = crate::app::sample_asset("BoxTextured/BoxTextured.gltf") else {
             return;
         };
         let mut loader = Loader::new(Arc::new(|| {}));
-        loader.start(&path).expect("spawn");
+        loader.start(&path, LoadMode::Open).expect("spawn");
         match poll_until_settled(&mut loader) {
             LoadPoll::Done { result, .. } => match *result {
                 Ok(imported) => assert!(

@@ -7,6 +7,7 @@
 //! `--exit-after-frames` test mode), so an idle editor uses no CPU.
 
 mod editor;
+mod file_dialog;
 mod gpu_window;
 mod loader;
 mod recent;

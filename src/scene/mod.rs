@@ -960,6 +960,100 @@ impl Scene {
 }
 
 impl Scene {
+    /// Moves everything of `other` into this scene with fresh ids (File ▸ Import): meshes,
+    /// materials, images, clouds and the node hierarchy, whose roots go under `parent` (or
+    /// become roots). The environment of `other` is dropped. Returns the new ids of `other`'s
+    /// roots, in order.
+    pub fn merge(&mut self, other: Scene, parent: Option<NodeId>) -> Vec<NodeId> {
+        let mut meshes = BTreeMap::new();
+        for (id, mesh) in other.meshes {
+            let new = MeshId(self.fresh_id());
+            self.meshes.insert(new, mesh);
+            meshes.insert(id, new);
+        }
+        let mut images = BTreeMap::new();
+        for (id, image) in other.images {
+            let new = ImageId(self.fresh_id());
+            self.images.insert(new, image);
+            images.insert(id, new);
+        }
+        let remap_texture = |t: &mut Option<TextureRef>| {
+            if let Some(t) = t
+                && let Some(new) = images.get(&t.image)
+            {
+                t.image = *new;
+            }
+        };
+        let mut materials = BTreeMap::new();
+        for (id, mut material) in other.materials {
+            remap_texture(&mut material.base_color_texture);
+            remap_texture(&mut material.metallic_roughness_texture);
+            remap_texture(&mut material.normal_texture);
+            remap_texture(&mut material.occlusion_texture);
+            remap_texture(&mut material.emissive_texture);
+            let new = MaterialId(self.fresh_id());
+            self.materials.insert(new, material);
+            materials.insert(id, new);
+        }
+        let mut points = BTreeMap::new();
+        for (id, cloud) in other.point_clouds {
+            let new = PointCloudId(self.fresh_id());
+            self.point_clouds.insert(new, cloud);
+            points.insert(id, new);
+        }
+        let mut splats = BTreeMap::new();
+        for (id, cloud) in other.splat_clouds {
+            let new = SplatCloudId(self.fresh_id());
+            self.splat_clouds.insert(new, cloud);
+            splats.insert(id, new);
+        }
+        let parent = parent.filter(|p| self.nodes.contains_key(p));
+        let mut new_roots = Vec::new();
+        // Parents before children: walk `other` from its roots.
+        let mut stack: Vec<(NodeId, Option<NodeId>)> =
+            other.roots.iter().rev().map(|id| (*id, parent)).collect();
+        let mut seen = std::collections::HashSet::new();
+        while let Some((old, new_parent)) = stack.pop() {
+            let Some(node) = other.nodes.get(&old) else {
+                continue;
+            };
+            if !seen.insert(old) {
+                continue;
+            }
+            let kind = match &node.kind {
+                NodeKind::Mesh { mesh, material } => NodeKind::Mesh {
+                    mesh: meshes.get(mesh).copied().unwrap_or(*mesh),
+                    material: materials.get(material).copied().unwrap_or(*material),
+                },
+                NodeKind::Points {
+                    cloud,
+                    point_size_px,
+                } => NodeKind::Points {
+                    cloud: points.get(cloud).copied().unwrap_or(*cloud),
+                    point_size_px: *point_size_px,
+                },
+                NodeKind::Splats { cloud } => NodeKind::Splats {
+                    cloud: splats.get(cloud).copied().unwrap_or(*cloud),
+                },
+                other_kind => other_kind.clone(),
+            };
+            let id = self.add_node(new_parent, &node.name, node.transform, kind);
+            if !node.visible {
+                self.set_visible(id, false);
+            }
+            if new_parent == parent {
+                new_roots.push(id);
+            }
+            for child in node.children.iter().rev() {
+                stack.push((*child, Some(id)));
+            }
+        }
+        self.revision = Revision::fresh();
+        new_roots
+    }
+}
+
+impl Scene {
     /// Camera nodes in outliner order.
     pub fn cameras(&self) -> Vec<(NodeId, String)> {
         self.walk()
@@ -1000,5 +1094,101 @@ impl Scene {
         }
         parts.reverse();
         parts.join("/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small_scene(name: &str) -> Scene {
+        let mut scene = Scene::new(name);
+        let image = scene
+            .add_image(Image::new("px", 1, 1, vec![255; 4]).expect("1x1 image"))
+            .to_owned();
+        let mesh = scene.add_mesh(Mesh::new(
+            vec![[0.0; 3], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            vec![0, 1, 2],
+        ));
+        let material = scene.add_material(Material {
+            base_color_texture: Some(TextureRef {
+                image,
+                sampler: Sampler::default(),
+            }),
+            ..Material::default()
+        });
+        let group = scene.add_node(None, "Group", Transform::default(), NodeKind::Empty);
+        scene.add_node(
+            Some(group),
+            "Tri",
+            Transform::from_translation(Vec3::X),
+            NodeKind::Mesh { mesh, material },
+        );
+        let cloud = scene.add_point_cloud(PointCloud::new(
+            vec![[0.0, 2.0, 0.0]],
+            Vec::new(),
+            Vec::new(),
+        ));
+        let hidden = scene.add_node(
+            None,
+            "Points",
+            Transform::default(),
+            NodeKind::Points {
+                cloud,
+                point_size_px: 3.0,
+            },
+        );
+        scene.set_visible(hidden, false);
+        scene
+    }
+
+    #[test]
+    fn merge_keeps_hierarchy_and_remaps_every_reference() {
+        let mut base = small_scene("base");
+        let before_nodes = base.node_count();
+        let roots = base.merge(small_scene("other"), None);
+        assert_eq!(roots.len(), 2);
+        assert_eq!(base.node_count(), before_nodes * 2);
+        assert_eq!(base.meshes().count(), 2);
+        assert_eq!(base.materials().count(), 2);
+        assert_eq!(base.images().count(), 2);
+        assert_eq!(base.point_clouds().count(), 1 + 1);
+        let group = base.node(roots[0]).expect("merged group");
+        assert_eq!(group.name, "Group");
+        let tri = base.node(group.children[0]).expect("merged child");
+        assert_eq!(tri.parent, Some(roots[0]));
+        assert_eq!(tri.transform.translation, Vec3::X);
+        let NodeKind::Mesh { mesh, material } = tri.kind else {
+            panic!("not a mesh: {:?}", tri.kind);
+        };
+        assert!(base.mesh(mesh).is_some());
+        let texture = base
+            .material(material)
+            .and_then(|m| m.base_color_texture)
+            .expect("texture kept");
+        assert!(base.image(texture.image).is_some());
+        // Every merged id is new: no node of the base points at the merged data.
+        let original_tri = base.find("Tri").expect("base tri");
+        assert_ne!(original_tri, group.children[0]);
+        let points = base.node(roots[1]).expect("merged points");
+        assert!(!points.visible, "visibility kept");
+        let NodeKind::Points { cloud, .. } = points.kind else {
+            panic!("not points");
+        };
+        assert!(base.point_cloud(cloud).is_some());
+    }
+
+    #[test]
+    fn merge_under_a_parent() {
+        let mut base = small_scene("base");
+        let parent = base.find("Group").expect("group");
+        let roots = base.merge(small_scene("other"), Some(parent));
+        for root in roots {
+            assert_eq!(base.node(root).and_then(|n| n.parent), Some(parent));
+        }
+        assert_eq!(base.node(parent).map(|n| n.children.len()), Some(3));
     }
 }

@@ -25,6 +25,11 @@ pub const CONTROLS: &[(&str, &str)] = &[
     ),
     ("Frame a node", "Double-click it in the outliner"),
     ("Select none", "Esc"),
+    (
+        "Open a file or world folder",
+        "Ctrl+O, or drop it on the window",
+    ),
+    ("Import into the world", "Ctrl+I"),
     ("Quit", "Ctrl+Q"),
 ];
 
@@ -39,6 +44,8 @@ pub struct Dialogs {
     pub about_open: bool,
     /// View ▸ Log.
     pub log_open: bool,
+    /// The built-in file browser (File ▸ Open / Import without a desktop file dialog).
+    pub file_browser: Option<super::FileBrowser>,
 }
 
 impl Dialogs {
@@ -73,6 +80,10 @@ pub fn dialogs_ui(
     actions: &mut Vec<UiAction>,
 ) {
     let ctx = ui.ctx().clone();
+    actions.extend(super::file_browser::file_browser_ui(
+        ui,
+        &mut dialogs.file_browser,
+    ));
     if let Some(dialog) = &mut dialogs.new_world {
         let mut close = false;
         let modal = egui::Modal::new(Id::unique("new_world_dialog")).show(&ctx, |ui| {

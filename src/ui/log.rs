@@ -76,8 +76,15 @@ pub fn notice_ui(ui: &Ui, rect: Rect, entry: &LogEntry) {
         });
 }
 
-/// "Loading NAME… 1.2 s" with a spinner and a Cancel button, at the top of the viewport.
-pub fn loading_ui(ui: &Ui, rect: Rect, file_name: &str, elapsed_s: f32) -> Option<UiAction> {
+/// "Loading NAME… 1.2 s" with a progress bar (bytes done of the total, or a spinner while the
+/// total is unknown) and a Cancel button, at the top of the viewport.
+pub fn loading_ui(
+    ui: &Ui,
+    rect: Rect,
+    file_name: &str,
+    elapsed_s: f32,
+    (done, total): (u64, u64),
+) -> Option<UiAction> {
     let mut action = None;
     egui::Area::new(egui::Id::unique("viewport_loading"))
         .order(egui::Order::Foreground)
@@ -94,9 +101,22 @@ pub fn loading_ui(ui: &Ui, rect: Rect, file_name: &str, elapsed_s: f32) -> Optio
                         action = Some(UiAction::CancelLoad);
                     }
                 });
+                if total > 0 {
+                    let fraction = (done as f64 / total as f64).clamp(0.0, 1.0) as f32;
+                    ui.add(
+                        egui::ProgressBar::new(fraction)
+                            .desired_width(320.0)
+                            .text(format!("{} of {}", megabytes(done), megabytes(total))),
+                    );
+                }
             });
         });
     action
+}
+
+/// "12.3 MB".
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The menu bar: File, Edit, View and Help.
 
-use super::{Dialogs, NewWorldDialog, UiAction};
+use super::{BrowsePurpose, Dialogs, NewWorldDialog, UiAction};
 use crate::render::Overlays;
 use crate::scene::{NodeId, NodeKind, Scene};
 use egui::{Button, Ui};
@@ -27,6 +27,39 @@ pub fn menu_bar_ui(
             if ui.button("New World…").clicked() {
                 dialogs.new_world = Some(NewWorldDialog::new(seed));
             }
+            if ui
+                .add(Button::new("Open…").shortcut_text("Ctrl+O"))
+                .on_hover_text("Open a glTF/GLB, PLY or SPZ file, or a world-model output folder")
+                .clicked()
+            {
+                actions.push(UiAction::ShowFileDialog {
+                    purpose: BrowsePurpose::Open,
+                    folder: false,
+                });
+            }
+            if ui
+                .button("Open World Folder…")
+                .on_hover_text(
+                    "Open a world-model output folder (HY-World, HunyuanWorld, Marble): every \
+                     layer and camera in it becomes part of one World node",
+                )
+                .clicked()
+            {
+                actions.push(UiAction::ShowFileDialog {
+                    purpose: BrowsePurpose::Open,
+                    folder: true,
+                });
+            }
+            if ui
+                .add(Button::new("Import…").shortcut_text("Ctrl+I"))
+                .on_hover_text("Add a file or world folder to the current world")
+                .clicked()
+            {
+                actions.push(UiAction::ShowFileDialog {
+                    purpose: BrowsePurpose::Import,
+                    folder: false,
+                });
+            }
             ui.add_enabled_ui(!recent.is_empty(), |ui| {
                 ui.menu_button("Open Recent", |ui| {
                     for (index, path) in recent.iter().enumerate() {
@@ -45,7 +78,7 @@ pub fn menu_bar_ui(
                 })
                 .response
                 .on_disabled_hover_text(
-                    "No files opened yet. Drop a .gltf or .glb file on the window.",
+                    "No files opened yet. Use File > Open or drop a file on the window.",
                 );
             });
             ui.separator();

@@ -10,6 +10,7 @@
 //! [`Scene`]: crate::scene::Scene
 
 mod dialogs;
+mod file_browser;
 mod icons;
 mod inspector;
 mod log;
@@ -19,6 +20,10 @@ mod status;
 mod viewport;
 
 pub use dialogs::{CONTROLS, Dialogs, NewWorldDialog, dialogs_ui};
+pub use file_browser::{
+    BrowsePurpose, FileBrowser, IMPORTABLE_EXTENSIONS, file_browser_ui, is_importable,
+    is_world_folder,
+};
 pub use inspector::inspector_ui;
 pub use log::{LOG_CAPACITY, LogEntry, LogLevel, loading_ui, log_window_ui, notice_ui, push_log};
 pub use menu::menu_bar_ui;
@@ -27,14 +32,25 @@ pub use status::{StatusInfo, status_bar_ui};
 pub use viewport::{ViewportOverlay, viewport_overlay_ui, viewport_ui};
 
 use crate::scene::NodeId;
+use std::path::PathBuf;
 
 /// What the user asked for through a panel, a menu or a shortcut; the app applies it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UiAction {
     /// Replace the world by the one generated from `seed`.
     NewWorld { seed: u64 },
     /// Open the file at this index of File ▸ Open Recent (most recent first).
     OpenRecent(usize),
+    /// Ask for a file (or, with `folder`, a world-model output folder) to open or import:
+    /// the desktop's file dialog, or the built-in browser where there is none.
+    ShowFileDialog {
+        purpose: BrowsePurpose,
+        folder: bool,
+    },
+    /// Replace the world with this file or world folder.
+    OpenPath(PathBuf),
+    /// Add this file or world folder to the world.
+    ImportPath(PathBuf),
     /// Stop waiting for the file being loaded; its result is discarded.
     CancelLoad,
     /// Close the editor.
