@@ -23,23 +23,13 @@ fn vs_main(@builtin(vertex_index) i: u32) -> PostOut {
     return out;
 }
 
-fn rrt_and_odt_fit(v: vec3<f32>) -> vec3<f32> {
-    let a = v * (v + 0.0245786) - 0.000090537;
-    let b = v * (0.983729 * v + 0.4329510) + 0.238081;
-    return a / b;
-}
-
-// Stephen Hill's fit of the ACES RRT + sRGB ODT.
+// Krzysztof Narkowicz's per-channel fit of the ACES RRT + ODT filmic curve, after a 0.5
+// pre-scale that puts mid grey where Hill's matrix fit puts it. Per channel and strictly
+// increasing, so every display colour has exactly one scene value: captured colour can be
+// shown as captured (`display_to_radiance` in common.wgsl and src/render/tonemap.rs).
 fn aces_fitted(c: vec3<f32>) -> vec3<f32> {
-    let aces_in = mat3x3<f32>(
-        vec3<f32>(0.59719, 0.07600, 0.02840),
-        vec3<f32>(0.35458, 0.90834, 0.13383),
-        vec3<f32>(0.04823, 0.01566, 0.83777));
-    let aces_out = mat3x3<f32>(
-        vec3<f32>(1.60475, -0.10208, -0.00327),
-        vec3<f32>(-0.53108, 1.10813, -0.07276),
-        vec3<f32>(-0.07367, -0.00605, 1.07602));
-    return clamp(aces_out * rrt_and_odt_fit(aces_in * c), vec3<f32>(0.0), vec3<f32>(1.0));
+    let x = max(c, vec3<f32>(0.0)) * 0.5;
+    return clamp((x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14), vec3<f32>(0.0), vec3<f32>(1.0));
 }
 
 @fragment

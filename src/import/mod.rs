@@ -6,6 +6,7 @@
 //! name the file, and recoverable ones (an image that does not decode) become warnings.
 
 mod gltf;
+pub mod world;
 
 use crate::scene::{Light, LightKind, NodeKind, Scene, Transform};
 use std::path::{Path, PathBuf};
@@ -91,6 +92,8 @@ pub struct Imported {
 pub enum ImportError {
     #[error("{}: cannot import {} (supported: .gltf, .glb)", path.display(), kind_of(ext))]
     Unsupported { path: PathBuf, ext: String },
+    #[error("{file}: not a world folder: {problem}")]
+    World { file: String, problem: String },
     #[error("{file}: import cancelled")]
     Cancelled { file: String },
     #[error("{file}: could not read the file: {error}")]
@@ -147,6 +150,9 @@ pub fn import_path(path: &Path) -> Result<Imported, ImportError> {
 /// [`import_path`] reporting to (and cancellable through) `progress`.
 pub fn import_path_with(path: &Path, progress: &Progress) -> Result<Imported, ImportError> {
     progress.check(path)?;
+    if path.is_dir() {
+        return world::import_folder(path, progress);
+    }
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_lowercase())

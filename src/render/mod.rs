@@ -11,6 +11,7 @@ pub mod shaders;
 pub mod shadow;
 pub mod sky;
 mod target;
+pub mod tonemap;
 
 pub use context::GpuContext;
 pub use gpu_scene::{mip_chain, uv_transform_rows};

@@ -338,22 +338,7 @@ impl Renderer {
             ..Default::default()
         });
         let defaults = Defaults::new(&device, &queue);
-        let sky_mips = (SKY_TEXTURE_WIDTH / 2).ilog2() + 1;
-        let sky_texture = device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("sky"),
-            size: wgpu::Extent3d {
-                width: SKY_TEXTURE_WIDTH,
-                height: SKY_TEXTURE_WIDTH / 2,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: sky_mips,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: HDR_FORMAT,
-            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
-            view_formats: &[],
-        });
-        let sky_view = sky_texture.create_view(&Default::default());
+        let (sky_texture, sky_view, sky_mips) = create_sky_texture(&device, SKY_TEXTURE_WIDTH);
         let sky_sampler = device.create_sampler(&wgpu::SamplerDescriptor {
             label: Some("sky"),
             address_mode_u: wgpu::AddressMode::Repeat,
@@ -731,6 +716,19 @@ impl Renderer {
         }
     }
 
+    /// Makes the sky texture `width` × `width / 2` with a full mip chain (a panorama needs
+    /// more texels than the procedural sky).
+    fn ensure_sky_texture(&mut self, width: u32) {
+        if self.sky_texture.width() == width {
+            return;
+        }
+        let (texture, view, mips) = create_sky_texture(&self.device, width);
+        self.sky_texture = texture;
+        self.sky_view = view;
+        self.sky_mips = mips;
+        self.frame_bind_group = None;
+    }
+
     fn frame_bind_group(&mut self) -> wgpu::BindGroup {
         if let Some(b) = &self.frame_bind_group {
             return b.clone();
@@ -774,28 +772,46 @@ impl Renderer {
 
     fn sky_for(&mut self, frame: &FrameInput<'_>) -> [[f32; 4]; 9] {
         let rev = frame.scene.revision();
+        let environment = &frame.scene.environment;
+        let panorama = environment
+            .panorama
+            .and_then(|p| Some((p, frame.scene.image(p.image)?)));
         let key = (
             rev.environment,
             rev.lights,
-            rev.transforms ^ rev.structure.rotate_left(7),
+            (rev.transforms ^ rev.structure.rotate_left(7))
+                ^ panorama.map_or(0, |(_, image)| image.content_id().rotate_left(17)),
         );
         if self.sky_key != Some(key) || self.sky.is_none() {
-            let sun = self.scene.sun;
-            let model = SkyModel::new(
-                &frame.scene.environment.sky,
-                sun.map(|(d, _)| d),
-                sun.map(|(_, l)| l.intensity).unwrap_or(0.0),
-            );
-            let sh = model.irradiance_sh();
+            let (levels, sh) = match panorama {
+                Some((p, image)) => {
+                    // A captured panorama shows as captured: its pixels are display colours.
+                    let (mapper, ev) = (environment.tone_mapper, environment.exposure_ev100);
+                    let gain = p.intensity.max(0.0);
+                    let levels = super::sky::bake_panorama(image, p.rotation_rad, |px| {
+                        let srgb =
+                            glam::Vec3::new(px[0] as f32, px[1] as f32, px[2] as f32) / 255.0;
+                        super::tonemap::display_to_radiance(srgb, mapper, ev) * gain
+                    });
+                    let (w, h, top) = &levels[0];
+                    let sh = super::sky::irradiance_sh_of_equirect(*w, *h, top);
+                    (levels, sh)
+                }
+                None => {
+                    let sun = self.scene.sun;
+                    let model = SkyModel::new(
+                        &environment.sky,
+                        sun.map(|(d, _)| d),
+                        sun.map(|(_, l)| l.intensity).unwrap_or(0.0),
+                    );
+                    (model.bake_equirect(), model.irradiance_sh())
+                }
+            };
             let sh4 = sh.0.map(|c| [c.x, c.y, c.z, 0.0]);
+            self.ensure_sky_texture(levels[0].0);
             // Bake pre-exposed radiance would tie the texture to exposure; store cd/m² in
             // half floats (max 65504) and expose in the shader.
-            for (level, (w, h, data)) in model
-                .bake_equirect()
-                .iter()
-                .enumerate()
-                .take(self.sky_mips as usize)
-            {
+            for (level, (w, h, data)) in levels.iter().enumerate().take(self.sky_mips as usize) {
                 let halfs: Vec<half::f16> = data
                     .iter()
                     .flat_map(|p| p.map(|c| half::f16::from_f32(c.min(65_000.0))))
@@ -1304,6 +1320,31 @@ fn position_pipeline(device: &wgpu::Device, p: PositionPass<'_>) -> wgpu::Render
         multiview_mask: None,
         cache: None,
     })
+}
+
+/// The baked-sky texture: `width` × `width / 2` half-float RGBA with mips down to one texel
+/// high. Returns the texture, its view and the mip count.
+fn create_sky_texture(
+    device: &wgpu::Device,
+    width: u32,
+) -> (wgpu::Texture, wgpu::TextureView, u32) {
+    let mips = (width / 2).max(1).ilog2() + 1;
+    let texture = device.create_texture(&wgpu::TextureDescriptor {
+        label: Some("sky"),
+        size: wgpu::Extent3d {
+            width,
+            height: width / 2,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: mips,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format: HDR_FORMAT,
+        usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+        view_formats: &[],
+    });
+    let view = texture.create_view(&Default::default());
+    (texture, view, mips)
 }
 
 /// Photometric exposure for an EV100 (Lagarde & de Rousiers, "Moving Frostbite to PBR"):

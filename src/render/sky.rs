@@ -307,30 +307,103 @@ impl SkyModel {
                 top.push(self.radiance(d).extend(1.0).to_array());
             }
         }
-        let mut levels = vec![(w, h, top)];
-        while let Some((lw, lh, data)) = levels.last() {
-            if *lw == 1 || *lh == 1 {
-                break;
-            }
-            let (lw, lh) = (*lw, *lh);
-            let (nw, nh) = (lw / 2, lh / 2);
-            let mut out = Vec::with_capacity((nw * nh) as usize);
-            for y in 0..nh {
-                for x in 0..nw {
-                    let mut acc = [0f32; 4];
-                    for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-                        let p = data[((y * 2 + dy) * lw + x * 2 + dx) as usize];
-                        for c in 0..4 {
-                            acc[c] += p[c] * 0.25;
-                        }
-                    }
-                    out.push(acc);
-                }
-            }
-            levels.push((nw, nh, out));
-        }
-        levels
+        mip_chain(w, h, top)
     }
+}
+
+/// Widest sky texture baked from a panorama (a 2560-pixel Marble panorama stays sharp as a
+/// background at 2048, and GPU memory stays at 2048 × 1024 × 8 bytes × 4/3 ≈ 22 MB).
+pub const MAX_PANORAMA_TEXTURE_WIDTH: u32 = 2048;
+
+/// An equirectangular panorama as scene radiance: `radiance_of(rgba8)` turns a pixel into
+/// cd/m² (for captured panoramas, [`super::tonemap::display_to_radiance`] × intensity).
+/// `rotation_rad` turns the panorama about the vertical axis.
+///
+/// The panorama's own convention is the common one, which is also the baked sky's: the
+/// image centre looks along −Z, the top row is straight up, u grows towards +X.
+pub fn bake_panorama(
+    image: &crate::scene::Image,
+    rotation_rad: f32,
+    radiance_of: impl Fn([u8; 4]) -> Vec3 + Sync,
+) -> Vec<(u32, u32, Vec<[f32; 4]>)> {
+    use rayon::prelude::*;
+    let (iw, ih) = (image.width.max(1), image.height.max(1));
+    let w = iw
+        .next_power_of_two()
+        .clamp(SKY_TEXTURE_WIDTH, MAX_PANORAMA_TEXTURE_WIDTH);
+    let h = w / 2;
+    let pixel = |x: u32, y: u32| -> Vec3 {
+        let i = ((y.min(ih - 1) * iw + x % iw) * 4) as usize;
+        match image.rgba8.get(i..i + 4) {
+            Some(p) => radiance_of([p[0], p[1], p[2], p[3]]),
+            None => Vec3::ZERO,
+        }
+    };
+    // Each target texel averages the source pixels it covers (at least one), so a large
+    // panorama shrinks without aliasing and a small one is sampled bilinearly-ish.
+    let turn = rotation_rad / std::f32::consts::TAU;
+    let top: Vec<[f32; 4]> = (0..h)
+        .into_par_iter()
+        .flat_map_iter(|y| {
+            let y0 = (y as f32 / h as f32 * ih as f32) as u32;
+            let y1 = (((y + 1) as f32 / h as f32 * ih as f32) as u32).max(y0 + 1);
+            (0..w).map(move |x| {
+                let u = (x as f32 / w as f32 - turn).rem_euclid(1.0);
+                let x0 = (u * iw as f32) as u32;
+                let span = (iw as f32 / w as f32).ceil().max(1.0) as u32;
+                let mut acc = Vec3::ZERO;
+                let mut n = 0.0f32;
+                for sy in y0..y1 {
+                    for sx in x0..x0 + span {
+                        acc += pixel(sx, sy);
+                        n += 1.0;
+                    }
+                }
+                (acc / n.max(1.0)).extend(1.0).to_array()
+            })
+        })
+        .collect();
+    mip_chain(w, h, top)
+}
+
+/// The irradiance SH of a baked equirect level (as from [`bake_panorama`]).
+pub fn irradiance_sh_of_equirect(w: u32, h: u32, data: &[[f32; 4]]) -> Sh9 {
+    Sh9::project(|d| {
+        let u = 0.5 + d.x.atan2(-d.z) / std::f32::consts::TAU;
+        let v = d.y.clamp(-1.0, 1.0).acos() / std::f32::consts::PI;
+        let x = ((u.rem_euclid(1.0) * w as f32) as u32).min(w - 1);
+        let y = ((v * h as f32) as u32).min(h - 1);
+        data.get((y * w + x) as usize)
+            .map_or(Vec3::ZERO, |p| Vec3::new(p[0], p[1], p[2]))
+    })
+    .irradiance_convolved()
+}
+
+/// Box-filtered mips down to one texel high.
+fn mip_chain(w: u32, h: u32, top: Vec<[f32; 4]>) -> Vec<(u32, u32, Vec<[f32; 4]>)> {
+    let mut levels = vec![(w, h, top)];
+    while let Some((lw, lh, data)) = levels.last() {
+        if *lw == 1 || *lh == 1 {
+            break;
+        }
+        let (lw, lh) = (*lw, *lh);
+        let (nw, nh) = (lw / 2, lh / 2);
+        let mut out = Vec::with_capacity((nw * nh) as usize);
+        for y in 0..nh {
+            for x in 0..nw {
+                let mut acc = [0f32; 4];
+                for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                    let p = data[((y * 2 + dy) * lw + x * 2 + dx) as usize];
+                    for c in 0..4 {
+                        acc[c] += p[c] * 0.25;
+                    }
+                }
+                out.push(acc);
+            }
+        }
+        levels.push((nw, nh, out));
+    }
+    levels
 }
 
 #[cfg(test)]
@@ -364,5 +437,68 @@ mod bake_tests {
         // The 1x1-high last mip averages to something between ground and zenith.
         let last = &levels.last().expect("mips").2[0];
         assert!(last[1] > 0.0);
+    }
+
+    /// A 64×32 panorama: red in the half around the image centre (looking along −Z), blue in
+    /// the other half; the top rows are white.
+    fn test_panorama() -> crate::scene::Image {
+        let (w, h) = (64u32, 32u32);
+        let mut px = Vec::new();
+        for y in 0..h {
+            for x in 0..w {
+                let c = if y < 4 {
+                    [255, 255, 255, 255]
+                } else if (16..48).contains(&x) {
+                    [255, 0, 0, 255]
+                } else {
+                    [0, 0, 255, 255]
+                };
+                px.extend_from_slice(&c);
+            }
+        }
+        crate::scene::Image::new("pano", w, h, px).expect("image")
+    }
+
+    fn texel(levels: &[(u32, u32, Vec<[f32; 4]>)], d: Vec3) -> [f32; 4] {
+        let (w, h, data) = &levels[0];
+        let u = 0.5 + d.x.atan2(-d.z) / std::f32::consts::TAU;
+        let v = d.y.clamp(-1.0, 1.0).acos() / std::f32::consts::PI;
+        let x = ((u.rem_euclid(1.0) * *w as f32) as u32).min(w - 1);
+        let y = ((v * *h as f32) as u32).min(h - 1);
+        data[(y * w + x) as usize]
+    }
+
+    #[test]
+    fn panorama_centre_looks_down_minus_z_and_rotation_turns_it() {
+        let pano = test_panorama();
+        let rad = |p: [u8; 4]| Vec3::new(p[0] as f32, p[1] as f32, p[2] as f32) / 255.0;
+        let levels = bake_panorama(&pano, 0.0, rad);
+        assert_eq!(
+            levels[0].0, SKY_TEXTURE_WIDTH,
+            "small panoramas bake at the minimum"
+        );
+        let front = texel(&levels, Vec3::NEG_Z);
+        let back = texel(&levels, Vec3::Z);
+        assert!(front[0] > 0.99 && front[2] < 0.01, "{front:?}");
+        assert!(back[2] > 0.99 && back[0] < 0.01, "{back:?}");
+        assert!(texel(&levels, Vec3::Y)[1] > 0.99, "top row is white");
+        // A half turn swaps front and back.
+        let turned = bake_panorama(&pano, std::f32::consts::PI, rad);
+        assert!(texel(&turned, Vec3::NEG_Z)[2] > 0.99);
+        // Irradiance facing the red half is redder than facing the blue half.
+        let sh = irradiance_sh_of_equirect(levels[0].0, levels[0].1, &levels[0].2);
+        let red_side = sh.irradiance(Vec3::NEG_Z);
+        let blue_side = sh.irradiance(Vec3::Z);
+        assert!(red_side.x > red_side.z && blue_side.z > blue_side.x);
+    }
+
+    #[test]
+    fn large_panoramas_are_capped() {
+        let w = 4096u32;
+        let image = crate::scene::Image::new("big", w, w / 2, vec![128; (w * w / 2 * 4) as usize])
+            .expect("image");
+        let levels = bake_panorama(&image, 0.0, |_| Vec3::ONE);
+        assert_eq!(levels[0].0, MAX_PANORAMA_TEXTURE_WIDTH);
+        assert_eq!(levels.last().map(|l| l.1), Some(1));
     }
 }

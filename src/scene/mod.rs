@@ -537,10 +537,25 @@ impl Default for Sky {
     }
 }
 
+/// An equirectangular image used as the sky instead of the procedural one (e.g. the
+/// panorama a world model generated the world from).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Panorama {
+    pub image: ImageId,
+    /// Turn about the vertical axis, radians.
+    pub rotation_rad: f32,
+    /// Multiplier on the image's radiance. At 1.0 the panorama shows as captured (its pixels
+    /// appear with their own colours at any exposure) and lights the scene accordingly.
+    pub intensity: f32,
+}
+
 /// Scene-wide look: sky, exposure and tone mapping.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Environment {
     pub sky: Sky,
+    /// When set, the sky is this image instead of the procedural sky.
+    #[serde(default)]
+    pub panorama: Option<Panorama>,
     /// Exposure value at ISO 100; higher = darker image (sunny day ≈ 15).
     pub exposure_ev100: f32,
     pub tone_mapper: ToneMapper,
@@ -550,6 +565,7 @@ impl Default for Environment {
     fn default() -> Self {
         Self {
             sky: Sky::default(),
+            panorama: None,
             exposure_ev100: 14.0,
             tone_mapper: ToneMapper::Aces,
         }

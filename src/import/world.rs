@@ -1,0 +1,473 @@
+//! World-model output folders: HY-World 2.0 (WorldMirror), HunyuanWorld 1.0 layered meshes and
+//! World Labs Marble exports (see `shared/FORMATS.md`).
+//!
+//! Opening a folder makes one `World` node. Every importable file directly in the folder
+//! (splats, point clouds, meshes as `.ply`, `.spz`, `.glb`, `.gltf`) becomes a named layer
+//! below it, an equirectangular `panorama*.png|jpg` becomes the sky, and the cameras of a
+//! `camera_params.json` become camera nodes under `World/Cameras`, named after their ids.
+//!
+//! ## Frames
+//! worldsmith is Y-up, −Z forward (glTF). HY-World writes its reconstruction in the OpenCV
+//! frame of its first camera (x right, y down, z forward) and its cameras as OpenCV
+//! camera-to-world matrices. When a folder has `camera_params.json`, the layers therefore
+//! stay as written and the `World` node carries the OpenCV → Y-up conversion
+//! (`yup_from_opencv`, a 180° turn about X); a camera's node transform is
+//! `c2w_cv · diag(1, −1, −1, 1)` (its own Y and Z flipped, so it looks down its −Z).
+//! SPZ and glTF layers are Y-up by definition, so inside such a folder they get the inverse
+//! turn to land in the same OpenCV frame as the PLY layers. Folders without camera parameters
+//! (HunyuanWorld, Marble) keep each layer as it opens on its own.
+
+use super::{ImportError, Imported, Progress};
+use crate::scene::{Camera, Image, NodeKind, Scene, Transform};
+use glam::{Mat3, Mat4, Quat, Vec3};
+use std::path::{Path, PathBuf};
+
+/// Largest `camera_params.json` read (a JSON file of matrices; 10,000 cameras is ~5 MB).
+const MAX_CAMERA_JSON_BYTES: u64 = 64 << 20;
+/// Most cameras taken from one file.
+const MAX_CAMERAS: usize = 100_000;
+/// Most layers (files) imported from one folder.
+const MAX_LAYERS: usize = 256;
+/// Largest panorama accepted, in pixels per side.
+const MAX_PANORAMA_SIDE: u32 = 16_384;
+
+/// The 180° turn about X that takes OpenCV axes (x right, y down, z forward) to worldsmith's
+/// (x right, y up, z back).
+pub fn yup_from_opencv() -> Quat {
+    Quat::from_rotation_x(std::f32::consts::PI)
+}
+
+/// True when `path` is a folder that holds at least one layer or camera file.
+pub fn is_world_folder(path: &Path) -> bool {
+    path.is_dir()
+        && std::fs::read_dir(path).is_ok_and(|read| {
+            read.filter_map(Result::ok)
+                .any(|e| layer_kind(&e.path()).is_some() || e.file_name() == "camera_params.json")
+        })
+}
+
+/// What a file in a world folder is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LayerKind {
+    /// `.ply`: splats, points or a mesh in the writer's frame (OpenCV for HY-World).
+    Ply,
+    /// `.spz`, `.glb`, `.gltf`: Y-up.
+    YUp,
+    /// An equirectangular panorama for the sky.
+    Panorama,
+}
+
+fn layer_kind(path: &Path) -> Option<LayerKind> {
+    if !path.is_file() {
+        return None;
+    }
+    let ext = path.extension()?.to_string_lossy().to_lowercase();
+    let stem = path.file_stem()?.to_string_lossy().to_lowercase();
+    match ext.as_str() {
+        "ply" => Some(LayerKind::Ply),
+        "spz" | "glb" | "gltf" => Some(LayerKind::YUp),
+        "png" | "jpg" | "jpeg" if stem.contains("pano") => Some(LayerKind::Panorama),
+        _ => None,
+    }
+}
+
+/// A layer's display name: "gaussians.ply" → "gaussians (splats)".
+fn layer_name(file: &Path, scene: &Scene) -> String {
+    let stem = file
+        .file_stem()
+        .map_or_else(|| "layer".into(), |s| s.to_string_lossy().into_owned());
+    let what = scene.nodes().find_map(|n| match n.kind {
+        NodeKind::Splats { .. } => Some("splats"),
+        NodeKind::Points { .. } => Some("points"),
+        _ => None,
+    });
+    match what {
+        Some(what) => format!("{stem} ({what})"),
+        None => stem,
+    }
+}
+
+/// Imports every layer and camera of the world-model output folder `folder`.
+pub fn import_folder(folder: &Path, progress: &Progress) -> Result<Imported, ImportError> {
+    let folder_name = folder.display().to_string();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+        .map_err(|error| ImportError::Io {
+            file: folder_name.clone(),
+            error,
+        })?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| layer_kind(p).is_some())
+        .collect();
+    files.sort();
+    let camera_file = folder.join("camera_params.json");
+    let has_cameras = camera_file.is_file();
+    if files.is_empty() && !has_cameras {
+        return Err(ImportError::World {
+            file: folder_name,
+            problem: "no layers (.ply, .spz, .glb, .gltf, panorama image) or camera_params.json \
+                      in this folder"
+                .into(),
+        });
+    }
+    let mut warnings = Vec::new();
+    if files.len() > MAX_LAYERS {
+        warnings.push(format!(
+            "{folder_name}: {} layer files; only the first {MAX_LAYERS} are imported",
+            files.len()
+        ));
+        files.truncate(MAX_LAYERS);
+    }
+
+    let mut scene = Scene::new(
+        &folder
+            .file_name()
+            .map_or_else(|| "World".into(), |n| n.to_string_lossy().into_owned()),
+    );
+    let world_rotation = if has_cameras {
+        yup_from_opencv()
+    } else {
+        Quat::IDENTITY
+    };
+    let world = scene.add_node(
+        None,
+        "World",
+        Transform::IDENTITY.with_rotation(world_rotation),
+        NodeKind::Empty,
+    );
+
+    for file in &files {
+        progress.check(folder)?;
+        let Some(kind) = layer_kind(file) else {
+            continue;
+        };
+        if kind == LayerKind::Panorama {
+            match read_panorama(file) {
+                Ok(image) => {
+                    let id = scene.add_image(image);
+                    scene.environment_mut().panorama = Some(crate::scene::Panorama {
+                        image: id,
+                        rotation_rad: 0.0,
+                        intensity: 1.0,
+                    });
+                }
+                Err(problem) => warnings.push(format!("{}: {problem}", file.display())),
+            }
+            continue;
+        }
+        // A broken layer must not lose the others: it becomes a warning.
+        let layer = match super::import_path_with(file, progress) {
+            Ok(layer) => layer,
+            Err(ImportError::Cancelled { file }) => return Err(ImportError::Cancelled { file }),
+            Err(error) => {
+                warnings.push(format!("layer skipped: {error}"));
+                continue;
+            }
+        };
+        warnings.extend(layer.warnings);
+        let name = layer_name(file, &layer.scene);
+        let group = scene.add_node(Some(world), &name, Transform::IDENTITY, NodeKind::Empty);
+        let roots = scene.merge(layer.scene, Some(group));
+        if has_cameras {
+            // Undo each format's own frame conversion: the World node does it once for all.
+            for root in roots {
+                let Some(node) = scene.node(root) else {
+                    continue;
+                };
+                let mut t = node.transform;
+                t.rotation = match kind {
+                    LayerKind::Ply => strip_flip(t.rotation),
+                    _ => yup_from_opencv().inverse() * t.rotation,
+                };
+                scene.set_transform(root, t);
+            }
+        }
+    }
+
+    if has_cameras {
+        match read_cameras(&camera_file) {
+            Ok((cameras, camera_warnings)) => {
+                warnings.extend(camera_warnings);
+                if !cameras.is_empty() {
+                    let group = scene.add_node(
+                        Some(world),
+                        "Cameras",
+                        Transform::IDENTITY,
+                        NodeKind::Empty,
+                    );
+                    for camera in cameras {
+                        scene.add_node(
+                            Some(group),
+                            &camera.name,
+                            camera.transform,
+                            NodeKind::Camera(camera.camera),
+                        );
+                    }
+                }
+            }
+            Err(problem) => warnings.push(format!("{}: {problem}", camera_file.display())),
+        }
+    }
+    Ok(Imported { scene, warnings })
+}
+
+/// The OpenCV → Y-up turn a standalone PLY splat layer gets, removed again (inside an OpenCV
+/// folder the World node converts); other rotations stay.
+fn strip_flip(rotation: Quat) -> Quat {
+    let flip = yup_from_opencv();
+    if rotation.abs_diff_eq(flip, 1e-5) || rotation.abs_diff_eq(-flip, 1e-5) {
+        Quat::IDENTITY
+    } else {
+        rotation
+    }
+}
+
+fn read_panorama(file: &Path) -> Result<Image, String> {
+    let reader = image::ImageReader::open(file)
+        .and_then(|r| r.with_guessed_format())
+        .map_err(|e| format!("cannot read the panorama: {e}"))?;
+    let (w, h) = reader
+        .into_dimensions()
+        .map_err(|e| format!("not a readable image: {e}"))?;
+    if w > MAX_PANORAMA_SIDE || h > MAX_PANORAMA_SIDE || w == 0 || h == 0 {
+        return Err(format!(
+            "panorama is {w}×{h}; at most {MAX_PANORAMA_SIDE} pixels per side are accepted"
+        ));
+    }
+    let decoded = image::open(file).map_err(|e| format!("not a readable image: {e}"))?;
+    let rgba = decoded.to_rgba8();
+    let name = file
+        .file_name()
+        .map_or_else(|| "panorama".into(), |n| n.to_string_lossy().into_owned());
+    Image::new(&name, rgba.width(), rgba.height(), rgba.into_raw())
+        .ok_or_else(|| "the decoded panorama has an inconsistent size".into())
+}
+
+/// A camera read from `camera_params.json`.
+#[derive(Clone, Debug)]
+pub struct ImportedCamera {
+    pub name: String,
+    /// `opencv_world_from_camera` with the camera's own Y and Z flipped (GL convention).
+    pub transform: Transform,
+    pub camera: Camera,
+}
+
+/// Reads HY-World's `camera_params.json`: extrinsics are OpenCV camera-to-world 4×4 matrices,
+/// intrinsics 3×3 K matrices in pixels, matched by `camera_id`.
+pub fn read_cameras(file: &Path) -> Result<(Vec<ImportedCamera>, Vec<String>), String> {
+    let len = std::fs::metadata(file)
+        .map_err(|e| format!("cannot read: {e}"))?
+        .len();
+    if len > MAX_CAMERA_JSON_BYTES {
+        return Err(format!(
+            "{len} bytes; camera files over {MAX_CAMERA_JSON_BYTES} bytes are not read"
+        ));
+    }
+    let text = std::fs::read(file).map_err(|e| format!("cannot read: {e}"))?;
+    let json: serde_json::Value =
+        serde_json::from_slice(&text).map_err(|e| format!("not valid JSON: {e}"))?;
+    let list = |key: &str| -> Vec<serde_json::Value> {
+        json.get(key)
+            .and_then(|v| v.as_array())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let extrinsics = list("extrinsics");
+    let intrinsics = list("intrinsics");
+    if extrinsics.is_empty() {
+        return Err("no \"extrinsics\" list".into());
+    }
+    let mut warnings = Vec::new();
+    let file_name = file.display().to_string();
+    if extrinsics.len() > MAX_CAMERAS {
+        warnings.push(format!(
+            "{file_name}: {} cameras; only the first {MAX_CAMERAS} are imported",
+            extrinsics.len()
+        ));
+    }
+    let mut cameras = Vec::new();
+    for (index, entry) in extrinsics.iter().take(MAX_CAMERAS).enumerate() {
+        let id = camera_id(entry).unwrap_or_else(|| index.to_string());
+        let Some(c2w) = entry.get("matrix").and_then(|m| matrix::<4>(m)) else {
+            warnings.push(format!(
+                "{file_name}: camera {id}: extrinsic matrix is not a finite 4×4 matrix; skipped"
+            ));
+            continue;
+        };
+        let k = intrinsics
+            .iter()
+            .find(|i| camera_id(i).as_deref() == Some(id.as_str()))
+            .or_else(|| intrinsics.get(index))
+            .and_then(|i| i.get("matrix"))
+            .and_then(|m| matrix::<3>(m));
+        let fov_y_rad = match k {
+            Some(k) => match fov_y_from_k(&k) {
+                Some(fov) => fov,
+                None => {
+                    warnings.push(format!(
+                        "{file_name}: camera {id}: intrinsics give no usable field of view; 50° used"
+                    ));
+                    Camera::default().fov_y_rad
+                }
+            },
+            None => {
+                warnings.push(format!(
+                    "{file_name}: camera {id}: no intrinsics; 50° field of view used"
+                ));
+                Camera::default().fov_y_rad
+            }
+        };
+        let Some(transform) = gl_camera_transform(&c2w) else {
+            warnings.push(format!(
+                "{file_name}: camera {id}: the extrinsic rotation is not a rotation; skipped"
+            ));
+            continue;
+        };
+        cameras.push(ImportedCamera {
+            name: camera_name(&id),
+            transform,
+            camera: Camera {
+                fov_y_rad,
+                ..Camera::default()
+            },
+        });
+    }
+    Ok((cameras, warnings))
+}
+
+/// "image_0001" stays; a bare number 3 becomes "camera_0003".
+fn camera_name(id: &str) -> String {
+    match id.parse::<u64>() {
+        Ok(n) => format!("camera_{n:04}"),
+        Err(_) => id.to_owned(),
+    }
+}
+
+fn camera_id(entry: &serde_json::Value) -> Option<String> {
+    match entry.get("camera_id")? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A row-major N×N matrix from nested arrays (`[[..],[..]]`) or a flat list of N² numbers.
+fn matrix<const N: usize>(value: &serde_json::Value) -> Option<[[f32; N]; N]> {
+    let flat: Vec<f64> = match value.as_array()? {
+        rows if rows.len() == N && rows.iter().all(|r| r.is_array()) => rows
+            .iter()
+            .flat_map(|r| r.as_array().into_iter().flatten())
+            .map(|v| v.as_f64())
+            .collect::<Option<Vec<_>>>()?,
+        flat => flat
+            .iter()
+            .map(|v| v.as_f64())
+            .collect::<Option<Vec<_>>>()?,
+    };
+    if flat.len() != N * N || flat.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let mut m = [[0.0f32; N]; N];
+    for (i, v) in flat.iter().enumerate() {
+        m[i / N][i % N] = *v as f32;
+    }
+    Some(m)
+}
+
+/// Vertical field of view from a pinhole K: `2 atan(h / (2 fy))` with `h = 2 cy` (the image
+/// height when the principal point is centred).
+pub fn fov_y_from_k(k: &[[f32; 3]; 3]) -> Option<f32> {
+    let fy = k[1][1];
+    let cy = k[1][2];
+    let fov = 2.0 * (cy / fy).atan();
+    (fy > 0.0 && cy > 0.0 && fov.is_finite() && fov > 1e-3 && fov < 3.1).then_some(fov)
+}
+
+/// The node transform of an OpenCV camera-to-world matrix (row-major): the same pose with the
+/// camera's Y and Z flipped, so it looks down −Z with +Y up. `None` if the 3×3 part is not
+/// close to a rotation (scaled or mirrored cameras are refused).
+pub fn gl_camera_transform(c2w: &[[f32; 4]; 4]) -> Option<Transform> {
+    // glam is column-major: column j holds row entries m[i][j].
+    let world_from_cv_camera = Mat4::from_cols_array_2d(&[
+        [c2w[0][0], c2w[1][0], c2w[2][0], c2w[3][0]],
+        [c2w[0][1], c2w[1][1], c2w[2][1], c2w[3][1]],
+        [c2w[0][2], c2w[1][2], c2w[2][2], c2w[3][2]],
+        [c2w[0][3], c2w[1][3], c2w[2][3], c2w[3][3]],
+    ]);
+    let world_from_gl_camera = world_from_cv_camera * Mat4::from_scale(Vec3::new(1.0, -1.0, -1.0));
+    let rotation = Mat3::from_mat4(world_from_gl_camera);
+    let orthonormal = (rotation.transpose() * rotation).abs_diff_eq(Mat3::IDENTITY, 1e-3)
+        && (rotation.determinant() - 1.0).abs() < 1e-3;
+    if !orthonormal {
+        return None;
+    }
+    Some(
+        Transform::from_translation(world_from_gl_camera.w_axis.truncate())
+            .with_rotation(Quat::from_mat3(&rotation).normalize()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opencv_camera_looking_along_plus_z_looks_along_minus_z_after_the_world_turn() {
+        // Identity c2w: an OpenCV camera at the origin looking down +Z (forward), y down.
+        let id = [
+            [1.0, 0.0, 0.0, 0.0],
+            [0.0, 1.0, 0.0, 0.0],
+            [0.0, 0.0, 1.0, 0.0],
+            [0.0, 0.0, 0.0, 1.0],
+        ];
+        let t = gl_camera_transform(&id).expect("rotation");
+        // In the OpenCV world, the GL camera's -Z is +Z and its +Y is -Y.
+        let forward = t.rotation * Vec3::NEG_Z;
+        let up = t.rotation * Vec3::Y;
+        assert!(forward.abs_diff_eq(Vec3::Z, 1e-5), "{forward}");
+        assert!(up.abs_diff_eq(Vec3::NEG_Y, 1e-5), "{up}");
+        // After the World node's turn to Y-up the camera looks along -Z with +Y up.
+        let world = yup_from_opencv();
+        assert!((world * forward).abs_diff_eq(Vec3::NEG_Z, 1e-5));
+        assert!((world * up).abs_diff_eq(Vec3::Y, 1e-5));
+    }
+
+    #[test]
+    fn mirrored_or_scaled_extrinsics_are_refused() {
+        let mirrored = [
+            [-1.0, 0.0, 0.0, 0.0],
+            [0.0, 1.0, 0.0, 0.0],
+            [0.0, 0.0, 1.0, 0.0],
+            [0.0, 0.0, 0.0, 1.0],
+        ];
+        assert!(gl_camera_transform(&mirrored).is_none());
+        let scaled = [
+            [2.0, 0.0, 0.0, 0.0],
+            [0.0, 2.0, 0.0, 0.0],
+            [0.0, 0.0, 2.0, 0.0],
+            [0.0, 0.0, 0.0, 1.0],
+        ];
+        assert!(gl_camera_transform(&scaled).is_none());
+    }
+
+    #[test]
+    fn field_of_view_from_intrinsics() {
+        // 512 px tall image, fy = 256: tan(half) = 1 → 90°.
+        let k = [[256.0, 0.0, 256.0], [0.0, 256.0, 256.0], [0.0, 0.0, 1.0]];
+        let fov = fov_y_from_k(&k).expect("fov");
+        assert!((fov.to_degrees() - 90.0).abs() < 1e-3);
+        let bad = [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 1.0]];
+        assert!(fov_y_from_k(&bad).is_none());
+    }
+
+    #[test]
+    fn matrices_parse_nested_or_flat_and_refuse_junk() {
+        let nested = serde_json::json!([[1, 2, 3], [4, 5, 6], [7, 8, 9]]);
+        let flat = serde_json::json!([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(matrix::<3>(&nested), matrix::<3>(&flat));
+        assert_eq!(matrix::<3>(&nested).map(|m| m[1][2]), Some(6.0));
+        assert!(matrix::<3>(&serde_json::json!([1, 2])).is_none());
+        assert!(matrix::<3>(&serde_json::json!("x")).is_none());
+        assert!(matrix::<4>(&nested).is_none());
+    }
+}
