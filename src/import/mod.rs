@@ -1,4 +1,5 @@
-//! `import` turns files on disk into [`Scene`] data: glTF 2.0 (`.gltf`, `.glb`) for now.
+//! `import` turns files on disk into [`Scene`] data: glTF 2.0 (`.gltf`, `.glb`) and PLY
+//! meshes, point clouds and Gaussian splats (`.ply`).
 //!
 //! It reads only the asset itself and files inside the asset's own folder, never URLs or
 //! absolute paths. It never touches the GPU, egui or winit, and it never panics or allocates
@@ -6,6 +7,7 @@
 //! name the file, and recoverable ones (an image that does not decode) become warnings.
 
 mod gltf;
+pub mod ply;
 pub mod world;
 
 use crate::scene::{Light, LightKind, NodeKind, Scene, Transform};
@@ -90,7 +92,7 @@ pub struct Imported {
 /// Why a file could not be imported. Every message names the file and the problem.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{}: cannot import {} (supported: .gltf, .glb)", path.display(), kind_of(ext))]
+    #[error("{}: cannot import {} (supported: .gltf, .glb, .ply)", path.display(), kind_of(ext))]
     Unsupported { path: PathBuf, ext: String },
     #[error("{file}: not a world folder: {problem}")]
     World { file: String, problem: String },
@@ -140,6 +142,14 @@ pub enum ImportError {
         mesh: String,
         problem: String,
     },
+    #[error("{file}: PLY header line {line}: {problem}")]
+    PlyHeader {
+        file: String,
+        line: u64,
+        problem: String,
+    },
+    #[error("{file}: invalid PLY data: {problem}")]
+    Ply { file: String, problem: String },
 }
 
 /// Imports the file at `path`, choosing the format by its extension.
@@ -168,6 +178,7 @@ pub fn import_path_with(path: &Path, progress: &Progress) -> Result<Imported, Im
             progress.set_done(bytes.len() as u64);
             Ok(imported)
         }
+        "ply" => ply::import_ply(path, progress),
         _ => Err(ImportError::Unsupported {
             path: path.to_owned(),
             ext,
