@@ -1,4 +1,5 @@
-//! `import` turns files on disk into [`Scene`] data: glTF 2.0 (`.gltf`, `.glb`) for now.
+//! `import` turns files on disk into [`Scene`] data: glTF 2.0 (`.gltf`, `.glb`) and Gaussian
+//! splats in Niantic's SPZ format (`.spz`).
 //!
 //! It reads only the asset itself and files inside the asset's own folder, never URLs or
 //! absolute paths. It never touches the GPU, egui or winit, and it never panics or allocates
@@ -6,6 +7,9 @@
 //! name the file, and recoverable ones (an image that does not decode) become warnings.
 
 mod gltf;
+mod spz;
+
+pub use spz::{MAX_SPLATS, read_spz};
 
 use crate::scene::{Light, LightKind, NodeKind, Scene, Transform};
 use std::path::{Path, PathBuf};
@@ -89,7 +93,7 @@ pub struct Imported {
 /// Why a file could not be imported. Every message names the file and the problem.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{}: cannot import {} (supported: .gltf, .glb)", path.display(), kind_of(ext))]
+    #[error("{}: cannot import {} (supported: .gltf, .glb, .spz)", path.display(), kind_of(ext))]
     Unsupported { path: PathBuf, ext: String },
     #[error("{file}: import cancelled")]
     Cancelled { file: String },
@@ -131,6 +135,8 @@ pub enum ImportError {
         index: usize,
         problem: String,
     },
+    #[error("{file}: not a readable SPZ file: {problem}")]
+    Spz { file: String, problem: String },
     #[error("{file}: mesh '{mesh}': {problem}")]
     Mesh {
         file: String,
@@ -162,6 +168,7 @@ pub fn import_path_with(path: &Path, progress: &Progress) -> Result<Imported, Im
             progress.set_done(bytes.len() as u64);
             Ok(imported)
         }
+        "spz" => spz::import_spz(path, progress),
         _ => Err(ImportError::Unsupported {
             path: path.to_owned(),
             ext,
