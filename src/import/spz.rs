@@ -80,8 +80,8 @@ impl Header {
         let magic = u32::from_le_bytes([m0, m1, m2, m3]);
         if magic != MAGIC {
             return Err(format!(
-                "not an SPZ file: the gzip stream starts with 0x{magic:08x} instead of the \
-                 magic 0x{MAGIC:08x} (\"NGSP\")"
+                "the gzip stream starts with 0x{magic:08x} instead of the SPZ magic \
+                 0x{MAGIC:08x} (\"NGSP\")"
             ));
         }
         let version = u32::from_le_bytes([v0, v1, v2, v3]);
@@ -115,7 +115,7 @@ impl Header {
         if header.payload_len() > most {
             return Err(format!(
                 "the header claims {points} splats ({} bytes of splat data) but a {file_len}-byte \
-                 gzip file can hold at most {most}",
+                 gzip file can hold at most {most} bytes",
                 header.payload_len()
             ));
         }
@@ -185,7 +185,7 @@ pub fn read_spz(
                     .into(),
             ));
         }
-        _ => return Err(fail("not an SPZ file: it is not gzip-compressed".into())),
+        _ => return Err(fail("it is not gzip-compressed".into())),
     }
     file.seek(SeekFrom::Start(0)).map_err(io)?;
 
@@ -193,7 +193,7 @@ pub fn read_spz(
     let mut raw = [0u8; 16];
     read_fully(&mut gz, &mut raw).map_err(|(got, e)| {
         fail(match e {
-            Some(e) => format!("corrupt gzip stream in the header: {e}"),
+            Some(e) => broken_gzip(&e, "in the header"),
             None => format!("truncated: expected a 16-byte header, got {got} bytes"),
         })
     })?;
@@ -262,7 +262,7 @@ pub fn read_spz(
         (&mut reader)
             .take(MAX_EXTENSION_BYTES + 1)
             .read_to_end(&mut ext)
-            .map_err(|e| fail(format!("corrupt gzip stream in the extension records: {e}")))?;
+            .map_err(|e| fail(broken_gzip(&e, "in the extension records")))?;
         if ext.len() as u64 > MAX_EXTENSION_BYTES {
             return Err(fail(format!(
                 "more than {MAX_EXTENSION_BYTES} bytes of extension records after the splat data"
@@ -281,9 +281,7 @@ pub fn read_spz(
             Err((got, error)) => (got, error),
         };
         if let Some(e) = error {
-            return Err(fail(format!(
-                "corrupt gzip stream after the splat data: {e}"
-            )));
+            return Err(fail(broken_gzip(&e, "after the splat data")));
         }
         if got > 0 {
             return Err(fail(format!(
@@ -374,19 +372,27 @@ impl<R: Read> Sections<'_, R> {
                             "truncated: expected {} bytes of splat data, got {}",
                             self.expected, self.got
                         ),
-                        Some(e) if e.kind() == ErrorKind::UnexpectedEof => format!(
-                            "truncated gzip stream: expected {} bytes of splat data, got {}",
-                            self.expected, self.got
-                        ),
-                        Some(e) => format!(
-                            "corrupt gzip stream after {} of {} bytes of splat data: {e}",
-                            self.got, self.expected
+                        Some(e) => broken_gzip(
+                            &e,
+                            &format!(
+                                "after {} of {} bytes of splat data",
+                                self.got, self.expected
+                            ),
                         ),
                     },
                 });
             }
         }
         Ok(buf)
+    }
+}
+
+/// "truncated gzip stream …" or "damaged gzip stream …: why", for a decoder error.
+fn broken_gzip(error: &std::io::Error, at: &str) -> String {
+    if error.kind() == ErrorKind::UnexpectedEof {
+        format!("truncated gzip stream {at}")
+    } else {
+        format!("damaged gzip stream {at}: {error}")
     }
 }
 
@@ -572,5 +578,88 @@ fn describe_extensions(mut ext: &[u8]) -> String {
         0 => "flag set but no records".into(),
         1 => format!("1 record of type {}", types.join("")),
         k => format!("{k} records of types {}", types.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_point_positions_are_sign_extended() {
+        let bytes = [
+            0xff, 0xff, 0xff, // -1
+            0x00, 0x00, 0x80, // -2^23
+            0xff, 0xff, 0x7f, // 2^23 - 1
+        ];
+        let p = decode_positions_fixed(&bytes, 12);
+        assert_eq!(p, vec![[-1.0 / 4096.0, -2048.0, 2048.0 - 1.0 / 4096.0]]);
+        // Any fractional bit count decodes without overflow.
+        assert_eq!(decode_positions_fixed(&bytes, 0)[0][0], -1.0);
+        assert!(decode_positions_fixed(&bytes, 255)[0][0].is_finite());
+    }
+
+    #[test]
+    fn smallest_three_bit_layout() {
+        // Largest w, nothing else: identity.
+        assert_eq!(smallest_three(3 << 30), [0.0, 0.0, 0.0, 1.0]);
+        // Largest x (index 0); y = -1/√2 in the first field, the 10 bits below the index.
+        let q = smallest_three(0x3ff << 20);
+        let h = std::f32::consts::FRAC_1_SQRT_2;
+        for (got, want) in q.iter().zip([h, -h, 0.0, 0.0]) {
+            assert!((got - want).abs() < 1e-6, "{q:?}");
+        }
+        // Largest z; w = +1/√2 sits in the lowest 10 bits.
+        let q = smallest_three((2 << 30) | 0x1ff);
+        for (got, want) in q.iter().zip([0.0, 0.0, h, h]) {
+            assert!((got - want).abs() < 1e-6, "{q:?}");
+        }
+        // Over-long components from a hostile file still give a unit quaternion.
+        let q = smallest_three(u32::MAX);
+        let len: f32 = q.iter().map(|c| c * c).sum::<f32>().sqrt();
+        assert!((len - 1.0).abs() < 1e-6, "{q:?}");
+    }
+
+    #[test]
+    fn first_three_reconstructs_non_negative_w() {
+        let q = decode_rotations_first_three(&[128, 128, 128]);
+        assert!((q[0][3] - 1.0).abs() < 1e-4, "{q:?}");
+        let q = decode_rotations_first_three(&[255, 255, 255]);
+        let len: f32 = q[0].iter().map(|c| c * c).sum::<f32>().sqrt();
+        assert!((len - 1.0).abs() < 1e-6 && q[0][3] == 0.0, "{q:?}");
+    }
+
+    #[test]
+    fn activations_match_the_reference() {
+        let [c] = decode_colors(&[0, 255, 128])[..] else {
+            panic!()
+        };
+        assert!((c[0] - (0.5 - SH_C0 * 0.5 / COLOR_SCALE)).abs() < 1e-6);
+        assert!((c[1] - (0.5 + SH_C0 * 0.5 / COLOR_SCALE)).abs() < 1e-6);
+        let [s] = decode_scales(&[0, 160, 255])[..] else {
+            panic!()
+        };
+        assert!((s[0] - (-10f32).exp()).abs() < 1e-9 && (s[1] - 1.0).abs() < 1e-6);
+        let sh = decode_sh(&[0, 128, 255], 1, 1);
+        assert_eq!(sh, [-1.0, 0.0, 127.0 / 128.0].map(f16::from_f32));
+        // Degree 4 (24 coefficients) kept as degree 3 (15).
+        let bytes: Vec<u8> = (0..2 * 24 * 3).map(|i| i as u8).collect();
+        let sh = decode_sh(&bytes, 24, 15);
+        assert_eq!(sh.len(), 2 * 45);
+        assert_eq!(sh[45], f16::from_f32((72.0 - 128.0) / 128.0));
+    }
+
+    #[test]
+    fn extension_records_are_described_or_flagged_malformed() {
+        assert_eq!(describe_extensions(&[]), "flag set but no records");
+        let mut ext = 0xadbe_0001_u32.to_le_bytes().to_vec();
+        ext.extend_from_slice(&2u32.to_le_bytes());
+        ext.extend_from_slice(&[7, 7]);
+        assert_eq!(describe_extensions(&ext), "1 record of type 0xadbe0001");
+        ext.extend_from_slice(&[1, 2, 3]);
+        assert!(describe_extensions(&ext).contains("3 stray bytes"));
+        let mut bad = 1u32.to_le_bytes().to_vec();
+        bad.extend_from_slice(&u32::MAX.to_le_bytes());
+        assert!(describe_extensions(&bad).contains("malformed"));
     }
 }
