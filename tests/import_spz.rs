@@ -524,9 +524,23 @@ fn hostile_streams_fail_cleanly() {
 #[ignore = "benchmark"]
 fn decode_five_million_splats() {
     let dir = temp_dir("bench");
-    let base = test_splats(3);
+    // Noisy values so that the file compresses about as poorly as a real capture.
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut noise = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+    };
     let splats: Vec<Splat> = (0..5_000_000)
-        .map(|i| base[i % base.len()].clone())
+        .map(|_| Splat {
+            pos: [noise() * 50.0, noise() * 10.0, noise() * 50.0],
+            rot: [noise(), noise(), noise(), noise() + 1.5],
+            scale: [0.01, 0.02, 0.03].map(|s: f32| s * (1.5 + noise())),
+            opacity: noise() * 0.5 + 0.5,
+            f_dc: [noise(), noise(), noise()],
+            sh: (0..45).map(|_| noise() * 0.2).collect(),
+        })
         .collect();
     let bytes = gzip(&encode(&splats, 3, 3, 0));
     drop(splats);
