@@ -1,5 +1,6 @@
-//! `import` turns files on disk into [`Scene`] data: glTF 2.0 (`.gltf`, `.glb`) and PLY
-//! meshes, point clouds and Gaussian splats (`.ply`).
+//! `import` turns files on disk into [`Scene`] data: glTF 2.0 (`.gltf`, `.glb`), PLY meshes,
+//! point clouds and Gaussian splats (`.ply`), Gaussian splats in Niantic's SPZ format (`.spz`)
+//! and world-model output folders ([`world`]).
 //!
 //! It reads only the asset itself and files inside the asset's own folder, never URLs or
 //! absolute paths. It never touches the GPU, egui or winit, and it never panics or allocates
@@ -8,7 +9,10 @@
 
 mod gltf;
 pub mod ply;
+mod spz;
 pub mod world;
+
+pub use spz::{MAX_SPLATS, read_spz};
 
 use crate::scene::{Light, LightKind, NodeKind, Scene, Transform};
 use std::path::{Path, PathBuf};
@@ -92,7 +96,7 @@ pub struct Imported {
 /// Why a file could not be imported. Every message names the file and the problem.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{}: cannot import {} (supported: .gltf, .glb, .ply)", path.display(), kind_of(ext))]
+    #[error("{}: cannot import {} (supported: .gltf, .glb, .ply, .spz, world folders)", path.display(), kind_of(ext))]
     Unsupported { path: PathBuf, ext: String },
     #[error("{file}: not a world folder: {problem}")]
     World { file: String, problem: String },
@@ -136,6 +140,8 @@ pub enum ImportError {
         index: usize,
         problem: String,
     },
+    #[error("{file}: not a readable SPZ file: {problem}")]
+    Spz { file: String, problem: String },
     #[error("{file}: mesh '{mesh}': {problem}")]
     Mesh {
         file: String,
@@ -179,6 +185,7 @@ pub fn import_path_with(path: &Path, progress: &Progress) -> Result<Imported, Im
             Ok(imported)
         }
         "ply" => ply::import_ply(path, progress),
+        "spz" => spz::import_spz(path, progress),
         _ => Err(ImportError::Unsupported {
             path: path.to_owned(),
             ext,

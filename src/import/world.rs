@@ -288,7 +288,7 @@ pub fn read_cameras(file: &Path) -> Result<(Vec<ImportedCamera>, Vec<String>), S
     let mut cameras = Vec::new();
     for (index, entry) in extrinsics.iter().take(MAX_CAMERAS).enumerate() {
         let id = camera_id(entry).unwrap_or_else(|| index.to_string());
-        let Some(c2w) = entry.get("matrix").and_then(|m| matrix::<4>(m)) else {
+        let Some(c2w) = entry.get("matrix").and_then(matrix::<4>) else {
             warnings.push(format!(
                 "{file_name}: camera {id}: extrinsic matrix is not a finite 4×4 matrix; skipped"
             ));
@@ -299,7 +299,7 @@ pub fn read_cameras(file: &Path) -> Result<(Vec<ImportedCamera>, Vec<String>), S
             .find(|i| camera_id(i).as_deref() == Some(id.as_str()))
             .or_else(|| intrinsics.get(index))
             .and_then(|i| i.get("matrix"))
-            .and_then(|m| matrix::<3>(m));
+            .and_then(matrix::<3>);
         let fov_y_rad = match k {
             Some(k) => match fov_y_from_k(&k) {
                 Some(fov) => fov,

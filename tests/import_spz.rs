@@ -1,0 +1,556 @@
+//! SPZ import as a user meets it: files written by an independent encoder (following the
+//! quantisation of Niantic's reference `load-spz.cc`) decode to the splats that went in, within
+//! the format's precision, for versions 1, 2 and 3 and SH degrees 0 to 4; hostile files (bad
+//! headers, truncation anywhere, gzip bombs, garbage) fail with an error naming the file and
+//! never panic.
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use half::f16;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use worldsmith::import::{ImportError, Progress, import_path, read_spz};
+use worldsmith::scene::{NodeKind, SH_C0, SplatCloud};
+
+/// A fresh, empty temporary folder for one test.
+fn temp_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("worldsmith-spz-{}-{test}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+/// One splat as a trainer holds it (pre-activation where the format stores activations).
+#[derive(Clone, Debug)]
+struct Splat {
+    pos: [f32; 3],
+    /// `[x, y, z, w]`, any length.
+    rot: [f32; 4],
+    /// Linear standard deviations.
+    scale: [f32; 3],
+    /// 0..1
+    opacity: f32,
+    f_dc: [f32; 3],
+    /// Higher-order SH, coefficient-major, channel-minor (`k * 3 + c`).
+    sh: Vec<f32>,
+}
+
+fn sh_dim(degree: u8) -> usize {
+    let d = usize::from(degree) + 1;
+    d * d - 1
+}
+
+/// The reference's `toUint8`.
+fn to_u8(x: f32) -> u8 {
+    x.round().clamp(0.0, 255.0) as u8
+}
+
+/// The reference's `quantizeSH`.
+fn quantize_sh(x: f32, bucket: i32) -> u8 {
+    let q = ((x * 128.0).round() + 128.0) as i32;
+    let q = (q + bucket / 2) / bucket * bucket;
+    q.clamp(0, 255) as u8
+}
+
+fn unit(q: [f32; 4]) -> [f32; 4] {
+    let len = q.iter().map(|c| c * c).sum::<f32>().sqrt();
+    q.map(|c| c / len)
+}
+
+/// The reference's `packQuaternionSmallestThree`.
+fn pack_smallest_three(q: [f32; 4]) -> [u8; 4] {
+    let q = unit(q);
+    let mut largest = 0;
+    for i in 1..4 {
+        if q[i].abs() > q[largest].abs() {
+            largest = i;
+        }
+    }
+    let negate = q[largest] < 0.0;
+    let mut comp = largest as u32;
+    for (i, &c) in q.iter().enumerate() {
+        if i != largest {
+            let negbit = u32::from((c < 0.0) ^ negate);
+            let mag = (511.0 * (c.abs() / std::f32::consts::FRAC_1_SQRT_2) + 0.5) as u32;
+            comp = (comp << 10) | (negbit << 9) | mag;
+        }
+    }
+    comp.to_le_bytes()
+}
+
+/// The reference's `packQuaternionFirstThree`.
+fn pack_first_three(q: [f32; 4]) -> [u8; 3] {
+    let q = unit(q);
+    let s = if q[3] < 0.0 { -127.5 } else { 127.5 };
+    [
+        to_u8(q[0] * s + 127.5),
+        to_u8(q[1] * s + 127.5),
+        to_u8(q[2] * s + 127.5),
+    ]
+}
+
+/// The decompressed SPZ stream (header and sections) for `splats`, like the reference's
+/// `packGaussians` + `serializePackedGaussians`, with 12 fractional bits.
+fn encode(splats: &[Splat], version: u32, sh_degree: u8, flags: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0x5053_474e_u32.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
+    out.extend_from_slice(&(splats.len() as u32).to_le_bytes());
+    out.extend_from_slice(&[sh_degree, 12, flags, 0]);
+    for s in splats {
+        for p in s.pos {
+            if version == 1 {
+                out.extend_from_slice(&f16::from_f32(p).to_le_bytes());
+            } else {
+                let fixed = (p * 4096.0).round() as i32;
+                out.extend_from_slice(&fixed.to_le_bytes()[..3]);
+            }
+        }
+    }
+    for s in splats {
+        out.push(to_u8(s.opacity * 255.0));
+    }
+    for s in splats {
+        for c in s.f_dc {
+            out.push(to_u8(c * (0.15 * 255.0) + 0.5 * 255.0));
+        }
+    }
+    for s in splats {
+        for c in s.scale {
+            out.push(to_u8((c.ln() + 10.0) * 16.0));
+        }
+    }
+    for s in splats {
+        if version >= 3 {
+            out.extend_from_slice(&pack_smallest_three(s.rot));
+        } else {
+            out.extend_from_slice(&pack_first_three(s.rot));
+        }
+    }
+    let dim = sh_dim(sh_degree);
+    for s in splats {
+        for k in 0..dim {
+            for c in 0..3 {
+                let bucket = if k < 3 { 1 << (8 - 5) } else { 1 << (8 - 4) };
+                out.push(quantize_sh(s.sh[k * 3 + c], bucket));
+            }
+        }
+    }
+    out
+}
+
+fn gzip(raw: &[u8]) -> Vec<u8> {
+    let mut enc = GzEncoder::new(Vec::new(), Compression::default());
+    enc.write_all(raw).unwrap();
+    enc.finish().unwrap()
+}
+
+/// Deterministic splats covering the interesting cases: negative and fractional positions,
+/// rotations with w < 0 and with x, y, z or w the largest component, SH of both signs.
+fn test_splats(sh_degree: u8) -> Vec<Splat> {
+    let rotations = [
+        [0.0, 0.0, 0.0, 1.0],
+        [0.0, 0.0, 0.0, -1.0],
+        [0.9, 0.1, -0.2, 0.3],
+        [-0.1, -0.95, 0.2, 0.15],
+        [0.2, 0.1, 0.97, -0.1],
+        [0.3, -0.4, 0.5, -0.6],
+        [-0.5, 0.5, -0.5, 0.5],
+        [0.8, 0.0, 0.0, 0.8],
+    ];
+    let dim = sh_dim(sh_degree);
+    (0..40)
+        .map(|i| {
+            let t = i as f32;
+            Splat {
+                pos: [t * 0.37 - 7.0, -(t * 1.91) + 3.5, 100.0 - t * 13.3],
+                rot: rotations[i % rotations.len()],
+                scale: [0.001 * (1.0 + t), 0.05 * (1.0 + t * 0.1), 2.0 / (1.0 + t)],
+                opacity: (i as f32 / 39.0).clamp(0.0, 1.0),
+                f_dc: [t / 20.0 - 1.0, 1.5 - t / 13.0, (t * 0.7).sin() * 3.0],
+                sh: (0..dim * 3)
+                    .map(|j| ((t + 1.0) * (j as f32 + 0.5) * 0.37).sin() * 0.9)
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn read(path: &Path) -> Result<(SplatCloud, Vec<String>), ImportError> {
+    read_spz(path, &Progress::new())
+}
+
+fn close(a: f32, b: f32, tol: f32) -> bool {
+    (a - b).abs() <= tol
+}
+
+/// Checks every decoded attribute against the original within the format's precision.
+fn check_decoded(label: &str, splats: &[Splat], cloud: &SplatCloud, version: u32, sh_degree: u8) {
+    assert_eq!(cloud.len(), splats.len(), "{label}");
+    assert_eq!(cloud.sh_degree, sh_degree.min(3), "{label}");
+    let kept = SplatCloud::sh_rest_coefficients(cloud.sh_degree);
+    let dim = sh_dim(sh_degree);
+    for (i, s) in splats.iter().enumerate() {
+        let pos_tol = if version == 1 {
+            0.07
+        } else {
+            0.5 / 4096.0 + 1e-5
+        };
+        for c in 0..3 {
+            let tol = if version == 1 {
+                s.pos[c].abs() * 1e-3 + 1e-3
+            } else {
+                pos_tol
+            };
+            assert!(
+                close(cloud.positions[i][c], s.pos[c], tol),
+                "{label} splat {i} position {c}: {} vs {}",
+                cloud.positions[i][c],
+                s.pos[c]
+            );
+            let color = 0.5 + SH_C0 * s.f_dc[c];
+            assert!(
+                close(
+                    cloud.colors[i][c],
+                    color,
+                    SH_C0 * (0.5 / 255.0) / 0.15 + 1e-5
+                ),
+                "{label} splat {i} colour {c}: {} vs {color}",
+                cloud.colors[i][c]
+            );
+            let log_err = (cloud.scales[i][c].ln() - s.scale[c].ln()).abs();
+            assert!(
+                log_err <= 0.5 / 16.0 + 1e-4,
+                "{label} splat {i} scale {c}: {} vs {}",
+                cloud.scales[i][c],
+                s.scale[c]
+            );
+        }
+        assert!(
+            close(cloud.opacities[i], s.opacity, 0.5 / 255.0 + 1e-6),
+            "{label} splat {i} opacity"
+        );
+        let q = cloud.rotations[i];
+        let len = q.iter().map(|c| c * c).sum::<f32>().sqrt();
+        assert!(close(len, 1.0, 1e-5), "{label} splat {i}: |q| = {len}");
+        let dot: f32 = unit(s.rot).iter().zip(q).map(|(a, b)| a * b).sum();
+        let min_dot = if version >= 3 { 0.9995 } else { 0.995 };
+        assert!(
+            dot.abs() >= min_dot,
+            "{label} splat {i}: rotation {q:?} vs {:?} (|dot| {})",
+            s.rot,
+            dot.abs()
+        );
+        for k in 0..kept {
+            for c in 0..3 {
+                let bucket = if k < 3 { 8.0 } else { 16.0 };
+                let tol = (bucket / 2.0 + 0.5) / 128.0 + 2e-3;
+                let got = cloud.sh_rest[(i * kept + k) * 3 + c].to_f32();
+                let want = s.sh[k * 3 + c];
+                assert!(
+                    close(got, want, tol),
+                    "{label} splat {i} SH {k} channel {c}: {got} vs {want}"
+                );
+            }
+        }
+        assert_eq!(s.sh.len(), dim * 3);
+    }
+}
+
+#[test]
+fn decodes_what_the_reference_quantisation_encodes() {
+    let dir = temp_dir("roundtrip");
+    for version in [1, 2, 3] {
+        for sh_degree in [0, 1, 2, 3, 4] {
+            let splats = test_splats(sh_degree);
+            let label = format!("v{version} SH{sh_degree}");
+            let path = write(
+                &dir,
+                &format!("v{version}_sh{sh_degree}.spz"),
+                &gzip(&encode(&splats, version, sh_degree, 0)),
+            );
+            let (cloud, warnings) = read(&path).unwrap_or_else(|e| panic!("{label}: {e}"));
+            check_decoded(&label, &splats, &cloud, version, sh_degree);
+            if sh_degree == 4 {
+                assert_eq!(warnings.len(), 1, "{label}: {warnings:?}");
+                assert!(warnings[0].contains("SH degree 4"), "{warnings:?}");
+            } else {
+                assert!(warnings.is_empty(), "{label}: {warnings:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn positions_at_the_fixed_point_extremes() {
+    let dir = temp_dir("extremes");
+    let mut splats = test_splats(0);
+    splats.truncate(3);
+    splats[0].pos = [-2048.0, 2047.999, 0.0];
+    splats[1].pos = [-1.0 / 4096.0, 1.0 / 4096.0, -0.5];
+    splats[2].pos = [1000.25, -1000.25, 0.000_1];
+    let path = write(&dir, "extremes.spz", &gzip(&encode(&splats, 3, 0, 0)));
+    let (cloud, _) = read(&path).unwrap();
+    check_decoded("extremes", &splats, &cloud, 3, 0);
+    assert_eq!(cloud.positions[0][0], -2048.0);
+    assert_eq!(cloud.positions[1][0], -1.0 / 4096.0);
+}
+
+#[test]
+fn import_path_makes_one_splat_node_named_after_the_file() {
+    let dir = temp_dir("import");
+    let splats = test_splats(3);
+    let path = write(&dir, "garden.SPZ", &gzip(&encode(&splats, 3, 3, 0)));
+    let imported = import_path(&path).unwrap();
+    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+    let nodes: Vec<_> = imported.scene.nodes().collect();
+    assert_eq!(nodes.len(), 1);
+    assert_eq!(nodes[0].name, "garden");
+    let NodeKind::Splats { cloud } = nodes[0].kind else {
+        panic!("not a splat node: {:?}", nodes[0].kind);
+    };
+    let cloud = imported.scene.splat_cloud(cloud).unwrap();
+    assert_eq!(cloud.len(), splats.len());
+    assert_eq!(cloud.sh_degree, 3);
+}
+
+#[test]
+fn flags_and_extensions_become_warnings() {
+    let dir = temp_dir("flags");
+    let splats = test_splats(1);
+    let mut raw = encode(&splats, 3, 1, 0x1 | 0x2);
+    for (ty, payload) in [(0xadbe_0002_u32, &[1u8, 2, 3][..]), (0x4e41_0001, &[])] {
+        raw.extend_from_slice(&ty.to_le_bytes());
+        raw.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        raw.extend_from_slice(payload);
+    }
+    let path = write(&dir, "flags.spz", &gzip(&raw));
+    let (cloud, warnings) = read(&path).unwrap();
+    check_decoded("flags", &splats, &cloud, 3, 1);
+    let all = warnings.join("\n");
+    assert!(all.contains("antialiasing"), "{all}");
+    assert!(
+        all.contains("2 records of types 0xadbe0002, 0x4e410001"),
+        "{all}"
+    );
+    assert!(warnings.iter().all(|w| w.contains("flags.spz")), "{all}");
+
+    // Bytes after the gzip member are not read (as in the reference) but reported.
+    let mut bytes = gzip(&encode(&splats, 3, 1, 0));
+    bytes.extend_from_slice(b"padding");
+    let path = write(&dir, "padded.spz", &bytes);
+    let (_, warnings) = read(&path).unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("after the end of the gzip stream"));
+}
+
+#[test]
+fn progress_reaches_the_payload_size_and_cancel_stops_the_read() {
+    let dir = temp_dir("progress");
+    let splats = test_splats(2);
+    let raw = encode(&splats, 3, 2, 0);
+    let path = write(&dir, "p.spz", &gzip(&raw));
+    let progress = Progress::new();
+    read_spz(&path, &progress).unwrap();
+    let payload = raw.len() as u64 - 16;
+    assert_eq!(progress.get(), (payload, payload));
+
+    progress.cancel();
+    let err = read_spz(&path, &progress).unwrap_err();
+    assert!(matches!(err, ImportError::Cancelled { .. }), "{err}");
+}
+
+/// Asserts that `bytes` saved as `name` fails with an error naming the file (and whose message
+/// contains `needle`, when given).
+fn assert_rejected(dir: &Path, name: &str, bytes: &[u8], needle: Option<&str>) -> String {
+    let path = write(dir, name, bytes);
+    let err = match read(&path) {
+        Ok((cloud, w)) => panic!("{name}: accepted {} splats ({w:?})", cloud.len()),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.contains(name),
+        "{name}: message does not name the file: {err}"
+    );
+    if let Some(needle) = needle {
+        assert!(
+            err.contains(needle),
+            "{name}: expected '{needle}' in: {err}"
+        );
+    }
+    err
+}
+
+#[test]
+fn hostile_headers_are_refused_before_reading_on() {
+    let dir = temp_dir("headers");
+    let good = encode(&test_splats(3), 3, 3, 0);
+    let patched = |offset: usize, bytes: &[u8]| {
+        let mut raw = good.clone();
+        raw[offset..offset + bytes.len()].copy_from_slice(bytes);
+        gzip(&raw)
+    };
+    assert_rejected(&dir, "magic.spz", &patched(0, b"PLY\0"), Some("magic"));
+    assert_rejected(
+        &dir,
+        "v99.spz",
+        &patched(4, &99u32.to_le_bytes()),
+        Some("version 99"),
+    );
+    assert_rejected(
+        &dir,
+        "v0.spz",
+        &patched(4, &0u32.to_le_bytes()),
+        Some("version 0"),
+    );
+    assert_rejected(&dir, "sh7.spz", &patched(12, &[7]), Some("SH degree 7"));
+    assert_rejected(
+        &dir,
+        "huge.spz",
+        &patched(8, &4_000_000_000u32.to_le_bytes()),
+        Some("4000000000 splats"),
+    );
+    assert_rejected(
+        &dir,
+        "zero.spz",
+        &patched(8, &0u32.to_le_bytes()),
+        Some("no splats"),
+    );
+    // Within the splat limit but far beyond what the compressed size can hold.
+    assert_rejected(
+        &dir,
+        "ratio.spz",
+        &patched(8, &(1u32 << 24).to_le_bytes()),
+        Some("can hold at most"),
+    );
+    // More splats than the data holds, within the deflate ratio: a clean truncation error.
+    let err = assert_rejected(
+        &dir,
+        "short.spz",
+        &patched(8, &41u32.to_le_bytes()),
+        Some("truncated"),
+    );
+    assert!(
+        err.contains("expected 2665 bytes of splat data, got 2600"),
+        "{err}"
+    );
+    assert_rejected(
+        &dir,
+        "header.spz",
+        &gzip(&good[..10]),
+        Some("16-byte header"),
+    );
+}
+
+#[test]
+fn hostile_streams_fail_cleanly() {
+    let dir = temp_dir("streams");
+    assert_rejected(&dir, "empty.spz", &[], Some("empty"));
+    assert_rejected(&dir, "text.spz", b"hello, world", Some("not gzip"));
+    assert_rejected(&dir, "one.spz", &[0x1f], Some("not gzip"));
+    assert_rejected(&dir, "v4.spz", b"NGSP\x04\0\0\0", Some("version 4"));
+
+    let raw = encode(&test_splats(3), 3, 3, 0);
+    let good = gzip(&raw);
+
+    // The compressed file cut anywhere (gzip header, deflate data, CRC/length trailer).
+    for cut in (0..good.len()).step_by(7).chain(good.len() - 8..good.len()) {
+        assert_rejected(&dir, &format!("cut{cut}.spz"), &good[..cut], None);
+    }
+    // A valid gzip stream of a payload cut anywhere after the header.
+    for cut in (16..raw.len()).step_by(97).chain([raw.len() - 1]) {
+        assert_rejected(
+            &dir,
+            &format!("payload{cut}.spz"),
+            &gzip(&raw[..cut]),
+            Some("truncated"),
+        );
+    }
+    // Trailing garbage inside the stream.
+    let mut long = raw.clone();
+    long.extend_from_slice(b"garbage");
+    assert_rejected(&dir, "trailing.spz", &gzip(&long), Some("trailing data"));
+    // A gzip bomb: 200 MB of zeros after a small header stops one byte past the splat data.
+    let mut enc = GzEncoder::new(Vec::new(), Compression::best());
+    enc.write_all(&raw).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..200 {
+        enc.write_all(&zeros).unwrap();
+    }
+    assert_rejected(
+        &dir,
+        "bomb.spz",
+        &enc.finish().unwrap(),
+        Some("trailing data"),
+    );
+    // A corrupted CRC.
+    let mut bad_crc = good.clone();
+    let at = bad_crc.len() - 8;
+    bad_crc[at] ^= 0xff;
+    assert_rejected(&dir, "crc.spz", &bad_crc, Some("damaged gzip stream"));
+    // Flipped bytes in the deflate data: an error or (rarely) a clean decode, never a panic.
+    for at in (10..good.len() - 8).step_by(13) {
+        let mut bytes = good.clone();
+        bytes[at] ^= 0x5a;
+        let path = write(&dir, "flip.spz", &bytes);
+        if let Err(e) = read(&path) {
+            assert!(e.to_string().contains("flip.spz"), "{e}");
+        }
+    }
+    // A rotation section full of extreme packed values decodes to unit quaternions.
+    let mut odd = raw.clone();
+    let splats = 40;
+    let rot_start = 16 + splats * (9 + 1 + 3 + 3);
+    for b in &mut odd[rot_start..rot_start + splats * 4] {
+        *b = 0xff;
+    }
+    let path = write(&dir, "odd.spz", &gzip(&odd));
+    let (cloud, _) = read(&path).unwrap();
+    for q in &cloud.rotations {
+        let len = q.iter().map(|c| c * c).sum::<f32>().sqrt();
+        assert!((len - 1.0).abs() < 1e-5, "{q:?}");
+    }
+}
+
+/// `cargo test --release --test import_spz -- --ignored --nocapture`: decode time for 5M
+/// splats at SH degree 3.
+#[test]
+#[ignore = "benchmark"]
+fn decode_five_million_splats() {
+    let dir = temp_dir("bench");
+    // Noisy values so that the file compresses about as poorly as a real capture.
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut noise = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+    };
+    let splats: Vec<Splat> = (0..5_000_000)
+        .map(|_| Splat {
+            pos: [noise() * 50.0, noise() * 10.0, noise() * 50.0],
+            rot: [noise(), noise(), noise(), noise() + 1.5],
+            scale: [0.01, 0.02, 0.03].map(|s: f32| s * (1.5 + noise())),
+            opacity: noise() * 0.5 + 0.5,
+            f_dc: [noise(), noise(), noise()],
+            sh: (0..45).map(|_| noise() * 0.2).collect(),
+        })
+        .collect();
+    let bytes = gzip(&encode(&splats, 3, 3, 0));
+    drop(splats);
+    let path = write(&dir, "big.spz", &bytes);
+    let start = std::time::Instant::now();
+    let (cloud, _) = read(&path).unwrap();
+    println!(
+        "{} splats, {} MB compressed: {:.2} s",
+        cloud.len(),
+        bytes.len() / 1_000_000,
+        start.elapsed().as_secs_f64()
+    );
+}
