@@ -561,3 +561,46 @@ fn extreme_numbers_in_the_json_never_panic() {
     }
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// A valid 1×1 PNG whose header then claims `width` × `height` pixels (with a correct CRC, so
+/// only the size can stop the decoder).
+fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+    let mut png = Vec::new();
+    image::RgbaImage::from_pixel(1, 1, image::Rgba([255, 0, 0, 255]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    // Signature (8) + IHDR length (4) + "IHDR" (4), then width, height, ...; CRC after 13 bytes.
+    png[16..20].copy_from_slice(&width.to_be_bytes());
+    png[20..24].copy_from_slice(&height.to_be_bytes());
+    let mut crc = flate2::Crc::new();
+    crc.update(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.sum().to_be_bytes());
+    png
+}
+
+#[test]
+fn a_texture_claiming_a_huge_size_is_refused_without_allocating_it() {
+    let dir = temp_dir("huge_image");
+    write(&dir, "huge.png", &png_claiming(100_000, 100_000));
+    let path = write(
+        &dir,
+        "huge_texture.gltf",
+        triangle_gltf(TRIANGLE_DATA, 36, 3, "huge.png").as_bytes(),
+    );
+    let imported = import_path(&path).expect("the mesh still loads");
+    assert_eq!(imported.scene.triangle_count(), 1);
+    assert_eq!(imported.warnings.len(), 1, "{:?}", imported.warnings);
+    let warning = &imported.warnings[0];
+    assert!(warning.contains("huge_texture.gltf"), "{warning}");
+    assert_eq!(imported.scene.images().count(), 0);
+    // The same bytes with an honest size decode (the CRC patching is right).
+    write(&dir, "huge.png", &png_claiming(1, 1));
+    let imported = import_path(&path).expect("loads");
+    assert_eq!(
+        imported.scene.images().count(),
+        1,
+        "{:?}",
+        imported.warnings
+    );
+    std::fs::remove_dir_all(dir).ok();
+}

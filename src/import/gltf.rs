@@ -27,6 +27,21 @@ const SUPPORTED_EXTENSIONS: &[&str] = &[
     "KHR_materials_unlit",
 ];
 
+/// Largest texture accepted, in pixels per side (GPUs commonly top out at 16384).
+pub const MAX_IMAGE_SIDE: u32 = 16_384;
+/// Most memory one image may take while it decodes (a 16384² RGBA8 image is 1 GiB).
+const MAX_IMAGE_DECODE_BYTES: u64 = 1 << 30;
+
+/// Decoder limits so a hostile header (a 100000×100000 PNG in a few bytes) is refused before
+/// anything is allocated.
+fn image_limits() -> image::Limits {
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(MAX_IMAGE_DECODE_BYTES);
+    limits
+}
+
 /// Deepest node hierarchy accepted (a guard against cycles and stack-like files).
 const MAX_DEPTH: usize = 1024;
 
@@ -530,11 +545,11 @@ impl Importer<'_> {
                 .name()
                 .map_or_else(|| format!("Image_{}", image.index()), str::to_owned);
             let decoded = self.image_bytes(&image).and_then(|bytes| {
-                image::ImageReader::new(std::io::Cursor::new(bytes))
+                let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
                     .with_guessed_format()
-                    .map_err(|e| e.to_string())?
-                    .decode()
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| e.to_string())?;
+                reader.limits(image_limits());
+                reader.decode().map_err(|e| e.to_string())
             });
             let id = match decoded {
                 Ok(decoded) => {
