@@ -8,21 +8,7 @@ use std::path::{Path, PathBuf};
 use worldsmith::import::{ImportError, Imported, import_path};
 use worldsmith::scene::NodeKind;
 
-/// The shared sample assets: `../shared/testdata/gltf` beside the repository (as on CI), or
-/// `WORLDSMITH_TESTDATA` (a folder holding `gltf/`) when set.
-fn testdata() -> PathBuf {
-    let dir = std::env::var_os("WORLDSMITH_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata"))
-        .join("gltf");
-    assert!(
-        dir.is_dir(),
-        "sample assets not found at {}: keep the shared/ folder beside the checkout, or set \
-         WORLDSMITH_TESTDATA to a folder that holds gltf/",
-        dir.display()
-    );
-    dir
-}
+use common::testdata;
 
 /// A fresh, empty temporary folder for one test.
 fn temp_dir(test: &str) -> PathBuf {

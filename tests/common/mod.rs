@@ -223,3 +223,22 @@ pub fn add_mesh(
     let material = scene.add_material(material);
     scene.add_node(None, name, t, NodeKind::Mesh { mesh, material })
 }
+
+/// The shared sample assets: `../shared/testdata/gltf` beside the repository (as on CI), or
+/// `WORLDSMITH_TESTDATA` (a folder holding `gltf/`) when set.
+#[allow(dead_code, reason = "not every test binary uses the samples")]
+pub fn testdata() -> std::path::PathBuf {
+    let dir = std::env::var_os("WORLDSMITH_TESTDATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata")
+        })
+        .join("gltf");
+    assert!(
+        dir.is_dir(),
+        "sample assets not found at {}: keep the shared/ folder beside the checkout, or set \
+         WORLDSMITH_TESTDATA to a folder that holds gltf/",
+        dir.display()
+    );
+    dir
+}

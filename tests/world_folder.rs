@@ -1,0 +1,340 @@
+//! World-model output folders: a synthetic HY-World-style folder (splats, points, a mesh layer,
+//! a panorama and camera_params.json whose cameras must look at known points) imports as one
+//! World node in the Y-up frame.
+
+mod common;
+
+use glam::{Mat4, Vec3};
+use std::path::{Path, PathBuf};
+use worldsmith::import::{ImportError, import_path};
+use worldsmith::scene::{NodeKind, Scene};
+
+fn temp_dir(test: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("world-folder-{test}"));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+/// OpenCV world point of the red marker the cameras look at: 1 m up (−y) and 6 m forward.
+const TARGET_CV: [f32; 3] = [0.0, -1.0, 6.0];
+
+/// An ASCII PLY point cloud: a red cluster at [`TARGET_CV`] and a grey floor 1 m below the
+/// first camera (OpenCV +y is down).
+fn write_points(path: &Path) {
+    let mut points = Vec::new();
+    for i in 0..20 {
+        for j in 0..20 {
+            let (x, z) = (i as f32 * 0.5 - 5.0, j as f32 * 0.5 + 1.0);
+            points.push(format!("{x} 1 {z} 128 128 128"));
+        }
+    }
+    for k in 0..27 {
+        let d = |n: i32| (n - 1) as f32 * 0.05;
+        let (a, b, c) = (k % 3, (k / 3) % 3, k / 9);
+        points.push(format!(
+            "{} {} {} 255 0 0",
+            TARGET_CV[0] + d(a),
+            TARGET_CV[1] + d(b),
+            TARGET_CV[2] + d(c)
+        ));
+    }
+    let header = format!(
+        "ply\nformat ascii 1.0\nelement vertex {}\nproperty float x\nproperty float y\n\
+         property float z\nproperty uchar red\nproperty uchar green\nproperty uchar blue\n\
+         end_header\n",
+        points.len()
+    );
+    std::fs::write(path, header + &points.join("\n") + "\n").expect("write points");
+}
+
+/// A camera at `eye` (OpenCV world) looking at `target`, as an OpenCV c2w row-major matrix:
+/// columns are the camera's x (right), y (down), z (forward) axes and its position.
+fn opencv_c2w(eye: Vec3, target: Vec3) -> [[f32; 4]; 4] {
+    let z = (target - eye).normalize();
+    // OpenCV "down" is world +y: right = down × forward, then the camera's down completes
+    // the right-handed frame.
+    let x = Vec3::Y.cross(z).normalize();
+    let y = z.cross(x);
+    [
+        [x.x, y.x, z.x, eye.x],
+        [x.y, y.y, z.y, eye.y],
+        [x.z, y.z, z.z, eye.z],
+        [0.0, 0.0, 0.0, 1.0],
+    ]
+}
+
+fn write_cameras(path: &Path, cameras: &[(&str, Vec3)]) {
+    let target = Vec3::from(TARGET_CV);
+    let extrinsics: Vec<serde_json::Value> = cameras
+        .iter()
+        .map(|(id, eye)| {
+            let id: serde_json::Value = id
+                .parse::<u64>()
+                .map_or_else(|_| (*id).into(), serde_json::Value::from);
+            serde_json::json!({"camera_id": id, "matrix": opencv_c2w(*eye, target)})
+        })
+        .collect();
+    // 512×384 image, fy = 384 / (2 tan(30°)) → 60° vertical field of view.
+    let fy = 192.0 / 30f32.to_radians().tan();
+    let intrinsics: Vec<serde_json::Value> = cameras
+        .iter()
+        .map(|(id, _)| {
+            let id: serde_json::Value = id
+                .parse::<u64>()
+                .map_or_else(|_| (*id).into(), serde_json::Value::from);
+            serde_json::json!({"camera_id": id,
+                "matrix": [[fy, 0.0, 256.0], [0.0, fy, 192.0], [0.0, 0.0, 1.0]]})
+        })
+        .collect();
+    let json = serde_json::json!({
+        "num_cameras": cameras.len(),
+        "extrinsics": extrinsics,
+        "intrinsics": intrinsics,
+    });
+    std::fs::write(path, serde_json::to_vec_pretty(&json).expect("json")).expect("write");
+}
+
+/// Sky blue above the horizon row, earth brown below.
+fn write_panorama(path: &Path) {
+    let img = image::RgbaImage::from_fn(128, 64, |_, y| {
+        if y < 32 {
+            image::Rgba([110, 160, 230, 255])
+        } else {
+            image::Rgba([90, 70, 50, 255])
+        }
+    });
+    img.save(path).expect("write panorama");
+}
+
+fn hy_world_folder(test: &str) -> PathBuf {
+    let dir = temp_dir(test).join("case_01");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    write_points(&dir.join("points.ply"));
+    worldsmith::import::ply::write_synthetic_splat_ply(&dir.join("gaussians.ply"), 500, 0, 3)
+        .expect("write splats");
+    write_cameras(
+        &dir.join("camera_params.json"),
+        &[("0", Vec3::ZERO), ("image_0002", Vec3::new(4.0, -2.0, 2.0))],
+    );
+    write_panorama(&dir.join("panorama.png"));
+    std::fs::copy(common::testdata().join("Box.glb"), dir.join("collider.glb"))
+        .expect("copy Box.glb");
+    std::fs::write(dir.join("notes.txt"), "not a layer").expect("write");
+    dir
+}
+
+fn child_named<'a>(
+    scene: &'a Scene,
+    parent: worldsmith::scene::NodeId,
+    name: &str,
+) -> &'a worldsmith::scene::Node {
+    let parent = scene.node(parent).expect("parent");
+    parent
+        .children
+        .iter()
+        .filter_map(|c| scene.node(*c))
+        .find(|n| n.name == name)
+        .unwrap_or_else(|| {
+            let names: Vec<_> = parent
+                .children
+                .iter()
+                .filter_map(|c| scene.node(*c))
+                .map(|n| n.name.clone())
+                .collect();
+            panic!("no child '{name}' under '{}': {names:?}", parent.name)
+        })
+}
+
+#[test]
+fn a_hy_world_folder_imports_every_layer_and_camera_in_the_y_up_frame() {
+    let dir = hy_world_folder("layers");
+    let imported = import_path(&dir).expect("folder imports");
+    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+    let scene = &imported.scene;
+    assert_eq!(scene.roots().len(), 1);
+    let world = scene.node(scene.roots()[0]).expect("world");
+    assert_eq!(world.name, "World");
+
+    // Every layer is a named child; splats sit in the folder's OpenCV frame (no own turn).
+    let splats = child_named(scene, world.id, "gaussians (splats)");
+    let points = child_named(scene, world.id, "points (points)");
+    child_named(scene, world.id, "collider");
+    let cameras = child_named(scene, world.id, "Cameras");
+    assert_eq!(
+        world.children.len(),
+        4,
+        "notes.txt and the panorama are not layers"
+    );
+    let splat_node = scene.node(splats.children[0]).expect("splat node");
+    assert!(matches!(splat_node.kind, NodeKind::Splats { .. }));
+    assert!(
+        splat_node
+            .transform
+            .rotation
+            .abs_diff_eq(glam::Quat::IDENTITY, 1e-5),
+        "{:?}",
+        splat_node.transform
+    );
+
+    // The red marker ends up 1 m up and 6 m in front (−Z) of the first camera.
+    let points_node = scene.node(points.children[0]).expect("points node");
+    let NodeKind::Points { cloud, .. } = points_node.kind else {
+        panic!("not points: {:?}", points_node.kind)
+    };
+    let cloud = scene.point_cloud(cloud).expect("cloud");
+    let red = cloud
+        .positions
+        .iter()
+        .zip(&cloud.colors)
+        .filter(|(_, c)| c[0] == 255 && c[1] == 0)
+        .fold(Vec3::ZERO, |acc, (p, _)| acc + Vec3::from(*p))
+        / 27.0;
+    let world_from_points = scene.world_from_local(points_node.id);
+    let red_world = world_from_points.transform_point3(red);
+    assert!(
+        red_world.abs_diff_eq(Vec3::new(0.0, 1.0, -6.0), 1e-3),
+        "{red_world}"
+    );
+    // The floor (OpenCV y = +1, below) is below in Y-up.
+    let floor = world_from_points.transform_point3(Vec3::from(cloud.positions[0]));
+    assert!((floor.y + 1.0).abs() < 1e-4, "{floor}");
+
+    // Cameras are named after their ids, look at the marker, keep their field of view.
+    let names: Vec<&str> = cameras
+        .children
+        .iter()
+        .filter_map(|c| scene.node(*c))
+        .map(|n| n.name.as_str())
+        .collect();
+    assert_eq!(names, ["camera_0000", "image_0002"]);
+    for id in &cameras.children {
+        let node = scene.node(*id).expect("camera");
+        let NodeKind::Camera(camera) = node.kind else {
+            panic!("not a camera")
+        };
+        assert!((camera.fov_y_rad.to_degrees() - 60.0).abs() < 0.01);
+        let world_from_camera: Mat4 = scene.world_from_local(*id);
+        let eye = world_from_camera.transform_point3(Vec3::ZERO);
+        let forward = world_from_camera.transform_vector3(Vec3::NEG_Z).normalize();
+        let up = world_from_camera.transform_vector3(Vec3::Y).normalize();
+        let to_target = (red_world - eye).normalize();
+        assert!(
+            forward.dot(to_target) > 0.9999,
+            "{}: looks along {forward}, marker is along {to_target}",
+            node.name
+        );
+        assert!(up.y > 0.5, "{}: camera up {up} is not up", node.name);
+    }
+
+    // The panorama is the sky.
+    let panorama = scene.environment.panorama.expect("panorama sky");
+    assert_eq!(scene.image(panorama.image).map(|i| i.width), Some(128));
+}
+
+#[test]
+fn a_folder_without_cameras_keeps_each_layer_as_it_opens_alone() {
+    let dir = temp_dir("marble").join("marble_export");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    worldsmith::import::ply::write_synthetic_splat_ply(&dir.join("world.ply"), 100, 1, 9)
+        .expect("write splats");
+    let imported = import_path(&dir).expect("imports");
+    let scene = &imported.scene;
+    let world = scene.node(scene.roots()[0]).expect("world");
+    assert!(
+        world
+            .transform
+            .rotation
+            .abs_diff_eq(glam::Quat::IDENTITY, 1e-6)
+    );
+    let layer = child_named(scene, world.id, "world (splats)");
+    let splats = scene.node(layer.children[0]).expect("splats");
+    // A standalone INRIA PLY is turned from OpenCV to Y-up by its own node.
+    assert!(
+        splats
+            .transform
+            .rotation
+            .abs_diff_eq(worldsmith::import::world::yup_from_opencv(), 1e-5)
+    );
+}
+
+#[test]
+fn broken_layers_and_cameras_are_warnings_and_empty_folders_errors() {
+    let dir = temp_dir("broken").join("case");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(
+        dir.join("gaussians.ply"),
+        b"ply\nformat ascii 1.0\nelement vertex 4000000000\n",
+    )
+    .expect("write");
+    write_points(&dir.join("points.ply"));
+    std::fs::write(dir.join("camera_params.json"), br#"{"extrinsics": [{"camera_id": 0, "matrix": [[2,0,0,0],[0,2,0,0],[0,0,2,0],[0,0,0,1]]}, {"camera_id": 1, "matrix": "nope"}]}"#)
+        .expect("write");
+    let imported = import_path(&dir).expect("the good layer still loads");
+    let text = imported.warnings.join("\n");
+    assert!(text.contains("gaussians.ply"), "{text}");
+    assert!(
+        text.contains("camera 0") && text.contains("camera 1"),
+        "{text}"
+    );
+    assert!(imported.scene.find("points (points)").is_some());
+    assert!(imported.scene.find("Cameras").is_none(), "no usable camera");
+
+    std::fs::write(dir.join("camera_params.json"), b"{not json").expect("write");
+    let imported = import_path(&dir).expect("loads");
+    assert!(
+        imported
+            .warnings
+            .iter()
+            .any(|w| w.contains("camera_params.json") && w.contains("JSON")),
+        "{:?}",
+        imported.warnings
+    );
+
+    let empty = temp_dir("empty").join("nothing_here");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    std::fs::write(empty.join("readme.md"), "x").expect("write");
+    match import_path(&empty) {
+        Err(e @ ImportError::World { .. }) => {
+            assert!(e.to_string().contains("nothing_here"), "{e}");
+        }
+        other => panic!("expected a world-folder error, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_cli_renders_a_folder_from_one_of_its_cameras() {
+    let dir = hy_world_folder("cli");
+    let out = dir.parent().expect("parent").join("from_camera.png");
+    let output = common::worldsmith(&[
+        "still".as_ref(),
+        dir.as_os_str(),
+        "--camera".as_ref(),
+        "image_0002".as_ref(),
+        "--size".as_ref(),
+        "160x120".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    if !output.status.success() && common::gpu().is_none() {
+        eprintln!("skipping: no adapter");
+        return;
+    }
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let img = image::open(&out).expect("png").to_rgba8();
+    assert_eq!(img.dimensions(), (160, 120));
+    common::assert_not_degenerate("folder_from_camera", &img);
+    // The sky is the panorama, shown as captured: the top row is its sky blue.
+    let top = img.get_pixel(80, 2);
+    let expected = [110u8, 160, 230];
+    for c in 0..3 {
+        assert!(
+            (top[c] as i32 - expected[c] as i32).abs() <= 3,
+            "sky pixel {top:?} is not the panorama's {expected:?}"
+        );
+    }
+}
