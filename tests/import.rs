@@ -590,3 +590,64 @@ fn a_texture_claiming_a_huge_size_is_refused_without_allocating_it() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn material_variants_are_kept_per_node() {
+    let dir = temp_dir("variants");
+    let gltf = format!(
+        r#"{{"asset":{{"version":"2.0"}},"scene":0,"scenes":[{{"nodes":[0,1]}}],
+        "extensionsUsed":["KHR_materials_variants"],
+        "extensions":{{"KHR_materials_variants":{{"variants":[{{"name":"Red"}},{{"name":"Blue"}},{{"name":"Plain"}}]}}}},
+        "nodes":[{{"mesh":0,"name":"Seat"}},{{"mesh":0,"name":"Back","translation":[2,0,0]}}],
+        "meshes":[{{"primitives":[{{"attributes":{{"POSITION":0}},"material":0,
+            "extensions":{{"KHR_materials_variants":{{"mappings":[
+                {{"material":1,"variants":[0]}},{{"material":2,"variants":[1,7]}}]}}}}}}]}}],
+        "materials":[{{"name":"Grey"}},{{"name":"RedLeather"}},{{"name":"BlueFabric"}}],
+        "buffers":[{{"uri":"{TRIANGLE_DATA}","byteLength":36}}],
+        "bufferViews":[{{"buffer":0,"byteLength":36}}],
+        "accessors":[{{"bufferView":0,"componentType":5126,"count":3,"type":"VEC3",
+            "min":[0,0,0],"max":[1,1,0]}}]}}"#
+    );
+    let path = write(&dir, "chair.gltf", gltf.as_bytes());
+    let imported = import_path(&path).expect("variants file loads");
+    let scene = &imported.scene;
+    let variants = scene.material_variants();
+    let names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names, ["Red", "Blue", "Plain"]);
+    let material_name = |id| {
+        scene
+            .material(id)
+            .map(|m| m.name.clone())
+            .unwrap_or_default()
+    };
+    for (variant, expected) in [(0, Some("RedLeather")), (1, Some("BlueFabric")), (2, None)] {
+        let assignments = &variants[variant].assignments;
+        match expected {
+            Some(name) => {
+                // Both nodes share the mesh, so both get the variant's material.
+                assert_eq!(assignments.len(), 2, "{}", variants[variant].name);
+                for (node, material) in assignments {
+                    assert!(["Seat", "Back"].contains(&scene.node(*node).unwrap().name.as_str()));
+                    assert_eq!(material_name(*material), name);
+                }
+            }
+            None => assert!(assignments.is_empty()),
+        }
+    }
+    // The base scene keeps the default material.
+    let seat = scene.node(scene.find("Seat").unwrap()).unwrap();
+    let NodeKind::Mesh { material, .. } = seat.kind else {
+        panic!("seat is not a mesh")
+    };
+    assert_eq!(material_name(material), "Grey");
+    // Merging (File > Import) keeps the variants pointing at the merged nodes.
+    let mut base = worldsmith::scene::Scene::new("base");
+    base.merge(imported.scene, None);
+    let red = &base.material_variants()[0];
+    assert_eq!(red.assignments.len(), 2);
+    for (node, material) in &red.assignments {
+        assert!(base.node(*node).is_some());
+        assert_eq!(base.material(*material).unwrap().name, "RedLeather");
+    }
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -7,8 +7,8 @@
 
 use super::{ImportError, Imported};
 use crate::scene::{
-    AlphaMode, Camera, Image, ImageId, Light, LightKind, Material, MaterialId, Mesh, MeshId,
-    NodeId, NodeKind, Sampler, Scene, TextureRef, Transform, Wrap,
+    AlphaMode, Camera, Image, ImageId, Light, LightKind, Material, MaterialId, MaterialVariant,
+    Mesh, MeshId, NodeId, NodeKind, Sampler, Scene, TextureRef, Transform, Wrap,
 };
 use base64::Engine as _;
 use glam::{Mat4, Quat, Vec3};
@@ -79,10 +79,20 @@ pub(super) fn import_gltf(path: &Path, bytes: &[u8]) -> Result<Imported, ImportE
         images: Vec::new(),
         materials: HashMap::new(),
         meshes: HashMap::new(),
+        variant_names: Vec::new(),
+        variant_assignments: Vec::new(),
     };
     importer.load_images();
     importer.warn_unsupported();
+    importer.load_variant_names();
     importer.load_nodes()?;
+    let variants = importer
+        .variant_names
+        .drain(..)
+        .zip(importer.variant_assignments.drain(..))
+        .map(|(name, assignments)| MaterialVariant { name, assignments })
+        .collect();
+    importer.scene.set_material_variants(variants);
     Ok(Imported {
         scene: importer.scene,
         warnings: importer.warnings,
@@ -484,7 +494,12 @@ fn mikktspace_tangents(mesh: &Mesh) -> Option<Vec<[f32; 4]>> {
 }
 
 /// One glTF primitive in the scene: node name, mesh and material; `None` if skipped.
-type BuiltPrimitive = Option<(String, MeshId, MaterialId)>;
+/// A built glTF primitive: its node name, mesh, default material and, per material variant
+/// index (KHR_materials_variants), the material it shows in that variant.
+type BuiltPrimitive = Option<(String, MeshId, MaterialId, Vec<(usize, MaterialId)>)>;
+
+/// Most material variants read from one file.
+const MAX_VARIANTS: usize = 1024;
 
 struct Importer<'a> {
     file: String,
@@ -499,6 +514,10 @@ struct Importer<'a> {
     materials: HashMap<Option<usize>, MaterialId>,
     /// Scene meshes (with materials) per glTF mesh; `None` for skipped primitives.
     meshes: HashMap<usize, Vec<BuiltPrimitive>>,
+    /// KHR_materials_variants names, by variant index.
+    variant_names: Vec<String>,
+    /// Per variant index: (node, material) pairs.
+    variant_assignments: Vec<Vec<(NodeId, MaterialId)>>,
 }
 
 impl Importer<'_> {
@@ -849,7 +868,20 @@ impl Importer<'_> {
         let mut out = Vec::new();
         for primitive in mesh.primitives() {
             let built = self.primitive(&name, &primitive)?;
-            out.push(built.map(|(m, mat)| (format!("{name}_{}", primitive.index()), m, mat)));
+            let mut variants = Vec::new();
+            if built.is_some() {
+                for mapping in primitive.mappings() {
+                    let material = self.material(&mapping.material());
+                    for &v in mapping.variants() {
+                        if (v as usize) < self.variant_names.len() {
+                            variants.push((v as usize, material));
+                        }
+                    }
+                }
+            }
+            out.push(
+                built.map(|(m, mat)| (format!("{name}_{}", primitive.index()), m, mat, variants)),
+            );
         }
         self.meshes.insert(mesh.index(), out.clone());
         Ok(out)
@@ -903,26 +935,51 @@ impl Importer<'_> {
         &mut self,
         node: &gltf::Node,
         node_name: &str,
-    ) -> Result<Vec<(String, NodeKind)>, ImportError> {
+    ) -> Result<Vec<(String, NodeKind, Vec<(usize, MaterialId)>)>, ImportError> {
         let mut out = Vec::new();
         if let Some(mesh) = node.mesh() {
-            for (name, mesh, material) in self.mesh(&mesh)?.into_iter().flatten() {
-                out.push((name, NodeKind::Mesh { mesh, material }));
+            for (name, mesh, material, variants) in self.mesh(&mesh)?.into_iter().flatten() {
+                out.push((name, NodeKind::Mesh { mesh, material }, variants));
             }
         }
         if let Some(camera) = node.camera() {
             let name = camera
                 .name()
                 .map_or_else(|| format!("{node_name}_camera"), str::to_owned);
-            out.push((name, NodeKind::Camera(self.camera(&camera))));
+            out.push((name, NodeKind::Camera(self.camera(&camera)), Vec::new()));
         }
         if let Some(light) = node.light() {
             let name = light
                 .name()
                 .map_or_else(|| format!("{node_name}_light"), str::to_owned);
-            out.push((name, NodeKind::Light(Self::light(&light))));
+            out.push((name, NodeKind::Light(Self::light(&light)), Vec::new()));
         }
         Ok(out)
+    }
+
+    fn load_variant_names(&mut self) {
+        let Some(variants) = self.doc.variants() else {
+            return;
+        };
+        let total = variants.len();
+        self.variant_names = variants
+            .take(MAX_VARIANTS)
+            .map(|v| v.name().to_owned())
+            .collect();
+        self.variant_assignments = vec![Vec::new(); self.variant_names.len()];
+        if total > MAX_VARIANTS {
+            self.warn(format!(
+                "{total} material variants; only the first {MAX_VARIANTS} are kept"
+            ));
+        }
+    }
+
+    fn assign_variants(&mut self, node: NodeId, variants: Vec<(usize, MaterialId)>) {
+        for (variant, material) in variants {
+            if let Some(list) = self.variant_assignments.get_mut(variant) {
+                list.push((node, material));
+            }
+        }
     }
 
     fn load_nodes(&mut self) -> Result<(), ImportError> {
@@ -964,15 +1021,19 @@ impl Importer<'_> {
             // that thing; otherwise its contents hang below it as children.
             let single_primitive = node.mesh().is_none_or(|m| m.primitives().len() == 1);
             let id = if contents.len() == 1 && single_primitive {
-                let (_, kind) = contents.remove(0);
-                self.scene.add_node(parent, &name, transform, kind)
+                let (_, kind, variants) = contents.remove(0);
+                let id = self.scene.add_node(parent, &name, transform, kind);
+                self.assign_variants(id, variants);
+                id
             } else {
                 let id = self
                     .scene
                     .add_node(parent, &name, transform, NodeKind::Empty);
-                for (child_name, kind) in contents {
-                    self.scene
-                        .add_node(Some(id), &child_name, Transform::IDENTITY, kind);
+                for (child_name, kind, variants) in contents {
+                    let child =
+                        self.scene
+                            .add_node(Some(id), &child_name, Transform::IDENTITY, kind);
+                    self.assign_variants(child, variants);
                 }
                 id
             };

@@ -507,6 +507,16 @@ pub struct Node {
     pub visible: bool,
 }
 
+/// A named set of material assignments from glTF's KHR_materials_variants (e.g. "Beige
+/// fabric", "Red leather"): which material each listed mesh node shows in that variant. The
+/// base scene keeps the file's default materials; variants are kept for the variants panel
+/// and re-export.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MaterialVariant {
+    pub name: String,
+    pub assignments: Vec<(NodeId, MaterialId)>,
+}
+
 /// Tone mapping operators.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ToneMapper {
@@ -618,6 +628,8 @@ pub struct Scene {
     point_clouds: BTreeMap<PointCloudId, Arc<PointCloud>>,
     #[serde(default)]
     splat_clouds: BTreeMap<SplatCloudId, Arc<SplatCloud>>,
+    #[serde(default)]
+    material_variants: Vec<MaterialVariant>,
     pub environment: Environment,
     next_id: u64,
     #[serde(skip, default = "Revision::fresh")]
@@ -635,6 +647,7 @@ impl Default for Scene {
             images: BTreeMap::new(),
             point_clouds: BTreeMap::new(),
             splat_clouds: BTreeMap::new(),
+            material_variants: Vec::new(),
             environment: Environment::default(),
             next_id: 1,
             revision: Revision::fresh(),
@@ -704,6 +717,22 @@ impl Scene {
         self.splat_clouds.insert(id, Arc::new(cloud));
         self.revision.structure = stamp();
         id
+    }
+
+    /// The material variants (KHR_materials_variants) in file order.
+    pub fn material_variants(&self) -> &[MaterialVariant] {
+        &self.material_variants
+    }
+
+    /// Replaces the material variants; assignments to unknown nodes or materials are dropped.
+    pub fn set_material_variants(&mut self, mut variants: Vec<MaterialVariant>) {
+        for v in &mut variants {
+            v.assignments.retain(|(node, material)| {
+                self.nodes.contains_key(node) && self.materials.contains_key(material)
+            });
+        }
+        self.material_variants = variants;
+        self.revision.materials = stamp();
     }
 
     pub fn point_cloud(&self, id: PointCloudId) -> Option<&Arc<PointCloud>> {
@@ -1025,6 +1054,7 @@ impl Scene {
         }
         let parent = parent.filter(|p| self.nodes.contains_key(p));
         let mut new_roots = Vec::new();
+        let mut node_map = BTreeMap::new();
         // Parents before children: walk `other` from its roots.
         let mut stack: Vec<(NodeId, Option<NodeId>)> =
             other.roots.iter().rev().map(|id| (*id, parent)).collect();
@@ -1054,6 +1084,7 @@ impl Scene {
                 other_kind => other_kind.clone(),
             };
             let id = self.add_node(new_parent, &node.name, node.transform, kind);
+            node_map.insert(old, id);
             if !node.visible {
                 self.set_visible(id, false);
             }
@@ -1063,6 +1094,17 @@ impl Scene {
             for child in node.children.iter().rev() {
                 stack.push((*child, Some(id)));
             }
+        }
+        for variant in other.material_variants {
+            let assignments = variant
+                .assignments
+                .iter()
+                .filter_map(|(n, m)| Some((*node_map.get(n)?, *materials.get(m)?)))
+                .collect();
+            self.material_variants.push(MaterialVariant {
+                name: variant.name,
+                assignments,
+            });
         }
         self.revision = Revision::fresh();
         new_roots

@@ -371,7 +371,33 @@ fn scene_summary_ui(ui: &mut Ui, scene: &Scene) {
             value_row_ui(ui, "Lights", &lights.to_string());
             value_row_ui(ui, "Cameras", &cameras.to_string());
             value_row_ui(ui, "Triangles", &thousands(scene.triangle_count() as u64));
+            let (points, splats) = scene.point_and_splat_count();
+            if points > 0 {
+                value_row_ui(ui, "Points", &thousands(points as u64));
+            }
+            if splats > 0 {
+                value_row_ui(ui, "Splats", &thousands(splats as u64));
+            }
         });
+    if !scene.material_variants().is_empty() {
+        egui::CollapsingHeader::new("Material variants")
+            .default_open(true)
+            .show(ui, |ui| {
+                ui.weak("From the file (KHR_materials_variants); kept for variants and export.");
+                egui::Grid::new("inspector_variants")
+                    .num_columns(2)
+                    .spacing([12.0, 4.0])
+                    .show(ui, |ui| {
+                        for v in scene.material_variants() {
+                            value_row_ui(
+                                ui,
+                                &v.name,
+                                &format!("{} material assignments", v.assignments.len()),
+                            );
+                        }
+                    });
+            });
+    }
     egui::CollapsingHeader::new("Environment")
         .default_open(true)
         .show(ui, |ui| {
@@ -386,6 +412,20 @@ fn scene_summary_ui(ui: &mut Ui, scene: &Scene) {
                         ToneMapper::Linear => "Linear (clamp)",
                     };
                     value_row_ui(ui, "Tone mapper", tone);
+                    if let Some(p) = env.panorama {
+                        let name = scene
+                            .image(p.image)
+                            .map_or("(missing image)", |i| i.name.as_str());
+                        value_row_ui(ui, "Sky", &format!("panorama '{name}'"));
+                        value_row_ui(
+                            ui,
+                            "Panorama turn",
+                            &format!("{:.1}°", p.rotation_rad.to_degrees()),
+                        );
+                        value_row_ui(ui, "Panorama intensity", &format!("{:.2}", p.intensity));
+                    } else {
+                        value_row_ui(ui, "Sky", "procedural (Preetham)");
+                    }
                     value_row_ui(ui, "Sky turbidity", &format!("{:.2}", env.sky.turbidity));
                     value_row_ui(ui, "Sky intensity", &format!("{:.2}", env.sky.intensity));
                     ui.label("Ground albedo");
