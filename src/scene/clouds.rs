@@ -31,8 +31,16 @@ impl PointCloud {
     pub fn new(positions: Vec<[f32; 3]>, colors: Vec<[u8; 4]>, normals: Vec<[f32; 3]>) -> Self {
         let n = positions.len();
         Self {
-            colors: if colors.len() == n { colors } else { Vec::new() },
-            normals: if normals.len() == n { normals } else { Vec::new() },
+            colors: if colors.len() == n {
+                colors
+            } else {
+                Vec::new()
+            },
+            normals: if normals.len() == n {
+                normals
+            } else {
+                Vec::new()
+            },
             positions,
             content_id: next_content_id(),
         }
