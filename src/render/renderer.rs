@@ -873,6 +873,10 @@ impl Renderer {
             }),
             None => ([0.0, 1.0, 0.0, 0.0], [0.0; 4]),
         };
+        let tone_mapper = match scene.environment.tone_mapper {
+            ToneMapper::Aces => 0.0,
+            ToneMapper::Linear => 1.0,
+        };
         let uniform = FrameUniform {
             clip_from_world: clip_from_world.to_cols_array_2d(),
             world_from_clip: clip_from_world.inverse().to_cols_array_2d(),
@@ -896,6 +900,7 @@ impl Renderer {
                 1.0 / width as f32,
                 1.0 / height as f32,
             ],
+            display: [tone_mapper, 0.0, 0.0, 0.0],
         };
         self.queue
             .write_buffer(&self.frame_buffer, 0, bytemuck::bytes_of(&uniform));
@@ -913,15 +918,7 @@ impl Renderer {
         );
         let outline = overlays.outline && !frame.selection.is_empty();
         let post = PostUniform {
-            params: [
-                match scene.environment.tone_mapper {
-                    ToneMapper::Aces => 0.0,
-                    ToneMapper::Linear => 1.0,
-                },
-                if outline { 1.0 } else { 0.0 },
-                0.0,
-                0.0,
-            ],
+            params: [tone_mapper, if outline { 1.0 } else { 0.0 }, 0.0, 0.0],
             outline_color: [1.0, 0.55, 0.1, 1.0],
         };
         self.queue
