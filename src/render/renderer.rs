@@ -2,6 +2,7 @@
 //! shadow cascades → selection mask → main HDR pass (opaque, sky, blended, grid, icons;
 //! MSAA resolved) → tone map + outline into the caller's target.
 
+use super::clouds::GpuClouds;
 use super::gpu_scene::{Batch, Defaults, GpuMesh, GpuScene, write_mip};
 use super::gpu_types::{
     FrameUniform, GpuLight, INSTANCE_ATTRIBUTES, LINE_ATTRIBUTES, LineVertex, POSITION_ONLY,
@@ -14,8 +15,8 @@ use crate::scene::{NodeId, ToneMapper};
 use glam::Vec3;
 use std::collections::{HashMap, HashSet};
 
-const HDR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
-const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
+pub(super) const HDR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
+pub(super) const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
 const MASK_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R8Unorm;
 
 struct Targets {
@@ -77,6 +78,7 @@ pub struct Renderer {
     shadows: Option<Shadows>,
     defaults: Defaults,
     scene: GpuScene,
+    clouds: GpuClouds,
     sky_key: Option<(u64, u64, u64)>,
     sky: Option<[[f32; 4]; 9]>,
     shadow_key: Option<ShadowKey>,
@@ -363,6 +365,7 @@ impl Renderer {
             mipmap_filter: wgpu::MipmapFilterMode::Linear,
             ..Default::default()
         });
+        let clouds = GpuClouds::new(&device, &frame_layout);
         Self {
             device,
             queue,
@@ -400,6 +403,7 @@ impl Renderer {
                     8
                 },
             ),
+            clouds,
             sky_key: None,
             sky: None,
             shadow_key: None,
@@ -408,6 +412,13 @@ impl Renderer {
             sky_sampler,
             sky_mips,
         }
+    }
+
+    /// Caps one page of a point or splat cloud at `bytes` per storage binding (below the
+    /// adapter's limit), so tests and benchmarks can exercise paged clouds with small data.
+    /// Clouds are re-uploaded on the next frame.
+    pub fn limit_cloud_page_bytes(&mut self, bytes: u64) {
+        self.clouds.set_max_binding(bytes, &self.device);
     }
 
     /// Whether 4x MSAA is available on this adapter (otherwise frames render with 1 sample).
@@ -834,6 +845,8 @@ impl Renderer {
             scene,
             &mut stats.uploads,
         );
+        self.clouds
+            .sync(&self.device, &self.queue, scene, &mut stats.uploads);
         self.ensure_shadows(frame.settings.shadow_map_size);
         if stats.uploads.light_writes > 0 {
             self.upload_lights();
@@ -904,6 +917,13 @@ impl Renderer {
         };
         self.queue
             .write_buffer(&self.frame_buffer, 0, bytemuck::bytes_of(&uniform));
+        self.clouds.prepare(
+            &self.queue,
+            scene,
+            &frame.camera,
+            (width, height),
+            &mut stats,
+        );
         for (i, buf) in self.cascade_buffers.iter().enumerate() {
             self.queue.write_buffer(
                 buf,
@@ -952,6 +972,8 @@ impl Renderer {
         }
         let kind_of: HashMap<_, _> = needed.into_iter().collect();
         let sky_pipe = self.overlay_pipeline("sky.wgsl", msaa);
+        let cloud_pipes =
+            (!self.clouds.is_empty()).then(|| self.clouds.pipelines(&self.device, msaa));
 
         let grid_pipe = overlays
             .grid
@@ -968,7 +990,7 @@ impl Renderer {
             });
         let gs = &self.scene;
         let Some(instances) = gs.instance_buffer.as_ref() else {
-            // Nothing to draw but the sky.
+            // No meshes: the sky and any point or splat clouds.
             self.encode_main_and_post(
                 &mut encoder,
                 &frame_bg,
@@ -977,6 +999,7 @@ impl Renderer {
                 &pipes,
                 &kind_of,
                 &sky_pipe,
+                cloud_pipes.as_ref(),
                 prepass_pipe.as_ref(),
                 grid_pipe.as_ref(),
                 line_pipe.as_ref(),
@@ -1088,6 +1111,7 @@ impl Renderer {
             &pipes,
             &kind_of,
             &sky_pipe,
+            cloud_pipes.as_ref(),
             prepass_pipe.as_ref(),
             grid_pipe.as_ref(),
             line_pipe.as_ref(),
@@ -1108,6 +1132,7 @@ impl Renderer {
         pipes: &HashMap<MeshPipe, wgpu::RenderPipeline>,
         kind_of: &HashMap<crate::scene::MaterialId, MeshPipe>,
         sky_pipe: &wgpu::RenderPipeline,
+        cloud_pipes: Option<&[wgpu::RenderPipeline; 2]>,
         prepass_pipe: Option<&[wgpu::RenderPipeline; 2]>,
         grid_pipe: Option<&wgpu::RenderPipeline>,
         line_pipe: Option<&wgpu::RenderPipeline>,
@@ -1197,9 +1222,18 @@ impl Renderer {
             }
             pass.set_bind_group(0, frame_bg, &[]);
             draw_batches(&mut pass, opaque, stats);
+            // Points are opaque: before the sky, which fills only what is still empty.
+            if let Some([points, _]) = cloud_pipes {
+                self.clouds.draw_points(&mut pass, points, stats);
+            }
             pass.set_pipeline(sky_pipe);
             pass.draw(0..3, 0..1);
             stats.draw_calls += 1;
+            // Splats blend over everything opaque (sky included), depth-tested against it,
+            // then blended meshes go over them.
+            if let Some([_, splats]) = cloud_pipes {
+                self.clouds.draw_splats(&mut pass, splats, stats);
+            }
             draw_batches(&mut pass, blended, stats);
             if let Some(p) = grid_pipe {
                 pass.set_pipeline(p);
