@@ -9,7 +9,7 @@ struct Material {
     // metallic, roughness, normal scale, occlusion strength.
     pbr: vec4<f32>,
     // x: alpha mode (0 opaque, 1 mask, 2 blend); y: cutoff; z: flags (1 base tex, 2 mr tex,
-    // 4 normal tex, 8 occlusion tex, 16 emissive tex); w: 1 when double-sided.
+    // 4 normal tex, 8 occlusion tex, 16 emissive tex, 32 unlit); w: 1 when double-sided.
     alpha: vec4<f32>,
     // Rows of the 2x3 texture-coordinate transform.
     uv_row0: vec4<f32>,
@@ -230,6 +230,16 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     if masked && base.a < material.alpha.y {
         discard;
     }
+    var alpha = 1.0;
+    if mode == 2u {
+        alpha = base.a;
+    }
+    // Unlit (KHR_materials_unlit): the colour is as captured, with its lighting baked in; it
+    // must reach the screen unchanged, so no lights, shadows or ambient, just the inverse of
+    // the post pass (already exposed, so no multiplication by the exposure below).
+    if has(32u) {
+        return vec4<f32>(inverse_tonemap(base.rgb), alpha);
+    }
     roughness = clamp(roughness, 0.045, 1.0);
     metallic = clamp(metallic, 0.0, 1.0);
 
@@ -295,9 +305,5 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     color += spec_env * env_brdf * spec_occlusion;
     color += emissive;
 
-    var alpha = 1.0;
-    if mode == 2u {
-        alpha = base.a;
-    }
     return vec4<f32>(color * frame.params.x, alpha);
 }

@@ -28,7 +28,14 @@ impl GpuContext {
         let adapter = wgpu::util::initialize_adapter_from_env_or_default(&instance, surface)
             .await
             .map_err(|e| RenderError::NoAdapter(e.to_string()))?;
-        let limits = wgpu::Limits::downlevel_defaults().using_resolution(adapter.limits());
+        // Downlevel defaults (so the app runs anywhere), but with the adapter's buffer sizes:
+        // large splat clouds are paged by these limits.
+        let adapter_limits = adapter.limits();
+        let limits = wgpu::Limits {
+            max_storage_buffer_binding_size: adapter_limits.max_storage_buffer_binding_size,
+            max_buffer_size: adapter_limits.max_buffer_size,
+            ..wgpu::Limits::downlevel_defaults().using_resolution(adapter_limits)
+        };
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("worldsmith"),

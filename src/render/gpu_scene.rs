@@ -143,6 +143,9 @@ fn material_uniform(m: &Material) -> MaterialUniform {
             flags |= bit;
         }
     }
+    if m.unlit {
+        flags |= 32;
+    }
     let e = Vec3::from(m.emissive) * m.emissive_strength * EMISSIVE_NITS;
     let [row0, row1] = uv_transform_rows(m);
     MaterialUniform {

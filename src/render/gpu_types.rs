@@ -37,6 +37,8 @@ pub struct FrameUniform {
     pub sh: [[f32; 4]; 9],
     pub params: [f32; 4],
     pub viewport: [f32; 4],
+    /// x: tone mapper (0 ACES, 1 linear), so shaders can invert it for captured colour.
+    pub display: [f32; 4],
 }
 
 /// `Light` in common.wgsl.

@@ -2,6 +2,7 @@
 //! knows nothing of egui or winit. One path, [`Renderer::render`], serves the viewport,
 //! thumbnails, clip frames, the CLI and the tests.
 
+pub mod clouds;
 mod context;
 mod gpu_scene;
 mod gpu_types;
@@ -95,6 +96,10 @@ pub struct UploadStats {
     pub material_writes: u32,
     pub instance_writes: u32,
     pub light_writes: u32,
+    /// Point clouds uploaded (once per content id).
+    pub point_clouds: u32,
+    /// Splat clouds uploaded (once per content id).
+    pub splat_clouds: u32,
     pub bytes: u64,
 }
 
@@ -105,6 +110,14 @@ pub struct FrameStats {
     /// Shadow cascades re-drawn this frame (0 when the cached maps were still valid).
     pub shadow_passes: u32,
     pub triangles: u64,
+    /// Points drawn.
+    pub points: u64,
+    /// Splats drawn (those in front of the near plane).
+    pub splats: u64,
+    /// Splat pages re-sorted this frame (0 when neither the camera nor a splat node moved).
+    pub splat_sorts: u32,
+    /// CPU time spent sorting splats this frame, in microseconds.
+    pub sort_micros: u64,
     pub uploads: UploadStats,
 }
 

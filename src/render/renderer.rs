@@ -2,6 +2,7 @@
 //! shadow cascades → selection mask → main HDR pass (opaque, sky, blended, grid, icons;
 //! MSAA resolved) → tone map + outline into the caller's target.
 
+use super::clouds::GpuClouds;
 use super::gpu_scene::{Batch, Defaults, GpuMesh, GpuScene, write_mip};
 use super::gpu_types::{
     FrameUniform, GpuLight, INSTANCE_ATTRIBUTES, LINE_ATTRIBUTES, LineVertex, POSITION_ONLY,
@@ -14,8 +15,8 @@ use crate::scene::{NodeId, ToneMapper};
 use glam::Vec3;
 use std::collections::{HashMap, HashSet};
 
-const HDR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
-const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
+pub(super) const HDR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
+pub(super) const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
 const MASK_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R8Unorm;
 
 struct Targets {
@@ -77,6 +78,7 @@ pub struct Renderer {
     shadows: Option<Shadows>,
     defaults: Defaults,
     scene: GpuScene,
+    clouds: GpuClouds,
     sky_key: Option<(u64, u64, u64)>,
     sky: Option<[[f32; 4]; 9]>,
     shadow_key: Option<ShadowKey>,
@@ -348,6 +350,7 @@ impl Renderer {
             mipmap_filter: wgpu::MipmapFilterMode::Linear,
             ..Default::default()
         });
+        let clouds = GpuClouds::new(&device, &frame_layout);
         Self {
             device,
             queue,
@@ -385,6 +388,7 @@ impl Renderer {
                     8
                 },
             ),
+            clouds,
             sky_key: None,
             sky: None,
             shadow_key: None,
@@ -393,6 +397,13 @@ impl Renderer {
             sky_sampler,
             sky_mips,
         }
+    }
+
+    /// Caps one page of a point or splat cloud at `bytes` per storage binding (below the
+    /// adapter's limit), so tests and benchmarks can exercise paged clouds with small data.
+    /// Clouds are re-uploaded on the next frame.
+    pub fn limit_cloud_page_bytes(&mut self, bytes: u64) {
+        self.clouds.set_max_binding(bytes, &self.device);
     }
 
     /// Whether 4x MSAA is available on this adapter (otherwise frames render with 1 sample).
@@ -850,6 +861,8 @@ impl Renderer {
             scene,
             &mut stats.uploads,
         );
+        self.clouds
+            .sync(&self.device, &self.queue, scene, &mut stats.uploads);
         self.ensure_shadows(frame.settings.shadow_map_size);
         if stats.uploads.light_writes > 0 {
             self.upload_lights();
@@ -889,6 +902,10 @@ impl Renderer {
             }),
             None => ([0.0, 1.0, 0.0, 0.0], [0.0; 4]),
         };
+        let tone_mapper = match scene.environment.tone_mapper {
+            ToneMapper::Aces => 0.0,
+            ToneMapper::Linear => 1.0,
+        };
         let uniform = FrameUniform {
             clip_from_world: clip_from_world.to_cols_array_2d(),
             world_from_clip: clip_from_world.inverse().to_cols_array_2d(),
@@ -912,9 +929,17 @@ impl Renderer {
                 1.0 / width as f32,
                 1.0 / height as f32,
             ],
+            display: [tone_mapper, 0.0, 0.0, 0.0],
         };
         self.queue
             .write_buffer(&self.frame_buffer, 0, bytemuck::bytes_of(&uniform));
+        self.clouds.prepare(
+            &self.queue,
+            scene,
+            &frame.camera,
+            (width, height),
+            &mut stats,
+        );
         for (i, buf) in self.cascade_buffers.iter().enumerate() {
             self.queue.write_buffer(
                 buf,
@@ -929,15 +954,7 @@ impl Renderer {
         );
         let outline = overlays.outline && !frame.selection.is_empty();
         let post = PostUniform {
-            params: [
-                match scene.environment.tone_mapper {
-                    ToneMapper::Aces => 0.0,
-                    ToneMapper::Linear => 1.0,
-                },
-                if outline { 1.0 } else { 0.0 },
-                0.0,
-                0.0,
-            ],
+            params: [tone_mapper, if outline { 1.0 } else { 0.0 }, 0.0, 0.0],
             outline_color: [1.0, 0.55, 0.1, 1.0],
         };
         self.queue
@@ -971,6 +988,8 @@ impl Renderer {
         }
         let kind_of: HashMap<_, _> = needed.into_iter().collect();
         let sky_pipe = self.overlay_pipeline("sky.wgsl", msaa);
+        let cloud_pipes =
+            (!self.clouds.is_empty()).then(|| self.clouds.pipelines(&self.device, msaa));
 
         let grid_pipe = overlays
             .grid
@@ -987,7 +1006,7 @@ impl Renderer {
             });
         let gs = &self.scene;
         let Some(instances) = gs.instance_buffer.as_ref() else {
-            // Nothing to draw but the sky.
+            // No meshes: the sky and any point or splat clouds.
             self.encode_main_and_post(
                 &mut encoder,
                 &frame_bg,
@@ -996,6 +1015,7 @@ impl Renderer {
                 &pipes,
                 &kind_of,
                 &sky_pipe,
+                cloud_pipes.as_ref(),
                 prepass_pipe.as_ref(),
                 grid_pipe.as_ref(),
                 line_pipe.as_ref(),
@@ -1107,6 +1127,7 @@ impl Renderer {
             &pipes,
             &kind_of,
             &sky_pipe,
+            cloud_pipes.as_ref(),
             prepass_pipe.as_ref(),
             grid_pipe.as_ref(),
             line_pipe.as_ref(),
@@ -1127,6 +1148,7 @@ impl Renderer {
         pipes: &HashMap<MeshPipe, wgpu::RenderPipeline>,
         kind_of: &HashMap<crate::scene::MaterialId, MeshPipe>,
         sky_pipe: &wgpu::RenderPipeline,
+        cloud_pipes: Option<&[wgpu::RenderPipeline; 2]>,
         prepass_pipe: Option<&[wgpu::RenderPipeline; 2]>,
         grid_pipe: Option<&wgpu::RenderPipeline>,
         line_pipe: Option<&wgpu::RenderPipeline>,
@@ -1216,9 +1238,18 @@ impl Renderer {
             }
             pass.set_bind_group(0, frame_bg, &[]);
             draw_batches(&mut pass, opaque, stats);
+            // Points are opaque: before the sky, which fills only what is still empty.
+            if let Some([points, _]) = cloud_pipes {
+                self.clouds.draw_points(&mut pass, points, stats);
+            }
             pass.set_pipeline(sky_pipe);
             pass.draw(0..3, 0..1);
             stats.draw_calls += 1;
+            // Splats blend over everything opaque (sky included), depth-tested against it,
+            // then blended meshes go over them.
+            if let Some([_, splats]) = cloud_pipes {
+                self.clouds.draw_splats(&mut pass, splats, stats);
+            }
             draw_batches(&mut pass, blended, stats);
             if let Some(p) = grid_pipe {
                 pass.set_pipeline(p);

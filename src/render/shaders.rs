@@ -24,6 +24,14 @@ pub fn all() -> Vec<(&'static str, String)> {
             with_common(include_str!("../../shaders/lines.wgsl")),
         ),
         (
+            "points.wgsl",
+            with_common(include_str!("../../shaders/points.wgsl")),
+        ),
+        (
+            "splats.wgsl",
+            with_common(include_str!("../../shaders/splats.wgsl")),
+        ),
+        (
             "shadow.wgsl",
             include_str!("../../shaders/shadow.wgsl").to_owned(),
         ),

@@ -1,0 +1,60 @@
+// Point clouds: one screen-aligned quad per point (6 vertices from `vertex_index`, the point
+// from `instance_index`, no vertex buffers), cut to a round disc `point_size_px` wide. Opaque:
+// depth-tested and depth-written like meshes. Colour is shown as captured.
+
+struct PointDraw {
+    clip_from_local: mat4x4<f32>,
+    // x: point diameter in pixels.
+    params: vec4<f32>,
+};
+
+struct Point {
+    position: vec3<f32>,
+    // RGBA8, sRGB-encoded colour.
+    color: u32,
+};
+
+@group(1) @binding(0) var<uniform> draw: PointDraw;
+@group(1) @binding(1) var<storage, read> points: array<Point>;
+
+struct PointOut {
+    @builtin(position) clip: vec4<f32>,
+    // Position in the disc, -1..1 on both axes.
+    @location(0) corner: vec2<f32>,
+    @location(1) @interpolate(flat) color: vec3<f32>,
+};
+
+// Two triangles covering [-1, 1]².
+fn quad_corner(i: u32) -> vec2<f32> {
+    var corners = array<vec2<f32>, 6>(
+        vec2<f32>(-1.0, -1.0), vec2<f32>(1.0, -1.0), vec2<f32>(1.0, 1.0),
+        vec2<f32>(-1.0, -1.0), vec2<f32>(1.0, 1.0), vec2<f32>(-1.0, 1.0));
+    return corners[i % 6u];
+}
+
+@vertex
+fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> PointOut {
+    var out: PointOut;
+    let p = points[ii];
+    let corner = quad_corner(vi);
+    let clip = draw.clip_from_local * vec4<f32>(p.position, 1.0);
+    out.corner = corner;
+    out.color = captured_radiance(unpack4x8unorm(p.color).rgb) * frame.params.x;
+    // Behind the near plane (reverse Z: z > w), or not a number: outside the clip volume.
+    if !(clip.w > 0.0 && clip.z <= clip.w) {
+        out.clip = vec4<f32>(0.0, 0.0, 2.0, 1.0);
+        return out;
+    }
+    // Half the diameter in NDC is size_px / viewport_px; scale by w to stay in clip space.
+    let offset = corner * draw.params.x * frame.viewport.zw;
+    out.clip = vec4<f32>(clip.xy + offset * clip.w, clip.zw);
+    return out;
+}
+
+@fragment
+fn fs_main(in: PointOut) -> @location(0) vec4<f32> {
+    if dot(in.corner, in.corner) > 1.0 {
+        discard;
+    }
+    return vec4<f32>(in.color, 1.0);
+}

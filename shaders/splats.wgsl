@@ -1,0 +1,254 @@
+// 3D Gaussian splats (Kerbl, Kopanas, Leimkühler & Drettakis 2023, "3D Gaussian Splatting for
+// Real-Time Radiance Field Rendering"), rasterised as one screen-space quad per splat and
+// projected with EWA splatting (Zwicker, Pfister, van Baar & Gross 2002, "EWA Splatting").
+//
+// Per splat (vertex shader):
+//   Σ      = R S Sᵀ Rᵀ                        3D covariance in the cloud's frame (R from the
+//                                              unit quaternion, S = diag(standard deviations))
+//   t      = view_from_local · p               centre in view space (camera looks along −Z)
+//   J      = ∂(x_px, y_px)/∂t                  Jacobian of the perspective projection at t,
+//            = [f_x/z, 0, f_x t_x/z²; 0, f_y/z, f_y t_y/z²]   with z = −t_z
+//   Σ'     = J W Σ Wᵀ Jᵀ + 0.3 I               2D covariance in pixels² (W = linear part of
+//                                              view_from_local); + 0.3 px² is the low-pass
+//                                              filter of the 3DGS rasteriser (≥ ~1 px splats)
+//   λ₁,₂, v₁,₂ = eigen decomposition of Σ'      the quad spans ±3√λᵢ along vᵢ (capped)
+// t_x/z and t_y/z are clamped to 1.3× the frustum before building J, as the reference
+// rasteriser does, so splats far outside the view do not get exploding Jacobians.
+// Fragment: α = opacity · exp(−½ dᵀ Σ'⁻¹ d); in the eigenbasis dᵀ Σ'⁻¹ d = Σ (dᵢ/√λᵢ)², so
+// the quad carries the offset in standard deviations and the shader needs no matrix.
+// Output is premultiplied (blend One, OneMinusSrcAlpha), drawn back to front (sorted on the
+// CPU into `order`), depth-tested against meshes without writing depth.
+
+struct SplatDraw {
+    clip_from_local: mat4x4<f32>,
+    view_from_local: mat4x4<f32>,
+    // xyz: camera position in the cloud's frame (view-dependent colour is evaluated there,
+    // so rotating the node rotates its view-dependent effects).
+    camera_in_local: vec4<f32>,
+    // x, y: focal lengths in pixels; z, w: tan of half the field of view in x and y.
+    projection: vec4<f32>,
+    // x: SH degree (0..3); y: u32 words of SH rest per splat.
+    info: vec4<u32>,
+};
+
+// 32 bytes; see render/clouds.rs.
+struct Splat {
+    position: vec3<f32>,
+    // Unit quaternion (x, y), (z, w) as pairs of halves.
+    rotation_xy: u32,
+    rotation_zw: u32,
+    // Standard deviations x, y and (z, opacity) as halves.
+    scale_xy: u32,
+    scale_z_opacity: u32,
+    // View-independent colour (display sRGB), 11-11-10 fixed point over [-0.5, 1.5).
+    color: u32,
+};
+
+@group(1) @binding(0) var<uniform> draw: SplatDraw;
+@group(1) @binding(1) var<storage, read> splats: array<Splat>;
+@group(1) @binding(2) var<storage, read> sh: array<u32>;
+@group(1) @binding(3) var<storage, read> order: array<u32>;
+
+struct SplatOut {
+    @builtin(position) clip: vec4<f32>,
+    // Offset from the centre in standard deviations along the 2D eigenvectors.
+    @location(0) offset: vec2<f32>,
+    // rgb: exposed radiance; a: opacity.
+    @location(1) @interpolate(flat) color: vec4<f32>,
+};
+
+const SH_C1: f32 = 0.4886025119029199;
+// Quads never exceed this many pixels from the centre (a splat engulfing the camera would
+// otherwise cost more fill than the whole screen).
+const MAX_RADIUS_PX: f32 = 4096.0;
+
+// IEEE half float bits to f32, by hand: `unpack2x16float` needs a shader capability
+// (f16 in f32) that downlevel adapters may lack.
+fn half_to_f32(h: u32) -> f32 {
+    let sign = (h & 0x8000u) << 16u;
+    let exponent = (h >> 10u) & 0x1fu;
+    let mantissa = h & 0x3ffu;
+    if exponent == 0u {
+        // Zero or subnormal: mantissa · 2⁻²⁴.
+        let magnitude = f32(mantissa) * 5.9604645e-8;
+        return select(magnitude, -magnitude, sign != 0u);
+    }
+    // Infinity and NaN keep an all-ones exponent; normal numbers are re-biased (15 → 127).
+    let e = select(exponent + 112u, 255u, exponent == 31u);
+    return bitcast<f32>(sign | (e << 23u) | (mantissa << 13u));
+}
+
+fn unpack_halves(w: u32) -> vec2<f32> {
+    return vec2<f32>(half_to_f32(w & 0xffffu), half_to_f32(w >> 16u));
+}
+
+fn quad_corner(i: u32) -> vec2<f32> {
+    var corners = array<vec2<f32>, 6>(
+        vec2<f32>(-1.0, -1.0), vec2<f32>(1.0, -1.0), vec2<f32>(1.0, 1.0),
+        vec2<f32>(-1.0, -1.0), vec2<f32>(1.0, 1.0), vec2<f32>(-1.0, 1.0));
+    return corners[i % 6u];
+}
+
+fn unpack_color(c: u32) -> vec3<f32> {
+    let q = vec3<f32>(f32(c & 0x7ffu) / 2047.0, f32((c >> 11u) & 0x7ffu) / 2047.0,
+                      f32(c >> 22u) / 1023.0);
+    return q * 2.0 - 0.5;
+}
+
+// Rest coefficient k (0-based, i.e. SH index k + 1) of splat `s`, RGB.
+fn sh_coeff(s: u32, k: u32) -> vec3<f32> {
+    let base = s * draw.info.y;
+    let h = k * 3u;
+    var out: vec3<f32>;
+    for (var c = 0u; c < 3u; c += 1u) {
+        let i = h + c;
+        let pair = unpack_halves(sh[base + i / 2u]);
+        out[c] = select(pair.x, pair.y, (i & 1u) == 1u);
+    }
+    return out;
+}
+
+// View-dependent colour: the DC colour plus SH bands 1..degree at unit direction `d` (from the
+// camera to the splat, in the cloud's frame). Constants and signs as in the 3DGS reference
+// (`computeColorFromSH`).
+fn sh_color(s: u32, dc: vec3<f32>, d: vec3<f32>) -> vec3<f32> {
+    var c = dc;
+    let degree = draw.info.x;
+    if degree == 0u {
+        return c;
+    }
+    let x = d.x;
+    let y = d.y;
+    let z = d.z;
+    c += SH_C1 * (-y * sh_coeff(s, 0u) + z * sh_coeff(s, 1u) - x * sh_coeff(s, 2u));
+    if degree == 1u {
+        return c;
+    }
+    let xx = x * x;
+    let yy = y * y;
+    let zz = z * z;
+    c += 1.0925484305920792 * x * y * sh_coeff(s, 3u)
+        - 1.0925484305920792 * y * z * sh_coeff(s, 4u)
+        + 0.31539156525252005 * (2.0 * zz - xx - yy) * sh_coeff(s, 5u)
+        - 1.0925484305920792 * x * z * sh_coeff(s, 6u)
+        + 0.5462742152960396 * (xx - yy) * sh_coeff(s, 7u);
+    if degree == 2u {
+        return c;
+    }
+    c += -0.5900435899266435 * y * (3.0 * xx - yy) * sh_coeff(s, 8u)
+        + 2.890611442640554 * x * y * z * sh_coeff(s, 9u)
+        - 0.4570457994644658 * y * (4.0 * zz - xx - yy) * sh_coeff(s, 10u)
+        + 0.3731763325901154 * z * (2.0 * zz - 3.0 * xx - 3.0 * yy) * sh_coeff(s, 11u)
+        - 0.4570457994644658 * x * (4.0 * zz - xx - yy) * sh_coeff(s, 12u)
+        + 1.445305721320277 * z * (xx - yy) * sh_coeff(s, 13u)
+        - 0.5900435899266435 * x * (xx - 3.0 * yy) * sh_coeff(s, 14u);
+    return c;
+}
+
+// Rotation matrix of a unit quaternion (x, y, z, w), as columns.
+fn quat_to_mat3(q: vec4<f32>) -> mat3x3<f32> {
+    let x = q.x;
+    let y = q.y;
+    let z = q.z;
+    let w = q.w;
+    return mat3x3<f32>(
+        vec3<f32>(1.0 - 2.0 * (y * y + z * z), 2.0 * (x * y + w * z), 2.0 * (x * z - w * y)),
+        vec3<f32>(2.0 * (x * y - w * z), 1.0 - 2.0 * (x * x + z * z), 2.0 * (y * z + w * x)),
+        vec3<f32>(2.0 * (x * z + w * y), 2.0 * (y * z - w * x), 1.0 - 2.0 * (x * x + y * y)));
+}
+
+fn culled() -> SplatOut {
+    var out: SplatOut;
+    // Outside the clip volume (z > w): the rasteriser drops the triangle.
+    out.clip = vec4<f32>(0.0, 0.0, 2.0, 1.0);
+    out.offset = vec2<f32>(0.0);
+    out.color = vec4<f32>(0.0);
+    return out;
+}
+
+@vertex
+fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> SplatOut {
+    let index = order[ii];
+    let s = splats[index];
+    let center = draw.clip_from_local * vec4<f32>(s.position, 1.0);
+    // Behind the near plane (reverse Z: z > w) or not a number.
+    if !(center.w > 0.0 && center.z <= center.w) {
+        return culled();
+    }
+    let t = (draw.view_from_local * vec4<f32>(s.position, 1.0)).xyz;
+    let z = max(-t.z, 1e-6);
+
+    // 3D covariance Σ = M Mᵀ with M = R S.
+    let q = vec4<f32>(unpack_halves(s.rotation_xy), unpack_halves(s.rotation_zw));
+    let scale_xy = unpack_halves(s.scale_xy);
+    let scale_zo = unpack_halves(s.scale_z_opacity);
+    let r = quat_to_mat3(q);
+    let m = mat3x3<f32>(r[0] * scale_xy.x, r[1] * scale_xy.y, r[2] * scale_zo.x);
+    let sigma = m * transpose(m);
+
+    // EWA: Jacobian at the centre, with the centre clamped to 1.3× the frustum.
+    let fx = draw.projection.x;
+    let fy = draw.projection.y;
+    let lim = 1.3 * draw.projection.zw;
+    let tx = clamp(t.x / z, -lim.x, lim.x) * z;
+    let ty = clamp(t.y / z, -lim.y, lim.y) * z;
+    let j = mat3x3<f32>(
+        vec3<f32>(fx / z, 0.0, 0.0),
+        vec3<f32>(0.0, fy / z, 0.0),
+        vec3<f32>(fx * tx / (z * z), fy * ty / (z * z), 0.0));
+    let w = mat3x3<f32>(draw.view_from_local[0].xyz, draw.view_from_local[1].xyz,
+                        draw.view_from_local[2].xyz);
+    let jw = j * w;
+    let cov = jw * sigma * transpose(jw);
+    let a = cov[0][0] + 0.3;
+    let b = cov[0][1];
+    let c = cov[1][1] + 0.3;
+
+    // Eigen decomposition of the symmetric 2×2 [a b; b c].
+    let mid = 0.5 * (a + c);
+    let disc = sqrt(max(mid * mid - (a * c - b * b), 0.0));
+    let l1 = mid + disc;
+    let l2 = max(mid - disc, 0.01);
+    var v1 = vec2<f32>(1.0, 0.0);
+    if abs(b) > 1e-9 * l1 {
+        v1 = normalize(vec2<f32>(b, l1 - a));
+    } else if c > a {
+        v1 = vec2<f32>(0.0, 1.0);
+    }
+    let v2 = vec2<f32>(-v1.y, v1.x);
+    let sd = sqrt(vec2<f32>(l1, l2));
+    let radius = min(3.0 * sd, vec2<f32>(MAX_RADIUS_PX));
+    if !(radius.x >= 0.0 && radius.y >= 0.0) {
+        return culled();
+    }
+
+    // Cull quads entirely off screen (bounding box of the oriented quad, in pixels).
+    let half_view = 0.5 * frame.viewport.xy;
+    let center_px = center.xy / center.w * half_view;
+    let extent = abs(v1) * radius.x + abs(v2) * radius.y;
+    if any(abs(center_px) - extent > half_view) {
+        return culled();
+    }
+
+    let opacity = scale_zo.y;
+    let dir = normalize(s.position - draw.camera_in_local.xyz);
+    let rgb = max(sh_color(index, unpack_color(s.color), dir), vec3<f32>(0.0));
+
+    let corner = quad_corner(vi);
+    let offset_px = corner.x * radius.x * v1 + corner.y * radius.y * v2;
+    var out: SplatOut;
+    let ndc = center.xy / center.w + offset_px / half_view;
+    out.clip = vec4<f32>(ndc * center.w, center.z, center.w);
+    out.offset = corner * radius / sd;
+    out.color = vec4<f32>(captured_radiance(rgb) * frame.params.x, opacity);
+    return out;
+}
+
+@fragment
+fn fs_main(in: SplatOut) -> @location(0) vec4<f32> {
+    let alpha = min(0.99, in.color.a * exp(-0.5 * dot(in.offset, in.offset)));
+    if alpha < 1.0 / 255.0 {
+        discard;
+    }
+    return vec4<f32>(in.color.rgb * alpha, alpha);
+}

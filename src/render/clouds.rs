@@ -1,0 +1,1040 @@
+//! GPU copies of point clouds and Gaussian splat clouds, the per-node draw data and the
+//! back-to-front sort of splats.
+//!
+//! # Upload
+//!
+//! Each cloud is uploaded once per content id (counted in [`UploadStats::point_clouds`] and
+//! [`UploadStats::splat_clouds`]), packed piece by piece (≤ 16 MiB per `write_buffer`) so a
+//! multi-million-splat cloud never needs a second full copy in RAM. A cloud larger than one
+//! storage-buffer binding of this adapter (`max_storage_buffer_binding_size`,
+//! `max_buffer_size`) is split into *pages*, each its own buffers and draw.
+//!
+//! # Layout (bytes per element)
+//!
+//! * point: position `f32×3` + colour RGBA8 (sRGB) = **16 B**
+//! * splat: position `f32×3` (12) + rotation quaternion `f16×4` (8) + standard deviations
+//!   `f16×3` and opacity `f16` (8) + view-independent colour 11-11-10 fixed point over
+//!   [−0.5, 1.5) (4, steps of ≤ 0.002, finer than 8-bit sRGB) = **32 B**
+//! * splat SH rest, only for degree > 0: `3·((d+1)²−1)` halves padded to whole `u32`s =
+//!   **20 / 48 / 92 B** for degree 1 / 2 / 3
+//! * sorted index per visible splat: `u32` = **4 B** (rewritten when the view changes)
+//!
+//! A degree-3 splat therefore costs 128 B on the GPU against 248 B in the 3DGS PLY.
+//!
+//! # Sorting
+//!
+//! Splats are blended back to front, so every frame in which the camera or the node moved
+//! the visible splats (in front of the near plane) are sorted by view depth on the CPU: keys
+//! are the bits of the positive view depth (monotonic for positive floats, inverted so the
+//! farthest comes first) and a parallel LSD radix sort (rayon, 3 passes of 11 bits) orders
+//! the page-local indices that the vertex shader reads through `instance_index`. Each splat
+//! node (and each page of a paged cloud) is sorted on its own; nodes and pages are drawn far
+//! to near by the view depth of their centres. That is exact for one node of up to a page of
+//! splats and an approximation where two splat clouds interpenetrate. There is no GPU compute
+//! sort yet.
+
+use super::{FrameStats, UploadStats};
+use crate::scene::{CameraView, NodeId, NodeKind, PointCloudId, Scene, SplatCloud, SplatCloudId};
+use bytemuck::{Pod, Zeroable};
+use glam::{Mat4, Quat, Vec3, Vec4};
+use half::f16;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+/// GPU bytes per point.
+pub const POINT_BYTES: u64 = 16;
+/// GPU bytes per splat, without the view-dependent SH rest.
+pub const SPLAT_BYTES: u64 = 32;
+/// Largest single `queue.write_buffer` of an upload.
+const UPLOAD_PIECE_BYTES: usize = 16 << 20;
+
+/// `SplatDraw` in splats.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct SplatDraw {
+    clip_from_local: [[f32; 4]; 4],
+    view_from_local: [[f32; 4]; 4],
+    camera_in_local: [f32; 4],
+    projection: [f32; 4],
+    info: [u32; 4],
+}
+
+/// `PointDraw` in points.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct PointDraw {
+    clip_from_local: [[f32; 4]; 4],
+    params: [f32; 4],
+}
+
+/// Two floats as IEEE half floats in one word (first in the low half, as WGSL's
+/// `unpack2x16float` reads them).
+fn pack_f16x2(a: f32, b: f32) -> u32 {
+    u32::from(f16::from_f32(a).to_bits()) | (u32::from(f16::from_f32(b).to_bits()) << 16)
+}
+
+/// View-independent colour as 11-11-10 fixed point over [−0.5, 1.5) (3DGS colours may leave
+/// 0..=1 before the SH rest is added; 8 bits would clip them).
+fn pack_color(c: [f32; 3]) -> u32 {
+    let q = |v: f32, bits: u32| {
+        let max = ((1u32 << bits) - 1) as f32;
+        let t = ((v + 0.5) * 0.5).clamp(0.0, 1.0);
+        // NaN clamps to NaN and casts to 0.
+        (t * max + 0.5) as u32
+    };
+    q(c[0], 11) | (q(c[1], 11) << 11) | (q(c[2], 10) << 22)
+}
+
+/// The 8 words of one splat; degenerate input becomes harmless (unit quaternion, finite
+/// non-negative scales, opacity in 0..=1).
+fn pack_splat(cloud: &SplatCloud, i: usize, out: &mut [u32]) {
+    let p = cloud.positions.get(i).copied().unwrap_or([f32::NAN; 3]);
+    let r = cloud
+        .rotations
+        .get(i)
+        .copied()
+        .unwrap_or([0.0, 0.0, 0.0, 1.0]);
+    let q = Quat::from_array(r);
+    let len = q.length();
+    let q = if len.is_finite() && len > 1e-12 {
+        q / len
+    } else {
+        Quat::IDENTITY
+    };
+    let s = cloud.scales.get(i).copied().unwrap_or([0.0; 3]).map(|v| {
+        if v.is_finite() {
+            v.abs().min(65_000.0)
+        } else {
+            0.0
+        }
+    });
+    let o = cloud.opacities.get(i).copied().unwrap_or(0.0);
+    let o = if o.is_finite() {
+        o.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let c = cloud.colors.get(i).copied().unwrap_or([1.0; 3]);
+    let words = [
+        p[0].to_bits(),
+        p[1].to_bits(),
+        p[2].to_bits(),
+        pack_f16x2(q.x, q.y),
+        pack_f16x2(q.z, q.w),
+        pack_f16x2(s[0], s[1]),
+        pack_f16x2(s[2], o),
+        pack_color(c),
+    ];
+    out.copy_from_slice(&words);
+}
+
+/// `u32` words of SH rest per splat for an SH degree (0 for degree 0).
+pub fn sh_words(degree: u8) -> usize {
+    (SplatCloud::sh_rest_coefficients(degree) * 3).div_ceil(2)
+}
+
+/// Creates a storage buffer of `items` × `words` u32 and fills it piece by piece
+/// (≤ [`UPLOAD_PIECE_BYTES`] each, packed in parallel) so no full CPU copy is ever built.
+fn upload_words(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    label: &str,
+    items: usize,
+    words: usize,
+    fill: impl Fn(usize, &mut [u32]) + Sync,
+    stats: &mut UploadStats,
+) -> wgpu::Buffer {
+    let bytes = (items * words * 4).max(16) as u64;
+    let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: bytes,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let per_piece = (UPLOAD_PIECE_BYTES / (words * 4)).max(1);
+    let mut piece: Vec<u32> = Vec::new();
+    let mut start = 0;
+    while start < items {
+        let end = (start + per_piece).min(items);
+        piece.clear();
+        piece.resize((end - start) * words, 0);
+        piece
+            .par_chunks_mut(words)
+            .enumerate()
+            .for_each(|(j, out)| fill(start + j, out));
+        queue.write_buffer(
+            &buffer,
+            (start * words * 4) as u64,
+            bytemuck::cast_slice(&piece),
+        );
+        // Hand the staging copy to the GPU now rather than holding every piece until the
+        // frame's submit.
+        queue.submit([]);
+        stats.bytes += (piece.len() * 4) as u64;
+        start = end;
+    }
+    buffer
+}
+
+struct GpuPointCloud {
+    content_id: u64,
+    /// (points, count) per page.
+    pages: Vec<(wgpu::Buffer, u32)>,
+}
+
+struct SplatPage {
+    /// First entry of this page in the cloud's `order` (or first splat when unordered).
+    first: usize,
+    count: u32,
+    splats: wgpu::Buffer,
+    sh: Option<wgpu::Buffer>,
+    /// Centre of the page's splats, in the cloud's frame (for ordering pages).
+    center: Vec3,
+}
+
+struct GpuSplatCloud {
+    content_id: u64,
+    sh_degree: u8,
+    pages: Vec<SplatPage>,
+    /// Splat index of each page slot when the cloud is paged: pages are slabs along the
+    /// cloud's longest axis, so drawing them far to near is nearly right.
+    order: Option<Vec<u32>>,
+}
+
+impl GpuSplatCloud {
+    fn splat_index(&self, slot: usize) -> usize {
+        match &self.order {
+            Some(o) => o.get(slot).map_or(usize::MAX, |&i| i as usize),
+            None => slot,
+        }
+    }
+}
+
+struct PointNode {
+    cloud: PointCloudId,
+    content_id: u64,
+    world_from_local: Mat4,
+    size_px: f32,
+    uniform: wgpu::Buffer,
+    bind_groups: Vec<(wgpu::BindGroup, u32)>,
+}
+
+struct SplatNodePage {
+    indices: wgpu::Buffer,
+    bind_group: wgpu::BindGroup,
+    /// Splats in front of the near plane at the last sort.
+    visible: u32,
+    center: Vec3,
+}
+
+struct SplatNode {
+    cloud: SplatCloudId,
+    content_id: u64,
+    world_from_local: Mat4,
+    uniform: wgpu::Buffer,
+    pages: Vec<SplatNodePage>,
+    /// `view_from_local` the pages were last sorted for.
+    sorted_for: Option<[u32; 16]>,
+}
+
+/// One splat draw, in the order they are encoded (far to near).
+struct SplatDrawRef {
+    node: NodeId,
+    page: usize,
+}
+
+/// Point and splat clouds on the GPU and their pipelines.
+pub struct GpuClouds {
+    seen: Option<(u64, u64)>,
+    points: HashMap<PointCloudId, GpuPointCloud>,
+    splats: HashMap<SplatCloudId, GpuSplatCloud>,
+    point_nodes: BTreeMap<NodeId, PointNode>,
+    splat_nodes: BTreeMap<NodeId, SplatNode>,
+    splat_order: Vec<SplatDrawRef>,
+    point_layout: wgpu::BindGroupLayout,
+    splat_layout: wgpu::BindGroupLayout,
+    point_module: wgpu::ShaderModule,
+    splat_module: wgpu::ShaderModule,
+    pipeline_layouts: [wgpu::PipelineLayout; 2],
+    pipelines: HashMap<u32, [wgpu::RenderPipeline; 2]>,
+    /// Bound where a splat page has no SH rest.
+    empty: wgpu::Buffer,
+    /// Largest storage binding (bytes) a page may use.
+    max_binding: u64,
+}
+
+fn storage_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::VERTEX,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only: true },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+fn uniform_entry() -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding: 0,
+        visibility: wgpu::ShaderStages::VERTEX,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Uniform,
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+impl GpuClouds {
+    pub fn new(device: &wgpu::Device, frame_layout: &wgpu::BindGroupLayout) -> Self {
+        let point_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("points"),
+            entries: &[uniform_entry(), storage_entry(1)],
+        });
+        let splat_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("splats"),
+            entries: &[
+                uniform_entry(),
+                storage_entry(1),
+                storage_entry(2),
+                storage_entry(3),
+            ],
+        });
+        let module = |name: &str| {
+            device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(name),
+                source: wgpu::ShaderSource::Wgsl(super::shaders::source(name).into()),
+            })
+        };
+        let layout = |group: &wgpu::BindGroupLayout| {
+            device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("clouds"),
+                bind_group_layouts: &[Some(frame_layout), Some(group)],
+                immediate_size: 0,
+            })
+        };
+        let limits = device.limits();
+        Self {
+            seen: None,
+            points: HashMap::new(),
+            splats: HashMap::new(),
+            point_nodes: BTreeMap::new(),
+            splat_nodes: BTreeMap::new(),
+            splat_order: Vec::new(),
+            pipeline_layouts: [layout(&point_layout), layout(&splat_layout)],
+            point_layout,
+            splat_layout,
+            point_module: module("points.wgsl"),
+            splat_module: module("splats.wgsl"),
+            pipelines: HashMap::new(),
+            empty: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("no SH"),
+                size: 16,
+                usage: wgpu::BufferUsages::STORAGE,
+                mapped_at_creation: false,
+            }),
+            max_binding: limits
+                .max_storage_buffer_binding_size
+                .min(limits.max_buffer_size),
+        }
+    }
+
+    /// Caps the bytes of one storage binding below the adapter's limit, so tests can
+    /// exercise paged clouds with small data.
+    pub fn set_max_binding(&mut self, bytes: u64, device: &wgpu::Device) {
+        let limits = device.limits();
+        self.max_binding = bytes
+            .max(256)
+            .min(limits.max_storage_buffer_binding_size)
+            .min(limits.max_buffer_size);
+        self.points.clear();
+        self.splats.clear();
+        self.point_nodes.clear();
+        self.splat_nodes.clear();
+        self.seen = None;
+    }
+
+    /// Whether there is anything to draw.
+    pub fn is_empty(&self) -> bool {
+        self.point_nodes.is_empty() && self.splat_nodes.is_empty()
+    }
+
+    /// Uploads new clouds (by content id) and rebuilds the node lists when the scene's
+    /// structure or transforms changed.
+    pub fn sync(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        scene: &Scene,
+        stats: &mut UploadStats,
+    ) {
+        let rev = scene.revision();
+        let key = (rev.structure, rev.transforms);
+        if self.seen == Some(key) {
+            return;
+        }
+        if self.seen.is_none_or(|s| s.0 != rev.structure) {
+            self.sync_point_clouds(device, queue, scene, stats);
+            self.sync_splat_clouds(device, queue, scene, stats);
+        }
+        self.sync_nodes(device, scene);
+        self.seen = Some(key);
+    }
+
+    fn sync_point_clouds(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        scene: &Scene,
+        stats: &mut UploadStats,
+    ) {
+        let mut alive = Vec::new();
+        for (id, cloud) in scene.point_clouds() {
+            alive.push(id);
+            if self
+                .points
+                .get(&id)
+                .is_some_and(|g| g.content_id == cloud.content_id())
+            {
+                continue;
+            }
+            let per_page = (self.max_binding / POINT_BYTES).clamp(1, u64::from(u32::MAX)) as usize;
+            let mut pages = Vec::new();
+            let mut first = 0;
+            while first < cloud.len() {
+                let count = per_page.min(cloud.len() - first);
+                let buffer = upload_words(
+                    device,
+                    queue,
+                    "points",
+                    count,
+                    4,
+                    |i, out| {
+                        let i = first + i;
+                        let p = cloud.positions.get(i).copied().unwrap_or([f32::NAN; 3]);
+                        let c = cloud.colors.get(i).copied().unwrap_or([255; 4]);
+                        out.copy_from_slice(&[
+                            p[0].to_bits(),
+                            p[1].to_bits(),
+                            p[2].to_bits(),
+                            u32::from_le_bytes(c),
+                        ]);
+                    },
+                    stats,
+                );
+                pages.push((buffer, count as u32));
+                first += count;
+            }
+            stats.point_clouds += 1;
+            self.points.insert(
+                id,
+                GpuPointCloud {
+                    content_id: cloud.content_id(),
+                    pages,
+                },
+            );
+        }
+        self.points.retain(|id, _| alive.contains(id));
+    }
+
+    fn sync_splat_clouds(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        scene: &Scene,
+        stats: &mut UploadStats,
+    ) {
+        let mut alive = Vec::new();
+        for (id, cloud) in scene.splat_clouds() {
+            alive.push(id);
+            if self
+                .splats
+                .get(&id)
+                .is_some_and(|g| g.content_id == cloud.content_id())
+            {
+                continue;
+            }
+            let degree = cloud.sh_degree.min(3);
+            let sh_words = sh_words(degree);
+            let n_rest = SplatCloud::sh_rest_coefficients(degree) * 3;
+            // Every binding of a page (splats, SH, sorted indices) must fit the limit.
+            let widest = SPLAT_BYTES.max(sh_words as u64 * 4);
+            let per_page = (self.max_binding / widest).clamp(1, u64::from(u32::MAX)) as usize;
+            let n = cloud.len();
+            let order = (n > per_page).then(|| slab_order(cloud));
+            let mut gpu = GpuSplatCloud {
+                content_id: cloud.content_id(),
+                sh_degree: degree,
+                pages: Vec::new(),
+                order,
+            };
+            let mut first = 0;
+            while first < n {
+                let count = per_page.min(n - first);
+                let index = |slot: usize| gpu.splat_index(first + slot);
+                let splats = upload_words(
+                    device,
+                    queue,
+                    "splats",
+                    count,
+                    (SPLAT_BYTES / 4) as usize,
+                    |j, out| pack_splat(cloud, index(j), out),
+                    stats,
+                );
+                let sh = (sh_words > 0).then(|| {
+                    upload_words(
+                        device,
+                        queue,
+                        "splat SH",
+                        count,
+                        sh_words,
+                        |j, out| {
+                            let i = index(j);
+                            let rest = cloud.sh_rest.get(i * n_rest..(i + 1) * n_rest);
+                            let half = |k: usize| {
+                                let v = rest.and_then(|r| r.get(k)).copied().unwrap_or(f16::ZERO);
+                                if v.is_finite() { v.to_bits() } else { 0 }
+                            };
+                            for (w, word) in out.iter_mut().enumerate() {
+                                *word = u32::from(half(2 * w)) | (u32::from(half(2 * w + 1)) << 16);
+                            }
+                        },
+                        stats,
+                    )
+                });
+                let mut sum = glam::DVec3::ZERO;
+                let mut finite = 0u32;
+                for slot in 0..count {
+                    if let Some(p) = cloud.positions.get(index(slot)) {
+                        let p = Vec3::from(*p);
+                        if p.is_finite() {
+                            sum += p.as_dvec3();
+                            finite += 1;
+                        }
+                    }
+                }
+                let center = (sum / f64::from(finite.max(1))).as_vec3();
+                gpu.pages.push(SplatPage {
+                    first,
+                    count: count as u32,
+                    splats,
+                    sh,
+                    center,
+                });
+                first += count;
+            }
+            stats.splat_clouds += 1;
+            self.splats.insert(id, gpu);
+        }
+        self.splats.retain(|id, _| alive.contains(id));
+    }
+
+    fn sync_nodes(&mut self, device: &wgpu::Device, scene: &Scene) {
+        let mut points = BTreeMap::new();
+        let mut splats = BTreeMap::new();
+        for wn in scene.walk() {
+            if !wn.visible {
+                continue;
+            }
+            let id = wn.node.id;
+            match wn.node.kind {
+                NodeKind::Points {
+                    cloud,
+                    point_size_px,
+                } => {
+                    let Some(gpu) = self.points.get(&cloud) else {
+                        continue;
+                    };
+                    let mut node = match self.point_nodes.remove(&id) {
+                        Some(n) if n.cloud == cloud && n.content_id == gpu.content_id => n,
+                        _ => {
+                            let uniform = draw_uniform(device, std::mem::size_of::<PointDraw>());
+                            let bind_groups = gpu
+                                .pages
+                                .iter()
+                                .map(|(buffer, count)| {
+                                    let bg = bind(
+                                        device,
+                                        &self.point_layout,
+                                        &[&uniform, buffer],
+                                        "points",
+                                    );
+                                    (bg, *count)
+                                })
+                                .collect();
+                            PointNode {
+                                cloud,
+                                content_id: gpu.content_id,
+                                world_from_local: Mat4::IDENTITY,
+                                size_px: 1.0,
+                                uniform,
+                                bind_groups,
+                            }
+                        }
+                    };
+                    node.world_from_local = wn.world_from_local;
+                    node.size_px = point_size_px;
+                    points.insert(id, node);
+                }
+                NodeKind::Splats { cloud } => {
+                    let Some(gpu) = self.splats.get(&cloud) else {
+                        continue;
+                    };
+                    let mut node = match self.splat_nodes.remove(&id) {
+                        Some(n) if n.cloud == cloud && n.content_id == gpu.content_id => n,
+                        _ => {
+                            let uniform = draw_uniform(device, std::mem::size_of::<SplatDraw>());
+                            let pages = gpu
+                                .pages
+                                .iter()
+                                .map(|page| {
+                                    let indices = device.create_buffer(&wgpu::BufferDescriptor {
+                                        label: Some("sorted splats"),
+                                        size: (u64::from(page.count) * 4).max(16),
+                                        usage: wgpu::BufferUsages::STORAGE
+                                            | wgpu::BufferUsages::COPY_DST,
+                                        mapped_at_creation: false,
+                                    });
+                                    let sh = page.sh.as_ref().unwrap_or(&self.empty);
+                                    let bind_group = bind(
+                                        device,
+                                        &self.splat_layout,
+                                        &[&uniform, &page.splats, sh, &indices],
+                                        "splats",
+                                    );
+                                    SplatNodePage {
+                                        indices,
+                                        bind_group,
+                                        visible: 0,
+                                        center: page.center,
+                                    }
+                                })
+                                .collect();
+                            SplatNode {
+                                cloud,
+                                content_id: gpu.content_id,
+                                world_from_local: Mat4::IDENTITY,
+                                uniform,
+                                pages,
+                                sorted_for: None,
+                            }
+                        }
+                    };
+                    node.world_from_local = wn.world_from_local;
+                    splats.insert(id, node);
+                }
+                _ => {}
+            }
+        }
+        self.point_nodes = points;
+        self.splat_nodes = splats;
+    }
+
+    /// Per-frame work: draw uniforms for the current camera and, for every splat node whose
+    /// view changed, a depth sort of its splats.
+    pub fn prepare(
+        &mut self,
+        queue: &wgpu::Queue,
+        scene: &Scene,
+        camera: &CameraView,
+        (width, height): (u32, u32),
+        stats: &mut FrameStats,
+    ) {
+        let aspect = width as f32 / height as f32;
+        let clip_from_view = camera.clip_from_view(aspect);
+        let view_from_world = camera.view_from_world();
+        let clip_from_world = clip_from_view * view_from_world;
+        for node in self.point_nodes.values() {
+            let draw = PointDraw {
+                clip_from_local: (clip_from_world * node.world_from_local).to_cols_array_2d(),
+                params: [node.size_px.max(0.0), 0.0, 0.0, 0.0],
+            };
+            queue.write_buffer(&node.uniform, 0, bytemuck::bytes_of(&draw));
+            stats.points += node.bind_groups.iter().map(|b| u64::from(b.1)).sum::<u64>();
+        }
+        // Focal lengths in pixels from the projection: x_px = f · x / z.
+        let fy = clip_from_view.y_axis.y * height as f32 * 0.5;
+        let fx = clip_from_view.x_axis.x * width as f32 * 0.5;
+        let tan_y = (camera.fov_y_rad * 0.5).tan();
+        let tan_x = tan_y * aspect;
+        let mut order: Vec<(f32, SplatDrawRef)> = Vec::new();
+        for (id, node) in &mut self.splat_nodes {
+            let view_from_local = view_from_world * node.world_from_local;
+            let local_from_world = node.world_from_local.inverse();
+            let camera_in_local = local_from_world.transform_point3(camera.position());
+            let degree = self.splats.get(&node.cloud).map_or(0, |c| c.sh_degree);
+            let draw = SplatDraw {
+                clip_from_local: (clip_from_world * node.world_from_local).to_cols_array_2d(),
+                view_from_local: view_from_local.to_cols_array_2d(),
+                camera_in_local: camera_in_local.extend(1.0).to_array(),
+                projection: [fx, fy, tan_x, tan_y],
+                info: [u32::from(degree), sh_words(degree) as u32, 0, 0],
+            };
+            queue.write_buffer(&node.uniform, 0, bytemuck::bytes_of(&draw));
+            let key = view_from_local.to_cols_array().map(f32::to_bits);
+            if node.sorted_for != Some(key)
+                && let (Some(cloud), Some(gpu)) =
+                    (scene.splat_cloud(node.cloud), self.splats.get(&node.cloud))
+            {
+                let t = Instant::now();
+                let depth_row = view_from_local.row(2);
+                for (page, gpu_page) in node.pages.iter_mut().zip(&gpu.pages) {
+                    let sorted = sort_page(&cloud.positions, gpu, gpu_page, depth_row, camera.near);
+                    if !sorted.is_empty() {
+                        queue.write_buffer(&page.indices, 0, bytemuck::cast_slice(&sorted));
+                    }
+                    page.visible = sorted.len() as u32;
+                    stats.splat_sorts += 1;
+                }
+                stats.sort_micros += t.elapsed().as_micros() as u64;
+                node.sorted_for = Some(key);
+            }
+            for (i, page) in node.pages.iter().enumerate() {
+                if page.visible == 0 {
+                    continue;
+                }
+                stats.splats += u64::from(page.visible);
+                let depth = -(view_from_local * page.center.extend(1.0)).z;
+                order.push((depth, SplatDrawRef { node: *id, page: i }));
+            }
+        }
+        // Far to near.
+        order.sort_by(|a, b| b.0.total_cmp(&a.0));
+        self.splat_order = order.into_iter().map(|(_, r)| r).collect();
+    }
+
+    /// [points, splats] pipelines for a sample count (it must match the target's).
+    pub fn pipelines(&mut self, device: &wgpu::Device, msaa: u32) -> [wgpu::RenderPipeline; 2] {
+        if let Some(p) = self.pipelines.get(&msaa) {
+            return p.clone();
+        }
+        let make = |label: &str, module: &wgpu::ShaderModule, layout, splats: bool| {
+            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some(label),
+                layout: Some(layout),
+                vertex: wgpu::VertexState {
+                    module,
+                    entry_point: Some("vs_main"),
+                    compilation_options: Default::default(),
+                    buffers: &[],
+                },
+                primitive: Default::default(),
+                // Points are opaque surfaces; splats test against them and the meshes but
+                // write no depth (they are blended back to front).
+                depth_stencil: Some(wgpu::DepthStencilState {
+                    format: super::renderer::DEPTH_FORMAT,
+                    depth_write_enabled: Some(!splats),
+                    depth_compare: Some(wgpu::CompareFunction::Greater),
+                    stencil: Default::default(),
+                    bias: Default::default(),
+                }),
+                multisample: wgpu::MultisampleState {
+                    count: msaa,
+                    ..Default::default()
+                },
+                fragment: Some(wgpu::FragmentState {
+                    module,
+                    entry_point: Some("fs_main"),
+                    compilation_options: Default::default(),
+                    targets: &[Some(wgpu::ColorTargetState {
+                        format: super::renderer::HDR_FORMAT,
+                        blend: splats.then_some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING),
+                        write_mask: wgpu::ColorWrites::ALL,
+                    })],
+                }),
+                multiview_mask: None,
+                cache: None,
+            })
+        };
+        let p = [
+            make(
+                "points",
+                &self.point_module,
+                &self.pipeline_layouts[0],
+                false,
+            ),
+            make(
+                "splats",
+                &self.splat_module,
+                &self.pipeline_layouts[1],
+                true,
+            ),
+        ];
+        self.pipelines.insert(msaa, p.clone());
+        p
+    }
+
+    /// Draws the point nodes (group 0 must be the frame bind group).
+    pub fn draw_points(
+        &self,
+        pass: &mut wgpu::RenderPass<'_>,
+        pipeline: &wgpu::RenderPipeline,
+        stats: &mut FrameStats,
+    ) {
+        if self.point_nodes.is_empty() {
+            return;
+        }
+        pass.set_pipeline(pipeline);
+        for node in self.point_nodes.values() {
+            for (bg, count) in &node.bind_groups {
+                pass.set_bind_group(1, bg, &[]);
+                pass.draw(0..6, 0..*count);
+                stats.draw_calls += 1;
+            }
+        }
+    }
+
+    /// Draws the splat nodes far to near (group 0 must be the frame bind group).
+    pub fn draw_splats(
+        &self,
+        pass: &mut wgpu::RenderPass<'_>,
+        pipeline: &wgpu::RenderPipeline,
+        stats: &mut FrameStats,
+    ) {
+        if self.splat_order.is_empty() {
+            return;
+        }
+        pass.set_pipeline(pipeline);
+        for r in &self.splat_order {
+            let Some(page) = self
+                .splat_nodes
+                .get(&r.node)
+                .and_then(|n| n.pages.get(r.page))
+            else {
+                continue;
+            };
+            pass.set_bind_group(1, &page.bind_group, &[]);
+            pass.draw(0..6, 0..page.visible);
+            stats.draw_calls += 1;
+        }
+    }
+}
+
+fn draw_uniform(device: &wgpu::Device, size: usize) -> wgpu::Buffer {
+    device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("cloud draw"),
+        size: size as u64,
+        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    })
+}
+
+fn bind(
+    device: &wgpu::Device,
+    layout: &wgpu::BindGroupLayout,
+    buffers: &[&wgpu::Buffer],
+    label: &str,
+) -> wgpu::BindGroup {
+    let entries: Vec<_> = buffers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| wgpu::BindGroupEntry {
+            binding: i as u32,
+            resource: b.as_entire_binding(),
+        })
+        .collect();
+    device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some(label),
+        layout,
+        entries: &entries,
+    })
+}
+
+/// Splat indices sorted into slabs along the cloud's longest axis (for paged clouds).
+fn slab_order(cloud: &SplatCloud) -> Vec<u32> {
+    let size = cloud.bounds().size();
+    let axis = if size.x >= size.y && size.x >= size.z {
+        0
+    } else if size.y >= size.z {
+        1
+    } else {
+        2
+    };
+    let mut order: Vec<u32> = (0..cloud.len() as u32).collect();
+    order.par_sort_unstable_by(|&a, &b| {
+        let pa = cloud.positions.get(a as usize).map_or(0.0, |p| p[axis]);
+        let pb = cloud.positions.get(b as usize).map_or(0.0, |p| p[axis]);
+        pa.total_cmp(&pb)
+    });
+    order
+}
+
+/// Page-local indices of the page's splats in front of the near plane, farthest first.
+/// `depth_row` is the z row of `view_from_local` (view depth = −row · (p, 1)).
+fn sort_page(
+    positions: &[[f32; 3]],
+    cloud: &GpuSplatCloud,
+    page: &SplatPage,
+    depth_row: Vec4,
+    near: f32,
+) -> Vec<u32> {
+    let (mut keys, mut values): (Vec<u32>, Vec<u32>) = (0..page.count as usize)
+        .into_par_iter()
+        .filter_map(|slot| {
+            let p = positions.get(cloud.splat_index(page.first + slot))?;
+            let depth =
+                -(depth_row.x * p[0] + depth_row.y * p[1] + depth_row.z * p[2] + depth_row.w);
+            // Positive floats order like their bits; invert so the farthest sorts first.
+            (depth.is_finite() && depth > near).then_some((!depth.to_bits(), slot as u32))
+        })
+        .unzip();
+    radix_sort(&mut keys, &mut values);
+    values
+}
+
+/// Raw pointer shared by the scatter of [`radix_sort`], whose threads write disjoint ranges.
+struct Scatter(*mut u32);
+// SAFETY: only used inside `radix_sort`, where each task writes a disjoint set of indices.
+unsafe impl Sync for Scatter {}
+impl Scatter {
+    fn get(&self) -> *mut u32 {
+        self.0
+    }
+}
+
+/// Stable LSD radix sort of `values` by `keys` (ascending), three passes of 11 bits. Each
+/// pass histograms blocks in parallel, turns the histograms into per-block output offsets
+/// (digit-major, block-minor, which keeps it stable) and scatters the blocks in parallel.
+pub fn radix_sort(keys: &mut Vec<u32>, values: &mut Vec<u32>) {
+    const BITS: u32 = 11;
+    const BUCKETS: usize = 1 << BITS;
+    let n = keys.len().min(values.len());
+    keys.truncate(n);
+    values.truncate(n);
+    if n < 2 {
+        return;
+    }
+    let block = n
+        .div_ceil(rayon::current_num_threads().max(1) * 4)
+        .max(1 << 14);
+    let mut keys_out = vec![0u32; n];
+    let mut values_out = vec![0u32; n];
+    for pass in 0..3 {
+        let shift = pass * BITS;
+        let digit = |k: u32| ((k >> shift) as usize) & (BUCKETS - 1);
+        let histograms: Vec<Vec<u32>> = keys
+            .par_chunks(block)
+            .map(|chunk| {
+                let mut h = vec![0u32; BUCKETS];
+                for &k in chunk {
+                    h[digit(k)] += 1;
+                }
+                h
+            })
+            .collect();
+        // All keys share this digit: the pass would not move anything.
+        if (0..BUCKETS).any(|d| histograms.iter().map(|h| h[d] as usize).sum::<usize>() == n) {
+            continue;
+        }
+        let mut offsets = vec![vec![0usize; BUCKETS]; histograms.len()];
+        let mut sum = 0;
+        for d in 0..BUCKETS {
+            for (b, h) in histograms.iter().enumerate() {
+                offsets[b][d] = sum;
+                sum += h[d] as usize;
+            }
+        }
+        let out_keys = Scatter(keys_out.as_mut_ptr());
+        let out_values = Scatter(values_out.as_mut_ptr());
+        keys.par_chunks(block)
+            .zip(values.par_chunks(block))
+            .zip(offsets.into_par_iter())
+            .for_each(|((kc, vc), mut off)| {
+                for (&k, &v) in kc.iter().zip(vc) {
+                    let d = digit(k);
+                    let o = off[d];
+                    off[d] += 1;
+                    // SAFETY: `o` < n (the offsets partition 0..n) and no other block
+                    // writes index `o`: block b owns [offsets[b][d], offsets[b][d] + h[b][d]).
+                    unsafe {
+                        *out_keys.get().add(o) = k;
+                        *out_values.get().add(o) = v;
+                    }
+                }
+            });
+        std::mem::swap(keys, &mut keys_out);
+        std::mem::swap(values, &mut values_out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lcg(seed: &mut u64) -> u32 {
+        *seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (*seed >> 32) as u32
+    }
+
+    #[test]
+    fn radix_sort_matches_a_stable_sort() {
+        let mut seed = 7;
+        for n in [0usize, 1, 2, 17, 1000, 100_000] {
+            for mask in [u32::MAX, 0xff, 0xffff_0000] {
+                let keys: Vec<u32> = (0..n).map(|_| lcg(&mut seed) & mask).collect();
+                let mut expected: Vec<(u32, u32)> = keys
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &k)| (k, i as u32))
+                    .collect();
+                expected.sort_by_key(|p| p.0);
+                let mut k = keys.clone();
+                let mut v: Vec<u32> = (0..n as u32).collect();
+                radix_sort(&mut k, &mut v);
+                let got: Vec<(u32, u32)> = k.into_iter().zip(v).collect();
+                assert_eq!(got, expected, "n = {n}, mask = {mask:x}");
+            }
+        }
+    }
+
+    #[test]
+    fn depth_keys_put_the_farthest_first() {
+        let depths = [0.5f32, 100.0, 3.0, 1e-3, 7.25];
+        let mut keys: Vec<u32> = depths.iter().map(|d| !d.to_bits()).collect();
+        let mut values: Vec<u32> = (0..depths.len() as u32).collect();
+        radix_sort(&mut keys, &mut values);
+        assert_eq!(values, vec![1, 4, 2, 0, 3]);
+    }
+
+    #[test]
+    fn degenerate_splats_pack_to_harmless_values() {
+        let cloud = SplatCloud::new(
+            vec![[1.0, 2.0, 3.0]],
+            vec![[0.0; 4]],
+            vec![[f32::NAN, -2.0, 1e9]],
+            vec![f32::NAN],
+            vec![[2.0, -1.0, 0.5]],
+            0,
+            Vec::new(),
+        )
+        .expect("valid shape");
+        let mut w = [0u32; 8];
+        pack_splat(&cloud, 0, &mut w);
+        let h = |word: u32, hi: bool| f16::from_bits((word >> if hi { 16 } else { 0 }) as u16);
+        assert_eq!(f32::from_bits(w[1]), 2.0);
+        // Identity quaternion (x, y, z, w) = (0, 0, 0, 1).
+        assert_eq!(h(w[4], true).to_f32(), 1.0);
+        assert_eq!(h(w[5], false).to_f32(), 0.0);
+        assert_eq!(h(w[5], true).to_f32(), 2.0);
+        assert!(h(w[6], false).is_finite());
+        assert_eq!(h(w[6], true).to_f32(), 0.0);
+        // Colour clamps to the representable range [-0.5, 1.5].
+        assert_eq!(w[7] & 0x7ff, 0x7ff);
+        assert_eq!((w[7] >> 11) & 0x7ff, 0);
+    }
+
+    #[test]
+    fn sh_words_cover_the_rest_coefficients() {
+        assert_eq!(sh_words(0), 0);
+        assert_eq!(sh_words(1), 5);
+        assert_eq!(sh_words(2), 12);
+        assert_eq!(sh_words(3), 23);
+    }
+}

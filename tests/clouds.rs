@@ -1,0 +1,679 @@
+//! Point clouds, Gaussian splats and unlit ("as captured") colour, rendered headless through
+//! `Renderer::render`: goldens, pixel checks of depth compositing and view-dependent colour,
+//! robustness (camera inside the cloud, degenerate splats) and upload/sort counts.
+
+mod common;
+
+use common::*;
+use glam::{Quat, Vec2, Vec3};
+use half::f16;
+use image::RgbaImage;
+use worldsmith::generate::shapes;
+use worldsmith::render::{FrameInput, OffscreenTarget, RenderSettings, Renderer};
+use worldsmith::scene::{
+    CameraView, Material, NodeId, NodeKind, PointCloud, Scene, SplatCloud, ToneMapper, Transform,
+};
+
+const W: u32 = 320;
+const H: u32 = 180;
+
+/// A small deterministic generator (tests build their data in code).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 40) as f32) / (1u64 << 24) as f32
+    }
+
+    fn range(&mut self, lo: f32, hi: f32) -> f32 {
+        lo + (hi - lo) * self.next()
+    }
+
+    /// A point in the unit ball.
+    fn in_ball(&mut self) -> Vec3 {
+        loop {
+            let p = Vec3::new(
+                self.range(-1.0, 1.0),
+                self.range(-1.0, 1.0),
+                self.range(-1.0, 1.0),
+            );
+            if p.length_squared() <= 1.0 {
+                return p;
+            }
+        }
+    }
+
+    fn rotation(&mut self) -> Quat {
+        Quat::from_euler(
+            glam::EulerRot::XYZ,
+            self.range(0.0, 6.3),
+            self.range(0.0, 6.3),
+            self.range(0.0, 6.3),
+        )
+    }
+}
+
+/// Splats built one by one (degree 0 unless SH rest is given).
+#[derive(Default)]
+struct Splats {
+    positions: Vec<[f32; 3]>,
+    rotations: Vec<[f32; 4]>,
+    scales: Vec<[f32; 3]>,
+    opacities: Vec<f32>,
+    colors: Vec<[f32; 3]>,
+}
+
+impl Splats {
+    fn push(&mut self, p: Vec3, q: Quat, s: Vec3, opacity: f32, color: [f32; 3]) {
+        self.positions.push(p.to_array());
+        self.rotations.push(q.to_array());
+        self.scales.push(s.to_array());
+        self.opacities.push(opacity);
+        self.colors.push(color);
+    }
+
+    /// An ellipsoid filled with `n` small splats of one colour (slightly varied).
+    fn ellipsoid(&mut self, rng: &mut Rng, center: Vec3, radii: Vec3, color: [f32; 3], n: usize) {
+        for _ in 0..n {
+            let p = center + rng.in_ball() * radii;
+            let shade = rng.range(0.9, 1.05);
+            let s = Vec3::splat(rng.range(0.03, 0.06));
+            let q = rng.rotation();
+            self.push(p, q, s, 0.85, color.map(|c| c * shade));
+        }
+    }
+
+    fn build(self, sh_degree: u8, sh_rest: Vec<f16>) -> SplatCloud {
+        SplatCloud::new(
+            self.positions,
+            self.rotations,
+            self.scales,
+            self.opacities,
+            self.colors,
+            sh_degree,
+            sh_rest,
+        )
+        .expect("consistent splat arrays")
+    }
+}
+
+fn add_splats(scene: &mut Scene, name: &str, cloud: SplatCloud, t: Transform) -> NodeId {
+    let cloud = scene.add_splat_cloud(cloud);
+    scene.add_node(None, name, t, NodeKind::Splats { cloud })
+}
+
+fn ground(scene: &mut Scene) {
+    add_mesh(
+        scene,
+        "Ground",
+        shapes::plane(Vec2::splat(30.0), 1),
+        Material::named("Ground", [0.45, 0.45, 0.42, 1.0], 0.9),
+        Transform::IDENTITY,
+    );
+}
+
+fn sunny(scene: &mut Scene) {
+    add_sun(scene, Vec3::new(0.4, 0.8, 0.5), 100_000.0, true);
+    scene.environment.exposure_ev100 = 15.0;
+}
+
+/// A few coloured ellipsoids of many small splats plus a few large anisotropic splats.
+fn ellipsoid_scene() -> Scene {
+    let mut scene = Scene::new("Splat ellipsoids");
+    ground(&mut scene);
+    sunny(&mut scene);
+    let mut rng = Rng(11);
+    let mut s = Splats::default();
+    s.ellipsoid(
+        &mut rng,
+        Vec3::new(-1.6, 0.9, 0.0),
+        Vec3::new(0.7, 0.9, 0.7),
+        [0.85, 0.2, 0.15],
+        3000,
+    );
+    s.ellipsoid(
+        &mut rng,
+        Vec3::new(0.3, 0.6, 0.4),
+        Vec3::new(1.0, 0.5, 0.5),
+        [0.2, 0.7, 0.3],
+        3000,
+    );
+    s.ellipsoid(
+        &mut rng,
+        Vec3::new(1.9, 1.1, -0.6),
+        Vec3::new(0.5, 1.1, 0.5),
+        [0.2, 0.35, 0.9],
+        3000,
+    );
+    // Large anisotropic splats: thin, long, tilted.
+    for (i, color) in [[0.95, 0.85, 0.2], [0.9, 0.5, 0.9], [0.3, 0.9, 0.9]]
+        .into_iter()
+        .enumerate()
+    {
+        let x = -1.5 + 1.5 * i as f32;
+        s.push(
+            Vec3::new(x, 2.4, 0.5),
+            Quat::from_rotation_z(0.5 * (i as f32 - 1.0)) * Quat::from_rotation_y(0.6),
+            Vec3::new(0.7, 0.06, 0.15),
+            0.9,
+            color,
+        );
+    }
+    add_splats(
+        &mut scene,
+        "Blobs",
+        s.build(0, Vec::new()),
+        Transform::IDENTITY,
+    );
+    scene
+}
+
+fn ellipsoid_view() -> CameraView {
+    look(Vec3::new(0.5, 2.6, 6.5), Vec3::new(0.2, 1.0, 0.0), 50.0)
+}
+
+#[test]
+fn splat_ellipsoids_golden() {
+    let Some(ctx) = gpu() else { return };
+    let img = render(&ctx, &ellipsoid_scene(), ellipsoid_view(), W, H);
+    check_golden("splats_ellipsoids", &img);
+}
+
+#[test]
+fn splats_render_alike_with_and_without_msaa() {
+    let Some(ctx) = gpu() else { return };
+    let scene = ellipsoid_scene();
+    let msaa4 = render(&ctx, &scene, ellipsoid_view(), W, H);
+    let msaa1 = render_with(
+        &ctx,
+        &scene,
+        ellipsoid_view(),
+        W,
+        H,
+        RenderSettings {
+            msaa: 1,
+            ..RenderSettings::final_frame()
+        },
+        &[],
+    );
+    let d = diff(&msaa4, &msaa1);
+    assert!(
+        d.bad_fraction < 0.03 && d.mean_abs < 3.0,
+        "MSAA 1 and 4 differ beyond edge antialiasing: {d:?}"
+    );
+}
+
+#[test]
+fn paged_splat_cloud_renders_like_a_single_page() {
+    let Some(ctx) = gpu() else { return };
+    let scene = ellipsoid_scene();
+    let whole = render(&ctx, &scene, ellipsoid_view(), W, H);
+    let mut r = Renderer::new(&ctx);
+    // 9003 splats in pages of 4096 (3 pages).
+    r.limit_cloud_page_bytes(4096 * 32);
+    let frame = FrameInput {
+        scene: &scene,
+        camera: ellipsoid_view(),
+        settings: RenderSettings {
+            shadow_map_size: 1024,
+            ..RenderSettings::final_frame()
+        },
+        selection: &[],
+    };
+    let (paged, stats) = r.render_to_image(&ctx, &frame, W, H).expect("readback");
+    assert_eq!(stats.splat_sorts, 3, "{stats:?}");
+    let d = diff(&whole, &paged);
+    assert!(
+        d.bad_fraction < 0.02 && d.mean_abs < 2.0,
+        "paging changed the image: {d:?}"
+    );
+}
+
+fn point_scene() -> Scene {
+    let mut scene = Scene::new("Point cloud");
+    ground(&mut scene);
+    sunny(&mut scene);
+    // A sphere of points coloured by direction, and a helix without colours (white).
+    let mut rng = Rng(5);
+    let mut positions = Vec::new();
+    let mut colors = Vec::new();
+    for _ in 0..4000 {
+        let d = rng.in_ball().normalize_or(Vec3::Y);
+        positions.push((d * 1.2).to_array());
+        let c = (d * 0.5 + 0.5) * 255.0;
+        colors.push([c.x as u8, c.y as u8, c.z as u8, 255]);
+    }
+    let sphere = scene.add_point_cloud(PointCloud::new(positions, colors, Vec::new()));
+    scene.add_node(
+        None,
+        "Sphere points",
+        Transform::from_translation(Vec3::new(-1.0, 1.4, 0.0)),
+        NodeKind::Points {
+            cloud: sphere,
+            point_size_px: 4.0,
+        },
+    );
+    let helix: Vec<[f32; 3]> = (0..400)
+        .map(|i| {
+            let t = i as f32 * 0.08;
+            [0.5 * t.cos(), t * 0.1, 0.5 * t.sin()]
+        })
+        .collect();
+    let helix = scene.add_point_cloud(PointCloud::new(helix, Vec::new(), Vec::new()));
+    scene.add_node(
+        None,
+        "Helix",
+        Transform::from_translation(Vec3::new(1.6, 0.2, 0.0)).with_scale(Vec3::new(1.0, 1.0, 1.0)),
+        NodeKind::Points {
+            cloud: helix,
+            point_size_px: 6.0,
+        },
+    );
+    scene
+}
+
+#[test]
+fn point_cloud_golden() {
+    let Some(ctx) = gpu() else { return };
+    let view = look(Vec3::new(0.0, 2.5, 6.0), Vec3::new(0.0, 1.2, 0.0), 50.0);
+    let img = render(&ctx, &point_scene(), view, W, H);
+    check_golden("points_sphere_helix", &img);
+}
+
+fn pixel(img: &RgbaImage, x: u32, y: u32) -> [u8; 3] {
+    let p = img.get_pixel(x, y);
+    [p[0], p[1], p[2]]
+}
+
+fn assert_close(what: &str, got: [u8; 3], want: [u8; 3], tolerance: u8) {
+    let ok = got
+        .iter()
+        .zip(want)
+        .all(|(g, w)| g.abs_diff(w) <= tolerance);
+    assert!(ok, "{what}: got {got:?}, want {want:?} ± {tolerance}");
+}
+
+fn srgb_to_linear(c: u8) -> f32 {
+    let c = f32::from(c) / 255.0;
+    if c <= 0.04045 {
+        c / 12.92
+    } else {
+        ((c + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+fn unlit(name: &str, srgb: [u8; 3]) -> Material {
+    Material {
+        name: name.into(),
+        base_color: [
+            srgb_to_linear(srgb[0]),
+            srgb_to_linear(srgb[1]),
+            srgb_to_linear(srgb[2]),
+            1.0,
+        ],
+        unlit: true,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn unlit_colour_is_shown_as_captured_at_any_exposure() {
+    let Some(ctx) = gpu() else { return };
+    let colours = [
+        [200u8, 120, 60],
+        [40, 90, 160],
+        [128, 128, 128],
+        [250, 240, 230],
+    ];
+    let mut scene = Scene::new("Unlit");
+    sunny(&mut scene);
+    for (i, c) in colours.iter().enumerate() {
+        add_mesh(
+            &mut scene,
+            &format!("Quad {i}"),
+            shapes::plane(Vec2::splat(1.0), 1),
+            unlit(&format!("Unlit {i}"), *c),
+            Transform::from_translation(Vec3::new(i as f32 * 1.2 - 1.8, 0.0, 0.0)),
+        );
+    }
+    // Straight down onto the quads.
+    let view = look(Vec3::new(0.0, 4.0, 0.001), Vec3::ZERO, 50.0);
+    for (ev, tone) in [
+        (15.0, ToneMapper::Aces),
+        (9.0, ToneMapper::Aces),
+        (12.0, ToneMapper::Linear),
+    ] {
+        scene.environment_mut().exposure_ev100 = ev;
+        scene.environment_mut().tone_mapper = tone;
+        let img = render(&ctx, &scene, view, W, H);
+        for (i, c) in colours.iter().enumerate() {
+            // Project the quad centre.
+            let p = view.clip_from_world(W as f32 / H as f32)
+                * Vec3::new(i as f32 * 1.2 - 1.8, 0.0, 0.0).extend(1.0);
+            let x = ((p.x / p.w * 0.5 + 0.5) * W as f32) as u32;
+            let y = ((0.5 - p.y / p.w * 0.5) * H as f32) as u32;
+            assert_close(
+                &format!("quad {i} at EV {ev} {tone:?}"),
+                pixel(&img, x, y),
+                *c,
+                2,
+            );
+        }
+    }
+}
+
+/// A dense opaque blob of one colour.
+fn blob(center: Vec3, radius: f32, color: [f32; 3], n: usize, seed: u64) -> SplatCloud {
+    let mut rng = Rng(seed);
+    let mut s = Splats::default();
+    for _ in 0..n {
+        let p = center + rng.in_ball() * radius;
+        let q = rng.rotation();
+        s.push(p, q, Vec3::splat(radius * 0.12), 0.95, color);
+    }
+    s.build(0, Vec::new())
+}
+
+#[test]
+fn meshes_and_splats_occlude_each_other_by_depth() {
+    let Some(ctx) = gpu() else { return };
+    let mut scene = Scene::new("Depth compositing");
+    sunny(&mut scene);
+    // Blob at the origin; one cube in front of its right half, one behind its left half.
+    let blob_srgb = [0.3f32, 0.55, 0.85];
+    add_splats(
+        &mut scene,
+        "Blob",
+        blob(Vec3::ZERO, 1.0, blob_srgb, 6000, 3),
+        Transform::IDENTITY,
+    );
+    let front = [230u8, 140, 40];
+    let back = [60u8, 200, 80];
+    add_mesh(
+        &mut scene,
+        "Front cube",
+        shapes::cube(1.0),
+        unlit("Front", front),
+        Transform::from_translation(Vec3::new(0.8, 0.0, 1.6)),
+    );
+    add_mesh(
+        &mut scene,
+        "Back cube",
+        shapes::cube(2.4),
+        unlit("Back", back),
+        Transform::from_translation(Vec3::new(-0.8, 0.0, -2.0)),
+    );
+    let view = look(Vec3::new(0.0, 0.0, 6.0), Vec3::ZERO, 50.0);
+    let aspect = W as f32 / H as f32;
+    let to_px = |p: Vec3| {
+        let c = view.clip_from_world(aspect) * p.extend(1.0);
+        (
+            ((c.x / c.w * 0.5 + 0.5) * W as f32) as u32,
+            ((0.5 - c.y / c.w * 0.5) * H as f32) as u32,
+        )
+    };
+    let blob_u8 = blob_srgb.map(|c| (c * 255.0 + 0.5) as u8);
+    for msaa in [1, 4] {
+        let settings = RenderSettings {
+            msaa,
+            ..RenderSettings::final_frame()
+        };
+        let img = render_with(&ctx, &scene, view, W, H, settings, &[]);
+        let (x, y) = to_px(Vec3::new(0.8, 0.0, 2.1));
+        assert_close("cube in front of splats", pixel(&img, x, y), front, 2);
+        let (x, y) = to_px(Vec3::new(-0.4, 0.0, 1.0));
+        assert_close("splats in front of cube", pixel(&img, x, y), blob_u8, 4);
+        // The back cube shows where the blob does not cover it.
+        let (x, y) = to_px(Vec3::new(-1.8, 1.0, -0.8));
+        assert_close("back cube beside the blob", pixel(&img, x, y), back, 2);
+    }
+}
+
+#[test]
+fn camera_inside_a_splat_cloud_renders_a_full_frame() {
+    let Some(ctx) = gpu() else { return };
+    let mut scene = Scene::new("Inside");
+    sunny(&mut scene);
+    let mut rng = Rng(99);
+    let mut s = Splats::default();
+    for _ in 0..20_000 {
+        let p = rng.in_ball() * 6.0;
+        let color = [rng.next(), rng.next(), rng.next()];
+        let scale = Vec3::new(
+            rng.range(0.01, 0.12),
+            rng.range(0.01, 0.12),
+            rng.range(0.0, 0.12),
+        );
+        s.push(p, rng.rotation(), scale, rng.range(0.2, 1.0), color);
+    }
+    // A few splats right at and around the camera.
+    for p in [
+        Vec3::ZERO,
+        Vec3::new(0.0, 0.0, 0.03),
+        Vec3::new(0.0, 0.0, -0.03),
+    ] {
+        s.push(p, Quat::IDENTITY, Vec3::splat(0.5), 0.9, [1.0, 0.5, 0.2]);
+    }
+    add_splats(
+        &mut scene,
+        "Cloud",
+        s.build(0, Vec::new()),
+        Transform::IDENTITY,
+    );
+    for (eye, target) in [
+        (Vec3::ZERO, Vec3::new(0.0, 0.0, -1.0)),
+        (Vec3::new(0.0, 0.0, 0.01), Vec3::new(1.0, 0.3, 0.2)),
+    ] {
+        let img = render(&ctx, &scene, look(eye, target, 70.0), W, H);
+        assert_not_degenerate("inside the cloud", &img);
+        let black = img
+            .pixels()
+            .filter(|p| p[0] < 3 && p[1] < 3 && p[2] < 3)
+            .count();
+        assert!(
+            black * 100 < img.pixels().len(),
+            "{black} black pixels: NaNs or holes"
+        );
+    }
+}
+
+#[test]
+fn empty_and_degenerate_clouds_do_not_break_the_frame() {
+    let Some(ctx) = gpu() else { return };
+    let mut scene = ellipsoid_scene();
+    let empty_points = scene.add_point_cloud(PointCloud::new(Vec::new(), Vec::new(), Vec::new()));
+    scene.add_node(
+        None,
+        "No points",
+        Transform::IDENTITY,
+        NodeKind::Points {
+            cloud: empty_points,
+            point_size_px: 3.0,
+        },
+    );
+    add_splats(
+        &mut scene,
+        "No splats",
+        Splats::default().build(0, Vec::new()),
+        Transform::IDENTITY,
+    );
+    let mut bad = Splats::default();
+    bad.push(
+        Vec3::new(0.0, 1.0, 1.0),
+        Quat::from_xyzw(0.0, 0.0, 0.0, 0.0),
+        Vec3::ZERO,
+        1.0,
+        [1.0; 3],
+    );
+    bad.push(
+        Vec3::splat(f32::NAN),
+        Quat::IDENTITY,
+        Vec3::ONE,
+        1.0,
+        [1.0; 3],
+    );
+    bad.push(
+        Vec3::new(0.5, 1.0, 1.0),
+        Quat::from_xyzw(f32::NAN, 0.0, 0.0, 1.0),
+        Vec3::new(f32::INFINITY, 1e-9, 0.0),
+        f32::NAN,
+        [f32::NAN, 2.0, -3.0],
+    );
+    add_splats(
+        &mut scene,
+        "Degenerate",
+        bad.build(0, Vec::new()),
+        Transform::IDENTITY,
+    );
+    let img = render(&ctx, &scene, ellipsoid_view(), W, H);
+    let reference = render(&ctx, &ellipsoid_scene(), ellipsoid_view(), W, H);
+    let d = diff(&img, &reference);
+    assert!(
+        d.bad_fraction < 0.01,
+        "degenerate splats spoilt the frame: {d:?}"
+    );
+}
+
+/// One splat (three coincident copies, so it is fully opaque) at the origin with SH degree 1:
+/// grey, plus red and minus green along +x of the view direction's x basis function.
+fn sh_scene(rotation: Quat) -> Scene {
+    let mut scene = Scene::new("SH");
+    sunny(&mut scene);
+    let mut s = Splats::default();
+    for _ in 0..3 {
+        s.push(
+            Vec3::ZERO,
+            Quat::IDENTITY,
+            Vec3::splat(0.6),
+            1.0,
+            [0.5, 0.5, 0.5],
+        );
+    }
+    // Degree 1 rest coefficients per splat: k = 0 (y), 1 (z), 2 (x), RGB each. The colour
+    // term of k = 2 is −C1 · d.x · f, with d the unit vector from the camera to the splat.
+    let mut rest = Vec::new();
+    for _ in 0..3 {
+        for k in 0..3 {
+            let f = if k == 2 { [0.6, -0.6, 0.0] } else { [0.0; 3] };
+            rest.extend(f.map(f16::from_f32));
+        }
+    }
+    add_splats(
+        &mut scene,
+        "SH splat",
+        s.build(1, rest),
+        Transform::IDENTITY.with_rotation(rotation),
+    );
+    scene
+}
+
+#[test]
+fn view_dependent_colour_follows_the_view_and_the_node_rotation() {
+    let Some(ctx) = gpu() else { return };
+    const C1: f32 = 0.488_602_52;
+    let srgb = |v: f32| (v.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
+    // From +x the camera looks along −x: d.x = −1, so the colour is 0.5 + C1 · f.
+    let towards = [srgb(0.5 + C1 * 0.6), srgb(0.5 - C1 * 0.6), srgb(0.5)];
+    let away = [srgb(0.5 - C1 * 0.6), srgb(0.5 + C1 * 0.6), srgb(0.5)];
+    let from_pos_x = look(Vec3::new(5.0, 0.0, 0.0), Vec3::ZERO, 40.0);
+    let from_neg_x = look(Vec3::new(-5.0, 0.0, 0.0), Vec3::ZERO, 40.0);
+    let centre = |img: &RgbaImage| pixel(img, W / 2, H / 2);
+    let plain = sh_scene(Quat::IDENTITY);
+    assert_close(
+        "seen from +x",
+        centre(&render(&ctx, &plain, from_pos_x, W, H)),
+        towards,
+        3,
+    );
+    assert_close(
+        "seen from -x",
+        centre(&render(&ctx, &plain, from_neg_x, W, H)),
+        away,
+        3,
+    );
+    // Turning the node half way round turns its view-dependent colour with it.
+    let turned = sh_scene(Quat::from_rotation_y(std::f32::consts::PI));
+    assert_close(
+        "turned, seen from +x",
+        centre(&render(&ctx, &turned, from_pos_x, W, H)),
+        away,
+        3,
+    );
+    assert_close(
+        "turned, seen from -x",
+        centre(&render(&ctx, &turned, from_neg_x, W, H)),
+        towards,
+        3,
+    );
+}
+
+#[test]
+fn clouds_upload_once_and_splats_resort_only_when_the_view_changes() {
+    let Some(ctx) = gpu() else { return };
+    let mut scene = ellipsoid_scene();
+    let points = point_scene();
+    // Borrow the point clouds of the point scene into this one.
+    for (_, cloud) in points.point_clouds() {
+        let id = scene.add_point_cloud((**cloud).clone());
+        scene.add_node(
+            None,
+            "Points",
+            Transform::from_translation(Vec3::new(0.0, 3.0, 0.0)),
+            NodeKind::Points {
+                cloud: id,
+                point_size_px: 2.0,
+            },
+        );
+    }
+    let target = OffscreenTarget::new(&ctx.device, 96, 54);
+    let mut r = Renderer::new(&ctx);
+    let settings = RenderSettings {
+        shadow_map_size: 512,
+        ..RenderSettings::viewport()
+    };
+    let mut view = ellipsoid_view();
+    fn frame(scene: &Scene, camera: CameraView, settings: RenderSettings) -> FrameInput<'_> {
+        FrameInput {
+            scene,
+            camera,
+            settings,
+            selection: &[],
+        }
+    }
+    let first = r.render(&frame(&scene, view, settings), &target.target());
+    assert_eq!(first.uploads.splat_clouds, 1, "{first:?}");
+    assert_eq!(first.uploads.point_clouds, 2, "{first:?}");
+    assert_eq!(first.splat_sorts, 1);
+    assert!(first.splats > 9000 && first.points > 4000, "{first:?}");
+    let second = r.render(&frame(&scene, view, settings), &target.target());
+    assert_eq!(
+        second.uploads,
+        Default::default(),
+        "nothing changed: {second:?}"
+    );
+    assert_eq!(second.splat_sorts, 0, "same view, no re-sort");
+    assert_eq!(second.splats, first.splats);
+
+    view.world_from_view = glam::Mat4::from_rotation_y(0.2) * view.world_from_view;
+    let moved = r.render(&frame(&scene, view, settings), &target.target());
+    assert_eq!(moved.uploads.splat_clouds, 0, "{moved:?}");
+    assert_eq!(moved.uploads.point_clouds, 0, "{moved:?}");
+    assert_eq!(moved.splat_sorts, 1, "the camera moved: re-sort");
+
+    // Moving the node re-sorts (the view of the cloud changed) but uploads nothing.
+    let blobs = scene.find("Blobs").expect("splat node");
+    scene.set_transform(blobs, Transform::from_translation(Vec3::new(0.0, 0.5, 0.0)));
+    let node_moved = r.render(&frame(&scene, view, settings), &target.target());
+    assert_eq!(node_moved.uploads.splat_clouds, 0, "{node_moved:?}");
+    assert_eq!(node_moved.splat_sorts, 1);
+
+    // Hiding the node hides its splats.
+    scene.set_visible(blobs, false);
+    let hidden = r.render(&frame(&scene, view, settings), &target.target());
+    assert_eq!(hidden.splats, 0, "{hidden:?}");
+    assert_eq!(hidden.uploads.splat_clouds, 0);
+}
