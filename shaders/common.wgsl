@@ -85,40 +85,19 @@ fn srgb_to_linear(c: vec3<f32>) -> vec3<f32> {
     return select(hi, lo, c <= vec3<f32>(0.04045));
 }
 
-// Inverse of post.wgsl's `rrt_and_odt_fit`, per channel. y = (v² + 0.0245786 v − 0.000090537)
-// / (0.983729 v² + 0.432951 v + 0.238081) rearranges to the quadratic
-// (0.983729 y − 1) v² + (0.432951 y − 0.0245786) v + (0.238081 y + 0.000090537) = 0.
-// For y below the fit's asymptote (1/0.983729) the leading coefficient is negative and the
-// constant positive, so the roots have opposite signs; the non-negative one is
-// (−b − √(b² − 4ac)) / 2a. y is clamped to [fit(0), 1.01]: below fit(0) ≈ −0.00038 nothing
-// non-negative maps there, and 1.01 keeps the result finite (v ≤ ~65) near white.
-fn inverse_rrt_and_odt_fit(y_in: vec3<f32>) -> vec3<f32> {
-    let y = clamp(y_in, vec3<f32>(-0.00038), vec3<f32>(1.01));
-    let a = 0.983729 * y - 1.0;
-    let b = 0.432951 * y - 0.0245786;
-    let c = 0.238081 * y + 0.000090537;
-    let disc = max(b * b - 4.0 * a * c, vec3<f32>(0.0));
-    return max((-b - sqrt(disc)) / (2.0 * a), vec3<f32>(0.0));
-}
-
-// Inverse of post.wgsl's `aces_fitted` (Stephen Hill's RRT + ODT fit): the inverses of its two
-// matrices around the inverse of the rational fit. Matrices must stay in sync with post.wgsl.
+// Inverse of post.wgsl's `aces_fitted` (Narkowicz's per-channel ACES curve after a 0.5
+// pre-scale; src/render/tonemap.rs has the same pair on the CPU). The curve
+// d = x(2.51x + 0.03) / (x(2.43x + 0.59) + 0.14) rearranges per channel to
+// (2.51 − 2.43d)x² + (0.03 − 0.59d)x − 0.14d = 0, whose leading coefficient stays positive
+// for d in [0, 1] and whose constant is ≤ 0: the non-negative root is the only one. Every
+// display colour, however saturated, has exactly one non-negative scene value.
 fn inverse_aces_fitted(display_linear: vec3<f32>) -> vec3<f32> {
-    let aces_out_inv = mat3x3<f32>(
-        vec3<f32>(0.6430382, 0.0592687, 0.0059619),
-        vec3<f32>(0.3111868, 0.9314365, 0.0639290),
-        vec3<f32>(0.0457755, 0.0092949, 0.9301184));
-    let aces_in_inv = mat3x3<f32>(
-        vec3<f32>(1.7647410, -0.1470279, -0.0363368),
-        vec3<f32>(-0.6757777, 1.1602515, -0.1624364),
-        vec3<f32>(-0.0889633, -0.0132237, 1.1987733));
-    // aces_out_inv has no negative entries, so every display colour in [0, 1]³ has a
-    // non-negative preimage v of the fit. The result may be negative in a channel: the fit
-    // desaturates, and a saturated display colour needs a scene colour outside the positive
-    // gamut. That is fine: the HDR target is signed, blending is linear, and the post pass's
-    // input matrix brings it back to v exactly.
-    let v = inverse_rrt_and_odt_fit(aces_out_inv * clamp(display_linear, vec3<f32>(0.0), vec3<f32>(1.0)));
-    return aces_in_inv * v;
+    let d = clamp(display_linear, vec3<f32>(0.0), vec3<f32>(1.0));
+    let a = 2.51 - 2.43 * d;
+    let b = 0.03 - 0.59 * d;
+    let c = -0.14 * d;
+    let x = (-b + sqrt(max(b * b - 4.0 * a * c, vec3<f32>(0.0)))) / (2.0 * a);
+    return max(x, vec3<f32>(0.0)) / 0.5;
 }
 
 // The exposed HDR value that the post pass's tone mapper turns into `display_linear`.

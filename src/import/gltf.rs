@@ -498,6 +498,9 @@ fn mikktspace_tangents(mesh: &Mesh) -> Option<Vec<[f32; 4]>> {
 /// index (KHR_materials_variants), the material it shows in that variant.
 type BuiltPrimitive = Option<(String, MeshId, MaterialId, Vec<(usize, MaterialId)>)>;
 
+/// One thing a glTF node holds: its name, kind and (for mesh primitives) variant materials.
+type NodeContent = (String, NodeKind, Vec<(usize, MaterialId)>);
+
 /// Most material variants read from one file.
 const MAX_VARIANTS: usize = 1024;
 
@@ -935,7 +938,7 @@ impl Importer<'_> {
         &mut self,
         node: &gltf::Node,
         node_name: &str,
-    ) -> Result<Vec<(String, NodeKind, Vec<(usize, MaterialId)>)>, ImportError> {
+    ) -> Result<Vec<NodeContent>, ImportError> {
         let mut out = Vec::new();
         if let Some(mesh) = node.mesh() {
             for (name, mesh, material, variants) in self.mesh(&mesh)?.into_iter().flatten() {
