@@ -21,7 +21,7 @@ fn fs_main(in: SkyOut) -> @location(0) vec4<f32> {
     let near = frame.world_from_clip * vec4<f32>(in.ndc, 1.0, 1.0);
     let dir = normalize(far.xyz / far.w - near.xyz / near.w);
     var c = sky_radiance_lod(dir, 0.0);
-    if frame.sun_dir.w > 0.5 {
+    if frame.sun_dir.w > 0.5 && frame.sky_params.y < 0.5 {
         // Sun disc (0.27° radius) with a soft edge; bright but finite so it stays in range.
         let cos_a = dot(dir, frame.sun_dir.xyz);
         let disc = smoothstep(0.99996, 0.99999, cos_a);

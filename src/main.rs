@@ -10,6 +10,7 @@ fn main() -> std::process::ExitCode {
     let result = match &cli.command {
         Some(Command::Still(args)) => worldsmith::cli::still(args),
         Some(Command::Bench(args)) => worldsmith::cli::bench(args),
+        Some(Command::BenchImport(args)) => worldsmith::cli::bench_import(args),
         None => worldsmith::app::run_editor(worldsmith::app::EditorOptions {
             path: cli.editor.path.clone(),
             seed: cli.editor.seed,

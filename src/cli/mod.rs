@@ -10,8 +10,8 @@ use std::time::Instant;
 
 /// worldsmith: an editor for generated 3D worlds.
 ///
-/// With no command, opens the editor on PATH (a .gltf or .glb file) or, without one, on the
-/// built-in generated world.
+/// With no command, opens the editor on PATH (a .gltf, .glb, .ply or .spz file, or a
+/// world-model output folder) or, without one, on the built-in generated world.
 #[derive(Debug, Parser)]
 #[command(name = "worldsmith", version, about, long_about = None)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -25,7 +25,8 @@ pub struct Cli {
 /// Options of the editor window (used when no command is given).
 #[derive(Debug, Args)]
 pub struct EditorArgs {
-    /// A .gltf or .glb file to open instead of the generated world.
+    /// A file (.gltf, .glb, .ply, .spz) or world-model output folder to open instead of the
+    /// generated world.
     #[arg(value_name = "PATH", value_parser = parse_existing_file)]
     pub path: Option<PathBuf>,
     /// Seed of the built-in generated world.
@@ -47,16 +48,30 @@ pub struct EditorArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Render one still image headless (no window) to a PNG: of a glTF/GLB file, or of the
-    /// generated world when no input is given.
+    /// Render one still image headless (no window) to a PNG: of a file or world folder, or
+    /// of the generated world when no input is given.
     Still(StillArgs),
     /// Render frames of the default world and print ms/frame, triangles, draw calls, adapter.
     Bench(BenchArgs),
+    /// Import one file or world folder, upload it and draw one frame; print the import time,
+    /// the first frame's time (GPU upload + draw) and the process's peak memory.
+    BenchImport(BenchImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchImportArgs {
+    /// The file (.gltf, .glb, .ply, .spz) or world-model folder to import.
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+    /// Size of the frame drawn after the import.
+    #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]
+    pub size: (u32, u32),
 }
 
 #[derive(Debug, Args)]
 pub struct StillArgs {
-    /// A .gltf or .glb file to render instead of the generated world.
+    /// A file (.gltf, .glb, .ply, .spz) or world-model output folder to render instead of
+    /// the generated world.
     #[arg(value_name = "INPUT")]
     pub input: Option<PathBuf>,
     /// Seed of the built-in generated world.
@@ -138,7 +153,8 @@ pub fn parse_existing_file(s: &str) -> Result<PathBuf, String> {
         Ok(path)
     } else {
         Err(format!(
-            "'{s}' is neither an existing file nor a command (commands: still, bench)"
+            "'{s}' is neither an existing file or folder nor a command (commands: still, bench, \
+             bench-import)"
         ))
     }
 }
@@ -224,6 +240,92 @@ pub fn median_p95(samples: &mut [f64]) -> (f64, f64) {
     samples.sort_by(f64::total_cmp);
     let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
     (at(0.5), at(0.95))
+}
+
+/// Resident-set figures of this process from `/proc/self/status`: (current, peak) in bytes;
+/// `None` where the system does not report them.
+pub fn memory_usage() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb * 1024)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// Size of a file, or of the files directly in a folder.
+fn input_bytes(path: &std::path::Path) -> u64 {
+    if path.is_dir() {
+        std::fs::read_dir(path)
+            .map(|read| {
+                read.filter_map(Result::ok)
+                    .filter_map(|e| e.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0)
+    } else {
+        std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+    }
+}
+
+/// `worldsmith bench-import`.
+pub fn bench_import(args: &BenchImportArgs) -> anyhow::Result<()> {
+    let ctx = GpuContext::headless()?;
+    let mut renderer = Renderer::new(&ctx);
+    let mb = |b: u64| b as f64 / 1e6;
+    let (base_rss, _) = memory_usage().unwrap_or((0, 0));
+    let bytes = input_bytes(&args.input);
+    let t = Instant::now();
+    let imported = crate::import::import_path(&args.input)?;
+    let import_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let after_import = memory_usage();
+    let mut scene = imported.scene;
+    crate::import::add_default_light_if_unlit(&mut scene);
+    let (points, splats) = scene.point_and_splat_count();
+    let view = crate::render::default_view(&scene);
+    let frame = FrameInput {
+        scene: &scene,
+        camera: view,
+        settings: RenderSettings::final_frame(),
+        selection: &[],
+    };
+    let (w, h) = args.size;
+    let target = crate::render::OffscreenTarget::new(&ctx.device, w, h);
+    let t = Instant::now();
+    renderer.render(&frame, &target.target());
+    ctx.device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .map_err(|e| anyhow::anyhow!("GPU wait failed: {e}"))?;
+    let first_frame_ms = t.elapsed().as_secs_f64() * 1000.0;
+    println!("adapter: {}", ctx.adapter_name());
+    println!(
+        "{}: {:.1} MB on disk; {} nodes, {} triangles, {points} points, {splats} splats, {} warnings",
+        args.input.display(),
+        mb(bytes),
+        scene.node_count(),
+        scene.triangle_count(),
+        imported.warnings.len()
+    );
+    println!(
+        "import {import_ms:.0} ms; first frame {w}x{h} (upload + sort + draw) {first_frame_ms:.0} ms; \
+         total {:.0} ms",
+        import_ms + first_frame_ms
+    );
+    match (after_import, memory_usage()) {
+        (Some((_, import_peak)), Some((_, peak))) => println!(
+            "peak RSS: {:.0} MB after import, {:.0} MB after the first frame ({:.0} MB before \
+             importing: GPU context and renderer); peak / file size = {:.2}",
+            mb(import_peak),
+            mb(peak),
+            mb(base_rss),
+            peak as f64 / bytes.max(1) as f64
+        ),
+        _ => println!("peak RSS: not reported on this system"),
+    }
+    Ok(())
 }
 
 /// `worldsmith bench`.

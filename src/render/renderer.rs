@@ -915,7 +915,17 @@ impl Renderer {
             sun_dir,
             sun_illuminance: sun_ill,
             cascade_far,
-            sky_params: [self.sky_mips as f32, 0.0, 0.0, 0.0],
+            sky_params: [
+                self.sky_mips as f32,
+                // 1 when the sky is a captured panorama: it shows its own sun, so no disc.
+                if scene.environment.panorama.is_some() {
+                    1.0
+                } else {
+                    0.0
+                },
+                0.0,
+                0.0,
+            ],
             sh,
             params: [
                 exposure_scale(scene.environment.exposure_ev100),
