@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod edit;
 pub mod generate;
 pub mod import;
 pub mod render;

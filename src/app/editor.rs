@@ -64,6 +64,8 @@ pub(crate) struct Editor {
     recent_file: Option<PathBuf>,
     /// The desktop file dialog, while it is open.
     desktop_dialog: Option<DesktopDialog>,
+    /// Undo/redo of edits to `scene`.
+    pub history: crate::edit::History,
     waker: Waker,
 }
 
@@ -103,6 +105,7 @@ impl Editor {
             recent: Vec::new(),
             recent_file: None,
             desktop_dialog: None,
+            history: crate::edit::History::default(),
             waker,
         }
     }
@@ -315,6 +318,7 @@ impl Editor {
                 &mut self.overlays,
                 &mut self.dialogs,
                 &self.recent,
+                &self.history,
                 &mut actions,
             );
         });
@@ -358,7 +362,7 @@ impl Editor {
             .default_size(340.0)
             .size_range(220.0..=700.0)
             .show(ui, |ui| {
-                ui::inspector_ui(ui, &self.scene, &self.selection);
+                ui::inspector_ui(ui, &self.scene, &self.selection, &mut actions);
             });
 
         let keyboard_free = !ui.ctx().egui_wants_keyboard_input() && !self.dialogs.modal_open();
@@ -403,6 +407,10 @@ impl Editor {
         for action in actions {
             self.apply(action);
         }
+        if !ui.input(|i| i.pointer.any_down()) {
+            // A drag that edited the scene is over: its frames are one undo step.
+            self.history.end_gesture();
+        }
         if self.camera != camera_before {
             log::trace!("viewport camera {:?}", self.camera);
         }
@@ -439,6 +447,16 @@ impl Editor {
             if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Q)) {
                 actions.push(UiAction::Quit);
             }
+            if i.consume_shortcut(&KeyboardShortcut::new(
+                Modifiers::COMMAND | Modifiers::SHIFT,
+                Key::Z,
+            )) || i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Y))
+            {
+                actions.push(UiAction::Redo);
+            }
+            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Z)) {
+                actions.push(UiAction::Undo);
+            }
             if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::O)) {
                 actions.push(UiAction::ShowFileDialog {
                     purpose: BrowsePurpose::Open,
@@ -473,6 +491,30 @@ impl Editor {
             UiAction::OpenRecent(index) => {
                 if let Some(path) = self.recent.get(index).cloned() {
                     self.open(&path);
+                }
+            }
+            UiAction::Edit(command) => {
+                if self.history.execute(&mut self.scene, command) {
+                    self.scene_epoch += 1;
+                }
+            }
+            UiAction::EditDrag(command) => {
+                if self.history.execute_merging(&mut self.scene, command) {
+                    self.scene_epoch += 1;
+                }
+            }
+            UiAction::Undo => {
+                if self.history.undo(&mut self.scene) {
+                    self.scene_epoch += 1;
+                } else {
+                    self.notify("Nothing to undo.");
+                }
+            }
+            UiAction::Redo => {
+                if self.history.redo(&mut self.scene) {
+                    self.scene_epoch += 1;
+                } else {
+                    self.notify("Nothing to redo.");
                 }
             }
             UiAction::ShowFileDialog { purpose, folder } => {
@@ -557,6 +599,7 @@ impl Editor {
         self.seed = seed;
         self.scene_epoch += 1;
         self.selection.clear();
+        self.history.clear();
         self.camera = initial_view(&self.scene);
     }
 
@@ -757,6 +800,10 @@ mod tests {
             "Import…",
             "Ctrl+O",
             "Ctrl+I",
+            "Undo Hide Lake_Surface",
+            "Redo Show Lake_Surface",
+            "Ctrl+Shift+Z",
+            "Nothing to undo.",
             "12.5 MB of 340.0 MB",
             "worldsmith — World",
         ]) {
@@ -822,6 +869,26 @@ mod tests {
             "an import must not add lights"
         );
         assert_eq!(e.recent, vec![path]);
+    }
+
+    #[test]
+    fn hiding_a_node_is_one_undo_step_and_a_new_world_clears_the_history() {
+        let mut e = editor();
+        let a = e.scene.find("A").expect("A");
+        let epoch = e.scene_epoch;
+        e.apply(UiAction::Edit(crate::edit::Command::SetVisible {
+            node: a,
+            visible: false,
+        }));
+        assert!(!e.scene.node(a).unwrap().visible);
+        assert!(e.scene_epoch > epoch, "the viewport must redraw");
+        assert_eq!(e.history.undo_label(), Some("Hide A"));
+        e.apply(UiAction::Undo);
+        assert!(e.scene.node(a).unwrap().visible);
+        e.apply(UiAction::Redo);
+        assert!(!e.scene.node(a).unwrap().visible);
+        e.set_scene(Scene::new("other"), 2);
+        assert_eq!(e.history.undo_len(), 0);
     }
 
     #[test]

@@ -839,6 +839,19 @@ impl Scene {
         }
     }
 
+    /// Sets the on-screen disc size of a point-cloud node (ignored for other kinds); point
+    /// sizes are per-node draw data, refreshed with the transforms.
+    pub fn set_point_size(&mut self, id: NodeId, size_px: f32) {
+        if let Some(Node {
+            kind: NodeKind::Points { point_size_px, .. },
+            ..
+        }) = self.nodes.get_mut(&id)
+        {
+            *point_size_px = size_px;
+            self.revision.transforms = stamp();
+        }
+    }
+
     /// Mutable access to a material; bumps the material revision.
     pub fn material_mut(&mut self, id: MaterialId) -> Option<&mut Material> {
         self.revision.materials = stamp();

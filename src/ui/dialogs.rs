@@ -26,6 +26,12 @@ pub const CONTROLS: &[(&str, &str)] = &[
     ("Frame a node", "Double-click it in the outliner"),
     ("Select none", "Esc"),
     (
+        "Show / hide a node",
+        "Click the eye at the right of its outliner row",
+    ),
+    ("Undo", "Ctrl+Z"),
+    ("Redo", "Ctrl+Shift+Z or Ctrl+Y"),
+    (
         "Open a file or world folder",
         "Ctrl+O, or drop it on the window",
     ),

@@ -1,7 +1,10 @@
 //! The inspector: the values of the active (last selected) node, or a summary of the scene
-//! when nothing is selected. Read-only for now; editing will send `Command`s.
+//! when nothing is selected. Values that can be edited emit [`Command`]s (through
+//! `UiAction::Edit` / `UiAction::EditDrag`); the rest are read-only until their editing lands.
 
+use super::UiAction;
 use super::icons::{node_icon, paint_icon};
+use crate::edit::{Command, POINT_SIZE_RANGE_PX};
 use crate::scene::{
     AlphaMode, Camera, Light, LightKind, Material, Mesh, Node, NodeId, NodeKind, Scene, TextureRef,
     ToneMapper,
@@ -10,7 +13,7 @@ use egui::{Color32, RichText, Ui, vec2};
 use glam::{EulerRot, Quat, Vec3};
 
 /// Shows the active node of `selection` (the last one), or the scene summary.
-pub fn inspector_ui(ui: &mut Ui, scene: &Scene, selection: &[NodeId]) {
+pub fn inspector_ui(ui: &mut Ui, scene: &Scene, selection: &[NodeId], actions: &mut Vec<UiAction>) {
     ui.strong("Inspector");
     ui.separator();
     egui::ScrollArea::vertical()
@@ -30,11 +33,11 @@ pub fn inspector_ui(ui: &mut Ui, scene: &Scene, selection: &[NodeId]) {
                     selection.len()
                 ));
             }
-            node_ui(ui, scene, node);
+            node_ui(ui, scene, node, actions);
         });
 }
 
-fn node_ui(ui: &mut Ui, scene: &Scene, node: &Node) {
+fn node_ui(ui: &mut Ui, scene: &Scene, node: &Node, actions: &mut Vec<UiAction>) {
     ui.horizontal(|ui| {
         let icon = node_icon(&node.kind);
         let (rect, _) = ui.allocate_exact_size(vec2(16.0, 16.0), egui::Sense::hover());
@@ -96,7 +99,11 @@ fn node_ui(ui: &mut Ui, scene: &Scene, node: &Node) {
             egui::CollapsingHeader::new("Point cloud")
                 .default_open(true)
                 .show(ui, |ui| match scene.point_cloud(*cloud) {
-                    Some(c) => points_ui(ui, c, *point_size_px),
+                    Some(c) => {
+                        if let Some(action) = points_ui(ui, node.id, c, *point_size_px) {
+                            actions.push(action);
+                        }
+                    }
                     None => {
                         ui.weak(format!("Point cloud {} is missing.", cloud.0));
                     }
@@ -119,7 +126,13 @@ fn size_of_bounds(b: crate::scene::Aabb) -> Vec3 {
     if b.is_empty() { Vec3::ZERO } else { b.size() }
 }
 
-fn points_ui(ui: &mut Ui, cloud: &crate::scene::PointCloud, point_size_px: f32) {
+/// Point-cloud facts and its point-size slider (a drag is one undo step).
+fn points_ui(
+    ui: &mut Ui,
+    node: NodeId,
+    cloud: &crate::scene::PointCloud,
+    point_size_px: f32,
+) -> Option<UiAction> {
     egui::Grid::new("inspector_points")
         .num_columns(2)
         .spacing([12.0, 4.0])
@@ -130,8 +143,25 @@ fn points_ui(ui: &mut Ui, cloud: &crate::scene::PointCloud, point_size_px: f32) 
             ui.end_row();
             value_row_ui(ui, "Colours", yes_no(!cloud.colors.is_empty()));
             value_row_ui(ui, "Normals", yes_no(!cloud.normals.is_empty()));
-            value_row_ui(ui, "Point size", &format!("{point_size_px:.1} px"));
-        });
+            ui.label("Point size");
+            let mut size_px = point_size_px;
+            let response = ui.add(
+                egui::Slider::new(&mut size_px, POINT_SIZE_RANGE_PX)
+                    .logarithmic(true)
+                    .max_decimals(1)
+                    .suffix(" px"),
+            );
+            ui.end_row();
+            (response.changed() && size_px != point_size_px).then(|| {
+                let command = Command::SetPointSize { node, size_px };
+                if response.dragged() {
+                    UiAction::EditDrag(command)
+                } else {
+                    UiAction::Edit(command)
+                }
+            })
+        })
+        .inner
 }
 
 fn splats_ui(ui: &mut Ui, cloud: &crate::scene::SplatCloud) {

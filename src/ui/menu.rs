@@ -20,6 +20,7 @@ pub fn menu_bar_ui(
     overlays: &mut Overlays,
     dialogs: &mut Dialogs,
     recent: &[PathBuf],
+    history: &crate::edit::History,
     actions: &mut Vec<UiAction>,
 ) {
     egui::MenuBar::new().ui(ui, |ui| {
@@ -91,6 +92,31 @@ pub fn menu_bar_ui(
         });
 
         ui.menu_button("Edit", |ui| {
+            let undo = history
+                .undo_label()
+                .map_or_else(|| "Undo".to_owned(), |l| format!("Undo {l}"));
+            if ui
+                .add_enabled(
+                    history.undo_label().is_some(),
+                    Button::new(undo).shortcut_text("Ctrl+Z"),
+                )
+                .clicked()
+            {
+                actions.push(UiAction::Undo);
+            }
+            let redo = history
+                .redo_label()
+                .map_or_else(|| "Redo".to_owned(), |l| format!("Redo {l}"));
+            if ui
+                .add_enabled(
+                    history.redo_label().is_some(),
+                    Button::new(redo).shortcut_text("Ctrl+Shift+Z"),
+                )
+                .clicked()
+            {
+                actions.push(UiAction::Redo);
+            }
+            ui.separator();
             if ui
                 .add_enabled(
                     has_selection,

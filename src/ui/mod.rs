@@ -35,8 +35,16 @@ use crate::scene::NodeId;
 use std::path::PathBuf;
 
 /// What the user asked for through a panel, a menu or a shortcut; the app applies it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum UiAction {
+    /// Change the scene (undoable).
+    Edit(crate::edit::Command),
+    /// One frame of a drag that changes the scene: the frames of one drag are one undo step.
+    EditDrag(crate::edit::Command),
+    /// Edit ▸ Undo.
+    Undo,
+    /// Edit ▸ Redo.
+    Redo,
     /// Replace the world by the one generated from `seed`.
     NewWorld { seed: u64 },
     /// Open the file at this index of File ▸ Open Recent (most recent first).

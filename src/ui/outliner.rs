@@ -14,6 +14,8 @@ const ROW_HEIGHT: f32 = 20.0;
 const INDENT: f32 = 14.0;
 const ARROW_WIDTH: f32 = 14.0;
 const ICON_SIZE: f32 = 14.0;
+/// Width of the show/hide toggle at the right end of each row.
+const EYE_WIDTH: f32 = 22.0;
 
 /// Outliner state that lives in egui memory between frames.
 #[derive(Clone, Default)]
@@ -133,6 +135,34 @@ fn tree_rows(scene: &Scene, toggled: &HashSet<NodeId>) -> Vec<Row> {
     rows
 }
 
+/// An eye (open) or a closed eye (a lid line with lashes) centred in `rect`.
+fn paint_eye(painter: &egui::Painter, rect: egui::Rect, open: bool, color: egui::Color32) {
+    let c = rect.center();
+    let (w, h) = (7.0, 4.0);
+    let stroke = egui::Stroke::new(1.2, color);
+    let arc = |sign: f32| -> Vec<egui::Pos2> {
+        (0..=12)
+            .map(|i| {
+                let t = i as f32 / 12.0 * std::f32::consts::PI;
+                pos2(c.x - w * t.cos(), c.y + sign * h * t.sin())
+            })
+            .collect()
+    };
+    if open {
+        painter.add(egui::Shape::line(arc(-1.0), stroke));
+        painter.add(egui::Shape::line(arc(1.0), stroke));
+        painter.circle_filled(c, 2.0, color);
+    } else {
+        painter.add(egui::Shape::line(arc(1.0), stroke));
+        for dx in [-4.0, 0.0, 4.0] {
+            painter.line_segment(
+                [pos2(c.x + dx, c.y + h), pos2(c.x + dx * 1.2, c.y + h + 2.5)],
+                stroke,
+            );
+        }
+    }
+}
+
 /// Roots with a handful of children start open, so every root stays in view; big groups
 /// (a forest of trees) and everything deeper start closed.
 fn open_by_default(node: &Node, depth: usize) -> bool {
@@ -214,8 +244,36 @@ fn row_ui(
         );
     }
 
-    let response = response.on_hover_text(node.kind.label());
+    // Show/hide toggle at the right end: an open eye when visible, a closed one when hidden.
+    let eye_rect = egui::Rect::from_min_size(
+        pos2(rect.right() - EYE_WIDTH, rect.top()),
+        vec2(EYE_WIDTH, ROW_HEIGHT),
+    );
+    let eye_hovered = response.hover_pos().is_some_and(|p| eye_rect.contains(p));
+    let eye_color = if eye_hovered {
+        visuals.strong_text_color()
+    } else if node.visible {
+        visuals.text_color()
+    } else {
+        visuals.weak_text_color()
+    };
+    paint_eye(&painter, eye_rect, node.visible, eye_color);
+
+    let response = response.on_hover_text(if eye_hovered {
+        if node.visible { "Hide" } else { "Show" }
+    } else {
+        node.kind.label()
+    });
     let mut action = None;
+    let on_eye = response
+        .interact_pointer_pos()
+        .is_some_and(|p| eye_rect.contains(p));
+    if response.clicked() && on_eye {
+        return Some(UiAction::Edit(crate::edit::Command::SetVisible {
+            node: node.id,
+            visible: !node.visible,
+        }));
+    }
     if response.clicked() {
         let on_arrow = row.has_children
             && response

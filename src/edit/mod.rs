@@ -1,0 +1,393 @@
+//! `edit`: every change a user makes to a [`Scene`] is a [`Command`]. Applying a command
+//! returns its inverse, so undo and redo need no snapshots: [`History`] keeps the inverses.
+//!
+//! UI code never mutates the scene; it emits commands (`UiAction::Edit`) and the app runs them
+//! through [`History::execute`]. A drag (a slider, later a gizmo) sends a command per frame
+//! through [`History::execute_merging`]: every frame of one gesture on one value folds into a
+//! single undo step, which [`History::end_gesture`] closes when the pointer is released.
+
+use crate::scene::{NodeId, NodeKind, Scene};
+
+/// One reversible change to a scene.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Show or hide a node (and with it, everything below it).
+    SetVisible { node: NodeId, visible: bool },
+    /// Set the on-screen disc size of a point-cloud node, in pixels.
+    SetPointSize { node: NodeId, size_px: f32 },
+}
+
+/// Smallest and largest point size the editor offers, in pixels.
+pub const POINT_SIZE_RANGE_PX: std::ops::RangeInclusive<f32> = 0.5..=64.0;
+
+impl Command {
+    /// Applies the command and returns the command that undoes it, or `None` if it changed
+    /// nothing (e.g. the node no longer exists, or already had that value).
+    pub fn apply(self, scene: &mut Scene) -> Option<Command> {
+        match self {
+            Command::SetVisible { node, visible } => {
+                let before = scene.node(node)?.visible;
+                if before == visible {
+                    return None;
+                }
+                scene.set_visible(node, visible);
+                Some(Command::SetVisible {
+                    node,
+                    visible: before,
+                })
+            }
+            Command::SetPointSize { node, size_px } => {
+                let NodeKind::Points { point_size_px, .. } = scene.node(node)?.kind else {
+                    return None;
+                };
+                let size_px = if size_px.is_finite() {
+                    size_px.clamp(*POINT_SIZE_RANGE_PX.start(), *POINT_SIZE_RANGE_PX.end())
+                } else {
+                    return None;
+                };
+                if point_size_px == size_px {
+                    return None;
+                }
+                scene.set_point_size(node, size_px);
+                Some(Command::SetPointSize {
+                    node,
+                    size_px: point_size_px,
+                })
+            }
+        }
+    }
+
+    /// Which value the command changes: two commands with the same key, sent during one drag,
+    /// fold into one undo step.
+    fn target(&self) -> (u8, NodeId) {
+        match self {
+            Command::SetVisible { node, .. } => (0, *node),
+            Command::SetPointSize { node, .. } => (1, *node),
+        }
+    }
+
+    /// What the command does, for Edit ▸ Undo / Redo ("Hide Lake_Surface").
+    pub fn label(&self, scene: &Scene) -> String {
+        let name = |id: NodeId| {
+            scene
+                .node(id)
+                .map_or("node", |n| n.name.as_str())
+                .to_owned()
+        };
+        match self {
+            Command::SetVisible {
+                node,
+                visible: true,
+            } => format!("Show {}", name(*node)),
+            Command::SetVisible {
+                node,
+                visible: false,
+            } => format!("Hide {}", name(*node)),
+            Command::SetPointSize { node, .. } => format!("Point size of {}", name(*node)),
+        }
+    }
+}
+
+/// A step of the history: what to run to go back (or forward), and its label.
+#[derive(Clone, Debug)]
+struct Step {
+    label: String,
+    command: Command,
+}
+
+/// Unlimited undo/redo of executed commands.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    undo: Vec<Step>,
+    redo: Vec<Step>,
+    /// The value an unfinished drag is changing: its frames merge into the last undo step.
+    gesture: Option<(u8, NodeId)>,
+}
+
+impl History {
+    /// Applies `command` to `scene` and records its inverse; a new edit clears the redo list.
+    /// Returns false if the command changed nothing (nothing is recorded).
+    pub fn execute(&mut self, scene: &mut Scene, command: Command) -> bool {
+        self.gesture = None;
+        self.record(scene, command)
+    }
+
+    /// Like [`History::execute`], for one frame of a drag: while the same value is dragged
+    /// (until [`History::end_gesture`]), the steps merge into one whose undo restores the value
+    /// from before the drag.
+    pub fn execute_merging(&mut self, scene: &mut Scene, command: Command) -> bool {
+        let target = command.target();
+        if self.gesture == Some(target) && !self.undo.is_empty() {
+            // The last step already holds the value from before the drag; the new inverse
+            // (the previous frame's value) is not needed.
+            let changed = command.apply(scene).is_some();
+            if changed {
+                self.redo.clear();
+            }
+            return changed;
+        }
+        let recorded = self.record(scene, command);
+        if recorded {
+            self.gesture = Some(target);
+        }
+        recorded
+    }
+
+    /// The pointer was released: the next drag starts a new undo step.
+    pub fn end_gesture(&mut self) {
+        self.gesture = None;
+    }
+
+    fn record(&mut self, scene: &mut Scene, command: Command) -> bool {
+        let label = command.label(scene);
+        match command.apply(scene) {
+            Some(inverse) => {
+                self.undo.push(Step {
+                    label,
+                    command: inverse,
+                });
+                self.redo.clear();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Undoes the last step; false when there is none.
+    pub fn undo(&mut self, scene: &mut Scene) -> bool {
+        self.gesture = None;
+        Self::step(scene, &mut self.undo, &mut self.redo)
+    }
+
+    /// Redoes the last undone step; false when there is none.
+    pub fn redo(&mut self, scene: &mut Scene) -> bool {
+        self.gesture = None;
+        Self::step(scene, &mut self.redo, &mut self.undo)
+    }
+
+    fn step(scene: &mut Scene, from: &mut Vec<Step>, to: &mut Vec<Step>) -> bool {
+        while let Some(step) = from.pop() {
+            // A step whose target vanished (it cannot, while every change goes through
+            // here) is dropped rather than blocking the rest of the history.
+            if let Some(inverse) = step.command.apply(scene) {
+                to.push(Step {
+                    label: step.label,
+                    command: inverse,
+                });
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Label of the step Undo would revert.
+    pub fn undo_label(&self) -> Option<&str> {
+        self.undo.last().map(|s| s.label.as_str())
+    }
+
+    /// Label of the step Redo would repeat.
+    pub fn redo_label(&self) -> Option<&str> {
+        self.redo.last().map(|s| s.label.as_str())
+    }
+
+    /// Forgets everything (a new world was opened).
+    pub fn clear(&mut self) {
+        self.undo.clear();
+        self.redo.clear();
+        self.gesture = None;
+    }
+
+    /// Number of steps Undo can revert.
+    pub fn undo_len(&self) -> usize {
+        self.undo.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scene::{NodeKind, Transform, scene_hash};
+    use proptest::prelude::*;
+
+    fn scene_with(n: usize) -> (Scene, Vec<NodeId>) {
+        let mut scene = Scene::new("t");
+        let ids = (0..n)
+            .map(|i| scene.add_node(None, &format!("N{i}"), Transform::IDENTITY, NodeKind::Empty))
+            .collect();
+        (scene, ids)
+    }
+
+    #[test]
+    fn hide_undo_redo() {
+        let (mut scene, ids) = scene_with(2);
+        let mut history = History::default();
+        assert!(history.execute(
+            &mut scene,
+            Command::SetVisible {
+                node: ids[0],
+                visible: false
+            }
+        ));
+        assert_eq!(history.undo_label(), Some("Hide N0"));
+        assert!(!scene.node(ids[0]).unwrap().visible);
+        // Hiding it again changes nothing and records nothing.
+        assert!(!history.execute(
+            &mut scene,
+            Command::SetVisible {
+                node: ids[0],
+                visible: false
+            }
+        ));
+        assert_eq!(history.undo_len(), 1);
+        assert!(history.undo(&mut scene));
+        assert!(scene.node(ids[0]).unwrap().visible);
+        assert_eq!(history.redo_label(), Some("Hide N0"));
+        assert!(history.redo(&mut scene));
+        assert!(!scene.node(ids[0]).unwrap().visible);
+        assert!(!history.redo(&mut scene));
+    }
+
+    /// A scene with one point-cloud node, for point-size edits.
+    fn scene_with_points() -> (Scene, NodeId) {
+        let mut scene = Scene::new("t");
+        let cloud = scene.add_point_cloud(crate::scene::PointCloud::new(
+            vec![[0.0; 3]; 4],
+            Vec::new(),
+            Vec::new(),
+        ));
+        let id = scene.add_node(
+            None,
+            "Points",
+            Transform::IDENTITY,
+            NodeKind::Points {
+                cloud,
+                point_size_px: 2.0,
+            },
+        );
+        (scene, id)
+    }
+
+    fn point_size(scene: &Scene, id: NodeId) -> f32 {
+        match scene.node(id).map(|n| &n.kind) {
+            Some(NodeKind::Points { point_size_px, .. }) => *point_size_px,
+            _ => f32::NAN,
+        }
+    }
+
+    #[test]
+    fn a_slider_drag_is_one_undo_step() {
+        let (mut scene, id) = scene_with_points();
+        let mut history = History::default();
+        for px in [2.5, 3.0, 4.0, 6.0] {
+            assert!(history.execute_merging(
+                &mut scene,
+                Command::SetPointSize {
+                    node: id,
+                    size_px: px
+                }
+            ));
+        }
+        history.end_gesture();
+        assert_eq!(point_size(&scene, id), 6.0);
+        assert_eq!(history.undo_len(), 1);
+        assert_eq!(history.undo_label(), Some("Point size of Points"));
+        // A second drag is a second step.
+        history.execute_merging(
+            &mut scene,
+            Command::SetPointSize {
+                node: id,
+                size_px: 8.0,
+            },
+        );
+        history.end_gesture();
+        assert_eq!(history.undo_len(), 2);
+        assert!(history.undo(&mut scene));
+        assert_eq!(point_size(&scene, id), 6.0);
+        assert!(history.undo(&mut scene));
+        assert_eq!(
+            point_size(&scene, id),
+            2.0,
+            "undo restores the value from before the drag"
+        );
+        assert!(history.redo(&mut scene));
+        assert_eq!(point_size(&scene, id), 6.0);
+    }
+
+    #[test]
+    fn point_sizes_are_clamped_and_bad_values_change_nothing() {
+        let (mut scene, id) = scene_with_points();
+        let mut history = History::default();
+        assert!(history.execute(
+            &mut scene,
+            Command::SetPointSize {
+                node: id,
+                size_px: 1e9
+            }
+        ));
+        assert_eq!(point_size(&scene, id), *POINT_SIZE_RANGE_PX.end());
+        assert!(!history.execute(
+            &mut scene,
+            Command::SetPointSize {
+                node: id,
+                size_px: f32::NAN
+            }
+        ));
+        let (mut other, ids) = scene_with(1);
+        assert!(
+            !history.execute(
+                &mut other,
+                Command::SetPointSize {
+                    node: ids[0],
+                    size_px: 3.0
+                }
+            ),
+            "not a point cloud"
+        );
+        assert_eq!(history.undo_len(), 1);
+    }
+
+    #[test]
+    fn the_renderer_sees_a_point_size_edit() {
+        let (mut scene, id) = scene_with_points();
+        let before = scene.revision();
+        Command::SetPointSize {
+            node: id,
+            size_px: 5.0,
+        }
+        .apply(&mut scene);
+        assert_ne!(scene.revision().transforms, before.transforms);
+    }
+
+    proptest! {
+        /// Any sequence of commands, fully undone, gives back the original scene; redoing all
+        /// gives back the edited one.
+        #[test]
+        fn undo_all_restores_and_redo_all_replays(
+            ops in prop::collection::vec((0usize..7, any::<bool>(), 0.0f32..80.0, any::<bool>()), 0..40)
+        ) {
+            let (mut scene, mut ids) = scene_with(6);
+            let (points, _) = scene_with_points();
+            ids.extend(scene.merge(points, None));
+            prop_assert_eq!(ids.len(), 7);
+            let original = scene_hash(&scene);
+            let mut history = History::default();
+            for (i, visible, size_px, drag) in ops {
+                let command = if i == 6 {
+                    Command::SetPointSize { node: ids[6], size_px }
+                } else {
+                    Command::SetVisible { node: ids[i], visible }
+                };
+                if drag {
+                    history.execute_merging(&mut scene, command);
+                } else {
+                    history.execute(&mut scene, command);
+                }
+            }
+            let edited = scene_hash(&scene);
+            while history.undo(&mut scene) {}
+            prop_assert_eq!(scene_hash(&scene), original);
+            while history.redo(&mut scene) {}
+            prop_assert_eq!(scene_hash(&scene), edited);
+        }
+    }
+}
