@@ -258,6 +258,79 @@ fn a_folder_without_cameras_keeps_each_layer_as_it_opens_alone() {
     );
 }
 
+/// A Marble-style folder: a splat layer and the API's world JSON with `semantics_metadata`.
+fn marble_folder(test: &str, metadata: serde_json::Value) -> PathBuf {
+    let dir = temp_dir(test).join("marble_world");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    worldsmith::import::ply::write_synthetic_splat_ply(&dir.join("splats.ply"), 50, 0, 3)
+        .expect("write splats");
+    std::fs::write(dir.join("world.json"), metadata.to_string()).expect("write metadata");
+    dir
+}
+
+#[test]
+fn marble_metric_scale_and_ground_offset_place_the_world_in_metres() {
+    let dir = marble_folder(
+        "marble-metric",
+        serde_json::json!({
+            "world": { "id": "w1", "assets": { "splats": {
+                "spz_urls": { "full_res": "splats.spz" },
+                "semantics_metadata": { "metric_scale_factor": 2.5, "ground_plane_offset": -1.5 }
+            } } }
+        }),
+    );
+    let imported = import_path(&dir).expect("imports");
+    let scene = &imported.scene;
+    let world = scene.node(scene.roots()[0]).expect("world");
+    assert_eq!(world.transform.scale, Vec3::splat(2.5));
+    assert_eq!(world.transform.translation, Vec3::new(0.0, 1.5, 0.0));
+    // A point 1 unit above the layer's origin (Y-up) ends 2.5 m up, plus the 1.5 m lift.
+    let layer = child_named(scene, world.id, "splats (splats)");
+    let world_from_layer = scene.world_from_local(layer.id);
+    let p = world_from_layer.transform_point3(Vec3::Y);
+    assert!((p - Vec3::new(0.0, 4.0, 0.0)).length() < 1e-5, "{p}");
+    assert!(
+        imported
+            .warnings
+            .iter()
+            .any(|w| w.contains("world.json") && w.contains("2.5")),
+        "{:?}",
+        imported.warnings
+    );
+}
+
+#[test]
+fn unusable_marble_metadata_is_a_warning_and_changes_nothing() {
+    let dir = marble_folder(
+        "marble-bad",
+        serde_json::json!({ "semantics_metadata": { "metric_scale_factor": -3.0, "ground_plane_offset": 1e30 } }),
+    );
+    let imported = import_path(&dir).expect("imports");
+    let world = imported
+        .scene
+        .node(imported.scene.roots()[0])
+        .expect("world");
+    assert_eq!(world.transform.scale, Vec3::ONE);
+    assert_eq!(world.transform.translation, Vec3::ZERO);
+    for key in ["metric_scale_factor -3", "ground_plane_offset"] {
+        assert!(
+            imported.warnings.iter().any(|w| w.contains(key)),
+            "no warning about {key}: {:?}",
+            imported.warnings
+        );
+    }
+    // A JSON that is not metadata (or not JSON at all) is ignored silently.
+    std::fs::write(dir.join("world.json"), b"{ not json").expect("write");
+    std::fs::write(dir.join("notes.json"), br#"{"title": "x"}"#).expect("write");
+    let imported = import_path(&dir).expect("imports");
+    let world = imported
+        .scene
+        .node(imported.scene.roots()[0])
+        .expect("world");
+    assert_eq!(world.transform.scale, Vec3::ONE);
+    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+}
+
 #[test]
 fn broken_layers_and_cameras_are_warnings_and_empty_folders_errors() {
     let dir = temp_dir("broken").join("case");

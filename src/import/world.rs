@@ -16,6 +16,13 @@
 //! SPZ and glTF layers are Y-up by definition, so inside such a folder they get the inverse
 //! turn to land in the same OpenCV frame as the PLY layers. Folders without camera parameters
 //! (HunyuanWorld, Marble) keep each layer as it opens on its own.
+//!
+//! ## Scale and ground (Marble)
+//! World Labs describes a world's splats with `semantics_metadata { metric_scale_factor,
+//! ground_plane_offset }` (in its API response, often saved beside the files). When any other
+//! `*.json` in the folder holds those keys (at any depth), the `World` node is scaled by the
+//! factor, so one unit is a metre, and moved by −offset along Y, so the floor (at height
+//! `ground_plane_offset` in the scaled, Y-up frame) lands on the editor's ground grid.
 
 use super::{ImportError, Imported, Progress};
 use crate::scene::{Camera, Image, NodeKind, Scene, Transform};
@@ -28,6 +35,14 @@ const MAX_CAMERA_JSON_BYTES: u64 = 64 << 20;
 const MAX_CAMERAS: usize = 100_000;
 /// Most layers (files) imported from one folder.
 const MAX_LAYERS: usize = 256;
+/// Largest metadata `*.json` read for a scale and ground offset.
+const MAX_METADATA_JSON_BYTES: u64 = 16 << 20;
+/// Metadata JSON files looked at in one folder.
+const MAX_METADATA_FILES: usize = 16;
+/// Accepted range of a metric scale factor (anything else is a warning, not applied).
+const METRIC_SCALE_RANGE: std::ops::RangeInclusive<f32> = 1e-4..=1e4;
+/// Largest ground-plane offset applied, in metres.
+const MAX_GROUND_OFFSET_M: f32 = 1e5;
 /// Largest panorama accepted, in pixels per side.
 const MAX_PANORAMA_SIDE: u32 = 16_384;
 
@@ -129,12 +144,18 @@ pub fn import_folder(folder: &Path, progress: &Progress) -> Result<Imported, Imp
     } else {
         Quat::IDENTITY
     };
-    let world = scene.add_node(
-        None,
-        "World",
-        Transform::IDENTITY.with_rotation(world_rotation),
-        NodeKind::Empty,
-    );
+    let mut world_transform = Transform::IDENTITY.with_rotation(world_rotation);
+    if let Some(metric) = read_metric_metadata(folder, &mut warnings) {
+        world_transform.scale = Vec3::splat(metric.scale);
+        world_transform.translation = Vec3::new(0.0, -metric.ground_offset_m, 0.0);
+        warnings.push(format!(
+            "{}: metric scale {} and ground plane at {} m applied to the World node",
+            metric.file.display(),
+            metric.scale,
+            metric.ground_offset_m
+        ));
+    }
+    let world = scene.add_node(None, "World", world_transform, NodeKind::Empty);
 
     for file in &files {
         progress.check(folder)?;
@@ -209,6 +230,103 @@ pub fn import_folder(folder: &Path, progress: &Progress) -> Result<Imported, Imp
         }
     }
     Ok(Imported { scene, warnings })
+}
+
+/// A world's metric scale and floor height, read from a metadata JSON in its folder.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricMetadata {
+    /// The file the values came from.
+    pub file: PathBuf,
+    /// Metres per unit of the layers.
+    pub scale: f32,
+    /// Height of the ground plane in the scaled, Y-up frame, in metres.
+    pub ground_offset_m: f32,
+}
+
+/// Finds `metric_scale_factor` / `ground_plane_offset` in the folder's `*.json` files (other
+/// than `camera_params.json`), in file-name order; unreadable or out-of-range values are
+/// warnings.
+pub fn read_metric_metadata(folder: &Path, warnings: &mut Vec<String>) -> Option<MetricMetadata> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case("json"))
+                && p.file_name().is_some_and(|n| n != "camera_params.json")
+        })
+        .collect();
+    files.sort();
+    for file in files.into_iter().take(MAX_METADATA_FILES) {
+        let len = std::fs::metadata(&file).map_or(0, |m| m.len());
+        if len > MAX_METADATA_JSON_BYTES {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&file) else {
+            continue;
+        };
+        // Other JSON (not metadata, or broken) is not this importer's business.
+        let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+            continue;
+        };
+        let scale = find_number(&json, "metric_scale_factor", 0);
+        let ground = find_number(&json, "ground_plane_offset", 0);
+        if scale.is_none() && ground.is_none() {
+            continue;
+        }
+        let scale = match scale {
+            Some(s) if METRIC_SCALE_RANGE.contains(&s) => s,
+            Some(s) => {
+                warnings.push(format!(
+                    "{}: metric_scale_factor {s} is outside {}..={}; scale 1 used",
+                    file.display(),
+                    METRIC_SCALE_RANGE.start(),
+                    METRIC_SCALE_RANGE.end()
+                ));
+                1.0
+            }
+            None => 1.0,
+        };
+        let ground_offset_m = match ground {
+            Some(g) if g.abs() <= MAX_GROUND_OFFSET_M => g,
+            Some(g) => {
+                warnings.push(format!(
+                    "{}: ground_plane_offset {g} is not a usable height; 0 used",
+                    file.display()
+                ));
+                0.0
+            }
+            None => 0.0,
+        };
+        return Some(MetricMetadata {
+            file,
+            scale,
+            ground_offset_m,
+        });
+    }
+    None
+}
+
+/// The first number under `key` anywhere in `json` (depth-first, bounded depth).
+fn find_number(json: &serde_json::Value, key: &str, depth: usize) -> Option<f32> {
+    if depth > 32 {
+        return None;
+    }
+    match json {
+        serde_json::Value::Object(map) => {
+            if let Some(v) = map.get(key).and_then(serde_json::Value::as_f64) {
+                // Out-of-range values (also ±inf after the f32 cast) are the caller's warning.
+                return Some(v as f32);
+            }
+            map.values().find_map(|v| find_number(v, key, depth + 1))
+        }
+        serde_json::Value::Array(items) => {
+            items.iter().find_map(|v| find_number(v, key, depth + 1))
+        }
+        _ => None,
+    }
 }
 
 /// The OpenCV → Y-up turn a standalone PLY splat layer gets, removed again (inside an OpenCV
