@@ -6,7 +6,7 @@
 //! through [`History::execute_merging`]: every frame of one gesture on one value folds into a
 //! single undo step, which [`History::end_gesture`] closes when the pointer is released.
 
-use crate::scene::{NodeId, NodeKind, Scene};
+use crate::scene::{Light, Material, MaterialId, NodeId, NodeKind, Scene, Transform};
 
 /// One reversible change to a scene.
 #[derive(Clone, Debug, PartialEq)]
@@ -15,10 +15,60 @@ pub enum Command {
     SetVisible { node: NodeId, visible: bool },
     /// Set the on-screen disc size of a point-cloud node, in pixels.
     SetPointSize { node: NodeId, size_px: f32 },
+    /// Set a node's transform relative to its parent.
+    SetTransform { node: NodeId, transform: Transform },
+    /// Set every value of a (shared) material.
+    SetMaterial {
+        material: MaterialId,
+        value: Box<Material>,
+    },
+    /// Set the values of a light node.
+    SetLight { node: NodeId, light: Light },
+    /// Rename a node.
+    Rename { node: NodeId, name: String },
 }
 
 /// Smallest and largest point size the editor offers, in pixels.
 pub const POINT_SIZE_RANGE_PX: std::ops::RangeInclusive<f32> = 0.5..=64.0;
+
+/// Commands refuse values that are not finite numbers (a NaN would poison every matrix and
+/// colour downstream) but do not clamp: widgets offer the valid ranges, and an inverse must
+/// restore exactly what the scene held, even values outside glTF's ranges from a file.
+fn finite(values: &[f32]) -> bool {
+    values.iter().all(|v| v.is_finite())
+}
+
+fn transform_is_finite(t: &Transform) -> bool {
+    t.translation.is_finite() && t.rotation.is_finite() && t.scale.is_finite()
+}
+
+fn material_is_finite(m: &Material) -> bool {
+    let cutoff = match m.alpha_mode {
+        crate::scene::AlphaMode::Mask { cutoff } => cutoff,
+        _ => 0.0,
+    };
+    finite(&m.base_color)
+        && finite(&m.emissive)
+        && finite(&[
+            m.metallic,
+            m.roughness,
+            m.emissive_strength,
+            m.normal_scale,
+            m.occlusion_strength,
+            cutoff,
+        ])
+}
+
+fn light_is_finite(l: &Light) -> bool {
+    let cones = match l.kind {
+        crate::scene::LightKind::Spot {
+            inner_cone_rad,
+            outer_cone_rad,
+        } => [inner_cone_rad, outer_cone_rad],
+        _ => [0.0; 2],
+    };
+    finite(&l.color) && finite(&[l.intensity, l.range.unwrap_or(0.0)]) && finite(&cones)
+}
 
 impl Command {
     /// Applies the command and returns the command that undoes it, or `None` if it changed
@@ -40,11 +90,9 @@ impl Command {
                 let NodeKind::Points { point_size_px, .. } = scene.node(node)?.kind else {
                     return None;
                 };
-                let size_px = if size_px.is_finite() {
-                    size_px.clamp(*POINT_SIZE_RANGE_PX.start(), *POINT_SIZE_RANGE_PX.end())
-                } else {
+                if !(size_px.is_finite() && size_px > 0.0) {
                     return None;
-                };
+                }
                 if point_size_px == size_px {
                     return None;
                 }
@@ -54,15 +102,73 @@ impl Command {
                     size_px: point_size_px,
                 })
             }
+            Command::SetTransform { node, transform } => {
+                let before = scene.node(node)?.transform;
+                if !transform_is_finite(&transform) {
+                    return None;
+                }
+                if before == transform {
+                    return None;
+                }
+                scene.set_transform(node, transform);
+                Some(Command::SetTransform {
+                    node,
+                    transform: before,
+                })
+            }
+            Command::SetMaterial { material, value } => {
+                if !material_is_finite(&value) {
+                    return None;
+                }
+                let slot = scene.material(material)?;
+                if *slot == *value {
+                    return None;
+                }
+                let before = slot.clone();
+                *scene.material_mut(material)? = *value;
+                Some(Command::SetMaterial {
+                    material,
+                    value: Box::new(before),
+                })
+            }
+            Command::SetLight { node, light } => {
+                let NodeKind::Light(before) = scene.node(node)?.kind else {
+                    return None;
+                };
+                if !light_is_finite(&light) {
+                    return None;
+                }
+                if before == light {
+                    return None;
+                }
+                *scene.light_mut(node)? = light;
+                Some(Command::SetLight {
+                    node,
+                    light: before,
+                })
+            }
+            Command::Rename { node, name } => {
+                let name = name.trim();
+                let before = scene.node(node)?.name.clone();
+                if name.is_empty() || name == before {
+                    return None;
+                }
+                scene.set_name(node, name);
+                Some(Command::Rename { node, name: before })
+            }
         }
     }
 
     /// Which value the command changes: two commands with the same key, sent during one drag,
     /// fold into one undo step.
-    fn target(&self) -> (u8, NodeId) {
+    fn target(&self) -> (u8, u64) {
         match self {
-            Command::SetVisible { node, .. } => (0, *node),
-            Command::SetPointSize { node, .. } => (1, *node),
+            Command::SetVisible { node, .. } => (0, node.0),
+            Command::SetPointSize { node, .. } => (1, node.0),
+            Command::SetTransform { node, .. } => (2, node.0),
+            Command::SetMaterial { material, .. } => (3, material.0),
+            Command::SetLight { node, .. } => (4, node.0),
+            Command::Rename { node, .. } => (5, node.0),
         }
     }
 
@@ -84,6 +190,13 @@ impl Command {
                 visible: false,
             } => format!("Hide {}", name(*node)),
             Command::SetPointSize { node, .. } => format!("Point size of {}", name(*node)),
+            Command::SetTransform { node, .. } => format!("Transform {}", name(*node)),
+            Command::SetMaterial { material, .. } => format!(
+                "Edit material {}",
+                scene.material(*material).map_or("?", |m| m.name.as_str())
+            ),
+            Command::SetLight { node, .. } => format!("Edit light {}", name(*node)),
+            Command::Rename { node, name: to } => format!("Rename {} to {to}", name(*node)),
         }
     }
 }
@@ -101,7 +214,7 @@ pub struct History {
     undo: Vec<Step>,
     redo: Vec<Step>,
     /// The value an unfinished drag is changing: its frames merge into the last undo step.
-    gesture: Option<(u8, NodeId)>,
+    gesture: Option<(u8, u64)>,
 }
 
 impl History {
@@ -314,17 +427,24 @@ mod tests {
     }
 
     #[test]
-    fn point_sizes_are_clamped_and_bad_values_change_nothing() {
+    fn bad_point_sizes_change_nothing() {
         let (mut scene, id) = scene_with_points();
         let mut history = History::default();
         assert!(history.execute(
             &mut scene,
             Command::SetPointSize {
                 node: id,
-                size_px: 1e9
+                size_px: 64.0
             }
         ));
-        assert_eq!(point_size(&scene, id), *POINT_SIZE_RANGE_PX.end());
+        assert_eq!(point_size(&scene, id), 64.0);
+        assert!(!history.execute(
+            &mut scene,
+            Command::SetPointSize {
+                node: id,
+                size_px: -1.0
+            }
+        ));
         assert!(!history.execute(
             &mut scene,
             Command::SetPointSize {
@@ -358,29 +478,110 @@ mod tests {
         assert_ne!(scene.revision().transforms, before.transforms);
     }
 
+    /// A small scene with every kind of node the commands touch: 6 empties, a point cloud,
+    /// a mesh with its material and a spot light.
+    fn mixed_scene() -> (Scene, Vec<NodeId>, MaterialId) {
+        let (mut scene, mut ids) = scene_with(6);
+        let (points, _) = scene_with_points();
+        ids.extend(scene.merge(points, None));
+        let mesh = scene.add_mesh(crate::scene::Mesh::new(
+            vec![[0.0; 3], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            vec![0, 1, 2],
+        ));
+        let material = scene.add_material(Material::named("Paint", [0.5, 0.5, 0.5, 1.0], 0.5));
+        ids.push(scene.add_node(
+            None,
+            "Tri",
+            Transform::IDENTITY,
+            NodeKind::Mesh { mesh, material },
+        ));
+        ids.push(scene.add_node(
+            None,
+            "Spot",
+            Transform::IDENTITY,
+            NodeKind::Light(Light {
+                kind: crate::scene::LightKind::Spot {
+                    inner_cone_rad: 0.2,
+                    outer_cone_rad: 0.5,
+                },
+                color: [1.0; 3],
+                intensity: 100.0,
+                range: None,
+                cast_shadows: true,
+            }),
+        ));
+        (scene, ids, material)
+    }
+
+    /// One random command against [`mixed_scene`]; `i` picks the kind and target.
+    fn command_for(i: usize, x: f32, flag: bool, ids: &[NodeId], material: MaterialId) -> Command {
+        let node = ids[i % ids.len()];
+        match i % 6 {
+            0 => Command::SetVisible {
+                node,
+                visible: flag,
+            },
+            1 => Command::SetPointSize {
+                node: ids[6],
+                size_px: x,
+            },
+            2 => Command::SetTransform {
+                node,
+                transform: Transform::from_translation(glam::Vec3::new(x, -x, 1.0))
+                    .with_rotation(glam::Quat::from_rotation_y(x))
+                    .with_scale(glam::Vec3::splat(1.0 + x)),
+            },
+            3 => {
+                let mut value = Material::named("Paint", [x / 80.0, 0.2, 0.3, 1.0], 0.5);
+                value.double_sided = flag;
+                Command::SetMaterial {
+                    material,
+                    value: Box::new(value),
+                }
+            }
+            4 => Command::SetLight {
+                node: ids[8],
+                light: Light {
+                    kind: crate::scene::LightKind::Spot {
+                        inner_cone_rad: 0.1,
+                        outer_cone_rad: 0.2 + x / 100.0,
+                    },
+                    color: [1.0, x / 80.0, 0.5],
+                    intensity: x * 10.0,
+                    range: flag.then_some(x + 1.0),
+                    cast_shadows: flag,
+                },
+            },
+            _ => Command::Rename {
+                node,
+                name: format!("Node {}", x.round()),
+            },
+        }
+    }
+
     proptest! {
-        /// Any sequence of commands, fully undone, gives back the original scene; redoing all
-        /// gives back the edited one.
+        /// Any sequence of commands (discrete or drag frames), fully undone, gives back the
+        /// original scene; redoing all gives back the edited one.
         #[test]
         fn undo_all_restores_and_redo_all_replays(
-            ops in prop::collection::vec((0usize..7, any::<bool>(), 0.0f32..80.0, any::<bool>()), 0..40)
+            ops in prop::collection::vec((0usize..54, any::<bool>(), 0.0f32..80.0, any::<bool>(), any::<bool>()), 0..40)
         ) {
-            let (mut scene, mut ids) = scene_with(6);
-            let (points, _) = scene_with_points();
-            ids.extend(scene.merge(points, None));
-            prop_assert_eq!(ids.len(), 7);
+            let (mut scene, ids, material) = mixed_scene();
+            prop_assert_eq!(ids.len(), 9);
             let original = scene_hash(&scene);
             let mut history = History::default();
-            for (i, visible, size_px, drag) in ops {
-                let command = if i == 6 {
-                    Command::SetPointSize { node: ids[6], size_px }
-                } else {
-                    Command::SetVisible { node: ids[i], visible }
-                };
+            for (i, flag, x, drag, release) in ops {
+                let command = command_for(i, x, flag, &ids, material);
                 if drag {
                     history.execute_merging(&mut scene, command);
                 } else {
                     history.execute(&mut scene, command);
+                }
+                if release {
+                    history.end_gesture();
                 }
             }
             let edited = scene_hash(&scene);

@@ -839,6 +839,15 @@ impl Scene {
         }
     }
 
+    /// Renames a node (names are for people; ids stay). Bumps the structure revision, which
+    /// costs no geometry upload (meshes are keyed by content id).
+    pub fn set_name(&mut self, id: NodeId, name: &str) {
+        if let Some(n) = self.nodes.get_mut(&id) {
+            n.name = name.to_owned();
+            self.revision.structure = stamp();
+        }
+    }
+
     /// Sets the on-screen disc size of a point-cloud node (ignored for other kinds); point
     /// sizes are per-node draw data, refreshed with the transforms.
     pub fn set_point_size(&mut self, id: NodeId, size_px: f32) {

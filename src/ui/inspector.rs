@@ -6,8 +6,8 @@ use super::UiAction;
 use super::icons::{node_icon, paint_icon};
 use crate::edit::{Command, POINT_SIZE_RANGE_PX};
 use crate::scene::{
-    AlphaMode, Camera, Light, LightKind, Material, Mesh, Node, NodeId, NodeKind, Scene, TextureRef,
-    ToneMapper,
+    AlphaMode, Camera, Light, LightKind, Material, MaterialId, Mesh, Node, NodeId, NodeKind, Scene,
+    TextureRef, ToneMapper,
 };
 use egui::{Color32, RichText, Ui, vec2};
 use glam::{EulerRot, Quat, Vec3};
@@ -60,7 +60,7 @@ fn node_ui(ui: &mut Ui, scene: &Scene, node: &Node, actions: &mut Vec<UiAction>)
 
     egui::CollapsingHeader::new("Transform")
         .default_open(true)
-        .show(ui, |ui| transform_ui(ui, scene, node));
+        .show(ui, |ui| transform_ui(ui, scene, node, actions));
 
     match &node.kind {
         NodeKind::Empty => {}
@@ -76,7 +76,7 @@ fn node_ui(ui: &mut Ui, scene: &Scene, node: &Node, actions: &mut Vec<UiAction>)
             egui::CollapsingHeader::new("Material")
                 .default_open(true)
                 .show(ui, |ui| match scene.material(*material) {
-                    Some(m) => material_ui(ui, scene, m),
+                    Some(m) => material_ui(ui, scene, *material, m, actions),
                     None => {
                         ui.weak(format!("Material {} is missing.", material.0));
                     }
@@ -85,7 +85,7 @@ fn node_ui(ui: &mut Ui, scene: &Scene, node: &Node, actions: &mut Vec<UiAction>)
         NodeKind::Light(light) => {
             egui::CollapsingHeader::new("Light")
                 .default_open(true)
-                .show(ui, |ui| light_ui(ui, light));
+                .show(ui, |ui| light_ui(ui, node.id, light, actions));
         }
         NodeKind::Camera(camera) => {
             egui::CollapsingHeader::new("Camera")
@@ -126,6 +126,16 @@ fn size_of_bounds(b: crate::scene::Aabb) -> Vec3 {
     if b.is_empty() { Vec3::ZERO } else { b.size() }
 }
 
+/// The action for a widget that changed a value: while a pointer button is held (a slider or
+/// drag-value drag, a colour-picker drag) every frame's change is part of one undo step.
+fn edit_action(ui: &Ui, command: Command) -> UiAction {
+    if ui.input(|i| i.pointer.any_down()) {
+        UiAction::EditDrag(command)
+    } else {
+        UiAction::Edit(command)
+    }
+}
+
 /// Point-cloud facts and its point-size slider (a drag is one undo step).
 fn points_ui(
     ui: &mut Ui,
@@ -152,14 +162,8 @@ fn points_ui(
                     .suffix(" px"),
             );
             ui.end_row();
-            (response.changed() && size_px != point_size_px).then(|| {
-                let command = Command::SetPointSize { node, size_px };
-                if response.dragged() {
-                    UiAction::EditDrag(command)
-                } else {
-                    UiAction::Edit(command)
-                }
-            })
+            (response.changed() && size_px != point_size_px)
+                .then(|| edit_action(ui, Command::SetPointSize { node, size_px }))
         })
         .inner
 }
@@ -199,26 +203,74 @@ pub(crate) fn euler_xyz_deg(rotation: Quat) -> Vec3 {
     }
 }
 
-fn transform_ui(ui: &mut Ui, scene: &Scene, node: &Node) {
-    let t = &node.transform;
+/// Three drag values side by side; true when one changed.
+fn vec3_edit_ui(ui: &mut Ui, v: &mut Vec3, speed: f64, decimals: usize, suffix: &str) -> bool {
+    let mut changed = false;
+    ui.horizontal(|ui| {
+        for (value, axis) in [(&mut v.x, "X"), (&mut v.y, "Y"), (&mut v.z, "Z")] {
+            changed |= ui
+                .add(
+                    egui::DragValue::new(value)
+                        .speed(speed)
+                        .max_decimals(decimals)
+                        .suffix(suffix),
+                )
+                .on_hover_text(format!("{axis}: drag, or click to type"))
+                .changed();
+        }
+    });
+    changed
+}
+
+/// Editable translation, rotation (XYZ Euler degrees) and scale; the world position is shown.
+fn transform_ui(ui: &mut Ui, scene: &Scene, node: &Node, actions: &mut Vec<UiAction>) {
+    let t = node.transform;
     let world_from_local = scene.world_from_local(node.id);
     let world_position = world_from_local.w_axis.truncate();
+    // Drag speed follows the object's size so small and huge worlds both feel right.
+    let size = scene.bounds_of(&[node.id]);
+    let speed = if size.is_empty() {
+        0.01
+    } else {
+        (size.size().max_element() as f64 * 0.005).clamp(0.001, 10.0)
+    };
     egui::Grid::new("inspector_transform")
         .num_columns(2)
         .spacing([12.0, 4.0])
         .show(ui, |ui| {
+            let mut new = t;
             ui.label("Translation");
-            vec3_ui(ui, t.translation, 3, " m");
+            let mut translation = t.translation;
+            if vec3_edit_ui(ui, &mut translation, speed, 3, " m") {
+                new.translation = translation;
+            }
             ui.end_row();
             ui.label("Rotation (XYZ)");
-            vec3_ui(ui, euler_xyz_deg(t.rotation), 1, "°");
+            let before_deg = euler_xyz_deg(t.rotation);
+            let mut deg = before_deg;
+            if vec3_edit_ui(ui, &mut deg, 0.5, 1, "°") && deg != before_deg {
+                let r = deg * (std::f32::consts::PI / 180.0);
+                new.rotation = Quat::from_euler(EulerRot::XYZEx, r.x, r.y, r.z);
+            }
             ui.end_row();
             ui.label("Scale");
-            vec3_ui(ui, t.scale, 3, "");
+            let mut scale = t.scale;
+            if vec3_edit_ui(ui, &mut scale, 0.01, 3, "") {
+                new.scale = scale;
+            }
             ui.end_row();
             ui.label("World position");
             vec3_ui(ui, world_position, 3, " m");
             ui.end_row();
+            if new != t {
+                actions.push(edit_action(
+                    ui,
+                    Command::SetTransform {
+                        node: node.id,
+                        transform: new,
+                    },
+                ));
+            }
         });
 }
 
@@ -239,21 +291,45 @@ fn mesh_ui(ui: &mut Ui, mesh: &Mesh) {
         });
 }
 
-fn material_ui(ui: &mut Ui, scene: &Scene, m: &Material) {
+/// Editable material values (shared by every node that uses the material).
+fn material_ui(
+    ui: &mut Ui,
+    scene: &Scene,
+    id: MaterialId,
+    m: &Material,
+    actions: &mut Vec<UiAction>,
+) {
+    let users = scene
+        .nodes()
+        .filter(|n| matches!(n.kind, NodeKind::Mesh { material, .. } if material == id))
+        .count();
     egui::Grid::new("inspector_material")
         .num_columns(2)
         .spacing([12.0, 4.0])
         .show(ui, |ui| {
+            let mut new = m.clone();
             value_row_ui(ui, "Name", &m.name);
+            value_row_ui(ui, "Used by", &format!("{users} node(s)"));
             ui.label("Base colour");
-            ui.horizontal(|ui| {
-                swatch_ui(ui, m.base_color);
-                let [r, g, b, a] = m.base_color;
-                ui.monospace(format!("{r:.3} {g:.3} {b:.3} {a:.3}"));
-            });
+            let [r, g, b, a] = m.base_color;
+            let mut rgba = egui::Rgba::from_rgba_unmultiplied(r, g, b, a);
+            if egui::color_picker::color_edit_button_rgba(
+                ui,
+                &mut rgba,
+                egui::color_picker::Alpha::OnlyBlend,
+            )
+            .changed()
+            {
+                let [r, g, b, a] = rgba.to_rgba_unmultiplied();
+                new.base_color = [r, g, b, a];
+            }
             ui.end_row();
-            value_row_ui(ui, "Metallic", &format!("{:.3}", m.metallic));
-            value_row_ui(ui, "Roughness", &format!("{:.3}", m.roughness));
+            ui.label("Metallic");
+            ui.add(egui::Slider::new(&mut new.metallic, 0.0..=1.0));
+            ui.end_row();
+            ui.label("Roughness");
+            ui.add(egui::Slider::new(&mut new.roughness, 0.0..=1.0));
+            ui.end_row();
             value_row_ui(
                 ui,
                 "Shading",
@@ -265,18 +341,65 @@ fn material_ui(ui: &mut Ui, scene: &Scene, m: &Material) {
             );
             ui.label("Emissive");
             ui.horizontal(|ui| {
-                let [r, g, b] = m.emissive;
-                swatch_ui(ui, [r, g, b, 1.0]);
-                ui.monospace(format!("{r:.3} {g:.3} {b:.3} × {:.2}", m.emissive_strength));
+                ui.color_edit_button_rgb(&mut new.emissive);
+                ui.add(
+                    egui::DragValue::new(&mut new.emissive_strength)
+                        .speed(0.05)
+                        .range(0.0..=1000.0)
+                        .prefix("× "),
+                )
+                .on_hover_text("Emissive strength (KHR_materials_emissive_strength)");
             });
             ui.end_row();
-            let alpha = match m.alpha_mode {
-                AlphaMode::Opaque => "Opaque".to_owned(),
-                AlphaMode::Mask { cutoff } => format!("Mask (cutoff {cutoff:.2})"),
-                AlphaMode::Blend => "Blend".to_owned(),
-            };
-            value_row_ui(ui, "Alpha", &alpha);
-            value_row_ui(ui, "Double-sided", yes_no(m.double_sided));
+            ui.label("Alpha");
+            ui.horizontal(|ui| {
+                let mut mode = match new.alpha_mode {
+                    AlphaMode::Opaque => 0,
+                    AlphaMode::Mask { .. } => 1,
+                    AlphaMode::Blend => 2,
+                };
+                let before = mode;
+                egui::ComboBox::from_id_salt("alpha_mode")
+                    .selected_text(["Opaque", "Mask", "Blend"][mode])
+                    .show_ui(ui, |ui| {
+                        for (i, label) in ["Opaque", "Mask", "Blend"].into_iter().enumerate() {
+                            ui.selectable_value(&mut mode, i, label);
+                        }
+                    });
+                if mode != before {
+                    new.alpha_mode = match mode {
+                        0 => AlphaMode::Opaque,
+                        1 => AlphaMode::Mask { cutoff: 0.5 },
+                        _ => AlphaMode::Blend,
+                    };
+                }
+                if let AlphaMode::Mask { cutoff } = &mut new.alpha_mode {
+                    ui.add(egui::Slider::new(cutoff, 0.0..=1.0).text("cutoff"));
+                }
+            });
+            ui.end_row();
+            ui.label("Double-sided");
+            ui.checkbox(&mut new.double_sided, "");
+            ui.end_row();
+            if m.normal_texture.is_some() {
+                ui.label("Normal strength");
+                ui.add(egui::Slider::new(&mut new.normal_scale, 0.0..=2.0));
+                ui.end_row();
+            }
+            if m.occlusion_texture.is_some() {
+                ui.label("Occlusion strength");
+                ui.add(egui::Slider::new(&mut new.occlusion_strength, 0.0..=1.0));
+                ui.end_row();
+            }
+            if new != *m {
+                actions.push(edit_action(
+                    ui,
+                    Command::SetMaterial {
+                        material: id,
+                        value: Box::new(new),
+                    },
+                ));
+            }
             ui.label("Textures");
             ui.vertical(|ui| {
                 let slots = texture_slots(m);
@@ -309,11 +432,13 @@ pub(crate) fn texture_slots(m: &Material) -> Vec<(&'static str, TextureRef)> {
     .collect()
 }
 
-fn light_ui(ui: &mut Ui, light: &Light) {
+/// Editable light values in physical units (lux for the sun, candela for point and spot).
+fn light_ui(ui: &mut Ui, node: NodeId, light: &Light, actions: &mut Vec<UiAction>) {
     egui::Grid::new("inspector_light")
         .num_columns(2)
         .spacing([12.0, 4.0])
         .show(ui, |ui| {
+            let mut new = *light;
             let kind = match light.kind {
                 LightKind::Directional => "Directional (sun)",
                 LightKind::Point => "Point",
@@ -321,38 +446,74 @@ fn light_ui(ui: &mut Ui, light: &Light) {
             };
             value_row_ui(ui, "Type", kind);
             ui.label("Colour");
-            ui.horizontal(|ui| {
-                let [r, g, b] = light.color;
-                swatch_ui(ui, [r, g, b, 1.0]);
-                ui.monospace(format!("{r:.3} {g:.3} {b:.3}"));
-            });
+            ui.color_edit_button_rgb(&mut new.color);
             ui.end_row();
-            value_row_ui(
-                ui,
-                "Intensity",
-                &format!("{} {}", short_number(light.intensity), light.unit()),
+            ui.label("Intensity");
+            let max = match light.kind {
+                LightKind::Directional => 150_000.0,
+                _ => 1.0e6,
+            };
+            ui.add(
+                egui::Slider::new(&mut new.intensity, 0.0..=max)
+                    .logarithmic(true)
+                    .suffix(format!(" {}", light.unit())),
             );
-            let range = light
-                .range
-                .map_or_else(|| "∞ (no limit)".to_owned(), |r| format!("{r:.2} m"));
-            value_row_ui(ui, "Range", &range);
+            ui.end_row();
+            if !matches!(light.kind, LightKind::Directional) {
+                ui.label("Range");
+                ui.horizontal(|ui| {
+                    let mut limited = new.range.is_some();
+                    ui.checkbox(&mut limited, "")
+                        .on_hover_text("Limit the light's reach (KHR_lights_punctual range)");
+                    match (limited, new.range) {
+                        (true, None) => new.range = Some(20.0),
+                        (false, Some(_)) => new.range = None,
+                        _ => {}
+                    }
+                    if let Some(range) = &mut new.range {
+                        ui.add(
+                            egui::DragValue::new(range)
+                                .speed(0.1)
+                                .range(0.01..=100_000.0)
+                                .suffix(" m"),
+                        );
+                    } else {
+                        ui.weak("∞ (no limit)");
+                    }
+                });
+                ui.end_row();
+            }
             if let LightKind::Spot {
                 inner_cone_rad,
                 outer_cone_rad,
-            } = light.kind
+            } = &mut new.kind
             {
-                value_row_ui(
-                    ui,
-                    "Inner cone",
-                    &format!("{:.1}°", inner_cone_rad.to_degrees()),
-                );
-                value_row_ui(
-                    ui,
-                    "Outer cone",
-                    &format!("{:.1}°", outer_cone_rad.to_degrees()),
-                );
+                let mut inner = inner_cone_rad.to_degrees();
+                let mut outer = outer_cone_rad.to_degrees();
+                ui.label("Outer cone");
+                let outer_changed = ui
+                    .add(egui::Slider::new(&mut outer, 0.1..=90.0).suffix("°"))
+                    .changed();
+                ui.end_row();
+                ui.label("Inner cone");
+                let inner_changed = ui
+                    .add(egui::Slider::new(&mut inner, 0.0..=outer).suffix("°"))
+                    .changed();
+                ui.end_row();
+                if outer_changed || inner_changed {
+                    *outer_cone_rad = outer.to_radians();
+                    *inner_cone_rad = inner.min(outer - 0.01).max(0.0).to_radians();
+                }
             }
-            value_row_ui(ui, "Cast shadows", yes_no(light.cast_shadows));
+            // Only the sun casts shadows in this renderer: no checkbox that would do nothing.
+            if matches!(light.kind, LightKind::Directional) {
+                ui.label("Cast shadows");
+                ui.checkbox(&mut new.cast_shadows, "");
+                ui.end_row();
+            }
+            if new != *light {
+                actions.push(edit_action(ui, Command::SetLight { node, light: new }));
+            }
         });
 }
 
