@@ -11,9 +11,10 @@ struct Material {
     // x: alpha mode (0 opaque, 1 mask, 2 blend); y: cutoff; z: flags (1 base tex, 2 mr tex,
     // 4 normal tex, 8 occlusion tex, 16 emissive tex, 32 unlit); w: 1 when double-sided.
     alpha: vec4<f32>,
-    // Rows of the 2x3 texture-coordinate transform.
-    uv_row0: vec4<f32>,
-    uv_row1: vec4<f32>,
+    // Per texture slot i (0 base colour, 1 metallic-roughness, 2 normal, 3 occlusion,
+    // 4 emissive): uv[2i] and uv[2i + 1] are the rows of its 2x3 texture-coordinate transform
+    // (KHR_texture_transform after the material-wide one); uv[2i].w is the UV set it reads.
+    uv: array<vec4<f32>, 10>,
 };
 
 @group(1) @binding(0) var<uniform> material: Material;
@@ -47,10 +48,11 @@ struct VertexOut {
     @location(3) color: vec4<f32>,
     @location(4) tangent: vec4<f32>,
     @location(5) view_depth: f32,
+    // The second texture-coordinate set (set 0 again for meshes without one).
+    @location(6) uv1: vec2<f32>,
 };
 
-@vertex
-fn vs_main(v: VertexIn) -> VertexOut {
+fn vertex_out(v: VertexIn, uv1: vec2<f32>) -> VertexOut {
     let world_from_local = mat4x4<f32>(v.model_0, v.model_1, v.model_2, v.model_3);
     let normal_from_local = mat3x3<f32>(v.normal_0.xyz, v.normal_1.xyz, v.normal_2.xyz);
     let world = world_from_local * vec4<f32>(v.position, 1.0);
@@ -59,10 +61,31 @@ fn vs_main(v: VertexIn) -> VertexOut {
     out.world_pos = world.xyz;
     out.normal = normal_from_local * v.normal;
     out.uv = v.uv;
+    out.uv1 = uv1;
     out.color = v.color;
     out.tangent = vec4<f32>((world_from_local * vec4<f32>(v.tangent.xyz, 0.0)).xyz, v.tangent.w);
     out.view_depth = -(frame.view_from_world * world).z;
     return out;
+}
+
+// Meshes with one UV set: a slot asking for set 1 reads set 0.
+@vertex
+fn vs_main(v: VertexIn) -> VertexOut {
+    return vertex_out(v, v.uv);
+}
+
+// Meshes with a second UV set, in its own vertex buffer (slot 2).
+@vertex
+fn vs_main_uv1(v: VertexIn, @location(12) uv1: vec2<f32>) -> VertexOut {
+    return vertex_out(v, uv1);
+}
+
+// Texture coordinates of slot `i` (see `Material.uv`): its UV set through its transform.
+fn slot_uv(i: u32, in: VertexOut) -> vec2<f32> {
+    let row0 = material.uv[2u * i];
+    let row1 = material.uv[2u * i + 1u];
+    let p = vec3<f32>(select(in.uv, in.uv1, row0.w > 0.5), 1.0);
+    return vec2<f32>(dot(row0.xyz, p), dot(row1.xyz, p));
 }
 
 fn d_ggx(n_dot_h: f32, a: f32) -> f32 {
@@ -194,28 +217,28 @@ fn fs_mask(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0) ve
 }
 
 fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
-    let uv = vec2<f32>(dot(material.uv_row0.xyz, vec3<f32>(in.uv, 1.0)),
-                       dot(material.uv_row1.xyz, vec3<f32>(in.uv, 1.0)));
     var base = material.base_color * in.color;
     // Material flags come from a uniform buffer, so these branches are uniform control flow
     // and textures are only sampled when the slot is used (sampling is costly on CPU adapters).
+    // Each slot reads its own UV set through its own transform.
     if has(1u) {
-        base *= textureSample(base_color_tex, material_sampler, uv);
+        base *= textureSample(base_color_tex, material_sampler, slot_uv(0u, in));
     }
     var metallic = material.pbr.x;
     var roughness = material.pbr.y;
     if has(2u) {
-        let mr = textureSample(metallic_roughness_tex, material_sampler, uv);
+        let mr = textureSample(metallic_roughness_tex, material_sampler, slot_uv(1u, in));
         roughness *= mr.g;
         metallic *= mr.b;
     }
     var ao = 1.0;
     if has(8u) {
-        ao = 1.0 + material.pbr.w * (textureSample(occlusion_tex, material_sampler, uv).r - 1.0);
+        let occlusion = textureSample(occlusion_tex, material_sampler, slot_uv(3u, in)).r;
+        ao = 1.0 + material.pbr.w * (occlusion - 1.0);
     }
     var emissive = material.emissive.rgb;
     if has(16u) {
-        emissive *= textureSample(emissive_tex, material_sampler, uv).rgb;
+        emissive *= textureSample(emissive_tex, material_sampler, slot_uv(4u, in)).rgb;
     }
     var n = normalize(in.normal);
     if !front && material.alpha.w > 0.5 {
@@ -223,8 +246,11 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     }
     var shading_n = n;
     if has(4u) {
-        let normal_s = textureSample(normal_tex, material_sampler, uv);
-        shading_n = perturb_normal(n, in.world_pos, uv, in.tangent, normal_s.xyz);
+        // Meshes without tangents derive the frame from this slot's coordinates, so it
+        // follows the normal map's UV set and transform as MikkTSpace tangents do.
+        let normal_uv = slot_uv(2u, in);
+        let normal_s = textureSample(normal_tex, material_sampler, normal_uv);
+        shading_n = perturb_normal(n, in.world_pos, normal_uv, in.tangent, normal_s.xyz);
     }
     let mode = u32(material.alpha.x);
     if masked && base.a < material.alpha.y {

@@ -9,7 +9,8 @@ use glam::{Quat, Vec2, Vec3};
 use worldsmith::generate::{generate_world, shapes};
 use worldsmith::render::{RenderSettings, framing_view};
 use worldsmith::scene::{
-    AlphaMode, Image, Light, LightKind, Material, NodeKind, Sampler, Scene, TextureRef, Transform,
+    AlphaMode, Image, Light, LightKind, Material, Mesh, NodeKind, Sampler, Scene, TextureRef,
+    Transform, UvTransform,
 };
 
 const W: u32 = 320;
@@ -251,10 +252,7 @@ fn textured_checker_with_mipmaps() {
         name: "Checker".into(),
         base_color: [1.0; 4],
         roughness: 0.7,
-        base_color_texture: Some(TextureRef {
-            image,
-            sampler: Sampler::default(),
-        }),
+        base_color_texture: Some(TextureRef::new(image, Sampler::default())),
         uv_scale: [8.0, 8.0],
         ..Default::default()
     });
@@ -390,10 +388,7 @@ fn alpha_mask_cuts_holes_and_normal_and_emissive_maps_apply() {
         base_color: [0.5, 0.5, 0.5, 1.0],
         alpha_mode: AlphaMode::Mask { cutoff: 0.5 },
         double_sided: true,
-        base_color_texture: Some(TextureRef {
-            image: holes,
-            sampler,
-        }),
+        base_color_texture: Some(TextureRef::new(holes, sampler)),
         ..Default::default()
     });
     scene.add_node(
@@ -427,16 +422,10 @@ fn alpha_mask_cuts_holes_and_normal_and_emissive_maps_apply() {
         name: "Bumpy".into(),
         base_color: [0.6, 0.6, 0.7, 1.0],
         roughness: 0.4,
-        normal_texture: Some(TextureRef {
-            image: normal_img,
-            sampler: Sampler::default(),
-        }),
+        normal_texture: Some(TextureRef::new(normal_img, Sampler::default())),
         emissive: [1.0, 1.0, 1.0],
         emissive_strength: 40.0,
-        emissive_texture: Some(TextureRef {
-            image: emissive_img,
-            sampler: Sampler::default(),
-        }),
+        emissive_texture: Some(TextureRef::new(emissive_img, Sampler::default())),
         ..Default::default()
     });
     scene.add_node(
@@ -506,4 +495,126 @@ fn world_without_msaa_uses_the_depth_prepass() {
         "MSAA 1 and 4 should differ only at edges: {:.2}",
         d.mean_abs
     );
+}
+
+/// A 4 m × 3 m quad facing +Z. Set 0 is the usual `(s, 1 - t)` over the quad; with `uv1`
+/// set 1 is the same turned half a turn, `(1 - s, t)`, so every slot that reads the wrong set
+/// shows its pattern mirrored.
+fn stripes_quad(uv1: bool) -> Mesh {
+    let corners = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]];
+    let positions = corners
+        .iter()
+        .map(|[s, t]| [(s - 0.5) * 4.0, (t - 0.5) * 3.0, 0.0])
+        .collect();
+    let uvs = corners.iter().map(|[s, t]| [*s, 1.0 - t]).collect();
+    let mut mesh = Mesh::new(
+        positions,
+        vec![[0.0, 0.0, 1.0]; 4],
+        uvs,
+        Vec::new(),
+        vec![0, 1, 2, 0, 2, 3],
+    );
+    if uv1 {
+        mesh.uvs1 = corners.iter().map(|[s, t]| [1.0 - s, *t]).collect();
+    }
+    mesh
+}
+
+#[test]
+fn texture_slots_read_their_own_uv_set_through_their_own_transform() {
+    let Some(ctx) = gpu() else { return };
+    let mut scene = Scene::new("UV sets");
+    add_sun(&mut scene, Vec3::new(0.2, 0.4, 1.0), 100_000.0, false);
+    scene.environment.exposure_ev100 = 15.0;
+    // Two texels, white then black, sampled nearest: stripes across u.
+    let stripes = scene.add_image(
+        Image::new("stripes", 2, 1, vec![255, 255, 255, 255, 0, 0, 0, 255]).expect("size"),
+    );
+    let nearest = Sampler {
+        linear: false,
+        ..Sampler::default()
+    };
+    // Base colour (red) on set 0, turned a quarter and scaled 3×: six horizontal bands.
+    // Emissive (green) on set 1, scaled 2× in u: four vertical bands.
+    let material = scene.add_material(Material {
+        name: "Two sets".into(),
+        base_color: [1.0, 0.0, 0.0, 1.0],
+        roughness: 0.9,
+        base_color_texture: Some(TextureRef {
+            transform: UvTransform {
+                rotation: std::f32::consts::FRAC_PI_2,
+                scale: [1.0, 3.0],
+                ..UvTransform::IDENTITY
+            },
+            ..TextureRef::new(stripes, nearest)
+        }),
+        emissive: [0.0, 1.0, 0.0],
+        emissive_strength: 30.0,
+        emissive_texture: Some(TextureRef {
+            uv_set: 1,
+            transform: UvTransform {
+                scale: [2.0, 1.0],
+                ..UvTransform::IDENTITY
+            },
+            ..TextureRef::new(stripes, nearest)
+        }),
+        ..Default::default()
+    });
+    // Left: a mesh with both sets. Right: the same material on a mesh with set 0 only, where
+    // the emissive slot falls back to set 0.
+    let with_uv1 = scene.add_mesh(stripes_quad(true));
+    let without = scene.add_mesh(stripes_quad(false));
+    for (name, mesh, x) in [("Two sets", with_uv1, -2.2), ("One set", without, 2.2)] {
+        scene.add_node(
+            None,
+            name,
+            Transform::from_translation(Vec3::new(x, 0.0, 0.0)),
+            NodeKind::Mesh { mesh, material },
+        );
+    }
+    let view = look(Vec3::new(0.0, 0.0, 6.5), Vec3::ZERO, 45.0);
+    let img = render(&ctx, &scene, view, W, H);
+    check_golden("uv_sets_per_slot_transforms", &img);
+
+    let pixel = |p: Vec3| {
+        let clip = view.clip_from_world(W as f32 / H as f32) * p.extend(1.0);
+        let ndc = clip.truncate() / clip.w;
+        let (x, y) = (
+            ((ndc.x * 0.5 + 0.5) * W as f32) as u32,
+            ((0.5 - ndc.y * 0.5) * H as f32) as u32,
+        );
+        *img.get_pixel(x, y)
+    };
+    // Centre of column k (of 4, left to right) and band j (of 6, top to bottom).
+    let cell = |x: f32, k: u32, j: u32| {
+        let s = (k as f32 + 0.5) / 4.0;
+        let t = 1.0 - (j as f32 + 0.5) / 6.0;
+        Vec3::new(x + (s - 0.5) * 4.0, (t - 0.5) * 3.0, 0.0)
+    };
+    let mut failures = Vec::new();
+    for (x, uv1) in [(-2.2, true), (2.2, false)] {
+        for k in 0..4 {
+            for j in 0..6 {
+                // Base colour: set 0 turned to v, 3 repeats → band j is white when even.
+                // Reading set 1 (v mirrored) would swap the bands.
+                let red = j % 2 == 0;
+                // Emissive: 2 · (1 - s) on set 1 lights the odd columns; set 0 (the fallback
+                // on the right) lights the even ones. Without the scale only half the quad
+                // would change, and the base colour's turn would make bands, not columns.
+                let green = if uv1 { k % 2 == 1 } else { k % 2 == 0 };
+                let p = pixel(cell(x, k, j));
+                let ok = (p[0] > 100) == red
+                    && (p[0] < 50) == !red
+                    && (p[1] > 100) == green
+                    && (p[1] < 50) == !green;
+                if !ok {
+                    failures.push(format!(
+                        "{} quad column {k} band {j}: {p:?}, expected red {red} green {green}",
+                        if uv1 { "left" } else { "right" }
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
 }

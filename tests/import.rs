@@ -651,3 +651,219 @@ fn material_variants_are_kept_per_node() {
     }
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// A 4-vertex quad (two triangles) as a glTF `.bin`: POSITION, NORMAL, TEXCOORD_0 `(s, 1-t)`,
+/// TEXCOORD_1 `(1-s, t)` (half a turn from set 0), TEXCOORD_2, u16 indices; one buffer view
+/// per accessor, in that order (204 bytes).
+fn quad_bin() -> Vec<u8> {
+    let corners = [[0.0f32, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]];
+    let mut out = Vec::new();
+    let mut put = |v: &[f32]| {
+        v.iter()
+            .for_each(|x| out.extend_from_slice(&x.to_le_bytes()))
+    };
+    for [s, t] in corners {
+        put(&[s - 0.5, t - 0.5, 0.0]);
+    }
+    for _ in corners {
+        put(&[0.0, 0.0, 1.0]);
+    }
+    for [s, t] in corners {
+        put(&[s, 1.0 - t]);
+    }
+    for [s, t] in corners {
+        put(&[1.0 - s, t]);
+    }
+    for [s, t] in corners {
+        put(&[s * 0.5, t * 0.5]);
+    }
+    for i in [0u16, 1, 2, 0, 2, 3] {
+        out.extend_from_slice(&i.to_le_bytes());
+    }
+    out
+}
+
+/// A one-quad glTF on `quad.bin` and `t.png` whose primitive has the given `attributes`
+/// (JSON members, accessor indices as in [`quad_bin`]) and whose one material is `material`.
+fn quad_gltf(attributes: &str, material: &str) -> String {
+    let view = |offset: u32, len: u32| {
+        format!(r#"{{"buffer":0,"byteOffset":{offset},"byteLength":{len}}}"#)
+    };
+    let views = [
+        view(0, 48),
+        view(48, 48),
+        view(96, 32),
+        view(128, 32),
+        view(160, 32),
+        view(192, 12),
+    ]
+    .join(",");
+    format!(
+        r#"{{"asset":{{"version":"2.0"}},"scene":0,"scenes":[{{"nodes":[0]}}],
+        "extensionsUsed":["KHR_texture_transform"],
+        "nodes":[{{"mesh":0,"name":"Quad"}}],
+        "meshes":[{{"name":"Quad","primitives":[{{"attributes":{{{attributes}}},"indices":5,"material":0}}]}}],
+        "materials":[{material}],
+        "textures":[{{"source":0}}],"images":[{{"uri":"t.png"}}],
+        "buffers":[{{"uri":"quad.bin","byteLength":204}}],
+        "bufferViews":[{views}],
+        "accessors":[
+            {{"bufferView":0,"componentType":5126,"count":4,"type":"VEC3","min":[-0.5,-0.5,0],"max":[0.5,0.5,0]}},
+            {{"bufferView":1,"componentType":5126,"count":4,"type":"VEC3"}},
+            {{"bufferView":2,"componentType":5126,"count":4,"type":"VEC2"}},
+            {{"bufferView":3,"componentType":5126,"count":4,"type":"VEC2"}},
+            {{"bufferView":4,"componentType":5126,"count":4,"type":"VEC2"}},
+            {{"bufferView":5,"componentType":5123,"count":6,"type":"SCALAR"}}]}}"#
+    )
+}
+
+/// Writes `quad.bin`, `t.png` and `name` (from [`quad_gltf`]) into `dir`.
+fn write_quad(dir: &Path, name: &str, attributes: &str, material: &str) -> PathBuf {
+    write(dir, "quad.bin", &quad_bin());
+    image::RgbaImage::from_pixel(2, 2, image::Rgba([200, 150, 100, 255]))
+        .save(dir.join("t.png"))
+        .expect("write png");
+    write(dir, name, quad_gltf(attributes, material).as_bytes())
+}
+
+#[test]
+fn every_texture_slot_keeps_its_own_uv_set_and_transform() {
+    use worldsmith::scene::UvTransform;
+    let dir = temp_dir("uv-sets");
+    // Occlusion and emissive on TEXCOORD_1; the normal map on TEXCOORD_0 but moved to set 1
+    // by its KHR_texture_transform `texCoord`; the emissive slot has its own transform; the
+    // base colour and metallic-roughness slots have none. TEXCOORD_2 is present but unused.
+    let material = r#"{"name":"Layered",
+        "pbrMetallicRoughness":{"baseColorTexture":{"index":0},
+            "metallicRoughnessTexture":{"index":0,"texCoord":0}},
+        "normalTexture":{"index":0,"scale":0.75,"extensions":{"KHR_texture_transform":
+            {"offset":[0.5,0.25],"scale":[2,2],"texCoord":1}}},
+        "occlusionTexture":{"index":0,"texCoord":1,"strength":0.5},
+        "emissiveTexture":{"index":0,"texCoord":1,"extensions":{"KHR_texture_transform":
+            {"offset":[0.1,0.2],"rotation":0.5,"scale":[3,4]}}},
+        "emissiveFactor":[1,1,1]}"#;
+    let path = write_quad(
+        &dir,
+        "layered.gltf",
+        r#""POSITION":0,"NORMAL":1,"TEXCOORD_0":2,"TEXCOORD_1":3,"TEXCOORD_2":4"#,
+        material,
+    );
+    let imported = import_path(&path).expect("layered quad loads");
+    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+    let scene = &imported.scene;
+    let (_, m) = scene.materials().next().expect("one material");
+    let slot = |t: Option<worldsmith::scene::TextureRef>, what: &str| {
+        t.unwrap_or_else(|| panic!("{what} slot missing"))
+    };
+    let base = slot(m.base_color_texture, "base colour");
+    let mr = slot(m.metallic_roughness_texture, "metallic-roughness");
+    let normal = slot(m.normal_texture, "normal");
+    let occlusion = slot(m.occlusion_texture, "occlusion");
+    let emissive = slot(m.emissive_texture, "emissive");
+    for (t, set) in [
+        (base, 0),
+        (mr, 0),
+        (normal, 1),
+        (occlusion, 1),
+        (emissive, 1),
+    ] {
+        assert_eq!(t.uv_set, set, "{t:?}");
+    }
+    assert!(base.transform.is_identity() && mr.transform.is_identity());
+    assert!(occlusion.transform.is_identity());
+    assert_eq!(
+        normal.transform,
+        UvTransform {
+            offset: [0.5, 0.25],
+            rotation: 0.0,
+            scale: [2.0, 2.0],
+        }
+    );
+    assert_eq!(
+        emissive.transform,
+        UvTransform {
+            offset: [0.1, 0.2],
+            rotation: 0.5,
+            scale: [3.0, 4.0],
+        }
+    );
+    // Nothing is shared through the material-wide transform any more.
+    assert_eq!(
+        (m.uv_offset, m.uv_rotation, m.uv_scale),
+        ([0.0; 2], 0.0, [1.0; 2])
+    );
+    assert_eq!((m.normal_scale, m.occlusion_strength), (0.75, 0.5));
+
+    let (_, mesh) = scene.meshes().next().expect("one mesh");
+    assert_eq!(mesh.uvs[1], [1.0, 1.0]);
+    assert_eq!(mesh.uvs1, [[1.0, 0.0], [0.0, 0.0], [0.0, 1.0], [1.0, 1.0]]);
+    // MikkTSpace follows the normal map's set: on set 1, u grows towards -X (on set 0 it
+    // would be +X).
+    assert_eq!(mesh.tangents.len(), 4);
+    for t in &mesh.tangents {
+        assert!(t[0] < -0.99 && t[3].abs() == 1.0, "tangent {t:?}");
+    }
+
+    // A mesh without TEXCOORD_1 keeps one set and pays nothing for the second.
+    let path = write_quad(
+        &dir,
+        "plain.gltf",
+        r#""POSITION":0,"NORMAL":1,"TEXCOORD_0":2"#,
+        r#"{"name":"Plain","normalTexture":{"index":0}}"#,
+    );
+    let imported = import_path(&path).expect("plain quad loads");
+    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+    let (_, mesh) = imported.scene.meshes().next().expect("one mesh");
+    assert!(mesh.uvs1.is_empty());
+    for t in &mesh.tangents {
+        assert!(t[0] > 0.99, "tangent on set 0 {t:?}");
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn unsupported_or_missing_uv_sets_are_warnings_that_name_file_and_material() {
+    let dir = temp_dir("uv-set-warnings");
+    // Base colour on TEXCOORD_2 (unsupported), emissive on TEXCOORD_1 which the primitive
+    // lacks, and an occlusion transform that is not numbers.
+    let material = r#"{"name":"Odd",
+        "pbrMetallicRoughness":{"baseColorTexture":{"index":0,"texCoord":2}},
+        "occlusionTexture":{"index":0,"extensions":{"KHR_texture_transform":{"scale":"big"}}},
+        "emissiveTexture":{"index":0,"texCoord":1}}"#;
+    let path = write_quad(
+        &dir,
+        "odd.gltf",
+        r#""POSITION":0,"NORMAL":1,"TEXCOORD_0":2,"TEXCOORD_2":4"#,
+        material,
+    );
+    let imported = import_path(&path).expect("odd quad loads with warnings");
+    let w = &imported.warnings;
+    assert_eq!(w.len(), 3, "{w:?}");
+    assert!(w.iter().all(|w| w.contains("odd.gltf")), "{w:?}");
+    let has = |words: &[&str]| w.iter().any(|w| words.iter().all(|x| w.contains(x)));
+    assert!(
+        has(&["'Odd'", "base colour", "TEXCOORD_2", "reads TEXCOORD_0"]),
+        "{w:?}"
+    );
+    assert!(has(&["'Odd'", "emissive", "TEXCOORD_1", "'Quad'"]), "{w:?}");
+    assert!(
+        has(&[
+            "KHR_texture_transform",
+            "materials[0].occlusionTexture",
+            "scale"
+        ]),
+        "{w:?}"
+    );
+    let (_, m) = imported.scene.materials().next().expect("one material");
+    let base = m.base_color_texture.expect("base colour kept");
+    assert_eq!(base.uv_set, 0, "falls back to set 0");
+    assert!(
+        m.occlusion_texture
+            .expect("occlusion kept")
+            .transform
+            .is_identity()
+    );
+    // The slot still says set 1: on a mesh with two sets it would read the second.
+    assert_eq!(m.emissive_texture.expect("emissive kept").uv_set, 1);
+    std::fs::remove_dir_all(dir).ok();
+}

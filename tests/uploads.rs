@@ -8,6 +8,10 @@ use worldsmith::generate::generate_world;
 use worldsmith::render::{FrameInput, OffscreenTarget, RenderSettings, Renderer, UploadStats};
 use worldsmith::scene::{NodeKind, Transform};
 
+/// Size of one material's uniform (mesh.wgsl `Material`): four vec4 of factors, then two
+/// vec4 rows of UV transform (with the UV set) for each of the five texture slots.
+const MATERIAL_UNIFORM_BYTES: u64 = (4 + 5 * 2) * 16;
+
 #[test]
 fn unchanged_scene_uploads_nothing_and_edits_upload_only_what_changed() {
     let Some(ctx) = common::gpu() else { return };
@@ -52,9 +56,30 @@ fn unchanged_scene_uploads_nothing_and_edits_upload_only_what_changed() {
     }
     let s = r.render(&frame(&scene, view, settings), &target.target());
     assert_eq!(s.uploads.material_writes, 1, "{s:?}");
+    assert_eq!(s.uploads.bytes, MATERIAL_UNIFORM_BYTES, "{s:?}");
     assert_eq!(s.uploads.meshes, 0);
     assert_eq!(s.uploads.textures, 0);
     assert_eq!(s.uploads.instance_writes, 0);
+
+    // A texture slot's UV set and transform live in the same uniform: editing them is the same
+    // one write, with no new bind group and no texture re-upload.
+    let (terrain, _) = scene
+        .materials()
+        .find(|(_, m)| m.base_color_texture.is_some())
+        .expect("a textured material");
+    if let Some(t) = scene
+        .material_mut(terrain)
+        .and_then(|m| m.base_color_texture.as_mut())
+    {
+        t.uv_set = 1;
+        t.transform.rotation = 0.5;
+        t.transform.scale = [2.0, 2.0];
+    }
+    let s = r.render(&frame(&scene, view, settings), &target.target());
+    assert_eq!(s.uploads.material_writes, 1, "{s:?}");
+    assert_eq!(s.uploads.bytes, MATERIAL_UNIFORM_BYTES, "{s:?}");
+    assert_eq!(s.uploads.textures, 0);
+    assert_eq!(s.uploads.meshes, 0);
 
     // Moving a node rewrites instance data only.
     let node = scene.find("Water").expect("water");
@@ -88,5 +113,55 @@ fn unchanged_scene_uploads_nothing_and_edits_upload_only_what_changed() {
     for _ in 0..2 {
         let s = r.render(&frame(&scene, view, settings), &target.target());
         assert_eq!(s.uploads, UploadStats::default());
+    }
+}
+
+#[test]
+fn only_meshes_with_a_second_uv_set_upload_one() {
+    use worldsmith::scene::{Material, Mesh, Scene};
+    let Some(ctx) = common::gpu() else { return };
+    let target = OffscreenTarget::new(&ctx.device, 32, 18);
+    let quad = || {
+        Mesh::new(
+            vec![[0.0; 3], [1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 1.0, 0.0]],
+            Vec::new(),
+            vec![[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]],
+            Vec::new(),
+            vec![0, 1, 2, 0, 2, 3],
+        )
+    };
+    // 4 vertices of 64 bytes and 6 u32 indices; a second set adds 8 bytes per vertex.
+    let base_bytes = 4 * 64 + 6 * 4;
+    for (uv1, expected) in [(false, base_bytes), (true, base_bytes + 4 * 8)] {
+        let mut scene = Scene::new("quad");
+        let mut mesh = quad();
+        if uv1 {
+            mesh.uvs1 = vec![[0.5; 2]; 4];
+        }
+        let mesh = scene.add_mesh(mesh);
+        let material = scene.add_material(Material::default());
+        scene.add_node(
+            None,
+            "Quad",
+            Transform::IDENTITY,
+            NodeKind::Mesh { mesh, material },
+        );
+        let mut r = Renderer::new(&ctx);
+        let frame = FrameInput {
+            scene: &scene,
+            camera: worldsmith::render::default_view(&scene),
+            settings: RenderSettings::final_frame(),
+            selection: &[],
+        };
+        let s = r.render(&frame, &target.target());
+        assert_eq!(s.uploads.meshes, 1, "{s:?}");
+        assert!(s.draw_calls > 0, "{s:?}");
+        // Besides the mesh, a first frame uploads one material uniform and one 112-byte
+        // instance.
+        assert_eq!(
+            s.uploads.bytes,
+            expected + MATERIAL_UNIFORM_BYTES + 112,
+            "uv1 {uv1}: {s:?}"
+        );
     }
 }

@@ -197,10 +197,7 @@ fn add_terrain(scene: &mut Scene, seed: u64, layout: &Layout, ground: &Heightfie
         name: "Terrain".into(),
         base_color: [1.0; 4],
         roughness: 0.9,
-        base_color_texture: detail.map(|image| TextureRef {
-            image,
-            sampler: Sampler::default(),
-        }),
+        base_color_texture: detail.map(|image| TextureRef::new(image, Sampler::default())),
         // The mesh's UVs are already metres / 4: one repeat every 4 m.
         uv_scale: [1.0, 1.0],
         ..Default::default()

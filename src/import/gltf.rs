@@ -8,7 +8,7 @@
 use super::{ImportError, Imported};
 use crate::scene::{
     AlphaMode, Camera, Image, ImageId, Light, LightKind, Material, MaterialId, MaterialVariant,
-    Mesh, MeshId, NodeId, NodeKind, Sampler, Scene, TextureRef, Transform, Wrap,
+    Mesh, MeshId, NodeId, NodeKind, Sampler, Scene, TextureRef, Transform, UvTransform, Wrap,
 };
 use base64::Engine as _;
 use glam::{Mat4, Quat, Vec3};
@@ -69,10 +69,12 @@ pub(super) fn import_gltf(path: &Path, bytes: &[u8]) -> Result<Imported, ImportE
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "Imported".into());
+    let (extra_transforms, transform_warning) = slot_transforms_outside_info(&gltf, bytes);
     let mut importer = Importer {
         file,
         folder,
         doc: &gltf.document,
+        extra_transforms,
         buffers: Rc::new(buffers),
         scene: Scene::new(&scene_name),
         warnings: Vec::new(),
@@ -82,6 +84,9 @@ pub(super) fn import_gltf(path: &Path, bytes: &[u8]) -> Result<Imported, ImportE
         variant_names: Vec::new(),
         variant_assignments: Vec::new(),
     };
+    if let Some(problem) = transform_warning {
+        importer.warn(problem);
+    }
     importer.load_images();
     importer.warn_unsupported();
     importer.load_variant_names();
@@ -155,6 +160,138 @@ fn error_from_gltf(file: &str, error: gltf::Error) -> ImportError {
         file: file.into(),
         problem: error.to_string(),
     }
+}
+
+/// A KHR_texture_transform as the file states it: the transform and its optional `texCoord`
+/// override.
+type SlotTransform = (UvTransform, Option<u32>);
+
+/// KHR_texture_transform of the normal and occlusion slots of one material, which the `gltf`
+/// crate does not parse (it only reads the extension on plain `textureInfo`).
+#[derive(Clone, Copy, Default)]
+struct ExtraTransforms {
+    normal: Option<SlotTransform>,
+    occlusion: Option<SlotTransform>,
+}
+
+/// Just enough of the glTF JSON to find the normal and occlusion slots' extensions; every
+/// other key is skipped without being stored.
+#[derive(serde::Deserialize)]
+struct RawRoot {
+    #[serde(default)]
+    materials: Vec<RawMaterial>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawMaterial {
+    #[serde(rename = "normalTexture", default)]
+    normal: Option<RawSlot>,
+    #[serde(rename = "occlusionTexture", default)]
+    occlusion: Option<RawSlot>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawSlot {
+    #[serde(default)]
+    extensions: Option<RawSlotExtensions>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawSlotExtensions {
+    #[serde(rename = "KHR_texture_transform", default)]
+    transform: Option<serde_json::Value>,
+}
+
+/// Reads a KHR_texture_transform object leniently: missing members take the extension's
+/// defaults; a member of the wrong type or a non-finite number is a problem to report.
+fn slot_transform_from_json(value: &serde_json::Value) -> Result<SlotTransform, String> {
+    let number = |v: &serde_json::Value, what: &str| {
+        v.as_f64()
+            .map(|x| x as f32)
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| format!("{what} is not a finite number"))
+    };
+    let pair = |key: &str, default: [f32; 2]| match value.get(key) {
+        None => Ok(default),
+        Some(serde_json::Value::Array(a)) if a.len() == 2 => {
+            Ok([number(&a[0], key)?, number(&a[1], key)?])
+        }
+        Some(_) => Err(format!("{key} is not an array of two numbers")),
+    };
+    let rotation = match value.get("rotation") {
+        None => 0.0,
+        Some(v) => number(v, "rotation")?,
+    };
+    let tex_coord = match value.get("texCoord") {
+        None => None,
+        Some(v) => Some(
+            v.as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or("texCoord is not a non-negative integer")?,
+        ),
+    };
+    Ok((
+        UvTransform {
+            offset: pair("offset", [0.0; 2])?,
+            rotation,
+            scale: pair("scale", [1.0; 2])?,
+        },
+        tex_coord,
+    ))
+}
+
+/// The normal and occlusion slots' KHR_texture_transform per material index, read from the
+/// file's JSON, and a warning if that failed. Skipped (no second parse) unless the file uses
+/// the extension and some material has a normal or occlusion texture.
+fn slot_transforms_outside_info(
+    gltf: &gltf::Gltf,
+    bytes: &[u8],
+) -> (Vec<ExtraTransforms>, Option<String>) {
+    let uses_extension = gltf.extensions_used().any(|e| e == "KHR_texture_transform");
+    let has_slots = gltf
+        .materials()
+        .any(|m| m.normal_texture().is_some() || m.occlusion_texture().is_some());
+    if !uses_extension || !has_slots {
+        return (Vec::new(), None);
+    }
+    let glb;
+    let json: &[u8] = if bytes.starts_with(b"glTF") {
+        match gltf::Glb::from_slice(bytes) {
+            Ok(g) => {
+                glb = g;
+                &glb.json[..]
+            }
+            Err(e) => return (Vec::new(), Some(transform_problem(&e.to_string()))),
+        }
+    } else {
+        bytes
+    };
+    let root: RawRoot = match serde_json::from_slice(json) {
+        Ok(root) => root,
+        Err(e) => return (Vec::new(), Some(transform_problem(&e.to_string()))),
+    };
+    let mut problems = Vec::new();
+    let mut read = |slot: Option<RawSlot>, what: &str, index: usize| {
+        let value = slot?.extensions?.transform?;
+        slot_transform_from_json(&value)
+            .map_err(|p| problems.push(format!("materials[{index}].{what}: {p}")))
+            .ok()
+    };
+    let out = root
+        .materials
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| ExtraTransforms {
+            normal: read(m.normal, "normalTexture", i),
+            occlusion: read(m.occlusion, "occlusionTexture", i),
+        })
+        .collect();
+    let warning = (!problems.is_empty()).then(|| transform_problem(&problems.join("; ")));
+    (out, warning)
+}
+
+fn transform_problem(problem: &str) -> String {
+    format!("KHR_texture_transform ignored where it could not be read: {problem}")
 }
 
 /// What a URI points at once it passed the checks.
@@ -436,9 +573,11 @@ fn triangles_from(mode: Mode, indices: Vec<u32>) -> Option<Vec<u32>> {
     }
 }
 
-/// MikkTSpace input: an indexed triangle list; tangents are written per vertex.
+/// MikkTSpace input: an indexed triangle list and the texture coordinates the normal map is
+/// sampled at; tangents are written per vertex.
 struct TangentInput<'a> {
     mesh: &'a Mesh,
+    uvs: &'a [[f32; 2]],
     tangents: Vec<[f32; 4]>,
 }
 
@@ -468,7 +607,7 @@ impl bevy_mikktspace::Geometry for TangentInput<'_> {
     }
     fn tex_coord(&self, face: usize, vert: usize) -> [f32; 2] {
         let i = self.vertex(face, vert);
-        self.mesh.uvs.get(i).copied().unwrap_or_default()
+        self.uvs.get(i).copied().unwrap_or_default()
     }
     fn set_tangent(
         &mut self,
@@ -483,10 +622,12 @@ impl bevy_mikktspace::Geometry for TangentInput<'_> {
     }
 }
 
-/// MikkTSpace tangents for an indexed mesh with normals and UVs.
-fn mikktspace_tangents(mesh: &Mesh) -> Option<Vec<[f32; 4]>> {
+/// MikkTSpace tangents for an indexed mesh with normals, in the tangent frame of `uvs` (the
+/// normal map's coordinates, one pair per vertex).
+fn mikktspace_tangents(mesh: &Mesh, uvs: &[[f32; 2]]) -> Option<Vec<[f32; 4]>> {
     let mut input = TangentInput {
         mesh,
+        uvs,
         tangents: vec![[1.0, 0.0, 0.0, 1.0]; mesh.positions.len()],
     };
     bevy_mikktspace::generate_tangents(&mut input).ok()?;
@@ -508,6 +649,8 @@ struct Importer<'a> {
     file: String,
     folder: PathBuf,
     doc: &'a gltf::Document,
+    /// Normal and occlusion KHR_texture_transform per glTF material index.
+    extra_transforms: Vec<ExtraTransforms>,
     buffers: Rc<Vec<Vec<u8>>>,
     scene: Scene,
     warnings: Vec<String>,
@@ -591,11 +734,42 @@ impl Importer<'_> {
         }
     }
 
-    fn texture_ref(&self, texture: &gltf::Texture) -> Option<TextureRef> {
+    /// The scene slot for one glTF texture slot of material `material`: its image and
+    /// sampler, and the UV set (`tex_coord`, or the transform's override) and transform it
+    /// samples through. A set other than 0 or 1 is warned about and reads set 0.
+    fn texture_ref(
+        &mut self,
+        material: &str,
+        slot: &str,
+        texture: &gltf::Texture,
+        tex_coord: u32,
+        transform: Option<SlotTransform>,
+    ) -> Option<TextureRef> {
         let image = (*self.images.get(texture.source().index())?)?;
+        let (mut transform, set_override) = transform.unwrap_or((UvTransform::IDENTITY, None));
+        let finite = |v: [f32; 2]| v.iter().all(|x| x.is_finite());
+        if !(finite(transform.offset) && transform.rotation.is_finite() && finite(transform.scale))
+        {
+            // Numbers beyond f32 range parse as infinities, which would blank the texture.
+            self.warn(format!(
+                "material '{material}': the {slot} texture's KHR_texture_transform has a number \
+                 out of range; the transform is ignored"
+            ));
+            transform = UvTransform::IDENTITY;
+        }
+        let mut uv_set = set_override.unwrap_or(tex_coord);
+        if uv_set > 1 {
+            self.warn(format!(
+                "material '{material}': the {slot} texture uses TEXCOORD_{uv_set}, but only \
+                 TEXCOORD_0 and TEXCOORD_1 are supported; it reads TEXCOORD_0"
+            ));
+            uv_set = 0;
+        }
         Some(TextureRef {
             image,
             sampler: sampler_from_gltf(&texture.sampler()),
+            uv_set,
+            transform,
         })
     }
 
@@ -604,13 +778,58 @@ impl Importer<'_> {
             return id;
         }
         let pbr = material.pbr_metallic_roughness();
-        let base_info = pbr.base_color_texture();
+        let name = match (material.name(), material.index()) {
+            (Some(n), _) => n.to_owned(),
+            (None, Some(i)) => format!("Material_{i}"),
+            (None, None) => "Default".into(),
+        };
+        fn info_slot(
+            info: gltf::texture::Info<'_>,
+        ) -> (gltf::Texture<'_>, u32, Option<SlotTransform>) {
+            let transform = info.texture_transform().map(|t| {
+                let transform = UvTransform {
+                    offset: t.offset(),
+                    rotation: t.rotation(),
+                    scale: t.scale(),
+                };
+                (transform, t.tex_coord())
+            });
+            (info.texture(), info.tex_coord(), transform)
+        }
+        let extra = material
+            .index()
+            .and_then(|i| self.extra_transforms.get(i))
+            .copied()
+            .unwrap_or_default();
+        let mut slots = [None; 5];
+        let sources = [
+            ("base colour", pbr.base_color_texture().map(info_slot)),
+            (
+                "metallic-roughness",
+                pbr.metallic_roughness_texture().map(info_slot),
+            ),
+            (
+                "normal",
+                material
+                    .normal_texture()
+                    .map(|n| (n.texture(), n.tex_coord(), extra.normal)),
+            ),
+            (
+                "occlusion",
+                material
+                    .occlusion_texture()
+                    .map(|o| (o.texture(), o.tex_coord(), extra.occlusion)),
+            ),
+            ("emissive", material.emissive_texture().map(info_slot)),
+        ];
+        for (out, (slot, source)) in slots.iter_mut().zip(sources) {
+            if let Some((texture, tex_coord, transform)) = source {
+                *out = self.texture_ref(&name, slot, &texture, tex_coord, transform);
+            }
+        }
+        let [base, metallic_roughness, normal, occlusion, emissive] = slots;
         let mut out = Material {
-            name: match (material.name(), material.index()) {
-                (Some(n), _) => n.to_owned(),
-                (None, Some(i)) => format!("Material_{i}"),
-                (None, None) => "Default".into(),
-            },
+            name,
             base_color: pbr.base_color_factor(),
             metallic: pbr.metallic_factor(),
             roughness: pbr.roughness_factor(),
@@ -625,29 +844,18 @@ impl Importer<'_> {
             },
             double_sided: material.double_sided(),
             unlit: material.unlit(),
-            base_color_texture: base_info
-                .as_ref()
-                .and_then(|i| self.texture_ref(&i.texture())),
-            metallic_roughness_texture: pbr
-                .metallic_roughness_texture()
-                .and_then(|i| self.texture_ref(&i.texture())),
-            emissive_texture: material
-                .emissive_texture()
-                .and_then(|i| self.texture_ref(&i.texture())),
+            base_color_texture: base,
+            metallic_roughness_texture: metallic_roughness,
+            normal_texture: normal,
+            occlusion_texture: occlusion,
+            emissive_texture: emissive,
             ..Material::default()
         };
         if let Some(normal) = material.normal_texture() {
-            out.normal_texture = self.texture_ref(&normal.texture());
             out.normal_scale = normal.scale();
         }
         if let Some(occlusion) = material.occlusion_texture() {
-            out.occlusion_texture = self.texture_ref(&occlusion.texture());
             out.occlusion_strength = occlusion.strength();
-        }
-        if let Some(transform) = base_info.as_ref().and_then(|i| i.texture_transform()) {
-            out.uv_offset = transform.offset();
-            out.uv_rotation = transform.rotation();
-            out.uv_scale = transform.scale();
         }
         let id = self.scene.add_material(out);
         self.materials.insert(material.index(), id);
@@ -744,12 +952,14 @@ impl Importer<'_> {
             &[(F32, Vec4)],
         )?;
         let uv_layouts = [(F32, Vec2), (U8, Vec2), (U16, Vec2)];
-        self.check_layout(
-            name,
-            primitive.get(&Semantic::TexCoords(0)),
-            "TEXCOORD_0",
-            &uv_layouts,
-        )?;
+        for (set, what) in [(0, "TEXCOORD_0"), (1, "TEXCOORD_1")] {
+            self.check_layout(
+                name,
+                primitive.get(&Semantic::TexCoords(set)),
+                what,
+                &uv_layouts,
+            )?;
+        }
         let color_layouts = [
             (F32, V3),
             (U8, V3),
@@ -783,10 +993,15 @@ impl Importer<'_> {
             .read_tangents()
             .map(Iterator::collect::<Vec<[f32; 4]>>)
             .filter(|t| t.len() == n);
-        let uvs: Option<Vec<[f32; 2]>> = reader
-            .read_tex_coords(0)
-            .map(|t| t.into_f32().collect())
-            .filter(|t: &Vec<[f32; 2]>| t.len() == n);
+        let read_uvs = |set: u32| -> Option<Vec<[f32; 2]>> {
+            reader
+                .read_tex_coords(set)
+                .map(|t| t.into_f32().collect())
+                .filter(|t: &Vec<[f32; 2]>| t.len() == n)
+        };
+        // Sets beyond 1 are never read: no slot can sample them (see `texture_ref`).
+        let uvs = read_uvs(0);
+        let uvs1 = read_uvs(1);
         let colors: Option<Vec<[f32; 4]>> = reader
             .read_colors(0)
             .map(|c| c.into_rgba_f32().collect())
@@ -795,6 +1010,7 @@ impl Importer<'_> {
             ("NORMAL", Semantic::Normals),
             ("TANGENT", Semantic::Tangents),
             ("TEXCOORD_0", Semantic::TexCoords(0)),
+            ("TEXCOORD_1", Semantic::TexCoords(1)),
             ("COLOR_0", Semantic::Colors(0)),
         ] {
             let present = primitive.get(&semantic).is_some();
@@ -802,6 +1018,7 @@ impl Importer<'_> {
                 "NORMAL" => normals.is_some(),
                 "TANGENT" => tangents.is_some(),
                 "TEXCOORD_0" => uvs.is_some(),
+                "TEXCOORD_1" => uvs1.is_some(),
                 _ => colors.is_some(),
             };
             if present && !read {
@@ -841,10 +1058,7 @@ impl Importer<'_> {
             return Ok(None);
         }
 
-        let gltf_material = primitive.material();
-        let wants_tangents = gltf_material.normal_texture().is_some();
-        let material = self.material(&gltf_material);
-        let has_uvs = uvs.is_some();
+        let material = self.material(&primitive.material());
         let mut mesh = Mesh::new(
             positions,
             normals.unwrap_or_default(),
@@ -852,10 +1066,48 @@ impl Importer<'_> {
             colors.unwrap_or_default(),
             indices,
         );
+        mesh.uvs1 = uvs1.unwrap_or_default();
+        let Some(material_data) = self.scene.material(material).cloned() else {
+            return Ok(Some((self.scene.add_mesh(mesh), material)));
+        };
+        // A slot on set 1 of a primitive without TEXCOORD_1 reads set 0 (as the renderer
+        // does); say so, since the file asked for something else.
+        let slot_names = [
+            "base colour",
+            "metallic-roughness",
+            "normal",
+            "occlusion",
+            "emissive",
+        ];
+        let missing: Vec<&str> = slot_names
+            .iter()
+            .zip(material_data.texture_slots())
+            .filter(|(_, t)| t.is_some_and(|t| t.uv_set == 1) && mesh.uvs1.is_empty())
+            .map(|(name, _)| *name)
+            .collect();
+        if !missing.is_empty() {
+            self.warn(format!(
+                "mesh '{name}' primitive {}: material '{}' samples its {} texture(s) at \
+                 TEXCOORD_1, which the primitive lacks; TEXCOORD_0 is used",
+                primitive.index(),
+                material_data.name,
+                missing.join(", ")
+            ));
+        }
         if let Some(t) = tangents {
             mesh.tangents = t;
-        } else if wants_tangents && has_uvs {
-            mesh.tangents = mikktspace_tangents(&mesh).unwrap_or_default();
+        } else if let Some(normal) = material_data.normal_texture {
+            // MikkTSpace in the normal map's own frame: its UV set, through its transform
+            // (a rotated normal map turns its tangent frame with it).
+            let uv_matrix = material_data.slot_uv_matrix(&normal);
+            let normal_uvs: Vec<[f32; 2]> = mesh
+                .uv_set(normal.uv_set)
+                .iter()
+                .map(|uv| uv_matrix.transform_point2(glam::Vec2::from(*uv)).to_array())
+                .collect();
+            if !normal_uvs.is_empty() {
+                mesh.tangents = mikktspace_tangents(&mesh, &normal_uvs).unwrap_or_default();
+            }
         }
         Ok(Some((self.scene.add_mesh(mesh), material)))
     }

@@ -2,7 +2,7 @@
 //! and uploads only what changed; every upload is counted in [`UploadStats`].
 
 use super::UploadStats;
-use super::gpu_types::{GpuLight, Instance, LineVertex, MaterialUniform, Vertex};
+use super::gpu_types::{GpuLight, Instance, LineVertex, MaterialUniform, TEXTURE_SLOTS, Vertex};
 use crate::scene::{
     AlphaMode, EMISSIVE_NITS, ImageId, LightKind, Material, MaterialId, MeshId, NodeId, NodeKind,
     Revision, Sampler, Scene, TextureRef, Wrap,
@@ -14,6 +14,9 @@ use wgpu::util::DeviceExt as _;
 pub struct GpuMesh {
     content_id: u64,
     pub vertices: wgpu::Buffer,
+    /// The second texture-coordinate set (vertex slot 2), only for meshes that have one;
+    /// the others draw with a pipeline that reads set 0 in its place.
+    pub uv1: Option<wgpu::Buffer>,
     pub indices: wgpu::Buffer,
     pub index_count: u32,
 }
@@ -23,9 +26,13 @@ struct GpuTexture {
     view: wgpu::TextureView,
 }
 
+/// What a material's bind group depends on: each slot's image and sampler. UV sets and
+/// transforms live in the uniform, so editing them is a buffer write, not a new bind group.
+type SlotBindings = [Option<(ImageId, Sampler)>; TEXTURE_SLOTS];
+
 pub struct GpuMaterial {
     uniform: MaterialUniform,
-    textures: [Option<TextureRef>; 5],
+    textures: SlotBindings,
     buffer: wgpu::Buffer,
     pub bind_group: wgpu::BindGroup,
     pub blend: bool,
@@ -116,13 +123,17 @@ fn sampler_desc(s: &Sampler, anisotropy: u16) -> wgpu::SamplerDescriptor<'static
     }
 }
 
-/// Row-major 2x3 matrix of the KHR_texture_transform: `uv' = T · R · S · uv`.
-pub fn uv_transform_rows(m: &Material) -> [[f32; 4]; 2] {
-    let (s, c) = m.uv_rotation.sin_cos();
-    let [sx, sy] = m.uv_scale;
-    let [tx, ty] = m.uv_offset;
-    // R = [[c, s], [-s, c]] as in the extension's reference GLSL (column-major mat3).
-    [[c * sx, s * sy, tx, 0.0], [-s * sx, c * sy, ty, 0.0]]
+/// Row-major 2x3 matrix a texture slot samples through (`slot_uv_from_mesh_uv`: the slot's
+/// KHR_texture_transform after the material-wide one), with the slot's UV set (0 or 1) in `w`
+/// of the first row. An empty slot gets the material-wide transform on set 0.
+pub fn uv_transform_rows(m: &Material, slot: Option<&TextureRef>) -> [[f32; 4]; 2] {
+    let (matrix, uv_set) = match slot {
+        Some(t) => (m.slot_uv_matrix(t), t.uv_set),
+        None => (m.uv_transform().matrix(), 0),
+    };
+    let set = if uv_set == 1 { 1.0 } else { 0.0 };
+    let (c0, c1, c2) = (matrix.x_axis, matrix.y_axis, matrix.z_axis);
+    [[c0.x, c1.x, c2.x, set], [c0.y, c1.y, c2.y, 0.0]]
 }
 
 fn material_uniform(m: &Material) -> MaterialUniform {
@@ -147,7 +158,9 @@ fn material_uniform(m: &Material) -> MaterialUniform {
         flags |= 32;
     }
     let e = Vec3::from(m.emissive) * m.emissive_strength * EMISSIVE_NITS;
-    let [row0, row1] = uv_transform_rows(m);
+    let uv = m
+        .texture_slots()
+        .map(|slot| uv_transform_rows(m, slot.as_ref()));
     MaterialUniform {
         base_color: m.base_color,
         emissive: [e.x, e.y, e.z, 0.0],
@@ -163,8 +176,7 @@ fn material_uniform(m: &Material) -> MaterialUniform {
             flags as f32,
             if m.double_sided { 1.0 } else { 0.0 },
         ],
-        uv_row0: row0,
-        uv_row1: row1,
+        uv,
     }
 }
 
@@ -432,6 +444,15 @@ impl GpuScene {
                 contents: bytemuck::cast_slice(&indices),
                 usage: wgpu::BufferUsages::INDEX,
             });
+            // The second UV set only where the mesh has one for every vertex.
+            let uv1 = (mesh.uvs1.len() == mesh.positions.len()).then(|| {
+                stats.bytes += (mesh.uvs1.len() * std::mem::size_of::<[f32; 2]>()) as u64;
+                device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("mesh uv1"),
+                    contents: bytemuck::cast_slice(&mesh.uvs1),
+                    usage: wgpu::BufferUsages::VERTEX,
+                })
+            });
             stats.meshes += 1;
             stats.bytes +=
                 (vertices.len() * std::mem::size_of::<Vertex>() + indices.len() * 4) as u64;
@@ -440,6 +461,7 @@ impl GpuScene {
                 GpuMesh {
                     content_id: mesh.content_id(),
                     vertices: vb,
+                    uv1,
                     indices: ib,
                     index_count: indices.len() as u32,
                 },
@@ -505,13 +527,8 @@ impl GpuScene {
         for (id, m) in scene.materials() {
             alive.insert(id);
             let uniform = material_uniform(m);
-            let textures = [
-                m.base_color_texture,
-                m.metallic_roughness_texture,
-                m.normal_texture,
-                m.occlusion_texture,
-                m.emissive_texture,
-            ];
+            let slots = m.texture_slots();
+            let textures: SlotBindings = slots.map(|t| t.map(|t| (t.image, t.sampler)));
             let blend = m.alpha_mode == AlphaMode::Blend;
             let mask = matches!(m.alpha_mode, AlphaMode::Mask { .. });
             if let Some(g) = self.materials.get_mut(&id)
@@ -535,14 +552,14 @@ impl GpuScene {
                 (false, &defaults.white_linear),
                 (true, &defaults.white_srgb),
             ];
-            let views: Vec<wgpu::TextureView> = textures
+            let views: Vec<wgpu::TextureView> = slots
                 .iter()
                 .zip(fallbacks)
                 .map(|(slot, (srgb, fallback))| {
                     self.texture_view(device, queue, scene, *slot, srgb, fallback, stats)
                 })
                 .collect();
-            let sampler_key = textures
+            let sampler_key = slots
                 .iter()
                 .flatten()
                 .next()

@@ -51,7 +51,10 @@ pub struct GpuLight {
     pub spot: [f32; 4],
 }
 
-/// `Material` in mesh.wgsl.
+/// Texture slots of a material, in glTF order (the index into [`MaterialUniform::uv`]).
+pub const TEXTURE_SLOTS: usize = 5;
+
+/// `Material` in mesh.wgsl (224 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq)]
 pub struct MaterialUniform {
@@ -59,8 +62,10 @@ pub struct MaterialUniform {
     pub emissive: [f32; 4],
     pub pbr: [f32; 4],
     pub alpha: [f32; 4],
-    pub uv_row0: [f32; 4],
-    pub uv_row1: [f32; 4],
+    /// Per texture slot (base colour, metallic-roughness, normal, occlusion, emissive), two
+    /// rows of its 2x3 texture-coordinate transform; `w` of the first row is the UV set the
+    /// slot reads (0 or 1).
+    pub uv: [[[f32; 4]; 2]; TEXTURE_SLOTS],
 }
 
 /// `Post` in post.wgsl.
@@ -83,6 +88,9 @@ pub const VERTEX_ATTRIBUTES: [wgpu::VertexAttribute; 5] = wgpu::vertex_attr_arra
     0 => Float32x3, 1 => Float32x3, 2 => Float32x2, 3 => Float32x4, 4 => Float32x4
 ];
 pub const POSITION_ONLY: [wgpu::VertexAttribute; 1] = wgpu::vertex_attr_array![0 => Float32x3];
+/// The second texture-coordinate set, in its own buffer (slot 2) so that only meshes that
+/// have one pay for it; after the instance attributes (5..=11).
+pub const UV1_ATTRIBUTES: [wgpu::VertexAttribute; 1] = wgpu::vertex_attr_array![12 => Float32x2];
 pub const INSTANCE_ATTRIBUTES: [wgpu::VertexAttribute; 7] = wgpu::vertex_attr_array![
     5 => Float32x4, 6 => Float32x4, 7 => Float32x4, 8 => Float32x4,
     9 => Float32x4, 10 => Float32x4, 11 => Float32x4
@@ -98,10 +106,33 @@ pub fn vertex_layout(attributes: &[wgpu::VertexAttribute]) -> wgpu::VertexBuffer
     }
 }
 
+/// Layout of a mesh's second texture-coordinate buffer: one `[f32; 2]` per vertex.
+pub fn uv1_layout() -> wgpu::VertexBufferLayout<'static> {
+    wgpu::VertexBufferLayout {
+        array_stride: std::mem::size_of::<[f32; 2]>() as u64,
+        step_mode: wgpu::VertexStepMode::Vertex,
+        attributes: &UV1_ATTRIBUTES,
+    }
+}
+
 pub fn instance_layout(attributes: &[wgpu::VertexAttribute]) -> wgpu::VertexBufferLayout<'_> {
     wgpu::VertexBufferLayout {
         array_stride: std::mem::size_of::<Instance>() as u64,
         step_mode: wgpu::VertexStepMode::Instance,
         attributes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn material_uniform_matches_the_wgsl_struct_size() {
+        // 4 vec4 + 5 slots x 2 vec4: mesh.wgsl's `Material` must agree.
+        assert_eq!(
+            std::mem::size_of::<MaterialUniform>(),
+            (4 + 2 * TEXTURE_SLOTS) * 16
+        );
     }
 }

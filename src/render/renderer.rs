@@ -6,7 +6,7 @@ use super::clouds::GpuClouds;
 use super::gpu_scene::{Batch, Defaults, GpuMesh, GpuScene, write_mip};
 use super::gpu_types::{
     FrameUniform, GpuLight, INSTANCE_ATTRIBUTES, LINE_ATTRIBUTES, LineVertex, POSITION_ONLY,
-    PostUniform, VERTEX_ATTRIBUTES, instance_layout, vertex_layout,
+    PostUniform, VERTEX_ATTRIBUTES, instance_layout, uv1_layout, vertex_layout,
 };
 use super::shadow::{self, CASCADES};
 use super::sky::{SKY_TEXTURE_WIDTH, SkyModel};
@@ -44,6 +44,10 @@ enum MeshPipe {
     Blend { double_sided: bool },
 }
 
+/// A mesh pipeline for a material kind and a mesh with (`true`) or without a second UV set:
+/// the two read different vertex buffers, so each mesh pays only for what it has.
+type PipeKey = (MeshPipe, bool);
+
 /// Draws scenes. Holds pipelines and the GPU copy of the last scene it saw.
 pub struct Renderer {
     device: wgpu::Device,
@@ -53,7 +57,7 @@ pub struct Renderer {
     material_layout: wgpu::BindGroupLayout,
     post_layout: wgpu::BindGroupLayout,
     mesh_module: wgpu::ShaderModule,
-    pipelines: HashMap<(MeshPipe, u32, bool), wgpu::RenderPipeline>,
+    pipelines: HashMap<(PipeKey, u32, bool), wgpu::RenderPipeline>,
     overlay_pipelines: HashMap<(&'static str, u32), wgpu::RenderPipeline>,
     shadow_pipeline: wgpu::RenderPipeline,
     mask_pipeline: wgpu::RenderPipeline,
@@ -426,20 +430,24 @@ impl Renderer {
     }
 
     /// `prepass`: whether a depth pre-pass ran, so opaque surfaces only test depth.
-    fn mesh_pipeline(&mut self, kind: MeshPipe, msaa: u32, prepass: bool) -> wgpu::RenderPipeline {
-        if let Some(p) = self.pipelines.get(&(kind, msaa, prepass)) {
+    fn mesh_pipeline(&mut self, key: PipeKey, msaa: u32, prepass: bool) -> wgpu::RenderPipeline {
+        if let Some(p) = self.pipelines.get(&(key, msaa, prepass)) {
             return p.clone();
         }
+        let (kind, uv1) = key;
         let (blend, double_sided, entry) = match kind {
             MeshPipe::Opaque { double_sided } => (false, double_sided, "fs_main"),
             MeshPipe::Mask { double_sided } => (false, double_sided, "fs_mask"),
             MeshPipe::Blend { double_sided } => (true, double_sided, "fs_main"),
         };
         let layout = self.main_layout(true);
-        let buffers = [
+        let mut buffers = vec![
             Some(vertex_layout(&VERTEX_ATTRIBUTES)),
             Some(instance_layout(&INSTANCE_ATTRIBUTES)),
         ];
+        if uv1 {
+            buffers.push(Some(uv1_layout()));
+        }
         let pipeline = self
             .device
             .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
@@ -447,7 +455,7 @@ impl Renderer {
                 layout: Some(&layout),
                 vertex: wgpu::VertexState {
                     module: &self.mesh_module,
-                    entry_point: Some("vs_main"),
+                    entry_point: Some(if uv1 { "vs_main_uv1" } else { "vs_main" }),
                     compilation_options: Default::default(),
                     buffers: &buffers,
                 },
@@ -494,7 +502,7 @@ impl Renderer {
                 cache: None,
             });
         self.pipelines
-            .insert((kind, msaa, prepass), pipeline.clone());
+            .insert((key, msaa, prepass), pipeline.clone());
         pipeline
     }
 
@@ -972,7 +980,13 @@ impl Renderer {
 
         // Pipelines needed this frame.
         let mut needed = Vec::new();
+        let mut needed_pipes = HashSet::new();
         for b in self.scene.opaque.iter().chain(self.scene.blended.iter()) {
+            let uv1 = self
+                .scene
+                .meshes
+                .get(&b.mesh)
+                .is_some_and(|m| m.uv1.is_some());
             if let Some(m) = self.scene.materials.get(&b.material) {
                 let double_sided = m.double_sided;
                 let kind = if m.blend {
@@ -983,18 +997,17 @@ impl Renderer {
                     MeshPipe::Opaque { double_sided }
                 };
                 needed.push((b.material, kind));
+                needed_pipes.insert((kind, uv1));
             }
         }
         // A depth pre-pass makes the costly mesh shader run once per visible pixel. On CPU
         // adapters with MSAA, rasterising every triangle twice costs more than it saves.
         let prepass = msaa == 1 || !self.software;
         let prepass_pipe = prepass.then(|| self.prepass_pipeline(msaa));
-        let mut pipes: HashMap<MeshPipe, wgpu::RenderPipeline> = HashMap::new();
-        for (_, kind) in &needed {
-            if !pipes.contains_key(kind) {
-                let p = self.mesh_pipeline(*kind, msaa, prepass);
-                pipes.insert(*kind, p);
-            }
+        let mut pipes: HashMap<PipeKey, wgpu::RenderPipeline> = HashMap::new();
+        for key in needed_pipes {
+            let p = self.mesh_pipeline(key, msaa, prepass);
+            pipes.insert(key, p);
         }
         let kind_of: HashMap<_, _> = needed.into_iter().collect();
         let sky_pipe = self.overlay_pipeline("sky.wgsl", msaa);
@@ -1155,7 +1168,7 @@ impl Renderer {
         frame_bg: &wgpu::BindGroup,
         opaque: &[Batch],
         blended: &[Batch],
-        pipes: &HashMap<MeshPipe, wgpu::RenderPipeline>,
+        pipes: &HashMap<PipeKey, wgpu::RenderPipeline>,
         kind_of: &HashMap<crate::scene::MaterialId, MeshPipe>,
         sky_pipe: &wgpu::RenderPipeline,
         cloud_pipes: Option<&[wgpu::RenderPipeline; 2]>,
@@ -1205,7 +1218,7 @@ impl Renderer {
             }
             let draw_batches =
                 |pass: &mut wgpu::RenderPass<'_>, batches: &[Batch], stats: &mut FrameStats| {
-                    let mut current: Option<MeshPipe> = None;
+                    let mut current: Option<PipeKey> = None;
                     for b in batches {
                         let (Some(mesh), Some(mat), Some(kind)) = (
                             gs.meshes.get(&b.mesh),
@@ -1214,12 +1227,16 @@ impl Renderer {
                         ) else {
                             continue;
                         };
-                        if current != Some(*kind) {
-                            let Some(p) = pipes.get(kind) else { continue };
+                        let key = (*kind, mesh.uv1.is_some());
+                        if current != Some(key) {
+                            let Some(p) = pipes.get(&key) else { continue };
                             pass.set_pipeline(p);
-                            current = Some(*kind);
+                            current = Some(key);
                         }
                         pass.set_bind_group(1, &mat.bind_group, &[]);
+                        if let Some(uv1) = &mesh.uv1 {
+                            pass.set_vertex_buffer(2, uv1.slice(..));
+                        }
                         draw_mesh(pass, mesh, b.instances());
                         stats.draw_calls += 1;
                         stats.triangles +=

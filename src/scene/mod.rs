@@ -13,7 +13,7 @@ pub use camera::{CameraView, OrbitCamera};
 pub use clouds::{PointCloud, SH_C0, SplatCloud, SplatShapeError};
 pub use hash::scene_hash;
 
-use glam::{Mat4, Quat, Vec3};
+use glam::{Mat3, Mat4, Quat, Vec2, Vec3};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -104,6 +104,11 @@ pub struct Mesh {
     pub normals: Vec<[f32; 3]>,
     /// Texture coordinates (set 0); empty when the mesh has none.
     pub uvs: Vec<[f32; 2]>,
+    /// Second texture-coordinate set (glTF `TEXCOORD_1`); empty when the mesh has none, and
+    /// then a texture slot that asks for set 1 reads set 0. Only meshes that have it pay for
+    /// it, here and on the GPU.
+    #[serde(default)]
+    pub uvs1: Vec<[f32; 2]>,
     /// Linear RGBA vertex colours; empty when the mesh has none.
     pub colors: Vec<[f32; 4]>,
     /// Tangents (xyz, w = handedness); empty means "derive in the shader".
@@ -194,6 +199,7 @@ impl Mesh {
             positions,
             normals,
             uvs,
+            uvs1: Vec::new(),
             colors,
             tangents: Vec::new(),
             indices,
@@ -224,6 +230,16 @@ impl Mesh {
             b.extend(Vec3::from(*p));
         }
         b
+    }
+
+    /// The texture coordinates a slot on `uv_set` reads: set 1 when asked for and present,
+    /// otherwise set 0 (the renderer falls back the same way).
+    pub fn uv_set(&self, uv_set: u32) -> &[[f32; 2]] {
+        if uv_set == 1 && !self.uvs1.is_empty() {
+            &self.uvs1
+        } else {
+            &self.uvs
+        }
     }
 
     /// Area-weighted smooth vertex normals from the triangles.
@@ -263,11 +279,80 @@ pub enum AlphaMode {
     Blend,
 }
 
-/// Which texture coordinates and image a material slot samples.
+/// Which image a material slot samples, how, and at which texture coordinates.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TextureRef {
     pub image: ImageId,
     pub sampler: Sampler,
+    /// The mesh's texture-coordinate set this slot reads: 0 (`TEXCOORD_0`) or 1
+    /// (`TEXCOORD_1`), already resolved from glTF's `texCoord` and the KHR_texture_transform
+    /// `texCoord` override. Any other value, or 1 on a mesh without a second set, reads set 0.
+    #[serde(default)]
+    pub uv_set: u32,
+    /// This slot's own KHR_texture_transform.
+    #[serde(default)]
+    pub transform: UvTransform,
+}
+
+impl TextureRef {
+    /// A slot on texture-coordinate set 0 with no transform.
+    pub fn new(image: ImageId, sampler: Sampler) -> Self {
+        Self {
+            image,
+            sampler,
+            uv_set: 0,
+            transform: UvTransform::IDENTITY,
+        }
+    }
+}
+
+/// A KHR_texture_transform: `uv' = T(offset) · R(rotation) · S(scale) · uv`, rotation in
+/// radians counter-clockwise in UV space, as the extension defines it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UvTransform {
+    pub offset: [f32; 2],
+    pub rotation: f32,
+    pub scale: [f32; 2],
+}
+
+impl Default for UvTransform {
+    fn default() -> Self {
+        Self::IDENTITY
+    }
+}
+
+impl UvTransform {
+    pub const IDENTITY: Self = Self {
+        offset: [0.0; 2],
+        rotation: 0.0,
+        scale: [1.0; 2],
+    };
+
+    /// Whether this transform leaves coordinates unchanged.
+    pub fn is_identity(&self) -> bool {
+        *self == Self::IDENTITY
+    }
+
+    /// The transform as a 3x3 matrix acting on `(u, v, 1)` column vectors
+    /// (`transformed_from_uv`). The rotation is the ratified extension's reference
+    /// `mat3(cos, -sin, 0, sin, cos, 0, 0, 0, 1)` (GLSL, column-major), i.e. rows `[c, s]`
+    /// and `[-s, c]` (the convention the material-wide transform always used).
+    pub fn matrix(&self) -> Mat3 {
+        let (s, c) = self.rotation.sin_cos();
+        let translation = Mat3::from_translation(Vec2::from(self.offset));
+        let rotation = Mat3::from_cols(
+            Vec3::new(c, -s, 0.0),
+            Vec3::new(s, c, 0.0),
+            Vec3::new(0.0, 0.0, 1.0),
+        );
+        let scale = Mat3::from_scale(Vec2::from(self.scale));
+        translation * rotation * scale
+    }
+
+    /// Applies the transform to one coordinate pair.
+    pub fn apply(&self, uv: [f32; 2]) -> [f32; 2] {
+        self.matrix().transform_point2(Vec2::from(uv)).to_array()
+    }
 }
 
 /// Texture filtering and wrapping.
@@ -316,8 +401,12 @@ pub struct Material {
     pub normal_texture: Option<TextureRef>,
     pub occlusion_texture: Option<TextureRef>,
     pub emissive_texture: Option<TextureRef>,
-    /// Texture-coordinate transform (KHR_texture_transform), applied to every slot:
-    /// offset, rotation (radians), scale.
+    /// Material-wide texture-coordinate transform (tiling), applied to every slot's
+    /// coordinates before that slot's own [`TextureRef::transform`]: offset, rotation
+    /// (radians), scale, with the same conventions as [`UvTransform`]. Generated materials
+    /// tile with it; glTF imports leave it at identity and put KHR_texture_transform on each
+    /// slot. Projects saved before per-slot transforms existed kept the base-colour
+    /// transform here, so they still render as they did.
     pub uv_offset: [f32; 2],
     pub uv_rotation: f32,
     pub uv_scale: [f32; 2],
@@ -359,6 +448,33 @@ impl Default for Material {
 }
 
 impl Material {
+    /// The material-wide transform as a [`UvTransform`].
+    pub fn uv_transform(&self) -> UvTransform {
+        UvTransform {
+            offset: self.uv_offset,
+            rotation: self.uv_rotation,
+            scale: self.uv_scale,
+        }
+    }
+
+    /// The five texture slots in glTF order: base colour, metallic-roughness, normal,
+    /// occlusion, emissive.
+    pub fn texture_slots(&self) -> [Option<TextureRef>; 5] {
+        [
+            self.base_color_texture,
+            self.metallic_roughness_texture,
+            self.normal_texture,
+            self.occlusion_texture,
+            self.emissive_texture,
+        ]
+    }
+
+    /// The matrix a slot's texture is sampled through (`slot_uv_from_mesh_uv`): the slot's
+    /// own transform after the material-wide one.
+    pub fn slot_uv_matrix(&self, slot: &TextureRef) -> Mat3 {
+        slot.transform.matrix() * self.uv_transform().matrix()
+    }
+
     pub fn named(name: &str, base_color: [f32; 4], roughness: f32) -> Self {
         Self {
             name: name.into(),
@@ -1044,6 +1160,7 @@ impl Scene {
             self.images.insert(new, image);
             images.insert(id, new);
         }
+        // Only the image id changes; the slot's sampler, UV set and transform travel with it.
         let remap_texture = |t: &mut Option<TextureRef>| {
             if let Some(t) = t
                 && let Some(new) = images.get(&t.image)
@@ -1195,8 +1312,9 @@ mod tests {
         ));
         let material = scene.add_material(Material {
             base_color_texture: Some(TextureRef {
-                image,
-                sampler: Sampler::default(),
+                uv_set: 1,
+                transform: slot_transform(),
+                ..TextureRef::new(image, Sampler::default())
             }),
             ..Material::default()
         });
@@ -1225,6 +1343,119 @@ mod tests {
         scene
     }
 
+    fn slot_transform() -> UvTransform {
+        UvTransform {
+            offset: [0.25, 0.5],
+            rotation: 0.3,
+            scale: [2.0, 3.0],
+        }
+    }
+
+    #[test]
+    fn uv_transform_is_translation_after_rotation_after_scale() {
+        assert_eq!(UvTransform::IDENTITY.matrix(), Mat3::IDENTITY);
+        assert!(UvTransform::default().is_identity());
+        let t = UvTransform {
+            offset: [0.5, 0.25],
+            rotation: std::f32::consts::FRAC_PI_2,
+            scale: [2.0, 3.0],
+        };
+        // (1, 1) scales to (2, 3); the rotation (rows [c, s], [-s, c]) takes it to (3, -2);
+        // the offset then moves it to (3.5, -1.75).
+        let [u, v] = t.apply([1.0, 1.0]);
+        assert!((u - 3.5).abs() < 1e-5 && (v + 1.75).abs() < 1e-5, "{u} {v}");
+        assert!(!t.is_identity());
+    }
+
+    #[test]
+    fn slot_matrix_applies_the_material_transform_first() {
+        let material = Material {
+            uv_scale: [4.0, 4.0],
+            ..Material::default()
+        };
+        let slot = TextureRef {
+            transform: UvTransform {
+                offset: [0.5, 0.0],
+                ..UvTransform::IDENTITY
+            },
+            ..TextureRef::new(ImageId(1), Sampler::default())
+        };
+        let p = material
+            .slot_uv_matrix(&slot)
+            .transform_point2(Vec2::new(1.0, 1.0));
+        assert_eq!(p, Vec2::new(4.5, 4.0));
+        // An identity slot gives exactly the material-wide matrix (old projects and the
+        // generator's tiling render as before).
+        let plain = TextureRef::new(ImageId(1), Sampler::default());
+        assert_eq!(
+            material.slot_uv_matrix(&plain),
+            material.uv_transform().matrix()
+        );
+    }
+
+    #[test]
+    fn old_materials_and_meshes_load_with_identity_slots_and_one_uv_set() {
+        let scene = small_scene("s");
+        let (id, _) = scene.materials().next().expect("material");
+        let json = serde_json::to_value(scene.material(id).expect("material")).expect("json");
+        let mut old = json.clone();
+        let slot = old["base_color_texture"]
+            .as_object_mut()
+            .expect("slot object");
+        assert!(slot.remove("uv_set").is_some() && slot.remove("transform").is_some());
+        let loaded: Material = serde_json::from_value(old).expect("old material loads");
+        let t = loaded.base_color_texture.expect("slot kept");
+        assert_eq!(t.uv_set, 0);
+        assert!(t.transform.is_identity());
+        // And what is saved now comes back unchanged.
+        let again: Material = serde_json::from_value(json).expect("material loads");
+        assert_eq!(Some(&again), scene.material(id));
+
+        let (_, mesh) = scene.meshes().next().expect("mesh");
+        let mut old = serde_json::to_value(&**mesh).expect("json");
+        assert!(old.as_object_mut().and_then(|m| m.remove("uvs1")).is_some());
+        let loaded: Mesh = serde_json::from_value(old).expect("old mesh loads");
+        assert!(loaded.uvs1.is_empty());
+    }
+
+    #[test]
+    fn scene_hash_sees_slot_uv_sets_and_transforms() {
+        let mut scene = small_scene("s");
+        let (id, _) = scene.materials().next().expect("material");
+        let before = scene_hash(&scene);
+        if let Some(t) = scene
+            .material_mut(id)
+            .and_then(|m| m.base_color_texture.as_mut())
+        {
+            t.transform.rotation += 0.01;
+        }
+        let rotated = scene_hash(&scene);
+        assert_ne!(before, rotated);
+        if let Some(t) = scene
+            .material_mut(id)
+            .and_then(|m| m.base_color_texture.as_mut())
+        {
+            t.uv_set = 0;
+        }
+        assert_ne!(rotated, scene_hash(&scene));
+    }
+
+    #[test]
+    fn mesh_uv_set_falls_back_to_set_0() {
+        let mut mesh = Mesh::new(
+            vec![[0.0; 3]; 3],
+            Vec::new(),
+            vec![[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]],
+            Vec::new(),
+            vec![0, 1, 2],
+        );
+        assert_eq!(mesh.uv_set(1), mesh.uvs.as_slice());
+        mesh.uvs1 = vec![[5.0, 5.0]; 3];
+        assert_eq!(mesh.uv_set(1), mesh.uvs1.as_slice());
+        assert_eq!(mesh.uv_set(0), mesh.uvs.as_slice());
+        assert_eq!(mesh.uv_set(7), mesh.uvs.as_slice());
+    }
+
     #[test]
     fn merge_keeps_hierarchy_and_remaps_every_reference() {
         let mut base = small_scene("base");
@@ -1250,6 +1481,8 @@ mod tests {
             .and_then(|m| m.base_color_texture)
             .expect("texture kept");
         assert!(base.image(texture.image).is_some());
+        assert_eq!(texture.uv_set, 1, "UV set kept");
+        assert_eq!(texture.transform, slot_transform(), "slot transform kept");
         // Every merged id is new: no node of the base points at the merged data.
         let original_tri = base.find("Tri").expect("base tri");
         assert_ne!(original_tri, group.children[0]);

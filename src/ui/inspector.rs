@@ -411,11 +411,29 @@ fn material_ui(
                         || "missing image".to_owned(),
                         |i| format!("{} ({}×{})", i.name, i.width, i.height),
                     );
-                    ui.label(format!("{slot}: {image}"));
+                    ui.label(format!("{slot}: {image}, UV {}", tex.uv_set));
+                    if let Some(transform) = uv_transform_text(&tex) {
+                        ui.weak(transform);
+                    }
                 }
             });
             ui.end_row();
         });
+}
+
+/// A slot's KHR_texture_transform as one line, or `None` when it is the identity.
+pub(crate) fn uv_transform_text(t: &TextureRef) -> Option<String> {
+    let u = t.transform;
+    (!u.is_identity()).then(|| {
+        format!(
+            "  offset {:.3} {:.3}, rotation {:.1}°, scale {:.3} {:.3}",
+            u.offset[0],
+            u.offset[1],
+            u.rotation.to_degrees(),
+            u.scale[0],
+            u.scale[1]
+        )
+    })
 }
 
 /// The texture slots a material uses, in glTF order.
@@ -738,12 +756,24 @@ mod tests {
     fn texture_slots_lists_only_present_ones() {
         let mut m = Material::default();
         assert!(texture_slots(&m).is_empty());
-        m.normal_texture = Some(TextureRef {
-            image: crate::scene::ImageId(3),
-            sampler: Default::default(),
-        });
+        m.normal_texture = Some(TextureRef::new(
+            crate::scene::ImageId(3),
+            Default::default(),
+        ));
         let slots = texture_slots(&m);
         assert_eq!(slots.len(), 1);
         assert_eq!(slots[0].0, "Normal");
+    }
+
+    #[test]
+    fn transform_text_only_for_non_identity_slots() {
+        let mut t = TextureRef::new(crate::scene::ImageId(3), Default::default());
+        assert_eq!(uv_transform_text(&t), None);
+        t.transform.rotation = std::f32::consts::FRAC_PI_2;
+        t.transform.scale = [2.0, 0.5];
+        assert_eq!(
+            uv_transform_text(&t).as_deref(),
+            Some("  offset 0.000 0.000, rotation 90.0°, scale 2.000 0.500")
+        );
     }
 }
