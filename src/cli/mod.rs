@@ -1,7 +1,7 @@
 //! The command line: argument types (clap) and the headless commands (`still`, `bench`).
 //! The binary (`src/main.rs`) only parses and dispatches; errors become one-line messages.
 
-use crate::render::{FrameInput, GpuContext, RenderSettings, Renderer};
+use crate::render::{FrameInput, GpuContext, RenderSettings, Renderer, SplatSort};
 use crate::scene::{CameraView, Scene};
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
@@ -120,6 +120,29 @@ pub struct BenchArgs {
     /// Spherical-harmonics degree (0..=3) of the synthetic splats.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=3))]
     pub sh_degree: u8,
+    /// Where the frames sort splats: `auto` (GPU compute on real GPUs, CPU on CPU
+    /// adapters), `cpu` or `gpu`. With `--splats`, CPU and GPU sort times are also compared
+    /// directly.
+    #[arg(long, default_value = "auto", value_enum)]
+    pub splat_sort: SplatSortArg,
+}
+
+/// `--splat-sort` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SplatSortArg {
+    Auto,
+    Cpu,
+    Gpu,
+}
+
+impl From<SplatSortArg> for SplatSort {
+    fn from(a: SplatSortArg) -> Self {
+        match a {
+            SplatSortArg::Auto => SplatSort::Auto,
+            SplatSortArg::Cpu => SplatSort::Cpu,
+            SplatSortArg::Gpu => SplatSort::Gpu,
+        }
+    }
 }
 
 /// Largest accepted image side; GPUs guarantee 8192.
@@ -364,6 +387,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             settings: RenderSettings {
                 msaa: args.msaa,
                 shadow_map_size: args.shadow_map_size,
+                splat_sort: args.splat_sort.into(),
                 ..RenderSettings::final_frame()
             },
             selection: &[],
@@ -373,6 +397,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         let mut uploads_after_warmup = 0u32;
         let mut shadow_passes = 0u32;
         let mut sort_ms = Vec::new();
+        let mut gpu_sorts = 0u32;
         let mut first_frame_ms = 0.0;
         for i in 0..3 + args.frames {
             if args.orbit {
@@ -401,7 +426,8 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
                     + u.point_clouds
                     + u.splat_clouds;
                 shadow_passes += stats.shadow_passes;
-                if stats.splat_sorts > 0 {
+                gpu_sorts += stats.gpu_splat_sorts;
+                if stats.splat_sorts + stats.gpu_splat_sorts > 0 {
                     sort_ms.push(stats.sort_micros as f64 / 1000.0);
                 }
             }
@@ -422,11 +448,91 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             println!(
                 "  splats: {} drawn; first frame (upload + sort + draw) {first_frame_ms:.0} ms; \
                  {} re-sorts after warm-up, sort median {sort_median:.2} ms, p95 {sort_p95:.2} ms \
-                 (CPU radix sort; frame time minus sort is upload-free drawing)",
+                 of CPU time ({}; frame time minus sort is upload-free drawing)",
                 last.splats,
                 sort_ms.len(),
+                if gpu_sorts > 0 {
+                    "GPU compute sort: CPU time is recording it"
+                } else {
+                    "CPU radix sort"
+                },
             );
         }
+    }
+    if args.splats > 0 {
+        compare_sorts(&ctx, &scene, view, args.frames.max(5))?;
+    }
+    Ok(())
+}
+
+/// Sorts the splats `frames` times from views 1° apart with each sort and prints the
+/// median and p95: CPU time of the CPU radix sort, GPU time of the compute sort (timestamp
+/// queries where the device has them, else wall time until the GPU is idle).
+fn compare_sorts(
+    ctx: &GpuContext,
+    scene: &Scene,
+    view: CameraView,
+    frames: u32,
+) -> anyhow::Result<()> {
+    // A small target: the draw is not what is measured.
+    let target = crate::render::OffscreenTarget::new(&ctx.device, 64, 36);
+    let pivot = scene.bounds().center();
+    let mut renderer = Renderer::new(ctx);
+    let gpu = renderer.gpu_splat_sort_supported();
+    let timestamps = gpu && renderer.time_gpu_splat_sorts(true);
+    for sort in [SplatSort::Cpu, SplatSort::Gpu] {
+        if sort == SplatSort::Gpu && !gpu {
+            println!("  GPU splat sort: not supported by this adapter");
+            continue;
+        }
+        let mut samples = Vec::new();
+        let mut sorted = 0u32;
+        for i in 0..frames + 1 {
+            let world_from_pivot = glam::Mat4::from_translation(pivot)
+                * glam::Mat4::from_rotation_y((i as f32).to_radians())
+                * glam::Mat4::from_translation(-pivot);
+            let frame = FrameInput {
+                scene,
+                camera: CameraView {
+                    world_from_view: world_from_pivot * view.world_from_view,
+                    ..view
+                },
+                settings: RenderSettings {
+                    msaa: 1,
+                    shadow_map_size: 256,
+                    splat_sort: sort,
+                    ..RenderSettings::final_frame()
+                },
+                selection: &[],
+            };
+            let stats = renderer.render(&frame, &target.target());
+            let micros = if sort == SplatSort::Gpu {
+                sorted = stats.gpu_splat_sorts;
+                renderer.last_gpu_splat_sort_micros()
+            } else {
+                sorted = stats.splat_sorts;
+                Some(stats.sort_micros as f64)
+            };
+            ctx.device
+                .poll(wgpu::PollType::wait_indefinitely())
+                .map_err(|e| anyhow::anyhow!("GPU wait failed: {e}"))?;
+            // The first frame also uploads and builds pipelines and scratch buffers.
+            if i > 0
+                && let Some(m) = micros
+            {
+                samples.push(m / 1000.0);
+            }
+        }
+        let (median, p95) = median_p95(&mut samples);
+        let how = match sort {
+            SplatSort::Gpu if timestamps => "GPU compute sort, GPU time from timestamp queries",
+            SplatSort::Gpu => "GPU compute sort, wall time from submit until the GPU is idle",
+            _ => "parallel CPU radix sort, CPU time",
+        };
+        println!(
+            "  sort only ({how}): median {median:.2} ms, p95 {p95:.2} ms over {} sorts of {sorted} page(s)",
+            samples.len()
+        );
     }
     Ok(())
 }

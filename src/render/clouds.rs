@@ -30,10 +30,19 @@
 //! the page-local indices that the vertex shader reads through `instance_index`. Each splat
 //! node (and each page of a paged cloud) is sorted on its own; nodes and pages are drawn far
 //! to near by the view depth of their centres. That is exact for one node of up to a page of
-//! splats and an approximation where two splat clouds interpenetrate. There is no GPU compute
-//! sort yet.
+//! splats and an approximation where two splat clouds interpenetrate.
+//!
+//! Where the adapter can run it and is a real GPU ([`SplatSort::Auto`]; forced with
+//! [`SplatSort::Gpu`]), the same sort runs as a compute pass instead ([`super::splat_sort`],
+//! shaders/splat_sort.wgsl): depth keys from the splat positions already on the GPU, culled
+//! splats keyed last, four stable 8-bit LSD radix passes (per-workgroup histograms, one
+//! prefix scan, a stable scatter), written into the same index buffer the draw reads. The
+//! visible count becomes the instance count of an indirect draw, so nothing is read back.
+//! The order is the CPU sort's, bit for bit (same keys, both stable). CPU adapters
+//! (lavapipe, llvmpipe) keep the parallel CPU sort under `Auto`: there it is faster.
 
-use super::{FrameStats, UploadStats};
+use super::splat_sort::{GpuSorter, SortPage, SortTimer};
+use super::{FrameStats, RenderError, SplatSort, UploadStats};
 use crate::scene::{CameraView, NodeId, NodeKind, PointCloudId, Scene, SplatCloud, SplatCloudId};
 use bytemuck::{Pod, Zeroable};
 use glam::{Mat4, Quat, Vec3, Vec4};
@@ -221,11 +230,18 @@ struct PointNode {
 }
 
 struct SplatNodePage {
+    /// Sorted page-local indices (the first `visible` of them, or the GPU's instance count).
     indices: wgpu::Buffer,
     bind_group: wgpu::BindGroup,
-    /// Splats in front of the near plane at the last sort.
+    /// Splats in front of the near plane at the last CPU sort.
     visible: u32,
+    /// Splats in the page.
+    count: u32,
     center: Vec3,
+    /// Scratch of the GPU sort, made on the first GPU sort of this page.
+    gpu_sort: Option<SortPage>,
+    /// Whether the last sort ran on the GPU (the draw is then indirect).
+    on_gpu: bool,
 }
 
 struct SplatNode {
@@ -234,8 +250,8 @@ struct SplatNode {
     world_from_local: Mat4,
     uniform: wgpu::Buffer,
     pages: Vec<SplatNodePage>,
-    /// `view_from_local` the pages were last sorted for.
-    sorted_for: Option<[u32; 16]>,
+    /// `view_from_local` the pages were last sorted for, and whether on the GPU.
+    sorted_for: Option<([u32; 16], bool)>,
 }
 
 /// One splat draw, in the order they are encoded (far to near).
@@ -262,6 +278,13 @@ pub struct GpuClouds {
     empty: wgpu::Buffer,
     /// Largest storage binding (bytes) a page may use.
     max_binding: u64,
+    /// The compute sort, where the device can run it.
+    sorter: Option<GpuSorter>,
+    /// Whether [`SplatSort::Auto`] picks the GPU (not on CPU adapters, where the parallel
+    /// CPU sort is faster).
+    gpu_preferred: bool,
+    /// GPU timing of the sorts, when a benchmark asked for it.
+    timer: Option<SortTimer>,
 }
 
 fn storage_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
@@ -291,7 +314,11 @@ fn uniform_entry() -> wgpu::BindGroupLayoutEntry {
 }
 
 impl GpuClouds {
-    pub fn new(device: &wgpu::Device, frame_layout: &wgpu::BindGroupLayout) -> Self {
+    pub fn new(
+        device: &wgpu::Device,
+        adapter: &wgpu::Adapter,
+        frame_layout: &wgpu::BindGroupLayout,
+    ) -> Self {
         let point_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("points"),
             entries: &[uniform_entry(), storage_entry(1)],
@@ -341,7 +368,85 @@ impl GpuClouds {
             max_binding: limits
                 .max_storage_buffer_binding_size
                 .min(limits.max_buffer_size),
+            sorter: GpuSorter::supported(adapter, device).then(|| GpuSorter::new(device)),
+            gpu_preferred: adapter.get_info().device_type != wgpu::DeviceType::Cpu,
+            timer: None,
         }
+    }
+
+    /// Whether this device can sort splats with the compute sort.
+    pub fn gpu_sort_supported(&self) -> bool {
+        self.sorter.is_some()
+    }
+
+    /// Starts (or stops) timing the GPU sorts; see [`GpuClouds::last_gpu_sort_micros`].
+    /// Returns whether GPU timestamps are used (else wall time with a wait for the GPU).
+    pub fn time_gpu_sorts(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, on: bool) -> bool {
+        self.timer = on.then(|| SortTimer::new(device, queue));
+        self.timer.as_ref().is_some_and(SortTimer::has_timestamps)
+    }
+
+    /// GPU microseconds of the last frame's splat sorts, when timing is on and that frame
+    /// sorted on the GPU. Blocks until the GPU is idle: benchmarks only.
+    pub fn last_gpu_sort_micros(&self, device: &wgpu::Device) -> Option<f64> {
+        self.timer.as_ref()?.read_micros(device)
+    }
+
+    /// The sorted page-local splat indices that the draws read, per splat node (in node id
+    /// order) and page: what the last sort produced, read back. Stalls: tests only.
+    pub fn read_sorted(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+    ) -> Result<Vec<Vec<Vec<u32>>>, RenderError> {
+        let mut out = Vec::new();
+        for node in self.splat_nodes.values() {
+            let mut pages = Vec::new();
+            for page in &node.pages {
+                let bytes = u64::from(page.count) * 4;
+                let staging = device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("sorted splats readback"),
+                    size: bytes + 16,
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                });
+                let mut encoder = device.create_command_encoder(&Default::default());
+                encoder.copy_buffer_to_buffer(&page.indices, 0, &staging, 0, bytes);
+                if let (true, Some(sort)) = (page.on_gpu, &page.gpu_sort) {
+                    encoder.copy_buffer_to_buffer(&sort.draw_args, 0, &staging, bytes, 16);
+                }
+                queue.submit([encoder.finish()]);
+                let slice = staging.slice(..);
+                let (tx, rx) = std::sync::mpsc::channel();
+                slice.map_async(wgpu::MapMode::Read, move |r| {
+                    tx.send(r).ok();
+                });
+                device
+                    .poll(wgpu::PollType::wait_indefinitely())
+                    .map_err(|e| RenderError::Readback(e.to_string()))?;
+                rx.recv()
+                    .map_err(|e| RenderError::Readback(e.to_string()))?
+                    .map_err(|e| RenderError::Readback(e.to_string()))?;
+                let words: Vec<u32> = {
+                    let data = slice
+                        .get_mapped_range()
+                        .map_err(|e| RenderError::Readback(e.to_string()))?;
+                    data.chunks_exact(4)
+                        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                        .collect()
+                };
+                staging.unmap();
+                let visible = if page.on_gpu {
+                    words.get(page.count as usize + 1).copied().unwrap_or(0)
+                } else {
+                    page.visible
+                };
+                let visible = (visible as usize).min(page.count as usize);
+                pages.push(words.get(..visible).unwrap_or_default().to_vec());
+            }
+            out.push(pages);
+        }
+        Ok(out)
     }
 
     /// Caps the bytes of one storage binding below the adapter's limit, so tests can
@@ -597,7 +702,8 @@ impl GpuClouds {
                                         label: Some("sorted splats"),
                                         size: (u64::from(page.count) * 4).max(16),
                                         usage: wgpu::BufferUsages::STORAGE
-                                            | wgpu::BufferUsages::COPY_DST,
+                                            | wgpu::BufferUsages::COPY_DST
+                                            | wgpu::BufferUsages::COPY_SRC,
                                         mapped_at_creation: false,
                                     });
                                     let sh = page.sh.as_ref().unwrap_or(&self.empty);
@@ -611,7 +717,10 @@ impl GpuClouds {
                                         indices,
                                         bind_group,
                                         visible: 0,
+                                        count: page.count,
                                         center: page.center,
+                                        gpu_sort: None,
+                                        on_gpu: false,
                                     }
                                 })
                                 .collect();
@@ -636,15 +745,29 @@ impl GpuClouds {
     }
 
     /// Per-frame work: draw uniforms for the current camera and, for every splat node whose
-    /// view changed, a depth sort of its splats.
+    /// view changed, a depth sort of its splats: on the CPU (sorted indices written to the
+    /// GPU) or with the compute sort (recorded and submitted here, ahead of the frame).
+    #[allow(clippy::too_many_arguments)] // One call site; all are per-frame inputs.
     pub fn prepare(
         &mut self,
+        device: &wgpu::Device,
         queue: &wgpu::Queue,
         scene: &Scene,
         camera: &CameraView,
         (width, height): (u32, u32),
+        sort: SplatSort,
         stats: &mut FrameStats,
     ) {
+        let use_gpu = self.sorter.is_some()
+            && match sort {
+                SplatSort::Auto => self.gpu_preferred,
+                SplatSort::Cpu => false,
+                SplatSort::Gpu => true,
+            };
+        if let Some(timer) = &mut self.timer {
+            timer.stamped = false;
+            timer.wall_micros = None;
+        }
         let aspect = width as f32 / height as f32;
         let clip_from_view = camera.clip_from_view(aspect);
         let view_from_world = camera.view_from_world();
@@ -663,6 +786,8 @@ impl GpuClouds {
         let tan_y = (camera.fov_y_rad * 0.5).tan();
         let tan_x = tan_y * aspect;
         let mut order: Vec<(f32, SplatDrawRef)> = Vec::new();
+        // (node, page, z row of view_from_local) of the pages the GPU sorts this frame.
+        let mut gpu_jobs: Vec<(NodeId, usize, Vec4)> = Vec::new();
         for (id, node) in &mut self.splat_nodes {
             let view_from_local = view_from_world * node.world_from_local;
             let local_from_world = node.world_from_local.inverse();
@@ -676,29 +801,49 @@ impl GpuClouds {
                 info: [u32::from(degree), sh_words(degree) as u32, 0, 0],
             };
             queue.write_buffer(&node.uniform, 0, bytemuck::bytes_of(&draw));
-            let key = view_from_local.to_cols_array().map(f32::to_bits);
+            let key = (view_from_local.to_cols_array().map(f32::to_bits), use_gpu);
             if node.sorted_for != Some(key)
                 && let (Some(cloud), Some(gpu)) =
                     (scene.splat_cloud(node.cloud), self.splats.get(&node.cloud))
             {
                 let t = Instant::now();
                 let depth_row = view_from_local.row(2);
-                for (page, gpu_page) in node.pages.iter_mut().zip(&gpu.pages) {
+                for (i, (page, gpu_page)) in node.pages.iter_mut().zip(&gpu.pages).enumerate() {
+                    if use_gpu && let Some(sorter) = &self.sorter {
+                        if page.gpu_sort.is_none() {
+                            page.gpu_sort =
+                                sorter.page(device, &gpu_page.splats, &page.indices, page.count);
+                        }
+                        // Else the page's scratch would exceed the buffer limits: CPU sort.
+                        if page.gpu_sort.is_some() {
+                            page.on_gpu = true;
+                            gpu_jobs.push((*id, i, depth_row));
+                            stats.gpu_splat_sorts += 1;
+                            continue;
+                        }
+                    }
                     let sorted = sort_page(&cloud.positions, gpu, gpu_page, depth_row, camera.near);
                     if !sorted.is_empty() {
                         queue.write_buffer(&page.indices, 0, bytemuck::cast_slice(&sorted));
                     }
                     page.visible = sorted.len() as u32;
+                    page.on_gpu = false;
                     stats.splat_sorts += 1;
                 }
                 stats.sort_micros += t.elapsed().as_micros() as u64;
                 node.sorted_for = Some(key);
             }
             for (i, page) in node.pages.iter().enumerate() {
-                if page.visible == 0 {
+                // The GPU's visible count stays on the GPU (indirect draw).
+                let drawn = if page.on_gpu {
+                    page.count
+                } else {
+                    page.visible
+                };
+                if drawn == 0 {
                     continue;
                 }
-                stats.splats += u64::from(page.visible);
+                stats.splats += u64::from(drawn);
                 let depth = -(view_from_local * page.center.extend(1.0)).z;
                 order.push((depth, SplatDrawRef { node: *id, page: i }));
             }
@@ -706,6 +851,37 @@ impl GpuClouds {
         // Far to near.
         order.sort_by(|a, b| b.0.total_cmp(&a.0));
         self.splat_order = order.into_iter().map(|(_, r)| r).collect();
+        if let (false, Some(sorter)) = (gpu_jobs.is_empty(), &self.sorter) {
+            let t = Instant::now();
+            let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("splat sort"),
+            });
+            {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("splat sort"),
+                    timestamp_writes: self.timer.as_ref().and_then(SortTimer::pass_writes),
+                });
+                for (id, i, depth_row) in &gpu_jobs {
+                    let page = self.splat_nodes.get(id).and_then(|n| n.pages.get(*i));
+                    if let Some(sort_page) = page.and_then(|p| p.gpu_sort.as_ref()) {
+                        sorter.encode(queue, &mut pass, sort_page, *depth_row, camera.near);
+                    }
+                }
+            }
+            if let Some(timer) = &self.timer {
+                timer.resolve(&mut encoder);
+            }
+            // Submitted ahead of the frame's commands, which draw from its results.
+            queue.submit([encoder.finish()]);
+            stats.sort_micros += t.elapsed().as_micros() as u64;
+            if let Some(timer) = &mut self.timer {
+                if timer.has_timestamps() {
+                    timer.stamped = true;
+                } else if device.poll(wgpu::PollType::wait_indefinitely()).is_ok() {
+                    timer.wall_micros = Some(t.elapsed().as_secs_f64() * 1e6);
+                }
+            }
+        }
     }
 
     /// [points, splats] pipelines for a sample count (it must match the target's).
@@ -809,7 +985,10 @@ impl GpuClouds {
                 continue;
             };
             pass.set_bind_group(1, &page.bind_group, &[]);
-            pass.draw(0..6, 0..page.visible);
+            match (page.on_gpu, &page.gpu_sort) {
+                (true, Some(sort)) => pass.draw_indirect(&sort.draw_args, 0),
+                _ => pass.draw(0..6, 0..page.visible),
+            }
             stats.draw_calls += 1;
         }
     }

@@ -11,6 +11,7 @@ mod renderer;
 pub mod shaders;
 pub mod shadow;
 pub mod sky;
+mod splat_sort;
 mod target;
 pub mod tonemap;
 
@@ -48,6 +49,21 @@ pub struct RenderSettings {
     /// Resolution of each shadow cascade.
     pub shadow_map_size: u32,
     pub overlays: Overlays,
+    /// Where splats are depth-sorted.
+    pub splat_sort: SplatSort,
+}
+
+/// Where Gaussian splats are sorted by view depth. Both give the same order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SplatSort {
+    /// A GPU compute sort where the adapter supports it and is a real GPU; the parallel CPU
+    /// sort on CPU adapters (lavapipe, llvmpipe, WARP), where it is faster.
+    #[default]
+    Auto,
+    /// Always the parallel CPU radix sort.
+    Cpu,
+    /// The GPU compute sort wherever the adapter can run it (the CPU sort elsewhere).
+    Gpu,
 }
 
 impl RenderSettings {
@@ -61,6 +77,7 @@ impl RenderSettings {
                 icons: true,
                 outline: true,
             },
+            splat_sort: SplatSort::Auto,
         }
     }
 
@@ -74,6 +91,7 @@ impl RenderSettings {
                 icons: false,
                 outline: false,
             },
+            splat_sort: SplatSort::Auto,
         }
     }
 }
@@ -112,11 +130,17 @@ pub struct FrameStats {
     pub triangles: u64,
     /// Points drawn.
     pub points: u64,
-    /// Splats drawn (those in front of the near plane).
+    /// Splats drawn: those in front of the near plane for pages sorted on the CPU; every
+    /// splat of a page sorted on the GPU (the near-plane cull happens there, and reading the
+    /// count back would stall the frame).
     pub splats: u64,
-    /// Splat pages re-sorted this frame (0 when neither the camera nor a splat node moved).
+    /// Splat pages re-sorted on the CPU this frame (0 when neither the camera nor a splat
+    /// node moved).
     pub splat_sorts: u32,
-    /// CPU time spent sorting splats this frame, in microseconds.
+    /// Splat pages re-sorted by the GPU compute sort this frame.
+    pub gpu_splat_sorts: u32,
+    /// CPU time spent on splat sorts this frame, in microseconds: the sort itself on the CPU
+    /// path, recording the compute passes on the GPU path.
     pub sort_micros: u64,
     pub uploads: UploadStats,
 }

@@ -10,7 +10,7 @@ use super::gpu_types::{
 };
 use super::shadow::{self, CASCADES};
 use super::sky::{SKY_TEXTURE_WIDTH, SkyModel};
-use super::{FrameInput, FrameStats, GpuContext, RenderTarget, TARGET_FORMAT};
+use super::{FrameInput, FrameStats, GpuContext, RenderError, RenderTarget, TARGET_FORMAT};
 use crate::scene::{NodeId, ToneMapper};
 use glam::Vec3;
 use std::collections::{HashMap, HashSet};
@@ -354,7 +354,7 @@ impl Renderer {
             mipmap_filter: wgpu::MipmapFilterMode::Linear,
             ..Default::default()
         });
-        let clouds = GpuClouds::new(&device, &frame_layout);
+        let clouds = GpuClouds::new(&device, &ctx.adapter, &frame_layout);
         Self {
             device,
             queue,
@@ -408,6 +408,33 @@ impl Renderer {
     /// Clouds are re-uploaded on the next frame.
     pub fn limit_cloud_page_bytes(&mut self, bytes: u64) {
         self.clouds.set_max_binding(bytes, &self.device);
+    }
+
+    /// Whether splats can be sorted by the GPU compute sort on this device (compute shaders,
+    /// indirect draws and the workgroup limits it needs). Without it every
+    /// [`super::SplatSort`] setting sorts on the CPU.
+    pub fn gpu_splat_sort_supported(&self) -> bool {
+        self.clouds.gpu_sort_supported()
+    }
+
+    /// Starts or stops timing the GPU splat sorts (benchmarks). Returns whether GPU
+    /// timestamp queries are used; without them the time is the wall time from submitting
+    /// the sort until the GPU is idle (which then waits for it every sorting frame).
+    pub fn time_gpu_splat_sorts(&mut self, on: bool) -> bool {
+        self.clouds.time_gpu_sorts(&self.device, &self.queue, on)
+    }
+
+    /// GPU microseconds of the previous frame's splat sorts, if timing is on and that frame
+    /// sorted on the GPU. Waits for the GPU: benchmarks only.
+    pub fn last_gpu_splat_sort_micros(&self) -> Option<f64> {
+        self.clouds.last_gpu_sort_micros(&self.device)
+    }
+
+    /// The page-local splat order every splat draw of the previous frame read, per splat
+    /// node (in node id order) and page, farthest first; splats behind the near plane are
+    /// left out. Reads GPU memory back and waits: for tests and debugging.
+    pub fn read_sorted_splats(&self) -> Result<Vec<Vec<Vec<u32>>>, RenderError> {
+        self.clouds.read_sorted(&self.device, &self.queue)
     }
 
     /// Whether 4x MSAA is available on this adapter (otherwise frames render with 1 sample).
@@ -952,10 +979,12 @@ impl Renderer {
         self.queue
             .write_buffer(&self.frame_buffer, 0, bytemuck::bytes_of(&uniform));
         self.clouds.prepare(
+            &self.device,
             &self.queue,
             scene,
             &frame.camera,
             (width, height),
+            frame.settings.splat_sort,
             &mut stats,
         );
         for (i, buf) in self.cascade_buffers.iter().enumerate() {

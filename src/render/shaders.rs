@@ -40,6 +40,10 @@ pub fn all() -> Vec<(&'static str, String)> {
             include_str!("../../shaders/mask.wgsl").to_owned(),
         ),
         (
+            "splat_sort.wgsl",
+            include_str!("../../shaders/splat_sort.wgsl").to_owned(),
+        ),
+        (
             "post.wgsl",
             include_str!("../../shaders/post.wgsl").to_owned(),
         ),
