@@ -258,7 +258,10 @@ fn material_ui(ui: &mut Ui, scene: &Scene, m: &Material) {
                         || "missing image".to_owned(),
                         |i| format!("{} ({}×{})", i.name, i.width, i.height),
                     );
-                    ui.label(format!("{slot}: {image}, UV {}", tex.uv_set));
+                    ui.label(format!(
+                        "{slot}: {image}, UV {}, {}",
+                        tex.uv_set, tex.sampler
+                    ));
                     if let Some(transform) = uv_transform_text(&tex) {
                         ui.weak(transform);
                     }
