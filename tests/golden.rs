@@ -598,9 +598,9 @@ fn texture_slots_read_their_own_uv_set_through_their_own_transform() {
                 let green = if uv1 { k % 2 == 1 } else { k % 2 == 0 };
                 let p = pixel(cell(x, k, j));
                 let ok = (p[0] > 100) == red
-                    && (p[0] < 50) == !red
+                    && (p[0] < 50) != red
                     && (p[1] > 100) == green
-                    && (p[1] < 50) == !green;
+                    && (p[1] < 50) != green;
                 if !ok {
                     failures.push(format!(
                         "{} quad column {k} band {j}: {p:?}, expected red {red} green {green}",
@@ -714,9 +714,9 @@ fn texture_slots_sample_with_their_own_samplers() {
             let green = white(emissive_sampler.wrap_s, emissive_sampler.wrap_t, x, y);
             let p = pixel(at((k as f32 + 0.5) / 6.0, (j as f32 + 0.5) / 6.0));
             let ok = (p[0] > 100) == red
-                && (p[0] < 50) == !red
+                && (p[0] < 50) != red
                 && (p[1] > 100) == green
-                && (p[1] < 50) == !green;
+                && (p[1] < 50) != green;
             if !ok {
                 failures.push(format!(
                     "cell {k},{j}: {p:?}, expected red {red} green {green}"
