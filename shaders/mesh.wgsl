@@ -23,7 +23,12 @@ struct Material {
 @group(1) @binding(3) var normal_tex: texture_2d<f32>;
 @group(1) @binding(4) var occlusion_tex: texture_2d<f32>;
 @group(1) @binding(5) var emissive_tex: texture_2d<f32>;
-@group(1) @binding(6) var material_sampler: sampler;
+// Each slot's own sampler (glTF gives every texture its own wrap modes and filters).
+@group(1) @binding(6) var base_color_sampler: sampler;
+@group(1) @binding(7) var metallic_roughness_sampler: sampler;
+@group(1) @binding(8) var normal_sampler: sampler;
+@group(1) @binding(9) var occlusion_sampler: sampler;
+@group(1) @binding(10) var emissive_sampler: sampler;
 
 struct VertexIn {
     @location(0) position: vec3<f32>,
@@ -220,25 +225,25 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     var base = material.base_color * in.color;
     // Material flags come from a uniform buffer, so these branches are uniform control flow
     // and textures are only sampled when the slot is used (sampling is costly on CPU adapters).
-    // Each slot reads its own UV set through its own transform.
+    // Each slot reads its own UV set through its own transform, with its own sampler.
     if has(1u) {
-        base *= textureSample(base_color_tex, material_sampler, slot_uv(0u, in));
+        base *= textureSample(base_color_tex, base_color_sampler, slot_uv(0u, in));
     }
     var metallic = material.pbr.x;
     var roughness = material.pbr.y;
     if has(2u) {
-        let mr = textureSample(metallic_roughness_tex, material_sampler, slot_uv(1u, in));
+        let mr = textureSample(metallic_roughness_tex, metallic_roughness_sampler, slot_uv(1u, in));
         roughness *= mr.g;
         metallic *= mr.b;
     }
     var ao = 1.0;
     if has(8u) {
-        let occlusion = textureSample(occlusion_tex, material_sampler, slot_uv(3u, in)).r;
+        let occlusion = textureSample(occlusion_tex, occlusion_sampler, slot_uv(3u, in)).r;
         ao = 1.0 + material.pbr.w * (occlusion - 1.0);
     }
     var emissive = material.emissive.rgb;
     if has(16u) {
-        emissive *= textureSample(emissive_tex, material_sampler, slot_uv(4u, in)).rgb;
+        emissive *= textureSample(emissive_tex, emissive_sampler, slot_uv(4u, in)).rgb;
     }
     var n = normalize(in.normal);
     if !front && material.alpha.w > 0.5 {
@@ -249,7 +254,7 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
         // Meshes without tangents derive the frame from this slot's coordinates, so it
         // follows the normal map's UV set and transform as MikkTSpace tangents do.
         let normal_uv = slot_uv(2u, in);
-        let normal_s = textureSample(normal_tex, material_sampler, normal_uv);
+        let normal_s = textureSample(normal_tex, normal_sampler, normal_uv);
         shading_n = perturb_normal(n, in.world_pos, normal_uv, in.tangent, normal_s.xyz);
     }
     let mode = u32(material.alpha.x);

@@ -10,7 +10,7 @@ use worldsmith::generate::{generate_world, shapes};
 use worldsmith::render::{RenderSettings, framing_view};
 use worldsmith::scene::{
     AlphaMode, Image, Light, LightKind, Material, Mesh, NodeKind, Sampler, Scene, TextureRef,
-    Transform, UvTransform,
+    Transform, UvTransform, Wrap,
 };
 
 const W: u32 = 320;
@@ -378,10 +378,7 @@ fn alpha_mask_cuts_holes_and_normal_and_emissive_maps_apply() {
         }
     }
     let holes = scene.add_image(Image::new("holes", 32, 32, px).expect("size"));
-    let sampler = Sampler {
-        linear: false,
-        ..Sampler::default()
-    };
+    let sampler = Sampler::nearest(Wrap::Repeat);
     let mesh = scene.add_mesh(shapes::plane(Vec2::splat(3.0), 1));
     let masked = scene.add_material(Material {
         name: "Masked".into(),
@@ -530,10 +527,7 @@ fn texture_slots_read_their_own_uv_set_through_their_own_transform() {
     let stripes = scene.add_image(
         Image::new("stripes", 2, 1, vec![255, 255, 255, 255, 0, 0, 0, 255]).expect("size"),
     );
-    let nearest = Sampler {
-        linear: false,
-        ..Sampler::default()
-    };
+    let nearest = Sampler::nearest(Wrap::Repeat);
     // Base colour (red) on set 0, turned a quarter and scaled 3×: six horizontal bands.
     // Emissive (green) on set 1, scaled 2× in u: four vertical bands.
     let material = scene.add_material(Material {
@@ -617,4 +611,135 @@ fn texture_slots_read_their_own_uv_set_through_their_own_transform() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Texel index (of a 2-texel-wide texture) that `wrap` reads at texel-space coordinate
+/// `x` (cell centres only, so nearest and linear filtering agree).
+fn wrapped_texel(wrap: Wrap, x: i32) -> i32 {
+    match wrap {
+        Wrap::Repeat => x.rem_euclid(2),
+        Wrap::MirroredRepeat => {
+            let t = x.rem_euclid(4);
+            if t < 2 { t } else { 3 - t }
+        }
+        Wrap::ClampToEdge => x.clamp(0, 1),
+    }
+}
+
+#[test]
+fn texture_slots_sample_with_their_own_samplers() {
+    use worldsmith::scene::{Filter, MinFilter};
+    let Some(ctx) = gpu() else { return };
+    let mut scene = Scene::new("Samplers");
+    add_sun(&mut scene, Vec3::new(0.2, 0.4, 1.0), 100_000.0, false);
+    scene.environment.exposure_ev100 = 15.0;
+    // A 2×2 checker: white where the texel's x equals its y.
+    let checker = scene.add_image(
+        Image::new(
+            "checker",
+            2,
+            2,
+            [[255u8; 4], [0, 0, 0, 255], [0, 0, 0, 255], [255u8; 4]].concat(),
+        )
+        .expect("size"),
+    );
+    // Both slots read the quad's UVs stretched to −1..2 (three repeats each way), so each
+    // wrap mode shows across the quad: 6×6 cells of one texel each.
+    let spread = UvTransform {
+        offset: [-1.0, -1.0],
+        scale: [3.0, 3.0],
+        ..UvTransform::IDENTITY
+    };
+    // Base colour (red): clamp across u, mirror across v, linear.
+    let base_sampler = Sampler {
+        wrap_s: Wrap::ClampToEdge,
+        wrap_t: Wrap::MirroredRepeat,
+        mag_filter: Filter::Linear,
+        min_filter: MinFilter::LinearMipmapLinear,
+    };
+    // Emissive (green): mirror across u, repeat across v, nearest.
+    let emissive_sampler = Sampler {
+        wrap_s: Wrap::MirroredRepeat,
+        wrap_t: Wrap::Repeat,
+        mag_filter: Filter::Nearest,
+        min_filter: MinFilter::NearestMipmapNearest,
+    };
+    let material = scene.add_material(Material {
+        name: "Two samplers".into(),
+        base_color: [1.0, 0.0, 0.0, 1.0],
+        roughness: 0.9,
+        base_color_texture: Some(TextureRef {
+            transform: spread,
+            ..TextureRef::new(checker, base_sampler)
+        }),
+        emissive: [0.0, 1.0, 0.0],
+        emissive_strength: 30.0,
+        emissive_texture: Some(TextureRef {
+            transform: spread,
+            ..TextureRef::new(checker, emissive_sampler)
+        }),
+        ..Default::default()
+    });
+    let mesh = scene.add_mesh(stripes_quad(false));
+    scene.add_node(
+        None,
+        "Quad",
+        Transform::IDENTITY,
+        NodeKind::Mesh { mesh, material },
+    );
+    let view = look(Vec3::new(0.0, 0.0, 5.0), Vec3::ZERO, 45.0);
+    let img = render(&ctx, &scene, view, W, H);
+
+    let pixel = |p: Vec3| {
+        let clip = view.clip_from_world(W as f32 / H as f32) * p.extend(1.0);
+        let ndc = clip.truncate() / clip.w;
+        let (x, y) = (
+            ((ndc.x * 0.5 + 0.5) * W as f32) as u32,
+            ((0.5 - ndc.y * 0.5) * H as f32) as u32,
+        );
+        *img.get_pixel(x, y)
+    };
+    // The point at quad coordinates (s, v): s left to right, v top to bottom (as UV v).
+    let at = |s: f32, v: f32| Vec3::new((s - 0.5) * 4.0, (0.5 - v) * 3.0, 0.0);
+    let white = |wrap_s: Wrap, wrap_t: Wrap, x: i32, y: i32| {
+        wrapped_texel(wrap_s, x) == wrapped_texel(wrap_t, y)
+    };
+    let mut failures = Vec::new();
+    // Cell (k, j), column k left to right and row j top to bottom, covers texel-space
+    // coordinates x = k − 2 and y = j − 2.
+    for k in 0..6 {
+        for j in 0..6 {
+            let (x, y) = (k - 2, j - 2);
+            let red = white(base_sampler.wrap_s, base_sampler.wrap_t, x, y);
+            let green = white(emissive_sampler.wrap_s, emissive_sampler.wrap_t, x, y);
+            let p = pixel(at((k as f32 + 0.5) / 6.0, (j as f32 + 0.5) / 6.0));
+            let ok = (p[0] > 100) == red
+                && (p[0] < 50) != red
+                && (p[1] > 100) == green
+                && (p[1] < 50) != green;
+            if !ok {
+                failures.push(format!(
+                    "cell {k},{j}: {p:?}, expected red {red} green {green}"
+                ));
+            }
+        }
+    }
+    // Filters per slot too: on the edge between the white and black texels of row 2 the
+    // linear base colour is a blend, the nearest emissive one of the two.
+    let edge = pixel(at(0.5, 2.5 / 6.0));
+    let (lit, dark) = (
+        pixel(at(2.5 / 6.0, 2.5 / 6.0)),
+        pixel(at(3.5 / 6.0, 2.5 / 6.0)),
+    );
+    let between = |v: u8, a: u8, b: u8| v > a.min(b) + 20 && v + 20 < a.max(b);
+    if !between(edge[0], lit[0], dark[0]) {
+        failures.push(format!(
+            "linear base colour edge {edge:?} is not between {lit:?} and {dark:?}"
+        ));
+    }
+    if !(edge[1] > 100 || edge[1] < 50) {
+        failures.push(format!("nearest emissive edge {edge:?} is a blend"));
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    check_golden("per_slot_samplers", &img);
 }

@@ -867,3 +867,95 @@ fn unsupported_or_missing_uv_sets_are_warnings_that_name_file_and_material() {
     assert_eq!(m.emissive_texture.expect("emissive kept").uv_set, 1);
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn every_texture_slot_keeps_its_own_sampler() {
+    use worldsmith::scene::{Filter, MinFilter, Sampler, Wrap};
+    let dir = temp_dir("samplers");
+    // Five textures on one image: four with their own glTF sampler (wrapS ≠ wrapT in two),
+    // one without a sampler, which takes glTF's default.
+    let samplers = r#""samplers":[
+        {"wrapS":33071,"wrapT":33071,"magFilter":9728,"minFilter":9728},
+        {"wrapS":33648,"wrapT":10497,"magFilter":9729,"minFilter":9729},
+        {"wrapS":10497,"wrapT":33071,"magFilter":9729,"minFilter":9985},
+        {"wrapS":33071,"wrapT":33648,"magFilter":9728,"minFilter":9986}],
+        "textures":[{"source":0,"sampler":0},{"source":0,"sampler":1},{"source":0,"sampler":2},
+            {"source":0,"sampler":3},{"source":0}]"#;
+    let material = r#"{"name":"Sampled",
+        "pbrMetallicRoughness":{"baseColorTexture":{"index":0},
+            "metallicRoughnessTexture":{"index":2}},
+        "normalTexture":{"index":3},
+        "occlusionTexture":{"index":4},
+        "emissiveTexture":{"index":1},
+        "emissiveFactor":[1,1,1]}"#;
+    let gltf = quad_gltf(r#""POSITION":0,"NORMAL":1,"TEXCOORD_0":2"#, material)
+        .replace(r#""textures":[{"source":0}]"#, samplers);
+    assert!(gltf.contains("wrapS"), "the samplers went in");
+    write(&dir, "quad.bin", &quad_bin());
+    image::RgbaImage::from_pixel(2, 2, image::Rgba([200, 150, 100, 255]))
+        .save(dir.join("t.png"))
+        .expect("write png");
+    let path = write(&dir, "sampled.gltf", gltf.as_bytes());
+    let imported = import_path(&path).expect("sampled quad loads");
+    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+    let (_, m) = imported.scene.materials().next().expect("one material");
+    let sampler = |t: Option<worldsmith::scene::TextureRef>, what: &str| {
+        t.unwrap_or_else(|| panic!("{what} slot missing")).sampler
+    };
+    let expected = [
+        (
+            "base colour",
+            sampler(m.base_color_texture, "base colour"),
+            Sampler {
+                wrap_s: Wrap::ClampToEdge,
+                wrap_t: Wrap::ClampToEdge,
+                mag_filter: Filter::Nearest,
+                min_filter: MinFilter::Nearest,
+            },
+        ),
+        (
+            "emissive",
+            sampler(m.emissive_texture, "emissive"),
+            Sampler {
+                wrap_s: Wrap::MirroredRepeat,
+                wrap_t: Wrap::Repeat,
+                mag_filter: Filter::Linear,
+                min_filter: MinFilter::Linear,
+            },
+        ),
+        (
+            "metallic-roughness",
+            sampler(m.metallic_roughness_texture, "metallic-roughness"),
+            Sampler {
+                wrap_s: Wrap::Repeat,
+                wrap_t: Wrap::ClampToEdge,
+                mag_filter: Filter::Linear,
+                min_filter: MinFilter::LinearMipmapNearest,
+            },
+        ),
+        (
+            "normal",
+            sampler(m.normal_texture, "normal"),
+            Sampler {
+                wrap_s: Wrap::ClampToEdge,
+                wrap_t: Wrap::MirroredRepeat,
+                mag_filter: Filter::Nearest,
+                min_filter: MinFilter::NearestMipmapLinear,
+            },
+        ),
+        (
+            "occlusion (no sampler: glTF default)",
+            sampler(m.occlusion_texture, "occlusion"),
+            Sampler {
+                wrap_s: Wrap::Repeat,
+                wrap_t: Wrap::Repeat,
+                mag_filter: Filter::Linear,
+                min_filter: MinFilter::LinearMipmapLinear,
+            },
+        ),
+    ];
+    for (what, got, want) in expected {
+        assert_eq!(got, want, "{what}");
+    }
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -6,7 +6,7 @@ mod common;
 use glam::Vec3;
 use worldsmith::generate::generate_world;
 use worldsmith::render::{FrameInput, OffscreenTarget, RenderSettings, Renderer, UploadStats};
-use worldsmith::scene::{NodeKind, Transform};
+use worldsmith::scene::{Filter, NodeKind, Sampler, Transform, Wrap};
 
 /// Size of one material's uniform (mesh.wgsl `Material`): four vec4 of factors, then two
 /// vec4 rows of UV transform (with the UV set) for each of the five texture slots.
@@ -44,6 +44,14 @@ fn unchanged_scene_uploads_nothing_and_edits_upload_only_what_changed() {
         first.draw_calls > 5 && first.triangles > 10_000,
         "{first:?}"
     );
+    // Every slot of the generated world samples with the default sampler (empty slots too):
+    // one wgpu sampler serves them all, and each material builds one bind group.
+    assert_eq!(first.uploads.samplers, 1, "{first:?}");
+    assert_eq!(
+        first.uploads.material_bind_groups as usize,
+        scene.materials().count(),
+        "{first:?}"
+    );
     for _ in 0..3 {
         let again = r.render(&frame(&scene, view, settings), &target.target());
         assert_eq!(again.uploads, UploadStats::default(), "nothing changed");
@@ -57,6 +65,7 @@ fn unchanged_scene_uploads_nothing_and_edits_upload_only_what_changed() {
     let s = r.render(&frame(&scene, view, settings), &target.target());
     assert_eq!(s.uploads.material_writes, 1, "{s:?}");
     assert_eq!(s.uploads.bytes, MATERIAL_UNIFORM_BYTES, "{s:?}");
+    assert_eq!(s.uploads.material_bind_groups, 0, "{s:?}");
     assert_eq!(s.uploads.meshes, 0);
     assert_eq!(s.uploads.textures, 0);
     assert_eq!(s.uploads.instance_writes, 0);
@@ -78,8 +87,44 @@ fn unchanged_scene_uploads_nothing_and_edits_upload_only_what_changed() {
     let s = r.render(&frame(&scene, view, settings), &target.target());
     assert_eq!(s.uploads.material_writes, 1, "{s:?}");
     assert_eq!(s.uploads.bytes, MATERIAL_UNIFORM_BYTES, "{s:?}");
+    assert_eq!(s.uploads.material_bind_groups, 0, "{s:?}");
     assert_eq!(s.uploads.textures, 0);
     assert_eq!(s.uploads.meshes, 0);
+
+    // A slot's sampler is part of the bind group: changing it rebuilds that material's bind
+    // group only (with its uniform), creates the one new sampler and re-uploads no texture.
+    let set_sampler = |scene: &mut worldsmith::scene::Scene, sampler| {
+        if let Some(t) = scene
+            .material_mut(terrain)
+            .and_then(|m| m.base_color_texture.as_mut())
+        {
+            t.sampler = sampler;
+        }
+    };
+    let clamped = Sampler {
+        wrap_t: Wrap::ClampToEdge,
+        mag_filter: Filter::Nearest,
+        ..Sampler::default()
+    };
+    set_sampler(&mut scene, clamped);
+    let s = r.render(&frame(&scene, view, settings), &target.target());
+    let rebuilt = UploadStats {
+        material_writes: 1,
+        material_bind_groups: 1,
+        bytes: MATERIAL_UNIFORM_BYTES,
+        ..UploadStats::default()
+    };
+    assert_eq!(
+        s.uploads,
+        UploadStats {
+            samplers: 1,
+            ..rebuilt
+        }
+    );
+    // Back to the default: the cached sampler is reused.
+    set_sampler(&mut scene, Sampler::default());
+    let s = r.render(&frame(&scene, view, settings), &target.target());
+    assert_eq!(s.uploads, rebuilt);
 
     // Moving a node rewrites instance data only.
     let node = scene.find("Water").expect("water");

@@ -7,8 +7,9 @@
 
 use super::{ImportError, Imported};
 use crate::scene::{
-    AlphaMode, Camera, Image, ImageId, Light, LightKind, Material, MaterialId, MaterialVariant,
-    Mesh, MeshId, NodeId, NodeKind, Sampler, Scene, TextureRef, Transform, UvTransform, Wrap,
+    AlphaMode, Camera, Filter, Image, ImageId, Light, LightKind, Material, MaterialId,
+    MaterialVariant, Mesh, MeshId, MinFilter, NodeId, NodeKind, Sampler, Scene, TextureRef,
+    Transform, UvTransform, Wrap,
 };
 use base64::Engine as _;
 use glam::{Mat4, Quat, Vec3};
@@ -493,15 +494,33 @@ fn check_accessors(file: &str, gltf: &gltf::Gltf) -> Result<(), ImportError> {
     Ok(())
 }
 
+/// The glTF sampler as it is: each wrap mode and filter kept. Filters the file leaves out
+/// (and a texture without a sampler) take glTF's usual default, linear with trilinear mips.
 fn sampler_from_gltf(sampler: &gltf::texture::Sampler) -> Sampler {
-    use gltf::texture::{MagFilter, WrappingMode};
+    use gltf::texture::{MagFilter, MinFilter as GltfMin, WrappingMode};
+    let wrap = |w: WrappingMode| match w {
+        WrappingMode::Repeat => Wrap::Repeat,
+        WrappingMode::MirroredRepeat => Wrap::MirroredRepeat,
+        WrappingMode::ClampToEdge => Wrap::ClampToEdge,
+    };
+    let d = Sampler::default();
     Sampler {
-        wrap: match sampler.wrap_s() {
-            WrappingMode::Repeat => Wrap::Repeat,
-            WrappingMode::MirroredRepeat => Wrap::MirroredRepeat,
-            WrappingMode::ClampToEdge => Wrap::ClampToEdge,
+        wrap_s: wrap(sampler.wrap_s()),
+        wrap_t: wrap(sampler.wrap_t()),
+        mag_filter: match sampler.mag_filter() {
+            Some(MagFilter::Nearest) => Filter::Nearest,
+            Some(MagFilter::Linear) => Filter::Linear,
+            None => d.mag_filter,
         },
-        linear: sampler.mag_filter() != Some(MagFilter::Nearest),
+        min_filter: match sampler.min_filter() {
+            Some(GltfMin::Nearest) => MinFilter::Nearest,
+            Some(GltfMin::Linear) => MinFilter::Linear,
+            Some(GltfMin::NearestMipmapNearest) => MinFilter::NearestMipmapNearest,
+            Some(GltfMin::LinearMipmapNearest) => MinFilter::LinearMipmapNearest,
+            Some(GltfMin::NearestMipmapLinear) => MinFilter::NearestMipmapLinear,
+            Some(GltfMin::LinearMipmapLinear) => MinFilter::LinearMipmapLinear,
+            None => d.min_filter,
+        },
     }
 }
 

@@ -2,10 +2,13 @@
 //! and uploads only what changed; every upload is counted in [`UploadStats`].
 
 use super::UploadStats;
-use super::gpu_types::{GpuLight, Instance, LineVertex, MaterialUniform, TEXTURE_SLOTS, Vertex};
+use super::gpu_types::{
+    GpuLight, Instance, LineVertex, MATERIAL_SAMPLER_BINDING, MaterialUniform, TEXTURE_SLOTS,
+    Vertex,
+};
 use crate::scene::{
-    AlphaMode, EMISSIVE_NITS, ImageId, LightKind, Material, MaterialId, MeshId, NodeId, NodeKind,
-    Revision, Sampler, Scene, TextureRef, Wrap,
+    AlphaMode, EMISSIVE_NITS, Filter, ImageId, LightKind, Material, MaterialId, MeshId, NodeId,
+    NodeKind, Revision, Sampler, Scene, TextureRef, Wrap,
 };
 use glam::{Mat3, Mat4, Vec3};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -72,7 +75,8 @@ pub struct GpuScene {
     pub meshes: HashMap<MeshId, GpuMesh>,
     textures: HashMap<(ImageId, bool), GpuTexture>,
     pub materials: HashMap<MaterialId, GpuMaterial>,
-    samplers: HashMap<Sampler, wgpu::Sampler>,
+    /// wgpu samplers by descriptor, shared by every slot of every material that uses one.
+    samplers: HashMap<SamplerKey, wgpu::Sampler>,
     pub instance_buffer: Option<wgpu::Buffer>,
     instance_capacity: usize,
     /// Opaque and masked batches, grouped by material then mesh.
@@ -95,31 +99,59 @@ pub struct GpuScene {
     pub anisotropy: u16,
 }
 
+/// The wgpu sampler for a scene sampler. Anisotropy (`anisotropy` > 1) only where every filter
+/// is linear, as wgpu requires; a minification filter without mipmaps reads level 0 only.
 fn sampler_desc(s: &Sampler, anisotropy: u16) -> wgpu::SamplerDescriptor<'static> {
-    let wrap = match s.wrap {
+    let address = |w: Wrap| match w {
         Wrap::Repeat => wgpu::AddressMode::Repeat,
         Wrap::MirroredRepeat => wgpu::AddressMode::MirrorRepeat,
         Wrap::ClampToEdge => wgpu::AddressMode::ClampToEdge,
     };
-    let filter = if s.linear {
-        wgpu::FilterMode::Linear
-    } else {
-        wgpu::FilterMode::Nearest
+    let filter = |f: Filter| match f {
+        Filter::Nearest => wgpu::FilterMode::Nearest,
+        Filter::Linear => wgpu::FilterMode::Linear,
     };
+    let mipmap = s.min_filter.mipmap();
+    let all_linear = s.mag_filter == Filter::Linear
+        && s.min_filter.texel() == Filter::Linear
+        && mipmap == Some(Filter::Linear);
     wgpu::SamplerDescriptor {
         label: Some("material sampler"),
-        address_mode_u: wrap,
-        address_mode_v: wrap,
-        address_mode_w: wrap,
-        mag_filter: filter,
-        min_filter: filter,
-        mipmap_filter: if s.linear {
-            wgpu::MipmapFilterMode::Linear
-        } else {
-            wgpu::MipmapFilterMode::Nearest
+        address_mode_u: address(s.wrap_s),
+        address_mode_v: address(s.wrap_t),
+        address_mode_w: wgpu::AddressMode::ClampToEdge,
+        mag_filter: filter(s.mag_filter),
+        min_filter: filter(s.min_filter.texel()),
+        mipmap_filter: match mipmap {
+            Some(Filter::Linear) => wgpu::MipmapFilterMode::Linear,
+            Some(Filter::Nearest) | None => wgpu::MipmapFilterMode::Nearest,
         },
-        anisotropy_clamp: if s.linear { anisotropy.max(1) } else { 1 },
+        lod_max_clamp: if mipmap.is_some() { 32.0 } else { 0.0 },
+        anisotropy_clamp: if all_linear { anisotropy.max(1) } else { 1 },
         ..Default::default()
+    }
+}
+
+/// What makes two wgpu samplers the same: every field of [`sampler_desc`] that varies, so
+/// scene samplers that map to one descriptor share one wgpu sampler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct SamplerKey {
+    address: [wgpu::AddressMode; 2],
+    filters: [wgpu::FilterMode; 2],
+    mipmap: wgpu::MipmapFilterMode,
+    lod_max_bits: u32,
+    anisotropy: u16,
+}
+
+impl SamplerKey {
+    fn of(d: &wgpu::SamplerDescriptor<'_>) -> Self {
+        Self {
+            address: [d.address_mode_u, d.address_mode_v],
+            filters: [d.mag_filter, d.min_filter],
+            mipmap: d.mipmap_filter,
+            lod_max_bits: d.lod_max_clamp.to_bits(),
+            anisotropy: d.anisotropy_clamp,
+        }
     }
 }
 
@@ -559,19 +591,23 @@ impl GpuScene {
                     self.texture_view(device, queue, scene, *slot, srgb, fallback, stats)
                 })
                 .collect();
-            let sampler_key = slots
+            // Each slot its own sampler (an empty slot the default one), from the cache.
+            let samplers: Vec<wgpu::Sampler> = slots
                 .iter()
-                .flatten()
-                .next()
-                .map(|t| t.sampler)
-                .unwrap_or_default();
-            let sampler = self
-                .samplers
-                .entry(sampler_key)
-                .or_insert_with(|| {
-                    device.create_sampler(&sampler_desc(&sampler_key, self.anisotropy))
+                .map(|slot| {
+                    let desc = sampler_desc(
+                        &slot.map(|t| t.sampler).unwrap_or_default(),
+                        self.anisotropy,
+                    );
+                    self.samplers
+                        .entry(SamplerKey::of(&desc))
+                        .or_insert_with(|| {
+                            stats.samplers += 1;
+                            device.create_sampler(&desc)
+                        })
+                        .clone()
                 })
-                .clone();
+                .collect();
             let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("material"),
                 contents: bytemuck::bytes_of(&uniform),
@@ -589,10 +625,13 @@ impl GpuScene {
                     resource: wgpu::BindingResource::TextureView(v),
                 });
             }
-            entries.push(wgpu::BindGroupEntry {
-                binding: 6,
-                resource: wgpu::BindingResource::Sampler(&sampler),
-            });
+            for (i, sampler) in samplers.iter().enumerate() {
+                entries.push(wgpu::BindGroupEntry {
+                    binding: MATERIAL_SAMPLER_BINDING + i as u32,
+                    resource: wgpu::BindingResource::Sampler(sampler),
+                });
+            }
+            stats.material_bind_groups += 1;
             let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some(&m.name),
                 layout,

@@ -54,6 +54,11 @@ pub struct GpuLight {
 /// Texture slots of a material, in glTF order (the index into [`MaterialUniform::uv`]).
 pub const TEXTURE_SLOTS: usize = 5;
 
+/// Binding of the first slot's sampler in the material bind group (mesh.wgsl group 1): slot
+/// `i` samples with binding `MATERIAL_SAMPLER_BINDING + i`, after the uniform (0) and the
+/// slots' textures (1..=5).
+pub const MATERIAL_SAMPLER_BINDING: u32 = 1 + TEXTURE_SLOTS as u32;
+
 /// `Material` in mesh.wgsl (224 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq)]

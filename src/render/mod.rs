@@ -118,6 +118,11 @@ pub struct UploadStats {
     pub point_clouds: u32,
     /// Splat clouds uploaded (once per content id).
     pub splat_clouds: u32,
+    /// Material bind groups (re)built: a new material, or a slot whose image or sampler
+    /// changed. A value, UV set or transform edit builds none.
+    pub material_bind_groups: u32,
+    /// Texture samplers created; one per distinct sampler descriptor, shared after that.
+    pub samplers: u32,
     pub bytes: u64,
 }
 

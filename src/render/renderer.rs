@@ -5,8 +5,9 @@
 use super::clouds::GpuClouds;
 use super::gpu_scene::{Batch, Defaults, GpuMesh, GpuScene, write_mip};
 use super::gpu_types::{
-    FrameUniform, GpuLight, INSTANCE_ATTRIBUTES, LINE_ATTRIBUTES, LineVertex, POSITION_ONLY,
-    PostUniform, VERTEX_ATTRIBUTES, instance_layout, uv1_layout, vertex_layout,
+    FrameUniform, GpuLight, INSTANCE_ATTRIBUTES, LINE_ATTRIBUTES, LineVertex,
+    MATERIAL_SAMPLER_BINDING, POSITION_ONLY, PostUniform, TEXTURE_SLOTS, VERTEX_ATTRIBUTES,
+    instance_layout, uv1_layout, vertex_layout,
 };
 use super::shadow::{self, CASCADES};
 use super::sky::{SKY_TEXTURE_WIDTH, SkyModel};
@@ -209,12 +210,16 @@ impl Renderer {
         for b in 1..=5 {
             material_entries.push(texture_entry(b, true));
         }
-        material_entries.push(wgpu::BindGroupLayoutEntry {
-            binding: 6,
-            visibility: wgpu::ShaderStages::FRAGMENT,
-            ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
-            count: None,
-        });
+        // One sampler per texture slot: glTF gives each texture its own. Seven samplers in
+        // the fragment stage (with the shadow's and the sky's) are well within the guaranteed 16.
+        for slot in 0..TEXTURE_SLOTS as u32 {
+            material_entries.push(wgpu::BindGroupLayoutEntry {
+                binding: MATERIAL_SAMPLER_BINDING + slot,
+                visibility: wgpu::ShaderStages::FRAGMENT,
+                ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+                count: None,
+            });
+        }
         let material_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("material"),
             entries: &material_entries,

@@ -355,29 +355,187 @@ impl UvTransform {
     }
 }
 
-/// Texture filtering and wrapping.
+/// How a texture slot is filtered and wrapped: a glTF sampler, kept whole (separate wrap
+/// modes for u and v, separate magnification and minification filters, the latter with its
+/// mipmap mode).
+///
+/// Saved scenes from before the split stored `{ wrap, linear }`; they still load, as the
+/// sampler the renderer drew them with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "SamplerFields")]
 pub struct Sampler {
-    pub wrap: Wrap,
-    /// Linear filtering with mipmaps when true, nearest otherwise.
-    pub linear: bool,
+    /// Wrapping across u (glTF `wrapS`).
+    pub wrap_s: Wrap,
+    /// Wrapping across v (glTF `wrapT`).
+    pub wrap_t: Wrap,
+    /// Filter when a texel covers more than a pixel (glTF `magFilter`).
+    pub mag_filter: Filter,
+    /// Filter when a pixel covers more than a texel, with its mipmap mode (glTF `minFilter`).
+    pub min_filter: MinFilter,
 }
 
 impl Default for Sampler {
+    /// glTF's default for a texture without a sampler: repeat both ways, linear, trilinear.
     fn default() -> Self {
         Self {
-            wrap: Wrap::Repeat,
-            linear: true,
+            wrap_s: Wrap::Repeat,
+            wrap_t: Wrap::Repeat,
+            mag_filter: Filter::Linear,
+            min_filter: MinFilter::LinearMipmapLinear,
+        }
+    }
+}
+
+impl Sampler {
+    /// The same wrap mode both ways and nearest filtering everywhere (mipmaps included):
+    /// hard texel edges, as pixel-art or lookup textures want.
+    pub fn nearest(wrap: Wrap) -> Self {
+        Self {
+            wrap_s: wrap,
+            wrap_t: wrap,
+            mag_filter: Filter::Nearest,
+            min_filter: MinFilter::NearestMipmapNearest,
+        }
+    }
+}
+
+impl std::fmt::Display for Sampler {
+    /// One short line for the inspector: `wrap s/t, mag/min`, the wrap once when both agree,
+    /// e.g. `repeat, linear/linear-mip-linear` or `clamp/mirror, nearest/nearest`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.wrap_s == self.wrap_t {
+            write!(f, "{}", self.wrap_s.short_name())?;
+        } else {
+            write!(
+                f,
+                "{}/{}",
+                self.wrap_s.short_name(),
+                self.wrap_t.short_name()
+            )?;
+        }
+        write!(
+            f,
+            ", {}/{}",
+            self.mag_filter.short_name(),
+            self.min_filter.short_name()
+        )
+    }
+}
+
+/// What a [`Sampler`] deserializes from: today's fields, or the older `wrap` (both ways) and
+/// `linear` (linear with linear mipmaps, else nearest with nearest mipmaps — what the
+/// renderer drew those with). A field missing from both takes glTF's default.
+#[derive(Deserialize)]
+struct SamplerFields {
+    wrap_s: Option<Wrap>,
+    wrap_t: Option<Wrap>,
+    mag_filter: Option<Filter>,
+    min_filter: Option<MinFilter>,
+    /// Older scenes: one wrap mode for both directions.
+    wrap: Option<Wrap>,
+    /// Older scenes: linear filtering with mipmaps when true, nearest otherwise.
+    linear: Option<bool>,
+}
+
+impl From<SamplerFields> for Sampler {
+    fn from(f: SamplerFields) -> Self {
+        let d = Self::default();
+        let (old_mag, old_min) = match f.linear {
+            Some(false) => (Filter::Nearest, MinFilter::NearestMipmapNearest),
+            Some(true) | None => (d.mag_filter, d.min_filter),
+        };
+        Self {
+            wrap_s: f.wrap_s.or(f.wrap).unwrap_or(d.wrap_s),
+            wrap_t: f.wrap_t.or(f.wrap).unwrap_or(d.wrap_t),
+            mag_filter: f.mag_filter.unwrap_or(old_mag),
+            min_filter: f.min_filter.unwrap_or(old_min),
         }
     }
 }
 
 /// Texture wrap mode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Wrap {
+    #[default]
     Repeat,
     MirroredRepeat,
     ClampToEdge,
+}
+
+impl Wrap {
+    /// A word for the inspector.
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Self::Repeat => "repeat",
+            Self::MirroredRepeat => "mirror",
+            Self::ClampToEdge => "clamp",
+        }
+    }
+}
+
+/// Texel filter (glTF `magFilter`, and the texel part of `minFilter`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Filter {
+    Nearest,
+    #[default]
+    Linear,
+}
+
+impl Filter {
+    /// A word for the inspector.
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Self::Nearest => "nearest",
+            Self::Linear => "linear",
+        }
+    }
+}
+
+/// Minification filter with its mipmap mode: glTF's six `minFilter` values. The first word
+/// filters texels within a level, the second chooses between levels; the two without a
+/// mipmap part read the full-size level only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MinFilter {
+    Nearest,
+    Linear,
+    NearestMipmapNearest,
+    LinearMipmapNearest,
+    NearestMipmapLinear,
+    #[default]
+    LinearMipmapLinear,
+}
+
+impl MinFilter {
+    /// The filter within one mip level.
+    pub fn texel(self) -> Filter {
+        match self {
+            Self::Nearest | Self::NearestMipmapNearest | Self::NearestMipmapLinear => {
+                Filter::Nearest
+            }
+            Self::Linear | Self::LinearMipmapNearest | Self::LinearMipmapLinear => Filter::Linear,
+        }
+    }
+
+    /// The filter between mip levels, or `None` when only the full-size level is read.
+    pub fn mipmap(self) -> Option<Filter> {
+        match self {
+            Self::Nearest | Self::Linear => None,
+            Self::NearestMipmapNearest | Self::LinearMipmapNearest => Some(Filter::Nearest),
+            Self::NearestMipmapLinear | Self::LinearMipmapLinear => Some(Filter::Linear),
+        }
+    }
+
+    /// A short name for the inspector, e.g. `linear-mip-nearest`.
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Self::Nearest => "nearest",
+            Self::Linear => "linear",
+            Self::NearestMipmapNearest => "nearest-mip-nearest",
+            Self::LinearMipmapNearest => "linear-mip-nearest",
+            Self::NearestMipmapLinear => "nearest-mip-linear",
+            Self::LinearMipmapLinear => "linear-mip-linear",
+        }
+    }
 }
 
 /// glTF metallic-roughness material.
@@ -1438,6 +1596,99 @@ mod tests {
             t.uv_set = 0;
         }
         assert_ne!(rotated, scene_hash(&scene));
+    }
+
+    #[test]
+    fn old_samplers_load_as_they_were_drawn() {
+        // Saved before wrap and filters were split: `{ wrap, linear }`.
+        let old = |wrap: &str, linear: bool| {
+            serde_json::from_value::<Sampler>(serde_json::json!({"wrap": wrap, "linear": linear}))
+                .expect("old sampler loads")
+        };
+        assert_eq!(old("Repeat", true), Sampler::default());
+        assert_eq!(
+            old("ClampToEdge", false),
+            Sampler::nearest(Wrap::ClampToEdge)
+        );
+        assert_eq!(
+            old("MirroredRepeat", true),
+            Sampler {
+                wrap_s: Wrap::MirroredRepeat,
+                wrap_t: Wrap::MirroredRepeat,
+                ..Sampler::default()
+            }
+        );
+        // A slot inside an old material, too.
+        let slot: TextureRef = serde_json::from_value(serde_json::json!({
+            "image": 4, "sampler": {"wrap": "ClampToEdge", "linear": false}
+        }))
+        .expect("old slot loads");
+        assert_eq!(slot.sampler, Sampler::nearest(Wrap::ClampToEdge));
+        // Today's fields round-trip, and win over old ones.
+        let s = Sampler {
+            wrap_s: Wrap::ClampToEdge,
+            wrap_t: Wrap::MirroredRepeat,
+            mag_filter: Filter::Nearest,
+            min_filter: MinFilter::LinearMipmapNearest,
+        };
+        let json = serde_json::to_value(s).expect("json");
+        assert_eq!(
+            serde_json::from_value::<Sampler>(json.clone()).ok(),
+            Some(s)
+        );
+        let mut both = json;
+        both["wrap"] = serde_json::json!("Repeat");
+        both["linear"] = serde_json::json!(true);
+        assert_eq!(serde_json::from_value::<Sampler>(both).ok(), Some(s));
+        assert_eq!(
+            serde_json::from_value::<Sampler>(serde_json::json!({})).ok(),
+            Some(Sampler::default())
+        );
+    }
+
+    #[test]
+    fn scene_hash_sees_every_sampler_field() {
+        let mut scene = small_scene("s");
+        let (id, _) = scene.materials().next().expect("material");
+        let mut seen = vec![scene_hash(&scene)];
+        let edits: [fn(&mut Sampler); 4] = [
+            |s| s.wrap_s = Wrap::ClampToEdge,
+            |s| s.wrap_t = Wrap::MirroredRepeat,
+            |s| s.mag_filter = Filter::Nearest,
+            |s| s.min_filter = MinFilter::NearestMipmapLinear,
+        ];
+        for edit in edits {
+            if let Some(t) = scene
+                .material_mut(id)
+                .and_then(|m| m.base_color_texture.as_mut())
+            {
+                edit(&mut t.sampler);
+            }
+            let h = scene_hash(&scene);
+            assert!(!seen.contains(&h), "{:?}", scene.material(id));
+            seen.push(h);
+        }
+    }
+
+    #[test]
+    fn sampler_text_is_short_and_names_each_part() {
+        assert_eq!(
+            Sampler::default().to_string(),
+            "repeat, linear/linear-mip-linear"
+        );
+        let s = Sampler {
+            wrap_s: Wrap::ClampToEdge,
+            wrap_t: Wrap::MirroredRepeat,
+            mag_filter: Filter::Nearest,
+            min_filter: MinFilter::Linear,
+        };
+        assert_eq!(s.to_string(), "clamp/mirror, nearest/linear");
+        assert_eq!(MinFilter::Linear.mipmap(), None);
+        assert_eq!(MinFilter::LinearMipmapNearest.texel(), Filter::Linear);
+        assert_eq!(
+            MinFilter::LinearMipmapNearest.mipmap(),
+            Some(Filter::Nearest)
+        );
     }
 
     #[test]

@@ -411,7 +411,10 @@ fn material_ui(
                         || "missing image".to_owned(),
                         |i| format!("{} ({}×{})", i.name, i.width, i.height),
                     );
-                    ui.label(format!("{slot}: {image}, UV {}", tex.uv_set));
+                    ui.label(format!(
+                        "{slot}: {image}, UV {}, {}",
+                        tex.uv_set, tex.sampler
+                    ));
                     if let Some(transform) = uv_transform_text(&tex) {
                         ui.weak(transform);
                     }
