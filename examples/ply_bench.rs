@@ -1,6 +1,8 @@
 //! Times reading a PLY file: `cargo run --release --example ply_bench -- FILE [SPLATS [SH]]`.
 //! With SPLATS, first writes a synthetic INRIA splat file of that many splats (SH degree SH,
-//! default 0) to FILE. Measure peak memory with `/usr/bin/time -v`.
+//! default 0) to FILE; with `points N` instead, a coloured point cloud of N points laid out
+//! like HY-World's `points.ply` (x, y, z as float, red, green, blue as uchar). Measure peak
+//! memory with `/usr/bin/time -v`, or open the file with `worldsmith bench-import FILE`.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -11,6 +13,13 @@ fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let path = PathBuf::from(args.next().unwrap_or_else(|| "splats.ply".into()));
     if let Some(count) = args.next() {
+        if count == "points" {
+            let n: u64 = args.next().map_or(Ok(2_000_000), |s| s.parse())?;
+            let start = Instant::now();
+            write_points(&path, n)?;
+            println!("wrote {} in {:.2?}", path.display(), start.elapsed());
+            return Ok(());
+        }
         let sh: u8 = args.next().map_or(Ok(0), |s| s.parse())?;
         let start = Instant::now();
         write_synthetic_splat_ply(&path, count.parse()?, sh, 1)?;
@@ -34,4 +43,43 @@ fn main() -> anyhow::Result<()> {
         warnings.len()
     );
     Ok(())
+}
+
+/// A binary little-endian coloured point cloud: a noisy ground sheet with a few walls, which
+/// compresses and sorts like a reconstruction (not a uniform cube).
+fn write_points(path: &std::path::Path, count: u64) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    write!(
+        out,
+        "ply\nformat binary_little_endian 1.0\nelement vertex {count}\nproperty float x\n\
+         property float y\nproperty float z\nproperty uchar red\nproperty uchar green\n\
+         property uchar blue\nend_header\n"
+    )?;
+    let mut state = 0x5EED_u64;
+    let mut next = move || {
+        // splitmix64 → [0, 1)
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32
+    };
+    for i in 0..count {
+        let (u, v, n) = (next() * 40.0 - 20.0, next() * 40.0 - 20.0, next() * 0.05);
+        // Every fourth point on a wall (x = const), the rest on the ground (OpenCV y down).
+        let (p, c) = if i % 4 == 0 {
+            (
+                [(u / 10.0).round() * 10.0 + n, -next() * 6.0, v],
+                [180u8, 170, 150],
+            )
+        } else {
+            ([u, 1.5 + n, v], [90u8, 120, 60])
+        };
+        for x in p {
+            out.write_all(&x.to_le_bytes())?;
+        }
+        out.write_all(&c)?;
+    }
+    out.flush()
 }

@@ -29,6 +29,10 @@ pub const CONTROLS: &[(&str, &str)] = &[
         "Show / hide a node",
         "Click the eye at the right of its outliner row",
     ),
+    (
+        "Edit a value in the inspector",
+        "Drag a number or slider, or click it and type; one drag is one undo step",
+    ),
     ("Undo", "Ctrl+Z"),
     ("Redo", "Ctrl+Shift+Z or Ctrl+Y"),
     (
