@@ -405,7 +405,7 @@ mod tests {
             u32::MAX / 2,
         ] {
             let (groups, per_group) = split(count);
-            assert!(groups >= 1 && groups <= MAX_GROUPS, "{count}: {groups}");
+            assert!((1..=MAX_GROUPS).contains(&groups), "{count}: {groups}");
             assert_eq!(per_group % THREADS, 0);
             assert!(u64::from(groups) * u64::from(per_group) >= u64::from(count));
             // No workgroup is left without keys.
