@@ -20,7 +20,7 @@ use crate::scene::{NodeKind, SH_C0, Scene, SplatCloud, Transform};
 use half::f16;
 use rayon::prelude::*;
 use std::fs::File;
-use std::io::{BufRead as _, BufReader, ErrorKind, Read, Seek as _, SeekFrom};
+use std::io::{BufRead as _, BufReader, ErrorKind, Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// The most splats worldsmith reads from one SPZ file (32 Mi, about 2 GB of decompressed data
@@ -159,6 +159,37 @@ pub fn read_spz(
     path: &Path,
     progress: &Progress,
 ) -> Result<(SplatCloud, Vec<String>), ImportError> {
+    let io = |error| ImportError::Io {
+        file: path.display().to_string(),
+        error,
+    };
+    progress.check(path)?;
+    let file = File::open(path).map_err(io)?;
+    let file_len = file.metadata().map_err(io)?.len();
+    read_spz_from(path, file, file_len, progress)
+}
+
+/// [`read_spz`] of a file already in memory; `path` only names it in messages.
+pub fn read_spz_bytes(
+    path: &Path,
+    bytes: &[u8],
+    progress: &Progress,
+) -> Result<(SplatCloud, Vec<String>), ImportError> {
+    read_spz_from(
+        path,
+        std::io::Cursor::new(bytes),
+        bytes.len() as u64,
+        progress,
+    )
+}
+
+/// Reads SPZ data of `file_len` bytes from `file`; `path` names it in messages.
+fn read_spz_from<R: Read + Seek>(
+    path: &Path,
+    mut file: R,
+    file_len: u64,
+    progress: &Progress,
+) -> Result<(SplatCloud, Vec<String>), ImportError> {
     let file_name = path.display().to_string();
     let fail = |problem: String| ImportError::Spz {
         file: file_name.clone(),
@@ -171,8 +202,6 @@ pub fn read_spz(
     progress.check(path)?;
     progress.begin(0);
 
-    let mut file = File::open(path).map_err(io)?;
-    let file_len = file.metadata().map_err(io)?.len();
     let mut sniff = Vec::with_capacity(4);
     (&mut file).take(4).read_to_end(&mut sniff).map_err(io)?;
     match sniff.as_slice() {
@@ -323,6 +352,21 @@ pub fn read_spz(
 /// Imports an SPZ file as one scene with one splat node named after the file, at the origin.
 pub(super) fn import_spz(path: &Path, progress: &Progress) -> Result<Imported, ImportError> {
     let (cloud, warnings) = read_spz(path, progress)?;
+    Ok(scene_from(path, cloud, warnings))
+}
+
+/// [`import_spz`] of a file already in memory; `path` only names it.
+pub(super) fn import_spz_bytes(
+    path: &Path,
+    bytes: &[u8],
+    progress: &Progress,
+) -> Result<Imported, ImportError> {
+    let (cloud, warnings) = read_spz_bytes(path, bytes, progress)?;
+    Ok(scene_from(path, cloud, warnings))
+}
+
+/// One splat node named after the file, at the origin.
+fn scene_from(path: &Path, cloud: SplatCloud, warnings: Vec<String>) -> Imported {
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -330,7 +374,7 @@ pub(super) fn import_spz(path: &Path, progress: &Progress) -> Result<Imported, I
     let mut scene = Scene::new(&name);
     let cloud = scene.add_splat_cloud(cloud);
     scene.add_node(None, &name, Transform::IDENTITY, NodeKind::Splats { cloud });
-    Ok(Imported { scene, warnings })
+    Imported { scene, warnings }
 }
 
 /// The decompressed stream after the header, handed out one section at a time.
