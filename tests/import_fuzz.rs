@@ -338,14 +338,14 @@ fn spz_stream(version: u32, n: u32, sh_degree: u8, flags: u8) -> Vec<u8> {
             }
         }
     }
-    out.extend((0..n).map(|i| 100 + 40 * i as u8));
-    out.extend((0..3 * n).map(|i| 60 + 20 * i as u8));
-    out.extend((0..3 * n).map(|i| 90 + 3 * i as u8));
+    out.extend((0..n).map(|i| (100 + 40 * i) as u8));
+    out.extend((0..3 * n).map(|i| (60 + 20 * i) as u8));
+    out.extend((0..3 * n).map(|i| (90 + 3 * i) as u8));
     for i in 0..n {
         if version >= 3 {
             out.extend_from_slice(&((3u32 << 30) | (i * 0x2_0101)).to_le_bytes());
         } else {
-            out.extend_from_slice(&[128, 100 + i as u8, 140]);
+            out.extend_from_slice(&[128, (100 + i) as u8, 140]);
         }
     }
     let d = usize::from(sh_degree) + 1;
