@@ -692,3 +692,47 @@ fn harnesses_survive_empty_and_tiny_inputs() {
         fuzz::gltf(data);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Regressions: what the fuzzer found
+
+/// fuzz_spz, first minutes: an SPZ version 1 file stores centres as float16, which can encode
+/// NaN and infinity; they reached the scene (and the renderer's bounds and depth sort).
+#[test]
+fn spz_v1_non_finite_centres_are_replaced_and_named() {
+    // The fuzzer's input: SPZ_STREAM, then a v1 stream of 3 splats whose first centre holds
+    // 0x7e00 (NaN) in z.
+    let crash: [u8; 65] = [
+        0x00, 0x4e, 0x47, 0x53, 0x50, 0x01, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x0c,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0xbc, 0x00, 0x7e, 0x00, 0xc0, 0x00, 0x38, 0x00, 0xb8, 0x00,
+        0xbe, 0x00, 0x3c, 0x00, 0x00, 0x00, 0xbc, 0xa0, 0x73, 0x4b, 0xbb, 0x50, 0x64, 0x78, 0x8c,
+        0xa0, 0xb4, 0xc8, 0xdc, 0x5a, 0x5d, 0x60, 0x63, 0x66, 0x6f, 0x72, 0x80, 0x64, 0x80, 0x80,
+        0x8c, 0x8c, 0x65, 0x66, 0x8c,
+    ];
+    fuzz::spz(&crash);
+
+    // The same by construction: +inf in y of splat 0, NaN in z of splat 2, the rest kept.
+    let mut stream = spz_stream(1, 3, 0, 0);
+    stream[16 + 2..16 + 4].copy_from_slice(&f16::INFINITY.to_le_bytes());
+    stream[16 + 12 + 4..16 + 12 + 6].copy_from_slice(&f16::NAN.to_le_bytes());
+    let imported = import_bytes(Path::new("nan.spz"), &gzip(&stream)).expect("imports");
+    let clouds: Vec<_> = imported
+        .scene
+        .splat_clouds()
+        .map(|(_, c)| c.clone())
+        .collect();
+    let [cloud] = clouds.as_slice() else {
+        panic!("{} clouds", clouds.len())
+    };
+    assert_eq!(cloud.positions[0], [0.0, 0.0, -2.0]);
+    assert_eq!(cloud.positions[1], [0.5, -0.5, -1.5]);
+    assert_eq!(cloud.positions[2], [1.0, 0.0, 0.0]);
+    assert!(
+        imported
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("nan.spz: 2 splats had a non-finite centre")),
+        "{:?}",
+        imported.warnings
+    );
+}

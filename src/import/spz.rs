@@ -242,7 +242,13 @@ fn read_spz_from<R: Read + Seek>(
 
     let bytes = src.next(pos_size, n)?;
     let positions = if header.version == 1 {
-        decode_positions_f16(&bytes)
+        let (positions, non_finite) = decode_positions_f16(&bytes);
+        if non_finite > 0 {
+            warnings.push(format!(
+                "{file_name}: {non_finite} splats had a non-finite centre (replaced by 0)"
+            ));
+        }
+        positions
     } else {
         decode_positions_fixed(&bytes, header.fractional_bits)
     };
@@ -458,9 +464,11 @@ fn read_fully(
     Ok(())
 }
 
-/// Version 1: float16 x, y, z.
-fn decode_positions_f16(bytes: &[u8]) -> Vec<[f32; 3]> {
-    bytes
+/// Version 1: float16 x, y, z, and how many splats had an infinite or NaN coordinate (float16
+/// can encode both; they are replaced by 0 so that no renderer or bounds sees them, as the PLY
+/// reader does).
+fn decode_positions_f16(bytes: &[u8]) -> (Vec<[f32; 3]>, usize) {
+    let positions: Vec<[f32; 3]> = bytes
         .as_chunks::<6>()
         .0
         .par_iter()
@@ -471,7 +479,19 @@ fn decode_positions_f16(bytes: &[u8]) -> Vec<[f32; 3]> {
                 f16::from_le_bytes([z0, z1]).to_f32(),
             ]
         })
-        .collect()
+        .collect();
+    let non_finite = positions
+        .iter()
+        .filter(|p| p.iter().any(|c| !c.is_finite()))
+        .count();
+    if non_finite == 0 {
+        return (positions, 0);
+    }
+    let finite = positions
+        .into_iter()
+        .map(|p| p.map(|c| if c.is_finite() { c } else { 0.0 }))
+        .collect();
+    (finite, non_finite)
 }
 
 /// Versions 2 and 3: 24-bit two's-complement fixed point with `fractional_bits` fraction bits.
