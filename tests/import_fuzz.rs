@@ -736,3 +736,24 @@ fn spz_v1_non_finite_centres_are_replaced_and_named() {
         imported.warnings
     );
 }
+
+/// fuzz_gltf, first minutes: a GLB header whose total length is below its own 12 bytes made
+/// the `gltf` crate subtract with overflow (a panic in debug builds, where dependencies keep
+/// overflow checks).
+#[test]
+fn a_glb_length_shorter_than_its_header_is_an_error() {
+    let mut bytes = b"glTF".to_vec();
+    bytes.extend_from_slice(&2u32.to_le_bytes());
+    bytes.extend_from_slice(&2u32.to_le_bytes()); // total length 2
+    bytes.extend_from_slice(&8u32.to_le_bytes());
+    bytes.extend_from_slice(b"JSON{}      ");
+    let error = import_bytes(Path::new("short.glb"), &bytes).expect_err("refused");
+    let message = error.to_string();
+    assert!(
+        message.starts_with(
+            "short.glb: not a valid glTF file: the GLB header gives a total length of 2 bytes"
+        ),
+        "{message}"
+    );
+    fuzz::gltf(&bytes);
+}

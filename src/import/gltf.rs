@@ -103,6 +103,21 @@ pub(super) fn import_gltf(path: &Path, bytes: &[u8]) -> Result<Imported, ImportE
 /// accessor without a bounds check, so that index is checked first: a hostile file must give
 /// an error, not a panic.
 fn parse(file: &str, bytes: &[u8]) -> Result<gltf::Gltf, ImportError> {
+    // gltf 1.4 subtracts the 12-byte header from the GLB length field unchecked, which panics
+    // where overflow checks are on (debug builds): such a header is refused here first.
+    let glb_length = bytes
+        .strip_prefix(b"glTF")
+        .and_then(|rest| rest.get(4..8))
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(u32::from_le_bytes);
+    if let Some(length) = glb_length.filter(|&l| l < 12) {
+        return Err(ImportError::Parse {
+            file: file.into(),
+            problem: format!(
+                "the GLB header gives a total length of {length} bytes, less than the 12-byte header itself"
+            ),
+        });
+    }
     let unchecked =
         gltf::Gltf::from_slice_without_validation(bytes).map_err(|e| error_from_gltf(file, e))?;
     let root = unchecked.document.as_json();
