@@ -757,3 +757,30 @@ fn a_glb_length_shorter_than_its_header_is_an_error() {
     );
     fuzz::gltf(&bytes);
 }
+
+/// fuzz_gltf, after 5 minutes: an image with neither `uri` nor `bufferView` (here a misspelt
+/// `uri`), or with a `bufferView` but no `mimeType`, passes the `gltf` crate's validation and
+/// then panics in its `Image::source`. Now the image is left empty with a warning.
+#[test]
+fn an_image_without_a_source_or_mime_type_is_a_warning() {
+    for (image, problem) in [
+        (r#"{"ukri":"a.png"}"#, "neither a uri nor a bufferView"),
+        (r#"{"bufferView":0}"#, "a bufferView but no mimeType"),
+    ] {
+        let json = format!(
+            r#"{{"asset":{{"version":"2.0"}},"images":[{image}],
+            "buffers":[{{"uri":"data:application/octet-stream;base64,AAAAAA==","byteLength":4}}],
+            "bufferViews":[{{"buffer":0,"byteLength":4}}]}}"#
+        );
+        let imported = import_bytes(Path::new("img.gltf"), json.as_bytes()).expect("imports");
+        assert_eq!(imported.scene.images().count(), 0);
+        assert!(
+            imported.warnings.iter().any(|w| w
+                .starts_with("img.gltf: image 0 ('Image_0') left empty")
+                && w.contains(problem)),
+            "{:?}",
+            imported.warnings
+        );
+        fuzz::gltf(json.as_bytes());
+    }
+}

@@ -554,6 +554,20 @@ impl Importer<'_> {
     }
 
     fn image_bytes(&self, image: &gltf::Image) -> Result<Vec<u8>, String> {
+        // gltf 1.4's `Image::source` unwraps the URI when there is no buffer view, and the
+        // MIME type when there is one; validation lets both through, so check them first.
+        let json = self.doc.as_json().images.get(image.index());
+        match json.map(|j| {
+            (
+                j.buffer_view.is_some(),
+                j.uri.is_some(),
+                j.mime_type.is_some(),
+            )
+        }) {
+            Some((true, _, true) | (false, true, _)) => {}
+            Some((true, _, false)) => return Err("it has a bufferView but no mimeType".into()),
+            _ => return Err("it has neither a uri nor a bufferView".into()),
+        }
         match image.source() {
             gltf::image::Source::View { view, .. } => {
                 let range = view_range(&view, &self.buffers)?;
