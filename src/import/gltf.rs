@@ -109,6 +109,21 @@ pub(super) fn import_gltf(path: &Path, bytes: &[u8]) -> Result<Imported, ImportE
 /// accessor without a bounds check, so that index is checked first: a hostile file must give
 /// an error, not a panic.
 fn parse(file: &str, bytes: &[u8]) -> Result<gltf::Gltf, ImportError> {
+    // gltf 1.4 subtracts the 12-byte header from the GLB length field unchecked, which panics
+    // where overflow checks are on (debug builds): such a header is refused here first.
+    let glb_length = bytes
+        .strip_prefix(b"glTF")
+        .and_then(|rest| rest.get(4..8))
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(u32::from_le_bytes);
+    if let Some(length) = glb_length.filter(|&l| l < 12) {
+        return Err(ImportError::Parse {
+            file: file.into(),
+            problem: format!(
+                "the GLB header gives a total length of {length} bytes, less than the 12-byte header itself"
+            ),
+        });
+    }
     let unchecked =
         gltf::Gltf::from_slice_without_validation(bytes).map_err(|e| error_from_gltf(file, e))?;
     let root = unchecked.document.as_json();
@@ -701,6 +716,20 @@ impl Importer<'_> {
     }
 
     fn image_bytes(&self, image: &gltf::Image) -> Result<Vec<u8>, String> {
+        // gltf 1.4's `Image::source` unwraps the URI when there is no buffer view, and the
+        // MIME type when there is one; validation lets both through, so check them first.
+        let json = self.doc.as_json().images.get(image.index());
+        match json.map(|j| {
+            (
+                j.buffer_view.is_some(),
+                j.uri.is_some(),
+                j.mime_type.is_some(),
+            )
+        }) {
+            Some((true, _, true) | (false, true, _)) => {}
+            Some((true, _, false)) => return Err("it has a bufferView but no mimeType".into()),
+            _ => return Err("it has neither a uri nor a bufferView".into()),
+        }
         match image.source() {
             gltf::image::Source::View { view, .. } => {
                 let range = view_range(&view, &self.buffers)?;

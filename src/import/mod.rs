@@ -7,12 +7,13 @@
 //! beyond what the file's size justifies on hostile input: problems are [`ImportError`]s that
 //! name the file, and recoverable ones (an image that does not decode) become warnings.
 
+pub mod fuzz;
 mod gltf;
 pub mod ply;
 mod spz;
 pub mod world;
 
-pub use spz::{MAX_SPLATS, read_spz};
+pub use spz::{MAX_SPLATS, read_spz, read_spz_bytes};
 
 use crate::scene::{Light, LightKind, NodeKind, Scene, Transform};
 use std::path::{Path, PathBuf};
@@ -186,6 +187,26 @@ pub fn import_path_with(path: &Path, progress: &Progress) -> Result<Imported, Im
         }
         "ply" => ply::import_ply(path, progress),
         "spz" => spz::import_spz(path, progress),
+        _ => Err(ImportError::Unsupported {
+            path: path.to_owned(),
+            ext,
+        }),
+    }
+}
+
+/// Imports a file whose bytes are already in memory, choosing the format by the extension of
+/// `path`. `path` names the file in messages and the scene; for glTF its folder is where
+/// relative URIs resolve (the only files read), for PLY and SPZ nothing is read from disk.
+pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let progress = Progress::new();
+    match ext.as_str() {
+        "gltf" | "glb" => gltf::import_gltf(path, bytes),
+        "ply" => ply::import_ply_bytes(path, bytes, &progress),
+        "spz" => spz::import_spz_bytes(path, bytes, &progress),
         _ => Err(ImportError::Unsupported {
             path: path.to_owned(),
             ext,

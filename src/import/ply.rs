@@ -63,15 +63,41 @@ pub fn read_ply(
     path: &Path,
     progress: &Progress,
 ) -> Result<(PlyContent, Vec<String>), ImportError> {
-    let file_name = path.display().to_string();
     let io_error = |error| ImportError::Io {
-        file: file_name.clone(),
+        file: path.display().to_string(),
         error,
     };
     let handle = File::open(path).map_err(io_error)?;
     let len = handle.metadata().map_err(io_error)?.len();
+    read_ply_from(path, handle, len, progress)
+}
+
+/// [`read_ply`] of a file already in memory; `path` only names it in messages.
+pub fn read_ply_bytes(
+    path: &Path,
+    bytes: &[u8],
+    progress: &Progress,
+) -> Result<(PlyContent, Vec<String>), ImportError> {
+    read_ply_from(
+        path,
+        std::io::Cursor::new(bytes),
+        bytes.len() as u64,
+        progress,
+    )
+}
+
+/// Reads PLY data of `len` bytes from `source`; `path` names it in messages.
+fn read_ply_from<R: Read + Seek>(
+    path: &Path,
+    source: R,
+    len: u64,
+    progress: &Progress,
+) -> Result<(PlyContent, Vec<String>), ImportError> {
+    let file_name = path.display().to_string();
     progress.begin(len);
-    let mut reader = BufReader::with_capacity(1 << 20, handle);
+    // A small file gets a buffer of its own size, not the 1 MiB that large splat files need.
+    let capacity = usize::try_from(len).map_or(1 << 20, |len| len.clamp(64, 1 << 20));
+    let mut reader = BufReader::with_capacity(capacity, source);
     let mut warnings = Vec::new();
     let header = parse_header(&file_name, &mut reader, &mut warnings)?;
     let plan = plan(&file_name, &header, &mut warnings)?;
@@ -95,6 +121,21 @@ pub fn read_ply(
 /// Imports a PLY file as a scene with one node named after the file.
 pub(super) fn import_ply(path: &Path, progress: &Progress) -> Result<Imported, ImportError> {
     let (content, warnings) = read_ply(path, progress)?;
+    Ok(scene_from(path, content, warnings))
+}
+
+/// [`import_ply`] of a file already in memory; `path` only names it.
+pub(super) fn import_ply_bytes(
+    path: &Path,
+    bytes: &[u8],
+    progress: &Progress,
+) -> Result<Imported, ImportError> {
+    let (content, warnings) = read_ply_bytes(path, bytes, progress)?;
+    Ok(scene_from(path, content, warnings))
+}
+
+/// One node named after the file holding `content`.
+fn scene_from(path: &Path, content: PlyContent, warnings: Vec<String>) -> Imported {
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -142,7 +183,7 @@ pub(super) fn import_ply(path: &Path, progress: &Progress) -> Result<Imported, I
             );
         }
     }
-    Ok(Imported { scene, warnings })
+    Imported { scene, warnings }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ use crate::scene::{NodeKind, SH_C0, Scene, SplatCloud, Transform};
 use half::f16;
 use rayon::prelude::*;
 use std::fs::File;
-use std::io::{BufRead as _, BufReader, ErrorKind, Read, Seek as _, SeekFrom};
+use std::io::{BufRead as _, BufReader, ErrorKind, Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// The most splats worldsmith reads from one SPZ file (32 Mi, about 2 GB of decompressed data
@@ -159,6 +159,37 @@ pub fn read_spz(
     path: &Path,
     progress: &Progress,
 ) -> Result<(SplatCloud, Vec<String>), ImportError> {
+    let io = |error| ImportError::Io {
+        file: path.display().to_string(),
+        error,
+    };
+    progress.check(path)?;
+    let file = File::open(path).map_err(io)?;
+    let file_len = file.metadata().map_err(io)?.len();
+    read_spz_from(path, file, file_len, progress)
+}
+
+/// [`read_spz`] of a file already in memory; `path` only names it in messages.
+pub fn read_spz_bytes(
+    path: &Path,
+    bytes: &[u8],
+    progress: &Progress,
+) -> Result<(SplatCloud, Vec<String>), ImportError> {
+    read_spz_from(
+        path,
+        std::io::Cursor::new(bytes),
+        bytes.len() as u64,
+        progress,
+    )
+}
+
+/// Reads SPZ data of `file_len` bytes from `file`; `path` names it in messages.
+fn read_spz_from<R: Read + Seek>(
+    path: &Path,
+    mut file: R,
+    file_len: u64,
+    progress: &Progress,
+) -> Result<(SplatCloud, Vec<String>), ImportError> {
     let file_name = path.display().to_string();
     let fail = |problem: String| ImportError::Spz {
         file: file_name.clone(),
@@ -171,8 +202,6 @@ pub fn read_spz(
     progress.check(path)?;
     progress.begin(0);
 
-    let mut file = File::open(path).map_err(io)?;
-    let file_len = file.metadata().map_err(io)?.len();
     let mut sniff = Vec::with_capacity(4);
     (&mut file).take(4).read_to_end(&mut sniff).map_err(io)?;
     match sniff.as_slice() {
@@ -213,7 +242,13 @@ pub fn read_spz(
 
     let bytes = src.next(pos_size, n)?;
     let positions = if header.version == 1 {
-        decode_positions_f16(&bytes)
+        let (positions, non_finite) = decode_positions_f16(&bytes);
+        if non_finite > 0 {
+            warnings.push(format!(
+                "{file_name}: {non_finite} splats had a non-finite centre (replaced by 0)"
+            ));
+        }
+        positions
     } else {
         decode_positions_fixed(&bytes, header.fractional_bits)
     };
@@ -323,6 +358,21 @@ pub fn read_spz(
 /// Imports an SPZ file as one scene with one splat node named after the file, at the origin.
 pub(super) fn import_spz(path: &Path, progress: &Progress) -> Result<Imported, ImportError> {
     let (cloud, warnings) = read_spz(path, progress)?;
+    Ok(scene_from(path, cloud, warnings))
+}
+
+/// [`import_spz`] of a file already in memory; `path` only names it.
+pub(super) fn import_spz_bytes(
+    path: &Path,
+    bytes: &[u8],
+    progress: &Progress,
+) -> Result<Imported, ImportError> {
+    let (cloud, warnings) = read_spz_bytes(path, bytes, progress)?;
+    Ok(scene_from(path, cloud, warnings))
+}
+
+/// One splat node named after the file, at the origin.
+fn scene_from(path: &Path, cloud: SplatCloud, warnings: Vec<String>) -> Imported {
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -330,7 +380,7 @@ pub(super) fn import_spz(path: &Path, progress: &Progress) -> Result<Imported, I
     let mut scene = Scene::new(&name);
     let cloud = scene.add_splat_cloud(cloud);
     scene.add_node(None, &name, Transform::IDENTITY, NodeKind::Splats { cloud });
-    Ok(Imported { scene, warnings })
+    Imported { scene, warnings }
 }
 
 /// The decompressed stream after the header, handed out one section at a time.
@@ -414,9 +464,11 @@ fn read_fully(
     Ok(())
 }
 
-/// Version 1: float16 x, y, z.
-fn decode_positions_f16(bytes: &[u8]) -> Vec<[f32; 3]> {
-    bytes
+/// Version 1: float16 x, y, z, and how many splats had an infinite or NaN coordinate (float16
+/// can encode both; they are replaced by 0 so that no renderer or bounds sees them, as the PLY
+/// reader does).
+fn decode_positions_f16(bytes: &[u8]) -> (Vec<[f32; 3]>, usize) {
+    let positions: Vec<[f32; 3]> = bytes
         .as_chunks::<6>()
         .0
         .par_iter()
@@ -427,7 +479,19 @@ fn decode_positions_f16(bytes: &[u8]) -> Vec<[f32; 3]> {
                 f16::from_le_bytes([z0, z1]).to_f32(),
             ]
         })
-        .collect()
+        .collect();
+    let non_finite = positions
+        .iter()
+        .filter(|p| p.iter().any(|c| !c.is_finite()))
+        .count();
+    if non_finite == 0 {
+        return (positions, 0);
+    }
+    let finite = positions
+        .into_iter()
+        .map(|p| p.map(|c| if c.is_finite() { c } else { 0.0 }))
+        .collect();
+    (finite, non_finite)
 }
 
 /// Versions 2 and 3: 24-bit two's-complement fixed point with `fractional_bits` fraction bits.

@@ -1,0 +1,202 @@
+//! Fuzzing harness bodies: what each target in `fuzz/` (docs/FUZZING.md) does with one input.
+//!
+//! They live in the library, not in `fuzz/`, so that the test suite runs the very same bodies
+//! over the seed corpus and every saved reproducer (`tests/import_fuzz.rs`) and CI exercises
+//! them without a fuzzer. Each body hands the bytes to [`import_bytes`] and panics only where
+//! the importer broke one of its promises: a panic inside the importer, an error or warning
+//! that does not name the file, or a scene whose arrays disagree or whose splats are not what
+//! the renderer expects. So every crash libFuzzer reports is a bug in `import`.
+//!
+//! Nothing is written to disk. The glTF body names its input inside a folder that does not
+//! exist, so relative URIs fail like missing files and never reach a real file.
+
+use super::{ImportError, Imported, import_bytes};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// First byte of an SPZ input that holds the decompressed SPZ stream rather than a whole file.
+/// The body gzips the rest itself: random mutations of a gzip file almost never get past its
+/// CRC, so without this the decoder behind it would hardly be reached.
+pub const SPZ_STREAM: u8 = 0;
+
+/// First byte of a glTF input that holds `JSON length (u16 little-endian), JSON, BIN` for the
+/// body to wrap in a well-formed GLB container, so mutations land in the JSON and the binary
+/// data rather than in chunk lengths. Inputs starting with `glTF` are GLB files as they are;
+/// anything else is `.gltf` JSON.
+pub const GLB_PARTS: u8 = 0;
+
+/// Imports `data` as a `.ply` file and checks the result.
+pub fn ply(data: &[u8]) {
+    check(Path::new("fuzz.ply"), data);
+}
+
+/// Imports `data` as an `.spz` file (or, after [`SPZ_STREAM`], as a gzipped SPZ stream) and
+/// checks the result.
+pub fn spz(data: &[u8]) {
+    match data.split_first() {
+        Some((&SPZ_STREAM, stream)) => check(Path::new("fuzz.spz"), &gzip(stream)),
+        _ => check(Path::new("fuzz.spz"), data),
+    }
+}
+
+/// Imports `data` as a `.glb` or `.gltf` file (see [`GLB_PARTS`]) and checks the result.
+pub fn gltf(data: &[u8]) {
+    let folder = absent_folder();
+    match data {
+        [GLB_PARTS, rest @ ..] => check(&folder.join("fuzz.glb"), &glb_from_parts(rest)),
+        [b'g', b'l', b'T', b'F', ..] => check(&folder.join("fuzz.glb"), data),
+        _ => check(&folder.join("fuzz.gltf"), data),
+    }
+}
+
+/// A folder that does not exist (named after this process), for glTF inputs to live in.
+fn absent_folder() -> PathBuf {
+    std::env::temp_dir().join(format!("worldsmith-fuzz-{}-absent", std::process::id()))
+}
+
+/// `stream` in a gzip container, stored rather than compressed (the fastest way to a valid
+/// file; the decoder's inflate path is fuzzed through whole-file inputs).
+fn gzip(stream: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+    // Writing to a Vec cannot fail; an empty result would only make a shorter input.
+    gz.write_all(stream).ok();
+    gz.finish().unwrap_or_default()
+}
+
+/// A GLB file from `JSON length (u16 LE), JSON, BIN` (see [`GLB_PARTS`]); a short input gives
+/// what it has (an empty JSON chunk, no BIN chunk).
+fn glb_from_parts(parts: &[u8]) -> Vec<u8> {
+    let (json_len, rest) = match parts {
+        [a, b, rest @ ..] => (usize::from(u16::from_le_bytes([*a, *b])), rest),
+        _ => (0, parts),
+    };
+    let (json, bin) = rest.split_at(json_len.min(rest.len()));
+    let padded = |len: usize| len.next_multiple_of(4);
+    let mut out = Vec::with_capacity(12 + 8 + padded(json.len()) + 8 + padded(bin.len()));
+    let total = 12
+        + 8
+        + padded(json.len())
+        + if bin.is_empty() {
+            0
+        } else {
+            8 + padded(bin.len())
+        };
+    out.extend_from_slice(b"glTF");
+    out.extend_from_slice(&2u32.to_le_bytes());
+    out.extend_from_slice(&(total as u32).to_le_bytes());
+    out.extend_from_slice(&(padded(json.len()) as u32).to_le_bytes());
+    out.extend_from_slice(b"JSON");
+    out.extend_from_slice(json);
+    out.resize(out.len() + padded(json.len()) - json.len(), b' ');
+    if !bin.is_empty() {
+        out.extend_from_slice(&(padded(bin.len()) as u32).to_le_bytes());
+        out.extend_from_slice(b"BIN\0");
+        out.extend_from_slice(bin);
+        out.resize(out.len() + padded(bin.len()) - bin.len(), 0);
+    }
+    out
+}
+
+/// Imports `bytes` as the file `path` and checks what came back.
+fn check(path: &Path, bytes: &[u8]) {
+    let name = path.display().to_string();
+    match import_bytes(path, bytes) {
+        Err(error) => {
+            let message = error.to_string();
+            assert!(
+                message.contains(&name),
+                "the error does not name the file: {message}"
+            );
+            assert!(
+                !matches!(
+                    error,
+                    ImportError::Cancelled { .. } | ImportError::Unsupported { .. }
+                ),
+                "nothing cancelled and the extension is supported: {message}"
+            );
+        }
+        Ok(imported) => check_imported(&name, &imported),
+    }
+}
+
+/// The promises an imported scene keeps whatever the file held.
+fn check_imported(name: &str, imported: &Imported) {
+    for warning in &imported.warnings {
+        assert!(
+            warning.contains(name),
+            "the warning does not name the file: {warning}"
+        );
+    }
+    let scene = &imported.scene;
+    for (id, mesh) in scene.meshes() {
+        let n = mesh.positions.len();
+        assert_eq!(
+            mesh.indices.len() % 3,
+            0,
+            "mesh {id:?}: not whole triangles"
+        );
+        if let Some(bad) = mesh.indices.iter().find(|&&i| i as usize >= n) {
+            panic!("mesh {id:?}: index {bad} but {n} vertices");
+        }
+        let normals = mesh.normals.len();
+        assert_eq!(
+            normals, n,
+            "mesh {id:?}: {normals} normals for {n} vertices"
+        );
+        for (what, len) in [
+            ("uvs", mesh.uvs.len()),
+            ("colors", mesh.colors.len()),
+            ("tangents", mesh.tangents.len()),
+        ] {
+            assert!(
+                len == 0 || len == n,
+                "mesh {id:?}: {len} {what} for {n} vertices"
+            );
+        }
+    }
+    for (id, cloud) in scene.point_clouds() {
+        let n = cloud.len();
+        for (what, len) in [
+            ("colors", cloud.colors.len()),
+            ("normals", cloud.normals.len()),
+        ] {
+            assert!(
+                len == 0 || len == n,
+                "points {id:?}: {len} {what} for {n} points"
+            );
+        }
+        let finite = cloud.positions.iter().flatten().all(|c| c.is_finite());
+        assert!(finite, "points {id:?}: a non-finite position");
+    }
+    for (id, cloud) in scene.splat_clouds() {
+        let finite = |v: &[f32]| v.iter().all(|c| c.is_finite());
+        for (i, p) in cloud.positions.iter().enumerate() {
+            assert!(finite(p), "splats {id:?}: centre {i} is {p:?}");
+        }
+        for (i, s) in cloud.scales.iter().enumerate() {
+            assert!(
+                finite(s) && s.iter().all(|&c| c >= 0.0),
+                "splats {id:?}: scale {i} is {s:?}"
+            );
+        }
+        for (i, q) in cloud.rotations.iter().enumerate() {
+            let len = q.iter().map(|c| c * c).sum::<f32>().sqrt();
+            assert!(
+                (len - 1.0).abs() < 1e-3,
+                "splats {id:?}: rotation {i} is {q:?}"
+            );
+        }
+        for (i, &o) in cloud.opacities.iter().enumerate() {
+            assert!(
+                (0.0..=1.0).contains(&o),
+                "splats {id:?}: opacity {i} is {o}"
+            );
+        }
+        for (i, c) in cloud.colors.iter().enumerate() {
+            assert!(finite(c), "splats {id:?}: colour {i} is {c:?}");
+        }
+        if let Some(v) = cloud.sh_rest.iter().find(|v| !v.is_finite()) {
+            panic!("splats {id:?}: SH coefficient {v}");
+        }
+    }
+}

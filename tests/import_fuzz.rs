@@ -1,0 +1,786 @@
+//! The fuzz harnesses (`worldsmith::import::fuzz`, driven by the targets in `fuzz/`) run here
+//! over their seed corpus and the Khronos samples, so CI exercises them without a fuzzer; the
+//! seeds are generated here and must be valid files of each kind; `fuzz/seeds/` holds exactly
+//! what this generator writes (`WORLDSMITH_BLESS=1` rewrites it); and every bug the fuzzer found
+//! keeps its reproducer as a regression test.
+
+mod common;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use half::f16;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use worldsmith::import::{Imported, fuzz, import_bytes};
+
+/// What one seed is fed to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    Ply,
+    Spz,
+    Gltf,
+}
+
+impl Target {
+    fn dir(self) -> &'static str {
+        match self {
+            Self::Ply => "fuzz_ply",
+            Self::Spz => "fuzz_spz",
+            Self::Gltf => "fuzz_gltf",
+        }
+    }
+
+    fn run(self, data: &[u8]) {
+        match self {
+            Self::Ply => fuzz::ply(data),
+            Self::Spz => fuzz::spz(data),
+            Self::Gltf => fuzz::gltf(data),
+        }
+    }
+}
+
+/// One seed: its target, file name, the bytes the harness gets, and the file they stand for
+/// (extension, bytes) with what must be in it once imported.
+struct Seed {
+    target: Target,
+    name: String,
+    input: Vec<u8>,
+    file: (&'static str, Vec<u8>),
+    expect: Expect,
+}
+
+/// What a seed's file must import to.
+#[derive(Clone, Copy, Debug)]
+enum Expect {
+    /// Triangles in the (only) mesh.
+    Triangles(usize),
+    Points(usize),
+    Splats(usize),
+    /// Meshes, lights and cameras in the scene.
+    Scene {
+        meshes: usize,
+        lights: usize,
+        cameras: usize,
+    },
+}
+
+// ---------------------------------------------------------------------------------------------
+// PLY
+
+#[derive(Clone, Copy, PartialEq)]
+enum Enc {
+    Ascii,
+    Le,
+    Be,
+}
+
+/// A property: scalar `(type, name)` or list `(count type, item type, name)`.
+enum Prop {
+    Scalar(&'static str, String),
+    List(&'static str, &'static str, String),
+}
+
+/// One value of a row: a scalar or a list.
+enum Val {
+    S(f64),
+    L(Vec<f64>),
+}
+
+struct El {
+    name: &'static str,
+    props: Vec<Prop>,
+    rows: Vec<Vec<Val>>,
+}
+
+fn scalars(ty: &'static str, names: &[&str]) -> Vec<Prop> {
+    names
+        .iter()
+        .map(|n| Prop::Scalar(ty, (*n).to_string()))
+        .collect()
+}
+
+fn put(out: &mut Vec<u8>, ty: &str, v: f64, enc: Enc) {
+    macro_rules! bin {
+        ($t:ty) => {{
+            let x = v as $t;
+            out.extend_from_slice(&if enc == Enc::Be {
+                x.to_be_bytes()
+            } else {
+                x.to_le_bytes()
+            })
+        }};
+    }
+    match (enc, ty) {
+        (Enc::Ascii, _) => out.extend_from_slice(format!("{v} ").as_bytes()),
+        (_, "uchar") => bin!(u8),
+        (_, "char") => bin!(i8),
+        (_, "ushort") => bin!(u16),
+        (_, "short") => bin!(i16),
+        (_, "int") => bin!(i32),
+        (_, "uint") => bin!(u32),
+        (_, "float") => bin!(f32),
+        (_, "double") => bin!(f64),
+        _ => panic!("type {ty}"),
+    }
+}
+
+fn ply_bytes(enc: Enc, elements: &[El]) -> Vec<u8> {
+    let format = match enc {
+        Enc::Ascii => "ascii",
+        Enc::Le => "binary_little_endian",
+        Enc::Be => "binary_big_endian",
+    };
+    let mut out = format!("ply\nformat {format} 1.0\ncomment seed for fuzz_ply\n").into_bytes();
+    for el in elements {
+        out.extend_from_slice(format!("element {} {}\n", el.name, el.rows.len()).as_bytes());
+        for p in &el.props {
+            let line = match p {
+                Prop::Scalar(ty, name) => format!("property {ty} {name}\n"),
+                Prop::List(count, item, name) => format!("property list {count} {item} {name}\n"),
+            };
+            out.extend_from_slice(line.as_bytes());
+        }
+    }
+    out.extend_from_slice(b"end_header\n");
+    for el in elements {
+        for row in &el.rows {
+            for (p, v) in el.props.iter().zip(row) {
+                match (p, v) {
+                    (Prop::Scalar(ty, _), Val::S(x)) => put(&mut out, ty, *x, enc),
+                    (Prop::List(count, item, _), Val::L(xs)) => {
+                        put(&mut out, count, xs.len() as f64, enc);
+                        for x in xs {
+                            put(&mut out, item, *x, enc);
+                        }
+                    }
+                    _ => panic!("row does not match the properties of {}", el.name),
+                }
+            }
+            if enc == Enc::Ascii {
+                out.push(b'\n');
+            }
+        }
+    }
+    out
+}
+
+/// Five vertices (position, normal, uchar colour, uv), an element to skip, a quad and a
+/// triangle: 3 triangles.
+fn mesh_elements() -> Vec<El> {
+    let mut vertex = scalars("float", &["x", "y", "z", "nx", "ny", "nz"]);
+    vertex.extend(scalars("uchar", &["red", "green", "blue", "alpha"]));
+    vertex.extend(scalars("float", &["s", "t"]));
+    let corners = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [2.0, 0.5]];
+    let rows = corners
+        .iter()
+        .enumerate()
+        .map(|(i, [x, y])| {
+            [*x, *y, -0.5, 0.0, 0.0, 1.0]
+                .into_iter()
+                .chain([40.0 * i as f64, 200.0, 17.0, 255.0])
+                .chain([x / 2.0, *y])
+                .map(Val::S)
+                .collect()
+        })
+        .collect();
+    vec![
+        El {
+            name: "vertex",
+            props: vertex,
+            rows,
+        },
+        El {
+            name: "edge",
+            props: scalars("int", &["vertex1", "vertex2"]),
+            rows: vec![vec![Val::S(0.0), Val::S(1.0)]],
+        },
+        El {
+            name: "face",
+            props: vec![
+                Prop::List("uchar", "int", "vertex_indices".into()),
+                Prop::Scalar("uchar", "flags".into()),
+            ],
+            rows: vec![
+                vec![Val::L(vec![0.0, 1.0, 2.0, 3.0]), Val::S(1.0)],
+                vec![Val::L(vec![1.0, 4.0, 2.0]), Val::S(0.0)],
+            ],
+        },
+    ]
+}
+
+/// Four points with float colours and normals.
+fn point_elements() -> Vec<El> {
+    let mut vertex = scalars("double", &["x", "y", "z"]);
+    vertex.extend(scalars("float", &["nx", "ny", "nz", "r", "g", "b"]));
+    let rows = (0..4)
+        .map(|i| {
+            let f = f64::from(i);
+            [f, -f, 0.25 * f, 0.0, 1.0, 0.0, 0.1 * f, 0.5, 1.0]
+                .into_iter()
+                .map(Val::S)
+                .collect()
+        })
+        .collect();
+    vec![El {
+        name: "vertex",
+        props: vertex,
+        rows,
+    }]
+}
+
+/// `n` INRIA-layout splats with SH degree `degree` (normals included, as trainers write them).
+fn splat_elements(n: usize, degree: usize) -> Vec<El> {
+    let rest = 3 * ((degree + 1) * (degree + 1) - 1);
+    let mut names: Vec<String> = [
+        "x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1", "f_dc_2",
+    ]
+    .map(String::from)
+    .to_vec();
+    names.extend((0..rest).map(|i| format!("f_rest_{i}")));
+    names.extend(
+        [
+            "opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3",
+        ]
+        .map(String::from),
+    );
+    let rows = (0..n)
+        .map(|i| {
+            let f = i as f64;
+            let mut row = vec![f, 0.5 - f, 2.0 + f, 0.0, 0.0, 0.0, 0.3, -0.2, 0.1 * f];
+            row.extend((0..rest).map(|k| (k as f64 - 4.0) * 0.05));
+            row.extend([f - 1.0, -4.0, -3.5, -5.0, 1.0, 0.1 * f, -0.2, 0.3]);
+            row.into_iter().map(Val::S).collect()
+        })
+        .collect();
+    vec![El {
+        name: "vertex",
+        props: names
+            .into_iter()
+            .map(|n| Prop::Scalar("float", n))
+            .collect(),
+        rows,
+    }]
+}
+
+fn ply_seeds() -> Vec<Seed> {
+    let mut seeds = Vec::new();
+    let mut add = |name: &str, bytes: Vec<u8>, expect: Expect| {
+        seeds.push(Seed {
+            target: Target::Ply,
+            name: name.into(),
+            input: bytes.clone(),
+            file: ("ply", bytes),
+            expect,
+        });
+    };
+    for (enc, tag) in [(Enc::Ascii, "ascii"), (Enc::Le, "le"), (Enc::Be, "be")] {
+        add(
+            &format!("mesh_{tag}.ply"),
+            ply_bytes(enc, &mesh_elements()),
+            Expect::Triangles(3),
+        );
+        add(
+            &format!("points_{tag}.ply"),
+            ply_bytes(enc, &point_elements()),
+            Expect::Points(4),
+        );
+        let degree = match enc {
+            Enc::Ascii => 0,
+            Enc::Le => 1,
+            Enc::Be => 2,
+        };
+        add(
+            &format!("splats_{tag}_sh{degree}.ply"),
+            ply_bytes(enc, &splat_elements(3, degree)),
+            Expect::Splats(3),
+        );
+    }
+    // A quad with 16-bit indices behind a 32-bit count, and no other vertex data.
+    let quad = vec![
+        El {
+            name: "vertex",
+            props: scalars("float", &["x", "y", "z"]),
+            rows: [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
+                .iter()
+                .map(|[x, y]| vec![Val::S(*x), Val::S(*y), Val::S(0.0)])
+                .collect(),
+        },
+        El {
+            name: "face",
+            props: vec![Prop::List("uint", "ushort", "vertex_index".into())],
+            rows: vec![vec![Val::L(vec![0.0, 1.0, 2.0, 3.0])]],
+        },
+    ];
+    add(
+        "quad_u16_le.ply",
+        ply_bytes(Enc::Le, &quad),
+        Expect::Triangles(2),
+    );
+    seeds
+}
+
+// ---------------------------------------------------------------------------------------------
+// SPZ
+
+/// The decompressed stream of an SPZ file with `n` splats (12 fractional bits).
+fn spz_stream(version: u32, n: u32, sh_degree: u8, flags: u8) -> Vec<u8> {
+    let mut out = 0x5053_474e_u32.to_le_bytes().to_vec();
+    out.extend_from_slice(&version.to_le_bytes());
+    out.extend_from_slice(&n.to_le_bytes());
+    out.extend_from_slice(&[sh_degree, 12, flags, 0]);
+    for i in 0..n {
+        for c in 0..3 {
+            let p = i as f32 * 0.5 - c as f32;
+            if version == 1 {
+                out.extend_from_slice(&f16::from_f32(p).to_le_bytes());
+            } else {
+                out.extend_from_slice(&((p * 4096.0) as i32).to_le_bytes()[..3]);
+            }
+        }
+    }
+    out.extend((0..n).map(|i| (100 + 40 * i) as u8));
+    out.extend((0..3 * n).map(|i| (60 + 20 * i) as u8));
+    out.extend((0..3 * n).map(|i| (90 + 3 * i) as u8));
+    for i in 0..n {
+        if version >= 3 {
+            out.extend_from_slice(&((3u32 << 30) | (i * 0x2_0101)).to_le_bytes());
+        } else {
+            out.extend_from_slice(&[128, (100 + i) as u8, 140]);
+        }
+    }
+    let d = usize::from(sh_degree) + 1;
+    out.extend((0..n as usize * 3 * (d * d - 1)).map(|i| (i * 7 % 256) as u8));
+    if flags & 2 != 0 {
+        // One extension record: type, length, payload.
+        out.extend_from_slice(&0xadbe_0002_u32.to_le_bytes());
+        out.extend_from_slice(&4u32.to_le_bytes());
+        out.extend_from_slice(&1.5f32.to_le_bytes());
+    }
+    out
+}
+
+fn gzip(raw: &[u8]) -> Vec<u8> {
+    let mut enc = GzEncoder::new(Vec::new(), Compression::default());
+    enc.write_all(raw).expect("gzip into memory");
+    enc.finish().expect("gzip into memory")
+}
+
+fn spz_seeds() -> Vec<Seed> {
+    let mut seeds = Vec::new();
+    for (version, n, degree, flags) in [
+        (1, 3, 0, 0),
+        (2, 4, 1, 1),
+        (3, 3, 2, 0),
+        (3, 2, 3, 2),
+        (3, 2, 4, 0),
+    ] {
+        let stream = spz_stream(version, n, degree, flags);
+        let file = gzip(&stream);
+        let name = format!("v{version}_sh{degree}_flags{flags}");
+        seeds.push(Seed {
+            target: Target::Spz,
+            name: format!("{name}.spz"),
+            input: file.clone(),
+            file: ("spz", file.clone()),
+            expect: Expect::Splats(n as usize),
+        });
+        let mut input = vec![fuzz::SPZ_STREAM];
+        input.extend_from_slice(&stream);
+        seeds.push(Seed {
+            target: Target::Spz,
+            name: format!("{name}.stream"),
+            input,
+            file: ("spz", file),
+            expect: Expect::Splats(n as usize),
+        });
+    }
+    seeds
+}
+
+// ---------------------------------------------------------------------------------------------
+// glTF
+
+/// A 2×2 RGBA PNG.
+fn tiny_png() -> Vec<u8> {
+    let image =
+        image::RgbaImage::from_raw(2, 2, (0..16).map(|i| i * 16).collect()).expect("2x2 pixels");
+    let mut png = Vec::new();
+    image
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("encode png");
+    png
+}
+
+/// Buffer bytes of the seed scene: 4 positions, 4 normals, 4 uvs, 6 u16 indices (one quad as
+/// a triangle list, the same four as a strip), and a sparse override of position 1.
+fn gltf_buffer() -> Vec<u8> {
+    let mut b = Vec::new();
+    for p in [
+        [0.0f32, 0.0, 0.0],
+        [1.0, 0.0, 0.0],
+        [1.0, 1.0, 0.0],
+        [0.0, 1.0, 0.0],
+    ] {
+        b.extend(p.iter().flat_map(|c| c.to_le_bytes())); // 0..48
+    }
+    for _ in 0..4 {
+        b.extend([0.0f32, 0.0, 1.0].iter().flat_map(|c| c.to_le_bytes())); // 48..96
+    }
+    for uv in [[0.0f32, 1.0], [1.0, 1.0], [1.0, 0.0], [0.0, 0.0]] {
+        b.extend(uv.iter().flat_map(|c| c.to_le_bytes())); // 96..128
+    }
+    for i in [0u16, 1, 2, 0, 2, 3] {
+        b.extend(i.to_le_bytes()); // 128..140
+    }
+    b.extend(1u16.to_le_bytes()); // 140..142 sparse index
+    b.extend([0, 0]); // 142..144 padding
+    b.extend([1.5f32, 0.0, 0.0].iter().flat_map(|c| c.to_le_bytes())); // 144..156
+    b
+}
+
+/// A scene with a textured, normal-mapped quad (triangle list and strip), a sparse accessor,
+/// a light, a camera, a hierarchy and material variants; `buffer_uri` `None` = GLB BIN.
+fn gltf_json(buffer_uri: Option<&str>, len: usize, image_uri: &str) -> String {
+    let uri = buffer_uri.map_or_else(String::new, |u| format!(r#""uri":"{u}","#));
+    format!(
+        r#"{{"asset":{{"version":"2.0"}},
+"extensionsUsed":["KHR_lights_punctual","KHR_materials_variants","KHR_texture_transform"],
+"extensions":{{"KHR_lights_punctual":{{"lights":[{{"type":"spot","intensity":5,"spot":{{"outerConeAngle":0.7}}}}]}},
+ "KHR_materials_variants":{{"variants":[{{"name":"plain"}},{{"name":"red"}}]}}}},
+"scene":0,"scenes":[{{"nodes":[0]}}],
+"nodes":[{{"name":"root","children":[1,2,3],"rotation":[0,0.7071068,0,0.7071068]}},
+ {{"mesh":0,"translation":[1,2,3]}},
+ {{"camera":0,"matrix":[1,0,0,0,0,1,0,0,0,0,1,0,0,0,5,1]}},
+ {{"extensions":{{"KHR_lights_punctual":{{"light":0}}}},"scale":[2,2,2]}}],
+"cameras":[{{"type":"perspective","perspective":{{"yfov":0.8,"znear":0.1,"zfar":100}}}}],
+"meshes":[{{"name":"quad","primitives":[
+ {{"attributes":{{"POSITION":0,"NORMAL":1,"TEXCOORD_0":2}},"indices":3,"material":0,
+   "extensions":{{"KHR_materials_variants":{{"mappings":[{{"material":1,"variants":[1]}}]}}}}}},
+ {{"attributes":{{"POSITION":4}},"mode":5,"indices":5}}]}}],
+"materials":[{{"name":"textured","pbrMetallicRoughness":{{"baseColorTexture":{{"index":0,
+   "extensions":{{"KHR_texture_transform":{{"scale":[2,2]}}}}}}}},"normalTexture":{{"index":0}}}},
+ {{"name":"red","pbrMetallicRoughness":{{"baseColorFactor":[1,0,0,1]}},"alphaMode":"MASK"}}],
+"textures":[{{"source":0,"sampler":0}}],"samplers":[{{"wrapS":33648,"magFilter":9728}}],
+"images":[{{"uri":"{image_uri}"}}],
+"buffers":[{{{uri}"byteLength":{len}}}],
+"bufferViews":[{{"buffer":0,"byteOffset":0,"byteLength":48}},{{"buffer":0,"byteOffset":48,"byteLength":48}},
+ {{"buffer":0,"byteOffset":96,"byteLength":32}},{{"buffer":0,"byteOffset":128,"byteLength":12}},
+ {{"buffer":0,"byteOffset":140,"byteLength":2}},{{"buffer":0,"byteOffset":144,"byteLength":12}}],
+"accessors":[{{"bufferView":0,"componentType":5126,"count":4,"type":"VEC3","min":[0,0,0],"max":[1,1,0]}},
+ {{"bufferView":1,"componentType":5126,"count":4,"type":"VEC3"}},
+ {{"bufferView":2,"componentType":5126,"count":4,"type":"VEC2"}},
+ {{"bufferView":3,"componentType":5123,"count":6,"type":"SCALAR"}},
+ {{"bufferView":0,"componentType":5126,"count":4,"type":"VEC3","min":[0,0,0],"max":[1.5,1,0],
+   "sparse":{{"count":1,"indices":{{"bufferView":4,"componentType":5123}},"values":{{"bufferView":5}}}}}},
+ {{"bufferView":3,"componentType":5123,"count":4,"type":"SCALAR"}}]}}"#
+    )
+}
+
+/// A GLB container around `json` and `bin`.
+fn glb(json: &[u8], bin: &[u8]) -> Vec<u8> {
+    let pad = |v: &[u8], with: u8| {
+        let mut v = v.to_vec();
+        v.resize(v.len().next_multiple_of(4), with);
+        v
+    };
+    let (json, bin) = (pad(json, b' '), pad(bin, 0));
+    let mut out = b"glTF".to_vec();
+    out.extend_from_slice(&2u32.to_le_bytes());
+    out.extend_from_slice(&((28 + json.len() + bin.len()) as u32).to_le_bytes());
+    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"JSON");
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&(bin.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"BIN\0");
+    out.extend_from_slice(&bin);
+    out
+}
+
+fn gltf_seeds() -> Vec<Seed> {
+    use base64::Engine as _;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let buffer = gltf_buffer();
+    let image = format!("data:image/png;base64,{}", b64(&tiny_png()));
+    let data_uri = format!("data:application/octet-stream;base64,{}", b64(&buffer));
+    let expect = Expect::Scene {
+        meshes: 2,
+        lights: 1,
+        cameras: 1,
+    };
+    let embedded = gltf_json(Some(&data_uri), buffer.len(), &image).into_bytes();
+    let binary_json = gltf_json(None, buffer.len(), &image).into_bytes();
+    let file = glb(&binary_json, &buffer);
+    let mut parts = vec![fuzz::GLB_PARTS];
+    parts.extend_from_slice(&(binary_json.len() as u16).to_le_bytes());
+    parts.extend_from_slice(&binary_json);
+    parts.extend_from_slice(&buffer);
+    vec![
+        Seed {
+            target: Target::Gltf,
+            name: "scene_embedded.gltf".into(),
+            input: embedded.clone(),
+            file: ("gltf", embedded),
+            expect,
+        },
+        Seed {
+            target: Target::Gltf,
+            name: "scene.glb".into(),
+            input: file.clone(),
+            file: ("glb", file.clone()),
+            expect,
+        },
+        Seed {
+            target: Target::Gltf,
+            name: "scene.parts".into(),
+            input: parts,
+            file: ("glb", file),
+            expect,
+        },
+    ]
+}
+
+fn seeds() -> Vec<Seed> {
+    let mut all = ply_seeds();
+    all.extend(spz_seeds());
+    all.extend(gltf_seeds());
+    all
+}
+
+fn seed_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+
+fn assert_expected(seed: &Seed, imported: &Imported) {
+    let scene = &imported.scene;
+    let count =
+        |f: fn(&worldsmith::scene::NodeKind) -> bool| scene.nodes().filter(|n| f(&n.kind)).count();
+    use worldsmith::scene::NodeKind as K;
+    match seed.expect {
+        Expect::Triangles(t) => {
+            let triangles: Vec<usize> = scene.meshes().map(|(_, m)| m.triangle_count()).collect();
+            assert_eq!(triangles, [t], "{}", seed.name);
+        }
+        Expect::Points(n) => {
+            let points: Vec<usize> = scene.point_clouds().map(|(_, c)| c.len()).collect();
+            assert_eq!(points, [n], "{}", seed.name);
+        }
+        Expect::Splats(n) => {
+            let splats: Vec<usize> = scene.splat_clouds().map(|(_, c)| c.len()).collect();
+            assert_eq!(splats, [n], "{}", seed.name);
+        }
+        Expect::Scene {
+            meshes,
+            lights,
+            cameras,
+        } => {
+            assert_eq!(
+                count(|k| matches!(k, K::Mesh { .. })),
+                meshes,
+                "{}",
+                seed.name
+            );
+            assert_eq!(count(|k| matches!(k, K::Light(_))), lights, "{}", seed.name);
+            assert_eq!(
+                count(|k| matches!(k, K::Camera(_))),
+                cameras,
+                "{}",
+                seed.name
+            );
+            assert_eq!(scene.images().count(), 1, "{}: the PNG decodes", seed.name);
+            assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+        }
+    }
+}
+
+#[test]
+fn every_seed_is_a_valid_file_and_passes_its_harness() {
+    let seeds = seeds();
+    for target in [Target::Ply, Target::Spz, Target::Gltf] {
+        assert!(
+            seeds.iter().filter(|s| s.target == target).count() >= 3,
+            "{target:?} has too few seeds"
+        );
+    }
+    for seed in &seeds {
+        let (ext, bytes) = &seed.file;
+        let path = PathBuf::from(format!("seed.{ext}"));
+        let imported = import_bytes(&path, bytes)
+            .unwrap_or_else(|e| panic!("seed {} does not import: {e}", seed.name));
+        assert_expected(seed, &imported);
+        seed.target.run(&seed.input);
+    }
+}
+
+#[test]
+fn committed_seeds_are_the_generated_ones() {
+    let bless = std::env::var("WORLDSMITH_BLESS").is_ok_and(|v| v == "1");
+    let seeds = seeds();
+    for target in [Target::Ply, Target::Spz, Target::Gltf] {
+        let dir = seed_dir().join(target.dir());
+        if bless {
+            std::fs::remove_dir_all(&dir).ok();
+            std::fs::create_dir_all(&dir).expect("create the seed folder");
+        }
+        let mut committed: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| {
+                e.expect("list seeds")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        committed.sort();
+        let mut generated = Vec::new();
+        for seed in seeds.iter().filter(|s| s.target == target) {
+            let path = dir.join(&seed.name);
+            if bless {
+                std::fs::write(&path, &seed.input).expect("write seed");
+                committed.push(seed.name.clone());
+                committed.sort();
+            }
+            let on_disk = std::fs::read(&path).unwrap_or_default();
+            assert!(
+                on_disk == seed.input,
+                "{} differs from the generator: rerun with WORLDSMITH_BLESS=1",
+                path.display()
+            );
+            generated.push(seed.name.clone());
+        }
+        generated.sort();
+        assert_eq!(committed, generated, "stale files in {}", dir.display());
+    }
+    let total: u64 = seeds.iter().map(|s| s.input.len() as u64).sum();
+    assert!(total < 256 * 1024, "the committed seeds take {total} bytes");
+}
+
+#[test]
+fn khronos_samples_pass_the_gltf_harness() {
+    let mut files = 0;
+    let mut stack = vec![common::testdata()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("list testdata") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "glb" || e == "gltf") {
+                fuzz::gltf(&std::fs::read(&path).expect("read sample"));
+                files += 1;
+            }
+        }
+    }
+    assert!(files >= 5, "only {files} samples");
+}
+
+#[test]
+fn harnesses_survive_empty_and_tiny_inputs() {
+    for data in [
+        &b""[..],
+        b"\0",
+        b"\0\0",
+        b"\0\xff\xff",
+        b"ply",
+        b"glTF",
+        b"{",
+        b"NGSP",
+    ] {
+        fuzz::ply(data);
+        fuzz::spz(data);
+        fuzz::gltf(data);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Regressions: what the fuzzer found
+
+/// fuzz_spz, first minutes: an SPZ version 1 file stores centres as float16, which can encode
+/// NaN and infinity; they reached the scene (and the renderer's bounds and depth sort).
+#[test]
+fn spz_v1_non_finite_centres_are_replaced_and_named() {
+    // The fuzzer's input: SPZ_STREAM, then a v1 stream of 3 splats whose first centre holds
+    // 0x7e00 (NaN) in z.
+    let crash: [u8; 65] = [
+        0x00, 0x4e, 0x47, 0x53, 0x50, 0x01, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x0c,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0xbc, 0x00, 0x7e, 0x00, 0xc0, 0x00, 0x38, 0x00, 0xb8, 0x00,
+        0xbe, 0x00, 0x3c, 0x00, 0x00, 0x00, 0xbc, 0xa0, 0x73, 0x4b, 0xbb, 0x50, 0x64, 0x78, 0x8c,
+        0xa0, 0xb4, 0xc8, 0xdc, 0x5a, 0x5d, 0x60, 0x63, 0x66, 0x6f, 0x72, 0x80, 0x64, 0x80, 0x80,
+        0x8c, 0x8c, 0x65, 0x66, 0x8c,
+    ];
+    fuzz::spz(&crash);
+
+    // The same by construction: +inf in y of splat 0, NaN in z of splat 2, the rest kept.
+    let mut stream = spz_stream(1, 3, 0, 0);
+    stream[16 + 2..16 + 4].copy_from_slice(&f16::INFINITY.to_le_bytes());
+    stream[16 + 12 + 4..16 + 12 + 6].copy_from_slice(&f16::NAN.to_le_bytes());
+    let imported = import_bytes(Path::new("nan.spz"), &gzip(&stream)).expect("imports");
+    let clouds: Vec<_> = imported
+        .scene
+        .splat_clouds()
+        .map(|(_, c)| c.clone())
+        .collect();
+    let [cloud] = clouds.as_slice() else {
+        panic!("{} clouds", clouds.len())
+    };
+    assert_eq!(cloud.positions[0], [0.0, 0.0, -2.0]);
+    assert_eq!(cloud.positions[1], [0.5, -0.5, -1.5]);
+    assert_eq!(cloud.positions[2], [1.0, 0.0, 0.0]);
+    assert!(
+        imported
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("nan.spz: 2 splats had a non-finite centre")),
+        "{:?}",
+        imported.warnings
+    );
+}
+
+/// fuzz_gltf, first minutes: a GLB header whose total length is below its own 12 bytes made
+/// the `gltf` crate subtract with overflow (a panic in debug builds, where dependencies keep
+/// overflow checks).
+#[test]
+fn a_glb_length_shorter_than_its_header_is_an_error() {
+    let mut bytes = b"glTF".to_vec();
+    bytes.extend_from_slice(&2u32.to_le_bytes());
+    bytes.extend_from_slice(&2u32.to_le_bytes()); // total length 2
+    bytes.extend_from_slice(&8u32.to_le_bytes());
+    bytes.extend_from_slice(b"JSON{}      ");
+    let error = import_bytes(Path::new("short.glb"), &bytes).expect_err("refused");
+    let message = error.to_string();
+    assert!(
+        message.starts_with(
+            "short.glb: not a valid glTF file: the GLB header gives a total length of 2 bytes"
+        ),
+        "{message}"
+    );
+    fuzz::gltf(&bytes);
+}
+
+/// fuzz_gltf, after 5 minutes: an image with neither `uri` nor `bufferView` (here a misspelt
+/// `uri`), or with a `bufferView` but no `mimeType`, passes the `gltf` crate's validation and
+/// then panics in its `Image::source`. Now the image is left empty with a warning.
+#[test]
+fn an_image_without_a_source_or_mime_type_is_a_warning() {
+    for (image, problem) in [
+        (r#"{"ukri":"a.png"}"#, "neither a uri nor a bufferView"),
+        (r#"{"bufferView":0}"#, "a bufferView but no mimeType"),
+    ] {
+        let json = format!(
+            r#"{{"asset":{{"version":"2.0"}},"images":[{image}],
+            "buffers":[{{"uri":"data:application/octet-stream;base64,AAAAAA==","byteLength":4}}],
+            "bufferViews":[{{"buffer":0,"byteLength":4}}]}}"#
+        );
+        let imported = import_bytes(Path::new("img.gltf"), json.as_bytes()).expect("imports");
+        assert_eq!(imported.scene.images().count(), 0);
+        assert!(
+            imported.warnings.iter().any(|w| w
+                .starts_with("img.gltf: image 0 ('Image_0') left empty")
+                && w.contains(problem)),
+            "{:?}",
+            imported.warnings
+        );
+        fuzz::gltf(json.as_bytes());
+    }
+}
