@@ -196,11 +196,13 @@ pub(crate) fn euler_xyz_deg(rotation: Quat) -> Vec3 {
     let a = Vec3::new(x, y, z) * (180.0 / std::f32::consts::PI);
     let wrap = |v: f32| (v + 180.0).rem_euclid(360.0) - 180.0;
     let b = Vec3::new(wrap(a.x + 180.0), wrap(180.0 - a.y), wrap(a.z + 180.0));
-    if b.x.abs() + b.z.abs() + 1e-3 < a.x.abs() + a.z.abs() {
+    let best = if b.x.abs() + b.z.abs() + 1e-3 < a.x.abs() + a.z.abs() {
         b
     } else {
         a
-    }
+    };
+    // Adding zero turns −0 into +0, so an untouched axis never reads "-0.0°".
+    best + Vec3::ZERO
 }
 
 /// Three drag values side by side; true when one changed.
