@@ -571,7 +571,7 @@ impl GpuClouds {
             let widest = SPLAT_BYTES.max(sh_words as u64 * 4);
             let per_page = (self.max_binding / widest).clamp(1, u64::from(u32::MAX)) as usize;
             let n = cloud.len();
-            let order = (n > per_page).then(|| slab_order(cloud));
+            let order = (n > per_page).then(|| slab_order(cloud, per_page));
             let mut gpu = GpuSplatCloud {
                 content_id: cloud.content_id(),
                 sh_degree: degree,
@@ -1024,8 +1024,9 @@ fn bind(
     })
 }
 
-/// Splat indices sorted into slabs along the cloud's longest axis (for paged clouds).
-fn slab_order(cloud: &SplatCloud) -> Vec<u32> {
+/// Splat indices grouped into slabs of `per_page` along the cloud's longest axis (for paged
+/// clouds): every splat of a page lies at or below every splat of the next page on that axis.
+fn slab_order(cloud: &SplatCloud, per_page: usize) -> Vec<u32> {
     let size = cloud.bounds().size();
     let axis = if size.x >= size.y && size.x >= size.z {
         0
@@ -1034,12 +1035,29 @@ fn slab_order(cloud: &SplatCloud) -> Vec<u32> {
     } else {
         2
     };
-    let mut order: Vec<u32> = (0..cloud.len() as u32).collect();
-    order.par_sort_unstable_by(|&a, &b| {
-        let pa = cloud.positions.get(a as usize).map_or(0.0, |p| p[axis]);
-        let pb = cloud.positions.get(b as usize).map_or(0.0, |p| p[axis]);
-        pa.total_cmp(&pb)
-    });
+    // Keys next to their indices (no indirection while partitioning), then one linear-time
+    // selection per page boundary: pages only need to be slabs, their inside order is the
+    // per-page depth sort's job.
+    let mut keyed: Vec<(f32, u32)> = cloud
+        .positions
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let k = p[axis];
+            (if k.is_finite() { k } else { 0.0 }, i as u32)
+        })
+        .collect();
+    let per_page = per_page.max(1);
+    let mut rest = keyed.as_mut_slice();
+    while rest.len() > per_page {
+        rest.select_nth_unstable_by(per_page, |a, b| a.0.total_cmp(&b.0));
+        rest = &mut rest[per_page..];
+    }
+    let mut order: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
+    // Ascending indices inside each page, so packing reads the cloud nearly in order.
+    order
+        .par_chunks_mut(per_page)
+        .for_each(|page| page.sort_unstable());
     order
 }
 
@@ -1207,6 +1225,51 @@ mod tests {
         // Colour clamps to the representable range [-0.5, 1.5].
         assert_eq!(w[7] & 0x7ff, 0x7ff);
         assert_eq!((w[7] >> 11) & 0x7ff, 0);
+    }
+
+    #[test]
+    fn slab_order_partitions_pages_along_the_longest_axis() {
+        let mut seed = 7u64;
+        let n = 10_007;
+        let positions: Vec<[f32; 3]> = (0..n)
+            .map(|_| {
+                let x = (lcg(&mut seed) % 10_000) as f32 / 100.0;
+                [x, (lcg(&mut seed) % 100) as f32 / 100.0, 0.0]
+            })
+            .collect();
+        let cloud = SplatCloud::new(
+            positions.clone(),
+            vec![[0.0, 0.0, 0.0, 1.0]; n],
+            vec![[0.1; 3]; n],
+            vec![0.5; n],
+            vec![[0.5; 3]; n],
+            0,
+            Vec::new(),
+        )
+        .expect("valid shape");
+        let per_page = 1000;
+        let order = slab_order(&cloud, per_page);
+        let mut seen = order.clone();
+        seen.sort_unstable();
+        assert_eq!(
+            seen,
+            (0..n as u32).collect::<Vec<_>>(),
+            "every splat exactly once"
+        );
+        let pages: Vec<&[u32]> = order.chunks(per_page).collect();
+        assert_eq!(pages.len(), 11);
+        for pair in pages.windows(2) {
+            let max = pair[0]
+                .iter()
+                .map(|&i| positions[i as usize][0])
+                .fold(f32::MIN, f32::max);
+            let min = pair[1]
+                .iter()
+                .map(|&i| positions[i as usize][0])
+                .fold(f32::MAX, f32::min);
+            assert!(max <= min, "page max {max} above next page min {min}");
+        }
+        assert!(pages.iter().all(|p| p.windows(2).all(|w| w[0] < w[1])));
     }
 
     #[test]
