@@ -6,7 +6,7 @@
 //! through [`History::execute_merging`]: every frame of one gesture on one value folds into a
 //! single undo step, which [`History::end_gesture`] closes when the pointer is released.
 
-use crate::scene::{Light, Material, MaterialId, NodeId, NodeKind, Scene, Transform};
+use crate::scene::{Environment, Light, Material, MaterialId, NodeId, NodeKind, Scene, Transform};
 
 /// One reversible change to a scene.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,6 +26,8 @@ pub enum Command {
     SetLight { node: NodeId, light: Light },
     /// Rename a node.
     Rename { node: NodeId, name: String },
+    /// Set the scene-wide look: exposure, tone mapper, sky and panorama values.
+    SetEnvironment { value: Box<Environment> },
 }
 
 /// Smallest and largest point size the editor offers, in pixels.
@@ -147,6 +149,30 @@ impl Command {
                     light: before,
                 })
             }
+            Command::SetEnvironment { value } => {
+                let sky = &value.sky;
+                let panorama = value
+                    .panorama
+                    .map_or([0.0; 2], |p| [p.rotation_rad, p.intensity]);
+                let numbers = [
+                    value.exposure_ev100,
+                    sky.turbidity,
+                    sky.intensity,
+                    panorama[0],
+                    panorama[1],
+                ];
+                if !finite(&numbers) || !finite(&sky.ground_albedo) {
+                    return None;
+                }
+                let before = scene.environment;
+                if before == *value {
+                    return None;
+                }
+                *scene.environment_mut() = *value;
+                Some(Command::SetEnvironment {
+                    value: Box::new(before),
+                })
+            }
             Command::Rename { node, name } => {
                 let name = name.trim();
                 let before = scene.node(node)?.name.clone();
@@ -169,6 +195,7 @@ impl Command {
             Command::SetMaterial { material, .. } => (3, material.0),
             Command::SetLight { node, .. } => (4, node.0),
             Command::Rename { node, .. } => (5, node.0),
+            Command::SetEnvironment { .. } => (6, 0),
         }
     }
 
@@ -197,6 +224,7 @@ impl Command {
             ),
             Command::SetLight { node, .. } => format!("Edit light {}", name(*node)),
             Command::Rename { node, name: to } => format!("Rename {} to {to}", name(*node)),
+            Command::SetEnvironment { .. } => "Edit environment".to_owned(),
         }
     }
 }
@@ -555,6 +583,16 @@ mod tests {
                     cast_shadows: flag,
                 },
             },
+            5 if flag => {
+                let mut value = crate::scene::Environment {
+                    exposure_ev100: 10.0 + x / 10.0,
+                    ..Default::default()
+                };
+                value.sky.turbidity = 2.0 + x / 20.0;
+                Command::SetEnvironment {
+                    value: Box::new(value),
+                }
+            }
             _ => Command::Rename {
                 node,
                 name: format!("Node {}", x.round()),

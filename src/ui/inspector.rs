@@ -20,7 +20,7 @@ pub fn inspector_ui(ui: &mut Ui, scene: &Scene, selection: &[NodeId], actions: &
         .auto_shrink([false, false])
         .show(ui, |ui| {
             let Some(active) = selection.last() else {
-                scene_summary_ui(ui, scene);
+                scene_summary_ui(ui, scene, actions);
                 return;
             };
             let Some(node) = scene.node(*active) else {
@@ -558,7 +558,7 @@ fn camera_ui(ui: &mut Ui, camera: &Camera) {
         });
 }
 
-fn scene_summary_ui(ui: &mut Ui, scene: &Scene) {
+fn scene_summary_ui(ui: &mut Ui, scene: &Scene, actions: &mut Vec<UiAction>) {
     ui.heading(&scene.name);
     ui.weak("Nothing selected: scene summary.");
     ui.add_space(4.0);
@@ -616,38 +616,68 @@ fn scene_summary_ui(ui: &mut Ui, scene: &Scene) {
         .default_open(true)
         .show(ui, |ui| {
             let env = &scene.environment;
+            let mut new = *env;
             egui::Grid::new("inspector_environment")
                 .num_columns(2)
                 .spacing([12.0, 4.0])
                 .show(ui, |ui| {
-                    value_row_ui(ui, "Exposure", &format!("{:.2} EV100", env.exposure_ev100));
-                    let tone = match env.tone_mapper {
-                        ToneMapper::Aces => "ACES filmic",
-                        ToneMapper::Linear => "Linear (clamp)",
-                    };
-                    value_row_ui(ui, "Tone mapper", tone);
-                    if let Some(p) = env.panorama {
+                    ui.label("Exposure");
+                    ui.add(
+                        egui::DragValue::new(&mut new.exposure_ev100)
+                            .speed(0.05)
+                            .range(-6.0..=24.0)
+                            .max_decimals(2)
+                            .suffix(" EV100"),
+                    )
+                    .on_hover_text("Higher is darker: sunny day ≈ 15, indoors ≈ 7, night ≈ 0");
+                    ui.end_row();
+                    ui.label("Tone mapper");
+                    egui::ComboBox::from_id_salt("tone_mapper")
+                        .selected_text(match new.tone_mapper {
+                            ToneMapper::Aces => "ACES filmic",
+                            ToneMapper::Linear => "Linear (clamp)",
+                        })
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(
+                                &mut new.tone_mapper,
+                                ToneMapper::Aces,
+                                "ACES filmic",
+                            );
+                            ui.selectable_value(
+                                &mut new.tone_mapper,
+                                ToneMapper::Linear,
+                                "Linear (clamp)",
+                            );
+                        });
+                    ui.end_row();
+                    if let Some(p) = &mut new.panorama {
                         let name = scene
                             .image(p.image)
                             .map_or("(missing image)", |i| i.name.as_str());
                         value_row_ui(ui, "Sky", &format!("panorama '{name}'"));
-                        value_row_ui(
-                            ui,
-                            "Panorama turn",
-                            &format!("{:.1}°", p.rotation_rad.to_degrees()),
-                        );
-                        value_row_ui(ui, "Panorama intensity", &format!("{:.2}", p.intensity));
+                        ui.label("Panorama turn");
+                        let mut deg = p.rotation_rad.to_degrees();
+                        if ui
+                            .add(egui::Slider::new(&mut deg, -180.0..=180.0).suffix("°"))
+                            .changed()
+                        {
+                            p.rotation_rad = deg.to_radians();
+                        }
+                        ui.end_row();
+                        ui.label("Panorama intensity");
+                        ui.add(egui::Slider::new(&mut p.intensity, 0.0..=4.0));
+                        ui.end_row();
                     } else {
                         value_row_ui(ui, "Sky", "procedural (Preetham)");
                     }
-                    value_row_ui(ui, "Sky turbidity", &format!("{:.2}", env.sky.turbidity));
-                    value_row_ui(ui, "Sky intensity", &format!("{:.2}", env.sky.intensity));
+                    ui.label("Sky turbidity");
+                    ui.add(egui::Slider::new(&mut new.sky.turbidity, 1.7..=10.0));
+                    ui.end_row();
+                    ui.label("Sky intensity");
+                    ui.add(egui::Slider::new(&mut new.sky.intensity, 0.0..=4.0));
+                    ui.end_row();
                     ui.label("Ground albedo");
-                    let [r, g, b] = env.sky.ground_albedo;
-                    ui.horizontal(|ui| {
-                        swatch_ui(ui, [r, g, b, 1.0]);
-                        ui.monospace(format!("{r:.3} {g:.3} {b:.3}"));
-                    });
+                    ui.color_edit_button_rgb(&mut new.sky.ground_albedo);
                     ui.end_row();
                     if let Some((towards_sun, sun)) = scene.sun() {
                         let elevation = towards_sun.y.clamp(-1.0, 1.0).asin().to_degrees();
@@ -659,6 +689,14 @@ fn scene_summary_ui(ui: &mut Ui, scene: &Scene) {
                         );
                     } else {
                         value_row_ui(ui, "Sun", "none");
+                    }
+                    if new != *env {
+                        actions.push(edit_action(
+                            ui,
+                            Command::SetEnvironment {
+                                value: Box::new(new),
+                            },
+                        ));
                     }
                 });
         });
@@ -672,13 +710,6 @@ fn value_row_ui(ui: &mut Ui, label: &str, value: &str) {
 
 fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
-}
-
-/// A colour swatch for a linear RGBA colour (shown sRGB-encoded, as the renderer outputs it).
-fn swatch_ui(ui: &mut Ui, linear_rgba: [f32; 4]) {
-    let [r, g, b, a] = linear_rgba.map(|c| if c.is_finite() { c } else { 0.0 });
-    let color = egui::Rgba::from_rgba_unmultiplied(r, g, b, a.clamp(0.0, 1.0));
-    egui::color_picker::show_color(ui, color, vec2(36.0, 14.0));
 }
 
 /// Shows a vector as coloured X/Y/Z components.
