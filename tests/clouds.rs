@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::Rng;
+
 use common::*;
 use glam::{Quat, Vec2, Vec3};
 use half::f16;
@@ -16,46 +18,6 @@ use worldsmith::scene::{
 
 const W: u32 = 320;
 const H: u32 = 180;
-
-/// A small deterministic generator (tests build their data in code).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> f32 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((self.0 >> 40) as f32) / (1u64 << 24) as f32
-    }
-
-    fn range(&mut self, lo: f32, hi: f32) -> f32 {
-        lo + (hi - lo) * self.next()
-    }
-
-    /// A point in the unit ball.
-    fn in_ball(&mut self) -> Vec3 {
-        loop {
-            let p = Vec3::new(
-                self.range(-1.0, 1.0),
-                self.range(-1.0, 1.0),
-                self.range(-1.0, 1.0),
-            );
-            if p.length_squared() <= 1.0 {
-                return p;
-            }
-        }
-    }
-
-    fn rotation(&mut self) -> Quat {
-        Quat::from_euler(
-            glam::EulerRot::XYZ,
-            self.range(0.0, 6.3),
-            self.range(0.0, 6.3),
-            self.range(0.0, 6.3),
-        )
-    }
-}
 
 /// Splats built one by one (degree 0 unless SH rest is given).
 #[derive(Default)]

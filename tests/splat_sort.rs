@@ -5,26 +5,12 @@
 
 mod common;
 
+use common::Rng;
+
 use common::*;
 use glam::{Mat4, Vec3, Vec4};
 use worldsmith::render::{FrameInput, FrameStats, RenderSettings, Renderer, SplatSort};
 use worldsmith::scene::{CameraView, NodeKind, Scene, SplatCloud, Transform};
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> f32 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((self.0 >> 40) as f32) / (1u64 << 24) as f32
-    }
-
-    fn range(&mut self, lo: f32, hi: f32) -> f32 {
-        lo + (hi - lo) * self.next()
-    }
-}
 
 /// `n` splats in a ball of radius 5 around the origin; one in eight repeats an earlier
 /// position exactly and one in eight an earlier x (equal depth for a camera looking along

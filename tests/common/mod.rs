@@ -242,3 +242,46 @@ pub fn testdata() -> std::path::PathBuf {
     );
     dir
 }
+
+/// A small deterministic generator (tests build their data in code): an LCG whose top 24 bits
+/// give a float in [0, 1).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> f32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 40) as f32) / (1u64 << 24) as f32
+    }
+
+    pub fn range(&mut self, lo: f32, hi: f32) -> f32 {
+        lo + (hi - lo) * self.next()
+    }
+
+    /// A point in the unit ball.
+    pub fn in_ball(&mut self) -> Vec3 {
+        loop {
+            let p = Vec3::new(
+                self.range(-1.0, 1.0),
+                self.range(-1.0, 1.0),
+                self.range(-1.0, 1.0),
+            );
+            if p.length_squared() <= 1.0 {
+                return p;
+            }
+        }
+    }
+
+    /// A random rotation (Euler angles uniform in [0, 6.3) rad; not uniform on SO(3), which
+    /// the tests do not need).
+    pub fn rotation(&mut self) -> glam::Quat {
+        glam::Quat::from_euler(
+            glam::EulerRot::XYZ,
+            self.range(0.0, 6.3),
+            self.range(0.0, 6.3),
+            self.range(0.0, 6.3),
+        )
+    }
+}
