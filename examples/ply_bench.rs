@@ -56,15 +56,7 @@ fn write_points(path: &std::path::Path, count: u64) -> std::io::Result<()> {
          property float y\nproperty float z\nproperty uchar red\nproperty uchar green\n\
          property uchar blue\nend_header\n"
     )?;
-    let mut state = 0x5EED_u64;
-    let mut next = move || {
-        // splitmix64 → [0, 1)
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32
-    };
+    let mut next = worldsmith::import::ply::unit_floats(0x5EED);
     for i in 0..count {
         let (u, v, n) = (next() * 40.0 - 20.0, next() * 40.0 - 20.0, next() * 0.05);
         // Every fourth point on a wall (x = const), the rest on the ground (OpenCV y down).

@@ -1550,6 +1550,19 @@ fn bytes_text(n: u64) -> String {
 // ---------------------------------------------------------------------------------------------
 // Synthetic data
 
+/// A seeded stream of floats in [0, 1) (splitmix64: small, fast and good enough for synthetic
+/// test and benchmark data).
+pub fn unit_floats(seed: u64) -> impl FnMut() -> f32 {
+    let mut state = seed;
+    move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32
+    }
+}
+
 /// Writes a binary little-endian INRIA-layout splat PLY of `count` pseudo-random splats
 /// (deterministic for a `seed`) with `sh_degree` (0..=3) bands of SH, for benchmarks and
 /// tests: centres in a 20-unit cube, log scales around -4, any rotation, any opacity.
@@ -1579,15 +1592,7 @@ pub fn write_synthetic_splat_ply(
     }
     header += "end_header\n";
     out.write_all(header.as_bytes())?;
-    // splitmix64: small, fast and good enough for test data.
-    let mut state = seed;
-    let mut next = move || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32
-    };
+    let mut next = unit_floats(seed);
     let mut row = Vec::with_capacity(4 * (17 + rest));
     for _ in 0..count {
         row.clear();
