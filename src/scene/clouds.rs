@@ -61,6 +61,26 @@ impl PointCloud {
     pub fn bounds(&self) -> Aabb {
         bounds_of(&self.positions)
     }
+
+    /// The points moved by `m` (normals by its inverse transpose).
+    pub fn transformed(&self, m: glam::Mat4) -> PointCloud {
+        let normal_matrix = glam::Mat3::from_mat4(m).inverse().transpose();
+        PointCloud::new(
+            self.positions
+                .iter()
+                .map(|p| m.transform_point3(Vec3::from(*p)).to_array())
+                .collect(),
+            self.colors.clone(),
+            self.normals
+                .iter()
+                .map(|n| {
+                    (normal_matrix * Vec3::from(*n))
+                        .normalize_or(Vec3::Y)
+                        .to_array()
+                })
+                .collect(),
+        )
+    }
 }
 
 /// 3D Gaussian splats in the renderer's convention (Y up, right-handed), with activations
@@ -157,6 +177,32 @@ impl SplatCloud {
     /// Bounds of the splat centres.
     pub fn bounds(&self) -> Aabb {
         bounds_of(&self.positions)
+    }
+
+    /// The splats for which `keep(i)` holds, all attributes carried along.
+    pub fn subset(&self, keep: impl Fn(usize) -> bool) -> SplatCloud {
+        let rest = Self::sh_rest_coefficients(self.sh_degree) * 3;
+        let mut out = SplatCloud {
+            positions: Vec::new(),
+            rotations: Vec::new(),
+            scales: Vec::new(),
+            opacities: Vec::new(),
+            colors: Vec::new(),
+            sh_degree: self.sh_degree,
+            sh_rest: Vec::new(),
+            content_id: next_content_id(),
+        };
+        for i in (0..self.len()).filter(|i| keep(*i)) {
+            out.positions.push(self.positions[i]);
+            out.rotations.push(self.rotations[i]);
+            out.scales.push(self.scales[i]);
+            out.opacities.push(self.opacities[i]);
+            out.colors.push(self.colors[i]);
+            if let Some(sh) = self.sh_rest.get(i * rest..(i + 1) * rest) {
+                out.sh_rest.extend_from_slice(sh);
+            }
+        }
+        out
     }
 
     /// Bytes held by the arrays (for the inspector and benchmarks).

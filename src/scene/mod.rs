@@ -8,10 +8,12 @@
 mod camera;
 mod clouds;
 mod hash;
+mod structure;
 
 pub use camera::{CameraView, OrbitCamera};
 pub use clouds::{PointCloud, SH_C0, SplatCloud, SplatShapeError};
 pub use hash::scene_hash;
+pub use structure::{ResourceIds, Resources, StructureError, Subtree};
 
 use glam::{Mat3, Mat4, Quat, Vec2, Vec3};
 use serde::{Deserialize, Serialize};
@@ -114,8 +116,88 @@ pub struct Mesh {
     /// Tangents (xyz, w = handedness); empty means "derive in the shader".
     pub tangents: Vec<[f32; 4]>,
     pub indices: Vec<u32>,
+    /// The parametric shape this mesh was generated from (Add ▸ Cube…), so its parameters
+    /// stay editable; `None` for imported or edited geometry.
+    #[serde(default)]
+    pub primitive: Option<Primitive>,
     #[serde(skip, default = "next_content_id")]
     content_id: u64,
+}
+
+/// A parametric shape (Add menu); sizes in metres, the shape centred on the origin.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Primitive {
+    Cube {
+        size: f32,
+    },
+    UvSphere {
+        radius: f32,
+        segments: u32,
+        rings: u32,
+    },
+    Plane {
+        size: f32,
+        subdivisions: u32,
+    },
+    Cylinder {
+        radius: f32,
+        height: f32,
+        segments: u32,
+    },
+    Cone {
+        radius: f32,
+        height: f32,
+        segments: u32,
+    },
+    Torus {
+        major_radius: f32,
+        minor_radius: f32,
+        major_segments: u32,
+        minor_segments: u32,
+    },
+}
+
+impl Primitive {
+    /// Every shape with its default parameters, in menu order.
+    pub const ALL: [Primitive; 6] = [
+        Primitive::Cube { size: 1.0 },
+        Primitive::UvSphere {
+            radius: 0.5,
+            segments: 32,
+            rings: 16,
+        },
+        Primitive::Plane {
+            size: 2.0,
+            subdivisions: 1,
+        },
+        Primitive::Cylinder {
+            radius: 0.5,
+            height: 1.0,
+            segments: 32,
+        },
+        Primitive::Cone {
+            radius: 0.5,
+            height: 1.0,
+            segments: 32,
+        },
+        Primitive::Torus {
+            major_radius: 0.5,
+            minor_radius: 0.15,
+            major_segments: 48,
+            minor_segments: 16,
+        },
+    ];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Primitive::Cube { .. } => "Cube",
+            Primitive::UvSphere { .. } => "Sphere",
+            Primitive::Plane { .. } => "Plane",
+            Primitive::Cylinder { .. } => "Cylinder",
+            Primitive::Cone { .. } => "Cone",
+            Primitive::Torus { .. } => "Torus",
+        }
+    }
 }
 
 static NEXT_CONTENT_ID: AtomicU64 = AtomicU64::new(1);
@@ -203,12 +285,22 @@ impl Mesh {
             colors,
             tangents: Vec::new(),
             indices,
+            primitive: None,
             content_id: next_content_id(),
         };
         if mesh.normals.len() != mesh.positions.len() {
             mesh.normals = mesh.smooth_normals();
         }
         mesh
+    }
+
+    /// A copy of the data under a new content id, to change and store as a new mesh (a
+    /// plain `clone` keeps the id and so would look unchanged to the renderer).
+    pub fn clone_data(&self) -> Mesh {
+        Mesh {
+            content_id: next_content_id(),
+            ..self.clone()
+        }
     }
 
     /// An id that changes whenever the mesh content is replaced (not serialized).
@@ -1306,16 +1398,39 @@ impl Scene {
     /// become roots). The environment of `other` is dropped. Returns the new ids of `other`'s
     /// roots, in order.
     pub fn merge(&mut self, other: Scene, parent: Option<NodeId>) -> Vec<NodeId> {
+        let prepared = self.prepare_merge(other, parent);
+        let roots = prepared.roots();
+        // Fresh ids and a consistent tree: neither insertion can be refused.
+        if let Err(e) = self.insert_resources(prepared.resources) {
+            log::error!("merging scenes: {e}");
+        }
+        for tree in prepared.trees {
+            if let Err(e) = self.insert_subtree(tree) {
+                log::error!("merging scenes: {e}");
+            }
+        }
+        let mut variants = self.material_variants.clone();
+        variants.extend(prepared.variants);
+        self.set_material_variants(variants);
+        self.revision = Revision::fresh();
+        roots
+    }
+
+    /// Everything of `other` under ids reserved in this scene, ready to insert (as commands,
+    /// so an import can be undone): its resources, one subtree per root of `other` (under
+    /// `parent`, appended in order) and its material variants. Nothing is inserted yet.
+    pub fn prepare_merge(&mut self, other: Scene, parent: Option<NodeId>) -> PreparedMerge {
+        let mut resources = Resources::default();
         let mut meshes = BTreeMap::new();
         for (id, mesh) in other.meshes {
             let new = MeshId(self.fresh_id());
-            self.meshes.insert(new, mesh);
+            resources.meshes.push((new, mesh));
             meshes.insert(id, new);
         }
         let mut images = BTreeMap::new();
         for (id, image) in other.images {
             let new = ImageId(self.fresh_id());
-            self.images.insert(new, image);
+            resources.images.push((new, image));
             images.insert(id, new);
         }
         // Only the image id changes; the slot's sampler, UV set and transform travel with it.
@@ -1334,77 +1449,118 @@ impl Scene {
             remap_texture(&mut material.occlusion_texture);
             remap_texture(&mut material.emissive_texture);
             let new = MaterialId(self.fresh_id());
-            self.materials.insert(new, material);
+            resources.materials.push((new, material));
             materials.insert(id, new);
         }
         let mut points = BTreeMap::new();
         for (id, cloud) in other.point_clouds {
             let new = PointCloudId(self.fresh_id());
-            self.point_clouds.insert(new, cloud);
+            resources.point_clouds.push((new, cloud));
             points.insert(id, new);
         }
         let mut splats = BTreeMap::new();
         for (id, cloud) in other.splat_clouds {
             let new = SplatCloudId(self.fresh_id());
-            self.splat_clouds.insert(new, cloud);
+            resources.splat_clouds.push((new, cloud));
             splats.insert(id, new);
         }
         let parent = parent.filter(|p| self.nodes.contains_key(p));
-        let mut new_roots = Vec::new();
+        let mut index = match parent.and_then(|p| self.nodes.get(&p)) {
+            Some(p) => p.children.len(),
+            None => self.roots.len(),
+        };
         let mut node_map = BTreeMap::new();
-        // Parents before children: walk `other` from its roots.
-        let mut stack: Vec<(NodeId, Option<NodeId>)> =
-            other.roots.iter().rev().map(|id| (*id, parent)).collect();
+        let mut trees = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        while let Some((old, new_parent)) = stack.pop() {
-            let Some(node) = other.nodes.get(&old) else {
-                continue;
-            };
-            if !seen.insert(old) {
-                continue;
+        for root in &other.roots {
+            // Parents before children: walk down from the root.
+            let mut nodes: Vec<Node> = Vec::new();
+            let mut stack: Vec<(NodeId, Option<NodeId>)> = vec![(*root, None)];
+            while let Some((old, new_parent)) = stack.pop() {
+                let Some(node) = other.nodes.get(&old) else {
+                    continue;
+                };
+                if !seen.insert(old) {
+                    continue;
+                }
+                let kind = match &node.kind {
+                    NodeKind::Mesh { mesh, material } => NodeKind::Mesh {
+                        mesh: meshes.get(mesh).copied().unwrap_or(*mesh),
+                        material: materials.get(material).copied().unwrap_or(*material),
+                    },
+                    NodeKind::Points {
+                        cloud,
+                        point_size_px,
+                    } => NodeKind::Points {
+                        cloud: points.get(cloud).copied().unwrap_or(*cloud),
+                        point_size_px: *point_size_px,
+                    },
+                    NodeKind::Splats { cloud } => NodeKind::Splats {
+                        cloud: splats.get(cloud).copied().unwrap_or(*cloud),
+                    },
+                    other_kind => other_kind.clone(),
+                };
+                let id = NodeId(self.fresh_id());
+                node_map.insert(old, id);
+                if let Some(p) = new_parent
+                    && let Some(parent_node) = nodes.iter_mut().find(|n| n.id == p)
+                {
+                    parent_node.children.push(id);
+                }
+                nodes.push(Node {
+                    id,
+                    parent: new_parent,
+                    children: Vec::new(),
+                    kind,
+                    ..node.clone()
+                });
+                for child in node.children.iter().rev() {
+                    stack.push((*child, Some(id)));
+                }
             }
-            let kind = match &node.kind {
-                NodeKind::Mesh { mesh, material } => NodeKind::Mesh {
-                    mesh: meshes.get(mesh).copied().unwrap_or(*mesh),
-                    material: materials.get(material).copied().unwrap_or(*material),
-                },
-                NodeKind::Points {
-                    cloud,
-                    point_size_px,
-                } => NodeKind::Points {
-                    cloud: points.get(cloud).copied().unwrap_or(*cloud),
-                    point_size_px: *point_size_px,
-                },
-                NodeKind::Splats { cloud } => NodeKind::Splats {
-                    cloud: splats.get(cloud).copied().unwrap_or(*cloud),
-                },
-                other_kind => other_kind.clone(),
-            };
-            let id = self.add_node(new_parent, &node.name, node.transform, kind);
-            node_map.insert(old, id);
-            if !node.visible {
-                self.set_visible(id, false);
-            }
-            if new_parent == parent {
-                new_roots.push(id);
-            }
-            for child in node.children.iter().rev() {
-                stack.push((*child, Some(id)));
+            if !nodes.is_empty() {
+                trees.push(Subtree {
+                    parent,
+                    index,
+                    nodes,
+                });
+                index += 1;
             }
         }
-        for variant in other.material_variants {
-            let assignments = variant
-                .assignments
-                .iter()
-                .filter_map(|(n, m)| Some((*node_map.get(n)?, *materials.get(m)?)))
-                .collect();
-            self.material_variants.push(MaterialVariant {
+        let variants = other
+            .material_variants
+            .into_iter()
+            .map(|variant| MaterialVariant {
                 name: variant.name,
-                assignments,
-            });
+                assignments: variant
+                    .assignments
+                    .iter()
+                    .filter_map(|(n, m)| Some((*node_map.get(n)?, *materials.get(m)?)))
+                    .collect(),
+            })
+            .collect();
+        PreparedMerge {
+            resources,
+            trees,
+            variants,
         }
-        self.revision = Revision::fresh();
-        new_roots
+    }
+}
+
+/// Another scene's content under ids reserved in this one ([`Scene::prepare_merge`]).
+#[derive(Clone, Debug, Default)]
+pub struct PreparedMerge {
+    pub resources: Resources,
+    /// One subtree per root of the other scene, in order.
+    pub trees: Vec<Subtree>,
+    /// The other scene's material variants, remapped.
+    pub variants: Vec<MaterialVariant>,
+}
+
+impl PreparedMerge {
+    /// Ids the other scene's roots get.
+    pub fn roots(&self) -> Vec<NodeId> {
+        self.trees.iter().filter_map(Subtree::root).collect()
     }
 }
 

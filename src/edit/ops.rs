@@ -1,0 +1,1229 @@
+//! Editor operations (Add, Duplicate, Delete, Group, Split, Merge, normals, Apply
+//! transform, Import, splat regions): each reads the scene and the selection and returns one
+//! [`Command`] (usually a [`Command::Batch`]) for the history to run, so every operation is
+//! one undo step. New nodes and resources get ids reserved here, which stay theirs through
+//! undo and redo.
+
+use super::{Command, MeshData, mesh_ops};
+use crate::generate::shapes::primitive_mesh;
+use crate::scene::{
+    Light, LightKind, Material, MaterialId, Mesh, MeshId, Node, NodeId, NodeKind, Primitive,
+    ResourceIds, Resources, Scene, SplatCloud, SplatCloudId, Subtree, Transform,
+};
+use glam::{Mat4, Vec3};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// Why an operation did nothing; shown to the user as is.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OpError {
+    #[error("Select something first.")]
+    NothingSelected,
+    #[error("Select a mesh first.")]
+    NoMesh,
+    #[error("{0} is already a single connected part.")]
+    OnePart(String),
+    #[error("Select at least two meshes to merge.")]
+    TooFewMeshes,
+    #[error("Select a splat cloud first.")]
+    NoSplats,
+    #[error("{0}")]
+    Nothing(String),
+}
+
+/// At most this many objects come out of a split; smaller leftover parts stay together in
+/// one last object (a scanned or generated mesh can hold thousands of specks).
+pub const MAX_SPLIT_PARTS: usize = 256;
+
+/// `base`, or `base.001`, `base.002`… whichever no node is called yet.
+pub fn unique_name(scene: &Scene, base: &str) -> String {
+    let taken: HashSet<&str> = scene.nodes().map(|n| n.name.as_str()).collect();
+    if !taken.contains(base) {
+        return base.to_owned();
+    }
+    // "Cube.003" duplicates as "Cube.004", not "Cube.003.001".
+    let stem = match base.rsplit_once('.') {
+        Some((stem, digits)) if digits.len() == 3 && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            stem
+        }
+        _ => base,
+    };
+    (1..)
+        .map(|i| format!("{stem}.{i:03}"))
+        .find(|name| !taken.contains(name.as_str()))
+        .unwrap_or_else(|| base.to_owned())
+}
+
+fn batch(label: impl Into<String>, commands: Vec<Command>) -> Command {
+    Command::Batch {
+        label: label.into(),
+        commands,
+    }
+}
+
+/// Add ▸ shape: a new mesh node with its own mesh and material, placed at `transform`.
+pub fn add_primitive(
+    scene: &mut Scene,
+    shape: Primitive,
+    parent: Option<NodeId>,
+    transform: Transform,
+) -> (Command, NodeId) {
+    let mesh = MeshId(scene.reserve_id());
+    let material = MaterialId(scene.reserve_id());
+    let node = NodeId(scene.reserve_id());
+    let name = unique_name(scene, shape.name());
+    let resources = Resources {
+        meshes: vec![(mesh, Arc::new(primitive_mesh(&shape)))],
+        materials: vec![(material, Material::named(&name, [0.8, 0.8, 0.8, 1.0], 0.5))],
+        ..Default::default()
+    };
+    let tree = Subtree::single(
+        parent,
+        usize::MAX,
+        Node::new(node, &name, transform, NodeKind::Mesh { mesh, material }),
+    );
+    let command = batch(
+        format!("Add {name}"),
+        vec![
+            Command::AddResources {
+                resources: Box::new(resources),
+            },
+            Command::InsertNodes { trees: vec![tree] },
+        ],
+    );
+    (command, node)
+}
+
+/// Add ▸ light: a new light node of `kind` with sensible physical values.
+pub fn add_light(
+    scene: &mut Scene,
+    kind: LightKind,
+    parent: Option<NodeId>,
+    transform: Transform,
+) -> (Command, NodeId) {
+    let node = NodeId(scene.reserve_id());
+    let (base, intensity, range) = match kind {
+        // A clear-sky sun, lux.
+        LightKind::Directional => ("Sun", 100_000.0, None),
+        // A 100 W incandescent bulb ≈ 1600 lm ≈ 130 cd.
+        LightKind::Point => ("Point light", 130.0, Some(20.0)),
+        LightKind::Spot { .. } => ("Spot light", 400.0, Some(25.0)),
+    };
+    let name = unique_name(scene, base);
+    let light = Light {
+        kind,
+        color: [1.0; 3],
+        intensity,
+        range,
+        cast_shadows: kind == LightKind::Directional,
+    };
+    let tree = Subtree::single(
+        parent,
+        usize::MAX,
+        Node::new(node, &name, transform, NodeKind::Light(light)),
+    );
+    (Command::InsertNodes { trees: vec![tree] }, node)
+}
+
+/// Replaces the mesh of a parametric shape with one built from new parameters (every node
+/// using that mesh changes). Slider drags of one parameter merge into one undo step.
+pub fn set_primitive(scene: &Scene, mesh: MeshId, shape: Primitive) -> Option<Command> {
+    let current = scene.mesh(mesh)?;
+    if current.primitive == Some(shape) {
+        return None;
+    }
+    Some(Command::ReplaceMesh {
+        mesh,
+        value: MeshData(Arc::new(primitive_mesh(&shape))),
+    })
+}
+
+/// Duplicate (Ctrl+D): copies of the selected nodes with everything below them, each placed
+/// right after its original. Copies share the originals' meshes, materials and clouds (which
+/// costs no memory; geometry edits change the shared data, like linked duplicates). Returns
+/// the command and the copies' ids, for the new selection.
+pub fn duplicate(
+    scene: &mut Scene,
+    selection: &[NodeId],
+) -> Result<(Command, Vec<NodeId>), OpError> {
+    let roots = scene.topmost(selection);
+    if roots.is_empty() {
+        return Err(OpError::NothingSelected);
+    }
+    let mut planned: Vec<Subtree> = Vec::new();
+    let mut copies = Vec::new();
+    for root in &roots {
+        let ids = scene.subtree_ids(*root);
+        let map: HashMap<NodeId, NodeId> = ids
+            .iter()
+            .map(|id| (*id, NodeId(scene.reserve_id())))
+            .collect();
+        let nodes: Vec<Node> = ids
+            .iter()
+            .filter_map(|id| scene.node(*id))
+            .map(|n| Node {
+                id: map[&n.id],
+                parent: n.parent.and_then(|p| map.get(&p).copied()),
+                children: n
+                    .children
+                    .iter()
+                    .filter_map(|c| map.get(c).copied())
+                    .collect(),
+                ..n.clone()
+            })
+            .collect();
+        let mut nodes = nodes;
+        if let Some(first) = nodes.first_mut() {
+            first.name = unique_name(scene, &first.name);
+        }
+        let original = scene.node(*root).and_then(|n| n.parent);
+        let index = scene.index_in_parent(*root).unwrap_or(usize::MAX);
+        copies.push(map[root]);
+        planned.push(Subtree {
+            parent: original,
+            index: index.saturating_add(1),
+            nodes,
+        });
+    }
+    // Insert the later siblings first so each recorded index still points right after its
+    // original when the earlier ones go in.
+    planned.sort_by(|a, b| b.index.cmp(&a.index));
+    let trees = planned;
+    let label = match copies.len() {
+        1 => format!(
+            "Duplicate {}",
+            scene.node(roots[0]).map_or("node", |n| n.name.as_str())
+        ),
+        n => format!("Duplicate {n} objects"),
+    };
+    Ok((batch(label, vec![Command::InsertNodes { trees }]), copies))
+}
+
+/// The resources only the given nodes (and nothing else) use: what deleting them frees.
+fn resources_only_used_by(scene: &Scene, removed: &HashSet<NodeId>) -> ResourceIds {
+    let mut used_elsewhere = (
+        HashSet::new(),
+        HashSet::new(),
+        HashSet::new(),
+        HashSet::new(),
+    );
+    let mut used_here = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for node in scene.nodes() {
+        let here = removed.contains(&node.id);
+        match &node.kind {
+            NodeKind::Mesh { mesh, material } => {
+                if here {
+                    used_here.0.push(*mesh);
+                    used_here.1.push(*material);
+                } else {
+                    used_elsewhere.0.insert(*mesh);
+                    used_elsewhere.1.insert(*material);
+                }
+            }
+            NodeKind::Points { cloud, .. } => {
+                if here {
+                    used_here.2.push(*cloud);
+                } else {
+                    used_elsewhere.2.insert(*cloud);
+                }
+            }
+            NodeKind::Splats { cloud } => {
+                if here {
+                    used_here.3.push(*cloud);
+                } else {
+                    used_elsewhere.3.insert(*cloud);
+                }
+            }
+            _ => {}
+        }
+    }
+    let in_variants: HashSet<MaterialId> = scene
+        .material_variants()
+        .iter()
+        .flat_map(|v| v.assignments.iter().map(|(_, m)| *m))
+        .collect();
+    fn unique<T: Copy + Eq + std::hash::Hash + Ord>(v: Vec<T>, skip: &HashSet<T>) -> Vec<T> {
+        let mut v: Vec<T> = v.into_iter().filter(|x| !skip.contains(x)).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+    let mut material_skip = used_elsewhere.1;
+    material_skip.extend(in_variants);
+    let materials = unique(used_here.1, &material_skip);
+    // Images used only by the freed materials (and not by the panorama).
+    let freed: HashSet<MaterialId> = materials.iter().copied().collect();
+    let mut images_kept = HashSet::new();
+    let mut images_freed = Vec::new();
+    for (id, m) in scene.materials() {
+        for slot in m.texture_slots().into_iter().flatten() {
+            if freed.contains(&id) {
+                images_freed.push(slot.image);
+            } else {
+                images_kept.insert(slot.image);
+            }
+        }
+    }
+    if let Some(p) = &scene.environment.panorama {
+        images_kept.insert(p.image);
+    }
+    ResourceIds {
+        meshes: unique(used_here.0, &used_elsewhere.0),
+        materials,
+        images: unique(images_freed, &images_kept),
+        point_clouds: unique(used_here.2, &used_elsewhere.2),
+        splat_clouds: unique(used_here.3, &used_elsewhere.3),
+    }
+}
+
+/// Delete (Del): removes the selected nodes with everything below them, and the meshes,
+/// materials, images and clouds nothing else uses (the undo history keeps them).
+pub fn delete(scene: &Scene, selection: &[NodeId]) -> Result<Command, OpError> {
+    let roots = scene.topmost(selection);
+    if roots.is_empty() {
+        return Err(OpError::NothingSelected);
+    }
+    let removed: HashSet<NodeId> = roots.iter().flat_map(|r| scene.subtree_ids(*r)).collect();
+    let unused = resources_only_used_by(scene, &removed);
+    let label = match roots.as_slice() {
+        [one] => format!(
+            "Delete {}",
+            scene.node(*one).map_or("node", |n| n.name.as_str())
+        ),
+        many => format!("Delete {} objects", many.len()),
+    };
+    let mut commands = vec![Command::RemoveNodes { nodes: roots }];
+    if !unused.is_empty() {
+        commands.push(Command::RemoveResources {
+            ids: Box::new(unused),
+        });
+    }
+    Ok(batch(label, commands))
+}
+
+/// Group (Ctrl+G): a new empty node, where the first selected node was, holding the selected
+/// nodes; nothing moves in the world.
+pub fn group(scene: &mut Scene, selection: &[NodeId]) -> Result<(Command, NodeId), OpError> {
+    let roots = scene.topmost(selection);
+    let first = *roots.first().ok_or(OpError::NothingSelected)?;
+    let parent = scene.node(first).and_then(|n| n.parent);
+    let index = scene.index_in_parent(first).unwrap_or(usize::MAX);
+    let world_from_group = parent.map_or(Mat4::IDENTITY, |p| scene.world_from_local(p));
+    let group_from_world = world_from_group.inverse();
+    let group_id = NodeId(scene.reserve_id());
+    let mut group = Node::new(
+        group_id,
+        &unique_name(scene, "Group"),
+        Transform::IDENTITY,
+        NodeKind::Empty,
+    );
+    group.parent = parent;
+    let mut nodes = Vec::new();
+    for root in &roots {
+        let world = scene.world_from_local(*root);
+        for (k, id) in scene.subtree_ids(*root).into_iter().enumerate() {
+            let Some(node) = scene.node(id) else { continue };
+            let mut node = node.clone();
+            if k == 0 {
+                if node.parent != parent {
+                    node.transform = Transform::from_matrix(group_from_world * world);
+                }
+                node.parent = Some(group_id);
+                group.children.push(id);
+            }
+            nodes.push(node);
+        }
+    }
+    // Where the first node was, counted without the grouped nodes before it.
+    let removed_before = roots
+        .iter()
+        .filter(|r| {
+            scene.node(**r).and_then(|n| n.parent) == parent
+                && scene.index_in_parent(**r).is_some_and(|i| i < index)
+        })
+        .count();
+    let name = group.name.clone();
+    nodes.insert(0, group);
+    let tree = Subtree {
+        parent,
+        index: index.saturating_sub(removed_before),
+        nodes,
+    };
+    let command = batch(
+        format!("Group into {name}"),
+        vec![
+            Command::RemoveNodes { nodes: roots },
+            Command::InsertNodes { trees: vec![tree] },
+        ],
+    );
+    Ok((command, group_id))
+}
+
+/// The mesh nodes of the selection with their mesh and material, in selection order.
+fn selected_meshes(scene: &Scene, selection: &[NodeId]) -> Vec<(NodeId, MeshId, MaterialId)> {
+    let mut seen = HashSet::new();
+    selection
+        .iter()
+        .filter(|id| seen.insert(**id))
+        .filter_map(|id| match scene.node(*id)?.kind {
+            NodeKind::Mesh { mesh, material } => Some((*id, mesh, material)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Split into parts: a mesh node becomes a group of one mesh node per connected part (parts
+/// sharing a vertex position are one), each with its origin at its centre so it can be
+/// moved on its own. Returns the command and the number of parts.
+pub fn split_parts(scene: &mut Scene, node: NodeId) -> Result<(Command, usize), OpError> {
+    let Some((_, mesh_id, material)) = selected_meshes(scene, &[node]).first().copied() else {
+        return Err(OpError::NoMesh);
+    };
+    let name = scene
+        .node(node)
+        .map_or_else(String::new, |n| n.name.clone());
+    let mesh = Arc::clone(scene.mesh(mesh_id).ok_or(OpError::NoMesh)?);
+    let mut parts = mesh_ops::connected_parts(&mesh);
+    if parts.len() < 2 {
+        return Err(OpError::OnePart(name));
+    }
+    // Largest first; the tail beyond the cap stays together.
+    parts.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    if parts.len() > MAX_SPLIT_PARTS {
+        let rest: Vec<u32> = parts.drain(MAX_SPLIT_PARTS - 1..).flatten().collect();
+        parts.push(rest);
+    }
+    let mut resources = Resources::default();
+    let mut nodes = Vec::new();
+    let mut children = Vec::new();
+    let built: Vec<(Mesh, Vec3)> = {
+        use rayon::prelude::*;
+        parts
+            .par_iter()
+            .map(|tris| mesh_ops::recentred(&mesh_ops::extract(&mesh, tris)))
+            .collect()
+    };
+    let count = built.len();
+    for (k, (part, centre)) in built.into_iter().enumerate() {
+        let id = MeshId(scene.reserve_id());
+        resources.meshes.push((id, Arc::new(part)));
+        let child = NodeId(scene.reserve_id());
+        let mut n = Node::new(
+            child,
+            &format!("{name}.part_{:03}", k + 1),
+            Transform::from_translation(centre),
+            NodeKind::Mesh { mesh: id, material },
+        );
+        n.parent = Some(node);
+        children.push(child);
+        nodes.push(n);
+    }
+    let trees = nodes
+        .into_iter()
+        .map(|n| Subtree {
+            parent: Some(node),
+            index: usize::MAX,
+            nodes: vec![Node { parent: None, ..n }],
+        })
+        .collect();
+    let mut commands = vec![
+        Command::AddResources {
+            resources: Box::new(resources),
+        },
+        Command::SetKind {
+            node,
+            kind: Box::new(NodeKind::Empty),
+        },
+        Command::InsertNodes { trees },
+    ];
+    if scene.users_of_mesh(mesh_id) == 1 {
+        commands.push(Command::RemoveResources {
+            ids: Box::new(ResourceIds {
+                meshes: vec![mesh_id],
+                ..Default::default()
+            }),
+        });
+    }
+    Ok((
+        batch(format!("Split {name} into {count} parts"), commands),
+        count,
+    ))
+}
+
+/// Merge (Ctrl+J): the selected meshes become one mesh on the active (last selected) mesh
+/// node, in its space and with its material; the others are removed (or, when other nodes
+/// hang below them, left as empty groups). Returns the command and a note when meshes with
+/// other materials took the active one's.
+pub fn merge_meshes(
+    scene: &mut Scene,
+    selection: &[NodeId],
+) -> Result<(Command, Option<String>), OpError> {
+    let meshes = selected_meshes(scene, selection);
+    let Some(&(active, _, material)) = meshes.last() else {
+        return Err(OpError::TooFewMeshes);
+    };
+    if meshes.len() < 2 {
+        return Err(OpError::TooFewMeshes);
+    }
+    let active_from_world = scene.world_from_local(active).inverse();
+    let parts: Vec<(Arc<Mesh>, Mat4)> = meshes
+        .iter()
+        .filter_map(|(node, mesh, _)| {
+            Some((
+                Arc::clone(scene.mesh(*mesh)?),
+                active_from_world * scene.world_from_local(*node),
+            ))
+        })
+        .collect();
+    let refs: Vec<(&Mesh, Mat4)> = parts.iter().map(|(m, t)| (m.as_ref(), *t)).collect();
+    let merged = mesh_ops::merge(&refs);
+    let other_materials = meshes.iter().filter(|(_, _, m)| *m != material).count();
+    let new_mesh = MeshId(scene.reserve_id());
+    let others: Vec<NodeId> = meshes[..meshes.len() - 1].iter().map(|m| m.0).collect();
+    let (leaves, parents): (Vec<NodeId>, Vec<NodeId>) = others
+        .iter()
+        .partition(|id| scene.node(**id).is_some_and(|n| n.children.is_empty()));
+    // Every merged node stops using its mesh: the leaves are removed, the parents emptied
+    // and the active node gets the merged mesh (it keeps its material).
+    let mut unused = resources_only_used_by(scene, &meshes.iter().map(|m| m.0).collect());
+    unused.materials.retain(|m| *m != material);
+    let mut commands = vec![
+        Command::AddResources {
+            resources: Box::new(Resources {
+                meshes: vec![(new_mesh, Arc::new(merged))],
+                ..Default::default()
+            }),
+        },
+        Command::SetKind {
+            node: active,
+            kind: Box::new(NodeKind::Mesh {
+                mesh: new_mesh,
+                material,
+            }),
+        },
+    ];
+    commands.extend(parents.iter().map(|p| Command::SetKind {
+        node: *p,
+        kind: Box::new(NodeKind::Empty),
+    }));
+    if !leaves.is_empty() {
+        commands.push(Command::RemoveNodes { nodes: leaves });
+    }
+    if !unused.is_empty() {
+        commands.push(Command::RemoveResources {
+            ids: Box::new(unused),
+        });
+    }
+    let name = scene.node(active).map_or("mesh", |n| n.name.as_str());
+    let note = (other_materials > 0).then(|| {
+        format!(
+            "{other_materials} merged mesh(es) had another material; all now use {}'s.",
+            name
+        )
+    });
+    Ok((
+        batch(
+            format!("Merge {} meshes into {name}", meshes.len()),
+            commands,
+        ),
+        note,
+    ))
+}
+
+/// How [`reshade`] changes the meshes of the selection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reshade {
+    FlipNormals,
+    SmoothNormals,
+    FlatNormals,
+}
+
+/// Flip or recompute the normals of the selected meshes (each distinct mesh once; nodes
+/// sharing a mesh all change).
+pub fn reshade(scene: &Scene, selection: &[NodeId], how: Reshade) -> Result<Command, OpError> {
+    let meshes = selected_meshes(scene, selection);
+    if meshes.is_empty() {
+        return Err(OpError::NoMesh);
+    }
+    let mut seen = HashSet::new();
+    let commands: Vec<Command> = meshes
+        .iter()
+        .filter(|(_, mesh, _)| seen.insert(*mesh))
+        .filter_map(|(_, mesh, _)| {
+            let data = scene.mesh(*mesh)?;
+            let new = match how {
+                Reshade::FlipNormals => mesh_ops::flipped(data),
+                Reshade::SmoothNormals => mesh_ops::smooth_shaded(data),
+                Reshade::FlatNormals => mesh_ops::flat_shaded(data),
+            };
+            Some(Command::ReplaceMesh {
+                mesh: *mesh,
+                value: MeshData(Arc::new(new)),
+            })
+        })
+        .collect();
+    let what = match how {
+        Reshade::FlipNormals => "Flip normals",
+        Reshade::SmoothNormals => "Smooth normals",
+        Reshade::FlatNormals => "Flat normals",
+    };
+    Ok(batch(what, commands))
+}
+
+/// Apply transform (Ctrl+A): bakes each selected mesh's or point cloud's transform into its
+/// geometry and resets the transform, so the node sits at its parent's origin with scale 1;
+/// children get the old transform folded into theirs, so nothing moves in the world.
+/// Lights, cameras and splat clouds keep their transforms (their look depends on it).
+pub fn apply_transform(scene: &mut Scene, selection: &[NodeId]) -> Result<Command, OpError> {
+    let mut commands = Vec::new();
+    let mut new_resources = Resources::default();
+    let mut freed = ResourceIds::default();
+    let mut seen = HashSet::new();
+    for id in selection.iter().filter(|id| seen.insert(**id)) {
+        let Some(node) = scene.node(*id).cloned() else {
+            continue;
+        };
+        let m = node.transform.matrix();
+        if node.transform == Transform::IDENTITY {
+            continue;
+        }
+        let kind = match &node.kind {
+            NodeKind::Mesh { mesh, material } => {
+                let Some(data) = scene.mesh(*mesh) else {
+                    continue;
+                };
+                let baked = Arc::new(mesh_ops::transformed(data, m));
+                if scene.users_of_mesh(*mesh) == 1 {
+                    commands.push(Command::ReplaceMesh {
+                        mesh: *mesh,
+                        value: MeshData(baked),
+                    });
+                    None
+                } else {
+                    let new = MeshId(scene.reserve_id());
+                    new_resources.meshes.push((new, baked));
+                    Some(NodeKind::Mesh {
+                        mesh: new,
+                        material: *material,
+                    })
+                }
+            }
+            NodeKind::Points {
+                cloud,
+                point_size_px,
+            } => {
+                let Some(data) = scene.point_cloud(*cloud) else {
+                    continue;
+                };
+                let moved = Arc::new(data.transformed(m));
+                let new = crate::scene::PointCloudId(scene.reserve_id());
+                new_resources.point_clouds.push((new, moved));
+                if scene
+                    .nodes()
+                    .filter(|n| matches!(n.kind, NodeKind::Points { cloud: c, .. } if c == *cloud))
+                    .count()
+                    == 1
+                {
+                    freed.point_clouds.push(*cloud);
+                }
+                Some(NodeKind::Points {
+                    cloud: new,
+                    point_size_px: *point_size_px,
+                })
+            }
+            NodeKind::Empty => None,
+            _ => continue,
+        };
+        if let Some(kind) = kind {
+            commands.push(Command::SetKind {
+                node: *id,
+                kind: Box::new(kind),
+            });
+        }
+        commands.push(Command::SetTransform {
+            node: *id,
+            transform: Transform::IDENTITY,
+        });
+        for child in &node.children {
+            if let Some(c) = scene.node(*child) {
+                commands.push(Command::SetTransform {
+                    node: *child,
+                    transform: Transform::from_matrix(m * c.transform.matrix()),
+                });
+            }
+        }
+    }
+    if commands.is_empty() {
+        return Err(OpError::Nothing(
+            "Nothing to apply: select meshes, point clouds or groups that are moved, turned or scaled.".into(),
+        ));
+    }
+    if !new_resources.is_empty() {
+        commands.insert(
+            0,
+            Command::AddResources {
+                resources: Box::new(new_resources),
+            },
+        );
+    }
+    if !freed.is_empty() {
+        commands.push(Command::RemoveResources {
+            ids: Box::new(freed),
+        });
+    }
+    Ok(batch("Apply transform", commands))
+}
+
+/// File ▸ Import as one undoable step: `other`'s resources, nodes (appended as roots, or
+/// under `parent`) and material variants. Returns the command and the new roots.
+pub fn import(scene: &mut Scene, other: Scene, parent: Option<NodeId>) -> (Command, Vec<NodeId>) {
+    let label = format!("Import {}", other.name);
+    let prepared = scene.prepare_merge(other, parent);
+    let roots = prepared.roots();
+    let mut commands = vec![
+        Command::AddResources {
+            resources: Box::new(prepared.resources),
+        },
+        Command::InsertNodes {
+            trees: prepared.trees,
+        },
+    ];
+    if !prepared.variants.is_empty() {
+        let mut variants = scene.material_variants().to_vec();
+        variants.extend(prepared.variants);
+        commands.push(Command::SetMaterialVariants { variants });
+    }
+    (batch(label, commands), roots)
+}
+
+/// A region of a splat cloud, in the cloud node's local space.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Region {
+    Box { center: Vec3, half_size: Vec3 },
+    Sphere { center: Vec3, radius: f32 },
+}
+
+impl Region {
+    pub fn contains(&self, p: Vec3) -> bool {
+        match *self {
+            Region::Box { center, half_size } => {
+                let d = (p - center).abs();
+                d.x <= half_size.x && d.y <= half_size.y && d.z <= half_size.z
+            }
+            Region::Sphere { center, radius } => p.distance_squared(center) <= radius * radius,
+        }
+    }
+
+    /// How many of `cloud`'s splat centres lie inside.
+    pub fn count_inside(&self, cloud: &SplatCloud) -> usize {
+        use rayon::prelude::*;
+        cloud
+            .positions
+            .par_iter()
+            .filter(|p| self.contains(Vec3::from(**p)))
+            .count()
+    }
+}
+
+/// What to do with the splats inside a [`Region`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegionAction {
+    /// Remove the splats inside.
+    Delete,
+    /// Keep only the splats inside (crop).
+    Crop,
+    /// Move the splats inside into a new splat node next to this one.
+    Separate,
+}
+
+/// Deletes, crops to, or separates the splats of a splat node inside `region`. Returns the
+/// command and, for [`RegionAction::Separate`], the new node.
+pub fn splat_region(
+    scene: &mut Scene,
+    node: NodeId,
+    region: Region,
+    action: RegionAction,
+) -> Result<(Command, Option<NodeId>), OpError> {
+    let Some(n) = scene.node(node).cloned() else {
+        return Err(OpError::NoSplats);
+    };
+    let NodeKind::Splats { cloud } = n.kind else {
+        return Err(OpError::NoSplats);
+    };
+    let data = Arc::clone(scene.splat_cloud(cloud).ok_or(OpError::NoSplats)?);
+    let inside: Vec<bool> = {
+        use rayon::prelude::*;
+        data.positions
+            .par_iter()
+            .map(|p| region.contains(Vec3::from(*p)))
+            .collect()
+    };
+    let count = inside.iter().filter(|b| **b).count();
+    if count == 0 {
+        return Err(OpError::Nothing("No splats inside the region.".into()));
+    }
+    let outside_cloud = || data.subset(|i| !inside[i]);
+    let inside_cloud = || data.subset(|i| inside[i]);
+    let kept = match action {
+        RegionAction::Delete | RegionAction::Separate => outside_cloud(),
+        RegionAction::Crop => inside_cloud(),
+    };
+    let kept_id = SplatCloudId(scene.reserve_id());
+    let mut resources = Resources {
+        splat_clouds: vec![(kept_id, Arc::new(kept))],
+        ..Default::default()
+    };
+    let mut commands = Vec::new();
+    let mut separated = None;
+    let mut extra = Vec::new();
+    if action == RegionAction::Separate {
+        let id = SplatCloudId(scene.reserve_id());
+        resources.splat_clouds.push((id, Arc::new(inside_cloud())));
+        let new_node = NodeId(scene.reserve_id());
+        let name = unique_name(scene, &format!("{}.separated", n.name));
+        let index = scene.index_in_parent(node).map_or(usize::MAX, |i| i + 1);
+        extra.push(Command::InsertNodes {
+            trees: vec![Subtree::single(
+                n.parent,
+                index,
+                Node::new(new_node, &name, n.transform, NodeKind::Splats { cloud: id }),
+            )],
+        });
+        separated = Some(new_node);
+    }
+    commands.push(Command::AddResources {
+        resources: Box::new(resources),
+    });
+    commands.push(Command::SetKind {
+        node,
+        kind: Box::new(NodeKind::Splats { cloud: kept_id }),
+    });
+    commands.extend(extra);
+    let users = scene
+        .nodes()
+        .filter(|x| matches!(x.kind, NodeKind::Splats { cloud: c } if c == cloud))
+        .count();
+    if users == 1 {
+        commands.push(Command::RemoveResources {
+            ids: Box::new(ResourceIds {
+                splat_clouds: vec![cloud],
+                ..Default::default()
+            }),
+        });
+    }
+    let label = match action {
+        RegionAction::Delete => format!("Delete {count} splats of {}", n.name),
+        RegionAction::Crop => format!("Crop {} to {count} splats", n.name),
+        RegionAction::Separate => format!("Separate {count} splats of {}", n.name),
+    };
+    Ok((batch(label, commands), separated))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edit::History;
+    use crate::generate::shapes;
+
+    fn world_bounds_centre(scene: &Scene, id: NodeId) -> Vec3 {
+        scene.bounds_of(&[id]).center()
+    }
+
+    fn scene_with_cube() -> (Scene, NodeId) {
+        let mut scene = Scene::new("t");
+        let (command, id) = add_primitive(
+            &mut scene,
+            Primitive::Cube { size: 1.0 },
+            None,
+            Transform::from_translation(Vec3::new(1.0, 2.0, 3.0)),
+        );
+        History::default().execute(&mut scene, command);
+        (scene, id)
+    }
+
+    #[test]
+    fn add_then_edit_shape_parameters_in_one_drag() {
+        let (mut scene, id) = scene_with_cube();
+        let mut history = History::default();
+        let NodeKind::Mesh { mesh, .. } = scene.node(id).unwrap().kind else {
+            panic!("a mesh node")
+        };
+        assert_eq!(scene.node(id).unwrap().name, "Cube");
+        assert_eq!(scene.mesh(mesh).unwrap().triangle_count(), 12);
+        for size in [1.5, 2.0, 3.0] {
+            let c = set_primitive(&scene, mesh, Primitive::Cube { size }).unwrap();
+            assert!(history.execute_merging(&mut scene, c));
+        }
+        history.end_gesture();
+        assert_eq!(history.undo_len(), 1);
+        assert!((scene.mesh(mesh).unwrap().bounds().size().x - 3.0).abs() < 1e-5);
+        history.undo(&mut scene);
+        assert!((scene.mesh(mesh).unwrap().bounds().size().x - 1.0).abs() < 1e-5);
+        // A second cube gets the next free name.
+        let (_, second) = add_primitive(
+            &mut scene,
+            Primitive::Cube { size: 1.0 },
+            None,
+            Transform::IDENTITY,
+        );
+        let (c, _) = add_primitive(
+            &mut scene,
+            Primitive::Cube { size: 1.0 },
+            None,
+            Transform::IDENTITY,
+        );
+        let _ = second;
+        history.execute(&mut scene, c);
+        assert!(scene.find("Cube.001").is_some());
+    }
+
+    #[test]
+    fn duplicate_goes_right_after_the_original_and_shares_the_mesh() {
+        let (mut scene, cube) = scene_with_cube();
+        let other = scene.add_node(None, "Other", Transform::IDENTITY, NodeKind::Empty);
+        let child = scene.add_node(Some(cube), "Child", Transform::IDENTITY, NodeKind::Empty);
+        let mut history = History::default();
+        let (c, copies) = duplicate(&mut scene, &[cube, child, other]).unwrap();
+        assert_eq!(copies.len(), 2, "the child goes with its parent");
+        history.execute(&mut scene, c);
+        let names: Vec<&str> = scene
+            .roots()
+            .iter()
+            .map(|r| scene.node(*r).unwrap().name.as_str())
+            .collect();
+        assert_eq!(names, ["Cube", "Cube.001", "Other", "Other.001"]);
+        let copy = scene.node(copies[0]).unwrap();
+        assert_eq!(copy.children.len(), 1);
+        assert_ne!(copy.children[0], child);
+        assert_eq!(
+            copy.kind,
+            scene.node(cube).unwrap().kind,
+            "same mesh and material"
+        );
+        assert_eq!(scene.meshes().count(), 1);
+        history.undo(&mut scene);
+        assert_eq!(scene.node_count(), 3);
+    }
+
+    #[test]
+    fn delete_frees_unused_resources_and_undo_brings_them_back() {
+        let (mut scene, cube) = scene_with_cube();
+        let mut history = History::default();
+        let c = delete(&scene, &[cube]).unwrap();
+        history.execute(&mut scene, c);
+        assert_eq!(scene.node_count(), 0);
+        assert_eq!(scene.meshes().count(), 0);
+        assert_eq!(scene.materials().count(), 0);
+        assert_eq!(history.undo_label(), Some("Delete Cube"));
+        history.undo(&mut scene);
+        assert_eq!(scene.meshes().count(), 1);
+        assert!(matches!(
+            scene.node(cube).unwrap().kind,
+            NodeKind::Mesh { .. }
+        ));
+        // A mesh still used by a duplicate stays.
+        let (c, _) = duplicate(&mut scene, &[cube]).unwrap();
+        history.execute(&mut scene, c);
+        let c = delete(&scene, &[cube]).unwrap();
+        history.execute(&mut scene, c);
+        assert_eq!(scene.meshes().count(), 1);
+        assert_eq!(delete(&scene, &[]), Err(OpError::NothingSelected));
+    }
+
+    #[test]
+    fn group_keeps_everything_in_place() {
+        let mut scene = Scene::new("t");
+        let parent = scene.add_node(
+            None,
+            "P",
+            Transform::from_translation(Vec3::X * 5.0).with_scale(Vec3::splat(2.0)),
+            NodeKind::Empty,
+        );
+        let a = scene.add_node(
+            Some(parent),
+            "A",
+            Transform::from_translation(Vec3::Y),
+            NodeKind::Empty,
+        );
+        let b = scene.add_node(
+            None,
+            "B",
+            Transform::from_translation(Vec3::Z),
+            NodeKind::Empty,
+        );
+        let before = [scene.world_from_local(a), scene.world_from_local(b)];
+        let mut history = History::default();
+        let (c, g) = group(&mut scene, &[a, b]).unwrap();
+        history.execute(&mut scene, c);
+        assert_eq!(scene.node(g).unwrap().parent, Some(parent));
+        assert_eq!(scene.node(g).unwrap().children, vec![a, b]);
+        let after = [scene.world_from_local(a), scene.world_from_local(b)];
+        for (x, y) in before.iter().zip(after) {
+            assert!(x.abs_diff_eq(y, 1e-5), "{x} vs {y}");
+        }
+        history.undo(&mut scene);
+        assert_eq!(scene.node(a).unwrap().parent, Some(parent));
+        assert_eq!(scene.roots(), &[parent, b]);
+    }
+
+    #[test]
+    fn split_two_cubes_into_two_movable_parts() {
+        let mut scene = Scene::new("t");
+        let a = shapes::cube(1.0);
+        let b = mesh_ops::transformed(&a, Mat4::from_translation(Vec3::X * 4.0));
+        let mesh = scene.add_mesh(mesh_ops::merge(&[
+            (&a, Mat4::IDENTITY),
+            (&b, Mat4::IDENTITY),
+        ]));
+        let material = scene.add_material(Material::default());
+        let node = scene.add_node(
+            None,
+            "Blob",
+            Transform::from_translation(Vec3::Y * 10.0),
+            NodeKind::Mesh { mesh, material },
+        );
+        let mut history = History::default();
+        let (c, count) = split_parts(&mut scene, node).unwrap();
+        assert_eq!(count, 2);
+        history.execute(&mut scene, c);
+        let parts = scene.node(node).unwrap().children.clone();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(scene.node(node).unwrap().kind, NodeKind::Empty);
+        let centres: Vec<Vec3> = parts
+            .iter()
+            .map(|p| world_bounds_centre(&scene, *p))
+            .collect();
+        assert!(
+            centres[0].abs_diff_eq(Vec3::new(0.0, 10.0, 0.0), 1e-4),
+            "{centres:?}"
+        );
+        assert!(
+            centres[1].abs_diff_eq(Vec3::new(4.0, 10.0, 0.0), 1e-4),
+            "{centres:?}"
+        );
+        // Each part's origin is its own centre, so it moves and turns on its own.
+        let t = scene.node(parts[1]).unwrap().transform.translation;
+        assert!(t.abs_diff_eq(Vec3::X * 4.0, 1e-4));
+        assert!(scene.mesh(mesh).is_none(), "the merged mesh is freed");
+        history.undo(&mut scene);
+        assert_eq!(
+            scene.node(node).unwrap().kind,
+            NodeKind::Mesh { mesh, material }
+        );
+        assert!(matches!(split_parts(&mut scene, node), Ok((_, 2))));
+        let (cube, _) = add_primitive(
+            &mut scene,
+            Primitive::Cube { size: 1.0 },
+            None,
+            Transform::IDENTITY,
+        );
+        history.execute(&mut scene, cube);
+        let cube = scene.find("Cube").unwrap();
+        assert_eq!(
+            split_parts(&mut scene, cube).map(|r| r.1),
+            Err(OpError::OnePart("Cube".into()))
+        );
+    }
+
+    #[test]
+    fn split_caps_the_number_of_parts() {
+        let mut scene = Scene::new("t");
+        let tri = |k: usize| {
+            let x = k as f32 * 2.0;
+            Mesh::new(
+                vec![[x, 0.0, 0.0], [x + 1.0, 0.0, 0.0], [x, 1.0, 0.0]],
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                vec![0, 1, 2],
+            )
+        };
+        let parts: Vec<Mesh> = (0..MAX_SPLIT_PARTS + 50).map(tri).collect();
+        let refs: Vec<(&Mesh, Mat4)> = parts.iter().map(|m| (m, Mat4::IDENTITY)).collect();
+        let mesh = scene.add_mesh(mesh_ops::merge(&refs));
+        let material = scene.add_material(Material::default());
+        let node = scene.add_node(
+            None,
+            "Specks",
+            Transform::IDENTITY,
+            NodeKind::Mesh { mesh, material },
+        );
+        let (c, count) = split_parts(&mut scene, node).unwrap();
+        assert_eq!(count, MAX_SPLIT_PARTS);
+        History::default().execute(&mut scene, c);
+        let total: usize = scene
+            .node(node)
+            .unwrap()
+            .children
+            .iter()
+            .map(|p| match scene.node(*p).unwrap().kind {
+                NodeKind::Mesh { mesh, .. } => scene.mesh(mesh).unwrap().triangle_count(),
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(total, MAX_SPLIT_PARTS + 50, "no triangle lost");
+    }
+
+    #[test]
+    fn merge_keeps_world_positions() {
+        let (mut scene, a) = scene_with_cube();
+        let mut history = History::default();
+        let (c, _) = add_primitive(
+            &mut scene,
+            Primitive::Cube { size: 1.0 },
+            None,
+            Transform::from_translation(Vec3::new(-4.0, 0.0, 0.0)),
+        );
+        history.execute(&mut scene, c);
+        let b = scene.find("Cube.001").unwrap();
+        let bounds = scene.bounds();
+        let (c, note) = merge_meshes(&mut scene, &[b, a]).unwrap();
+        assert!(note.is_some(), "each cube had its own material");
+        history.execute(&mut scene, c);
+        assert!(scene.node(b).is_none());
+        assert_eq!(scene.triangle_count(), 24);
+        assert_eq!(scene.meshes().count(), 1, "both old meshes freed");
+        assert_eq!(scene.materials().count(), 1);
+        let after = scene.bounds();
+        assert!(after.min.abs_diff_eq(bounds.min, 1e-4) && after.max.abs_diff_eq(bounds.max, 1e-4));
+        assert_eq!(
+            merge_meshes(&mut scene, &[a]).map(|r| r.1),
+            Err(OpError::TooFewMeshes)
+        );
+    }
+
+    #[test]
+    fn apply_transform_bakes_and_keeps_children_in_place() {
+        let mut scene = Scene::new("t");
+        let (c, cube) = add_primitive(
+            &mut scene,
+            Primitive::Cube { size: 1.0 },
+            None,
+            Transform::from_translation(Vec3::new(1.0, 2.0, 3.0))
+                .with_rotation(glam::Quat::from_rotation_y(0.7))
+                .with_scale(Vec3::new(2.0, 1.0, 1.0)),
+        );
+        let mut history = History::default();
+        history.execute(&mut scene, c);
+        let child = scene.add_node(
+            Some(cube),
+            "Lamp",
+            Transform::from_translation(Vec3::Y),
+            NodeKind::Empty,
+        );
+        let bounds = scene.bounds_of(&[cube]);
+        let child_world = scene.world_from_local(child);
+        let c = apply_transform(&mut scene, &[cube]).unwrap();
+        history.execute(&mut scene, c);
+        assert_eq!(scene.node(cube).unwrap().transform, Transform::IDENTITY);
+        let after = scene.bounds_of(&[cube]);
+        assert!(after.min.abs_diff_eq(bounds.min, 1e-4) && after.max.abs_diff_eq(bounds.max, 1e-4));
+        assert!(scene.world_from_local(child).abs_diff_eq(child_world, 1e-4));
+        assert!(
+            apply_transform(&mut scene, &[cube]).is_err(),
+            "nothing left to apply"
+        );
+    }
+
+    #[test]
+    fn import_is_one_undoable_step() {
+        let (mut scene, _) = scene_with_cube();
+        let (other, _) = scene_with_cube();
+        let mut history = History::default();
+        let (c, roots) = import(&mut scene, other, None);
+        history.execute(&mut scene, c);
+        assert_eq!(roots.len(), 1);
+        assert_eq!(scene.node_count(), 2);
+        assert_eq!(scene.meshes().count(), 2);
+        history.undo(&mut scene);
+        assert_eq!(scene.node_count(), 1);
+        assert_eq!(scene.meshes().count(), 1);
+    }
+
+    fn splat_scene() -> (Scene, NodeId) {
+        let mut scene = Scene::new("t");
+        let n = 100;
+        let cloud = SplatCloud::new(
+            (0..n).map(|i| [i as f32, 0.0, 0.0]).collect(),
+            vec![[0.0, 0.0, 0.0, 1.0]; n],
+            vec![[0.1; 3]; n],
+            vec![1.0; n],
+            vec![[0.5; 3]; n],
+            1,
+            (0..n * 9).map(|i| half::f16::from_f32(i as f32)).collect(),
+        )
+        .unwrap();
+        let cloud = scene.add_splat_cloud(cloud);
+        let node = scene.add_node(
+            None,
+            "Splats",
+            Transform::IDENTITY,
+            NodeKind::Splats { cloud },
+        );
+        (scene, node)
+    }
+
+    fn splat_count(scene: &Scene, node: NodeId) -> usize {
+        match scene.node(node).unwrap().kind {
+            NodeKind::Splats { cloud } => scene.splat_cloud(cloud).unwrap().len(),
+            _ => 0,
+        }
+    }
+
+    #[test]
+    fn splat_regions_delete_crop_and_separate() {
+        let region = Region::Box {
+            center: Vec3::new(10.0, 0.0, 0.0),
+            half_size: Vec3::new(5.0, 1.0, 1.0),
+        };
+        let (mut scene, node) = splat_scene();
+        let cloud = match scene.node(node).unwrap().kind {
+            NodeKind::Splats { cloud } => cloud,
+            _ => unreachable!(),
+        };
+        assert_eq!(region.count_inside(scene.splat_cloud(cloud).unwrap()), 11);
+        let mut history = History::default();
+        let (c, _) = splat_region(&mut scene, node, region, RegionAction::Delete).unwrap();
+        history.execute(&mut scene, c);
+        assert_eq!(splat_count(&scene, node), 89);
+        history.undo(&mut scene);
+        assert_eq!(splat_count(&scene, node), 100);
+        let (c, _) = splat_region(&mut scene, node, region, RegionAction::Crop).unwrap();
+        history.execute(&mut scene, c);
+        assert_eq!(splat_count(&scene, node), 11);
+        // SH coefficients travel with their splats: the 11 kept are splats 5..=15.
+        let NodeKind::Splats { cloud } = scene.node(node).unwrap().kind else {
+            unreachable!()
+        };
+        let kept = scene.splat_cloud(cloud).unwrap();
+        assert_eq!(kept.positions[0], [5.0, 0.0, 0.0]);
+        assert_eq!(kept.sh_rest[0].to_f32(), 45.0);
+        history.undo(&mut scene);
+        let (c, new) = splat_region(&mut scene, node, region, RegionAction::Separate).unwrap();
+        history.execute(&mut scene, c);
+        assert_eq!(splat_count(&scene, node), 89);
+        assert_eq!(splat_count(&scene, new.unwrap()), 11);
+        assert_eq!(
+            scene.splat_clouds().count(),
+            2,
+            "the original cloud is freed"
+        );
+        let empty = Region::Sphere {
+            center: Vec3::splat(-50.0),
+            radius: 1.0,
+        };
+        assert!(splat_region(&mut scene, node, empty, RegionAction::Delete).is_err());
+    }
+
+    #[test]
+    fn add_light_has_physical_defaults() {
+        let mut scene = Scene::new("t");
+        let (c, id) = add_light(&mut scene, LightKind::Point, None, Transform::IDENTITY);
+        History::default().execute(&mut scene, c);
+        let NodeKind::Light(l) = scene.node(id).unwrap().kind else {
+            panic!()
+        };
+        assert_eq!(l.intensity, 130.0);
+        assert_eq!(scene.node(id).unwrap().name, "Point light");
+    }
+}
