@@ -6,6 +6,7 @@ use super::loader::{LoadMode, LoadPoll, Loader};
 use super::viewport_input::{
     ViewportControls, frame_all, frame_nodes, initial_view, view_through_camera,
 };
+use crate::edit::ops::Operation;
 use crate::generate::generate_world;
 use crate::render::{FrameStats, Overlays, RenderSettings};
 use crate::scene::{NodeId, OrbitCamera, Scene};
@@ -66,6 +67,8 @@ pub(crate) struct Editor {
     desktop_dialog: Option<DesktopDialog>,
     /// Undo/redo of edits to `scene`.
     pub history: crate::edit::History,
+    /// The splat region edited in the inspector (drawn over the viewport).
+    pub region_tool: Option<ui::SplatRegionTool>,
     waker: Waker,
 }
 
@@ -106,6 +109,7 @@ impl Editor {
             recent_file: None,
             desktop_dialog: None,
             history: crate::edit::History::default(),
+            region_tool: None,
             waker,
         }
     }
@@ -261,7 +265,10 @@ impl Editor {
                                 frame_all(&mut self.camera, &self.scene);
                             }
                             LoadMode::Import => {
-                                let roots = self.scene.merge(imported.scene, None);
+                                // One undo step takes the whole import back out.
+                                let (command, roots) =
+                                    crate::edit::ops::import(&mut self.scene, imported.scene, None);
+                                self.history.execute(&mut self.scene, command);
                                 self.scene_epoch += 1;
                                 if !frame_nodes(&mut self.camera, &self.scene, &roots) {
                                     frame_all(&mut self.camera, &self.scene);
@@ -362,7 +369,13 @@ impl Editor {
             .default_size(340.0)
             .size_range(220.0..=700.0)
             .show(ui, |ui| {
-                ui::inspector_ui(ui, &self.scene, &self.selection, &mut actions);
+                ui::inspector_ui(
+                    ui,
+                    &self.scene,
+                    &self.selection,
+                    &mut self.region_tool,
+                    &mut actions,
+                );
             });
 
         let keyboard_free = !ui.ctx().egui_wants_keyboard_input() && !self.dialogs.modal_open();
@@ -382,6 +395,20 @@ impl Editor {
                 busy: self.pending_world.as_ref().map(|p| p.message.as_str()),
             };
             ui::viewport_overlay_ui(ui, response.rect, &overlay);
+            // The splat region being edited, while its node is the active one.
+            if let Some(tool) = &self.region_tool
+                && self.selection.last() == Some(&tool.node)
+            {
+                let aspect = response.rect.width() / response.rect.height().max(1.0);
+                let clip_from_local = self.camera.view().clip_from_world(aspect)
+                    * self.scene.world_from_local(tool.node);
+                ui::paint_region(
+                    &ui.painter_at(response.rect),
+                    response.rect,
+                    clip_from_local,
+                    &tool.region,
+                );
+            }
             if let Some(l) = &loading {
                 actions.extend(ui::loading_ui(
                     ui,
@@ -400,6 +427,16 @@ impl Editor {
         });
 
         ui::dialogs_ui(ui, &mut self.dialogs, &self.adapter_name, &mut actions);
+        if self.dialogs.history_open {
+            let (labels, done) = self.history.steps();
+            ui::history_window_ui(
+                ui,
+                &mut self.dialogs.history_open,
+                &labels,
+                done,
+                &mut actions,
+            );
+        }
         ui::log_window_ui(ui, &mut self.dialogs.log_open, &self.log);
         self.shortcuts(ui.ctx(), keyboard_free, &mut actions);
 
@@ -472,6 +509,18 @@ impl Editor {
             if !keyboard_free {
                 return;
             }
+            let operations = [
+                (Modifiers::COMMAND, Key::D, Operation::Duplicate),
+                (Modifiers::COMMAND, Key::G, Operation::Group),
+                (Modifiers::COMMAND, Key::J, Operation::MergeMeshes),
+                (Modifiers::NONE, Key::Delete, Operation::Delete),
+                (Modifiers::NONE, Key::X, Operation::Delete),
+            ];
+            for (modifiers, key, operation) in operations {
+                if i.consume_key(modifiers, key) {
+                    actions.push(UiAction::Operation(operation));
+                }
+            }
             if !popup_open && i.consume_key(Modifiers::NONE, Key::Escape) {
                 actions.push(UiAction::SelectNone);
             }
@@ -486,6 +535,12 @@ impl Editor {
 
     /// Applies one action from the UI.
     pub fn apply(&mut self, action: UiAction) {
+        self.apply_one(action);
+        // Undo, redo and deletions can take selected nodes away.
+        self.selection.retain(|id| self.scene.node(*id).is_some());
+    }
+
+    fn apply_one(&mut self, action: UiAction) {
         match action {
             UiAction::NewWorld { seed } => self.start_new_world(seed),
             UiAction::OpenRecent(index) => {
@@ -500,6 +555,31 @@ impl Editor {
             }
             UiAction::EditDrag(command) => {
                 if self.history.execute_merging(&mut self.scene, command) {
+                    self.scene_epoch += 1;
+                }
+            }
+            UiAction::Operation(operation) => {
+                let place = self.camera.pivot;
+                match crate::edit::ops::run(&mut self.scene, &self.selection, place, operation) {
+                    Ok(outcome) => {
+                        if self.history.execute(&mut self.scene, outcome.command) {
+                            self.scene_epoch += 1;
+                            if let Some(selection) = outcome.select {
+                                self.selection = selection;
+                            }
+                        }
+                        if let Some(note) = outcome.note {
+                            self.notify(&note);
+                        }
+                    }
+                    Err(e) => self.notify(&e.to_string()),
+                }
+            }
+            UiAction::JumpToHistory(undo_len) => {
+                while self.history.undo_len() > undo_len && self.history.undo(&mut self.scene) {
+                    self.scene_epoch += 1;
+                }
+                while self.history.undo_len() < undo_len && self.history.redo(&mut self.scene) {
                     self.scene_epoch += 1;
                 }
             }
@@ -811,6 +891,61 @@ mod tests {
             let ok = ctx.fonts_mut(|f| f.has_glyphs(&font, &text.replace(' ', "")));
             assert!(ok, "drawn as boxes: {text}");
         }
+    }
+
+    #[test]
+    fn operations_add_duplicate_delete_and_undo_through_the_editor() {
+        use crate::scene::{NodeKind, Primitive};
+        let mut e = editor();
+        e.camera.pivot = glam::Vec3::new(3.0, 0.0, -2.0);
+        e.apply(UiAction::Operation(Operation::AddPrimitive(
+            Primitive::Cube { size: 1.0 },
+        )));
+        let cube = e.scene.find("Cube").expect("a cube was added");
+        assert_eq!(e.selection, vec![cube], "the new object is selected");
+        assert_eq!(
+            e.scene.node(cube).unwrap().transform.translation,
+            e.camera.pivot,
+            "placed at the pivot"
+        );
+        e.apply(UiAction::Operation(Operation::Duplicate));
+        let copy = e.scene.find("Cube.001").expect("duplicated");
+        assert_eq!(e.selection, vec![copy]);
+        e.selection = vec![cube, copy];
+        e.apply(UiAction::Operation(Operation::Delete));
+        assert!(e.selection.is_empty());
+        assert_eq!(e.scene.node_count(), 1);
+        assert_eq!(e.history.undo_label(), Some("Delete 2 objects"));
+        // Edit ▸ History: back to the original, then forward to the duplicate.
+        assert_eq!(e.history.steps().0.len(), 3);
+        e.apply(UiAction::JumpToHistory(0));
+        assert_eq!(e.scene.node_count(), 1);
+        assert!(e.scene.find("Cube").is_none());
+        e.apply(UiAction::JumpToHistory(2));
+        assert_eq!(e.scene.node_count(), 3);
+        assert!(matches!(
+            e.scene.node(copy).unwrap().kind,
+            NodeKind::Mesh { .. }
+        ));
+        // An operation that cannot run says why and records nothing.
+        e.selection.clear();
+        e.apply(UiAction::Operation(Operation::Delete));
+        assert_eq!(e.history.steps().1, 2);
+        assert_eq!(
+            e.notice.as_ref().map(|n| n.0.as_str()),
+            Some("Select something first.")
+        );
+    }
+
+    #[test]
+    fn undo_drops_vanished_nodes_from_the_selection() {
+        let mut e = editor();
+        e.apply(UiAction::Operation(Operation::AddPrimitive(
+            crate::scene::Primitive::ALL[1],
+        )));
+        assert_eq!(e.selection.len(), 1);
+        e.apply(UiAction::Undo);
+        assert!(e.selection.is_empty());
     }
 
     /// Runs egui passes until the loader has settled.

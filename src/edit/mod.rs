@@ -486,6 +486,18 @@ impl History {
         self.gesture = None;
     }
 
+    /// Labels of every step, oldest first, and how many of them are done (the rest can be
+    /// redone): what Edit ▸ History lists.
+    pub fn steps(&self) -> (Vec<&str>, usize) {
+        let labels = self
+            .undo
+            .iter()
+            .chain(self.redo.iter().rev())
+            .map(|s| s.label.as_str())
+            .collect();
+        (labels, self.undo.len())
+    }
+
     /// Number of steps Undo can revert.
     pub fn undo_len(&self) -> usize {
         self.undo.len()

@@ -1227,3 +1227,130 @@ mod tests {
         assert_eq!(scene.node(id).unwrap().name, "Point light");
     }
 }
+
+/// An operation the user asked for (menu, shortcut, inspector button), run on the current
+/// selection by [`run`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Operation {
+    AddPrimitive(Primitive),
+    AddLight(LightKind),
+    Duplicate,
+    Delete,
+    Group,
+    SplitParts,
+    MergeMeshes,
+    Reshade(Reshade),
+    ApplyTransform,
+    SplatRegion {
+        node: NodeId,
+        region: Region,
+        action: RegionAction,
+    },
+}
+
+/// What running an [`Operation`] produced: the command to execute, the selection afterwards
+/// (when it changes) and a note for the status bar.
+#[derive(Debug)]
+pub struct Outcome {
+    pub command: Command,
+    pub select: Option<Vec<NodeId>>,
+    pub note: Option<String>,
+}
+
+/// Builds the command for `operation` on `selection`; new objects are placed at `place`
+/// (the viewport's pivot), as roots of the scene.
+pub fn run(
+    scene: &mut Scene,
+    selection: &[NodeId],
+    place: Vec3,
+    operation: Operation,
+) -> Result<Outcome, OpError> {
+    let plain = |command| Outcome {
+        command,
+        select: None,
+        note: None,
+    };
+    Ok(match operation {
+        Operation::AddPrimitive(shape) => {
+            let (command, node) =
+                add_primitive(scene, shape, None, Transform::from_translation(place));
+            Outcome {
+                command,
+                select: Some(vec![node]),
+                note: None,
+            }
+        }
+        Operation::AddLight(kind) => {
+            // Lamps a little above the pivot, pointing down; a sun from 50° elevation.
+            let transform = match kind {
+                LightKind::Directional => {
+                    Transform::pointing(-Vec3::new(0.4, 0.77, 0.5).normalize())
+                }
+                _ => Transform::from_translation(place + Vec3::Y * 2.0)
+                    .with_rotation(glam::Quat::from_rotation_x(-std::f32::consts::FRAC_PI_2)),
+            };
+            let (command, node) = add_light(scene, kind, None, transform);
+            Outcome {
+                command,
+                select: Some(vec![node]),
+                note: None,
+            }
+        }
+        Operation::Duplicate => {
+            let (command, copies) = duplicate(scene, selection)?;
+            Outcome {
+                command,
+                select: Some(copies),
+                note: None,
+            }
+        }
+        Operation::Delete => Outcome {
+            command: delete(scene, selection)?,
+            select: Some(Vec::new()),
+            note: None,
+        },
+        Operation::Group => {
+            let (command, node) = group(scene, selection)?;
+            Outcome {
+                command,
+                select: Some(vec![node]),
+                note: None,
+            }
+        }
+        Operation::SplitParts => {
+            let node = *selected_meshes(scene, selection)
+                .last()
+                .map(|(n, _, _)| n)
+                .ok_or(OpError::NoMesh)?;
+            let (command, count) = split_parts(scene, node)?;
+            Outcome {
+                command,
+                select: None,
+                note: Some(format!("Split into {count} parts.")),
+            }
+        }
+        Operation::MergeMeshes => {
+            let (command, note) = merge_meshes(scene, selection)?;
+            let active = selected_meshes(scene, selection).last().map(|m| vec![m.0]);
+            Outcome {
+                command,
+                select: active,
+                note,
+            }
+        }
+        Operation::Reshade(how) => plain(reshade(scene, selection, how)?),
+        Operation::ApplyTransform => plain(apply_transform(scene, selection)?),
+        Operation::SplatRegion {
+            node,
+            region,
+            action,
+        } => {
+            let (command, new) = splat_region(scene, node, region, action)?;
+            Outcome {
+                command,
+                select: new.map(|n| vec![n]),
+                note: None,
+            }
+        }
+    })
+}

@@ -33,6 +33,15 @@ pub const CONTROLS: &[(&str, &str)] = &[
         "Edit a value in the inspector",
         "Drag a number or slider, or click it and type; one drag is one undo step",
     ),
+    (
+        "Add a shape or light",
+        "Add menu (placed at the orbit pivot)",
+    ),
+    ("Duplicate", "Ctrl+D"),
+    ("Delete", "Del or X"),
+    ("Group", "Ctrl+G"),
+    ("Merge meshes", "Ctrl+J"),
+    ("Undo history", "Edit > History"),
     ("Undo", "Ctrl+Z"),
     ("Redo", "Ctrl+Shift+Z or Ctrl+Y"),
     (
@@ -54,6 +63,8 @@ pub struct Dialogs {
     pub about_open: bool,
     /// View ▸ Log.
     pub log_open: bool,
+    /// Edit ▸ History.
+    pub history_open: bool,
     /// The built-in file browser (File ▸ Open / Import without a desktop file dialog).
     pub file_browser: Option<super::FileBrowser>,
 }

@@ -6,14 +6,20 @@ use super::UiAction;
 use super::icons::{node_icon, paint_icon};
 use crate::edit::{Command, POINT_SIZE_RANGE_PX};
 use crate::scene::{
-    AlphaMode, Camera, Light, LightKind, Material, MaterialId, Mesh, Node, NodeId, NodeKind, Scene,
-    TextureRef, ToneMapper,
+    AlphaMode, Camera, Light, LightKind, Material, MaterialId, Mesh, MeshId, Node, NodeId,
+    NodeKind, Primitive, Scene, TextureRef, ToneMapper,
 };
 use egui::{Color32, RichText, Ui, vec2};
 use glam::{EulerRot, Quat, Vec3};
 
 /// Shows the active node of `selection` (the last one), or the scene summary.
-pub fn inspector_ui(ui: &mut Ui, scene: &Scene, selection: &[NodeId], actions: &mut Vec<UiAction>) {
+pub fn inspector_ui(
+    ui: &mut Ui,
+    scene: &Scene,
+    selection: &[NodeId],
+    region_tool: &mut Option<super::SplatRegionTool>,
+    actions: &mut Vec<UiAction>,
+) {
     ui.strong("Inspector");
     ui.separator();
     egui::ScrollArea::vertical()
@@ -33,11 +39,17 @@ pub fn inspector_ui(ui: &mut Ui, scene: &Scene, selection: &[NodeId], actions: &
                     selection.len()
                 ));
             }
-            node_ui(ui, scene, node, actions);
+            node_ui(ui, scene, node, region_tool, actions);
         });
 }
 
-fn node_ui(ui: &mut Ui, scene: &Scene, node: &Node, actions: &mut Vec<UiAction>) {
+fn node_ui(
+    ui: &mut Ui,
+    scene: &Scene,
+    node: &Node,
+    region_tool: &mut Option<super::SplatRegionTool>,
+    actions: &mut Vec<UiAction>,
+) {
     ui.horizontal(|ui| {
         let icon = node_icon(&node.kind);
         let (rect, _) = ui.allocate_exact_size(vec2(16.0, 16.0), egui::Sense::hover());
@@ -68,7 +80,7 @@ fn node_ui(ui: &mut Ui, scene: &Scene, node: &Node, actions: &mut Vec<UiAction>)
             egui::CollapsingHeader::new("Mesh")
                 .default_open(true)
                 .show(ui, |ui| match scene.mesh(*mesh) {
-                    Some(m) => mesh_ui(ui, m),
+                    Some(m) => mesh_ui(ui, scene, *mesh, m, actions),
                     None => {
                         ui.weak(format!("Mesh {} is missing.", mesh.0));
                     }
@@ -113,7 +125,14 @@ fn node_ui(ui: &mut Ui, scene: &Scene, node: &Node, actions: &mut Vec<UiAction>)
             egui::CollapsingHeader::new("Gaussian splats")
                 .default_open(true)
                 .show(ui, |ui| match scene.splat_cloud(*cloud) {
-                    Some(c) => splats_ui(ui, c),
+                    Some(c) => {
+                        splats_ui(ui, c);
+                        egui::CollapsingHeader::new("Region: delete, crop, separate")
+                            .default_open(false)
+                            .show(ui, |ui| {
+                                super::region::splat_region_ui(ui, node.id, c, region_tool, actions)
+                            });
+                    }
                     None => {
                         ui.weak(format!("Splat cloud {} is missing.", cloud.0));
                     }
@@ -276,8 +295,9 @@ fn transform_ui(ui: &mut Ui, scene: &Scene, node: &Node, actions: &mut Vec<UiAct
         });
 }
 
-fn mesh_ui(ui: &mut Ui, mesh: &Mesh) {
+fn mesh_ui(ui: &mut Ui, scene: &Scene, id: MeshId, mesh: &Mesh, actions: &mut Vec<UiAction>) {
     let size = size_of_bounds(mesh.bounds());
+    let users = scene.users_of_mesh(id);
     egui::Grid::new("inspector_mesh")
         .num_columns(2)
         .spacing([12.0, 4.0])
@@ -290,7 +310,93 @@ fn mesh_ui(ui: &mut Ui, mesh: &Mesh) {
             value_row_ui(ui, "Vertex colours", yes_no(!mesh.colors.is_empty()));
             value_row_ui(ui, "UVs", yes_no(!mesh.uvs.is_empty()));
             value_row_ui(ui, "Tangents", yes_no(!mesh.tangents.is_empty()));
+            if users > 1 {
+                value_row_ui(ui, "Used by", &format!("{users} objects"));
+            }
         });
+    if let Some(shape) = mesh.primitive {
+        primitive_ui(ui, scene, id, shape, actions);
+    }
+    ui.menu_button("Mesh operations", |ui| {
+        super::menu::mesh_items_ui(ui, actions)
+    });
+}
+
+/// The parameters of a shape from Add ▸ (a drag is one undo step).
+fn primitive_ui(
+    ui: &mut Ui,
+    scene: &Scene,
+    mesh: MeshId,
+    shape: Primitive,
+    actions: &mut Vec<UiAction>,
+) {
+    use crate::generate::shapes::MAX_PRIMITIVE_SEGMENTS as MAX;
+    let mut new = shape;
+    let length = |ui: &mut Ui, label: &str, v: &mut f32| {
+        ui.label(label);
+        ui.add(
+            egui::DragValue::new(v)
+                .speed(0.01)
+                .range(0.001..=1.0e6)
+                .suffix(" m"),
+        );
+        ui.end_row();
+    };
+    let count = |ui: &mut Ui, label: &str, v: &mut u32, min: u32| {
+        ui.label(label);
+        ui.add(egui::DragValue::new(v).speed(0.2).range(min..=MAX));
+        ui.end_row();
+    };
+    ui.label(RichText::new(format!("{} parameters", shape.name())).strong());
+    egui::Grid::new("inspector_primitive")
+        .num_columns(2)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| match &mut new {
+            Primitive::Cube { size } => length(ui, "Size", size),
+            Primitive::UvSphere {
+                radius,
+                segments,
+                rings,
+            } => {
+                length(ui, "Radius", radius);
+                count(ui, "Segments", segments, 3);
+                count(ui, "Rings", rings, 2);
+            }
+            Primitive::Plane { size, subdivisions } => {
+                length(ui, "Size", size);
+                count(ui, "Subdivisions", subdivisions, 1);
+            }
+            Primitive::Cylinder {
+                radius,
+                height,
+                segments,
+            }
+            | Primitive::Cone {
+                radius,
+                height,
+                segments,
+            } => {
+                length(ui, "Radius", radius);
+                length(ui, "Height", height);
+                count(ui, "Segments", segments, 3);
+            }
+            Primitive::Torus {
+                major_radius,
+                minor_radius,
+                major_segments,
+                minor_segments,
+            } => {
+                length(ui, "Ring radius", major_radius);
+                length(ui, "Tube radius", minor_radius);
+                count(ui, "Ring segments", major_segments, 3);
+                count(ui, "Tube segments", minor_segments, 3);
+            }
+        });
+    if new != shape
+        && let Some(command) = crate::edit::ops::set_primitive(scene, mesh, new)
+    {
+        actions.push(edit_action(ui, command));
+    }
 }
 
 /// Editable material values (shared by every node that uses the material).

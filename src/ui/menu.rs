@@ -1,8 +1,9 @@
 //! The menu bar: File, Edit, View and Help.
 
 use super::{BrowsePurpose, Dialogs, NewWorldDialog, UiAction};
+use crate::edit::ops::{Operation, Reshade};
 use crate::render::Overlays;
-use crate::scene::{NodeId, NodeKind, Scene};
+use crate::scene::{LightKind, NodeId, NodeKind, Primitive, Scene};
 use egui::{Button, Ui};
 use std::path::PathBuf;
 
@@ -116,6 +117,11 @@ pub fn menu_bar_ui(
             {
                 actions.push(UiAction::Redo);
             }
+            if ui.button("History…").clicked() {
+                dialogs.history_open = true;
+            }
+            ui.separator();
+            operation_items_ui(ui, has_selection, actions);
             ui.separator();
             if ui
                 .add_enabled(
@@ -136,6 +142,10 @@ pub fn menu_bar_ui(
             if ui.button("Frame All").clicked() {
                 actions.push(UiAction::FrameAll);
             }
+        });
+
+        ui.menu_button("Add", |ui| {
+            add_items_ui(ui, actions);
         });
 
         ui.menu_button("View", |ui| {
@@ -174,6 +184,102 @@ pub fn menu_bar_ui(
             }
         });
     });
+}
+
+/// Add ▸ shapes and lights, placed at the viewport's pivot.
+fn add_items_ui(ui: &mut Ui, actions: &mut Vec<UiAction>) {
+    for shape in Primitive::ALL {
+        if ui.button(shape.name()).clicked() {
+            actions.push(UiAction::Operation(Operation::AddPrimitive(shape)));
+        }
+    }
+    ui.separator();
+    let spot = LightKind::Spot {
+        inner_cone_rad: 20f32.to_radians(),
+        outer_cone_rad: 30f32.to_radians(),
+    };
+    for (label, kind) in [
+        ("Sun", LightKind::Directional),
+        ("Point light", LightKind::Point),
+        ("Spot light", spot),
+    ] {
+        if ui.button(label).clicked() {
+            actions.push(UiAction::Operation(Operation::AddLight(kind)));
+        }
+    }
+}
+
+/// Edit ▸ Duplicate, Delete, Group and the Mesh submenu.
+fn operation_items_ui(ui: &mut Ui, has_selection: bool, actions: &mut Vec<UiAction>) {
+    let items = [
+        ("Duplicate", "Ctrl+D", Operation::Duplicate),
+        ("Delete", "Del", Operation::Delete),
+        ("Group", "Ctrl+G", Operation::Group),
+    ];
+    for (label, shortcut, operation) in items {
+        if ui
+            .add_enabled(has_selection, Button::new(label).shortcut_text(shortcut))
+            .clicked()
+        {
+            actions.push(UiAction::Operation(operation));
+        }
+    }
+    ui.add_enabled_ui(has_selection, |ui| {
+        ui.menu_button("Mesh", |ui| {
+            mesh_items_ui(ui, actions);
+        });
+    });
+}
+
+/// Geometry operations on the selected meshes (Edit ▸ Mesh, and the inspector).
+pub fn mesh_items_ui(ui: &mut Ui, actions: &mut Vec<UiAction>) {
+    let items = [
+        (
+            "Split into Parts",
+            "",
+            "Each connected part becomes its own object, centred on itself",
+            Operation::SplitParts,
+        ),
+        (
+            "Merge Meshes",
+            "Ctrl+J",
+            "Join the selected meshes into the last selected one",
+            Operation::MergeMeshes,
+        ),
+        (
+            "Flip Normals",
+            "",
+            "Turn the faces inside out",
+            Operation::Reshade(Reshade::FlipNormals),
+        ),
+        (
+            "Smooth Normals",
+            "",
+            "Shade smoothly across edges",
+            Operation::Reshade(Reshade::SmoothNormals),
+        ),
+        (
+            "Flat Normals",
+            "",
+            "Shade every triangle flat",
+            Operation::Reshade(Reshade::FlatNormals),
+        ),
+        (
+            "Apply Transform",
+            "",
+            "Bake position, rotation and scale into the geometry",
+            Operation::ApplyTransform,
+        ),
+    ];
+    for (label, shortcut, hover, operation) in items {
+        if ui
+            .add(Button::new(label).shortcut_text(shortcut))
+            .on_hover_text(hover)
+            .clicked()
+        {
+            actions.push(UiAction::Operation(operation));
+        }
+    }
 }
 
 /// The scene's cameras in outliner order, with their names.

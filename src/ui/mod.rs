@@ -11,11 +11,13 @@
 
 mod dialogs;
 mod file_browser;
+mod history;
 mod icons;
 mod inspector;
 mod log;
 mod menu;
 mod outliner;
+mod region;
 mod status;
 mod viewport;
 
@@ -24,10 +26,12 @@ pub use file_browser::{
     BrowsePurpose, FileBrowser, IMPORTABLE_EXTENSIONS, file_browser_ui, is_importable,
     is_world_folder,
 };
+pub use history::history_window_ui;
 pub use inspector::inspector_ui;
 pub use log::{LOG_CAPACITY, LogEntry, LogLevel, loading_ui, log_window_ui, notice_ui, push_log};
 pub use menu::menu_bar_ui;
 pub use outliner::outliner_ui;
+pub use region::{SplatRegionTool, paint_region};
 pub use status::{StatusInfo, status_bar_ui};
 pub use viewport::{ViewportOverlay, viewport_overlay_ui, viewport_ui};
 
@@ -41,6 +45,10 @@ pub enum UiAction {
     Edit(crate::edit::Command),
     /// One frame of a drag that changes the scene: the frames of one drag are one undo step.
     EditDrag(crate::edit::Command),
+    /// An editing operation on the selection (Add, Duplicate, Delete, Split…).
+    Operation(crate::edit::ops::Operation),
+    /// Edit ▸ History: undo or redo until this many steps are left to undo.
+    JumpToHistory(usize),
     /// Edit ▸ Undo.
     Undo,
     /// Edit ▸ Redo.
