@@ -9,6 +9,7 @@ mod camera;
 mod clouds;
 mod hash;
 mod structure;
+pub mod sun;
 
 pub use camera::{CameraView, OrbitCamera};
 pub use clouds::{PointCloud, SH_C0, SplatCloud, SplatShapeError};

@@ -7,7 +7,7 @@ use super::icons::{node_icon, paint_icon};
 use crate::edit::{Command, POINT_SIZE_RANGE_PX};
 use crate::scene::{
     AlphaMode, Camera, Light, LightKind, Material, MaterialId, Mesh, MeshId, Node, NodeId,
-    NodeKind, Primitive, Scene, TextureRef, ToneMapper,
+    NodeKind, Primitive, Scene, TextureRef, ToneMapper, Transform,
 };
 use egui::{Color32, RichText, Ui, vec2};
 use glam::{EulerRot, Quat, Vec3};
@@ -97,7 +97,12 @@ fn node_ui(
         NodeKind::Light(light) => {
             egui::CollapsingHeader::new("Light")
                 .default_open(true)
-                .show(ui, |ui| light_ui(ui, node.id, light, actions));
+                .show(ui, |ui| {
+                    light_ui(ui, node.id, light, actions);
+                    if light.kind == LightKind::Directional {
+                        sun_position_ui(ui, scene, node, actions);
+                    }
+                });
         }
         NodeKind::Camera(camera) => {
             egui::CollapsingHeader::new("Camera")
@@ -577,6 +582,24 @@ fn light_ui(ui: &mut Ui, node: NodeId, light: &Light, actions: &mut Vec<UiAction
             ui.label("Colour");
             ui.color_edit_button_rgb(&mut new.color);
             ui.end_row();
+            // The temperature is how the user last picked the colour (kept per light while
+            // the editor runs); the colour itself is what the light stores.
+            let id = egui::Id::unique(("light_kelvin", node));
+            let mut kelvin: f32 = ui.data(|d| d.get_temp(id)).unwrap_or(6500.0);
+            ui.label("Temperature");
+            if ui
+                .add(
+                    egui::Slider::new(&mut kelvin, 1000.0..=12_000.0)
+                        .suffix(" K")
+                        .max_decimals(0),
+                )
+                .on_hover_text("Set the colour from a black-body temperature: candle 1900 K, bulb 2700 K, noon sun 5500 K, overcast 6500 K")
+                .changed()
+            {
+                new.color = crate::scene::sun::color_temperature(kelvin);
+                ui.data_mut(|d| d.insert_temp(id, kelvin));
+            }
+            ui.end_row();
             ui.label("Intensity");
             let max = match light.kind {
                 LightKind::Directional => 150_000.0,
@@ -644,6 +667,100 @@ fn light_ui(ui: &mut Ui, node: NodeId, light: &Light, actions: &mut Vec<UiAction
                 actions.push(edit_action(ui, Command::SetLight { node, light: new }));
             }
         });
+}
+
+/// Where the sun stands: azimuth and elevation, or the position for a time of day, date and
+/// latitude. Both turn the sun node (its -Z axis points away from the sun).
+fn sun_position_ui(ui: &mut Ui, scene: &Scene, node: &Node, actions: &mut Vec<UiAction>) {
+    use crate::scene::sun;
+    let world_from_local = scene.world_from_local(node.id);
+    let to_sun = -world_from_local.transform_vector3(Vec3::NEG_Z);
+    let (azimuth, elevation) = sun::azimuth_elevation_of(to_sun);
+    let (mut az, mut el) = (azimuth, elevation);
+    let mut target = None;
+    egui::Grid::new("inspector_sun")
+        .num_columns(2)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            ui.label("Azimuth");
+            let a = ui
+                .add(
+                    egui::DragValue::new(&mut az)
+                        .speed(0.5)
+                        .range(0.0..=360.0)
+                        .max_decimals(1)
+                        .suffix("°"),
+                )
+                .on_hover_text("Compass direction of the sun: 0° north (−Z), 90° east (+X)");
+            ui.end_row();
+            ui.label("Elevation");
+            let e = ui
+                .add(
+                    egui::DragValue::new(&mut el)
+                        .speed(0.25)
+                        .range(-90.0..=90.0)
+                        .max_decimals(1)
+                        .suffix("°"),
+                )
+                .on_hover_text("Height of the sun above the horizon");
+            ui.end_row();
+            if (a.changed() || e.changed()) && (az, el) != (azimuth, elevation) {
+                target = Some(sun::direction_from_azimuth_elevation(az, el));
+            }
+        });
+    egui::CollapsingHeader::new("Sun from time of day")
+        .default_open(false)
+        .show(ui, |ui| {
+            let id = egui::Id::unique(("sun_time", node.id));
+            let (mut hour, mut day, mut latitude): (f32, u32, f32) =
+                ui.data(|d| d.get_temp(id)).unwrap_or((15.0, 172, 45.0));
+            let mut changed = false;
+            egui::Grid::new("inspector_sun_time")
+                .num_columns(2)
+                .spacing([12.0, 4.0])
+                .show(ui, |ui| {
+                    ui.label("Time");
+                    changed |= ui
+                        .add(
+                            egui::Slider::new(&mut hour, 0.0..=24.0).custom_formatter(|h, _| {
+                                let minutes = (h * 60.0).round() as i64;
+                                format!("{:02}:{:02}", minutes / 60, minutes % 60)
+                            }),
+                        )
+                        .on_hover_text("Local solar time (12:00 = the sun is due south or north)")
+                        .changed();
+                    ui.end_row();
+                    ui.label("Day of year");
+                    changed |= ui.add(egui::Slider::new(&mut day, 1..=365)).changed();
+                    ui.end_row();
+                    ui.label("Latitude");
+                    changed |= ui
+                        .add(egui::Slider::new(&mut latitude, -90.0..=90.0).suffix("°"))
+                        .changed();
+                    ui.end_row();
+                });
+            if changed {
+                ui.data_mut(|d| d.insert_temp(id, (hour, day, latitude)));
+                target = Some(sun::sun_direction_at(latitude, day, hour));
+            }
+        });
+    if let Some(to_sun) = target {
+        // The new world rotation, expressed under the node's parent.
+        let world_rotation = Transform::pointing(-to_sun).rotation;
+        let parent_rotation = node
+            .parent
+            .map(|p| scene.world_from_local(p).to_scale_rotation_translation().1)
+            .unwrap_or(Quat::IDENTITY);
+        let mut transform = node.transform;
+        transform.rotation = (parent_rotation.inverse() * world_rotation).normalize();
+        actions.push(edit_action(
+            ui,
+            Command::SetTransform {
+                node: node.id,
+                transform,
+            },
+        ));
+    }
 }
 
 fn camera_ui(ui: &mut Ui, camera: &Camera) {
