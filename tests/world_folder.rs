@@ -411,3 +411,51 @@ fn the_cli_renders_a_folder_from_one_of_its_cameras() {
         );
     }
 }
+
+/// A uniform HDR environment shows its linear values straight through the tone mapper
+/// (pre-exposure), at any exposure, scaled by its intensity.
+#[test]
+fn an_hdr_environment_shows_its_linear_values() {
+    let Some(ctx) = common::gpu() else { return };
+    let dir = temp_dir("hdr_env");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let path = dir.join("sky.hdr");
+    let linear = [0.05f32, 0.2, 0.6];
+    let pixels = vec![image::Rgb(linear); 64 * 32];
+    let file = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+    image::codecs::hdr::HdrEncoder::new(file)
+        .encode(&pixels, 64, 32)
+        .expect("encode");
+    let (image, hdr) = worldsmith::import::world::read_panorama(&path).expect("read");
+    assert!(hdr);
+    let to_srgb = |c: f32| {
+        let c = c.clamp(0.0, 1.0);
+        if c <= 0.003_130_8 {
+            c * 12.92
+        } else {
+            1.055 * c.powf(1.0 / 2.4) - 0.055
+        }
+    };
+    for (ev, intensity) in [(14.0, 1.0), (3.0, 1.0), (14.0, 1.5)] {
+        let mut scene = Scene::new("hdr");
+        let command = worldsmith::edit::ops::set_environment_image(&mut scene, image.clone(), true);
+        worldsmith::edit::History::default().execute(&mut scene, command);
+        let env = scene.environment_mut();
+        env.exposure_ev100 = ev;
+        env.tone_mapper = worldsmith::scene::ToneMapper::Linear;
+        if let Some(p) = &mut env.panorama {
+            p.intensity = intensity;
+        }
+        let view = common::look(Vec3::ZERO, Vec3::new(0.0, 0.3, -1.0), 60.0);
+        let img = common::render(&ctx, &scene, view, 64, 48);
+        let px = img.get_pixel(32, 24);
+        for c in 0..3 {
+            let want = (to_srgb(linear[c] * intensity) * 255.0).round() as i32;
+            assert!(
+                (px[c] as i32 - want).abs() <= 4,
+                "EV {ev}, intensity {intensity}: pixel {px:?}, channel {c} should be {want}"
+            );
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -602,6 +602,20 @@ impl Editor {
             }
             UiAction::OpenPath(path) => self.load(&path, LoadMode::Open),
             UiAction::ImportPath(path) => self.load(&path, LoadMode::Import),
+            UiAction::LoadEnvironment(path) => match crate::import::world::read_panorama(&path) {
+                Ok((image, hdr)) => {
+                    let command =
+                        crate::edit::ops::set_environment_image(&mut self.scene, image, hdr);
+                    if self.history.execute(&mut self.scene, command) {
+                        self.scene_epoch += 1;
+                    }
+                    self.log(
+                        LogLevel::Info,
+                        format!("{}: environment image set", path.display()),
+                    );
+                }
+                Err(e) => self.report(LogLevel::Error, format!("{}: {e}", path.display())),
+            },
             UiAction::CancelLoad => self.loader.cancel(),
             UiAction::Quit => self.quit_requested = true,
             UiAction::SelectNone => self.selection.clear(),

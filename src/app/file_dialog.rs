@@ -53,10 +53,20 @@ impl DesktopDialog {
                     (BrowsePurpose::Open, true) => "Open a world-model output folder",
                     (BrowsePurpose::Import, false) => "Import into the world",
                     (BrowsePurpose::Import, true) => "Import a world-model output folder",
+                    (BrowsePurpose::Environment, _) => "Environment image (equirectangular)",
                 };
                 let dialog = rfd::AsyncFileDialog::new().set_title(title);
                 let chosen = if folder {
                     pollster::block_on(dialog.pick_folder())
+                } else if purpose == BrowsePurpose::Environment {
+                    pollster::block_on(
+                        dialog
+                            .add_filter(
+                                "Panoramas (HDR, PNG, JPEG)",
+                                &["hdr", "png", "jpg", "jpeg"],
+                            )
+                            .pick_file(),
+                    )
                 } else {
                     pollster::block_on(
                         dialog

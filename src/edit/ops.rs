@@ -187,7 +187,7 @@ pub fn duplicate(
     }
     // Insert the later siblings first so each recorded index still points right after its
     // original when the earlier ones go in.
-    planned.sort_by(|a, b| b.index.cmp(&a.index));
+    planned.sort_by_key(|t| std::cmp::Reverse(t.index));
     let trees = planned;
     let label = match copies.len() {
         1 => format!(
@@ -694,6 +694,72 @@ pub fn import(scene: &mut Scene, other: Scene, parent: Option<NodeId>) -> (Comma
         commands.push(Command::SetMaterialVariants { variants });
     }
     (batch(label, commands), roots)
+}
+
+/// The old panorama image when nothing else (no material) uses it.
+fn panorama_image_freed(scene: &Scene) -> Option<crate::scene::ImageId> {
+    let image = scene.environment.panorama?.image;
+    let used = scene.materials().any(|(_, m)| {
+        m.texture_slots()
+            .into_iter()
+            .flatten()
+            .any(|s| s.image == image)
+    });
+    (!used).then_some(image)
+}
+
+/// Environment ▸ image: the sky becomes this equirectangular image (turn and intensity kept
+/// from the current panorama, if any); the previous panorama image is freed.
+pub fn set_environment_image(scene: &mut Scene, image: crate::scene::Image, hdr: bool) -> Command {
+    let id = crate::scene::ImageId(scene.reserve_id());
+    let name = image.name.clone();
+    let old = scene.environment.panorama;
+    let mut environment = scene.environment;
+    environment.panorama = Some(crate::scene::Panorama {
+        image: id,
+        rotation_rad: old.map_or(0.0, |p| p.rotation_rad),
+        intensity: old.map_or(1.0, |p| p.intensity),
+        hdr,
+    });
+    let mut commands = vec![
+        Command::AddResources {
+            resources: Box::new(Resources {
+                images: vec![(id, Arc::new(image))],
+                ..Default::default()
+            }),
+        },
+        Command::SetEnvironment {
+            value: Box::new(environment),
+        },
+    ];
+    if let Some(old) = panorama_image_freed(scene) {
+        commands.push(Command::RemoveResources {
+            ids: Box::new(ResourceIds {
+                images: vec![old],
+                ..Default::default()
+            }),
+        });
+    }
+    batch(format!("Environment image {name}"), commands)
+}
+
+/// Back to the procedural sky; the panorama image is freed. `None` when there is none.
+pub fn clear_environment_image(scene: &Scene) -> Option<Command> {
+    scene.environment.panorama?;
+    let mut environment = scene.environment;
+    environment.panorama = None;
+    let mut commands = vec![Command::SetEnvironment {
+        value: Box::new(environment),
+    }];
+    if let Some(old) = panorama_image_freed(scene) {
+        commands.push(Command::RemoveResources {
+            ids: Box::new(ResourceIds {
+                images: vec![old],
+                ..Default::default()
+            }),
+        });
+    }
+    Some(batch("Procedural sky", commands))
 }
 
 /// A region of a splat cloud, in the cloud node's local space.
@@ -1213,6 +1279,31 @@ mod tests {
             radius: 1.0,
         };
         assert!(splat_region(&mut scene, node, empty, RegionAction::Delete).is_err());
+    }
+
+    #[test]
+    fn environment_images_swap_and_free_the_old_one() {
+        let mut scene = Scene::new("t");
+        let mut history = History::default();
+        let image = |name: &str| crate::scene::Image::new(name, 2, 1, vec![9; 8]).unwrap();
+        let c = set_environment_image(&mut scene, image("a.png"), false);
+        history.execute(&mut scene, c);
+        let first = scene.environment.panorama.unwrap();
+        assert!(!first.hdr);
+        let c = set_environment_image(&mut scene, image("b.hdr"), true);
+        history.execute(&mut scene, c);
+        let second = scene.environment.panorama.unwrap();
+        assert!(second.hdr);
+        assert_eq!(scene.images().count(), 1, "a.png is freed");
+        let c = clear_environment_image(&scene).unwrap();
+        history.execute(&mut scene, c);
+        assert!(scene.environment.panorama.is_none());
+        assert_eq!(scene.images().count(), 0);
+        assert!(clear_environment_image(&scene).is_none());
+        history.undo(&mut scene);
+        history.undo(&mut scene);
+        assert_eq!(scene.environment.panorama, Some(first));
+        assert_eq!(scene.image(first.image).unwrap().name, "a.png");
     }
 
     #[test]

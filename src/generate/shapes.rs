@@ -448,6 +448,59 @@ pub(crate) fn merged(parts: &[(Mesh, Affine3A)]) -> Mesh {
     builder.build()
 }
 
+/// Largest segment/ring/subdivision count Add ▸ shapes accept (a 512 × 512 sphere is 0.5 M
+/// triangles: enough detail, bounded memory).
+pub const MAX_PRIMITIVE_SEGMENTS: u32 = 512;
+
+/// The mesh of a parametric shape. Non-finite or non-positive sizes fall back to a small
+/// positive size and counts are clamped to `3..=MAX_PRIMITIVE_SEGMENTS` (a plane to at least
+/// one subdivision), so any parameters give a valid, bounded mesh.
+pub fn primitive_mesh(shape: &Primitive) -> Mesh {
+    let size = |v: f32| {
+        if v.is_finite() && v > 0.0 {
+            v.min(1.0e6)
+        } else {
+            1.0e-3
+        }
+    };
+    let count = |n: u32, min: u32| n.clamp(min, MAX_PRIMITIVE_SEGMENTS);
+    let mut mesh = match *shape {
+        Primitive::Cube { size: s } => cube(size(s)),
+        Primitive::UvSphere {
+            radius,
+            segments,
+            rings,
+        } => uv_sphere(size(radius), count(segments, 3), count(rings, 2)),
+        Primitive::Plane {
+            size: s,
+            subdivisions,
+        } => plane(Vec2::splat(size(s)), count(subdivisions, 1)),
+        Primitive::Cylinder {
+            radius,
+            height,
+            segments,
+        } => cylinder(size(radius), size(height), count(segments, 3)),
+        Primitive::Cone {
+            radius,
+            height,
+            segments,
+        } => cone(size(radius), size(height), count(segments, 3)),
+        Primitive::Torus {
+            major_radius,
+            minor_radius,
+            major_segments,
+            minor_segments,
+        } => torus(
+            size(major_radius),
+            size(minor_radius),
+            count(major_segments, 3),
+            count(minor_segments, 3),
+        ),
+    };
+    mesh.primitive = Some(*shape);
+    mesh
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -558,57 +611,4 @@ pub(crate) mod tests {
         let torus = torus(2.0, 0.5, 24, 12).bounds();
         assert!((torus.max.y - 0.5).abs() < 1e-4 && (torus.max.x - 2.5).abs() < 1e-2);
     }
-}
-
-/// Largest segment/ring/subdivision count Add ▸ shapes accept (a 512 × 512 sphere is 0.5 M
-/// triangles: enough detail, bounded memory).
-pub const MAX_PRIMITIVE_SEGMENTS: u32 = 512;
-
-/// The mesh of a parametric shape. Non-finite or non-positive sizes fall back to a small
-/// positive size and counts are clamped to `3..=MAX_PRIMITIVE_SEGMENTS` (a plane to at least
-/// one subdivision), so any parameters give a valid, bounded mesh.
-pub fn primitive_mesh(shape: &Primitive) -> Mesh {
-    let size = |v: f32| {
-        if v.is_finite() && v > 0.0 {
-            v.min(1.0e6)
-        } else {
-            1.0e-3
-        }
-    };
-    let count = |n: u32, min: u32| n.clamp(min, MAX_PRIMITIVE_SEGMENTS);
-    let mut mesh = match *shape {
-        Primitive::Cube { size: s } => cube(size(s)),
-        Primitive::UvSphere {
-            radius,
-            segments,
-            rings,
-        } => uv_sphere(size(radius), count(segments, 3), count(rings, 2)),
-        Primitive::Plane {
-            size: s,
-            subdivisions,
-        } => plane(Vec2::splat(size(s)), count(subdivisions, 1)),
-        Primitive::Cylinder {
-            radius,
-            height,
-            segments,
-        } => cylinder(size(radius), size(height), count(segments, 3)),
-        Primitive::Cone {
-            radius,
-            height,
-            segments,
-        } => cone(size(radius), size(height), count(segments, 3)),
-        Primitive::Torus {
-            major_radius,
-            minor_radius,
-            major_segments,
-            minor_segments,
-        } => torus(
-            size(major_radius),
-            size(minor_radius),
-            count(major_segments, 3),
-            count(minor_segments, 3),
-        ),
-    };
-    mesh.primitive = Some(*shape);
-    mesh
 }

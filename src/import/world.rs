@@ -164,12 +164,13 @@ pub fn import_folder(folder: &Path, progress: &Progress) -> Result<Imported, Imp
         };
         if kind == LayerKind::Panorama {
             match read_panorama(file) {
-                Ok(image) => {
+                Ok((image, hdr)) => {
                     let id = scene.add_image(image);
                     scene.environment_mut().panorama = Some(crate::scene::Panorama {
                         image: id,
                         rotation_rad: 0.0,
                         intensity: 1.0,
+                        hdr,
                     });
                 }
                 Err(problem) => warnings.push(format!("{}: {problem}", file.display())),
@@ -340,7 +341,9 @@ fn strip_flip(rotation: Quat) -> Quat {
     }
 }
 
-fn read_panorama(file: &Path) -> Result<Image, String> {
+/// Reads an equirectangular panorama: PNG/JPEG as display colours, Radiance `.hdr` as
+/// linear values packed into RGBE bytes (the second value is true then).
+pub fn read_panorama(file: &Path) -> Result<(Image, bool), String> {
     let reader = image::ImageReader::open(file)
         .and_then(|r| r.with_guessed_format())
         .map_err(|e| format!("cannot read the panorama: {e}"))?;
@@ -353,12 +356,26 @@ fn read_panorama(file: &Path) -> Result<Image, String> {
         ));
     }
     let decoded = image::open(file).map_err(|e| format!("not a readable image: {e}"))?;
-    let rgba = decoded.to_rgba8();
     let name = file
         .file_name()
         .map_or_else(|| "panorama".into(), |n| n.to_string_lossy().into_owned());
-    Image::new(&name, rgba.width(), rgba.height(), rgba.into_raw())
-        .ok_or_else(|| "the decoded panorama has an inconsistent size".into())
+    let hdr = matches!(
+        decoded.color(),
+        image::ColorType::Rgb32F | image::ColorType::Rgba32F
+    );
+    let (width, height) = (decoded.width(), decoded.height());
+    let bytes = if hdr {
+        decoded
+            .to_rgb32f()
+            .pixels()
+            .flat_map(|p| crate::scene::rgbe_from_linear(p.0))
+            .collect()
+    } else {
+        decoded.to_rgba8().into_raw()
+    };
+    let image = Image::new(&name, width, height, bytes)
+        .ok_or_else(|| "the decoded panorama has an inconsistent size".to_owned())?;
+    Ok((image, hdr))
 }
 
 /// A camera read from `camera_params.json`.
@@ -527,6 +544,40 @@ pub fn gl_camera_transform(c2w: &[[f32; 4]; 4]) -> Option<Transform> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hdr_panoramas_keep_their_dynamic_range() {
+        let dir = std::env::temp_dir().join(format!("ws_hdr_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("sky.hdr");
+        // 8 × 4 pixels: a sun 5000 times brighter than the sky.
+        let mut pixels = vec![image::Rgb([0.5f32, 0.7, 1.0]); 32];
+        pixels[3] = image::Rgb([5000.0, 4800.0, 4500.0]);
+        let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        image::codecs::hdr::HdrEncoder::new(file)
+            .encode(&pixels, 8, 4)
+            .unwrap();
+        let (image, hdr) = super::read_panorama(&path).unwrap();
+        assert!(hdr);
+        assert_eq!((image.width, image.height), (8, 4));
+        let px = |i: usize| {
+            crate::scene::linear_from_rgbe(image.rgba8[i * 4..i * 4 + 4].try_into().unwrap())
+        };
+        assert!((px(3)[0] - 5000.0).abs() < 50.0, "{:?}", px(3));
+        assert!((px(0)[2] - 1.0).abs() < 0.01, "{:?}", px(0));
+        // A PNG stays display colour.
+        let png = dir.join("sky.png");
+        image::RgbaImage::from_pixel(4, 2, image::Rgba([10, 20, 30, 255]))
+            .save(&png)
+            .unwrap();
+        let (image, hdr) = super::read_panorama(&png).unwrap();
+        assert!(!hdr);
+        assert_eq!(&image.rgba8[..4], &[10, 20, 30, 255]);
+        // Junk is an error, not a panic.
+        std::fs::write(dir.join("junk.hdr"), b"#?RADIANCE\nnonsense").unwrap();
+        assert!(super::read_panorama(&dir.join("junk.hdr")).is_err());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
     use super::*;
 
     #[test]

@@ -839,7 +839,13 @@ impl Renderer {
                     // A captured panorama shows as captured: its pixels are display colours.
                     let (mapper, ev) = (environment.tone_mapper, environment.exposure_ev100);
                     let gain = p.intensity.max(0.0);
+                    // HDR values are pre-exposure: 1.0 reaches the tone mapper as 1.0.
+                    let hdr_scale = gain * super::tonemap::radiance_per_exposed_unit(ev);
                     let levels = super::sky::bake_panorama(image, p.rotation_rad, |px| {
+                        if p.hdr {
+                            return glam::Vec3::from(crate::scene::linear_from_rgbe(px))
+                                * hdr_scale;
+                        }
                         let srgb =
                             glam::Vec3::new(px[0] as f32, px[1] as f32, px[2] as f32) / 255.0;
                         super::tonemap::display_to_radiance(srgb, mapper, ev) * gain

@@ -72,6 +72,12 @@ pub fn radiance_to_display(radiance: Vec3, tone_mapper: ToneMapper, ev100: f32) 
     }
 }
 
+/// Scene radiance (cd/m²) that reaches the tone mapper as 1.0 at this exposure: the scale
+/// for linear HDR images whose values are meant pre-exposure.
+pub fn radiance_per_exposed_unit(ev100: f32) -> f32 {
+    1.0 / super::exposure_scale(ev100)
+}
+
 /// The scene radiance (cd/m²) that shows as the sRGB-encoded display colour `srgb` under this
 /// exposure and tone mapper: how captured colour enters the HDR pipeline "as captured".
 pub fn display_to_radiance(srgb: Vec3, tone_mapper: ToneMapper, ev100: f32) -> Vec3 {
@@ -90,6 +96,34 @@ pub fn display_to_radiance(srgb: Vec3, tone_mapper: ToneMapper, ev100: f32) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rgbe_round_trips_hdr_values() {
+        use crate::scene::{linear_from_rgbe, rgbe_from_linear};
+        for v in [
+            [0.0, 0.0, 0.0],
+            [1.0, 0.5, 0.25],
+            [4000.0, 3000.0, 100.0],
+            [0.001, 0.002, 0.0],
+        ] {
+            let back = linear_from_rgbe(rgbe_from_linear(v));
+            for (a, b) in v.iter().zip(back) {
+                // 8-bit mantissa on the brightest channel: within 1/128 of it.
+                let tolerance = v.iter().copied().fold(0.0f32, f32::max) / 100.0;
+                assert!((a - b).abs() <= tolerance, "{v:?} → {back:?}");
+            }
+        }
+        assert_eq!(rgbe_from_linear([f32::NAN, -1.0, 0.0]), [0; 4]);
+        // An HDR value of 1.0 at any exposure shows as the tone curve's 1.0.
+        for ev in [0.0, 10.0, 15.0] {
+            let shown = radiance_to_display(
+                Vec3::ONE * radiance_per_exposed_unit(ev),
+                ToneMapper::Linear,
+                ev,
+            );
+            assert!((shown - Vec3::ONE).abs().max_element() < 1e-4);
+        }
+    }
 
     #[test]
     fn inverse_aces_round_trips_every_display_colour() {

@@ -768,6 +768,30 @@ impl Image {
     }
 }
 
+/// Packs a linear RGB value into Radiance RGBE bytes (shared exponent), as `.hdr` files do.
+pub fn rgbe_from_linear(rgb: [f32; 3]) -> [u8; 4] {
+    let rgb = rgb.map(|c| if c.is_finite() { c.max(0.0) } else { 0.0 });
+    let v = rgb[0].max(rgb[1]).max(rgb[2]);
+    if v < 1e-32 {
+        return [0; 4];
+    }
+    // v = m · 2^e with m in [0.5, 1).
+    let e = v.log2().floor() as i32 + 1;
+    let e = e.clamp(-128, 127);
+    let scale = 256.0 / 2f32.powi(e);
+    let [r, g, b] = rgb.map(|c| (c * scale).min(255.0) as u8);
+    [r, g, b, (e + 128) as u8]
+}
+
+/// Unpacks Radiance RGBE bytes into linear RGB.
+pub fn linear_from_rgbe(p: [u8; 4]) -> [f32; 3] {
+    if p[3] == 0 {
+        return [0.0; 3];
+    }
+    let f = 2f32.powi(i32::from(p[3]) - 128 - 8);
+    [p[0], p[1], p[2]].map(|c| (f32::from(c) + 0.5) * f)
+}
+
 /// Punctual light types, in KHR_lights_punctual units.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum LightKind {
@@ -924,6 +948,11 @@ pub struct Panorama {
     /// Multiplier on the image's radiance. At 1.0 the panorama shows as captured (its pixels
     /// appear with their own colours at any exposure) and lights the scene accordingly.
     pub intensity: f32,
+    /// The image holds linear high-dynamic-range values packed as Radiance RGBE (a `.hdr`
+    /// file): at intensity 1 a value of 1.0 reaches the tone mapper as 1.0 whatever the
+    /// exposure, and the sun in it can be thousands of times brighter than the sky.
+    #[serde(default)]
+    pub hdr: bool,
 }
 
 /// Scene-wide look: sky, exposure and tone mapping.

@@ -18,6 +18,8 @@ pub enum BrowsePurpose {
     Open,
     /// Add the file or folder to the world.
     Import,
+    /// Use the image (equirectangular PNG, JPEG or Radiance HDR) as the environment.
+    Environment,
 }
 
 impl BrowsePurpose {
@@ -25,6 +27,18 @@ impl BrowsePurpose {
         match self {
             BrowsePurpose::Open => "Open",
             BrowsePurpose::Import => "Import",
+            BrowsePurpose::Environment => "Environment image",
+        }
+    }
+
+    /// Whether the browser lists this file for this purpose.
+    pub fn accepts(self, path: &Path) -> bool {
+        match self {
+            BrowsePurpose::Environment => path
+                .extension()
+                .map(|e| e.to_string_lossy().to_lowercase())
+                .is_some_and(|e| ENVIRONMENT_EXTENSIONS.contains(&e.as_str())),
+            _ => is_importable(path),
         }
     }
 
@@ -33,6 +47,7 @@ impl BrowsePurpose {
         match self {
             BrowsePurpose::Open => UiAction::OpenPath(path),
             BrowsePurpose::Import => UiAction::ImportPath(path),
+            BrowsePurpose::Environment => UiAction::LoadEnvironment(path),
         }
     }
 }
@@ -82,7 +97,8 @@ impl FileBrowser {
                             return None;
                         }
                         let is_dir = e.path().is_dir();
-                        (is_dir || is_importable(&e.path())).then_some(Entry { name, is_dir })
+                        (is_dir || self.purpose.accepts(&e.path()))
+                            .then_some(Entry { name, is_dir })
                     })
                     .collect();
                 entries.sort_by(|a, b| {
@@ -109,6 +125,9 @@ impl FileBrowser {
         self.entries.iter().map(|e| e.name.as_str()).collect()
     }
 }
+
+/// Image files an environment can be made from (lower case, without the dot).
+pub const ENVIRONMENT_EXTENSIONS: &[&str] = &["hdr", "png", "jpg", "jpeg"];
 
 /// True for files with an extension the importers read.
 pub fn is_importable(path: &Path) -> bool {

@@ -877,7 +877,26 @@ fn scene_summary_ui(ui: &mut Ui, scene: &Scene, actions: &mut Vec<UiAction>) {
                         let name = scene
                             .image(p.image)
                             .map_or("(missing image)", |i| i.name.as_str());
-                        value_row_ui(ui, "Sky", &format!("panorama '{name}'"));
+                        let kind = if p.hdr { "HDR panorama" } else { "panorama" };
+                        value_row_ui(ui, "Sky", &format!("{kind} '{name}'"));
+                        ui.label("");
+                        ui.horizontal(|ui| {
+                            if ui.button("Replace image…").clicked() {
+                                actions.push(UiAction::ShowFileDialog {
+                                    purpose: super::BrowsePurpose::Environment,
+                                    folder: false,
+                                });
+                            }
+                            if ui
+                                .button("Procedural sky")
+                                .on_hover_text("Drop the image and use the sun-driven sky")
+                                .clicked()
+                                && let Some(c) = crate::edit::ops::clear_environment_image(scene)
+                            {
+                                actions.push(UiAction::Edit(c));
+                            }
+                        });
+                        ui.end_row();
                         ui.label("Panorama turn");
                         let mut deg = p.rotation_rad.to_degrees();
                         if ui
@@ -892,6 +911,21 @@ fn scene_summary_ui(ui: &mut Ui, scene: &Scene, actions: &mut Vec<UiAction>) {
                         ui.end_row();
                     } else {
                         value_row_ui(ui, "Sky", "procedural (Preetham)");
+                        ui.label("");
+                        if ui
+                            .button("Environment image…")
+                            .on_hover_text(
+                                "Light and surround the world with an equirectangular image \
+                                 (Radiance .hdr, PNG or JPEG)",
+                            )
+                            .clicked()
+                        {
+                            actions.push(UiAction::ShowFileDialog {
+                                purpose: super::BrowsePurpose::Environment,
+                                folder: false,
+                            });
+                        }
+                        ui.end_row();
                     }
                     ui.label("Sky turbidity");
                     ui.add(egui::Slider::new(&mut new.sky.turbidity, 1.7..=10.0));

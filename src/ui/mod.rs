@@ -67,6 +67,8 @@ pub enum UiAction {
     OpenPath(PathBuf),
     /// Add this file or world folder to the world.
     ImportPath(PathBuf),
+    /// Use this equirectangular image as the environment (sky and its light).
+    LoadEnvironment(PathBuf),
     /// Stop waiting for the file being loaded; its result is discarded.
     CancelLoad,
     /// Close the editor.
