@@ -696,6 +696,173 @@ pub fn import(scene: &mut Scene, other: Scene, parent: Option<NodeId>) -> (Comma
     (batch(label, commands), roots)
 }
 
+/// Images no material (other than `except`'s slot) and no panorama uses.
+fn image_unused_after(
+    scene: &Scene,
+    image: crate::scene::ImageId,
+    except: (MaterialId, crate::scene::TextureSlot),
+) -> bool {
+    let in_materials = scene.materials().any(|(id, m)| {
+        crate::scene::TextureSlot::ALL
+            .iter()
+            .zip(m.texture_slots())
+            .any(|(slot, t)| t.is_some_and(|t| t.image == image) && (id, *slot) != except)
+    });
+    !in_materials && scene.environment.panorama.is_none_or(|p| p.image != image)
+}
+
+/// Puts `image` into a material's texture slot (default sampler: repeat, trilinear; UV set
+/// 0); the image it replaces is freed when nothing else uses it.
+pub fn assign_texture(
+    scene: &mut Scene,
+    material: MaterialId,
+    slot: crate::scene::TextureSlot,
+    image: crate::scene::Image,
+) -> Result<Command, OpError> {
+    let mut value = scene
+        .material(material)
+        .cloned()
+        .ok_or_else(|| OpError::Nothing("That material no longer exists.".into()))?;
+    let old = *value.slot_mut(slot);
+    let id = crate::scene::ImageId(scene.reserve_id());
+    let name = image.name.clone();
+    *value.slot_mut(slot) = Some(crate::scene::TextureRef::new(
+        id,
+        crate::scene::Sampler::default(),
+    ));
+    let mut commands = vec![
+        Command::AddResources {
+            resources: Box::new(Resources {
+                images: vec![(id, Arc::new(image))],
+                ..Default::default()
+            }),
+        },
+        Command::SetMaterial {
+            material,
+            value: Box::new(value),
+        },
+    ];
+    if let Some(old) = old
+        && image_unused_after(scene, old.image, (material, slot))
+    {
+        commands.push(Command::RemoveResources {
+            ids: Box::new(ResourceIds {
+                images: vec![old.image],
+                ..Default::default()
+            }),
+        });
+    }
+    Ok(batch(format!("{} texture {name}", slot.label()), commands))
+}
+
+/// Empties a material's texture slot, freeing the image when nothing else uses it.
+pub fn clear_texture(
+    scene: &Scene,
+    material: MaterialId,
+    slot: crate::scene::TextureSlot,
+) -> Option<Command> {
+    let mut value = scene.material(material)?.clone();
+    let old = value.slot_mut(slot).take()?;
+    let mut commands = vec![Command::SetMaterial {
+        material,
+        value: Box::new(value),
+    }];
+    if image_unused_after(scene, old.image, (material, slot)) {
+        commands.push(Command::RemoveResources {
+            ids: Box::new(ResourceIds {
+                images: vec![old.image],
+                ..Default::default()
+            }),
+        });
+    }
+    Some(batch(format!("Clear {} texture", slot.label()), commands))
+}
+
+/// Make unique: `node` gets its own copy of its (shared) material.
+pub fn make_material_unique(scene: &mut Scene, node: NodeId) -> Result<Command, OpError> {
+    let Some(NodeKind::Mesh { mesh, material }) = scene.node(node).map(|n| n.kind.clone()) else {
+        return Err(OpError::NoMesh);
+    };
+    let mut copy = scene
+        .material(material)
+        .cloned()
+        .ok_or_else(|| OpError::Nothing("The material is missing.".into()))?;
+    if scene.users_of_material(material).len() < 2 {
+        return Err(OpError::Nothing(format!(
+            "{} is used only here.",
+            copy.name
+        )));
+    }
+    copy.name = unique_material_name(scene, &copy.name);
+    let id = MaterialId(scene.reserve_id());
+    let name = copy.name.clone();
+    Ok(batch(
+        format!("Make material {name}"),
+        vec![
+            Command::AddResources {
+                resources: Box::new(Resources {
+                    materials: vec![(id, copy)],
+                    ..Default::default()
+                }),
+            },
+            Command::SetKind {
+                node,
+                kind: Box::new(NodeKind::Mesh { mesh, material: id }),
+            },
+        ],
+    ))
+}
+
+fn unique_material_name(scene: &Scene, base: &str) -> String {
+    let taken: HashSet<&str> = scene.materials().map(|(_, m)| m.name.as_str()).collect();
+    (1..)
+        .map(|i| format!("{base}.{i:03}"))
+        .find(|n| !taken.contains(n.as_str()))
+        .unwrap_or_else(|| base.to_owned())
+}
+
+/// Assign material: every selected mesh node uses `material`; materials nothing uses any
+/// more are freed.
+pub fn assign_material(
+    scene: &Scene,
+    selection: &[NodeId],
+    material: MaterialId,
+) -> Result<Command, OpError> {
+    let meshes = selected_meshes(scene, selection);
+    if meshes.is_empty() {
+        return Err(OpError::NoMesh);
+    }
+    if scene.material(material).is_none() {
+        return Err(OpError::Nothing("That material no longer exists.".into()));
+    }
+    let changing: Vec<_> = meshes.iter().filter(|m| m.2 != material).collect();
+    let mut commands: Vec<Command> = changing
+        .iter()
+        .map(|(node, mesh, _)| Command::SetKind {
+            node: *node,
+            kind: Box::new(NodeKind::Mesh {
+                mesh: *mesh,
+                material,
+            }),
+        })
+        .collect();
+    let nodes: HashSet<NodeId> = changing.iter().map(|m| m.0).collect();
+    // The nodes keep their meshes; the materials (and their images) they leave may go.
+    let mut freed = resources_only_used_by(scene, &nodes);
+    freed.meshes.clear();
+    if !(freed.materials.is_empty() && freed.images.is_empty()) {
+        commands.push(Command::RemoveResources {
+            ids: Box::new(ResourceIds {
+                materials: freed.materials,
+                images: freed.images,
+                ..Default::default()
+            }),
+        });
+    }
+    let name = scene.material(material).map_or("", |m| m.name.as_str());
+    Ok(batch(format!("Assign material {name}"), commands))
+}
+
 /// The old panorama image when nothing else (no material) uses it.
 fn panorama_image_freed(scene: &Scene) -> Option<crate::scene::ImageId> {
     let image = scene.environment.panorama?.image;
@@ -1304,6 +1471,57 @@ mod tests {
         history.undo(&mut scene);
         assert_eq!(scene.environment.panorama, Some(first));
         assert_eq!(scene.image(first.image).unwrap().name, "a.png");
+    }
+
+    #[test]
+    fn textures_and_materials_assign_clear_and_make_unique() {
+        use crate::scene::TextureSlot;
+        let (mut scene, a) = scene_with_cube();
+        let mut history = History::default();
+        let (c, _) = duplicate(&mut scene, &[a]).unwrap();
+        history.execute(&mut scene, c);
+        let b = scene.find("Cube.001").unwrap();
+        let NodeKind::Mesh { material, .. } = scene.node(a).unwrap().kind else {
+            panic!()
+        };
+        let image = |n: &str| crate::scene::Image::new(n, 1, 1, vec![255; 4]).unwrap();
+        let c =
+            assign_texture(&mut scene, material, TextureSlot::BaseColor, image("a.png")).unwrap();
+        history.execute(&mut scene, c);
+        assert!(
+            scene
+                .material(material)
+                .unwrap()
+                .base_color_texture
+                .is_some()
+        );
+        let c =
+            assign_texture(&mut scene, material, TextureSlot::BaseColor, image("b.png")).unwrap();
+        history.execute(&mut scene, c);
+        assert_eq!(scene.images().count(), 1, "a.png freed");
+        let c = clear_texture(&scene, material, TextureSlot::BaseColor).unwrap();
+        history.execute(&mut scene, c);
+        assert_eq!(scene.images().count(), 0);
+        assert!(clear_texture(&scene, material, TextureSlot::BaseColor).is_none());
+        // Make unique: b gets a copy; a keeps the original.
+        let c = make_material_unique(&mut scene, b).unwrap();
+        history.execute(&mut scene, c);
+        let NodeKind::Mesh { material: own, .. } = scene.node(b).unwrap().kind else {
+            panic!()
+        };
+        assert_ne!(own, material);
+        assert_eq!(scene.material(own).unwrap().name, "Cube.001");
+        assert!(
+            make_material_unique(&mut scene, b).is_err(),
+            "already unique"
+        );
+        // Assign a's material back to b: b's copy is freed.
+        let c = assign_material(&scene, &[b], material).unwrap();
+        history.execute(&mut scene, c);
+        assert!(scene.material(own).is_none());
+        assert_eq!(scene.users_of_material(material).len(), 2);
+        while history.undo(&mut scene) {}
+        assert_eq!(scene.node_count(), 1);
     }
 
     #[test]

@@ -35,7 +35,7 @@ const MAX_IMAGE_DECODE_BYTES: u64 = 1 << 30;
 
 /// Decoder limits so a hostile header (a 100000×100000 PNG in a few bytes) is refused before
 /// anything is allocated.
-fn image_limits() -> image::Limits {
+pub(crate) fn image_limits() -> image::Limits {
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_IMAGE_SIDE);
     limits.max_image_height = Some(MAX_IMAGE_SIDE);

@@ -15,6 +15,24 @@ pub mod world;
 
 pub use spz::{MAX_SPLATS, read_spz, read_spz_bytes};
 
+/// Reads an image file (PNG, JPEG, HDR) as an RGBA8 texture, with the same size limits as
+/// glTF textures (a hostile header cannot make it allocate more than they allow).
+pub fn read_texture(path: &std::path::Path) -> Result<crate::scene::Image, String> {
+    let mut reader = image::ImageReader::open(path)
+        .and_then(|r| r.with_guessed_format())
+        .map_err(|e| format!("cannot read the image: {e}"))?;
+    reader.limits(gltf::image_limits());
+    let decoded = reader
+        .decode()
+        .map_err(|e| format!("not a readable image: {e}"))?;
+    let rgba = decoded.to_rgba8();
+    let name = path
+        .file_name()
+        .map_or_else(|| "texture".into(), |n| n.to_string_lossy().into_owned());
+    crate::scene::Image::new(&name, rgba.width(), rgba.height(), rgba.into_raw())
+        .ok_or_else(|| "the image is empty".to_owned())
+}
+
 use crate::scene::{Light, LightKind, NodeKind, Scene, Transform};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

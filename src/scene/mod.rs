@@ -708,6 +708,17 @@ impl Material {
         }
     }
 
+    /// The slot `slot` (mutable), to assign or clear a texture.
+    pub fn slot_mut(&mut self, slot: TextureSlot) -> &mut Option<TextureRef> {
+        match slot {
+            TextureSlot::BaseColor => &mut self.base_color_texture,
+            TextureSlot::MetallicRoughness => &mut self.metallic_roughness_texture,
+            TextureSlot::Normal => &mut self.normal_texture,
+            TextureSlot::Occlusion => &mut self.occlusion_texture,
+            TextureSlot::Emissive => &mut self.emissive_texture,
+        }
+    }
+
     /// The five texture slots in glTF order: base colour, metallic-roughness, normal,
     /// occlusion, emissive.
     pub fn texture_slots(&self) -> [Option<TextureRef>; 5] {
@@ -732,6 +743,36 @@ impl Material {
             base_color,
             roughness,
             ..Default::default()
+        }
+    }
+}
+
+/// The five texture slots of a metallic-roughness material, in glTF order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TextureSlot {
+    BaseColor,
+    MetallicRoughness,
+    Normal,
+    Occlusion,
+    Emissive,
+}
+
+impl TextureSlot {
+    pub const ALL: [TextureSlot; 5] = [
+        TextureSlot::BaseColor,
+        TextureSlot::MetallicRoughness,
+        TextureSlot::Normal,
+        TextureSlot::Occlusion,
+        TextureSlot::Emissive,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TextureSlot::BaseColor => "Base colour",
+            TextureSlot::MetallicRoughness => "Metallic-roughness",
+            TextureSlot::Normal => "Normal",
+            TextureSlot::Occlusion => "Occlusion",
+            TextureSlot::Emissive => "Emissive",
         }
     }
 }
