@@ -8,10 +8,12 @@
 mod camera;
 mod clouds;
 mod hash;
+mod parts;
 
 pub use camera::{CameraView, OrbitCamera};
 pub use clouds::{PointCloud, SH_C0, SplatCloud, SplatShapeError};
 pub use hash::scene_hash;
+pub use parts::{SceneError, SceneParts};
 
 use glam::{Mat3, Mat4, Quat, Vec2, Vec3};
 use serde::{Deserialize, Serialize};
