@@ -697,6 +697,15 @@ pub(super) fn read_from<R: Read>(
         let colors = bin.array::<[f32; 4]>(&m.colors, &what("colors"))?;
         let tangents = bin.array::<[f32; 4]>(&m.tangents, &what("tangents"))?;
         let indices = bin.array::<u32>(&m.indices, &what("indices"))?;
+        if !normals.is_empty() && normals.len() != positions.len() {
+            // `Mesh::new` would quietly compute new ones.
+            return Err(bin.corrupt(format!(
+                "mesh {}: {} normals for {} vertices",
+                m.id.0,
+                normals.len(),
+                positions.len()
+            )));
+        }
         let keep_empty_normals = normals.is_empty();
         let mut mesh = Mesh::new(positions, normals, uvs, colors, indices);
         if keep_empty_normals {
