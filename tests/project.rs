@@ -43,23 +43,27 @@ fn full_scene() -> Scene {
     let mut rng = Rng(7);
     let mut scene = Scene::new("Everything");
     let checker = scene.add_image(
-        Image::new(
-            "checker",
-            3,
-            2,
-            (0..24).map(|i| (i * 10) as u8).collect(),
-        )
-        .expect("image"),
+        Image::new("checker", 3, 2, (0..24).map(|i| (i * 10) as u8).collect()).expect("image"),
     );
     let sky = scene.add_image(Image::new("sky", 4, 2, vec![200; 32]).expect("image"));
     let mut mesh = Mesh::new(
-        vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 0.5]],
+        vec![
+            [0.0, 0.0, 0.0],
+            [1.0, 0.0, 0.0],
+            [0.0, 1.0, 0.0],
+            [1.0, 1.0, 0.5],
+        ],
         vec![[0.0, 0.0, 1.0]; 4],
         vec![[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]],
         vec![[1.0, 0.5, 0.25, 1.0]; 4],
         vec![0, 1, 2, 2, 1, 3],
     );
-    mesh.uvs1 = vec![[0.5, 0.5], [0.25, 0.75], [f32::MIN_POSITIVE, -3.0], [9.0, 1e-30]];
+    mesh.uvs1 = vec![
+        [0.5, 0.5],
+        [0.25, 0.75],
+        [f32::MIN_POSITIVE, -3.0],
+        [9.0, 1e-30],
+    ];
     mesh.tangents = vec![[1.0, 0.0, 0.0, -1.0]; 4];
     let quad = scene.add_mesh(mesh);
     let bare = scene.add_mesh(Mesh::new(
@@ -173,11 +177,18 @@ fn full_scene() -> Scene {
             far: Some(500.0),
         }),
     );
-    scene.add_node(None, "Cam 2", Transform::IDENTITY, NodeKind::Camera(Camera::default()));
+    scene.add_node(
+        None,
+        "Cam 2",
+        Transform::IDENTITY,
+        NodeKind::Camera(Camera::default()),
+    );
 
     let n = 50;
     let cloud = scene.add_point_cloud(PointCloud::new(
-        (0..n).map(|_| [rng.next(), rng.next(), rng.next()]).collect(),
+        (0..n)
+            .map(|_| [rng.next(), rng.next(), rng.next()])
+            .collect(),
         (0..n)
             .map(|i| [i as u8, (i * 3) as u8, 255 - i as u8, 200])
             .collect(),
@@ -210,7 +221,9 @@ fn full_scene() -> Scene {
         let n = 33;
         let rest = SplatCloud::sh_rest_coefficients(degree) * 3 * n;
         let splats = SplatCloud::new(
-            (0..n).map(|_| [rng.next(), rng.next(), rng.next()]).collect(),
+            (0..n)
+                .map(|_| [rng.next(), rng.next(), rng.next()])
+                .collect(),
             (0..n)
                 .map(|_| {
                     glam::Quat::from_xyzw(rng.next(), rng.next(), rng.next(), 0.5)
@@ -322,7 +335,11 @@ fn save_then_load_gives_back_every_piece_of_the_scene() {
     );
     assert!(l.environment.panorama.is_some());
     assert_eq!(l.material_variants().len(), 2);
-    assert!(!l.node(l.find("Bare (hidden)").expect("node")).expect("node").visible);
+    assert!(
+        !l.node(l.find("Bare (hidden)").expect("node"))
+            .expect("node")
+            .visible
+    );
 
     // next_id came along: the next ids handed out agree, and collide with nothing.
     let a = scene.add_node(None, "New", Transform::IDENTITY, NodeKind::Empty);
@@ -382,7 +399,10 @@ fn a_save_killed_half_way_leaves_the_previous_project() {
             child.try_wait().expect("wait").is_none(),
             "worldsmith new finished instead of stalling"
         );
-        assert!(Instant::now() < until, "the save never reached {stall_at} bytes");
+        assert!(
+            Instant::now() < until,
+            "the save never reached {stall_at} bytes"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().expect("kill");
@@ -510,7 +530,10 @@ fn damaged_newer_and_hostile_files_are_refused_cleanly() {
     assert!(matches!(e, ProjectError::NotAProject { .. }), "{e}");
     // A newer format version says so.
     let e = refused(&dir, "newer.wsproj", &join(&c, 2));
-    assert!(matches!(e, ProjectError::NewerVersion { found: 2, .. }), "{e}");
+    assert!(
+        matches!(e, ProjectError::NewerVersion { found: 2, .. }),
+        "{e}"
+    );
     assert!(e.to_string().contains("newer"), "{e}");
     let e = refused(&dir, "zero.wsproj", &join(&c, 0));
     assert!(matches!(e, ProjectError::Corrupt { .. }), "{e}");
@@ -560,7 +583,10 @@ fn damaged_newer_and_hostile_files_are_refused_cleanly() {
             "version-mismatch",
             Box::new(|j| j["format_version"] = 7.into()),
         ),
-        ("no-scene", Box::new(|j| j["scene"] = serde_json::Value::Null)),
+        (
+            "no-scene",
+            Box::new(|j| j["scene"] = serde_json::Value::Null),
+        ),
     ];
     for (what, edit) in edits {
         let mut damaged = Container {
@@ -605,7 +631,10 @@ fn damaged_newer_and_hostile_files_are_refused_cleanly() {
                         n["parent"] = inner.clone();
                     }
                     if n["id"] == inner {
-                        n["children"].as_array_mut().expect("children").push(group.clone());
+                        n["children"]
+                            .as_array_mut()
+                            .expect("children")
+                            .push(group.clone());
                     }
                 }
                 j["scene"]["roots"]
@@ -620,10 +649,7 @@ fn damaged_newer_and_hostile_files_are_refused_cleanly() {
                 j["scene"]["meshes"].as_array_mut().expect("meshes").pop();
             }),
         ),
-        (
-            "next-id",
-            Box::new(|j| j["scene"]["next_id"] = 2.into()),
-        ),
+        ("next-id", Box::new(|j| j["scene"]["next_id"] = 2.into())),
     ];
     for (what, edit) in scene_edits {
         let mut damaged = Container {
@@ -650,7 +676,10 @@ fn new_writes_a_project_that_still_renders_like_the_generated_world() {
     let o = worldsmith(&["new", "--seed", "7", "--out", path.to_str().expect("utf8")]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("demo.wsproj") && stdout.contains("seed 7"), "{stdout}");
+    assert!(
+        stdout.contains("demo.wsproj") && stdout.contains("seed 7"),
+        "{stdout}"
+    );
     let loaded = project::load(&path).expect("load");
     assert_eq!(loaded.editor.seed, Some(7));
     assert_eq!(

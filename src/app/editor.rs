@@ -8,9 +8,9 @@ use super::viewport_input::{
     ViewportControls, frame_all, frame_nodes, initial_view, view_through_camera,
 };
 use crate::generate::generate_world;
+use crate::project::{EditorState, ViewCamera};
 use crate::render::{FrameStats, Overlays, RenderSettings};
 use crate::scene::{NodeId, OrbitCamera, Scene};
-use crate::project::{EditorState, ViewCamera};
 use crate::ui::{
     self, BrowsePurpose, Dialogs, FileBrowser, LogEntry, LogLevel, RecoveryPrompt, SaveChoice,
     SavePrompt, StatusInfo, UiAction, ViewportOverlay,
@@ -1279,7 +1279,11 @@ mod tests {
         assert_eq!(e.recent.first(), Some(&path));
         // Undo past the save point is unsaved; redo back to it is saved again.
         e.apply(UiAction::Undo);
-        assert!(e.title().starts_with("worldsmith — demo* ("), "{}", e.title());
+        assert!(
+            e.title().starts_with("worldsmith — demo* ("),
+            "{}",
+            e.title()
+        );
         e.apply(UiAction::Redo);
         assert!(!e.is_dirty());
         // Ctrl+S saves to the same file: the previous one becomes the backup.
@@ -1334,7 +1338,10 @@ mod tests {
         assert!(!e.is_dirty());
         let saved = crate::project::load(&path).expect("load");
         let a = saved.scene.find("A").expect("A");
-        assert!(!saved.scene.node(a).expect("A").visible, "the edit was saved");
+        assert!(
+            !saved.scene.node(a).expect("A").visible,
+            "the edit was saved"
+        );
 
         // Open of another file with a never-saved scene: Save opens Save As; closing it
         // without saving keeps everything.

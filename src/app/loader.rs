@@ -249,7 +249,13 @@ mod tests {
             LoadPoll::Done { result, mode, .. } => {
                 assert_eq!(mode, LoadMode::Import);
                 let loaded = (*result).expect("Box.glb imports");
-                assert!(!loaded.imported.scene.nodes().any(|n| n.name == "Default sun"));
+                assert!(
+                    !loaded
+                        .imported
+                        .scene
+                        .nodes()
+                        .any(|n| n.name == "Default sun")
+                );
             }
             other => panic!("unexpected {other:?}"),
         }
@@ -265,7 +271,11 @@ mod tests {
         match poll_until_settled(&mut loader) {
             LoadPoll::Done { result, .. } => match *result {
                 Ok(loaded) => assert!(
-                    loaded.imported.scene.nodes().any(|n| n.name == "Default sun"),
+                    loaded
+                        .imported
+                        .scene
+                        .nodes()
+                        .any(|n| n.name == "Default sun"),
                     "no default sun"
                 ),
                 Err(e) => panic!("{e}"),

@@ -26,8 +26,8 @@
 use super::{EditorState, Project, ProjectError};
 use crate::import::Progress;
 use crate::scene::{
-    Environment, Image, ImageId, Material, MaterialId, MaterialVariant, Mesh, MeshId, Node,
-    NodeId, PointCloud, PointCloudId, Scene, SceneParts, SplatCloud, SplatCloudId,
+    Environment, Image, ImageId, Material, MaterialId, MaterialVariant, Mesh, MeshId, Node, NodeId,
+    PointCloud, PointCloudId, Scene, SceneParts, SplatCloud, SplatCloudId,
 };
 use half::f16;
 use serde::{Deserialize, Serialize};
@@ -509,11 +509,10 @@ impl<R: Read> BinReader<'_, R> {
             return Ok(Vec::new());
         }
         let size = std::mem::size_of::<T>() as u64;
-        let bytes = r.count.checked_mul(size).filter(|b| {
-            r.offset
-                .checked_add(*b)
-                .is_some_and(|end| end <= self.len)
-        });
+        let bytes = r
+            .count
+            .checked_mul(size)
+            .filter(|b| r.offset.checked_add(*b).is_some_and(|end| end <= self.len));
         let Some(bytes) = bytes else {
             return Err(self.corrupt(format!(
                 "{what}: {} elements at offset {} do not fit in the {}-byte binary chunk",

@@ -300,7 +300,10 @@ mod tests {
         let first = scene_hash(&scene);
         scene.name = "second".into();
         save(&path, &scene, &EditorState::default()).expect("save 2");
-        assert_eq!(scene_hash(&load(&path).expect("load").scene), scene_hash(&scene));
+        assert_eq!(
+            scene_hash(&load(&path).expect("load").scene),
+            scene_hash(&scene)
+        );
         let bak = load(&backup_path(&path)).expect("backup loads");
         assert_eq!(scene_hash(&bak.scene), first);
         let names: Vec<String> = std::fs::read_dir(&dir)

@@ -77,7 +77,10 @@ mod tests {
         // Pids above the kernel's maximum (2^22) are never running.
         let dead = dir.join("recovery-4999999.wsproj");
         let own = own_file(&dir);
-        let parent = dir.join(format!("recovery-{}.wsproj", std::os::unix::process::parent_id()));
+        let parent = dir.join(format!(
+            "recovery-{}.wsproj",
+            std::os::unix::process::parent_id()
+        ));
         for p in [&dead, &own, &parent, &dir.join("notes.wsproj")] {
             std::fs::write(p, b"x").expect("write");
         }

@@ -4,8 +4,8 @@
 //! the hierarchy is a forest, every reference resolves, and new ids never collide.
 
 use super::{
-    Environment, Image, ImageId, Material, MaterialId, MaterialVariant, Mesh, MeshId, Node,
-    NodeId, NodeKind, PointCloud, PointCloudId, Revision, Scene, SplatCloud, SplatCloudId,
+    Environment, Image, ImageId, Material, MaterialId, MaterialVariant, Mesh, MeshId, Node, NodeId,
+    NodeKind, PointCloud, PointCloudId, Revision, Scene, SplatCloud, SplatCloudId,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -253,10 +253,7 @@ fn check_hierarchy(nodes: &BTreeMap<NodeId, Node>, roots: &[NodeId]) -> Result<(
         }
         match nodes.get(root) {
             None => {
-                return Err(SceneError::Roots(format!(
-                    "node {} does not exist",
-                    root.0
-                )));
+                return Err(SceneError::Roots(format!("node {} does not exist", root.0)));
             }
             Some(n) if n.parent.is_some() => {
                 return Err(SceneError::Roots(format!("node {} has a parent", root.0)));
@@ -344,14 +341,8 @@ mod tests {
                 "a missing child",
                 Box::new(|p| node_mut(p, "D").children.push(NodeId(999))),
             ),
-            (
-                "a duplicate root",
-                Box::new(|p| p.roots.push(id("D"))),
-            ),
-            (
-                "a root with a parent",
-                Box::new(|p| p.roots.push(id("B"))),
-            ),
+            ("a duplicate root", Box::new(|p| p.roots.push(id("D")))),
+            ("a root with a parent", Box::new(|p| p.roots.push(id("B")))),
             (
                 "a parentless node that is not a root",
                 Box::new(|p| p.roots.retain(|r| *r != id("D"))),
@@ -363,10 +354,7 @@ mod tests {
                     p.nodes.push(d);
                 }),
             ),
-            (
-                "an id at next_id",
-                Box::new(|p| p.next_id = id("D").0),
-            ),
+            ("an id at next_id", Box::new(|p| p.next_id = id("D").0)),
             (
                 "a mesh node without its mesh",
                 Box::new(|p| {

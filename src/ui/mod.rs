@@ -19,7 +19,9 @@ mod outliner;
 mod status;
 mod viewport;
 
-pub use dialogs::{CONTROLS, Dialogs, NewWorldDialog, RecoveryPrompt, SaveChoice, SavePrompt, dialogs_ui};
+pub use dialogs::{
+    CONTROLS, Dialogs, NewWorldDialog, RecoveryPrompt, SaveChoice, SavePrompt, dialogs_ui,
+};
 pub use file_browser::{
     BrowsePurpose, FileBrowser, IMPORTABLE_EXTENSIONS, file_browser_ui, is_importable,
     is_world_folder,
