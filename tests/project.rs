@@ -429,6 +429,9 @@ fn a_save_killed_half_way_leaves_the_previous_project() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// Damages the description of an otherwise valid project.
+type JsonEdit = Box<dyn Fn(&mut serde_json::Value)>;
+
 /// The pieces of a valid small project file, to rebuild damaged variants from.
 struct Container {
     json: serde_json::Value,
@@ -548,7 +551,7 @@ fn damaged_newer_and_hostile_files_are_refused_cleanly() {
     }
     // Hostile descriptions (with correct lengths and checksum): an array of 2^60 elements,
     // arrays out of order, the wrong element type, a misaligned offset.
-    let edits: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    let edits: Vec<(&str, JsonEdit)> = vec![
         (
             "count",
             Box::new(|j| j["scene"]["meshes"][0]["positions"]["count"] = (1u64 << 60).into()),
@@ -611,7 +614,7 @@ fn damaged_newer_and_hostile_files_are_refused_cleanly() {
 
     // Inconsistent scenes: a cycle in the hierarchy, a node naming a missing mesh, an id
     // at next_id.
-    let scene_edits: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    let scene_edits: Vec<(&str, JsonEdit)> = vec![
         (
             "cycle",
             Box::new(|j| {

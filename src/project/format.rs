@@ -223,7 +223,7 @@ pub(super) fn check_mesh(mesh: &Mesh) -> Result<(), String> {
             return Err(format!("{len} {what} for {n} vertices"));
         }
     }
-    if mesh.indices.len() % 3 != 0 {
+    if !mesh.indices.len().is_multiple_of(3) {
         return Err(format!(
             "{} indices are not whole triangles",
             mesh.indices.len()
@@ -525,7 +525,7 @@ impl<R: Read> BinReader<'_, R> {
                 r.offset, self.pos
             )));
         }
-        if r.offset % std::mem::align_of::<T>() as u64 != 0 {
+        if !r.offset.is_multiple_of(std::mem::align_of::<T>() as u64) {
             return Err(self.corrupt(format!(
                 "{what}: offset {} is not aligned for {}",
                 r.offset,

@@ -61,7 +61,7 @@ pub fn orphans(dir: &Path) -> Vec<PathBuf> {
             Some((modified, p))
         })
         .collect();
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
     found.into_iter().map(|(_, p)| p).collect()
 }
 

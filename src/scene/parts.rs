@@ -303,6 +303,9 @@ mod tests {
         scene
     }
 
+    /// Breaks one invariant of otherwise valid parts.
+    type Breaker<'a> = Box<dyn Fn(&mut SceneParts) + 'a>;
+
     fn node_mut<'a>(parts: &'a mut SceneParts, name: &str) -> &'a mut Node {
         parts
             .nodes
@@ -323,7 +326,7 @@ mod tests {
     fn broken_hierarchies_are_refused() {
         let scene = tree();
         let id = |name: &str| scene.find(name).expect("node");
-        let cases: Vec<(&str, Box<dyn Fn(&mut SceneParts)>)> = vec![
+        let cases: Vec<(&str, Breaker<'_>)> = vec![
             (
                 "a cycle",
                 Box::new(|p| {
