@@ -733,3 +733,38 @@ fn new_writes_a_project_that_still_renders_like_the_generated_world() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+proptest::proptest! {
+    /// Random damage anywhere in a valid project (a few bytes changed, then maybe cut short)
+    /// is refused without a panic: the CRC, the size checks or the reference checks catch it.
+    #[test]
+    fn random_damage_is_refused_without_panicking(
+        edits in proptest::collection::vec((0usize..1 << 20, 1u8..=255), 1..4),
+        cut in proptest::option::of(0usize..1 << 20),
+    ) {
+        static GOOD: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        let good = GOOD.get_or_init(|| {
+            let dir = temp_dir("proptest");
+            let path = dir.join("good.wsproj");
+            project::save(&path, &full_scene(), &editor_state()).expect("save");
+            let bytes = std::fs::read(&path).expect("read");
+            std::fs::remove_dir_all(&dir).ok();
+            bytes
+        });
+        let mut bytes = good.clone();
+        let mut touched = std::collections::BTreeSet::new();
+        for (at, xor) in edits {
+            // Each byte changed at most once, so no two edits cancel out.
+            let at = at % bytes.len();
+            if touched.insert(at) {
+                bytes[at] ^= xor;
+            }
+        }
+        if let Some(cut) = cut {
+            bytes.truncate(cut % bytes.len());
+        }
+        let result = project::load_bytes(Path::new("damaged.wsproj"), &bytes);
+        let e = result.expect_err("damaged bytes loaded");
+        proptest::prop_assert!(e.to_string().contains("damaged.wsproj"), "{}", e);
+    }
+}
