@@ -415,9 +415,11 @@ fn a_save_killed_half_way_leaves_the_previous_project() {
     let e = project::load(&temp).expect_err("partial file");
     assert!(matches!(e, ProjectError::Size { .. }), "{e}");
 
-    // And the next save works, keeping the previous file as the backup.
+    // And the next save works, keeping the previous file as the backup and clearing the
+    // killed save's debris.
     let next = worldsmith::generate::generate_world(9);
     project::save(&path, &next, &EditorState::default()).expect("save after the crash");
+    assert!(!temp.exists(), "the killed save's temporary file was left");
     assert_eq!(
         scene_hash(&project::load(&path).expect("load").scene),
         scene_hash(&next)

@@ -216,8 +216,10 @@ pub fn save_with(
         _ => PathBuf::from("."),
     };
     let temp = temp_path(path);
-    // A temporary file of an earlier save by a process with our pid died with it.
+    // Temporary files of earlier saves that were killed (ours by an earlier process with
+    // this pid) are debris: nothing reads them.
     std::fs::remove_file(&temp).ok();
+    remove_stale_temporaries(path);
     let written = (|| {
         let handle = OpenOptions::new()
             .write(true)
@@ -250,6 +252,39 @@ pub fn save_with(
         Err(e) => {
             std::fs::remove_file(&temp).ok();
             Err(e)
+        }
+    }
+}
+
+/// Deletes `<name>.tmp-<pid>` and `<name>.bak.tmp-<pid>` beside `path` whose process is no
+/// longer running (a save that was killed).
+fn remove_stale_temporaries(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefixes = [format!("{name}.tmp-"), format!("{name}.bak.tmp-")];
+    for entry in read.filter_map(Result::ok) {
+        let file = entry.file_name();
+        let Some(file) = file.to_str() else {
+            continue;
+        };
+        let pid = prefixes
+            .iter()
+            .find_map(|p| file.strip_prefix(p.as_str()))
+            .and_then(|pid| pid.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && pid != std::process::id()
+            && !recovery::running(pid)
+        {
+            std::fs::remove_file(entry.path()).ok();
         }
     }
 }

@@ -42,7 +42,7 @@ fn pid_of(path: &Path) -> Option<u32> {
 
 /// Whether a process with this pid is running (Linux: `/proc/<pid>`; elsewhere nothing
 /// is known, so every other process counts as gone).
-fn running(pid: u32) -> bool {
+pub(crate) fn running(pid: u32) -> bool {
     cfg!(target_os = "linux") && Path::new("/proc").join(pid.to_string()).exists()
 }
 
