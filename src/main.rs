@@ -11,6 +11,8 @@ fn main() -> std::process::ExitCode {
         Some(Command::Still(args)) => worldsmith::cli::still(args),
         Some(Command::Bench(args)) => worldsmith::cli::bench(args),
         Some(Command::BenchImport(args)) => worldsmith::cli::bench_import(args),
+        Some(Command::New(args)) => worldsmith::cli::new_project(args),
+        Some(Command::BenchProject(args)) => worldsmith::cli::bench_project(args),
         None => worldsmith::app::run_editor(worldsmith::app::EditorOptions {
             path: cli.editor.path.clone(),
             seed: cli.editor.seed,

@@ -29,8 +29,10 @@ fn run_editor(
         .args(["-a", "-s", "-screen 0 1600x900x24"])
         .arg(env!("CARGO_BIN_EXE_worldsmith"))
         .args(args)
-        // Keep File > Open Recent of the person running the tests as it is.
+        // Keep File > Open Recent and the recovery files of the person running the tests
+        // as they are.
         .env("XDG_CONFIG_HOME", dir)
+        .env("XDG_DATA_HOME", dir)
         .arg("--screenshot")
         .arg(&shot)
         .output()
@@ -145,5 +147,46 @@ fn editor_opens_a_gltf_file_given_on_the_command_line() {
     let recent = std::fs::read_to_string(dir.join("worldsmith").join("recent.json"))
         .expect("recent.json written");
     assert!(recent.contains("BoxTextured.gltf"), "{recent}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn editor_opens_a_project_given_on_the_command_line() {
+    if !have("xvfb-run") {
+        assert!(!on_ci(), "xvfb-run missing on CI");
+        eprintln!("SKIPPED: xvfb-run not installed");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("worldsmith-project-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("demo.wsproj");
+    let world = worldsmith::generate::generate_world(11);
+    worldsmith::project::save(&path, &world, &worldsmith::project::EditorState::default())
+        .expect("save");
+    let mut args = vec![path.as_os_str()];
+    args.extend(
+        ["--window-size", "1400x800", "--exit-after-frames", "4"]
+            .iter()
+            .map(std::ffi::OsStr::new),
+    );
+    let (stdout, img) = run_editor(&args, &dir, "project.png");
+    assert!(
+        stdout.contains(&format!("loaded demo.wsproj: {} nodes", world.node_count())),
+        "no load line\nstdout:\n{stdout}"
+    );
+    let (w, h) = img.dimensions();
+    let viewport = image::imageops::crop_imm(
+        &img,
+        (0.3 * w as f32) as u32,
+        (0.2 * h as f32) as u32,
+        (0.4 * w as f32) as u32,
+        (0.6 * h as f32) as u32,
+    )
+    .to_image();
+    common::assert_not_degenerate("viewport", &viewport);
+    // A clean exit leaves no recovery file behind.
+    let recovery = dir.join("worldsmith").join("recovery");
+    let left = std::fs::read_dir(&recovery).map_or(0, |r| r.count());
+    assert_eq!(left, 0, "recovery files left in {}", recovery.display());
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,6 +1,7 @@
 //! The editor's state (scene, selection, viewport camera, overlays, dialogs) and the layout of
 //! one egui frame: which panel goes where, and how [`UiAction`]s and shortcuts are applied.
 
+use super::autosave::Autosave;
 use super::file_dialog::{DesktopDialog, DialogPoll, desktop_dialog_available};
 use super::loader::{LoadMode, LoadPoll, Loader};
 use super::viewport_input::{
@@ -8,11 +9,12 @@ use super::viewport_input::{
 };
 use crate::edit::ops::Operation;
 use crate::generate::generate_world;
+use crate::project::{EditorState, ViewCamera};
 use crate::render::{FrameStats, Overlays, RenderSettings};
 use crate::scene::{NodeId, OrbitCamera, Scene};
 use crate::ui::{
-    self, BrowsePurpose, Dialogs, FileBrowser, LogEntry, LogLevel, StatusInfo, UiAction,
-    ViewportOverlay,
+    self, BrowsePurpose, Dialogs, FileBrowser, LogEntry, LogLevel, RecoveryPrompt, SaveChoice,
+    SavePrompt, StatusInfo, UiAction, ViewportOverlay,
 };
 use egui::{Key, KeyboardShortcut, Modifiers};
 use std::collections::VecDeque;
@@ -29,6 +31,26 @@ struct PendingWorld {
     seed: u64,
     receiver: Receiver<Scene>,
     message: String,
+}
+
+/// An action that would lose unsaved work, held while the user answers the save prompt (or
+/// while the save it asked for is under way).
+#[derive(Clone, Debug, PartialEq)]
+enum Guarded {
+    Quit,
+    NewWorld(u64),
+    Open(PathBuf),
+}
+
+impl Guarded {
+    /// "Save the changes to X before …?"
+    fn before(&self) -> String {
+        match self {
+            Guarded::Quit => "closing".into(),
+            Guarded::NewWorld(seed) => format!("generating world {seed}"),
+            Guarded::Open(path) => format!("opening {}", file_name(path)),
+        }
+    }
 }
 
 /// Everything the editor window shows and edits, independent of the GPU and the window.
@@ -69,6 +91,17 @@ pub(crate) struct Editor {
     pub history: crate::edit::History,
     /// The splat region edited in the inspector (drawn over the viewport).
     pub region_tool: Option<ui::SplatRegionTool>,
+    /// The project file the scene was opened from or last saved to.
+    pub project_path: Option<PathBuf>,
+    /// Changes since the last save that the undo history does not hold (File ▸ Import,
+    /// recovered work).
+    changed_outside_history: bool,
+    /// What the save prompt (or the save it asked for) holds back.
+    after_save: Option<Guarded>,
+    /// Autosave to this process's recovery file; `None` keeps nothing on disk (tests).
+    autosave: Option<Autosave>,
+    /// A crashed session's recovery file offered at start.
+    recovery_offer: Option<PathBuf>,
     waker: Waker,
 }
 
@@ -110,14 +143,163 @@ impl Editor {
             desktop_dialog: None,
             history: crate::edit::History::default(),
             region_tool: None,
+            project_path: None,
+            changed_outside_history: false,
+            after_save: None,
+            autosave: None,
+            recovery_offer: None,
             waker,
         }
     }
 
-    /// Starts loading `path` on a worker thread to replace the world; the current scene
-    /// stays until it succeeds.
+    /// Starts loading `path` on a worker thread to replace the world (after asking to save
+    /// unsaved work); the current scene stays until it succeeds.
     pub fn open(&mut self, path: &Path) {
-        self.load(path, LoadMode::Open);
+        self.guard(Guarded::Open(path.to_owned()));
+    }
+
+    /// True when the scene has changes that are not saved.
+    pub fn is_dirty(&self) -> bool {
+        self.history.is_dirty() || self.changed_outside_history
+    }
+
+    /// Runs `action` at once, or first asks whether to save the unsaved work.
+    fn guard(&mut self, action: Guarded) {
+        if !self.is_dirty() {
+            self.perform(action);
+            return;
+        }
+        self.dialogs.save_prompt = Some(SavePrompt {
+            name: self.display_name(),
+            before: action.before(),
+        });
+        self.after_save = Some(action);
+    }
+
+    fn perform(&mut self, action: Guarded) {
+        match action {
+            Guarded::Quit => self.quit_requested = true,
+            Guarded::NewWorld(seed) => self.start_new_world(seed),
+            Guarded::Open(path) => self.load(&path, LoadMode::Open),
+        }
+    }
+
+    /// The project's name for the title and prompts: its file's name, else the scene's.
+    pub fn display_name(&self) -> String {
+        let stem = self
+            .project_path
+            .as_ref()
+            .and_then(|p| p.file_stem())
+            .map(|s| s.to_string_lossy().into_owned());
+        match stem {
+            Some(stem) => stem,
+            None if self.scene.name.trim().is_empty() => "Untitled".into(),
+            None => self.scene.name.clone(),
+        }
+    }
+
+    /// Editor state saved with the project; recovery files also name the project file.
+    fn editor_state(&self, recovery: bool) -> EditorState {
+        EditorState {
+            seed: Some(self.seed),
+            camera: ViewCamera::from_orbit(&self.camera),
+            project_path: self
+                .project_path
+                .as_ref()
+                .filter(|_| recovery)
+                .map(|p| p.display().to_string()),
+        }
+    }
+
+    /// File ▸ Save: to the project's file, or through Save As when it has none.
+    fn save(&mut self) {
+        match self.project_path.clone() {
+            Some(path) => self.save_to(path),
+            None => self.show_file_dialog(BrowsePurpose::SaveAs, false),
+        }
+    }
+
+    /// Saves the project to `path` (the extension added when missing). Runs on this thread:
+    /// the generated world takes well under a second (BENCHMARKS.md).
+    fn save_to(&mut self, path: PathBuf) {
+        let path = if crate::project::is_project_path(&path) {
+            path
+        } else {
+            let mut name = path.into_os_string();
+            name.push(".");
+            name.push(crate::project::EXTENSION);
+            PathBuf::from(name)
+        };
+        let started = Instant::now();
+        match crate::project::save(&path, &self.scene, &self.editor_state(false)) {
+            Ok(bytes) => {
+                self.project_path = Some(path.clone());
+                self.history.mark_saved();
+                self.changed_outside_history = false;
+                if let Some(autosave) = &mut self.autosave {
+                    autosave.reset();
+                }
+                self.remember_recent(&path);
+                self.log(
+                    LogLevel::Info,
+                    format!(
+                        "saved {} ({:.1} MB) in {:.0} ms",
+                        path.display(),
+                        bytes as f64 / 1e6,
+                        started.elapsed().as_secs_f64() * 1000.0
+                    ),
+                );
+                self.notify(&format!("Saved {}", file_name(&path)));
+                if let Some(action) = self.after_save.take() {
+                    self.perform(action);
+                }
+            }
+            Err(e) => {
+                self.after_save = None;
+                self.report(LogLevel::Error, e.to_string());
+            }
+        }
+    }
+
+    /// Turns on autosave to a recovery file in `dir`, and offers the newest recovery file a
+    /// crashed session left there.
+    pub fn enable_autosave(&mut self, dir: &Path) {
+        self.autosave = Some(Autosave::new(dir));
+        let Some(file) = crate::project::recovery::orphans(dir).into_iter().next() else {
+            return;
+        };
+        let meta = std::fs::metadata(&file).ok();
+        let age = meta
+            .as_ref()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .map_or_else(|| "at an unknown time".to_owned(), |d| ago(d.as_secs()));
+        self.dialogs.recovery = Some(RecoveryPrompt {
+            file: file.clone(),
+            age,
+            size_mb: meta.map_or(0.0, |m| m.len() as f64 / 1e6),
+        });
+        self.recovery_offer = Some(file);
+    }
+
+    /// A clean exit: waits for an autosave in flight and deletes the recovery files.
+    pub fn shutdown(&mut self) {
+        if let Some(autosave) = &mut self.autosave {
+            autosave.wait();
+            autosave.reset();
+        }
+    }
+
+    /// Puts `path` at the front of File ▸ Open Recent and saves the list.
+    fn remember_recent(&mut self, path: &Path) {
+        self.recent.retain(|p| p != path);
+        self.recent.insert(0, path.to_owned());
+        self.recent.truncate(super::recent::RECENT_CAPACITY);
+        if let Some(file) = &self.recent_file
+            && let Err(e) = super::recent::save(file, &self.recent)
+        {
+            self.log(LogLevel::Warning, e);
+        }
     }
 
     /// Starts loading `path` on a worker thread, to replace the world or add to it.
@@ -176,7 +358,8 @@ impl Editor {
             return;
         }
         if desktop_dialog_available() {
-            match DesktopDialog::start(purpose, folder, Arc::clone(&self.waker)) {
+            let suggested = format!("{}.{}", self.display_name(), crate::project::EXTENSION);
+            match DesktopDialog::start(purpose, folder, suggested, Arc::clone(&self.waker)) {
                 Ok(dialog) => {
                     self.desktop_dialog = Some(dialog);
                     return;
@@ -192,13 +375,19 @@ impl Editor {
 
     fn show_file_browser(&mut self, purpose: BrowsePurpose) {
         let folder = self
-            .recent
-            .first()
-            .and_then(|p| p.parent())
+            .project_path
+            .iter()
+            .chain(self.recent.first())
+            .find_map(|p| p.parent())
+            .filter(|p| !p.as_os_str().is_empty())
             .map(Path::to_owned)
             .or_else(|| std::env::current_dir().ok())
             .unwrap_or_else(|| PathBuf::from("/"));
-        self.dialogs.file_browser = Some(FileBrowser::new(purpose, &folder));
+        let mut browser = FileBrowser::new(purpose, &folder);
+        if purpose == BrowsePurpose::SaveAs {
+            browser.file_name = format!("{}.{}", self.display_name(), crate::project::EXTENSION);
+        }
+        self.dialogs.file_browser = Some(browser);
     }
 
     fn poll_desktop_dialog(&mut self) {
@@ -209,7 +398,12 @@ impl Editor {
         match dialog.poll() {
             DialogPoll::Waiting => return,
             DialogPoll::Chosen(path) => self.apply(purpose.action(path)),
-            DialogPoll::Dismissed => {}
+            DialogPoll::Dismissed => {
+                if purpose == BrowsePurpose::SaveAs {
+                    // The save the prompt asked for did not happen: stay.
+                    self.after_save = None;
+                }
+            }
             DialogPoll::Unavailable => {
                 self.log(
                     LogLevel::Info,
@@ -252,17 +446,34 @@ impl Editor {
             }
             LoadPoll::Done { path, mode, result } => {
                 match *result {
-                    Ok(imported) => {
+                    Ok(super::loader::Loaded { imported, project }) => {
                         let nodes = imported.scene.node_count();
                         let warnings = imported.warnings.len();
                         for warning in imported.warnings {
                             self.log(LogLevel::Warning, warning);
                         }
                         match mode {
-                            LoadMode::Open => {
-                                let seed = self.seed;
+                            LoadMode::Open | LoadMode::Recover => {
+                                let state = project.unwrap_or_default();
+                                let seed = state.seed.unwrap_or(self.seed);
                                 self.set_scene(imported.scene, seed);
-                                frame_all(&mut self.camera, &self.scene);
+                                match state.camera.and_then(|c| c.to_orbit()) {
+                                    Some(camera) => self.camera = camera,
+                                    None => {
+                                        frame_all(&mut self.camera, &self.scene);
+                                    }
+                                }
+                                if mode == LoadMode::Recover {
+                                    // Unsaved work of its project (if it had been saved).
+                                    self.project_path = state.project_path.map(PathBuf::from);
+                                    self.changed_outside_history = true;
+                                    if let Some(autosave) = &mut self.autosave {
+                                        autosave.recovered_from = Some(path.clone());
+                                        autosave.due_now();
+                                    }
+                                } else if crate::project::is_project_path(&path) {
+                                    self.project_path = Some(path.clone());
+                                }
                             }
                             LoadMode::Import => {
                                 // One undo step takes the whole import back out.
@@ -270,23 +481,22 @@ impl Editor {
                                     crate::edit::ops::import(&mut self.scene, imported.scene, None);
                                 self.history.execute(&mut self.scene, command);
                                 self.scene_epoch += 1;
+                                if let Some(autosave) = &mut self.autosave {
+                                    autosave.note_edit();
+                                }
                                 if !frame_nodes(&mut self.camera, &self.scene, &roots) {
                                     frame_all(&mut self.camera, &self.scene);
                                 }
                                 self.selection = roots;
                             }
                         }
-                        self.recent.retain(|p| p != &path);
-                        self.recent.insert(0, path.clone());
-                        self.recent.truncate(super::recent::RECENT_CAPACITY);
-                        if let Some(file) = &self.recent_file
-                            && let Err(e) = super::recent::save(file, &self.recent)
-                        {
-                            self.log(LogLevel::Warning, e);
+                        if mode != LoadMode::Recover {
+                            self.remember_recent(&path);
                         }
                         let verb = match mode {
                             LoadMode::Open => "loaded",
                             LoadMode::Import => "imported",
+                            LoadMode::Recover => "recovered unsaved work from",
                         };
                         let line = format!("{verb} {}: {nodes} nodes", file_name(&path));
                         println!("{line}");
@@ -444,6 +654,27 @@ impl Editor {
         for action in actions {
             self.apply(action);
         }
+        if self.after_save.is_some()
+            && self.dialogs.save_prompt.is_none()
+            && self.desktop_dialog.is_none()
+            && self.dialogs.file_browser.is_none()
+        {
+            // The Save As the prompt opened was closed without saving: stay.
+            self.after_save = None;
+        }
+        if self.autosave.is_some() {
+            let dirty = self.is_dirty();
+            let state = self.editor_state(true);
+            if let Some(autosave) = &mut self.autosave {
+                let (wait, message) = autosave.tick(dirty, &self.scene, state, &self.waker);
+                if let Some(wait) = wait {
+                    ui.ctx().request_repaint_after(wait);
+                }
+                if let Some(message) = message {
+                    self.report(LogLevel::Warning, message);
+                }
+            }
+        }
         if !ui.input(|i| i.pointer.any_down()) {
             // A drag that edited the scene is over: its frames are one undo step.
             self.history.end_gesture();
@@ -483,6 +714,18 @@ impl Editor {
         ctx.input_mut(|i| {
             if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Q)) {
                 actions.push(UiAction::Quit);
+            }
+            if i.consume_shortcut(&KeyboardShortcut::new(
+                Modifiers::COMMAND | Modifiers::SHIFT,
+                Key::S,
+            )) {
+                actions.push(UiAction::ShowFileDialog {
+                    purpose: BrowsePurpose::SaveAs,
+                    folder: false,
+                });
+            }
+            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::S)) {
+                actions.push(UiAction::Save);
             }
             if i.consume_shortcut(&KeyboardShortcut::new(
                 Modifiers::COMMAND | Modifiers::SHIFT,
@@ -542,7 +785,7 @@ impl Editor {
 
     fn apply_one(&mut self, action: UiAction) {
         match action {
-            UiAction::NewWorld { seed } => self.start_new_world(seed),
+            UiAction::NewWorld { seed } => self.guard(Guarded::NewWorld(seed)),
             UiAction::OpenRecent(index) => {
                 if let Some(path) = self.recent.get(index).cloned() {
                     self.open(&path);
@@ -550,12 +793,12 @@ impl Editor {
             }
             UiAction::Edit(command) => {
                 if self.history.execute(&mut self.scene, command) {
-                    self.scene_epoch += 1;
+                    self.scene_changed();
                 }
             }
             UiAction::EditDrag(command) => {
                 if self.history.execute_merging(&mut self.scene, command) {
-                    self.scene_epoch += 1;
+                    self.scene_changed();
                 }
             }
             UiAction::Operation(operation) => {
@@ -563,7 +806,7 @@ impl Editor {
                 match crate::edit::ops::run(&mut self.scene, &self.selection, place, operation) {
                     Ok(outcome) => {
                         if self.history.execute(&mut self.scene, outcome.command) {
-                            self.scene_epoch += 1;
+                            self.scene_changed();
                             if let Some(selection) = outcome.select {
                                 self.selection = selection;
                             }
@@ -577,37 +820,61 @@ impl Editor {
             }
             UiAction::JumpToHistory(undo_len) => {
                 while self.history.undo_len() > undo_len && self.history.undo(&mut self.scene) {
-                    self.scene_epoch += 1;
+                    self.scene_changed();
                 }
                 while self.history.undo_len() < undo_len && self.history.redo(&mut self.scene) {
-                    self.scene_epoch += 1;
+                    self.scene_changed();
                 }
             }
             UiAction::Undo => {
                 if self.history.undo(&mut self.scene) {
-                    self.scene_epoch += 1;
+                    self.scene_changed();
                 } else {
                     self.notify("Nothing to undo.");
                 }
             }
             UiAction::Redo => {
                 if self.history.redo(&mut self.scene) {
-                    self.scene_epoch += 1;
+                    self.scene_changed();
                 } else {
                     self.notify("Nothing to redo.");
+                }
+            }
+            UiAction::Save => self.save(),
+            UiAction::SaveAs(path) => self.save_to(path),
+            UiAction::SavePromptAnswer(choice) => match choice {
+                // The held action runs once the save succeeded.
+                SaveChoice::Save => self.save(),
+                SaveChoice::DontSave => {
+                    if let Some(action) = self.after_save.take() {
+                        self.perform(action);
+                    }
+                }
+                SaveChoice::Cancel => self.after_save = None,
+            },
+            UiAction::RecoveryAnswer(recover) => {
+                if let Some(file) = self.recovery_offer.take() {
+                    if recover {
+                        self.load(&file, LoadMode::Recover);
+                    } else if let Err(e) = std::fs::remove_file(&file) {
+                        self.log(
+                            LogLevel::Warning,
+                            format!("{}: could not delete: {e}", file.display()),
+                        );
+                    }
                 }
             }
             UiAction::ShowFileDialog { purpose, folder } => {
                 self.show_file_dialog(purpose, folder);
             }
-            UiAction::OpenPath(path) => self.load(&path, LoadMode::Open),
+            UiAction::OpenPath(path) => self.open(&path),
             UiAction::ImportPath(path) => self.load(&path, LoadMode::Import),
             UiAction::LoadEnvironment(path) => match crate::import::world::read_panorama(&path) {
                 Ok((image, hdr)) => {
                     let command =
                         crate::edit::ops::set_environment_image(&mut self.scene, image, hdr);
                     if self.history.execute(&mut self.scene, command) {
-                        self.scene_epoch += 1;
+                        self.scene_changed();
                     }
                     self.log(
                         LogLevel::Info,
@@ -617,7 +884,7 @@ impl Editor {
                 Err(e) => self.report(LogLevel::Error, format!("{}: {e}", path.display())),
             },
             UiAction::CancelLoad => self.loader.cancel(),
-            UiAction::Quit => self.quit_requested = true,
+            UiAction::Quit => self.guard(Guarded::Quit),
             UiAction::SelectNone => self.selection.clear(),
             UiAction::FrameSelected => {
                 let framed = !self.selection.is_empty()
@@ -635,6 +902,14 @@ impl Editor {
                     self.notify("That node is not a camera.");
                 }
             }
+        }
+    }
+
+    /// An edit changed the scene: redraw, and count it towards the next autosave.
+    fn scene_changed(&mut self) {
+        self.scene_epoch += 1;
+        if let Some(autosave) = &mut self.autosave {
+            autosave.note_edit();
         }
     }
 
@@ -687,20 +962,45 @@ impl Editor {
         }
     }
 
-    /// Replaces the world, clears the selection and frames the new world.
+    /// Replaces the world (not yet saved anywhere), clears the selection and frames the new
+    /// world; the previous world's unsaved work, if any, was given up.
     pub fn set_scene(&mut self, scene: Scene, seed: u64) {
         self.scene = scene;
         self.seed = seed;
         self.scene_epoch += 1;
         self.selection.clear();
         self.history.clear();
+        self.project_path = None;
+        self.changed_outside_history = false;
+        if let Some(autosave) = &mut self.autosave {
+            autosave.reset();
+        }
         self.camera = initial_view(&self.scene);
     }
 
-    /// The window title for the current scene.
+    /// The window title: `worldsmith — name* (path)`, the star while changes are unsaved.
     pub fn title(&self) -> String {
-        format!("worldsmith — {}", self.scene.name)
+        let star = if self.is_dirty() { "*" } else { "" };
+        match &self.project_path {
+            Some(path) => format!(
+                "worldsmith — {}{star} ({})",
+                self.display_name(),
+                path.display()
+            ),
+            None => format!("worldsmith — {}{star}", self.display_name()),
+        }
     }
+}
+
+/// How long ago, in words: "12 seconds ago", "3 minutes ago", "2 days ago".
+fn ago(secs: u64) -> String {
+    let (n, unit) = match secs {
+        0..60 => (secs, "second"),
+        60..3600 => (secs / 60, "minute"),
+        3600..86400 => (secs / 3600, "hour"),
+        _ => (secs / 86400, "day"),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
 }
 
 /// The file name of `path` for messages ("BoxTextured.gltf").
@@ -878,6 +1178,25 @@ mod tests {
         e.dialogs.about_open = true;
         let missing = missing_glyphs(&ctx, &mut e);
         assert!(missing.is_empty(), "drawn as boxes: {missing:?}");
+        e.dialogs.new_world = None;
+        e.dialogs.save_prompt = Some(SavePrompt {
+            name: "demo".into(),
+            before: Guarded::Open(PathBuf::from("a.glb")).before(),
+        });
+        e.dialogs.file_browser = Some(FileBrowser::new(
+            BrowsePurpose::SaveAs,
+            &std::env::temp_dir(),
+        ));
+        let missing = missing_glyphs(&ctx, &mut e);
+        assert!(missing.is_empty(), "drawn as boxes: {missing:?}");
+        e.dialogs.save_prompt = None;
+        e.dialogs.recovery = Some(RecoveryPrompt {
+            file: PathBuf::from("recovery-1.wsproj"),
+            age: ago(125),
+            size_mb: 12.5,
+        });
+        let missing = missing_glyphs(&ctx, &mut e);
+        assert!(missing.is_empty(), "drawn as boxes: {missing:?}");
         // Strings shown only inside closed menus and transient messages.
         for text in ui::CONTROLS.iter().flat_map(|(a, b)| [*a, *b]).chain([
             "New World…",
@@ -900,6 +1219,10 @@ mod tests {
             "Nothing to undo.",
             "12.5 MB of 340.0 MB",
             "worldsmith — World",
+            "worldsmith — demo* (/tmp/demo.wsproj)",
+            "Save As…",
+            "Ctrl+Shift+S",
+            "Saved demo.wsproj",
         ]) {
             let font = egui::FontId::proportional(14.0);
             let ok = ctx.fonts_mut(|f| f.has_glyphs(&font, &text.replace(' ', "")));
@@ -1069,6 +1392,241 @@ mod tests {
         wait_for_load(&mut e);
         assert_eq!(e.scene_epoch, 2);
         assert_eq!(e.recent, vec![path]);
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ws-editor-{name}-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        dir
+    }
+
+    fn hide(e: &mut Editor, name: &str) {
+        let node = e.scene.find(name).expect("node");
+        e.apply(UiAction::Edit(crate::edit::Command::SetVisible {
+            node,
+            visible: false,
+        }));
+    }
+
+    #[test]
+    fn save_marks_clean_and_the_title_shows_name_star_and_path() {
+        let dir = temp_dir("save");
+        let mut e = editor();
+        assert!(!e.is_dirty());
+        assert_eq!(e.title(), "worldsmith — t");
+        hide(&mut e, "A");
+        assert!(e.is_dirty());
+        assert_eq!(e.title(), "worldsmith — t*");
+        let path = dir.join("demo");
+        e.apply(UiAction::SaveAs(path.clone()));
+        let path = dir.join("demo.wsproj");
+        assert_eq!(e.project_path.as_deref(), Some(path.as_path()));
+        assert!(!e.is_dirty());
+        assert_eq!(e.title(), format!("worldsmith — demo ({})", path.display()));
+        assert_eq!(e.recent.first(), Some(&path));
+        // Undo past the save point is unsaved; redo back to it is saved again.
+        e.apply(UiAction::Undo);
+        assert!(
+            e.title().starts_with("worldsmith — demo* ("),
+            "{}",
+            e.title()
+        );
+        e.apply(UiAction::Redo);
+        assert!(!e.is_dirty());
+        // Ctrl+S saves to the same file: the previous one becomes the backup.
+        hide(&mut e, "A");
+        e.apply(UiAction::Undo);
+        e.apply(UiAction::Undo);
+        e.apply(UiAction::Save);
+        assert!(!e.is_dirty());
+        assert!(crate::project::backup_path(&path).is_file());
+        let saved = crate::project::load(&path).expect("load");
+        let a = saved.scene.find("A").expect("A");
+        assert!(saved.scene.node(a).expect("A").visible);
+        assert_eq!(saved.editor.seed, Some(1));
+        assert_eq!(
+            saved.editor.camera.and_then(|c| c.to_orbit()),
+            Some(e.camera)
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn quit_new_world_and_open_ask_before_losing_unsaved_work() {
+        let dir = temp_dir("prompt");
+        let mut e = editor();
+        hide(&mut e, "A");
+        // Quit: Cancel stays, Don't Save quits.
+        e.apply(UiAction::Quit);
+        assert!(!e.quit_requested);
+        let prompt = e.dialogs.save_prompt.clone().expect("asked");
+        assert_eq!(prompt.before, "closing");
+        e.dialogs.save_prompt = None;
+        e.apply(UiAction::SavePromptAnswer(SaveChoice::Cancel));
+        assert!(!e.quit_requested);
+        e.apply(UiAction::Quit);
+        e.dialogs.save_prompt = None;
+        e.apply(UiAction::SavePromptAnswer(SaveChoice::DontSave));
+        assert!(e.quit_requested);
+
+        // New World: Save with a project file saves, then generates.
+        let mut e = editor();
+        let path = dir.join("w.wsproj");
+        e.apply(UiAction::SaveAs(path.clone()));
+        hide(&mut e, "A");
+        e.apply(UiAction::NewWorld { seed: 4 });
+        assert!(e.pending_world.is_none(), "held until answered");
+        assert_eq!(
+            e.dialogs.save_prompt.take().map(|p| p.before),
+            Some("generating world 4".to_owned())
+        );
+        e.apply(UiAction::SavePromptAnswer(SaveChoice::Save));
+        assert!(e.pending_world.is_some(), "generating after the save");
+        assert!(!e.is_dirty());
+        let saved = crate::project::load(&path).expect("load");
+        let a = saved.scene.find("A").expect("A");
+        assert!(
+            !saved.scene.node(a).expect("A").visible,
+            "the edit was saved"
+        );
+
+        // Open of another file with a never-saved scene: Save opens Save As; closing it
+        // without saving keeps everything.
+        let mut e = editor();
+        hide(&mut e, "A");
+        e.apply(UiAction::OpenPath(path.clone()));
+        assert!(!e.loading());
+        e.dialogs.save_prompt = None;
+        e.apply(UiAction::SavePromptAnswer(SaveChoice::Save));
+        let browser = e.dialogs.file_browser.as_ref().expect("Save As browser");
+        assert_eq!(browser.purpose, BrowsePurpose::SaveAs);
+        assert_eq!(browser.file_name, "t.wsproj");
+        e.dialogs.file_browser = None;
+        wait_for_load(&mut e);
+        assert!(e.after_save.is_none(), "dismissed Save As forgets the open");
+        assert!(e.scene.find("A").is_some() && e.is_dirty());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn opening_a_project_restores_its_camera_and_path() {
+        let dir = temp_dir("open");
+        let path = dir.join("cam.wsproj");
+        let mut scene = crate::generate::generate_world(2);
+        scene.name = "Two".into();
+        let camera = OrbitCamera {
+            pivot: glam::Vec3::new(3.0, 1.0, -2.0),
+            distance: 9.0,
+            yaw: 1.0,
+            pitch: 0.2,
+            fov_y_rad: 0.7,
+            fly_speed: 5.0,
+        };
+        let state = EditorState {
+            seed: Some(2),
+            camera: ViewCamera::from_orbit(&camera),
+            project_path: None,
+        };
+        crate::project::save(&path, &scene, &state).expect("save");
+        let mut e = editor();
+        e.open(&path);
+        wait_for_load(&mut e);
+        assert_eq!(e.scene.name, "Two");
+        assert_eq!(e.camera, camera);
+        assert_eq!(e.seed, 2);
+        assert_eq!(e.project_path.as_deref(), Some(path.as_path()));
+        assert!(!e.is_dirty());
+        assert!(
+            !e.scene.nodes().any(|n| n.name == "Default sun"),
+            "a project is shown as saved"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn autosave_writes_a_recovery_file_that_the_next_session_recovers() {
+        let dir = temp_dir("autosave");
+        let mut e = editor();
+        e.enable_autosave(&dir);
+        assert!(e.dialogs.recovery.is_none(), "nothing to recover");
+        let own = crate::project::recovery::own_file(&dir);
+        let ctx = egui::Context::default();
+        let frame = |e: &mut Editor| {
+            ctx.run_ui(egui::RawInput::default(), |ui| {
+                e.ui(ui, egui::TextureId::User(0))
+            })
+            .textures_delta
+            .clear();
+        };
+        // 19 edits: nothing yet; the 20th starts an autosave on a worker.
+        for i in 0..super::super::autosave::AUTOSAVE_EDITS {
+            let node = e.scene.find("A").expect("A");
+            e.apply(UiAction::Edit(crate::edit::Command::SetVisible {
+                node,
+                visible: i % 2 == 1,
+            }));
+            frame(&mut e);
+            if i + 1 < super::super::autosave::AUTOSAVE_EDITS {
+                assert!(!own.exists(), "autosaved after {} edits", i + 1);
+            }
+        }
+        let until = Instant::now() + Duration::from_secs(30);
+        while !own.exists() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        frame(&mut e);
+        let recovered = crate::project::load(&own).expect("the recovery file loads");
+        assert_eq!(
+            crate::scene::scene_hash(&recovered.scene),
+            crate::scene::scene_hash(&e.scene)
+        );
+        // The process "crashed": rename the file as another (dead) process's.
+        let orphan = dir.join("recovery-4999999.wsproj");
+        std::fs::rename(&own, &orphan).expect("rename");
+        let mut next = Editor::new(Scene::new("fresh"), 1, "test".into(), Arc::new(|| {}));
+        next.enable_autosave(&dir);
+        assert!(next.dialogs.recovery.take().is_some(), "recovery offered");
+        next.apply(UiAction::RecoveryAnswer(true));
+        wait_for_load(&mut next);
+        assert!(next.scene.find("A").is_some(), "the work is back");
+        assert!(next.is_dirty(), "recovered work is unsaved");
+        // Its own autosave takes over, then the crashed session's file goes.
+        let until = Instant::now() + Duration::from_secs(30);
+        while orphan.exists() && Instant::now() < until {
+            frame(&mut next);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(!orphan.exists());
+        assert!(own.exists());
+        // Saving deletes the recovery file; so does a clean exit.
+        next.apply(UiAction::SaveAs(dir.join("saved.wsproj")));
+        assert!(!own.exists());
+        next.shutdown();
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .expect("list")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("saved.wsproj")]);
+
+        // Discard deletes an offered file.
+        std::fs::write(&orphan, b"x").expect("write");
+        let mut third = editor();
+        third.enable_autosave(&dir);
+        third.dialogs.recovery = None;
+        third.apply(UiAction::RecoveryAnswer(false));
+        assert!(!orphan.exists());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn ages_read_naturally() {
+        assert_eq!(ago(1), "1 second ago");
+        assert_eq!(ago(59), "59 seconds ago");
+        assert_eq!(ago(125), "2 minutes ago");
+        assert_eq!(ago(7200), "2 hours ago");
+        assert_eq!(ago(86400), "1 day ago");
     }
 
     #[test]

@@ -41,8 +41,14 @@ pub(crate) fn desktop_dialog_available() -> bool {
 }
 
 impl DesktopDialog {
-    /// Opens the desktop dialog for a file (or a folder) on a worker thread.
-    pub fn start(purpose: BrowsePurpose, folder: bool, waker: Waker) -> std::io::Result<Self> {
+    /// Opens the desktop dialog for a file (or a folder) on a worker thread; Save As offers
+    /// `suggested_name`.
+    pub fn start(
+        purpose: BrowsePurpose,
+        folder: bool,
+        suggested_name: String,
+        waker: Waker,
+    ) -> std::io::Result<Self> {
         let (sender, receiver) = mpsc::channel();
         let waker = Arc::clone(&waker);
         std::thread::Builder::new()
@@ -54,9 +60,17 @@ impl DesktopDialog {
                     (BrowsePurpose::Import, false) => "Import into the world",
                     (BrowsePurpose::Import, true) => "Import a world-model output folder",
                     (BrowsePurpose::Environment, _) => "Environment image (equirectangular)",
+                    (BrowsePurpose::SaveAs, _) => "Save project as",
                 };
                 let dialog = rfd::AsyncFileDialog::new().set_title(title);
-                let chosen = if folder {
+                let chosen = if purpose == BrowsePurpose::SaveAs {
+                    pollster::block_on(
+                        dialog
+                            .add_filter("worldsmith project", &[crate::project::EXTENSION])
+                            .set_file_name(suggested_name)
+                            .save_file(),
+                    )
+                } else if folder {
                     pollster::block_on(dialog.pick_folder())
                 } else if purpose == BrowsePurpose::Environment {
                     pollster::block_on(
@@ -70,7 +84,10 @@ impl DesktopDialog {
                 } else {
                     pollster::block_on(
                         dialog
-                            .add_filter("3D worlds (glTF, PLY, SPZ)", IMPORTABLE_EXTENSIONS)
+                            .add_filter(
+                                "Projects and 3D worlds (wsproj, glTF, PLY, SPZ)",
+                                IMPORTABLE_EXTENSIONS,
+                            )
                             .pick_file(),
                     )
                 };

@@ -17,6 +17,16 @@ pub(crate) enum LoadMode {
     Open,
     /// File ▸ Import: the file's content is added to the current world.
     Import,
+    /// A recovery file a crashed session left: it becomes the world, unsaved.
+    Recover,
+}
+
+/// What a load produced: the scene, and for projects the editor state saved with it.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub imported: Imported,
+    /// `Some` when the file was a project (Open or Recover).
+    pub project: Option<crate::project::EditorState>,
 }
 
 /// A load in flight.
@@ -25,7 +35,7 @@ struct Pending {
     mode: LoadMode,
     started: Instant,
     progress: Arc<Progress>,
-    receiver: Receiver<Result<Imported, ImportError>>,
+    receiver: Receiver<Result<Loaded, ImportError>>,
 }
 
 /// What [`Loader::poll`] found.
@@ -47,7 +57,7 @@ pub(crate) enum LoadPoll {
         path: PathBuf,
         mode: LoadMode,
         /// Boxed: a scene is much larger than the other variants.
-        result: Box<Result<Imported, ImportError>>,
+        result: Box<Result<Loaded, ImportError>>,
     },
     /// The load was cancelled (reported once); its result will be dropped.
     Cancelled { path: PathBuf },
@@ -82,14 +92,7 @@ impl Loader {
         std::thread::Builder::new()
             .name("import".into())
             .spawn(move || {
-                let result = crate::import::import_path_with(&owned, &worker_progress).map(
-                    |mut imported| {
-                        if mode == LoadMode::Open {
-                            crate::import::add_default_light_if_unlit(&mut imported.scene);
-                        }
-                        imported
-                    },
-                );
+                let result = load(&owned, mode, &worker_progress);
                 // Fails only when the load was cancelled: the result is discarded.
                 sender.send(result).ok();
                 waker();
@@ -156,6 +159,34 @@ impl Loader {
     }
 }
 
+/// Runs on the worker: projects (opened or recovered) keep their editor state and are shown
+/// as saved; other opened files get a default sun when they have no light.
+fn load(path: &Path, mode: LoadMode, progress: &Progress) -> Result<Loaded, ImportError> {
+    let as_project = mode == LoadMode::Recover
+        || (mode == LoadMode::Open && crate::project::is_project_path(path));
+    if as_project {
+        let project = crate::project::load_with(path, progress).map_err(|e| match e {
+            crate::project::ProjectError::Cancelled { file } => ImportError::Cancelled { file },
+            other => other.into(),
+        })?;
+        return Ok(Loaded {
+            imported: Imported {
+                scene: project.scene,
+                warnings: Vec::new(),
+            },
+            project: Some(project.editor),
+        });
+    }
+    let mut imported = crate::import::import_path_with(path, progress)?;
+    if mode == LoadMode::Open {
+        crate::import::add_default_light_if_unlit(&mut imported.scene);
+    }
+    Ok(Loaded {
+        imported,
+        project: None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,8 +248,14 @@ mod tests {
         match poll_until_settled(&mut loader) {
             LoadPoll::Done { result, mode, .. } => {
                 assert_eq!(mode, LoadMode::Import);
-                let imported = (*result).expect("Box.glb imports");
-                assert!(!imported.scene.nodes().any(|n| n.name == "Default sun"));
+                let loaded = (*result).expect("Box.glb imports");
+                assert!(
+                    !loaded
+                        .imported
+                        .scene
+                        .nodes()
+                        .any(|n| n.name == "Default sun")
+                );
             }
             other => panic!("unexpected {other:?}"),
         }
@@ -233,8 +270,12 @@ mod tests {
         loader.start(&path, LoadMode::Open).expect("spawn");
         match poll_until_settled(&mut loader) {
             LoadPoll::Done { result, .. } => match *result {
-                Ok(imported) => assert!(
-                    imported.scene.nodes().any(|n| n.name == "Default sun"),
+                Ok(loaded) => assert!(
+                    loaded
+                        .imported
+                        .scene
+                        .nodes()
+                        .any(|n| n.name == "Default sun"),
                     "no default sun"
                 ),
                 Err(e) => panic!("{e}"),

@@ -6,6 +6,7 @@
 //! asks for it (input, egui animations, fly mode, a finished world generation, the
 //! `--exit-after-frames` test mode), so an idle editor uses no CPU.
 
+mod autosave;
 mod editor;
 mod file_dialog;
 mod gpu_window;
@@ -87,7 +88,11 @@ pub fn run_editor(options: EditorOptions) -> anyhow::Result<()> {
         .run_app(&mut app)
         .context("the editor's event loop failed")?;
     if let Some(error) = app.error {
+        // Not a clean exit: unsaved work stays in the recovery file.
         return Err(error);
+    }
+    if let Some(running) = &mut app.running {
+        running.editor.shutdown();
     }
     if let Some(path) = &app.screenshot_written {
         println!("screenshot saved to {}", path.display());
@@ -188,6 +193,11 @@ impl ApplicationHandler<UserEvent> for App {
         let window = Arc::clone(&running.gpu.window);
         let response = running.egui_state.on_window_event(&window, &event);
         match event {
+            WindowEvent::CloseRequested if running.editor.is_dirty() && !self.exit_pending => {
+                // Ask whether to save first; the answer quits (or not).
+                running.editor.apply(crate::ui::UiAction::Quit);
+                window.request_redraw();
+            }
             WindowEvent::CloseRequested => {
                 let screenshot_due =
                     self.options.screenshot.is_some() && self.screenshot_written.is_none();
@@ -320,6 +330,9 @@ impl App {
             }
         }
         editor.load_recent(recent::recent_file());
+        if let Some(dir) = crate::project::recovery::recovery_dir() {
+            editor.enable_autosave(&dir);
+        }
         if let Some(path) = &self.options.path {
             editor.open(path);
         }

@@ -25,8 +25,8 @@ pub struct Cli {
 /// Options of the editor window (used when no command is given).
 #[derive(Debug, Args)]
 pub struct EditorArgs {
-    /// A file (.gltf, .glb, .ply, .spz) or world-model output folder to open instead of the
-    /// generated world.
+    /// A project (.wsproj), a file (.gltf, .glb, .ply, .spz) or a world-model output folder
+    /// to open instead of the generated world.
     #[arg(value_name = "PATH", value_parser = parse_existing_file)]
     pub path: Option<PathBuf>,
     /// Seed of the built-in generated world.
@@ -56,6 +56,39 @@ pub enum Command {
     /// Import one file or world folder, upload it and draw one frame; print the import time,
     /// the first frame's time (GPU upload + draw) and the process's peak memory.
     BenchImport(BenchImportArgs),
+    /// Generate the built-in world for a seed and save it as a project (.wsproj).
+    New(NewArgs),
+    /// Save and load a project of the generated world (or of INPUT) several times; print
+    /// the save and load times and the file size.
+    BenchProject(BenchProjectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// Seed of the built-in generated world.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// The project file to write (.wsproj); an existing one is replaced atomically and kept
+    /// as NAME.wsproj.bak.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchProjectArgs {
+    /// A file or world folder to import and save as a project instead of the generated world.
+    #[arg(value_name = "INPUT")]
+    pub input: Option<PathBuf>,
+    /// Seed of the built-in generated world.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Save/load rounds (the median is printed).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub runs: u32,
+    /// Folder for the project file (default: the system's temporary folder); it is deleted
+    /// afterwards.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -70,8 +103,8 @@ pub struct BenchImportArgs {
 
 #[derive(Debug, Args)]
 pub struct StillArgs {
-    /// A file (.gltf, .glb, .ply, .spz) or world-model output folder to render instead of
-    /// the generated world.
+    /// A project (.wsproj), a file (.gltf, .glb, .ply, .spz) or a world-model output folder
+    /// to render instead of the generated world.
     #[arg(value_name = "INPUT")]
     pub input: Option<PathBuf>,
     /// Seed of the built-in generated world.
@@ -176,8 +209,8 @@ pub fn parse_existing_file(s: &str) -> Result<PathBuf, String> {
         Ok(path)
     } else {
         Err(format!(
-            "'{s}' is neither an existing file or folder nor a command (commands: still, bench, \
-             bench-import)"
+            "'{s}' is neither an existing file or folder nor a command (commands: still, new, bench, \
+             bench-import, bench-project)"
         ))
     }
 }
@@ -252,6 +285,110 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
         ctx.adapter_name(),
         t0.elapsed().as_secs_f64() * 1000.0
     );
+    Ok(())
+}
+
+/// `worldsmith new`: the generated world saved as a project.
+pub fn new_project(args: &NewArgs) -> anyhow::Result<()> {
+    let t0 = Instant::now();
+    if !crate::project::is_project_path(&args.out) {
+        bail!(
+            "{}: a project file name must end in .{}",
+            args.out.display(),
+            crate::project::EXTENSION
+        );
+    }
+    if let Some(parent) = args.out.parent()
+        && !parent.as_os_str().is_empty()
+        && !parent.is_dir()
+    {
+        bail!(
+            "{}: the folder {} does not exist",
+            args.out.display(),
+            parent.display()
+        );
+    }
+    let scene = crate::generate::generate_world(args.seed);
+    let state = crate::project::EditorState {
+        seed: Some(args.seed),
+        ..Default::default()
+    };
+    let bytes = crate::project::save(&args.out, &scene, &state)?;
+    println!(
+        "wrote {} (world seed {}: {} nodes, {} meshes, {} triangles; {:.1} MB) in {:.0} ms",
+        args.out.display(),
+        args.seed,
+        scene.node_count(),
+        scene.meshes().count(),
+        scene.triangle_count(),
+        bytes as f64 / 1e6,
+        t0.elapsed().as_secs_f64() * 1000.0
+    );
+    Ok(())
+}
+
+/// `worldsmith bench-project`.
+pub fn bench_project(args: &BenchProjectArgs) -> anyhow::Result<()> {
+    let (scene, what) = match &args.input {
+        Some(input) => {
+            let t = Instant::now();
+            let imported = crate::import::import_path(input)?;
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            (
+                imported.scene,
+                format!(
+                    "{} ({:.1} MB, imported in {ms:.0} ms)",
+                    input.display(),
+                    input_bytes(input) as f64 / 1e6
+                ),
+            )
+        }
+        None => (
+            crate::generate::generate_world(args.seed),
+            format!("generated world, seed {}", args.seed),
+        ),
+    };
+    let dir = args.dir.clone().unwrap_or_else(std::env::temp_dir);
+    let path = dir.join(format!("bench-project-{}.wsproj", std::process::id()));
+    let (points, splats) = scene.point_and_splat_count();
+    println!(
+        "{what}: {} nodes, {} triangles, {points} points, {splats} splats",
+        scene.node_count(),
+        scene.triangle_count()
+    );
+    let state = crate::project::EditorState::default();
+    let (mut saves, mut loads) = (Vec::new(), Vec::new());
+    let mut bytes = 0;
+    let result = (|| -> anyhow::Result<()> {
+        for _ in 0..args.runs {
+            let t = Instant::now();
+            bytes = crate::project::save(&path, &scene, &state)?;
+            saves.push(t.elapsed().as_secs_f64() * 1000.0);
+            let t = Instant::now();
+            let loaded = crate::project::load(&path)?;
+            loads.push(t.elapsed().as_secs_f64() * 1000.0);
+            if loaded.scene.node_count() != scene.node_count() {
+                bail!("the loaded project has a different number of nodes");
+            }
+        }
+        Ok(())
+    })();
+    std::fs::remove_file(&path).ok();
+    std::fs::remove_file(crate::project::backup_path(&path)).ok();
+    result?;
+    let (save_ms, _) = median_p95(&mut saves);
+    let (load_ms, _) = median_p95(&mut loads);
+    let mb = bytes as f64 / 1e6;
+    println!(
+        "project {mb:.1} MB: save {save_ms:.0} ms ({:.0} MB/s, incl. fsync and backup link), \
+         load {load_ms:.0} ms ({:.0} MB/s); median of {} runs",
+        mb / (save_ms / 1000.0).max(1e-9),
+        mb / (load_ms / 1000.0).max(1e-9),
+        args.runs
+    );
+    if let Some((_, peak)) = memory_usage() {
+        println!("peak RSS: {:.0} MB", peak as f64 / 1e6);
+    }
     Ok(())
 }
 

@@ -391,6 +391,11 @@ pub struct History {
     redo: Vec<Step>,
     /// The value an unfinished drag is changing: its frames merge into the last undo step.
     gesture: Option<(u8, u64)>,
+    /// The scene is as last saved when the undo list holds this many steps...
+    saved_len: usize,
+    /// ...unless the saved state can no longer come back (its step was dropped from the redo
+    /// list by a new edit, or a merged drag frame changed the step it ended on).
+    saved_lost: bool,
 }
 
 impl History {
@@ -411,6 +416,10 @@ impl History {
             // (the previous frame's value) is not needed.
             let changed = command.apply(scene).is_some();
             if changed {
+                // The saved state, if it was this step's result or on the redo list, is gone.
+                if self.saved_len >= self.undo.len() {
+                    self.saved_lost = true;
+                }
                 self.redo.clear();
             }
             return changed;
@@ -431,6 +440,10 @@ impl History {
         let label = command.label(scene);
         match command.apply(scene) {
             Some(inverse) => {
+                if self.saved_len > self.undo.len() {
+                    // The saved state was on the redo list, which this edit clears.
+                    self.saved_lost = true;
+                }
                 self.undo.push(Step {
                     label,
                     command: inverse,
@@ -445,26 +458,34 @@ impl History {
     /// Undoes the last step; false when there is none.
     pub fn undo(&mut self, scene: &mut Scene) -> bool {
         self.gesture = None;
-        Self::step(scene, &mut self.undo, &mut self.redo)
+        Self::step(scene, &mut self.undo, &mut self.redo, &mut self.saved_lost)
     }
 
     /// Redoes the last undone step; false when there is none.
     pub fn redo(&mut self, scene: &mut Scene) -> bool {
         self.gesture = None;
-        Self::step(scene, &mut self.redo, &mut self.undo)
+        Self::step(scene, &mut self.redo, &mut self.undo, &mut self.saved_lost)
     }
 
-    fn step(scene: &mut Scene, from: &mut Vec<Step>, to: &mut Vec<Step>) -> bool {
+    fn step(
+        scene: &mut Scene,
+        from: &mut Vec<Step>,
+        to: &mut Vec<Step>,
+        saved_lost: &mut bool,
+    ) -> bool {
         while let Some(step) = from.pop() {
             // A step whose target vanished (it cannot, while every change goes through
-            // here) is dropped rather than blocking the rest of the history.
-            if let Some(inverse) = step.command.apply(scene) {
-                to.push(Step {
-                    label: step.label,
-                    command: inverse,
-                });
-                return true;
-            }
+            // here) is dropped rather than blocking the rest of the history; the step
+            // counts no longer say where the saved state is.
+            let Some(inverse) = step.command.apply(scene) else {
+                *saved_lost = true;
+                continue;
+            };
+            to.push(Step {
+                label: step.label,
+                command: inverse,
+            });
+            return true;
         }
         false
     }
@@ -479,11 +500,25 @@ impl History {
         self.redo.last().map(|s| s.label.as_str())
     }
 
-    /// Forgets everything (a new world was opened).
+    /// Forgets everything (a new world was opened, which counts as saved).
     pub fn clear(&mut self) {
         self.undo.clear();
         self.redo.clear();
         self.gesture = None;
+        self.mark_saved();
+    }
+
+    /// The scene as it is now was saved (or is otherwise the state to compare with).
+    pub fn mark_saved(&mut self) {
+        self.saved_len = self.undo.len();
+        self.saved_lost = false;
+    }
+
+    /// True when the scene differs from the state at the last [`History::mark_saved`]:
+    /// undoing or redoing back to that state makes it clean again, but once a new edit
+    /// replaced the redo steps leading there it stays dirty until the next save.
+    pub fn is_dirty(&self) -> bool {
+        self.saved_lost || self.undo.len() != self.saved_len
     }
 
     /// Labels of every step, oldest first, and how many of them are done (the rest can be
@@ -926,5 +961,85 @@ mod tests {
             while history.redo(&mut scene) {}
             prop_assert_eq!(scene_hash(&scene), edited);
         }
+
+        /// The saved-point marker never calls a scene clean that differs from the saved one,
+        /// whatever mix of edits, drag frames, undo, redo and saves came before.
+        #[test]
+        fn clean_means_as_saved(
+            ops in prop::collection::vec((0usize..54, any::<bool>(), 0.0f32..80.0, 0u8..6), 0..60)
+        ) {
+            let (mut scene, ids, material) = mixed_scene();
+            let mut history = History::default();
+            let mut saved = scene_hash(&scene);
+            prop_assert!(!history.is_dirty());
+            for (i, flag, x, op) in ops {
+                match op {
+                    0 => { history.execute(&mut scene, command_for(i, x, flag, &ids, material)); }
+                    1 => { history.execute_merging(&mut scene, command_for(i, x, flag, &ids, material)); }
+                    2 => { history.undo(&mut scene); }
+                    3 => { history.redo(&mut scene); }
+                    4 => history.end_gesture(),
+                    _ => {
+                        history.mark_saved();
+                        saved = scene_hash(&scene);
+                    }
+                }
+                if !history.is_dirty() {
+                    prop_assert_eq!(scene_hash(&scene), saved);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_saved_point_survives_undo_and_redo_but_not_a_new_branch() {
+        let (mut scene, ids) = scene_with(3);
+        let hide = |i: usize| Command::SetVisible {
+            node: ids[i],
+            visible: false,
+        };
+        let mut history = History::default();
+        assert!(!history.is_dirty(), "a new history is clean");
+        history.execute(&mut scene, hide(0));
+        assert!(history.is_dirty());
+        history.mark_saved();
+        assert!(!history.is_dirty());
+        // Undo past the save point and back: clean again.
+        history.undo(&mut scene);
+        assert!(history.is_dirty());
+        history.redo(&mut scene);
+        assert!(!history.is_dirty());
+        // A further edit, undone: clean.
+        history.execute(&mut scene, hide(1));
+        assert!(history.is_dirty());
+        history.undo(&mut scene);
+        assert!(!history.is_dirty());
+        // Undo past the save point, then a different edit: the saved state is gone for
+        // good, even at the same number of steps.
+        history.undo(&mut scene);
+        history.execute(&mut scene, hide(2));
+        assert_eq!(history.undo_len(), 1);
+        assert!(history.is_dirty());
+        history.undo(&mut scene);
+        assert!(history.is_dirty());
+        history.mark_saved();
+        assert!(!history.is_dirty());
+        // Clearing (a new world) is clean.
+        history.execute(&mut scene, hide(0));
+        history.clear();
+        assert!(!history.is_dirty());
+    }
+
+    #[test]
+    fn a_drag_continued_after_saving_makes_the_scene_dirty() {
+        let (mut scene, id) = scene_with_points();
+        let size = |size_px| Command::SetPointSize { node: id, size_px };
+        let mut history = History::default();
+        history.execute_merging(&mut scene, size(4.0));
+        history.mark_saved();
+        assert!(!history.is_dirty());
+        history.execute_merging(&mut scene, size(5.0));
+        assert_eq!(history.undo_len(), 1, "merged into the drag's step");
+        assert!(history.is_dirty());
     }
 }

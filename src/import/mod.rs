@@ -1,4 +1,5 @@
-//! `import` turns files on disk into [`Scene`] data: glTF 2.0 (`.gltf`, `.glb`), PLY meshes,
+//! `import` turns files on disk into [`Scene`] data: worldsmith projects (`.wsproj`, read by
+//! [`crate::project`]), glTF 2.0 (`.gltf`, `.glb`), PLY meshes,
 //! point clouds and Gaussian splats (`.ply`), Gaussian splats in Niantic's SPZ format (`.spz`)
 //! and world-model output folders ([`world`]).
 //!
@@ -115,7 +116,7 @@ pub struct Imported {
 /// Why a file could not be imported. Every message names the file and the problem.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{}: cannot import {} (supported: .gltf, .glb, .ply, .spz, world folders)", path.display(), kind_of(ext))]
+    #[error("{}: cannot import {} (supported: .wsproj, .gltf, .glb, .ply, .spz, world folders)", path.display(), kind_of(ext))]
     Unsupported { path: PathBuf, ext: String },
     #[error("{file}: not a world folder: {problem}")]
     World { file: String, problem: String },
@@ -175,6 +176,9 @@ pub enum ImportError {
     },
     #[error("{file}: invalid PLY data: {problem}")]
     Ply { file: String, problem: String },
+    /// A `.wsproj` project that could not be read (the message names the file).
+    #[error(transparent)]
+    Project(#[from] crate::project::ProjectError),
 }
 
 /// Imports the file at `path`, choosing the format by its extension.
@@ -205,6 +209,16 @@ pub fn import_path_with(path: &Path, progress: &Progress) -> Result<Imported, Im
         }
         "ply" => ply::import_ply(path, progress),
         "spz" => spz::import_spz(path, progress),
+        crate::project::EXTENSION => {
+            let project = crate::project::load_with(path, progress).map_err(|e| match e {
+                crate::project::ProjectError::Cancelled { file } => ImportError::Cancelled { file },
+                other => other.into(),
+            })?;
+            Ok(Imported {
+                scene: project.scene,
+                warnings: Vec::new(),
+            })
+        }
         _ => Err(ImportError::Unsupported {
             path: path.to_owned(),
             ext,
@@ -225,6 +239,10 @@ pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> 
         "gltf" | "glb" => gltf::import_gltf(path, bytes),
         "ply" => ply::import_ply_bytes(path, bytes, &progress),
         "spz" => spz::import_spz_bytes(path, bytes, &progress),
+        crate::project::EXTENSION => Ok(Imported {
+            scene: crate::project::load_bytes(path, bytes)?.scene,
+            warnings: Vec::new(),
+        }),
         _ => Err(ImportError::Unsupported {
             path: path.to_owned(),
             ext,

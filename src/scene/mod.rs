@@ -8,12 +8,14 @@
 mod camera;
 mod clouds;
 mod hash;
+mod parts;
 mod structure;
 pub mod sun;
 
 pub use camera::{CameraView, OrbitCamera};
 pub use clouds::{PointCloud, SH_C0, SplatCloud, SplatShapeError};
 pub use hash::scene_hash;
+pub use parts::{SceneError, SceneParts};
 pub use structure::{ResourceIds, Resources, StructureError, Subtree};
 
 use glam::{Mat3, Mat4, Quat, Vec2, Vec3};

@@ -49,6 +49,8 @@ pub const CONTROLS: &[(&str, &str)] = &[
         "Ctrl+O, or drop it on the window",
     ),
     ("Import into the world", "Ctrl+I"),
+    ("Save the project", "Ctrl+S"),
+    ("Save the project as a new file", "Ctrl+Shift+S"),
     ("Quit", "Ctrl+Q"),
 ];
 
@@ -67,13 +69,44 @@ pub struct Dialogs {
     pub history_open: bool,
     /// The built-in file browser (File ▸ Open / Import without a desktop file dialog).
     pub file_browser: Option<super::FileBrowser>,
+    /// "Save changes before …?", while asked.
+    pub save_prompt: Option<SavePrompt>,
+    /// "Recover unsaved work?", while asked (at start after a crash).
+    pub recovery: Option<RecoveryPrompt>,
 }
 
 impl Dialogs {
     /// True while a modal dialog takes the keyboard (global shortcuts must stay quiet).
     pub fn modal_open(&self) -> bool {
-        self.new_world.is_some()
+        self.new_world.is_some() || self.save_prompt.is_some() || self.recovery.is_some()
     }
+}
+
+/// What the save prompt says: whose changes, and what happens next.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SavePrompt {
+    /// The project's name, e.g. `demo` or the scene's name when never saved.
+    pub name: String,
+    /// What follows the answer, e.g. "closing", "opening another world".
+    pub before: String,
+}
+
+/// The save prompt's answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SaveChoice {
+    Save,
+    DontSave,
+    Cancel,
+}
+
+/// What the recovery prompt says about the work a crashed session left.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecoveryPrompt {
+    /// The recovery file.
+    pub file: std::path::PathBuf,
+    /// When it was written, in words ("3 minutes ago").
+    pub age: String,
+    pub size_mb: f64,
 }
 
 /// State of the New World dialog.
@@ -105,6 +138,66 @@ pub fn dialogs_ui(
         ui,
         &mut dialogs.file_browser,
     ));
+    if let Some(prompt) = &dialogs.save_prompt {
+        let mut answer = None;
+        let modal = egui::Modal::new(Id::unique("save_prompt")).show(&ctx, |ui| {
+            ui.set_width(340.0);
+            ui.heading("Unsaved changes");
+            ui.label(format!(
+                "Save the changes to {} before {}?",
+                prompt.name, prompt.before
+            ));
+            ui.label("Your changes are lost if you don't save them.");
+            ui.add_space(6.0);
+            ui.horizontal(|ui| {
+                if ui.button("Save").clicked() {
+                    answer = Some(SaveChoice::Save);
+                }
+                if ui.button("Don't Save").clicked() {
+                    answer = Some(SaveChoice::DontSave);
+                }
+                if ui.button("Cancel").clicked() {
+                    answer = Some(SaveChoice::Cancel);
+                }
+            });
+        });
+        if answer.is_none() && modal.should_close() {
+            answer = Some(SaveChoice::Cancel);
+        }
+        if let Some(answer) = answer {
+            dialogs.save_prompt = None;
+            actions.push(UiAction::SavePromptAnswer(answer));
+        }
+    }
+    if let Some(prompt) = &dialogs.recovery {
+        let mut answer = None;
+        egui::Modal::new(Id::unique("recovery_prompt")).show(&ctx, |ui| {
+            ui.set_width(360.0);
+            ui.heading("Recover unsaved work?");
+            ui.label(format!(
+                "worldsmith did not close normally last time. Work it had not saved was kept \
+                 ({:.1} MB, autosaved {}).",
+                prompt.size_mb, prompt.age
+            ));
+            ui.add_space(6.0);
+            ui.horizontal(|ui| {
+                if ui.button("Recover").clicked() {
+                    answer = Some(true);
+                }
+                if ui
+                    .button("Discard")
+                    .on_hover_text("Delete the autosaved work")
+                    .clicked()
+                {
+                    answer = Some(false);
+                }
+            });
+        });
+        if let Some(answer) = answer {
+            dialogs.recovery = None;
+            actions.push(UiAction::RecoveryAnswer(answer));
+        }
+    }
     if let Some(dialog) = &mut dialogs.new_world {
         let mut close = false;
         let modal = egui::Modal::new(Id::unique("new_world_dialog")).show(&ctx, |ui| {

@@ -9,7 +9,7 @@ use egui::{RichText, Ui};
 use std::path::{Path, PathBuf};
 
 /// File extensions the importers read (lower case, without the dot).
-pub const IMPORTABLE_EXTENSIONS: &[&str] = &["gltf", "glb", "ply", "spz"];
+pub const IMPORTABLE_EXTENSIONS: &[&str] = &["wsproj", "gltf", "glb", "ply", "spz"];
 
 /// What the chosen path is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +20,8 @@ pub enum BrowsePurpose {
     Import,
     /// Use the image (equirectangular PNG, JPEG or Radiance HDR) as the environment.
     Environment,
+    /// Save the project to the chosen file.
+    SaveAs,
 }
 
 impl BrowsePurpose {
@@ -28,6 +30,7 @@ impl BrowsePurpose {
             BrowsePurpose::Open => "Open",
             BrowsePurpose::Import => "Import",
             BrowsePurpose::Environment => "Environment image",
+            BrowsePurpose::SaveAs => "Save",
         }
     }
 
@@ -38,6 +41,7 @@ impl BrowsePurpose {
                 .extension()
                 .map(|e| e.to_string_lossy().to_lowercase())
                 .is_some_and(|e| ENVIRONMENT_EXTENSIONS.contains(&e.as_str())),
+            BrowsePurpose::SaveAs => crate::project::is_project_path(path),
             _ => is_importable(path),
         }
     }
@@ -48,6 +52,7 @@ impl BrowsePurpose {
             BrowsePurpose::Open => UiAction::OpenPath(path),
             BrowsePurpose::Import => UiAction::ImportPath(path),
             BrowsePurpose::Environment => UiAction::LoadEnvironment(path),
+            BrowsePurpose::SaveAs => UiAction::SaveAs(path),
         }
     }
 }
@@ -69,6 +74,8 @@ pub struct FileBrowser {
     entries: Vec<Entry>,
     /// Why the folder could not be listed.
     error: Option<String>,
+    /// Save As: the file name to save to, inside `folder`.
+    pub file_name: String,
 }
 
 impl FileBrowser {
@@ -80,9 +87,27 @@ impl FileBrowser {
             path_text: String::new(),
             entries: Vec::new(),
             error: None,
+            file_name: String::new(),
         };
         browser.list(folder);
         browser
+    }
+
+    /// The path Save As would write: the file name in the folder shown, with the project
+    /// extension added when missing; `None` without a name.
+    pub fn save_path(&self) -> Option<PathBuf> {
+        let name = self.file_name.trim();
+        if name.is_empty() || name.contains('/') {
+            return None;
+        }
+        let mut path = self.folder.join(name);
+        if !crate::project::is_project_path(&path) {
+            let mut with_ext = path.into_os_string();
+            with_ext.push(".");
+            with_ext.push(crate::project::EXTENSION);
+            path = PathBuf::from(with_ext);
+        }
+        Some(path)
     }
 
     /// Lists `folder` (sub-folders, then importable files, each sorted by name).
@@ -143,7 +168,13 @@ pub fn file_browser_ui(ui: &Ui, browser: &mut Option<FileBrowser>) -> Option<UiA
     let mut open = true;
     let mut chosen: Option<PathBuf> = None;
     let mut navigate: Option<PathBuf> = None;
-    egui::Window::new(format!("{} file or world folder", b.purpose.title()))
+    let saving = b.purpose == BrowsePurpose::SaveAs;
+    let title = if saving {
+        "Save project as".to_owned()
+    } else {
+        format!("{} file or world folder", b.purpose.title())
+    };
+    egui::Window::new(title)
         .id(egui::Id::unique("file_browser"))
         .open(&mut open)
         .collapsible(false)
@@ -164,7 +195,7 @@ pub fn file_browser_ui(ui: &Ui, browser: &mut Option<FileBrowser>) -> Option<UiA
                 );
                 if edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
                     let typed = PathBuf::from(b.path_text.trim());
-                    if typed.is_dir() && !is_world_folder(&typed) {
+                    if typed.is_dir() && (saving || !is_world_folder(&typed)) {
                         navigate = Some(typed);
                     } else {
                         chosen = Some(typed);
@@ -180,7 +211,11 @@ pub fn file_browser_ui(ui: &Ui, browser: &mut Option<FileBrowser>) -> Option<UiA
                 .max_height(ui.available_height() - 34.0)
                 .show(ui, |ui| {
                     if b.entries.is_empty() {
-                        ui.weak("No folders or importable files (.gltf .glb .ply .spz) here.");
+                        ui.weak(if saving {
+                            "No folders or projects (.wsproj) here."
+                        } else {
+                            "No folders or importable files (.wsproj .gltf .glb .ply .spz) here."
+                        });
                     }
                     for entry in &b.entries {
                         let label = if entry.is_dir {
@@ -192,7 +227,11 @@ pub fn file_browser_ui(ui: &Ui, browser: &mut Option<FileBrowser>) -> Option<UiA
                         let selected = b.path_text == path.display().to_string();
                         let response = ui.selectable_label(selected, label);
                         if response.clicked() {
-                            b.path_text = path.display().to_string();
+                            if saving && !entry.is_dir {
+                                b.file_name = entry.name.clone();
+                            } else {
+                                b.path_text = path.display().to_string();
+                            }
                         }
                         if response.double_clicked() {
                             if entry.is_dir {
@@ -204,6 +243,31 @@ pub fn file_browser_ui(ui: &Ui, browser: &mut Option<FileBrowser>) -> Option<UiA
                     }
                 });
             ui.separator();
+            if saving {
+                ui.horizontal(|ui| {
+                    ui.label("File name");
+                    let edit = ui.add(
+                        egui::TextEdit::singleline(&mut b.file_name)
+                            .desired_width(260.0)
+                            .hint_text("world.wsproj"),
+                    );
+                    let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    let target = b.save_path();
+                    let label = if target.as_ref().is_some_and(|p| p.exists()) {
+                        "Replace"
+                    } else {
+                        "Save"
+                    };
+                    if ui
+                        .add_enabled(target.is_some(), egui::Button::new(label))
+                        .clicked()
+                        || (enter && target.is_some())
+                    {
+                        chosen = target;
+                    }
+                });
+                return;
+            }
             ui.horizontal(|ui| {
                 let typed = PathBuf::from(b.path_text.trim());
                 let label = if typed.is_dir() {
@@ -263,6 +327,29 @@ mod tests {
         assert_eq!(
             BrowsePurpose::Import.action(dir.join("z.glb")),
             UiAction::ImportPath(dir.join("z.glb"))
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn save_as_lists_projects_and_adds_the_extension() {
+        let dir = std::env::temp_dir().join(format!("ws-browser-save-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sub")).expect("mkdir");
+        for name in ["a.wsproj", "b.glb", "c.WSPROJ"] {
+            std::fs::write(dir.join(name), b"x").expect("write");
+        }
+        let mut browser = FileBrowser::new(BrowsePurpose::SaveAs, &dir);
+        assert_eq!(browser.listed_names(), vec!["sub", "a.wsproj", "c.WSPROJ"]);
+        assert_eq!(browser.save_path(), None, "no name yet");
+        browser.file_name = "demo".into();
+        assert_eq!(browser.save_path(), Some(dir.join("demo.wsproj")));
+        browser.file_name = " x.wsproj ".into();
+        assert_eq!(browser.save_path(), Some(dir.join("x.wsproj")));
+        browser.file_name = "../escape".into();
+        assert_eq!(browser.save_path(), None);
+        assert_eq!(
+            BrowsePurpose::SaveAs.action(dir.join("x.wsproj")),
+            UiAction::SaveAs(dir.join("x.wsproj"))
         );
         std::fs::remove_dir_all(&dir).ok();
     }

@@ -31,7 +31,10 @@ pub fn menu_bar_ui(
             }
             if ui
                 .add(Button::new("Open…").shortcut_text("Ctrl+O"))
-                .on_hover_text("Open a glTF/GLB, PLY or SPZ file, or a world-model output folder")
+                .on_hover_text(
+                    "Open a project (.wsproj), a glTF/GLB, PLY or SPZ file, or a world-model \
+                     output folder",
+                )
                 .clicked()
             {
                 actions.push(UiAction::ShowFileDialog {
@@ -83,6 +86,24 @@ pub fn menu_bar_ui(
                     "No files opened yet. Use File > Open or drop a file on the window.",
                 );
             });
+            ui.separator();
+            if ui
+                .add(Button::new("Save").shortcut_text("Ctrl+S"))
+                .on_hover_text("Save the project (.wsproj)")
+                .clicked()
+            {
+                actions.push(UiAction::Save);
+            }
+            if ui
+                .add(Button::new("Save As…").shortcut_text("Ctrl+Shift+S"))
+                .on_hover_text("Save the project to a new file")
+                .clicked()
+            {
+                actions.push(UiAction::ShowFileDialog {
+                    purpose: BrowsePurpose::SaveAs,
+                    folder: false,
+                });
+            }
             ui.separator();
             if ui
                 .add(Button::new("Quit").shortcut_text("Ctrl+Q"))

@@ -21,7 +21,9 @@ mod region;
 mod status;
 mod viewport;
 
-pub use dialogs::{CONTROLS, Dialogs, NewWorldDialog, dialogs_ui};
+pub use dialogs::{
+    CONTROLS, Dialogs, NewWorldDialog, RecoveryPrompt, SaveChoice, SavePrompt, dialogs_ui,
+};
 pub use file_browser::{
     BrowsePurpose, FileBrowser, IMPORTABLE_EXTENSIONS, file_browser_ui, is_importable,
     is_world_folder,
@@ -71,6 +73,14 @@ pub enum UiAction {
     LoadEnvironment(PathBuf),
     /// Stop waiting for the file being loaded; its result is discarded.
     CancelLoad,
+    /// File ▸ Save: to the project's file, or ask for one.
+    Save,
+    /// Save the project to this file (File ▸ Save As…).
+    SaveAs(PathBuf),
+    /// The answer to "save changes before …?".
+    SavePromptAnswer(SaveChoice),
+    /// The answer to "recover unsaved work?": true = recover, false = discard it.
+    RecoveryAnswer(bool),
     /// Close the editor.
     Quit,
     /// Clear the selection.
