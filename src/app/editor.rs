@@ -869,6 +869,33 @@ impl Editor {
             }
             UiAction::OpenPath(path) => self.open(&path),
             UiAction::ImportPath(path) => self.load(&path, LoadMode::Import),
+            UiAction::AssignMaterial(material) => {
+                let result =
+                    crate::edit::ops::assign_material(&self.scene, &self.selection, material);
+                self.run_command(result);
+            }
+            UiAction::MakeMaterialUnique(node) => {
+                let result = crate::edit::ops::make_material_unique(&mut self.scene, node);
+                self.run_command(result);
+            }
+            UiAction::AssignTexture {
+                material,
+                slot,
+                path,
+            } => {
+                let result = crate::import::read_texture(&path).and_then(|image| {
+                    crate::edit::ops::assign_texture(&mut self.scene, material, slot, image)
+                        .map_err(|e| e.to_string())
+                });
+                match result {
+                    Ok(command) => {
+                        if self.history.execute(&mut self.scene, command) {
+                            self.scene_changed();
+                        }
+                    }
+                    Err(e) => self.report(LogLevel::Error, format!("{}: {e}", path.display())),
+                }
+            }
             UiAction::LoadEnvironment(path) => match crate::import::world::read_panorama(&path) {
                 Ok((image, hdr)) => {
                     let command =
@@ -902,6 +929,18 @@ impl Editor {
                     self.notify("That node is not a camera.");
                 }
             }
+        }
+    }
+
+    /// Executes an operation's command, or says why there is none.
+    fn run_command(&mut self, result: Result<crate::edit::Command, crate::edit::ops::OpError>) {
+        match result {
+            Ok(command) => {
+                if self.history.execute(&mut self.scene, command) {
+                    self.scene_changed();
+                }
+            }
+            Err(e) => self.notify(&e.to_string()),
         }
     }
 

@@ -61,6 +61,7 @@ impl DesktopDialog {
                     (BrowsePurpose::Import, true) => "Import a world-model output folder",
                     (BrowsePurpose::Environment, _) => "Environment image (equirectangular)",
                     (BrowsePurpose::SaveAs, _) => "Save project as",
+                    (BrowsePurpose::Texture { .. }, _) => "Texture image",
                 };
                 let dialog = rfd::AsyncFileDialog::new().set_title(title);
                 let chosen = if purpose == BrowsePurpose::SaveAs {
@@ -72,6 +73,12 @@ impl DesktopDialog {
                     )
                 } else if folder {
                     pollster::block_on(dialog.pick_folder())
+                } else if matches!(purpose, BrowsePurpose::Texture { .. }) {
+                    pollster::block_on(
+                        dialog
+                            .add_filter("Images (PNG, JPEG)", &["png", "jpg", "jpeg"])
+                            .pick_file(),
+                    )
                 } else if purpose == BrowsePurpose::Environment {
                     pollster::block_on(
                         dialog

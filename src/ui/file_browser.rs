@@ -22,6 +22,11 @@ pub enum BrowsePurpose {
     Environment,
     /// Save the project to the chosen file.
     SaveAs,
+    /// Put the image into a material's texture slot.
+    Texture {
+        material: crate::scene::MaterialId,
+        slot: crate::scene::TextureSlot,
+    },
 }
 
 impl BrowsePurpose {
@@ -31,12 +36,17 @@ impl BrowsePurpose {
             BrowsePurpose::Import => "Import",
             BrowsePurpose::Environment => "Environment image",
             BrowsePurpose::SaveAs => "Save",
+            BrowsePurpose::Texture { .. } => "Texture image",
         }
     }
 
     /// Whether the browser lists this file for this purpose.
     pub fn accepts(self, path: &Path) -> bool {
         match self {
+            BrowsePurpose::Texture { .. } => path
+                .extension()
+                .map(|e| e.to_string_lossy().to_lowercase())
+                .is_some_and(|e| TEXTURE_EXTENSIONS.contains(&e.as_str())),
             BrowsePurpose::Environment => path
                 .extension()
                 .map(|e| e.to_string_lossy().to_lowercase())
@@ -53,6 +63,11 @@ impl BrowsePurpose {
             BrowsePurpose::Import => UiAction::ImportPath(path),
             BrowsePurpose::Environment => UiAction::LoadEnvironment(path),
             BrowsePurpose::SaveAs => UiAction::SaveAs(path),
+            BrowsePurpose::Texture { material, slot } => UiAction::AssignTexture {
+                material,
+                slot,
+                path,
+            },
         }
     }
 }
@@ -150,6 +165,9 @@ impl FileBrowser {
         self.entries.iter().map(|e| e.name.as_str()).collect()
     }
 }
+
+/// Image files a texture slot takes (lower case, without the dot).
+pub const TEXTURE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg"];
 
 /// Image files an environment can be made from (lower case, without the dot).
 pub const ENVIRONMENT_EXTENSIONS: &[&str] = &["hdr", "png", "jpg", "jpeg"];

@@ -88,7 +88,7 @@ fn node_ui(
             egui::CollapsingHeader::new("Material")
                 .default_open(true)
                 .show(ui, |ui| match scene.material(*material) {
-                    Some(m) => material_ui(ui, scene, *material, m, actions),
+                    Some(m) => material_ui(ui, scene, node.id, *material, m, actions),
                     None => {
                         ui.weak(format!("Material {} is missing.", material.0));
                     }
@@ -408,6 +408,7 @@ fn primitive_ui(
 fn material_ui(
     ui: &mut Ui,
     scene: &Scene,
+    node: NodeId,
     id: MaterialId,
     m: &Material,
     actions: &mut Vec<UiAction>,
@@ -513,28 +514,149 @@ fn material_ui(
                     },
                 ));
             }
-            ui.label("Textures");
-            ui.vertical(|ui| {
-                let slots = texture_slots(m);
-                if slots.is_empty() {
-                    ui.weak("none");
-                }
-                for (slot, tex) in slots {
-                    let image = scene.image(tex.image).map_or_else(
-                        || "missing image".to_owned(),
-                        |i| format!("{} ({}×{})", i.name, i.width, i.height),
+        });
+    textures_ui(ui, scene, id, m, actions);
+    material_assignment_ui(ui, scene, node, id, users, actions);
+}
+
+/// The five texture slots: a thumbnail, the image and its sampler, Assign… and Clear.
+fn textures_ui(
+    ui: &mut Ui,
+    scene: &Scene,
+    id: MaterialId,
+    m: &Material,
+    actions: &mut Vec<UiAction>,
+) {
+    ui.label(RichText::new("Textures").strong());
+    for (slot, tex) in crate::scene::TextureSlot::ALL
+        .into_iter()
+        .zip(m.texture_slots())
+    {
+        let image = tex.and_then(|t| scene.image(t.image));
+        ui.horizontal(|ui| {
+            match image {
+                Some(image) => thumbnail_ui(ui, image),
+                None => {
+                    let (rect, _) = ui.allocate_exact_size(
+                        vec2(THUMBNAIL_PX, THUMBNAIL_PX),
+                        egui::Sense::hover(),
                     );
-                    ui.label(format!(
-                        "{slot}: {image}, UV {}, {}",
-                        tex.uv_set, tex.sampler
-                    ));
-                    if let Some(transform) = uv_transform_text(&tex) {
-                        ui.weak(transform);
+                    ui.painter().rect_stroke(
+                        rect,
+                        2.0,
+                        ui.visuals().widgets.noninteractive.bg_stroke,
+                        egui::StrokeKind::Inside,
+                    );
+                }
+            }
+            ui.vertical(|ui| {
+                ui.horizontal(|ui| {
+                    ui.label(slot.label());
+                    if ui
+                        .small_button("Assign…")
+                        .on_hover_text("Load a PNG or JPEG into this slot")
+                        .clicked()
+                    {
+                        actions.push(UiAction::ShowFileDialog {
+                            purpose: super::BrowsePurpose::Texture { material: id, slot },
+                            folder: false,
+                        });
+                    }
+                    if tex.is_some()
+                        && ui.small_button("Clear").clicked()
+                        && let Some(c) = crate::edit::ops::clear_texture(scene, id, slot)
+                    {
+                        actions.push(UiAction::Edit(c));
+                    }
+                });
+                match (tex, image) {
+                    (Some(t), Some(i)) => {
+                        ui.weak(format!("{} ({}×{})", i.name, i.width, i.height))
+                            .on_hover_text(format!("UV {}, {}", t.uv_set, t.sampler));
+                        if let Some(transform) = uv_transform_text(&t) {
+                            ui.weak(transform);
+                        }
+                    }
+                    (Some(_), None) => {
+                        ui.weak("missing image");
+                    }
+                    _ => {
+                        ui.weak("none");
                     }
                 }
             });
-            ui.end_row();
         });
+    }
+}
+
+/// Side of a texture thumbnail in the inspector, in points.
+const THUMBNAIL_PX: f32 = 40.0;
+
+/// A small preview of `image`, made once per image content and kept in egui's memory.
+fn thumbnail_ui(ui: &mut Ui, image: &crate::scene::Image) {
+    let key = egui::Id::unique(("texture_thumbnail", image.content_id()));
+    let handle: Option<egui::TextureHandle> = ui.data(|d| d.get_temp(key));
+    let handle = handle.unwrap_or_else(|| {
+        let side = 64;
+        let preview = image::RgbaImage::from_raw(image.width, image.height, image.rgba8.clone())
+            .map(|full| image::imageops::thumbnail(&full, side, side))
+            .unwrap_or_else(|| image::RgbaImage::new(1, 1));
+        let colour = egui::ColorImage::from_rgba_unmultiplied(
+            [preview.width() as usize, preview.height() as usize],
+            preview.as_raw(),
+        );
+        let handle = ui.ctx().load_texture(
+            format!("thumbnail {}", image.name),
+            colour,
+            egui::TextureOptions::LINEAR,
+        );
+        ui.data_mut(|d| d.insert_temp(key, handle.clone()));
+        handle
+    });
+    ui.add(egui::Image::new(&handle).fit_to_exact_size(vec2(THUMBNAIL_PX, THUMBNAIL_PX)))
+        .on_hover_text(format!("{} ({}×{})", image.name, image.width, image.height));
+}
+
+/// Which material the node uses: pick another (for every selected mesh), or make its
+/// shared material its own.
+fn material_assignment_ui(
+    ui: &mut Ui,
+    scene: &Scene,
+    node: NodeId,
+    current: MaterialId,
+    users: usize,
+    actions: &mut Vec<UiAction>,
+) {
+    ui.horizontal(|ui| {
+        let name = scene.material(current).map_or("?", |m| m.name.as_str());
+        egui::ComboBox::from_id_salt("assign_material")
+            .selected_text(format!("Material: {name}"))
+            .width(180.0)
+            .show_ui(ui, |ui| {
+                let mut materials: Vec<(MaterialId, &Material)> = scene.materials().collect();
+                materials.sort_by(|a, b| a.1.name.to_lowercase().cmp(&b.1.name.to_lowercase()));
+                for (id, m) in materials {
+                    let count = scene.users_of_material(id).len();
+                    if ui
+                        .selectable_label(id == current, format!("{}  ({count})", m.name))
+                        .clicked()
+                        && id != current
+                    {
+                        actions.push(UiAction::AssignMaterial(id));
+                    }
+                }
+            })
+            .response
+            .on_hover_text("Use another material on every selected mesh");
+        if ui
+            .add_enabled(users > 1, egui::Button::new("Make unique"))
+            .on_hover_text("Give this object its own copy of the shared material")
+            .on_disabled_hover_text("Only this object uses the material")
+            .clicked()
+        {
+            actions.push(UiAction::MakeMaterialUnique(node));
+        }
+    });
 }
 
 /// A slot's KHR_texture_transform as one line, or `None` when it is the identity.
@@ -550,20 +672,6 @@ pub(crate) fn uv_transform_text(t: &TextureRef) -> Option<String> {
             u.scale[1]
         )
     })
-}
-
-/// The texture slots a material uses, in glTF order.
-pub(crate) fn texture_slots(m: &Material) -> Vec<(&'static str, TextureRef)> {
-    [
-        ("Base colour", m.base_color_texture),
-        ("Metallic-roughness", m.metallic_roughness_texture),
-        ("Normal", m.normal_texture),
-        ("Occlusion", m.occlusion_texture),
-        ("Emissive", m.emissive_texture),
-    ]
-    .into_iter()
-    .filter_map(|(name, t)| t.map(|t| (name, t)))
-    .collect()
 }
 
 /// Editable light values in physical units (lux for the sun, candela for point and spot).

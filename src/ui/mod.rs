@@ -71,6 +71,16 @@ pub enum UiAction {
     ImportPath(PathBuf),
     /// Use this equirectangular image as the environment (sky and its light).
     LoadEnvironment(PathBuf),
+    /// Every selected mesh uses this material.
+    AssignMaterial(crate::scene::MaterialId),
+    /// Give this node its own copy of its material.
+    MakeMaterialUnique(NodeId),
+    /// Load this image into a material's texture slot.
+    AssignTexture {
+        material: crate::scene::MaterialId,
+        slot: crate::scene::TextureSlot,
+        path: PathBuf,
+    },
     /// Stop waiting for the file being loaded; its result is discarded.
     CancelLoad,
     /// File ▸ Save: to the project's file, or ask for one.
