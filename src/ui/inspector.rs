@@ -634,7 +634,7 @@ fn material_assignment_ui(
             .width(180.0)
             .show_ui(ui, |ui| {
                 let mut materials: Vec<(MaterialId, &Material)> = scene.materials().collect();
-                materials.sort_by(|a, b| a.1.name.to_lowercase().cmp(&b.1.name.to_lowercase()));
+                materials.sort_by_key(|(_, m)| m.name.to_lowercase());
                 for (id, m) in materials {
                     let count = scene.users_of_material(id).len();
                     if ui
@@ -1151,19 +1151,6 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(1234567), "1,234,567");
-    }
-
-    #[test]
-    fn texture_slots_lists_only_present_ones() {
-        let mut m = Material::default();
-        assert!(texture_slots(&m).is_empty());
-        m.normal_texture = Some(TextureRef::new(
-            crate::scene::ImageId(3),
-            Default::default(),
-        ));
-        let slots = texture_slots(&m);
-        assert_eq!(slots.len(), 1);
-        assert_eq!(slots[0].0, "Normal");
     }
 
     #[test]
