@@ -114,3 +114,10 @@ fn captured_radiance(display_srgb: vec3<f32>) -> vec3<f32> {
     let c = clamp(display_srgb, vec3<f32>(0.0), vec3<f32>(1.0));
     return inverse_tonemap(srgb_to_linear(c)) / max(frame.params.x, 1e-30);
 }
+
+// A node's colour grade (scene::ColorGrade::apply): saturation around the Rec. 709
+// luminance, then the rgb factor (tint × brightness). grade = (r, g, b, saturation).
+fn graded(c: vec3<f32>, grade: vec4<f32>) -> vec3<f32> {
+    let luma = dot(c, vec3<f32>(0.2126, 0.7152, 0.0722));
+    return max((vec3<f32>(luma) + (c - vec3<f32>(luma)) * grade.w) * grade.rgb, vec3<f32>(0.0));
+}

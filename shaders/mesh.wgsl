@@ -43,6 +43,8 @@ struct VertexIn {
     @location(9) normal_0: vec4<f32>,
     @location(10) normal_1: vec4<f32>,
     @location(11) normal_2: vec4<f32>,
+    // The node's colour grade: rgb factor, w saturation.
+    @location(13) grade: vec4<f32>,
 };
 
 struct VertexOut {
@@ -55,6 +57,7 @@ struct VertexOut {
     @location(5) view_depth: f32,
     // The second texture-coordinate set (set 0 again for meshes without one).
     @location(6) uv1: vec2<f32>,
+    @location(7) @interpolate(flat) grade: vec4<f32>,
 };
 
 fn vertex_out(v: VertexIn, uv1: vec2<f32>) -> VertexOut {
@@ -70,6 +73,7 @@ fn vertex_out(v: VertexIn, uv1: vec2<f32>) -> VertexOut {
     out.color = v.color;
     out.tangent = vec4<f32>((world_from_local * vec4<f32>(v.tangent.xyz, 0.0)).xyz, v.tangent.w);
     out.view_depth = -(frame.view_from_world * world).z;
+    out.grade = v.grade;
     return out;
 }
 
@@ -229,6 +233,7 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     if has(1u) {
         base *= textureSample(base_color_tex, base_color_sampler, slot_uv(0u, in));
     }
+    base = vec4<f32>(graded(base.rgb, in.grade), base.a);
     var metallic = material.pbr.x;
     var roughness = material.pbr.y;
     if has(2u) {

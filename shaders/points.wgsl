@@ -6,6 +6,8 @@ struct PointDraw {
     clip_from_local: mat4x4<f32>,
     // x: point diameter in pixels.
     params: vec4<f32>,
+    // The node's colour grade: rgb factor, w saturation (see `graded` in common.wgsl).
+    grade: vec4<f32>,
 };
 
 struct Point {
@@ -39,7 +41,7 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     let corner = quad_corner(vi);
     let clip = draw.clip_from_local * vec4<f32>(p.position, 1.0);
     out.corner = corner;
-    out.color = captured_radiance(unpack4x8unorm(p.color).rgb) * frame.params.x;
+    out.color = captured_radiance(graded(unpack4x8unorm(p.color).rgb, draw.grade)) * frame.params.x;
     // Behind the near plane (reverse Z: z > w), or not a number: outside the clip volume.
     if !(clip.w > 0.0 && clip.z <= clip.w) {
         out.clip = vec4<f32>(0.0, 0.0, 2.0, 1.0);

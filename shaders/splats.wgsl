@@ -29,6 +29,8 @@ struct SplatDraw {
     projection: vec4<f32>,
     // x: SH degree (0..3); y: u32 words of SH rest per splat.
     info: vec4<u32>,
+    // The node's colour grade: rgb factor, w saturation (see `graded` in common.wgsl).
+    grade: vec4<f32>,
 };
 
 // 32 bytes; see render/clouds.rs.
@@ -240,7 +242,7 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     let ndc = center.xy / center.w + offset_px / half_view;
     out.clip = vec4<f32>(ndc * center.w, center.z, center.w);
     out.offset = corner * radius / sd;
-    out.color = vec4<f32>(captured_radiance(rgb) * frame.params.x, opacity);
+    out.color = vec4<f32>(captured_radiance(graded(rgb, draw.grade)) * frame.params.x, opacity);
     return out;
 }
 

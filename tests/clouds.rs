@@ -639,3 +639,108 @@ fn clouds_upload_once_and_splats_resort_only_when_the_view_changes() {
     assert_eq!(hidden.splats, 0, "{hidden:?}");
     assert_eq!(hidden.uploads.splat_clouds, 0);
 }
+
+/// The colour grade (tint, brightness, saturation) changes meshes (in linear light, after
+/// vertex colours and textures), point clouds and splat clouds (in display colour), and an
+/// identity grade changes nothing.
+#[test]
+fn colour_grade_applies_to_meshes_points_and_splats() {
+    use worldsmith::scene::ColorGrade;
+    let Some(ctx) = gpu() else { return };
+    let colour = [200u8, 120, 60];
+    let mut scene = Scene::new("Grade");
+    let quad = add_mesh(
+        &mut scene,
+        "Quad",
+        shapes::plane(Vec2::splat(1.0), 1),
+        unlit("Unlit", colour),
+        Transform::from_translation(Vec3::new(-1.5, 0.0, 0.0)),
+    );
+    let display = colour.map(|c| f32::from(c) / 255.0);
+    let cloud = scene.add_point_cloud(PointCloud::new(
+        vec![[0.0, 0.0, 0.0]],
+        vec![[colour[0], colour[1], colour[2], 255]],
+        Vec::new(),
+    ));
+    let points = scene.add_node(
+        None,
+        "Points",
+        Transform::IDENTITY,
+        NodeKind::Points {
+            cloud,
+            point_size_px: 40.0,
+        },
+    );
+    let splats = add_splats(
+        &mut scene,
+        "Blob",
+        blob(Vec3::ZERO, 0.3, display, 4000, 5),
+        Transform::from_translation(Vec3::new(1.5, 0.0, 0.0)),
+    );
+    let view = look(Vec3::new(0.0, 4.0, 0.001), Vec3::ZERO, 70.0);
+    let at = |x: f32| {
+        let p = view.clip_from_world(W as f32 / H as f32) * Vec3::new(x, 0.0, 0.0).extend(1.0);
+        (
+            ((p.x / p.w * 0.5 + 0.5) * W as f32) as u32,
+            ((0.5 - p.y / p.w * 0.5) * H as f32) as u32,
+        )
+    };
+    let (qx, qy) = at(-1.5);
+    let (px, py) = at(0.0);
+    let (sx, sy) = at(1.5);
+    let before = render(&ctx, &scene, view, W, H);
+    assert_close("quad before", pixel(&before, qx, qy), colour, 2);
+    assert_close("points before", pixel(&before, px, py), colour, 2);
+    let splat_before = pixel(&before, sx, sy);
+    assert!(splat_before[0] > splat_before[2] + 60, "{splat_before:?}");
+
+    // Saturation 0: grey everywhere.
+    let grey = ColorGrade {
+        saturation: 0.0,
+        ..ColorGrade::default()
+    };
+    for id in [quad, points, splats] {
+        scene.set_grade(id, grey);
+    }
+    let img = render(&ctx, &scene, view, W, H);
+    for (what, (x, y)) in [
+        ("quad", (qx, qy)),
+        ("points", (px, py)),
+        ("splats", (sx, sy)),
+    ] {
+        let [r, g, b] = pixel(&img, x, y);
+        assert!(
+            r.abs_diff(g) <= 2 && g.abs_diff(b) <= 2,
+            "{what} not grey: {r} {g} {b}"
+        );
+        assert!(r > 60, "{what} too dark: {r}");
+    }
+
+    // A tint with brightness: exactly the formula, in each path's colour space.
+    let warm = ColorGrade {
+        tint: [1.0, 0.5, 0.25],
+        brightness: 1.2,
+        saturation: 1.0,
+    };
+    for id in [quad, points] {
+        scene.set_grade(id, warm);
+    }
+    let img = render(&ctx, &scene, view, W, H);
+    let to_u8 = |c: f32| (c.clamp(0.0, 1.0) * 255.0).round() as u8;
+    let linear = colour.map(srgb_to_linear);
+    let quad_want = warm.apply(linear).map(|c| {
+        let c = c.clamp(0.0, 1.0);
+        to_u8(if c <= 0.003_130_8 {
+            c * 12.92
+        } else {
+            1.055 * c.powf(1.0 / 2.4) - 0.055
+        })
+    });
+    assert_close("tinted quad", pixel(&img, qx, qy), quad_want, 3);
+    assert_close(
+        "tinted points",
+        pixel(&img, px, py),
+        warm.apply(display).map(to_u8),
+        3,
+    );
+}

@@ -32,6 +32,11 @@ pub enum Command {
     SetLight { node: NodeId, light: Light },
     /// Rename a node.
     Rename { node: NodeId, name: String },
+    /// Set the colour adjustment (tint, brightness, saturation) of a node.
+    SetGrade {
+        node: NodeId,
+        grade: crate::scene::ColorGrade,
+    },
     /// Set the scene-wide look: exposure, tone mapper, sky and panorama values.
     SetEnvironment { value: Box<Environment> },
     /// Remove nodes, each with everything below it (nodes below another listed node go
@@ -270,6 +275,19 @@ impl Command {
                 scene.set_material_variants(variants);
                 Some(Command::SetMaterialVariants { variants: before })
             }
+            Command::SetGrade { node, grade } => {
+                let before = scene.node(node)?.grade;
+                if !(finite(&grade.tint) && finite(&[grade.brightness, grade.saturation]))
+                    || before == grade
+                {
+                    return None;
+                }
+                scene.set_grade(node, grade);
+                Some(Command::SetGrade {
+                    node,
+                    grade: before,
+                })
+            }
             Command::ReplaceMesh { mesh, value } => {
                 if value.0.positions.iter().flatten().any(|c| !c.is_finite()) {
                     return None;
@@ -319,6 +337,7 @@ impl Command {
             Command::SetEnvironment { .. } => (6, 0),
             // Dragging a shape parameter rebuilds the mesh every frame: one step.
             Command::ReplaceMesh { mesh, .. } => (7, mesh.0),
+            Command::SetGrade { node, .. } => (8, node.0),
             // Structural changes never merge with the next frame of a drag.
             Command::RemoveNodes { .. }
             | Command::InsertNodes { .. }
@@ -372,6 +391,7 @@ impl Command {
             Command::RemoveResources { .. } => "Remove resources".to_owned(),
             Command::SetMaterialVariants { .. } => "Edit material variants".to_owned(),
             Command::ReplaceMesh { .. } => "Edit mesh".to_owned(),
+            Command::SetGrade { node, .. } => format!("Colour of {}", name(*node)),
             Command::Batch { label, .. } => label.clone(),
         }
     }
@@ -788,6 +808,14 @@ mod tests {
                     value: Box::new(value),
                 }
             }
+            _ if flag => Command::SetGrade {
+                node,
+                grade: crate::scene::ColorGrade {
+                    tint: [1.0, x / 80.0, 0.5],
+                    brightness: 1.0 + x / 40.0,
+                    saturation: x / 40.0,
+                },
+            },
             _ => Command::Rename {
                 node,
                 name: format!("Node {}", x.round()),

@@ -67,6 +67,8 @@ struct SplatDraw {
     camera_in_local: [f32; 4],
     projection: [f32; 4],
     info: [u32; 4],
+    /// The node's colour grade: rgb factor, saturation.
+    grade: [f32; 4],
 }
 
 /// `PointDraw` in points.wgsl.
@@ -75,6 +77,8 @@ struct SplatDraw {
 struct PointDraw {
     clip_from_local: [[f32; 4]; 4],
     params: [f32; 4],
+    /// The node's colour grade: rgb factor, saturation.
+    grade: [f32; 4],
 }
 
 /// Two floats as IEEE half floats in one word (first in the low half, as WGSL's
@@ -225,6 +229,7 @@ struct PointNode {
     content_id: u64,
     world_from_local: Mat4,
     size_px: f32,
+    grade: [f32; 4],
     uniform: wgpu::Buffer,
     bind_groups: Vec<(wgpu::BindGroup, u32)>,
 }
@@ -248,6 +253,7 @@ struct SplatNode {
     cloud: SplatCloudId,
     content_id: u64,
     world_from_local: Mat4,
+    grade: [f32; 4],
     uniform: wgpu::Buffer,
     pages: Vec<SplatNodePage>,
     /// `view_from_local` the pages were last sorted for, and whether on the GPU.
@@ -677,6 +683,7 @@ impl GpuClouds {
                                 content_id: gpu.content_id,
                                 world_from_local: Mat4::IDENTITY,
                                 size_px: 1.0,
+                                grade: [1.0; 4],
                                 uniform,
                                 bind_groups,
                             }
@@ -684,6 +691,7 @@ impl GpuClouds {
                     };
                     node.world_from_local = wn.world_from_local;
                     node.size_px = point_size_px;
+                    node.grade = wn.node.grade.packed();
                     points.insert(id, node);
                 }
                 NodeKind::Splats { cloud } => {
@@ -728,6 +736,7 @@ impl GpuClouds {
                                 cloud,
                                 content_id: gpu.content_id,
                                 world_from_local: Mat4::IDENTITY,
+                                grade: [1.0; 4],
                                 uniform,
                                 pages,
                                 sorted_for: None,
@@ -735,6 +744,7 @@ impl GpuClouds {
                         }
                     };
                     node.world_from_local = wn.world_from_local;
+                    node.grade = wn.node.grade.packed();
                     splats.insert(id, node);
                 }
                 _ => {}
@@ -776,6 +786,7 @@ impl GpuClouds {
             let draw = PointDraw {
                 clip_from_local: (clip_from_world * node.world_from_local).to_cols_array_2d(),
                 params: [node.size_px.max(0.0), 0.0, 0.0, 0.0],
+                grade: node.grade,
             };
             queue.write_buffer(&node.uniform, 0, bytemuck::bytes_of(&draw));
             stats.points += node.bind_groups.iter().map(|b| u64::from(b.1)).sum::<u64>();
@@ -799,6 +810,7 @@ impl GpuClouds {
                 camera_in_local: camera_in_local.extend(1.0).to_array(),
                 projection: [fx, fy, tan_x, tan_y],
                 info: [u32::from(degree), sh_words(degree) as u32, 0, 0],
+                grade: node.grade,
             };
             queue.write_buffer(&node.uniform, 0, bytemuck::bytes_of(&draw));
             let key = (view_from_local.to_cols_array().map(f32::to_bits), use_gpu);

@@ -379,7 +379,10 @@ impl Defaults {
     }
 }
 
-fn instance_of(world_from_local: Mat4) -> Instance {
+/// A visible mesh node: its id, world matrix and packed colour grade.
+type DrawnNode = (NodeId, Mat4, [f32; 4]);
+
+fn instance_of(world_from_local: Mat4, grade: [f32; 4]) -> Instance {
     let n = Mat3::from_mat4(world_from_local).inverse().transpose();
     let n = if n.is_finite() { n } else { Mat3::IDENTITY };
     Instance {
@@ -389,6 +392,7 @@ fn instance_of(world_from_local: Mat4) -> Instance {
             n.y_axis.extend(0.0).to_array(),
             n.z_axis.extend(0.0).to_array(),
         ],
+        grade,
     }
 }
 
@@ -674,8 +678,8 @@ impl GpuScene {
         scene: &Scene,
         stats: &mut UploadStats,
     ) {
-        let mut groups: BTreeMap<(MaterialId, MeshId), Vec<(NodeId, Mat4)>> = BTreeMap::new();
-        let mut blended: Vec<(NodeId, MaterialId, MeshId, Mat4)> = Vec::new();
+        let mut groups: BTreeMap<(MaterialId, MeshId), Vec<DrawnNode>> = BTreeMap::new();
+        let mut blended: Vec<(NodeId, MaterialId, MeshId, Mat4, [f32; 4])> = Vec::new();
         for wn in scene.walk() {
             if !wn.visible {
                 continue;
@@ -685,13 +689,15 @@ impl GpuScene {
                     continue;
                 }
                 let blend = self.materials.get(&material).is_some_and(|m| m.blend);
+                let grade = wn.node.grade.packed();
                 if blend {
-                    blended.push((wn.node.id, material, mesh, wn.world_from_local));
+                    blended.push((wn.node.id, material, mesh, wn.world_from_local, grade));
                 } else {
-                    groups
-                        .entry((material, mesh))
-                        .or_default()
-                        .push((wn.node.id, wn.world_from_local));
+                    groups.entry((material, mesh)).or_default().push((
+                        wn.node.id,
+                        wn.world_from_local,
+                        grade,
+                    ));
                 }
             }
         }
@@ -701,10 +707,10 @@ impl GpuScene {
         self.node_instances.clear();
         for ((material, mesh), items) in groups {
             let first = instances.len() as u32;
-            for (node, m) in &items {
+            for (node, m, grade) in &items {
                 self.node_instances
                     .insert(*node, (mesh, instances.len() as u32));
-                instances.push(instance_of(*m));
+                instances.push(instance_of(*m, *grade));
             }
             self.opaque.push(Batch {
                 mesh,
@@ -714,14 +720,14 @@ impl GpuScene {
                 center: Vec3::ZERO,
             });
         }
-        for (node, material, mesh, m) in blended {
+        for (node, material, mesh, m, grade) in blended {
             let idx = instances.len() as u32;
             let center = scene
                 .mesh(mesh)
                 .map(|me| m.transform_point3(me.bounds().center()))
                 .unwrap_or(Vec3::ZERO);
             self.node_instances.insert(node, (mesh, idx));
-            instances.push(instance_of(m));
+            instances.push(instance_of(m, grade));
             self.blended.push(Batch {
                 mesh,
                 material,

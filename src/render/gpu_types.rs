@@ -19,6 +19,8 @@ pub struct Vertex {
 pub struct Instance {
     pub world_from_local: [[f32; 4]; 4],
     pub normal_from_local: [[f32; 4]; 3],
+    /// The node's colour grade: rgb factor (tint × brightness), saturation.
+    pub grade: [f32; 4],
 }
 
 /// `Frame` in common.wgsl.
@@ -96,9 +98,10 @@ pub const POSITION_ONLY: [wgpu::VertexAttribute; 1] = wgpu::vertex_attr_array![0
 /// The second texture-coordinate set, in its own buffer (slot 2) so that only meshes that
 /// have one pay for it; after the instance attributes (5..=11).
 pub const UV1_ATTRIBUTES: [wgpu::VertexAttribute; 1] = wgpu::vertex_attr_array![12 => Float32x2];
-pub const INSTANCE_ATTRIBUTES: [wgpu::VertexAttribute; 7] = wgpu::vertex_attr_array![
+/// Instance rows: world matrix (5..=8), normal matrix (9..=11), colour grade (13).
+pub const INSTANCE_ATTRIBUTES: [wgpu::VertexAttribute; 8] = wgpu::vertex_attr_array![
     5 => Float32x4, 6 => Float32x4, 7 => Float32x4, 8 => Float32x4,
-    9 => Float32x4, 10 => Float32x4, 11 => Float32x4
+    9 => Float32x4, 10 => Float32x4, 11 => Float32x4, 13 => Float32x4
 ];
 pub const LINE_ATTRIBUTES: [wgpu::VertexAttribute; 2] =
     wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x4];

@@ -939,6 +939,52 @@ pub struct Node {
     pub transform: Transform,
     pub kind: NodeKind,
     pub visible: bool,
+    /// Colour adjustment of what the node draws (mesh base colour incl. vertex colours,
+    /// point and splat colours); identity by default.
+    #[serde(default, skip_serializing_if = "ColorGrade::is_identity")]
+    pub grade: ColorGrade,
+}
+
+/// A non-destructive colour adjustment: saturation around the pixel's luminance, then a
+/// tint and a brightness factor. Generated worlds carry their colour in vertices and
+/// splats, not in textures, so this is how their colour is corrected.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ColorGrade {
+    /// Linear RGB multiplier.
+    pub tint: [f32; 3],
+    /// Overall multiplier.
+    pub brightness: f32,
+    /// 0 = grey, 1 = unchanged, 2 = twice as saturated.
+    pub saturation: f32,
+}
+
+impl Default for ColorGrade {
+    fn default() -> Self {
+        Self {
+            tint: [1.0; 3],
+            brightness: 1.0,
+            saturation: 1.0,
+        }
+    }
+}
+
+impl ColorGrade {
+    pub fn is_identity(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The RGB factor (tint × brightness) and the saturation, as the shaders take them.
+    pub fn packed(&self) -> [f32; 4] {
+        let [r, g, b] = self.tint.map(|c| c * self.brightness);
+        [r, g, b, self.saturation]
+    }
+
+    /// The grade applied to one linear colour (the shaders' formula, for tests).
+    pub fn apply(&self, rgb: [f32; 3]) -> [f32; 3] {
+        let luma = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
+        let p = self.packed();
+        [0, 1, 2].map(|i| ((luma + (rgb[i] - luma) * p[3]) * p[i]).max(0.0))
+    }
 }
 
 /// A named set of material assignments from glTF's KHR_materials_variants (e.g. "Beige
@@ -1210,6 +1256,7 @@ impl Scene {
                 transform,
                 kind,
                 visible: true,
+                grade: ColorGrade::default(),
             },
         );
         match parent.and_then(|p| self.nodes.get_mut(&p)) {
@@ -1275,6 +1322,14 @@ impl Scene {
             n.visible = visible;
             self.revision.transforms = stamp();
             self.revision.lights = stamp();
+        }
+    }
+
+    /// Sets a node's colour adjustment (per-node draw data, refreshed with the transforms).
+    pub fn set_grade(&mut self, id: NodeId, grade: ColorGrade) {
+        if let Some(n) = self.nodes.get_mut(&id) {
+            n.grade = grade;
+            self.revision.transforms = stamp();
         }
     }
 

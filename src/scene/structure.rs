@@ -38,6 +38,7 @@ impl Node {
             transform,
             kind,
             visible: true,
+            grade: super::ColorGrade::default(),
         }
     }
 }

@@ -74,6 +74,15 @@ fn node_ui(
         .default_open(true)
         .show(ui, |ui| transform_ui(ui, scene, node, actions));
 
+    if matches!(
+        node.kind,
+        NodeKind::Mesh { .. } | NodeKind::Points { .. } | NodeKind::Splats { .. }
+    ) {
+        egui::CollapsingHeader::new("Colour adjust")
+            .default_open(!node.grade.is_identity())
+            .show(ui, |ui| grade_ui(ui, node, actions));
+    }
+
     match &node.kind {
         NodeKind::Empty => {}
         NodeKind::Mesh { mesh, material } => {
@@ -143,6 +152,41 @@ fn node_ui(
                     }
                 });
         }
+    }
+}
+
+/// Tint, brightness and saturation of what the node draws (one drag is one undo step).
+fn grade_ui(ui: &mut Ui, node: &Node, actions: &mut Vec<UiAction>) {
+    let grade = node.grade;
+    let mut new = grade;
+    egui::Grid::new("inspector_grade")
+        .num_columns(2)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            ui.label("Tint");
+            ui.color_edit_button_rgb(&mut new.tint);
+            ui.end_row();
+            ui.label("Brightness");
+            ui.add(egui::Slider::new(&mut new.brightness, 0.0..=4.0).logarithmic(true));
+            ui.end_row();
+            ui.label("Saturation");
+            ui.add(egui::Slider::new(&mut new.saturation, 0.0..=2.0));
+            ui.end_row();
+        });
+    if ui
+        .add_enabled(!grade.is_identity(), egui::Button::new("Reset"))
+        .clicked()
+    {
+        new = crate::scene::ColorGrade::default();
+    }
+    if new != grade {
+        actions.push(edit_action(
+            ui,
+            Command::SetGrade {
+                node: node.id,
+                grade: new,
+            },
+        ));
     }
 }
 
