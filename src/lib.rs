@@ -7,6 +7,7 @@ pub mod cli;
 pub mod edit;
 pub mod generate;
 pub mod import;
+pub mod pick;
 pub mod render;
 pub mod scene;
 pub mod ui;
