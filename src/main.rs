@@ -11,6 +11,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::Still(args)) => worldsmith::cli::still(args),
         Some(Command::Bench(args)) => worldsmith::cli::bench(args),
         Some(Command::BenchImport(args)) => worldsmith::cli::bench_import(args),
+        Some(Command::BenchPick(args)) => worldsmith::cli::bench_pick(args),
         None => worldsmith::app::run_editor(worldsmith::app::EditorOptions {
             path: cli.editor.path.clone(),
             seed: cli.editor.seed,

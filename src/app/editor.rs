@@ -6,6 +6,7 @@ use super::loader::{LoadMode, LoadPoll, Loader};
 use super::viewport_input::{
     ViewportControls, frame_all, frame_nodes, initial_view, view_through_camera,
 };
+use super::viewport_select::ViewportSelect;
 use crate::generate::generate_world;
 use crate::render::{FrameStats, Overlays, RenderSettings};
 use crate::scene::{NodeId, OrbitCamera, Scene};
@@ -66,6 +67,10 @@ pub(crate) struct Editor {
     desktop_dialog: Option<DesktopDialog>,
     /// Undo/redo of edits to `scene`.
     pub history: crate::edit::History,
+    /// Viewport click and box selection.
+    pub select: ViewportSelect,
+    /// Picking acceleration structures, kept across frames (per mesh and cloud content).
+    pub picker: crate::pick::Picker,
     waker: Waker,
 }
 
@@ -106,6 +111,8 @@ impl Editor {
             recent_file: None,
             desktop_dialog: None,
             history: crate::edit::History::default(),
+            select: ViewportSelect::default(),
+            picker: crate::pick::Picker::default(),
             waker,
         }
     }
@@ -368,11 +375,28 @@ impl Editor {
         let keyboard_free = !ui.ctx().egui_wants_keyboard_input() && !self.dialogs.modal_open();
         egui::CentralPanel::no_frame().show(ui, |ui| {
             let response = ui::viewport_ui(ui, viewport_texture);
+            let boxing = !self.controls.flying()
+                && self.select.update(
+                    ui,
+                    &response,
+                    keyboard_free,
+                    &self.scene,
+                    &self.camera,
+                    &mut self.picker,
+                    crate::pick::PickOptions {
+                        icons: self.overlays.icons,
+                    },
+                    &mut self.selection,
+                );
             self.controls
-                .update(&mut self.camera, &response, keyboard_free);
+                .update(&mut self.camera, &response, keyboard_free, !boxing);
             let now = ui.input(|i| i.time);
             let overlay = ViewportOverlay {
-                mode: self.controls.mode_label(),
+                mode: if self.select.armed() {
+                    "Box select (drag)"
+                } else {
+                    self.controls.mode_label()
+                },
                 fov_y_deg: self.camera.fov_y_rad.to_degrees(),
                 fly_speed: self
                     .controls
@@ -472,7 +496,9 @@ impl Editor {
             if !keyboard_free {
                 return;
             }
-            if !popup_open && i.consume_key(Modifiers::NONE, Key::Escape) {
+            if (!popup_open && i.consume_key(Modifiers::NONE, Key::Escape))
+                || i.consume_key(Modifiers::ALT, Key::A)
+            {
                 actions.push(UiAction::SelectNone);
             }
             if i.consume_key(Modifiers::NONE, Key::F) {

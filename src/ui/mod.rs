@@ -16,6 +16,7 @@ mod inspector;
 mod log;
 mod menu;
 mod outliner;
+mod selection;
 mod status;
 mod viewport;
 
@@ -28,6 +29,7 @@ pub use inspector::inspector_ui;
 pub use log::{LOG_CAPACITY, LogEntry, LogLevel, loading_ui, log_window_ui, notice_ui, push_log};
 pub use menu::menu_bar_ui;
 pub use outliner::outliner_ui;
+pub use selection::{ClickMode, apply_box, apply_click};
 pub use status::{StatusInfo, status_bar_ui};
 pub use viewport::{ViewportOverlay, viewport_overlay_ui, viewport_ui};
 
