@@ -12,7 +12,8 @@
 //!   crosses, or whose centre lies within [`SPLAT_CENTRE_PX`] of the cursor; splats fainter than
 //!   [`MIN_SPLAT_OPACITY`] are ignored. Both kinds of cloud keep a BVH per content id.
 //! * **Lights and cameras**: their viewport icon, by screen distance to the icon's centre
-//!   (the projected icon radius, at least [`ICON_MIN_PX`]).
+//!   (the projected icon radius, at least [`ICON_MIN_PX`]); an icon the viewer stands in
+//!   (looking through that camera) is left out.
 //!
 //! Hidden nodes (or under a hidden node) and locked nodes (or under a locked node) are never
 //! picked. The nearest hit along the ray wins.
@@ -483,8 +484,13 @@ impl Picker {
                         Vec3::ZERO
                     };
                     icon_sphere(c.kind, &world_from_local, sun).and_then(|(center, radius)| {
+                        let depth = (center - ray.origin).dot(view.view.forward());
+                        if depth <= radius * 2.0 {
+                            // The viewer is at the icon (looking through that camera, or
+                            // standing in the lamp): it would cover the whole view.
+                            return None;
+                        }
                         let on_screen = view.project(&clip_from_world, center)?;
-                        let depth = (center - ray.origin).dot(view.view.forward()).max(1e-3);
                         let radius_px = (radius * focal_px / depth).max(ICON_MIN_PX);
                         if on_screen.distance(pixel) > radius_px {
                             return None;
@@ -574,8 +580,12 @@ impl Picker {
                 }),
                 NodeKind::Light(_) | NodeKind::Camera(_) if options.icons => {
                     let sun = *sun_at.get_or_insert_with(|| sun_icon_position(scene));
-                    icon_sphere(c.kind, &c.world_from_local, sun)
-                        .is_some_and(|(center, _)| inside(view.project(&clip_from_world, center)))
+                    let eye = view.view.position();
+                    let forward = view.view.forward();
+                    icon_sphere(c.kind, &c.world_from_local, sun).is_some_and(|(center, r)| {
+                        (center - eye).dot(forward) > r * 2.0
+                            && inside(view.project(&clip_from_world, center))
+                    })
                 }
                 _ => false,
             };
