@@ -832,6 +832,10 @@ mod tests {
             "Nothing to undo.",
             "12.5 MB of 340.0 MB",
             "worldsmith — World",
+            "Box select (drag) · Perspective 50°",
+            "Drop here: move to the top level",
+            "Lock (not pickable in the viewport)",
+            "Unlock (pickable in the viewport)",
         ]) {
             let font = egui::FontId::proportional(14.0);
             let ok = ctx.fonts_mut(|f| f.has_glyphs(&font, &text.replace(' ', "")));

@@ -76,6 +76,10 @@ pub struct BenchPickArgs {
     /// Viewport size the pixels are drawn from.
     #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]
     pub size: (u32, u32),
+    /// Add a seeded synthetic cloud of this many Gaussian splats in front of the camera
+    /// (as `bench --splats`); its BVH is built with the meshes'.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub splats: u32,
 }
 
 #[derive(Debug, Args)]
@@ -707,6 +711,9 @@ pub fn bench_pick(args: &BenchPickArgs) -> anyhow::Result<()> {
             NodeKind::Mesh { mesh, material },
         );
     }
+    if args.splats > 0 {
+        add_synthetic_splats(&mut scene, &view, args.splats, 0, args.seed)?;
+    }
     let triangles = scene.triangle_count();
     let (w, h) = args.size;
     let pick_view = PickView::new(view, w as f32, h as f32);
@@ -738,8 +745,11 @@ pub fn bench_pick(args: &BenchPickArgs) -> anyhow::Result<()> {
         args.seed,
         scene.node_count()
     );
+    if args.splats > 0 {
+        println!("splats: {} in one cloud", args.splats);
+    }
     println!(
-        "bvh build: {build_ms:.0} ms for {built} meshes ({} nodes)",
+        "bvh build: {build_ms:.0} ms for {built} meshes and clouds ({} nodes)",
         picker.bvh_nodes()
     );
     println!(

@@ -723,7 +723,7 @@ mod tests {
                 node,
                 // Every ninth pick goes to the top level; the rest under another node, which
                 // may be a descendant (refused) or the node itself (refused).
-                parent: (i / 8 % 10 != 0).then(|| ids[(i / 8 + 3) % ids.len()]),
+                parent: (!(i / 8).is_multiple_of(10)).then(|| ids[(i / 8 + 3) % ids.len()]),
                 index: (x as usize) % 4,
                 transform: None,
             },

@@ -82,6 +82,13 @@ impl Bvh {
     /// Builds the hierarchy. Boxes that are empty or not finite are left out (they can never
     /// be hit).
     pub fn build(prims: &[Bounds]) -> Bvh {
+        Self::build_with_leaf(prims, MIN_LEAF)
+    }
+
+    /// Like [`Bvh::build`], never splitting a range of `min_leaf` primitives or fewer (clamped
+    /// to the largest leaf).
+    pub fn build_with_leaf(prims: &[Bounds], min_leaf: usize) -> Bvh {
+        let min_leaf = min_leaf.clamp(MIN_LEAF, MAX_LEAF);
         let mut order: Vec<u32> = (0..prims.len())
             .filter(|i| {
                 let b = prims[*i];
@@ -109,7 +116,7 @@ impl Bvh {
                 center_bounds = center_bounds.grow(centers[p as usize]);
             }
             let count = range.len();
-            let split = if count <= MIN_LEAF {
+            let split = if count <= min_leaf {
                 None
             } else {
                 split_range(range, prims, &centers, center_bounds, bounds)
@@ -257,7 +264,7 @@ fn split_range(
     };
     let lo = center_bounds.min[axis];
     let width = extent[axis];
-    if !(width > 0.0) {
+    if width.is_nan() || width <= 0.0 {
         // All centres coincide: no plane separates them.
         return (count > MAX_LEAF).then_some(count / 2);
     }

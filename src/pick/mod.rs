@@ -38,6 +38,9 @@ pub const SPLAT_CENTRE_PX: f32 = 4.0;
 pub const MIN_SPLAT_OPACITY: f32 = 1.0 / 16.0;
 /// Smallest pick radius of a light or camera icon, in pixels.
 pub const ICON_MIN_PX: f32 = 10.0;
+/// Cloud elements per BVH leaf, at least: millions of points make a shallower tree that
+/// builds faster, at little cost per pick (a leaf's elements are cheap to test).
+const CLOUD_LEAF: usize = 8;
 /// Splat extent used for picking, in standard deviations.
 const SPLAT_SIGMAS: f32 = 2.0;
 
@@ -156,6 +159,9 @@ pub struct Picker {
     meshes: HashMap<u64, Arc<Bvh>>,
     points: HashMap<u64, Arc<Bvh>>,
     splats: HashMap<u64, Arc<Bvh>>,
+    /// Where the sun icon floats, for the scene revision (structure, transforms) it was
+    /// computed for: it needs the bounds of everything, too slow to find on every click.
+    sun_at: Option<((u64, u64), Vec3)>,
 }
 
 /// A node that can be picked, with its world matrix.
@@ -208,6 +214,22 @@ fn icon_sphere(kind: &NodeKind, world_from_local: &Mat4, sun_at: Vec3) -> Option
         },
         NodeKind::Camera(_) => Some((at(Vec3::new(0.0, 0.0, -0.5)), 0.8)),
         _ => None,
+    }
+}
+
+impl Picker {
+    /// Where the sun icon floats, cached per scene revision.
+    fn sun_icon_position(&mut self, scene: &Scene) -> Vec3 {
+        let revision = scene.revision();
+        let key = (revision.structure, revision.transforms);
+        match self.sun_at {
+            Some((k, at)) if k == key => at,
+            _ => {
+                let at = sun_icon_position(scene);
+                self.sun_at = Some((key, at));
+                at
+            }
+        }
     }
 }
 
@@ -296,7 +318,7 @@ fn points_bvh(cloud: &PointCloud) -> Bvh {
         .iter()
         .map(|p| Bounds::EMPTY.grow(Vec3::from(*p)))
         .collect();
-    Bvh::build(&prims)
+    Bvh::build_with_leaf(&prims, CLOUD_LEAF)
 }
 
 /// The splat's 2σ radius along its longest axis.
@@ -325,7 +347,7 @@ fn splats_bvh(cloud: &SplatCloud) -> Bvh {
             }
         })
         .collect();
-    Bvh::build(&prims)
+    Bvh::build_with_leaf(&prims, CLOUD_LEAF)
 }
 
 /// A ray widened into a cone: everything within `slope · t + slack` metres of the ray at
@@ -365,7 +387,6 @@ impl Picker {
         let ray = view.ray(pixel);
         let clip_from_world = view.clip_from_world();
         let focal_px = view.focal_px();
-        let mut sun_at = None;
         let mut best: Option<Hit> = None;
         for c in candidates(&walk) {
             let t_best = best.map_or(f32::INFINITY, |h| h.distance);
@@ -479,7 +500,7 @@ impl Picker {
                         NodeKind::Light(l) if l.kind == LightKind::Directional
                     );
                     let sun = if is_sun {
-                        *sun_at.get_or_insert_with(|| sun_icon_position(scene))
+                        self.sun_icon_position(scene)
                     } else {
                         Vec3::ZERO
                     };
@@ -531,7 +552,6 @@ impl Picker {
         let inside = |p: Option<Vec2>| p.is_some_and(|p| p.cmpge(lo).all() && p.cmple(hi).all());
         let clip_from_world = view.clip_from_world();
         let walk = scene.walk();
-        let mut sun_at = None;
         let mut out = Vec::new();
         for c in candidates(&walk) {
             let clip_from_local = clip_from_world * c.world_from_local;
@@ -579,7 +599,7 @@ impl Picker {
                     })
                 }),
                 NodeKind::Light(_) | NodeKind::Camera(_) if options.icons => {
-                    let sun = *sun_at.get_or_insert_with(|| sun_icon_position(scene));
+                    let sun = self.sun_icon_position(scene);
                     let eye = view.view.position();
                     let forward = view.view.forward();
                     icon_sphere(c.kind, &c.world_from_local, sun).is_some_and(|(center, r)| {
