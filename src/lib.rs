@@ -7,6 +7,7 @@ pub mod cli;
 pub mod edit;
 pub mod generate;
 pub mod import;
+pub mod pick;
 pub mod project;
 pub mod render;
 pub mod scene;

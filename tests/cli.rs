@@ -113,3 +113,36 @@ fn still_writes_a_png_of_the_requested_size() {
     common::assert_not_degenerate("still", &img);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn bench_pick_reports_build_and_pick_times() {
+    let o = worldsmith(&[
+        "bench-pick",
+        "--triangles",
+        "300000",
+        "--picks",
+        "50",
+        "--splats",
+        "20000",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for line in ["bvh build:", "median", "p95", "cpu:", "splats: 20000"] {
+        assert!(text.contains(line), "no {line:?} in:\n{text}");
+    }
+    // The dense grid tops the world up to the asked-for count.
+    assert!(
+        text.lines().any(|l| l.starts_with("scene:")
+            && l.split_whitespace()
+                .zip(l.split_whitespace().skip(1))
+                .any(|(n, w)| w == "triangles" && n.parse::<usize>().is_ok_and(|n| n >= 300_000))),
+        "{text}"
+    );
+    // Most random pixels of the Main view land on something.
+    let hits: u32 = text
+        .split(['(', ' '])
+        .zip(text.split(['(', ' ']).skip(1))
+        .find_map(|(n, w)| (w == "hits):").then(|| n.parse().ok()).flatten())
+        .unwrap_or(0);
+    assert!(hits >= 40, "{hits} hits of 50:\n{text}");
+}

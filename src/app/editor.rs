@@ -7,6 +7,7 @@ use super::loader::{LoadMode, LoadPoll, Loader};
 use super::viewport_input::{
     ViewportControls, frame_all, frame_nodes, initial_view, view_through_camera,
 };
+use super::viewport_select::ViewportSelect;
 use crate::edit::ops::Operation;
 use crate::generate::generate_world;
 use crate::project::{EditorState, ViewCamera};
@@ -102,6 +103,10 @@ pub(crate) struct Editor {
     autosave: Option<Autosave>,
     /// A crashed session's recovery file offered at start.
     recovery_offer: Option<PathBuf>,
+    /// Viewport click and box selection.
+    pub select: ViewportSelect,
+    /// Picking acceleration structures, kept across frames (per mesh and cloud content).
+    pub picker: crate::pick::Picker,
     waker: Waker,
 }
 
@@ -148,6 +153,8 @@ impl Editor {
             after_save: None,
             autosave: None,
             recovery_offer: None,
+            select: ViewportSelect::default(),
+            picker: crate::pick::Picker::default(),
             waker,
         }
     }
@@ -591,11 +598,28 @@ impl Editor {
         let keyboard_free = !ui.ctx().egui_wants_keyboard_input() && !self.dialogs.modal_open();
         egui::CentralPanel::no_frame().show(ui, |ui| {
             let response = ui::viewport_ui(ui, viewport_texture);
+            let boxing = !self.controls.flying()
+                && self.select.update(
+                    ui,
+                    &response,
+                    keyboard_free,
+                    &self.scene,
+                    &self.camera,
+                    &mut self.picker,
+                    crate::pick::PickOptions {
+                        icons: self.overlays.icons,
+                    },
+                    &mut self.selection,
+                );
             self.controls
-                .update(&mut self.camera, &response, keyboard_free);
+                .update(&mut self.camera, &response, keyboard_free, !boxing);
             let now = ui.input(|i| i.time);
             let overlay = ViewportOverlay {
-                mode: self.controls.mode_label(),
+                mode: if self.select.armed() {
+                    "Box select (drag)"
+                } else {
+                    self.controls.mode_label()
+                },
                 fov_y_deg: self.camera.fov_y_rad.to_degrees(),
                 fly_speed: self
                     .controls
@@ -764,7 +788,9 @@ impl Editor {
                     actions.push(UiAction::Operation(operation));
                 }
             }
-            if !popup_open && i.consume_key(Modifiers::NONE, Key::Escape) {
+            if (!popup_open && i.consume_key(Modifiers::NONE, Key::Escape))
+                || i.consume_key(Modifiers::ALT, Key::A)
+            {
                 actions.push(UiAction::SelectNone);
             }
             if i.consume_key(Modifiers::NONE, Key::F) {
@@ -1262,6 +1288,10 @@ mod tests {
             "Save As…",
             "Ctrl+Shift+S",
             "Saved demo.wsproj",
+            "Box select (drag) · Perspective 50°",
+            "Drop here: move to the top level",
+            "Lock (not pickable in the viewport)",
+            "Unlock (pickable in the viewport)",
         ]) {
             let font = egui::FontId::proportional(14.0);
             let ok = ctx.fonts_mut(|f| f.has_glyphs(&font, &text.replace(' ', "")));

@@ -13,6 +13,7 @@ mod gpu_window;
 mod loader;
 mod recent;
 mod viewport_input;
+mod viewport_select;
 
 use anyhow::Context as _;
 use editor::{Editor, Waker};

@@ -56,6 +56,9 @@ pub enum Command {
     /// Import one file or world folder, upload it and draw one frame; print the import time,
     /// the first frame's time (GPU upload + draw) and the process's peak memory.
     BenchImport(BenchImportArgs),
+    /// Time viewport picking (CPU ray casts) on the default world plus a dense mesh: the BVH
+    /// build once, then picks at random pixels; print median and p95 per pick and the CPU.
+    BenchPick(BenchPickArgs),
     /// Generate the built-in world for a seed and save it as a project (.wsproj).
     New(NewArgs),
     /// Save and load a project of the generated world (or of INPUT) several times; print
@@ -89,6 +92,27 @@ pub struct BenchProjectArgs {
     /// afterwards.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchPickArgs {
+    /// Seed of the built-in generated world (and of the random pixels).
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Triangles in the whole scene: a bumpy grid mesh in front of the camera makes up what
+    /// the world lacks.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub triangles: u32,
+    /// Number of timed picks.
+    #[arg(long, default_value_t = 2000)]
+    pub picks: u32,
+    /// Viewport size the pixels are drawn from.
+    #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]
+    pub size: (u32, u32),
+    /// Add a seeded synthetic cloud of this many Gaussian splats in front of the camera
+    /// (as `bench --splats`); its BVH is built with the meshes'.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub splats: u32,
 }
 
 #[derive(Debug, Args)]
@@ -763,6 +787,113 @@ fn add_synthetic_splats(
         Transform::from_translation(center),
         NodeKind::Splats { cloud: id },
     );
+    Ok(())
+}
+
+/// The CPU model, from `/proc/cpuinfo`, and the number of logical CPUs.
+fn cpu_name() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{model}, {cores} logical CPUs")
+}
+
+/// A `cells` × `cells` grid of bumpy terrain, `size` metres wide (2 · cells² triangles).
+fn bumpy_grid(cells: u32, size: f32) -> crate::scene::Mesh {
+    let n = cells + 1;
+    let mut positions = Vec::with_capacity((n * n) as usize);
+    for j in 0..n {
+        for i in 0..n {
+            let (u, v) = (i as f32 / cells as f32, j as f32 / cells as f32);
+            let (x, z) = ((u - 0.5) * size, (v - 0.5) * size);
+            let y =
+                (x * 0.7).sin() * 0.6 + (z * 0.45).cos() * 0.8 + (x * 3.1 + z * 2.3).sin() * 0.1;
+            positions.push([x, y, z]);
+        }
+    }
+    let mut indices = Vec::with_capacity((cells * cells * 6) as usize);
+    for j in 0..cells {
+        for i in 0..cells {
+            let a = j * n + i;
+            let (b, c, d) = (a + 1, a + n, a + n + 1);
+            indices.extend_from_slice(&[a, c, b, b, c, d]);
+        }
+    }
+    crate::scene::Mesh::new(positions, Vec::new(), Vec::new(), Vec::new(), indices)
+}
+
+/// `worldsmith bench-pick`.
+pub fn bench_pick(args: &BenchPickArgs) -> anyhow::Result<()> {
+    use crate::pick::{PickOptions, PickView, Picker};
+    use crate::scene::{Material, NodeKind, Transform};
+    let mut scene = crate::generate::generate_world(args.seed);
+    let view = view_for(&scene, None)?;
+    let world_triangles = scene.triangle_count();
+    let missing = (args.triangles as usize).saturating_sub(world_triangles);
+    if missing > 0 {
+        let cells = ((missing as f64 / 2.0).sqrt().ceil() as u32).max(1);
+        let mesh = scene.add_mesh(bumpy_grid(cells, 60.0));
+        let material = scene.add_material(Material::named("Grid", [0.5, 0.5, 0.5, 1.0], 0.8));
+        scene.add_node(
+            None,
+            "Dense grid",
+            Transform::from_translation(view.position() + view.forward() * 30.0),
+            NodeKind::Mesh { mesh, material },
+        );
+    }
+    if args.splats > 0 {
+        add_synthetic_splats(&mut scene, &view, args.splats, 0, args.seed)?;
+    }
+    let triangles = scene.triangle_count();
+    let (w, h) = args.size;
+    let pick_view = PickView::new(view, w as f32, h as f32);
+    let mut picker = Picker::default();
+    let start = Instant::now();
+    let built = picker.prepare(&scene);
+    let build_ms = start.elapsed().as_secs_f64() * 1000.0;
+
+    let mut state = args.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 40) as f32 / (1u64 << 24) as f32
+    };
+    let mut samples = Vec::with_capacity(args.picks as usize);
+    let mut hits = 0u32;
+    for _ in 0..args.picks {
+        let pixel = glam::Vec2::new(next() * w as f32, next() * h as f32);
+        let start = Instant::now();
+        let hit = picker.pick(&scene, &pick_view, pixel, PickOptions::default());
+        samples.push(start.elapsed().as_secs_f64() * 1000.0);
+        hits += u32::from(hit.is_some());
+    }
+    let (median, p95) = median_p95(&mut samples);
+    let max = samples.last().copied().unwrap_or(0.0);
+    println!(
+        "scene: seed {}, {} nodes, {triangles} triangles ({world_triangles} in the world)",
+        args.seed,
+        scene.node_count()
+    );
+    if args.splats > 0 {
+        println!("splats: {} in one cloud", args.splats);
+    }
+    println!(
+        "bvh build: {build_ms:.0} ms for {built} meshes and clouds ({} nodes)",
+        picker.bvh_nodes()
+    );
+    println!(
+        "pick {}x{} from the Main camera, {} random pixels ({hits} hits): median {median:.3} ms, p95 {p95:.3} ms, max {max:.3} ms",
+        w, h, args.picks
+    );
+    println!("cpu: {}", cpu_name());
     Ok(())
 }
 

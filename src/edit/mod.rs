@@ -39,6 +39,18 @@ pub enum Command {
     },
     /// Set the scene-wide look: exposure, tone mapper, sky and panorama values.
     SetEnvironment { value: Box<Environment> },
+    /// Lock a node against viewport picking, or unlock it.
+    SetLocked { node: NodeId, locked: bool },
+    /// Move a node under `parent` (`None`: to the roots) at `index` among its new siblings
+    /// (after it left its old place; past the end = last). With `transform: None` the node
+    /// keeps where it is in the world (its new local transform is computed); the inverse
+    /// carries the exact old transform. Moving a node under itself or a descendant is refused.
+    Reparent {
+        node: NodeId,
+        parent: Option<NodeId>,
+        index: usize,
+        transform: Option<Transform>,
+    },
     /// Remove nodes, each with everything below it (nodes below another listed node go
     /// with it).
     RemoveNodes { nodes: Vec<NodeId> },
@@ -113,6 +125,23 @@ fn light_is_finite(l: &Light) -> bool {
         _ => [0.0; 2],
     };
     finite(&l.color) && finite(&[l.intensity, l.range.unwrap_or(0.0)]) && finite(&cones)
+}
+
+/// The local transform that keeps `node` where it is in the world once it hangs under
+/// `parent`; `None` if the new parent's world matrix cannot be inverted (a zero scale).
+fn keep_in_world(scene: &Scene, node: NodeId, parent: Option<NodeId>) -> Option<Transform> {
+    let world_from_node = scene.world_from_local(node);
+    let world_from_parent = parent.map_or(glam::Mat4::IDENTITY, |p| scene.world_from_local(p));
+    if world_from_parent.determinant().abs() < 1e-12 {
+        return None;
+    }
+    let parent_from_node = world_from_parent.inverse() * world_from_node;
+    let (scale, rotation, translation) = parent_from_node.to_scale_rotation_translation();
+    Some(Transform {
+        translation,
+        rotation: rotation.normalize(),
+        scale,
+    })
 }
 
 impl Command {
@@ -312,6 +341,52 @@ impl Command {
                     commands: inverses,
                 })
             }
+            Command::SetLocked { node, locked } => {
+                let before = scene.node(node)?.locked;
+                if before == locked {
+                    return None;
+                }
+                scene.set_locked(node, locked);
+                Some(Command::SetLocked {
+                    node,
+                    locked: before,
+                })
+            }
+            Command::Reparent {
+                node,
+                parent,
+                index,
+                transform,
+            } => {
+                let before = scene.node(node)?.transform;
+                let (old_parent, old_index) = scene.position_of(node)?;
+                let transform = match transform {
+                    Some(t) => t,
+                    None => keep_in_world(scene, node, parent)?,
+                };
+                if !transform_is_finite(&transform) {
+                    return None;
+                }
+                let siblings = match parent {
+                    Some(p) => scene.node(p)?.children.len(),
+                    None => scene.roots().len(),
+                };
+                // Where the node lands once it has left its old place.
+                let left = usize::from(old_parent == parent);
+                let landing = index.min(siblings - left);
+                if old_parent == parent && old_index == landing && before == transform {
+                    return None;
+                }
+                if !scene.reparent(node, parent, landing, transform) {
+                    return None;
+                }
+                Some(Command::Reparent {
+                    node,
+                    parent: old_parent,
+                    index: old_index,
+                    transform: Some(before),
+                })
+            }
             Command::Rename { node, name } => {
                 let name = name.trim();
                 let before = scene.node(node)?.name.clone();
@@ -335,9 +410,11 @@ impl Command {
             Command::SetLight { node, .. } => (4, node.0),
             Command::Rename { node, .. } => (5, node.0),
             Command::SetEnvironment { .. } => (6, 0),
+            Command::SetLocked { node, .. } => (7, node.0),
+            Command::Reparent { node, .. } => (8, node.0),
             // Dragging a shape parameter rebuilds the mesh every frame: one step.
-            Command::ReplaceMesh { mesh, .. } => (7, mesh.0),
-            Command::SetGrade { node, .. } => (8, node.0),
+            Command::ReplaceMesh { mesh, .. } => (9, mesh.0),
+            Command::SetGrade { node, .. } => (10, node.0),
             // Structural changes never merge with the next frame of a drag.
             Command::RemoveNodes { .. }
             | Command::InsertNodes { .. }
@@ -393,6 +470,19 @@ impl Command {
             Command::ReplaceMesh { .. } => "Edit mesh".to_owned(),
             Command::SetGrade { node, .. } => format!("Colour of {}", name(*node)),
             Command::Batch { label, .. } => label.clone(),
+            Command::SetLocked { node, locked: true } => format!("Lock {}", name(*node)),
+            Command::SetLocked {
+                node,
+                locked: false,
+            } => format!("Unlock {}", name(*node)),
+            Command::Reparent {
+                node, parent: None, ..
+            } => format!("Move {} to the top level", name(*node)),
+            Command::Reparent {
+                node,
+                parent: Some(parent),
+                ..
+            } => format!("Move {} into {}", name(*node), name(*parent)),
         }
     }
 }
@@ -759,10 +849,99 @@ mod tests {
         (scene, ids, material)
     }
 
+    #[test]
+    fn reparent_keeps_the_world_pose_refuses_cycles_and_undoes_exactly() {
+        let (mut scene, ids) = scene_with(3);
+        let (a, b, c) = (ids[0], ids[1], ids[2]);
+        let turned = Transform::from_translation(glam::Vec3::new(5.0, 0.0, 0.0))
+            .with_rotation(glam::Quat::from_rotation_y(0.7))
+            .with_scale(glam::Vec3::splat(2.0));
+        scene.set_transform(a, turned);
+        let b_pose = Transform::from_translation(glam::Vec3::new(1.0, 2.0, 3.0))
+            .with_rotation(glam::Quat::from_rotation_x(0.3));
+        scene.set_transform(b, b_pose);
+        let world_before = scene.world_from_local(b);
+        let original = scene_hash(&scene);
+        let mut history = History::default();
+        assert!(history.execute(
+            &mut scene,
+            Command::Reparent {
+                node: b,
+                parent: Some(a),
+                index: 0,
+                transform: None,
+            }
+        ));
+        assert_eq!(history.undo_label(), Some("Move N1 into N0"));
+        assert_eq!(scene.node(a).unwrap().children, vec![b]);
+        assert_eq!(scene.node(b).unwrap().parent, Some(a));
+        assert_eq!(scene.roots(), &[a, c]);
+        let world_after = scene.world_from_local(b);
+        assert!(
+            world_after.abs_diff_eq(world_before, 1e-4),
+            "{world_after} vs {world_before}"
+        );
+        // Under itself or its own child: refused, nothing recorded.
+        for parent in [b, a] {
+            assert!(!history.execute(
+                &mut scene,
+                Command::Reparent {
+                    node: a,
+                    parent: Some(parent),
+                    index: 0,
+                    transform: None,
+                }
+            ));
+        }
+        assert_eq!(history.undo_len(), 1);
+        // Back to the top level, last.
+        assert!(history.execute(
+            &mut scene,
+            Command::Reparent {
+                node: b,
+                parent: None,
+                index: 99,
+                transform: None,
+            }
+        ));
+        assert_eq!(scene.roots(), &[a, c, b]);
+        assert!(scene.world_from_local(b).abs_diff_eq(world_before, 1e-4));
+        while history.undo(&mut scene) {}
+        assert_eq!(scene_hash(&scene), original);
+        assert_eq!(scene.roots(), &[a, b, c]);
+        assert_eq!(scene.node(b).unwrap().transform, b_pose);
+    }
+
+    #[test]
+    fn lock_and_unlock_are_undoable() {
+        let (mut scene, ids) = scene_with(1);
+        let mut history = History::default();
+        assert!(history.execute(
+            &mut scene,
+            Command::SetLocked {
+                node: ids[0],
+                locked: true
+            }
+        ));
+        assert!(scene.node(ids[0]).unwrap().locked);
+        assert_eq!(history.undo_label(), Some("Lock N0"));
+        assert!(history.undo(&mut scene));
+        assert!(!scene.node(ids[0]).unwrap().locked);
+    }
+
     /// One random command against [`mixed_scene`]; `i` picks the kind and target.
     fn command_for(i: usize, x: f32, flag: bool, ids: &[NodeId], material: MaterialId) -> Command {
         let node = ids[i % ids.len()];
-        match i % 6 {
+        match i % 8 {
+            6 => Command::SetLocked { node, locked: flag },
+            7 => Command::Reparent {
+                node,
+                // Every ninth pick goes to the top level; the rest under another node, which
+                // may be a descendant (refused) or the node itself (refused).
+                parent: (!(i / 8).is_multiple_of(10)).then(|| ids[(i / 8 + 3) % ids.len()]),
+                index: (x as usize) % 4,
+                transform: None,
+            },
             0 => Command::SetVisible {
                 node,
                 visible: flag,
@@ -966,7 +1145,7 @@ mod tests {
         /// original scene; redoing all gives back the edited one.
         #[test]
         fn undo_all_restores_and_redo_all_replays(
-            ops in prop::collection::vec((0usize..54, any::<bool>(), 0.0f32..80.0, any::<bool>(), any::<bool>()), 0..40)
+            ops in prop::collection::vec((0usize..720, any::<bool>(), 0.0f32..80.0, any::<bool>(), any::<bool>()), 0..40)
         ) {
             let (mut scene, ids, material) = mixed_scene();
             prop_assert_eq!(ids.len(), 9);

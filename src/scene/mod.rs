@@ -939,6 +939,9 @@ pub struct Node {
     pub transform: Transform,
     pub kind: NodeKind,
     pub visible: bool,
+    /// A locked node cannot be picked in the viewport (the outliner still selects it).
+    #[serde(default)]
+    pub locked: bool,
     /// Colour adjustment of what the node draws (mesh base colour incl. vertex colours,
     /// point and splat colours); identity by default.
     #[serde(default, skip_serializing_if = "ColorGrade::is_identity")]
@@ -1257,6 +1260,7 @@ impl Scene {
                 kind,
                 visible: true,
                 grade: ColorGrade::default(),
+                locked: false,
             },
         );
         match parent.and_then(|p| self.nodes.get_mut(&p)) {
@@ -1331,6 +1335,77 @@ impl Scene {
             n.grade = grade;
             self.revision.transforms = stamp();
         }
+    }
+
+    /// Locks a node against viewport picking, or unlocks it. Locking changes nothing drawn.
+    pub fn set_locked(&mut self, id: NodeId, locked: bool) {
+        if let Some(n) = self.nodes.get_mut(&id) {
+            n.locked = locked;
+        }
+    }
+
+    /// True if `ancestor` is `id` itself or above it in the hierarchy.
+    pub fn is_ancestor_or_self(&self, ancestor: NodeId, id: NodeId) -> bool {
+        let mut cur = Some(id);
+        let mut guard = 0;
+        while let Some(c) = cur {
+            if c == ancestor {
+                return true;
+            }
+            cur = self.nodes.get(&c).and_then(|n| n.parent);
+            guard += 1;
+            if guard > 10_000 {
+                break;
+            }
+        }
+        false
+    }
+
+    /// Where a node sits: its parent (`None` for a root) and its index among its siblings.
+    pub fn position_of(&self, id: NodeId) -> Option<(Option<NodeId>, usize)> {
+        let parent = self.nodes.get(&id)?.parent;
+        let siblings = match parent {
+            Some(p) => &self.nodes.get(&p)?.children,
+            None => &self.roots,
+        };
+        Some((parent, siblings.iter().position(|c| *c == id)?))
+    }
+
+    /// Moves `id` under `parent` (or to the roots) at `index` among its new siblings (clamped
+    /// to the end), with `transform` as its new local transform. Refuses (returns false) an
+    /// unknown node or parent and a move under the node itself or one of its descendants.
+    pub fn reparent(
+        &mut self,
+        id: NodeId,
+        parent: Option<NodeId>,
+        index: usize,
+        transform: Transform,
+    ) -> bool {
+        let Some(old_parent) = self.nodes.get(&id).map(|n| n.parent) else {
+            return false;
+        };
+        if let Some(p) = parent
+            && (!self.nodes.contains_key(&p) || self.is_ancestor_or_self(id, p))
+        {
+            return false;
+        }
+        match old_parent.and_then(|p| self.nodes.get_mut(&p)) {
+            Some(p) => p.children.retain(|c| *c != id),
+            None => self.roots.retain(|c| *c != id),
+        }
+        let siblings = match parent.and_then(|p| self.nodes.get_mut(&p)) {
+            Some(p) => &mut p.children,
+            None => &mut self.roots,
+        };
+        siblings.insert(index.min(siblings.len()), id);
+        if let Some(n) = self.nodes.get_mut(&id) {
+            n.parent = parent;
+            n.transform = transform;
+        }
+        self.revision.structure = stamp();
+        self.revision.transforms = stamp();
+        self.revision.lights = stamp();
+        true
     }
 
     /// Renames a node (names are for people; ids stay). Bumps the structure revision, which

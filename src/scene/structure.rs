@@ -38,6 +38,7 @@ impl Node {
             transform,
             kind,
             visible: true,
+            locked: false,
             grade: super::ColorGrade::default(),
         }
     }

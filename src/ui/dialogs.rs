@@ -18,16 +18,30 @@ pub const CONTROLS: &[(&str, &str)] = &[
     ("Fly: change speed", "Mouse wheel while flying"),
     ("Frame selected (or all)", "F"),
     ("Reset view", "Home"),
-    ("Select", "Click a node in the outliner"),
     (
-        "Add / remove from selection",
-        "Shift-click or Ctrl-click in the outliner",
+        "Select",
+        "Click an object in the viewport or a node in the outliner",
     ),
-    ("Frame a node", "Double-click it in the outliner"),
-    ("Select none", "Esc"),
+    ("Add to selection", "Shift-click"),
+    ("Toggle in selection", "Ctrl-click"),
+    (
+        "Box select",
+        "B, then drag in the viewport; or Ctrl + left drag (Shift at release adds)",
+    ),
+    ("Select none", "Esc or Alt+A, or click empty space"),
+    ("Frame a node", "Select it, then F"),
+    ("Rename", "F2, or double-click its outliner row"),
+    (
+        "Move under another node",
+        "Drag its outliner row onto the other row (onto the title: to the top level)",
+    ),
     (
         "Show / hide a node",
         "Click the eye at the right of its outliner row",
+    ),
+    (
+        "Lock against viewport picking",
+        "Click the padlock beside the eye",
     ),
     (
         "Edit a value in the inspector",

@@ -18,6 +18,7 @@ mod log;
 mod menu;
 mod outliner;
 mod region;
+mod selection;
 mod status;
 mod viewport;
 
@@ -34,6 +35,7 @@ pub use log::{LOG_CAPACITY, LogEntry, LogLevel, loading_ui, log_window_ui, notic
 pub use menu::menu_bar_ui;
 pub use outliner::outliner_ui;
 pub use region::{SplatRegionTool, paint_region};
+pub use selection::{ClickMode, apply_box, apply_click};
 pub use status::{StatusInfo, status_bar_ui};
 pub use viewport::{ViewportOverlay, viewport_overlay_ui, viewport_ui};
 

@@ -1,20 +1,29 @@
 //! The outliner: the scene hierarchy as a collapsible tree, with a name filter.
 //!
 //! Only the rows on screen are laid out (`ScrollArea::show_rows`), so a world with tens of
-//! thousands of nodes costs no more per frame than one with fifty. Which branches are open is
-//! UI state kept in egui's memory; the selection belongs to the caller.
+//! thousands of nodes costs no more per frame than one with fifty. Which branches are open,
+//! the filter and a rename in progress are UI state kept in egui's memory; the selection
+//! belongs to the caller.
+//!
+//! Click selects (Shift adds, Ctrl toggles), F2 or a double click renames inline (Enter
+//! commits, Esc cancels), dragging a row onto another moves it under that node (onto the
+//! title line, which says so while dragging: to the top level), the eye shows/hides and the
+//! padlock locks against viewport picking. When the active node changes elsewhere (a click in
+//! the viewport), its branch opens and the tree scrolls to it.
 
 use super::UiAction;
 use super::icons::{node_icon, paint_icon, paint_tree_arrow};
+use super::selection::{ClickMode, apply_click};
+use crate::edit::Command;
 use crate::scene::{Node, NodeId, Scene};
-use egui::{Align2, FontId, Id, Sense, Ui, pos2, vec2};
+use egui::{Align2, FontId, Id, Key, Modifiers, Sense, Ui, pos2, vec2};
 use std::collections::HashSet;
 
 const ROW_HEIGHT: f32 = 20.0;
 const INDENT: f32 = 14.0;
 const ARROW_WIDTH: f32 = 14.0;
 const ICON_SIZE: f32 = 14.0;
-/// Width of the show/hide toggle at the right end of each row.
+/// Width of the show/hide and lock toggles at the right end of each row.
 const EYE_WIDTH: f32 = 22.0;
 
 /// Outliner state that lives in egui memory between frames.
@@ -25,6 +34,21 @@ struct OutlinerMemory {
     filter: String,
     /// Name and node count of the scene `toggled` refers to; a new world resets it.
     scene_key: (String, usize),
+    /// The active node when the outliner last drew; a change made elsewhere reveals it.
+    last_active: Option<NodeId>,
+    /// The inline rename under way.
+    renaming: Option<Renaming>,
+    /// Scroll offset and height of the tree's view last frame (points).
+    scroll_offset: f32,
+    view_height: f32,
+}
+
+#[derive(Clone)]
+struct Renaming {
+    node: NodeId,
+    text: String,
+    /// The text field has had keyboard focus (it is requested on the first frame).
+    focused: bool,
 }
 
 /// One line of the tree.
@@ -34,28 +58,96 @@ struct Row {
     depth: usize,
     has_children: bool,
     open: bool,
-    /// A filter result, shown flat with the name of its parent.
-    flat: bool,
+    /// False for an ancestor shown only because something below it matches the filter.
+    matched: bool,
 }
 
-/// Shows the hierarchy of `scene`; a click selects one node, Shift/Ctrl-click toggles a node
-/// in the selection, and a double click asks to frame it.
+/// Shows the hierarchy of `scene` and handles selection (see the module docs); changes to the
+/// scene come back as an action.
 pub fn outliner_ui(ui: &mut Ui, scene: &Scene, selection: &mut Vec<NodeId>) -> Option<UiAction> {
     let memory_id = Id::unique("worldsmith_outliner");
     let mut memory: OutlinerMemory = ui.data_mut(|d| d.remove_temp(memory_id).unwrap_or_default());
     let scene_key = (scene.name.clone(), scene.node_count());
     if memory.scene_key != scene_key {
         memory.toggled.clear();
+        memory.renaming = None;
         memory.scene_key = scene_key;
     }
+    if memory
+        .renaming
+        .as_ref()
+        .is_some_and(|r| scene.node(r.node).is_none())
+    {
+        memory.renaming = None;
+    }
 
+    let active = selection.last().copied();
+    let mut reveal = (active != memory.last_active).then_some(active).flatten();
+    let nothing_focused = ui.ctx().memory(|m| m.focused().is_none());
+    if nothing_focused
+        && let Some(active) = active
+        && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::F2))
+    {
+        start_rename(&mut memory, scene, active);
+        reveal = Some(active);
+    }
+    if let Some(id) = reveal {
+        open_ancestors(scene, id, &mut memory.toggled);
+    }
+
+    let mut action = None;
+    // The title line; while a row is dragged it is the drop target for "move to the top
+    // level" (it is always there, so nothing shifts under the pointer).
     let walk = scene.walk();
     let visible = walk.iter().filter(|wn| wn.visible).count();
-    ui.horizontal_wrapped(|ui| {
-        ui.strong("Outliner");
-        ui.weak(format!("{visible} of {} visible", walk.len()))
-            .on_hover_text("Visible nodes / all nodes in the scene");
-    });
+    let total = walk.len();
+    drop(walk);
+    let (rect, response) =
+        ui.allocate_exact_size(vec2(ui.available_width(), ROW_HEIGHT), Sense::hover());
+    let visuals = ui.visuals().clone();
+    if egui::DragAndDrop::has_payload_of_type::<NodeId>(ui.ctx()) {
+        let hovered = response.dnd_hover_payload::<NodeId>().is_some();
+        let fill = if hovered {
+            visuals.selection.bg_fill
+        } else {
+            visuals.faint_bg_color
+        };
+        ui.painter().rect_filled(rect, 2.0, fill);
+        ui.painter().text(
+            rect.center(),
+            Align2::CENTER_CENTER,
+            "Drop here: move to the top level",
+            FontId::proportional(12.0),
+            visuals.text_color(),
+        );
+        response.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::Label, true, "Drop here: move to the top level")
+        });
+        if let Some(dragged) = response.dnd_release_payload::<NodeId>() {
+            action = Some(UiAction::Edit(Command::Reparent {
+                node: *dragged,
+                parent: None,
+                index: usize::MAX,
+                transform: None,
+            }));
+        }
+    } else {
+        let title = ui.painter().text(
+            rect.left_center(),
+            Align2::LEFT_CENTER,
+            "Outliner",
+            FontId::proportional(14.0),
+            visuals.strong_text_color(),
+        );
+        ui.painter().text(
+            pos2(title.right() + 8.0, rect.center().y),
+            Align2::LEFT_CENTER,
+            format!("{visible} of {total} visible"),
+            FontId::proportional(12.0),
+            visuals.weak_text_color(),
+        );
+        response.on_hover_text("Visible nodes / all nodes in the scene");
+    }
     ui.horizontal(|ui| {
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui
@@ -68,11 +160,12 @@ pub fn outliner_ui(ui: &mut Ui, scene: &Scene, selection: &mut Vec<NodeId>) -> O
                 memory.filter.clear();
             }
             // Whatever width is left, so the panel never grows to fit its own contents.
-            ui.add(
+            let filter = ui.add(
                 egui::TextEdit::singleline(&mut memory.filter)
                     .hint_text("Filter by name")
                     .desired_width(ui.available_width()),
             );
+            name_for_accessibility(ui.ctx(), filter.id, "Filter by name");
         });
     });
     ui.separator();
@@ -82,9 +175,7 @@ pub fn outliner_ui(ui: &mut Ui, scene: &Scene, selection: &mut Vec<NodeId>) -> O
     } else {
         filtered_rows(scene, memory.filter.trim())
     };
-    drop(walk);
 
-    let mut action = None;
     if rows.is_empty() {
         ui.weak(if scene.node_count() == 0 {
             "The scene is empty."
@@ -92,22 +183,89 @@ pub fn outliner_ui(ui: &mut Ui, scene: &Scene, selection: &mut Vec<NodeId>) -> O
             "No node matches the filter."
         });
     }
-    egui::ScrollArea::vertical()
-        .auto_shrink([false, false])
-        .show_rows(ui, ROW_HEIGHT, rows.len(), |ui, range| {
-            ui.spacing_mut().item_spacing.y = 0.0;
+    let mut scroll = egui::ScrollArea::vertical().auto_shrink([false, false]);
+    if let Some(index) = reveal.and_then(|id| rows.iter().position(|r| r.id == id)) {
+        let top = index as f32 * ROW_HEIGHT;
+        let (offset, height) = (memory.scroll_offset, memory.view_height);
+        if top < offset || top + ROW_HEIGHT > offset + height {
+            scroll = scroll.vertical_scroll_offset((top - height / 3.0).max(0.0));
+        }
+    }
+    let mut drawn_rename = false;
+    let output = ui.scope(|ui| {
+        // Rows are exactly ROW_HEIGHT apart, as `show_rows` assumes.
+        ui.spacing_mut().item_spacing.y = 0.0;
+        scroll.show_rows(ui, ROW_HEIGHT, rows.len(), |ui, range| {
             for row in rows.get(range).unwrap_or_default() {
                 let Some(node) = scene.node(row.id) else {
                     continue;
                 };
-                if let Some(a) = row_ui(ui, scene, node, row, selection, &mut memory.toggled) {
-                    action = Some(a);
+                let renaming = memory.renaming.as_mut().filter(|r| r.node == node.id);
+                drawn_rename |= renaming.is_some();
+                let out = row_ui(ui, node, row, selection, renaming);
+                match out {
+                    RowOutput::Nothing => {}
+                    RowOutput::Action(a) => action = Some(a),
+                    RowOutput::ToggleOpen => {
+                        if !memory.toggled.remove(&node.id) {
+                            memory.toggled.insert(node.id);
+                        }
+                    }
+                    RowOutput::StartRename => start_rename(&mut memory, scene, node.id),
+                    RowOutput::EndRename(a) => {
+                        memory.renaming = None;
+                        if a.is_some() {
+                            action = a;
+                        }
+                    }
                 }
             }
-        });
+        })
+    });
+    let state = output.inner;
+    memory.scroll_offset = state.state.clamped_offset().y;
+    memory.view_height = state.inner_rect.height();
+    if !drawn_rename && memory.renaming.as_ref().is_some_and(|r| r.focused) {
+        // The row scrolled out of view (or was filtered away): the edit is abandoned.
+        memory.renaming = None;
+    }
 
+    memory.last_active = selection.last().copied();
     ui.data_mut(|d| d.insert_temp(memory_id, memory));
     action
+}
+
+/// Starts renaming `id` inline with its current name.
+fn start_rename(memory: &mut OutlinerMemory, scene: &Scene, id: NodeId) {
+    if let Some(node) = scene.node(id) {
+        memory.renaming = Some(Renaming {
+            node: id,
+            text: node.name.clone(),
+            focused: false,
+        });
+    }
+}
+
+/// Opens every closed branch above `id`, so its row is in the tree.
+fn open_ancestors(scene: &Scene, id: NodeId, toggled: &mut HashSet<NodeId>) {
+    let mut ancestors = Vec::new();
+    let mut cur = scene.node(id).and_then(|n| n.parent);
+    while let Some(p) = cur {
+        if ancestors.len() > 10_000 {
+            return;
+        }
+        ancestors.push(p);
+        cur = scene.node(p).and_then(|n| n.parent);
+    }
+    for (depth, a) in ancestors.iter().rev().enumerate() {
+        let Some(node) = scene.node(*a) else {
+            continue;
+        };
+        let open = open_by_default(node, depth) != toggled.contains(a);
+        if !open && !toggled.remove(a) {
+            toggled.insert(*a);
+        }
+    }
 }
 
 /// The open part of the tree, depth first, in scene order.
@@ -125,7 +283,7 @@ fn tree_rows(scene: &Scene, toggled: &HashSet<NodeId>) -> Vec<Row> {
             depth,
             has_children,
             open,
-            flat: false,
+            matched: true,
         });
         // Guard against a malformed hierarchy (a cycle would otherwise never end).
         if open && depth < 256 {
@@ -169,47 +327,117 @@ fn open_by_default(node: &Node, depth: usize) -> bool {
     depth == 0 && node.children.len() <= 12
 }
 
-/// All nodes whose name contains `filter` (case-insensitive), flat, in scene order.
+/// The nodes whose name contains `filter` (case-insensitive) and their ancestors, as an open
+/// tree in scene order.
 fn filtered_rows(scene: &Scene, filter: &str) -> Vec<Row> {
     let needle = filter.to_lowercase();
-    scene
-        .walk()
-        .iter()
-        .filter(|wn| wn.node.name.to_lowercase().contains(&needle))
+    let walk = scene.walk();
+    let matches = |n: &Node| n.name.to_lowercase().contains(&needle);
+    let mut keep: HashSet<NodeId> = HashSet::new();
+    for wn in walk.iter().filter(|wn| matches(wn.node)) {
+        let mut cur = Some(wn.node.id);
+        while let Some(id) = cur {
+            if !keep.insert(id) {
+                break;
+            }
+            cur = scene.node(id).and_then(|n| n.parent);
+        }
+    }
+    walk.iter()
+        .filter(|wn| keep.contains(&wn.node.id))
         .map(|wn| Row {
             id: wn.node.id,
-            depth: 0,
+            depth: wn.depth,
             has_children: false,
-            open: false,
-            flat: true,
+            open: true,
+            matched: matches(wn.node),
         })
         .collect()
 }
 
+/// What a row asks the outliner to do.
+enum RowOutput {
+    Nothing,
+    Action(UiAction),
+    ToggleOpen,
+    StartRename,
+    /// The inline rename ended: with a command to commit it, or cancelled.
+    EndRename(Option<UiAction>),
+}
+
+/// A closed or open padlock centred in `rect`.
+fn paint_lock(painter: &egui::Painter, rect: egui::Rect, locked: bool, color: egui::Color32) {
+    let c = rect.center();
+    let stroke = egui::Stroke::new(1.2, color);
+    let body = egui::Rect::from_center_size(pos2(c.x, c.y + 2.0), vec2(9.0, 6.5));
+    if locked {
+        painter.rect_filled(body, 1.0, color);
+    } else {
+        painter.rect_stroke(body, 1.0, stroke, egui::StrokeKind::Inside);
+    }
+    // The shackle: closed over the body, or swung open to the right.
+    let (left, right) = if locked {
+        (c.x - 3.0, c.x + 3.0)
+    } else {
+        (c.x + 1.0, c.x + 7.0)
+    };
+    let top = body.top() - 4.5;
+    let arc: Vec<egui::Pos2> = (0..=10)
+        .map(|i| {
+            let t = i as f32 / 10.0 * std::f32::consts::PI;
+            pos2(
+                (left + right) * 0.5 - (right - left) * 0.5 * t.cos(),
+                top + 1.5 - 3.0 * t.sin(),
+            )
+        })
+        .collect();
+    painter.add(egui::Shape::line(arc, stroke));
+    painter.line_segment([pos2(right, top + 1.5), pos2(right, body.top())], stroke);
+    if locked {
+        painter.line_segment([pos2(left, top + 1.5), pos2(left, body.top())], stroke);
+    }
+}
+
 fn row_ui(
     ui: &mut Ui,
-    scene: &Scene,
     node: &Node,
     row: &Row,
     selection: &mut Vec<NodeId>,
-    toggled: &mut HashSet<NodeId>,
-) -> Option<UiAction> {
-    let (rect, response) =
-        ui.allocate_exact_size(vec2(ui.available_width(), ROW_HEIGHT), Sense::click());
+    renaming: Option<&mut Renaming>,
+) -> RowOutput {
+    let (rect, response) = ui.allocate_exact_size(
+        vec2(ui.available_width(), ROW_HEIGHT),
+        Sense::click_and_drag(),
+    );
     let selected = selection.contains(&node.id);
-    let visuals = ui.visuals();
+    response.widget_info(|| {
+        egui::WidgetInfo::selected(egui::Role::TreeItem, true, selected, &node.name)
+    });
+    response.dnd_set_drag_payload(node.id);
+    let drop_hover = response
+        .dnd_hover_payload::<NodeId>()
+        .is_some_and(|dragged| *dragged != node.id);
+    let visuals = ui.visuals().clone();
     let painter = ui.painter_at(rect);
     if selected {
         painter.rect_filled(rect, 2.0, visuals.selection.bg_fill);
     } else if response.hovered() {
         painter.rect_filled(rect, 2.0, visuals.widgets.hovered.weak_bg_fill);
     }
+    if drop_hover {
+        painter.rect_stroke(
+            rect.shrink(1.0),
+            2.0,
+            visuals.selection.stroke,
+            egui::StrokeKind::Inside,
+        );
+    }
 
     let x = rect.left() + 2.0 + row.depth as f32 * INDENT;
     let arrow_rect = egui::Rect::from_min_size(pos2(x, rect.top()), vec2(ARROW_WIDTH, ROW_HEIGHT));
     let text_color = if selected {
         visuals.selection.stroke.color
-    } else if node.visible {
+    } else if node.visible && row.matched {
         visuals.text_color()
     } else {
         visuals.weak_text_color()
@@ -223,91 +451,150 @@ fn row_ui(
         vec2(ICON_SIZE, ICON_SIZE),
     );
     paint_icon(&painter, icon_rect, icon, icon.color());
+
+    // Toggles at the right end: show/hide (an eye, closed when hidden), then the padlock.
+    let eye_rect = egui::Rect::from_min_size(
+        pos2(rect.right() - EYE_WIDTH, rect.top()),
+        vec2(EYE_WIDTH, ROW_HEIGHT),
+    );
+    let lock_rect = eye_rect.translate(vec2(-EYE_WIDTH, 0.0));
+    let hover = response.hover_pos();
+    let eye_hovered = hover.is_some_and(|p| eye_rect.contains(p));
+    let lock_hovered = hover.is_some_and(|p| lock_rect.contains(p));
+    let toggle_color = |hovered: bool, on: bool| {
+        if hovered {
+            visuals.strong_text_color()
+        } else if on {
+            visuals.text_color()
+        } else {
+            visuals.weak_text_color()
+        }
+    };
+    paint_eye(
+        &painter,
+        eye_rect,
+        node.visible,
+        toggle_color(eye_hovered, node.visible),
+    );
+    // An unlocked padlock is drawn faintly unless hovered, so locked rows stand out.
+    let lock_color = if node.locked || lock_hovered {
+        toggle_color(lock_hovered, true)
+    } else {
+        visuals.weak_text_color().gamma_multiply(0.6)
+    };
+    paint_lock(&painter, lock_rect, node.locked, lock_color);
+
     let text_pos = pos2(icon_rect.right() + 5.0, rect.center().y);
-    let name_rect = painter.text(
+    if let Some(renaming) = renaming {
+        let edit_rect = egui::Rect::from_min_max(
+            pos2(text_pos.x - 2.0, rect.top() + 1.0),
+            pos2(lock_rect.left() - 2.0, rect.bottom() - 1.0),
+        );
+        let id = Id::unique(("worldsmith_outliner_rename", node.id));
+        let edit = ui.put(
+            edit_rect,
+            egui::TextEdit::singleline(&mut renaming.text)
+                .id(id)
+                .font(FontId::proportional(13.0))
+                .hint_text("Name")
+                .margin(vec2(2.0, 1.0)),
+        );
+        name_for_accessibility(ui.ctx(), id, "Name");
+        if !renaming.focused {
+            edit.request_focus();
+            select_all(ui.ctx(), id, &renaming.text);
+            renaming.focused = true;
+            return RowOutput::Nothing;
+        }
+        if edit.lost_focus() {
+            let cancelled = ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape));
+            return RowOutput::EndRename((!cancelled).then(|| {
+                UiAction::Edit(Command::Rename {
+                    node: node.id,
+                    name: renaming.text.clone(),
+                })
+            }));
+        }
+        return RowOutput::Nothing;
+    }
+    painter.text(
         text_pos,
         Align2::LEFT_CENTER,
         &node.name,
         FontId::proportional(13.0),
         text_color,
     );
-    if row.flat
-        && let Some(parent) = node.parent.and_then(|p| scene.node(p))
-    {
-        // Filter results are flat: say where each one lives.
-        painter.text(
-            pos2(name_rect.right() + 6.0, rect.center().y),
-            Align2::LEFT_CENTER,
-            format!("in {}", parent.name),
-            FontId::proportional(11.0),
-            visuals.weak_text_color(),
-        );
-    }
-
-    // Show/hide toggle at the right end: an open eye when visible, a closed one when hidden.
-    let eye_rect = egui::Rect::from_min_size(
-        pos2(rect.right() - EYE_WIDTH, rect.top()),
-        vec2(EYE_WIDTH, ROW_HEIGHT),
-    );
-    let eye_hovered = response.hover_pos().is_some_and(|p| eye_rect.contains(p));
-    let eye_color = if eye_hovered {
-        visuals.strong_text_color()
-    } else if node.visible {
-        visuals.text_color()
-    } else {
-        visuals.weak_text_color()
-    };
-    paint_eye(&painter, eye_rect, node.visible, eye_color);
 
     let response = response.on_hover_text(if eye_hovered {
         if node.visible { "Hide" } else { "Show" }
+    } else if lock_hovered {
+        if node.locked {
+            "Unlock (pickable in the viewport)"
+        } else {
+            "Lock (not pickable in the viewport)"
+        }
     } else {
         node.kind.label()
     });
-    let mut action = None;
-    let on_eye = response
-        .interact_pointer_pos()
-        .is_some_and(|p| eye_rect.contains(p));
-    if response.clicked() && on_eye {
-        return Some(UiAction::Edit(crate::edit::Command::SetVisible {
+    if let Some(dragged) = response.dnd_release_payload::<NodeId>()
+        && *dragged != node.id
+    {
+        return RowOutput::Action(UiAction::Edit(Command::Reparent {
+            node: *dragged,
+            parent: Some(node.id),
+            index: usize::MAX,
+            transform: None,
+        }));
+    }
+    let pointer = response.interact_pointer_pos();
+    let on = |r: egui::Rect| pointer.is_some_and(|p| r.contains(p));
+    if response.clicked() && on(eye_rect) {
+        return RowOutput::Action(UiAction::Edit(Command::SetVisible {
             node: node.id,
             visible: !node.visible,
         }));
     }
-    if response.clicked() {
-        let on_arrow = row.has_children
-            && response
-                .interact_pointer_pos()
-                .is_some_and(|p| arrow_rect.contains(p));
-        if on_arrow {
-            if !toggled.remove(&node.id) {
-                toggled.insert(node.id);
-            }
-        } else {
-            let modifiers = ui.input(|i| i.modifiers);
-            if modifiers.shift || modifiers.command || modifiers.ctrl {
-                toggle_in_selection(selection, node.id);
-            } else {
-                selection.clear();
-                selection.push(node.id);
-            }
-        }
+    if response.clicked() && on(lock_rect) {
+        return RowOutput::Action(UiAction::Edit(Command::SetLocked {
+            node: node.id,
+            locked: !node.locked,
+        }));
     }
-    if response.double_clicked() {
+    if response.double_clicked() && !on(arrow_rect) {
         selection.clear();
         selection.push(node.id);
-        action = Some(UiAction::FrameSelected);
+        return RowOutput::StartRename;
     }
-    action
+    if response.clicked() {
+        if row.has_children && on(arrow_rect) {
+            return RowOutput::ToggleOpen;
+        }
+        let modifiers = ui.input(|i| i.modifiers);
+        apply_click(
+            selection,
+            Some(node.id),
+            ClickMode::from_modifiers(modifiers),
+        );
+    }
+    RowOutput::Nothing
 }
 
-/// Adds `id` to the selection, or removes it if it is already there (Shift/Ctrl-click).
-fn toggle_in_selection(selection: &mut Vec<NodeId>, id: NodeId) {
-    if let Some(pos) = selection.iter().position(|s| *s == id) {
-        selection.remove(pos);
-    } else {
-        selection.push(id);
-    }
+/// Gives a widget a name for screen readers (and UI tests), as a label beside it would.
+fn name_for_accessibility(ctx: &egui::Context, id: Id, name: &str) {
+    ctx.accesskit_node_builder(id, |node| node.set_label(name));
+}
+
+/// Selects all of a text field's text, so typing replaces it.
+fn select_all(ctx: &egui::Context, id: Id, text: &str) {
+    let mut state = egui::text_edit::TextEditState::load(ctx, id).unwrap_or_default();
+    let end = egui::text::CCursor::new(text.chars().count());
+    state
+        .cursor
+        .set_char_range(Some(egui::text::CCursorRange::two(
+            egui::text::CCursor::new(0),
+            end,
+        )));
+    state.store(ctx, id);
 }
 
 #[cfg(test)]
@@ -351,19 +638,30 @@ mod tests {
     }
 
     #[test]
-    fn filter_matches_names_case_insensitively() {
-        let (scene, _, house, _) = sample();
+    fn filter_shows_matches_with_their_ancestors() {
+        let (scene, group, house, roof) = sample();
+        let rows = filtered_rows(&scene, "ROOF");
+        let ids: Vec<NodeId> = rows.iter().map(|r| r.id).collect();
+        assert_eq!(ids, vec![group, house, roof]);
+        assert_eq!(rows.iter().map(|r| r.depth).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(
+            rows.iter().map(|r| r.matched).collect::<Vec<_>>(),
+            [false, false, true]
+        );
         let rows = filtered_rows(&scene, "house");
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].id, house);
+        assert_eq!(rows.len(), 2, "Buildings and House_03");
+        assert!(filtered_rows(&scene, "nothing").is_empty());
     }
 
     #[test]
-    fn modifier_click_toggles_membership() {
-        let mut selection = vec![NodeId(1)];
-        toggle_in_selection(&mut selection, NodeId(2));
-        assert_eq!(selection, vec![NodeId(1), NodeId(2)]);
-        toggle_in_selection(&mut selection, NodeId(1));
-        assert_eq!(selection, vec![NodeId(2)]);
+    fn revealing_a_deep_node_opens_its_branch() {
+        let (scene, _, house, roof) = sample();
+        let mut toggled = HashSet::new();
+        open_ancestors(&scene, roof, &mut toggled);
+        assert_eq!(toggled, HashSet::from([house]));
+        assert!(tree_rows(&scene, &toggled).iter().any(|r| r.id == roof));
+        // Already open: nothing changes.
+        open_ancestors(&scene, roof, &mut toggled);
+        assert_eq!(toggled, HashSet::from([house]));
     }
 }

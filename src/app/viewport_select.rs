@@ -1,0 +1,303 @@
+//! Selecting in the viewport: a click picks the node under the cursor ([`crate::pick`]),
+//! a box drag (after `B`, or with Ctrl held) selects what lies inside the rectangle. Plain
+//! drags stay with the camera controls.
+//!
+//! * click: select the picked node alone; on empty space, clear the selection;
+//! * Shift+click: add the picked node (it becomes the active one);
+//! * Ctrl+click: toggle the picked node in the selection;
+//! * `B` then left-drag, or Ctrl+left-drag: box select, replacing the selection; hold Shift
+//!   when releasing to add to it instead. `Esc` disarms a pending `B`.
+
+use crate::pick::{PickOptions, PickView, Picker};
+use crate::scene::{NodeId, OrbitCamera, Scene};
+use crate::ui::{ClickMode, apply_box, apply_click};
+use egui::{Key, Modifiers, PointerButton, Pos2, Rect, Response, Ui};
+use glam::Vec2;
+
+/// Viewport selection state that lives across frames.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ViewportSelect {
+    /// `B` was pressed: the next left drag draws a box.
+    armed: bool,
+    /// Where the box drag started (egui points), while one is under way.
+    box_start: Option<Pos2>,
+}
+
+impl ViewportSelect {
+    /// True after `B`, until the next drag or `Esc`.
+    pub fn armed(&self) -> bool {
+        self.armed
+    }
+
+    /// Reads this frame's viewport input on the image `response`, updates `selection` and
+    /// draws the box. Returns true if the primary drag belongs to the box this frame.
+    #[allow(clippy::too_many_arguments)] // The viewport's parts, each read once per frame.
+    pub fn update(
+        &mut self,
+        ui: &Ui,
+        response: &Response,
+        keyboard_free: bool,
+        scene: &Scene,
+        camera: &OrbitCamera,
+        picker: &mut Picker,
+        options: PickOptions,
+        selection: &mut Vec<NodeId>,
+    ) -> bool {
+        let (modifiers, press_origin) = ui.input(|i| (i.modifiers, i.pointer.press_origin()));
+        if keyboard_free {
+            ui.input_mut(|i| {
+                if i.consume_key(Modifiers::NONE, Key::B) {
+                    self.armed = true;
+                }
+                if self.armed && i.consume_key(Modifiers::NONE, Key::Escape) {
+                    self.armed = false;
+                }
+            });
+        }
+        let pixels_per_point = ui.ctx().pixels_per_point();
+        let rect = response.rect;
+        let view = PickView::new(
+            camera.view(),
+            rect.width() * pixels_per_point,
+            rect.height() * pixels_per_point,
+        );
+        let to_pixel = |p: Pos2| {
+            let v = (p - rect.min) * pixels_per_point;
+            Vec2::new(v.x, v.y)
+        };
+
+        if response.drag_started_by(PointerButton::Primary)
+            && (self.armed || modifiers.command || modifiers.ctrl)
+        {
+            self.box_start = press_origin.or(response.interact_pointer_pos());
+            self.armed = false;
+        }
+        let Some(start) = self.box_start else {
+            if response.clicked_by(PointerButton::Primary)
+                && let Some(pos) = response.interact_pointer_pos()
+            {
+                self.armed = false;
+                let hit = picker.pick(scene, &view, to_pixel(pos), options);
+                apply_click(
+                    selection,
+                    hit.map(|h| h.node),
+                    ClickMode::from_modifiers(modifiers),
+                );
+            }
+            return false;
+        };
+        let end = response
+            .interact_pointer_pos()
+            .or(ui.input(|i| i.pointer.latest_pos()))
+            .unwrap_or(start);
+        let screen_box = Rect::from_two_pos(start, end).intersect(rect);
+        let stroke = egui::Stroke::new(1.0, egui::Color32::from_gray(240));
+        let painter = ui.painter_at(rect);
+        painter.rect_filled(screen_box, 0.0, egui::Color32::from_white_alpha(18));
+        painter.rect_stroke(screen_box, 0.0, stroke, egui::StrokeKind::Inside);
+        if response.drag_stopped_by(PointerButton::Primary) || !response.dragged() {
+            self.box_start = None;
+            let found = picker.box_select(
+                scene,
+                &view,
+                to_pixel(screen_box.min),
+                to_pixel(screen_box.max),
+                options,
+            );
+            apply_box(selection, &found, modifiers.shift);
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::editor::Editor;
+    use crate::pick::PickView;
+    use crate::scene::{Material, NodeId, NodeKind, Scene, Transform};
+    use egui::{Event, Modifiers, PointerButton, Pos2, RawInput, Rect, TextureId};
+    use glam::Vec3;
+    use std::sync::Arc;
+
+    /// The whole editor, driven through egui input like a user with a mouse.
+    struct Driver {
+        ctx: egui::Context,
+        editor: Editor,
+        /// Where the viewport image was drawn last pass.
+        viewport: Rect,
+        time: f64,
+        /// Modifier keys held (sent as `ModifiersChanged` before each pass's events, as
+        /// egui-winit does).
+        modifiers: Modifiers,
+    }
+
+    const VIEWPORT_TEXTURE: TextureId = TextureId::User(0);
+
+    impl Driver {
+        fn new(scene: Scene) -> Self {
+            let mut d = Self {
+                ctx: egui::Context::default(),
+                editor: Editor::new(scene, 1, "test".into(), Arc::new(|| {})),
+                viewport: Rect::NOTHING,
+                time: 0.0,
+                modifiers: Modifiers::NONE,
+            };
+            d.pass(Vec::new());
+            d.pass(Vec::new());
+            d
+        }
+
+        /// Runs one egui pass with `events` and finds the viewport image in the output.
+        fn pass(&mut self, events: Vec<Event>) {
+            self.time += 1.0 / 60.0;
+            let input = RawInput {
+                screen_rect: Some(Rect::from_min_size(Pos2::ZERO, egui::vec2(1600.0, 900.0))),
+                time: Some(self.time),
+                events: [Event::ModifiersChanged(self.modifiers)]
+                    .into_iter()
+                    .chain(events)
+                    .collect(),
+                ..Default::default()
+            };
+            let editor = &mut self.editor;
+            let mut output = self.ctx.run_ui(input, |ui| editor.ui(ui, VIEWPORT_TEXTURE));
+            output.textures_delta.clear();
+            let mut stack: Vec<egui::Shape> = output.shapes.into_iter().map(|c| c.shape).collect();
+            while let Some(shape) = stack.pop() {
+                match shape {
+                    egui::Shape::Vec(shapes) => stack.extend(shapes),
+                    // The image is drawn as a textured rectangle.
+                    shape if shape.texture_id() == VIEWPORT_TEXTURE => {
+                        self.viewport = shape.visual_bounding_rect();
+                    }
+                    _ => {}
+                }
+            }
+        }
+
+        /// Screen position (points) of a world point in the viewport.
+        fn screen_of(&self, p: Vec3) -> Pos2 {
+            let size = self.viewport.size();
+            let view = PickView::new(self.editor.camera.view(), size.x, size.y);
+            let clip = view.clip_from_world() * p.extend(1.0);
+            let ndc = clip.truncate() / clip.w;
+            self.viewport.min
+                + egui::vec2((ndc.x + 1.0) * 0.5 * size.x, (1.0 - ndc.y) * 0.5 * size.y)
+        }
+
+        fn button(&mut self, pos: Pos2, pressed: bool, modifiers: Modifiers) {
+            self.pass(vec![
+                Event::PointerMoved(pos),
+                Event::PointerButton {
+                    pos,
+                    button: PointerButton::Primary,
+                    pressed,
+                    modifiers,
+                },
+            ]);
+        }
+
+        fn click(&mut self, pos: Pos2, modifiers: Modifiers) {
+            self.modifiers = modifiers;
+            self.pass(vec![Event::PointerMoved(pos)]);
+            self.button(pos, true, modifiers);
+            self.button(pos, false, modifiers);
+            self.modifiers = Modifiers::NONE;
+            self.pass(Vec::new());
+        }
+
+        fn drag(&mut self, from: Pos2, to: Pos2, modifiers: Modifiers) {
+            self.modifiers = modifiers;
+            self.pass(vec![Event::PointerMoved(from)]);
+            self.button(from, true, modifiers);
+            for i in 1..=6 {
+                let p = from + (to - from) * (i as f32 / 6.0);
+                self.pass(vec![Event::PointerMoved(p)]);
+            }
+            self.button(to, false, modifiers);
+            self.modifiers = Modifiers::NONE;
+            self.pass(Vec::new());
+        }
+    }
+
+    /// Two cubes side by side (x = ±3).
+    fn two_cubes() -> (Scene, NodeId, NodeId) {
+        let mut scene = Scene::new("cubes");
+        let mesh = scene.add_mesh(crate::generate::shapes::cube(2.0));
+        let material = scene.add_material(Material::default());
+        let mut add = |name: &str, x: f32| {
+            scene.add_node(
+                None,
+                name,
+                Transform::from_translation(Vec3::new(x, 0.0, 0.0)),
+                NodeKind::Mesh { mesh, material },
+            )
+        };
+        let (left, right) = (add("Left", -3.0), add("Right", 3.0));
+        (scene, left, right)
+    }
+
+    #[test]
+    fn a_click_picks_a_drag_orbits_and_empty_space_clears() {
+        let (scene, left, right) = two_cubes();
+        let mut d = Driver::new(scene);
+        assert!(d.viewport.width() > 100.0, "viewport at {:?}", d.viewport);
+        let at_left = d.screen_of(Vec3::new(-3.0, 0.0, 0.0));
+        let at_right = d.screen_of(Vec3::new(3.0, 0.0, 0.0));
+        d.click(at_left, Modifiers::NONE);
+        assert_eq!(d.editor.selection, vec![left]);
+        d.click(at_right, Modifiers::SHIFT);
+        assert_eq!(d.editor.selection, vec![left, right], "Shift adds");
+        d.click(at_left, Modifiers::COMMAND);
+        assert_eq!(d.editor.selection, vec![right], "Ctrl toggles");
+        // A drag that starts on a cube orbits and keeps the selection.
+        let camera = d.editor.camera;
+        d.drag(at_left, at_left + egui::vec2(120.0, 30.0), Modifiers::NONE);
+        assert_ne!(d.editor.camera, camera, "the drag orbits");
+        assert_eq!(d.editor.selection, vec![right]);
+        // Empty space (a corner of the viewport, far from both cubes) clears.
+        let corner = d.viewport.left_top() + egui::vec2(40.0, 60.0);
+        d.click(corner, Modifiers::NONE);
+        assert!(d.editor.selection.is_empty());
+    }
+
+    #[test]
+    fn ctrl_drag_and_b_drag_select_what_is_inside_the_box() {
+        let (scene, left, right) = two_cubes();
+        let mut d = Driver::new(scene);
+        let camera = d.editor.camera;
+        let a = d.screen_of(Vec3::new(-3.0, 0.0, 0.0));
+        let b = d.screen_of(Vec3::new(3.0, 0.0, 0.0));
+        let around_left = (a - egui::vec2(60.0, 60.0), a + egui::vec2(60.0, 60.0));
+        d.drag(around_left.0, around_left.1, Modifiers::COMMAND);
+        assert_eq!(d.editor.selection, vec![left]);
+        assert_eq!(d.editor.camera, camera, "a box drag does not orbit");
+        // B, then a plain drag around both.
+        d.pass(vec![Event::Key {
+            key: egui::Key::B,
+            physical_key: None,
+            pressed: true,
+            repeat: false,
+            modifiers: Modifiers::NONE,
+        }]);
+        assert!(d.editor.select.armed());
+        let all = (
+            a.min(b) - egui::vec2(80.0, 80.0),
+            a.max(b) + egui::vec2(80.0, 80.0),
+        );
+        d.drag(all.0, all.1, Modifiers::NONE);
+        assert_eq!(d.editor.selection, vec![left, right]);
+        assert_eq!(d.editor.camera, camera);
+        assert!(!d.editor.select.armed());
+        // Alt+A clears.
+        d.modifiers = Modifiers::ALT;
+        d.pass(vec![Event::Key {
+            key: egui::Key::A,
+            physical_key: None,
+            pressed: true,
+            repeat: false,
+            modifiers: Modifiers::ALT,
+        }]);
+        assert!(d.editor.selection.is_empty());
+    }
+}

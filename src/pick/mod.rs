@@ -1,0 +1,918 @@
+//! `pick` answers "which node is under this pixel?" and "which nodes are inside this
+//! rectangle?" on the CPU, by casting rays from the same camera the renderer draws with. It
+//! reads the scene and never mutates it; it knows nothing of the GPU, egui or winit, so it
+//! works headless and in tests.
+//!
+//! * **Meshes**: the nearest triangle (either side) along the ray, through a BVH per mesh
+//!   ([`bvh`], binned SAH), built on first use and cached by [`Mesh::content_id`], so
+//!   instances share one and a million triangles are sorted once.
+//! * **Point clouds** (picked as a whole): the nearest point whose on-screen disc
+//!   (`point_size_px` wide, at least [`POINT_SLACK_PX`] in radius) covers the cursor.
+//! * **Splat clouds** (picked as a whole): the nearest splat whose 2σ ellipsoid the ray
+//!   crosses, or whose centre lies within [`SPLAT_CENTRE_PX`] of the cursor; splats fainter than
+//!   [`MIN_SPLAT_OPACITY`] are ignored. Both kinds of cloud keep a BVH per content id.
+//! * **Lights and cameras**: their viewport icon, by screen distance to the icon's centre
+//!   (the projected icon radius, at least [`ICON_MIN_PX`]); an icon the viewer stands in
+//!   (looking through that camera) is left out.
+//!
+//! Hidden nodes (or under a hidden node) and locked nodes (or under a locked node) are never
+//! picked. The nearest hit along the ray wins.
+//!
+//! [`Mesh::content_id`]: crate::scene::Mesh::content_id
+
+mod bvh;
+
+use crate::scene::{
+    CameraView, LightKind, Mesh, NodeId, NodeKind, PointCloud, Scene, SplatCloud, WorldNode,
+};
+use bvh::{Bounds, Bvh};
+use glam::{Mat4, Quat, Vec2, Vec3, Vec4Swizzles as _};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Smallest pick radius of a point, in pixels, however small the points are drawn.
+pub const POINT_SLACK_PX: f32 = 3.0;
+/// A splat whose centre is this close to the cursor (pixels) is hit.
+pub const SPLAT_CENTRE_PX: f32 = 4.0;
+/// Splats fainter than this cannot be picked (they barely show).
+pub const MIN_SPLAT_OPACITY: f32 = 1.0 / 16.0;
+/// Smallest pick radius of a light or camera icon, in pixels.
+pub const ICON_MIN_PX: f32 = 10.0;
+/// Cloud elements per BVH leaf, at least: millions of points make a shallower tree that
+/// builds faster, at little cost per pick (a leaf's elements are cheap to test).
+const CLOUD_LEAF: usize = 8;
+/// Splat extent used for picking, in standard deviations.
+const SPLAT_SIGMAS: f32 = 2.0;
+
+/// The camera and the size of the image it renders, in physical pixels: what a pixel
+/// position means.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PickView {
+    pub view: CameraView,
+    pub size_px: Vec2,
+}
+
+/// A ray in world space: `origin + t · dir`, `dir` of unit length (so `t` is metres).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ray {
+    pub origin: Vec3,
+    pub dir: Vec3,
+}
+
+impl PickView {
+    pub fn new(view: CameraView, width_px: f32, height_px: f32) -> Self {
+        Self {
+            view,
+            size_px: Vec2::new(width_px.max(1.0), height_px.max(1.0)),
+        }
+    }
+
+    fn aspect(&self) -> f32 {
+        self.size_px.x / self.size_px.y
+    }
+
+    /// Pixels per unit of `x / depth` (the focal length in pixels).
+    fn focal_px(&self) -> f32 {
+        self.size_px.y * 0.5 / (self.view.fov_y_rad * 0.5).tan().max(1e-6)
+    }
+
+    /// `clip_from_world` exactly as the renderer builds it.
+    pub fn clip_from_world(&self) -> Mat4 {
+        self.view.clip_from_world(self.aspect())
+    }
+
+    /// The ray through a point of the image, in pixels from its top-left corner (a pixel's
+    /// centre is at `+0.5`). It inverts [`CameraView::clip_from_view`]: the same frustum.
+    pub fn ray(&self, pixel: Vec2) -> Ray {
+        let ndc = Vec2::new(
+            2.0 * pixel.x / self.size_px.x - 1.0,
+            1.0 - 2.0 * pixel.y / self.size_px.y,
+        );
+        let tan_half = (self.view.fov_y_rad * 0.5).tan();
+        let dir_in_view = Vec3::new(ndc.x * tan_half * self.aspect(), ndc.y * tan_half, -1.0);
+        let world_from_view = self.view.world_from_view;
+        Ray {
+            origin: world_from_view.transform_point3(Vec3::ZERO),
+            dir: world_from_view
+                .transform_vector3(dir_in_view)
+                .normalize_or(Vec3::NEG_Z),
+        }
+    }
+
+    /// Where a point lands in the image (pixels), given `clip_from_x` for its space; `None`
+    /// if it is behind the camera or at its centre of projection.
+    fn project(&self, clip_from_x: &Mat4, p: Vec3) -> Option<Vec2> {
+        let clip = *clip_from_x * p.extend(1.0);
+        if clip.w <= self.view.near * 0.5 {
+            return None;
+        }
+        let ndc = clip.xy() / clip.w;
+        Some(Vec2::new(
+            (ndc.x + 1.0) * 0.5 * self.size_px.x,
+            (1.0 - ndc.y) * 0.5 * self.size_px.y,
+        ))
+    }
+
+    /// Conservative screen rectangle of a box given in the space of `clip_from_x`; `None`
+    /// when part of it is behind the camera (then it may cover anything).
+    fn project_bounds(&self, clip_from_x: &Mat4, b: Bounds) -> Option<(Vec2, Vec2)> {
+        let mut lo = Vec2::splat(f32::INFINITY);
+        let mut hi = Vec2::splat(f32::NEG_INFINITY);
+        for i in 0..8 {
+            let corner = Vec3::new(
+                if i & 1 == 0 { b.min.x } else { b.max.x },
+                if i & 2 == 0 { b.min.y } else { b.max.y },
+                if i & 4 == 0 { b.min.z } else { b.max.z },
+            );
+            let p = self.project(clip_from_x, corner)?;
+            lo = lo.min(p);
+            hi = hi.max(p);
+        }
+        Some((lo, hi))
+    }
+}
+
+/// What a pick found: the node and how far along the ray (metres).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Hit {
+    pub node: NodeId,
+    pub distance: f32,
+}
+
+/// Picking options that follow the viewport's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PickOptions {
+    /// Light and camera icons are drawn (and so can be picked).
+    pub icons: bool,
+}
+
+impl Default for PickOptions {
+    fn default() -> Self {
+        Self { icons: true }
+    }
+}
+
+/// Acceleration structures, built on first use and kept per content id; entries whose
+/// content left the scene are dropped on the next query.
+#[derive(Clone, Debug, Default)]
+pub struct Picker {
+    meshes: HashMap<u64, Arc<Bvh>>,
+    points: HashMap<u64, Arc<Bvh>>,
+    splats: HashMap<u64, Arc<Bvh>>,
+    /// Where the sun icon floats, for the scene revision (structure, transforms) it was
+    /// computed for: it needs the bounds of everything, too slow to find on every click.
+    sun_at: Option<((u64, u64), Vec3)>,
+}
+
+/// A node that can be picked, with its world matrix.
+struct Candidate<'a> {
+    id: NodeId,
+    kind: &'a NodeKind,
+    world_from_local: Mat4,
+}
+
+/// Visible, unlocked nodes in outliner order (a hidden or locked node hides or locks what is
+/// under it).
+fn candidates<'a>(walk: &[WorldNode<'a>]) -> Vec<Candidate<'a>> {
+    let mut locked: Vec<bool> = Vec::new();
+    let mut out = Vec::new();
+    for wn in walk {
+        locked.truncate(wn.depth);
+        let here = locked.last().copied().unwrap_or(false) || wn.node.locked;
+        locked.push(here);
+        if wn.visible && !here {
+            out.push(Candidate {
+                id: wn.node.id,
+                kind: &wn.node.kind,
+                world_from_local: wn.world_from_local,
+            });
+        }
+    }
+    out
+}
+
+/// The largest factor by which a matrix stretches lengths (its largest column length, an
+/// upper bound for rotation × scale).
+fn max_scale(m: &Mat4) -> f32 {
+    m.x_axis
+        .truncate()
+        .length()
+        .max(m.y_axis.truncate().length())
+        .max(m.z_axis.truncate().length())
+}
+
+/// Where an icon of a light or camera sits (world) and its radius (metres), as
+/// `render::icons` draws it; `sun_at` is where the sun icon floats.
+fn icon_sphere(kind: &NodeKind, world_from_local: &Mat4, sun_at: Vec3) -> Option<(Vec3, f32)> {
+    let (_, rotation, position) = world_from_local.to_scale_rotation_translation();
+    let at = |local: Vec3| position + rotation * local;
+    match kind {
+        NodeKind::Light(l) => match l.kind {
+            LightKind::Point => Some((position, 0.3)),
+            LightKind::Spot { .. } => Some((at(Vec3::new(0.0, 0.0, -0.75)), 0.9)),
+            LightKind::Directional => Some((sun_at, 1.8)),
+        },
+        NodeKind::Camera(_) => Some((at(Vec3::new(0.0, 0.0, -0.5)), 0.8)),
+        _ => None,
+    }
+}
+
+impl Picker {
+    /// Where the sun icon floats, cached per scene revision.
+    fn sun_icon_position(&mut self, scene: &Scene) -> Vec3 {
+        let revision = scene.revision();
+        let key = (revision.structure, revision.transforms);
+        match self.sun_at {
+            Some((k, at)) if k == key => at,
+            _ => {
+                let at = sun_icon_position(scene);
+                self.sun_at = Some((key, at));
+                at
+            }
+        }
+    }
+}
+
+/// Where the sun icon floats: above the middle of the world (see `render::icons`).
+fn sun_icon_position(scene: &Scene) -> Vec3 {
+    let bounds = scene.bounds();
+    if bounds.is_empty() {
+        Vec3::new(0.0, 5.0, 0.0)
+    } else {
+        let c = bounds.center();
+        Vec3::new(c.x, bounds.max.y + 5.0, c.z)
+    }
+}
+
+/// The `t` at which a ray from `origin` along `dir` crosses triangle `a b c` (either side).
+fn ray_triangle(origin: Vec3, dir: Vec3, a: Vec3, b: Vec3, c: Vec3) -> Option<f32> {
+    // Möller–Trumbore.
+    let e1 = b - a;
+    let e2 = c - a;
+    let p = dir.cross(e2);
+    let det = e1.dot(p);
+    if det.abs() < 1e-12 {
+        return None;
+    }
+    let inv = 1.0 / det;
+    let s = origin - a;
+    let u = s.dot(p) * inv;
+    if !(0.0..=1.0).contains(&u) {
+        return None;
+    }
+    let q = s.cross(e1);
+    let v = dir.dot(q) * inv;
+    if v < 0.0 || u + v > 1.0 {
+        return None;
+    }
+    let t = e2.dot(q) * inv;
+    (t > 0.0).then_some(t)
+}
+
+/// The `t` at which a ray enters the unit sphere around the origin, if it does (`t > 0`; from
+/// inside, the exit).
+fn ray_unit_sphere(origin: Vec3, dir: Vec3) -> Option<f32> {
+    let a = dir.length_squared();
+    if a <= 0.0 {
+        return None;
+    }
+    let b = origin.dot(dir);
+    let c = origin.length_squared() - 1.0;
+    let disc = b * b - a * c;
+    if disc < 0.0 {
+        return None;
+    }
+    let root = disc.sqrt();
+    let t0 = (-b - root) / a;
+    let t1 = (-b + root) / a;
+    if t0 > 0.0 {
+        Some(t0)
+    } else if t1 > 0.0 {
+        Some(t1)
+    } else {
+        None
+    }
+}
+
+fn triangle(mesh: &Mesh, tri: u32) -> Option<[Vec3; 3]> {
+    let i = tri as usize * 3;
+    let idx = mesh.indices.get(i..i + 3)?;
+    let p = |k: u32| mesh.positions.get(k as usize).map(|p| Vec3::from(*p));
+    Some([p(idx[0])?, p(idx[1])?, p(idx[2])?])
+}
+
+fn mesh_bvh(mesh: &Mesh) -> Bvh {
+    let prims: Vec<Bounds> = (0..mesh.triangle_count() as u32)
+        .map(|t| {
+            triangle(mesh, t).map_or(Bounds::EMPTY, |[a, b, c]| {
+                Bounds::EMPTY.grow(a).grow(b).grow(c)
+            })
+        })
+        .collect();
+    Bvh::build(&prims)
+}
+
+fn points_bvh(cloud: &PointCloud) -> Bvh {
+    let prims: Vec<Bounds> = cloud
+        .positions
+        .iter()
+        .map(|p| Bounds::EMPTY.grow(Vec3::from(*p)))
+        .collect();
+    Bvh::build_with_leaf(&prims, CLOUD_LEAF)
+}
+
+/// The splat's 2σ radius along its longest axis.
+fn splat_radius(cloud: &SplatCloud, i: usize) -> f32 {
+    cloud
+        .scales
+        .get(i)
+        .map_or(0.0, |s| Vec3::from(*s).abs().max_element() * SPLAT_SIGMAS)
+}
+
+fn splats_bvh(cloud: &SplatCloud) -> Bvh {
+    let prims: Vec<Bounds> = (0..cloud.len())
+        .map(|i| {
+            let faint = cloud
+                .opacities
+                .get(i)
+                .is_none_or(|o| *o < MIN_SPLAT_OPACITY);
+            let Some(p) = cloud.positions.get(i).filter(|_| !faint) else {
+                return Bounds::EMPTY;
+            };
+            let c = Vec3::from(*p);
+            let r = splat_radius(cloud, i);
+            Bounds {
+                min: c - r,
+                max: c + r,
+            }
+        })
+        .collect();
+    Bvh::build_with_leaf(&prims, CLOUD_LEAF)
+}
+
+/// A ray widened into a cone: everything within `slope · t + slack` metres of the ray at
+/// distance `t` (what `radius_px` pixels around the cursor cover).
+struct Cone {
+    ray: Ray,
+    slope: f32,
+}
+
+impl Cone {
+    /// Where the cone enters a sphere (`center`, `radius` in world space), if it meets it
+    /// before `t_max`; conservative (it may say yes for a near miss, never no for a hit).
+    fn sphere_entry(&self, center: Vec3, radius: f32, t_max: f32) -> Option<f32> {
+        let v = center - self.ray.origin;
+        let along = v.dot(self.ray.dir);
+        if along + radius <= 0.0 {
+            return None;
+        }
+        let across = (v - self.ray.dir * along).length();
+        let reach = self.slope * (along + radius).max(0.0);
+        let entry = (along - radius).max(0.0);
+        (across - radius <= reach && entry <= t_max).then_some(entry)
+    }
+}
+
+impl Picker {
+    /// The node under `pixel` (pixels from the image's top-left corner), if any.
+    pub fn pick(
+        &mut self,
+        scene: &Scene,
+        view: &PickView,
+        pixel: Vec2,
+        options: PickOptions,
+    ) -> Option<Hit> {
+        self.forget_stale(scene);
+        let walk = scene.walk();
+        let ray = view.ray(pixel);
+        let clip_from_world = view.clip_from_world();
+        let focal_px = view.focal_px();
+        let mut best: Option<Hit> = None;
+        for c in candidates(&walk) {
+            let t_best = best.map_or(f32::INFINITY, |h| h.distance);
+            let world_from_local = c.world_from_local;
+            if world_from_local.determinant().abs() < 1e-20 {
+                continue;
+            }
+            let local_from_world = world_from_local.inverse();
+            let origin = local_from_world.transform_point3(ray.origin);
+            let dir = local_from_world.transform_vector3(ray.dir);
+            let t = match c.kind {
+                NodeKind::Mesh { mesh, .. } => {
+                    let Some(mesh) = scene.mesh(*mesh) else {
+                        continue;
+                    };
+                    let bvh = Arc::clone(
+                        self.meshes
+                            .entry(mesh.content_id())
+                            .or_insert_with(|| Arc::new(mesh_bvh(mesh))),
+                    );
+                    let inv = dir.recip();
+                    bvh.nearest(
+                        |b, t| b.ray_entry(origin, inv, t.min(t_best)),
+                        |tri| {
+                            let [a, b, c] = triangle(mesh, tri)?;
+                            ray_triangle(origin, dir, a, b, c)
+                        },
+                    )
+                    .map(|(_, t)| t)
+                }
+                NodeKind::Points {
+                    cloud,
+                    point_size_px,
+                } => {
+                    let Some(cloud) = scene.point_cloud(*cloud) else {
+                        continue;
+                    };
+                    let bvh = Arc::clone(
+                        self.points
+                            .entry(cloud.content_id())
+                            .or_insert_with(|| Arc::new(points_bvh(cloud))),
+                    );
+                    let radius_px = (point_size_px * 0.5).max(POINT_SLACK_PX);
+                    let clip_from_local = clip_from_world * world_from_local;
+                    let cone = Cone {
+                        ray,
+                        slope: radius_px / focal_px,
+                    };
+                    let stretch = max_scale(&world_from_local);
+                    bvh.nearest(
+                        |b, t| {
+                            let r = (b.max - b.min).length() * 0.5 * stretch;
+                            cone.sphere_entry(
+                                world_from_local.transform_point3(b.center()),
+                                r,
+                                t.min(t_best),
+                            )
+                        },
+                        |i| {
+                            let p = Vec3::from(*cloud.positions.get(i as usize)?);
+                            let on_screen = view.project(&clip_from_local, p)?;
+                            if on_screen.distance_squared(pixel) > radius_px * radius_px {
+                                return None;
+                            }
+                            Some((world_from_local.transform_point3(p) - ray.origin).dot(ray.dir))
+                        },
+                    )
+                    .map(|(_, t)| t)
+                }
+                NodeKind::Splats { cloud } => {
+                    let Some(cloud) = scene.splat_cloud(*cloud) else {
+                        continue;
+                    };
+                    let bvh = Arc::clone(
+                        self.splats
+                            .entry(cloud.content_id())
+                            .or_insert_with(|| Arc::new(splats_bvh(cloud))),
+                    );
+                    let clip_from_local = clip_from_world * world_from_local;
+                    let cone = Cone {
+                        ray,
+                        slope: SPLAT_CENTRE_PX / focal_px,
+                    };
+                    let stretch = max_scale(&world_from_local);
+                    bvh.nearest(
+                        |b, t| {
+                            let r = (b.max - b.min).length() * 0.5 * stretch;
+                            cone.sphere_entry(
+                                world_from_local.transform_point3(b.center()),
+                                r,
+                                t.min(t_best),
+                            )
+                        },
+                        |i| {
+                            splat_hit(
+                                cloud,
+                                i as usize,
+                                origin,
+                                dir,
+                                view,
+                                &clip_from_local,
+                                pixel,
+                            )
+                        },
+                    )
+                    .map(|(_, t)| t)
+                }
+                NodeKind::Light(_) | NodeKind::Camera(_) if options.icons => {
+                    let is_sun = matches!(
+                        c.kind,
+                        NodeKind::Light(l) if l.kind == LightKind::Directional
+                    );
+                    let sun = if is_sun {
+                        self.sun_icon_position(scene)
+                    } else {
+                        Vec3::ZERO
+                    };
+                    icon_sphere(c.kind, &world_from_local, sun).and_then(|(center, radius)| {
+                        let depth = (center - ray.origin).dot(view.view.forward());
+                        if depth <= radius * 2.0 {
+                            // The viewer is at the icon (looking through that camera, or
+                            // standing in the lamp): it would cover the whole view.
+                            return None;
+                        }
+                        let on_screen = view.project(&clip_from_world, center)?;
+                        let radius_px = (radius * focal_px / depth).max(ICON_MIN_PX);
+                        if on_screen.distance(pixel) > radius_px {
+                            return None;
+                        }
+                        // The front of the icon, so an icon wins over the lamp it sits in.
+                        Some(((center - ray.origin).length() - radius).max(0.0))
+                    })
+                }
+                _ => None,
+            };
+            if let Some(t) = t
+                && t < t_best
+            {
+                best = Some(Hit {
+                    node: c.id,
+                    distance: t,
+                });
+            }
+        }
+        best
+    }
+
+    /// The nodes inside the image rectangle `min..max` (pixels), in outliner order. A node
+    /// is inside when any of its parts' reference points projects into the rectangle (in
+    /// front of the camera): a mesh's triangle corners, a cloud's points or splat centres, a
+    /// light's or camera's icon centre. Groups are never selected themselves. Hidden and
+    /// locked nodes are left out.
+    pub fn box_select(
+        &mut self,
+        scene: &Scene,
+        view: &PickView,
+        min: Vec2,
+        max: Vec2,
+        options: PickOptions,
+    ) -> Vec<NodeId> {
+        self.forget_stale(scene);
+        let (lo, hi) = (min.min(max), min.max(max));
+        let inside = |p: Option<Vec2>| p.is_some_and(|p| p.cmpge(lo).all() && p.cmple(hi).all());
+        let clip_from_world = view.clip_from_world();
+        let walk = scene.walk();
+        let mut out = Vec::new();
+        for c in candidates(&walk) {
+            let clip_from_local = clip_from_world * c.world_from_local;
+            let overlaps = |b: Bounds| {
+                view.project_bounds(&clip_from_local, b)
+                    .is_none_or(|(a, z)| a.cmple(hi).all() && z.cmpge(lo).all())
+            };
+            let project = |p: Vec3| view.project(&clip_from_local, p);
+            let selected = match c.kind {
+                NodeKind::Mesh { mesh, .. } => scene.mesh(*mesh).is_some_and(|mesh| {
+                    let bvh = Arc::clone(
+                        self.meshes
+                            .entry(mesh.content_id())
+                            .or_insert_with(|| Arc::new(mesh_bvh(mesh))),
+                    );
+                    bvh.any(overlaps, |tri| {
+                        triangle(mesh, tri)
+                            .is_some_and(|corners| corners.iter().any(|p| inside(project(*p))))
+                    })
+                }),
+                NodeKind::Points { cloud, .. } => scene.point_cloud(*cloud).is_some_and(|cloud| {
+                    let bvh = Arc::clone(
+                        self.points
+                            .entry(cloud.content_id())
+                            .or_insert_with(|| Arc::new(points_bvh(cloud))),
+                    );
+                    bvh.any(overlaps, |i| {
+                        cloud
+                            .positions
+                            .get(i as usize)
+                            .is_some_and(|p| inside(project(Vec3::from(*p))))
+                    })
+                }),
+                NodeKind::Splats { cloud } => scene.splat_cloud(*cloud).is_some_and(|cloud| {
+                    let bvh = Arc::clone(
+                        self.splats
+                            .entry(cloud.content_id())
+                            .or_insert_with(|| Arc::new(splats_bvh(cloud))),
+                    );
+                    bvh.any(overlaps, |i| {
+                        cloud
+                            .positions
+                            .get(i as usize)
+                            .is_some_and(|p| inside(project(Vec3::from(*p))))
+                    })
+                }),
+                NodeKind::Light(_) | NodeKind::Camera(_) if options.icons => {
+                    let sun = self.sun_icon_position(scene);
+                    let eye = view.view.position();
+                    let forward = view.view.forward();
+                    icon_sphere(c.kind, &c.world_from_local, sun).is_some_and(|(center, r)| {
+                        (center - eye).dot(forward) > r * 2.0
+                            && inside(view.project(&clip_from_world, center))
+                    })
+                }
+                _ => false,
+            };
+            if selected {
+                out.push(c.id);
+            }
+        }
+        out
+    }
+
+    /// Drops structures whose mesh or cloud is no longer in `scene`.
+    fn forget_stale(&mut self, scene: &Scene) {
+        if !self.meshes.is_empty() {
+            let live: std::collections::HashSet<u64> =
+                scene.meshes().map(|(_, m)| m.content_id()).collect();
+            self.meshes.retain(|id, _| live.contains(id));
+        }
+        if !self.points.is_empty() {
+            let live: std::collections::HashSet<u64> =
+                scene.point_clouds().map(|(_, c)| c.content_id()).collect();
+            self.points.retain(|id, _| live.contains(id));
+        }
+        if !self.splats.is_empty() {
+            let live: std::collections::HashSet<u64> =
+                scene.splat_clouds().map(|(_, c)| c.content_id()).collect();
+            self.splats.retain(|id, _| live.contains(id));
+        }
+    }
+
+    /// Builds (or finds) the BVH of every mesh and cloud in `scene` now, so the first click
+    /// does not pay for it; returns how many were built.
+    pub fn prepare(&mut self, scene: &Scene) -> usize {
+        self.forget_stale(scene);
+        let mut built = 0;
+        for (_, mesh) in scene.meshes() {
+            self.meshes.entry(mesh.content_id()).or_insert_with(|| {
+                built += 1;
+                Arc::new(mesh_bvh(mesh))
+            });
+        }
+        for (_, cloud) in scene.point_clouds() {
+            self.points.entry(cloud.content_id()).or_insert_with(|| {
+                built += 1;
+                Arc::new(points_bvh(cloud))
+            });
+        }
+        for (_, cloud) in scene.splat_clouds() {
+            self.splats.entry(cloud.content_id()).or_insert_with(|| {
+                built += 1;
+                Arc::new(splats_bvh(cloud))
+            });
+        }
+        built
+    }
+
+    /// Nodes in all cached hierarchies (for benchmarks: memory scales with it).
+    pub fn bvh_nodes(&self) -> usize {
+        [&self.meshes, &self.points, &self.splats]
+            .iter()
+            .flat_map(|m| m.values())
+            .map(|b| b.node_count())
+            .sum()
+    }
+
+    /// How many acceleration structures are cached (meshes, point clouds, splat clouds).
+    pub fn cached(&self) -> (usize, usize, usize) {
+        (self.meshes.len(), self.points.len(), self.splats.len())
+    }
+}
+
+/// Where the ray (`origin`, `dir` in the cloud's local space) hits splat `i`: its 2σ
+/// ellipsoid, or its centre within [`SPLAT_CENTRE_PX`] of the cursor.
+fn splat_hit(
+    cloud: &SplatCloud,
+    i: usize,
+    origin: Vec3,
+    dir: Vec3,
+    view: &PickView,
+    clip_from_local: &Mat4,
+    pixel: Vec2,
+) -> Option<f32> {
+    if cloud
+        .opacities
+        .get(i)
+        .is_none_or(|o| *o < MIN_SPLAT_OPACITY)
+    {
+        return None;
+    }
+    let center = Vec3::from(*cloud.positions.get(i)?);
+    let scale = Vec3::from(*cloud.scales.get(i)?).abs() * SPLAT_SIGMAS;
+    let rotation = Quat::from_array(*cloud.rotations.get(i)?).normalize();
+    // Into the splat's frame, where its 2σ ellipsoid is the unit sphere.
+    let local_from_cloud = rotation.inverse();
+    let to_unit = |v: Vec3| (local_from_cloud * v) / scale.max(Vec3::splat(1e-9));
+    if let Some(t) = ray_unit_sphere(to_unit(origin - center), to_unit(dir)) {
+        return Some(t);
+    }
+    let on_screen = view.project(clip_from_local, center)?;
+    if on_screen.distance(pixel) <= SPLAT_CENTRE_PX {
+        let d = dir.length_squared();
+        return (d > 0.0).then(|| (center - origin).dot(dir) / d);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scene::{Camera, Light, Material, Transform};
+
+    fn view_from(eye: Vec3, target: Vec3) -> PickView {
+        let world_from_view = Transform::looking_at(eye, target).matrix();
+        PickView::new(
+            CameraView {
+                world_from_view,
+                fov_y_rad: 50f32.to_radians(),
+                near: 0.1,
+            },
+            320.0,
+            180.0,
+        )
+    }
+
+    #[test]
+    fn rays_go_through_the_pixels_points_project_to() {
+        let view = view_from(Vec3::new(3.0, 2.0, 8.0), Vec3::new(0.0, 0.5, 0.0));
+        let clip_from_world = view.clip_from_world();
+        for p in [
+            Vec3::new(0.0, 0.5, 0.0),
+            Vec3::new(1.5, -0.5, 1.0),
+            Vec3::new(-2.0, 1.0, -3.0),
+        ] {
+            let pixel = view.project(&clip_from_world, p).expect("in front");
+            let ray = view.ray(pixel);
+            let to_p = (p - ray.origin).normalize();
+            assert!(to_p.dot(ray.dir) > 1.0 - 1e-6, "{p}: {to_p} vs {}", ray.dir);
+        }
+        // The centre of the image looks straight ahead.
+        let ray = view.ray(Vec2::new(160.0, 90.0));
+        assert!(ray.dir.dot(view.view.forward()) > 1.0 - 1e-6);
+    }
+
+    #[test]
+    fn triangles_hit_from_either_side_and_miss_outside() {
+        let (a, b, c) = (Vec3::ZERO, Vec3::X, Vec3::Y);
+        let t = ray_triangle(Vec3::new(0.2, 0.2, 5.0), Vec3::NEG_Z, a, b, c);
+        assert_eq!(t, Some(5.0));
+        let t = ray_triangle(Vec3::new(0.2, 0.2, -2.0), Vec3::Z, a, b, c);
+        assert_eq!(t, Some(2.0));
+        assert_eq!(
+            ray_triangle(Vec3::new(0.8, 0.8, 5.0), Vec3::NEG_Z, a, b, c),
+            None
+        );
+        assert_eq!(
+            ray_triangle(Vec3::new(0.2, 0.2, 5.0), Vec3::Z, a, b, c),
+            None
+        );
+    }
+
+    /// Two cubes in a row, a small one in front of a big one, a camera and a point light.
+    fn row_scene() -> (Scene, [NodeId; 4]) {
+        let mut scene = Scene::new("row");
+        let material = scene.add_material(Material::default());
+        let small = scene.add_mesh(crate::generate::shapes::cube(1.0));
+        let big = scene.add_mesh(crate::generate::shapes::cube(4.0));
+        let front = scene.add_node(
+            None,
+            "Front",
+            Transform::from_translation(Vec3::new(0.0, 0.0, 3.0)),
+            NodeKind::Mesh {
+                mesh: small,
+                material,
+            },
+        );
+        let back = scene.add_node(
+            None,
+            "Back",
+            Transform::IDENTITY,
+            NodeKind::Mesh {
+                mesh: big,
+                material,
+            },
+        );
+        let camera = scene.add_node(
+            None,
+            "Cam",
+            Transform::from_translation(Vec3::new(4.0, 0.0, 0.0)),
+            NodeKind::Camera(Camera::default()),
+        );
+        let lamp = scene.add_node(
+            None,
+            "Lamp",
+            Transform::from_translation(Vec3::new(-4.0, 0.0, 0.0)),
+            NodeKind::Light(Light {
+                kind: LightKind::Point,
+                color: [1.0; 3],
+                intensity: 100.0,
+                range: None,
+                cast_shadows: false,
+            }),
+        );
+        (scene, [front, back, camera, lamp])
+    }
+
+    fn pick_at(scene: &Scene, view: &PickView, world: Vec3) -> Option<NodeId> {
+        let pixel = view
+            .project(&view.clip_from_world(), world)
+            .expect("in view");
+        Picker::default()
+            .pick(scene, view, pixel, PickOptions::default())
+            .map(|h| h.node)
+    }
+
+    #[test]
+    fn the_nearest_mesh_wins_and_hidden_or_locked_nodes_are_skipped() {
+        let (mut scene, [front, back, camera, lamp]) = row_scene();
+        let view = view_from(Vec3::new(0.0, 0.0, 20.0), Vec3::ZERO);
+        assert_eq!(pick_at(&scene, &view, Vec3::ZERO), Some(front));
+        assert_eq!(pick_at(&scene, &view, Vec3::new(1.5, 1.5, 0.0)), Some(back));
+        assert_eq!(
+            pick_at(&scene, &view, Vec3::new(4.0, 0.0, 0.0)),
+            Some(camera)
+        );
+        assert_eq!(
+            pick_at(&scene, &view, Vec3::new(-4.0, 0.0, 0.0)),
+            Some(lamp)
+        );
+        assert_eq!(pick_at(&scene, &view, Vec3::new(0.0, 8.0, 0.0)), None);
+        scene.set_locked(front, true);
+        assert_eq!(pick_at(&scene, &view, Vec3::ZERO), Some(back));
+        scene.set_visible(back, false);
+        assert_eq!(pick_at(&scene, &view, Vec3::ZERO), None);
+        scene.set_locked(front, false);
+        assert_eq!(pick_at(&scene, &view, Vec3::ZERO), Some(front));
+    }
+
+    #[test]
+    fn a_locked_group_locks_its_children() {
+        let (mut scene, [front, ..]) = row_scene();
+        let group = scene.add_node(None, "Group", Transform::IDENTITY, NodeKind::Empty);
+        assert!(scene.reparent(
+            front,
+            Some(group),
+            0,
+            Transform::from_translation(Vec3::new(0.0, 0.0, 3.0))
+        ));
+        let view = view_from(Vec3::new(0.0, 0.0, 20.0), Vec3::ZERO);
+        assert_eq!(pick_at(&scene, &view, Vec3::ZERO), Some(front));
+        scene.set_locked(group, true);
+        assert_ne!(pick_at(&scene, &view, Vec3::ZERO), Some(front));
+    }
+
+    #[test]
+    fn mesh_bvhs_are_built_once_per_content_and_dropped_with_it() {
+        let (scene, _) = row_scene();
+        let mut picker = Picker::default();
+        assert_eq!(picker.prepare(&scene), 2);
+        assert_eq!(picker.prepare(&scene), 0);
+        assert_eq!(picker.cached(), (2, 0, 0));
+        picker.pick(
+            &Scene::new("empty"),
+            &view_from(Vec3::Z, Vec3::ZERO),
+            Vec2::ONE,
+            PickOptions::default(),
+        );
+        assert_eq!(picker.cached(), (0, 0, 0));
+    }
+
+    #[test]
+    fn box_select_takes_what_projects_inside() {
+        let (scene, [front, back, camera, lamp]) = row_scene();
+        let view = view_from(Vec3::new(0.0, 0.0, 20.0), Vec3::ZERO);
+        let mut picker = Picker::default();
+        let all = picker.box_select(
+            &scene,
+            &view,
+            Vec2::ZERO,
+            view.size_px,
+            PickOptions::default(),
+        );
+        assert_eq!(all, vec![front, back, camera, lamp]);
+        // The right half of the image: the camera icon and the right corners of both cubes.
+        let right = picker.box_select(
+            &scene,
+            &view,
+            Vec2::new(161.0, 0.0),
+            view.size_px,
+            PickOptions::default(),
+        );
+        assert_eq!(right, vec![front, back, camera]);
+        let no_icons = picker.box_select(
+            &scene,
+            &view,
+            Vec2::new(161.0, 0.0),
+            view.size_px,
+            PickOptions { icons: false },
+        );
+        assert_eq!(no_icons, vec![front, back]);
+        // A box over the big cube's face between the small cube and the big cube's corners
+        // holds no vertex, so nothing is selected.
+        let middle = picker.box_select(
+            &scene,
+            &view,
+            Vec2::new(167.0, 80.0),
+            Vec2::new(176.0, 100.0),
+            PickOptions::default(),
+        );
+        assert!(middle.is_empty(), "{middle:?}");
+    }
+}

@@ -1,0 +1,303 @@
+//! The outliner driven like a user would (egui_kittest: clicks, keys, drags, no window):
+//! each test asserts what changed in the selection or the scene.
+
+use egui::{Key, Modifiers, Pos2, accesskit::Role};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use glam::Vec3;
+use worldsmith::edit::History;
+use worldsmith::scene::{NodeId, NodeKind, Scene, Transform};
+use worldsmith::ui::{UiAction, outliner_ui};
+
+/// What the outliner works on: the scene, the selection and the undo history.
+struct State {
+    scene: Scene,
+    selection: Vec<NodeId>,
+    history: History,
+}
+
+/// Buildings/House_03/Roof, Buildings/House_04, Lights.
+fn state() -> State {
+    let mut scene = Scene::new("ui test");
+    let buildings = scene.add_node(None, "Buildings", Transform::IDENTITY, NodeKind::Empty);
+    let house = scene.add_node(
+        Some(buildings),
+        "House_03",
+        Transform::from_translation(Vec3::new(10.0, 0.0, 0.0)),
+        NodeKind::Empty,
+    );
+    scene.add_node(
+        Some(house),
+        "Roof",
+        Transform::from_translation(Vec3::new(0.0, 3.0, 0.0)),
+        NodeKind::Empty,
+    );
+    scene.add_node(
+        Some(buildings),
+        "House_04",
+        Transform::IDENTITY,
+        NodeKind::Empty,
+    );
+    scene.add_node(None, "Lights", Transform::IDENTITY, NodeKind::Empty);
+    State {
+        scene,
+        selection: Vec::new(),
+        history: History::default(),
+    }
+}
+
+fn harness(state: State) -> Harness<'static, State> {
+    Harness::builder()
+        .with_size(egui::vec2(320.0, 400.0))
+        .with_step_dt(1.0 / 60.0)
+        // Tooltips wait a few frames before showing.
+        .with_max_steps(64)
+        .build_ui_state(
+            |ui, s: &mut State| {
+                if let Some(action) = outliner_ui(ui, &s.scene, &mut s.selection) {
+                    match action {
+                        UiAction::Edit(command) => {
+                            s.history.execute(&mut s.scene, command);
+                        }
+                        other => panic!("unexpected action {other:?}"),
+                    }
+                }
+            },
+            state,
+        )
+}
+
+fn id(h: &Harness<'_, State>, name: &str) -> NodeId {
+    h.state().scene.find(name).expect(name)
+}
+
+/// The middle of the row's toggle `n` from the right end (0 = eye, 1 = padlock).
+fn toggle_pos(h: &Harness<'_, State>, name: &str, n: f32) -> Pos2 {
+    let rect = h.get_by_label(name).rect();
+    Pos2::new(rect.right() - 11.0 - 22.0 * n, rect.center().y)
+}
+
+fn click_at(h: &mut Harness<'_, State>, pos: Pos2) {
+    h.hover_at(pos);
+    h.drag_at(pos);
+    h.event(egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::NONE,
+    });
+    h.run();
+}
+
+#[test]
+fn clicks_select_and_modifier_clicks_add_or_toggle() {
+    let mut h = harness(state());
+    h.run();
+    h.get_by_label("House_03").click();
+    h.run();
+    assert_eq!(h.state().selection, vec![id(&h, "House_03")]);
+    h.get_by_label("Lights").click_modifiers(Modifiers::SHIFT);
+    h.run();
+    assert_eq!(
+        h.state().selection,
+        vec![id(&h, "House_03"), id(&h, "Lights")],
+        "Shift-click adds, the new node is active"
+    );
+    h.get_by_label("House_03")
+        .click_modifiers(Modifiers::COMMAND);
+    h.run();
+    assert_eq!(
+        h.state().selection,
+        vec![id(&h, "Lights")],
+        "Ctrl-click toggles"
+    );
+    h.get_by_label("Buildings").click();
+    h.run();
+    assert_eq!(h.state().selection, vec![id(&h, "Buildings")]);
+}
+
+#[test]
+fn the_eye_hides_and_the_padlock_locks_as_undoable_edits() {
+    let mut h = harness(state());
+    h.run();
+    let lights = id(&h, "Lights");
+    let eye = toggle_pos(&h, "Lights", 0.0);
+    click_at(&mut h, eye);
+    assert!(!h.state().scene.node(lights).unwrap().visible);
+    assert!(h.state().selection.is_empty(), "the eye does not select");
+    let lock = toggle_pos(&h, "Lights", 1.0);
+    click_at(&mut h, lock);
+    assert!(h.state().scene.node(lights).unwrap().locked);
+    assert_eq!(h.state().history.undo_label(), Some("Lock Lights"));
+    let s = h.state_mut();
+    assert!(s.history.undo(&mut s.scene));
+    assert!(s.history.undo(&mut s.scene));
+    let node = s.scene.node(lights).unwrap();
+    assert!(node.visible && !node.locked);
+}
+
+#[test]
+fn f2_renames_inline_enter_commits_and_escape_cancels() {
+    let mut h = harness(state());
+    h.run();
+    let lights = id(&h, "Lights");
+    h.get_by_label("Lights").click();
+    h.run();
+    h.key_press(Key::F2);
+    h.run();
+    let field = h.get_by_role_and_label(Role::TextInput, "Name");
+    assert_eq!(field.value().as_deref(), Some("Lights"));
+    // The whole name is selected: typing replaces it.
+    field.type_text("Lamps");
+    h.run();
+    h.key_press(Key::Enter);
+    h.run();
+    assert_eq!(h.state().scene.node(lights).unwrap().name, "Lamps");
+    assert_eq!(
+        h.state().history.undo_label(),
+        Some("Rename Lights to Lamps")
+    );
+    assert!(
+        h.query_by_role_and_label(Role::TextInput, "Name").is_none(),
+        "the field closed"
+    );
+
+    h.key_press(Key::F2);
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, "Name")
+        .type_text("Nope");
+    h.run();
+    h.key_press(Key::Escape);
+    h.run();
+    assert_eq!(h.state().scene.node(lights).unwrap().name, "Lamps");
+    assert_eq!(h.state().history.undo_len(), 1);
+    assert_eq!(
+        h.state().selection,
+        vec![lights],
+        "Esc cancels the rename only"
+    );
+}
+
+#[test]
+fn double_click_starts_a_rename() {
+    let mut h = harness(state());
+    h.run();
+    let row = h.get_by_label("House_04").rect().center();
+    // Two clicks a frame (1/60 s) apart.
+    for _ in 0..2 {
+        h.hover_at(row);
+        h.drag_at(row);
+        h.event(egui::Event::PointerButton {
+            pos: row,
+            button: egui::PointerButton::Primary,
+            pressed: false,
+            modifiers: Modifiers::NONE,
+        });
+        h.step();
+    }
+    h.run();
+    assert_eq!(
+        h.get_by_role_and_label(Role::TextInput, "Name")
+            .value()
+            .as_deref(),
+        Some("House_04")
+    );
+    assert_eq!(h.state().selection, vec![id(&h, "House_04")]);
+}
+
+#[test]
+fn dragging_a_row_onto_another_reparents_and_keeps_the_world_pose() {
+    let mut h = harness(state());
+    h.run();
+    let house = id(&h, "House_03");
+    let lights = id(&h, "Lights");
+    let world_before = h.state().scene.world_from_local(house);
+    let from = h.get_by_label("House_03").rect().center();
+    let to = h.get_by_label("Lights").rect().center();
+    h.hover_at(from);
+    h.drag_at(from);
+    h.run();
+    for i in 1..=8 {
+        h.hover_at(from + (to - from) * (i as f32 / 8.0));
+        h.run();
+    }
+    h.drop_at(to);
+    h.run();
+    let scene = &h.state().scene;
+    assert_eq!(scene.node(house).unwrap().parent, Some(lights));
+    assert_eq!(scene.node(lights).unwrap().children, vec![house]);
+    assert!(
+        scene
+            .world_from_local(house)
+            .abs_diff_eq(world_before, 1e-5)
+    );
+    assert_eq!(
+        h.state().history.undo_label(),
+        Some("Move House_03 into Lights")
+    );
+}
+
+#[test]
+fn dropping_on_the_title_line_moves_to_the_top_level() {
+    let mut h = harness(state());
+    h.run();
+    let roof = id(&h, "Roof");
+    h.state_mut().selection = vec![roof];
+    h.run();
+    let from = h.get_by_label("Roof").rect().center();
+    let to = Pos2::new(100.0, 10.0);
+    h.hover_at(from);
+    h.drag_at(from);
+    h.run();
+    for i in 1..=8 {
+        h.hover_at(from + (to - from) * (i as f32 / 8.0));
+        h.run();
+    }
+    assert!(
+        h.query_by_label("Drop here: move to the top level")
+            .is_some()
+    );
+    h.drop_at(to);
+    h.run();
+    let scene = &h.state().scene;
+    assert_eq!(scene.node(roof).unwrap().parent, None);
+    assert_eq!(scene.roots().last(), Some(&roof));
+    // House_03 was at x = 10, the roof 3 m above it: it stays there.
+    let at = scene.world_from_local(roof).w_axis.truncate();
+    assert!(at.abs_diff_eq(Vec3::new(10.0, 3.0, 0.0), 1e-5), "{at}");
+}
+
+#[test]
+fn the_filter_shows_matches_with_their_ancestors() {
+    let mut h = harness(state());
+    h.run();
+    assert!(h.query_by_label("Roof").is_none(), "House_03 starts closed");
+    let filter = h.get_by_role_and_label(Role::TextInput, "Filter by name");
+    filter.focus();
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, "Filter by name")
+        .type_text("roof");
+    h.run();
+    for name in ["Buildings", "House_03", "Roof"] {
+        assert!(h.query_by_label(name).is_some(), "{name} shown");
+    }
+    assert!(h.query_by_label("Lights").is_none());
+    assert!(h.query_by_label("House_04").is_none());
+    h.get_by_label("Roof").click();
+    h.run();
+    assert_eq!(h.state().selection, vec![id(&h, "Roof")]);
+}
+
+#[test]
+fn a_selection_made_elsewhere_opens_its_branch() {
+    let mut h = harness(state());
+    h.run();
+    assert!(h.query_by_label("Roof").is_none());
+    let roof = id(&h, "Roof");
+    h.state_mut().selection = vec![roof];
+    h.run();
+    assert!(
+        h.query_by_label("Roof").is_some(),
+        "the viewport's pick is revealed"
+    );
+}
