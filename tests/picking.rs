@@ -298,3 +298,56 @@ fn picker_hit_distance(scene: &Scene, view: &PickView, at: Vec2) -> f32 {
 fn picker_box(scene: &Scene, view: &PickView, min: Vec2, max: Vec2) -> Vec<NodeId> {
     Picker::default().box_select(scene, view, min, max, NO_ICONS)
 }
+
+/// A cloud too big to build its BVH during a click is picked at once through its bounds
+/// while the BVH builds on a worker thread, then through the BVH.
+#[test]
+fn a_huge_splat_cloud_never_blocks_a_click() {
+    let n = worldsmith::pick::BACKGROUND_BUILD_SPLATS + 1000;
+    let mut rng = common::Rng(5);
+    let cloud = SplatCloud::new(
+        (0..n).map(|_| rng.in_ball().to_array()).collect(),
+        vec![Quat::IDENTITY.to_array(); n],
+        vec![[0.02, 0.02, 0.02]; n],
+        vec![0.8; n],
+        vec![[0.5; 3]; n],
+        0,
+        Vec::new(),
+    )
+    .expect("consistent arrays");
+    let mut scene = Scene::new("huge");
+    let id = scene.add_splat_cloud(cloud);
+    let node = scene.add_node(
+        None,
+        "Huge",
+        Transform::IDENTITY,
+        NodeKind::Splats { cloud: id },
+    );
+    let camera = common::look(Vec3::new(0.0, 0.0, 6.0), Vec3::ZERO, 45.0);
+    let view = PickView::new(camera, W as f32, H as f32);
+    let centre = Vec2::new(W as f32 * 0.5, H as f32 * 0.5);
+    let mut picker = Picker::default();
+    // The first click answers from the bounds (the build has only started).
+    let first = picker.pick(&scene, &view, centre, NO_ICONS).map(|h| h.node);
+    assert_eq!(first, Some(node));
+    assert!(picker.building(), "the BVH builds in the background");
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while picker.building() && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(!picker.building(), "the background build finished");
+    let hit = picker
+        .pick(&scene, &view, centre, NO_ICONS)
+        .expect("picked through the BVH");
+    assert_eq!(hit.node, node);
+    // Through the BVH the hit is a splat near the front of the unit ball, not the box face.
+    assert!((hit.distance - 5.0).abs() < 0.2, "{}", hit.distance);
+    // A corner of the bounds that no splat reaches is not a hit any more.
+    let corner = view.clip_from_world() * Vec3::new(0.95, 0.95, 0.95).extend(1.0);
+    let ndc = corner.truncate() / corner.w;
+    let at = Vec2::new(
+        (ndc.x + 1.0) * 0.5 * W as f32,
+        (1.0 - ndc.y) * 0.5 * H as f32,
+    );
+    assert_eq!(picker.pick(&scene, &view, at, NO_ICONS), None);
+}

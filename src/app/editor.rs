@@ -526,6 +526,8 @@ impl Editor {
     /// Lays out one frame: menu bar, status bar, outliner, inspector, viewport, dialogs.
     /// `viewport_texture` shows the scene render (the app renders into it after this call).
     pub fn ui(&mut self, ui: &mut egui::Ui, viewport_texture: egui::TextureId) {
+        // Big splat clouds get their picking BVH on a worker thread, ready before a click.
+        self.picker.warm(&self.scene);
         self.poll_pending_world();
         self.poll_desktop_dialog();
         let loading = self.poll_loader();

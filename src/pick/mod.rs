@@ -32,6 +32,12 @@ use std::sync::Arc;
 
 /// Smallest pick radius of a point, in pixels, however small the points are drawn.
 pub const POINT_SLACK_PX: f32 = 3.0;
+/// Splat clouds larger than this get their picking BVH on a worker thread.
+pub const BACKGROUND_BUILD_SPLATS: usize = 500_000;
+
+/// Splat centres tested by a box selection while the cloud's BVH is still being built.
+const BOX_SAMPLE_SPLATS: usize = 200_000;
+
 /// A splat whose centre is this close to the cursor (pixels) is hit.
 pub const SPLAT_CENTRE_PX: f32 = 4.0;
 /// Splats fainter than this cannot be picked (they barely show).
@@ -159,6 +165,9 @@ pub struct Picker {
     meshes: HashMap<u64, Arc<Bvh>>,
     points: HashMap<u64, Arc<Bvh>>,
     splats: HashMap<u64, Arc<Bvh>>,
+    /// Splat-cloud BVHs being built on worker threads (`None` until done), by content id:
+    /// building one for millions of splats takes seconds, which a click must not wait for.
+    building: Arc<std::sync::Mutex<HashMap<u64, Option<Arc<Bvh>>>>>,
     /// Where the sun icon floats, for the scene revision (structure, transforms) it was
     /// computed for: it needs the bounds of everything, too slow to find on every click.
     sun_at: Option<((u64, u64), Vec3)>,
@@ -460,11 +469,33 @@ impl Picker {
                     let Some(cloud) = scene.splat_cloud(*cloud) else {
                         continue;
                     };
-                    let bvh = Arc::clone(
-                        self.splats
-                            .entry(cloud.content_id())
-                            .or_insert_with(|| Arc::new(splats_bvh(cloud))),
-                    );
+                    let Some(bvh) = self.splat_bvh(cloud) else {
+                        // Still being built: the cloud's bounds stand in (it is picked as a
+                        // whole anyway).
+                        let b = cloud.bounds();
+                        let hit = (!b.is_empty())
+                            .then(|| {
+                                Bounds {
+                                    min: b.min,
+                                    max: b.max,
+                                }
+                                .ray_entry(
+                                    origin,
+                                    dir.recip(),
+                                    t_best,
+                                )
+                            })
+                            .flatten();
+                        if let Some(t) = hit
+                            && t < t_best
+                        {
+                            best = Some(Hit {
+                                node: c.id,
+                                distance: t,
+                            });
+                        }
+                        continue;
+                    };
                     let clip_from_local = clip_from_world * world_from_local;
                     let cone = Cone {
                         ray,
@@ -586,11 +617,15 @@ impl Picker {
                     })
                 }),
                 NodeKind::Splats { cloud } => scene.splat_cloud(*cloud).is_some_and(|cloud| {
-                    let bvh = Arc::clone(
-                        self.splats
-                            .entry(cloud.content_id())
-                            .or_insert_with(|| Arc::new(splats_bvh(cloud))),
-                    );
+                    let Some(bvh) = self.splat_bvh(cloud) else {
+                        // Still being built: a bounded sample of the centres decides.
+                        let step = cloud.len() / BOX_SAMPLE_SPLATS + 1;
+                        return cloud
+                            .positions
+                            .iter()
+                            .step_by(step)
+                            .any(|p| inside(project(Vec3::from(*p))));
+                    };
                     bvh.any(overlaps, |i| {
                         cloud
                             .positions
@@ -628,11 +663,79 @@ impl Picker {
                 scene.point_clouds().map(|(_, c)| c.content_id()).collect();
             self.points.retain(|id, _| live.contains(id));
         }
-        if !self.splats.is_empty() {
-            let live: std::collections::HashSet<u64> =
-                scene.splat_clouds().map(|(_, c)| c.content_id()).collect();
-            self.splats.retain(|id, _| live.contains(id));
+        let live: std::collections::HashSet<u64> =
+            scene.splat_clouds().map(|(_, c)| c.content_id()).collect();
+        self.splats.retain(|id, _| live.contains(id));
+        if let Ok(mut building) = self.building.lock() {
+            // A finished build for a cloud that left is dropped; a running one finds its
+            // entry gone and drops its result.
+            building.retain(|id, _| live.contains(id));
         }
+    }
+
+    /// The BVH of a splat cloud when it is ready. Small clouds are built here and now; for a
+    /// cloud over [`BACKGROUND_BUILD_SPLATS`] the build runs on a worker thread and `None`
+    /// comes back until it is done (callers fall back to the cloud's bounds).
+    fn splat_bvh(&mut self, cloud: &Arc<SplatCloud>) -> Option<Arc<Bvh>> {
+        let id = cloud.content_id();
+        if let Some(bvh) = self.splats.get(&id) {
+            return Some(Arc::clone(bvh));
+        }
+        if cloud.len() <= BACKGROUND_BUILD_SPLATS {
+            let bvh = Arc::new(splats_bvh(cloud));
+            self.splats.insert(id, Arc::clone(&bvh));
+            return Some(bvh);
+        }
+        let mut building = self.building.lock().ok()?;
+        match building.get(&id) {
+            Some(Some(done)) => {
+                let done = Arc::clone(done);
+                building.remove(&id);
+                drop(building);
+                self.splats.insert(id, Arc::clone(&done));
+                Some(done)
+            }
+            Some(None) => None,
+            None => {
+                building.insert(id, None);
+                let shared = Arc::clone(&self.building);
+                let cloud = Arc::clone(cloud);
+                let spawned =
+                    std::thread::Builder::new()
+                        .name("pick-bvh".into())
+                        .spawn(move || {
+                            let bvh = Arc::new(splats_bvh(&cloud));
+                            if let Ok(mut building) = shared.lock()
+                                && building.contains_key(&id)
+                            {
+                                building.insert(id, Some(bvh));
+                            }
+                        });
+                if spawned.is_err() {
+                    building.remove(&id);
+                }
+                None
+            }
+        }
+    }
+
+    /// Starts the background builds big splat clouds need, so that a click soon after a load
+    /// finds them ready (cheap when there is nothing to start: call it every frame).
+    pub fn warm(&mut self, scene: &Scene) {
+        for (_, cloud) in scene.splat_clouds() {
+            if cloud.len() > BACKGROUND_BUILD_SPLATS
+                && !self.splats.contains_key(&cloud.content_id())
+            {
+                self.splat_bvh(cloud);
+            }
+        }
+    }
+
+    /// Whether a splat cloud's BVH is still being built in the background.
+    pub fn building(&self) -> bool {
+        self.building
+            .lock()
+            .is_ok_and(|b| b.values().any(Option::is_none))
     }
 
     /// Builds (or finds) the BVH of every mesh and cloud in `scene` now, so the first click
