@@ -14,6 +14,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::New(args)) => worldsmith::cli::new_project(args),
         Some(Command::BenchProject(args)) => worldsmith::cli::bench_project(args),
         Some(Command::BenchPick(args)) => worldsmith::cli::bench_pick(args),
+        Some(Command::BenchEdit(args)) => worldsmith::cli::bench_edit(args),
         None => worldsmith::app::run_editor(worldsmith::app::EditorOptions {
             path: cli.editor.path.clone(),
             seed: cli.editor.seed,

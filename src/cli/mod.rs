@@ -59,6 +59,10 @@ pub enum Command {
     /// Time viewport picking (CPU ray casts) on the default world plus a dense mesh: the BVH
     /// build once, then picks at random pixels; print median and p95 per pick and the CPU.
     BenchPick(BenchPickArgs),
+    /// Edit-to-pixel: time and count the uploads of the frame after a material, light,
+    /// colour and transform edit on the default world plus a dense mesh, and the memory one
+    /// undo step of a geometry edit of that mesh holds.
+    BenchEdit(BenchEditArgs),
     /// Generate the built-in world for a seed and save it as a project (.wsproj).
     New(NewArgs),
     /// Save and load a project of the generated world (or of INPUT) several times; print
@@ -968,4 +972,144 @@ mod tests {
         assert!((50.0..=51.0).contains(&m));
         assert!((94.0..=96.0).contains(&p));
     }
+}
+
+/// `worldsmith bench-edit`: what the frame after an edit uploads and costs, and what one undo
+/// step of a geometry edit keeps.
+#[derive(Debug, Args)]
+pub struct BenchEditArgs {
+    /// Seed of the built-in generated world.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Vertices of the dense mesh added to the world.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub vertices: u32,
+    /// Image size.
+    #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]
+    pub size: (u32, u32),
+}
+
+pub fn bench_edit(args: &BenchEditArgs) -> anyhow::Result<()> {
+    use crate::edit::{Command, History, ops};
+    use crate::scene::{ColorGrade, Material, NodeKind, Transform};
+    let ctx = GpuContext::headless()?;
+    let mut scene = crate::generate::generate_world(args.seed);
+    let view = view_for(&scene, None)?;
+    let side = (f64::from(args.vertices).sqrt().ceil() as u32).max(2);
+    let dense = crate::generate::shapes::plane(glam::Vec2::splat(40.0), side - 1);
+    let vertices = dense.vertex_count();
+    let mesh = scene.add_mesh(dense);
+    let material = scene.add_material(Material::named("Dense", [0.6, 0.6, 0.6, 1.0], 0.7));
+    let dense_node = scene.add_node(
+        None,
+        "Dense",
+        Transform::from_translation(view.position() + view.forward() * 30.0),
+        NodeKind::Mesh { mesh, material },
+    );
+    let (w, h) = args.size;
+    let target = crate::render::OffscreenTarget::new(&ctx.device, w, h);
+    let mut renderer = Renderer::new(&ctx);
+    let settings = RenderSettings::final_frame();
+    let mut history = History::default();
+    let mut render = |scene: &Scene| {
+        let frame = FrameInput {
+            scene,
+            camera: view,
+            settings,
+            selection: &[],
+        };
+        let t = Instant::now();
+        let stats = renderer.render(&frame, &target.target());
+        ctx.device.poll(wgpu::PollType::wait_indefinitely()).ok();
+        (t.elapsed().as_secs_f64() * 1000.0, stats)
+    };
+    let (first_ms, _) = render(&scene);
+    let (idle_ms, _) = render(&scene);
+    println!(
+        "adapter: {} — {} triangles, dense mesh {vertices} vertices; first frame {first_ms:.1} ms, unchanged frame {idle_ms:.1} ms",
+        ctx.adapter_name(),
+        scene.triangle_count()
+    );
+    let lamp = scene
+        .nodes()
+        .find(|n| matches!(n.kind, NodeKind::Light(_)))
+        .map(|n| n.id)
+        .ok_or_else(|| anyhow::anyhow!("the world has no light"))?;
+    let mut edits: Vec<(&str, Command)> = Vec::new();
+    let mut m = scene.material(material).cloned().unwrap_or_default();
+    m.base_color = [0.9, 0.2, 0.1, 1.0];
+    edits.push((
+        "material colour",
+        Command::SetMaterial {
+            material,
+            value: Box::new(m),
+        },
+    ));
+    if let Some(NodeKind::Light(mut l)) = scene.node(lamp).map(|n| n.kind.clone()) {
+        l.intensity *= 2.0;
+        edits.push((
+            "light intensity",
+            Command::SetLight {
+                node: lamp,
+                light: l,
+            },
+        ));
+    }
+    edits.push((
+        "colour adjust",
+        Command::SetGrade {
+            node: dense_node,
+            grade: ColorGrade {
+                saturation: 0.3,
+                ..ColorGrade::default()
+            },
+        },
+    ));
+    let mut moved = scene
+        .node(dense_node)
+        .map(|n| n.transform)
+        .unwrap_or_default();
+    moved.translation.y += 1.0;
+    edits.push((
+        "transform",
+        Command::SetTransform {
+            node: dense_node,
+            transform: moved,
+        },
+    ));
+    for (what, command) in edits {
+        history.execute(&mut scene, command);
+        let (ms, stats) = render(&scene);
+        let u = stats.uploads;
+        println!(
+            "{what:>16}: next frame {ms:6.1} ms; uploads: {} meshes, {} textures, {} material writes, {} instance writes, {} bytes",
+            u.meshes, u.textures, u.material_writes, u.instance_writes, u.bytes
+        );
+    }
+    // One undo step of a geometry edit keeps the replaced mesh, nothing else.
+    let geometry_bytes: usize = scene.meshes().map(|(_, m)| mesh_bytes(m)).sum();
+    let t = Instant::now();
+    let command = ops::reshade(&scene, &[dense_node], ops::Reshade::FlipNormals)?;
+    history.execute(&mut scene, command);
+    let edit_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let step = history.last_step_bytes();
+    let t = Instant::now();
+    history.undo(&mut scene);
+    let undo_ms = t.elapsed().as_secs_f64() * 1000.0;
+    println!(
+        "flip normals of {vertices} vertices: {edit_ms:.0} ms, undo {undo_ms:.1} ms; the undo step holds {:.1} MB (the old mesh) of {:.1} MB of scene geometry",
+        step as f64 / 1e6,
+        geometry_bytes as f64 / 1e6
+    );
+    Ok(())
+}
+
+fn mesh_bytes(m: &crate::scene::Mesh) -> usize {
+    m.positions.len() * 12
+        + m.normals.len() * 12
+        + m.uvs.len() * 8
+        + m.uvs1.len() * 8
+        + m.colors.len() * 16
+        + m.tangents.len() * 16
+        + m.indices.len() * 4
 }

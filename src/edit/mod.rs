@@ -399,6 +399,41 @@ impl Command {
         }
     }
 
+    /// Bytes of geometry, image and cloud data the command carries (an approximation that
+    /// counts the big arrays, for memory benchmarks).
+    pub fn held_bytes(&self) -> usize {
+        let mesh = |m: &crate::scene::Mesh| {
+            m.positions.len() * 12
+                + m.normals.len() * 12
+                + (m.uvs.len() + m.uvs1.len()) * 8
+                + (m.colors.len() + m.tangents.len()) * 16
+                + m.indices.len() * 4
+        };
+        match self {
+            Command::ReplaceMesh { value, .. } => mesh(&value.0),
+            Command::AddResources { resources } => {
+                resources.meshes.iter().map(|(_, m)| mesh(m)).sum::<usize>()
+                    + resources
+                        .images
+                        .iter()
+                        .map(|(_, i)| i.rgba8.len())
+                        .sum::<usize>()
+                    + resources
+                        .point_clouds
+                        .iter()
+                        .map(|(_, c)| c.len() * 28)
+                        .sum::<usize>()
+                    + resources
+                        .splat_clouds
+                        .iter()
+                        .map(|(_, c)| c.byte_size())
+                        .sum::<usize>()
+            }
+            Command::Batch { commands, .. } => commands.iter().map(Command::held_bytes).sum(),
+            _ => 0,
+        }
+    }
+
     /// Which value the command changes: two commands with the same key, sent during one drag,
     /// fold into one undo step.
     fn target(&self) -> (u8, u64) {
@@ -641,6 +676,12 @@ impl History {
             .map(|s| s.label.as_str())
             .collect();
         (labels, self.undo.len())
+    }
+
+    /// Bytes of shared data (meshes, images, clouds) the last undo step alone keeps alive:
+    /// what the step costs in memory beyond the scene itself.
+    pub fn last_step_bytes(&self) -> usize {
+        self.undo.last().map_or(0, |s| s.command.held_bytes())
     }
 
     /// Number of steps Undo can revert.
