@@ -119,8 +119,10 @@ impl GizmoTool {
             Some(drag) => Some(drag.frame),
             None => gizmo_frame(scene, &targets, active, self.settings),
         };
+        // Esc (select none) or a delete during a drag ends it.
         let Some(frame) = frame.filter(|_| {
             self.settings.mode != GizmoMode::Select
+                && !targets.is_empty()
                 && viewport.width() >= 1.0
                 && viewport.height() >= 1.0
         }) else {
