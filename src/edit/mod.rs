@@ -2,7 +2,7 @@
 //! returns its inverse, so undo and redo need no snapshots: [`History`] keeps the inverses.
 //!
 //! UI code never mutates the scene; it emits commands (`UiAction::Edit`) and the app runs them
-//! through [`History::execute`]. A drag (a slider, later a gizmo) sends a command per frame
+//! through [`History::execute`]. A drag (a slider, a gizmo) sends a command per frame
 //! through [`History::execute_merging`]: every frame of one gesture on one value folds into a
 //! single undo step, which [`History::end_gesture`] closes when the pointer is released.
 
