@@ -657,6 +657,16 @@ mod tests {
         from: egui::Pos2,
         to: egui::Pos2,
     ) -> Option<GizmoTransform> {
+        drive_frame(settings, snapping, GizmoTransform::default(), from, to)
+    }
+
+    fn drive_frame(
+        settings: GizmoSettings,
+        snapping: bool,
+        start: GizmoTransform,
+        from: egui::Pos2,
+        to: egui::Pos2,
+    ) -> Option<GizmoTransform> {
         let mut gizmo = Gizmo::default();
         gizmo.update_config(gizmo_config(
             settings,
@@ -665,7 +675,7 @@ mod tests {
             1.0,
             snapping,
         ));
-        let mut frame = GizmoTransform::default();
+        let mut frame = start;
         let mut last = None;
         let steps = 10;
         for step in 0..=steps {
@@ -723,6 +733,43 @@ mod tests {
         )
         .expect("dragged");
         assert!(DVec3::from(frame.translation).y > 0.5 * expected);
+    }
+
+    #[test]
+    fn local_space_drags_along_the_active_nodes_own_axes() {
+        let mut scene = Scene::new("t");
+        let turned = Quat::from_rotation_z(std::f32::consts::FRAC_PI_4);
+        let a = empty(
+            &mut scene,
+            None,
+            "A",
+            Transform::IDENTITY.with_rotation(turned),
+        );
+        let local = GizmoSettings {
+            space: GizmoSpace::Local,
+            ..GizmoSettings::default()
+        };
+        let frame = gizmo_frame(&scene, &[a], Some(a), local).expect("frame");
+        assert!(DQuat::from(frame.rotation).dot(turned.as_dquat()).abs() > 1.0 - 1e-6);
+        // The node's X arrow now points up and right at 45°; drag it straight right.
+        let on_arrow = egui::pos2(400.0 + 40.0, 300.0 - 40.0);
+        let moved = drive_frame(
+            local,
+            false,
+            frame,
+            on_arrow,
+            on_arrow + egui::vec2(100.0, 0.0),
+        )
+        .expect("dragged");
+        let t = DVec3::from(moved.translation);
+        assert!(t.x > 0.3, "{t}");
+        assert!(
+            (t.x - t.y).abs() < 1e-6 && t.z.abs() < 1e-9,
+            "along local X: {t}"
+        );
+        // In World space the gizmo is not turned.
+        let world = gizmo_frame(&scene, &[a], Some(a), GizmoSettings::default()).expect("frame");
+        assert_eq!(DQuat::from(world.rotation), DQuat::IDENTITY);
     }
 
     #[test]
