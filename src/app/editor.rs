@@ -63,6 +63,8 @@ pub(crate) struct Editor {
     pub selection: Vec<NodeId>,
     pub camera: OrbitCamera,
     pub controls: ViewportControls,
+    /// The transform gizmo over the viewport (mode, space, pivot, snapping, drag state).
+    pub gizmo: super::gizmo::GizmoTool,
     pub overlays: Overlays,
     pub dialogs: Dialogs,
     pub adapter_name: String,
@@ -131,6 +133,7 @@ impl Editor {
             selection: Vec::new(),
             camera,
             controls: ViewportControls::default(),
+            gizmo: super::gizmo::GizmoTool::default(),
             overlays: RenderSettings::viewport().overlays,
             dialogs: Dialogs::default(),
             adapter_name,
@@ -631,6 +634,14 @@ impl Editor {
                 busy: self.pending_world.as_ref().map(|p| p.message.as_str()),
             };
             ui::viewport_overlay_ui(ui, response.rect, &overlay);
+            actions.extend(self.gizmo.viewport_ui(
+                ui,
+                &response,
+                &self.scene,
+                &self.selection,
+                &self.camera,
+                self.controls.flying(),
+            ));
             // The splat region being edited, while its node is the active one.
             if let Some(tool) = &self.region_tool
                 && self.selection.last() == Some(&tool.node)
@@ -675,6 +686,8 @@ impl Editor {
         }
         ui::log_window_ui(ui, &mut self.dialogs.log_open, &self.log);
         self.shortcuts(ui.ctx(), keyboard_free, &mut actions);
+        self.gizmo
+            .shortcuts(ui.ctx(), keyboard_free && !self.controls.flying());
 
         let acted = !actions.is_empty();
         for action in actions {

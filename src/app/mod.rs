@@ -9,6 +9,7 @@
 mod autosave;
 mod editor;
 mod file_dialog;
+mod gizmo;
 mod gpu_window;
 mod loader;
 mod recent;

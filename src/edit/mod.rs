@@ -2,7 +2,7 @@
 //! returns its inverse, so undo and redo need no snapshots: [`History`] keeps the inverses.
 //!
 //! UI code never mutates the scene; it emits commands (`UiAction::Edit`) and the app runs them
-//! through [`History::execute`]. A drag (a slider, later a gizmo) sends a command per frame
+//! through [`History::execute`]. A drag (a slider, a gizmo) sends a command per frame
 //! through [`History::execute_merging`]: every frame of one gesture on one value folds into a
 //! single undo step, which [`History::end_gesture`] closes when the pointer is released.
 
@@ -456,8 +456,13 @@ impl Command {
             | Command::SetKind { .. }
             | Command::AddResources { .. }
             | Command::RemoveResources { .. }
-            | Command::SetMaterialVariants { .. }
-            | Command::Batch { .. } => (u8::MAX, crate::scene::stamp()),
+            | Command::SetMaterialVariants { .. } => (u8::MAX, crate::scene::stamp()),
+            // A gizmo dragging several objects sets all their transforms each frame: one
+            // step per node set. Other batches never merge.
+            Command::Batch { commands, .. } => match transform_batch_key(commands) {
+                Some(key) => (8, key),
+                None => (u8::MAX, crate::scene::stamp()),
+            },
         }
     }
 
@@ -522,6 +527,28 @@ impl Command {
     }
 }
 
+/// For a batch of only `SetTransform`s, a key for the set of nodes it moves (in any order).
+fn transform_batch_key(commands: &[Command]) -> Option<u64> {
+    let mut nodes = Vec::with_capacity(commands.len());
+    for command in commands {
+        let Command::SetTransform { node, .. } = command else {
+            return None;
+        };
+        nodes.push(node.0);
+    }
+    if nodes.is_empty() {
+        return None;
+    }
+    nodes.sort_unstable();
+    nodes.dedup();
+    // FNV-1a over the ids: stable, and a collision only merges two drags' steps.
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    for byte in nodes.iter().flat_map(|id| id.to_le_bytes()) {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    Some(hash)
+}
+
 /// A step of the history: what to run to go back (or forward), and its label.
 #[derive(Clone, Debug)]
 struct Step {
@@ -558,8 +585,22 @@ impl History {
         let target = command.target();
         if self.gesture == Some(target) && !self.undo.is_empty() {
             // The last step already holds the value from before the drag; the new inverse
-            // (the previous frame's value) is not needed.
-            let changed = command.apply(scene).is_some();
+            // (the previous frame's value) is not needed...
+            let inverse = command.apply(scene);
+            // ...except for a batch's values the gesture had not changed yet (a node the
+            // first frame of a multi-object drag left where it was): keep those from before
+            // the drag too.
+            if let (Some(Command::Batch { commands: new, .. }), Some(step)) =
+                (&inverse, self.undo.last_mut())
+                && let Command::Batch { commands: held, .. } = &mut step.command
+            {
+                for command in new {
+                    if !held.iter().any(|h| h.target() == command.target()) {
+                        held.push(command.clone());
+                    }
+                }
+            }
+            let changed = inverse.is_some();
             if changed {
                 // The saved state, if it was this step's result or on the redo list, is gone.
                 if self.saved_len >= self.undo.len() {
@@ -702,6 +743,90 @@ mod tests {
             .map(|i| scene.add_node(None, &format!("N{i}"), Transform::IDENTITY, NodeKind::Empty))
             .collect();
         (scene, ids)
+    }
+
+    fn moves(ids: &[NodeId], x: f32) -> Command {
+        Command::Batch {
+            label: "Move".into(),
+            commands: ids
+                .iter()
+                .map(|&node| Command::SetTransform {
+                    node,
+                    transform: Transform::from_translation(glam::Vec3::new(x, 0.0, 0.0)),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn batches_of_transforms_merge_per_node_set_and_others_never() {
+        let (mut scene, ids) = scene_with(3);
+        let mut history = History::default();
+        // Three frames over nodes 0 and 1 (listed in either order): one step.
+        assert!(history.execute_merging(&mut scene, moves(&ids[..2], 1.0)));
+        assert!(history.execute_merging(&mut scene, moves(&[ids[1], ids[0]], 2.0)));
+        assert!(history.execute_merging(&mut scene, moves(&ids[..2], 3.0)));
+        assert_eq!(history.undo_len(), 1);
+        // Another node set is another step, even within the same gesture.
+        assert!(history.execute_merging(&mut scene, moves(&ids[1..], 4.0)));
+        assert_eq!(history.undo_len(), 2);
+        // A batch with anything but transforms never merges.
+        let mixed = |visible| Command::Batch {
+            label: "Mixed".into(),
+            commands: vec![
+                Command::SetVisible {
+                    node: ids[0],
+                    visible,
+                },
+                Command::SetTransform {
+                    node: ids[0],
+                    transform: Transform::from_translation(
+                        glam::Vec3::Y * f32::from(u8::from(visible)),
+                    ),
+                },
+            ],
+        };
+        assert!(history.execute_merging(&mut scene, mixed(false)));
+        assert!(history.execute_merging(&mut scene, mixed(true)));
+        assert_eq!(history.undo_len(), 4);
+        while history.undo(&mut scene) {}
+        for id in &ids {
+            assert_eq!(scene.node(*id).unwrap().transform, Transform::IDENTITY);
+            assert!(scene.node(*id).unwrap().visible);
+        }
+    }
+
+    #[test]
+    fn a_merged_batch_keeps_values_its_first_frame_left_alone() {
+        let (mut scene, ids) = scene_with(2);
+        let mut history = History::default();
+        let at = |x0: f32, x1: f32| Command::Batch {
+            label: "Move 2 objects".into(),
+            commands: vec![
+                Command::SetTransform {
+                    node: ids[0],
+                    transform: Transform::from_translation(glam::Vec3::X * x0),
+                },
+                Command::SetTransform {
+                    node: ids[1],
+                    transform: Transform::from_translation(glam::Vec3::X * x1),
+                },
+            ],
+        };
+        // The first frame moves only node 0 (node 1 is already where it is asked to be).
+        assert!(history.execute_merging(&mut scene, at(1.0, 0.0)));
+        assert!(history.execute_merging(&mut scene, at(2.0, 5.0)));
+        history.end_gesture();
+        assert_eq!(history.undo_len(), 1);
+        assert!(history.undo(&mut scene));
+        for id in &ids {
+            assert_eq!(scene.node(*id).unwrap().transform, Transform::IDENTITY);
+        }
+        assert!(history.redo(&mut scene));
+        assert_eq!(
+            scene.node(ids[1]).unwrap().transform.translation,
+            glam::Vec3::X * 5.0
+        );
     }
 
     #[test]

@@ -16,6 +16,20 @@ pub const CONTROLS: &[(&str, &str)] = &[
     ("Fly: down / up", "Q / E"),
     ("Fly: faster", "Hold Shift"),
     ("Fly: change speed", "Mouse wheel while flying"),
+    (
+        "Gizmo: move / rotate / scale",
+        "W / E / R, then drag a handle",
+    ),
+    ("Gizmo: off (select only)", "Q"),
+    ("Gizmo: world / local axes", "T, or the toolbar button"),
+    (
+        "Gizmo: snap",
+        "Snap button in the viewport toolbar; hold Ctrl while dragging to invert",
+    ),
+    (
+        "Gizmo: pivot",
+        "Toolbar: centre of the selection or the active object",
+    ),
     ("Frame selected (or all)", "F"),
     ("Reset view", "Home"),
     (

@@ -11,6 +11,7 @@
 
 mod dialogs;
 mod file_browser;
+mod gizmo;
 mod history;
 mod icons;
 mod inspector;
@@ -28,6 +29,10 @@ pub use dialogs::{
 pub use file_browser::{
     BrowsePurpose, FileBrowser, IMPORTABLE_EXTENSIONS, file_browser_ui, is_importable,
     is_world_folder,
+};
+pub use gizmo::{
+    GizmoMode, GizmoSettings, GizmoSpace, PivotMode, SNAP_DEGREES, SNAP_METRES, SNAP_SCALE,
+    gizmo_toolbar_ui, paint_gizmo,
 };
 pub use history::history_window_ui;
 pub use inspector::inspector_ui;
