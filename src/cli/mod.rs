@@ -1087,7 +1087,7 @@ pub fn bench_edit(args: &BenchEditArgs) -> anyhow::Result<()> {
         );
     }
     // One undo step of a geometry edit keeps the replaced mesh, nothing else.
-    let geometry_bytes: usize = scene.meshes().map(|(_, m)| mesh_bytes(m)).sum();
+    let geometry_bytes: usize = scene.meshes().map(|(_, m)| m.byte_size()).sum();
     let t = Instant::now();
     let command = ops::reshade(&scene, &[dense_node], ops::Reshade::FlipNormals)?;
     history.execute(&mut scene, command);
@@ -1102,14 +1102,4 @@ pub fn bench_edit(args: &BenchEditArgs) -> anyhow::Result<()> {
         geometry_bytes as f64 / 1e6
     );
     Ok(())
-}
-
-fn mesh_bytes(m: &crate::scene::Mesh) -> usize {
-    m.positions.len() * 12
-        + m.normals.len() * 12
-        + m.uvs.len() * 8
-        + m.uvs1.len() * 8
-        + m.colors.len() * 16
-        + m.tangents.len() * 16
-        + m.indices.len() * 4
 }

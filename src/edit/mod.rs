@@ -402,17 +402,14 @@ impl Command {
     /// Bytes of geometry, image and cloud data the command carries (an approximation that
     /// counts the big arrays, for memory benchmarks).
     pub fn held_bytes(&self) -> usize {
-        let mesh = |m: &crate::scene::Mesh| {
-            m.positions.len() * 12
-                + m.normals.len() * 12
-                + (m.uvs.len() + m.uvs1.len()) * 8
-                + (m.colors.len() + m.tangents.len()) * 16
-                + m.indices.len() * 4
-        };
         match self {
-            Command::ReplaceMesh { value, .. } => mesh(&value.0),
+            Command::ReplaceMesh { value, .. } => value.0.byte_size(),
             Command::AddResources { resources } => {
-                resources.meshes.iter().map(|(_, m)| mesh(m)).sum::<usize>()
+                resources
+                    .meshes
+                    .iter()
+                    .map(|(_, m)| m.byte_size())
+                    .sum::<usize>()
                     + resources
                         .images
                         .iter()

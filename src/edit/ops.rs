@@ -696,19 +696,28 @@ pub fn import(scene: &mut Scene, other: Scene, parent: Option<NodeId>) -> (Comma
     (batch(label, commands), roots)
 }
 
+/// Whether any material slot other than `except` shows `image`.
+fn image_in_materials(
+    scene: &Scene,
+    image: crate::scene::ImageId,
+    except: Option<(MaterialId, crate::scene::TextureSlot)>,
+) -> bool {
+    scene.materials().any(|(id, m)| {
+        crate::scene::TextureSlot::ALL
+            .iter()
+            .zip(m.texture_slots())
+            .any(|(slot, t)| t.is_some_and(|t| t.image == image) && Some((id, *slot)) != except)
+    })
+}
+
 /// Images no material (other than `except`'s slot) and no panorama uses.
 fn image_unused_after(
     scene: &Scene,
     image: crate::scene::ImageId,
     except: (MaterialId, crate::scene::TextureSlot),
 ) -> bool {
-    let in_materials = scene.materials().any(|(id, m)| {
-        crate::scene::TextureSlot::ALL
-            .iter()
-            .zip(m.texture_slots())
-            .any(|(slot, t)| t.is_some_and(|t| t.image == image) && (id, *slot) != except)
-    });
-    !in_materials && scene.environment.panorama.is_none_or(|p| p.image != image)
+    !image_in_materials(scene, image, Some(except))
+        && scene.environment.panorama.is_none_or(|p| p.image != image)
 }
 
 /// Puts `image` into a material's texture slot (default sampler: repeat, trilinear; UV set
@@ -866,13 +875,7 @@ pub fn assign_material(
 /// The old panorama image when nothing else (no material) uses it.
 fn panorama_image_freed(scene: &Scene) -> Option<crate::scene::ImageId> {
     let image = scene.environment.panorama?.image;
-    let used = scene.materials().any(|(_, m)| {
-        m.texture_slots()
-            .into_iter()
-            .flatten()
-            .any(|s| s.image == image)
-    });
-    (!used).then_some(image)
+    (!image_in_materials(scene, image, None)).then_some(image)
 }
 
 /// Environment ▸ image: the sky becomes this equirectangular image (turn and intensity kept

@@ -306,6 +306,14 @@ impl Mesh {
         }
     }
 
+    /// Bytes held by the vertex and index arrays (for benchmarks and undo accounting).
+    pub fn byte_size(&self) -> usize {
+        (self.positions.len() + self.normals.len()) * 12
+            + (self.uvs.len() + self.uvs1.len()) * 8
+            + (self.colors.len() + self.tangents.len()) * 16
+            + self.indices.len() * 4
+    }
+
     /// An id that changes whenever the mesh content is replaced (not serialized).
     pub fn content_id(&self) -> u64 {
         self.content_id
