@@ -643,7 +643,8 @@ fn material_variants_are_kept_per_node() {
     // Merging (File > Import) keeps the variants pointing at the merged nodes.
     let mut base = worldsmith::scene::Scene::new("base");
     base.merge(imported.scene, None);
-    let red = &base.material_variants()[0];
+    let base_variants = base.material_variants();
+    let red = &base_variants[0];
     assert_eq!(red.assignments.len(), 2);
     for (node, material) in &red.assignments {
         assert!(base.node(*node).is_some());

@@ -51,7 +51,14 @@ fn dragging_the_point_size_slider_is_one_undo_step() {
         .build_ui_state(
             |ui, s: &mut State| {
                 let mut actions = Vec::new();
-                inspector_ui(ui, &s.scene, &s.selection, &mut s.region, &mut actions);
+                inspector_ui(
+                    ui,
+                    &s.scene,
+                    None,
+                    &s.selection,
+                    &mut s.region,
+                    &mut actions,
+                );
                 for action in actions {
                     match action {
                         UiAction::Edit(c) => {

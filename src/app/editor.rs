@@ -109,6 +109,8 @@ pub(crate) struct Editor {
     pub select: ViewportSelect,
     /// Picking acceleration structures, kept across frames (per mesh and cloud content).
     pub picker: crate::pick::Picker,
+    /// The shown variant's scene, where edits go, the compare set, thumbnails.
+    pub variant_state: super::variant_state::VariantState,
     waker: Waker,
 }
 
@@ -158,6 +160,7 @@ impl Editor {
             recovery_offer: None,
             select: ViewportSelect::default(),
             picker: crate::pick::Picker::default(),
+            variant_state: Default::default(),
             waker,
         }
     }
@@ -529,8 +532,12 @@ impl Editor {
     /// Lays out one frame: menu bar, status bar, outliner, inspector, viewport, dialogs.
     /// `viewport_texture` shows the scene render (the app renders into it after this call).
     pub fn ui(&mut self, ui: &mut egui::Ui, viewport_texture: egui::TextureId) {
+        self.sync_view();
         // Big splat clouds get their picking BVH on a worker thread, ready before a click.
-        self.picker.warm(&self.scene);
+        self.picker.warm(super::variant_state::shown(
+            &self.scene,
+            &self.variant_state,
+        ));
         self.poll_pending_world();
         self.poll_desktop_dialog();
         let loading = self.poll_loader();
@@ -581,7 +588,25 @@ impl Editor {
             .default_size(250.0)
             .size_range(160.0..=600.0)
             .show(ui, |ui| {
-                if let Some(action) = ui::outliner_ui(ui, &self.scene, &mut self.selection) {
+                let shown = super::variant_state::shown(&self.scene, &self.variant_state);
+                egui::Panel::bottom("variants")
+                    .resizable(true)
+                    .default_size(300.0)
+                    .size_range(120.0..=800.0)
+                    .show(ui, |ui| {
+                        ui::variants_ui(
+                            ui,
+                            &self.scene,
+                            &ui::VariantsPanel {
+                                thumbnails: &self.variant_state.thumbnails,
+                                edit_base: self.variant_state.edit_base,
+                                compare: &self.variant_state.compare,
+                                comparing: self.variant_state.comparing,
+                            },
+                            &mut actions,
+                        );
+                    });
+                if let Some(action) = ui::outliner_ui(ui, shown, &mut self.selection) {
                     actions.push(action);
                 }
             });
@@ -591,9 +616,12 @@ impl Editor {
             .default_size(340.0)
             .size_range(220.0..=700.0)
             .show(ui, |ui| {
+                let (edited, variant) =
+                    super::variant_state::edited(&self.scene, &self.variant_state);
                 ui::inspector_ui(
                     ui,
-                    &self.scene,
+                    edited,
+                    variant,
                     &self.selection,
                     &mut self.region_tool,
                     &mut actions,
@@ -602,13 +630,28 @@ impl Editor {
 
         let keyboard_free = !ui.ctx().egui_wants_keyboard_input() && !self.dialogs.modal_open();
         egui::CentralPanel::no_frame().show(ui, |ui| {
-            let response = ui::viewport_ui(ui, viewport_texture);
-            let boxing = !self.controls.flying()
+            let comparing =
+                self.variant_state.comparing && self.variant_state.compare_textures.len() >= 2;
+            let response = if comparing {
+                let variants = self.scene.variants();
+                let cells: Vec<(String, egui::TextureId)> = self
+                    .variant_state
+                    .compare_textures
+                    .iter()
+                    .filter_map(|(id, texture)| Some((variants.get(*id)?.name.clone(), *texture)))
+                    .collect();
+                let grid = super::variant_views::compare_grid(cells.len());
+                ui::compare_view_ui(ui, &cells, grid)
+            } else {
+                ui::viewport_ui(ui, viewport_texture)
+            };
+            let boxing = !comparing
+                && !self.controls.flying()
                 && self.select.update(
                     ui,
                     &response,
                     keyboard_free,
-                    &self.scene,
+                    super::variant_state::shown(&self.scene, &self.variant_state),
                     &self.camera,
                     &mut self.picker,
                     crate::pick::PickOptions {
@@ -632,16 +675,23 @@ impl Editor {
                     .then_some(self.camera.fly_speed),
                 camera_rotation: self.camera.rotation(),
                 busy: self.pending_world.as_ref().map(|p| p.message.as_str()),
+                variant: self
+                    .scene
+                    .variants()
+                    .active()
+                    .map(|v| (v.name.as_str(), !self.variant_state.edit_base)),
             };
             ui::viewport_overlay_ui(ui, response.rect, &overlay);
-            actions.extend(self.gizmo.viewport_ui(
-                ui,
-                &response,
-                &self.scene,
-                &self.selection,
-                &self.camera,
-                self.controls.flying(),
-            ));
+            if !comparing {
+                actions.extend(self.gizmo.viewport_ui(
+                    ui,
+                    &response,
+                    super::variant_state::shown(&self.scene, &self.variant_state),
+                    &self.selection,
+                    &self.camera,
+                    self.controls.flying(),
+                ));
+            }
             // The splat region being edited, while its node is the active one.
             if let Some(tool) = &self.region_tool
                 && self.selection.last() == Some(&tool.node)
@@ -820,6 +870,7 @@ impl Editor {
     /// Applies one action from the UI.
     pub fn apply(&mut self, action: UiAction) {
         self.apply_one(action);
+        self.sync_view();
         // Undo, redo and deletions can take selected nodes away.
         self.selection.retain(|id| self.scene.node(*id).is_some());
     }
@@ -833,11 +884,13 @@ impl Editor {
                 }
             }
             UiAction::Edit(command) => {
+                let command = self.routed(command);
                 if self.history.execute(&mut self.scene, command) {
                     self.scene_changed();
                 }
             }
             UiAction::EditDrag(command) => {
+                let command = self.routed(command);
                 if self.history.execute_merging(&mut self.scene, command) {
                     self.scene_changed();
                 }
@@ -911,8 +964,15 @@ impl Editor {
             UiAction::OpenPath(path) => self.open(&path),
             UiAction::ImportPath(path) => self.load(&path, LoadMode::Import),
             UiAction::AssignMaterial(material) => {
-                let result =
-                    crate::edit::ops::assign_material(&self.scene, &self.selection, material);
+                let result = match self.edit_target() {
+                    // A swap in the variant; the base keeps its materials.
+                    Some(variant) => self
+                        .assign_material_in_variant(variant, material)
+                        .ok_or(crate::edit::ops::OpError::NoMesh),
+                    None => {
+                        crate::edit::ops::assign_material(&self.scene, &self.selection, material)
+                    }
+                };
                 self.run_command(result);
             }
             UiAction::MakeMaterialUnique(node) => {
@@ -941,6 +1001,7 @@ impl Editor {
                 Ok((image, hdr)) => {
                     let command =
                         crate::edit::ops::set_environment_image(&mut self.scene, image, hdr);
+                    let command = self.routed(command);
                     if self.history.execute(&mut self.scene, command) {
                         self.scene_changed();
                     }
@@ -970,6 +1031,7 @@ impl Editor {
                     self.notify("That node is not a camera.");
                 }
             }
+            UiAction::Variant(action) => self.apply_variant_action(action),
         }
     }
 
@@ -986,7 +1048,7 @@ impl Editor {
     }
 
     /// An edit changed the scene: redraw, and count it towards the next autosave.
-    fn scene_changed(&mut self) {
+    pub(crate) fn scene_changed(&mut self) {
         self.scene_epoch += 1;
         if let Some(autosave) = &mut self.autosave {
             autosave.note_edit();
@@ -1046,6 +1108,8 @@ impl Editor {
     /// world; the previous world's unsaved work, if any, was given up.
     pub fn set_scene(&mut self, scene: Scene, seed: u64) {
         self.scene = scene;
+        self.variant_state = Default::default();
+        self.sync_view();
         self.seed = seed;
         self.scene_epoch += 1;
         self.selection.clear();
@@ -1253,6 +1317,22 @@ mod tests {
             let missing = missing_glyphs(&ctx, &mut e);
             assert!(missing.is_empty(), "drawn as boxes: {missing:?}");
         }
+        // A variant shown and edited: its marks and reset buttons in the inspector.
+        let night = e.scene.variants().list[4].id;
+        e.apply(UiAction::Variant(ui::VariantAction::Switch(Some(night))));
+        for kind in ["Sun light", "Point light"] {
+            e.selection = e
+                .scene
+                .nodes()
+                .find(|n| n.kind.label() == kind)
+                .map(|n| vec![n.id])
+                .unwrap_or_default();
+            let missing = missing_glyphs(&ctx, &mut e);
+            assert!(missing.is_empty(), "drawn as boxes: {missing:?}");
+        }
+        e.selection.clear();
+        let missing = missing_glyphs(&ctx, &mut e);
+        assert!(missing.is_empty(), "drawn as boxes: {missing:?}");
         e.dialogs.new_world = Some(ui::NewWorldDialog::new(3));
         e.dialogs.controls_open = true;
         e.dialogs.about_open = true;

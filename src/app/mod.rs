@@ -13,6 +13,8 @@ mod gizmo;
 mod gpu_window;
 mod loader;
 mod recent;
+mod variant_state;
+mod variant_views;
 mod viewport_input;
 mod viewport_select;
 
@@ -126,6 +128,8 @@ struct App {
 const NAVIGATION_SCALE: f32 = 0.5;
 /// How long the camera must rest before the full-quality viewport frame is drawn.
 const REFINE_AFTER: Duration = Duration::from_millis(200);
+/// Pause between two background thumbnail renders, so input keeps flowing.
+const THUMBNAIL_PACE: Duration = Duration::from_millis(15);
 
 /// What the viewport image was last rendered from; the same key means the same pixels.
 #[derive(Clone, Debug, PartialEq)]
@@ -154,6 +158,8 @@ struct Running {
     last_camera_change: Instant,
     viewport_texture: egui::TextureId,
     rendered: Option<ViewKey>,
+    /// Variant thumbnails and compare cells.
+    variant_views: variant_views::VariantViews,
     editor: Editor,
     presented_frames: u64,
     /// Frames presented while no file was loading: what `--exit-after-frames` counts, so a
@@ -349,6 +355,7 @@ impl App {
             target,
             viewport_texture,
             rendered: None,
+            variant_views: Default::default(),
             nav_target,
             shown: (false, 1, 1),
             last_camera_change: Instant::now(),
@@ -388,7 +395,21 @@ impl App {
         );
 
         let ui_done = Instant::now();
-        let refine_at = running.render_viewport();
+        let mut refine_at = running.render_viewport();
+        // Variant thumbnails: one per frame, once the camera has rested.
+        let resting = running.last_camera_change.elapsed() >= REFINE_AFTER;
+        let camera = running.editor.camera.view();
+        let more_thumbnails = running.variant_views.refresh_thumbnails(
+            &mut running.gpu,
+            &mut running.renderer,
+            &mut running.editor,
+            camera,
+            resting,
+        );
+        if more_thumbnails {
+            let soon = Instant::now() + THUMBNAIL_PACE;
+            refine_at = Some(refine_at.map_or(soon, |t| t.min(soon)));
+        }
         let render_done = Instant::now();
 
         let primitives = running
@@ -490,6 +511,36 @@ impl Running {
         let navigating = self.renderer.is_software()
             && self.rendered.is_some()
             && now.duration_since(self.last_camera_change) < REFINE_AFTER;
+        // Compare view: the ticked variants side by side, one camera (cells dropped when off).
+        let comparing = self.editor.variant_state.comparing;
+        let (columns, rows) = variant_views::compare_grid(self.editor.variant_state.compare.len());
+        let cell = ((full_w / columns).max(1), (full_h / rows).max(1));
+        let settings = RenderSettings {
+            msaa: if navigating { 1 } else { 4 },
+            ..RenderSettings::final_frame()
+        };
+        self.variant_views.render_compare(
+            &mut self.gpu,
+            &mut self.renderer,
+            &mut self.editor,
+            camera,
+            cell,
+            settings,
+        );
+        if comparing {
+            // Remembered for camera-motion detection; the size no view has makes the single
+            // view draw again when comparing ends.
+            self.rendered = Some(ViewKey {
+                camera,
+                navigating,
+                size: (0, 0),
+                overlays: self.editor.overlays,
+                selection: Vec::new(),
+                revision: self.editor.shown().revision(),
+                scene_epoch: self.editor.scene_epoch,
+            });
+            return navigating.then(|| self.last_camera_change + REFINE_AFTER);
+        }
         let (width, height) = if navigating {
             (
                 ((full_w as f32 * NAVIGATION_SCALE) as u32).max(1),
@@ -535,7 +586,7 @@ impl Running {
             size: (width, height),
             overlays: editor.overlays,
             selection: editor.selection.clone(),
-            revision: editor.scene.revision(),
+            revision: editor.shown().revision(),
             scene_epoch: editor.scene_epoch,
         };
         let refine_at = navigating.then(|| self.last_camera_change + REFINE_AFTER);
@@ -545,7 +596,7 @@ impl Running {
         log::debug!("viewport render {width}x{height} (navigating: {navigating})");
         editor.last_stats = self.renderer.render(
             &FrameInput {
-                scene: &editor.scene,
+                scene: editor.shown(),
                 camera,
                 settings,
                 selection: &editor.selection,

@@ -147,6 +147,10 @@ pub struct StillArgs {
     /// Render from the camera node with this name (e.g. Main, Street, Lake).
     #[arg(long, value_name = "NAME")]
     pub camera: Option<String>,
+    /// Render this variant ("base" for the base scene). Default: the variant a project was
+    /// saved showing, else the base.
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -261,6 +265,38 @@ pub fn view_for(scene: &Scene, camera: Option<&str>) -> anyhow::Result<CameraVie
     }
 }
 
+/// The scene as the variant named `name` shows it (`"base"`: the base scene); with no name,
+/// as the scene's active variant shows it.
+pub fn as_variant(scene: Scene, name: Option<&str>) -> anyhow::Result<Scene> {
+    let id = match name {
+        None => scene.variants().active,
+        Some(name) if name.eq_ignore_ascii_case("base") => None,
+        Some(name) => match scene.variants().find(name) {
+            Some(v) => Some(v.id),
+            None => {
+                let names: Vec<&str> = scene
+                    .variants()
+                    .list
+                    .iter()
+                    .map(|v| v.name.as_str())
+                    .collect();
+                bail!(
+                    "no variant named '{name}' in the scene (variants: {})",
+                    if names.is_empty() {
+                        "none".into()
+                    } else {
+                        format!("base, {}", names.join(", "))
+                    }
+                );
+            }
+        },
+    };
+    Ok(match id.and_then(|id| scene.resolved_as(id)) {
+        Some(shown) => shown,
+        None => scene,
+    })
+}
+
 /// `worldsmith still`.
 pub fn still(args: &StillArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
@@ -286,6 +322,7 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
         }
         None => crate::generate::generate_world(args.seed),
     };
+    let scene = as_variant(scene, args.variant.as_deref())?;
     let view = view_for(&scene, args.camera.as_deref())?;
     log::info!("scene ready in {:?}", t0.elapsed());
     let ctx = GpuContext::headless()?;

@@ -8,10 +8,11 @@
 
 pub mod mesh_ops;
 pub mod ops;
+pub mod variants;
 
 use crate::scene::{
-    Environment, Light, Material, MaterialId, MaterialVariant, MeshId, NodeId, NodeKind,
-    ResourceIds, Resources, Scene, Subtree, Transform,
+    Environment, Light, Material, MaterialId, MeshId, NodeId, NodeKind, Overrides, ResourceIds,
+    Resources, Scene, Subtree, Transform, VariantId, Variants,
 };
 
 /// One reversible change to a scene.
@@ -63,8 +64,14 @@ pub enum Command {
     AddResources { resources: Box<Resources> },
     /// Remove resources nothing uses any more.
     RemoveResources { ids: Box<ResourceIds> },
-    /// Replace the material variants (KHR_materials_variants).
-    SetMaterialVariants { variants: Vec<MaterialVariant> },
+    /// Replace the list of variants and which one is shown (add, duplicate, rename, delete,
+    /// reorder, switch).
+    SetVariants { variants: Box<Variants> },
+    /// Replace what one variant overrides.
+    SetOverrides {
+        variant: VariantId,
+        overrides: Box<Overrides>,
+    },
     /// Replace a mesh's data (every node using it changes): new normals, new shape
     /// parameters.
     ReplaceMesh { mesh: MeshId, value: MeshData },
@@ -125,6 +132,37 @@ fn light_is_finite(l: &Light) -> bool {
         _ => [0.0; 2],
     };
     finite(&l.color) && finite(&[l.intensity, l.range.unwrap_or(0.0)]) && finite(&cones)
+}
+
+fn grade_is_finite(g: &crate::scene::ColorGrade) -> bool {
+    finite(&g.tint) && finite(&[g.brightness, g.saturation])
+}
+
+fn environment_is_finite(e: &Environment) -> bool {
+    finite(&e.sky.ground_albedo)
+        && finite(&[e.sky.turbidity, e.sky.intensity, e.exposure_ev100])
+        && e.panorama
+            .is_none_or(|p| finite(&[p.rotation_rad, p.intensity]))
+}
+
+/// Every value a variant overrides is a finite number.
+fn overrides_are_finite(o: &Overrides) -> bool {
+    // The overrides over a finite environment are finite when the overridden values are.
+    environment_is_finite(&o.environment.apply(&Environment::default()))
+        && o.nodes.values().all(|n| {
+            n.transform.as_ref().is_none_or(transform_is_finite)
+                && n.light.as_ref().is_none_or(light_is_finite)
+                && n.grade.as_ref().is_none_or(grade_is_finite)
+        })
+        && o.materials.values().all(|m| {
+            m.base_color.is_none_or(|c| finite(&c))
+                && m.emissive.is_none_or(|c| finite(&c))
+                && finite(&[
+                    m.metallic.unwrap_or(0.0),
+                    m.roughness.unwrap_or(0.0),
+                    m.emissive_strength.unwrap_or(0.0),
+                ])
+        })
 }
 
 /// The local transform that keeps `node` where it is in the world once it hangs under
@@ -222,18 +260,7 @@ impl Command {
                 })
             }
             Command::SetEnvironment { value } => {
-                let sky = &value.sky;
-                let panorama = value
-                    .panorama
-                    .map_or([0.0; 2], |p| [p.rotation_rad, p.intensity]);
-                let numbers = [
-                    value.exposure_ev100,
-                    sky.turbidity,
-                    sky.intensity,
-                    panorama[0],
-                    panorama[1],
-                ];
-                if !finite(&numbers) || !finite(&sky.ground_albedo) {
+                if !environment_is_finite(&value) {
                     return None;
                 }
                 let before = scene.environment;
@@ -296,19 +323,41 @@ impl Command {
                     resources: Box::new(removed),
                 })
             }
-            Command::SetMaterialVariants { variants } => {
-                if scene.material_variants() == variants.as_slice() {
+            Command::SetVariants { variants } => {
+                if scene.variants() == variants.as_ref() {
                     return None;
                 }
-                let before = scene.material_variants().to_vec();
-                scene.set_material_variants(variants);
-                Some(Command::SetMaterialVariants { variants: before })
+                if !variants
+                    .list
+                    .iter()
+                    .all(|v| overrides_are_finite(&v.overrides))
+                {
+                    return None;
+                }
+                let before = scene.variants().clone();
+                scene.set_variants(*variants);
+                Some(Command::SetVariants {
+                    variants: Box::new(before),
+                })
+            }
+            Command::SetOverrides {
+                variant,
+                mut overrides,
+            } => {
+                overrides.tidy();
+                let current = &scene.variants().get(variant)?.overrides;
+                if *current == *overrides || !overrides_are_finite(&overrides) {
+                    return None;
+                }
+                let before = scene.set_overrides(variant, *overrides)?;
+                Some(Command::SetOverrides {
+                    variant,
+                    overrides: Box::new(before),
+                })
             }
             Command::SetGrade { node, grade } => {
                 let before = scene.node(node)?.grade;
-                if !(finite(&grade.tint) && finite(&[grade.brightness, grade.saturation]))
-                    || before == grade
-                {
+                if !grade_is_finite(&grade) || before == grade {
                     return None;
                 }
                 scene.set_grade(node, grade);
@@ -453,7 +502,9 @@ impl Command {
             | Command::SetKind { .. }
             | Command::AddResources { .. }
             | Command::RemoveResources { .. }
-            | Command::SetMaterialVariants { .. } => (u8::MAX, crate::scene::stamp()),
+            | Command::SetVariants { .. } => (u8::MAX, crate::scene::stamp()),
+            // A drag on an overridden value edits the variant's overrides every frame.
+            Command::SetOverrides { variant, .. } => (11, variant.0),
             // A gizmo dragging several objects sets all their transforms each frame: one
             // step per node set. Other batches never merge.
             Command::Batch { commands, .. } => match transform_batch_key(commands) {
@@ -503,7 +554,14 @@ impl Command {
             Command::SetKind { node, .. } => format!("Change {}", name(*node)),
             Command::AddResources { .. } => "Add resources".to_owned(),
             Command::RemoveResources { .. } => "Remove resources".to_owned(),
-            Command::SetMaterialVariants { .. } => "Edit material variants".to_owned(),
+            Command::SetVariants { .. } => "Edit variants".to_owned(),
+            Command::SetOverrides { variant, .. } => format!(
+                "Edit variant {}",
+                scene
+                    .variants()
+                    .get(*variant)
+                    .map_or("?", |v| v.name.as_str())
+            ),
             Command::ReplaceMesh { .. } => "Edit mesh".to_owned(),
             Command::SetGrade { node, .. } => format!("Colour of {}", name(*node)),
             Command::Batch { label, .. } => label.clone(),

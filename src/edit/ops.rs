@@ -237,11 +237,7 @@ fn resources_only_used_by(scene: &Scene, removed: &HashSet<NodeId>) -> ResourceI
             _ => {}
         }
     }
-    let in_variants: HashSet<MaterialId> = scene
-        .material_variants()
-        .iter()
-        .flat_map(|v| v.assignments.iter().map(|(_, m)| *m))
-        .collect();
+    let in_variants: HashSet<MaterialId> = scene.materials_used_by_variants().into_iter().collect();
     fn unique<T: Copy + Eq + std::hash::Hash + Ord>(v: Vec<T>, skip: &HashSet<T>) -> Vec<T> {
         let mut v: Vec<T> = v.into_iter().filter(|x| !skip.contains(x)).collect();
         v.sort();
@@ -689,9 +685,11 @@ pub fn import(scene: &mut Scene, other: Scene, parent: Option<NodeId>) -> (Comma
         },
     ];
     if !prepared.variants.is_empty() {
-        let mut variants = scene.material_variants().to_vec();
-        variants.extend(prepared.variants);
-        commands.push(Command::SetMaterialVariants { variants });
+        let mut variants = scene.variants().clone();
+        variants.list.extend(prepared.variants);
+        commands.push(Command::SetVariants {
+            variants: Box::new(variants),
+        });
     }
     (batch(label, commands), roots)
 }

@@ -91,6 +91,8 @@ pub fn generate_world(seed: u64) -> Scene {
             NodeKind::Camera(Camera::default()),
         );
     }
+    // Re-lit versions of the same world, ready to compare (the base stays shown).
+    crate::edit::variants::starter_variants(&mut scene);
     scene
 }
 

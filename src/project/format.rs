@@ -27,7 +27,7 @@ use super::{EditorState, Project, ProjectError};
 use crate::import::Progress;
 use crate::scene::{
     Environment, Image, ImageId, Material, MaterialId, MaterialVariant, Mesh, MeshId, Node, NodeId,
-    PointCloud, PointCloudId, Scene, SceneParts, SplatCloud, SplatCloudId,
+    PointCloud, PointCloudId, Scene, SceneParts, SplatCloud, SplatCloudId, Variants,
 };
 use half::f16;
 use serde::{Deserialize, Serialize};
@@ -116,6 +116,9 @@ struct SceneJson {
     materials: Vec<MaterialJson>,
     environment: Environment,
     #[serde(default)]
+    variants: Variants,
+    /// Written by format 1 files before variants existed: glTF material variants.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     material_variants: Vec<MaterialVariant>,
     #[serde(default)]
     meshes: Vec<MeshJson>,
@@ -392,7 +395,8 @@ pub(super) fn write_project<W: Write>(
                 })
                 .collect(),
             environment: parts.environment,
-            material_variants: parts.material_variants.clone(),
+            variants: parts.variants.clone(),
+            material_variants: Vec::new(),
             meshes,
             images,
             point_clouds,
@@ -797,7 +801,7 @@ pub(super) fn read_from<R: Read>(
             return Err(corrupt(format!("material {} appears twice", m.id.0)));
         }
     }
-    let scene = Scene::from_parts(SceneParts {
+    let mut scene = Scene::from_parts(SceneParts {
         name: scene_json.name,
         nodes: scene_json.nodes,
         roots: scene_json.roots,
@@ -806,11 +810,14 @@ pub(super) fn read_from<R: Read>(
         images,
         point_clouds,
         splat_clouds,
-        material_variants: scene_json.material_variants,
+        variants: scene_json.variants,
         environment: scene_json.environment,
         next_id: scene_json.next_id,
     })
     .map_err(|error| ProjectError::Scene { file, error })?;
+    if scene.variants().list.is_empty() && !scene_json.material_variants.is_empty() {
+        scene.set_material_variants(scene_json.material_variants);
+    }
     Ok(Project {
         scene,
         editor: parsed.editor,

@@ -14,11 +14,13 @@ pub mod sky;
 mod splat_sort;
 mod target;
 pub mod tonemap;
+mod variant_targets;
 
 pub use context::GpuContext;
 pub use gpu_scene::{mip_chain, uv_transform_rows};
 pub use renderer::{Renderer, exposure_scale};
 pub use target::{OffscreenTarget, RenderTarget, TARGET_FORMAT, read_texture_rgba};
+pub use variant_targets::{TargetChanges, VariantTargets};
 
 use crate::scene::{CameraView, NodeId, Scene};
 

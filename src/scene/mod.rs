@@ -11,12 +11,16 @@ mod hash;
 mod parts;
 mod structure;
 pub mod sun;
+mod variants;
 
 pub use camera::{CameraView, OrbitCamera};
 pub use clouds::{PointCloud, SH_C0, SplatCloud, SplatShapeError};
 pub use hash::scene_hash;
 pub use parts::{SceneError, SceneParts};
 pub use structure::{ResourceIds, Resources, StructureError, Subtree};
+pub use variants::{
+    EnvironmentOverride, MaterialOverride, NodeOverride, Overrides, Variant, VariantId, Variants,
+};
 
 use glam::{Mat3, Mat4, Quat, Vec2, Vec3};
 use serde::{Deserialize, Serialize};
@@ -1090,6 +1094,9 @@ pub struct Revision {
     pub materials: u64,
     pub lights: u64,
     pub environment: u64,
+    /// Variants added, removed, renamed, switched or their overrides changed.
+    #[serde(default)]
+    pub variants: u64,
 }
 
 impl Revision {
@@ -1102,6 +1109,7 @@ impl Revision {
             materials: stamp(),
             lights: stamp(),
             environment: stamp(),
+            variants: stamp(),
         }
     }
 }
@@ -1125,7 +1133,7 @@ pub struct Scene {
     #[serde(default)]
     splat_clouds: BTreeMap<SplatCloudId, Arc<SplatCloud>>,
     #[serde(default)]
-    material_variants: Vec<MaterialVariant>,
+    variants: Variants,
     pub environment: Environment,
     next_id: u64,
     #[serde(skip, default = "Revision::fresh")]
@@ -1143,7 +1151,7 @@ impl Default for Scene {
             images: BTreeMap::new(),
             point_clouds: BTreeMap::new(),
             splat_clouds: BTreeMap::new(),
-            material_variants: Vec::new(),
+            variants: Variants::default(),
             environment: Environment::default(),
             next_id: 1,
             revision: Revision::fresh(),
@@ -1215,20 +1223,49 @@ impl Scene {
         id
     }
 
-    /// The material variants (KHR_materials_variants) in file order.
-    pub fn material_variants(&self) -> &[MaterialVariant] {
-        &self.material_variants
+    /// The variants as glTF's KHR_materials_variants sees them: for each variant that swaps
+    /// materials (or overrides nothing at all, like an imported "Plain"), which material each
+    /// mesh node shows. Lighting-only variants are not material variants.
+    pub fn material_variants(&self) -> Vec<MaterialVariant> {
+        self.variants
+            .list
+            .iter()
+            .filter(|v| v.overrides.is_empty() || v.overrides.assigned_materials().next().is_some())
+            .map(|v| MaterialVariant {
+                name: v.name.clone(),
+                assignments: v
+                    .overrides
+                    .nodes
+                    .iter()
+                    .filter_map(|(node, o)| Some((*node, o.material?)))
+                    .filter(|(node, material)| {
+                        self.nodes.contains_key(node) && self.materials.contains_key(material)
+                    })
+                    .collect(),
+            })
+            .collect()
     }
 
-    /// Replaces the material variants; assignments to unknown nodes or materials are dropped.
-    pub fn set_material_variants(&mut self, mut variants: Vec<MaterialVariant>) {
-        for v in &mut variants {
-            v.assignments.retain(|(node, material)| {
-                self.nodes.contains_key(node) && self.materials.contains_key(material)
+    /// Replaces the variants with material variants (from a glTF file's
+    /// KHR_materials_variants), each a variant that swaps materials; assignments to unknown
+    /// nodes or materials are dropped.
+    pub fn set_material_variants(&mut self, variants: Vec<MaterialVariant>) {
+        let mut list = Vec::with_capacity(variants.len());
+        for v in variants {
+            let mut overrides = Overrides::default();
+            for (node, material) in v.assignments {
+                if self.nodes.contains_key(&node) && self.materials.contains_key(&material) {
+                    overrides.node_mut(node).material = Some(material);
+                }
+            }
+            let id = self.reserve_variant_id();
+            list.push(Variant {
+                id,
+                name: v.name,
+                overrides,
             });
         }
-        self.material_variants = variants;
-        self.revision.materials = stamp();
+        self.set_variants(Variants { list, active: None });
     }
 
     pub fn point_cloud(&self, id: PointCloudId) -> Option<&Arc<PointCloud>> {
@@ -1620,9 +1657,9 @@ impl Scene {
                 log::error!("merging scenes: {e}");
             }
         }
-        let mut variants = self.material_variants.clone();
-        variants.extend(prepared.variants);
-        self.set_material_variants(variants);
+        let mut variants = self.variants.clone();
+        variants.list.extend(prepared.variants);
+        self.set_variants(variants);
         self.revision = Revision::fresh();
         roots
     }
@@ -1738,18 +1775,17 @@ impl Scene {
                 index += 1;
             }
         }
-        let variants = other
-            .material_variants
-            .into_iter()
-            .map(|variant| MaterialVariant {
-                name: variant.name,
-                assignments: variant
-                    .assignments
-                    .iter()
-                    .filter_map(|(n, m)| Some((*node_map.get(n)?, *materials.get(m)?)))
-                    .collect(),
-            })
-            .collect();
+        let mut names = self.variants.clone();
+        let mut variants = Vec::with_capacity(other.variants.list.len());
+        for variant in other.variants.list {
+            let v = Variant {
+                id: self.reserve_variant_id(),
+                name: names.unique_name(&variant.name),
+                overrides: variant.overrides.remapped(&node_map, &materials, &images),
+            };
+            names.list.push(v.clone());
+            variants.push(v);
+        }
         PreparedMerge {
             resources,
             trees,
@@ -1764,8 +1800,8 @@ pub struct PreparedMerge {
     pub resources: Resources,
     /// One subtree per root of the other scene, in order.
     pub trees: Vec<Subtree>,
-    /// The other scene's material variants, remapped.
-    pub variants: Vec<MaterialVariant>,
+    /// The other scene's variants under new ids, their overrides remapped.
+    pub variants: Vec<Variant>,
 }
 
 impl PreparedMerge {

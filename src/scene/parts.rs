@@ -4,8 +4,8 @@
 //! the hierarchy is a forest, every reference resolves, and new ids never collide.
 
 use super::{
-    Environment, Image, ImageId, Material, MaterialId, MaterialVariant, Mesh, MeshId, Node, NodeId,
-    NodeKind, PointCloud, PointCloudId, Revision, Scene, SplatCloud, SplatCloudId,
+    Environment, Image, ImageId, Material, MaterialId, Mesh, MeshId, Node, NodeId, NodeKind,
+    PointCloud, PointCloudId, Revision, Scene, SplatCloud, SplatCloudId, Variants,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -23,7 +23,8 @@ pub struct SceneParts {
     pub images: BTreeMap<ImageId, Arc<Image>>,
     pub point_clouds: BTreeMap<PointCloudId, Arc<PointCloud>>,
     pub splat_clouds: BTreeMap<SplatCloudId, Arc<SplatCloud>>,
-    pub material_variants: Vec<MaterialVariant>,
+    /// Variants (overrides naming nodes or materials that do not exist are dropped).
+    pub variants: Variants,
     pub environment: Environment,
     /// The next id the scene hands out; greater than every id in use.
     pub next_id: u64,
@@ -56,6 +57,8 @@ pub enum SceneError {
         what: &'static str,
         id: u64,
     },
+    #[error("variant {0} appears twice")]
+    DuplicateVariant(u64),
     #[error("node {node}: {problem}")]
     Hierarchy { node: u64, problem: String },
     #[error("root list: {0}")]
@@ -76,7 +79,7 @@ impl Scene {
             images: self.images.clone(),
             point_clouds: self.point_clouds.clone(),
             splat_clouds: self.splat_clouds.clone(),
-            material_variants: self.material_variants.clone(),
+            variants: self.variants.clone(),
             environment: self.environment,
             next_id: self.next_id,
         }
@@ -96,7 +99,7 @@ impl Scene {
             images,
             point_clouds,
             splat_clouds,
-            material_variants,
+            mut variants,
             environment,
             next_id,
         } = parts;
@@ -172,21 +175,31 @@ impl Scene {
         {
             return Err(SceneError::MissingPanorama(panorama.image.0));
         }
-        for variant in &material_variants {
-            for (node, material) in &variant.assignments {
-                let (what, id) = if !nodes.contains_key(node) {
-                    ("node", node.0)
-                } else if !materials.contains_key(material) {
-                    ("material", material.0)
-                } else {
-                    continue;
-                };
+        let mut variant_ids = std::collections::BTreeSet::new();
+        for variant in &mut variants.list {
+            below("variant", variant.id.0)?;
+            if !variant_ids.insert(variant.id) {
+                return Err(SceneError::DuplicateVariant(variant.id.0));
+            }
+            let o = &mut variant.overrides;
+            o.nodes.retain(|id, _| nodes.contains_key(id));
+            o.materials.retain(|id, _| materials.contains_key(id));
+            for node in o.nodes.values_mut() {
+                node.material = node.material.filter(|m| materials.contains_key(m));
+            }
+            if let Some(Some(p)) = o.environment.panorama
+                && !images.contains_key(&p.image)
+            {
                 return Err(SceneError::MissingVariantTarget {
                     variant: variant.name.clone(),
-                    what,
-                    id,
+                    what: "panorama image",
+                    id: p.image.0,
                 });
             }
+            o.tidy();
+        }
+        if variants.active.is_some_and(|id| !variant_ids.contains(&id)) {
+            variants.active = None;
         }
 
         check_hierarchy(&nodes, &roots)?;
@@ -200,7 +213,7 @@ impl Scene {
             images,
             point_clouds,
             splat_clouds,
-            material_variants,
+            variants,
             environment,
             next_id,
             revision: Revision::fresh(),

@@ -538,11 +538,10 @@ impl Scene {
                 id: p.image.0,
             });
         }
-        if let Some((_, m)) = self
-            .material_variants
-            .iter()
-            .flat_map(|v| &v.assignments)
-            .find(|(_, m)| removed_materials.contains(m))
+        if let Some(m) = self
+            .materials_used_by_variants()
+            .into_iter()
+            .find(|m| removed_materials.contains(m))
         {
             return Err(StructureError::InUse {
                 what: "material",

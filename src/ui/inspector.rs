@@ -4,29 +4,44 @@
 
 use super::UiAction;
 use super::icons::{node_icon, paint_icon};
+use super::variants::{VARIANT_COLOR, overrides_strip_ui};
+use crate::edit::variants::OverrideTarget;
 use crate::edit::{Command, POINT_SIZE_RANGE_PX};
 use crate::scene::{
     AlphaMode, Camera, Light, LightKind, Material, MaterialId, Mesh, MeshId, Node, NodeId,
-    NodeKind, Primitive, Scene, TextureRef, ToneMapper, Transform,
+    NodeKind, Primitive, Scene, TextureRef, ToneMapper, Transform, Variant,
 };
 use egui::{Color32, RichText, Ui, vec2};
 use glam::{EulerRot, Quat, Vec3};
 
 /// Shows the active node of `selection` (the last one), or the scene summary.
+///
+/// `variant` is the variant edits go to (`scene` is then the scene as it shows it): values it
+/// overrides are marked, each with a reset to the base.
 pub fn inspector_ui(
     ui: &mut Ui,
     scene: &Scene,
+    variant: Option<&Variant>,
     selection: &[NodeId],
     region_tool: &mut Option<super::SplatRegionTool>,
     actions: &mut Vec<UiAction>,
 ) {
-    ui.strong("Inspector");
+    ui.horizontal(|ui| {
+        ui.strong("Inspector");
+        if let Some(v) = variant {
+            ui.label(RichText::new(format!("editing variant '{}'", v.name)).color(VARIANT_COLOR))
+                .on_hover_text(
+                    "Lighting, colour adjust, light placement and material values go to this \
+                     variant; geometry, names and textures go to the base (all variants)",
+                );
+        }
+    });
     ui.separator();
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {
             let Some(active) = selection.last() else {
-                scene_summary_ui(ui, scene, actions);
+                scene_summary_ui(ui, scene, variant, actions);
                 return;
             };
             let Some(node) = scene.node(*active) else {
@@ -39,13 +54,23 @@ pub fn inspector_ui(
                     selection.len()
                 ));
             }
-            node_ui(ui, scene, node, region_tool, actions);
+            overrides_strip_ui(
+                ui,
+                variant,
+                &[
+                    (OverrideTarget::Visible(node.id), "visibility"),
+                    (OverrideTarget::Grade(node.id), "colour adjust"),
+                ],
+                actions,
+            );
+            node_ui(ui, scene, variant, node, region_tool, actions);
         });
 }
 
 fn node_ui(
     ui: &mut Ui,
     scene: &Scene,
+    variant: Option<&Variant>,
     node: &Node,
     region_tool: &mut Option<super::SplatRegionTool>,
     actions: &mut Vec<UiAction>,
@@ -97,7 +122,18 @@ fn node_ui(
             egui::CollapsingHeader::new("Material")
                 .default_open(true)
                 .show(ui, |ui| match scene.material(*material) {
-                    Some(m) => material_ui(ui, scene, node.id, *material, m, actions),
+                    Some(m) => {
+                        overrides_strip_ui(
+                            ui,
+                            variant,
+                            &[
+                                (OverrideTarget::MaterialSwap(node.id), "material swap"),
+                                (OverrideTarget::Material(*material), "material values"),
+                            ],
+                            actions,
+                        );
+                        material_ui(ui, scene, node.id, *material, m, actions)
+                    }
                     None => {
                         ui.weak(format!("Material {} is missing.", material.0));
                     }
@@ -107,6 +143,15 @@ fn node_ui(
             egui::CollapsingHeader::new("Light")
                 .default_open(true)
                 .show(ui, |ui| {
+                    overrides_strip_ui(
+                        ui,
+                        variant,
+                        &[
+                            (OverrideTarget::Light(node.id), "light values"),
+                            (OverrideTarget::Placement(node.id), "placement"),
+                        ],
+                        actions,
+                    );
                     light_ui(ui, node.id, light, actions);
                     if light.kind == LightKind::Directional {
                         sun_position_ui(ui, scene, node, actions);
@@ -933,7 +978,12 @@ fn camera_ui(ui: &mut Ui, camera: &Camera) {
         });
 }
 
-fn scene_summary_ui(ui: &mut Ui, scene: &Scene, actions: &mut Vec<UiAction>) {
+fn scene_summary_ui(
+    ui: &mut Ui,
+    scene: &Scene,
+    variant: Option<&Variant>,
+    actions: &mut Vec<UiAction>,
+) {
     ui.heading(&scene.name);
     ui.weak("Nothing selected: scene summary.");
     ui.add_space(4.0);
@@ -968,28 +1018,20 @@ fn scene_summary_ui(ui: &mut Ui, scene: &Scene, actions: &mut Vec<UiAction>) {
                 value_row_ui(ui, "Splats", &thousands(splats as u64));
             }
         });
-    if !scene.material_variants().is_empty() {
-        egui::CollapsingHeader::new("Material variants")
-            .default_open(true)
-            .show(ui, |ui| {
-                ui.weak("From the file (KHR_materials_variants); kept for variants and export.");
-                egui::Grid::new("inspector_variants")
-                    .num_columns(2)
-                    .spacing([12.0, 4.0])
-                    .show(ui, |ui| {
-                        for v in scene.material_variants() {
-                            value_row_ui(
-                                ui,
-                                &v.name,
-                                &format!("{} material assignments", v.assignments.len()),
-                            );
-                        }
-                    });
-            });
-    }
     egui::CollapsingHeader::new("Environment")
         .default_open(true)
         .show(ui, |ui| {
+            overrides_strip_ui(
+                ui,
+                variant,
+                &[
+                    (OverrideTarget::Exposure, "exposure"),
+                    (OverrideTarget::ToneMapper, "tone mapper"),
+                    (OverrideTarget::Sky, "sky"),
+                    (OverrideTarget::Panorama, "environment image"),
+                ],
+                actions,
+            );
             let env = &scene.environment;
             let mut new = *env;
             egui::Grid::new("inspector_environment")

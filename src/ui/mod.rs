@@ -21,6 +21,7 @@ mod outliner;
 mod region;
 mod selection;
 mod status;
+mod variants;
 mod viewport;
 
 pub use dialogs::{
@@ -42,6 +43,10 @@ pub use outliner::outliner_ui;
 pub use region::{SplatRegionTool, paint_region};
 pub use selection::{ClickMode, apply_box, apply_click};
 pub use status::{StatusInfo, status_bar_ui};
+pub use variants::{
+    MAX_COMPARE, VARIANT_COLOR, VariantAction, VariantsPanel, compare_view_ui, overrides_strip_ui,
+    variants_ui,
+};
 pub use viewport::{ViewportOverlay, viewport_overlay_ui, viewport_ui};
 
 use crate::scene::NodeId;
@@ -110,4 +115,6 @@ pub enum UiAction {
     ResetView,
     /// Put the viewport camera at a scene camera's pose and field of view.
     ViewThroughCamera(NodeId),
+    /// Something about variants (switch, add, rename, compare, reset a value to the base).
+    Variant(VariantAction),
 }

@@ -18,6 +18,8 @@ pub struct ViewportOverlay<'a> {
     pub camera_rotation: Quat,
     /// A message over the image, e.g. while a new world is generated.
     pub busy: Option<&'a str>,
+    /// The variant shown, and whether edits go to it (false: to the base).
+    pub variant: Option<(&'a str, bool)>,
 }
 
 /// Shows `texture` over all the space left in `ui` and returns its response (it senses clicks
@@ -56,6 +58,18 @@ pub fn viewport_overlay_ui(ui: &Ui, rect: Rect, overlay: &ViewportOverlay<'_>) {
             Align2::RIGHT_TOP,
             &format!("Fly speed {speed:.1} m/s"),
         );
+    }
+    if let Some((name, editing)) = overlay.variant {
+        let text = if editing {
+            format!("Variant: {name} · edits go to the variant")
+        } else {
+            format!("Variant: {name} · edits go to the base")
+        };
+        let galley = painter.layout_no_wrap(text, font.clone(), super::VARIANT_COLOR);
+        let text_rect =
+            Align2::RIGHT_TOP.anchor_size(rect.right_top() + vec2(-10.0, 30.0), galley.size());
+        painter.rect_filled(text_rect.expand2(vec2(5.0, 2.0)), 3.0, shadow);
+        painter.galley(text_rect.min, galley, super::VARIANT_COLOR);
     }
     if let Some(busy) = overlay.busy {
         label(rect.center_top() + vec2(0.0, 8.0), Align2::CENTER_TOP, busy);

@@ -1,0 +1,189 @@
+//! The editor's side of variants: the scene the active variant shows (resolved once per
+//! change, not per frame), where edits go, the compare set, and the actions of the variants
+//! panel turned into undoable commands.
+
+use super::editor::Editor;
+use crate::edit::Command;
+use crate::edit::variants as ops;
+use crate::scene::{NodeKind, Overrides, Revision, Scene, VariantId};
+use crate::ui::{MAX_COMPARE, VariantAction};
+use std::collections::HashMap;
+
+/// Variant state that is not part of the document.
+#[derive(Default)]
+pub(crate) struct VariantState {
+    /// The scene as the active variant shows it, and the base revision it was made from.
+    view: Option<(Revision, Scene)>,
+    /// Edits go to the base even while a variant is shown.
+    pub edit_base: bool,
+    /// Variants ticked for side-by-side comparison, in the order ticked.
+    pub compare: Vec<VariantId>,
+    /// The viewport shows `compare` side by side.
+    pub comparing: bool,
+    /// Thumbnail textures the app rendered, by variant (`None`: the base).
+    pub thumbnails: HashMap<Option<VariantId>, egui::TextureId>,
+    /// The compare cells' textures, in compare order.
+    pub compare_textures: Vec<(VariantId, egui::TextureId)>,
+}
+
+/// The scene on screen: the active variant's, or the base (a free function, so callers can
+/// borrow other editor fields beside it).
+pub(crate) fn shown<'a>(scene: &'a Scene, state: &'a VariantState) -> &'a Scene {
+    match &state.view {
+        Some((revision, view)) if *revision == scene.revision() => view,
+        _ => scene,
+    }
+}
+
+/// The scene whose values the inspector shows and edits, and the variant it edits: the shown
+/// scene while edits go to the active variant, the base otherwise.
+pub(crate) fn edited<'a>(
+    scene: &'a Scene,
+    state: &'a VariantState,
+) -> (&'a Scene, Option<&'a crate::scene::Variant>) {
+    match scene.variants().active() {
+        Some(variant) if !state.edit_base => (shown(scene, state), Some(variant)),
+        _ => (scene, None),
+    }
+}
+
+impl Editor {
+    /// The scene on screen: the active variant's, or the base.
+    pub fn shown(&self) -> &Scene {
+        shown(&self.scene, &self.variant_state)
+    }
+
+    /// Brings the shown scene up to date with the base after a change (cheap when nothing
+    /// changed: one revision compare).
+    pub fn sync_view(&mut self) {
+        let revision = self.scene.revision();
+        if self
+            .variant_state
+            .view
+            .as_ref()
+            .is_some_and(|(r, _)| *r == revision)
+        {
+            return;
+        }
+        self.variant_state.view = self.scene.resolved().map(|view| (revision, view));
+        // The compare set keeps only variants that still exist.
+        let variants = self.scene.variants();
+        self.variant_state
+            .compare
+            .retain(|id| variants.get(*id).is_some());
+        if self.variant_state.compare.len() < 2 {
+            self.variant_state.comparing = false;
+        }
+    }
+
+    /// The variant edits go to; `None`: the base.
+    pub fn edit_target(&self) -> Option<VariantId> {
+        if self.variant_state.edit_base {
+            return None;
+        }
+        self.scene.variants().active
+    }
+
+    /// `command` as it applies to the edit target (see [`ops::route`]).
+    pub(crate) fn routed(&self, command: Command) -> Command {
+        match self.edit_target() {
+            Some(variant) => ops::route(&self.scene, variant, command),
+            None => command,
+        }
+    }
+
+    /// Runs a variant panel action.
+    pub(crate) fn apply_variant_action(&mut self, action: VariantAction) {
+        let scene = &self.scene;
+        let command = match action {
+            VariantAction::Switch(id) => ops::switch(scene, id),
+            VariantAction::NewFromCurrent => {
+                let overrides = scene
+                    .variants()
+                    .active()
+                    .map(|v| v.overrides.clone())
+                    .unwrap_or_default();
+                let name = scene
+                    .variants()
+                    .active()
+                    .map_or("Variant".to_owned(), |v| format!("{} copy", v.name));
+                let id = self.scene.reserve_variant_id();
+                Some(ops::create(&self.scene, id, &name, overrides))
+            }
+            VariantAction::NewFromPreset(preset) => {
+                let overrides = ops::preset_overrides(scene, preset, &Overrides::default());
+                let id = self.scene.reserve_variant_id();
+                Some(ops::create(&self.scene, id, preset.name(), overrides))
+            }
+            VariantAction::ApplyPreset(preset) => {
+                scene.variants().active().map(|v| Command::SetOverrides {
+                    variant: v.id,
+                    overrides: Box::new(ops::preset_overrides(scene, preset, &v.overrides)),
+                })
+            }
+            VariantAction::Duplicate(source) => {
+                let id = self.scene.reserve_variant_id();
+                ops::duplicate(&self.scene, id, source)
+            }
+            VariantAction::Rename(id, name) => ops::rename(scene, id, &name),
+            VariantAction::Delete(id) => ops::delete(scene, id),
+            VariantAction::Move(id, to) => ops::reorder(scene, id, to),
+            VariantAction::Reset(target) => self
+                .edit_target()
+                .and_then(|variant| ops::reset_to_base(scene, variant, target)),
+            VariantAction::ResetAll(id) => Some(Command::SetOverrides {
+                variant: id,
+                overrides: Box::default(),
+            }),
+            VariantAction::EditBase(base) => {
+                self.variant_state.edit_base = base;
+                None
+            }
+            VariantAction::ToggleCompare(id) => {
+                let compare = &mut self.variant_state.compare;
+                if let Some(at) = compare.iter().position(|c| *c == id) {
+                    compare.remove(at);
+                } else if compare.len() < MAX_COMPARE {
+                    compare.push(id);
+                }
+                if compare.len() < 2 {
+                    self.variant_state.comparing = false;
+                }
+                None
+            }
+            VariantAction::Compare(on) => {
+                self.variant_state.comparing = on && self.variant_state.compare.len() >= 2;
+                None
+            }
+        };
+        if let Some(command) = command
+            && self.history.execute(&mut self.scene, command)
+        {
+            self.scene_changed();
+        }
+    }
+
+    /// Material picker while a variant is the edit target: the selected meshes show
+    /// `material` in that variant (a swap); the base keeps its assignments.
+    pub(crate) fn assign_material_in_variant(
+        &mut self,
+        variant: VariantId,
+        material: crate::scene::MaterialId,
+    ) -> Option<Command> {
+        let v = self.scene.variants().get(variant)?;
+        let mut overrides = v.overrides.clone();
+        for id in &self.selection {
+            if let Some(NodeKind::Mesh { material: base, .. }) =
+                self.scene.node(*id).map(|n| &n.kind)
+            {
+                // Swapping back to the base material is no override at all.
+                overrides.node_mut(*id).material = (*base != material).then_some(material);
+            }
+        }
+        overrides.tidy();
+        Some(Command::SetOverrides {
+            variant,
+            overrides: Box::new(overrides),
+        })
+    }
+}
