@@ -1,6 +1,11 @@
 //! The command line: argument types (clap) and the headless commands (`still`, `bench`).
 //! The binary (`src/main.rs`) only parses and dispatches; errors become one-line messages.
 
+mod contact_sheet;
+pub mod stills;
+
+pub use stills::stills;
+
 use crate::render::{FrameInput, GpuContext, RenderSettings, Renderer, SplatSort};
 use crate::scene::{CameraView, Scene};
 use anyhow::{Context as _, bail};
@@ -51,6 +56,9 @@ pub enum Command {
     /// Render one still image headless (no window) to a PNG: of a file or world folder, or
     /// of the generated world when no input is given.
     Still(StillArgs),
+    /// Render every chosen variant × camera headless to PNGs in a folder, plus a labelled
+    /// contact sheet.
+    Stills(stills::StillsArgs),
     /// Render frames of the default world and print ms/frame, triangles, draw calls, adapter.
     Bench(BenchArgs),
     /// Import one file or world folder, upload it and draw one frame; print the import time,
@@ -265,6 +273,23 @@ pub fn view_for(scene: &Scene, camera: Option<&str>) -> anyhow::Result<CameraVie
     }
 }
 
+/// The scene of a command's INPUT (a project, file or world folder; import warnings go to
+/// stderr), or the generated world for `seed` when there is none.
+pub fn load_input(input: Option<&std::path::Path>, seed: u64) -> anyhow::Result<Scene> {
+    Ok(match input {
+        Some(input) => {
+            let imported = crate::import::import_path(input)?;
+            for warning in &imported.warnings {
+                eprintln!("worldsmith: warning: {warning}");
+            }
+            let mut scene = imported.scene;
+            crate::import::add_default_light_if_unlit(&mut scene);
+            scene
+        }
+        None => crate::generate::generate_world(seed),
+    })
+}
+
 /// The scene as the variant named `name` shows it (`"base"`: the base scene); with no name,
 /// as the scene's active variant shows it.
 pub fn as_variant(scene: Scene, name: Option<&str>) -> anyhow::Result<Scene> {
@@ -310,18 +335,7 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
             parent.display()
         );
     }
-    let scene = match &args.input {
-        Some(input) => {
-            let imported = crate::import::import_path(input)?;
-            for warning in &imported.warnings {
-                eprintln!("worldsmith: warning: {warning}");
-            }
-            let mut scene = imported.scene;
-            crate::import::add_default_light_if_unlit(&mut scene);
-            scene
-        }
-        None => crate::generate::generate_world(args.seed),
-    };
+    let scene = load_input(args.input.as_deref(), args.seed)?;
     let scene = as_variant(scene, args.variant.as_deref())?;
     let view = view_for(&scene, args.camera.as_deref())?;
     log::info!("scene ready in {:?}", t0.elapsed());

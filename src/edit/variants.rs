@@ -392,8 +392,8 @@ struct Look {
 
 /// The overrides that give `scene` a preset's look, on top of `existing` (values the preset
 /// does not set stay as they were): the sun's height, colour and strength (its compass
-/// direction kept), the sky, the exposure, and whether the point and spot lights and the
-/// glowing fixtures below them are on.
+/// direction kept), the sky, the exposure, and whether the point and spot lights (at their
+/// base values, or at zero intensity) and the glowing fixtures below them are on.
 pub fn preset_overrides(scene: &Scene, preset: Preset, existing: &Overrides) -> Overrides {
     let look = preset.look();
     let mut o = existing.clone();
@@ -432,7 +432,13 @@ pub fn preset_overrides(scene: &Scene, preset: Preset, existing: &Overrides) -> 
                 n.visible = Some(true);
             }
             LightKind::Point | LightKind::Spot { .. } => {
-                o.node_mut(node.id).visible = Some(look.lamps_on);
+                // Off is zero intensity, not hidden: hiding would hide the lamp post too.
+                let n = o.node_mut(node.id);
+                n.visible = None;
+                n.light = (!look.lamps_on).then_some(crate::scene::Light {
+                    intensity: 0.0,
+                    ..base_light
+                });
                 // The lamp's glowing glass (meshes below the light) goes dark with it.
                 for child in scene.subtree_ids(node.id) {
                     if let Some(NodeKind::Mesh { material, .. }) =
