@@ -125,7 +125,11 @@ fn estimate_recovers_the_light_the_splats_were_baked_with() {
         "{fitted:?} vs {want:?}"
     );
     let angle = fitted.key_direction().angle_between(want.key_direction());
-    assert!(angle < 5f32.to_radians(), "key off by {}°", angle.to_degrees());
+    assert!(
+        angle < 5f32.to_radians(),
+        "key off by {}°",
+        angle.to_degrees()
+    );
     // One undo step, labelled, which forgets the estimate.
     let mut scene = scene;
     let mut history = History::default();
@@ -133,7 +137,10 @@ fn estimate_recovers_the_light_the_splats_were_baked_with() {
     assert_eq!(again.label(&scene), "Estimate captured lighting of Sphere");
     scene.set_relight(node, Relight::default());
     assert!(history.execute(&mut scene, again));
-    assert_ne!(scene.node(node).expect("node").relight.captured, CapturedLight::UNKNOWN);
+    assert_ne!(
+        scene.node(node).expect("node").relight.captured,
+        CapturedLight::UNKNOWN
+    );
     assert!(history.undo(&mut scene));
     assert_eq!(scene.node(node).expect("node").relight, Relight::default());
     // Nothing to estimate on a light or a lit mesh.
@@ -145,8 +152,20 @@ fn estimate_recovers_the_light_the_splats_were_baked_with() {
 fn relit_splats_follow_the_sun_and_amount_zero_is_exactly_as_captured() {
     let Some(ctx) = gpu() else { return };
     let view = sphere_view();
-    let east = render(&ctx, &sphere_scene(Vec3::new(1.0, 0.6, 0.4), 1.0).0, view, W, H);
-    let west = render(&ctx, &sphere_scene(Vec3::new(-1.0, 0.6, 0.4), 1.0).0, view, W, H);
+    let east = render(
+        &ctx,
+        &sphere_scene(Vec3::new(1.0, 0.6, 0.4), 1.0).0,
+        view,
+        W,
+        H,
+    );
+    let west = render(
+        &ctx,
+        &sphere_scene(Vec3::new(-1.0, 0.6, 0.4), 1.0).0,
+        view,
+        W,
+        H,
+    );
     let (cx, cy) = pixel_of(&view, Vec3::ZERO);
     let (rx, _) = pixel_of(&view, Vec3::new(0.6, 0.0, 0.8));
     let offset = rx - cx;
@@ -276,7 +295,9 @@ fn vertex_coloured_unlit_meshes_relight_too() {
         let mut history = History::default();
         assert!(history.execute(&mut scene, estimate));
         let captured = scene.node(node).expect("node").relight.captured;
-        let angle = captured.key_direction().angle_between(light.key_direction());
+        let angle = captured
+            .key_direction()
+            .angle_between(light.key_direction());
         assert!(angle < 5f32.to_radians(), "{captured:?}");
         scene.set_relight(node, Relight { amount, captured });
         (scene, node)

@@ -1559,7 +1559,9 @@ pub enum Operation {
         action: RegionAction,
     },
     /// Estimate the lighting baked into a captured node's colour (de-lighting).
-    EstimateCapturedLight { node: NodeId },
+    EstimateCapturedLight {
+        node: NodeId,
+    },
 }
 
 /// What running an [`Operation`] produced: the command to execute, the selection afterwards
@@ -1722,7 +1724,9 @@ pub fn estimate_captured_light(scene: &Scene, node: NodeId) -> Result<Command, O
                 local_from_world.transform_point3(mean)
             });
             let center = cloud.bounds().center();
-            let up = local_from_world.transform_vector3(Vec3::Y).normalize_or(Vec3::Y);
+            let up = local_from_world
+                .transform_vector3(Vec3::Y)
+                .normalize_or(Vec3::Y);
             splat_samples(cloud, viewpoint, center, up, mapper)
         }
         NodeKind::Mesh { mesh, material } => {
@@ -1742,7 +1746,10 @@ pub fn estimate_captured_light(scene: &Scene, node: NodeId) -> Result<Command, O
         }
     };
     let captured = crate::scene::CapturedLight::fit(&samples).ok_or_else(|| {
-        OpError::Nothing(format!("{} has no colour to estimate lighting from.", n.name))
+        OpError::Nothing(format!(
+            "{} has no colour to estimate lighting from.",
+            n.name
+        ))
     })?;
     Ok(batch(
         format!("Estimate captured lighting of {}", n.name),
@@ -1794,7 +1801,11 @@ fn splat_samples(
             if normal.dot(towards) < 0.0 {
                 normal = -normal;
             }
-            let linear = Vec3::new(srgb_to_linear(c.x), srgb_to_linear(c.y), srgb_to_linear(c.z));
+            let linear = Vec3::new(
+                srgb_to_linear(c.x),
+                srgb_to_linear(c.y),
+                srgb_to_linear(c.z),
+            );
             let value = luminance(exposed_of_display(linear, mapper));
             Some((normal, value, opacity * area))
         })
@@ -1808,11 +1819,7 @@ fn mesh_samples(
 ) -> Vec<(Vec3, f32, f32)> {
     let mut area = vec![0.0f32; mesh.positions.len()];
     for t in mesh.indices.chunks_exact(3) {
-        let corner = |k: usize| {
-            mesh.positions
-                .get(t[k] as usize)
-                .map(|p| Vec3::from(*p))
-        };
+        let corner = |k: usize| mesh.positions.get(t[k] as usize).map(|p| Vec3::from(*p));
         if let (Some(a), Some(b), Some(c)) = (corner(0), corner(1), corner(2)) {
             let third = (b - a).cross(c - a).length() / 6.0;
             for &v in t {

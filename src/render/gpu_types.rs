@@ -14,7 +14,7 @@ pub struct Vertex {
 }
 
 /// Per-instance data: `world_from_local`, the normal matrix, the colour grade and the
-/// relighting of captured colour (144 bytes).
+/// relighting of captured colour (160 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 pub struct Instance {
@@ -28,6 +28,8 @@ pub struct Instance {
     /// x: relight amount (0 = as captured); yzw: unused.
     pub relight: [f32; 4],
 }
+
+const _: () = assert!(std::mem::size_of::<Instance>() == 160);
 
 /// `Frame` in common.wgsl.
 #[repr(C)]

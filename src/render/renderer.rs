@@ -948,7 +948,12 @@ impl Renderer {
         let (sun_dir, sun_ill) = match sun {
             Some((d, l)) => ([d.x, d.y, d.z, 1.0], {
                 let c = Vec3::from(l.color) * l.intensity.max(0.0);
-                [c.x, c.y, c.z, if l.cast_shadows && casters { 1.0 } else { 0.0 }]
+                [
+                    c.x,
+                    c.y,
+                    c.z,
+                    if l.cast_shadows && casters { 1.0 } else { 0.0 },
+                ]
             }),
             None => ([0.0, 1.0, 0.0, 0.0], [0.0; 4]),
         };

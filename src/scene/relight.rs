@@ -98,7 +98,7 @@ impl CapturedLight {
     /// `max(L(n), FLOOR · L_ref) / L_ref`; 1 for a model with no positive reference.
     pub fn ratio(&self, n: Vec3) -> f32 {
         let reference = self.reference();
-        if !(reference > 0.0) {
+        if reference.is_nan() || reference <= 0.0 {
             return 1.0;
         }
         self.irradiance(n).max(FLOOR * reference) / reference
@@ -177,7 +177,7 @@ fn solve(samples: impl Iterator<Item = (Vec3, f32, f32)>) -> Option<CapturedLigh
             row[4] += w * x[i] * v;
         }
     }
-    if !(total > 0.0) {
+    if total.is_nan() || total <= 0.0 {
         return None;
     }
     for (i, row) in m.iter_mut().enumerate().skip(1) {
@@ -191,11 +191,12 @@ fn solve(samples: impl Iterator<Item = (Vec3, f32, f32)>) -> Option<CapturedLigh
         if p.abs() < 1e-12 * total {
             return None;
         }
-        for row in 0..4 {
+        let pivot_row = m[col];
+        for (row, cells) in m.iter_mut().enumerate() {
             if row != col {
-                let f = m[row][col] / p;
-                for k in col..5 {
-                    m[row][k] -= f * m[col][k];
+                let f = cells[col] / p;
+                for (cell, above) in cells.iter_mut().zip(pivot_row).skip(col) {
+                    *cell -= f * above;
                 }
             }
         }
