@@ -103,24 +103,24 @@ fn dragging_the_point_size_slider_is_one_undo_step() {
     );
 }
 
-/// Splats lit from above (normals up on top, down below, brighter on top), relighting open.
+/// Two walls of splats lit from −x (the left wall, facing −x, is brighter), relighting open.
 fn relight_state() -> State {
     use worldsmith::scene::{CapturedLight, Relight, SplatCloud};
     let mut positions = Vec::new();
     let mut rotations = Vec::new();
     let mut colors = Vec::new();
     for i in 0..32 {
-        let x = (i % 8) as f32 * 0.2;
-        let top = i < 16;
-        positions.push([x, if top { 1.0 } else { -1.0 }, (i / 8) as f32 * 0.2]);
-        // Shortest axis (y) up; the estimate turns each normal away from the centre.
+        let y = (i % 8) as f32 * 0.2;
+        let left = i < 16;
+        positions.push([if left { -1.0 } else { 1.0 }, y, (i / 8) as f32 * 0.2]);
+        // Shortest axis x; the estimate turns each normal away from the centre.
         rotations.push([0.0, 0.0, 0.0, 1.0]);
-        colors.push(if top { [0.8; 3] } else { [0.3; 3] });
+        colors.push(if left { [0.8; 3] } else { [0.3; 3] });
     }
     let cloud = SplatCloud::new(
         positions,
         rotations,
-        vec![[0.1, 0.01, 0.1]; 32],
+        vec![[0.01, 0.1, 0.1]; 32],
         vec![0.9; 32],
         colors,
         0,
@@ -142,7 +142,7 @@ fn relight_state() -> State {
             amount: 0.0,
             captured: CapturedLight {
                 ambient: 0.5,
-                directional: [0.5, 0.0, 0.0],
+                directional: [0.0, 0.5, 0.0],
             },
         },
     );
@@ -198,8 +198,8 @@ fn relighting_section_estimates_the_captured_light_and_its_slider_is_one_undo_st
     h.run();
     let estimated = relight(h.state()).captured;
     assert!(
-        estimated.key_direction().y > 0.99,
-        "lit from above: {estimated:?}"
+        estimated.key_direction().x < -0.99,
+        "lit from −x: {estimated:?}"
     );
     assert_eq!(h.state().history.undo_len(), 1);
     // The readout names the fitted model.

@@ -143,6 +143,43 @@ fn estimate_recovers_the_light_the_splats_were_baked_with() {
     );
     assert!(history.undo(&mut scene));
     assert_eq!(scene.node(node).expect("node").relight, Relight::default());
+    // A baked sphere above a uniformly lit floor of level splats in one layer: the floor's
+    // normals face up (not away from the layer's centre, which is above most of it), so the
+    // key stays up and in front.
+    let sphere = baked_sphere(3000, &truth());
+    let mut p = sphere.positions.clone();
+    let mut r = sphere.rotations.clone();
+    let mut sc = sphere.scales.clone();
+    let mut o = sphere.opacities.clone();
+    let mut c = sphere.colors.clone();
+    for q in p.iter_mut() {
+        q[1] += 1.0;
+    }
+    for i in 0..61 {
+        for k in 0..61 {
+            p.push([-3.0 + 0.1 * i as f32, 0.0, -3.0 + 0.1 * k as f32]);
+            r.push([0.0, 0.0, 0.0, 1.0]);
+            sc.push([0.07, 0.003, 0.07]);
+            o.push(0.95);
+            c.push(baked(Vec3::splat(0.5), Vec3::Y, &CapturedLight::UNKNOWN));
+        }
+    }
+    let mut layer = Scene::new("Object on a floor");
+    let both = splat_node(
+        &mut layer,
+        "Layer",
+        SplatCloud::new(p, r, sc, o, c, 0, Vec::new()).expect("layer"),
+        Transform::IDENTITY,
+    );
+    let command = ops::estimate_captured_light(&layer, both).expect("estimate");
+    assert!(History::default().execute(&mut layer, command));
+    let key = layer
+        .node(both)
+        .expect("node")
+        .relight
+        .captured
+        .key_direction();
+    assert!(key.y > 0.5 && key.z > 0.0, "{key}");
     // Nothing to estimate on a light or a lit mesh.
     let sun = scene.find("Sun").expect("sun");
     assert!(ops::estimate_captured_light(&scene, sun).is_err());

@@ -1702,8 +1702,10 @@ fn luminance(c: Vec3) -> f32 {
 ///
 /// * Splats: the normal is each Gaussian's shortest axis, weighted by opacity × the area of
 ///   its two longer axes, turned towards the capture's viewpoint: the centre of the scene's
-///   cameras when it has any (a world folder's `camera_params.json`), else away from the
-///   cloud's centre (an object seen from outside), facing up where that is ambiguous.
+///   cameras when it has any (a world folder's `camera_params.json`); else away from the
+///   cloud's centre where the normal points nearly along that offset (an object seen from
+///   outside), up for other level splats (floors and tops were seen from above), away from
+///   the centre for the rest, and up where the offset lies in the splat's plane.
 /// * Meshes with an unlit material: vertex normals, weighted by a third of the adjacent
 ///   triangles' areas; the colour is the material's base colour × the vertex colour.
 pub fn estimate_captured_light(scene: &Scene, node: NodeId) -> Result<Command, OpError> {
@@ -1790,8 +1792,12 @@ fn splat_samples(
                 Some(v) => v - p,
                 None => {
                     let out = p - center;
-                    // Offsets nearly in the splat's plane say nothing about its side.
-                    if normal.dot(out).abs() > 0.2 * out.length() {
+                    let cos = normal.dot(out).abs() / out.length().max(1e-12);
+                    let level = normal.dot(up).abs() > 0.7;
+                    // Clearly on the outside of the layer: outward. Else level surfaces
+                    // (floors, tops) were seen from above; offsets nearly in the splat's
+                    // plane say nothing about its side.
+                    if cos > 0.9 || (!level && cos > 0.2) {
                         out
                     } else {
                         up
