@@ -121,3 +121,119 @@ fn graded(c: vec3<f32>, grade: vec4<f32>) -> vec3<f32> {
     let luma = dot(c, vec3<f32>(0.2126, 0.7152, 0.0722));
     return max((vec3<f32>(luma) + (c - vec3<f32>(luma)) * grade.w) * grade.rgb, vec3<f32>(0.0));
 }
+
+// ---- Sun shadows ------------------------------------------------------------------------------
+// Cascaded shadow map lookups; only `textureSampleCompareLevel`, so the splat pass can shade
+// in its vertex stage.
+
+fn cascade_shadow(c: u32, world_pos: vec3<f32>) -> f32 {
+    let p = frame.shadow_clip_from_world[c] * vec4<f32>(world_pos, 1.0);
+    let ndc = p.xyz / p.w;
+    let uv = vec2<f32>(ndc.x * 0.5 + 0.5, 0.5 - ndc.y * 0.5);
+    if any(uv < vec2<f32>(0.0)) || any(uv > vec2<f32>(1.0)) || ndc.z > 1.0 {
+        return 1.0;
+    }
+    let texel = frame.params.z;
+    if c > 0u {
+        // Far cascades cover many pixels per texel already: one 2x2 PCF tap is soft enough.
+        return textureSampleCompareLevel(shadow_map, shadow_sampler, uv, i32(c), ndc.z);
+    }
+    var lit = 0.0;
+    // Five taps of 2x2 hardware PCF (centre + a rotated square 1.5 texels out): a soft,
+    // stable penumbra at a cost a CPU adapter can afford.
+    let o = texel * 1.5;
+    lit += textureSampleCompareLevel(shadow_map, shadow_sampler, uv, i32(c), ndc.z) * 2.0;
+    lit += textureSampleCompareLevel(shadow_map, shadow_sampler, uv + vec2<f32>(o, o * 0.4), i32(c), ndc.z);
+    lit += textureSampleCompareLevel(shadow_map, shadow_sampler, uv + vec2<f32>(-o * 0.4, o), i32(c), ndc.z);
+    lit += textureSampleCompareLevel(shadow_map, shadow_sampler, uv + vec2<f32>(-o, -o * 0.4), i32(c), ndc.z);
+    lit += textureSampleCompareLevel(shadow_map, shadow_sampler, uv + vec2<f32>(o * 0.4, -o), i32(c), ndc.z);
+    return lit / 6.0;
+}
+
+fn sun_shadow(world_pos: vec3<f32>, n: vec3<f32>, view_depth: f32) -> f32 {
+    if frame.sun_illuminance.w < 0.5 {
+        return 1.0;
+    }
+    let count = u32(frame.params.w);
+    var c = 0u;
+    loop {
+        if c + 1u >= count || view_depth < frame.cascade_far[c] {
+            break;
+        }
+        c += 1u;
+    }
+    if view_depth > frame.cascade_far[count - 1u] {
+        return 1.0;
+    }
+    // Normal offset grows with the cascade's texel size in world units.
+    let texel_world = frame.cascade_far[c] * frame.params.z * 2.0;
+    let p = world_pos + n * texel_world * 1.5;
+    var s = cascade_shadow(c, p);
+    // Blend into the next cascade near the end of this one, hiding the seam.
+    let blend_start = frame.cascade_far[c] * 0.9;
+    if c + 1u < count && view_depth > blend_start {
+        let t = (view_depth - blend_start) / (frame.cascade_far[c] - blend_start);
+        s = mix(s, cascade_shadow(c + 1u, p), t);
+    }
+    return s;
+}
+
+// ---- Relighting captured colour (scene/relight.rs) -----------------------------------------
+// Captured colour holds the capture's lighting, modelled as irradiance L(n) = a + b·n with
+// `model` = (b, a) in the element's frame. The albedo is the captured exposed value divided by
+// max(L(n), RELIGHT_FLOOR · L_ref) / L_ref, L_ref = a + |b|.
+
+const RELIGHT_FLOOR: f32 = 0.1;
+
+fn captured_ratio(model: vec4<f32>, n: vec3<f32>) -> f32 {
+    let reference = model.w + length(model.xyz);
+    if !(reference > 0.0) {
+        return 1.0;
+    }
+    return max(model.w + dot(model.xyz, n), RELIGHT_FLOOR * reference) / reference;
+}
+
+// Irradiance (lux) on a diffuse surface at `world_pos` facing unit `n`: the sun (with its
+// cascaded shadow), point and spot lights, and the sky's SH irradiance.
+fn diffuse_irradiance(world_pos: vec3<f32>, n: vec3<f32>, view_depth: f32) -> vec3<f32> {
+    var e = sh_irradiance(n);
+    if frame.sun_dir.w > 0.5 {
+        let n_dot_l = dot(n, frame.sun_dir.xyz);
+        if n_dot_l > 0.0 {
+            e += frame.sun_illuminance.rgb * n_dot_l * sun_shadow(world_pos, n, view_depth);
+        }
+    }
+    let count = u32(frame.params.y);
+    for (var i = 0u; i < count; i += 1u) {
+        let light = lights[i];
+        let to_light = light.position_range.xyz - world_pos;
+        let d2 = max(dot(to_light, to_light), 1e-4);
+        let l = to_light * inverseSqrt(d2);
+        var att = 1.0 / d2;
+        let range = light.position_range.w;
+        if range > 0.0 {
+            let r = d2 / (range * range);
+            let w = clamp(1.0 - r * r, 0.0, 1.0);
+            att *= w * w;
+        }
+        if light.direction_kind.w > 0.5 {
+            let cd = dot(light.direction_kind.xyz, -l);
+            let s = clamp(cd * light.spot.x + light.spot.y, 0.0, 1.0);
+            att *= s * s;
+        }
+        e += light.color.rgb * att * max(dot(n, l), 0.0);
+    }
+    return e;
+}
+
+// Captured exposed value `h` of an element with unit normal `n_local` (the model's frame),
+// shown relit at `world_pos` with world normal `n_world`, mixed by `amount` (0: `h` exactly).
+fn relit(h: vec3<f32>, amount: f32, model: vec4<f32>, n_local: vec3<f32>,
+         world_pos: vec3<f32>, n_world: vec3<f32>, view_depth: f32) -> vec3<f32> {
+    if !(amount > 0.0) {
+        return h;
+    }
+    let albedo = h / captured_ratio(model, n_local);
+    let lit = albedo * diffuse_irradiance(world_pos, n_world, view_depth) / PI * frame.params.x;
+    return mix(h, lit, amount);
+}

@@ -45,6 +45,10 @@ struct VertexIn {
     @location(11) normal_2: vec4<f32>,
     // The node's colour grade: rgb factor, w saturation.
     @location(13) grade: vec4<f32>,
+    // Relighting of unlit (captured) colour: the captured light model (b in world space, a),
+    // and x: amount (0 = as captured).
+    @location(14) relight_model: vec4<f32>,
+    @location(15) relight: vec4<f32>,
 };
 
 struct VertexOut {
@@ -58,6 +62,8 @@ struct VertexOut {
     // The second texture-coordinate set (set 0 again for meshes without one).
     @location(6) uv1: vec2<f32>,
     @location(7) @interpolate(flat) grade: vec4<f32>,
+    @location(8) @interpolate(flat) relight_model: vec4<f32>,
+    @location(9) @interpolate(flat) relight: vec4<f32>,
 };
 
 fn vertex_out(v: VertexIn, uv1: vec2<f32>) -> VertexOut {
@@ -74,6 +80,8 @@ fn vertex_out(v: VertexIn, uv1: vec2<f32>) -> VertexOut {
     out.tangent = vec4<f32>((world_from_local * vec4<f32>(v.tangent.xyz, 0.0)).xyz, v.tangent.w);
     out.view_depth = -(frame.view_from_world * world).z;
     out.grade = v.grade;
+    out.relight_model = v.relight_model;
+    out.relight = v.relight;
     return out;
 }
 
@@ -129,58 +137,6 @@ fn shade(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec3<f32>, diffuse: vec3<f
     let spec = d_ggx(n_dot_h, a) * v_smith_correlated(n_dot_v, n_dot_l, a) * f;
     let diff = (vec3<f32>(1.0) - f) * diffuse / PI;
     return (diff + spec) * e * n_dot_l;
-}
-
-fn cascade_shadow(c: u32, world_pos: vec3<f32>) -> f32 {
-    let p = frame.shadow_clip_from_world[c] * vec4<f32>(world_pos, 1.0);
-    let ndc = p.xyz / p.w;
-    let uv = vec2<f32>(ndc.x * 0.5 + 0.5, 0.5 - ndc.y * 0.5);
-    if any(uv < vec2<f32>(0.0)) || any(uv > vec2<f32>(1.0)) || ndc.z > 1.0 {
-        return 1.0;
-    }
-    let texel = frame.params.z;
-    if c > 0u {
-        // Far cascades cover many pixels per texel already: one 2x2 PCF tap is soft enough.
-        return textureSampleCompareLevel(shadow_map, shadow_sampler, uv, i32(c), ndc.z);
-    }
-    var lit = 0.0;
-    // Five taps of 2x2 hardware PCF (centre + a rotated square 1.5 texels out): a soft,
-    // stable penumbra at a cost a CPU adapter can afford.
-    let o = texel * 1.5;
-    lit += textureSampleCompareLevel(shadow_map, shadow_sampler, uv, i32(c), ndc.z) * 2.0;
-    lit += textureSampleCompareLevel(shadow_map, shadow_sampler, uv + vec2<f32>(o, o * 0.4), i32(c), ndc.z);
-    lit += textureSampleCompareLevel(shadow_map, shadow_sampler, uv + vec2<f32>(-o * 0.4, o), i32(c), ndc.z);
-    lit += textureSampleCompareLevel(shadow_map, shadow_sampler, uv + vec2<f32>(-o, -o * 0.4), i32(c), ndc.z);
-    lit += textureSampleCompareLevel(shadow_map, shadow_sampler, uv + vec2<f32>(o * 0.4, -o), i32(c), ndc.z);
-    return lit / 6.0;
-}
-
-fn sun_shadow(world_pos: vec3<f32>, n: vec3<f32>, view_depth: f32) -> f32 {
-    if frame.sun_illuminance.w < 0.5 {
-        return 1.0;
-    }
-    let count = u32(frame.params.w);
-    var c = 0u;
-    loop {
-        if c + 1u >= count || view_depth < frame.cascade_far[c] {
-            break;
-        }
-        c += 1u;
-    }
-    if view_depth > frame.cascade_far[count - 1u] {
-        return 1.0;
-    }
-    // Normal offset grows with the cascade's texel size in world units.
-    let texel_world = frame.cascade_far[c] * frame.params.z * 2.0;
-    let p = world_pos + n * texel_world * 1.5;
-    var s = cascade_shadow(c, p);
-    // Blend into the next cascade near the end of this one, hiding the seam.
-    let blend_start = frame.cascade_far[c] * 0.9;
-    if c + 1u < count && view_depth > blend_start {
-        let t = (view_depth - blend_start) / (frame.cascade_far[c] - blend_start);
-        s = mix(s, cascade_shadow(c + 1u, p), t);
-    }
-    return s;
 }
 
 fn has(flag: u32) -> bool {
@@ -272,9 +228,12 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     }
     // Unlit (KHR_materials_unlit): the colour is as captured, with its lighting baked in; it
     // must reach the screen unchanged, so no lights, shadows or ambient, just the inverse of
-    // the post pass (already exposed, so no multiplication by the exposure below).
+    // the post pass (already exposed, so no multiplication by the exposure below). A node
+    // relit (`relight.x` > 0) mixes in its albedo lit by the scene (see `relit`).
     if has(32u) {
-        return vec4<f32>(inverse_tonemap(base.rgb), alpha);
+        let h = inverse_tonemap(base.rgb);
+        return vec4<f32>(relit(h, in.relight.x, in.relight_model, n, in.world_pos, n,
+                               in.view_depth), alpha);
     }
     roughness = clamp(roughness, 0.045, 1.0);
     metallic = clamp(metallic, 0.0, 1.0);

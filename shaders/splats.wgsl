@@ -18,6 +18,9 @@
 // the quad carries the offset in standard deviations and the shader needs no matrix.
 // Output is premultiplied (blend One, OneMinusSrcAlpha), drawn back to front (sorted on the
 // CPU into `order`), depth-tested against meshes without writing depth.
+// Relit splats (draw.relight.x > 0) are shaded per splat here, in the vertex stage: normal
+// from the shortest axis, the scene's lights with the sun's shadow at the splat's centre
+// (so meshes shadow splats), mixed with the captured colour (see `relit` in common.wgsl).
 
 struct SplatDraw {
     clip_from_local: mat4x4<f32>,
@@ -31,6 +34,13 @@ struct SplatDraw {
     info: vec4<u32>,
     // The node's colour grade: rgb factor, w saturation (see `graded` in common.wgsl).
     grade: vec4<f32>,
+    // Relighting (see `relit` in common.wgsl): world position and normal of a splat,
+    // the captured light model in the cloud's frame (directional xyz, ambient w) and
+    // x: amount (0 = as captured).
+    world_from_local: mat4x4<f32>,
+    normal_from_local: mat4x4<f32>,
+    relight_model: vec4<f32>,
+    relight: vec4<f32>,
 };
 
 // 32 bytes; see render/clouds.rs.
@@ -242,7 +252,23 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     let ndc = center.xy / center.w + offset_px / half_view;
     out.clip = vec4<f32>(ndc * center.w, center.z, center.w);
     out.offset = corner * radius / sd;
-    out.color = vec4<f32>(captured_radiance(graded(rgb, draw.grade)) * frame.params.x, opacity);
+    let h = captured_radiance(graded(rgb, draw.grade)) * frame.params.x;
+    var shown = h;
+    if draw.relight.x > 0.0 {
+        // The splat's normal: its shortest axis, turned towards the camera (the side we see
+        // of a thin surface is the side it faces).
+        var n = select(r[0], r[1], scale_xy.y < scale_xy.x);
+        if scale_zo.x < min(scale_xy.x, scale_xy.y) {
+            n = r[2];
+        }
+        if dot(n, draw.camera_in_local.xyz - s.position) < 0.0 {
+            n = -n;
+        }
+        let world_pos = (draw.world_from_local * vec4<f32>(s.position, 1.0)).xyz;
+        let n_world = normalize((draw.normal_from_local * vec4<f32>(n, 0.0)).xyz);
+        shown = relit(h, draw.relight.x, draw.relight_model, n, world_pos, n_world, z);
+    }
+    out.color = vec4<f32>(shown, opacity);
     return out;
 }
 

@@ -109,3 +109,132 @@ fn dragging_the_point_size_slider_is_one_undo_step() {
         "undo restores the size from before the drag"
     );
 }
+
+/// Two walls of splats lit from −x (the left wall, facing −x, is brighter), relighting open.
+fn relight_state() -> State {
+    use worldsmith::scene::{CapturedLight, Relight, SplatCloud};
+    let mut positions = Vec::new();
+    let mut rotations = Vec::new();
+    let mut colors = Vec::new();
+    for i in 0..32 {
+        let y = (i % 8) as f32 * 0.2;
+        let left = i < 16;
+        positions.push([if left { -1.0 } else { 1.0 }, y, (i / 8) as f32 * 0.2]);
+        // Shortest axis x; the estimate turns each normal away from the centre.
+        rotations.push([0.0, 0.0, 0.0, 1.0]);
+        colors.push(if left { [0.8; 3] } else { [0.3; 3] });
+    }
+    let cloud = SplatCloud::new(
+        positions,
+        rotations,
+        vec![[0.01, 0.1, 0.1]; 32],
+        vec![0.9; 32],
+        colors,
+        0,
+        Vec::new(),
+    )
+    .expect("splats");
+    let mut scene = Scene::new("relight ui");
+    let cloud = scene.add_splat_cloud(cloud);
+    let node = scene.add_node(
+        None,
+        "Scan",
+        Transform::IDENTITY,
+        NodeKind::Splats { cloud },
+    );
+    // A non-default value opens the section.
+    scene.set_relight(
+        node,
+        Relight {
+            amount: 0.0,
+            captured: CapturedLight {
+                ambient: 0.5,
+                directional: [0.0, 0.5, 0.0],
+            },
+        },
+    );
+    State {
+        scene,
+        selection: vec![node],
+        history: History::default(),
+        region: None,
+    }
+}
+
+#[test]
+fn relighting_section_estimates_the_captured_light_and_its_slider_is_one_undo_step() {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(420.0, 900.0))
+        .with_step_dt(1.0 / 60.0)
+        .with_max_steps(64)
+        .with_accessibility_check(false)
+        .build_ui_state(
+            |ui, s: &mut State| {
+                let mut actions = Vec::new();
+                inspector_ui(ui, &s.scene, &s.selection, &mut s.region, &mut actions);
+                for action in actions {
+                    match action {
+                        UiAction::Edit(c) => {
+                            s.history.execute(&mut s.scene, c);
+                        }
+                        UiAction::EditDrag(c) => {
+                            s.history.execute_merging(&mut s.scene, c);
+                        }
+                        UiAction::Operation(op) => {
+                            let outcome = worldsmith::edit::ops::run(
+                                &mut s.scene,
+                                &s.selection,
+                                glam::Vec3::ZERO,
+                                op,
+                            )
+                            .expect("operation runs");
+                            s.history.execute(&mut s.scene, outcome.command);
+                        }
+                        other => panic!("unexpected action {other:?}"),
+                    }
+                }
+                if !ui.input(|i| i.pointer.any_down()) {
+                    s.history.end_gesture();
+                }
+            },
+            relight_state(),
+        );
+    h.run();
+    let relight = |s: &State| s.scene.node(s.selection[0]).expect("node").relight;
+    h.get_by_label("Estimate captured lighting").click();
+    h.run();
+    let estimated = relight(h.state()).captured;
+    assert!(
+        estimated.key_direction().x < -0.99,
+        "lit from −x: {estimated:?}"
+    );
+    assert_eq!(h.state().history.undo_len(), 1);
+    // The readout names the fitted model.
+    h.get_by_label_contains("% ambient, key from (");
+
+    let slider = h.get_by_role(Role::Slider).rect();
+    let y = slider.center().y;
+    let start = Pos2::new(slider.left() + 2.0, y);
+    h.hover_at(start);
+    h.drag_at(start);
+    h.run();
+    for k in 1..=6 {
+        h.hover_at(Pos2::new(slider.left() + 2.0 + k as f32 * 10.0, y));
+        h.run();
+    }
+    h.event(egui::Event::PointerButton {
+        pos: Pos2::new(slider.left() + 62.0, y),
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::NONE,
+    });
+    h.run();
+    let amount = relight(h.state()).amount;
+    assert!(amount > 0.0 && amount <= 1.0, "the drag relit: {amount}");
+    assert_eq!(relight(h.state()).captured, estimated);
+    assert_eq!(h.state().history.undo_len(), 2, "estimate + one drag");
+    let s = h.state_mut();
+    assert!(s.history.undo(&mut s.scene));
+    assert_eq!(relight(h.state()).amount, 0.0);
+    assert_eq!(relight(h.state()).captured, estimated);
+}

@@ -248,6 +248,18 @@ fn full_scene() -> Scene {
             NodeKind::Splats { cloud: id },
         );
     }
+    // A splat layer half relit, with an estimated captured light.
+    let relit = scene.find("Splats SH3").expect("SH 3 splats");
+    scene.set_relight(
+        relit,
+        worldsmith::scene::Relight {
+            amount: 0.625,
+            captured: worldsmith::scene::CapturedLight {
+                ambient: 0.35,
+                directional: [0.1, 0.6, -0.3],
+            },
+        },
+    );
     // A shape from Add ▸ keeps its editable parameters.
     let torus = scene.add_mesh(worldsmith::generate::shapes::primitive_mesh(
         &worldsmith::scene::Primitive::Torus {
@@ -362,6 +374,14 @@ fn save_then_load_gives_back_every_piece_of_the_scene() {
         "shape parameters survive"
     );
     assert_eq!(l.material_variants().len(), 2);
+    let relight = |s: &Scene| {
+        s.node(s.find("Splats SH3").expect("node"))
+            .expect("node")
+            .relight
+    };
+    assert_eq!(relight(l), relight(&scene));
+    assert_eq!(relight(l).amount, 0.625);
+    assert_eq!(relight(l).captured.directional, [0.1, 0.6, -0.3]);
     assert!(
         !l.node(l.find("Bare (hidden)").expect("node"))
             .expect("node")

@@ -201,11 +201,11 @@ fn only_meshes_with_a_second_uv_set_upload_one() {
         let s = r.render(&frame, &target.target());
         assert_eq!(s.uploads.meshes, 1, "{s:?}");
         assert!(s.draw_calls > 0, "{s:?}");
-        // Besides the mesh, a first frame uploads one material uniform and one 128-byte
-        // instance (world matrix 64, normal matrix 48, colour grade 16).
+        // Besides the mesh, a first frame uploads one material uniform and one 160-byte
+        // instance (world matrix 64, normal matrix 48, colour grade 16, relighting 32).
         assert_eq!(
             s.uploads.bytes,
-            expected + MATERIAL_UNIFORM_BYTES + 128,
+            expected + MATERIAL_UNIFORM_BYTES + 160,
             "uv1 {uv1}: {s:?}"
         );
     }

@@ -38,6 +38,12 @@ pub enum Command {
         node: NodeId,
         grade: crate::scene::ColorGrade,
     },
+    /// Set how a node's captured colour responds to the scene's lights (as captured ↔
+    /// relit, and the captured lighting model).
+    SetRelight {
+        node: NodeId,
+        relight: crate::scene::Relight,
+    },
     /// Set the scene-wide look: exposure, tone mapper, sky and panorama values.
     SetEnvironment { value: Box<Environment> },
     /// Lock a node against viewport picking, or unlock it.
@@ -366,6 +372,17 @@ impl Command {
                     grade: before,
                 })
             }
+            Command::SetRelight { node, relight } => {
+                let before = scene.node(node)?.relight;
+                if !relight.is_finite() || before == relight {
+                    return None;
+                }
+                scene.set_relight(node, relight);
+                Some(Command::SetRelight {
+                    node,
+                    relight: before,
+                })
+            }
             Command::ReplaceMesh { mesh, value } => {
                 if value.0.positions.iter().flatten().any(|c| !c.is_finite()) {
                     return None;
@@ -496,6 +513,7 @@ impl Command {
             // Dragging a shape parameter rebuilds the mesh every frame: one step.
             Command::ReplaceMesh { mesh, .. } => (9, mesh.0),
             Command::SetGrade { node, .. } => (10, node.0),
+            Command::SetRelight { node, .. } => (11, node.0),
             // Structural changes never merge with the next frame of a drag.
             Command::RemoveNodes { .. }
             | Command::InsertNodes { .. }
@@ -564,6 +582,7 @@ impl Command {
             ),
             Command::ReplaceMesh { .. } => "Edit mesh".to_owned(),
             Command::SetGrade { node, .. } => format!("Colour of {}", name(*node)),
+            Command::SetRelight { node, .. } => format!("Relighting of {}", name(*node)),
             Command::Batch { label, .. } => label.clone(),
             Command::SetLocked { node, locked: true } => format!("Lock {}", name(*node)),
             Command::SetLocked {
@@ -1208,6 +1227,16 @@ mod tests {
                     value: Box::new(value),
                 }
             }
+            5 if x < 40.0 => Command::SetRelight {
+                node,
+                relight: crate::scene::Relight {
+                    amount: x / 40.0,
+                    captured: crate::scene::CapturedLight {
+                        ambient: 0.2 + x / 100.0,
+                        directional: [0.1, 0.8 - x / 100.0, 0.0],
+                    },
+                },
+            },
             _ if flag => Command::SetGrade {
                 node,
                 grade: crate::scene::ColorGrade {

@@ -1556,6 +1556,10 @@ pub enum Operation {
         region: Region,
         action: RegionAction,
     },
+    /// Estimate the lighting baked into a captured node's colour (de-lighting).
+    EstimateCapturedLight {
+        node: NodeId,
+    },
 }
 
 /// What running an [`Operation`] produced: the command to execute, the selection afterwards
@@ -1662,5 +1666,182 @@ pub fn run(
                 note: None,
             }
         }
+        Operation::EstimateCapturedLight { node } => plain(estimate_captured_light(scene, node)?),
     })
+}
+
+/// Whether a node shows captured colour that can be relit: a splat cloud, or a mesh with an
+/// unlit (as captured) material.
+pub fn relightable(scene: &Scene, node: NodeId) -> bool {
+    match scene.node(node).map(|n| &n.kind) {
+        Some(NodeKind::Splats { .. }) => true,
+        Some(NodeKind::Mesh { material, .. }) => scene.material(*material).is_some_and(|m| m.unlit),
+        _ => false,
+    }
+}
+
+/// The exposed value (exposure-free) a linear display colour shows as under `mapper`: the
+/// space in which captured colour is light × albedo (see `scene::relight`).
+fn exposed_of_display(linear: Vec3, mapper: crate::scene::ToneMapper) -> Vec3 {
+    match mapper {
+        crate::scene::ToneMapper::Aces => crate::render::tonemap::inverse_aces_fitted(linear),
+        crate::scene::ToneMapper::Linear => linear.clamp(Vec3::ZERO, Vec3::ONE),
+    }
+}
+
+fn luminance(c: Vec3) -> f32 {
+    c.dot(Vec3::new(0.2126, 0.7152, 0.0722))
+}
+
+/// "Estimate captured lighting" (de-lighting): fits the lighting a capture baked into a
+/// node's colour ([`CapturedLight::fit`](crate::scene::CapturedLight::fit) of the exposed
+/// luminance over the normals) and returns the `SetRelight` that stores it (the amount is
+/// kept).
+///
+/// * Splats: the normal is each Gaussian's shortest axis, weighted by opacity × the area of
+///   its two longer axes, turned towards the capture's viewpoint: the centre of the scene's
+///   cameras when it has any (a world folder's `camera_params.json`); else away from the
+///   cloud's centre where the normal points nearly along that offset (an object seen from
+///   outside), up for other level splats (floors and tops were seen from above), away from
+///   the centre for the rest, and up where the offset lies in the splat's plane.
+/// * Meshes with an unlit material: vertex normals, weighted by a third of the adjacent
+///   triangles' areas; the colour is the material's base colour × the vertex colour.
+pub fn estimate_captured_light(scene: &Scene, node: NodeId) -> Result<Command, OpError> {
+    let n = scene.node(node).ok_or(OpError::NothingSelected)?;
+    let mapper = scene.environment.tone_mapper;
+    let samples: Vec<(Vec3, f32, f32)> = match &n.kind {
+        NodeKind::Splats { cloud } => {
+            let cloud = scene.splat_cloud(*cloud).ok_or(OpError::NoSplats)?;
+            let cameras: Vec<Vec3> = scene
+                .walk()
+                .iter()
+                .filter(|wn| matches!(wn.node.kind, NodeKind::Camera(_)))
+                .map(|wn| wn.world_from_local.transform_point3(Vec3::ZERO))
+                .collect();
+            let local_from_world = scene.world_from_local(node).inverse();
+            let viewpoint = (!cameras.is_empty() && local_from_world.is_finite()).then(|| {
+                let mean = cameras.iter().sum::<Vec3>() / cameras.len() as f32;
+                local_from_world.transform_point3(mean)
+            });
+            let center = cloud.bounds().center();
+            let up = local_from_world
+                .transform_vector3(Vec3::Y)
+                .normalize_or(Vec3::Y);
+            splat_samples(cloud, viewpoint, center, up, mapper)
+        }
+        NodeKind::Mesh { mesh, material } => {
+            let material = scene
+                .material(*material)
+                .filter(|m| m.unlit)
+                .ok_or_else(|| {
+                    OpError::Nothing(format!("{} is lit by the scene already.", n.name))
+                })?;
+            let mesh = scene.mesh(*mesh).ok_or(OpError::NoMesh)?;
+            mesh_samples(mesh, Vec3::from_slice(&material.base_color[..3]), mapper)
+        }
+        _ => {
+            return Err(OpError::Nothing(
+                "Select a splat cloud or a vertex-coloured mesh.".into(),
+            ));
+        }
+    };
+    let captured = crate::scene::CapturedLight::fit(&samples).ok_or_else(|| {
+        OpError::Nothing(format!(
+            "{} has no colour to estimate lighting from.",
+            n.name
+        ))
+    })?;
+    Ok(batch(
+        format!("Estimate captured lighting of {}", n.name),
+        vec![Command::SetRelight {
+            node,
+            relight: crate::scene::Relight {
+                captured,
+                ..n.relight
+            },
+        }],
+    ))
+}
+
+fn splat_samples(
+    cloud: &SplatCloud,
+    viewpoint: Option<Vec3>,
+    center: Vec3,
+    up: Vec3,
+    mapper: crate::scene::ToneMapper,
+) -> Vec<(Vec3, f32, f32)> {
+    use crate::render::tonemap::srgb_to_linear;
+    (0..cloud.len())
+        .filter_map(|i| {
+            let p = Vec3::from(*cloud.positions.get(i)?);
+            let q = glam::Quat::from_array(*cloud.rotations.get(i)?).normalize();
+            let s = Vec3::from(*cloud.scales.get(i)?);
+            let opacity = *cloud.opacities.get(i)?;
+            let c = Vec3::from(*cloud.colors.get(i)?).clamp(Vec3::ZERO, Vec3::ONE);
+            let (axis, area) = if s.x <= s.y && s.x <= s.z {
+                (Vec3::X, s.y * s.z)
+            } else if s.y <= s.z {
+                (Vec3::Y, s.x * s.z)
+            } else {
+                (Vec3::Z, s.x * s.y)
+            };
+            let mut normal = q * axis;
+            let towards = match viewpoint {
+                Some(v) => v - p,
+                None => {
+                    let out = p - center;
+                    let cos = normal.dot(out).abs() / out.length().max(1e-12);
+                    let level = normal.dot(up).abs() > 0.7;
+                    // Clearly on the outside of the layer: outward. Else level surfaces
+                    // (floors, tops) were seen from above; offsets nearly in the splat's
+                    // plane say nothing about its side.
+                    if cos > 0.9 || (!level && cos > 0.2) {
+                        out
+                    } else {
+                        up
+                    }
+                }
+            };
+            if normal.dot(towards) < 0.0 {
+                normal = -normal;
+            }
+            let linear = Vec3::new(
+                srgb_to_linear(c.x),
+                srgb_to_linear(c.y),
+                srgb_to_linear(c.z),
+            );
+            let value = luminance(exposed_of_display(linear, mapper));
+            Some((normal, value, opacity * area))
+        })
+        .collect()
+}
+
+fn mesh_samples(
+    mesh: &Mesh,
+    base: Vec3,
+    mapper: crate::scene::ToneMapper,
+) -> Vec<(Vec3, f32, f32)> {
+    let mut area = vec![0.0f32; mesh.positions.len()];
+    for t in mesh.indices.chunks_exact(3) {
+        let corner = |k: usize| mesh.positions.get(t[k] as usize).map(|p| Vec3::from(*p));
+        if let (Some(a), Some(b), Some(c)) = (corner(0), corner(1), corner(2)) {
+            let third = (b - a).cross(c - a).length() / 6.0;
+            for &v in t {
+                if let Some(w) = area.get_mut(v as usize) {
+                    *w += third;
+                }
+            }
+        }
+    }
+    (0..mesh.positions.len())
+        .filter_map(|i| {
+            let normal = Vec3::from(*mesh.normals.get(i)?).normalize_or_zero();
+            let color = mesh
+                .colors
+                .get(i)
+                .map_or(Vec3::ONE, |c| Vec3::new(c[0], c[1], c[2]));
+            let value = luminance(exposed_of_display(base * color, mapper));
+            (normal != Vec3::ZERO).then_some((normal, value, area[i]))
+        })
+        .collect()
 }

@@ -69,6 +69,13 @@ struct SplatDraw {
     info: [u32; 4],
     /// The node's colour grade: rgb factor, saturation.
     grade: [f32; 4],
+    /// For relighting: world position and normal of a splat from its local ones.
+    world_from_local: [[f32; 4]; 4],
+    normal_from_local: [[f32; 4]; 4],
+    /// The captured light model in the cloud's frame: directional xyz, ambient w.
+    relight_model: [f32; 4],
+    /// x: relight amount (0 = as captured).
+    relight: [f32; 4],
 }
 
 /// `PointDraw` in points.wgsl.
@@ -254,6 +261,7 @@ struct SplatNode {
     content_id: u64,
     world_from_local: Mat4,
     grade: [f32; 4],
+    relight: crate::scene::Relight,
     uniform: wgpu::Buffer,
     pages: Vec<SplatNodePage>,
     /// `view_from_local` the pages were last sorted for, and whether on the GPU.
@@ -737,6 +745,7 @@ impl GpuClouds {
                                 content_id: gpu.content_id,
                                 world_from_local: Mat4::IDENTITY,
                                 grade: [1.0; 4],
+                                relight: crate::scene::Relight::default(),
                                 uniform,
                                 pages,
                                 sorted_for: None,
@@ -745,6 +754,7 @@ impl GpuClouds {
                     };
                     node.world_from_local = wn.world_from_local;
                     node.grade = wn.node.grade.packed();
+                    node.relight = wn.node.relight;
                     splats.insert(id, node);
                 }
                 _ => {}
@@ -804,6 +814,14 @@ impl GpuClouds {
             let local_from_world = node.world_from_local.inverse();
             let camera_in_local = local_from_world.transform_point3(camera.position());
             let degree = self.splats.get(&node.cloud).map_or(0, |c| c.sh_degree);
+            let normal_from_local = glam::Mat3::from_mat4(node.world_from_local)
+                .inverse()
+                .transpose();
+            let normal_from_local = if normal_from_local.is_finite() {
+                normal_from_local
+            } else {
+                glam::Mat3::IDENTITY
+            };
             let draw = SplatDraw {
                 clip_from_local: (clip_from_world * node.world_from_local).to_cols_array_2d(),
                 view_from_local: view_from_local.to_cols_array_2d(),
@@ -811,6 +829,10 @@ impl GpuClouds {
                 projection: [fx, fy, tan_x, tan_y],
                 info: [u32::from(degree), sh_words(degree) as u32, 0, 0],
                 grade: node.grade,
+                world_from_local: node.world_from_local.to_cols_array_2d(),
+                normal_from_local: Mat4::from_mat3(normal_from_local).to_cols_array_2d(),
+                relight_model: node.relight.captured.packed(),
+                relight: [node.relight.amount, 0.0, 0.0, 0.0],
             };
             queue.write_buffer(&node.uniform, 0, bytemuck::bytes_of(&draw));
             let key = (view_from_local.to_cols_array().map(f32::to_bits), use_gpu);

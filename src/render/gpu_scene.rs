@@ -379,12 +379,20 @@ impl Defaults {
     }
 }
 
-/// A visible mesh node: its id, world matrix and packed colour grade.
-type DrawnNode = (NodeId, Mat4, [f32; 4]);
+/// What a visible mesh node draws with besides its mesh: its colour grade and relighting.
+type NodeLook = (crate::scene::ColorGrade, crate::scene::Relight);
 
-fn instance_of(world_from_local: Mat4, grade: [f32; 4]) -> Instance {
+/// A visible mesh node: its id, world matrix and look.
+type DrawnNode = (NodeId, Mat4, NodeLook);
+
+fn instance_of(world_from_local: Mat4, (grade, relight): NodeLook) -> Instance {
     let n = Mat3::from_mat4(world_from_local).inverse().transpose();
     let n = if n.is_finite() { n } else { Mat3::IDENTITY };
+    // The captured light's direction turned into world space: for a rotation and uniform
+    // scale, b · n_local = (M b / |M b| · |b|) · n_world exactly.
+    let [bx, by, bz, ambient] = relight.captured.packed();
+    let b = Vec3::new(bx, by, bz);
+    let b_world = (Mat3::from_mat4(world_from_local) * b).normalize_or_zero() * b.length();
     Instance {
         world_from_local: world_from_local.to_cols_array_2d(),
         normal_from_local: [
@@ -392,7 +400,9 @@ fn instance_of(world_from_local: Mat4, grade: [f32; 4]) -> Instance {
             n.y_axis.extend(0.0).to_array(),
             n.z_axis.extend(0.0).to_array(),
         ],
-        grade,
+        grade: grade.packed(),
+        relight_model: b_world.extend(ambient).to_array(),
+        relight: [relight.amount, 0.0, 0.0, 0.0],
     }
 }
 
@@ -679,7 +689,7 @@ impl GpuScene {
         stats: &mut UploadStats,
     ) {
         let mut groups: BTreeMap<(MaterialId, MeshId), Vec<DrawnNode>> = BTreeMap::new();
-        let mut blended: Vec<(NodeId, MaterialId, MeshId, Mat4, [f32; 4])> = Vec::new();
+        let mut blended: Vec<(NodeId, MaterialId, MeshId, Mat4, NodeLook)> = Vec::new();
         for wn in scene.walk() {
             if !wn.visible {
                 continue;
@@ -689,7 +699,7 @@ impl GpuScene {
                     continue;
                 }
                 let blend = self.materials.get(&material).is_some_and(|m| m.blend);
-                let grade = wn.node.grade.packed();
+                let grade = (wn.node.grade, wn.node.relight);
                 if blend {
                     blended.push((wn.node.id, material, mesh, wn.world_from_local, grade));
                 } else {

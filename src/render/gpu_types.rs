@@ -13,7 +13,8 @@ pub struct Vertex {
     pub tangent: [f32; 4],
 }
 
-/// Per-instance data: `world_from_local` and the normal matrix (112 bytes).
+/// Per-instance data: `world_from_local`, the normal matrix, the colour grade and the
+/// relighting of captured colour (160 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 pub struct Instance {
@@ -21,7 +22,14 @@ pub struct Instance {
     pub normal_from_local: [[f32; 4]; 3],
     /// The node's colour grade: rgb factor (tint × brightness), saturation.
     pub grade: [f32; 4],
+    /// Captured light model of unlit (captured) colour: directional part in world space,
+    /// ambient (see `scene::relight`).
+    pub relight_model: [f32; 4],
+    /// x: relight amount (0 = as captured); yzw: unused.
+    pub relight: [f32; 4],
 }
+
+const _: () = assert!(std::mem::size_of::<Instance>() == 160);
 
 /// `Frame` in common.wgsl.
 #[repr(C)]
@@ -98,10 +106,13 @@ pub const POSITION_ONLY: [wgpu::VertexAttribute; 1] = wgpu::vertex_attr_array![0
 /// The second texture-coordinate set, in its own buffer (slot 2) so that only meshes that
 /// have one pay for it; after the instance attributes (5..=11).
 pub const UV1_ATTRIBUTES: [wgpu::VertexAttribute; 1] = wgpu::vertex_attr_array![12 => Float32x2];
-/// Instance rows: world matrix (5..=8), normal matrix (9..=11), colour grade (13).
-pub const INSTANCE_ATTRIBUTES: [wgpu::VertexAttribute; 8] = wgpu::vertex_attr_array![
+/// Instance rows: world matrix (5..=8), normal matrix (9..=11), colour grade (13),
+/// relighting (14, 15). With the vertex (0..=4) and uv1 (12) attributes that is all 16
+/// locations WebGPU guarantees.
+pub const INSTANCE_ATTRIBUTES: [wgpu::VertexAttribute; 10] = wgpu::vertex_attr_array![
     5 => Float32x4, 6 => Float32x4, 7 => Float32x4, 8 => Float32x4,
-    9 => Float32x4, 10 => Float32x4, 11 => Float32x4, 13 => Float32x4
+    9 => Float32x4, 10 => Float32x4, 11 => Float32x4, 13 => Float32x4,
+    14 => Float32x4, 15 => Float32x4
 ];
 pub const LINE_ATTRIBUTES: [wgpu::VertexAttribute; 2] =
     wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x4];

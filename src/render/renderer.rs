@@ -181,9 +181,10 @@ impl Renderer {
                     },
                     count: None,
                 },
+                // Shadows in the vertex stage too: relit splats are shaded per splat.
                 wgpu::BindGroupLayoutEntry {
                     binding: 2,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    visibility: vf,
                     ty: wgpu::BindingType::Texture {
                         sample_type: wgpu::TextureSampleType::Depth,
                         view_dimension: wgpu::TextureViewDimension::D2Array,
@@ -193,7 +194,7 @@ impl Renderer {
                 },
                 wgpu::BindGroupLayoutEntry {
                     binding: 3,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    visibility: vf,
                     ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Comparison),
                     count: None,
                 },
@@ -941,10 +942,18 @@ impl Renderer {
         }
         let mut cascade_far = [0f32; 4];
         cascade_far[..CASCADES].copy_from_slice(&cascades.far);
+        // Without any mesh the shadow maps are never drawn: nothing casts, nothing is shadowed
+        // (relit splats read them too).
+        let casters = self.scene.instance_buffer.is_some();
         let (sun_dir, sun_ill) = match sun {
             Some((d, l)) => ([d.x, d.y, d.z, 1.0], {
                 let c = Vec3::from(l.color) * l.intensity.max(0.0);
-                [c.x, c.y, c.z, if l.cast_shadows { 1.0 } else { 0.0 }]
+                [
+                    c.x,
+                    c.y,
+                    c.z,
+                    if l.cast_shadows && casters { 1.0 } else { 0.0 },
+                ]
             }),
             None => ([0.0, 1.0, 0.0, 0.0], [0.0; 4]),
         };

@@ -9,6 +9,7 @@ mod camera;
 mod clouds;
 mod hash;
 mod parts;
+pub mod relight;
 mod structure;
 pub mod sun;
 mod variants;
@@ -17,6 +18,7 @@ pub use camera::{CameraView, OrbitCamera};
 pub use clouds::{PointCloud, SH_C0, SplatCloud, SplatShapeError};
 pub use hash::scene_hash;
 pub use parts::{SceneError, SceneParts};
+pub use relight::{CapturedLight, Relight};
 pub use structure::{ResourceIds, Resources, StructureError, Subtree};
 pub use variants::{
     EnvironmentOverride, MaterialOverride, NodeOverride, Overrides, Variant, VariantId, Variants,
@@ -958,6 +960,10 @@ pub struct Node {
     /// point and splat colours); identity by default.
     #[serde(default, skip_serializing_if = "ColorGrade::is_identity")]
     pub grade: ColorGrade,
+    /// How captured colour (splats, vertex-coloured unlit meshes) responds to the scene's
+    /// lights; as captured by default.
+    #[serde(default, skip_serializing_if = "Relight::is_default")]
+    pub relight: Relight,
 }
 
 /// A non-destructive colour adjustment: saturation around the pixel's luminance, then a
@@ -1305,6 +1311,7 @@ impl Scene {
                 kind,
                 visible: true,
                 grade: ColorGrade::default(),
+                relight: Relight::default(),
                 locked: false,
             },
         );
@@ -1378,6 +1385,15 @@ impl Scene {
     pub fn set_grade(&mut self, id: NodeId, grade: ColorGrade) {
         if let Some(n) = self.nodes.get_mut(&id) {
             n.grade = grade;
+            self.revision.transforms = stamp();
+        }
+    }
+
+    /// Sets how a node's captured colour responds to the scene's lights (per-node draw data,
+    /// refreshed with the transforms).
+    pub fn set_relight(&mut self, id: NodeId, relight: Relight) {
+        if let Some(n) = self.nodes.get_mut(&id) {
+            n.relight = relight;
             self.revision.transforms = stamp();
         }
     }

@@ -40,6 +40,7 @@ impl Node {
             visible: true,
             locked: false,
             grade: super::ColorGrade::default(),
+            relight: super::Relight::default(),
         }
     }
 }

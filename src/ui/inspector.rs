@@ -107,6 +107,11 @@ fn node_ui(
             .default_open(!node.grade.is_identity())
             .show(ui, |ui| grade_ui(ui, node, actions));
     }
+    if crate::edit::ops::relightable(scene, node.id) {
+        egui::CollapsingHeader::new("Relighting")
+            .default_open(!node.relight.is_default())
+            .show(ui, |ui| super::relight::relight_ui(ui, node, actions));
+    }
 
     match &node.kind {
         NodeKind::Empty => {}

@@ -19,6 +19,7 @@ mod log;
 mod menu;
 mod outliner;
 mod region;
+mod relight;
 mod selection;
 mod status;
 mod variants;
