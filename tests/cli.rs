@@ -16,6 +16,7 @@ fn help_documents_every_command() {
     let text = String::from_utf8_lossy(&o.stdout);
     for word in [
         "still",
+        "stills",
         "bench",
         "--seed",
         "--exit-after-frames",
@@ -111,6 +112,80 @@ fn still_writes_a_png_of_the_requested_size() {
     let img = image::open(&out).expect("png").to_rgba8();
     assert_eq!(img.dimensions(), (160, 90));
     common::assert_not_degenerate("still", &img);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn stills_renders_variants_by_cameras_and_a_contact_sheet() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("ws-stills-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let o = worldsmith(&[
+        "stills",
+        "--seed",
+        "7",
+        "--variants",
+        "Noon,base",
+        "--cameras",
+        "Main,Lake",
+        "--size",
+        "96x54",
+        "--sheet-cell-width",
+        "96",
+        "--out",
+        dir.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut images = Vec::new();
+    for name in ["Noon__Main", "Noon__Lake", "Base__Main", "Base__Lake"] {
+        let img = image::open(dir.join(format!("{name}.png")))
+            .unwrap_or_else(|e| panic!("{name}.png: {e}"))
+            .to_rgba8();
+        assert_eq!(img.dimensions(), (96, 54));
+        common::assert_not_degenerate(name, &img);
+        images.push(img);
+    }
+    assert_ne!(images[0], images[2], "Noon renders like the base");
+    let sheet = image::open(dir.join("contact_sheet.png"))
+        .expect("sheet")
+        .to_rgba8();
+    // Two rows and two columns of 96x54 cells, with labels around them.
+    assert!(
+        sheet.width() > 2 * 96 && sheet.height() > 2 * 54,
+        "{:?}",
+        sheet.dimensions()
+    );
+    assert!(
+        !std::fs::read_dir(&dir).expect("list").any(|e| e
+            .expect("entry")
+            .path()
+            .extension()
+            .is_some_and(|x| x == "part")),
+        "a temporary file was left behind"
+    );
+
+    let o = worldsmith(&[
+        "stills",
+        "--variants",
+        "Dusk",
+        "--out",
+        dir.to_str().expect("utf8"),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no variant named 'Dusk'") && stderr(&o).contains("Noon"),
+        "{}",
+        stderr(&o)
+    );
+    let o = worldsmith(&["still", "--variant", "Dusk", "--out", "x.png"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no variant named 'Dusk'"),
+        "{}",
+        stderr(&o)
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -171,7 +171,14 @@ fn relighting_section_estimates_the_captured_light_and_its_slider_is_one_undo_st
         .build_ui_state(
             |ui, s: &mut State| {
                 let mut actions = Vec::new();
-                inspector_ui(ui, &s.scene, &s.selection, &mut s.region, &mut actions);
+                inspector_ui(
+                    ui,
+                    &s.scene,
+                    None,
+                    &s.selection,
+                    &mut s.region,
+                    &mut actions,
+                );
                 for action in actions {
                     match action {
                         UiAction::Edit(c) => {

@@ -402,11 +402,34 @@ fn save_then_load_gives_back_every_piece_of_the_scene() {
 fn the_generated_world_round_trips_and_an_empty_scene_too() {
     let dir = temp_dir("world");
     let path = dir.join("world.wsproj");
-    let world = worldsmith::generate::generate_world(3);
+    let mut world = worldsmith::generate::generate_world(3);
+    // Its starter variants, one shown and given more overrides (a material value, the
+    // procedural sky forced over a panorama, a light's colour adjust).
+    assert_eq!(world.variants().list.len(), 5);
+    let night = world.variants().list[4].id;
+    let mut overrides = world.variants().list[4].overrides.clone();
+    let (material, _) = world.materials().next().expect("a material");
+    overrides.material_mut(material).roughness = Some(0.05);
+    overrides.environment.panorama = Some(None);
+    let sun = world.find("Sun").expect("sun");
+    overrides.node_mut(sun).grade = Some(worldsmith::scene::ColorGrade {
+        saturation: 0.5,
+        ..Default::default()
+    });
+    worldsmith::edit::Command::SetOverrides {
+        variant: night,
+        overrides: Box::new(overrides),
+    }
+    .apply(&mut world);
+    worldsmith::edit::variants::switch(&world, Some(night))
+        .expect("switch")
+        .apply(&mut world);
     let bytes = project::save(&path, &world, &EditorState::default()).expect("save");
     assert_eq!(std::fs::metadata(&path).expect("file").len(), bytes);
     let loaded = project::load(&path).expect("load");
     assert_eq!(scene_hash(&loaded.scene), scene_hash(&world));
+    assert_eq!(loaded.scene.variants(), world.variants());
+    assert_eq!(loaded.scene.variants().active, Some(night));
     assert_eq!(loaded.editor, EditorState::default());
     // Through the common import entry point too (what `still` and the editor use).
     let imported = worldsmith::import::import_path(&path).expect("import");

@@ -187,3 +187,143 @@ impl Editor {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scene::{Light, NodeKind};
+    use crate::ui::UiAction;
+    use std::sync::Arc;
+
+    fn editor() -> Editor {
+        Editor::new(
+            crate::generate::generate_world(5),
+            5,
+            "test".into(),
+            Arc::new(|| {}),
+        )
+    }
+
+    fn sun_light(scene: &Scene) -> (crate::scene::NodeId, Light) {
+        let id = scene.find("Sun").expect("sun");
+        let NodeKind::Light(l) = scene.node(id).expect("node").kind else {
+            panic!("sun is not a light")
+        };
+        (id, l)
+    }
+
+    #[test]
+    fn inspector_edits_go_to_the_shown_variant_or_the_base() {
+        let mut e = editor();
+        let night = e.scene.variants().list[4].id;
+        e.apply(UiAction::Variant(VariantAction::Switch(Some(night))));
+        assert_eq!(e.edit_target(), Some(night));
+        let (sun, base_light) = sun_light(&e.scene);
+        let (_, night_light) = sun_light(e.shown());
+        assert_ne!(base_light, night_light, "the night has its own moon");
+
+        // An inspector edit of the shown light lands in the variant.
+        let brighter = Light {
+            intensity: night_light.intensity * 2.0,
+            ..night_light
+        };
+        e.apply(UiAction::Edit(Command::SetLight {
+            node: sun,
+            light: brighter,
+        }));
+        assert_eq!(sun_light(e.shown()).1, brighter);
+        assert_eq!(sun_light(&e.scene).1, base_light, "the base keeps its sun");
+
+        // Edits to the base while the variant is shown: a value the variant overrides stays
+        // as the variant has it on screen; one it leaves alone changes for every variant.
+        e.apply(UiAction::Variant(VariantAction::EditBase(true)));
+        assert_eq!(e.edit_target(), None);
+        let mut env = e.scene.environment;
+        env.exposure_ev100 = 20.0;
+        env.tone_mapper = crate::scene::ToneMapper::Linear;
+        e.apply(UiAction::Edit(Command::SetEnvironment {
+            value: Box::new(env),
+        }));
+        assert_eq!(e.scene.environment.exposure_ev100, 20.0);
+        assert_ne!(e.shown().environment.exposure_ev100, 20.0, "overridden");
+        assert_eq!(
+            e.shown().environment.tone_mapper,
+            crate::scene::ToneMapper::Linear,
+            "not overridden: flows into the variant"
+        );
+
+        // Reset to base, then undo everything back to the start.
+        e.apply(UiAction::Variant(VariantAction::EditBase(false)));
+        e.apply(UiAction::Variant(VariantAction::Reset(
+            crate::edit::variants::OverrideTarget::Light(sun),
+        )));
+        assert_eq!(sun_light(e.shown()).1, base_light);
+        while e.history.undo(&mut e.scene) {}
+        e.sync_view();
+        assert_eq!(e.scene.variants().active, None);
+        assert_eq!(
+            e.shown().revision(),
+            e.scene.revision(),
+            "the base is shown"
+        );
+        assert_eq!(
+            e.scene.environment,
+            crate::generate::generate_world(5).environment
+        );
+    }
+
+    #[test]
+    fn panel_actions_add_rename_compare_and_delete() {
+        let mut e = editor();
+        let before = e.scene.variants().list.len();
+        e.apply(UiAction::Variant(VariantAction::NewFromPreset(
+            crate::edit::variants::Preset::BlueHour,
+        )));
+        let added = e.scene.variants().active.expect("the new variant is shown");
+        assert_eq!(e.scene.variants().list.len(), before + 1);
+        assert_eq!(e.scene.variants().get(added).unwrap().name, "Blue hour 2");
+        e.apply(UiAction::Variant(VariantAction::Rename(
+            added,
+            "Dusk".into(),
+        )));
+        assert_eq!(e.scene.variants().get(added).unwrap().name, "Dusk");
+        let noon = e.scene.variants().list[0].id;
+        e.apply(UiAction::Variant(VariantAction::ToggleCompare(noon)));
+        e.apply(UiAction::Variant(VariantAction::Compare(true)));
+        assert!(!e.variant_state.comparing, "one variant is no comparison");
+        e.apply(UiAction::Variant(VariantAction::ToggleCompare(added)));
+        e.apply(UiAction::Variant(VariantAction::Compare(true)));
+        assert!(e.variant_state.comparing);
+        e.apply(UiAction::Variant(VariantAction::Delete(added)));
+        assert!(!e.variant_state.comparing, "deleting leaves one to compare");
+        assert_eq!(e.variant_state.compare, vec![noon]);
+        assert_eq!(e.scene.variants().active, None);
+        // A material swap from the picker lands in the shown variant.
+        e.apply(UiAction::Variant(VariantAction::Switch(Some(noon))));
+        let (node, mesh_material) = e
+            .scene
+            .nodes()
+            .find_map(|n| match n.kind {
+                NodeKind::Mesh { material, .. } => Some((n.id, material)),
+                _ => None,
+            })
+            .expect("a mesh");
+        let other = e
+            .scene
+            .materials()
+            .map(|(id, _)| id)
+            .find(|id| *id != mesh_material)
+            .expect("another material");
+        e.selection = vec![node];
+        e.apply(UiAction::AssignMaterial(other));
+        let shown_material = match e.shown().node(node).unwrap().kind {
+            NodeKind::Mesh { material, .. } => material,
+            _ => unreachable!(),
+        };
+        assert_eq!(shown_material, other);
+        assert!(matches!(
+            e.scene.node(node).unwrap().kind,
+            NodeKind::Mesh { material, .. } if material == mesh_material
+        ));
+    }
+}

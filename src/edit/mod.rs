@@ -159,6 +159,7 @@ fn overrides_are_finite(o: &Overrides) -> bool {
             n.transform.as_ref().is_none_or(transform_is_finite)
                 && n.light.as_ref().is_none_or(light_is_finite)
                 && n.grade.as_ref().is_none_or(grade_is_finite)
+                && n.relight_amount.is_none_or(f32::is_finite)
         })
         && o.materials.values().all(|m| {
             m.base_color.is_none_or(|c| finite(&c))

@@ -96,6 +96,27 @@ fn route_into(scene: &Scene, overrides: &mut Overrides, command: Command, base: 
         Command::SetEnvironment { value } => {
             overrides.environment.absorb(&scene.environment, &value);
         }
+        Command::SetRelight { node, relight } if scene.node(node).is_some() => {
+            let Some(base_relight) = scene.node(node).map(|n| n.relight) else {
+                return;
+            };
+            let shown = overrides
+                .node(node)
+                .and_then(|o| o.relight_amount)
+                .unwrap_or(base_relight.amount);
+            if relight.amount != shown {
+                overrides.node_mut(node).relight_amount = Some(relight.amount);
+            }
+            if relight.captured != base_relight.captured {
+                base.push(Command::SetRelight {
+                    node,
+                    relight: crate::scene::Relight {
+                        amount: base_relight.amount,
+                        ..relight
+                    },
+                });
+            }
+        }
         Command::Batch { commands, label } => {
             let mut inner = Vec::new();
             for command in commands {
@@ -135,6 +156,7 @@ pub enum OverrideTarget {
     Light(NodeId),
     MaterialSwap(NodeId),
     Grade(NodeId),
+    Relight(NodeId),
     Material(MaterialId),
 }
 
@@ -152,6 +174,7 @@ impl OverrideTarget {
             OverrideTarget::Light(id) => node(id).is_some_and(|o| o.light.is_some()),
             OverrideTarget::MaterialSwap(id) => node(id).is_some_and(|o| o.material.is_some()),
             OverrideTarget::Grade(id) => node(id).is_some_and(|o| o.grade.is_some()),
+            OverrideTarget::Relight(id) => node(id).is_some_and(|o| o.relight_amount.is_some()),
             OverrideTarget::Material(id) => overrides.material(id).is_some_and(|m| !m.is_empty()),
         }
     }
@@ -168,6 +191,7 @@ impl OverrideTarget {
             OverrideTarget::Light(id) => overrides.node_mut(id).light = None,
             OverrideTarget::MaterialSwap(id) => overrides.node_mut(id).material = None,
             OverrideTarget::Grade(id) => overrides.node_mut(id).grade = None,
+            OverrideTarget::Relight(id) => overrides.node_mut(id).relight_amount = None,
             OverrideTarget::Material(id) => {
                 overrides.materials.remove(&id);
             }

@@ -104,6 +104,10 @@ pub struct NodeOverride {
     pub material: Option<MaterialId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grade: Option<ColorGrade>,
+    /// How far captured colour is relit (0 = as captured, 1 = relit); the captured-light
+    /// estimate itself belongs to the capture and stays in the base.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relight_amount: Option<f32>,
 }
 
 impl NodeOverride {
@@ -117,6 +121,7 @@ impl NodeOverride {
             + usize::from(self.light.is_some())
             + usize::from(self.material.is_some())
             + usize::from(self.grade.is_some())
+            + usize::from(self.relight_amount.is_some())
     }
 
     /// Applies these overrides to a copy of a base node (fields that do not fit the node's
@@ -127,6 +132,9 @@ impl NodeOverride {
         }
         if let Some(grade) = self.grade {
             node.grade = grade;
+        }
+        if let Some(amount) = self.relight_amount {
+            node.relight.amount = amount;
         }
         match &mut node.kind {
             NodeKind::Light(light) => {

@@ -110,7 +110,15 @@ fn node_ui(
     if crate::edit::ops::relightable(scene, node.id) {
         egui::CollapsingHeader::new("Relighting")
             .default_open(!node.relight.is_default())
-            .show(ui, |ui| super::relight::relight_ui(ui, node, actions));
+            .show(ui, |ui| {
+                overrides_strip_ui(
+                    ui,
+                    variant,
+                    &[(OverrideTarget::Relight(node.id), "relit amount")],
+                    actions,
+                );
+                super::relight::relight_ui(ui, node, actions)
+            });
     }
 
     match &node.kind {

@@ -1,0 +1,282 @@
+//! Variants through `Renderer::render`: switching uploads no geometry and its first frame is
+//! the correct one; goldens of the generated world under three starter variants (which differ
+//! from each other); a variant changes pixels only where what it overrides is seen; the
+//! thumbnail targets redraw only what a change affects.
+
+mod common;
+
+use common::*;
+use glam::Vec3;
+use image::RgbaImage;
+use worldsmith::edit::{Command, variants as vops};
+use worldsmith::generate::{generate_world, shapes};
+use worldsmith::render::{FrameInput, OffscreenTarget, RenderSettings, Renderer, VariantTargets};
+use worldsmith::scene::{Material, NodeKind, Overrides, Scene, Transform, VariantId};
+
+fn variant(scene: &Scene, name: &str) -> VariantId {
+    scene
+        .variants()
+        .find(name)
+        .unwrap_or_else(|| panic!("the generated world has a '{name}' variant"))
+        .id
+}
+
+fn settings() -> RenderSettings {
+    RenderSettings {
+        shadow_map_size: 1024,
+        ..RenderSettings::final_frame()
+    }
+}
+
+fn draw(
+    r: &mut Renderer,
+    ctx: &worldsmith::render::GpuContext,
+    scene: &Scene,
+) -> (RgbaImage, worldsmith::render::FrameStats) {
+    let view = scene.camera_view_named("Main").expect("Main camera");
+    let target = OffscreenTarget::new(&ctx.device, 160, 90);
+    let stats = r.render(
+        &FrameInput {
+            scene,
+            camera: view,
+            settings: settings(),
+            selection: &[],
+        },
+        &target.target(),
+    );
+    (target.read_rgba(ctx).expect("readback"), stats)
+}
+
+#[test]
+fn switching_variants_uploads_no_geometry_and_the_first_frame_is_right() {
+    let Some(ctx) = gpu() else { return };
+    let scene = generate_world(7);
+    let mut r = Renderer::new(&ctx);
+    let (base, first) = draw(&mut r, &ctx, &scene);
+    assert!(
+        first.uploads.meshes > 10,
+        "the first frame uploads the world"
+    );
+    for name in ["Noon", "Golden hour", "Night with lamps"] {
+        let shown = scene.resolved_as(variant(&scene, name)).unwrap();
+        let (image, stats) = draw(&mut r, &ctx, &shown);
+        let u = stats.uploads;
+        assert_eq!(
+            (u.meshes, u.textures, u.point_clouds, u.splat_clouds),
+            (0, 0, 0, 0),
+            "{name}: switching re-uploaded geometry or textures: {u:?}"
+        );
+        // The frame right after the switch equals what a fresh renderer draws.
+        let (fresh, _) = draw(&mut Renderer::new(&ctx), &ctx, &shown);
+        let d = diff(&image, &fresh);
+        assert!(
+            within_tolerance(&d),
+            "{name}: first frame after the switch is stale: {d:?}"
+        );
+        let from_base = diff(&image, &base);
+        assert!(
+            from_base.mean_abs > 4.0,
+            "{name}: looks like the base ({:.1})",
+            from_base.mean_abs
+        );
+    }
+}
+
+#[test]
+fn generated_world_variant_goldens() {
+    let Some(ctx) = gpu() else { return };
+    let scene = generate_world(7);
+    let view = scene.camera_view_named("Main").unwrap();
+    let mut images = Vec::new();
+    for (name, golden) in [
+        ("Noon", "variant_noon"),
+        ("Golden hour", "variant_golden_hour"),
+        ("Night with lamps", "variant_night"),
+    ] {
+        let shown = scene.resolved_as(variant(&scene, name)).unwrap();
+        let image = render_with(&ctx, &shown, view, 320, 180, settings(), &[]);
+        if golden != "variant_night" {
+            assert_not_degenerate(golden, &image);
+        }
+        check_golden(golden, &image);
+        images.push(image);
+    }
+    // Lighting differs between all three, so the pictures do.
+    for (a, b) in [(0, 1), (0, 2), (1, 2)] {
+        let d = diff(&images[a], &images[b]);
+        assert!(d.mean_abs > 8.0, "variants {a} and {b} look alike: {d:?}");
+    }
+    // The night is dark but for the lamps: mostly dark pixels and some bright ones.
+    let night = &images[2];
+    let dark = night
+        .pixels()
+        .filter(|p| p[0].max(p[1]).max(p[2]) < 40)
+        .count();
+    let bright = night.pixels().filter(|p| p[0].min(p[1]) > 150).count();
+    let n = night.pixels().count();
+    assert!(dark * 2 > n, "night: only {dark} of {n} pixels are dark");
+    assert!(
+        bright > 20,
+        "night: the lamps and windows do not glow ({bright} bright pixels)"
+    );
+}
+
+/// Two cubes side by side on the left and right half of the frame, each with its own material.
+fn two_cubes() -> (Scene, worldsmith::scene::MaterialId) {
+    let mut scene = Scene::new("Two cubes");
+    add_sun(&mut scene, Vec3::new(0.3, 1.0, 0.6), 50_000.0, false);
+    let left = add_mesh(
+        &mut scene,
+        "Left",
+        shapes::cube(1.0),
+        Material {
+            base_color: [0.7, 0.7, 0.7, 1.0],
+            ..Default::default()
+        },
+        Transform::from_translation(Vec3::new(-1.2, 0.0, 0.0)),
+    );
+    add_mesh(
+        &mut scene,
+        "Right",
+        shapes::cube(1.0),
+        Material {
+            base_color: [0.7, 0.7, 0.7, 1.0],
+            ..Default::default()
+        },
+        Transform::from_translation(Vec3::new(1.2, 0.0, 0.0)),
+    );
+    let NodeKind::Mesh { material, .. } = scene.node(left).unwrap().kind else {
+        unreachable!()
+    };
+    (scene, material)
+}
+
+#[test]
+fn a_variant_changes_pixels_only_where_its_overrides_are_seen() {
+    let Some(ctx) = gpu() else { return };
+    let (mut scene, left_material) = two_cubes();
+    let view = look(Vec3::new(0.0, 1.5, 5.0), Vec3::ZERO, 40.0);
+    let base = render(&ctx, &scene, view, 200, 100);
+    assert_not_degenerate("two cubes", &base);
+
+    // "Red": only the left cube's colour. "Dark": only the exposure.
+    let red = scene.reserve_variant_id();
+    let mut overrides = Overrides::default();
+    overrides.material_mut(left_material).base_color = Some([0.8, 0.05, 0.05, 1.0]);
+    vops::create(&scene, red, "Red", overrides).apply(&mut scene);
+    let dark = scene.reserve_variant_id();
+    let mut overrides = Overrides::default();
+    overrides.environment.exposure_ev100 = Some(scene.environment.exposure_ev100 + 2.0);
+    vops::create(&scene, dark, "Dark", overrides).apply(&mut scene);
+
+    let red_image = render(&ctx, &scene.resolved_as(red).unwrap(), view, 200, 100);
+    let (mut left_changed, mut right_changed) = (0, 0);
+    for (x, y, p) in red_image.enumerate_pixels() {
+        let q = base.get_pixel(x, y);
+        let changed = (0..3).any(|k| p[k].abs_diff(q[k]) > 3);
+        if changed {
+            if x < 100 {
+                left_changed += 1;
+            } else {
+                right_changed += 1;
+            }
+        }
+    }
+    assert!(
+        left_changed > 300,
+        "the red cube did not change ({left_changed} px)"
+    );
+    assert_eq!(
+        right_changed, 0,
+        "pixels changed where the variant overrides nothing"
+    );
+
+    // Exposure is everywhere: nearly every lit pixel darkens.
+    let dark_image = render(&ctx, &scene.resolved_as(dark).unwrap(), view, 200, 100);
+    let darker = dark_image
+        .pixels()
+        .zip(base.pixels())
+        .filter(|(d, b)| d[1] + 2 < b[1])
+        .count();
+    assert!(
+        darker * 10 > 8 * 200 * 100,
+        "exposure darkened only {darker} px"
+    );
+    // And the base edits flow: a base colour change of the right cube shows in "Red" too.
+    Command::SetMaterial {
+        material: {
+            let right = scene.find("Right").unwrap();
+            let NodeKind::Mesh { material, .. } = scene.node(right).unwrap().kind else {
+                unreachable!()
+            };
+            material
+        },
+        value: Box::new(Material {
+            base_color: [0.05, 0.05, 0.8, 1.0],
+            ..Default::default()
+        }),
+    }
+    .apply(&mut scene);
+    let red_after = render(&ctx, &scene.resolved_as(red).unwrap(), view, 200, 100);
+    let right_blue = red_after
+        .enumerate_pixels()
+        .filter(|(x, _, p)| *x >= 100 && p[2] > p[0] + 30)
+        .count();
+    assert!(
+        right_blue > 300,
+        "the base edit did not reach the variant ({right_blue} px)"
+    );
+}
+
+#[test]
+fn thumbnails_redraw_only_what_a_change_affects() {
+    let Some(ctx) = gpu() else { return };
+    let mut scene = generate_world(7);
+    let mut r = Renderer::new(&ctx);
+    let camera = scene.camera_view_named("Main").unwrap();
+    let settings = RenderSettings::thumbnail();
+    let ids: Vec<Option<VariantId>> = std::iter::once(None)
+        .chain(scene.variants().list.iter().map(|v| Some(v.id)))
+        .collect();
+    let mut thumbs = VariantTargets::default();
+    let changes = thumbs.keep(&ctx.device, &ids, (64, 36));
+    assert_eq!(changes.created.len(), ids.len());
+    assert_eq!(thumbs.stale(&scene, camera, settings, &ids), ids);
+    for id in &ids {
+        thumbs.draw(&mut r, &scene, *id, camera, settings).unwrap();
+    }
+    assert!(thumbs.stale(&scene, camera, settings, &ids).is_empty());
+    let noon = thumbs.target(ids[1]).unwrap().read_rgba(&ctx).unwrap();
+    assert_not_degenerate("noon thumbnail", &noon);
+
+    // Showing another variant changes no thumbnail.
+    vops::switch(&scene, ids[2]).unwrap().apply(&mut scene);
+    assert!(thumbs.stale(&scene, camera, settings, &ids).is_empty());
+    // Editing one variant's overrides makes only its thumbnail stale.
+    let night = ids[5].unwrap();
+    let mut env = scene.resolved_as(night).unwrap().environment;
+    env.exposure_ev100 += 1.0;
+    vops::route(
+        &scene,
+        night,
+        Command::SetEnvironment {
+            value: Box::new(env),
+        },
+    )
+    .apply(&mut scene);
+    assert_eq!(thumbs.stale(&scene, camera, settings, &ids), vec![ids[5]]);
+    // A base edit touches every picture.
+    let mut env = scene.environment;
+    env.sky.turbidity += 1.0;
+    Command::SetEnvironment {
+        value: Box::new(env),
+    }
+    .apply(&mut scene);
+    assert_eq!(
+        thumbs.stale(&scene, camera, settings, &ids).len(),
+        ids.len()
+    );
+    // A dropped variant drops its target.
+    let changes = thumbs.keep(&ctx.device, &ids[..3], (64, 36));
+    assert_eq!(changes.removed.len(), ids.len() - 3);
+}
