@@ -58,6 +58,15 @@ pub fn export(
         });
     }
     let folder = path.parent().unwrap_or(Path::new("")).to_owned();
+    if !folder.as_os_str().is_empty() && !folder.is_dir() {
+        return Err(ExportError::Io {
+            file,
+            error: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("the folder {} does not exist", folder.display()),
+            ),
+        });
+    }
     let stem = path
         .file_stem()
         .map_or_else(|| "export".into(), |s| s.to_string_lossy().into_owned());
@@ -926,7 +935,7 @@ impl Builder<'_> {
         let peak = emissive.iter().copied().fold(0.0f32, f32::max);
         let strength = finite_or(m.emissive_strength, 1.0).max(0.0);
         let (emissive, strength) = if peak > 1.0 {
-            (emissive.map(|v| v / peak), strength * peak)
+            (emissive.map(|v| v / peak), (strength * peak).min(f32::MAX))
         } else {
             (emissive, strength)
         };
@@ -1042,9 +1051,19 @@ impl Builder<'_> {
         };
         let tex_coord = u32::from(slot.uv_set == 1);
         let combined = combined_transform(&m.uv_transform(), &slot.transform);
+        let finite = |t: &UvTransform| {
+            t.offset.iter().chain(&t.scale).all(|v| v.is_finite()) && t.rotation.is_finite()
+        };
         let transform = match combined {
+            Ok(t) if !finite(&t) => {
+                self.warn(format!(
+                    "material '{}': a texture transform that is not finite was left out",
+                    m.name
+                ));
+                UvTransform::IDENTITY
+            }
             Ok(t) => t,
-            Err(t) => {
+            Err(t) if finite(&t) => {
                 self.warn(format!(
                     "material '{}': its tiling and a slot's KHR_texture_transform combine into \
                      a sheared mapping glTF cannot express; written approximately",
@@ -1052,6 +1071,7 @@ impl Builder<'_> {
                 ));
                 t
             }
+            Err(_) => UvTransform::IDENTITY,
         };
         let transform = (!transform.is_identity()).then(|| {
             self.use_extension("KHR_texture_transform");
@@ -1059,7 +1079,9 @@ impl Builder<'_> {
                 offset: json::extensions::texture::TextureTransformOffset(transform.offset),
                 rotation: json::extensions::texture::TextureTransformRotation(transform.rotation),
                 scale: json::extensions::texture::TextureTransformScale(transform.scale),
-                tex_coord: None,
+                // gltf-json writes `None` as `null`, which the schema refuses; the
+                // override repeats the slot's own set.
+                tex_coord: Some(tex_coord),
                 extras: None,
             }
         });

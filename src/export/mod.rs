@@ -482,34 +482,52 @@ fn symmetric_eigen(m: DMat3) -> (DVec3, DMat3) {
 }
 
 /// The real SH basis of band `l` (1..=3) at unit direction `d`, in 3DGS order (the
-/// coefficient order of `f_rest_*` and SPZ).
+/// coefficient order of `f_rest_*` and SPZ) with its constants (they differ within a band, so
+/// they matter to a rotation).
 fn sh_band(l: usize, d: DVec3) -> Vec<f64> {
+    const C1: f64 = 0.488_602_511_902_919_9;
+    const C2: [f64; 5] = [
+        1.092_548_430_592_079_2,
+        -1.092_548_430_592_079_2,
+        0.315_391_565_252_520_05,
+        -1.092_548_430_592_079_2,
+        0.546_274_215_296_039_6,
+    ];
+    const C3: [f64; 7] = [
+        -0.590_043_589_926_643_5,
+        2.890_611_442_640_554,
+        -0.457_045_799_464_465_8,
+        0.373_176_332_590_115_4,
+        -0.457_045_799_464_465_8,
+        1.445_305_721_320_277,
+        -0.590_043_589_926_643_5,
+    ];
     let (x, y, z) = (d.x, d.y, d.z);
     match l {
-        1 => vec![-y, z, -x],
+        1 => vec![-C1 * y, C1 * z, -C1 * x],
         2 => vec![
-            x * y,
-            y * z,
-            2.0 * z * z - x * x - y * y,
-            x * z,
-            x * x - y * y,
+            C2[0] * x * y,
+            C2[1] * y * z,
+            C2[2] * (2.0 * z * z - x * x - y * y),
+            C2[3] * x * z,
+            C2[4] * (x * x - y * y),
         ],
         _ => vec![
-            y * (3.0 * x * x - y * y),
-            x * y * z,
-            y * (4.0 * z * z - x * x - y * y),
-            z * (2.0 * z * z - 3.0 * x * x - 3.0 * y * y),
-            x * (4.0 * z * z - x * x - y * y),
-            z * (x * x - y * y),
-            x * (x * x - 3.0 * y * y),
+            C3[0] * y * (3.0 * x * x - y * y),
+            C3[1] * x * y * z,
+            C3[2] * y * (4.0 * z * z - x * x - y * y),
+            C3[3] * z * (2.0 * z * z - 3.0 * x * x - 3.0 * y * y),
+            C3[4] * x * (4.0 * z * z - x * x - y * y),
+            C3[5] * z * (x * x - y * y),
+            C3[6] * x * (x * x - 3.0 * y * y),
         ],
     }
 }
 
 /// Per band 1..=degree, the matrix `D` with `c' = D c` such that the rotated function
 /// `f'(d) = f(Qᵀ d)` (Q orthogonal). Bands are closed under rotation, so fitting `f'` at
-/// enough directions (least squares over a Fibonacci sphere) gives `D` exactly. The basis
-/// constants cancel, so unnormalised polynomials serve.
+/// enough directions (least squares over a Fibonacci sphere) gives `D` exactly; for the
+/// orthonormal SH basis `D` is orthogonal (a band's energy is kept).
 fn sh_rotation_matrices(q: Mat3, degree: u8) -> Vec<Vec<Vec<f64>>> {
     let q = q.as_dmat3();
     let samples = 48;
@@ -602,6 +620,14 @@ mod tests {
                 .iter()
                 .map(|row| row.iter().zip(&c).map(|(m, v)| m * v).sum())
                 .collect();
+            // Orthonormal basis: the rotation keeps each band's energy.
+            for (i, row) in d_matrix.iter().enumerate() {
+                for (j, other) in d_matrix.iter().enumerate() {
+                    let dot: f64 = row.iter().zip(other).map(|(a, b)| a * b).sum();
+                    let want = if i == j { 1.0 } else { 0.0 };
+                    assert!((dot - want).abs() < 1e-9, "band {l}: D is not orthogonal");
+                }
+            }
             for d in [
                 DVec3::X,
                 DVec3::new(0.3, -0.5, 0.8).normalize(),
