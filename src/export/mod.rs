@@ -458,16 +458,14 @@ fn symmetric_eigen(m: DMat3) -> (DVec3, DMat3) {
             let c = 1.0 / (t * t + 1.0).sqrt();
             let s = t * c;
             // A ← Jᵀ A J for the rotation J in the (p, q) plane.
-            for k in 0..3 {
-                let (akp, akq) = (a[k][p], a[k][q]);
-                a[k][p] = c * akp - s * akq;
-                a[k][q] = s * akp + c * akq;
+            for row in &mut a {
+                let (akp, akq) = (row[p], row[q]);
+                row[p] = c * akp - s * akq;
+                row[q] = s * akp + c * akq;
             }
-            for k in 0..3 {
-                let (apk, aqk) = (a[p][k], a[q][k]);
-                a[p][k] = c * apk - s * aqk;
-                a[q][k] = s * apk + c * aqk;
-            }
+            let (row_p, row_q) = (a[p], a[q]);
+            a[p] = std::array::from_fn(|k| c * row_p[k] - s * row_q[k]);
+            a[q] = std::array::from_fn(|k| s * row_p[k] + c * row_q[k]);
             for row in &mut v {
                 let (vp, vq) = (row[p], row[q]);
                 row[p] = c * vp - s * vq;
@@ -670,7 +668,7 @@ mod tests {
             vec![0.5],
             vec![[0.2, 0.4, 0.6]],
             1,
-            vec![f16::from_f32(0.1), f16::from_f32(0.2), f16::from_f32(0.3)].repeat(3),
+            [f16::from_f32(0.1), f16::from_f32(0.2), f16::from_f32(0.3)].repeat(3),
         )
         .unwrap();
         let m = Mat4::from_scale(Vec3::new(-2.0, 2.0, 2.0));
