@@ -428,6 +428,12 @@ impl Builder<'_> {
                 _ => roots.push(index),
             }
         }
+        if roots.is_empty() {
+            return Err(ExportError::Nothing {
+                file: self.file.clone(),
+                problem: "with transforms applied only empty groups would remain".into(),
+            });
+        }
         let scene = self.root.push(json::Scene {
             name: Some(self.scene.name.clone()).filter(|n| !n.is_empty()),
             nodes: roots,
@@ -1267,7 +1273,9 @@ mod tests {
                 "{want:?} {got:?}"
             );
         }
+        // A turned tiling under a non-uniform slot scale shears.
         let shearing = UvTransform {
+            rotation: 0.5,
             scale: [1.0, 3.0],
             ..tiling
         };

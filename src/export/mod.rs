@@ -623,7 +623,8 @@ mod tests {
                 for (j, other) in d_matrix.iter().enumerate() {
                     let dot: f64 = row.iter().zip(other).map(|(a, b)| a * b).sum();
                     let want = if i == j { 1.0 } else { 0.0 };
-                    assert!((dot - want).abs() < 1e-9, "band {l}: D is not orthogonal");
+                    // Q itself is orthogonal only to f32 precision.
+                    assert!((dot - want).abs() < 1e-5, "band {l}: D is not orthogonal");
                 }
             }
             for d in [
@@ -634,7 +635,7 @@ mod tests {
                 let before = eval(l, &c, d);
                 let after = eval(l, &rotated, q.as_dmat3() * d);
                 assert!(
-                    (before - after).abs() < 1e-9,
+                    (before - after).abs() < 1e-6,
                     "band {l}: {before} vs {after}"
                 );
             }

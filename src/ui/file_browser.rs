@@ -478,6 +478,32 @@ mod tests {
     }
 
     #[test]
+    fn export_lists_its_format_and_adds_the_extension() {
+        let dir = std::env::temp_dir().join(format!("ws-browser-export-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        for name in ["a.glb", "b.gltf", "c.wsproj", "d.ply"] {
+            std::fs::write(dir.join(name), b"x").expect("write");
+        }
+        let purpose = BrowsePurpose::Export(ExportKind::GltfSeparate);
+        assert!(purpose.writes());
+        let mut browser = FileBrowser::new(purpose, &dir);
+        assert_eq!(browser.listed_names(), vec!["b.gltf"]);
+        browser.file_name = "world".into();
+        assert_eq!(browser.save_path(), Some(dir.join("world.gltf")));
+        let spz = FileBrowser::new(BrowsePurpose::Export(ExportKind::SplatSpz), &dir);
+        assert!(spz.listed_names().is_empty());
+        assert_eq!(
+            purpose.action(dir.join("w.gltf")),
+            UiAction::Export {
+                kind: ExportKind::GltfSeparate,
+                path: dir.join("w.gltf"),
+                choices: ExportChoices::default(),
+            }
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
     fn a_missing_folder_shows_an_error_not_a_panic() {
         let browser = FileBrowser::new(BrowsePurpose::Open, Path::new("/nonexistent/folder"));
         assert!(browser.listed_names().is_empty());
