@@ -16,6 +16,8 @@ fn main() -> std::process::ExitCode {
         Some(Command::BenchProject(args)) => worldsmith::cli::bench_project(args),
         Some(Command::BenchPick(args)) => worldsmith::cli::bench_pick(args),
         Some(Command::BenchEdit(args)) => worldsmith::cli::bench_edit(args),
+        Some(Command::Export(args)) => worldsmith::cli::export(args),
+        Some(Command::BenchExport(args)) => worldsmith::cli::bench_export(args),
         None => worldsmith::app::run_editor(worldsmith::app::EditorOptions {
             path: cli.editor.path.clone(),
             seed: cli.editor.seed,

@@ -1,6 +1,8 @@
 //! The editor's state (scene, selection, viewport camera, overlays, dialogs) and the layout of
 //! one egui frame: which panel goes where, and how [`UiAction`]s and shortcuts are applied.
 
+mod export;
+
 use super::autosave::Autosave;
 use super::file_dialog::{DesktopDialog, DialogPoll, desktop_dialog_available};
 use super::loader::{LoadMode, LoadPoll, Loader};
@@ -90,6 +92,8 @@ pub(crate) struct Editor {
     recent_file: Option<PathBuf>,
     /// The desktop file dialog, while it is open.
     desktop_dialog: Option<DesktopDialog>,
+    /// File ▸ Export runs in flight.
+    exports: Vec<export::ExportJob>,
     /// Undo/redo of edits to `scene`.
     pub history: crate::edit::History,
     /// The splat region edited in the inspector (drawn over the viewport).
@@ -151,6 +155,7 @@ impl Editor {
             recent: Vec::new(),
             recent_file: None,
             desktop_dialog: None,
+            exports: Vec::new(),
             history: crate::edit::History::default(),
             region_tool: None,
             project_path: None,
@@ -370,7 +375,8 @@ impl Editor {
         if self.desktop_dialog.is_some() {
             return;
         }
-        if desktop_dialog_available() {
+        // Export options are checkboxes in the built-in browser.
+        if desktop_dialog_available() && !matches!(purpose, BrowsePurpose::Export(_)) {
             let suggested = format!("{}.{}", self.display_name(), crate::project::EXTENSION);
             match DesktopDialog::start(purpose, folder, suggested, Arc::clone(&self.waker)) {
                 Ok(dialog) => {
@@ -397,8 +403,8 @@ impl Editor {
             .or_else(|| std::env::current_dir().ok())
             .unwrap_or_else(|| PathBuf::from("/"));
         let mut browser = FileBrowser::new(purpose, &folder);
-        if purpose == BrowsePurpose::SaveAs {
-            browser.file_name = format!("{}.{}", self.display_name(), crate::project::EXTENSION);
+        if purpose.writes() {
+            browser.file_name = format!("{}.{}", self.display_name(), purpose.written_extension());
         }
         self.dialogs.file_browser = Some(browser);
     }
@@ -540,6 +546,7 @@ impl Editor {
         ));
         self.poll_pending_world();
         self.poll_desktop_dialog();
+        self.poll_exports();
         let loading = self.poll_loader();
         let before = (self.selection.clone(), self.overlays, self.scene_epoch);
         let camera_before = self.camera;
@@ -936,6 +943,11 @@ impl Editor {
             }
             UiAction::Save => self.save(),
             UiAction::SaveAs(path) => self.save_to(path),
+            UiAction::Export {
+                kind,
+                path,
+                choices,
+            } => self.start_export(kind, path, choices),
             UiAction::SavePromptAnswer(choice) => match choice {
                 // The held action runs once the save succeeded.
                 SaveChoice::Save => self.save(),

@@ -62,6 +62,7 @@ impl DesktopDialog {
                     (BrowsePurpose::Environment, _) => "Environment image (equirectangular)",
                     (BrowsePurpose::SaveAs, _) => "Save project as",
                     (BrowsePurpose::Texture { .. }, _) => "Texture image",
+                    (BrowsePurpose::Export(_), _) => "Export",
                 };
                 let dialog = rfd::AsyncFileDialog::new().set_title(title);
                 let chosen = if purpose == BrowsePurpose::SaveAs {

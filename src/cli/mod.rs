@@ -13,6 +13,9 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Instant;
 
+mod export;
+pub use export::{BenchExportArgs, ExportArgs, SplatArg, bench_export, export};
+
 /// worldsmith: an editor for generated 3D worlds.
 ///
 /// With no command, opens the editor on PATH (a .gltf, .glb, .ply or .spz file, or a
@@ -76,6 +79,11 @@ pub enum Command {
     /// Save and load a project of the generated world (or of INPUT) several times; print
     /// the save and load times and the file size.
     BenchProject(BenchProjectArgs),
+    /// Export the generated world (or a project, file or world folder) as glTF (.glb, or
+    /// .gltf with files beside it), or one splat layer as .ply / .spz.
+    Export(ExportArgs),
+    /// Time GLB export of the generated world (or INPUT); print the median and the size.
+    BenchExport(BenchExportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -249,7 +257,7 @@ pub fn parse_existing_file(s: &str) -> Result<PathBuf, String> {
         Ok(path)
     } else {
         Err(format!(
-            "'{s}' is neither an existing file or folder nor a command (commands: still, new, bench, \
+            "'{s}' is neither an existing file or folder nor a command (commands: still, export, new, bench, \
              bench-import, bench-project)"
         ))
     }
@@ -846,7 +854,7 @@ fn add_synthetic_splats(
 }
 
 /// The CPU model, from `/proc/cpuinfo`, and the number of logical CPUs.
-fn cpu_name() -> String {
+pub(crate) fn cpu_name() -> String {
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {

@@ -758,17 +758,24 @@ impl Importer<'_> {
                 .name()
                 .map_or_else(|| format!("Image_{}", image.index()), str::to_owned);
             let decoded = self.image_bytes(&image).and_then(|bytes| {
-                let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+                let mut reader = image::ImageReader::new(std::io::Cursor::new(&bytes))
                     .with_guessed_format()
                     .map_err(|e| e.to_string())?;
                 reader.limits(image_limits());
-                reader.decode().map_err(|e| e.to_string())
+                let decoded = reader.decode().map_err(|e| e.to_string())?;
+                Ok((decoded, super::encoded_source(bytes)))
             });
             let id = match decoded {
-                Ok(decoded) => {
+                Ok((decoded, source)) => {
                     let rgba = decoded.to_rgba8();
                     let (w, h) = rgba.dimensions();
-                    Image::new(&name, w, h, rgba.into_raw()).map(|i| self.scene.add_image(i))
+                    Image::new(&name, w, h, rgba.into_raw()).map(|i| {
+                        let i = match source {
+                            Some(source) => i.with_source(source),
+                            None => i,
+                        };
+                        self.scene.add_image(i)
+                    })
                 }
                 Err(problem) => {
                     self.warn(format!(

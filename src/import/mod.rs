@@ -18,9 +18,11 @@ pub use spz::{MAX_SPLATS, read_spz, read_spz_bytes};
 
 /// Reads an image file (PNG, JPEG, HDR) as an RGBA8 texture, with the same size limits as
 /// glTF textures (a hostile header cannot make it allocate more than they allow).
+/// PNG and JPEG files keep their encoded bytes ([`crate::scene::Image::source`]) for export.
 pub fn read_texture(path: &std::path::Path) -> Result<crate::scene::Image, String> {
-    let mut reader = image::ImageReader::open(path)
-        .and_then(|r| r.with_guessed_format())
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the image: {e}"))?;
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(&bytes))
+        .with_guessed_format()
         .map_err(|e| format!("cannot read the image: {e}"))?;
     reader.limits(gltf::image_limits());
     let decoded = reader
@@ -30,8 +32,26 @@ pub fn read_texture(path: &std::path::Path) -> Result<crate::scene::Image, Strin
     let name = path
         .file_name()
         .map_or_else(|| "texture".into(), |n| n.to_string_lossy().into_owned());
-    crate::scene::Image::new(&name, rgba.width(), rgba.height(), rgba.into_raw())
-        .ok_or_else(|| "the image is empty".to_owned())
+    let image = crate::scene::Image::new(&name, rgba.width(), rgba.height(), rgba.into_raw())
+        .ok_or_else(|| "the image is empty".to_owned())?;
+    Ok(match encoded_source(bytes) {
+        Some(source) => image.with_source(source),
+        None => image,
+    })
+}
+
+/// The encoded bytes of an image file worth keeping for export: PNG and JPEG (what glTF
+/// allows without extensions), with their MIME type; `None` for other formats.
+pub(crate) fn encoded_source(bytes: Vec<u8>) -> Option<crate::scene::EncodedImage> {
+    let mime = match image::guess_format(&bytes).ok()? {
+        image::ImageFormat::Png => "image/png",
+        image::ImageFormat::Jpeg => "image/jpeg",
+        _ => return None,
+    };
+    Some(crate::scene::EncodedImage {
+        mime: mime.to_owned(),
+        bytes: std::sync::Arc::new(bytes),
+    })
 }
 
 use crate::scene::{Light, LightKind, NodeKind, Scene, Transform};

@@ -26,8 +26,8 @@
 use super::{EditorState, Project, ProjectError};
 use crate::import::Progress;
 use crate::scene::{
-    Environment, Image, ImageId, Material, MaterialId, MaterialVariant, Mesh, MeshId, Node, NodeId,
-    PointCloud, PointCloudId, Scene, SceneParts, SplatCloud, SplatCloudId, Variants,
+    EncodedImage, Environment, Image, ImageId, Material, MaterialId, MaterialVariant, Mesh, MeshId,
+    Node, NodeId, PointCloud, PointCloudId, Scene, SceneParts, SplatCloud, SplatCloudId, Variants,
 };
 use half::f16;
 use serde::{Deserialize, Serialize};
@@ -158,6 +158,15 @@ struct ImageJson {
     width: u32,
     height: u32,
     rgba8: ArrayRef,
+    /// The encoded file the pixels came from (kept for export), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source: Option<ImageSourceJson>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ImageSourceJson {
+    mime: String,
+    bytes: ArrayRef,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -352,6 +361,10 @@ pub(super) fn write_project<W: Write>(
             width: image.width,
             height: image.height,
             rgba8: plan.add(&image.rgba8),
+            source: image.source().map(|source| ImageSourceJson {
+                mime: source.mime.clone(),
+                bytes: plan.add(source.bytes.as_slice()),
+            }),
         });
     }
     let mut point_clouds = Vec::with_capacity(parts.point_clouds.len());
@@ -735,6 +748,16 @@ pub(super) fn read_from<R: Read>(
                 i.id.0, i.rgba8.count, i.width, i.height
             ))
         })?;
+        let image = match &i.source {
+            Some(source) => {
+                let bytes = bin.array::<u8>(&source.bytes, &format!("image {} source", i.id.0))?;
+                image.with_source(EncodedImage {
+                    mime: source.mime.clone(),
+                    bytes: Arc::new(bytes),
+                })
+            }
+            None => image,
+        };
         if images.insert(i.id, Arc::new(image)).is_some() {
             return Err(bin.corrupt(format!("image {} appears twice", i.id.0)));
         }

@@ -801,11 +801,34 @@ pub struct Image {
     pub width: u32,
     pub height: u32,
     pub rgba8: Vec<u8>,
+    /// The encoded file these pixels were decoded from (PNG or JPEG), kept so that an export
+    /// can write the original bytes instead of re-encoding. Only [`Image::with_source`] sets
+    /// it; an image with edited pixels is a new `Image` and so has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source: Option<EncodedImage>,
     #[serde(skip, default = "next_content_id")]
     content_id: u64,
 }
 
+/// An image file's original bytes and their MIME type (`image/png` or `image/jpeg`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncodedImage {
+    pub mime: String,
+    pub bytes: Arc<Vec<u8>>,
+}
+
 impl Image {
+    /// The same image with the encoded bytes it was decoded from (see [`Image::source`]).
+    pub fn with_source(mut self, source: EncodedImage) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// The encoded bytes these pixels were decoded from, if known and unchanged since.
+    pub fn source(&self) -> Option<&EncodedImage> {
+        self.source.as_ref()
+    }
+
     /// Builds an image; returns `None` if `rgba8` does not hold `width * height * 4` bytes.
     pub fn new(name: &str, width: u32, height: u32, rgba8: Vec<u8>) -> Option<Self> {
         let expected = (width as usize)
@@ -816,6 +839,7 @@ impl Image {
             width,
             height,
             rgba8,
+            source: None,
             content_id: next_content_id(),
         })
     }

@@ -27,6 +27,49 @@ pub enum BrowsePurpose {
         material: crate::scene::MaterialId,
         slot: crate::scene::TextureSlot,
     },
+    /// Export the world (or part of it) to the chosen file.
+    Export(ExportKind),
+}
+
+/// What File ▸ Export writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportKind {
+    /// The world as one `.glb`.
+    Glb,
+    /// The world as `.gltf` with `.bin` and images beside it.
+    GltfSeparate,
+    /// The selected nodes (and what is under them) as one `.glb`.
+    SelectedGlb,
+    /// The active splat layer (or point cloud) as PLY.
+    SplatPly,
+    /// The active splat layer as SPZ.
+    SplatSpz,
+}
+
+impl ExportKind {
+    /// The file extension written (without the dot).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Glb | Self::SelectedGlb => "glb",
+            Self::GltfSeparate => "gltf",
+            Self::SplatPly => "ply",
+            Self::SplatSpz => "spz",
+        }
+    }
+
+    /// Whether the export is a glTF (with options), not one splat layer.
+    pub fn is_gltf(self) -> bool {
+        matches!(self, Self::Glb | Self::GltfSeparate | Self::SelectedGlb)
+    }
+}
+
+/// The export options shown as checkboxes in the export browser.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExportChoices {
+    pub apply_transforms: bool,
+    pub include_hidden: bool,
+    /// Write splat layers beside a glTF as SPZ instead of PLY.
+    pub splats_as_spz: bool,
 }
 
 impl BrowsePurpose {
@@ -37,6 +80,26 @@ impl BrowsePurpose {
             BrowsePurpose::Environment => "Environment image",
             BrowsePurpose::SaveAs => "Save",
             BrowsePurpose::Texture { .. } => "Texture image",
+            BrowsePurpose::Export(kind) => match kind {
+                ExportKind::Glb => "Export as glTF Binary",
+                ExportKind::GltfSeparate => "Export as glTF with separate files",
+                ExportKind::SelectedGlb => "Export selection as glTF Binary",
+                ExportKind::SplatPly => "Export splat layer as PLY",
+                ExportKind::SplatSpz => "Export splat layer as SPZ",
+            },
+        }
+    }
+
+    /// Whether the browser asks for a file name to write (Save As, Export).
+    pub fn writes(self) -> bool {
+        matches!(self, BrowsePurpose::SaveAs | BrowsePurpose::Export(_))
+    }
+
+    /// The extension of the files written for this purpose.
+    pub fn written_extension(self) -> &'static str {
+        match self {
+            BrowsePurpose::Export(kind) => kind.extension(),
+            _ => crate::project::EXTENSION,
         }
     }
 
@@ -52,6 +115,9 @@ impl BrowsePurpose {
                 .map(|e| e.to_string_lossy().to_lowercase())
                 .is_some_and(|e| ENVIRONMENT_EXTENSIONS.contains(&e.as_str())),
             BrowsePurpose::SaveAs => crate::project::is_project_path(path),
+            BrowsePurpose::Export(kind) => path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case(kind.extension())),
             _ => is_importable(path),
         }
     }
@@ -67,6 +133,11 @@ impl BrowsePurpose {
                 material,
                 slot,
                 path,
+            },
+            BrowsePurpose::Export(kind) => UiAction::Export {
+                kind,
+                path,
+                choices: ExportChoices::default(),
             },
         }
     }
@@ -91,6 +162,8 @@ pub struct FileBrowser {
     error: Option<String>,
     /// Save As: the file name to save to, inside `folder`.
     pub file_name: String,
+    /// Export: the options the checkboxes set.
+    pub export: ExportChoices,
 }
 
 impl FileBrowser {
@@ -103,6 +176,7 @@ impl FileBrowser {
             entries: Vec::new(),
             error: None,
             file_name: String::new(),
+            export: ExportChoices::default(),
         };
         browser.list(folder);
         browser
@@ -116,10 +190,10 @@ impl FileBrowser {
             return None;
         }
         let mut path = self.folder.join(name);
-        if !crate::project::is_project_path(&path) {
+        if !self.purpose.accepts(&path) {
             let mut with_ext = path.into_os_string();
             with_ext.push(".");
-            with_ext.push(crate::project::EXTENSION);
+            with_ext.push(self.purpose.written_extension());
             path = PathBuf::from(with_ext);
         }
         Some(path)
@@ -186,9 +260,11 @@ pub fn file_browser_ui(ui: &Ui, browser: &mut Option<FileBrowser>) -> Option<UiA
     let mut open = true;
     let mut chosen: Option<PathBuf> = None;
     let mut navigate: Option<PathBuf> = None;
-    let saving = b.purpose == BrowsePurpose::SaveAs;
-    let title = if saving {
+    let saving = b.purpose.writes();
+    let title = if b.purpose == BrowsePurpose::SaveAs {
         "Save project as".to_owned()
+    } else if saving {
+        b.purpose.title().to_owned()
     } else {
         format!("{} file or world folder", b.purpose.title())
     };
@@ -230,7 +306,7 @@ pub fn file_browser_ui(ui: &Ui, browser: &mut Option<FileBrowser>) -> Option<UiA
                 .show(ui, |ui| {
                     if b.entries.is_empty() {
                         ui.weak(if saving {
-                            "No folders or projects (.wsproj) here."
+                            "No folders or files of this type here."
                         } else {
                             "No folders or importable files (.wsproj .gltf .glb .ply .spz) here."
                         });
@@ -261,20 +337,26 @@ pub fn file_browser_ui(ui: &Ui, browser: &mut Option<FileBrowser>) -> Option<UiA
                     }
                 });
             ui.separator();
+            if let BrowsePurpose::Export(kind) = b.purpose
+                && kind.is_gltf()
+            {
+                export_options_ui(ui, &mut b.export);
+            }
             if saving {
+                let hint = format!("world.{}", b.purpose.written_extension());
                 ui.horizontal(|ui| {
                     ui.label("File name");
                     let edit = ui.add(
                         egui::TextEdit::singleline(&mut b.file_name)
                             .desired_width(260.0)
-                            .hint_text("world.wsproj"),
+                            .hint_text(hint),
                     );
                     let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                     let target = b.save_path();
-                    let label = if target.as_ref().is_some_and(|p| p.exists()) {
-                        "Replace"
-                    } else {
-                        "Save"
+                    let label = match (target.as_ref().is_some_and(|p| p.exists()), b.purpose) {
+                        (true, _) => "Replace",
+                        (false, BrowsePurpose::Export(_)) => "Export",
+                        (false, _) => "Save",
                     };
                     if ui
                         .add_enabled(target.is_some(), egui::Button::new(label))
@@ -306,10 +388,33 @@ pub fn file_browser_ui(ui: &Ui, browser: &mut Option<FileBrowser>) -> Option<UiA
         b.list(&folder);
     }
     let purpose = b.purpose;
+    let choices = b.export;
     if !open || chosen.is_some() {
         *browser = None;
     }
-    chosen.map(|path| purpose.action(path))
+    chosen.map(|path| match purpose.action(path) {
+        UiAction::Export { kind, path, .. } => UiAction::Export {
+            kind,
+            path,
+            choices,
+        },
+        other => other,
+    })
+}
+
+/// The export options as checkboxes.
+fn export_options_ui(ui: &mut Ui, choices: &mut ExportChoices) {
+    ui.horizontal(|ui| {
+        ui.checkbox(&mut choices.apply_transforms, "Apply transforms")
+            .on_hover_text("Bake each object's world transform into its vertices (no hierarchy)");
+        ui.checkbox(&mut choices.include_hidden, "Include hidden")
+            .on_hover_text("Also export hidden objects");
+        ui.checkbox(&mut choices.splats_as_spz, "Splats as SPZ")
+            .on_hover_text(
+                "Splat layers are written beside the glTF as PLY files; tick for SPZ instead",
+            );
+    });
+    ui.separator();
 }
 
 /// True when `folder` directly holds layers a world-model output has (splats, meshes, point
@@ -368,6 +473,32 @@ mod tests {
         assert_eq!(
             BrowsePurpose::SaveAs.action(dir.join("x.wsproj")),
             UiAction::SaveAs(dir.join("x.wsproj"))
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn export_lists_its_format_and_adds_the_extension() {
+        let dir = std::env::temp_dir().join(format!("ws-browser-export-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        for name in ["a.glb", "b.gltf", "c.wsproj", "d.ply"] {
+            std::fs::write(dir.join(name), b"x").expect("write");
+        }
+        let purpose = BrowsePurpose::Export(ExportKind::GltfSeparate);
+        assert!(purpose.writes());
+        let mut browser = FileBrowser::new(purpose, &dir);
+        assert_eq!(browser.listed_names(), vec!["b.gltf"]);
+        browser.file_name = "world".into();
+        assert_eq!(browser.save_path(), Some(dir.join("world.gltf")));
+        let spz = FileBrowser::new(BrowsePurpose::Export(ExportKind::SplatSpz), &dir);
+        assert!(spz.listed_names().is_empty());
+        assert_eq!(
+            purpose.action(dir.join("w.gltf")),
+            UiAction::Export {
+                kind: ExportKind::GltfSeparate,
+                path: dir.join("w.gltf"),
+                choices: ExportChoices::default(),
+            }
         );
         std::fs::remove_dir_all(&dir).ok();
     }

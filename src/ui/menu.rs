@@ -104,6 +104,7 @@ pub fn menu_bar_ui(
                     folder: false,
                 });
             }
+            export_menu_ui(ui, scene, has_selection, actions);
             ui.separator();
             if ui
                 .add(Button::new("Quit").shortcut_text("Ctrl+Q"))
@@ -311,4 +312,59 @@ fn scene_cameras(scene: &Scene) -> Vec<(NodeId, String)> {
         .filter(|wn| matches!(wn.node.kind, NodeKind::Camera(_)))
         .map(|wn| (wn.node.id, wn.node.name.clone()))
         .collect()
+}
+
+/// File ▸ Export: glTF of the world or the selection, a splat layer as PLY or SPZ.
+fn export_menu_ui(ui: &mut Ui, scene: &Scene, has_selection: bool, actions: &mut Vec<UiAction>) {
+    use super::ExportKind;
+    let has_clouds = scene
+        .nodes()
+        .any(|n| matches!(n.kind, NodeKind::Splats { .. } | NodeKind::Points { .. }));
+    ui.menu_button("Export", |ui| {
+        let items = [
+            (
+                ExportKind::Glb,
+                "glTF Binary (.glb)…",
+                "The world as one .glb: hierarchy, meshes, materials, textures, lights, \
+                 cameras and material variants; splat layers as files beside it",
+                true,
+            ),
+            (
+                ExportKind::GltfSeparate,
+                "glTF Separate (.gltf + .bin)…",
+                "The world as .gltf with its buffer and images as separate files",
+                true,
+            ),
+            (
+                ExportKind::SelectedGlb,
+                "Selected as glTF…",
+                "Only the selected objects (and what is under them), at their world pose",
+                has_selection,
+            ),
+            (
+                ExportKind::SplatPly,
+                "Splat Layer as PLY…",
+                "The selected splat layer or point cloud (3DGS PLY), edits applied",
+                has_clouds,
+            ),
+            (
+                ExportKind::SplatSpz,
+                "Splat Layer as SPZ…",
+                "The selected splat layer as SPZ (compressed), edits applied",
+                has_clouds,
+            ),
+        ];
+        for (kind, label, hover, enabled) in items {
+            if ui
+                .add_enabled(enabled, Button::new(label))
+                .on_hover_text(hover)
+                .clicked()
+            {
+                actions.push(UiAction::ShowFileDialog {
+                    purpose: BrowsePurpose::Export(kind),
+                    folder: false,
+                });
+            }
+        }
+    });
 }

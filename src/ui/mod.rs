@@ -29,8 +29,8 @@ pub use dialogs::{
     CONTROLS, Dialogs, NewWorldDialog, RecoveryPrompt, SaveChoice, SavePrompt, dialogs_ui,
 };
 pub use file_browser::{
-    BrowsePurpose, FileBrowser, IMPORTABLE_EXTENSIONS, file_browser_ui, is_importable,
-    is_world_folder,
+    BrowsePurpose, ExportChoices, ExportKind, FileBrowser, IMPORTABLE_EXTENSIONS, file_browser_ui,
+    is_importable, is_world_folder,
 };
 pub use gizmo::{
     GizmoMode, GizmoSettings, GizmoSpace, PivotMode, SNAP_DEGREES, SNAP_METRES, SNAP_SCALE,
@@ -100,6 +100,12 @@ pub enum UiAction {
     Save,
     /// Save the project to this file (File ▸ Save As…).
     SaveAs(PathBuf),
+    /// Export the world, the selection or the active splat layer to this file (File ▸ Export).
+    Export {
+        kind: ExportKind,
+        path: PathBuf,
+        choices: ExportChoices,
+    },
     /// The answer to "save changes before …?".
     SavePromptAnswer(SaveChoice),
     /// The answer to "recover unsaved work?": true = recover, false = discard it.

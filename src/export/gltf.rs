@@ -1,0 +1,1289 @@
+//! glTF 2.0 export: `.glb` (JSON and one BIN chunk, laid out by the `gltf` crate's GLB
+//! writer) or `.gltf` with a `.bin` buffer and image files beside it. The JSON is built from
+//! `gltf-json` types and serialised by serde; nothing is written by hand.
+//!
+//! What is written, per exported node (see [`super::ExportOptions`] for which):
+//! - groups as nodes, meshes as one-primitive glTF meshes (POSITION with min/max, NORMAL,
+//!   TANGENT, TEXCOORD_0/1, COLOR_0, u32 indices; one tightly packed buffer view per
+//!   attribute with its target, every view 4-byte aligned), shared geometry written once;
+//! - metallic-roughness materials with all five texture slots, samplers,
+//!   KHR_texture_transform (each slot's transform after the material-wide tiling, merged into
+//!   one), KHR_materials_emissive_strength (emissive colours above 1 are folded into the
+//!   strength), KHR_materials_unlit;
+//! - images as their original PNG/JPEG bytes when the scene still has them
+//!   ([`crate::scene::Image::source`]), otherwise encoded as PNG;
+//! - KHR_lights_punctual lights, perspective cameras;
+//! - material variants as KHR_materials_variants mappings on the primitives;
+//! - point clouds as `POINTS` primitives (POSITION, COLOR_0), and splat and point layers as
+//!   PLY/SPZ files beside the glTF (`<stem>_<node>.ply`), their node kept as an empty node
+//!   whose `extras.worldsmith_file` names the file.
+//!
+//! Not written: the environment (sky, panorama, exposure), per-node colour grades, node
+//! lock flags and editable shape parameters, which glTF has no place for.
+
+use super::{
+    ExportError, ExportOptions, ExportReport, Exported, GltfFormat, SplatFormat, exported_nodes,
+    file_safe, write_atomic,
+};
+use crate::scene::{
+    AlphaMode, Camera, Filter, ImageId, Light, LightKind, Material, MaterialId, MaterialVariant,
+    Mesh, MeshId, MinFilter, NodeId, NodeKind, PointCloud, Sampler, Scene, TextureRef, UvTransform,
+    Wrap,
+};
+use glam::{Mat3, Mat4, Quat, Vec2, Vec3, Vec4};
+use gltf_json as json;
+use json::validation::{Checked::Valid, USize64};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// Exports `scene` to `path` (`.glb` or `.gltf` by `options.format`) with `variants` as its
+/// KHR_materials_variants (the scene's own, or a list edited elsewhere; assignments to nodes
+/// that are not exported are dropped). Splat and point layers go to files beside it.
+pub fn export(
+    scene: &Scene,
+    variants: &[MaterialVariant],
+    path: &Path,
+    options: &ExportOptions,
+) -> Result<ExportReport, ExportError> {
+    let file = path.display().to_string();
+    let nodes = exported_nodes(scene, options);
+    if nodes.is_empty() {
+        return Err(ExportError::Nothing {
+            file,
+            problem: if options.selection_only.is_some() {
+                "no selected node is exported (nothing selected, or only hidden nodes)".into()
+            } else {
+                "the scene has no (visible) nodes".into()
+            },
+        });
+    }
+    let folder = path.parent().unwrap_or(Path::new("")).to_owned();
+    if !folder.as_os_str().is_empty() && !folder.is_dir() {
+        return Err(ExportError::Io {
+            file,
+            error: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("the folder {} does not exist", folder.display()),
+            ),
+        });
+    }
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "export".into(), |s| s.to_string_lossy().into_owned());
+
+    let mut builder = Builder {
+        scene,
+        options,
+        file: file.clone(),
+        root: json::Root::default(),
+        bin: Vec::new(),
+        node_index: HashMap::new(),
+        images: HashMap::new(),
+        image_payloads: Vec::new(),
+        samplers: HashMap::new(),
+        textures: HashMap::new(),
+        materials: HashMap::new(),
+        geometry: HashMap::new(),
+        meshes: HashMap::new(),
+        extensions: BTreeMap::new(),
+        warnings: Vec::new(),
+        cloud_files: Vec::new(),
+        used_names: HashSet::new(),
+        folder: folder.clone(),
+        stem: stem.clone(),
+    };
+    builder.root.asset = json::Asset {
+        generator: Some(format!("worldsmith {}", env!("CARGO_PKG_VERSION"))),
+        version: "2.0".into(),
+        ..Default::default()
+    };
+    let variant_materials = builder.variant_table(variants, &nodes);
+    builder.add_nodes(&nodes, &variant_materials)?;
+    if !variants.is_empty() && !variant_materials.is_empty() {
+        builder.use_extension("KHR_materials_variants");
+        builder
+            .root
+            .extensions
+            .get_or_insert_default()
+            .khr_materials_variants = Some(json::extensions::root::KhrMaterialsVariants {
+            variants: variants
+                .iter()
+                .map(
+                    |v| json::extensions::scene::khr_materials_variants::Variant {
+                        name: v.name.clone(),
+                    },
+                )
+                .collect(),
+        });
+    }
+    builder.root.extensions_used = builder.extensions.keys().cloned().collect();
+
+    // Splat and point layers beside the glTF, before it.
+    let mut report = ExportReport {
+        files: vec![path.to_owned()],
+        ..Default::default()
+    };
+    for (id, cloud_path) in std::mem::take(&mut builder.cloud_files) {
+        let format = match scene.node(id).map(|n| &n.kind) {
+            Some(NodeKind::Splats { .. }) => options.splats,
+            _ => SplatFormat::Ply,
+        };
+        match super::export_cloud(scene, id, &cloud_path, format) {
+            Ok(r) => {
+                report.bytes += r.bytes;
+                report.files.extend(r.files);
+                report.warnings.extend(r.warnings);
+            }
+            Err(ExportError::Nothing { file, problem }) => builder
+                .warnings
+                .push(format!("{file}: not written: {problem}")),
+            Err(e) => return Err(e),
+        }
+    }
+
+    let Builder {
+        mut root,
+        mut bin,
+        image_payloads,
+        warnings,
+        ..
+    } = builder;
+    report.warnings.extend(warnings);
+    report.count = root.nodes.len();
+    match options.format {
+        GltfFormat::Glb => {
+            for (index, payload) in image_payloads.into_iter().enumerate() {
+                let view = push_view(&mut root, &mut bin, &payload.bytes, None);
+                if let Some(image) = root.images.get_mut(index) {
+                    image.buffer_view = Some(view);
+                    image.mime_type = Some(json::image::MimeType(payload.mime.into()));
+                }
+            }
+            finish_buffer(&mut root, &bin, None);
+            let json_bytes = serde_json::to_vec(&root).map_err(|e| ExportError::Unsupported {
+                file: file.clone(),
+                problem: format!("the glTF JSON could not be written: {e}"),
+            })?;
+            let glb = gltf::binary::Glb {
+                header: gltf::binary::Header {
+                    magic: *b"glTF",
+                    version: 2,
+                    // Recomputed by `to_writer`.
+                    length: 0,
+                },
+                json: std::borrow::Cow::Owned(json_bytes),
+                bin: (!bin.is_empty()).then_some(std::borrow::Cow::Borrowed(bin.as_slice())),
+            };
+            report.bytes += write_atomic(path, |w| {
+                glb.to_writer(w).map_err(|e| match e {
+                    gltf::Error::Io(e) => e,
+                    other => std::io::Error::other(other.to_string()),
+                })
+            })?;
+        }
+        GltfFormat::Separate => {
+            let mut image_files = Vec::new();
+            for (index, payload) in image_payloads.into_iter().enumerate() {
+                let extension = if payload.mime == "image/jpeg" {
+                    "jpg"
+                } else {
+                    "png"
+                };
+                let name = format!("{stem}_image{index}.{extension}");
+                let image_path = folder.join(&name);
+                report.bytes += write_atomic(&image_path, |w| w.write_all(&payload.bytes))?;
+                image_files.push(image_path);
+                if let Some(image) = root.images.get_mut(index) {
+                    image.uri = Some(uri_of(&name));
+                }
+            }
+            report.files.extend(image_files);
+            if !bin.is_empty() {
+                let name = format!("{stem}.bin");
+                let bin_path = folder.join(&name);
+                report.bytes += write_atomic(&bin_path, |w| w.write_all(&bin))?;
+                report.files.push(bin_path);
+                finish_buffer(&mut root, &bin, Some(uri_of(&name)));
+            }
+            let json_bytes =
+                serde_json::to_vec_pretty(&root).map_err(|e| ExportError::Unsupported {
+                    file: file.clone(),
+                    problem: format!("the glTF JSON could not be written: {e}"),
+                })?;
+            report.bytes += write_atomic(path, |w| w.write_all(&json_bytes))?;
+        }
+    }
+    Ok(report)
+}
+
+/// A relative URI for a file name (percent-encoded).
+fn uri_of(name: &str) -> String {
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(name, KEEP).to_string()
+}
+
+/// Declares the one buffer (when anything was written to it).
+fn finish_buffer(root: &mut json::Root, bin: &[u8], uri: Option<String>) {
+    if bin.is_empty() {
+        return;
+    }
+    root.buffers = vec![json::Buffer {
+        byte_length: USize64(bin.len() as u64),
+        name: None,
+        uri,
+        extensions: None,
+        extras: None,
+    }];
+}
+
+/// Appends `bytes` to the buffer at a 4-byte boundary as one buffer view.
+fn push_view(
+    root: &mut json::Root,
+    bin: &mut Vec<u8>,
+    bytes: &[u8],
+    target: Option<json::buffer::Target>,
+) -> json::Index<json::buffer::View> {
+    while !bin.len().is_multiple_of(4) {
+        bin.push(0);
+    }
+    let offset = bin.len();
+    bin.extend_from_slice(bytes);
+    root.push(json::buffer::View {
+        buffer: json::Index::new(0),
+        byte_length: USize64(bytes.len() as u64),
+        byte_offset: Some(USize64(offset as u64)),
+        byte_stride: None,
+        name: None,
+        target: target.map(Valid),
+        extensions: None,
+        extras: None,
+    })
+}
+
+/// An image to store: its encoded bytes and MIME type.
+struct ImagePayload {
+    mime: &'static str,
+    bytes: Vec<u8>,
+}
+
+/// The accessors of one written geometry.
+#[derive(Clone)]
+struct Geometry {
+    attributes: BTreeMap<json::mesh::Semantic, json::Index<json::Accessor>>,
+    indices: Option<json::Index<json::Accessor>>,
+    mode: json::mesh::Mode,
+}
+
+/// What makes a written geometry distinct: the mesh, the node it was baked for (with
+/// `apply_transforms`), and which texture-coordinate sets the material needs filled in.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct GeometryKey {
+    mesh: MeshId,
+    baked_for: Option<NodeId>,
+    needs_uv0: bool,
+    needs_uv1: bool,
+}
+
+/// A glTF mesh: geometry, material and variant mappings (material index, variant indices).
+type MeshKey = (GeometryKey, u32, Vec<(u32, Vec<u32>)>);
+
+struct Builder<'a> {
+    scene: &'a Scene,
+    options: &'a ExportOptions,
+    file: String,
+    root: json::Root,
+    bin: Vec<u8>,
+    node_index: HashMap<NodeId, json::Index<json::Node>>,
+    images: HashMap<ImageId, json::Index<json::Image>>,
+    image_payloads: Vec<ImagePayload>,
+    samplers: HashMap<Sampler, json::Index<json::texture::Sampler>>,
+    textures: HashMap<(ImageId, Sampler), json::Index<json::Texture>>,
+    materials: HashMap<MaterialId, json::Index<json::Material>>,
+    geometry: HashMap<GeometryKey, Geometry>,
+    meshes: HashMap<MeshKey, json::Index<json::Mesh>>,
+    extensions: BTreeMap<String, ()>,
+    warnings: Vec<String>,
+    /// Splat/point nodes and the files they go to.
+    cloud_files: Vec<(NodeId, PathBuf)>,
+    used_names: HashSet<String>,
+    folder: PathBuf,
+    stem: String,
+}
+
+impl Builder<'_> {
+    fn use_extension(&mut self, name: &str) {
+        self.extensions.insert(name.to_owned(), ());
+    }
+
+    fn warn(&mut self, message: String) {
+        self.warnings.push(format!("{}: {message}", self.file));
+    }
+
+    /// Per exported mesh node, its (variant index, material) pairs.
+    fn variant_table(
+        &self,
+        variants: &[MaterialVariant],
+        nodes: &[Exported],
+    ) -> HashMap<NodeId, Vec<(u32, MaterialId)>> {
+        let exported: HashSet<NodeId> = nodes.iter().map(|e| e.id).collect();
+        let mut table: HashMap<NodeId, Vec<(u32, MaterialId)>> = HashMap::new();
+        for (v, variant) in variants.iter().enumerate() {
+            for (node, material) in &variant.assignments {
+                let is_mesh = self
+                    .scene
+                    .node(*node)
+                    .is_some_and(|n| matches!(n.kind, NodeKind::Mesh { .. }));
+                if exported.contains(node) && is_mesh && self.scene.material(*material).is_some() {
+                    table.entry(*node).or_default().push((v as u32, *material));
+                }
+            }
+        }
+        table
+    }
+
+    fn add_nodes(
+        &mut self,
+        nodes: &[Exported],
+        variants: &HashMap<NodeId, Vec<(u32, MaterialId)>>,
+    ) -> Result<(), ExportError> {
+        let apply = self.options.apply_transforms;
+        let mut roots = Vec::new();
+        for e in nodes {
+            let Some(node) = self.scene.node(e.id) else {
+                continue;
+            };
+            if apply && node.kind == NodeKind::Empty {
+                continue;
+            }
+            let mut out = json::Node {
+                name: Some(node.name.clone()),
+                ..Default::default()
+            };
+            // The node's own transform, or its world pose for the roots of the export, or
+            // (baked) nothing / the world pose without scale for lights and cameras.
+            let transform = if apply {
+                match node.kind {
+                    NodeKind::Light(_) | NodeKind::Camera(_) => {
+                        let (_, r, t) = e.world_from_local.to_scale_rotation_translation();
+                        Some((Vec3::ONE, r, t))
+                    }
+                    _ => None,
+                }
+            } else if e.root {
+                Some(e.world_from_local.to_scale_rotation_translation())
+            } else {
+                let t = node.transform;
+                Some((t.scale, t.rotation, t.translation))
+            };
+            if let Some((s, r, t)) = transform {
+                set_trs(&mut out, s, r, t);
+            }
+            let baked = apply.then_some(e.world_from_local);
+            match &node.kind {
+                NodeKind::Empty => {}
+                NodeKind::Mesh { mesh, material } => {
+                    let mapping = variants.get(&e.id).cloned().unwrap_or_default();
+                    out.mesh = self.mesh(e.id, *mesh, *material, &mapping, baked)?;
+                }
+                NodeKind::Light(light) => {
+                    let index = self.light(&node.name, light);
+                    out.extensions = Some(json::extensions::scene::Node {
+                        khr_lights_punctual: Some(
+                            json::extensions::scene::khr_lights_punctual::KhrLightsPunctual {
+                                light: index,
+                            },
+                        ),
+                        ..Default::default()
+                    });
+                }
+                NodeKind::Camera(camera) => {
+                    out.camera = Some(self.camera(&node.name, camera));
+                }
+                NodeKind::Points { cloud, .. } => {
+                    if let Some(cloud) = self.scene.point_cloud(*cloud).cloned()
+                        && !cloud.is_empty()
+                    {
+                        out.mesh = Some(self.points(&node.name, &cloud, baked));
+                    }
+                    out.extras = self.cloud_file(e.id, &node.name, "ply");
+                }
+                NodeKind::Splats { .. } => {
+                    let ext = self.options.splats.extension();
+                    out.extras = self.cloud_file(e.id, &node.name, ext);
+                }
+            }
+            let index = self.root.push(out);
+            self.node_index.insert(e.id, index);
+            let parent = node.parent.and_then(|p| self.node_index.get(&p)).copied();
+            match parent {
+                Some(parent) if !apply && !e.root => {
+                    if let Some(p) = self.root.nodes.get_mut(parent.value()) {
+                        p.children.get_or_insert_default().push(index);
+                    }
+                }
+                _ => roots.push(index),
+            }
+        }
+        if roots.is_empty() {
+            return Err(ExportError::Nothing {
+                file: self.file.clone(),
+                problem: "with transforms applied only empty groups would remain".into(),
+            });
+        }
+        let scene = self.root.push(json::Scene {
+            name: Some(self.scene.name.clone()).filter(|n| !n.is_empty()),
+            nodes: roots,
+            extensions: None,
+            extras: None,
+        });
+        self.root.scene = Some(scene);
+        Ok(())
+    }
+
+    /// Picks the file a splat/point node is written to and returns the node's extras naming
+    /// it.
+    fn cloud_file(&mut self, id: NodeId, name: &str, ext: &str) -> json::Extras {
+        let base = format!("{}_{}", self.stem, file_safe(name));
+        let mut file_name = format!("{base}.{ext}");
+        let mut n = 2;
+        while !self.used_names.insert(file_name.clone()) {
+            file_name = format!("{base}_{n}.{ext}");
+            n += 1;
+        }
+        self.cloud_files.push((id, self.folder.join(&file_name)));
+        serde_json::value::to_raw_value(&serde_json::json!({ "worldsmith_file": file_name })).ok()
+    }
+
+    fn light(
+        &mut self,
+        name: &str,
+        light: &Light,
+    ) -> json::Index<json::extensions::scene::khr_lights_punctual::Light> {
+        use json::extensions::scene::khr_lights_punctual as punctual;
+        self.use_extension("KHR_lights_punctual");
+        let (type_, spot) = match light.kind {
+            LightKind::Directional => (punctual::Type::Directional, None),
+            LightKind::Point => (punctual::Type::Point, None),
+            LightKind::Spot {
+                inner_cone_rad,
+                outer_cone_rad,
+            } => {
+                let outer = finite_or(outer_cone_rad, std::f32::consts::FRAC_PI_4)
+                    .clamp(1e-4, std::f32::consts::FRAC_PI_2);
+                let inner = finite_or(inner_cone_rad, 0.0).clamp(0.0, outer - 1e-4);
+                if (outer, inner) != (outer_cone_rad, inner_cone_rad) {
+                    self.warn(format!(
+                        "light '{name}': cone angles {inner_cone_rad}/{outer_cone_rad} rad \
+                         written as {inner}/{outer} (glTF needs 0 ≤ inner < outer ≤ π/2)"
+                    ));
+                }
+                (
+                    punctual::Type::Spot,
+                    Some(punctual::Spot {
+                        inner_cone_angle: inner,
+                        outer_cone_angle: outer,
+                    }),
+                )
+            }
+        };
+        let range = light
+            .range
+            .filter(|r| r.is_finite() && *r > 0.0 && light.kind != LightKind::Directional);
+        let value = punctual::Light {
+            color: light.color.map(|c| finite_or(c, 1.0).max(0.0)),
+            extensions: None,
+            extras: None,
+            intensity: finite_or(light.intensity, 0.0).max(0.0),
+            name: Some(name.to_owned()),
+            range,
+            spot,
+            type_: Valid(type_),
+        };
+        let lights = &mut self
+            .root
+            .extensions
+            .get_or_insert_default()
+            .khr_lights_punctual
+            .get_or_insert_default()
+            .lights;
+        lights.push(value);
+        json::Index::new(lights.len() as u32 - 1)
+    }
+
+    fn camera(&mut self, name: &str, camera: &Camera) -> json::Index<json::Camera> {
+        let znear = if camera.near.is_finite() && camera.near > 0.0 {
+            camera.near
+        } else {
+            0.01
+        };
+        let yfov = if camera.fov_y_rad.is_finite() && camera.fov_y_rad > 0.0 {
+            camera.fov_y_rad.min(3.1)
+        } else {
+            Camera::default().fov_y_rad
+        };
+        self.root.push(json::Camera {
+            name: Some(name.to_owned()),
+            orthographic: None,
+            perspective: Some(json::camera::Perspective {
+                aspect_ratio: None,
+                yfov,
+                zfar: camera.far.filter(|f| f.is_finite() && *f > znear),
+                znear,
+                extensions: None,
+                extras: None,
+            }),
+            type_: Valid(json::camera::Type::Perspective),
+            extensions: None,
+            extras: None,
+        })
+    }
+
+    /// The glTF mesh for a mesh node (its geometry is shared with every other node using the
+    /// same scene mesh, unless baked).
+    fn mesh(
+        &mut self,
+        node: NodeId,
+        mesh_id: MeshId,
+        material_id: MaterialId,
+        variants: &[(u32, MaterialId)],
+        baked: Option<Mat4>,
+    ) -> Result<Option<json::Index<json::Mesh>>, ExportError> {
+        let Some(mesh) = self.scene.mesh(mesh_id).cloned() else {
+            return Ok(None);
+        };
+        if mesh.indices.len() < 3 || mesh.positions.is_empty() {
+            return Ok(None);
+        }
+        let mut materials = vec![material_id];
+        materials.extend(variants.iter().map(|(_, m)| *m));
+        let mut needs = [false; 2];
+        for m in &materials {
+            if let Some(m) = self.scene.material(*m) {
+                for slot in m.texture_slots().into_iter().flatten() {
+                    needs[usize::from(slot.uv_set == 1)] = true;
+                }
+            }
+        }
+        let key = GeometryKey {
+            mesh: mesh_id,
+            baked_for: baked.map(|_| node),
+            needs_uv0: needs[0] && mesh.uvs.is_empty(),
+            needs_uv1: needs[1] && mesh.uvs1.is_empty(),
+        };
+        let geometry = match self.geometry.get(&key) {
+            Some(g) => g.clone(),
+            None => {
+                let g = self.write_mesh(&mesh, key, baked);
+                self.geometry.insert(key, g.clone());
+                g
+            }
+        };
+        let material = self.material(material_id);
+        let mut mappings: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+        for (variant, m) in variants {
+            let index = self.material(*m).value() as u32;
+            mappings.entry(index).or_default().push(*variant);
+        }
+        let mappings: Vec<(u32, Vec<u32>)> = mappings.into_iter().collect();
+        let mesh_key = (key, material.value() as u32, mappings.clone());
+        if let Some(index) = self.meshes.get(&mesh_key) {
+            return Ok(Some(*index));
+        }
+        let extensions = (!mappings.is_empty()).then(|| json::extensions::mesh::Primitive {
+            khr_materials_variants: Some(json::extensions::mesh::KhrMaterialsVariants {
+                mappings: mappings
+                    .iter()
+                    .map(|(material, variants)| json::extensions::mesh::Mapping {
+                        material: *material,
+                        variants: variants.clone(),
+                    })
+                    .collect(),
+            }),
+            ..Default::default()
+        });
+        let name = self.scene.node(node).map(|n| n.name.clone());
+        let index = self.root.push(json::Mesh {
+            extensions: None,
+            extras: None,
+            name,
+            primitives: vec![json::mesh::Primitive {
+                attributes: geometry
+                    .attributes
+                    .iter()
+                    .map(|(s, a)| (Valid(s.clone()), *a))
+                    .collect(),
+                extensions,
+                extras: None,
+                indices: geometry.indices,
+                material: Some(material),
+                mode: Valid(geometry.mode),
+                targets: None,
+            }],
+            weights: None,
+        });
+        self.meshes.insert(mesh_key, index);
+        Ok(Some(index))
+    }
+
+    fn accessor(
+        &mut self,
+        bytes: &[u8],
+        count: usize,
+        component: json::accessor::ComponentType,
+        type_: json::accessor::Type,
+        target: json::buffer::Target,
+        bounds: Option<(Vec<f32>, Vec<f32>)>,
+    ) -> json::Index<json::Accessor> {
+        let view = push_view(&mut self.root, &mut self.bin, bytes, Some(target));
+        let (min, max) = match bounds {
+            Some((min, max)) => (Some(serde_json::json!(min)), Some(serde_json::json!(max))),
+            None => (None, None),
+        };
+        self.root.push(json::Accessor {
+            buffer_view: Some(view),
+            byte_offset: None,
+            count: USize64(count as u64),
+            component_type: Valid(json::accessor::GenericComponentType(component)),
+            extensions: None,
+            extras: None,
+            type_: Valid(type_),
+            min,
+            max,
+            name: None,
+            normalized: false,
+            sparse: None,
+        })
+    }
+
+    fn write_mesh(&mut self, mesh: &Mesh, key: GeometryKey, baked: Option<Mat4>) -> Geometry {
+        use json::accessor::{ComponentType::F32, ComponentType::U32, Type};
+        use json::buffer::Target::{ArrayBuffer, ElementArrayBuffer};
+        use json::mesh::Semantic;
+        let n = mesh.positions.len();
+        let m = baked.unwrap_or(Mat4::IDENTITY);
+        let normal_matrix = Mat3::from_mat4(m).inverse().transpose();
+        let flips = Mat3::from_mat4(m).determinant() < 0.0;
+        let mut non_finite = 0usize;
+        let positions: Vec<[f32; 3]> = mesh
+            .positions
+            .iter()
+            .map(|p| {
+                let p = m.transform_point3(Vec3::from(*p));
+                if p.is_finite() {
+                    p.to_array()
+                } else {
+                    non_finite += 1;
+                    [0.0; 3]
+                }
+            })
+            .collect();
+        if non_finite > 0 {
+            self.warn(format!(
+                "{non_finite} vertex position(s) that were not finite written as 0"
+            ));
+        }
+        let (min, max) = positions.iter().fold(
+            (Vec3::splat(f32::INFINITY), Vec3::splat(f32::NEG_INFINITY)),
+            |(lo, hi), p| (lo.min(Vec3::from(*p)), hi.max(Vec3::from(*p))),
+        );
+        let mut attributes = BTreeMap::new();
+        let a = self.accessor(
+            bytemuck::cast_slice(&positions),
+            n,
+            F32,
+            Type::Vec3,
+            ArrayBuffer,
+            Some((min.to_array().to_vec(), max.to_array().to_vec())),
+        );
+        attributes.insert(Semantic::Positions, a);
+        let has_normals = mesh.normals.len() == n;
+        if has_normals {
+            let normals: Vec<[f32; 3]> = mesh
+                .normals
+                .iter()
+                .map(|v| {
+                    (normal_matrix * Vec3::from(*v))
+                        .try_normalize()
+                        .unwrap_or(Vec3::Y)
+                        .to_array()
+                })
+                .collect();
+            let a = self.accessor(
+                bytemuck::cast_slice(&normals),
+                n,
+                F32,
+                Type::Vec3,
+                ArrayBuffer,
+                None,
+            );
+            attributes.insert(Semantic::Normals, a);
+        }
+        if has_normals && mesh.tangents.len() == n {
+            let linear = Mat3::from_mat4(m);
+            let tangents: Vec<[f32; 4]> = mesh
+                .tangents
+                .iter()
+                .map(|t| {
+                    let v = Vec4::from(*t);
+                    let xyz = (linear * v.truncate()).try_normalize().unwrap_or(Vec3::X);
+                    let w = if (v.w < 0.0) != flips { -1.0 } else { 1.0 };
+                    xyz.extend(w).to_array()
+                })
+                .collect();
+            let a = self.accessor(
+                bytemuck::cast_slice(&tangents),
+                n,
+                F32,
+                Type::Vec4,
+                ArrayBuffer,
+                None,
+            );
+            attributes.insert(Semantic::Tangents, a);
+        }
+        let zeros = || vec![[0.0f32; 2]; n];
+        let uv0 = if mesh.uvs.len() == n {
+            Some(mesh.uvs.clone())
+        } else {
+            key.needs_uv0.then(zeros)
+        };
+        // A slot on set 1 of a mesh without one reads set 0 here; glTF needs the set itself.
+        let uv1 = if mesh.uvs1.len() == n {
+            Some(mesh.uvs1.clone())
+        } else if key.needs_uv1 {
+            Some(uv0.clone().unwrap_or_else(zeros))
+        } else {
+            None
+        };
+        let uv0 = uv0.or_else(|| uv1.is_some().then(zeros));
+        for (set, uvs) in [(0, uv0), (1, uv1)] {
+            if let Some(uvs) = uvs {
+                let a = self.accessor(
+                    bytemuck::cast_slice(&uvs),
+                    n,
+                    F32,
+                    Type::Vec2,
+                    ArrayBuffer,
+                    None,
+                );
+                attributes.insert(Semantic::TexCoords(set), a);
+            }
+        }
+        if mesh.colors.len() == n {
+            let colors: Vec<[f32; 4]> = mesh
+                .colors
+                .iter()
+                .map(|c| {
+                    c.map(|v| {
+                        if v.is_finite() {
+                            v.clamp(0.0, 1.0)
+                        } else {
+                            0.0
+                        }
+                    })
+                })
+                .collect();
+            if colors != mesh.colors {
+                self.warn("vertex colours outside 0..1 clamped (glTF COLOR_0 is 0..1)".to_owned());
+            }
+            let a = self.accessor(
+                bytemuck::cast_slice(&colors),
+                n,
+                F32,
+                Type::Vec4,
+                ArrayBuffer,
+                None,
+            );
+            attributes.insert(Semantic::Colors(0), a);
+        }
+        let mut indices: Vec<u32> = mesh
+            .indices
+            .chunks_exact(3)
+            .filter(|t| t.iter().all(|&i| (i as usize) < n))
+            .flat_map(|t| {
+                if flips {
+                    [t[0], t[2], t[1]]
+                } else {
+                    [t[0], t[1], t[2]]
+                }
+            })
+            .collect();
+        if indices.is_empty() {
+            indices = Vec::new();
+        }
+        let count = indices.len();
+        let a = self.accessor(
+            bytemuck::cast_slice(&indices),
+            count,
+            U32,
+            Type::Scalar,
+            ElementArrayBuffer,
+            None,
+        );
+        Geometry {
+            attributes,
+            indices: Some(a),
+            mode: json::mesh::Mode::Triangles,
+        }
+    }
+
+    /// A point cloud as one `POINTS` primitive (linear colours from the sRGB bytes).
+    fn points(
+        &mut self,
+        name: &str,
+        cloud: &PointCloud,
+        baked: Option<Mat4>,
+    ) -> json::Index<json::Mesh> {
+        use json::accessor::{ComponentType::F32, Type};
+        use json::buffer::Target::ArrayBuffer;
+        use json::mesh::Semantic;
+        let m = baked.unwrap_or(Mat4::IDENTITY);
+        let positions: Vec<[f32; 3]> = cloud
+            .positions
+            .iter()
+            .map(|p| {
+                let p = m.transform_point3(Vec3::from(*p));
+                if p.is_finite() {
+                    p.to_array()
+                } else {
+                    [0.0; 3]
+                }
+            })
+            .collect();
+        let (min, max) = positions.iter().fold(
+            (Vec3::splat(f32::INFINITY), Vec3::splat(f32::NEG_INFINITY)),
+            |(lo, hi), p| (lo.min(Vec3::from(*p)), hi.max(Vec3::from(*p))),
+        );
+        let mut attributes = BTreeMap::new();
+        let a = self.accessor(
+            bytemuck::cast_slice(&positions),
+            positions.len(),
+            F32,
+            Type::Vec3,
+            ArrayBuffer,
+            Some((min.to_array().to_vec(), max.to_array().to_vec())),
+        );
+        attributes.insert(Valid(Semantic::Positions), a);
+        if cloud.colors.len() == positions.len() {
+            let colors: Vec<[f32; 4]> = cloud
+                .colors
+                .iter()
+                .map(|[r, g, b, a]| {
+                    [
+                        linear_from_srgb(*r),
+                        linear_from_srgb(*g),
+                        linear_from_srgb(*b),
+                        f32::from(*a) / 255.0,
+                    ]
+                })
+                .collect();
+            let a = self.accessor(
+                bytemuck::cast_slice(&colors),
+                colors.len(),
+                F32,
+                Type::Vec4,
+                ArrayBuffer,
+                None,
+            );
+            attributes.insert(Valid(Semantic::Colors(0)), a);
+        }
+        self.root.push(json::Mesh {
+            extensions: None,
+            extras: None,
+            name: Some(name.to_owned()),
+            primitives: vec![json::mesh::Primitive {
+                attributes,
+                extensions: None,
+                extras: None,
+                indices: None,
+                material: None,
+                mode: Valid(json::mesh::Mode::Points),
+                targets: None,
+            }],
+            weights: None,
+        })
+    }
+
+    fn material(&mut self, id: MaterialId) -> json::Index<json::Material> {
+        if let Some(index) = self.materials.get(&id) {
+            return *index;
+        }
+        let material = self.scene.material(id).cloned().unwrap_or_default();
+        let out = self.material_json(&material);
+        let index = self.root.push(out);
+        self.materials.insert(id, index);
+        index
+    }
+
+    fn material_json(&mut self, m: &Material) -> json::Material {
+        use json::material as jm;
+        let unit = |v: f32| {
+            if v.is_finite() {
+                v.clamp(0.0, 1.0)
+            } else {
+                0.0
+            }
+        };
+        let mut extensions = json::extensions::material::Material::default();
+        let mut has_extensions = false;
+        if m.unlit {
+            self.use_extension("KHR_materials_unlit");
+            extensions.unlit = Some(json::extensions::material::Unlit {});
+            has_extensions = true;
+        }
+        // glTF's emissiveFactor is 0..1: brighter colours move into the strength.
+        let emissive = m
+            .emissive
+            .map(|v| if v.is_finite() { v.max(0.0) } else { 0.0 });
+        let peak = emissive.iter().copied().fold(0.0f32, f32::max);
+        let strength = finite_or(m.emissive_strength, 1.0).max(0.0);
+        let (emissive, strength) = if peak > 1.0 {
+            (emissive.map(|v| v / peak), (strength * peak).min(f32::MAX))
+        } else {
+            (emissive, strength)
+        };
+        if strength != 1.0 {
+            self.use_extension("KHR_materials_emissive_strength");
+            extensions.emissive_strength = Some(json::extensions::material::EmissiveStrength {
+                emissive_strength: json::extensions::material::EmissiveStrengthFactor(strength),
+            });
+            has_extensions = true;
+        }
+        let info = |b: &mut Self, slot: Option<TextureRef>| -> Option<json::texture::Info> {
+            let slot = slot?;
+            let (index, tex_coord, transform) = b.texture(m, &slot)?;
+            Some(json::texture::Info {
+                index,
+                tex_coord,
+                extensions: transform.map(|t| json::extensions::texture::Info {
+                    texture_transform: Some(t),
+                    ..Default::default()
+                }),
+                extras: None,
+            })
+        };
+        let base_color_texture = info(self, m.base_color_texture);
+        let metallic_roughness_texture = info(self, m.metallic_roughness_texture);
+        let emissive_texture = info(self, m.emissive_texture);
+        let others = |t: Option<json::extensions::texture::TextureTransform>| {
+            let value = serde_json::to_value(t?).ok()?;
+            let mut map = serde_json::Map::new();
+            map.insert("KHR_texture_transform".to_owned(), value);
+            Some(map)
+        };
+        let normal_texture = m.normal_texture.and_then(|slot| {
+            let (index, tex_coord, transform) = self.texture(m, &slot)?;
+            Some(jm::NormalTexture {
+                index,
+                scale: finite_or(m.normal_scale, 1.0),
+                tex_coord,
+                extensions: others(transform)
+                    .map(|others| json::extensions::material::NormalTexture { others }),
+                extras: None,
+            })
+        });
+        let occlusion_texture = m.occlusion_texture.and_then(|slot| {
+            let (index, tex_coord, transform) = self.texture(m, &slot)?;
+            Some(jm::OcclusionTexture {
+                index,
+                strength: jm::StrengthFactor(unit(m.occlusion_strength)),
+                tex_coord,
+                extensions: others(transform)
+                    .map(|others| json::extensions::material::OcclusionTexture { others }),
+                extras: None,
+            })
+        });
+        let (alpha_mode, alpha_cutoff) = match m.alpha_mode {
+            AlphaMode::Opaque => (jm::AlphaMode::Opaque, None),
+            AlphaMode::Mask { cutoff } => (
+                jm::AlphaMode::Mask,
+                Some(jm::AlphaCutoff(finite_or(cutoff, 0.5).max(0.0))),
+            ),
+            AlphaMode::Blend => (jm::AlphaMode::Blend, None),
+        };
+        json::Material {
+            alpha_cutoff,
+            alpha_mode: Valid(alpha_mode),
+            double_sided: m.double_sided,
+            name: Some(m.name.clone()),
+            pbr_metallic_roughness: jm::PbrMetallicRoughness {
+                base_color_factor: jm::PbrBaseColorFactor(m.base_color.map(unit)),
+                base_color_texture,
+                metallic_factor: jm::StrengthFactor(unit(m.metallic)),
+                roughness_factor: jm::StrengthFactor(unit(m.roughness)),
+                metallic_roughness_texture,
+                extensions: None,
+                extras: None,
+            },
+            normal_texture,
+            occlusion_texture,
+            emissive_texture,
+            emissive_factor: jm::EmissiveFactor(emissive.map(unit)),
+            extensions: has_extensions.then_some(extensions),
+            extras: None,
+        }
+    }
+
+    /// The texture for a slot, its texCoord, and its KHR_texture_transform (the slot's own
+    /// after the material-wide one), or `None` when the image is missing.
+    fn texture(
+        &mut self,
+        m: &Material,
+        slot: &TextureRef,
+    ) -> Option<(
+        json::Index<json::Texture>,
+        u32,
+        Option<json::extensions::texture::TextureTransform>,
+    )> {
+        let image = self.image(slot.image)?;
+        let key = (slot.image, slot.sampler);
+        let texture = match self.textures.get(&key) {
+            Some(t) => *t,
+            None => {
+                let sampler = self.sampler(slot.sampler);
+                let t = self.root.push(json::Texture {
+                    name: None,
+                    sampler: Some(sampler),
+                    source: image,
+                    extensions: None,
+                    extras: None,
+                });
+                self.textures.insert(key, t);
+                t
+            }
+        };
+        let tex_coord = u32::from(slot.uv_set == 1);
+        let combined = combined_transform(&m.uv_transform(), &slot.transform);
+        let finite = |t: &UvTransform| {
+            t.offset.iter().chain(&t.scale).all(|v| v.is_finite()) && t.rotation.is_finite()
+        };
+        let transform = match combined {
+            Ok(t) if !finite(&t) => {
+                self.warn(format!(
+                    "material '{}': a texture transform that is not finite was left out",
+                    m.name
+                ));
+                UvTransform::IDENTITY
+            }
+            Ok(t) => t,
+            Err(t) if finite(&t) => {
+                self.warn(format!(
+                    "material '{}': its tiling and a slot's KHR_texture_transform combine into \
+                     a sheared mapping glTF cannot express; written approximately",
+                    m.name
+                ));
+                t
+            }
+            Err(_) => UvTransform::IDENTITY,
+        };
+        let transform = (!transform.is_identity()).then(|| {
+            self.use_extension("KHR_texture_transform");
+            json::extensions::texture::TextureTransform {
+                offset: json::extensions::texture::TextureTransformOffset(transform.offset),
+                rotation: json::extensions::texture::TextureTransformRotation(transform.rotation),
+                scale: json::extensions::texture::TextureTransformScale(transform.scale),
+                // gltf-json writes `None` as `null`, which the schema refuses; the
+                // override repeats the slot's own set.
+                tex_coord: Some(tex_coord),
+                extras: None,
+            }
+        });
+        Some((texture, tex_coord, transform))
+    }
+
+    fn sampler(&mut self, sampler: Sampler) -> json::Index<json::texture::Sampler> {
+        use json::texture as jt;
+        if let Some(s) = self.samplers.get(&sampler) {
+            return *s;
+        }
+        let wrap = |w: Wrap| {
+            Valid(match w {
+                Wrap::Repeat => jt::WrappingMode::Repeat,
+                Wrap::MirroredRepeat => jt::WrappingMode::MirroredRepeat,
+                Wrap::ClampToEdge => jt::WrappingMode::ClampToEdge,
+            })
+        };
+        let index = self.root.push(jt::Sampler {
+            mag_filter: Some(Valid(match sampler.mag_filter {
+                Filter::Nearest => jt::MagFilter::Nearest,
+                Filter::Linear => jt::MagFilter::Linear,
+            })),
+            min_filter: Some(Valid(match sampler.min_filter {
+                MinFilter::Nearest => jt::MinFilter::Nearest,
+                MinFilter::Linear => jt::MinFilter::Linear,
+                MinFilter::NearestMipmapNearest => jt::MinFilter::NearestMipmapNearest,
+                MinFilter::LinearMipmapNearest => jt::MinFilter::LinearMipmapNearest,
+                MinFilter::NearestMipmapLinear => jt::MinFilter::NearestMipmapLinear,
+                MinFilter::LinearMipmapLinear => jt::MinFilter::LinearMipmapLinear,
+            })),
+            name: None,
+            wrap_s: wrap(sampler.wrap_s),
+            wrap_t: wrap(sampler.wrap_t),
+            extensions: None,
+            extras: None,
+        });
+        self.samplers.insert(sampler, index);
+        index
+    }
+
+    /// The glTF image for a scene image: its original bytes when it has them, else PNG.
+    fn image(&mut self, id: ImageId) -> Option<json::Index<json::Image>> {
+        if let Some(i) = self.images.get(&id) {
+            return Some(*i);
+        }
+        let image = self.scene.image(id)?.clone();
+        let payload = match image.source() {
+            Some(source) if source.mime == "image/png" || source.mime == "image/jpeg" => {
+                ImagePayload {
+                    mime: if source.mime == "image/png" {
+                        "image/png"
+                    } else {
+                        "image/jpeg"
+                    },
+                    bytes: source.bytes.as_ref().clone(),
+                }
+            }
+            _ => {
+                let mut png = Vec::new();
+                let encoder = image::codecs::png::PngEncoder::new(&mut png);
+                if let Err(e) = image::ImageEncoder::write_image(
+                    encoder,
+                    &image.rgba8,
+                    image.width,
+                    image.height,
+                    image::ExtendedColorType::Rgba8,
+                ) {
+                    self.warn(format!(
+                        "image '{}' could not be encoded ({e}); left out",
+                        image.name
+                    ));
+                    return None;
+                }
+                ImagePayload {
+                    mime: "image/png",
+                    bytes: png,
+                }
+            }
+        };
+        let index = self.root.push(json::Image {
+            buffer_view: None,
+            mime_type: None,
+            name: Some(image.name.clone()),
+            uri: None,
+            extensions: None,
+            extras: None,
+        });
+        self.image_payloads.push(payload);
+        self.images.insert(id, index);
+        Some(index)
+    }
+}
+
+fn finite_or(v: f32, fallback: f32) -> f32 {
+    if v.is_finite() { v } else { fallback }
+}
+
+/// The sRGB transfer function, byte to linear.
+fn linear_from_srgb(c: u8) -> f32 {
+    let c = f32::from(c) / 255.0;
+    if c <= 0.04045 {
+        c / 12.92
+    } else {
+        ((c + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+/// Writes a TRS into a node, leaving out what is at its default.
+fn set_trs(node: &mut json::Node, scale: Vec3, rotation: Quat, translation: Vec3) {
+    if translation != Vec3::ZERO && translation.is_finite() {
+        node.translation = Some(translation.to_array());
+    }
+    let rotation = rotation.normalize();
+    if rotation != Quat::IDENTITY && rotation.is_finite() {
+        node.rotation = Some(json::scene::UnitQuaternion(rotation.to_array()));
+    }
+    if scale != Vec3::ONE && scale.is_finite() {
+        node.scale = Some(scale.to_array());
+    }
+}
+
+/// One KHR_texture_transform equal to `slot` applied after `tiling` (the material-wide
+/// transform): `Ok` when exact, `Err` with the nearest rotation-and-scale when the pair
+/// shears (a rotation between two non-uniform scales).
+fn combined_transform(
+    tiling: &UvTransform,
+    slot: &UvTransform,
+) -> Result<UvTransform, UvTransform> {
+    if tiling.is_identity() {
+        return Ok(*slot);
+    }
+    if slot.is_identity() {
+        return Ok(*tiling);
+    }
+    let m = slot.matrix() * tiling.matrix();
+    let offset = m.z_axis.truncate();
+    // Columns of the linear part: scale.x · (c, -s) and scale.y · (s, c).
+    let col0 = m.x_axis.truncate();
+    let col1 = m.y_axis.truncate();
+    let rotation = (-col0.y).atan2(col0.x);
+    let (s, c) = rotation.sin_cos();
+    let scale_x = col0.length();
+    let scale_y = col1.dot(Vec2::new(s, c));
+    let out = UvTransform {
+        offset: offset.to_array(),
+        rotation,
+        scale: [scale_x, scale_y],
+    };
+    let exact = out.matrix().abs_diff_eq(
+        m,
+        1e-5 * (1.0
+            + m.abs()
+                .to_cols_array()
+                .iter()
+                .fold(0.0f32, |a, b| a.max(*b))),
+    );
+    if exact { Ok(out) } else { Err(out) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiling_and_slot_transforms_merge_exactly_when_they_can() {
+        let tiling = UvTransform {
+            offset: [0.5, 0.25],
+            rotation: 0.0,
+            scale: [4.0, 4.0],
+        };
+        let slot = UvTransform {
+            offset: [0.1, -0.2],
+            rotation: 0.7,
+            scale: [2.0, 3.0],
+        };
+        let merged = combined_transform(&tiling, &slot).expect("uniform tiling merges");
+        for uv in [[0.0, 0.0], [1.0, 0.5], [-0.3, 2.0]] {
+            let want = slot.apply(tiling.apply(uv));
+            let got = merged.apply(uv);
+            assert!(
+                Vec2::from(want).abs_diff_eq(Vec2::from(got), 1e-4),
+                "{want:?} {got:?}"
+            );
+        }
+        // A turned tiling under a non-uniform slot scale shears.
+        let shearing = UvTransform {
+            rotation: 0.5,
+            scale: [1.0, 3.0],
+            ..tiling
+        };
+        assert!(combined_transform(&shearing, &slot).is_err());
+    }
+
+    #[test]
+    fn uris_are_percent_encoded() {
+        assert_eq!(uri_of("my world_image0.png"), "my%20world_image0.png");
+    }
+}
