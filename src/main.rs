@@ -10,6 +10,7 @@ fn main() -> std::process::ExitCode {
     let result = match &cli.command {
         Some(Command::Still(args)) => worldsmith::cli::still(args),
         Some(Command::Stills(args)) => worldsmith::cli::stills(args),
+        Some(Command::BenchVariants(args)) => worldsmith::cli::bench_variants(args),
         Some(Command::Bench(args)) => worldsmith::cli::bench(args),
         Some(Command::BenchImport(args)) => worldsmith::cli::bench_import(args),
         Some(Command::New(args)) => worldsmith::cli::new_project(args),

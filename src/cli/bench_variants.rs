@@ -46,7 +46,7 @@ pub fn bench_variants(args: &BenchVariantsArgs) -> anyhow::Result<()> {
     let wait = |ctx: &GpuContext| {
         ctx.device.poll(wgpu::PollType::wait_indefinitely()).ok();
     };
-    let mut frame_ms = |renderer: &mut Renderer, scene: &crate::scene::Scene| {
+    let frame_ms = |renderer: &mut Renderer, scene: &crate::scene::Scene| {
         let t = Instant::now();
         let stats = renderer.render(
             &FrameInput {

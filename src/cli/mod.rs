@@ -1,9 +1,11 @@
 //! The command line: argument types (clap) and the headless commands (`still`, `bench`).
 //! The binary (`src/main.rs`) only parses and dispatches; errors become one-line messages.
 
+pub mod bench_variants;
 mod contact_sheet;
 pub mod stills;
 
+pub use bench_variants::bench_variants;
 pub use stills::stills;
 
 use crate::render::{FrameInput, GpuContext, RenderSettings, Renderer, SplatSort};
@@ -62,6 +64,9 @@ pub enum Command {
     /// Render every chosen variant × camera headless to PNGs in a folder, plus a labelled
     /// contact sheet.
     Stills(stills::StillsArgs),
+    /// Time a variant switch (resolve + first frame, and what it uploads) and a refresh of
+    /// the variants panel's thumbnails on the default world.
+    BenchVariants(bench_variants::BenchVariantsArgs),
     /// Render frames of the default world and print ms/frame, triangles, draw calls, adapter.
     Bench(BenchArgs),
     /// Import one file or world folder, upload it and draw one frame; print the import time,

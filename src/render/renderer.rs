@@ -49,6 +49,9 @@ enum MeshPipe {
 /// the two read different vertex buffers, so each mesh pays only for what it has.
 type PipeKey = (MeshPipe, bool);
 
+/// Below this many pixels a CPU adapter skips the depth pre-pass (see `render`).
+const SMALL_FRAME_PIXELS: u64 = 160_000;
+
 /// Draws scenes. Holds pipelines and the GPU copy of the last scene it saw.
 pub struct Renderer {
     device: wgpu::Device,
@@ -1050,8 +1053,10 @@ impl Renderer {
             }
         }
         // A depth pre-pass makes the costly mesh shader run once per visible pixel. On CPU
-        // adapters with MSAA, rasterising every triangle twice costs more than it saves.
-        let prepass = msaa == 1 || !self.software;
+        // adapters with MSAA, rasterising every triangle twice costs more than it saves, and
+        // so it does for small frames (thumbnails), where there are few pixels to save on.
+        let small = u64::from(width) * u64::from(height) < SMALL_FRAME_PIXELS;
+        let prepass = (msaa == 1 && !small) || !self.software;
         let prepass_pipe = prepass.then(|| self.prepass_pipeline(msaa));
         let mut pipes: HashMap<PipeKey, wgpu::RenderPipeline> = HashMap::new();
         for key in needed_pipes {
