@@ -193,6 +193,27 @@ fn captured_ratio(model: vec4<f32>, n: vec3<f32>) -> f32 {
     return max(model.w + dot(model.xyz, n), RELIGHT_FLOOR * reference) / reference;
 }
 
+// A point or spot light seen from `world_pos`: xyz the unit direction to it, w its
+// attenuation (inverse square, KHR_lights_punctual's range window, the spot cone).
+fn punctual(light: Light, world_pos: vec3<f32>) -> vec4<f32> {
+    let to_light = light.position_range.xyz - world_pos;
+    let d2 = max(dot(to_light, to_light), 1e-4);
+    let l = to_light * inverseSqrt(d2);
+    var att = 1.0 / d2;
+    let range = light.position_range.w;
+    if range > 0.0 {
+        let r = d2 / (range * range);
+        let w = clamp(1.0 - r * r, 0.0, 1.0);
+        att *= w * w;
+    }
+    if light.direction_kind.w > 0.5 {
+        let cd = dot(light.direction_kind.xyz, -l);
+        let s = clamp(cd * light.spot.x + light.spot.y, 0.0, 1.0);
+        att *= s * s;
+    }
+    return vec4<f32>(l, att);
+}
+
 // Irradiance (lux) on a diffuse surface at `world_pos` facing unit `n`: the sun (with its
 // cascaded shadow), point and spot lights, and the sky's SH irradiance.
 fn diffuse_irradiance(world_pos: vec3<f32>, n: vec3<f32>, view_depth: f32) -> vec3<f32> {
@@ -206,22 +227,8 @@ fn diffuse_irradiance(world_pos: vec3<f32>, n: vec3<f32>, view_depth: f32) -> ve
     let count = u32(frame.params.y);
     for (var i = 0u; i < count; i += 1u) {
         let light = lights[i];
-        let to_light = light.position_range.xyz - world_pos;
-        let d2 = max(dot(to_light, to_light), 1e-4);
-        let l = to_light * inverseSqrt(d2);
-        var att = 1.0 / d2;
-        let range = light.position_range.w;
-        if range > 0.0 {
-            let r = d2 / (range * range);
-            let w = clamp(1.0 - r * r, 0.0, 1.0);
-            att *= w * w;
-        }
-        if light.direction_kind.w > 0.5 {
-            let cd = dot(light.direction_kind.xyz, -l);
-            let s = clamp(cd * light.spot.x + light.spot.y, 0.0, 1.0);
-            att *= s * s;
-        }
-        e += light.color.rgb * att * max(dot(n, l), 0.0);
+        let p = punctual(light, world_pos);
+        e += light.color.rgb * p.w * max(dot(n, p.xyz), 0.0);
     }
     return e;
 }

@@ -253,23 +253,9 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     let count = u32(frame.params.y);
     for (var i = 0u; i < count; i += 1u) {
         let light = lights[i];
-        let to_light = light.position_range.xyz - in.world_pos;
-        let d2 = max(dot(to_light, to_light), 1e-4);
-        let l = to_light * inverseSqrt(d2);
-        var att = 1.0 / d2;
-        let range = light.position_range.w;
-        if range > 0.0 {
-            let r = d2 / (range * range);
-            let w = clamp(1.0 - r * r, 0.0, 1.0);
-            att *= w * w;
-        }
-        if light.direction_kind.w > 0.5 {
-            let cd = dot(light.direction_kind.xyz, -l);
-            let s = clamp(cd * light.spot.x + light.spot.y, 0.0, 1.0);
-            att *= s * s;
-        }
-        if att > 0.0 {
-            color += shade(shading_n, v, l, light.color.rgb * att, diffuse, f0, a);
+        let p = punctual(light, in.world_pos);
+        if p.w > 0.0 {
+            color += shade(shading_n, v, p.xyz, light.color.rgb * p.w, diffuse, f0, a);
         }
     }
 
