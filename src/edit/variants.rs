@@ -229,7 +229,16 @@ pub fn switch(scene: &Scene, variant: Option<VariantId>) -> Option<Command> {
 /// A new variant named `name` (made unique) with `overrides`, placed after the active one
 /// (or last) and shown. `id` comes from [`Scene::reserve_variant_id`].
 pub fn create(scene: &Scene, id: VariantId, name: &str, overrides: Overrides) -> Command {
-    let mut variants = scene.variants().clone();
+    insert_after_active(scene.variants().clone(), id, name, overrides)
+}
+
+/// `variants` with a new variant after its active one (or last), shown.
+fn insert_after_active(
+    mut variants: Variants,
+    id: VariantId,
+    name: &str,
+    overrides: Overrides,
+) -> Command {
     let at = variants
         .active
         .and_then(|a| variants.list.iter().position(|v| v.id == a))
@@ -249,25 +258,17 @@ pub fn create(scene: &Scene, id: VariantId, name: &str, overrides: Overrides) ->
     }
 }
 
-/// A copy of `source` ("Noon copy"), shown.
+/// A copy of `source` ("Noon copy") right after it, shown.
 pub fn duplicate(scene: &Scene, id: VariantId, source: VariantId) -> Option<Command> {
     let v = scene.variants().get(source)?;
     let mut variants = scene.variants().clone();
     variants.active = Some(source);
-    let command = create(
-        &scene_with(scene, variants),
+    Some(insert_after_active(
+        variants,
         id,
         &format!("{} copy", v.name),
         v.overrides.clone(),
-    );
-    Some(command)
-}
-
-fn scene_with(scene: &Scene, variants: Variants) -> Scene {
-    // Only the variant list matters to `create`; a scene clone is cheap (shared geometry).
-    let mut s = scene.clone();
-    s.set_variants(variants);
-    s
+    ))
 }
 
 /// Renames a variant (names stay unique; an empty name is refused).
