@@ -430,6 +430,11 @@ fn the_generated_world_round_trips_and_an_empty_scene_too() {
     assert_eq!(scene_hash(&loaded.scene), scene_hash(&world));
     assert_eq!(loaded.scene.variants(), world.variants());
     assert_eq!(loaded.scene.variants().active, Some(night));
+    // Its two starter shots with their keyed cameras and variants.
+    assert_eq!(world.timeline().shots().len(), 2);
+    assert!(world.timeline().shots()[0].variant.is_some());
+    assert!(!world.timeline().shots()[0].tracks.is_empty());
+    assert_eq!(loaded.scene.timeline(), world.timeline());
     assert_eq!(loaded.editor, EditorState::default());
     // Through the common import entry point too (what `still` and the editor use).
     let imported = worldsmith::import::import_path(&path).expect("import");

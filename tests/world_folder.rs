@@ -207,7 +207,7 @@ fn a_hy_world_folder_imports_every_layer_and_camera_in_the_y_up_frame() {
         .filter_map(|c| scene.node(*c))
         .map(|n| n.name.as_str())
         .collect();
-    assert_eq!(names, ["camera_0000", "image_0002"]);
+    assert_eq!(names, ["camera_0000", "image_0002", "Captured path"]);
     for id in &cameras.children {
         let node = scene.node(*id).expect("camera");
         let NodeKind::Camera(camera) = node.kind else {
@@ -226,6 +226,41 @@ fn a_hy_world_folder_imports_every_layer_and_camera_in_the_y_up_frame() {
         );
         assert!(up.y > 0.5, "{}: camera up {up} is not up", node.name);
     }
+
+    // The recorded trajectory is a shot: the path camera passes through each recorded
+    // camera, CAPTURED_PATH_SPACING frames apart, and moves smoothly between them.
+    let timeline = scene.timeline();
+    assert_eq!(timeline.shots().len(), 1);
+    let shot = &timeline.shots()[0];
+    assert_eq!(shot.name, "Captured path");
+    let spacing = worldsmith::import::world::CAPTURED_PATH_SPACING;
+    assert_eq!(shot.frames, spacing + 1);
+    let path_camera = shot.camera.expect("shot camera");
+    assert_eq!(
+        scene.node(path_camera).map(|n| n.name.as_str()),
+        Some("Captured path")
+    );
+    let eye_at = |frame: f32| {
+        let sampled = scene.sampled(shot.id, frame, None).expect("sampled");
+        sampled
+            .camera_view(path_camera)
+            .expect("camera view")
+            .position()
+    };
+    let recorded_eye = |i: usize| {
+        scene
+            .world_from_local(cameras.children[i])
+            .transform_point3(Vec3::ZERO)
+    };
+    assert!(eye_at(0.0).abs_diff_eq(recorded_eye(0), 1e-4));
+    assert!(eye_at(spacing as f32).abs_diff_eq(recorded_eye(1), 1e-4));
+    let mid = eye_at(spacing as f32 / 2.0);
+    let halfway = (recorded_eye(0) + recorded_eye(1)) / 2.0;
+    assert!(mid.abs_diff_eq(halfway, 1e-3), "{mid} vs {halfway}");
+    assert!(
+        recorded_eye(0).distance(recorded_eye(1)) > 0.1,
+        "the cameras differ"
+    );
 
     // The panorama is the sky.
     let panorama = scene.environment.panorama.expect("panorama sky");

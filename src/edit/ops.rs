@@ -671,7 +671,7 @@ pub fn apply_transform(scene: &mut Scene, selection: &[NodeId]) -> Result<Comman
 }
 
 /// File ▸ Import as one undoable step: `other`'s resources, nodes (appended as roots, or
-/// under `parent`) and material variants. Returns the command and the new roots.
+/// under `parent`), variants and shots. Returns the command and the new roots.
 pub fn import(scene: &mut Scene, other: Scene, parent: Option<NodeId>) -> (Command, Vec<NodeId>) {
     let label = format!("Import {}", other.name);
     let prepared = scene.prepare_merge(other, parent);
@@ -689,6 +689,17 @@ pub fn import(scene: &mut Scene, other: Scene, parent: Option<NodeId>) -> (Comma
         variants.list.extend(prepared.variants);
         commands.push(Command::SetVariants {
             variants: Box::new(variants),
+        });
+    }
+    if !prepared.shots.is_empty() {
+        let mut timeline = scene.timeline().clone();
+        timeline.shots.extend(prepared.shots);
+        if timeline.active.is_none() {
+            timeline.active = timeline.shots.first().map(|s| s.id);
+        }
+        commands.push(Command::SetTimeline {
+            timeline: Box::new(timeline),
+            label: "Add imported shots".into(),
         });
     }
     (batch(label, commands), roots)

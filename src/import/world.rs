@@ -25,7 +25,9 @@
 //! `ground_plane_offset` in the scaled, Y-up frame) lands on the editor's ground grid.
 
 use super::{ImportError, Imported, Progress};
-use crate::scene::{Camera, Image, NodeKind, Scene, Transform};
+use crate::scene::{
+    Camera, Channel, Image, Key, MAX_SHOT_FRAMES, NodeId, NodeKind, Scene, Shot, Transform, Value,
+};
 use glam::{Mat3, Mat4, Quat, Vec3};
 use std::path::{Path, PathBuf};
 
@@ -217,7 +219,7 @@ pub fn import_folder(folder: &Path, progress: &Progress) -> Result<Imported, Imp
                         Transform::IDENTITY,
                         NodeKind::Empty,
                     );
-                    for camera in cameras {
+                    for camera in &cameras {
                         scene.add_node(
                             Some(group),
                             &camera.name,
@@ -225,12 +227,59 @@ pub fn import_folder(folder: &Path, progress: &Progress) -> Result<Imported, Imp
                             NodeKind::Camera(camera.camera),
                         );
                     }
+                    add_captured_path(&mut scene, group, &cameras);
                 }
             }
             Err(problem) => warnings.push(format!("{}: {problem}", camera_file.display())),
         }
     }
     Ok(Imported { scene, warnings })
+}
+
+/// Frames between two recorded cameras in the "Captured path" shot (half a second at 24 fps).
+pub const CAPTURED_PATH_SPACING: u32 = 12;
+
+/// The recorded camera trajectory as a shot: a `Captured path` camera under `group` keyed
+/// (transform, and field of view where it varies) through every recorded camera in file
+/// order, [`CAPTURED_PATH_SPACING`] frames apart, with smooth (auto Bézier) motion. Needs
+/// two cameras or more.
+fn add_captured_path(scene: &mut Scene, group: NodeId, cameras: &[ImportedCamera]) {
+    let (Some(first), true) = (cameras.first(), cameras.len() >= 2) else {
+        return;
+    };
+    let camera = scene.add_node(
+        Some(group),
+        "Captured path",
+        first.transform,
+        NodeKind::Camera(first.camera),
+    );
+    let id = scene.reserve_shot_id();
+    let last_frame = (cameras.len() as u32 - 1).saturating_mul(CAPTURED_PATH_SPACING);
+    let mut shot = Shot {
+        frames: (last_frame + 1).min(MAX_SHOT_FRAMES),
+        camera: Some(camera),
+        ..Shot::new(id, "Captured path")
+    };
+    let frame = |i: usize| (i as u32 * CAPTURED_PATH_SPACING) as f32;
+    shot.track_mut(Channel::Transform(camera)).set_keys(
+        cameras
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Key::new(frame(i), Value::Transform(c.transform))),
+    );
+    let fov = |c: &ImportedCamera| c.camera.fov_y_rad;
+    if cameras.iter().any(|c| (fov(c) - fov(first)).abs() > 1e-4) {
+        shot.track_mut(Channel::FieldOfView(camera)).set_keys(
+            cameras
+                .iter()
+                .enumerate()
+                .map(|(i, c)| Key::new(frame(i), Value::Float(fov(c)))),
+        );
+    }
+    let mut timeline = scene.timeline().clone();
+    timeline.active = Some(id);
+    timeline.shots.push(shot);
+    scene.set_timeline(timeline);
 }
 
 /// A world's metric scale and floor height, read from a metadata JSON in its folder.

@@ -1712,6 +1712,12 @@ impl Scene {
         let mut variants = self.variants.clone();
         variants.list.extend(prepared.variants);
         self.set_variants(variants);
+        let mut timeline = self.timeline.clone();
+        timeline.shots.extend(prepared.shots);
+        if timeline.active.is_none() {
+            timeline.active = timeline.shots.first().map(|s| s.id);
+        }
+        self.set_timeline(timeline);
         self.revision = Revision::fresh();
         roots
     }
@@ -1829,19 +1835,31 @@ impl Scene {
         }
         let mut names = self.variants.clone();
         let mut variants = Vec::with_capacity(other.variants.list.len());
+        let mut variant_map = BTreeMap::new();
         for variant in other.variants.list {
             let v = Variant {
                 id: self.reserve_variant_id(),
                 name: names.unique_name(&variant.name),
                 overrides: variant.overrides.remapped(&node_map, &materials, &images),
             };
+            variant_map.insert(variant.id, v.id);
             names.list.push(v.clone());
             variants.push(v);
+        }
+        let mut shot_names = self.timeline.clone();
+        let mut shots = Vec::with_capacity(other.timeline.shots.len());
+        for shot in other.timeline.shots {
+            let mut s = shot.remapped(&node_map, &materials, &variant_map);
+            s.id = self.reserve_shot_id();
+            s.name = shot_names.unique_name(&s.name);
+            shot_names.shots.push(s.clone());
+            shots.push(s);
         }
         PreparedMerge {
             resources,
             trees,
             variants,
+            shots,
         }
     }
 }
@@ -1854,6 +1872,8 @@ pub struct PreparedMerge {
     pub trees: Vec<Subtree>,
     /// The other scene's variants under new ids, their overrides remapped.
     pub variants: Vec<Variant>,
+    /// The other scene's shots under new ids, their cameras, tracks and variants remapped.
+    pub shots: Vec<Shot>,
 }
 
 impl PreparedMerge {

@@ -737,6 +737,49 @@ impl Shot {
         timecode(frame, self.fps)
     }
 
+    /// This shot with its camera, tracks and variant pointing at another scene's ids (a
+    /// merge); tracks whose target has no new id are dropped.
+    pub fn remapped(
+        &self,
+        nodes: &std::collections::BTreeMap<NodeId, NodeId>,
+        materials: &std::collections::BTreeMap<MaterialId, MaterialId>,
+        variants: &std::collections::BTreeMap<VariantId, VariantId>,
+    ) -> Shot {
+        let channel = |c: Channel| -> Option<Channel> {
+            let n = |id: NodeId| nodes.get(&id).copied();
+            let m = |id: MaterialId| materials.get(&id).copied();
+            Some(match c {
+                Channel::Transform(id) => Channel::Transform(n(id)?),
+                Channel::Visible(id) => Channel::Visible(n(id)?),
+                Channel::FieldOfView(id) => Channel::FieldOfView(n(id)?),
+                Channel::LightColor(id) => Channel::LightColor(n(id)?),
+                Channel::LightIntensity(id) => Channel::LightIntensity(n(id)?),
+                Channel::SpotCone(id) => Channel::SpotCone(n(id)?),
+                Channel::BaseColor(id) => Channel::BaseColor(m(id)?),
+                Channel::Metallic(id) => Channel::Metallic(m(id)?),
+                Channel::Roughness(id) => Channel::Roughness(m(id)?),
+                Channel::Emissive(id) => Channel::Emissive(m(id)?),
+                Channel::EmissiveStrength(id) => Channel::EmissiveStrength(m(id)?),
+                Channel::Exposure => Channel::Exposure,
+            })
+        };
+        Shot {
+            camera: self.camera.and_then(|c| nodes.get(&c).copied()),
+            variant: self.variant.and_then(|v| variants.get(&v).copied()),
+            tracks: self
+                .tracks
+                .iter()
+                .filter_map(|t| {
+                    Some(Track {
+                        channel: channel(t.channel)?,
+                        keys: t.keys.clone(),
+                    })
+                })
+                .collect(),
+            ..self.clone()
+        }
+    }
+
     /// Sets every track's value at `frame` on `scene` (values only; no stamps).
     fn apply(&self, scene: &mut Scene, frame: f32) {
         for track in &self.tracks {
@@ -1348,6 +1391,45 @@ mod tests {
         // Another variant asked for by the caller (a render --variant): the base here.
         let base = scene.sampled(id, 0.0, Some(VariantId(12345))).unwrap();
         assert!(base.node(lamp).unwrap().visible);
+    }
+
+    #[test]
+    fn merging_brings_shots_with_remapped_ids() {
+        let (mut other, cam, lamp, _, material) = little_scene();
+        let id = other.reserve_shot_id();
+        let mut shot = Shot::new(id, "Shot");
+        shot.camera = Some(cam);
+        shot.key(Channel::LightIntensity(lamp), 0.0, Value::Float(3.0));
+        shot.key(Channel::Roughness(material), 0.0, Value::Float(0.9));
+        other.set_timeline(Timeline {
+            shots: vec![shot],
+            active: Some(id),
+        });
+        let (mut scene, ..) = little_scene();
+        let first = scene.reserve_shot_id();
+        scene.set_timeline(Timeline {
+            shots: vec![Shot::new(first, "Shot")],
+            active: None,
+        });
+        scene.merge(other, None);
+        let shots = scene.timeline().shots();
+        assert_eq!(shots.len(), 2);
+        let merged = &shots[1];
+        assert_eq!(merged.name, "Shot 2");
+        assert_ne!(merged.id, shots[0].id);
+        let camera = merged.camera.expect("camera remapped");
+        assert_ne!(camera, cam);
+        assert_eq!(scene.node(camera).map(|n| n.name.as_str()), Some("Cam"));
+        assert!(scene.timeline().validate().is_ok());
+        let sampled = scene.sampled(merged.id, 0.0, None).unwrap();
+        let lamps: Vec<f32> = sampled
+            .nodes()
+            .filter_map(|n| match &n.kind {
+                NodeKind::Light(l) => Some(l.intensity),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(lamps, vec![100.0, 3.0], "only the merged lamp is animated");
     }
 
     #[test]
