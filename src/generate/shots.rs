@@ -39,19 +39,24 @@ pub(crate) fn add_starter_shots(
         .collect();
     let flyover = add_camera(scene, cameras, "Flyover", &fly_keys);
 
-    // Walk-through: across the square at eye level, towards the first house, turning a
-    // little on the way; 6 s at a walking pace.
+    // Walk-through: across the square at eye level towards the first house, turning a
+    // little on the way; 6 s at a walking pace. It stays within 3.5 m of the square's centre,
+    // clear of the lamp ring (5 m and more out).
+    let ahead = (street_target - village)
+        .with_y(0.0)
+        .normalize_or(Vec3::new(axis.x, 0.0, axis.y));
+    let ahead = Vec2::new(ahead.x, ahead.z);
+    let across_dir = ahead.perp();
     let walk_keys: Vec<(f32, Vec3, Vec3)> = [
-        (0.0, -7.0, -2.0, -0.4),
-        (72.0, -2.0, 0.0, 0.0),
-        (143.0, 3.0, 1.5, 0.3),
+        (0.0, -3.5, 1.0, -0.4),
+        (72.0, -0.5, 0.3, 0.0),
+        (143.0, 2.5, -0.5, 0.3),
     ]
     .into_iter()
     .map(|(frame, along, across, look)| {
-        let p = layout.village + axis * along + side * across;
+        let p = layout.village + ahead * along + across_dir * across;
         let eye = on_ground(p) + Vec3::Y * 1.7;
-        let ahead = (street_target - eye).with_y(0.0).normalize_or(Vec3::X);
-        let turn = Vec3::new(-ahead.z, 0.0, ahead.x) * look * 6.0;
+        let turn = Vec3::new(across_dir.x, 0.0, across_dir.y) * look * 6.0;
         (frame, eye, street_target + turn)
     })
     .collect();
