@@ -280,3 +280,58 @@ fn thumbnails_redraw_only_what_a_change_affects() {
     let changes = thumbs.keep(&ctx.device, &ids[..3], (64, 36));
     assert_eq!(changes.removed.len(), ids.len() - 3);
 }
+
+#[test]
+fn small_frames_draw_simplified_big_meshes_that_look_the_same() {
+    let Some(ctx) = gpu() else { return };
+    let scene = generate_world(7);
+    let view = scene.camera_view_named("Main").expect("Main camera");
+    let mut r = Renderer::new(&ctx);
+    let mut frame = |settings: RenderSettings, w: u32, h: u32| {
+        let target = OffscreenTarget::new(&ctx.device, w, h);
+        let stats = r.render(
+            &FrameInput {
+                scene: &scene,
+                camera: view,
+                settings,
+                selection: &[],
+            },
+            &target.target(),
+        );
+        (target.read_rgba(&ctx).expect("readback"), stats)
+    };
+    let thumbnail = RenderSettings::thumbnail();
+    let full = RenderSettings {
+        detail: worldsmith::render::Detail::Full,
+        ..thumbnail
+    };
+    let (whole, whole_stats) = frame(full, 256, 144);
+    let (simplified, simplified_stats) = frame(thumbnail, 256, 144);
+    assert_not_degenerate("thumbnail by size", &simplified);
+    // The 131k-triangle terrain is drawn from a coarser level: far fewer triangles.
+    assert!(
+        simplified_stats.triangles * 2 < whole_stats.triangles,
+        "{} vs {} triangles",
+        simplified_stats.triangles,
+        whole_stats.triangles
+    );
+    let d = diff(&whole, &simplified);
+    eprintln!(
+        "256x144: {} -> {} triangles, mean diff {:.2}, {:.2} % of pixels off",
+        whole_stats.triangles,
+        simplified_stats.triangles,
+        d.mean_abs,
+        d.bad_fraction * 100.0
+    );
+    assert!(
+        d.mean_abs < 3.0 && d.bad_fraction < 0.03,
+        "the simplified thumbnail looks different: mean {:.2}, {:.2} % of pixels off",
+        d.mean_abs,
+        d.bad_fraction * 100.0
+    );
+    // At viewport sizes every level is too coarse: the same triangles as a full frame.
+    let (_, big) = frame(thumbnail, 1280, 720);
+    let (_, big_full) = frame(full, 1280, 720);
+    assert_eq!(big.triangles, big_full.triangles);
+    assert_eq!(big.triangles, whole_stats.triangles);
+}

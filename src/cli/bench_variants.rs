@@ -112,33 +112,47 @@ pub fn bench_variants(args: &BenchVariantsArgs) -> anyhow::Result<()> {
         .collect();
     let mut targets = VariantTargets::default();
     targets.keep(&ctx.device, &thumbs, args.thumbnail_size);
+    // The thumbnail settings, and the same with every mesh drawn whole, interleaved run by
+    // run so that both see the same machine load.
     let thumb_settings = RenderSettings::thumbnail();
-    let mut runs = Vec::new();
+    let whole_settings = RenderSettings {
+        detail: crate::render::Detail::Full,
+        ..thumb_settings
+    };
+    let mut runs = [Vec::new(), Vec::new()];
     for run in 0..args.runs.max(1) + 1 {
-        // A base edit makes every thumbnail stale, as an edit in the editor does.
-        let mut env = scene.environment;
-        env.sky.turbidity = 2.5 + run as f32 * 0.01;
-        crate::edit::Command::SetEnvironment {
-            value: Box::new(env),
-        }
-        .apply(&mut scene);
-        let stale = targets.stale(&scene, view, thumb_settings, &thumbs);
-        let t = Instant::now();
-        for id in &stale {
-            targets.draw(&mut renderer, &scene, *id, view, thumb_settings);
-        }
-        wait(&ctx);
-        if run > 0 {
-            runs.push(t.elapsed().as_secs_f64() * 1000.0);
+        for (which, settings) in [thumb_settings, whole_settings].into_iter().enumerate() {
+            // A base edit makes every thumbnail stale, as an edit in the editor does.
+            let mut env = scene.environment;
+            env.sky.turbidity = 2.5 + (run * 2 + which) as f32 * 0.01;
+            crate::edit::Command::SetEnvironment {
+                value: Box::new(env),
+            }
+            .apply(&mut scene);
+            let stale = targets.stale(&scene, view, settings, &thumbs);
+            let t = Instant::now();
+            for id in &stale {
+                targets.draw(&mut renderer, &scene, *id, view, settings);
+            }
+            wait(&ctx);
+            if run > 0 {
+                runs[which].push(t.elapsed().as_secs_f64() * 1000.0);
+            }
         }
     }
     let (tw, th) = args.thumbnail_size;
+    let [by_size, whole] = runs;
     println!(
         "thumbnail refresh: {} variants at {tw}x{th}: median {:.0} ms over {} runs (all {:.0?} ms)",
         thumbs.len(),
-        median(runs.clone()),
-        runs.len(),
-        runs
+        median(by_size.clone()),
+        by_size.len(),
+        by_size
+    );
+    println!(
+        "  the same with every mesh drawn whole (no levels of detail): median {:.0} ms (all {:.0?} ms)",
+        median(whole.clone()),
+        whole
     );
     Ok(())
 }

@@ -1,11 +1,11 @@
 //! The GPU copy of a scene. `sync` compares the scene's revision stamps with what was uploaded
 //! and uploads only what changed; every upload is counted in [`UploadStats`].
 
-use super::UploadStats;
 use super::gpu_types::{
     GpuLight, Instance, LineVertex, MATERIAL_SAMPLER_BINDING, MaterialUniform, TEXTURE_SLOTS,
     Vertex,
 };
+use super::{Detail, UploadStats};
 use crate::scene::{
     AlphaMode, EMISSIVE_NITS, Filter, ImageId, LightKind, Material, MaterialId, MeshId, NodeId,
     NodeKind, Revision, Sampler, Scene, TextureRef, Wrap,
@@ -22,6 +22,65 @@ pub struct GpuMesh {
     pub uv1: Option<wgpu::Buffer>,
     pub indices: wgpu::Buffer,
     pub index_count: u32,
+    /// Simplified index lists of the same vertices, finest first ([`Detail::BySize`]);
+    /// built the first time a small frame asks, empty for meshes below
+    /// [`LOD_MIN_TRIANGLES`].
+    lods: Vec<(wgpu::Buffer, u32)>,
+    lods_built: bool,
+    /// The level this frame draws: 0 is the full mesh, `i` is `lods[i - 1]`.
+    level: usize,
+}
+
+/// Meshes with fewer triangles are always drawn whole.
+pub const LOD_MIN_TRIANGLES: u32 = 16_384;
+/// A level is drawn only while it keeps at least one triangle per this many frame pixels.
+const PIXELS_PER_TRIANGLE: u64 = 4;
+
+impl GpuMesh {
+    /// The index buffer and count this frame draws.
+    pub fn drawn_indices(&self) -> (&wgpu::Buffer, u32) {
+        match self.level.checked_sub(1).and_then(|i| self.lods.get(i)) {
+            Some((buffer, count)) => (buffer, *count),
+            None => (&self.indices, self.index_count),
+        }
+    }
+
+    /// Triangles of the level this frame draws.
+    pub fn drawn_triangles(&self) -> u32 {
+        self.drawn_indices().1 / 3
+    }
+}
+
+/// Simplified index lists of a mesh: a quarter and a sixteenth of its triangles, each
+/// within a small geometric error (meshoptimizer, borders locked so tiles and edges stay
+/// put). Levels that fail to get below 70 % of the previous one are dropped.
+fn simplified_levels(positions: &[[f32; 3]], indices: &[u32]) -> Vec<Vec<u32>> {
+    let Ok(adapter) = meshopt::VertexDataAdapter::new(
+        bytemuck::cast_slice(positions),
+        std::mem::size_of::<[f32; 3]>(),
+        0,
+    ) else {
+        return Vec::new();
+    };
+    let mut levels: Vec<Vec<u32>> = Vec::new();
+    let mut previous = indices.len();
+    for (fraction, error) in [(4, 0.004), (16, 0.012)] {
+        let target = (indices.len() / 3 / fraction) * 3;
+        let level = meshopt::simplify(
+            indices,
+            &adapter,
+            target,
+            error,
+            meshopt::SimplifyOptions::LockBorder,
+            None,
+        );
+        if level.is_empty() || level.len() * 10 > previous * 7 {
+            break;
+        }
+        previous = level.len();
+        levels.push(level);
+    }
+    levels
 }
 
 struct GpuTexture {
@@ -445,6 +504,55 @@ impl GpuScene {
         self.seen = Some(rev);
     }
 
+    /// Picks each mesh's level for a frame of `pixels` pixels ([`Detail::BySize`]), building
+    /// the simplified levels of big meshes the first time; with [`Detail::Full`] every mesh
+    /// draws whole.
+    pub fn select_levels(
+        &mut self,
+        device: &wgpu::Device,
+        scene: &Scene,
+        detail: Detail,
+        pixels: u64,
+    ) {
+        for (id, gpu) in &mut self.meshes {
+            gpu.level = 0;
+            if detail == Detail::Full || gpu.index_count / 3 < LOD_MIN_TRIANGLES {
+                continue;
+            }
+            if !gpu.lods_built {
+                gpu.lods_built = true;
+                let Some(mesh) = scene.mesh(*id) else {
+                    continue;
+                };
+                let n = mesh.positions.len() as u32;
+                let indices: Vec<u32> = mesh
+                    .indices
+                    .chunks_exact(3)
+                    .filter(|t| t.iter().all(|&i| i < n))
+                    .flatten()
+                    .copied()
+                    .collect();
+                gpu.lods = simplified_levels(&mesh.positions, &indices)
+                    .into_iter()
+                    .map(|level| {
+                        let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                            label: Some("mesh level of detail"),
+                            contents: bytemuck::cast_slice(&level),
+                            usage: wgpu::BufferUsages::INDEX,
+                        });
+                        (buffer, level.len() as u32)
+                    })
+                    .collect();
+            }
+            let needed = pixels / PIXELS_PER_TRIANGLE;
+            for (i, (_, count)) in gpu.lods.iter().enumerate() {
+                if u64::from(count / 3) >= needed {
+                    gpu.level = i + 1;
+                }
+            }
+        }
+    }
+
     fn sync_meshes(&mut self, device: &wgpu::Device, scene: &Scene, stats: &mut UploadStats) {
         let mut alive = HashSet::new();
         for (id, mesh) in scene.meshes() {
@@ -510,6 +618,9 @@ impl GpuScene {
                     uv1,
                     indices: ib,
                     index_count: indices.len() as u32,
+                    lods: Vec::new(),
+                    lods_built: false,
+                    level: 0,
                 },
             );
         }

@@ -103,6 +103,8 @@ struct ShadowKey {
     structure: u64,
     transforms: u64,
     size: u32,
+    /// The frame's pixel count when meshes draw by size (it picks their levels).
+    detail_pixels: Option<u64>,
 }
 
 fn uniform_entry(binding: u32, vis: wgpu::ShaderStages) -> wgpu::BindGroupLayoutEntry {
@@ -913,6 +915,12 @@ impl Renderer {
         );
         self.clouds
             .sync(&self.device, &self.queue, scene, &mut stats.uploads);
+        self.scene.select_levels(
+            &self.device,
+            scene,
+            frame.settings.detail,
+            u64::from(width) * u64::from(height),
+        );
         self.ensure_shadows(frame.settings.shadow_map_size);
         if stats.uploads.light_writes > 0 {
             self.upload_lights();
@@ -1113,6 +1121,8 @@ impl Renderer {
             structure: rev.structure,
             transforms: rev.transforms,
             size: shadow_size,
+            detail_pixels: (frame.settings.detail == super::Detail::BySize)
+                .then(|| u64::from(width) * u64::from(height)),
         };
         let shadows_stale = self.shadow_key.as_ref() != Some(&shadow_key);
         if sun_casts
@@ -1294,7 +1304,7 @@ impl Renderer {
                         draw_mesh(pass, mesh, b.instances());
                         stats.draw_calls += 1;
                         stats.triangles +=
-                            u64::from(mesh.index_count / 3) * u64::from(b.instance_count);
+                            u64::from(mesh.drawn_triangles()) * u64::from(b.instance_count);
                     }
                 };
             // Depth pre-pass of plain opaque batches, then shading.
@@ -1367,10 +1377,12 @@ impl Renderer {
 }
 
 /// Binds a mesh's buffers and draws `instances` of it (the instance buffer is at slot 1).
+/// Draws the level of detail the frame picked ([`GpuScene::select_levels`]).
 fn draw_mesh(pass: &mut wgpu::RenderPass<'_>, mesh: &GpuMesh, instances: std::ops::Range<u32>) {
+    let (indices, count) = mesh.drawn_indices();
     pass.set_vertex_buffer(0, mesh.vertices.slice(..));
-    pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
-    pass.draw_indexed(0..mesh.index_count, 0, instances);
+    pass.set_index_buffer(indices.slice(..), wgpu::IndexFormat::Uint32);
+    pass.draw_indexed(0..count, 0, instances);
 }
 
 /// A pipeline that reads positions (and instance matrices) only: shadow cascades, the

@@ -160,6 +160,7 @@ impl RenderSettings {
         Self {
             msaa: 1,
             shadow_map_size: 512,
+            detail: super::Detail::BySize,
             ..Self::final_frame()
         }
     }
