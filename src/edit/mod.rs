@@ -78,6 +78,13 @@ pub enum Command {
         variant: VariantId,
         overrides: Box<Overrides>,
     },
+    /// Replace the timeline: shots, their tracks and keys, the active shot. Key drags in
+    /// the timeline send one per frame and fold into one undo step.
+    SetTimeline {
+        timeline: Box<crate::scene::Timeline>,
+        /// What changed, for Edit ▸ Undo ("Move keys", "Add shot").
+        label: String,
+    },
     /// Replace a mesh's data (every node using it changes): new normals, new shape
     /// parameters.
     ReplaceMesh { mesh: MeshId, value: MeshData },
@@ -347,6 +354,17 @@ impl Command {
                     variants: Box::new(before),
                 })
             }
+            Command::SetTimeline { timeline, label } => {
+                if scene.timeline() == timeline.as_ref() || timeline.validate().is_err() {
+                    return None;
+                }
+                let before = scene.timeline().clone();
+                scene.set_timeline(*timeline);
+                Some(Command::SetTimeline {
+                    timeline: Box::new(before),
+                    label,
+                })
+            }
             Command::SetOverrides {
                 variant,
                 mut overrides,
@@ -522,6 +540,8 @@ impl Command {
             | Command::AddResources { .. }
             | Command::RemoveResources { .. }
             | Command::SetVariants { .. } => (u8::MAX, crate::scene::stamp()),
+            // A key drag or a scrubbed value sends the same label every frame.
+            Command::SetTimeline { label, .. } => (12, label_key(label)),
             // A drag on an overridden value edits the variant's overrides every frame.
             Command::SetOverrides { variant, .. } => (11, variant.0),
             // A gizmo dragging several objects sets all their transforms each frame: one
@@ -574,6 +594,7 @@ impl Command {
             Command::AddResources { .. } => "Add resources".to_owned(),
             Command::RemoveResources { .. } => "Remove resources".to_owned(),
             Command::SetVariants { .. } => "Edit variants".to_owned(),
+            Command::SetTimeline { label, .. } => label.clone(),
             Command::SetOverrides { variant, .. } => format!(
                 "Edit variant {}",
                 scene
@@ -616,12 +637,21 @@ fn transform_batch_key(commands: &[Command]) -> Option<u64> {
     }
     nodes.sort_unstable();
     nodes.dedup();
-    // FNV-1a over the ids: stable, and a collision only merges two drags' steps.
+    Some(fnv1a(nodes.iter().flat_map(|id| id.to_le_bytes())))
+}
+
+/// A key for a timeline edit's label: drag frames with the same label merge.
+fn label_key(label: &str) -> u64 {
+    fnv1a(label.bytes())
+}
+
+/// FNV-1a: stable, and a collision only merges two drags' steps.
+fn fnv1a(bytes: impl Iterator<Item = u8>) -> u64 {
     let mut hash = 0xcbf2_9ce4_8422_2325u64;
-    for byte in nodes.iter().flat_map(|id| id.to_le_bytes()) {
+    for byte in bytes {
         hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
     }
-    Some(hash)
+    hash
 }
 
 /// A step of the history: what to run to go back (or forward), and its label.

@@ -12,6 +12,7 @@ mod buildings;
 mod lighting;
 mod noise;
 pub mod shapes;
+mod shots;
 mod terrain;
 mod vegetation;
 
@@ -93,6 +94,9 @@ pub fn generate_world(seed: u64) -> Scene {
     }
     // Re-lit versions of the same world, ready to compare (the base stays shown).
     crate::edit::variants::starter_variants(&mut scene);
+    // Two shots ready to play and render.
+    let street_target = views.street.1;
+    shots::add_starter_shots(&mut scene, cameras, &layout, &ground, street_target);
     scene
 }
 

@@ -27,7 +27,8 @@ use super::{EditorState, Project, ProjectError};
 use crate::import::Progress;
 use crate::scene::{
     EncodedImage, Environment, Image, ImageId, Material, MaterialId, MaterialVariant, Mesh, MeshId,
-    Node, NodeId, PointCloud, PointCloudId, Scene, SceneParts, SplatCloud, SplatCloudId, Variants,
+    Node, NodeId, PointCloud, PointCloudId, Scene, SceneParts, SplatCloud, SplatCloudId, Timeline,
+    Variants,
 };
 use half::f16;
 use serde::{Deserialize, Serialize};
@@ -117,6 +118,9 @@ struct SceneJson {
     environment: Environment,
     #[serde(default)]
     variants: Variants,
+    /// Shots, tracks and keys.
+    #[serde(default)]
+    timeline: Timeline,
     /// Written by format 1 files before variants existed: glTF material variants.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     material_variants: Vec<MaterialVariant>,
@@ -409,6 +413,7 @@ pub(super) fn write_project<W: Write>(
                 .collect(),
             environment: parts.environment,
             variants: parts.variants.clone(),
+            timeline: parts.timeline.clone(),
             material_variants: Vec::new(),
             meshes,
             images,
@@ -834,6 +839,7 @@ pub(super) fn read_from<R: Read>(
         point_clouds,
         splat_clouds,
         variants: scene_json.variants,
+        timeline: scene_json.timeline,
         environment: scene_json.environment,
         next_id: scene_json.next_id,
     })

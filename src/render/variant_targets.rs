@@ -140,6 +140,7 @@ fn drawn_key(
 ) -> Drawn {
     let revision = Revision {
         variants: 0,
+        timeline: 0,
         ..scene.revision()
     };
     Drawn {

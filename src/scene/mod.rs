@@ -12,6 +12,7 @@ mod parts;
 pub mod relight;
 mod structure;
 pub mod sun;
+mod timeline;
 mod variants;
 
 pub use camera::{CameraView, OrbitCamera};
@@ -20,6 +21,10 @@ pub use hash::scene_hash;
 pub use parts::{SceneError, SceneParts};
 pub use relight::{CapturedLight, Relight};
 pub use structure::{ResourceIds, Resources, StructureError, Subtree};
+pub use timeline::{
+    Channel, FRAME_RATES, Handles, Interpolation, Key, MAX_COMPONENTS, MAX_SHOT_FRAMES,
+    MAX_SHOT_SIDE, Shot, ShotId, Timeline, Track, Value, timecode,
+};
 pub use variants::{
     EnvironmentOverride, MaterialOverride, NodeOverride, Overrides, Variant, VariantId, Variants,
 };
@@ -1127,6 +1132,9 @@ pub struct Revision {
     /// Variants added, removed, renamed, switched or their overrides changed.
     #[serde(default)]
     pub variants: u64,
+    /// Shots, tracks or keys changed.
+    #[serde(default)]
+    pub timeline: u64,
 }
 
 impl Revision {
@@ -1140,6 +1148,7 @@ impl Revision {
             lights: stamp(),
             environment: stamp(),
             variants: stamp(),
+            timeline: stamp(),
         }
     }
 }
@@ -1164,6 +1173,8 @@ pub struct Scene {
     splat_clouds: BTreeMap<SplatCloudId, Arc<SplatCloud>>,
     #[serde(default)]
     variants: Variants,
+    #[serde(default)]
+    timeline: Timeline,
     pub environment: Environment,
     next_id: u64,
     #[serde(skip, default = "Revision::fresh")]
@@ -1182,6 +1193,7 @@ impl Default for Scene {
             point_clouds: BTreeMap::new(),
             splat_clouds: BTreeMap::new(),
             variants: Variants::default(),
+            timeline: Timeline::default(),
             environment: Environment::default(),
             next_id: 1,
             revision: Revision::fresh(),

@@ -5,7 +5,7 @@
 
 use super::{
     Environment, Image, ImageId, Material, MaterialId, Mesh, MeshId, Node, NodeId, NodeKind,
-    PointCloud, PointCloudId, Revision, Scene, SplatCloud, SplatCloudId, Variants,
+    PointCloud, PointCloudId, Revision, Scene, SplatCloud, SplatCloudId, Timeline, Variants,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -25,6 +25,9 @@ pub struct SceneParts {
     pub splat_clouds: BTreeMap<SplatCloudId, Arc<SplatCloud>>,
     /// Variants (overrides naming nodes or materials that do not exist are dropped).
     pub variants: Variants,
+    /// Shots and their animation (tracks of nodes or materials that do not exist are
+    /// dropped; a camera or variant that does not exist is unset).
+    pub timeline: Timeline,
     pub environment: Environment,
     /// The next id the scene hands out; greater than every id in use.
     pub next_id: u64,
@@ -59,6 +62,8 @@ pub enum SceneError {
     },
     #[error("variant {0} appears twice")]
     DuplicateVariant(u64),
+    #[error("timeline: {0}")]
+    Timeline(String),
     #[error("node {node}: {problem}")]
     Hierarchy { node: u64, problem: String },
     #[error("root list: {0}")]
@@ -80,6 +85,7 @@ impl Scene {
             point_clouds: self.point_clouds.clone(),
             splat_clouds: self.splat_clouds.clone(),
             variants: self.variants.clone(),
+            timeline: self.timeline.clone(),
             environment: self.environment,
             next_id: self.next_id,
         }
@@ -100,6 +106,7 @@ impl Scene {
             point_clouds,
             splat_clouds,
             mut variants,
+            mut timeline,
             environment,
             next_id,
         } = parts;
@@ -203,8 +210,12 @@ impl Scene {
         }
 
         check_hierarchy(&nodes, &roots)?;
+        timeline.validate().map_err(SceneError::Timeline)?;
+        for shot in &timeline.shots {
+            below("shot", shot.id.0)?;
+        }
 
-        Ok(Scene {
+        let mut scene = Scene {
             name,
             nodes,
             roots,
@@ -214,10 +225,14 @@ impl Scene {
             point_clouds,
             splat_clouds,
             variants,
+            timeline: Timeline::default(),
             environment,
             next_id,
             revision: Revision::fresh(),
-        })
+        };
+        timeline.prune(&scene);
+        scene.timeline = timeline;
+        Ok(scene)
     }
 }
 

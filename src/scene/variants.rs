@@ -456,6 +456,7 @@ impl Scene {
             lights: mix(base.lights),
             environment: mix(base.environment),
             variants: base.variants,
+            timeline: base.timeline,
         };
         scene.variants.active = Some(variant);
         scene
