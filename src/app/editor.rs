@@ -2,6 +2,7 @@
 //! one egui frame: which panel goes where, and how [`UiAction`]s and shortcuts are applied.
 
 mod export;
+mod render_jobs;
 
 use super::autosave::Autosave;
 use super::file_dialog::{DesktopDialog, DialogPoll, desktop_dialog_available};
@@ -94,6 +95,10 @@ pub(crate) struct Editor {
     desktop_dialog: Option<DesktopDialog>,
     /// File ▸ Export runs in flight.
     exports: Vec<export::ExportJob>,
+    /// Render ▸ clip renders: queued, running, finished.
+    pub(crate) render_queue: render_jobs::RenderQueue,
+    /// The Render window's settings (output folder, format, quality).
+    pub(crate) render_panel: ui::RenderPanelState,
     /// Undo/redo of edits to `scene`.
     pub history: crate::edit::History,
     /// The splat region edited in the inspector (drawn over the viewport).
@@ -156,6 +161,8 @@ impl Editor {
             recent_file: None,
             desktop_dialog: None,
             exports: Vec::new(),
+            render_queue: Default::default(),
+            render_panel: Default::default(),
             history: crate::edit::History::default(),
             region_tool: None,
             project_path: None,
@@ -547,6 +554,7 @@ impl Editor {
         self.poll_pending_world();
         self.poll_desktop_dialog();
         self.poll_exports();
+        self.poll_renders();
         let loading = self.poll_loader();
         let before = (self.selection.clone(), self.overlays, self.scene_epoch);
         let camera_before = self.camera;
@@ -742,6 +750,18 @@ impl Editor {
             );
         }
         ui::log_window_ui(ui, &mut self.dialogs.log_open, &self.log);
+        if self.dialogs.render_open {
+            let status = self.render_status();
+            let folder = self.render_folder();
+            ui::render_window_ui(
+                ui.ctx(),
+                &mut self.dialogs.render_open,
+                &mut self.render_panel,
+                &folder,
+                &status,
+                &mut actions,
+            );
+        }
         self.shortcuts(ui.ctx(), keyboard_free, &mut actions);
         self.gizmo
             .shortcuts(ui.ctx(), keyboard_free && !self.controls.flying());
@@ -785,6 +805,10 @@ impl Editor {
         if loading.is_some() {
             // The elapsed time ticks; the worker's waker brings the result.
             ui.ctx().request_repaint_after(Duration::from_millis(100));
+        }
+        if self.rendering() && self.dialogs.render_open {
+            // The render window's progress and ETA tick.
+            ui.ctx().request_repaint_after(Duration::from_millis(250));
         }
         if let Some((_, until)) = &self.toast {
             let left = until.saturating_duration_since(Instant::now());
@@ -1044,6 +1068,8 @@ impl Editor {
                 }
             }
             UiAction::Variant(action) => self.apply_variant_action(action),
+            UiAction::RenderShots { all } => self.queue_renders(all),
+            UiAction::CancelRenders => self.cancel_renders(),
         }
     }
 

@@ -4,8 +4,8 @@
 //! jobs (render on one thread, encode on another) with progress and cancel.
 //!
 //! It renders only through [`crate::render::Renderer::render`] and never mutates a scene;
-//! it knows nothing of egui, winit or the timeline model: frames come from a caller's
-//! [`FrameSource`].
+//! it knows nothing of egui or winit: frames come from a caller's [`FrameSource`];
+//! [`shot_source`] makes one for a timeline shot.
 
 pub mod cache;
 mod decode;
@@ -15,6 +15,7 @@ mod join;
 pub mod key;
 mod mp4io;
 mod png_seq;
+pub mod shot;
 pub mod yuv;
 
 pub use cache::{CacheStats, FrameCache};
@@ -25,6 +26,7 @@ pub use join::join;
 pub use key::{CACHE_VERSION, FrameKey, frame_key};
 pub use mp4io::{Mp4Info, probe_mp4};
 pub use png_seq::PngSequenceWriter;
+pub use shot::{ShotVariant, shot_source};
 
 use std::path::{Path, PathBuf};
 

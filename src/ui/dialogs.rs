@@ -101,6 +101,8 @@ pub struct Dialogs {
     pub save_prompt: Option<SavePrompt>,
     /// "Recover unsaved work?", while asked (at start after a crash).
     pub recovery: Option<RecoveryPrompt>,
+    /// Render ▸ Render Window (opens by itself when a render starts).
+    pub render_open: bool,
 }
 
 impl Dialogs {

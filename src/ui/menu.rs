@@ -1,4 +1,4 @@
-//! The menu bar: File, Edit, View and Help.
+//! The menu bar: File, Edit, Add, View, Render and Help.
 
 use super::{BrowsePurpose, Dialogs, NewWorldDialog, UiAction};
 use crate::edit::ops::{Operation, Reshade};
@@ -195,6 +195,10 @@ pub fn menu_bar_ui(
                 .response
                 .on_disabled_hover_text("The scene has no cameras.");
             });
+        });
+
+        ui.menu_button("Render", |ui| {
+            super::render_menu_ui(ui, scene, &mut dialogs.render_open, actions);
         });
 
         ui.menu_button("Help", |ui| {

@@ -20,6 +20,7 @@ mod menu;
 mod outliner;
 mod region;
 mod relight;
+mod render;
 mod selection;
 mod status;
 mod variants;
@@ -42,6 +43,9 @@ pub use log::{LOG_CAPACITY, LogEntry, LogLevel, loading_ui, log_window_ui, notic
 pub use menu::menu_bar_ui;
 pub use outliner::outliner_ui;
 pub use region::{SplatRegionTool, paint_region};
+pub use render::{
+    RenderFormat, RenderPanelState, RenderStatus, RunningRender, render_menu_ui, render_window_ui,
+};
 pub use selection::{ClickMode, apply_box, apply_click};
 pub use status::{StatusInfo, status_bar_ui};
 pub use variants::{
@@ -124,4 +128,8 @@ pub enum UiAction {
     ViewThroughCamera(NodeId),
     /// Something about variants (switch, add, rename, compare, reset a value to the base).
     Variant(VariantAction),
+    /// Render ▸ Render Shot (the active shot) or Render All Shots, in the background.
+    RenderShots { all: bool },
+    /// Stop the running render and drop the queued ones.
+    CancelRenders,
 }
