@@ -89,7 +89,7 @@ impl Mp4ClipWriter {
         }
         check_parent(path)?;
         let config = EncoderConfig::new()
-            .usage_type(UsageType::CameraVideoNonRealTime)
+            .usage_type(UsageType::CameraVideoRealTime)
             .rate_control_mode(RateControlMode::Quality)
             .bitrate(BitRate::from_bps(settings.bitrate(width, height)))
             .max_frame_rate(FrameRate::from_hz(settings.fps as f32))
