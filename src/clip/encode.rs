@@ -30,13 +30,13 @@ pub struct EncoderSettings {
 }
 
 impl EncoderSettings {
-    /// Clip defaults at `fps`: 0.25 bit per pixel (≈ 12 Mbit/s at 1080p24), QP ≤ 30, a key
+    /// Clip defaults at `fps`: 0.25 bit per pixel (≈ 12 Mbit/s at 1080p24), QP ≤ 26, a key
     /// frame every 2 s.
     pub fn new(fps: u32) -> Self {
         Self {
             fps,
             bits_per_pixel: 0.25,
-            max_qp: 30,
+            max_qp: 26,
             keyframe_interval_s: 2,
         }
     }
