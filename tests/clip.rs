@@ -97,14 +97,14 @@ fn orbit(frame: u32) -> CameraView {
 /// Frames of `small_scene` with the orbit camera; frames in `tinted` show box 0 blue-ish.
 /// Records every frame number it is asked for.
 fn source(
-    tinted: std::ops::RangeInclusive<u32>,
+    tinted: Option<std::ops::RangeInclusive<u32>>,
     calls: Arc<Mutex<Vec<u32>>>,
 ) -> impl FnMut(u32) -> anyhow::Result<(Scene, CameraView)> {
     let base = small_scene();
     move |frame| {
         calls.lock().expect("calls").push(frame);
         let mut scene = base.clone();
-        if tinted.contains(&frame) {
+        if tinted.as_ref().is_some_and(|t| t.contains(&frame)) {
             let id = scene.find("Box 0").expect("box");
             scene.set_grade(
                 id,
@@ -333,7 +333,7 @@ fn png_sequence_is_numbered_by_shot_frame() {
     let dir = temp_dir("png");
     let out = dir.join("frames");
     let calls = Arc::new(Mutex::new(Vec::new()));
-    let mut src = source(1..=0, calls);
+    let mut src = source(None, calls);
     let summary = run(
         &ctx,
         &job(3..6, ClipOutput::PngSequence(out.clone()), None),
@@ -391,13 +391,13 @@ fn cache_re_renders_only_frames_whose_content_changed() {
         ClipOutput::Mp4(out.clone()),
         Some(cache.clone()),
     );
-    let s = run(&ctx, &j, &mut source(1..=0, Arc::clone(&calls))).expect("first");
+    let s = run(&ctx, &j, &mut source(None, Arc::clone(&calls))).expect("first");
     assert_eq!((s.rendered, s.cached), (24, 0));
     assert_eq!(rendered_frames(&calls).len(), 24);
 
     // The same render again: the whole clip comes from the cache.
     let calls = Arc::new(Mutex::new(Vec::new()));
-    let s = run(&ctx, &j, &mut source(1..=0, Arc::clone(&calls))).expect("again");
+    let s = run(&ctx, &j, &mut source(None, Arc::clone(&calls))).expect("again");
     assert_eq!(s.rendered, 0);
     assert!(s.clip_from_cache);
     assert!(rendered_frames(&calls).is_empty());
@@ -413,14 +413,14 @@ fn cache_re_renders_only_frames_whose_content_changed() {
     let s = run(
         &ctx,
         &p,
-        &mut source(1..=0, Arc::new(Mutex::new(Vec::new()))),
+        &mut source(None, Arc::new(Mutex::new(Vec::new()))),
     )
     .expect("pngs");
     assert_eq!((s.rendered, s.cached), (0, 24));
 
     // An edit that shows only in frames 10-20 re-renders exactly those.
     let calls = Arc::new(Mutex::new(Vec::new()));
-    let s = run(&ctx, &j, &mut source(10..=20, Arc::clone(&calls))).expect("edited");
+    let s = run(&ctx, &j, &mut source(Some(10..=20), Arc::clone(&calls))).expect("edited");
     assert_eq!((s.rendered, s.cached), (11, 13));
     assert_eq!(rendered_frames(&calls), (10..=20).collect::<Vec<_>>());
     let decoded = worldsmith::clip::decode_mp4(&out).expect("decode");
@@ -431,7 +431,8 @@ fn cache_re_renders_only_frames_whose_content_changed() {
     collect(&dir.join("cache/frames"), &mut entries);
     assert!(entries.len() >= 35, "{} frame entries", entries.len());
     entries.sort();
-    let (scene, view) = source(10..=20, Arc::new(Mutex::new(Vec::new())))(0).expect("frame 0");
+    let (scene, view) =
+        source(Some(10..=20), Arc::new(Mutex::new(Vec::new())))(0).expect("frame 0");
     let key = worldsmith::clip::frame_key(&scene, &view, &quick(), 96, 64).hex();
     let victim = entries
         .iter()
@@ -444,7 +445,7 @@ fn cache_re_renders_only_frames_whose_content_changed() {
     let s = run(
         &ctx,
         &p,
-        &mut source(10..=20, Arc::new(Mutex::new(Vec::new()))),
+        &mut source(Some(10..=20), Arc::new(Mutex::new(Vec::new()))),
     )
     .expect("damaged");
     assert_eq!((s.rendered, s.cached), (1, 23));
@@ -471,7 +472,7 @@ fn cancel_leaves_no_output() {
         ClipOutput::PngSequence(dir.join("frames")),
     ] {
         let progress = Arc::new(ClipProgress::default());
-        let mut inner = source(1..=0, Arc::new(Mutex::new(Vec::new())));
+        let mut inner = source(None, Arc::new(Mutex::new(Vec::new())));
         let p = Arc::clone(&progress);
         let mut src = move |f: u32| {
             if f == 3 {
@@ -507,7 +508,7 @@ fn cancel_leaves_no_output() {
 fn chunks_join_into_the_single_render_without_re_encoding() {
     let Some(ctx) = gpu() else { return };
     let dir = temp_dir("join");
-    let mut src = source(1..=0, Arc::new(Mutex::new(Vec::new())));
+    let mut src = source(None, Arc::new(Mutex::new(Vec::new())));
     let chunks: Vec<PathBuf> = [0..3, 3..6, 6..8]
         .into_iter()
         .enumerate()

@@ -243,7 +243,7 @@ pub fn render(args: &RenderArgs) -> anyhow::Result<()> {
         );
     }
     if let (ClipOutput::Mp4(_), Some((w, h))) = (&output, args.size)
-        && (w % 2 != 0 || h % 2 != 0)
+        && (!w.is_multiple_of(2) || !h.is_multiple_of(2))
     {
         return Err(ClipError::OddSize {
             width: w,

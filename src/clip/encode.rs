@@ -73,7 +73,7 @@ impl Mp4ClipWriter {
         height: u32,
         settings: EncoderSettings,
     ) -> Result<Self, ClipError> {
-        if width % 2 != 0 || height % 2 != 0 || width == 0 || height == 0 {
+        if !width.is_multiple_of(2) || !height.is_multiple_of(2) || width == 0 || height == 0 {
             return Err(ClipError::OddSize { width, height });
         }
         if width.max(height) > 3840 || width.min(height) > 2160 {
