@@ -19,6 +19,9 @@ fn main() -> std::process::ExitCode {
         Some(Command::BenchEdit(args)) => worldsmith::cli::bench_edit(args),
         Some(Command::Export(args)) => worldsmith::cli::export(args),
         Some(Command::BenchExport(args)) => worldsmith::cli::bench_export(args),
+        Some(Command::Render(args)) => worldsmith::cli::render::render(args),
+        Some(Command::Join(args)) => worldsmith::cli::render::join(args),
+        Some(Command::BenchClip(args)) => worldsmith::cli::render::bench_clip(args),
         None => worldsmith::app::run_editor(worldsmith::app::EditorOptions {
             path: cli.editor.path.clone(),
             seed: cli.editor.seed,
@@ -30,6 +33,15 @@ fn main() -> std::process::ExitCode {
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e)
+            if matches!(
+                e.downcast_ref::<worldsmith::clip::ClipError>(),
+                Some(worldsmith::clip::ClipError::Cancelled)
+            ) =>
+        {
+            eprintln!("worldsmith: cancelled; no output was written");
+            std::process::ExitCode::from(worldsmith::cli::render::EXIT_CANCELLED)
+        }
         Err(e) => {
             eprintln!("worldsmith: error: {e:#}");
             std::process::ExitCode::FAILURE

@@ -3,6 +3,7 @@
 
 pub mod bench_variants;
 mod contact_sheet;
+pub mod render;
 pub mod stills;
 
 pub use bench_variants::bench_variants;
@@ -89,6 +90,15 @@ pub enum Command {
     Export(ExportArgs),
     /// Time GLB export of the generated world (or INPUT); print the median and the size.
     BenchExport(BenchExportArgs),
+    /// Render a shot (or a frame range of it) to an MP4 or a folder of PNG frames, through
+    /// the on-disk frame cache. Exit codes: 0 done, 1 error, 2 usage, 3 cancelled.
+    Render(render::RenderArgs),
+    /// Join MP4 chunks of one shot (rendered with the same settings) into one MP4 without
+    /// re-encoding.
+    Join(render::JoinArgs),
+    /// Clip throughput (frames/s) of the generated world's first shot, split into render,
+    /// readback and encode, and the frame cache's format costs.
+    BenchClip(render::BenchClipArgs),
 }
 
 #[derive(Debug, Args)]
@@ -262,7 +272,7 @@ pub fn parse_existing_file(s: &str) -> Result<PathBuf, String> {
         Ok(path)
     } else {
         Err(format!(
-            "'{s}' is neither an existing file or folder nor a command (commands: still, export, new, bench, \
+            "'{s}' is neither an existing file or folder nor a command (commands: still, export, new, render, join, bench, \
              bench-import, bench-project)"
         ))
     }

@@ -96,17 +96,22 @@ impl FrameCache {
     pub fn get(&self, key: &FrameKey, width: u32, height: u32) -> Option<image::RgbaImage> {
         let path = self.frame_path(key);
         let bytes = std::fs::read(&path).ok()?;
-        let image = decode_entry(&bytes, width, height);
-        if image.is_none() {
-            log::warn!(
-                "{}: damaged frame cache entry, re-rendering",
-                path.display()
-            );
-            std::fs::remove_file(&path).ok();
-        } else {
-            touch(&path);
+        match decode_entry(&bytes, width, height) {
+            Ok(Some(image)) => {
+                touch(&path);
+                Some(image)
+            }
+            // Intact, but of another size (keys include the size, so only by misuse).
+            Ok(None) => None,
+            Err(Damaged) => {
+                log::warn!(
+                    "{}: damaged frame cache entry, re-rendering",
+                    path.display()
+                );
+                std::fs::remove_file(&path).ok();
+                None
+            }
         }
-        image
     }
 
     /// Stores `frame` under `key`.
@@ -228,20 +233,32 @@ impl FrameCache {
     }
 }
 
-fn decode_entry(bytes: &[u8], width: u32, height: u32) -> Option<image::RgbaImage> {
-    let (body, hash) = bytes.split_at_checked(bytes.len().checked_sub(32)?)?;
+/// An entry whose hash, header or QOI data is wrong.
+struct Damaged;
+
+fn decode_entry(
+    bytes: &[u8],
+    width: u32,
+    height: u32,
+) -> Result<Option<image::RgbaImage>, Damaged> {
+    let split = bytes.len().checked_sub(32).ok_or(Damaged)?;
+    let (body, hash) = bytes.split_at(split);
     if blake3::hash(body).as_bytes().as_slice() != hash {
-        return None;
+        return Err(Damaged);
     }
-    let rest = body.strip_prefix(MAGIC)?;
-    let (w, rest) = rest.split_first_chunk::<4>()?;
-    let (h, qoi) = rest.split_first_chunk::<4>()?;
+    let rest = body.strip_prefix(MAGIC).ok_or(Damaged)?;
+    let (w, rest) = rest.split_first_chunk::<4>().ok_or(Damaged)?;
+    let (h, qoi) = rest.split_first_chunk::<4>().ok_or(Damaged)?;
     if (u32::from_le_bytes(*w), u32::from_le_bytes(*h)) != (width, height) {
-        return None;
+        return Ok(None);
     }
-    let decoded = image::load_from_memory_with_format(qoi, image::ImageFormat::Qoi).ok()?;
-    let rgba = decoded.into_rgba8();
-    (rgba.dimensions() == (width, height)).then_some(rgba)
+    let decoded = image::load_from_memory_with_format(qoi, image::ImageFormat::Qoi)
+        .map_err(|_| Damaged)?
+        .into_rgba8();
+    if decoded.dimensions() != (width, height) {
+        return Err(Damaged);
+    }
+    Ok(Some(decoded))
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ClipError> {

@@ -30,13 +30,13 @@ pub struct EncoderSettings {
 }
 
 impl EncoderSettings {
-    /// Clip defaults at `fps`: 0.25 bit per pixel (≈ 12 Mbit/s at 1080p24), QP ≤ 30, a key
+    /// Clip defaults at `fps`: 0.25 bit per pixel (≈ 12 Mbit/s at 1080p24), QP ≤ 26, a key
     /// frame every 2 s.
     pub fn new(fps: u32) -> Self {
         Self {
             fps,
             bits_per_pixel: 0.25,
-            max_qp: 30,
+            max_qp: 26,
             keyframe_interval_s: 2,
         }
     }
@@ -73,7 +73,7 @@ impl Mp4ClipWriter {
         height: u32,
         settings: EncoderSettings,
     ) -> Result<Self, ClipError> {
-        if width % 2 != 0 || height % 2 != 0 || width == 0 || height == 0 {
+        if !width.is_multiple_of(2) || !height.is_multiple_of(2) || width == 0 || height == 0 {
             return Err(ClipError::OddSize { width, height });
         }
         if width.max(height) > 3840 || width.min(height) > 2160 {
@@ -89,7 +89,7 @@ impl Mp4ClipWriter {
         }
         check_parent(path)?;
         let config = EncoderConfig::new()
-            .usage_type(UsageType::CameraVideoNonRealTime)
+            .usage_type(UsageType::CameraVideoRealTime)
             .rate_control_mode(RateControlMode::Quality)
             .bitrate(BitRate::from_bps(settings.bitrate(width, height)))
             .max_frame_rate(FrameRate::from_hz(settings.fps as f32))

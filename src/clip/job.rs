@@ -181,7 +181,7 @@ struct Msg {
 }
 
 enum Writer {
-    Mp4(Mp4ClipWriter),
+    Mp4(Box<Mp4ClipWriter>),
     Png(PngSequenceWriter),
 }
 
@@ -239,7 +239,7 @@ pub fn render_clip(
         });
     }
     if let ClipOutput::Mp4(_) = job.output
-        && (w % 2 != 0 || h % 2 != 0)
+        && (!w.is_multiple_of(2) || !h.is_multiple_of(2))
     {
         return Err(ClipError::OddSize {
             width: w,
@@ -283,7 +283,9 @@ pub fn render_clip(
     }
 
     let writer = match &job.output {
-        ClipOutput::Mp4(path) => Writer::Mp4(Mp4ClipWriter::create(path, w, h, job.encoder)?),
+        ClipOutput::Mp4(path) => {
+            Writer::Mp4(Box::new(Mp4ClipWriter::create(path, w, h, job.encoder)?))
+        }
         ClipOutput::PngSequence(dir) => Writer::Png(PngSequenceWriter::create(dir)?),
     };
     let target = OffscreenTarget::new(&ctx.device, w, h);

@@ -11,7 +11,9 @@ const KG: f32 = 1.0 - KR - KB;
 /// I420 planes (Y, then U, then V) of an even-sized RGBA8 image. `rgba.len()` must be
 /// `width * height * 4`; `width` and `height` must be even.
 pub fn i420_from_rgba(rgba: &[u8], width: usize, height: usize) -> Vec<u8> {
-    debug_assert!(width % 2 == 0 && height % 2 == 0 && rgba.len() == width * height * 4);
+    debug_assert!(
+        width.is_multiple_of(2) && height.is_multiple_of(2) && rgba.len() == width * height * 4
+    );
     let (cw, ch) = (width / 2, height / 2);
     let mut out = vec![0u8; width * height + 2 * cw * ch];
     let (y_plane, chroma) = out.split_at_mut(width * height);
