@@ -8,6 +8,7 @@
 
 use super::{load_input, parse_size};
 use crate::clip::{
+    ShotVariant, shot_source,
     ClipError, ClipJob, ClipOutput, ClipProgress, EncoderSettings, FrameCache, render_clip,
 };
 use crate::render::{GpuContext, RenderSettings, Renderer};
@@ -133,19 +134,16 @@ fn pick_shot<'a>(scene: &'a Scene, name: Option<&str>) -> anyhow::Result<&'a Sho
     }
 }
 
-/// `Some(None)`: the base; `Some(Some(id))`: a variant; `None`: the shot's own.
-fn pick_variant(
-    scene: &Scene,
-    name: Option<&str>,
-) -> anyhow::Result<Option<Option<crate::scene::VariantId>>> {
+/// The variant `--variant` names: `base`, a variant of the scene, or (no option) the shot's own.
+fn pick_variant(scene: &Scene, name: Option<&str>) -> anyhow::Result<ShotVariant> {
     let Some(name) = name else {
-        return Ok(None);
+        return Ok(ShotVariant::Own);
     };
     if name.eq_ignore_ascii_case("base") {
-        return Ok(Some(None));
+        return Ok(ShotVariant::Base);
     }
     match scene.variants().find(name) {
-        Some(v) => Ok(Some(Some(v.id))),
+        Some(v) => Ok(ShotVariant::Variant(v.id)),
         None => {
             let names: Vec<&str> = scene
                 .variants()
@@ -159,40 +157,6 @@ fn pick_variant(
                 names.join(", ")
             )
         }
-    }
-}
-
-/// A frame source for `shot` of `scene`: the sampled scene and the shot's camera at each
-/// frame (the default view when the shot has no camera).
-fn shot_source(
-    scene: &Scene,
-    shot: &Shot,
-    variant: Option<Option<crate::scene::VariantId>>,
-) -> impl FnMut(u32) -> anyhow::Result<(Scene, crate::scene::CameraView)> {
-    let shot = shot.clone();
-    let id = shot.id;
-    // "base" over a shot that has a variant: sample a copy whose shot shows none.
-    let (scene, variant) = match variant {
-        Some(None) if shot.variant.is_some() => {
-            let mut copy = scene.clone();
-            let mut timeline = copy.timeline().clone();
-            if let Some(s) = timeline.shot_mut(id) {
-                s.variant = None;
-            }
-            copy.set_timeline(timeline);
-            (copy, None)
-        }
-        Some(v) => (scene.clone(), v),
-        None => (scene.clone(), None),
-    };
-    move |frame: u32| {
-        let sampled = scene
-            .sampled(id, frame as f32, variant)
-            .with_context(|| format!("shot '{}' is gone", shot.name))?;
-        let view = sampled
-            .shot_camera_view(&shot)
-            .unwrap_or_else(|| crate::render::default_view(&sampled));
-        Ok((sampled, view))
     }
 }
 
@@ -354,7 +318,7 @@ pub fn bench_clip(args: &BenchClipArgs) -> anyhow::Result<()> {
     };
     // One warm-up frame: pipelines, first uploads.
     {
-        let mut source = shot_source(&scene, shot, None);
+        let mut source = shot_source(&scene, shot, ShotVariant::Own);
         let (s, view) = source(0)?;
         let frame = crate::render::FrameInput {
             scene: &s,
@@ -374,7 +338,7 @@ pub fn bench_clip(args: &BenchClipArgs) -> anyhow::Result<()> {
         output: ClipOutput::Mp4(out.clone()),
         cache: None,
     };
-    let mut source = shot_source(&scene, shot, None);
+    let mut source = shot_source(&scene, shot, ShotVariant::Own);
     let progress = ClipProgress::default();
     let s = render_clip(&ctx, &mut renderer, &job, &mut source, &progress)?;
     let n = f64::from(s.frames);
@@ -411,7 +375,7 @@ pub fn bench_clip(args: &BenchClipArgs) -> anyhow::Result<()> {
 
     // The cache's frame format: QOI against PNG (default and fast compression).
     let (still, _) = {
-        let mut source = shot_source(&scene, shot, None);
+        let mut source = shot_source(&scene, shot, ShotVariant::Own);
         let (s, view) = source(0)?;
         let frame = crate::render::FrameInput {
             scene: &s,
