@@ -13,6 +13,7 @@ mod gizmo;
 mod gpu_window;
 mod loader;
 mod recent;
+mod timeline_state;
 mod variant_state;
 mod variant_views;
 mod viewport_input;
