@@ -1187,6 +1187,7 @@ impl Editor {
         self.scene = scene;
         self.variant_state = Default::default();
         self.timeline = super::timeline_state::TimelineState::reset(self.timeline.enabled);
+        self.show_shot_variant();
         self.sync_view();
         self.seed = seed;
         self.scene_epoch += 1;

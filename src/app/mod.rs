@@ -332,6 +332,7 @@ impl App {
             }
         });
         let mut editor = Editor::new(scene, seed, gpu.gpu.adapter_name(), waker);
+        editor.show_shot_variant();
         if let Some(name) = &self.options.select {
             match editor.scene.find(name) {
                 Some(id) => editor.selection = vec![id],

@@ -204,6 +204,20 @@ impl Editor {
             });
     }
 
+    /// A world just opened: show the active shot's variant (a view choice, like switching in
+    /// the variants panel, but not an undo step: nothing was edited yet).
+    pub(crate) fn show_shot_variant(&mut self) {
+        let Some(variant) = self.timeline.live_shot(&self.scene).map(|s| s.variant) else {
+            return;
+        };
+        if self.scene.variants().active != variant {
+            let mut variants = self.scene.variants().clone();
+            variants.active = variant;
+            self.scene.set_variants(variants);
+            self.sync_view();
+        }
+    }
+
     /// Moves the playhead by the wall clock while playing; keeps the viewport camera on the
     /// shot camera while looking through it. Returns whether playback goes on (repaint).
     pub(crate) fn advance_timeline(&mut self, now: Instant) -> bool {

@@ -112,8 +112,11 @@ pub struct TimelineView {
     pub collapsed: bool,
     /// The channel and component in the curve editor.
     pub curve: Option<(Channel, usize)>,
-    /// The shot the axis was last fitted to.
+    /// The shot the axis was last fitted to, and the key area's width then.
     fitted: Option<(ShotId, u32)>,
+    fit_width: f32,
+    /// The user zoomed or panned since: the axis stays as they left it.
+    zoomed: bool,
     renaming: Option<(ShotId, String)>,
     drag: Option<Drag>,
 }
@@ -127,6 +130,8 @@ impl Default for TimelineView {
             collapsed: false,
             curve: None,
             fitted: None,
+            fit_width: 0.0,
+            zoomed: false,
             renaming: None,
             drag: None,
         }
@@ -214,9 +219,16 @@ pub fn timeline_ui(
         });
         return;
     };
+    // A new shot (or length), or a resized panel the user has not zoomed: the whole shot
+    // fits the key area.
+    let width = (ui.available_rect_before_wrap().width() - NAMES_W).max(100.0);
     if view.fitted != Some((shot.id, shot.frames)) {
         view.fitted = Some((shot.id, shot.frames));
-        let width = (ui.available_width() - NAMES_W).max(100.0);
+        view.zoomed = false;
+        view.fit_width = 0.0;
+    }
+    if !view.zoomed && (width - view.fit_width).abs() > 0.5 {
+        view.fit_width = width;
         view.px_per_frame = (width / (shot.frames as f32 + 8.0)).clamp(0.05, 60.0);
         view.first_frame = -4.0;
     }
@@ -744,16 +756,19 @@ fn zoom_and_pan(ui: &Ui, response: &egui::Response, axis: Axis, view: &mut Timel
             && let Some(p) = pointer
         {
             let at = axis.frame(p.x);
+            view.zoomed = true;
             view.px_per_frame = (view.px_per_frame * factor).clamp(0.05, 60.0);
             view.first_frame = at - (p.x - axis.left) / view.px_per_frame;
         }
         if scroll.x != 0.0 {
+            view.zoomed = true;
             view.first_frame -= scroll.x / view.px_per_frame;
         }
     }
     if response.drag_started_by(egui::PointerButton::Middle)
         && let Some(p) = response.interact_pointer_pos()
     {
+        view.zoomed = true;
         view.drag = Some(Drag::Pan {
             from_x: p.x,
             first_frame: view.first_frame,
