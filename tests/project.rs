@@ -424,6 +424,21 @@ fn the_generated_world_round_trips_and_an_empty_scene_too() {
     worldsmith::edit::variants::switch(&world, Some(night))
         .expect("switch")
         .apply(&mut world);
+    // Its two shots, one with keys of every interpolation and free handles, the second active.
+    let mut timeline = world.timeline().clone();
+    assert_eq!(timeline.shots().len(), 2);
+    let track = &mut timeline.shots[0].tracks[0];
+    let mut keys = track.keys().to_vec();
+    keys[0].interpolation = worldsmith::scene::Interpolation::Constant;
+    keys[1].interpolation = worldsmith::scene::Interpolation::Linear;
+    let mut slopes = [0.0; worldsmith::scene::MAX_COMPONENTS];
+    slopes[1] = -0.25;
+    keys[2].handles = worldsmith::scene::Handles::Free { slopes };
+    track.set_keys(keys);
+    timeline.shots[1].fps = 60;
+    timeline.shots[1].size = [1080, 1920];
+    timeline.active = Some(timeline.shots[1].id);
+    world.set_timeline(timeline);
     let bytes = project::save(&path, &world, &EditorState::default()).expect("save");
     assert_eq!(std::fs::metadata(&path).expect("file").len(), bytes);
     let loaded = project::load(&path).expect("load");
@@ -434,7 +449,11 @@ fn the_generated_world_round_trips_and_an_empty_scene_too() {
     assert_eq!(world.timeline().shots().len(), 2);
     assert!(world.timeline().shots()[0].variant.is_some());
     assert!(!world.timeline().shots()[0].tracks.is_empty());
-    assert_eq!(loaded.scene.timeline(), world.timeline());
+    assert_eq!(
+        loaded.scene.timeline(),
+        world.timeline(),
+        "shots, keys, the active shot"
+    );
     assert_eq!(loaded.editor, EditorState::default());
     // Through the common import entry point too (what `still` and the editor use).
     let imported = worldsmith::import::import_path(&path).expect("import");

@@ -120,6 +120,8 @@ pub(crate) struct Editor {
     pub picker: crate::pick::Picker,
     /// The shown variant's scene, where edits go, the compare set, thumbnails.
     pub variant_state: super::variant_state::VariantState,
+    /// The playhead, playback, the sampled shot, key selection (not part of the document).
+    pub timeline: super::timeline_state::TimelineState,
     waker: Waker,
 }
 
@@ -173,6 +175,7 @@ impl Editor {
             select: ViewportSelect::default(),
             picker: crate::pick::Picker::default(),
             variant_state: Default::default(),
+            timeline: Default::default(),
             waker,
         }
     }
@@ -546,10 +549,15 @@ impl Editor {
     /// `viewport_texture` shows the scene render (the app renders into it after this call).
     pub fn ui(&mut self, ui: &mut egui::Ui, viewport_texture: egui::TextureId) {
         self.sync_view();
+        if self.advance_timeline(Instant::now()) {
+            // Playing: the next frame is due as soon as the display can take it.
+            ui.ctx().request_repaint();
+        }
         // Big splat clouds get their picking BVH on a worker thread, ready before a click.
-        self.picker.warm(super::variant_state::shown(
+        self.picker.warm(super::timeline_state::shown(
             &self.scene,
             &self.variant_state,
+            &self.timeline,
         ));
         self.poll_pending_world();
         self.poll_desktop_dialog();
@@ -559,6 +567,7 @@ impl Editor {
         let before = (self.selection.clone(), self.overlays, self.scene_epoch);
         let camera_before = self.camera;
         let mut actions = Vec::new();
+        self.timeline_play_key(ui, &mut actions);
 
         egui::Panel::top("menu_bar").show(ui, |ui| {
             ui::menu_bar_ui(
@@ -595,15 +604,62 @@ impl Editor {
                     },
                 );
             });
-        // The bottom dock between the status bar and the viewport is reserved for the
-        // timeline; it is added here (before the side panels) once the timeline exists.
+        // The timeline docks between the status bar and the viewport, under the side panels.
+        // The panel's view state is lent out while the panel reads the timeline state.
+        let mut timeline_view = std::mem::take(&mut self.timeline.view);
+        let collapsed = timeline_view.collapsed;
+        let timeline_panel = if collapsed {
+            egui::Panel::bottom("timeline_collapsed")
+                .resizable(false)
+                .exact_size(32.0)
+        } else {
+            egui::Panel::bottom("timeline")
+                .resizable(true)
+                .default_size(230.0)
+                .size_range(140.0..=700.0)
+        };
+        let timeline_rect = timeline_panel
+            .show(ui, |ui| {
+                let shown =
+                    super::timeline_state::shown(&self.scene, &self.variant_state, &self.timeline);
+                ui::timeline_ui(
+                    ui,
+                    &self.scene,
+                    &ui::TimelinePanel {
+                        shown,
+                        frame: self.timeline.frame,
+                        playing: self.timeline.playing(),
+                        looping: self.timeline.looping,
+                        look_through: self.timeline.look_through,
+                        auto_key: self.timeline.auto_key,
+                        achieved_fps: self.timeline.achieved_fps(),
+                        can_paste: !self.timeline.clipboard.is_empty(),
+                        selected: &self.timeline.selected,
+                    },
+                    &mut timeline_view,
+                    &mut actions,
+                );
+            })
+            .response
+            .rect;
+        self.timeline.view = timeline_view;
+        if let Some(pressed) = ui.input(|i| {
+            i.pointer
+                .any_pressed()
+                .then(|| i.pointer.interact_pos())
+                .flatten()
+        }) {
+            // Delete and Ctrl+C/V act on keys after a click in the timeline.
+            self.timeline.focused = timeline_rect.contains(pressed);
+        }
 
         egui::Panel::left("outliner")
             .resizable(true)
             .default_size(250.0)
             .size_range(160.0..=600.0)
             .show(ui, |ui| {
-                let shown = super::variant_state::shown(&self.scene, &self.variant_state);
+                let shown =
+                    super::timeline_state::shown(&self.scene, &self.variant_state, &self.timeline);
                 egui::Panel::bottom("variants")
                     .resizable(true)
                     .default_size(300.0)
@@ -632,13 +688,18 @@ impl Editor {
             .size_range(220.0..=700.0)
             .show(ui, |ui| {
                 let (edited, variant) =
-                    super::variant_state::edited(&self.scene, &self.variant_state);
-                ui::inspector_ui(
+                    super::timeline_state::edited(&self.scene, &self.variant_state, &self.timeline);
+                let keying = ui::Keying {
+                    shot: self.timeline.live_shot(&self.scene),
+                    frame: self.timeline.frame as f32,
+                };
+                ui::inspector_keyed_ui(
                     ui,
                     edited,
                     variant,
                     &self.selection,
                     &mut self.region_tool,
+                    Some(&keying),
                     &mut actions,
                 );
             });
@@ -666,7 +727,7 @@ impl Editor {
                     ui,
                     &response,
                     keyboard_free,
-                    super::variant_state::shown(&self.scene, &self.variant_state),
+                    super::timeline_state::shown(&self.scene, &self.variant_state, &self.timeline),
                     &self.camera,
                     &mut self.picker,
                     crate::pick::PickOptions {
@@ -701,7 +762,7 @@ impl Editor {
                 actions.extend(self.gizmo.viewport_ui(
                     ui,
                     &response,
-                    super::variant_state::shown(&self.scene, &self.variant_state),
+                    super::timeline_state::shown(&self.scene, &self.variant_state, &self.timeline),
                     &self.selection,
                     &self.camera,
                     self.controls.flying(),
@@ -870,6 +931,9 @@ impl Editor {
                 });
             }
             if !keyboard_free {
+                return;
+            }
+            if self.timeline_shortcuts(i, actions) {
                 return;
             }
             let operations = [
@@ -1070,6 +1134,7 @@ impl Editor {
             UiAction::Variant(action) => self.apply_variant_action(action),
             UiAction::RenderShots { all } => self.queue_renders(all),
             UiAction::CancelRenders => self.cancel_renders(),
+            UiAction::Timeline(action) => self.apply_timeline_action(action),
         }
     }
 
@@ -1147,6 +1212,8 @@ impl Editor {
     pub fn set_scene(&mut self, scene: Scene, seed: u64) {
         self.scene = scene;
         self.variant_state = Default::default();
+        self.timeline = super::timeline_state::TimelineState::reset(self.timeline.enabled);
+        self.show_shot_variant();
         self.sync_view();
         self.seed = seed;
         self.scene_epoch += 1;

@@ -13,6 +13,7 @@ mod gizmo;
 mod gpu_window;
 mod loader;
 mod recent;
+mod timeline_state;
 mod variant_state;
 mod variant_views;
 mod viewport_input;
@@ -331,6 +332,7 @@ impl App {
             }
         });
         let mut editor = Editor::new(scene, seed, gpu.gpu.adapter_name(), waker);
+        editor.show_shot_variant();
         if let Some(name) = &self.options.select {
             match editor.scene.find(name) {
                 Some(id) => editor.selection = vec![id],

@@ -48,9 +48,10 @@ pub(crate) fn edited<'a>(
 }
 
 impl Editor {
-    /// The scene on screen: the active variant's, or the base.
+    /// The scene on screen: the active shot at the playhead, the active variant's, or the
+    /// base.
     pub fn shown(&self) -> &Scene {
-        shown(&self.scene, &self.variant_state)
+        super::timeline_state::shown(&self.scene, &self.variant_state, &self.timeline)
     }
 
     /// Brings the shown scene up to date with the base after a change (cheap when nothing
@@ -63,6 +64,8 @@ impl Editor {
             .as_ref()
             .is_some_and(|(r, _)| *r == revision)
         {
+            // The playhead may have moved.
+            self.sync_timeline();
             return;
         }
         self.variant_state.view = self.scene.resolved().map(|view| (revision, view));
@@ -74,6 +77,7 @@ impl Editor {
         if self.variant_state.compare.len() < 2 {
             self.variant_state.comparing = false;
         }
+        self.sync_timeline();
     }
 
     /// The variant edits go to; `None`: the base.
@@ -84,11 +88,22 @@ impl Editor {
         self.scene.variants().active
     }
 
-    /// `command` as it applies to the edit target (see [`ops::route`]).
+    /// `command` as it applies to the edit target (see [`ops::route`]), after animated values
+    /// became keys at the playhead (see [`crate::edit::timeline::route`]); one undo step.
     pub(crate) fn routed(&self, command: Command) -> Command {
-        match self.edit_target() {
+        let label = command.label(&self.scene);
+        let (keys, rest) = self.route_keys(command);
+        let rest = rest.map(|command| match self.edit_target() {
             Some(variant) => ops::route(&self.scene, variant, command),
             None => command,
+        });
+        match (keys, rest) {
+            (Some(keys), None) => keys,
+            (None, Some(rest)) => rest,
+            (keys, rest) => Command::Batch {
+                label,
+                commands: keys.into_iter().chain(rest).collect(),
+            },
         }
     }
 
@@ -96,7 +111,28 @@ impl Editor {
     pub(crate) fn apply_variant_action(&mut self, action: VariantAction) {
         let scene = &self.scene;
         let command = match action {
-            VariantAction::Switch(id) => ops::switch(scene, id),
+            VariantAction::Switch(id) => {
+                let switch = ops::switch(scene, id);
+                // The live shot shows the variant on screen (and renders with it).
+                match self.timeline.live_shot(scene).filter(|s| s.variant != id) {
+                    Some(shot) => {
+                        let shot = crate::scene::Shot {
+                            variant: id,
+                            ..shot.clone()
+                        };
+                        let label = format!("Show variant in shot {}", shot.name);
+                        let timeline = crate::edit::timeline::with_shot(scene.timeline(), shot);
+                        Some(Command::Batch {
+                            label: label.clone(),
+                            commands: switch
+                                .into_iter()
+                                .chain(crate::edit::timeline::set(scene, timeline, &label))
+                                .collect(),
+                        })
+                    }
+                    None => switch,
+                }
+            }
             VariantAction::NewFromCurrent => {
                 let overrides = scene
                     .variants()
@@ -196,12 +232,16 @@ mod tests {
     use std::sync::Arc;
 
     fn editor() -> Editor {
-        Editor::new(
+        let mut e = Editor::new(
             crate::generate::generate_world(5),
             5,
             "test".into(),
             Arc::new(|| {}),
-        )
+        );
+        // Variants on their own: the viewport shows no shot.
+        e.timeline.enabled = false;
+        e.sync_view();
+        e
     }
 
     fn sun_light(scene: &Scene) -> (crate::scene::NodeId, Light) {

@@ -8,6 +8,7 @@
 
 pub mod mesh_ops;
 pub mod ops;
+pub mod timeline;
 pub mod variants;
 
 use crate::scene::{

@@ -45,6 +45,24 @@ pub const CONTROLS: &[(&str, &str)] = &[
     ("Select none", "Esc or Alt+A, or click empty space"),
     ("Frame a node", "Select it, then F"),
     ("Rename", "F2, or double-click its outliner row"),
+    ("Timeline: play / pause", "Space (not while typing)"),
+    (
+        "Timeline: previous / next frame",
+        "Left / Right arrow; Shift + arrow jumps to the start / end",
+    ),
+    (
+        "Timeline: key the selected object",
+        "I (transform; a light's colour and intensity, a camera's field of view)",
+    ),
+    (
+        "Timeline: keys",
+        "Click, Shift-click or drag a box to select; drag to move; Del deletes; \
+         Ctrl+C / Ctrl+V copy and paste at the playhead; right-click for interpolation",
+    ),
+    (
+        "Timeline: zoom / pan time",
+        "Mouse wheel / middle drag over the keys",
+    ),
     (
         "Move under another node",
         "Drag its outliner row onto the other row (onto the title: to the top level)",

@@ -4,11 +4,12 @@
 
 use super::UiAction;
 use super::icons::{node_icon, paint_icon};
+use super::timeline::{Keying, key_button_ui};
 use super::variants::{VARIANT_COLOR, overrides_strip_ui};
 use crate::edit::variants::OverrideTarget;
 use crate::edit::{Command, POINT_SIZE_RANGE_PX};
 use crate::scene::{
-    AlphaMode, Camera, Light, LightKind, Material, MaterialId, Mesh, MeshId, Node, NodeId,
+    AlphaMode, Camera, Channel, Light, LightKind, Material, MaterialId, Mesh, MeshId, Node, NodeId,
     NodeKind, Primitive, Scene, TextureRef, ToneMapper, Transform, Variant,
 };
 use egui::{Color32, RichText, Ui, vec2};
@@ -26,6 +27,20 @@ pub fn inspector_ui(
     region_tool: &mut Option<super::SplatRegionTool>,
     actions: &mut Vec<UiAction>,
 ) {
+    inspector_keyed_ui(ui, scene, variant, selection, region_tool, None, actions);
+}
+
+/// [`inspector_ui`] with a key toggle beside every keyable value, for the active shot at
+/// the playhead (`scene` is then the shot as sampled there).
+pub fn inspector_keyed_ui(
+    ui: &mut Ui,
+    scene: &Scene,
+    variant: Option<&Variant>,
+    selection: &[NodeId],
+    region_tool: &mut Option<super::SplatRegionTool>,
+    keying: Option<&Keying<'_>>,
+    actions: &mut Vec<UiAction>,
+) {
     ui.horizontal(|ui| {
         ui.strong("Inspector");
         if let Some(v) = variant {
@@ -41,7 +56,7 @@ pub fn inspector_ui(
         .auto_shrink([false, false])
         .show(ui, |ui| {
             let Some(active) = selection.last() else {
-                scene_summary_ui(ui, scene, variant, actions);
+                scene_summary_ui(ui, scene, variant, keying, actions);
                 return;
             };
             let Some(node) = scene.node(*active) else {
@@ -63,8 +78,24 @@ pub fn inspector_ui(
                 ],
                 actions,
             );
-            node_ui(ui, scene, variant, node, region_tool, actions);
+            node_ui(ui, scene, variant, node, region_tool, keying, actions);
         });
+}
+
+/// A value's label with its key toggle in front (when a shot is active).
+fn keyed_label(
+    ui: &mut Ui,
+    keying: Option<&Keying<'_>>,
+    channels: &[Channel],
+    label: &str,
+    actions: &mut Vec<UiAction>,
+) {
+    ui.horizontal(|ui| {
+        if let Some(k) = keying {
+            key_button_ui(ui, k, channels, actions);
+        }
+        ui.label(label);
+    });
 }
 
 fn node_ui(
@@ -73,6 +104,7 @@ fn node_ui(
     variant: Option<&Variant>,
     node: &Node,
     region_tool: &mut Option<super::SplatRegionTool>,
+    keying: Option<&Keying<'_>>,
     actions: &mut Vec<UiAction>,
 ) {
     ui.horizontal(|ui| {
@@ -92,12 +124,14 @@ fn node_ui(
                 .map_or("(none — root)", |p| p.name.as_str());
             value_row_ui(ui, "Parent", parent);
             value_row_ui(ui, "Children", &node.children.len().to_string());
-            value_row_ui(ui, "Visible", yes_no(node.visible));
+            keyed_label(ui, keying, &[Channel::Visible(node.id)], "Visible", actions);
+            ui.label(yes_no(node.visible));
+            ui.end_row();
         });
 
     egui::CollapsingHeader::new("Transform")
         .default_open(true)
-        .show(ui, |ui| transform_ui(ui, scene, node, actions));
+        .show(ui, |ui| transform_ui(ui, scene, node, keying, actions));
 
     if matches!(
         node.kind,
@@ -145,7 +179,7 @@ fn node_ui(
                             ],
                             actions,
                         );
-                        material_ui(ui, scene, node.id, *material, m, actions)
+                        material_ui(ui, scene, node.id, *material, m, keying, actions)
                     }
                     None => {
                         ui.weak(format!("Material {} is missing.", material.0));
@@ -165,7 +199,7 @@ fn node_ui(
                         ],
                         actions,
                     );
-                    light_ui(ui, node.id, light, actions);
+                    light_ui(ui, node.id, light, keying, actions);
                     if light.kind == LightKind::Directional {
                         sun_position_ui(ui, scene, node, actions);
                     }
@@ -174,7 +208,7 @@ fn node_ui(
         NodeKind::Camera(camera) => {
             egui::CollapsingHeader::new("Camera")
                 .default_open(true)
-                .show(ui, |ui| camera_ui(ui, camera));
+                .show(ui, |ui| camera_ui(ui, node.id, camera, keying, actions));
         }
         NodeKind::Points {
             cloud,
@@ -351,7 +385,13 @@ fn vec3_edit_ui(ui: &mut Ui, v: &mut Vec3, speed: f64, decimals: usize, suffix: 
 }
 
 /// Editable translation, rotation (XYZ Euler degrees) and scale; the world position is shown.
-fn transform_ui(ui: &mut Ui, scene: &Scene, node: &Node, actions: &mut Vec<UiAction>) {
+fn transform_ui(
+    ui: &mut Ui,
+    scene: &Scene,
+    node: &Node,
+    keying: Option<&Keying<'_>>,
+    actions: &mut Vec<UiAction>,
+) {
     let t = node.transform;
     let world_from_local = scene.world_from_local(node.id);
     let world_position = world_from_local.w_axis.truncate();
@@ -367,7 +407,13 @@ fn transform_ui(ui: &mut Ui, scene: &Scene, node: &Node, actions: &mut Vec<UiAct
         .spacing([12.0, 4.0])
         .show(ui, |ui| {
             let mut new = t;
-            ui.label("Translation");
+            keyed_label(
+                ui,
+                keying,
+                &[Channel::Transform(node.id)],
+                "Translation",
+                actions,
+            );
             let mut translation = t.translation;
             if vec3_edit_ui(ui, &mut translation, speed, 3, " m") {
                 new.translation = translation;
@@ -513,6 +559,7 @@ fn material_ui(
     node: NodeId,
     id: MaterialId,
     m: &Material,
+    keying: Option<&Keying<'_>>,
     actions: &mut Vec<UiAction>,
 ) {
     let users = scene
@@ -526,7 +573,13 @@ fn material_ui(
             let mut new = m.clone();
             value_row_ui(ui, "Name", &m.name);
             value_row_ui(ui, "Used by", &format!("{users} node(s)"));
-            ui.label("Base colour");
+            keyed_label(
+                ui,
+                keying,
+                &[Channel::BaseColor(id)],
+                "Base colour",
+                actions,
+            );
             let [r, g, b, a] = m.base_color;
             let mut rgba = egui::Rgba::from_rgba_unmultiplied(r, g, b, a);
             if egui::color_picker::color_edit_button_rgba(
@@ -540,10 +593,10 @@ fn material_ui(
                 new.base_color = [r, g, b, a];
             }
             ui.end_row();
-            ui.label("Metallic");
+            keyed_label(ui, keying, &[Channel::Metallic(id)], "Metallic", actions);
             ui.add(egui::Slider::new(&mut new.metallic, 0.0..=1.0));
             ui.end_row();
-            ui.label("Roughness");
+            keyed_label(ui, keying, &[Channel::Roughness(id)], "Roughness", actions);
             ui.add(egui::Slider::new(&mut new.roughness, 0.0..=1.0));
             ui.end_row();
             value_row_ui(
@@ -555,9 +608,12 @@ fn material_ui(
                     "lit (PBR)"
                 },
             );
-            ui.label("Emissive");
+            keyed_label(ui, keying, &[Channel::Emissive(id)], "Emissive", actions);
             ui.horizontal(|ui| {
                 ui.color_edit_button_rgb(&mut new.emissive);
+                if let Some(k) = keying {
+                    key_button_ui(ui, k, &[Channel::EmissiveStrength(id)], actions);
+                }
                 ui.add(
                     egui::DragValue::new(&mut new.emissive_strength)
                         .speed(0.05)
@@ -777,7 +833,13 @@ pub(crate) fn uv_transform_text(t: &TextureRef) -> Option<String> {
 }
 
 /// Editable light values in physical units (lux for the sun, candela for point and spot).
-fn light_ui(ui: &mut Ui, node: NodeId, light: &Light, actions: &mut Vec<UiAction>) {
+fn light_ui(
+    ui: &mut Ui,
+    node: NodeId,
+    light: &Light,
+    keying: Option<&Keying<'_>>,
+    actions: &mut Vec<UiAction>,
+) {
     egui::Grid::new("inspector_light")
         .num_columns(2)
         .spacing([12.0, 4.0])
@@ -789,7 +851,7 @@ fn light_ui(ui: &mut Ui, node: NodeId, light: &Light, actions: &mut Vec<UiAction
                 LightKind::Spot { .. } => "Spot",
             };
             value_row_ui(ui, "Type", kind);
-            ui.label("Colour");
+            keyed_label(ui, keying, &[Channel::LightColor(node)], "Colour", actions);
             ui.color_edit_button_rgb(&mut new.color);
             ui.end_row();
             // The temperature is how the user last picked the colour (kept per light while
@@ -810,7 +872,7 @@ fn light_ui(ui: &mut Ui, node: NodeId, light: &Light, actions: &mut Vec<UiAction
                 ui.data_mut(|d| d.insert_temp(id, kelvin));
             }
             ui.end_row();
-            ui.label("Intensity");
+            keyed_label(ui, keying, &[Channel::LightIntensity(node)], "Intensity", actions);
             let max = match light.kind {
                 LightKind::Directional => 150_000.0,
                 _ => 1.0e6,
@@ -852,7 +914,7 @@ fn light_ui(ui: &mut Ui, node: NodeId, light: &Light, actions: &mut Vec<UiAction
             {
                 let mut inner = inner_cone_rad.to_degrees();
                 let mut outer = outer_cone_rad.to_degrees();
-                ui.label("Outer cone");
+                keyed_label(ui, keying, &[Channel::SpotCone(node)], "Outer cone", actions);
                 let outer_changed = ui
                     .add(egui::Slider::new(&mut outer, 0.1..=90.0).suffix("°"))
                     .changed();
@@ -973,16 +1035,54 @@ fn sun_position_ui(ui: &mut Ui, scene: &Scene, node: &Node, actions: &mut Vec<Ui
     }
 }
 
-fn camera_ui(ui: &mut Ui, camera: &Camera) {
+/// The camera's values; the field of view is editable (one undo step per drag: the value
+/// is set when the drag ends).
+fn camera_ui(
+    ui: &mut Ui,
+    node: NodeId,
+    camera: &Camera,
+    keying: Option<&Keying<'_>>,
+    actions: &mut Vec<UiAction>,
+) {
     egui::Grid::new("inspector_camera")
         .num_columns(2)
         .spacing([12.0, 4.0])
         .show(ui, |ui| {
-            value_row_ui(
+            keyed_label(
                 ui,
+                keying,
+                &[Channel::FieldOfView(node)],
                 "Vertical FOV",
-                &format!("{:.1}°", camera.fov_y_rad.to_degrees()),
+                actions,
             );
+            let id = ui.scope_id().with(("camera_fov_drag", node));
+            let mut deg = ui
+                .data(|d| d.get_temp::<f32>(id))
+                .unwrap_or(camera.fov_y_rad.to_degrees());
+            let response = ui.add(
+                egui::DragValue::new(&mut deg)
+                    .range(1.0..=170.0)
+                    .speed(0.2)
+                    .max_decimals(1)
+                    .suffix("°"),
+            );
+            if response.dragged() {
+                ui.data_mut(|d| d.insert_temp(id, deg));
+            }
+            if (response.changed() && !response.dragged()) || response.drag_stopped() {
+                ui.data_mut(|d| d.remove::<f32>(id));
+                let fov_y_rad = deg.to_radians();
+                if fov_y_rad != camera.fov_y_rad {
+                    actions.push(UiAction::Edit(Command::SetKind {
+                        node,
+                        kind: Box::new(NodeKind::Camera(Camera {
+                            fov_y_rad,
+                            ..*camera
+                        })),
+                    }));
+                }
+            }
+            ui.end_row();
             value_row_ui(ui, "Near", &format!("{:.3} m", camera.near));
             let far = camera
                 .far
@@ -995,6 +1095,7 @@ fn scene_summary_ui(
     ui: &mut Ui,
     scene: &Scene,
     variant: Option<&Variant>,
+    keying: Option<&Keying<'_>>,
     actions: &mut Vec<UiAction>,
 ) {
     ui.heading(&scene.name);
@@ -1051,7 +1152,7 @@ fn scene_summary_ui(
                 .num_columns(2)
                 .spacing([12.0, 4.0])
                 .show(ui, |ui| {
-                    ui.label("Exposure");
+                    keyed_label(ui, keying, &[Channel::Exposure], "Exposure", actions);
                     ui.add(
                         egui::DragValue::new(&mut new.exposure_ev100)
                             .speed(0.05)

@@ -195,6 +195,26 @@ pub fn menu_bar_ui(
                 .response
                 .on_disabled_hover_text("The scene has no cameras.");
             });
+            ui.separator();
+            let shot_camera = scene
+                .timeline()
+                .active_shot()
+                .is_some_and(|s| s.camera.is_some());
+            for (label, action) in [
+                ("Set camera to view", super::TimelineAction::SetCameraToView),
+                (
+                    "Key camera from view",
+                    super::TimelineAction::KeyCameraFromView,
+                ),
+            ] {
+                if ui
+                    .add_enabled(shot_camera, Button::new(label))
+                    .on_disabled_hover_text("The active shot has no camera.")
+                    .clicked()
+                {
+                    actions.push(UiAction::Timeline(action));
+                }
+            }
         });
 
         ui.menu_button("Render", |ui| {

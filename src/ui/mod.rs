@@ -1,5 +1,5 @@
 //! `ui` draws the editor's panels with egui: the menu bar, the outliner, the inspector, the
-//! status bar, the viewport image and the small dialogs.
+//! timeline, the status bar, the viewport image and the small dialogs.
 //!
 //! Every function here takes a `&mut egui::Ui` and ends in `_ui`. They read the [`Scene`]
 //! and never mutate it: what a user asks for comes back as [`UiAction`]s for the app to apply,
@@ -23,6 +23,7 @@ mod relight;
 mod render;
 mod selection;
 mod status;
+mod timeline;
 mod variants;
 mod viewport;
 
@@ -38,7 +39,7 @@ pub use gizmo::{
     gizmo_toolbar_ui, paint_gizmo,
 };
 pub use history::history_window_ui;
-pub use inspector::inspector_ui;
+pub use inspector::{inspector_keyed_ui, inspector_ui};
 pub use log::{LOG_CAPACITY, LogEntry, LogLevel, loading_ui, log_window_ui, notice_ui, push_log};
 pub use menu::menu_bar_ui;
 pub use outliner::outliner_ui;
@@ -48,6 +49,10 @@ pub use render::{
 };
 pub use selection::{ClickMode, apply_box, apply_click};
 pub use status::{StatusInfo, status_bar_ui};
+pub use timeline::{
+    KEY_COLOR, Keying, SIZE_PRESETS, SelectMode, TimelineAction, TimelinePanel, TimelineView,
+    key_button_ui, timeline_ui,
+};
 pub use variants::{
     MAX_COMPARE, VARIANT_COLOR, VariantAction, VariantsPanel, compare_view_ui, overrides_strip_ui,
     variants_ui,
@@ -132,4 +137,6 @@ pub enum UiAction {
     RenderShots { all: bool },
     /// Stop the running render and drop the queued ones.
     CancelRenders,
+    /// Something about shots, the playhead or keys (the timeline panel, key buttons, `I`).
+    Timeline(TimelineAction),
 }
