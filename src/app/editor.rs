@@ -896,6 +896,10 @@ impl Editor {
             if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Q)) {
                 actions.push(UiAction::Quit);
             }
+            // Render ▸ Render Shot (as in Blender).
+            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::NONE, Key::F12)) {
+                actions.push(UiAction::RenderShots { all: false });
+            }
             if i.consume_shortcut(&KeyboardShortcut::new(
                 Modifiers::COMMAND | Modifiers::SHIFT,
                 Key::S,

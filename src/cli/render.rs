@@ -8,8 +8,8 @@
 
 use super::{load_input, parse_size};
 use crate::clip::{
-    ShotVariant, shot_source,
-    ClipError, ClipJob, ClipOutput, ClipProgress, EncoderSettings, FrameCache, render_clip,
+    ClipError, ClipJob, ClipOutput, ClipProgress, EncoderSettings, FrameCache, ShotVariant,
+    render_clip, shot_source,
 };
 use crate::render::{GpuContext, RenderSettings, Renderer};
 use crate::scene::{Scene, Shot};

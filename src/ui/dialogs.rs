@@ -97,6 +97,7 @@ pub const CONTROLS: &[(&str, &str)] = &[
     ("Import into the world", "Ctrl+I"),
     ("Save the project", "Ctrl+S"),
     ("Save the project as a new file", "Ctrl+Shift+S"),
+    ("Render the active shot (Render ▸ Render Shot)", "F12"),
     ("Quit", "Ctrl+Q"),
 ];
 
