@@ -97,7 +97,7 @@ pub const CONTROLS: &[(&str, &str)] = &[
     ("Import into the world", "Ctrl+I"),
     ("Save the project", "Ctrl+S"),
     ("Save the project as a new file", "Ctrl+Shift+S"),
-    ("Render the active shot (Render ▸ Render Shot)", "F12"),
+    ("Render the active shot", "F12"),
     ("Quit", "Ctrl+Q"),
 ];
 

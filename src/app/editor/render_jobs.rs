@@ -64,6 +64,7 @@ impl Editor {
             .as_deref()
             .and_then(Path::parent)
             .map(Path::to_path_buf)
+            .or_else(|| std::env::current_dir().ok())
             .unwrap_or_else(|| PathBuf::from("."));
         base.join("renders")
     }
@@ -284,6 +285,18 @@ mod tests {
             Transform::IDENTITY,
             NodeKind::Mesh { mesh, material },
         );
+        scene.add_node(
+            None,
+            "Sun",
+            Transform::pointing(Vec3::new(-0.4, -1.0, -0.3)),
+            NodeKind::Light(crate::scene::Light {
+                kind: crate::scene::LightKind::Directional,
+                color: [1.0; 3],
+                intensity: 50_000.0,
+                range: None,
+                cast_shadows: true,
+            }),
+        );
         let camera = scene.add_node(
             None,
             "Cam",
@@ -297,11 +310,16 @@ mod tests {
             camera: Some(camera),
             ..Shot::new(id, "Shot: one/two")
         };
-        for (frame, x) in [(0.0, -1.0), (3.0, 1.0)] {
+        // The camera slides sideways looking straight ahead: the box crosses the frame.
+        for (frame, x) in [(0.0, -1.0), (3.0, 1.5)] {
+            let eye = Vec3::new(x, 1.0, 4.0);
             shot.key(
                 Channel::Transform(camera),
                 frame,
-                Value::Transform(Transform::looking_at(Vec3::new(x, 1.0, 4.0), Vec3::ZERO)),
+                Value::Transform(Transform::looking_at(
+                    eye,
+                    eye + Vec3::new(0.0, -0.25, -1.0),
+                )),
             );
         }
         scene.set_timeline(Timeline {
@@ -361,7 +379,7 @@ mod tests {
         let differ = frames[0]
             .pixels()
             .zip(frames[3].pixels())
-            .filter(|(a, b)| a.0[0].abs_diff(b.0[0]) > 30)
+            .filter(|(a, b)| (0..3).any(|c| a.0[c].abs_diff(b.0[c]) > 30))
             .count();
         assert!(differ > 20, "{differ} pixels differ");
         assert!(
