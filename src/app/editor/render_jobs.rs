@@ -37,19 +37,13 @@ pub(crate) struct RenderQueue {
     pub cache_dir: Option<PathBuf>,
 }
 
-/// A file-system-safe version of a shot name.
+/// A file-system-safe version of a shot name (the `stills` rule; an empty name is `shot`).
 pub(crate) fn file_stem(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if s.is_empty() { "shot".into() } else { s }
+    if name.is_empty() {
+        "shot".into()
+    } else {
+        crate::cli::stills::file_stem(name)
+    }
 }
 
 impl Editor {
