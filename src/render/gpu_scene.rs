@@ -51,6 +51,18 @@ impl GpuMesh {
     }
 }
 
+/// The mesh's indices without triangles that point outside its vertex array (drawn, they
+/// would fault the GPU).
+fn valid_triangles(mesh: &crate::scene::Mesh) -> Vec<u32> {
+    let n = mesh.positions.len() as u32;
+    mesh.indices
+        .chunks_exact(3)
+        .filter(|t| t.iter().all(|&i| i < n))
+        .flatten()
+        .copied()
+        .collect()
+}
+
 /// Simplified index lists of a mesh: a quarter and a sixteenth of its triangles, each
 /// within a small geometric error (meshoptimizer, borders locked so tiles and edges stay
 /// put). Levels that fail to get below 70 % of the previous one are dropped.
@@ -524,14 +536,7 @@ impl GpuScene {
                 let Some(mesh) = scene.mesh(*id) else {
                     continue;
                 };
-                let n = mesh.positions.len() as u32;
-                let indices: Vec<u32> = mesh
-                    .indices
-                    .chunks_exact(3)
-                    .filter(|t| t.iter().all(|&i| i < n))
-                    .flatten()
-                    .copied()
-                    .collect();
+                let indices = valid_triangles(mesh);
                 gpu.lods = simplified_levels(&mesh.positions, &indices)
                     .into_iter()
                     .map(|level| {
@@ -573,15 +578,7 @@ impl GpuScene {
                     tangent: mesh.tangents.get(i).copied().unwrap_or([0.0; 4]),
                 })
                 .collect();
-            // Drop triangles that point outside the vertex array instead of faulting the GPU.
-            let n = vertices.len() as u32;
-            let mut indices: Vec<u32> = mesh
-                .indices
-                .chunks_exact(3)
-                .filter(|t| t.iter().all(|&i| i < n))
-                .flatten()
-                .copied()
-                .collect();
+            let mut indices = valid_triangles(mesh);
             if indices.is_empty() || vertices.is_empty() {
                 self.meshes.remove(&id);
                 continue;
