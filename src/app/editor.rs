@@ -2,6 +2,7 @@
 //! one egui frame: which panel goes where, and how [`UiAction`]s and shortcuts are applied.
 
 mod export;
+mod frame_strip;
 mod render_jobs;
 
 use super::autosave::Autosave;
@@ -97,6 +98,8 @@ pub(crate) struct Editor {
     exports: Vec<export::ExportJob>,
     /// Render ▸ clip renders: queued, running, finished.
     pub(crate) render_queue: render_jobs::RenderQueue,
+    /// The timeline's cached/stale frame marks and the preview of rendered frames.
+    pub(crate) frame_strip: frame_strip::FrameStrip,
     /// The Render window's settings (output folder, format, quality).
     pub(crate) render_panel: ui::RenderPanelState,
     /// Undo/redo of edits to `scene`.
@@ -164,6 +167,7 @@ impl Editor {
             desktop_dialog: None,
             exports: Vec::new(),
             render_queue: Default::default(),
+            frame_strip: Default::default(),
             render_panel: Default::default(),
             history: crate::edit::History::default(),
             region_tool: None,
@@ -563,6 +567,11 @@ impl Editor {
         self.poll_desktop_dialog();
         self.poll_exports();
         self.poll_renders();
+        if let Some(wait) = self.update_frame_strip(Instant::now()) {
+            // The strip is worked out once edits have settled.
+            ui.ctx().request_repaint_after(wait);
+        }
+        let preview = self.preview_texture(ui.ctx());
         let loading = self.poll_loader();
         let before = (self.selection.clone(), self.overlays, self.scene_epoch);
         let camera_before = self.camera;
@@ -635,6 +644,8 @@ impl Editor {
                         achieved_fps: self.timeline.achieved_fps(),
                         can_paste: !self.timeline.clipboard.is_empty(),
                         selected: &self.timeline.selected,
+                        marks: &self.frame_strip.marks,
+                        preview: self.timeline.preview,
                     },
                     &mut timeline_view,
                     &mut actions,
@@ -721,6 +732,10 @@ impl Editor {
             } else {
                 ui::viewport_ui(ui, viewport_texture)
             };
+            if !comparing {
+                self.shot_frame_ui(ui, response.rect, preview.as_ref());
+            }
+            let view = self.view();
             let boxing = !comparing
                 && !self.controls.flying()
                 && self.select.update(
@@ -728,7 +743,7 @@ impl Editor {
                     &response,
                     keyboard_free,
                     super::timeline_state::shown(&self.scene, &self.variant_state, &self.timeline),
-                    &self.camera,
+                    &view,
                     &mut self.picker,
                     crate::pick::PickOptions {
                         icons: self.overlays.icons,
@@ -764,7 +779,7 @@ impl Editor {
                     &response,
                     super::timeline_state::shown(&self.scene, &self.variant_state, &self.timeline),
                     &self.selection,
-                    &self.camera,
+                    &self.view(),
                     self.controls.flying(),
                 ));
             }
@@ -773,8 +788,8 @@ impl Editor {
                 && self.selection.last() == Some(&tool.node)
             {
                 let aspect = response.rect.width() / response.rect.height().max(1.0);
-                let clip_from_local = self.camera.view().clip_from_world(aspect)
-                    * self.scene.world_from_local(tool.node);
+                let clip_from_local =
+                    self.view().clip_from_world(aspect) * self.scene.world_from_local(tool.node);
                 ui::paint_region(
                     &ui.painter_at(response.rect),
                     response.rect,
@@ -887,6 +902,40 @@ impl Editor {
                 ui.ctx().request_repaint_after(left);
             }
         }
+    }
+
+    /// While the viewport looks through a shot camera: the shot's frame guides, and the
+    /// rendered frame over the live view when Preview render has it.
+    fn shot_frame_ui(
+        &self,
+        ui: &egui::Ui,
+        rect: egui::Rect,
+        preview: Option<&frame_strip::PreviewFrame>,
+    ) {
+        let Some(shot) = self.timeline.live_shot(&self.scene) else {
+            return;
+        };
+        let [w, h] = shot.size;
+        let Some(aspect) = self
+            .shot_aspect_through()
+            .or_else(|| self.timeline.preview.then_some(w as f32 / h.max(1) as f32))
+        else {
+            return;
+        };
+        let frame_rect = ui::shot_frame_rect(rect, aspect);
+        if let Some(p) = preview {
+            ui::preview_frame_ui(ui, rect, frame_rect, p.texture);
+        }
+        let mut label = format!("{} · {w}×{h}", shot.name);
+        if self.timeline.preview {
+            let frame = self.timeline.frame;
+            label += &match preview {
+                Some(p) if p.exact => format!(" · rendered frame {frame}"),
+                Some(_) => " · rendered".to_owned(),
+                None => format!(" · frame {frame} not rendered: live view"),
+            };
+        }
+        ui::shot_guides_ui(ui, rect, frame_rect, &label);
     }
 
     /// Keyboard shortcuts that work anywhere in the window (not while typing).
@@ -1217,6 +1266,7 @@ impl Editor {
         self.scene = scene;
         self.variant_state = Default::default();
         self.timeline = super::timeline_state::TimelineState::reset(self.timeline.enabled);
+        self.frame_strip = Default::default();
         self.show_shot_variant();
         self.sync_view();
         self.seed = seed;

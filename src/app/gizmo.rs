@@ -17,7 +17,7 @@
 //! sees the drag.
 
 use crate::edit::Command;
-use crate::scene::{NodeId, OrbitCamera, Scene, Transform};
+use crate::scene::{CameraView, NodeId, Scene, Transform};
 use crate::ui::{self, GizmoMode, GizmoSettings, GizmoSpace, PivotMode, UiAction};
 use egui::{Key, Modifiers, PointerButton, Rect, Sense};
 use glam::{DMat4, DQuat, DVec3};
@@ -89,7 +89,7 @@ impl GizmoTool {
         image: &egui::Response,
         scene: &Scene,
         selection: &[NodeId],
-        camera: &OrbitCamera,
+        camera: &CameraView,
         flying: bool,
     ) -> Option<UiAction> {
         let viewport = image.rect;
@@ -109,7 +109,7 @@ impl GizmoTool {
         image: &egui::Response,
         scene: &Scene,
         selection: &[NodeId],
-        camera: &OrbitCamera,
+        camera: &CameraView,
         flying: bool,
     ) -> Option<UiAction> {
         let viewport = image.rect;
@@ -204,12 +204,12 @@ impl GizmoTool {
 fn gizmo_config(
     settings: GizmoSettings,
     viewport: Rect,
-    camera: &OrbitCamera,
+    camera: &CameraView,
     pixels_per_point: f32,
     snapping: bool,
 ) -> GizmoConfig {
     use transform_gizmo::GizmoMode as Handles;
-    let view = camera.view();
+    let view = *camera;
     let aspect = viewport.width() / viewport.height().max(1.0);
     let modes = match settings.mode {
         GizmoMode::Select => transform_gizmo::EnumSet::empty(),
@@ -407,7 +407,7 @@ fn drag_command(moves: &[(NodeId, Transform)], mode: GizmoMode) -> Option<Comman
 mod tests {
     use super::*;
     use crate::edit::History;
-    use crate::scene::NodeKind;
+    use crate::scene::{NodeKind, OrbitCamera};
     use glam::{Quat, Vec3};
 
     fn empty(scene: &mut Scene, parent: Option<NodeId>, name: &str, t: Transform) -> NodeId {
@@ -671,7 +671,7 @@ mod tests {
         gizmo.update_config(gizmo_config(
             settings,
             VIEWPORT,
-            &front_camera(),
+            &front_camera().view(),
             1.0,
             snapping,
         ));
@@ -702,7 +702,7 @@ mod tests {
         gizmo.update_config(gizmo_config(
             settings,
             VIEWPORT,
-            &front_camera(),
+            &front_camera().view(),
             1.0,
             false,
         ));
@@ -791,7 +791,13 @@ mod tests {
         };
         // Find a point on the Z ring (it faces the camera): straight up from the centre.
         let mut gizmo = Gizmo::default();
-        gizmo.update_config(gizmo_config(rotate, VIEWPORT, &front_camera(), 1.0, true));
+        gizmo.update_config(gizmo_config(
+            rotate,
+            VIEWPORT,
+            &front_camera().view(),
+            1.0,
+            true,
+        ));
         gizmo.update(GizmoInteraction::default(), &[GizmoTransform::default()]);
         let top = (200..300)
             .rev()

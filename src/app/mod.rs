@@ -400,7 +400,7 @@ impl App {
         let mut refine_at = running.render_viewport();
         // Variant thumbnails: one per frame, once the camera has rested.
         let resting = running.last_camera_change.elapsed() >= REFINE_AFTER;
-        let camera = running.editor.camera.view();
+        let camera = running.editor.view();
         let more_thumbnails = running.variant_views.refresh_thumbnails(
             &mut running.gpu,
             &mut running.renderer,
@@ -506,7 +506,7 @@ impl Running {
         let max = self.gpu.max_texture_side();
         let (full_w, full_h) = (full_w.clamp(1, max), full_h.clamp(1, max));
         let now = Instant::now();
-        let camera = self.editor.camera.view();
+        let camera = self.editor.view();
         if self.rendered.as_ref().is_some_and(|k| k.camera != camera) {
             self.last_camera_change = now;
         }

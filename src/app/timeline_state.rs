@@ -7,8 +7,8 @@ use super::editor::Editor;
 use crate::edit::Command;
 use crate::edit::timeline::{self as ops, Clip, KeyRef, Playhead};
 use crate::scene::{
-    Aabb, Camera, Channel, Node, NodeId, NodeKind, OrbitCamera, Revision, Scene, Shot, ShotId,
-    Subtree, Transform, VariantId,
+    Aabb, Camera, CameraView, Channel, Node, NodeId, NodeKind, OrbitCamera, Revision, Scene, Shot,
+    ShotId, Subtree, Transform, VariantId,
 };
 use crate::ui::{SelectMode, TimelineAction, TimelineView};
 use std::collections::VecDeque;
@@ -63,6 +63,8 @@ pub(crate) struct TimelineState {
     /// Look through the shot's camera: `None` = while playing.
     pub look_through: Option<bool>,
     pub auto_key: bool,
+    /// Preview render: the viewport shows the shot's frames from the render cache.
+    pub preview: bool,
     pub selected: Vec<KeyRef>,
     pub clipboard: Clip,
     /// The panel's zoom, pan, curve choice and drags.
@@ -75,6 +77,10 @@ pub(crate) struct TimelineState {
     /// The free viewport camera while the view looks through the shot camera, and the
     /// scene bounds used to place its pivot.
     free_camera: Option<(OrbitCamera, Aabb)>,
+    /// While looking through: the shot camera's exact view (roll included; the field of
+    /// view widened when the shot is wider than the viewport, so its whole frame shows),
+    /// and the shot's aspect ratio.
+    through: Option<(CameraView, f32)>,
     /// The timeline panel had the last click (Delete, Ctrl+C/V act on keys).
     pub focused: bool,
 }
@@ -88,6 +94,7 @@ impl Default for TimelineState {
             looping: true,
             look_through: None,
             auto_key: false,
+            preview: false,
             selected: Vec::new(),
             clipboard: Vec::new(),
             view: TimelineView::default(),
@@ -95,6 +102,7 @@ impl Default for TimelineState {
             sampled: None,
             shown_at: VecDeque::new(),
             free_camera: None,
+            through: None,
             focused: false,
         }
     }
@@ -124,9 +132,10 @@ impl TimelineState {
         self.playback.is_some()
     }
 
-    /// Whether the viewport looks through the shot camera now.
+    /// Whether the viewport looks through the shot camera now (always while previewing
+    /// rendered frames, so frames not rendered yet show the same view live).
     pub fn looking_through(&self) -> bool {
-        self.look_through.unwrap_or(self.playing())
+        self.preview || self.look_through.unwrap_or(self.playing())
     }
 
     /// New frames shown per second over the last second of playback.
@@ -145,6 +154,17 @@ impl TimelineState {
             && s.variant == scene.variants().active)
             .then_some(&s.scene)
     }
+}
+
+/// The vertical field of view that shows the whole frame of a shot seen with `fov_y_rad`:
+/// the same in a viewport at least as wide as the shot (the shot's frame then spans the
+/// viewport's height); wider in a narrower viewport, so the frame spans its width.
+pub(crate) fn fov_to_show_shot(fov_y_rad: f32, shot_aspect: f32, viewport_aspect: f32) -> f32 {
+    if !(shot_aspect > viewport_aspect && viewport_aspect > 0.0 && fov_y_rad.is_finite()) {
+        return fov_y_rad;
+    }
+    let widened = 2.0 * ((fov_y_rad * 0.5).tan() * shot_aspect / viewport_aspect).atan();
+    widened.min(179f32.to_radians())
 }
 
 /// The scene on screen: the active shot at the playhead when the timeline is live, else the
@@ -259,12 +279,12 @@ impl Editor {
     /// While looking through the shot camera, the viewport camera sits on it; when that
     /// ends, the free camera comes back.
     fn follow_shot_camera(&mut self) {
-        let camera = self
+        self.timeline.through = None;
+        let shot = self
             .timeline
             .live_shot(&self.scene)
-            .and_then(|s| s.camera)
-            .filter(|_| self.timeline.looking_through());
-        let Some(camera) = camera else {
+            .filter(|s| s.camera.is_some() && self.timeline.looking_through());
+        let Some((camera, [shot_w, shot_h])) = shot.and_then(|s| Some((s.camera?, s.size))) else {
             if let Some((free, _)) = self.timeline.free_camera.take() {
                 self.camera = free;
             }
@@ -281,9 +301,33 @@ impl Editor {
             return;
         };
         let world_from_view = shown.world_from_local(camera);
-        let mut view = self.camera;
-        super::viewport_input::look_through(&mut view, world_from_view, cam.fov_y_rad, bounds);
-        self.camera = view;
+        let shot_aspect = shot_w as f32 / shot_h.max(1) as f32;
+        let viewport_aspect = self
+            .viewport_size_px
+            .map_or(shot_aspect, |[w, h]| w as f32 / h.max(1) as f32);
+        let fov = fov_to_show_shot(cam.fov_y_rad, shot_aspect, viewport_aspect);
+        let mut orbit = self.camera;
+        super::viewport_input::look_through(&mut orbit, world_from_view, fov, bounds);
+        let through = shown.camera_view(camera).map(|mut exact| {
+            exact.fov_y_rad = fov;
+            (exact, shot_aspect)
+        });
+        self.camera = orbit;
+        self.timeline.through = through;
+    }
+
+    /// The view the viewport shows: the shot camera's while looking through it, else the
+    /// free camera's. Rendering, picking, the gizmo and overlays all use it.
+    pub(crate) fn view(&self) -> CameraView {
+        self.timeline
+            .through
+            .map_or_else(|| self.camera.view(), |(view, _)| view)
+    }
+
+    /// The shot's aspect ratio while the viewport looks through its camera (for the frame
+    /// guides).
+    pub(crate) fn shot_aspect_through(&self) -> Option<f32> {
+        self.timeline.through.map(|(_, aspect)| aspect)
     }
 
     /// Where edits key: the live shot and the playhead.
@@ -484,6 +528,7 @@ impl Editor {
             TimelineAction::Loop(on) => self.timeline.looping = on,
             TimelineAction::LookThrough(on) => self.timeline.look_through = on,
             TimelineAction::AutoKey(on) => self.timeline.auto_key = on,
+            TimelineAction::Preview(on) => self.timeline.preview = on,
             TimelineAction::SelectKeys(keys, mode) => {
                 let selected = &mut self.timeline.selected;
                 match mode {
@@ -826,6 +871,35 @@ mod tests {
     use crate::scene::{NodeKind, Value};
     use crate::ui::UiAction;
     use std::sync::Arc;
+
+    #[test]
+    fn looking_through_frames_the_whole_shot_in_any_viewport() {
+        let fov = 40f32.to_radians();
+        let half_width = |fov: f32, aspect: f32| (fov * 0.5).tan() * aspect;
+        // A viewport wider than the shot: same field of view, the frame spans its height.
+        assert_eq!(fov_to_show_shot(fov, 16.0 / 9.0, 2.4), fov);
+        let r = egui::Rect::from_min_size(egui::pos2(10.0, 0.0), egui::vec2(960.0, 400.0));
+        let f = crate::ui::shot_frame_rect(r, 16.0 / 9.0);
+        assert!((f.height() - 400.0).abs() < 1e-3 && (f.width() - 400.0 * 16.0 / 9.0).abs() < 1e-3);
+        assert!((f.center() - r.center()).length() < 1e-3);
+        // A narrower viewport: widened so the shot's horizontal extent is the viewport's.
+        let (shot, viewport) = (16.0 / 9.0, 1.2);
+        let wide = fov_to_show_shot(fov, shot, viewport);
+        assert!(wide > fov);
+        assert!((half_width(wide, viewport) - half_width(fov, shot)).abs() < 1e-5);
+        let r = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(600.0, 500.0));
+        let f = crate::ui::shot_frame_rect(r, shot);
+        assert!((f.width() - 600.0).abs() < 1e-3);
+        // The frame's height is the shot's vertical field of view inside the widened one.
+        let expected = 500.0 * (fov * 0.5).tan() / (wide * 0.5).tan();
+        assert!(
+            (f.height() - expected).abs() < 0.01,
+            "{} vs {expected}",
+            f.height()
+        );
+        // Degenerate sizes keep the field of view.
+        assert_eq!(fov_to_show_shot(fov, shot, 0.0), fov);
+    }
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)

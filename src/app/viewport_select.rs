@@ -9,7 +9,7 @@
 //!   when releasing to add to it instead. `Esc` disarms a pending `B`.
 
 use crate::pick::{PickOptions, PickView, Picker};
-use crate::scene::{NodeId, OrbitCamera, Scene};
+use crate::scene::{CameraView, NodeId, Scene};
 use crate::ui::{ClickMode, apply_box, apply_click};
 use egui::{Key, Modifiers, PointerButton, Pos2, Rect, Response, Ui};
 use glam::Vec2;
@@ -38,7 +38,7 @@ impl ViewportSelect {
         response: &Response,
         keyboard_free: bool,
         scene: &Scene,
-        camera: &OrbitCamera,
+        camera: &CameraView,
         picker: &mut Picker,
         options: PickOptions,
         selection: &mut Vec<NodeId>,
@@ -57,7 +57,7 @@ impl ViewportSelect {
         let pixels_per_point = ui.ctx().pixels_per_point();
         let rect = response.rect;
         let view = PickView::new(
-            camera.view(),
+            *camera,
             rect.width() * pixels_per_point,
             rect.height() * pixels_per_point,
         );
@@ -178,7 +178,7 @@ mod tests {
         /// Screen position (points) of a world point in the viewport.
         fn screen_of(&self, p: Vec3) -> Pos2 {
             let size = self.viewport.size();
-            let view = PickView::new(self.editor.camera.view(), size.x, size.y);
+            let view = PickView::new(self.editor.view(), size.x, size.y);
             let clip = view.clip_from_world() * p.extend(1.0);
             let ndc = clip.truncate() / clip.w;
             self.viewport.min

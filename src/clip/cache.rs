@@ -79,8 +79,22 @@ impl FrameCache {
         base.join("worldsmith").join("frames")
     }
 
+    /// The cache folder `dir` for lookups only: nothing is created until something is
+    /// stored (a missing folder has no entries).
+    pub fn peek(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Whether there is an entry for `key` (not read or checked: [`FrameCache::get`] does).
+    pub fn contains(&self, key: &FrameKey) -> bool {
+        self.frame_path(key).is_file()
     }
 
     fn frame_path(&self, key: &FrameKey) -> PathBuf {

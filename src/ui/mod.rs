@@ -50,14 +50,17 @@ pub use render::{
 pub use selection::{ClickMode, apply_box, apply_click};
 pub use status::{StatusInfo, status_bar_ui};
 pub use timeline::{
-    KEY_COLOR, Keying, SIZE_PRESETS, SelectMode, TimelineAction, TimelinePanel, TimelineView,
-    key_button_ui, timeline_ui,
+    FrameMark, KEY_COLOR, Keying, SIZE_PRESETS, SelectMode, TimelineAction, TimelinePanel,
+    TimelineView, key_button_ui, timeline_ui,
 };
 pub use variants::{
     MAX_COMPARE, VARIANT_COLOR, VariantAction, VariantsPanel, compare_view_ui, overrides_strip_ui,
     variants_ui,
 };
-pub use viewport::{ViewportOverlay, viewport_overlay_ui, viewport_ui};
+pub use viewport::{
+    ViewportOverlay, preview_frame_ui, shot_frame_rect, shot_guides_ui, viewport_overlay_ui,
+    viewport_ui,
+};
 
 use crate::scene::NodeId;
 use std::path::PathBuf;

@@ -48,6 +48,8 @@ pub struct RenderStatus {
     pub waiting: Vec<String>,
     /// Shot and the result line, newest last.
     pub finished: Vec<(String, Result<String, String>)>,
+    /// The frame cache's folder.
+    pub cache_dir: PathBuf,
 }
 
 #[derive(Clone, Debug)]
@@ -154,10 +156,11 @@ pub fn render_window_ui(
                     ui.end_row();
                 });
             ui.label(
-                egui::RichText::new(
-                    "Frames are cached beside the project: re-rendering after an edit redraws only \
-                     the frames it changed.",
-                )
+                egui::RichText::new(format!(
+                    "Frames are cached in {}: re-rendering after an edit redraws only the frames \
+                     it changed; the timeline marks them. The folder is safe to delete.",
+                    status.cache_dir.display()
+                ))
                 .small()
                 .weak(),
             );

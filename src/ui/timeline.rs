@@ -39,6 +39,8 @@ pub enum TimelineAction {
     /// Look through the shot's camera (`None`: only while playing).
     LookThrough(Option<bool>),
     AutoKey(bool),
+    /// Show rendered frames from the render cache in the viewport (Preview render).
+    Preview(bool),
     /// Select keys: replace the selection, add to it, or toggle them.
     SelectKeys(Vec<KeyRef>, SelectMode),
     /// One frame of a key drag: the selection moved by this many frames from where the
@@ -97,6 +99,22 @@ pub struct TimelinePanel<'a> {
     pub achieved_fps: Option<f32>,
     pub can_paste: bool,
     pub selected: &'a [KeyRef],
+    /// Per frame of the active shot: rendered into the cache, stale, or not rendered
+    /// (empty while unknown).
+    pub marks: &'a [FrameMark],
+    /// Preview render is on.
+    pub preview: bool,
+}
+
+/// A frame's state in the render cache, as the ruler marks it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameMark {
+    /// Never rendered (in this session or the cache).
+    Unrendered,
+    /// Rendered, and the cache has it for the scene as it is now.
+    Cached,
+    /// Rendered earlier, but an edit since changed it: a render redraws it.
+    Stale,
 }
 
 /// The panel's view state: zoom and pan of the time axis, the curve shown, drags.
@@ -172,6 +190,9 @@ pub const KEY_COLOR: Color32 = Color32::from_rgb(0xe8, 0xc8, 0x4a);
 const SELECTED_KEY: Color32 = Color32::from_rgb(0xff, 0x8c, 0x1a);
 const PLAYHEAD: Color32 = Color32::from_rgb(0x4a, 0x9e, 0xff);
 const AUTO_KEY_RED: Color32 = Color32::from_rgb(0xe0, 0x3a, 0x3a);
+/// Ruler marks of frames in the render cache, and of stale ones.
+const CACHED: Color32 = Color32::from_rgb(0x4c, 0xb0, 0x50);
+const STALE: Color32 = Color32::from_rgb(0xf0, 0x9a, 0x2a);
 
 /// Resolution presets of the shot settings.
 pub const SIZE_PRESETS: [(&str, [u32; 2]); 6] = [
@@ -467,6 +488,17 @@ fn transport_ui(
             {
                 act(TimelineAction::LookThrough(Some(!looking)));
             }
+            if ui
+                .selectable_label(panel.preview, "Preview")
+                .on_hover_text(
+                    "Preview render: the viewport plays the shot's rendered frames from the \
+                     render cache (frames not rendered yet show the live view through the shot \
+                     camera). Render ▸ Render Shot (F12) fills the cache.",
+                )
+                .clicked()
+            {
+                act(TimelineAction::Preview(!panel.preview));
+            }
             ui.add_space(8.0);
             let Some(shot) = shot else {
                 return;
@@ -524,6 +556,7 @@ fn transport_ui(
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 ui.selectable_value(&mut view.curves, true, "Curves");
                 ui.selectable_value(&mut view.curves, false, "Dope sheet");
+                render_counts_ui(ui, panel.marks);
             });
         }
     });
@@ -794,11 +827,27 @@ fn ruler_ui(
     rect: Rect,
     axis: Axis,
     shot: &Shot,
-    frame: u32,
+    panel: &TimelinePanel<'_>,
     view: &mut TimelineView,
     act: &mut impl FnMut(TimelineAction),
 ) {
-    let response = ui.interact(rect, ui.scope_id().with("ruler"), Sense::click_and_drag());
+    let (frame, marks) = (panel.frame, panel.marks);
+    let mut response = ui.interact(rect, ui.scope_id().with("ruler"), Sense::click_and_drag());
+    if !marks.is_empty()
+        && let Some(p) = response.hover_pos()
+    {
+        let f = axis.frame(p.x).round();
+        let state =
+            (f >= 0.0)
+                .then(|| marks.get(f as usize))
+                .flatten()
+                .map_or("outside the shot", |m| match m {
+                    FrameMark::Cached => "rendered (in the render cache)",
+                    FrameMark::Stale => "stale: changed since it was rendered",
+                    FrameMark::Unrendered => "not rendered",
+                });
+        response = response.on_hover_text(format!("Frame {f:.0}: {state}\n\n{MARKS_LEGEND}"));
+    }
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Slider, true, "Playhead ruler"));
     let painter = ui.painter_at(rect);
     let visuals = ui.visuals();
@@ -808,6 +857,24 @@ fn ruler_ui(
         rect.y_range(),
     );
     painter.rect_filled(range.intersect(rect), 0.0, visuals.faint_bg_color);
+    // Rendered and stale frames: a strip along the ruler's foot, one run per colour.
+    let foot = rect.bottom() - 4.0..=rect.bottom();
+    let mut start = 0;
+    while start < marks.len() {
+        let mark = marks[start];
+        let end = marks[start..]
+            .iter()
+            .position(|m| *m != mark)
+            .map_or(marks.len(), |n| start + n);
+        if let Some(color) = mark_color(mark) {
+            let run = Rect::from_x_y_ranges(
+                axis.x(start as f32 - 0.5)..=axis.x(end as f32 - 0.5),
+                foot.clone(),
+            );
+            painter.rect_filled(run.intersect(rect), 0.0, color);
+        }
+        start = end;
+    }
     let step = tick_step(axis.px_per_frame);
     let text = visuals.weak_text_color();
     let first = (axis.frame(rect.left()) / step as f32).floor() as i64 * step as i64;
@@ -857,6 +924,47 @@ fn ruler_ui(
         );
     }
 }
+
+/// Colour of a frame's mark on the ruler (none for a frame never rendered).
+fn mark_color(mark: FrameMark) -> Option<Color32> {
+    match mark {
+        FrameMark::Unrendered => None,
+        FrameMark::Cached => Some(CACHED),
+        FrameMark::Stale => Some(STALE),
+    }
+}
+
+/// "180 / 240 rendered · 12 stale" beside the view switch.
+fn render_counts_ui(ui: &mut Ui, marks: &[FrameMark]) {
+    if marks.is_empty() {
+        return;
+    }
+    let count = |m: FrameMark| marks.iter().filter(|x| **x == m).count();
+    let (cached, stale) = (count(FrameMark::Cached), count(FrameMark::Stale));
+    ui.add_space(8.0);
+    if stale > 0 {
+        ui.label(
+            egui::RichText::new(format!("{stale} stale"))
+                .color(STALE)
+                .small(),
+        );
+    }
+    ui.label(
+        egui::RichText::new(format!("{cached} / {} rendered", marks.len()))
+            .color(if cached > 0 {
+                CACHED
+            } else {
+                ui.visuals().weak_text_color()
+            })
+            .small(),
+    )
+    .on_hover_text(MARKS_LEGEND);
+}
+
+const MARKS_LEGEND: &str = "Under the ruler: green frames are rendered and in the render cache \
+                            as the scene is now; orange frames were rendered but an edit since \
+                            changed them (a render redraws only those); unmarked frames were \
+                            never rendered.";
 
 /// Frames between ruler labels, so labels stay about 50 px apart.
 fn tick_step(px_per_frame: f32) -> u32 {
@@ -988,7 +1096,7 @@ fn dope_sheet_ui(
         pos2(axis.left, full.top()),
         pos2(full.right(), full.top() + RULER_H),
     );
-    ruler_ui(ui, ruler, axis, shot, panel.frame, view, act);
+    ruler_ui(ui, ruler, axis, shot, panel, view, act);
     let rows = rows(panel.shown, shot);
     let keys_rect = Rect::from_min_max(pos2(full.left(), ruler.bottom()), full.max);
     let area = Rect::from_min_max(pos2(axis.left, keys_rect.top()), keys_rect.max);
@@ -1357,7 +1465,7 @@ fn curve_editor_ui(
         pos2(axis.left, full.top()),
         pos2(full.right(), full.top() + RULER_H),
     );
-    ruler_ui(ui, ruler, axis, shot, panel.frame, view, act);
+    ruler_ui(ui, ruler, axis, shot, panel, view, act);
     let plot =
         Rect::from_min_max(pos2(axis.left, ruler.bottom()), full.max).shrink2(vec2(0.0, 8.0));
     let response = ui.interact(

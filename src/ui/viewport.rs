@@ -32,6 +32,76 @@ pub fn viewport_ui(ui: &mut Ui, texture: egui::TextureId) -> Response {
     ui.put(rect, image)
 }
 
+/// The part of the viewport `rect` that a shot of `aspect` (width / height) covers when the
+/// viewport looks through its camera: its full height, or its full width for a shot wider
+/// than the viewport (whose field of view is then widened to match).
+pub fn shot_frame_rect(rect: Rect, aspect: f32) -> Rect {
+    let aspect = if aspect.is_finite() && aspect > 0.0 {
+        aspect
+    } else {
+        1.0
+    };
+    let viewport_aspect = rect.width() / rect.height().max(1.0);
+    let size = if aspect <= viewport_aspect {
+        vec2(rect.height() * aspect, rect.height())
+    } else {
+        vec2(rect.width(), rect.width() / aspect)
+    };
+    Rect::from_center_size(rect.center(), size)
+}
+
+/// A rendered frame (Preview render) over the viewport: black around it, the image in the
+/// shot's `frame`.
+pub fn preview_frame_ui(ui: &Ui, rect: Rect, frame: Rect, texture: egui::TextureId) {
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 0.0, Color32::BLACK);
+    painter.image(
+        texture,
+        frame,
+        Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
+        Color32::WHITE,
+    );
+}
+
+/// Frame guides while looking through a shot camera: the viewport dimmed outside the shot's
+/// `frame`, its outline, and `label` under its top edge.
+pub fn shot_guides_ui(ui: &Ui, rect: Rect, frame: Rect, label: &str) {
+    let painter = ui.painter_at(rect);
+    let dim = Color32::from_black_alpha(150);
+    for band in [
+        Rect::from_min_max(rect.min, pos2(rect.max.x, frame.min.y)),
+        Rect::from_min_max(pos2(rect.min.x, frame.max.y), rect.max),
+        Rect::from_min_max(
+            pos2(rect.min.x, frame.min.y),
+            pos2(frame.min.x, frame.max.y),
+        ),
+        Rect::from_min_max(
+            pos2(frame.max.x, frame.min.y),
+            pos2(rect.max.x, frame.max.y),
+        ),
+    ] {
+        if band.width() > 0.5 && band.height() > 0.5 {
+            painter.rect_filled(band, 0.0, dim);
+        }
+    }
+    painter.rect_stroke(
+        frame.shrink(0.5),
+        0.0,
+        Stroke::new(1.0, Color32::from_white_alpha(110)),
+        egui::StrokeKind::Inside,
+    );
+    let font = FontId::proportional(12.0);
+    let galley = painter.layout_no_wrap(label.to_owned(), font, Color32::from_gray(235));
+    let at =
+        Align2::CENTER_BOTTOM.anchor_size(frame.center_bottom() - vec2(0.0, 8.0), galley.size());
+    painter.rect_filled(
+        at.expand2(vec2(5.0, 2.0)),
+        3.0,
+        Color32::from_black_alpha(160),
+    );
+    painter.galley(at.min, galley, Color32::from_gray(235));
+}
+
 /// Draws the overlay over the viewport image at `rect`. Call it after the camera took this
 /// frame's input, so the overlay shows the state the image is rendered with.
 pub fn viewport_overlay_ui(ui: &Ui, rect: Rect, overlay: &ViewportOverlay<'_>) {

@@ -63,6 +63,24 @@ impl Editor {
         base.join("renders")
     }
 
+    /// The settings Render ▸ Render Shot renders frames with (the Render window's shadow
+    /// quality on top of [`RenderSettings::clip`]); frame keys depend on them.
+    pub(crate) fn clip_settings(&self) -> RenderSettings {
+        RenderSettings {
+            shadow_map_size: self.render_panel.shadow_map_size,
+            ..RenderSettings::clip()
+        }
+    }
+
+    /// The frame cache's folder: beside the project (as the CLI's), or the user cache folder
+    /// for an unsaved world.
+    pub(crate) fn cache_dir(&self) -> PathBuf {
+        self.render_queue
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| FrameCache::default_dir(self.project_path.as_deref()))
+    }
+
     /// Queues the active shot, or every shot.
     pub(crate) fn queue_renders(&mut self, all: bool) {
         let timeline = self.scene.timeline();
@@ -129,22 +147,12 @@ impl Editor {
             frames: (0..shot.frames).collect(),
             width: w,
             height: h,
-            settings: RenderSettings {
-                shadow_map_size: self.render_panel.shadow_map_size,
-                ..RenderSettings::clip()
-            },
+            settings: self.clip_settings(),
             encoder: EncoderSettings::new(shot.fps),
             output: output.clone(),
-            cache: FrameCache::open(
-                &self
-                    .render_queue
-                    .cache_dir
-                    .clone()
-                    .unwrap_or_else(|| FrameCache::default_dir(self.project_path.as_deref())),
-                crate::clip::cache::DEFAULT_MAX_BYTES,
-            )
-            .map_err(|e| e.to_string())
-            .ok(),
+            cache: FrameCache::open(&self.cache_dir(), crate::clip::cache::DEFAULT_MAX_BYTES)
+                .map_err(|e| e.to_string())
+                .ok(),
         };
         let scene: Scene = self.scene.clone();
         let progress = Arc::new(ClipProgress::default());
@@ -206,6 +214,7 @@ impl Editor {
                 .iter()
                 .map(|(shot, _, line)| (shot.clone(), line.clone()))
                 .collect(),
+            cache_dir: self.cache_dir(),
         }
     }
 
@@ -229,6 +238,7 @@ impl Editor {
         let Some(run) = self.render_queue.running.take() else {
             return;
         };
+        self.frame_strip.cache_changed();
         let line = match result {
             Ok(s) => {
                 let msg = format!(
@@ -380,6 +390,91 @@ mod tests {
             editor.log.iter().any(|e| e.text.contains("Rendered shot")),
             "logged"
         );
+
+        // The timeline strip: every frame is in the cache now.
+        use crate::ui::FrameMark::{Cached, Stale};
+        editor.scan_frame_strip_now();
+        assert_eq!(editor.frame_strip.marks, [Cached; 4]);
+        // Preview render shows frame 2 from the cache: the decoded frame is the rendered one.
+        let ctx = egui::Context::default();
+        editor.apply(crate::ui::UiAction::Timeline(
+            crate::ui::TimelineAction::Preview(true),
+        ));
+        editor.timeline.frame = 2;
+        let start = Instant::now();
+        let shown = loop {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no preview frame"
+            );
+            if let Some(p) = editor.preview_texture(&ctx) {
+                break p;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert!(shown.exact, "the playhead's frame");
+        let decoded = editor.frame_strip.preview_image(2).expect("decoded");
+        assert_eq!(decoded.size, [64, 36]);
+        let differ = decoded
+            .pixels
+            .iter()
+            .zip(frames[2].pixels())
+            .filter(|(a, b)| (0..3).any(|c| a.to_srgba_unmultiplied()[c].abs_diff(b.0[c]) > 40))
+            .count();
+        assert!(
+            differ < 64 * 36 / 20,
+            "preview vs the MP4's frame 2: {differ} pixels differ"
+        );
+
+        // Move the last camera key: frames 1-3 change, frame 0 does not; after the edit
+        // settles they show as stale, and re-rendering redraws exactly them.
+        let mut timeline = editor.scene.timeline().clone();
+        let id = timeline.active.expect("active shot");
+        let shot = timeline.shot_mut(id).expect("shot");
+        let camera = shot.camera.expect("camera");
+        let eye = Vec3::new(2.5, 1.0, 4.0);
+        shot.key(
+            Channel::Transform(camera),
+            3.0,
+            Value::Transform(Transform::looking_at(
+                eye,
+                eye + Vec3::new(0.0, -0.25, -1.0),
+            )),
+        );
+        editor.apply(crate::ui::UiAction::Edit(
+            crate::edit::Command::SetTimeline {
+                timeline: Box::new(timeline),
+                label: "Move key".into(),
+            },
+        ));
+        // Not at once: the scan waits for edits to settle.
+        assert_eq!(
+            editor.update_frame_strip(Instant::now()),
+            Some(Duration::from_millis(300))
+        );
+        editor.scan_frame_strip_now();
+        assert_eq!(editor.frame_strip.marks, [Cached, Stale, Stale, Stale]);
+        assert!(
+            editor.preview_texture(&ctx).is_none(),
+            "frame 2 is stale: live view"
+        );
+        editor.queue_renders(false);
+        let start = Instant::now();
+        while editor.rendering() {
+            assert!(start.elapsed() < Duration::from_secs(120), "render hangs");
+            std::thread::sleep(Duration::from_millis(50));
+            editor.poll_renders();
+        }
+        let (_, result) = editor
+            .render_status()
+            .finished
+            .last()
+            .cloned()
+            .expect("done");
+        let line = result.expect("rendered");
+        assert!(line.contains("3 rendered, 1 from the cache"), "{line}");
+        editor.scan_frame_strip_now();
+        assert_eq!(editor.frame_strip.marks, [Cached; 4]);
         // Nothing queued and nothing to render: a warning, no job.
         let mut empty = Editor::new(Scene::new("e"), 1, "test".into(), Arc::new(|| {}));
         empty.queue_renders(true);
