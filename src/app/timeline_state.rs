@@ -330,6 +330,16 @@ impl Editor {
         self.timeline.through.map(|(_, aspect)| aspect)
     }
 
+    /// The shot as it was when the curve drag of `key` began (this frame's `shot` if it
+    /// begins now): each frame of the drag applies to it, so the drag is one undo step.
+    fn curve_drag_origin(&mut self, shot: Shot, key: KeyRef) -> Shot {
+        self.timeline
+            .drag
+            .get_or_insert_with(|| (shot, vec![key]))
+            .0
+            .clone()
+    }
+
     /// Where edits key: the live shot and the playhead.
     fn playhead(&self) -> Option<Playhead> {
         let shot = self.timeline.live_shot(&self.scene)?;
@@ -623,11 +633,7 @@ impl Editor {
                 let Some(shot) = live else {
                     return;
                 };
-                let (origin, _) = self
-                    .timeline
-                    .drag
-                    .get_or_insert_with(|| (shot, vec![key]))
-                    .clone();
+                let origin = self.curve_drag_origin(shot, key);
                 let (moved, at) = ops::move_key_to(&origin, key, frame, component, value);
                 self.timeline.selected = vec![at];
                 let c = self.set_shot(moved, "Move key");
@@ -641,11 +647,7 @@ impl Editor {
                 let Some(shot) = live else {
                     return;
                 };
-                let (origin, _) = self
-                    .timeline
-                    .drag
-                    .get_or_insert_with(|| (shot, vec![key]))
-                    .clone();
+                let origin = self.curve_drag_origin(shot, key);
                 let c = self.set_shot(
                     ops::set_slope(&origin, key, component, slope),
                     "Edit handle",
@@ -871,6 +873,98 @@ mod tests {
     use crate::scene::{NodeKind, Value};
     use crate::ui::UiAction;
     use std::sync::Arc;
+
+    #[test]
+    fn dope_sheet_rows_scroll_and_keys_in_scrolled_rows_are_hit() {
+        use egui_kittest::Harness;
+        use egui_kittest::kittest::Queryable as _;
+        let mut scene = Scene::new("rows");
+        let nodes: Vec<NodeId> = (0..30)
+            .map(|i| {
+                let name = format!("Node {i:02}");
+                scene.add_node(None, &name, Transform::IDENTITY, NodeKind::Empty)
+            })
+            .collect();
+        let id = scene.reserve_shot_id();
+        let mut shot = Shot {
+            frames: 48,
+            ..Shot::new(id, "Many rows")
+        };
+        for n in &nodes {
+            shot.key(
+                Channel::Transform(*n),
+                10.0,
+                Value::Transform(Transform::IDENTITY),
+            );
+        }
+        scene.set_timeline(crate::scene::Timeline {
+            shots: vec![shot],
+            active: Some(id),
+        });
+        let e = Editor::new(scene, 1, "test".into(), Arc::new(|| {}));
+        let mut h = Harness::builder()
+            .with_size(egui::vec2(1400.0, 800.0))
+            .with_step_dt(1.0 / 60.0)
+            .with_max_steps(100)
+            .with_accessibility_check(false)
+            .build_ui_state(|ui, e: &mut Editor| e.ui(ui, egui::TextureId::User(0)), e);
+        h.run_steps(3);
+        let area = h.get_by_label("Dope sheet keys").rect();
+        // 30 nodes: 60 rows of 18 points, far more than the panel shows.
+        assert!(area.height() < 60.0 * 18.0, "{area:?}");
+        assert_eq!(h.state().timeline.view.row_scroll, 0.0);
+        // A middle drag upwards scrolls the rows, no further than the last one.
+        let from = area.center();
+        let button = |pos, pressed| egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Middle,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        };
+        h.hover_at(from);
+        h.event(button(from, true));
+        h.run_steps(1);
+        for step in 1..=10 {
+            h.hover_at(from - egui::vec2(0.0, 200.0 * step as f32));
+            h.run_steps(1);
+        }
+        h.event(button(from - egui::vec2(0.0, 2000.0), false));
+        h.run_steps(2);
+        let max = 60.0 * 18.0 + 4.0 - area.height();
+        let scroll = h.state().timeline.view.row_scroll;
+        assert!(
+            (scroll - max).abs() < 1.0,
+            "scrolled {scroll}, bottom at {max}"
+        );
+        // The last row (Node 29's transform) is now at the bottom: its key is clickable there.
+        let view = &h.state().timeline.view;
+        let at = egui::pos2(
+            area.left() + (10.0 - view.first_frame) * view.px_per_frame,
+            area.bottom() - 2.0 - 9.0,
+        );
+        h.hover_at(at);
+        h.run_steps(1);
+        h.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed: true,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed: false,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.run_steps(3);
+        assert_eq!(
+            h.state().timeline.selected,
+            vec![KeyRef {
+                channel: Channel::Transform(nodes[29]),
+                frame: 10.0
+            }]
+        );
+    }
 
     #[test]
     fn looking_through_frames_the_whole_shot_in_any_viewport() {

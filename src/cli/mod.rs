@@ -10,7 +10,7 @@ pub use bench_variants::bench_variants;
 pub use stills::stills;
 
 use crate::render::{FrameInput, GpuContext, RenderSettings, Renderer, SplatSort};
-use crate::scene::{CameraView, Scene};
+use crate::scene::{CameraView, Scene, VariantId};
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -313,31 +313,32 @@ pub fn load_input(input: Option<&std::path::Path>, seed: u64) -> anyhow::Result<
     })
 }
 
+/// The variant called `name`: `None` for `base` (any case), else its id; an error that lists
+/// the scene's variants when none has that name.
+pub(crate) fn variant_by_name(scene: &Scene, name: &str) -> anyhow::Result<Option<VariantId>> {
+    if name.eq_ignore_ascii_case("base") {
+        return Ok(None);
+    }
+    match scene.variants().find(name) {
+        Some(v) => Ok(Some(v.id)),
+        None => {
+            let names: Vec<&str> = std::iter::once("base")
+                .chain(scene.variants().list.iter().map(|v| v.name.as_str()))
+                .collect();
+            bail!(
+                "no variant named '{name}' in the scene (variants: {})",
+                names.join(", ")
+            )
+        }
+    }
+}
+
 /// The scene as the variant named `name` shows it (`"base"`: the base scene); with no name,
 /// as the scene's active variant shows it.
 pub fn as_variant(scene: Scene, name: Option<&str>) -> anyhow::Result<Scene> {
     let id = match name {
         None => scene.variants().active,
-        Some(name) if name.eq_ignore_ascii_case("base") => None,
-        Some(name) => match scene.variants().find(name) {
-            Some(v) => Some(v.id),
-            None => {
-                let names: Vec<&str> = scene
-                    .variants()
-                    .list
-                    .iter()
-                    .map(|v| v.name.as_str())
-                    .collect();
-                bail!(
-                    "no variant named '{name}' in the scene (variants: {})",
-                    if names.is_empty() {
-                        "none".into()
-                    } else {
-                        format!("base, {}", names.join(", "))
-                    }
-                );
-            }
-        },
+        Some(name) => variant_by_name(&scene, name)?,
     };
     Ok(match id.and_then(|id| scene.resolved_as(id)) {
         Some(shown) => shown,

@@ -139,25 +139,10 @@ fn pick_variant(scene: &Scene, name: Option<&str>) -> anyhow::Result<ShotVariant
     let Some(name) = name else {
         return Ok(ShotVariant::Own);
     };
-    if name.eq_ignore_ascii_case("base") {
-        return Ok(ShotVariant::Base);
-    }
-    match scene.variants().find(name) {
-        Some(v) => Ok(ShotVariant::Variant(v.id)),
-        None => {
-            let names: Vec<&str> = scene
-                .variants()
-                .list
-                .iter()
-                .map(|v| v.name.as_str())
-                .collect();
-            bail!(
-                "no variant named '{name}' in the scene (variants: base{}{})",
-                if names.is_empty() { "" } else { ", " },
-                names.join(", ")
-            )
-        }
-    }
+    Ok(match super::variant_by_name(scene, name)? {
+        None => ShotVariant::Base,
+        Some(id) => ShotVariant::Variant(id),
+    })
 }
 
 /// Draws progress on stderr until `stop`: a bar on a terminal, else one line per frame.
@@ -316,18 +301,19 @@ pub fn bench_clip(args: &BenchClipArgs) -> anyhow::Result<()> {
         shadow_map_size: args.shadow_map_size,
         ..RenderSettings::clip()
     };
-    // One warm-up frame: pipelines, first uploads.
-    {
-        let mut source = shot_source(&scene, shot, ShotVariant::Own);
-        let (s, view) = source(0)?;
+    // Frame 0 of the shot, drawn alone: the warm-up (pipelines, first uploads), and the
+    // picture the cache formats are timed on.
+    let first_frame = |renderer: &mut Renderer| -> anyhow::Result<image::RgbaImage> {
+        let (s, view) = shot_source(&scene, shot, ShotVariant::Own)(0)?;
         let frame = crate::render::FrameInput {
             scene: &s,
             camera: view,
             settings,
             selection: &[],
         };
-        renderer.render_to_image(&ctx, &frame, w, h)?;
-    }
+        Ok(renderer.render_to_image(&ctx, &frame, w, h)?.0)
+    };
+    first_frame(&mut renderer)?;
     let out = dir.join("bench.mp4");
     let job = ClipJob {
         frames: (0..frames).collect(),
@@ -374,17 +360,7 @@ pub fn bench_clip(args: &BenchClipArgs) -> anyhow::Result<()> {
     );
 
     // The cache's frame format: QOI against PNG (default and fast compression).
-    let (still, _) = {
-        let mut source = shot_source(&scene, shot, ShotVariant::Own);
-        let (s, view) = source(0)?;
-        let frame = crate::render::FrameInput {
-            scene: &s,
-            camera: view,
-            settings,
-            selection: &[],
-        };
-        renderer.render_to_image(&ctx, &frame, w, h)?
-    };
+    let still = first_frame(&mut renderer)?;
     for (name, encode) in [
         ("QOI", image::ImageFormat::Qoi),
         ("PNG (default)", image::ImageFormat::Png),

@@ -130,6 +130,8 @@ pub struct TimelineView {
     pub collapsed: bool,
     /// The channel and component in the curve editor.
     pub curve: Option<(Channel, usize)>,
+    /// How far the dope sheet's rows are scrolled up, in points.
+    pub row_scroll: f32,
     /// The shot the axis was last fitted to, and the key area's width then.
     fitted: Option<(ShotId, u32)>,
     fit_width: f32,
@@ -147,6 +149,7 @@ impl Default for TimelineView {
             curves: false,
             collapsed: false,
             curve: None,
+            row_scroll: 0.0,
             fitted: None,
             fit_width: 0.0,
             zoomed: false,
@@ -166,8 +169,9 @@ enum Drag {
         from: Pos2,
     },
     Pan {
-        from_x: f32,
+        from: Pos2,
         first_frame: f32,
+        row_scroll: f32,
     },
     CurveKey {
         key: KeyRef,
@@ -803,17 +807,21 @@ fn zoom_and_pan(ui: &Ui, response: &egui::Response, axis: Axis, view: &mut Timel
     {
         view.zoomed = true;
         view.drag = Some(Drag::Pan {
-            from_x: p.x,
+            from: p,
             first_frame: view.first_frame,
+            row_scroll: view.row_scroll,
         });
     }
     if let Some(Drag::Pan {
-        from_x,
+        from,
         first_frame,
+        row_scroll,
     }) = view.drag
     {
         if let Some(p) = ui.input(|i| i.pointer.interact_pos()) {
-            view.first_frame = first_frame - (p.x - from_x) / view.px_per_frame;
+            view.first_frame = first_frame - (p.x - from.x) / view.px_per_frame;
+            // The dope sheet's rows follow too (clamped where they are drawn).
+            view.row_scroll = row_scroll - (p.y - from.y);
         }
         if !ui.input(|i| i.pointer.middle_down()) {
             view.drag = None;
@@ -1116,9 +1124,19 @@ fn dope_sheet_ui(
         area.y_range(),
     );
     painter.rect_filled(range.intersect(area), 0.0, visuals.faint_bg_color);
+    // Rows scroll vertically: the wheel over the names, or a middle drag anywhere.
+    let rows_height = rows.len() as f32 * ROW_H + 4.0;
+    let max_scroll = (rows_height - keys_rect.height()).max(0.0);
+    let names = Rect::from_x_y_ranges(keys_rect.left()..=axis.left, keys_rect.y_range());
+    if ui.rect_contains_pointer(names) {
+        let scroll = ui.input(|i| i.smooth_scroll_delta.y);
+        view.row_scroll -= scroll;
+    }
+    view.row_scroll = view.row_scroll.clamp(0.0, max_scroll);
+    let rows_top = keys_rect.top() + 2.0 - view.row_scroll;
     let row_rect = |i: usize| {
         Rect::from_min_size(
-            pos2(keys_rect.left(), keys_rect.top() + 2.0 + i as f32 * ROW_H),
+            pos2(keys_rect.left(), rows_top + i as f32 * ROW_H),
             vec2(keys_rect.width(), ROW_H),
         )
     };
@@ -1136,6 +1154,9 @@ fn dope_sheet_ui(
         let r = row_rect(i);
         if r.top() > keys_rect.bottom() {
             break;
+        }
+        if r.bottom() < keys_rect.top() {
+            continue;
         }
         if i % 2 == 1 {
             painter.rect_filled(
@@ -1199,9 +1220,20 @@ fn dope_sheet_ui(
             );
         }
     }
+    if max_scroll > 0.0 {
+        // Where the visible rows are among all of them.
+        let track = keys_rect.height();
+        let thumb_h = (track * keys_rect.height() / rows_height).max(12.0);
+        let thumb_top = keys_rect.top() + (track - thumb_h) * view.row_scroll / max_scroll;
+        painter.rect_filled(
+            Rect::from_min_size(pos2(keys_rect.right() - 5.0, thumb_top), vec2(4.0, thumb_h)),
+            2.0,
+            visuals.widgets.inactive.bg_fill,
+        );
+    }
     // The keys under a point: a key row's key, or a header's keys on that frame.
     let keys_under = |p: Pos2| -> Option<Vec<KeyRef>> {
-        let i = ((p.y - keys_rect.top() - 2.0) / ROW_H).floor();
+        let i = ((p.y - rows_top) / ROW_H).floor();
         let row = rows.get(usize::try_from(i as i64).ok()?)?;
         let f = frame_near(shot, row, axis, p.x, 6.0)?;
         Some(keys_at(shot, row, f)).filter(|k| !k.is_empty())
