@@ -534,6 +534,10 @@ impl Command {
             Command::ReplaceMesh { mesh, .. } => (9, mesh.0),
             Command::SetGrade { node, .. } => (10, node.0),
             Command::SetRelight { node, .. } => (11, node.0),
+            // A camera's field of view dragged in the inspector: one step per drag.
+            Command::SetKind { node, kind } if matches!(**kind, NodeKind::Camera(_)) => {
+                (13, node.0)
+            }
             // Structural changes never merge with the next frame of a drag.
             Command::RemoveNodes { .. }
             | Command::InsertNodes { .. }
@@ -900,6 +904,49 @@ mod tests {
             assert_eq!(scene.node(*id).unwrap().transform, Transform::IDENTITY);
             assert!(scene.node(*id).unwrap().visible);
         }
+    }
+
+    #[test]
+    fn a_field_of_view_drag_is_one_step_and_other_kind_changes_never_merge() {
+        let (mut scene, ids) = scene_with(2);
+        let camera = |fov_y_rad| {
+            Box::new(NodeKind::Camera(crate::scene::Camera {
+                fov_y_rad,
+                ..Default::default()
+            }))
+        };
+        let mut history = History::default();
+        for fov in [0.5, 0.6, 0.7] {
+            assert!(history.execute_merging(
+                &mut scene,
+                Command::SetKind {
+                    node: ids[0],
+                    kind: camera(fov),
+                }
+            ));
+        }
+        assert_eq!(history.undo_len(), 1, "one drag, one step");
+        assert_eq!(scene.node(ids[0]).unwrap().kind, *camera(0.7));
+        // Other kinds stay structural: each change is its own step.
+        let light = NodeKind::Light(Light {
+            kind: crate::scene::LightKind::Point,
+            color: [1.0; 3],
+            intensity: 100.0,
+            range: None,
+            cast_shadows: false,
+        });
+        for kind in [light, NodeKind::Empty] {
+            assert!(history.execute_merging(
+                &mut scene,
+                Command::SetKind {
+                    node: ids[1],
+                    kind: Box::new(kind),
+                }
+            ));
+        }
+        assert_eq!(history.undo_len(), 3);
+        while history.undo(&mut scene) {}
+        assert_eq!(scene.node(ids[0]).unwrap().kind, NodeKind::Empty);
     }
 
     #[test]

@@ -1055,10 +1055,8 @@ fn camera_ui(
                 "Vertical FOV",
                 actions,
             );
-            let id = ui.scope_id().with(("camera_fov_drag", node));
-            let mut deg = ui
-                .data(|d| d.get_temp::<f32>(id))
-                .unwrap_or(camera.fov_y_rad.to_degrees());
+            // Live while dragging: the drag's frames fold into one undo step.
+            let mut deg = camera.fov_y_rad.to_degrees();
             let response = ui.add(
                 egui::DragValue::new(&mut deg)
                     .range(1.0..=170.0)
@@ -1066,11 +1064,7 @@ fn camera_ui(
                     .max_decimals(1)
                     .suffix("°"),
             );
-            if response.dragged() {
-                ui.data_mut(|d| d.insert_temp(id, deg));
-            }
-            if (response.changed() && !response.dragged()) || response.drag_stopped() {
-                ui.data_mut(|d| d.remove::<f32>(id));
+            if response.changed() {
                 let fov_y_rad = deg.to_radians();
                 if fov_y_rad != camera.fov_y_rad {
                     actions.push(UiAction::Edit(Command::SetKind {
