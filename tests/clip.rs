@@ -124,6 +124,7 @@ fn job(frames: std::ops::Range<u32>, output: ClipOutput, cache: Option<FrameCach
         width: 96,
         height: 64,
         settings: quick(),
+        supersample: 1,
         encoder: EncoderSettings::new(24),
         output,
         cache,
@@ -252,6 +253,7 @@ fn shot_encodes_to_an_mp4_whose_frames_match_the_stills() {
         width: w,
         height: h,
         settings: quick(),
+        supersample: 1,
         encoder: EncoderSettings::new(shot.fps),
         output: ClipOutput::Mp4(out.clone()),
         cache: None,
@@ -364,6 +366,89 @@ fn png_sequence_is_numbered_by_shot_frame() {
         d.bad_fraction * 100.0,
         d.mean_abs
     );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn supersampled_frames_are_the_big_frame_averaged_down_and_cached_apart() {
+    let Some(ctx) = gpu() else { return };
+    let dir = temp_dir("supersample");
+    let cache = FrameCache::open(&dir.join("cache"), 1 << 30).expect("cache");
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let mut src = source(None, calls);
+    let plain = dir.join("plain");
+    let summary = run(
+        &ctx,
+        &job(
+            2..4,
+            ClipOutput::PngSequence(plain.clone()),
+            Some(cache.clone()),
+        ),
+        &mut src,
+    )
+    .expect("render");
+    assert_eq!(summary.rendered, 2);
+    // 2×2 supersampling: frames of the same size, not taken from the plain frames' cache.
+    let smooth = dir.join("smooth");
+    let ss_job = ClipJob {
+        supersample: 2,
+        ..job(
+            2..4,
+            ClipOutput::PngSequence(smooth.clone()),
+            Some(cache.clone()),
+        )
+    };
+    let summary = run(&ctx, &ss_job, &mut src).expect("render");
+    assert_eq!((summary.rendered, summary.cached), (2, 0));
+    let png = |dir: &Path| {
+        image::open(dir.join("frame_0003.png"))
+            .expect("png")
+            .into_rgba8()
+    };
+    let (smooth3, plain3) = (png(&smooth), png(&plain));
+    assert_eq!(smooth3.dimensions(), (96, 64));
+    // It is the 192×128 frame averaged over 2×2 blocks in linear light.
+    let (scene, view) = src(3).expect("frame");
+    let big = common::render_with(&ctx, &scene, view, 192, 128, quick(), &[]);
+    let expected = worldsmith::clip::supersample::downsample(&big, 2);
+    let d = common::diff(&smooth3, &expected);
+    assert!(
+        common::within_tolerance(&d),
+        "{} % of pixels differ, mean {}",
+        d.bad_fraction * 100.0,
+        d.mean_abs
+    );
+    // Edges are softer: neighbouring pixels differ less than in the plain frame.
+    let roughness = |img: &image::RgbaImage| -> f64 {
+        let mut sum = 0.0;
+        for y in 0..img.height() {
+            for x in 1..img.width() {
+                let (a, b) = (img.get_pixel(x - 1, y), img.get_pixel(x, y));
+                sum += (0..3).map(|c| f64::from(a[c].abs_diff(b[c]))).sum::<f64>();
+            }
+        }
+        sum
+    };
+    assert!(
+        roughness(&smooth3) < roughness(&plain3),
+        "{} vs {}",
+        roughness(&smooth3),
+        roughness(&plain3)
+    );
+    assert_ne!(smooth3, plain3);
+    // Run again: both kinds now come from the cache.
+    let summary = run(&ctx, &ss_job, &mut src).expect("render");
+    assert_eq!((summary.rendered, summary.cached), (0, 2));
+    // Larger than the adapter can draw: refused before anything is drawn.
+    let max = ctx.device.limits().max_texture_dimension_2d;
+    let too_big = ClipJob {
+        width: (max / 4 + 2) & !1,
+        supersample: 4,
+        ..job(0..1, ClipOutput::PngSequence(dir.join("big")), None)
+    };
+    let err = run(&ctx, &too_big, &mut src).expect_err("too large");
+    assert!(matches!(err, ClipError::TooLarge { .. }), "{err}");
+    assert!(err.to_string().contains("4x4 supersampling"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -75,6 +75,9 @@ pub struct ClipJob {
     pub width: u32,
     pub height: u32,
     pub settings: RenderSettings,
+    /// Frames are drawn at this multiple of the width and height and averaged down (1: off;
+    /// at most [`MAX_SUPERSAMPLE`](super::supersample::MAX_SUPERSAMPLE)).
+    pub supersample: u32,
     pub encoder: EncoderSettings,
     pub output: ClipOutput,
     /// `None` renders every frame and caches nothing.
@@ -177,6 +180,7 @@ struct Msg {
     frame: u32,
     key: Option<FrameKey>,
     image: image::RgbaImage,
+    /// Drawn now (not from the cache): to be supersampled down (if) and cached.
     fresh: bool,
 }
 
@@ -208,6 +212,7 @@ fn clip_key(keys: &[FrameKey], job: &ClipJob) -> FrameKey {
     h.update(&CACHE_VERSION.to_le_bytes());
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(format!("{:?} {}x{}", job.encoder, job.width, job.height).as_bytes());
+    h.update(&job.supersample.max(1).to_le_bytes());
     for k in keys {
         h.update(&k.0);
     }
@@ -247,6 +252,19 @@ pub fn render_clip(
         });
     }
     check_parent(job.output.path())?;
+    let factor = job
+        .supersample
+        .clamp(1, super::supersample::MAX_SUPERSAMPLE);
+    let max = ctx.device.limits().max_texture_dimension_2d;
+    let (draw_w, draw_h) = (w.saturating_mul(factor), h.saturating_mul(factor));
+    if draw_w > max || draw_h > max {
+        return Err(ClipError::TooLarge {
+            width: w,
+            height: h,
+            factor,
+            max,
+        });
+    }
     let source_error = |frame: u32, e: anyhow::Error| ClipError::Source {
         frame,
         message: format!("{e:#}"),
@@ -261,7 +279,7 @@ pub fn render_clip(
                 return Err(ClipError::Cancelled);
             }
             let (scene, camera) = source.frame(frame).map_err(|e| source_error(frame, e))?;
-            keys.push(frame_key(&scene, &camera, &job.settings, w, h));
+            keys.push(frame_key(&scene, &camera, &job.settings, w, h).supersampled(factor));
         }
     }
     let whole = match (&job.cache, &job.output) {
@@ -288,14 +306,17 @@ pub fn render_clip(
         }
         ClipOutput::PngSequence(dir) => Writer::Png(PngSequenceWriter::create(dir)?),
     };
-    let target = OffscreenTarget::new(&ctx.device, w, h);
+    let target = OffscreenTarget::new(&ctx.device, draw_w, draw_h);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(2);
     let cache = job.cache.as_ref();
     let writer = std::thread::scope(|s| {
         let encoder = s.spawn(move || -> Result<Writer, ClipError> {
             let mut writer = writer;
-            for msg in rx {
+            for mut msg in rx {
                 let t = Instant::now();
+                if msg.fresh && factor > 1 {
+                    msg.image = super::supersample::downsample(&msg.image, factor);
+                }
                 if msg.fresh
                     && let (Some(cache), Some(key)) = (cache, &msg.key)
                     && let Err(e) = cache.put(key, &msg.image)

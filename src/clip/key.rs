@@ -32,6 +32,20 @@ impl FrameKey {
     }
 }
 
+impl FrameKey {
+    /// This key for a frame drawn with `factor`×`factor` supersampling (itself for 1).
+    pub fn supersampled(self, factor: u32) -> Self {
+        if factor <= 1 {
+            return self;
+        }
+        let mut h = blake3::Hasher::new();
+        h.update(b"worldsmith supersampled");
+        h.update(&self.0);
+        h.update(&factor.to_le_bytes());
+        Self(*h.finalize().as_bytes())
+    }
+}
+
 /// The key of the frame `scene` seen through `camera` with `settings` at `width`×`height`.
 pub fn frame_key(
     scene: &Scene,

@@ -16,6 +16,7 @@ pub mod key;
 mod mp4io;
 mod png_seq;
 pub mod shot;
+pub mod supersample;
 pub mod yuv;
 
 pub use cache::{CacheStats, FrameCache};
@@ -57,6 +58,18 @@ pub enum ClipError {
     Source { frame: u32, message: String },
     #[error(transparent)]
     Render(#[from] crate::render::RenderError),
+    /// Frames this big (after supersampling) exceed what the adapter can draw.
+    #[error(
+        "{width}x{height} with {factor}x{factor} supersampling needs {}x{} frames; this adapter draws at most {max}x{max}",
+        width * factor,
+        height * factor
+    )]
+    TooLarge {
+        width: u32,
+        height: u32,
+        factor: u32,
+        max: u32,
+    },
     /// The job was cancelled; no output file was left behind.
     #[error("cancelled")]
     Cancelled,

@@ -25,6 +25,8 @@ pub struct RenderPanelState {
     pub format: RenderFormat,
     /// Shadow cascade resolution of clip frames.
     pub shadow_map_size: u32,
+    /// Supersampling factor of clip frames (1: off).
+    pub supersample: u32,
     /// The folder field's text while it is edited.
     folder_text: Option<String>,
 }
@@ -35,6 +37,7 @@ impl Default for RenderPanelState {
             folder: None,
             format: RenderFormat::Mp4,
             shadow_map_size: 4096,
+            supersample: 1,
             folder_text: None,
         }
     }
@@ -151,6 +154,25 @@ pub fn render_window_ui(
                                     size,
                                     format!("{size}²"),
                                 );
+                            }
+                        });
+                    ui.end_row();
+                    ui.label("Anti-aliasing");
+                    let label = |n: u32| match n {
+                        1 => "MSAA 4×".to_owned(),
+                        n => format!("MSAA 4× + {n}×{n} supersampling"),
+                    };
+                    egui::ComboBox::from_id_salt("render supersampling")
+                        .selected_text(label(panel.supersample))
+                        .show_ui(ui, |ui| {
+                            for n in 1..=3 {
+                                ui.selectable_value(&mut panel.supersample, n, label(n))
+                                    .on_hover_text(
+                                        "Each frame is drawn at this multiple of the width and \
+                                         height and averaged down in linear light: smoother \
+                                         foliage, shadow edges and thin lines, at n² times the \
+                                         drawing time.",
+                                    );
                             }
                         });
                     ui.end_row();

@@ -37,6 +37,7 @@ struct ScanInput {
     revision: Revision,
     shot: ShotId,
     settings: RenderSettings,
+    supersample: u32,
     cache_dir: PathBuf,
     /// Bumped whenever the cache may have gained frames (a render ran).
     cache_epoch: u64,
@@ -143,6 +144,7 @@ impl Editor {
             revision: self.scene.revision(),
             shot: shot.id,
             settings: self.clip_settings(),
+            supersample: self.render_panel.supersample,
             cache_dir: self.cache_dir(),
             cache_epoch: self.frame_strip.cache_epoch,
         };
@@ -194,7 +196,7 @@ impl Editor {
         let (sender, receiver) = mpsc::channel();
         let mut source = shot_source(&self.scene, &shot, ShotVariant::Own);
         let cache = FrameCache::peek(&input.cache_dir);
-        let settings = input.settings;
+        let (settings, supersample) = (input.settings, input.supersample);
         let [w, h] = shot.size;
         let frames = shot.frames;
         let stop = Arc::clone(&cancel);
@@ -212,7 +214,7 @@ impl Editor {
                         waker();
                         return;
                     };
-                    let key = frame_key(&scene, &camera, &settings, w, h);
+                    let key = frame_key(&scene, &camera, &settings, w, h).supersampled(supersample);
                     out.push((key, cache.contains(&key)));
                 }
                 sender.send(Some(out)).ok();

@@ -148,6 +148,7 @@ impl Editor {
             width: w,
             height: h,
             settings: self.clip_settings(),
+            supersample: self.render_panel.supersample,
             encoder: EncoderSettings::new(shot.fps),
             output: output.clone(),
             cache: FrameCache::open(&self.cache_dir(), crate::clip::cache::DEFAULT_MAX_BYTES)
