@@ -143,3 +143,46 @@ pub enum UiAction {
     /// Something about shots, the playhead or keys (the timeline panel, key buttons, `I`).
     Timeline(TimelineAction),
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every non-ASCII character the UI code writes (labels, tooltips, log lines) has a glyph
+    /// in egui's fonts: a missing one shows as an empty box (as "→" once did).
+    #[test]
+    fn ui_text_only_uses_characters_the_fonts_have() {
+        let ctx = egui::Context::default();
+        let mut output = ctx.run_ui(egui::RawInput::default(), |_| {});
+        output.textures_delta.clear();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        for dir in ["ui", "app", "app/editor"] {
+            for entry in std::fs::read_dir(root.join(dir)).expect("source folder") {
+                let path = entry.expect("entry").path();
+                if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        assert!(files.len() > 20, "{} files", files.len());
+        let mut missing = Vec::new();
+        for path in &files {
+            let text = std::fs::read_to_string(path).expect("read");
+            for (n, line) in text.lines().enumerate() {
+                // Comments are not shown; string literals and format strings are.
+                let code = line.split("//").next().unwrap_or("");
+                let shown = if line.trim_start().starts_with("//") {
+                    ""
+                } else {
+                    code
+                };
+                for c in shown.chars().filter(|c| !c.is_ascii()) {
+                    let font = egui::FontId::proportional(13.0);
+                    if !ctx.fonts_mut(|f| f.has_glyph(&font, c)) {
+                        missing.push(format!("{}:{} '{c}'", path.display(), n + 1));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "no glyph for: {missing:#?}");
+    }
+}

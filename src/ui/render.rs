@@ -189,7 +189,7 @@ pub fn render_window_ui(
             ui.separator();
             match &status.running {
                 Some(r) => {
-                    ui.label(format!("Rendering '{}' → {}", r.shot, r.output.display()));
+                    ui.label(format!("Rendering '{}' to {}", r.shot, r.output.display()));
                     let fraction = if r.total > 0 {
                         r.done as f32 / r.total as f32
                     } else {
@@ -221,9 +221,9 @@ pub fn render_window_ui(
             }
             for (shot, result) in status.finished.iter().rev().take(6) {
                 match result {
-                    Ok(line) => ui.label(egui::RichText::new(format!("✔ {line}")).small()),
+                    Ok(line) => ui.label(egui::RichText::new(line).small()),
                     Err(line) => ui.label(
-                        egui::RichText::new(format!("✖ {shot}: {line}"))
+                        egui::RichText::new(format!("{shot}: {line}"))
                             .small()
                             .color(ui.visuals().warn_fg_color),
                     ),

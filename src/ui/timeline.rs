@@ -410,7 +410,7 @@ fn transport_ui(
                 Icon::ToStart,
                 false,
                 "Jump to start",
-                "Jump to start (Shift+←)",
+                "Jump to start (Shift+Left)",
             )
             .clicked()
             {
@@ -421,7 +421,7 @@ fn transport_ui(
                 Icon::StepBack,
                 false,
                 "Previous frame",
-                "Previous frame (←)",
+                "Previous frame (Left arrow)",
             )
             .clicked()
             {
@@ -435,7 +435,14 @@ fn transport_ui(
             if icon_button(ui, icon, panel.playing, label, "Play / pause (Space)").clicked() {
                 act(TimelineAction::Play(!panel.playing));
             }
-            if icon_button(ui, Icon::StepForward, false, "Next frame", "Next frame (→)").clicked()
+            if icon_button(
+                ui,
+                Icon::StepForward,
+                false,
+                "Next frame",
+                "Next frame (Right arrow)",
+            )
+            .clicked()
             {
                 act(TimelineAction::Step(1));
             }
@@ -444,7 +451,7 @@ fn transport_ui(
                 Icon::ToEnd,
                 false,
                 "Jump to end",
-                "Jump to end (Shift+→)",
+                "Jump to end (Shift+Right)",
             )
             .clicked()
             {
@@ -497,7 +504,7 @@ fn transport_ui(
                 .on_hover_text(
                     "Preview render: the viewport plays the shot's rendered frames from the \
                      render cache (frames not rendered yet show the live view through the shot \
-                     camera). Render ▸ Render Shot (F12) fills the cache.",
+                     camera). Render > Render Shot (F12) fills the cache.",
                 )
                 .clicked()
             {
