@@ -100,6 +100,9 @@ pub(crate) struct Editor {
     pub(crate) render_queue: render_jobs::RenderQueue,
     /// The timeline's cached/stale frame marks and the preview of rendered frames.
     pub(crate) frame_strip: frame_strip::FrameStrip,
+    /// Preview render shows a cached frame over the whole viewport this frame: the live
+    /// view is not drawn.
+    pub(crate) preview_covers_viewport: bool,
     /// The Render window's settings (output folder, format, quality).
     pub(crate) render_panel: ui::RenderPanelState,
     /// Undo/redo of edits to `scene`.
@@ -168,6 +171,7 @@ impl Editor {
             exports: Vec::new(),
             render_queue: Default::default(),
             frame_strip: Default::default(),
+            preview_covers_viewport: false,
             render_panel: Default::default(),
             history: crate::edit::History::default(),
             region_tool: None,
@@ -572,6 +576,7 @@ impl Editor {
             ui.ctx().request_repaint_after(wait);
         }
         let preview = self.preview_texture(ui.ctx());
+        self.preview_covers_viewport = preview.is_some() && !self.variant_state.comparing;
         let loading = self.poll_loader();
         let before = (self.selection.clone(), self.overlays, self.scene_epoch);
         let camera_before = self.camera;

@@ -505,6 +505,11 @@ impl Running {
         let [full_w, full_h] = self.editor.viewport_size_px?;
         let max = self.gpu.max_texture_side();
         let (full_w, full_h) = (full_w.clamp(1, max), full_h.clamp(1, max));
+        if self.editor.preview_covers_viewport {
+            // A rendered frame from the cache covers the viewport (Preview render): drawing
+            // the live view behind it would only hold up the preview's playback.
+            return None;
+        }
         let now = Instant::now();
         let camera = self.editor.view();
         if self.rendered.as_ref().is_some_and(|k| k.camera != camera) {

@@ -426,6 +426,21 @@ mod tests {
             differ < 64 * 36 / 20,
             "preview vs the MP4's frame 2: {differ} pixels differ"
         );
+        // Seeking shows the new frame once decoded.
+        editor.apply(crate::ui::UiAction::Timeline(
+            crate::ui::TimelineAction::Seek(3),
+        ));
+        let start = Instant::now();
+        loop {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no preview of frame 3"
+            );
+            if editor.preview_texture(&ctx).is_some_and(|p| p.exact) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
 
         // Move the last camera key: frames 1-3 change, frame 0 does not; after the edit
         // settles they show as stale, and re-rendering redraws exactly them.
