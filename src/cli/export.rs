@@ -105,16 +105,7 @@ fn find_nodes(scene: &Scene, names: &[String]) -> anyhow::Result<Vec<NodeId>> {
 pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let out = &args.out;
-    if let Some(parent) = out.parent()
-        && !parent.as_os_str().is_empty()
-        && !parent.is_dir()
-    {
-        bail!(
-            "{}: the folder {} does not exist",
-            out.display(),
-            parent.display()
-        );
-    }
+    super::check_out_folder(out)?;
     let ext = out
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())

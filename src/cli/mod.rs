@@ -346,19 +346,25 @@ pub fn as_variant(scene: Scene, name: Option<&str>) -> anyhow::Result<Scene> {
     })
 }
 
-/// `worldsmith still`.
-pub fn still(args: &StillArgs) -> anyhow::Result<()> {
-    let t0 = Instant::now();
-    if let Some(parent) = args.out.parent()
+/// Fails with a message naming `out` when the folder it would be written into is missing.
+pub(crate) fn check_out_folder(out: &std::path::Path) -> anyhow::Result<()> {
+    if let Some(parent) = out.parent()
         && !parent.as_os_str().is_empty()
         && !parent.is_dir()
     {
         bail!(
             "{}: the folder {} does not exist",
-            args.out.display(),
+            out.display(),
             parent.display()
         );
     }
+    Ok(())
+}
+
+/// `worldsmith still`.
+pub fn still(args: &StillArgs) -> anyhow::Result<()> {
+    let t0 = Instant::now();
+    check_out_folder(&args.out)?;
     let scene = load_input(args.input.as_deref(), args.seed)?;
     let scene = as_variant(scene, args.variant.as_deref())?;
     let view = view_for(&scene, args.camera.as_deref())?;
@@ -401,16 +407,7 @@ pub fn new_project(args: &NewArgs) -> anyhow::Result<()> {
             crate::project::EXTENSION
         );
     }
-    if let Some(parent) = args.out.parent()
-        && !parent.as_os_str().is_empty()
-        && !parent.is_dir()
-    {
-        bail!(
-            "{}: the folder {} does not exist",
-            args.out.display(),
-            parent.display()
-        );
-    }
+    check_out_folder(&args.out)?;
     let scene = crate::generate::generate_world(args.seed);
     let state = crate::project::EditorState {
         seed: Some(args.seed),

@@ -191,16 +191,7 @@ fn show_progress(progress: Arc<ClipProgress>, stop: Arc<std::sync::atomic::Atomi
 pub fn render(args: &RenderArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let output = ClipOutput::from_path(&args.out).map_err(anyhow::Error::msg)?;
-    if let Some(parent) = args.out.parent()
-        && !parent.as_os_str().is_empty()
-        && !parent.is_dir()
-    {
-        bail!(
-            "{}: the folder {} does not exist",
-            args.out.display(),
-            parent.display()
-        );
-    }
+    super::check_out_folder(&args.out)?;
     if let (ClipOutput::Mp4(_), Some((w, h))) = (&output, args.size)
         && (!w.is_multiple_of(2) || !h.is_multiple_of(2))
     {
