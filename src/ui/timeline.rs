@@ -836,6 +836,30 @@ fn zoom_and_pan(ui: &Ui, response: &egui::Response, axis: Axis, view: &mut Timel
     }
 }
 
+/// The space left in `ui`, its time axis (starting `left_w` in from the left) and the ruler
+/// drawn along its top.
+fn axis_and_ruler_ui(
+    ui: &mut Ui,
+    left_w: f32,
+    shot: &Shot,
+    panel: &TimelinePanel<'_>,
+    view: &mut TimelineView,
+    act: &mut impl FnMut(TimelineAction),
+) -> (Rect, Axis, Rect) {
+    let full = ui.available_rect_before_wrap();
+    let axis = Axis {
+        left: full.left() + left_w,
+        first_frame: view.first_frame,
+        px_per_frame: view.px_per_frame,
+    };
+    let ruler = Rect::from_min_max(
+        pos2(axis.left, full.top()),
+        pos2(full.right(), full.top() + RULER_H),
+    );
+    ruler_ui(ui, ruler, axis, shot, panel, view, act);
+    (full, axis, ruler)
+}
+
 /// The ruler: frame numbers, the shot's range, the playhead; click or drag to scrub.
 fn ruler_ui(
     ui: &mut Ui,
@@ -1101,17 +1125,7 @@ fn dope_sheet_ui(
     view: &mut TimelineView,
     act: &mut impl FnMut(TimelineAction),
 ) {
-    let full = ui.available_rect_before_wrap();
-    let axis = Axis {
-        left: full.left() + NAMES_W,
-        first_frame: view.first_frame,
-        px_per_frame: view.px_per_frame,
-    };
-    let ruler = Rect::from_min_max(
-        pos2(axis.left, full.top()),
-        pos2(full.right(), full.top() + RULER_H),
-    );
-    ruler_ui(ui, ruler, axis, shot, panel, view, act);
+    let (full, axis, ruler) = axis_and_ruler_ui(ui, NAMES_W, shot, panel, view, act);
     let rows = rows(panel.shown, shot);
     let keys_rect = Rect::from_min_max(pos2(full.left(), ruler.bottom()), full.max);
     let area = Rect::from_min_max(pos2(axis.left, keys_rect.top()), keys_rect.max);
@@ -1494,17 +1508,7 @@ fn curve_editor_ui(
     let Some(track) = shot.track(channel) else {
         return;
     };
-    let full = ui.available_rect_before_wrap();
-    let axis = Axis {
-        left: full.left() + 48.0,
-        first_frame: view.first_frame,
-        px_per_frame: view.px_per_frame,
-    };
-    let ruler = Rect::from_min_max(
-        pos2(axis.left, full.top()),
-        pos2(full.right(), full.top() + RULER_H),
-    );
-    ruler_ui(ui, ruler, axis, shot, panel, view, act);
+    let (full, axis, ruler) = axis_and_ruler_ui(ui, 48.0, shot, panel, view, act);
     let plot =
         Rect::from_min_max(pos2(axis.left, ruler.bottom()), full.max).shrink2(vec2(0.0, 8.0));
     let response = ui.interact(
