@@ -967,6 +967,66 @@ mod tests {
     }
 
     #[test]
+    fn looking_through_keeps_the_shot_cameras_roll_and_widens_for_a_narrow_viewport() {
+        use crate::scene::Camera;
+        let mut scene = Scene::new("roll");
+        let rotation = glam::Quat::from_rotation_y(0.4)
+            * glam::Quat::from_rotation_x(-0.2)
+            * glam::Quat::from_rotation_z(0.3);
+        let eye = glam::Vec3::new(3.0, 2.0, 8.0);
+        let camera = scene.add_node(
+            None,
+            "Rolled",
+            Transform {
+                translation: eye,
+                rotation,
+                ..Transform::IDENTITY
+            },
+            NodeKind::Camera(Camera {
+                fov_y_rad: 0.6,
+                ..Camera::default()
+            }),
+        );
+        let id = scene.reserve_shot_id();
+        let shot = Shot {
+            size: [1920, 1080],
+            camera: Some(camera),
+            ..Shot::new(id, "Rolled shot")
+        };
+        scene.set_timeline(crate::scene::Timeline {
+            shots: vec![shot],
+            active: Some(id),
+        });
+        let mut e = Editor::new(scene, 1, "test".into(), Arc::new(|| {}));
+        e.viewport_size_px = Some([800, 800]);
+        let free = e.view();
+        e.apply(UiAction::Timeline(TimelineAction::LookThrough(Some(true))));
+        e.advance_timeline(std::time::Instant::now());
+        let view = e.view();
+        let expected = glam::Mat4::from_rotation_translation(rotation, eye);
+        assert!(
+            view.world_from_view.abs_diff_eq(expected, 1e-4),
+            "{:?} vs {expected:?}",
+            view.world_from_view
+        );
+        // A square viewport shows a 16:9 shot's full width: the field of view is widened.
+        let widened = fov_to_show_shot(0.6, 16.0 / 9.0, 1.0);
+        assert!(
+            (view.fov_y_rad - widened).abs() < 1e-5,
+            "{}",
+            view.fov_y_rad
+        );
+        assert_eq!(e.shot_aspect_through(), Some(16.0 / 9.0));
+        // The orbit camera sits at the eye, looking the same way (it cannot roll).
+        assert!((e.camera.eye() - eye).length() < 1e-3);
+        // Looking through ends: the free camera and its view come back.
+        e.apply(UiAction::Timeline(TimelineAction::LookThrough(Some(false))));
+        e.advance_timeline(std::time::Instant::now());
+        assert_eq!(e.view(), free);
+        assert_eq!(e.shot_aspect_through(), None);
+    }
+
+    #[test]
     fn looking_through_frames_the_whole_shot_in_any_viewport() {
         let fov = 40f32.to_radians();
         let half_width = |fov: f32, aspect: f32| (fov * 0.5).tan() * aspect;
