@@ -363,6 +363,25 @@ pub fn bench_clip(args: &BenchClipArgs) -> anyhow::Result<()> {
         size as f64 / 1e6,
         size as f64 * 8.0 / 1e6 / (n / f64::from(shot.fps))
     );
+    // The encoder alone (what caps a clip on a fast GPU): the clip's own frames, decoded,
+    // encoded again four times over with nothing else running.
+    let decoded = crate::clip::decode_mp4(&out)?;
+    let again = dir.join("encode-only.mp4");
+    let t = Instant::now();
+    let mut writer =
+        crate::clip::Mp4ClipWriter::create(&again, w, h, EncoderSettings::new(shot.fps))?;
+    for _ in 0..4 {
+        for frame in &decoded {
+            writer.push(frame)?;
+        }
+    }
+    writer.finish()?;
+    let count = decoded.len() * 4;
+    let ms = t.elapsed().as_secs_f64() * 1000.0 / count.max(1) as f64;
+    println!(
+        "  encoder alone (RGB→YUV + H.264 + mux, {count} frames): {ms:.1} ms/frame, {:.0} frames/s",
+        1000.0 / ms
+    );
 
     // The cache's frame format: QOI against PNG (default and fast compression).
     let still = first_frame(&mut renderer)?;
