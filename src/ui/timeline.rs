@@ -952,7 +952,11 @@ fn ruler_ui(
     // The playhead's frame in a tag on the ruler.
     let x = axis.x(frame as f32);
     if rect.x_range().contains(x) {
-        let tag = Rect::from_center_size(pos2(x, rect.center().y), vec2(30.0, rect.height() - 4.0));
+        // Above the strip of rendered frames, which stays visible under the playhead.
+        let tag = Rect::from_min_max(
+            pos2(x - 15.0, rect.top() + 1.0),
+            pos2(x + 15.0, rect.bottom() - 5.0),
+        );
         painter.rect_filled(tag, 3.0, PLAYHEAD);
         painter.text(
             tag.center(),
