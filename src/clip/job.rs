@@ -287,7 +287,10 @@ pub fn render_clip(
         (Some(cache), ClipOutput::Mp4(path)) => Some((cache, clip_key(&keys, job), path)),
         _ => None,
     };
+    // The whole clip is reused only while every frame of it is cached too (the timeline's
+    // marks and Preview read frames): a missing frame is drawn again and the clip re-encoded.
     if let Some((cache, key, path)) = &whole
+        && keys.iter().all(|k| cache.contains(k))
         && cache.get_clip(key, path)?
     {
         progress.done.store(total, Ordering::Relaxed);

@@ -90,6 +90,8 @@ impl FrameStrip {
             .collect();
         self.keys = frames.into_iter().map(|(k, _)| k).collect();
         self.scanned = Some(input);
+        // The scan saw the cache as it is now: entries that failed may be back.
+        self.preview.failed.clear();
     }
 
     /// The cache may have gained frames (a render finished): look again.
@@ -111,6 +113,19 @@ impl FrameStrip {
     #[cfg(test)]
     pub(crate) fn preview_image(&self, frame: u32) -> Option<Arc<egui::ColorImage>> {
         self.preview.decoded(&self.cached_key(frame)?)
+    }
+
+    /// Drops the decoded preview frames (tests: the next preview reads the cache).
+    #[cfg(test)]
+    pub(crate) fn forget_decoded(&mut self) {
+        self.preview.decoded.clear();
+        self.preview.shown = None;
+    }
+
+    /// The key of `frame` as of the last scan.
+    #[cfg(test)]
+    pub(crate) fn key_of(&self, frame: u32) -> Option<FrameKey> {
+        self.keys.get(frame as usize).copied()
     }
 
     /// The key of `frame` if the last scan found it in the cache.
@@ -272,6 +287,11 @@ impl Editor {
         let current = strip.cached_key(frame);
         let preview = &mut strip.preview;
         preview.receive();
+        if std::mem::take(&mut preview.failed_since_scan) {
+            // Entries went missing (deleted, evicted or damaged): the strip looks again.
+            strip.cache_epoch += 1;
+        }
+        let preview = &mut strip.preview;
         for key in wanted {
             preview.request(&dir, key, size, &self.waker);
         }
@@ -321,6 +341,10 @@ type Decoder = (
 struct Preview {
     worker: Option<Decoder>,
     requested: HashSet<FrameKey>,
+    /// Entries that could not be read (deleted or damaged since the scan): not asked again.
+    failed: HashSet<FrameKey>,
+    /// An entry failed since the strip last looked: the cache changed under it.
+    failed_since_scan: bool,
     /// Decoded frames, oldest first.
     decoded: VecDeque<(FrameKey, Arc<egui::ColorImage>)>,
     shown: Option<(FrameKey, egui::TextureHandle)>,
@@ -328,7 +352,10 @@ struct Preview {
 
 impl Preview {
     fn request(&mut self, dir: &std::path::Path, key: FrameKey, size: [u32; 2], waker: &Waker) {
-        if self.requested.contains(&key) || self.decoded.iter().any(|(k, _)| *k == key) {
+        if self.requested.contains(&key)
+            || self.failed.contains(&key)
+            || self.decoded.iter().any(|(k, _)| *k == key)
+        {
             return;
         }
         if self.worker.is_none() {
@@ -347,10 +374,16 @@ impl Preview {
         };
         while let Ok((key, image)) = receiver.try_recv() {
             self.requested.remove(&key);
-            if let Some(image) = image {
-                self.decoded.push_back((key, Arc::new(image)));
-                while self.decoded.len() > DECODED_KEEP {
-                    self.decoded.pop_front();
+            match image {
+                Some(image) => {
+                    self.decoded.push_back((key, Arc::new(image)));
+                    while self.decoded.len() > DECODED_KEEP {
+                        self.decoded.pop_front();
+                    }
+                }
+                None => {
+                    self.failed.insert(key);
+                    self.failed_since_scan = true;
                 }
             }
         }

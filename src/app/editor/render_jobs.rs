@@ -442,6 +442,36 @@ mod tests {
             std::thread::sleep(Duration::from_millis(10));
         }
 
+        // A damaged entry: the preview falls back to the live view without asking again and
+        // again, and the strip looks again (the damaged entry is gone: stale).
+        let key0 = editor.frame_strip.key_of(0).expect("key").hex();
+        let entry = dir
+            .join("cache/frames")
+            .join(&key0[..2])
+            .join(format!("{key0}.wsf"));
+        std::fs::write(&entry, b"WSF1 not a frame").expect("damage the entry");
+        editor.frame_strip.forget_decoded();
+        editor.apply(crate::ui::UiAction::Timeline(
+            crate::ui::TimelineAction::Seek(0),
+        ));
+        for _ in 0..100 {
+            assert!(editor.preview_texture(&ctx).is_none_or(|p| !p.exact));
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        editor.scan_frame_strip_now();
+        assert_eq!(editor.frame_strip.marks, [Stale, Cached, Cached, Cached]);
+        assert!(!entry.exists(), "a damaged entry is deleted");
+        // Re-render the damaged frame (the cache fills it again) before the next check.
+        editor.queue_renders(false);
+        let start = Instant::now();
+        while editor.rendering() {
+            assert!(start.elapsed() < Duration::from_secs(120), "render hangs");
+            std::thread::sleep(Duration::from_millis(50));
+            editor.poll_renders();
+        }
+        editor.scan_frame_strip_now();
+        assert_eq!(editor.frame_strip.marks, [Cached; 4]);
+
         // Move the last camera key: frames 1-3 change, frame 0 does not; after the edit
         // settles they show as stale, and re-rendering redraws exactly them.
         let mut timeline = editor.scene.timeline().clone();
