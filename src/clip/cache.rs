@@ -9,6 +9,8 @@
 //! frames/ab/<64 hex>.wsf   one frame: "WSF1", width u32 LE, height u32 LE, QOI bytes,
 //!                          then the BLAKE3 hash of everything before it (32 bytes)
 //! clips/<64 hex>.mp4       one encoded clip, and <64 hex>.b3 the BLAKE3 hash of its bytes
+//! shots/<32 hex>.json      the editor's record of a shot's frames found rendered (for the
+//!                          timeline's stale marks; written by `app`, evicted like the rest)
 //! ```
 //!
 //! Entries are written under a temporary name and renamed, so a reader never sees half an

@@ -39,12 +39,16 @@ struct ScanInput {
     settings: RenderSettings,
     supersample: u32,
     cache_dir: PathBuf,
+    /// Names the shot's record of rendered frames in the cache folder: the project (or,
+    /// unsaved, the world's name) and the shot id.
+    record: String,
     /// Bumped whenever the cache may have gained frames (a render ran).
     cache_epoch: u64,
 }
 
-/// Per frame: its key and whether the cache has it.
-type ScanResult = Option<Vec<(FrameKey, bool)>>;
+/// Per frame: its key and whether the cache has it; and the frames the shot's record says
+/// were rendered before.
+type ScanResult = Option<(Vec<(FrameKey, bool)>, HashSet<u32>)>;
 
 struct Scan {
     input: ScanInput,
@@ -71,8 +75,14 @@ pub(crate) struct FrameStrip {
 }
 
 impl FrameStrip {
-    fn apply(&mut self, input: ScanInput, frames: Vec<(FrameKey, bool)>) {
+    fn apply(
+        &mut self,
+        input: ScanInput,
+        (frames, recorded): (Vec<(FrameKey, bool)>, HashSet<u32>),
+    ) {
         let shot = input.shot;
+        self.ever_cached
+            .extend(recorded.into_iter().map(|frame| (shot, frame)));
         self.marks = frames
             .iter()
             .enumerate()
@@ -161,6 +171,13 @@ impl Editor {
             settings: self.clip_settings(),
             supersample: self.render_panel.supersample,
             cache_dir: self.cache_dir(),
+            record: format!(
+                "{}\n{}",
+                self.project_path
+                    .as_deref()
+                    .map_or_else(|| self.scene.name.clone(), |p| p.display().to_string()),
+                shot.id.0
+            ),
             cache_epoch: self.frame_strip.cache_epoch,
         };
         let strip = &mut self.frame_strip;
@@ -211,6 +228,7 @@ impl Editor {
         let (sender, receiver) = mpsc::channel();
         let mut source = shot_source(&self.scene, &shot, ShotVariant::Own);
         let cache = FrameCache::peek(&input.cache_dir);
+        let (cache_dir, record) = (input.cache_dir.clone(), input.record.clone());
         let (settings, supersample) = (input.settings, input.supersample);
         let [w, h] = shot.size;
         let frames = shot.frames;
@@ -219,6 +237,8 @@ impl Editor {
         let spawned = std::thread::Builder::new()
             .name("frame strip".into())
             .spawn(move || {
+                let record_path = record_path(&cache_dir, &record);
+                let mut recorded = read_record(&record_path);
                 let mut out = Vec::with_capacity(frames as usize);
                 for frame in 0..frames {
                     if stop.load(Ordering::Relaxed) {
@@ -232,7 +252,17 @@ impl Editor {
                     let key = frame_key(&scene, &camera, &settings, w, h).supersampled(supersample);
                     out.push((key, cache.contains(&key)));
                 }
-                sender.send(Some(out)).ok();
+                let before = recorded.len();
+                recorded.extend(
+                    out.iter()
+                        .enumerate()
+                        .filter(|(_, (_, cached))| *cached)
+                        .map(|(i, _)| i as u32),
+                );
+                if recorded.len() != before {
+                    write_record(&record_path, &recorded);
+                }
+                sender.send(Some((out, recorded))).ok();
                 waker();
             });
         match spawned {
@@ -421,4 +451,81 @@ fn start_decoder(waker: Waker) -> Option<Decoder> {
         .map_err(|e| log::warn!("could not start the preview decoder: {e}"))
         .ok()?;
     Some((requests, results))
+}
+
+/// Largest record file read (a 100,000-frame shot's record is ~700 kB).
+const RECORD_MAX_BYTES: u64 = 4 << 20;
+
+/// `<cache>/shots/<hash of the record name>.json`: the frames of a shot found rendered so
+/// far, so frames an edit made stale are still marked after a restart.
+fn record_path(cache_dir: &std::path::Path, record: &str) -> PathBuf {
+    let hash = blake3::hash(record.as_bytes()).to_hex();
+    cache_dir
+        .join("shots")
+        .join(format!("{}.json", &hash[..32]))
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Record {
+    frames: Vec<u32>,
+}
+
+/// The frames a record lists; none for a missing, oversized or damaged file.
+fn read_record(path: &std::path::Path) -> HashSet<u32> {
+    let small = std::fs::metadata(path).is_ok_and(|m| m.len() <= RECORD_MAX_BYTES);
+    small
+        .then(|| std::fs::read(path).ok())
+        .flatten()
+        .and_then(|bytes| serde_json::from_slice::<Record>(&bytes).ok())
+        .map(|r| r.frames.into_iter().collect())
+        .unwrap_or_default()
+}
+
+/// Writes a record under a temporary name and renames it; failures only cost the marks.
+fn write_record(path: &std::path::Path, frames: &HashSet<u32>) {
+    let mut frames: Vec<u32> = frames.iter().copied().collect();
+    frames.sort_unstable();
+    let Ok(json) = serde_json::to_vec(&Record { frames }) else {
+        return;
+    };
+    let Some(dir) = path.parent() else {
+        return;
+    };
+    let temp = path.with_extension(format!("json.tmp-{}", std::process::id()));
+    let written = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&temp, json))
+        .and_then(|()| std::fs::rename(&temp, path));
+    if let Err(e) = written {
+        std::fs::remove_file(&temp).ok();
+        log::debug!(
+            "{}: could not write the shot's frame record: {e}",
+            path.display()
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_and_bad_ones_read_as_empty() {
+        let dir = std::env::temp_dir().join(format!("ws-record-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        let path = record_path(&dir, "project.wsproj\n3");
+        assert_ne!(
+            path,
+            record_path(&dir, "project.wsproj\n4"),
+            "one record per shot"
+        );
+        assert!(read_record(&path).is_empty(), "missing");
+        let frames: HashSet<u32> = [0, 5, 239].into_iter().collect();
+        write_record(&path, &frames);
+        assert_eq!(read_record(&path), frames);
+        std::fs::write(&path, b"{\"frames\": [1, -2, \"x\"]").expect("write");
+        assert!(read_record(&path).is_empty(), "damaged");
+        std::fs::write(&path, vec![b' '; RECORD_MAX_BYTES as usize + 1]).expect("write");
+        assert!(read_record(&path).is_empty(), "oversized");
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

@@ -521,6 +521,28 @@ mod tests {
         assert!(line.contains("3 rendered, 1 from the cache"), "{line}");
         editor.scan_frame_strip_now();
         assert_eq!(editor.frame_strip.marks, [Cached; 4]);
+
+        // After a restart (a new editor on the same world and cache), an edit's stale frames
+        // are still marked: the cache folder keeps a record of the frames found rendered.
+        let mut scene = editor.scene.clone();
+        let mut timeline = scene.timeline().clone();
+        if let Some(shot) = timeline.shot_mut(id) {
+            let eye = Vec3::new(3.5, 1.0, 4.0);
+            shot.key(
+                Channel::Transform(camera),
+                3.0,
+                Value::Transform(Transform::looking_at(
+                    eye,
+                    eye + Vec3::new(0.0, -0.25, -1.0),
+                )),
+            );
+        }
+        scene.set_timeline(timeline);
+        let mut restarted = Editor::new(scene, 1, "test".into(), Arc::new(|| {}));
+        restarted.render_panel.shadow_map_size = 512;
+        restarted.render_queue.cache_dir = Some(dir.join("cache"));
+        restarted.scan_frame_strip_now();
+        assert_eq!(restarted.frame_strip.marks, [Cached, Stale, Stale, Stale]);
         // Nothing queued and nothing to render: a warning, no job.
         let mut empty = Editor::new(Scene::new("e"), 1, "test".into(), Arc::new(|| {}));
         empty.queue_renders(true);
