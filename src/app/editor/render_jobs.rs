@@ -334,6 +334,17 @@ mod tests {
         scene
     }
 
+    /// Renders the active shot and waits for it, polling as the UI loop does.
+    fn render_active_shot(editor: &mut Editor) {
+        editor.queue_renders(false);
+        let start = Instant::now();
+        while editor.rendering() {
+            assert!(start.elapsed() < Duration::from_secs(120), "render hangs");
+            std::thread::sleep(Duration::from_millis(50));
+            editor.poll_renders();
+        }
+    }
+
     #[test]
     fn shot_names_make_safe_file_names() {
         assert_eq!(file_stem("Shot: one/two"), "Shot__one_two");
@@ -462,13 +473,7 @@ mod tests {
         assert_eq!(editor.frame_strip.marks, [Stale, Cached, Cached, Cached]);
         assert!(!entry.exists(), "a damaged entry is deleted");
         // Re-render the damaged frame (the cache fills it again) before the next check.
-        editor.queue_renders(false);
-        let start = Instant::now();
-        while editor.rendering() {
-            assert!(start.elapsed() < Duration::from_secs(120), "render hangs");
-            std::thread::sleep(Duration::from_millis(50));
-            editor.poll_renders();
-        }
+        render_active_shot(&mut editor);
         editor.scan_frame_strip_now();
         assert_eq!(editor.frame_strip.marks, [Cached; 4]);
 
@@ -504,13 +509,7 @@ mod tests {
             editor.preview_texture(&ctx).is_none(),
             "frame 2 is stale: live view"
         );
-        editor.queue_renders(false);
-        let start = Instant::now();
-        while editor.rendering() {
-            assert!(start.elapsed() < Duration::from_secs(120), "render hangs");
-            std::thread::sleep(Duration::from_millis(50));
-            editor.poll_renders();
-        }
+        render_active_shot(&mut editor);
         let (_, result) = editor
             .render_status()
             .finished
