@@ -9,8 +9,9 @@
 //! frames/ab/<64 hex>.wsf   one frame: "WSF1", width u32 LE, height u32 LE, QOI bytes,
 //!                          then the BLAKE3 hash of everything before it (32 bytes)
 //! clips/<64 hex>.mp4       one encoded clip, and <64 hex>.b3 the BLAKE3 hash of its bytes
-//! shots/<32 hex>.json      the editor's record of a shot's frames found rendered (for the
-//!                          timeline's stale marks; written by `app`, evicted like the rest)
+//! shots/<32 hex>.json      a shot's frames found rendered so far (the timeline's stale
+//!                          marks), named by a hash of the shot's name for it; evicted like
+//!                          the rest
 //! ```
 //!
 //! Entries are written under a temporary name and renamed, so a reader never sees half an
@@ -22,6 +23,7 @@
 
 use super::key::FrameKey;
 use super::{ClipError, TempFile};
+use std::collections::HashSet;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -29,6 +31,16 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_MAX_BYTES: u64 = 4 << 30;
 
 const MAGIC: &[u8; 4] = b"WSF1";
+
+/// Largest shot record read (a 100,000-frame shot's record is ~700 kB).
+const RECORD_MAX_BYTES: u64 = 4 << 20;
+
+/// `shots/<hash>.json`: frames of a shot found rendered so far (the timeline marks frames an
+/// edit made stale with it, across restarts).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ShotRecord {
+    frames: Vec<u32>,
+}
 
 /// A frame cache folder with a size bound.
 #[derive(Clone, Debug)]
@@ -152,6 +164,37 @@ impl FrameCache {
         let hash = blake3::hash(&bytes);
         bytes.extend_from_slice(hash.as_bytes());
         write_atomic(&path, &bytes)
+    }
+
+    fn record_path(&self, name: &str) -> PathBuf {
+        let hash = blake3::hash(name.as_bytes()).to_hex();
+        self.dir.join("shots").join(format!("{}.json", &hash[..32]))
+    }
+
+    /// The frames the record `name` (whatever names a shot: project and shot id) lists as
+    /// found rendered; none for a missing, oversized or damaged record.
+    pub fn shot_record(&self, name: &str) -> HashSet<u32> {
+        let path = self.record_path(name);
+        let small = std::fs::metadata(&path).is_ok_and(|m| m.len() <= RECORD_MAX_BYTES);
+        small
+            .then(|| std::fs::read(&path).ok())
+            .flatten()
+            .and_then(|bytes| serde_json::from_slice::<ShotRecord>(&bytes).ok())
+            .map(|r| r.frames.into_iter().collect())
+            .unwrap_or_default()
+    }
+
+    /// Replaces the record `name` with `frames`.
+    pub fn set_shot_record(&self, name: &str, frames: &HashSet<u32>) -> Result<(), ClipError> {
+        let path = self.record_path(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| ClipError::file(parent, e))?;
+        }
+        let mut frames: Vec<u32> = frames.iter().copied().collect();
+        frames.sort_unstable();
+        let json =
+            serde_json::to_vec(&ShotRecord { frames }).map_err(|e| ClipError::file(&path, e))?;
+        write_atomic(&path, &json)
     }
 
     fn clip_paths(&self, key: &FrameKey) -> (PathBuf, PathBuf) {
@@ -310,6 +353,29 @@ fn collect_files(dir: &Path, out: &mut Vec<(PathBuf, u64, std::time::SystemTime)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shot_records_round_trip_and_bad_ones_read_as_empty() {
+        let dir = std::env::temp_dir().join(format!("ws-record-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        let cache = FrameCache::peek(&dir);
+        let name = "project.wsproj\n3";
+        assert_ne!(
+            cache.record_path(name),
+            cache.record_path("project.wsproj\n4"),
+            "one record per shot"
+        );
+        assert!(cache.shot_record(name).is_empty(), "missing");
+        let frames: HashSet<u32> = [0, 5, 239].into_iter().collect();
+        cache.set_shot_record(name, &frames).expect("write");
+        assert_eq!(cache.shot_record(name), frames);
+        let path = cache.record_path(name);
+        std::fs::write(&path, b"{\"frames\": [1, -2, \"x\"]").expect("write");
+        assert!(cache.shot_record(name).is_empty(), "damaged");
+        std::fs::write(&path, vec![b' '; RECORD_MAX_BYTES as usize + 1]).expect("write");
+        assert!(cache.shot_record(name).is_empty(), "oversized");
+        std::fs::remove_dir_all(&dir).ok();
+    }
 
     fn temp_dir(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("ws-cache-{name}-{}", std::process::id()));

@@ -3,8 +3,9 @@
 //! Once edits have settled, a worker samples the active shot at every frame, computes each
 //! frame's [`frame_key`] with the settings Render ▸ Render Shot would use, and looks the key
 //! up in the frame cache (a file lookup; nothing is decoded). The ruler then marks every
-//! frame: in the cache, stale (it was in the cache earlier in this session and an edit since
-//! changed it), or not rendered. Geometry digests are memoised, so a scan of a 240-frame
+//! frame: in the cache, stale (it was found in the cache before — in this session, or in an
+//! earlier one through the shot's record in the cache folder — and an edit since changed it),
+//! or not rendered. Geometry digests are memoised, so a scan of a 240-frame
 //! shot costs milliseconds per frame, off the UI thread.
 //!
 //! Preview render shows cached frames in the viewport instead of the live view; a second
@@ -67,7 +68,8 @@ pub(crate) struct FrameStrip {
     running: Option<Scan>,
     /// The newest input not scanned yet, and when it was first seen.
     pending: Option<(ScanInput, Instant)>,
-    /// Frames of shots seen in the cache during this session.
+    /// Frames of shots ever found in the cache: this session's scans and the shots' records
+    /// (kept here too, so the marks hold when a record cannot be written).
     ever_cached: HashSet<(ShotId, u32)>,
     cache_epoch: u64,
     epoch_bumped: Option<Instant>,
@@ -80,6 +82,7 @@ impl FrameStrip {
         input: ScanInput,
         (frames, recorded): (Vec<(FrameKey, bool)>, HashSet<u32>),
     ) {
+        // `recorded` includes every frame this scan found cached.
         let shot = input.shot;
         self.ever_cached
             .extend(recorded.into_iter().map(|frame| (shot, frame)));
@@ -87,11 +90,9 @@ impl FrameStrip {
             .iter()
             .enumerate()
             .map(|(i, (_, cached))| {
-                let at = (shot, i as u32);
                 if *cached {
-                    self.ever_cached.insert(at);
                     FrameMark::Cached
-                } else if self.ever_cached.contains(&at) {
+                } else if self.ever_cached.contains(&(shot, i as u32)) {
                     FrameMark::Stale
                 } else {
                     FrameMark::Unrendered
@@ -213,9 +214,6 @@ impl Editor {
         if now < due {
             return Some(due - now);
         }
-        if shot.id != input.shot {
-            return None;
-        }
         if let Some(old) = strip.running.take() {
             old.cancel.store(true, Ordering::Relaxed);
         }
@@ -228,7 +226,7 @@ impl Editor {
         let (sender, receiver) = mpsc::channel();
         let mut source = shot_source(&self.scene, &shot, ShotVariant::Own);
         let cache = FrameCache::peek(&input.cache_dir);
-        let (cache_dir, record) = (input.cache_dir.clone(), input.record.clone());
+        let record = input.record.clone();
         let (settings, supersample) = (input.settings, input.supersample);
         let [w, h] = shot.size;
         let frames = shot.frames;
@@ -237,8 +235,7 @@ impl Editor {
         let spawned = std::thread::Builder::new()
             .name("frame strip".into())
             .spawn(move || {
-                let record_path = record_path(&cache_dir, &record);
-                let mut recorded = read_record(&record_path);
+                let mut recorded = cache.shot_record(&record);
                 let mut out = Vec::with_capacity(frames as usize);
                 for frame in 0..frames {
                     if stop.load(Ordering::Relaxed) {
@@ -259,8 +256,11 @@ impl Editor {
                         .filter(|(_, (_, cached))| *cached)
                         .map(|(i, _)| i as u32),
                 );
-                if recorded.len() != before {
-                    write_record(&record_path, &recorded);
+                if recorded.len() != before
+                    && let Err(e) = cache.set_shot_record(&record, &recorded)
+                {
+                    // Only the marks after a restart suffer.
+                    log::debug!("shot record: {e}");
                 }
                 sender.send(Some((out, recorded))).ok();
                 waker();
@@ -315,11 +315,10 @@ impl Editor {
             .filter_map(|f| strip.cached_key(f))
             .collect();
         let current = strip.cached_key(frame);
-        let preview = &mut strip.preview;
-        preview.receive();
-        if std::mem::take(&mut preview.failed_since_scan) {
+        strip.preview.receive();
+        if std::mem::take(&mut strip.preview.failed_since_scan) {
             // Entries went missing (deleted, evicted or damaged): the strip looks again.
-            strip.cache_epoch += 1;
+            strip.cache_changed();
         }
         let preview = &mut strip.preview;
         for key in wanted {
@@ -451,81 +450,4 @@ fn start_decoder(waker: Waker) -> Option<Decoder> {
         .map_err(|e| log::warn!("could not start the preview decoder: {e}"))
         .ok()?;
     Some((requests, results))
-}
-
-/// Largest record file read (a 100,000-frame shot's record is ~700 kB).
-const RECORD_MAX_BYTES: u64 = 4 << 20;
-
-/// `<cache>/shots/<hash of the record name>.json`: the frames of a shot found rendered so
-/// far, so frames an edit made stale are still marked after a restart.
-fn record_path(cache_dir: &std::path::Path, record: &str) -> PathBuf {
-    let hash = blake3::hash(record.as_bytes()).to_hex();
-    cache_dir
-        .join("shots")
-        .join(format!("{}.json", &hash[..32]))
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Record {
-    frames: Vec<u32>,
-}
-
-/// The frames a record lists; none for a missing, oversized or damaged file.
-fn read_record(path: &std::path::Path) -> HashSet<u32> {
-    let small = std::fs::metadata(path).is_ok_and(|m| m.len() <= RECORD_MAX_BYTES);
-    small
-        .then(|| std::fs::read(path).ok())
-        .flatten()
-        .and_then(|bytes| serde_json::from_slice::<Record>(&bytes).ok())
-        .map(|r| r.frames.into_iter().collect())
-        .unwrap_or_default()
-}
-
-/// Writes a record under a temporary name and renames it; failures only cost the marks.
-fn write_record(path: &std::path::Path, frames: &HashSet<u32>) {
-    let mut frames: Vec<u32> = frames.iter().copied().collect();
-    frames.sort_unstable();
-    let Ok(json) = serde_json::to_vec(&Record { frames }) else {
-        return;
-    };
-    let Some(dir) = path.parent() else {
-        return;
-    };
-    let temp = path.with_extension(format!("json.tmp-{}", std::process::id()));
-    let written = std::fs::create_dir_all(dir)
-        .and_then(|()| std::fs::write(&temp, json))
-        .and_then(|()| std::fs::rename(&temp, path));
-    if let Err(e) = written {
-        std::fs::remove_file(&temp).ok();
-        log::debug!(
-            "{}: could not write the shot's frame record: {e}",
-            path.display()
-        );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn records_round_trip_and_bad_ones_read_as_empty() {
-        let dir = std::env::temp_dir().join(format!("ws-record-{}", std::process::id()));
-        std::fs::remove_dir_all(&dir).ok();
-        let path = record_path(&dir, "project.wsproj\n3");
-        assert_ne!(
-            path,
-            record_path(&dir, "project.wsproj\n4"),
-            "one record per shot"
-        );
-        assert!(read_record(&path).is_empty(), "missing");
-        let frames: HashSet<u32> = [0, 5, 239].into_iter().collect();
-        write_record(&path, &frames);
-        assert_eq!(read_record(&path), frames);
-        std::fs::write(&path, b"{\"frames\": [1, -2, \"x\"]").expect("write");
-        assert!(read_record(&path).is_empty(), "damaged");
-        std::fs::write(&path, vec![b' '; RECORD_MAX_BYTES as usize + 1]).expect("write");
-        assert!(read_record(&path).is_empty(), "oversized");
-        std::fs::remove_dir_all(&dir).ok();
-    }
 }
