@@ -206,14 +206,14 @@ impl Writer {
     }
 }
 
-/// The key of a whole encoded clip: its frames' keys and the encoder settings.
+/// The key of a whole encoded clip: its frames' keys (supersampling included) and the
+/// encoder settings.
 fn clip_key(keys: &[FrameKey], job: &ClipJob) -> FrameKey {
     let mut h = blake3::Hasher::new();
     h.update(b"worldsmith clip");
     h.update(&CACHE_VERSION.to_le_bytes());
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(format!("{:?} {}x{}", job.encoder, job.width, job.height).as_bytes());
-    h.update(&job.supersample.max(1).to_le_bytes());
     for k in keys {
         h.update(&k.0);
     }

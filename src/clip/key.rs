@@ -30,11 +30,11 @@ impl FrameKey {
     pub fn hex(&self) -> String {
         blake3::Hash::from_bytes(self.0).to_hex().to_string()
     }
-}
 
-impl FrameKey {
-    /// This key for a frame drawn with `factor`×`factor` supersampling (itself for 1).
+    /// This key for a frame drawn with `factor`×`factor` supersampling (itself for 1), the
+    /// factor clamped as clip jobs clamp it.
     pub fn supersampled(self, factor: u32) -> Self {
+        let factor = factor.min(super::supersample::MAX_SUPERSAMPLE);
         if factor <= 1 {
             return self;
         }
