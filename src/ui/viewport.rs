@@ -64,7 +64,7 @@ pub fn preview_frame_ui(ui: &Ui, rect: Rect, frame: Rect, texture: egui::Texture
 }
 
 /// Frame guides while looking through a shot camera: the viewport dimmed outside the shot's
-/// `frame`, its outline, and `label` under its top edge.
+/// `frame`, its outline, and `label` just above its bottom edge.
 pub fn shot_guides_ui(ui: &Ui, rect: Rect, frame: Rect, label: &str) {
     let painter = ui.painter_at(rect);
     let dim = Color32::from_black_alpha(150);
@@ -90,61 +90,68 @@ pub fn shot_guides_ui(ui: &Ui, rect: Rect, frame: Rect, label: &str) {
         Stroke::new(1.0, Color32::from_white_alpha(110)),
         egui::StrokeKind::Inside,
     );
-    let font = FontId::proportional(12.0);
-    let galley = painter.layout_no_wrap(label.to_owned(), font, Color32::from_gray(235));
-    let at =
-        Align2::CENTER_BOTTOM.anchor_size(frame.center_bottom() - vec2(0.0, 8.0), galley.size());
-    painter.rect_filled(
-        at.expand2(vec2(5.0, 2.0)),
-        3.0,
-        Color32::from_black_alpha(160),
+    plate(
+        &painter,
+        frame.center_bottom() - vec2(0.0, 8.0),
+        Align2::CENTER_BOTTOM,
+        label,
+        Color32::from_gray(235),
     );
-    painter.galley(at.min, galley, Color32::from_gray(235));
 }
 
 /// Draws the overlay over the viewport image at `rect`. Call it after the camera took this
 /// frame's input, so the overlay shows the state the image is rendered with.
 pub fn viewport_overlay_ui(ui: &Ui, rect: Rect, overlay: &ViewportOverlay<'_>) {
     let painter = ui.painter_at(rect);
-    let font = FontId::proportional(12.0);
-    let text_color = Color32::from_gray(235);
-    let shadow = Color32::from_black_alpha(160);
-    let label = |pos: egui::Pos2, align: Align2, text: &str| {
-        let galley = painter.layout_no_wrap(text.to_owned(), font.clone(), text_color);
-        let text_rect = align.anchor_size(pos, galley.size());
-        // A translucent plate keeps the text readable over bright sky.
-        painter.rect_filled(text_rect.expand2(vec2(5.0, 2.0)), 3.0, shadow);
-        painter.galley(text_rect.min, galley, text_color);
-    };
-
-    label(
+    let text = Color32::from_gray(235);
+    plate(
+        &painter,
         rect.left_top() + vec2(10.0, 8.0),
         Align2::LEFT_TOP,
         &format!("{} · Perspective {:.0}°", overlay.mode, overlay.fov_y_deg),
+        text,
     );
     if let Some(speed) = overlay.fly_speed {
-        label(
+        plate(
+            &painter,
             rect.right_top() + vec2(-10.0, 8.0),
             Align2::RIGHT_TOP,
             &format!("Fly speed {speed:.1} m/s"),
+            text,
         );
     }
     if let Some((name, editing)) = overlay.variant {
-        let text = if editing {
-            format!("Variant: {name} · edits go to the variant")
-        } else {
-            format!("Variant: {name} · edits go to the base")
-        };
-        let galley = painter.layout_no_wrap(text, font.clone(), super::VARIANT_COLOR);
-        let text_rect =
-            Align2::RIGHT_TOP.anchor_size(rect.right_top() + vec2(-10.0, 30.0), galley.size());
-        painter.rect_filled(text_rect.expand2(vec2(5.0, 2.0)), 3.0, shadow);
-        painter.galley(text_rect.min, galley, super::VARIANT_COLOR);
+        let target = if editing { "the variant" } else { "the base" };
+        plate(
+            &painter,
+            rect.right_top() + vec2(-10.0, 30.0),
+            Align2::RIGHT_TOP,
+            &format!("Variant: {name} · edits go to {target}"),
+            super::VARIANT_COLOR,
+        );
     }
     if let Some(busy) = overlay.busy {
-        label(rect.center_top() + vec2(0.0, 8.0), Align2::CENTER_TOP, busy);
+        plate(
+            &painter,
+            rect.center_top() + vec2(0.0, 8.0),
+            Align2::CENTER_TOP,
+            busy,
+            text,
+        );
     }
     axes_ui(&painter, rect, overlay.camera_rotation);
+}
+
+/// `text` anchored at `pos` on a translucent plate that keeps it readable over bright sky.
+fn plate(painter: &egui::Painter, pos: egui::Pos2, align: Align2, text: &str, color: Color32) {
+    let galley = painter.layout_no_wrap(text.to_owned(), FontId::proportional(12.0), color);
+    let text_rect = align.anchor_size(pos, galley.size());
+    painter.rect_filled(
+        text_rect.expand2(vec2(5.0, 2.0)),
+        3.0,
+        Color32::from_black_alpha(160),
+    );
+    painter.galley(text_rect.min, galley, color);
 }
 
 /// World axes as seen from the camera, bottom left: X red, Y green, Z blue.
