@@ -279,6 +279,19 @@ mod tests {
     use glam::Vec3;
     use std::time::{Duration, Instant};
 
+    /// Keys `camera` on `frame` at x = `x`, looking straight ahead and a little down.
+    fn key_camera(shot: &mut Shot, camera: crate::scene::NodeId, frame: f32, x: f32) {
+        let eye = Vec3::new(x, 1.0, 4.0);
+        shot.key(
+            Channel::Transform(camera),
+            frame,
+            Value::Transform(Transform::looking_at(
+                eye,
+                eye + Vec3::new(0.0, -0.25, -1.0),
+            )),
+        );
+    }
+
     /// A box seen by a camera that moves over a 4-frame shot.
     fn scene_with_shot() -> Scene {
         let mut scene = Scene::new("render test");
@@ -316,17 +329,8 @@ mod tests {
             ..Shot::new(id, "Shot: one/two")
         };
         // The camera slides sideways looking straight ahead: the box crosses the frame.
-        for (frame, x) in [(0.0, -1.0), (3.0, 1.5)] {
-            let eye = Vec3::new(x, 1.0, 4.0);
-            shot.key(
-                Channel::Transform(camera),
-                frame,
-                Value::Transform(Transform::looking_at(
-                    eye,
-                    eye + Vec3::new(0.0, -0.25, -1.0),
-                )),
-            );
-        }
+        key_camera(&mut shot, camera, 0.0, -1.0);
+        key_camera(&mut shot, camera, 3.0, 1.5);
         scene.set_timeline(Timeline {
             shots: vec![shot],
             active: Some(id),
@@ -483,15 +487,7 @@ mod tests {
         let id = timeline.active.expect("active shot");
         let shot = timeline.shot_mut(id).expect("shot");
         let camera = shot.camera.expect("camera");
-        let eye = Vec3::new(2.5, 1.0, 4.0);
-        shot.key(
-            Channel::Transform(camera),
-            3.0,
-            Value::Transform(Transform::looking_at(
-                eye,
-                eye + Vec3::new(0.0, -0.25, -1.0),
-            )),
-        );
+        key_camera(shot, camera, 3.0, 2.5);
         editor.apply(crate::ui::UiAction::Edit(
             crate::edit::Command::SetTimeline {
                 timeline: Box::new(timeline),
@@ -526,15 +522,7 @@ mod tests {
         let mut scene = editor.scene.clone();
         let mut timeline = scene.timeline().clone();
         if let Some(shot) = timeline.shot_mut(id) {
-            let eye = Vec3::new(3.5, 1.0, 4.0);
-            shot.key(
-                Channel::Transform(camera),
-                3.0,
-                Value::Transform(Transform::looking_at(
-                    eye,
-                    eye + Vec3::new(0.0, -0.25, -1.0),
-                )),
-            );
+            key_camera(shot, camera, 3.0, 3.5);
         }
         scene.set_timeline(timeline);
         let mut restarted = Editor::new(scene, 1, "test".into(), Arc::new(|| {}));
