@@ -640,6 +640,53 @@ fn clouds_upload_once_and_splats_resort_only_when_the_view_changes() {
     assert_eq!(hidden.uploads.splat_clouds, 0);
 }
 
+/// A world of splats alone (a world-model folder without meshes) holds no 3 × 2048² shadow
+/// cascades (48 MB, process memory on a CPU adapter next to millions of splats); the first
+/// mesh brings them back at the asked size, drawn.
+#[test]
+fn shadow_cascades_exist_only_with_meshes_to_cast() {
+    let Some(ctx) = gpu() else { return };
+    let mut scene = Scene::new("Splats only");
+    sunny(&mut scene);
+    add_splats(
+        &mut scene,
+        "Blob",
+        blob(Vec3::new(0.0, 1.0, 0.0), 0.8, [0.8, 0.3, 0.2], 2000, 5),
+        Transform::IDENTITY,
+    );
+    let target = OffscreenTarget::new(&ctx.device, 96, 54);
+    let mut r = Renderer::new(&ctx);
+    let settings = RenderSettings {
+        shadow_map_size: 512,
+        ..RenderSettings::final_frame()
+    };
+    fn frame(scene: &Scene, settings: RenderSettings) -> FrameInput<'_> {
+        FrameInput {
+            scene,
+            camera: ellipsoid_view(),
+            settings,
+            selection: &[],
+        }
+    }
+    let stats = r.render(&frame(&scene, settings), &target.target());
+    assert!(stats.splats > 1000, "{stats:?}");
+    assert_eq!(r.shadow_map_size(), Some(1), "no caster: the 1×1 stand-in");
+    assert_eq!(stats.shadow_passes, 0);
+    ground(&mut scene);
+    let stats = r.render(&frame(&scene, settings), &target.target());
+    assert_eq!(
+        r.shadow_map_size(),
+        Some(512),
+        "a caster: cascades at the asked size"
+    );
+    assert_eq!(stats.shadow_passes, 3, "{stats:?}");
+    // Nothing was read back: let the queue finish before the process exits (llvmpipe compiles
+    // shader variants on its queue thread, which must not outlive LLVM's static state).
+    ctx.device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .expect("GPU idle");
+}
+
 /// The colour grade (tint, brightness, saturation) changes meshes (in linear light, after
 /// vertex colours and textures), point clouds and splat clouds (in display colour), and an
 /// identity grade changes nothing.

@@ -4,7 +4,7 @@
 //! # Upload
 //!
 //! Each cloud is uploaded once per content id (counted in [`UploadStats::point_clouds`] and
-//! [`UploadStats::splat_clouds`]), packed piece by piece (≤ 16 MiB per `write_buffer`) so a
+//! [`UploadStats::splat_clouds`]), packed piece by piece (≤ 4 MiB per `write_buffer`) so a
 //! multi-million-splat cloud never needs a second full copy in RAM. A cloud larger than one
 //! storage-buffer binding of this adapter (`max_storage_buffer_binding_size`,
 //! `max_buffer_size`) is split into *pages*, each its own buffers and draw.
@@ -55,8 +55,9 @@ use std::time::Instant;
 pub const POINT_BYTES: u64 = 16;
 /// GPU bytes per splat, without the view-dependent SH rest.
 pub const SPLAT_BYTES: u64 = 32;
-/// Largest single `queue.write_buffer` of an upload.
-const UPLOAD_PIECE_BYTES: usize = 16 << 20;
+/// Largest single `queue.write_buffer` of an upload: the packed piece and its staging copy
+/// are the upload's only transient memory (still ~100k splats per piece to pack in parallel).
+const UPLOAD_PIECE_BYTES: usize = 4 << 20;
 
 /// `SplatDraw` in splats.wgsl.
 #[repr(C)]
@@ -299,6 +300,8 @@ pub struct GpuClouds {
     gpu_preferred: bool,
     /// GPU timing of the sorts, when a benchmark asked for it.
     timer: Option<SortTimer>,
+    /// Buffers of the CPU sort, reused by every page and frame.
+    sort_scratch: SortScratch,
 }
 
 fn storage_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
@@ -385,6 +388,7 @@ impl GpuClouds {
             sorter: GpuSorter::supported(adapter, device).then(|| GpuSorter::new(device)),
             gpu_preferred: adapter.get_info().device_type != wgpu::DeviceType::Cpu,
             timer: None,
+            sort_scratch: SortScratch::default(),
         }
     }
 
@@ -856,9 +860,16 @@ impl GpuClouds {
                             continue;
                         }
                     }
-                    let sorted = sort_page(&cloud.positions, gpu, gpu_page, depth_row, camera.near);
+                    let sorted = sort_page(
+                        &cloud.positions,
+                        gpu_page.count as usize,
+                        |slot| gpu.splat_index(gpu_page.first + slot),
+                        depth_row,
+                        camera.near,
+                        &mut self.sort_scratch,
+                    );
                     if !sorted.is_empty() {
-                        queue.write_buffer(&page.indices, 0, bytemuck::cast_slice(&sorted));
+                        queue.write_buffer(&page.indices, 0, bytemuck::cast_slice(sorted));
                     }
                     page.visible = sorted.len() as u32;
                     page.on_gpu = false;
@@ -1095,32 +1106,157 @@ fn slab_order(cloud: &SplatCloud, per_page: usize) -> Vec<u32> {
     order
 }
 
-/// Page-local indices of the page's splats in front of the near plane, farthest first.
-/// `depth_row` is the z row of `view_from_local` (view depth = −row · (p, 1)).
-fn sort_page(
-    positions: &[[f32; 3]],
-    cloud: &GpuSplatCloud,
-    page: &SplatPage,
-    depth_row: Vec4,
-    near: f32,
-) -> Vec<u32> {
-    let (mut keys, mut values): (Vec<u32>, Vec<u32>) = (0..page.count as usize)
-        .into_par_iter()
-        .filter_map(|slot| {
-            let p = positions.get(cloud.splat_index(page.first + slot))?;
-            let depth =
-                -(depth_row.x * p[0] + depth_row.y * p[1] + depth_row.z * p[2] + depth_row.w);
-            // Positive floats order like their bits; invert so the farthest sorts first.
-            (depth.is_finite() && depth > near).then_some((!depth.to_bits(), slot as u32))
-        })
-        .unzip();
-    radix_sort(&mut keys, &mut values);
-    values
+/// Buffers of the CPU splat sort, kept from frame to frame: sorting a page of millions of
+/// splats would otherwise allocate (and fault in) 16 B per splat every frame the camera
+/// moves, and those short-lived blocks are what set a large cloud's memory peak.
+#[derive(Default)]
+pub struct SortScratch {
+    keys: Vec<u32>,
+    values: Vec<u32>,
+    keys_out: Vec<u32>,
+    values_out: Vec<u32>,
 }
 
-/// Raw pointer shared by the scatter of [`radix_sort`], whose threads write disjoint ranges.
+impl SortScratch {
+    /// Stable LSD radix sort of `values` by `keys` (ascending, `keys.len()` entries), three
+    /// passes of 11 bits. Each pass histograms blocks in parallel, turns the histograms into
+    /// per-block output offsets (digit-major, block-minor, which keeps it stable) and
+    /// scatters the blocks in parallel. The sorted pairs end in `keys` / `values`.
+    fn sort(&mut self) {
+        const BITS: u32 = 11;
+        const BUCKETS: usize = 1 << BITS;
+        let n = self.keys.len();
+        self.values.resize(n, 0);
+        if n < 2 {
+            return;
+        }
+        self.keys_out.resize(n, 0);
+        self.values_out.resize(n, 0);
+        let block = n
+            .div_ceil(rayon::current_num_threads().max(1) * 4)
+            .max(1 << 14);
+        for pass in 0..3 {
+            let shift = pass * BITS;
+            let digit = |k: u32| ((k >> shift) as usize) & (BUCKETS - 1);
+            let histograms: Vec<Vec<u32>> = self
+                .keys
+                .par_chunks(block)
+                .map(|chunk| {
+                    let mut h = vec![0u32; BUCKETS];
+                    for &k in chunk {
+                        h[digit(k)] += 1;
+                    }
+                    h
+                })
+                .collect();
+            // All keys share this digit: the pass would not move anything.
+            if (0..BUCKETS).any(|d| histograms.iter().map(|h| h[d] as usize).sum::<usize>() == n) {
+                continue;
+            }
+            let mut offsets = vec![vec![0usize; BUCKETS]; histograms.len()];
+            let mut sum = 0;
+            for d in 0..BUCKETS {
+                for (b, h) in histograms.iter().enumerate() {
+                    offsets[b][d] = sum;
+                    sum += h[d] as usize;
+                }
+            }
+            let out_keys = Scatter(self.keys_out.as_mut_ptr());
+            let out_values = Scatter(self.values_out.as_mut_ptr());
+            self.keys
+                .par_chunks(block)
+                .zip(self.values.par_chunks(block))
+                .zip(offsets.into_par_iter())
+                .for_each(|((kc, vc), mut off)| {
+                    for (&k, &v) in kc.iter().zip(vc) {
+                        let d = digit(k);
+                        let o = off[d];
+                        off[d] += 1;
+                        // SAFETY: `o` < n (the offsets partition 0..n) and no other block
+                        // writes index `o`: block b owns [offsets[b][d], offsets[b][d] + h[b][d]).
+                        unsafe {
+                            *out_keys.get().add(o) = k;
+                            *out_values.get().add(o) = v;
+                        }
+                    }
+                });
+            std::mem::swap(&mut self.keys, &mut self.keys_out);
+            std::mem::swap(&mut self.values, &mut self.values_out);
+        }
+    }
+}
+
+/// Page-local indices (slots `0..count`, splat `splat_of(slot)` of `positions`) of the
+/// page's splats in front of the near plane, farthest first (a slice of `scratch`).
+/// `depth_row` is the z row of `view_from_local` (view depth = −row · (p, 1)).
+fn sort_page<'s>(
+    positions: &[[f32; 3]],
+    count: usize,
+    splat_of: impl Fn(usize) -> usize + Sync,
+    depth_row: Vec4,
+    near: f32,
+    scratch: &'s mut SortScratch,
+) -> &'s [u32] {
+    // Positive floats order like their bits; invert so the farthest sorts first. Keys of
+    // splats behind the near plane (or not finite) are u32::MAX, which no visible depth
+    // (> near > 0) has.
+    const HIDDEN: u32 = u32::MAX;
+    let n = count;
+    let block = n
+        .div_ceil(rayon::current_num_threads().max(1) * 4)
+        .max(1 << 14);
+    let key = |slot: usize| {
+        positions
+            .get(splat_of(slot))
+            .map(|p| -(depth_row.x * p[0] + depth_row.y * p[1] + depth_row.z * p[2] + depth_row.w))
+            .filter(|depth| depth.is_finite() && *depth > near)
+            .map_or(HIDDEN, |depth| !depth.to_bits())
+    };
+    // 1. How many splats of each block are visible (the keys are computed again in 2.
+    //    rather than stored: a view that sees nothing allocates nothing).
+    let blocks = n.div_ceil(block);
+    let counts: Vec<usize> = (0..blocks)
+        .into_par_iter()
+        .map(|b| {
+            (b * block..((b + 1) * block).min(n))
+                .filter(|&slot| key(slot) != HIDDEN)
+                .count()
+        })
+        .collect();
+    // 2. Each block writes its visible keys (and slots) at its place in the compact list.
+    let visible: usize = counts.iter().sum();
+    let SortScratch { keys, values, .. } = scratch;
+    keys.resize(visible, 0);
+    values.resize(visible, 0);
+    let mut parts = Vec::with_capacity(blocks);
+    let (mut key_rest, mut value_rest) = (keys.as_mut_slice(), values.as_mut_slice());
+    for &count in &counts {
+        let (k, kr) = key_rest.split_at_mut(count);
+        let (v, vr) = value_rest.split_at_mut(count);
+        parts.push((k, v));
+        (key_rest, value_rest) = (kr, vr);
+    }
+    parts.into_par_iter().enumerate().for_each(|(b, (k, v))| {
+        let mut out = k.iter_mut().zip(v.iter_mut());
+        for slot in b * block..((b + 1) * block).min(n) {
+            let key = key(slot);
+            if key != HIDDEN
+                && let Some((k, v)) = out.next()
+            {
+                *k = key;
+                *v = slot as u32;
+            }
+        }
+    });
+    scratch.sort();
+    &scratch.values
+}
+
+/// Raw pointer shared by the scatter of [`SortScratch::sort`], whose threads write disjoint
+/// ranges.
 struct Scatter(*mut u32);
-// SAFETY: only used inside `radix_sort`, where each task writes a disjoint set of indices.
+// SAFETY: only used inside `SortScratch::sort`, where each task writes a disjoint set of
+// indices.
 unsafe impl Sync for Scatter {}
 impl Scatter {
     fn get(&self) -> *mut u32 {
@@ -1128,69 +1264,19 @@ impl Scatter {
     }
 }
 
-/// Stable LSD radix sort of `values` by `keys` (ascending), three passes of 11 bits. Each
-/// pass histograms blocks in parallel, turns the histograms into per-block output offsets
-/// (digit-major, block-minor, which keeps it stable) and scatters the blocks in parallel.
+/// Stable sort of `values` by `keys` (ascending), as the splat sort does it.
 pub fn radix_sort(keys: &mut Vec<u32>, values: &mut Vec<u32>) {
-    const BITS: u32 = 11;
-    const BUCKETS: usize = 1 << BITS;
     let n = keys.len().min(values.len());
-    keys.truncate(n);
-    values.truncate(n);
-    if n < 2 {
-        return;
-    }
-    let block = n
-        .div_ceil(rayon::current_num_threads().max(1) * 4)
-        .max(1 << 14);
-    let mut keys_out = vec![0u32; n];
-    let mut values_out = vec![0u32; n];
-    for pass in 0..3 {
-        let shift = pass * BITS;
-        let digit = |k: u32| ((k >> shift) as usize) & (BUCKETS - 1);
-        let histograms: Vec<Vec<u32>> = keys
-            .par_chunks(block)
-            .map(|chunk| {
-                let mut h = vec![0u32; BUCKETS];
-                for &k in chunk {
-                    h[digit(k)] += 1;
-                }
-                h
-            })
-            .collect();
-        // All keys share this digit: the pass would not move anything.
-        if (0..BUCKETS).any(|d| histograms.iter().map(|h| h[d] as usize).sum::<usize>() == n) {
-            continue;
-        }
-        let mut offsets = vec![vec![0usize; BUCKETS]; histograms.len()];
-        let mut sum = 0;
-        for d in 0..BUCKETS {
-            for (b, h) in histograms.iter().enumerate() {
-                offsets[b][d] = sum;
-                sum += h[d] as usize;
-            }
-        }
-        let out_keys = Scatter(keys_out.as_mut_ptr());
-        let out_values = Scatter(values_out.as_mut_ptr());
-        keys.par_chunks(block)
-            .zip(values.par_chunks(block))
-            .zip(offsets.into_par_iter())
-            .for_each(|((kc, vc), mut off)| {
-                for (&k, &v) in kc.iter().zip(vc) {
-                    let d = digit(k);
-                    let o = off[d];
-                    off[d] += 1;
-                    // SAFETY: `o` < n (the offsets partition 0..n) and no other block
-                    // writes index `o`: block b owns [offsets[b][d], offsets[b][d] + h[b][d]).
-                    unsafe {
-                        *out_keys.get().add(o) = k;
-                        *out_values.get().add(o) = v;
-                    }
-                }
-            });
-        std::mem::swap(keys, &mut keys_out);
-        std::mem::swap(values, &mut values_out);
-    }
+    let mut scratch = SortScratch {
+        keys: std::mem::take(keys),
+        values: std::mem::take(values),
+        ..SortScratch::default()
+    };
+    scratch.keys.truncate(n);
+    scratch.values.truncate(n);
+    scratch.sort();
+    *keys = scratch.keys;
+    *values = scratch.values;
 }
 
 #[cfg(test)]
@@ -1223,6 +1309,43 @@ mod tests {
                 assert_eq!(got, expected, "n = {n}, mask = {mask:x}");
             }
         }
+    }
+
+    #[test]
+    fn page_sort_keeps_visible_splats_farthest_first() {
+        let mut seed = 3;
+        // Depths along −z from 0 to 100 (some behind the near plane), a NaN, every 7th
+        // splat of the cloud skipped by the page's slot → splat mapping.
+        let positions: Vec<[f32; 3]> = (0..70_000)
+            .map(|i| {
+                let z = if i == 500 {
+                    f32::NAN
+                } else {
+                    -((lcg(&mut seed) % 100_000) as f32 / 1000.0)
+                };
+                [0.0, 1.0, z]
+            })
+            .collect();
+        let near = 0.1;
+        let depth_row = Vec4::new(0.0, 0.0, 1.0, 0.0);
+        let splat_of = |slot: usize| slot + slot / 6;
+        let count = 60_000;
+        let mut expected: Vec<(f32, u32)> = (0..count)
+            .map(|slot| (-positions[splat_of(slot)][2], slot as u32))
+            .filter(|(d, _)| d.is_finite() && *d > near)
+            .collect();
+        expected.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut scratch = SortScratch::default();
+        for _ in 0..2 {
+            // The second run reuses the scratch left by the first.
+            let got = sort_page(&positions, count, splat_of, depth_row, near, &mut scratch);
+            assert_eq!(got.len(), expected.len());
+            assert!(got.len() < count, "some splats are behind the near plane");
+            assert!(got.iter().zip(&expected).all(|(g, e)| *g == e.1));
+        }
+        // A view from the other side: a different visible set, sorted again.
+        let got = sort_page(&positions, count, splat_of, -depth_row, near, &mut scratch);
+        assert!(got.is_empty(), "everything is behind this camera");
     }
 
     #[test]

@@ -714,13 +714,27 @@ impl Renderer {
         );
     }
 
+    /// Side of the sun's cascade maps now held (1 for the stand-in of a scene without meshes;
+    /// `None` before the first frame).
+    pub fn shadow_map_size(&self) -> Option<u32> {
+        self.shadows.as_ref().map(|s| s.size)
+    }
+
     /// True on CPU adapters (lavapipe, llvmpipe, WARP), where every pixel costs real time.
     pub fn is_software(&self) -> bool {
         self.software
     }
 
+    /// Makes the cascade maps `size`² (clamped to 256..=8192 and the adapter), or a 1×1
+    /// stand-in when `size` is 0 or 1: a scene without meshes never draws or samples its
+    /// cascades, so it keeps the bind group valid without 3 × size² depth texels (48 MB at
+    /// 2048², which on a CPU adapter is process memory next to a multi-million-splat cloud).
     fn ensure_shadows(&mut self, size: u32) {
-        let size = size.clamp(256, self.device.limits().max_texture_dimension_2d.min(8192));
+        let size = if size <= 1 {
+            1
+        } else {
+            size.clamp(256, self.device.limits().max_texture_dimension_2d.min(8192))
+        };
         if self.shadows.as_ref().is_some_and(|s| s.size == size) {
             return;
         }
@@ -921,7 +935,14 @@ impl Renderer {
             frame.settings.detail,
             u64::from(width) * u64::from(height),
         );
-        self.ensure_shadows(frame.settings.shadow_map_size);
+        // Without any mesh the shadow maps are never drawn: nothing casts, nothing is shadowed
+        // (relit splats read them too).
+        let casters = self.scene.instance_buffer.is_some();
+        self.ensure_shadows(if casters {
+            frame.settings.shadow_map_size.max(2)
+        } else {
+            1
+        });
         if stats.uploads.light_writes > 0 {
             self.upload_lights();
         }
@@ -953,9 +974,6 @@ impl Renderer {
         }
         let mut cascade_far = [0f32; 4];
         cascade_far[..CASCADES].copy_from_slice(&cascades.far);
-        // Without any mesh the shadow maps are never drawn: nothing casts, nothing is shadowed
-        // (relit splats read them too).
-        let casters = self.scene.instance_buffer.is_some();
         let (sun_dir, sun_ill) = match sun {
             Some((d, l)) => ([d.x, d.y, d.z, 1.0], {
                 let c = Vec3::from(l.color) * l.intensity.max(0.0);
