@@ -15,6 +15,7 @@ use base64::Engine as _;
 use glam::{Mat4, Quat, Vec3};
 use gltf::accessor::{DataType, Dimensions};
 use gltf::mesh::{Mode, Semantic};
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -753,21 +754,35 @@ impl Importer<'_> {
     }
 
     fn load_images(&mut self) {
-        for image in self.doc.images() {
-            let name = image
-                .name()
-                .map_or_else(|| format!("Image_{}", image.index()), str::to_owned);
-            let decoded = self.image_bytes(&image).and_then(|bytes| {
-                let mut reader = image::ImageReader::new(std::io::Cursor::new(&bytes))
-                    .with_guessed_format()
-                    .map_err(|e| e.to_string())?;
-                reader.limits(image_limits());
-                let decoded = reader.decode().map_err(|e| e.to_string())?;
-                Ok((decoded, super::encoded_source(bytes)))
-            });
+        // The bytes first (files and buffer views are read through the importer), then every
+        // image decoded in parallel: a PBR model's 2048² JPEG/PNG maps are most of its import.
+        let sources: Vec<(String, Result<Vec<u8>, String>)> = self
+            .doc
+            .images()
+            .map(|image| {
+                let name = image
+                    .name()
+                    .map_or_else(|| format!("Image_{}", image.index()), str::to_owned);
+                (name, self.image_bytes(&image))
+            })
+            .collect();
+        let decoded: Vec<_> = sources
+            .into_par_iter()
+            .map(|(name, bytes)| {
+                let decoded = bytes.and_then(|bytes| {
+                    let mut reader = image::ImageReader::new(std::io::Cursor::new(&bytes))
+                        .with_guessed_format()
+                        .map_err(|e| e.to_string())?;
+                    reader.limits(image_limits());
+                    let rgba = reader.decode().map_err(|e| e.to_string())?.into_rgba8();
+                    Ok((rgba, super::encoded_source(bytes)))
+                });
+                (name, decoded)
+            })
+            .collect();
+        for (index, (name, decoded)) in decoded.into_iter().enumerate() {
             let id = match decoded {
-                Ok((decoded, source)) => {
-                    let rgba = decoded.to_rgba8();
+                Ok((rgba, source)) => {
                     let (w, h) = rgba.dimensions();
                     Image::new(&name, w, h, rgba.into_raw()).map(|i| {
                         let i = match source {
@@ -778,10 +793,7 @@ impl Importer<'_> {
                     })
                 }
                 Err(problem) => {
-                    self.warn(format!(
-                        "image {} ('{name}') left empty: {problem}",
-                        image.index()
-                    ));
+                    self.warn(format!("image {index} ('{name}') left empty: {problem}"));
                     None
                 }
             };

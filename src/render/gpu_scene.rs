@@ -11,6 +11,7 @@ use crate::scene::{
     NodeKind, Revision, Sampler, Scene, TextureRef, Wrap,
 };
 use glam::{Mat3, Mat4, Vec3};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use wgpu::util::DeviceExt as _;
 
@@ -333,35 +334,39 @@ pub fn mip_chain(width: u32, height: u32, rgba: &[u8], srgb: bool) -> Vec<(u32, 
         let (nw, nh) = ((w / 2).max(1), (h / 2).max(1));
         let mut out = vec![0u8; (nw * nh * 4) as usize];
         let (w_us, h_us) = (w as usize, h as usize);
-        for y in 0..nh as usize {
-            let y0 = (y * 2).min(h_us - 1);
-            let y1 = (y * 2 + 1).min(h_us - 1);
-            for x in 0..nw as usize {
-                let x0 = (x * 2).min(w_us - 1);
-                let x1 = (x * 2 + 1).min(w_us - 1);
-                let texels = [
-                    (y0 * w_us + x0) * 4,
-                    (y0 * w_us + x1) * 4,
-                    (y1 * w_us + x0) * 4,
-                    (y1 * w_us + x1) * 4,
-                ];
-                let o = (y * nw as usize + x) * 4;
-                for ch in 0..3 {
-                    let sum: u32 = texels
+        // Rows in parallel: a 2048² level is a million texels.
+        out.par_chunks_mut(nw as usize * 4)
+            .enumerate()
+            .for_each(|(y, row)| {
+                let y0 = (y * 2).min(h_us - 1);
+                let y1 = (y * 2 + 1).min(h_us - 1);
+                for (x, texel) in row.chunks_exact_mut(4).enumerate() {
+                    let x0 = (x * 2).min(w_us - 1);
+                    let x1 = (x * 2 + 1).min(w_us - 1);
+                    let texels = [
+                        (y0 * w_us + x0) * 4,
+                        (y0 * w_us + x1) * 4,
+                        (y1 * w_us + x0) * 4,
+                        (y1 * w_us + x1) * 4,
+                    ];
+                    for ch in 0..3 {
+                        let sum: u32 = texels
+                            .iter()
+                            .map(|t| {
+                                u32::from(
+                                    to_linear[usize::from(src.get(t + ch).copied().unwrap_or(0))],
+                                )
+                            })
+                            .sum();
+                        texel[ch] = from_linear[(sum / 64) as usize];
+                    }
+                    let alpha: u32 = texels
                         .iter()
-                        .map(|t| {
-                            u32::from(to_linear[usize::from(src.get(t + ch).copied().unwrap_or(0))])
-                        })
+                        .map(|t| u32::from(src.get(t + 3).copied().unwrap_or(255)))
                         .sum();
-                    out[o + ch] = from_linear[(sum / 64) as usize];
+                    texel[3] = ((alpha + 2) / 4) as u8;
                 }
-                let alpha: u32 = texels
-                    .iter()
-                    .map(|t| u32::from(src.get(t + 3).copied().unwrap_or(255)))
-                    .sum();
-                out[o + 3] = ((alpha + 2) / 4) as u8;
-            }
-        }
+            });
         levels.push((nw, nh, out));
         (w, h) = (nw, nh);
     }
