@@ -329,6 +329,93 @@ fn shot_encodes_to_an_mp4_whose_frames_match_the_stills() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// With several encoder instances the frames of two GOPs are drawn interleaved (each
+/// instance busy) and muxed back in order: the clip has every frame once, a key frame at
+/// each GOP start, the right duration, and its frames are the ones the job's PNGs show.
+#[test]
+fn parallel_gop_encoding_draws_interleaved_and_muxes_in_order() {
+    let Some(ctx) = gpu() else { return };
+    let Some(probe) = tool("ffprobe") else { return };
+    let dir = temp_dir("gops");
+    let out = dir.join("gops.mp4");
+    let cache = FrameCache::open(&dir.join("cache"), 64 << 20).expect("cache");
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let mut src = source(None, Arc::clone(&calls));
+    // 2 fps, a key frame every second: 7 frames are GOPs {0,1} {2,3} {4,5} {6}.
+    let encoder = EncoderSettings {
+        keyframe_interval_s: 1,
+        encoders: 2,
+        ..EncoderSettings::new(2)
+    };
+    let mut mp4 = job(0..7, ClipOutput::Mp4(out.clone()), Some(cache.clone()));
+    mp4.encoder = encoder;
+    let summary = run(&ctx, &mp4, &mut src).expect("render");
+    assert_eq!((summary.frames, summary.rendered), (7, 7));
+    let drawn: Vec<u32> = calls.lock().expect("calls").split_off(7);
+    assert_eq!(
+        drawn,
+        [0, 2, 1, 3, 4, 6, 5],
+        "two GOPs at a time, interleaved"
+    );
+
+    let p = ffprobe(&probe, &out);
+    assert_eq!((p.frames, p.width, p.height), (7, 96, 64));
+    assert!((p.duration - 3.5).abs() <= 0.001, "duration {}", p.duration);
+    let flags = std::process::Command::new(&probe)
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v",
+            "-show_entries",
+            "packet=flags",
+        ])
+        .args(["-of", "csv=p=0"])
+        .arg(&out)
+        .output()
+        .expect("ffprobe packets");
+    let keys: Vec<usize> = String::from_utf8_lossy(&flags.stdout)
+        .lines()
+        .enumerate()
+        .filter(|(_, f)| f.starts_with('K'))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(keys, [0, 2, 4, 6], "a key frame opens each GOP");
+
+    // The same frames as PNGs (from the cache the MP4 job filled): frame k of the clip is
+    // shot frame k.
+    let frames = dir.join("frames");
+    let pngs = run(
+        &ctx,
+        &job(0..7, ClipOutput::PngSequence(frames.clone()), Some(cache)),
+        &mut src,
+    )
+    .expect("pngs");
+    assert_eq!(pngs.cached, 7, "{pngs:?}");
+    let decoded = worldsmith::clip::decode_mp4(&out).expect("decode");
+    assert_eq!(decoded.len(), 7);
+    for (k, frame) in decoded.iter().enumerate() {
+        let png = image::open(frames.join(format!("frame_{k:04}.png")))
+            .expect("png")
+            .into_rgba8();
+        let db = psnr(frame, &png);
+        let others = (0..7)
+            .filter(|&j| j != k)
+            .map(|j| {
+                let other = image::open(frames.join(format!("frame_{j:04}.png")))
+                    .expect("png")
+                    .into_rgba8();
+                psnr(frame, &other)
+            })
+            .fold(0.0, f64::max);
+        assert!(
+            db > 33.0 && db > others,
+            "clip frame {k}: {db:.1} dB from its PNG, {others:.1} dB from the closest other"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn png_sequence_is_numbered_by_shot_frame() {
     let Some(ctx) = gpu() else { return };

@@ -1,8 +1,9 @@
 //! Clip jobs: render a list of frames through the one render path, skip those the cache
 //! has, and encode them to an MP4 or a PNG sequence. Rendering and GPU readback run on the
-//! calling thread, supersample downsampling and encoding on a second thread fed through a
-//! bounded channel (so the readback of frame k+1 overlaps the encode of frame k), and cache
-//! writes on a third.
+//! calling thread; supersample downsampling on a second thread fed through a bounded channel
+//! (so the readback of frame k+1 overlaps the encode of frame k), which hands the frames to
+//! the MP4 writer's encoder instances (several GOPs at once, drawn interleaved: see
+//! [`super::encode`]) or writes the PNGs; cache writes run on a third.
 //!
 //! Progress and cancel go through a shared [`ClipProgress`] (the CLI draws a bar from it,
 //! the app a panel); a cancel stops within one frame and removes the partial output.
@@ -178,6 +179,9 @@ pub struct ClipSummary {
 }
 
 struct Msg {
+    /// Place in the clip (index into the job's frames).
+    position: u32,
+    /// Shot frame number.
     frame: u32,
     key: Option<FrameKey>,
     image: image::RgbaImage,
@@ -191,10 +195,16 @@ enum Writer {
 }
 
 impl Writer {
-    fn push(&mut self, frame: u32, image: &image::RgbaImage) -> Result<(), ClipError> {
+    /// Writes clip frame `position` (shot frame `frame`).
+    fn push(
+        &mut self,
+        position: u32,
+        frame: u32,
+        image: Arc<image::RgbaImage>,
+    ) -> Result<(), ClipError> {
         match self {
-            Self::Mp4(w) => w.push(image),
-            Self::Png(w) => w.push(frame, image),
+            Self::Mp4(w) => w.push_at(position, image),
+            Self::Png(w) => w.push(frame, &image),
         }
     }
 
@@ -305,10 +315,20 @@ pub fn render_clip(
     }
 
     let writer = match &job.output {
-        ClipOutput::Mp4(path) => {
-            Writer::Mp4(Box::new(Mp4ClipWriter::create(path, w, h, job.encoder)?))
-        }
+        ClipOutput::Mp4(path) => Writer::Mp4(Box::new(Mp4ClipWriter::create(
+            path,
+            w,
+            h,
+            job.encoder,
+            total,
+        )?)),
         ClipOutput::PngSequence(dir) => Writer::Png(PngSequenceWriter::create(dir)?),
+    };
+    // MP4 frames are drawn in the order that keeps every encoder instance busy (GOPs
+    // interleaved); PNG frames in clip order.
+    let order: Vec<u32> = match &job.output {
+        ClipOutput::Mp4(_) => Mp4ClipWriter::order(&job.encoder, total),
+        ClipOutput::PngSequence(_) => (0..total).collect(),
     };
     let target = OffscreenTarget::new(&ctx.device, draw_w, draw_h);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(2);
@@ -342,7 +362,7 @@ pub fn render_clip(
                 {
                     to_cache.send((key, Arc::clone(&image))).ok();
                 }
-                writer.push(msg.frame, &image)?;
+                writer.push(msg.position, msg.frame, image)?;
                 progress
                     .encode_ns
                     .fetch_add(nanos(t.elapsed()), Ordering::Relaxed);
@@ -351,11 +371,14 @@ pub fn render_clip(
             Ok(writer)
         });
         let produced = (|| -> Result<(), ClipError> {
-            for (i, &frame) in job.frames.iter().enumerate() {
+            for &position in &order {
                 if progress.is_cancelled() {
                     return Err(ClipError::Cancelled);
                 }
-                let key = keys.get(i).copied();
+                let Some(&frame) = job.frames.get(position as usize) else {
+                    continue;
+                };
+                let key = keys.get(position as usize).copied();
                 let hit = cache.zip(key.as_ref()).and_then(|(c, k)| c.get(k, w, h));
                 let (image, fresh) = match hit {
                     Some(image) => {
@@ -389,6 +412,7 @@ pub fn render_clip(
                     }
                 };
                 let msg = Msg {
+                    position,
                     frame,
                     key,
                     image,
