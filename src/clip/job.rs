@@ -171,7 +171,9 @@ pub struct ClipSummary {
     /// The whole MP4 came from the clip cache (nothing rendered or encoded).
     pub clip_from_cache: bool,
     /// Seconds spent drawing (submit until the GPU is idle), reading back, and encoding
-    /// (downsampling included, on the encoder thread), summed over frames.
+    /// (downsampling and the hand-off on the job's encoder thread, plus RGB→YUV + H.264 on
+    /// the MP4 writer's instances), summed over frames (and instances: with several, the
+    /// sum can exceed the wall time).
     pub render_s: f64,
     pub readback_s: f64,
     pub encode_s: f64,
@@ -208,10 +210,12 @@ impl Writer {
         }
     }
 
-    fn finish(self) -> Result<(), ClipError> {
+    /// Completes the output; returns the time spent encoding off the job's threads (the
+    /// MP4 writer's instances).
+    fn finish(self) -> Result<Duration, ClipError> {
         match self {
             Self::Mp4(w) => w.finish(),
-            Self::Png(w) => w.finish().map(|_| ()),
+            Self::Png(w) => w.finish().map(|_| Duration::ZERO),
         }
     }
 }
@@ -434,7 +438,10 @@ pub fn render_clip(
     if progress.is_cancelled() {
         return Err(ClipError::Cancelled);
     }
-    writer.finish()?;
+    let encoding = writer.finish()?;
+    progress
+        .encode_ns
+        .fetch_add(nanos(encoding), Ordering::Relaxed);
     if let Some((cache, key, path)) = &whole
         && let Err(e) = cache.put_clip(key, path)
     {
