@@ -368,11 +368,23 @@ pub fn bench_clip(args: &BenchClipArgs) -> anyhow::Result<()> {
         per(s.wall_s)
     );
     println!(
-        "  per frame: render {:.1} ms, readback {:.1} ms (render thread); encode {:.1} ms \
-         (downsample + RGB→YUV + H.264, encoder threads, summed)",
+        "  per frame: sample the shot {:.1} ms, render {:.1} ms, readback {:.1} ms (render \
+         thread); encode {:.1} ms (downsample + RGB→YUV + H.264, encoder threads, summed)",
+        per(s.prepare_s),
         per(s.render_s),
         per(s.readback_s),
         per(s.encode_s)
+    );
+    // What the frame cache adds to a cached render: each frame sampled again and its key
+    // hashed (geometry and images once per object, then from the key cache).
+    let t = Instant::now();
+    for f in 0..frames {
+        let (scene, camera) = source(f)?;
+        std::hint::black_box(crate::clip::frame_key(&scene, &camera, &settings, w, h));
+    }
+    println!(
+        "  frame keys (sample + hash, per frame of a cached render): {:.2} ms",
+        per(t.elapsed().as_secs_f64())
     );
     let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
     println!(

@@ -95,6 +95,7 @@ pub struct ClipProgress {
     rendered: AtomicU32,
     cancel: AtomicBool,
     started: Mutex<Option<Instant>>,
+    prepare_ns: AtomicU64,
     render_ns: AtomicU64,
     readback_ns: AtomicU64,
     encode_ns: AtomicU64,
@@ -150,7 +151,12 @@ impl ClipProgress {
         for a in [&self.done, &self.cached, &self.rendered] {
             a.store(0, Ordering::Relaxed);
         }
-        for a in [&self.render_ns, &self.readback_ns, &self.encode_ns] {
+        for a in [
+            &self.prepare_ns,
+            &self.render_ns,
+            &self.readback_ns,
+            &self.encode_ns,
+        ] {
             a.store(0, Ordering::Relaxed);
         }
         self.total.store(total, Ordering::Relaxed);
@@ -170,6 +176,9 @@ pub struct ClipSummary {
     pub cached: u32,
     /// The whole MP4 came from the clip cache (nothing rendered or encoded).
     pub clip_from_cache: bool,
+    /// Seconds spent sampling the shot (scene and camera at each frame) and computing frame
+    /// keys, on the render thread.
+    pub prepare_s: f64,
     /// Seconds spent drawing (submit until the GPU is idle), reading back, and encoding
     /// (downsampling and the hand-off on the job's encoder thread, plus RGB→YUV + H.264 on
     /// the MP4 writer's instances), summed over frames (and instances: with several, the
@@ -293,8 +302,12 @@ pub fn render_clip(
             if progress.is_cancelled() {
                 return Err(ClipError::Cancelled);
             }
+            let t = Instant::now();
             let (scene, camera) = source.frame(frame).map_err(|e| source_error(frame, e))?;
             keys.push(frame_key(&scene, &camera, &job.settings, w, h).supersampled(factor));
+            progress
+                .prepare_ns
+                .fetch_add(nanos(t.elapsed()), Ordering::Relaxed);
         }
     }
     let whole = match (&job.cache, &job.output) {
@@ -390,8 +403,12 @@ pub fn render_clip(
                         (image, false)
                     }
                     None => {
+                        let t = Instant::now();
                         let (scene, camera) =
                             source.frame(frame).map_err(|e| source_error(frame, e))?;
+                        progress
+                            .prepare_ns
+                            .fetch_add(nanos(t.elapsed()), Ordering::Relaxed);
                         let t = Instant::now();
                         let input = FrameInput {
                             scene: &scene,
@@ -458,6 +475,7 @@ pub fn render_clip(
         rendered: progress.rendered.load(Ordering::Relaxed),
         cached: progress.cached.load(Ordering::Relaxed),
         clip_from_cache: false,
+        prepare_s: secs(&progress.prepare_ns),
         render_s: secs(&progress.render_ns),
         readback_s: secs(&progress.readback_ns),
         encode_s: secs(&progress.encode_ns),
