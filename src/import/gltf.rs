@@ -34,6 +34,38 @@ pub const MAX_IMAGE_SIDE: u32 = 16_384;
 /// Most memory one image may take while it decodes (a 16384² RGBA8 image is 1 GiB).
 const MAX_IMAGE_DECODE_BYTES: u64 = 1 << 30;
 
+/// Most memory all of a file's images may take decoded (RGBA8, 4 GiB: 64 textures of
+/// 4096²), so a folder of small PNGs that each inflate to a 16384² image cannot exhaust
+/// memory; images past it are left empty with a warning.
+const MAX_TOTAL_IMAGE_BYTES: u64 = 4 << 30;
+
+/// Which images fit `budget`, taken in order: `sizes[i]` is image i's decoded size (`None`
+/// where its header cannot be read; its decode then fails on its own).
+fn within_budget(sizes: &[Option<u64>], budget: u64) -> Vec<bool> {
+    let mut used = 0u64;
+    sizes
+        .iter()
+        .map(|size| {
+            let Some(bytes) = size else { return true };
+            let fits = used.saturating_add(*bytes) <= budget;
+            if fits {
+                used += bytes;
+            }
+            fits
+        })
+        .collect()
+}
+
+/// Decoded RGBA8 size of an encoded image from its header alone.
+fn decoded_size(bytes: &[u8]) -> Option<u64> {
+    let (w, h) = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()?
+        .into_dimensions()
+        .ok()?;
+    Some(u64::from(w) * u64::from(h) * 4)
+}
+
 /// Decoder limits so a hostile header (a 100000×100000 PNG in a few bytes) is refused before
 /// anything is allocated.
 pub(crate) fn image_limits() -> image::Limits {
@@ -50,6 +82,15 @@ const MAX_DEPTH: usize = 1024;
 /// Reads a glTF or GLB file already loaded into `bytes`; `path` names it and locates its
 /// folder for relative URIs.
 pub(super) fn import_gltf(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> {
+    import_gltf_within(path, bytes, MAX_TOTAL_IMAGE_BYTES)
+}
+
+/// [`import_gltf`] with `image_budget` bytes for all decoded images together.
+fn import_gltf_within(
+    path: &Path,
+    bytes: &[u8],
+    image_budget: u64,
+) -> Result<Imported, ImportError> {
     let file = path.display().to_string();
     let gltf = parse(&file, bytes)?;
     let unsupported: Vec<&str> = gltf
@@ -85,6 +126,7 @@ pub(super) fn import_gltf(path: &Path, bytes: &[u8]) -> Result<Imported, ImportE
         meshes: HashMap::new(),
         variant_names: Vec::new(),
         variant_assignments: Vec::new(),
+        image_budget,
     };
     if let Some(problem) = transform_warning {
         importer.warn(problem);
@@ -699,6 +741,8 @@ struct Importer<'a> {
     variant_names: Vec<String>,
     /// Per variant index: (node, material) pairs.
     variant_assignments: Vec<Vec<(NodeId, MaterialId)>>,
+    /// Bytes all decoded images may take together ([`MAX_TOTAL_IMAGE_BYTES`]).
+    image_budget: u64,
 }
 
 impl Importer<'_> {
@@ -766,9 +810,22 @@ impl Importer<'_> {
                 (name, self.image_bytes(&image))
             })
             .collect();
+        let sizes: Vec<Option<u64>> = sources
+            .iter()
+            .map(|(_, bytes)| bytes.as_deref().ok().and_then(decoded_size))
+            .collect();
+        let fits = within_budget(&sizes, self.image_budget);
+        let budget_gib = self.image_budget as f64 / f64::from(1u32 << 30);
         let decoded: Vec<_> = sources
             .into_par_iter()
-            .map(|(name, bytes)| {
+            .zip(fits)
+            .map(|((name, bytes), fits)| {
+                if !fits {
+                    let problem = format!(
+                        "decoded, the file's images would take more than {budget_gib:.1} GiB"
+                    );
+                    return (name, Err(problem));
+                }
                 let decoded = bytes.and_then(|bytes| {
                     let mut reader = image::ImageReader::new(std::io::Cursor::new(&bytes))
                         .with_guessed_format()
@@ -1375,6 +1432,43 @@ impl Importer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn images_past_the_budget_are_left_empty_with_a_warning() {
+        assert_eq!(
+            within_budget(&[Some(10), None, Some(5), Some(20), Some(5)], 20),
+            [true, true, true, false, true]
+        );
+        // Three 64×64 PNGs (16 KiB each decoded) against a 40,000-byte budget.
+        let png = |shade: u8| {
+            let img = image::RgbaImage::from_pixel(64, 64, image::Rgba([shade, 0, 0, 255]));
+            let mut bytes = std::io::Cursor::new(Vec::new());
+            img.write_to(&mut bytes, image::ImageFormat::Png)
+                .expect("png");
+            base64::engine::general_purpose::STANDARD.encode(bytes.into_inner())
+        };
+        let images: Vec<String> = (0..3)
+            .map(|i| format!(r#"{{"uri":"data:image/png;base64,{}"}}"#, png(i * 80)))
+            .collect();
+        let json = format!(
+            r#"{{"asset":{{"version":"2.0"}},"images":[{}]}}"#,
+            images.join(",")
+        );
+        let path = Path::new("budget.gltf");
+        let imported = import_gltf_within(path, json.as_bytes(), 40_000).expect("imports");
+        assert_eq!(imported.scene.images().count(), 2, "the first two fit");
+        assert_eq!(imported.warnings.len(), 1, "{:?}", imported.warnings);
+        let warning = &imported.warnings[0];
+        assert!(
+            warning.contains("budget.gltf")
+                && warning.contains("image 2")
+                && warning.contains("GiB"),
+            "{warning}"
+        );
+        let all = import_gltf_within(path, json.as_bytes(), MAX_TOTAL_IMAGE_BYTES).expect("all");
+        assert_eq!(all.scene.images().count(), 3);
+        assert!(all.warnings.is_empty(), "{:?}", all.warnings);
+    }
 
     #[test]
     fn uris_stay_inside_the_folder() {
