@@ -64,6 +64,10 @@ pub(crate) struct Editor {
     pub seed: u64,
     /// Bumped whenever `scene` is replaced, so the viewport knows to re-render.
     pub scene_epoch: u64,
+    /// Background work that competes with drawing for the CPU (the render-cache strip's scan)
+    /// waits while this is set: the window sets it until its first frame is on screen, so a
+    /// software adapter's first frame is not slowed by it.
+    pub defer_background: bool,
     pub selection: Vec<NodeId>,
     pub camera: OrbitCamera,
     pub controls: ViewportControls,
@@ -149,6 +153,7 @@ impl Editor {
             scene,
             seed,
             scene_epoch: 0,
+            defer_background: false,
             selection: Vec::new(),
             camera,
             controls: ViewportControls::default(),
@@ -571,7 +576,9 @@ impl Editor {
         self.poll_desktop_dialog();
         self.poll_exports();
         self.poll_renders();
-        if let Some(wait) = self.update_frame_strip(Instant::now()) {
+        if self.defer_background {
+            // The window clears the flag (and asks for a frame) once the first is shown.
+        } else if let Some(wait) = self.update_frame_strip(Instant::now()) {
             // The strip is worked out once edits have settled.
             ui.ctx().request_repaint_after(wait);
         }

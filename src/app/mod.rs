@@ -332,6 +332,7 @@ impl App {
             }
         });
         let mut editor = Editor::new(scene, seed, gpu.gpu.adapter_name(), waker);
+        editor.defer_background = true;
         editor.show_shot_variant();
         if let Some(name) = &self.options.select {
             match editor.scene.find(name) {
@@ -445,6 +446,8 @@ impl App {
                 running.settled_frames += 1;
             }
             if running.presented_frames == 1 {
+                running.editor.defer_background = false;
+                running.egui_ctx.request_repaint();
                 println!(
                     "first frame presented after {} ms",
                     self.started.elapsed().as_millis()
