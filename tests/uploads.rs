@@ -210,3 +210,80 @@ fn only_meshes_with_a_second_uv_set_upload_one() {
         );
     }
 }
+
+/// Camera-motion frames of a software adapter's viewport hold the shadow cascades: while the
+/// camera turns, nothing is redrawn and the frame still shows the same shadows; a moved node,
+/// or letting go, fits and draws them again.
+#[test]
+fn held_shadows_are_not_redrawn_while_the_camera_moves() {
+    let Some(ctx) = common::gpu() else { return };
+    let mut scene = generate_world(7);
+    let view = worldsmith::render::default_view(&scene);
+    let mut r = Renderer::new(&ctx);
+    let settings = RenderSettings {
+        shadow_map_size: 512,
+        msaa: 1,
+        ..RenderSettings::viewport()
+    };
+    let turned = |deg: f32| worldsmith::scene::CameraView {
+        world_from_view: glam::Mat4::from_rotation_y(deg.to_radians()) * view.world_from_view,
+        ..view
+    };
+    let draw = |r: &mut Renderer, scene: &worldsmith::scene::Scene, camera| {
+        let frame = FrameInput {
+            scene,
+            camera,
+            settings,
+            selection: &[],
+        };
+        r.render_to_image(&ctx, &frame, 96, 54).expect("readback")
+    };
+    let (_, first) = draw(&mut r, &scene, view);
+    assert_eq!(first.shadow_passes, 3);
+    draw(&mut r, &scene, turned(1.0));
+    r.hold_shadows(true);
+    let mut held_image = None;
+    for deg in [1.5f32, 2.0, 2.5] {
+        let (image, held) = draw(&mut r, &scene, turned(deg));
+        assert_eq!(held.shadow_passes, 0, "held at {deg}°: {held:?}");
+        held_image = Some(image);
+    }
+    // The held frame at 2.5° looks like one with cascades fitted to it (a fresh renderer):
+    // the two differ only where shadow texels fall differently, far less than the frame
+    // without sun shadows differs (what a hold drawing no or misplaced shadows would give).
+    let held_image = held_image.expect("held frame");
+    let (fitted, _) = draw(&mut Renderer::new(&ctx), &scene, turned(2.5));
+    let mut unshadowed_scene = scene.clone();
+    let sun = unshadowed_scene.find("Sun").expect("sun");
+    unshadowed_scene.light_mut(sun).expect("light").cast_shadows = false;
+    let (unshadowed, _) = draw(&mut Renderer::new(&ctx), &unshadowed_scene, turned(2.5));
+    let held_vs_fitted = common::diff(&held_image, &fitted);
+    let shadows = common::diff(&unshadowed, &fitted);
+    assert!(
+        shadows.bad_fraction > 0.03,
+        "the sun's shadows show in this view: {} %",
+        shadows.bad_fraction * 100.0
+    );
+    assert!(
+        held_vs_fitted.bad_fraction < shadows.bad_fraction / 5.0,
+        "held shadows differ from fitted ones in {} % of pixels (mean {}); the shadows \
+         themselves cover {} %",
+        held_vs_fitted.bad_fraction * 100.0,
+        held_vs_fitted.mean_abs,
+        shadows.bad_fraction * 100.0
+    );
+    // A moved node invalidates them even while held.
+    let house = scene.find("House_01").expect("house");
+    scene.set_transform(
+        house,
+        worldsmith::scene::Transform::from_translation(glam::Vec3::new(3.0, 0.0, 0.0)),
+    );
+    let (_, moved) = draw(&mut r, &scene, turned(3.0));
+    assert_eq!(moved.shadow_passes, 3, "{moved:?}");
+    let (_, held) = draw(&mut r, &scene, turned(3.5));
+    assert_eq!(held.shadow_passes, 0, "{held:?}");
+    // Let go: the next frame fits its own cascades.
+    r.hold_shadows(false);
+    let (_, rested) = draw(&mut r, &scene, turned(3.5));
+    assert_eq!(rested.shadow_passes, 3, "{rested:?}");
+}

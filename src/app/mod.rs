@@ -604,6 +604,8 @@ impl Running {
             return refine_at;
         }
         log::debug!("viewport render {width}x{height} (navigating: {navigating})");
+        // Camera-motion frames keep the last shadow cascades; the resting frame refits them.
+        self.renderer.hold_shadows(navigating);
         editor.last_stats = self.renderer.render(
             &FrameInput {
                 scene: editor.shown(),
@@ -613,6 +615,7 @@ impl Running {
             },
             &target.target(),
         );
+        self.renderer.hold_shadows(false);
         self.rendered = Some(key);
         refine_at
     }

@@ -203,6 +203,11 @@ pub struct BenchArgs {
     /// fixed view.
     #[arg(long)]
     pub orbit: bool,
+    /// Keep the shadow cascades fitted on the first frame instead of refitting them to each
+    /// view, as the viewport's camera-motion frames on software adapters do (`Renderer::
+    /// hold_shadows`; with --orbit).
+    #[arg(long)]
+    pub hold_shadows: bool,
     /// MSAA samples (1 or 4).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=4))]
     pub msaa: u32,
@@ -645,6 +650,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         scene.triangle_count()
     );
     let mut renderer = Renderer::new(&ctx);
+    renderer.hold_shadows(args.hold_shadows);
     for &(w, h) in &args.sizes {
         let target = crate::render::OffscreenTarget::new(&ctx.device, w, h);
         let mut frame = FrameInput {

@@ -90,6 +90,11 @@ pub struct Renderer {
     sky_key: Option<(u64, u64, u64)>,
     sky: Option<[[f32; 4]; 9]>,
     shadow_key: Option<ShadowKey>,
+    /// See [`Renderer::hold_shadows`].
+    hold_shadows: bool,
+    /// The cascades last used, with what they were fitted for: (sun direction bits, scene
+    /// structure and transform revisions, map size).
+    held: Option<(shadow::Cascades, [u32; 3], u64, u64, u32)>,
     sky_texture: wgpu::Texture,
     sky_view: wgpu::TextureView,
     sky_sampler: wgpu::Sampler,
@@ -407,6 +412,8 @@ impl Renderer {
             sky_key: None,
             sky: None,
             shadow_key: None,
+            hold_shadows: false,
+            held: None,
             sky_texture,
             sky_view,
             sky_sampler,
@@ -714,6 +721,16 @@ impl Renderer {
         );
     }
 
+    /// While set, frames keep the last shadow cascades (their matrices and drawn maps) instead
+    /// of fitting new ones to each camera, as long as the sun, the scene's structure and
+    /// transforms and the map size are unchanged. The viewport sets it for its camera-motion
+    /// frames on software adapters, where redrawing three cascades costs a quarter of such a
+    /// frame; the frame after the camera rests fits them again. Shadows far from the last
+    /// fitted view may be missing or coarse meanwhile.
+    pub fn hold_shadows(&mut self, hold: bool) {
+        self.hold_shadows = hold;
+    }
+
     /// Side of the sun's cascade maps now held (1 for the stand-in of a scene without meshes;
     /// `None` before the first frame).
     pub fn shadow_map_size(&self) -> Option<u32> {
@@ -961,13 +978,29 @@ impl Renderer {
         let bounds = self.scene.bounds;
         let shadow_size = self.shadows.as_ref().map(|s| s.size).unwrap_or(1024);
         let sun_casts = sun.is_some_and(|(_, l)| l.cast_shadows);
-        let cascades = shadow::fit(
-            &frame.camera,
-            aspect,
-            sun.map(|(d, _)| d).unwrap_or(Vec3::Y),
-            &bounds,
+        let sun_to = sun.map(|(d, _)| d).unwrap_or(Vec3::Y);
+        let rev = scene.revision();
+        let fitted_for = (
+            sun_to.to_array().map(f32::to_bits),
+            rev.structure,
+            rev.transforms,
             shadow_size,
         );
+        let cascades = match &self.held {
+            Some((held, d, structure, transforms, size))
+                if self.hold_shadows && (*d, *structure, *transforms, *size) == fitted_for =>
+            {
+                *held
+            }
+            _ => shadow::fit(&frame.camera, aspect, sun_to, &bounds, shadow_size),
+        };
+        self.held = Some((
+            cascades,
+            fitted_for.0,
+            fitted_for.1,
+            fitted_for.2,
+            fitted_for.3,
+        ));
         let mut shadow_mats = [[[0f32; 4]; 4]; 4];
         for (i, m) in cascades.clip_from_world.iter().enumerate() {
             shadow_mats[i] = m.to_cols_array_2d();
