@@ -576,9 +576,10 @@ impl Editor {
         self.poll_desktop_dialog();
         self.poll_exports();
         self.poll_renders();
-        if self.defer_background {
-            // The window clears the flag (and asks for a frame) once the first is shown.
-        } else if let Some(wait) = self.update_frame_strip(Instant::now()) {
+        // Deferred until the window's first frame is shown (it then asks for another).
+        if !self.defer_background
+            && let Some(wait) = self.update_frame_strip(Instant::now())
+        {
             // The strip is worked out once edits have settled.
             ui.ctx().request_repaint_after(wait);
         }

@@ -397,16 +397,13 @@ pub fn bench_clip(args: &BenchClipArgs) -> anyhow::Result<()> {
     // work) with nothing else running.
     let decoded = crate::clip::decode_mp4(&out)?;
     let again = dir.join("encode-only.mp4");
-    let settings = EncoderSettings {
-        encoders: args.encoders,
-        ..EncoderSettings::new(shot.fps)
-    };
-    let count = (decoded.len() * 4).max(settings.gop_frames() as usize * 4);
+    let encoder = job.encoder;
+    let count = (decoded.len() * 4).max(encoder.gop_frames() as usize * 4);
     let frames: Vec<Arc<image::RgbaImage>> = decoded.into_iter().map(Arc::new).collect();
     let total = u32::try_from(count).unwrap_or(u32::MAX);
     let t = Instant::now();
-    let mut writer = crate::clip::Mp4ClipWriter::create(&again, w, h, settings, total)?;
-    for position in crate::clip::Mp4ClipWriter::order(&settings, total) {
+    let mut writer = crate::clip::Mp4ClipWriter::create(&again, w, h, encoder, total)?;
+    for position in crate::clip::Mp4ClipWriter::order(&encoder, total) {
         let Some(frame) = frames.get(position as usize % frames.len().max(1)) else {
             break;
         };
@@ -417,7 +414,7 @@ pub fn bench_clip(args: &BenchClipArgs) -> anyhow::Result<()> {
     println!(
         "  encoder alone (RGB→YUV + H.264 + mux, {count} frames, {} OpenH264 instance(s)): \
          {ms:.1} ms/frame, {:.0} frames/s ({:.1} ms/frame of instance time)",
-        settings.encoder_count(total),
+        encoder.encoder_count(total),
         1000.0 / ms,
         busy.as_secs_f64() * 1000.0 / count.max(1) as f64
     );

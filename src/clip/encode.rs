@@ -18,7 +18,7 @@
 //! instance busy the frames must arrive interleaved across the `K` GOPs being encoded
 //! ([`Mp4ClipWriter::order`]); frames pushed in plain order are encoded one GOP at a time.
 
-use super::{ClipError, TempFile, check_parent, yuv};
+use super::{ClipError, TempFile, check_parent, nanos, yuv};
 use openh264::encoder::{
     BitRate, Complexity, Encoder, EncoderConfig, FrameRate, FrameType, IntraFramePeriod, QpRange,
     RateControlMode, UsageType, VuiConfig,
@@ -323,10 +323,6 @@ fn mux_in_order(
 }
 
 type FrameInbox = SyncSender<(u32, Arc<image::RgbaImage>)>;
-
-fn nanos(d: std::time::Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
 
 /// Writes an MP4 clip under a temporary name, encoding its GOPs on several OpenH264
 /// instances at once (module docs); [`Mp4ClipWriter::finish`] renames it into place.

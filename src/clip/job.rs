@@ -12,7 +12,7 @@ use super::cache::FrameCache;
 use super::encode::{EncoderSettings, Mp4ClipWriter};
 use super::key::{CACHE_VERSION, FrameKey, frame_key};
 use super::png_seq::PngSequenceWriter;
-use super::{ClipError, check_parent};
+use super::{ClipError, check_parent, nanos};
 use crate::render::{FrameInput, GpuContext, OffscreenTarget, RenderSettings, Renderer};
 use crate::scene::{CameraView, Scene};
 use std::path::{Path, PathBuf};
@@ -241,10 +241,6 @@ fn clip_key(keys: &[FrameKey], job: &ClipJob) -> FrameKey {
         h.update(&k.0);
     }
     FrameKey(*h.finalize().as_bytes())
-}
-
-fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// Runs `job`: frames from `source`, drawn by `renderer` on `ctx`. On success the output is

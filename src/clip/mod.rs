@@ -137,3 +137,8 @@ pub(crate) fn check_parent(path: &Path) -> Result<(), ClipError> {
         _ => Ok(()),
     }
 }
+
+/// A duration in whole nanoseconds for an atomic counter (saturating).
+pub(crate) fn nanos(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}

@@ -1132,9 +1132,7 @@ impl SortScratch {
         }
         self.keys_out.resize(n, 0);
         self.values_out.resize(n, 0);
-        let block = n
-            .div_ceil(rayon::current_num_threads().max(1) * 4)
-            .max(1 << 14);
+        let block = parallel_block(n);
         for pass in 0..3 {
             let shift = pass * BITS;
             let digit = |k: u32| ((k >> shift) as usize) & (BUCKETS - 1);
@@ -1186,6 +1184,12 @@ impl SortScratch {
     }
 }
 
+/// Items per parallel task over `n` items: about four tasks per thread, at least 16k each.
+fn parallel_block(n: usize) -> usize {
+    n.div_ceil(rayon::current_num_threads().max(1) * 4)
+        .max(1 << 14)
+}
+
 /// Page-local indices (slots `0..count`, splat `splat_of(slot)` of `positions`) of the
 /// page's splats in front of the near plane, farthest first (a slice of `scratch`).
 /// `depth_row` is the z row of `view_from_local` (view depth = −row · (p, 1)).
@@ -1201,10 +1205,7 @@ fn sort_page<'s>(
     // splats behind the near plane (or not finite) are u32::MAX, which no visible depth
     // (> near > 0) has.
     const HIDDEN: u32 = u32::MAX;
-    let n = count;
-    let block = n
-        .div_ceil(rayon::current_num_threads().max(1) * 4)
-        .max(1 << 14);
+    let block = parallel_block(count);
     let key = |slot: usize| {
         positions
             .get(splat_of(slot))
@@ -1214,14 +1215,11 @@ fn sort_page<'s>(
     };
     // 1. How many splats of each block are visible (the keys are computed again in 2.
     //    rather than stored: a view that sees nothing allocates nothing).
-    let blocks = n.div_ceil(block);
+    let blocks = count.div_ceil(block);
+    let slots = |b: usize| b * block..((b + 1) * block).min(count);
     let counts: Vec<usize> = (0..blocks)
         .into_par_iter()
-        .map(|b| {
-            (b * block..((b + 1) * block).min(n))
-                .filter(|&slot| key(slot) != HIDDEN)
-                .count()
-        })
+        .map(|b| slots(b).filter(|&slot| key(slot) != HIDDEN).count())
         .collect();
     // 2. Each block writes its visible keys (and slots) at its place in the compact list.
     let visible: usize = counts.iter().sum();
@@ -1230,15 +1228,15 @@ fn sort_page<'s>(
     values.resize(visible, 0);
     let mut parts = Vec::with_capacity(blocks);
     let (mut key_rest, mut value_rest) = (keys.as_mut_slice(), values.as_mut_slice());
-    for &count in &counts {
-        let (k, kr) = key_rest.split_at_mut(count);
-        let (v, vr) = value_rest.split_at_mut(count);
+    for &in_block in &counts {
+        let (k, kr) = key_rest.split_at_mut(in_block);
+        let (v, vr) = value_rest.split_at_mut(in_block);
         parts.push((k, v));
         (key_rest, value_rest) = (kr, vr);
     }
     parts.into_par_iter().enumerate().for_each(|(b, (k, v))| {
         let mut out = k.iter_mut().zip(v.iter_mut());
-        for slot in b * block..((b + 1) * block).min(n) {
+        for slot in slots(b) {
             let key = key(slot);
             if key != HIDDEN
                 && let Some((k, v)) = out.next()
@@ -1264,24 +1262,24 @@ impl Scatter {
     }
 }
 
-/// Stable sort of `values` by `keys` (ascending), as the splat sort does it.
-pub fn radix_sort(keys: &mut Vec<u32>, values: &mut Vec<u32>) {
-    let n = keys.len().min(values.len());
-    let mut scratch = SortScratch {
-        keys: std::mem::take(keys),
-        values: std::mem::take(values),
-        ..SortScratch::default()
-    };
-    scratch.keys.truncate(n);
-    scratch.values.truncate(n);
-    scratch.sort();
-    *keys = scratch.keys;
-    *values = scratch.values;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Stable sort of `values` by `keys` (ascending), as the splat sort does it.
+    fn radix_sort(keys: &mut Vec<u32>, values: &mut Vec<u32>) {
+        let n = keys.len().min(values.len());
+        let mut scratch = SortScratch {
+            keys: std::mem::take(keys),
+            values: std::mem::take(values),
+            ..SortScratch::default()
+        };
+        scratch.keys.truncate(n);
+        scratch.values.truncate(n);
+        scratch.sort();
+        *keys = scratch.keys;
+        *values = scratch.values;
+    }
 
     fn lcg(seed: &mut u64) -> u32 {
         *seed = seed

@@ -92,14 +92,17 @@ pub struct Renderer {
     shadow_key: Option<ShadowKey>,
     /// See [`Renderer::hold_shadows`].
     hold_shadows: bool,
-    /// The cascades last used, with what they were fitted for: (sun direction bits, scene
-    /// structure and transform revisions, map size).
-    held: Option<(shadow::Cascades, [u32; 3], u64, u64, u32)>,
+    /// The cascades last used and what they were fitted for.
+    held: Option<(shadow::Cascades, FittedFor)>,
     sky_texture: wgpu::Texture,
     sky_view: wgpu::TextureView,
     sky_sampler: wgpu::Sampler,
     sky_mips: u32,
 }
+
+/// What held cascades stay valid for: sun direction bits, scene structure and transform
+/// revisions, map size.
+type FittedFor = ([u32; 3], u64, u64, u32);
 
 /// Everything the shadow maps depend on; equal keys mean the maps can be reused.
 #[derive(Clone, PartialEq)]
@@ -986,21 +989,11 @@ impl Renderer {
             rev.transforms,
             shadow_size,
         );
-        let cascades = match &self.held {
-            Some((held, d, structure, transforms, size))
-                if self.hold_shadows && (*d, *structure, *transforms, *size) == fitted_for =>
-            {
-                *held
-            }
+        let cascades = match self.held {
+            Some((held, was)) if self.hold_shadows && was == fitted_for => held,
             _ => shadow::fit(&frame.camera, aspect, sun_to, &bounds, shadow_size),
         };
-        self.held = Some((
-            cascades,
-            fitted_for.0,
-            fitted_for.1,
-            fitted_for.2,
-            fitted_for.3,
-        ));
+        self.held = Some((cascades, fitted_for));
         let mut shadow_mats = [[[0f32; 4]; 4]; 4];
         for (i, m) in cascades.clip_from_world.iter().enumerate() {
             shadow_mats[i] = m.to_cols_array_2d();
