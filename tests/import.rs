@@ -425,29 +425,6 @@ fn imported_lights_are_kept() {
     std::fs::remove_dir_all(dir).ok();
 }
 
-/// A GLB with `json` and a BIN chunk of `bin`.
-fn glb(json: &str, bin: &[u8]) -> Vec<u8> {
-    let mut json = json.as_bytes().to_vec();
-    while !json.len().is_multiple_of(4) {
-        json.push(b' ');
-    }
-    let mut bin = bin.to_vec();
-    while !bin.len().is_multiple_of(4) {
-        bin.push(0);
-    }
-    let total = 12 + 8 + json.len() + 8 + bin.len();
-    let mut out = b"glTF".to_vec();
-    out.extend_from_slice(&2u32.to_le_bytes());
-    out.extend_from_slice(&(total as u32).to_le_bytes());
-    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
-    out.extend_from_slice(b"JSON");
-    out.extend_from_slice(&json);
-    out.extend_from_slice(&(bin.len() as u32).to_le_bytes());
-    out.extend_from_slice(b"BIN\0");
-    out.extend_from_slice(&bin);
-    out
-}
-
 #[test]
 fn a_glb_bin_chunk_shorter_than_its_buffer_is_an_error() {
     let dir = temp_dir("short-bin");
@@ -455,10 +432,10 @@ fn a_glb_bin_chunk_shorter_than_its_buffer_is_an_error() {
     let ok = write(
         &dir,
         "model.glb",
-        &glb(&json.replace("1200", "36"), &[0; 36]),
+        &common::glb(json.replace("1200", "36").as_bytes(), &[0; 36]),
     );
     import_path(&ok).unwrap_or_else(|e| panic!("{e}"));
-    let short = write(&dir, "model.glb", &glb(&json, &[0; 36]));
+    let short = write(&dir, "model.glb", &common::glb(json.as_bytes(), &[0; 36]));
     assert_error(
         &short,
         &["model.glb: buffer 0 needs 1200 bytes but the file has 36"],
@@ -535,7 +512,7 @@ fn extreme_numbers_in_the_json_never_panic() {
             "99999999999",
         ] {
             let mutated = format!("{}{value}{}", &json[..run.start], &json[run.end..]);
-            std::fs::write(&path, glb(&mutated, bin)).unwrap();
+            std::fs::write(&path, common::glb(mutated.as_bytes(), bin)).unwrap();
             let result = std::panic::catch_unwind(|| import_path(&path));
             let Ok(result) = result else {
                 panic!("importer panicked on {value} at {run:?}: {mutated}");

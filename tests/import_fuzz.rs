@@ -476,26 +476,6 @@ fn gltf_json(buffer_uri: Option<&str>, len: usize, image_uri: &str) -> String {
     )
 }
 
-/// A GLB container around `json` and `bin`.
-fn glb(json: &[u8], bin: &[u8]) -> Vec<u8> {
-    let pad = |v: &[u8], with: u8| {
-        let mut v = v.to_vec();
-        v.resize(v.len().next_multiple_of(4), with);
-        v
-    };
-    let (json, bin) = (pad(json, b' '), pad(bin, 0));
-    let mut out = b"glTF".to_vec();
-    out.extend_from_slice(&2u32.to_le_bytes());
-    out.extend_from_slice(&((28 + json.len() + bin.len()) as u32).to_le_bytes());
-    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
-    out.extend_from_slice(b"JSON");
-    out.extend_from_slice(&json);
-    out.extend_from_slice(&(bin.len() as u32).to_le_bytes());
-    out.extend_from_slice(b"BIN\0");
-    out.extend_from_slice(&bin);
-    out
-}
-
 fn gltf_seeds() -> Vec<Seed> {
     use base64::Engine as _;
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
@@ -509,7 +489,7 @@ fn gltf_seeds() -> Vec<Seed> {
     };
     let embedded = gltf_json(Some(&data_uri), buffer.len(), &image).into_bytes();
     let binary_json = gltf_json(None, buffer.len(), &image).into_bytes();
-    let file = glb(&binary_json, &buffer);
+    let file = common::glb(&binary_json, &buffer);
     let mut parts = vec![fuzz::GLB_PARTS];
     parts.extend_from_slice(&(binary_json.len() as u16).to_le_bytes());
     parts.extend_from_slice(&binary_json);

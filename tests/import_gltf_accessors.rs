@@ -1,6 +1,9 @@
 //! glTF accessor layouts the sample assets do not cover: sparse accessors (with and without a
-//! base buffer view), interleaved vertex attributes and non-indexed primitives. Each file is
-//! written by the test, so the expected values are known exactly.
+//! base buffer view), interleaved vertex attributes, non-indexed primitives and the integer
+//! attributes of KHR_mesh_quantization. Each file is written by the test, so the expected
+//! values are known exactly.
+
+mod common;
 
 use base64::Engine as _;
 use serde_json::json;
@@ -24,7 +27,16 @@ fn f32_bytes(values: &[f32]) -> Vec<u8> {
 }
 
 /// Writes `gltf` (with one data-URI buffer holding `buffer`) and imports it.
-fn import(test: &str, mut gltf: serde_json::Value, buffer: &[u8]) -> Scene {
+fn import(test: &str, gltf: serde_json::Value, buffer: &[u8]) -> Scene {
+    import_result(test, gltf, buffer).unwrap_or_else(|e| panic!("{test}: {e}"))
+}
+
+/// [`import`], keeping the error.
+fn import_result(
+    test: &str,
+    mut gltf: serde_json::Value,
+    buffer: &[u8],
+) -> Result<Scene, worldsmith::import::ImportError> {
     let uri = format!(
         "data:application/octet-stream;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(buffer)
@@ -35,9 +47,7 @@ fn import(test: &str, mut gltf: serde_json::Value, buffer: &[u8]) -> Scene {
     gltf["nodes"] = json!([{ "mesh": 0, "name": "Tri" }]);
     let path = temp_dir(test).join("model.gltf");
     std::fs::write(&path, serde_json::to_vec(&gltf).expect("json")).expect("write");
-    import_path(&path)
-        .unwrap_or_else(|e| panic!("{test}: {e}"))
-        .scene
+    import_path(&path).map(|imported| imported.scene)
 }
 
 /// Positions of the only mesh in `scene`, in vertex order of its triangles.
@@ -153,4 +163,420 @@ fn interleaved_attributes_are_read_with_their_stride() {
         "normals read from offset 12 of each 24-byte vertex: {:?}",
         mesh.normals
     );
+}
+
+/// The only mesh of `scene`.
+fn only_mesh(scene: &Scene) -> &worldsmith::scene::Mesh {
+    let mut meshes = scene.meshes();
+    let (_, mesh) = meshes.next().expect("a mesh");
+    assert!(meshes.next().is_none(), "one mesh expected");
+    mesh
+}
+
+/// Little-endian bytes of `values`, each vertex padded with zeros to `stride` bytes.
+fn padded<T: Copy, const N: usize>(
+    vertices: &[[T; N]],
+    stride: usize,
+    bytes: impl Fn(T) -> Vec<u8>,
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    for vertex in vertices {
+        let start = out.len();
+        for &c in vertex {
+            out.extend(bytes(c));
+        }
+        out.resize(start + stride, 0);
+    }
+    out
+}
+
+#[test]
+fn quantized_attributes_are_converted_as_gltf_says() {
+    // KHR_mesh_quantization: normalized i16 positions, i8 normals and tangents, raw u16 UVs
+    // on set 0 and normalized i8 UVs on set 1, each vertex padded to 4-byte alignment.
+    let positions: [[i16; 3]; 3] = [[-32768, 0, 32767], [16384, -16384, 0], [0, 32767, 0]];
+    let normals: [[i8; 3]; 3] = [[0, 127, 0], [127, 127, 0], [0, 0, -128]];
+    let tangents: [[i8; 4]; 3] = [[127, 0, 0, 127], [0, 0, 127, -127], [127, 0, 0, 127]];
+    let uvs0: [[u16; 2]; 3] = [[3, 7], [65535, 0], [0, 1]];
+    let uvs1: [[i8; 2]; 3] = [[-127, 64], [127, 0], [-128, 1]];
+    let mut buffer = padded(&positions, 8, |c| c.to_le_bytes().to_vec());
+    buffer.extend(padded(&normals, 4, |c| c.to_le_bytes().to_vec()));
+    buffer.extend(padded(&tangents, 4, |c| c.to_le_bytes().to_vec()));
+    buffer.extend(padded(&uvs0, 4, |c| c.to_le_bytes().to_vec()));
+    buffer.extend(padded(&uvs1, 4, |c| c.to_le_bytes().to_vec()));
+    assert_eq!(buffer.len(), 24 + 12 + 12 + 12 + 12);
+    let gltf = json!({
+        "extensionsUsed": ["KHR_mesh_quantization"],
+        "extensionsRequired": ["KHR_mesh_quantization"],
+        "bufferViews": [
+            { "buffer": 0, "byteOffset": 0, "byteLength": 24, "byteStride": 8 },
+            { "buffer": 0, "byteOffset": 24, "byteLength": 12, "byteStride": 4 },
+            { "buffer": 0, "byteOffset": 36, "byteLength": 12, "byteStride": 4 },
+            { "buffer": 0, "byteOffset": 48, "byteLength": 12, "byteStride": 4 },
+            { "buffer": 0, "byteOffset": 60, "byteLength": 12, "byteStride": 4 }
+        ],
+        "accessors": [
+            { "bufferView": 0, "componentType": 5122, "normalized": true, "count": 3,
+              "type": "VEC3", "min": [-32768, -16384, 0], "max": [16384, 32767, 32767] },
+            { "bufferView": 1, "componentType": 5120, "normalized": true, "count": 3, "type": "VEC3" },
+            { "bufferView": 2, "componentType": 5120, "normalized": true, "count": 3, "type": "VEC4" },
+            { "bufferView": 3, "componentType": 5123, "count": 3, "type": "VEC2" },
+            { "bufferView": 4, "componentType": 5120, "normalized": true, "count": 3, "type": "VEC2" }
+        ],
+        "meshes": [{ "primitives": [{ "attributes": {
+            "POSITION": 0, "NORMAL": 1, "TANGENT": 2, "TEXCOORD_0": 3, "TEXCOORD_1": 4
+        } }] }]
+    });
+    let scene = import("quantized", gltf, &buffer);
+    let mesh = only_mesh(&scene);
+    let i16n = |c: i16| (f32::from(c) / 32767.0).max(-1.0);
+    let i8n = |c: i8| (f32::from(c) / 127.0).max(-1.0);
+    let expected: Vec<[f32; 3]> = positions.iter().map(|p| p.map(i16n)).collect();
+    assert_eq!(mesh.positions, expected);
+    assert_eq!(mesh.positions[0], [-1.0, 0.0, 1.0]);
+    let expected_normals = [
+        [0.0, 1.0, 0.0],
+        [
+            std::f32::consts::FRAC_1_SQRT_2,
+            std::f32::consts::FRAC_1_SQRT_2,
+            0.0,
+        ],
+        [0.0, 0.0, -1.0],
+    ];
+    for (got, want) in mesh.normals.iter().zip(expected_normals) {
+        let error = glam::Vec3::from(*got).distance(glam::Vec3::from(want));
+        assert!(error < 1e-6, "normal {got:?}, expected {want:?}");
+    }
+    assert_eq!(mesh.normals.len(), 3);
+    let expected_tangents: Vec<[f32; 4]> = tangents.iter().map(|t| t.map(i8n)).collect();
+    assert_eq!(mesh.tangents, expected_tangents, "file tangents are kept");
+    assert_eq!(mesh.uvs, vec![[3.0, 7.0], [65535.0, 0.0], [0.0, 1.0]]);
+    let expected_uvs1: Vec<[f32; 2]> = uvs1.iter().map(|t| t.map(i8n)).collect();
+    assert_eq!(mesh.uvs1, expected_uvs1);
+    assert_eq!(mesh.uvs1[2][0], -1.0, "-128 clamps to -1");
+}
+
+#[test]
+fn unnormalized_byte_positions_and_core_byte_uvs() {
+    // u8 positions as raw integers; u8 UVs without the `normalized` flag: raw under
+    // KHR_mesh_quantization, normalized (as core glTF allows only) in a file without it.
+    let positions: [[u8; 3]; 3] = [[0, 0, 0], [200, 0, 0], [0, 255, 9]];
+    let uvs: [[u8; 2]; 3] = [[0, 255], [51, 0], [255, 102]];
+    let mut buffer = padded(&positions, 4, |c| vec![c]);
+    buffer.extend(padded(&uvs, 4, |c| vec![c]));
+    let gltf = |quantized: bool| {
+        let mut gltf = json!({
+            "bufferViews": [
+                { "buffer": 0, "byteOffset": 0, "byteLength": 12, "byteStride": 4 },
+                { "buffer": 0, "byteOffset": 12, "byteLength": 12, "byteStride": 4 }
+            ],
+            "accessors": [
+                { "bufferView": 0, "componentType": 5121, "count": 3, "type": "VEC3",
+                  "min": [0, 0, 0], "max": [200, 255, 9] },
+                { "bufferView": 1, "componentType": 5121, "count": 3, "type": "VEC2" }
+            ],
+            "meshes": [{ "primitives": [{ "attributes": { "POSITION": 0, "TEXCOORD_0": 1 } }] }]
+        });
+        if quantized {
+            gltf["extensionsUsed"] = json!(["KHR_mesh_quantization"]);
+        }
+        gltf
+    };
+    let raw = import("bytes-quantized", gltf(true), &buffer);
+    let mesh = only_mesh(&raw);
+    assert_eq!(
+        mesh.positions,
+        vec![[0.0, 0.0, 0.0], [200.0, 0.0, 0.0], [0.0, 255.0, 9.0]]
+    );
+    assert_eq!(mesh.uvs, vec![[0.0, 255.0], [51.0, 0.0], [255.0, 102.0]]);
+    let core = import("bytes-core", gltf(false), &buffer);
+    let mesh = only_mesh(&core);
+    assert_eq!(mesh.positions[2], [0.0, 255.0, 9.0]);
+    assert_eq!(mesh.uvs, vec![[0.0, 1.0], [0.2, 0.0], [1.0, 0.4]]);
+}
+
+#[test]
+fn an_integer_layout_outside_the_extension_is_a_named_error() {
+    // u32 positions are in neither core glTF nor KHR_mesh_quantization.
+    let buffer: Vec<u8> = [0u32, 0, 0, 1, 0, 0, 0, 1, 0]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let gltf = json!({
+        "bufferViews": [{ "buffer": 0, "byteOffset": 0, "byteLength": 36 }],
+        "accessors": [{ "bufferView": 0, "componentType": 5125, "count": 3, "type": "VEC3",
+                        "min": [0, 0, 0], "max": [1, 1, 0] }],
+        "meshes": [{ "primitives": [{ "attributes": { "POSITION": 0 } }] }]
+    });
+    let error = import_result("u32-positions", gltf, &buffer)
+        .expect_err("u32 positions refused")
+        .to_string();
+    assert!(
+        error.contains("model.gltf") && error.contains("POSITION") && error.contains("U32"),
+        "{error}"
+    );
+}
+
+/// DamagedHelmet.glb rewritten as gltfpack would: positions as u16 (dequantized by a child
+/// node's uniform scale and translation), normals as normalized i16, UVs as normalized u16
+/// over their bounding box (mapped back by a KHR_texture_transform on every texture). With
+/// `as_float`, the same file with those integers already converted to `f32` as glTF says
+/// (the normals also made unit length), in core float accessors: what the importer should
+/// make of the quantized one.
+fn quantized_helmet(as_float: bool) -> Vec<u8> {
+    let bytes = std::fs::read(common::testdata().join("DamagedHelmet.glb")).expect("helmet");
+    let glb = gltf::Glb::from_slice(&bytes).expect("GLB");
+    let mut json: serde_json::Value = serde_json::from_slice(&glb.json).expect("JSON chunk");
+    let original = glb.bin.expect("BIN chunk").into_owned();
+    let document = gltf::Gltf::from_slice(&bytes).expect("helmet parses");
+    let mesh = document.meshes().next().expect("mesh");
+    assert_eq!(mesh.primitives().count(), 1);
+    let primitive = mesh.primitives().next().expect("primitive");
+    let reader = primitive.reader(|_| Some(original.as_slice()));
+    let positions: Vec<glam::Vec3> = reader
+        .read_positions()
+        .expect("positions")
+        .map(glam::Vec3::from)
+        .collect();
+    let normals: Vec<[f32; 3]> = reader.read_normals().expect("normals").collect();
+    let uvs: Vec<[f32; 2]> = reader.read_tex_coords(0).expect("uvs").into_f32().collect();
+    let uv_min = uvs
+        .iter()
+        .fold(glam::Vec2::MAX, |a, uv| a.min((*uv).into()));
+    let uv_max = uvs
+        .iter()
+        .fold(glam::Vec2::MIN, |a, uv| a.max((*uv).into()));
+    let uv_range = uv_max - uv_min;
+    assert!(uv_max.y > 1.5, "the helmet's V runs past 1: {uv_max}");
+    let min = positions.iter().fold(glam::Vec3::MAX, |a, p| a.min(*p));
+    let max = positions.iter().fold(glam::Vec3::MIN, |a, p| a.max(*p));
+    // One step on every axis, as gltfpack does: a non-uniform scale would bend the normals.
+    let step = glam::Vec3::splat((max - min).max_element() / 65535.0);
+    let q_positions: Vec<[u16; 3]> = positions
+        .iter()
+        .map(|p| ((*p - min) / step).round().to_array().map(|c| c as u16))
+        .collect();
+    let q_normals: Vec<[i16; 3]> = normals
+        .iter()
+        .map(|n| n.map(|c| (c * 32767.0).round() as i16))
+        .collect();
+    let q_uvs: Vec<[u16; 2]> = uvs
+        .iter()
+        .map(|uv| {
+            let unit = (glam::Vec2::from(*uv) - uv_min) / uv_range;
+            (unit * 65535.0).round().to_array().map(|c| c as u16)
+        })
+        .collect();
+    let le = |c: f32| c.to_le_bytes().to_vec();
+    // (bytes, byteStride) of each attribute's view; (componentType, normalized) of each.
+    type Views = Vec<(Vec<u8>, usize)>;
+    let (attributes, types): (Views, [(u32, bool); 3]) = if as_float {
+        let f_positions: Vec<[f32; 3]> = q_positions.iter().map(|p| p.map(f32::from)).collect();
+        let f_normals: Vec<[f32; 3]> = q_normals
+            .iter()
+            .map(|n| {
+                let n = n.map(|c| (f32::from(c) / 32767.0).max(-1.0));
+                glam::Vec3::from(n).normalize_or_zero().to_array()
+            })
+            .collect();
+        let f_uvs: Vec<[f32; 2]> = q_uvs
+            .iter()
+            .map(|uv| uv.map(|c| f32::from(c) / 65535.0))
+            .collect();
+        (
+            vec![
+                (padded(&f_positions, 12, le), 12),
+                (padded(&f_normals, 12, le), 12),
+                (padded(&f_uvs, 8, le), 8),
+            ],
+            [(5126, false); 3],
+        )
+    } else {
+        (
+            vec![
+                (padded(&q_positions, 8, |c| c.to_le_bytes().to_vec()), 8),
+                (padded(&q_normals, 8, |c| c.to_le_bytes().to_vec()), 8),
+                (padded(&q_uvs, 4, |c| c.to_le_bytes().to_vec()), 4),
+            ],
+            [(5123, false), (5122, true), (5123, true)],
+        )
+    };
+
+    let mut bin = original.clone();
+    let mut views = Vec::new();
+    for (data, stride) in attributes {
+        bin.resize(bin.len().next_multiple_of(4), 0);
+        views.push(
+            json!({ "buffer": 0, "byteOffset": bin.len(), "byteLength": data.len(),
+                           "byteStride": stride }),
+        );
+        bin.extend(data);
+    }
+    let view0 = json["bufferViews"].as_array().expect("views").len();
+    let accessor0 = json["accessors"].as_array().expect("accessors").len();
+    let count = positions.len();
+    json["bufferViews"]
+        .as_array_mut()
+        .expect("views")
+        .extend(views);
+    let q_max = q_positions.iter().fold([0u16; 3], |a, p| {
+        [a[0].max(p[0]), a[1].max(p[1]), a[2].max(p[2])]
+    });
+    let accessors = json["accessors"].as_array_mut().expect("accessors");
+    for (k, (kind, (component, normalized))) in
+        ["VEC3", "VEC3", "VEC2"].iter().zip(types).enumerate()
+    {
+        let mut accessor = json!({ "bufferView": view0 + k, "componentType": component,
+                                   "count": count, "type": kind });
+        if normalized {
+            accessor["normalized"] = json!(true);
+        }
+        if k == 0 {
+            accessor["min"] = json!([0, 0, 0]);
+            accessor["max"] = json!(q_max);
+        }
+        accessors.push(accessor);
+    }
+    let attributes = &mut json["meshes"][0]["primitives"][0]["attributes"];
+    assert!(
+        attributes.get("TANGENT").is_none(),
+        "the helmet has no tangents"
+    );
+    attributes["POSITION"] = json!(accessor0);
+    attributes["NORMAL"] = json!(accessor0 + 1);
+    attributes["TEXCOORD_0"] = json!(accessor0 + 2);
+    json["buffers"][0]["byteLength"] = json!(bin.len());
+    // The mesh moves to a child whose transform undoes the quantization.
+    let nodes = json["nodes"].as_array_mut().expect("nodes");
+    let holder = nodes
+        .iter()
+        .position(|n| n.get("mesh").is_some())
+        .expect("mesh node");
+    let child = nodes.len();
+    nodes.push(json!({ "name": "dequantize", "mesh": 0,
+                       "translation": min.to_array(), "scale": step.to_array() }));
+    let holder = &mut nodes[holder];
+    holder.as_object_mut().expect("node").remove("mesh");
+    holder["children"] = json!([child]);
+    // The UVs span 0..1 of their own box: every texture maps it back (KHR_texture_transform).
+    let back = json!({ "KHR_texture_transform": {
+        "offset": uv_min.to_array(), "scale": uv_range.to_array() } });
+    let material = &mut json["materials"][0];
+    for slot in ["normalTexture", "occlusionTexture", "emissiveTexture"] {
+        material[slot]["extensions"] = back.clone();
+    }
+    for slot in ["baseColorTexture", "metallicRoughnessTexture"] {
+        material["pbrMetallicRoughness"][slot]["extensions"] = back.clone();
+    }
+    json["extensionsUsed"] = json!(["KHR_texture_transform"]);
+    if !as_float {
+        json["extensionsUsed"] = json!(["KHR_mesh_quantization", "KHR_texture_transform"]);
+        json["extensionsRequired"] = json!(["KHR_mesh_quantization"]);
+    }
+    common::glb(&serde_json::to_vec(&json).expect("JSON"), &bin)
+}
+
+/// World-space positions of the first mesh node's vertices.
+fn world_positions(scene: &Scene) -> Vec<glam::Vec3> {
+    let node = scene
+        .nodes()
+        .find(|n| matches!(n.kind, NodeKind::Mesh { .. }))
+        .expect("a mesh node");
+    let NodeKind::Mesh { mesh, .. } = node.kind else {
+        unreachable!()
+    };
+    let world_from_local = scene.world_from_local(node.id);
+    scene
+        .mesh(mesh)
+        .expect("mesh")
+        .positions
+        .iter()
+        .map(|p| world_from_local.transform_point3(glam::Vec3::from(*p)))
+        .collect()
+}
+
+#[test]
+fn a_quantized_helmet_decodes_to_its_float_equivalent_and_looks_like_the_original() {
+    let dir = temp_dir("quantized-helmet");
+    let load = |name: &str, bytes: Vec<u8>| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).expect("write");
+        import_path(&path)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .scene
+    };
+    let quantized = load("QuantizedHelmet.glb", quantized_helmet(false));
+    let equivalent = load("DequantizedHelmet.glb", quantized_helmet(true));
+    let original = import_path(&common::testdata().join("DamagedHelmet.glb"))
+        .expect("helmet")
+        .scene;
+
+    // Decoding: the same vertex data, bit for bit, as the file written with floats, so the
+    // same MikkTSpace tangents too.
+    let (q_mesh, e_mesh) = (only_mesh(&quantized), only_mesh(&equivalent));
+    assert_eq!(q_mesh.positions, e_mesh.positions);
+    assert_eq!(q_mesh.normals, e_mesh.normals);
+    assert_eq!(q_mesh.uvs, e_mesh.uvs);
+    assert_eq!(
+        q_mesh.tangents.len(),
+        q_mesh.positions.len(),
+        "MikkTSpace ran"
+    );
+    assert_eq!(q_mesh.tangents, e_mesh.tangents);
+    assert_eq!(quantized.images().count(), 5);
+
+    // Against the original: the same vertices in the world within half a quantization step
+    // (the helmet is ~2 m across: 2 / 65535 ≈ 31 µm) plus float rounding, normals within
+    // 0.01°.
+    let (a, b) = (world_positions(&original), world_positions(&quantized));
+    assert_eq!(a.len(), b.len());
+    let worst = a
+        .iter()
+        .zip(&b)
+        .map(|(p, q)| p.distance(*q))
+        .fold(0.0, f32::max);
+    assert!(worst < 4e-5, "largest position error {worst} m");
+    let worst_normal = only_mesh(&original)
+        .normals
+        .iter()
+        .zip(&q_mesh.normals)
+        .map(|(n, m)| {
+            // asin of the cross product: precise at small angles, where acos is not.
+            let (n, m) = (glam::Vec3::from(*n).normalize(), glam::Vec3::from(*m));
+            n.cross(m).length().min(1.0).asin()
+        })
+        .fold(0.0, f32::max);
+    assert!(
+        worst_normal.to_degrees() < 0.01,
+        "normals within 0.01°: {}°",
+        worst_normal.to_degrees()
+    );
+
+    let Some(ctx) = common::gpu() else { return };
+    let view = worldsmith::render::framing_view(&original);
+    let render = |mut scene: Scene| {
+        assert!(worldsmith::import::add_default_light_if_unlit(&mut scene));
+        common::render(&ctx, &scene, view, 320, 180)
+    };
+    let (got, want, source) = (render(quantized), render(equivalent), render(original));
+    common::assert_not_degenerate("quantized helmet", &got);
+    let same = common::diff(&want, &got);
+    assert!(
+        same.bad_fraction == 0.0 && same.mean_abs < 0.05,
+        "quantized and float-equivalent helmets differ: {:.4} % of pixels off by > {}, mean {:.3}",
+        same.bad_fraction * 100.0,
+        common::PIXEL_THRESHOLD,
+        same.mean_abs
+    );
+    // The visor's sharp highlight moves a little with the 16-bit UVs' tangents: within the
+    // golden tolerance of the original.
+    let close = common::diff(&source, &got);
+    assert!(
+        common::within_tolerance(&close),
+        "quantized helmet differs from the original: {:.4} % of pixels off by > {}, mean {:.3}",
+        close.bad_fraction * 100.0,
+        common::PIXEL_THRESHOLD,
+        close.mean_abs
+    );
+    std::fs::remove_dir_all(dir).ok();
 }

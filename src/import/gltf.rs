@@ -27,6 +27,7 @@ const SUPPORTED_EXTENSIONS: &[&str] = &[
     "KHR_texture_transform",
     "KHR_materials_variants",
     "KHR_materials_unlit",
+    "KHR_mesh_quantization",
 ];
 
 /// Largest texture accepted, in pixels per side (GPUs commonly top out at 16384).
@@ -187,8 +188,11 @@ fn parse(file: &str, bytes: &[u8]) -> Result<gltf::Gltf, ImportError> {
             }
         }
     }
-    let document = gltf::Document::from_json(unchecked.document.into_json())
-        .map_err(|e| error_from_gltf(file, e))?;
+    let mut root = unchecked.document.into_json();
+    // gltf-json refuses required extensions it does not know itself; this one is read here.
+    root.extensions_required
+        .retain(|e| e != "KHR_mesh_quantization");
+    let document = gltf::Document::from_json(root).map_err(|e| error_from_gltf(file, e))?;
     Ok(gltf::Gltf {
         document,
         blob: unchecked.blob,
@@ -550,6 +554,55 @@ fn check_accessors(file: &str, gltf: &gltf::Gltf) -> Result<(), ImportError> {
         }
     }
     Ok(())
+}
+
+/// The values of a vertex attribute accessor as floats: `f32` as stored, and the integer
+/// types of KHR_mesh_quantization converted as glTF says, normalized (`i8` → `max(c / 127,
+/// -1)`, `u8` → `c / 255`, `i16` → `max(c / 32767, -1)`, `u16` → `c / 65535`) or not (the
+/// integer itself), as `normalized` says. Sparse accessors are applied. `None` for other component types or an
+/// accessor whose data cannot be read.
+fn read_vectors<'a, const N: usize>(
+    accessor: &gltf::Accessor<'a>,
+    normalized: bool,
+    data: impl Clone + Fn(gltf::Buffer<'a>) -> Option<&'a [u8]>,
+) -> Option<Vec<[f32; N]>>
+where
+    [f32; N]: gltf::accessor::Item,
+    [i8; N]: gltf::accessor::Item,
+    [u8; N]: gltf::accessor::Item,
+    [i16; N]: gltf::accessor::Item,
+    [u16; N]: gltf::accessor::Item,
+{
+    fn read<'a, T, const N: usize>(
+        accessor: &gltf::Accessor<'a>,
+        data: impl Clone + Fn(gltf::Buffer<'a>) -> Option<&'a [u8]>,
+        convert: impl Fn(T) -> f32,
+    ) -> Option<Vec<[f32; N]>>
+    where
+        [T; N]: gltf::accessor::Item,
+    {
+        if accessor.size() != N * std::mem::size_of::<T>() {
+            return None;
+        }
+        let values = gltf::accessor::Iter::<[T; N]>::new(accessor.clone(), data)?;
+        Some(values.map(|v| v.map(&convert)).collect())
+    }
+    match accessor.data_type() {
+        DataType::F32 => read(accessor, data, |v: f32| v),
+        DataType::I8 if normalized => {
+            read(accessor, data, |v: i8| (f32::from(v) / 127.0).max(-1.0))
+        }
+        DataType::U8 if normalized => read(accessor, data, |v: u8| f32::from(v) / 255.0),
+        DataType::I16 if normalized => {
+            read(accessor, data, |v: i16| (f32::from(v) / 32767.0).max(-1.0))
+        }
+        DataType::U16 if normalized => read(accessor, data, |v: u16| f32::from(v) / 65535.0),
+        DataType::I8 => read(accessor, data, |v: i8| f32::from(v)),
+        DataType::U8 => read(accessor, data, |v: u8| f32::from(v)),
+        DataType::I16 => read(accessor, data, |v: i16| f32::from(v)),
+        DataType::U16 => read(accessor, data, |v: u16| f32::from(v)),
+        DataType::U32 => None,
+    }
 }
 
 /// The glTF sampler as it is: each wrap mode and filter kept. Filters the file leaves out
@@ -1036,7 +1089,7 @@ impl Importer<'_> {
         mesh_name: &str,
         primitive: &gltf::Primitive,
     ) -> Result<Option<(MeshId, MaterialId)>, ImportError> {
-        use DataType::{F32, U8, U16, U32};
+        use DataType::{F32, I8, I16, U8, U16, U32};
         use Dimensions::{Scalar, Vec2, Vec3 as V3, Vec4};
         let mode = primitive.mode();
         if matches!(
@@ -1057,25 +1110,33 @@ impl Importer<'_> {
             return Ok(None);
         };
         let name = mesh_name;
+        // Core float attributes, plus the integer ones of KHR_mesh_quantization (accepted
+        // whether or not the file declares it: they are unambiguous).
         self.check_layout(
             name,
             Some(position_accessor.clone()),
             "POSITION",
-            &[(F32, V3)],
+            &[(F32, V3), (I8, V3), (U8, V3), (I16, V3), (U16, V3)],
         )?;
         self.check_layout(
             name,
             primitive.get(&Semantic::Normals),
             "NORMAL",
-            &[(F32, V3)],
+            &[(F32, V3), (I8, V3), (I16, V3)],
         )?;
         self.check_layout(
             name,
             primitive.get(&Semantic::Tangents),
             "TANGENT",
-            &[(F32, Vec4)],
+            &[(F32, Vec4), (I8, Vec4), (I16, Vec4)],
         )?;
-        let uv_layouts = [(F32, Vec2), (U8, Vec2), (U16, Vec2)];
+        let uv_layouts = [
+            (F32, Vec2),
+            (I8, Vec2),
+            (U8, Vec2),
+            (I16, Vec2),
+            (U16, Vec2),
+        ];
         for (set, what) in [(0, "TEXCOORD_0"), (1, "TEXCOORD_1")] {
             self.check_layout(
                 name,
@@ -1102,26 +1163,40 @@ impl Importer<'_> {
         self.check_layout(name, primitive.indices(), "indices", &index_layouts)?;
 
         let buffers = Rc::clone(&self.buffers);
-        let reader = primitive.reader(|b| buffers.get(b.index()).map(Vec::as_slice));
-        let positions: Vec<[f32; 3]> = reader
-            .read_positions()
-            .ok_or_else(|| self.unreadable(name, Some(position_accessor.clone()), "POSITION"))?
-            .collect();
+        let data = |b: gltf::Buffer| buffers.get(b.index()).map(Vec::as_slice);
+        let reader = primitive.reader(data);
+        let positions: Vec<[f32; 3]> =
+            read_vectors(&position_accessor, position_accessor.normalized(), data).ok_or_else(
+                || self.unreadable(name, Some(position_accessor.clone()), "POSITION"),
+            )?;
         let n = positions.len();
         let mut dropped = Vec::new();
-        let normals = reader
-            .read_normals()
-            .map(Iterator::collect::<Vec<[f32; 3]>>)
-            .filter(|v| v.len() == n);
-        let tangents = reader
-            .read_tangents()
-            .map(Iterator::collect::<Vec<[f32; 4]>>)
+        let attribute = |semantic: Semantic| primitive.get(&semantic);
+        let normals = attribute(Semantic::Normals).and_then(|a| {
+            let mut normals =
+                read_vectors::<3>(&a, a.normalized(), data).filter(|v| v.len() == n)?;
+            if a.data_type() != F32 {
+                // Quantized normals are only close to unit length.
+                for normal in &mut normals {
+                    *normal = Vec3::from(*normal).normalize_or_zero().to_array();
+                }
+            }
+            Some(normals)
+        });
+        let tangents = attribute(Semantic::Tangents)
+            .and_then(|a| read_vectors::<4>(&a, a.normalized(), data))
             .filter(|t| t.len() == n);
+        // Without KHR_mesh_quantization, 8- and 16-bit unsigned UVs can only be normalized
+        // (core glTF), even where a sloppy exporter left the flag out.
+        let quantized = self
+            .doc
+            .extensions_used()
+            .any(|e| e == "KHR_mesh_quantization");
         let read_uvs = |set: u32| -> Option<Vec<[f32; 2]>> {
-            reader
-                .read_tex_coords(set)
-                .map(|t| t.into_f32().collect())
-                .filter(|t: &Vec<[f32; 2]>| t.len() == n)
+            let uvs = attribute(Semantic::TexCoords(set))?;
+            let core_normalized = !quantized && matches!(uvs.data_type(), U8 | U16);
+            read_vectors::<2>(&uvs, uvs.normalized() || core_normalized, data)
+                .filter(|t| t.len() == n)
         };
         // Sets beyond 1 are never read: no slot can sample them (see `texture_ref`).
         let uvs = read_uvs(0);

@@ -285,3 +285,23 @@ impl Rng {
         )
     }
 }
+
+/// A GLB container around `json` and `bin` (each padded to 4 bytes as GLB requires).
+pub fn glb(json: &[u8], bin: &[u8]) -> Vec<u8> {
+    let pad = |v: &[u8], with: u8| {
+        let mut v = v.to_vec();
+        v.resize(v.len().next_multiple_of(4), with);
+        v
+    };
+    let (json, bin) = (pad(json, b' '), pad(bin, 0));
+    let mut out = b"glTF".to_vec();
+    out.extend_from_slice(&2u32.to_le_bytes());
+    out.extend_from_slice(&((28 + json.len() + bin.len()) as u32).to_le_bytes());
+    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"JSON");
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&(bin.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"BIN\0");
+    out.extend_from_slice(&bin);
+    out
+}
