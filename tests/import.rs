@@ -445,8 +445,24 @@ fn a_glb_bin_chunk_shorter_than_its_buffer_is_an_error() {
 
 #[test]
 fn mutated_samples_never_panic() {
-    let dir = temp_dir("mutated");
     let original = std::fs::read(testdata().join("BoxVertexColors.glb")).unwrap();
+    mutate_and_import("mutated", &original, 0, 300);
+}
+
+#[test]
+fn mutated_meshopt_data_never_panics() {
+    // meshoptimizer's decoders are C++: corrupt streams must come back as errors, never as a
+    // crash (the process would abort, failing the test binary) or a panic.
+    let original = common::meshopt_quad_glb(|_| {});
+    let json_len = u32::from_le_bytes(original[12..16].try_into().unwrap()) as usize;
+    let bin_start = 20 + json_len + 8;
+    mutate_and_import("mutated-meshopt", &original, bin_start, 3000);
+}
+
+/// Imports `rounds` copies of `original` with one to four random bytes at or after `from`
+/// changed (and every 7th truncated): each must load or fail with an error naming the file.
+fn mutate_and_import(test: &str, original: &[u8], from: usize, rounds: usize) {
+    let dir = temp_dir(test);
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
     let mut next = || {
         state ^= state << 13;
@@ -455,14 +471,15 @@ fn mutated_samples_never_panic() {
         state
     };
     let path = dir.join("mutated.glb");
-    for round in 0..300 {
-        let mut bytes = original.clone();
+    let span = (original.len() - from) as u64;
+    for round in 0..rounds {
+        let mut bytes = original.to_vec();
         for _ in 0..1 + next() % 4 {
-            let at = (next() % bytes.len() as u64) as usize;
+            let at = from + (next() % span) as usize;
             bytes[at] = next() as u8;
         }
         if round % 7 == 0 {
-            bytes.truncate((next() % bytes.len() as u64) as usize);
+            bytes.truncate(from + (next() % span) as usize);
         }
         std::fs::write(&path, &bytes).unwrap();
         let result = std::panic::catch_unwind(|| import_path(&path));

@@ -490,6 +490,8 @@ fn gltf_seeds() -> Vec<Seed> {
     let embedded = gltf_json(Some(&data_uri), buffer.len(), &image).into_bytes();
     let binary_json = gltf_json(None, buffer.len(), &image).into_bytes();
     let file = common::glb(&binary_json, &buffer);
+    // Quantized and meshopt-compressed (with filters and a fallback buffer), as gltfpack -c.
+    let meshopt = common::meshopt_quad_glb(|_| {});
     let mut parts = vec![fuzz::GLB_PARTS];
     parts.extend_from_slice(&(binary_json.len() as u16).to_le_bytes());
     parts.extend_from_slice(&binary_json);
@@ -515,6 +517,13 @@ fn gltf_seeds() -> Vec<Seed> {
             input: parts,
             file: ("glb", file),
             expect,
+        },
+        Seed {
+            target: Target::Gltf,
+            name: "quad_meshopt.glb".into(),
+            input: meshopt.clone(),
+            file: ("glb", meshopt),
+            expect: Expect::Triangles(2),
         },
     ]
 }

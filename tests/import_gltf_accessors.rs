@@ -317,13 +317,27 @@ fn an_integer_layout_outside_the_extension_is_a_named_error() {
     );
 }
 
-/// DamagedHelmet.glb rewritten as gltfpack would: positions as u16 (dequantized by a child
-/// node's uniform scale and translation), normals as normalized i16, UVs as normalized u16
-/// over their bounding box (mapped back by a KHR_texture_transform on every texture). With
-/// `as_float`, the same file with those integers already converted to `f32` as glTF says
-/// (the normals also made unit length), in core float accessors: what the importer should
-/// make of the quantized one.
-fn quantized_helmet(as_float: bool) -> Vec<u8> {
+/// How [`helmet_as`] writes the helmet's vertices.
+#[derive(Clone, Copy, PartialEq)]
+enum Form {
+    /// gltfpack's default: positions as u16 (dequantized by a child node's uniform scale and
+    /// translation), normals as normalized i16, UVs as normalized u16 over their bounding box
+    /// (mapped back by a KHR_texture_transform on every texture).
+    Quantized,
+    /// The quantized integers already converted to `f32` as glTF says (normals made unit
+    /// length), in core float accessors: what the importer should make of `Quantized`.
+    Float,
+    /// `Quantized`, with every vertex stream and the indices compressed by meshoptimizer
+    /// (EXT_meshopt_compression, no filters) and an empty fallback buffer, as `gltfpack -c`.
+    Meshopt,
+    /// `Meshopt` with filters: positions as floats through EXPONENTIAL, normals as 16-bit
+    /// OCTAHEDRAL.
+    MeshoptFiltered,
+}
+
+/// DamagedHelmet.glb with its mesh rewritten in `form`; images, materials and the rest as
+/// they were.
+fn helmet_as(form: Form) -> Vec<u8> {
     let bytes = std::fs::read(common::testdata().join("DamagedHelmet.glb")).expect("helmet");
     let glb = gltf::Glb::from_slice(&bytes).expect("GLB");
     let mut json: serde_json::Value = serde_json::from_slice(&glb.json).expect("JSON chunk");
@@ -340,6 +354,7 @@ fn quantized_helmet(as_float: bool) -> Vec<u8> {
         .collect();
     let normals: Vec<[f32; 3]> = reader.read_normals().expect("normals").collect();
     let uvs: Vec<[f32; 2]> = reader.read_tex_coords(0).expect("uvs").into_f32().collect();
+    let indices: Vec<u32> = reader.read_indices().expect("indices").into_u32().collect();
     let uv_min = uvs
         .iter()
         .fold(glam::Vec2::MAX, |a, uv| a.min((*uv).into()));
@@ -367,68 +382,125 @@ fn quantized_helmet(as_float: bool) -> Vec<u8> {
             (unit * 65535.0).round().to_array().map(|c| c as u16)
         })
         .collect();
+    let le16 = |c: u16| c.to_le_bytes().to_vec();
     let le = |c: f32| c.to_le_bytes().to_vec();
-    // (bytes, byteStride) of each attribute's view; (componentType, normalized) of each.
-    type Views = Vec<(Vec<u8>, usize)>;
-    let (attributes, types): (Views, [(u32, bool); 3]) = if as_float {
-        let f_positions: Vec<[f32; 3]> = q_positions.iter().map(|p| p.map(f32::from)).collect();
-        let f_normals: Vec<[f32; 3]> = q_normals
-            .iter()
-            .map(|n| {
-                let n = n.map(|c| (f32::from(c) / 32767.0).max(-1.0));
-                glam::Vec3::from(n).normalize_or_zero().to_array()
-            })
-            .collect();
-        let f_uvs: Vec<[f32; 2]> = q_uvs
-            .iter()
-            .map(|uv| uv.map(|c| f32::from(c) / 65535.0))
-            .collect();
-        (
-            vec![
-                (padded(&f_positions, 12, le), 12),
-                (padded(&f_normals, 12, le), 12),
-                (padded(&f_uvs, 8, le), 8),
-            ],
-            [(5126, false); 3],
-        )
-    } else {
-        (
-            vec![
-                (padded(&q_positions, 8, |c| c.to_le_bytes().to_vec()), 8),
-                (padded(&q_normals, 8, |c| c.to_le_bytes().to_vec()), 8),
-                (padded(&q_uvs, 4, |c| c.to_le_bytes().to_vec()), 4),
-            ],
-            [(5123, false), (5122, true), (5123, true)],
-        )
+    // Each vertex stream: its bytes, byteStride, (componentType, normalized) and meshopt filter.
+    let f_positions: Vec<[f32; 3]> = q_positions.iter().map(|p| p.map(f32::from)).collect();
+    let q_uv_stream = (padded(&q_uvs, 4, le16), 4, (5123, true), "NONE");
+    let streams = match form {
+        Form::Float => {
+            let f_normals: Vec<[f32; 3]> = q_normals
+                .iter()
+                .map(|n| {
+                    let n = n.map(|c| (f32::from(c) / 32767.0).max(-1.0));
+                    glam::Vec3::from(n).normalize_or_zero().to_array()
+                })
+                .collect();
+            let f_uvs: Vec<[f32; 2]> = q_uvs
+                .iter()
+                .map(|uv| uv.map(|c| f32::from(c) / 65535.0))
+                .collect();
+            [
+                (padded(&f_positions, 12, le), 12, (5126, false), "NONE"),
+                (padded(&f_normals, 12, le), 12, (5126, false), "NONE"),
+                (padded(&f_uvs, 8, le), 8, (5126, false), "NONE"),
+            ]
+        }
+        Form::Quantized | Form::Meshopt => [
+            (padded(&q_positions, 8, le16), 8, (5123, false), "NONE"),
+            (
+                padded(&q_normals, 8, |c| c.to_le_bytes().to_vec()),
+                8,
+                (5122, true),
+                "NONE",
+            ),
+            q_uv_stream,
+        ],
+        Form::MeshoptFiltered => {
+            let exp =
+                meshopt::encode_filter_exp(&f_positions, 24, meshopt::EncodeExpMode::Separate);
+            let oct_input: Vec<[f32; 4]> =
+                normals.iter().map(|n| [n[0], n[1], n[2], 0.0]).collect();
+            let oct = meshopt::encode_filter_oct::<i16>(&oct_input, 16);
+            [
+                (
+                    padded(&exp, 12, |c| c.to_le_bytes().to_vec()),
+                    12,
+                    (5126, false),
+                    "EXPONENTIAL",
+                ),
+                (
+                    padded(&oct, 8, |c| c.to_le_bytes().to_vec()),
+                    8,
+                    (5122, true),
+                    "OCTAHEDRAL",
+                ),
+                q_uv_stream,
+            ]
+        }
     };
+    let compressed = matches!(form, Form::Meshopt | Form::MeshoptFiltered);
 
     let mut bin = original.clone();
-    let mut views = Vec::new();
-    for (data, stride) in attributes {
-        bin.resize(bin.len().next_multiple_of(4), 0);
-        views.push(
-            json!({ "buffer": 0, "byteOffset": bin.len(), "byteLength": data.len(),
-                           "byteStride": stride }),
-        );
-        bin.extend(data);
-    }
+    let mut fallback_len = 0;
     let view0 = json["bufferViews"].as_array().expect("views").len();
     let accessor0 = json["accessors"].as_array().expect("accessors").len();
     let count = positions.len();
-    json["bufferViews"]
-        .as_array_mut()
-        .expect("views")
-        .extend(views);
+    // (bytes, byteStride or 0 for indices, meshopt mode, filter, element count) per new view.
+    let mut views: Vec<(Vec<u8>, usize, &str, &str, usize)> = streams
+        .iter()
+        .map(|(data, stride, _, filter)| (data.clone(), *stride, "ATTRIBUTES", *filter, count))
+        .collect();
+    if compressed {
+        let index_bytes: Vec<u8> = indices
+            .iter()
+            .flat_map(|&i| (i as u16).to_le_bytes())
+            .collect();
+        views.push((index_bytes, 0, "TRIANGLES", "NONE", indices.len()));
+    }
+    for (data, stride, mode, filter, elements) in views {
+        bin.resize(bin.len().next_multiple_of(4), 0);
+        let mut view = json!({ "buffer": 0, "byteOffset": bin.len(), "byteLength": data.len() });
+        if stride > 0 {
+            view["byteStride"] = json!(stride);
+        }
+        if compressed {
+            let (encoded, codec_stride) = match stride {
+                0 => (
+                    meshopt::encode_index_buffer(&indices, count).expect("encode"),
+                    2,
+                ),
+                _ => (compress_vertices(&data, stride), stride),
+            };
+            assert!(
+                encoded.len() < data.len(),
+                "meshopt made the {mode} stream smaller"
+            );
+            view["extensions"] = json!({ "EXT_meshopt_compression": {
+                "buffer": 0, "byteOffset": bin.len(), "byteLength": encoded.len(),
+                "byteStride": codec_stride, "count": elements, "mode": mode, "filter": filter } });
+            view["buffer"] = json!(1);
+            view["byteOffset"] = json!(fallback_len);
+            fallback_len = (fallback_len + data.len()).next_multiple_of(4);
+            bin.extend(encoded);
+        } else {
+            bin.extend(data);
+        }
+        json["bufferViews"]
+            .as_array_mut()
+            .expect("views")
+            .push(view);
+    }
     let q_max = q_positions.iter().fold([0u16; 3], |a, p| {
         [a[0].max(p[0]), a[1].max(p[1]), a[2].max(p[2])]
     });
     let accessors = json["accessors"].as_array_mut().expect("accessors");
-    for (k, (kind, (component, normalized))) in
-        ["VEC3", "VEC3", "VEC2"].iter().zip(types).enumerate()
+    for (k, (kind, (_, _, (component, normalized), _))) in
+        ["VEC3", "VEC3", "VEC2"].iter().zip(&streams).enumerate()
     {
         let mut accessor = json!({ "bufferView": view0 + k, "componentType": component,
                                    "count": count, "type": kind });
-        if normalized {
+        if *normalized {
             accessor["normalized"] = json!(true);
         }
         if k == 0 {
@@ -436,6 +508,11 @@ fn quantized_helmet(as_float: bool) -> Vec<u8> {
             accessor["max"] = json!(q_max);
         }
         accessors.push(accessor);
+    }
+    if compressed {
+        accessors.push(json!({ "bufferView": view0 + 3, "componentType": 5123,
+                               "count": indices.len(), "type": "SCALAR" }));
+        json["meshes"][0]["primitives"][0]["indices"] = json!(accessor0 + 3);
     }
     let attributes = &mut json["meshes"][0]["primitives"][0]["attributes"];
     assert!(
@@ -446,6 +523,14 @@ fn quantized_helmet(as_float: bool) -> Vec<u8> {
     attributes["NORMAL"] = json!(accessor0 + 1);
     attributes["TEXCOORD_0"] = json!(accessor0 + 2);
     json["buffers"][0]["byteLength"] = json!(bin.len());
+    if compressed {
+        json["buffers"]
+            .as_array_mut()
+            .expect("buffers")
+            .push(json!({
+            "byteLength": fallback_len,
+            "extensions": { "EXT_meshopt_compression": { "fallback": true } } }));
+    }
     // The mesh moves to a child whose transform undoes the quantization.
     let nodes = json["nodes"].as_array_mut().expect("nodes");
     let holder = nodes
@@ -468,12 +553,36 @@ fn quantized_helmet(as_float: bool) -> Vec<u8> {
     for slot in ["baseColorTexture", "metallicRoughnessTexture"] {
         material["pbrMetallicRoughness"][slot]["extensions"] = back.clone();
     }
-    json["extensionsUsed"] = json!(["KHR_texture_transform"]);
-    if !as_float {
-        json["extensionsUsed"] = json!(["KHR_mesh_quantization", "KHR_texture_transform"]);
-        json["extensionsRequired"] = json!(["KHR_mesh_quantization"]);
+    let mut used = vec!["KHR_texture_transform"];
+    let mut required = vec![];
+    if form != Form::Float {
+        used.push("KHR_mesh_quantization");
+        required.push("KHR_mesh_quantization");
     }
+    if compressed {
+        used.push("EXT_meshopt_compression");
+        required.push("EXT_meshopt_compression");
+    }
+    json["extensionsUsed"] = json!(used);
+    json["extensionsRequired"] = json!(required);
     common::glb(&serde_json::to_vec(&json).expect("JSON"), &bin)
+}
+
+/// meshoptimizer's vertex codec over `data`, vertices of `stride` bytes.
+fn compress_vertices(data: &[u8], stride: usize) -> Vec<u8> {
+    fn encode<const N: usize>(data: &[u8]) -> Vec<u8> {
+        let vertices: Vec<[u8; N]> = data
+            .chunks_exact(N)
+            .map(|v| v.try_into().expect("N bytes"))
+            .collect();
+        meshopt::encode_vertex_buffer(&vertices).expect("encode")
+    }
+    match stride {
+        4 => encode::<4>(data),
+        8 => encode::<8>(data),
+        12 => encode::<12>(data),
+        _ => unreachable!("stride {stride}"),
+    }
 }
 
 /// World-space positions of the first mesh node's vertices.
@@ -505,8 +614,8 @@ fn a_quantized_helmet_decodes_to_its_float_equivalent_and_looks_like_the_origina
             .unwrap_or_else(|e| panic!("{name}: {e}"))
             .scene
     };
-    let quantized = load("QuantizedHelmet.glb", quantized_helmet(false));
-    let equivalent = load("DequantizedHelmet.glb", quantized_helmet(true));
+    let quantized = load("QuantizedHelmet.glb", helmet_as(Form::Quantized));
+    let equivalent = load("DequantizedHelmet.glb", helmet_as(Form::Float));
     let original = import_path(&common::testdata().join("DamagedHelmet.glb"))
         .expect("helmet")
         .scene;
@@ -578,5 +687,249 @@ fn a_quantized_helmet_decodes_to_its_float_equivalent_and_looks_like_the_origina
         common::PIXEL_THRESHOLD,
         close.mean_abs
     );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// Each triangle with its corners rotated to start at the smallest index (winding kept).
+fn rotated_triangles(indices: &[u32]) -> Vec<[u32; 3]> {
+    indices
+        .chunks_exact(3)
+        .map(|t| {
+            let first = (0..3).min_by_key(|&k| t[k]).unwrap_or(0);
+            [t[first], t[(first + 1) % 3], t[(first + 2) % 3]]
+        })
+        .collect()
+}
+
+#[test]
+fn a_meshopt_compressed_helmet_decodes_like_the_uncompressed_one() {
+    let dir = temp_dir("meshopt-helmet");
+    let load = |name: &str, bytes: Vec<u8>| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).expect("write");
+        import_path(&path)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .scene
+    };
+    let compressed_bytes = helmet_as(Form::Meshopt);
+    let plain_bytes = helmet_as(Form::Quantized);
+    let meshopt = load("MeshoptHelmet.glb", compressed_bytes);
+    let quantized = load("QuantizedHelmet.glb", plain_bytes);
+    let (m, q) = (only_mesh(&meshopt), only_mesh(&quantized));
+    // meshopt's index codec may rotate a triangle's corners (keeping its winding).
+    assert!(
+        rotated_triangles(&m.indices) == rotated_triangles(&q.indices),
+        "the TRIANGLES stream decodes to the same triangles"
+    );
+    assert_eq!(m.positions, q.positions);
+    assert_eq!(m.normals, q.normals);
+    assert_eq!(m.uvs, q.uvs);
+    // MikkTSpace sums in corner order: rotated triangles round a little differently.
+    let worst_tangent = m
+        .tangents
+        .iter()
+        .zip(&q.tangents)
+        .map(|(a, b)| glam::Vec4::from(*a).distance(glam::Vec4::from(*b)))
+        .fold(0.0, f32::max);
+    assert_eq!(m.tangents.len(), q.tangents.len());
+    assert!(
+        worst_tangent < 1e-4,
+        "tangents within 1e-4: {worst_tangent}"
+    );
+    assert_eq!(meshopt.images().count(), 5);
+
+    // Filters: EXPONENTIAL gives back the float positions exactly (integers under 2^24),
+    // 16-bit OCTAHEDRAL the original normals within 0.01°.
+    let filtered = load("FilteredHelmet.glb", helmet_as(Form::MeshoptFiltered));
+    let float = load("DequantizedHelmet.glb", helmet_as(Form::Float));
+    let original = import_path(&common::testdata().join("DamagedHelmet.glb"))
+        .expect("helmet")
+        .scene;
+    let (f, e) = (only_mesh(&filtered), only_mesh(&float));
+    assert!(rotated_triangles(&f.indices) == rotated_triangles(&q.indices));
+    assert_eq!(f.positions, e.positions);
+    assert_eq!(f.uvs, e.uvs);
+    let worst_normal = only_mesh(&original)
+        .normals
+        .iter()
+        .zip(&f.normals)
+        .map(|(n, m)| {
+            let (n, m) = (glam::Vec3::from(*n).normalize(), glam::Vec3::from(*m));
+            assert!((m.length() - 1.0).abs() < 1e-6, "unit normals: {m}");
+            n.cross(m).length().min(1.0).asin()
+        })
+        .fold(0.0, f32::max);
+    assert!(
+        worst_normal.to_degrees() < 0.01,
+        "octahedral normals within 0.01°: {}°",
+        worst_normal.to_degrees()
+    );
+    let Some(ctx) = common::gpu() else { return };
+    let view = worldsmith::render::framing_view(&original);
+    let render = |mut scene: Scene| {
+        assert!(worldsmith::import::add_default_light_if_unlit(&mut scene));
+        common::render(&ctx, &scene, view, 320, 180)
+    };
+    let (got, want) = (render(filtered), render(original));
+    common::assert_not_degenerate("meshopt helmet", &got);
+    let close = common::diff(&want, &got);
+    assert!(
+        common::within_tolerance(&close),
+        "filtered meshopt helmet differs from the original: {:.4} % of pixels off by > {}, mean {:.3}",
+        close.bad_fraction * 100.0,
+        common::PIXEL_THRESHOLD,
+        close.mean_abs
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn a_meshopt_quad_decodes_to_known_values() {
+    let dir = temp_dir("meshopt-quad");
+    let path = dir.join("quad.glb");
+    std::fs::write(&path, common::meshopt_quad_glb(|_| {})).expect("write");
+    let scene = import_path(&path).expect("meshopt quad").scene;
+    let mesh = only_mesh(&scene);
+    assert_eq!(
+        mesh.positions,
+        vec![
+            [0.0, 0.0, 0.0],
+            [2.0, 0.0, 0.0],
+            [2.0, 2.0, 0.0],
+            [0.0, 2.0, 0.0]
+        ]
+    );
+    assert_eq!(
+        mesh.normals,
+        vec![[0.0, 0.0, 1.0]; 4],
+        "octahedral filter applied"
+    );
+    assert_eq!(
+        mesh.uvs,
+        vec![[0.0, 1.0], [1.0, 1.0], [1.0, 0.0], [0.0, 0.0]]
+    );
+    assert_eq!(rotated_triangles(&mesh.indices), vec![[0, 1, 2], [0, 2, 3]]);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn hostile_meshopt_views_are_named_errors() {
+    use serde_json::Value;
+    let dir = temp_dir("meshopt-hostile");
+    let ext = |json: &mut Value, view: usize| -> Value {
+        json["bufferViews"][view]["extensions"]["EXT_meshopt_compression"].take()
+    };
+    let set = |json: &mut Value, view: usize, value: Value| {
+        json["bufferViews"][view]["extensions"]["EXT_meshopt_compression"] = value;
+    };
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Edit, &[&str])> = vec![
+        (
+            "stride 6",
+            Box::new(move |j: &mut Value| {
+                let mut e = ext(j, 0);
+                e["byteStride"] = 6.into();
+                set(j, 0, e);
+            }),
+            &["buffer view 0", "stride 6"],
+        ),
+        (
+            "stride 260",
+            Box::new(move |j: &mut Value| {
+                let mut e = ext(j, 0);
+                e["byteStride"] = 260.into();
+                set(j, 0, e);
+            }),
+            &["buffer view 0", "stride 260"],
+        ),
+        (
+            "huge count",
+            Box::new(move |j: &mut Value| {
+                let mut e = ext(j, 2);
+                e["count"] = 4_000_000_000u64.into();
+                set(j, 2, e);
+            }),
+            &["buffer view 2", "more than"],
+        ),
+        (
+            "outside its buffer",
+            Box::new(move |j: &mut Value| {
+                let mut e = ext(j, 1);
+                e["byteOffset"] = 1_000_000.into();
+                set(j, 1, e);
+            }),
+            &["buffer view 1", "outside buffer 0"],
+        ),
+        (
+            "missing source buffer",
+            Box::new(move |j: &mut Value| {
+                let mut e = ext(j, 1);
+                e["buffer"] = 7.into();
+                set(j, 1, e);
+            }),
+            &["buffer view 1", "buffer 7"],
+        ),
+        (
+            "unknown mode",
+            Box::new(move |j: &mut Value| {
+                let mut e = ext(j, 0);
+                e["mode"] = "SPLINES".into();
+                set(j, 0, e);
+            }),
+            &["buffer view 0", "unreadable meshopt", "SPLINES"],
+        ),
+        (
+            "quaternions on a 4-byte stride",
+            Box::new(move |j: &mut Value| {
+                let mut e = ext(j, 2);
+                e["filter"] = "QUATERNION".into();
+                set(j, 2, e);
+            }),
+            &["buffer view 2", "Quaternion", "4-byte"],
+        ),
+        (
+            "triangles not in threes",
+            Box::new(move |j: &mut Value| {
+                let mut e = ext(j, 3);
+                e["count"] = 5.into();
+                set(j, 3, e);
+            }),
+            &["buffer view 3", "multiple of 3"],
+        ),
+        (
+            "index stride 3",
+            Box::new(move |j: &mut Value| {
+                let mut e = ext(j, 3);
+                e["byteStride"] = 3.into();
+                set(j, 3, e);
+            }),
+            &["buffer view 3", "neither 2 nor 4"],
+        ),
+        (
+            "corrupt data",
+            Box::new(move |j: &mut Value| {
+                // Point the positions at the index stream's bytes.
+                let indices = ext(j, 3);
+                let mut e = ext(j, 0);
+                e["byteOffset"] = indices["byteOffset"].clone();
+                e["byteLength"] = indices["byteLength"].clone();
+                set(j, 0, e);
+                set(j, 3, indices);
+            }),
+            &["buffer view 0", "meshopt decoding failed"],
+        ),
+    ];
+    for (name, edit, words) in cases {
+        let path = dir.join("hostile.glb");
+        std::fs::write(&path, common::meshopt_quad_glb(|j| edit(j))).expect("write");
+        let error = import_path(&path)
+            .err()
+            .unwrap_or_else(|| panic!("{name}: imported"))
+            .to_string();
+        assert!(error.contains("hostile.glb"), "{name}: {error}");
+        for word in words {
+            assert!(error.contains(word), "{name}: '{word}' not in: {error}");
+        }
+    }
     std::fs::remove_dir_all(dir).ok();
 }

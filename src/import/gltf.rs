@@ -5,7 +5,7 @@
 //! checked against its buffer before anything is read, so a hostile count or offset is an
 //! error, not an allocation or a panic.
 
-use super::{ImportError, Imported};
+use super::{ImportError, Imported, gltf_meshopt};
 use crate::scene::{
     AlphaMode, Camera, Filter, Image, ImageId, Light, LightKind, Material, MaterialId,
     MaterialVariant, Mesh, MeshId, MinFilter, NodeId, NodeKind, Sampler, Scene, TextureRef,
@@ -93,7 +93,7 @@ fn import_gltf_within(
     image_budget: u64,
 ) -> Result<Imported, ImportError> {
     let file = path.display().to_string();
-    let gltf = parse(&file, bytes)?;
+    let (gltf, meshopt) = parse(&file, bytes)?;
     let unsupported: Vec<&str> = gltf
         .extensions_required()
         .filter(|e| !SUPPORTED_EXTENSIONS.contains(e))
@@ -105,7 +105,8 @@ fn import_gltf_within(
         });
     }
     let folder = path.parent().unwrap_or(Path::new("")).to_owned();
-    let buffers = load_buffers(&file, &folder, &gltf)?;
+    let mut buffers = load_buffers(&file, &folder, &gltf, &meshopt)?;
+    gltf_meshopt::decode(&file, &meshopt, &mut buffers)?;
     check_views(&file, &gltf, &buffers)?;
     check_accessors(&file, &gltf)?;
 
@@ -149,10 +150,11 @@ fn import_gltf_within(
     })
 }
 
-/// Parses and validates the JSON (and GLB chunks). gltf-json's validator indexes the POSITION
+/// Parses and validates the JSON (and GLB chunks), with meshopt-compressed views moved to
+/// buffers of their own (see [`gltf_meshopt`]). gltf-json's validator indexes the POSITION
 /// accessor without a bounds check, so that index is checked first: a hostile file must give
 /// an error, not a panic.
-fn parse(file: &str, bytes: &[u8]) -> Result<gltf::Gltf, ImportError> {
+fn parse(file: &str, bytes: &[u8]) -> Result<(gltf::Gltf, gltf_meshopt::Plan), ImportError> {
     // gltf 1.4 subtracts the 12-byte header from the GLB length field unchecked, which panics
     // where overflow checks are on (debug builds): such a header is refused here first.
     let glb_length = bytes
@@ -189,14 +191,16 @@ fn parse(file: &str, bytes: &[u8]) -> Result<gltf::Gltf, ImportError> {
         }
     }
     let mut root = unchecked.document.into_json();
-    // gltf-json refuses required extensions it does not know itself; this one is read here.
+    // gltf-json refuses required extensions it does not know itself; these are read here.
     root.extensions_required
         .retain(|e| e != "KHR_mesh_quantization");
+    let meshopt = gltf_meshopt::rewrite(file, &mut root)?;
     let document = gltf::Document::from_json(root).map_err(|e| error_from_gltf(file, e))?;
-    Ok(gltf::Gltf {
+    let gltf = gltf::Gltf {
         document,
         blob: unchecked.blob,
-    })
+    };
+    Ok((gltf, meshopt))
 }
 
 /// A parse error, or [`ImportError::UnsupportedExtension`] when validation failed because the
@@ -414,11 +418,21 @@ fn resolve_uri(folder: &Path, uri: &str) -> Result<Resolved, String> {
     Ok(Resolved::File(out))
 }
 
-/// Loads every buffer and checks it holds its declared `byteLength`.
-fn load_buffers(file: &str, folder: &Path, gltf: &gltf::Gltf) -> Result<Vec<Vec<u8>>, ImportError> {
+/// Loads every buffer and checks it holds its declared `byteLength`; those `meshopt` fills
+/// (decoded views, fallbacks) are left empty.
+fn load_buffers(
+    file: &str,
+    folder: &Path,
+    gltf: &gltf::Gltf,
+    meshopt: &gltf_meshopt::Plan,
+) -> Result<Vec<Vec<u8>>, ImportError> {
     let mut out = Vec::new();
     for buffer in gltf.buffers() {
         let index = buffer.index();
+        if meshopt.fills(index) {
+            out.push(Vec::new());
+            continue;
+        }
         let data = match buffer.source() {
             gltf::buffer::Source::Bin => {
                 gltf.blob

@@ -305,3 +305,87 @@ pub fn glb(json: &[u8], bin: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&bin);
     out
 }
+
+/// A GLB quad stored as `gltfpack -c` writes it: u16 positions, octahedral-filtered i8
+/// normals, normalized u16 UVs and the indices, each view compressed by meshoptimizer
+/// (EXT_meshopt_compression) into the BIN chunk, with an empty fallback buffer. `edit` may
+/// change the JSON first (hostile variants).
+pub fn meshopt_quad_glb(edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    use serde_json::json;
+    let positions: [[u16; 4]; 4] = [[0, 0, 0, 0], [2, 0, 0, 0], [2, 2, 0, 0], [0, 2, 0, 0]];
+    let normals = meshopt::encode_filter_oct::<i8>(&[[0.0, 0.0, 1.0, 0.0]; 4], 8);
+    let uvs: [[u16; 2]; 4] = [[0, 65535], [65535, 65535], [65535, 0], [0, 0]];
+    let indices = [0u32, 1, 2, 0, 2, 3];
+    let streams = [
+        (
+            meshopt::encode_vertex_buffer(&positions),
+            8,
+            4,
+            "ATTRIBUTES",
+            "NONE",
+        ),
+        (
+            meshopt::encode_vertex_buffer(&normals),
+            4,
+            4,
+            "ATTRIBUTES",
+            "OCTAHEDRAL",
+        ),
+        (
+            meshopt::encode_vertex_buffer(&uvs),
+            4,
+            4,
+            "ATTRIBUTES",
+            "NONE",
+        ),
+        (
+            meshopt::encode_index_buffer(&indices, 4),
+            2,
+            6,
+            "TRIANGLES",
+            "NONE",
+        ),
+    ];
+    let mut bin = Vec::new();
+    let mut views = Vec::new();
+    let mut fallback = 0usize;
+    for (encoded, stride, count, mode, filter) in streams {
+        let (stride, count): (usize, usize) = (stride, count);
+        let encoded = encoded.expect("meshopt encodes");
+        let mut view = json!({ "buffer": 1, "byteOffset": fallback, "byteLength": stride * count,
+            "extensions": { "EXT_meshopt_compression": {
+                "buffer": 0, "byteOffset": bin.len(), "byteLength": encoded.len(),
+                "byteStride": stride, "count": count, "mode": mode, "filter": filter } } });
+        if mode == "ATTRIBUTES" {
+            view["byteStride"] = json!(stride);
+        }
+        views.push(view);
+        fallback += (stride * count).next_multiple_of(4);
+        bin.extend(encoded);
+        bin.resize(bin.len().next_multiple_of(4), 0);
+    }
+    let mut json = json!({
+        "asset": { "version": "2.0" },
+        "extensionsUsed": ["EXT_meshopt_compression", "KHR_mesh_quantization"],
+        "extensionsRequired": ["EXT_meshopt_compression", "KHR_mesh_quantization"],
+        "scene": 0, "scenes": [{ "nodes": [0] }],
+        "nodes": [{ "mesh": 0, "name": "quad", "scale": [0.5, 0.5, 0.5] }],
+        "meshes": [{ "primitives": [{
+            "attributes": { "POSITION": 0, "NORMAL": 1, "TEXCOORD_0": 2 }, "indices": 3 }] }],
+        "buffers": [
+            { "byteLength": bin.len() },
+            { "byteLength": fallback,
+              "extensions": { "EXT_meshopt_compression": { "fallback": true } } }
+        ],
+        "bufferViews": views,
+        "accessors": [
+            { "bufferView": 0, "componentType": 5123, "count": 4, "type": "VEC3",
+              "min": [0, 0, 0], "max": [2, 2, 0] },
+            { "bufferView": 1, "componentType": 5120, "normalized": true, "count": 4, "type": "VEC3" },
+            { "bufferView": 2, "componentType": 5123, "normalized": true, "count": 4, "type": "VEC2" },
+            { "bufferView": 3, "componentType": 5123, "count": 6, "type": "SCALAR" }
+        ]
+    });
+    edit(&mut json);
+    glb(&serde_json::to_vec(&json).expect("JSON"), &bin)
+}
