@@ -954,3 +954,69 @@ fn every_texture_slot_keeps_its_own_sampler() {
     }
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn webp_textures_are_read_in_place_of_their_fallback() {
+    // EXT_texture_webp: a lossless WebP with known pixels, required and alone, then beside a
+    // PNG fallback of another colour that the WebP must win over. Unknown extensions the file
+    // uses are a warning naming them.
+    let dir = temp_dir("webp");
+    let webp_pixels = image::RgbaImage::from_fn(4, 2, |x, y| {
+        image::Rgba([x as u8 * 60, y as u8 * 200, 30, 255 - x as u8 * 10])
+    });
+    let mut webp = Vec::new();
+    image::codecs::webp::WebPEncoder::new_lossless(&mut webp)
+        .encode(webp_pixels.as_raw(), 4, 2, image::ExtendedColorType::Rgba8)
+        .expect("encode webp");
+    write(&dir, "t.webp", &webp);
+    let material = r#"{"pbrMetallicRoughness":{"baseColorTexture":{"index":0}}}"#;
+    let attributes = r#""POSITION":0,"TEXCOORD_0":2"#;
+    let plain = write_quad(&dir, "plain.gltf", attributes, material);
+    let plain = std::fs::read_to_string(plain).expect("read");
+    let textures = r#""textures":[{"source":0}],"images":[{"uri":"t.png"}]"#;
+    assert!(plain.contains(textures));
+    let alone = plain
+        .replace(
+            textures,
+            r#""textures":[{"extensions":{"EXT_texture_webp":{"source":0}}}],
+               "images":[{"uri":"t.webp"}]"#,
+        )
+        .replace(
+            r#""extensionsUsed":["KHR_texture_transform"]"#,
+            r#""extensionsUsed":["EXT_texture_webp","KHR_materials_clearcoat"],
+               "extensionsRequired":["EXT_texture_webp"]"#,
+        );
+    let with_fallback = plain.replace(
+        textures,
+        r#""textures":[{"source":1,"extensions":{"EXT_texture_webp":{"source":0}}}],
+           "images":[{"uri":"t.webp"},{"uri":"t.png"}]"#,
+    );
+    for (name, json) in [("alone.gltf", alone), ("fallback.gltf", with_fallback)] {
+        let path = write(&dir, name, json.as_bytes());
+        let imported = import_path(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (_, m) = imported.scene.materials().next().expect("one material");
+        let base = m.base_color_texture.expect("base colour texture");
+        let image = imported.scene.image(base.image).expect("image");
+        assert_eq!((image.width, image.height), (4, 2), "{name}");
+        assert_eq!(
+            &image.rgba8,
+            webp_pixels.as_raw(),
+            "{name}: the WebP's pixels"
+        );
+        assert!(
+            image.source().is_none(),
+            "{name}: WebP bytes are not kept for a core-glTF export"
+        );
+        let ignored = imported
+            .warnings
+            .iter()
+            .any(|w| w.contains(name) && w.contains("KHR_materials_clearcoat"));
+        assert_eq!(
+            ignored,
+            name == "alone.gltf",
+            "{name}: {:?}",
+            imported.warnings
+        );
+    }
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -77,15 +77,15 @@ impl DesktopDialog {
                 } else if matches!(purpose, BrowsePurpose::Texture { .. }) {
                     pollster::block_on(
                         dialog
-                            .add_filter("Images (PNG, JPEG)", &["png", "jpg", "jpeg"])
+                            .add_filter("Images (PNG, JPEG, WebP)", crate::ui::TEXTURE_EXTENSIONS)
                             .pick_file(),
                     )
                 } else if purpose == BrowsePurpose::Environment {
                     pollster::block_on(
                         dialog
                             .add_filter(
-                                "Panoramas (HDR, PNG, JPEG)",
-                                &["hdr", "png", "jpg", "jpeg"],
+                                "Panoramas (HDR, PNG, JPEG, WebP)",
+                                crate::ui::ENVIRONMENT_EXTENSIONS,
                             )
                             .pick_file(),
                     )

@@ -20,7 +20,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-/// Extensions a file may require and still load.
+/// Extensions read: a file may require them and still load. (Those `parse` handles before
+/// validation are no longer in `extensionsRequired` when it is checked against this list.)
 const SUPPORTED_EXTENSIONS: &[&str] = &[
     "KHR_lights_punctual",
     "KHR_materials_emissive_strength",
@@ -28,6 +29,9 @@ const SUPPORTED_EXTENSIONS: &[&str] = &[
     "KHR_materials_variants",
     "KHR_materials_unlit",
     "KHR_mesh_quantization",
+    "EXT_texture_webp",
+    "EXT_meshopt_compression",
+    "KHR_meshopt_compression",
 ];
 
 /// Largest texture accepted, in pixels per side (GPUs commonly top out at 16384).
@@ -194,6 +198,7 @@ fn parse(file: &str, bytes: &[u8]) -> Result<(gltf::Gltf, gltf_meshopt::Plan), I
     // gltf-json refuses required extensions it does not know itself; these are read here.
     root.extensions_required
         .retain(|e| e != "KHR_mesh_quantization");
+    use_webp_sources(&mut root);
     let meshopt = gltf_meshopt::rewrite(file, &mut root)?;
     let document = gltf::Document::from_json(root).map_err(|e| error_from_gltf(file, e))?;
     let gltf = gltf::Gltf {
@@ -201,6 +206,25 @@ fn parse(file: &str, bytes: &[u8]) -> Result<(gltf::Gltf, gltf_meshopt::Plan), I
         blob: unchecked.blob,
     };
     Ok((gltf, meshopt))
+}
+
+/// EXT_texture_webp: a texture's WebP image replaces its `source` (which such files leave
+/// out, or point at a PNG/JPEG fallback); WebP decodes here like PNG and JPEG.
+fn use_webp_sources(root: &mut gltf::json::Root) {
+    const WEBP: &str = "EXT_texture_webp";
+    root.extensions_required.retain(|e| e != WEBP);
+    for texture in &mut root.textures {
+        let webp = texture
+            .extensions
+            .as_ref()
+            .and_then(|e| e.others.get(WEBP))
+            .and_then(|w| w.get("source"))
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|i| u32::try_from(i).ok());
+        if let Some(image) = webp {
+            texture.source = gltf::json::Index::new(image);
+        }
+    }
 }
 
 /// A parse error, or [`ImportError::UnsupportedExtension`] when validation failed because the
@@ -818,6 +842,18 @@ impl Importer<'_> {
     }
 
     fn warn_unsupported(&mut self) {
+        let ignored: Vec<&str> = self
+            .doc
+            .extensions_used()
+            .filter(|e| !SUPPORTED_EXTENSIONS.contains(e))
+            .collect();
+        if !ignored.is_empty() {
+            self.warn(format!(
+                "uses glTF extension(s) worldsmith ignores: {} (what they add, e.g. \
+                 transmission or clearcoat, is not shown)",
+                ignored.join(", ")
+            ));
+        }
         let skins = self.doc.skins().count();
         let animations = self.doc.animations().count();
         if skins > 0 || animations > 0 {

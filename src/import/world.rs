@@ -83,7 +83,7 @@ fn layer_kind(path: &Path) -> Option<LayerKind> {
     match ext.as_str() {
         "ply" => Some(LayerKind::Ply),
         "spz" | "glb" | "gltf" => Some(LayerKind::YUp),
-        "png" | "jpg" | "jpeg" if stem.contains("pano") => Some(LayerKind::Panorama),
+        "png" | "jpg" | "jpeg" | "webp" if stem.contains("pano") => Some(LayerKind::Panorama),
         _ => None,
     }
 }

@@ -241,10 +241,10 @@ impl FileBrowser {
 }
 
 /// Image files a texture slot takes (lower case, without the dot).
-pub const TEXTURE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg"];
+pub const TEXTURE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp"];
 
 /// Image files an environment can be made from (lower case, without the dot).
-pub const ENVIRONMENT_EXTENSIONS: &[&str] = &["hdr", "png", "jpg", "jpeg"];
+pub const ENVIRONMENT_EXTENSIONS: &[&str] = &["hdr", "png", "jpg", "jpeg", "webp"];
 
 /// True for files with an extension the importers read.
 pub fn is_importable(path: &Path) -> bool {

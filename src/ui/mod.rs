@@ -31,8 +31,8 @@ pub use dialogs::{
     CONTROLS, Dialogs, NewWorldDialog, RecoveryPrompt, SaveChoice, SavePrompt, dialogs_ui,
 };
 pub use file_browser::{
-    BrowsePurpose, ExportChoices, ExportKind, FileBrowser, IMPORTABLE_EXTENSIONS, file_browser_ui,
-    is_importable, is_world_folder,
+    BrowsePurpose, ENVIRONMENT_EXTENSIONS, ExportChoices, ExportKind, FileBrowser,
+    IMPORTABLE_EXTENSIONS, TEXTURE_EXTENSIONS, file_browser_ui, is_importable, is_world_folder,
 };
 pub use gizmo::{
     GizmoMode, GizmoSettings, GizmoSpace, PivotMode, SNAP_DEGREES, SNAP_METRES, SNAP_SCALE,
