@@ -49,15 +49,27 @@ impl GpuWindow {
                 .create_window(attributes)
                 .context("could not open the editor window")?,
         );
-        let instance =
-            wgpu::Instance::new(wgpu::InstanceDescriptor::new_with_display_handle_from_env(
+        let mut found = Err(anyhow::anyhow!("no GPU backend to try"));
+        for backends in crate::render::backend_tries() {
+            let mut descriptor = wgpu::InstanceDescriptor::new_with_display_handle_from_env(
                 Box::new(event_loop.owned_display_handle()),
-            ));
-        let surface = instance
-            .create_surface(Arc::clone(&window))
-            .context("could not create a GPU surface for the editor window")?;
-        let gpu = pollster::block_on(GpuContext::with_instance(instance, Some(&surface)))
-            .context("could not open a GPU for the editor window")?;
+            );
+            descriptor.backends = backends;
+            let instance = wgpu::Instance::new(descriptor);
+            found = instance
+                .create_surface(Arc::clone(&window))
+                .context("could not create a GPU surface for the editor window")
+                .and_then(|surface| {
+                    let gpu =
+                        pollster::block_on(GpuContext::with_instance(instance, Some(&surface)))
+                            .context("could not open a GPU for the editor window")?;
+                    Ok((surface, gpu))
+                });
+            if found.is_ok() {
+                break;
+            }
+        }
+        let (surface, gpu) = found?;
 
         let caps = surface.get_capabilities(&gpu.adapter);
         let format = choose_surface_format(&caps.formats).with_context(|| {

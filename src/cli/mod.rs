@@ -370,14 +370,13 @@ pub(crate) fn check_out_folder(out: &std::path::Path) -> anyhow::Result<()> {
 pub fn still(args: &StillArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
     check_out_folder(&args.out)?;
-    let scene = load_input(args.input.as_deref(), args.seed)?;
-    let scene = as_variant(scene, args.variant.as_deref())?;
-    let view = view_for(&scene, args.camera.as_deref())?;
-    log::info!("scene ready in {:?}", t0.elapsed());
-    let ctx = GpuContext::headless()?;
-    log::info!("adapter ready at {:?}", t0.elapsed());
-    let mut renderer = Renderer::new(&ctx);
-    log::info!("renderer ready at {:?}", t0.elapsed());
+    let ((scene, view), ctx, mut renderer) = with_gpu(t0, || {
+        let scene = load_input(args.input.as_deref(), args.seed)?;
+        let scene = as_variant(scene, args.variant.as_deref())?;
+        let view = view_for(&scene, args.camera.as_deref())?;
+        log::info!("scene ready in {:?}", t0.elapsed());
+        Ok((scene, view))
+    })?;
     let frame = FrameInput {
         scene: &scene,
         camera: view,
@@ -400,6 +399,31 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
         t0.elapsed().as_secs_f64() * 1000.0
     );
     Ok(())
+}
+
+/// Runs `load` (reading the scene) while the GPU context and the renderer start on another
+/// thread: each is a good part of a command's start-up and neither needs the other. An error
+/// of `load` comes first (it is about the user's input).
+pub(crate) fn with_gpu<T>(
+    t0: Instant,
+    load: impl FnOnce() -> anyhow::Result<T>,
+) -> anyhow::Result<(T, GpuContext, Renderer)> {
+    std::thread::scope(|scope| {
+        let gpu = scope.spawn(|| {
+            let ctx = GpuContext::headless()?;
+            log::info!("adapter ready at {:?}", t0.elapsed());
+            let renderer = Renderer::new(&ctx);
+            log::info!("renderer ready at {:?}", t0.elapsed());
+            anyhow::Ok((ctx, renderer))
+        });
+        let loaded = load();
+        let gpu = gpu
+            .join()
+            .map_err(|_| anyhow::anyhow!("the GPU start-up thread panicked"));
+        let loaded = loaded?;
+        let (ctx, renderer) = gpu??;
+        Ok((loaded, ctx, renderer))
+    })
 }
 
 /// `worldsmith new`: the generated world saved as a project.

@@ -2,7 +2,7 @@
 //! labelled contact sheet.
 
 use super::{load_input, parse_size};
-use crate::render::{FrameInput, GpuContext, RenderSettings, Renderer};
+use crate::render::{FrameInput, RenderSettings};
 use crate::scene::{CameraView, Scene, VariantId};
 use anyhow::{Context as _, bail};
 use clap::Args;
@@ -126,11 +126,12 @@ pub fn stills(args: &StillsArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: could not create the folder", args.out.display()))?;
-    let scene = load_input(args.input.as_deref(), args.seed)?;
-    let variants = pick_variants(&scene, &args.variants)?;
-    let cameras = pick_cameras(&scene, &args.cameras)?;
-    let ctx = GpuContext::headless()?;
-    let mut renderer = Renderer::new(&ctx);
+    let ((scene, variants, cameras), ctx, mut renderer) = super::with_gpu(t0, || {
+        let scene = load_input(args.input.as_deref(), args.seed)?;
+        let variants = pick_variants(&scene, &args.variants)?;
+        let cameras = pick_cameras(&scene, &args.cameras)?;
+        Ok((scene, variants, cameras))
+    })?;
     let (w, h) = args.size;
     let total = (variants.len() * cameras.len()) as u64;
     let bar = indicatif::ProgressBar::new(total);

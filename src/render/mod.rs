@@ -16,7 +16,7 @@ mod target;
 pub mod tonemap;
 mod variant_targets;
 
-pub use context::GpuContext;
+pub use context::{GpuContext, backend_tries};
 pub use gpu_scene::{mip_chain, uv_transform_rows};
 pub use renderer::{Renderer, exposure_scale};
 pub use target::{OffscreenTarget, RenderTarget, TARGET_FORMAT, read_texture_rgba};
