@@ -17,19 +17,12 @@ pub mod world;
 
 pub use spz::{MAX_SPLATS, read_spz, read_spz_bytes};
 
-/// Reads an image file (PNG, JPEG, HDR) as an RGBA8 texture, with the same size limits as
+/// Reads an image file (PNG, JPEG, WebP, HDR) as an RGBA8 texture, with the same size limits as
 /// glTF textures (a hostile header cannot make it allocate more than they allow).
 /// PNG and JPEG files keep their encoded bytes ([`crate::scene::Image::source`]) for export.
 pub fn read_texture(path: &std::path::Path) -> Result<crate::scene::Image, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read the image: {e}"))?;
-    let mut reader = image::ImageReader::new(std::io::Cursor::new(&bytes))
-        .with_guessed_format()
-        .map_err(|e| format!("cannot read the image: {e}"))?;
-    reader.limits(gltf::image_limits());
-    let decoded = reader
-        .decode()
-        .map_err(|e| format!("not a readable image: {e}"))?;
-    let rgba = decoded.to_rgba8();
+    let rgba = gltf::decode_rgba(&bytes).map_err(|e| format!("not a readable image: {e}"))?;
     let name = path
         .file_name()
         .map_or_else(|| "texture".into(), |n| n.to_string_lossy().into_owned());
