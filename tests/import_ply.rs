@@ -1043,3 +1043,247 @@ fn unsupported_extension_lists_ply() {
     let message = import_path(Path::new("scene.obj")).unwrap_err().to_string();
     assert!(message.contains(".ply"), "{message}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// PlayCanvas / SuperSplat compressed splats
+
+/// Packs `raw` as PlayCanvas' `splat-transform` writes a `.compressed.ply` (written here from
+/// its description: chunks of 256, 11-10-11 positions and log scales, "smallest three"
+/// rotations, 8-8-8-8 colour and opacity, SH bytes), with or without per-chunk colour bounds.
+fn compressed_elements(raw: &[RawSplat], chunk_colors: bool) -> Vec<El> {
+    let unorm = |v: f64, bits: u32| {
+        let max = f64::from((1u32 << bits) - 1);
+        (v * max + 0.5).floor().clamp(0.0, max) as u32
+    };
+    let normalize = |v: f64, lo: f64, hi: f64| {
+        if hi - lo < 1e-5 {
+            0.0
+        } else {
+            ((v - lo) / (hi - lo)).clamp(0.0, 1.0)
+        }
+    };
+    let mut chunk_rows = Vec::new();
+    let mut vertex_rows = Vec::new();
+    let mut sh_rows = Vec::new();
+    for chunk in raw.chunks(256) {
+        let bounds = |get: &dyn Fn(&RawSplat) -> f64| {
+            let lo = chunk.iter().map(get).fold(f64::INFINITY, f64::min);
+            let hi = chunk.iter().map(get).fold(f64::NEG_INFINITY, f64::max);
+            (lo, hi)
+        };
+        let colour = |s: &RawSplat, c: usize| 0.5 + SH_C0 * s.dc[c];
+        let p: Vec<(f64, f64)> = (0..3).map(|k| bounds(&|s| s.position[k])).collect();
+        let sc: Vec<(f64, f64)> = (0..3).map(|k| bounds(&|s| s.scale[k])).collect();
+        let co: Vec<(f64, f64)> = if chunk_colors {
+            (0..3).map(|c| bounds(&|s| colour(s, c))).collect()
+        } else {
+            vec![(0.0, 1.0); 3]
+        };
+        let mut row: Vec<V> = p.iter().map(|b| V::One(b.0)).collect();
+        row.extend(p.iter().map(|b| V::One(b.1)));
+        row.extend(sc.iter().map(|b| V::One(b.0)));
+        row.extend(sc.iter().map(|b| V::One(b.1)));
+        if chunk_colors {
+            row.extend(co.iter().map(|b| V::One(b.0)));
+            row.extend(co.iter().map(|b| V::One(b.1)));
+        }
+        chunk_rows.push(row);
+        for s in chunk {
+            let t = |v: [f64; 3], b: &[(f64, f64)]| -> [f64; 3] {
+                [0, 1, 2].map(|k| normalize(v[k], b[k].0, b[k].1))
+            };
+            let pack_111011 =
+                |t: [f64; 3]| unorm(t[0], 11) << 21 | unorm(t[1], 10) << 11 | unorm(t[2], 11);
+            let len = s.rot.iter().map(|c| c * c).sum::<f64>().sqrt();
+            let mut q = s.rot.map(|c| c / len);
+            let largest = (0..4)
+                .max_by(|&a, &b| q[a].abs().total_cmp(&q[b].abs()))
+                .expect("4");
+            if q[largest] < 0.0 {
+                q = q.map(|c| -c);
+            }
+            let mut rotation = largest as u32;
+            for (i, c) in q.iter().enumerate() {
+                if i != largest {
+                    rotation = rotation << 10 | unorm(c * 0.5f64.sqrt() + 0.5, 10);
+                }
+            }
+            let c = t([0, 1, 2].map(|k| colour(s, k)), &co);
+            let color = unorm(c[0], 8) << 24
+                | unorm(c[1], 8) << 16
+                | unorm(c[2], 8) << 8
+                | unorm(sigmoid(s.opacity), 8);
+            vertex_rows.push(
+                [
+                    pack_111011(t(s.position, &p)),
+                    rotation,
+                    pack_111011(t(s.scale, &sc)),
+                    color,
+                ]
+                .map(|w| V::One(f64::from(w)))
+                .to_vec(),
+            );
+            sh_rows.push(
+                s.rest
+                    .iter()
+                    .map(|v| V::One(((v / 8.0 + 0.5) * 256.0).trunc().clamp(0.0, 255.0)))
+                    .collect(),
+            );
+        }
+    }
+    let mut chunk_props: Vec<(String, Ty)> = Vec::new();
+    for prefix in ["min_", "max_", "min_scale_", "max_scale_"] {
+        for axis in ["x", "y", "z"] {
+            chunk_props.push(scalar(&format!("{prefix}{axis}"), "float"));
+        }
+    }
+    if chunk_colors {
+        for prefix in ["min_", "max_"] {
+            for c in ["r", "g", "b"] {
+                chunk_props.push(scalar(&format!("{prefix}{c}"), "float"));
+            }
+        }
+    }
+    let rest = raw.first().map_or(0, |s| s.rest.len());
+    vec![
+        El {
+            name: "chunk",
+            props: chunk_props,
+            rows: chunk_rows,
+        },
+        El {
+            name: "vertex",
+            props: [
+                "packed_position",
+                "packed_rotation",
+                "packed_scale",
+                "packed_color",
+            ]
+            .map(|n| scalar(n, "uint"))
+            .to_vec(),
+            rows: vertex_rows,
+        },
+        El {
+            name: "sh",
+            props: (0..rest)
+                .map(|j| scalar(&format!("f_rest_{j}"), "uchar"))
+                .collect(),
+            rows: sh_rows,
+        },
+    ]
+}
+
+#[test]
+fn supersplat_compressed_splats_decode_within_their_quantization() {
+    let dir = temp_dir("compressed");
+    let degree = 1;
+    // 300 splats: a full chunk and a partial one, with varied values and unit-ish rotations.
+    let raw: Vec<RawSplat> = (0..300)
+        .map(|i| {
+            let f = i as f64;
+            RawSplat {
+                position: [(f * 0.37).sin() * 3.0, f * 0.01 - 1.0, (f * 0.11).cos()],
+                dc: [(f * 0.05).sin(), 0.3, -0.4 + f * 0.002],
+                opacity: (f * 0.07).sin() * 4.0,
+                scale: [-4.0 + f * 0.01, -3.0, -2.0 - (f * 0.2).sin()],
+                rot: [1.0 + (f * 0.3).cos(), (f * 0.17).sin(), -0.5, f * 0.004],
+                rest: (0..9)
+                    .map(|j| ((i * 7 + j) % 17) as f64 * 0.2 - 1.6)
+                    .collect(),
+            }
+        })
+        .collect();
+    for (name, enc, chunk_colors) in [
+        ("le.compressed.ply", Enc::Le, true),
+        ("old.compressed.ply", Enc::Le, false),
+        ("ascii.compressed.ply", Enc::Ascii, true),
+    ] {
+        // Without chunk colour bounds the colour is packed within 0..1 as is.
+        let raw: Vec<RawSplat> = if chunk_colors {
+            raw.clone()
+        } else {
+            raw.iter()
+                .cloned()
+                .map(|mut s| {
+                    s.dc = s.dc.map(|d| d.clamp(-0.5 / SH_C0, 0.5 / SH_C0));
+                    s
+                })
+                .collect()
+        };
+        let path = write(
+            &dir,
+            name,
+            &ply_bytes(enc, &compressed_elements(&raw, chunk_colors)),
+        );
+        let (content, warnings) = read(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(warnings.is_empty(), "{name}: {warnings:?}");
+        let cloud = as_splats(content);
+        assert_eq!(cloud.len(), 300, "{name}");
+        assert_eq!(usize::from(cloud.sh_degree), degree, "{name}");
+        for (i, s) in raw.iter().enumerate() {
+            let chunk = &raw[i / 256 * 256..(i / 256 * 256 + 256).min(raw.len())];
+            let extent = |get: &dyn Fn(&RawSplat) -> f64| {
+                let v = chunk.iter().map(get);
+                v.clone().fold(f64::NEG_INFINITY, f64::max) - v.fold(f64::INFINITY, f64::min)
+            };
+            for k in 0..3 {
+                // Half a step of 10 bits (the coarsest axis) plus float rounding.
+                let step = extent(&|s| s.position[k]) / 1023.0;
+                assert!(
+                    close(cloud.positions[i][k], s.position[k], step * 0.5 + 1e-5),
+                    "{name} splat {i} position {k}: {} vs {}",
+                    cloud.positions[i][k],
+                    s.position[k]
+                );
+                let log_step = extent(&|s| s.scale[k]) / 1023.0;
+                let log = f64::from(cloud.scales[i][k]).ln();
+                assert!(
+                    (log - s.scale[k]).abs() <= log_step * 0.5 + 1e-5,
+                    "{name} {i} scale"
+                );
+                let colour = 0.5 + SH_C0 * s.dc[k];
+                let colour_step = if chunk_colors {
+                    extent(&|s| 0.5 + SH_C0 * s.dc[k]) / 255.0
+                } else {
+                    1.0 / 255.0
+                };
+                assert!(
+                    close(cloud.colors[i][k], colour, colour_step * 0.5 + 1e-5),
+                    "{name} splat {i} colour {k}"
+                );
+            }
+            assert!(close(
+                cloud.opacities[i],
+                sigmoid(s.opacity),
+                0.5 / 255.0 + 1e-6
+            ));
+            let len = s.rot.iter().map(|c| c * c).sum::<f64>().sqrt();
+            let [w, x, y, z] = s.rot.map(|c| c / len);
+            let q = cloud.rotations[i].map(f64::from);
+            let dot = (q[0] * x + q[1] * y + q[2] * z + q[3] * w).abs();
+            assert!(
+                dot > 1.0 - 1e-5,
+                "{name} splat {i} rotation {q:?} vs {:?}",
+                s.rot
+            );
+            for k in 0..3 {
+                for c in 0..3 {
+                    let ours = cloud.sh_rest[(i * 3 + k) * 3 + c].to_f64();
+                    let theirs = s.rest[c * 3 + k];
+                    // Half a step of 8/256 (the values stay off the ends, 0 and 255, which
+                    // decode to ±4), plus f16 rounding.
+                    assert!((ours - theirs).abs() <= 4.0 / 256.0 + 2e-3, "{name} {i} sh");
+                }
+            }
+        }
+    }
+    // A chunk table that does not fit the splat count is an error naming both.
+    let mut elements = compressed_elements(&raw, true);
+    elements[0].rows.pop();
+    let path = write(&dir, "short.compressed.ply", &ply_bytes(Enc::Le, &elements));
+    assert_error(
+        &path,
+        &["short.compressed.ply", "300 splats need 2 chunks", "has 1"],
+    );
+    std::fs::remove_dir_all(dir).ok();
+}

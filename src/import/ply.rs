@@ -20,6 +20,8 @@
 //! [`GL_FROM_CV`] into worldsmith's Y-up, -Z-forward frame, so the node can be edited or
 //! aligned without touching millions of splats. Meshes and point clouds are taken as Y-up.
 
+mod compressed;
+
 use super::{ImportError, Imported, Progress};
 use crate::scene::{Material, Mesh, NodeKind, PointCloud, SH_C0, Scene, SplatCloud, Transform};
 use glam::{DVec4, Quat};
@@ -548,6 +550,8 @@ enum Plan {
         indices: usize,
     },
     Points(PointFields),
+    /// PlayCanvas / SuperSplat compressed splats.
+    Compressed(Box<compressed::CompressedFields>),
 }
 
 fn ply_error(file: &str, problem: impl Into<String>) -> ImportError {
@@ -558,6 +562,9 @@ fn ply_error(file: &str, problem: impl Into<String>) -> ImportError {
 }
 
 fn plan(file: &str, header: &Header, warnings: &mut Vec<String>) -> Result<Plan, ImportError> {
+    if let Some(fields) = compressed::plan_compressed(file, header, warnings) {
+        return fields.map(|f| Plan::Compressed(Box::new(f)));
+    }
     let Some(vertex) = header.elements.iter().find(|e| e.name == "vertex") else {
         return Err(ply_error(file, "the file has no 'vertex' element"));
     };
@@ -714,6 +721,8 @@ fn sh_rest_fields(file: &str, vertex: &Element, warnings: &mut Vec<String>) -> (
 /// One vertex row, whatever its encoding.
 trait Row {
     fn get(&self, field: Field) -> f32;
+    /// The value at full precision (every `uint` exactly).
+    fn get_f64(&self, field: Field) -> f64;
 }
 
 /// A binary row of fixed size; `BE` = big-endian.
@@ -764,6 +773,10 @@ impl<const BE: bool> Row for BinRow<'_, BE> {
             scalar_at::<BE>(self.0, field.offset, field.ty) as f32
         }
     }
+
+    fn get_f64(&self, field: Field) -> f64 {
+        scalar_at::<BE>(self.0, field.offset, field.ty)
+    }
 }
 
 /// A row already parsed into one value per property (ASCII, or binary rows with lists).
@@ -771,7 +784,11 @@ struct ValuesRow<'a>(&'a [f64]);
 
 impl Row for ValuesRow<'_> {
     fn get(&self, field: Field) -> f32 {
-        self.0.get(field.index).copied().unwrap_or(0.0) as f32
+        self.get_f64(field) as f32
+    }
+
+    fn get_f64(&self, field: Field) -> f64 {
+        self.0.get(field.index).copied().unwrap_or(0.0)
     }
 }
 
@@ -1069,6 +1086,9 @@ impl<R: Read + Seek> Body<'_, R> {
         plan: Plan,
         warnings: &mut Vec<String>,
     ) -> Result<PlyContent, ImportError> {
+        if let Plan::Compressed(fields) = &plan {
+            return self.read_compressed(header, fields, warnings);
+        }
         let vertex_index = header
             .elements
             .iter()
@@ -1090,6 +1110,8 @@ impl<R: Read + Seek> Body<'_, R> {
                     Plan::Splats(d) => Decoded::Splats(self.vertices(element, d)?),
                     Plan::Mesh { vertex, .. } => Decoded::Mesh(self.vertices(element, vertex)?),
                     Plan::Points(d) => Decoded::Points(self.vertices(element, d)?),
+                    // Dispatched to `read_compressed` above.
+                    Plan::Compressed(_) => return Err(self.error("compressed splat rows")),
                 });
             } else if i == face_index
                 && let Plan::Mesh { indices, .. } = &plan
