@@ -1287,3 +1287,30 @@ fn supersplat_compressed_splats_decode_within_their_quantization() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn mutated_compressed_splats_keep_the_importers_promises() {
+    // Through the fuzz harness body, which also checks what comes out (unit rotations,
+    // positive finite scales, opacities in 0..=1, finite colours and SH).
+    let original = ply_bytes(Enc::Le, &compressed_elements(&raw_splats(300, 1), true));
+    let body = original
+        .windows(11)
+        .position(|w| w == b"end_header\n")
+        .expect("header")
+        + 11;
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..2000 {
+        let mut bytes = original.clone();
+        for _ in 0..1 + next() % 8 {
+            let at = body + (next() % (bytes.len() - body) as u64) as usize;
+            bytes[at] = next() as u8;
+        }
+        worldsmith::import::fuzz::ply(&bytes);
+    }
+}

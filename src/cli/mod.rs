@@ -370,13 +370,11 @@ pub(crate) fn check_out_folder(out: &std::path::Path) -> anyhow::Result<()> {
 pub fn still(args: &StillArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
     check_out_folder(&args.out)?;
-    let ((scene, view), ctx, mut renderer) = with_gpu(t0, || {
-        let scene = load_input(args.input.as_deref(), args.seed)?;
-        let scene = as_variant(scene, args.variant.as_deref())?;
-        let view = view_for(&scene, args.camera.as_deref())?;
-        log::info!("scene ready in {:?}", t0.elapsed());
-        Ok((scene, view))
-    })?;
+    let scene = load_input(args.input.as_deref(), args.seed)?;
+    let scene = as_variant(scene, args.variant.as_deref())?;
+    let view = view_for(&scene, args.camera.as_deref())?;
+    log::info!("scene ready in {:?}", t0.elapsed());
+    let (ctx, mut renderer) = start_gpu(t0)?;
     let frame = FrameInput {
         scene: &scene,
         camera: view,
@@ -401,29 +399,16 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs `load` (reading the scene) while the GPU context and the renderer start on another
-/// thread: each is a good part of a command's start-up and neither needs the other. An error
-/// of `load` comes first (it is about the user's input).
-pub(crate) fn with_gpu<T>(
-    t0: Instant,
-    load: impl FnOnce() -> anyhow::Result<T>,
-) -> anyhow::Result<(T, GpuContext, Renderer)> {
-    std::thread::scope(|scope| {
-        let gpu = scope.spawn(|| {
-            let ctx = GpuContext::headless()?;
-            log::info!("adapter ready at {:?}", t0.elapsed());
-            let renderer = Renderer::new(&ctx);
-            log::info!("renderer ready at {:?}", t0.elapsed());
-            anyhow::Ok((ctx, renderer))
-        });
-        let loaded = load();
-        let gpu = gpu
-            .join()
-            .map_err(|_| anyhow::anyhow!("the GPU start-up thread panicked"));
-        let loaded = loaded?;
-        let (ctx, renderer) = gpu??;
-        Ok((loaded, ctx, renderer))
-    })
+/// The GPU context and a renderer, started once the input has loaded: starting them beside
+/// the load would save ~0.1 s, but a bad input would then also print the driver's start-up
+/// notices (e.g. Mesa's about `XDG_RUNTIME_DIR` on headless machines) around its one-line
+/// error.
+pub(crate) fn start_gpu(t0: Instant) -> anyhow::Result<(GpuContext, Renderer)> {
+    let ctx = GpuContext::headless()?;
+    log::info!("adapter ready at {:?}", t0.elapsed());
+    let renderer = Renderer::new(&ctx);
+    log::info!("renderer ready at {:?}", t0.elapsed());
+    Ok((ctx, renderer))
 }
 
 /// `worldsmith new`: the generated world saved as a project.

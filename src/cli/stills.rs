@@ -126,12 +126,10 @@ pub fn stills(args: &StillsArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: could not create the folder", args.out.display()))?;
-    let ((scene, variants, cameras), ctx, mut renderer) = super::with_gpu(t0, || {
-        let scene = load_input(args.input.as_deref(), args.seed)?;
-        let variants = pick_variants(&scene, &args.variants)?;
-        let cameras = pick_cameras(&scene, &args.cameras)?;
-        Ok((scene, variants, cameras))
-    })?;
+    let scene = load_input(args.input.as_deref(), args.seed)?;
+    let variants = pick_variants(&scene, &args.variants)?;
+    let cameras = pick_cameras(&scene, &args.cameras)?;
+    let (ctx, mut renderer) = super::start_gpu(t0)?;
     let (w, h) = args.size;
     let total = (variants.len() * cameras.len()) as u64;
     let bar = indicatif::ProgressBar::new(total);
