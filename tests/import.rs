@@ -1020,3 +1020,66 @@ fn webp_textures_are_read_in_place_of_their_fallback() {
     }
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn specular_glossiness_materials_become_metallic_roughness() {
+    let dir = temp_dir("specgloss");
+    // A specular-glossiness texture whose alpha (glossiness) runs 0, 100, 200, 255.
+    let sg = image::RgbaImage::from_fn(2, 2, |x, y| {
+        image::Rgba([90, 80, 70, [0, 100, 200, 255][(y * 2 + x) as usize]])
+    });
+    sg.save(dir.join("sg.png")).expect("write png");
+    let attributes = r#""POSITION":0,"TEXCOORD_0":2"#;
+    let textured = r#"{"name":"Glossy","extensions":{"KHR_materials_pbrSpecularGlossiness":{
+        "diffuseFactor":[0.2,0.4,0.6,1],"diffuseTexture":{"index":0},"specularFactor":[1,1,1],
+        "glossinessFactor":0.5,"specularGlossinessTexture":{"index":1}}}}"#;
+    let plain = r#"{"name":"Satin","extensions":{"KHR_materials_pbrSpecularGlossiness":{
+        "diffuseFactor":[0.9,0.1,0.1,1],"glossinessFactor":0.3}}}"#;
+    let used = r#""extensionsUsed":["KHR_texture_transform"]"#;
+    let sg_used = r#""extensionsUsed":["KHR_materials_pbrSpecularGlossiness"]"#;
+    for (name, material) in [("textured.gltf", textured), ("plain.gltf", plain)] {
+        let path = write_quad(&dir, name, attributes, material);
+        let json = std::fs::read_to_string(&path).expect("read");
+        assert!(json.contains(used));
+        let json = json.replace(used, sg_used).replace(
+            r#""textures":[{"source":0}],"images":[{"uri":"t.png"}]"#,
+            r#""textures":[{"source":0},{"source":1}],"images":[{"uri":"t.png"},{"uri":"sg.png"}]"#,
+        );
+        std::fs::write(&path, json).expect("write");
+        let imported = import_path(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (_, m) = imported.scene.materials().next().expect("one material");
+        assert_eq!(m.metallic, 0.0, "{name}");
+        assert!(
+            imported.warnings.iter().any(|w| w.contains(name)
+                && w.contains(&m.name)
+                && w.contains("KHR_materials_pbrSpecularGlossiness")
+                && w.contains("specular colour")),
+            "{name}: {:?}",
+            imported.warnings
+        );
+        if name == "plain.gltf" {
+            assert_eq!(m.base_color, [0.9, 0.1, 0.1, 1.0]);
+            assert!((m.roughness - 0.7).abs() < 1e-6, "roughness 1 - 0.3");
+            assert!(m.base_color_texture.is_none() && m.metallic_roughness_texture.is_none());
+            continue;
+        }
+        assert_eq!(m.base_color, [0.2, 0.4, 0.6, 1.0]);
+        assert_eq!(m.roughness, 1.0, "the texture carries it");
+        let base = m.base_color_texture.expect("diffuse texture kept");
+        let base = imported.scene.image(base.image).expect("image");
+        assert_eq!(
+            base.rgba8[..4],
+            [200, 150, 100, 255],
+            "t.png as the base colour"
+        );
+        let mr = m
+            .metallic_roughness_texture
+            .expect("roughness texture derived");
+        let mr = imported.scene.image(mr.image).expect("image");
+        // G = 255 − round(0.5 · A), metallic (B) 0.
+        let greens: Vec<u8> = mr.rgba8.chunks_exact(4).map(|p| p[1]).collect();
+        assert_eq!(greens, [255, 205, 155, 127]);
+        assert!(mr.rgba8.chunks_exact(4).all(|p| p[2] == 0));
+    }
+    std::fs::remove_dir_all(dir).ok();
+}

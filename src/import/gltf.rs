@@ -28,6 +28,7 @@ const SUPPORTED_EXTENSIONS: &[&str] = &[
     "KHR_texture_transform",
     "KHR_materials_variants",
     "KHR_materials_unlit",
+    "KHR_materials_pbrSpecularGlossiness",
     "KHR_mesh_quantization",
     "EXT_texture_webp",
     "EXT_meshopt_compression",
@@ -179,6 +180,7 @@ fn import_gltf_within(
         variant_names: Vec::new(),
         variant_assignments: Vec::new(),
         image_budget,
+        roughness_images: HashMap::new(),
     };
     if let Some(problem) = transform_warning {
         importer.warn(problem);
@@ -880,6 +882,9 @@ struct Importer<'a> {
     variant_assignments: Vec<Vec<(NodeId, MaterialId)>>,
     /// Bytes all decoded images may take together ([`MAX_TOTAL_IMAGE_BYTES`]).
     image_budget: u64,
+    /// Roughness images derived from specular-glossiness textures, by (source image,
+    /// glossiness factor bits).
+    roughness_images: HashMap<(ImageId, u32), ImageId>,
 }
 
 impl Importer<'_> {
@@ -1120,6 +1125,12 @@ impl Importer<'_> {
             emissive_texture: emissive,
             ..Material::default()
         };
+        if let Some(sg) = material.pbr_specular_glossiness()
+            && out.base_color_texture.is_none()
+            && out.metallic_roughness_texture.is_none()
+        {
+            self.specular_glossiness(&mut out, &sg, info_slot);
+        }
         if let Some(normal) = material.normal_texture() {
             out.normal_scale = normal.scale();
         }
@@ -1129,6 +1140,63 @@ impl Importer<'_> {
         let id = self.scene.add_material(out);
         self.materials.insert(material.index(), id);
         id
+    }
+
+    /// A KHR_materials_pbrSpecularGlossiness material (without a metallic-roughness
+    /// fallback of its own) as metallic-roughness, the usual approximation: the diffuse colour
+    /// and texture become the base colour, metallic 0, roughness `1 − glossiness` — from the
+    /// specular-glossiness texture's alpha as a derived roughness texture (G = 1 − gloss · A,
+    /// B = 0) where there is one. The specular colour is dropped (warned).
+    fn specular_glossiness(
+        &mut self,
+        out: &mut Material,
+        sg: &gltf::material::PbrSpecularGlossiness,
+        info_slot: fn(gltf::texture::Info<'_>) -> (gltf::Texture<'_>, u32, Option<SlotTransform>),
+    ) {
+        let name = out.name.clone();
+        out.base_color = sg.diffuse_factor();
+        out.metallic = 0.0;
+        let gloss = sg.glossiness_factor().clamp(0.0, 1.0);
+        out.roughness = 1.0 - gloss;
+        if let Some((texture, tex_coord, transform)) = sg.diffuse_texture().map(info_slot) {
+            out.base_color_texture =
+                self.texture_ref(&name, "diffuse", &texture, tex_coord, transform);
+        }
+        if let Some((texture, tex_coord, transform)) =
+            sg.specular_glossiness_texture().map(info_slot)
+            && let Some(mut slot) =
+                self.texture_ref(&name, "specular-glossiness", &texture, tex_coord, transform)
+        {
+            let key = (slot.image, gloss.to_bits());
+            let derived = match self.roughness_images.get(&key) {
+                Some(&id) => Some(id),
+                None => self.scene.image(slot.image).cloned().and_then(|source| {
+                    let pixels = source
+                        .rgba8
+                        .chunks_exact(4)
+                        .flat_map(|p| {
+                            let roughness = 255.0 - (gloss * f32::from(p[3])).round();
+                            [0, roughness as u8, 0, 255]
+                        })
+                        .collect();
+                    let name = format!("{} (roughness)", source.name);
+                    let image = Image::new(&name, source.width, source.height, pixels)?;
+                    let id = self.scene.add_image(image);
+                    self.roughness_images.insert(key, id);
+                    Some(id)
+                }),
+            };
+            if let Some(id) = derived {
+                slot.image = id;
+                out.metallic_roughness_texture = Some(slot);
+                out.roughness = 1.0;
+            }
+        }
+        self.warn(format!(
+            "material '{name}' uses KHR_materials_pbrSpecularGlossiness: converted to \
+             metallic-roughness (diffuse as base colour, roughness from glossiness; the \
+             specular colour is dropped)"
+        ));
     }
 
     fn mesh_error(&self, mesh: &str, problem: String) -> ImportError {
