@@ -604,18 +604,43 @@ fn world_positions(scene: &Scene) -> Vec<glam::Vec3> {
         .collect()
 }
 
+/// Writes `bytes` as `dir/name` and imports it.
+fn load(dir: &std::path::Path, name: &str, bytes: Vec<u8>) -> Scene {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write");
+    import_path(&path)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .scene
+}
+
+/// The largest angle between corresponding normals, in degrees (asin of the cross product:
+/// precise at small angles, where acos is not). `b`'s normals must be unit length.
+fn worst_normal_degrees(a: &[[f32; 3]], b: &[[f32; 3]]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(n, m)| {
+            let (n, m) = (glam::Vec3::from(*n).normalize(), glam::Vec3::from(*m));
+            assert!((m.length() - 1.0).abs() < 1e-6, "unit normals: {m}");
+            n.cross(m).length().min(1.0).asin().to_degrees()
+        })
+        .fold(0.0, f32::max)
+}
+
+/// `scene` lit by the default light, framed like `framing`, at 320×180; `None` without an
+/// adapter (off CI).
+fn render_framed(mut scene: Scene, framing: &Scene) -> Option<image::RgbaImage> {
+    let ctx = common::gpu()?;
+    assert!(worldsmith::import::add_default_light_if_unlit(&mut scene));
+    let view = worldsmith::render::framing_view(framing);
+    Some(common::render(&ctx, &scene, view, 320, 180))
+}
+
 #[test]
 fn a_quantized_helmet_decodes_to_its_float_equivalent_and_looks_like_the_original() {
     let dir = temp_dir("quantized-helmet");
-    let load = |name: &str, bytes: Vec<u8>| {
-        let path = dir.join(name);
-        std::fs::write(&path, bytes).expect("write");
-        import_path(&path)
-            .unwrap_or_else(|e| panic!("{name}: {e}"))
-            .scene
-    };
-    let quantized = load("QuantizedHelmet.glb", helmet_as(Form::Quantized));
-    let equivalent = load("DequantizedHelmet.glb", helmet_as(Form::Float));
+    let quantized = load(&dir, "QuantizedHelmet.glb", helmet_as(Form::Quantized));
+    let equivalent = load(&dir, "DequantizedHelmet.glb", helmet_as(Form::Float));
     let original = import_path(&common::testdata().join("DamagedHelmet.glb"))
         .expect("helmet")
         .scene;
@@ -645,29 +670,14 @@ fn a_quantized_helmet_decodes_to_its_float_equivalent_and_looks_like_the_origina
         .map(|(p, q)| p.distance(*q))
         .fold(0.0, f32::max);
     assert!(worst < 4e-5, "largest position error {worst} m");
-    let worst_normal = only_mesh(&original)
-        .normals
-        .iter()
-        .zip(&q_mesh.normals)
-        .map(|(n, m)| {
-            // asin of the cross product: precise at small angles, where acos is not.
-            let (n, m) = (glam::Vec3::from(*n).normalize(), glam::Vec3::from(*m));
-            n.cross(m).length().min(1.0).asin()
-        })
-        .fold(0.0, f32::max);
-    assert!(
-        worst_normal.to_degrees() < 0.01,
-        "normals within 0.01°: {}°",
-        worst_normal.to_degrees()
-    );
+    let worst_normal = worst_normal_degrees(&only_mesh(&original).normals, &q_mesh.normals);
+    assert!(worst_normal < 0.01, "normals within 0.01°: {worst_normal}°");
 
-    let Some(ctx) = common::gpu() else { return };
-    let view = worldsmith::render::framing_view(&original);
-    let render = |mut scene: Scene| {
-        assert!(worldsmith::import::add_default_light_if_unlit(&mut scene));
-        common::render(&ctx, &scene, view, 320, 180)
+    let Some(got) = render_framed(quantized, &original) else {
+        return;
     };
-    let (got, want, source) = (render(quantized), render(equivalent), render(original));
+    let want = render_framed(equivalent, &original).expect("adapter");
+    let source = render_framed(original.clone(), &original).expect("adapter");
     common::assert_not_degenerate("quantized helmet", &got);
     let same = common::diff(&want, &got);
     assert!(
@@ -704,17 +714,8 @@ fn rotated_triangles(indices: &[u32]) -> Vec<[u32; 3]> {
 #[test]
 fn a_meshopt_compressed_helmet_decodes_like_the_uncompressed_one() {
     let dir = temp_dir("meshopt-helmet");
-    let load = |name: &str, bytes: Vec<u8>| {
-        let path = dir.join(name);
-        std::fs::write(&path, bytes).expect("write");
-        import_path(&path)
-            .unwrap_or_else(|e| panic!("{name}: {e}"))
-            .scene
-    };
-    let compressed_bytes = helmet_as(Form::Meshopt);
-    let plain_bytes = helmet_as(Form::Quantized);
-    let meshopt = load("MeshoptHelmet.glb", compressed_bytes);
-    let quantized = load("QuantizedHelmet.glb", plain_bytes);
+    let meshopt = load(&dir, "MeshoptHelmet.glb", helmet_as(Form::Meshopt));
+    let quantized = load(&dir, "QuantizedHelmet.glb", helmet_as(Form::Quantized));
     let (m, q) = (only_mesh(&meshopt), only_mesh(&quantized));
     // meshopt's index codec may rotate a triangle's corners (keeping its winding).
     assert!(
@@ -740,8 +741,8 @@ fn a_meshopt_compressed_helmet_decodes_like_the_uncompressed_one() {
 
     // Filters: EXPONENTIAL gives back the float positions exactly (integers under 2^24),
     // 16-bit OCTAHEDRAL the original normals within 0.01°.
-    let filtered = load("FilteredHelmet.glb", helmet_as(Form::MeshoptFiltered));
-    let float = load("DequantizedHelmet.glb", helmet_as(Form::Float));
+    let filtered = load(&dir, "FilteredHelmet.glb", helmet_as(Form::MeshoptFiltered));
+    let float = load(&dir, "DequantizedHelmet.glb", helmet_as(Form::Float));
     let original = import_path(&common::testdata().join("DamagedHelmet.glb"))
         .expect("helmet")
         .scene;
@@ -749,28 +750,15 @@ fn a_meshopt_compressed_helmet_decodes_like_the_uncompressed_one() {
     assert!(rotated_triangles(&f.indices) == rotated_triangles(&q.indices));
     assert_eq!(f.positions, e.positions);
     assert_eq!(f.uvs, e.uvs);
-    let worst_normal = only_mesh(&original)
-        .normals
-        .iter()
-        .zip(&f.normals)
-        .map(|(n, m)| {
-            let (n, m) = (glam::Vec3::from(*n).normalize(), glam::Vec3::from(*m));
-            assert!((m.length() - 1.0).abs() < 1e-6, "unit normals: {m}");
-            n.cross(m).length().min(1.0).asin()
-        })
-        .fold(0.0, f32::max);
+    let worst_normal = worst_normal_degrees(&only_mesh(&original).normals, &f.normals);
     assert!(
-        worst_normal.to_degrees() < 0.01,
-        "octahedral normals within 0.01°: {}°",
-        worst_normal.to_degrees()
+        worst_normal < 0.01,
+        "octahedral normals within 0.01°: {worst_normal}°"
     );
-    let Some(ctx) = common::gpu() else { return };
-    let view = worldsmith::render::framing_view(&original);
-    let render = |mut scene: Scene| {
-        assert!(worldsmith::import::add_default_light_if_unlit(&mut scene));
-        common::render(&ctx, &scene, view, 320, 180)
+    let Some(got) = render_framed(filtered, &original) else {
+        return;
     };
-    let (got, want) = (render(filtered), render(original));
+    let want = render_framed(original.clone(), &original).expect("adapter");
     common::assert_not_degenerate("meshopt helmet", &got);
     let close = common::diff(&want, &got);
     assert!(
@@ -814,122 +802,104 @@ fn a_meshopt_quad_decodes_to_known_values() {
 
 #[test]
 fn hostile_meshopt_views_are_named_errors() {
-    use serde_json::Value;
+    use serde_json::{Value, json};
     let dir = temp_dir("meshopt-hostile");
-    let ext = |json: &mut Value, view: usize| -> Value {
-        json["bufferViews"][view]["extensions"]["EXT_meshopt_compression"].take()
-    };
-    let set = |json: &mut Value, view: usize, value: Value| {
-        json["bufferViews"][view]["extensions"]["EXT_meshopt_compression"] = value;
-    };
-    type Edit = Box<dyn Fn(&mut Value)>;
-    let cases: Vec<(&str, Edit, &[&str])> = vec![
-        (
-            "stride 6",
-            Box::new(move |j: &mut Value| {
-                let mut e = ext(j, 0);
-                e["byteStride"] = 6.into();
-                set(j, 0, e);
-            }),
-            &["buffer view 0", "stride 6"],
-        ),
-        (
-            "stride 260",
-            Box::new(move |j: &mut Value| {
-                let mut e = ext(j, 0);
-                e["byteStride"] = 260.into();
-                set(j, 0, e);
-            }),
-            &["buffer view 0", "stride 260"],
-        ),
-        (
-            "huge count",
-            Box::new(move |j: &mut Value| {
-                let mut e = ext(j, 2);
-                e["count"] = 4_000_000_000u64.into();
-                set(j, 2, e);
-            }),
-            &["buffer view 2", "more than"],
-        ),
-        (
-            "outside its buffer",
-            Box::new(move |j: &mut Value| {
-                let mut e = ext(j, 1);
-                e["byteOffset"] = 1_000_000.into();
-                set(j, 1, e);
-            }),
-            &["buffer view 1", "outside buffer 0"],
-        ),
-        (
-            "missing source buffer",
-            Box::new(move |j: &mut Value| {
-                let mut e = ext(j, 1);
-                e["buffer"] = 7.into();
-                set(j, 1, e);
-            }),
-            &["buffer view 1", "buffer 7"],
-        ),
-        (
-            "unknown mode",
-            Box::new(move |j: &mut Value| {
-                let mut e = ext(j, 0);
-                e["mode"] = "SPLINES".into();
-                set(j, 0, e);
-            }),
-            &["buffer view 0", "unreadable meshopt", "SPLINES"],
-        ),
-        (
-            "quaternions on a 4-byte stride",
-            Box::new(move |j: &mut Value| {
-                let mut e = ext(j, 2);
-                e["filter"] = "QUATERNION".into();
-                set(j, 2, e);
-            }),
-            &["buffer view 2", "Quaternion", "4-byte"],
-        ),
-        (
-            "triangles not in threes",
-            Box::new(move |j: &mut Value| {
-                let mut e = ext(j, 3);
-                e["count"] = 5.into();
-                set(j, 3, e);
-            }),
-            &["buffer view 3", "multiple of 3"],
-        ),
-        (
-            "index stride 3",
-            Box::new(move |j: &mut Value| {
-                let mut e = ext(j, 3);
-                e["byteStride"] = 3.into();
-                set(j, 3, e);
-            }),
-            &["buffer view 3", "neither 2 nor 4"],
-        ),
-        (
-            "corrupt data",
-            Box::new(move |j: &mut Value| {
-                // Point the positions at the index stream's bytes.
-                let indices = ext(j, 3);
-                let mut e = ext(j, 0);
-                e["byteOffset"] = indices["byteOffset"].clone();
-                e["byteLength"] = indices["byteLength"].clone();
-                set(j, 0, e);
-                set(j, 3, indices);
-            }),
-            &["buffer view 0", "meshopt decoding failed"],
-        ),
-    ];
-    for (name, edit, words) in cases {
+    /// The meshopt object of buffer view `view`.
+    fn extension(json: &mut Value, view: usize) -> &mut Value {
+        &mut json["bufferViews"][view]["extensions"]["EXT_meshopt_compression"]
+    }
+    let import = |name: &str, edit: &dyn Fn(&mut Value)| -> String {
         let path = dir.join("hostile.glb");
-        std::fs::write(&path, common::meshopt_quad_glb(|j| edit(j))).expect("write");
+        std::fs::write(&path, common::meshopt_quad_glb(edit)).expect("write");
         let error = import_path(&path)
             .err()
             .unwrap_or_else(|| panic!("{name}: imported"))
             .to_string();
         assert!(error.contains("hostile.glb"), "{name}: {error}");
+        error
+    };
+    // (case, view, member of its meshopt object, new value, words the error must hold)
+    let cases: [(&str, usize, &str, Value, &[&str]); 9] = [
+        (
+            "stride 6",
+            0,
+            "byteStride",
+            json!(6),
+            &["buffer view 0", "stride 6"],
+        ),
+        (
+            "stride 260",
+            0,
+            "byteStride",
+            json!(260),
+            &["buffer view 0", "stride 260"],
+        ),
+        (
+            "huge count",
+            2,
+            "count",
+            json!(4_000_000_000u64),
+            &["buffer view 2", "more than"],
+        ),
+        (
+            "outside its buffer",
+            1,
+            "byteOffset",
+            json!(1_000_000),
+            &["buffer view 1", "outside buffer 0"],
+        ),
+        (
+            "missing source buffer",
+            1,
+            "buffer",
+            json!(7),
+            &["buffer view 1", "buffer 7"],
+        ),
+        (
+            "unknown mode",
+            0,
+            "mode",
+            json!("SPLINES"),
+            &["buffer view 0", "unreadable meshopt", "SPLINES"],
+        ),
+        (
+            "quaternions on a 4-byte stride",
+            2,
+            "filter",
+            json!("QUATERNION"),
+            &["buffer view 2", "Quaternion", "4-byte"],
+        ),
+        (
+            "triangles not in threes",
+            3,
+            "count",
+            json!(5),
+            &["buffer view 3", "multiple of 3"],
+        ),
+        (
+            "index stride 3",
+            3,
+            "byteStride",
+            json!(3),
+            &["buffer view 3", "neither 2 nor 4"],
+        ),
+    ];
+    for (name, view, member, value, words) in cases {
+        let error = import(name, &|j| extension(j, view)[member] = value.clone());
         for word in words {
             assert!(error.contains(word), "{name}: '{word}' not in: {error}");
         }
     }
+    // Corrupt data: the positions pointed at the index stream's bytes.
+    let error = import("corrupt data", &|j| {
+        let indices = extension(j, 3).clone();
+        let positions = extension(j, 0);
+        positions["byteOffset"] = indices["byteOffset"].clone();
+        positions["byteLength"] = indices["byteLength"].clone();
+    });
+    assert!(
+        error.contains("buffer view 0") && error.contains("meshopt decoding failed"),
+        "{error}"
+    );
     std::fs::remove_dir_all(dir).ok();
 }
