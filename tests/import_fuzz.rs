@@ -316,7 +316,86 @@ fn ply_seeds() -> Vec<Seed> {
         ply_bytes(Enc::Le, &quad),
         Expect::Triangles(2),
     );
+    add(
+        "splats_compressed_sh1.ply",
+        ply_bytes(Enc::Le, &compressed_splat_elements()),
+        Expect::Splats(3),
+    );
     seeds
+}
+
+/// Three PlayCanvas/SuperSplat compressed splats (one chunk with colour bounds, packed words
+/// written out, SH degree 1 as bytes), so mutations reach the packed-word decoder.
+fn compressed_splat_elements() -> Vec<El> {
+    let mut bounds: Vec<String> = Vec::new();
+    for prefix in ["min_", "max_", "min_scale_", "max_scale_"] {
+        bounds.extend(["x", "y", "z"].map(|a| format!("{prefix}{a}")));
+    }
+    for prefix in ["min_", "max_"] {
+        bounds.extend(["r", "g", "b"].map(|c| format!("{prefix}{c}")));
+    }
+    let chunk = [
+        -1.0, -2.0, -3.0, 1.0, 2.0, 3.0, -5.0, -5.0, -5.0, -1.0, -1.0, -1.0, 0.0, 0.1, 0.2, 1.0,
+        0.9, 0.8,
+    ];
+    // position 11-10-11, rotation 2-10-10-10 (largest index, three others), scale 11-10-11,
+    // colour 8-8-8-8 (r, g, b, opacity).
+    let packed: [[u32; 4]; 3] = [
+        [0, 512 << 20 | 512 << 10 | 512, 0, 0x0000_00ff],
+        [
+            1024 << 21 | 512 << 11 | 1024,
+            3 << 30 | 700 << 20 | 300 << 10 | 512,
+            2047 << 21 | 1023 << 11 | 2047,
+            0x8040_c080,
+        ],
+        [
+            u32::MAX,
+            1 << 30 | 100 << 20 | 900 << 10 | 512,
+            12345,
+            0xffff_ff00,
+        ],
+    ];
+    let sh_names: Vec<String> = (0..9).map(|i| format!("f_rest_{i}")).collect();
+    vec![
+        El {
+            name: "chunk",
+            props: bounds
+                .into_iter()
+                .map(|n| Prop::Scalar("float", n))
+                .collect(),
+            rows: vec![chunk.iter().map(|&v| Val::S(v)).collect()],
+        },
+        El {
+            name: "vertex",
+            props: [
+                "packed_position",
+                "packed_rotation",
+                "packed_scale",
+                "packed_color",
+            ]
+            .into_iter()
+            .map(|n| Prop::Scalar("uint", n.into()))
+            .collect(),
+            rows: packed
+                .iter()
+                .map(|words| words.iter().map(|&w| Val::S(f64::from(w))).collect())
+                .collect(),
+        },
+        El {
+            name: "sh",
+            props: sh_names
+                .into_iter()
+                .map(|n| Prop::Scalar("uchar", n))
+                .collect(),
+            rows: (0..3u32)
+                .map(|i| {
+                    (0..9u32)
+                        .map(|k| Val::S(f64::from((i * 80 + k * 20) % 256)))
+                        .collect()
+                })
+                .collect(),
+        },
+    ]
 }
 
 // ---------------------------------------------------------------------------------------------
