@@ -327,13 +327,6 @@ fn ply_seeds() -> Vec<Seed> {
 /// Three PlayCanvas/SuperSplat compressed splats (one chunk with colour bounds, packed words
 /// written out, SH degree 1 as bytes), so mutations reach the packed-word decoder.
 fn compressed_splat_elements() -> Vec<El> {
-    let mut bounds: Vec<String> = Vec::new();
-    for prefix in ["min_", "max_", "min_scale_", "max_scale_"] {
-        bounds.extend(["x", "y", "z"].map(|a| format!("{prefix}{a}")));
-    }
-    for prefix in ["min_", "max_"] {
-        bounds.extend(["r", "g", "b"].map(|c| format!("{prefix}{c}")));
-    }
     let chunk = [
         -1.0, -2.0, -3.0, 1.0, 2.0, 3.0, -5.0, -5.0, -5.0, -1.0, -1.0, -1.0, 0.0, 0.1, 0.2, 1.0,
         0.9, 0.8,
@@ -359,7 +352,7 @@ fn compressed_splat_elements() -> Vec<El> {
     vec![
         El {
             name: "chunk",
-            props: bounds
+            props: common::compressed_ply_chunk_names(true)
                 .into_iter()
                 .map(|n| Prop::Scalar("float", n))
                 .collect(),
@@ -367,15 +360,10 @@ fn compressed_splat_elements() -> Vec<El> {
         },
         El {
             name: "vertex",
-            props: [
-                "packed_position",
-                "packed_rotation",
-                "packed_scale",
-                "packed_color",
-            ]
-            .into_iter()
-            .map(|n| Prop::Scalar("uint", n.into()))
-            .collect(),
+            props: common::COMPRESSED_PLY_PACKED
+                .into_iter()
+                .map(|n| Prop::Scalar("uint", n.into()))
+                .collect(),
             rows: packed
                 .iter()
                 .map(|words| words.iter().map(|&w| Val::S(f64::from(w))).collect())

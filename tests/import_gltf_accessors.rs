@@ -903,3 +903,27 @@ fn hostile_meshopt_views_are_named_errors() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn required_extensions_worldsmith_cannot_read_are_named() {
+    let buffer = f32_bytes(&[0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+    let gltf = json!({
+        "extensionsUsed": ["KHR_draco_mesh_compression", "KHR_texture_basisu",
+                           "KHR_mesh_quantization"],
+        "extensionsRequired": ["KHR_draco_mesh_compression", "KHR_mesh_quantization",
+                               "KHR_texture_basisu"],
+        "bufferViews": [{ "buffer": 0, "byteOffset": 0, "byteLength": 36 }],
+        "accessors": [{ "bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3",
+                        "min": [0, 0, 0], "max": [1, 1, 0] }],
+        "meshes": [{ "primitives": [{ "attributes": { "POSITION": 0 } }] }]
+    });
+    let error = import_result("unsupported-required", gltf, &buffer)
+        .expect_err("Draco and Basis are not read")
+        .to_string();
+    assert!(
+        error.contains("model.gltf")
+            && error.contains("KHR_draco_mesh_compression, KHR_texture_basisu")
+            && !error.contains("KHR_mesh_quantization"),
+        "{error}"
+    );
+}

@@ -4,6 +4,8 @@
 //! (never a panic). The files are written here by a small writer independent of the reader.
 #![allow(clippy::needless_range_loop)] // Checks index several parallel arrays by one index.
 
+mod common;
+
 use glam::Quat;
 use std::path::{Path, PathBuf};
 use worldsmith::import::ply::{PlyContent, read_ply, write_synthetic_splat_ply};
@@ -1131,19 +1133,10 @@ fn compressed_elements(raw: &[RawSplat], chunk_colors: bool) -> Vec<El> {
             );
         }
     }
-    let mut chunk_props: Vec<(String, Ty)> = Vec::new();
-    for prefix in ["min_", "max_", "min_scale_", "max_scale_"] {
-        for axis in ["x", "y", "z"] {
-            chunk_props.push(scalar(&format!("{prefix}{axis}"), "float"));
-        }
-    }
-    if chunk_colors {
-        for prefix in ["min_", "max_"] {
-            for c in ["r", "g", "b"] {
-                chunk_props.push(scalar(&format!("{prefix}{c}"), "float"));
-            }
-        }
-    }
+    let chunk_props = common::compressed_ply_chunk_names(chunk_colors)
+        .iter()
+        .map(|n| scalar(n, "float"))
+        .collect();
     let rest = raw.first().map_or(0, |s| s.rest.len());
     vec![
         El {
@@ -1153,14 +1146,9 @@ fn compressed_elements(raw: &[RawSplat], chunk_colors: bool) -> Vec<El> {
         },
         El {
             name: "vertex",
-            props: [
-                "packed_position",
-                "packed_rotation",
-                "packed_scale",
-                "packed_color",
-            ]
-            .map(|n| scalar(n, "uint"))
-            .to_vec(),
+            props: common::COMPRESSED_PLY_PACKED
+                .map(|n| scalar(n, "uint"))
+                .to_vec(),
             rows: vertex_rows,
         },
         El {

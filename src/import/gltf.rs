@@ -20,8 +20,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-/// Extensions read: a file may require them and still load. (Those `parse` handles before
-/// validation are no longer in `extensionsRequired` when it is checked against this list.)
+/// Extensions read: a file may require them and still load (`parse` checks
+/// `extensionsRequired` against this list).
 const SUPPORTED_EXTENSIONS: &[&str] = &[
     "KHR_lights_punctual",
     "KHR_materials_emissive_strength",
@@ -86,7 +86,7 @@ pub(crate) fn image_limits() -> image::Limits {
 /// YCbCr or RGB, nearly all of them, are decoded by zune-jpeg straight to RGBA: no RGB image
 /// and conversion pass (a 2048² texture is 12 MB less to write and fault in).
 pub(crate) fn decode_rgba(bytes: &[u8]) -> Result<image::RgbaImage, String> {
-    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| e.to_string())?;
     if reader.format() == Some(image::ImageFormat::Jpeg)
@@ -94,7 +94,6 @@ pub(crate) fn decode_rgba(bytes: &[u8]) -> Result<image::RgbaImage, String> {
     {
         return Ok(rgba);
     }
-    let mut reader = reader;
     reader.limits(image_limits());
     Ok(reader.decode().map_err(|e| e.to_string())?.into_rgba8())
 }
@@ -145,16 +144,6 @@ fn import_gltf_within(
 ) -> Result<Imported, ImportError> {
     let file = path.display().to_string();
     let (gltf, meshopt) = parse(&file, bytes)?;
-    let unsupported: Vec<&str> = gltf
-        .extensions_required()
-        .filter(|e| !SUPPORTED_EXTENSIONS.contains(e))
-        .collect();
-    if !unsupported.is_empty() {
-        return Err(ImportError::UnsupportedExtension {
-            file,
-            extensions: unsupported.join(", "),
-        });
-    }
     let folder = path.parent().unwrap_or(Path::new("")).to_owned();
     let mut buffers = load_buffers(&file, &folder, &gltf, &meshopt)?;
     gltf_meshopt::decode(&file, &meshopt, &mut buffers)?;
@@ -243,9 +232,22 @@ fn parse(file: &str, bytes: &[u8]) -> Result<(gltf::Gltf, gltf_meshopt::Plan), I
         }
     }
     let mut root = unchecked.document.into_json();
-    // gltf-json refuses required extensions it does not know itself; these are read here.
-    root.extensions_required
-        .retain(|e| e != "KHR_mesh_quantization");
+    // Required extensions are checked here, against what this importer reads, and then taken
+    // off the list: gltf-json's validator refuses those it does not know itself (mesh
+    // quantization, meshopt, WebP), and any other would only fail validation less clearly.
+    let unsupported: Vec<&str> = root
+        .extensions_required
+        .iter()
+        .map(String::as_str)
+        .filter(|e| !SUPPORTED_EXTENSIONS.contains(e))
+        .collect();
+    if !unsupported.is_empty() {
+        return Err(ImportError::UnsupportedExtension {
+            file: file.into(),
+            extensions: unsupported.join(", "),
+        });
+    }
+    root.extensions_required.clear();
     use_webp_sources(&mut root);
     let meshopt = gltf_meshopt::rewrite(file, &mut root)?;
     let document = gltf::Document::from_json(root).map_err(|e| error_from_gltf(file, e))?;
@@ -260,7 +262,6 @@ fn parse(file: &str, bytes: &[u8]) -> Result<(gltf::Gltf, gltf_meshopt::Plan), I
 /// out, or point at a PNG/JPEG fallback); WebP decodes here like PNG and JPEG.
 fn use_webp_sources(root: &mut gltf::json::Root) {
     const WEBP: &str = "EXT_texture_webp";
-    root.extensions_required.retain(|e| e != WEBP);
     for texture in &mut root.textures {
         let webp = texture
             .extensions
@@ -275,26 +276,8 @@ fn use_webp_sources(root: &mut gltf::json::Root) {
     }
 }
 
-/// A parse error, or [`ImportError::UnsupportedExtension`] when validation failed because the
-/// file requires an extension the `gltf` crate does not know (e.g. Draco).
+/// A parse or validation error of the `gltf` crate, naming the file.
 fn error_from_gltf(file: &str, error: gltf::Error) -> ImportError {
-    if let gltf::Error::Validation(problems) = &error {
-        let extensions: Vec<&str> = problems
-            .iter()
-            .filter_map(|(path, _)| {
-                let path = path.as_str();
-                path.starts_with("extensionsRequired")
-                    .then(|| path.split('"').nth(1))
-                    .flatten()
-            })
-            .collect();
-        if !extensions.is_empty() {
-            return ImportError::UnsupportedExtension {
-                file: file.into(),
-                extensions: extensions.join(", "),
-            };
-        }
-    }
     ImportError::Parse {
         file: file.into(),
         problem: error.to_string(),

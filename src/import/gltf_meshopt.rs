@@ -136,11 +136,8 @@ fn extension(
 }
 
 /// Points every compressed buffer view of `root` at a new buffer of its own (appended to
-/// `root.buffers`) and takes the extensions off `extensionsRequired` (the `gltf` crate would
-/// refuse them). A malformed extension object is an error naming the view.
+/// `root.buffers`). A malformed extension object is an error naming the view.
 pub(super) fn rewrite(file: &str, root: &mut gltf::json::Root) -> Result<Plan, ImportError> {
-    root.extensions_required
-        .retain(|e| !EXTENSIONS.contains(&e.as_str()));
     let mut plan = Plan::default();
     for (index, buffer) in root.buffers.iter().enumerate() {
         let others = buffer.extensions.as_ref().map(|e| &e.others);

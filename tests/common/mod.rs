@@ -389,3 +389,27 @@ pub fn meshopt_quad_glb(edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
     edit(&mut json);
     glb(&serde_json::to_vec(&json).expect("JSON"), &bin)
 }
+
+/// The `vertex` properties of a PlayCanvas/SuperSplat compressed splat PLY.
+pub const COMPRESSED_PLY_PACKED: [&str; 4] = [
+    "packed_position",
+    "packed_rotation",
+    "packed_scale",
+    "packed_color",
+];
+
+/// The `chunk` properties of a PlayCanvas/SuperSplat compressed splat PLY, in the order
+/// `splat-transform` writes them: position and log-scale bounds, then (newer files) colour
+/// bounds.
+pub fn compressed_ply_chunk_names(colour_bounds: bool) -> Vec<String> {
+    let mut names = Vec::new();
+    for prefix in ["min_", "max_", "min_scale_", "max_scale_"] {
+        names.extend(["x", "y", "z"].map(|axis| format!("{prefix}{axis}")));
+    }
+    if colour_bounds {
+        for prefix in ["min_", "max_"] {
+            names.extend(["r", "g", "b"].map(|c| format!("{prefix}{c}")));
+        }
+    }
+    names
+}
