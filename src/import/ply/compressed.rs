@@ -280,40 +280,39 @@ impl<R: Read + Seek> Body<'_, R> {
             }
             _ => (0, Vec::new()),
         };
-        let mut non_finite = 0u64;
-        let decoded: Vec<_> = packed
-            .par_iter()
+        // Unpacked in parallel straight into the cloud's arrays (no per-splat intermediate).
+        let mut positions = vec![[0.0; 3]; n];
+        let mut rotations = vec![[0.0; 4]; n];
+        let mut scales = vec![[0.0; 3]; n];
+        let mut opacities = vec![0.0; n];
+        let mut colors = vec![[0.0; 3]; n];
+        let non_finite: u64 = (
+            positions.par_iter_mut(),
+            rotations.par_iter_mut(),
+            scales.par_iter_mut(),
+            opacities.par_iter_mut(),
+            colors.par_iter_mut(),
+        )
+            .into_par_iter()
+            .zip(packed.par_iter())
             .enumerate()
-            .map(|(i, &[position, rotation, scale, color])| {
-                let chunk = chunks[i / CHUNK_SPLATS];
-                let position = lerp3(chunk.min, chunk.max, unpack_111011(position));
-                let scale =
-                    lerp3(chunk.min_scale, chunk.max_scale, unpack_111011(scale)).map(f32::exp);
-                let rgb = [24, 16, 8].map(|shift| unorm(color, shift, 8));
-                let colour = lerp3(chunk.min_color, chunk.max_color, rgb);
-                (
-                    position,
-                    unpack_rotation(rotation),
-                    scale,
-                    unorm(color, 0, 8),
-                    colour,
-                )
-            })
-            .collect();
-        let mut positions = Vec::with_capacity(n);
-        let mut rotations = Vec::with_capacity(n);
-        let mut scales = Vec::with_capacity(n);
-        let mut opacities = Vec::with_capacity(n);
-        let mut colors = Vec::with_capacity(n);
-        for (position, rotation, scale, opacity, colour) in decoded {
-            let mut bad = false;
-            positions.push(position.map(|v| finite_or_zero(v, &mut bad)));
-            rotations.push(rotation);
-            scales.push(scale.map(|v| finite_or_zero(v, &mut bad)));
-            opacities.push(opacity);
-            colors.push(colour.map(|v| finite_or_zero(v, &mut bad)));
-            non_finite += u64::from(bad);
-        }
+            .map(
+                |(i, ((p, r, s, o, c), &[position, rotation, scale, color]))| {
+                    let chunk = chunks[i / CHUNK_SPLATS];
+                    let mut bad = false;
+                    *p = lerp3(chunk.min, chunk.max, unpack_111011(position))
+                        .map(|v| finite_or_zero(v, &mut bad));
+                    *r = unpack_rotation(rotation);
+                    *s = lerp3(chunk.min_scale, chunk.max_scale, unpack_111011(scale))
+                        .map(|v| finite_or_zero(v.exp(), &mut bad));
+                    *o = unorm(color, 0, 8);
+                    let rgb = [24, 16, 8].map(|shift| unorm(color, shift, 8));
+                    *c = lerp3(chunk.min_color, chunk.max_color, rgb)
+                        .map(|v| finite_or_zero(v, &mut bad));
+                    u64::from(bad)
+                },
+            )
+            .sum();
         if non_finite > 0 {
             warnings.push(format!(
                 "{file}: {non_finite} splats had non-finite values (replaced by 0)"
