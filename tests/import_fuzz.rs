@@ -559,6 +559,8 @@ fn gltf_seeds() -> Vec<Seed> {
     let file = common::glb(&binary_json, &buffer);
     // Quantized and meshopt-compressed (with filters and a fallback buffer), as gltfpack -c.
     let meshopt = common::meshopt_quad_glb(|_| {});
+    // Draco-compressed (KHR_draco_mesh_compression), as Blender's exporter writes it.
+    let draco = common::draco_quad_glb(|_| {});
     let mut parts = vec![fuzz::GLB_PARTS];
     parts.extend_from_slice(&(binary_json.len() as u16).to_le_bytes());
     parts.extend_from_slice(&binary_json);
@@ -590,6 +592,13 @@ fn gltf_seeds() -> Vec<Seed> {
             name: "quad_meshopt.glb".into(),
             input: meshopt.clone(),
             file: ("glb", meshopt),
+            expect: Expect::Triangles(2),
+        },
+        Seed {
+            target: Target::Gltf,
+            name: "quad_draco.glb".into(),
+            input: draco.clone(),
+            file: ("glb", draco),
             expect: Expect::Triangles(2),
         },
     ]

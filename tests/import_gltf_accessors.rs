@@ -165,14 +165,6 @@ fn interleaved_attributes_are_read_with_their_stride() {
     );
 }
 
-/// The only mesh of `scene`.
-fn only_mesh(scene: &Scene) -> &worldsmith::scene::Mesh {
-    let mut meshes = scene.meshes();
-    let (_, mesh) = meshes.next().expect("a mesh");
-    assert!(meshes.next().is_none(), "one mesh expected");
-    mesh
-}
-
 /// Little-endian bytes of `values`, each vertex padded with zeros to `stride` bytes.
 fn padded<T: Copy, const N: usize>(
     vertices: &[[T; N]],
@@ -228,7 +220,7 @@ fn quantized_attributes_are_converted_as_gltf_says() {
         } }] }]
     });
     let scene = import("quantized", gltf, &buffer);
-    let mesh = only_mesh(&scene);
+    let mesh = common::only_mesh(&scene);
     let i16n = |c: i16| (f32::from(c) / 32767.0).max(-1.0);
     let i8n = |c: i8| (f32::from(c) / 127.0).max(-1.0);
     let expected: Vec<[f32; 3]> = positions.iter().map(|p| p.map(i16n)).collect();
@@ -283,14 +275,14 @@ fn unnormalized_byte_positions_and_core_byte_uvs() {
         gltf
     };
     let raw = import("bytes-quantized", gltf(true), &buffer);
-    let mesh = only_mesh(&raw);
+    let mesh = common::only_mesh(&raw);
     assert_eq!(
         mesh.positions,
         vec![[0.0, 0.0, 0.0], [200.0, 0.0, 0.0], [0.0, 255.0, 9.0]]
     );
     assert_eq!(mesh.uvs, vec![[0.0, 255.0], [51.0, 0.0], [255.0, 102.0]]);
     let core = import("bytes-core", gltf(false), &buffer);
-    let mesh = only_mesh(&core);
+    let mesh = common::only_mesh(&core);
     assert_eq!(mesh.positions[2], [0.0, 255.0, 9.0]);
     assert_eq!(mesh.uvs, vec![[0.0, 1.0], [0.2, 0.0], [1.0, 0.4]]);
 }
@@ -585,34 +577,6 @@ fn compress_vertices(data: &[u8], stride: usize) -> Vec<u8> {
     }
 }
 
-/// World-space positions of the first mesh node's vertices.
-fn world_positions(scene: &Scene) -> Vec<glam::Vec3> {
-    let node = scene
-        .nodes()
-        .find(|n| matches!(n.kind, NodeKind::Mesh { .. }))
-        .expect("a mesh node");
-    let NodeKind::Mesh { mesh, .. } = node.kind else {
-        unreachable!()
-    };
-    let world_from_local = scene.world_from_local(node.id);
-    scene
-        .mesh(mesh)
-        .expect("mesh")
-        .positions
-        .iter()
-        .map(|p| world_from_local.transform_point3(glam::Vec3::from(*p)))
-        .collect()
-}
-
-/// Writes `bytes` as `dir/name` and imports it.
-fn load(dir: &std::path::Path, name: &str, bytes: Vec<u8>) -> Scene {
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).expect("write");
-    import_path(&path)
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
-        .scene
-}
-
 /// The largest angle between corresponding normals, in degrees (asin of the cross product:
 /// precise at small angles, where acos is not). `b`'s normals must be unit length.
 fn worst_normal_degrees(a: &[[f32; 3]], b: &[[f32; 3]]) -> f32 {
@@ -627,27 +591,21 @@ fn worst_normal_degrees(a: &[[f32; 3]], b: &[[f32; 3]]) -> f32 {
         .fold(0.0, f32::max)
 }
 
-/// `scene` lit by the default light, framed like `framing`, at 320×180; `None` without an
-/// adapter (off CI).
-fn render_framed(mut scene: Scene, framing: &Scene) -> Option<image::RgbaImage> {
-    let ctx = common::gpu()?;
-    assert!(worldsmith::import::add_default_light_if_unlit(&mut scene));
-    let view = worldsmith::render::framing_view(framing);
-    Some(common::render(&ctx, &scene, view, 320, 180))
-}
-
 #[test]
 fn a_quantized_helmet_decodes_to_its_float_equivalent_and_looks_like_the_original() {
     let dir = temp_dir("quantized-helmet");
-    let quantized = load(&dir, "QuantizedHelmet.glb", helmet_as(Form::Quantized));
-    let equivalent = load(&dir, "DequantizedHelmet.glb", helmet_as(Form::Float));
+    let quantized = common::load(&dir, "QuantizedHelmet.glb", helmet_as(Form::Quantized));
+    let equivalent = common::load(&dir, "DequantizedHelmet.glb", helmet_as(Form::Float));
     let original = import_path(&common::testdata().join("DamagedHelmet.glb"))
         .expect("helmet")
         .scene;
 
     // Decoding: the same vertex data, bit for bit, as the file written with floats, so the
     // same MikkTSpace tangents too.
-    let (q_mesh, e_mesh) = (only_mesh(&quantized), only_mesh(&equivalent));
+    let (q_mesh, e_mesh) = (
+        common::only_mesh(&quantized),
+        common::only_mesh(&equivalent),
+    );
     assert_eq!(q_mesh.positions, e_mesh.positions);
     assert_eq!(q_mesh.normals, e_mesh.normals);
     assert_eq!(q_mesh.uvs, e_mesh.uvs);
@@ -662,7 +620,10 @@ fn a_quantized_helmet_decodes_to_its_float_equivalent_and_looks_like_the_origina
     // Against the original: the same vertices in the world within half a quantization step
     // (the helmet is ~2 m across: 2 / 65535 ≈ 31 µm) plus float rounding, normals within
     // 0.01°.
-    let (a, b) = (world_positions(&original), world_positions(&quantized));
+    let (a, b) = (
+        common::world_positions(&original),
+        common::world_positions(&quantized),
+    );
     assert_eq!(a.len(), b.len());
     let worst = a
         .iter()
@@ -670,14 +631,14 @@ fn a_quantized_helmet_decodes_to_its_float_equivalent_and_looks_like_the_origina
         .map(|(p, q)| p.distance(*q))
         .fold(0.0, f32::max);
     assert!(worst < 4e-5, "largest position error {worst} m");
-    let worst_normal = worst_normal_degrees(&only_mesh(&original).normals, &q_mesh.normals);
+    let worst_normal = worst_normal_degrees(&common::only_mesh(&original).normals, &q_mesh.normals);
     assert!(worst_normal < 0.01, "normals within 0.01°: {worst_normal}°");
 
-    let Some(got) = render_framed(quantized, &original) else {
+    let Some(got) = common::render_framed(quantized, &original) else {
         return;
     };
-    let want = render_framed(equivalent, &original).expect("adapter");
-    let source = render_framed(original.clone(), &original).expect("adapter");
+    let want = common::render_framed(equivalent, &original).expect("adapter");
+    let source = common::render_framed(original.clone(), &original).expect("adapter");
     common::assert_not_degenerate("quantized helmet", &got);
     let same = common::diff(&want, &got);
     assert!(
@@ -714,9 +675,9 @@ fn rotated_triangles(indices: &[u32]) -> Vec<[u32; 3]> {
 #[test]
 fn a_meshopt_compressed_helmet_decodes_like_the_uncompressed_one() {
     let dir = temp_dir("meshopt-helmet");
-    let meshopt = load(&dir, "MeshoptHelmet.glb", helmet_as(Form::Meshopt));
-    let quantized = load(&dir, "QuantizedHelmet.glb", helmet_as(Form::Quantized));
-    let (m, q) = (only_mesh(&meshopt), only_mesh(&quantized));
+    let meshopt = common::load(&dir, "MeshoptHelmet.glb", helmet_as(Form::Meshopt));
+    let quantized = common::load(&dir, "QuantizedHelmet.glb", helmet_as(Form::Quantized));
+    let (m, q) = (common::only_mesh(&meshopt), common::only_mesh(&quantized));
     // meshopt's index codec may rotate a triangle's corners (keeping its winding).
     assert!(
         rotated_triangles(&m.indices) == rotated_triangles(&q.indices),
@@ -741,24 +702,24 @@ fn a_meshopt_compressed_helmet_decodes_like_the_uncompressed_one() {
 
     // Filters: EXPONENTIAL gives back the float positions exactly (integers under 2^24),
     // 16-bit OCTAHEDRAL the original normals within 0.01°.
-    let filtered = load(&dir, "FilteredHelmet.glb", helmet_as(Form::MeshoptFiltered));
-    let float = load(&dir, "DequantizedHelmet.glb", helmet_as(Form::Float));
+    let filtered = common::load(&dir, "FilteredHelmet.glb", helmet_as(Form::MeshoptFiltered));
+    let float = common::load(&dir, "DequantizedHelmet.glb", helmet_as(Form::Float));
     let original = import_path(&common::testdata().join("DamagedHelmet.glb"))
         .expect("helmet")
         .scene;
-    let (f, e) = (only_mesh(&filtered), only_mesh(&float));
+    let (f, e) = (common::only_mesh(&filtered), common::only_mesh(&float));
     assert!(rotated_triangles(&f.indices) == rotated_triangles(&q.indices));
     assert_eq!(f.positions, e.positions);
     assert_eq!(f.uvs, e.uvs);
-    let worst_normal = worst_normal_degrees(&only_mesh(&original).normals, &f.normals);
+    let worst_normal = worst_normal_degrees(&common::only_mesh(&original).normals, &f.normals);
     assert!(
         worst_normal < 0.01,
         "octahedral normals within 0.01°: {worst_normal}°"
     );
-    let Some(got) = render_framed(filtered, &original) else {
+    let Some(got) = common::render_framed(filtered, &original) else {
         return;
     };
-    let want = render_framed(original.clone(), &original).expect("adapter");
+    let want = common::render_framed(original.clone(), &original).expect("adapter");
     common::assert_not_degenerate("meshopt helmet", &got);
     let close = common::diff(&want, &got);
     assert!(
@@ -777,7 +738,7 @@ fn a_meshopt_quad_decodes_to_known_values() {
     let path = dir.join("quad.glb");
     std::fs::write(&path, common::meshopt_quad_glb(|_| {})).expect("write");
     let scene = import_path(&path).expect("meshopt quad").scene;
-    let mesh = only_mesh(&scene);
+    let mesh = common::only_mesh(&scene);
     assert_eq!(
         mesh.positions,
         vec![
@@ -908,9 +869,9 @@ fn hostile_meshopt_views_are_named_errors() {
 fn required_extensions_worldsmith_cannot_read_are_named() {
     let buffer = f32_bytes(&[0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
     let gltf = json!({
-        "extensionsUsed": ["KHR_draco_mesh_compression", "KHR_texture_basisu",
+        "extensionsUsed": ["EXT_mesh_gpu_instancing", "KHR_texture_basisu",
                            "KHR_mesh_quantization"],
-        "extensionsRequired": ["KHR_draco_mesh_compression", "KHR_mesh_quantization",
+        "extensionsRequired": ["EXT_mesh_gpu_instancing", "KHR_mesh_quantization",
                                "KHR_texture_basisu"],
         "bufferViews": [{ "buffer": 0, "byteOffset": 0, "byteLength": 36 }],
         "accessors": [{ "bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3",
@@ -918,11 +879,11 @@ fn required_extensions_worldsmith_cannot_read_are_named() {
         "meshes": [{ "primitives": [{ "attributes": { "POSITION": 0 } }] }]
     });
     let error = import_result("unsupported-required", gltf, &buffer)
-        .expect_err("Draco and Basis are not read")
+        .expect_err("GPU instancing and Basis are not read")
         .to_string();
     assert!(
         error.contains("model.gltf")
-            && error.contains("KHR_draco_mesh_compression, KHR_texture_basisu")
+            && error.contains("EXT_mesh_gpu_instancing, KHR_texture_basisu")
             && !error.contains("KHR_mesh_quantization"),
         "{error}"
     );

@@ -5,7 +5,7 @@
 //! checked against its buffer before anything is read, so a hostile count or offset is an
 //! error, not an allocation or a panic.
 
-use super::{ImportError, Imported, gltf_meshopt};
+use super::{ImportError, Imported, gltf_draco, gltf_meshopt};
 use crate::scene::{
     AlphaMode, Camera, Filter, Image, ImageId, Light, LightKind, Material, MaterialId,
     MaterialVariant, Mesh, MeshId, MinFilter, NodeId, NodeKind, Sampler, Scene, TextureRef,
@@ -33,6 +33,7 @@ const SUPPORTED_EXTENSIONS: &[&str] = &[
     "EXT_texture_webp",
     "EXT_meshopt_compression",
     "KHR_meshopt_compression",
+    "KHR_draco_mesh_compression",
 ];
 
 /// Largest texture accepted, in pixels per side (GPUs commonly top out at 16384).
@@ -143,10 +144,24 @@ fn import_gltf_within(
     image_budget: u64,
 ) -> Result<Imported, ImportError> {
     let file = path.display().to_string();
-    let (gltf, meshopt) = parse(&file, bytes)?;
+    let (gltf, meshopt, draco) = parse(&file, bytes)?;
     let folder = path.parent().unwrap_or(Path::new("")).to_owned();
-    let mut buffers = load_buffers(&file, &folder, &gltf, &meshopt)?;
+    let mut buffers = load_buffers(&file, &folder, &gltf, |b| {
+        meshopt.fills(b) || draco.fills(b)
+    })?;
     gltf_meshopt::decode(&file, &meshopt, &mut buffers)?;
+    let views: Vec<_> = gltf
+        .views()
+        .map(|v| {
+            let start = v.offset() as u64;
+            // Offsets are not checked yet (`check_views` runs after decoding): saturate.
+            (
+                v.buffer().index(),
+                start..start.saturating_add(v.length() as u64),
+            )
+        })
+        .collect();
+    gltf_draco::decode(&file, &draco, &views, &mut buffers)?;
     check_views(&file, &gltf, &buffers)?;
     check_accessors(&file, &gltf)?;
 
@@ -192,10 +207,14 @@ fn import_gltf_within(
 }
 
 /// Parses and validates the JSON (and GLB chunks), with meshopt-compressed views moved to
-/// buffers of their own (see [`gltf_meshopt`]). gltf-json's validator indexes the POSITION
+/// buffers of their own (see [`gltf_meshopt`]) and Draco-compressed primitives given accessors
+/// in buffers of their own (see [`gltf_draco`]). gltf-json's validator indexes the POSITION
 /// accessor without a bounds check, so that index is checked first: a hostile file must give
 /// an error, not a panic.
-fn parse(file: &str, bytes: &[u8]) -> Result<(gltf::Gltf, gltf_meshopt::Plan), ImportError> {
+fn parse(
+    file: &str,
+    bytes: &[u8],
+) -> Result<(gltf::Gltf, gltf_meshopt::Plan, gltf_draco::Plan), ImportError> {
     // gltf 1.4 subtracts the 12-byte header from the GLB length field unchecked, which panics
     // where overflow checks are on (debug builds): such a header is refused here first.
     let glb_length = bytes
@@ -250,12 +269,13 @@ fn parse(file: &str, bytes: &[u8]) -> Result<(gltf::Gltf, gltf_meshopt::Plan), I
     root.extensions_required.clear();
     use_webp_sources(&mut root);
     let meshopt = gltf_meshopt::rewrite(file, &mut root)?;
+    let draco = gltf_draco::rewrite(file, &mut root)?;
     let document = gltf::Document::from_json(root).map_err(|e| error_from_gltf(file, e))?;
     let gltf = gltf::Gltf {
         document,
         blob: unchecked.blob,
     };
-    Ok((gltf, meshopt))
+    Ok((gltf, meshopt, draco))
 }
 
 /// EXT_texture_webp: a texture's WebP image replaces its `source` (which such files leave
@@ -473,18 +493,18 @@ fn resolve_uri(folder: &Path, uri: &str) -> Result<Resolved, String> {
     Ok(Resolved::File(out))
 }
 
-/// Loads every buffer and checks it holds its declared `byteLength`; those `meshopt` fills
-/// (decoded views, fallbacks) are left empty.
+/// Loads every buffer and checks it holds its declared `byteLength`; those decoding `fills`
+/// (decoded views and primitives, meshopt fallbacks) are left empty.
 fn load_buffers(
     file: &str,
     folder: &Path,
     gltf: &gltf::Gltf,
-    meshopt: &gltf_meshopt::Plan,
+    fills: impl Fn(usize) -> bool,
 ) -> Result<Vec<Vec<u8>>, ImportError> {
     let mut out = Vec::new();
     for buffer in gltf.buffers() {
         let index = buffer.index();
-        if meshopt.fills(index) {
+        if fills(index) {
             out.push(Vec::new());
             continue;
         }

@@ -10,6 +10,7 @@
 
 pub mod fuzz;
 mod gltf;
+mod gltf_draco;
 mod gltf_meshopt;
 pub mod ply;
 mod spz;

@@ -413,3 +413,191 @@ pub fn compressed_ply_chunk_names(colour_bounds: bool) -> Vec<String> {
     }
     names
 }
+
+/// The only mesh of `scene`.
+pub fn only_mesh(scene: &Scene) -> &worldsmith::scene::Mesh {
+    let mut meshes = scene.meshes();
+    let (_, mesh) = meshes.next().expect("a mesh");
+    assert!(meshes.next().is_none(), "one mesh expected");
+    mesh
+}
+
+/// World-space positions of the first mesh node's vertices.
+pub fn world_positions(scene: &Scene) -> Vec<glam::Vec3> {
+    let node = scene
+        .nodes()
+        .find(|n| matches!(n.kind, NodeKind::Mesh { .. }))
+        .expect("a mesh node");
+    let NodeKind::Mesh { mesh, .. } = node.kind else {
+        unreachable!()
+    };
+    let world_from_local = scene.world_from_local(node.id);
+    scene
+        .mesh(mesh)
+        .expect("mesh")
+        .positions
+        .iter()
+        .map(|p| world_from_local.transform_point3(glam::Vec3::from(*p)))
+        .collect()
+}
+
+/// Writes `bytes` as `dir/name` and imports it.
+pub fn load(dir: &std::path::Path, name: &str, bytes: Vec<u8>) -> Scene {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write");
+    worldsmith::import::import_path(&path)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .scene
+}
+
+/// `scene` lit by the default light, framed like `framing`, at 320×180; `None` without an
+/// adapter (off CI).
+pub fn render_framed(mut scene: Scene, framing: &Scene) -> Option<image::RgbaImage> {
+    let ctx = gpu()?;
+    assert!(worldsmith::import::add_default_light_if_unlit(&mut scene));
+    let view = worldsmith::render::framing_view(framing);
+    Some(render(&ctx, &scene, view, 320, 180))
+}
+
+/// One vertex attribute for [`draco_encode`]: its meaning, component count, storage
+/// (`Float32`, or an integer type with `normalized`), little-endian bytes of every point's
+/// value, and the quantization bits the encoder is asked for (float attributes only).
+pub struct DracoAttribute {
+    pub kind: draco_core::GeometryAttributeType,
+    pub components: u8,
+    pub data_type: draco_core::DataType,
+    pub normalized: bool,
+    pub bytes: Vec<u8>,
+    pub quantization_bits: Option<i32>,
+}
+
+/// What [`draco_encode`] wrote: the Draco stream, the point count a glTF accessor of the
+/// decoded attributes must state, and each attribute's Draco unique id (in input order).
+pub struct DracoStream {
+    pub bytes: Vec<u8>,
+    pub points: usize,
+    pub unique_ids: Vec<u32>,
+}
+
+/// A triangle mesh of `points` points compressed by the `draco-core` encoder (EdgeBreaker at
+/// its default speed, as Blender's and gltf-pipeline's exporters write), the way a
+/// KHR_draco_mesh_compression writer stores it.
+pub fn draco_encode(points: usize, attributes: &[DracoAttribute], indices: &[u32]) -> DracoStream {
+    use draco_core::{EncoderBuffer, EncoderOptions, FaceIndex, Mesh, MeshEncoder, PointAttribute};
+    let mut mesh = Mesh::new();
+    let mut options = EncoderOptions::new();
+    for attribute in attributes {
+        let mut a = PointAttribute::new();
+        a.init(
+            attribute.kind,
+            attribute.components,
+            attribute.data_type,
+            attribute.normalized,
+            points,
+        );
+        a.buffer_mut().write(0, &attribute.bytes);
+        let id = mesh.add_attribute(a);
+        if let Some(bits) = attribute.quantization_bits {
+            options.set_attribute_int(id, "quantization_bits", bits);
+        }
+    }
+    mesh.set_num_faces(indices.len() / 3);
+    for (f, t) in indices.chunks_exact(3).enumerate() {
+        mesh.set_face(FaceIndex(f as u32), [t[0].into(), t[1].into(), t[2].into()]);
+    }
+    let mut encoder = MeshEncoder::new();
+    encoder.set_mesh(mesh);
+    let mut buffer = EncoderBuffer::new();
+    let info = encoder
+        .encode_with_info(&options, &mut buffer)
+        .expect("Draco encodes");
+    DracoStream {
+        bytes: buffer.data().to_vec(),
+        points: info.num_encoded_points,
+        unique_ids: info.attributes.iter().map(|a| a.unique_id).collect(),
+    }
+}
+
+/// The corners of [`draco_quad_glb`]'s quad (z = 0), with each corner's UV and RGBA colour.
+pub const DRACO_QUAD: [([f32; 2], [f32; 2], [u8; 4]); 4] = [
+    ([0.0, 0.0], [0.0, 1.0], [255, 0, 0, 255]),
+    ([1.0, 0.0], [1.0, 1.0], [0, 255, 0, 255]),
+    ([1.0, 1.0], [1.0, 0.0], [0, 0, 255, 128]),
+    ([0.0, 1.0], [0.0, 0.0], [255, 255, 255, 0]),
+];
+
+/// A GLB quad stored as Blender's exporter writes Draco-compressed meshes: one
+/// KHR_draco_mesh_compression stream in the BIN chunk holding float positions (14 bits),
+/// normals (10 bits), UVs (12 bits) and normalized u8 RGBA colours, read into accessors
+/// without buffer views (u8 indices, u8 normalized colours). `edit` may change the JSON first
+/// (hostile variants).
+pub fn draco_quad_glb(edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    use draco_core::{DataType, GeometryAttributeType as Kind};
+    use serde_json::json;
+    let f32s = |values: Vec<f32>| values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let float = |kind, components, values, bits| DracoAttribute {
+        kind,
+        components,
+        data_type: DataType::Float32,
+        normalized: false,
+        bytes: f32s(values),
+        quantization_bits: Some(bits),
+    };
+    let stream = draco_encode(
+        4,
+        &[
+            float(
+                Kind::Position,
+                3,
+                DRACO_QUAD
+                    .iter()
+                    .flat_map(|(p, ..)| [p[0], p[1], 0.0])
+                    .collect(),
+                14,
+            ),
+            float(Kind::Normal, 3, [0.0, 0.0, 1.0].repeat(4), 10),
+            float(
+                Kind::TexCoord,
+                2,
+                DRACO_QUAD.iter().flat_map(|(_, uv, _)| *uv).collect(),
+                12,
+            ),
+            DracoAttribute {
+                kind: Kind::Color,
+                components: 4,
+                data_type: DataType::Uint8,
+                normalized: true,
+                bytes: DRACO_QUAD.iter().flat_map(|(.., c)| *c).collect(),
+                quantization_bits: None,
+            },
+        ],
+        &[0, 1, 2, 0, 2, 3],
+    );
+    let ids = &stream.unique_ids;
+    let points = stream.points;
+    let mut json = json!({
+        "asset": { "version": "2.0" },
+        "extensionsUsed": ["KHR_draco_mesh_compression"],
+        "extensionsRequired": ["KHR_draco_mesh_compression"],
+        "scene": 0, "scenes": [{ "nodes": [0] }],
+        "nodes": [{ "mesh": 0, "name": "quad" }],
+        "meshes": [{ "primitives": [{
+            "attributes": { "POSITION": 0, "NORMAL": 1, "TEXCOORD_0": 2, "COLOR_0": 3 },
+            "indices": 4,
+            "extensions": { "KHR_draco_mesh_compression": { "bufferView": 0, "attributes": {
+                "POSITION": ids[0], "NORMAL": ids[1], "TEXCOORD_0": ids[2], "COLOR_0": ids[3] } } }
+        }] }],
+        "buffers": [{ "byteLength": stream.bytes.len() }],
+        "bufferViews": [{ "buffer": 0, "byteLength": stream.bytes.len() }],
+        "accessors": [
+            { "componentType": 5126, "count": points, "type": "VEC3",
+              "min": [0, 0, 0], "max": [1, 1, 0] },
+            { "componentType": 5126, "count": points, "type": "VEC3" },
+            { "componentType": 5126, "count": points, "type": "VEC2" },
+            { "componentType": 5121, "normalized": true, "count": points, "type": "VEC4" },
+            { "componentType": 5121, "count": 6, "type": "SCALAR" }
+        ]
+    });
+    edit(&mut json);
+    glb(&serde_json::to_vec(&json).expect("JSON"), &stream.bytes)
+}
