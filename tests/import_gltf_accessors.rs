@@ -121,11 +121,28 @@ fn sparse_accessor_without_a_view_starts_from_zeros() {
         }],
         "meshes": [{ "primitives": [{ "attributes": { "POSITION": 0 } }] }]
     });
-    let scene = import("sparse-zeros", gltf, &buffer);
+    let scene = import("sparse-zeros", gltf.clone(), &buffer);
     assert_eq!(
         triangle_positions(&scene),
         vec![[0.0, 0.0, 0.0], [2.0, 3.0, 4.0], [0.0, 0.0, 0.0]]
     );
+
+    // Such an accessor's count costs memory the file does not hold: 4 billion zeros (48 GB)
+    // are refused before anything is allocated, as is any count past 64 MiB + 256× the file.
+    for (count, bytes) in [(4_000_000_000u64, "48000000000"), (6_000_000, "72000000")] {
+        let mut huge = gltf.clone();
+        huge["accessors"][0]["count"] = json!(count);
+        let error = import_result("sparse-huge", huge, &buffer)
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            error.contains("model.gltf")
+                && error.contains("accessor 0")
+                && error.contains(&format!("{count} values without a buffer view"))
+                && error.contains(bytes),
+            "{error}"
+        );
+    }
 }
 
 #[test]

@@ -128,6 +128,25 @@ fn jpeg_to_rgba(bytes: &[u8]) -> Option<image::RgbaImage> {
     image::RgbaImage::from_raw(u32::try_from(w).ok()?, u32::try_from(h).ok()?, pixels)
 }
 
+/// Bytes allowed per byte of the file's buffers (plus [`EXPANDED_BASE`]) for data that
+/// expands beyond what the file stores: decoded meshopt views and Draco primitives, and
+/// accessors without a buffer view (zeros plus sparse values). meshopt reaches ~1000:1 only
+/// on constant streams and Draco ~30:1 on dense meshes; whole files stay far below 256:1. A
+/// hostile file claiming huge counts is refused before anything is allocated.
+const EXPANSION_RATIO: u64 = 256;
+/// Expanded bytes always allowed, whatever the file's size.
+const EXPANDED_BASE: u64 = 64 << 20;
+/// Most bytes a file's expanded data may take in all.
+const MAX_EXPANDED_BYTES: u64 = 4 << 30;
+
+/// How many bytes a file with `buffers` may expand to ([`EXPANSION_RATIO`]).
+pub(super) fn expansion_budget(buffers: &[Vec<u8>]) -> u64 {
+    let file_bytes: u64 = buffers.iter().map(|b| b.len() as u64).sum();
+    EXPANDED_BASE
+        .saturating_add(file_bytes.saturating_mul(EXPANSION_RATIO))
+        .min(MAX_EXPANDED_BYTES)
+}
+
 /// Deepest node hierarchy accepted (a guard against cycles and stack-like files).
 const MAX_DEPTH: usize = 1024;
 
@@ -163,7 +182,7 @@ fn import_gltf_within(
         .collect();
     gltf_draco::decode(&file, &draco, &views, &mut buffers)?;
     check_views(&file, &gltf, &buffers)?;
-    check_accessors(&file, &gltf)?;
+    check_accessors(&file, &gltf, expansion_budget(&buffers))?;
 
     let scene_name = path
         .file_stem()
@@ -613,7 +632,10 @@ fn check_span(
     }
 }
 
-fn check_accessors(file: &str, gltf: &gltf::Gltf) -> Result<(), ImportError> {
+fn check_accessors(file: &str, gltf: &gltf::Gltf, budget: u64) -> Result<(), ImportError> {
+    // Accessors without a view read as zeros (plus sparse values) whatever their count: all
+    // of them together may take `budget` bytes.
+    let mut viewless = 0u64;
     for accessor in gltf.accessors() {
         let err = |problem: String| ImportError::Accessor {
             file: file.into(),
@@ -626,7 +648,17 @@ fn check_accessors(file: &str, gltf: &gltf::Gltf) -> Result<(), ImportError> {
                 check_span(&view, accessor.offset(), accessor.count(), elem).map_err(err)?
             }
             None if accessor.count() == 0 => return Err(err("count is 0".into())),
-            None => {}
+            None => {
+                let bytes = (accessor.count() as u64).saturating_mul(elem as u64);
+                viewless = viewless.saturating_add(bytes);
+                if viewless > budget {
+                    return Err(err(format!(
+                        "{} values without a buffer view would take {bytes} bytes: more than \
+                         this file may expand to ({budget} bytes)",
+                        accessor.count()
+                    )));
+                }
+            }
         }
         if let Some(sparse) = accessor.sparse() {
             let indices = sparse.indices();

@@ -26,15 +26,6 @@ use std::collections::BTreeMap;
 /// The extension read here.
 pub(super) const EXTENSION: &str = "KHR_draco_mesh_compression";
 
-/// Decoded bytes allowed per byte of the file's buffers (plus [`DECODED_BASE`]): Draco
-/// reaches ~30:1 on dense meshes; a hostile file claiming huge counts is refused before
-/// anything is allocated.
-const MAX_DECODED_RATIO: u64 = 256;
-/// Decoded bytes always allowed, whatever the file's size.
-const DECODED_BASE: u64 = 64 << 20;
-/// Most bytes all of a file's decoded primitives may take together.
-const MAX_DECODED_BYTES: u64 = 4 << 30;
-
 /// A primitive's extension object.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -156,7 +147,7 @@ fn rewrite_primitive(
         };
         let byte_len = count
             .checked_mul(output.components * component.size())
-            .filter(|&n| n <= MAX_DECODED_BYTES as usize)
+            .filter(|&n| n <= isize::MAX as usize)
             .ok_or_else(|| format!("{what}'s accessor of {count} values is too large"))?;
         len = output.offset + byte_len;
         let view = root.buffer_views.len();
@@ -242,10 +233,7 @@ pub(super) fn decode(
     views: &[(usize, std::ops::Range<u64>)],
     buffers: &mut [Vec<u8>],
 ) -> Result<(), ImportError> {
-    let file_bytes: u64 = buffers.iter().map(|b| b.len() as u64).sum();
-    let allowed = DECODED_BASE
-        .saturating_add(file_bytes.saturating_mul(MAX_DECODED_RATIO))
-        .min(MAX_DECODED_BYTES);
+    let allowed = super::gltf::expansion_budget(buffers);
     let error = |p: &Compressed, problem: String| ImportError::Parse {
         file: file.into(),
         problem: format!(
@@ -260,9 +248,8 @@ pub(super) fn decode(
             return Err(error(
                 p,
                 format!(
-                    "Draco-compressed primitives would decode to more than {allowed} bytes \
-                     ({MAX_DECODED_RATIO}× the file's {file_bytes} bytes of buffers, at most \
-                     {MAX_DECODED_BYTES})"
+                    "Draco-compressed primitives would decode to more than {allowed} bytes, \
+                     more than this file may expand to"
                 ),
             ));
         }

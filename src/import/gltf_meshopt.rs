@@ -19,15 +19,6 @@ use std::collections::HashSet;
 /// The extensions read here.
 pub(super) const EXTENSIONS: [&str; 2] = ["EXT_meshopt_compression", "KHR_meshopt_compression"];
 
-/// Decoded bytes allowed per byte of the file's buffers (plus [`DECODED_BASE`]): meshopt
-/// reaches ~1000:1 only on constant streams; whole files stay far below 256:1. A hostile file
-/// claiming huge counts is refused before anything is allocated.
-const MAX_DECODED_RATIO: u64 = 256;
-/// Decoded bytes always allowed, whatever the file's size.
-const DECODED_BASE: u64 = 64 << 20;
-/// Most bytes all of a file's decoded views may take together.
-const MAX_DECODED_BYTES: u64 = 4 << 30;
-
 /// How a view was compressed.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -185,10 +176,7 @@ pub(super) fn rewrite(file: &str, root: &mut gltf::json::Root) -> Result<Plan, I
 /// Decodes every view [`rewrite`] moved, in parallel, into the buffer it appended for it:
 /// `buffers` holds every buffer of the document, those [`Plan::fills`] empty.
 pub(super) fn decode(file: &str, plan: &Plan, buffers: &mut [Vec<u8>]) -> Result<(), ImportError> {
-    let file_bytes: u64 = buffers.iter().map(|b| b.len() as u64).sum();
-    let allowed = DECODED_BASE
-        .saturating_add(file_bytes.saturating_mul(MAX_DECODED_RATIO))
-        .min(MAX_DECODED_BYTES);
+    let allowed = super::gltf::expansion_budget(buffers);
     let mut total = 0u64;
     for (_, view, compressed) in &plan.decoded {
         total = total.saturating_add(compressed.decoded_len().unwrap_or(u64::MAX));
@@ -197,9 +185,8 @@ pub(super) fn decode(file: &str, plan: &Plan, buffers: &mut [Vec<u8>]) -> Result
                 file: file.into(),
                 index: *view,
                 problem: format!(
-                    "meshopt-compressed views would decode to more than {allowed} bytes \
-                     ({MAX_DECODED_RATIO}× the file's {file_bytes} bytes of buffers, at most \
-                     {MAX_DECODED_BYTES})"
+                    "meshopt-compressed views would decode to more than {allowed} bytes, \
+                     more than this file may expand to"
                 ),
             });
         }
