@@ -6,7 +6,7 @@
 mod common;
 
 use base64::Engine as _;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::path::PathBuf;
 use worldsmith::import::import_path;
 use worldsmith::scene::{NodeKind, Scene};
@@ -44,7 +44,9 @@ fn import_result(
     gltf["buffers"] = json!([{ "byteLength": buffer.len(), "uri": uri }]);
     gltf["asset"] = json!({ "version": "2.0" });
     gltf["scenes"] = json!([{ "nodes": [0] }]);
-    gltf["nodes"] = json!([{ "mesh": 0, "name": "Tri" }]);
+    if gltf.get("nodes").is_none() {
+        gltf["nodes"] = json!([{ "mesh": 0, "name": "Tri" }]);
+    }
     let path = temp_dir(test).join("model.gltf");
     std::fs::write(&path, serde_json::to_vec(&gltf).expect("json")).expect("write");
     import_path(&path).map(|imported| imported.scene)
@@ -886,9 +888,9 @@ fn hostile_meshopt_views_are_named_errors() {
 fn required_extensions_worldsmith_cannot_read_are_named() {
     let buffer = f32_bytes(&[0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
     let gltf = json!({
-        "extensionsUsed": ["EXT_mesh_gpu_instancing", "KHR_texture_basisu",
+        "extensionsUsed": ["EXT_texture_avif", "KHR_texture_basisu",
                            "KHR_mesh_quantization"],
-        "extensionsRequired": ["EXT_mesh_gpu_instancing", "KHR_mesh_quantization",
+        "extensionsRequired": ["EXT_texture_avif", "KHR_mesh_quantization",
                                "KHR_texture_basisu"],
         "bufferViews": [{ "buffer": 0, "byteOffset": 0, "byteLength": 36 }],
         "accessors": [{ "bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3",
@@ -896,12 +898,152 @@ fn required_extensions_worldsmith_cannot_read_are_named() {
         "meshes": [{ "primitives": [{ "attributes": { "POSITION": 0 } }] }]
     });
     let error = import_result("unsupported-required", gltf, &buffer)
-        .expect_err("GPU instancing and Basis are not read")
+        .expect_err("AVIF and Basis are not read")
         .to_string();
     assert!(
         error.contains("model.gltf")
-            && error.contains("EXT_mesh_gpu_instancing, KHR_texture_basisu")
+            && error.contains("EXT_texture_avif, KHR_texture_basisu")
             && !error.contains("KHR_mesh_quantization"),
         "{error}"
     );
+}
+
+/// A triangle drawn by `instances` instances (EXT_mesh_gpu_instancing): `attributes` maps
+/// TRANSLATION/ROTATION/SCALE to accessors 1, 2, 3 laid out by `layouts` (componentType,
+/// normalized, bytes) after the triangle's positions.
+fn instanced_triangle(attributes: Value, layouts: &[(u32, bool, Vec<u8>)], count: usize) -> Value {
+    let mut views = vec![json!({ "buffer": 0, "byteOffset": 0, "byteLength": 36 })];
+    let mut accessors = vec![json!({ "bufferView": 0, "componentType": 5126, "count": 3,
+        "type": "VEC3", "min": [0, 0, 0], "max": [1, 1, 0] })];
+    let mut offset = 36;
+    for ((component, normalized, bytes), kind) in layouts.iter().zip(["VEC3", "VEC4", "VEC3"]) {
+        views.push(json!({ "buffer": 0, "byteOffset": offset, "byteLength": bytes.len() }));
+        accessors.push(
+            json!({ "bufferView": views.len() - 1, "componentType": component,
+            "normalized": normalized, "count": count, "type": kind }),
+        );
+        offset += bytes.len().next_multiple_of(4);
+    }
+    json!({
+        "extensionsUsed": ["EXT_mesh_gpu_instancing"],
+        "extensionsRequired": ["EXT_mesh_gpu_instancing"],
+        "bufferViews": views,
+        "accessors": accessors,
+        "meshes": [{ "primitives": [{ "attributes": { "POSITION": 0 } }] }],
+        "nodes": [{ "mesh": 0, "name": "Tree", "translation": [0, 0, -10],
+                    "extensions": { "EXT_mesh_gpu_instancing": { "attributes": attributes } } }]
+    })
+}
+
+/// The buffer behind [`instanced_triangle`].
+fn instanced_buffer(layouts: &[(u32, bool, Vec<u8>)]) -> Vec<u8> {
+    let mut buffer = f32_bytes(&[0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+    for (_, _, bytes) in layouts {
+        buffer.extend(bytes);
+        buffer.resize(buffer.len().next_multiple_of(4), 0);
+    }
+    buffer
+}
+
+#[test]
+fn gpu_instancing_draws_the_mesh_once_per_instance() {
+    use glam::{Quat, Vec3};
+    // Three instances: float translations, normalized i16 rotations (90° about z, none,
+    // 180° about y) and float scales.
+    let translations = [[1.0, 0.0, 0.0], [0.0, 5.0, 0.0], [-3.0, 0.0, 2.0]];
+    let s = std::f32::consts::FRAC_1_SQRT_2;
+    let rotations = [[0.0, 0.0, s, s], [0.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.0, 0.0]];
+    let scales = [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0], [1.0, 3.0, 1.0]];
+    let i16s = |q: &[[f32; 4]]| -> Vec<u8> {
+        q.iter()
+            .flatten()
+            .flat_map(|c| ((c * 32767.0).round() as i16).to_le_bytes())
+            .collect()
+    };
+    let layouts = [
+        (5126, false, f32_bytes(translations.as_flattened())),
+        (5122, true, i16s(&rotations)),
+        (5126, false, f32_bytes(scales.as_flattened())),
+    ];
+    let attributes = json!({ "TRANSLATION": 1, "ROTATION": 2, "SCALE": 3 });
+    let scene = import(
+        "instancing",
+        instanced_triangle(attributes, &layouts, 3),
+        &instanced_buffer(&layouts),
+    );
+    let instances: Vec<_> = scene
+        .nodes()
+        .filter(|n| matches!(n.kind, NodeKind::Mesh { .. }))
+        .collect();
+    assert_eq!(
+        instances.len(),
+        3,
+        "one mesh node per instance, none at the node"
+    );
+    assert_eq!(scene.meshes().count(), 1, "the instances share one mesh");
+    for (k, node) in instances.iter().enumerate() {
+        assert_eq!(node.name, format!("Tree_{k}"));
+        let parent = scene
+            .node(node.parent.expect("under the node"))
+            .expect("parent");
+        assert_eq!(parent.name, "Tree");
+        // The triangle's corner (1, 0, 0) lands where node × instance puts it.
+        let want = Vec3::new(0.0, 0.0, -10.0)
+            + Vec3::from(translations[k])
+            + Quat::from_array(rotations[k]) * (Vec3::from(scales[k]) * Vec3::X);
+        let got = scene.world_from_local(node.id).transform_point3(Vec3::X);
+        assert!(got.abs_diff_eq(want, 1e-3), "instance {k}: {got} vs {want}");
+    }
+    assert_eq!(scene.triangle_count(), 3);
+}
+
+#[test]
+fn bad_instancing_accessors_are_named_errors() {
+    let floats = |n: usize, c: usize| f32_bytes(&vec![0.5; n * c]);
+    let cases = [
+        (
+            "counts",
+            json!({ "TRANSLATION": 1, "SCALE": 3 }),
+            vec![
+                (5126, false, floats(2, 3)),
+                (5126, false, floats(2, 4)),
+                (5126, false, floats(3, 3)),
+            ],
+            2,
+            "counts differ",
+        ),
+        (
+            "layout",
+            json!({ "ROTATION": 2 }),
+            vec![
+                (5126, false, floats(2, 3)),
+                (5122, false, vec![0; 16]),
+                (5126, false, floats(2, 3)),
+            ],
+            2,
+            "not float or normalized",
+        ),
+        (
+            "missing",
+            json!({ "TRANSLATION": 9 }),
+            vec![(5126, false, floats(2, 3))],
+            2,
+            "TRANSLATION names no accessor",
+        ),
+    ];
+    for (name, attributes, layouts, count, words) in cases {
+        let mut gltf = instanced_triangle(attributes, &layouts, count);
+        if name == "counts" {
+            gltf["accessors"][3]["count"] = json!(3);
+        }
+        let error = import_result(name, gltf, &instanced_buffer(&layouts))
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            error.contains("model.gltf")
+                && error.contains("node Tree EXT_mesh_gpu_instancing")
+                && error.contains(words),
+            "{name}: {error}"
+        );
+    }
 }

@@ -34,7 +34,14 @@ const SUPPORTED_EXTENSIONS: &[&str] = &[
     "EXT_meshopt_compression",
     "KHR_meshopt_compression",
     "KHR_draco_mesh_compression",
+    INSTANCING,
 ];
+
+/// EXT_mesh_gpu_instancing: a node's mesh drawn once per instance transform.
+const INSTANCING: &str = "EXT_mesh_gpu_instancing";
+/// Most instances read from one file (each becomes a scene node); past it, the rest of a
+/// node's instances are left out with a warning.
+const MAX_INSTANCES: usize = 100_000;
 
 /// Largest texture accepted, in pixels per side (GPUs commonly top out at 16384).
 pub const MAX_IMAGE_SIDE: u32 = 16_384;
@@ -204,6 +211,7 @@ fn import_gltf_within(
         variant_assignments: Vec::new(),
         image_budget,
         roughness_images: HashMap::new(),
+        instances: 0,
     };
     if let Some(problem) = transform_warning {
         importer.warn(problem);
@@ -920,6 +928,8 @@ struct Importer<'a> {
     /// Roughness images derived from specular-glossiness textures, by (source image,
     /// glossiness factor bits).
     roughness_images: HashMap<(ImageId, u32), ImageId>,
+    /// EXT_mesh_gpu_instancing instances read so far ([`MAX_INSTANCES`]).
+    instances: usize,
 }
 
 impl Importer<'_> {
@@ -1623,6 +1633,114 @@ impl Importer<'_> {
         }
     }
 
+    /// A node's EXT_mesh_gpu_instancing transforms (in the node's space: translation,
+    /// rotation, scale, each defaulting to identity), or `None` without the extension. The
+    /// accessors must agree on their count and have the layouts the extension allows (float,
+    /// or the normalized integers of KHR_mesh_quantization).
+    fn instance_transforms(
+        &mut self,
+        node: &gltf::Node,
+        name: &str,
+    ) -> Result<Option<Vec<Transform>>, ImportError> {
+        let json = self.doc.as_json().nodes.get(node.index());
+        let Some(extension) = json
+            .and_then(|n| n.extensions.as_ref())
+            .and_then(|e| e.others.get(INSTANCING))
+        else {
+            return Ok(None);
+        };
+        if node.mesh().is_none() {
+            return Ok(None);
+        }
+        let error = |problem: String| ImportError::Parse {
+            file: self.file.clone(),
+            problem: format!("node {name} {INSTANCING}: {problem}"),
+        };
+        let accessor = |semantic: &str| -> Result<Option<gltf::Accessor>, ImportError> {
+            let Some(index) = extension.get("attributes").and_then(|a| a.get(semantic)) else {
+                return Ok(None);
+            };
+            index
+                .as_u64()
+                .and_then(|i| self.doc.accessors().nth(usize::try_from(i).ok()?))
+                .map(Some)
+                .ok_or_else(|| {
+                    error(format!(
+                        "{semantic} names no accessor of the file ({index})"
+                    ))
+                })
+        };
+        let (translation, rotation, scale) = (
+            accessor("TRANSLATION")?,
+            accessor("ROTATION")?,
+            accessor("SCALE")?,
+        );
+        let counts: Vec<usize> = [&translation, &rotation, &scale]
+            .into_iter()
+            .flatten()
+            .map(gltf::Accessor::count)
+            .collect();
+        let Some(&count) = counts.first() else {
+            return Err(error("no TRANSLATION, ROTATION or SCALE accessor".into()));
+        };
+        if counts.iter().any(|&c| c != count) {
+            return Err(error(format!("the accessors' counts differ: {counts:?}")));
+        }
+        let buffers = Rc::clone(&self.buffers);
+        let data = |b: gltf::Buffer| buffers.get(b.index()).map(Vec::as_slice);
+        fn read<'a, const N: usize>(
+            accessor: &Option<gltf::Accessor<'a>>,
+            dimensions: Dimensions,
+            data: impl Clone + Fn(gltf::Buffer<'a>) -> Option<&'a [u8]>,
+        ) -> Result<Option<Vec<[f32; N]>>, String>
+        where
+            [f32; N]: gltf::accessor::Item,
+            [i8; N]: gltf::accessor::Item,
+            [u8; N]: gltf::accessor::Item,
+            [i16; N]: gltf::accessor::Item,
+            [u16; N]: gltf::accessor::Item,
+        {
+            let Some(a) = accessor else { return Ok(None) };
+            let layout = (a.data_type(), a.dimensions());
+            if layout.1 != dimensions || !(layout.0 == DataType::F32 || a.normalized()) {
+                return Err(format!(
+                    "accessor {} is {layout:?}{}, not float or normalized {dimensions:?}",
+                    a.index(),
+                    if a.normalized() { " normalized" } else { "" }
+                ));
+            }
+            read_vectors::<N>(a, true, data)
+                .map(Some)
+                .ok_or_else(|| format!("accessor {} could not be read", a.index()))
+        }
+        let translations = read::<3>(&translation, Dimensions::Vec3, data).map_err(error)?;
+        let rotations = read::<4>(&rotation, Dimensions::Vec4, data).map_err(error)?;
+        let scales = read::<3>(&scale, Dimensions::Vec3, data).map_err(error)?;
+        let kept = count.min(MAX_INSTANCES.saturating_sub(self.instances));
+        if kept < count {
+            self.warn(format!(
+                "node {name}: {count} instances, of which the first {kept} are kept ({MAX_INSTANCES} per file at most)"
+            ));
+        }
+        self.instances += kept;
+        Ok(Some(
+            (0..kept)
+                .map(|i| Transform {
+                    translation: translations.as_ref().map_or(Vec3::ZERO, |t| t[i].into()),
+                    rotation: rotations.as_ref().map_or(Quat::IDENTITY, |r| {
+                        let q = Quat::from_array(r[i]);
+                        if q.length_squared() > 0.0 {
+                            q.normalize()
+                        } else {
+                            Quat::IDENTITY
+                        }
+                    }),
+                    scale: scales.as_ref().map_or(Vec3::ONE, |s| s[i].into()),
+                })
+                .collect(),
+        ))
+    }
+
     fn assign_variants(&mut self, node: NodeId, variants: Vec<(usize, MaterialId)>) {
         for (variant, material) in variants {
             if let Some(list) = self.variant_assignments.get_mut(variant) {
@@ -1666,10 +1784,50 @@ impl Importer<'_> {
                 .map_or_else(|| format!("Node_{}", node.index()), str::to_owned);
             let transform = transform_from_gltf(node.transform());
             let mut contents = self.contents(&node, &name)?;
+            let instances = self.instance_transforms(&node, &name)?;
             // A node holding exactly one thing (one primitive, a camera or a light) becomes
             // that thing; otherwise its contents hang below it as children.
             let single_primitive = node.mesh().is_none_or(|m| m.primitives().len() == 1);
-            let id = if contents.len() == 1 && single_primitive {
+            let id = if let Some(instances) = instances {
+                // Instanced: the mesh is drawn once per instance (not at the node itself),
+                // each instance a child holding the node's primitives; a camera or light stays
+                // on the node.
+                let id = self
+                    .scene
+                    .add_node(parent, &name, transform, NodeKind::Empty);
+                let (meshes, others): (Vec<_>, Vec<_>) = contents
+                    .into_iter()
+                    .partition(|(_, kind, _)| matches!(kind, NodeKind::Mesh { .. }));
+                for (child_name, kind, variants) in others {
+                    let child =
+                        self.scene
+                            .add_node(Some(id), &child_name, Transform::IDENTITY, kind);
+                    self.assign_variants(child, variants);
+                }
+                for (k, instance) in instances.into_iter().enumerate() {
+                    let instance_name = format!("{name}_{k}");
+                    if let [(_, kind, variants)] = meshes.as_slice() {
+                        let single =
+                            self.scene
+                                .add_node(Some(id), &instance_name, instance, kind.clone());
+                        self.assign_variants(single, variants.clone());
+                        continue;
+                    }
+                    let holder =
+                        self.scene
+                            .add_node(Some(id), &instance_name, instance, NodeKind::Empty);
+                    for (child_name, kind, variants) in &meshes {
+                        let child = self.scene.add_node(
+                            Some(holder),
+                            child_name,
+                            Transform::IDENTITY,
+                            kind.clone(),
+                        );
+                        self.assign_variants(child, variants.clone());
+                    }
+                }
+                id
+            } else if contents.len() == 1 && single_primitive {
                 let (_, kind, variants) = contents.remove(0);
                 let id = self.scene.add_node(parent, &name, transform, kind);
                 self.assign_variants(id, variants);
