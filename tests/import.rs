@@ -1018,6 +1018,106 @@ fn webp_textures_are_read_in_place_of_their_fallback() {
 }
 
 #[test]
+fn basis_universal_ktx2_textures_are_transcoded() {
+    // KHR_texture_basisu: an 8×8 KTX2 of four solid UASTC blocks, plain and Zstandard-
+    // supercompressed, required and alone; then beside a PNG fallback, which is read instead
+    // (it holds the texture before its lossy GPU compression).
+    let dir = temp_dir("ktx2");
+    let colours = [
+        [255, 0, 0, 255],
+        [0, 255, 0, 255],
+        [0, 0, 255, 128],
+        [250, 200, 10, 0],
+    ];
+    let material = r#"{"pbrMetallicRoughness":{"baseColorTexture":{"index":0}}}"#;
+    let plain = write_quad(
+        &dir,
+        "plain.gltf",
+        r#""POSITION":0,"TEXCOORD_0":2"#,
+        material,
+    );
+    let plain = std::fs::read_to_string(plain).expect("read");
+    let textures = r#""textures":[{"source":0}],"images":[{"uri":"t.png"}]"#;
+    assert!(plain.contains(textures));
+    let used = r#""extensionsUsed":["KHR_texture_transform"]"#;
+    for zstd in [false, true] {
+        write(
+            &dir,
+            "t.ktx2",
+            &common::uastc_solid_ktx2(2, 2, &colours, zstd),
+        );
+        let alone = plain
+            .replace(
+                textures,
+                r#""textures":[{"extensions":{"KHR_texture_basisu":{"source":0}}}],
+                   "images":[{"uri":"t.ktx2"}]"#,
+            )
+            .replace(
+                used,
+                r#""extensionsUsed":["KHR_texture_basisu"],
+                   "extensionsRequired":["KHR_texture_basisu"]"#,
+            );
+        let path = write(&dir, "alone.gltf", alone.as_bytes());
+        let imported = import_path(&path).unwrap_or_else(|e| panic!("zstd {zstd}: {e}"));
+        assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+        let (_, m) = imported.scene.materials().next().expect("one material");
+        let base = m.base_color_texture.expect("base colour texture");
+        let image = imported.scene.image(base.image).expect("image");
+        assert_eq!((image.width, image.height), (8, 8));
+        for y in 0..8 {
+            for x in 0..8 {
+                let at = (y * 8 + x) * 4;
+                let want = colours[(y / 4) * 2 + x / 4];
+                assert_eq!(
+                    image.rgba8[at..at + 4],
+                    want,
+                    "zstd {zstd}: pixel ({x}, {y}) is its block's colour"
+                );
+            }
+        }
+        assert!(image.source().is_none(), "KTX2 is not kept for export");
+    }
+    let with_fallback = plain.replace(
+        textures,
+        r#""textures":[{"source":1,"extensions":{"KHR_texture_basisu":{"source":0}}}],
+           "images":[{"uri":"t.ktx2"},{"uri":"t.png"}]"#,
+    );
+    let path = write(&dir, "fallback.gltf", with_fallback.as_bytes());
+    let imported = import_path(&path).expect("imports");
+    let (_, m) = imported.scene.materials().next().expect("one material");
+    let image = imported
+        .scene
+        .image(m.base_color_texture.expect("texture").image)
+        .expect("image");
+    assert_eq!((image.width, image.height), (2, 2), "the PNG fallback");
+    assert_eq!(image.rgba8[..4], [200, 150, 100, 255]);
+
+    // A corrupt KTX2 (its header's size wrong for its blocks) leaves the texture empty with a
+    // warning naming the file and image; the model still loads.
+    let mut bad = common::uastc_solid_ktx2(2, 2, &colours, false);
+    bad[20..24].copy_from_slice(&64u32.to_le_bytes());
+    write(&dir, "t.ktx2", &bad);
+    let imported = import_path(&dir.join("alone.gltf")).expect("loads without the texture");
+    assert!(
+        imported
+            .warnings
+            .iter()
+            .any(|w| w.contains("alone.gltf") && w.contains("image 0")),
+        "{:?}",
+        imported.warnings
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn mutated_ktx2_textures_never_panic() {
+    // The Basis transcoder trusts its input: every mutation of the KTX2 header, level index
+    // and blocks must come back as a loaded model (texture left empty) or an error.
+    let (glb, ktx2_start) = common::ktx2_triangle_glb();
+    mutate_and_import("mutated-ktx2", &glb, ktx2_start, 3000);
+}
+
+#[test]
 fn specular_glossiness_materials_become_metallic_roughness() {
     let dir = temp_dir("specgloss");
     // A specular-glossiness texture whose alpha (glossiness) runs 0, 100, 200, 255.

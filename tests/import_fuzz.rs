@@ -561,6 +561,8 @@ fn gltf_seeds() -> Vec<Seed> {
     let meshopt = common::meshopt_quad_glb(|_| {});
     // Draco-compressed (KHR_draco_mesh_compression), as Blender's exporter writes it.
     let draco = common::draco_quad_glb(|_| {});
+    // A Basis Universal texture (KHR_texture_basisu: UASTC, Zstandard) in the BIN chunk.
+    let (ktx2, _) = common::ktx2_triangle_glb();
     let mut parts = vec![fuzz::GLB_PARTS];
     parts.extend_from_slice(&(binary_json.len() as u16).to_le_bytes());
     parts.extend_from_slice(&binary_json);
@@ -600,6 +602,13 @@ fn gltf_seeds() -> Vec<Seed> {
             input: draco.clone(),
             file: ("glb", draco),
             expect: Expect::Triangles(2),
+        },
+        Seed {
+            target: Target::Gltf,
+            name: "triangle_ktx2.glb".into(),
+            input: ktx2.clone(),
+            file: ("glb", ktx2),
+            expect: Expect::Triangles(1),
         },
     ]
 }

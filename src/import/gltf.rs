@@ -31,6 +31,7 @@ const SUPPORTED_EXTENSIONS: &[&str] = &[
     "KHR_materials_pbrSpecularGlossiness",
     "KHR_mesh_quantization",
     "EXT_texture_webp",
+    "KHR_texture_basisu",
     "EXT_meshopt_compression",
     "KHR_meshopt_compression",
     "KHR_draco_mesh_compression",
@@ -72,6 +73,9 @@ fn within_budget(sizes: &[Option<u64>], budget: u64) -> Vec<bool> {
 
 /// Decoded RGBA8 size of an encoded image from its header alone.
 fn decoded_size(bytes: &[u8]) -> Option<u64> {
+    if super::ktx2::is_ktx2(bytes) {
+        return super::ktx2::decoded_size(bytes);
+    }
     let (w, h) = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .ok()?
@@ -90,10 +94,14 @@ pub(crate) fn image_limits() -> image::Limits {
     limits
 }
 
-/// Decodes an encoded image (PNG, JPEG, WebP, …) to RGBA8 within [`image_limits`]. JPEGs in
+/// Decodes an encoded image (PNG, JPEG, WebP, KTX2 with Basis Universal data, …) to RGBA8
+/// within [`image_limits`]. JPEGs in
 /// YCbCr or RGB, nearly all of them, are decoded by zune-jpeg straight to RGBA: no RGB image
 /// and conversion pass (a 2048² texture is 12 MB less to write and fault in).
 pub(crate) fn decode_rgba(bytes: &[u8]) -> Result<image::RgbaImage, String> {
+    if super::ktx2::is_ktx2(bytes) {
+        return super::ktx2::decode_rgba(bytes);
+    }
     let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| e.to_string())?;
@@ -294,7 +302,7 @@ fn parse(
         });
     }
     root.extensions_required.clear();
-    use_webp_sources(&mut root);
+    choose_texture_sources(&mut root);
     let meshopt = gltf_meshopt::rewrite(file, &mut root)?;
     let draco = gltf_draco::rewrite(file, &mut root)?;
     let document = gltf::Document::from_json(root).map_err(|e| error_from_gltf(file, e))?;
@@ -305,19 +313,26 @@ fn parse(
     Ok((gltf, meshopt, draco))
 }
 
-/// EXT_texture_webp: a texture's WebP image replaces its `source` (which such files leave
-/// out, or point at a PNG/JPEG fallback); WebP decodes here like PNG and JPEG.
-fn use_webp_sources(root: &mut gltf::json::Root) {
-    const WEBP: &str = "EXT_texture_webp";
+/// Texture images of EXT_texture_webp and KHR_texture_basisu: a texture's WebP image
+/// replaces its `source` (which such files leave out, or point at a PNG/JPEG fallback); a
+/// KTX2 image (Basis Universal) is read only where there is no other, as a PNG or JPEG
+/// fallback holds the texture before its lossy GPU compression. Both decode here like PNG.
+fn choose_texture_sources(root: &mut gltf::json::Root) {
     for texture in &mut root.textures {
-        let webp = texture
-            .extensions
-            .as_ref()
-            .and_then(|e| e.others.get(WEBP))
-            .and_then(|w| w.get("source"))
-            .and_then(serde_json::Value::as_u64)
-            .and_then(|i| u32::try_from(i).ok());
-        if let Some(image) = webp {
+        let source = |name: &str| {
+            texture
+                .extensions
+                .as_ref()
+                .and_then(|e| e.others.get(name))
+                .and_then(|w| w.get("source"))
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|i| u32::try_from(i).ok())
+        };
+        // gltf-json marks a missing `source` with u32::MAX.
+        let none = texture.source.value() == u32::MAX as usize;
+        let chosen =
+            source("EXT_texture_webp").or_else(|| source("KHR_texture_basisu").filter(|_| none));
+        if let Some(image) = chosen {
             texture.source = gltf::json::Index::new(image);
         }
     }

@@ -12,6 +12,7 @@ pub mod fuzz;
 mod gltf;
 mod gltf_draco;
 mod gltf_meshopt;
+mod ktx2;
 pub mod ply;
 mod spz;
 pub mod world;

@@ -241,7 +241,7 @@ impl FileBrowser {
 }
 
 /// Image files a texture slot takes (lower case, without the dot).
-pub const TEXTURE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp"];
+pub const TEXTURE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp", "ktx2"];
 
 /// Image files an environment can be made from (lower case, without the dot).
 pub const ENVIRONMENT_EXTENSIONS: &[&str] = &["hdr", "png", "jpg", "jpeg", "webp"];

@@ -601,3 +601,114 @@ pub fn draco_quad_glb(edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
     edit(&mut json);
     glb(&serde_json::to_vec(&json).expect("JSON"), &stream.bytes)
 }
+
+/// A KTX2 texture of UASTC LDR 4×4 blocks (Basis Universal, as `toktx --encode uastc` and
+/// `basisu -uastc -ktx2` write it), built by the KTX2 and UASTC specifications: every block
+/// is UASTC mode 8, one solid RGBA colour (mode code 0b10111 in 5 bits, then R, G, B, A in 8
+/// bits each, least significant bit first). `colours` gives the blocks row by row;
+/// `zstd` supercompresses the level with Zstandard.
+pub fn uastc_solid_ktx2(
+    blocks_wide: u32,
+    blocks_high: u32,
+    colours: &[[u8; 4]],
+    zstd: bool,
+) -> Vec<u8> {
+    assert_eq!(colours.len(), (blocks_wide * blocks_high) as usize);
+    let level: Vec<u8> = colours
+        .iter()
+        .flat_map(|[r, g, b, a]| {
+            let bits = 0b10111u128
+                | u128::from(*r) << 5
+                | u128::from(*g) << 13
+                | u128::from(*b) << 21
+                | u128::from(*a) << 29;
+            bits.to_le_bytes()
+        })
+        .collect();
+    let stored = if zstd {
+        ruzstd::encoding::compress_to_vec(
+            level.as_slice(),
+            ruzstd::encoding::CompressionLevel::Fastest,
+        )
+    } else {
+        level.clone()
+    };
+    // Data Format Descriptor: total size, then one basic block (KHR_DF_MODEL_UASTC = 166,
+    // BT.709 primaries, sRGB transfer, 4×4 texels, 16 bytes per block, one RGBA sample).
+    let dfd: Vec<u32> = vec![
+        44,
+        0,
+        2 | 40 << 16,
+        166 | 1 << 8 | 2 << 16,
+        3 | 3 << 8,
+        16,
+        0,
+        127 << 16 | 3 << 24,
+        0,
+        0,
+        u32::MAX,
+    ];
+    let dfd_offset = 80 + 24;
+    let data_offset = (dfd_offset + 44usize).next_multiple_of(16);
+    let mut out = vec![
+        0xAB, b'K', b'T', b'X', b' ', b'2', b'0', 0xBB, b'\r', b'\n', 0x1A, b'\n',
+    ];
+    let header = [
+        0,
+        1,
+        blocks_wide * 4,
+        blocks_high * 4,
+        0,
+        0,
+        1,
+        1,
+        if zstd { 2 } else { 0 },
+        dfd_offset as u32,
+        44,
+        0,
+        0,
+    ];
+    for field in header {
+        out.extend(u32::to_le_bytes(field));
+    }
+    out.extend([0u8; 16]); // no supercompression global data
+    for field in [data_offset as u64, stored.len() as u64, level.len() as u64] {
+        out.extend(field.to_le_bytes());
+    }
+    for word in dfd {
+        out.extend(word.to_le_bytes());
+    }
+    out.resize(data_offset, 0);
+    out.extend(stored);
+    out
+}
+
+/// A GLB triangle whose base colour is a Zstandard-supercompressed UASTC KTX2 texture
+/// (KHR_texture_basisu, required, no fallback) stored in the BIN chunk, and the offset of the
+/// KTX2 bytes in the file.
+pub fn ktx2_triangle_glb() -> (Vec<u8>, usize) {
+    let ktx2 = uastc_solid_ktx2(4, 4, &[[90, 60, 30, 255]; 16], true);
+    let json = format!(
+        r#"{{"asset":{{"version":"2.0"}},"scene":0,"scenes":[{{"nodes":[0]}}],
+        "nodes":[{{"mesh":0}}],"meshes":[{{"primitives":[{{"attributes":{{"POSITION":0}},
+        "material":0}}]}}],"materials":[{{"pbrMetallicRoughness":{{"baseColorTexture":
+        {{"index":0}}}}}}],"textures":[{{"extensions":{{"KHR_texture_basisu":{{"source":0}}}}}}],
+        "images":[{{"bufferView":1,"mimeType":"image/ktx2"}}],
+        "extensionsUsed":["KHR_texture_basisu"],"extensionsRequired":["KHR_texture_basisu"],
+        "buffers":[{{"byteLength":{len}}}],
+        "bufferViews":[{{"buffer":0,"byteLength":36}},
+                       {{"buffer":0,"byteOffset":36,"byteLength":{k}}}],
+        "accessors":[{{"bufferView":0,"componentType":5126,"count":3,"type":"VEC3",
+                       "min":[0,0,0],"max":[1,1,0]}}]}}"#,
+        len = 36 + ktx2.len(),
+        k = ktx2.len()
+    );
+    let mut bin: Vec<u8> = [0f32, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    bin.extend(&ktx2);
+    let glb = glb(json.as_bytes(), &bin);
+    let json_len = u32::from_le_bytes(glb[12..16].try_into().expect("4 bytes")) as usize;
+    (glb, 20 + json_len + 8 + 36)
+}
