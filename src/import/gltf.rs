@@ -8,8 +8,8 @@
 use super::{ImportError, Imported, gltf_draco, gltf_meshopt};
 use crate::scene::{
     AlphaMode, Camera, Filter, Image, ImageId, Light, LightKind, Material, MaterialId,
-    MaterialVariant, Mesh, MeshId, MinFilter, NodeId, NodeKind, Sampler, Scene, TextureRef,
-    Transform, UvTransform, Wrap,
+    MaterialVariant, Mesh, MeshId, MinFilter, NodeId, NodeKind, Sampler, Scene, SplatCloud,
+    SplatCloudId, TextureRef, Transform, UvTransform, Wrap,
 };
 use base64::Engine as _;
 use glam::{Mat4, Quat, Vec3};
@@ -36,6 +36,7 @@ const SUPPORTED_EXTENSIONS: &[&str] = &[
     "KHR_meshopt_compression",
     "KHR_draco_mesh_compression",
     INSTANCING,
+    GAUSSIAN_SPLATTING,
 ];
 
 /// EXT_mesh_gpu_instancing: a node's mesh drawn once per instance transform.
@@ -265,8 +266,7 @@ fn parse(
             ),
         });
     }
-    let unchecked =
-        gltf::Gltf::from_slice_without_validation(bytes).map_err(|e| error_from_gltf(file, e))?;
+    let unchecked = parse_unchecked(bytes).map_err(|e| error_from_gltf(file, e))?;
     let root = unchecked.document.as_json();
     let accessor_count = root.accessors.len();
     for (m, mesh) in root.meshes.iter().enumerate() {
@@ -311,6 +311,37 @@ fn parse(
         blob: unchecked.blob,
     };
     Ok((gltf, meshopt, draco))
+}
+
+/// The document as gltf-json reads it, before validation. KHR_gaussian_splatting names its
+/// attributes `KHR_gaussian_splatting:…`, which gltf-json reads as invalid semantics (all of
+/// them the same `Invalid` key, losing the names): where the JSON uses the extension, those
+/// keys get a leading underscore first, making them the application-specific semantics
+/// (`Semantic::Extras`) glTF allows, under their own names.
+fn parse_unchecked(bytes: &[u8]) -> Result<gltf::Gltf, gltf::Error> {
+    const KEY: &[u8] = b"\"KHR_gaussian_splatting:";
+    let glb = if bytes.starts_with(b"glTF") {
+        Some(gltf::binary::Glb::from_slice(bytes)?)
+    } else {
+        None
+    };
+    let json: &[u8] = glb.as_ref().map_or(bytes, |g| &g.json);
+    if !json.windows(KEY.len()).any(|w| w == KEY) {
+        return gltf::Gltf::from_slice_without_validation(bytes);
+    }
+    let mut renamed = Vec::with_capacity(json.len() + 64);
+    let mut rest = json;
+    while let Some(at) = rest.windows(KEY.len()).position(|w| w == KEY) {
+        renamed.extend_from_slice(&rest[..at]);
+        renamed.extend_from_slice(b"\"_KHR_gaussian_splatting:");
+        rest = &rest[at + KEY.len()..];
+    }
+    renamed.extend_from_slice(rest);
+    let root = gltf::json::deserialize::from_slice(&renamed)?;
+    Ok(gltf::Gltf {
+        document: gltf::Document::from_json_without_validation(root),
+        blob: glb.and_then(|g| g.bin).map(std::borrow::Cow::into_owned),
+    })
 }
 
 /// Texture images of EXT_texture_webp and KHR_texture_basisu: a texture's WebP image
@@ -700,6 +731,33 @@ fn check_accessors(file: &str, gltf: &gltf::Gltf, budget: u64) -> Result<(), Imp
     Ok(())
 }
 
+/// A scalar accessor's values as floats: `f32` as stored, normalized `u8`/`u16` as fractions.
+fn read_scalars<'a>(
+    accessor: &gltf::Accessor<'a>,
+    data: impl Clone + Fn(gltf::Buffer<'a>) -> Option<&'a [u8]>,
+) -> Option<Vec<f32>> {
+    if accessor.dimensions() != Dimensions::Scalar {
+        return None;
+    }
+    let iter = |a: &gltf::Accessor<'a>| a.clone();
+    match (accessor.data_type(), accessor.normalized()) {
+        (DataType::F32, _) => {
+            Some(gltf::accessor::Iter::<f32>::new(iter(accessor), data)?.collect())
+        }
+        (DataType::U8, true) => Some(
+            gltf::accessor::Iter::<u8>::new(iter(accessor), data)?
+                .map(|v| f32::from(v) / 255.0)
+                .collect(),
+        ),
+        (DataType::U16, true) => Some(
+            gltf::accessor::Iter::<u16>::new(iter(accessor), data)?
+                .map(|v| f32::from(v) / 65535.0)
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
 /// The values of a vertex attribute accessor as floats: `f32` as stored, and the integer
 /// types of KHR_mesh_quantization converted as glTF says, normalized (`i8` → `max(c / 127,
 /// -1)`, `u8` → `c / 255`, `i16` → `max(c / 32767, -1)`, `u16` → `c / 65535`) or not (the
@@ -911,7 +969,18 @@ fn mikktspace_tangents(mesh: &Mesh, uvs: &[[f32; 2]]) -> Option<Vec<[f32; 4]>> {
 /// One glTF primitive in the scene: node name, mesh and material; `None` if skipped.
 /// A built glTF primitive: its node name, mesh, default material and, per material variant
 /// index (KHR_materials_variants), the material it shows in that variant.
-type BuiltPrimitive = Option<(String, MeshId, MaterialId, Vec<(usize, MaterialId)>)>;
+type BuiltPrimitive = Option<(String, Built, Vec<(usize, MaterialId)>)>;
+
+/// What one glTF primitive became.
+#[derive(Clone, Copy)]
+enum Built {
+    Mesh(MeshId, MaterialId),
+    /// A KHR_gaussian_splatting point primitive.
+    Splats(SplatCloudId),
+}
+
+/// The extension whose point primitives are 3D Gaussian splats.
+const GAUSSIAN_SPLATTING: &str = "KHR_gaussian_splatting";
 
 /// One thing a glTF node holds: its name, kind and (for mesh primitives) variant materials.
 type NodeContent = (String, NodeKind, Vec<(usize, MaterialId)>);
@@ -1306,12 +1375,23 @@ impl Importer<'_> {
     /// Builds the scene meshes of one glTF primitive, or `None` if it is skipped (warned).
     fn primitive(
         &mut self,
+        mesh_index: usize,
         mesh_name: &str,
         primitive: &gltf::Primitive,
-    ) -> Result<Option<(MeshId, MaterialId)>, ImportError> {
+    ) -> Result<Option<Built>, ImportError> {
         use DataType::{F32, I8, I16, U8, U16, U32};
         use Dimensions::{Scalar, Vec2, Vec3 as V3, Vec4};
         let mode = primitive.mode();
+        if let Some(extension) = self.splatting_extension(mesh_index, primitive) {
+            if mode == Mode::Points {
+                return self.splats(mesh_name, primitive, &extension).map(Some);
+            }
+            self.warn(format!(
+                "mesh '{mesh_name}' primitive {}: {GAUSSIAN_SPLATTING} on {mode:?}, not POINTS; \
+                 read as a mesh",
+                primitive.index()
+            ));
+        }
         if matches!(
             mode,
             Mode::Points | Mode::Lines | Mode::LineLoop | Mode::LineStrip
@@ -1487,7 +1567,7 @@ impl Importer<'_> {
         );
         mesh.uvs1 = uvs1.unwrap_or_default();
         let Some(material_data) = self.scene.material(material).cloned() else {
-            return Ok(Some((self.scene.add_mesh(mesh), material)));
+            return Ok(Some(Built::Mesh(self.scene.add_mesh(mesh), material)));
         };
         // A slot on set 1 of a primitive without TEXCOORD_1 reads set 0 (as the renderer
         // does); say so, since the file asked for something else.
@@ -1528,10 +1608,153 @@ impl Importer<'_> {
                 mesh.tangents = mikktspace_tangents(&mesh, &normal_uvs).unwrap_or_default();
             }
         }
-        Ok(Some((self.scene.add_mesh(mesh), material)))
+        Ok(Some(Built::Mesh(self.scene.add_mesh(mesh), material)))
     }
 
     /// The scene meshes of glTF mesh `mesh`, built once and shared by every node using it.
+    /// The KHR_gaussian_splatting object of a primitive, if it has one.
+    fn splatting_extension(
+        &self,
+        mesh: usize,
+        primitive: &gltf::Primitive,
+    ) -> Option<serde_json::Value> {
+        let mesh = self.doc.as_json().meshes.get(mesh)?;
+        mesh.primitives
+            .get(primitive.index())?
+            .extensions
+            .as_ref()?
+            .others
+            .get(GAUSSIAN_SPLATTING)
+            .cloned()
+    }
+
+    /// A KHR_gaussian_splatting point primitive as a splat cloud (in the node's space, glTF's
+    /// Y-up frame): rotations (float or normalized), linear scales, opacity, SH degree 0 (as
+    /// colour `0.5 + C0 · SH0`) and every complete higher degree up to 3.
+    fn splats(
+        &mut self,
+        mesh_name: &str,
+        primitive: &gltf::Primitive,
+        extension: &serde_json::Value,
+    ) -> Result<Built, ImportError> {
+        const C0: f32 = 0.282_094_8;
+        let what = format!(
+            "mesh '{mesh_name}' primitive {} ({GAUSSIAN_SPLATTING})",
+            primitive.index()
+        );
+        let file = self.file.clone();
+        let error = |problem: String| ImportError::Parse {
+            file: file.clone(),
+            problem: format!("{what}: {problem}"),
+        };
+        let attribute =
+            |name: &str| primitive.get(&Semantic::Extras(format!("{GAUSSIAN_SPLATTING}:{name}")));
+        let buffers = Rc::clone(&self.buffers);
+        let data = |b: gltf::Buffer| buffers.get(b.index()).map(Vec::as_slice);
+        let position = primitive
+            .get(&Semantic::Positions)
+            .ok_or_else(|| error("no POSITION".into()))?;
+        let n = position.count();
+        let counted = |a: &gltf::Accessor, name: &str| {
+            if a.count() == n {
+                Ok(())
+            } else {
+                Err(error(format!(
+                    "{name} has {} values for {n} splats",
+                    a.count()
+                )))
+            }
+        };
+        macro_rules! read {
+            ($name:expr, $n:literal, $dims:expr) => {{
+                let name = $name;
+                let a = attribute(name).ok_or_else(|| error(format!("no {name} attribute")))?;
+                counted(&a, name)?;
+                if a.dimensions() != $dims {
+                    return Err(error(format!(
+                        "{name} is {:?}, not {:?}",
+                        a.dimensions(),
+                        $dims
+                    )));
+                }
+                read_vectors::<$n>(&a, a.normalized(), data).ok_or_else(|| {
+                    error(format!("{name} accessor {} could not be read", a.index()))
+                })?
+            }};
+        }
+        let positions: Vec<[f32; 3]> = read_vectors(&position, position.normalized(), data)
+            .ok_or_else(|| error("POSITION could not be read".into()))?;
+        let rotations: Vec<[f32; 4]> = read!("ROTATION", 4, Dimensions::Vec4)
+            .into_iter()
+            .map(|q| {
+                let q = Quat::from_array(q);
+                if q.length_squared() > 0.0 && q.is_finite() {
+                    q.normalize().to_array()
+                } else {
+                    Quat::IDENTITY.to_array()
+                }
+            })
+            .collect();
+        let scales: Vec<[f32; 3]> = read!("SCALE", 3, Dimensions::Vec3);
+        let sh0: Vec<[f32; 3]> = read!("SH_DEGREE_0_COEF_0", 3, Dimensions::Vec3);
+        let colors = sh0.iter().map(|c| c.map(|v| 0.5 + C0 * v)).collect();
+        let opacity = attribute("OPACITY").ok_or_else(|| error("no OPACITY attribute".into()))?;
+        counted(&opacity, "OPACITY")?;
+        let opacities = read_scalars(&opacity, data)
+            .ok_or_else(|| {
+                error(format!(
+                    "OPACITY accessor {} could not be read",
+                    opacity.index()
+                ))
+            })?
+            .into_iter()
+            .map(|o| {
+                if o.is_finite() {
+                    o.clamp(0.0, 1.0)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        // Higher degrees: each complete degree in turn (a partial one ends the series).
+        let mut degrees: Vec<Vec<Vec<[f32; 3]>>> = Vec::new();
+        for l in 1..=3u32 {
+            let names: Vec<String> = (0..2 * l + 1)
+                .map(|c| format!("SH_DEGREE_{l}_COEF_{c}"))
+                .collect();
+            if names.iter().any(|name| attribute(name).is_none()) {
+                break;
+            }
+            let mut coefficients = Vec::new();
+            for name in &names {
+                coefficients.push(read!(name.as_str(), 3, Dimensions::Vec3));
+            }
+            degrees.push(coefficients);
+        }
+        let degree = degrees.len() as u8;
+        let per_splat = SplatCloud::sh_rest_coefficients(degree);
+        let mut sh_rest = Vec::with_capacity(n * per_splat * 3);
+        for i in 0..n {
+            for coefficients in &degrees {
+                for values in coefficients {
+                    sh_rest.extend(values[i].map(half::f16::from_f32));
+                }
+            }
+        }
+        for (key, known) in [("kernel", "ellipse"), ("colorSpace", "srgb_rec709_display")] {
+            if let Some(value) = extension.get(key).and_then(serde_json::Value::as_str)
+                && value != known
+            {
+                self.warn(format!("{what}: {key} '{value}' is drawn as '{known}'"));
+            }
+        }
+        let cloud = SplatCloud::new(
+            positions, rotations, scales, opacities, colors, degree, sh_rest,
+        )
+        .map_err(|e| error(e.to_string()))?;
+        Ok(Built::Splats(self.scene.add_splat_cloud(cloud)))
+    }
+
     fn mesh(&mut self, mesh: &gltf::Mesh) -> Result<Vec<BuiltPrimitive>, ImportError> {
         if let Some(done) = self.meshes.get(&mesh.index()) {
             return Ok(done.clone());
@@ -1541,9 +1764,9 @@ impl Importer<'_> {
             .map_or_else(|| format!("Mesh_{}", mesh.index()), str::to_owned);
         let mut out = Vec::new();
         for primitive in mesh.primitives() {
-            let built = self.primitive(&name, &primitive)?;
+            let built = self.primitive(mesh.index(), &name, &primitive)?;
             let mut variants = Vec::new();
-            if built.is_some() {
+            if matches!(built, Some(Built::Mesh(..))) {
                 for mapping in primitive.mappings() {
                     let material = self.material(&mapping.material());
                     for &v in mapping.variants() {
@@ -1553,9 +1776,7 @@ impl Importer<'_> {
                     }
                 }
             }
-            out.push(
-                built.map(|(m, mat)| (format!("{name}_{}", primitive.index()), m, mat, variants)),
-            );
+            out.push(built.map(|built| (format!("{name}_{}", primitive.index()), built, variants)));
         }
         self.meshes.insert(mesh.index(), out.clone());
         Ok(out)
@@ -1612,8 +1833,12 @@ impl Importer<'_> {
     ) -> Result<Vec<NodeContent>, ImportError> {
         let mut out = Vec::new();
         if let Some(mesh) = node.mesh() {
-            for (name, mesh, material, variants) in self.mesh(&mesh)?.into_iter().flatten() {
-                out.push((name, NodeKind::Mesh { mesh, material }, variants));
+            for (name, built, variants) in self.mesh(&mesh)?.into_iter().flatten() {
+                let kind = match built {
+                    Built::Mesh(mesh, material) => NodeKind::Mesh { mesh, material },
+                    Built::Splats(cloud) => NodeKind::Splats { cloud },
+                };
+                out.push((name, kind, variants));
             }
         }
         if let Some(camera) = node.camera() {
