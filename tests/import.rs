@@ -440,8 +440,7 @@ fn mutated_meshopt_data_never_panics() {
     // meshoptimizer's decoders are C++: corrupt streams must come back as errors, never as a
     // crash (the process would abort, failing the test binary) or a panic.
     let original = common::meshopt_quad_glb(|_| {});
-    let json_len = u32::from_le_bytes(original[12..16].try_into().unwrap()) as usize;
-    let bin_start = 20 + json_len + 8;
+    let bin_start = common::glb_bin_start(&original);
     mutate_and_import("mutated-meshopt", &original, bin_start, 3000);
 }
 
@@ -450,8 +449,7 @@ fn mutated_draco_streams_never_panic() {
     // Corrupt Draco streams (and truncated ones) come back as errors naming the file; the
     // decoder runs behind `catch_unwind`, and a stream cannot make it allocate past its size.
     let original = common::draco_quad_glb(|_| {});
-    let json_len = u32::from_le_bytes(original[12..16].try_into().unwrap()) as usize;
-    let bin_start = 20 + json_len + 8;
+    let bin_start = common::glb_bin_start(&original);
     mutate_and_import("mutated-draco", &original, bin_start, 3000);
 }
 

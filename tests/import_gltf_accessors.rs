@@ -54,14 +54,7 @@ fn import_result(
 
 /// Positions of the only mesh in `scene`, in vertex order of its triangles.
 fn triangle_positions(scene: &Scene) -> Vec<[f32; 3]> {
-    let node = scene
-        .nodes()
-        .find(|n| matches!(n.kind, NodeKind::Mesh { .. }))
-        .expect("a mesh node");
-    let NodeKind::Mesh { mesh, .. } = node.kind else {
-        unreachable!()
-    };
-    let mesh = scene.mesh(mesh).expect("mesh");
+    let (_, mesh) = common::first_mesh(scene);
     mesh.indices
         .iter()
         .map(|&i| mesh.positions[i as usize])

@@ -391,8 +391,7 @@ fn hostile_draco_primitives_are_named_errors() {
 
     // A corrupt stream: bytes past the header flipped, then the stream cut short.
     let good = common::draco_quad_glb(|_| {});
-    let json_len = u32::from_le_bytes(good[12..16].try_into().expect("4 bytes")) as usize;
-    let stream = 20 + json_len + 8;
+    let stream = common::glb_bin_start(&good);
     let mut flipped = good.clone();
     for byte in &mut flipped[stream + 12..] {
         *byte ^= 0xA5;

@@ -286,6 +286,25 @@ impl Rng {
     }
 }
 
+/// Where a GLB file's BIN chunk data starts (after the 12-byte header, the JSON chunk and the
+/// BIN chunk's 8-byte header).
+pub fn glb_bin_start(glb: &[u8]) -> usize {
+    let json_len = u32::from_le_bytes(glb[12..16].try_into().expect("a GLB header")) as usize;
+    20 + json_len + 8
+}
+
+/// The only mesh node of `scene` and its mesh.
+pub fn first_mesh(scene: &Scene) -> (&worldsmith::scene::Node, &worldsmith::scene::Mesh) {
+    let node = scene
+        .nodes()
+        .find(|n| matches!(n.kind, NodeKind::Mesh { .. }))
+        .expect("a mesh node");
+    let NodeKind::Mesh { mesh, .. } = node.kind else {
+        unreachable!()
+    };
+    (node, scene.mesh(mesh).expect("mesh"))
+}
+
 /// A GLB container around `json` and `bin` (each padded to 4 bytes as GLB requires).
 pub fn glb(json: &[u8], bin: &[u8]) -> Vec<u8> {
     let pad = |v: &[u8], with: u8| {
@@ -424,18 +443,9 @@ pub fn only_mesh(scene: &Scene) -> &worldsmith::scene::Mesh {
 
 /// World-space positions of the first mesh node's vertices.
 pub fn world_positions(scene: &Scene) -> Vec<glam::Vec3> {
-    let node = scene
-        .nodes()
-        .find(|n| matches!(n.kind, NodeKind::Mesh { .. }))
-        .expect("a mesh node");
-    let NodeKind::Mesh { mesh, .. } = node.kind else {
-        unreachable!()
-    };
+    let (node, mesh) = first_mesh(scene);
     let world_from_local = scene.world_from_local(node.id);
-    scene
-        .mesh(mesh)
-        .expect("mesh")
-        .positions
+    mesh.positions
         .iter()
         .map(|p| world_from_local.transform_point3(glam::Vec3::from(*p)))
         .collect()
@@ -709,6 +719,6 @@ pub fn ktx2_triangle_glb() -> (Vec<u8>, usize) {
         .collect();
     bin.extend(&ktx2);
     let glb = glb(json.as_bytes(), &bin);
-    let json_len = u32::from_le_bytes(glb[12..16].try_into().expect("4 bytes")) as usize;
-    (glb, 20 + json_len + 8 + 36)
+    let start = glb_bin_start(&glb) + 36;
+    (glb, start)
 }
