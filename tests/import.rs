@@ -1108,6 +1108,54 @@ fn basis_universal_ktx2_textures_are_transcoded() {
 }
 
 #[test]
+fn plain_rgba8_ktx2_textures_are_read() {
+    // VK_FORMAT_R8G8B8A8_SRGB levels, stored and Zstandard-supercompressed: the pixels as
+    // written; a level of the wrong size is a warning naming the image.
+    let dir = temp_dir("ktx2-rgba8");
+    let pixels = image::RgbaImage::from_fn(5, 3, |x, y| {
+        image::Rgba([x as u8 * 50, y as u8 * 80, 200, 255 - x as u8])
+    });
+    let material = r#"{"pbrMetallicRoughness":{"baseColorTexture":{"index":0}}}"#;
+    let plain = write_quad(
+        &dir,
+        "plain.gltf",
+        r#""POSITION":0,"TEXCOORD_0":2"#,
+        material,
+    );
+    let json = std::fs::read_to_string(plain).expect("read").replace(
+        r#""textures":[{"source":0}],"images":[{"uri":"t.png"}]"#,
+        r#""textures":[{"extensions":{"KHR_texture_basisu":{"source":0}}}],
+               "images":[{"uri":"t.ktx2"}]"#,
+    );
+    let path = write(&dir, "ktx2.gltf", json.as_bytes());
+    for zstd in [false, true] {
+        write(&dir, "t.ktx2", &common::rgba8_ktx2(&pixels, zstd));
+        let imported = import_path(&path).unwrap_or_else(|e| panic!("zstd {zstd}: {e}"));
+        assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+        let (_, m) = imported.scene.materials().next().expect("one material");
+        let image = imported
+            .scene
+            .image(m.base_color_texture.expect("texture").image)
+            .expect("image");
+        assert_eq!((image.width, image.height), (5, 3));
+        assert_eq!(&image.rgba8, pixels.as_raw(), "zstd {zstd}");
+    }
+    let short = image::RgbaImage::from_pixel(5, 2, image::Rgba([1, 2, 3, 4]));
+    let mut bad = common::rgba8_ktx2(&short, true);
+    bad[24..28].copy_from_slice(&3u32.to_le_bytes()); // claims 5×3 for a 5×2 level
+    write(&dir, "t.ktx2", &bad);
+    let imported = import_path(&path).expect("loads without the texture");
+    assert!(
+        imported.warnings.iter().any(|w| w.contains("ktx2.gltf")
+            && w.contains("image 0")
+            && w.contains("40 bytes where a 5×3 RGBA8 image has 60")),
+        "{:?}",
+        imported.warnings
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
 fn mutated_ktx2_textures_never_panic() {
     // The Basis transcoder trusts its input: every mutation of the KTX2 header, level index
     // and blocks must come back as a loaded model (texture left empty) or an error.

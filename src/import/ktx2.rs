@@ -19,9 +19,18 @@ pub(crate) fn is_ktx2(bytes: &[u8]) -> bool {
     bytes.starts_with(&IDENTIFIER)
 }
 
+/// `VK_FORMAT_R8G8B8A8_UNORM` and `_SRGB`: plain RGBA8 levels (`toktx` without `--encode`),
+/// read without the transcoder.
+const RGBA8_FORMATS: [u32; 2] = [37, 43];
+/// KTX2 supercompression schemes of plain levels: none, and Zstandard.
+const SUPERCOMPRESSION_NONE: u32 = 0;
+const SUPERCOMPRESSION_ZSTD: u32 = 2;
+
 /// The fields of a KTX2 header this module checks.
 #[derive(Debug)]
 struct Header {
+    vk_format: u32,
+    supercompression: u32,
     width: u32,
     height: u32,
     depth: u32,
@@ -46,6 +55,8 @@ impl Header {
         let field =
             |at| u32_at(bytes, at).ok_or_else(|| "the KTX2 header is cut short".to_string());
         Ok(Self {
+            vk_format: field(12)?,
+            supercompression: field(44)?,
             width: field(20)?,
             height: field(24)?,
             depth: field(28)?,
@@ -60,6 +71,21 @@ impl Header {
         u64::from(self.width) * u64::from(self.height.max(1)) * 4
     }
 
+    /// Whether the levels are plain RGBA8 rather than Basis Universal data.
+    fn is_rgba8(&self) -> bool {
+        RGBA8_FORMATS.contains(&self.vk_format)
+    }
+
+    /// A level's (offset, length, uncompressed length) from the level index.
+    fn level(bytes: &[u8], level: u32) -> Option<(u64, u64, u64)> {
+        let at = 80 + 24 * level as usize;
+        Some((
+            u64_at(bytes, at)?,
+            u64_at(bytes, at + 8)?,
+            u64_at(bytes, at + 16)?,
+        ))
+    }
+
     /// What makes this texture one this importer reads: a 2D image within the size limits,
     /// whose level index fits the file.
     fn check(&self, bytes: &[u8]) -> Result<(), String> {
@@ -70,6 +96,7 @@ impl Header {
             layers,
             faces,
             levels,
+            ..
         } = *self;
         let side = super::gltf::MAX_IMAGE_SIDE;
         if width == 0 || height == 0 || width > side || height > side {
@@ -92,12 +119,7 @@ impl Header {
             ));
         }
         for level in 0..levels.max(1) {
-            let at = 80 + 24 * level as usize;
-            let (Some(offset), Some(length), Some(uncompressed)) = (
-                u64_at(bytes, at),
-                u64_at(bytes, at + 8),
-                u64_at(bytes, at + 16),
-            ) else {
+            let Some((offset, length, uncompressed)) = Self::level(bytes, level) else {
                 return Err("the KTX2 level index is cut short".into());
             };
             if offset
@@ -110,12 +132,16 @@ impl Header {
                 ));
             }
             // Basis data never takes more than 16 bytes per 4×4 block once its
-            // supercompression is undone.
+            // supercompression is undone, plain RGBA8 4 bytes per pixel.
             let (w, h) = (
                 u64::from((width >> level).max(1)),
                 u64::from((height >> level).max(1)),
             );
-            let most = w.div_ceil(4) * h.div_ceil(4) * 16;
+            let most = if self.is_rgba8() {
+                w * h * 4
+            } else {
+                w.div_ceil(4) * h.div_ceil(4) * 16
+            };
             if uncompressed > most {
                 return Err(format!(
                     "KTX2 level {level} claims {uncompressed} bytes uncompressed, more than a \
@@ -137,6 +163,11 @@ pub(crate) fn decode_rgba(bytes: &[u8]) -> Result<image::RgbaImage, String> {
     let header = Header::read(bytes)?;
     header.check(bytes)?;
     let (width, height) = (header.width, header.height);
+    if header.is_rgba8() {
+        let pixels = plain_level(bytes, &header)?;
+        return image::RgbaImage::from_raw(width, height, pixels)
+            .ok_or_else(|| "the KTX2 level has the wrong number of pixels".into());
+    }
     let transcoded = std::panic::catch_unwind(|| -> Result<Vec<u8>, String> {
         use basisu::{DecodeFlags, TargetFormat, Transcoder};
         let texture = Transcoder::new(bytes)
@@ -157,6 +188,42 @@ pub(crate) fn decode_rgba(bytes: &[u8]) -> Result<image::RgbaImage, String> {
     .map_err(|_| "the Basis Universal transcoder failed on this texture (corrupt data)")??;
     image::RgbaImage::from_raw(width, height, transcoded)
         .ok_or_else(|| "the transcoder returned the wrong number of pixels".into())
+}
+
+/// The top level of a plain RGBA8 texture (checked by `Header::check`), unpacked from
+/// Zstandard where it is supercompressed: exactly `width × height × 4` bytes.
+fn plain_level(bytes: &[u8], header: &Header) -> Result<Vec<u8>, String> {
+    let want = header.rgba_bytes() as usize;
+    let (offset, length, _) = Header::level(bytes, 0).ok_or("the KTX2 level index is cut short")?;
+    let data = &bytes[offset as usize..(offset + length) as usize];
+    let pixels = match header.supercompression {
+        SUPERCOMPRESSION_NONE => data.to_vec(),
+        SUPERCOMPRESSION_ZSTD => {
+            use std::io::Read as _;
+            let decoder = ruzstd::StreamingDecoder::new(data)
+                .map_err(|e| format!("corrupt Zstandard level: {e}"))?;
+            let mut pixels = Vec::with_capacity(want);
+            decoder
+                .take(want as u64 + 1)
+                .read_to_end(&mut pixels)
+                .map_err(|e| format!("corrupt Zstandard level: {e}"))?;
+            pixels
+        }
+        other => {
+            return Err(format!(
+                "KTX2 supercompression scheme {other} is not read for RGBA8"
+            ));
+        }
+    };
+    if pixels.len() != want {
+        return Err(format!(
+            "the KTX2 level holds {} bytes where a {}×{} RGBA8 image has {want}",
+            pixels.len(),
+            header.width,
+            header.height
+        ));
+    }
+    Ok(pixels)
 }
 
 #[cfg(test)]

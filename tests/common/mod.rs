@@ -612,6 +612,62 @@ pub fn draco_quad_glb(edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
     glb(&serde_json::to_vec(&json).expect("JSON"), &stream.bytes)
 }
 
+/// A KTX2 file of one 2D level: `vk_format` (0 for Basis Universal), the level's bytes
+/// (supercompressed with Zstandard where `zstd`, scheme 2; else stored, scheme 0) and the
+/// Data Format Descriptor's words after its total size.
+pub fn ktx2_container(
+    vk_format: u32,
+    width: u32,
+    height: u32,
+    level: &[u8],
+    zstd: bool,
+    dfd: &[u32],
+) -> Vec<u8> {
+    let stored = if zstd {
+        ruzstd_encoder::encoding::compress_to_vec(
+            level,
+            ruzstd_encoder::encoding::CompressionLevel::Fastest,
+        )
+    } else {
+        level.to_vec()
+    };
+    let dfd_offset = 80 + 24;
+    let dfd_len = 4 + 4 * dfd.len();
+    let data_offset = (dfd_offset + dfd_len).next_multiple_of(16);
+    let mut out = vec![
+        0xAB, b'K', b'T', b'X', b' ', b'2', b'0', 0xBB, b'\r', b'\n', 0x1A, b'\n',
+    ];
+    let header = [
+        vk_format,
+        1, // typeSize: 1 for UNDEFINED and for 8-bit formats
+        width,
+        height,
+        0,
+        0,
+        1,
+        1,
+        if zstd { 2 } else { 0 },
+        dfd_offset as u32,
+        dfd_len as u32,
+        0,
+        0,
+    ];
+    for field in header {
+        out.extend(u32::to_le_bytes(field));
+    }
+    out.extend([0u8; 16]); // no supercompression global data
+    for field in [data_offset as u64, stored.len() as u64, level.len() as u64] {
+        out.extend(field.to_le_bytes());
+    }
+    out.extend((dfd_len as u32).to_le_bytes());
+    for word in dfd {
+        out.extend(word.to_le_bytes());
+    }
+    out.resize(data_offset, 0);
+    out.extend(stored);
+    out
+}
+
 /// A KTX2 texture of UASTC LDR 4×4 blocks (Basis Universal, as `toktx --encode uastc` and
 /// `basisu -uastc -ktx2` write it), built by the KTX2 and UASTC specifications: every block
 /// is UASTC mode 8, one solid RGBA colour (mode code 0b10111 in 5 bits, then R, G, B, A in 8
@@ -635,18 +691,9 @@ pub fn uastc_solid_ktx2(
             bits.to_le_bytes()
         })
         .collect();
-    let stored = if zstd {
-        ruzstd::encoding::compress_to_vec(
-            level.as_slice(),
-            ruzstd::encoding::CompressionLevel::Fastest,
-        )
-    } else {
-        level.clone()
-    };
-    // Data Format Descriptor: total size, then one basic block (KHR_DF_MODEL_UASTC = 166,
-    // BT.709 primaries, sRGB transfer, 4×4 texels, 16 bytes per block, one RGBA sample).
-    let dfd: Vec<u32> = vec![
-        44,
+    // One basic descriptor block: KHR_DF_MODEL_UASTC = 166, BT.709 primaries, sRGB transfer,
+    // 4×4 texels, 16 bytes per block, one RGBA sample.
+    let dfd = [
         0,
         2 | 40 << 16,
         166 | 1 << 8 | 2 << 16,
@@ -658,39 +705,26 @@ pub fn uastc_solid_ktx2(
         0,
         u32::MAX,
     ];
-    let dfd_offset = 80 + 24;
-    let data_offset = (dfd_offset + 44usize).next_multiple_of(16);
-    let mut out = vec![
-        0xAB, b'K', b'T', b'X', b' ', b'2', b'0', 0xBB, b'\r', b'\n', 0x1A, b'\n',
-    ];
-    let header = [
-        0,
-        1,
-        blocks_wide * 4,
-        blocks_high * 4,
-        0,
-        0,
-        1,
-        1,
-        if zstd { 2 } else { 0 },
-        dfd_offset as u32,
-        44,
-        0,
-        0,
-    ];
-    for field in header {
-        out.extend(u32::to_le_bytes(field));
+    ktx2_container(0, blocks_wide * 4, blocks_high * 4, &level, zstd, &dfd)
+}
+
+/// A plain RGBA8 KTX2 texture (`VK_FORMAT_R8G8B8A8_SRGB`, as `toktx` writes without
+/// `--encode`), Zstandard-supercompressed where `zstd`.
+pub fn rgba8_ktx2(image: &image::RgbaImage, zstd: bool) -> Vec<u8> {
+    // One basic descriptor block: KHR_DF_MODEL_RGBSDA = 1, BT.709, sRGB, one texel per block,
+    // 4 bytes per texel, four 8-bit samples (R, G, B, alpha = channel 15).
+    let mut dfd = vec![0, 2 | (24 + 4 * 16) << 16, 1 | 1 << 8 | 2 << 16, 0, 4, 0];
+    for (c, channel) in [0u32, 1, 2, 15].into_iter().enumerate() {
+        dfd.extend([(c as u32 * 8) | 7 << 16 | channel << 24, 0, 0, 255]);
     }
-    out.extend([0u8; 16]); // no supercompression global data
-    for field in [data_offset as u64, stored.len() as u64, level.len() as u64] {
-        out.extend(field.to_le_bytes());
-    }
-    for word in dfd {
-        out.extend(word.to_le_bytes());
-    }
-    out.resize(data_offset, 0);
-    out.extend(stored);
-    out
+    ktx2_container(
+        43,
+        image.width(),
+        image.height(),
+        image.as_raw(),
+        zstd,
+        &dfd,
+    )
 }
 
 /// A GLB triangle whose base colour is a Zstandard-supercompressed UASTC KTX2 texture
