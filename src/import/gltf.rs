@@ -185,18 +185,7 @@ fn import_gltf_within(
         meshopt.fills(b) || draco.fills(b)
     })?;
     gltf_meshopt::decode(&file, &meshopt, &mut buffers)?;
-    let views: Vec<_> = gltf
-        .views()
-        .map(|v| {
-            let start = v.offset() as u64;
-            // Offsets are not checked yet (`check_views` runs after decoding): saturate.
-            (
-                v.buffer().index(),
-                start..start.saturating_add(v.length() as u64),
-            )
-        })
-        .collect();
-    gltf_draco::decode(&file, &draco, &views, &mut buffers)?;
+    gltf_draco::decode(&file, &draco, &mut buffers)?;
     check_views(&file, &gltf, &buffers)?;
     check_accessors(&file, &gltf, expansion_budget(&buffers))?;
 
@@ -326,18 +315,19 @@ fn parse_unchecked(bytes: &[u8]) -> Result<gltf::Gltf, gltf::Error> {
         None
     };
     let json: &[u8] = glb.as_ref().map_or(bytes, |g| &g.json);
-    if !json.windows(KEY.len()).any(|w| w == KEY) {
-        return gltf::Gltf::from_slice_without_validation(bytes);
-    }
-    let mut renamed = Vec::with_capacity(json.len() + 64);
-    let mut rest = json;
-    while let Some(at) = rest.windows(KEY.len()).position(|w| w == KEY) {
-        renamed.extend_from_slice(&rest[..at]);
-        renamed.extend_from_slice(b"\"_KHR_gaussian_splatting:");
-        rest = &rest[at + KEY.len()..];
-    }
-    renamed.extend_from_slice(rest);
-    let root = gltf::json::deserialize::from_slice(&renamed)?;
+    let root = if json.windows(KEY.len()).any(|w| w == KEY) {
+        let mut renamed = Vec::with_capacity(json.len() + 64);
+        let mut rest = json;
+        while let Some(at) = rest.windows(KEY.len()).position(|w| w == KEY) {
+            renamed.extend_from_slice(&rest[..at]);
+            renamed.extend_from_slice(b"\"_KHR_gaussian_splatting:");
+            rest = &rest[at + KEY.len()..];
+        }
+        renamed.extend_from_slice(rest);
+        gltf::json::deserialize::from_slice(&renamed)?
+    } else {
+        gltf::json::deserialize::from_slice(json)?
+    };
     Ok(gltf::Gltf {
         document: gltf::Document::from_json_without_validation(root),
         blob: glb.and_then(|g| g.bin).map(std::borrow::Cow::into_owned),

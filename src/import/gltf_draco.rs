@@ -56,8 +56,10 @@ impl Output {
 struct Compressed {
     mesh: usize,
     primitive: usize,
-    /// The buffer view holding the Draco stream.
+    /// The buffer view holding the Draco stream, and where it lies: (buffer, byte offset,
+    /// byte length), as the view states them (checked against the buffer when decoding).
     view: usize,
+    stream: (usize, u64, u64),
     /// The buffer appended for the decoded accessors.
     buffer: usize,
     /// Bytes of that buffer.
@@ -121,6 +123,11 @@ fn rewrite_primitive(
     primitive: usize,
     extension: Extension,
 ) -> Result<Compressed, String> {
+    let stream = {
+        let view = &root.buffer_views[extension.buffer_view];
+        let offset = view.byte_offset.map_or(0, |o| o.0);
+        (view.buffer.value(), offset, view.byte_length.0)
+    };
     let buffer = root.buffers.len();
     let mut len = 0usize;
     // A copy of accessor `index` laid out at the end of the new buffer.
@@ -217,6 +224,7 @@ fn rewrite_primitive(
         mesh,
         primitive,
         view: extension.buffer_view,
+        stream,
         buffer,
         len: len as u64,
         indices,
@@ -225,14 +233,8 @@ fn rewrite_primitive(
 }
 
 /// Decodes every primitive [`rewrite`] planned, in parallel, into the buffer appended for it:
-/// `buffers` holds every buffer of the document, those [`Plan::fills`] empty; `views` gives
-/// the (buffer, byte range) of each buffer view.
-pub(super) fn decode(
-    file: &str,
-    plan: &Plan,
-    views: &[(usize, std::ops::Range<u64>)],
-    buffers: &mut [Vec<u8>],
-) -> Result<(), ImportError> {
+/// `buffers` holds every buffer of the document, those [`Plan::fills`] empty.
+pub(super) fn decode(file: &str, plan: &Plan, buffers: &mut [Vec<u8>]) -> Result<(), ImportError> {
     let allowed = super::gltf::expansion_budget(buffers);
     let error = |p: &Compressed, problem: String| ImportError::Parse {
         file: file.into(),
@@ -258,13 +260,11 @@ pub(super) fn decode(
         .primitives
         .par_iter()
         .map(|p| {
-            let stream = views
-                .get(p.view)
-                .and_then(|(buffer, range)| {
-                    let range =
-                        usize::try_from(range.start).ok()?..usize::try_from(range.end).ok()?;
-                    buffers.get(*buffer)?.get(range)
-                })
+            let (buffer, offset, length) = p.stream;
+            let stream = usize::try_from(offset)
+                .ok()
+                .zip(usize::try_from(offset.saturating_add(length)).ok())
+                .and_then(|(start, end)| buffers.get(buffer)?.get(start..end))
                 .ok_or_else(|| {
                     error(p, format!("buffer view {} lies outside its buffer", p.view))
                 })?;
