@@ -256,15 +256,8 @@ fn hostile_files_fail_with_named_errors() {
     total[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
     import_path(&write(&dir, "huge_total.glb", &total)).ok();
 
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
-    let random: Vec<u8> = (0..4096)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect();
+    let mut next = common::xorshift(0x2545_F491_4F6C_DD1D);
+    let random: Vec<u8> = (0..4096).map(|_| next() as u8).collect();
     assert_error(&write(&dir, "random.glb", &random), &[]);
     assert_error(&write(&dir, "random.gltf", &random), &[]);
     let mut fake_glb = b"glTF\x02\x00\x00\x00".to_vec();
@@ -457,13 +450,7 @@ fn mutated_draco_streams_never_panic() {
 /// changed (and every 7th truncated): each must load or fail with an error naming the file.
 fn mutate_and_import(test: &str, original: &[u8], from: usize, rounds: usize) {
     let dir = temp_dir(test);
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = common::xorshift(0x9E37_79B9_7F4A_7C15);
     let path = dir.join("mutated.glb");
     let span = (original.len() - from) as u64;
     for round in 0..rounds {

@@ -366,6 +366,11 @@ fn a_draco_quad_decodes_to_known_values_in_each_accessor_type() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+/// The quad's KHR_draco_mesh_compression object.
+fn extension(json: &mut Value) -> &mut Value {
+    &mut json["meshes"][0]["primitives"][0]["extensions"]["KHR_draco_mesh_compression"]
+}
+
 #[test]
 fn hostile_draco_primitives_are_named_errors() {
     let dir = temp_dir("hostile");
@@ -376,9 +381,6 @@ fn hostile_draco_primitives_are_named_errors() {
             Ok(_) => panic!("{name} imported"),
             Err(e) => e.to_string(),
         }
-    };
-    let extension = |json: &mut Value| -> Value {
-        json["meshes"][0]["primitives"][0]["extensions"]["KHR_draco_mesh_compression"].clone()
     };
     let named = |error: &str, name: &str, words: &[&str]| {
         assert!(
@@ -417,26 +419,16 @@ fn hostile_draco_primitives_are_named_errors() {
         &["2 triangles", "9 indices"],
     );
     // An attribute id the stream does not have, and a stream view the file lacks.
-    let id = common::draco_quad_glb(|json| {
-        let mut e = extension(json);
-        e["attributes"]["COLOR_0"] = json!(77);
-        json["meshes"][0]["primitives"][0]["extensions"]["KHR_draco_mesh_compression"] = e;
-    });
+    let id = common::draco_quad_glb(|json| extension(json)["attributes"]["COLOR_0"] = json!(77));
     named(
         &import("id.glb", id),
         "id.glb",
         &["COLOR_0", "attribute 77"],
     );
-    let view = common::draco_quad_glb(|json| {
-        let mut e = extension(json);
-        e["bufferView"] = json!(9);
-        json["meshes"][0]["primitives"][0]["extensions"]["KHR_draco_mesh_compression"] = e;
-    });
+    let view = common::draco_quad_glb(|json| extension(json)["bufferView"] = json!(9));
     named(&import("view.glb", view), "view.glb", &["buffer view 9"]);
-    let unreadable = common::draco_quad_glb(|json| {
-        json["meshes"][0]["primitives"][0]["extensions"]["KHR_draco_mesh_compression"] =
-            json!({ "bufferView": "zero" });
-    });
+    let unreadable =
+        common::draco_quad_glb(|json| *extension(json) = json!({ "bufferView": "zero" }));
     named(
         &import("unreadable.glb", unreadable),
         "unreadable.glb",

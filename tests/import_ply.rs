@@ -921,17 +921,8 @@ fn hostile_files_fail_with_named_errors() {
     );
 
     // Garbage of all sizes, with and without a PLY-looking start.
-    let mut state = 0x1234_5678_u64;
-    let mut random = |n: usize| -> Vec<u8> {
-        (0..n)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect()
-    };
+    let mut next = common::xorshift(0x1234_5678);
+    let mut random = |n: usize| -> Vec<u8> { (0..n).map(|_| next() as u8).collect() };
     for n in [1, 3, 100, 5000, 70_000, 200_000] {
         assert_error(&w("garbage.ply", &random(n)), &[]);
         let mut ply = b"ply\n".to_vec();
@@ -998,13 +989,7 @@ fn mutated_files_never_panic() {
         ply_bytes(Enc::Ascii, &mesh_elements(&case)),
         ply_bytes(Enc::Be, &[splat_element(&raw_splats(6, 2))]),
     ];
-    let mut state = 0x9e37_79b9_u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = common::xorshift(0x9e37_79b9);
     for (f, original) in files.iter().enumerate() {
         for round in 0..300 {
             let mut bytes = original.clone();
@@ -1286,13 +1271,7 @@ fn mutated_compressed_splats_keep_the_importers_promises() {
         .position(|w| w == b"end_header\n")
         .expect("header")
         + 11;
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = common::xorshift(0x2545_f491_4f6c_dd1d);
     for _ in 0..2000 {
         let mut bytes = original.clone();
         for _ in 0..1 + next() % 8 {

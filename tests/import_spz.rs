@@ -4,6 +4,8 @@
 //! headers, truncation anywhere, gzip bombs, garbage) fail with an error naming the file and
 //! never panic.
 
+mod common;
+
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use half::f16;
@@ -525,13 +527,8 @@ fn hostile_streams_fail_cleanly() {
 fn decode_five_million_splats() {
     let dir = temp_dir("bench");
     // Noisy values so that the file compresses about as poorly as a real capture.
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut noise = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
-    };
+    let mut next = common::xorshift(0x9e37_79b9_7f4a_7c15);
+    let mut noise = move || (next() >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0;
     let splats: Vec<Splat> = (0..5_000_000)
         .map(|_| Splat {
             pos: [noise() * 50.0, noise() * 10.0, noise() * 50.0],

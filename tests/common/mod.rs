@@ -247,6 +247,18 @@ pub fn testdata() -> std::path::PathBuf {
 /// give a float in [0, 1).
 pub struct Rng(pub u64);
 
+/// Marsaglia's xorshift64 from `seed` (non-zero): the mutation and garbage tests' byte source,
+/// the same sequence on every run.
+pub fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut state = seed;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
+
 impl Rng {
     pub fn next(&mut self) -> f32 {
         self.0 = self
