@@ -1,7 +1,7 @@
 //! The command line as a user meets it: help, bad arguments, unknown cameras, unwritable
 //! output, and a real headless still.
 
-mod common;
+use crate::common;
 
 use common::worldsmith;
 

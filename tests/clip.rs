@@ -5,7 +5,7 @@
 //! ffprobe/ffmpeg and openjd are needed; without them a test prints SKIPPED, except under
 //! CI=true, where it fails.
 
-mod common;
+use crate::common;
 
 use common::{add_mesh, add_sun, gpu, look, worldsmith};
 use glam::Vec3;

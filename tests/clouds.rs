@@ -2,7 +2,7 @@
 //! `Renderer::render`: goldens, pixel checks of depth compositing and view-dependent colour,
 //! robustness (camera inside the cloud, degenerate splats) and upload/sort counts.
 
-mod common;
+use crate::common;
 
 use common::Rng;
 

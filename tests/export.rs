@@ -4,7 +4,7 @@
 //! quantisation, the export options, atomic writes, the command line, and random scenes that
 //! export without panicking.
 
-mod common;
+use crate::common;
 
 use glam::{Mat3, Mat4, Quat, Vec3};
 use half::f16;

@@ -2,7 +2,7 @@
 //! (lavapipe in CI), compared with a tolerance. Failures write actual + diff PNGs to
 //! `target/golden-failures/`; `WORLDSMITH_BLESS=1` rewrites the goldens.
 
-mod common;
+use crate::common;
 
 use common::*;
 use glam::{Quat, Vec2, Vec3};

@@ -2,7 +2,7 @@
 //! three render like their references, hostile files fail with a message naming the file (and
 //! never panic), and the CLI renders an imported file.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use worldsmith::import::{ImportError, Imported, import_path};

@@ -4,7 +4,7 @@
 //! what this generator writes (`WORLDSMITH_BLESS=1` rewrites it); and every bug the fuzzer found
 //! keeps its reproducer as a regression test.
 
-mod common;
+use crate::common;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;

@@ -3,7 +3,7 @@
 //! attributes of KHR_mesh_quantization. Each file is written by the test, so the expected
 //! values are known exactly.
 
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 //! hostile stream or accessor is an error naming the file and primitive. Files are written by
 //! the tests with the `draco-core` encoder, at the quantization Blender's exporter uses.
 
-mod common;
+use crate::common;
 
 use common::{DracoAttribute, DracoStream};
 use draco_core::{DataType, GeometryAttributeType as Kind};

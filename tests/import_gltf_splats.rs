@@ -2,7 +2,7 @@
 //! release candidate's attribute semantics). The file is written by the test, so every value
 //! the importer should produce is known.
 
-mod common;
+use crate::common;
 
 use serde_json::{Value, json};
 use worldsmith::import::import_path;

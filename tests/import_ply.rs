@@ -4,7 +4,7 @@
 //! (never a panic). The files are written here by a small writer independent of the reader.
 #![allow(clippy::needless_range_loop)] // Checks index several parallel arrays by one index.
 
-mod common;
+use crate::common;
 
 use glam::Quat;
 use std::path::{Path, PathBuf};

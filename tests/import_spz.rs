@@ -4,7 +4,7 @@
 //! headers, truncation anywhere, gzip bombs, garbage) fail with an error naming the file and
 //! never panic.
 
-mod common;
+use crate::common;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -520,7 +520,7 @@ fn hostile_streams_fail_cleanly() {
     }
 }
 
-/// `cargo test --release --test import_spz -- --ignored --nocapture`: decode time for 5M
+/// `cargo test --release --test suite import_spz:: -- --ignored --nocapture`: decode time for 5M
 /// splats at SH degree 3.
 #[test]
 #[ignore = "benchmark"]

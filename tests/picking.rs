@@ -3,7 +3,7 @@
 //! every pick is checked against the rendered image (so rays and the renderer's projection
 //! agree); clouds picked as a whole; hidden and locked nodes never picked.
 
-mod common;
+use crate::common;
 
 use glam::{Quat, Vec2, Vec3};
 use worldsmith::pick::{PickOptions, PickView, Picker};

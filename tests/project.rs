@@ -3,7 +3,7 @@
 //! files are refused with an error naming the file, without panicking, without allocating
 //! what they claim and without touching anything on disk.
 
-mod common;
+use crate::common;
 
 use common::{Rng, worldsmith};
 use half::f16;

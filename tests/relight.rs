@@ -3,7 +3,7 @@
 //! relit by suns from two directions (pixel checks and before/after goldens); "as captured"
 //! is exact at amount 0; a mesh shadows relit splats; vertex-coloured unlit meshes relight.
 
-mod common;
+use crate::common;
 
 use common::*;
 use glam::{Quat, Vec3};

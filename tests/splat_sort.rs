@@ -3,7 +3,7 @@
 //! ties, splats behind the camera and the camera inside the cloud, paged or not; the same
 //! pixels; and sorts only when the view changes.
 
-mod common;
+use crate::common;
 
 use common::Rng;
 

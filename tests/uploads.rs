@@ -1,7 +1,7 @@
 //! Incremental upload: an unchanged scene uploads nothing; a material tweak is one small
 //! buffer write with no geometry re-upload; idle objects cost no uploads per frame.
 
-mod common;
+use crate::common;
 
 use glam::Vec3;
 use worldsmith::generate::generate_world;

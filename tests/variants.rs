@@ -3,7 +3,7 @@
 //! from each other); a variant changes pixels only where what it overrides is seen; the
 //! thumbnail targets redraw only what a change affects.
 
-mod common;
+use crate::common;
 
 use common::*;
 use glam::Vec3;

@@ -2,7 +2,7 @@
 //! screenshot of the whole window and quits by itself. The screenshot must show a non-blank
 //! viewport and the panels around it.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! a panorama and camera_params.json whose cameras must look at known points) imports as one
 //! World node in the Y-up frame.
 
-mod common;
+use crate::common;
 
 use glam::{Mat4, Vec3};
 use std::path::{Path, PathBuf};

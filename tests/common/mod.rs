@@ -1,6 +1,5 @@
 //! Shared test helpers: a GPU context (skips off CI when there is no adapter, fails on CI),
 //! golden-image comparison with tolerance, and small test scenes.
-#![allow(dead_code)] // Each test binary uses a different subset.
 
 use glam::Vec3;
 use image::RgbaImage;
@@ -226,7 +225,6 @@ pub fn add_mesh(
 
 /// The shared sample assets: `../shared/testdata/gltf` beside the repository (as on CI), or
 /// `WORLDSMITH_TESTDATA` (a folder holding `gltf/`) when set.
-#[allow(dead_code, reason = "not every test binary uses the samples")]
 pub fn testdata() -> std::path::PathBuf {
     let dir = std::env::var_os("WORLDSMITH_TESTDATA")
         .map(std::path::PathBuf::from)

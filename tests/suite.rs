@@ -1,0 +1,30 @@
+//! The integration tests, built as one test binary (`cargo test --test suite`, or one room
+//! of it: `cargo test --test suite golden::`). One binary instead of one per file: each
+//! file linked the whole editor (wgpu, egui, naga, codecs) on its own, which cost minutes of
+//! every clean build; they now also share one headless GPU context (`common::gpu`).
+
+mod common;
+
+mod cli;
+mod clip;
+mod clouds;
+mod export;
+mod golden;
+mod import;
+mod import_fuzz;
+mod import_gltf_accessors;
+mod import_gltf_draco;
+mod import_gltf_splats;
+mod import_ply;
+mod import_spz;
+mod inspector_ui;
+mod outliner_ui;
+mod picking;
+mod project;
+mod relight;
+mod shaders;
+mod splat_sort;
+mod uploads;
+mod variants;
+mod window;
+mod world_folder;
