@@ -832,6 +832,27 @@ fn a_glb_length_shorter_than_its_header_is_an_error() {
     fuzz::gltf(&bytes);
 }
 
+/// fuzz_gltf, 2026-12-01, after 7 minutes (1.44 million inputs): a KTX2 header claiming
+/// 2³² − 1 pixels a side made the image budget's size estimate overflow (a panic with overflow
+/// checks, a wrapped and too small estimate without). Now the estimate saturates and the image
+/// is refused with a warning naming the file and image; the model still loads.
+#[test]
+fn a_ktx2_header_of_four_billion_pixels_a_side_is_a_warning() {
+    let (mut glb, ktx2) = common::ktx2_triangle_glb();
+    glb[ktx2 + 20..ktx2 + 28].fill(0xff); // pixelWidth, pixelHeight
+    let imported = import_bytes(Path::new("huge.glb"), &glb).expect("loads without the texture");
+    assert_eq!(imported.scene.images().count(), 0);
+    assert!(
+        imported
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("huge.glb: image 0") && w.contains("GiB")),
+        "{:?}",
+        imported.warnings
+    );
+    fuzz::gltf(&glb);
+}
+
 /// fuzz_gltf, after 5 minutes: an image with neither `uri` nor `bufferView` (here a misspelt
 /// `uri`), or with a `bufferView` but no `mimeType`, passes the `gltf` crate's validation and
 /// then panics in its `Image::source`. Now the image is left empty with a warning.

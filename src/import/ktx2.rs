@@ -66,9 +66,12 @@ impl Header {
         })
     }
 
-    /// Bytes of the top level decoded to RGBA8.
+    /// Bytes of the top level decoded to RGBA8 (`u64::MAX` when that does not fit: a header
+    /// can claim 2³² − 1 pixels a side).
     fn rgba_bytes(&self) -> u64 {
-        u64::from(self.width) * u64::from(self.height.max(1)) * 4
+        u64::from(self.width)
+            .saturating_mul(u64::from(self.height.max(1)))
+            .saturating_mul(4)
     }
 
     /// Whether the levels are plain RGBA8 rather than Basis Universal data.
