@@ -82,7 +82,8 @@ fn decoded_size(bytes: &[u8]) -> Option<u64> {
         .ok()?
         .into_dimensions()
         .ok()?;
-    Some(u64::from(w) * u64::from(h) * 4)
+    // Saturating: some formats' headers can claim 2³² − 1 pixels a side.
+    Some(u64::from(w).saturating_mul(u64::from(h)).saturating_mul(4))
 }
 
 /// Decoder limits so a hostile header (a 100000×100000 PNG in a few bytes) is refused before
