@@ -881,21 +881,21 @@ fn hostile_meshopt_views_are_named_errors() {
 fn required_extensions_worldsmith_cannot_read_are_named() {
     let buffer = f32_bytes(&[0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
     let gltf = json!({
-        "extensionsUsed": ["EXT_texture_avif", "KHR_gaussian_splatting_compression_spz",
+        "extensionsUsed": ["EXT_texture_avif", "KHR_materials_volume_scatter",
                            "KHR_mesh_quantization"],
         "extensionsRequired": ["EXT_texture_avif", "KHR_mesh_quantization",
-                               "KHR_gaussian_splatting_compression_spz"],
+                               "KHR_materials_volume_scatter"],
         "bufferViews": [{ "buffer": 0, "byteOffset": 0, "byteLength": 36 }],
         "accessors": [{ "bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3",
                         "min": [0, 0, 0], "max": [1, 1, 0] }],
         "meshes": [{ "primitives": [{ "attributes": { "POSITION": 0 } }] }]
     });
     let error = import_result("unsupported-required", gltf, &buffer)
-        .expect_err("AVIF and SPZ-compressed glTF splats are not read")
+        .expect_err("AVIF and volume scattering are not read")
         .to_string();
     assert!(
         error.contains("model.gltf")
-            && error.contains("EXT_texture_avif, KHR_gaussian_splatting_compression_spz")
+            && error.contains("EXT_texture_avif, KHR_materials_volume_scatter")
             && !error.contains("KHR_mesh_quantization"),
         "{error}"
     );

@@ -11,7 +11,7 @@ use flate2::write::GzEncoder;
 use half::f16;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use worldsmith::import::{ImportError, Progress, import_path, read_spz};
+use worldsmith::import::{ImportError, Progress, import_bytes, import_path, read_spz};
 use worldsmith::scene::{NodeKind, SH_C0, SplatCloud};
 
 /// A fresh, empty temporary folder for one test.
@@ -549,5 +549,78 @@ fn decode_five_million_splats() {
         cloud.len(),
         bytes.len() / 1_000_000,
         start.elapsed().as_secs_f64()
+    );
+}
+
+/// KHR_gaussian_splatting_compression_spz_2: a glTF splat primitive whose data is an SPZ blob
+/// in a buffer view (its accessors have no data of their own). The extension packs the blob
+/// from glTF's left-up-front axes into SPZ's right-up-back, so the splats read back in glTF's
+/// frame are the encoded ones turned half about Y: x and z negated, orientations `(0, 1, 0, 0)
+/// · q`, and of the degree-1 SH coefficients (basis y, z, x) the second and third negated.
+#[test]
+fn an_spz_blob_in_a_gltf_primitive_is_read_in_gltf_axes() {
+    let splats = test_splats(1);
+    let spz = gzip(&encode(&splats, 2, 1, 0));
+    let n = splats.len();
+    let json = format!(
+        r#"{{"asset":{{"version":"2.0"}},"scene":0,"scenes":[{{"nodes":[0]}}],
+        "nodes":[{{"mesh":0,"name":"Splats"}}],
+        "meshes":[{{"primitives":[{{"mode":0,
+            "attributes":{{"POSITION":0,"KHR_gaussian_splatting:ROTATION":1,
+                           "KHR_gaussian_splatting:SCALE":2,"KHR_gaussian_splatting:OPACITY":3}},
+            "extensions":{{"KHR_gaussian_splatting":{{"extensions":
+                {{"KHR_gaussian_splatting_compression_spz_2":{{"bufferView":0}}}}}}}}}}]}}],
+        "accessors":[
+            {{"componentType":5126,"count":{n},"type":"VEC3","min":[-200,-200,-200],"max":[200,200,200]}},
+            {{"componentType":5126,"count":{n},"type":"VEC4"}},
+            {{"componentType":5126,"count":{n},"type":"VEC3"}},
+            {{"componentType":5126,"count":{n},"type":"SCALAR"}}],
+        "buffers":[{{"byteLength":{len}}}],"bufferViews":[{{"buffer":0,"byteLength":{len}}}],
+        "extensionsUsed":["KHR_gaussian_splatting","KHR_gaussian_splatting_compression_spz_2"],
+        "extensionsRequired":["KHR_gaussian_splatting","KHR_gaussian_splatting_compression_spz_2"]}}"#,
+        len = spz.len()
+    );
+    let glb = common::glb(json.as_bytes(), &spz);
+    let imported = import_bytes(Path::new("spz.glb"), &glb).expect("imports");
+    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+    let (_, cloud) = imported.scene.splat_clouds().next().expect("one cloud");
+    let half_turn = glam::Quat::from_xyzw(0.0, 1.0, 0.0, 0.0);
+    let in_gltf: Vec<Splat> = splats
+        .iter()
+        .map(|s| Splat {
+            pos: [-s.pos[0], s.pos[1], -s.pos[2]],
+            rot: (half_turn * glam::Quat::from_array(unit(s.rot))).to_array(),
+            sh: s
+                .sh
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| if i / 3 == 0 { v } else { -v })
+                .collect(),
+            ..s.clone()
+        })
+        .collect();
+    check_decoded("SPZ in glTF", &in_gltf, cloud, 2, 1);
+
+    // A broken blob is an error naming the file and primitive; a bufferView that is not
+    // there too.
+    let mut broken = glb.clone();
+    let at = common::glb_bin_start(&broken);
+    broken[at..at + 16].fill(0);
+    let error = import_bytes(Path::new("spz.glb"), &broken).expect_err("refused");
+    assert!(
+        error.to_string().starts_with(
+            "spz.glb: not a valid glTF file: mesh 'Mesh_0' primitive 0 (KHR_gaussian_splatting): \
+             not a readable SPZ file"
+        ),
+        "{error}"
+    );
+    let missing = json.replace(r#"{"bufferView":0}"#, r#"{"bufferView":7}"#);
+    let error = import_bytes(Path::new("spz.glb"), &common::glb(missing.as_bytes(), &spz))
+        .expect_err("refused");
+    assert!(
+        error
+            .to_string()
+            .contains("SPZ bufferView 7 does not exist"),
+        "{error}"
     );
 }

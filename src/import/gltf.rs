@@ -37,6 +37,16 @@ const SUPPORTED_EXTENSIONS: &[&str] = &[
     "KHR_draco_mesh_compression",
     INSTANCING,
     GAUSSIAN_SPLATTING,
+    SPZ_COMPRESSION[0],
+    SPZ_COMPRESSION[1],
+];
+
+/// KHR_gaussian_splatting_compression_spz_2: a splat primitive's data as one SPZ (version 2 or
+/// later) blob in a buffer view, nested in the KHR_gaussian_splatting object. The draft's
+/// example lists it as `…_spz` in `extensionsUsed`, so both names are read.
+const SPZ_COMPRESSION: [&str; 2] = [
+    "KHR_gaussian_splatting_compression_spz_2",
+    "KHR_gaussian_splatting_compression_spz",
 ];
 
 /// EXT_mesh_gpu_instancing: a node's mesh drawn once per instance transform.
@@ -293,6 +303,10 @@ fn parse(
     }
     root.extensions_required.clear();
     choose_texture_sources(&mut root);
+    point_spz_accessors_at_their_blob(&mut root).map_err(|problem| ImportError::Parse {
+        file: file.into(),
+        problem,
+    })?;
     let meshopt = gltf_meshopt::rewrite(file, &mut root)?;
     let draco = gltf_draco::rewrite(file, &mut root)?;
     let document = gltf::Document::from_json(root).map_err(|e| error_from_gltf(file, e))?;
@@ -339,6 +353,54 @@ fn parse_unchecked(bytes: &[u8]) -> Result<gltf::Gltf, gltf::Error> {
 /// replaces its `source` (which such files leave out, or point at a PNG/JPEG fallback); a
 /// KTX2 image (Basis Universal) is read only where there is no other, as a PNG or JPEG
 /// fallback holds the texture before its lossy GPU compression. Both decode here like PNG.
+/// The accessors of a KHR_gaussian_splatting_compression_spz_2 primitive hold no data of
+/// their own (no bufferView, no sparse): its splats come from the SPZ blob
+/// (`Importer::spz_splats`). gltf-json refuses accessors without data, so each such accessor is
+/// pointed at the start of its primitive's SPZ buffer view as a single value, which nothing
+/// reads. A missing or out-of-range SPZ `bufferView` is the error.
+fn point_spz_accessors_at_their_blob(root: &mut gltf::json::Root) -> Result<(), String> {
+    let mut pointed = Vec::new();
+    for (m, mesh) in root.meshes.iter().enumerate() {
+        for (p, primitive) in mesh.primitives.iter().enumerate() {
+            let Some(spz) = primitive
+                .extensions
+                .as_ref()
+                .and_then(|e| e.others.get(GAUSSIAN_SPLATTING))
+                .and_then(|g| g.get("extensions"))
+                .and_then(|e| SPZ_COMPRESSION.iter().find_map(|name| e.get(name)))
+            else {
+                continue;
+            };
+            let views = root.buffer_views.len();
+            let view = spz
+                .get("bufferView")
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|v| u32::try_from(v).ok())
+                .filter(|&v| (v as usize) < views)
+                .ok_or_else(|| {
+                    format!(
+                        "meshes[{m}].primitives[{p}] {}: SPZ bufferView {} does not exist \
+                         (the file has {views})",
+                        SPZ_COMPRESSION[0],
+                        spz.get("bufferView").unwrap_or(&serde_json::Value::Null)
+                    )
+                })?;
+            pointed.extend(primitive.attributes.values().map(|a| (a.value(), view)));
+        }
+    }
+    for (accessor, view) in pointed {
+        if let Some(a) = root.accessors.get_mut(accessor)
+            && a.buffer_view.is_none()
+            && a.sparse.is_none()
+        {
+            a.buffer_view = Some(gltf::json::Index::new(view));
+            a.byte_offset = None;
+            a.count = gltf::json::validation::USize64(1);
+        }
+    }
+    Ok(())
+}
+
 fn choose_texture_sources(root: &mut gltf::json::Root) {
     for texture in &mut root.textures {
         let source = |name: &str| {
@@ -1638,6 +1700,14 @@ impl Importer<'_> {
             file: file.clone(),
             problem: format!("{what}: {problem}"),
         };
+        if let Some(spz) = SPZ_COMPRESSION
+            .iter()
+            .find_map(|name| extension.get("extensions").and_then(|e| e.get(name)))
+        {
+            let cloud = self.spz_splats(&what, spz)?;
+            self.warn_splat_kind(&what, extension);
+            return Ok(Built::Splats(self.scene.add_splat_cloud(cloud)));
+        }
         let attribute =
             |name: &str| primitive.get(&Semantic::Extras(format!("{GAUSSIAN_SPLATTING}:{name}")));
         let buffers = Rc::clone(&self.buffers);
@@ -1732,6 +1802,16 @@ impl Importer<'_> {
                 }
             }
         }
+        self.warn_splat_kind(&what, extension);
+        let cloud = SplatCloud::new(
+            positions, rotations, scales, opacities, colors, degree, sh_rest,
+        )
+        .map_err(|e| error(e.to_string()))?;
+        Ok(Built::Splats(self.scene.add_splat_cloud(cloud)))
+    }
+
+    /// A kernel or colour space other than the ones worldsmith draws, named in a warning.
+    fn warn_splat_kind(&mut self, what: &str, extension: &serde_json::Value) {
         for (key, known) in [("kernel", "ellipse"), ("colorSpace", "srgb_rec709_display")] {
             if let Some(value) = extension.get(key).and_then(serde_json::Value::as_str)
                 && value != known
@@ -1739,11 +1819,49 @@ impl Importer<'_> {
                 self.warn(format!("{what}: {key} '{value}' is drawn as '{known}'"));
             }
         }
-        let cloud = SplatCloud::new(
-            positions, rotations, scales, opacities, colors, degree, sh_rest,
-        )
-        .map_err(|e| error(e.to_string()))?;
-        Ok(Built::Splats(self.scene.add_splat_cloud(cloud)))
+    }
+
+    /// The splats of a KHR_gaussian_splatting_compression_spz_2 primitive, decoded by the SPZ
+    /// reader (hostile streams are its errors) and turned into glTF's frame. The extension has
+    /// the blob packed from glTF's left-up-front axes into SPZ's right-up-back ones, which the
+    /// reader returns as they are: x and z flipped, a half turn about Y, undone here
+    /// (positions, orientations and the view-dependent colour).
+    fn spz_splats(
+        &mut self,
+        what: &str,
+        spz: &serde_json::Value,
+    ) -> Result<SplatCloud, ImportError> {
+        let error = |problem: String| ImportError::Parse {
+            file: self.file.clone(),
+            problem: format!("{what}: {problem}"),
+        };
+        let index = spz
+            .get("bufferView")
+            .and_then(serde_json::Value::as_u64)
+            .ok_or_else(|| error("its SPZ extension names no bufferView".into()))?;
+        let view = usize::try_from(index)
+            .ok()
+            .and_then(|i| self.doc.views().nth(i))
+            .ok_or_else(|| error(format!("SPZ bufferView {index} does not exist")))?;
+        let range = view_range(&view, &self.buffers)
+            .map_err(|p| error(format!("SPZ bufferView {index} {p}")))?;
+        let buffers = Rc::clone(&self.buffers);
+        let bytes = buffers
+            .get(view.buffer().index())
+            .and_then(|b| b.get(range))
+            .ok_or_else(|| error(format!("SPZ bufferView {index} is out of range")))?;
+        let (cloud, warnings) =
+            super::spz::read_spz_bytes(Path::new(what), bytes, &super::Progress::new()).map_err(
+                |e| ImportError::Parse {
+                    file: self.file.clone(),
+                    problem: e.to_string(),
+                },
+            )?;
+        for warning in warnings {
+            self.warn(warning);
+        }
+        let gltf_from_spz = Mat4::from_scale(Vec3::new(-1.0, 1.0, -1.0));
+        Ok(crate::export::transform_splats(&cloud, gltf_from_spz))
     }
 
     fn mesh(&mut self, mesh: &gltf::Mesh) -> Result<Vec<BuiltPrimitive>, ImportError> {
