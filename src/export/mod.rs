@@ -377,7 +377,8 @@ pub fn transform_splats(cloud: &SplatCloud, out_from_local: Mat4) -> SplatCloud 
     let a = Mat3::from_mat4(out_from_local);
     let (similarity, q) = orthogonal_part(a);
     let n = SplatCloud::sh_rest_coefficients(cloud.sh_degree);
-    let sh_matrices = if q.abs_diff_eq(Mat3::IDENTITY, 1e-7) {
+    // Nothing to rotate without SH above degree 0 (and `chunks_exact_mut(0)` would panic).
+    let sh_matrices = if n == 0 || q.abs_diff_eq(Mat3::IDENTITY, 1e-7) {
         None
     } else {
         Some(sh_rotation_matrices(q, cloud.sh_degree))
@@ -751,6 +752,27 @@ mod tests {
             * Mat3::from_mat4(m).transpose();
         let got = cov(Mat3::from_quat(q), Vec3::from(out.scales[0]));
         assert!(got.abs_diff_eq(want, 1e-5));
+    }
+
+    /// Splats with no SH above degree 0 under a rotation: nothing to rotate in the colour
+    /// (this panicked in `chunks_exact_mut(0)` before, for export and for SPZ-in-glTF import).
+    #[test]
+    fn degree_zero_splats_turn_without_sh() {
+        let cloud = SplatCloud::new(
+            vec![[1.0, 2.0, 3.0]],
+            vec![Quat::IDENTITY.to_array()],
+            vec![[0.1, 0.2, 0.3]],
+            vec![0.5],
+            vec![[0.2, 0.4, 0.6]],
+            0,
+            Vec::new(),
+        )
+        .unwrap();
+        let out = transform_splats(&cloud, Mat4::from_scale(Vec3::new(-1.0, 1.0, -1.0)));
+        assert_eq!(out.positions[0], [-1.0, 2.0, -3.0]);
+        assert_eq!(out.sh_degree, 0);
+        assert!(out.sh_rest.is_empty());
+        assert_eq!(out.colors, cloud.colors);
     }
 
     #[test]
