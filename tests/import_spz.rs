@@ -559,8 +559,15 @@ fn decode_five_million_splats() {
 /// · q`, and of the degree-1 SH coefficients (basis y, z, x) the second and third negated.
 #[test]
 fn an_spz_blob_in_a_gltf_primitive_is_read_in_gltf_axes() {
-    let splats = test_splats(1);
-    let spz = gzip(&encode(&splats, 2, 1, 0));
+    // SH degree 0 as HY-World writes, then degree 1 (a turn changes the SH).
+    for degree in [0, 1] {
+        spz_in_gltf(degree);
+    }
+}
+
+fn spz_in_gltf(degree: u8) {
+    let splats = test_splats(degree);
+    let spz = gzip(&encode(&splats, 2, degree, 0));
     let n = splats.len();
     let json = format!(
         r#"{{"asset":{{"version":"2.0"}},"scene":0,"scenes":[{{"nodes":[0]}}],
@@ -599,7 +606,13 @@ fn an_spz_blob_in_a_gltf_primitive_is_read_in_gltf_axes() {
             ..s.clone()
         })
         .collect();
-    check_decoded("SPZ in glTF", &in_gltf, cloud, 2, 1);
+    check_decoded(
+        &format!("SPZ (SH {degree}) in glTF"),
+        &in_gltf,
+        cloud,
+        2,
+        degree,
+    );
 
     // A broken blob is an error naming the file and primitive; a bufferView that is not
     // there too.
