@@ -349,10 +349,12 @@ fn parse_unchecked(bytes: &[u8]) -> Result<gltf::Gltf, gltf::Error> {
     })
 }
 
-/// Texture images of EXT_texture_webp and KHR_texture_basisu: a texture's WebP image
-/// replaces its `source` (which such files leave out, or point at a PNG/JPEG fallback); a
-/// KTX2 image (Basis Universal) is read only where there is no other, as a PNG or JPEG
-/// fallback holds the texture before its lossy GPU compression. Both decode here like PNG.
+/// The KHR_gaussian_splatting_compression_spz_2 object nested in a KHR_gaussian_splatting one.
+fn spz_compression(splatting: &serde_json::Value) -> Option<&serde_json::Value> {
+    let nested = splatting.get("extensions")?;
+    SPZ_COMPRESSION.iter().find_map(|name| nested.get(name))
+}
+
 /// The accessors of a KHR_gaussian_splatting_compression_spz_2 primitive hold no data of
 /// their own (no bufferView, no sparse): its splats come from the SPZ blob
 /// (`Importer::spz_splats`). gltf-json refuses accessors without data, so each such accessor is
@@ -366,8 +368,7 @@ fn point_spz_accessors_at_their_blob(root: &mut gltf::json::Root) -> Result<(), 
                 .extensions
                 .as_ref()
                 .and_then(|e| e.others.get(GAUSSIAN_SPLATTING))
-                .and_then(|g| g.get("extensions"))
-                .and_then(|e| SPZ_COMPRESSION.iter().find_map(|name| e.get(name)))
+                .and_then(spz_compression)
             else {
                 continue;
             };
@@ -401,6 +402,10 @@ fn point_spz_accessors_at_their_blob(root: &mut gltf::json::Root) -> Result<(), 
     Ok(())
 }
 
+/// Texture images of EXT_texture_webp and KHR_texture_basisu: a texture's WebP image
+/// replaces its `source` (which such files leave out, or point at a PNG/JPEG fallback); a
+/// KTX2 image (Basis Universal) is read only where there is no other, as a PNG or JPEG
+/// fallback holds the texture before its lossy GPU compression. Both decode here like PNG.
 fn choose_texture_sources(root: &mut gltf::json::Root) {
     for texture in &mut root.textures {
         let source = |name: &str| {
@@ -737,6 +742,15 @@ fn check_span(
             view.index()
         )),
     }
+}
+
+/// The bytes of buffer view `view` (its range checked by [`view_range`]).
+fn view_bytes<'b>(view: &gltf::buffer::View, buffers: &'b [Vec<u8>]) -> Result<&'b [u8], String> {
+    let range = view_range(view, buffers)?;
+    buffers
+        .get(view.buffer().index())
+        .and_then(|b| b.get(range))
+        .ok_or_else(|| "its buffer view is out of range".to_string())
 }
 
 fn check_accessors(file: &str, gltf: &gltf::Gltf, budget: u64) -> Result<(), ImportError> {
@@ -1113,12 +1127,7 @@ impl Importer<'_> {
         }
         match image.source() {
             gltf::image::Source::View { view, .. } => {
-                let range = view_range(&view, &self.buffers)?;
-                self.buffers
-                    .get(view.buffer().index())
-                    .and_then(|b| b.get(range))
-                    .map(<[u8]>::to_vec)
-                    .ok_or_else(|| "its buffer view is out of range".to_string())
+                view_bytes(&view, &self.buffers).map(<[u8]>::to_vec)
             }
             gltf::image::Source::Uri { uri, .. } => {
                 let shown: String = uri.chars().take(120).collect();
@@ -1700,10 +1709,7 @@ impl Importer<'_> {
             file: file.clone(),
             problem: format!("{what}: {problem}"),
         };
-        if let Some(spz) = SPZ_COMPRESSION
-            .iter()
-            .find_map(|name| extension.get("extensions").and_then(|e| e.get(name)))
-        {
+        if let Some(spz) = spz_compression(extension) {
             let cloud = self.spz_splats(&what, spz)?;
             self.warn_splat_kind(&what, extension);
             return Ok(Built::Splats(self.scene.add_splat_cloud(cloud)));
@@ -1843,13 +1849,9 @@ impl Importer<'_> {
             .ok()
             .and_then(|i| self.doc.views().nth(i))
             .ok_or_else(|| error(format!("SPZ bufferView {index} does not exist")))?;
-        let range = view_range(&view, &self.buffers)
-            .map_err(|p| error(format!("SPZ bufferView {index} {p}")))?;
         let buffers = Rc::clone(&self.buffers);
-        let bytes = buffers
-            .get(view.buffer().index())
-            .and_then(|b| b.get(range))
-            .ok_or_else(|| error(format!("SPZ bufferView {index} is out of range")))?;
+        let bytes = view_bytes(&view, &buffers)
+            .map_err(|p| error(format!("SPZ bufferView {index}: {p}")))?;
         let (cloud, warnings) =
             super::spz::read_spz_bytes(Path::new(what), bytes, &super::Progress::new()).map_err(
                 |e| ImportError::Parse {
