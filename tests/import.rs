@@ -702,6 +702,28 @@ fn write_quad(dir: &Path, name: &str, attributes: &str, material: &str) -> PathB
     write(dir, name, quad_gltf(attributes, material).as_bytes())
 }
 
+/// What a base-colour texture read from `t.ktx2` alone (KHR_texture_basisu) puts in place of
+/// [`textured_quad_json`]'s PNG texture.
+const KTX2_ALONE: &str = r#""textures":[{"extensions":{"KHR_texture_basisu":{"source":0}}}],
+                           "images":[{"uri":"t.ktx2"}]"#;
+
+/// The JSON of [`write_quad`]'s quad (written with `quad.bin` and `t.png` into `dir`) whose
+/// base colour comes from texture 0, with its textures and images replaced by
+/// `textures_and_images`.
+fn textured_quad_json(dir: &Path, textures_and_images: &str) -> String {
+    let material = r#"{"pbrMetallicRoughness":{"baseColorTexture":{"index":0}}}"#;
+    let plain = write_quad(
+        dir,
+        "plain.gltf",
+        r#""POSITION":0,"TEXCOORD_0":2"#,
+        material,
+    );
+    let plain = std::fs::read_to_string(plain).expect("read");
+    let textures = r#""textures":[{"source":0}],"images":[{"uri":"t.png"}]"#;
+    assert!(plain.contains(textures));
+    plain.replace(textures, textures_and_images)
+}
+
 #[test]
 fn every_texture_slot_keeps_its_own_uv_set_and_transform() {
     use worldsmith::scene::UvTransform;
@@ -1014,16 +1036,6 @@ fn basis_universal_ktx2_textures_are_transcoded() {
         [0, 0, 255, 128],
         [250, 200, 10, 0],
     ];
-    let material = r#"{"pbrMetallicRoughness":{"baseColorTexture":{"index":0}}}"#;
-    let plain = write_quad(
-        &dir,
-        "plain.gltf",
-        r#""POSITION":0,"TEXCOORD_0":2"#,
-        material,
-    );
-    let plain = std::fs::read_to_string(plain).expect("read");
-    let textures = r#""textures":[{"source":0}],"images":[{"uri":"t.png"}]"#;
-    assert!(plain.contains(textures));
     let used = r#""extensionsUsed":["KHR_texture_transform"]"#;
     for zstd in [false, true] {
         write(
@@ -1031,17 +1043,11 @@ fn basis_universal_ktx2_textures_are_transcoded() {
             "t.ktx2",
             &common::uastc_solid_ktx2(2, 2, &colours, zstd),
         );
-        let alone = plain
-            .replace(
-                textures,
-                r#""textures":[{"extensions":{"KHR_texture_basisu":{"source":0}}}],
-                   "images":[{"uri":"t.ktx2"}]"#,
-            )
-            .replace(
-                used,
-                r#""extensionsUsed":["KHR_texture_basisu"],
-                   "extensionsRequired":["KHR_texture_basisu"]"#,
-            );
+        let alone = textured_quad_json(&dir, KTX2_ALONE).replace(
+            used,
+            r#""extensionsUsed":["KHR_texture_basisu"],
+               "extensionsRequired":["KHR_texture_basisu"]"#,
+        );
         let path = write(&dir, "alone.gltf", alone.as_bytes());
         let imported = import_path(&path).unwrap_or_else(|e| panic!("zstd {zstd}: {e}"));
         assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
@@ -1062,8 +1068,8 @@ fn basis_universal_ktx2_textures_are_transcoded() {
         }
         assert!(image.source().is_none(), "KTX2 is not kept for export");
     }
-    let with_fallback = plain.replace(
-        textures,
+    let with_fallback = textured_quad_json(
+        &dir,
         r#""textures":[{"source":1,"extensions":{"KHR_texture_basisu":{"source":0}}}],
            "images":[{"uri":"t.ktx2"},{"uri":"t.png"}]"#,
     );
@@ -1102,18 +1108,7 @@ fn plain_rgba8_ktx2_textures_are_read() {
     let pixels = image::RgbaImage::from_fn(5, 3, |x, y| {
         image::Rgba([x as u8 * 50, y as u8 * 80, 200, 255 - x as u8])
     });
-    let material = r#"{"pbrMetallicRoughness":{"baseColorTexture":{"index":0}}}"#;
-    let plain = write_quad(
-        &dir,
-        "plain.gltf",
-        r#""POSITION":0,"TEXCOORD_0":2"#,
-        material,
-    );
-    let json = std::fs::read_to_string(plain).expect("read").replace(
-        r#""textures":[{"source":0}],"images":[{"uri":"t.png"}]"#,
-        r#""textures":[{"extensions":{"KHR_texture_basisu":{"source":0}}}],
-               "images":[{"uri":"t.ktx2"}]"#,
-    );
+    let json = textured_quad_json(&dir, KTX2_ALONE);
     let path = write(&dir, "ktx2.gltf", json.as_bytes());
     for zstd in [false, true] {
         write(&dir, "t.ktx2", &common::rgba8_ktx2(&pixels, zstd));
