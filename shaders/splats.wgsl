@@ -178,10 +178,24 @@ fn culled() -> SplatOut {
     return out;
 }
 
+// Which splats a draw takes, by the side of the viewport's ground grid (the plane y = 0) their
+// centre lies on: 0 all; -1 those beyond the plane as seen from the camera, drawn before the
+// grid; +1 those on the camera's side, drawn after it. Any point beyond the plane is behind
+// it along its view ray and any on the camera's side is in front, so the grid composites
+// between the two exactly (see render/renderer.rs).
+override grid_side: f32 = 0.0;
+
 @vertex
 fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> SplatOut {
     let index = order[ii];
     let s = splats[index];
+    if grid_side != 0.0 {
+        let world_y = (draw.world_from_local * vec4<f32>(s.position, 1.0)).y;
+        let camera_side = select(-1.0, 1.0, frame.camera_pos.y >= 0.0);
+        if (world_y * camera_side >= 0.0) != (grid_side > 0.0) {
+            return culled();
+        }
+    }
     let center = draw.clip_from_local * vec4<f32>(s.position, 1.0);
     // Behind the near plane (reverse Z: z > w) or not a number.
     if !(center.w > 0.0 && center.z <= center.w) {

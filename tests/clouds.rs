@@ -11,7 +11,7 @@ use glam::{Quat, Vec2, Vec3};
 use half::f16;
 use image::RgbaImage;
 use worldsmith::generate::shapes;
-use worldsmith::render::{FrameInput, OffscreenTarget, RenderSettings, Renderer};
+use worldsmith::render::{FrameInput, OffscreenTarget, RenderSettings, Renderer, SplatSort};
 use worldsmith::scene::{
     CameraView, Material, NodeId, NodeKind, PointCloud, Scene, SplatCloud, ToneMapper, Transform,
 };
@@ -330,12 +330,19 @@ fn unlit_colour_is_shown_as_captured_at_any_exposure() {
 
 /// A dense opaque blob of one colour.
 fn blob(center: Vec3, radius: f32, color: [f32; 3], n: usize, seed: u64) -> SplatCloud {
+    blobs(&[(center, radius)], color, n, seed)
+}
+
+/// Dense opaque blobs of one colour in one cloud, `n` splats each.
+fn blobs(spheres: &[(Vec3, f32)], color: [f32; 3], n: usize, seed: u64) -> SplatCloud {
     let mut rng = Rng(seed);
     let mut s = Splats::default();
-    for _ in 0..n {
-        let p = center + rng.in_ball() * radius;
-        let q = rng.rotation();
-        s.push(p, q, Vec3::splat(radius * 0.12), 0.95, color);
+    for &(center, radius) in spheres {
+        for _ in 0..n {
+            let p = center + rng.in_ball() * radius;
+            let q = rng.rotation();
+            s.push(p, q, Vec3::splat(radius * 0.12), 0.95, color);
+        }
     }
     s.build(0, Vec::new())
 }
@@ -392,6 +399,161 @@ fn meshes_and_splats_occlude_each_other_by_depth() {
         // The back cube shows where the blob does not cover it.
         let (x, y) = to_px(Vec3::new(-1.8, 1.0, -0.8));
         assert_close("back cube beside the blob", pixel(&img, x, y), back, 2);
+    }
+}
+
+#[test]
+fn the_viewport_grid_lies_under_splats_in_front_of_it_and_over_those_beyond() {
+    let Some(ctx) = gpu() else { return };
+    // Dense opaque blobs of one cloud seen along the grid's blue Z axis (x = 0, the centre
+    // column): eye, target, and per blob (centre, radius, whether the grid's plane lies
+    // between it and the eye).
+    type Case = (Vec3, Vec3, Vec<(Vec3, f32, bool)>);
+    let cases: [Case; 4] = [
+        // Resting on the grid, seen from above: the grid runs behind the blob.
+        (
+            Vec3::new(0.0, 4.0, 6.0),
+            Vec3::new(0.0, 1.0, 0.0),
+            vec![(Vec3::new(0.0, 1.0, 0.0), 1.0, false)],
+        ),
+        // Under the grid (a world model's floor below y = 0), seen from above.
+        (
+            Vec3::new(0.0, 4.0, 6.0),
+            Vec3::new(0.0, -1.5, 0.0),
+            vec![(Vec3::new(0.0, -1.5, 0.0), 1.0, true)],
+        ),
+        // Above the grid, seen from below it.
+        (
+            Vec3::new(0.0, -3.0, 6.0),
+            Vec3::new(0.0, 1.5, 0.0),
+            vec![(Vec3::new(0.0, 1.5, 0.0), 1.0, true)],
+        ),
+        // One cloud on both sides of the grid: one blob above it, one below.
+        (
+            Vec3::new(0.0, 4.0, 6.0),
+            Vec3::new(0.0, 0.0, 1.6),
+            vec![
+                (Vec3::new(0.0, 1.0, 0.0), 0.8, false),
+                (Vec3::new(0.0, -1.2, 2.5), 0.8, true),
+            ],
+        ),
+    ];
+    for (eye, target, spheres) in cases {
+        let mut scene = Scene::new("Grid and splats");
+        let centers: Vec<_> = spheres.iter().map(|&(c, r, _)| (c, r)).collect();
+        add_splats(
+            &mut scene,
+            "Blobs",
+            blobs(&centers, [0.85, 0.45, 0.2], 8000, 5),
+            Transform::IDENTITY,
+        );
+        let view = look(eye, target, 50.0);
+        let aspect = W as f32 / H as f32;
+        let to_px = |p: Vec3| {
+            let c = view.clip_from_world(aspect) * p.extend(1.0);
+            (
+                ((c.x / c.w * 0.5 + 0.5) * W as f32) as u32,
+                ((0.5 - c.y / c.w * 0.5) * H as f32) as u32,
+            )
+        };
+        // The rows over each blob's middle, in the centre column.
+        let middles: Vec<_> = spheres
+            .iter()
+            .map(|&(center, radius, _)| {
+                let (_, a) = to_px(center + Vec3::Y * radius * 0.45);
+                let (_, b) = to_px(center - Vec3::Y * radius * 0.45);
+                a.min(b)..=a.max(b)
+            })
+            .collect();
+        let cx = W / 2;
+        // CPU-sorted splats are split in their sorted order, GPU-sorted ones by the pipeline.
+        for sort in [SplatSort::Cpu, SplatSort::Gpu] {
+            let with_grid = RenderSettings {
+                splat_sort: sort,
+                ..RenderSettings::viewport()
+            };
+            let mut without_grid = with_grid;
+            without_grid.overlays.grid = false;
+            let grid = render_with(&ctx, &scene, view, W, H, with_grid, &[]);
+            let plain = render_with(&ctx, &scene, view, W, H, without_grid, &[]);
+            let bluer = |y: u32| pixel(&grid, cx, y)[2] > pixel(&plain, cx, y)[2] + 20;
+            // The grid is drawn: its Z axis runs down the centre column beside the blobs.
+            assert!(
+                (0..H)
+                    .filter(|y| !middles.iter().any(|m| m.contains(y)))
+                    .any(bluer),
+                "{sort:?}, eye {eye}: no Z axis"
+            );
+            // Over a blob's middle the grid shows only where its plane lies in between.
+            for (&(center, _, grid_between), rows) in spheres.iter().zip(&middles) {
+                for y in rows.clone() {
+                    if grid_between {
+                        // The grid's blue over the blob's orange (still there beneath it).
+                        assert!(
+                            bluer(y) && pixel(&grid, cx, y)[0] > 120,
+                            "{sort:?}: blob {center} under the grid at row {y}: {:?}",
+                            pixel(&grid, cx, y)
+                        );
+                    } else {
+                        assert_close(
+                            &format!("{sort:?}: blob {center} over the grid at row {y}"),
+                            pixel(&grid, cx, y),
+                            pixel(&plain, cx, y),
+                            3,
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_viewport_grid_lies_under_blended_meshes_in_front_of_it_and_over_those_beyond() {
+    let Some(ctx) = gpu() else { return };
+    let mut scene = Scene::new("Grid and glass");
+    // Nearly opaque blended boxes on the grid's blue Z axis: one above the grid, one below.
+    let mut glass = unlit("Glass", [217, 115, 51]);
+    glass.base_color[3] = 0.95;
+    glass.alpha_mode = worldsmith::scene::AlphaMode::Blend;
+    let boxes = [
+        (Vec3::new(0.0, 1.0, 0.0), false),
+        (Vec3::new(0.0, -1.2, 2.5), true),
+    ];
+    for (i, (center, _)) in boxes.iter().enumerate() {
+        add_mesh(
+            &mut scene,
+            &format!("Box {i}"),
+            shapes::cube(1.2),
+            glass.clone(),
+            Transform::from_translation(*center),
+        );
+    }
+    let view = look(Vec3::new(0.0, 4.0, 6.0), Vec3::new(0.0, 0.0, 1.6), 50.0);
+    let with_grid = RenderSettings::viewport();
+    let mut without_grid = with_grid;
+    without_grid.overlays.grid = false;
+    let grid = render_with(&ctx, &scene, view, W, H, with_grid, &[]);
+    let plain = render_with(&ctx, &scene, view, W, H, without_grid, &[]);
+    let aspect = W as f32 / H as f32;
+    let row = |p: Vec3| {
+        let c = view.clip_from_world(aspect) * p.extend(1.0);
+        ((0.5 - c.y / c.w * 0.5) * H as f32) as u32
+    };
+    let cx = W / 2;
+    for (center, grid_between) in boxes {
+        let (a, b) = (row(center + Vec3::Y * 0.25), row(center - Vec3::Y * 0.25));
+        for y in a.min(b)..=a.max(b) {
+            let (g, p) = (pixel(&grid, cx, y), pixel(&plain, cx, y));
+            if grid_between {
+                assert!(
+                    g[2] > p[2] + 20 && g[0] > 120,
+                    "box {center} under the grid at row {y}: {g:?} vs {p:?}"
+                );
+            } else {
+                assert_close(&format!("box {center} over the grid at row {y}"), g, p, 12);
+            }
+        }
     }
 }
 

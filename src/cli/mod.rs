@@ -214,6 +214,10 @@ pub struct BenchArgs {
     /// Shadow map resolution per cascade.
     #[arg(long, default_value_t = 2048)]
     pub shadow_map_size: u32,
+    /// Draw the viewport's ground grid, as the editor does (splats are then drawn in two
+    /// parts, those beyond the grid's plane before it and the rest after).
+    #[arg(long)]
+    pub grid: bool,
     /// Add a seeded synthetic cloud of this many Gaussian splats (a blob in front of the
     /// camera, over the terrain). With `--orbit` they are re-sorted every frame.
     #[arg(long, default_value_t = 0, value_name = "N")]
@@ -669,6 +673,10 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
                 msaa: args.msaa,
                 shadow_map_size: args.shadow_map_size,
                 splat_sort: args.splat_sort.into(),
+                overlays: crate::render::Overlays {
+                    grid: args.grid,
+                    ..RenderSettings::final_frame().overlays
+                },
                 ..RenderSettings::final_frame()
             },
             selection: &[],

@@ -212,6 +212,9 @@ struct SplatPage {
     sh: Option<wgpu::Buffer>,
     /// Centre of the page's splats, in the cloud's frame (for ordering pages).
     center: Vec3,
+    /// Smallest and largest coordinates of the page's finite splat centres, in the cloud's
+    /// frame (min > max when there are none).
+    bounds: [Vec3; 2],
 }
 
 struct GpuSplatCloud {
@@ -251,6 +254,9 @@ struct SplatNodePage {
     /// Splats in the page.
     count: u32,
     center: Vec3,
+    bounds: [Vec3; 2],
+    /// Where the page lies against the viewport grid's plane at the last sort.
+    split: GridSplit,
     /// Scratch of the GPU sort, made on the first GPU sort of this page.
     gpu_sort: Option<SortPage>,
     /// Whether the last sort ran on the GPU (the draw is then indirect).
@@ -265,8 +271,28 @@ struct SplatNode {
     relight: crate::scene::Relight,
     uniform: wgpu::Buffer,
     pages: Vec<SplatNodePage>,
-    /// `view_from_local` the pages were last sorted for, and whether on the GPU.
-    sorted_for: Option<([u32; 16], bool)>,
+    /// `view_from_local` the pages were last sorted for, whether on the GPU, and the grid
+    /// plane they were split by (see [`GridSplit`]).
+    sorted_for: Option<SortKey>,
+}
+
+type SortKey = ([u32; 16], bool, Option<[u32; 4]>);
+
+/// Where a splat page lies against the plane y = 0 of the viewport's ground grid, which
+/// writes no depth and so must be drawn between the splats beyond it and those in front of
+/// it: a point beyond the plane (as seen from the camera) is behind it along its view ray, a
+/// point on the camera's side in front of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum GridSplit {
+    /// Every splat on the camera's side, or no grid: drawn after the grid.
+    Near,
+    /// Every splat beyond the plane: drawn before the grid.
+    Beyond,
+    /// Splats on both sides. Sorted on the CPU, the first `beyond` sorted splats are those
+    /// beyond (still far to near among themselves; any of them is behind any splat in front
+    /// of the plane on a shared ray, so the order stays back to front); sorted on the GPU, the
+    /// page is drawn twice by pipelines that drop the splats of the other side.
+    Straddles { beyond: u32 },
 }
 
 /// One splat draw, in the order they are encoded (far to near).
@@ -288,7 +314,12 @@ pub struct GpuClouds {
     point_module: wgpu::ShaderModule,
     splat_module: wgpu::ShaderModule,
     pipeline_layouts: [wgpu::PipelineLayout; 2],
-    pipelines: HashMap<u32, [wgpu::RenderPipeline; 2]>,
+    /// Point pipelines per sample count; splat pipelines per sample count and grid side.
+    point_pipelines: HashMap<u32, wgpu::RenderPipeline>,
+    splat_pipelines: HashMap<(u32, GridSide), wgpu::RenderPipeline>,
+    /// Whether a GPU-sorted page straddles the grid's plane this frame (its draws then need
+    /// the pipelines that drop one side's splats).
+    gpu_straddles: bool,
     /// Bound where a splat page has no SH rest.
     empty: wgpu::Buffer,
     /// Largest storage binding (bytes) a page may use.
@@ -375,7 +406,9 @@ impl GpuClouds {
             splat_layout,
             point_module: module("points.wgsl"),
             splat_module: module("splats.wgsl"),
-            pipelines: HashMap::new(),
+            point_pipelines: HashMap::new(),
+            splat_pipelines: HashMap::new(),
+            gpu_straddles: false,
             empty: device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("no SH"),
                 size: 16,
@@ -632,12 +665,14 @@ impl GpuClouds {
                 });
                 let mut sum = glam::DVec3::ZERO;
                 let mut finite = 0u32;
+                let mut bounds = [Vec3::INFINITY, Vec3::NEG_INFINITY];
                 for slot in 0..count {
                     if let Some(p) = cloud.positions.get(index(slot)) {
                         let p = Vec3::from(*p);
                         if p.is_finite() {
                             sum += p.as_dvec3();
                             finite += 1;
+                            bounds = [bounds[0].min(p), bounds[1].max(p)];
                         }
                     }
                 }
@@ -648,6 +683,7 @@ impl GpuClouds {
                     splats,
                     sh,
                     center,
+                    bounds,
                 });
                 first += count;
             }
@@ -739,6 +775,8 @@ impl GpuClouds {
                                         visible: 0,
                                         count: page.count,
                                         center: page.center,
+                                        bounds: page.bounds,
+                                        split: GridSplit::Near,
                                         gpu_sort: None,
                                         on_gpu: false,
                                     }
@@ -780,6 +818,7 @@ impl GpuClouds {
         camera: &CameraView,
         (width, height): (u32, u32),
         sort: SplatSort,
+        grid: bool,
         stats: &mut FrameStats,
     ) {
         let use_gpu = self.sorter.is_some()
@@ -813,8 +852,16 @@ impl GpuClouds {
         let mut order: Vec<(f32, SplatDrawRef)> = Vec::new();
         // (node, page, z row of view_from_local) of the pages the GPU sorts this frame.
         let mut gpu_jobs: Vec<(NodeId, usize, Vec4)> = Vec::new();
+        // Which side of the grid's plane the camera is on (as splats.wgsl decides it).
+        let camera_side = if camera.position().y >= 0.0 {
+            1.0
+        } else {
+            -1.0
+        };
         for (id, node) in &mut self.splat_nodes {
             let view_from_local = view_from_world * node.world_from_local;
+            // row · (p, 1) ≥ 0: the local point p is on the camera's side of the grid.
+            let plane_row = grid.then(|| node.world_from_local.row(1) * camera_side);
             let local_from_world = node.world_from_local.inverse();
             let camera_in_local = local_from_world.transform_point3(camera.position());
             let degree = self.splats.get(&node.cloud).map_or(0, |c| c.sh_degree);
@@ -839,7 +886,11 @@ impl GpuClouds {
                 relight: [node.relight.amount, 0.0, 0.0, 0.0],
             };
             queue.write_buffer(&node.uniform, 0, bytemuck::bytes_of(&draw));
-            let key = (view_from_local.to_cols_array().map(f32::to_bits), use_gpu);
+            let key = (
+                view_from_local.to_cols_array().map(f32::to_bits),
+                use_gpu,
+                plane_row.map(|r| r.to_array().map(f32::to_bits)),
+            );
             if node.sorted_for != Some(key)
                 && let (Some(cloud), Some(gpu)) =
                     (scene.splat_cloud(node.cloud), self.splats.get(&node.cloud))
@@ -847,6 +898,7 @@ impl GpuClouds {
                 let t = Instant::now();
                 let depth_row = view_from_local.row(2);
                 for (i, (page, gpu_page)) in node.pages.iter_mut().zip(&gpu.pages).enumerate() {
+                    page.split = plane_row.map_or(GridSplit::Near, |r| grid_split(r, page.bounds));
                     if use_gpu && let Some(sorter) = &self.sorter {
                         if page.gpu_sort.is_none() {
                             page.gpu_sort =
@@ -860,14 +912,21 @@ impl GpuClouds {
                             continue;
                         }
                     }
-                    let sorted = sort_page(
+                    let straddles = matches!(page.split, GridSplit::Straddles { .. });
+                    let (sorted, beyond) = sort_page(
                         &cloud.positions,
                         gpu_page.count as usize,
                         |slot| gpu.splat_index(gpu_page.first + slot),
                         depth_row,
+                        plane_row.filter(|_| straddles),
                         camera.near,
                         &mut self.sort_scratch,
                     );
+                    if straddles {
+                        page.split = GridSplit::Straddles {
+                            beyond: beyond as u32,
+                        };
+                    }
                     if !sorted.is_empty() {
                         queue.write_buffer(&page.indices, 0, bytemuck::cast_slice(sorted));
                     }
@@ -893,6 +952,11 @@ impl GpuClouds {
                 order.push((depth, SplatDrawRef { node: *id, page: i }));
             }
         }
+        self.gpu_straddles = self.splat_nodes.values().any(|n| {
+            n.pages
+                .iter()
+                .any(|p| p.on_gpu && matches!(p.split, GridSplit::Straddles { .. }))
+        });
         // Far to near.
         order.sort_by(|a, b| b.0.total_cmp(&a.0));
         self.splat_order = order.into_iter().map(|(_, r)| r).collect();
@@ -929,65 +993,46 @@ impl GpuClouds {
         }
     }
 
-    /// [points, splats] pipelines for a sample count (it must match the target's).
-    pub fn pipelines(&mut self, device: &wgpu::Device, msaa: u32) -> [wgpu::RenderPipeline; 2] {
-        if let Some(p) = self.pipelines.get(&msaa) {
-            return p.clone();
-        }
-        let make = |label: &str, module: &wgpu::ShaderModule, layout, splats: bool| {
-            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-                label: Some(label),
-                layout: Some(layout),
-                vertex: wgpu::VertexState {
-                    module,
-                    entry_point: Some("vs_main"),
-                    compilation_options: Default::default(),
-                    buffers: &[],
-                },
-                primitive: Default::default(),
-                // Points are opaque surfaces; splats test against them and the meshes but
-                // write no depth (they are blended back to front).
-                depth_stencil: Some(wgpu::DepthStencilState {
-                    format: super::renderer::DEPTH_FORMAT,
-                    depth_write_enabled: Some(!splats),
-                    depth_compare: Some(wgpu::CompareFunction::Greater),
-                    stencil: Default::default(),
-                    bias: Default::default(),
-                }),
-                multisample: wgpu::MultisampleState {
-                    count: msaa,
-                    ..Default::default()
-                },
-                fragment: Some(wgpu::FragmentState {
-                    module,
-                    entry_point: Some("fs_main"),
-                    compilation_options: Default::default(),
-                    targets: &[Some(wgpu::ColorTargetState {
-                        format: super::renderer::HDR_FORMAT,
-                        blend: splats.then_some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING),
-                        write_mask: wgpu::ColorWrites::ALL,
-                    })],
-                }),
-                multiview_mask: None,
-                cache: None,
+    /// The point and splat pipelines for a sample count (it must match the target's),
+    /// after [`Self::prepare`] of the frame.
+    pub fn pipelines(&mut self, device: &wgpu::Device, msaa: u32) -> CloudPipes {
+        let points = self
+            .point_pipelines
+            .entry(msaa)
+            .or_insert_with(|| {
+                cloud_pipeline(
+                    device,
+                    "points",
+                    &self.point_module,
+                    &self.pipeline_layouts[0],
+                    msaa,
+                    None,
+                )
             })
+            .clone();
+        let mut splat = |side: GridSide| {
+            self.splat_pipelines
+                .entry((msaa, side))
+                .or_insert_with(|| {
+                    cloud_pipeline(
+                        device,
+                        "splats",
+                        &self.splat_module,
+                        &self.pipeline_layouts[1],
+                        msaa,
+                        Some(side),
+                    )
+                })
+                .clone()
         };
-        let p = [
-            make(
-                "points",
-                &self.point_module,
-                &self.pipeline_layouts[0],
-                false,
-            ),
-            make(
-                "splats",
-                &self.splat_module,
-                &self.pipeline_layouts[1],
-                true,
-            ),
-        ];
-        self.pipelines.insert(msaa, p.clone());
-        p
+        let whole = splat(GridSide::All);
+        let around_grid = self
+            .gpu_straddles
+            .then(|| [splat(GridSide::Beyond), splat(GridSide::Near)]);
+        CloudPipes {
+            points,
+            splats: SplatPipes { whole, around_grid },
+        }
     }
 
     /// Draws the point nodes (group 0 must be the frame bind group).
@@ -1010,17 +1055,16 @@ impl GpuClouds {
         }
     }
 
-    /// Draws the splat nodes far to near (group 0 must be the frame bind group).
+    /// Draws the splats on one side of the viewport grid's plane (all of them, when the
+    /// frame has no grid, on the `Near` side), far to near (group 0 must be the frame bind
+    /// group). The grid is drawn between the `Beyond` and the `Near` call (see [`GridSplit`]).
     pub fn draw_splats(
         &self,
         pass: &mut wgpu::RenderPass<'_>,
-        pipeline: &wgpu::RenderPipeline,
+        pipes: &SplatPipes,
+        side: GridSide,
         stats: &mut FrameStats,
     ) {
-        if self.splat_order.is_empty() {
-            return;
-        }
-        pass.set_pipeline(pipeline);
         for r in &self.splat_order {
             let Some(page) = self
                 .splat_nodes
@@ -1029,14 +1073,142 @@ impl GpuClouds {
             else {
                 continue;
             };
+            // The pipeline, and the instances of a CPU-sorted page (None: all it sorted).
+            let (pipeline, instances) = match (page.split, side) {
+                (GridSplit::Near, GridSide::Near) | (GridSplit::Beyond, GridSide::Beyond) => {
+                    (&pipes.whole, None)
+                }
+                (GridSplit::Straddles { beyond }, _) if !page.on_gpu => {
+                    let range = match side {
+                        GridSide::Beyond => 0..beyond,
+                        _ => beyond..page.visible,
+                    };
+                    (&pipes.whole, Some(range))
+                }
+                (GridSplit::Straddles { .. }, _) => match (&pipes.around_grid, side) {
+                    (Some([beyond, _]), GridSide::Beyond) => (beyond, None),
+                    (Some([_, near]), _) => (near, None),
+                    // Not expected (`pipelines` after `prepare`): all at once, after the grid.
+                    (None, GridSide::Beyond) => continue,
+                    (None, _) => (&pipes.whole, None),
+                },
+                _ => continue,
+            };
+            if instances.as_ref().is_some_and(|r| r.is_empty()) {
+                continue;
+            }
+            pass.set_pipeline(pipeline);
             pass.set_bind_group(1, &page.bind_group, &[]);
-            match (page.on_gpu, &page.gpu_sort) {
-                (true, Some(sort)) => pass.draw_indirect(&sort.draw_args, 0),
+            match (page.on_gpu, &page.gpu_sort, instances) {
+                (true, Some(sort), _) => pass.draw_indirect(&sort.draw_args, 0),
+                (_, _, Some(range)) => pass.draw(0..6, range),
                 _ => pass.draw(0..6, 0..page.visible),
             }
             stats.draw_calls += 1;
         }
     }
+}
+
+/// Whether a page (`bounds` in the cloud's frame) lies on the camera's side of the grid's
+/// plane, beyond it, or both; `plane_row` · (p, 1) ≥ 0 on the camera's side.
+fn grid_split(plane_row: Vec4, bounds: [Vec3; 2]) -> GridSplit {
+    let [min, max] = bounds;
+    if !min.cmple(max).all() {
+        return GridSplit::Near;
+    }
+    let center = (min + max) * 0.5;
+    let reach = ((max - min) * 0.5).dot(plane_row.truncate().abs());
+    let at = plane_row.dot(center.extend(1.0));
+    if at - reach >= 0.0 {
+        GridSplit::Near
+    } else if at + reach < 0.0 {
+        GridSplit::Beyond
+    } else {
+        GridSplit::Straddles { beyond: 0 }
+    }
+}
+
+/// Which splats a splat pipeline draws by the side of the viewport grid's plane their centre
+/// lies on (`grid_side` in splats.wgsl).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GridSide {
+    All,
+    /// Beyond the plane as seen from the camera: drawn before the grid.
+    Beyond,
+    /// On the camera's side: drawn after the grid.
+    Near,
+}
+
+/// Pipelines of the cloud draws of one frame.
+pub struct CloudPipes {
+    pub points: wgpu::RenderPipeline,
+    pub splats: SplatPipes,
+}
+
+/// The splat pipelines of a frame.
+pub struct SplatPipes {
+    /// Draws every splat it is given.
+    whole: wgpu::RenderPipeline,
+    /// [beyond, near]: drop the splats on the other side of the grid's plane, for GPU-sorted
+    /// pages that straddle it (made only when a frame has one).
+    around_grid: Option<[wgpu::RenderPipeline; 2]>,
+}
+
+/// A point pipeline (`side` None), or a splat pipeline drawing the splats of `side`.
+fn cloud_pipeline(
+    device: &wgpu::Device,
+    label: &str,
+    module: &wgpu::ShaderModule,
+    layout: &wgpu::PipelineLayout,
+    msaa: u32,
+    side: Option<GridSide>,
+) -> wgpu::RenderPipeline {
+    let splats = side.is_some();
+    let constants = match side {
+        None | Some(GridSide::All) => vec![],
+        Some(GridSide::Beyond) => vec![("grid_side", -1.0)],
+        Some(GridSide::Near) => vec![("grid_side", 1.0)],
+    };
+    let compilation_options = wgpu::PipelineCompilationOptions {
+        constants: &constants,
+        ..Default::default()
+    };
+    device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+        label: Some(label),
+        layout: Some(layout),
+        vertex: wgpu::VertexState {
+            module,
+            entry_point: Some("vs_main"),
+            compilation_options: compilation_options.clone(),
+            buffers: &[],
+        },
+        primitive: Default::default(),
+        // Points are opaque surfaces; splats test against them and the meshes but write no
+        // depth (they are blended back to front).
+        depth_stencil: Some(wgpu::DepthStencilState {
+            format: super::renderer::DEPTH_FORMAT,
+            depth_write_enabled: Some(!splats),
+            depth_compare: Some(wgpu::CompareFunction::Greater),
+            stencil: Default::default(),
+            bias: Default::default(),
+        }),
+        multisample: wgpu::MultisampleState {
+            count: msaa,
+            ..Default::default()
+        },
+        fragment: Some(wgpu::FragmentState {
+            module,
+            entry_point: Some("fs_main"),
+            compilation_options,
+            targets: &[Some(wgpu::ColorTargetState {
+                format: super::renderer::HDR_FORMAT,
+                blend: splats.then_some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING),
+                write_mask: wgpu::ColorWrites::ALL,
+            })],
+        }),
+        multiview_mask: None,
+        cache: None,
+    })
 }
 
 fn draw_uniform(device: &wgpu::Device, size: usize) -> wgpu::Buffer {
@@ -1193,26 +1365,36 @@ fn parallel_block(n: usize) -> usize {
 /// Page-local indices (slots `0..count`, splat `splat_of(slot)` of `positions`) of the
 /// page's splats in front of the near plane, farthest first (a slice of `scratch`).
 /// `depth_row` is the z row of `view_from_local` (view depth = −row · (p, 1)).
+/// With a `plane` row, the splats with plane · (p, 1) < 0 (beyond the viewport grid, see
+/// [`GridSplit`]) come first, farthest first among themselves; the second value is how many.
 fn sort_page<'s>(
     positions: &[[f32; 3]],
     count: usize,
     splat_of: impl Fn(usize) -> usize + Sync,
     depth_row: Vec4,
+    plane: Option<Vec4>,
     near: f32,
     scratch: &'s mut SortScratch,
-) -> &'s [u32] {
+) -> (&'s [u32], usize) {
     // Positive floats order like their bits; invert so the farthest sorts first. Keys of
     // splats behind the near plane (or not finite) are u32::MAX, which no visible depth
     // (> near > 0) has.
     const HIDDEN: u32 = u32::MAX;
+    // Visible keys have the top bit set (a positive depth's sign bit is clear); clearing it
+    // puts the splats beyond the plane before all others, in the same order among themselves.
+    const NEAR_BIT: u32 = 1 << 31;
     let block = parallel_block(count);
     let key = |slot: usize| {
-        positions
-            .get(splat_of(slot))
-            .map(|p| -(depth_row.x * p[0] + depth_row.y * p[1] + depth_row.z * p[2] + depth_row.w))
-            .filter(|depth| depth.is_finite() && *depth > near)
-            .map_or(HIDDEN, |depth| !depth.to_bits())
+        let p = positions.get(splat_of(slot))?;
+        let depth = -(depth_row.x * p[0] + depth_row.y * p[1] + depth_row.z * p[2] + depth_row.w);
+        (depth.is_finite() && depth > near).then(|| match plane {
+            Some(r) if r.x * p[0] + r.y * p[1] + r.z * p[2] + r.w < 0.0 => {
+                !depth.to_bits() & !NEAR_BIT
+            }
+            _ => !depth.to_bits(),
+        })
     };
+    let key = |slot: usize| key(slot).unwrap_or(HIDDEN);
     // 1. How many splats of each block are visible (the keys are computed again in 2.
     //    rather than stored: a view that sees nothing allocates nothing).
     let blocks = count.div_ceil(block);
@@ -1247,7 +1429,8 @@ fn sort_page<'s>(
         }
     });
     scratch.sort();
-    &scratch.values
+    let beyond = scratch.keys.partition_point(|k| k & NEAR_BIT == 0);
+    (&scratch.values, beyond)
 }
 
 /// Raw pointer shared by the scatter of [`SortScratch::sort`], whose threads write disjoint
@@ -1336,13 +1519,29 @@ mod tests {
         let mut scratch = SortScratch::default();
         for _ in 0..2 {
             // The second run reuses the scratch left by the first.
-            let got = sort_page(&positions, count, splat_of, depth_row, near, &mut scratch);
+            let (got, _) = sort_page(
+                &positions,
+                count,
+                splat_of,
+                depth_row,
+                None,
+                near,
+                &mut scratch,
+            );
             assert_eq!(got.len(), expected.len());
             assert!(got.len() < count, "some splats are behind the near plane");
             assert!(got.iter().zip(&expected).all(|(g, e)| *g == e.1));
         }
         // A view from the other side: a different visible set, sorted again.
-        let got = sort_page(&positions, count, splat_of, -depth_row, near, &mut scratch);
+        let (got, _) = sort_page(
+            &positions,
+            count,
+            splat_of,
+            -depth_row,
+            None,
+            near,
+            &mut scratch,
+        );
         assert!(got.is_empty(), "everything is behind this camera");
     }
 

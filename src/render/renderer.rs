@@ -1,8 +1,9 @@
 //! Pipelines, render targets and the passes of one frame:
-//! shadow cascades → selection mask → main HDR pass (opaque, sky, blended, grid, icons;
-//! MSAA resolved) → tone map + outline into the caller's target.
+//! shadow cascades → selection mask → main HDR pass (opaque, points, sky; splats and blended
+//! meshes beyond the grid's plane, grid, the other splats and blended meshes; icons; MSAA
+//! resolved) → tone map + outline into the caller's target.
 
-use super::clouds::GpuClouds;
+use super::clouds::{CloudPipes, GpuClouds, GridSide};
 use super::gpu_scene::{Batch, Defaults, GpuMesh, GpuScene, write_mip};
 use super::gpu_types::{
     FrameUniform, GpuLight, INSTANCE_ATTRIBUTES, LINE_ATTRIBUTES, LineVertex,
@@ -1060,6 +1061,7 @@ impl Renderer {
             &frame.camera,
             (width, height),
             frame.settings.splat_sort,
+            frame.settings.overlays.grid,
             &mut stats,
         );
         for (i, buf) in self.cascade_buffers.iter().enumerate() {
@@ -1140,7 +1142,7 @@ impl Renderer {
                 &mut encoder,
                 &frame_bg,
                 &[],
-                &[],
+                [&[], &[]],
                 &pipes,
                 &kind_of,
                 &sky_pipe,
@@ -1241,20 +1243,24 @@ impl Renderer {
             }
         }
 
-        // Blended objects back to front.
+        // Blended objects back to front; with the grid, those whose centre lies beyond its
+        // plane y = 0 first (they are drawn before it, see the main pass).
         let eye = frame.camera.position();
+        let beyond_grid = |b: &Batch| overlays.grid && (b.center.y >= 0.0) != (eye.y >= 0.0);
         let mut blended = gs.blended.clone();
         blended.sort_by(|a, b| {
             let da = (a.center - eye).length_squared();
             let db = (b.center - eye).length_squared();
-            db.total_cmp(&da)
+            beyond_grid(b).cmp(&beyond_grid(a)).then(db.total_cmp(&da))
         });
+        let (blended_beyond, blended_near) =
+            blended.split_at(blended.iter().take_while(|b| beyond_grid(b)).count());
         let opaque = gs.opaque.clone();
         self.encode_main_and_post(
             &mut encoder,
             &frame_bg,
             &opaque,
-            &blended,
+            [blended_beyond, blended_near],
             &pipes,
             &kind_of,
             &sky_pipe,
@@ -1275,11 +1281,12 @@ impl Renderer {
         encoder: &mut wgpu::CommandEncoder,
         frame_bg: &wgpu::BindGroup,
         opaque: &[Batch],
-        blended: &[Batch],
+        // Back to front: [beyond the grid's plane, the rest] (all in the second without grid).
+        blended: [&[Batch]; 2],
         pipes: &HashMap<PipeKey, wgpu::RenderPipeline>,
         kind_of: &HashMap<crate::scene::MaterialId, MeshPipe>,
         sky_pipe: &wgpu::RenderPipeline,
-        cloud_pipes: Option<&[wgpu::RenderPipeline; 2]>,
+        cloud_pipes: Option<&CloudPipes>,
         prepass_pipe: Option<&[wgpu::RenderPipeline; 2]>,
         grid_pipe: Option<&wgpu::RenderPipeline>,
         line_pipe: Option<&wgpu::RenderPipeline>,
@@ -1374,23 +1381,32 @@ impl Renderer {
             pass.set_bind_group(0, frame_bg, &[]);
             draw_batches(&mut pass, opaque, stats);
             // Points are opaque: before the sky, which fills only what is still empty.
-            if let Some([points, _]) = cloud_pipes {
-                self.clouds.draw_points(&mut pass, points, stats);
+            if let Some(c) = cloud_pipes {
+                self.clouds.draw_points(&mut pass, &c.points, stats);
             }
             pass.set_pipeline(sky_pipe);
             pass.draw(0..3, 0..1);
             stats.draw_calls += 1;
             // Splats blend over everything opaque (sky included), depth-tested against it,
-            // then blended meshes go over them.
-            if let Some([_, splats]) = cloud_pipes {
-                self.clouds.draw_splats(&mut pass, splats, stats);
+            // then blended meshes go over them. The grid is depth-tested against opaque
+            // surfaces but writes no depth, nor do splats and blended meshes, so it goes
+            // between those beyond its plane (as seen from the camera: behind it on every
+            // view ray) and those on the camera's side (in front of it).
+            if let Some(c) = cloud_pipes {
+                self.clouds
+                    .draw_splats(&mut pass, &c.splats, GridSide::Beyond, stats);
             }
-            draw_batches(&mut pass, blended, stats);
+            draw_batches(&mut pass, blended[0], stats);
             if let Some(p) = grid_pipe {
                 pass.set_pipeline(p);
                 pass.draw(0..6, 0..1);
                 stats.draw_calls += 1;
             }
+            if let Some(c) = cloud_pipes {
+                self.clouds
+                    .draw_splats(&mut pass, &c.splats, GridSide::Near, stats);
+            }
+            draw_batches(&mut pass, blended[1], stats);
             if let (Some(p), Some(buf)) = (line_pipe, &gs.line_buffer)
                 && !gs.lines.is_empty()
             {
