@@ -35,7 +35,7 @@ fn sh1(i: usize, k: usize) -> [f32; 3] {
 
 /// The splats as a glTF point primitive: rotations as normalized i16, opacity as normalized
 /// u8, the rest float; `edit` may change the JSON (hostile variants).
-fn splat_gltf(edit: impl FnOnce(&mut Value)) -> (Value, Vec<u8>) {
+pub(crate) fn splat_gltf(edit: impl FnOnce(&mut Value)) -> (Value, Vec<u8>) {
     let mut bin = Vec::new();
     let mut views = Vec::new();
     let mut push = |bytes: Vec<u8>| {
