@@ -1546,6 +1546,50 @@ mod tests {
     }
 
     #[test]
+    fn page_sort_puts_the_splats_beyond_the_grid_first_each_part_farthest_first() {
+        let mut seed = 9;
+        let positions: Vec<[f32; 3]> = (0..50_000)
+            .map(|_| {
+                let y = (lcg(&mut seed) % 2001) as f32 / 100.0 - 10.0;
+                let z = -((lcg(&mut seed) % 100_000) as f32 / 1000.0);
+                [0.0, y, z]
+            })
+            .collect();
+        let (near, depth_row) = (0.1, Vec4::new(0.0, 0.0, 1.0, 0.0));
+        let mut scratch = SortScratch::default();
+        let (all, _) = sort_page(
+            &positions,
+            positions.len(),
+            |i| i,
+            depth_row,
+            None,
+            near,
+            &mut scratch,
+        );
+        let all = all.to_vec();
+        // The camera above the plane y = 0: the splats below it are beyond.
+        let (split, beyond) = sort_page(
+            &positions,
+            positions.len(),
+            |i| i,
+            depth_row,
+            Some(Vec4::new(0.0, 1.0, 0.0, 0.0)),
+            near,
+            &mut scratch,
+        );
+        let below = |i: &u32| positions[*i as usize][1] < 0.0;
+        let expected: Vec<u32> = all
+            .iter()
+            .copied()
+            .filter(below)
+            .chain(all.iter().copied().filter(|i| !below(i)))
+            .collect();
+        assert!(beyond > 1000 && beyond < all.len() - 1000, "{beyond}");
+        assert_eq!(beyond, all.iter().filter(|i| below(i)).count());
+        assert_eq!(split, expected.as_slice());
+    }
+
+    #[test]
     fn depth_keys_put_the_farthest_first() {
         let depths = [0.5f32, 100.0, 3.0, 1e-3, 7.25];
         let mut keys: Vec<u32> = depths.iter().map(|d| !d.to_bits()).collect();

@@ -453,7 +453,8 @@ impl Renderer {
     }
 
     /// The page-local splat order every splat draw of the previous frame read, per splat
-    /// node (in node id order) and page, farthest first; splats behind the near plane are
+    /// node (in node id order) and page, farthest first (with the viewport grid, a CPU-sorted
+    /// page's splats beyond the grid's plane come first); splats behind the near plane are
     /// left out. Reads GPU memory back and waits: for tests and debugging.
     pub fn read_sorted_splats(&self) -> Result<Vec<Vec<Vec<u32>>>, RenderError> {
         self.clouds.read_sorted(&self.device, &self.queue)
