@@ -670,6 +670,90 @@ pub fn apply_transform(scene: &mut Scene, selection: &[NodeId]) -> Result<Comman
     Ok(batch("Apply transform", commands))
 }
 
+/// Share of a point or splat cloud's points allowed below its floor in [`place_on_grid`]:
+/// captured clouds have stray points ("floaters") far under the real ground.
+pub const CLOUD_FLOOR_QUANTILE: f64 = 0.01;
+
+/// Edit ▸ Place on Grid: moves each selected node (one whose ancestor is selected moves with
+/// it) straight up or down so that the lowest part of what it and its descendants show rests on
+/// the ground grid's plane, y = 0: a mesh's lowest vertex, a point or splat cloud's lowest
+/// percentile ([`CLOUD_FLOOR_QUANTILE`]; a captured world's floor, not its floaters). Hidden
+/// nodes do not count.
+pub fn place_on_grid(scene: &Scene, selection: &[NodeId]) -> Result<Command, OpError> {
+    if selection.is_empty() {
+        return Err(OpError::NothingSelected);
+    }
+    let walk = scene.walk();
+    let mut commands = Vec::new();
+    let mut seen = HashSet::new();
+    for &id in selection.iter().filter(|id| seen.insert(**id)) {
+        let inside_selected = selection
+            .iter()
+            .any(|&other| other != id && scene.is_ancestor_or_self(other, id));
+        let Some(node) = scene.node(id).filter(|_| !inside_selected) else {
+            continue;
+        };
+        let floor = walk
+            .iter()
+            .filter(|wn| wn.visible && scene.is_ancestor_or_self(id, wn.node.id))
+            .filter_map(|wn| content_floor(scene, wn))
+            .reduce(f32::min);
+        // Within a hundredth of a millimetre counts as resting on it (float round-off).
+        let Some(floor) = floor.filter(|f| f.is_finite() && f.abs() > 1e-5) else {
+            continue;
+        };
+        // The world offset (0, −floor, 0) in the parent's frame.
+        let parent_from_world = node
+            .parent
+            .map_or(Mat4::IDENTITY, |p| scene.world_from_local(p))
+            .inverse();
+        let offset = parent_from_world.transform_vector3(Vec3::new(0.0, -floor, 0.0));
+        if !offset.is_finite() {
+            continue;
+        }
+        commands.push(Command::SetTransform {
+            node: id,
+            transform: Transform {
+                translation: node.transform.translation + offset,
+                ..node.transform
+            },
+        });
+    }
+    if commands.is_empty() {
+        return Err(OpError::Nothing(
+            "Nothing to place: the selection shows no geometry, points or splats, or already rests on the grid.".into(),
+        ));
+    }
+    Ok(batch("Place on grid", commands))
+}
+
+/// The world height of the lowest part of one node's own content (see [`place_on_grid`]).
+fn content_floor(scene: &Scene, wn: &crate::scene::WorldNode<'_>) -> Option<f32> {
+    let row = wn.world_from_local.row(1);
+    let height = |p: &[f32; 3]| row.x * p[0] + row.y * p[1] + row.z * p[2] + row.w;
+    let quantile = |positions: &[[f32; 3]]| {
+        let mut heights: Vec<f32> = positions
+            .iter()
+            .map(height)
+            .filter(|h| h.is_finite())
+            .collect();
+        let k = (heights.len() as f64 * CLOUD_FLOOR_QUANTILE) as usize;
+        (!heights.is_empty()).then(|| *heights.select_nth_unstable_by(k, f32::total_cmp).1)
+    };
+    match &wn.node.kind {
+        NodeKind::Mesh { mesh, .. } => scene
+            .mesh(*mesh)?
+            .positions
+            .iter()
+            .map(height)
+            .filter(|h| h.is_finite())
+            .reduce(f32::min),
+        NodeKind::Points { cloud, .. } => quantile(&scene.point_cloud(*cloud)?.positions),
+        NodeKind::Splats { cloud } => quantile(&scene.splat_cloud(*cloud)?.positions),
+        _ => None,
+    }
+}
+
 /// File ▸ Import as one undoable step: `other`'s resources, nodes (appended as roots, or
 /// under `parent`), variants and shots. Returns the command and the new roots.
 pub fn import(scene: &mut Scene, other: Scene, parent: Option<NodeId>) -> (Command, Vec<NodeId>) {
@@ -1371,6 +1455,112 @@ mod tests {
     }
 
     #[test]
+    fn place_on_grid_rests_the_lowest_vertex_on_y_zero_in_any_parent_frame() {
+        let mut scene = Scene::new("t");
+        // A parent turned a quarter about X (its Y is the world's Z) and scaled 2×.
+        let parent = scene.add_node(
+            None,
+            "Group",
+            Transform::from_translation(Vec3::new(0.0, 3.0, 0.0))
+                .with_rotation(glam::Quat::from_rotation_x(std::f32::consts::FRAC_PI_2))
+                .with_scale(Vec3::splat(2.0)),
+            NodeKind::Empty,
+        );
+        let (command, cube) = add_primitive(
+            &mut scene,
+            Primitive::Cube { size: 1.0 },
+            Some(parent),
+            Transform::from_translation(Vec3::new(1.0, 2.0, 3.0)),
+        );
+        let mut history = History::default();
+        history.execute(&mut scene, command);
+        let before = scene.bounds_of(&[cube]);
+        assert!(before.min.y < -2.0, "{before:?}");
+        let command = place_on_grid(&scene, &[cube]).expect("placed");
+        history.execute(&mut scene, command);
+        let after = scene.bounds_of(&[cube]);
+        assert!(after.min.y.abs() < 1e-5, "{after:?}");
+        assert!((after.max.y - before.max.y + before.min.y).abs() < 1e-4);
+        assert!(
+            (after.min.x - before.min.x).abs() < 1e-5 && (after.min.z - before.min.z).abs() < 1e-5
+        );
+        assert!(
+            place_on_grid(&scene, &[cube]).is_err(),
+            "already on the grid"
+        );
+        history.undo(&mut scene);
+        assert_eq!(scene.bounds_of(&[cube]), before);
+        assert!(matches!(
+            place_on_grid(&scene, &[]),
+            Err(OpError::NothingSelected)
+        ));
+    }
+
+    #[test]
+    fn place_on_grid_puts_a_cloud_floor_on_the_grid_not_its_floaters() {
+        let mut scene = Scene::new("t");
+        let world = scene.add_node(None, "World", Transform::IDENTITY, NodeKind::Empty);
+        // A captured floor at y = −1.5 with a few floaters far beneath it, and furniture.
+        let mut positions: Vec<[f32; 3]> = (0..2000)
+            .map(|i| {
+                let (x, z) = ((i % 50) as f32 * 0.1, (i / 50) as f32 * 0.1);
+                let y = if i < 1500 {
+                    -1.5
+                } else {
+                    -1.5 + (i % 7) as f32 * 0.3
+                };
+                [x, y, z]
+            })
+            .collect();
+        positions.extend([[0.0, -20.0, 0.0]; 5]);
+        positions.push([0.0, f32::NAN, 0.0]);
+        let n = positions.len();
+        let cloud = crate::scene::SplatCloud::new(
+            positions,
+            vec![[0.0, 0.0, 0.0, 1.0]; n],
+            vec![[0.01; 3]; n],
+            vec![1.0; n],
+            vec![[0.5; 3]; n],
+            0,
+            Vec::new(),
+        )
+        .expect("cloud");
+        let cloud = scene.add_splat_cloud(cloud);
+        let splats = scene.add_node(
+            Some(world),
+            "Splats",
+            Transform::IDENTITY,
+            NodeKind::Splats { cloud },
+        );
+        // A hidden layer far below does not count.
+        let (command, hidden) = add_primitive(
+            &mut scene,
+            Primitive::Cube { size: 1.0 },
+            Some(world),
+            Transform::from_translation(Vec3::new(0.0, -50.0, 0.0)),
+        );
+        let mut history = History::default();
+        history.execute(&mut scene, command);
+        history.execute(
+            &mut scene,
+            Command::SetVisible {
+                node: hidden,
+                visible: false,
+            },
+        );
+        // Both the world and its layer selected: the world moves, the layer with it.
+        let command = place_on_grid(&scene, &[splats, world]).expect("placed");
+        history.execute(&mut scene, command);
+        let world_node = scene.node(world).expect("world");
+        assert!((world_node.transform.translation.y - 1.5).abs() < 1e-6);
+        assert_eq!(
+            scene.node(splats).expect("layer").transform,
+            Transform::IDENTITY
+        );
+        assert_eq!(history.undo_label().as_deref(), Some("Place on grid"));
+    }
+
+    #[test]
     fn import_is_one_undoable_step() {
         let (mut scene, _) = scene_with_cube();
         let (other, _) = scene_with_cube();
@@ -1562,6 +1752,8 @@ pub enum Operation {
     MergeMeshes,
     Reshade(Reshade),
     ApplyTransform,
+    /// Move the selection up or down so that it rests on the ground grid (y = 0).
+    PlaceOnGrid,
     SplatRegion {
         node: NodeId,
         region: Region,
@@ -1665,6 +1857,7 @@ pub fn run(
         }
         Operation::Reshade(how) => plain(reshade(scene, selection, how)?),
         Operation::ApplyTransform => plain(apply_transform(scene, selection)?),
+        Operation::PlaceOnGrid => plain(place_on_grid(scene, selection)?),
         Operation::SplatRegion {
             node,
             region,

@@ -255,7 +255,7 @@ fn add_items_ui(ui: &mut Ui, actions: &mut Vec<UiAction>) {
     }
 }
 
-/// Edit ▸ Duplicate, Delete, Group and the Mesh submenu.
+/// Edit ▸ Duplicate, Delete, Group, Place on Grid and the Mesh submenu.
 fn operation_items_ui(ui: &mut Ui, has_selection: bool, actions: &mut Vec<UiAction>) {
     let items = [
         ("Duplicate", "Ctrl+D", Operation::Duplicate),
@@ -269,6 +269,16 @@ fn operation_items_ui(ui: &mut Ui, has_selection: bool, actions: &mut Vec<UiActi
         {
             actions.push(UiAction::Operation(operation));
         }
+    }
+    if ui
+        .add_enabled(has_selection, Button::new("Place on Grid"))
+        .on_hover_text(
+            "Move the selection straight up or down so that its lowest part rests on the ground \
+             grid (a cloud's lowest percentile, ignoring stray points under its floor)",
+        )
+        .clicked()
+    {
+        actions.push(UiAction::Operation(Operation::PlaceOnGrid));
     }
     ui.add_enabled_ui(has_selection, |ui| {
         ui.menu_button("Mesh", |ui| {
