@@ -1557,7 +1557,7 @@ mod tests {
             scene.node(splats).expect("layer").transform,
             Transform::IDENTITY
         );
-        assert_eq!(history.undo_label().as_deref(), Some("Place on grid"));
+        assert_eq!(history.undo_label(), Some("Place on grid"));
     }
 
     #[test]
