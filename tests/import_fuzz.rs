@@ -899,6 +899,43 @@ fn a_ktx2_header_of_four_billion_pixels_a_side_is_a_warning() {
     fuzz::gltf(&glb);
 }
 
+/// fuzz_gltf, after 7 seconds (2026-12-01): glTF splat values that are not finite (or SH
+/// beyond half-float range) came through as infinite SH coefficients (and could as colours,
+/// centres and scales). Now they are 0 (SH clamped to the half-float range) with a warning.
+#[test]
+fn gaussian_splat_values_that_are_not_finite_become_zero_with_a_warning() {
+    let (json, mut bin) = crate::import_gltf_splats::splat_gltf(|_| {});
+    // Views: 0 positions, 2 scales, 4 SH degree 0, 5..7 SH degree 1 (float triples).
+    let mut put = |view: usize, index: usize, value: f32| {
+        let at = json["bufferViews"][view]["byteOffset"]
+            .as_u64()
+            .expect("offset") as usize
+            + 4 * index;
+        bin[at..at + 4].copy_from_slice(&value.to_le_bytes());
+    };
+    put(0, 1, f32::NAN); // splat 0, centre y
+    put(2, 3, f32::INFINITY); // splat 1, scale x
+    put(2, 4, -0.25); // splat 1, scale y: negative, finite
+    put(4, 8, f32::NEG_INFINITY); // splat 2, degree 0 blue
+    put(5, 0, 1e30); // splat 0, degree 1 coefficient 0 red: finite, beyond f16
+    put(6, 4, f32::NAN); // splat 1, degree 1 coefficient 1 green
+    let glb = common::glb(&serde_json::to_vec(&json).expect("JSON"), &bin);
+    let imported = import_bytes(Path::new("nan.glb"), &glb).expect("imports");
+    let (_, cloud) = imported.scene.splat_clouds().next().expect("a cloud");
+    assert_eq!(cloud.positions[0], [-1.0, 0.0, 0.0]);
+    assert_eq!(cloud.scales[1], [0.0, 0.25, 0.3]);
+    assert_eq!(cloud.colors[2][2], 0.0);
+    assert_eq!(cloud.sh_rest[0], half::f16::MAX);
+    assert_eq!(cloud.sh_rest[9 + 3 + 1], half::f16::ZERO);
+    assert!(
+        imported.warnings.iter().any(|w| w.starts_with("nan.glb: ")
+            && w.ends_with("3 splats had values that are not finite (replaced by 0)")),
+        "{:?}",
+        imported.warnings
+    );
+    fuzz::gltf(&glb);
+}
+
 /// fuzz_gltf, after 5 minutes: an image with neither `uri` nor `bufferView` (here a misspelt
 /// `uri`), or with a `bufferView` but no `mimeType`, passes the `gltf` crate's validation and
 /// then panics in its `Image::source`. Now the image is left empty with a warning.

@@ -1749,8 +1749,25 @@ impl Importer<'_> {
                 })?
             }};
         }
+        // Values that are not finite become 0 (scales: their size; SH beyond half-float range:
+        // its largest value), as the PLY reader does; the splats touched are counted.
+        let mut non_finite = vec![false; n];
+        let mut fix = |i: usize, v: f32| {
+            if v.is_finite() {
+                v
+            } else {
+                if let Some(bad) = non_finite.get_mut(i) {
+                    *bad = true;
+                }
+                0.0
+            }
+        };
         let positions: Vec<[f32; 3]> = read_vectors(&position, position.normalized(), data)
-            .ok_or_else(|| error("POSITION could not be read".into()))?;
+            .ok_or_else(|| error("POSITION could not be read".into()))?
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| p.map(|v| fix(i, v)))
+            .collect();
         let rotations: Vec<[f32; 4]> = read!("ROTATION", 4, Dimensions::Vec4)
             .into_iter()
             .map(|q| {
@@ -1762,9 +1779,18 @@ impl Importer<'_> {
                 }
             })
             .collect();
-        let scales: Vec<[f32; 3]> = read!("SCALE", 3, Dimensions::Vec3);
+        // Linear standard deviations: a negative one draws as its size.
+        let scales: Vec<[f32; 3]> = read!("SCALE", 3, Dimensions::Vec3)
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| s.map(|v| fix(i, v).abs()))
+            .collect();
         let sh0: Vec<[f32; 3]> = read!("SH_DEGREE_0_COEF_0", 3, Dimensions::Vec3);
-        let colors = sh0.iter().map(|c| c.map(|v| 0.5 + C0 * v)).collect();
+        let colors = sh0
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c.map(|v| fix(i, 0.5 + C0 * v)))
+            .collect();
         let opacity = attribute("OPACITY").ok_or_else(|| error("no OPACITY attribute".into()))?;
         counted(&opacity, "OPACITY")?;
         let opacities = read_scalars(&opacity, data)
@@ -1804,9 +1830,18 @@ impl Importer<'_> {
         for i in 0..n {
             for coefficients in &degrees {
                 for values in coefficients {
-                    sh_rest.extend(values[i].map(half::f16::from_f32));
+                    sh_rest.extend(values[i].map(|v| {
+                        let v = fix(i, v).clamp(half::f16::MIN.to_f32(), half::f16::MAX.to_f32());
+                        half::f16::from_f32(v)
+                    }));
                 }
             }
+        }
+        let bad = non_finite.iter().filter(|b| **b).count();
+        if bad > 0 {
+            self.warn(format!(
+                "{what}: {bad} splats had values that are not finite (replaced by 0)"
+            ));
         }
         self.warn_splat_kind(&what, extension);
         let cloud = SplatCloud::new(
