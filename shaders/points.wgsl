@@ -60,3 +60,12 @@ fn fs_main(in: PointOut) -> @location(0) vec4<f32> {
     }
     return vec4<f32>(in.color, 1.0);
 }
+
+// Selection mask (R8): 1 over a selected cloud's discs.
+@fragment
+fn fs_mask(in: PointOut) -> @location(0) vec4<f32> {
+    if dot(in.corner, in.corner) > 1.0 {
+        discard;
+    }
+    return vec4<f32>(1.0, 0.0, 0.0, 1.0);
+}

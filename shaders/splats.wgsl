@@ -184,6 +184,10 @@ fn culled() -> SplatOut {
 // it along its view ray and any on the camera's side is in front, so the grid composites
 // between the two exactly (see render/renderer.rs).
 override grid_side: f32 = 0.0;
+// The selection-mask pipeline: only the quad and opacity (no colour), for `fs_mask`.
+override mask_only: bool = false;
+// A selected cloud's outline follows where its splats are at least this opaque.
+const MASK_ALPHA: f32 = 0.25;
 
 @vertex
 fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> SplatOut {
@@ -257,15 +261,19 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     }
 
     let opacity = scale_zo.y;
-    let dir = normalize(s.position - draw.camera_in_local.xyz);
-    let rgb = max(sh_color(index, unpack_color(s.color), dir), vec3<f32>(0.0));
-
     let corner = quad_corner(vi);
     let offset_px = corner.x * radius.x * v1 + corner.y * radius.y * v2;
     var out: SplatOut;
     let ndc = center.xy / center.w + offset_px / half_view;
     out.clip = vec4<f32>(ndc * center.w, center.z, center.w);
     out.offset = corner * radius / sd;
+    if mask_only {
+        out.color = vec4<f32>(0.0, 0.0, 0.0, opacity);
+        return out;
+    }
+
+    let dir = normalize(s.position - draw.camera_in_local.xyz);
+    let rgb = max(sh_color(index, unpack_color(s.color), dir), vec3<f32>(0.0));
     let h = captured_radiance(graded(rgb, draw.grade)) * frame.params.x;
     var shown = h;
     if draw.relight.x > 0.0 {
@@ -293,4 +301,13 @@ fn fs_main(in: SplatOut) -> @location(0) vec4<f32> {
         discard;
     }
     return vec4<f32>(in.color.rgb * alpha, alpha);
+}
+
+// Selection mask (R8): 1 where a selected cloud's splat is at least MASK_ALPHA opaque.
+@fragment
+fn fs_mask(in: SplatOut) -> @location(0) vec4<f32> {
+    if in.color.a * exp(-0.5 * dot(in.offset, in.offset)) < MASK_ALPHA {
+        discard;
+    }
+    return vec4<f32>(1.0, 0.0, 0.0, 1.0);
 }

@@ -557,6 +557,109 @@ fn the_viewport_grid_lies_under_blended_meshes_in_front_of_it_and_over_those_bey
     }
 }
 
+/// Pixels of the orange selection outline in `img`, within `radius` pixels of `(x, y)`.
+fn outline_pixels_near(img: &RgbaImage, (x, y): (u32, u32), radius: u32) -> usize {
+    img.enumerate_pixels()
+        .filter(|(px, py, _)| px.abs_diff(x) <= radius && py.abs_diff(y) <= radius)
+        .filter(|(_, _, p)| p[0] > 220 && (150..230).contains(&p[1]) && p[2] < 130)
+        .count()
+}
+
+#[test]
+fn selected_splat_and_point_clouds_are_outlined() {
+    let Some(ctx) = gpu() else { return };
+    // No meshes at all: a blue splat blob on the left, a green point ball on the right.
+    let mut scene = Scene::new("Clouds only");
+    let blob = add_splats(
+        &mut scene,
+        "Blob",
+        blob(Vec3::new(-1.5, 0.0, 0.0), 0.8, [0.2, 0.4, 0.9], 4000, 7),
+        Transform::IDENTITY,
+    );
+    let mut rng = Rng(3);
+    let ball: Vec<[f32; 3]> = (0..3000)
+        .map(|_| (Vec3::new(1.5, 0.0, 0.0) + rng.in_ball() * 0.8).to_array())
+        .collect();
+    let cloud = scene.add_point_cloud(PointCloud::new(
+        ball,
+        vec![[40, 200, 60, 255]; 3000],
+        Vec::new(),
+    ));
+    let points = scene.add_node(
+        None,
+        "Ball",
+        Transform::IDENTITY,
+        NodeKind::Points {
+            cloud,
+            point_size_px: 5.0,
+        },
+    );
+    let view = look(Vec3::new(0.0, 0.5, 6.0), Vec3::ZERO, 50.0);
+    let aspect = W as f32 / H as f32;
+    let to_px = |p: Vec3| {
+        let c = view.clip_from_world(aspect) * p.extend(1.0);
+        (
+            ((c.x / c.w * 0.5 + 0.5) * W as f32) as u32,
+            ((0.5 - c.y / c.w * 0.5) * H as f32) as u32,
+        )
+    };
+    let (left, right) = (
+        to_px(Vec3::new(-1.5, 0.0, 0.0)),
+        to_px(Vec3::new(1.5, 0.0, 0.0)),
+    );
+    let mut renderer = Renderer::new(&ctx);
+    let mut draw = |scene: &Scene, selection: &[NodeId]| {
+        let frame = FrameInput {
+            scene,
+            camera: view,
+            settings: RenderSettings::viewport(),
+            selection,
+        };
+        renderer
+            .render_to_image(&ctx, &frame, W, H)
+            .expect("readback")
+            .0
+    };
+    for (selection, outlined) in [
+        (vec![], [false, false]),
+        (vec![blob], [true, false]),
+        (vec![points], [false, true]),
+        (vec![blob, points], [true, true]),
+    ] {
+        let img = draw(&scene, &selection);
+        for (at, outlined, what) in [
+            (left, outlined[0], "splats"),
+            (right, outlined[1], "points"),
+        ] {
+            let n = outline_pixels_near(&img, at, 45);
+            assert!(
+                if outlined { n > 40 } else { n == 0 },
+                "{what} with {selection:?} selected: {n} outline pixels"
+            );
+        }
+    }
+    // A mesh selected, then a frame of a scene without meshes: no outline is left over.
+    let mut with_cube = scene.clone();
+    let cube = add_mesh(
+        &mut with_cube,
+        "Cube",
+        shapes::cube(0.8),
+        unlit("Cube", [120, 120, 120]),
+        Transform::IDENTITY,
+    );
+    let img = draw(&with_cube, &[cube]);
+    assert!(
+        outline_pixels_near(&img, (W / 2, H / 2), 40) > 40,
+        "cube outlined"
+    );
+    let img = draw(&scene, &[cube]);
+    assert_eq!(
+        outline_pixels_near(&img, (W / 2, H / 2), 40),
+        0,
+        "stale outline"
+    );
+}
+
 #[test]
 fn camera_inside_a_splat_cloud_renders_a_full_frame() {
     let Some(ctx) = gpu() else { return };

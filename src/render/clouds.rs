@@ -48,7 +48,7 @@ use bytemuck::{Pod, Zeroable};
 use glam::{Mat4, Quat, Vec3, Vec4};
 use half::f16;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
 /// GPU bytes per point.
@@ -317,6 +317,8 @@ pub struct GpuClouds {
     /// Point pipelines per sample count; splat pipelines per sample count and grid side.
     point_pipelines: HashMap<u32, wgpu::RenderPipeline>,
     splat_pipelines: HashMap<(u32, GridSide), wgpu::RenderPipeline>,
+    /// [points, splats] into the selection mask (made when first needed).
+    mask_pipelines: Option<[wgpu::RenderPipeline; 2]>,
     /// Whether a GPU-sorted page straddles the grid's plane this frame (its draws then need
     /// the pipelines that drop one side's splats).
     gpu_straddles: bool,
@@ -409,6 +411,7 @@ impl GpuClouds {
             point_pipelines: HashMap::new(),
             splat_pipelines: HashMap::new(),
             gpu_straddles: false,
+            mask_pipelines: None,
             empty: device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("no SH"),
                 size: 16,
@@ -1032,6 +1035,110 @@ impl GpuClouds {
         CloudPipes {
             points,
             splats: SplatPipes { whole, around_grid },
+        }
+    }
+
+    /// [points, splats] pipelines drawing selected clouds into the selection mask (R8, one
+    /// sample, no depth test; made when first needed): the `fs_mask` entries of points.wgsl
+    /// and splats.wgsl, the splats' colour left out of their vertex stage.
+    pub fn mask_pipelines(&mut self, device: &wgpu::Device) -> [wgpu::RenderPipeline; 2] {
+        let make = |label, module, layout, constants: &[(&str, f64)]| {
+            let options = wgpu::PipelineCompilationOptions {
+                constants,
+                ..Default::default()
+            };
+            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some(label),
+                layout: Some(layout),
+                vertex: wgpu::VertexState {
+                    module,
+                    entry_point: Some("vs_main"),
+                    compilation_options: options.clone(),
+                    buffers: &[],
+                },
+                primitive: Default::default(),
+                depth_stencil: Some(wgpu::DepthStencilState {
+                    format: super::renderer::DEPTH_FORMAT,
+                    depth_write_enabled: Some(false),
+                    depth_compare: Some(wgpu::CompareFunction::Always),
+                    stencil: Default::default(),
+                    bias: Default::default(),
+                }),
+                multisample: Default::default(),
+                fragment: Some(wgpu::FragmentState {
+                    module,
+                    entry_point: Some("fs_mask"),
+                    compilation_options: options,
+                    targets: &[Some(wgpu::ColorTargetState {
+                        format: super::renderer::MASK_FORMAT,
+                        blend: None,
+                        write_mask: wgpu::ColorWrites::ALL,
+                    })],
+                }),
+                multiview_mask: None,
+                cache: None,
+            })
+        };
+        self.mask_pipelines
+            .get_or_insert_with(|| {
+                [
+                    make(
+                        "point selection mask",
+                        &self.point_module,
+                        &self.pipeline_layouts[0],
+                        &[],
+                    ),
+                    make(
+                        "splat selection mask",
+                        &self.splat_module,
+                        &self.pipeline_layouts[1],
+                        &[("mask_only", 1.0)],
+                    ),
+                ]
+            })
+            .clone()
+    }
+
+    /// Draws the clouds of the `selected` nodes with the [`Self::mask_pipelines`] (group 0
+    /// must be the frame bind group).
+    pub fn draw_selection_mask(
+        &self,
+        pass: &mut wgpu::RenderPass<'_>,
+        [points, splats]: &[wgpu::RenderPipeline; 2],
+        selected: &HashSet<NodeId>,
+        stats: &mut FrameStats,
+    ) {
+        pass.set_pipeline(points);
+        for (_, node) in self
+            .point_nodes
+            .iter()
+            .filter(|(id, _)| selected.contains(id))
+        {
+            for (bg, count) in &node.bind_groups {
+                pass.set_bind_group(1, bg, &[]);
+                pass.draw(0..6, 0..*count);
+                stats.draw_calls += 1;
+            }
+        }
+        pass.set_pipeline(splats);
+        for r in self
+            .splat_order
+            .iter()
+            .filter(|r| selected.contains(&r.node))
+        {
+            let Some(page) = self
+                .splat_nodes
+                .get(&r.node)
+                .and_then(|n| n.pages.get(r.page))
+            else {
+                continue;
+            };
+            pass.set_bind_group(1, &page.bind_group, &[]);
+            match (page.on_gpu, &page.gpu_sort) {
+                (true, Some(sort)) => pass.draw_indirect(&sort.draw_args, 0),
+                _ => pass.draw(0..6, 0..page.visible),
+            }
+            stats.draw_calls += 1;
         }
     }
 

@@ -19,7 +19,7 @@ use std::collections::{HashMap, HashSet};
 
 pub(super) const HDR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
 pub(super) const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
-const MASK_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R8Unorm;
+pub(super) const MASK_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R8Unorm;
 
 struct Targets {
     width: u32,
@@ -1122,6 +1122,8 @@ impl Renderer {
         let sky_pipe = self.overlay_pipeline("sky.wgsl", msaa);
         let cloud_pipes =
             (!self.clouds.is_empty()).then(|| self.clouds.pipelines(&self.device, msaa));
+        let mask_pipes =
+            (outline && !self.clouds.is_empty()).then(|| self.clouds.mask_pipelines(&self.device));
 
         let grid_pipe = overlays
             .grid
@@ -1139,6 +1141,17 @@ impl Renderer {
         let gs = &self.scene;
         let Some(instances) = gs.instance_buffer.as_ref() else {
             // No meshes: the sky and any point or splat clouds.
+            if outline {
+                self.encode_selection_mask(
+                    &mut encoder,
+                    &frame_bg,
+                    scene,
+                    frame.selection,
+                    None,
+                    mask_pipes.as_ref(),
+                    &mut stats,
+                );
+            }
             self.encode_main_and_post(
                 &mut encoder,
                 &frame_bg,
@@ -1205,43 +1218,16 @@ impl Renderer {
             }
         }
 
-        // Selection mask.
-        if outline && let Some(t) = self.targets.first() {
-            let selected = expand_selection(scene, frame.selection);
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("selection mask"),
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &t.mask,
-                    depth_slice: None,
-                    resolve_target: None,
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-                        store: wgpu::StoreOp::Store,
-                    },
-                })],
-                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
-                    view: &t.mask_depth,
-                    depth_ops: Some(wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(0.0),
-                        store: wgpu::StoreOp::Discard,
-                    }),
-                    stencil_ops: None,
-                }),
-                ..Default::default()
-            });
-            pass.set_pipeline(&self.mask_pipeline);
-            pass.set_bind_group(0, &self.mask_bind_group, &[]);
-            pass.set_vertex_buffer(1, instances.slice(..));
-            for id in selected {
-                let Some((mesh_id, idx)) = gs.node_instances.get(&id) else {
-                    continue;
-                };
-                let Some(mesh) = gs.meshes.get(mesh_id) else {
-                    continue;
-                };
-                draw_mesh(&mut pass, mesh, *idx..*idx + 1);
-                stats.draw_calls += 1;
-            }
+        if outline {
+            self.encode_selection_mask(
+                &mut encoder,
+                &frame_bg,
+                scene,
+                frame.selection,
+                Some(&instances),
+                mask_pipes.as_ref(),
+                &mut stats,
+            );
         }
 
         // Blended objects back to front; with the grid, those whose centre lies beyond its
@@ -1274,6 +1260,70 @@ impl Renderer {
         );
         self.queue.submit([encoder.finish()]);
         stats
+    }
+
+    /// The selection mask: the selected nodes and their descendants as 1 in an R8 texture,
+    /// outlined by the post pass. Meshes by their triangles (`instances`: the scene's instance
+    /// buffer, None when it has no meshes), point clouds by their discs, splat clouds where a
+    /// splat is at least a quarter opaque (`MASK_ALPHA` in splats.wgsl).
+    #[allow(clippy::too_many_arguments)] // Two call sites, one per frame path.
+    fn encode_selection_mask(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        frame_bg: &wgpu::BindGroup,
+        scene: &crate::scene::Scene,
+        selection: &[NodeId],
+        instances: Option<&wgpu::Buffer>,
+        cloud_pipes: Option<&[wgpu::RenderPipeline; 2]>,
+        stats: &mut FrameStats,
+    ) {
+        let selected = expand_selection(scene, selection);
+        let Some(t) = self.targets.first() else {
+            return;
+        };
+        let gs = &self.scene;
+        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: Some("selection mask"),
+            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                view: &t.mask,
+                depth_slice: None,
+                resolve_target: None,
+                ops: wgpu::Operations {
+                    load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                    store: wgpu::StoreOp::Store,
+                },
+            })],
+            depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+                view: &t.mask_depth,
+                depth_ops: Some(wgpu::Operations {
+                    load: wgpu::LoadOp::Clear(0.0),
+                    store: wgpu::StoreOp::Discard,
+                }),
+                stencil_ops: None,
+            }),
+            ..Default::default()
+        });
+        if let Some(instances) = instances {
+            pass.set_pipeline(&self.mask_pipeline);
+            pass.set_bind_group(0, &self.mask_bind_group, &[]);
+            pass.set_vertex_buffer(1, instances.slice(..));
+            for id in &selected {
+                let Some((mesh_id, idx)) = gs.node_instances.get(id) else {
+                    continue;
+                };
+                let Some(mesh) = gs.meshes.get(mesh_id) else {
+                    continue;
+                };
+                draw_mesh(&mut pass, mesh, *idx..*idx + 1);
+                stats.draw_calls += 1;
+            }
+        }
+        if let Some(pipes) = cloud_pipes {
+            pass.set_bind_group(0, frame_bg, &[]);
+            let selected: HashSet<NodeId> = selected.into_iter().collect();
+            self.clouds
+                .draw_selection_mask(&mut pass, pipes, &selected, stats);
+        }
     }
 
     #[allow(clippy::too_many_arguments)] // One call site; the pieces are all per-frame state.
