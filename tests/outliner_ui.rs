@@ -6,6 +6,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use glam::Vec3;
 use worldsmith::edit::History;
+use worldsmith::edit::ops::Operation;
 use worldsmith::scene::{NodeId, NodeKind, Scene, Transform};
 use worldsmith::ui::{UiAction, outliner_ui};
 
@@ -14,6 +15,8 @@ struct State {
     scene: Scene,
     selection: Vec<NodeId>,
     history: History,
+    /// Operations and framing asked for (the editor runs them; here they are only recorded).
+    asked: Vec<UiAction>,
 }
 
 /// Buildings/House_03/Roof, Buildings/House_04, Lights.
@@ -43,6 +46,7 @@ fn state() -> State {
         scene,
         selection: Vec::new(),
         history: History::default(),
+        asked: Vec::new(),
     }
 }
 
@@ -58,6 +62,9 @@ fn harness(state: State) -> Harness<'static, State> {
                     match action {
                         UiAction::Edit(command) => {
                             s.history.execute(&mut s.scene, command);
+                        }
+                        asked @ (UiAction::Operation(_) | UiAction::FrameSelected) => {
+                            s.asked.push(asked);
                         }
                         other => panic!("unexpected action {other:?}"),
                     }
@@ -299,5 +306,56 @@ fn a_selection_made_elsewhere_opens_its_branch() {
     assert!(
         h.query_by_label("Roof").is_some(),
         "the viewport's pick is revealed"
+    );
+}
+
+#[test]
+fn a_right_click_selects_the_row_and_offers_the_edit_operations() {
+    let mut h = harness(state());
+    h.run();
+    h.get_by_label("House_03").click();
+    h.run();
+    // On a row outside the selection: that row alone is selected, and the menu opens.
+    h.get_by_label("Lights").click_secondary();
+    h.run();
+    assert_eq!(h.state().selection, vec![id(&h, "Lights")]);
+    h.get_by_label("Place on Grid").click();
+    h.run();
+    assert!(
+        matches!(
+            h.state().asked.as_slice(),
+            [UiAction::Operation(Operation::PlaceOnGrid)]
+        ),
+        "{:?}",
+        h.state().asked
+    );
+    assert!(
+        h.query_by_label("Place on Grid").is_none(),
+        "the menu closed"
+    );
+    // On a row inside a selection of several: the selection stays.
+    h.get_by_label("House_03").click_modifiers(Modifiers::SHIFT);
+    h.run();
+    h.get_by_label("House_03").click_secondary();
+    h.run();
+    assert_eq!(
+        h.state().selection,
+        vec![id(&h, "Lights"), id(&h, "House_03")]
+    );
+    // (A button's accessible label ends with its shortcut.)
+    h.get_by_label_contains("Frame Selected").click();
+    h.run();
+    assert!(matches!(
+        h.state().asked.last(),
+        Some(UiAction::FrameSelected)
+    ));
+    // Rename starts the inline editor on the row.
+    h.get_by_label("Lights").click_secondary();
+    h.run();
+    h.get_by_label_contains("Rename").click();
+    h.run();
+    assert!(
+        h.query_by_role_and_label(Role::TextInput, "Name").is_some(),
+        "the inline rename field is open"
     );
 }

@@ -255,8 +255,9 @@ fn add_items_ui(ui: &mut Ui, actions: &mut Vec<UiAction>) {
     }
 }
 
-/// Edit ▸ Duplicate, Delete, Group, Place on Grid and the Mesh submenu.
-fn operation_items_ui(ui: &mut Ui, has_selection: bool, actions: &mut Vec<UiAction>) {
+/// Edit ▸ Duplicate, Delete, Group, Place on Grid and the Mesh submenu (also the outliner's
+/// context menu).
+pub(super) fn operation_items_ui(ui: &mut Ui, has_selection: bool, actions: &mut Vec<UiAction>) {
     let items = [
         ("Duplicate", "Ctrl+D", Operation::Duplicate),
         ("Delete", "Del", Operation::Delete),

@@ -16,7 +16,7 @@ use super::icons::{node_icon, paint_icon, paint_tree_arrow};
 use super::selection::{ClickMode, apply_click};
 use crate::edit::Command;
 use crate::scene::{Node, NodeId, Scene};
-use egui::{Align2, FontId, Id, Key, Modifiers, Sense, Ui, pos2, vec2};
+use egui::{Align2, Button, FontId, Id, Key, Modifiers, Sense, Ui, pos2, vec2};
 use std::collections::HashSet;
 
 const ROW_HEIGHT: f32 = 20.0;
@@ -545,6 +545,36 @@ fn row_ui(
             index: usize::MAX,
             transform: None,
         }));
+    }
+    // Right-click: the row is selected (unless it already is, with others) and a menu of
+    // what the Edit menu does to a selection opens.
+    if response.secondary_clicked() && !selected {
+        selection.clear();
+        selection.push(node.id);
+    }
+    let mut menu_output = RowOutput::Nothing;
+    response.context_menu(|ui| {
+        let mut actions = Vec::new();
+        if ui.add(Button::new("Rename").shortcut_text("F2")).clicked() {
+            menu_output = RowOutput::StartRename;
+        }
+        super::menu::operation_items_ui(ui, true, &mut actions);
+        ui.separator();
+        if ui
+            .add(Button::new("Frame Selected").shortcut_text("F"))
+            .clicked()
+        {
+            actions.push(UiAction::FrameSelected);
+        }
+        if let Some(action) = actions.pop() {
+            menu_output = RowOutput::Action(action);
+        }
+        if !matches!(menu_output, RowOutput::Nothing) {
+            ui.close();
+        }
+    });
+    if !matches!(menu_output, RowOutput::Nothing) {
+        return menu_output;
     }
     let pointer = response.interact_pointer_pos();
     let on = |r: egui::Rect| pointer.is_some_and(|p| r.contains(p));
