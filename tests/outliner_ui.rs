@@ -319,6 +319,10 @@ fn a_right_click_selects_the_row_and_offers_the_edit_operations() {
     h.get_by_label("Lights").click_secondary();
     h.run();
     assert_eq!(h.state().selection, vec![id(&h, "Lights")]);
+    // No mesh selected: the Mesh submenu does not open.
+    h.get_by_label("Mesh").hover();
+    h.run();
+    assert!(h.query_by_label("Flip Normals").is_none());
     h.get_by_label("Place on Grid").click();
     h.run();
     assert!(

@@ -596,7 +596,7 @@ impl Editor {
                 ui,
                 &self.scene,
                 self.seed,
-                !self.selection.is_empty(),
+                &self.selection,
                 &mut self.overlays,
                 &mut self.dialogs,
                 &self.recent,

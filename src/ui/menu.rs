@@ -17,13 +17,14 @@ pub fn menu_bar_ui(
     ui: &mut Ui,
     scene: &Scene,
     seed: u64,
-    has_selection: bool,
+    selection: &[NodeId],
     overlays: &mut Overlays,
     dialogs: &mut Dialogs,
     recent: &[PathBuf],
     history: &crate::edit::History,
     actions: &mut Vec<UiAction>,
 ) {
+    let has_selection = !selection.is_empty();
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("File", |ui| {
             if ui.button("New World…").clicked() {
@@ -143,7 +144,7 @@ pub fn menu_bar_ui(
                 dialogs.history_open = true;
             }
             ui.separator();
-            operation_items_ui(ui, has_selection, actions);
+            operation_items_ui(ui, scene, selection, actions);
             ui.separator();
             if ui
                 .add_enabled(
@@ -257,7 +258,19 @@ fn add_items_ui(ui: &mut Ui, actions: &mut Vec<UiAction>) {
 
 /// Edit ▸ Duplicate, Delete, Group, Place on Grid and the Mesh submenu (also the outliner's
 /// context menu).
-pub(super) fn operation_items_ui(ui: &mut Ui, has_selection: bool, actions: &mut Vec<UiAction>) {
+pub(super) fn operation_items_ui(
+    ui: &mut Ui,
+    scene: &Scene,
+    selection: &[NodeId],
+    actions: &mut Vec<UiAction>,
+) {
+    let has_selection = !selection.is_empty();
+    // The Mesh operations need a mesh among the selected nodes.
+    let has_mesh = selection.iter().any(|id| {
+        scene
+            .node(*id)
+            .is_some_and(|n| matches!(n.kind, NodeKind::Mesh { .. }))
+    });
     let items = [
         ("Duplicate", "Ctrl+D", Operation::Duplicate),
         ("Delete", "Del", Operation::Delete),
@@ -281,7 +294,7 @@ pub(super) fn operation_items_ui(ui: &mut Ui, has_selection: bool, actions: &mut
     {
         actions.push(UiAction::Operation(Operation::PlaceOnGrid));
     }
-    ui.add_enabled_ui(has_selection, |ui| {
+    ui.add_enabled_ui(has_mesh, |ui| {
         ui.menu_button("Mesh", |ui| {
             mesh_items_ui(ui, actions);
         });

@@ -202,7 +202,7 @@ pub fn outliner_ui(ui: &mut Ui, scene: &Scene, selection: &mut Vec<NodeId>) -> O
                 };
                 let renaming = memory.renaming.as_mut().filter(|r| r.node == node.id);
                 drawn_rename |= renaming.is_some();
-                let out = row_ui(ui, node, row, selection, renaming);
+                let out = row_ui(ui, scene, node, row, selection, renaming);
                 match out {
                     RowOutput::Nothing => {}
                     RowOutput::Action(a) => action = Some(a),
@@ -400,6 +400,7 @@ fn paint_lock(painter: &egui::Painter, rect: egui::Rect, locked: bool, color: eg
 
 fn row_ui(
     ui: &mut Ui,
+    scene: &Scene,
     node: &Node,
     row: &Row,
     selection: &mut Vec<NodeId>,
@@ -558,7 +559,7 @@ fn row_ui(
         if ui.add(Button::new("Rename").shortcut_text("F2")).clicked() {
             menu_output = RowOutput::StartRename;
         }
-        super::menu::operation_items_ui(ui, true, &mut actions);
+        super::menu::operation_items_ui(ui, scene, selection, &mut actions);
         ui.separator();
         if ui
             .add(Button::new("Frame Selected").shortcut_text("F"))
