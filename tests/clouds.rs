@@ -246,6 +246,15 @@ fn point_cloud_golden() {
     check_golden("points_sphere_helix", &img);
 }
 
+/// The pixel of a W×H frame seen through `view` that the world point `p` falls in.
+fn pixel_of(view: CameraView, p: Vec3) -> (u32, u32) {
+    let c = view.clip_from_world(W as f32 / H as f32) * p.extend(1.0);
+    (
+        ((c.x / c.w * 0.5 + 0.5) * W as f32) as u32,
+        ((0.5 - c.y / c.w * 0.5) * H as f32) as u32,
+    )
+}
+
 fn pixel(img: &RgbaImage, x: u32, y: u32) -> [u8; 3] {
     let p = img.get_pixel(x, y);
     [p[0], p[1], p[2]]
@@ -313,11 +322,8 @@ fn unlit_colour_is_shown_as_captured_at_any_exposure() {
         scene.environment_mut().tone_mapper = tone;
         let img = render(&ctx, &scene, view, W, H);
         for (i, c) in colours.iter().enumerate() {
-            // Project the quad centre.
-            let p = view.clip_from_world(W as f32 / H as f32)
-                * Vec3::new(i as f32 * 1.2 - 1.8, 0.0, 0.0).extend(1.0);
-            let x = ((p.x / p.w * 0.5 + 0.5) * W as f32) as u32;
-            let y = ((0.5 - p.y / p.w * 0.5) * H as f32) as u32;
+            // The quad centre's pixel.
+            let (x, y) = pixel_of(view, Vec3::new(i as f32 * 1.2 - 1.8, 0.0, 0.0));
             assert_close(
                 &format!("quad {i} at EV {ev} {tone:?}"),
                 pixel(&img, x, y),
@@ -377,14 +383,7 @@ fn meshes_and_splats_occlude_each_other_by_depth() {
         Transform::from_translation(Vec3::new(-0.8, 0.0, -2.0)),
     );
     let view = look(Vec3::new(0.0, 0.0, 6.0), Vec3::ZERO, 50.0);
-    let aspect = W as f32 / H as f32;
-    let to_px = |p: Vec3| {
-        let c = view.clip_from_world(aspect) * p.extend(1.0);
-        (
-            ((c.x / c.w * 0.5 + 0.5) * W as f32) as u32,
-            ((0.5 - c.y / c.w * 0.5) * H as f32) as u32,
-        )
-    };
+    let to_px = |p: Vec3| pixel_of(view, p);
     let blob_u8 = blob_srgb.map(|c| (c * 255.0 + 0.5) as u8);
     for msaa in [1, 4] {
         let settings = RenderSettings {
@@ -448,14 +447,7 @@ fn the_viewport_grid_lies_under_splats_in_front_of_it_and_over_those_beyond() {
             Transform::IDENTITY,
         );
         let view = look(eye, target, 50.0);
-        let aspect = W as f32 / H as f32;
-        let to_px = |p: Vec3| {
-            let c = view.clip_from_world(aspect) * p.extend(1.0);
-            (
-                ((c.x / c.w * 0.5 + 0.5) * W as f32) as u32,
-                ((0.5 - c.y / c.w * 0.5) * H as f32) as u32,
-            )
-        };
+        let to_px = |p: Vec3| pixel_of(view, p);
         // The rows over each blob's middle, in the centre column.
         let middles: Vec<_> = spheres
             .iter()
@@ -535,11 +527,7 @@ fn the_viewport_grid_lies_under_blended_meshes_in_front_of_it_and_over_those_bey
     without_grid.overlays.grid = false;
     let grid = render_with(&ctx, &scene, view, W, H, with_grid, &[]);
     let plain = render_with(&ctx, &scene, view, W, H, without_grid, &[]);
-    let aspect = W as f32 / H as f32;
-    let row = |p: Vec3| {
-        let c = view.clip_from_world(aspect) * p.extend(1.0);
-        ((0.5 - c.y / c.w * 0.5) * H as f32) as u32
-    };
+    let row = |p: Vec3| pixel_of(view, p).1;
     let cx = W / 2;
     for (center, grid_between) in boxes {
         let (a, b) = (row(center + Vec3::Y * 0.25), row(center - Vec3::Y * 0.25));
@@ -595,14 +583,7 @@ fn selected_splat_and_point_clouds_are_outlined() {
         },
     );
     let view = look(Vec3::new(0.0, 0.5, 6.0), Vec3::ZERO, 50.0);
-    let aspect = W as f32 / H as f32;
-    let to_px = |p: Vec3| {
-        let c = view.clip_from_world(aspect) * p.extend(1.0);
-        (
-            ((c.x / c.w * 0.5 + 0.5) * W as f32) as u32,
-            ((0.5 - c.y / c.w * 0.5) * H as f32) as u32,
-        )
-    };
+    let to_px = |p: Vec3| pixel_of(view, p);
     let (left, right) = (
         to_px(Vec3::new(-1.5, 0.0, 0.0)),
         to_px(Vec3::new(1.5, 0.0, 0.0)),
