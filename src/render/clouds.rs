@@ -254,7 +254,6 @@ struct SplatNodePage {
     /// Splats in the page.
     count: u32,
     center: Vec3,
-    bounds: [Vec3; 2],
     /// Where the page lies against the viewport grid's plane at the last sort.
     split: GridSplit,
     /// Scratch of the GPU sort, made on the first GPU sort of this page.
@@ -778,7 +777,6 @@ impl GpuClouds {
                                         visible: 0,
                                         count: page.count,
                                         center: page.center,
-                                        bounds: page.bounds,
                                         split: GridSplit::Near,
                                         gpu_sort: None,
                                         on_gpu: false,
@@ -855,16 +853,9 @@ impl GpuClouds {
         let mut order: Vec<(f32, SplatDrawRef)> = Vec::new();
         // (node, page, z row of view_from_local) of the pages the GPU sorts this frame.
         let mut gpu_jobs: Vec<(NodeId, usize, Vec4)> = Vec::new();
-        // Which side of the grid's plane the camera is on (as splats.wgsl decides it).
-        let camera_side = if camera.position().y >= 0.0 {
-            1.0
-        } else {
-            -1.0
-        };
         for (id, node) in &mut self.splat_nodes {
             let view_from_local = view_from_world * node.world_from_local;
-            // row · (p, 1) ≥ 0: the local point p is on the camera's side of the grid.
-            let plane_row = grid.then(|| node.world_from_local.row(1) * camera_side);
+            let plane_row = grid.then(|| grid_plane_row(node.world_from_local, camera.position()));
             let local_from_world = node.world_from_local.inverse();
             let camera_in_local = local_from_world.transform_point3(camera.position());
             let degree = self.splats.get(&node.cloud).map_or(0, |c| c.sh_degree);
@@ -901,7 +892,8 @@ impl GpuClouds {
                 let t = Instant::now();
                 let depth_row = view_from_local.row(2);
                 for (i, (page, gpu_page)) in node.pages.iter_mut().zip(&gpu.pages).enumerate() {
-                    page.split = plane_row.map_or(GridSplit::Near, |r| grid_split(r, page.bounds));
+                    page.split =
+                        plane_row.map_or(GridSplit::Near, |r| grid_split(r, gpu_page.bounds));
                     if use_gpu && let Some(sorter) = &self.sorter {
                         if page.gpu_sort.is_none() {
                             page.gpu_sort =
@@ -1008,8 +1000,7 @@ impl GpuClouds {
                     "points",
                     &self.point_module,
                     &self.pipeline_layouts[0],
-                    msaa,
-                    None,
+                    CloudPass::Main { msaa, side: None },
                 )
             })
             .clone();
@@ -1022,8 +1013,10 @@ impl GpuClouds {
                         "splats",
                         &self.splat_module,
                         &self.pipeline_layouts[1],
-                        msaa,
-                        Some(side),
+                        CloudPass::Main {
+                            msaa,
+                            side: Some(side),
+                        },
                     )
                 })
                 .clone()
@@ -1038,61 +1031,26 @@ impl GpuClouds {
         }
     }
 
-    /// [points, splats] pipelines drawing selected clouds into the selection mask (R8, one
-    /// sample, no depth test; made when first needed): the `fs_mask` entries of points.wgsl
-    /// and splats.wgsl, the splats' colour left out of their vertex stage.
+    /// [points, splats] pipelines drawing selected clouds into the selection mask (made
+    /// when first needed): the `fs_mask` entries of points.wgsl and splats.wgsl, the splats'
+    /// colour left out of their vertex stage.
     pub fn mask_pipelines(&mut self, device: &wgpu::Device) -> [wgpu::RenderPipeline; 2] {
-        let make = |label, module, layout, constants: &[(&str, f64)]| {
-            let options = wgpu::PipelineCompilationOptions {
-                constants,
-                ..Default::default()
-            };
-            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-                label: Some(label),
-                layout: Some(layout),
-                vertex: wgpu::VertexState {
-                    module,
-                    entry_point: Some("vs_main"),
-                    compilation_options: options.clone(),
-                    buffers: &[],
-                },
-                primitive: Default::default(),
-                depth_stencil: Some(wgpu::DepthStencilState {
-                    format: super::renderer::DEPTH_FORMAT,
-                    depth_write_enabled: Some(false),
-                    depth_compare: Some(wgpu::CompareFunction::Always),
-                    stencil: Default::default(),
-                    bias: Default::default(),
-                }),
-                multisample: Default::default(),
-                fragment: Some(wgpu::FragmentState {
-                    module,
-                    entry_point: Some("fs_mask"),
-                    compilation_options: options,
-                    targets: &[Some(wgpu::ColorTargetState {
-                        format: super::renderer::MASK_FORMAT,
-                        blend: None,
-                        write_mask: wgpu::ColorWrites::ALL,
-                    })],
-                }),
-                multiview_mask: None,
-                cache: None,
-            })
-        };
         self.mask_pipelines
             .get_or_insert_with(|| {
                 [
-                    make(
+                    cloud_pipeline(
+                        device,
                         "point selection mask",
                         &self.point_module,
                         &self.pipeline_layouts[0],
-                        &[],
+                        CloudPass::Mask { splats: false },
                     ),
-                    make(
+                    cloud_pipeline(
+                        device,
                         "splat selection mask",
                         &self.splat_module,
                         &self.pipeline_layouts[1],
-                        &[("mask_only", 1.0)],
+                        CloudPass::Mask { splats: true },
                     ),
                 ]
             })
@@ -1108,37 +1066,16 @@ impl GpuClouds {
         selected: &HashSet<NodeId>,
         stats: &mut FrameStats,
     ) {
-        pass.set_pipeline(points);
-        for (_, node) in self
-            .point_nodes
-            .iter()
-            .filter(|(id, _)| selected.contains(id))
-        {
-            for (bg, count) in &node.bind_groups {
-                pass.set_bind_group(1, bg, &[]);
-                pass.draw(0..6, 0..*count);
-                stats.draw_calls += 1;
-            }
-        }
+        self.draw_points_of(pass, points, |id| selected.contains(&id), stats);
         pass.set_pipeline(splats);
         for r in self
             .splat_order
             .iter()
             .filter(|r| selected.contains(&r.node))
         {
-            let Some(page) = self
-                .splat_nodes
-                .get(&r.node)
-                .and_then(|n| n.pages.get(r.page))
-            else {
-                continue;
-            };
-            pass.set_bind_group(1, &page.bind_group, &[]);
-            match (page.on_gpu, &page.gpu_sort) {
-                (true, Some(sort)) => pass.draw_indirect(&sort.draw_args, 0),
-                _ => pass.draw(0..6, 0..page.visible),
+            if let Some(page) = self.page(r) {
+                draw_page(pass, page, None, stats);
             }
-            stats.draw_calls += 1;
         }
     }
 
@@ -1149,17 +1086,34 @@ impl GpuClouds {
         pipeline: &wgpu::RenderPipeline,
         stats: &mut FrameStats,
     ) {
+        self.draw_points_of(pass, pipeline, |_| true, stats);
+    }
+
+    /// Draws the point nodes for which `take` holds.
+    fn draw_points_of(
+        &self,
+        pass: &mut wgpu::RenderPass<'_>,
+        pipeline: &wgpu::RenderPipeline,
+        take: impl Fn(NodeId) -> bool,
+        stats: &mut FrameStats,
+    ) {
         if self.point_nodes.is_empty() {
             return;
         }
         pass.set_pipeline(pipeline);
-        for node in self.point_nodes.values() {
+        for (_, node) in self.point_nodes.iter().filter(|(id, _)| take(**id)) {
             for (bg, count) in &node.bind_groups {
                 pass.set_bind_group(1, bg, &[]);
                 pass.draw(0..6, 0..*count);
                 stats.draw_calls += 1;
             }
         }
+    }
+
+    fn page(&self, r: &SplatDrawRef) -> Option<&SplatNodePage> {
+        self.splat_nodes
+            .get(&r.node)
+            .and_then(|n| n.pages.get(r.page))
     }
 
     /// Draws the splats on one side of the viewport grid's plane (all of them, when the
@@ -1173,11 +1127,7 @@ impl GpuClouds {
         stats: &mut FrameStats,
     ) {
         for r in &self.splat_order {
-            let Some(page) = self
-                .splat_nodes
-                .get(&r.node)
-                .and_then(|n| n.pages.get(r.page))
-            else {
+            let Some(page) = self.page(r) else {
                 continue;
             };
             // The pipeline, and the instances of a CPU-sorted page (None: all it sorted).
@@ -1205,15 +1155,33 @@ impl GpuClouds {
                 continue;
             }
             pass.set_pipeline(pipeline);
-            pass.set_bind_group(1, &page.bind_group, &[]);
-            match (page.on_gpu, &page.gpu_sort, instances) {
-                (true, Some(sort), _) => pass.draw_indirect(&sort.draw_args, 0),
-                (_, _, Some(range)) => pass.draw(0..6, range),
-                _ => pass.draw(0..6, 0..page.visible),
-            }
-            stats.draw_calls += 1;
+            draw_page(pass, page, instances, stats);
         }
     }
+}
+
+/// One draw of a splat page: indirect when the GPU sorted it, else `instances` of its sorted
+/// splats (None: all it sorted as visible).
+fn draw_page(
+    pass: &mut wgpu::RenderPass<'_>,
+    page: &SplatNodePage,
+    instances: Option<std::ops::Range<u32>>,
+    stats: &mut FrameStats,
+) {
+    pass.set_bind_group(1, &page.bind_group, &[]);
+    match (page.on_gpu, &page.gpu_sort) {
+        (true, Some(sort)) => pass.draw_indirect(&sort.draw_args, 0),
+        _ => pass.draw(0..6, instances.unwrap_or(0..page.visible)),
+    }
+    stats.draw_calls += 1;
+}
+
+/// The viewport grid's plane y = 0 as a row in a node's frame, facing the camera at `eye`:
+/// row · (p, 1) ≥ 0 for a local point p on the camera's side, < 0 beyond the plane (as
+/// splats.wgsl decides it for `grid_side`).
+pub(super) fn grid_plane_row(world_from_local: Mat4, eye: Vec3) -> Vec4 {
+    let camera_side = if eye.y >= 0.0 { 1.0 } else { -1.0 };
+    world_from_local.row(1) * camera_side
 }
 
 /// Whether a page (`bounds` in the cloud's frame) lies on the camera's side of the grid's
@@ -1261,24 +1229,57 @@ pub struct SplatPipes {
     around_grid: Option<[wgpu::RenderPipeline; 2]>,
 }
 
-/// A point pipeline (`side` None), or a splat pipeline drawing the splats of `side`.
+/// What a cloud pipeline draws into.
+#[derive(Clone, Copy)]
+enum CloudPass {
+    /// The main HDR pass with `msaa` samples: points (`side` None) as opaque surfaces, or the
+    /// splats of `side`, blended back to front, depth-tested but writing no depth.
+    Main { msaa: u32, side: Option<GridSide> },
+    /// The selection mask (R8, one sample, no depth test): `fs_mask`, and for splats the
+    /// vertex stage without colour (`mask_only` in splats.wgsl).
+    Mask { splats: bool },
+}
+
 fn cloud_pipeline(
     device: &wgpu::Device,
     label: &str,
     module: &wgpu::ShaderModule,
     layout: &wgpu::PipelineLayout,
-    msaa: u32,
-    side: Option<GridSide>,
+    pass: CloudPass,
 ) -> wgpu::RenderPipeline {
-    let splats = side.is_some();
-    let constants = match side {
-        None | Some(GridSide::All) => vec![],
-        Some(GridSide::Beyond) => vec![("grid_side", -1.0)],
-        Some(GridSide::Near) => vec![("grid_side", 1.0)],
+    let constants: &[(&str, f64)] = match pass {
+        CloudPass::Main {
+            side: Some(GridSide::Beyond),
+            ..
+        } => &[("grid_side", -1.0)],
+        CloudPass::Main {
+            side: Some(GridSide::Near),
+            ..
+        } => &[("grid_side", 1.0)],
+        CloudPass::Mask { splats: true } => &[("mask_only", 1.0)],
+        _ => &[],
     };
     let compilation_options = wgpu::PipelineCompilationOptions {
-        constants: &constants,
+        constants,
         ..Default::default()
+    };
+    let (msaa, fragment, depth_write, depth_compare, format, blend) = match pass {
+        CloudPass::Main { msaa, side } => (
+            msaa,
+            "fs_main",
+            side.is_none(),
+            wgpu::CompareFunction::Greater,
+            super::renderer::HDR_FORMAT,
+            side.map(|_| wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING),
+        ),
+        CloudPass::Mask { .. } => (
+            1,
+            "fs_mask",
+            false,
+            wgpu::CompareFunction::Always,
+            super::renderer::MASK_FORMAT,
+            None,
+        ),
     };
     device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
         label: Some(label),
@@ -1290,12 +1291,10 @@ fn cloud_pipeline(
             buffers: &[],
         },
         primitive: Default::default(),
-        // Points are opaque surfaces; splats test against them and the meshes but write no
-        // depth (they are blended back to front).
         depth_stencil: Some(wgpu::DepthStencilState {
             format: super::renderer::DEPTH_FORMAT,
-            depth_write_enabled: Some(!splats),
-            depth_compare: Some(wgpu::CompareFunction::Greater),
+            depth_write_enabled: Some(depth_write),
+            depth_compare: Some(depth_compare),
             stencil: Default::default(),
             bias: Default::default(),
         }),
@@ -1305,11 +1304,11 @@ fn cloud_pipeline(
         },
         fragment: Some(wgpu::FragmentState {
             module,
-            entry_point: Some("fs_main"),
+            entry_point: Some(fragment),
             compilation_options,
             targets: &[Some(wgpu::ColorTargetState {
-                format: super::renderer::HDR_FORMAT,
-                blend: splats.then_some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING),
+                format,
+                blend,
                 write_mask: wgpu::ColorWrites::ALL,
             })],
         }),

@@ -3,7 +3,7 @@
 //! meshes beyond the grid's plane, grid, the other splats and blended meshes; icons; MSAA
 //! resolved) → tone map + outline into the caller's target.
 
-use super::clouds::{CloudPipes, GpuClouds, GridSide};
+use super::clouds::{CloudPipes, GpuClouds, GridSide, grid_plane_row};
 use super::gpu_scene::{Batch, Defaults, GpuMesh, GpuScene, write_mip};
 use super::gpu_types::{
     FrameUniform, GpuLight, INSTANCE_ATTRIBUTES, LINE_ATTRIBUTES, LineVertex,
@@ -1233,7 +1233,8 @@ impl Renderer {
         // Blended objects back to front; with the grid, those whose centre lies beyond its
         // plane y = 0 first (they are drawn before it, see the main pass).
         let eye = frame.camera.position();
-        let beyond_grid = |b: &Batch| overlays.grid && (b.center.y >= 0.0) != (eye.y >= 0.0);
+        let plane = grid_plane_row(glam::Mat4::IDENTITY, eye);
+        let beyond_grid = |b: &Batch| overlays.grid && plane.dot(b.center.extend(1.0)) < 0.0;
         let mut blended = gs.blended.clone();
         blended.sort_by(|a, b| {
             let da = (a.center - eye).length_squared();
