@@ -1830,10 +1830,7 @@ impl Importer<'_> {
         for i in 0..n {
             for coefficients in &degrees {
                 for values in coefficients {
-                    sh_rest.extend(values[i].map(|v| {
-                        let v = fix(i, v).clamp(half::f16::MIN.to_f32(), half::f16::MAX.to_f32());
-                        half::f16::from_f32(v)
-                    }));
+                    sh_rest.extend(values[i].map(|v| SplatCloud::sh_half(fix(i, v))));
                 }
             }
         }

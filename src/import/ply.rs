@@ -897,8 +897,7 @@ impl Decode for SplatFields {
         });
         for &f in &self.rest {
             let v = finite_or_zero(row.get(f), &mut bad);
-            out.sh_rest
-                .push(f16::from_f32(v.clamp(f16::MIN.to_f32(), f16::MAX.to_f32())));
+            out.sh_rest.push(SplatCloud::sh_half(v));
         }
         out.non_finite += u64::from(bad);
     }

@@ -114,6 +114,12 @@ pub struct SplatCloud {
 pub struct SplatShapeError(pub String);
 
 impl SplatCloud {
+    /// An SH coefficient as a cloud stores it (half float), clamped into the half-float
+    /// range so that a large finite value does not become infinite.
+    pub fn sh_half(v: f32) -> f16 {
+        f16::from_f32(v.clamp(f16::MIN.to_f32(), f16::MAX.to_f32()))
+    }
+
     /// Number of higher-order coefficients per colour channel for an SH degree.
     pub fn sh_rest_coefficients(degree: u8) -> usize {
         let d = usize::from(degree.min(3)) + 1;
