@@ -568,33 +568,7 @@ fn gltf_seeds() -> Vec<Seed> {
     let (json, bin) = crate::import_gltf_splats::splat_gltf(|_| {});
     let splats = common::glb(&serde_json::to_vec(&json).expect("JSON"), &bin);
     let spz = gzip(&spz_stream(2, 4, 1, 0));
-    let spz_json = serde_json::json!({
-        "asset": { "version": "2.0" },
-        "extensionsUsed": ["KHR_gaussian_splatting", "KHR_gaussian_splatting_compression_spz_2"],
-        "extensionsRequired": ["KHR_gaussian_splatting", "KHR_gaussian_splatting_compression_spz_2"],
-        "scene": 0, "scenes": [{ "nodes": [0] }],
-        "nodes": [{ "mesh": 0 }],
-        "meshes": [{ "primitives": [{
-            "mode": 0,
-            "attributes": {
-                "POSITION": 0,
-                "KHR_gaussian_splatting:ROTATION": 1,
-                "KHR_gaussian_splatting:SCALE": 2,
-                "KHR_gaussian_splatting:OPACITY": 3
-            },
-            "extensions": { "KHR_gaussian_splatting": { "extensions": {
-                "KHR_gaussian_splatting_compression_spz_2": { "bufferView": 0 } } } }
-        }] }],
-        "accessors": [
-            { "componentType": 5126, "count": 4, "type": "VEC3", "min": [-2, -2, -2], "max": [2, 2, 2] },
-            { "componentType": 5126, "count": 4, "type": "VEC4" },
-            { "componentType": 5126, "count": 4, "type": "VEC3" },
-            { "componentType": 5126, "count": 4, "type": "SCALAR" }
-        ],
-        "buffers": [{ "byteLength": spz.len() }],
-        "bufferViews": [{ "buffer": 0, "byteLength": spz.len() }]
-    });
-    let spz = common::glb(&serde_json::to_vec(&spz_json).expect("JSON"), &spz);
+    let spz = common::glb(common::spz_splats_gltf_json(4, spz.len()).as_bytes(), &spz);
     let mut parts = vec![fuzz::GLB_PARTS];
     parts.extend_from_slice(&(binary_json.len() as u16).to_le_bytes());
     parts.extend_from_slice(&binary_json);

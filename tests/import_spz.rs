@@ -569,24 +569,7 @@ fn spz_in_gltf(degree: u8) {
     let splats = test_splats(degree);
     let spz = gzip(&encode(&splats, 2, degree, 0));
     let n = splats.len();
-    let json = format!(
-        r#"{{"asset":{{"version":"2.0"}},"scene":0,"scenes":[{{"nodes":[0]}}],
-        "nodes":[{{"mesh":0,"name":"Splats"}}],
-        "meshes":[{{"primitives":[{{"mode":0,
-            "attributes":{{"POSITION":0,"KHR_gaussian_splatting:ROTATION":1,
-                           "KHR_gaussian_splatting:SCALE":2,"KHR_gaussian_splatting:OPACITY":3}},
-            "extensions":{{"KHR_gaussian_splatting":{{"extensions":
-                {{"KHR_gaussian_splatting_compression_spz_2":{{"bufferView":0}}}}}}}}}}]}}],
-        "accessors":[
-            {{"componentType":5126,"count":{n},"type":"VEC3","min":[-200,-200,-200],"max":[200,200,200]}},
-            {{"componentType":5126,"count":{n},"type":"VEC4"}},
-            {{"componentType":5126,"count":{n},"type":"VEC3"}},
-            {{"componentType":5126,"count":{n},"type":"SCALAR"}}],
-        "buffers":[{{"byteLength":{len}}}],"bufferViews":[{{"buffer":0,"byteLength":{len}}}],
-        "extensionsUsed":["KHR_gaussian_splatting","KHR_gaussian_splatting_compression_spz_2"],
-        "extensionsRequired":["KHR_gaussian_splatting","KHR_gaussian_splatting_compression_spz_2"]}}"#,
-        len = spz.len()
-    );
+    let json = common::spz_splats_gltf_json(n, spz.len());
     let glb = common::glb(json.as_bytes(), &spz);
     let imported = import_bytes(Path::new("spz.glb"), &glb).expect("imports");
     assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);

@@ -315,6 +315,29 @@ pub fn first_mesh(scene: &Scene) -> (&worldsmith::scene::Node, &worldsmith::scen
     (node, scene.mesh(mesh).expect("mesh"))
 }
 
+/// The JSON of a glTF whose one node holds `n` Gaussian splats stored as one SPZ blob of
+/// `blob_len` bytes in buffer view 0 (KHR_gaussian_splatting_compression_spz_2; the
+/// primitive's accessors hold no data).
+pub fn spz_splats_gltf_json(n: usize, blob_len: usize) -> String {
+    format!(
+        r#"{{"asset":{{"version":"2.0"}},"scene":0,"scenes":[{{"nodes":[0]}}],
+        "nodes":[{{"mesh":0,"name":"Splats"}}],
+        "meshes":[{{"primitives":[{{"mode":0,
+            "attributes":{{"POSITION":0,"KHR_gaussian_splatting:ROTATION":1,
+                           "KHR_gaussian_splatting:SCALE":2,"KHR_gaussian_splatting:OPACITY":3}},
+            "extensions":{{"KHR_gaussian_splatting":{{"extensions":
+                {{"KHR_gaussian_splatting_compression_spz_2":{{"bufferView":0}}}}}}}}}}]}}],
+        "accessors":[
+            {{"componentType":5126,"count":{n},"type":"VEC3","min":[-200,-200,-200],"max":[200,200,200]}},
+            {{"componentType":5126,"count":{n},"type":"VEC4"}},
+            {{"componentType":5126,"count":{n},"type":"VEC3"}},
+            {{"componentType":5126,"count":{n},"type":"SCALAR"}}],
+        "buffers":[{{"byteLength":{blob_len}}}],"bufferViews":[{{"buffer":0,"byteLength":{blob_len}}}],
+        "extensionsUsed":["KHR_gaussian_splatting","KHR_gaussian_splatting_compression_spz_2"],
+        "extensionsRequired":["KHR_gaussian_splatting","KHR_gaussian_splatting_compression_spz_2"]}}"#
+    )
+}
+
 /// A GLB container around `json` and `bin` (each padded to 4 bytes as GLB requires).
 pub fn glb(json: &[u8], bin: &[u8]) -> Vec<u8> {
     let pad = |v: &[u8], with: u8| {
