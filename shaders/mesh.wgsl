@@ -8,8 +8,7 @@ struct Material {
     emissive: vec4<f32>,
     // metallic, roughness, normal scale, occlusion strength.
     pbr: vec4<f32>,
-    // x: alpha mode (0 opaque, 1 mask, 2 blend); y: cutoff; z: flags (1 base tex, 2 mr tex,
-    // 4 normal tex, 8 occlusion tex, 16 emissive tex, 32 unlit); w: 1 when double-sided.
+    // x: alpha mode (0 opaque, 1 mask, 2 blend); y: cutoff; z: unused; w: 1 when double-sided.
     alpha: vec4<f32>,
     // Per texture slot i (0 base colour, 1 metallic-roughness, 2 normal, 3 occlusion,
     // 4 emissive): uv[2i] and uv[2i + 1] are the rows of its 2x3 texture-coordinate transform
@@ -139,8 +138,14 @@ fn shade(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec3<f32>, diffuse: vec3<f
     return (diff + spec) * e * n_dot_l;
 }
 
+// The texture slots this pipeline samples (1 base colour, 2 metallic-roughness, 4 normal,
+// 8 occlusion, 16 emissive): a pipeline constant (renderer.rs, `MeshPipe`), so a pipeline holds
+// only the sampling its materials do. Sampling sites are large in a CPU adapter's compiled
+// shader; this and `unlit` halved the default world's first-draw compile on lavapipe.
+override maps: u32 = 0u;
+
 fn has(flag: u32) -> bool {
-    return (u32(material.alpha.z) & flag) != 0u;
+    return (maps & flag) != 0u;
 }
 
 // Cotangent frame from screen-space derivatives, for meshes without tangents.
@@ -181,15 +186,38 @@ fn fs_mask(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0) ve
     return shade_surface(in, front, true);
 }
 
+// Unlit (KHR_materials_unlit, captured colour): a pipeline of its own (renderer.rs, `MeshPipe`),
+// so neither the lit nor the unlit pipelines carry the other's code.
+override unlit: bool = false;
+
 fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     var base = material.base_color * in.color;
-    // Material flags come from a uniform buffer, so these branches are uniform control flow
-    // and textures are only sampled when the slot is used (sampling is costly on CPU adapters).
-    // Each slot reads its own UV set through its own transform, with its own sampler.
+    // Textures are sampled only when the slot is used (`maps`). Each slot reads its own UV set
+    // through its own transform, with its own sampler.
     if has(1u) {
         base *= textureSample(base_color_tex, base_color_sampler, slot_uv(0u, in));
     }
     base = vec4<f32>(graded(base.rgb, in.grade), base.a);
+    var n = normalize(in.normal);
+    if !front && material.alpha.w > 0.5 {
+        n = -n;
+    }
+    var alpha = 1.0;
+    if u32(material.alpha.x) == 2u {
+        alpha = base.a;
+    }
+    // Unlit: the colour is as captured, with its lighting baked in; it must reach the screen
+    // unchanged, so no lights, shadows or ambient, just the inverse of the post pass (already
+    // exposed, so no multiplication by the exposure below). A node relit (`relight.x` > 0)
+    // mixes in its albedo lit by the scene (see `relit`).
+    if unlit {
+        if masked && base.a < material.alpha.y {
+            discard;
+        }
+        let h = inverse_tonemap(base.rgb);
+        return vec4<f32>(relit(h, in.relight.x, in.relight_model, n, in.world_pos, n,
+                               in.view_depth), alpha);
+    }
     var metallic = material.pbr.x;
     var roughness = material.pbr.y;
     if has(2u) {
@@ -206,10 +234,6 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     if has(16u) {
         emissive *= textureSample(emissive_tex, emissive_sampler, slot_uv(4u, in)).rgb;
     }
-    var n = normalize(in.normal);
-    if !front && material.alpha.w > 0.5 {
-        n = -n;
-    }
     var shading_n = n;
     if has(4u) {
         // Meshes without tangents derive the frame from this slot's coordinates, so it
@@ -218,22 +242,8 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
         let normal_s = textureSample(normal_tex, normal_sampler, normal_uv);
         shading_n = perturb_normal(n, in.world_pos, normal_uv, in.tangent, normal_s.xyz);
     }
-    let mode = u32(material.alpha.x);
     if masked && base.a < material.alpha.y {
         discard;
-    }
-    var alpha = 1.0;
-    if mode == 2u {
-        alpha = base.a;
-    }
-    // Unlit (KHR_materials_unlit): the colour is as captured, with its lighting baked in; it
-    // must reach the screen unchanged, so no lights, shadows or ambient, just the inverse of
-    // the post pass (already exposed, so no multiplication by the exposure below). A node
-    // relit (`relight.x` > 0) mixes in its albedo lit by the scene (see `relit`).
-    if has(32u) {
-        let h = inverse_tonemap(base.rgb);
-        return vec4<f32>(relit(h, in.relight.x, in.relight_model, n, in.world_pos, n,
-                               in.view_depth), alpha);
     }
     roughness = clamp(roughness, 0.045, 1.0);
     metallic = clamp(metallic, 0.0, 1.0);

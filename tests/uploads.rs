@@ -287,3 +287,130 @@ fn held_shadows_are_not_redrawn_while_the_camera_moves() {
     let (_, rested) = draw(&mut r, &scene, turned(3.5));
     assert_eq!(rested.shadow_passes, 3, "{rested:?}");
 }
+
+/// Mesh pipelines are specialised per material (texture slots sampled, lit or unlit;
+/// renderer.rs `MeshPipe`): edits that change what a material samples or how it is shaded
+/// switch its pipeline on the next frame of the same renderer.
+#[test]
+fn material_edits_that_change_its_shading_switch_its_pipeline() {
+    use worldsmith::render::tonemap::linear_to_srgb;
+    use worldsmith::scene::{Image, Material, MinFilter, Scene, TextureRef};
+    let Some(ctx) = common::gpu() else { return };
+    let mut scene = Scene::new("checker");
+    let plane = worldsmith::generate::shapes::plane(glam::Vec2::splat(2.0), 1);
+    let facing_camera = Transform {
+        rotation: glam::Quat::from_rotation_x(std::f32::consts::FRAC_PI_2),
+        ..Transform::IDENTITY
+    };
+    let base = [0.8, 0.2, 0.2, 1.0];
+    let node = common::add_mesh(
+        &mut scene,
+        "Plane",
+        plane,
+        Material::named("Paint", base, 0.6),
+        facing_camera,
+    );
+    let NodeKind::Mesh { material, .. } = &scene.node(node).expect("plane").kind else {
+        panic!("a mesh node");
+    };
+    let material = *material;
+    common::add_sun(&mut scene, Vec3::new(0.2, 0.3, 1.0), 20_000.0, false);
+    let (w, h) = (64, 64);
+    let view = common::look(Vec3::new(0.0, 0.0, 2.5), Vec3::ZERO, 60.0);
+    // A 2×2 checker, white and black, sampled without filtering: a quadrant each.
+    let (white, black) = ([255u8; 4], [0, 0, 0, 255]);
+    let checker = [white, black, black, white].concat();
+    let image = scene.add_image(Image::new("checker", 2, 2, checker).expect("2x2 RGBA8"));
+    let texture = TextureRef {
+        image,
+        sampler: Sampler {
+            mag_filter: Filter::Nearest,
+            min_filter: MinFilter::Nearest,
+            ..Sampler::default()
+        },
+        uv_set: 0,
+        transform: Default::default(),
+    };
+
+    let mut r = Renderer::new(&ctx);
+    let mut draw = |scene: &worldsmith::scene::Scene| {
+        let frame = FrameInput {
+            scene,
+            camera: view,
+            settings: RenderSettings::final_frame(),
+            selection: &[],
+        };
+        r.render_to_image(&ctx, &frame, w, h).expect("readback").0
+    };
+    // The centres of the plane's four quadrants.
+    let quadrants = |img: &image::RgbaImage| -> Vec<[u8; 3]> {
+        [(0.3, 0.3), (0.7, 0.3), (0.3, 0.7), (0.7, 0.7)]
+            .iter()
+            .map(|(x, y)| {
+                let p = img.get_pixel((x * w as f32) as u32, (y * h as f32) as u32);
+                [p[0], p[1], p[2]]
+            })
+            .collect()
+    };
+    let luma =
+        |c: [u8; 3]| 0.2126 * f64::from(c[0]) + 0.7152 * f64::from(c[1]) + 0.0722 * f64::from(c[2]);
+
+    // Lit, untextured: the four quadrants alike.
+    let plain = draw(&scene);
+    let lit = quadrants(&plain);
+    assert!(lit.iter().all(|c| luma(*c) > 20.0), "{lit:?}");
+    assert!(
+        lit.iter()
+            .all(|c| (luma(*c) - luma(lit[0])).abs() < 0.1 * luma(lit[0])),
+        "{lit:?}"
+    );
+
+    // Given the checker: two quadrants lit, two (black texels) dark.
+    scene
+        .material_mut(material)
+        .expect("material")
+        .base_color_texture = Some(texture);
+    let textured = quadrants(&draw(&scene));
+    let mut lumas: Vec<f64> = textured.iter().map(|c| luma(*c)).collect();
+    lumas.sort_by(f64::total_cmp);
+    assert!(lumas[1] * 3.0 < lumas[2], "lit checker {textured:?}");
+
+    // Unlit: exactly the captured colour, texel × base colour, black where the texel is.
+    scene.material_mut(material).expect("material").unlit = true;
+    let shown = |lin: f32| (linear_to_srgb(lin) * 255.0).round() as i32;
+    let red = [shown(base[0]), shown(base[1]), shown(base[2])];
+    let close = |c: [u8; 3], want: [i32; 3]| {
+        c.iter()
+            .zip(want)
+            .all(|(&a, b)| (i32::from(a) - b).abs() <= 2)
+    };
+    let unlit = quadrants(&draw(&scene));
+    assert_eq!(
+        unlit.iter().filter(|c| close(**c, red)).count(),
+        2,
+        "unlit checker {unlit:?}, want {red:?}"
+    );
+    assert_eq!(
+        unlit.iter().filter(|c| close(**c, [0, 0, 0])).count(),
+        2,
+        "unlit checker {unlit:?}"
+    );
+
+    // Unlit without the texture: the base colour everywhere.
+    scene
+        .material_mut(material)
+        .expect("material")
+        .base_color_texture = None;
+    let flat = quadrants(&draw(&scene));
+    assert!(
+        flat.iter().all(|c| close(*c, red)),
+        "unlit {flat:?}, want {red:?}"
+    );
+
+    // Lit again: the first frame, exactly.
+    scene.material_mut(material).expect("material").unlit = false;
+    assert!(
+        draw(&scene).as_raw() == plain.as_raw(),
+        "lit again differs from the first frame"
+    );
+}

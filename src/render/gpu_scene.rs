@@ -114,6 +114,20 @@ pub struct GpuMaterial {
     /// Alpha mask: drawn with the `discard` pipeline.
     pub mask: bool,
     pub double_sided: bool,
+    /// Drawn with the unlit (captured colour, relit) pipeline.
+    pub unlit: bool,
+}
+
+impl GpuMaterial {
+    /// The texture slots the material uses, bit `i` for slot `i` (base colour,
+    /// metallic-roughness, normal, occlusion, emissive): mesh.wgsl's `maps` constant.
+    pub fn maps(&self) -> u32 {
+        self.textures
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.is_some())
+            .fold(0, |maps, (i, _)| maps | 1 << i)
+    }
 }
 
 /// Instances of one (mesh, material) pair, contiguous in the instance buffer.
@@ -246,21 +260,6 @@ fn material_uniform(m: &Material) -> MaterialUniform {
         AlphaMode::Mask { cutoff } => (1.0, cutoff),
         AlphaMode::Blend => (2.0, 0.0),
     };
-    let mut flags = 0u32;
-    for (bit, slot) in [
-        (1, &m.base_color_texture),
-        (2, &m.metallic_roughness_texture),
-        (4, &m.normal_texture),
-        (8, &m.occlusion_texture),
-        (16, &m.emissive_texture),
-    ] {
-        if slot.is_some() {
-            flags |= bit;
-        }
-    }
-    if m.unlit {
-        flags |= 32;
-    }
     let e = Vec3::from(m.emissive) * m.emissive_strength * EMISSIVE_NITS;
     let uv = m
         .texture_slots()
@@ -274,12 +273,7 @@ fn material_uniform(m: &Material) -> MaterialUniform {
             m.normal_scale,
             m.occlusion_strength,
         ],
-        alpha: [
-            mode,
-            cutoff,
-            flags as f32,
-            if m.double_sided { 1.0 } else { 0.0 },
-        ],
+        alpha: [mode, cutoff, 0.0, if m.double_sided { 1.0 } else { 0.0 }],
         uv,
     }
 }
@@ -702,6 +696,7 @@ impl GpuScene {
                 g.blend = blend;
                 g.mask = mask;
                 g.double_sided = m.double_sided;
+                g.unlit = m.unlit;
                 continue;
             }
             let fallbacks = [
@@ -774,6 +769,7 @@ impl GpuScene {
                     blend,
                     mask,
                     double_sided: m.double_sided,
+                    unlit: m.unlit,
                 },
             );
         }

@@ -4,7 +4,7 @@
 //! resolved) → tone map + outline into the caller's target.
 
 use super::clouds::{CloudPipes, GpuClouds, GridSide, grid_plane_row};
-use super::gpu_scene::{Batch, Defaults, GpuMesh, GpuScene, write_mip};
+use super::gpu_scene::{Batch, Defaults, GpuMaterial, GpuMesh, GpuScene, write_mip};
 use super::gpu_types::{
     FrameUniform, GpuLight, INSTANCE_ATTRIBUTES, LINE_ATTRIBUTES, LineVertex,
     MATERIAL_SAMPLER_BINDING, POSITION_ONLY, PostUniform, TEXTURE_SLOTS, VERTEX_ATTRIBUTES,
@@ -39,14 +39,51 @@ struct Shadows {
     array_view: wgpu::TextureView,
 }
 
+/// How a material's fragments reach the HDR target.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum MeshPipe {
-    Opaque { double_sided: bool },
-    Mask { double_sided: bool },
-    Blend { double_sided: bool },
+enum AlphaPipe {
+    Opaque,
+    /// glTF MASK: the `discard` entry point.
+    Mask,
+    Blend,
 }
 
-/// A mesh pipeline for a material kind and a mesh with (`true`) or without a second UV set:
+/// What a material asks of its mesh pipeline.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct MeshPipe {
+    alpha: AlphaPipe,
+    double_sided: bool,
+    /// KHR_materials_unlit / captured colour: mesh.wgsl's `unlit` pipeline constant. The
+    /// lit and the unlit (relit) shading are separate pipelines rather than one shader
+    /// branching on a material flag, so each compiles only its half: on CPU adapters the
+    /// driver compiles a pipeline's shaders at its first draw, and the relighting half was
+    /// ~40 % of the lit pipelines' compile on a cold start (BENCHMARKS, "Start-up").
+    unlit: bool,
+    /// The texture slots sampled (`GpuMaterial::maps`; only base colour when unlit): each
+    /// sampling site is a large piece of a CPU adapter's compiled shader, so a pipeline
+    /// holds only those its materials use.
+    maps: u32,
+}
+
+impl MeshPipe {
+    fn of(m: &GpuMaterial) -> Self {
+        let alpha = if m.blend {
+            AlphaPipe::Blend
+        } else if m.mask {
+            AlphaPipe::Mask
+        } else {
+            AlphaPipe::Opaque
+        };
+        Self {
+            alpha,
+            double_sided: m.double_sided,
+            unlit: m.unlit,
+            maps: if m.unlit { m.maps() & 1 } else { m.maps() },
+        }
+    }
+}
+
+/// A mesh pipeline for a material and a mesh with (`true`) or without a second UV set:
 /// the two read different vertex buffers, so each mesh pays only for what it has.
 type PipeKey = (MeshPipe, bool);
 
@@ -485,11 +522,15 @@ impl Renderer {
             return p.clone();
         }
         let (kind, uv1) = key;
-        let (blend, double_sided, entry) = match kind {
-            MeshPipe::Opaque { double_sided } => (false, double_sided, "fs_main"),
-            MeshPipe::Mask { double_sided } => (false, double_sided, "fs_mask"),
-            MeshPipe::Blend { double_sided } => (true, double_sided, "fs_main"),
+        let blend = kind.alpha == AlphaPipe::Blend;
+        let entry = match kind.alpha {
+            AlphaPipe::Mask => "fs_mask",
+            AlphaPipe::Opaque | AlphaPipe::Blend => "fs_main",
         };
+        let constants = [
+            ("unlit", if kind.unlit { 1.0 } else { 0.0 }),
+            ("maps", f64::from(kind.maps)),
+        ];
         let layout = self.main_layout(true);
         let mut buffers = vec![
             Some(vertex_layout(&VERTEX_ATTRIBUTES)),
@@ -510,7 +551,7 @@ impl Renderer {
                     buffers: &buffers,
                 },
                 primitive: wgpu::PrimitiveState {
-                    cull_mode: if double_sided {
+                    cull_mode: if kind.double_sided {
                         None
                     } else {
                         Some(wgpu::Face::Back)
@@ -521,12 +562,12 @@ impl Renderer {
                 // fragments that won (GreaterEqual, no write). Masked ones test and write.
                 depth_stencil: Some(wgpu::DepthStencilState {
                     format: DEPTH_FORMAT,
-                    depth_write_enabled: Some(match kind {
-                        MeshPipe::Opaque { .. } => !prepass,
-                        MeshPipe::Mask { .. } => true,
-                        MeshPipe::Blend { .. } => false,
+                    depth_write_enabled: Some(match kind.alpha {
+                        AlphaPipe::Opaque => !prepass,
+                        AlphaPipe::Mask => true,
+                        AlphaPipe::Blend => false,
                     }),
-                    depth_compare: Some(if prepass && matches!(kind, MeshPipe::Opaque { .. }) {
+                    depth_compare: Some(if prepass && kind.alpha == AlphaPipe::Opaque {
                         wgpu::CompareFunction::GreaterEqual
                     } else {
                         wgpu::CompareFunction::Greater
@@ -541,7 +582,10 @@ impl Renderer {
                 fragment: Some(wgpu::FragmentState {
                     module: &self.mesh_module,
                     entry_point: Some(entry),
-                    compilation_options: Default::default(),
+                    compilation_options: wgpu::PipelineCompilationOptions {
+                        constants: &constants,
+                        ..Default::default()
+                    },
                     targets: &[Some(wgpu::ColorTargetState {
                         format: HDR_FORMAT,
                         blend: blend.then_some(wgpu::BlendState::ALPHA_BLENDING),
@@ -1095,14 +1139,7 @@ impl Renderer {
                 .get(&b.mesh)
                 .is_some_and(|m| m.uv1.is_some());
             if let Some(m) = self.scene.materials.get(&b.material) {
-                let double_sided = m.double_sided;
-                let kind = if m.blend {
-                    MeshPipe::Blend { double_sided }
-                } else if m.mask {
-                    MeshPipe::Mask { double_sided }
-                } else {
-                    MeshPipe::Opaque { double_sided }
-                };
+                let kind = MeshPipe::of(m);
                 needed.push((b.material, kind));
                 needed_pipes.insert((kind, uv1));
             }
@@ -1414,10 +1451,13 @@ impl Renderer {
             pass.set_bind_group(0, &self.mask_bind_group, &[]);
             let mut current = None;
             for b in opaque.iter().filter(|_| prepass_pipe.is_some()) {
-                let Some(MeshPipe::Opaque { double_sided }) = kind_of.get(&b.material) else {
+                let Some(kind) = kind_of
+                    .get(&b.material)
+                    .filter(|k| k.alpha == AlphaPipe::Opaque)
+                else {
                     continue;
                 };
-                let i = usize::from(*double_sided);
+                let i = usize::from(kind.double_sided);
                 if current != Some(i)
                     && let Some(p) = prepass_pipe
                 {
