@@ -30,7 +30,8 @@ struct SplatDraw {
     camera_in_local: vec4<f32>,
     // x, y: focal lengths in pixels; z, w: tan of half the field of view in x and y.
     projection: vec4<f32>,
-    // x: SH degree (0..3); y: u32 words of SH rest per splat.
+    // x: SH degree (0..3; the pipelines are specialised by it, `sh_degree`); y: u32 words
+    // of SH rest per splat.
     info: vec4<u32>,
     // The node's colour grade: rgb factor, w saturation (see `graded` in common.wgsl).
     grade: vec4<f32>,
@@ -125,7 +126,7 @@ fn sh_coeff(s: u32, k: u32) -> vec3<f32> {
 // (`computeColorFromSH`).
 fn sh_color(s: u32, dc: vec3<f32>, d: vec3<f32>) -> vec3<f32> {
     var c = dc;
-    let degree = draw.info.x;
+    let degree = sh_degree;
     if degree == 0u {
         return c;
     }
@@ -186,6 +187,11 @@ fn culled() -> SplatOut {
 override grid_side: f32 = 0.0;
 // The selection-mask pipeline: only the quad and opacity (no colour), for `fs_mask`.
 override mask_only: bool = false;
+// What the colour computes, per node (render/clouds.rs `SplatShading`): the cloud's SH degree
+// and whether the node is relit. Pipeline constants, not branches on the draw's uniform, so
+// a cloud runs only the code it needs (a CPU adapter runs every branch under a lane mask).
+override sh_degree: u32 = 0u;
+override relighting: bool = false;
 // A selected cloud's outline follows where its splats are at least this opaque.
 const MASK_ALPHA: f32 = 0.25;
 
@@ -276,7 +282,7 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     let rgb = max(sh_color(index, unpack_color(s.color), dir), vec3<f32>(0.0));
     let h = captured_radiance(graded(rgb, draw.grade)) * frame.params.x;
     var shown = h;
-    if draw.relight.x > 0.0 {
+    if relighting {
         // The splat's normal: its shortest axis, turned towards the camera (the side we see
         // of a thin surface is the side it faces).
         var n = select(r[0], r[1], scale_xy.y < scale_xy.x);

@@ -1037,3 +1037,53 @@ fn colour_grade_applies_to_meshes_points_and_splats() {
         3,
     );
 }
+
+/// Splat pipelines are specialised by the cloud's SH degree (render/clouds.rs
+/// `SplatShading`): a degree-1 and a degree-0 cloud shown in turn on one running renderer
+/// each get their own colour.
+#[test]
+fn clouds_of_different_sh_degrees_take_their_own_pipelines() {
+    let Some(ctx) = gpu() else { return };
+    const C1: f32 = 0.488_602_52;
+    let srgb = |v: f32| (v.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
+    let mut scene = sh_scene(Quat::IDENTITY);
+    let sh_node = scene.find("SH splat").expect("SH splat");
+    let mut s = Splats::default();
+    for _ in 0..3 {
+        s.push(
+            Vec3::ZERO,
+            Quat::IDENTITY,
+            Vec3::splat(0.6),
+            1.0,
+            [0.5, 0.5, 0.5],
+        );
+    }
+    let plain_node = add_splats(
+        &mut scene,
+        "Plain splat",
+        s.build(0, Vec::new()),
+        Transform::IDENTITY,
+    );
+    let view = look(Vec3::new(5.0, 0.0, 0.0), Vec3::ZERO, 40.0);
+    let mut r = Renderer::new(&ctx);
+    let mut centre = |scene: &Scene| {
+        let frame = FrameInput {
+            scene,
+            camera: view,
+            settings: RenderSettings::final_frame(),
+            selection: &[],
+        };
+        let img = r.render_to_image(&ctx, &frame, W, H).expect("readback").0;
+        pixel(&img, W / 2, H / 2)
+    };
+    let towards = [srgb(0.5 + C1 * 0.6), srgb(0.5 - C1 * 0.6), srgb(0.5)];
+    let grey = [srgb(0.5); 3];
+    scene.set_visible(plain_node, false);
+    assert_close("degree 1", centre(&scene), towards, 3);
+    scene.set_visible(sh_node, false);
+    scene.set_visible(plain_node, true);
+    assert_close("degree 0", centre(&scene), grey, 3);
+    scene.set_visible(sh_node, true);
+    scene.set_visible(plain_node, false);
+    assert_close("degree 1 again", centre(&scene), towards, 3);
+}

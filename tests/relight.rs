@@ -353,3 +353,58 @@ fn vertex_coloured_unlit_meshes_relight_too() {
     plain.set_relight(node, Relight::default());
     assert!(zero.as_raw() == render(&ctx, &plain, view, W, H).as_raw());
 }
+
+/// Splat pipelines are specialised by relighting (render/clouds.rs `SplatShading`): turning a
+/// node's relighting on and off on a running renderer switches its pipeline each frame.
+#[test]
+fn relighting_a_splat_node_on_a_running_renderer_switches_its_pipeline() {
+    let Some(ctx) = gpu() else { return };
+    let view = sphere_view();
+    let (mut scene, node) = sphere_scene(Vec3::new(1.0, 0.6, 0.4), 0.0);
+    let captured = scene.node(node).expect("node").relight.captured;
+    let mut r = worldsmith::render::Renderer::new(&ctx);
+    let mut draw = |scene: &Scene| {
+        let frame = worldsmith::render::FrameInput {
+            scene,
+            camera: view,
+            settings: worldsmith::render::RenderSettings {
+                shadow_map_size: 1024,
+                ..worldsmith::render::RenderSettings::final_frame()
+            },
+            selection: &[],
+        };
+        r.render_to_image(&ctx, &frame, W, H).expect("readback").0
+    };
+    let (cx, cy) = pixel_of(&view, Vec3::ZERO);
+    let (rx, _) = pixel_of(&view, Vec3::new(0.6, 0.0, 0.8));
+    let offset = rx - cx;
+    let as_captured = draw(&scene);
+    scene.set_relight(
+        node,
+        Relight {
+            amount: 1.0,
+            captured,
+        },
+    );
+    let relit = draw(&scene);
+    let (right, left) = (
+        luma_at(&relit, cx + offset, cy, 4),
+        luma_at(&relit, cx - offset, cy, 4),
+    );
+    assert!(
+        right > left * 1.8,
+        "relit by a sun from +x: right {right:.1} left {left:.1}"
+    );
+    assert!(left < luma_at(&as_captured, cx - offset, cy, 4) * 0.7);
+    scene.set_relight(
+        node,
+        Relight {
+            amount: 0.0,
+            captured,
+        },
+    );
+    assert!(
+        draw(&scene).as_raw() == as_captured.as_raw(),
+        "back to amount 0 must render exactly as captured"
+    );
+}

@@ -313,9 +313,10 @@ pub struct GpuClouds {
     point_module: wgpu::ShaderModule,
     splat_module: wgpu::ShaderModule,
     pipeline_layouts: [wgpu::PipelineLayout; 2],
-    /// Point pipelines per sample count; splat pipelines per sample count and grid side.
+    /// Point pipelines per sample count; splat pipelines per sample count, grid side and
+    /// shading.
     point_pipelines: HashMap<u32, wgpu::RenderPipeline>,
-    splat_pipelines: HashMap<(u32, GridSide), wgpu::RenderPipeline>,
+    splat_pipelines: HashMap<(u32, GridSide, SplatShading), wgpu::RenderPipeline>,
     /// [points, splats] into the selection mask (made when first needed).
     mask_pipelines: Option<[wgpu::RenderPipeline; 2]>,
     /// Whether a GPU-sorted page straddles the grid's plane this frame (its draws then need
@@ -1000,34 +1001,59 @@ impl GpuClouds {
                     "points",
                     &self.point_module,
                     &self.pipeline_layouts[0],
-                    CloudPass::Main { msaa, side: None },
+                    CloudPass::Points { msaa },
                 )
             })
             .clone();
-        let mut splat = |side: GridSide| {
+        let shadings: HashSet<SplatShading> = self
+            .splat_nodes
+            .values()
+            .map(|node| self.shading(node))
+            .collect();
+        let mut splat = |side: GridSide, shading: SplatShading| {
             self.splat_pipelines
-                .entry((msaa, side))
+                .entry((msaa, side, shading))
                 .or_insert_with(|| {
                     cloud_pipeline(
                         device,
                         "splats",
                         &self.splat_module,
                         &self.pipeline_layouts[1],
-                        CloudPass::Main {
+                        CloudPass::Splats {
                             msaa,
-                            side: Some(side),
+                            side,
+                            shading,
                         },
                     )
                 })
                 .clone()
         };
-        let whole = splat(GridSide::All);
-        let around_grid = self
-            .gpu_straddles
-            .then(|| [splat(GridSide::Beyond), splat(GridSide::Near)]);
+        let splats = shadings
+            .into_iter()
+            .map(|shading| {
+                let pipes = ShadedSplatPipes {
+                    whole: splat(GridSide::All, shading),
+                    around_grid: self.gpu_straddles.then(|| {
+                        [
+                            splat(GridSide::Beyond, shading),
+                            splat(GridSide::Near, shading),
+                        ]
+                    }),
+                };
+                (shading, pipes)
+            })
+            .collect();
         CloudPipes {
             points,
-            splats: SplatPipes { whole, around_grid },
+            splats: SplatPipes(splats),
+        }
+    }
+
+    /// What the vertex stage of `node`'s splat pipelines computes.
+    fn shading(&self, node: &SplatNode) -> SplatShading {
+        SplatShading {
+            sh_degree: self.splats.get(&node.cloud).map_or(0, |c| c.sh_degree),
+            relit: node.relight.amount > 0.0,
         }
     }
 
@@ -1127,7 +1153,10 @@ impl GpuClouds {
         stats: &mut FrameStats,
     ) {
         for r in &self.splat_order {
-            let Some(page) = self.page(r) else {
+            let (Some(node), Some(page)) = (self.splat_nodes.get(&r.node), self.page(r)) else {
+                continue;
+            };
+            let Some(pipes) = pipes.0.get(&self.shading(node)) else {
                 continue;
             };
             // The pipeline, and the instances of a CPU-sorted page (None: all it sorted).
@@ -1220,8 +1249,11 @@ pub struct CloudPipes {
     pub splats: SplatPipes,
 }
 
-/// The splat pipelines of a frame.
-pub struct SplatPipes {
+/// The splat pipelines of a frame, per shading its splat nodes need.
+pub struct SplatPipes(HashMap<SplatShading, ShadedSplatPipes>);
+
+/// The splat pipelines of one shading.
+struct ShadedSplatPipes {
     /// Draws every splat it is given.
     whole: wgpu::RenderPipeline,
     /// [beyond, near]: drop the splats on the other side of the grid's plane, for GPU-sorted
@@ -1229,12 +1261,29 @@ pub struct SplatPipes {
     around_grid: Option<[wgpu::RenderPipeline; 2]>,
 }
 
+/// What a splat pipeline's vertex stage computes (splats.wgsl's constants `sh_degree` and
+/// `relighting`): a node's cloud's SH degree, and whether the node is relit. Pipeline
+/// constants rather than branches on the draw's uniform, because a CPU adapter runs every
+/// branch of a draw under a lane mask: a degree-0 cloud paid for the SH evaluation and the
+/// relighting (sun shadow lookups) of every vertex. See BENCHMARKS, "Opening large files".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+struct SplatShading {
+    sh_degree: u8,
+    relit: bool,
+}
+
 /// What a cloud pipeline draws into.
 #[derive(Clone, Copy)]
 enum CloudPass {
-    /// The main HDR pass with `msaa` samples: points (`side` None) as opaque surfaces, or the
-    /// splats of `side`, blended back to front, depth-tested but writing no depth.
-    Main { msaa: u32, side: Option<GridSide> },
+    /// Points in the main HDR pass with `msaa` samples: opaque surfaces, writing depth.
+    Points { msaa: u32 },
+    /// The splats of `side` in the main HDR pass with `msaa` samples, shaded by `shading`:
+    /// blended back to front, depth-tested but writing no depth.
+    Splats {
+        msaa: u32,
+        side: GridSide,
+        shading: SplatShading,
+    },
     /// The selection mask (R8, one sample, no depth test): `fs_mask`, and for splats the
     /// vertex stage without colour (`mask_only` in splats.wgsl).
     Mask { splats: bool },
@@ -1247,30 +1296,43 @@ fn cloud_pipeline(
     layout: &wgpu::PipelineLayout,
     pass: CloudPass,
 ) -> wgpu::RenderPipeline {
-    let constants: &[(&str, f64)] = match pass {
-        CloudPass::Main {
-            side: Some(GridSide::Beyond),
-            ..
-        } => &[("grid_side", -1.0)],
-        CloudPass::Main {
-            side: Some(GridSide::Near),
-            ..
-        } => &[("grid_side", 1.0)],
-        CloudPass::Mask { splats: true } => &[("mask_only", 1.0)],
-        _ => &[],
+    let constants: Vec<(&str, f64)> = match pass {
+        CloudPass::Points { .. } => Vec::new(),
+        CloudPass::Splats { side, shading, .. } => vec![
+            (
+                "grid_side",
+                match side {
+                    GridSide::All => 0.0,
+                    GridSide::Beyond => -1.0,
+                    GridSide::Near => 1.0,
+                },
+            ),
+            ("sh_degree", f64::from(shading.sh_degree)),
+            ("relighting", if shading.relit { 1.0 } else { 0.0 }),
+        ],
+        CloudPass::Mask { splats: true } => vec![("mask_only", 1.0)],
+        CloudPass::Mask { splats: false } => Vec::new(),
     };
     let compilation_options = wgpu::PipelineCompilationOptions {
-        constants,
+        constants: &constants,
         ..Default::default()
     };
     let (msaa, fragment, depth_write, depth_compare, format, blend) = match pass {
-        CloudPass::Main { msaa, side } => (
+        CloudPass::Points { msaa } => (
             msaa,
             "fs_main",
-            side.is_none(),
+            true,
             wgpu::CompareFunction::Greater,
             super::renderer::HDR_FORMAT,
-            side.map(|_| wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING),
+            None,
+        ),
+        CloudPass::Splats { msaa, .. } => (
+            msaa,
+            "fs_main",
+            false,
+            wgpu::CompareFunction::Greater,
+            super::renderer::HDR_FORMAT,
+            Some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING),
         ),
         CloudPass::Mask { .. } => (
             1,
