@@ -26,6 +26,9 @@ struct Frame {
     viewport: vec4<f32>,
     // x: tone mapper of the post pass (0 ACES, 1 linear); yzw: unused.
     display: vec4<f32>,
+    // The per-tile light lists (`light_tile_words`): x tile size in pixels, y columns, z u32
+    // words per tile.
+    light_tiles: vec4<f32>,
 };
 
 struct Light {
@@ -45,6 +48,14 @@ struct Light {
 @group(0) @binding(3) var shadow_sampler: sampler_comparison;
 @group(0) @binding(4) var sky_texture: texture_2d<f32>;
 @group(0) @binding(5) var sky_sampler: sampler;
+// Which lights can reach each screen tile (render/light_tiles.rs): tile (x, y) holds
+// `light_tiles.z` words from ((y * columns) + x) * words, bit b of word w for light 32 w + b.
+// Lights left out contribute exactly nothing there (their range ends before the tile).
+@group(0) @binding(6) var<uniform> light_tile_words: array<vec4<u32>, 1024>;
+
+fn light_tile_word(i: u32) -> u32 {
+    return light_tile_words[i / 4u][i % 4u];
+}
 
 // Equirectangular coordinates of a unit direction (matches render/sky.rs `equirect_dir`).
 fn sky_uv(d: vec3<f32>) -> vec2<f32> {

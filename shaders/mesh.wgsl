@@ -260,12 +260,20 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
                        diffuse, f0, a);
     }
 
-    let count = u32(frame.params.y);
-    for (var i = 0u; i < count; i += 1u) {
-        let light = lights[i];
-        let p = punctual(light, in.world_pos);
-        if p.w > 0.0 {
-            color += shade(shading_n, v, p.xyz, light.color.rgb * p.w, diffuse, f0, a);
+    // The lights listed for this pixel's screen tile (common.wgsl `light_tile_words`).
+    let tile = vec2<u32>(in.clip.xy / frame.light_tiles.x);
+    let words = u32(frame.light_tiles.z);
+    let first = (tile.y * u32(frame.light_tiles.y) + tile.x) * words;
+    for (var w = 0u; w < words; w += 1u) {
+        var bits = light_tile_word(first + w);
+        while bits != 0u {
+            let i = w * 32u + firstTrailingBit(bits);
+            bits &= bits - 1u;
+            let light = lights[i];
+            let p = punctual(light, in.world_pos);
+            if p.w > 0.0 {
+                color += shade(shading_n, v, p.xyz, light.color.rgb * p.w, diffuse, f0, a);
+            }
         }
     }
 

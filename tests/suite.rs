@@ -18,6 +18,7 @@ mod import_gltf_splats;
 mod import_ply;
 mod import_spz;
 mod inspector_ui;
+mod lights;
 mod outliner_ui;
 mod picking;
 mod project;

@@ -208,6 +208,10 @@ pub struct BenchArgs {
     /// hold_shadows`; with --orbit).
     #[arg(long)]
     pub hold_shadows: bool,
+    /// Shade every pixel with every point and spot light instead of the lights listed for its
+    /// screen tile (`Renderer::cull_lights`; same pictures, to measure what the lists save).
+    #[arg(long)]
+    pub no_light_culling: bool,
     /// MSAA samples (1 or 4).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=4))]
     pub msaa: u32,
@@ -664,6 +668,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     );
     let mut renderer = Renderer::new(&ctx);
     renderer.hold_shadows(args.hold_shadows);
+    renderer.cull_lights(!args.no_light_culling);
     for &(w, h) in &args.sizes {
         let target = crate::render::OffscreenTarget::new(&ctx.device, w, h);
         let mut frame = FrameInput {

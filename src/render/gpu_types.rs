@@ -49,6 +49,9 @@ pub struct FrameUniform {
     pub viewport: [f32; 4],
     /// x: tone mapper (0 ACES, 1 linear), so shaders can invert it for captured colour.
     pub display: [f32; 4],
+    /// The per-tile light lists' layout (`LightTiles::params`): tile size in pixels,
+    /// columns, words per tile.
+    pub light_tiles: [f32; 4],
 }
 
 /// `Light` in common.wgsl.

@@ -7,6 +7,7 @@ mod context;
 mod gpu_scene;
 mod gpu_types;
 mod icons;
+pub mod light_tiles;
 mod renderer;
 pub mod shaders;
 pub mod shadow;

@@ -10,6 +10,7 @@ use super::gpu_types::{
     MATERIAL_SAMPLER_BINDING, POSITION_ONLY, PostUniform, TEXTURE_SLOTS, VERTEX_ATTRIBUTES,
     instance_layout, uv1_layout, vertex_layout,
 };
+use super::light_tiles;
 use super::shadow::{self, CASCADES};
 use super::sky::{SKY_TEXTURE_WIDTH, SkyModel};
 use super::{FrameInput, FrameStats, GpuContext, RenderError, RenderTarget, TARGET_FORMAT};
@@ -110,6 +111,10 @@ pub struct Renderer {
     frame_buffer: wgpu::Buffer,
     lights_buffer: wgpu::Buffer,
     lights_capacity: usize,
+    /// Per-tile light lists of the frame (`light_tiles`), and what it holds now.
+    light_tiles_buffer: wgpu::Buffer,
+    light_tiles_written: Vec<u32>,
+    cull_lights: bool,
     cascade_buffers: Vec<wgpu::Buffer>,
     cascade_bind_groups: Vec<wgpu::BindGroup>,
     mask_buffer: wgpu::Buffer,
@@ -256,6 +261,7 @@ impl Renderer {
                     ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
                     count: None,
                 },
+                uniform_entry(6, wgpu::ShaderStages::FRAGMENT),
             ],
         });
         let mut material_entries = vec![uniform_entry(0, wgpu::ShaderStages::FRAGMENT)];
@@ -376,6 +382,8 @@ impl Renderer {
             std::mem::size_of::<GpuLight>() as u64 * 16,
             wgpu::BufferUsages::STORAGE,
         );
+        let light_tiles_buffer =
+            uniform_buffer("light tiles", (light_tiles::MAX_WORDS * 4) as u64, u);
         let single_bind = |buf: &wgpu::Buffer| {
             device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: None,
@@ -431,6 +439,9 @@ impl Renderer {
             frame_buffer,
             lights_buffer,
             lights_capacity: 16,
+            light_tiles_buffer,
+            light_tiles_written: Vec::new(),
+            cull_lights: true,
             cascade_buffers,
             cascade_bind_groups,
             mask_buffer,
@@ -780,6 +791,13 @@ impl Renderer {
         self.hold_shadows = hold;
     }
 
+    /// Lists in every screen tile every light instead of those that can reach it (on by
+    /// default: off only to measure or check what the tiled lists save, `bench
+    /// --no-light-culling`; the pictures are the same).
+    pub fn cull_lights(&mut self, cull: bool) {
+        self.cull_lights = cull;
+    }
+
     /// Side of the sun's cascade maps now held (1 for the stand-in of a scene without meshes;
     /// `None` before the first frame).
     pub fn shadow_map_size(&self) -> Option<u32> {
@@ -900,6 +918,10 @@ impl Renderer {
                 wgpu::BindGroupEntry {
                     binding: 5,
                     resource: wgpu::BindingResource::Sampler(&self.sky_sampler),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 6,
+                    resource: self.light_tiles_buffer.as_entire_binding(),
                 },
             ],
         });
@@ -1022,6 +1044,26 @@ impl Renderer {
         // Per-frame uniforms (camera-dependent, always written).
         let aspect = width as f32 / height as f32;
         let clip_from_world = frame.camera.clip_from_world(aspect);
+        let tiles = if self.cull_lights {
+            light_tiles::light_tiles(
+                &self.scene.lights,
+                frame.camera.view_from_world(),
+                frame.camera.clip_from_view(aspect),
+                frame.camera.near,
+                width,
+                height,
+            )
+        } else {
+            light_tiles::every_light(self.scene.lights.len(), width, height)
+        };
+        if tiles.bits != self.light_tiles_written {
+            self.queue.write_buffer(
+                &self.light_tiles_buffer,
+                0,
+                bytemuck::cast_slice(&tiles.bits),
+            );
+            self.light_tiles_written = tiles.bits.clone();
+        }
         let sh = self.sky_for(frame);
         let sun = self.scene.sun;
         let bounds = self.scene.bounds;
@@ -1096,6 +1138,7 @@ impl Renderer {
                 1.0 / height as f32,
             ],
             display: [tone_mapper, 0.0, 0.0, 0.0],
+            light_tiles: tiles.params(),
         };
         self.queue
             .write_buffer(&self.frame_buffer, 0, bytemuck::bytes_of(&uniform));
