@@ -746,11 +746,8 @@ fn empty_and_degenerate_clouds_do_not_break_the_frame() {
     );
 }
 
-/// One splat (three coincident copies, so it is fully opaque) at the origin with SH degree 1:
-/// grey, plus red and minus green along +x of the view direction's x basis function.
-fn sh_scene(rotation: Quat) -> Scene {
-    let mut scene = Scene::new("SH");
-    sunny(&mut scene);
+/// One grey splat at the origin, as three coincident copies so that it is fully opaque.
+fn grey_splat() -> Splats {
     let mut s = Splats::default();
     for _ in 0..3 {
         s.push(
@@ -761,6 +758,15 @@ fn sh_scene(rotation: Quat) -> Scene {
             [0.5, 0.5, 0.5],
         );
     }
+    s
+}
+
+/// One splat (three coincident copies, so it is fully opaque) at the origin with SH degree 1:
+/// grey, plus red and minus green along +x of the view direction's x basis function.
+fn sh_scene(rotation: Quat) -> Scene {
+    let mut scene = Scene::new("SH");
+    sunny(&mut scene);
+    let s = grey_splat();
     // Degree 1 rest coefficients per splat: k = 0 (y), 1 (z), 2 (x), RGB each. The colour
     // term of k = 2 is −C1 · d.x · f, with d the unit vector from the camera to the splat.
     let mut rest = Vec::new();
@@ -1048,16 +1054,7 @@ fn clouds_of_different_sh_degrees_take_their_own_pipelines() {
     let srgb = |v: f32| (v.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
     let mut scene = sh_scene(Quat::IDENTITY);
     let sh_node = scene.find("SH splat").expect("SH splat");
-    let mut s = Splats::default();
-    for _ in 0..3 {
-        s.push(
-            Vec3::ZERO,
-            Quat::IDENTITY,
-            Vec3::splat(0.6),
-            1.0,
-            [0.5, 0.5, 0.5],
-        );
-    }
+    let s = grey_splat();
     let plain_node = add_splats(
         &mut scene,
         "Plain splat",
