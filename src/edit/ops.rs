@@ -670,6 +670,219 @@ pub fn apply_transform(scene: &mut Scene, selection: &[NodeId]) -> Result<Comman
     Ok(batch("Apply transform", commands))
 }
 
+/// Per-axis median of finite `positions` (None when there is none): the centre of a captured
+/// cloud, which stray points far off ("floaters") barely move.
+fn median_centre(positions: &[[f32; 3]]) -> Option<Vec3> {
+    let mut axis: Vec<f32> = Vec::with_capacity(positions.len());
+    let mut centre = [0.0; 3];
+    for (a, c) in centre.iter_mut().enumerate() {
+        axis.clear();
+        axis.extend(positions.iter().map(|p| p[a]).filter(|v| v.is_finite()));
+        if axis.is_empty() {
+            return None;
+        }
+        let k = axis.len() / 2;
+        *c = *axis.select_nth_unstable_by(k, f32::total_cmp).1;
+    }
+    Some(Vec3::from(centre))
+}
+
+/// Edit ▸ Origin to Geometry: moves each selected mesh, point or splat node's origin (where
+/// its gizmo sits and what it turns and scales about) to the centre of what it shows, without
+/// moving anything on screen: the centre of a mesh's bounds, or a cloud's per-axis median
+/// point (floaters do not drag it). The content is shifted the other way in the node's frame
+/// and the node's translation (and its children's) compensate. A mesh shared with other
+/// nodes gets its own recentred copy; the others keep theirs. One undo step.
+pub fn origin_to_geometry(scene: &mut Scene, selection: &[NodeId]) -> Result<Command, OpError> {
+    if selection.is_empty() {
+        return Err(OpError::NothingSelected);
+    }
+    // The compensating moves are plain transform edits: on a node whose transform a shot
+    // animates (or a child light a variant places) they would land in one key or one variant
+    // while the geometry moves for all, so such nodes are refused, not half moved.
+    let placed_elsewhere = |node: NodeId| {
+        scene
+            .timeline()
+            .shots()
+            .iter()
+            .any(|shot| shot.animates(crate::scene::Channel::Transform(node)))
+            || scene.variants().list.iter().any(|v| {
+                v.overrides
+                    .nodes
+                    .get(&node)
+                    .is_some_and(|o| o.transform.is_some())
+            })
+    };
+    for id in selection {
+        let Some(node) = scene.node(*id).filter(|n| {
+            matches!(
+                n.kind,
+                NodeKind::Mesh { .. } | NodeKind::Points { .. } | NodeKind::Splats { .. }
+            )
+        }) else {
+            continue;
+        };
+        if let Some(moved) = std::iter::once(id)
+            .chain(&node.children)
+            .find(|n| placed_elsewhere(**n))
+        {
+            let name = scene.node(*moved).map_or("?", |n| n.name.as_str());
+            return Err(OpError::Nothing(format!(
+                "{name}'s placement is keyed in a shot or set by a variant: remove those keys or overrides first."
+            )));
+        }
+    }
+    let mut commands = Vec::new();
+    let mut new_resources = Resources::default();
+    let mut freed = ResourceIds::default();
+    let mut seen = HashSet::new();
+    for id in selection.iter().filter(|id| seen.insert(**id)) {
+        let Some(node) = scene.node(*id).cloned() else {
+            continue;
+        };
+        let users = |scene: &Scene, kind: &dyn Fn(&NodeKind) -> bool| {
+            scene.nodes().filter(|n| kind(&n.kind)).count()
+        };
+        // The content's centre in the node's frame, and the node's new kind (None: same ids).
+        let (centre, kind) = match &node.kind {
+            NodeKind::Mesh { mesh, material } => {
+                let Some(data) = scene.mesh(*mesh) else {
+                    continue;
+                };
+                let b = data.bounds();
+                if b.is_empty() {
+                    continue;
+                }
+                let c = (b.min + b.max) * 0.5;
+                if is_at_origin(c, b.max - b.min) {
+                    continue;
+                }
+                let moved = Arc::new(mesh_ops::transformed(data, Mat4::from_translation(-c)));
+                if scene.users_of_mesh(*mesh) == 1 {
+                    commands.push(Command::ReplaceMesh {
+                        mesh: *mesh,
+                        value: MeshData(moved),
+                    });
+                    (c, None)
+                } else {
+                    let new = MeshId(scene.reserve_id());
+                    new_resources.meshes.push((new, moved));
+                    let kind = NodeKind::Mesh {
+                        mesh: new,
+                        material: *material,
+                    };
+                    (c, Some(kind))
+                }
+            }
+            NodeKind::Points {
+                cloud,
+                point_size_px,
+            } => {
+                let Some(data) = scene.point_cloud(*cloud) else {
+                    continue;
+                };
+                let Some(c) = median_centre(&data.positions) else {
+                    continue;
+                };
+                let b = data.bounds();
+                if is_at_origin(c, b.max - b.min) {
+                    continue;
+                }
+                let moved = Arc::new(data.transformed(Mat4::from_translation(-c)));
+                let new = crate::scene::PointCloudId(scene.reserve_id());
+                new_resources.point_clouds.push((new, moved));
+                let this = *cloud;
+                if users(
+                    scene,
+                    &|k| matches!(k, NodeKind::Points { cloud, .. } if *cloud == this),
+                ) == 1
+                {
+                    freed.point_clouds.push(this);
+                }
+                let kind = NodeKind::Points {
+                    cloud: new,
+                    point_size_px: *point_size_px,
+                };
+                (c, Some(kind))
+            }
+            NodeKind::Splats { cloud } => {
+                let Some(data) = scene.splat_cloud(*cloud) else {
+                    continue;
+                };
+                let Some(c) = median_centre(&data.positions) else {
+                    continue;
+                };
+                let b = data.bounds();
+                if is_at_origin(c, b.max - b.min) {
+                    continue;
+                }
+                let moved = Arc::new(data.translated(-c));
+                let new = SplatCloudId(scene.reserve_id());
+                new_resources.splat_clouds.push((new, moved));
+                let this = *cloud;
+                if users(
+                    scene,
+                    &|k| matches!(k, NodeKind::Splats { cloud } if *cloud == this),
+                ) == 1
+                {
+                    freed.splat_clouds.push(this);
+                }
+                (c, Some(NodeKind::Splats { cloud: new }))
+            }
+            _ => continue,
+        };
+        if let Some(kind) = kind {
+            commands.push(Command::SetKind {
+                node: *id,
+                kind: Box::new(kind),
+            });
+        }
+        // node · translate(c) keeps every point where it was; so does translate(−c) · child.
+        commands.push(Command::SetTransform {
+            node: *id,
+            transform: Transform {
+                translation: node.transform.matrix().transform_point3(centre),
+                ..node.transform
+            },
+        });
+        for child in &node.children {
+            if let Some(c) = scene.node(*child) {
+                commands.push(Command::SetTransform {
+                    node: *child,
+                    transform: Transform {
+                        translation: c.transform.translation - centre,
+                        ..c.transform
+                    },
+                });
+            }
+        }
+    }
+    if commands.is_empty() {
+        return Err(OpError::Nothing(
+            "Nothing to move: select meshes, point clouds or splats whose origin is away from their centre.".into(),
+        ));
+    }
+    if !new_resources.is_empty() {
+        commands.insert(
+            0,
+            Command::AddResources {
+                resources: Box::new(new_resources),
+            },
+        );
+    }
+    if !freed.is_empty() {
+        commands.push(Command::RemoveResources {
+            ids: Box::new(freed),
+        });
+    }
+    Ok(batch("Origin to geometry", commands))
+}
+
+/// Whether `centre` is the origin already, as far as a content of `extent` can tell.
+fn is_at_origin(centre: Vec3, extent: Vec3) -> bool {
+    centre.length() <= 1e-6 * (1.0 + extent.length())
+}
+
 /// Share of a point or splat cloud's points allowed below its floor in [`place_on_grid`]:
 /// captured clouds have stray points ("floaters") far under the real ground.
 pub const CLOUD_FLOOR_QUANTILE: f64 = 0.01;
@@ -1455,6 +1668,156 @@ mod tests {
     }
 
     #[test]
+    fn origin_to_geometry_moves_the_origin_to_the_centre_and_nothing_on_screen() {
+        let mut scene = Scene::new("t");
+        // A cube whose vertices sit 3 m off its node's origin, under a turned, scaled node.
+        let off = Vec3::new(3.0, 1.0, -2.0);
+        let cube = mesh_ops::transformed(&shapes::cube(1.0), Mat4::from_translation(off));
+        let mesh = scene.add_mesh(cube);
+        let material = scene.add_material(Material::default());
+        let t = Transform::from_translation(Vec3::new(1.0, 2.0, 3.0))
+            .with_rotation(glam::Quat::from_rotation_y(0.7))
+            .with_scale(Vec3::new(2.0, 1.0, 1.5));
+        let node = scene.add_node(None, "Cube", t, NodeKind::Mesh { mesh, material });
+        let child = scene.add_node(
+            Some(node),
+            "Lamp",
+            Transform::from_translation(Vec3::Y),
+            NodeKind::Empty,
+        );
+        // A second node sharing the mesh keeps it as it is.
+        let twin = scene.add_node(
+            None,
+            "Twin",
+            Transform::IDENTITY,
+            NodeKind::Mesh { mesh, material },
+        );
+        let bounds = scene.bounds_of(&[node]);
+        let child_world = scene.world_from_local(child);
+        let mut history = History::default();
+        let c = origin_to_geometry(&mut scene, &[node]).unwrap();
+        assert!(history.execute(&mut scene, c));
+        let after = scene.bounds_of(&[node]);
+        assert!(after.min.abs_diff_eq(bounds.min, 1e-4) && after.max.abs_diff_eq(bounds.max, 1e-4));
+        let origin = scene.world_from_local(node).transform_point3(Vec3::ZERO);
+        assert!(
+            origin.abs_diff_eq(bounds.center(), 1e-4),
+            "{origin} vs {}",
+            bounds.center()
+        );
+        assert!(scene.world_from_local(child).abs_diff_eq(child_world, 1e-4));
+        let moved = scene.node(node).unwrap();
+        assert_eq!(
+            (moved.transform.rotation, moved.transform.scale),
+            (t.rotation, t.scale)
+        );
+        let NodeKind::Mesh { mesh: own, .. } = moved.kind else {
+            unreachable!()
+        };
+        assert_ne!(own, mesh, "the shared mesh is copied");
+        assert!(
+            matches!(scene.node(twin).unwrap().kind, NodeKind::Mesh { mesh: m, .. } if m == mesh)
+        );
+        assert!(
+            scene
+                .mesh(mesh)
+                .unwrap()
+                .bounds()
+                .center()
+                .abs_diff_eq(off, 1e-5)
+        );
+        assert!(
+            origin_to_geometry(&mut scene, &[node]).is_err(),
+            "already at the centre"
+        );
+        history.undo(&mut scene);
+        assert_eq!(scene.node(node).unwrap().transform, t);
+        assert!(scene.bounds_of(&[node]).min.abs_diff_eq(bounds.min, 1e-5));
+        assert_eq!(history.undo_label(), None);
+
+        // A shot animating the node (or its child) would keep its keys where they were while
+        // the geometry moved: refused, naming the node.
+        for keyed in [node, child] {
+            let mut timeline = crate::scene::Timeline::default();
+            let mut shot = crate::scene::Shot::new(scene.reserve_shot_id(), "Shot");
+            shot.key(
+                crate::scene::Channel::Transform(keyed),
+                0.0,
+                crate::scene::Value::Transform(Transform::IDENTITY),
+            );
+            timeline.shots.push(shot);
+            scene.set_timeline(timeline);
+            let refused = origin_to_geometry(&mut scene, &[node]).unwrap_err();
+            let name = &scene.node(keyed).unwrap().name;
+            assert!(refused.to_string().contains(name.as_str()), "{refused}");
+        }
+    }
+
+    #[test]
+    fn origin_to_geometry_centres_a_cloud_on_its_median_not_its_floaters() {
+        let mut scene = Scene::new("t");
+        // 1,000 splats around (10, 2, 0) and five floaters 1 km away.
+        let mut positions: Vec<[f32; 3]> = (0..1000)
+            .map(|i| {
+                let f = i as f32 / 1000.0;
+                [
+                    10.0 + (f * std::f32::consts::TAU).cos(),
+                    2.0 + (f * 2.0 * std::f32::consts::TAU).sin(),
+                    f - 0.5,
+                ]
+            })
+            .collect();
+        positions.extend((0..5).map(|i| [1000.0 + i as f32, 0.0, 0.0]));
+        let n = positions.len();
+        let cloud = SplatCloud::new(
+            positions.clone(),
+            vec![[0.0, 0.0, 0.0, 1.0]; n],
+            vec![[0.1; 3]; n],
+            vec![1.0; n],
+            vec![[0.5; 3]; n],
+            0,
+            Vec::new(),
+        )
+        .unwrap();
+        let cloud = scene.add_splat_cloud(cloud);
+        let node = scene.add_node(
+            None,
+            "Splats",
+            Transform::IDENTITY,
+            NodeKind::Splats { cloud },
+        );
+        let mut history = History::default();
+        let c = origin_to_geometry(&mut scene, &[node]).unwrap();
+        assert!(history.execute(&mut scene, c));
+        let t = scene.node(node).unwrap().transform.translation;
+        assert!(
+            (t.x - 10.0).abs() < 0.5 && (t.y - 2.0).abs() < 0.5 && t.z.abs() < 0.05,
+            "{t}"
+        );
+        let NodeKind::Splats { cloud: new } = scene.node(node).unwrap().kind else {
+            unreachable!()
+        };
+        assert!(scene.splat_cloud(cloud).is_none(), "the old cloud is freed");
+        let world = scene.world_from_local(node);
+        for (a, b) in scene
+            .splat_cloud(new)
+            .unwrap()
+            .positions
+            .iter()
+            .zip(&positions)
+        {
+            assert!(
+                world
+                    .transform_point3(Vec3::from(*a))
+                    .abs_diff_eq(Vec3::from(*b), 1e-3)
+            );
+        }
+        history.undo(&mut scene);
+        assert!(scene.splat_cloud(cloud).is_some());
+        assert_eq!(scene.node(node).unwrap().transform, Transform::IDENTITY);
+    }
+
+    #[test]
     fn place_on_grid_rests_the_lowest_vertex_on_y_zero_in_any_parent_frame() {
         let mut scene = Scene::new("t");
         // A parent turned a quarter about X (its Y is the world's Z) and scaled 2×.
@@ -1754,6 +2117,8 @@ pub enum Operation {
     ApplyTransform,
     /// Move the selection up or down so that it rests on the ground grid (y = 0).
     PlaceOnGrid,
+    /// Move each selected node's origin to the centre of its content, which stays put.
+    OriginToGeometry,
     SplatRegion {
         node: NodeId,
         region: Region,
@@ -1858,6 +2223,7 @@ pub fn run(
         Operation::Reshade(how) => plain(reshade(scene, selection, how)?),
         Operation::ApplyTransform => plain(apply_transform(scene, selection)?),
         Operation::PlaceOnGrid => plain(place_on_grid(scene, selection)?),
+        Operation::OriginToGeometry => plain(origin_to_geometry(scene, selection)?),
         Operation::SplatRegion {
             node,
             region,

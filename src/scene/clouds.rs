@@ -185,6 +185,24 @@ impl SplatCloud {
         bounds_of(&self.positions)
     }
 
+    /// The same splats moved by `offset` (a new cloud: its own content id).
+    pub fn translated(&self, offset: glam::Vec3) -> SplatCloud {
+        SplatCloud {
+            positions: self
+                .positions
+                .iter()
+                .map(|p| (glam::Vec3::from(*p) + offset).to_array())
+                .collect(),
+            rotations: self.rotations.clone(),
+            scales: self.scales.clone(),
+            opacities: self.opacities.clone(),
+            colors: self.colors.clone(),
+            sh_degree: self.sh_degree,
+            sh_rest: self.sh_rest.clone(),
+            content_id: next_content_id(),
+        }
+    }
+
     /// The splats for which `keep(i)` holds, all attributes carried along.
     pub fn subset(&self, keep: impl Fn(usize) -> bool) -> SplatCloud {
         let rest = Self::sh_rest_coefficients(self.sh_degree) * 3;

@@ -294,6 +294,16 @@ pub(super) fn operation_items_ui(
     {
         actions.push(UiAction::Operation(Operation::PlaceOnGrid));
     }
+    if ui
+        .add_enabled(has_selection, Button::new("Origin to Geometry"))
+        .on_hover_text(
+            "Move each selected mesh's, point cloud's or splat cloud's origin (where its gizmo \
+             sits and what it turns about) to the centre of its content, which stays where it is",
+        )
+        .clicked()
+    {
+        actions.push(UiAction::Operation(Operation::OriginToGeometry));
+    }
     ui.add_enabled_ui(has_mesh, |ui| {
         ui.menu_button("Mesh", |ui| {
             mesh_items_ui(ui, actions);
