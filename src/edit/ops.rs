@@ -61,6 +61,120 @@ fn batch(label: impl Into<String>, commands: Vec<Command>) -> Command {
     }
 }
 
+/// Commands that give nodes new geometry (Apply Transform, Origin to Geometry): a mesh used
+/// by one node is replaced in place, a shared one copied for the node; a point or splat cloud
+/// becomes a new cloud, the old one freed when nothing else shows it.
+#[derive(Default)]
+struct Regeometry {
+    commands: Vec<Command>,
+    new_resources: Resources,
+    freed: ResourceIds,
+}
+
+impl Regeometry {
+    /// `node` (showing `mesh` with `material`) shows `moved` instead; its new kind, if any.
+    fn mesh(
+        &mut self,
+        scene: &mut Scene,
+        (mesh, material): (MeshId, MaterialId),
+        moved: Arc<Mesh>,
+    ) -> Option<NodeKind> {
+        if scene.users_of_mesh(mesh) == 1 {
+            self.commands.push(Command::ReplaceMesh {
+                mesh,
+                value: MeshData(moved),
+            });
+            return None;
+        }
+        let new = MeshId(scene.reserve_id());
+        self.new_resources.meshes.push((new, moved));
+        Some(NodeKind::Mesh {
+            mesh: new,
+            material,
+        })
+    }
+
+    /// A point node's new kind, showing `moved` instead of `cloud`.
+    fn points(
+        &mut self,
+        scene: &mut Scene,
+        (cloud, point_size_px): (crate::scene::PointCloudId, f32),
+        moved: Arc<crate::scene::PointCloud>,
+    ) -> NodeKind {
+        let new = crate::scene::PointCloudId(scene.reserve_id());
+        self.new_resources.point_clouds.push((new, moved));
+        let users = scene
+            .nodes()
+            .filter(|n| matches!(n.kind, NodeKind::Points { cloud: c, .. } if c == cloud))
+            .count();
+        if users == 1 {
+            self.freed.point_clouds.push(cloud);
+        }
+        NodeKind::Points {
+            cloud: new,
+            point_size_px,
+        }
+    }
+
+    /// A splat node's new kind, showing `moved` instead of `cloud`.
+    fn splats(
+        &mut self,
+        scene: &mut Scene,
+        cloud: SplatCloudId,
+        moved: Arc<SplatCloud>,
+    ) -> NodeKind {
+        let new = SplatCloudId(scene.reserve_id());
+        self.new_resources.splat_clouds.push((new, moved));
+        let users = scene
+            .nodes()
+            .filter(|n| matches!(n.kind, NodeKind::Splats { cloud: c } if c == cloud))
+            .count();
+        if users == 1 {
+            self.freed.splat_clouds.push(cloud);
+        }
+        NodeKind::Splats { cloud: new }
+    }
+
+    /// `node` takes its new `kind` (if any) and `transform`.
+    fn set_node(&mut self, node: NodeId, kind: Option<NodeKind>, transform: Transform) {
+        if let Some(kind) = kind {
+            self.commands.push(Command::SetKind {
+                node,
+                kind: Box::new(kind),
+            });
+        }
+        self.commands
+            .push(Command::SetTransform { node, transform });
+    }
+
+    /// One undo step `label`: new resources first, freed ones last; `nothing` when no
+    /// command was made.
+    fn finish(self, label: &str, nothing: &str) -> Result<Command, OpError> {
+        let Self {
+            mut commands,
+            new_resources,
+            freed,
+        } = self;
+        if commands.is_empty() {
+            return Err(OpError::Nothing(nothing.into()));
+        }
+        if !new_resources.is_empty() {
+            commands.insert(
+                0,
+                Command::AddResources {
+                    resources: Box::new(new_resources),
+                },
+            );
+        }
+        if !freed.is_empty() {
+            commands.push(Command::RemoveResources {
+                ids: Box::new(freed),
+            });
+        }
+        Ok(batch(label, commands))
+    }
+}
+
 /// Add ▸ shape: a new mesh node with its own mesh and material, placed at `transform`.
 pub fn add_primitive(
     scene: &mut Scene,
@@ -571,9 +685,7 @@ pub fn reshade(scene: &Scene, selection: &[NodeId], how: Reshade) -> Result<Comm
 /// children get the old transform folded into theirs, so nothing moves in the world.
 /// Lights, cameras and splat clouds keep their transforms (their look depends on it).
 pub fn apply_transform(scene: &mut Scene, selection: &[NodeId]) -> Result<Command, OpError> {
-    let mut commands = Vec::new();
-    let mut new_resources = Resources::default();
-    let mut freed = ResourceIds::default();
+    let mut out = Regeometry::default();
     let mut seen = HashSet::new();
     for id in selection.iter().filter(|id| seen.insert(**id)) {
         let Some(node) = scene.node(*id).cloned() else {
@@ -589,20 +701,7 @@ pub fn apply_transform(scene: &mut Scene, selection: &[NodeId]) -> Result<Comman
                     continue;
                 };
                 let baked = Arc::new(mesh_ops::transformed(data, m));
-                if scene.users_of_mesh(*mesh) == 1 {
-                    commands.push(Command::ReplaceMesh {
-                        mesh: *mesh,
-                        value: MeshData(baked),
-                    });
-                    None
-                } else {
-                    let new = MeshId(scene.reserve_id());
-                    new_resources.meshes.push((new, baked));
-                    Some(NodeKind::Mesh {
-                        mesh: new,
-                        material: *material,
-                    })
-                }
+                out.mesh(scene, (*mesh, *material), baked)
             }
             NodeKind::Points {
                 cloud,
@@ -612,62 +711,25 @@ pub fn apply_transform(scene: &mut Scene, selection: &[NodeId]) -> Result<Comman
                     continue;
                 };
                 let moved = Arc::new(data.transformed(m));
-                let new = crate::scene::PointCloudId(scene.reserve_id());
-                new_resources.point_clouds.push((new, moved));
-                if scene
-                    .nodes()
-                    .filter(|n| matches!(n.kind, NodeKind::Points { cloud: c, .. } if c == *cloud))
-                    .count()
-                    == 1
-                {
-                    freed.point_clouds.push(*cloud);
-                }
-                Some(NodeKind::Points {
-                    cloud: new,
-                    point_size_px: *point_size_px,
-                })
+                Some(out.points(scene, (*cloud, *point_size_px), moved))
             }
             NodeKind::Empty => None,
             _ => continue,
         };
-        if let Some(kind) = kind {
-            commands.push(Command::SetKind {
-                node: *id,
-                kind: Box::new(kind),
-            });
-        }
-        commands.push(Command::SetTransform {
-            node: *id,
-            transform: Transform::IDENTITY,
-        });
+        out.set_node(*id, kind, Transform::IDENTITY);
         for child in &node.children {
             if let Some(c) = scene.node(*child) {
-                commands.push(Command::SetTransform {
+                out.commands.push(Command::SetTransform {
                     node: *child,
                     transform: Transform::from_matrix(m * c.transform.matrix()),
                 });
             }
         }
     }
-    if commands.is_empty() {
-        return Err(OpError::Nothing(
-            "Nothing to apply: select meshes, point clouds or groups that are moved, turned or scaled.".into(),
-        ));
-    }
-    if !new_resources.is_empty() {
-        commands.insert(
-            0,
-            Command::AddResources {
-                resources: Box::new(new_resources),
-            },
-        );
-    }
-    if !freed.is_empty() {
-        commands.push(Command::RemoveResources {
-            ids: Box::new(freed),
-        });
-    }
-    Ok(batch("Apply transform", commands))
+    out.finish(
+        "Apply transform",
+        "Nothing to apply: select meshes, point clouds or groups that are moved, turned or scaled.",
+    )
 }
 
 /// Per-axis median of finite `positions` (None when there is none): the centre of a captured
@@ -732,16 +794,11 @@ pub fn origin_to_geometry(scene: &mut Scene, selection: &[NodeId]) -> Result<Com
             )));
         }
     }
-    let mut commands = Vec::new();
-    let mut new_resources = Resources::default();
-    let mut freed = ResourceIds::default();
+    let mut out = Regeometry::default();
     let mut seen = HashSet::new();
     for id in selection.iter().filter(|id| seen.insert(**id)) {
         let Some(node) = scene.node(*id).cloned() else {
             continue;
-        };
-        let users = |scene: &Scene, kind: &dyn Fn(&NodeKind) -> bool| {
-            scene.nodes().filter(|n| kind(&n.kind)).count()
         };
         // The content's centre in the node's frame, and the node's new kind (None: same ids).
         let (centre, kind) = match &node.kind {
@@ -750,29 +807,12 @@ pub fn origin_to_geometry(scene: &mut Scene, selection: &[NodeId]) -> Result<Com
                     continue;
                 };
                 let b = data.bounds();
-                if b.is_empty() {
-                    continue;
-                }
-                let c = (b.min + b.max) * 0.5;
-                if is_at_origin(c, b.max - b.min) {
+                let c = b.center();
+                if b.is_empty() || is_at_origin(c, b.max - b.min) {
                     continue;
                 }
                 let moved = Arc::new(mesh_ops::transformed(data, Mat4::from_translation(-c)));
-                if scene.users_of_mesh(*mesh) == 1 {
-                    commands.push(Command::ReplaceMesh {
-                        mesh: *mesh,
-                        value: MeshData(moved),
-                    });
-                    (c, None)
-                } else {
-                    let new = MeshId(scene.reserve_id());
-                    new_resources.meshes.push((new, moved));
-                    let kind = NodeKind::Mesh {
-                        mesh: new,
-                        material: *material,
-                    };
-                    (c, Some(kind))
-                }
+                (c, out.mesh(scene, (*mesh, *material), moved))
             }
             NodeKind::Points {
                 cloud,
@@ -781,73 +821,41 @@ pub fn origin_to_geometry(scene: &mut Scene, selection: &[NodeId]) -> Result<Com
                 let Some(data) = scene.point_cloud(*cloud) else {
                     continue;
                 };
+                let b = data.bounds();
                 let Some(c) = median_centre(&data.positions) else {
                     continue;
                 };
-                let b = data.bounds();
                 if is_at_origin(c, b.max - b.min) {
                     continue;
                 }
                 let moved = Arc::new(data.transformed(Mat4::from_translation(-c)));
-                let new = crate::scene::PointCloudId(scene.reserve_id());
-                new_resources.point_clouds.push((new, moved));
-                let this = *cloud;
-                if users(
-                    scene,
-                    &|k| matches!(k, NodeKind::Points { cloud, .. } if *cloud == this),
-                ) == 1
-                {
-                    freed.point_clouds.push(this);
-                }
-                let kind = NodeKind::Points {
-                    cloud: new,
-                    point_size_px: *point_size_px,
-                };
-                (c, Some(kind))
+                (c, Some(out.points(scene, (*cloud, *point_size_px), moved)))
             }
             NodeKind::Splats { cloud } => {
                 let Some(data) = scene.splat_cloud(*cloud) else {
                     continue;
                 };
+                let b = data.bounds();
                 let Some(c) = median_centre(&data.positions) else {
                     continue;
                 };
-                let b = data.bounds();
                 if is_at_origin(c, b.max - b.min) {
                     continue;
                 }
                 let moved = Arc::new(data.translated(-c));
-                let new = SplatCloudId(scene.reserve_id());
-                new_resources.splat_clouds.push((new, moved));
-                let this = *cloud;
-                if users(
-                    scene,
-                    &|k| matches!(k, NodeKind::Splats { cloud } if *cloud == this),
-                ) == 1
-                {
-                    freed.splat_clouds.push(this);
-                }
-                (c, Some(NodeKind::Splats { cloud: new }))
+                (c, Some(out.splats(scene, *cloud, moved)))
             }
             _ => continue,
         };
-        if let Some(kind) = kind {
-            commands.push(Command::SetKind {
-                node: *id,
-                kind: Box::new(kind),
-            });
-        }
         // node · translate(c) keeps every point where it was; so does translate(−c) · child.
-        commands.push(Command::SetTransform {
-            node: *id,
-            transform: Transform {
-                translation: node.transform.matrix().transform_point3(centre),
-                ..node.transform
-            },
-        });
+        let transform = Transform {
+            translation: node.transform.matrix().transform_point3(centre),
+            ..node.transform
+        };
+        out.set_node(*id, kind, transform);
         for child in &node.children {
             if let Some(c) = scene.node(*child) {
-                commands.push(Command::SetTransform {
+                out.commands.push(Command::SetTransform {
                     node: *child,
                     transform: Transform {
                         translation: c.transform.translation - centre,
@@ -857,25 +865,10 @@ pub fn origin_to_geometry(scene: &mut Scene, selection: &[NodeId]) -> Result<Com
             }
         }
     }
-    if commands.is_empty() {
-        return Err(OpError::Nothing(
-            "Nothing to move: select meshes, point clouds or splats whose origin is away from their centre.".into(),
-        ));
-    }
-    if !new_resources.is_empty() {
-        commands.insert(
-            0,
-            Command::AddResources {
-                resources: Box::new(new_resources),
-            },
-        );
-    }
-    if !freed.is_empty() {
-        commands.push(Command::RemoveResources {
-            ids: Box::new(freed),
-        });
-    }
-    Ok(batch("Origin to geometry", commands))
+    out.finish(
+        "Origin to geometry",
+        "Nothing to move: select meshes, point clouds or splats whose origin is away from their centre.",
+    )
 }
 
 /// Whether `centre` is the origin already, as far as a content of `extent` can tell.
