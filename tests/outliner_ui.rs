@@ -349,6 +349,14 @@ fn a_right_click_selects_the_row_and_offers_the_edit_operations() {
         h.state().selection,
         vec![id(&h, "Lights"), id(&h, "House_03")]
     );
+    h.get_by_label("Origin to Geometry").click();
+    h.run();
+    assert!(matches!(
+        h.state().asked.last(),
+        Some(UiAction::Operation(Operation::OriginToGeometry))
+    ));
+    h.get_by_label("House_03").click_secondary();
+    h.run();
     // (A button's accessible label ends with its shortcut.)
     h.get_by_label_contains("Frame Selected").click();
     h.run();
