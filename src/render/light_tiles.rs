@@ -5,8 +5,9 @@
 //! (the shader's range window is zero there), so a light is listed in every tile that the
 //! screen rectangle of its range sphere touches: the rectangle between the sphere's tangents
 //! from the eye along each screen axis (exact, plus a pixel against rounding), the whole
-//! screen once the sphere reaches the near plane. Lights without a range reach everywhere and are in every tile.
-//! Skipping an unlisted light therefore changes no pixel (its term would be a zero added).
+//! screen once the sphere reaches the near plane. Lights without a range reach everywhere and
+//! are in every tile. Skipping an unlisted light therefore changes no pixel (its term would be
+//! a zero added).
 
 use super::gpu_types::GpuLight;
 use glam::{Mat4, Vec3};

@@ -1056,13 +1056,14 @@ impl Renderer {
         } else {
             light_tiles::every_light(self.scene.lights.len(), width, height)
         };
+        let light_tiles = tiles.params();
         if tiles.bits != self.light_tiles_written {
             self.queue.write_buffer(
                 &self.light_tiles_buffer,
                 0,
                 bytemuck::cast_slice(&tiles.bits),
             );
-            self.light_tiles_written = tiles.bits.clone();
+            self.light_tiles_written = tiles.bits;
         }
         let sh = self.sky_for(frame);
         let sun = self.scene.sun;
@@ -1138,7 +1139,7 @@ impl Renderer {
                 1.0 / height as f32,
             ],
             display: [tone_mapper, 0.0, 0.0, 0.0],
-            light_tiles: tiles.params(),
+            light_tiles,
         };
         self.queue
             .write_buffer(&self.frame_buffer, 0, bytemuck::bytes_of(&uniform));

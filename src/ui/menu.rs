@@ -256,8 +256,8 @@ fn add_items_ui(ui: &mut Ui, actions: &mut Vec<UiAction>) {
     }
 }
 
-/// Edit ▸ Duplicate, Delete, Group, Place on Grid and the Mesh submenu (also the outliner's
-/// context menu).
+/// Edit ▸ Duplicate, Delete, Group, Place on Grid, Origin to Geometry and the Mesh submenu
+/// (also the outliner's context menu).
 pub(super) fn operation_items_ui(
     ui: &mut Ui,
     scene: &Scene,
@@ -284,25 +284,28 @@ pub(super) fn operation_items_ui(
             actions.push(UiAction::Operation(operation));
         }
     }
-    if ui
-        .add_enabled(has_selection, Button::new("Place on Grid"))
-        .on_hover_text(
+    let placements = [
+        (
+            "Place on Grid",
             "Move the selection straight up or down so that its lowest part rests on the ground \
              grid (a cloud's lowest percentile, ignoring stray points under its floor)",
-        )
-        .clicked()
-    {
-        actions.push(UiAction::Operation(Operation::PlaceOnGrid));
-    }
-    if ui
-        .add_enabled(has_selection, Button::new("Origin to Geometry"))
-        .on_hover_text(
+            Operation::PlaceOnGrid,
+        ),
+        (
+            "Origin to Geometry",
             "Move each selected mesh's, point cloud's or splat cloud's origin (where its gizmo \
              sits and what it turns about) to the centre of its content, which stays where it is",
-        )
-        .clicked()
-    {
-        actions.push(UiAction::Operation(Operation::OriginToGeometry));
+            Operation::OriginToGeometry,
+        ),
+    ];
+    for (label, hover, operation) in placements {
+        if ui
+            .add_enabled(has_selection, Button::new(label))
+            .on_hover_text(hover)
+            .clicked()
+        {
+            actions.push(UiAction::Operation(operation));
+        }
     }
     ui.add_enabled_ui(has_mesh, |ui| {
         ui.menu_button("Mesh", |ui| {
