@@ -685,6 +685,12 @@ pub fn reshade(scene: &Scene, selection: &[NodeId], how: Reshade) -> Result<Comm
 /// children get the old transform folded into theirs, so nothing moves in the world.
 /// Lights, cameras and splat clouds keep their transforms (their look depends on it).
 pub fn apply_transform(scene: &mut Scene, selection: &[NodeId]) -> Result<Command, OpError> {
+    refuse_keyed_placements(scene, selection, |k| {
+        matches!(
+            k,
+            NodeKind::Mesh { .. } | NodeKind::Points { .. } | NodeKind::Empty
+        )
+    })?;
     let mut out = Regeometry::default();
     let mut seen = HashSet::new();
     for id in selection.iter().filter(|id| seen.insert(**id)) {
@@ -732,6 +738,46 @@ pub fn apply_transform(scene: &mut Scene, selection: &[NodeId]) -> Result<Comman
     )
 }
 
+/// Refuses an operation that gives the selected nodes of the kinds it `touches` new geometry
+/// and compensates with plain transform edits of them and their children (Apply Transform,
+/// Origin to Geometry): on a node whose transform a shot animates (or a child light a variant
+/// places) those edits would land in one key or one variant while the geometry changes for
+/// all, so the node is named and nothing is done.
+fn refuse_keyed_placements(
+    scene: &Scene,
+    selection: &[NodeId],
+    touches: impl Fn(&NodeKind) -> bool,
+) -> Result<(), OpError> {
+    let placed_elsewhere = |node: NodeId| {
+        scene
+            .timeline()
+            .shots()
+            .iter()
+            .any(|shot| shot.animates(crate::scene::Channel::Transform(node)))
+            || scene.variants().list.iter().any(|v| {
+                v.overrides
+                    .nodes
+                    .get(&node)
+                    .is_some_and(|o| o.transform.is_some())
+            })
+    };
+    for id in selection {
+        let Some(node) = scene.node(*id).filter(|n| touches(&n.kind)) else {
+            continue;
+        };
+        if let Some(moved) = std::iter::once(id)
+            .chain(&node.children)
+            .find(|n| placed_elsewhere(**n))
+        {
+            let name = scene.node(*moved).map_or("?", |n| n.name.as_str());
+            return Err(OpError::Nothing(format!(
+                "{name}'s placement is keyed in a shot or set by a variant: remove those keys or overrides first."
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Per-axis median of finite `positions` (None when there is none): the centre of a captured
 /// cloud, which stray points far off ("floaters") barely move.
 fn median_centre(positions: &[[f32; 3]]) -> Option<Vec3> {
@@ -759,41 +805,12 @@ pub fn origin_to_geometry(scene: &mut Scene, selection: &[NodeId]) -> Result<Com
     if selection.is_empty() {
         return Err(OpError::NothingSelected);
     }
-    // The compensating moves are plain transform edits: on a node whose transform a shot
-    // animates (or a child light a variant places) they would land in one key or one variant
-    // while the geometry moves for all, so such nodes are refused, not half moved.
-    let placed_elsewhere = |node: NodeId| {
-        scene
-            .timeline()
-            .shots()
-            .iter()
-            .any(|shot| shot.animates(crate::scene::Channel::Transform(node)))
-            || scene.variants().list.iter().any(|v| {
-                v.overrides
-                    .nodes
-                    .get(&node)
-                    .is_some_and(|o| o.transform.is_some())
-            })
-    };
-    for id in selection {
-        let Some(node) = scene.node(*id).filter(|n| {
-            matches!(
-                n.kind,
-                NodeKind::Mesh { .. } | NodeKind::Points { .. } | NodeKind::Splats { .. }
-            )
-        }) else {
-            continue;
-        };
-        if let Some(moved) = std::iter::once(id)
-            .chain(&node.children)
-            .find(|n| placed_elsewhere(**n))
-        {
-            let name = scene.node(*moved).map_or("?", |n| n.name.as_str());
-            return Err(OpError::Nothing(format!(
-                "{name}'s placement is keyed in a shot or set by a variant: remove those keys or overrides first."
-            )));
-        }
-    }
+    refuse_keyed_placements(scene, selection, |k| {
+        matches!(
+            k,
+            NodeKind::Mesh { .. } | NodeKind::Points { .. } | NodeKind::Splats { .. }
+        )
+    })?;
     let mut out = Regeometry::default();
     let mut seen = HashSet::new();
     for id in selection.iter().filter(|id| seen.insert(**id)) {
@@ -1658,6 +1675,21 @@ mod tests {
             apply_transform(&mut scene, &[cube]).is_err(),
             "nothing left to apply"
         );
+        // A shot keying the cube's placement: baking would move the geometry for every key
+        // while only the rest transform became identity; refused, naming the cube.
+        history.undo(&mut scene);
+        let mut timeline = crate::scene::Timeline::default();
+        let mut shot = crate::scene::Shot::new(scene.reserve_shot_id(), "Shot");
+        shot.key(
+            crate::scene::Channel::Transform(cube),
+            0.0,
+            crate::scene::Value::Transform(Transform::IDENTITY),
+        );
+        timeline.shots.push(shot);
+        scene.set_timeline(timeline);
+        let refused = apply_transform(&mut scene, &[cube]).unwrap_err();
+        let name = &scene.node(cube).unwrap().name;
+        assert!(refused.to_string().contains(name.as_str()), "{refused}");
     }
 
     #[test]
