@@ -196,13 +196,16 @@ type Memo = HashMap<(Kind, usize, u64), [u8; 32]>;
 /// Entries kept before the memo is cleared (each is ~56 bytes; a scene has far fewer).
 const MEMO_LIMIT: usize = 100_000;
 
-/// Digests computed in this process so far ([`digests_computed`]).
-static COMPUTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+thread_local! {
+    /// Digests computed on this thread so far ([`digests_computed`]).
+    static COMPUTED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
 
-/// How many geometry/image/cloud digests this process has computed (not looked up); tests
-/// use it to check that the memo works.
+/// How many geometry/image/cloud digests this thread has computed (not looked up); tests use
+/// it to check that the memo works. Per thread, so that tests running beside each other do not
+/// count each other's digests.
 pub fn digests_computed() -> u64 {
-    COMPUTED.load(std::sync::atomic::Ordering::Relaxed)
+    COMPUTED.with(std::cell::Cell::get)
 }
 
 fn digest<T>(
@@ -220,7 +223,7 @@ fn digest<T>(
     let mut h = blake3::Hasher::new();
     fill(&mut h);
     let d = *h.finalize().as_bytes();
-    COMPUTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    COMPUTED.with(|c| c.set(c.get() + 1));
     if let Ok(mut m) = memo.lock() {
         if m.len() >= MEMO_LIMIT {
             m.clear();
