@@ -34,22 +34,33 @@ fn import(test: &str, gltf: serde_json::Value, buffer: &[u8]) -> Scene {
 /// [`import`], keeping the error.
 fn import_result(
     test: &str,
-    mut gltf: serde_json::Value,
+    gltf: serde_json::Value,
     buffer: &[u8],
 ) -> Result<Scene, worldsmith::import::ImportError> {
+    import_with_warnings(test, gltf, buffer).map(|imported| imported.scene)
+}
+
+/// [`import_result`] with the import's warnings.
+fn import_with_warnings(
+    test: &str,
+    mut gltf: serde_json::Value,
+    buffer: &[u8],
+) -> Result<worldsmith::import::Imported, worldsmith::import::ImportError> {
     let uri = format!(
         "data:application/octet-stream;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(buffer)
     );
     gltf["buffers"] = json!([{ "byteLength": buffer.len(), "uri": uri }]);
     gltf["asset"] = json!({ "version": "2.0" });
-    gltf["scenes"] = json!([{ "nodes": [0] }]);
+    if gltf.get("scenes").is_none() {
+        gltf["scenes"] = json!([{ "nodes": [0] }]);
+    }
     if gltf.get("nodes").is_none() {
         gltf["nodes"] = json!([{ "mesh": 0, "name": "Tri" }]);
     }
     let path = temp_dir(test).join("model.gltf");
     std::fs::write(&path, serde_json::to_vec(&gltf).expect("json")).expect("write");
-    import_path(&path).map(|imported| imported.scene)
+    import_path(&path)
 }
 
 /// Positions of the only mesh in `scene`, in vertex order of its triangles.
@@ -138,6 +149,209 @@ fn sparse_accessor_without_a_view_starts_from_zeros() {
             "{error}"
         );
     }
+}
+
+#[test]
+fn accessors_without_any_data_read_as_zeros() {
+    // glTF: an accessor with neither a buffer view nor sparse values is all zeros (exporters
+    // write such texture coordinates and morph targets). The gltf crate refuses them.
+    let positions = f32_bytes(&[0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+    let gltf = json!({
+        "bufferViews": [{ "buffer": 0, "byteOffset": 0, "byteLength": 36 }],
+        "accessors": [
+            { "bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3",
+              "min": [0.0, 0.0, 0.0], "max": [1.0, 1.0, 0.0] },
+            { "componentType": 5126, "count": 3, "type": "VEC2" },
+            { "componentType": 5121, "normalized": true, "count": 3, "type": "VEC4" }
+        ],
+        "meshes": [{ "primitives": [{
+            "attributes": { "POSITION": 0, "TEXCOORD_0": 1, "COLOR_0": 2 }
+        }] }]
+    });
+    let scene = import("zeros", gltf.clone(), &positions);
+    assert_eq!(
+        triangle_positions(&scene),
+        vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    );
+    let (_, mesh) = common::first_mesh(&scene);
+    assert_eq!(mesh.uvs, vec![[0.0, 0.0]; 3]);
+    assert_eq!(mesh.colors, vec![[0.0, 0.0, 0.0, 0.0]; 3]);
+
+    // The zeros are memory the file does not hold: a count past what the file may expand to
+    // (64 MiB + 256× its bytes) is a named error before anything is allocated.
+    for (count, bytes) in [(4_000_000_000u64, "32000000000"), (9_000_000, "72000000")] {
+        let mut huge = gltf.clone();
+        huge["accessors"][1]["count"] = json!(count);
+        let error = import_result("zeros-huge", huge, &positions)
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            error.contains("model.gltf")
+                && error.contains("accessor 1")
+                && error.contains(&format!("{count} values without a buffer view"))
+                && error.contains(bytes),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn textures_without_an_image_and_unreadable_animations_cost_only_themselves() {
+    // A texture may leave out `source` (an extension may hold its image); animations and
+    // skins are not played, and KHR_animation_pointer channels (a `pointer` path, no node)
+    // are more than the gltf crate can read. None of them may refuse the model.
+    let positions = f32_bytes(&[0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0]);
+    let gltf = json!({
+        "extensionsUsed": ["KHR_animation_pointer"],
+        "bufferViews": [
+            { "buffer": 0, "byteOffset": 0, "byteLength": 36 },
+            { "buffer": 0, "byteOffset": 36, "byteLength": 8 }
+        ],
+        "accessors": [
+            { "bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3",
+              "min": [0.0, 0.0, 0.0], "max": [1.0, 1.0, 0.0] },
+            { "bufferView": 1, "componentType": 5126, "count": 2, "type": "SCALAR",
+              "min": [0.0], "max": [1.0] }
+        ],
+        "materials": [{
+            "name": "Painted",
+            "pbrMetallicRoughness": {
+                "baseColorFactor": [0.8, 0.2, 0.1, 1.0],
+                "baseColorTexture": { "index": 0 }
+            }
+        }],
+        "textures": [{}],
+        "meshes": [{ "primitives": [{ "attributes": { "POSITION": 0 }, "material": 0 }] }],
+        "nodes": [{ "mesh": 0, "name": "Tri", "skin": 0 }, { "name": "Joint" }],
+        "skins": [{ "joints": [1] }],
+        "animations": [{
+            "channels": [{ "sampler": 0, "target": {
+                "path": "pointer",
+                "extensions": { "KHR_animation_pointer": {
+                    "pointer": "/materials/0/pbrMetallicRoughness/roughnessFactor"
+                } }
+            } }],
+            "samplers": [{ "input": 1, "output": 1 }]
+        }]
+    });
+    let imported = import_with_warnings("sourceless", gltf.clone(), &positions)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        triangle_positions(&imported.scene),
+        vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    );
+    let (_, material) = imported.scene.materials().next().expect("a material");
+    assert_eq!(material.name, "Painted");
+    assert_eq!(material.base_color, [0.8, 0.2, 0.1, 1.0]);
+    assert!(material.base_color_texture.is_none());
+    let warnings = imported.warnings.join("\n");
+    assert!(
+        warnings.contains("model.gltf: texture 0 has no image")
+            && warnings.contains("1 animation(s) could not be read (")
+            && warnings.contains("1 skin(s)")
+            && !warnings.contains("image 0"),
+        "{warnings}"
+    );
+    assert_eq!(imported.warnings.len(), 3, "{warnings}");
+
+    // Readable animations are left out the same way, with one warning; a broken part
+    // outside the animations is still the file's error, at its place in the file.
+    let mut plain = gltf.clone();
+    plain["animations"][0]["channels"][0]["target"] = json!({ "node": 0, "path": "rotation" });
+    let imported = import_with_warnings("plain-animation", plain, &positions).expect("loads");
+    assert!(
+        imported
+            .warnings
+            .iter()
+            .any(|w| w
+                .ends_with("1 skin(s) and 1 animation(s) are not supported; loaded in rest pose")),
+        "{:?}",
+        imported.warnings
+    );
+    let mut broken = gltf;
+    broken["meshes"][0]["primitives"] = json!("not a list");
+    let error = import_result("broken-mesh", broken, &positions)
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        error.contains("model.gltf") && error.contains("expected a sequence"),
+        "{error}"
+    );
+}
+
+#[test]
+fn what_gltf_allows_and_the_gltf_crate_refuses_still_loads() {
+    // Integers written with a zero fraction (the glTF validator accepts them), a scene
+    // without `nodes`, and a primitive without POSITION (allowed for extensions; it is left
+    // out with a warning, its sibling kept).
+    let positions = f32_bytes(&[0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+    let gltf = json!({
+        "scene": 0.0,
+        "scenes": [{ "nodes": [0.0] }, { "name": "Empty" }],
+        "bufferViews": [{ "buffer": 0, "byteOffset": 0.0, "byteLength": 36.0 }],
+        "accessors": [
+            { "bufferView": 0, "componentType": 5126.0, "count": 3.0, "type": "VEC3",
+              "min": [0.0, 0.0, 0.0], "max": [1.0, 1.0, 0.0] }
+        ],
+        "meshes": [{ "primitives": [
+            { "attributes": { "NORMAL": 0 } },
+            { "attributes": { "POSITION": 0 } }
+        ] }]
+    });
+    let imported =
+        import_with_warnings("lenient", gltf, &positions).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        triangle_positions(&imported.scene),
+        vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    );
+    assert_eq!(
+        imported.warnings,
+        vec![format!(
+            "{}: meshes[0].primitives[0] has no POSITION attribute; it is left out",
+            std::env::temp_dir()
+                .join(format!(
+                    "worldsmith-accessors-{}-lenient",
+                    std::process::id()
+                ))
+                .join("model.gltf")
+                .display()
+        )]
+    );
+}
+
+#[test]
+fn bytes_after_the_end_of_a_glb_are_not_read() {
+    // A GLB of one JSON chunk (its buffer a data: URI) and a newline after the stream, as a
+    // tool appending to files writes it: the gltf crate would read on for a BIN chunk.
+    let positions = f32_bytes(&[0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+    let uri = format!(
+        "data:application/octet-stream;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(&positions)
+    );
+    let json = json!({
+        "asset": { "version": "2.0" },
+        "scenes": [{ "nodes": [0] }],
+        "nodes": [{ "mesh": 0 }],
+        "buffers": [{ "byteLength": 36, "uri": uri }],
+        "bufferViews": [{ "buffer": 0, "byteLength": 36 }],
+        "accessors": [{ "bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3",
+                        "min": [0.0, 0.0, 0.0], "max": [1.0, 1.0, 0.0] }],
+        "meshes": [{ "primitives": [{ "attributes": { "POSITION": 0 } }] }]
+    });
+    let mut chunk = serde_json::to_vec(&json).expect("json");
+    chunk.resize(chunk.len().next_multiple_of(4), b' ');
+    let mut glb = b"glTF".to_vec();
+    glb.extend_from_slice(&2u32.to_le_bytes());
+    glb.extend_from_slice(&(20 + chunk.len() as u32).to_le_bytes());
+    glb.extend_from_slice(&(chunk.len() as u32).to_le_bytes());
+    glb.extend_from_slice(b"JSON");
+    glb.extend_from_slice(&chunk);
+    glb.push(b'\n');
+    let scene = common::load(&temp_dir("glb-trailing"), "trailing.glb", glb);
+    assert_eq!(
+        triangle_positions(&scene),
+        vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    );
 }
 
 #[test]

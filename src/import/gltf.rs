@@ -190,13 +190,19 @@ fn import_gltf_within(
     image_budget: u64,
 ) -> Result<Imported, ImportError> {
     let file = path.display().to_string();
-    let (gltf, meshopt, draco) = parse(&file, bytes)?;
+    let Parsed {
+        gltf,
+        meshopt,
+        draco,
+        repairs,
+    } = parse(&file, bytes)?;
     let folder = path.parent().unwrap_or(Path::new("")).to_owned();
     let mut buffers = load_buffers(&file, &folder, &gltf, |b| {
-        meshopt.fills(b) || draco.fills(b)
+        meshopt.fills(b) || draco.fills(b) || repairs.zeros.is_some_and(|z| z.buffer == b)
     })?;
     gltf_meshopt::decode(&file, &meshopt, &mut buffers)?;
     gltf_draco::decode(&file, &draco, &mut buffers)?;
+    repairs.fill_zeros(&file, &mut buffers)?;
     check_views(&file, &gltf, &buffers)?;
     check_accessors(&file, &gltf, expansion_budget(&buffers))?;
 
@@ -225,8 +231,19 @@ fn import_gltf_within(
     if let Some(problem) = transform_warning {
         importer.warn(problem);
     }
-    importer.load_images();
-    importer.warn_unsupported();
+    importer.load_images(repairs.missing_image);
+    for &(mesh, primitive) in &repairs.positionless {
+        importer.warn(format!(
+            "meshes[{mesh}].primitives[{primitive}] has no POSITION attribute; it is left out"
+        ));
+    }
+    for &texture in &repairs.sourceless_textures {
+        importer.warn(format!(
+            "texture {texture} has no image (no source, nor an image of an extension worldsmith \
+             reads); materials using it show without it"
+        ));
+    }
+    importer.warn_unsupported(&repairs);
     importer.load_variant_names();
     importer.load_nodes()?;
     let variants = importer
@@ -247,10 +264,7 @@ fn import_gltf_within(
 /// in buffers of their own (see [`gltf_draco`]). gltf-json's validator indexes the POSITION
 /// accessor without a bounds check, so that index is checked first: a hostile file must give
 /// an error, not a panic.
-fn parse(
-    file: &str,
-    bytes: &[u8],
-) -> Result<(gltf::Gltf, gltf_meshopt::Plan, gltf_draco::Plan), ImportError> {
+fn parse(file: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
     // gltf 1.4 subtracts the 12-byte header from the GLB length field unchecked, which panics
     // where overflow checks are on (debug builds): such a header is refused here first.
     let glb_length = bytes
@@ -266,7 +280,14 @@ fn parse(
             ),
         });
     }
-    let unchecked = parse_unchecked(bytes).map_err(|e| error_from_gltf(file, e))?;
+    // Bytes after the end the header gives are not the model's (the validator warns of them);
+    // the gltf crate would read them as a chunk.
+    let bytes = match glb_length {
+        Some(length) if (length as usize) < bytes.len() => &bytes[..length as usize],
+        _ => bytes,
+    };
+    let (unchecked, unreadable_animations) =
+        parse_unchecked(bytes).map_err(|e| error_from_gltf(file, e))?;
     let root = unchecked.document.as_json();
     let accessor_count = root.accessors.len();
     for (m, mesh) in root.meshes.iter().enumerate() {
@@ -302,19 +323,208 @@ fn parse(
         });
     }
     root.extensions_required.clear();
+    let mut repairs = Repairs::default();
+    repairs.drop_skins_and_animations(&mut root, unreadable_animations);
+    repairs.drop_primitives_without_positions(&mut root);
     choose_texture_sources(&mut root);
+    repairs.point_sourceless_textures_at_no_image(&mut root);
     point_spz_accessors_at_their_blob(&mut root).map_err(|problem| ImportError::Parse {
         file: file.into(),
         problem,
     })?;
     let meshopt = gltf_meshopt::rewrite(file, &mut root)?;
     let draco = gltf_draco::rewrite(file, &mut root)?;
+    repairs.give_zeros_to_accessors_without_data(&mut root);
     let document = gltf::Document::from_json(root).map_err(|e| error_from_gltf(file, e))?;
     let gltf = gltf::Gltf {
         document,
         blob: unchecked.blob,
     };
-    Ok((gltf, meshopt, draco))
+    Ok(Parsed {
+        gltf,
+        meshopt,
+        draco,
+        repairs,
+    })
+}
+
+/// What [`parse`] read: the validated document, the plans for compressed data, and what was
+/// mended on the way.
+struct Parsed {
+    gltf: gltf::Gltf,
+    meshopt: gltf_meshopt::Plan,
+    draco: gltf_draco::Plan,
+    repairs: Repairs,
+}
+
+/// What [`parse`] changed in a file's JSON so that gltf-json's validator accepts what glTF
+/// allows (or what only costs the model a part worldsmith does not show), each to be
+/// reported or completed once the buffers are loaded.
+#[derive(Default)]
+struct Repairs {
+    /// Skins and animations the file has. Models load in their rest pose, so both are
+    /// dropped unread: an animation gltf-json cannot read (a KHR_animation_pointer target,
+    /// which has a `pointer` path and no node) must not refuse the whole model.
+    skins: usize,
+    animations: usize,
+    /// Why the animations could not be read, where that was so.
+    animation_problem: Option<String>,
+    /// Accessors without a buffer view or sparse values hold zeros (glTF 2.0, 3.6.2.1), which
+    /// gltf-json refuses: they read one zero-filled buffer added for them.
+    zeros: Option<Zeros>,
+    /// An image added for textures without one, so they validate; it reads as nothing.
+    missing_image: Option<usize>,
+    /// Textures without an image (no `source`, nor one of an extension read here).
+    sourceless_textures: Vec<usize>,
+    /// Primitives without positions (glTF allows them, for extensions), left out: (mesh,
+    /// primitive) as numbered in the file.
+    positionless: Vec<(usize, usize)>,
+}
+
+/// The zero-filled buffer of [`Repairs::zeros`]: its index and length, which is that of the
+/// largest accessor reading it (`accessor`, `count` values).
+#[derive(Clone, Copy)]
+struct Zeros {
+    buffer: usize,
+    length: u64,
+    accessor: usize,
+    count: u64,
+}
+
+impl Repairs {
+    fn drop_skins_and_animations(
+        &mut self,
+        root: &mut gltf::json::Root,
+        unreadable: Option<(usize, String)>,
+    ) {
+        self.skins = root.skins.len();
+        self.animations = root.animations.len();
+        if let Some((count, problem)) = unreadable {
+            self.animations = count;
+            self.animation_problem = Some(problem);
+        }
+        root.skins.clear();
+        root.animations.clear();
+        for node in &mut root.nodes {
+            node.skin = None;
+        }
+    }
+
+    fn drop_primitives_without_positions(&mut self, root: &mut gltf::json::Root) {
+        let position = gltf::json::validation::Checked::Valid(Semantic::Positions);
+        for (m, mesh) in root.meshes.iter_mut().enumerate() {
+            let mut p = 0;
+            mesh.primitives.retain(|primitive| {
+                let keep = primitive.attributes.contains_key(&position);
+                if !keep {
+                    self.positionless.push((m, p));
+                }
+                p += 1;
+                keep
+            });
+        }
+    }
+
+    fn point_sourceless_textures_at_no_image(&mut self, root: &mut gltf::json::Root) {
+        // gltf-json marks a missing `source` with u32::MAX.
+        self.sourceless_textures = (root.textures.iter().enumerate())
+            .filter(|(_, t)| t.source.value() == u32::MAX as usize)
+            .map(|(i, _)| i)
+            .collect();
+        if self.sourceless_textures.is_empty() {
+            return;
+        }
+        let image = root.images.len();
+        root.images.push(gltf::json::Image {
+            buffer_view: None,
+            mime_type: None,
+            name: None,
+            uri: None,
+            extensions: None,
+            extras: Default::default(),
+        });
+        for &t in &self.sourceless_textures {
+            root.textures[t].source = gltf::json::Index::new(image as u32);
+        }
+        self.missing_image = Some(image);
+    }
+
+    fn give_zeros_to_accessors_without_data(&mut self, root: &mut gltf::json::Root) {
+        use gltf::json::validation::Checked;
+        let mut largest: Option<(u64, usize, u64)> = None;
+        let mut dataless = Vec::new();
+        for (i, a) in root.accessors.iter().enumerate() {
+            if a.buffer_view.is_some() || a.sparse.is_some() || a.count.0 == 0 {
+                continue;
+            }
+            let (Checked::Valid(component), Checked::Valid(kind)) = (&a.component_type, &a.type_)
+            else {
+                continue;
+            };
+            let elem = (component.0.size() * kind.multiplicity()) as u64;
+            let bytes = a.count.0.saturating_mul(elem);
+            if largest.is_none_or(|(most, _, _)| bytes > most) {
+                largest = Some((bytes, i, a.count.0));
+            }
+            dataless.push(i);
+        }
+        let Some((length, accessor, count)) = largest else {
+            return;
+        };
+        let buffer = root.buffers.len();
+        root.buffers.push(gltf::json::Buffer {
+            byte_length: length.into(),
+            name: None,
+            uri: None,
+            extensions: None,
+            extras: Default::default(),
+        });
+        let view = root.buffer_views.len();
+        root.buffer_views.push(gltf::json::buffer::View {
+            buffer: gltf::json::Index::new(buffer as u32),
+            byte_length: length.into(),
+            byte_offset: None,
+            byte_stride: None,
+            name: None,
+            target: None,
+            extensions: None,
+            extras: Default::default(),
+        });
+        for i in dataless {
+            root.accessors[i].buffer_view = Some(gltf::json::Index::new(view as u32));
+            root.accessors[i].byte_offset = None;
+        }
+        self.zeros = Some(Zeros {
+            buffer,
+            length,
+            accessor,
+            count,
+        });
+    }
+
+    /// Fills the zero buffer, once the file's own buffers are loaded: it may take no more
+    /// than the file may expand to ([`expansion_budget`]), so a hostile count is an error.
+    fn fill_zeros(&self, file: &str, buffers: &mut [Vec<u8>]) -> Result<(), ImportError> {
+        let Some(zeros) = self.zeros else {
+            return Ok(());
+        };
+        let budget = expansion_budget(buffers);
+        if zeros.length > budget {
+            return Err(ImportError::Accessor {
+                file: file.into(),
+                index: zeros.accessor,
+                problem: format!(
+                    "{} values without a buffer view would take {} bytes: more than this file \
+                     may expand to ({budget} bytes)",
+                    zeros.count, zeros.length
+                ),
+            });
+        }
+        if let Some(buffer) = buffers.get_mut(zeros.buffer) {
+            *buffer = vec![0; zeros.length as usize];
+        }
+        Ok(())
+    }
 }
 
 /// The document as gltf-json reads it, before validation. KHR_gaussian_splatting names its
@@ -322,7 +532,7 @@ fn parse(
 /// them the same `Invalid` key, losing the names): where the JSON uses the extension, those
 /// keys get a leading underscore first, making them the application-specific semantics
 /// (`Semantic::Extras`) glTF allows, under their own names.
-fn parse_unchecked(bytes: &[u8]) -> Result<gltf::Gltf, gltf::Error> {
+fn parse_unchecked(bytes: &[u8]) -> Result<(gltf::Gltf, Option<(usize, String)>), gltf::Error> {
     const KEY: &[u8] = b"\"KHR_gaussian_splatting:";
     let glb = if bytes.starts_with(b"glTF") {
         Some(gltf::binary::Glb::from_slice(bytes)?)
@@ -339,14 +549,83 @@ fn parse_unchecked(bytes: &[u8]) -> Result<gltf::Gltf, gltf::Error> {
             rest = &rest[at + KEY.len()..];
         }
         renamed.extend_from_slice(rest);
-        gltf::json::deserialize::from_slice(&renamed)?
+        root_from_json(&renamed)?
     } else {
-        gltf::json::deserialize::from_slice(json)?
+        root_from_json(json)?
     };
-    Ok(gltf::Gltf {
+    let (root, unreadable_animations) = root;
+    let gltf = gltf::Gltf {
         document: gltf::Document::from_json_without_validation(root),
         blob: glb.and_then(|g| g.bin).map(std::borrow::Cow::into_owned),
-    })
+    };
+    Ok((gltf, unreadable_animations))
+}
+
+/// The JSON as gltf-json's types. Where they cannot hold it, it is read again leniently
+/// ([`lenient`]: what glTF allows but gltf-json refuses), then also without its animations
+/// (dropped anyway, see [`Repairs`]; KHR_animation_pointer channels have no node), which then
+/// come back as their count and the first problem: (root, Some((animations, problem))). A file
+/// that still cannot be read reports the problem outside its animations (without a line and
+/// column: serde_json knows them only for text); one without animations, its first problem
+/// as written, with its place.
+fn root_from_json(json: &[u8]) -> Result<(gltf::json::Root, Option<(usize, String)>), gltf::Error> {
+    let error = match gltf::json::deserialize::from_slice(json) {
+        Ok(root) => return Ok((root, None)),
+        Err(error) => error,
+    };
+    let mut value: serde_json::Value = match serde_json::from_slice(json) {
+        Ok(value) => value,
+        Err(_) => return Err(error.into()),
+    };
+    lenient(&mut value);
+    let mut animations = None;
+    if let Ok(root) = serde_json::from_value(value.clone()) {
+        return Ok((root, None));
+    }
+    if let Some(object) = value.as_object_mut() {
+        animations = object.remove("animations");
+    }
+    let Some(animations) = animations else {
+        return Err(error.into());
+    };
+    let root = serde_json::from_value(value)?;
+    let count = animations.as_array().map_or(1, Vec::len);
+    Ok((root, Some((count, error.to_string()))))
+}
+
+/// What glTF allows and gltf-json refuses, made plain: integers written with a fraction of
+/// zero (`"count": 3.0`) become integers (a float field reads them just as well), and a scene
+/// without `nodes` gets an empty list.
+fn lenient(value: &mut serde_json::Value) {
+    fn integers(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Number(n) if n.is_f64() => {
+                if let Some(f) = n.as_f64()
+                    && f.fract() == 0.0
+                    && f.abs() < 9.0e15
+                {
+                    *value = serde_json::Value::from(f as i64);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(integers),
+            serde_json::Value::Object(map) => map.values_mut().for_each(integers),
+            _ => {}
+        }
+    }
+    integers(value);
+    if let Some(scenes) = value
+        .get_mut("scenes")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        for scene in scenes
+            .iter_mut()
+            .filter_map(serde_json::Value::as_object_mut)
+        {
+            scene
+                .entry("nodes")
+                .or_insert_with(|| serde_json::json!([]));
+        }
+    }
 }
 
 /// The KHR_gaussian_splatting_compression_spz_2 object nested in a KHR_gaussian_splatting one.
@@ -1088,7 +1367,7 @@ impl Importer<'_> {
         self.warnings.push(format!("{}: {message}", self.file));
     }
 
-    fn warn_unsupported(&mut self) {
+    fn warn_unsupported(&mut self, repairs: &Repairs) {
         let ignored: Vec<&str> = self
             .doc
             .extensions_used()
@@ -1101,9 +1380,13 @@ impl Importer<'_> {
                 ignored.join(", ")
             ));
         }
-        let skins = self.doc.skins().count();
-        let animations = self.doc.animations().count();
-        if skins > 0 || animations > 0 {
+        let (skins, animations) = (repairs.skins, repairs.animations);
+        if let Some(problem) = &repairs.animation_problem {
+            self.warn(format!(
+                "its {animations} animation(s) could not be read ({problem}) and are left out; \
+                 {skins} skin(s) are not supported; loaded in rest pose"
+            ));
+        } else if skins > 0 || animations > 0 {
             self.warn(format!(
                 "{skins} skin(s) and {animations} animation(s) are not supported; loaded in rest pose"
             ));
@@ -1142,7 +1425,9 @@ impl Importer<'_> {
         }
     }
 
-    fn load_images(&mut self) {
+    /// Every image of the file, decoded; `added` is the image [`Repairs`] gave textures
+    /// without one, left empty without a warning of its own.
+    fn load_images(&mut self, added: Option<usize>) {
         // The bytes first (files and buffer views are read through the importer), then every
         // image decoded in parallel: a PBR model's 2048² JPEG/PNG maps are most of its import.
         let sources: Vec<(String, Result<Vec<u8>, String>)> = self
@@ -1190,6 +1475,7 @@ impl Importer<'_> {
                         self.scene.add_image(i)
                     })
                 }
+                Err(_) if added == Some(index) => None,
                 Err(problem) => {
                     self.warn(format!("image {index} ('{name}') left empty: {problem}"));
                     None
