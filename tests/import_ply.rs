@@ -981,6 +981,39 @@ fn empty_and_odd_but_valid_files_load_with_warnings() {
 }
 
 #[test]
+fn ascii_rows_end_at_the_end_of_their_line() {
+    // The format has one element per line. MeshLab (VCG) writes ASCII faces holding more
+    // values than its header declares (trimesh's fuze_ascii.ply): each row ends at its line,
+    // the extra values ignored with one warning. A row wrapped over two lines still reads.
+    let dir = temp_dir("ascii-rows");
+    let text = "ply\nformat ascii 1.0\nelement vertex 4\nproperty float x\nproperty float y\n\
+                property float z\nelement face 2\nproperty list uchar int vertex_indices\n\
+                property uchar red\nend_header\n\
+                0 0 0\n1 0 0 7 7\n1 1 0\n0 1\n0\n3 0 1 2 9 1 1 1 1\n3 0 2 3 9 1 1\n";
+    let path = write(&dir, "meshlab.ply", text.as_bytes());
+    let (content, warnings) = read(&path).expect("reads");
+    let mesh = as_mesh(content);
+    assert_eq!(
+        mesh.positions,
+        vec![
+            [0.0, 0.0, 0.0],
+            [1.0, 0.0, 0.0],
+            [1.0, 1.0, 0.0],
+            [0.0, 1.0, 0.0]
+        ]
+    );
+    assert_eq!(mesh.indices, vec![0, 1, 2, 0, 2, 3]);
+    assert_eq!(
+        warnings,
+        vec![format!(
+            "{}: vertex rows hold more values than the header declares (the first at line 12); \
+             the extra values are ignored",
+            path.display()
+        )]
+    );
+}
+
+#[test]
 fn mutated_files_never_panic() {
     let dir = temp_dir("mutated");
     let case = mesh_case();

@@ -113,6 +113,7 @@ fn read_ply_from<R: Read + Seek>(
         path,
         progress,
         token: Vec::new(),
+        extra_values: None,
     };
     progress.set_done(body.pos);
     let content = body.read(&header, plan, &mut warnings)?;
@@ -1059,6 +1060,8 @@ struct Body<'a, R> {
     path: &'a Path,
     progress: &'a Progress,
     token: Vec<u8>,
+    /// Where an ASCII row first held more values than the header declares: (element, line).
+    extra_values: Option<(String, u64)>,
 }
 
 impl<R: Read + Seek> Body<'_, R> {
@@ -1121,6 +1124,12 @@ impl<R: Read + Seek> Body<'_, R> {
             }
         }
         let file = &self.file;
+        if let Some((element, line)) = &self.extra_values {
+            warnings.push(format!(
+                "{file}: {element} rows hold more values than the header declares (the first at \
+                 line {line}); the extra values are ignored"
+            ));
+        }
         let non_finite = |what: &str, n: u64, warnings: &mut Vec<String>| {
             if n > 0 {
                 warnings.push(format!(
@@ -1235,6 +1244,7 @@ impl<R: Read + Seek> Body<'_, R> {
                         self.checkpoint()?;
                     }
                     self.row_values(element, i, &mut values)?;
+                    self.end_row(&element.name)?;
                     decoder.decode(&ValuesRow(&values), &mut out);
                 }
             }
@@ -1426,6 +1436,7 @@ impl<R: Read + Seek> Body<'_, R> {
                 self.checkpoint()?;
             }
             self.row_values(element, row, &mut values)?;
+            self.end_row(&element.name)?;
         }
         Ok(())
     }
@@ -1492,9 +1503,49 @@ impl<R: Read + Seek> Body<'_, R> {
                     }
                 }
             }
+            self.end_row("face")?;
         }
         self.checkpoint()?;
         Ok(faces)
+    }
+
+    /// Ends an ASCII row at the end of its line (the format has one element per line), so a
+    /// row with more values than the header declares (MeshLab writes some such files) costs
+    /// only those values; the first such row is remembered for a warning. A row that runs on
+    /// over lines still reads, token by token.
+    fn end_row(&mut self, element: &str) -> Result<(), ImportError> {
+        if self.format != Format::Ascii {
+            return Ok(());
+        }
+        let mut extra = false;
+        loop {
+            let buf = match self.reader.fill_buf() {
+                Ok(buf) => buf,
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(error) => {
+                    return Err(ImportError::Io {
+                        file: self.file.clone(),
+                        error,
+                    });
+                }
+            };
+            if buf.is_empty() {
+                break;
+            }
+            let newline = buf.iter().position(|&b| b == b'\n');
+            let used = newline.map_or(buf.len(), |at| at + 1);
+            extra |= buf[..used].iter().any(|b| !b.is_ascii_whitespace());
+            self.reader.consume(used);
+            self.pos += used as u64;
+            if newline.is_some() {
+                self.line += 1;
+                break;
+            }
+        }
+        if extra && self.extra_values.is_none() {
+            self.extra_values = Some((element.to_owned(), self.line - 1));
+        }
+        Ok(())
     }
 
     /// Reads the next whitespace-separated ASCII token into `self.token`; false at the end.
