@@ -1014,6 +1014,93 @@ fn ascii_rows_end_at_the_end_of_their_line() {
 }
 
 #[test]
+fn meshlab_texture_files_and_corner_texcoords_are_shown() {
+    // MeshLab and OpenMVS write a textured mesh as `comment TextureFile NAME` and a face
+    // `texcoord` list (u, v per corner). A vertex whose corners have different coordinates
+    // (a seam) becomes one vertex per coordinate pair; v is flipped as for vertex UVs.
+    let dir = temp_dir("textured");
+    let texture = image::RgbaImage::from_fn(2, 2, |x, y| {
+        image::Rgba([255 * (x as u8 ^ 1), 255 * y as u8, 255 * x as u8, 255])
+    });
+    texture.save(dir.join("scan texture.png")).expect("png");
+    let text = "ply\nformat ascii 1.0\ncomment TextureFile   scan texture.png \n\
+                element vertex 4\nproperty float x\nproperty float y\nproperty float z\n\
+                property uchar red\nproperty uchar green\nproperty uchar blue\n\
+                element face 2\nproperty list uchar int vertex_indices\n\
+                property list uchar float texcoord\nend_header\n\
+                0 0 0 9 9 9\n1 0 0 9 9 9\n1 1 0 9 9 9\n0 1 0 9 9 9\n\
+                3 0 1 2 6 0 0 1 0 1 1\n3 0 2 3 6 0.5 0 1 1 0 1\n";
+    let path = write(&dir, "scan.ply", text.as_bytes());
+    let imported = import_path(&path).expect("loads");
+    let scene = &imported.scene;
+    let (node, mesh) = common::first_mesh(scene);
+    let corners: Vec<([f32; 3], [f32; 2])> = mesh
+        .indices
+        .iter()
+        .map(|&i| (mesh.positions[i as usize], mesh.uvs[i as usize]))
+        .collect();
+    assert_eq!(
+        corners,
+        vec![
+            ([0.0, 0.0, 0.0], [0.0, 1.0]),
+            ([1.0, 0.0, 0.0], [1.0, 1.0]),
+            ([1.0, 1.0, 0.0], [1.0, 0.0]),
+            ([0.0, 0.0, 0.0], [0.5, 1.0]),
+            ([1.0, 1.0, 0.0], [1.0, 0.0]),
+            ([0.0, 1.0, 0.0], [0.0, 0.0]),
+        ]
+    );
+    assert_eq!(
+        mesh.positions.len(),
+        5,
+        "vertex 0 is split at the seam, 2 is shared"
+    );
+    assert_eq!(mesh.normals.len(), 5);
+    assert!(mesh.normals.iter().all(|n| *n == [0.0, 0.0, 1.0]));
+    assert!(mesh.colors.is_empty(), "the texture shows the colours");
+    let NodeKind::Mesh { material, .. } = node.kind else {
+        panic!("a mesh node");
+    };
+    let material = scene.material(material).expect("material");
+    assert!(material.unlit);
+    let slot = material.base_color_texture.expect("the texture");
+    let image = scene.image(slot.image).expect("image");
+    assert_eq!((image.width, image.height), (2, 2));
+    assert_eq!(&image.rgba8[..8], &[255, 0, 0, 255, 0, 0, 255, 255]);
+    assert!(
+        imported
+            .warnings
+            .iter()
+            .any(|w| w.contains("scan.ply") && w.contains("vertex colours are left out")),
+        "{:?}",
+        imported.warnings
+    );
+
+    // A texture named outside the PLY's folder is not read: the mesh loads in its colours.
+    for name in ["../scan texture.png", "/etc/passwd"] {
+        let hostile = text.replace("scan texture.png", name);
+        let path = write(&dir, "outside.ply", hostile.as_bytes());
+        let imported = import_path(&path).expect("loads");
+        let (node, mesh) = common::first_mesh(&imported.scene);
+        assert_eq!(mesh.indices.len(), 6);
+        let NodeKind::Mesh { material, .. } = node.kind else {
+            panic!("a mesh node");
+        };
+        let material = imported.scene.material(material).expect("material");
+        assert!(material.base_color_texture.is_none() && material.unlit);
+        assert!(
+            imported
+                .warnings
+                .iter()
+                .any(|w| w.contains("outside.ply")
+                    && w.contains("is not inside the PLY file's folder")),
+            "{:?}",
+            imported.warnings
+        );
+    }
+}
+
+#[test]
 fn mutated_files_never_panic() {
     let dir = temp_dir("mutated");
     let case = mesh_case();

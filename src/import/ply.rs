@@ -23,10 +23,14 @@
 mod compressed;
 
 use super::{ImportError, Imported, Progress};
-use crate::scene::{Material, Mesh, NodeKind, PointCloud, SH_C0, Scene, SplatCloud, Transform};
+use crate::scene::{
+    Image, Material, Mesh, NodeKind, PointCloud, SH_C0, Sampler, Scene, SplatCloud, TextureRef,
+    Transform,
+};
 use glam::{DVec4, Quat};
 use half::f16;
 use rayon::prelude::*;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, Write};
 use std::path::Path;
@@ -65,6 +69,26 @@ pub fn read_ply(
     path: &Path,
     progress: &Progress,
 ) -> Result<(PlyContent, Vec<String>), ImportError> {
+    read_ply_file(path, progress).map(|read| (read.content, read.warnings))
+}
+
+/// [`read_ply_bytes`] of a file already in memory; `path` only names it in messages.
+pub fn read_ply_bytes(
+    path: &Path,
+    bytes: &[u8],
+    progress: &Progress,
+) -> Result<(PlyContent, Vec<String>), ImportError> {
+    read_ply_memory(path, bytes, progress).map(|read| (read.content, read.warnings))
+}
+
+/// What a PLY file holds, its warnings and the texture files its header names.
+struct PlyRead {
+    content: PlyContent,
+    warnings: Vec<String>,
+    texture_files: Vec<String>,
+}
+
+fn read_ply_file(path: &Path, progress: &Progress) -> Result<PlyRead, ImportError> {
     let io_error = |error| ImportError::Io {
         file: path.display().to_string(),
         error,
@@ -74,12 +98,7 @@ pub fn read_ply(
     read_ply_from(path, handle, len, progress)
 }
 
-/// [`read_ply`] of a file already in memory; `path` only names it in messages.
-pub fn read_ply_bytes(
-    path: &Path,
-    bytes: &[u8],
-    progress: &Progress,
-) -> Result<(PlyContent, Vec<String>), ImportError> {
+fn read_ply_memory(path: &Path, bytes: &[u8], progress: &Progress) -> Result<PlyRead, ImportError> {
     read_ply_from(
         path,
         std::io::Cursor::new(bytes),
@@ -94,7 +113,7 @@ fn read_ply_from<R: Read + Seek>(
     source: R,
     len: u64,
     progress: &Progress,
-) -> Result<(PlyContent, Vec<String>), ImportError> {
+) -> Result<PlyRead, ImportError> {
     let file_name = path.display().to_string();
     progress.begin(len);
     // A small file gets a buffer of its own size, not the 1 MiB that large splat files need.
@@ -118,42 +137,127 @@ fn read_ply_from<R: Read + Seek>(
     progress.set_done(body.pos);
     let content = body.read(&header, plan, &mut warnings)?;
     progress.set_done(len);
-    Ok((content, warnings))
+    Ok(PlyRead {
+        content,
+        warnings,
+        texture_files: header.texture_files,
+    })
 }
 
 /// Imports a PLY file as a scene with one node named after the file.
 pub(super) fn import_ply(path: &Path, progress: &Progress) -> Result<Imported, ImportError> {
-    let (content, warnings) = read_ply(path, progress)?;
-    Ok(scene_from(path, content, warnings))
+    Ok(scene_from(path, read_ply_file(path, progress)?))
 }
 
-/// [`import_ply`] of a file already in memory; `path` only names it.
+/// [`import_ply`] of a file already in memory; `path` names it and locates its textures.
 pub(super) fn import_ply_bytes(
     path: &Path,
     bytes: &[u8],
     progress: &Progress,
 ) -> Result<Imported, ImportError> {
-    let (content, warnings) = read_ply_bytes(path, bytes, progress)?;
-    Ok(scene_from(path, content, warnings))
+    Ok(scene_from(path, read_ply_memory(path, bytes, progress)?))
 }
 
-/// One node named after the file holding `content`.
-fn scene_from(path: &Path, content: PlyContent, warnings: Vec<String>) -> Imported {
+/// Largest texture file read for a PLY mesh (the decoder has its own limits on pixels).
+const MAX_TEXTURE_FILE_BYTES: u64 = 512 << 20;
+
+/// The texture image `name` (a `comment TextureFile` line) of the PLY file at `path`: a
+/// file in the PLY's folder or below it, decoded to RGBA8. The problem names the file.
+fn texture_image(path: &Path, name: &str) -> Result<Image, String> {
+    let relative = Path::new(name);
+    if !relative
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)))
+    {
+        return Err(format!(
+            "texture file '{name}' is not inside the PLY file's folder; it is not read"
+        ));
+    }
+    let file = path.parent().unwrap_or(Path::new("")).join(relative);
+    let size = std::fs::metadata(&file)
+        .map_err(|e| format!("texture file {}: {e}", file.display()))?
+        .len();
+    if size > MAX_TEXTURE_FILE_BYTES {
+        return Err(format!(
+            "texture file {} is {size} bytes, more than the {} MiB read for a texture",
+            file.display(),
+            MAX_TEXTURE_FILE_BYTES >> 20
+        ));
+    }
+    let bytes =
+        std::fs::read(&file).map_err(|e| format!("texture file {}: {e}", file.display()))?;
+    let rgba = super::gltf::decode_rgba(&bytes)
+        .map_err(|e| format!("texture file {}: {e}", file.display()))?;
+    let (w, h) = rgba.dimensions();
+    let image = Image::new(name, w, h, rgba.into_raw())
+        .ok_or_else(|| format!("texture file {}: not a usable image size", file.display()))?;
+    Ok(match super::encoded_source(bytes) {
+        Some(source) => image.with_source(source),
+        None => image,
+    })
+}
+
+/// One node named after the file holding `read`'s content.
+fn scene_from(path: &Path, read: PlyRead) -> Imported {
+    let PlyRead {
+        content,
+        mut warnings,
+        texture_files,
+    } = read;
+    let file = path.display().to_string();
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "Imported".into());
     let mut scene = Scene::new(&name);
     match content {
-        PlyContent::Mesh(mesh) => {
-            // Generated worlds bake their lighting into vertex colours: show them as captured.
-            let material = if mesh.colors.is_empty() {
-                Material::default()
-            } else {
-                Material {
+        PlyContent::Mesh(mut mesh) => {
+            // A texture (MeshLab, OpenMVS: photogrammetry), like vertex colours in generated
+            // worlds, holds the captured look with its lighting baked in: shown as captured.
+            let texture = match texture_files.first() {
+                Some(_) if mesh.uvs.is_empty() => {
+                    warnings.push(format!(
+                        "{file}: the header names a texture file but the mesh has no texture \
+                         coordinates; it is not shown"
+                    ));
+                    None
+                }
+                Some(texture) => match texture_image(path, texture) {
+                    Ok(image) => Some((texture, scene.add_image(image))),
+                    Err(problem) => {
+                        warnings.push(format!("{file}: {problem}"));
+                        None
+                    }
+                },
+                None => None,
+            };
+            if texture_files.len() > 1 {
+                warnings.push(format!(
+                    "{file}: the header names {} texture files; only the first, '{}', is shown",
+                    texture_files.len(),
+                    texture_files[0]
+                ));
+            }
+            let material = match texture {
+                Some((texture, image)) => {
+                    if !mesh.colors.is_empty() {
+                        warnings.push(format!(
+                            "{file}: the vertex colours are left out: the texture '{texture}' \
+                             shows the colours"
+                        ));
+                        mesh.colors.clear();
+                    }
+                    Material {
+                        unlit: true,
+                        base_color_texture: Some(TextureRef::new(image, Sampler::default())),
+                        ..Material::named("Captured texture", [1.0; 4], 1.0)
+                    }
+                }
+                None if mesh.colors.is_empty() => Material::default(),
+                None => Material {
                     unlit: true,
                     ..Material::named("Captured colour", [1.0; 4], 1.0)
-                }
+                },
             };
             let material = scene.add_material(material);
             let mesh = scene.add_mesh(mesh);
@@ -316,6 +420,9 @@ impl Element {
 struct Header {
     format: Format,
     elements: Vec<Element>,
+    /// Image files named by `comment TextureFile …` lines (MeshLab, OpenMVS), in order: a
+    /// face's `texnumber` picks one.
+    texture_files: Vec<String>,
     /// Bytes up to and including the `end_header` line.
     len: u64,
     lines: u64,
@@ -339,6 +446,7 @@ fn parse_header(
     let (mut len, mut line) = (0u64, 0u64);
     let mut format = None;
     let mut elements: Vec<Element> = Vec::new();
+    let mut texture_files = Vec::new();
     loop {
         raw.clear();
         let n = limited
@@ -383,6 +491,18 @@ fn parse_header(
             continue;
         }
         match keyword {
+            Some("comment") if words.next() == Some("TextureFile") => {
+                let name = text.trim();
+                let name = name
+                    .strip_prefix("comment")
+                    .map(str::trim_start)
+                    .and_then(|n| n.strip_prefix("TextureFile"))
+                    .map(str::trim)
+                    .unwrap_or_default();
+                if !name.is_empty() {
+                    texture_files.push(name.to_owned());
+                }
+            }
             None | Some("comment" | "obj_info") => {}
             Some("format") => {
                 let (Some(name), version) = (words.next(), words.next()) else {
@@ -489,6 +609,7 @@ fn parse_header(
     Ok(Header {
         format,
         elements,
+        texture_files,
         len,
         lines: line,
     })
@@ -549,6 +670,8 @@ enum Plan {
         /// Index of the `face` element and of its index-list property.
         face: usize,
         indices: usize,
+        /// The face's `texcoord` list (MeshLab, OpenMVS): u, v per corner.
+        texcoord: Option<usize>,
     },
     Points(PointFields),
     /// PlayCanvas / SuperSplat compressed splats.
@@ -633,6 +756,9 @@ fn plan(file: &str, header: &Header, warnings: &mut Vec<String>) -> Result<Plan,
         ]
         .into_iter()
         .find_map(|names| vertex.fields(names));
+        let texcoord = properties
+            .iter()
+            .position(|p| p.name == "texcoord" && matches!(p.kind, Kind::List { .. }));
         return Ok(Plan::Mesh {
             vertex: MeshFields {
                 position,
@@ -642,6 +768,7 @@ fn plan(file: &str, header: &Header, warnings: &mut Vec<String>) -> Result<Plan,
             },
             face,
             indices,
+            texcoord,
         });
     }
     Ok(Plan::Points(PointFields {
@@ -1116,9 +1243,11 @@ impl<R: Read + Seek> Body<'_, R> {
                     Plan::Compressed(_) => return Err(self.error("compressed splat rows")),
                 });
             } else if i == face_index
-                && let Plan::Mesh { indices, .. } = &plan
+                && let Plan::Mesh {
+                    indices, texcoord, ..
+                } = &plan
             {
-                faces = Some(self.faces(element, *indices, vertex_count)?);
+                faces = Some(self.faces(element, *indices, *texcoord, vertex_count)?);
             } else {
                 self.skip_element(element)?;
             }
@@ -1171,13 +1300,24 @@ impl<R: Read + Seek> Body<'_, R> {
                         faces.degenerate
                     ));
                 }
-                PlyContent::Mesh(Mesh::new(
-                    out.positions,
-                    out.normals,
-                    out.uvs,
-                    out.colors,
-                    faces.indices,
-                ))
+                if faces.bad_texcoords > 0 {
+                    warnings.push(format!(
+                        "{file}: {} faces' texcoord lists do not hold two values per corner; \
+                         those corners read 0, 0",
+                        faces.bad_texcoords
+                    ));
+                }
+                if faces.corner_uvs.len() == faces.indices.len() && !faces.indices.is_empty() {
+                    PlyContent::Mesh(faces.mesh_with_corner_uvs(out))
+                } else {
+                    PlyContent::Mesh(Mesh::new(
+                        out.positions,
+                        out.normals,
+                        out.uvs,
+                        out.colors,
+                        faces.indices,
+                    ))
+                }
             }
             Some(Decoded::Points(out)) => {
                 non_finite("points", out.non_finite, warnings);
@@ -1441,11 +1581,13 @@ impl<R: Read + Seek> Body<'_, R> {
         Ok(())
     }
 
-    /// Reads the face element: fan-triangulated indices, checked against the vertex count.
+    /// Reads the face element: fan-triangulated indices, checked against the vertex count,
+    /// and with a `texcoord` list property each corner's texture coordinates.
     fn faces(
         &mut self,
         element: &Element,
         index_property: usize,
+        texcoord_property: Option<usize>,
         vertex_count: u64,
     ) -> Result<Faces, ImportError> {
         let min_row = self.min_row_bytes(element);
@@ -1456,15 +1598,24 @@ impl<R: Read + Seek> Body<'_, R> {
             _ => min_row + 2 * 4,
         };
         let plausible = (self.remaining() / smallest_triangle).min(count);
+        let capacity = usize::try_from(plausible * 3).unwrap_or(0);
         let mut faces = Faces {
-            indices: Vec::with_capacity(usize::try_from(plausible * 3).unwrap_or(0)),
-            degenerate: 0,
+            indices: Vec::with_capacity(capacity),
+            corner_uvs: Vec::with_capacity(if texcoord_property.is_some() {
+                capacity
+            } else {
+                0
+            }),
+            ..Faces::default()
         };
         let mut polygon: Vec<u32> = Vec::new();
+        let mut uvs: Vec<f64> = Vec::new();
         for row in 0..count {
             if row % ROWS_PER_CHECK == 0 {
                 self.checkpoint()?;
             }
+            polygon.clear();
+            uvs.clear();
             for (p, property) in element.properties.iter().enumerate() {
                 match property.kind {
                     Kind::Scalar(ty) => {
@@ -1472,38 +1623,59 @@ impl<R: Read + Seek> Body<'_, R> {
                     }
                     Kind::List { count, item } => {
                         let n = self.list_len(count, item, "face", row)?;
-                        if p != index_property {
-                            self.skip_scalars(item, n, "face", row)?;
-                            continue;
-                        }
-                        polygon.clear();
-                        for _ in 0..n {
-                            let index = self.scalar(item, "face", row)?;
-                            if !(index >= 0.0
-                                && index.fract() == 0.0
-                                && index < vertex_count as f64)
-                            {
-                                return Err(self.error(format!(
-                                    "face {row}: vertex index {index} is out of range (the file \
-                                     has {vertex_count} vertices)"
-                                )));
+                        if p == index_property {
+                            for _ in 0..n {
+                                let index = self.scalar(item, "face", row)?;
+                                if !(index >= 0.0
+                                    && index.fract() == 0.0
+                                    && index < vertex_count as f64)
+                                {
+                                    return Err(self.error(format!(
+                                        "face {row}: vertex index {index} is out of range (the \
+                                         file has {vertex_count} vertices)"
+                                    )));
+                                }
+                                polygon.push(index as u32);
                             }
-                            polygon.push(index as u32);
-                        }
-                        if let [first, rest @ ..] = polygon.as_slice()
-                            && rest.len() >= 2
-                        {
-                            for pair in rest.windows(2) {
-                                faces.indices.push(*first);
-                                faces.indices.extend_from_slice(pair);
+                        } else if Some(p) == texcoord_property {
+                            for _ in 0..n {
+                                uvs.push(self.scalar(item, "face", row)?);
                             }
                         } else {
-                            faces.degenerate += 1;
+                            self.skip_scalars(item, n, "face", row)?;
                         }
                     }
                 }
             }
             self.end_row("face")?;
+            let [first, rest @ ..] = polygon.as_slice() else {
+                faces.degenerate += 1;
+                continue;
+            };
+            if rest.len() < 2 {
+                faces.degenerate += 1;
+                continue;
+            }
+            let corner = |i: usize| -> [f32; 2] {
+                match (uvs.get(2 * i), uvs.get(2 * i + 1)) {
+                    (Some(&u), Some(&v)) if u.is_finite() && v.is_finite() => {
+                        [u as f32, 1.0 - v as f32]
+                    }
+                    _ => [0.0; 2],
+                }
+            };
+            if texcoord_property.is_some() && uvs.len() != 2 * polygon.len() {
+                faces.bad_texcoords += 1;
+            }
+            for (k, pair) in rest.windows(2).enumerate() {
+                faces.indices.push(*first);
+                faces.indices.extend_from_slice(pair);
+                if texcoord_property.is_some() {
+                    faces
+                        .corner_uvs
+                        .extend([corner(0), corner(k + 1), corner(k + 2)]);
+                }
+            }
         }
         self.checkpoint()?;
         Ok(faces)
@@ -1606,7 +1778,60 @@ enum Decoded {
 #[derive(Default)]
 struct Faces {
     indices: Vec<u32>,
+    /// Texture coordinates per corner (per entry of `indices`), from a `texcoord` list; empty
+    /// without one.
+    corner_uvs: Vec<[f32; 2]>,
     degenerate: u64,
+    /// Faces whose `texcoord` list does not hold two values per corner (read as 0, 0).
+    bad_texcoords: u64,
+}
+
+impl Faces {
+    /// The mesh with each corner's texture coordinates: a vertex is copied for each distinct
+    /// pair of coordinates its corners have (seams), as glTF and the GPU need them per vertex.
+    fn mesh_with_corner_uvs(self, out: MeshOut) -> Mesh {
+        let mut vertex_of: HashMap<(u32, [u32; 2]), u32> = HashMap::new();
+        let mut source = Vec::new();
+        let mut uvs = Vec::new();
+        let indices = (self.indices.iter().zip(&self.corner_uvs))
+            .map(|(&vertex, &uv)| {
+                *vertex_of
+                    .entry((vertex, uv.map(f32::to_bits)))
+                    .or_insert_with(|| {
+                        source.push(vertex as usize);
+                        uvs.push(uv);
+                        (source.len() - 1) as u32
+                    })
+            })
+            .collect();
+        let pick = |values: &[[f32; 3]]| -> Vec<[f32; 3]> {
+            if values.is_empty() {
+                Vec::new()
+            } else {
+                source.iter().map(|&i| values[i]).collect()
+            }
+        };
+        // Normals the file lacks are smoothed over the welded mesh, so seams do not show.
+        let normals = if out.normals.len() == out.positions.len() {
+            pick(&out.normals)
+        } else {
+            let welded = Mesh::new(
+                out.positions.clone(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                self.indices.clone(),
+            );
+            pick(&welded.normals)
+        };
+        let positions = pick(&out.positions);
+        let colors = if out.colors.is_empty() {
+            Vec::new()
+        } else {
+            source.iter().map(|&i| out.colors[i]).collect()
+        };
+        Mesh::new(positions, normals, uvs, colors, indices)
+    }
 }
 
 /// "12 MB", "340 bytes": sizes for messages.
