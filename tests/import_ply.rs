@@ -1101,6 +1101,88 @@ fn meshlab_texture_files_and_corner_texcoords_are_shown() {
 }
 
 #[test]
+fn faces_pick_one_of_several_texture_files_by_texnumber() {
+    // OpenMVS splits a large scan's texture over several files; each face's `texnumber` says
+    // which. Each texture the faces use becomes a child mesh with its own material; a face
+    // naming no file shows untextured, with a warning.
+    let dir = temp_dir("texnumber");
+    for (file, colour) in [
+        ("atlas0.png", [255, 0, 0, 255]),
+        ("atlas1.png", [0, 0, 255, 255]),
+    ] {
+        image::RgbaImage::from_pixel(1, 1, image::Rgba(colour))
+            .save(dir.join(file))
+            .expect("png");
+    }
+    let text = "ply\nformat ascii 1.0\ncomment TextureFile atlas0.png\n\
+                comment TextureFile atlas1.png\nelement vertex 5\nproperty float x\n\
+                property float y\nproperty float z\nelement face 3\n\
+                property list uchar int vertex_indices\nproperty list uchar float texcoord\n\
+                property int texnumber\nend_header\n\
+                0 0 0\n1 0 0\n1 1 0\n0 1 0\n2 2 0\n\
+                3 0 1 2 6 0 0 1 0 1 1 1\n3 0 2 3 6 0 0 1 1 0 1 0\n3 2 4 3 6 0 0 1 0 1 1 7\n";
+    let path = write(&dir, "openmvs.ply", text.as_bytes());
+    let imported = import_path(&path).expect("loads");
+    let scene = &imported.scene;
+    let root = scene.find("openmvs").expect("the file's node");
+    let mut parts: Vec<(String, Vec<[f32; 3]>, Option<[u8; 4]>)> = scene
+        .nodes()
+        .filter(|n| n.parent == Some(root))
+        .map(|node| {
+            let NodeKind::Mesh { mesh, material } = node.kind else {
+                panic!("{} is not a mesh", node.name);
+            };
+            let mesh = scene.mesh(mesh).expect("mesh");
+            let corners = mesh
+                .indices
+                .iter()
+                .map(|&i| mesh.positions[i as usize])
+                .collect();
+            let texel = scene
+                .material(material)
+                .and_then(|m| m.base_color_texture)
+                .and_then(|slot| scene.image(slot.image))
+                .map(|image| {
+                    [
+                        image.rgba8[0],
+                        image.rgba8[1],
+                        image.rgba8[2],
+                        image.rgba8[3],
+                    ]
+                });
+            (node.name.clone(), corners, texel)
+        })
+        .collect();
+    parts.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        parts,
+        vec![
+            (
+                "atlas0".into(),
+                vec![[0.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 1.0, 0.0]],
+                Some([255, 0, 0, 255])
+            ),
+            (
+                "atlas1".into(),
+                vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [1.0, 1.0, 0.0]],
+                Some([0, 0, 255, 255])
+            ),
+            (
+                "openmvs_7".into(),
+                vec![[1.0, 1.0, 0.0], [2.0, 2.0, 0.0], [0.0, 1.0, 0.0]],
+                None
+            ),
+        ]
+    );
+    assert!(
+        imported.warnings.iter().any(|w| w.contains("openmvs.ply")
+            && w.contains("1 faces' texnumber names no texture file of the header (it names 2)")),
+        "{:?}",
+        imported.warnings
+    );
+}
+
+#[test]
 fn mutated_files_never_panic() {
     let dir = temp_dir("mutated");
     let case = mesh_case();

@@ -86,6 +86,8 @@ struct PlyRead {
     content: PlyContent,
     warnings: Vec<String>,
     texture_files: Vec<String>,
+    /// The `texnumber` of each triangle of a mesh, where its faces have one.
+    triangle_textures: Vec<u32>,
 }
 
 fn read_ply_file(path: &Path, progress: &Progress) -> Result<PlyRead, ImportError> {
@@ -133,6 +135,7 @@ fn read_ply_from<R: Read + Seek>(
         progress,
         token: Vec::new(),
         extra_values: None,
+        triangle_textures: Vec::new(),
     };
     progress.set_done(body.pos);
     let content = body.read(&header, plan, &mut warnings)?;
@@ -141,6 +144,7 @@ fn read_ply_from<R: Read + Seek>(
         content,
         warnings,
         texture_files: header.texture_files,
+        triangle_textures: std::mem::take(&mut body.triangle_textures),
     })
 }
 
@@ -197,77 +201,170 @@ fn texture_image(path: &Path, name: &str) -> Result<Image, String> {
     })
 }
 
+/// The mesh of a PLY file as nodes: one named `name`, or with several texture files (a
+/// face `texnumber` picks one) a node `name` with one child per texture the faces use. A
+/// texture (MeshLab, OpenMVS: photogrammetry), like vertex colours in generated worlds,
+/// holds the captured look with its lighting baked in: shown as captured (unlit).
+fn add_mesh_nodes(
+    scene: &mut Scene,
+    path: &Path,
+    name: &str,
+    mesh: Mesh,
+    texture_files: &[String],
+    triangle_textures: &[u32],
+    warnings: &mut Vec<String>,
+) {
+    let file = path.display().to_string();
+    let textured = !texture_files.is_empty() && !mesh.uvs.is_empty();
+    if !texture_files.is_empty() && mesh.uvs.is_empty() {
+        warnings.push(format!(
+            "{file}: the header names a texture file but the mesh has no texture coordinates; \
+             it is not shown"
+        ));
+    }
+    let parts =
+        if textured && texture_files.len() > 1 && triangle_textures.len() * 3 == mesh.indices.len()
+        {
+            mesh_parts_by_texture(&mesh, triangle_textures)
+        } else {
+            vec![(0, mesh)]
+        };
+    let mut images = HashMap::new();
+    let mut out_of_range = 0;
+    let single = parts.len() == 1;
+    let parent =
+        (!single).then(|| scene.add_node(None, name, Transform::IDENTITY, NodeKind::Empty));
+    let mut colours_left_out = false;
+    for (texture, mut part) in parts {
+        let texture_file = texture_files.get(texture as usize).filter(|_| textured);
+        if textured && texture_file.is_none() {
+            out_of_range += part.indices.len() / 3;
+        }
+        let image = texture_file.and_then(|texture_file| {
+            *images
+                .entry(texture)
+                .or_insert_with(|| match texture_image(path, texture_file) {
+                    Ok(image) => Some(scene.add_image(image)),
+                    Err(problem) => {
+                        warnings.push(format!("{file}: {problem}"));
+                        None
+                    }
+                })
+        });
+        if image.is_some() && !part.colors.is_empty() {
+            part.colors.clear();
+            colours_left_out = true;
+        }
+        let material = match image {
+            Some(image) => Material {
+                unlit: true,
+                base_color_texture: Some(TextureRef::new(image, Sampler::default())),
+                ..Material::named(
+                    texture_file.map_or("Captured texture", String::as_str),
+                    [1.0; 4],
+                    1.0,
+                )
+            },
+            None if part.colors.is_empty() => Material::default(),
+            None => Material {
+                unlit: true,
+                ..Material::named("Captured colour", [1.0; 4], 1.0)
+            },
+        };
+        let node_name = match (single, texture_file) {
+            (true, _) => name.to_owned(),
+            (false, Some(texture_file)) => Path::new(texture_file).file_stem().map_or_else(
+                || format!("{name}_{texture}"),
+                |s| s.to_string_lossy().into_owned(),
+            ),
+            (false, None) => format!("{name}_{texture}"),
+        };
+        let material = scene.add_material(material);
+        let mesh = scene.add_mesh(part);
+        scene.add_node(
+            parent,
+            &node_name,
+            Transform::IDENTITY,
+            NodeKind::Mesh { mesh, material },
+        );
+    }
+    if colours_left_out {
+        warnings.push(format!(
+            "{file}: the vertex colours are left out where the texture shows the colours"
+        ));
+    }
+    if out_of_range > 0 {
+        warnings.push(format!(
+            "{file}: {out_of_range} faces' texnumber names no texture file of the header (it \
+             names {}); they show untextured",
+            texture_files.len()
+        ));
+    }
+}
+
+/// `mesh` split by the texture each triangle uses (`triangle_textures`, one per triangle),
+/// in order of texture number, each part with only its own vertices.
+fn mesh_parts_by_texture(mesh: &Mesh, triangle_textures: &[u32]) -> Vec<(u32, Mesh)> {
+    fn pick<T: Copy>(values: &[T], source: &[usize]) -> Vec<T> {
+        if values.is_empty() {
+            Vec::new()
+        } else {
+            source.iter().map(|&i| values[i]).collect()
+        }
+    }
+    let mut textures: Vec<u32> = triangle_textures.to_vec();
+    textures.sort_unstable();
+    textures.dedup();
+    textures
+        .into_iter()
+        .map(|texture| {
+            let mut new_index = HashMap::new();
+            let mut source = Vec::new();
+            let indices = (mesh.indices.chunks_exact(3).zip(triangle_textures))
+                .filter(|&(_, &t)| t == texture)
+                .flat_map(|(triangle, _)| triangle.iter().copied())
+                .map(|i| {
+                    *new_index.entry(i).or_insert_with(|| {
+                        source.push(i as usize);
+                        (source.len() - 1) as u32
+                    })
+                })
+                .collect();
+            let part = Mesh::new(
+                pick(&mesh.positions, &source),
+                pick(&mesh.normals, &source),
+                pick(&mesh.uvs, &source),
+                pick(&mesh.colors, &source),
+                indices,
+            );
+            (texture, part)
+        })
+        .collect()
+}
+
 /// One node named after the file holding `read`'s content.
 fn scene_from(path: &Path, read: PlyRead) -> Imported {
     let PlyRead {
         content,
         mut warnings,
         texture_files,
+        triangle_textures,
     } = read;
-    let file = path.display().to_string();
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "Imported".into());
     let mut scene = Scene::new(&name);
     match content {
-        PlyContent::Mesh(mut mesh) => {
-            // A texture (MeshLab, OpenMVS: photogrammetry), like vertex colours in generated
-            // worlds, holds the captured look with its lighting baked in: shown as captured.
-            let texture = match texture_files.first() {
-                Some(_) if mesh.uvs.is_empty() => {
-                    warnings.push(format!(
-                        "{file}: the header names a texture file but the mesh has no texture \
-                         coordinates; it is not shown"
-                    ));
-                    None
-                }
-                Some(texture) => match texture_image(path, texture) {
-                    Ok(image) => Some((texture, scene.add_image(image))),
-                    Err(problem) => {
-                        warnings.push(format!("{file}: {problem}"));
-                        None
-                    }
-                },
-                None => None,
-            };
-            if texture_files.len() > 1 {
-                warnings.push(format!(
-                    "{file}: the header names {} texture files; only the first, '{}', is shown",
-                    texture_files.len(),
-                    texture_files[0]
-                ));
-            }
-            let material = match texture {
-                Some((texture, image)) => {
-                    if !mesh.colors.is_empty() {
-                        warnings.push(format!(
-                            "{file}: the vertex colours are left out: the texture '{texture}' \
-                             shows the colours"
-                        ));
-                        mesh.colors.clear();
-                    }
-                    Material {
-                        unlit: true,
-                        base_color_texture: Some(TextureRef::new(image, Sampler::default())),
-                        ..Material::named("Captured texture", [1.0; 4], 1.0)
-                    }
-                }
-                None if mesh.colors.is_empty() => Material::default(),
-                None => Material {
-                    unlit: true,
-                    ..Material::named("Captured colour", [1.0; 4], 1.0)
-                },
-            };
-            let material = scene.add_material(material);
-            let mesh = scene.add_mesh(mesh);
-            scene.add_node(
-                None,
-                &name,
-                Transform::IDENTITY,
-                NodeKind::Mesh { mesh, material },
-            );
-        }
+        PlyContent::Mesh(mesh) => add_mesh_nodes(
+            &mut scene,
+            path,
+            &name,
+            mesh,
+            &texture_files,
+            &triangle_textures,
+            &mut warnings,
+        ),
         PlyContent::Points(cloud) => {
             let cloud = scene.add_point_cloud(cloud);
             scene.add_node(
@@ -672,6 +769,8 @@ enum Plan {
         indices: usize,
         /// The face's `texcoord` list (MeshLab, OpenMVS): u, v per corner.
         texcoord: Option<usize>,
+        /// The face's `texnumber`: which of the header's texture files it uses.
+        texnumber: Option<usize>,
     },
     Points(PointFields),
     /// PlayCanvas / SuperSplat compressed splats.
@@ -759,6 +858,9 @@ fn plan(file: &str, header: &Header, warnings: &mut Vec<String>) -> Result<Plan,
         let texcoord = properties
             .iter()
             .position(|p| p.name == "texcoord" && matches!(p.kind, Kind::List { .. }));
+        let texnumber = properties
+            .iter()
+            .position(|p| p.name == "texnumber" && matches!(p.kind, Kind::Scalar(_)));
         return Ok(Plan::Mesh {
             vertex: MeshFields {
                 position,
@@ -769,6 +871,7 @@ fn plan(file: &str, header: &Header, warnings: &mut Vec<String>) -> Result<Plan,
             face,
             indices,
             texcoord,
+            texnumber,
         });
     }
     Ok(Plan::Points(PointFields {
@@ -1189,6 +1292,8 @@ struct Body<'a, R> {
     token: Vec<u8>,
     /// Where an ASCII row first held more values than the header declares: (element, line).
     extra_values: Option<(String, u64)>,
+    /// The faces' `texnumber` per triangle, where they have one.
+    triangle_textures: Vec<u32>,
 }
 
 impl<R: Read + Seek> Body<'_, R> {
@@ -1244,10 +1349,14 @@ impl<R: Read + Seek> Body<'_, R> {
                 });
             } else if i == face_index
                 && let Plan::Mesh {
-                    indices, texcoord, ..
+                    indices,
+                    texcoord,
+                    texnumber,
+                    ..
                 } = &plan
             {
-                faces = Some(self.faces(element, *indices, *texcoord, vertex_count)?);
+                let read = self.faces(element, *indices, *texcoord, *texnumber, vertex_count)?;
+                faces = Some(read);
             } else {
                 self.skip_element(element)?;
             }
@@ -1307,7 +1416,11 @@ impl<R: Read + Seek> Body<'_, R> {
                         faces.bad_texcoords
                     ));
                 }
-                if faces.corner_uvs.len() == faces.indices.len() && !faces.indices.is_empty() {
+                // Vertex coordinates, where the file has them, are kept (no seams to split).
+                if out.uvs.is_empty()
+                    && faces.corner_uvs.len() == faces.indices.len()
+                    && !faces.indices.is_empty()
+                {
                     PlyContent::Mesh(faces.mesh_with_corner_uvs(out))
                 } else {
                     PlyContent::Mesh(Mesh::new(
@@ -1588,6 +1701,7 @@ impl<R: Read + Seek> Body<'_, R> {
         element: &Element,
         index_property: usize,
         texcoord_property: Option<usize>,
+        texnumber_property: Option<usize>,
         vertex_count: u64,
     ) -> Result<Faces, ImportError> {
         let min_row = self.min_row_bytes(element);
@@ -1616,10 +1730,19 @@ impl<R: Read + Seek> Body<'_, R> {
             }
             polygon.clear();
             uvs.clear();
+            let mut texture = 0;
             for (p, property) in element.properties.iter().enumerate() {
                 match property.kind {
                     Kind::Scalar(ty) => {
-                        self.scalar(ty, "face", row)?;
+                        let value = self.scalar(ty, "face", row)?;
+                        if Some(p) == texnumber_property {
+                            // A negative or fractional number names no file (as one too large).
+                            texture = if value >= 0.0 && value.fract() == 0.0 {
+                                value.min(f64::from(u32::MAX)) as u32
+                            } else {
+                                u32::MAX
+                            };
+                        }
                     }
                     Kind::List { count, item } => {
                         let n = self.list_len(count, item, "face", row)?;
@@ -1674,6 +1797,9 @@ impl<R: Read + Seek> Body<'_, R> {
                     faces
                         .corner_uvs
                         .extend([corner(0), corner(k + 1), corner(k + 2)]);
+                }
+                if texnumber_property.is_some() {
+                    self.triangle_textures.push(texture);
                 }
             }
         }
