@@ -1125,7 +1125,9 @@ fn faces_pick_one_of_several_texture_files_by_texnumber() {
     let imported = import_path(&path).expect("loads");
     let scene = &imported.scene;
     let root = scene.find("openmvs").expect("the file's node");
-    let mut parts: Vec<(String, Vec<[f32; 3]>, Option<[u8; 4]>)> = scene
+    // (node name, triangle corners, the texture's texel)
+    type Part = (String, Vec<[f32; 3]>, Option<[u8; 4]>);
+    let mut parts: Vec<Part> = scene
         .nodes()
         .filter(|n| n.parent == Some(root))
         .map(|node| {
