@@ -54,6 +54,8 @@ struct Seed {
 enum Expect {
     /// Triangles in the (only) mesh.
     Triangles(usize),
+    /// Triangles in each mesh, in order.
+    MeshParts(&'static [usize]),
     Points(usize),
     Splats(usize),
     /// Meshes, lights and cameras in the scene.
@@ -316,6 +318,49 @@ fn ply_seeds() -> Vec<Seed> {
         ply_bytes(Enc::Le, &quad),
         Expect::Triangles(2),
     );
+    // A MeshLab/OpenMVS textured quad and triangle: two texture files (absent beside the
+    // seed, so warned about), per-corner texcoord lists, texnumber per face.
+    let mut textured = mesh_elements();
+    textured[0].props.truncate(10);
+    textured[0].rows.iter_mut().for_each(|row| row.truncate(10));
+    textured[2] = El {
+        name: "face",
+        props: vec![
+            Prop::List("uchar", "int", "vertex_indices".into()),
+            Prop::List("uchar", "float", "texcoord".into()),
+            Prop::Scalar("int", "texnumber".into()),
+        ],
+        rows: vec![
+            vec![
+                Val::L(vec![0.0, 1.0, 2.0, 3.0]),
+                Val::L(vec![0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0]),
+                Val::S(0.0),
+            ],
+            vec![
+                Val::L(vec![1.0, 4.0, 2.0]),
+                Val::L(vec![0.5, 0.5, 0.25, 0.75, 1.0, 1.0]),
+                Val::S(1.0),
+            ],
+        ],
+    };
+    for (enc, tag) in [(Enc::Ascii, "ascii"), (Enc::Le, "le")] {
+        let bytes = ply_bytes(enc, &textured);
+        let comment = b"comment seed for fuzz_ply\n";
+        let at = bytes
+            .windows(comment.len())
+            .position(|w| w == comment)
+            .expect("the seed comment");
+        let mut with_textures = bytes[..at].to_vec();
+        with_textures.extend_from_slice(
+            b"comment TextureFile atlas0.png\ncomment TextureFile atlas 1.png\n",
+        );
+        with_textures.extend_from_slice(&bytes[at..]);
+        add(
+            &format!("textured_{tag}.ply"),
+            with_textures,
+            Expect::MeshParts(&[2, 1]),
+        );
+    }
     add(
         "splats_compressed_sh1.ply",
         ply_bytes(Enc::Le, &compressed_splat_elements()),
@@ -656,6 +701,10 @@ fn assert_expected(seed: &Seed, imported: &Imported) {
         Expect::Triangles(t) => {
             let triangles: Vec<usize> = scene.meshes().map(|(_, m)| m.triangle_count()).collect();
             assert_eq!(triangles, [t], "{}", seed.name);
+        }
+        Expect::MeshParts(parts) => {
+            let triangles: Vec<usize> = scene.meshes().map(|(_, m)| m.triangle_count()).collect();
+            assert_eq!(triangles, parts, "{}", seed.name);
         }
         Expect::Points(n) => {
             let points: Vec<usize> = scene.point_clouds().map(|(_, c)| c.len()).collect();
