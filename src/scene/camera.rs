@@ -136,10 +136,11 @@ impl OrbitCamera {
         if bounds.is_empty() {
             return;
         }
-        let radius = (bounds.size().length() * 0.5).max(0.1);
+        // Down to 1 cm: the near plane (at least 1 cm, see `view`) stays in front of it.
+        let radius = (bounds.size().length() * 0.5).max(0.01);
         self.pivot = bounds.center();
         self.distance = radius / (self.fov_y_rad * 0.5).sin() * 1.05;
-        self.fly_speed = (radius * 0.5).clamp(1.0, 500.0);
+        self.fly_speed = (radius * 0.5).clamp(0.05, 500.0);
     }
 
     /// Sets the camera to look from `eye` at `target`.
@@ -158,6 +159,29 @@ mod tests {
 
     fn close(a: Vec3, b: Vec3) -> bool {
         (a - b).length() < 1e-4
+    }
+
+    #[test]
+    fn framing_a_small_object_fills_the_view_in_front_of_the_near_plane() {
+        // A 4 cm part (glTF-Transform's DracoSparseMesh) used to be framed as if it were 20 cm.
+        let bounds = Aabb {
+            min: Vec3::new(-0.04, 0.05, 0.028),
+            max: Vec3::new(-0.013, 0.089, 0.032),
+        };
+        let mut c = OrbitCamera::default();
+        c.frame(&bounds);
+        let radius = bounds.size().length() * 0.5;
+        let sphere_angle = (radius / c.distance).asin();
+        assert!(
+            (sphere_angle - c.fov_y_rad * 0.5).abs() < 0.05 * c.fov_y_rad,
+            "the bounding sphere spans the view's height: {sphere_angle} vs {}",
+            c.fov_y_rad * 0.5
+        );
+        assert!(c.view().near < c.distance - radius, "nothing is clipped");
+        assert!(
+            c.fly_speed <= 0.05,
+            "flying does not leave it behind in a frame"
+        );
     }
 
     #[test]
