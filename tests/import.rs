@@ -1130,10 +1130,67 @@ fn plain_rgba8_ktx2_textures_are_read() {
     assert!(
         imported.warnings.iter().any(|w| w.contains("ktx2.gltf")
             && w.contains("image 0")
-            && w.contains("40 bytes where a 5×3 RGBA8 image has 60")),
+            && w.contains("40 bytes where a 5×3 image of 4 bytes a pixel has 60")),
         "{:?}",
         imported.warnings
     );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn plain_ktx2_textures_of_one_to_four_channels_are_read() {
+    // toktx without --encode keeps the source's channels (bevy's barn lamp: RGB8, Zstandard):
+    // each 8-bit layout reads as the GPU would sample it, a missing colour channel 0 and a
+    // missing alpha opaque, blue-first formats swapped.
+    let dir = temp_dir("ktx2-plain");
+    let json = textured_quad_json(&dir, KTX2_ALONE);
+    let path = write(&dir, "ktx2.gltf", json.as_bytes());
+    let (w, h) = (3u32, 2u32);
+    let texel = |i: usize, c: usize| (40 * i + 7 * c + 1) as u8;
+    // (VkFormat, DFD channels, source channel → RGBA slot)
+    type Layout<'a> = (u32, &'a [u32], [Option<usize>; 4]);
+    let layouts: [Layout; 5] = [
+        (9, &[0], [Some(0), None, None, None]),        // R8_UNORM
+        (22, &[0, 1], [Some(0), Some(1), None, None]), // R8G8_SRGB
+        (23, &[0, 1, 2], [Some(0), Some(1), Some(2), None]), // R8G8B8_UNORM
+        (30, &[2, 1, 0], [Some(2), Some(1), Some(0), None]), // B8G8R8_UNORM
+        (50, &[2, 1, 0, 15], [Some(2), Some(1), Some(0), Some(3)]), // B8G8R8A8_SRGB
+    ];
+    for (format, channels, slots) in layouts {
+        let n = channels.len();
+        let texels: Vec<u8> = (0..(w * h) as usize)
+            .flat_map(|i| (0..n).map(move |c| texel(i, c)))
+            .collect();
+        let expected: Vec<u8> = (0..(w * h) as usize)
+            .flat_map(|i| {
+                slots
+                    .iter()
+                    .enumerate()
+                    .map(move |(slot, source)| match source {
+                        Some(c) => texel(i, *c),
+                        None if slot == 3 => 255,
+                        None => 0,
+                    })
+            })
+            .collect();
+        for zstd in [false, true] {
+            write(
+                &dir,
+                "t.ktx2",
+                &common::plain_ktx2(format, channels, w, h, &texels, zstd),
+            );
+            let imported =
+                import_path(&path).unwrap_or_else(|e| panic!("format {format}, zstd {zstd}: {e}"));
+            assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+            let (_, m) = imported.scene.materials().next().expect("one material");
+            let image = imported
+                .scene
+                .image(m.base_color_texture.expect("texture").image)
+                .expect("image");
+            assert_eq!((image.width, image.height), (w, h));
+            assert_eq!(image.rgba8, expected, "format {format}, zstd {zstd}");
+        }
+    }
     std::fs::remove_dir_all(dir).ok();
 }
 

@@ -19,9 +19,22 @@ pub(crate) fn is_ktx2(bytes: &[u8]) -> bool {
     bytes.starts_with(&IDENTIFIER)
 }
 
-/// `VK_FORMAT_R8G8B8A8_UNORM` and `_SRGB`: plain RGBA8 levels (`toktx` without `--encode`),
-/// read without the transcoder.
-const RGBA8_FORMATS: [u32; 2] = [37, 43];
+/// The plain 8-bit formats (`toktx` without `--encode`, e.g. bevy's RGB8 textures), read
+/// without the transcoder: (VkFormat, channels, stored blue-first), UNORM and SRGB alike.
+const PLAIN_FORMATS: [(u32, usize, bool); 12] = [
+    (9, 1, false),  // R8_UNORM
+    (15, 1, false), // R8_SRGB
+    (16, 2, false), // R8G8_UNORM
+    (22, 2, false), // R8G8_SRGB
+    (23, 3, false), // R8G8B8_UNORM
+    (29, 3, false), // R8G8B8_SRGB
+    (30, 3, true),  // B8G8R8_UNORM
+    (36, 3, true),  // B8G8R8_SRGB
+    (37, 4, false), // R8G8B8A8_UNORM
+    (43, 4, false), // R8G8B8A8_SRGB
+    (44, 4, true),  // B8G8R8A8_UNORM
+    (50, 4, true),  // B8G8R8A8_SRGB
+];
 /// KTX2 supercompression schemes of plain levels: none, and Zstandard.
 const SUPERCOMPRESSION_NONE: u32 = 0;
 const SUPERCOMPRESSION_ZSTD: u32 = 2;
@@ -74,9 +87,12 @@ impl Header {
             .saturating_mul(4)
     }
 
-    /// Whether the levels are plain RGBA8 rather than Basis Universal data.
-    fn is_rgba8(&self) -> bool {
-        RGBA8_FORMATS.contains(&self.vk_format)
+    /// The channels and channel order of plain 8-bit levels; `None` for Basis Universal data.
+    fn plain(&self) -> Option<(usize, bool)> {
+        PLAIN_FORMATS
+            .iter()
+            .find(|(format, _, _)| *format == self.vk_format)
+            .map(|&(_, channels, bgr)| (channels, bgr))
     }
 
     /// A level's (offset, length, uncompressed length) from the level index.
@@ -135,15 +151,14 @@ impl Header {
                 ));
             }
             // Basis data never takes more than 16 bytes per 4×4 block once its
-            // supercompression is undone, plain RGBA8 4 bytes per pixel.
+            // supercompression is undone, plain levels their channels per pixel.
             let (w, h) = (
                 u64::from((width >> level).max(1)),
                 u64::from((height >> level).max(1)),
             );
-            let most = if self.is_rgba8() {
-                w * h * 4
-            } else {
-                w.div_ceil(4) * h.div_ceil(4) * 16
+            let most = match self.plain() {
+                Some((channels, _)) => w * h * channels as u64,
+                None => w.div_ceil(4) * h.div_ceil(4) * 16,
             };
             if uncompressed > most {
                 return Err(format!(
@@ -166,8 +181,20 @@ pub(crate) fn decode_rgba(bytes: &[u8]) -> Result<image::RgbaImage, String> {
     let header = Header::read(bytes)?;
     header.check(bytes)?;
     let (width, height) = (header.width, header.height);
-    if header.is_rgba8() {
-        let pixels = plain_level(bytes, &header)?;
+    if let Some((channels, bgr)) = header.plain() {
+        let level = plain_level(bytes, &header, channels)?;
+        // As the GPU samples them: missing colour channels read 0, a missing alpha opaque.
+        let pixels = level
+            .chunks_exact(channels)
+            .flat_map(|texel| {
+                let mut rgba = [0, 0, 0, 255];
+                rgba[..channels].copy_from_slice(texel);
+                if bgr {
+                    rgba.swap(0, 2);
+                }
+                rgba
+            })
+            .collect();
         return image::RgbaImage::from_raw(width, height, pixels)
             .ok_or_else(|| "the KTX2 level has the wrong number of pixels".into());
     }
@@ -193,10 +220,11 @@ pub(crate) fn decode_rgba(bytes: &[u8]) -> Result<image::RgbaImage, String> {
         .ok_or_else(|| "the transcoder returned the wrong number of pixels".into())
 }
 
-/// The top level of a plain RGBA8 texture (checked by `Header::check`), unpacked from
-/// Zstandard where it is supercompressed: exactly `width × height × 4` bytes.
-fn plain_level(bytes: &[u8], header: &Header) -> Result<Vec<u8>, String> {
-    let want = header.rgba_bytes() as usize;
+/// The top level of a plain texture of `channels` bytes per pixel (checked by
+/// `Header::check`; KTX2 packs rows without padding), unpacked from Zstandard where it is
+/// supercompressed: exactly `width × height × channels` bytes.
+fn plain_level(bytes: &[u8], header: &Header, channels: usize) -> Result<Vec<u8>, String> {
+    let want = (header.rgba_bytes() / 4) as usize * channels;
     let (offset, length, _) = Header::level(bytes, 0).ok_or("the KTX2 level index is cut short")?;
     let data = &bytes[offset as usize..(offset + length) as usize];
     let pixels = match header.supercompression {
@@ -214,13 +242,14 @@ fn plain_level(bytes: &[u8], header: &Header) -> Result<Vec<u8>, String> {
         }
         other => {
             return Err(format!(
-                "KTX2 supercompression scheme {other} is not read for RGBA8"
+                "KTX2 supercompression scheme {other} is not read for plain 8-bit textures"
             ));
         }
     };
     if pixels.len() != want {
         return Err(format!(
-            "the KTX2 level holds {} bytes where a {}×{} RGBA8 image has {want}",
+            "the KTX2 level holds {} bytes where a {}×{} image of {channels} bytes a pixel \
+             has {want}",
             pixels.len(),
             header.width,
             header.height

@@ -744,20 +744,34 @@ pub fn uastc_solid_ktx2(
 /// A plain RGBA8 KTX2 texture (`VK_FORMAT_R8G8B8A8_SRGB`, as `toktx` writes without
 /// `--encode`), Zstandard-supercompressed where `zstd`.
 pub fn rgba8_ktx2(image: &image::RgbaImage, zstd: bool) -> Vec<u8> {
-    // One basic descriptor block: KHR_DF_MODEL_RGBSDA = 1, BT.709, sRGB, one texel per block,
-    // 4 bytes per texel, four 8-bit samples (R, G, B, alpha = channel 15).
-    let mut dfd = vec![0, 2 | (24 + 4 * 16) << 16, 1 | 1 << 8 | 2 << 16, 0, 4, 0];
-    for (c, channel) in [0u32, 1, 2, 15].into_iter().enumerate() {
-        dfd.extend([(c as u32 * 8) | 7 << 16 | channel << 24, 0, 0, 255]);
-    }
-    ktx2_container(
+    plain_ktx2(
         43,
+        &[0, 1, 2, 15],
         image.width(),
         image.height(),
         image.as_raw(),
         zstd,
-        &dfd,
     )
+}
+
+/// A plain 8-bit KTX2 texture of VkFormat `format` whose texels hold the DFD channels
+/// `channels` (0 red, 1 green, 2 blue, 15 alpha) in order, tightly packed in `texels`.
+pub fn plain_ktx2(
+    format: u32,
+    channels: &[u32],
+    width: u32,
+    height: u32,
+    texels: &[u8],
+    zstd: bool,
+) -> Vec<u8> {
+    // One basic descriptor block: KHR_DF_MODEL_RGBSDA = 1, BT.709, sRGB, one texel per block,
+    // one 8-bit sample per channel.
+    let n = channels.len() as u32;
+    let mut dfd = vec![0, 2 | (24 + n * 16) << 16, 1 | 1 << 8 | 2 << 16, 0, n, 0];
+    for (c, &channel) in channels.iter().enumerate() {
+        dfd.extend([(c as u32 * 8) | 7 << 16 | channel << 24, 0, 0, 255]);
+    }
+    ktx2_container(format, width, height, texels, zstd, &dfd)
 }
 
 /// A GLB triangle whose base colour is a Zstandard-supercompressed UASTC KTX2 texture
