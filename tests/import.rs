@@ -161,6 +161,77 @@ fn golden(file: &str, name: &str) {
 }
 
 #[test]
+fn a_file_lit_by_its_own_sun_is_exposed_for_it() {
+    // glTF has no exposure: a Blender sun of 3 W/m² arrives as 2,049 lux and showed nearly
+    // black at the default exposure. Opened, such a file is metered for its brightest
+    // visible sun, so a grey cube on a floor reads the same under 2,049 and 30,000 lux.
+    use worldsmith::import::{DEFAULT_SUN_EV100, DEFAULT_SUN_LUX, prepare_opened_scene};
+    use worldsmith::scene::{Light, LightKind, Material, Scene, Transform};
+    let lit = |lux: f32| {
+        let mut scene = Scene::new("lit");
+        let grey = || Material::named("Grey", [0.5, 0.5, 0.5, 1.0], 0.8);
+        let floor = worldsmith::generate::shapes::plane(glam::Vec2::splat(8.0), 1);
+        common::add_mesh(&mut scene, "Floor", floor, grey(), Transform::IDENTITY);
+        let cube = worldsmith::generate::shapes::cube(1.0);
+        let above = Transform::from_translation(glam::Vec3::new(0.0, 0.5, 0.0));
+        common::add_mesh(&mut scene, "Cube", cube, grey(), above);
+        common::add_sun(&mut scene, glam::Vec3::new(-0.4, 0.8, 0.45), lux, true);
+        // A brighter sun that is hidden does not count.
+        let hidden = scene.add_node(
+            None,
+            "Hidden sun",
+            Transform::IDENTITY,
+            NodeKind::Light(Light {
+                kind: LightKind::Directional,
+                color: [1.0; 3],
+                intensity: 1.0e6,
+                range: None,
+                cast_shadows: false,
+            }),
+        );
+        scene.set_visible(hidden, false);
+        prepare_opened_scene(&mut scene);
+        scene
+    };
+    let blender = lit(2049.0);
+    let metered = DEFAULT_SUN_EV100 + (2049.0f32 / DEFAULT_SUN_LUX).log2();
+    assert!((blender.environment.exposure_ev100 - metered).abs() < 1e-4);
+    assert!((metered - 9.13).abs() < 0.01);
+    let daylight = lit(DEFAULT_SUN_LUX);
+    assert_eq!(daylight.environment.exposure_ev100, DEFAULT_SUN_EV100);
+
+    // Point and spot lights alone leave the exposure as it was.
+    let mut lamp_lit = Scene::new("lamp");
+    let default_ev100 = lamp_lit.environment.exposure_ev100;
+    lamp_lit.add_node(
+        None,
+        "Lamp",
+        Transform::IDENTITY,
+        NodeKind::Light(Light {
+            kind: LightKind::Point,
+            color: [1.0; 3],
+            intensity: 50.0,
+            range: None,
+            cast_shadows: false,
+        }),
+    );
+    prepare_opened_scene(&mut lamp_lit);
+    assert_eq!(lamp_lit.environment.exposure_ev100, default_ev100);
+
+    let Some(ctx) = common::gpu() else { return };
+    let view = worldsmith::render::framing_view(&daylight);
+    let a = common::render(&ctx, &blender, view, 160, 90);
+    let b = common::render(&ctx, &daylight, view, 160, 90);
+    common::assert_not_degenerate("blender sun", &a);
+    let (mean_a, _) = common::luma_stats(&a);
+    let (mean_b, _) = common::luma_stats(&b);
+    assert!(
+        (mean_a - mean_b).abs() < 0.02 * mean_b,
+        "mean luma {mean_a:.1} under 2,049 lux against {mean_b:.1} under 30,000 lux"
+    );
+}
+
+#[test]
 fn golden_damaged_helmet() {
     golden("DamagedHelmet.glb", "import_damaged_helmet");
 }

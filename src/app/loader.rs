@@ -179,7 +179,7 @@ fn load(path: &Path, mode: LoadMode, progress: &Progress) -> Result<Loaded, Impo
     }
     let mut imported = crate::import::import_path_with(path, progress)?;
     if mode == LoadMode::Open {
-        crate::import::add_default_light_if_unlit(&mut imported.scene);
+        crate::import::prepare_opened_scene(&mut imported.scene);
     }
     Ok(Loaded {
         imported,

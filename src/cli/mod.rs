@@ -319,7 +319,7 @@ pub fn load_input(input: Option<&std::path::Path>, seed: u64) -> anyhow::Result<
                 eprintln!("worldsmith: warning: {warning}");
             }
             let mut scene = imported.scene;
-            crate::import::add_default_light_if_unlit(&mut scene);
+            crate::import::prepare_opened_scene(&mut scene);
             scene
         }
         None => crate::generate::generate_world(seed),
@@ -565,7 +565,7 @@ pub fn bench_import(args: &BenchImportArgs) -> anyhow::Result<()> {
     let import_ms = t.elapsed().as_secs_f64() * 1000.0;
     let after_import = memory_usage();
     let mut scene = imported.scene;
-    crate::import::add_default_light_if_unlit(&mut scene);
+    crate::import::prepare_opened_scene(&mut scene);
     let (points, splats) = scene.point_and_splat_count();
     let view = crate::render::default_view(&scene);
     let frame = FrameInput {

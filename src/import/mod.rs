@@ -297,6 +297,35 @@ pub fn add_default_light_if_unlit(scene: &mut Scene) -> bool {
     true
 }
 
+/// Exposure (EV100) for a scene lit by a sun of `lux`: metered as [`DEFAULT_SUN_EV100`] is
+/// for [`DEFAULT_SUN_LUX`] (an incident-light meter's rule, one stop per doubling), so a
+/// surface reads the same under any sun. `None` for no usable illuminance.
+pub fn metered_ev100(lux: f32) -> Option<f32> {
+    (lux.is_finite() && lux > 0.0)
+        .then(|| (DEFAULT_SUN_EV100 + (lux / DEFAULT_SUN_LUX).log2()).clamp(-6.0, 20.0))
+}
+
+/// Makes an opened file visible: [`add_default_light_if_unlit`]; a file lit by its own sun
+/// (glTF has no exposure; Blender's exporter writes a 3 W/m² sun as 2,049 lux, which the
+/// default exposure shows nearly black) gets the exposure metered for its brightest visible
+/// directional light ([`metered_ev100`]). Point and spot lights alone leave the exposure.
+pub fn prepare_opened_scene(scene: &mut Scene) {
+    if add_default_light_if_unlit(scene) {
+        return;
+    }
+    let sun_lux = scene
+        .nodes()
+        .filter(|n| n.visible)
+        .filter_map(|n| match &n.kind {
+            NodeKind::Light(light) if light.kind == LightKind::Directional => Some(light.intensity),
+            _ => None,
+        })
+        .fold(0.0f32, f32::max);
+    if let Some(ev100) = metered_ev100(sun_lux) {
+        scene.environment_mut().exposure_ev100 = ev100;
+    }
+}
+
 /// "'.obj' files" or "files without an extension", for [`ImportError::Unsupported`].
 fn kind_of(ext: &str) -> String {
     if ext.is_empty() {
