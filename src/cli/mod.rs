@@ -319,7 +319,12 @@ pub fn load_input(input: Option<&std::path::Path>, seed: u64) -> anyhow::Result<
                 eprintln!("worldsmith: warning: {warning}");
             }
             let mut scene = imported.scene;
-            crate::import::prepare_opened_scene(&mut scene);
+            // A project keeps the exposure it was saved with: it is the user's.
+            if crate::project::is_project_path(input) {
+                crate::import::add_default_light_if_unlit(&mut scene);
+            } else {
+                crate::import::prepare_opened_scene(&mut scene);
+            }
             scene
         }
         None => crate::generate::generate_world(seed),
