@@ -1171,6 +1171,16 @@ fn basis_universal_ktx2_textures_are_transcoded() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+/// The base colour image of the only material of a file imported without warnings.
+fn only_base_color_image(imported: &Imported) -> &worldsmith::scene::Image {
+    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+    let (_, m) = imported.scene.materials().next().expect("one material");
+    imported
+        .scene
+        .image(m.base_color_texture.expect("texture").image)
+        .expect("image")
+}
+
 #[test]
 fn plain_rgba8_ktx2_textures_are_read() {
     // VK_FORMAT_R8G8B8A8_SRGB levels, stored and Zstandard-supercompressed: the pixels as
@@ -1184,12 +1194,7 @@ fn plain_rgba8_ktx2_textures_are_read() {
     for zstd in [false, true] {
         write(&dir, "t.ktx2", &common::rgba8_ktx2(&pixels, zstd));
         let imported = import_path(&path).unwrap_or_else(|e| panic!("zstd {zstd}: {e}"));
-        assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
-        let (_, m) = imported.scene.materials().next().expect("one material");
-        let image = imported
-            .scene
-            .image(m.base_color_texture.expect("texture").image)
-            .expect("image");
+        let image = only_base_color_image(&imported);
         assert_eq!((image.width, image.height), (5, 3));
         assert_eq!(&image.rgba8, pixels.as_raw(), "zstd {zstd}");
     }
@@ -1252,12 +1257,7 @@ fn plain_ktx2_textures_of_one_to_four_channels_are_read() {
             );
             let imported =
                 import_path(&path).unwrap_or_else(|e| panic!("format {format}, zstd {zstd}: {e}"));
-            assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
-            let (_, m) = imported.scene.materials().next().expect("one material");
-            let image = imported
-                .scene
-                .image(m.base_color_texture.expect("texture").image)
-                .expect("image");
+            let image = only_base_color_image(&imported);
             assert_eq!((image.width, image.height), (w, h));
             assert_eq!(image.rgba8, expected, "format {format}, zstd {zstd}");
         }

@@ -1817,16 +1817,7 @@ impl<R: Read + Seek> Body<'_, R> {
         }
         let mut extra = false;
         loop {
-            let buf = match self.reader.fill_buf() {
-                Ok(buf) => buf,
-                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(error) => {
-                    return Err(ImportError::Io {
-                        file: self.file.clone(),
-                        error,
-                    });
-                }
-            };
+            let buf = filled(&mut self.reader, &self.file)?;
             if buf.is_empty() {
                 break;
             }
@@ -1850,16 +1841,7 @@ impl<R: Read + Seek> Body<'_, R> {
     fn next_token(&mut self) -> Result<bool, ImportError> {
         self.token.clear();
         loop {
-            let buf = match self.reader.fill_buf() {
-                Ok(buf) => buf,
-                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(error) => {
-                    return Err(ImportError::Io {
-                        file: self.file.clone(),
-                        error,
-                    });
-                }
-            };
+            let buf = filled(&mut self.reader, &self.file)?;
             if buf.is_empty() {
                 return Ok(!self.token.is_empty());
             }
@@ -1893,6 +1875,24 @@ impl<R: Read + Seek> Body<'_, R> {
             }
         }
     }
+}
+
+/// The reader's buffer, refilled when empty (empty only at the end), retrying interrupted
+/// reads; an I/O error names the file.
+fn filled<'r, R: Read>(reader: &'r mut BufReader<R>, file: &str) -> Result<&'r [u8], ImportError> {
+    loop {
+        match reader.fill_buf() {
+            Ok(_) => break,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => {
+                return Err(ImportError::Io {
+                    file: file.into(),
+                    error,
+                });
+            }
+        }
+    }
+    Ok(reader.buffer())
 }
 
 enum Decoded {
