@@ -103,11 +103,7 @@ impl Regeometry {
     ) -> NodeKind {
         let new = crate::scene::PointCloudId(scene.reserve_id());
         self.new_resources.point_clouds.push((new, moved));
-        let users = scene
-            .nodes()
-            .filter(|n| matches!(n.kind, NodeKind::Points { cloud: c, .. } if c == cloud))
-            .count();
-        if users == 1 {
+        if scene.users_of_point_cloud(cloud) == 1 {
             self.freed.point_clouds.push(cloud);
         }
         NodeKind::Points {
@@ -125,11 +121,7 @@ impl Regeometry {
     ) -> NodeKind {
         let new = SplatCloudId(scene.reserve_id());
         self.new_resources.splat_clouds.push((new, moved));
-        let users = scene
-            .nodes()
-            .filter(|n| matches!(n.kind, NodeKind::Splats { cloud: c } if c == cloud))
-            .count();
-        if users == 1 {
+        if scene.users_of_splat_cloud(cloud) == 1 {
             self.freed.splat_clouds.push(cloud);
         }
         NodeKind::Splats { cloud: new }
@@ -838,13 +830,9 @@ pub fn origin_to_geometry(scene: &mut Scene, selection: &[NodeId]) -> Result<Com
                 let Some(data) = scene.point_cloud(*cloud) else {
                     continue;
                 };
-                let b = data.bounds();
-                let Some(c) = median_centre(&data.positions) else {
+                let Some(c) = cloud_centre(&data.positions, data.bounds()) else {
                     continue;
                 };
-                if is_at_origin(c, b.max - b.min) {
-                    continue;
-                }
                 let moved = Arc::new(data.transformed(Mat4::from_translation(-c)));
                 (c, Some(out.points(scene, (*cloud, *point_size_px), moved)))
             }
@@ -852,13 +840,9 @@ pub fn origin_to_geometry(scene: &mut Scene, selection: &[NodeId]) -> Result<Com
                 let Some(data) = scene.splat_cloud(*cloud) else {
                     continue;
                 };
-                let b = data.bounds();
-                let Some(c) = median_centre(&data.positions) else {
+                let Some(c) = cloud_centre(&data.positions, data.bounds()) else {
                     continue;
                 };
-                if is_at_origin(c, b.max - b.min) {
-                    continue;
-                }
                 let moved = Arc::new(data.translated(-c));
                 (c, Some(out.splats(scene, *cloud, moved)))
             }
@@ -886,6 +870,12 @@ pub fn origin_to_geometry(scene: &mut Scene, selection: &[NodeId]) -> Result<Com
         "Origin to geometry",
         "Nothing to move: select meshes, point clouds or splats whose origin is away from their centre.",
     )
+}
+
+/// A cloud's centre ([`median_centre`]) where it is away from the origin; `None` where it
+/// is there already (or the cloud has no finite point).
+fn cloud_centre(positions: &[[f32; 3]], bounds: crate::scene::Aabb) -> Option<Vec3> {
+    median_centre(positions).filter(|&c| !is_at_origin(c, bounds.max - bounds.min))
 }
 
 /// Whether `centre` is the origin already, as far as a content of `extent` can tell.
@@ -1351,11 +1341,7 @@ pub fn splat_region(
         kind: Box::new(NodeKind::Splats { cloud: kept_id }),
     });
     commands.extend(extra);
-    let users = scene
-        .nodes()
-        .filter(|x| matches!(x.kind, NodeKind::Splats { cloud: c } if c == cloud))
-        .count();
-    if users == 1 {
+    if scene.users_of_splat_cloud(cloud) == 1 {
         commands.push(Command::RemoveResources {
             ids: Box::new(ResourceIds {
                 splat_clouds: vec![cloud],
@@ -1678,18 +1664,23 @@ mod tests {
         // A shot keying the cube's placement: baking would move the geometry for every key
         // while only the rest transform became identity; refused, naming the cube.
         history.undo(&mut scene);
+        key_placement_in_a_shot(&mut scene, cube);
+        let refused = apply_transform(&mut scene, &[cube]).unwrap_err();
+        let name = &scene.node(cube).unwrap().name;
+        assert!(refused.to_string().contains(name.as_str()), "{refused}");
+    }
+
+    /// Replaces the timeline with one shot keying `node`'s transform.
+    fn key_placement_in_a_shot(scene: &mut Scene, node: NodeId) {
         let mut timeline = crate::scene::Timeline::default();
         let mut shot = crate::scene::Shot::new(scene.reserve_shot_id(), "Shot");
         shot.key(
-            crate::scene::Channel::Transform(cube),
+            crate::scene::Channel::Transform(node),
             0.0,
             crate::scene::Value::Transform(Transform::IDENTITY),
         );
         timeline.shots.push(shot);
         scene.set_timeline(timeline);
-        let refused = apply_transform(&mut scene, &[cube]).unwrap_err();
-        let name = &scene.node(cube).unwrap().name;
-        assert!(refused.to_string().contains(name.as_str()), "{refused}");
     }
 
     #[test]
@@ -1763,15 +1754,7 @@ mod tests {
         // A shot animating the node (or its child) would keep its keys where they were while
         // the geometry moved: refused, naming the node.
         for keyed in [node, child] {
-            let mut timeline = crate::scene::Timeline::default();
-            let mut shot = crate::scene::Shot::new(scene.reserve_shot_id(), "Shot");
-            shot.key(
-                crate::scene::Channel::Transform(keyed),
-                0.0,
-                crate::scene::Value::Transform(Transform::IDENTITY),
-            );
-            timeline.shots.push(shot);
-            scene.set_timeline(timeline);
+            key_placement_in_a_shot(&mut scene, keyed);
             let refused = origin_to_geometry(&mut scene, &[node]).unwrap_err();
             let name = &scene.node(keyed).unwrap().name;
             assert!(refused.to_string().contains(name.as_str()), "{refused}");

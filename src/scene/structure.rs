@@ -600,6 +600,22 @@ impl Scene {
             .count()
     }
 
+    /// Nodes whose kind shows the point cloud `cloud`.
+    pub fn users_of_point_cloud(&self, cloud: PointCloudId) -> usize {
+        self.nodes
+            .values()
+            .filter(|n| matches!(n.kind, NodeKind::Points { cloud: c, .. } if c == cloud))
+            .count()
+    }
+
+    /// Nodes whose kind shows the splat cloud `cloud`.
+    pub fn users_of_splat_cloud(&self, cloud: SplatCloudId) -> usize {
+        self.nodes
+            .values()
+            .filter(|n| matches!(n.kind, NodeKind::Splats { cloud: c } if c == cloud))
+            .count()
+    }
+
     fn bump_structure(&mut self) {
         self.revision.structure = stamp();
         self.revision.transforms = stamp();
