@@ -348,6 +348,39 @@ fn parse(file: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
     })
 }
 
+/// Appends a buffer of `length` bytes that the file holds no data for (the importer fills
+/// it: decoded meshopt or Draco data, zeros); its index.
+pub(super) fn append_buffer(root: &mut gltf::json::Root, length: u64) -> usize {
+    root.buffers.push(gltf::json::Buffer {
+        byte_length: length.into(),
+        name: None,
+        uri: None,
+        extensions: None,
+        extras: Default::default(),
+    });
+    root.buffers.len() - 1
+}
+
+/// Appends a plain (unstrided) view of `length` bytes at `offset` in `buffer`; its index.
+pub(super) fn append_view(
+    root: &mut gltf::json::Root,
+    buffer: usize,
+    offset: Option<u64>,
+    length: u64,
+) -> usize {
+    root.buffer_views.push(gltf::json::buffer::View {
+        buffer: gltf::json::Index::new(buffer as u32),
+        byte_length: length.into(),
+        byte_offset: offset.map(Into::into),
+        byte_stride: None,
+        name: None,
+        target: None,
+        extensions: None,
+        extras: Default::default(),
+    });
+    root.buffer_views.len() - 1
+}
+
 /// What [`parse`] read: the validated document, the plans for compressed data, and what was
 /// mended on the way.
 struct Parsed {
@@ -471,25 +504,8 @@ impl Repairs {
         let Some((length, accessor, count)) = largest else {
             return;
         };
-        let buffer = root.buffers.len();
-        root.buffers.push(gltf::json::Buffer {
-            byte_length: length.into(),
-            name: None,
-            uri: None,
-            extensions: None,
-            extras: Default::default(),
-        });
-        let view = root.buffer_views.len();
-        root.buffer_views.push(gltf::json::buffer::View {
-            buffer: gltf::json::Index::new(buffer as u32),
-            byte_length: length.into(),
-            byte_offset: None,
-            byte_stride: None,
-            name: None,
-            target: None,
-            extensions: None,
-            extras: Default::default(),
-        });
+        let buffer = append_buffer(root, length);
+        let view = append_view(root, buffer, None, length);
         for i in dataless {
             root.accessors[i].buffer_view = Some(gltf::json::Index::new(view as u32));
             root.accessors[i].byte_offset = None;

@@ -157,17 +157,8 @@ fn rewrite_primitive(
             .filter(|&n| n <= isize::MAX as usize)
             .ok_or_else(|| format!("{what}'s accessor of {count} values is too large"))?;
         len = output.offset + byte_len;
-        let view = root.buffer_views.len();
-        root.buffer_views.push(gltf::json::buffer::View {
-            buffer: Index::new(buffer as u32),
-            byte_length: byte_len.into(),
-            byte_offset: Some(output.offset.into()),
-            byte_stride: None,
-            name: None,
-            target: None,
-            extensions: None,
-            extras: Default::default(),
-        });
+        let view =
+            super::gltf::append_view(root, buffer, Some(output.offset as u64), byte_len as u64);
         // The original, if it has no data of its own (as Draco files write it), reads the
         // decoded values too: gltf-json refuses an accessor with neither a view nor sparse
         // values, even one no primitive uses any more.
@@ -213,13 +204,8 @@ fn rewrite_primitive(
             .insert(key, new);
         attributes.push((semantic, id, output));
     }
-    root.buffers.push(gltf::json::Buffer {
-        byte_length: len.into(),
-        name: None,
-        uri: None,
-        extensions: None,
-        extras: Default::default(),
-    });
+    let appended = super::gltf::append_buffer(root, len as u64);
+    debug_assert_eq!(appended, buffer);
     Ok(Compressed {
         mesh,
         primitive,

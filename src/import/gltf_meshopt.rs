@@ -151,15 +151,8 @@ pub(super) fn rewrite(file: &str, root: &mut gltf::json::Root) -> Result<Plan, I
         compressed
             .check()
             .map_err(|problem| error(format!("meshopt compression: {problem}")))?;
-        let buffer = root.buffers.len();
         let decoded_len = compressed.decoded_len().unwrap_or(u64::MAX);
-        root.buffers.push(gltf::json::Buffer {
-            byte_length: decoded_len.into(),
-            name: None,
-            uri: None,
-            extensions: None,
-            extras: Default::default(),
-        });
+        let buffer = super::gltf::append_buffer(root, decoded_len);
         let view = &mut root.buffer_views[index];
         view.buffer = gltf::json::Index::new(buffer as u32);
         view.byte_offset = Some(0u64.into());
