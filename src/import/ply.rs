@@ -135,16 +135,15 @@ fn read_ply_from<R: Read + Seek>(
         progress,
         token: Vec::new(),
         extra_values: None,
-        triangle_textures: Vec::new(),
     };
     progress.set_done(body.pos);
-    let content = body.read(&header, plan, &mut warnings)?;
+    let (content, triangle_textures) = body.read(&header, plan, &mut warnings)?;
     progress.set_done(len);
     Ok(PlyRead {
         content,
         warnings,
         texture_files: header.texture_files,
-        triangle_textures: std::mem::take(&mut body.triangle_textures),
+        triangle_textures,
     })
 }
 
@@ -305,13 +304,6 @@ fn add_mesh_nodes(
 /// `mesh` split by the texture each triangle uses (`triangle_textures`, one per triangle),
 /// in order of texture number, each part with only its own vertices.
 fn mesh_parts_by_texture(mesh: &Mesh, triangle_textures: &[u32]) -> Vec<(u32, Mesh)> {
-    fn pick<T: Copy>(values: &[T], source: &[usize]) -> Vec<T> {
-        if values.is_empty() {
-            Vec::new()
-        } else {
-            source.iter().map(|&i| values[i]).collect()
-        }
-    }
     let mut textures: Vec<u32> = triangle_textures.to_vec();
     textures.sort_unstable();
     textures.dedup();
@@ -331,15 +323,25 @@ fn mesh_parts_by_texture(mesh: &Mesh, triangle_textures: &[u32]) -> Vec<(u32, Me
                 })
                 .collect();
             let part = Mesh::new(
-                pick(&mesh.positions, &source),
-                pick(&mesh.normals, &source),
-                pick(&mesh.uvs, &source),
-                pick(&mesh.colors, &source),
+                gather(&mesh.positions, &source),
+                gather(&mesh.normals, &source),
+                gather(&mesh.uvs, &source),
+                gather(&mesh.colors, &source),
                 indices,
             );
             (texture, part)
         })
         .collect()
+}
+
+/// The vertex attribute `values` of the vertices `source` names, in that order (an attribute
+/// the mesh does not have stays empty).
+fn gather<T: Copy>(values: &[T], source: &[usize]) -> Vec<T> {
+    if values.is_empty() {
+        Vec::new()
+    } else {
+        source.iter().map(|&i| values[i]).collect()
+    }
 }
 
 /// One node named after the file holding `read`'s content.
@@ -1292,8 +1294,6 @@ struct Body<'a, R> {
     token: Vec<u8>,
     /// Where an ASCII row first held more values than the header declares: (element, line).
     extra_values: Option<(String, u64)>,
-    /// The faces' `texnumber` per triangle, where they have one.
-    triangle_textures: Vec<u32>,
 }
 
 impl<R: Read + Seek> Body<'_, R> {
@@ -1314,14 +1314,16 @@ impl<R: Read + Seek> Body<'_, R> {
         self.progress.check(self.path)
     }
 
+    /// The file's content, and the `texnumber` of each triangle of a mesh whose faces have one.
     fn read(
         &mut self,
         header: &Header,
         plan: Plan,
         warnings: &mut Vec<String>,
-    ) -> Result<PlyContent, ImportError> {
+    ) -> Result<(PlyContent, Vec<u32>), ImportError> {
         if let Plan::Compressed(fields) = &plan {
-            return self.read_compressed(header, fields, warnings);
+            let content = self.read_compressed(header, fields, warnings)?;
+            return Ok((content, Vec::new()));
         }
         let vertex_index = header
             .elements
@@ -1375,7 +1377,8 @@ impl<R: Read + Seek> Body<'_, R> {
                 ));
             }
         };
-        Ok(match vertex_out {
+        let mut triangle_textures = Vec::new();
+        let content = match vertex_out {
             Some(Decoded::Splats(out)) => {
                 non_finite("splats", out.non_finite, warnings);
                 if out.zero_rotations > 0 {
@@ -1402,7 +1405,8 @@ impl<R: Read + Seek> Body<'_, R> {
             }
             Some(Decoded::Mesh(out)) => {
                 non_finite("vertices", out.non_finite, warnings);
-                let faces = faces.unwrap_or_default();
+                let mut faces = faces.unwrap_or_default();
+                triangle_textures = std::mem::take(&mut faces.textures);
                 if faces.degenerate > 0 {
                     warnings.push(format!(
                         "{file}: {} faces with fewer than 3 vertices were skipped",
@@ -1437,7 +1441,8 @@ impl<R: Read + Seek> Body<'_, R> {
                 PlyContent::Points(PointCloud::new(out.positions, out.colors, out.normals))
             }
             None => return Err(ply_error(file, "the file has no 'vertex' element")),
-        })
+        };
+        Ok((content, triangle_textures))
     }
 
     /// Checks that `count` rows of at least `min_row_bytes` each fit in what is left of the
@@ -1799,7 +1804,7 @@ impl<R: Read + Seek> Body<'_, R> {
                         .extend([corner(0), corner(k + 1), corner(k + 2)]);
                 }
                 if texnumber_property.is_some() {
-                    self.triangle_textures.push(texture);
+                    faces.textures.push(texture);
                 }
             }
         }
@@ -1910,6 +1915,8 @@ struct Faces {
     degenerate: u64,
     /// Faces whose `texcoord` list does not hold two values per corner (read as 0, 0).
     bad_texcoords: u64,
+    /// Each triangle's `texnumber`, from a face property of that name; empty without one.
+    textures: Vec<u32>,
 }
 
 impl Faces {
@@ -1930,16 +1937,9 @@ impl Faces {
                     })
             })
             .collect();
-        let pick = |values: &[[f32; 3]]| -> Vec<[f32; 3]> {
-            if values.is_empty() {
-                Vec::new()
-            } else {
-                source.iter().map(|&i| values[i]).collect()
-            }
-        };
         // Normals the file lacks are smoothed over the welded mesh, so seams do not show.
         let normals = if out.normals.len() == out.positions.len() {
-            pick(&out.normals)
+            gather(&out.normals, &source)
         } else {
             let welded = Mesh::new(
                 out.positions.clone(),
@@ -1948,15 +1948,15 @@ impl Faces {
                 Vec::new(),
                 self.indices.clone(),
             );
-            pick(&welded.normals)
+            gather(&welded.normals, &source)
         };
-        let positions = pick(&out.positions);
-        let colors = if out.colors.is_empty() {
-            Vec::new()
-        } else {
-            source.iter().map(|&i| out.colors[i]).collect()
-        };
-        Mesh::new(positions, normals, uvs, colors, indices)
+        Mesh::new(
+            gather(&out.positions, &source),
+            normals,
+            uvs,
+            gather(&out.colors, &source),
+            indices,
+        )
     }
 }
 
