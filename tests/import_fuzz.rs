@@ -506,6 +506,17 @@ fn spz_seeds() -> Vec<Seed> {
             expect: Expect::Splats(n as usize),
         });
     }
+    // Version 4: plain header, extension records and table of contents, Zstandard streams.
+    for (n, degree, flags) in [(3, 0, 0), (2, 3, 3)] {
+        let file = common::spz_v4(&spz_stream(3, n, degree, flags));
+        seeds.push(Seed {
+            target: Target::Spz,
+            name: format!("v4_sh{degree}_flags{flags}.spz"),
+            input: file.clone(),
+            file: ("spz", file),
+            expect: Expect::Splats(n as usize),
+        });
+    }
     seeds
 }
 

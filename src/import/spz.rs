@@ -1,22 +1,30 @@
 //! SPZ, Niantic's compressed Gaussian splat format (reference: `nianticlabs/spz`,
-//! `src/cc/load-spz.cc` and `src/cc/splat-utils.h`), versions 1 to 3.
+//! `src/cc/load-spz.cc`, `src/cc/splat-types.h`), versions 1 to 4.
 //!
-//! A file is one gzip stream holding a 16-byte little-endian header (magic `0x5053474e`
-//! "NGSP", version, point count, SH degree, fractional bits, flags, reserved) followed by each
-//! attribute for all splats in turn: positions, alphas, colours, scales, rotations, SH
-//! coefficients, and (when flag bit 1 is set) extension records. Version 4 (zstd streams behind
-//! a plain 32-byte header) is recognised and refused with a clear message.
+//! Versions 1 to 3 are one gzip stream holding a 16-byte little-endian header (magic
+//! `0x5053474e` "NGSP", version, point count, SH degree, fractional bits, flags, reserved)
+//! followed by each attribute for all splats in turn: positions, alphas, colours, scales,
+//! rotations, SH coefficients, and (when flag bit 1 is set) extension records.
+//! Version 4, what the reference writes by default since mid-2026, is not gzip-compressed as a
+//! whole: a plain 32-byte header (the same fields, then the stream count, the table of
+//! contents' offset and 12 reserved bytes), the extension records, the table of contents
+//! (each stream's compressed and decompressed size, `u64`), then one Zstandard frame per
+//! non-empty attribute, in the same order as above.
 //!
 //! Axes: SPZ stores RUB (x right, y up, z back), which is worldsmith's own frame (Y up,
-//! −Z forward, right-handed), so positions, rotations and SH coefficients are used as stored.
+//! −Z forward, right-handed), so positions, rotations and SH coefficients are used as stored,
+//! unless an `SPZ_ADOBE_coordinate_system` extension record says the data is stored in another
+//! of the 16 axis-aligned frames: then the splats are turned (and mirrored, where that frame
+//! is left-handed) into RUB, their SH bands with them.
 //!
 //! Hostile input is bounded: the header is validated before anything is allocated, each
 //! attribute is read in chunks and allocated only as its bytes arrive, the decompressed size
-//! must be exactly what the header implies (a gzip bomb stops one byte past it), and the gzip
+//! must be exactly what the header implies (a bomb stops one byte past it), and the gzip
 //! trailer (CRC and length) is verified.
 
 use super::{ImportError, Imported, Progress};
 use crate::scene::{NodeKind, SH_C0, Scene, SplatCloud, Transform};
+use glam::{Mat3, Mat4, Vec3};
 use half::f16;
 use rayon::prelude::*;
 use std::fs::File;
@@ -31,21 +39,43 @@ pub const MAX_SPLATS: u32 = 1 << 25;
 const MAGIC: u32 = 0x5053_474e;
 /// Header flag: the splats were trained with the antialiasing (mip) filter.
 const FLAG_ANTIALIASED: u8 = 0x1;
-/// Header flag: extension records follow the SH coefficients.
+/// Header flag: extension records follow the SH coefficients (versions 1 to 3) or the header
+/// (version 4).
 const FLAG_EXTENSIONS: u8 = 0x2;
+/// Extension record type of `SPZ_ADOBE_coordinate_system`: a `u32` naming the frame the splats
+/// are stored in (1 to 16, see [`FRAMES`]; 0 unspecified, read as RUB).
+const COORDINATE_SYSTEM_RECORD: u32 = 0xadbe_0003;
+/// The reference's `CoordinateSystem` values 1 to 16: where the stored x, y and z axes point
+/// (Left/Right, Down/Up, Back/Front).
+const FRAMES: [&str; 16] = [
+    "LDB", "RDB", "LUB", "RUB", "LDF", "RDF", "LUF", "RUF", "LFD", "RFD", "LFU", "RFU", "LBD",
+    "RBD", "LBU", "RBU",
+];
 /// DC colour scale of the reference (`colorScale`): `f_dc = (byte / 255 - 0.5) / 0.15`.
 const COLOR_SCALE: f32 = 0.15;
-/// Upper bound on the extension records we skip over (they are small metadata in practice).
+/// Upper bound on the extension records we read (they are small metadata in practice).
 const MAX_EXTENSION_BYTES: u64 = 1 << 24;
 /// Deflate cannot expand data by more than about 1032:1, so a header claiming more splat data
 /// than this ratio allows for the file's size is a lie and is refused before reading on.
 const MAX_DEFLATE_RATIO: u64 = 1032;
+/// Zstandard can expand far more, so version 4 headers are bounded as the reference bounds
+/// them: at most 1024 times the file's size in positions, 9 bytes a splat.
+const MAX_ZSTD_RATIO: u64 = 1024;
 /// Bytes read (and allocated) at a time, between cancel checks.
 const CHUNK: usize = 1 << 22;
 /// SH degree the scene keeps; degree-4 files are read and their fourth band dropped.
 const MAX_KEPT_SH_DEGREE: u8 = 3;
+/// The attributes in file order, as messages name them.
+const SECTIONS: [&str; 6] = [
+    "positions",
+    "opacities",
+    "colours",
+    "scales",
+    "rotations",
+    "SH coefficients",
+];
 
-/// The fixed header at the start of the decompressed stream.
+/// The header fields every version has.
 #[derive(Clone, Copy, Debug)]
 struct Header {
     version: u32,
@@ -55,11 +85,17 @@ struct Header {
     flags: u8,
 }
 
+/// Version 4's header after the shared fields.
+#[derive(Clone, Copy, Debug)]
+struct StreamIndex {
+    streams: u8,
+    toc_offset: u64,
+}
+
 impl Header {
-    /// Validates the raw header against the compressed file's size, before anything is
-    /// allocated.
-    fn parse(raw: [u8; 16], file_len: u64) -> Result<Self, String> {
-        let [
+    /// Checks the shared fields, before anything is allocated.
+    fn new(
+        [
             m0,
             m1,
             m2,
@@ -75,19 +111,22 @@ impl Header {
             sh_degree,
             fractional_bits,
             flags,
-            _,
-        ] = raw;
+        ]: [u8; 15],
+        versions: std::ops::RangeInclusive<u32>,
+        container: &str,
+    ) -> Result<Self, String> {
         let magic = u32::from_le_bytes([m0, m1, m2, m3]);
         if magic != MAGIC {
             return Err(format!(
-                "the gzip stream starts with 0x{magic:08x} instead of the SPZ magic \
-                 0x{MAGIC:08x} (\"NGSP\")"
+                "the {container} starts with 0x{magic:08x} instead of the SPZ magic 0x{MAGIC:08x} \
+                 (\"NGSP\")"
             ));
         }
         let version = u32::from_le_bytes([v0, v1, v2, v3]);
-        if !(1..=3).contains(&version) {
+        if !versions.contains(&version) {
             return Err(format!(
-                "SPZ version {version} is not supported (worldsmith reads versions 1 to 3)"
+                "SPZ version {version} is not supported in a {container} (worldsmith reads \
+                 versions 1 to 4: 1 to 4 gzip-compressed, 4 as Zstandard streams)"
             ));
         }
         let points = u32::from_le_bytes([n0, n1, n2, n3]);
@@ -104,27 +143,56 @@ impl Header {
                 "SH degree {sh_degree} is not supported (SPZ allows 0 to 4)"
             ));
         }
-        let header = Self {
+        Ok(Self {
             version,
             points,
             sh_degree,
             fractional_bits,
             flags,
-        };
+        })
+    }
+
+    /// The 16-byte header at the start of a gzip stream (versions 1 to 3, and 4 written the
+    /// old way, which the reference also reads), checked against the compressed file's size.
+    fn parse_gzip(raw: [u8; 16], file_len: u64) -> Result<Self, String> {
+        let (shared, _) = raw.split_first_chunk::<15>().unwrap_or((&[0; 15], &[]));
+        let header = Self::new(*shared, 1..=4, "gzip stream")?;
         let most = file_len.saturating_mul(MAX_DEFLATE_RATIO);
         if header.payload_len() > most {
             return Err(format!(
-                "the header claims {points} splats ({} bytes of splat data) but a {file_len}-byte \
+                "the header claims {} splats ({} bytes of splat data) but a {file_len}-byte \
                  gzip file can hold at most {most} bytes",
+                header.points,
                 header.payload_len()
             ));
         }
         Ok(header)
     }
 
-    /// Bytes per splat of each section, in file order: positions (float16 in version 1,
-    /// 24-bit fixed point after), alpha, colour, scales, rotation (3 bytes "first three" before
-    /// version 3, 4 bytes "smallest three" from it), SH coefficients.
+    /// Version 4's 32-byte plain header, checked against the file's size.
+    fn parse_ngsp(raw: [u8; 32], file_len: u64) -> Result<(Self, StreamIndex), String> {
+        let (shared, rest) = raw.split_first_chunk::<15>().unwrap_or((&[0; 15], &[]));
+        let header = Self::new(*shared, 4..=4, "version 4 file")?;
+        let [streams, t0, t1, t2, t3, ..] = *rest else {
+            return Err("the header is cut short".into());
+        };
+        let index = StreamIndex {
+            streams,
+            toc_offset: u64::from(u32::from_le_bytes([t0, t1, t2, t3])),
+        };
+        let most = file_len.saturating_mul(MAX_ZSTD_RATIO) / 9;
+        if u64::from(header.points) > most {
+            return Err(format!(
+                "the header claims {} splats but a {file_len}-byte file can hold at most {most}",
+                header.points
+            ));
+        }
+        Ok((header, index))
+    }
+
+    /// Bytes per splat of each section, in file order ([`SECTIONS`]): positions (float16 in
+    /// version 1, 24-bit fixed point after), alpha, colour, scales, rotation (3 bytes "first
+    /// three" before version 3, 4 bytes "smallest three" from it), SH coefficients.
     fn section_sizes(&self) -> [u64; 6] {
         let position = if self.version == 1 { 6 } else { 9 };
         let rotation = if self.version >= 3 { 4 } else { 3 };
@@ -138,7 +206,7 @@ impl Header {
         ]
     }
 
-    /// Decompressed bytes after the header (extension records excluded).
+    /// Decompressed bytes of splat data (extension records excluded).
     fn payload_len(&self) -> u64 {
         self.section_sizes().iter().sum::<u64>() * u64::from(self.points)
     }
@@ -150,9 +218,10 @@ impl Header {
     }
 }
 
-/// Reads an SPZ file (version 1, 2 or 3) into a splat cloud in worldsmith's frame (SPZ's RUB
-/// axes are worldsmith's own), with warnings for what was read but not kept (antialiasing flag,
-/// extension records, SH band 4).
+/// Reads an SPZ file (versions 1 to 4) into a splat cloud in worldsmith's frame (SPZ's RUB
+/// axes are worldsmith's own; a stored frame named by an extension record is turned into it),
+/// with warnings for what was read but not kept (antialiasing flag, other extension records,
+/// SH band 4).
 ///
 /// Progress counts bytes of decompressed splat data; Cancel is honoured between chunks.
 pub fn read_spz(
@@ -204,20 +273,86 @@ fn read_spz_from<R: Read + Seek>(
 
     let mut sniff = Vec::with_capacity(4);
     (&mut file).take(4).read_to_end(&mut sniff).map_err(io)?;
-    match sniff.as_slice() {
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    let mut warnings = Vec::new();
+    let stored = match sniff.as_slice() {
         [] => return Err(fail("the file is empty".into())),
-        [0x1f, 0x8b, ..] => {}
-        b"NGSP" => {
+        [0x1f, 0x8b, ..] => read_gzip(path, file, file_len, progress, &mut warnings)?,
+        b"NGSP" => read_ngsp(path, file, file_len, progress, &mut warnings)?,
+        _ => {
             return Err(fail(
-                "SPZ version 4 (zstd-compressed streams) is not supported yet; re-save it as \
-                 version 3"
+                "it is not an SPZ file: neither gzip-compressed (versions 1 to 3) nor starting \
+                 with \"NGSP\" (version 4)"
                     .into(),
             ));
         }
-        _ => return Err(fail("it is not gzip-compressed".into())),
+    };
+    let Stored {
+        header,
+        cloud,
+        extensions,
+    } = stored;
+    let mut cloud = cloud;
+    if let Some(ext) = extensions {
+        let (frame, ignored) = read_extensions(&ext);
+        if let Some(ignored) = ignored {
+            warnings.push(format!("{file_name}: ignored SPZ extensions ({ignored})"));
+        }
+        match frame {
+            None | Some(4) => {}
+            Some(0) => warnings.push(format!(
+                "{file_name}: the SPZ_ADOBE_coordinate_system record leaves the frame \
+                 unspecified; read as SPZ's own RUB axes"
+            )),
+            Some(code) => match code.checked_sub(1).and_then(|i| FRAMES.get(i as usize)) {
+                Some(frame) => {
+                    let rub_from_stored = Mat4::from_mat3(rub_from_frame(frame));
+                    cloud = crate::export::transform_splats(&cloud, rub_from_stored);
+                }
+                None => warnings.push(format!(
+                    "{file_name}: unknown coordinate system {code} in an \
+                     SPZ_ADOBE_coordinate_system record; read as SPZ's own RUB axes"
+                )),
+            },
+        }
     }
-    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    if header.sh_degree > MAX_KEPT_SH_DEGREE {
+        warnings.push(format!(
+            "{file_name}: SH degree {} read as degree {MAX_KEPT_SH_DEGREE} (the fourth band is \
+             dropped)",
+            header.sh_degree
+        ));
+    }
+    if header.flags & FLAG_ANTIALIASED != 0 {
+        warnings.push(format!(
+            "{file_name}: the splats were trained with antialiasing, which worldsmith does not \
+             apply; they may look slightly denser"
+        ));
+    }
+    progress.set_done(header.payload_len());
+    Ok((cloud, warnings))
+}
 
+/// What either container holds: the header, the splats as stored, the extension records (when
+/// the header flags them).
+struct Stored {
+    header: Header,
+    cloud: SplatCloud,
+    extensions: Option<Vec<u8>>,
+}
+
+/// Versions 1 to 3 (and 4 written the old way): one gzip stream.
+fn read_gzip(
+    path: &Path,
+    file: impl Read,
+    file_len: u64,
+    progress: &Progress,
+    warnings: &mut Vec<String>,
+) -> Result<Stored, ImportError> {
+    let fail = |problem: String| ImportError::Spz {
+        file: path.display().to_string(),
+        problem,
+    };
     let mut gz = flate2::bufread::GzDecoder::new(BufReader::with_capacity(1 << 16, file));
     let mut raw = [0u8; 16];
     read_fully(&mut gz, &mut raw).map_err(|(got, e)| {
@@ -226,75 +361,24 @@ fn read_spz_from<R: Read + Seek>(
             None => format!("truncated: expected a 16-byte header, got {got} bytes"),
         })
     })?;
-    let header = Header::parse(raw, file_len).map_err(fail)?;
-    let mut warnings = Vec::new();
+    let header = Header::parse_gzip(raw, file_len).map_err(&fail)?;
+    let mut src = Sections::new(path, progress, header.payload_len());
+    let cloud = decode_cloud(&header, path, warnings, |_, len| {
+        src.read(&mut gz, len, |error, _, src| match error {
+            None => format!(
+                "truncated: expected {} bytes of splat data, got {}",
+                src.expected, src.got
+            ),
+            Some(e) => broken_gzip(
+                &e,
+                &format!("after {} of {} bytes of splat data", src.got, src.expected),
+            ),
+        })
+    })?;
 
-    let mut src = Sections {
-        reader: gz,
-        path,
-        progress,
-        expected: header.payload_len(),
-        got: 0,
-    };
-    progress.begin(src.expected);
-    let n = header.points as usize;
-    let [pos_size, _, _, _, rot_size, sh_size] = header.section_sizes();
-
-    let bytes = src.next(pos_size, n)?;
-    let positions = if header.version == 1 {
-        let (positions, non_finite) = decode_positions_f16(&bytes);
-        if non_finite > 0 {
-            warnings.push(format!(
-                "{file_name}: {non_finite} splats had a non-finite centre (replaced by 0)"
-            ));
-        }
-        positions
-    } else {
-        decode_positions_fixed(&bytes, header.fractional_bits)
-    };
-    drop(bytes);
-
-    let bytes = src.next(1, n)?;
-    let opacities: Vec<f32> = bytes.par_iter().map(|&b| f32::from(b) / 255.0).collect();
-    drop(bytes);
-
-    let bytes = src.next(3, n)?;
-    let colors = decode_colors(&bytes);
-    drop(bytes);
-
-    let bytes = src.next(3, n)?;
-    let scales = decode_scales(&bytes);
-    drop(bytes);
-
-    let bytes = src.next(rot_size, n)?;
-    let rotations = if header.version >= 3 {
-        decode_rotations_smallest_three(&bytes)
-    } else {
-        decode_rotations_first_three(&bytes)
-    };
-    drop(bytes);
-
-    let bytes = src.next(sh_size, n)?;
-    let kept_degree = header.sh_degree.min(MAX_KEPT_SH_DEGREE);
-    let sh_rest = decode_sh(
-        &bytes,
-        header.file_sh_coefficients(),
-        SplatCloud::sh_rest_coefficients(kept_degree),
-    );
-    drop(bytes);
-    if header.sh_degree > MAX_KEPT_SH_DEGREE {
-        warnings.push(format!(
-            "{file_name}: SH degree {} read as degree {MAX_KEPT_SH_DEGREE} (the fourth band is \
-             dropped)",
-            header.sh_degree
-        ));
-    }
-    progress.check(path)?;
-
-    let Sections { mut reader, .. } = src;
-    if header.flags & FLAG_EXTENSIONS != 0 {
+    let extensions = if header.flags & FLAG_EXTENSIONS != 0 {
         let mut ext = Vec::new();
-        (&mut reader)
+        (&mut gz)
             .take(MAX_EXTENSION_BYTES + 1)
             .read_to_end(&mut ext)
             .map_err(|e| fail(broken_gzip(&e, "in the extension records")))?;
@@ -303,15 +387,12 @@ fn read_spz_from<R: Read + Seek>(
                 "more than {MAX_EXTENSION_BYTES} bytes of extension records after the splat data"
             )));
         }
-        warnings.push(format!(
-            "{file_name}: ignored SPZ extensions ({}); the splats are read as plain RUB data",
-            describe_extensions(&ext)
-        ));
+        Some(ext)
     } else {
         // One byte more than the header implies is an error; reading it also runs the decoder
         // to the end of the stream, which checks the gzip CRC and length.
         let mut extra = [0u8; 1];
-        let (got, error) = match read_fully(&mut reader, &mut extra) {
+        let (got, error) = match read_fully(&mut gz, &mut extra) {
             Ok(()) => (1, None),
             Err((got, error)) => (got, error),
         };
@@ -322,26 +403,213 @@ fn read_spz_from<R: Read + Seek>(
             return Err(fail(format!(
                 "trailing data: the stream holds more than the {} bytes of splat data its \
                  header implies",
-                src.expected
+                header.payload_len()
             )));
         }
-    }
+        None
+    };
     // Like the reference (zlib stops at the end of the gzip member) bytes after the stream are
     // not read, but the user hears of them.
-    let mut rest = reader.into_inner();
+    let mut rest = gz.into_inner();
     if rest.fill_buf().is_ok_and(|b| !b.is_empty()) {
         warnings.push(format!(
-            "{file_name}: ignored data after the end of the gzip stream"
+            "{}: ignored data after the end of the gzip stream",
+            path.display()
         ));
     }
-    if header.flags & FLAG_ANTIALIASED != 0 {
+    Ok(Stored {
+        header,
+        cloud,
+        extensions,
+    })
+}
+
+/// Version 4: a plain header, extension records and table of contents, then one Zstandard
+/// frame per non-empty attribute.
+fn read_ngsp<R: Read + Seek>(
+    path: &Path,
+    mut file: R,
+    file_len: u64,
+    progress: &Progress,
+    warnings: &mut Vec<String>,
+) -> Result<Stored, ImportError> {
+    let fail = |problem: String| ImportError::Spz {
+        file: path.display().to_string(),
+        problem,
+    };
+    let io = |error| ImportError::Io {
+        file: path.display().to_string(),
+        error,
+    };
+    let mut raw = [0u8; 32];
+    read_fully(&mut file, &mut raw).map_err(|(got, e)| match e {
+        Some(e) => io(e),
+        None => fail(format!(
+            "truncated: a version 4 file starts with a 32-byte header, got {got} bytes"
+        )),
+    })?;
+    let (header, index) = Header::parse_ngsp(raw, file_len).map_err(&fail)?;
+
+    // The streams in file order: the non-empty sections.
+    let sizes = header.section_sizes();
+    let present: Vec<usize> = (0..sizes.len()).filter(|&k| sizes[k] > 0).collect();
+    if usize::from(index.streams) != present.len() {
+        return Err(fail(format!(
+            "the table of contents lists {} streams where a file of SH degree {} has {}",
+            index.streams,
+            header.sh_degree,
+            present.len()
+        )));
+    }
+    let toc_len = 16 * u64::from(index.streams);
+    if index.toc_offset < 32 || index.toc_offset.saturating_add(toc_len) > file_len {
+        return Err(fail(format!(
+            "the table of contents at byte {} ({toc_len} bytes) lies outside the {file_len}-byte \
+             file",
+            index.toc_offset
+        )));
+    }
+    let extensions = if header.flags & FLAG_EXTENSIONS != 0 {
+        let len = index.toc_offset - 32;
+        if len > MAX_EXTENSION_BYTES {
+            return Err(fail(format!(
+                "{len} bytes of extension records, more than the {MAX_EXTENSION_BYTES} \
+                 worldsmith reads"
+            )));
+        }
+        let mut ext = Vec::new();
+        (&mut file).take(len).read_to_end(&mut ext).map_err(io)?;
+        Some(ext)
+    } else {
+        None
+    };
+    file.seek(SeekFrom::Start(index.toc_offset)).map_err(io)?;
+    let mut toc = Vec::new();
+    (&mut file)
+        .take(toc_len)
+        .read_to_end(&mut toc)
+        .map_err(io)?;
+    // (start, compressed length) of each section's stream.
+    let mut streams = [(0u64, 0u64); 6];
+    let mut start = index.toc_offset + toc_len;
+    for (&k, entry) in present.iter().zip(toc.as_chunks::<16>().0) {
+        let (compressed, decompressed) = entry.split_at(8);
+        let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or_default());
+        let (compressed, decompressed) = (word(compressed), word(decompressed));
+        let want = sizes[k] * u64::from(header.points);
+        if decompressed != want {
+            return Err(fail(format!(
+                "the {} stream says it holds {decompressed} bytes where {} splats have {want}",
+                SECTIONS[k], header.points
+            )));
+        }
+        if start.saturating_add(compressed) > file_len {
+            return Err(fail(format!(
+                "truncated: the {} stream ({compressed} bytes from byte {start}) runs past the \
+                 end of the {file_len}-byte file",
+                SECTIONS[k]
+            )));
+        }
+        streams[k] = (start, compressed);
+        start += compressed;
+    }
+    if start < file_len {
         warnings.push(format!(
-            "{file_name}: the splats were trained with antialiasing, which worldsmith does not \
-             apply; they may look slightly denser"
+            "{}: ignored {} bytes after the last stream",
+            path.display(),
+            file_len - start
         ));
     }
 
-    let cloud = SplatCloud::new(
+    let mut src = Sections::new(path, progress, header.payload_len());
+    let cloud = decode_cloud(&header, path, warnings, |k, len| {
+        let name = SECTIONS.get(k).copied().unwrap_or("splat");
+        let (start, compressed) = streams.get(k).copied().unwrap_or_default();
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        file.seek(SeekFrom::Start(start)).map_err(io)?;
+        let input = BufReader::with_capacity(1 << 16, (&mut file).take(compressed));
+        let mut zstd = ruzstd::StreamingDecoder::new(input)
+            .map_err(|e| fail(format!("damaged Zstandard {name} stream: {e}")))?;
+        let bytes = src.read(&mut zstd, len, |error, got, _| match error {
+            None => format!("truncated: the {name} stream holds {got} of its {len} bytes"),
+            Some(e) => format!("damaged Zstandard {name} stream after {got} of {len} bytes: {e}"),
+        })?;
+        let mut extra = [0u8; 1];
+        match read_fully(&mut zstd, &mut extra) {
+            Err((0, None)) => Ok(bytes),
+            Ok(()) | Err((_, None)) => Err(fail(format!(
+                "the {name} stream holds more than the {len} bytes its header implies"
+            ))),
+            Err((_, Some(e))) => Err(fail(format!(
+                "damaged Zstandard {name} stream after its {len} bytes: {e}"
+            ))),
+        }
+    })?;
+    Ok(Stored {
+        header,
+        cloud,
+        extensions,
+    })
+}
+
+/// The splats from the sections in file order, each fetched by `section(k, bytes)`.
+fn decode_cloud(
+    header: &Header,
+    path: &Path,
+    warnings: &mut Vec<String>,
+    mut section: impl FnMut(usize, u64) -> Result<Vec<u8>, ImportError>,
+) -> Result<SplatCloud, ImportError> {
+    let n = header.points as usize;
+    let [pos_len, alpha_len, color_len, scale_len, rot_len, sh_len] =
+        header.section_sizes().map(|per_splat| per_splat * n as u64);
+
+    let bytes = section(0, pos_len)?;
+    let positions = if header.version == 1 {
+        let (positions, non_finite) = decode_positions_f16(&bytes);
+        if non_finite > 0 {
+            warnings.push(format!(
+                "{}: {non_finite} splats had a non-finite centre (replaced by 0)",
+                path.display()
+            ));
+        }
+        positions
+    } else {
+        decode_positions_fixed(&bytes, header.fractional_bits)
+    };
+    drop(bytes);
+
+    let bytes = section(1, alpha_len)?;
+    let opacities: Vec<f32> = bytes.par_iter().map(|&b| f32::from(b) / 255.0).collect();
+    drop(bytes);
+
+    let bytes = section(2, color_len)?;
+    let colors = decode_colors(&bytes);
+    drop(bytes);
+
+    let bytes = section(3, scale_len)?;
+    let scales = decode_scales(&bytes);
+    drop(bytes);
+
+    let bytes = section(4, rot_len)?;
+    let rotations = if header.version >= 3 {
+        decode_rotations_smallest_three(&bytes)
+    } else {
+        decode_rotations_first_three(&bytes)
+    };
+    drop(bytes);
+
+    let bytes = section(5, sh_len)?;
+    let kept_degree = header.sh_degree.min(MAX_KEPT_SH_DEGREE);
+    let sh_rest = decode_sh(
+        &bytes,
+        header.file_sh_coefficients(),
+        SplatCloud::sh_rest_coefficients(kept_degree),
+    );
+    drop(bytes);
+
+    SplatCloud::new(
         positions,
         rotations,
         scales,
@@ -350,9 +618,27 @@ fn read_spz_from<R: Read + Seek>(
         kept_degree,
         sh_rest,
     )
-    .map_err(|e| fail(e.to_string()))?;
-    progress.set_done(src.expected);
-    Ok((cloud, warnings))
+    .map_err(|e| ImportError::Spz {
+        file: path.display().to_string(),
+        problem: e.to_string(),
+    })
+}
+
+/// `rub_from_stored` for one of [`FRAMES`]: each letter is where that stored axis points in
+/// SPZ's (and worldsmith's) right-up-back frame.
+fn rub_from_frame(frame: &str) -> Mat3 {
+    let axis = |letter: char| match letter {
+        'R' => Vec3::X,
+        'L' => Vec3::NEG_X,
+        'U' => Vec3::Y,
+        'D' => Vec3::NEG_Y,
+        'B' => Vec3::Z,
+        _ => Vec3::NEG_Z,
+    };
+    let mut letters = frame.chars().map(axis);
+    let mut next = || letters.next().unwrap_or(Vec3::ZERO);
+    let (x, y, z) = (next(), next(), next());
+    Mat3::from_cols(x, y, z)
 }
 
 /// Imports an SPZ file as one scene with one splat node named after the file, at the origin.
@@ -383,9 +669,8 @@ fn scene_from(path: &Path, cloud: SplatCloud, warnings: Vec<String>) -> Imported
     Imported { scene, warnings }
 }
 
-/// The decompressed stream after the header, handed out one section at a time.
-struct Sections<'a, R> {
-    reader: R,
+/// Splat data read so far against what the header implies, for progress and messages.
+struct Sections<'a> {
     path: &'a Path,
     progress: &'a Progress,
     /// Bytes of splat data the header implies.
@@ -394,11 +679,27 @@ struct Sections<'a, R> {
     got: u64,
 }
 
-impl<R: Read> Sections<'_, R> {
-    /// Reads the next section of `per_splat · splats` bytes, allocating as bytes arrive.
-    fn next(&mut self, per_splat: u64, splats: usize) -> Result<Vec<u8>, ImportError> {
+impl<'a> Sections<'a> {
+    fn new(path: &'a Path, progress: &'a Progress, expected: u64) -> Self {
+        progress.begin(expected);
+        Self {
+            path,
+            progress,
+            expected,
+            got: 0,
+        }
+    }
+
+    /// Reads the next `len` bytes from `reader`, allocating as bytes arrive. On failure
+    /// `describe` words the problem from the decoder's error (`None`: the stream ended), the
+    /// bytes of this read that did arrive and the totals so far.
+    fn read(
+        &mut self,
+        reader: &mut impl Read,
+        len: u64,
+        describe: impl FnOnce(Option<std::io::Error>, u64, &Self) -> String,
+    ) -> Result<Vec<u8>, ImportError> {
         self.progress.check(self.path)?;
-        let len = per_splat.saturating_mul(splats as u64);
         let mut buf = Vec::new();
         while (buf.len() as u64) < len {
             self.progress.check(self.path)?;
@@ -406,7 +707,7 @@ impl<R: Read> Sections<'_, R> {
             let want = (len - start as u64).min(CHUNK as u64) as usize;
             buf.resize(start + want, 0);
             let slot = buf.get_mut(start..).unwrap_or_default();
-            let result = read_fully(&mut self.reader, slot);
+            let result = read_fully(reader, slot);
             let got = match &result {
                 Ok(()) => want,
                 Err((got, _)) => *got,
@@ -414,22 +715,10 @@ impl<R: Read> Sections<'_, R> {
             self.got += got as u64;
             self.progress.advance(got as u64);
             if let Err((_, error)) = result {
-                let file = self.path.display().to_string();
+                let problem = describe(error, (start + got) as u64, self);
                 return Err(ImportError::Spz {
-                    file,
-                    problem: match error {
-                        None => format!(
-                            "truncated: expected {} bytes of splat data, got {}",
-                            self.expected, self.got
-                        ),
-                        Some(e) => broken_gzip(
-                            &e,
-                            &format!(
-                                "after {} of {} bytes of splat data",
-                                self.got, self.expected
-                            ),
-                        ),
-                    },
+                    file: self.path.display().to_string(),
+                    problem,
                 });
             }
         }
@@ -618,31 +907,40 @@ fn decode_sh(bytes: &[u8], in_file: usize, kept: usize) -> Vec<f16> {
         .collect()
 }
 
-/// "3 records, types 0xadbe0002, ..." from raw extension records (`u32 type, u32 length,
-/// payload`), or what is wrong with them.
-fn describe_extensions(mut ext: &[u8]) -> String {
+/// The stored frame's code from an `SPZ_ADOBE_coordinate_system` record among raw extension
+/// records (`u32 type, u32 length, payload`), and what the others are ("2 records of types
+/// 0xadbe0002, ...") or what is wrong with them; `None` when there is nothing else.
+fn read_extensions(mut ext: &[u8]) -> (Option<u32>, Option<String>) {
+    let all = ext.len();
+    let mut frame = None;
     let mut types = Vec::new();
     while let Some((head, rest)) = ext.split_first_chunk::<8>() {
         let [t0, t1, t2, t3, l0, l1, l2, l3] = *head;
-        types.push(format!("0x{:08x}", u32::from_le_bytes([t0, t1, t2, t3])));
+        let kind = u32::from_le_bytes([t0, t1, t2, t3]);
         let len = u32::from_le_bytes([l0, l1, l2, l3]) as usize;
-        let Some(after) = rest.get(len..) else {
-            return format!("{} bytes, malformed records", ext.len());
+        let Some((payload, after)) = rest.split_at_checked(len) else {
+            return (frame, Some(format!("{all} bytes, malformed records")));
         };
+        match payload.first_chunk::<4>() {
+            Some(&code) if kind == COORDINATE_SYSTEM_RECORD => {
+                frame = Some(u32::from_le_bytes(code));
+            }
+            _ => types.push(format!("0x{kind:08x}")),
+        }
         ext = after;
     }
-    if !ext.is_empty() {
-        return format!(
+    let described = match types.len() {
+        _ if !ext.is_empty() => Some(format!(
             "{} stray bytes after records of types {}",
             ext.len(),
             types.join(", ")
-        );
-    }
-    match types.len() {
-        0 => "flag set but no records".into(),
-        1 => format!("1 record of type {}", types.join("")),
-        k => format!("{k} records of types {}", types.join(", ")),
-    }
+        )),
+        0 if frame.is_none() => Some("flag set but no records".into()),
+        0 => None,
+        1 => Some(format!("1 record of type {}", types.join(""))),
+        k => Some(format!("{k} records of types {}", types.join(", "))),
+    };
+    (frame, described)
 }
 
 #[cfg(test)]
@@ -714,16 +1012,50 @@ mod tests {
     }
 
     #[test]
-    fn extension_records_are_described_or_flagged_malformed() {
-        assert_eq!(describe_extensions(&[]), "flag set but no records");
+    fn extension_records_are_read_described_or_flagged_malformed() {
+        let describe = |ext: &[u8]| read_extensions(ext).1.unwrap_or_default();
+        assert_eq!(describe(&[]), "flag set but no records");
         let mut ext = 0xadbe_0001_u32.to_le_bytes().to_vec();
         ext.extend_from_slice(&2u32.to_le_bytes());
         ext.extend_from_slice(&[7, 7]);
-        assert_eq!(describe_extensions(&ext), "1 record of type 0xadbe0001");
+        assert_eq!(describe(&ext), "1 record of type 0xadbe0001");
+        // A coordinate-system record is read, not listed.
+        let mut framed = ext.clone();
+        framed.extend_from_slice(&COORDINATE_SYSTEM_RECORD.to_le_bytes());
+        framed.extend_from_slice(&4u32.to_le_bytes());
+        framed.extend_from_slice(&12u32.to_le_bytes());
+        assert_eq!(
+            read_extensions(&framed),
+            (Some(12), Some("1 record of type 0xadbe0001".into()))
+        );
+        assert_eq!(read_extensions(&framed[10..]), (Some(12), None));
         ext.extend_from_slice(&[1, 2, 3]);
-        assert!(describe_extensions(&ext).contains("3 stray bytes"));
+        assert!(describe(&ext).contains("3 stray bytes"));
         let mut bad = 1u32.to_le_bytes().to_vec();
         bad.extend_from_slice(&u32::MAX.to_le_bytes());
-        assert!(describe_extensions(&bad).contains("malformed"));
+        assert!(describe(&bad).contains("malformed"));
+    }
+
+    #[test]
+    fn frames_map_each_stored_axis_to_its_direction() {
+        assert_eq!(rub_from_frame("RUB"), Mat3::IDENTITY);
+        // RDF (PLY, OpenCV): y and z flipped, a half turn about x.
+        assert_eq!(
+            rub_from_frame("RDF"),
+            Mat3::from_diagonal(Vec3::new(1.0, -1.0, -1.0))
+        );
+        // RFU (z up): stored up (0, 0, 1) is RUB's y, stored forward (0, 1, 0) is RUB's -z.
+        let m = rub_from_frame("RFU");
+        assert_eq!(m * Vec3::Z, Vec3::Y);
+        assert_eq!(m * Vec3::Y, Vec3::NEG_Z);
+        assert_eq!(m.determinant(), 1.0);
+        // Left-handed frames are mirrors.
+        for frame in FRAMES {
+            let handed = frame.matches(['L', 'D', 'F']).count() % 2;
+            let cross = matches!(frame.as_bytes()[1], b'F' | b'B');
+            let det = rub_from_frame(frame).determinant();
+            let left = (handed == 1) != cross;
+            assert_eq!(det, if left { -1.0 } else { 1.0 }, "{frame}");
+        }
     }
 }

@@ -803,3 +803,48 @@ pub fn ktx2_triangle_glb() -> (Vec<u8>, usize) {
     let start = glb_bin_start(&glb) + 36;
     (glb, start)
 }
+
+/// An SPZ version 4 file from the decompressed stream of a gzip-era one (16-byte header, the
+/// six sections, extension records after them), laid out as the reference's `saveSpz` writes
+/// version 4: the plain 32-byte header (version set to 4), the extension records, the table of
+/// contents, then one Zstandard frame per non-empty section.
+pub fn spz_v4(stream: &[u8]) -> Vec<u8> {
+    let word = |at: usize| u32::from_le_bytes(stream[at..at + 4].try_into().unwrap());
+    let (version, n, sh_degree) = (word(4), word(8) as usize, usize::from(stream[12]));
+    let position = if version == 1 { 6 } else { 9 };
+    let rotation = if version >= 3 { 4 } else { 3 };
+    let sh = 3 * ((sh_degree + 1) * (sh_degree + 1) - 1);
+    let mut sections = Vec::new();
+    let mut at = 16;
+    for size in [position, 1, 3, 3, rotation, sh].map(|s| s * n) {
+        if size > 0 {
+            sections.push(&stream[at..at + size]);
+        }
+        at += size;
+    }
+    let ext = &stream[at..];
+    let frames: Vec<Vec<u8>> = sections
+        .iter()
+        .map(|s| {
+            ruzstd_encoder::encoding::compress_to_vec(
+                *s,
+                ruzstd_encoder::encoding::CompressionLevel::Fastest,
+            )
+        })
+        .collect();
+    let mut out = stream[..4].to_vec();
+    out.extend_from_slice(&4u32.to_le_bytes());
+    out.extend_from_slice(&stream[8..15]);
+    out.push(frames.len() as u8);
+    out.extend_from_slice(&(32 + ext.len() as u32).to_le_bytes());
+    out.extend_from_slice(&[0; 12]);
+    out.extend_from_slice(ext);
+    for (frame, section) in frames.iter().zip(&sections) {
+        out.extend_from_slice(&(frame.len() as u64).to_le_bytes());
+        out.extend_from_slice(&(section.len() as u64).to_le_bytes());
+    }
+    for frame in &frames {
+        out.extend_from_slice(frame);
+    }
+    out
+}
