@@ -1,7 +1,7 @@
 //! `import` turns files on disk into [`Scene`] data: worldsmith projects (`.wsproj`, read by
 //! [`crate::project`]), glTF 2.0 (`.gltf`, `.glb`), PLY meshes,
 //! point clouds and Gaussian splats (`.ply`), Gaussian splats in Niantic's SPZ format (`.spz`)
-//! and world-model output folders ([`world`]).
+//! and antimatter15's `.splat` records, and world-model output folders ([`world`]).
 //!
 //! It reads only the asset itself and files inside the asset's own folder, never URLs or
 //! absolute paths. It never touches the GPU, egui or winit, and it never panics or allocates
@@ -14,6 +14,7 @@ mod gltf_draco;
 mod gltf_meshopt;
 mod ktx2;
 pub mod ply;
+mod splat;
 mod spz;
 pub mod world;
 
@@ -178,6 +179,8 @@ pub enum ImportError {
     },
     #[error("{file}: not a readable SPZ file: {problem}")]
     Spz { file: String, problem: String },
+    #[error("{file}: not a readable .splat file: {problem}")]
+    Splat { file: String, problem: String },
     #[error("{file}: mesh '{mesh}': {problem}")]
     Mesh {
         file: String,
@@ -225,6 +228,7 @@ pub fn import_path_with(path: &Path, progress: &Progress) -> Result<Imported, Im
         }
         "ply" => ply::import_ply(path, progress),
         "spz" => spz::import_spz(path, progress),
+        "splat" => splat::import_splat(path, progress),
         crate::project::EXTENSION => {
             let project = crate::project::load_with(path, progress).map_err(|e| match e {
                 crate::project::ProjectError::Cancelled { file } => ImportError::Cancelled { file },
@@ -255,6 +259,7 @@ pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> 
         "gltf" | "glb" => gltf::import_gltf(path, bytes),
         "ply" => ply::import_ply_bytes(path, bytes, &progress),
         "spz" => spz::import_spz_bytes(path, bytes, &progress),
+        "splat" => splat::import_splat_bytes(path, bytes),
         crate::project::EXTENSION => Ok(Imported {
             scene: crate::project::load_bytes(path, bytes)?.scene,
             warnings: Vec::new(),

@@ -66,7 +66,8 @@ pub fn is_world_folder(path: &Path) -> bool {
 /// What a file in a world folder is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum LayerKind {
-    /// `.ply`: splats, points or a mesh in the writer's frame (OpenCV for HY-World).
+    /// `.ply`: splats, points or a mesh in the writer's frame (OpenCV for HY-World); `.splat`
+    /// records, converted from such a PLY.
     Ply,
     /// `.spz`, `.glb`, `.gltf`: Y-up.
     YUp,
@@ -81,7 +82,7 @@ fn layer_kind(path: &Path) -> Option<LayerKind> {
     let ext = path.extension()?.to_string_lossy().to_lowercase();
     let stem = path.file_stem()?.to_string_lossy().to_lowercase();
     match ext.as_str() {
-        "ply" => Some(LayerKind::Ply),
+        "ply" | "splat" => Some(LayerKind::Ply),
         "spz" | "glb" | "gltf" => Some(LayerKind::YUp),
         "png" | "jpg" | "jpeg" | "webp" if stem.contains("pano") => Some(LayerKind::Panorama),
         _ => None,

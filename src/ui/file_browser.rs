@@ -9,7 +9,7 @@ use egui::{RichText, Ui};
 use std::path::{Path, PathBuf};
 
 /// File extensions the importers read (lower case, without the dot).
-pub const IMPORTABLE_EXTENSIONS: &[&str] = &["wsproj", "gltf", "glb", "ply", "spz"];
+pub const IMPORTABLE_EXTENSIONS: &[&str] = &["wsproj", "gltf", "glb", "ply", "spz", "splat"];
 
 /// What the chosen path is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,0 +1,251 @@
+//! The `.splat` format of antimatter15's WebGL splat viewer, which SuperSplat, gsplat.js and
+//! many converters also write: no header, one 32-byte little-endian record per splat —
+//! centre (3 × f32), scale (3 × f32, linear standard deviations), colour (RGBA u8: the DC
+//! colour `0.5 + C0 · f_dc` and the sigmoid opacity, times 255) and orientation (4 × u8,
+//! `w x y z` of the unit quaternion as `q · 128 + 128`). SH degree 0.
+//!
+//! Axes: the converters copy the INRIA PLY's centres unchanged, so the data is in the
+//! OpenCV/COLMAP frame of 3DGS training like a splat PLY, and goes under a node turned by
+//! [`super::ply::GL_FROM_CV`] the same way.
+//!
+//! Hostile input is bounded by the file itself: the record count is its length over 32
+//! (a length that is not a multiple of 32 is refused), read in chunks between cancel checks.
+
+use super::{ImportError, Imported, MAX_SPLATS, Progress};
+use crate::scene::{NodeKind, Scene, SplatCloud, Transform};
+use rayon::prelude::*;
+use std::io::Read;
+use std::path::Path;
+
+/// Bytes of one splat record.
+pub const RECORD_BYTES: usize = 32;
+/// Records read (and allocated) at a time, between cancel checks.
+const CHUNK_RECORDS: usize = 1 << 17;
+
+/// Imports a `.splat` file as one splat node named after the file, turned from OpenCV axes.
+pub(super) fn import_splat(path: &Path, progress: &Progress) -> Result<Imported, ImportError> {
+    let io = |error| ImportError::Io {
+        file: path.display().to_string(),
+        error,
+    };
+    progress.check(path)?;
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    let count = record_count(path, len)?;
+    progress.begin(len);
+    let mut bytes = Vec::new();
+    while bytes.len() < count * RECORD_BYTES {
+        progress.check(path)?;
+        let want = (count * RECORD_BYTES - bytes.len()).min(CHUNK_RECORDS * RECORD_BYTES);
+        let got = (&mut file)
+            .take(want as u64)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if got == 0 {
+            return Err(fail(
+                path,
+                format!(
+                    "truncated while reading: {} of {len} bytes arrived",
+                    bytes.len()
+                ),
+            ));
+        }
+        progress.advance(got as u64);
+    }
+    scene_from(path, &bytes)
+}
+
+/// [`import_splat`] of a file already in memory; `path` only names it.
+pub(super) fn import_splat_bytes(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> {
+    record_count(path, bytes.len() as u64)?;
+    scene_from(path, bytes)
+}
+
+fn fail(path: &Path, problem: String) -> ImportError {
+    ImportError::Splat {
+        file: path.display().to_string(),
+        problem,
+    }
+}
+
+/// The number of records a file of `len` bytes holds, or why it cannot be a `.splat` file.
+fn record_count(path: &Path, len: u64) -> Result<usize, ImportError> {
+    let record = RECORD_BYTES as u64;
+    if len == 0 {
+        return Err(fail(path, "the file is empty".into()));
+    }
+    if !len.is_multiple_of(record) {
+        return Err(fail(
+            path,
+            format!(
+                "{len} bytes is not a whole number of 32-byte splat records ({} bytes left \
+                 over); the file is cut short or not a .splat file",
+                len % record
+            ),
+        ));
+    }
+    let count = len / record;
+    if count > u64::from(MAX_SPLATS) {
+        return Err(fail(
+            path,
+            format!("{count} splats, more than the {MAX_SPLATS} worldsmith reads"),
+        ));
+    }
+    Ok(count as usize)
+}
+
+/// One splat node from whole records, with a warning for values that had to be replaced.
+fn scene_from(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> {
+    let (cloud, repaired) = decode(bytes);
+    let cloud = cloud.map_err(|e| fail(path, e.to_string()))?;
+    let mut warnings = Vec::new();
+    if repaired > 0 {
+        warnings.push(format!(
+            "{}: {repaired} splats had a non-finite or negative centre or scale (replaced by \
+             0, or by its size)",
+            path.display()
+        ));
+    }
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "Splats".into());
+    let mut scene = Scene::new(&name);
+    let cloud = scene.add_splat_cloud(cloud);
+    scene.add_node(
+        None,
+        &name,
+        Transform::IDENTITY.with_rotation(super::ply::GL_FROM_CV),
+        NodeKind::Splats { cloud },
+    );
+    Ok(Imported { scene, warnings })
+}
+
+/// One record, decoded.
+struct Record {
+    position: [f32; 3],
+    scale: [f32; 3],
+    color: [f32; 3],
+    opacity: f32,
+    /// `x y z w`, unit length.
+    rotation: [f32; 4],
+    /// A value had to be replaced.
+    repaired: bool,
+}
+
+/// The splats of whole records (a trailing partial record is ignored) and how many had a
+/// value replaced: a non-finite centre or scale coordinate by 0, a negative scale by its size.
+fn decode(bytes: &[u8]) -> (Result<SplatCloud, crate::scene::SplatShapeError>, usize) {
+    let records: Vec<Record> = bytes
+        .as_chunks::<RECORD_BYTES>()
+        .0
+        .par_iter()
+        .map(record)
+        .collect();
+    let repaired = records.iter().filter(|r| r.repaired).count();
+    let n = records.len();
+    let (mut positions, mut rotations, mut scales, mut opacities, mut colors) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for r in records {
+        positions.push(r.position);
+        rotations.push(r.rotation);
+        scales.push(r.scale);
+        opacities.push(r.opacity);
+        colors.push(r.color);
+    }
+    let cloud = SplatCloud::new(
+        positions,
+        rotations,
+        scales,
+        opacities,
+        colors,
+        0,
+        Vec::new(),
+    );
+    (cloud, repaired)
+}
+
+fn record(raw: &[u8; RECORD_BYTES]) -> Record {
+    let (floats, bytes) = raw.split_at(24);
+    let mut values = [0f32; 6];
+    for (v, b) in values.iter_mut().zip(floats.as_chunks::<4>().0) {
+        *v = f32::from_le_bytes(*b);
+    }
+    let mut repaired = false;
+    let mut fix = |v: f32, size: bool| {
+        if !v.is_finite() {
+            repaired = true;
+            0.0
+        } else if size && v < 0.0 {
+            repaired = true;
+            -v
+        } else {
+            v
+        }
+    };
+    let [x, y, z, sx, sy, sz] = values;
+    let position = [fix(x, false), fix(y, false), fix(z, false)];
+    let scale = [fix(sx, true), fix(sy, true), fix(sz, true)];
+    let [r, g, b, a, qw, qx, qy, qz] = bytes.try_into().unwrap_or([0; 8]);
+    let unit = |c: u8| f32::from(c) / 255.0;
+    let q = [qx, qy, qz, qw].map(|c| (f32::from(c) - 128.0) / 128.0);
+    let len = q.iter().map(|c| c * c).sum::<f32>().sqrt();
+    let rotation = if len > 1e-6 {
+        q.map(|c| c / len)
+    } else {
+        [0.0, 0.0, 0.0, 1.0]
+    };
+    Record {
+        position,
+        scale,
+        color: [unit(r), unit(g), unit(b)],
+        opacity: unit(a),
+        rotation,
+        repaired,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_decodes_to_its_fields() {
+        let mut raw = [0u8; RECORD_BYTES];
+        for (i, v) in [1.5f32, -2.0, 3.25, 0.1, 0.2, 0.3].iter().enumerate() {
+            raw[i * 4..i * 4 + 4].copy_from_slice(&v.to_le_bytes());
+        }
+        // Colour, opacity, then w x y z: a quarter turn about y.
+        raw[24..32].copy_from_slice(&[255, 0, 51, 128, 219, 128, 219, 128]);
+        let r = record(&raw);
+        assert_eq!(r.position, [1.5, -2.0, 3.25]);
+        assert_eq!(r.scale, [0.1, 0.2, 0.3]);
+        assert_eq!(r.color, [1.0, 0.0, 0.2]);
+        assert!((r.opacity - 128.0 / 255.0).abs() < 1e-6);
+        let h = std::f32::consts::FRAC_1_SQRT_2;
+        for (got, want) in r.rotation.iter().zip([0.0, h, 0.0, h]) {
+            assert!((got - want).abs() < 1e-6, "{:?}", r.rotation);
+        }
+        assert!(!r.repaired);
+    }
+
+    #[test]
+    fn bad_values_are_replaced_and_counted() {
+        let mut raw = [128u8; RECORD_BYTES];
+        raw[0..4].copy_from_slice(&f32::NAN.to_le_bytes());
+        raw[12..16].copy_from_slice(&(-0.5f32).to_le_bytes());
+        raw[16..20].copy_from_slice(&f32::INFINITY.to_le_bytes());
+        let r = record(&raw);
+        assert!(r.repaired);
+        assert_eq!(r.position[0], 0.0);
+        assert_eq!(r.scale[0], 0.5);
+        assert_eq!(r.scale[1], 0.0);
+        // All four quaternion bytes at 128: a zero quaternion becomes the identity.
+        assert_eq!(r.rotation, [0.0, 0.0, 0.0, 1.0]);
+    }
+}
