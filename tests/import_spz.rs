@@ -853,34 +853,18 @@ fn a_version_4_file_written_by_the_reference_encoder_decodes_to_its_splats() {
     check_decoded("reference v4", &splats, &cloud, 4, 3);
 }
 
-/// Splat `i` of the reference file above, as the PLY given to the encoder held it (the PLY's
-/// `rot_0` is w, its `f_rest_{c·15+k}` channel-major; the encoder stores raw axes, as no frame
-/// was named).
+/// Splat `i` of the reference file above, as the PLY given to the encoder held it
+/// ([`common::reference_splat`]; the encoder stores raw axes, as no frame was named).
 fn reference_splat(i: usize) -> Splat {
-    let t = i as f64;
-    let s = |x: f64| x.sin() as f32;
-    let sigmoid = |x: f32| 1.0 / (1.0 + (-x).exp());
+    let t = common::reference_splat(i);
+    let [w, x, y, z] = t.rot_wxyz;
     Splat {
-        pos: [
-            4.0 * s(t * 1.3 + 0.1),
-            3.0 * s(t * 0.7 + 1.1),
-            5.0 * s(t * 0.31 + 2.3),
-        ],
-        rot: [
-            s(t * 0.23 + 1.5),
-            s(t * 0.29 + 2.5),
-            0.2 + s(t * 0.17),
-            s(t * 0.11 + 0.5),
-        ],
-        scale: [0.0, 1.0, 2.0].map(|c| (-4.0 + 2.0 * s(t * 0.45 + c)).exp()),
-        opacity: sigmoid(3.0 * s(t * 0.21)),
-        f_dc: [0.0, 1.0, 2.0].map(|c| 1.2 * s(t * 0.9 + c * 1.7)),
-        sh: (0..45)
-            .map(|j| {
-                let (k, c) = (j / 3, j % 3);
-                0.3 * s(t * 0.37 + (c * 15 + k) as f64 * 0.53)
-            })
-            .collect(),
+        pos: t.pos,
+        rot: [x, y, z, w],
+        scale: t.log_scale.map(f32::exp),
+        opacity: 1.0 / (1.0 + (-t.logit).exp()),
+        f_dc: t.f_dc,
+        sh: (0..45).map(|j| t.rest[(j % 3) * 15 + j / 3]).collect(),
     }
 }
 

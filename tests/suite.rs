@@ -16,6 +16,7 @@ mod import_gltf_accessors;
 mod import_gltf_draco;
 mod import_gltf_splats;
 mod import_ply;
+mod import_sog;
 mod import_splat;
 mod import_spz;
 mod inspector_ui;

@@ -93,7 +93,7 @@ impl DesktopDialog {
                     pollster::block_on(
                         dialog
                             .add_filter(
-                                "Projects and 3D worlds (wsproj, glTF, PLY, SPZ)",
+                                "Projects and 3D worlds (wsproj, glTF, PLY, SPZ, splat, SOG)",
                                 IMPORTABLE_EXTENSIONS,
                             )
                             .pick_file(),

@@ -1,7 +1,8 @@
 //! `import` turns files on disk into [`Scene`] data: worldsmith projects (`.wsproj`, read by
 //! [`crate::project`]), glTF 2.0 (`.gltf`, `.glb`), PLY meshes,
 //! point clouds and Gaussian splats (`.ply`), Gaussian splats in Niantic's SPZ format (`.spz`)
-//! and antimatter15's `.splat` records, and world-model output folders ([`world`]).
+//! and antimatter15's `.splat` records, PlayCanvas's SOG (`.sog` bundles or a folder with its
+//! `meta.json`), and world-model output folders ([`world`]).
 //!
 //! It reads only the asset itself and files inside the asset's own folder, never URLs or
 //! absolute paths. It never touches the GPU, egui or winit, and it never panics or allocates
@@ -14,10 +15,12 @@ mod gltf_draco;
 mod gltf_meshopt;
 mod ktx2;
 pub mod ply;
+mod sog;
 mod splat;
 mod spz;
 pub mod world;
 
+pub use sog::is_sog_folder;
 pub use spz::{MAX_SPLATS, read_spz, read_spz_bytes};
 
 /// Reads an image file (PNG, JPEG, WebP, HDR) as an RGBA8 texture, with the same size limits as
@@ -181,6 +184,8 @@ pub enum ImportError {
     Spz { file: String, problem: String },
     #[error("{file}: not a readable .splat file: {problem}")]
     Splat { file: String, problem: String },
+    #[error("{file}: not a readable SOG: {problem}")]
+    Sog { file: String, problem: String },
     #[error("{file}: mesh '{mesh}': {problem}")]
     Mesh {
         file: String,
@@ -209,6 +214,9 @@ pub fn import_path(path: &Path) -> Result<Imported, ImportError> {
 pub fn import_path_with(path: &Path, progress: &Progress) -> Result<Imported, ImportError> {
     progress.check(path)?;
     if path.is_dir() {
+        if sog::is_sog_folder(path) {
+            return sog::import_sog(&path.join(sog::META), progress);
+        }
         return world::import_folder(path, progress);
     }
     let ext = path
@@ -229,6 +237,14 @@ pub fn import_path_with(path: &Path, progress: &Progress) -> Result<Imported, Im
         "ply" => ply::import_ply(path, progress),
         "spz" => spz::import_spz(path, progress),
         "splat" => splat::import_splat(path, progress),
+        "sog" => sog::import_sog(path, progress),
+        "json"
+            if path
+                .file_name()
+                .is_some_and(|n| n.eq_ignore_ascii_case(sog::META)) =>
+        {
+            sog::import_sog(path, progress)
+        }
         crate::project::EXTENSION => {
             let project = crate::project::load_with(path, progress).map_err(|e| match e {
                 crate::project::ProjectError::Cancelled { file } => ImportError::Cancelled { file },
@@ -260,6 +276,7 @@ pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> 
         "ply" => ply::import_ply_bytes(path, bytes, &progress),
         "spz" => spz::import_spz_bytes(path, bytes, &progress),
         "splat" => splat::import_splat_bytes(path, bytes),
+        "sog" => sog::import_sog_bytes(path, bytes),
         crate::project::EXTENSION => Ok(Imported {
             scene: crate::project::load_bytes(path, bytes)?.scene,
             warnings: Vec::new(),

@@ -121,16 +121,17 @@ fn scene_from(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> {
     Ok(Imported { scene, warnings })
 }
 
-/// One record, decoded.
-struct Record {
-    position: [f32; 3],
-    scale: [f32; 3],
-    color: [f32; 3],
-    opacity: f32,
+/// One splat, decoded (here and by the other per-splat readers, e.g. SOG).
+pub(super) struct Record {
+    pub position: [f32; 3],
+    pub scale: [f32; 3],
+    /// DC colour, `0.5 + C0 · f_dc`.
+    pub color: [f32; 3],
+    pub opacity: f32,
     /// `x y z w`, unit length.
-    rotation: [f32; 4],
+    pub rotation: [f32; 4],
     /// A value had to be replaced.
-    repaired: bool,
+    pub repaired: bool,
 }
 
 /// The splats of whole records (a trailing partial record is ignored) and how many had a
@@ -142,6 +143,16 @@ fn decode(bytes: &[u8]) -> (Result<SplatCloud, crate::scene::SplatShapeError>, u
         .par_iter()
         .map(record)
         .collect();
+    cloud_from_records(records, 0, Vec::new())
+}
+
+/// A splat cloud of `records` with SH `degree` and `sh_rest` (see [`SplatCloud::new`]), and
+/// how many records had a value replaced.
+pub(super) fn cloud_from_records(
+    records: Vec<Record>,
+    degree: u8,
+    sh_rest: Vec<half::f16>,
+) -> (Result<SplatCloud, crate::scene::SplatShapeError>, usize) {
     let repaired = records.iter().filter(|r| r.repaired).count();
     let n = records.len();
     let (mut positions, mut rotations, mut scales, mut opacities, mut colors) = (
@@ -159,13 +170,7 @@ fn decode(bytes: &[u8]) -> (Result<SplatCloud, crate::scene::SplatShapeError>, u
         colors.push(r.color);
     }
     let cloud = SplatCloud::new(
-        positions,
-        rotations,
-        scales,
-        opacities,
-        colors,
-        0,
-        Vec::new(),
+        positions, rotations, scales, opacities, colors, degree, sh_rest,
     );
     (cloud, repaired)
 }

@@ -67,7 +67,7 @@ pub fn is_world_folder(path: &Path) -> bool {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum LayerKind {
     /// `.ply`: splats, points or a mesh in the writer's frame (OpenCV for HY-World); `.splat`
-    /// records, converted from such a PLY.
+    /// records and `.sog` bundles, converted from such a PLY.
     Ply,
     /// `.spz`, `.glb`, `.gltf`: Y-up.
     YUp,
@@ -82,7 +82,7 @@ fn layer_kind(path: &Path) -> Option<LayerKind> {
     let ext = path.extension()?.to_string_lossy().to_lowercase();
     let stem = path.file_stem()?.to_string_lossy().to_lowercase();
     match ext.as_str() {
-        "ply" | "splat" => Some(LayerKind::Ply),
+        "ply" | "splat" | "sog" => Some(LayerKind::Ply),
         "spz" | "glb" | "gltf" => Some(LayerKind::YUp),
         "png" | "jpg" | "jpeg" | "webp" if stem.contains("pano") => Some(LayerKind::Panorama),
         _ => None,

@@ -9,7 +9,7 @@ use egui::{RichText, Ui};
 use std::path::{Path, PathBuf};
 
 /// File extensions the importers read (lower case, without the dot).
-pub const IMPORTABLE_EXTENSIONS: &[&str] = &["wsproj", "gltf", "glb", "ply", "spz", "splat"];
+pub const IMPORTABLE_EXTENSIONS: &[&str] = &["wsproj", "gltf", "glb", "ply", "spz", "splat", "sog"];
 
 /// What the chosen path is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -418,14 +418,16 @@ fn export_options_ui(ui: &mut Ui, choices: &mut ExportChoices) {
 }
 
 /// True when `folder` directly holds layers a world-model output has (splats, meshes, point
-/// clouds or camera parameters), so Enter on it loads it instead of entering it.
+/// clouds or camera parameters) or is a SOG (`meta.json` and its images), so Enter on it
+/// loads it instead of entering it.
 pub fn is_world_folder(folder: &Path) -> bool {
-    std::fs::read_dir(folder).is_ok_and(|read| {
-        read.filter_map(Result::ok).any(|e| {
-            let path = e.path();
-            is_importable(&path) || e.file_name() == "camera_params.json"
+    crate::import::is_sog_folder(folder)
+        || std::fs::read_dir(folder).is_ok_and(|read| {
+            read.filter_map(Result::ok).any(|e| {
+                let path = e.path();
+                is_importable(&path) || e.file_name() == "camera_params.json"
+            })
         })
-    })
 }
 
 #[cfg(test)]
@@ -447,6 +449,13 @@ mod tests {
         );
         assert!(is_world_folder(&dir));
         assert!(!is_world_folder(&dir.join("A_folder")));
+        // A SOG folder (its meta.json names the images) loads; another meta.json does not.
+        let sog = dir.join("A_folder");
+        std::fs::write(sog.join("meta.json"), br#"{"name": "x"}"#).expect("write");
+        assert!(!is_world_folder(&sog));
+        let meta = br#"{"version": 2, "means": {}, "quats": {}, "scales": {}, "sh0": {}}"#;
+        std::fs::write(sog.join("meta.json"), meta).expect("write");
+        assert!(is_world_folder(&sog));
         assert_eq!(
             BrowsePurpose::Import.action(dir.join("z.glb")),
             UiAction::ImportPath(dir.join("z.glb"))

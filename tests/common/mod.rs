@@ -848,3 +848,42 @@ pub fn spz_v4(stream: &[u8]) -> Vec<u8> {
     }
     out
 }
+
+/// One splat as a 3DGS trainer writes it to an INRIA PLY.
+pub struct TrainedSplat {
+    pub pos: [f32; 3],
+    /// `rot_0..3`: `w x y z`, not normalised.
+    pub rot_wxyz: [f32; 4],
+    pub log_scale: [f32; 3],
+    pub f_dc: [f32; 3],
+    /// Opacity before the sigmoid.
+    pub logit: f32,
+    /// `f_rest_0..44`, channel-major (`c · 15 + k`).
+    pub rest: Vec<f32>,
+}
+
+/// Splat `i` of the PLY that the reference encoders' files in `tests/data` were made from
+/// (`tests/data/README.md` has the script that writes that PLY and the commands).
+pub fn reference_splat(i: usize) -> TrainedSplat {
+    let t = i as f64;
+    let s = |x: f64| x.sin() as f32;
+    TrainedSplat {
+        pos: [
+            4.0 * s(t * 1.3 + 0.1),
+            3.0 * s(t * 0.7 + 1.1),
+            5.0 * s(t * 0.31 + 2.3),
+        ],
+        rot_wxyz: [
+            s(t * 0.11 + 0.5),
+            s(t * 0.23 + 1.5),
+            s(t * 0.29 + 2.5),
+            0.2 + s(t * 0.17),
+        ],
+        log_scale: [0.0, 1.0, 2.0].map(|c| -4.0 + 2.0 * s(t * 0.45 + c)),
+        f_dc: [0.0, 1.0, 2.0].map(|c| 1.2 * s(t * 0.9 + c * 1.7)),
+        logit: 3.0 * s(t * 0.21),
+        rest: (0..45)
+            .map(|j| 0.3 * s(t * 0.37 + j as f64 * 0.53))
+            .collect(),
+    }
+}

@@ -1,0 +1,518 @@
+//! SOG ("spatially ordered Gaussians"), PlayCanvas's compressed splat format, as SuperSplat
+//! and `splat-transform` write it (reference: playcanvas/splat-transform,
+//! `src/lib/readers/read-sog.ts` and `writers/write-sog.ts`, meta version 2): a `meta.json`
+//! and lossless WebP images holding one texel per splat, either in a folder or bundled in a
+//! `.sog` zip archive.
+//!
+//! * `means_l.webp` / `means_u.webp`: low and high bytes of 16-bit positions, a lerp between
+//!   the meta's `mins` and `maxs` of `sign(x) · ln(|x| + 1)`;
+//! * `quats.webp`: "smallest three" quaternions, the alpha byte 252 + the index of the
+//!   dropped (largest) component in `w x y z`;
+//! * `scales.webp`: three indices into a 256-entry codebook of log scales;
+//! * `sh0.webp`: three indices into a 256-entry codebook of DC coefficients, and the sigmoid
+//!   opacity in alpha;
+//! * optionally `shN_centroids.webp` / `shN_labels.webp`: a 16-bit palette label per splat, the
+//!   palette entry's higher-order SH coefficients as one texel each (RGB indices into a third
+//!   codebook), 64 entries to a row.
+//!
+//! Axes: the data is the INRIA PLY's, in the OpenCV frame of 3DGS training, so it goes under
+//! a node turned by [`super::ply::GL_FROM_CV`] like a splat PLY.
+//!
+//! Hostile input is bounded: the splat count by [`MAX_SPLATS`], each texture's size by its
+//! header before it is decoded (at most about twice the splat count), every file's bytes (in
+//! the folder or the archive) by a fixed limit, and file names must be plain names inside the
+//! folder or archive.
+
+use super::splat::{Record, cloud_from_records};
+use super::{ImportError, Imported, MAX_SPLATS, Progress};
+use crate::scene::{NodeKind, SH_C0, Scene, SplatCloud, Transform};
+use half::f16;
+use rayon::prelude::*;
+use serde::Deserialize;
+use std::io::{Read, Seek};
+use std::path::{Path, PathBuf};
+
+/// The most bytes worldsmith reads of one file of a SOG (a 16383² RGBA WebP cannot need more).
+const MAX_FILE_BYTES: u64 = 1 << 30;
+/// The most bytes of `meta.json`.
+const MAX_META_BYTES: u64 = 16 << 20;
+/// The name of the metadata file, in a folder or at the root of a `.sog` archive.
+pub const META: &str = "meta.json";
+
+/// `meta.json`, version 2.
+#[derive(Deserialize)]
+struct Meta {
+    count: u64,
+    means: Means,
+    scales: Coded,
+    quats: Files,
+    sh0: Coded,
+    #[serde(rename = "shN")]
+    sh_n: Option<ShN>,
+}
+
+#[derive(Deserialize)]
+struct Means {
+    mins: [f64; 3],
+    maxs: [f64; 3],
+    files: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Coded {
+    codebook: Vec<f32>,
+    files: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Files {
+    files: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ShN {
+    count: u32,
+    bands: u8,
+    codebook: Vec<f32>,
+    files: Vec<String>,
+}
+
+/// Where a SOG's files come from.
+trait Source {
+    /// The whole file called `name` (at most `limit` bytes).
+    fn read(&mut self, name: &str, limit: u64) -> Result<Vec<u8>, String>;
+}
+
+/// A folder holding `meta.json` and the images.
+struct Folder(PathBuf);
+
+impl Source for Folder {
+    fn read(&mut self, name: &str, limit: u64) -> Result<Vec<u8>, String> {
+        let plain = !name.is_empty()
+            && name != ".."
+            && name != "."
+            && !name.contains(['/', '\\', ':'])
+            && Path::new(name).file_name().is_some();
+        if !plain {
+            return Err(format!(
+                "'{name}' is not a plain file name in the SOG's folder"
+            ));
+        }
+        let file = std::fs::File::open(self.0.join(name)).map_err(|e| format!("{name}: {e}"))?;
+        read_limited(file, name, limit)
+    }
+}
+
+/// A `.sog` zip archive.
+struct Archive<R: Read + Seek>(zip::ZipArchive<R>);
+
+impl<R: Read + Seek> Source for Archive<R> {
+    fn read(&mut self, name: &str, limit: u64) -> Result<Vec<u8>, String> {
+        let entry = self
+            .0
+            .by_name(name)
+            .map_err(|e| format!("{name}: not in the archive ({e})"))?;
+        read_limited(entry, name, limit)
+    }
+}
+
+/// All of `reader`, refusing more than `limit` bytes.
+fn read_limited(reader: impl Read, name: &str, limit: u64) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    reader
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{name}: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!(
+            "{name} is larger than the {limit} bytes worldsmith reads"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Imports a `.sog` archive, or the SOG whose `meta.json` is `path`.
+pub(super) fn import_sog(path: &Path, progress: &Progress) -> Result<Imported, ImportError> {
+    progress.check(path)?;
+    let is_meta = path
+        .file_name()
+        .is_some_and(|n| n.eq_ignore_ascii_case(META));
+    if is_meta {
+        let folder = path.parent().unwrap_or(Path::new(".")).to_owned();
+        return import_from(path, &mut Folder(folder), progress);
+    }
+    let file = std::fs::File::open(path).map_err(|error| ImportError::Io {
+        file: path.display().to_string(),
+        error,
+    })?;
+    let archive = zip::ZipArchive::new(std::io::BufReader::new(file))
+        .map_err(|e| fail(path, format!("not a readable zip archive: {e}")))?;
+    import_from(path, &mut Archive(archive), progress)
+}
+
+/// [`import_sog`] of a `.sog` archive already in memory; `path` only names it.
+pub(super) fn import_sog_bytes(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> {
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| fail(path, format!("not a readable zip archive: {e}")))?;
+    import_from(path, &mut Archive(archive), &Progress::new())
+}
+
+/// Whether `folder` holds a SOG: a `meta.json` naming means, quaternions, scales and SH.
+pub fn is_sog_folder(folder: &Path) -> bool {
+    let meta = folder.join(META);
+    meta.is_file()
+        && std::fs::File::open(&meta)
+            .ok()
+            .and_then(|f| read_limited(f, META, MAX_META_BYTES).ok())
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .is_some_and(|v| {
+                ["means", "quats", "scales", "sh0"]
+                    .iter()
+                    .all(|k| v.get(k).is_some())
+            })
+}
+
+fn fail(path: &Path, problem: String) -> ImportError {
+    ImportError::Sog {
+        file: path.display().to_string(),
+        problem,
+    }
+}
+
+/// One splat node named after the SOG (the archive, or the folder of a `meta.json`).
+fn import_from(
+    path: &Path,
+    source: &mut dyn Source,
+    progress: &Progress,
+) -> Result<Imported, ImportError> {
+    let (cloud, warnings) = read(path, source, progress)?;
+    let named = if path
+        .file_name()
+        .is_some_and(|n| n.eq_ignore_ascii_case(META))
+    {
+        path.parent().and_then(Path::file_name)
+    } else {
+        path.file_stem()
+    };
+    let name = named.map_or_else(|| "Splats".into(), |n| n.to_string_lossy().into_owned());
+    let mut scene = Scene::new(&name);
+    let cloud = scene.add_splat_cloud(cloud);
+    scene.add_node(
+        None,
+        &name,
+        Transform::IDENTITY.with_rotation(super::ply::GL_FROM_CV),
+        NodeKind::Splats { cloud },
+    );
+    Ok(Imported { scene, warnings })
+}
+
+/// The splats of a SOG, with warnings naming `path`.
+fn read(
+    path: &Path,
+    source: &mut dyn Source,
+    progress: &Progress,
+) -> Result<(SplatCloud, Vec<String>), ImportError> {
+    let fail = |problem: String| fail(path, problem);
+    let raw = source.read(META, MAX_META_BYTES).map_err(&fail)?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&raw).map_err(|e| fail(format!("{META} is not valid JSON: {e}")))?;
+    match value.get("version").and_then(serde_json::Value::as_u64) {
+        Some(2) => {}
+        None if value.get("means").is_some() => {
+            return Err(fail(format!(
+                "{META} has no version: a version 1 SOG, which worldsmith does not read; \
+                 re-save it with a current SuperSplat or splat-transform"
+            )));
+        }
+        None if value.get("lods").is_some() || value.get("tree").is_some() => {
+            return Err(fail(format!(
+                "{META} describes a streamed level-of-detail SOG, which worldsmith does not read"
+            )));
+        }
+        other => {
+            return Err(fail(format!(
+                "SOG version {} is not read (worldsmith reads version 2)",
+                other.map_or_else(|| "missing".into(), |v| v.to_string())
+            )));
+        }
+    }
+    let meta: Meta = serde_json::from_value(value)
+        .map_err(|e| fail(format!("{META} is not a SOG version 2 description: {e}")))?;
+    if meta.count == 0 {
+        return Err(fail("the SOG holds no splats".into()));
+    }
+    if meta.count > u64::from(MAX_SPLATS) {
+        return Err(fail(format!(
+            "{} splats, more than the {MAX_SPLATS} worldsmith reads",
+            meta.count
+        )));
+    }
+    let n = meta.count as usize;
+    for (what, codebook) in [
+        ("scales", &meta.scales.codebook),
+        ("sh0", &meta.sh0.codebook),
+    ] {
+        if codebook.len() != 256 {
+            return Err(fail(format!(
+                "the {what} codebook has {} entries instead of 256",
+                codebook.len()
+            )));
+        }
+    }
+    let sh = match &meta.sh_n {
+        Some(sh) if (1..=3).contains(&sh.bands) => {
+            if sh.codebook.len() != 256 {
+                return Err(fail(format!(
+                    "the shN codebook has {} entries instead of 256",
+                    sh.codebook.len()
+                )));
+            }
+            Some(sh)
+        }
+        Some(sh) if sh.bands > 3 => {
+            return Err(fail(format!("shN has {} SH bands (at most 3)", sh.bands)));
+        }
+        _ => None,
+    };
+    let textures = 5 + if sh.is_some() { 2 } else { 0 };
+    progress.begin((textures + 1) * meta.count);
+
+    let mut texture = |files: &[String], k: usize, what: &str, texels: (u64, u64)| {
+        progress.check(path)?;
+        let name = files
+            .get(k)
+            .ok_or_else(|| fail(format!("{META} names no {what} image")))?;
+        let image = decode(source, name, texels).map_err(&fail)?;
+        progress.advance(meta.count);
+        Ok::<_, ImportError>(image)
+    };
+    let per_splat = (meta.count, meta.count.saturating_mul(2) + (1 << 16));
+    let means_l = texture(&meta.means.files, 0, "means (low bytes)", per_splat)?;
+    let means_u = texture(&meta.means.files, 1, "means (high bytes)", per_splat)?;
+    let quats = texture(&meta.quats.files, 0, "quaternions", per_splat)?;
+    let scales = texture(&meta.scales.files, 0, "scales", per_splat)?;
+    let sh0 = texture(&meta.sh0.files, 0, "sh0", per_splat)?;
+    let sh_images = match sh {
+        Some(sh) => {
+            let coeffs = SplatCloud::sh_rest_coefficients(sh.bands);
+            // 64 palette entries to a row of `coeffs` texels each; labels are 16 bits.
+            let most = 64 * coeffs as u64 * 1024;
+            let centroids = texture(&sh.files, 0, "shN centroids", (0, most))?;
+            if centroids.width() as usize != 64 * coeffs {
+                return Err(fail(format!(
+                    "the shN centroids image is {} texels wide where {} SH bands need {}",
+                    centroids.width(),
+                    sh.bands,
+                    64 * coeffs
+                )));
+            }
+            let labels = texture(&sh.files, 1, "shN labels", per_splat)?;
+            Some((sh, coeffs, centroids, labels))
+        }
+        None => None,
+    };
+    progress.check(path)?;
+
+    let means = Lerp::new(&meta.means);
+    let texel = |image: &image::RgbaImage, i: usize| -> [u8; 4] {
+        let at = i * 4;
+        image
+            .as_raw()
+            .get(at..at + 4)
+            .and_then(|t| t.try_into().ok())
+            .unwrap_or([0; 4])
+    };
+    let scale_code = &meta.scales.codebook;
+    let dc_code = &meta.sh0.codebook;
+    let records: Vec<Record> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let [xl, yl, zl, _] = texel(&means_l, i);
+            let [xu, yu, zu, _] = texel(&means_u, i);
+            let position = means.at([xl, yl, zl], [xu, yu, zu]);
+            let [a, b, c, tag] = texel(&quats, i);
+            let [s0, s1, s2, _] = texel(&scales, i);
+            let scale = [s0, s1, s2].map(|s| scale_code[usize::from(s)].exp());
+            let [r, g, bl, alpha] = texel(&sh0, i);
+            let color = [r, g, bl].map(|c| 0.5 + SH_C0 * dc_code[usize::from(c)]);
+            let finite = position
+                .iter()
+                .chain(&scale)
+                .chain(&color)
+                .all(|v| v.is_finite());
+            let clean = |v: f32| if v.is_finite() { v } else { 0.0 };
+            Record {
+                position: position.map(clean),
+                scale: scale.map(clean),
+                color: color.map(clean),
+                opacity: f32::from(alpha) / 255.0,
+                rotation: quaternion(a, b, c, tag),
+                repaired: !finite,
+            }
+        })
+        .collect();
+    let (degree, sh_rest) = match &sh_images {
+        Some((sh, coeffs, centroids, labels)) => {
+            let code = &sh.codebook;
+            let rest: Vec<f16> = (0..n)
+                .into_par_iter()
+                .flat_map_iter(|i| {
+                    let [l0, l1, _, _] = texel(labels, i);
+                    let label = u32::from(l0) | u32::from(l1) << 8;
+                    let row = (label / 64) as usize;
+                    let column = (label % 64) as usize * coeffs;
+                    let known = label < sh.count && row < centroids.height() as usize;
+                    (0..*coeffs).flat_map(move |k| {
+                        let [r, g, b, _] = if known {
+                            texel(centroids, row * centroids.width() as usize + column + k)
+                        } else {
+                            [128; 4]
+                        };
+                        [r, g, b].map(|c| {
+                            let v = if known { code[usize::from(c)] } else { 0.0 };
+                            f16::from_f32(v.clamp(-65504.0, 65504.0))
+                        })
+                    })
+                })
+                .collect();
+            (sh.bands, rest)
+        }
+        None => (0, Vec::new()),
+    };
+    let (cloud, repaired) = cloud_from_records(records, degree, sh_rest);
+    let cloud = cloud.map_err(|e| fail(e.to_string()))?;
+    let mut warnings = Vec::new();
+    if repaired > 0 {
+        warnings.push(format!(
+            "{}: {repaired} splats decoded to a non-finite centre, scale or colour (replaced by 0)",
+            path.display()
+        ));
+    }
+    progress.set_done((textures + 1) * meta.count);
+    Ok((cloud, warnings))
+}
+
+/// The WebP image `name`, refused before decoding unless it has between `texels.0` and
+/// `texels.1` texels.
+fn decode(
+    source: &mut dyn Source,
+    name: &str,
+    (least, most): (u64, u64),
+) -> Result<image::RgbaImage, String> {
+    let bytes = source.read(name, MAX_FILE_BYTES)?;
+    let reader =
+        || image::ImageReader::with_format(std::io::Cursor::new(&bytes), image::ImageFormat::WebP);
+    let (width, height) = reader()
+        .into_dimensions()
+        .map_err(|e| format!("{name} is not a readable WebP image: {e}"))?;
+    let texels = u64::from(width) * u64::from(height);
+    if texels < least || texels > most {
+        return Err(format!(
+            "{name} is {width}×{height} texels where {least} to {most} are expected"
+        ));
+    }
+    Ok(reader()
+        .decode()
+        .map_err(|e| format!("{name} is not a readable WebP image: {e}"))?
+        .into_rgba8())
+}
+
+/// Positions from 16-bit fractions between the meta's bounds of `sign(x) · ln(|x| + 1)`.
+struct Lerp {
+    min: [f64; 3],
+    span: [f64; 3],
+}
+
+impl Lerp {
+    fn new(means: &Means) -> Self {
+        // As the reference: an empty range spans 1 (its writer then stores 0).
+        let span = std::array::from_fn(|c| {
+            let span = means.maxs[c] - means.mins[c];
+            if span == 0.0 || !span.is_finite() {
+                1.0
+            } else {
+                span
+            }
+        });
+        Self {
+            min: means.mins,
+            span,
+        }
+    }
+
+    fn at(&self, low: [u8; 3], high: [u8; 3]) -> [f32; 3] {
+        std::array::from_fn(|c| {
+            let v = f64::from(u16::from_le_bytes([low[c], high[c]])) / 65535.0;
+            let t = self.min[c] + self.span[c] * v;
+            let x = t.abs().exp_m1();
+            (if t < 0.0 { -x } else { x }) as f32
+        })
+    }
+}
+
+/// A "smallest three" quaternion: `a b c` are the three smaller components of `w x y z` in
+/// order, each `(byte / 255 · 2 − 1) / √2`; `tag − 252` is the index of the largest, which is
+/// non-negative. Returned as `x y z w`; a tag outside 252..=255 gives the identity.
+fn quaternion(a: u8, b: u8, c: u8, tag: u8) -> [f32; 4] {
+    let Some(largest) = tag.checked_sub(252).filter(|&k| k < 4).map(usize::from) else {
+        return [0.0, 0.0, 0.0, 1.0];
+    };
+    let small =
+        [a, b, c].map(|v| (f32::from(v) / 255.0 * 2.0 - 1.0) * std::f32::consts::FRAC_1_SQRT_2);
+    let mut wxyz = [0f32; 4];
+    let mut rest = small.iter();
+    for (k, slot) in wxyz.iter_mut().enumerate() {
+        if k != largest {
+            *slot = rest.next().copied().unwrap_or(0.0);
+        }
+    }
+    let sum: f32 = small.iter().map(|v| v * v).sum();
+    wxyz[largest] = (1.0 - sum).max(0.0).sqrt();
+    let [w, x, y, z] = wxyz;
+    let len = (w * w + x * x + y * y + z * z).sqrt();
+    if len > 1e-6 {
+        [x / len, y / len, z / len, w / len]
+    } else {
+        [0.0, 0.0, 0.0, 1.0]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quaternion_tags_name_the_dropped_component() {
+        // w largest, the others zero (127.5 is not a byte: 128 is +0.0028).
+        let q = quaternion(128, 128, 128, 252);
+        assert!((q[3] - 1.0).abs() < 1e-4, "{q:?}");
+        // x largest; then w, y, z follow in order: w = 1/√2 ⇒ byte 255.
+        let q = quaternion(255, 128, 128, 253);
+        let h = std::f32::consts::FRAC_1_SQRT_2;
+        assert!((q[0] - h).abs() < 3e-3 && (q[3] - h).abs() < 3e-3, "{q:?}");
+        assert_eq!(quaternion(0, 0, 0, 7), [0.0, 0.0, 0.0, 1.0]);
+        let len: f32 = quaternion(0, 0, 0, 255)
+            .iter()
+            .map(|c| c * c)
+            .sum::<f32>()
+            .sqrt();
+        assert!((len - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn positions_invert_the_log_transform() {
+        let means = Means {
+            mins: [-(3f64.ln_1p()), 0.0, 5.0],
+            maxs: [3f64.ln_1p(), 0.0, 5.0],
+            files: Vec::new(),
+        };
+        let lerp = Lerp::new(&means);
+        let p = lerp.at([0, 0, 0], [0, 0, 0]);
+        assert!((p[0] + 3.0).abs() < 1e-5, "{p:?}");
+        assert_eq!(p[1], 0.0);
+        let p = lerp.at([255, 0, 0], [255, 0, 0]);
+        assert!((p[0] - 3.0).abs() < 1e-5, "{p:?}");
+        // An empty range spans 1 from its minimum.
+        assert!((p[2] - 5f64.exp_m1() as f32).abs() < 1e-2, "{p:?}");
+    }
+}

@@ -1,0 +1,298 @@
+//! SOG (PlayCanvas's compressed splats, meta version 2) as a user meets it: a `.sog` bundle
+//! written by `splat-transform` itself opens as the splats it was made from, within the
+//! format's quantisation, as does the same SOG as a folder of `meta.json` and WebP images;
+//! damaged or hostile bundles fail with an error naming the file.
+
+use crate::common;
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use worldsmith::import::{import_bytes, import_path};
+use worldsmith::scene::{NodeKind, SH_C0, Scene, SplatCloud};
+
+fn temp_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("worldsmith-sog-{}-{test}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+/// `tests/data/sog/reference_sh3.sog` (see `tests/data/README.md`).
+fn reference() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sog/reference_sh3.sog")
+}
+
+/// The entries of a zip archive, in order.
+fn entries(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    (0..archive.len())
+        .map(|i| {
+            let mut entry = archive.by_index(i).unwrap();
+            let mut data = Vec::new();
+            entry.read_to_end(&mut data).unwrap();
+            (entry.name().unwrap().into_owned(), data)
+        })
+        .collect()
+}
+
+/// A zip archive of `entries`, stored.
+fn zip(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, data) in entries {
+        writer.start_file(name.as_str(), options).unwrap();
+        writer.write_all(data).unwrap();
+    }
+    writer.finish().unwrap().into_inner()
+}
+
+fn only_splats(scene: &Scene) -> (&worldsmith::scene::Node, &SplatCloud) {
+    let nodes: Vec<_> = scene.nodes().collect();
+    assert_eq!(nodes.len(), 1);
+    let NodeKind::Splats { cloud } = nodes[0].kind else {
+        panic!("not splats: {:?}", nodes[0].kind);
+    };
+    (nodes[0], scene.splat_cloud(cloud).expect("cloud"))
+}
+
+/// Checks the 64 splats of the reference SOG against the PLY they were made from, within
+/// SOG's quantisation: 16 bits of log-scaled position, 256-entry codebooks (k-means over the
+/// file's values) for scales, colours and SH, 8-bit opacity and "smallest three" rotations.
+/// The writer stores splats in Morton order, so each is matched to the PLY's splat at its
+/// position (and every PLY splat must be matched once).
+fn check_reference(cloud: &SplatCloud) {
+    assert_eq!(cloud.len(), 64);
+    assert_eq!(cloud.sh_degree, 3);
+    let originals: Vec<_> = (0..64).map(common::reference_splat).collect();
+    let mut matched = [false; 64];
+    let mut worst = [0f32; 5];
+    for i in 0..64 {
+        let distance = |j: &usize| {
+            let p: &[f32; 3] = &originals[*j].pos;
+            (0..3)
+                .map(|c| (cloud.positions[i][c] - p[c]).powi(2))
+                .sum::<f32>()
+        };
+        let j = (0..64)
+            .min_by(|a, b| distance(a).total_cmp(&distance(b)))
+            .unwrap();
+        assert!(!matched[j], "two splats at PLY splat {j}'s position");
+        matched[j] = true;
+        let want = &originals[j];
+        for c in 0..3 {
+            let p = want.pos[c];
+            let err = (cloud.positions[i][c] - p).abs();
+            // 16 bits over the log range (about ±1.8 here) at a slope of |p| + 1.
+            let tol = 3.6 / 65535.0 * (p.abs() + 1.0) + 1e-5;
+            assert!(
+                err <= tol,
+                "splat {i} position {c}: {} vs {p}",
+                cloud.positions[i][c]
+            );
+            let log_err = (cloud.scales[i][c].ln() - want.log_scale[c]).abs();
+            worst[0] = worst[0].max(log_err);
+            let f_dc = (cloud.colors[i][c] - 0.5) / SH_C0;
+            worst[1] = worst[1].max((f_dc - want.f_dc[c]).abs());
+            for k in 0..15 {
+                let got = cloud.sh_rest[(i * 15 + k) * 3 + c].to_f32();
+                worst[2] = worst[2].max((got - want.rest[c * 15 + k]).abs());
+            }
+        }
+        let opacity = 1.0 / (1.0 + (-want.logit).exp());
+        worst[3] = worst[3].max((cloud.opacities[i] - opacity).abs());
+        let [w, x, y, z] = want.rot_wxyz;
+        let len = (w * w + x * x + y * y + z * z).sqrt();
+        let q = cloud.rotations[i];
+        let dot = (q[0] * x + q[1] * y + q[2] * z + q[3] * w) / len;
+        worst[4] = worst[4].max(1.0 - dot.abs());
+    }
+    let [scale, dc, sh, opacity, rotation] = worst;
+    assert!(scale < 0.015, "log scale off by {scale}");
+    assert!(dc < 0.01, "DC colour off by {dc}");
+    assert!(sh < 0.005, "SH off by {sh}");
+    assert!(opacity <= 1.0 / 255.0 + 1e-6, "opacity off by {opacity}");
+    assert!(rotation < 3e-4, "rotation off by 1 - |dot| = {rotation}");
+}
+
+#[test]
+fn a_sog_written_by_splat_transform_opens_as_its_splats() {
+    let imported = import_path(&reference()).unwrap();
+    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+    let (node, cloud) = only_splats(&imported.scene);
+    assert_eq!(node.name, "reference_sh3");
+    // The PLY's OpenCV frame, turned like a splat PLY.
+    assert_eq!(
+        node.transform.rotation,
+        worldsmith::import::ply::GL_FROM_CV,
+        "turned from OpenCV axes"
+    );
+    check_reference(cloud);
+
+    // The same bytes in memory.
+    let bytes = std::fs::read(reference()).unwrap();
+    let in_memory = import_bytes(&reference(), &bytes).unwrap();
+    assert_eq!(only_splats(&in_memory.scene).1.positions, cloud.positions);
+
+    // The same SOG as a folder: opened as the folder, or as its meta.json.
+    let dir = temp_dir("folder");
+    let folder = dir.join("garden");
+    std::fs::create_dir_all(&folder).unwrap();
+    for (name, data) in entries(&bytes) {
+        std::fs::write(folder.join(name), data).unwrap();
+    }
+    for path in [folder.clone(), folder.join("meta.json")] {
+        let imported = import_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let (node, from_folder) = only_splats(&imported.scene);
+        assert_eq!(node.name, "garden");
+        assert_eq!(from_folder.positions, cloud.positions);
+        assert_eq!(from_folder.sh_rest, cloud.sh_rest);
+    }
+
+    // A world-model folder takes a .sog layer like a splat PLY.
+    let world = dir.join("world");
+    std::fs::create_dir_all(&world).unwrap();
+    std::fs::write(world.join("scene.sog"), &bytes).unwrap();
+    let imported = import_path(&world).unwrap();
+    assert!(imported.scene.nodes().any(|n| n.name == "scene (splats)"));
+}
+
+#[test]
+fn damaged_sog_bundles_fail_naming_the_file() {
+    let dir = temp_dir("bad");
+    let good = entries(&std::fs::read(reference()).unwrap());
+    let meta: serde_json::Value =
+        serde_json::from_slice(&good.iter().find(|(n, _)| n == "meta.json").unwrap().1).unwrap();
+    // The bundle with `meta.json` changed by `edit`, or with entry `name` replaced.
+    let with_meta = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut meta = meta.clone();
+        edit(&mut meta);
+        let mut entries = good.clone();
+        for (name, data) in &mut entries {
+            if name == "meta.json" {
+                *data = serde_json::to_vec(&meta).unwrap();
+            }
+        }
+        zip(&entries)
+    };
+    let with_entry = |entry: &str, data: Option<Vec<u8>>| {
+        let entries: Vec<_> = good
+            .iter()
+            .filter_map(|(n, d)| match (n == entry, &data) {
+                (false, _) => Some((n.clone(), d.clone())),
+                (true, Some(new)) => Some((n.clone(), new.clone())),
+                (true, None) => None,
+            })
+            .collect();
+        zip(&entries)
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("text.sog", b"hello".to_vec(), "not a readable zip archive"),
+        ("nometa.sog", with_entry("meta.json", None), "meta.json"),
+        (
+            "json.sog",
+            with_entry("meta.json", Some(b"{ nope".to_vec())),
+            "not valid JSON",
+        ),
+        (
+            "v1.sog",
+            with_meta(&|m| {
+                m.as_object_mut().unwrap().remove("version");
+            }),
+            "version 1",
+        ),
+        (
+            "v3.sog",
+            with_meta(&|m| m["version"] = 3.into()),
+            "SOG version 3",
+        ),
+        (
+            "zero.sog",
+            with_meta(&|m| m["count"] = 0.into()),
+            "no splats",
+        ),
+        (
+            "huge.sog",
+            with_meta(&|m| m["count"] = 4_000_000_000u64.into()),
+            "more than",
+        ),
+        // More splats than the images hold: refused from the image header.
+        (
+            "count.sog",
+            with_meta(&|m| m["count"] = 100_000.into()),
+            "texels",
+        ),
+        (
+            "codebook.sog",
+            with_meta(&|m| m["scales"]["codebook"] = serde_json::json!([1.0, 2.0])),
+            "2 entries instead of 256",
+        ),
+        (
+            "bands.sog",
+            with_meta(&|m| m["shN"]["bands"] = 7.into()),
+            "7 SH bands",
+        ),
+        ("noquats.sog", with_entry("quats.webp", None), "quats.webp"),
+        (
+            "badwebp.sog",
+            with_entry("scales.webp", Some(b"RIFF0000WEBPVP8L".to_vec())),
+            "scales.webp",
+        ),
+        (
+            "wide.sog",
+            with_entry(
+                "shN_centroids.webp",
+                good.iter()
+                    .find(|(n, _)| n == "sh0.webp")
+                    .map(|e| e.1.clone()),
+            ),
+            "texels wide",
+        ),
+        (
+            "missing.sog",
+            with_meta(&|m| m["means"]["files"] = serde_json::json!(["means_l.webp"])),
+            "means (high bytes)",
+        ),
+    ];
+    for (name, bytes, needle) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let err = import_path(&path).map(|_| ()).expect_err(name).to_string();
+        assert!(err.contains(name) && err.contains(needle), "{name}: {err}");
+    }
+
+    // A folder's meta.json naming a file outside the folder is refused, not followed.
+    let folder = dir.join("escape");
+    std::fs::create_dir_all(&folder).unwrap();
+    for (name, data) in &good {
+        std::fs::write(folder.join(name), data).unwrap();
+    }
+    std::fs::write(dir.join("outside.webp"), b"x").unwrap();
+    let mut escaping = meta.clone();
+    escaping["quats"]["files"] = serde_json::json!(["../outside.webp"]);
+    std::fs::write(
+        folder.join("meta.json"),
+        serde_json::to_vec(&escaping).unwrap(),
+    )
+    .unwrap();
+    let err = import_path(&folder)
+        .map(|_| ())
+        .expect_err("escape")
+        .to_string();
+    assert!(err.contains("not a plain file name"), "{err}");
+
+    // The bundle cut anywhere, or with bytes flipped: an error naming it or a clean load.
+    let bytes = std::fs::read(reference()).unwrap();
+    for cut in (0..bytes.len()).step_by(997) {
+        let err = import_bytes(Path::new("cut.sog"), &bytes[..cut])
+            .map(|_| ())
+            .expect_err("cut");
+        assert!(err.to_string().contains("cut.sog"), "{err}");
+    }
+    for at in (0..bytes.len()).step_by(101) {
+        let mut flipped = bytes.clone();
+        flipped[at] ^= 0x5a;
+        if let Err(e) = import_bytes(Path::new("flip.sog"), &flipped) {
+            assert!(e.to_string().contains("flip.sog"), "{e}");
+        }
+    }
+}
