@@ -198,7 +198,7 @@ fn damaged_sog_bundles_fail_naming_the_file() {
             with_meta(&|m| {
                 m.as_object_mut().unwrap().remove("version");
             }),
-            "version 1",
+            "not a SOG description",
         ),
         (
             "v3.sog",
@@ -294,5 +294,178 @@ fn damaged_sog_bundles_fail_naming_the_file() {
         if let Err(e) = import_bytes(Path::new("flip.sog"), &flipped) {
             assert!(e.to_string().contains("flip.sog"), "{e}");
         }
+    }
+}
+
+/// The version 1 layout (no `version`; each byte a lerp between per-channel bounds, the
+/// opacity a logit, the SH palette's band count given by its width), made here from the
+/// reference bundle by re-quantising its values as `read-sog-v1.ts` reads them: it decodes to
+/// the version 2 bundle's splats within version 1's 8-bit steps.
+#[test]
+fn a_version_1_sog_decodes_like_its_version_2_source() {
+    let bytes = std::fs::read(reference()).unwrap();
+    let v2_entries = entries(&bytes);
+    let file = |name: &str| {
+        v2_entries
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap()
+            .1
+            .clone()
+    };
+    let meta: serde_json::Value = serde_json::from_slice(&file("meta.json")).unwrap();
+    let image = |name: &str| image::load_from_memory(&file(name)).unwrap().into_rgba8();
+    let webp = |img: &image::RgbaImage| {
+        let mut out = Vec::new();
+        image::codecs::webp::WebPEncoder::new_lossless(&mut out)
+            .encode(
+                img.as_raw(),
+                img.width(),
+                img.height(),
+                image::ExtendedColorType::Rgba8,
+            )
+            .unwrap();
+        out
+    };
+    let codebook = |key: &str| -> Vec<f32> {
+        let path: Vec<&str> = key.split('.').collect();
+        let mut v = &meta;
+        for k in path {
+            v = &v[k];
+        }
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap() as f32)
+            .collect()
+    };
+    // Bytes of `values` lerped between their min and max.
+    let requantise = |values: &[f32]| {
+        let (lo, hi) = values
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+        let byte = move |v: f32| ((v - lo) / (hi - lo) * 255.0).round() as u8;
+        (lo, hi, byte)
+    };
+    // Scales: each axis its own bounds.
+    let scales_code = codebook("scales.codebook");
+    let mut scales = image("scales.webp");
+    let mut bounds = (vec![], vec![]);
+    for axis in 0..3 {
+        let used: Vec<f32> = scales
+            .pixels()
+            .take(64)
+            .map(|p| scales_code[usize::from(p[axis])])
+            .collect();
+        let (lo, hi, byte) = requantise(&used);
+        bounds.0.push(lo);
+        bounds.1.push(hi);
+        for p in scales.pixels_mut().take(64) {
+            p[axis] = byte(scales_code[usize::from(p[axis])]);
+        }
+    }
+    let scale_bounds = bounds.clone();
+    // sh0: colours per channel, opacity as a logit.
+    let dc_code = codebook("sh0.codebook");
+    let mut sh0 = image("sh0.webp");
+    let mut bounds = (vec![], vec![]);
+    for channel in 0..4 {
+        let value = |b: u8| {
+            if channel < 3 {
+                dc_code[usize::from(b)]
+            } else {
+                let o = (f32::from(b) / 255.0).clamp(1e-4, 1.0 - 1e-4);
+                (o / (1.0 - o)).ln()
+            }
+        };
+        let used: Vec<f32> = sh0.pixels().take(64).map(|p| value(p[channel])).collect();
+        let (lo, hi, byte) = requantise(&used);
+        bounds.0.push(lo);
+        bounds.1.push(hi);
+        for p in sh0.pixels_mut().take(64) {
+            p[channel] = byte(value(p[channel]));
+        }
+    }
+    let sh0_bounds = bounds;
+    // shN: one scalar range for every palette byte.
+    let sh_code = codebook("shN.codebook");
+    let mut centroids = image("shN_centroids.webp");
+    let used: Vec<f32> = centroids
+        .pixels()
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .map(|b| sh_code[usize::from(b)])
+        .collect();
+    let (sh_lo, sh_hi, byte) = requantise(&used);
+    for p in centroids.pixels_mut() {
+        for c in 0..3 {
+            p[c] = byte(sh_code[usize::from(p[c])]);
+        }
+    }
+    let v1_meta = serde_json::json!({
+        "means": {
+            "shape": [64, 3],
+            "mins": meta["means"]["mins"],
+            "maxs": meta["means"]["maxs"],
+            "files": ["means_l.webp", "means_u.webp"],
+        },
+        "scales": { "mins": scale_bounds.0, "maxs": scale_bounds.1, "files": ["scales.webp"] },
+        "quats": { "files": ["quats.webp"] },
+        "sh0": { "mins": sh0_bounds.0, "maxs": sh0_bounds.1, "files": ["sh0.webp"] },
+        "shN": {
+            "shape": [64, 45],
+            "mins": sh_lo,
+            "maxs": sh_hi,
+            "quantization": 8,
+            "files": ["shN_centroids.webp", "shN_labels.webp"],
+        },
+    });
+    let v1 = zip(&[
+        ("meta.json".into(), serde_json::to_vec(&v1_meta).unwrap()),
+        ("means_l.webp".into(), file("means_l.webp")),
+        ("means_u.webp".into(), file("means_u.webp")),
+        ("quats.webp".into(), file("quats.webp")),
+        ("scales.webp".into(), webp(&scales)),
+        ("sh0.webp".into(), webp(&sh0)),
+        ("shN_centroids.webp".into(), webp(&centroids)),
+        ("shN_labels.webp".into(), file("shN_labels.webp")),
+    ]);
+    let from_v1 = import_bytes(Path::new("v1.sog"), &v1).unwrap();
+    assert!(from_v1.warnings.is_empty(), "{:?}", from_v1.warnings);
+    let from_v2 = import_bytes(Path::new("v2.sog"), &bytes).unwrap();
+    let (_, a) = only_splats(&from_v1.scene);
+    let (_, b) = only_splats(&from_v2.scene);
+    assert_eq!(
+        a.sh_degree, 3,
+        "three bands, from the palette's 960-texel width"
+    );
+    assert_eq!(a.positions, b.positions);
+    assert_eq!(a.rotations, b.rotations);
+    let step = |lo: f32, hi: f32| (hi - lo) / 255.0 * 0.5 + 1e-5;
+    for i in 0..64 {
+        for c in 0..3 {
+            let tol = step(scale_bounds.0[c], scale_bounds.1[c]);
+            assert!(
+                (a.scales[i][c].ln() - b.scales[i][c].ln()).abs() <= tol,
+                "scale {i} {c}"
+            );
+            let tol = step(sh0_bounds.0[c], sh0_bounds.1[c]) * SH_C0;
+            assert!(
+                (a.colors[i][c] - b.colors[i][c]).abs() <= tol,
+                "colour {i} {c}"
+            );
+            for k in 0..15 {
+                let at = (i * 15 + k) * 3 + c;
+                let (x, y) = (a.sh_rest[at].to_f32(), b.sh_rest[at].to_f32());
+                assert!(
+                    (x - y).abs() <= step(sh_lo, sh_hi) + 1e-3,
+                    "SH {i} {k} {c}: {x} vs {y}"
+                );
+            }
+        }
+        // Opacity through the logit: within a step of the logit, at the sigmoid's slope.
+        assert!(
+            (a.opacities[i] - b.opacities[i]).abs() <= 0.02,
+            "opacity {i}"
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! SOG ("spatially ordered Gaussians"), PlayCanvas's compressed splat format, as SuperSplat
 //! and `splat-transform` write it (reference: playcanvas/splat-transform,
-//! `src/lib/readers/read-sog.ts` and `writers/write-sog.ts`, meta version 2): a `meta.json`
+//! `src/lib/readers/read-sog.ts`, `read-sog-v1.ts` and `writers/write-sog.ts`; meta version 2,
+//! and the first layout without a version, whose bytes lerp between per-channel bounds where
+//! version 2 indexes codebooks — both become per-byte tables, [`Layout`]): a `meta.json`
 //! and lossless WebP images holding one texel per splat, either in a folder or bundled in a
 //! `.sog` zip archive.
 //!
@@ -39,7 +41,7 @@ const MAX_META_BYTES: u64 = 16 << 20;
 /// The name of the metadata file, in a folder or at the root of a `.sog` archive.
 pub const META: &str = "meta.json";
 
-/// `meta.json`, version 2.
+/// `meta.json`, version 2: codebooks of 256 values shared by the channels.
 #[derive(Deserialize)]
 struct Meta {
     count: u64,
@@ -51,8 +53,30 @@ struct Meta {
     sh_n: Option<ShN>,
 }
 
+/// `meta.json` of version 1 (no `version` key; SuperSplat's first SOGs): each byte a lerp
+/// between per-channel bounds, the opacity a pre-sigmoid logit, the SH palette's band count
+/// given by its width.
+#[derive(Deserialize)]
+struct MetaV1 {
+    means: MeansV1,
+    scales: Ranged,
+    quats: Files,
+    sh0: Ranged,
+    #[serde(rename = "shN")]
+    sh_n: Option<ShNV1>,
+}
+
 #[derive(Deserialize)]
 struct Means {
+    mins: [f64; 3],
+    maxs: [f64; 3],
+    files: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct MeansV1 {
+    /// `[count, 3]`.
+    shape: Vec<u64>,
     mins: [f64; 3],
     maxs: [f64; 3],
     files: Vec<String>,
@@ -62,6 +86,28 @@ struct Means {
 struct Coded {
     codebook: Vec<f32>,
     files: Vec<String>,
+}
+
+/// Per-channel bounds (3 for scales; 4 for sh0, the last the opacity logit's).
+#[derive(Deserialize)]
+struct Ranged {
+    mins: Vec<f64>,
+    maxs: Vec<f64>,
+    files: Vec<String>,
+}
+
+impl Ranged {
+    /// The per-byte tables of the first `N` channels, or why the bounds do not have them.
+    fn tables<const N: usize>(&self, what: &str) -> Result<[Table; N], String> {
+        if self.mins.len() < N || self.maxs.len() < N {
+            return Err(format!(
+                "the {what} bounds have {} and {} values where {N} are needed",
+                self.mins.len(),
+                self.maxs.len()
+            ));
+        }
+        Ok(std::array::from_fn(|k| ramp(self.mins[k], self.maxs[k])))
+    }
 }
 
 #[derive(Deserialize)]
@@ -75,6 +121,151 @@ struct ShN {
     bands: u8,
     codebook: Vec<f32>,
     files: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ShNV1 {
+    mins: f64,
+    maxs: f64,
+    files: Vec<String>,
+}
+
+/// A byte's value: 256 entries.
+type Table = [f32; 256];
+
+/// What either meta version says, as per-byte tables.
+struct Layout {
+    count: u64,
+    means: Lerp,
+    /// Low bytes, high bytes.
+    means_files: [String; 2],
+    quats_file: String,
+    /// Log scale per axis.
+    scales: [Table; 3],
+    scales_file: String,
+    /// DC coefficient per channel, and opacity (after the sigmoid) from the alpha byte.
+    dc: [Table; 3],
+    opacity: Table,
+    sh0_file: String,
+    sh: Option<ShLayout>,
+}
+
+struct ShLayout {
+    /// SH bands (1 to 3), or `None` to take them from the palette image's width (version 1).
+    bands: Option<u8>,
+    /// Palette entries, or `None` for as many as the palette image holds (version 1).
+    palette: Option<u32>,
+    code: Table,
+    /// Palette (centroids), labels.
+    files: [String; 2],
+}
+
+/// 256 entries of `codebook`, or why not.
+fn codebook(what: &str, codebook: &[f32]) -> Result<Table, String> {
+    <[f32; 256]>::try_from(codebook).map_err(|_| {
+        format!(
+            "the {what} codebook has {} entries instead of 256",
+            codebook.len()
+        )
+    })
+}
+
+/// `min + (max − min) · byte / 255` for each byte.
+fn ramp(min: f64, max: f64) -> Table {
+    std::array::from_fn(|b| (min + (max - min) * b as f64 / 255.0) as f32)
+}
+
+/// The first two of `files`, or which is missing.
+fn file(files: &[String], k: usize, what: &str) -> Result<String, String> {
+    files
+        .get(k)
+        .cloned()
+        .ok_or_else(|| format!("{META} names no {what} image"))
+}
+
+impl Layout {
+    /// The layout `meta.json` describes, either version.
+    fn parse(value: serde_json::Value) -> Result<Self, String> {
+        match value.get("version").and_then(serde_json::Value::as_u64) {
+            Some(2) => {
+                let meta: Meta = serde_json::from_value(value)
+                    .map_err(|e| format!("{META} is not a SOG version 2 description: {e}"))?;
+                let scale = codebook("scales", &meta.scales.codebook)?;
+                let dc = codebook("sh0", &meta.sh0.codebook)?;
+                let sh = match meta.sh_n {
+                    Some(sh) if sh.bands > 3 => {
+                        return Err(format!("shN has {} SH bands (at most 3)", sh.bands));
+                    }
+                    Some(sh) if sh.bands > 0 => Some(ShLayout {
+                        bands: Some(sh.bands),
+                        palette: Some(sh.count),
+                        code: codebook("shN", &sh.codebook)?,
+                        files: [
+                            file(&sh.files, 0, "shN centroids")?,
+                            file(&sh.files, 1, "shN labels")?,
+                        ],
+                    }),
+                    _ => None,
+                };
+                Ok(Self {
+                    count: meta.count,
+                    means: Lerp::new(meta.means.mins, meta.means.maxs),
+                    means_files: [
+                        file(&meta.means.files, 0, "means (low bytes)")?,
+                        file(&meta.means.files, 1, "means (high bytes)")?,
+                    ],
+                    quats_file: file(&meta.quats.files, 0, "quaternions")?,
+                    scales: [scale; 3],
+                    scales_file: file(&meta.scales.files, 0, "scales")?,
+                    dc: [dc; 3],
+                    opacity: std::array::from_fn(|b| b as f32 / 255.0),
+                    sh0_file: file(&meta.sh0.files, 0, "sh0")?,
+                    sh,
+                })
+            }
+            None if value.get("lods").is_some() || value.get("tree").is_some() => Err(format!(
+                "{META} describes a streamed level-of-detail SOG, which worldsmith does not read"
+            )),
+            None => {
+                let meta: MetaV1 = serde_json::from_value(value).map_err(|e| {
+                    format!("{META} is not a SOG description (version 2, or 1 without one): {e}")
+                })?;
+                let count = meta.means.shape.first().copied().unwrap_or(0);
+                let sigmoid = |x: f32| 1.0 / (1.0 + (-x).exp());
+                let [r, g, b, logit] = meta.sh0.tables::<4>("sh0")?;
+                let sh = match meta.sh_n {
+                    Some(sh) => Some(ShLayout {
+                        bands: None,
+                        palette: None,
+                        code: ramp(sh.mins, sh.maxs),
+                        files: [
+                            file(&sh.files, 0, "shN centroids")?,
+                            file(&sh.files, 1, "shN labels")?,
+                        ],
+                    }),
+                    None => None,
+                };
+                Ok(Self {
+                    count,
+                    means: Lerp::new(meta.means.mins, meta.means.maxs),
+                    means_files: [
+                        file(&meta.means.files, 0, "means (low bytes)")?,
+                        file(&meta.means.files, 1, "means (high bytes)")?,
+                    ],
+                    quats_file: file(&meta.quats.files, 0, "quaternions")?,
+                    scales: meta.scales.tables::<3>("scales")?,
+                    scales_file: file(&meta.scales.files, 0, "scales")?,
+                    dc: [r, g, b],
+                    opacity: logit.map(sigmoid),
+                    sh0_file: file(&meta.sh0.files, 0, "sh0")?,
+                    sh,
+                })
+            }
+            Some(other) => Err(format!(
+                "SOG version {other} is not read (worldsmith reads versions 1 and 2)"
+            )),
+        }
+    }
 }
 
 /// Where a SOG's files come from.
@@ -216,104 +407,71 @@ fn read(
     let raw = source.read(META, MAX_META_BYTES).map_err(&fail)?;
     let value: serde_json::Value =
         serde_json::from_slice(&raw).map_err(|e| fail(format!("{META} is not valid JSON: {e}")))?;
-    match value.get("version").and_then(serde_json::Value::as_u64) {
-        Some(2) => {}
-        None if value.get("means").is_some() => {
-            return Err(fail(format!(
-                "{META} has no version: a version 1 SOG, which worldsmith does not read; \
-                 re-save it with a current SuperSplat or splat-transform"
-            )));
-        }
-        None if value.get("lods").is_some() || value.get("tree").is_some() => {
-            return Err(fail(format!(
-                "{META} describes a streamed level-of-detail SOG, which worldsmith does not read"
-            )));
-        }
-        other => {
-            return Err(fail(format!(
-                "SOG version {} is not read (worldsmith reads version 2)",
-                other.map_or_else(|| "missing".into(), |v| v.to_string())
-            )));
-        }
-    }
-    let meta: Meta = serde_json::from_value(value)
-        .map_err(|e| fail(format!("{META} is not a SOG version 2 description: {e}")))?;
-    if meta.count == 0 {
+    let layout = Layout::parse(value).map_err(&fail)?;
+    if layout.count == 0 {
         return Err(fail("the SOG holds no splats".into()));
     }
-    if meta.count > u64::from(MAX_SPLATS) {
+    if layout.count > u64::from(MAX_SPLATS) {
         return Err(fail(format!(
             "{} splats, more than the {MAX_SPLATS} worldsmith reads",
-            meta.count
+            layout.count
         )));
     }
-    let n = meta.count as usize;
-    for (what, codebook) in [
-        ("scales", &meta.scales.codebook),
-        ("sh0", &meta.sh0.codebook),
-    ] {
-        if codebook.len() != 256 {
-            return Err(fail(format!(
-                "the {what} codebook has {} entries instead of 256",
-                codebook.len()
-            )));
-        }
-    }
-    let sh = match &meta.sh_n {
-        Some(sh) if (1..=3).contains(&sh.bands) => {
-            if sh.codebook.len() != 256 {
-                return Err(fail(format!(
-                    "the shN codebook has {} entries instead of 256",
-                    sh.codebook.len()
-                )));
-            }
-            Some(sh)
-        }
-        Some(sh) if sh.bands > 3 => {
-            return Err(fail(format!("shN has {} SH bands (at most 3)", sh.bands)));
-        }
-        _ => None,
-    };
-    let textures = 5 + if sh.is_some() { 2 } else { 0 };
-    progress.begin((textures + 1) * meta.count);
+    let count = layout.count;
+    let n = count as usize;
+    let textures = 5 + if layout.sh.is_some() { 2 } else { 0 };
+    progress.begin((textures + 1) * count);
 
-    let mut texture = |files: &[String], k: usize, what: &str, texels: (u64, u64)| {
+    let mut texture = |name: &str, texels: (u64, u64)| {
         progress.check(path)?;
-        let name = files
-            .get(k)
-            .ok_or_else(|| fail(format!("{META} names no {what} image")))?;
         let image = decode(source, name, texels).map_err(&fail)?;
-        progress.advance(meta.count);
+        progress.advance(count);
         Ok::<_, ImportError>(image)
     };
-    let per_splat = (meta.count, meta.count.saturating_mul(2) + (1 << 16));
-    let means_l = texture(&meta.means.files, 0, "means (low bytes)", per_splat)?;
-    let means_u = texture(&meta.means.files, 1, "means (high bytes)", per_splat)?;
-    let quats = texture(&meta.quats.files, 0, "quaternions", per_splat)?;
-    let scales = texture(&meta.scales.files, 0, "scales", per_splat)?;
-    let sh0 = texture(&meta.sh0.files, 0, "sh0", per_splat)?;
-    let sh_images = match sh {
+    let per_splat = (count, count.saturating_mul(2) + (1 << 16));
+    let [low, high] = &layout.means_files;
+    let means_l = texture(low, per_splat)?;
+    let means_u = texture(high, per_splat)?;
+    let quats = texture(&layout.quats_file, per_splat)?;
+    let scales = texture(&layout.scales_file, per_splat)?;
+    let sh0 = texture(&layout.sh0_file, per_splat)?;
+    let sh_images = match &layout.sh {
         Some(sh) => {
-            let coeffs = SplatCloud::sh_rest_coefficients(sh.bands);
-            // 64 palette entries to a row of `coeffs` texels each; labels are 16 bits.
-            let most = 64 * coeffs as u64 * 1024;
-            let centroids = texture(&sh.files, 0, "shN centroids", (0, most))?;
-            if centroids.width() as usize != 64 * coeffs {
+            // 64 palette entries to a row of one texel per coefficient; labels are 16 bits.
+            let [palette_file, labels_file] = &sh.files;
+            let centroids = texture(palette_file, (1, 64 * 15 * 1024))?;
+            let width = centroids.width() as usize;
+            let bands = match sh.bands {
+                Some(bands) => bands,
+                None => match width {
+                    192 => 1,
+                    512 => 2,
+                    960 => 3,
+                    _ => 0,
+                },
+            };
+            let coeffs = SplatCloud::sh_rest_coefficients(bands);
+            if bands == 0 || width != 64 * coeffs {
                 return Err(fail(format!(
-                    "the shN centroids image is {} texels wide where {} SH bands need {}",
-                    centroids.width(),
-                    sh.bands,
-                    64 * coeffs
+                    "the shN centroids image is {width} texels wide, which fits no SH band \
+                     count{}",
+                    sh.bands
+                        .map(|b| format!(" ({b} bands need {})", 64 * coeffs))
+                        .unwrap_or_default()
                 )));
             }
-            let labels = texture(&sh.files, 1, "shN labels", per_splat)?;
-            Some((sh, coeffs, centroids, labels))
+            let palette = sh
+                .palette
+                .unwrap_or(64 * centroids.height())
+                .min(64 * centroids.height());
+            let labels = texture(labels_file, per_splat)?;
+            Some((bands, coeffs, palette, &sh.code, centroids, labels))
         }
         None => None,
     };
     progress.check(path)?;
 
-    let means = Lerp::new(&meta.means);
+    let means = &layout.means;
     let texel = |image: &image::RgbaImage, i: usize| -> [u8; 4] {
         let at = i * 4;
         image
@@ -322,8 +480,7 @@ fn read(
             .and_then(|t| t.try_into().ok())
             .unwrap_or([0; 4])
     };
-    let scale_code = &meta.scales.codebook;
-    let dc_code = &meta.sh0.codebook;
+    let (scale_table, dc_table, opacity_table) = (&layout.scales, &layout.dc, &layout.opacity);
     let records: Vec<Record> = (0..n)
         .into_par_iter()
         .map(|i| {
@@ -332,9 +489,10 @@ fn read(
             let position = means.at([xl, yl, zl], [xu, yu, zu]);
             let [a, b, c, tag] = texel(&quats, i);
             let [s0, s1, s2, _] = texel(&scales, i);
-            let scale = [s0, s1, s2].map(|s| scale_code[usize::from(s)].exp());
+            let scale = std::array::from_fn(|k| scale_table[k][usize::from([s0, s1, s2][k])].exp());
             let [r, g, bl, alpha] = texel(&sh0, i);
-            let color = [r, g, bl].map(|c| 0.5 + SH_C0 * dc_code[usize::from(c)]);
+            let color: [f32; 3] =
+                std::array::from_fn(|k| 0.5 + SH_C0 * dc_table[k][usize::from([r, g, bl][k])]);
             let finite = position
                 .iter()
                 .chain(&scale)
@@ -345,15 +503,14 @@ fn read(
                 position: position.map(clean),
                 scale: scale.map(clean),
                 color: color.map(clean),
-                opacity: f32::from(alpha) / 255.0,
+                opacity: opacity_table[usize::from(alpha)],
                 rotation: quaternion(a, b, c, tag),
                 repaired: !finite,
             }
         })
         .collect();
     let (degree, sh_rest) = match &sh_images {
-        Some((sh, coeffs, centroids, labels)) => {
-            let code = &sh.codebook;
+        Some((bands, coeffs, palette, code, centroids, labels)) => {
             let rest: Vec<f16> = (0..n)
                 .into_par_iter()
                 .flat_map_iter(|i| {
@@ -361,7 +518,7 @@ fn read(
                     let label = u32::from(l0) | u32::from(l1) << 8;
                     let row = (label / 64) as usize;
                     let column = (label % 64) as usize * coeffs;
-                    let known = label < sh.count && row < centroids.height() as usize;
+                    let known = label < *palette && row < centroids.height() as usize;
                     (0..*coeffs).flat_map(move |k| {
                         let [r, g, b, _] = if known {
                             texel(centroids, row * centroids.width() as usize + column + k)
@@ -375,7 +532,7 @@ fn read(
                     })
                 })
                 .collect();
-            (sh.bands, rest)
+            (*bands, rest)
         }
         None => (0, Vec::new()),
     };
@@ -388,7 +545,7 @@ fn read(
             path.display()
         ));
     }
-    progress.set_done((textures + 1) * meta.count);
+    progress.set_done((textures + 1) * count);
     Ok((cloud, warnings))
 }
 
@@ -424,20 +581,17 @@ struct Lerp {
 }
 
 impl Lerp {
-    fn new(means: &Means) -> Self {
+    fn new(mins: [f64; 3], maxs: [f64; 3]) -> Self {
         // As the reference: an empty range spans 1 (its writer then stores 0).
         let span = std::array::from_fn(|c| {
-            let span = means.maxs[c] - means.mins[c];
+            let span = maxs[c] - mins[c];
             if span == 0.0 || !span.is_finite() {
                 1.0
             } else {
                 span
             }
         });
-        Self {
-            min: means.mins,
-            span,
-        }
+        Self { min: mins, span }
     }
 
     fn at(&self, low: [u8; 3], high: [u8; 3]) -> [f32; 3] {
@@ -501,12 +655,7 @@ mod tests {
 
     #[test]
     fn positions_invert_the_log_transform() {
-        let means = Means {
-            mins: [-(3f64.ln_1p()), 0.0, 5.0],
-            maxs: [3f64.ln_1p(), 0.0, 5.0],
-            files: Vec::new(),
-        };
-        let lerp = Lerp::new(&means);
+        let lerp = Lerp::new([-(3f64.ln_1p()), 0.0, 5.0], [3f64.ln_1p(), 0.0, 5.0]);
         let p = lerp.at([0, 0, 0], [0, 0, 0]);
         assert!((p[0] + 3.0).abs() < 1e-5, "{p:?}");
         assert_eq!(p[1], 0.0);
