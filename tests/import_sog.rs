@@ -7,7 +7,7 @@ use crate::common;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use worldsmith::import::{import_bytes, import_path};
-use worldsmith::scene::{NodeKind, SH_C0, Scene, SplatCloud};
+use worldsmith::scene::{SH_C0, SplatCloud};
 
 fn temp_dir(test: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("worldsmith-sog-{}-{test}", std::process::id()));
@@ -44,15 +44,6 @@ fn zip(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
         writer.write_all(data).unwrap();
     }
     writer.finish().unwrap().into_inner()
-}
-
-fn only_splats(scene: &Scene) -> (&worldsmith::scene::Node, &SplatCloud) {
-    let nodes: Vec<_> = scene.nodes().collect();
-    assert_eq!(nodes.len(), 1);
-    let NodeKind::Splats { cloud } = nodes[0].kind else {
-        panic!("not splats: {:?}", nodes[0].kind);
-    };
-    (nodes[0], scene.splat_cloud(cloud).expect("cloud"))
 }
 
 /// Checks the 64 splats of the reference SOG against the PLY they were made from, within
@@ -118,7 +109,7 @@ fn check_reference(cloud: &SplatCloud) {
 fn a_sog_written_by_splat_transform_opens_as_its_splats() {
     let imported = import_path(&reference()).unwrap();
     assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
-    let (node, cloud) = only_splats(&imported.scene);
+    let (node, cloud) = common::only_splats(&imported.scene);
     assert_eq!(node.name, "reference_sh3");
     // The PLY's OpenCV frame, turned like a splat PLY.
     assert_eq!(
@@ -131,7 +122,10 @@ fn a_sog_written_by_splat_transform_opens_as_its_splats() {
     // The same bytes in memory.
     let bytes = std::fs::read(reference()).unwrap();
     let in_memory = import_bytes(&reference(), &bytes).unwrap();
-    assert_eq!(only_splats(&in_memory.scene).1.positions, cloud.positions);
+    assert_eq!(
+        common::only_splats(&in_memory.scene).1.positions,
+        cloud.positions
+    );
 
     // The same SOG as a folder: opened as the folder, or as its meta.json.
     let dir = temp_dir("folder");
@@ -142,7 +136,7 @@ fn a_sog_written_by_splat_transform_opens_as_its_splats() {
     }
     for path in [folder.clone(), folder.join("meta.json")] {
         let imported = import_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let (node, from_folder) = only_splats(&imported.scene);
+        let (node, from_folder) = common::only_splats(&imported.scene);
         assert_eq!(node.name, "garden");
         assert_eq!(from_folder.positions, cloud.positions);
         assert_eq!(from_folder.sh_rest, cloud.sh_rest);
@@ -432,8 +426,8 @@ fn a_version_1_sog_decodes_like_its_version_2_source() {
     let from_v1 = import_bytes(Path::new("v1.sog"), &v1).unwrap();
     assert!(from_v1.warnings.is_empty(), "{:?}", from_v1.warnings);
     let from_v2 = import_bytes(Path::new("v2.sog"), &bytes).unwrap();
-    let (_, a) = only_splats(&from_v1.scene);
-    let (_, b) = only_splats(&from_v2.scene);
+    let (_, a) = common::only_splats(&from_v1.scene);
+    let (_, b) = common::only_splats(&from_v2.scene);
     assert_eq!(
         a.sh_degree, 3,
         "three bands, from the palette's 960-texel width"

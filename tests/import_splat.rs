@@ -3,9 +3,10 @@
 //! within the format's 8-bit colour and orientation, under the same OpenCV-to-Y-up node; bad
 //! files fail with an error naming the file, or load with a warning naming it.
 
+use crate::common;
 use std::path::{Path, PathBuf};
 use worldsmith::import::{import_bytes, import_path};
-use worldsmith::scene::{NodeKind, SH_C0, Scene, SplatCloud};
+use worldsmith::scene::{NodeKind, SH_C0};
 
 fn temp_dir(test: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("worldsmith-splat-{}-{test}", std::process::id()));
@@ -109,16 +110,6 @@ fn splat_records(splats: &[Trained]) -> Vec<u8> {
     out
 }
 
-/// The one splat node of `scene`, with its cloud.
-fn only_splats(scene: &Scene) -> (&worldsmith::scene::Node, &SplatCloud) {
-    let nodes: Vec<_> = scene.nodes().collect();
-    assert_eq!(nodes.len(), 1);
-    let NodeKind::Splats { cloud } = nodes[0].kind else {
-        panic!("not splats: {:?}", nodes[0].kind);
-    };
-    (nodes[0], scene.splat_cloud(cloud).expect("cloud"))
-}
-
 #[test]
 fn a_splat_file_opens_as_the_splats_of_the_ply_it_was_converted_from() {
     let dir = temp_dir("convert");
@@ -133,8 +124,8 @@ fn a_splat_file_opens_as_the_splats_of_the_ply_it_was_converted_from() {
     let from_ply = import_path(&ply_path).unwrap();
     let from_splat = import_path(&splat_path).unwrap();
     assert!(from_splat.warnings.is_empty(), "{:?}", from_splat.warnings);
-    let (ply_node, want) = only_splats(&from_ply.scene);
-    let (node, got) = only_splats(&from_splat.scene);
+    let (ply_node, want) = common::only_splats(&from_ply.scene);
+    let (node, got) = common::only_splats(&from_splat.scene);
     assert_eq!(node.name, "garden");
     assert_eq!(
         node.transform, ply_node.transform,
@@ -174,7 +165,10 @@ fn a_splat_file_opens_as_the_splats_of_the_ply_it_was_converted_from() {
 
     // The same bytes in memory (what the fuzz harness and drops of bytes use).
     let in_memory = import_bytes(&splat_path, &records).unwrap();
-    assert_eq!(only_splats(&in_memory.scene).1.positions, got.positions);
+    assert_eq!(
+        common::only_splats(&in_memory.scene).1.positions,
+        got.positions
+    );
 
     // A world-model folder takes a .splat layer like a splat PLY.
     let world = dir.join("world");
@@ -241,7 +235,7 @@ fn bad_splat_files_fail_or_warn_naming_the_file() {
     assert!(
         imported.warnings[0].contains("nan.splat") && imported.warnings[0].contains("2 splats")
     );
-    let (_, cloud) = only_splats(&imported.scene);
+    let (_, cloud) = common::only_splats(&imported.scene);
     assert_eq!(cloud.positions[0][0], 0.0);
     assert_eq!(cloud.scales[1][0], 0.25);
     assert!(cloud.positions.iter().flatten().all(|v| v.is_finite()));
@@ -251,10 +245,10 @@ fn bad_splat_files_fail_or_warn_naming_the_file() {
 /// records, and what they decode to is finite.
 #[test]
 fn random_records_decode_to_finite_splats() {
-    let mut next = crate::common::xorshift(0x5eed);
+    let mut next = common::xorshift(0x5eed);
     let bytes: Vec<u8> = (0..32 * 1000).map(|_| (next() >> 56) as u8).collect();
     let imported = import_bytes(Path::new("noise.splat"), &bytes).unwrap();
-    let (_, cloud) = only_splats(&imported.scene);
+    let (_, cloud) = common::only_splats(&imported.scene);
     assert_eq!(cloud.len(), 1000);
     for i in 0..1000 {
         assert!(

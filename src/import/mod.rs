@@ -288,6 +288,26 @@ pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> 
     }
 }
 
+/// A scene of one splat node called `name` holding `cloud`, placed by `transform` (the
+/// splat readers' result).
+fn splat_scene(name: &str, cloud: crate::scene::SplatCloud, transform: Transform) -> Scene {
+    let mut scene = Scene::new(name);
+    let cloud = scene.add_splat_cloud(cloud);
+    scene.add_node(
+        None,
+        name,
+        transform,
+        crate::scene::NodeKind::Splats { cloud },
+    );
+    scene
+}
+
+/// `path`'s file name without its extension, or `fallback`.
+fn stem_or(path: &Path, fallback: &str) -> String {
+    path.file_stem()
+        .map_or_else(|| fallback.into(), |s| s.to_string_lossy().into_owned())
+}
+
 /// Illuminance of the sun added to imported files that have no light (a bright overcast to
 /// sunny day), and the exposure that shows it well.
 pub const DEFAULT_SUN_LUX: f32 = 30_000.0;

@@ -27,7 +27,7 @@
 
 use super::splat::{Record, cloud_from_records};
 use super::{ImportError, Imported, MAX_SPLATS, Progress};
-use crate::scene::{NodeKind, SH_C0, Scene, SplatCloud, Transform};
+use crate::scene::{SH_C0, SplatCloud, Transform};
 use half::f16;
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -377,23 +377,16 @@ fn import_from(
     progress: &Progress,
 ) -> Result<Imported, ImportError> {
     let (cloud, warnings) = read(path, source, progress)?;
-    let named = if path
+    let is_meta = path
         .file_name()
-        .is_some_and(|n| n.eq_ignore_ascii_case(META))
-    {
-        path.parent().and_then(Path::file_name)
-    } else {
-        path.file_stem()
+        .is_some_and(|n| n.eq_ignore_ascii_case(META));
+    // A folder's SOG is named after the folder.
+    let name = match path.parent().and_then(Path::file_name) {
+        Some(folder) if is_meta => folder.to_string_lossy().into_owned(),
+        _ => super::stem_or(path, "Splats"),
     };
-    let name = named.map_or_else(|| "Splats".into(), |n| n.to_string_lossy().into_owned());
-    let mut scene = Scene::new(&name);
-    let cloud = scene.add_splat_cloud(cloud);
-    scene.add_node(
-        None,
-        &name,
-        Transform::IDENTITY.with_rotation(super::ply::GL_FROM_CV),
-        NodeKind::Splats { cloud },
-    );
+    let turned = Transform::IDENTITY.with_rotation(super::ply::GL_FROM_CV);
+    let scene = super::splat_scene(&name, cloud, turned);
     Ok(Imported { scene, warnings })
 }
 

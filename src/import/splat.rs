@@ -12,7 +12,7 @@
 //! (a length that is not a multiple of 32 is refused), read in chunks between cancel checks.
 
 use super::{ImportError, Imported, MAX_SPLATS, Progress};
-use crate::scene::{NodeKind, Scene, SplatCloud, Transform};
+use crate::scene::{SplatCloud, Transform};
 use rayon::prelude::*;
 use std::io::Read;
 use std::path::Path;
@@ -106,18 +106,9 @@ fn scene_from(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> {
             path.display()
         ));
     }
-    let name = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "Splats".into());
-    let mut scene = Scene::new(&name);
-    let cloud = scene.add_splat_cloud(cloud);
-    scene.add_node(
-        None,
-        &name,
-        Transform::IDENTITY.with_rotation(super::ply::GL_FROM_CV),
-        NodeKind::Splats { cloud },
-    );
+    let name = super::stem_or(path, "Splats");
+    let turned = Transform::IDENTITY.with_rotation(super::ply::GL_FROM_CV);
+    let scene = super::splat_scene(&name, cloud, turned);
     Ok(Imported { scene, warnings })
 }
 

@@ -23,7 +23,7 @@
 //! trailer (CRC and length) is verified.
 
 use super::{ImportError, Imported, Progress};
-use crate::scene::{NodeKind, SH_C0, Scene, SplatCloud, Transform};
+use crate::scene::{SH_C0, SplatCloud, Transform};
 use glam::{Mat3, Mat4, Vec3};
 use half::f16;
 use rayon::prelude::*;
@@ -659,13 +659,8 @@ pub(super) fn import_spz_bytes(
 
 /// One splat node named after the file, at the origin.
 fn scene_from(path: &Path, cloud: SplatCloud, warnings: Vec<String>) -> Imported {
-    let name = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "Splats".into());
-    let mut scene = Scene::new(&name);
-    let cloud = scene.add_splat_cloud(cloud);
-    scene.add_node(None, &name, Transform::IDENTITY, NodeKind::Splats { cloud });
+    let name = super::stem_or(path, "Splats");
+    let scene = super::splat_scene(&name, cloud, Transform::IDENTITY);
     Imported { scene, warnings }
 }
 

@@ -887,3 +887,15 @@ pub fn reference_splat(i: usize) -> TrainedSplat {
             .collect(),
     }
 }
+
+/// The one node of `scene`, a splat node, and its cloud.
+pub fn only_splats(
+    scene: &worldsmith::scene::Scene,
+) -> (&worldsmith::scene::Node, &worldsmith::scene::SplatCloud) {
+    let nodes: Vec<_> = scene.nodes().collect();
+    assert_eq!(nodes.len(), 1);
+    let worldsmith::scene::NodeKind::Splats { cloud } = nodes[0].kind else {
+        panic!("not splats: {:?}", nodes[0].kind);
+    };
+    (nodes[0], scene.splat_cloud(cloud).expect("cloud"))
+}
