@@ -310,7 +310,7 @@ fn marble_metric_scale_and_ground_offset_place_the_world_in_metres() {
         serde_json::json!({
             "world": { "id": "w1", "assets": { "splats": {
                 "spz_urls": { "full_res": "splats.spz" },
-                "semantics_metadata": { "metric_scale_factor": 2.5, "ground_plane_offset": -1.5 }
+                "semantics_metadata": { "metric_scale_factor": 2.5, "ground_plane_offset": 1.5 }
             } } }
         }),
     );
@@ -319,11 +319,48 @@ fn marble_metric_scale_and_ground_offset_place_the_world_in_metres() {
     let world = scene.node(scene.roots()[0]).expect("world");
     assert_eq!(world.transform.scale, Vec3::splat(2.5));
     assert_eq!(world.transform.translation, Vec3::new(0.0, 1.5, 0.0));
-    // A point 1 unit above the layer's origin (Y-up) ends 2.5 m up, plus the 1.5 m lift.
+    // Marble's raw frame is OpenCV's (y down): the World node turns it to Y-up and the
+    // layer stays raw (the PLY's own turn undone).
+    assert!(
+        world
+            .transform
+            .rotation
+            .abs_diff_eq(worldsmith::import::world::yup_from_opencv(), 1e-6)
+    );
     let layer = child_named(scene, world.id, "splats (splats)");
-    let world_from_layer = scene.world_from_local(layer.id);
-    let p = world_from_layer.transform_point3(Vec3::Y);
+    let world_from_layer = scene.world_from_local(scene.node(layer.children[0]).unwrap().id);
+    // The raw ground, 1.5 m (0.6 units) below the origin along raw +y, lands on y = 0.
+    let ground = world_from_layer.transform_point3(Vec3::new(0.0, 0.6, 0.0));
+    assert!(ground.length() < 1e-5, "{ground}");
+    // A point 1 unit up (raw −y) ends 2.5 m above the camera, 4 m above the ground.
+    let p = world_from_layer.transform_point3(Vec3::NEG_Y);
     assert!((p - Vec3::new(0.0, 4.0, 0.0)).length() < 1e-5, "{p}");
+    // An SPZ or GLB layer of the same folder stays in the raw frame too (no turn of its own).
+    let spz = worldsmith::export::spz::write_splats(
+        &dir.join("splats_500k.spz"),
+        &worldsmith::scene::SplatCloud::new(
+            vec![[0.0, 0.6, 0.0]],
+            vec![[0.0, 0.0, 0.0, 1.0]],
+            vec![[0.01; 3]],
+            vec![1.0],
+            vec![[0.5; 3]],
+            0,
+            Vec::new(),
+        )
+        .unwrap(),
+        glam::Mat4::IDENTITY,
+    );
+    spz.expect("write spz");
+    let imported = import_path(&dir).expect("imports");
+    let scene = &imported.scene;
+    let world = scene.node(scene.roots()[0]).expect("world");
+    let layer = child_named(scene, world.id, "splats_500k (splats)");
+    let node = scene.node(layer.children[0]).unwrap();
+    assert_eq!(node.transform.rotation, glam::Quat::IDENTITY);
+    let ground = scene
+        .world_from_local(node.id)
+        .transform_point3(Vec3::new(0.0, 0.6, 0.0));
+    assert!(ground.length() < 1e-5, "{ground}");
     assert!(
         imported
             .warnings
@@ -335,7 +372,7 @@ fn marble_metric_scale_and_ground_offset_place_the_world_in_metres() {
 }
 
 #[test]
-fn unusable_marble_metadata_is_a_warning_and_changes_nothing() {
+fn unusable_marble_metadata_is_a_warning_and_leaves_scale_and_height() {
     let dir = marble_folder(
         "marble-bad",
         serde_json::json!({ "semantics_metadata": { "metric_scale_factor": -3.0, "ground_plane_offset": 1e30 } }),

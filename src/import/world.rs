@@ -15,14 +15,19 @@
 //! `c2w_cv · diag(1, −1, −1, 1)` (its own Y and Z flipped, so it looks down its −Z).
 //! SPZ and glTF layers are Y-up by definition, so inside such a folder they get the inverse
 //! turn to land in the same OpenCV frame as the PLY layers. Folders without camera parameters
-//! (HunyuanWorld, Marble) keep each layer as it opens on its own.
+//! or Marble metadata (HunyuanWorld) keep each layer as it opens on its own.
 //!
-//! ## Scale and ground (Marble)
+//! ## Scale, ground and frame (Marble)
 //! World Labs describes a world's splats with `semantics_metadata { metric_scale_factor,
-//! ground_plane_offset }` (in its API response, often saved beside the files). When any other
-//! `*.json` in the folder holds those keys (at any depth), the `World` node is scaled by the
-//! factor, so one unit is a metre, and moved by −offset along Y, so the floor (at height
-//! `ground_plane_offset` in the scaled, Y-up frame) lands on the editor's ground grid.
+//! ground_plane_offset }` (in its API response, often saved beside the files): metric
+//! coordinates are the raw ones times the factor, with `ground_plane_offset` subtracted from
+//! y to put the ground at y = 0. Marble's raw frame is OpenCV's, y down (World Labs' own FAQ
+//! answers why exported splats and meshes show upside down elsewhere; its example offset is
+//! positive, a ground below the camera; three.js users turn Marble SPZ 180° about X), for
+//! its SPZ, PLY and GLB alike. So when any other `*.json` in the folder holds those keys (at
+//! any depth), the `World` node turns the folder from OpenCV to Y-up like a HY-World folder,
+//! every layer stays in the raw frame (a PLY's own turn undone; SPZ and GLB as written), and
+//! the node is scaled by the factor and lifted by +offset: the floor lands on the grid.
 
 use super::{ImportError, Imported, Progress};
 use crate::scene::{
@@ -142,15 +147,20 @@ pub fn import_folder(folder: &Path, progress: &Progress) -> Result<Imported, Imp
             .file_name()
             .map_or_else(|| "World".into(), |n| n.to_string_lossy().into_owned()),
     );
-    let world_rotation = if has_cameras {
+    let metric = read_metric_metadata(folder, &mut warnings);
+    // HY-World (cameras) and Marble (its scale metadata) write OpenCV-frame worlds.
+    let opencv_world = has_cameras || metric.is_some();
+    let world_rotation = if opencv_world {
         yup_from_opencv()
     } else {
         Quat::IDENTITY
     };
     let mut world_transform = Transform::IDENTITY.with_rotation(world_rotation);
-    if let Some(metric) = read_metric_metadata(folder, &mut warnings) {
+    if let Some(metric) = metric {
+        // World Labs: metric = raw · scale, then y −= offset in that y-down frame; turned to
+        // Y-up by the World node, the offset becomes a lift of +offset.
         world_transform.scale = Vec3::splat(metric.scale);
-        world_transform.translation = Vec3::new(0.0, -metric.ground_offset_m, 0.0);
+        world_transform.translation = Vec3::new(0.0, metric.ground_offset_m, 0.0);
         warnings.push(format!(
             "{}: metric scale {} and ground plane at {} m applied to the World node",
             metric.file.display(),
@@ -193,8 +203,10 @@ pub fn import_folder(folder: &Path, progress: &Progress) -> Result<Imported, Imp
         let name = layer_name(file, &layer.scene);
         let group = scene.add_node(Some(world), &name, Transform::IDENTITY, NodeKind::Empty);
         let roots = scene.merge(layer.scene, Some(group));
-        if has_cameras {
+        if opencv_world {
             // Undo each format's own frame conversion: the World node does it once for all.
+            // HY-World's SPZ and glTF layers are Y-up as those formats define; Marble writes
+            // every layer, SPZ and GLB included, in its raw OpenCV frame.
             for root in roots {
                 let Some(node) = scene.node(root) else {
                     continue;
@@ -202,7 +214,8 @@ pub fn import_folder(folder: &Path, progress: &Progress) -> Result<Imported, Imp
                 let mut t = node.transform;
                 t.rotation = match kind {
                     LayerKind::Ply => strip_flip(t.rotation),
-                    _ => yup_from_opencv().inverse() * t.rotation,
+                    _ if has_cameras => yup_from_opencv().inverse() * t.rotation,
+                    _ => t.rotation,
                 };
                 scene.set_transform(root, t);
             }
@@ -290,7 +303,8 @@ pub struct MetricMetadata {
     pub file: PathBuf,
     /// Metres per unit of the layers.
     pub scale: f32,
-    /// Height of the ground plane in the scaled, Y-up frame, in metres.
+    /// `ground_plane_offset`: how far below the origin the ground lies in the scaled, raw
+    /// (y-down) frame, in metres.
     pub ground_offset_m: f32,
 }
 

@@ -33,8 +33,8 @@ pub fn menu_bar_ui(
             if ui
                 .add(Button::new("Open…").shortcut_text("Ctrl+O"))
                 .on_hover_text(
-                    "Open a project (.wsproj), a glTF/GLB, PLY or SPZ file, or a world-model \
-                     output folder",
+                    "Open a project (.wsproj), a glTF/GLB, PLY, SPZ, .splat or .sog file, or a \
+                     world-model output folder or SOG folder",
                 )
                 .clicked()
             {
@@ -47,7 +47,8 @@ pub fn menu_bar_ui(
                 .button("Open World Folder…")
                 .on_hover_text(
                     "Open a world-model output folder (HY-World, HunyuanWorld, Marble): every \
-                     layer and camera in it becomes part of one World node",
+                     layer and camera in it becomes part of one World node; or a SOG folder \
+                     (meta.json and its WebP images) as one splat node",
                 )
                 .clicked()
             {
