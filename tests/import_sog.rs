@@ -119,6 +119,21 @@ fn a_sog_written_by_splat_transform_opens_as_its_splats() {
     );
     check_reference(cloud);
 
+    // A version written 2.0 is version 2.
+    let mut entries_v2 = entries(&std::fs::read(reference()).unwrap());
+    for (name, data) in &mut entries_v2 {
+        if name == "meta.json" {
+            let mut meta: serde_json::Value = serde_json::from_slice(data).unwrap();
+            meta["version"] = serde_json::json!(2.0);
+            *data = serde_json::to_vec(&meta).unwrap();
+        }
+    }
+    let float_version = import_bytes(Path::new("f.sog"), &zip(&entries_v2)).unwrap();
+    assert_eq!(
+        common::only_splats(&float_version.scene).1.positions,
+        cloud.positions
+    );
+
     // The same bytes in memory.
     let bytes = std::fs::read(reference()).unwrap();
     let in_memory = import_bytes(&reference(), &bytes).unwrap();
@@ -198,6 +213,11 @@ fn damaged_sog_bundles_fail_naming_the_file() {
             "v3.sog",
             with_meta(&|m| m["version"] = 3.into()),
             "SOG version 3",
+        ),
+        (
+            "v2.5.sog",
+            with_meta(&|m| m["version"] = 2.5.into()),
+            "not a SOG description",
         ),
         (
             "zero.sog",

@@ -175,7 +175,7 @@ fn ramp(min: f64, max: f64) -> Table {
     std::array::from_fn(|b| (min + (max - min) * b as f64 / 255.0) as f32)
 }
 
-/// The first two of `files`, or which is missing.
+/// `files[k]`, or which image `meta.json` does not name.
 fn file(files: &[String], k: usize, what: &str) -> Result<String, String> {
     files
         .get(k)
@@ -186,7 +186,15 @@ fn file(files: &[String], k: usize, what: &str) -> Result<String, String> {
 impl Layout {
     /// The layout `meta.json` describes, either version.
     fn parse(value: serde_json::Value) -> Result<Self, String> {
-        match value.get("version").and_then(serde_json::Value::as_u64) {
+        // A version written `2.0` is version 2.
+        let version = value.get("version").and_then(|v| {
+            v.as_u64().or_else(|| {
+                v.as_f64()
+                    .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                    .map(|f| f as u64)
+            })
+        });
+        match version {
             Some(2) => {
                 let meta: Meta = serde_json::from_value(value)
                     .map_err(|e| format!("{META} is not a SOG version 2 description: {e}"))?;
