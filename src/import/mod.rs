@@ -205,6 +205,16 @@ pub enum ImportError {
     Project(#[from] crate::project::ProjectError),
 }
 
+impl ImportError {
+    /// A read error of the file at `path`, naming it.
+    pub fn io(path: &Path, error: std::io::Error) -> Self {
+        Self::Io {
+            file: path.display().to_string(),
+            error,
+        }
+    }
+}
+
 /// Imports the file at `path`, choosing the format by its extension.
 pub fn import_path(path: &Path) -> Result<Imported, ImportError> {
     import_path_with(path, &Progress::new())
@@ -225,10 +235,7 @@ pub fn import_path_with(path: &Path, progress: &Progress) -> Result<Imported, Im
         .unwrap_or_default();
     match ext.as_str() {
         "gltf" | "glb" => {
-            let bytes = std::fs::read(path).map_err(|error| ImportError::Io {
-                file: path.display().to_string(),
-                error,
-            })?;
+            let bytes = std::fs::read(path).map_err(|error| ImportError::io(path, error))?;
             progress.begin(bytes.len() as u64);
             let imported = gltf::import_gltf(path, &bytes)?;
             progress.set_done(bytes.len() as u64);

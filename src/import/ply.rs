@@ -91,10 +91,7 @@ struct PlyRead {
 }
 
 fn read_ply_file(path: &Path, progress: &Progress) -> Result<PlyRead, ImportError> {
-    let io_error = |error| ImportError::Io {
-        file: path.display().to_string(),
-        error,
-    };
+    let io_error = |error| ImportError::io(path, error);
     let handle = File::open(path).map_err(io_error)?;
     let len = handle.metadata().map_err(io_error)?.len();
     read_ply_from(path, handle, len, progress)

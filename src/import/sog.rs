@@ -338,22 +338,30 @@ pub(super) fn import_sog(path: &Path, progress: &Progress) -> Result<Imported, I
         .is_some_and(|n| n.eq_ignore_ascii_case(META));
     if is_meta {
         let folder = path.parent().unwrap_or(Path::new(".")).to_owned();
-        return import_from(path, &mut Folder(folder), progress);
+        // A folder's SOG is named after the folder.
+        let name = folder.file_name().map_or_else(
+            || super::stem_or(path, "Splats"),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        return import_from(path, &name, &mut Folder(folder), progress);
     }
-    let file = std::fs::File::open(path).map_err(|error| ImportError::Io {
-        file: path.display().to_string(),
-        error,
-    })?;
+    let file = std::fs::File::open(path).map_err(|error| ImportError::io(path, error))?;
     let archive = zip::ZipArchive::new(std::io::BufReader::new(file))
         .map_err(|e| fail(path, format!("not a readable zip archive: {e}")))?;
-    import_from(path, &mut Archive(archive), progress)
+    import_from(
+        path,
+        &super::stem_or(path, "Splats"),
+        &mut Archive(archive),
+        progress,
+    )
 }
 
 /// [`import_sog`] of a `.sog` archive already in memory; `path` only names it.
 pub(super) fn import_sog_bytes(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> {
     let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| fail(path, format!("not a readable zip archive: {e}")))?;
-    import_from(path, &mut Archive(archive), &Progress::new())
+    let name = super::stem_or(path, "Splats");
+    import_from(path, &name, &mut Archive(archive), &Progress::new())
 }
 
 /// Whether `folder` holds a SOG: a `meta.json` naming means, quaternions, scales and SH.
@@ -378,23 +386,17 @@ fn fail(path: &Path, problem: String) -> ImportError {
     }
 }
 
-/// One splat node named after the SOG (the archive, or the folder of a `meta.json`).
+/// One splat node called `name` holding the SOG that `source` serves (`path` names it in
+/// messages).
 fn import_from(
     path: &Path,
+    name: &str,
     source: &mut dyn Source,
     progress: &Progress,
 ) -> Result<Imported, ImportError> {
     let (cloud, warnings) = read(path, source, progress)?;
-    let is_meta = path
-        .file_name()
-        .is_some_and(|n| n.eq_ignore_ascii_case(META));
-    // A folder's SOG is named after the folder.
-    let name = match path.parent().and_then(Path::file_name) {
-        Some(folder) if is_meta => folder.to_string_lossy().into_owned(),
-        _ => super::stem_or(path, "Splats"),
-    };
     let turned = Transform::IDENTITY.with_rotation(super::ply::GL_FROM_CV);
-    let scene = super::splat_scene(&name, cloud, turned);
+    let scene = super::splat_scene(name, cloud, turned);
     Ok(Imported { scene, warnings })
 }
 

@@ -24,10 +24,7 @@ const CHUNK_RECORDS: usize = 1 << 17;
 
 /// Imports a `.splat` file as one splat node named after the file, turned from OpenCV axes.
 pub(super) fn import_splat(path: &Path, progress: &Progress) -> Result<Imported, ImportError> {
-    let io = |error| ImportError::Io {
-        file: path.display().to_string(),
-        error,
-    };
+    let io = |error| ImportError::io(path, error);
     progress.check(path)?;
     let mut file = std::fs::File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();

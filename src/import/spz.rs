@@ -228,10 +228,7 @@ pub fn read_spz(
     path: &Path,
     progress: &Progress,
 ) -> Result<(SplatCloud, Vec<String>), ImportError> {
-    let io = |error| ImportError::Io {
-        file: path.display().to_string(),
-        error,
-    };
+    let io = |error| ImportError::io(path, error);
     progress.check(path)?;
     let file = File::open(path).map_err(io)?;
     let file_len = file.metadata().map_err(io)?.len();
@@ -252,6 +249,14 @@ pub fn read_spz_bytes(
     )
 }
 
+/// An SPZ error naming `path`.
+fn fail(path: &Path, problem: String) -> ImportError {
+    ImportError::Spz {
+        file: path.display().to_string(),
+        problem,
+    }
+}
+
 /// Reads SPZ data of `file_len` bytes from `file`; `path` names it in messages.
 fn read_spz_from<R: Read + Seek>(
     path: &Path,
@@ -260,14 +265,8 @@ fn read_spz_from<R: Read + Seek>(
     progress: &Progress,
 ) -> Result<(SplatCloud, Vec<String>), ImportError> {
     let file_name = path.display().to_string();
-    let fail = |problem: String| ImportError::Spz {
-        file: file_name.clone(),
-        problem,
-    };
-    let io = |error| ImportError::Io {
-        file: file_name.clone(),
-        error,
-    };
+    let fail = |problem: String| fail(path, problem);
+    let io = |error| ImportError::io(path, error);
     progress.check(path)?;
     progress.begin(0);
 
@@ -349,10 +348,7 @@ fn read_gzip(
     progress: &Progress,
     warnings: &mut Vec<String>,
 ) -> Result<Stored, ImportError> {
-    let fail = |problem: String| ImportError::Spz {
-        file: path.display().to_string(),
-        problem,
-    };
+    let fail = |problem: String| fail(path, problem);
     let mut gz = flate2::bufread::GzDecoder::new(BufReader::with_capacity(1 << 16, file));
     let mut raw = [0u8; 16];
     read_fully(&mut gz, &mut raw).map_err(|(got, e)| {
@@ -433,14 +429,8 @@ fn read_ngsp<R: Read + Seek>(
     progress: &Progress,
     warnings: &mut Vec<String>,
 ) -> Result<Stored, ImportError> {
-    let fail = |problem: String| ImportError::Spz {
-        file: path.display().to_string(),
-        problem,
-    };
-    let io = |error| ImportError::Io {
-        file: path.display().to_string(),
-        error,
-    };
+    let fail = |problem: String| fail(path, problem);
+    let io = |error| ImportError::io(path, error);
     let mut raw = [0u8; 32];
     read_fully(&mut file, &mut raw).map_err(|(got, e)| match e {
         Some(e) => io(e),
@@ -618,10 +608,7 @@ fn decode_cloud(
         kept_degree,
         sh_rest,
     )
-    .map_err(|e| ImportError::Spz {
-        file: path.display().to_string(),
-        problem: e.to_string(),
-    })
+    .map_err(|e| fail(path, e.to_string()))
 }
 
 /// `rub_from_stored` for one of [`FRAMES`]: each letter is where that stored axis points in
@@ -711,10 +698,7 @@ impl<'a> Sections<'a> {
             self.progress.advance(got as u64);
             if let Err((_, error)) = result {
                 let problem = describe(error, (start + got) as u64, self);
-                return Err(ImportError::Spz {
-                    file: self.path.display().to_string(),
-                    problem,
-                });
+                return Err(fail(self.path, problem));
             }
         }
         Ok(buf)
