@@ -15,6 +15,7 @@ mod import_fuzz;
 mod import_gltf_accessors;
 mod import_gltf_draco;
 mod import_gltf_splats;
+mod import_ksplat;
 mod import_ply;
 mod import_sog;
 mod import_splat;

@@ -93,7 +93,7 @@ impl DesktopDialog {
                     pollster::block_on(
                         dialog
                             .add_filter(
-                                "Projects and 3D worlds (wsproj, glTF, PLY, SPZ, splat, SOG)",
+                                "Projects and 3D worlds (wsproj, glTF, PLY, SPZ, splat, ksplat, SOG)",
                                 IMPORTABLE_EXTENSIONS,
                             )
                             .pick_file(),

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// A project (.wsproj), a file (.gltf, .glb, .ply, .spz, .splat, .sog) or a world-model output folder
+    /// A project (.wsproj), a file (.gltf, .glb, .ply, .spz, .splat, .ksplat, .sog) or a world-model output folder
     /// to export instead of the generated world.
     #[arg(value_name = "INPUT")]
     pub input: Option<PathBuf>,

@@ -21,7 +21,7 @@ pub use export::{BenchExportArgs, ExportArgs, SplatArg, bench_export, export};
 
 /// worldsmith: an editor for generated 3D worlds.
 ///
-/// With no command, opens the editor on PATH (a .gltf, .glb, .ply, .spz, .splat or .sog file, or a
+/// With no command, opens the editor on PATH (a .gltf, .glb, .ply, .spz, .splat, .ksplat or .sog file, or a
 /// world-model output folder) or, without one, on the built-in generated world.
 #[derive(Debug, Parser)]
 #[command(name = "worldsmith", version, about, long_about = None)]
@@ -36,7 +36,7 @@ pub struct Cli {
 /// Options of the editor window (used when no command is given).
 #[derive(Debug, Args)]
 pub struct EditorArgs {
-    /// A project (.wsproj), a file (.gltf, .glb, .ply, .spz, .splat, .sog) or a world-model output folder
+    /// A project (.wsproj), a file (.gltf, .glb, .ply, .spz, .splat, .ksplat, .sog) or a world-model output folder
     /// to open instead of the generated world.
     #[arg(value_name = "PATH", value_parser = parse_existing_file)]
     pub path: Option<PathBuf>,
@@ -152,7 +152,7 @@ pub struct BenchPickArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchImportArgs {
-    /// The file (.gltf, .glb, .ply, .spz, .splat, .sog) or world-model folder to import.
+    /// The file (.gltf, .glb, .ply, .spz, .splat, .ksplat, .sog) or world-model folder to import.
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
     /// Size of the frame drawn after the import.
@@ -162,7 +162,7 @@ pub struct BenchImportArgs {
 
 #[derive(Debug, Args)]
 pub struct StillArgs {
-    /// A project (.wsproj), a file (.gltf, .glb, .ply, .spz, .splat, .sog) or a world-model output folder
+    /// A project (.wsproj), a file (.gltf, .glb, .ply, .spz, .splat, .ksplat, .sog) or a world-model output folder
     /// to render instead of the generated world.
     #[arg(value_name = "INPUT")]
     pub input: Option<PathBuf>,

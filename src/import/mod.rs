@@ -1,7 +1,7 @@
 //! `import` turns files on disk into [`Scene`] data: worldsmith projects (`.wsproj`, read by
 //! [`crate::project`]), glTF 2.0 (`.gltf`, `.glb`), PLY meshes,
 //! point clouds and Gaussian splats (`.ply`), Gaussian splats in Niantic's SPZ format (`.spz`)
-//! and antimatter15's `.splat` records, PlayCanvas's SOG (`.sog` bundles or a folder with its
+//! and antimatter15's `.splat` records, GaussianSplats3D's `.ksplat`, PlayCanvas's SOG (`.sog` bundles or a folder with its
 //! `meta.json`), and world-model output folders ([`world`]).
 //!
 //! It reads only the asset itself and files inside the asset's own folder, never URLs or
@@ -13,6 +13,7 @@ pub mod fuzz;
 mod gltf;
 mod gltf_draco;
 mod gltf_meshopt;
+mod ksplat;
 mod ktx2;
 pub mod ply;
 mod sog;
@@ -136,7 +137,7 @@ pub struct Imported {
 /// Why a file could not be imported. Every message names the file and the problem.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{}: cannot import {} (supported: .wsproj, .gltf, .glb, .ply, .spz, world folders)", path.display(), kind_of(ext))]
+    #[error("{}: cannot import {} (supported: .wsproj, .gltf, .glb, .ply, .spz, .splat, .ksplat, .sog, SOG and world folders)", path.display(), kind_of(ext))]
     Unsupported { path: PathBuf, ext: String },
     #[error("{file}: not a world folder: {problem}")]
     World { file: String, problem: String },
@@ -184,6 +185,8 @@ pub enum ImportError {
     Spz { file: String, problem: String },
     #[error("{file}: not a readable .splat file: {problem}")]
     Splat { file: String, problem: String },
+    #[error("{file}: not a readable .ksplat file: {problem}")]
+    Ksplat { file: String, problem: String },
     #[error("{file}: not a readable SOG: {problem}")]
     Sog { file: String, problem: String },
     #[error("{file}: mesh '{mesh}': {problem}")]
@@ -244,6 +247,7 @@ pub fn import_path_with(path: &Path, progress: &Progress) -> Result<Imported, Im
         "ply" => ply::import_ply(path, progress),
         "spz" => spz::import_spz(path, progress),
         "splat" => splat::import_splat(path, progress),
+        "ksplat" => ksplat::import_ksplat(path, progress),
         "sog" => sog::import_sog(path, progress),
         "json"
             if path
@@ -283,6 +287,7 @@ pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> 
         "ply" => ply::import_ply_bytes(path, bytes, &progress),
         "spz" => spz::import_spz_bytes(path, bytes, &progress),
         "splat" => splat::import_splat_bytes(path, bytes),
+        "ksplat" => ksplat::import_ksplat_bytes(path, bytes),
         "sog" => sog::import_sog_bytes(path, bytes),
         crate::project::EXTENSION => Ok(Imported {
             scene: crate::project::load_bytes(path, bytes)?.scene,

@@ -29,27 +29,43 @@ pub(super) fn import_splat(path: &Path, progress: &Progress) -> Result<Imported,
     let mut file = std::fs::File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
     let count = record_count(path, len)?;
-    progress.begin(len);
+    let bytes = read_counted(path, &mut file, (count * RECORD_BYTES) as u64, progress)?;
+    scene_from(path, &bytes)
+}
+
+/// The first `want` bytes of `file` (at least that many, as its length said), read in chunks
+/// between cancel checks and reported to `progress` (`path` names the file).
+pub(super) fn read_counted(
+    path: &Path,
+    file: &mut std::fs::File,
+    want: u64,
+    progress: &Progress,
+) -> Result<Vec<u8>, ImportError> {
+    const CHUNK_BYTES: u64 = (CHUNK_RECORDS * RECORD_BYTES) as u64;
+    progress.begin(want);
     let mut bytes = Vec::new();
-    while bytes.len() < count * RECORD_BYTES {
+    while (bytes.len() as u64) < want {
         progress.check(path)?;
-        let want = (count * RECORD_BYTES - bytes.len()).min(CHUNK_RECORDS * RECORD_BYTES);
-        let got = (&mut file)
-            .take(want as u64)
+        let chunk = (want - bytes.len() as u64).min(CHUNK_BYTES);
+        let got = file
+            .take(chunk)
             .read_to_end(&mut bytes)
-            .map_err(io)?;
+            .map_err(|error| ImportError::io(path, error))?;
         if got == 0 {
-            return Err(fail(
+            return Err(ImportError::io(
                 path,
-                format!(
-                    "truncated while reading: {} of {len} bytes arrived",
-                    bytes.len()
+                std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "truncated while reading: {} of {want} bytes arrived",
+                        bytes.len()
+                    ),
                 ),
             ));
         }
         progress.advance(got as u64);
     }
-    scene_from(path, &bytes)
+    Ok(bytes)
 }
 
 /// [`import_splat`] of a file already in memory; `path` only names it.
@@ -95,6 +111,13 @@ fn record_count(path: &Path, len: u64) -> Result<usize, ImportError> {
 fn scene_from(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> {
     let (cloud, repaired) = decode(bytes);
     let cloud = cloud.map_err(|e| fail(path, e.to_string()))?;
+    Ok(opencv_splat_scene(path, cloud, repaired))
+}
+
+/// One splat node named after the file at `path`, turned from the OpenCV axes of 3DGS
+/// training (`.splat` and `.ksplat` files keep a PLY's axes), with a warning when `repaired`
+/// splats had a value replaced ([`Record::repaired`]).
+pub(super) fn opencv_splat_scene(path: &Path, cloud: SplatCloud, repaired: usize) -> Imported {
     let mut warnings = Vec::new();
     if repaired > 0 {
         warnings.push(format!(
@@ -106,7 +129,7 @@ fn scene_from(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> {
     let name = super::stem_or(path, "Splats");
     let turned = Transform::IDENTITY.with_rotation(super::ply::GL_FROM_CV);
     let scene = super::splat_scene(&name, cloud, turned);
-    Ok(Imported { scene, warnings })
+    Imported { scene, warnings }
 }
 
 /// One splat, decoded (here and by the other per-splat readers, e.g. SOG).
@@ -120,6 +143,48 @@ pub(super) struct Record {
     pub rotation: [f32; 4],
     /// A value had to be replaced.
     pub repaired: bool,
+}
+
+impl Record {
+    /// A splat of decoded values, a non-finite centre or scale coordinate replaced by 0 and
+    /// a negative scale by its size (then `repaired` is set), and `rotation` (`x y z w`, any
+    /// length) made unit length, the identity when it has none.
+    pub fn repaired(
+        position: [f32; 3],
+        scale: [f32; 3],
+        color: [f32; 3],
+        opacity: f32,
+        rotation: [f32; 4],
+    ) -> Self {
+        let mut repaired = false;
+        let mut fix = |v: f32, size: bool| {
+            if !v.is_finite() {
+                repaired = true;
+                0.0
+            } else if size && v < 0.0 {
+                repaired = true;
+                -v
+            } else {
+                v
+            }
+        };
+        let position = position.map(|v| fix(v, false));
+        let scale = scale.map(|v| fix(v, true));
+        let len = rotation.iter().map(|c| c * c).sum::<f32>().sqrt();
+        let rotation = if len > 1e-6 && len.is_finite() {
+            rotation.map(|c| c / len)
+        } else {
+            [0.0, 0.0, 0.0, 1.0]
+        };
+        Self {
+            position,
+            scale,
+            color,
+            opacity,
+            rotation,
+            repaired,
+        }
+    }
 }
 
 /// The splats of whole records (a trailing partial record is ignored) and how many had a
@@ -169,38 +234,17 @@ fn record(raw: &[u8; RECORD_BYTES]) -> Record {
     for (v, b) in values.iter_mut().zip(floats.as_chunks::<4>().0) {
         *v = f32::from_le_bytes(*b);
     }
-    let mut repaired = false;
-    let mut fix = |v: f32, size: bool| {
-        if !v.is_finite() {
-            repaired = true;
-            0.0
-        } else if size && v < 0.0 {
-            repaired = true;
-            -v
-        } else {
-            v
-        }
-    };
     let [x, y, z, sx, sy, sz] = values;
-    let position = [fix(x, false), fix(y, false), fix(z, false)];
-    let scale = [fix(sx, true), fix(sy, true), fix(sz, true)];
     let [r, g, b, a, qw, qx, qy, qz] = bytes.try_into().unwrap_or([0; 8]);
     let unit = |c: u8| f32::from(c) / 255.0;
     let q = [qx, qy, qz, qw].map(|c| (f32::from(c) - 128.0) / 128.0);
-    let len = q.iter().map(|c| c * c).sum::<f32>().sqrt();
-    let rotation = if len > 1e-6 {
-        q.map(|c| c / len)
-    } else {
-        [0.0, 0.0, 0.0, 1.0]
-    };
-    Record {
-        position,
-        scale,
-        color: [unit(r), unit(g), unit(b)],
-        opacity: unit(a),
-        rotation,
-        repaired,
-    }
+    Record::repaired(
+        [x, y, z],
+        [sx, sy, sz],
+        [unit(r), unit(g), unit(b)],
+        unit(a),
+        q,
+    )
 }
 
 #[cfg(test)]

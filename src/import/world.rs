@@ -87,7 +87,7 @@ fn layer_kind(path: &Path) -> Option<LayerKind> {
     let ext = path.extension()?.to_string_lossy().to_lowercase();
     let stem = path.file_stem()?.to_string_lossy().to_lowercase();
     match ext.as_str() {
-        "ply" | "splat" | "sog" => Some(LayerKind::Ply),
+        "ply" | "splat" | "ksplat" | "sog" => Some(LayerKind::Ply),
         "spz" | "glb" | "gltf" => Some(LayerKind::YUp),
         "png" | "jpg" | "jpeg" | "webp" if stem.contains("pano") => Some(LayerKind::Panorama),
         _ => None,

@@ -9,7 +9,9 @@ use egui::{RichText, Ui};
 use std::path::{Path, PathBuf};
 
 /// File extensions the importers read (lower case, without the dot).
-pub const IMPORTABLE_EXTENSIONS: &[&str] = &["wsproj", "gltf", "glb", "ply", "spz", "splat", "sog"];
+pub const IMPORTABLE_EXTENSIONS: &[&str] = &[
+    "wsproj", "gltf", "glb", "ply", "spz", "splat", "ksplat", "sog",
+];
 
 /// What the chosen path is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -33,7 +33,7 @@ pub fn menu_bar_ui(
             if ui
                 .add(Button::new("Open…").shortcut_text("Ctrl+O"))
                 .on_hover_text(
-                    "Open a project (.wsproj), a glTF/GLB, PLY, SPZ, .splat or .sog file, or a \
+                    "Open a project (.wsproj), a glTF/GLB, PLY, SPZ, .splat, .ksplat or .sog file, or a \
                      world-model output folder or SOG folder",
                 )
                 .clicked()
