@@ -19,7 +19,11 @@ enum Target {
     Ply,
     Spz,
     Gltf,
+    Splats,
 }
+
+/// Every target, in the order the seed folders are checked.
+const TARGETS: [Target; 4] = [Target::Ply, Target::Spz, Target::Gltf, Target::Splats];
 
 impl Target {
     fn dir(self) -> &'static str {
@@ -27,6 +31,7 @@ impl Target {
             Self::Ply => "fuzz_ply",
             Self::Spz => "fuzz_spz",
             Self::Gltf => "fuzz_gltf",
+            Self::Splats => "fuzz_splats",
         }
     }
 
@@ -35,6 +40,7 @@ impl Target {
             Self::Ply => fuzz::ply(data),
             Self::Spz => fuzz::spz(data),
             Self::Gltf => fuzz::gltf(data),
+            Self::Splats => fuzz::splats(data),
         }
     }
 }
@@ -689,10 +695,81 @@ fn gltf_seeds() -> Vec<Seed> {
     ]
 }
 
+/// `.splat` records, the reference `.ksplat` files (`tests/data/README.md`) and the
+/// reference SOG bundle, as it is and as entries for a fresh zip.
+fn splats_seeds() -> Vec<Seed> {
+    let with_kind = |kind: u8, bytes: &[u8]| {
+        let mut input = vec![kind];
+        input.extend_from_slice(bytes);
+        input
+    };
+    let mut seeds = Vec::new();
+    // Three 32-byte records: centre, scale, RGBA, orientation bytes (w x y z).
+    let mut records = Vec::new();
+    for i in 0..3u8 {
+        let f = f32::from(i);
+        for v in [f, -f, 0.5 * f, 0.1, 0.2, 0.05] {
+            records.extend_from_slice(&f32::to_le_bytes(v));
+        }
+        records.extend_from_slice(&[200, 100 + i, 50, 255, 255, 128, 128, 128]);
+    }
+    seeds.push(Seed {
+        target: Target::Splats,
+        name: "three.splat".into(),
+        input: with_kind(fuzz::SPLATS_SPLAT, &records),
+        file: ("splat", records),
+        expect: Expect::Splats(3),
+    });
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    for name in [
+        "reference_l1_sh2.ksplat",
+        "reference_l2_sh2_sections.ksplat",
+    ] {
+        let bytes = std::fs::read(data.join("ksplat").join(name)).expect("reference ksplat");
+        seeds.push(Seed {
+            target: Target::Splats,
+            name: name.into(),
+            input: with_kind(fuzz::SPLATS_KSPLAT, &bytes),
+            file: ("ksplat", bytes),
+            expect: Expect::Splats(64),
+        });
+    }
+    let sog = std::fs::read(data.join("sog/reference_sh3.sog")).expect("reference sog");
+    seeds.push(Seed {
+        target: Target::Splats,
+        name: "reference_sh3.sog".into(),
+        input: with_kind(fuzz::SPLATS_SOG, &sog),
+        file: ("sog", sog.clone()),
+        expect: Expect::Splats(64),
+    });
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&sog)).expect("zip");
+    let mut parts = vec![fuzz::SPLATS_SOG_PARTS];
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).expect("entry");
+        let name = entry.name().expect("name").into_owned();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut data).expect("read entry");
+        parts.push(name.len() as u8);
+        parts.extend_from_slice(name.as_bytes());
+        parts.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        parts.extend_from_slice(&data);
+    }
+    let rebuilt = fuzz::zip_from_parts(&parts[1..]);
+    seeds.push(Seed {
+        target: Target::Splats,
+        name: "reference_sh3.sog-parts".into(),
+        input: parts,
+        file: ("sog", rebuilt),
+        expect: Expect::Splats(64),
+    });
+    seeds
+}
+
 fn seeds() -> Vec<Seed> {
     let mut all = ply_seeds();
     all.extend(spz_seeds());
     all.extend(gltf_seeds());
+    all.extend(splats_seeds());
     all
 }
 
@@ -752,7 +829,7 @@ fn assert_expected(seed: &Seed, imported: &Imported) {
 #[test]
 fn every_seed_is_a_valid_file_and_passes_its_harness() {
     let seeds = seeds();
-    for target in [Target::Ply, Target::Spz, Target::Gltf] {
+    for target in TARGETS {
         assert!(
             seeds.iter().filter(|s| s.target == target).count() >= 3,
             "{target:?} has too few seeds"
@@ -772,7 +849,7 @@ fn every_seed_is_a_valid_file_and_passes_its_harness() {
 fn committed_seeds_are_the_generated_ones() {
     let bless = std::env::var("WORLDSMITH_BLESS").is_ok_and(|v| v == "1");
     let seeds = seeds();
-    for target in [Target::Ply, Target::Spz, Target::Gltf] {
+    for target in TARGETS {
         let dir = seed_dir().join(target.dir());
         if bless {
             std::fs::remove_dir_all(&dir).ok();

@@ -46,21 +46,8 @@ fn stored_byte(v: f64) -> f32 {
 fn check_reference(cloud: &SplatCloud, precision: &Precision) {
     assert_eq!(cloud.len(), 64);
     assert_eq!(cloud.sh_degree, 2, "the files hold SH degree 2");
-    let originals: Vec<_> = (0..64).map(common::reference_splat).collect();
-    let mut matched = [false; 64];
-    for i in 0..64 {
-        let distance = |j: &usize| {
-            let p: &[f32; 3] = &originals[*j].pos;
-            (0..3)
-                .map(|c| (cloud.positions[i][c] - p[c]).powi(2))
-                .sum::<f32>()
-        };
-        let j = (0..64)
-            .min_by(|a, b| distance(a).total_cmp(&distance(b)))
-            .unwrap();
-        assert!(!matched[j], "two splats at PLY splat {j}'s position");
-        matched[j] = true;
-        let want = &originals[j];
+    let matches = common::match_reference_splats(&cloud.positions);
+    for (i, want) in matches.iter().enumerate() {
         for c in 0..3 {
             let err = (cloud.positions[i][c] - want.pos[c]).abs();
             assert!(

@@ -54,22 +54,9 @@ fn zip(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
 fn check_reference(cloud: &SplatCloud) {
     assert_eq!(cloud.len(), 64);
     assert_eq!(cloud.sh_degree, 3);
-    let originals: Vec<_> = (0..64).map(common::reference_splat).collect();
-    let mut matched = [false; 64];
+    let matches = common::match_reference_splats(&cloud.positions);
     let mut worst = [0f32; 5];
-    for i in 0..64 {
-        let distance = |j: &usize| {
-            let p: &[f32; 3] = &originals[*j].pos;
-            (0..3)
-                .map(|c| (cloud.positions[i][c] - p[c]).powi(2))
-                .sum::<f32>()
-        };
-        let j = (0..64)
-            .min_by(|a, b| distance(a).total_cmp(&distance(b)))
-            .unwrap();
-        assert!(!matched[j], "two splats at PLY splat {j}'s position");
-        matched[j] = true;
-        let want = &originals[j];
+    for (i, want) in matches.iter().enumerate() {
         for c in 0..3 {
             let p = want.pos[c];
             let err = (cloud.positions[i][c] - p).abs();

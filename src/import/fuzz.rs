@@ -25,6 +25,62 @@ pub const SPZ_STREAM: u8 = 0;
 /// anything else is `.gltf` JSON.
 pub const GLB_PARTS: u8 = 0;
 
+/// What the first byte of a `fuzz_splats` input says the rest is (taken modulo 4): the
+/// records of a `.splat` file, a `.ksplat` file, a `.sog` bundle as it is, or the entries of a
+/// SOG bundle as `name length (u8), name, data length (u32 little-endian), data`, which the
+/// body stores in a fresh zip: a mutated entry in a real bundle fails its CRC, so without
+/// this `meta.json` and the WebP images behind it would hardly be reached.
+pub const SPLATS_SPLAT: u8 = 0;
+/// See [`SPLATS_SPLAT`].
+pub const SPLATS_KSPLAT: u8 = 1;
+/// See [`SPLATS_SPLAT`].
+pub const SPLATS_SOG: u8 = 2;
+/// See [`SPLATS_SPLAT`].
+pub const SPLATS_SOG_PARTS: u8 = 3;
+
+/// Imports `data` as a `.splat`, `.ksplat` or `.sog` file (see [`SPLATS_SPLAT`]) and checks
+/// the result.
+pub fn splats(data: &[u8]) {
+    let Some((&kind, rest)) = data.split_first() else {
+        return;
+    };
+    match kind % 4 {
+        SPLATS_SPLAT => check(Path::new("fuzz.splat"), rest),
+        SPLATS_KSPLAT => check(Path::new("fuzz.ksplat"), rest),
+        SPLATS_SOG => check(Path::new("fuzz.sog"), rest),
+        _ => check(Path::new("fuzz.sog"), &zip_from_parts(rest)),
+    }
+}
+
+/// A stored zip of the entries in `parts` (see [`SPLATS_SOG_PARTS`]); a length running past
+/// the input takes what is left, a repeated name is skipped, at most 16 entries.
+pub fn zip_from_parts(mut parts: &[u8]) -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for _ in 0..16 {
+        let Some((&name_len, rest)) = parts.split_first() else {
+            break;
+        };
+        let (name, rest) = rest.split_at(usize::from(name_len).min(rest.len()));
+        let (len, rest) = match rest.split_first_chunk::<4>() {
+            Some((len, rest)) => (u32::from_le_bytes(*len) as usize, rest),
+            None => (0, &[][..]),
+        };
+        let (data, rest) = rest.split_at(len.min(rest.len()));
+        parts = rest;
+        let name = String::from_utf8_lossy(name);
+        // Writing into memory fails only on a name the archive already holds: skip it.
+        if writer.start_file(name.as_ref(), options).is_ok() {
+            writer.write_all(data).ok();
+        }
+    }
+    writer
+        .finish()
+        .map(std::io::Cursor::into_inner)
+        .unwrap_or_default()
+}
+
 /// Imports `data` as a `.ply` file and checks the result.
 pub fn ply(data: &[u8]) {
     check(Path::new("fuzz.ply"), data);

@@ -850,6 +850,7 @@ pub fn spz_v4(stream: &[u8]) -> Vec<u8> {
 }
 
 /// One splat as a 3DGS trainer writes it to an INRIA PLY.
+#[derive(Clone)]
 pub struct TrainedSplat {
     pub pos: [f32; 3],
     /// `rot_0..3`: `w x y z`, not normalised.
@@ -886,6 +887,30 @@ pub fn reference_splat(i: usize) -> TrainedSplat {
             .map(|j| 0.3 * s(t * 0.37 + j as f64 * 0.53))
             .collect(),
     }
+}
+
+/// For each splat at `positions` (64 of them, written by an encoder that reorders splats, by
+/// Morton code or bucket), the reference splat ([`reference_splat`]) nearest to it. Each
+/// reference splat must be matched exactly once.
+pub fn match_reference_splats(positions: &[[f32; 3]]) -> Vec<TrainedSplat> {
+    assert_eq!(positions.len(), 64);
+    let originals: Vec<_> = (0..64).map(reference_splat).collect();
+    let mut matched = [false; 64];
+    positions
+        .iter()
+        .map(|at| {
+            let distance = |j: &usize| {
+                let p = &originals[*j].pos;
+                (0..3).map(|c| (at[c] - p[c]).powi(2)).sum::<f32>()
+            };
+            let j = (0..64)
+                .min_by(|a, b| distance(a).total_cmp(&distance(b)))
+                .unwrap();
+            assert!(!matched[j], "two splats at reference splat {j}'s position");
+            matched[j] = true;
+            originals[j].clone()
+        })
+        .collect()
 }
 
 /// The one node of `scene`, a splat node, and its cloud.
