@@ -968,6 +968,49 @@ fn spz_v1_non_finite_centres_are_replaced_and_named() {
     );
 }
 
+/// fuzz_splats, first minutes (55 inputs): a `.ksplat` file's SH coefficients are floats that
+/// can be NaN or infinite; they reached the scene. Now they are 0, and the splat is counted in
+/// the warning.
+#[test]
+fn ksplat_non_finite_sh_coefficients_are_replaced_and_named() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ksplat");
+    let level1 = std::fs::read(data.join("reference_l1_sh2.ksplat")).expect("reference");
+    // The first splat of the only section: after the partly filled buckets' lengths and the
+    // bucket centres; its SH after 10 half floats and 4 colour bytes.
+    let word = |at: usize| u32::from_le_bytes(level1[at..at + 4].try_into().unwrap()) as usize;
+    let buckets = word(4096 + 12) * usize::from(u16::from_le_bytes([level1[4116], level1[4117]]));
+    let first_sh = 4096 + 1024 + word(4096 + 36) * 4 + buckets + 24;
+    for (value, name) in [(f16::NAN, "nan.ksplat"), (f16::INFINITY, "inf.ksplat")] {
+        let mut bytes = level1.clone();
+        bytes[first_sh + 2..first_sh + 4].copy_from_slice(&value.to_le_bytes());
+        let mut input = vec![fuzz::SPLATS_KSPLAT];
+        input.extend_from_slice(&bytes);
+        fuzz::splats(&input);
+        let imported = import_bytes(Path::new(name), &bytes).expect("imports");
+        let clean = import_bytes(Path::new("clean.ksplat"), &level1).expect("imports");
+        let sh = |imported: &Imported| {
+            imported
+                .scene
+                .splat_clouds()
+                .flat_map(|(_, c)| c.sh_rest.clone())
+                .collect::<Vec<_>>()
+        };
+        let (got, want) = (sh(&imported), sh(&clean));
+        assert!(got.iter().all(|v| v.is_finite()));
+        // Stored channel by channel: the second value is coefficient 1 of red, at 1 · 3 + 0.
+        assert_eq!(got[3], f16::ZERO);
+        let differ = got.iter().zip(&want).filter(|(a, b)| a != b).count();
+        assert_eq!(differ, 1, "only that value changes");
+        assert!(
+            imported.warnings.iter().any(|w| w.starts_with(&format!(
+                "{name}: 1 splats had a non-finite or negative centre, scale or SH"
+            ))),
+            "{:?}",
+            imported.warnings
+        );
+    }
+}
+
 /// fuzz_gltf, first minutes: a GLB header whose total length is below its own 12 bytes made
 /// the `gltf` crate subtract with overflow (a panic in debug builds, where dependencies keep
 /// overflow checks).

@@ -178,54 +178,29 @@ fn a_hy_world_folder_imports_every_layer_and_camera_in_the_y_up_frame() {
     );
 
     // The red marker ends up 1 m up and 6 m in front (−Z) of the first camera.
-    let points_node = scene.node(points.children[0]).expect("points node");
-    let NodeKind::Points { cloud, .. } = points_node.kind else {
-        panic!("not points: {:?}", points_node.kind)
-    };
-    let cloud = scene.point_cloud(cloud).expect("cloud");
-    let red = cloud
-        .positions
-        .iter()
-        .zip(&cloud.colors)
-        .filter(|(_, c)| c[0] == 255 && c[1] == 0)
-        .fold(Vec3::ZERO, |acc, (p, _)| acc + Vec3::from(*p))
-        / 27.0;
-    let world_from_points = scene.world_from_local(points_node.id);
-    let red_world = world_from_points.transform_point3(red);
+    let red_world = red_marker(scene, points);
     assert!(
         red_world.abs_diff_eq(Vec3::new(0.0, 1.0, -6.0), 1e-3),
         "{red_world}"
     );
     // The floor (OpenCV y = +1, below) is below in Y-up.
-    let floor = world_from_points.transform_point3(Vec3::from(cloud.positions[0]));
+    let points_node = scene.node(points.children[0]).expect("points node");
+    let NodeKind::Points { cloud, .. } = points_node.kind else {
+        panic!("not points: {:?}", points_node.kind)
+    };
+    let first = scene.point_cloud(cloud).expect("cloud").positions[0];
+    let floor = scene
+        .world_from_local(points_node.id)
+        .transform_point3(Vec3::from(first));
     assert!((floor.y + 1.0).abs() < 1e-4, "{floor}");
 
     // Cameras are named after their ids, look at the marker, keep their field of view.
-    let names: Vec<&str> = cameras
-        .children
-        .iter()
-        .filter_map(|c| scene.node(*c))
-        .map(|n| n.name.as_str())
-        .collect();
-    assert_eq!(names, ["camera_0000", "image_0002", "Captured path"]);
-    for id in &cameras.children {
-        let node = scene.node(*id).expect("camera");
-        let NodeKind::Camera(camera) = node.kind else {
-            panic!("not a camera")
-        };
-        assert!((camera.fov_y_rad.to_degrees() - 60.0).abs() < 0.01);
-        let world_from_camera: Mat4 = scene.world_from_local(*id);
-        let eye = world_from_camera.transform_point3(Vec3::ZERO);
-        let forward = world_from_camera.transform_vector3(Vec3::NEG_Z).normalize();
-        let up = world_from_camera.transform_vector3(Vec3::Y).normalize();
-        let to_target = (red_world - eye).normalize();
-        assert!(
-            forward.dot(to_target) > 0.9999,
-            "{}: looks along {forward}, marker is along {to_target}",
-            node.name
-        );
-        assert!(up.y > 0.5, "{}: camera up {up} is not up", node.name);
-    }
+    check_cameras(
+        scene,
+        cameras,
+        red_world,
+        &["camera_0000", "image_0002", "Captured path"],
+    );
 
     // The recorded trajectory is a shot: the path camera passes through each recorded
     // camera, CAPTURED_PATH_SPACING frames apart, and moves smoothly between them.
@@ -265,6 +240,143 @@ fn a_hy_world_folder_imports_every_layer_and_camera_in_the_y_up_frame() {
     // The panorama is the sky.
     let panorama = scene.environment.panorama.expect("panorama sky");
     assert_eq!(scene.image(panorama.image).map(|i| i.width), Some(128));
+}
+
+/// The camera nodes under `cameras` are called `names`, keep the 60° field of view they
+/// were written with, look at `target` (world space) and stand upright.
+fn check_cameras(scene: &Scene, cameras: &worldsmith::scene::Node, target: Vec3, names: &[&str]) {
+    let found: Vec<&str> = cameras
+        .children
+        .iter()
+        .filter_map(|c| scene.node(*c))
+        .map(|n| n.name.as_str())
+        .collect();
+    assert_eq!(found, names);
+    for id in &cameras.children {
+        let node = scene.node(*id).expect("camera");
+        let NodeKind::Camera(camera) = node.kind else {
+            panic!("not a camera")
+        };
+        assert!((camera.fov_y_rad.to_degrees() - 60.0).abs() < 0.01);
+        let world_from_camera: Mat4 = scene.world_from_local(*id);
+        let eye = world_from_camera.transform_point3(Vec3::ZERO);
+        let forward = world_from_camera.transform_vector3(Vec3::NEG_Z).normalize();
+        let up = world_from_camera.transform_vector3(Vec3::Y).normalize();
+        let to_target = (target - eye).normalize();
+        assert!(
+            forward.dot(to_target) > 0.9999,
+            "{}: looks along {forward}, marker is along {to_target}",
+            node.name
+        );
+        assert!(up.y > 0.5, "{}: camera up {up} is not up", node.name);
+    }
+}
+
+/// The world position of the red marker [`write_points`] puts in the point cloud under the
+/// layer node `points`.
+fn red_marker(scene: &Scene, points: &worldsmith::scene::Node) -> Vec3 {
+    let points_node = scene.node(points.children[0]).expect("points node");
+    let NodeKind::Points { cloud, .. } = points_node.kind else {
+        panic!("not points: {:?}", points_node.kind)
+    };
+    let cloud = scene.point_cloud(cloud).expect("cloud");
+    let red = cloud
+        .positions
+        .iter()
+        .zip(&cloud.colors)
+        .filter(|(_, c)| c[0] == 255 && c[1] == 0)
+        .fold(Vec3::ZERO, |acc, (p, _)| acc + Vec3::from(*p))
+        / 27.0;
+    scene.world_from_local(points_node.id).transform_point3(red)
+}
+
+/// A 3DGS training run's output folder as INRIA's `train.py` leaves it: `cameras.json`, the
+/// structure-from-motion points as `input.ply`, splats saved at two iterations and `cfg_args`.
+#[test]
+fn a_3dgs_training_folder_opens_its_last_splats_points_and_cameras() {
+    let dir = temp_dir("training").join("garden");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    write_points(&dir.join("input.ply"));
+    for (iteration, count) in [(7000, 100), (30000, 500)] {
+        let folder = dir.join(format!("point_cloud/iteration_{iteration}"));
+        std::fs::create_dir_all(&folder).expect("mkdir");
+        worldsmith::import::ply::write_synthetic_splat_ply(
+            &folder.join("point_cloud.ply"),
+            count,
+            0,
+            3,
+        )
+        .expect("write splats");
+    }
+    std::fs::write(dir.join("cfg_args"), "Namespace(sh_degree=3)").expect("write");
+    // `camera_to_JSON` in gaussian-splatting's utils/camera_utils.py: the camera-to-world
+    // rotation's rows and the camera centre, focal lengths in pixels.
+    let target = Vec3::from(TARGET_CV);
+    let fy = 192.0 / 30f32.to_radians().tan();
+    let entries: Vec<serde_json::Value> = [
+        ("DSC0001", Vec3::ZERO),
+        ("DSC0002", Vec3::new(4.0, -2.0, 2.0)),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(id, (name, eye))| {
+        let c2w = opencv_c2w(*eye, target);
+        let rotation: Vec<[f32; 3]> = c2w[..3].iter().map(|r| [r[0], r[1], r[2]]).collect();
+        serde_json::json!({"id": id, "img_name": name, "width": 512, "height": 384,
+                "position": eye.to_array(), "rotation": rotation, "fy": fy, "fx": fy})
+    })
+    .collect();
+    std::fs::write(
+        dir.join("cameras.json"),
+        serde_json::to_vec(&entries).expect("json"),
+    )
+    .expect("write");
+    assert!(worldsmith::ui::is_world_folder(&dir));
+
+    let imported = import_path(&dir).expect("folder imports");
+    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+    let scene = &imported.scene;
+    let world = scene.node(scene.roots()[0]).expect("world");
+    let names: Vec<&str> = world
+        .children
+        .iter()
+        .filter_map(|c| scene.node(*c))
+        .map(|n| n.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "input (points)",
+            "point_cloud iteration_30000 (splats)",
+            "Cameras"
+        ],
+        "the last iteration's splats only"
+    );
+    let splats = child_named(scene, world.id, "point_cloud iteration_30000 (splats)");
+    let counts: Vec<usize> = scene.splat_clouds().map(|(_, c)| c.len()).collect();
+    assert_eq!(counts, [500]);
+    let splat_node = scene.node(splats.children[0]).expect("splat node");
+    assert!(
+        splat_node
+            .transform
+            .rotation
+            .abs_diff_eq(glam::Quat::IDENTITY, 1e-5),
+        "the splats share the cameras' frame: {:?}",
+        splat_node.transform
+    );
+    // The marker is 1 m up and 6 m in front of the first camera, which looks at it.
+    let red_world = red_marker(scene, child_named(scene, world.id, "input (points)"));
+    assert!(
+        red_world.abs_diff_eq(Vec3::new(0.0, 1.0, -6.0), 1e-3),
+        "{red_world}"
+    );
+    let cameras = child_named(scene, world.id, "Cameras");
+    check_cameras(
+        scene,
+        cameras,
+        red_world,
+        &["DSC0001", "DSC0002", "Captured path"],
+    );
 }
 
 #[test]

@@ -329,6 +329,7 @@ fn decode(bytes: &[u8]) -> Result<(SplatCloud, usize), String> {
                 [x, y, z, w],
             )
         };
+        let first = records.len();
         records.par_extend((0..section.splats).into_par_iter().map(read));
         if degree > 0 {
             // Channel-major blocks per degree in the file; coefficient-major in the cloud.
@@ -339,22 +340,33 @@ fn decode(bytes: &[u8]) -> Result<(SplatCloud, usize), String> {
                 _ => f32::from(at.bytes::<1>(offset)[0]) / 255.0 * (sh_max - sh_min) + sh_min,
             };
             let own = SplatCloud::sh_rest_coefficients(section.degree);
-            let per_splat = (0..section.splats).into_par_iter().flat_map_iter(|i| {
-                let s = section.data_at + i * stride + sh_at;
-                (0..rest_coefficients).flat_map(move |k| {
-                    // Degree 1 holds coefficients 0..3, degree 2 3..8.
-                    let (block_start, block_len, within) =
-                        if k < 3 { (0, 3, k) } else { (9, 5, k - 3) };
-                    (0..3).map(move |c| {
-                        if k >= own {
-                            return f16::ZERO;
+            // One splat's values (degree 2 at most: 8 coefficients × 3 channels), and whether
+            // one was not finite (replaced by 0, as the PLY reader does).
+            let per_splat: Vec<([f16; 24], bool)> = (0..section.splats)
+                .into_par_iter()
+                .map(|i| {
+                    let s = section.data_at + i * stride + sh_at;
+                    let mut out = [f16::ZERO; 24];
+                    let mut bad = false;
+                    for k in 0..own {
+                        // Degree 1 holds coefficients 0..3, degree 2 3..8.
+                        let (block_start, block_len, within) =
+                            if k < 3 { (0, 3, k) } else { (9, 5, k - 3) };
+                        for c in 0..3 {
+                            let index = (block_start + c * block_len + within) as u64;
+                            let v = value(s + index * level.sh_bytes());
+                            bad |= !v.is_finite();
+                            out[k * 3 + c] =
+                                SplatCloud::sh_half(if v.is_finite() { v } else { 0.0 });
                         }
-                        let index = (block_start + c * block_len + within) as u64;
-                        SplatCloud::sh_half(value(s + index * level.sh_bytes()))
-                    })
+                    }
+                    (out, bad)
                 })
-            });
-            sh_rest.par_extend(per_splat);
+                .collect();
+            for (record, (values, bad)) in records[first..].iter_mut().zip(per_splat) {
+                sh_rest.extend_from_slice(&values[..rest_coefficients * 3]);
+                record.repaired |= bad;
+            }
         }
     }
     let (cloud, repaired) = cloud_from_records(records, degree, sh_rest);

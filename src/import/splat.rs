@@ -121,8 +121,8 @@ pub(super) fn opencv_splat_scene(path: &Path, cloud: SplatCloud, repaired: usize
     let mut warnings = Vec::new();
     if repaired > 0 {
         warnings.push(format!(
-            "{}: {repaired} splats had a non-finite or negative centre or scale (replaced by \
-             0, or by its size)",
+            "{}: {repaired} splats had a non-finite or negative centre, scale or SH \
+             coefficient (replaced by 0, or a scale by its size)",
             path.display()
         ));
     }

@@ -1,15 +1,20 @@
 //! World-model output folders: HY-World 2.0 (WorldMirror), HunyuanWorld 1.0 layered meshes and
-//! World Labs Marble exports (see `shared/FORMATS.md`).
+//! World Labs Marble exports (see `shared/FORMATS.md`), and the output folders of 3DGS
+//! training runs (INRIA's `train.py` and the many tools that keep its layout).
 //!
 //! Opening a folder makes one `World` node. Every importable file directly in the folder
-//! (splats, point clouds, meshes as `.ply`, `.spz`, `.glb`, `.gltf`) becomes a named layer
-//! below it, an equirectangular `panorama*.png|jpg` becomes the sky, and the cameras of a
-//! `camera_params.json` become camera nodes under `World/Cameras`, named after their ids.
+//! (splats, point clouds, meshes as `.ply`, `.splat`, `.ksplat`, `.sog`, `.spz`, `.glb`,
+//! `.gltf`) becomes a named layer below it, and so do a training run's last saved splats
+//! (`point_cloud/iteration_<N>/point_cloud.ply`, largest N); an equirectangular
+//! `panorama*.png|jpg` becomes the sky, and the cameras of a `camera_params.json` (or, without
+//! one, a training run's `cameras.json`) become camera nodes under `World/Cameras`, named
+//! after their ids (image names).
 //!
 //! ## Frames
 //! worldsmith is Y-up, −Z forward (glTF). HY-World writes its reconstruction in the OpenCV
 //! frame of its first camera (x right, y down, z forward) and its cameras as OpenCV
-//! camera-to-world matrices. When a folder has `camera_params.json`, the layers therefore
+//! camera-to-world matrices, as does 3DGS training (COLMAP's frame, cameras as OpenCV
+//! camera-to-world rotations and centres). When a folder has cameras, the layers therefore
 //! stay as written and the `World` node carries the OpenCV → Y-up conversion
 //! (`yup_from_opencv`, a 180° turn about X); a camera's node transform is
 //! `c2w_cv · diag(1, −1, −1, 1)` (its own Y and Z flipped, so it looks down its −Z).
@@ -59,13 +64,36 @@ pub fn yup_from_opencv() -> Quat {
     Quat::from_rotation_x(std::f32::consts::PI)
 }
 
-/// True when `path` is a folder that holds at least one layer or camera file.
+/// True when `path` is a folder that holds at least one layer or camera file, or the trained
+/// splats of a 3DGS training run (`point_cloud/iteration_*/point_cloud.ply`).
 pub fn is_world_folder(path: &Path) -> bool {
     path.is_dir()
-        && std::fs::read_dir(path).is_ok_and(|read| {
-            read.filter_map(Result::ok)
-                .any(|e| layer_kind(&e.path()).is_some() || e.file_name() == "camera_params.json")
+        && (trained_splats(path).is_some()
+            || std::fs::read_dir(path).is_ok_and(|read| {
+                read.filter_map(Result::ok).any(|e| {
+                    layer_kind(&e.path()).is_some()
+                        || CAMERA_FILES.iter().any(|name| e.file_name() == *name)
+                })
+            }))
+}
+
+/// Camera files a folder may hold, in the order they are looked for: HY-World's, then the
+/// one 3DGS training (INRIA's `train.py`) writes beside its output.
+pub const CAMERA_FILES: [&str; 2] = ["camera_params.json", "cameras.json"];
+
+/// The splat PLY of the last iteration a 3DGS training run saved in `folder`
+/// (`point_cloud/iteration_<N>/point_cloud.ply`, largest N), with N.
+pub fn trained_splats(folder: &Path) -> Option<(PathBuf, u64)> {
+    std::fs::read_dir(folder.join("point_cloud"))
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name();
+            let iteration = name.to_str()?.strip_prefix("iteration_")?.parse().ok()?;
+            let file = e.path().join("point_cloud.ply");
+            file.is_file().then_some((file, iteration))
         })
+        .max_by_key(|(_, iteration)| *iteration)
 }
 
 /// What a file in a world folder is.
@@ -94,11 +122,17 @@ fn layer_kind(path: &Path) -> Option<LayerKind> {
     }
 }
 
-/// A layer's display name: "gaussians.ply" → "gaussians (splats)".
+/// A layer's display name: "gaussians.ply" → "gaussians (splats)"; a training run's
+/// "point_cloud/iteration_30000/point_cloud.ply" → "point_cloud iteration_30000 (splats)".
 fn layer_name(file: &Path, scene: &Scene) -> String {
-    let stem = file
+    let mut stem = file
         .file_stem()
         .map_or_else(|| "layer".into(), |s| s.to_string_lossy().into_owned());
+    if let Some(parent) = file.parent().and_then(Path::file_name)
+        && parent.to_string_lossy().starts_with("iteration_")
+    {
+        stem = format!("{stem} {}", parent.to_string_lossy());
+    }
     let what = scene.nodes().find_map(|n| match n.kind {
         NodeKind::Splats { .. } => Some("splats"),
         NodeKind::Points { .. } => Some("points"),
@@ -123,13 +157,22 @@ pub fn import_folder(folder: &Path, progress: &Progress) -> Result<Imported, Imp
         .filter(|p| layer_kind(p).is_some())
         .collect();
     files.sort();
-    let camera_file = folder.join("camera_params.json");
-    let has_cameras = camera_file.is_file();
+    // A 3DGS training run's output: its last saved splats (`input.ply` beside them, the
+    // structure-from-motion points, is a layer like any other).
+    if let Some((trained, _)) = trained_splats(folder) {
+        files.push(trained);
+    }
+    let camera_file = CAMERA_FILES
+        .iter()
+        .map(|name| folder.join(name))
+        .find(|file| file.is_file());
+    let has_cameras = camera_file.is_some();
     if files.is_empty() && !has_cameras {
         return Err(ImportError::World {
             file: folder_name,
-            problem: "no layers (.ply, .spz, .glb, .gltf, panorama image) or camera_params.json \
-                      in this folder"
+            problem: "no layers (.ply, .splat, .ksplat, .sog, .spz, .glb, .gltf, panorama \
+                      image), trained splats (point_cloud/iteration_*/point_cloud.ply) or \
+                      cameras (camera_params.json, cameras.json) in this folder"
                 .into(),
         });
     }
@@ -222,7 +265,7 @@ pub fn import_folder(folder: &Path, progress: &Progress) -> Result<Imported, Imp
         }
     }
 
-    if has_cameras {
+    if let Some(camera_file) = camera_file {
         match read_cameras(&camera_file) {
             Ok((cameras, camera_warnings)) => {
                 warnings.extend(camera_warnings);
@@ -320,7 +363,8 @@ pub fn read_metric_metadata(folder: &Path, warnings: &mut Vec<String>) -> Option
             p.is_file()
                 && p.extension()
                     .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case("json"))
-                && p.file_name().is_some_and(|n| n != "camera_params.json")
+                && p.file_name()
+                    .is_some_and(|n| CAMERA_FILES.iter().all(|c| n != *c))
         })
         .collect();
     files.sort();
@@ -451,8 +495,11 @@ pub struct ImportedCamera {
     pub camera: Camera,
 }
 
-/// Reads HY-World's `camera_params.json`: extrinsics are OpenCV camera-to-world 4×4 matrices,
-/// intrinsics 3×3 K matrices in pixels, matched by `camera_id`.
+/// Reads a folder's cameras: HY-World's `camera_params.json` (an object whose extrinsics are
+/// OpenCV camera-to-world 4×4 matrices and intrinsics 3×3 K matrices in pixels, matched by
+/// `camera_id`), or the `cameras.json` 3DGS training writes (a list of cameras, each with its
+/// OpenCV camera-to-world `rotation` (3×3, row-major) and `position`, `fx`/`fy` in pixels and
+/// the image `width`/`height`, named by `img_name`).
 pub fn read_cameras(file: &Path) -> Result<(Vec<ImportedCamera>, Vec<String>), String> {
     let len = std::fs::metadata(file)
         .map_err(|e| format!("cannot read: {e}"))?
@@ -465,6 +512,9 @@ pub fn read_cameras(file: &Path) -> Result<(Vec<ImportedCamera>, Vec<String>), S
     let text = std::fs::read(file).map_err(|e| format!("cannot read: {e}"))?;
     let json: serde_json::Value =
         serde_json::from_slice(&text).map_err(|e| format!("not valid JSON: {e}"))?;
+    if let Some(list) = json.as_array() {
+        return Ok(training_cameras(file, list));
+    }
     let list = |key: &str| -> Vec<serde_json::Value> {
         json.get(key)
             .and_then(|v| v.as_array())
@@ -532,6 +582,82 @@ pub fn read_cameras(file: &Path) -> Result<(Vec<ImportedCamera>, Vec<String>), S
         });
     }
     Ok((cameras, warnings))
+}
+
+/// The cameras of a 3DGS training run's `cameras.json` (see [`read_cameras`]); entries that
+/// are not cameras are warnings.
+fn training_cameras(file: &Path, list: &[serde_json::Value]) -> (Vec<ImportedCamera>, Vec<String>) {
+    let file_name = file.display().to_string();
+    let mut warnings = Vec::new();
+    if list.len() > MAX_CAMERAS {
+        warnings.push(format!(
+            "{file_name}: {} cameras; only the first {MAX_CAMERAS} are imported",
+            list.len()
+        ));
+    }
+    let mut cameras = Vec::new();
+    for (index, entry) in list.iter().take(MAX_CAMERAS).enumerate() {
+        let name = match entry.get("img_name").and_then(|v| v.as_str()) {
+            Some(name) if !name.is_empty() => name.chars().take(200).collect(),
+            _ => match entry.get("id") {
+                Some(serde_json::Value::Number(n)) => camera_name(&n.to_string()),
+                _ => camera_name(&index.to_string()),
+            },
+        };
+        let number = |key: &str| entry.get(key).and_then(|v| v.as_f64()).map(|v| v as f32);
+        let position = entry.get("position").and_then(|p| {
+            let p: Vec<f32> = p
+                .as_array()?
+                .iter()
+                .map(|v| v.as_f64().map(|v| v as f32))
+                .collect::<Option<_>>()?;
+            <[f32; 3]>::try_from(p)
+                .ok()
+                .filter(|p| p.iter().all(|v| v.is_finite()))
+        });
+        let rotation = entry.get("rotation").and_then(matrix::<3>);
+        let (Some(p), Some(r)) = (position, rotation) else {
+            warnings.push(format!(
+                "{file_name}: camera {name}: no finite \"position\" (3 numbers) and \
+                 \"rotation\" (3×3); skipped"
+            ));
+            continue;
+        };
+        let c2w = [
+            [r[0][0], r[0][1], r[0][2], p[0]],
+            [r[1][0], r[1][1], r[1][2], p[1]],
+            [r[2][0], r[2][1], r[2][2], p[2]],
+            [0.0, 0.0, 0.0, 1.0],
+        ];
+        let Some(transform) = gl_camera_transform(&c2w) else {
+            warnings.push(format!(
+                "{file_name}: camera {name}: the rotation is not a rotation; skipped"
+            ));
+            continue;
+        };
+        let fov = match (number("fy"), number("height")) {
+            (Some(fy), Some(height)) => {
+                fov_y_from_k(&[[fy, 0.0, 0.0], [0.0, fy, height / 2.0], [0.0, 0.0, 1.0]])
+            }
+            _ => None,
+        };
+        let fov_y_rad = fov.unwrap_or_else(|| {
+            warnings.push(format!(
+                "{file_name}: camera {name}: no usable \"fy\" and \"height\"; 50° field of \
+                 view used"
+            ));
+            Camera::default().fov_y_rad
+        });
+        cameras.push(ImportedCamera {
+            name,
+            transform,
+            camera: Camera {
+                fov_y_rad,
+                ..Camera::default()
+            },
+        });
+    }
+    (cameras, warnings)
 }
 
 /// "image_0001" stays; a bare number 3 becomes "camera_0003".

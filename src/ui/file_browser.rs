@@ -419,17 +419,11 @@ fn export_options_ui(ui: &mut Ui, choices: &mut ExportChoices) {
     ui.separator();
 }
 
-/// True when `folder` directly holds layers a world-model output has (splats, meshes, point
-/// clouds or camera parameters) or is a SOG (`meta.json` and its images), so Enter on it
-/// loads it instead of entering it.
+/// True when `folder` is what the importer opens as one world
+/// ([`crate::import::world::is_world_folder`]: layers, cameras or a training run's splats) or
+/// is a SOG (`meta.json` and its images), so Enter on it loads it instead of entering it.
 pub fn is_world_folder(folder: &Path) -> bool {
-    crate::import::is_sog_folder(folder)
-        || std::fs::read_dir(folder).is_ok_and(|read| {
-            read.filter_map(Result::ok).any(|e| {
-                let path = e.path();
-                is_importable(&path) || e.file_name() == "camera_params.json"
-            })
-        })
+    crate::import::is_sog_folder(folder) || crate::import::world::is_world_folder(folder)
 }
 
 #[cfg(test)]
@@ -458,6 +452,18 @@ mod tests {
         let meta = br#"{"version": 2, "means": {}, "quats": {}, "scales": {}, "sh0": {}}"#;
         std::fs::write(sog.join("meta.json"), meta).expect("write");
         assert!(is_world_folder(&sog));
+        // Projects are opened one by one, not as a world.
+        let projects = dir.join("projects");
+        std::fs::create_dir_all(&projects).expect("mkdir");
+        std::fs::write(projects.join("a.wsproj"), b"x").expect("write");
+        assert!(!is_world_folder(&projects));
+        // A 3DGS training run's output folder loads.
+        let run = dir.join("garden");
+        std::fs::create_dir_all(run.join("point_cloud/iteration_7000")).expect("mkdir");
+        assert!(!is_world_folder(&run));
+        std::fs::write(run.join("point_cloud/iteration_7000/point_cloud.ply"), b"x")
+            .expect("write");
+        assert!(is_world_folder(&run));
         assert_eq!(
             BrowsePurpose::Import.action(dir.join("z.glb")),
             UiAction::ImportPath(dir.join("z.glb"))
