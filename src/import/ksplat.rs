@@ -193,7 +193,10 @@ fn decode(bytes: &[u8]) -> Result<(SplatCloud, usize), String> {
         .and_then(|t| t.checked_add(HEADER_BYTES))
         .filter(|&end| end <= len)
         .ok_or_else(|| {
-            format!("the header lists {sections} sections, whose headers alone do not fit in the {len}-byte file")
+            format!(
+                "the header lists {sections} sections, whose headers alone do not fit in the \
+                 {len}-byte file"
+            )
         })?;
     let sh_range = |offset: u64, default: f32| {
         let v = at.f32(offset);
