@@ -379,6 +379,154 @@ fn a_3dgs_training_folder_opens_its_last_splats_points_and_cameras() {
     );
 }
 
+/// A COLMAP sparse model as `colmap mapper` writes it (binary): one PINHOLE camera of
+/// 512×384 pixels at a 60° vertical field of view, the images `eyes` looking at
+/// [`TARGET_CV`], and the red marker's 27 points and a grey floor row as 3D points.
+fn write_colmap(model: &Path, eyes: &[(&str, Vec3)]) {
+    std::fs::create_dir_all(model).expect("mkdir");
+    let f = 192.0 / 30f64.to_radians().tan();
+    let mut cameras = 1u64.to_le_bytes().to_vec();
+    cameras.extend_from_slice(&7u32.to_le_bytes()); // camera id
+    cameras.extend_from_slice(&1u32.to_le_bytes()); // PINHOLE
+    cameras.extend_from_slice(&512u64.to_le_bytes());
+    cameras.extend_from_slice(&384u64.to_le_bytes());
+    for v in [f, f, 256.0, 192.0] {
+        cameras.extend_from_slice(&f64::to_le_bytes(v));
+    }
+    std::fs::write(model.join("cameras.bin"), cameras).expect("write");
+
+    let mut images = (eyes.len() as u64).to_le_bytes().to_vec();
+    // Written in reverse id order: cameras come out in id order.
+    for (id, (name, eye)) in eyes.iter().enumerate().rev() {
+        let c2w = opencv_c2w(*eye, Vec3::from(TARGET_CV));
+        let world_from_camera = glam::Mat3::from_cols_array_2d(&[
+            [c2w[0][0], c2w[1][0], c2w[2][0]],
+            [c2w[0][1], c2w[1][1], c2w[2][1]],
+            [c2w[0][2], c2w[1][2], c2w[2][2]],
+        ]);
+        let camera_from_world = world_from_camera.transpose();
+        let q = glam::Quat::from_mat3(&camera_from_world);
+        let t = -(camera_from_world * *eye);
+        images.extend_from_slice(&(id as u32 + 1).to_le_bytes());
+        for v in [q.w, q.x, q.y, q.z, t.x, t.y, t.z] {
+            images.extend_from_slice(&f64::to_le_bytes(f64::from(v)));
+        }
+        images.extend_from_slice(&7u32.to_le_bytes());
+        images.extend_from_slice(name.as_bytes());
+        images.push(0);
+        images.extend_from_slice(&2u64.to_le_bytes());
+        for k in 0..2 {
+            for v in [10.0 * k as f64, 20.0] {
+                images.extend_from_slice(&v.to_le_bytes());
+            }
+            images.extend_from_slice(&u64::MAX.to_le_bytes());
+        }
+    }
+    std::fs::write(model.join("images.bin"), images).expect("write");
+
+    let mut points = Vec::new();
+    let mut n = 0u64;
+    let mut point = |p: [f32; 3], rgb: [u8; 3]| {
+        points.extend_from_slice(&n.to_le_bytes());
+        for v in p {
+            points.extend_from_slice(&f64::to_le_bytes(f64::from(v)));
+        }
+        points.extend_from_slice(&rgb);
+        points.extend_from_slice(&0.5f64.to_le_bytes());
+        points.extend_from_slice(&1u64.to_le_bytes());
+        points.extend_from_slice(&1u32.to_le_bytes());
+        points.extend_from_slice(&0u32.to_le_bytes());
+        n += 1;
+    };
+    for k in 0..27 {
+        let d = |i: i32| (i - 1) as f32 * 0.05;
+        let (a, b, c) = (k % 3, (k / 3) % 3, k / 9);
+        point(
+            [
+                TARGET_CV[0] + d(a),
+                TARGET_CV[1] + d(b),
+                TARGET_CV[2] + d(c),
+            ],
+            [255, 0, 0],
+        );
+    }
+    for i in 0..10 {
+        point([i as f32 - 5.0, 1.0, 4.0], [128, 128, 128]);
+    }
+    let mut file = n.to_le_bytes().to_vec();
+    file.extend_from_slice(&points);
+    std::fs::write(model.join("points3D.bin"), file).expect("write");
+}
+
+/// A structure-from-motion dataset: `images/` and COLMAP's `sparse/0` model, no splats yet.
+#[test]
+fn a_colmap_model_opens_as_cameras_and_points() {
+    let dir = temp_dir("colmap").join("garden");
+    std::fs::create_dir_all(dir.join("images")).expect("mkdir");
+    write_colmap(
+        &dir.join("sparse/0"),
+        &[
+            ("0001.jpg", Vec3::ZERO),
+            ("0002.jpg", Vec3::new(4.0, -2.0, 2.0)),
+        ],
+    );
+    assert!(worldsmith::ui::is_world_folder(&dir));
+    let imported = import_path(&dir).expect("folder imports");
+    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+    let scene = &imported.scene;
+    let world = scene.node(scene.roots()[0]).expect("world");
+    let points = child_named(scene, world.id, "points3D (points)");
+    let counts: Vec<usize> = scene.point_clouds().map(|(_, c)| c.len()).collect();
+    assert_eq!(counts, [37]);
+    let red_world = red_marker(scene, points);
+    assert!(
+        red_world.abs_diff_eq(Vec3::new(0.0, 1.0, -6.0), 1e-3),
+        "{red_world}"
+    );
+    check_cameras(
+        scene,
+        child_named(scene, world.id, "Cameras"),
+        red_world,
+        &["0001.jpg", "0002.jpg", "Captured path"],
+    );
+
+    // Damaged models: the folder still opens, each problem a warning naming the file.
+    let model = dir.join("sparse/0");
+    let images = std::fs::read(model.join("images.bin")).expect("read");
+    let points3d = std::fs::read(model.join("points3D.bin")).expect("read");
+    for cut in [0, 7, 40, images.len() - 1] {
+        std::fs::write(model.join("images.bin"), &images[..cut]).expect("write");
+        let imported = import_path(&dir).expect("folder imports");
+        assert!(
+            imported.warnings.iter().any(|w| w.contains("images.bin")),
+            "cut at {cut}: {:?}",
+            imported.warnings
+        );
+    }
+    std::fs::write(model.join("images.bin"), &images).expect("write");
+    let mut huge = points3d.clone();
+    huge[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+    std::fs::write(model.join("points3D.bin"), &huge).expect("write");
+    let imported = import_path(&dir).expect("folder imports");
+    assert!(
+        imported
+            .warnings
+            .iter()
+            .any(|w| w.contains("points3D.bin") && w.contains("do not fit")),
+        "{:?}",
+        imported.warnings
+    );
+    for cut in (0..points3d.len()).step_by(17) {
+        std::fs::write(model.join("points3D.bin"), &points3d[..cut]).expect("write");
+        let imported = import_path(&dir).expect("folder imports");
+        assert!(
+            imported.warnings.iter().any(|w| w.contains("points3D.bin")),
+            "cut at {cut}: {:?}",
+            imported.warnings
+        );
+    }
+}
+
 #[test]
 fn a_folder_without_cameras_keeps_each_layer_as_it_opens_alone() {
     let dir = temp_dir("marble").join("marble_export");

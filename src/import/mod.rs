@@ -9,6 +9,7 @@
 //! beyond what the file's size justifies on hostile input: problems are [`ImportError`]s that
 //! name the file, and recoverable ones (an image that does not decode) become warnings.
 
+mod colmap;
 pub mod fuzz;
 mod gltf;
 mod gltf_draco;

@@ -7,8 +7,9 @@
 //! `.gltf`) becomes a named layer below it, and so do a training run's last saved splats
 //! (`point_cloud/iteration_<N>/point_cloud.ply`, largest N); an equirectangular
 //! `panorama*.png|jpg` becomes the sky, and the cameras of a `camera_params.json` (or, without
-//! one, a training run's `cameras.json`) become camera nodes under `World/Cameras`, named
-//! after their ids (image names).
+//! one, a training run's `cameras.json`, or without either a COLMAP sparse model's
+//! registered images, read by `colmap.rs`) become camera nodes under `World/Cameras`, named
+//! after their ids (image names); a COLMAP model's 3D points become a point layer.
 //!
 //! ## Frames
 //! worldsmith is Y-up, −Z forward (glTF). HY-World writes its reconstruction in the OpenCV
@@ -69,6 +70,7 @@ pub fn yup_from_opencv() -> Quat {
 pub fn is_world_folder(path: &Path) -> bool {
     path.is_dir()
         && (trained_splats(path).is_some()
+            || super::colmap::model_folder(path).is_some()
             || std::fs::read_dir(path).is_ok_and(|read| {
                 read.filter_map(Result::ok).any(|e| {
                     layer_kind(&e.path()).is_some()
@@ -166,13 +168,19 @@ pub fn import_folder(folder: &Path, progress: &Progress) -> Result<Imported, Imp
         .iter()
         .map(|name| folder.join(name))
         .find(|file| file.is_file());
-    let has_cameras = camera_file.is_some();
+    // Without camera files, a COLMAP sparse model's registered images and points.
+    let colmap = camera_file
+        .is_none()
+        .then(|| super::colmap::model_folder(folder))
+        .flatten();
+    let has_cameras = camera_file.is_some() || colmap.is_some();
     if files.is_empty() && !has_cameras {
         return Err(ImportError::World {
             file: folder_name,
             problem: "no layers (.ply, .splat, .ksplat, .sog, .spz, .glb, .gltf, panorama \
                       image), trained splats (point_cloud/iteration_*/point_cloud.ply) or \
-                      cameras (camera_params.json, cameras.json) in this folder"
+                      cameras (camera_params.json, cameras.json, a COLMAP sparse/0 model) in \
+                      this folder"
                 .into(),
         });
     }
@@ -265,8 +273,40 @@ pub fn import_folder(folder: &Path, progress: &Progress) -> Result<Imported, Imp
         }
     }
 
-    if let Some(camera_file) = camera_file {
-        match read_cameras(&camera_file) {
+    if let Some(model) = &colmap
+        && model.join("points3D.bin").is_file()
+    {
+        match super::colmap::read_points(model) {
+            Ok(cloud) => {
+                let group = scene.add_node(
+                    Some(world),
+                    "points3D (points)",
+                    Transform::IDENTITY,
+                    NodeKind::Empty,
+                );
+                let cloud = scene.add_point_cloud(cloud);
+                scene.add_node(
+                    Some(group),
+                    "points3D",
+                    Transform::IDENTITY,
+                    NodeKind::Points {
+                        cloud,
+                        point_size_px: 2.0,
+                    },
+                );
+            }
+            Err(problem) => warnings.push(format!("layer skipped: {problem}")),
+        }
+    }
+    let cameras = match (&camera_file, &colmap) {
+        (Some(file), _) => {
+            Some(read_cameras(file).map_err(|problem| format!("{}: {problem}", file.display())))
+        }
+        (None, Some(model)) => Some(super::colmap::read_cameras(model)),
+        (None, None) => None,
+    };
+    if let Some(cameras) = cameras {
+        match cameras {
             Ok((cameras, camera_warnings)) => {
                 warnings.extend(camera_warnings);
                 if !cameras.is_empty() {
@@ -287,7 +327,7 @@ pub fn import_folder(folder: &Path, progress: &Progress) -> Result<Imported, Imp
                     add_captured_path(&mut scene, group, &cameras);
                 }
             }
-            Err(problem) => warnings.push(format!("{}: {problem}", camera_file.display())),
+            Err(problem) => warnings.push(problem),
         }
     }
     Ok(Imported { scene, warnings })
