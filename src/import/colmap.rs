@@ -14,7 +14,7 @@
 //! Hostile input is bounded by the file: every count is checked against the bytes left
 //! before anything is allocated for it.
 
-use super::world::{ImportedCamera, fov_y_from_k, gl_camera_transform};
+use super::world::{ImportedCamera, fov_y_from_focal, gl_camera_transform};
 use crate::scene::{Camera, PointCloud};
 use glam::{DMat3, DQuat, DVec3};
 use std::path::Path;
@@ -140,13 +140,7 @@ pub fn read_cameras(model: &Path) -> Result<(Vec<ImportedCamera>, Vec<String>), 
             values.push(r.f64(name).map_err(fail)?);
         }
         let fy = if separate { values[1] } else { values[0] };
-        let half_height = height as f32 / 2.0;
-        let k = [
-            [0.0, 0.0, 0.0],
-            [0.0, fy as f32, half_height],
-            [0.0, 0.0, 1.0],
-        ];
-        fovs.insert(id, fov_y_from_k(&k));
+        fovs.insert(id, fov_y_from_focal(fy as f32, height as f32));
     }
 
     let images_path = model.join("images.bin");
@@ -217,14 +211,7 @@ pub fn read_cameras(model: &Path) -> Result<(Vec<ImportedCamera>, Vec<String>), 
                 Camera::default().fov_y_rad
             }
         };
-        cameras.push(ImportedCamera {
-            name,
-            transform,
-            camera: Camera {
-                fov_y_rad,
-                ..Camera::default()
-            },
-        });
+        cameras.push(ImportedCamera::new(name, transform, fov_y_rad));
     }
     Ok((cameras, warnings))
 }

@@ -526,13 +526,27 @@ pub fn read_panorama(file: &Path) -> Result<(Image, bool), String> {
     Ok((image, hdr))
 }
 
-/// A camera read from `camera_params.json`.
+/// A camera read from a folder's camera file or COLMAP model.
 #[derive(Clone, Debug)]
 pub struct ImportedCamera {
     pub name: String,
     /// `opencv_world_from_camera` with the camera's own Y and Z flipped (GL convention).
     pub transform: Transform,
     pub camera: Camera,
+}
+
+impl ImportedCamera {
+    /// A camera with the default lens but for its vertical field of view.
+    pub fn new(name: String, transform: Transform, fov_y_rad: f32) -> Self {
+        Self {
+            name,
+            transform,
+            camera: Camera {
+                fov_y_rad,
+                ..Camera::default()
+            },
+        }
+    }
 }
 
 /// Reads a folder's cameras: HY-World's `camera_params.json` (an object whose extrinsics are
@@ -612,14 +626,7 @@ pub fn read_cameras(file: &Path) -> Result<(Vec<ImportedCamera>, Vec<String>), S
             ));
             continue;
         };
-        cameras.push(ImportedCamera {
-            name: camera_name(&id),
-            transform,
-            camera: Camera {
-                fov_y_rad,
-                ..Camera::default()
-            },
-        });
+        cameras.push(ImportedCamera::new(camera_name(&id), transform, fov_y_rad));
     }
     Ok((cameras, warnings))
 }
@@ -676,9 +683,7 @@ fn training_cameras(file: &Path, list: &[serde_json::Value]) -> (Vec<ImportedCam
             continue;
         };
         let fov = match (number("fy"), number("height")) {
-            (Some(fy), Some(height)) => {
-                fov_y_from_k(&[[fy, 0.0, 0.0], [0.0, fy, height / 2.0], [0.0, 0.0, 1.0]])
-            }
+            (Some(fy), Some(height)) => fov_y_from_focal(fy, height),
             _ => None,
         };
         let fov_y_rad = fov.unwrap_or_else(|| {
@@ -688,14 +693,7 @@ fn training_cameras(file: &Path, list: &[serde_json::Value]) -> (Vec<ImportedCam
             ));
             Camera::default().fov_y_rad
         });
-        cameras.push(ImportedCamera {
-            name,
-            transform,
-            camera: Camera {
-                fov_y_rad,
-                ..Camera::default()
-            },
-        });
+        cameras.push(ImportedCamera::new(name, transform, fov_y_rad));
     }
     (cameras, warnings)
 }
@@ -746,6 +744,12 @@ pub fn fov_y_from_k(k: &[[f32; 3]; 3]) -> Option<f32> {
     let cy = k[1][2];
     let fov = 2.0 * (cy / fy).atan();
     (fy > 0.0 && cy > 0.0 && fov.is_finite() && fov > 1e-3 && fov < 3.1).then_some(fov)
+}
+
+/// Vertical field of view of an image `height` pixels tall at a focal length of `fy` pixels
+/// (see [`fov_y_from_k`]).
+pub fn fov_y_from_focal(fy: f32, height: f32) -> Option<f32> {
+    fov_y_from_k(&[[fy, 0.0, 0.0], [0.0, fy, height / 2.0], [0.0, 0.0, 1.0]])
 }
 
 /// The node transform of an OpenCV camera-to-world matrix (row-major): the same pose with the
