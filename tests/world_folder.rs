@@ -696,6 +696,47 @@ fn broken_layers_and_cameras_are_warnings_and_empty_folders_errors() {
         imported.warnings
     );
 
+    // A training run's cameras.json with entries that are not cameras: each is a warning
+    // naming the file and the camera, the usable one still loads.
+    std::fs::remove_file(dir.join("camera_params.json")).expect("remove");
+    let good = serde_json::json!({"id": 0, "img_name": "good", "width": 512, "height": 384,
+        "position": [0, 0, 0], "rotation": [[1, 0, 0], [0, 1, 0], [0, 0, 1]], "fy": 300, "fx": 300});
+    let mut scaled = good.clone();
+    scaled["img_name"] = "scaled".into();
+    scaled["rotation"] = serde_json::json!([[2, 0, 0], [0, 2, 0], [0, 0, 2]]);
+    let mut no_position = good.clone();
+    no_position["img_name"] = "no_position".into();
+    no_position
+        .as_object_mut()
+        .expect("object")
+        .remove("position");
+    let mut no_focal = good.clone();
+    no_focal["img_name"] = "no_focal".into();
+    no_focal.as_object_mut().expect("object").remove("fy");
+    let list = serde_json::json!([good, scaled, no_position, no_focal, "junk"]);
+    std::fs::write(dir.join("cameras.json"), list.to_string()).expect("write");
+    let imported = import_path(&dir).expect("loads");
+    let text = imported.warnings.join("\n");
+    for needle in [
+        "cameras.json: camera scaled: the rotation is not a rotation",
+        "cameras.json: camera no_position: no finite",
+        "cameras.json: camera no_focal: no usable",
+        "cameras.json: camera camera_0004: no finite",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    let cameras = imported.scene.find("Cameras").expect("cameras");
+    let names: Vec<&str> = imported
+        .scene
+        .node(cameras)
+        .expect("node")
+        .children
+        .iter()
+        .filter_map(|c| imported.scene.node(*c))
+        .map(|n| n.name.as_str())
+        .collect();
+    assert_eq!(names, ["good", "no_focal", "Captured path"]);
+
     let empty = temp_dir("empty").join("nothing_here");
     std::fs::create_dir_all(&empty).expect("mkdir");
     std::fs::write(empty.join("readme.md"), "x").expect("write");
