@@ -86,6 +86,11 @@ impl<'a> Reader<'a> {
     fn f64(&mut self, what: &str) -> Result<f64, String> {
         self.array(what).map(f64::from_le_bytes)
     }
+    /// Skips a counted list of `record`-byte records.
+    fn skip(&mut self, record: usize, what: &str) -> Result<(), String> {
+        let n = self.count(record, what)?;
+        self.take(n * record, what).map(|_| ())
+    }
     /// A count of records of `record` bytes each, refused when they cannot fit in the rest.
     fn count(&mut self, record: usize, what: &str) -> Result<usize, String> {
         let n = self.u64(what)?;
@@ -97,6 +102,19 @@ impl<'a> Reader<'a> {
         }
         Ok(n as usize)
     }
+}
+
+/// Parses the file at `path` with `parse`; any error names the file.
+fn parse_file<T>(
+    path: &Path,
+    parse: impl FnOnce(&mut Reader<'_>) -> Result<T, String>,
+) -> Result<T, String> {
+    let bytes = read_file(path)?;
+    parse(&mut Reader {
+        bytes: &bytes,
+        at: 0,
+    })
+    .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, String> {
@@ -115,67 +133,59 @@ fn read_file(path: &Path) -> Result<Vec<u8>, String> {
 /// The registered images of the model in `model` as cameras (named after their image files,
 /// in image id order), with warnings for images that could not be placed.
 pub fn read_cameras(model: &Path) -> Result<(Vec<ImportedCamera>, Vec<String>), String> {
-    let cameras_path = model.join("cameras.bin");
-    let bytes = read_file(&cameras_path)?;
-    let fail = |e: String| format!("{}: {e}", cameras_path.display());
-    let mut r = Reader {
-        bytes: &bytes,
-        at: 0,
-    };
     // Camera id → vertical field of view.
-    let mut fovs = std::collections::HashMap::new();
-    let mut warnings = Vec::new();
-    for _ in 0..r.count(24, "cameras").map_err(fail)? {
-        let id = r.u32("a camera id").map_err(fail)?;
-        let model_id = r.u32("a camera model").map_err(fail)?;
-        let _width = r.u64("a camera width").map_err(fail)?;
-        let height = r.u64("a camera height").map_err(fail)?;
-        let Some(&(name, params, separate)) = MODELS.get(model_id as usize) else {
-            return Err(fail(format!(
-                "camera {id} has model {model_id}, which COLMAP does not define (0 to 11)"
-            )));
-        };
-        let mut values = Vec::with_capacity(params);
-        for _ in 0..params {
-            values.push(r.f64(name).map_err(fail)?);
+    let fovs = parse_file(&model.join("cameras.bin"), |r| {
+        let mut fovs = std::collections::HashMap::new();
+        for _ in 0..r.count(24, "cameras")? {
+            let id = r.u32("a camera id")?;
+            let model_id = r.u32("a camera model")?;
+            let _width = r.u64("a camera width")?;
+            let height = r.u64("a camera height")?;
+            let Some(&(name, params, separate)) = MODELS.get(model_id as usize) else {
+                return Err(format!(
+                    "camera {id} has model {model_id}, which COLMAP does not define (0 to 11)"
+                ));
+            };
+            let mut values = Vec::with_capacity(params);
+            for _ in 0..params {
+                values.push(r.f64(name)?);
+            }
+            let fy = if separate { values[1] } else { values[0] };
+            fovs.insert(id, fov_y_from_focal(fy as f32, height as f32));
         }
-        let fy = if separate { values[1] } else { values[0] };
-        fovs.insert(id, fov_y_from_focal(fy as f32, height as f32));
-    }
+        Ok(fovs)
+    })?;
 
     let images_path = model.join("images.bin");
-    let bytes = read_file(&images_path)?;
-    let fail = |e: String| format!("{}: {e}", images_path.display());
-    let mut r = Reader {
-        bytes: &bytes,
-        at: 0,
-    };
-    let mut images = Vec::new();
-    for _ in 0..r.count(73, "images").map_err(fail)? {
-        let id = r.u32("an image id").map_err(fail)?;
-        let mut q = [0.0; 4];
-        for v in &mut q {
-            *v = r.f64("an image rotation").map_err(fail)?;
+    let mut images = parse_file(&images_path, |r| {
+        let mut images = Vec::new();
+        for _ in 0..r.count(73, "images")? {
+            let id = r.u32("an image id")?;
+            let mut q = [0.0; 4];
+            for v in &mut q {
+                *v = r.f64("an image rotation")?;
+            }
+            let mut t = [0.0; 3];
+            for v in &mut t {
+                *v = r.f64("an image translation")?;
+            }
+            let camera = r.u32("an image's camera id")?;
+            let rest = &r.bytes[r.at..];
+            let name_len = rest
+                .iter()
+                .position(|&b| b == 0)
+                .ok_or("an image name has no end")?;
+            let name = String::from_utf8_lossy(&rest[..name_len.min(200)]).into_owned();
+            r.take(name_len + 1, "an image name")?;
+            r.skip(24, "2D points")?;
+            images.push((id, name, q, t, camera));
         }
-        let mut t = [0.0; 3];
-        for v in &mut t {
-            *v = r.f64("an image translation").map_err(fail)?;
-        }
-        let camera = r.u32("an image's camera id").map_err(fail)?;
-        let rest = &r.bytes[r.at..];
-        let name_len = rest
-            .iter()
-            .position(|&b| b == 0)
-            .ok_or_else(|| fail("an image name has no end".into()))?;
-        let name = String::from_utf8_lossy(&rest[..name_len.min(200)]).into_owned();
-        r.take(name_len + 1, "an image name").map_err(fail)?;
-        let points = r.count(24, "2D points").map_err(fail)?;
-        r.take(points * 24, "2D points").map_err(fail)?;
-        images.push((id, name, q, t, camera));
-    }
+        Ok(images)
+    })?;
     images.sort_by_key(|image| image.0);
 
     let mut cameras = Vec::new();
+    let mut warnings = Vec::new();
     let file_name = images_path.display().to_string();
     for (_, name, [w, x, y, z], t, camera) in images {
         let rotation = DQuat::from_xyzw(x, y, z, w);
@@ -218,29 +228,24 @@ pub fn read_cameras(model: &Path) -> Result<(Vec<ImportedCamera>, Vec<String>), 
 
 /// The model's 3D points with their colours; points that are not finite are left out.
 pub fn read_points(model: &Path) -> Result<PointCloud, String> {
-    let path = model.join("points3D.bin");
-    let bytes = read_file(&path)?;
-    let fail = |e: String| format!("{}: {e}", path.display());
-    let mut r = Reader {
-        bytes: &bytes,
-        at: 0,
-    };
-    let n = r.count(51, "points").map_err(fail)?;
-    let (mut positions, mut colors) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for _ in 0..n {
-        let _id = r.u64("a point id").map_err(fail)?;
-        let mut p = [0f32; 3];
-        for v in &mut p {
-            *v = r.f64("a point position").map_err(fail)? as f32;
+    let (positions, colors) = parse_file(&model.join("points3D.bin"), |r| {
+        let n = r.count(51, "points")?;
+        let (mut positions, mut colors) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for _ in 0..n {
+            let _id = r.u64("a point id")?;
+            let mut p = [0f32; 3];
+            for v in &mut p {
+                *v = r.f64("a point position")? as f32;
+            }
+            let [red, green, blue] = r.array::<3>("a point colour")?;
+            let _error = r.f64("a point error")?;
+            r.skip(8, "track entries")?;
+            if p.iter().all(|v| v.is_finite()) {
+                positions.push(p);
+                colors.push([red, green, blue, 255]);
+            }
         }
-        let [red, green, blue] = r.array::<3>("a point colour").map_err(fail)?;
-        let _error = r.f64("a point error").map_err(fail)?;
-        let track = r.count(8, "track entries").map_err(fail)?;
-        r.take(track * 8, "a point track").map_err(fail)?;
-        if p.iter().all(|v| v.is_finite()) {
-            positions.push(p);
-            colors.push([red, green, blue, 255]);
-        }
-    }
+        Ok((positions, colors))
+    })?;
     Ok(PointCloud::new(positions, colors, Vec::new()))
 }

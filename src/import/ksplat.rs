@@ -46,9 +46,6 @@ pub(super) fn import_ksplat(path: &Path, progress: &Progress) -> Result<Imported
     progress.check(path)?;
     let mut file = std::fs::File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
-    if len < HEADER_BYTES {
-        return Err(short(path, len));
-    }
     let bytes = read_counted(path, &mut file, len, progress)?;
     import_ksplat_bytes(path, &bytes)
 }
@@ -64,13 +61,6 @@ fn fail(path: &Path, problem: String) -> ImportError {
         file: path.display().to_string(),
         problem,
     }
-}
-
-fn short(path: &Path, len: u64) -> ImportError {
-    fail(
-        path,
-        format!("the file is {len} bytes, shorter than the {HEADER_BYTES}-byte header"),
-    )
 }
 
 /// Little-endian reads at byte offsets of a slice known to be long enough (0 past its end).

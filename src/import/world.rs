@@ -305,30 +305,25 @@ pub fn import_folder(folder: &Path, progress: &Progress) -> Result<Imported, Imp
         (None, Some(model)) => Some(super::colmap::read_cameras(model)),
         (None, None) => None,
     };
-    if let Some(cameras) = cameras {
-        match cameras {
-            Ok((cameras, camera_warnings)) => {
-                warnings.extend(camera_warnings);
-                if !cameras.is_empty() {
-                    let group = scene.add_node(
-                        Some(world),
-                        "Cameras",
-                        Transform::IDENTITY,
-                        NodeKind::Empty,
+    match cameras {
+        None => {}
+        Some(Ok((cameras, camera_warnings))) => {
+            warnings.extend(camera_warnings);
+            if !cameras.is_empty() {
+                let group =
+                    scene.add_node(Some(world), "Cameras", Transform::IDENTITY, NodeKind::Empty);
+                for camera in &cameras {
+                    scene.add_node(
+                        Some(group),
+                        &camera.name,
+                        camera.transform,
+                        NodeKind::Camera(camera.camera),
                     );
-                    for camera in &cameras {
-                        scene.add_node(
-                            Some(group),
-                            &camera.name,
-                            camera.transform,
-                            NodeKind::Camera(camera.camera),
-                        );
-                    }
-                    add_captured_path(&mut scene, group, &cameras);
                 }
+                add_captured_path(&mut scene, group, &cameras);
             }
-            Err(problem) => warnings.push(problem),
         }
+        Some(Err(problem)) => warnings.push(problem),
     }
     Ok(Imported { scene, warnings })
 }
