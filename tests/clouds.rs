@@ -1084,3 +1084,67 @@ fn clouds_of_different_sh_degrees_take_their_own_pipelines() {
     scene.set_visible(plain_node, false);
     assert_close("degree 1 again", centre(&scene), towards, 3);
 }
+
+/// A captured cloud with a few stray points hundreds of metres off (SfM outliers, splat
+/// floaters) is framed by its central part: the first view shows the content, not a speck.
+/// Every point still counts for the scene's exact bounds.
+#[test]
+fn stray_points_far_off_do_not_shrink_the_framed_cloud() {
+    let Some(ctx) = gpu() else { return };
+    let centre = Vec3::new(3.0, 1.0, -2.0);
+    let mut rng = Rng(11);
+    let core: Vec<[f32; 3]> = (0..20_000)
+        .map(|_| (centre + rng.in_ball()).to_array())
+        .collect();
+    // 0.25 % strays, 300 m to 2 km away in every direction.
+    let strays: Vec<[f32; 3]> = (0..50)
+        .map(|_| {
+            (centre + rng.in_ball().normalize_or(Vec3::X) * rng.range(300.0, 2000.0)).to_array()
+        })
+        .collect();
+    let cloud_scene = |positions: Vec<[f32; 3]>| {
+        let mut scene = Scene::new("Capture");
+        let n = positions.len();
+        let cloud = scene.add_point_cloud(PointCloud::new(
+            positions,
+            vec![[230, 40, 30, 255]; n],
+            Vec::new(),
+        ));
+        scene.add_node(
+            None,
+            "points3D",
+            Transform::IDENTITY,
+            NodeKind::Points {
+                cloud,
+                point_size_px: 3.0,
+            },
+        );
+        scene
+    };
+    let clean = cloud_scene(core.clone());
+    let noisy = cloud_scene(core.iter().chain(&strays).copied().collect());
+    assert!(
+        noisy.bounds().size().max_element() > 500.0,
+        "the exact bounds keep every point"
+    );
+    let framed = noisy.framing_bounds();
+    assert!(
+        (framed.center() - centre).length() < 0.2 && framed.size().max_element() < 2.5,
+        "framing bounds {framed:?} are not the 2 m ball at {centre}"
+    );
+    let red_share = |scene: &Scene| {
+        let view = worldsmith::render::framing_view(scene);
+        let img = render(&ctx, scene, view, W, H);
+        let red = img
+            .pixels()
+            .filter(|p| p[0] > 120 && p[1] < 90 && p[2] < 90)
+            .count();
+        red as f32 / (W * H) as f32
+    };
+    let (clean_share, noisy_share) = (red_share(&clean), red_share(&noisy));
+    assert!(clean_share > 0.1, "the clean ball covers {clean_share}");
+    assert!(
+        noisy_share > 0.8 * clean_share,
+        "with strays the ball covers {noisy_share} of the frame, without {clean_share}"
+    );
+}

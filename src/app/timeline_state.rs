@@ -291,7 +291,7 @@ impl Editor {
             return;
         };
         if self.timeline.free_camera.is_none() {
-            self.timeline.free_camera = Some((self.camera, self.scene.bounds()));
+            self.timeline.free_camera = Some((self.camera, self.scene.framing_bounds()));
         }
         let shown = self.shown();
         let (Some(&NodeKind::Camera(cam)), Some((_, bounds))) = (

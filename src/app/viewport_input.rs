@@ -283,7 +283,7 @@ fn pivot_distance(eye: Vec3, forward: Vec3, bounds: &Aabb) -> f32 {
 /// Frames `ids` (and their children); nodes without extent (cameras, groups of nothing)
 /// are framed by their positions. Returns false if there is nothing to frame.
 pub(crate) fn frame_nodes(camera: &mut OrbitCamera, scene: &Scene, ids: &[NodeId]) -> bool {
-    let mut bounds = scene.bounds_of(ids);
+    let mut bounds = scene.framing_bounds_of(ids);
     if bounds.is_empty() {
         for id in ids {
             if scene.node(*id).is_some() {
@@ -304,7 +304,7 @@ pub(crate) fn frame_nodes(camera: &mut OrbitCamera, scene: &Scene, ids: &[NodeId
 
 /// Frames everything visible. Returns false for an empty scene.
 pub(crate) fn frame_all(camera: &mut OrbitCamera, scene: &Scene) -> bool {
-    let bounds = scene.bounds();
+    let bounds = scene.framing_bounds();
     if bounds.is_empty() {
         return false;
     }
@@ -332,7 +332,7 @@ pub(crate) fn view_through_camera(camera: &mut OrbitCamera, scene: &Scene, id: N
         camera,
         scene.world_from_local(id),
         cam.fov_y_rad,
-        &scene.bounds(),
+        &scene.framing_bounds(),
     );
     true
 }

@@ -691,7 +691,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             },
             selection: &[],
         };
-        let pivot = scene.bounds().center();
+        let pivot = scene.framing_bounds().center();
         let mut last = Default::default();
         let mut uploads_after_warmup = 0u32;
         let mut shadow_passes = 0u32;
@@ -775,7 +775,7 @@ fn compare_sorts(
 ) -> anyhow::Result<()> {
     // A small target: the draw is not what is measured.
     let target = crate::render::OffscreenTarget::new(&ctx.device, 64, 36);
-    let pivot = scene.bounds().center();
+    let pivot = scene.framing_bounds().center();
     let mut renderer = Renderer::new(ctx);
     let gpu = renderer.gpu_splat_sort_supported();
     let timestamps = gpu && renderer.time_gpu_splat_sorts(true);

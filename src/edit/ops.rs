@@ -773,18 +773,7 @@ fn refuse_keyed_placements(
 /// Per-axis median of finite `positions` (None when there is none): the centre of a captured
 /// cloud, which stray points far off ("floaters") barely move.
 fn median_centre(positions: &[[f32; 3]]) -> Option<Vec3> {
-    let mut axis: Vec<f32> = Vec::with_capacity(positions.len());
-    let mut centre = [0.0; 3];
-    for (a, c) in centre.iter_mut().enumerate() {
-        axis.clear();
-        axis.extend(positions.iter().map(|p| p[a]).filter(|v| v.is_finite()));
-        if axis.is_empty() {
-            return None;
-        }
-        let k = axis.len() / 2;
-        *c = *axis.select_nth_unstable_by(k, f32::total_cmp).1;
-    }
-    Some(Vec3::from(centre))
+    crate::scene::axis_quantiles(positions, [0.5], usize::MAX).map(|[median]| median)
 }
 
 /// Edit ▸ Origin to Geometry: moves each selected mesh, point or splat node's origin (where

@@ -244,7 +244,7 @@ impl Picker {
 
 /// Where the sun icon floats: above the middle of the world (see `render::icons`).
 fn sun_icon_position(scene: &Scene) -> Vec3 {
-    let bounds = scene.bounds();
+    let bounds = scene.framing_bounds();
     if bounds.is_empty() {
         Vec3::new(0.0, 5.0, 0.0)
     } else {

@@ -79,7 +79,7 @@ pub fn icon_lines(scene: &Scene, selection: &[NodeId]) -> Vec<LineVertex> {
                     }
                     LightKind::Directional => {
                         // The sun icon floats above the world centre, pointing where it shines.
-                        let bounds = scene.bounds();
+                        let bounds = scene.framing_bounds();
                         let center = if bounds.is_empty() {
                             Vec3::ZERO
                         } else {

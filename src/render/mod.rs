@@ -204,6 +204,6 @@ pub fn default_view(scene: &Scene) -> CameraView {
 /// A three-quarter view that frames the whole visible scene.
 pub fn framing_view(scene: &Scene) -> CameraView {
     let mut cam = crate::scene::OrbitCamera::default();
-    cam.frame(&scene.bounds());
+    cam.frame(&scene.framing_bounds());
     cam.view()
 }

@@ -62,6 +62,11 @@ impl PointCloud {
         bounds_of(&self.positions)
     }
 
+    /// Bounds of the cloud's central part, for framing (see [`framing_bounds_of`]).
+    pub fn framing_bounds(&self) -> Aabb {
+        framing_bounds_of(&self.positions)
+    }
+
     /// The points moved by `m` (normals by its inverse transpose).
     pub fn transformed(&self, m: glam::Mat4) -> PointCloud {
         let normal_matrix = glam::Mat3::from_mat4(m).inverse().transpose();
@@ -185,6 +190,11 @@ impl SplatCloud {
         bounds_of(&self.positions)
     }
 
+    /// Bounds of the splat centres' central part, for framing (see [`framing_bounds_of`]).
+    pub fn framing_bounds(&self) -> Aabb {
+        framing_bounds_of(&self.positions)
+    }
+
     /// The same splats moved by `offset` (a new cloud: its own content id).
     pub fn translated(&self, offset: glam::Vec3) -> SplatCloud {
         SplatCloud {
@@ -235,6 +245,59 @@ impl SplatCloud {
     }
 }
 
+/// Bounds of the central part of a captured cloud, for framing a view: per axis, from the 1st
+/// to the 99th percentile of the finite positions (widened by 1 % of that span on each side),
+/// so that a few stray points far off (SfM outliers, splat "floaters") do not shrink the
+/// content to a speck. Clouds under 100 points, where a percent is not a crowd, keep their
+/// full bounds; large ones are sampled (at most 65,536 evenly strided points), which keeps
+/// this well under a millisecond for millions of points and gives the same box every time.
+pub fn framing_bounds_of(positions: &[[f32; 3]]) -> Aabb {
+    const SMALL: usize = 100;
+    const MAX_SAMPLES: usize = 1 << 16;
+    if positions.len() < SMALL {
+        return bounds_of(positions);
+    }
+    let Some([lo, hi]) = axis_quantiles(positions, [0.01, 0.99], MAX_SAMPLES) else {
+        return Aabb::EMPTY;
+    };
+    let margin = (hi - lo) * 0.01;
+    Aabb {
+        min: lo - margin,
+        max: hi + margin,
+    }
+}
+
+/// Per-axis quantiles `qs` (each in 0..=1) of the finite coordinates of `positions`, read from
+/// at most `max_samples` evenly strided points; None when an axis has no finite value.
+pub fn axis_quantiles<const N: usize>(
+    positions: &[[f32; 3]],
+    qs: [f32; N],
+    max_samples: usize,
+) -> Option<[Vec3; N]> {
+    let stride = positions.len().div_ceil(max_samples.max(1)).max(1);
+    let mut values: Vec<f32> = Vec::with_capacity(positions.len().div_ceil(stride));
+    let mut out = [Vec3::ZERO; N];
+    for axis in 0..3 {
+        values.clear();
+        values.extend(
+            positions
+                .iter()
+                .step_by(stride)
+                .map(|p| p[axis])
+                .filter(|v| v.is_finite()),
+        );
+        if values.is_empty() {
+            return None;
+        }
+        let last = values.len() - 1;
+        for (q, o) in qs.iter().zip(&mut out) {
+            let k = ((q.clamp(0.0, 1.0) * last as f32).round() as usize).min(last);
+            o[axis] = *values.select_nth_unstable_by(k, f32::total_cmp).1;
+        }
+    }
+    Some(out)
+}
+
 fn bounds_of(positions: &[[f32; 3]]) -> Aabb {
     let mut b = Aabb::EMPTY;
     for p in positions {
@@ -244,4 +307,48 @@ fn bounds_of(positions: &[[f32; 3]]) -> Aabb {
         }
     }
     b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framing_bounds_drop_a_few_far_points_but_small_clouds_keep_all() {
+        // 1,000 points on a 10 × 10 × 10 grid over [0, 9] m, plus 5 strays 1 km off.
+        let mut positions: Vec<[f32; 3]> = (0..1000)
+            .map(|i| [(i % 10) as f32, (i / 10 % 10) as f32, (i / 100) as f32])
+            .collect();
+        positions.extend([[1000.0, 0.0, 0.0], [0.0, -1000.0, 0.0], [0.0, 0.0, 1000.0]]);
+        positions.extend([[f32::NAN, 0.0, 0.0], [0.0, f32::INFINITY, 0.0]]);
+        let framed = framing_bounds_of(&positions);
+        assert!(framed.min.cmpge(Vec3::splat(-0.2)).all(), "{framed:?}");
+        assert!(framed.max.cmple(Vec3::splat(9.2)).all(), "{framed:?}");
+        assert!(framed.size().cmpgt(Vec3::splat(8.0)).all(), "{framed:?}");
+        let exact = bounds_of(&positions);
+        assert_eq!(exact.size().max_element(), 1009.0);
+
+        // Under 100 points every finite point counts.
+        let few = [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [500.0, 0.0, 0.0]];
+        assert_eq!(framing_bounds_of(&few), bounds_of(&few));
+        // Nothing finite: nothing to frame.
+        assert!(framing_bounds_of(&[[f32::NAN; 3]; 200]).is_empty());
+    }
+
+    #[test]
+    fn axis_quantiles_are_per_axis_and_sampling_keeps_them_close() {
+        let positions: Vec<[f32; 3]> = (0..1_000_001)
+            .map(|i| [i as f32, -(i as f32), (i % 7) as f32])
+            .collect();
+        let [lo, median, hi] =
+            axis_quantiles(&positions, [0.0, 0.5, 1.0], usize::MAX).expect("finite points");
+        assert_eq!(lo, Vec3::new(0.0, -1_000_000.0, 0.0));
+        assert_eq!(median, Vec3::new(500_000.0, -500_000.0, 3.0));
+        assert_eq!(hi, Vec3::new(1_000_000.0, 0.0, 6.0));
+        // Sampled: within one stride (16 points) of the exact value.
+        let [p10] = axis_quantiles(&positions, [0.1], 1 << 16).expect("finite points");
+        assert!((p10.x - 100_000.0).abs() <= 16.0, "{p10}");
+        assert!((p10.y + 900_000.0).abs() <= 16.0, "{p10}");
+        assert!(axis_quantiles(&[[0.0, f32::NAN, 0.0]], [0.5], 10).is_none());
+    }
 }

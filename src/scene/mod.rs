@@ -16,7 +16,7 @@ mod timeline;
 mod variants;
 
 pub use camera::{CameraView, OrbitCamera};
-pub use clouds::{PointCloud, SH_C0, SplatCloud, SplatShapeError};
+pub use clouds::{PointCloud, SH_C0, SplatCloud, SplatShapeError, axis_quantiles};
 pub use hash::scene_hash;
 pub use parts::{SceneError, SceneParts};
 pub use relight::{CapturedLight, Relight};
@@ -225,6 +225,14 @@ fn next_content_id() -> u64 {
 pub struct Aabb {
     pub min: Vec3,
     pub max: Vec3,
+}
+
+/// Which extent of a captured cloud a bounds query wants: every point, or the central part
+/// a view should frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Extent {
+    Exact,
+    Framing,
 }
 
 impl Default for Aabb {
@@ -1598,6 +1606,27 @@ impl Scene {
 
     /// World-space bounds of a node and its descendants (visible meshes and lights).
     pub fn bounds_of(&self, ids: &[NodeId]) -> Aabb {
+        self.selection_bounds(ids, Extent::Exact)
+    }
+
+    /// World-space bounds of everything visible.
+    pub fn bounds(&self) -> Aabb {
+        self.visible_bounds(Extent::Exact)
+    }
+
+    /// What a view of `ids` (and their descendants) should frame: as [`Self::bounds_of`], but a
+    /// captured cloud counts by its central part, so that stray points far off do not make
+    /// the content a speck (see [`clouds::framing_bounds_of`]).
+    pub fn framing_bounds_of(&self, ids: &[NodeId]) -> Aabb {
+        self.selection_bounds(ids, Extent::Framing)
+    }
+
+    /// What a view of everything visible should frame (see [`Self::framing_bounds_of`]).
+    pub fn framing_bounds(&self) -> Aabb {
+        self.visible_bounds(Extent::Framing)
+    }
+
+    fn selection_bounds(&self, ids: &[NodeId], extent: Extent) -> Aabb {
         let mut out = Aabb::EMPTY;
         let wanted: std::collections::HashSet<NodeId> = ids.iter().copied().collect();
         let mut inside: Vec<bool> = Vec::new();
@@ -1609,45 +1638,41 @@ impl Scene {
             if !here {
                 continue;
             }
-            out = out.union(&self.node_bounds(&wn));
+            out = out.union(&self.node_bounds(&wn, extent));
         }
         out
     }
 
-    /// World-space bounds of everything visible.
-    pub fn bounds(&self) -> Aabb {
+    fn visible_bounds(&self, extent: Extent) -> Aabb {
         self.walk()
             .iter()
             .filter(|wn| wn.visible)
-            .fold(Aabb::EMPTY, |acc, wn| acc.union(&self.node_bounds(wn)))
+            .fold(Aabb::EMPTY, |acc, wn| {
+                acc.union(&self.node_bounds(wn, extent))
+            })
     }
 
-    fn node_bounds(&self, wn: &WorldNode<'_>) -> Aabb {
-        match &wn.node.kind {
-            NodeKind::Mesh { mesh, .. } => self
-                .meshes
-                .get(mesh)
-                .map(|m| m.bounds().transformed(&wn.world_from_local))
-                .unwrap_or(Aabb::EMPTY),
-            NodeKind::Points { cloud, .. } => self
-                .point_clouds
-                .get(cloud)
-                .map(|c| c.bounds().transformed(&wn.world_from_local))
-                .unwrap_or(Aabb::EMPTY),
-            NodeKind::Splats { cloud } => self
-                .splat_clouds
-                .get(cloud)
-                .map(|c| c.bounds().transformed(&wn.world_from_local))
-                .unwrap_or(Aabb::EMPTY),
+    fn node_bounds(&self, wn: &WorldNode<'_>, extent: Extent) -> Aabb {
+        let local = match &wn.node.kind {
+            NodeKind::Mesh { mesh, .. } => self.meshes.get(mesh).map(|m| m.bounds()),
+            NodeKind::Points { cloud, .. } => self.point_clouds.get(cloud).map(|c| match extent {
+                Extent::Exact => c.bounds(),
+                Extent::Framing => c.framing_bounds(),
+            }),
+            NodeKind::Splats { cloud } => self.splat_clouds.get(cloud).map(|c| match extent {
+                Extent::Exact => c.bounds(),
+                Extent::Framing => c.framing_bounds(),
+            }),
             NodeKind::Light(l) if l.kind != LightKind::Directional => {
                 let p = wn.world_from_local.transform_point3(Vec3::ZERO);
-                Aabb {
+                return Aabb {
                     min: p - 0.25,
                     max: p + 0.25,
-                }
+                };
             }
-            _ => Aabb::EMPTY,
-        }
+            _ => None,
+        };
+        local.map_or(Aabb::EMPTY, |b| b.transformed(&wn.world_from_local))
     }
 
     /// Total triangles of visible meshes.
