@@ -205,7 +205,10 @@ fn captured_ratio(model: vec4<f32>, n: vec3<f32>) -> f32 {
 }
 
 // A point or spot light seen from `world_pos`: xyz the unit direction to it, w its
-// attenuation (inverse square, KHR_lights_punctual's range window, the spot cone).
+// attenuation: inverse square, times KHR_lights_punctual's recommended range window
+// clamp(1 − (d / range)⁴, 0, 1) (as the Khronos sample viewer; not squared as in Filament,
+// which dims a light well inside its range), times the spot cone's smooth falloff (squared,
+// as the extension recommends).
 fn punctual(light: Light, world_pos: vec3<f32>) -> vec4<f32> {
     let to_light = light.position_range.xyz - world_pos;
     let d2 = max(dot(to_light, to_light), 1e-4);
@@ -214,8 +217,7 @@ fn punctual(light: Light, world_pos: vec3<f32>) -> vec4<f32> {
     let range = light.position_range.w;
     if range > 0.0 {
         let r = d2 / (range * range);
-        let w = clamp(1.0 - r * r, 0.0, 1.0);
-        att *= w * w;
+        att *= clamp(1.0 - r * r, 0.0, 1.0);
     }
     if light.direction_kind.w > 0.5 {
         let cd = dot(light.direction_kind.xyz, -l);

@@ -121,7 +121,12 @@ fn f_schlick(f0: vec3<f32>, v_dot_h: f32) -> vec3<f32> {
     return f0 + (vec3<f32>(1.0) - f0) * pow(1.0 - v_dot_h, 5.0);
 }
 
-// BRDF × cos for one light of illuminance `e` (lux) from direction `l`.
+// BRDF × cos for one light of illuminance `e` (lux) from direction `l`: glTF's complete
+// model, mix(dielectric, metal, metallic). The GGX layer's Fresnel is Schlick's at
+// f0 = mix(0.04, base, metallic) (the two layers' Fresnels mixed); the diffuse base (already
+// weighed by 1 − metallic) sits under the dielectric layer only, so it loses the dielectric's
+// Fresnel (IOR 1.5, f0 = 0.04), not the mixed one (which darkened part-metal surfaces'
+// diffuse by up to a third; tests/shading_reference.rs).
 fn shade(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec3<f32>, diffuse: vec3<f32>,
          f0: vec3<f32>, a: f32) -> vec3<f32> {
     let n_dot_l = dot(n, l);
@@ -134,7 +139,7 @@ fn shade(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec3<f32>, diffuse: vec3<f
     let v_dot_h = max(dot(v, h), 0.0);
     let f = f_schlick(f0, v_dot_h);
     let spec = d_ggx(n_dot_h, a) * v_smith_correlated(n_dot_v, n_dot_l, a) * f;
-    let diff = (vec3<f32>(1.0) - f) * diffuse / PI;
+    let diff = (1.0 - f_schlick(vec3<f32>(0.04), v_dot_h).x) * diffuse / PI;
     return (diff + spec) * e * n_dot_l;
 }
 
@@ -286,6 +291,8 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     let a004 = min(r4.x * r4.x, exp2(-9.28 * n_dot_v)) * r4.x + r4.y;
     let ab = vec2<f32>(-1.04, 1.04) * a004 + r4.zw;
     let env_brdf = f0 * ab.x + vec3<f32>(ab.y);
+    // The diffuse base lies under the dielectric layer only (see `shade`).
+    let env_dielectric = 0.04 * ab.x + ab.y;
     let irradiance = sh_irradiance(shading_n);
     let r = reflect(-v, shading_n);
     // Rougher surfaces read blurrier mips of the baked sky; the roughest fade to irradiance.
@@ -300,7 +307,7 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     if has(8u) {
         spec_occlusion = clamp(pow(n_dot_v + ao, exp2(-16.0 * roughness - 1.0)) - 1.0 + ao, 0.0, 1.0);
     }
-    color += diffuse * irradiance / PI * ao * (vec3<f32>(1.0) - env_brdf);
+    color += diffuse * irradiance / PI * ao * (1.0 - env_dielectric);
     color += spec_env * env_brdf * spec_occlusion;
     color += emissive;
 

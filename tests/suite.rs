@@ -27,6 +27,7 @@ mod picking;
 mod project;
 mod relight;
 mod shaders;
+mod shading_reference;
 mod splat_sort;
 mod uploads;
 mod variants;
