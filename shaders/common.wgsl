@@ -24,7 +24,7 @@ struct Frame {
     params: vec4<f32>,
     // xy: viewport size in pixels; zw: 1 / size.
     viewport: vec4<f32>,
-    // x: tone mapper of the post pass (0 ACES, 1 linear); yzw: unused.
+    // x: tone mapper (0 ACES, 1 linear; `tonemap`); yzw: unused.
     display: vec4<f32>,
     // The per-tile light lists (`light_tile_words`): x tile size in pixels, y columns, z u32
     // words per tile.
@@ -96,7 +96,36 @@ fn srgb_to_linear(c: vec3<f32>) -> vec3<f32> {
     return select(hi, lo, c <= vec3<f32>(0.04045));
 }
 
-// Inverse of post.wgsl's `aces_fitted` (Narkowicz's per-channel ACES curve after a 0.5
+fn linear_to_srgb(c: vec3<f32>) -> vec3<f32> {
+    let lo = c * 12.92;
+    let hi = 1.055 * pow(max(c, vec3<f32>(0.0031308)), vec3<f32>(1.0 / 2.4)) - 0.055;
+    return select(hi, lo, c <= vec3<f32>(0.0031308));
+}
+
+// Krzysztof Narkowicz's per-channel fit of the ACES RRT + ODT filmic curve, after a 0.5
+// pre-scale that puts mid grey where Hill's matrix fit puts it. Per channel and strictly
+// increasing, so every display colour has exactly one scene value: captured colour can be
+// shown as captured (`inverse_aces_fitted` below, src/render/tonemap.rs on the CPU).
+fn aces_fitted(c: vec3<f32>) -> vec3<f32> {
+    let x = max(c, vec3<f32>(0.0)) * 0.5;
+    return clamp((x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14), vec3<f32>(0.0), vec3<f32>(1.0));
+}
+
+// The frame's tone mapper: exposed HDR value → linear display value in [0, 1].
+fn tonemap(exposed: vec3<f32>) -> vec3<f32> {
+    if frame.display.x < 0.5 {
+        return aces_fitted(exposed);
+    }
+    return clamp(exposed, vec3<f32>(0.0), vec3<f32>(1.0));
+}
+
+// What the display shows for an exposed HDR value, sRGB-encoded (0..1): the values the
+// display-space layer holds and blends (see display.wgsl).
+fn display_encoded(exposed: vec3<f32>) -> vec3<f32> {
+    return linear_to_srgb(tonemap(exposed));
+}
+
+// Inverse of `aces_fitted` (Narkowicz's per-channel ACES curve after a 0.5
 // pre-scale; src/render/tonemap.rs has the same pair on the CPU). The curve
 // d = x(2.51x + 0.03) / (x(2.43x + 0.59) + 0.14) rearranges per channel to
 // (2.51 − 2.43d)x² + (0.03 − 0.59d)x − 0.14d = 0, whose leading coefficient stays positive
@@ -111,7 +140,7 @@ fn inverse_aces_fitted(display_linear: vec3<f32>) -> vec3<f32> {
     return max(x, vec3<f32>(0.0)) / 0.5;
 }
 
-// The exposed HDR value that the post pass's tone mapper turns into `display_linear`.
+// The exposed HDR value that `tonemap` turns into `display_linear`.
 fn inverse_tonemap(display_linear: vec3<f32>) -> vec3<f32> {
     if frame.display.x < 0.5 {
         return inverse_aces_fitted(display_linear);

@@ -48,6 +48,7 @@ fn fs_main(in: GridOut) -> @location(0) vec4<f32> {
     if a < 0.003 {
         discard;
     }
-    // A fixed mid grey in the exposed HDR range: tone mapping shows it as a light grey line.
-    return vec4<f32>(color * 0.5, a);
+    // A fixed mid grey in the exposed HDR range, shown through the tone mapper as a light grey
+    // line; blended in the display-space layer (display.wgsl).
+    return vec4<f32>(display_encoded(color * 0.5), a);
 }

@@ -20,5 +20,6 @@ fn vs_main(v: LineIn) -> LineOut {
 
 @fragment
 fn fs_main(in: LineOut) -> @location(0) vec4<f32> {
-    return in.color;
+    // Exposed HDR colours, drawn in the display-space layer (display.wgsl).
+    return vec4<f32>(display_encoded(in.color.rgb), in.color.a);
 }

@@ -179,10 +179,18 @@ fn perturb_normal(n: vec3<f32>, p: vec3<f32>, uv: vec2<f32>, t_in: vec4<f32>,
     return normalize(t * s.x + b * s.y + n * s.z);
 }
 
+// Blended materials draw in the display-space layer (display.wgsl): they blend as the
+// display shows them, over splats and the tone-mapped opaque image.
+override display_out: bool = false;
+
 // Opaque and blended materials: no `discard`, so the depth test can run before shading.
 @fragment
 fn fs_main(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0) vec4<f32> {
-    return shade_surface(in, front, false);
+    let c = shade_surface(in, front, false);
+    if display_out {
+        return vec4<f32>(display_encoded(c.rgb), c.a);
+    }
+    return c;
 }
 
 // Alpha-masked materials (glTF MASK): discard below the cutoff.

@@ -17,7 +17,8 @@
 // Fragment: α = opacity · exp(−½ dᵀ Σ'⁻¹ d); in the eigenbasis dᵀ Σ'⁻¹ d = Σ (dᵢ/√λᵢ)², so
 // the quad carries the offset in standard deviations and the shader needs no matrix.
 // Output is premultiplied (blend One, OneMinusSrcAlpha), drawn back to front (sorted on the
-// CPU into `order`), depth-tested against meshes without writing depth.
+// CPU into `order`), depth-tested against meshes without writing depth, into the display-space
+// layer (display.wgsl): colours blend as stored, sRGB-encoded, as the 3DGS rasteriser does.
 // Relit splats (draw.relight.x > 0) are shaded per splat here, in the vertex stage: normal
 // from the shortest axis, the scene's lights with the sun's shadow at the splat's centre
 // (so meshes shadow splats), mixed with the captured colour (see `relit` in common.wgsl).
@@ -66,7 +67,7 @@ struct SplatOut {
     @builtin(position) clip: vec4<f32>,
     // Offset from the centre in standard deviations along the 2D eigenvectors.
     @location(0) offset: vec2<f32>,
-    // rgb: exposed radiance; a: opacity.
+    // rgb: sRGB-encoded display colour (display.wgsl); a: opacity.
     @location(1) @interpolate(flat) color: vec4<f32>,
 };
 
@@ -280,9 +281,11 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
 
     let dir = normalize(s.position - draw.camera_in_local.xyz);
     let rgb = max(sh_color(index, unpack_color(s.color), dir), vec3<f32>(0.0));
-    let h = captured_radiance(graded(rgb, draw.grade)) * frame.params.x;
-    var shown = h;
+    // Splats blend in the display-space layer (display.wgsl), as stored: sRGB-encoded display
+    // colour, which is what the captured colour already is.
+    var shown = clamp(graded(rgb, draw.grade), vec3<f32>(0.0), vec3<f32>(1.0));
     if relighting {
+        let h = captured_radiance(shown) * frame.params.x;
         // The splat's normal: its shortest axis, turned towards the camera (the side we see
         // of a thin surface is the side it faces).
         var n = select(r[0], r[1], scale_xy.y < scale_xy.x);
@@ -294,7 +297,8 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
         }
         let world_pos = (draw.world_from_local * vec4<f32>(s.position, 1.0)).xyz;
         let n_world = normalize((draw.normal_from_local * vec4<f32>(n, 0.0)).xyz);
-        shown = relit(h, draw.relight.x, draw.relight_model, n, world_pos, n_world, z);
+        shown = display_encoded(relit(h, draw.relight.x, draw.relight_model, n, world_pos,
+                                      n_world, z));
     }
     out.color = vec4<f32>(shown, opacity);
     return out;

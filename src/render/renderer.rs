@@ -1,7 +1,9 @@
 //! Pipelines, render targets and the passes of one frame:
-//! shadow cascades → selection mask → main HDR pass (opaque, points, sky; splats and blended
-//! meshes beyond the grid's plane, grid, the other splats and blended meshes; icons; MSAA
-//! resolved) → tone map + outline into the caller's target.
+//! shadow cascades → selection mask → opaque pass (exposed HDR: opaque meshes, points, sky;
+//! MSAA resolved into `hdr`) → display pass (display.wgsl: `hdr` tone-mapped into
+//! sRGB-encoded display values, then splats and blended meshes beyond the grid's plane, grid,
+//! the other splats and blended meshes, icons, all blended in that display space; resolved
+//! into `display`) → post (decode + selection outline) into the caller's target.
 
 use super::clouds::{CloudPipes, GpuClouds, GridSide, grid_plane_row};
 use super::gpu_scene::{Batch, Defaults, GpuMaterial, GpuMesh, GpuScene, write_mip};
@@ -27,7 +29,13 @@ struct Targets {
     height: u32,
     msaa: u32,
     hdr_msaa: Option<wgpu::TextureView>,
+    /// The opaque pass's image (exposed HDR, resolved).
     hdr: wgpu::TextureView,
+    /// The display-space layer, resolved: tone-mapped, sRGB-encoded values with everything
+    /// translucent blended over them (display.wgsl); what the post pass shows.
+    display: wgpu::TextureView,
+    /// `hdr` for the display pass's first draw.
+    display_source: wgpu::BindGroup,
     depth: wgpu::TextureView,
     mask: wgpu::TextureView,
     mask_depth: wgpu::TextureView,
@@ -99,6 +107,8 @@ pub struct Renderer {
     frame_layout: wgpu::BindGroupLayout,
     material_layout: wgpu::BindGroupLayout,
     post_layout: wgpu::BindGroupLayout,
+    display_layout: wgpu::BindGroupLayout,
+    display_pipelines: HashMap<u32, wgpu::RenderPipeline>,
     mesh_module: wgpu::ShaderModule,
     pipelines: HashMap<(PipeKey, u32, bool), wgpu::RenderPipeline>,
     overlay_pipelines: HashMap<(&'static str, u32), wgpu::RenderPipeline>,
@@ -295,6 +305,10 @@ impl Renderer {
                 uniform_entry(2, wgpu::ShaderStages::FRAGMENT),
             ],
         });
+        let display_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("display source"),
+            entries: &[texture_entry(0, false)],
+        });
         let module = |name: &str| {
             device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(name),
@@ -427,6 +441,8 @@ impl Renderer {
             frame_layout,
             material_layout,
             post_layout,
+            display_layout,
+            display_pipelines: HashMap::new(),
             mesh_module,
             pipelines: HashMap::new(),
             overlay_pipelines: HashMap::new(),
@@ -541,6 +557,8 @@ impl Renderer {
         let constants = [
             ("unlit", if kind.unlit { 1.0 } else { 0.0 }),
             ("maps", f64::from(kind.maps)),
+            // Blended meshes draw in the display-space layer (display.wgsl).
+            ("display_out", if blend { 1.0 } else { 0.0 }),
         ];
         let layout = self.main_layout(true);
         let mut buffers = vec![
@@ -720,6 +738,67 @@ impl Renderer {
         pipeline
     }
 
+    /// The display pass's first draw: the opaque pass's HDR image tone-mapped into the
+    /// display-space layer (display.wgsl).
+    fn display_pipeline(&mut self, msaa: u32) -> wgpu::RenderPipeline {
+        if let Some(p) = self.display_pipelines.get(&msaa) {
+            return p.clone();
+        }
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some("display"),
+                source: wgpu::ShaderSource::Wgsl(super::shaders::source("display.wgsl").into()),
+            });
+        let layout = self
+            .device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("display"),
+                bind_group_layouts: &[Some(&self.frame_layout), Some(&self.display_layout)],
+                immediate_size: 0,
+            });
+        let pipeline = self
+            .device
+            .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some("display"),
+                layout: Some(&layout),
+                vertex: wgpu::VertexState {
+                    module: &module,
+                    entry_point: Some("vs_main"),
+                    compilation_options: Default::default(),
+                    buffers: &[],
+                },
+                primitive: Default::default(),
+                // The pass keeps the opaque pass's depth for what it blends; this draw
+                // covers every pixel and neither tests nor writes it.
+                depth_stencil: Some(wgpu::DepthStencilState {
+                    format: DEPTH_FORMAT,
+                    depth_write_enabled: Some(false),
+                    depth_compare: Some(wgpu::CompareFunction::Always),
+                    stencil: Default::default(),
+                    bias: Default::default(),
+                }),
+                multisample: wgpu::MultisampleState {
+                    count: msaa,
+                    ..Default::default()
+                },
+                fragment: Some(wgpu::FragmentState {
+                    module: &module,
+                    entry_point: Some("fs_main"),
+                    compilation_options: Default::default(),
+                    targets: &[Some(wgpu::ColorTargetState {
+                        format: HDR_FORMAT,
+                        blend: None,
+                        write_mask: wgpu::ColorWrites::ALL,
+                    })],
+                }),
+                multiview_mask: None,
+                cache: None,
+            });
+        self.display_pipelines.insert(msaa, pipeline.clone());
+        pipeline
+    }
+
     fn ensure_targets(&mut self, width: u32, height: u32, msaa: u32) {
         if let Some(i) = self
             .targets
@@ -740,6 +819,16 @@ impl Renderer {
         });
         let hdr =
             make_texture(d, "hdr", size, 1, HDR_FORMAT, sampled).create_view(&Default::default());
+        let display = make_texture(d, "display", size, 1, HDR_FORMAT, sampled)
+            .create_view(&Default::default());
+        let display_source = d.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("display source"),
+            layout: &self.display_layout,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::TextureView(&hdr),
+            }],
+        });
         let depth = make_texture(d, "depth", size, msaa, DEPTH_FORMAT, attach)
             .create_view(&Default::default());
         let mask =
@@ -752,7 +841,7 @@ impl Renderer {
             entries: &[
                 wgpu::BindGroupEntry {
                     binding: 0,
-                    resource: wgpu::BindingResource::TextureView(&hdr),
+                    resource: wgpu::BindingResource::TextureView(&display),
                 },
                 wgpu::BindGroupEntry {
                     binding: 1,
@@ -773,6 +862,8 @@ impl Renderer {
                 msaa,
                 hdr_msaa,
                 hdr,
+                display,
+                display_source,
                 depth,
                 mask,
                 mask_depth,
@@ -1201,6 +1292,7 @@ impl Renderer {
         }
         let kind_of: HashMap<_, _> = needed.into_iter().collect();
         let sky_pipe = self.overlay_pipeline("sky.wgsl", msaa);
+        let display_pipe = self.display_pipeline(msaa);
         let cloud_pipes =
             (!self.clouds.is_empty()).then(|| self.clouds.pipelines(&self.device, msaa));
         let mask_pipes =
@@ -1241,6 +1333,7 @@ impl Renderer {
                 &pipes,
                 &kind_of,
                 &sky_pipe,
+                &display_pipe,
                 cloud_pipes.as_ref(),
                 prepass_pipe.as_ref(),
                 grid_pipe.as_ref(),
@@ -1333,6 +1426,7 @@ impl Renderer {
             &pipes,
             &kind_of,
             &sky_pipe,
+            &display_pipe,
             cloud_pipes.as_ref(),
             prepass_pipe.as_ref(),
             grid_pipe.as_ref(),
@@ -1419,6 +1513,7 @@ impl Renderer {
         pipes: &HashMap<PipeKey, wgpu::RenderPipeline>,
         kind_of: &HashMap<crate::scene::MaterialId, MeshPipe>,
         sky_pipe: &wgpu::RenderPipeline,
+        display_pipe: &wgpu::RenderPipeline,
         cloud_pipes: Option<&CloudPipes>,
         prepass_pipe: Option<&[wgpu::RenderPipeline; 2]>,
         grid_pipe: Option<&wgpu::RenderPipeline>,
@@ -1430,13 +1525,42 @@ impl Renderer {
             return;
         };
         let gs = &self.scene;
+        let draw_batches = |pass: &mut wgpu::RenderPass<'_>,
+                            batches: &[Batch],
+                            stats: &mut FrameStats| {
+            let mut current: Option<PipeKey> = None;
+            for b in batches {
+                let (Some(mesh), Some(mat), Some(kind)) = (
+                    gs.meshes.get(&b.mesh),
+                    gs.materials.get(&b.material),
+                    kind_of.get(&b.material),
+                ) else {
+                    continue;
+                };
+                let key = (*kind, mesh.uv1.is_some());
+                if current != Some(key) {
+                    let Some(p) = pipes.get(&key) else { continue };
+                    pass.set_pipeline(p);
+                    current = Some(key);
+                }
+                pass.set_bind_group(1, &mat.bind_group, &[]);
+                if let Some(uv1) = &mesh.uv1 {
+                    pass.set_vertex_buffer(2, uv1.slice(..));
+                }
+                draw_mesh(pass, mesh, b.instances());
+                stats.draw_calls += 1;
+                stats.triangles += u64::from(mesh.drawn_triangles()) * u64::from(b.instance_count);
+            }
+        };
+        // The opaque pass: exposed HDR radiance of opaque and masked meshes, points and the
+        // sky, resolved into `hdr`; its depth is kept for the display pass.
         {
             let (view, resolve) = match &t.hdr_msaa {
                 Some(ms) => (ms, Some(&t.hdr)),
                 None => (&t.hdr, None),
             };
             let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("main"),
+                label: Some("opaque"),
                 color_attachments: &[Some(wgpu::RenderPassColorAttachment {
                     view,
                     depth_slice: None,
@@ -1454,43 +1578,15 @@ impl Renderer {
                     view: &t.depth,
                     depth_ops: Some(wgpu::Operations {
                         load: wgpu::LoadOp::Clear(0.0),
-                        store: wgpu::StoreOp::Discard,
+                        store: wgpu::StoreOp::Store,
                     }),
                     stencil_ops: None,
                 }),
                 ..Default::default()
             });
-            pass.set_bind_group(0, frame_bg, &[]);
             if let Some(instances) = &gs.instance_buffer {
                 pass.set_vertex_buffer(1, instances.slice(..));
             }
-            let draw_batches =
-                |pass: &mut wgpu::RenderPass<'_>, batches: &[Batch], stats: &mut FrameStats| {
-                    let mut current: Option<PipeKey> = None;
-                    for b in batches {
-                        let (Some(mesh), Some(mat), Some(kind)) = (
-                            gs.meshes.get(&b.mesh),
-                            gs.materials.get(&b.material),
-                            kind_of.get(&b.material),
-                        ) else {
-                            continue;
-                        };
-                        let key = (*kind, mesh.uv1.is_some());
-                        if current != Some(key) {
-                            let Some(p) = pipes.get(&key) else { continue };
-                            pass.set_pipeline(p);
-                            current = Some(key);
-                        }
-                        pass.set_bind_group(1, &mat.bind_group, &[]);
-                        if let Some(uv1) = &mesh.uv1 {
-                            pass.set_vertex_buffer(2, uv1.slice(..));
-                        }
-                        draw_mesh(pass, mesh, b.instances());
-                        stats.draw_calls += 1;
-                        stats.triangles +=
-                            u64::from(mesh.drawn_triangles()) * u64::from(b.instance_count);
-                    }
-                };
             // Depth pre-pass of plain opaque batches, then shading.
             pass.set_bind_group(0, &self.mask_bind_group, &[]);
             let mut current = None;
@@ -1523,6 +1619,49 @@ impl Renderer {
             pass.set_pipeline(sky_pipe);
             pass.draw(0..3, 0..1);
             stats.draw_calls += 1;
+        }
+        // The display pass (display.wgsl): the opaque image tone-mapped into sRGB-encoded
+        // display values, then everything translucent blended over them as the display shows
+        // it, depth-tested against the opaque pass's depth. The MSAA colour target is reused
+        // (its opaque content is in `hdr` now); the result resolves into `display`.
+        {
+            let (view, resolve) = match &t.hdr_msaa {
+                Some(ms) => (ms, Some(&t.display)),
+                None => (&t.display, None),
+            };
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("display"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view,
+                    depth_slice: None,
+                    resolve_target: resolve,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                        store: if resolve.is_some() {
+                            wgpu::StoreOp::Discard
+                        } else {
+                            wgpu::StoreOp::Store
+                        },
+                    },
+                })],
+                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+                    view: &t.depth,
+                    depth_ops: Some(wgpu::Operations {
+                        load: wgpu::LoadOp::Load,
+                        store: wgpu::StoreOp::Discard,
+                    }),
+                    stencil_ops: None,
+                }),
+                ..Default::default()
+            });
+            pass.set_bind_group(0, frame_bg, &[]);
+            pass.set_pipeline(display_pipe);
+            pass.set_bind_group(1, &t.display_source, &[]);
+            pass.draw(0..3, 0..1);
+            stats.draw_calls += 1;
+            if let Some(instances) = &gs.instance_buffer {
+                pass.set_vertex_buffer(1, instances.slice(..));
+            }
             // Splats blend over everything opaque (sky included), depth-tested against it,
             // then blended meshes go over them. The grid is depth-tested against opaque
             // surfaces but writes no depth, nor do splats and blended meshes, so it goes

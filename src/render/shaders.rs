@@ -32,6 +32,10 @@ pub fn all() -> Vec<(&'static str, String)> {
             with_common(include_str!("../../shaders/splats.wgsl")),
         ),
         (
+            "display.wgsl",
+            with_common(include_str!("../../shaders/display.wgsl")),
+        ),
+        (
             "shadow.wgsl",
             include_str!("../../shaders/shadow.wgsl").to_owned(),
         ),
