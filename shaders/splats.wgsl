@@ -282,8 +282,9 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     let dir = normalize(s.position - draw.camera_in_local.xyz);
     let rgb = max(sh_color(index, unpack_color(s.color), dir), vec3<f32>(0.0));
     // Splats blend in the display-space layer (display.wgsl), as stored: sRGB-encoded display
-    // colour, which is what the captured colour already is.
-    var shown = clamp(graded(rgb, draw.grade), vec3<f32>(0.0), vec3<f32>(1.0));
+    // colour, which is what the captured colour already is. Like the 3DGS rasteriser, a
+    // colour above 1 (SH bands can add to it) blends as it is; only the image is clamped.
+    var shown = graded(rgb, draw.grade);
     if relighting {
         let h = captured_radiance(shown) * frame.params.x;
         // The splat's normal: its shortest axis, turned towards the camera (the side we see

@@ -320,6 +320,48 @@ struct RefSplat {
     sigma: glam::Mat3,
     color: Vec3,
     opacity: f32,
+    /// Degree-3 SH coefficients 1..15 (RGB each), or none.
+    sh: Vec<Vec3>,
+}
+
+/// The 3DGS reference's `computeColorFromSH` above band 0, at unit direction `d` from the
+/// camera to the splat (constants from the paper's code).
+fn sh_rest_color(sh: &[Vec3], d: Vec3) -> Vec3 {
+    if sh.len() < 15 {
+        return Vec3::ZERO;
+    }
+    const C1: f32 = 0.488_602_5;
+    const C2: [f32; 5] = [
+        1.092_548_4,
+        -1.092_548_4,
+        0.315_391_57,
+        -1.092_548_4,
+        0.546_274_2,
+    ];
+    const C3: [f32; 7] = [
+        -0.590_043_6,
+        2.890_611_4,
+        -0.457_045_8,
+        0.373_176_33,
+        -0.457_045_8,
+        1.445_305_7,
+        -0.590_043_6,
+    ];
+    let (x, y, z) = (d.x, d.y, d.z);
+    let (xx, yy, zz) = (x * x, y * y, z * z);
+    -C1 * y * sh[0] + C1 * z * sh[1] - C1 * x * sh[2]
+        + C2[0] * x * y * sh[3]
+        + C2[1] * y * z * sh[4]
+        + C2[2] * (2.0 * zz - xx - yy) * sh[5]
+        + C2[3] * x * z * sh[6]
+        + C2[4] * (xx - yy) * sh[7]
+        + C3[0] * y * (3.0 * xx - yy) * sh[8]
+        + C3[1] * x * y * z * sh[9]
+        + C3[2] * y * (4.0 * zz - xx - yy) * sh[10]
+        + C3[3] * z * (2.0 * zz - 3.0 * xx - 3.0 * yy) * sh[11]
+        + C3[4] * x * (4.0 * zz - xx - yy) * sh[12]
+        + C3[5] * z * (xx - yy) * sh[13]
+        + C3[6] * x * (xx - 3.0 * yy) * sh[14]
 }
 
 /// Gaussian splats against a CPU rasteriser written from the 3DGS paper and its reference
@@ -335,6 +377,7 @@ fn splats_match_the_3dgs_rasteriser_evaluated_on_the_cpu() {
     let mut splats = Vec::new();
     let (mut positions, mut rotations, mut scales, mut opacities, mut colors) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut sh_rest = Vec::new();
     for i in 0..400 {
         let centre = rng.in_ball();
         let rotation = rng.rotation();
@@ -352,11 +395,20 @@ fn splats_match_the_3dgs_rasteriser_evaluated_on_the_cpu() {
             rng.range(0.0, 1.0),
         );
         let m = glam::Mat3::from_quat(rotation) * glam::Mat3::from_diagonal(scale);
+        // Degree-3 coefficients as the cloud stores them (f16, coefficient-major, RGB).
+        let sh: Vec<Vec3> = (0..15)
+            .map(|_| {
+                let c = [0; 3].map(|_| half::f16::from_f32(rng.range(-0.25, 0.25)));
+                sh_rest.extend(c);
+                Vec3::new(c[0].to_f32(), c[1].to_f32(), c[2].to_f32())
+            })
+            .collect();
         splats.push(RefSplat {
             centre,
             sigma: m * m.transpose(),
             color,
             opacity,
+            sh,
         });
         positions.push(centre.to_array());
         rotations.push(rotation.to_array());
@@ -364,23 +416,41 @@ fn splats_match_the_3dgs_rasteriser_evaluated_on_the_cpu() {
         opacities.push(opacity);
         colors.push(color.to_array());
     }
-    let cloud = worldsmith::scene::SplatCloud::new(
-        positions,
-        rotations,
-        scales,
-        opacities,
-        colors,
-        0,
-        Vec::new(),
-    )
-    .expect("consistent splat arrays");
+    let cloud = |sh_degree: u8, sh_rest: Vec<half::f16>| {
+        worldsmith::scene::SplatCloud::new(
+            positions.clone(),
+            rotations.clone(),
+            scales.clone(),
+            opacities.clone(),
+            colors.clone(),
+            sh_degree,
+            sh_rest,
+        )
+        .expect("consistent splat arrays")
+    };
     let view = look(Vec3::new(0.4, 0.6, 3.4), Vec3::ZERO, 45.0);
-    let reference = reference_splat_image(&splats, &view, SIZE, SIZE);
+    let flat = cloud(0, Vec::new());
+    let view_dependent = cloud(3, sh_rest);
+    let reference = reference_splat_image(&splats, &view, SIZE, SIZE, false);
+    let reference_sh = reference_splat_image(&splats, &view, SIZE, SIZE, true);
     let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("shading-reference");
     let mut failures = Vec::new();
-    for (name, tone_mapper, ev100) in [
-        ("splats_linear_ev15", ToneMapper::Linear, 15.0),
-        ("splats_aces_ev9", ToneMapper::Aces, 9.0),
+    for (name, tone_mapper, ev100, cloud, reference) in [
+        (
+            "splats_linear_ev15",
+            ToneMapper::Linear,
+            15.0,
+            &flat,
+            &reference,
+        ),
+        ("splats_aces_ev9", ToneMapper::Aces, 9.0, &flat, &reference),
+        (
+            "splats_sh3_aces_ev12",
+            ToneMapper::Aces,
+            12.0,
+            &view_dependent,
+            &reference_sh,
+        ),
     ] {
         let mut scene = Scene::new(name);
         let cloud = scene.add_splat_cloud(cloud.clone());
@@ -434,8 +504,16 @@ fn splats_match_the_3dgs_rasteriser_evaluated_on_the_cpu() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// The 3DGS reference rasteriser's image (display values 0–255) over a black background.
-fn reference_splat_image(splats: &[RefSplat], view: &CameraView, w: u32, h: u32) -> Vec<Vec3> {
+/// The 3DGS reference rasteriser's image (display values 0–255) over a black background,
+/// with or without the splats' SH bands above 0.
+fn reference_splat_image(
+    splats: &[RefSplat],
+    view: &CameraView,
+    w: u32,
+    h: u32,
+    view_dependent: bool,
+) -> Vec<Vec3> {
+    let eye = view.world_from_view.transform_point3(Vec3::ZERO);
     let view_from_world = view.world_from_view.inverse();
     let tan_y = (view.fov_y_rad * 0.5).tan();
     let tan_x = tan_y * w as f32 / h as f32;
@@ -467,7 +545,11 @@ fn reference_splat_image(splats: &[RefSplat], view: &CameraView, w: u32, h: u32)
                 glam::Vec2::new(cov.x_axis.x + 0.3, cov.x_axis.y),
                 glam::Vec2::new(cov.y_axis.x, cov.y_axis.y + 0.3),
             );
-            Some((z, centre, cov2.inverse(), s.color, s.opacity))
+            let mut color = s.color;
+            if view_dependent {
+                color += sh_rest_color(&s.sh, (s.centre - eye).normalize());
+            }
+            Some((z, centre, cov2.inverse(), color.max(Vec3::ZERO), s.opacity))
         })
         .collect();
     // Back to front.
