@@ -153,7 +153,13 @@ fn has(flag: u32) -> bool {
     return (maps & flag) != 0u;
 }
 
-// Cotangent frame from screen-space derivatives, for meshes without tangents.
+// The normal a glTF normal map gives: red along the tangent (+u), green along the bitangent,
+// which glTF puts towards the top of the texture image (decreasing v: glTF's v grows
+// downwards), blue along `n`. With tangents: bitangent = cross(n, t) · w (glTF; generated
+// tangents follow it too, see import/gltf.rs). Without: a cotangent frame from screen-space
+// derivatives (Schüler), whose t and b come out as −∂p/∂u and −∂p/∂v in WebGPU's y-down
+// framebuffer (the screen frame is left-handed there): t is turned round, b kept.
+// tests/shading_reference.rs checks all three paths against the convention.
 fn perturb_normal(n: vec3<f32>, p: vec3<f32>, uv: vec2<f32>, t_in: vec4<f32>,
                   sample: vec3<f32>) -> vec3<f32> {
     var t: vec3<f32>;
@@ -168,7 +174,7 @@ fn perturb_normal(n: vec3<f32>, p: vec3<f32>, uv: vec2<f32>, t_in: vec4<f32>,
         let duv2 = dpdy(uv);
         let dp2perp = cross(dp2, n);
         let dp1perp = cross(n, dp1);
-        t = dp2perp * duv1.x + dp1perp * duv2.x;
+        t = -(dp2perp * duv1.x + dp1perp * duv2.x);
         b = dp2perp * duv1.y + dp1perp * duv2.y;
         let invmax = inverseSqrt(max(dot(t, t), dot(b, b)) + 1e-20);
         t *= invmax;
@@ -212,7 +218,12 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     }
     base = vec4<f32>(graded(base.rgb, in.grade), base.a);
     var n = normalize(in.normal);
-    if !front && material.alpha.w > 0.5 {
+    // A double-sided surface seen from behind: its normal, and its normal-mapped normal
+    // (built in the front's tangent frame, then turned round whole, as the Khronos sample
+    // viewer does), face the viewer.
+    let back = !front && material.alpha.w > 0.5;
+    let front_n = n;
+    if back {
         n = -n;
     }
     var alpha = 1.0;
@@ -253,7 +264,10 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
         // follows the normal map's UV set and transform as MikkTSpace tangents do.
         let normal_uv = slot_uv(2u, in);
         let normal_s = textureSample(normal_tex, normal_sampler, normal_uv);
-        shading_n = perturb_normal(n, in.world_pos, normal_uv, in.tangent, normal_s.xyz);
+        shading_n = perturb_normal(front_n, in.world_pos, normal_uv, in.tangent, normal_s.xyz);
+        if back {
+            shading_n = -shading_n;
+        }
     }
     if masked && base.a < material.alpha.y {
         discard;

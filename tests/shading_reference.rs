@@ -571,3 +571,188 @@ fn reference_splat_image(
         .map(|c| c.clamp(Vec3::ZERO, Vec3::ONE) * 255.0)
         .collect()
 }
+
+/// A 2 m quad facing +Z in a GLB, its texture upright (glTF v grows downwards: v = 0 along
+/// its top edge), with a constant normal map `texel` and optionally the TANGENT attribute
+/// `(1, 0, 0, w)`.
+fn normal_mapped_quad_glb(texel: [u8; 3], tangent_w: Option<f32>) -> Vec<u8> {
+    use serde_json::json;
+    let mut png = Vec::new();
+    image::RgbaImage::from_pixel(4, 4, image::Rgba([texel[0], texel[1], texel[2], 255]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("png");
+    let mut bin: Vec<u8> = Vec::new();
+    let mut views = Vec::new();
+    let mut view = |bin: &mut Vec<u8>, bytes: &[u8]| {
+        views.push(json!({ "buffer": 0, "byteOffset": bin.len(), "byteLength": bytes.len() }));
+        bin.extend_from_slice(bytes);
+        bin.resize(bin.len().next_multiple_of(4), 0);
+        views.len() - 1
+    };
+    let floats = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|f| f.to_le_bytes()).collect() };
+    let positions = view(
+        &mut bin,
+        &floats(&[
+            -1.0, -1.0, 0.0, 1.0, -1.0, 0.0, 1.0, 1.0, 0.0, -1.0, 1.0, 0.0,
+        ]),
+    );
+    let normals = view(&mut bin, &floats(&[0.0, 0.0, 1.0].repeat(4)));
+    let uvs = view(&mut bin, &floats(&[0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]));
+    let indices: Vec<u8> = [0u16, 1, 2, 0, 2, 3]
+        .iter()
+        .flat_map(|i| i.to_le_bytes())
+        .collect();
+    let indices = view(&mut bin, &indices);
+    let image = view(&mut bin, &png);
+    let mut accessors = vec![
+        json!({ "bufferView": positions, "componentType": 5126, "count": 4, "type": "VEC3",
+                "min": [-1, -1, 0], "max": [1, 1, 0] }),
+        json!({ "bufferView": normals, "componentType": 5126, "count": 4, "type": "VEC3" }),
+        json!({ "bufferView": uvs, "componentType": 5126, "count": 4, "type": "VEC2" }),
+        json!({ "bufferView": indices, "componentType": 5123, "count": 6, "type": "SCALAR" }),
+    ];
+    let mut attributes = json!({ "POSITION": 0, "NORMAL": 1, "TEXCOORD_0": 2 });
+    if let Some(w) = tangent_w {
+        let tangents = view(&mut bin, &floats(&[1.0, 0.0, 0.0, w].repeat(4)));
+        accessors.push(
+            json!({ "bufferView": tangents, "componentType": 5126, "count": 4, "type": "VEC4" }),
+        );
+        attributes["TANGENT"] = json!(4);
+    }
+    let json = json!({
+        "asset": { "version": "2.0" },
+        "scene": 0, "scenes": [{ "nodes": [0] }],
+        "nodes": [{ "mesh": 0, "name": "Quad" }],
+        "meshes": [{ "primitives": [{ "attributes": attributes, "indices": 3, "material": 0 }] }],
+        "materials": [{ "name": "Bumped",
+            "pbrMetallicRoughness": { "metallicFactor": 0.0, "roughnessFactor": 0.6 },
+            "normalTexture": { "index": 0 } }],
+        "textures": [{ "source": 0 }],
+        "images": [{ "bufferView": image, "mimeType": "image/png" }],
+        "buffers": [{ "byteLength": bin.len() }],
+        "bufferViews": views,
+        "accessors": accessors,
+    });
+    glb(&serde_json::to_vec(&json).expect("JSON"), &bin)
+}
+
+/// glTF normal maps are "OpenGL" maps: red along +u, green towards the top of the texture
+/// image (decreasing v, since glTF's v grows downwards), and a supplied tangent's w gives the
+/// bitangent as cross(normal, tangent) · w. A quad showing its texture upright, whose map
+/// tilts every normal 30° towards the image's top (or right), must shade as a plain quad
+/// with that tilted normal (the glTF BRDF above, lit from that side) — with tangents from the
+/// file, with the tangents the importer generates (MikkTSpace) and with none at all (the
+/// shader's derivative frame). A flipped green channel or a bitangent along +v darkens the
+/// quad instead (the mistake the glTF sample NormalTangentTest exists to catch).
+#[test]
+fn normal_maps_tilt_towards_the_texture_top_and_right_whatever_the_tangents() {
+    let Some(ctx) = gpu() else { return };
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("normal-map-convention");
+    std::fs::create_dir_all(&dir).expect("temp folder");
+    // 30° towards the top (green) or right (red), 8-bit as stored.
+    let (s, c) = (0.5f32, 0.866_025_4f32);
+    let encode = |v: f32| ((v * 0.5 + 0.5) * 255.0).round() as u8;
+    let decode = |b: u8| f32::from(b) / 255.0 * 2.0 - 1.0;
+    let case = Case {
+        name: "normal_mapped_quad",
+        // glTF's default base colour.
+        base: [1.0, 1.0, 1.0],
+        metallic: 0.0,
+        roughness: 0.6,
+        light: Lighting::Sun(Vec3::ZERO, 100_000.0),
+    };
+    let mut failures = Vec::new();
+    for (towards, texel, to_sun) in [
+        ("top", [128, encode(s), encode(c)], Vec3::new(0.0, 0.7, 0.7)),
+        (
+            "right",
+            [encode(s), 128, encode(c)],
+            Vec3::new(0.7, 0.0, 0.7),
+        ),
+    ] {
+        // The normal the map stores, in the quad's frame (+x right, +y top, +z out).
+        let n = Vec3::new(decode(texel[0]), decode(texel[1]), decode(texel[2])).normalize();
+        let want = {
+            let radiance = reference_radiance(&case, n, Vec3::Z, to_sun.normalize(), 100_000.0);
+            let e = radiance * exposure_scale(EV100);
+            Vec3::new(srgb_encode(e.x), srgb_encode(e.y), srgb_encode(e.z))
+        };
+        let flat = {
+            let radiance =
+                reference_radiance(&case, Vec3::Z, Vec3::Z, to_sun.normalize(), 100_000.0);
+            srgb_encode(radiance.x * exposure_scale(EV100))
+        };
+        for (tangents, w) in [("file", Some(1.0)), ("generated", None), ("none", None)] {
+            let mut scene = load(
+                &dir,
+                &format!("{towards}_{tangents}.glb"),
+                normal_mapped_quad_glb(texel, w),
+            );
+            let (node, mesh) = first_mesh(&scene);
+            let NodeKind::Mesh { material, .. } = node.kind else {
+                panic!("a mesh node");
+            };
+            if tangents == "generated" {
+                assert!(!mesh.tangents.is_empty(), "the importer generates tangents");
+            }
+            if tangents == "none" {
+                // The same quad without tangents, 10 m to the right, seen on its own.
+                let mut bare = mesh.clone();
+                bare.tangents.clear();
+                let bare = scene.add_mesh(bare);
+                scene.add_node(
+                    None,
+                    "Bare quad",
+                    Transform::from_translation(Vec3::X * 10.0),
+                    NodeKind::Mesh {
+                        mesh: bare,
+                        material,
+                    },
+                );
+            }
+            scene.add_node(
+                None,
+                "Sun",
+                Transform::pointing(-to_sun),
+                NodeKind::Light(Light {
+                    kind: LightKind::Directional,
+                    color: [1.0; 3],
+                    intensity: 100_000.0,
+                    range: None,
+                    cast_shadows: false,
+                }),
+            );
+            scene.environment.sky.intensity = 0.0;
+            scene.environment.sky.ground_albedo = [0.0; 3];
+            scene.environment.exposure_ev100 = EV100;
+            scene.environment.tone_mapper = ToneMapper::Linear;
+            let offset = if tangents == "none" {
+                Vec3::X * 10.0
+            } else {
+                Vec3::ZERO
+            };
+            let view = look(Vec3::new(0.0, 0.0, 3.0) + offset, offset, 40.0);
+            let img = render(&ctx, &scene, view, 64, 64);
+            // The middle 16 × 16 pixels (the quad fills the middle ~40).
+            let mut mean = Vec3::ZERO;
+            for y in 24..40 {
+                for x in 24..40 {
+                    let p = img.get_pixel(x, y);
+                    mean += Vec3::new(f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
+                }
+            }
+            mean /= 256.0;
+            let error = (mean - want).abs().max_element();
+            eprintln!(
+                "towards {towards}, tangents {tangents}: {mean:.1} (want {want:.1}, flat {flat:.1})"
+            );
+            if error > 3.0 {
+                failures.push(format!(
+                    "normal tilted towards the texture's {towards}, tangents {tangents}: \
+                     {mean:.1}, want {want:.1} (an untilted normal gives {flat:.1})"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -1317,7 +1317,11 @@ impl bevy_mikktspace::Geometry for TangentInput<'_> {
 }
 
 /// MikkTSpace tangents for an indexed mesh with normals, in the tangent frame of `uvs` (the
-/// normal map's coordinates, one pair per vertex).
+/// normal map's coordinates, one pair per vertex), as glTF defines them: MikkTSpace's
+/// bitangent points along +v, but glTF's normal maps are "OpenGL" maps whose green points
+/// to the top of the image, i.e. along −v (glTF's v grows downwards), so the handedness `w`
+/// is negated (as three.js's `computeMikkTSpaceTangents` does for glTF, and as Blender's
+/// exporter's tangents come out). Tangents in files are used as they are.
 fn mikktspace_tangents(mesh: &Mesh, uvs: &[[f32; 2]]) -> Option<Vec<[f32; 4]>> {
     let mut input = TangentInput {
         mesh,
@@ -1325,6 +1329,9 @@ fn mikktspace_tangents(mesh: &Mesh, uvs: &[[f32; 2]]) -> Option<Vec<[f32; 4]>> {
         tangents: vec![[1.0, 0.0, 0.0, 1.0]; mesh.positions.len()],
     };
     bevy_mikktspace::generate_tangents(&mut input).ok()?;
+    for t in &mut input.tangents {
+        t[3] = -t[3];
+    }
     Some(input.tangents)
 }
 
