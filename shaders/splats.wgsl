@@ -32,7 +32,7 @@ struct SplatDraw {
     // x, y: focal lengths in pixels; z, w: tan of half the field of view in x and y.
     projection: vec4<f32>,
     // x: SH degree (0..3; the pipelines are specialised by it, `sh_degree`); y: u32 words
-    // of SH rest per splat.
+    // of SH rest per splat; z: 1 in antialiased mode (opacity compensated for the low-pass).
     info: vec4<u32>,
     // The node's colour grade: rgb factor, w saturation (see `graded` in common.wgsl).
     grade: vec4<f32>,
@@ -240,6 +240,14 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     let a = cov[0][0] + 0.3;
     let b = cov[0][1];
     let c = cov[1][1] + 0.3;
+    // Antialiased mode (Mip-Splatting's 2D filter, gsplat's `antialiased`): the low-pass
+    // widens the footprint, so the opacity keeps only √(det Σ' / det(Σ' + 0.3 I)) of itself.
+    var compensation = 1.0;
+    if draw.info.z != 0u {
+        let det_blurred = a * c - b * b;
+        let det = cov[0][0] * cov[1][1] - b * b;
+        compensation = sqrt(max(det / max(det_blurred, 1e-12), 0.0));
+    }
 
     // Eigen decomposition of the symmetric 2×2 [a b; b c].
     let mid = 0.5 * (a + c);
@@ -267,7 +275,7 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
         return culled();
     }
 
-    let opacity = scale_zo.y;
+    let opacity = scale_zo.y * compensation;
     let corner = quad_corner(vi);
     let offset_px = corner.x * radius.x * v1 + corner.y * radius.y * v2;
     var out: SplatOut;

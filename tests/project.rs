@@ -239,7 +239,9 @@ fn full_scene() -> Scene {
                 .map(|_| f16::from_f32(rng.range(-1.0, 1.0)))
                 .collect(),
         )
-        .expect("splats");
+        .expect("splats")
+        // The degree-3 cloud was trained with antialiasing (a draw mode the project keeps).
+        .with_antialiased(degree == 3);
         let id = scene.add_splat_cloud(splats);
         scene.add_node(
             None,
@@ -357,6 +359,11 @@ fn save_then_load_gives_back_every_piece_of_the_scene() {
         .find(|(_, c)| c.sh_degree == 3)
         .expect("SH 3 cloud");
     assert_eq!(sh3.sh_rest.len(), 33 * 15 * 3);
+    assert!(sh3.antialiased && original_sh3.antialiased);
+    assert!(
+        l.splat_clouds()
+            .any(|(_, c)| c.sh_degree == 0 && !c.antialiased)
+    );
     assert_eq!(
         sh3.sh_rest.iter().map(|h| h.to_bits()).collect::<Vec<_>>(),
         original_sh3

@@ -374,65 +374,27 @@ fn sh_rest_color(sh: &[Vec3], d: Vec3) -> Vec3 {
 fn splats_match_the_3dgs_rasteriser_evaluated_on_the_cpu() {
     let Some(ctx) = gpu() else { return };
     let mut rng = Rng(5);
-    let mut splats = Vec::new();
-    let (mut positions, mut rotations, mut scales, mut opacities, mut colors) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut sh_rest = Vec::new();
-    for i in 0..400 {
-        let centre = rng.in_ball();
-        let rotation = rng.rotation();
-        // Anisotropic, 2 cm to 25 cm standard deviations; a few large soft ones.
-        let big = if i % 40 == 0 { 2.5 } else { 1.0 };
-        let scale = Vec3::new(
-            rng.range(0.02, 0.25),
-            rng.range(0.02, 0.25),
-            rng.range(0.01, 0.1),
-        ) * big;
-        let opacity = rng.range(0.15, 1.0);
-        let color = Vec3::new(
-            rng.range(0.0, 1.0),
-            rng.range(0.0, 1.0),
-            rng.range(0.0, 1.0),
-        );
-        let m = glam::Mat3::from_quat(rotation) * glam::Mat3::from_diagonal(scale);
-        // Degree-3 coefficients as the cloud stores them (f16, coefficient-major, RGB).
-        let sh: Vec<Vec3> = (0..15)
-            .map(|_| {
-                let c = [0; 3].map(|_| half::f16::from_f32(rng.range(-0.25, 0.25)));
-                sh_rest.extend(c);
-                Vec3::new(c[0].to_f32(), c[1].to_f32(), c[2].to_f32())
-            })
-            .collect();
-        splats.push(RefSplat {
-            centre,
-            sigma: m * m.transpose(),
-            color,
-            opacity,
-            sh,
-        });
-        positions.push(centre.to_array());
-        rotations.push(rotation.to_array());
-        scales.push(scale.to_array());
-        opacities.push(opacity);
-        colors.push(color.to_array());
-    }
-    let cloud = |sh_degree: u8, sh_rest: Vec<half::f16>| {
-        worldsmith::scene::SplatCloud::new(
-            positions.clone(),
-            rotations.clone(),
-            scales.clone(),
-            opacities.clone(),
-            colors.clone(),
-            sh_degree,
-            sh_rest,
-        )
-        .expect("consistent splat arrays")
-    };
+    // Anisotropic, 2 cm to 25 cm standard deviations (about 1 to 11 px); a few large soft ones.
+    let (splats, flat, view_dependent) = random_splats(&mut rng, 400, 1.0);
+    // Small ones (0.2 to 1.4 px), where the antialiased mode's opacity compensation tells.
+    let (tiny, tiny_flat, _) = random_splats(&mut rng, 4000, 0.12);
+    let antialiased = tiny_flat.clone().with_antialiased(true);
     let view = look(Vec3::new(0.4, 0.6, 3.4), Vec3::ZERO, 45.0);
-    let flat = cloud(0, Vec::new());
-    let view_dependent = cloud(3, sh_rest);
-    let reference = reference_splat_image(&splats, &view, SIZE, SIZE, false);
-    let reference_sh = reference_splat_image(&splats, &view, SIZE, SIZE, true);
+    let reference = reference_splat_image(&splats, &view, SIZE, SIZE, false, false);
+    let reference_sh = reference_splat_image(&splats, &view, SIZE, SIZE, true, false);
+    let reference_aa = reference_splat_image(&tiny, &view, SIZE, SIZE, false, true);
+    let reference_tiny = reference_splat_image(&tiny, &view, SIZE, SIZE, false, false);
+    // The antialiased case tells the modes apart: small splats lose opacity.
+    let mode_difference = reference_tiny
+        .iter()
+        .zip(&reference_aa)
+        .map(|(a, b)| (*a - *b).abs().max_element())
+        .sum::<f32>()
+        / reference.len() as f32;
+    assert!(
+        mode_difference > 4.0,
+        "antialiased mode changes the reference by only {mode_difference}/255"
+    );
     let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("shading-reference");
     let mut failures = Vec::new();
     for (name, tone_mapper, ev100, cloud, reference) in [
@@ -450,6 +412,13 @@ fn splats_match_the_3dgs_rasteriser_evaluated_on_the_cpu() {
             12.0,
             &view_dependent,
             &reference_sh,
+        ),
+        (
+            "splats_antialiased_linear_ev15",
+            ToneMapper::Linear,
+            15.0,
+            &antialiased,
+            &reference_aa,
         ),
     ] {
         let mut scene = Scene::new(name);
@@ -504,14 +473,85 @@ fn splats_match_the_3dgs_rasteriser_evaluated_on_the_cpu() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// `n` random splats in the unit ball (standard deviations scaled by `size`), for the
+/// reference and as clouds: degree 0, and degree 3 with random coefficients (stored as f16,
+/// which the reference reads back).
+fn random_splats(
+    rng: &mut Rng,
+    n: usize,
+    size: f32,
+) -> (
+    Vec<RefSplat>,
+    worldsmith::scene::SplatCloud,
+    worldsmith::scene::SplatCloud,
+) {
+    let mut splats = Vec::new();
+    let (mut positions, mut rotations, mut scales, mut opacities, mut colors) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut sh_rest = Vec::new();
+    for i in 0..n {
+        let centre = rng.in_ball();
+        let rotation = rng.rotation();
+        let big = if i % 40 == 0 { 2.5 } else { 1.0 };
+        let scale = Vec3::new(
+            rng.range(0.02, 0.25),
+            rng.range(0.02, 0.25),
+            rng.range(0.01, 0.1),
+        ) * big
+            * size;
+        let opacity = rng.range(0.15, 1.0);
+        let color = Vec3::new(
+            rng.range(0.0, 1.0),
+            rng.range(0.0, 1.0),
+            rng.range(0.0, 1.0),
+        );
+        let m = glam::Mat3::from_quat(rotation) * glam::Mat3::from_diagonal(scale);
+        // Degree-3 coefficients as the cloud stores them (f16, coefficient-major, RGB).
+        let sh: Vec<Vec3> = (0..15)
+            .map(|_| {
+                let c = [0; 3].map(|_| half::f16::from_f32(rng.range(-0.25, 0.25)));
+                sh_rest.extend(c);
+                Vec3::new(c[0].to_f32(), c[1].to_f32(), c[2].to_f32())
+            })
+            .collect();
+        splats.push(RefSplat {
+            centre,
+            sigma: m * m.transpose(),
+            color,
+            opacity,
+            sh,
+        });
+        positions.push(centre.to_array());
+        rotations.push(rotation.to_array());
+        scales.push(scale.to_array());
+        opacities.push(opacity);
+        colors.push(color.to_array());
+    }
+    let cloud = |sh_degree: u8, sh_rest: Vec<half::f16>| {
+        worldsmith::scene::SplatCloud::new(
+            positions.clone(),
+            rotations.clone(),
+            scales.clone(),
+            opacities.clone(),
+            colors.clone(),
+            sh_degree,
+            sh_rest,
+        )
+        .expect("consistent splat arrays")
+    };
+    (splats, cloud(0, Vec::new()), cloud(3, sh_rest))
+}
+
 /// The 3DGS reference rasteriser's image (display values 0–255) over a black background,
-/// with or without the splats' SH bands above 0.
+/// with or without the splats' SH bands above 0, and in gsplat's antialiased mode or not
+/// (opacity × √(det Σ' / det(Σ' + 0.3 I)), Mip-Splatting's 2D filter).
 fn reference_splat_image(
     splats: &[RefSplat],
     view: &CameraView,
     w: u32,
     h: u32,
     view_dependent: bool,
+    antialiased: bool,
 ) -> Vec<Vec3> {
     let eye = view.world_from_view.transform_point3(Vec3::ZERO);
     let view_from_world = view.world_from_view.inverse();
@@ -541,6 +581,14 @@ fn reference_splat_image(
             );
             let jw = j * w3;
             let cov = jw * s.sigma * jw.transpose();
+            let compensation = if antialiased {
+                let det = cov.x_axis.x * cov.y_axis.y - cov.y_axis.x * cov.x_axis.y;
+                let blurred =
+                    (cov.x_axis.x + 0.3) * (cov.y_axis.y + 0.3) - cov.y_axis.x * cov.x_axis.y;
+                (det / blurred).max(0.0).sqrt()
+            } else {
+                1.0
+            };
             let cov2 = glam::Mat2::from_cols(
                 glam::Vec2::new(cov.x_axis.x + 0.3, cov.x_axis.y),
                 glam::Vec2::new(cov.y_axis.x, cov.y_axis.y + 0.3),
@@ -549,7 +597,13 @@ fn reference_splat_image(
             if view_dependent {
                 color += sh_rest_color(&s.sh, (s.centre - eye).normalize());
             }
-            Some((z, centre, cov2.inverse(), color.max(Vec3::ZERO), s.opacity))
+            Some((
+                z,
+                centre,
+                cov2.inverse(),
+                color.max(Vec3::ZERO),
+                s.opacity * compensation,
+            ))
         })
         .collect();
     // Back to front.
@@ -559,7 +613,12 @@ fn reference_splat_image(
         let p = glam::Vec2::new((i as u32 % w) as f32 + 0.5, (i as u32 / w) as f32 + 0.5);
         for (_, centre, conic, color, opacity) in &projected {
             let d = p - *centre;
-            let alpha = (opacity * (-0.5 * d.dot(*conic * d)).exp()).min(0.99);
+            let power = -0.5 * d.dot(*conic * d);
+            // Beyond 4σ α < 0.0004, under the 1/255 cut whatever the opacity.
+            if power < -8.0 {
+                continue;
+            }
+            let alpha = (opacity * power.exp()).min(0.99);
             if alpha < 1.0 / 255.0 {
                 continue;
             }

@@ -306,7 +306,16 @@ pub fn export_cloud(
             let (bytes, warnings) = match format {
                 SplatFormat::Ply => (
                     ply::write_splats(path, cloud, world_from_local)?,
-                    Vec::new(),
+                    // PLY has no field for the draw mode (SPZ's header has).
+                    if cloud.antialiased {
+                        vec![format!(
+                            "{file}: '{}' was trained with antialiasing; a PLY cannot say so, \
+                             so viewers will draw it slightly denser (SPZ keeps the flag)",
+                            n.name
+                        )]
+                    } else {
+                        Vec::new()
+                    },
                 ),
                 SplatFormat::Spz => spz::write_splats(path, cloud, world_from_local)?,
             };
@@ -452,6 +461,7 @@ pub fn transform_splats(cloud: &SplatCloud, out_from_local: Mat4) -> SplatCloud 
         cloud.sh_degree,
         sh_rest,
     )
+    .map(|out| out.with_antialiased(cloud.antialiased))
     // Same counts as the valid input cloud.
     .unwrap_or_else(|_| cloud.clone())
 }

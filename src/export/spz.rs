@@ -1,7 +1,7 @@
 //! Niantic SPZ, version 3: the inverse of [`crate::import::read_spz`].
 //!
 //! One gzip stream (flate2) holding the 16-byte header (magic "NGSP", version 3, count, SH
-//! degree, fractional bits, flags 0, reserved 0) and then, for all splats in turn: positions
+//! degree, fractional bits, flags (antialiased or 0), reserved 0) and then, for all splats in turn: positions
 //! (24-bit fixed point), alphas (`round(opacity · 255)`), colours (`f_dc · 0.15 + 0.5` in
 //! bytes), scales (`(ln σ + 10) · 16`), rotations ("smallest three", 4 bytes) and SH
 //! coefficients (`v · 128 + 128`, 8 bits each, splat-major, channel fastest). SPZ's axes (RUB)
@@ -89,7 +89,9 @@ fn write_payload(
     header.extend_from_slice(&MAGIC.to_le_bytes());
     header.extend_from_slice(&VERSION.to_le_bytes());
     header.extend_from_slice(&count.to_le_bytes());
-    header.extend_from_slice(&[cloud.sh_degree, fractional_bits, 0, 0]);
+    // Flags: bit 0, trained with antialiasing (the cloud's draw mode travels with it).
+    let flags = u8::from(cloud.antialiased);
+    header.extend_from_slice(&[cloud.sh_degree, fractional_bits, flags, 0]);
     w.write_all(&header)?;
 
     let scale = f64::from(1u32 << fractional_bits);
@@ -222,5 +224,20 @@ mod tests {
         let want = glam::Quat::from_array(q);
         assert!(got.dot(want).abs() > 0.9999, "{got:?} vs {want:?}");
         assert_eq!(read.positions[0], [0.5, -1.0, 2.0]);
+        assert!(!read.antialiased);
+
+        // The antialiased draw mode travels as the header's flag.
+        let mut raw = Vec::new();
+        write_payload(&mut raw, &cloud.with_antialiased(true), 1, FRACTIONAL_BITS).unwrap();
+        assert_eq!(raw[14], 1, "flags byte");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&raw).unwrap();
+        let (read, warnings) = crate::import::read_spz_bytes(
+            Path::new("t.spz"),
+            &gz.finish().unwrap(),
+            &crate::import::Progress::new(),
+        )
+        .unwrap();
+        assert!(read.antialiased && warnings.is_empty(), "{warnings:?}");
     }
 }

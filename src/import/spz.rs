@@ -322,12 +322,8 @@ fn read_spz_from<R: Read + Seek>(
             header.sh_degree
         ));
     }
-    if header.flags & FLAG_ANTIALIASED != 0 {
-        warnings.push(format!(
-            "{file_name}: the splats were trained with antialiasing, which worldsmith does not \
-             apply; they may look slightly denser"
-        ));
-    }
+    // Trained with the antialiasing filter: drawn in antialiased mode (opacity compensated).
+    let cloud = cloud.with_antialiased(header.flags & FLAG_ANTIALIASED != 0);
     progress.set_done(header.payload_len());
     Ok((cloud, warnings))
 }

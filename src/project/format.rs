@@ -185,6 +185,9 @@ struct PointCloudJson {
 struct SplatCloudJson {
     id: SplatCloudId,
     sh_degree: u8,
+    /// Drawn in antialiased mode (absent in projects saved before it existed: false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    antialiased: bool,
     positions: ArrayRef,
     rotations: ArrayRef,
     scales: ArrayRef,
@@ -387,6 +390,7 @@ pub(super) fn write_project<W: Write>(
         splat_clouds.push(SplatCloudJson {
             id: *id,
             sh_degree: cloud.sh_degree,
+            antialiased: cloud.antialiased,
             positions: plan.add(&cloud.positions),
             rotations: plan.add(&cloud.rotations),
             scales: plan.add(&cloud.scales),
@@ -799,7 +803,8 @@ pub(super) fn read_from<R: Read>(
             c.sh_degree,
             bin.array::<f16>(&c.sh_rest, &what("sh_rest"))?,
         )
-        .map_err(|e| bin.corrupt(format!("splat cloud {}: {e}", c.id.0)))?;
+        .map_err(|e| bin.corrupt(format!("splat cloud {}: {e}", c.id.0)))?
+        .with_antialiased(c.antialiased);
         if splat_clouds.insert(c.id, Arc::new(cloud)).is_some() {
             return Err(bin.corrupt(format!("splat cloud {} appears twice", c.id.0)));
         }

@@ -220,6 +220,8 @@ struct SplatPage {
 struct GpuSplatCloud {
     content_id: u64,
     sh_degree: u8,
+    /// Drawn in antialiased mode (`SplatCloud::antialiased`).
+    antialiased: bool,
     pages: Vec<SplatPage>,
     /// Splat index of each page slot when the cloud is paged: pages are slabs along the
     /// cloud's longest axis, so drawing them far to near is nearly right.
@@ -629,6 +631,7 @@ impl GpuClouds {
             let mut gpu = GpuSplatCloud {
                 content_id: cloud.content_id(),
                 sh_degree: degree,
+                antialiased: cloud.antialiased,
                 pages: Vec::new(),
                 order,
             };
@@ -859,7 +862,10 @@ impl GpuClouds {
             let plane_row = grid.then(|| grid_plane_row(node.world_from_local, camera.position()));
             let local_from_world = node.world_from_local.inverse();
             let camera_in_local = local_from_world.transform_point3(camera.position());
-            let degree = self.splats.get(&node.cloud).map_or(0, |c| c.sh_degree);
+            let (degree, antialiased) = self
+                .splats
+                .get(&node.cloud)
+                .map_or((0, false), |c| (c.sh_degree, c.antialiased));
             let normal_from_local = glam::Mat3::from_mat4(node.world_from_local)
                 .inverse()
                 .transpose();
@@ -873,7 +879,12 @@ impl GpuClouds {
                 view_from_local: view_from_local.to_cols_array_2d(),
                 camera_in_local: camera_in_local.extend(1.0).to_array(),
                 projection: [fx, fy, tan_x, tan_y],
-                info: [u32::from(degree), sh_words(degree) as u32, 0, 0],
+                info: [
+                    u32::from(degree),
+                    sh_words(degree) as u32,
+                    u32::from(antialiased),
+                    0,
+                ],
                 grade: node.grade,
                 world_from_local: node.world_from_local.to_cols_array_2d(),
                 normal_from_local: Mat4::from_mat3(normal_from_local).to_cols_array_2d(),

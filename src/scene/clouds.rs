@@ -109,6 +109,12 @@ pub struct SplatCloud {
     /// stored as k-1) and channel `c`, the value is at `(i · n + (k-1)) · 3 + c`, with
     /// `n = (deg+1)² - 1`. Empty for degree 0.
     pub sh_rest: Vec<f16>,
+    /// Trained with the antialiasing (Mip-Splatting 2D) filter, as an SPZ header's flag or
+    /// gsplat's `rasterize_mode="antialiased"` says: drawn with each splat's opacity scaled by
+    /// √(det Σ' / det(Σ' + 0.3 I)), the share of its footprint the 0.3 px² low-pass keeps
+    /// (see splats.wgsl). Without it such splats look denser and blurrier than trained.
+    #[serde(default)]
+    pub antialiased: bool,
     #[serde(skip, default = "next_content_id")]
     content_id: u64,
 }
@@ -169,8 +175,15 @@ impl SplatCloud {
             colors,
             sh_degree,
             sh_rest,
+            antialiased: false,
             content_id: next_content_id(),
         })
+    }
+
+    /// The cloud drawn in antialiased mode or not (see [`SplatCloud::antialiased`]).
+    pub fn with_antialiased(mut self, antialiased: bool) -> Self {
+        self.antialiased = antialiased;
+        self
     }
 
     pub fn content_id(&self) -> u64 {
@@ -209,6 +222,7 @@ impl SplatCloud {
             colors: self.colors.clone(),
             sh_degree: self.sh_degree,
             sh_rest: self.sh_rest.clone(),
+            antialiased: self.antialiased,
             content_id: next_content_id(),
         }
     }
@@ -224,6 +238,7 @@ impl SplatCloud {
             colors: Vec::new(),
             sh_degree: self.sh_degree,
             sh_rest: Vec::new(),
+            antialiased: self.antialiased,
             content_id: next_content_id(),
         };
         for i in (0..self.len()).filter(|i| keep(*i)) {

@@ -338,6 +338,8 @@ fn splats_ui(ui: &mut Ui, cloud: &crate::scene::SplatCloud) {
             vec3_ui(ui, size_of_bounds(cloud.bounds()), 2, " m");
             ui.end_row();
             value_row_ui(ui, "SH degree", &cloud.sh_degree.to_string());
+            // Trained with the antialiasing filter (SPZ flag): drawn with compensated opacity.
+            value_row_ui(ui, "Antialiased", yes_no(cloud.antialiased));
             value_row_ui(
                 ui,
                 "Memory",
