@@ -42,6 +42,55 @@ struct Targets {
     post_bind_group: wgpu::BindGroup,
 }
 
+impl Targets {
+    /// A pass over the frame's colour target (cleared; the MSAA texture resolved into
+    /// `resolved`, or `resolved` itself without MSAA) and its depth, loaded as `depth_load`
+    /// says. The opaque pass clears the depth and keeps it; the display pass loads it and
+    /// lets it go.
+    fn frame_pass<'e>(
+        &self,
+        encoder: &'e mut wgpu::CommandEncoder,
+        label: &str,
+        resolved: &wgpu::TextureView,
+        depth_load: wgpu::LoadOp<f32>,
+    ) -> wgpu::RenderPass<'e> {
+        let (view, resolve) = match &self.hdr_msaa {
+            Some(ms) => (ms, Some(resolved)),
+            None => (resolved, None),
+        };
+        let keep_depth = matches!(depth_load, wgpu::LoadOp::Clear(_));
+        encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: Some(label),
+            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                view,
+                depth_slice: None,
+                resolve_target: resolve,
+                ops: wgpu::Operations {
+                    load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                    store: if resolve.is_some() {
+                        wgpu::StoreOp::Discard
+                    } else {
+                        wgpu::StoreOp::Store
+                    },
+                },
+            })],
+            depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+                view: &self.depth,
+                depth_ops: Some(wgpu::Operations {
+                    load: depth_load,
+                    store: if keep_depth {
+                        wgpu::StoreOp::Store
+                    } else {
+                        wgpu::StoreOp::Discard
+                    },
+                }),
+                stencil_ops: None,
+            }),
+            ..Default::default()
+        })
+    }
+}
+
 struct Shadows {
     size: u32,
     layers: Vec<wgpu::TextureView>,
@@ -1555,35 +1604,7 @@ impl Renderer {
         // The opaque pass: exposed HDR radiance of opaque and masked meshes, points and the
         // sky, resolved into `hdr`; its depth is kept for the display pass.
         {
-            let (view, resolve) = match &t.hdr_msaa {
-                Some(ms) => (ms, Some(&t.hdr)),
-                None => (&t.hdr, None),
-            };
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("opaque"),
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view,
-                    depth_slice: None,
-                    resolve_target: resolve,
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-                        store: if resolve.is_some() {
-                            wgpu::StoreOp::Discard
-                        } else {
-                            wgpu::StoreOp::Store
-                        },
-                    },
-                })],
-                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
-                    view: &t.depth,
-                    depth_ops: Some(wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(0.0),
-                        store: wgpu::StoreOp::Store,
-                    }),
-                    stencil_ops: None,
-                }),
-                ..Default::default()
-            });
+            let mut pass = t.frame_pass(encoder, "opaque", &t.hdr, wgpu::LoadOp::Clear(0.0));
             if let Some(instances) = &gs.instance_buffer {
                 pass.set_vertex_buffer(1, instances.slice(..));
             }
@@ -1625,35 +1646,7 @@ impl Renderer {
         // it, depth-tested against the opaque pass's depth. The MSAA colour target is reused
         // (its opaque content is in `hdr` now); the result resolves into `display`.
         {
-            let (view, resolve) = match &t.hdr_msaa {
-                Some(ms) => (ms, Some(&t.display)),
-                None => (&t.display, None),
-            };
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("display"),
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view,
-                    depth_slice: None,
-                    resolve_target: resolve,
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-                        store: if resolve.is_some() {
-                            wgpu::StoreOp::Discard
-                        } else {
-                            wgpu::StoreOp::Store
-                        },
-                    },
-                })],
-                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
-                    view: &t.depth,
-                    depth_ops: Some(wgpu::Operations {
-                        load: wgpu::LoadOp::Load,
-                        store: wgpu::StoreOp::Discard,
-                    }),
-                    stencil_ops: None,
-                }),
-                ..Default::default()
-            });
+            let mut pass = t.frame_pass(encoder, "display", &t.display, wgpu::LoadOp::Load);
             pass.set_bind_group(0, frame_bg, &[]);
             pass.set_pipeline(display_pipe);
             pass.set_bind_group(1, &t.display_source, &[]);
