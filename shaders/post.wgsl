@@ -1,14 +1,16 @@
 // The frame's display-space layer (already tone-mapped, sRGB-encoded; see display.wgsl) to the
-// target, plus the selection outline. Writes linear colour to an sRGB target; the hardware
-// encodes.
+// target, plus the selection outline. A frame with nothing translucent skips the display pass
+// and this pass tone-maps the opaque pass's HDR image itself. Writes linear colour to an sRGB
+// target; the hardware encodes. (color.wgsl is prepended.)
 
 struct Post {
-    // x: unused; y: outline on; zw: unused.
+    // x: tone mapper (0 ACES, 1 linear); y: outline on; z: 1 when the input is the opaque
+    // pass's exposed HDR image (no display pass ran), 0 when it is the display layer.
     params: vec4<f32>,
     outline_color: vec4<f32>,
 };
 
-@group(0) @binding(0) var display: texture_2d<f32>;
+@group(0) @binding(0) var image: texture_2d<f32>;
 @group(0) @binding(1) var selection_mask: texture_2d<f32>;
 @group(0) @binding(2) var<uniform> post: Post;
 
@@ -24,17 +26,17 @@ fn vs_main(@builtin(vertex_index) i: u32) -> PostOut {
     return out;
 }
 
-fn srgb_to_linear(c: vec3<f32>) -> vec3<f32> {
-    let lo = c / 12.92;
-    let hi = pow((c + 0.055) / 1.055, vec3<f32>(2.4));
-    return select(hi, lo, c <= vec3<f32>(0.04045));
-}
-
 @fragment
 fn fs_main(in: PostOut) -> @location(0) vec4<f32> {
     let p = vec2<i32>(in.clip.xy);
-    let size = vec2<i32>(textureDimensions(display));
-    var color = srgb_to_linear(clamp(textureLoad(display, p, 0).rgb, vec3<f32>(0.0), vec3<f32>(1.0)));
+    let size = vec2<i32>(textureDimensions(image));
+    let c = textureLoad(image, p, 0).rgb;
+    var color: vec3<f32>;
+    if post.params.z > 0.5 {
+        color = tonemap_with(post.params.x, c);
+    } else {
+        color = srgb_to_linear(clamp(c, vec3<f32>(0.0), vec3<f32>(1.0)));
+    }
     if post.params.y > 0.5 {
         let center = textureLoad(selection_mask, p, 0).r;
         var edge = 0.0;

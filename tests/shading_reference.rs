@@ -815,3 +815,69 @@ fn normal_maps_tilt_towards_the_texture_top_and_right_whatever_the_tangents() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A frame with nothing translucent skips the display pass (post tone-maps the opaque image);
+/// one with something translucent tone-maps it in the display pass. Opaque pixels come out
+/// the same either way, under both tone mappers.
+#[test]
+fn opaque_pixels_are_the_same_with_and_without_the_display_pass() {
+    let Some(ctx) = gpu() else { return };
+    let view = look(Vec3::new(0.0, 0.0, 3.2), Vec3::ZERO, 40.0);
+    for tone_mapper in [ToneMapper::Aces, ToneMapper::Linear] {
+        let case = Case {
+            name: "display_pass",
+            base: [0.9, 0.4, 0.2],
+            metallic: 0.3,
+            roughness: 0.45,
+            light: Lighting::Sun(Vec3::new(0.5, 0.6, 0.8), 100_000.0),
+        };
+        let mut opaque = scene_of(&case);
+        opaque.environment.sky.intensity = 1.0;
+        opaque.environment.sky.ground_albedo = [0.3; 3];
+        opaque.environment.exposure_ev100 = 14.0;
+        opaque.environment.tone_mapper = tone_mapper;
+        // The same scene plus a faint blended pane behind the camera: it draws nothing
+        // visible, but the frame now has a display pass.
+        let mut with_pane = opaque.clone();
+        let mut glass = Material::named("Glass", [1.0, 1.0, 1.0, 0.1], 0.5);
+        glass.alpha_mode = worldsmith::scene::AlphaMode::Blend;
+        add_mesh(
+            &mut with_pane,
+            "Pane",
+            shapes::cube(0.1),
+            glass,
+            Transform::from_translation(Vec3::new(0.0, 0.0, 6.0)),
+        );
+        let mut renderer = worldsmith::render::Renderer::new(&ctx);
+        let mut draw = |scene: &Scene| {
+            let frame = worldsmith::render::FrameInput {
+                scene,
+                camera: view,
+                settings: worldsmith::render::RenderSettings::final_frame(),
+                selection: &[],
+            };
+            renderer
+                .render_to_image(&ctx, &frame, SIZE, SIZE)
+                .expect("render")
+        };
+        let (a, stats_a) = draw(&opaque);
+        let (b, stats_b) = draw(&with_pane);
+        // The display pass's full-screen draw and the pane's.
+        assert_eq!(
+            stats_b.draw_calls,
+            stats_a.draw_calls + 2,
+            "{tone_mapper:?}"
+        );
+        let worst = a
+            .pixels()
+            .zip(b.pixels())
+            .flat_map(|(p, q)| (0..3).map(move |c| p[c].abs_diff(q[c])))
+            .max()
+            .unwrap_or(0);
+        assert!(
+            worst <= 1,
+            "{tone_mapper:?}: opaque pixels differ by {worst}/255"
+        );
+        assert_not_degenerate("display pass", &a);
+    }
+}

@@ -520,6 +520,11 @@ impl GpuClouds {
         self.seen = None;
     }
 
+    /// Whether any splat node is drawn (they blend in the display pass).
+    pub fn has_splats(&self) -> bool {
+        !self.splat_nodes.is_empty()
+    }
+
     /// Whether there is anything to draw.
     pub fn is_empty(&self) -> bool {
         self.point_nodes.is_empty() && self.splat_nodes.is_empty()

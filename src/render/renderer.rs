@@ -39,7 +39,10 @@ struct Targets {
     depth: wgpu::TextureView,
     mask: wgpu::TextureView,
     mask_depth: wgpu::TextureView,
-    post_bind_group: wgpu::BindGroup,
+    /// The post pass reading `display` (after a display pass) or `hdr` (frames with nothing
+    /// translucent, which skip the display pass).
+    post_from_display: wgpu::BindGroup,
+    post_from_hdr: wgpu::BindGroup,
 }
 
 impl Targets {
@@ -884,24 +887,28 @@ impl Renderer {
             make_texture(d, "mask", size, 1, MASK_FORMAT, sampled).create_view(&Default::default());
         let mask_depth = make_texture(d, "mask depth", size, 1, DEPTH_FORMAT, attach)
             .create_view(&Default::default());
-        let post_bind_group = d.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("post"),
-            layout: &self.post_layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: wgpu::BindingResource::TextureView(&display),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: wgpu::BindingResource::TextureView(&mask),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: self.post_buffer.as_entire_binding(),
-                },
-            ],
-        });
+        let post_bind_group = |image: &wgpu::TextureView| {
+            d.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("post"),
+                layout: &self.post_layout,
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: wgpu::BindingResource::TextureView(image),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: wgpu::BindingResource::TextureView(&mask),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: self.post_buffer.as_entire_binding(),
+                    },
+                ],
+            })
+        };
+        let post_from_display = post_bind_group(&display);
+        let post_from_hdr = post_bind_group(&hdr);
         self.targets.truncate(2);
         self.targets.insert(
             0,
@@ -916,7 +923,8 @@ impl Renderer {
                 depth,
                 mask,
                 mask_depth,
-                post_bind_group,
+                post_from_display,
+                post_from_hdr,
             },
         );
     }
@@ -1306,8 +1314,19 @@ impl Renderer {
             bytemuck::bytes_of(&clip_from_world.to_cols_array_2d()),
         );
         let outline = overlays.outline && !frame.selection.is_empty();
+        // Whether anything blends in the display pass; a frame without (opaque meshes,
+        // points, sky) skips it and the post pass tone-maps the opaque image itself.
+        let translucent = self.clouds.has_splats()
+            || !self.scene.blended.is_empty()
+            || overlays.grid
+            || (overlays.icons && !self.scene.lines.is_empty());
         let post = PostUniform {
-            params: [tone_mapper, if outline { 1.0 } else { 0.0 }, 0.0, 0.0],
+            params: [
+                tone_mapper,
+                if outline { 1.0 } else { 0.0 },
+                if translucent { 0.0 } else { 1.0 },
+                0.0,
+            ],
             outline_color: [1.0, 0.55, 0.1, 1.0],
         };
         self.queue
@@ -1341,7 +1360,7 @@ impl Renderer {
         }
         let kind_of: HashMap<_, _> = needed.into_iter().collect();
         let sky_pipe = self.overlay_pipeline("sky.wgsl", msaa);
-        let display_pipe = self.display_pipeline(msaa);
+        let display_pipe = translucent.then(|| self.display_pipeline(msaa));
         let cloud_pipes =
             (!self.clouds.is_empty()).then(|| self.clouds.pipelines(&self.device, msaa));
         let mask_pipes =
@@ -1382,7 +1401,7 @@ impl Renderer {
                 &pipes,
                 &kind_of,
                 &sky_pipe,
-                &display_pipe,
+                display_pipe.as_ref(),
                 cloud_pipes.as_ref(),
                 prepass_pipe.as_ref(),
                 grid_pipe.as_ref(),
@@ -1475,7 +1494,7 @@ impl Renderer {
             &pipes,
             &kind_of,
             &sky_pipe,
-            &display_pipe,
+            display_pipe.as_ref(),
             cloud_pipes.as_ref(),
             prepass_pipe.as_ref(),
             grid_pipe.as_ref(),
@@ -1562,7 +1581,8 @@ impl Renderer {
         pipes: &HashMap<PipeKey, wgpu::RenderPipeline>,
         kind_of: &HashMap<crate::scene::MaterialId, MeshPipe>,
         sky_pipe: &wgpu::RenderPipeline,
-        display_pipe: &wgpu::RenderPipeline,
+        // None: nothing translucent this frame, no display pass.
+        display_pipe: Option<&wgpu::RenderPipeline>,
         cloud_pipes: Option<&CloudPipes>,
         prepass_pipe: Option<&[wgpu::RenderPipeline; 2]>,
         grid_pipe: Option<&wgpu::RenderPipeline>,
@@ -1645,7 +1665,7 @@ impl Renderer {
         // display values, then everything translucent blended over them as the display shows
         // it, depth-tested against the opaque pass's depth. The MSAA colour target is reused
         // (its opaque content is in `hdr` now); the result resolves into `display`.
-        {
+        if let Some(display_pipe) = display_pipe {
             let mut pass = t.frame_pass(encoder, "display", &t.display, wgpu::LoadOp::Load);
             pass.set_bind_group(0, frame_bg, &[]);
             pass.set_pipeline(display_pipe);
@@ -1698,7 +1718,12 @@ impl Renderer {
             ..Default::default()
         });
         pass.set_pipeline(&self.post_pipeline);
-        pass.set_bind_group(0, &t.post_bind_group, &[]);
+        let post_input = if display_pipe.is_some() {
+            &t.post_from_display
+        } else {
+            &t.post_from_hdr
+        };
+        pass.set_bind_group(0, post_input, &[]);
         pass.draw(0..3, 0..1);
         stats.draw_calls += 1;
     }

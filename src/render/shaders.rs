@@ -1,8 +1,15 @@
 //! WGSL sources, embedded at compile time. Passes that light or show the scene get
 //! `common.wgsl` prepended (WGSL has no includes).
 
-/// Shared declarations (frame uniform, lights, shadows, sky).
-pub const COMMON: &str = include_str!("../../shaders/common.wgsl");
+/// Colour functions without bindings (sRGB transfer, tone mappers), in `COMMON` and post.
+pub const COLOR: &str = include_str!("../../shaders/color.wgsl");
+
+/// Shared declarations (frame uniform, lights, shadows, sky), after [`COLOR`].
+pub const COMMON: &str = concat!(
+    include_str!("../../shaders/color.wgsl"),
+    "\n",
+    include_str!("../../shaders/common.wgsl")
+);
 
 /// Every pass: (file name, full source as compiled).
 pub fn all() -> Vec<(&'static str, String)> {
@@ -49,7 +56,7 @@ pub fn all() -> Vec<(&'static str, String)> {
         ),
         (
             "post.wgsl",
-            include_str!("../../shaders/post.wgsl").to_owned(),
+            format!("{COLOR}\n{}", include_str!("../../shaders/post.wgsl")),
         ),
     ]
 }
