@@ -86,9 +86,11 @@ fn sh_irradiance(n: vec3<f32>) -> vec3<f32> {
 
 // ---- "As captured" colour --------------------------------------------------------------------
 // Points, splats and unlit materials carry display-referred colour that already contains the
-// lighting of the place they were captured in. The post pass maps an exposed HDR value h to
-// the display as sRGB(tonemap(h)); these functions invert that map, so such content shows
-// exactly its own colour whatever the exposure or tone mapper.
+// lighting of the place they were captured in. The frame maps an exposed HDR value h to the
+// display as sRGB(tonemap(h)) (display.wgsl, or post.wgsl when no display pass runs); these
+// functions invert that map, so such content shows exactly its own colour whatever the
+// exposure or tone mapper. (Splats need no inverse: they blend in the display layer as
+// stored, except when relit.)
 
 // The frame's tone mapper: exposed HDR value → linear display value in [0, 1].
 fn tonemap(exposed: vec3<f32>) -> vec3<f32> {

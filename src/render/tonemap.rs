@@ -1,10 +1,10 @@
-//! CPU versions of the post pass's exposure and tone mapping, and their inverse.
+//! CPU versions of the frame's exposure and tone mapping, and their inverse.
 //!
 //! Captured content (panoramas, splats, vertex colours of generated meshes) holds display
 //! colours that already contain the captured lighting. Drawn "as captured" it must come out of
 //! exposure × tone map × sRGB encode with exactly those colours, so its scene radiance is the
-//! inverse of that chain: [`display_to_radiance`]. `shaders/post.wgsl` holds the forward chain
-//! the GPU runs; the tests here keep both in step.
+//! inverse of that chain: [`display_to_radiance`]. `shaders/color.wgsl` holds the forward chain
+//! the GPU runs (`tonemap_with`, `linear_to_srgb`); the tests here keep both in step.
 
 use crate::scene::ToneMapper;
 use glam::Vec3;
@@ -29,7 +29,7 @@ fn inverse_aces_curve(d: f32) -> f32 {
     x.max(0.0) / ACES_PRESCALE
 }
 
-/// The filmic tone curve of post.wgsl (Narkowicz's per-channel ACES fit), linear in and out.
+/// The filmic tone curve of color.wgsl (Narkowicz's per-channel ACES fit), linear in and out.
 pub fn aces_fitted(c: Vec3) -> Vec3 {
     Vec3::new(aces_curve(c.x), aces_curve(c.y), aces_curve(c.z))
 }
