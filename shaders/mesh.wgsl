@@ -8,7 +8,8 @@ struct Material {
     emissive: vec4<f32>,
     // metallic, roughness, normal scale, occlusion strength.
     pbr: vec4<f32>,
-    // x: alpha mode (0 opaque, 1 mask, 2 blend); y: cutoff; z: unused; w: 1 when double-sided.
+    // x: alpha mode (0 opaque, 1 mask, 2 blend); y: cutoff; z: the dielectric layer's f0
+    // (((ior − 1) / (ior + 1))², 0.04 at glTF's default IOR 1.5); w: 1 when double-sided.
     alpha: vec4<f32>,
     // Per texture slot i (0 base colour, 1 metallic-roughness, 2 normal, 3 occlusion,
     // 4 emissive): uv[2i] and uv[2i + 1] are the rows of its 2x3 texture-coordinate transform
@@ -123,12 +124,12 @@ fn f_schlick(f0: vec3<f32>, v_dot_h: f32) -> vec3<f32> {
 
 // BRDF × cos for one light of illuminance `e` (lux) from direction `l`: glTF's complete
 // model, mix(dielectric, metal, metallic). The GGX layer's Fresnel is Schlick's at
-// f0 = mix(0.04, base, metallic) (the two layers' Fresnels mixed); the diffuse base (already
+// f0 = mix(f0_d, base, metallic) (the two layers' Fresnels mixed); the diffuse base (already
 // weighed by 1 − metallic) sits under the dielectric layer only, so it loses the dielectric's
-// Fresnel (IOR 1.5, f0 = 0.04), not the mixed one (which darkened part-metal surfaces'
-// diffuse by up to a third; tests/shading_reference.rs).
+// Fresnel (f0_d from the IOR, 0.04 at 1.5), not the mixed one (which darkened part-metal
+// surfaces' diffuse by up to a third; tests/shading_reference.rs).
 fn shade(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec3<f32>, diffuse: vec3<f32>,
-         f0: vec3<f32>, a: f32) -> vec3<f32> {
+         f0: vec3<f32>, f0_d: f32, a: f32) -> vec3<f32> {
     let n_dot_l = dot(n, l);
     if n_dot_l <= 0.0 {
         return vec3<f32>(0.0);
@@ -139,7 +140,7 @@ fn shade(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec3<f32>, diffuse: vec3<f
     let v_dot_h = max(dot(v, h), 0.0);
     let f = f_schlick(f0, v_dot_h);
     let spec = d_ggx(n_dot_h, a) * v_smith_correlated(n_dot_v, n_dot_l, a) * f;
-    let diff = (1.0 - f_schlick(vec3<f32>(0.04), v_dot_h).x) * diffuse / PI;
+    let diff = (1.0 - f_schlick(vec3<f32>(f0_d), v_dot_h).x) * diffuse / PI;
     return (diff + spec) * e * n_dot_l;
 }
 
@@ -277,14 +278,15 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
 
     let a = roughness * roughness;
     let diffuse = base.rgb * (1.0 - metallic);
-    let f0 = mix(vec3<f32>(0.04), base.rgb, metallic);
+    let f0_d = material.alpha.z;
+    let f0 = mix(vec3<f32>(f0_d), base.rgb, metallic);
     let v = normalize(frame.camera_pos.xyz - in.world_pos);
     var color = vec3<f32>(0.0);
 
     if frame.sun_dir.w > 0.5 && dot(shading_n, frame.sun_dir.xyz) > 0.0 {
         let shadow = sun_shadow(in.world_pos, n, in.view_depth);
         color += shade(shading_n, v, frame.sun_dir.xyz, frame.sun_illuminance.rgb * shadow,
-                       diffuse, f0, a);
+                       diffuse, f0, f0_d, a);
     }
 
     // The lights listed for this pixel's screen tile (common.wgsl `light_tile_words`).
@@ -299,7 +301,7 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
             let light = lights[i];
             let p = punctual(light, in.world_pos);
             if p.w > 0.0 {
-                color += shade(shading_n, v, p.xyz, light.color.rgb * p.w, diffuse, f0, a);
+                color += shade(shading_n, v, p.xyz, light.color.rgb * p.w, diffuse, f0, f0_d, a);
             }
         }
     }
@@ -314,7 +316,7 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     let ab = vec2<f32>(-1.04, 1.04) * a004 + r4.zw;
     let env_brdf = f0 * ab.x + vec3<f32>(ab.y);
     // The diffuse base lies under the dielectric layer only (see `shade`).
-    let env_dielectric = 0.04 * ab.x + ab.y;
+    let env_dielectric = f0_d * ab.x + ab.y;
     let irradiance = sh_irradiance(shading_n);
     let r = reflect(-v, shading_n);
     // Rougher surfaces read blurrier mips of the baked sky; the roughest fade to irradiance.

@@ -123,6 +123,12 @@ fn assert_materials_equal(
     }
     assert_eq!(a.double_sided, b.double_sided, "{what}: double sided");
     assert_eq!(a.unlit, b.unlit, "{what}: unlit");
+    assert!(
+        close(a.dielectric_f0(), b.dielectric_f0(), 1e-6),
+        "{what}: IOR {} vs {}",
+        a.ior,
+        b.ior
+    );
     let slots_a = a.texture_slots();
     let slots_b = b.texture_slots();
     if a.normal_texture.is_some() {
@@ -475,6 +481,8 @@ fn showcase() -> Scene {
         emissive_strength: 3.0,
         alpha_mode: AlphaMode::Mask { cutoff: 0.3 },
         double_sided: true,
+        // KHR_materials_ior round trip.
+        ior: 1.33,
         ..Material::named("Red", [0.9, 0.1, 0.1, 1.0], 0.4)
     });
     let blue = scene.add_material(Material::named("Blue", [0.1, 0.2, 0.9, 1.0], 0.7));

@@ -31,6 +31,8 @@ struct Case {
     base: [f32; 3],
     metallic: f32,
     roughness: f32,
+    /// KHR_materials_ior (1.5 is glTF's default).
+    ior: f32,
     light: Lighting,
 }
 
@@ -70,8 +72,10 @@ fn reference_radiance(case: &Case, n: Vec3, v: Vec3, l: Vec3, illuminance: f32) 
     let schlick = (1.0 - v_dot_h).powi(5);
     // metal_brdf = conductor_fresnel(f0 = baseColor, specular_brdf)
     let metal = (base + (Vec3::ONE - base) * schlick) * specular;
-    // dielectric_brdf = fresnel_mix(ior 1.5, diffuse_brdf(baseColor), specular_brdf)
-    let f_dielectric = 0.04 + 0.96 * schlick;
+    // dielectric_brdf = fresnel_mix(ior, diffuse_brdf(baseColor), specular_brdf), with
+    // f0 = ((ior − 1) / (ior + 1))² (KHR_materials_ior; 0.04 at 1.5)
+    let f0_dielectric = ((case.ior - 1.0) / (case.ior + 1.0)).powi(2);
+    let f_dielectric = f0_dielectric + (1.0 - f0_dielectric) * schlick;
     let dielectric =
         base / std::f32::consts::PI * (1.0 - f_dielectric) + Vec3::splat(specular * f_dielectric);
     (dielectric + (metal - dielectric) * case.metallic) * n_dot_l * illuminance
@@ -94,6 +98,7 @@ fn scene_of(case: &Case) -> Scene {
         base_color: [case.base[0], case.base[1], case.base[2], 1.0],
         metallic: case.metallic,
         roughness: case.roughness,
+        ior: case.ior,
         ..Default::default()
     });
     let mesh = scene.add_mesh(shapes::uv_sphere(1.0, 128, 64));
@@ -210,6 +215,7 @@ fn spheres_match_the_gltf_brdf_evaluated_on_the_cpu() {
             base: [0.8, 0.8, 0.8],
             metallic: 0.0,
             roughness: 0.5,
+            ior: 1.5,
             light: Lighting::Sun(sun, 100_000.0),
         },
         Case {
@@ -217,6 +223,7 @@ fn spheres_match_the_gltf_brdf_evaluated_on_the_cpu() {
             base: [0.1, 0.3, 0.8],
             metallic: 0.0,
             roughness: 0.25,
+            ior: 1.5,
             light: Lighting::Sun(Vec3::new(-0.9, 0.2, 0.3), 100_000.0),
         },
         Case {
@@ -224,6 +231,7 @@ fn spheres_match_the_gltf_brdf_evaluated_on_the_cpu() {
             base: [0.95, 0.64, 0.54],
             metallic: 1.0,
             roughness: 0.4,
+            ior: 1.5,
             light: Lighting::Sun(sun, 60_000.0),
         },
         Case {
@@ -231,6 +239,7 @@ fn spheres_match_the_gltf_brdf_evaluated_on_the_cpu() {
             base: [0.2, 0.7, 0.4],
             metallic: 0.5,
             roughness: 0.6,
+            ior: 1.5,
             light: Lighting::Sun(sun, 100_000.0),
         },
         Case {
@@ -238,6 +247,7 @@ fn spheres_match_the_gltf_brdf_evaluated_on_the_cpu() {
             base: [0.9, 0.5, 0.2],
             metallic: 0.0,
             roughness: 0.35,
+            ior: 1.5,
             light: Lighting::Point(Vec3::new(1.5, 1.2, 2.0), 200_000.0, None),
         },
         Case {
@@ -246,7 +256,26 @@ fn spheres_match_the_gltf_brdf_evaluated_on_the_cpu() {
             base: [0.8, 0.8, 0.8],
             metallic: 0.0,
             roughness: 0.5,
+            ior: 1.5,
             light: Lighting::Point(Vec3::new(-1.2, 1.0, 2.0), 300_000.0, Some(3.2)),
+        },
+        Case {
+            // Water's IOR: a weaker specular layer, more diffuse (KHR_materials_ior).
+            name: "ior_1.33_r0.3",
+            base: [0.2, 0.5, 0.8],
+            metallic: 0.0,
+            roughness: 0.3,
+            ior: 1.33,
+            light: Lighting::Sun(Vec3::new(-0.3, 0.5, 0.9), 100_000.0),
+        },
+        Case {
+            // Diamond's: 17 % head-on reflection, and a part-metal mix over it.
+            name: "ior_2.42_half_metal_r0.35",
+            base: [0.6, 0.6, 0.9],
+            metallic: 0.4,
+            roughness: 0.35,
+            ior: 2.42,
+            light: Lighting::Sun(Vec3::new(0.5, 0.6, 0.8), 100_000.0),
         },
         Case {
             // The cone's edge crosses the sphere's face.
@@ -254,6 +283,7 @@ fn spheres_match_the_gltf_brdf_evaluated_on_the_cpu() {
             base: [0.85, 0.85, 0.6],
             metallic: 0.0,
             roughness: 0.45,
+            ior: 1.5,
             light: Lighting::Spot(
                 Vec3::new(0.4, 0.8, 3.0),
                 Vec3::new(0.0, 0.0, 0.0),
@@ -718,6 +748,7 @@ fn normal_maps_tilt_towards_the_texture_top_and_right_whatever_the_tangents() {
         base: [1.0, 1.0, 1.0],
         metallic: 0.0,
         roughness: 0.6,
+        ior: 1.5,
         light: Lighting::Sun(Vec3::ZERO, 100_000.0),
     };
     let mut failures = Vec::new();
@@ -829,6 +860,7 @@ fn opaque_pixels_are_the_same_with_and_without_the_display_pass() {
             base: [0.9, 0.4, 0.2],
             metallic: 0.3,
             roughness: 0.45,
+            ior: 1.5,
             light: Lighting::Sun(Vec3::new(0.5, 0.6, 0.8), 100_000.0),
         };
         let mut opaque = scene_of(&case);

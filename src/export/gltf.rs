@@ -8,7 +8,7 @@
 //!   attribute with its target, every view 4-byte aligned), shared geometry written once;
 //! - metallic-roughness materials with all five texture slots, samplers,
 //!   KHR_texture_transform (each slot's transform after the material-wide tiling, merged into
-//!   one), KHR_materials_emissive_strength (emissive colours above 1 are folded into the
+//!   one), KHR_materials_ior (when not 1.5), KHR_materials_emissive_strength (emissive colours above 1 are folded into the
 //!   strength), KHR_materials_unlit;
 //! - images as their original PNG/JPEG bytes when the scene still has them
 //!   ([`crate::scene::Image::source`]), otherwise encoded as PNG;
@@ -949,6 +949,16 @@ impl Builder<'_> {
             self.use_extension("KHR_materials_emissive_strength");
             extensions.emissive_strength = Some(json::extensions::material::EmissiveStrength {
                 emissive_strength: json::extensions::material::EmissiveStrengthFactor(strength),
+            });
+            has_extensions = true;
+        }
+        // KHR_materials_ior only where the IOR is not glTF's default (and is one it allows).
+        let ior = m.ior;
+        if ior != 1.5 && (ior == 0.0 || (ior.is_finite() && ior >= 1.0)) {
+            self.use_extension("KHR_materials_ior");
+            extensions.ior = Some(json::extensions::material::Ior {
+                ior: json::extensions::material::IndexOfRefraction(ior),
+                extras: Default::default(),
             });
             has_extensions = true;
         }

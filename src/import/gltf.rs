@@ -25,6 +25,7 @@ use std::rc::Rc;
 const SUPPORTED_EXTENSIONS: &[&str] = &[
     "KHR_lights_punctual",
     "KHR_materials_emissive_strength",
+    "KHR_materials_ior",
     "KHR_texture_transform",
     "KHR_materials_variants",
     "KHR_materials_unlit",
@@ -1609,6 +1610,8 @@ impl Importer<'_> {
             roughness: pbr.roughness_factor(),
             emissive: material.emissive_factor(),
             emissive_strength: material.emissive_strength().unwrap_or(1.0),
+            // KHR_materials_ior; `dielectric_f0` treats an invalid value as 1.5.
+            ior: material.ior().unwrap_or(1.5),
             alpha_mode: match material.alpha_mode() {
                 gltf::material::AlphaMode::Opaque => AlphaMode::Opaque,
                 gltf::material::AlphaMode::Mask => AlphaMode::Mask {

@@ -273,7 +273,12 @@ fn material_uniform(m: &Material) -> MaterialUniform {
             m.normal_scale,
             m.occlusion_strength,
         ],
-        alpha: [mode, cutoff, 0.0, if m.double_sided { 1.0 } else { 0.0 }],
+        alpha: [
+            mode,
+            cutoff,
+            m.dielectric_f0(),
+            if m.double_sided { 1.0 } else { 0.0 },
+        ],
         uv,
     }
 }

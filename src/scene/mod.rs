@@ -695,6 +695,14 @@ pub struct Material {
     /// and glTF's KHR_materials_unlit.
     #[serde(default)]
     pub unlit: bool,
+    /// Index of refraction of the dielectric layer (KHR_materials_ior; glTF's default 1.5):
+    /// its Fresnel reflectance at normal incidence is ((ior − 1) / (ior + 1))², 4 % at 1.5.
+    #[serde(default = "default_ior")]
+    pub ior: f32,
+}
+
+fn default_ior() -> f32 {
+    1.5
 }
 
 /// Luminance in cd/m² of an emissive colour of 1.0 at strength 1.0. glTF emissive is unitless;
@@ -723,11 +731,24 @@ impl Default for Material {
             uv_rotation: 0.0,
             uv_scale: [1.0; 2],
             unlit: false,
+            ior: default_ior(),
         }
     }
 }
 
 impl Material {
+    /// The dielectric layer's reflectance at normal incidence, ((ior − 1) / (ior + 1))²
+    /// (KHR_materials_ior); an IOR that is not a finite number ≥ 1 (or exactly 0, which the
+    /// extension allows: a perfect mirror) counts as glTF's 1.5.
+    pub fn dielectric_f0(&self) -> f32 {
+        let ior = if self.ior == 0.0 || (self.ior.is_finite() && self.ior >= 1.0) {
+            self.ior
+        } else {
+            default_ior()
+        };
+        ((ior - 1.0) / (ior + 1.0)).powi(2)
+    }
+
     /// The material-wide transform as a [`UvTransform`].
     pub fn uv_transform(&self) -> UvTransform {
         UvTransform {

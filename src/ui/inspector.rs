@@ -601,6 +601,20 @@ fn material_ui(
             keyed_label(ui, keying, &[Channel::Roughness(id)], "Roughness", actions);
             ui.add(egui::Slider::new(&mut new.roughness, 0.0..=1.0));
             ui.end_row();
+            ui.label("IOR");
+            ui.add(
+                egui::DragValue::new(&mut new.ior)
+                    .speed(0.01)
+                    .range(1.0..=3.0)
+                    // Showing a file's out-of-range IOR must not edit it.
+                    .clamp_existing_to_range(false)
+                    .max_decimals(3),
+            )
+            .on_hover_text(
+                "Index of refraction of the non-metal layer (KHR_materials_ior): 1.5 glass \
+                 and most plastics (4 % reflection head-on), 1.33 water, 2.42 diamond",
+            );
+            ui.end_row();
             value_row_ui(
                 ui,
                 "Shading",
