@@ -22,26 +22,10 @@ fn point_size(s: &State) -> f32 {
     }
 }
 
-#[test]
-fn dragging_the_point_size_slider_is_one_undo_step() {
-    let mut scene = Scene::new("ui test");
-    let cloud = scene.add_point_cloud(PointCloud::new(vec![[0.0; 3]; 8], Vec::new(), Vec::new()));
-    let node = scene.add_node(
-        None,
-        "Scan",
-        Transform::IDENTITY,
-        NodeKind::Points {
-            cloud,
-            point_size_px: 2.0,
-        },
-    );
-    let state = State {
-        scene,
-        selection: vec![node],
-        history: History::default(),
-        region: None,
-    };
-    let mut h = Harness::builder()
+/// The inspector of `state`'s selection in a 360 × 700 panel; its edits go through the
+/// state's history as the editor's do.
+fn harness(state: State) -> Harness<'static, State> {
+    Harness::builder()
         .with_size(egui::vec2(360.0, 700.0))
         .with_step_dt(1.0 / 60.0)
         .with_max_steps(64)
@@ -76,7 +60,29 @@ fn dragging_the_point_size_slider_is_one_undo_step() {
                 }
             },
             state,
-        );
+        )
+}
+
+#[test]
+fn dragging_the_point_size_slider_is_one_undo_step() {
+    let mut scene = Scene::new("ui test");
+    let cloud = scene.add_point_cloud(PointCloud::new(vec![[0.0; 3]; 8], Vec::new(), Vec::new()));
+    let node = scene.add_node(
+        None,
+        "Scan",
+        Transform::IDENTITY,
+        NodeKind::Points {
+            cloud,
+            point_size_px: 2.0,
+        },
+    );
+    let state = State {
+        scene,
+        selection: vec![node],
+        history: History::default(),
+        region: None,
+    };
+    let mut h = harness(state);
     h.run();
     let slider = h.get_by_role(Role::Slider).rect();
     let y = slider.center().y;
@@ -244,4 +250,37 @@ fn relighting_section_estimates_the_captured_light_and_its_slider_is_one_undo_st
     assert!(s.history.undo(&mut s.scene));
     assert_eq!(relight(h.state()).amount, 0.0);
     assert_eq!(relight(h.state()).captured, estimated);
+}
+
+/// Showing a material is not editing it: a file's IOR outside the field's range (0, which
+/// KHR_materials_ior allows) stays as it is, and no undo step appears.
+#[test]
+fn showing_a_material_with_an_out_of_range_ior_does_not_edit_it() {
+    use worldsmith::scene::Material;
+    let mut scene = Scene::new("ui test");
+    let mesh = scene.add_mesh(worldsmith::generate::shapes::cube(1.0));
+    let material = scene.add_material(Material {
+        ior: 0.0,
+        ..Material::named("Mirror", [0.9, 0.9, 0.9, 1.0], 0.1)
+    });
+    let node = scene.add_node(
+        None,
+        "Mirror cube",
+        Transform::IDENTITY,
+        NodeKind::Mesh { mesh, material },
+    );
+    let mut h = harness(State {
+        scene,
+        selection: vec![node],
+        history: History::default(),
+        region: None,
+    });
+    h.run();
+    assert!(
+        h.query_by_label("IOR").is_some(),
+        "the material shows its IOR"
+    );
+    assert_eq!(h.state().history.undo_len(), 0, "nothing was edited");
+    let ior = h.state().scene.material(material).map(|m| m.ior);
+    assert_eq!(ior, Some(0.0));
 }
