@@ -118,9 +118,6 @@ fn v_smith_correlated(n_dot_v: f32, n_dot_l: f32, a: f32) -> f32 {
     return 0.5 / max(gv + gl, 1e-5);
 }
 
-fn f_schlick(f0: vec3<f32>, v_dot_h: f32) -> vec3<f32> {
-    return f0 + (vec3<f32>(1.0) - f0) * pow(1.0 - v_dot_h, 5.0);
-}
 
 // BRDF × cos for one light of illuminance `e` (lux) from direction `l`: glTF's complete
 // model, mix(dielectric, metal, metallic). The GGX layer's Fresnel is Schlick's at
@@ -138,9 +135,12 @@ fn shade(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec3<f32>, diffuse: vec3<f
     let n_dot_v = max(dot(n, v), 1e-4);
     let n_dot_h = max(dot(n, h), 0.0);
     let v_dot_h = max(dot(v, h), 0.0);
-    let f = f_schlick(f0, v_dot_h);
+    // Schlick's Fresnel for both layers from one power.
+    let schlick = pow(1.0 - v_dot_h, 5.0);
+    let f = f0 + (vec3<f32>(1.0) - f0) * schlick;
+    let f_d = f0_d + (1.0 - f0_d) * schlick;
     let spec = d_ggx(n_dot_h, a) * v_smith_correlated(n_dot_v, n_dot_l, a) * f;
-    let diff = (1.0 - f_schlick(vec3<f32>(f0_d), v_dot_h).x) * diffuse / PI;
+    let diff = (1.0 - f_d) * diffuse / PI;
     return (diff + spec) * e * n_dot_l;
 }
 

@@ -108,7 +108,14 @@ fn scene_of(case: &Case) -> Scene {
         Transform::IDENTITY,
         NodeKind::Mesh { mesh, material },
     );
-    let (transform, light) = match case.light {
+    add_light(&mut scene, case.light);
+    dark_stage(&mut scene, ToneMapper::Linear, EV100);
+    scene
+}
+
+/// Adds `lighting` as a white light that casts no shadow.
+fn add_light(scene: &mut Scene, lighting: Lighting) {
+    let (transform, light) = match lighting {
         Lighting::Sun(to_sun, lux) => (
             Transform::pointing(-to_sun),
             Light {
@@ -144,11 +151,15 @@ fn scene_of(case: &Case) -> Scene {
         ),
     };
     scene.add_node(None, "Light", transform, NodeKind::Light(light));
+}
+
+/// No ambient light: the sky and the ground below the horizon are black, so only the
+/// scene's own lights (and its splats) show; with `tone_mapper` at `ev100`.
+fn dark_stage(scene: &mut Scene, tone_mapper: ToneMapper, ev100: f32) {
     scene.environment.sky.intensity = 0.0;
     scene.environment.sky.ground_albedo = [0.0; 3];
-    scene.environment.exposure_ev100 = EV100;
-    scene.environment.tone_mapper = ToneMapper::Linear;
-    scene
+    scene.environment.exposure_ev100 = ev100;
+    scene.environment.tone_mapper = tone_mapper;
 }
 
 /// The reference pixel (sRGB, 0–255) through pixel (x, y), or None where it is not compared.
@@ -459,10 +470,7 @@ fn splats_match_the_3dgs_rasteriser_evaluated_on_the_cpu() {
             Transform::IDENTITY,
             NodeKind::Splats { cloud },
         );
-        scene.environment.sky.intensity = 0.0;
-        scene.environment.sky.ground_albedo = [0.0; 3];
-        scene.environment.exposure_ev100 = ev100;
-        scene.environment.tone_mapper = tone_mapper;
+        dark_stage(&mut scene, tone_mapper, ev100);
         let img = render(&ctx, &scene, view, SIZE, SIZE);
         let (mut sum, mut worst, mut bad, mut covered) = (0.0f64, 0.0f32, 0usize, 0usize);
         let mut diff = image::RgbaImage::new(SIZE, SIZE);
@@ -800,22 +808,8 @@ fn normal_maps_tilt_towards_the_texture_top_and_right_whatever_the_tangents() {
                     },
                 );
             }
-            scene.add_node(
-                None,
-                "Sun",
-                Transform::pointing(-to_sun),
-                NodeKind::Light(Light {
-                    kind: LightKind::Directional,
-                    color: [1.0; 3],
-                    intensity: 100_000.0,
-                    range: None,
-                    cast_shadows: false,
-                }),
-            );
-            scene.environment.sky.intensity = 0.0;
-            scene.environment.sky.ground_albedo = [0.0; 3];
-            scene.environment.exposure_ev100 = EV100;
-            scene.environment.tone_mapper = ToneMapper::Linear;
+            add_light(&mut scene, Lighting::Sun(to_sun, 100_000.0));
+            dark_stage(&mut scene, ToneMapper::Linear, EV100);
             let offset = if tangents == "none" {
                 Vec3::X * 10.0
             } else {

@@ -3,7 +3,8 @@
 //! MSAA resolved into `hdr`) → display pass (display.wgsl: `hdr` tone-mapped into
 //! sRGB-encoded display values, then splats and blended meshes beyond the grid's plane, grid,
 //! the other splats and blended meshes, icons, all blended in that display space; resolved
-//! into `display`) → post (decode + selection outline) into the caller's target.
+//! into `display`; skipped when nothing is translucent) → post (decode, or tone-map `hdr` when
+//! the display pass was skipped; selection outline) into the caller's target.
 
 use super::clouds::{CloudPipes, GpuClouds, GridSide, grid_plane_row};
 use super::gpu_scene::{Batch, Defaults, GpuMaterial, GpuMesh, GpuScene, write_mip};
@@ -47,21 +48,20 @@ struct Targets {
 
 impl Targets {
     /// A pass over the frame's colour target (cleared; the MSAA texture resolved into
-    /// `resolved`, or `resolved` itself without MSAA) and its depth, loaded as `depth_load`
-    /// says. The opaque pass clears the depth and keeps it; the display pass loads it and
-    /// lets it go.
+    /// `resolved`, or `resolved` itself without MSAA) and its depth, with `depth` ops: the
+    /// opaque pass clears it (and keeps it when a display pass follows), the display pass
+    /// loads it and lets it go.
     fn frame_pass<'e>(
         &self,
         encoder: &'e mut wgpu::CommandEncoder,
         label: &str,
         resolved: &wgpu::TextureView,
-        depth_load: wgpu::LoadOp<f32>,
+        depth: wgpu::Operations<f32>,
     ) -> wgpu::RenderPass<'e> {
         let (view, resolve) = match &self.hdr_msaa {
             Some(ms) => (ms, Some(resolved)),
             None => (resolved, None),
         };
-        let keep_depth = matches!(depth_load, wgpu::LoadOp::Clear(_));
         encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
             label: Some(label),
             color_attachments: &[Some(wgpu::RenderPassColorAttachment {
@@ -79,14 +79,7 @@ impl Targets {
             })],
             depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
                 view: &self.depth,
-                depth_ops: Some(wgpu::Operations {
-                    load: depth_load,
-                    store: if keep_depth {
-                        wgpu::StoreOp::Store
-                    } else {
-                        wgpu::StoreOp::Discard
-                    },
-                }),
+                depth_ops: Some(depth),
                 stencil_ops: None,
             }),
             ..Default::default()
@@ -160,7 +153,6 @@ pub struct Renderer {
     material_layout: wgpu::BindGroupLayout,
     post_layout: wgpu::BindGroupLayout,
     display_layout: wgpu::BindGroupLayout,
-    display_pipelines: HashMap<u32, wgpu::RenderPipeline>,
     mesh_module: wgpu::ShaderModule,
     pipelines: HashMap<(PipeKey, u32, bool), wgpu::RenderPipeline>,
     overlay_pipelines: HashMap<(&'static str, u32), wgpu::RenderPipeline>,
@@ -494,7 +486,6 @@ impl Renderer {
             material_layout,
             post_layout,
             display_layout,
-            display_pipelines: HashMap::new(),
             mesh_module,
             pipelines: HashMap::new(),
             overlay_pipelines: HashMap::new(),
@@ -708,7 +699,9 @@ impl Renderer {
         p
     }
 
-    /// Sky, grid and icon-line pipelines.
+    /// Full-screen and overlay pipelines: sky, grid, icon lines and the display pass's first
+    /// draw (display.wgsl: the opaque image tone-mapped into the display layer, reading it
+    /// through the display-source group; it covers every pixel and ignores depth).
     fn overlay_pipeline(&mut self, name: &'static str, msaa: u32) -> wgpu::RenderPipeline {
         if let Some(p) = self.overlay_pipelines.get(&(name, msaa)) {
             return p.clone();
@@ -719,7 +712,16 @@ impl Renderer {
                 label: Some(name),
                 source: wgpu::ShaderSource::Wgsl(super::shaders::source(name).into()),
             });
-        let layout = self.main_layout(false);
+        let layout = if name == "display.wgsl" {
+            self.device
+                .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                    label: Some("display"),
+                    bind_group_layouts: &[Some(&self.frame_layout), Some(&self.display_layout)],
+                    immediate_size: 0,
+                })
+        } else {
+            self.main_layout(false)
+        };
         let line_buffers = [Some(wgpu::VertexBufferLayout {
             array_stride: std::mem::size_of::<LineVertex>() as u64,
             step_mode: wgpu::VertexStepMode::Vertex,
@@ -738,6 +740,12 @@ impl Renderer {
                     wgpu::PrimitiveTopology::TriangleList,
                     wgpu::CompareFunction::Greater,
                     Some(wgpu::BlendState::ALPHA_BLENDING),
+                ),
+                "display.wgsl" => (
+                    &[],
+                    wgpu::PrimitiveTopology::TriangleList,
+                    wgpu::CompareFunction::Always,
+                    None,
                 ),
                 _ => (
                     &[],
@@ -787,67 +795,6 @@ impl Renderer {
             });
         self.overlay_pipelines
             .insert((name, msaa), pipeline.clone());
-        pipeline
-    }
-
-    /// The display pass's first draw: the opaque pass's HDR image tone-mapped into the
-    /// display-space layer (display.wgsl).
-    fn display_pipeline(&mut self, msaa: u32) -> wgpu::RenderPipeline {
-        if let Some(p) = self.display_pipelines.get(&msaa) {
-            return p.clone();
-        }
-        let module = self
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some("display"),
-                source: wgpu::ShaderSource::Wgsl(super::shaders::source("display.wgsl").into()),
-            });
-        let layout = self
-            .device
-            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: Some("display"),
-                bind_group_layouts: &[Some(&self.frame_layout), Some(&self.display_layout)],
-                immediate_size: 0,
-            });
-        let pipeline = self
-            .device
-            .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-                label: Some("display"),
-                layout: Some(&layout),
-                vertex: wgpu::VertexState {
-                    module: &module,
-                    entry_point: Some("vs_main"),
-                    compilation_options: Default::default(),
-                    buffers: &[],
-                },
-                primitive: Default::default(),
-                // The pass keeps the opaque pass's depth for what it blends; this draw
-                // covers every pixel and neither tests nor writes it.
-                depth_stencil: Some(wgpu::DepthStencilState {
-                    format: DEPTH_FORMAT,
-                    depth_write_enabled: Some(false),
-                    depth_compare: Some(wgpu::CompareFunction::Always),
-                    stencil: Default::default(),
-                    bias: Default::default(),
-                }),
-                multisample: wgpu::MultisampleState {
-                    count: msaa,
-                    ..Default::default()
-                },
-                fragment: Some(wgpu::FragmentState {
-                    module: &module,
-                    entry_point: Some("fs_main"),
-                    compilation_options: Default::default(),
-                    targets: &[Some(wgpu::ColorTargetState {
-                        format: HDR_FORMAT,
-                        blend: None,
-                        write_mask: wgpu::ColorWrites::ALL,
-                    })],
-                }),
-                multiview_mask: None,
-                cache: None,
-            });
-        self.display_pipelines.insert(msaa, pipeline.clone());
         pipeline
     }
 
@@ -1360,7 +1307,7 @@ impl Renderer {
         }
         let kind_of: HashMap<_, _> = needed.into_iter().collect();
         let sky_pipe = self.overlay_pipeline("sky.wgsl", msaa);
-        let display_pipe = translucent.then(|| self.display_pipeline(msaa));
+        let display_pipe = translucent.then(|| self.overlay_pipeline("display.wgsl", msaa));
         let cloud_pipes =
             (!self.clouds.is_empty()).then(|| self.clouds.pipelines(&self.device, msaa));
         let mask_pipes =
@@ -1622,9 +1569,17 @@ impl Renderer {
             }
         };
         // The opaque pass: exposed HDR radiance of opaque and masked meshes, points and the
-        // sky, resolved into `hdr`; its depth is kept for the display pass.
+        // sky, resolved into `hdr`; its depth is kept when a display pass follows.
         {
-            let mut pass = t.frame_pass(encoder, "opaque", &t.hdr, wgpu::LoadOp::Clear(0.0));
+            let depth = wgpu::Operations {
+                load: wgpu::LoadOp::Clear(0.0),
+                store: if display_pipe.is_some() {
+                    wgpu::StoreOp::Store
+                } else {
+                    wgpu::StoreOp::Discard
+                },
+            };
+            let mut pass = t.frame_pass(encoder, "opaque", &t.hdr, depth);
             if let Some(instances) = &gs.instance_buffer {
                 pass.set_vertex_buffer(1, instances.slice(..));
             }
@@ -1666,7 +1621,11 @@ impl Renderer {
         // it, depth-tested against the opaque pass's depth. The MSAA colour target is reused
         // (its opaque content is in `hdr` now); the result resolves into `display`.
         if let Some(display_pipe) = display_pipe {
-            let mut pass = t.frame_pass(encoder, "display", &t.display, wgpu::LoadOp::Load);
+            let depth = wgpu::Operations {
+                load: wgpu::LoadOp::Load,
+                store: wgpu::StoreOp::Discard,
+            };
+            let mut pass = t.frame_pass(encoder, "display", &t.display, depth);
             pass.set_bind_group(0, frame_bg, &[]);
             pass.set_pipeline(display_pipe);
             pass.set_bind_group(1, &t.display_source, &[]);
