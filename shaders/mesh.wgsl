@@ -11,10 +11,17 @@ struct Material {
     // x: alpha mode (0 opaque, 1 mask, 2 blend); y: cutoff; z: the dielectric layer's f0
     // (((ior − 1) / (ior + 1))², 0.04 at glTF's default IOR 1.5); w: 1 when double-sided.
     alpha: vec4<f32>,
+    // KHR_materials_specular: rgb the specular colour factor, w the specular factor.
+    specular: vec4<f32>,
+    // x: KHR_materials_transmission's factor; KHR_materials_clearcoat's y: strength,
+    // z: roughness, w: normal scale.
+    layers: vec4<f32>,
     // Per texture slot i (0 base colour, 1 metallic-roughness, 2 normal, 3 occlusion,
-    // 4 emissive): uv[2i] and uv[2i + 1] are the rows of its 2x3 texture-coordinate transform
-    // (KHR_texture_transform after the material-wide one); uv[2i].w is the UV set it reads.
-    uv: array<vec4<f32>, 10>,
+    // 4 emissive, 5 specular, 6 specular colour, 7 transmission, 8 clearcoat, 9 clearcoat
+    // roughness, 10 clearcoat normal): uv[2i] and uv[2i + 1] are the rows of its 2x3
+    // texture-coordinate transform (KHR_texture_transform after the material-wide one);
+    // uv[2i].w is the UV set it reads.
+    uv: array<vec4<f32>, 22>,
 };
 
 @group(1) @binding(0) var<uniform> material: Material;
@@ -23,12 +30,28 @@ struct Material {
 @group(1) @binding(3) var normal_tex: texture_2d<f32>;
 @group(1) @binding(4) var occlusion_tex: texture_2d<f32>;
 @group(1) @binding(5) var emissive_tex: texture_2d<f32>;
+@group(1) @binding(6) var specular_tex: texture_2d<f32>;
+@group(1) @binding(7) var specular_color_tex: texture_2d<f32>;
+@group(1) @binding(8) var transmission_tex: texture_2d<f32>;
+@group(1) @binding(9) var clearcoat_tex: texture_2d<f32>;
+@group(1) @binding(10) var clearcoat_roughness_tex: texture_2d<f32>;
+@group(1) @binding(11) var clearcoat_normal_tex: texture_2d<f32>;
 // Each slot's own sampler (glTF gives every texture its own wrap modes and filters).
-@group(1) @binding(6) var base_color_sampler: sampler;
-@group(1) @binding(7) var metallic_roughness_sampler: sampler;
-@group(1) @binding(8) var normal_sampler: sampler;
-@group(1) @binding(9) var occlusion_sampler: sampler;
-@group(1) @binding(10) var emissive_sampler: sampler;
+@group(1) @binding(12) var base_color_sampler: sampler;
+@group(1) @binding(13) var metallic_roughness_sampler: sampler;
+@group(1) @binding(14) var normal_sampler: sampler;
+@group(1) @binding(15) var occlusion_sampler: sampler;
+@group(1) @binding(16) var emissive_sampler: sampler;
+@group(1) @binding(17) var specular_sampler: sampler;
+@group(1) @binding(18) var specular_color_sampler: sampler;
+@group(1) @binding(19) var transmission_sampler: sampler;
+@group(1) @binding(20) var clearcoat_sampler: sampler;
+@group(1) @binding(21) var clearcoat_roughness_sampler: sampler;
+@group(1) @binding(22) var clearcoat_normal_sampler: sampler;
+
+// Transmissive materials (`fs_transmissive`, display pass only): the opaque pass's resolved
+// image (exposed HDR radiance), which they show through themselves.
+@group(2) @binding(0) var opaque_image: texture_2d<f32>;
 
 struct VertexIn {
     @location(0) position: vec3<f32>,
@@ -119,14 +142,25 @@ fn v_smith_correlated(n_dot_v: f32, n_dot_l: f32, a: f32) -> f32 {
 }
 
 
+// The reflectances of a surface at normal and grazing incidence: `f0`, `f90` of the GGX
+// layer (the dielectric's and the metal's mixed by metallic) and `f0_d`, `f90_d` of the
+// dielectric layer alone, which the diffuse base lies under.
+struct Fresnel {
+    f0: vec3<f32>,
+    f90: vec3<f32>,
+    f0_d: vec3<f32>,
+    f90_d: f32,
+};
+
 // BRDF × cos for one light of illuminance `e` (lux) from direction `l`: glTF's complete
-// model, mix(dielectric, metal, metallic). The GGX layer's Fresnel is Schlick's at
-// f0 = mix(f0_d, base, metallic) (the two layers' Fresnels mixed); the diffuse base (already
-// weighed by 1 − metallic) sits under the dielectric layer only, so it loses the dielectric's
-// Fresnel (f0_d from the IOR, 0.04 at 1.5), not the mixed one (which darkened part-metal
-// surfaces' diffuse by up to a third; tests/shading_reference.rs).
+// model, mix(dielectric, metal, metallic). The GGX layer's Fresnel is Schlick's from f0 to
+// f90, the two layers' Fresnels mixed. The diffuse base (already weighed by 1 − metallic)
+// sits under the dielectric layer only, so it loses the dielectric's Fresnel (f0 from the
+// IOR, 0.04 at 1.5, tinted and scaled by KHR_materials_specular, whose colour counts by its
+// largest channel), not the mixed one (which darkened part-metal surfaces' diffuse by up to
+// a third; tests/shading_reference.rs).
 fn shade(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec3<f32>, diffuse: vec3<f32>,
-         f0: vec3<f32>, f0_d: f32, a: f32) -> vec3<f32> {
+         fr: Fresnel, a: f32) -> vec3<f32> {
     let n_dot_l = dot(n, l);
     if n_dot_l <= 0.0 {
         return vec3<f32>(0.0);
@@ -137,17 +171,23 @@ fn shade(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec3<f32>, diffuse: vec3<f
     let v_dot_h = max(dot(v, h), 0.0);
     // Schlick's Fresnel for both layers from one power.
     let schlick = pow(1.0 - v_dot_h, 5.0);
-    let f = f0 + (vec3<f32>(1.0) - f0) * schlick;
-    let f_d = f0_d + (1.0 - f0_d) * schlick;
+    let f = fr.f0 + (fr.f90 - fr.f0) * schlick;
+    let f_d = fr.f0_d + (fr.f90_d - fr.f0_d) * schlick;
     let spec = d_ggx(n_dot_h, a) * v_smith_correlated(n_dot_v, n_dot_l, a) * f;
-    let diff = (1.0 - f_d) * diffuse / PI;
+    let diff = (1.0 - max3(f_d)) * diffuse / PI;
     return (diff + spec) * e * n_dot_l;
 }
 
+fn max3(c: vec3<f32>) -> f32 {
+    return max(c.r, max(c.g, c.b));
+}
+
 // The texture slots this pipeline samples (1 base colour, 2 metallic-roughness, 4 normal,
-// 8 occlusion, 16 emissive): a pipeline constant (renderer.rs, `MeshPipe`), so a pipeline holds
-// only the sampling its materials do. Sampling sites are large in a CPU adapter's compiled
-// shader; this and `unlit` halved the default world's first-draw compile on lavapipe.
+// 8 occlusion, 16 emissive, 32 specular, 64 specular colour, 128 transmission, 256
+// clearcoat, 512 clearcoat roughness, 1024 clearcoat normal): a pipeline constant
+// (renderer.rs, `MeshPipe`), so a pipeline holds only the sampling its materials do.
+// Sampling sites are large in a CPU adapter's compiled shader; this and `unlit` halved the
+// default world's first-draw compile on lavapipe.
 override maps: u32 = 0u;
 
 fn has(flag: u32) -> bool {
@@ -162,7 +202,7 @@ fn has(flag: u32) -> bool {
 // framebuffer (the screen frame is left-handed there): t is turned round, b kept.
 // tests/shading_reference.rs checks all three paths against the convention.
 fn perturb_normal(n: vec3<f32>, p: vec3<f32>, uv: vec2<f32>, t_in: vec4<f32>,
-                  sample: vec3<f32>) -> vec3<f32> {
+                  sample: vec3<f32>, scale: f32) -> vec3<f32> {
     var t: vec3<f32>;
     var b: vec3<f32>;
     if dot(t_in.xyz, t_in.xyz) > 1e-8 {
@@ -182,7 +222,7 @@ fn perturb_normal(n: vec3<f32>, p: vec3<f32>, uv: vec2<f32>, t_in: vec4<f32>,
         b *= invmax;
     }
     let m = sample * 2.0 - 1.0;
-    let s = vec3<f32>(m.xy * material.pbr.z, m.z);
+    let s = vec3<f32>(m.xy * scale, m.z);
     return normalize(t * s.x + b * s.y + n * s.z);
 }
 
@@ -204,6 +244,70 @@ fn fs_main(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0) ve
 @fragment
 fn fs_mask(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0) vec4<f32> {
     return shade_surface(in, front, true);
+}
+
+// What `shade_surface` leaves for `fs_transmissive`: rgb the weight of the light from behind
+// (transmission × base colour × (1 − metallic), less what the dielectric layer reflects),
+// w the roughness that blurs it. Zero for surfaces that transmit nothing.
+var<private> transmitted: vec4<f32>;
+
+// Transmissive materials (KHR_materials_transmission), thin-walled as the extension has them
+// without KHR_materials_volume: light from behind passes straight through, so the surface
+// shows the opaque image at its own pixel, weighed by `transmitted` and blurred by its
+// roughness, under its reflections and the diffuse share that is not transmitted. Drawn in
+// the display pass (renderer.rs: blended like blended materials, with alpha 1 unless the
+// material blends), where the opaque image is complete. Objects behind a transmissive one
+// that are themselves drawn in the display pass (splats, blended or transmissive meshes) do
+// not show through it, as in three.js and the Khronos sample viewer.
+@fragment
+fn fs_transmissive(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0) vec4<f32> {
+    let c = shade_surface(in, front, u32(material.alpha.x) == 1u);
+    var color = c.rgb;
+    if any(transmitted.rgb > vec3<f32>(0.0)) {
+        color += transmitted.rgb * behind(in.clip.xy, transmitted.w);
+    }
+    return vec4<f32>(display_encoded(color), c.a);
+}
+
+// The opaque image around pixel `p`, blurred for rough surfaces: a disc of 16 taps (Vogel
+// spiral) whose radius grows with roughness² up to a twentieth of the image height (the
+// spread of the transmission lobe, roughly, as the sample viewer's mip lookup has it).
+fn behind(p: vec2<f32>, roughness: f32) -> vec3<f32> {
+    let size = vec2<i32>(textureDimensions(opaque_image));
+    let last = size - vec2<i32>(1);
+    let radius = roughness * roughness * f32(size.y) * 0.05;
+    if radius < 0.5 {
+        return textureLoad(opaque_image, clamp(vec2<i32>(p), vec2<i32>(0), last), 0).rgb;
+    }
+    var sum = vec3<f32>(0.0);
+    for (var i = 0; i < 16; i += 1) {
+        let r = radius * sqrt((f32(i) + 0.5) / 16.0);
+        let a = f32(i) * 2.39996323;
+        let q = vec2<i32>(p + r * vec2<f32>(cos(a), sin(a)));
+        sum += textureLoad(opaque_image, clamp(q, vec2<i32>(0), last), 0).rgb;
+    }
+    return sum / 16.0;
+}
+
+// KHR_materials_clearcoat: a pipeline of its own (renderer.rs, `MeshPipe`), so materials
+// without a lacquer carry none of its code.
+override clearcoat: bool = false;
+
+// The lacquer's GGX lobe × cos for one light: `shade` with no diffuse and a reflectance of 1
+// at every angle (no Fresnel: the layering weighs the lobe by its own).
+fn coat_specular(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec3<f32>, a: f32) -> vec3<f32> {
+    let one = Fresnel(vec3<f32>(1.0), vec3<f32>(1.0), vec3<f32>(1.0), 1.0);
+    return shade(n, v, l, e, vec3<f32>(0.0), one, a);
+}
+
+// Karis's analytic environment BRDF (mobile): the split-sum scale and bias at this
+// roughness and n·v.
+fn env_brdf_ab(roughness: f32, n_dot_v: f32) -> vec2<f32> {
+    let c0 = vec4<f32>(-1.0, -0.0275, -0.572, 0.022);
+    let c1 = vec4<f32>(1.0, 0.0425, 1.04, -0.04);
+    let r4 = roughness * c0 + c1;
+    let a004 = min(r4.x * r4.x, exp2(-9.28 * n_dot_v)) * r4.x + r4.y;
+    return vec2<f32>(-1.04, 1.04) * a004 + r4.zw;
 }
 
 // Unlit (KHR_materials_unlit, captured colour): a pipeline of its own (renderer.rs, `MeshPipe`),
@@ -265,7 +369,8 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
         // follows the normal map's UV set and transform as MikkTSpace tangents do.
         let normal_uv = slot_uv(2u, in);
         let normal_s = textureSample(normal_tex, normal_sampler, normal_uv);
-        shading_n = perturb_normal(front_n, in.world_pos, normal_uv, in.tangent, normal_s.xyz);
+        shading_n = perturb_normal(front_n, in.world_pos, normal_uv, in.tangent, normal_s.xyz,
+                                   material.pbr.z);
         if back {
             shading_n = -shading_n;
         }
@@ -276,17 +381,84 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     roughness = clamp(roughness, 0.045, 1.0);
     metallic = clamp(metallic, 0.0, 1.0);
 
+    // KHR_materials_specular: the dielectric layer's f0 = min(f0(ior) · colour, 1) · strength,
+    // its f90 = strength.
+    var specular = material.specular.w;
+    if has(32u) {
+        specular *= textureSample(specular_tex, specular_sampler, slot_uv(5u, in)).a;
+    }
+    var specular_color = material.specular.rgb;
+    if has(64u) {
+        specular_color *= textureSample(specular_color_tex, specular_color_sampler,
+                                        slot_uv(6u, in)).rgb;
+    }
+    var fr: Fresnel;
+    fr.f0_d = min(material.alpha.z * specular_color, vec3<f32>(1.0)) * specular;
+    fr.f90_d = specular;
+    fr.f0 = mix(fr.f0_d, base.rgb, metallic);
+    fr.f90 = vec3<f32>(mix(specular, 1.0, metallic));
+
+    // KHR_materials_transmission: the non-metal layer's base splits into diffuse and
+    // transmitted light; what passes straight through (thin-walled) loses what the dielectric
+    // layer reflects at this angle (`fs_transmissive` adds it).
+    var transmission = material.layers.x;
+    if has(128u) {
+        transmission *= textureSample(transmission_tex, transmission_sampler, slot_uv(7u, in)).r;
+    }
+    transmission = clamp(transmission, 0.0, 1.0);
+
     let a = roughness * roughness;
-    let diffuse = base.rgb * (1.0 - metallic);
-    let f0_d = material.alpha.z;
-    let f0 = mix(vec3<f32>(f0_d), base.rgb, metallic);
+    let diffuse = base.rgb * (1.0 - metallic) * (1.0 - transmission);
     let v = normalize(frame.camera_pos.xyz - in.world_pos);
     var color = vec3<f32>(0.0);
 
-    if frame.sun_dir.w > 0.5 && dot(shading_n, frame.sun_dir.xyz) > 0.0 {
-        let shadow = sun_shadow(in.world_pos, n, in.view_depth);
-        color += shade(shading_n, v, frame.sun_dir.xyz, frame.sun_illuminance.rgb * shadow,
-                       diffuse, f0, f0_d, a);
+    // KHR_materials_clearcoat: a lacquer over everything (emission and transmission too),
+    // weighed by strength × its Fresnel at n·v (the extension's layering); its lobe sums in
+    // `coat`, with its own roughness and normal (the geometry's unless it has a map).
+    var coat = vec3<f32>(0.0);
+    var coat_weight = 0.0;
+    var coat_n = n;
+    var coat_a = 0.0;
+    var coat_roughness = 0.0;
+    if clearcoat {
+        var strength = material.layers.y;
+        if has(256u) {
+            strength *= textureSample(clearcoat_tex, clearcoat_sampler, slot_uv(8u, in)).r;
+        }
+        coat_roughness = material.layers.z;
+        if has(512u) {
+            coat_roughness *= textureSample(clearcoat_roughness_tex, clearcoat_roughness_sampler,
+                                            slot_uv(9u, in)).g;
+        }
+        if has(1024u) {
+            let coat_uv = slot_uv(10u, in);
+            let coat_s = textureSample(clearcoat_normal_tex, clearcoat_normal_sampler, coat_uv);
+            coat_n = perturb_normal(front_n, in.world_pos, coat_uv, in.tangent, coat_s.xyz,
+                                    material.layers.w);
+            if back {
+                coat_n = -coat_n;
+            }
+        }
+        coat_roughness = clamp(coat_roughness, 0.045, 1.0);
+        coat_a = coat_roughness * coat_roughness;
+        let fresnel = 0.04 + 0.96 * pow(1.0 - abs(dot(coat_n, v)), 5.0);
+        coat_weight = clamp(strength, 0.0, 1.0) * fresnel;
+    }
+    if transmission > 0.0 {
+        let schlick_v = pow(1.0 - max(dot(shading_n, v), 0.0), 5.0);
+        let f_v = fr.f0_d + (fr.f90_d - fr.f0_d) * schlick_v;
+        transmitted = vec4<f32>(base.rgb * (1.0 - metallic) * transmission * (1.0 - max3(f_v)),
+                                roughness);
+    }
+
+    let sun = frame.sun_dir.xyz;
+    if frame.sun_dir.w > 0.5
+        && (dot(shading_n, sun) > 0.0 || (clearcoat && dot(coat_n, sun) > 0.0)) {
+        let e = frame.sun_illuminance.rgb * sun_shadow(in.world_pos, n, in.view_depth);
+        color += shade(shading_n, v, sun, e, diffuse, fr, a);
+        if clearcoat {
+            coat += coat_specular(coat_n, v, sun, e, coat_a);
+        }
     }
 
     // The lights listed for this pixel's screen tile (common.wgsl `light_tile_words`).
@@ -301,7 +473,10 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
             let light = lights[i];
             let p = punctual(light, in.world_pos);
             if p.w > 0.0 {
-                color += shade(shading_n, v, p.xyz, light.color.rgb * p.w, diffuse, f0, f0_d, a);
+                color += shade(shading_n, v, p.xyz, light.color.rgb * p.w, diffuse, fr, a);
+                if clearcoat {
+                    coat += coat_specular(coat_n, v, p.xyz, light.color.rgb * p.w, coat_a);
+                }
             }
         }
     }
@@ -309,14 +484,10 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     // Ambient from the sky: SH irradiance (diffuse) and sky reflection blurred towards the
     // irradiance with roughness, weighted by an analytic environment BRDF (Karis, mobile).
     let n_dot_v = max(dot(shading_n, v), 1e-4);
-    let c0 = vec4<f32>(-1.0, -0.0275, -0.572, 0.022);
-    let c1 = vec4<f32>(1.0, 0.0425, 1.04, -0.04);
-    let r4 = roughness * c0 + c1;
-    let a004 = min(r4.x * r4.x, exp2(-9.28 * n_dot_v)) * r4.x + r4.y;
-    let ab = vec2<f32>(-1.04, 1.04) * a004 + r4.zw;
-    let env_brdf = f0 * ab.x + vec3<f32>(ab.y);
+    let ab = env_brdf_ab(roughness, n_dot_v);
+    let env_brdf = fr.f0 * ab.x + fr.f90 * ab.y;
     // The diffuse base lies under the dielectric layer only (see `shade`).
-    let env_dielectric = f0_d * ab.x + ab.y;
+    let env_dielectric = max3(fr.f0_d * ab.x + fr.f90_d * ab.y);
     let irradiance = sh_irradiance(shading_n);
     let r = reflect(-v, shading_n);
     // Rougher surfaces read blurrier mips of the baked sky; the roughest fade to irradiance.
@@ -334,6 +505,15 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     color += diffuse * irradiance / PI * ao * (1.0 - env_dielectric);
     color += spec_env * env_brdf * spec_occlusion;
     color += emissive;
+
+    if clearcoat {
+        let ab_coat = env_brdf_ab(coat_roughness, max(dot(coat_n, v), 1e-4));
+        let lod_coat = coat_roughness * (frame.sky_params.x - 1.0);
+        coat += sky_radiance_lod(reflect(-v, coat_n), lod_coat) * (ab_coat.x + ab_coat.y)
+            * spec_occlusion;
+        color = color * (1.0 - coat_weight) + coat * coat_weight;
+        transmitted = vec4<f32>(transmitted.rgb * (1.0 - coat_weight), transmitted.w);
+    }
 
     return vec4<f32>(color * frame.params.x, alpha);
 }

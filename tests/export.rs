@@ -129,6 +129,35 @@ fn assert_materials_equal(
         a.ior,
         b.ior
     );
+    assert!(close(a.specular, b.specular, 1e-6), "{what}: specular");
+    assert!(
+        close(a.transmission, b.transmission, 1e-6),
+        "{what}: transmission"
+    );
+    for (x, y, name) in [
+        (a.clearcoat, b.clearcoat, "clearcoat"),
+        (
+            a.clearcoat_roughness,
+            b.clearcoat_roughness,
+            "clearcoat roughness",
+        ),
+    ] {
+        assert!(close(x, y, 1e-6), "{what}: {name} {x} vs {y}");
+    }
+    if a.clearcoat_normal_texture.is_some() {
+        assert!(
+            close(a.clearcoat_normal_scale, b.clearcoat_normal_scale, 1e-6),
+            "{what}: clearcoat normal scale"
+        );
+    }
+    for i in 0..3 {
+        assert!(
+            close(a.specular_color[i], b.specular_color[i], 1e-6),
+            "{what}: specular colour {:?} vs {:?}",
+            a.specular_color,
+            b.specular_color
+        );
+    }
     let slots_a = a.texture_slots();
     let slots_b = b.texture_slots();
     if a.normal_texture.is_some() {
@@ -458,7 +487,8 @@ fn cube() -> Mesh {
 }
 
 /// Lights of every kind, a camera, a textured material with per-slot and material-wide
-/// transforms, emissive strength, an unlit material, two material variants, a hierarchy with
+/// transforms, emissive strength, IOR, specular, transmission and clearcoat factors and
+/// textures, an unlit material, two material variants, a hierarchy with
 /// rotated and scaled parents, a hidden node, and splat and point layers.
 fn showcase() -> Scene {
     let mut scene = Scene::new("showcase");
@@ -483,9 +513,33 @@ fn showcase() -> Scene {
         double_sided: true,
         // KHR_materials_ior round trip.
         ior: 1.33,
+        // KHR_materials_clearcoat, with a lacquer normal map at its own scale.
+        clearcoat: 0.8,
+        clearcoat_roughness: 0.15,
+        clearcoat_normal_scale: 0.5,
+        clearcoat_texture: Some(TextureRef::new(image, Sampler::default())),
+        clearcoat_normal_texture: Some(TextureRef::new(image, Sampler::nearest(Wrap::Repeat))),
         ..Material::named("Red", [0.9, 0.1, 0.1, 1.0], 0.4)
     });
-    let blue = scene.add_material(Material::named("Blue", [0.1, 0.2, 0.9, 1.0], 0.7));
+    // KHR_materials_specular round trip: factors (a colour above 1) and both textures, the
+    // colour texture on its own transform.
+    let blue = scene.add_material(Material {
+        specular: 0.4,
+        specular_color: [1.2, 0.8, 0.5],
+        specular_texture: Some(TextureRef::new(image, Sampler::default())),
+        specular_color_texture: Some(TextureRef {
+            transform: UvTransform {
+                offset: [0.5, 0.0],
+                rotation: 0.0,
+                scale: [2.0, 2.0],
+            },
+            ..TextureRef::new(image, Sampler::default())
+        }),
+        // KHR_materials_transmission too.
+        transmission: 0.8,
+        transmission_texture: Some(TextureRef::new(image, Sampler::nearest(Wrap::Repeat))),
+        ..Material::named("Blue", [0.1, 0.2, 0.9, 1.0], 0.7)
+    });
     let glow = scene.add_material(Material {
         unlit: true,
         alpha_mode: AlphaMode::Blend,

@@ -773,6 +773,17 @@ fn write_quad(dir: &Path, name: &str, attributes: &str, material: &str) -> PathB
     write(dir, name, quad_gltf(attributes, material).as_bytes())
 }
 
+/// [`write_quad`] with `material`, its file listing `extension` as used as well.
+fn write_quad_using(dir: &Path, name: &str, material: &str, extension: &str) -> PathBuf {
+    let path = write_quad(dir, name, r#""POSITION":0,"TEXCOORD_0":2"#, material);
+    let json = std::fs::read_to_string(&path).expect("read");
+    let used = r#""extensionsUsed":["KHR_texture_transform"]"#;
+    assert!(json.contains(used));
+    let both = format!(r#""extensionsUsed":["{extension}","KHR_texture_transform"]"#);
+    std::fs::write(&path, json.replace(used, &both)).expect("write");
+    path
+}
+
 /// What a base-colour texture read from `t.ktx2` alone (KHR_texture_basisu) puts in place of
 /// [`textured_quad_json`]'s PNG texture.
 const KTX2_ALONE: &str = r#""textures":[{"extensions":{"KHR_texture_basisu":{"source":0}}}],
@@ -1057,7 +1068,7 @@ fn webp_textures_are_read_in_place_of_their_fallback() {
         )
         .replace(
             r#""extensionsUsed":["KHR_texture_transform"]"#,
-            r#""extensionsUsed":["EXT_texture_webp","KHR_materials_clearcoat"],
+            r#""extensionsUsed":["EXT_texture_webp","KHR_materials_sheen"],
                "extensionsRequired":["EXT_texture_webp"]"#,
         );
     let with_fallback = plain.replace(
@@ -1084,7 +1095,7 @@ fn webp_textures_are_read_in_place_of_their_fallback() {
         let ignored = imported
             .warnings
             .iter()
-            .any(|w| w.contains(name) && w.contains("KHR_materials_clearcoat"));
+            .any(|w| w.contains(name) && w.contains("KHR_materials_sheen"));
         assert_eq!(
             ignored,
             name == "alone.gltf",
@@ -1274,6 +1285,148 @@ fn mutated_ktx2_textures_never_panic() {
 }
 
 #[test]
+fn specular_materials_keep_their_factors_and_textures() {
+    let dir = temp_dir("specular");
+    // Textures: the strength on texture 0 through a transform; the colour on texture 0 too.
+    let textured = r#"{"name":"Lacquer","extensions":{"KHR_materials_specular":{
+        "specularFactor":0.25,"specularColorFactor":[2.0,0.5,0.0],
+        "specularTexture":{"index":0,"extensions":{"KHR_texture_transform":{"scale":[3,3]}}},
+        "specularColorTexture":{"index":0}}}}"#;
+    // Out of range: clamped, and said.
+    let wild = r#"{"name":"Wild","extensions":{"KHR_materials_specular":{
+        "specularFactor":1.5,"specularColorFactor":[-1.0,0.5,1.0]}}}"#;
+    for (name, material) in [("textured.gltf", textured), ("wild.gltf", wild)] {
+        let path = write_quad_using(&dir, name, material, "KHR_materials_specular");
+        let imported = import_path(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (_, m) = imported.scene.materials().next().expect("one material");
+        let unsupported = imported
+            .warnings
+            .iter()
+            .any(|w| w.contains("KHR_materials_specular") && w.contains("not supported"));
+        assert!(!unsupported, "{name}: {:?}", imported.warnings);
+        if name == "wild.gltf" {
+            assert_eq!((m.specular, m.specular_color), (1.0, [0.0, 0.5, 1.0]));
+            assert!(
+                imported.warnings.iter().any(|w| w.contains("Wild")
+                    && w.contains("KHR_materials_specular")
+                    && w.contains("clamped")),
+                "{:?}",
+                imported.warnings
+            );
+            continue;
+        }
+        assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+        assert_eq!((m.specular, m.specular_color), (0.25, [2.0, 0.5, 0.0]));
+        assert!(m.has_specular());
+        let strength = m.specular_texture.expect("specular texture");
+        assert_eq!(strength.transform.scale, [3.0, 3.0]);
+        let color = m.specular_color_texture.expect("specular colour texture");
+        assert_eq!(strength.image, color.image, "one image, decoded once");
+        let image = imported.scene.image(color.image).expect("image");
+        assert_eq!(image.rgba8[..4], [200, 150, 100, 255]);
+        // f0 = min(0.04 × colour, 1) × 0.25.
+        let f0 = m
+            .specular_color
+            .map(|c| (m.dielectric_f0() * c).min(1.0) * m.specular);
+        assert!((f0[0] - 0.02).abs() < 1e-6 && (f0[1] - 0.005).abs() < 1e-6 && f0[2] == 0.0);
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn transmissive_materials_keep_their_factor_and_texture() {
+    let dir = temp_dir("transmission");
+    let glass = r#"{"name":"Glass","extensions":{"KHR_materials_transmission":{
+        "transmissionFactor":0.9,"transmissionTexture":{"index":0,"texCoord":0}}}}"#;
+    let wild = r#"{"name":"Wild","extensions":{"KHR_materials_transmission":{
+        "transmissionFactor":7.5}}}"#;
+    let dangling = r#"{"name":"Dangling","extensions":{"KHR_materials_transmission":{
+        "transmissionTexture":{"index":99}}}}"#;
+    for (name, material) in [
+        ("glass.gltf", glass),
+        ("wild.gltf", wild),
+        ("dangling.gltf", dangling),
+    ] {
+        let path = write_quad_using(&dir, name, material, "KHR_materials_transmission");
+        let imported = match import_path(&path) {
+            Ok(imported) => imported,
+            Err(e) => {
+                // A texture index past the file's textures is refused, naming the file.
+                assert_eq!(name, "dangling.gltf", "{e}");
+                assert!(e.to_string().contains(name), "{e}");
+                continue;
+            }
+        };
+        assert_ne!(name, "dangling.gltf", "a dangling texture index loaded");
+        let (_, m) = imported.scene.materials().next().expect("one material");
+        assert!(m.is_transmissive(), "{name}");
+        if name == "wild.gltf" {
+            assert_eq!(m.transmission, 1.0);
+            assert!(
+                imported.warnings.iter().any(|w| w.contains("Wild")
+                    && w.contains("KHR_materials_transmission")
+                    && w.contains("clamped")),
+                "{:?}",
+                imported.warnings
+            );
+            continue;
+        }
+        assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+        assert_eq!(m.transmission, 0.9);
+        let t = m.transmission_texture.expect("transmission texture");
+        let image = imported.scene.image(t.image).expect("image");
+        assert_eq!(image.rgba8[..4], [200, 150, 100, 255]);
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn clearcoat_materials_keep_their_lacquer() {
+    let dir = temp_dir("clearcoat");
+    let paint = r#"{"name":"Paint","extensions":{"KHR_materials_clearcoat":{
+        "clearcoatFactor":0.8,"clearcoatRoughnessFactor":0.1,
+        "clearcoatTexture":{"index":0},
+        "clearcoatRoughnessTexture":{"index":0,
+            "extensions":{"KHR_texture_transform":{"scale":[2,2]}}},
+        "clearcoatNormalTexture":{"index":0,"scale":0.4}}}}"#;
+    let wild = r#"{"name":"Wild","extensions":{"KHR_materials_clearcoat":{
+        "clearcoatFactor":3.0,"clearcoatRoughnessFactor":"rough",
+        "clearcoatTexture":{"index":99}}}}"#;
+    for (name, material) in [("paint.gltf", paint), ("wild.gltf", wild)] {
+        let path = write_quad_using(&dir, name, material, "KHR_materials_clearcoat");
+        let imported = import_path(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (_, m) = imported.scene.materials().next().expect("one material");
+        assert!(m.has_clearcoat(), "{name}");
+        if name == "wild.gltf" {
+            assert_eq!((m.clearcoat, m.clearcoat_roughness), (1.0, 0.0));
+            assert!(m.clearcoat_texture.is_none());
+            let warning = imported
+                .warnings
+                .iter()
+                .find(|w| w.contains("Wild") && w.contains("KHR_materials_clearcoat"))
+                .unwrap_or_else(|| panic!("{:?}", imported.warnings));
+            for problem in ["clamped", "not a number", "names no texture"] {
+                assert!(warning.contains(problem), "{warning}");
+            }
+            continue;
+        }
+        assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+        assert_eq!((m.clearcoat, m.clearcoat_roughness), (0.8, 0.1));
+        assert_eq!(m.clearcoat_normal_scale, 0.4);
+        let rough = m.clearcoat_roughness_texture.expect("roughness texture");
+        assert_eq!(rough.transform.scale, [2.0, 2.0]);
+        for slot in [m.clearcoat_texture, m.clearcoat_normal_texture] {
+            let image = imported
+                .scene
+                .image(slot.expect("texture").image)
+                .expect("image");
+            assert_eq!(image.rgba8[..4], [200, 150, 100, 255]);
+        }
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
 fn specular_glossiness_materials_become_metallic_roughness() {
     let dir = temp_dir("specgloss");
     // A specular-glossiness texture whose alpha (glossiness) runs 0, 100, 200, 255.
@@ -1301,6 +1454,10 @@ fn specular_glossiness_materials_become_metallic_roughness() {
         let imported = import_path(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
         let (_, m) = imported.scene.materials().next().expect("one material");
         assert_eq!(m.metallic, 0.0, "{name}");
+        // The specular colour is kept through KHR_materials_specular: IOR 0 makes the
+        // dielectric's f0 1, so f0 = the specular colour (specularFactor's default is white).
+        assert_eq!((m.ior, m.dielectric_f0()), (0.0, 1.0), "{name}");
+        assert_eq!((m.specular, m.specular_color), (1.0, [1.0; 3]), "{name}");
         assert!(
             imported.warnings.iter().any(|w| w.contains(name)
                 && w.contains(&m.name)
@@ -1310,6 +1467,7 @@ fn specular_glossiness_materials_become_metallic_roughness() {
             imported.warnings
         );
         if name == "plain.gltf" {
+            assert!(m.specular_color_texture.is_none());
             assert_eq!(m.base_color, [0.9, 0.1, 0.1, 1.0]);
             assert!((m.roughness - 0.7).abs() < 1e-6, "roughness 1 - 0.3");
             assert!(m.base_color_texture.is_none() && m.metallic_roughness_texture.is_none());
@@ -1323,6 +1481,13 @@ fn specular_glossiness_materials_become_metallic_roughness() {
             base.rgba8[..4],
             [200, 150, 100, 255],
             "t.png as the base colour"
+        );
+        let specular = m.specular_color_texture.expect("specular colour texture");
+        let specular = imported.scene.image(specular.image).expect("image");
+        assert_eq!(
+            specular.rgba8[..4],
+            [90, 80, 70, 0],
+            "sg.png as the specular colour"
         );
         let mr = m
             .metallic_roughness_texture

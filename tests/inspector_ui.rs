@@ -253,16 +253,20 @@ fn relighting_section_estimates_the_captured_light_and_its_slider_is_one_undo_st
 }
 
 /// Showing a material is not editing it: a file's IOR outside the field's range (0, which
-/// KHR_materials_ior allows) stays as it is, and no undo step appears.
+/// KHR_materials_ior allows) and a specular colour above 1 (KHR_materials_specular allows it)
+/// stay as they are, and no undo step appears.
 #[test]
-fn showing_a_material_with_an_out_of_range_ior_does_not_edit_it() {
+fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
     use worldsmith::scene::Material;
     let mut scene = Scene::new("ui test");
     let mesh = scene.add_mesh(worldsmith::generate::shapes::cube(1.0));
-    let material = scene.add_material(Material {
+    let original = Material {
         ior: 0.0,
+        specular: 0.37,
+        specular_color: [2.5, 0.3, 1.7],
         ..Material::named("Mirror", [0.9, 0.9, 0.9, 1.0], 0.1)
-    });
+    };
+    let material = scene.add_material(original.clone());
     let node = scene.add_node(
         None,
         "Mirror cube",
@@ -276,11 +280,13 @@ fn showing_a_material_with_an_out_of_range_ior_does_not_edit_it() {
         region: None,
     });
     h.run();
-    assert!(
-        h.query_by_label("IOR").is_some(),
-        "the material shows its IOR"
-    );
+    for label in ["IOR", "Specular", "Transmission", "Clearcoat"] {
+        assert!(
+            h.query_by_label(label).is_some(),
+            "the material shows its {label}"
+        );
+    }
+    h.run();
     assert_eq!(h.state().history.undo_len(), 0, "nothing was edited");
-    let ior = h.state().scene.material(material).map(|m| m.ior);
-    assert_eq!(ior, Some(0.0));
+    assert_eq!(h.state().scene.material(material), Some(&original));
 }

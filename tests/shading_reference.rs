@@ -20,7 +20,8 @@ use glam::Vec3;
 use worldsmith::generate::shapes;
 use worldsmith::render::exposure_scale;
 use worldsmith::scene::{
-    CameraView, Light, LightKind, Material, NodeKind, Scene, ToneMapper, Transform,
+    CameraView, Image, Light, LightKind, Material, NodeKind, Sampler, Scene, TextureRef,
+    ToneMapper, Transform, Wrap,
 };
 
 const SIZE: u32 = 128;
@@ -33,7 +34,91 @@ struct Case {
     roughness: f32,
     /// KHR_materials_ior (1.5 is glTF's default).
     ior: f32,
+    specular: Specular,
+    /// KHR_materials_transmission's factor (0 for an opaque surface).
+    transmission: f32,
+    /// KHR_materials_clearcoat's strength and roughness (0: no lacquer).
+    clearcoat: (f32, f32),
     light: Lighting,
+}
+
+impl Case {
+    /// A plain glTF material (IOR 1.5, no specular or transmission extension) under `light`.
+    fn lit(
+        name: &'static str,
+        base: [f32; 3],
+        metallic: f32,
+        roughness: f32,
+        light: Lighting,
+    ) -> Self {
+        Self {
+            name,
+            base,
+            metallic,
+            roughness,
+            ior: 1.5,
+            specular: NO_SPECULAR,
+            transmission: 0.0,
+            clearcoat: (0.0, 0.0),
+            light,
+        }
+    }
+
+    fn clearcoat(self, strength: f32, roughness: f32) -> Self {
+        Self {
+            clearcoat: (strength, roughness),
+            ..self
+        }
+    }
+
+    fn ior(self, ior: f32) -> Self {
+        Self { ior, ..self }
+    }
+
+    fn specular(self, specular: Specular) -> Self {
+        Self { specular, ..self }
+    }
+
+    fn transmission(self, transmission: f32) -> Self {
+        Self {
+            transmission,
+            ..self
+        }
+    }
+}
+
+/// KHR_materials_specular: the strength and colour, as factors or from 1×1 textures.
+#[derive(Clone, Copy)]
+enum Specular {
+    Factors(f32, [f32; 3]),
+    /// A strength texture with this alpha byte (linear) and a colour texture with these
+    /// sRGB-encoded bytes, under these factors.
+    Textures(u8, [u8; 3], f32, [f32; 3]),
+}
+
+/// The extension's defaults: the plain glTF material.
+const NO_SPECULAR: Specular = Specular::Factors(1.0, [1.0; 3]);
+
+fn srgb_decode(byte: u8) -> f32 {
+    let c = f32::from(byte) / 255.0;
+    if c <= 0.040_45 {
+        c / 12.92
+    } else {
+        ((c + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+impl Specular {
+    /// The strength and colour the shading sees (factor × texture).
+    fn effective(self) -> (f32, Vec3) {
+        match self {
+            Specular::Factors(strength, color) => (strength, Vec3::from(color)),
+            Specular::Textures(alpha, srgb, strength, color) => (
+                strength * f32::from(alpha) / 255.0,
+                Vec3::from(color) * Vec3::from(srgb.map(srgb_decode)),
+            ),
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -73,12 +158,39 @@ fn reference_radiance(case: &Case, n: Vec3, v: Vec3, l: Vec3, illuminance: f32) 
     // metal_brdf = conductor_fresnel(f0 = baseColor, specular_brdf)
     let metal = (base + (Vec3::ONE - base) * schlick) * specular;
     // dielectric_brdf = fresnel_mix(ior, diffuse_brdf(baseColor), specular_brdf), with
-    // f0 = ((ior − 1) / (ior + 1))² (KHR_materials_ior; 0.04 at 1.5)
-    let f0_dielectric = ((case.ior - 1.0) / (case.ior + 1.0)).powi(2);
-    let f_dielectric = f0_dielectric + (1.0 - f0_dielectric) * schlick;
-    let dielectric =
-        base / std::f32::consts::PI * (1.0 - f_dielectric) + Vec3::splat(specular * f_dielectric);
-    (dielectric + (metal - dielectric) * case.metallic) * n_dot_l * illuminance
+    // f0 = ((ior − 1) / (ior + 1))² (KHR_materials_ior; 0.04 at 1.5), and as
+    // KHR_materials_specular's implementation section writes it: dielectric_f0 =
+    // min(f0 · specularColor, 1) · specular, dielectric_f90 = specular, and the diffuse
+    // weighed by 1 − max_value(dielectric_fresnel).
+    let (strength, color) = case.specular.effective();
+    let f0_ior = ((case.ior - 1.0) / (case.ior + 1.0)).powi(2);
+    let f0_dielectric = (f0_ior * color).min(Vec3::ONE) * strength;
+    let f_dielectric = f0_dielectric + (Vec3::splat(strength) - f0_dielectric) * schlick;
+    // KHR_materials_transmission: the Lambert base becomes mix(diffuse, transmission btdf,
+    // transmission); the transmitted light is added by the transmission test itself.
+    let dielectric = base / std::f32::consts::PI
+        * (1.0 - case.transmission)
+        * (1.0 - f_dielectric.max_element())
+        + specular * f_dielectric;
+    let material = dielectric + (metal - dielectric) * case.metallic;
+    // KHR_materials_clearcoat, its implementation section: coated = mix(material,
+    // clearcoat_brdf, clearcoat · (0.04 + 0.96 (1 − |V·Nc|)⁵)), the lacquer's BRDF the same
+    // GGX specular term (no Fresnel) at its own roughness.
+    let (coat, coat_roughness) = case.clearcoat;
+    let coated = if coat > 0.0 {
+        let a = coat_roughness * coat_roughness;
+        let a2 = a * a;
+        let f = n_dot_h * n_dot_h * (a2 - 1.0) + 1.0;
+        let d = a2 / (std::f32::consts::PI * f * f);
+        let vis = 0.5
+            / (n_dot_l * (n_dot_v * n_dot_v * (1.0 - a2) + a2).sqrt()
+                + n_dot_v * (n_dot_l * n_dot_l * (1.0 - a2) + a2).sqrt());
+        let weight = coat * (0.04 + 0.96 * (1.0 - n_dot_v.abs()).powi(5));
+        material * (1.0 - weight) + Vec3::splat(d * vis * weight)
+    } else {
+        material
+    };
+    coated * n_dot_l * illuminance
 }
 
 fn srgb_encode(linear: f32) -> f32 {
@@ -93,14 +205,34 @@ fn srgb_encode(linear: f32) -> f32 {
 
 fn scene_of(case: &Case) -> Scene {
     let mut scene = Scene::new(case.name);
-    let material = scene.add_material(Material {
+    let mut material = Material {
         name: case.name.into(),
         base_color: [case.base[0], case.base[1], case.base[2], 1.0],
         metallic: case.metallic,
         roughness: case.roughness,
         ior: case.ior,
         ..Default::default()
-    });
+    };
+    material.transmission = case.transmission;
+    (material.clearcoat, material.clearcoat_roughness) = case.clearcoat;
+    match case.specular {
+        Specular::Factors(strength, color) => {
+            material.specular = strength;
+            material.specular_color = color;
+        }
+        Specular::Textures(alpha, [r, g, b], strength, color) => {
+            material.specular = strength;
+            material.specular_color = color;
+            let mut texture = |name: &str, rgba: [u8; 4]| {
+                let image = Image::new(name, 1, 1, rgba.to_vec()).expect("1x1 image");
+                Some(TextureRef::new(scene.add_image(image), Sampler::default()))
+            };
+            // The strength texture's colour must not count, only its alpha.
+            material.specular_texture = texture("strength", [0, 255, 0, alpha]);
+            material.specular_color_texture = texture("colour", [r, g, b, 255]);
+        }
+    }
+    let material = scene.add_material(material);
     let mesh = scene.add_mesh(shapes::uv_sphere(1.0, 128, 64));
     scene.add_node(
         None,
@@ -164,6 +296,21 @@ fn dark_stage(scene: &mut Scene, tone_mapper: ToneMapper, ev100: f32) {
 
 /// The reference pixel (sRGB, 0–255) through pixel (x, y), or None where it is not compared.
 fn reference_pixel(case: &Case, view: &CameraView, x: u32, y: u32) -> Option<Vec3> {
+    let (_, _, exposed) = reference_exposed(case, view, x, y)?;
+    // Clipped values say nothing about the shading.
+    if exposed.max_element() > 0.98 {
+        return None;
+    }
+    Some(Vec3::new(
+        srgb_encode(exposed.x),
+        srgb_encode(exposed.y),
+        srgb_encode(exposed.z),
+    ))
+}
+
+/// The unit sphere's normal and view direction through pixel (x, y), and the exposed linear
+/// radiance it reflects from the case's light; None off the sphere and near its silhouette.
+fn reference_exposed(case: &Case, view: &CameraView, x: u32, y: u32) -> Option<(Vec3, Vec3, Vec3)> {
     let eye = view.world_from_view.transform_point3(Vec3::ZERO);
     let t = (view.fov_y_rad * 0.5).tan();
     let ndc_x = 2.0 * (x as f32 + 0.5) / SIZE as f32 - 1.0;
@@ -205,15 +352,7 @@ fn reference_pixel(case: &Case, view: &CameraView, x: u32, y: u32) -> Option<Vec
         }
     };
     let exposed = reference_radiance(case, n, v, l, illuminance) * exposure_scale(EV100);
-    // Clipped values say nothing about the shading.
-    if exposed.max_element() > 0.98 {
-        return None;
-    }
-    Some(Vec3::new(
-        srgb_encode(exposed.x),
-        srgb_encode(exposed.y),
-        srgb_encode(exposed.z),
-    ))
+    Some((n, v, exposed))
 }
 
 #[test]
@@ -221,88 +360,155 @@ fn spheres_match_the_gltf_brdf_evaluated_on_the_cpu() {
     let Some(ctx) = gpu() else { return };
     let sun = Vec3::new(0.5, 0.6, 0.8);
     let cases = [
-        Case {
-            name: "dielectric_grey_r0.5",
-            base: [0.8, 0.8, 0.8],
-            metallic: 0.0,
-            roughness: 0.5,
-            ior: 1.5,
-            light: Lighting::Sun(sun, 100_000.0),
-        },
-        Case {
-            name: "dielectric_blue_r0.25_grazing_sun",
-            base: [0.1, 0.3, 0.8],
-            metallic: 0.0,
-            roughness: 0.25,
-            ior: 1.5,
-            light: Lighting::Sun(Vec3::new(-0.9, 0.2, 0.3), 100_000.0),
-        },
-        Case {
-            name: "copper_metal_r0.4",
-            base: [0.95, 0.64, 0.54],
-            metallic: 1.0,
-            roughness: 0.4,
-            ior: 1.5,
-            light: Lighting::Sun(sun, 60_000.0),
-        },
-        Case {
-            name: "half_metal_r0.6",
-            base: [0.2, 0.7, 0.4],
-            metallic: 0.5,
-            roughness: 0.6,
-            ior: 1.5,
-            light: Lighting::Sun(sun, 100_000.0),
-        },
-        Case {
-            name: "point_light_r0.35",
-            base: [0.9, 0.5, 0.2],
-            metallic: 0.0,
-            roughness: 0.35,
-            ior: 1.5,
-            light: Lighting::Point(Vec3::new(1.5, 1.2, 2.0), 200_000.0, None),
-        },
-        Case {
-            // The range ends behind the sphere's middle: the window dims its far side to 0.
-            name: "point_light_range_3.2_r0.5",
-            base: [0.8, 0.8, 0.8],
-            metallic: 0.0,
-            roughness: 0.5,
-            ior: 1.5,
-            light: Lighting::Point(Vec3::new(-1.2, 1.0, 2.0), 300_000.0, Some(3.2)),
-        },
-        Case {
-            // Water's IOR: a weaker specular layer, more diffuse (KHR_materials_ior).
-            name: "ior_1.33_r0.3",
-            base: [0.2, 0.5, 0.8],
-            metallic: 0.0,
-            roughness: 0.3,
-            ior: 1.33,
-            light: Lighting::Sun(Vec3::new(-0.3, 0.5, 0.9), 100_000.0),
-        },
-        Case {
-            // Diamond's: 17 % head-on reflection, and a part-metal mix over it.
-            name: "ior_2.42_half_metal_r0.35",
-            base: [0.6, 0.6, 0.9],
-            metallic: 0.4,
-            roughness: 0.35,
-            ior: 2.42,
-            light: Lighting::Sun(Vec3::new(0.5, 0.6, 0.8), 100_000.0),
-        },
-        Case {
-            // The cone's edge crosses the sphere's face.
-            name: "spot_10_to_25_deg_r0.45",
-            base: [0.85, 0.85, 0.6],
-            metallic: 0.0,
-            roughness: 0.45,
-            ior: 1.5,
-            light: Lighting::Spot(
+        Case::lit(
+            "dielectric_grey_r0.5",
+            [0.8, 0.8, 0.8],
+            0.0,
+            0.5,
+            Lighting::Sun(sun, 100_000.0),
+        ),
+        Case::lit(
+            "dielectric_blue_r0.25_grazing_sun",
+            [0.1, 0.3, 0.8],
+            0.0,
+            0.25,
+            Lighting::Sun(Vec3::new(-0.9, 0.2, 0.3), 100_000.0),
+        ),
+        Case::lit(
+            "copper_metal_r0.4",
+            [0.95, 0.64, 0.54],
+            1.0,
+            0.4,
+            Lighting::Sun(sun, 60_000.0),
+        ),
+        Case::lit(
+            "half_metal_r0.6",
+            [0.2, 0.7, 0.4],
+            0.5,
+            0.6,
+            Lighting::Sun(sun, 100_000.0),
+        ),
+        Case::lit(
+            "point_light_r0.35",
+            [0.9, 0.5, 0.2],
+            0.0,
+            0.35,
+            Lighting::Point(Vec3::new(1.5, 1.2, 2.0), 200_000.0, None),
+        ),
+        // The range ends behind the sphere's middle: the window dims its far side to 0.
+        Case::lit(
+            "point_light_range_3.2_r0.5",
+            [0.8, 0.8, 0.8],
+            0.0,
+            0.5,
+            Lighting::Point(Vec3::new(-1.2, 1.0, 2.0), 300_000.0, Some(3.2)),
+        ),
+        // Water's IOR: a weaker specular layer, more diffuse (KHR_materials_ior).
+        Case::lit(
+            "ior_1.33_r0.3",
+            [0.2, 0.5, 0.8],
+            0.0,
+            0.3,
+            Lighting::Sun(Vec3::new(-0.3, 0.5, 0.9), 100_000.0),
+        )
+        .ior(1.33),
+        // Diamond's: 17 % head-on reflection, and a part-metal mix over it.
+        Case::lit(
+            "ior_2.42_half_metal_r0.35",
+            [0.6, 0.6, 0.9],
+            0.4,
+            0.35,
+            Lighting::Sun(Vec3::new(0.5, 0.6, 0.8), 100_000.0),
+        )
+        .ior(2.42),
+        // KHR_materials_specular: a weak, orange-tinted reflection over green.
+        Case::lit(
+            "specular_0.3_tinted_r0.3",
+            [0.1, 0.5, 0.2],
+            0.0,
+            0.3,
+            Lighting::Sun(Vec3::new(-0.3, 0.5, 0.9), 100_000.0),
+        )
+        .specular(Specular::Factors(0.3, [1.0, 0.4, 0.2])),
+        // No reflection at all, even at grazing angles (f90 = 0 too): pure Lambert under
+        // a sun from the side and behind, where Fresnel would light a bright rim.
+        Case::lit(
+            "specular_0_backlit_sun",
+            [0.7, 0.7, 0.7],
+            0.0,
+            0.5,
+            Lighting::Sun(Vec3::new(-0.9, 0.2, -0.2), 400_000.0),
+        )
+        .specular(Specular::Factors(0.0, [1.0; 3])),
+        // A colour far above 1 with diamond's IOR: f0 clamps to 1 in red (0.17 × 6).
+        Case::lit(
+            "specular_colour_clamped_ior_2.42",
+            [0.05, 0.05, 0.3],
+            0.0,
+            0.4,
+            Lighting::Sun(Vec3::new(0.5, 0.6, 0.8), 60_000.0),
+        )
+        .ior(2.42)
+        .specular(Specular::Factors(1.0, [6.0, 2.0, 1.0])),
+        // Strength and colour from textures (alpha; sRGB colour) under factors, on a
+        // part-metal surface.
+        Case::lit(
+            "specular_textures_half_metal_r0.35",
+            [0.8, 0.3, 0.3],
+            0.3,
+            0.35,
+            Lighting::Sun(Vec3::new(0.5, 0.6, 0.8), 100_000.0),
+        )
+        .specular(Specular::Textures(
+            153,
+            [255, 128, 64],
+            0.9,
+            [1.5, 1.5, 1.5],
+        )),
+        // A converted specular-glossiness material: IOR 0 (f0 = 1) times a gold
+        // specular colour, little diffuse left.
+        Case::lit(
+            "specgloss_ior_0_gold_r0.5",
+            [0.3, 0.3, 0.3],
+            0.0,
+            0.5,
+            Lighting::Sun(Vec3::new(0.5, 0.6, 0.8), 40_000.0),
+        )
+        .ior(0.0)
+        .specular(Specular::Factors(1.0, [0.6, 0.45, 0.2])),
+        // KHR_materials_clearcoat: lacquered red paint, a sharp coat highlight over a soft
+        // base, the base dimmed by the coat's Fresnel towards the rim.
+        Case::lit(
+            "clearcoat_red_paint_r0.5_coat_0.12",
+            [0.6, 0.05, 0.05],
+            0.0,
+            0.5,
+            Lighting::Sun(Vec3::new(-0.3, 0.5, 0.9), 100_000.0),
+        )
+        .clearcoat(1.0, 0.12),
+        // Half a lacquer, rougher, over a metal, lit by a point light.
+        Case::lit(
+            "clearcoat_half_over_copper_coat_0.3",
+            [0.95, 0.64, 0.54],
+            1.0,
+            0.45,
+            Lighting::Point(Vec3::new(1.5, 1.2, 2.0), 120_000.0, None),
+        )
+        .clearcoat(0.5, 0.3),
+        // The cone's edge crosses the sphere's face.
+        Case::lit(
+            "spot_10_to_25_deg_r0.45",
+            [0.85, 0.85, 0.6],
+            0.0,
+            0.45,
+            Lighting::Spot(
                 Vec3::new(0.4, 0.8, 3.0),
                 Vec3::new(0.0, 0.0, 0.0),
                 400_000.0,
                 10.0,
                 25.0,
             ),
-        },
+        ),
     ];
     let view = look(Vec3::new(0.0, 0.0, 3.2), Vec3::ZERO, 40.0);
     let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("shading-reference");
@@ -351,6 +557,154 @@ fn spheres_match_the_gltf_brdf_evaluated_on_the_cpu() {
                 out.display()
             ));
         }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A matte checkerboard 2 m behind the spheres, facing the camera, filling the view.
+fn add_board(scene: &mut Scene) {
+    let pixels: Vec<u8> = (0..64)
+        .flat_map(|i| {
+            let v = if (i % 8 + i / 8) % 2 == 0 { 200 } else { 70 };
+            [v, v, v, 255]
+        })
+        .collect();
+    let image = scene.add_image(Image::new("checker", 8, 8, pixels).expect("8x8 image"));
+    let material = scene.add_material(Material {
+        base_color_texture: Some(TextureRef::new(image, Sampler::nearest(Wrap::Repeat))),
+        ..Material::named("Board", [1.0; 4], 1.0)
+    });
+    let mesh = scene.add_mesh(shapes::plane(glam::Vec2::splat(8.0), 1));
+    scene.add_node(
+        None,
+        "Board",
+        Transform::from_translation(Vec3::new(0.0, 0.0, -2.0))
+            .with_rotation(glam::Quat::from_rotation_x(std::f32::consts::FRAC_PI_2)),
+        NodeKind::Mesh { mesh, material },
+    );
+}
+
+/// KHR_materials_transmission, thin-walled (no KHR_materials_volume): glass spheres in front
+/// of a lit checkerboard show it through themselves at the same pixels (no refraction),
+/// tinted by the base colour, less what the dielectric layer reflects at that angle, under
+/// their own reflections and the diffuse share that is not transmitted. The reference adds
+/// T · (1 − metallic) · base · (1 − F(n·v)) · (the board alone at that pixel, decoded) to
+/// the spheres' reflected light. A rough sphere shows the board blurred.
+#[test]
+fn transmissive_spheres_show_what_lies_behind_them() {
+    let Some(ctx) = gpu() else { return };
+    let sun = Lighting::Sun(Vec3::new(0.3, 0.4, 1.0), 60_000.0);
+    let view = look(Vec3::new(0.0, 0.0, 3.2), Vec3::ZERO, 40.0);
+    let mut board_only = Scene::new("board");
+    add_board(&mut board_only);
+    add_light(&mut board_only, sun);
+    dark_stage(&mut board_only, ToneMapper::Linear, EV100);
+    let board = render(&ctx, &board_only, view, SIZE, SIZE);
+    let glass = |name, base, metallic, roughness, transmission| {
+        Case::lit(name, base, metallic, roughness, sun).transmission(transmission)
+    };
+    let cases = [
+        glass("clear_amber_glass_r0.2", [0.9, 0.6, 0.3], 0.0, 0.2, 1.0),
+        glass(
+            "half_transmissive_part_metal_r0.15",
+            [0.3, 0.8, 0.5],
+            0.2,
+            0.15,
+            0.5,
+        ),
+    ];
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("shading-reference");
+    let mut failures = Vec::new();
+    // The sharpest horizontal step over the sphere's middle: the board's edges seen through it.
+    let contrast = |img: &image::RgbaImage| {
+        let mut steepest = 0u8;
+        for y in 40..88 {
+            for x in 40..87 {
+                let (a, b) = (img.get_pixel(x, y)[1], img.get_pixel(x + 1, y)[1]);
+                steepest = steepest.max(a.abs_diff(b));
+            }
+        }
+        f64::from(steepest)
+    };
+    for case in &cases {
+        let mut scene = scene_of(case);
+        add_board(&mut scene);
+        let img = render(&ctx, &scene, view, SIZE, SIZE);
+        let (mut compared, mut sum, mut worst, mut bad) = (0usize, 0.0f64, 0.0f32, 0usize);
+        let mut diff = image::RgbaImage::new(SIZE, SIZE);
+        for (x, y, pixel) in img.enumerate_pixels() {
+            let Some((n, v, reflected)) = reference_exposed(case, &view, x, y) else {
+                continue;
+            };
+            let behind = board.get_pixel(x, y);
+            if behind.0[..3].iter().any(|&c| c >= 254) {
+                continue;
+            }
+            let behind = Vec3::new(
+                srgb_decode(behind[0]),
+                srgb_decode(behind[1]),
+                srgb_decode(behind[2]),
+            );
+            let f0 = 0.04;
+            let fresnel = f0 + (1.0 - f0) * (1.0 - n.dot(v)).powi(5);
+            let through =
+                Vec3::from(case.base) * case.transmission * (1.0 - case.metallic) * (1.0 - fresnel);
+            let want = reflected + through * behind;
+            if want.max_element() > 0.98 {
+                continue;
+            }
+            let want = Vec3::new(
+                srgb_encode(want.x),
+                srgb_encode(want.y),
+                srgb_encode(want.z),
+            );
+            let got = Vec3::new(pixel[0] as f32, pixel[1] as f32, pixel[2] as f32);
+            let e = (got - want).abs().max_element();
+            compared += 1;
+            sum += f64::from(e);
+            worst = worst.max(e);
+            if e > 6.0 {
+                bad += 1;
+            }
+            let shade = (e * 16.0).min(255.0) as u8;
+            diff.put_pixel(x, y, image::Rgba([shade, shade, shade, 255]));
+        }
+        let mean = sum / compared.max(1) as f64;
+        eprintln!(
+            "{}: {compared} pixels, mean |Δ| {mean:.2}, worst {worst:.0}, over 6: {bad}, \
+             contrast {:.1} (board alone {:.1})",
+            case.name,
+            contrast(&img),
+            contrast(&board)
+        );
+        if compared < 4000 || mean > 1.0 || bad * 200 > compared {
+            std::fs::create_dir_all(&out).expect("output folder");
+            img.save(out.join(format!("{}_actual.png", case.name)))
+                .expect("save");
+            diff.save(out.join(format!("{}_diff.png", case.name)))
+                .expect("save");
+            failures.push(format!(
+                "{}: {compared} pixels compared, mean |Δ| {mean:.2}/255, worst {worst:.0}, \
+                 {bad} over 6/255 (actual and ×16 diff in {})",
+                case.name,
+                out.display()
+            ));
+        }
+    }
+    // Frosted glass: the same clear glass at roughness 0.7 blurs the board's edges.
+    let frosted = glass("frosted", [0.9, 0.9, 0.9], 0.0, 0.7, 1.0);
+    let clear = glass("clear", [0.9, 0.9, 0.9], 0.0, 0.1, 1.0);
+    let [frosted, clear] = [frosted, clear].map(|case| {
+        let mut scene = scene_of(&case);
+        add_board(&mut scene);
+        contrast(&render(&ctx, &scene, view, SIZE, SIZE))
+    });
+    eprintln!("contrast through clear glass {clear:.1}, frosted {frosted:.1}");
+    if !(frosted < 0.5 * clear && clear > 40.0) {
+        failures.push(format!(
+            "frosted glass shows the board with contrast {frosted:.1}, clear glass {clear:.1}: \
+             not blurred"
+        ));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -750,15 +1104,14 @@ fn normal_maps_tilt_towards_the_texture_top_and_right_whatever_the_tangents() {
     let (s, c) = (0.5f32, 0.866_025_4f32);
     let encode = |v: f32| ((v * 0.5 + 0.5) * 255.0).round() as u8;
     let decode = |b: u8| f32::from(b) / 255.0 * 2.0 - 1.0;
-    let case = Case {
-        name: "normal_mapped_quad",
-        // glTF's default base colour.
-        base: [1.0, 1.0, 1.0],
-        metallic: 0.0,
-        roughness: 0.6,
-        ior: 1.5,
-        light: Lighting::Sun(Vec3::ZERO, 100_000.0),
-    };
+    // glTF's default base colour.
+    let case = Case::lit(
+        "normal_mapped_quad",
+        [1.0, 1.0, 1.0],
+        0.0,
+        0.6,
+        Lighting::Sun(Vec3::ZERO, 100_000.0),
+    );
     let mut failures = Vec::new();
     for (towards, texel, to_sun) in [
         ("top", [128, encode(s), encode(c)], Vec3::new(0.0, 0.7, 0.7)),
@@ -849,14 +1202,13 @@ fn opaque_pixels_are_the_same_with_and_without_the_display_pass() {
     let Some(ctx) = gpu() else { return };
     let view = look(Vec3::new(0.0, 0.0, 3.2), Vec3::ZERO, 40.0);
     for tone_mapper in [ToneMapper::Aces, ToneMapper::Linear] {
-        let case = Case {
-            name: "display_pass",
-            base: [0.9, 0.4, 0.2],
-            metallic: 0.3,
-            roughness: 0.45,
-            ior: 1.5,
-            light: Lighting::Sun(Vec3::new(0.5, 0.6, 0.8), 100_000.0),
-        };
+        let case = Case::lit(
+            "display_pass",
+            [0.9, 0.4, 0.2],
+            0.3,
+            0.45,
+            Lighting::Sun(Vec3::new(0.5, 0.6, 0.8), 100_000.0),
+        );
         let mut opaque = scene_of(&case);
         opaque.environment.sky.intensity = 1.0;
         opaque.environment.sky.ground_albedo = [0.3; 3];

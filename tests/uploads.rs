@@ -8,9 +8,9 @@ use worldsmith::generate::generate_world;
 use worldsmith::render::{FrameInput, OffscreenTarget, RenderSettings, Renderer, UploadStats};
 use worldsmith::scene::{Filter, NodeKind, Sampler, Transform, Wrap};
 
-/// Size of one material's uniform (mesh.wgsl `Material`): four vec4 of factors, then two
-/// vec4 rows of UV transform (with the UV set) for each of the five texture slots.
-const MATERIAL_UNIFORM_BYTES: u64 = (4 + 5 * 2) * 16;
+/// Size of one material's uniform (mesh.wgsl `Material`): six vec4 of factors, then two
+/// vec4 rows of UV transform (with the UV set) for each of the eleven texture slots.
+const MATERIAL_UNIFORM_BYTES: u64 = (6 + 11 * 2) * 16;
 
 #[test]
 fn unchanged_scene_uploads_nothing_and_edits_upload_only_what_changed() {
@@ -303,6 +303,17 @@ fn material_edits_that_change_its_shading_switch_its_pipeline() {
         ..Transform::IDENTITY
     };
     let base = [0.8, 0.2, 0.2, 1.0];
+    // A blue plane behind, hidden while the front one is opaque.
+    common::add_mesh(
+        &mut scene,
+        "Back",
+        plane.clone(),
+        Material::named("Blue", [0.1, 0.2, 0.9, 1.0], 0.6),
+        Transform {
+            translation: Vec3::new(0.0, 0.0, -1.0),
+            ..facing_camera
+        },
+    );
     let node = common::add_mesh(
         &mut scene,
         "Plane",
@@ -412,5 +423,40 @@ fn material_edits_that_change_its_shading_switch_its_pipeline() {
     assert!(
         draw(&scene).as_raw() == plain.as_raw(),
         "lit again differs from the first frame"
+    );
+
+    // Transmissive (an edit of the material alone, nothing structural): it moves to the
+    // display pass at once and shows the blue plane through its white tint.
+    {
+        let m = scene.material_mut(material).expect("material");
+        m.transmission = 1.0;
+        m.base_color = [0.9, 0.9, 0.9, 1.0];
+    }
+    let through = quadrants(&draw(&scene));
+    assert!(
+        through.iter().all(|c| c[2] > c[0] + 40),
+        "transmissive {through:?}"
+    );
+    // Blended (the same kind of move), half transparent: red over blue.
+    {
+        let m = scene.material_mut(material).expect("material");
+        m.transmission = 0.0;
+        m.base_color = [0.8, 0.2, 0.2, 0.5];
+        m.alpha_mode = worldsmith::scene::AlphaMode::Blend;
+    }
+    let blended = quadrants(&draw(&scene));
+    assert!(
+        blended.iter().zip(&lit).all(|(b, l)| b[2] > l[2] + 20),
+        "blended {blended:?} over opaque {lit:?}"
+    );
+    // Opaque again: the first frame, exactly.
+    {
+        let m = scene.material_mut(material).expect("material");
+        m.base_color = base;
+        m.alpha_mode = worldsmith::scene::AlphaMode::Opaque;
+    }
+    assert!(
+        draw(&scene).as_raw() == plain.as_raw(),
+        "opaque again differs from the first frame"
     );
 }

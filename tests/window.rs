@@ -120,18 +120,30 @@ fn editor_opens_a_gltf_file_given_on_the_command_line() {
     }
     let dir = std::env::temp_dir().join(format!("worldsmith-open-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    // --exit-after-frames counts frames after the load finished.
+    // --exit-after-frames counts frames after the load finished; --select names a node of
+    // the file, found once it has loaded.
     let mut args = vec![asset.as_os_str()];
     args.extend(
-        ["--window-size", "1400x800", "--exit-after-frames", "4"]
-            .iter()
-            .map(std::ffi::OsStr::new),
+        [
+            "--window-size",
+            "1400x800",
+            "--exit-after-frames",
+            "4",
+            "--select",
+            "Node_1",
+        ]
+        .iter()
+        .map(std::ffi::OsStr::new),
     );
     let (stdout, img) = run_editor(&args, &dir, "open.png");
     // Node_0, its mesh child Node_1, and the default sun added because the file has no light.
     assert!(
         stdout.contains("loaded BoxTextured.gltf: 3 nodes"),
         "no load line\nstdout:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("selected 'Node_1'"),
+        "--select did not find the file's node\nstdout:\n{stdout}"
     );
     let (w, h) = img.dimensions();
     let viewport = image::imageops::crop_imm(

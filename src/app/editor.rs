@@ -68,6 +68,9 @@ pub(crate) struct Editor {
     /// waits while this is set: the window sets it until its first frame is on screen, so a
     /// software adapter's first frame is not slowed by it.
     pub defer_background: bool,
+    /// A node to select by name once the file being opened has loaded (`--select` with a
+    /// file on the command line).
+    pub select_after_load: Option<String>,
     pub selection: Vec<NodeId>,
     pub camera: OrbitCamera,
     pub controls: ViewportControls,
@@ -154,6 +157,7 @@ impl Editor {
             seed,
             scene_epoch: 0,
             defer_background: false,
+            select_after_load: None,
             selection: Vec::new(),
             camera,
             controls: ViewportControls::default(),
@@ -499,6 +503,21 @@ impl Editor {
                                 let state = project.unwrap_or_default();
                                 let seed = state.seed.unwrap_or(self.seed);
                                 self.set_scene(imported.scene, seed);
+                                if let Some(name) = self.select_after_load.take() {
+                                    match self.scene.find(&name) {
+                                        Some(id) => {
+                                            self.selection = vec![id];
+                                            println!("selected '{name}'");
+                                        }
+                                        None => self.report(
+                                            LogLevel::Warning,
+                                            format!(
+                                                "--select: {} has no node named '{name}'",
+                                                file_name(&path)
+                                            ),
+                                        ),
+                                    }
+                                }
                                 match state.camera.and_then(|c| c.to_orbit()) {
                                     Some(camera) => self.camera = camera,
                                     None => {

@@ -334,10 +334,15 @@ impl App {
         let mut editor = Editor::new(scene, seed, gpu.gpu.adapter_name(), waker);
         editor.defer_background = true;
         editor.show_shot_variant();
+        // With a file to open, the name is looked up in it once it has loaded.
         if let Some(name) = &self.options.select {
-            match editor.scene.find(name) {
-                Some(id) => editor.selection = vec![id],
-                None => log::warn!("--select: no node named '{name}'"),
+            if self.options.path.is_some() {
+                editor.select_after_load = Some(name.clone());
+            } else {
+                match editor.scene.find(name) {
+                    Some(id) => editor.selection = vec![id],
+                    None => log::warn!("--select: no node named '{name}'"),
+                }
             }
         }
         editor.load_recent(recent::recent_file());

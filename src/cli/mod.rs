@@ -52,7 +52,7 @@ pub struct EditorArgs {
     /// Initial window size, e.g. 1600x900.
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
     pub window_size: Option<(u32, u32)>,
-    /// Select the node with this name at start.
+    /// Select the node with this name at start (in the opened file, once it has loaded).
     #[arg(long, value_name = "NAME")]
     pub select: Option<String>,
 }

@@ -200,6 +200,21 @@ impl Router<'_> {
                     out.emissive_strength = rest.emissive_strength;
                     taken = true;
                 }
+                if self.take(Channel::Specular(material), Value::Float(value.specular)) {
+                    out.specular = rest.specular;
+                    taken = true;
+                }
+                if self.take(
+                    Channel::Transmission(material),
+                    Value::Float(value.transmission),
+                ) {
+                    out.transmission = rest.transmission;
+                    taken = true;
+                }
+                if self.take(Channel::Clearcoat(material), Value::Float(value.clearcoat)) {
+                    out.clearcoat = rest.clearcoat;
+                    taken = true;
+                }
                 if taken && out == rest {
                     return None;
                 }

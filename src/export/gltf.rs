@@ -8,7 +8,9 @@
 //!   attribute with its target, every view 4-byte aligned), shared geometry written once;
 //! - metallic-roughness materials with all five texture slots, samplers,
 //!   KHR_texture_transform (each slot's transform after the material-wide tiling, merged into
-//!   one), KHR_materials_ior (when not 1.5), KHR_materials_emissive_strength (emissive colours above 1 are folded into the
+//!   one), KHR_materials_ior (when not 1.5), KHR_materials_specular (factors and both
+//!   textures, when not the defaults), KHR_materials_transmission, KHR_materials_clearcoat,
+//!   KHR_materials_emissive_strength (emissive colours above 1 are folded into the
 //!   strength), KHR_materials_unlit;
 //! - images as their original PNG/JPEG bytes when the scene still has them
 //!   ([`crate::scene::Image::source`]), otherwise encoded as PNG;
@@ -286,6 +288,10 @@ struct GeometryKey {
     baked_for: Option<NodeId>,
     needs_uv0: bool,
     needs_uv1: bool,
+    /// Written with generated tangents: a clearcoat normal map needs a tangent space, which
+    /// a reader may only generate itself from the base's normal map (glTF-Validator's
+    /// MESH_PRIMITIVE_NO_TANGENT_SPACE).
+    coat_tangents: bool,
 }
 
 /// A glTF mesh: geometry, material and variant mappings (material index, variant indices).
@@ -568,15 +574,39 @@ impl Builder<'_> {
                 }
             }
         }
+        // A clearcoat normal map without a base one, on a mesh without tangents: the tangent
+        // frame the renderer derives is written out (generated once per written geometry).
+        let coat_frame = (mesh.tangents.is_empty() && mesh.normals.len() == mesh.positions.len())
+            .then(|| {
+                materials
+                    .iter()
+                    .filter_map(|m| self.scene.material(*m))
+                    .find_map(|m| {
+                        let slot = m.clearcoat_normal_texture?;
+                        m.normal_texture.is_none().then(|| (m.clone(), slot))
+                    })
+            })
+            .flatten();
         let key = GeometryKey {
             mesh: mesh_id,
             baked_for: baked.map(|_| node),
             needs_uv0: needs[0] && mesh.uvs.is_empty(),
             needs_uv1: needs[1] && mesh.uvs1.is_empty(),
+            coat_tangents: coat_frame.is_some(),
         };
         let geometry = match self.geometry.get(&key) {
             Some(g) => g.clone(),
             None => {
+                let tangents = coat_frame
+                    .and_then(|(m, slot)| crate::import::tangents_for_slot(&mesh, &m, &slot));
+                let mesh = match tangents {
+                    Some(tangents) => {
+                        let mut with = (*mesh).clone();
+                        with.tangents = tangents;
+                        std::sync::Arc::new(with)
+                    }
+                    None => mesh.clone(),
+                };
                 let g = self.write_mesh(&mesh, key, baked);
                 self.geometry.insert(key, g.clone());
                 g
@@ -975,6 +1005,66 @@ impl Builder<'_> {
                 extras: None,
             })
         };
+        // KHR_materials_specular only where it changes something.
+        if m.has_specular() {
+            self.use_extension("KHR_materials_specular");
+            extensions.specular = Some(json::extensions::material::Specular {
+                specular_factor: json::extensions::material::SpecularFactor(unit(m.specular)),
+                specular_texture: info(self, m.specular_texture),
+                specular_color_factor: json::extensions::material::SpecularColorFactor(
+                    m.specular_color
+                        .map(|c| if c.is_finite() { c.max(0.0) } else { 1.0 }),
+                ),
+                specular_color_texture: info(self, m.specular_color_texture),
+                extras: Default::default(),
+            });
+            has_extensions = true;
+        }
+        if m.transmission > 0.0 || m.transmission_texture.is_some() {
+            self.use_extension("KHR_materials_transmission");
+            extensions.transmission = Some(json::extensions::material::Transmission {
+                transmission_factor: json::extensions::material::TransmissionFactor(unit(
+                    m.transmission,
+                )),
+                transmission_texture: info(self, m.transmission_texture),
+                extras: Default::default(),
+            });
+            has_extensions = true;
+        }
+        // KHR_materials_clearcoat, which gltf-json has no type for: written as the
+        // extension's JSON (texture infos through gltf-json's own type).
+        if m.clearcoat > 0.0 {
+            let mut coat = serde_json::Map::new();
+            coat.insert("clearcoatFactor".into(), unit(m.clearcoat).into());
+            coat.insert(
+                "clearcoatRoughnessFactor".into(),
+                unit(m.clearcoat_roughness).into(),
+            );
+            for (key, slot) in [
+                ("clearcoatTexture", m.clearcoat_texture),
+                ("clearcoatRoughnessTexture", m.clearcoat_roughness_texture),
+                ("clearcoatNormalTexture", m.clearcoat_normal_texture),
+            ] {
+                let Some(mut value) = info(self, slot).and_then(|i| serde_json::to_value(i).ok())
+                else {
+                    continue;
+                };
+                if key == "clearcoatNormalTexture"
+                    && let Some(object) = value.as_object_mut()
+                {
+                    object.insert(
+                        "scale".into(),
+                        finite_or(m.clearcoat_normal_scale, 1.0).into(),
+                    );
+                }
+                coat.insert(key.into(), value);
+            }
+            self.use_extension("KHR_materials_clearcoat");
+            extensions
+                .others
+                .insert("KHR_materials_clearcoat".into(), coat.into());
+            has_extensions = true;
+        }
         let base_color_texture = info(self, m.base_color_texture);
         let metallic_roughness_texture = info(self, m.metallic_roughness_texture);
         let emissive_texture = info(self, m.emissive_texture);

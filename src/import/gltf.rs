@@ -9,7 +9,7 @@ use super::{ImportError, Imported, gltf_draco, gltf_meshopt};
 use crate::scene::{
     AlphaMode, Camera, Filter, Image, ImageId, Light, LightKind, Material, MaterialId,
     MaterialVariant, Mesh, MeshId, MinFilter, NodeId, NodeKind, Sampler, Scene, SplatCloud,
-    SplatCloudId, TextureRef, Transform, UvTransform, Wrap,
+    SplatCloudId, TextureRef, TextureSlot, Transform, UvTransform, Wrap,
 };
 use base64::Engine as _;
 use glam::{Mat4, Quat, Vec3};
@@ -26,6 +26,9 @@ const SUPPORTED_EXTENSIONS: &[&str] = &[
     "KHR_lights_punctual",
     "KHR_materials_emissive_strength",
     "KHR_materials_ior",
+    "KHR_materials_specular",
+    "KHR_materials_transmission",
+    "KHR_materials_clearcoat",
     "KHR_texture_transform",
     "KHR_materials_variants",
     "KHR_materials_unlit",
@@ -1336,6 +1339,43 @@ fn mikktspace_tangents(mesh: &Mesh, uvs: &[[f32; 2]]) -> Option<Vec<[f32; 4]>> {
     Some(input.tangents)
 }
 
+/// The tangents generated for `mesh` drawn with `material`'s normal map: MikkTSpace in the
+/// map's own frame, its UV set through its transform (a rotated normal map turns its tangent
+/// frame with it). `None` without a normal map, texture coordinates or normals to build on.
+pub(crate) fn generated_tangents(mesh: &Mesh, material: &Material) -> Option<Vec<[f32; 4]>> {
+    tangents_for_slot(mesh, material, &material.normal_texture?)
+}
+
+/// The tangents generated for `mesh` in the frame of `material`'s texture slot `normal` (a
+/// normal map: the base's or the clearcoat's).
+pub(crate) fn tangents_for_slot(
+    mesh: &Mesh,
+    material: &Material,
+    normal: &TextureRef,
+) -> Option<Vec<[f32; 4]>> {
+    let uv_matrix = material.slot_uv_matrix(normal);
+    let normal_uvs: Vec<[f32; 2]> = mesh
+        .uv_set(normal.uv_set)
+        .iter()
+        .map(|uv| uv_matrix.transform_point2(glam::Vec2::from(*uv)).to_array())
+        .collect();
+    if normal_uvs.is_empty() {
+        return None;
+    }
+    mikktspace_tangents(mesh, &normal_uvs)
+}
+
+/// A factor the specification bounds to 0–1, clamped into it (one that is not a number takes
+/// `default`), and whether that changed it.
+fn unit_factor(x: f32, default: f32) -> (f32, bool) {
+    if x.is_finite() {
+        let clamped = x.clamp(0.0, 1.0);
+        (clamped, clamped != x)
+    } else {
+        (default, true)
+    }
+}
+
 /// One glTF primitive in the scene: node name, mesh and material; `None` if skipped.
 /// A built glTF primitive: its node name, mesh, default material and, per material variant
 /// index (KHR_materials_variants), the material it shows in that variant.
@@ -1576,7 +1616,9 @@ impl Importer<'_> {
             .and_then(|i| self.extra_transforms.get(i))
             .copied()
             .unwrap_or_default();
-        let mut slots = [None; 5];
+        let specular = material.specular();
+        let transmission = material.transmission();
+        let mut slots = [None; TextureSlot::COUNT];
         let sources = [
             ("base colour", pbr.base_color_texture().map(info_slot)),
             (
@@ -1596,13 +1638,44 @@ impl Importer<'_> {
                     .map(|o| (o.texture(), o.tex_coord(), extra.occlusion)),
             ),
             ("emissive", material.emissive_texture().map(info_slot)),
+            (
+                "specular",
+                specular
+                    .as_ref()
+                    .and_then(|s| s.specular_texture())
+                    .map(info_slot),
+            ),
+            (
+                "specular colour",
+                specular
+                    .as_ref()
+                    .and_then(|s| s.specular_color_texture())
+                    .map(info_slot),
+            ),
+            (
+                "transmission",
+                transmission
+                    .as_ref()
+                    .and_then(|t| t.transmission_texture())
+                    .map(info_slot),
+            ),
         ];
         for (out, (slot, source)) in slots.iter_mut().zip(sources) {
             if let Some((texture, tex_coord, transform)) = source {
                 *out = self.texture_ref(&name, slot, &texture, tex_coord, transform);
             }
         }
-        let [base, metallic_roughness, normal, occlusion, emissive] = slots;
+        let [
+            base,
+            metallic_roughness,
+            normal,
+            occlusion,
+            emissive,
+            specular_texture,
+            specular_color_texture,
+            transmission_texture,
+            ..,
+        ] = slots;
         let mut out = Material {
             name,
             base_color: pbr.base_color_factor(),
@@ -1626,8 +1699,27 @@ impl Importer<'_> {
             normal_texture: normal,
             occlusion_texture: occlusion,
             emissive_texture: emissive,
+            specular_texture,
+            specular_color_texture,
+            transmission_texture,
             ..Material::default()
         };
+        if let Some(t) = &transmission {
+            let factor = t.transmission_factor();
+            let repaired;
+            (out.transmission, repaired) = unit_factor(factor, 0.0);
+            if repaired {
+                self.warn(format!(
+                    "material '{}': KHR_materials_transmission factor {factor} is outside 0–1; \
+                     clamped to {}",
+                    out.name, out.transmission
+                ));
+            }
+        }
+        self.clearcoat(&mut out, material);
+        if let Some(s) = &specular {
+            self.specular_factors(&mut out, s.specular_factor(), s.specular_color_factor());
+        }
         if let Some(sg) = material.pbr_specular_glossiness()
             && out.base_color_texture.is_none()
             && out.metallic_roughness_texture.is_none()
@@ -1645,11 +1737,121 @@ impl Importer<'_> {
         id
     }
 
+    /// KHR_materials_clearcoat, which the `gltf` crate does not parse: read from the
+    /// material's extension object as the file states it. Factors outside 0–1 are clamped
+    /// and a texture that names no texture of the file is left out, each with a warning.
+    fn clearcoat(&mut self, out: &mut Material, material: &gltf::Material) {
+        const NAME: &str = "KHR_materials_clearcoat";
+        let Some(value) = material
+            .index()
+            .and_then(|i| self.doc.as_json().materials.get(i))
+            .and_then(|m| m.extensions.as_ref())
+            .and_then(|e| e.others.get(NAME))
+            .cloned()
+        else {
+            return;
+        };
+        let name = out.name.clone();
+        let mut problems = Vec::new();
+        let mut factor = |key: &str, default: f32| match value.get(key) {
+            None => default,
+            Some(v) => match v.as_f64().map(|x| x as f32).filter(|x| x.is_finite()) {
+                Some(raw) => {
+                    let (x, repaired) = unit_factor(raw, default);
+                    if repaired {
+                        problems.push(format!("{key} {raw} clamped to {x}"));
+                    }
+                    x
+                }
+                None => {
+                    problems.push(format!("{key} is not a number"));
+                    default
+                }
+            },
+        };
+        out.clearcoat = factor("clearcoatFactor", 0.0);
+        out.clearcoat_roughness = factor("clearcoatRoughnessFactor", 0.0);
+        let normal_scale = value
+            .get("clearcoatNormalTexture")
+            .and_then(|t| t.get("scale"))
+            .and_then(serde_json::Value::as_f64)
+            .map(|x| x as f32)
+            .filter(|x| x.is_finite());
+        out.clearcoat_normal_scale = normal_scale.unwrap_or(1.0);
+        for (key, slot) in [
+            ("clearcoatTexture", TextureSlot::Clearcoat),
+            ("clearcoatRoughnessTexture", TextureSlot::ClearcoatRoughness),
+            ("clearcoatNormalTexture", TextureSlot::ClearcoatNormal),
+        ] {
+            let Some(info) = value.get(key) else {
+                continue;
+            };
+            let texture = info
+                .get("index")
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| self.doc.textures().nth(i));
+            let Some(texture) = texture else {
+                problems.push(format!("{key} names no texture of the file; left out"));
+                continue;
+            };
+            let tex_coord = info
+                .get("texCoord")
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(0);
+            let transform = match info
+                .get("extensions")
+                .and_then(|e| e.get("KHR_texture_transform"))
+                .map(slot_transform_from_json)
+            {
+                Some(Ok(t)) => Some(t),
+                Some(Err(problem)) => {
+                    problems.push(format!("{key}'s KHR_texture_transform: {problem}"));
+                    None
+                }
+                None => None,
+            };
+            *out.slot_mut(slot) =
+                self.texture_ref(&name, slot.label(), &texture, tex_coord, transform);
+        }
+        if !problems.is_empty() {
+            self.warn(format!(
+                "material '{name}': {NAME}: {}",
+                problems.join("; ")
+            ));
+        }
+    }
+
+    /// KHR_materials_specular's factors, kept in range: the strength in 0–1 and each colour
+    /// channel ≥ 0 (a value outside, or not a number, is replaced and warned about).
+    fn specular_factors(&mut self, out: &mut Material, specular: f32, color: [f32; 3]) {
+        let mut repaired;
+        (out.specular, repaired) = unit_factor(specular, 1.0);
+        out.specular_color = color.map(|c| {
+            if c.is_finite() && c >= 0.0 {
+                c
+            } else {
+                repaired = true;
+                if c.is_finite() { 0.0 } else { 1.0 }
+            }
+        });
+        if repaired {
+            self.warn(format!(
+                "material '{}': KHR_materials_specular factors out of range (specularFactor \
+                 {specular}, specularColorFactor {color:?}); clamped to {} and {:?}",
+                out.name, out.specular, out.specular_color
+            ));
+        }
+    }
+
     /// A KHR_materials_pbrSpecularGlossiness material (without a metallic-roughness
-    /// fallback of its own) as metallic-roughness, the usual approximation: the diffuse colour
-    /// and texture become the base colour, metallic 0, roughness `1 − glossiness` — from the
-    /// specular-glossiness texture's alpha as a derived roughness texture (G = 1 − gloss · A,
-    /// B = 0) where there is one. The specular colour is dropped (warned).
+    /// fallback of its own) as metallic-roughness with KHR_materials_specular, the conversion
+    /// that extension gives: IOR 0 (so the dielectric's f0 is 1) and the specular colour and
+    /// texture as the specular colour, so f0 = specular as in specular-glossiness; the diffuse
+    /// colour and texture become the base colour, metallic 0, roughness `1 − glossiness` —
+    /// from the specular-glossiness texture's alpha as a derived roughness texture
+    /// (G = 1 − gloss · A, B = 0) where there is one.
     fn specular_glossiness(
         &mut self,
         out: &mut Material,
@@ -1661,6 +1863,8 @@ impl Importer<'_> {
         out.metallic = 0.0;
         let gloss = sg.glossiness_factor().clamp(0.0, 1.0);
         out.roughness = 1.0 - gloss;
+        out.ior = 0.0;
+        self.specular_factors(out, 1.0, sg.specular_factor());
         if let Some((texture, tex_coord, transform)) = sg.diffuse_texture().map(info_slot) {
             out.base_color_texture =
                 self.texture_ref(&name, "diffuse", &texture, tex_coord, transform);
@@ -1670,6 +1874,7 @@ impl Importer<'_> {
             && let Some(mut slot) =
                 self.texture_ref(&name, "specular-glossiness", &texture, tex_coord, transform)
         {
+            out.specular_color_texture = Some(slot);
             let key = (slot.image, gloss.to_bits());
             let derived = match self.roughness_images.get(&key) {
                 Some(&id) => Some(id),
@@ -1697,8 +1902,8 @@ impl Importer<'_> {
         }
         self.warn(format!(
             "material '{name}' uses KHR_materials_pbrSpecularGlossiness: converted to \
-             metallic-roughness (diffuse as base colour, roughness from glossiness; the \
-             specular colour is dropped)"
+             metallic-roughness with KHR_materials_specular (diffuse as base colour, \
+             roughness from glossiness, specular colour kept with IOR 0)"
         ));
     }
 
@@ -1969,18 +2174,8 @@ impl Importer<'_> {
         }
         if let Some(t) = tangents {
             mesh.tangents = t;
-        } else if let Some(normal) = material_data.normal_texture {
-            // MikkTSpace in the normal map's own frame: its UV set, through its transform
-            // (a rotated normal map turns its tangent frame with it).
-            let uv_matrix = material_data.slot_uv_matrix(&normal);
-            let normal_uvs: Vec<[f32; 2]> = mesh
-                .uv_set(normal.uv_set)
-                .iter()
-                .map(|uv| uv_matrix.transform_point2(glam::Vec2::from(*uv)).to_array())
-                .collect();
-            if !normal_uvs.is_empty() {
-                mesh.tangents = mikktspace_tangents(&mesh, &normal_uvs).unwrap_or_default();
-            }
+        } else if let Some(tangents) = generated_tangents(&mesh, &material_data) {
+            mesh.tangents = tangents;
         }
         Ok(Some(Built::Mesh(self.scene.add_mesh(mesh), material)))
     }

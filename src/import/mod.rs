@@ -12,6 +12,7 @@
 mod colmap;
 pub mod fuzz;
 mod gltf;
+pub(crate) use gltf::{generated_tangents, tangents_for_slot};
 mod gltf_draco;
 mod gltf_meshopt;
 mod ksplat;

@@ -45,8 +45,10 @@ compile_error!("the .wsproj writer and reader assume a little-endian machine");
 pub const MAGIC: [u8; 8] = *b"WSPROJ\r\n";
 /// The last four bytes of every project file.
 const END: [u8; 4] = *b"WEND";
-/// The container version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The container version this build writes and the newest it reads. Version 2 (this): the
+/// tangents the glTF importer generates follow glTF's handedness; version 1 files are
+/// brought up to it on load (`migrate`).
+pub const FORMAT_VERSION: u32 = 2;
 /// Bytes before the JSON.
 pub const HEADER_LEN: u64 = 32;
 /// Bytes after the binary chunk (CRC + end marker).
@@ -833,6 +835,13 @@ pub(super) fn read_from<R: Read>(
         if materials.insert(m.id, m.material).is_some() {
             return Err(corrupt(format!("material {} appears twice", m.id.0)));
         }
+    }
+    if parsed.format_version < 2 {
+        super::migrate::generated_tangents_to_gltf_handedness(
+            &mut meshes,
+            &scene_json.nodes,
+            &materials,
+        );
     }
     let mut scene = Scene::from_parts(SceneParts {
         name: scene_json.name,

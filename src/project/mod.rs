@@ -9,6 +9,7 @@
 //! file and the problem, never a panic or an allocation beyond the file's real size.
 
 pub mod format;
+mod migrate;
 pub mod recovery;
 
 use crate::import::Progress;

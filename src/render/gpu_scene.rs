@@ -8,7 +8,7 @@ use super::gpu_types::{
 use super::{Detail, UploadStats};
 use crate::scene::{
     AlphaMode, EMISSIVE_NITS, Filter, ImageId, LightKind, Material, MaterialId, MeshId, NodeId,
-    NodeKind, Revision, Sampler, Scene, TextureRef, Wrap,
+    NodeKind, Revision, Sampler, Scene, TextureRef, TextureSlot, Wrap,
 };
 use glam::{Mat3, Mat4, Vec3};
 use rayon::prelude::*;
@@ -116,11 +116,22 @@ pub struct GpuMaterial {
     pub double_sided: bool,
     /// Drawn with the unlit (captured colour, relit) pipeline.
     pub unlit: bool,
+    /// KHR_materials_transmission: drawn in the display pass over what is behind, which it
+    /// samples from the opaque image (`Material::is_transmissive`).
+    pub transmissive: bool,
+    /// KHR_materials_clearcoat: drawn with mesh.wgsl's `clearcoat` pipeline constant.
+    pub clearcoat: bool,
 }
 
 impl GpuMaterial {
-    /// The texture slots the material uses, bit `i` for slot `i` (base colour,
-    /// metallic-roughness, normal, occlusion, emissive): mesh.wgsl's `maps` constant.
+    /// Whether the material draws in the display pass (blended or transmissive), sorted back
+    /// to front, rather than in the opaque pass.
+    pub fn layered(&self) -> bool {
+        self.blend || self.transmissive
+    }
+
+    /// The texture slots the material uses, bit `i` for slot `i` (in `TextureSlot::ALL`
+    /// order): mesh.wgsl's `maps` constant.
     pub fn maps(&self) -> u32 {
         self.textures
             .iter()
@@ -278,6 +289,18 @@ fn material_uniform(m: &Material) -> MaterialUniform {
             cutoff,
             m.dielectric_f0(),
             if m.double_sided { 1.0 } else { 0.0 },
+        ],
+        specular: [
+            m.specular_color[0],
+            m.specular_color[1],
+            m.specular_color[2],
+            m.specular,
+        ],
+        layers: [
+            m.transmission,
+            m.clearcoat,
+            m.clearcoat_roughness,
+            m.clearcoat_normal_scale,
         ],
         uv,
     }
@@ -506,10 +529,12 @@ impl GpuScene {
         if structure {
             self.sync_meshes(device, scene, stats);
         }
+        let mut lists_changed = false;
         if structure || changed(|r| r.materials) {
-            self.sync_materials(device, queue, material_layout, defaults, scene, stats);
+            lists_changed =
+                self.sync_materials(device, queue, material_layout, defaults, scene, stats);
         }
-        if structure || changed(|r| r.transforms) {
+        if structure || lists_changed || changed(|r| r.transforms) {
             self.sync_instances(device, queue, scene, stats);
         }
         if structure || changed(|r| r.transforms) || changed(|r| r.lights) {
@@ -680,7 +705,10 @@ impl GpuScene {
         defaults: &Defaults,
         scene: &Scene,
         stats: &mut UploadStats,
-    ) {
+    ) -> bool {
+        // Whether a material moved between the opaque and the display pass, or appeared or
+        // went: the draw lists (`sync_instances`) must be rebuilt.
+        let mut lists_changed = false;
         let mut alive = HashSet::new();
         for (id, m) in scene.materials() {
             alive.insert(id);
@@ -688,6 +716,11 @@ impl GpuScene {
             let slots = m.texture_slots();
             let textures: SlotBindings = slots.map(|t| t.map(|t| (t.image, t.sampler)));
             let blend = m.alpha_mode == AlphaMode::Blend;
+            let layered = blend || m.is_transmissive();
+            lists_changed |= self
+                .materials
+                .get(&id)
+                .is_none_or(|g| g.layered() != layered);
             let mask = matches!(m.alpha_mode, AlphaMode::Mask { .. });
             if let Some(g) = self.materials.get_mut(&id)
                 && g.textures == textures
@@ -702,19 +735,20 @@ impl GpuScene {
                 g.mask = mask;
                 g.double_sided = m.double_sided;
                 g.unlit = m.unlit;
+                g.transmissive = m.is_transmissive();
+                g.clearcoat = m.has_clearcoat();
                 continue;
             }
-            let fallbacks = [
-                (true, &defaults.white_srgb),
-                (false, &defaults.white_linear),
-                (false, &defaults.flat_normal),
-                (false, &defaults.white_linear),
-                (true, &defaults.white_srgb),
-            ];
             let views: Vec<wgpu::TextureView> = slots
                 .iter()
-                .zip(fallbacks)
-                .map(|(slot, (srgb, fallback))| {
+                .zip(TextureSlot::ALL)
+                .map(|(slot, kind)| {
+                    let srgb = kind.is_srgb();
+                    let fallback = match kind {
+                        TextureSlot::Normal | TextureSlot::ClearcoatNormal => &defaults.flat_normal,
+                        _ if srgb => &defaults.white_srgb,
+                        _ => &defaults.white_linear,
+                    };
                     self.texture_view(device, queue, scene, *slot, srgb, fallback, stats)
                 })
                 .collect();
@@ -775,24 +809,26 @@ impl GpuScene {
                     mask,
                     double_sided: m.double_sided,
                     unlit: m.unlit,
+                    transmissive: m.is_transmissive(),
+                    clearcoat: m.has_clearcoat(),
                 },
             );
         }
+        let before = self.materials.len();
         self.materials.retain(|id, _| alive.contains(id));
+        lists_changed |= self.materials.len() != before;
+        // Every slot's image, in the encoding the slot samples it with.
         let used: HashSet<(ImageId, bool)> = scene
             .materials()
             .flat_map(|(_, m)| {
-                [
-                    m.base_color_texture.map(|t| (t.image, true)),
-                    m.metallic_roughness_texture.map(|t| (t.image, false)),
-                    m.normal_texture.map(|t| (t.image, false)),
-                    m.occlusion_texture.map(|t| (t.image, false)),
-                    m.emissive_texture.map(|t| (t.image, true)),
-                ]
+                m.texture_slots()
+                    .into_iter()
+                    .zip(TextureSlot::ALL)
+                    .filter_map(|(t, slot)| t.map(|t| (t.image, slot.is_srgb())))
             })
-            .flatten()
             .collect();
         self.textures.retain(|k, _| used.contains(k));
+        lists_changed
     }
 
     fn sync_instances(
@@ -812,7 +848,7 @@ impl GpuScene {
                 if !self.meshes.contains_key(&mesh) {
                     continue;
                 }
-                let blend = self.materials.get(&material).is_some_and(|m| m.blend);
+                let blend = self.materials.get(&material).is_some_and(|m| m.layered());
                 let grade = (wn.node.grade, wn.node.relight);
                 if blend {
                     blended.push((wn.node.id, material, mesh, wn.world_from_local, grade));

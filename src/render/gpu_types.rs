@@ -64,15 +64,16 @@ pub struct GpuLight {
     pub spot: [f32; 4],
 }
 
-/// Texture slots of a material, in glTF order (the index into [`MaterialUniform::uv`]).
-pub const TEXTURE_SLOTS: usize = 5;
+/// Texture slots of a material, in [`crate::scene::TextureSlot::ALL`] order (the index into
+/// [`MaterialUniform::uv`]).
+pub const TEXTURE_SLOTS: usize = crate::scene::TextureSlot::COUNT;
 
 /// Binding of the first slot's sampler in the material bind group (mesh.wgsl group 1): slot
 /// `i` samples with binding `MATERIAL_SAMPLER_BINDING + i`, after the uniform (0) and the
-/// slots' textures (1..=5).
+/// slots' textures (1..=11).
 pub const MATERIAL_SAMPLER_BINDING: u32 = 1 + TEXTURE_SLOTS as u32;
 
-/// `Material` in mesh.wgsl (224 bytes).
+/// `Material` in mesh.wgsl (448 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq)]
 pub struct MaterialUniform {
@@ -80,7 +81,14 @@ pub struct MaterialUniform {
     pub emissive: [f32; 4],
     pub pbr: [f32; 4],
     pub alpha: [f32; 4],
-    /// Per texture slot (base colour, metallic-roughness, normal, occlusion, emissive), two
+    /// KHR_materials_specular: rgb the specular colour factor, w the specular factor.
+    pub specular: [f32; 4],
+    /// x: KHR_materials_transmission's factor; KHR_materials_clearcoat's y: strength,
+    /// z: roughness, w: normal scale.
+    pub layers: [f32; 4],
+    /// Per texture slot (base colour, metallic-roughness, normal, occlusion, emissive,
+    /// specular, specular colour, transmission, clearcoat, clearcoat roughness, clearcoat
+    /// normal), two
     /// rows of its 2x3 texture-coordinate transform; `w` of the first row is the UV set the
     /// slot reads (0 or 1).
     pub uv: [[[f32; 4]; 2]; TEXTURE_SLOTS],
@@ -151,10 +159,11 @@ mod tests {
 
     #[test]
     fn material_uniform_matches_the_wgsl_struct_size() {
-        // 4 vec4 + 5 slots x 2 vec4: mesh.wgsl's `Material` must agree.
+        // 6 vec4 + 11 slots x 2 vec4: mesh.wgsl's `Material` must agree.
         assert_eq!(
             std::mem::size_of::<MaterialUniform>(),
-            (4 + 2 * TEXTURE_SLOTS) * 16
+            (6 + 2 * TEXTURE_SLOTS) * 16
         );
+        assert_eq!(std::mem::size_of::<MaterialUniform>(), 448);
     }
 }

@@ -117,11 +117,16 @@ struct MeshPipe {
     /// sampling site is a large piece of a CPU adapter's compiled shader, so a pipeline
     /// holds only those its materials use.
     maps: u32,
+    /// KHR_materials_transmission: mesh.wgsl's `fs_transmissive`, drawn in the display pass
+    /// (blending like `AlphaPipe::Blend`), reading the opaque image through group 2.
+    transmissive: bool,
+    /// KHR_materials_clearcoat: mesh.wgsl's `clearcoat` pipeline constant.
+    clearcoat: bool,
 }
 
 impl MeshPipe {
     fn of(m: &GpuMaterial) -> Self {
-        let alpha = if m.blend {
+        let alpha = if m.blend || m.transmissive {
             AlphaPipe::Blend
         } else if m.mask {
             AlphaPipe::Mask
@@ -133,6 +138,8 @@ impl MeshPipe {
             double_sided: m.double_sided,
             unlit: m.unlit,
             maps: if m.unlit { m.maps() & 1 } else { m.maps() },
+            transmissive: m.transmissive,
+            clearcoat: m.clearcoat,
         }
     }
 }
@@ -319,11 +326,13 @@ impl Renderer {
             ],
         });
         let mut material_entries = vec![uniform_entry(0, wgpu::ShaderStages::FRAGMENT)];
-        for b in 1..=5 {
+        for b in 1..=TEXTURE_SLOTS as u32 {
             material_entries.push(texture_entry(b, true));
         }
-        // One sampler per texture slot: glTF gives each texture its own. Seven samplers in
-        // the fragment stage (with the shadow's and the sky's) are well within the guaranteed 16.
+        // One sampler per texture slot: glTF gives each texture its own. Thirteen samplers
+        // and fourteen sampled textures in the fragment stage (with the shadow's and the
+        // sky's, and the opaque image transmissive materials read) are within the guaranteed
+        // 16 each.
         for slot in 0..TEXTURE_SLOTS as u32 {
             material_entries.push(wgpu::BindGroupLayoutEntry {
                 binding: MATERIAL_SAMPLER_BINDING + slot,
@@ -572,12 +581,16 @@ impl Renderer {
         self.msaa_supported
     }
 
-    fn main_layout(&self, with_material: bool) -> wgpu::PipelineLayout {
-        let layouts: Vec<Option<&wgpu::BindGroupLayout>> = if with_material {
-            vec![Some(&self.frame_layout), Some(&self.material_layout)]
-        } else {
-            vec![Some(&self.frame_layout)]
-        };
+    /// The frame group, then (`with_material`) the material's, then (`with_opaque_image`) the
+    /// display-source group (transmissive materials read the opaque image through it).
+    fn main_layout(&self, with_material: bool, with_opaque_image: bool) -> wgpu::PipelineLayout {
+        let mut layouts: Vec<Option<&wgpu::BindGroupLayout>> = vec![Some(&self.frame_layout)];
+        if with_material {
+            layouts.push(Some(&self.material_layout));
+        }
+        if with_opaque_image {
+            layouts.push(Some(&self.display_layout));
+        }
         self.device
             .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
                 label: Some("main"),
@@ -594,16 +607,18 @@ impl Renderer {
         let (kind, uv1) = key;
         let blend = kind.alpha == AlphaPipe::Blend;
         let entry = match kind.alpha {
+            _ if kind.transmissive => "fs_transmissive",
             AlphaPipe::Mask => "fs_mask",
             AlphaPipe::Opaque | AlphaPipe::Blend => "fs_main",
         };
         let constants = [
             ("unlit", if kind.unlit { 1.0 } else { 0.0 }),
             ("maps", f64::from(kind.maps)),
+            ("clearcoat", if kind.clearcoat { 1.0 } else { 0.0 }),
             // Blended meshes draw in the display-space layer (display.wgsl).
             ("display_out", if blend { 1.0 } else { 0.0 }),
         ];
-        let layout = self.main_layout(true);
+        let layout = self.main_layout(true, kind.transmissive);
         let mut buffers = vec![
             Some(vertex_layout(&VERTEX_ATTRIBUTES)),
             Some(instance_layout(&INSTANCE_ATTRIBUTES)),
@@ -712,16 +727,9 @@ impl Renderer {
                 label: Some(name),
                 source: wgpu::ShaderSource::Wgsl(super::shaders::source(name).into()),
             });
-        let layout = if name == "display.wgsl" {
-            self.device
-                .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                    label: Some("display"),
-                    bind_group_layouts: &[Some(&self.frame_layout), Some(&self.display_layout)],
-                    immediate_size: 0,
-                })
-        } else {
-            self.main_layout(false)
-        };
+        // The display pass's first draw reads the opaque image through the display-source
+        // group, as transmissive meshes do.
+        let layout = self.main_layout(false, name == "display.wgsl");
         let line_buffers = [Some(wgpu::VertexBufferLayout {
             array_stride: std::mem::size_of::<LineVertex>() as u64,
             step_mode: wgpu::VertexStepMode::Vertex,
@@ -1643,6 +1651,8 @@ impl Renderer {
                 self.clouds
                     .draw_splats(&mut pass, &c.splats, GridSide::Beyond, stats);
             }
+            // Transmissive materials read the opaque image (group 2).
+            pass.set_bind_group(2, &t.display_source, &[]);
             draw_batches(&mut pass, blended[0], stats);
             if let Some(p) = grid_pipe {
                 pass.set_pipeline(p);

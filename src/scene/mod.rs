@@ -699,10 +699,62 @@ pub struct Material {
     /// its Fresnel reflectance at normal incidence is ((ior − 1) / (ior + 1))², 4 % at 1.5.
     #[serde(default = "default_ior")]
     pub ior: f32,
+    /// Strength of the dielectric layer's reflection (KHR_materials_specular's
+    /// `specularFactor`, 0–1; 1 = as the IOR gives, 0 = no reflection, all diffuse). Metals
+    /// are not affected.
+    #[serde(default = "one")]
+    pub specular: f32,
+    /// Linear RGB tint of the dielectric layer's reflectance at normal incidence
+    /// (`specularColorFactor`; may exceed 1, the product with the IOR's f0 is clamped to 1).
+    #[serde(default = "white")]
+    pub specular_color: [f32; 3],
+    /// Multiplies `specular` by its alpha channel (`specularTexture`).
+    #[serde(default)]
+    pub specular_texture: Option<TextureRef>,
+    /// Multiplies `specular_color` by its RGB (sRGB-encoded; `specularColorTexture`).
+    #[serde(default)]
+    pub specular_color_texture: Option<TextureRef>,
+    /// Share of the light that passes through the non-metal layer instead of being diffused
+    /// (KHR_materials_transmission's `transmissionFactor`, 0–1): glass, thin plastic, water
+    /// surfaces. Thin-walled (no refraction): what lies behind shows through, tinted by the
+    /// base colour and blurred by the roughness.
+    #[serde(default)]
+    pub transmission: f32,
+    /// Multiplies `transmission` by its red channel (`transmissionTexture`).
+    #[serde(default)]
+    pub transmission_texture: Option<TextureRef>,
+    /// Strength of a clear lacquer layer over the whole material, emission included
+    /// (KHR_materials_clearcoat's `clearcoatFactor`, 0–1; 0 = none): car paint, varnish.
+    #[serde(default)]
+    pub clearcoat: f32,
+    /// The lacquer's roughness (`clearcoatRoughnessFactor`, 0–1).
+    #[serde(default)]
+    pub clearcoat_roughness: f32,
+    /// Scale of the lacquer's own normal map (`clearcoatNormalTexture.scale`).
+    #[serde(default = "one")]
+    pub clearcoat_normal_scale: f32,
+    /// Multiplies `clearcoat` by its red channel (`clearcoatTexture`).
+    #[serde(default)]
+    pub clearcoat_texture: Option<TextureRef>,
+    /// Multiplies `clearcoat_roughness` by its green channel (`clearcoatRoughnessTexture`).
+    #[serde(default)]
+    pub clearcoat_roughness_texture: Option<TextureRef>,
+    /// The lacquer's normal map (`clearcoatNormalTexture`); without one the lacquer follows
+    /// the geometry, not the base's normal map.
+    #[serde(default)]
+    pub clearcoat_normal_texture: Option<TextureRef>,
 }
 
 fn default_ior() -> f32 {
     1.5
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+fn white() -> [f32; 3] {
+    [1.0; 3]
 }
 
 /// Luminance in cd/m² of an emissive colour of 1.0 at strength 1.0. glTF emissive is unitless;
@@ -732,6 +784,18 @@ impl Default for Material {
             uv_scale: [1.0; 2],
             unlit: false,
             ior: default_ior(),
+            specular: 1.0,
+            specular_color: white(),
+            specular_texture: None,
+            specular_color_texture: None,
+            transmission: 0.0,
+            transmission_texture: None,
+            clearcoat: 0.0,
+            clearcoat_roughness: 0.0,
+            clearcoat_normal_scale: 1.0,
+            clearcoat_texture: None,
+            clearcoat_roughness_texture: None,
+            clearcoat_normal_texture: None,
         }
     }
 }
@@ -747,6 +811,14 @@ impl Material {
             default_ior()
         };
         ((ior - 1.0) / (ior + 1.0)).powi(2)
+    }
+
+    /// Whether KHR_materials_specular changes anything (what an export writes).
+    pub fn has_specular(&self) -> bool {
+        self.specular != 1.0
+            || self.specular_color != white()
+            || self.specular_texture.is_some()
+            || self.specular_color_texture.is_some()
     }
 
     /// The material-wide transform as a [`UvTransform`].
@@ -766,18 +838,42 @@ impl Material {
             TextureSlot::Normal => &mut self.normal_texture,
             TextureSlot::Occlusion => &mut self.occlusion_texture,
             TextureSlot::Emissive => &mut self.emissive_texture,
+            TextureSlot::Specular => &mut self.specular_texture,
+            TextureSlot::SpecularColor => &mut self.specular_color_texture,
+            TextureSlot::Transmission => &mut self.transmission_texture,
+            TextureSlot::Clearcoat => &mut self.clearcoat_texture,
+            TextureSlot::ClearcoatRoughness => &mut self.clearcoat_roughness_texture,
+            TextureSlot::ClearcoatNormal => &mut self.clearcoat_normal_texture,
         }
     }
 
-    /// The five texture slots in glTF order: base colour, metallic-roughness, normal,
-    /// occlusion, emissive.
-    pub fn texture_slots(&self) -> [Option<TextureRef>; 5] {
+    /// Whether the material has a lacquer layer (KHR_materials_clearcoat).
+    pub fn has_clearcoat(&self) -> bool {
+        !self.unlit && self.clearcoat > 0.0
+    }
+
+    /// Whether light passes through the surface (KHR_materials_transmission): drawn over
+    /// what is behind it, which it samples.
+    pub fn is_transmissive(&self) -> bool {
+        !self.unlit && (self.transmission > 0.0 || self.transmission_texture.is_some())
+    }
+
+    /// The texture slots in [`TextureSlot::ALL`] order: glTF's five (base colour,
+    /// metallic-roughness, normal, occlusion, emissive), then KHR_materials_specular's two
+    /// KHR_materials_transmission's and KHR_materials_clearcoat's three.
+    pub fn texture_slots(&self) -> [Option<TextureRef>; TextureSlot::COUNT] {
         [
             self.base_color_texture,
             self.metallic_roughness_texture,
             self.normal_texture,
             self.occlusion_texture,
             self.emissive_texture,
+            self.specular_texture,
+            self.specular_color_texture,
+            self.transmission_texture,
+            self.clearcoat_texture,
+            self.clearcoat_roughness_texture,
+            self.clearcoat_normal_texture,
         ]
     }
 
@@ -797,7 +893,10 @@ impl Material {
     }
 }
 
-/// The five texture slots of a metallic-roughness material, in glTF order.
+/// The texture slots of a metallic-roughness material: glTF's five in glTF order, then
+/// KHR_materials_specular's strength (alpha) and colour (sRGB RGB), and
+/// KHR_materials_transmission's (red), and KHR_materials_clearcoat's strength (red),
+/// roughness (green) and normal map.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TextureSlot {
     BaseColor,
@@ -805,16 +904,39 @@ pub enum TextureSlot {
     Normal,
     Occlusion,
     Emissive,
+    Specular,
+    SpecularColor,
+    Transmission,
+    Clearcoat,
+    ClearcoatRoughness,
+    ClearcoatNormal,
 }
 
 impl TextureSlot {
-    pub const ALL: [TextureSlot; 5] = [
+    pub const COUNT: usize = 11;
+
+    pub const ALL: [TextureSlot; Self::COUNT] = [
         TextureSlot::BaseColor,
         TextureSlot::MetallicRoughness,
         TextureSlot::Normal,
         TextureSlot::Occlusion,
         TextureSlot::Emissive,
+        TextureSlot::Specular,
+        TextureSlot::SpecularColor,
+        TextureSlot::Transmission,
+        TextureSlot::Clearcoat,
+        TextureSlot::ClearcoatRoughness,
+        TextureSlot::ClearcoatNormal,
     ];
+
+    /// Whether the slot's texture holds sRGB-encoded colour (decoded to linear when
+    /// sampled) rather than linear data.
+    pub fn is_srgb(self) -> bool {
+        matches!(
+            self,
+            TextureSlot::BaseColor | TextureSlot::Emissive | TextureSlot::SpecularColor
+        )
+    }
 
     pub fn label(self) -> &'static str {
         match self {
@@ -823,6 +945,12 @@ impl TextureSlot {
             TextureSlot::Normal => "Normal",
             TextureSlot::Occlusion => "Occlusion",
             TextureSlot::Emissive => "Emissive",
+            TextureSlot::Specular => "Specular (A)",
+            TextureSlot::SpecularColor => "Specular colour",
+            TextureSlot::Transmission => "Transmission (R)",
+            TextureSlot::Clearcoat => "Clearcoat (R)",
+            TextureSlot::ClearcoatRoughness => "Clearcoat roughness (G)",
+            TextureSlot::ClearcoatNormal => "Clearcoat normal",
         }
     }
 }

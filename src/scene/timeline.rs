@@ -50,6 +50,12 @@ pub enum Channel {
     /// A material's emissive colour (linear RGB).
     Emissive(MaterialId),
     EmissiveStrength(MaterialId),
+    /// A material's specular strength (KHR_materials_specular).
+    Specular(MaterialId),
+    /// A material's transmission (KHR_materials_transmission).
+    Transmission(MaterialId),
+    /// A material's clearcoat strength (KHR_materials_clearcoat).
+    Clearcoat(MaterialId),
     /// The scene's exposure (EV100).
     Exposure,
 }
@@ -75,7 +81,10 @@ impl Channel {
             | Channel::Metallic(m)
             | Channel::Roughness(m)
             | Channel::Emissive(m)
-            | Channel::EmissiveStrength(m) => Some(m),
+            | Channel::EmissiveStrength(m)
+            | Channel::Specular(m)
+            | Channel::Transmission(m)
+            | Channel::Clearcoat(m) => Some(m),
             _ => None,
         }
     }
@@ -94,6 +103,9 @@ impl Channel {
             Channel::Roughness(_) => "Roughness",
             Channel::Emissive(_) => "Emissive",
             Channel::EmissiveStrength(_) => "Emissive strength",
+            Channel::Specular(_) => "Specular",
+            Channel::Transmission(_) => "Transmission",
+            Channel::Clearcoat(_) => "Clearcoat",
             Channel::Exposure => "Exposure",
         }
     }
@@ -113,6 +125,9 @@ impl Channel {
             Channel::Metallic(_) => &["Metallic"],
             Channel::Roughness(_) => &["Roughness"],
             Channel::EmissiveStrength(_) => &["Strength"],
+            Channel::Specular(_) => &["Specular"],
+            Channel::Transmission(_) => &["Transmission"],
+            Channel::Clearcoat(_) => &["Clearcoat"],
             Channel::Exposure => &["EV100"],
         }
     }
@@ -145,6 +160,9 @@ impl Channel {
             Channel::Roughness(m) => Value::Float(scene.material(m)?.roughness),
             Channel::Emissive(m) => Value::Vec3(scene.material(m)?.emissive),
             Channel::EmissiveStrength(m) => Value::Float(scene.material(m)?.emissive_strength),
+            Channel::Specular(m) => Value::Float(scene.material(m)?.specular),
+            Channel::Transmission(m) => Value::Float(scene.material(m)?.transmission),
+            Channel::Clearcoat(m) => Value::Float(scene.material(m)?.clearcoat),
             Channel::Exposure => Value::Float(scene.environment.exposure_ev100),
         })
     }
@@ -215,6 +233,21 @@ impl Channel {
                     mat.emissive_strength = v.max(0.0);
                 }
             }
+            (Channel::Specular(m), Value::Float(v)) => {
+                if let Some(mat) = scene.materials.get_mut(&m) {
+                    mat.specular = v.clamp(0.0, 1.0);
+                }
+            }
+            (Channel::Transmission(m), Value::Float(v)) => {
+                if let Some(mat) = scene.materials.get_mut(&m) {
+                    mat.transmission = v.clamp(0.0, 1.0);
+                }
+            }
+            (Channel::Clearcoat(m), Value::Float(v)) => {
+                if let Some(mat) = scene.materials.get_mut(&m) {
+                    mat.clearcoat = v.clamp(0.0, 1.0);
+                }
+            }
             (Channel::Exposure, Value::Float(v)) => scene.environment.exposure_ev100 = *v,
             _ => {}
         }
@@ -232,7 +265,10 @@ impl Channel {
             | Channel::Metallic(_)
             | Channel::Roughness(_)
             | Channel::Emissive(_)
-            | Channel::EmissiveStrength(_) => Part::Materials,
+            | Channel::EmissiveStrength(_)
+            | Channel::Specular(_)
+            | Channel::Transmission(_)
+            | Channel::Clearcoat(_) => Part::Materials,
             Channel::Exposure => Part::Environment,
         }
     }
@@ -760,6 +796,9 @@ impl Shot {
                 Channel::Roughness(id) => Channel::Roughness(m(id)?),
                 Channel::Emissive(id) => Channel::Emissive(m(id)?),
                 Channel::EmissiveStrength(id) => Channel::EmissiveStrength(m(id)?),
+                Channel::Specular(id) => Channel::Specular(m(id)?),
+                Channel::Transmission(id) => Channel::Transmission(m(id)?),
+                Channel::Clearcoat(id) => Channel::Clearcoat(m(id)?),
                 Channel::Exposure => Channel::Exposure,
             })
         };
@@ -1293,6 +1332,13 @@ mod tests {
         shot.key(Channel::Visible(empty), 0.0, Value::Bool(true));
         shot.key(Channel::Visible(empty), 10.0, Value::Bool(false));
         shot.key(Channel::Roughness(material), 0.0, Value::Float(0.2));
+        // The material extensions' values: glass fading in, a lacquer going matte.
+        shot.key(Channel::Transmission(material), 0.0, Value::Float(0.0));
+        shot.key(Channel::Transmission(material), 20.0, Value::Float(1.0));
+        shot.key(Channel::Specular(material), 0.0, Value::Float(1.0));
+        shot.key(Channel::Specular(material), 20.0, Value::Float(0.5));
+        shot.key(Channel::Clearcoat(material), 0.0, Value::Float(0.8));
+        shot.key(Channel::Clearcoat(material), 20.0, Value::Float(0.0));
         shot.key(Channel::Exposure, 0.0, Value::Float(12.0));
         for track in &mut shot.tracks {
             for k in &mut track.keys {
@@ -1312,7 +1358,13 @@ mod tests {
         }
         by_hand.light_mut(lamp).unwrap().intensity = 20.0;
         by_hand.set_visible(empty, false);
-        by_hand.material_mut(material).unwrap().roughness = 0.2;
+        {
+            let m = by_hand.material_mut(material).unwrap();
+            m.roughness = 0.2;
+            m.transmission = 0.5;
+            m.specular = 0.75;
+            m.clearcoat = 0.4;
+        }
         by_hand.environment_mut().exposure_ev100 = 12.0;
 
         for (a, b) in sampled.nodes().zip(by_hand.nodes()) {

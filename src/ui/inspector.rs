@@ -615,6 +615,54 @@ fn material_ui(
                  and most plastics (4 % reflection head-on), 1.33 water, 2.42 diamond",
             );
             ui.end_row();
+            keyed_label(ui, keying, &[Channel::Specular(id)], "Specular", actions);
+            ui.horizontal(|ui| {
+                // Assigned only when edited: showing a colour must not round-trip it.
+                let mut tint = m.specular_color;
+                if ui
+                    .color_edit_button_rgb(&mut tint)
+                    .on_hover_text("Specular colour: tints the non-metal reflection")
+                    .changed()
+                {
+                    new.specular_color = tint;
+                }
+                ui.add(egui::Slider::new(&mut new.specular, 0.0..=1.0))
+                    .on_hover_text(
+                        "Strength of the non-metal reflection (KHR_materials_specular): 1 as \
+                         the IOR gives, 0 none (all diffuse); metals are not affected",
+                    );
+            });
+            ui.end_row();
+            keyed_label(
+                ui,
+                keying,
+                &[Channel::Transmission(id)],
+                "Transmission",
+                actions,
+            );
+            ui.add(egui::Slider::new(&mut new.transmission, 0.0..=1.0))
+                .on_hover_text(
+                    "Share of light passing through instead of being diffused \
+                     (KHR_materials_transmission): 1 for clear glass, tinted by the base \
+                     colour, blurred by the roughness",
+                );
+            ui.end_row();
+            keyed_label(ui, keying, &[Channel::Clearcoat(id)], "Clearcoat", actions);
+            ui.horizontal(|ui| {
+                ui.add(egui::Slider::new(&mut new.clearcoat, 0.0..=1.0))
+                    .on_hover_text(
+                        "Strength of a clear lacquer over the material \
+                         (KHR_materials_clearcoat): car paint, varnish",
+                    );
+                ui.add(
+                    egui::DragValue::new(&mut new.clearcoat_roughness)
+                        .speed(0.01)
+                        .range(0.0..=1.0)
+                        .prefix("rough "),
+                )
+                .on_hover_text("The lacquer's roughness");
+            });
+            ui.end_row();
             value_row_ui(
                 ui,
                 "Shading",
@@ -672,6 +720,14 @@ fn material_ui(
             if m.normal_texture.is_some() {
                 ui.label("Normal strength");
                 ui.add(egui::Slider::new(&mut new.normal_scale, 0.0..=2.0));
+                ui.end_row();
+            }
+            if m.clearcoat_normal_texture.is_some() {
+                ui.label("Clearcoat normal strength");
+                ui.add(egui::Slider::new(
+                    &mut new.clearcoat_normal_scale,
+                    0.0..=2.0,
+                ));
                 ui.end_row();
             }
             if m.occlusion_texture.is_some() {
