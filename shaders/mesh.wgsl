@@ -16,12 +16,15 @@ struct Material {
     // x: KHR_materials_transmission's factor; KHR_materials_clearcoat's y: strength,
     // z: roughness, w: normal scale.
     layers: vec4<f32>,
+    // KHR_materials_volume: rgb the absorption coefficients per metre (−ln(attenuation
+    // colour) / attenuation distance), w the thickness in the mesh's units (0: thin-walled).
+    volume: vec4<f32>,
     // Per texture slot i (0 base colour, 1 metallic-roughness, 2 normal, 3 occlusion,
     // 4 emissive, 5 specular, 6 specular colour, 7 transmission, 8 clearcoat, 9 clearcoat
-    // roughness, 10 clearcoat normal): uv[2i] and uv[2i + 1] are the rows of its 2x3
+    // roughness, 10 clearcoat normal, 11 thickness): uv[2i] and uv[2i + 1] are the rows of its 2x3
     // texture-coordinate transform (KHR_texture_transform after the material-wide one);
     // uv[2i].w is the UV set it reads.
-    uv: array<vec4<f32>, 22>,
+    uv: array<vec4<f32>, 24>,
 };
 
 @group(1) @binding(0) var<uniform> material: Material;
@@ -36,18 +39,20 @@ struct Material {
 @group(1) @binding(9) var clearcoat_tex: texture_2d<f32>;
 @group(1) @binding(10) var clearcoat_roughness_tex: texture_2d<f32>;
 @group(1) @binding(11) var clearcoat_normal_tex: texture_2d<f32>;
+@group(1) @binding(12) var thickness_tex: texture_2d<f32>;
 // Each slot's own sampler (glTF gives every texture its own wrap modes and filters).
-@group(1) @binding(12) var base_color_sampler: sampler;
-@group(1) @binding(13) var metallic_roughness_sampler: sampler;
-@group(1) @binding(14) var normal_sampler: sampler;
-@group(1) @binding(15) var occlusion_sampler: sampler;
-@group(1) @binding(16) var emissive_sampler: sampler;
-@group(1) @binding(17) var specular_sampler: sampler;
-@group(1) @binding(18) var specular_color_sampler: sampler;
-@group(1) @binding(19) var transmission_sampler: sampler;
-@group(1) @binding(20) var clearcoat_sampler: sampler;
-@group(1) @binding(21) var clearcoat_roughness_sampler: sampler;
-@group(1) @binding(22) var clearcoat_normal_sampler: sampler;
+@group(1) @binding(13) var base_color_sampler: sampler;
+@group(1) @binding(14) var metallic_roughness_sampler: sampler;
+@group(1) @binding(15) var normal_sampler: sampler;
+@group(1) @binding(16) var occlusion_sampler: sampler;
+@group(1) @binding(17) var emissive_sampler: sampler;
+@group(1) @binding(18) var specular_sampler: sampler;
+@group(1) @binding(19) var specular_color_sampler: sampler;
+@group(1) @binding(20) var transmission_sampler: sampler;
+@group(1) @binding(21) var clearcoat_sampler: sampler;
+@group(1) @binding(22) var clearcoat_roughness_sampler: sampler;
+@group(1) @binding(23) var clearcoat_normal_sampler: sampler;
+@group(1) @binding(24) var thickness_sampler: sampler;
 
 // Transmissive materials (`fs_transmissive`, display pass only): the opaque pass's resolved
 // image (exposed HDR radiance), which they show through themselves.
@@ -86,6 +91,8 @@ struct VertexOut {
     @location(6) uv1: vec2<f32>,
     @location(7) @interpolate(flat) grade: vec4<f32>,
     @location(8) @interpolate(flat) relight_model: vec4<f32>,
+    // x: the relighting amount; yzw: the node's scale along its local axes (lengths of
+    // world_from_local's columns), which scales KHR_materials_volume's thickness.
     @location(9) @interpolate(flat) relight: vec4<f32>,
 };
 
@@ -104,7 +111,8 @@ fn vertex_out(v: VertexIn, uv1: vec2<f32>) -> VertexOut {
     out.view_depth = -(frame.view_from_world * world).z;
     out.grade = v.grade;
     out.relight_model = v.relight_model;
-    out.relight = v.relight;
+    out.relight = vec4<f32>(v.relight.x, length(v.model_0.xyz), length(v.model_1.xyz),
+                            length(v.model_2.xyz));
     return out;
 }
 
@@ -184,7 +192,7 @@ fn max3(c: vec3<f32>) -> f32 {
 
 // The texture slots this pipeline samples (1 base colour, 2 metallic-roughness, 4 normal,
 // 8 occlusion, 16 emissive, 32 specular, 64 specular colour, 128 transmission, 256
-// clearcoat, 512 clearcoat roughness, 1024 clearcoat normal): a pipeline constant
+// clearcoat, 512 clearcoat roughness, 1024 clearcoat normal, 2048 thickness): a pipeline constant
 // (renderer.rs, `MeshPipe`), so a pipeline holds only the sampling its materials do.
 // Sampling sites are large in a CPU adapter's compiled shader; this and `unlit` halved the
 // default world's first-draw compile on lavapipe.
@@ -247,14 +255,20 @@ fn fs_mask(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0) ve
 }
 
 // What `shade_surface` leaves for `fs_transmissive`: rgb the weight of the light from behind
-// (transmission × base colour × (1 − metallic), less what the dielectric layer reflects),
-// w the roughness that blurs it. Zero for surfaces that transmit nothing.
+// (transmission × base colour × (1 − metallic), less what the dielectric layer reflects,
+// and what a volume absorbs), w the roughness that blurs it. Zero for surfaces that
+// transmit nothing.
 var<private> transmitted: vec4<f32>;
+// Where (framebuffer pixel) the light from behind is read: the surface's own pixel when
+// thin-walled, where the refracted ray leaves a volume otherwise.
+var<private> transmitted_from: vec2<f32>;
 
 // Transmissive materials (KHR_materials_transmission), thin-walled as the extension has them
 // without KHR_materials_volume: light from behind passes straight through, so the surface
 // shows the opaque image at its own pixel, weighed by `transmitted` and blurred by its
-// roughness, under its reflections and the diffuse share that is not transmitted. Drawn in
+// roughness, under its reflections and the diffuse share that is not transmitted. With a
+// volume (thickness > 0) the view ray refracts into it, and the image is read where it
+// leaves, as the Khronos sample viewer does (`volume_exit`). Drawn in
 // the display pass (renderer.rs: blended like blended materials, with alpha 1 unless the
 // material blends), where the opaque image is complete. Objects behind a transmissive one
 // that are themselves drawn in the display pass (splats, blended or transmissive meshes) do
@@ -264,7 +278,7 @@ fn fs_transmissive(in: VertexOut, @builtin(front_facing) front: bool) -> @locati
     let c = shade_surface(in, front, u32(material.alpha.x) == 1u);
     var color = c.rgb;
     if any(transmitted.rgb > vec3<f32>(0.0)) {
-        color += transmitted.rgb * behind(in.clip.xy, transmitted.w);
+        color += transmitted.rgb * behind(transmitted_from, transmitted.w);
     }
     return vec4<f32>(display_encoded(color), c.a);
 }
@@ -287,6 +301,25 @@ fn behind(p: vec2<f32>, roughness: f32) -> vec3<f32> {
         sum += textureLoad(opaque_image, clamp(q, vec2<i32>(0), last), 0).rgb;
     }
     return sum / 16.0;
+}
+
+// KHR_materials_volume: the view ray refracts into the solid (Snell, by the IOR the
+// dielectric layer's f0 stands for) and travels `thickness` (the mesh's units, scaled with
+// its node) before it leaves; the light from behind is read where that exit point lies on
+// screen and loses what the medium absorbs on the way (Beer–Lambert: exp(−σ·distance)).
+// Its blur narrows as the IOR nears 1 (no bending, no spread), as the sample viewer has it.
+fn volume_exit(in: VertexOut, n: vec3<f32>, v: vec3<f32>, thickness: f32) {
+    let s = sqrt(clamp(material.alpha.z, 0.0, 0.999));
+    let ior = (1.0 + s) / (1.0 - s);
+    let ray = normalize(refract(-v, n, 1.0 / ior)) * thickness * in.relight.yzw;
+    let exit = frame.clip_from_world * vec4<f32>(in.world_pos + ray, 1.0);
+    if exit.w > 1e-4 {
+        let ndc = exit.xy / exit.w;
+        transmitted_from = (vec2<f32>(ndc.x, -ndc.y) * 0.5 + 0.5) * frame.viewport.xy;
+    }
+    let through = exp(-material.volume.rgb * length(ray));
+    transmitted = vec4<f32>(transmitted.rgb * through,
+                            transmitted.w * clamp(ior * 2.0 - 2.0, 0.0, 1.0));
 }
 
 // KHR_materials_clearcoat: a pipeline of its own (renderer.rs, `MeshPipe`), so materials
@@ -449,6 +482,14 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
         let f_v = fr.f0_d + (fr.f90_d - fr.f0_d) * schlick_v;
         transmitted = vec4<f32>(base.rgb * (1.0 - metallic) * transmission * (1.0 - max3(f_v)),
                                 roughness);
+        transmitted_from = in.clip.xy;
+        var thickness = material.volume.w;
+        if has(2048u) {
+            thickness *= textureSample(thickness_tex, thickness_sampler, slot_uv(11u, in)).g;
+        }
+        if thickness > 0.0 {
+            volume_exit(in, shading_n, v, thickness);
+        }
     }
 
     let sun = frame.sun_dir.xyz;

@@ -144,6 +144,20 @@ fn assert_materials_equal(
     ] {
         assert!(close(x, y, 1e-6), "{what}: {name} {x} vs {y}");
     }
+    // KHR_materials_volume goes with transmission (the export writes it only there).
+    if a.is_transmissive() {
+        assert!(close(a.thickness, b.thickness, 1e-6), "{what}: thickness");
+        assert_eq!(
+            a.attenuation_distance, b.attenuation_distance,
+            "{what}: attenuation distance"
+        );
+        for i in 0..3 {
+            assert!(
+                close(a.attenuation_color[i], b.attenuation_color[i], 1e-6),
+                "{what}: attenuation colour"
+            );
+        }
+    }
     if a.clearcoat_normal_texture.is_some() {
         assert!(
             close(a.clearcoat_normal_scale, b.clearcoat_normal_scale, 1e-6),
@@ -487,7 +501,7 @@ fn cube() -> Mesh {
 }
 
 /// Lights of every kind, a camera, a textured material with per-slot and material-wide
-/// transforms, emissive strength, IOR, specular, transmission and clearcoat factors and
+/// transforms, emissive strength, IOR, specular, transmission, volume and clearcoat factors and
 /// textures, an unlit material, two material variants, a hierarchy with
 /// rotated and scaled parents, a hidden node, and splat and point layers.
 fn showcase() -> Scene {
@@ -538,6 +552,11 @@ fn showcase() -> Scene {
         // KHR_materials_transmission too.
         transmission: 0.8,
         transmission_texture: Some(TextureRef::new(image, Sampler::nearest(Wrap::Repeat))),
+        // KHR_materials_volume with its thickness map.
+        thickness: 0.3,
+        thickness_texture: Some(TextureRef::new(image, Sampler::default())),
+        attenuation_distance: Some(1.5),
+        attenuation_color: [0.7, 0.9, 0.4],
         ..Material::named("Blue", [0.1, 0.2, 0.9, 1.0], 0.7)
     });
     let glow = scene.add_material(Material {

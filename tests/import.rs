@@ -1381,6 +1381,56 @@ fn transmissive_materials_keep_their_factor_and_texture() {
 }
 
 #[test]
+fn volume_materials_keep_their_thickness_and_absorption() {
+    let dir = temp_dir("volume");
+    let glass = r#"{"name":"Bottle","extensions":{
+        "KHR_materials_transmission":{"transmissionFactor":1.0},
+        "KHR_materials_volume":{"thicknessFactor":0.5,
+            "thicknessTexture":{"index":0,"texCoord":0},
+            "attenuationDistance":2.0,"attenuationColor":[0.5,0.8,1.0]}}}"#;
+    let wild = r#"{"name":"Wild","extensions":{
+        "KHR_materials_transmission":{"transmissionFactor":1.0},
+        "KHR_materials_volume":{"thicknessFactor":-1.0,"attenuationDistance":0.0,
+            "attenuationColor":[2.0,0.5,-1.0]}}}"#;
+    let used = r#"KHR_materials_transmission","KHR_materials_volume"#;
+    for (name, material) in [("bottle.gltf", glass), ("wild.gltf", wild)] {
+        let path = write_quad_using(&dir, name, material, used);
+        let imported = import_path(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (_, m) = imported.scene.materials().next().expect("one material");
+        assert!(m.is_transmissive() && m.has_volume(), "{name}");
+        if name == "wild.gltf" {
+            assert_eq!(m.thickness, 0.0);
+            assert_eq!(m.attenuation_distance, None);
+            assert_eq!(m.attenuation_color, [1.0, 0.5, 0.0]);
+            assert_eq!(m.absorption(), [0.0; 3], "no distance, no absorption");
+            let warning = imported
+                .warnings
+                .iter()
+                .find(|w| w.contains("Wild") && w.contains("KHR_materials_volume"))
+                .unwrap_or_else(|| panic!("{:?}", imported.warnings));
+            for problem in ["thicknessFactor", "attenuationDistance", "attenuationColor"] {
+                assert!(warning.contains(problem), "{warning}");
+            }
+            continue;
+        }
+        assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+        assert_eq!(m.thickness, 0.5);
+        assert_eq!(m.attenuation_distance, Some(2.0));
+        assert_eq!(m.attenuation_color, [0.5, 0.8, 1.0]);
+        let sigma = m.absorption();
+        let want = [0.5f32, 0.8, 1.0].map(|c| -c.ln() / 2.0);
+        assert!(
+            sigma.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-6),
+            "{sigma:?}"
+        );
+        let t = m.thickness_texture.expect("thickness texture");
+        let image = imported.scene.image(t.image).expect("image");
+        assert_eq!(image.rgba8[..4], [200, 150, 100, 255]);
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
 fn clearcoat_materials_keep_their_lacquer() {
     let dir = temp_dir("clearcoat");
     let paint = r#"{"name":"Paint","extensions":{"KHR_materials_clearcoat":{

@@ -254,7 +254,8 @@ fn relighting_section_estimates_the_captured_light_and_its_slider_is_one_undo_st
 
 /// Showing a material is not editing it: a file's IOR outside the field's range (0, which
 /// KHR_materials_ior allows) and a specular colour above 1 (KHR_materials_specular allows it)
-/// stay as they are, and no undo step appears.
+/// stay as they are, as do a volume thicker than the field's range and an attenuation
+/// distance past it (KHR_materials_volume allows any), and no undo step appears.
 #[test]
 fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
     use worldsmith::scene::Material;
@@ -264,6 +265,10 @@ fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
         ior: 0.0,
         specular: 0.37,
         specular_color: [2.5, 0.3, 1.7],
+        transmission: 0.2,
+        thickness: 5000.0,
+        attenuation_distance: Some(1.0e6),
+        attenuation_color: [0.2, 0.4, 0.6],
         ..Material::named("Mirror", [0.9, 0.9, 0.9, 1.0], 0.1)
     };
     let material = scene.add_material(original.clone());
@@ -280,7 +285,7 @@ fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
         region: None,
     });
     h.run();
-    for label in ["IOR", "Specular", "Transmission", "Clearcoat"] {
+    for label in ["IOR", "Specular", "Transmission", "Volume", "Clearcoat"] {
         assert!(
             h.query_by_label(label).is_some(),
             "the material shows its {label}"

@@ -116,6 +116,10 @@ fn full_scene() -> Scene {
         clearcoat_normal_scale: 0.7,
         clearcoat_roughness_texture: Some(TextureRef::new(sky, Sampler::default())),
         transmission_texture: Some(TextureRef::new(checker, Sampler::default())),
+        thickness: 0.25,
+        thickness_texture: Some(TextureRef::new(sky, Sampler::default())),
+        attenuation_distance: Some(0.8),
+        attenuation_color: [0.9, 0.7, 0.3],
         specular_texture: Some(TextureRef::new(checker, Sampler::default())),
         specular_color_texture: Some(TextureRef {
             uv_set: 1,

@@ -8,9 +8,9 @@ use worldsmith::generate::generate_world;
 use worldsmith::render::{FrameInput, OffscreenTarget, RenderSettings, Renderer, UploadStats};
 use worldsmith::scene::{Filter, NodeKind, Sampler, Transform, Wrap};
 
-/// Size of one material's uniform (mesh.wgsl `Material`): six vec4 of factors, then two
-/// vec4 rows of UV transform (with the UV set) for each of the eleven texture slots.
-const MATERIAL_UNIFORM_BYTES: u64 = (6 + 11 * 2) * 16;
+/// Size of one material's uniform (mesh.wgsl `Material`): seven vec4 of factors, then two
+/// vec4 rows of UV transform (with the UV set) for each of the twelve texture slots.
+const MATERIAL_UNIFORM_BYTES: u64 = (7 + 12 * 2) * 16;
 
 #[test]
 fn unchanged_scene_uploads_nothing_and_edits_upload_only_what_changed() {

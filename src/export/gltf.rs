@@ -9,7 +9,8 @@
 //! - metallic-roughness materials with all five texture slots, samplers,
 //!   KHR_texture_transform (each slot's transform after the material-wide tiling, merged into
 //!   one), KHR_materials_ior (when not 1.5), KHR_materials_specular (factors and both
-//!   textures, when not the defaults), KHR_materials_transmission, KHR_materials_clearcoat,
+//!   textures, when not the defaults), KHR_materials_transmission, KHR_materials_volume
+//!   (on transmissive materials), KHR_materials_clearcoat,
 //!   KHR_materials_emissive_strength (emissive colours above 1 are folded into the
 //!   strength), KHR_materials_unlit;
 //! - images as their original PNG/JPEG bytes when the scene still has them
@@ -1029,6 +1030,33 @@ impl Builder<'_> {
                 transmission_texture: info(self, m.transmission_texture),
                 extras: Default::default(),
             });
+            has_extensions = true;
+        }
+        // KHR_materials_volume on transmissive materials (it needs one of the transmission
+        // extensions). Written as JSON: gltf-json's type always writes attenuationDistance,
+        // whose default (+∞) JSON cannot hold.
+        if m.is_transmissive() && m.has_volume() {
+            let mut volume = serde_json::Map::new();
+            let thickness = if m.thickness.is_finite() {
+                m.thickness.max(0.0)
+            } else {
+                0.0
+            };
+            volume.insert("thicknessFactor".into(), thickness.into());
+            if let Some(value) =
+                info(self, m.thickness_texture).and_then(|i| serde_json::to_value(i).ok())
+            {
+                volume.insert("thicknessTexture".into(), value);
+            }
+            if let Some(d) = m.attenuation_distance.filter(|d| d.is_finite() && *d > 0.0) {
+                volume.insert("attenuationDistance".into(), d.into());
+            }
+            let color = m.attenuation_color.map(unit);
+            volume.insert("attenuationColor".into(), color.to_vec().into());
+            self.use_extension("KHR_materials_volume");
+            extensions
+                .others
+                .insert("KHR_materials_volume".into(), volume.into());
             has_extensions = true;
         }
         // KHR_materials_clearcoat, which gltf-json has no type for: written as the

@@ -29,6 +29,7 @@ const SUPPORTED_EXTENSIONS: &[&str] = &[
     "KHR_materials_specular",
     "KHR_materials_transmission",
     "KHR_materials_clearcoat",
+    "KHR_materials_volume",
     "KHR_texture_transform",
     "KHR_materials_variants",
     "KHR_materials_unlit",
@@ -1440,7 +1441,7 @@ impl Importer<'_> {
         if !ignored.is_empty() {
             self.warn(format!(
                 "uses glTF extension(s) worldsmith ignores: {} (what they add, e.g. \
-                 transmission or clearcoat, is not shown)",
+                 sheen or anisotropy, is not shown)",
                 ignored.join(", ")
             ));
         }
@@ -1618,6 +1619,7 @@ impl Importer<'_> {
             .unwrap_or_default();
         let specular = material.specular();
         let transmission = material.transmission();
+        let volume = material.volume();
         let mut slots = [None; TextureSlot::COUNT];
         let sources = [
             ("base colour", pbr.base_color_texture().map(info_slot)),
@@ -1659,10 +1661,24 @@ impl Importer<'_> {
                     .and_then(|t| t.transmission_texture())
                     .map(info_slot),
             ),
+            (
+                "thickness",
+                volume
+                    .as_ref()
+                    .and_then(|v| v.thickness_texture())
+                    .map(info_slot),
+            ),
         ];
-        for (out, (slot, source)) in slots.iter_mut().zip(sources) {
+        for (index, (slot, source)) in sources.into_iter().enumerate() {
+            // The first eight are the slots in order; the thickness map comes after the
+            // clearcoat's three (read from JSON in `clearcoat`).
+            let index = if index < 8 {
+                index
+            } else {
+                TextureSlot::Thickness as usize
+            };
             if let Some((texture, tex_coord, transform)) = source {
-                *out = self.texture_ref(&name, slot, &texture, tex_coord, transform);
+                slots[index] = self.texture_ref(&name, slot, &texture, tex_coord, transform);
             }
         }
         let [
@@ -1675,6 +1691,7 @@ impl Importer<'_> {
             specular_color_texture,
             transmission_texture,
             ..,
+            thickness_texture,
         ] = slots;
         let mut out = Material {
             name,
@@ -1702,6 +1719,7 @@ impl Importer<'_> {
             specular_texture,
             specular_color_texture,
             transmission_texture,
+            thickness_texture,
             ..Material::default()
         };
         if let Some(t) = &transmission {
@@ -1717,6 +1735,9 @@ impl Importer<'_> {
             }
         }
         self.clearcoat(&mut out, material);
+        if let Some(v) = &volume {
+            self.volume_factors(&mut out, v);
+        }
         if let Some(s) = &specular {
             self.specular_factors(&mut out, s.specular_factor(), s.specular_color_factor());
         }
@@ -1825,6 +1846,48 @@ impl Importer<'_> {
 
     /// KHR_materials_specular's factors, kept in range: the strength in 0–1 and each colour
     /// channel ≥ 0 (a value outside, or not a number, is replaced and warned about).
+    /// KHR_materials_volume's factors: a thickness below 0 or not a number becomes 0 (thin),
+    /// an attenuation distance that is not a positive number means none (glTF's +∞), colour
+    /// channels are clamped to 0–1; each repair is warned.
+    fn volume_factors(&mut self, out: &mut Material, volume: &gltf::material::Volume) {
+        let mut problems = Vec::new();
+        let thickness = volume.thickness_factor();
+        out.thickness = if thickness.is_finite() && thickness >= 0.0 {
+            thickness
+        } else {
+            problems.push(format!(
+                "thicknessFactor {thickness} is not a number ≥ 0; 0 used"
+            ));
+            0.0
+        };
+        let distance = volume.attenuation_distance();
+        out.attenuation_distance = if distance.is_finite() && distance > 0.0 {
+            Some(distance)
+        } else {
+            if distance != f32::INFINITY {
+                problems.push(format!(
+                    "attenuationDistance {distance} is not a positive number; no absorption"
+                ));
+            }
+            None
+        };
+        let color = volume.attenuation_color();
+        out.attenuation_color = color.map(|c| unit_factor(c, 1.0).0);
+        if out.attenuation_color != color {
+            problems.push(format!(
+                "attenuationColor {color:?} is outside 0–1; clamped to {:?}",
+                out.attenuation_color
+            ));
+        }
+        if !problems.is_empty() {
+            self.warn(format!(
+                "material '{}': KHR_materials_volume {}",
+                out.name,
+                problems.join("; ")
+            ));
+        }
+    }
+
     fn specular_factors(&mut self, out: &mut Material, specular: f32, color: [f32; 3]) {
         let mut repaired;
         (out.specular, repaired) = unit_factor(specular, 1.0);

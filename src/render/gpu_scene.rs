@@ -302,6 +302,15 @@ fn material_uniform(m: &Material) -> MaterialUniform {
             m.clearcoat_roughness,
             m.clearcoat_normal_scale,
         ],
+        volume: {
+            let [r, g, b] = m.absorption();
+            let thickness = if m.thickness.is_finite() {
+                m.thickness.max(0.0)
+            } else {
+                0.0
+            };
+            [r, g, b, thickness]
+        },
         uv,
     }
 }

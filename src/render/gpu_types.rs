@@ -70,10 +70,10 @@ pub const TEXTURE_SLOTS: usize = crate::scene::TextureSlot::COUNT;
 
 /// Binding of the first slot's sampler in the material bind group (mesh.wgsl group 1): slot
 /// `i` samples with binding `MATERIAL_SAMPLER_BINDING + i`, after the uniform (0) and the
-/// slots' textures (1..=11).
+/// slots' textures (1..=12).
 pub const MATERIAL_SAMPLER_BINDING: u32 = 1 + TEXTURE_SLOTS as u32;
 
-/// `Material` in mesh.wgsl (448 bytes).
+/// `Material` in mesh.wgsl (496 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq)]
 pub struct MaterialUniform {
@@ -86,10 +86,12 @@ pub struct MaterialUniform {
     /// x: KHR_materials_transmission's factor; KHR_materials_clearcoat's y: strength,
     /// z: roughness, w: normal scale.
     pub layers: [f32; 4],
+    /// KHR_materials_volume: rgb the absorption coefficients per metre
+    /// ([`crate::scene::Material::absorption`]), w the thickness (0: thin-walled).
+    pub volume: [f32; 4],
     /// Per texture slot (base colour, metallic-roughness, normal, occlusion, emissive,
     /// specular, specular colour, transmission, clearcoat, clearcoat roughness, clearcoat
-    /// normal), two
-    /// rows of its 2x3 texture-coordinate transform; `w` of the first row is the UV set the
+    /// normal, thickness), two rows of its 2x3 texture-coordinate transform; `w` of the first row is the UV set the
     /// slot reads (0 or 1).
     pub uv: [[[f32; 4]; 2]; TEXTURE_SLOTS],
 }

@@ -743,6 +743,24 @@ pub struct Material {
     /// the geometry, not the base's normal map.
     #[serde(default)]
     pub clearcoat_normal_texture: Option<TextureRef>,
+    /// Thickness of the volume under a transmissive surface, in the mesh's own units (scaled
+    /// with its node; KHR_materials_volume's `thicknessFactor`, ≥ 0). 0 = thin-walled (light
+    /// passes straight through); above 0 the surface bounds a solid (a glass block, a bottle,
+    /// amber): light refracts by the IOR and is absorbed along its path through it.
+    #[serde(default)]
+    pub thickness: f32,
+    /// Multiplies `thickness` by its green channel (`thicknessTexture`, usually baked from the
+    /// mesh).
+    #[serde(default)]
+    pub thickness_texture: Option<TextureRef>,
+    /// The distance in world units (metres) after which light inside the volume has turned
+    /// `attenuation_color` (`attenuationDistance`); `None` = no absorption (glTF's +∞).
+    #[serde(default)]
+    pub attenuation_distance: Option<f32>,
+    /// The colour white light turns after `attenuation_distance` inside the volume (linear
+    /// RGB, `attenuationColor`): Beer–Lambert absorption, deeper colour through thicker parts.
+    #[serde(default = "white")]
+    pub attenuation_color: [f32; 3],
 }
 
 fn default_ior() -> f32 {
@@ -796,6 +814,10 @@ impl Default for Material {
             clearcoat_texture: None,
             clearcoat_roughness_texture: None,
             clearcoat_normal_texture: None,
+            thickness: 0.0,
+            thickness_texture: None,
+            attenuation_distance: None,
+            attenuation_color: white(),
         }
     }
 }
@@ -844,6 +866,7 @@ impl Material {
             TextureSlot::Clearcoat => &mut self.clearcoat_texture,
             TextureSlot::ClearcoatRoughness => &mut self.clearcoat_roughness_texture,
             TextureSlot::ClearcoatNormal => &mut self.clearcoat_normal_texture,
+            TextureSlot::Thickness => &mut self.thickness_texture,
         }
     }
 
@@ -858,9 +881,31 @@ impl Material {
         !self.unlit && (self.transmission > 0.0 || self.transmission_texture.is_some())
     }
 
+    /// Whether KHR_materials_volume changes anything (what an export writes): a thickness
+    /// or absorption set. Only transmissive materials show it.
+    pub fn has_volume(&self) -> bool {
+        self.thickness != 0.0
+            || self.thickness_texture.is_some()
+            || self.attenuation_distance.is_some()
+            || self.attenuation_color != white()
+    }
+
+    /// Beer–Lambert absorption coefficients per metre of the volume (KHR_materials_volume:
+    /// −ln(attenuation colour) / attenuation distance), 0 without absorption. A colour
+    /// channel of 0 absorbs as a channel of 1/1000 does, so the coefficient stays finite.
+    pub fn absorption(&self) -> [f32; 3] {
+        match self.attenuation_distance {
+            Some(d) if d.is_finite() && d > 0.0 => self
+                .attenuation_color
+                .map(|c| -(if c.is_finite() { c } else { 1.0 }).clamp(1e-3, 1.0).ln() / d),
+            _ => [0.0; 3],
+        }
+    }
+
     /// The texture slots in [`TextureSlot::ALL`] order: glTF's five (base colour,
     /// metallic-roughness, normal, occlusion, emissive), then KHR_materials_specular's two
-    /// KHR_materials_transmission's and KHR_materials_clearcoat's three.
+    /// KHR_materials_transmission's, KHR_materials_clearcoat's three and KHR_materials_volume's
+    /// thickness.
     pub fn texture_slots(&self) -> [Option<TextureRef>; TextureSlot::COUNT] {
         [
             self.base_color_texture,
@@ -874,6 +919,7 @@ impl Material {
             self.clearcoat_texture,
             self.clearcoat_roughness_texture,
             self.clearcoat_normal_texture,
+            self.thickness_texture,
         ]
     }
 
@@ -896,7 +942,7 @@ impl Material {
 /// The texture slots of a metallic-roughness material: glTF's five in glTF order, then
 /// KHR_materials_specular's strength (alpha) and colour (sRGB RGB), and
 /// KHR_materials_transmission's (red), and KHR_materials_clearcoat's strength (red),
-/// roughness (green) and normal map.
+/// roughness (green) and normal map, and KHR_materials_volume's thickness (green).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TextureSlot {
     BaseColor,
@@ -910,10 +956,11 @@ pub enum TextureSlot {
     Clearcoat,
     ClearcoatRoughness,
     ClearcoatNormal,
+    Thickness,
 }
 
 impl TextureSlot {
-    pub const COUNT: usize = 11;
+    pub const COUNT: usize = 12;
 
     pub const ALL: [TextureSlot; Self::COUNT] = [
         TextureSlot::BaseColor,
@@ -927,6 +974,7 @@ impl TextureSlot {
         TextureSlot::Clearcoat,
         TextureSlot::ClearcoatRoughness,
         TextureSlot::ClearcoatNormal,
+        TextureSlot::Thickness,
     ];
 
     /// Whether the slot's texture holds sRGB-encoded colour (decoded to linear when
@@ -951,6 +999,7 @@ impl TextureSlot {
             TextureSlot::Clearcoat => "Clearcoat (R)",
             TextureSlot::ClearcoatRoughness => "Clearcoat roughness (G)",
             TextureSlot::ClearcoatNormal => "Clearcoat normal",
+            TextureSlot::Thickness => "Thickness (G)",
         }
     }
 }

@@ -647,6 +647,56 @@ fn material_ui(
                      colour, blurred by the roughness",
                 );
             ui.end_row();
+            if m.is_transmissive() || m.has_volume() {
+                ui.label("Volume");
+                ui.horizontal(|ui| {
+                    ui.add(
+                        egui::DragValue::new(&mut new.thickness)
+                            .speed(0.005)
+                            .range(0.0..=1000.0)
+                            .clamp_existing_to_range(false)
+                            .max_decimals(3)
+                            .prefix("thick "),
+                    )
+                    .on_hover_text(
+                        "Thickness of the solid under the surface, in the mesh's units                          (KHR_materials_volume): 0 thin-walled (light passes straight                          through); above 0 light refracts by the IOR and is absorbed",
+                    );
+                    // Assigned only when edited: showing a colour must not round-trip it.
+                    let mut tint = m.attenuation_color;
+                    if ui
+                        .color_edit_button_rgb(&mut tint)
+                        .on_hover_text(
+                            "Attenuation colour: what white light turns into after the                              attenuation distance inside the solid",
+                        )
+                        .changed()
+                    {
+                        new.attenuation_color = tint;
+                    }
+                    let mut distance = m.attenuation_distance.unwrap_or(0.0);
+                    if ui
+                        .add(
+                            egui::DragValue::new(&mut distance)
+                                .speed(0.01)
+                                .range(0.0..=10_000.0)
+                                .clamp_existing_to_range(false)
+                                .custom_formatter(|v, _| {
+                                    if v > 0.0 {
+                                        format!("{v:.3} m")
+                                    } else {
+                                        "no absorption".to_owned()
+                                    }
+                                }),
+                        )
+                        .on_hover_text(
+                            "Attenuation distance in metres: how far light travels in the                              solid before it has turned the attenuation colour (0: none)",
+                        )
+                        .changed()
+                    {
+                        new.attenuation_distance = (distance > 0.0).then_some(distance);
+                    }
+                });
+                ui.end_row();
+            }
             keyed_label(ui, keying, &[Channel::Clearcoat(id)], "Clearcoat", actions);
             ui.horizontal(|ui| {
                 ui.add(egui::Slider::new(&mut new.clearcoat, 0.0..=1.0))
