@@ -161,11 +161,11 @@ mod tests {
 
     #[test]
     fn material_uniform_matches_the_wgsl_struct_size() {
-        // 6 vec4 + 11 slots x 2 vec4: mesh.wgsl's `Material` must agree.
+        // 7 vec4 + 12 slots x 2 vec4: mesh.wgsl's `Material` must agree.
         assert_eq!(
             std::mem::size_of::<MaterialUniform>(),
-            (6 + 2 * TEXTURE_SLOTS) * 16
+            (7 + 2 * TEXTURE_SLOTS) * 16
         );
-        assert_eq!(std::mem::size_of::<MaterialUniform>(), 448);
+        assert_eq!(std::mem::size_of::<MaterialUniform>(), 496);
     }
 }
