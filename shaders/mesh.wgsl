@@ -55,8 +55,11 @@ struct Material {
 @group(1) @binding(24) var thickness_sampler: sampler;
 
 // Transmissive materials (`fs_transmissive`, display pass only): the opaque pass's resolved
-// image (exposed HDR radiance), which they show through themselves.
+// image (exposed HDR radiance), which they show through themselves, and the display layer as
+// it was before the first of them was drawn (display-encoded: the opaque image with splats,
+// blended meshes and the grid blended over it).
 @group(2) @binding(0) var opaque_image: texture_2d<f32>;
+@group(2) @binding(1) var display_behind: texture_2d<f32>;
 
 struct VertexIn {
     @location(0) position: vec3<f32>,
@@ -270,9 +273,10 @@ var<private> transmitted_from: vec2<f32>;
 // volume (thickness > 0) the view ray refracts into it, and the image is read where it
 // leaves, as the Khronos sample viewer does (`volume_exit`). Drawn in
 // the display pass (renderer.rs: blended like blended materials, with alpha 1 unless the
-// material blends), where the opaque image is complete. Objects behind a transmissive one
-// that are themselves drawn in the display pass (splats, blended or transmissive meshes) do
-// not show through it, as in three.js and the Khronos sample viewer.
+// material blends), where the opaque image is complete. What the display pass drew before
+// the first transmissive surface (splats, blended meshes, the grid) shows through too
+// (`behind_at`); other transmissive surfaces behind one do not, as in three.js and the
+// Khronos sample viewer.
 @fragment
 fn fs_transmissive(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0) vec4<f32> {
     let c = shade_surface(in, front, u32(material.alpha.x) == 1u);
@@ -291,16 +295,28 @@ fn behind(p: vec2<f32>, roughness: f32) -> vec3<f32> {
     let last = size - vec2<i32>(1);
     let radius = roughness * roughness * f32(size.y) * 0.05;
     if radius < 0.5 {
-        return textureLoad(opaque_image, clamp(vec2<i32>(p), vec2<i32>(0), last), 0).rgb;
+        return behind_at(clamp(vec2<i32>(p), vec2<i32>(0), last));
     }
     var sum = vec3<f32>(0.0);
     for (var i = 0; i < 16; i += 1) {
         let r = radius * sqrt((f32(i) + 0.5) / 16.0);
         let a = f32(i) * 2.39996323;
         let q = vec2<i32>(p + r * vec2<f32>(cos(a), sin(a)));
-        sum += textureLoad(opaque_image, clamp(q, vec2<i32>(0), last), 0).rgb;
+        sum += behind_at(clamp(q, vec2<i32>(0), last));
     }
     return sum / 16.0;
+}
+
+// Exposed radiance behind pixel `q`: the opaque image where the display layer still shows
+// just that (exact, HDR highlights included); where splats, blended meshes or the grid
+// were drawn over it, the display layer's colour taken back through the inverse tone map.
+fn behind_at(q: vec2<i32>) -> vec3<f32> {
+    let opaque = textureLoad(opaque_image, q, 0).rgb;
+    let shown = textureLoad(display_behind, q, 0).rgb;
+    if all(abs(shown - display_encoded(opaque)) < vec3<f32>(2.0 / 1024.0)) {
+        return opaque;
+    }
+    return inverse_tonemap(srgb_to_linear(clamp(shown, vec3<f32>(0.0), vec3<f32>(1.0))));
 }
 
 // KHR_materials_volume: the view ray refracts into the solid (Snell, by the IOR the

@@ -35,8 +35,14 @@ struct Targets {
     /// The display-space layer, resolved: tone-mapped, sRGB-encoded values with everything
     /// translucent blended over them (display.wgsl); what the post pass shows.
     display: wgpu::TextureView,
+    display_texture: wgpu::Texture,
     /// `hdr` for the display pass's first draw.
     display_source: wgpu::BindGroup,
+    /// What transmissive materials see behind them (mesh.wgsl group 2): `hdr` and a copy of
+    /// the display layer taken just before the first of them is drawn, so splats, blended
+    /// meshes and the grid behind glass show through it. Made the first time a frame of this
+    /// size draws a transmissive material.
+    behind: Option<Behind>,
     depth: wgpu::TextureView,
     mask: wgpu::TextureView,
     mask_depth: wgpu::TextureView,
@@ -44,6 +50,12 @@ struct Targets {
     /// translucent, which skip the display pass).
     post_from_display: wgpu::BindGroup,
     post_from_hdr: wgpu::BindGroup,
+}
+
+/// See [`Targets::behind`].
+struct Behind {
+    texture: wgpu::Texture,
+    group: wgpu::BindGroup,
 }
 
 impl Targets {
@@ -58,9 +70,26 @@ impl Targets {
         resolved: &wgpu::TextureView,
         depth: wgpu::Operations<f32>,
     ) -> wgpu::RenderPass<'e> {
+        self.frame_pass_part(encoder, label, resolved, depth, PassPart::Whole)
+    }
+
+    /// [`Targets::frame_pass`] for a pass split in parts: a part that is not the last keeps
+    /// the MSAA colour for the next, which loads it instead of clearing.
+    fn frame_pass_part<'e>(
+        &self,
+        encoder: &'e mut wgpu::CommandEncoder,
+        label: &str,
+        resolved: &wgpu::TextureView,
+        depth: wgpu::Operations<f32>,
+        part: PassPart,
+    ) -> wgpu::RenderPass<'e> {
         let (view, resolve) = match &self.hdr_msaa {
             Some(ms) => (ms, Some(resolved)),
             None => (resolved, None),
+        };
+        let load = match part {
+            PassPart::Whole | PassPart::First => wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+            PassPart::Rest => wgpu::LoadOp::Load,
         };
         encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
             label: Some(label),
@@ -69,8 +98,8 @@ impl Targets {
                 depth_slice: None,
                 resolve_target: resolve,
                 ops: wgpu::Operations {
-                    load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-                    store: if resolve.is_some() {
+                    load,
+                    store: if resolve.is_some() && part != PassPart::First {
                         wgpu::StoreOp::Discard
                     } else {
                         wgpu::StoreOp::Store
@@ -85,6 +114,26 @@ impl Targets {
             ..Default::default()
         })
     }
+}
+
+/// One thing the display pass draws, in order.
+enum DisplayStep<'a> {
+    Splats(GridSide),
+    Batches(&'a [Batch]),
+    Grid,
+    /// Splits the pass before the first transmissive batch: copies the display layer into
+    /// [`Targets::behind`] and goes on in a new pass.
+    CopyBehind,
+}
+
+/// Which part of a split render pass [`Targets::frame_pass_part`] begins.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PassPart {
+    Whole,
+    /// Clears; keeps its colour for the rest.
+    First,
+    /// Loads what the first part left.
+    Rest,
 }
 
 struct Shadows {
@@ -160,6 +209,9 @@ pub struct Renderer {
     material_layout: wgpu::BindGroupLayout,
     post_layout: wgpu::BindGroupLayout,
     display_layout: wgpu::BindGroupLayout,
+    /// mesh.wgsl group 2 of transmissive pipelines: the opaque image and the display layer
+    /// behind them ([`Targets::behind`]).
+    behind_layout: wgpu::BindGroupLayout,
     mesh_module: wgpu::ShaderModule,
     pipelines: HashMap<(PipeKey, u32, bool), wgpu::RenderPipeline>,
     overlay_pipelines: HashMap<(&'static str, u32), wgpu::RenderPipeline>,
@@ -362,6 +414,10 @@ impl Renderer {
             label: Some("display source"),
             entries: &[texture_entry(0, false)],
         });
+        let behind_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("behind transmissive surfaces"),
+            entries: &[texture_entry(0, false), texture_entry(1, false)],
+        });
         let module = |name: &str| {
             device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(name),
@@ -495,6 +551,7 @@ impl Renderer {
             material_layout,
             post_layout,
             display_layout,
+            behind_layout,
             mesh_module,
             pipelines: HashMap::new(),
             overlay_pipelines: HashMap::new(),
@@ -581,15 +638,20 @@ impl Renderer {
         self.msaa_supported
     }
 
-    /// The frame group, then (`with_material`) the material's, then (`with_opaque_image`) the
-    /// display-source group (transmissive materials read the opaque image through it).
-    fn main_layout(&self, with_material: bool, with_opaque_image: bool) -> wgpu::PipelineLayout {
+    /// The frame group, then (`with_material`) the material's, then `last`: the group
+    /// transmissive materials read what is behind them through ([`Targets::behind`]), or the
+    /// display pass's first draw its opaque image.
+    fn main_layout(
+        &self,
+        with_material: bool,
+        last: Option<&wgpu::BindGroupLayout>,
+    ) -> wgpu::PipelineLayout {
         let mut layouts: Vec<Option<&wgpu::BindGroupLayout>> = vec![Some(&self.frame_layout)];
         if with_material {
             layouts.push(Some(&self.material_layout));
         }
-        if with_opaque_image {
-            layouts.push(Some(&self.display_layout));
+        if last.is_some() {
+            layouts.push(last);
         }
         self.device
             .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -618,7 +680,7 @@ impl Renderer {
             // Blended meshes draw in the display-space layer (display.wgsl).
             ("display_out", if blend { 1.0 } else { 0.0 }),
         ];
-        let layout = self.main_layout(true, kind.transmissive);
+        let layout = self.main_layout(true, kind.transmissive.then_some(&self.behind_layout));
         let mut buffers = vec![
             Some(vertex_layout(&VERTEX_ATTRIBUTES)),
             Some(instance_layout(&INSTANCE_ATTRIBUTES)),
@@ -728,8 +790,11 @@ impl Renderer {
                 source: wgpu::ShaderSource::Wgsl(super::shaders::source(name).into()),
             });
         // The display pass's first draw reads the opaque image through the display-source
-        // group, as transmissive meshes do.
-        let layout = self.main_layout(false, name == "display.wgsl");
+        // group.
+        let layout = self.main_layout(
+            false,
+            (name == "display.wgsl").then_some(&self.display_layout),
+        );
         let line_buffers = [Some(wgpu::VertexBufferLayout {
             array_stride: std::mem::size_of::<LineVertex>() as u64,
             step_mode: wgpu::VertexStepMode::Vertex,
@@ -806,6 +871,40 @@ impl Renderer {
         pipeline
     }
 
+    /// Makes the current targets' [`Targets::behind`] if they have none.
+    fn ensure_behind(&mut self) {
+        let Some(t) = self.targets.first_mut() else {
+            return;
+        };
+        if t.behind.is_some() {
+            return;
+        }
+        let texture = make_texture(
+            &self.device,
+            "display behind transmissive surfaces",
+            (t.width, t.height, 1),
+            1,
+            HDR_FORMAT,
+            wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+        );
+        let view = texture.create_view(&Default::default());
+        let group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("behind transmissive surfaces"),
+            layout: &self.behind_layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::TextureView(&t.hdr),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: wgpu::BindingResource::TextureView(&view),
+                },
+            ],
+        });
+        t.behind = Some(Behind { texture, group });
+    }
+
     fn ensure_targets(&mut self, width: u32, height: u32, msaa: u32) {
         if let Some(i) = self
             .targets
@@ -826,8 +925,15 @@ impl Renderer {
         });
         let hdr =
             make_texture(d, "hdr", size, 1, HDR_FORMAT, sampled).create_view(&Default::default());
-        let display = make_texture(d, "display", size, 1, HDR_FORMAT, sampled)
-            .create_view(&Default::default());
+        let display_texture = make_texture(
+            d,
+            "display",
+            size,
+            1,
+            HDR_FORMAT,
+            sampled | wgpu::TextureUsages::COPY_SRC,
+        );
+        let display = display_texture.create_view(&Default::default());
         let display_source = d.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("display source"),
             layout: &self.display_layout,
@@ -874,7 +980,9 @@ impl Renderer {
                 hdr_msaa,
                 hdr,
                 display,
+                display_texture,
                 display_source,
+                behind: None,
                 depth,
                 mask,
                 mask_depth,
@@ -1138,6 +1246,14 @@ impl Renderer {
             self.upload_lights();
         }
         self.ensure_targets(width, height, msaa);
+        if self.scene.blended.iter().any(|b| {
+            self.scene
+                .materials
+                .get(&b.material)
+                .is_some_and(|m| m.transmissive)
+        }) {
+            self.ensure_behind();
+        }
         let overlays = frame.settings.overlays;
         if overlays.icons {
             self.scene
@@ -1629,41 +1745,108 @@ impl Renderer {
         // it, depth-tested against the opaque pass's depth. The MSAA colour target is reused
         // (its opaque content is in `hdr` now); the result resolves into `display`.
         if let Some(display_pipe) = display_pipe {
+            // Transmissive surfaces see what the display pass drew before them (splats, blended
+            // meshes, the grid) through a copy of the display layer: the pass is split before
+            // the first of them (back to front) and the layer copied there.
+            let transmissive = |b: &Batch| kind_of.get(&b.material).is_some_and(|k| k.transmissive);
+            let first_glass = [0, 1].into_iter().find_map(|part| {
+                blended[part]
+                    .iter()
+                    .position(transmissive)
+                    .map(|i| (part, i))
+            });
+            let behind = first_glass.and(t.behind.as_ref());
             let depth = wgpu::Operations {
                 load: wgpu::LoadOp::Load,
-                store: wgpu::StoreOp::Discard,
+                store: if behind.is_some() {
+                    wgpu::StoreOp::Store
+                } else {
+                    wgpu::StoreOp::Discard
+                },
             };
-            let mut pass = t.frame_pass(encoder, "display", &t.display, depth);
+            let part = if behind.is_some() {
+                PassPart::First
+            } else {
+                PassPart::Whole
+            };
+            let mut pass = t.frame_pass_part(encoder, "display", &t.display, depth, part);
             pass.set_bind_group(0, frame_bg, &[]);
             pass.set_pipeline(display_pipe);
             pass.set_bind_group(1, &t.display_source, &[]);
             pass.draw(0..3, 0..1);
             stats.draw_calls += 1;
-            if let Some(instances) = &gs.instance_buffer {
-                pass.set_vertex_buffer(1, instances.slice(..));
-            }
+            let bind_common = |pass: &mut wgpu::RenderPass<'_>| {
+                pass.set_bind_group(0, frame_bg, &[]);
+                if let Some(instances) = &gs.instance_buffer {
+                    pass.set_vertex_buffer(1, instances.slice(..));
+                }
+                // Transmissive materials read the opaque image and the display layer behind
+                // them (group 2).
+                if let Some(b) = behind {
+                    pass.set_bind_group(2, &b.group, &[]);
+                }
+            };
+            bind_common(&mut pass);
             // Splats blend over everything opaque (sky included), depth-tested against it,
             // then blended meshes go over them. The grid is depth-tested against opaque
             // surfaces but writes no depth, nor do splats and blended meshes, so it goes
             // between those beyond its plane (as seen from the camera: behind it on every
             // view ray) and those on the camera's side (in front of it).
-            if let Some(c) = cloud_pipes {
-                self.clouds
-                    .draw_splats(&mut pass, &c.splats, GridSide::Beyond, stats);
+            let mut steps = vec![DisplayStep::Splats(GridSide::Beyond)];
+            for (part, batches) in blended.into_iter().enumerate() {
+                match first_glass.filter(|(p, _)| *p == part && behind.is_some()) {
+                    Some((_, i)) => {
+                        let (before, after) = batches.split_at(i);
+                        steps.extend([
+                            DisplayStep::Batches(before),
+                            DisplayStep::CopyBehind,
+                            DisplayStep::Batches(after),
+                        ]);
+                    }
+                    None => steps.push(DisplayStep::Batches(batches)),
+                }
+                if part == 0 {
+                    steps.extend([DisplayStep::Grid, DisplayStep::Splats(GridSide::Near)]);
+                }
             }
-            // Transmissive materials read the opaque image (group 2).
-            pass.set_bind_group(2, &t.display_source, &[]);
-            draw_batches(&mut pass, blended[0], stats);
-            if let Some(p) = grid_pipe {
-                pass.set_pipeline(p);
-                pass.draw(0..6, 0..1);
-                stats.draw_calls += 1;
+            for step in steps {
+                match step {
+                    DisplayStep::Splats(side) => {
+                        if let Some(c) = cloud_pipes {
+                            self.clouds.draw_splats(&mut pass, &c.splats, side, stats);
+                        }
+                    }
+                    DisplayStep::Batches(batches) => draw_batches(&mut pass, batches, stats),
+                    DisplayStep::Grid => {
+                        if let Some(p) = grid_pipe {
+                            pass.set_pipeline(p);
+                            pass.draw(0..6, 0..1);
+                            stats.draw_calls += 1;
+                        }
+                    }
+                    DisplayStep::CopyBehind => {
+                        let Some(b) = behind else { continue };
+                        drop(pass);
+                        encoder.copy_texture_to_texture(
+                            t.display_texture.as_image_copy(),
+                            b.texture.as_image_copy(),
+                            b.texture.size(),
+                        );
+                        let depth = wgpu::Operations {
+                            load: wgpu::LoadOp::Load,
+                            store: wgpu::StoreOp::Discard,
+                        };
+                        pass = t.frame_pass_part(
+                            encoder,
+                            "display (from the first transmissive surface)",
+                            &t.display,
+                            depth,
+                            PassPart::Rest,
+                        );
+                        bind_common(&mut pass);
+                    }
+                }
             }
-            if let Some(c) = cloud_pipes {
-                self.clouds
-                    .draw_splats(&mut pass, &c.splats, GridSide::Near, stats);
-            }
-            draw_batches(&mut pass, blended[1], stats);
             if let (Some(p), Some(buf)) = (line_pipe, &gs.line_buffer)
                 && !gs.lines.is_empty()
             {
