@@ -303,9 +303,10 @@ fn material_uniform(m: &Material) -> MaterialUniform {
             m.clearcoat_normal_scale,
         ],
         volume: {
+            // Bounded so the path through the solid (times the node's scale) stays finite.
             let [r, g, b] = m.absorption();
             let thickness = if m.thickness.is_finite() {
-                m.thickness.max(0.0)
+                m.thickness.clamp(0.0, 1.0e6)
             } else {
                 0.0
             };

@@ -892,12 +892,13 @@ impl Material {
 
     /// Beer–Lambert absorption coefficients per metre of the volume (KHR_materials_volume:
     /// −ln(attenuation colour) / attenuation distance), 0 without absorption. A colour
-    /// channel of 0 absorbs as a channel of 1/1000 does, so the coefficient stays finite.
+    /// channel of 0 absorbs as a channel of 1/1000 does, and no coefficient exceeds 10⁶ per
+    /// metre (opaque within a micrometre), so it stays finite at any distance.
     pub fn absorption(&self) -> [f32; 3] {
         match self.attenuation_distance {
-            Some(d) if d.is_finite() && d > 0.0 => self
-                .attenuation_color
-                .map(|c| -(if c.is_finite() { c } else { 1.0 }).clamp(1e-3, 1.0).ln() / d),
+            Some(d) if d.is_finite() && d > 0.0 => self.attenuation_color.map(|c| {
+                (-(if c.is_finite() { c } else { 1.0 }).clamp(1e-3, 1.0).ln() / d).min(1.0e6)
+            }),
             _ => [0.0; 3],
         }
     }
@@ -2153,6 +2154,35 @@ impl Scene {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn volume_absorption_is_beer_lambert_and_always_finite() {
+        let glass = |distance, color| Material {
+            attenuation_distance: distance,
+            attenuation_color: color,
+            ..Material::default()
+        };
+        // After one attenuation distance, white light has turned the attenuation colour.
+        let tinted = glass(Some(2.0), [0.5, 0.25, 1.0]).absorption();
+        for (sigma, color) in tinted.iter().zip([0.5f32, 0.25, 1.0]) {
+            assert!(((-sigma * 2.0).exp() - color).abs() < 1e-6, "{tinted:?}");
+        }
+        assert_eq!(glass(None, [0.1; 3]).absorption(), [0.0; 3], "no distance");
+        for extreme in [
+            glass(Some(1e-40), [0.0, f32::NAN, 1.0]),
+            glass(Some(f32::MIN_POSITIVE), [0.0; 3]),
+            glass(Some(-1.0), [0.5; 3]),
+            glass(Some(f32::INFINITY), [0.5; 3]),
+        ] {
+            let sigma = extreme.absorption();
+            assert!(
+                sigma
+                    .iter()
+                    .all(|s| s.is_finite() && (0.0..=1.0e6).contains(s)),
+                "{sigma:?}"
+            );
+        }
+    }
 
     fn small_scene(name: &str) -> Scene {
         let mut scene = Scene::new(name);
