@@ -363,6 +363,14 @@ fn env_brdf_ab(roughness: f32, n_dot_v: f32) -> vec2<f32> {
 // so neither the lit nor the unlit pipelines carry the other's code.
 override unlit: bool = false;
 
+// The normal a normal-map sample `s` (read at `uv`, at `scale`) gives, built in the front's
+// tangent frame and turned round whole for the back of a double-sided surface (`back`).
+fn mapped_normal(in: VertexOut, front_n: vec3<f32>, back: bool, uv: vec2<f32>, s: vec3<f32>,
+                 scale: f32) -> vec3<f32> {
+    let n = perturb_normal(front_n, in.world_pos, uv, in.tangent, s, scale);
+    return select(n, -n, back);
+}
+
 fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     var base = material.base_color * in.color;
     // Textures are sampled only when the slot is used (`maps`). Each slot reads its own UV set
@@ -418,11 +426,7 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
         // follows the normal map's UV set and transform as MikkTSpace tangents do.
         let normal_uv = slot_uv(2u, in);
         let normal_s = textureSample(normal_tex, normal_sampler, normal_uv);
-        shading_n = perturb_normal(front_n, in.world_pos, normal_uv, in.tangent, normal_s.xyz,
-                                   material.pbr.z);
-        if back {
-            shading_n = -shading_n;
-        }
+        shading_n = mapped_normal(in, front_n, back, normal_uv, normal_s.xyz, material.pbr.z);
     }
     if masked && base.a < material.alpha.y {
         discard;
@@ -482,11 +486,7 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
         if has(1024u) {
             let coat_uv = slot_uv(10u, in);
             let coat_s = textureSample(clearcoat_normal_tex, clearcoat_normal_sampler, coat_uv);
-            coat_n = perturb_normal(front_n, in.world_pos, coat_uv, in.tangent, coat_s.xyz,
-                                    material.layers.w);
-            if back {
-                coat_n = -coat_n;
-            }
+            coat_n = mapped_normal(in, front_n, back, coat_uv, coat_s.xyz, material.layers.w);
         }
         coat_roughness = clamp(coat_roughness, 0.045, 1.0);
         coat_a = coat_roughness * coat_roughness;
