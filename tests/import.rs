@@ -1392,10 +1392,26 @@ fn volume_materials_keep_their_thickness_and_absorption() {
         "KHR_materials_transmission":{"transmissionFactor":1.0},
         "KHR_materials_volume":{"thicknessFactor":-1.0,"attenuationDistance":0.0,
             "attenuationColor":[2.0,0.5,-1.0]}}}"#;
+    let dangling = r#"{"name":"Dangling","extensions":{
+        "KHR_materials_transmission":{"transmissionFactor":1.0},
+        "KHR_materials_volume":{"thicknessFactor":1.0,"thicknessTexture":{"index":99}}}}"#;
     let used = r#"KHR_materials_transmission","KHR_materials_volume"#;
-    for (name, material) in [("bottle.gltf", glass), ("wild.gltf", wild)] {
+    for (name, material) in [
+        ("bottle.gltf", glass),
+        ("wild.gltf", wild),
+        ("dangling.gltf", dangling),
+    ] {
         let path = write_quad_using(&dir, name, material, used);
-        let imported = import_path(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let imported = match import_path(&path) {
+            Ok(imported) => imported,
+            Err(e) => {
+                // A texture index past the file's textures is refused, naming the file.
+                assert_eq!(name, "dangling.gltf", "{e}");
+                assert!(e.to_string().contains(name), "{e}");
+                continue;
+            }
+        };
+        assert_ne!(name, "dangling.gltf", "a dangling thickness texture loaded");
         let (_, m) = imported.scene.materials().next().expect("one material");
         assert!(m.is_transmissive() && m.has_volume(), "{name}");
         if name == "wild.gltf" {
