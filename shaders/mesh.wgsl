@@ -4,7 +4,7 @@
 
 struct Material {
     base_color: vec4<f32>,
-    // rgb: emissive radiance (cd/m²).
+    // rgb: emissive radiance (cd/m²); w: KHR_materials_dispersion's factor (20 / Abbe number).
     emissive: vec4<f32>,
     // metallic, roughness, normal scale, occlusion strength.
     pbr: vec4<f32>,
@@ -263,8 +263,12 @@ fn fs_mask(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0) ve
 // transmit nothing.
 var<private> transmitted: vec4<f32>;
 // Where (framebuffer pixel) the light from behind is read: the surface's own pixel when
-// thin-walled, where the refracted ray leaves a volume otherwise.
+// thin-walled, where the refracted ray leaves a volume otherwise. With dispersion each colour
+// channel refracts by its own IOR and leaves elsewhere: red at `transmitted_from`, green and
+// blue at `dispersed_from` (xy, zw).
 var<private> transmitted_from: vec2<f32>;
+var<private> dispersed_from: vec4<f32>;
+var<private> dispersed: bool;
 
 // Transmissive materials (KHR_materials_transmission), thin-walled as the extension has them
 // without KHR_materials_volume: light from behind passes straight through, so the surface
@@ -282,7 +286,12 @@ fn fs_transmissive(in: VertexOut, @builtin(front_facing) front: bool) -> @locati
     let c = shade_surface(in, front, u32(material.alpha.x) == 1u);
     var color = c.rgb;
     if any(transmitted.rgb > vec3<f32>(0.0)) {
-        color += transmitted.rgb * behind(transmitted_from, transmitted.w);
+        var seen = behind(transmitted_from, transmitted.w);
+        if dispersed {
+            seen = vec3<f32>(seen.r, behind(dispersed_from.xy, transmitted.w).g,
+                             behind(dispersed_from.zw, transmitted.w).b);
+        }
+        color += transmitted.rgb * seen;
     }
     return vec4<f32>(display_encoded(color), c.a);
 }
@@ -327,13 +336,35 @@ fn behind_at(q: vec2<i32>) -> vec3<f32> {
 fn volume_exit(in: VertexOut, n: vec3<f32>, v: vec3<f32>, thickness: f32) {
     let s = sqrt(clamp(material.alpha.z, 0.0, 0.999));
     let ior = (1.0 + s) / (1.0 - s);
-    let ray = normalize(refract(-v, n, 1.0 / ior)) * thickness * in.relight.yzw;
-    let exit = frame.clip_from_world * vec4<f32>(in.world_pos + ray, 1.0);
-    if exit.w > 1e-4 {
-        let ndc = exit.xy / exit.w;
-        transmitted_from = (vec2<f32>(ndc.x, -ndc.y) * 0.5 + 0.5) * frame.viewport.xy;
+    // KHR_materials_dispersion: red, green and blue refract by IORs spread around the
+    // material's by (ior − 1) × dispersion / 20 (the extension's sample implementation),
+    // each leaving at its own point and absorbed along its own path.
+    let spread = (ior - 1.0) * 0.025 * material.emissive.w;
+    dispersed = spread > 0.0;
+    var through = vec3<f32>(0.0);
+    for (var c = 0; c < 3; c += 1) {
+        let channel_ior = ior + spread * f32(c - 1);
+        let ray = normalize(refract(-v, n, 1.0 / channel_ior)) * thickness * in.relight.yzw;
+        let exit = frame.clip_from_world * vec4<f32>(in.world_pos + ray, 1.0);
+        var at = in.clip.xy;
+        if exit.w > 1e-4 {
+            let ndc = exit.xy / exit.w;
+            at = (vec2<f32>(ndc.x, -ndc.y) * 0.5 + 0.5) * frame.viewport.xy;
+        }
+        through[c] = exp(-material.volume[c] * length(ray));
+        if c == 0 {
+            transmitted_from = at;
+        } else if c == 1 {
+            dispersed_from = vec4<f32>(at, dispersed_from.zw);
+        } else {
+            dispersed_from = vec4<f32>(dispersed_from.xy, at);
+        }
+        if !dispersed {
+            // One IOR: every channel leaves where red does.
+            through = vec3<f32>(exp(-material.volume.rgb * length(ray)));
+            break;
+        }
     }
-    let through = exp(-material.volume.rgb * length(ray));
     transmitted = vec4<f32>(transmitted.rgb * through,
                             transmitted.w * clamp(ior * 2.0 - 2.0, 0.0, 1.0));
 }

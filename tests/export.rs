@@ -147,6 +147,10 @@ fn assert_materials_equal(
     // KHR_materials_volume goes with transmission (the export writes it only there).
     if a.is_transmissive() {
         assert!(close(a.thickness, b.thickness, 1e-6), "{what}: thickness");
+        assert!(
+            close(a.dispersion, b.dispersion, 1e-6),
+            "{what}: dispersion"
+        );
         assert_eq!(
             a.attenuation_distance, b.attenuation_distance,
             "{what}: attenuation distance"
@@ -557,6 +561,8 @@ fn showcase() -> Scene {
         thickness_texture: Some(TextureRef::new(image, Sampler::default())),
         attenuation_distance: Some(1.5),
         attenuation_color: [0.7, 0.9, 0.4],
+        // KHR_materials_dispersion, which needs the volume.
+        dispersion: 0.4,
         ..Material::named("Blue", [0.1, 0.2, 0.9, 1.0], 0.7)
     });
     let glow = scene.add_material(Material {

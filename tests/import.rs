@@ -1387,15 +1387,17 @@ fn volume_materials_keep_their_thickness_and_absorption() {
         "KHR_materials_transmission":{"transmissionFactor":1.0},
         "KHR_materials_volume":{"thicknessFactor":0.5,
             "thicknessTexture":{"index":0,"texCoord":0},
-            "attenuationDistance":2.0,"attenuationColor":[0.5,0.8,1.0]}}}"#;
+            "attenuationDistance":2.0,"attenuationColor":[0.5,0.8,1.0]},
+        "KHR_materials_dispersion":{"dispersion":0.36}}}"#;
     let wild = r#"{"name":"Wild","extensions":{
         "KHR_materials_transmission":{"transmissionFactor":1.0},
         "KHR_materials_volume":{"thicknessFactor":-1.0,"attenuationDistance":0.0,
-            "attenuationColor":[2.0,0.5,-1.0]}}}"#;
+            "attenuationColor":[2.0,0.5,-1.0]},
+        "KHR_materials_dispersion":{"dispersion":-3}}}"#;
     let dangling = r#"{"name":"Dangling","extensions":{
         "KHR_materials_transmission":{"transmissionFactor":1.0},
         "KHR_materials_volume":{"thicknessFactor":1.0,"thicknessTexture":{"index":99}}}}"#;
-    let used = r#"KHR_materials_transmission","KHR_materials_volume"#;
+    let used = r#"KHR_materials_transmission","KHR_materials_volume","KHR_materials_dispersion"#;
     for (name, material) in [
         ("bottle.gltf", glass),
         ("wild.gltf", wild),
@@ -1419,6 +1421,15 @@ fn volume_materials_keep_their_thickness_and_absorption() {
             assert_eq!(m.attenuation_distance, None);
             assert_eq!(m.attenuation_color, [1.0, 0.5, 0.0]);
             assert_eq!(m.absorption(), [0.0; 3], "no distance, no absorption");
+            assert_eq!(m.dispersion, 0.0);
+            assert!(
+                imported
+                    .warnings
+                    .iter()
+                    .any(|w| w.contains("Wild") && w.contains("KHR_materials_dispersion")),
+                "{:?}",
+                imported.warnings
+            );
             let warning = imported
                 .warnings
                 .iter()
@@ -1431,6 +1442,7 @@ fn volume_materials_keep_their_thickness_and_absorption() {
         }
         assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
         assert_eq!(m.thickness, 0.5);
+        assert_eq!(m.dispersion, 0.36);
         assert_eq!(m.attenuation_distance, Some(2.0));
         assert_eq!(m.attenuation_color, [0.5, 0.8, 1.0]);
         let sigma = m.absorption();

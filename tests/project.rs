@@ -120,6 +120,7 @@ fn full_scene() -> Scene {
         thickness_texture: Some(TextureRef::new(sky, Sampler::default())),
         attenuation_distance: Some(0.8),
         attenuation_color: [0.9, 0.7, 0.3],
+        dispersion: 0.3,
         specular_texture: Some(TextureRef::new(checker, Sampler::default())),
         specular_color_texture: Some(TextureRef {
             uv_set: 1,

@@ -10,7 +10,8 @@
 //!   KHR_texture_transform (each slot's transform after the material-wide tiling, merged into
 //!   one), KHR_materials_ior (when not 1.5), KHR_materials_specular (factors and both
 //!   textures, when not the defaults), KHR_materials_transmission, KHR_materials_volume
-//!   (on transmissive materials), KHR_materials_clearcoat,
+//!   (on transmissive materials) and KHR_materials_dispersion (with a volume),
+//!   KHR_materials_clearcoat,
 //!   KHR_materials_emissive_strength (emissive colours above 1 are folded into the
 //!   strength), KHR_materials_unlit;
 //! - images as their original PNG/JPEG bytes when the scene still has them
@@ -1058,6 +1059,15 @@ impl Builder<'_> {
                 .others
                 .insert("KHR_materials_volume".into(), volume.into());
             has_extensions = true;
+            // KHR_materials_dispersion needs the volume.
+            if m.dispersion.is_finite() && m.dispersion > 0.0 {
+                let mut dispersion = serde_json::Map::new();
+                dispersion.insert("dispersion".into(), m.dispersion.into());
+                self.use_extension("KHR_materials_dispersion");
+                extensions
+                    .others
+                    .insert("KHR_materials_dispersion".into(), dispersion.into());
+            }
         }
         // KHR_materials_clearcoat, which gltf-json has no type for: written as the
         // extension's JSON (texture infos through gltf-json's own type).

@@ -30,6 +30,7 @@ const SUPPORTED_EXTENSIONS: &[&str] = &[
     "KHR_materials_transmission",
     "KHR_materials_clearcoat",
     "KHR_materials_volume",
+    "KHR_materials_dispersion",
     "KHR_texture_transform",
     "KHR_materials_variants",
     "KHR_materials_unlit",
@@ -1738,6 +1739,7 @@ impl Importer<'_> {
         if let Some(v) = &volume {
             self.volume_factors(&mut out, v);
         }
+        self.dispersion(&mut out, material);
         if let Some(s) = &specular {
             self.specular_factors(&mut out, s.specular_factor(), s.specular_color_factor());
         }
@@ -1846,6 +1848,29 @@ impl Importer<'_> {
 
     /// KHR_materials_specular's factors, kept in range: the strength in 0–1 and each colour
     /// channel ≥ 0 (a value outside, or not a number, is replaced and warned about).
+    /// KHR_materials_dispersion, which the `gltf` crate does not parse: its one factor from
+    /// the extension's JSON; a value that is not a number ≥ 0 is left out with a warning.
+    fn dispersion(&mut self, out: &mut Material, material: &gltf::Material) {
+        const NAME: &str = "KHR_materials_dispersion";
+        let Some(value) = material
+            .index()
+            .and_then(|i| self.doc.as_json().materials.get(i))
+            .and_then(|m| m.extensions.as_ref())
+            .and_then(|e| e.others.get(NAME))
+            .and_then(|v| v.get("dispersion"))
+            .cloned()
+        else {
+            return;
+        };
+        match value.as_f64().map(|x| x as f32) {
+            Some(x) if x.is_finite() && x >= 0.0 => out.dispersion = x,
+            _ => self.warn(format!(
+                "material '{}': {NAME} dispersion {value} is not a number ≥ 0; left out",
+                out.name
+            )),
+        }
+    }
+
     /// KHR_materials_volume's factors: a thickness below 0 or not a number becomes 0 (thin),
     /// an attenuation distance that is not a positive number means none (glTF's +∞), colour
     /// channels are clamped to 0–1; each repair is warned.

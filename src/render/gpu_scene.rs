@@ -277,7 +277,16 @@ fn material_uniform(m: &Material) -> MaterialUniform {
         .map(|slot| uv_transform_rows(m, slot.as_ref()));
     MaterialUniform {
         base_color: m.base_color,
-        emissive: [e.x, e.y, e.z, 0.0],
+        emissive: [
+            e.x,
+            e.y,
+            e.z,
+            if m.dispersion.is_finite() {
+                m.dispersion.clamp(0.0, 100.0)
+            } else {
+                0.0
+            },
+        ],
         pbr: [
             m.metallic,
             m.roughness,

@@ -78,6 +78,7 @@ pub const MATERIAL_SAMPLER_BINDING: u32 = 1 + TEXTURE_SLOTS as u32;
 #[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq)]
 pub struct MaterialUniform {
     pub base_color: [f32; 4],
+    /// rgb emissive radiance; w KHR_materials_dispersion's factor.
     pub emissive: [f32; 4],
     pub pbr: [f32; 4],
     pub alpha: [f32; 4],

@@ -761,6 +761,11 @@ pub struct Material {
     /// RGB, `attenuationColor`): Beer–Lambert absorption, deeper colour through thicker parts.
     #[serde(default = "white")]
     pub attenuation_color: [f32; 3],
+    /// How much the volume's IOR varies with wavelength (KHR_materials_dispersion's
+    /// `dispersion`, 20 / Abbe number: 0 none, ≈ 0.36 diamond, ≈ 0.7 dense flint glass):
+    /// thick glass splits what it shows behind into colour fringes. Only volumes show it.
+    #[serde(default)]
+    pub dispersion: f32,
 }
 
 fn default_ior() -> f32 {
@@ -818,6 +823,7 @@ impl Default for Material {
             thickness_texture: None,
             attenuation_distance: None,
             attenuation_color: white(),
+            dispersion: 0.0,
         }
     }
 }

@@ -694,6 +694,18 @@ fn material_ui(
                     {
                         new.attenuation_distance = (distance > 0.0).then_some(distance);
                     }
+                    ui.add(
+                        egui::DragValue::new(&mut new.dispersion)
+                            .speed(0.01)
+                            .range(0.0..=10.0)
+                            .clamp_existing_to_range(false)
+                            .max_decimals(3)
+                            .prefix("disp "),
+                    )
+                    .on_hover_text(
+                        "Dispersion (KHR_materials_dispersion, 20 / Abbe number): colour \
+                         fringes through a thick solid; 0 none, 0.36 diamond, 0.7 flint glass",
+                    );
                 });
                 ui.end_row();
             }
