@@ -1623,25 +1623,37 @@ impl Importer<'_> {
         let volume = material.volume();
         let mut slots = [None; TextureSlot::COUNT];
         let sources = [
-            ("base colour", pbr.base_color_texture().map(info_slot)),
             (
+                TextureSlot::BaseColor,
+                "base colour",
+                pbr.base_color_texture().map(info_slot),
+            ),
+            (
+                TextureSlot::MetallicRoughness,
                 "metallic-roughness",
                 pbr.metallic_roughness_texture().map(info_slot),
             ),
             (
+                TextureSlot::Normal,
                 "normal",
                 material
                     .normal_texture()
                     .map(|n| (n.texture(), n.tex_coord(), extra.normal)),
             ),
             (
+                TextureSlot::Occlusion,
                 "occlusion",
                 material
                     .occlusion_texture()
                     .map(|o| (o.texture(), o.tex_coord(), extra.occlusion)),
             ),
-            ("emissive", material.emissive_texture().map(info_slot)),
             (
+                TextureSlot::Emissive,
+                "emissive",
+                material.emissive_texture().map(info_slot),
+            ),
+            (
+                TextureSlot::Specular,
                 "specular",
                 specular
                     .as_ref()
@@ -1649,6 +1661,7 @@ impl Importer<'_> {
                     .map(info_slot),
             ),
             (
+                TextureSlot::SpecularColor,
                 "specular colour",
                 specular
                     .as_ref()
@@ -1656,6 +1669,7 @@ impl Importer<'_> {
                     .map(info_slot),
             ),
             (
+                TextureSlot::Transmission,
                 "transmission",
                 transmission
                     .as_ref()
@@ -1663,6 +1677,7 @@ impl Importer<'_> {
                     .map(info_slot),
             ),
             (
+                TextureSlot::Thickness,
                 "thickness",
                 volume
                     .as_ref()
@@ -1670,16 +1685,11 @@ impl Importer<'_> {
                     .map(info_slot),
             ),
         ];
-        for (index, (slot, source)) in sources.into_iter().enumerate() {
-            // The first eight are the slots in order; the thickness map comes after the
-            // clearcoat's three (read from JSON in `clearcoat`).
-            let index = if index < 8 {
-                index
-            } else {
-                TextureSlot::Thickness as usize
-            };
+        // The clearcoat's three slots are read from its JSON (`clearcoat`).
+        for (slot, label, source) in sources {
             if let Some((texture, tex_coord, transform)) = source {
-                slots[index] = self.texture_ref(&name, slot, &texture, tex_coord, transform);
+                slots[slot as usize] =
+                    self.texture_ref(&name, label, &texture, tex_coord, transform);
             }
         }
         let [
