@@ -175,45 +175,21 @@ impl Router<'_> {
                 let Some(rest) = self.rest.material(material).cloned() else {
                     return Some(Command::SetMaterial { material, value });
                 };
+                // Each animated value goes to its track; the rest keep their value at rest
+                // (copied as they are, not clamped).
                 let mut out = (*value).clone();
                 let mut taken = false;
-                if self.take(Channel::BaseColor(material), Value::Vec4(value.base_color)) {
-                    out.base_color = rest.base_color;
-                    taken = true;
-                }
-                if self.take(Channel::Metallic(material), Value::Float(value.metallic)) {
-                    out.metallic = rest.metallic;
-                    taken = true;
-                }
-                if self.take(Channel::Roughness(material), Value::Float(value.roughness)) {
-                    out.roughness = rest.roughness;
-                    taken = true;
-                }
-                if self.take(Channel::Emissive(material), Value::Vec3(value.emissive)) {
-                    out.emissive = rest.emissive;
-                    taken = true;
-                }
-                if self.take(
-                    Channel::EmissiveStrength(material),
-                    Value::Float(value.emissive_strength),
-                ) {
-                    out.emissive_strength = rest.emissive_strength;
-                    taken = true;
-                }
-                if self.take(Channel::Specular(material), Value::Float(value.specular)) {
-                    out.specular = rest.specular;
-                    taken = true;
-                }
-                if self.take(
-                    Channel::Transmission(material),
-                    Value::Float(value.transmission),
-                ) {
-                    out.transmission = rest.transmission;
-                    taken = true;
-                }
-                if self.take(Channel::Clearcoat(material), Value::Float(value.clearcoat)) {
-                    out.clearcoat = rest.clearcoat;
-                    taken = true;
+                for channel in Channel::of_material(material) {
+                    let (Some(wanted), Some(at_rest)) = (
+                        channel.material_value(&value),
+                        channel.material_value(&rest),
+                    ) else {
+                        continue;
+                    };
+                    if self.take(channel, wanted) {
+                        channel.set_material_value(&mut out, &at_rest, false);
+                        taken = true;
+                    }
                 }
                 if taken && out == rest {
                     return None;
@@ -688,6 +664,69 @@ mod tests {
         assert_eq!(light(&s).intensity, 500.0);
         assert!(h.undo(&mut w.scene));
         assert_eq!(w.scene.timeline(), &before);
+    }
+
+    /// Auto-keyed material edits: each changed value goes to its own track, the others and
+    /// the base keep exactly what they had, out-of-range values included (glTF files may hold
+    /// a metallic above 1; keyed values are limited, the base is not touched).
+    #[test]
+    fn material_edits_key_each_changed_value_and_keep_the_rest_exact() {
+        let mut w = world();
+        let mut h = History::default();
+        let (material, _) = w.scene.materials().next().expect("a material");
+        let odd = Material {
+            metallic: 1.5,
+            transmission: 0.25,
+            ..w.scene.material(material).unwrap().clone()
+        };
+        *w.scene.material_mut(material).unwrap() = odd.clone();
+        let edited = Material {
+            roughness: 0.9,
+            clearcoat: 0.7,
+            ..odd.clone()
+        };
+        let p = at(&w, 4.0, true);
+        run(
+            &mut w,
+            &mut h,
+            p,
+            Command::SetMaterial {
+                material,
+                value: Box::new(edited.clone()),
+            },
+        );
+        assert_eq!(
+            w.scene.material(material),
+            Some(&odd),
+            "the base is untouched"
+        );
+        for channel in Channel::of_material(material) {
+            let keyed = matches!(channel, Channel::Roughness(_) | Channel::Clearcoat(_));
+            assert_eq!(track_len(&w, channel), usize::from(keyed), "{channel:?}");
+        }
+        let shown = w.scene.sampled(w.shot, 4.0, None).unwrap();
+        assert_eq!(shown.material(material), Some(&edited));
+        // With a plain (not animatable) value changed too, that one reaches the base and
+        // the animated ones stay as they were there, exactly.
+        let both = Material {
+            double_sided: !odd.double_sided,
+            roughness: 0.2,
+            ..odd.clone()
+        };
+        let p = at(&w, 4.0, true);
+        run(
+            &mut w,
+            &mut h,
+            p,
+            Command::SetMaterial {
+                material,
+                value: Box::new(both),
+            },
+        );
+        let base = w.scene.material(material).unwrap();
+        assert_eq!(base.double_sided, !odd.double_sided);
+        assert_eq!((base.metallic, base.roughness), (1.5, odd.roughness));
+        assert_eq!(h.undo_len(), 2);
     }
 
     #[test]

@@ -17,7 +17,9 @@ use std::hash::{Hash, Hasher};
 use glam::{Quat, Vec3};
 use serde::{Deserialize, Serialize};
 
-use super::{LightKind, MaterialId, NodeId, NodeKind, Revision, Scene, Transform, VariantId};
+use super::{
+    LightKind, Material, MaterialId, NodeId, NodeKind, Revision, Scene, Transform, VariantId,
+};
 
 /// Identifies a shot for the lifetime of a project.
 #[derive(
@@ -155,14 +157,14 @@ impl Channel {
                 } => Value::Vec2([inner_cone_rad, outer_cone_rad]),
                 _ => return None,
             },
-            Channel::BaseColor(m) => Value::Vec4(scene.material(m)?.base_color),
-            Channel::Metallic(m) => Value::Float(scene.material(m)?.metallic),
-            Channel::Roughness(m) => Value::Float(scene.material(m)?.roughness),
-            Channel::Emissive(m) => Value::Vec3(scene.material(m)?.emissive),
-            Channel::EmissiveStrength(m) => Value::Float(scene.material(m)?.emissive_strength),
-            Channel::Specular(m) => Value::Float(scene.material(m)?.specular),
-            Channel::Transmission(m) => Value::Float(scene.material(m)?.transmission),
-            Channel::Clearcoat(m) => Value::Float(scene.material(m)?.clearcoat),
+            Channel::BaseColor(m)
+            | Channel::Metallic(m)
+            | Channel::Roughness(m)
+            | Channel::Emissive(m)
+            | Channel::EmissiveStrength(m)
+            | Channel::Specular(m)
+            | Channel::Transmission(m)
+            | Channel::Clearcoat(m) => self.material_value(scene.material(m)?)?,
             Channel::Exposure => Value::Float(scene.environment.exposure_ev100),
         })
     }
@@ -208,47 +210,73 @@ impl Channel {
                     *inner_cone_rad = inner.clamp(0.0, outer);
                 }
             }
-            (Channel::BaseColor(m), Value::Vec4(v)) => {
+            (
+                Channel::BaseColor(m)
+                | Channel::Metallic(m)
+                | Channel::Roughness(m)
+                | Channel::Emissive(m)
+                | Channel::EmissiveStrength(m)
+                | Channel::Specular(m)
+                | Channel::Transmission(m)
+                | Channel::Clearcoat(m),
+                value,
+            ) => {
                 if let Some(mat) = scene.materials.get_mut(&m) {
-                    mat.base_color = v.map(|c| c.clamp(0.0, 1.0));
-                }
-            }
-            (Channel::Metallic(m), Value::Float(v)) => {
-                if let Some(mat) = scene.materials.get_mut(&m) {
-                    mat.metallic = v.clamp(0.0, 1.0);
-                }
-            }
-            (Channel::Roughness(m), Value::Float(v)) => {
-                if let Some(mat) = scene.materials.get_mut(&m) {
-                    mat.roughness = v.clamp(0.0, 1.0);
-                }
-            }
-            (Channel::Emissive(m), Value::Vec3(v)) => {
-                if let Some(mat) = scene.materials.get_mut(&m) {
-                    mat.emissive = v.map(|c| c.max(0.0));
-                }
-            }
-            (Channel::EmissiveStrength(m), Value::Float(v)) => {
-                if let Some(mat) = scene.materials.get_mut(&m) {
-                    mat.emissive_strength = v.max(0.0);
-                }
-            }
-            (Channel::Specular(m), Value::Float(v)) => {
-                if let Some(mat) = scene.materials.get_mut(&m) {
-                    mat.specular = v.clamp(0.0, 1.0);
-                }
-            }
-            (Channel::Transmission(m), Value::Float(v)) => {
-                if let Some(mat) = scene.materials.get_mut(&m) {
-                    mat.transmission = v.clamp(0.0, 1.0);
-                }
-            }
-            (Channel::Clearcoat(m), Value::Float(v)) => {
-                if let Some(mat) = scene.materials.get_mut(&m) {
-                    mat.clearcoat = v.clamp(0.0, 1.0);
+                    self.set_material_value(mat, value, true);
                 }
             }
             (Channel::Exposure, Value::Float(v)) => scene.environment.exposure_ev100 = *v,
+            _ => {}
+        }
+    }
+
+    /// The channels of material `m`: every material value a timeline can animate.
+    pub fn of_material(m: MaterialId) -> [Channel; 8] {
+        [
+            Channel::BaseColor(m),
+            Channel::Metallic(m),
+            Channel::Roughness(m),
+            Channel::Emissive(m),
+            Channel::EmissiveStrength(m),
+            Channel::Specular(m),
+            Channel::Transmission(m),
+            Channel::Clearcoat(m),
+        ]
+    }
+
+    /// The value this material channel animates, as `material` has it (`None` for channels
+    /// of nodes or the environment).
+    pub fn material_value(self, material: &Material) -> Option<Value> {
+        Some(match self {
+            Channel::BaseColor(_) => Value::Vec4(material.base_color),
+            Channel::Metallic(_) => Value::Float(material.metallic),
+            Channel::Roughness(_) => Value::Float(material.roughness),
+            Channel::Emissive(_) => Value::Vec3(material.emissive),
+            Channel::EmissiveStrength(_) => Value::Float(material.emissive_strength),
+            Channel::Specular(_) => Value::Float(material.specular),
+            Channel::Transmission(_) => Value::Float(material.transmission),
+            Channel::Clearcoat(_) => Value::Float(material.clearcoat),
+            _ => return None,
+        })
+    }
+
+    /// Sets this material channel's value on `material`; with `limit`, kept to the value's
+    /// range (factors 0–1, colours and strengths ≥ 0) as keyed values are. A value of the
+    /// wrong shape, or a channel that is not a material's, changes nothing.
+    pub fn set_material_value(self, material: &mut Material, value: &Value, limit: bool) {
+        let unit = |v: f32| if limit { v.clamp(0.0, 1.0) } else { v };
+        let positive = |v: f32| if limit { v.max(0.0) } else { v };
+        match (self, value) {
+            (Channel::BaseColor(_), Value::Vec4(v)) => material.base_color = v.map(unit),
+            (Channel::Metallic(_), Value::Float(v)) => material.metallic = unit(*v),
+            (Channel::Roughness(_), Value::Float(v)) => material.roughness = unit(*v),
+            (Channel::Emissive(_), Value::Vec3(v)) => material.emissive = v.map(positive),
+            (Channel::EmissiveStrength(_), Value::Float(v)) => {
+                material.emissive_strength = positive(*v);
+            }
+            (Channel::Specular(_), Value::Float(v)) => material.specular = unit(*v),
+            (Channel::Transmission(_), Value::Float(v)) => material.transmission = unit(*v),
+            (Channel::Clearcoat(_), Value::Float(v)) => material.clearcoat = unit(*v),
             _ => {}
         }
     }
