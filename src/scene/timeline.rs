@@ -157,15 +157,8 @@ impl Channel {
                 } => Value::Vec2([inner_cone_rad, outer_cone_rad]),
                 _ => return None,
             },
-            Channel::BaseColor(m)
-            | Channel::Metallic(m)
-            | Channel::Roughness(m)
-            | Channel::Emissive(m)
-            | Channel::EmissiveStrength(m)
-            | Channel::Specular(m)
-            | Channel::Transmission(m)
-            | Channel::Clearcoat(m) => self.material_value(scene.material(m)?)?,
             Channel::Exposure => Value::Float(scene.environment.exposure_ev100),
+            _ => self.material_value(scene.material(self.material()?)?)?,
         })
     }
 
@@ -210,23 +203,12 @@ impl Channel {
                     *inner_cone_rad = inner.clamp(0.0, outer);
                 }
             }
-            (
-                Channel::BaseColor(m)
-                | Channel::Metallic(m)
-                | Channel::Roughness(m)
-                | Channel::Emissive(m)
-                | Channel::EmissiveStrength(m)
-                | Channel::Specular(m)
-                | Channel::Transmission(m)
-                | Channel::Clearcoat(m),
-                value,
-            ) => {
-                if let Some(mat) = scene.materials.get_mut(&m) {
+            (Channel::Exposure, Value::Float(v)) => scene.environment.exposure_ev100 = *v,
+            _ => {
+                if let Some(mat) = self.material().and_then(|m| scene.materials.get_mut(&m)) {
                     self.set_material_value(mat, value, true);
                 }
             }
-            (Channel::Exposure, Value::Float(v)) => scene.environment.exposure_ev100 = *v,
-            _ => {}
         }
     }
 
