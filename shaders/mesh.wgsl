@@ -296,7 +296,7 @@ fn fs_transmissive(in: VertexOut, @builtin(front_facing) front: bool) -> @locati
     return vec4<f32>(display_encoded(color), c.a);
 }
 
-// The opaque image around pixel `p`, blurred for rough surfaces: a disc of 16 taps (Vogel
+// What is behind pixel `p` (`behind_at`), blurred for rough surfaces: a disc of 16 taps (Vogel
 // spiral) whose radius grows with roughness² up to a twentieth of the image height (the
 // spread of the transmission lobe, roughly, as the sample viewer's mip lookup has it).
 fn behind(p: vec2<f32>, roughness: f32) -> vec3<f32> {
@@ -337,36 +337,40 @@ fn volume_exit(in: VertexOut, n: vec3<f32>, v: vec3<f32>, thickness: f32) {
     let s = sqrt(clamp(material.alpha.z, 0.0, 0.999));
     let ior = (1.0 + s) / (1.0 - s);
     // KHR_materials_dispersion: red, green and blue refract by IORs spread around the
-    // material's by (ior − 1) × dispersion / 20 (the extension's sample implementation),
+    // material's by ±(ior − 1) × dispersion / 40 (the extension's sample implementation),
     // each leaving at its own point and absorbed along its own path.
     let spread = (ior - 1.0) * 0.025 * material.emissive.w;
     dispersed = spread > 0.0;
-    var through = vec3<f32>(0.0);
-    for (var c = 0; c < 3; c += 1) {
-        let channel_ior = ior + spread * f32(c - 1);
-        let ray = normalize(refract(-v, n, 1.0 / channel_ior)) * thickness * in.relight.yzw;
-        let exit = frame.clip_from_world * vec4<f32>(in.world_pos + ray, 1.0);
-        var at = in.clip.xy;
-        if exit.w > 1e-4 {
-            let ndc = exit.xy / exit.w;
-            at = (vec2<f32>(ndc.x, -ndc.y) * 0.5 + 0.5) * frame.viewport.xy;
-        }
-        through[c] = exp(-material.volume[c] * length(ray));
-        if c == 0 {
-            transmitted_from = at;
-        } else if c == 1 {
-            dispersed_from = vec4<f32>(at, dispersed_from.zw);
-        } else {
-            dispersed_from = vec4<f32>(dispersed_from.xy, at);
-        }
-        if !dispersed {
-            // One IOR: every channel leaves where red does.
-            through = vec3<f32>(exp(-material.volume.rgb * length(ray)));
-            break;
-        }
+    let red = refracted_ray(in, n, v, thickness, ior - spread);
+    transmitted_from = red.at;
+    var path = vec3<f32>(red.length);
+    if dispersed {
+        let green = refracted_ray(in, n, v, thickness, ior);
+        let blue = refracted_ray(in, n, v, thickness, ior + spread);
+        dispersed_from = vec4<f32>(green.at, blue.at);
+        path = vec3<f32>(red.length, green.length, blue.length);
     }
-    transmitted = vec4<f32>(transmitted.rgb * through,
+    transmitted = vec4<f32>(transmitted.rgb * exp(-material.volume.rgb * path),
                             transmitted.w * clamp(ior * 2.0 - 2.0, 0.0, 1.0));
+}
+
+// Where a view ray refracted into a volume by `ior` leaves it (framebuffer pixel; the
+// surface's own pixel if that point is behind the camera) and the length of its path inside.
+struct RefractedRay {
+    at: vec2<f32>,
+    length: f32,
+};
+
+fn refracted_ray(in: VertexOut, n: vec3<f32>, v: vec3<f32>, thickness: f32,
+                 ior: f32) -> RefractedRay {
+    let ray = normalize(refract(-v, n, 1.0 / ior)) * thickness * in.relight.yzw;
+    let exit = frame.clip_from_world * vec4<f32>(in.world_pos + ray, 1.0);
+    var out = RefractedRay(in.clip.xy, length(ray));
+    if exit.w > 1e-4 {
+        let ndc = exit.xy / exit.w;
+        out.at = (vec2<f32>(ndc.x, -ndc.y) * 0.5 + 0.5) * frame.viewport.xy;
+    }
+    return out;
 }
 
 // KHR_materials_clearcoat: a pipeline of its own (renderer.rs, `MeshPipe`), so materials

@@ -327,6 +327,18 @@ impl Builder<'_> {
         self.extensions.insert(name.to_owned(), ());
     }
 
+    /// Adds material extension `name` to `extensions` as the JSON object `value` (for
+    /// extensions gltf-json has no type for, or one that cannot write them validly).
+    fn json_extension(
+        &mut self,
+        extensions: &mut json::extensions::material::Material,
+        name: &str,
+        value: serde_json::Map<String, serde_json::Value>,
+    ) {
+        self.use_extension(name);
+        extensions.others.insert(name.into(), value.into());
+    }
+
     fn warn(&mut self, message: String) {
         self.warnings.push(format!("{}: {message}", self.file));
     }
@@ -1038,12 +1050,7 @@ impl Builder<'_> {
         // whose default (+∞) JSON cannot hold.
         if m.is_transmissive() && m.has_volume() {
             let mut volume = serde_json::Map::new();
-            let thickness = if m.thickness.is_finite() {
-                m.thickness.max(0.0)
-            } else {
-                0.0
-            };
-            volume.insert("thicknessFactor".into(), thickness.into());
+            volume.insert("thicknessFactor".into(), m.volume_thickness().into());
             if let Some(value) =
                 info(self, m.thickness_texture).and_then(|i| serde_json::to_value(i).ok())
             {
@@ -1054,19 +1061,13 @@ impl Builder<'_> {
             }
             let color = m.attenuation_color.map(unit);
             volume.insert("attenuationColor".into(), color.to_vec().into());
-            self.use_extension("KHR_materials_volume");
-            extensions
-                .others
-                .insert("KHR_materials_volume".into(), volume.into());
+            self.json_extension(&mut extensions, "KHR_materials_volume", volume);
             has_extensions = true;
             // KHR_materials_dispersion needs the volume.
-            if m.dispersion.is_finite() && m.dispersion > 0.0 {
+            if m.dispersion_factor() > 0.0 {
                 let mut dispersion = serde_json::Map::new();
-                dispersion.insert("dispersion".into(), m.dispersion.into());
-                self.use_extension("KHR_materials_dispersion");
-                extensions
-                    .others
-                    .insert("KHR_materials_dispersion".into(), dispersion.into());
+                dispersion.insert("dispersion".into(), m.dispersion_factor().into());
+                self.json_extension(&mut extensions, "KHR_materials_dispersion", dispersion);
             }
         }
         // KHR_materials_clearcoat, which gltf-json has no type for: written as the
@@ -1097,10 +1098,7 @@ impl Builder<'_> {
                 }
                 coat.insert(key.into(), value);
             }
-            self.use_extension("KHR_materials_clearcoat");
-            extensions
-                .others
-                .insert("KHR_materials_clearcoat".into(), coat.into());
+            self.json_extension(&mut extensions, "KHR_materials_clearcoat", coat);
             has_extensions = true;
         }
         let base_color_texture = info(self, m.base_color_texture);

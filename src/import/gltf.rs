@@ -1775,13 +1775,7 @@ impl Importer<'_> {
     /// and a texture that names no texture of the file is left out, each with a warning.
     fn clearcoat(&mut self, out: &mut Material, material: &gltf::Material) {
         const NAME: &str = "KHR_materials_clearcoat";
-        let Some(value) = material
-            .index()
-            .and_then(|i| self.doc.as_json().materials.get(i))
-            .and_then(|m| m.extensions.as_ref())
-            .and_then(|e| e.others.get(NAME))
-            .cloned()
-        else {
+        let Some(value) = self.extension_json(material, NAME) else {
             return;
         };
         let name = out.name.clone();
@@ -1856,19 +1850,24 @@ impl Importer<'_> {
         }
     }
 
-    /// KHR_materials_specular's factors, kept in range: the strength in 0–1 and each colour
-    /// channel ≥ 0 (a value outside, or not a number, is replaced and warned about).
+    /// The JSON object of material extension `name` as the file states it, for extensions
+    /// the `gltf` crate does not parse.
+    fn extension_json(&self, material: &gltf::Material, name: &str) -> Option<serde_json::Value> {
+        material
+            .index()
+            .and_then(|i| self.doc.as_json().materials.get(i))
+            .and_then(|m| m.extensions.as_ref())
+            .and_then(|e| e.others.get(name))
+            .cloned()
+    }
+
     /// KHR_materials_dispersion, which the `gltf` crate does not parse: its one factor from
     /// the extension's JSON; a value that is not a number ≥ 0 is left out with a warning.
     fn dispersion(&mut self, out: &mut Material, material: &gltf::Material) {
         const NAME: &str = "KHR_materials_dispersion";
-        let Some(value) = material
-            .index()
-            .and_then(|i| self.doc.as_json().materials.get(i))
-            .and_then(|m| m.extensions.as_ref())
-            .and_then(|e| e.others.get(NAME))
-            .and_then(|v| v.get("dispersion"))
-            .cloned()
+        let Some(value) = self
+            .extension_json(material, NAME)
+            .and_then(|v| v.get("dispersion").cloned())
         else {
             return;
         };
@@ -1923,6 +1922,8 @@ impl Importer<'_> {
         }
     }
 
+    /// KHR_materials_specular's factors, kept in range: the strength in 0–1 and each colour
+    /// channel ≥ 0 (a value outside, or not a number, is replaced and warned about).
     fn specular_factors(&mut self, out: &mut Material, specular: f32, color: [f32; 3]) {
         let mut repaired;
         (out.specular, repaired) = unit_factor(specular, 1.0);

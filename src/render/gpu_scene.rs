@@ -277,16 +277,7 @@ fn material_uniform(m: &Material) -> MaterialUniform {
         .map(|slot| uv_transform_rows(m, slot.as_ref()));
     MaterialUniform {
         base_color: m.base_color,
-        emissive: [
-            e.x,
-            e.y,
-            e.z,
-            if m.dispersion.is_finite() {
-                m.dispersion.clamp(0.0, 100.0)
-            } else {
-                0.0
-            },
-        ],
+        emissive: [e.x, e.y, e.z, m.dispersion_factor().min(100.0)],
         pbr: [
             m.metallic,
             m.roughness,
@@ -314,12 +305,7 @@ fn material_uniform(m: &Material) -> MaterialUniform {
         volume: {
             // Bounded so the path through the solid (times the node's scale) stays finite.
             let [r, g, b] = m.absorption();
-            let thickness = if m.thickness.is_finite() {
-                m.thickness.clamp(0.0, 1.0e6)
-            } else {
-                0.0
-            };
-            [r, g, b, thickness]
+            [r, g, b, m.volume_thickness().min(1.0e6)]
         },
         uv,
     }

@@ -381,10 +381,10 @@ impl Renderer {
         for b in 1..=TEXTURE_SLOTS as u32 {
             material_entries.push(texture_entry(b, true));
         }
-        // One sampler per texture slot: glTF gives each texture its own. Thirteen samplers
-        // and fourteen sampled textures in the fragment stage (with the shadow's and the
-        // sky's, and the opaque image transmissive materials read) are within the guaranteed
-        // 16 each.
+        // One sampler per texture slot: glTF gives each texture its own. Fourteen samplers
+        // and sixteen sampled textures in the fragment stage (with the shadow's and the sky's,
+        // and the two of `Targets::behind` in transmissive pipelines): the guaranteed 16 are
+        // all used.
         for slot in 0..TEXTURE_SLOTS as u32 {
             material_entries.push(wgpu::BindGroupLayoutEntry {
                 binding: MATERIAL_SAMPLER_BINDING + slot,

@@ -896,6 +896,26 @@ impl Material {
             || self.attenuation_color != white()
     }
 
+    /// The volume's thickness as drawn and written: 0 (thin-walled) unless it is a number
+    /// above 0.
+    pub fn volume_thickness(&self) -> f32 {
+        if self.thickness.is_finite() {
+            self.thickness.max(0.0)
+        } else {
+            0.0
+        }
+    }
+
+    /// KHR_materials_dispersion's factor as drawn and written: 0 (none) unless it is a
+    /// number above 0.
+    pub fn dispersion_factor(&self) -> f32 {
+        if self.dispersion.is_finite() {
+            self.dispersion.max(0.0)
+        } else {
+            0.0
+        }
+    }
+
     /// Beer–Lambert absorption coefficients per metre of the volume (KHR_materials_volume:
     /// −ln(attenuation colour) / attenuation distance), 0 without absorption. A colour
     /// channel of 0 absorbs as a channel of 1/1000 does, and no coefficient exceeds 10⁶ per
