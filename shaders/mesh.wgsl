@@ -19,12 +19,14 @@ struct Material {
     // KHR_materials_volume: rgb the absorption coefficients per metre (−ln(attenuation
     // colour) / attenuation distance), w the thickness in the mesh's units (0: thin-walled).
     volume: vec4<f32>,
+    // KHR_materials_sheen: rgb the sheen colour, w the sheen roughness.
+    sheen: vec4<f32>,
     // Per texture slot i (0 base colour, 1 metallic-roughness, 2 normal, 3 occlusion,
     // 4 emissive, 5 specular, 6 specular colour, 7 transmission, 8 clearcoat, 9 clearcoat
-    // roughness, 10 clearcoat normal, 11 thickness): uv[2i] and uv[2i + 1] are the rows of its 2x3
-    // texture-coordinate transform (KHR_texture_transform after the material-wide one);
-    // uv[2i].w is the UV set it reads.
-    uv: array<vec4<f32>, 24>,
+    // roughness, 10 clearcoat normal, 11 thickness, 12 sheen colour, 13 sheen roughness):
+    // uv[2i] and uv[2i + 1] are the rows of its 2x3 texture-coordinate transform
+    // (KHR_texture_transform after the material-wide one); uv[2i].w is the UV set it reads.
+    uv: array<vec4<f32>, 28>,
 };
 
 @group(1) @binding(0) var<uniform> material: Material;
@@ -40,19 +42,20 @@ struct Material {
 @group(1) @binding(10) var clearcoat_roughness_tex: texture_2d<f32>;
 @group(1) @binding(11) var clearcoat_normal_tex: texture_2d<f32>;
 @group(1) @binding(12) var thickness_tex: texture_2d<f32>;
+// Bindings 13 and 14 (and samplers 27 and 28): the sheen slots, in mesh_sheen_maps.wgsl.
 // Each slot's own sampler (glTF gives every texture its own wrap modes and filters).
-@group(1) @binding(13) var base_color_sampler: sampler;
-@group(1) @binding(14) var metallic_roughness_sampler: sampler;
-@group(1) @binding(15) var normal_sampler: sampler;
-@group(1) @binding(16) var occlusion_sampler: sampler;
-@group(1) @binding(17) var emissive_sampler: sampler;
-@group(1) @binding(18) var specular_sampler: sampler;
-@group(1) @binding(19) var specular_color_sampler: sampler;
-@group(1) @binding(20) var transmission_sampler: sampler;
-@group(1) @binding(21) var clearcoat_sampler: sampler;
-@group(1) @binding(22) var clearcoat_roughness_sampler: sampler;
-@group(1) @binding(23) var clearcoat_normal_sampler: sampler;
-@group(1) @binding(24) var thickness_sampler: sampler;
+@group(1) @binding(15) var base_color_sampler: sampler;
+@group(1) @binding(16) var metallic_roughness_sampler: sampler;
+@group(1) @binding(17) var normal_sampler: sampler;
+@group(1) @binding(18) var occlusion_sampler: sampler;
+@group(1) @binding(19) var emissive_sampler: sampler;
+@group(1) @binding(20) var specular_sampler: sampler;
+@group(1) @binding(21) var specular_color_sampler: sampler;
+@group(1) @binding(22) var transmission_sampler: sampler;
+@group(1) @binding(23) var clearcoat_sampler: sampler;
+@group(1) @binding(24) var clearcoat_roughness_sampler: sampler;
+@group(1) @binding(25) var clearcoat_normal_sampler: sampler;
+@group(1) @binding(26) var thickness_sampler: sampler;
 
 // Transmissive materials (`fs_transmissive`, display pass only): the opaque pass's resolved
 // image (exposed HDR radiance), which they show through themselves, and the display layer as
@@ -195,7 +198,8 @@ fn max3(c: vec3<f32>) -> f32 {
 
 // The texture slots this pipeline samples (1 base colour, 2 metallic-roughness, 4 normal,
 // 8 occlusion, 16 emissive, 32 specular, 64 specular colour, 128 transmission, 256
-// clearcoat, 512 clearcoat roughness, 1024 clearcoat normal, 2048 thickness): a pipeline constant
+// clearcoat, 512 clearcoat roughness, 1024 clearcoat normal, 2048 thickness, 4096 sheen
+// colour, 8192 sheen roughness): a pipeline constant
 // (renderer.rs, `MeshPipe`), so a pipeline holds only the sampling its materials do.
 // Sampling sites are large in a CPU adapter's compiled shader; this and `unlit` halved the
 // default world's first-draw compile on lavapipe.
@@ -384,6 +388,79 @@ fn coat_specular(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec3<f32>, a: f32)
     return shade(n, v, l, e, vec3<f32>(0.0), one, a);
 }
 
+// KHR_materials_sheen: a pipeline of its own (renderer.rs, `MeshPipe`), so materials
+// without a sheen carry none of its code.
+override sheen: bool = false;
+
+// The sheen lobe's directional albedo E(n·v, roughness), 32 × 32 values row by roughness
+// (render/sheen.rs, where it is integrated and the tests check it).
+@group(0) @binding(7) var<storage, read> sheen_albedo_table: array<f32, 1024>;
+
+fn sheen_albedo_entry(i: u32) -> f32 {
+    return sheen_albedo_table[i];
+}
+
+// E at (n·v, roughness), bilinearly interpolated between the table's entries.
+fn sheen_albedo(n_dot_v: f32, roughness: f32) -> f32 {
+    let p = clamp(vec2<f32>(n_dot_v, roughness), vec2<f32>(0.0), vec2<f32>(1.0)) * 31.0;
+    let p0 = vec2<u32>(floor(p));
+    let p1 = min(p0 + vec2<u32>(1u), vec2<u32>(31u));
+    let f = p - vec2<f32>(p0);
+    let row0 = mix(sheen_albedo_entry(p0.y * 32u + p0.x), sheen_albedo_entry(p0.y * 32u + p1.x), f.x);
+    let row1 = mix(sheen_albedo_entry(p1.y * 32u + p0.x), sheen_albedo_entry(p1.y * 32u + p1.x), f.x);
+    return mix(row0, row1, f.y);
+}
+
+// The Charlie fibre distribution (Conty Estevez and Kulla 2017) at n·h, α = roughness².
+fn d_charlie(n_dot_h: f32, a: f32) -> f32 {
+    let inv_a = 1.0 / a;
+    let sin2h = max(1.0 - n_dot_h * n_dot_h, 1e-7);
+    return (2.0 + inv_a) * pow(sin2h, inv_a * 0.5) / (2.0 * PI);
+}
+
+// The exponent of the Charlie visibility's Λ, fitted (the extension's `l(x, alphaG)`).
+fn sheen_lambda_exponent(x: f32, a: f32) -> f32 {
+    let t = (1.0 - a) * (1.0 - a);
+    let c = mix(vec4<f32>(21.5473, 3.82987, 0.19823, -1.97760),
+                vec4<f32>(25.3245, 3.32435, 0.16801, -1.27393), t);
+    let e = mix(-4.32054, -4.85967, t);
+    return c.x / (1.0 + c.y * pow(x, c.z)) + c.w * x + e;
+}
+
+fn sheen_lambda(cos_theta: f32, a: f32) -> f32 {
+    if cos_theta < 0.5 {
+        return exp(sheen_lambda_exponent(cos_theta, a));
+    }
+    return exp(2.0 * sheen_lambda_exponent(0.5, a) - sheen_lambda_exponent(1.0 - cos_theta, a));
+}
+
+// The sheen of this pixel: its colour, roughness and α, and the share of light its lobe
+// takes from the view direction (max colour channel × E(n·v)).
+struct SheenLayer {
+    color: vec3<f32>,
+    roughness: f32,
+    a: f32,
+    taken_v: f32,
+};
+var<private> sheen_layer: SheenLayer;
+
+// One light through the sheen: the lobe × cos over the layer beneath, whose light `under`
+// (`shade`'s) loses what the fibres take from the view and the light directions (the
+// extension's albedo scaling, min(1 − max(colour)·E(n·v), 1 − max(colour)·E(n·l))).
+fn sheen_over(under: vec3<f32>, n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec3<f32>) -> vec3<f32> {
+    let n_dot_l = dot(n, l);
+    if n_dot_l <= 0.0 {
+        return under;
+    }
+    let n_dot_v = max(dot(n, v), 1e-4);
+    let h = normalize(l + v);
+    let a = sheen_layer.a;
+    let vis = 1.0 / ((1.0 + sheen_lambda(n_dot_v, a) + sheen_lambda(n_dot_l, a)) * 4.0 * n_dot_v);
+    let lobe = sheen_layer.color * d_charlie(dot(n, h), a) * vis;
+    let taken_l = max3(sheen_layer.color) * sheen_albedo(n_dot_l, sheen_layer.roughness);
+    return under * (1.0 - max(sheen_layer.taken_v, taken_l)) + lobe * e;
+}
+
 // Karis's analytic environment BRDF (mobile): the split-sum scale and bias at this
 // roughness and n·v.
 fn env_brdf_ab(roughness: f32, n_dot_v: f32) -> vec2<f32> {
@@ -528,6 +605,24 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
         let fresnel = 0.04 + 0.96 * pow(1.0 - abs(dot(coat_n, v)), 5.0);
         coat_weight = clamp(strength, 0.0, 1.0) * fresnel;
     }
+    // KHR_materials_sheen: fibres over the base layer (under the lacquer).
+    if sheen {
+        var sheen_color = material.sheen.rgb;
+        if has(4096u) {
+            sheen_color *= sheen_color_map(slot_uv(12u, in));
+        }
+        var sheen_roughness = material.sheen.w;
+        if has(8192u) {
+            sheen_roughness *= sheen_roughness_map(slot_uv(13u, in));
+        }
+        // Below 0.07 the rim is thinner than the albedo table resolves (render/sheen.rs).
+        sheen_roughness = clamp(sheen_roughness, 0.07, 1.0);
+        sheen_layer.color = sheen_color;
+        sheen_layer.roughness = sheen_roughness;
+        sheen_layer.a = sheen_roughness * sheen_roughness;
+        sheen_layer.taken_v = max3(sheen_color)
+            * sheen_albedo(max(dot(shading_n, v), 1e-4), sheen_roughness);
+    }
     if transmission > 0.0 {
         let schlick_v = pow(1.0 - max(dot(shading_n, v), 0.0), 5.0);
         let f_v = fr.f0_d + (fr.f90_d - fr.f0_d) * schlick_v;
@@ -547,7 +642,11 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     if frame.sun_dir.w > 0.5
         && (dot(shading_n, sun) > 0.0 || (clearcoat && dot(coat_n, sun) > 0.0)) {
         let e = frame.sun_illuminance.rgb * sun_shadow(in.world_pos, n, in.view_depth);
-        color += shade(shading_n, v, sun, e, diffuse, fr, a);
+        var lit = shade(shading_n, v, sun, e, diffuse, fr, a);
+        if sheen {
+            lit = sheen_over(lit, shading_n, v, sun, e);
+        }
+        color += lit;
         if clearcoat {
             coat += coat_specular(coat_n, v, sun, e, coat_a);
         }
@@ -565,9 +664,14 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
             let light = lights[i];
             let p = punctual(light, in.world_pos);
             if p.w > 0.0 {
-                color += shade(shading_n, v, p.xyz, light.color.rgb * p.w, diffuse, fr, a);
+                let e = light.color.rgb * p.w;
+                var lit = shade(shading_n, v, p.xyz, e, diffuse, fr, a);
+                if sheen {
+                    lit = sheen_over(lit, shading_n, v, p.xyz, e);
+                }
+                color += lit;
                 if clearcoat {
-                    coat += coat_specular(coat_n, v, p.xyz, light.color.rgb * p.w, coat_a);
+                    coat += coat_specular(coat_n, v, p.xyz, e, coat_a);
                 }
             }
         }
@@ -594,9 +698,17 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     if has(8u) {
         spec_occlusion = clamp(pow(n_dot_v + ao, exp2(-16.0 * roughness - 1.0)) - 1.0 + ao, 0.0, 1.0);
     }
-    color += diffuse * irradiance / PI * ao * (1.0 - env_dielectric);
-    color += spec_env * env_brdf * spec_occlusion;
-    color += emissive;
+    var ambient = diffuse * irradiance / PI * ao * (1.0 - env_dielectric)
+        + spec_env * env_brdf * spec_occlusion;
+    if sheen {
+        // The fibres take their share of the sky from the layer beneath and reflect the
+        // sky's irradiance by their albedo (as three.js lights sheen by the environment).
+        let e_v = sheen_albedo(n_dot_v, sheen_layer.roughness);
+        ambient = ambient * (1.0 - sheen_layer.taken_v)
+            + sheen_layer.color * e_v * irradiance / PI * ao;
+        transmitted = vec4<f32>(transmitted.rgb * (1.0 - sheen_layer.taken_v), transmitted.w);
+    }
+    color += ambient + emissive;
 
     if clearcoat {
         let ab_coat = env_brdf_ab(coat_roughness, max(dot(coat_n, v), 1e-4));

@@ -144,6 +144,16 @@ fn assert_materials_equal(
     ] {
         assert!(close(x, y, 1e-6), "{what}: {name} {x} vs {y}");
     }
+    // KHR_materials_sheen: written when the colour is not black (a black one turns the
+    // layer off, so it comes back as none).
+    assert_eq!(a.has_sheen(), b.has_sheen(), "{what}: sheen");
+    if a.has_sheen() {
+        assert_eq!(a.sheen_color, b.sheen_color, "{what}: sheen colour");
+        assert!(
+            close(a.sheen_roughness, b.sheen_roughness, 1e-6),
+            "{what}: sheen roughness"
+        );
+    }
     // KHR_materials_volume goes with transmission (the export writes it only there).
     if a.is_transmissive() {
         assert!(close(a.thickness, b.thickness, 1e-6), "{what}: thickness");
@@ -505,8 +515,8 @@ fn cube() -> Mesh {
 }
 
 /// Lights of every kind, a camera, a textured material with per-slot and material-wide
-/// transforms, emissive strength, IOR, specular, transmission, volume and clearcoat factors and
-/// textures, an unlit material, two material variants, a hierarchy with
+/// transforms, emissive strength, IOR, specular, transmission, volume, clearcoat and sheen
+/// factors and textures, an unlit material, two material variants, a hierarchy with
 /// rotated and scaled parents, a hidden node, and splat and point layers.
 fn showcase() -> Scene {
     let mut scene = Scene::new("showcase");
@@ -537,6 +547,18 @@ fn showcase() -> Scene {
         clearcoat_normal_scale: 0.5,
         clearcoat_texture: Some(TextureRef::new(image, Sampler::default())),
         clearcoat_normal_texture: Some(TextureRef::new(image, Sampler::nearest(Wrap::Repeat))),
+        // KHR_materials_sheen under the lacquer, both textures (the colour one transformed).
+        sheen_color: [0.5, 0.25, 1.0],
+        sheen_roughness: 0.3,
+        sheen_color_texture: Some(TextureRef {
+            transform: UvTransform {
+                offset: [0.0, 0.25],
+                rotation: 0.1,
+                scale: [1.0, 2.0],
+            },
+            ..TextureRef::new(image, Sampler::default())
+        }),
+        sheen_roughness_texture: Some(TextureRef::new(image, Sampler::nearest(Wrap::Repeat))),
         ..Material::named("Red", [0.9, 0.1, 0.1, 1.0], 0.4)
     });
     // KHR_materials_specular round trip: factors (a colour above 1) and both textures, the

@@ -1068,7 +1068,7 @@ fn webp_textures_are_read_in_place_of_their_fallback() {
         )
         .replace(
             r#""extensionsUsed":["KHR_texture_transform"]"#,
-            r#""extensionsUsed":["EXT_texture_webp","KHR_materials_sheen"],
+            r#""extensionsUsed":["EXT_texture_webp","KHR_animation_pointer"],
                "extensionsRequired":["EXT_texture_webp"]"#,
         );
     let with_fallback = plain.replace(
@@ -1095,7 +1095,7 @@ fn webp_textures_are_read_in_place_of_their_fallback() {
         let ignored = imported
             .warnings
             .iter()
-            .any(|w| w.contains(name) && w.contains("KHR_materials_sheen"));
+            .any(|w| w.contains(name) && w.contains("KHR_animation_pointer"));
         assert_eq!(
             ignored,
             name == "alone.gltf",
@@ -1502,6 +1502,65 @@ fn clearcoat_materials_keep_their_lacquer() {
                 .image(slot.expect("texture").image)
                 .expect("image");
             assert_eq!(image.rgba8[..4], [200, 150, 100, 255]);
+        }
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn sheen_materials_keep_their_fibres() {
+    let dir = temp_dir("sheen");
+    let velvet = r#"{"name":"Velvet","extensions":{"KHR_materials_sheen":{
+        "sheenColorFactor":[0.9,0.4,0.6],"sheenRoughnessFactor":0.35,
+        "sheenColorTexture":{"index":0,
+            "extensions":{"KHR_texture_transform":{"scale":[3,3]}}},
+        "sheenRoughnessTexture":{"index":0,"texCoord":0}}}}"#;
+    let wild = r#"{"name":"Wild","extensions":{"KHR_materials_sheen":{
+        "sheenColorFactor":[2.0,"red",-1],"sheenRoughnessFactor":9,
+        "sheenRoughnessTexture":{"index":99}}}}"#;
+    let malformed = r#"{"name":"Malformed","extensions":{"KHR_materials_sheen":{
+        "sheenColorFactor":0.5,"sheenRoughnessFactor":0.2}}}"#;
+    for (name, material) in [
+        ("velvet.gltf", velvet),
+        ("wild.gltf", wild),
+        ("malformed.gltf", malformed),
+    ] {
+        let path = write_quad_using(&dir, name, material, "KHR_materials_sheen");
+        let imported = import_path(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (_, m) = imported.scene.materials().next().expect("one material");
+        if name == "velvet.gltf" {
+            assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+            assert!(m.has_sheen());
+            assert_eq!((m.sheen_color, m.sheen_roughness), ([0.9, 0.4, 0.6], 0.35));
+            let color = m.sheen_color_texture.expect("colour texture");
+            assert_eq!(color.transform.scale, [3.0, 3.0]);
+            let image = imported.scene.image(color.image).expect("image");
+            assert_eq!(image.rgba8[..4], [200, 150, 100, 255]);
+            assert!(m.sheen_roughness_texture.is_some());
+            continue;
+        }
+        let owner = if name == "wild.gltf" {
+            "Wild"
+        } else {
+            "Malformed"
+        };
+        let warning = imported
+            .warnings
+            .iter()
+            .find(|w| w.contains(owner) && w.contains("KHR_materials_sheen"))
+            .unwrap_or_else(|| panic!("{name}: {:?}", imported.warnings));
+        if name == "wild.gltf" {
+            // Clamped to 0–1 channel by channel; what is not a number counts as 0.
+            assert_eq!((m.sheen_color, m.sheen_roughness), ([1.0, 0.0, 0.0], 1.0));
+            assert!(m.sheen_roughness_texture.is_none());
+            for problem in ["clamped", "not a number", "names no texture"] {
+                assert!(warning.contains(problem), "{warning}");
+            }
+        } else {
+            // A colour that is not three numbers is left out: no sheen.
+            assert!(!m.has_sheen(), "{:?}", m.sheen_color);
+            assert_eq!(m.sheen_roughness, 0.2);
+            assert!(warning.contains("three numbers"), "{warning}");
         }
     }
     std::fs::remove_dir_all(dir).ok();

@@ -255,7 +255,9 @@ fn relighting_section_estimates_the_captured_light_and_its_slider_is_one_undo_st
 /// Showing a material is not editing it: a file's IOR outside the field's range (0, which
 /// KHR_materials_ior allows) and a specular colour above 1 (KHR_materials_specular allows it)
 /// stay as they are, as do a volume thicker than the field's range and an attenuation
-/// distance past it (KHR_materials_volume allows any), and no undo step appears.
+/// distance past it (KHR_materials_volume allows any), a sheen colour that an 8-bit colour
+/// button would round and a sheen roughness past 1 (a hand-edited project), and no undo step
+/// appears.
 #[test]
 fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
     use worldsmith::scene::Material;
@@ -269,6 +271,8 @@ fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
         thickness: 5000.0,
         attenuation_distance: Some(1.0e6),
         attenuation_color: [0.2, 0.4, 0.6],
+        sheen_color: [0.123, 0.456, 0.789],
+        sheen_roughness: 1.5,
         ..Material::named("Mirror", [0.9, 0.9, 0.9, 1.0], 0.1)
     };
     let material = scene.add_material(original.clone());
@@ -285,7 +289,14 @@ fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
         region: None,
     });
     h.run();
-    for label in ["IOR", "Specular", "Transmission", "Volume", "Clearcoat"] {
+    for label in [
+        "IOR",
+        "Specular",
+        "Transmission",
+        "Volume",
+        "Clearcoat",
+        "Sheen",
+    ] {
         assert!(
             h.query_by_label(label).is_some(),
             "the material shows its {label}"

@@ -121,6 +121,13 @@ fn full_scene() -> Scene {
         attenuation_distance: Some(0.8),
         attenuation_color: [0.9, 0.7, 0.3],
         dispersion: 0.3,
+        sheen_color: [0.8, 0.3, 0.6],
+        sheen_roughness: 0.45,
+        sheen_color_texture: Some(TextureRef::new(checker, Sampler::default())),
+        sheen_roughness_texture: Some(TextureRef {
+            uv_set: 1,
+            ..TextureRef::new(sky, Sampler::default())
+        }),
         specular_texture: Some(TextureRef::new(checker, Sampler::default())),
         specular_color_texture: Some(TextureRef {
             uv_set: 1,

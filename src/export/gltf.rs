@@ -11,7 +11,7 @@
 //!   one), KHR_materials_ior (when not 1.5), KHR_materials_specular (factors and both
 //!   textures, when not the defaults), KHR_materials_transmission, KHR_materials_volume
 //!   (on transmissive materials) and KHR_materials_dispersion (with a volume),
-//!   KHR_materials_clearcoat,
+//!   KHR_materials_clearcoat, KHR_materials_sheen,
 //!   KHR_materials_emissive_strength (emissive colours above 1 are folded into the
 //!   strength), KHR_materials_unlit;
 //! - images as their original PNG/JPEG bytes when the scene still has them
@@ -1099,6 +1099,24 @@ impl Builder<'_> {
                 coat.insert(key.into(), value);
             }
             self.json_extension(&mut extensions, "KHR_materials_clearcoat", coat);
+            has_extensions = true;
+        }
+        // KHR_materials_sheen, which gltf-json has no type for either: the extension's JSON.
+        // A black sheen colour turns the layer off, so it is not written.
+        if m.has_sheen() {
+            let (color, roughness) = m.sheen_factors();
+            let mut sheen = serde_json::Map::new();
+            sheen.insert("sheenColorFactor".into(), color.to_vec().into());
+            sheen.insert("sheenRoughnessFactor".into(), roughness.into());
+            for (key, slot) in [
+                ("sheenColorTexture", m.sheen_color_texture),
+                ("sheenRoughnessTexture", m.sheen_roughness_texture),
+            ] {
+                if let Some(value) = info(self, slot).and_then(|i| serde_json::to_value(i).ok()) {
+                    sheen.insert(key.into(), value);
+                }
+            }
+            self.json_extension(&mut extensions, "KHR_materials_sheen", sheen);
             has_extensions = true;
         }
         let base_color_texture = info(self, m.base_color_texture);

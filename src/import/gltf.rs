@@ -31,6 +31,7 @@ const SUPPORTED_EXTENSIONS: &[&str] = &[
     "KHR_materials_clearcoat",
     "KHR_materials_volume",
     "KHR_materials_dispersion",
+    "KHR_materials_sheen",
     "KHR_texture_transform",
     "KHR_materials_variants",
     "KHR_materials_unlit",
@@ -1367,6 +1368,31 @@ pub(crate) fn tangents_for_slot(
     mikktspace_tangents(mesh, &normal_uvs)
 }
 
+/// Factor `key` of an extension's JSON object, 0–1 with 0 by default: out-of-range values
+/// are clamped and what is not a number counts as 0, each described in `problems`.
+fn json_unit_factor(value: &serde_json::Value, key: &str, problems: &mut Vec<String>) -> f32 {
+    json_unit(value.get(key), key, problems)
+}
+
+fn json_unit(raw: Option<&serde_json::Value>, key: &str, problems: &mut Vec<String>) -> f32 {
+    let Some(raw) = raw else {
+        return 0.0;
+    };
+    match raw.as_f64().map(|x| x as f32).filter(|x| x.is_finite()) {
+        Some(raw) => {
+            let (x, repaired) = unit_factor(raw, 0.0);
+            if repaired {
+                problems.push(format!("{key} {raw} clamped to {x}"));
+            }
+            x
+        }
+        None => {
+            problems.push(format!("{key} is not a number"));
+            0.0
+        }
+    }
+}
+
 /// A factor the specification bounds to 0–1, clamped into it (one that is not a number takes
 /// `default`), and whether that changed it.
 fn unit_factor(x: f32, default: f32) -> (f32, bool) {
@@ -1692,18 +1718,6 @@ impl Importer<'_> {
                     self.texture_ref(&name, label, &texture, tex_coord, transform);
             }
         }
-        let [
-            base,
-            metallic_roughness,
-            normal,
-            occlusion,
-            emissive,
-            specular_texture,
-            specular_color_texture,
-            transmission_texture,
-            ..,
-            thickness_texture,
-        ] = slots;
         let mut out = Material {
             name,
             base_color: pbr.base_color_factor(),
@@ -1722,17 +1736,11 @@ impl Importer<'_> {
             },
             double_sided: material.double_sided(),
             unlit: material.unlit(),
-            base_color_texture: base,
-            metallic_roughness_texture: metallic_roughness,
-            normal_texture: normal,
-            occlusion_texture: occlusion,
-            emissive_texture: emissive,
-            specular_texture,
-            specular_color_texture,
-            transmission_texture,
-            thickness_texture,
             ..Material::default()
         };
+        for (slot, texture) in TextureSlot::ALL.into_iter().zip(slots) {
+            *out.slot_mut(slot) = texture;
+        }
         if let Some(t) = &transmission {
             let factor = t.transmission_factor();
             let repaired;
@@ -1746,6 +1754,7 @@ impl Importer<'_> {
             }
         }
         self.clearcoat(&mut out, material);
+        self.sheen(&mut out, material);
         if let Some(v) = &volume {
             self.volume_factors(&mut out, v);
         }
@@ -1780,24 +1789,9 @@ impl Importer<'_> {
         };
         let name = out.name.clone();
         let mut problems = Vec::new();
-        let mut factor = |key: &str, default: f32| match value.get(key) {
-            None => default,
-            Some(v) => match v.as_f64().map(|x| x as f32).filter(|x| x.is_finite()) {
-                Some(raw) => {
-                    let (x, repaired) = unit_factor(raw, default);
-                    if repaired {
-                        problems.push(format!("{key} {raw} clamped to {x}"));
-                    }
-                    x
-                }
-                None => {
-                    problems.push(format!("{key} is not a number"));
-                    default
-                }
-            },
-        };
-        out.clearcoat = factor("clearcoatFactor", 0.0);
-        out.clearcoat_roughness = factor("clearcoatRoughnessFactor", 0.0);
+        out.clearcoat = json_unit_factor(&value, "clearcoatFactor", &mut problems);
+        out.clearcoat_roughness =
+            json_unit_factor(&value, "clearcoatRoughnessFactor", &mut problems);
         let normal_scale = value
             .get("clearcoatNormalTexture")
             .and_then(|t| t.get("scale"))
@@ -1805,11 +1799,74 @@ impl Importer<'_> {
             .map(|x| x as f32)
             .filter(|x| x.is_finite());
         out.clearcoat_normal_scale = normal_scale.unwrap_or(1.0);
-        for (key, slot) in [
-            ("clearcoatTexture", TextureSlot::Clearcoat),
-            ("clearcoatRoughnessTexture", TextureSlot::ClearcoatRoughness),
-            ("clearcoatNormalTexture", TextureSlot::ClearcoatNormal),
-        ] {
+        self.json_texture_slots(
+            out,
+            &value,
+            &[
+                ("clearcoatTexture", TextureSlot::Clearcoat),
+                ("clearcoatRoughnessTexture", TextureSlot::ClearcoatRoughness),
+                ("clearcoatNormalTexture", TextureSlot::ClearcoatNormal),
+            ],
+            &mut problems,
+        );
+        if !problems.is_empty() {
+            self.warn(format!(
+                "material '{name}': {NAME}: {}",
+                problems.join("; ")
+            ));
+        }
+    }
+
+    /// KHR_materials_sheen, which the `gltf` crate does not parse: read from the material's
+    /// extension object. Colour channels and the roughness outside 0–1 are clamped, and a
+    /// texture that names no texture of the file is left out, each with a warning.
+    fn sheen(&mut self, out: &mut Material, material: &gltf::Material) {
+        const NAME: &str = "KHR_materials_sheen";
+        let Some(value) = self.extension_json(material, NAME) else {
+            return;
+        };
+        let mut problems = Vec::new();
+        match value.get("sheenColorFactor") {
+            None => {}
+            Some(serde_json::Value::Array(c)) if c.len() == 3 => {
+                for (i, channel) in c.iter().enumerate() {
+                    let key = format!("sheenColorFactor[{i}]");
+                    out.sheen_color[i] = json_unit(Some(channel), &key, &mut problems);
+                }
+            }
+            Some(_) => problems.push("sheenColorFactor is not three numbers; left out".into()),
+        }
+        out.sheen_roughness = json_unit_factor(&value, "sheenRoughnessFactor", &mut problems);
+        self.json_texture_slots(
+            out,
+            &value,
+            &[
+                ("sheenColorTexture", TextureSlot::SheenColor),
+                ("sheenRoughnessTexture", TextureSlot::SheenRoughness),
+            ],
+            &mut problems,
+        );
+        if !problems.is_empty() {
+            self.warn(format!(
+                "material '{}': {NAME}: {}",
+                out.name,
+                problems.join("; ")
+            ));
+        }
+    }
+
+    /// The texture slots an extension's JSON object (`value`) names under `keys`
+    /// (glTF `textureInfo`s: index, texCoord, KHR_texture_transform), set on `out`; what
+    /// cannot be read is described in `problems` and left out.
+    fn json_texture_slots(
+        &mut self,
+        out: &mut Material,
+        value: &serde_json::Value,
+        keys: &[(&str, TextureSlot)],
+        problems: &mut Vec<String>,
+    ) {
+        let name = out.name.clone();
+        for &(key, slot) in keys {
             let Some(info) = value.get(key) else {
                 continue;
             };
@@ -1841,12 +1898,6 @@ impl Importer<'_> {
             };
             *out.slot_mut(slot) =
                 self.texture_ref(&name, slot.label(), &texture, tex_coord, transform);
-        }
-        if !problems.is_empty() {
-            self.warn(format!(
-                "material '{name}': {NAME}: {}",
-                problems.join("; ")
-            ));
         }
     }
 

@@ -21,16 +21,34 @@ pub fn backend_tries() -> Vec<wgpu::Backends> {
     }
 }
 
+/// Sampled textures per shader stage asked for: the 18 that transmissive materials with
+/// KHR_materials_sheen's texture slots need, where the adapter has them (every desktop
+/// Vulkan, Metal and D3D12 adapter; the GL backend has 16, and the renderer then leaves the
+/// sheen slots out).
+const SAMPLED_TEXTURES: u32 = 18;
+
 impl GpuContext {
     /// A context with no window. Honours `WGPU_BACKEND`, `WGPU_ADAPTER_NAME` and
     /// `WGPU_POWER_PREF`; without `WGPU_BACKEND`, tries the backends of [`backend_tries`] in
     /// turn.
     pub fn headless() -> Result<Self, RenderError> {
+        Self::headless_with_textures(SAMPLED_TEXTURES)
+    }
+
+    /// A headless context that asks for WebGPU's guaranteed 16 sampled textures per shader
+    /// stage even where the adapter has more: what the GL backend gives, for testing the
+    /// renderer there.
+    pub fn headless_with_guaranteed_limits() -> Result<Self, RenderError> {
+        Self::headless_with_textures(16)
+    }
+
+    fn headless_with_textures(textures: u32) -> Result<Self, RenderError> {
         let mut failure = None;
         for backends in backend_tries() {
             let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
             descriptor.backends = backends;
-            match pollster::block_on(Self::with_instance(wgpu::Instance::new(descriptor), None)) {
+            let instance = wgpu::Instance::new(descriptor);
+            match pollster::block_on(Self::open(instance, None, textures)) {
                 Ok(ctx) => return Ok(ctx),
                 Err(e) => failure = Some(e),
             }
@@ -43,15 +61,29 @@ impl GpuContext {
         instance: wgpu::Instance,
         surface: Option<&wgpu::Surface<'_>>,
     ) -> Result<Self, RenderError> {
+        Self::open(instance, surface, SAMPLED_TEXTURES).await
+    }
+
+    /// A context with at most `textures` sampled textures per shader stage (at least 16).
+    async fn open(
+        instance: wgpu::Instance,
+        surface: Option<&wgpu::Surface<'_>>,
+        textures: u32,
+    ) -> Result<Self, RenderError> {
         let adapter = wgpu::util::initialize_adapter_from_env_or_default(&instance, surface)
             .await
             .map_err(|e| RenderError::NoAdapter(e.to_string()))?;
-        // Downlevel defaults (so the app runs anywhere), but with the adapter's buffer sizes:
-        // large splat clouds are paged by these limits.
+        // Downlevel defaults (so the app runs anywhere), but with the adapter's buffer sizes
+        // (large splat clouds are paged by these limits) and up to `SAMPLED_TEXTURES`
+        // sampled textures per shader stage where the adapter has them.
         let adapter_limits = adapter.limits();
         let limits = wgpu::Limits {
             max_storage_buffer_binding_size: adapter_limits.max_storage_buffer_binding_size,
             max_buffer_size: adapter_limits.max_buffer_size,
+            max_sampled_textures_per_shader_stage: adapter_limits
+                .max_sampled_textures_per_shader_stage
+                .min(textures)
+                .max(16),
             ..wgpu::Limits::downlevel_defaults().using_resolution(adapter_limits)
         };
         let (device, queue) = adapter

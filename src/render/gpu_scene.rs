@@ -121,6 +121,8 @@ pub struct GpuMaterial {
     pub transmissive: bool,
     /// KHR_materials_clearcoat: drawn with mesh.wgsl's `clearcoat` pipeline constant.
     pub clearcoat: bool,
+    /// KHR_materials_sheen: drawn with mesh.wgsl's `sheen` pipeline constant.
+    pub sheen: bool,
 }
 
 impl GpuMaterial {
@@ -194,6 +196,10 @@ pub struct GpuScene {
     /// Anisotropic filtering level for linear samplers (1 on CPU adapters, where each extra
     /// tap costs real time).
     pub anisotropy: u16,
+    /// The texture slots the material bind group has, the first `bound_slots` of
+    /// [`TextureSlot::ALL`]: all of them, or all but the sheen's two on adapters with 16
+    /// sampled textures per shader stage (renderer.rs).
+    bound_slots: usize,
 }
 
 /// The wgpu sampler for a scene sampler. Anisotropy (`anisotropy` > 1) only where every filter
@@ -306,6 +312,10 @@ fn material_uniform(m: &Material) -> MaterialUniform {
             // Bounded so the path through the solid (times the node's scale) stays finite.
             let [r, g, b] = m.absorption();
             [r, g, b, m.volume_thickness().min(1.0e6)]
+        },
+        sheen: {
+            let ([r, g, b], roughness) = m.sheen_factors();
+            [r, g, b, roughness]
         },
         uv,
     }
@@ -510,9 +520,10 @@ fn instance_of(world_from_local: Mat4, (grade, relight): NodeLook) -> Instance {
 }
 
 impl GpuScene {
-    pub fn new(anisotropy: u16) -> Self {
+    pub fn new(anisotropy: u16, bound_slots: usize) -> Self {
         Self {
             anisotropy,
+            bound_slots: bound_slots.min(TEXTURE_SLOTS),
             ..Default::default()
         }
     }
@@ -718,7 +729,10 @@ impl GpuScene {
         for (id, m) in scene.materials() {
             alive.insert(id);
             let uniform = material_uniform(m);
-            let slots = m.texture_slots();
+            let mut slots = m.texture_slots();
+            for unbound in &mut slots[self.bound_slots..] {
+                *unbound = None;
+            }
             let textures: SlotBindings = slots.map(|t| t.map(|t| (t.image, t.sampler)));
             let blend = m.alpha_mode == AlphaMode::Blend;
             let layered = blend || m.is_transmissive();
@@ -742,9 +756,11 @@ impl GpuScene {
                 g.unlit = m.unlit;
                 g.transmissive = m.is_transmissive();
                 g.clearcoat = m.has_clearcoat();
+                g.sheen = m.has_sheen();
                 continue;
             }
-            let views: Vec<wgpu::TextureView> = slots
+            let bound = &slots[..self.bound_slots];
+            let views: Vec<wgpu::TextureView> = bound
                 .iter()
                 .zip(TextureSlot::ALL)
                 .map(|(slot, kind)| {
@@ -758,7 +774,7 @@ impl GpuScene {
                 })
                 .collect();
             // Each slot its own sampler (an empty slot the default one), from the cache.
-            let samplers: Vec<wgpu::Sampler> = slots
+            let samplers: Vec<wgpu::Sampler> = bound
                 .iter()
                 .map(|slot| {
                     let desc = sampler_desc(
@@ -816,6 +832,7 @@ impl GpuScene {
                     unlit: m.unlit,
                     transmissive: m.is_transmissive(),
                     clearcoat: m.has_clearcoat(),
+                    sheen: m.has_sheen(),
                 },
             );
         }

@@ -70,10 +70,10 @@ pub const TEXTURE_SLOTS: usize = crate::scene::TextureSlot::COUNT;
 
 /// Binding of the first slot's sampler in the material bind group (mesh.wgsl group 1): slot
 /// `i` samples with binding `MATERIAL_SAMPLER_BINDING + i`, after the uniform (0) and the
-/// slots' textures (1..=12).
+/// slots' textures (1..=14).
 pub const MATERIAL_SAMPLER_BINDING: u32 = 1 + TEXTURE_SLOTS as u32;
 
-/// `Material` in mesh.wgsl (496 bytes).
+/// `Material` in mesh.wgsl (576 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq)]
 pub struct MaterialUniform {
@@ -90,10 +90,14 @@ pub struct MaterialUniform {
     /// KHR_materials_volume: rgb the absorption coefficients per metre
     /// ([`crate::scene::Material::absorption`]), w the thickness (0: thin-walled).
     pub volume: [f32; 4],
+    /// KHR_materials_sheen: rgb the sheen colour, w the sheen roughness
+    /// ([`crate::scene::Material::sheen_factors`]).
+    pub sheen: [f32; 4],
     /// Per texture slot (base colour, metallic-roughness, normal, occlusion, emissive,
     /// specular, specular colour, transmission, clearcoat, clearcoat roughness, clearcoat
-    /// normal, thickness), two rows of its 2x3 texture-coordinate transform; `w` of the first row is the UV set the
-    /// slot reads (0 or 1).
+    /// normal, thickness, sheen colour, sheen roughness), two rows of its 2x3
+    /// texture-coordinate transform; `w` of the first row is the UV set the slot reads (0 or
+    /// 1).
     pub uv: [[[f32; 4]; 2]; TEXTURE_SLOTS],
 }
 
@@ -162,11 +166,11 @@ mod tests {
 
     #[test]
     fn material_uniform_matches_the_wgsl_struct_size() {
-        // 7 vec4 + 12 slots x 2 vec4: mesh.wgsl's `Material` must agree.
+        // 8 vec4 + 14 slots x 2 vec4: mesh.wgsl's `Material` must agree.
         assert_eq!(
             std::mem::size_of::<MaterialUniform>(),
-            (7 + 2 * TEXTURE_SLOTS) * 16
+            (8 + 2 * TEXTURE_SLOTS) * 16
         );
-        assert_eq!(std::mem::size_of::<MaterialUniform>(), 496);
+        assert_eq!(std::mem::size_of::<MaterialUniform>(), 576);
     }
 }

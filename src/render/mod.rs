@@ -11,6 +11,8 @@ pub mod light_tiles;
 mod renderer;
 pub mod shaders;
 pub mod shadow;
+pub mod sheen;
+mod sheen_albedo;
 pub mod sky;
 mod splat_sort;
 mod target;

@@ -171,6 +171,8 @@ struct MeshPipe {
     transmissive: bool,
     /// KHR_materials_clearcoat: mesh.wgsl's `clearcoat` pipeline constant.
     clearcoat: bool,
+    /// KHR_materials_sheen: mesh.wgsl's `sheen` pipeline constant.
+    sheen: bool,
 }
 
 impl MeshPipe {
@@ -189,6 +191,7 @@ impl MeshPipe {
             maps: if m.unlit { m.maps() & 1 } else { m.maps() },
             transmissive: m.transmissive,
             clearcoat: m.clearcoat,
+            sheen: m.sheen,
         }
     }
 }
@@ -227,6 +230,8 @@ pub struct Renderer {
     /// Per-tile light lists of the frame (`light_tiles`), and what it holds now.
     light_tiles_buffer: wgpu::Buffer,
     light_tiles_written: Vec<u32>,
+    /// KHR_materials_sheen's albedo table (`sheen::ALBEDO`), written once.
+    sheen_albedo_buffer: wgpu::Buffer,
     cull_lights: bool,
     cascade_buffers: Vec<wgpu::Buffer>,
     cascade_bind_groups: Vec<wgpu::BindGroup>,
@@ -375,17 +380,40 @@ impl Renderer {
                     count: None,
                 },
                 uniform_entry(6, wgpu::ShaderStages::FRAGMENT),
+                // KHR_materials_sheen's albedo table. A storage buffer: a fourth uniform
+                // buffer in the fragment stage crashes Debian 12's lavapipe (Mesa 22.3) in
+                // textured pipelines.
+                wgpu::BindGroupLayoutEntry {
+                    binding: 7,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Storage { read_only: true },
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
             ],
         });
+        // KHR_materials_sheen's two slots need 18 sampled textures in transmissive pipelines
+        // (context.rs asks for them where the adapter has them); with WebGPU's guaranteed 16
+        // (the GL backend) the material group leaves them out and sheens take their factors
+        // alone (shaders::mesh).
+        let sheen_maps = device.limits().max_sampled_textures_per_shader_stage >= 18;
+        let bound_slots = if sheen_maps {
+            TEXTURE_SLOTS
+        } else {
+            TEXTURE_SLOTS - 2
+        };
         let mut material_entries = vec![uniform_entry(0, wgpu::ShaderStages::FRAGMENT)];
-        for b in 1..=TEXTURE_SLOTS as u32 {
+        for b in 1..=bound_slots as u32 {
             material_entries.push(texture_entry(b, true));
         }
-        // One sampler per texture slot: glTF gives each texture its own. Fourteen samplers
-        // and sixteen sampled textures in the fragment stage (with the shadow's and the sky's,
-        // and the two of `Targets::behind` in transmissive pipelines): the guaranteed 16 are
-        // all used.
-        for slot in 0..TEXTURE_SLOTS as u32 {
+        // One sampler per texture slot: glTF gives each texture its own. Sixteen samplers
+        // and sixteen sampled textures in the fragment stage with the shadow's and the sky's
+        // (the guaranteed 16 are all used), 18 textures with the two of `Targets::behind` in
+        // transmissive pipelines.
+        for slot in 0..bound_slots as u32 {
             material_entries.push(wgpu::BindGroupLayoutEntry {
                 binding: MATERIAL_SAMPLER_BINDING + slot,
                 visibility: wgpu::ShaderStages::FRAGMENT,
@@ -424,7 +452,10 @@ impl Renderer {
                 source: wgpu::ShaderSource::Wgsl(super::shaders::source(name).into()),
             })
         };
-        let mesh_module = module("mesh.wgsl");
+        let mesh_module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("mesh.wgsl"),
+            source: wgpu::ShaderSource::Wgsl(super::shaders::mesh(sheen_maps).into()),
+        });
         let shadow_module = module("shadow.wgsl");
         let mask_module = module("mask.wgsl");
         let post_module = module("post.wgsl");
@@ -507,6 +538,14 @@ impl Renderer {
         );
         let light_tiles_buffer =
             uniform_buffer("light tiles", (light_tiles::MAX_WORDS * 4) as u64, u);
+        let sheen_albedo_buffer = wgpu::util::DeviceExt::create_buffer_init(
+            &device,
+            &wgpu::util::BufferInitDescriptor {
+                label: Some("sheen albedo"),
+                contents: bytemuck::cast_slice(super::sheen::ALBEDO.as_flattened()),
+                usage: wgpu::BufferUsages::STORAGE,
+            },
+        );
         let single_bind = |buf: &wgpu::Buffer| {
             device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: None,
@@ -566,6 +605,7 @@ impl Renderer {
             lights_capacity: 16,
             light_tiles_buffer,
             light_tiles_written: Vec::new(),
+            sheen_albedo_buffer,
             cull_lights: true,
             cascade_buffers,
             cascade_bind_groups,
@@ -584,6 +624,7 @@ impl Renderer {
                 } else {
                     8
                 },
+                bound_slots,
             ),
             clouds,
             sky_key: None,
@@ -677,6 +718,7 @@ impl Renderer {
             ("unlit", if kind.unlit { 1.0 } else { 0.0 }),
             ("maps", f64::from(kind.maps)),
             ("clearcoat", if kind.clearcoat { 1.0 } else { 0.0 }),
+            ("sheen", if kind.sheen { 1.0 } else { 0.0 }),
             // Blended meshes draw in the display-space layer (display.wgsl).
             ("display_out", if blend { 1.0 } else { 0.0 }),
         ];
@@ -1133,6 +1175,10 @@ impl Renderer {
                 wgpu::BindGroupEntry {
                     binding: 6,
                     resource: self.light_tiles_buffer.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 7,
+                    resource: self.sheen_albedo_buffer.as_entire_binding(),
                 },
             ],
         });

@@ -14,10 +14,8 @@ pub const COMMON: &str = concat!(
 /// Every pass: (file name, full source as compiled).
 pub fn all() -> Vec<(&'static str, String)> {
     vec![
-        (
-            "mesh.wgsl",
-            with_common(include_str!("../../shaders/mesh.wgsl")),
-        ),
+        ("mesh.wgsl", mesh(true)),
+        ("mesh_sheen_factors.wgsl", mesh(false)),
         (
             "sky.wgsl",
             with_common(include_str!("../../shaders/sky.wgsl")),
@@ -59,6 +57,20 @@ pub fn all() -> Vec<(&'static str, String)> {
             format!("{COLOR}\n{}", include_str!("../../shaders/post.wgsl")),
         ),
     ]
+}
+
+/// The mesh pass, with KHR_materials_sheen's texture slots (`sheen_maps`, adapters with 18
+/// sampled textures per shader stage) or with its factors alone (WebGPU's guaranteed 16).
+pub fn mesh(sheen_maps: bool) -> String {
+    let sheen = if sheen_maps {
+        include_str!("../../shaders/mesh_sheen_maps.wgsl")
+    } else {
+        include_str!("../../shaders/mesh_sheen_factors.wgsl")
+    };
+    with_common(&format!(
+        "{}\n{sheen}",
+        include_str!("../../shaders/mesh.wgsl")
+    ))
 }
 
 fn with_common(src: &str) -> String {

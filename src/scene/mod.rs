@@ -766,6 +766,21 @@ pub struct Material {
     /// thick glass splits what it shows behind into colour fringes. Only volumes show it.
     #[serde(default)]
     pub dispersion: f32,
+    /// Colour of a velvet-like sheen over the material (KHR_materials_sheen's
+    /// `sheenColorFactor`, linear RGB 0–1; black = none): light scattered back by fibres
+    /// standing off the surface, brightest at grazing angles. Fabrics, felt, dust, peach skin.
+    #[serde(default)]
+    pub sheen_color: [f32; 3],
+    /// How far the fibres lean away from the normal (`sheenRoughnessFactor`, 0–1): low
+    /// gives a narrow rim at the silhouette, high a soft glow over the whole surface.
+    #[serde(default)]
+    pub sheen_roughness: f32,
+    /// Multiplies `sheen_color` by its RGB (sRGB-encoded; `sheenColorTexture`).
+    #[serde(default)]
+    pub sheen_color_texture: Option<TextureRef>,
+    /// Multiplies `sheen_roughness` by its alpha channel (`sheenRoughnessTexture`).
+    #[serde(default)]
+    pub sheen_roughness_texture: Option<TextureRef>,
 }
 
 fn default_ior() -> f32 {
@@ -824,6 +839,10 @@ impl Default for Material {
             attenuation_distance: None,
             attenuation_color: white(),
             dispersion: 0.0,
+            sheen_color: [0.0; 3],
+            sheen_roughness: 0.0,
+            sheen_color_texture: None,
+            sheen_roughness_texture: None,
         }
     }
 }
@@ -873,7 +892,29 @@ impl Material {
             TextureSlot::ClearcoatRoughness => &mut self.clearcoat_roughness_texture,
             TextureSlot::ClearcoatNormal => &mut self.clearcoat_normal_texture,
             TextureSlot::Thickness => &mut self.thickness_texture,
+            TextureSlot::SheenColor => &mut self.sheen_color_texture,
+            TextureSlot::SheenRoughness => &mut self.sheen_roughness_texture,
         }
+    }
+
+    /// Whether the material has a sheen layer (KHR_materials_sheen): a sheen colour that is
+    /// not black. The extension turns the whole layer off when its colour factor is zero,
+    /// whatever its textures.
+    pub fn has_sheen(&self) -> bool {
+        !self.unlit && self.sheen_color.iter().any(|&c| c > 0.0)
+    }
+
+    /// The sheen colour and roughness as drawn and written: each channel a number in 0–1
+    /// (what is not a number counts as 0).
+    pub fn sheen_factors(&self) -> ([f32; 3], f32) {
+        let unit = |x: f32| {
+            if x.is_finite() {
+                x.clamp(0.0, 1.0)
+            } else {
+                0.0
+            }
+        };
+        (self.sheen_color.map(unit), unit(self.sheen_roughness))
     }
 
     /// Whether the material has a lacquer layer (KHR_materials_clearcoat).
@@ -931,8 +972,8 @@ impl Material {
 
     /// The texture slots in [`TextureSlot::ALL`] order: glTF's five (base colour,
     /// metallic-roughness, normal, occlusion, emissive), then KHR_materials_specular's two
-    /// KHR_materials_transmission's, KHR_materials_clearcoat's three and KHR_materials_volume's
-    /// thickness.
+    /// KHR_materials_transmission's, KHR_materials_clearcoat's three, KHR_materials_volume's
+    /// thickness and KHR_materials_sheen's two.
     pub fn texture_slots(&self) -> [Option<TextureRef>; TextureSlot::COUNT] {
         [
             self.base_color_texture,
@@ -947,6 +988,8 @@ impl Material {
             self.clearcoat_roughness_texture,
             self.clearcoat_normal_texture,
             self.thickness_texture,
+            self.sheen_color_texture,
+            self.sheen_roughness_texture,
         ]
     }
 
@@ -969,7 +1012,8 @@ impl Material {
 /// The texture slots of a metallic-roughness material: glTF's five in glTF order, then
 /// KHR_materials_specular's strength (alpha) and colour (sRGB RGB), and
 /// KHR_materials_transmission's (red), and KHR_materials_clearcoat's strength (red),
-/// roughness (green) and normal map, and KHR_materials_volume's thickness (green).
+/// roughness (green) and normal map, KHR_materials_volume's thickness (green), and
+/// KHR_materials_sheen's colour (sRGB RGB) and roughness (alpha).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TextureSlot {
     BaseColor,
@@ -984,10 +1028,12 @@ pub enum TextureSlot {
     ClearcoatRoughness,
     ClearcoatNormal,
     Thickness,
+    SheenColor,
+    SheenRoughness,
 }
 
 impl TextureSlot {
-    pub const COUNT: usize = 12;
+    pub const COUNT: usize = 14;
 
     pub const ALL: [TextureSlot; Self::COUNT] = [
         TextureSlot::BaseColor,
@@ -1002,6 +1048,8 @@ impl TextureSlot {
         TextureSlot::ClearcoatRoughness,
         TextureSlot::ClearcoatNormal,
         TextureSlot::Thickness,
+        TextureSlot::SheenColor,
+        TextureSlot::SheenRoughness,
     ];
 
     /// Whether the slot's texture holds sRGB-encoded colour (decoded to linear when
@@ -1009,7 +1057,10 @@ impl TextureSlot {
     pub fn is_srgb(self) -> bool {
         matches!(
             self,
-            TextureSlot::BaseColor | TextureSlot::Emissive | TextureSlot::SpecularColor
+            TextureSlot::BaseColor
+                | TextureSlot::Emissive
+                | TextureSlot::SpecularColor
+                | TextureSlot::SheenColor
         )
     }
 
@@ -1027,6 +1078,8 @@ impl TextureSlot {
             TextureSlot::ClearcoatRoughness => "Clearcoat roughness (G)",
             TextureSlot::ClearcoatNormal => "Clearcoat normal",
             TextureSlot::Thickness => "Thickness (G)",
+            TextureSlot::SheenColor => "Sheen colour",
+            TextureSlot::SheenRoughness => "Sheen roughness (A)",
         }
     }
 }

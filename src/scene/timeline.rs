@@ -58,6 +58,8 @@ pub enum Channel {
     Transmission(MaterialId),
     /// A material's clearcoat strength (KHR_materials_clearcoat).
     Clearcoat(MaterialId),
+    /// A material's sheen colour (KHR_materials_sheen, linear RGB 0–1).
+    SheenColor(MaterialId),
     /// The scene's exposure (EV100).
     Exposure,
 }
@@ -86,7 +88,8 @@ impl Channel {
             | Channel::EmissiveStrength(m)
             | Channel::Specular(m)
             | Channel::Transmission(m)
-            | Channel::Clearcoat(m) => Some(m),
+            | Channel::Clearcoat(m)
+            | Channel::SheenColor(m) => Some(m),
             _ => None,
         }
     }
@@ -108,6 +111,7 @@ impl Channel {
             Channel::Specular(_) => "Specular",
             Channel::Transmission(_) => "Transmission",
             Channel::Clearcoat(_) => "Clearcoat",
+            Channel::SheenColor(_) => "Sheen colour",
             Channel::Exposure => "Exposure",
         }
     }
@@ -118,7 +122,9 @@ impl Channel {
             Channel::Transform(_) => &[
                 "X", "Y", "Z", "Rot X", "Rot Y", "Rot Z", "Rot W", "Scale X", "Scale Y", "Scale Z",
             ],
-            Channel::LightColor(_) | Channel::Emissive(_) => &["R", "G", "B"],
+            Channel::LightColor(_) | Channel::Emissive(_) | Channel::SheenColor(_) => {
+                &["R", "G", "B"]
+            }
             Channel::BaseColor(_) => &["R", "G", "B", "A"],
             Channel::SpotCone(_) => &["Inner", "Outer"],
             Channel::Visible(_) => &["Visible"],
@@ -213,7 +219,7 @@ impl Channel {
     }
 
     /// The channels of material `m`: every material value a timeline can animate.
-    pub fn of_material(m: MaterialId) -> [Channel; 8] {
+    pub fn of_material(m: MaterialId) -> [Channel; 9] {
         [
             Channel::BaseColor(m),
             Channel::Metallic(m),
@@ -223,6 +229,7 @@ impl Channel {
             Channel::Specular(m),
             Channel::Transmission(m),
             Channel::Clearcoat(m),
+            Channel::SheenColor(m),
         ]
     }
 
@@ -238,6 +245,7 @@ impl Channel {
             Channel::Specular(_) => Value::Float(material.specular),
             Channel::Transmission(_) => Value::Float(material.transmission),
             Channel::Clearcoat(_) => Value::Float(material.clearcoat),
+            Channel::SheenColor(_) => Value::Vec3(material.sheen_color),
             _ => return None,
         })
     }
@@ -259,6 +267,7 @@ impl Channel {
             (Channel::Specular(_), Value::Float(v)) => material.specular = unit(*v),
             (Channel::Transmission(_), Value::Float(v)) => material.transmission = unit(*v),
             (Channel::Clearcoat(_), Value::Float(v)) => material.clearcoat = unit(*v),
+            (Channel::SheenColor(_), Value::Vec3(v)) => material.sheen_color = v.map(unit),
             _ => {}
         }
     }
@@ -278,7 +287,8 @@ impl Channel {
             | Channel::EmissiveStrength(_)
             | Channel::Specular(_)
             | Channel::Transmission(_)
-            | Channel::Clearcoat(_) => Part::Materials,
+            | Channel::Clearcoat(_)
+            | Channel::SheenColor(_) => Part::Materials,
             Channel::Exposure => Part::Environment,
         }
     }
@@ -809,6 +819,7 @@ impl Shot {
                 Channel::Specular(id) => Channel::Specular(m(id)?),
                 Channel::Transmission(id) => Channel::Transmission(m(id)?),
                 Channel::Clearcoat(id) => Channel::Clearcoat(m(id)?),
+                Channel::SheenColor(id) => Channel::SheenColor(m(id)?),
                 Channel::Exposure => Channel::Exposure,
             })
         };

@@ -659,14 +659,17 @@ fn material_ui(
                             .prefix("thick "),
                     )
                     .on_hover_text(
-                        "Thickness of the solid under the surface, in the mesh's units                          (KHR_materials_volume): 0 thin-walled (light passes straight                          through); above 0 light refracts by the IOR and is absorbed",
+                        "Thickness of the solid under the surface, in the mesh's units \
+                         (KHR_materials_volume): 0 thin-walled (light passes straight \
+                         through); above 0 light refracts by the IOR and is absorbed",
                     );
                     // Assigned only when edited: showing a colour must not round-trip it.
                     let mut tint = m.attenuation_color;
                     if ui
                         .color_edit_button_rgb(&mut tint)
                         .on_hover_text(
-                            "Attenuation colour: what white light turns into after the                              attenuation distance inside the solid",
+                            "Attenuation colour: what white light turns into after the \
+                             attenuation distance inside the solid",
                         )
                         .changed()
                     {
@@ -688,7 +691,8 @@ fn material_ui(
                                 }),
                         )
                         .on_hover_text(
-                            "Attenuation distance in metres: how far light travels in the                              solid before it has turned the attenuation colour (0: none)",
+                            "Attenuation distance in metres: how far light travels in the \
+                             solid before it has turned the attenuation colour (0: none)",
                         )
                         .changed()
                     {
@@ -723,6 +727,34 @@ fn material_ui(
                         .prefix("rough "),
                 )
                 .on_hover_text("The lacquer's roughness");
+            });
+            ui.end_row();
+            keyed_label(ui, keying, &[Channel::SheenColor(id)], "Sheen", actions);
+            ui.horizontal(|ui| {
+                // Assigned only when edited: showing a colour must not round-trip it.
+                let mut sheen = m.sheen_color;
+                if ui
+                    .color_edit_button_rgb(&mut sheen)
+                    .on_hover_text(
+                        "Sheen colour (KHR_materials_sheen): light scattered back by fibres \
+                         standing off the surface, brightest at grazing angles; black for none. \
+                         Velvet, felt, dusty surfaces",
+                    )
+                    .changed()
+                {
+                    new.sheen_color = sheen;
+                }
+                ui.add(
+                    egui::DragValue::new(&mut new.sheen_roughness)
+                        .speed(0.01)
+                        .range(0.0..=1.0)
+                        .clamp_existing_to_range(false)
+                        .prefix("rough "),
+                )
+                .on_hover_text(
+                    "Sheen roughness: low gives a narrow rim at the silhouette, high a soft \
+                     glow over the whole surface",
+                );
             });
             ui.end_row();
             value_row_ui(
