@@ -59,8 +59,8 @@ struct Material {
 
 // Transmissive materials (`fs_transmissive`, display pass only): the opaque pass's resolved
 // image (exposed HDR radiance), which they show through themselves, and the display layer as
-// it was before the first of them was drawn (display-encoded: the opaque image with splats,
-// blended meshes and the grid blended over it).
+// it was before they were drawn (display-encoded: the opaque image with splats, blended
+// meshes, the grid and glass further back blended over it; renderer.rs `copies_before`).
 @group(2) @binding(0) var opaque_image: texture_2d<f32>;
 @group(2) @binding(1) var display_behind: texture_2d<f32>;
 
@@ -282,9 +282,8 @@ var<private> dispersed: bool;
 // leaves, as the Khronos sample viewer does (`volume_exit`). Drawn in
 // the display pass (renderer.rs: blended like blended materials, with alpha 1 unless the
 // material blends), where the opaque image is complete. What the display pass drew before
-// the first transmissive surface (splats, blended meshes, the grid) shows through too
-// (`behind_at`); other transmissive surfaces behind one do not, as in three.js and the
-// Khronos sample viewer.
+// (splats, blended meshes, the grid, transmissive surfaces further back) shows through too
+// (`behind_at`).
 @fragment
 fn fs_transmissive(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0) vec4<f32> {
     let c = shade_surface(in, front, u32(material.alpha.x) == 1u);

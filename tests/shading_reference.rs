@@ -18,7 +18,7 @@ use crate::common;
 use common::*;
 use glam::Vec3;
 use worldsmith::generate::shapes;
-use worldsmith::render::{GpuContext, exposure_scale};
+use worldsmith::render::{FrameInput, GpuContext, RenderSettings, Renderer, exposure_scale};
 use worldsmith::scene::{
     CameraView, Image, Light, LightKind, Material, NodeKind, Sampler, Scene, TextureRef,
     ToneMapper, Transform, Wrap,
@@ -1046,6 +1046,68 @@ fn splats_behind_glass_show_through_it() {
         Ok(summary) => eprintln!("{summary}"),
         Err(failure) => panic!("{failure}"),
     }
+}
+
+/// Glass seen through glass: a red-tinted pane between the board and a clear glass sphere
+/// must show through the sphere as it shows alone (the near glass reads the display layer
+/// copied again after the far pane was drawn, as `copies_before` plans it), where a single
+/// copy before the first glass showed the bare board there.
+#[test]
+fn glass_behind_glass_shows_through_it() {
+    let Some(ctx) = gpu() else { return };
+    let (sun, view) = glass_light_and_view();
+    let add_pane = |scene: &mut Scene| {
+        let material = scene.add_material(Material {
+            transmission: 1.0,
+            ..Material::named("Red pane", [0.95, 0.25, 0.2, 1.0], 0.0)
+        });
+        let mesh = scene.add_mesh(shapes::cuboid(Vec3::new(1.3, 1.3, 0.02)));
+        scene.add_node(
+            None,
+            "Pane",
+            Transform::from_translation(Vec3::new(0.5, 0.3, -1.4)),
+            NodeKind::Mesh { mesh, material },
+        );
+    };
+    let board = render(&ctx, &board_scene(sun), view, SIZE, SIZE);
+    let mut pane_only = board_scene(sun);
+    add_pane(&mut pane_only);
+    let behind_glass = render(&ctx, &pane_only, view, SIZE, SIZE);
+    let case = Case::lit("clear_glass_over_red_glass", [0.9; 3], 0.0, 0.1, sun).transmission(1.0);
+    let mut scene = scene_of(&case);
+    add_board(&mut scene);
+    add_pane(&mut scene);
+    let frame = FrameInput {
+        scene: &scene,
+        camera: view,
+        settings: RenderSettings {
+            shadow_map_size: 1024,
+            ..RenderSettings::final_frame()
+        },
+        selection: &[],
+    };
+    let (img, stats) = Renderer::new(&ctx)
+        .render_to_image(&ctx, &frame, SIZE, SIZE)
+        .expect("render");
+    // Only where the pane tints the board.
+    let checked = check_against_reference(case.name, &img, 1500, |x, y| {
+        let (n, v, reflected) = reference_exposed(&case, &view, x, y)?;
+        let pixel = behind_glass.get_pixel(x, y);
+        let board = board.get_pixel(x, y);
+        (0..3)
+            .any(|c| pixel[c].abs_diff(board[c]) > 12)
+            .then_some(())?;
+        let behind = unsaturated(pixel)?;
+        Some(reflected + Vec3::from(case.base) * (1.0 - glass_fresnel(n, v)) * behind)
+    });
+    match checked {
+        Ok(summary) => eprintln!("{summary}"),
+        Err(failure) => panic!("{failure}"),
+    }
+    assert_eq!(
+        stats.behind_copies, 2,
+        "one copy per overlapping layer of glass"
+    );
 }
 
 /// KHR_materials_volume: glass spheres with a thickness refract the lit checkerboard behind

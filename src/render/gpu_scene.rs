@@ -152,6 +152,9 @@ pub struct Batch {
     pub instance_count: u32,
     /// World-space centre (for back-to-front sorting of blended single-instance batches).
     pub center: Vec3,
+    /// World-space radius of a sphere about `center` that holds a blended batch (where on
+    /// screen it can draw); 0 for opaque batches.
+    pub radius: f32,
 }
 
 impl Batch {
@@ -900,14 +903,24 @@ impl GpuScene {
                 first_instance: first,
                 instance_count: items.len() as u32,
                 center: Vec3::ZERO,
+                radius: 0.0,
             });
         }
         for (node, material, mesh, m, grade) in blended {
             let idx = instances.len() as u32;
-            let center = scene
+            let (center, radius) = scene
                 .mesh(mesh)
-                .map(|me| m.transform_point3(me.bounds().center()))
-                .unwrap_or(Vec3::ZERO);
+                .map(|me| {
+                    let b = me.bounds();
+                    let scale = m
+                        .x_axis
+                        .length()
+                        .max(m.y_axis.length())
+                        .max(m.z_axis.length());
+                    let half_diagonal = ((b.max - b.min) * 0.5).length();
+                    (m.transform_point3(b.center()), half_diagonal * scale)
+                })
+                .unwrap_or((Vec3::ZERO, 0.0));
             self.node_instances.insert(node, (mesh, idx));
             instances.push(instance_of(m, grade));
             self.blended.push(Batch {
@@ -916,6 +929,7 @@ impl GpuScene {
                 first_instance: idx,
                 instance_count: 1,
                 center,
+                radius: if radius.is_finite() { radius } else { f32::MAX },
             });
         }
         if instances.is_empty() {

@@ -169,6 +169,10 @@ pub struct FrameStats {
     /// CPU time spent on splat sorts this frame, in microseconds: the sort itself on the CPU
     /// path, recording the compute passes on the GPU path.
     pub sort_micros: u64,
+    /// Copies of the display layer for transmissive surfaces to read what lies behind them:
+    /// one before the first, one more before each that overlaps on screen what was drawn
+    /// since.
+    pub behind_copies: u32,
     pub uploads: UploadStats,
 }
 

@@ -39,9 +39,9 @@ struct Targets {
     /// `hdr` for the display pass's first draw.
     display_source: wgpu::BindGroup,
     /// What transmissive materials see behind them (mesh.wgsl group 2): `hdr` and a copy of
-    /// the display layer taken just before the first of them is drawn, so splats, blended
-    /// meshes and the grid behind glass show through it. Made the first time a frame of this
-    /// size draws a transmissive material.
+    /// the display layer taken before they are drawn (`copies_before`), so splats, blended
+    /// meshes, the grid and glass behind glass show through it. Made the first time a frame
+    /// of this size draws a transmissive material.
     behind: Option<Behind>,
     depth: wgpu::TextureView,
     mask: wgpu::TextureView,
@@ -89,7 +89,7 @@ impl Targets {
         };
         let load = match part {
             PassPart::Whole | PassPart::First => wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-            PassPart::Rest => wgpu::LoadOp::Load,
+            PassPart::Middle | PassPart::Last => wgpu::LoadOp::Load,
         };
         encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
             label: Some(label),
@@ -99,7 +99,7 @@ impl Targets {
                 resolve_target: resolve,
                 ops: wgpu::Operations {
                     load,
-                    store: if resolve.is_some() && part != PassPart::First {
+                    store: if resolve.is_some() && !part.continued() {
                         wgpu::StoreOp::Discard
                     } else {
                         wgpu::StoreOp::Store
@@ -121,19 +121,106 @@ enum DisplayStep<'a> {
     Splats(GridSide),
     Batches(&'a [Batch]),
     Grid,
-    /// Splits the pass before the first transmissive batch: copies the display layer into
-    /// [`Targets::behind`] and goes on in a new pass.
+    /// Splits the pass before a transmissive batch (see [`copies_before`]): copies the display
+    /// layer into [`Targets::behind`] and goes on in a new pass.
     CopyBehind,
+}
+
+/// A screen rectangle in normalised device coordinates: x0, y0, x1, y1.
+type NdcRect = [f32; 4];
+
+const WHOLE_SCREEN: NdcRect = [-1.0, -1.0, 1.0, 1.0];
+
+/// Where on screen a sphere can draw: the rectangle about the projections of its bounding
+/// cube's corners (conservative), the whole screen when a corner lies at or behind the eye.
+fn ndc_rect(clip_from_world: glam::Mat4, center: Vec3, radius: f32) -> NdcRect {
+    if !(center.is_finite() && radius.is_finite()) {
+        return WHOLE_SCREEN;
+    }
+    let mut rect = [f32::MAX, f32::MAX, f32::MIN, f32::MIN];
+    for i in 0..8 {
+        let corner = center
+            + Vec3::new(
+                if i & 1 == 0 { -radius } else { radius },
+                if i & 2 == 0 { -radius } else { radius },
+                if i & 4 == 0 { -radius } else { radius },
+            );
+        let clip = clip_from_world * corner.extend(1.0);
+        if clip.w <= 1e-6 {
+            return WHOLE_SCREEN;
+        }
+        let (x, y) = (clip.x / clip.w, clip.y / clip.w);
+        rect = [
+            rect[0].min(x),
+            rect[1].min(y),
+            rect[2].max(x),
+            rect[3].max(y),
+        ];
+    }
+    rect
+}
+
+fn overlap(a: NdcRect, b: NdcRect) -> bool {
+    a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]
+}
+
+/// Before which of the display pass's draws (in drawing order: whether each is transmissive,
+/// and where on screen it can draw) the display layer is copied for transmissive surfaces to
+/// read what lies behind them: before the first transmissive one, and again before each one
+/// that overlaps something drawn since the last copy (a glass pane behind another, a
+/// blended mesh or splats between them), so that glass shows the glass, splats and blended
+/// meshes behind it. Draws apart on screen share a copy, so a facade of windows costs one.
+fn copies_before(draws: &[(bool, NdcRect)]) -> Vec<bool> {
+    let mut copied = false;
+    let mut since_copy: Vec<NdcRect> = Vec::new();
+    draws
+        .iter()
+        .map(|&(transmissive, rect)| {
+            let copy =
+                transmissive && (!copied || since_copy.iter().any(|&drawn| overlap(drawn, rect)));
+            if copy {
+                copied = true;
+                since_copy.clear();
+            }
+            // Before the first copy nothing needs tracking: that copy holds it all.
+            if copied {
+                since_copy.push(rect);
+            }
+            copy
+        })
+        .collect()
 }
 
 /// Which part of a split render pass [`Targets::frame_pass_part`] begins.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum PassPart {
     Whole,
-    /// Clears; keeps its colour for the rest.
+    /// Clears; keeps its colour for the next part.
     First,
-    /// Loads what the first part left.
-    Rest,
+    /// Loads what the part before left and keeps its colour for the next.
+    Middle,
+    /// Loads what the part before left.
+    Last,
+}
+
+impl PassPart {
+    /// Whether another part follows, which loads this one's colour and depth.
+    fn continued(self) -> bool {
+        matches!(self, PassPart::First | PassPart::Middle)
+    }
+
+    /// The depth operations of this part of the display pass, which loads the opaque
+    /// pass's depth and keeps it while parts follow.
+    fn display_depth(self) -> wgpu::Operations<f32> {
+        wgpu::Operations {
+            load: wgpu::LoadOp::Load,
+            store: if self.continued() {
+                wgpu::StoreOp::Store
+            } else {
+                wgpu::StoreOp::Discard
+            },
+        }
+    }
 }
 
 struct Shadows {
@@ -1524,6 +1611,8 @@ impl Renderer {
                 grid_pipe.as_ref(),
                 line_pipe.as_ref(),
                 target,
+                // No blended batches to place.
+                glam::Mat4::IDENTITY,
                 &mut stats,
             );
             self.queue.submit([encoder.finish()]);
@@ -1617,6 +1706,7 @@ impl Renderer {
             grid_pipe.as_ref(),
             line_pipe.as_ref(),
             target,
+            frame.camera.clip_from_world(aspect),
             &mut stats,
         );
         self.queue.submit([encoder.finish()]);
@@ -1705,6 +1795,8 @@ impl Renderer {
         grid_pipe: Option<&wgpu::RenderPipeline>,
         line_pipe: Option<&wgpu::RenderPipeline>,
         target: &RenderTarget<'_>,
+        // For where on screen blended batches can draw.
+        clip_from_world: glam::Mat4,
         stats: &mut FrameStats,
     ) {
         let Some(t) = self.targets.first() else {
@@ -1792,30 +1884,69 @@ impl Renderer {
         // (its opaque content is in `hdr` now); the result resolves into `display`.
         if let Some(display_pipe) = display_pipe {
             // Transmissive surfaces see what the display pass drew before them (splats, blended
-            // meshes, the grid) through a copy of the display layer: the pass is split before
-            // the first of them (back to front) and the layer copied there.
+            // meshes, the grid, glass further back) through a copy of the display layer: the
+            // pass is split and the layer copied before the first of them (back to front) and
+            // before each that overlaps on screen what was drawn since (`copies_before`).
             let transmissive = |b: &Batch| kind_of.get(&b.material).is_some_and(|k| k.transmissive);
-            let first_glass = [0, 1].into_iter().find_map(|part| {
-                blended[part]
-                    .iter()
-                    .position(transmissive)
-                    .map(|i| (part, i))
-            });
-            let behind = first_glass.and(t.behind.as_ref());
-            let depth = wgpu::Operations {
-                load: wgpu::LoadOp::Load,
-                store: if behind.is_some() {
-                    wgpu::StoreOp::Store
-                } else {
-                    wgpu::StoreOp::Discard
-                },
-            };
-            let part = if behind.is_some() {
+            let any_glass = blended
+                .iter()
+                .flat_map(|part| part.iter())
+                .any(transmissive);
+            let behind = if any_glass { t.behind.as_ref() } else { None };
+            // Every draw in order, whether it is transmissive, where it can draw (splats and
+            // the grid anywhere), and whether it draws at all.
+            let splats_drawn = cloud_pipes.is_some();
+            let mut draws: Vec<(DisplayStep<'_>, bool, NdcRect, bool)> = vec![(
+                DisplayStep::Splats(GridSide::Beyond),
+                false,
+                WHOLE_SCREEN,
+                splats_drawn,
+            )];
+            for (part, batches) in blended.into_iter().enumerate() {
+                for b in batches {
+                    draws.push((
+                        DisplayStep::Batches(std::slice::from_ref(b)),
+                        transmissive(b),
+                        ndc_rect(clip_from_world, b.center, b.radius),
+                        true,
+                    ));
+                }
+                if part == 0 {
+                    draws.push((DisplayStep::Grid, false, WHOLE_SCREEN, grid_pipe.is_some()));
+                    draws.push((
+                        DisplayStep::Splats(GridSide::Near),
+                        false,
+                        WHOLE_SCREEN,
+                        splats_drawn,
+                    ));
+                }
+            }
+            draws.retain(|&(_, _, _, drawn)| drawn);
+            let planned: Vec<(bool, NdcRect)> = draws
+                .iter()
+                .map(|&(_, glass, rect, _)| (glass, rect))
+                .collect();
+            let mut steps = Vec::new();
+            for ((step, ..), copy) in draws.into_iter().zip(copies_before(&planned)) {
+                if copy && behind.is_some() {
+                    steps.push(DisplayStep::CopyBehind);
+                }
+                steps.push(step);
+            }
+            let copies = steps
+                .iter()
+                .filter(|s| matches!(s, DisplayStep::CopyBehind))
+                .count() as u32;
+            stats.behind_copies = copies;
+            // The pass is split at each copy; the parts before the last keep colour and depth.
+            let part = if copies > 0 {
                 PassPart::First
             } else {
                 PassPart::Whole
             };
-            let mut pass = t.frame_pass_part(encoder, "display", &t.display, depth, part);
+            let mut copies_left = copies;
+            let mut pass =
+                t.frame_pass_part(encoder, "display", &t.display, part.display_depth(), part);
             pass.set_bind_group(0, frame_bg, &[]);
             pass.set_pipeline(display_pipe);
             pass.set_bind_group(1, &t.display_source, &[]);
@@ -1838,23 +1969,6 @@ impl Renderer {
             // surfaces but writes no depth, nor do splats and blended meshes, so it goes
             // between those beyond its plane (as seen from the camera: behind it on every
             // view ray) and those on the camera's side (in front of it).
-            let mut steps = vec![DisplayStep::Splats(GridSide::Beyond)];
-            for (part, batches) in blended.into_iter().enumerate() {
-                match first_glass.filter(|(p, _)| *p == part && behind.is_some()) {
-                    Some((_, i)) => {
-                        let (before, after) = batches.split_at(i);
-                        steps.extend([
-                            DisplayStep::Batches(before),
-                            DisplayStep::CopyBehind,
-                            DisplayStep::Batches(after),
-                        ]);
-                    }
-                    None => steps.push(DisplayStep::Batches(batches)),
-                }
-                if part == 0 {
-                    steps.extend([DisplayStep::Grid, DisplayStep::Splats(GridSide::Near)]);
-                }
-            }
             for step in steps {
                 match step {
                     DisplayStep::Splats(side) => {
@@ -1878,16 +1992,18 @@ impl Renderer {
                             b.texture.as_image_copy(),
                             b.texture.size(),
                         );
-                        let depth = wgpu::Operations {
-                            load: wgpu::LoadOp::Load,
-                            store: wgpu::StoreOp::Discard,
+                        copies_left -= 1;
+                        let part = if copies_left > 0 {
+                            PassPart::Middle
+                        } else {
+                            PassPart::Last
                         };
                         pass = t.frame_pass_part(
                             encoder,
-                            "display (from the first transmissive surface)",
+                            "display (from a transmissive surface)",
                             &t.display,
-                            depth,
-                            PassPart::Rest,
+                            part.display_depth(),
+                            part,
                         );
                         bind_common(&mut pass);
                     }
@@ -2055,5 +2171,77 @@ mod tests {
         let l = 100_000.0 * 0.18 / std::f32::consts::PI;
         let v = l * exposure_scale(15.0);
         assert!((0.1..0.3).contains(&v), "{v}");
+    }
+
+    #[test]
+    fn glass_copies_what_is_behind_it_once_per_overlapping_layer() {
+        let left = [-0.9, -0.5, -0.1, 0.5];
+        let right = [0.1, -0.5, 0.9, 0.5];
+        let middle = [-0.5, -0.5, 0.5, 0.5];
+        // Nothing transmissive: no copy.
+        assert_eq!(
+            copies_before(&[(false, left), (false, middle)]),
+            [false, false]
+        );
+        // A row of windows side by side: one copy for all of them.
+        assert_eq!(
+            copies_before(&[(false, middle), (true, left), (true, right)]),
+            [false, true, false]
+        );
+        // A pane behind another: the near one copies again to see the far one, and again
+        // for a third over both.
+        assert_eq!(
+            copies_before(&[(true, middle), (true, left), (true, middle)]),
+            [true, true, true]
+        );
+        // A blended mesh (or splats, anywhere) drawn between two panes: the near pane copies.
+        assert_eq!(
+            copies_before(&[(true, left), (false, WHOLE_SCREEN), (true, right)]),
+            [true, false, true]
+        );
+        // Something apart from the later pane does not make it copy.
+        assert_eq!(
+            copies_before(&[(true, left), (false, [0.95, 0.9, 1.0, 1.0]), (true, right)]),
+            [true, false, false]
+        );
+    }
+
+    #[test]
+    fn a_sphere_covers_its_screen_rectangle_and_the_whole_screen_when_behind_the_eye() {
+        let view = crate::scene::CameraView {
+            world_from_view: glam::Mat4::look_at_rh(Vec3::new(0.0, 0.0, 5.0), Vec3::ZERO, Vec3::Y)
+                .inverse(),
+            fov_y_rad: 0.8,
+            near: 0.1,
+        };
+        let clip_from_world = view.clip_from_world(1.0);
+        let rect = ndc_rect(clip_from_world, Vec3::new(1.0, 0.0, 0.0), 0.25);
+        // The sphere's centre and its silhouette's extremes lie inside.
+        for p in [
+            Vec3::new(1.0, 0.0, 0.0),
+            Vec3::new(1.25, 0.0, 0.0),
+            Vec3::new(1.0, 0.25, 0.0),
+        ] {
+            let ndc = clip_from_world.project_point3(p);
+            assert!(
+                (rect[0]..=rect[2]).contains(&ndc.x) && (rect[1]..=rect[3]).contains(&ndc.y),
+                "{p} at {ndc} outside {rect:?}"
+            );
+        }
+        assert!(rect[0] > 0.0 && rect[2] < 1.0, "{rect:?}");
+        // Around the eye, behind it, or not a number: anywhere.
+        assert_eq!(
+            ndc_rect(clip_from_world, Vec3::new(0.0, 0.0, 5.0), 1.0),
+            WHOLE_SCREEN
+        );
+        assert_eq!(
+            ndc_rect(clip_from_world, Vec3::new(0.0, 0.0, 9.0), 1.0),
+            WHOLE_SCREEN
+        );
+        assert_eq!(ndc_rect(clip_from_world, Vec3::NAN, 1.0), WHOLE_SCREEN);
+        assert_eq!(
+            ndc_rect(clip_from_world, Vec3::ZERO, f32::INFINITY),
+            WHOLE_SCREEN
+        );
     }
 }

@@ -878,7 +878,7 @@ fn textures_ui(
                     ui.label(slot.label());
                     if ui
                         .small_button("Assign…")
-                        .on_hover_text("Load a PNG or JPEG into this slot")
+                        .on_hover_text("Load a PNG, JPEG or WebP image into this slot")
                         .clicked()
                     {
                         actions.push(UiAction::ShowFileDialog {
