@@ -1108,6 +1108,32 @@ fn glass_behind_glass_shows_through_it() {
         stats.behind_copies, 2,
         "one copy per overlapping layer of glass"
     );
+    // Off the sphere the frame is the pane over the board: the display pass's later parts
+    // keep what the earlier ones drew (with MSAA, each part must store its colour for the
+    // next).
+    let (mut off_sphere, mut differing) = (0, 0);
+    for (x, y, pixel) in img.enumerate_pixels() {
+        // Off the unit sphere by more than its MSAA edge (its view ray passes it by 1.05).
+        let eye = view.world_from_view.transform_point3(Vec3::ZERO);
+        let t = (view.fov_y_rad * 0.5).tan();
+        let ndc = |c: u32| 2.0 * (c as f32 + 0.5) / SIZE as f32 - 1.0;
+        let dir = view
+            .world_from_view
+            .transform_vector3(Vec3::new(ndc(x) * t, -ndc(y) * t, -1.0))
+            .normalize();
+        if (eye - dir * eye.dot(dir)).length() < 1.05 {
+            continue;
+        }
+        off_sphere += 1;
+        let want = behind_glass.get_pixel(x, y);
+        if (0..3).any(|c| pixel[c].abs_diff(want[c]) > 3) {
+            differing += 1;
+        }
+    }
+    assert!(
+        off_sphere > 4000 && differing * 100 < off_sphere,
+        "{differing} of {off_sphere} pixels off the sphere differ from the pane over the board"
+    );
 }
 
 /// KHR_materials_volume: glass spheres with a thickness refract the lit checkerboard behind
