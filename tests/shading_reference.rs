@@ -931,6 +931,32 @@ fn board_scene(sun: Lighting) -> Scene {
     scene
 }
 
+/// Checks the clear glass sphere of `case` in `img` where what lies behind it (`behind`, the
+/// frame without the sphere) differs from the bare `board`: its reflections plus
+/// base × (1 − F(n·v)) × what is behind, the thin-walled sum (at least 1,500 pixels).
+fn check_glass_over(
+    case: &Case,
+    view: &CameraView,
+    img: &image::RgbaImage,
+    board: &image::RgbaImage,
+    behind: &image::RgbaImage,
+) {
+    let checked = check_against_reference(case.name, img, 1500, |x, y| {
+        let (n, v, reflected) = reference_exposed(case, view, x, y)?;
+        let pixel = behind.get_pixel(x, y);
+        let bare = board.get_pixel(x, y);
+        (0..3)
+            .any(|c| pixel[c].abs_diff(bare[c]) > 12)
+            .then_some(())?;
+        let seen = unsaturated(pixel)?;
+        Some(reflected + Vec3::from(case.base) * (1.0 - glass_fresnel(n, v)) * seen)
+    });
+    match checked {
+        Ok(summary) => eprintln!("{summary}"),
+        Err(failure) => panic!("{failure}"),
+    }
+}
+
 /// Glass's (IOR 1.5) Fresnel reflectance at this view: what it does not let through.
 fn glass_fresnel(n: Vec3, v: Vec3) -> f32 {
     0.04 + 0.96 * (1.0 - n.dot(v)).powi(5)
@@ -1032,20 +1058,7 @@ fn splats_behind_glass_show_through_it() {
     add_splats(&mut scene);
     let img = render(&ctx, &scene, view, SIZE, SIZE);
     // Only where the splats cover the board.
-    let checked = check_against_reference(case.name, &img, 1500, |x, y| {
-        let (n, v, reflected) = reference_exposed(&case, &view, x, y)?;
-        let pixel = behind_glass.get_pixel(x, y);
-        let board = board.get_pixel(x, y);
-        (0..3)
-            .any(|c| pixel[c].abs_diff(board[c]) > 12)
-            .then_some(())?;
-        let behind = unsaturated(pixel)?;
-        Some(reflected + Vec3::from(case.base) * (1.0 - glass_fresnel(n, v)) * behind)
-    });
-    match checked {
-        Ok(summary) => eprintln!("{summary}"),
-        Err(failure) => panic!("{failure}"),
-    }
+    check_glass_over(&case, &view, &img, &board, &behind_glass);
 }
 
 /// Glass seen through glass: a red-tinted pane between the board and a clear glass sphere
@@ -1090,20 +1103,7 @@ fn glass_behind_glass_shows_through_it() {
         .render_to_image(&ctx, &frame, SIZE, SIZE)
         .expect("render");
     // Only where the pane tints the board.
-    let checked = check_against_reference(case.name, &img, 1500, |x, y| {
-        let (n, v, reflected) = reference_exposed(&case, &view, x, y)?;
-        let pixel = behind_glass.get_pixel(x, y);
-        let board = board.get_pixel(x, y);
-        (0..3)
-            .any(|c| pixel[c].abs_diff(board[c]) > 12)
-            .then_some(())?;
-        let behind = unsaturated(pixel)?;
-        Some(reflected + Vec3::from(case.base) * (1.0 - glass_fresnel(n, v)) * behind)
-    });
-    match checked {
-        Ok(summary) => eprintln!("{summary}"),
-        Err(failure) => panic!("{failure}"),
-    }
+    check_glass_over(&case, &view, &img, &board, &behind_glass);
     assert_eq!(
         stats.behind_copies, 2,
         "one copy per overlapping layer of glass"

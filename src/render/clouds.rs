@@ -41,6 +41,7 @@
 //! The order is the CPU sort's, bit for bit (same keys, both stable). CPU adapters
 //! (lavapipe, llvmpipe) keep the parallel CPU sort under `Auto`: there it is faster.
 
+use super::renderer::{storage_entry, uniform_entry};
 use super::splat_sort::{GpuSorter, SortPage, SortTimer};
 use super::{FrameStats, RenderError, SplatSort, UploadStats};
 use crate::scene::{CameraView, NodeId, NodeKind, PointCloudId, Scene, SplatCloud, SplatCloudId};
@@ -339,32 +340,6 @@ pub struct GpuClouds {
     sort_scratch: SortScratch,
 }
 
-fn storage_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::VERTEX,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Storage { read_only: true },
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
-        count: None,
-    }
-}
-
-fn uniform_entry() -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding: 0,
-        visibility: wgpu::ShaderStages::VERTEX,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Uniform,
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
-        count: None,
-    }
-}
-
 impl GpuClouds {
     pub fn new(
         device: &wgpu::Device,
@@ -373,15 +348,18 @@ impl GpuClouds {
     ) -> Self {
         let point_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("points"),
-            entries: &[uniform_entry(), storage_entry(1)],
+            entries: &[
+                uniform_entry(0, wgpu::ShaderStages::VERTEX),
+                storage_entry(1, wgpu::ShaderStages::VERTEX),
+            ],
         });
         let splat_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("splats"),
             entries: &[
-                uniform_entry(),
-                storage_entry(1),
-                storage_entry(2),
-                storage_entry(3),
+                uniform_entry(0, wgpu::ShaderStages::VERTEX),
+                storage_entry(1, wgpu::ShaderStages::VERTEX),
+                storage_entry(2, wgpu::ShaderStages::VERTEX),
+                storage_entry(3, wgpu::ShaderStages::VERTEX),
             ],
         });
         let module = |name: &str| {

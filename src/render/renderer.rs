@@ -363,12 +363,29 @@ struct ShadowKey {
     detail_pixels: Option<u64>,
 }
 
-fn uniform_entry(binding: u32, vis: wgpu::ShaderStages) -> wgpu::BindGroupLayoutEntry {
+pub(super) fn uniform_entry(binding: u32, vis: wgpu::ShaderStages) -> wgpu::BindGroupLayoutEntry {
+    buffer_entry(binding, vis, wgpu::BufferBindingType::Uniform)
+}
+
+/// A read-only storage buffer binding.
+pub(super) fn storage_entry(binding: u32, vis: wgpu::ShaderStages) -> wgpu::BindGroupLayoutEntry {
+    buffer_entry(
+        binding,
+        vis,
+        wgpu::BufferBindingType::Storage { read_only: true },
+    )
+}
+
+fn buffer_entry(
+    binding: u32,
+    visibility: wgpu::ShaderStages,
+    ty: wgpu::BufferBindingType,
+) -> wgpu::BindGroupLayoutEntry {
     wgpu::BindGroupLayoutEntry {
         binding,
-        visibility: vis,
+        visibility,
         ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Uniform,
+            ty,
             has_dynamic_offset: false,
             min_binding_size: None,
         },
@@ -432,16 +449,7 @@ impl Renderer {
             label: Some("frame"),
             entries: &[
                 uniform_entry(0, vf),
-                wgpu::BindGroupLayoutEntry {
-                    binding: 1,
-                    visibility: vf,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Storage { read_only: true },
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
-                    },
-                    count: None,
-                },
+                storage_entry(1, vf),
                 // Shadows in the vertex stage too: relit splats are shaded per splat.
                 wgpu::BindGroupLayoutEntry {
                     binding: 2,
@@ -470,16 +478,7 @@ impl Renderer {
                 // KHR_materials_sheen's albedo table. A storage buffer: a fourth uniform
                 // buffer in the fragment stage crashes Debian 12's lavapipe (Mesa 22.3) in
                 // textured pipelines.
-                wgpu::BindGroupLayoutEntry {
-                    binding: 7,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Storage { read_only: true },
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
-                    },
-                    count: None,
-                },
+                storage_entry(7, wgpu::ShaderStages::FRAGMENT),
             ],
         });
         // KHR_materials_sheen's two slots need 18 sampled textures in transmissive pipelines
