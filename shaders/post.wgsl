@@ -1,7 +1,9 @@
 // The frame's display-space layer (already tone-mapped, sRGB-encoded; see display.wgsl) to the
 // target, plus the selection outline. A frame with nothing translucent skips the display pass
 // and this pass tone-maps the opaque pass's HDR image itself. Writes linear colour to an sRGB
-// target; the hardware encodes. (color.wgsl is prepended.)
+// target, where the hardware encodes, or (`encode_srgb`) encoded colour to an Rgba8Unorm one
+// on devices that cannot view a texture as sRGB (wgpu's GL backend). (color.wgsl is
+// prepended.)
 
 struct Post {
     // x: tone mapper (0 ACES, 1 linear); y: outline on; z: 1 when the input is the opaque
@@ -26,6 +28,8 @@ fn vs_main(@builtin(vertex_index) i: u32) -> PostOut {
     return out;
 }
 
+override encode_srgb: bool = false;
+
 @fragment
 fn fs_main(in: PostOut) -> @location(0) vec4<f32> {
     let p = vec2<i32>(in.clip.xy);
@@ -47,6 +51,9 @@ fn fs_main(in: PostOut) -> @location(0) vec4<f32> {
             }
         }
         color = mix(color, post.outline_color.rgb, edge * post.outline_color.a);
+    }
+    if encode_srgb {
+        return vec4<f32>(linear_to_srgb(clamp(color, vec3<f32>(0.0), vec3<f32>(1.0))), 1.0);
     }
     return vec4<f32>(color, 1.0);
 }

@@ -34,6 +34,81 @@ fn world_from_main_camera() {
     check_golden("world_main", &render(&ctx, &scene, view, W, H));
 }
 
+/// wgpu's GL backend (what a machine without Vulkan falls back to) draws the same frames:
+/// its render targets cannot be viewed as sRGB there, so the post pass encodes itself
+/// (`RenderTarget::encode`), and sheen texture slots are left out at its 16 textures. The
+/// world's golden and a glass-and-sheen scene against the Vulkan adapter's frame.
+#[test]
+fn the_gl_backend_draws_the_same_frames() {
+    let Some(vulkan) = gpu() else { return };
+    let gl = match worldsmith::render::GpuContext::headless_on(wgpu::Backends::GL) {
+        Ok(gl) => gl,
+        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
+            panic!("no GL adapter on CI (libegl1, libegl-mesa0): {e}")
+        }
+        Err(e) => {
+            eprintln!("SKIPPED: no GL adapter ({e})");
+            return;
+        }
+    };
+    assert_eq!(gl.adapter.get_info().backend, wgpu::Backend::Gl);
+    let scene = generate_world(7);
+    let view = scene.camera_view_named("Main").expect("Main camera");
+    check_golden("world_main", &render(&gl, &scene, view, W, H));
+
+    let mut glass = Scene::new("glass and sheen");
+    ground(&mut glass, 20.0);
+    let sphere = |scene: &mut Scene, name: &str, material: Material, x: f32, z: f32| {
+        add_mesh(
+            scene,
+            name,
+            shapes::uv_sphere(1.0, 48, 24),
+            material,
+            Transform::from_translation(Vec3::new(x, 1.0, z)),
+        );
+    };
+    let velvet = Material {
+        sheen_color: [1.0, 0.6, 0.6],
+        sheen_roughness: 0.4,
+        ..Material::named("Velvet", [0.3, 0.02, 0.03, 1.0], 0.9)
+    };
+    let red_glass = Material {
+        transmission: 1.0,
+        ..Material::named("Red glass", [1.0, 0.2, 0.2, 1.0], 0.05)
+    };
+    let clear_glass = Material {
+        transmission: 1.0,
+        ..Material::named("Clear glass", [1.0, 1.0, 1.0, 1.0], 0.05)
+    };
+    sphere(&mut glass, "Velvet", velvet, 0.0, -5.0);
+    sphere(&mut glass, "Red glass", red_glass, -0.6, -2.0);
+    sphere(&mut glass, "Clear glass", clear_glass, 0.6, 0.0);
+    add_sun(&mut glass, Vec3::new(0.5, 0.6, 0.8), 100_000.0, true);
+    glass.environment.exposure_ev100 = 15.0;
+    let view = look(Vec3::new(0.0, 1.5, 7.0), Vec3::new(0.0, 1.0, -2.0), 45.0);
+    let on_vulkan = render(&vulkan, &glass, view, W, H);
+    let on_gl = render(&gl, &glass, view, W, H);
+    let (mut sum, mut worst) = (0u64, 0u8);
+    for (a, b) in on_vulkan.pixels().zip(on_gl.pixels()) {
+        for c in 0..3 {
+            let d = a[c].abs_diff(b[c]);
+            sum += u64::from(d);
+            worst = worst.max(d);
+        }
+    }
+    let mean = sum as f64 / (3 * W * H) as f64;
+    let (luma, spread) = luma_stats(&on_gl);
+    assert!(
+        luma > 20.0 && spread > 5.0,
+        "GL frame blank: {luma} ± {spread}"
+    );
+    eprintln!("GL against Vulkan: mean {mean:.3}, worst {worst}");
+    assert!(
+        mean < 0.5 && worst < 24,
+        "GL against Vulkan: mean {mean:.2}, worst {worst}"
+    );
+}
+
 #[test]
 fn world_from_street_camera() {
     let Some(ctx) = gpu() else { return };

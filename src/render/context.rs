@@ -42,6 +42,18 @@ impl GpuContext {
         Self::headless_with_textures(16)
     }
 
+    /// A headless context on `backends` alone (e.g. the GL backend, to test it beside
+    /// Vulkan), whatever `WGPU_BACKEND` says.
+    pub fn headless_on(backends: wgpu::Backends) -> Result<Self, RenderError> {
+        let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+        descriptor.backends = backends;
+        pollster::block_on(Self::open(
+            wgpu::Instance::new(descriptor),
+            None,
+            SAMPLED_TEXTURES,
+        ))
+    }
+
     fn headless_with_textures(textures: u32) -> Result<Self, RenderError> {
         let mut failure = None;
         for backends in backend_tries() {

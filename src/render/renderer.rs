@@ -310,7 +310,8 @@ pub struct Renderer {
     mask_module: wgpu::ShaderModule,
     single_layout: wgpu::PipelineLayout,
     prepass_pipelines: HashMap<u32, [wgpu::RenderPipeline; 2]>,
-    post_pipeline: wgpu::RenderPipeline,
+    /// The post pass into an sRGB target, and into an Rgba8Unorm one it encodes itself.
+    post_pipelines: [wgpu::RenderPipeline; 2],
     frame_buffer: wgpu::Buffer,
     lights_buffer: wgpu::Buffer,
     lights_capacity: usize,
@@ -586,26 +587,38 @@ impl Renderer {
             bind_group_layouts: &[Some(&post_layout)],
             immediate_size: 0,
         });
-        let post_pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("post"),
-            layout: Some(&post_pipeline_layout),
-            vertex: wgpu::VertexState {
-                module: &post_module,
-                entry_point: Some("vs_main"),
-                compilation_options: Default::default(),
-                buffers: &[],
-            },
-            primitive: Default::default(),
-            depth_stencil: None,
-            multisample: Default::default(),
-            fragment: Some(wgpu::FragmentState {
-                module: &post_module,
-                entry_point: Some("fs_main"),
-                compilation_options: Default::default(),
-                targets: &[Some(TARGET_FORMAT.into())],
-            }),
-            multiview_mask: None,
-            cache: None,
+        // Into sRGB targets (the hardware encodes) and, where a target cannot be viewed as
+        // sRGB (`RenderTarget::encode`, wgpu's GL backend), into Rgba8Unorm ones, encoding.
+        let post_pipelines = [false, true].map(|encode| {
+            let format = if encode {
+                wgpu::TextureFormat::Rgba8Unorm
+            } else {
+                TARGET_FORMAT
+            };
+            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some("post"),
+                layout: Some(&post_pipeline_layout),
+                vertex: wgpu::VertexState {
+                    module: &post_module,
+                    entry_point: Some("vs_main"),
+                    compilation_options: Default::default(),
+                    buffers: &[],
+                },
+                primitive: Default::default(),
+                depth_stencil: None,
+                multisample: Default::default(),
+                fragment: Some(wgpu::FragmentState {
+                    module: &post_module,
+                    entry_point: Some("fs_main"),
+                    compilation_options: wgpu::PipelineCompilationOptions {
+                        constants: &[("encode_srgb", if encode { 1.0 } else { 0.0 })],
+                        ..Default::default()
+                    },
+                    targets: &[Some(format.into())],
+                }),
+                multiview_mask: None,
+                cache: None,
+            })
         });
         let uniform_buffer = |label: &str, size: u64, usage: wgpu::BufferUsages| {
             device.create_buffer(&wgpu::BufferDescriptor {
@@ -685,7 +698,7 @@ impl Renderer {
             mask_module,
             single_layout,
             prepass_pipelines: HashMap::new(),
-            post_pipeline,
+            post_pipelines,
             frame_buffer,
             lights_buffer,
             lights_capacity: 16,
@@ -2030,7 +2043,7 @@ impl Renderer {
             })],
             ..Default::default()
         });
-        pass.set_pipeline(&self.post_pipeline);
+        pass.set_pipeline(&self.post_pipelines[usize::from(target.encode)]);
         let post_input = if display_pipe.is_some() {
             &t.post_from_display
         } else {

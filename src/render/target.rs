@@ -7,28 +7,34 @@ use super::{GpuContext, RenderError};
 /// hardware encodes sRGB.
 pub const TARGET_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
 
-/// A view to render into, with its size. Its format must be [`TARGET_FORMAT`].
+/// A view to render into, with its size. Its format is [`TARGET_FORMAT`], or `Rgba8Unorm`
+/// with `encode` set: the renderer then writes sRGB-encoded values itself.
 #[derive(Clone, Copy)]
 pub struct RenderTarget<'a> {
     pub view: &'a wgpu::TextureView,
     pub width: u32,
     pub height: u32,
+    pub encode: bool,
 }
 
 /// An owned texture to render into. `unorm_view` shows the same bytes as `Rgba8Unorm`
-/// (what `egui_wgpu::Renderer::register_native_texture` needs).
+/// (what `egui_wgpu::Renderer::register_native_texture` needs). Where the device cannot view
+/// one texture in both formats (wgpu's GL backend has no `VIEW_FORMATS`), the texture is
+/// `Rgba8Unorm`, `srgb_view` is its plain view too, and the renderer encodes (`encode`).
 pub struct OffscreenTarget {
     pub texture: wgpu::Texture,
     pub srgb_view: wgpu::TextureView,
     pub unorm_view: wgpu::TextureView,
     pub width: u32,
     pub height: u32,
+    pub encode: bool,
 }
 
 impl OffscreenTarget {
     pub fn new(device: &wgpu::Device, width: u32, height: u32) -> Self {
         let width = width.max(1);
         let height = height.max(1);
+        let encode = device.adapter_info().backend == wgpu::Backend::Gl;
         let texture = device.create_texture(&wgpu::TextureDescriptor {
             label: Some("offscreen target"),
             size: wgpu::Extent3d {
@@ -43,10 +49,14 @@ impl OffscreenTarget {
             usage: wgpu::TextureUsages::RENDER_ATTACHMENT
                 | wgpu::TextureUsages::TEXTURE_BINDING
                 | wgpu::TextureUsages::COPY_SRC,
-            view_formats: &[TARGET_FORMAT],
+            view_formats: if encode { &[] } else { &[TARGET_FORMAT] },
         });
         let srgb_view = texture.create_view(&wgpu::TextureViewDescriptor {
-            format: Some(TARGET_FORMAT),
+            format: Some(if encode {
+                wgpu::TextureFormat::Rgba8Unorm
+            } else {
+                TARGET_FORMAT
+            }),
             ..Default::default()
         });
         let unorm_view = texture.create_view(&wgpu::TextureViewDescriptor::default());
@@ -56,6 +66,7 @@ impl OffscreenTarget {
             unorm_view,
             width,
             height,
+            encode,
         }
     }
 
@@ -64,6 +75,7 @@ impl OffscreenTarget {
             view: &self.srgb_view,
             width: self.width,
             height: self.height,
+            encode: self.encode,
         }
     }
 
