@@ -27,6 +27,30 @@ pub fn backend_tries() -> Vec<wgpu::Backends> {
 /// sheen slots out).
 const SAMPLED_TEXTURES: u32 = 18;
 
+/// What the renderer cannot draw without, and why, beyond WebGPU's downlevel limits.
+const REQUIRED: [(wgpu::DownlevelFlags, &str); 2] = [
+    (
+        wgpu::DownlevelFlags::VERTEX_STORAGE,
+        "storage buffers in vertex shaders (splats, relit point clouds)",
+    ),
+    (
+        wgpu::DownlevelFlags::COMPARISON_SAMPLERS,
+        "comparison samplers (sun shadows)",
+    ),
+];
+
+/// What an adapter with `flags` lacks of [`REQUIRED`], in words; `None` when it has it all.
+/// Refusing such an adapter up front gives a clear error (and lets the next backend be
+/// tried) where creating the renderer's layouts would otherwise fail mid-start.
+fn missing_capabilities(flags: wgpu::DownlevelFlags) -> Option<String> {
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .filter(|(flag, _)| !flags.contains(*flag))
+        .map(|(_, what)| *what)
+        .collect();
+    (!missing.is_empty()).then(|| missing.join(" and "))
+}
+
 impl GpuContext {
     /// A context with no window. Honours `WGPU_BACKEND`, `WGPU_ADAPTER_NAME` and
     /// `WGPU_POWER_PREF`; without `WGPU_BACKEND`, tries the backends of [`backend_tries`] in
@@ -85,6 +109,13 @@ impl GpuContext {
         let adapter = wgpu::util::initialize_adapter_from_env_or_default(&instance, surface)
             .await
             .map_err(|e| RenderError::NoAdapter(e.to_string()))?;
+        if let Some(missing) = missing_capabilities(adapter.get_downlevel_capabilities().flags) {
+            let info = adapter.get_info();
+            return Err(RenderError::NoAdapter(format!(
+                "{} ({:?}) lacks {missing}",
+                info.name, info.backend
+            )));
+        }
         // Downlevel defaults (so the app runs anywhere), but with the adapter's buffer sizes
         // (large splat clouds are paged by these limits) and up to `SAMPLED_TEXTURES`
         // sampled textures per shader stage where the adapter has them.
@@ -120,5 +151,24 @@ impl GpuContext {
     pub fn adapter_name(&self) -> String {
         let info = self.adapter.get_info();
         format!("{} ({:?})", info.name, info.backend)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adapters_without_what_the_renderer_needs_are_refused_in_words() {
+        assert_eq!(missing_capabilities(wgpu::DownlevelFlags::all()), None);
+        let no_vertex_storage =
+            wgpu::DownlevelFlags::all().difference(wgpu::DownlevelFlags::VERTEX_STORAGE);
+        let said = missing_capabilities(no_vertex_storage).expect("refused");
+        assert!(
+            said.contains("vertex shaders") && !said.contains("shadows"),
+            "{said}"
+        );
+        let neither = missing_capabilities(wgpu::DownlevelFlags::empty()).expect("refused");
+        assert!(neither.contains("vertex shaders") && neither.contains("sun shadows"));
     }
 }
