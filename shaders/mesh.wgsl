@@ -433,12 +433,14 @@ fn sheen_lambda(cos_theta: f32, a: f32) -> f32 {
     return exp(2.0 * sheen_lambda_exponent(0.5, a) - sheen_lambda_exponent(1.0 - cos_theta, a));
 }
 
-// The sheen of this pixel: its colour, roughness and α, and the share of light its lobe
-// takes from the view direction (max colour channel × E(n·v)).
+// The sheen of this pixel: its colour, roughness and α, the lobe's albedo E(n·v) seen from
+// the view direction, and the share of light the lobe takes from there (max colour channel
+// × E(n·v)).
 struct SheenLayer {
     color: vec3<f32>,
     roughness: f32,
     a: f32,
+    albedo_v: f32,
     taken_v: f32,
 };
 var<private> sheen_layer: SheenLayer;
@@ -619,8 +621,8 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
         sheen_layer.color = sheen_color;
         sheen_layer.roughness = sheen_roughness;
         sheen_layer.a = sheen_roughness * sheen_roughness;
-        sheen_layer.taken_v = max3(sheen_color)
-            * sheen_albedo(max(dot(shading_n, v), 1e-4), sheen_roughness);
+        sheen_layer.albedo_v = sheen_albedo(max(dot(shading_n, v), 1e-4), sheen_roughness);
+        sheen_layer.taken_v = max3(sheen_color) * sheen_layer.albedo_v;
     }
     if transmission > 0.0 {
         let schlick_v = pow(1.0 - max(dot(shading_n, v), 0.0), 5.0);
@@ -702,9 +704,8 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     if sheen {
         // The fibres take their share of the sky from the layer beneath and reflect the
         // sky's irradiance by their albedo (as three.js lights sheen by the environment).
-        let e_v = sheen_albedo(n_dot_v, sheen_layer.roughness);
         ambient = ambient * (1.0 - sheen_layer.taken_v)
-            + sheen_layer.color * e_v * irradiance / PI * ao;
+            + sheen_layer.color * sheen_layer.albedo_v * irradiance / PI * ao;
         transmitted = vec4<f32>(transmitted.rgb * (1.0 - sheen_layer.taken_v), transmitted.w);
     }
     color += ambient + emissive;

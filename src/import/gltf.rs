@@ -1809,12 +1809,7 @@ impl Importer<'_> {
             ],
             &mut problems,
         );
-        if !problems.is_empty() {
-            self.warn(format!(
-                "material '{name}': {NAME}: {}",
-                problems.join("; ")
-            ));
-        }
+        self.warn_extension(&name, NAME, &problems);
     }
 
     /// KHR_materials_sheen, which the `gltf` crate does not parse: read from the material's
@@ -1846,13 +1841,7 @@ impl Importer<'_> {
             ],
             &mut problems,
         );
-        if !problems.is_empty() {
-            self.warn(format!(
-                "material '{}': {NAME}: {}",
-                out.name,
-                problems.join("; ")
-            ));
-        }
+        self.warn_extension(&out.name, NAME, &problems);
     }
 
     /// The texture slots an extension's JSON object (`value`) names under `keys`
@@ -1964,10 +1953,15 @@ impl Importer<'_> {
                 out.attenuation_color
             ));
         }
+        self.warn_extension(&out.name, "KHR_materials_volume", &problems);
+    }
+
+    /// One warning for what could not be read of a material's `extension` as written (none
+    /// when `problems` is empty).
+    fn warn_extension(&mut self, material: &str, extension: &str, problems: &[String]) {
         if !problems.is_empty() {
             self.warn(format!(
-                "material '{}': KHR_materials_volume {}",
-                out.name,
+                "material '{material}': {extension}: {}",
                 problems.join("; ")
             ));
         }

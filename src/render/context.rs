@@ -25,7 +25,7 @@ pub fn backend_tries() -> Vec<wgpu::Backends> {
 /// KHR_materials_sheen's texture slots need, where the adapter has them (every desktop
 /// Vulkan, Metal and D3D12 adapter; the GL backend has 16, and the renderer then leaves the
 /// sheen slots out).
-const SAMPLED_TEXTURES: u32 = 18;
+pub(super) const SAMPLED_TEXTURES: u32 = 18;
 
 /// What the renderer cannot draw without, and why, beyond WebGPU's downlevel limits.
 const REQUIRED: [(wgpu::DownlevelFlags, &str); 2] = [

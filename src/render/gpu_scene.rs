@@ -153,7 +153,7 @@ pub struct Batch {
     /// World-space centre (for back-to-front sorting of blended single-instance batches).
     pub center: Vec3,
     /// World-space radius of a sphere about `center` that holds a blended batch (where on
-    /// screen it can draw); 0 for opaque batches.
+    /// screen it can draw; not finite for a mesh without bounds); 0 for opaque batches.
     pub radius: f32,
 }
 
@@ -929,7 +929,7 @@ impl GpuScene {
                 first_instance: idx,
                 instance_count: 1,
                 center,
-                radius: if radius.is_finite() { radius } else { f32::MAX },
+                radius,
             });
         }
         if instances.is_empty() {

@@ -486,11 +486,13 @@ impl Renderer {
         // (context.rs asks for them where the adapter has them); with WebGPU's guaranteed 16
         // (the GL backend) the material group leaves them out and sheens take their factors
         // alone (shaders::mesh).
-        let sheen_maps = device.limits().max_sampled_textures_per_shader_stage >= 18;
+        let sheen_maps = device.limits().max_sampled_textures_per_shader_stage
+            >= super::context::SAMPLED_TEXTURES;
+        // The sheen's slots are the last ones.
         let bound_slots = if sheen_maps {
             TEXTURE_SLOTS
         } else {
-            TEXTURE_SLOTS - 2
+            crate::scene::TextureSlot::SheenColor as usize
         };
         let mut material_entries = vec![uniform_entry(0, wgpu::ShaderStages::FRAGMENT)];
         for b in 1..=bound_slots as u32 {
@@ -1905,45 +1907,49 @@ impl Renderer {
                 .flat_map(|part| part.iter())
                 .any(transmissive);
             let behind = if any_glass { t.behind.as_ref() } else { None };
-            // Every draw in order, whether it is transmissive, where it can draw (splats and
-            // the grid anywhere), and whether it draws at all.
+            // Every draw in order: whether it is transmissive and where it can draw (splats
+            // and the grid anywhere, where they draw at all).
             let splats_drawn = cloud_pipes.is_some();
-            let mut draws: Vec<(DisplayStep<'_>, bool, NdcRect, bool)> = vec![(
-                DisplayStep::Splats(GridSide::Beyond),
-                false,
-                WHOLE_SCREEN,
-                splats_drawn,
-            )];
-            for (part, batches) in blended.into_iter().enumerate() {
-                for b in batches {
-                    draws.push((
-                        DisplayStep::Batches(std::slice::from_ref(b)),
+            let grid_drawn = grid_pipe.is_some();
+            let anywhere = (false, WHOLE_SCREEN);
+            let mut planned: Vec<(bool, NdcRect)> = Vec::new();
+            if splats_drawn {
+                planned.push(anywhere);
+            }
+            for (part, batches) in blended.iter().enumerate() {
+                planned.extend(batches.iter().map(|b| {
+                    (
                         transmissive(b),
                         ndc_rect(clip_from_world, b.center, b.radius),
-                        true,
-                    ));
-                }
+                    )
+                }));
                 if part == 0 {
-                    draws.push((DisplayStep::Grid, false, WHOLE_SCREEN, grid_pipe.is_some()));
-                    draws.push((
-                        DisplayStep::Splats(GridSide::Near),
-                        false,
-                        WHOLE_SCREEN,
-                        splats_drawn,
-                    ));
+                    planned.extend(grid_drawn.then_some(anywhere));
+                    planned.extend(splats_drawn.then_some(anywhere));
                 }
             }
-            draws.retain(|&(_, _, _, drawn)| drawn);
-            let planned: Vec<(bool, NdcRect)> = draws
-                .iter()
-                .map(|&(_, glass, rect, _)| (glass, rect))
-                .collect();
-            let mut steps = Vec::new();
-            for ((step, ..), copy) in draws.into_iter().zip(copies_before(&planned)) {
-                if copy && behind.is_some() {
-                    steps.push(DisplayStep::CopyBehind);
+            // The steps, in the same order, with batches drawn in runs between the copies.
+            // Only transmissive batches copy: `copy_next` for splats and the grid just steps
+            // past their entries.
+            let mut copies = copies_before(&planned).into_iter();
+            let mut copy_next = |drawn: bool| drawn && copies.next() == Some(true);
+            copy_next(splats_drawn);
+            let mut steps = vec![DisplayStep::Splats(GridSide::Beyond)];
+            for (part, batches) in blended.into_iter().enumerate() {
+                let mut run = 0;
+                for i in 0..batches.len() {
+                    if copy_next(true) && behind.is_some() {
+                        steps.push(DisplayStep::Batches(&batches[run..i]));
+                        steps.push(DisplayStep::CopyBehind);
+                        run = i;
+                    }
                 }
-                steps.push(step);
+                steps.push(DisplayStep::Batches(&batches[run..]));
+                if part == 0 {
+                    copy_next(grid_drawn);
+                    copy_next(splats_drawn);
+                    steps.extend([DisplayStep::Grid, DisplayStep::Splats(GridSide::Near)]);
+                }
             }
             let copies = steps
                 .iter()

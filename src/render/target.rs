@@ -51,15 +51,15 @@ impl OffscreenTarget {
                 | wgpu::TextureUsages::COPY_SRC,
             view_formats: if encode { &[] } else { &[TARGET_FORMAT] },
         });
-        let srgb_view = texture.create_view(&wgpu::TextureViewDescriptor {
-            format: Some(if encode {
-                wgpu::TextureFormat::Rgba8Unorm
-            } else {
-                TARGET_FORMAT
-            }),
-            ..Default::default()
-        });
         let unorm_view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+        let srgb_view = if encode {
+            unorm_view.clone()
+        } else {
+            texture.create_view(&wgpu::TextureViewDescriptor {
+                format: Some(TARGET_FORMAT),
+                ..Default::default()
+            })
+        };
         Self {
             texture,
             srgb_view,
