@@ -30,32 +30,8 @@ struct Material {
 };
 
 @group(1) @binding(0) var<uniform> material: Material;
-@group(1) @binding(1) var base_color_tex: texture_2d<f32>;
-@group(1) @binding(2) var metallic_roughness_tex: texture_2d<f32>;
-@group(1) @binding(3) var normal_tex: texture_2d<f32>;
-@group(1) @binding(4) var occlusion_tex: texture_2d<f32>;
-@group(1) @binding(5) var emissive_tex: texture_2d<f32>;
-@group(1) @binding(6) var specular_tex: texture_2d<f32>;
-@group(1) @binding(7) var specular_color_tex: texture_2d<f32>;
-@group(1) @binding(8) var transmission_tex: texture_2d<f32>;
-@group(1) @binding(9) var clearcoat_tex: texture_2d<f32>;
-@group(1) @binding(10) var clearcoat_roughness_tex: texture_2d<f32>;
-@group(1) @binding(11) var clearcoat_normal_tex: texture_2d<f32>;
-@group(1) @binding(12) var thickness_tex: texture_2d<f32>;
-// Bindings 13 and 14 (and samplers 27 and 28): the sheen slots, in mesh_sheen_maps.wgsl.
-// Each slot's own sampler (glTF gives every texture its own wrap modes and filters).
-@group(1) @binding(15) var base_color_sampler: sampler;
-@group(1) @binding(16) var metallic_roughness_sampler: sampler;
-@group(1) @binding(17) var normal_sampler: sampler;
-@group(1) @binding(18) var occlusion_sampler: sampler;
-@group(1) @binding(19) var emissive_sampler: sampler;
-@group(1) @binding(20) var specular_sampler: sampler;
-@group(1) @binding(21) var specular_color_sampler: sampler;
-@group(1) @binding(22) var transmission_sampler: sampler;
-@group(1) @binding(23) var clearcoat_sampler: sampler;
-@group(1) @binding(24) var clearcoat_roughness_sampler: sampler;
-@group(1) @binding(25) var clearcoat_normal_sampler: sampler;
-@group(1) @binding(26) var thickness_sampler: sampler;
+// Bindings 1 and up: the texture slots, and their samplers, with a `sample_{slot}(uv)`
+// function each, generated after this file by render/shaders.rs (`MaterialBindings`).
 
 // Transmissive materials (`fs_transmissive`, display pass only): the opaque pass's resolved
 // image (exposed HDR radiance), which they show through themselves, and the display layer as
@@ -489,7 +465,7 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     // Textures are sampled only when the slot is used (`maps`). Each slot reads its own UV set
     // through its own transform, with its own sampler.
     if has(1u) {
-        base *= textureSample(base_color_tex, base_color_sampler, slot_uv(0u, in));
+        base *= sample_base_color(slot_uv(0u, in));
     }
     base = vec4<f32>(graded(base.rgb, in.grade), base.a);
     var n = normalize(in.normal);
@@ -520,25 +496,25 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     var metallic = material.pbr.x;
     var roughness = material.pbr.y;
     if has(2u) {
-        let mr = textureSample(metallic_roughness_tex, metallic_roughness_sampler, slot_uv(1u, in));
+        let mr = sample_metallic_roughness(slot_uv(1u, in));
         roughness *= mr.g;
         metallic *= mr.b;
     }
     var ao = 1.0;
     if has(8u) {
-        let occlusion = textureSample(occlusion_tex, occlusion_sampler, slot_uv(3u, in)).r;
+        let occlusion = sample_occlusion(slot_uv(3u, in)).r;
         ao = 1.0 + material.pbr.w * (occlusion - 1.0);
     }
     var emissive = material.emissive.rgb;
     if has(16u) {
-        emissive *= textureSample(emissive_tex, emissive_sampler, slot_uv(4u, in)).rgb;
+        emissive *= sample_emissive(slot_uv(4u, in)).rgb;
     }
     var shading_n = n;
     if has(4u) {
         // Meshes without tangents derive the frame from this slot's coordinates, so it
         // follows the normal map's UV set and transform as MikkTSpace tangents do.
         let normal_uv = slot_uv(2u, in);
-        let normal_s = textureSample(normal_tex, normal_sampler, normal_uv);
+        let normal_s = sample_normal(normal_uv);
         shading_n = mapped_normal(in, front_n, back, normal_uv, normal_s.xyz, material.pbr.z);
     }
     if masked && base.a < material.alpha.y {
@@ -551,12 +527,11 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     // its f90 = strength.
     var specular = material.specular.w;
     if has(32u) {
-        specular *= textureSample(specular_tex, specular_sampler, slot_uv(5u, in)).a;
+        specular *= sample_specular(slot_uv(5u, in)).a;
     }
     var specular_color = material.specular.rgb;
     if has(64u) {
-        specular_color *= textureSample(specular_color_tex, specular_color_sampler,
-                                        slot_uv(6u, in)).rgb;
+        specular_color *= sample_specular_color(slot_uv(6u, in)).rgb;
     }
     var fr: Fresnel;
     fr.f0_d = min(material.alpha.z * specular_color, vec3<f32>(1.0)) * specular;
@@ -569,7 +544,7 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     // layer reflects at this angle (`fs_transmissive` adds it).
     var transmission = material.layers.x;
     if has(128u) {
-        transmission *= textureSample(transmission_tex, transmission_sampler, slot_uv(7u, in)).r;
+        transmission *= sample_transmission(slot_uv(7u, in)).r;
     }
     transmission = clamp(transmission, 0.0, 1.0);
 
@@ -589,16 +564,15 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     if clearcoat {
         var strength = material.layers.y;
         if has(256u) {
-            strength *= textureSample(clearcoat_tex, clearcoat_sampler, slot_uv(8u, in)).r;
+            strength *= sample_clearcoat(slot_uv(8u, in)).r;
         }
         coat_roughness = material.layers.z;
         if has(512u) {
-            coat_roughness *= textureSample(clearcoat_roughness_tex, clearcoat_roughness_sampler,
-                                            slot_uv(9u, in)).g;
+            coat_roughness *= sample_clearcoat_roughness(slot_uv(9u, in)).g;
         }
         if has(1024u) {
             let coat_uv = slot_uv(10u, in);
-            let coat_s = textureSample(clearcoat_normal_tex, clearcoat_normal_sampler, coat_uv);
+            let coat_s = sample_clearcoat_normal(coat_uv);
             coat_n = mapped_normal(in, front_n, back, coat_uv, coat_s.xyz, material.layers.w);
         }
         coat_roughness = clamp(coat_roughness, 0.045, 1.0);
@@ -610,11 +584,11 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     if sheen {
         var sheen_color = material.sheen.rgb;
         if has(4096u) {
-            sheen_color *= sheen_color_map(slot_uv(12u, in));
+            sheen_color *= sample_sheen_color(slot_uv(12u, in)).rgb;
         }
         var sheen_roughness = material.sheen.w;
         if has(8192u) {
-            sheen_roughness *= sheen_roughness_map(slot_uv(13u, in));
+            sheen_roughness *= sample_sheen_roughness(slot_uv(13u, in)).a;
         }
         // Below 0.07 the rim is thinner than the albedo table resolves (render/sheen.rs).
         sheen_roughness = clamp(sheen_roughness, 0.07, 1.0);
@@ -632,7 +606,7 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
         transmitted_from = in.clip.xy;
         var thickness = material.volume.w;
         if has(2048u) {
-            thickness *= textureSample(thickness_tex, thickness_sampler, slot_uv(11u, in)).g;
+            thickness *= sample_thickness(slot_uv(11u, in)).g;
         }
         if thickness > 0.0 {
             volume_exit(in, shading_n, v, thickness);

@@ -5,6 +5,7 @@ use super::gpu_types::{
     GpuLight, Instance, LineVertex, MATERIAL_SAMPLER_BINDING, MaterialUniform, TEXTURE_SLOTS,
     Vertex,
 };
+use super::shaders::{MATERIAL_SAMPLERS, MaterialBindings};
 use super::{Detail, UploadStats};
 use crate::scene::{
     AlphaMode, EMISSIVE_NITS, Filter, ImageId, LightKind, Material, MaterialId, MeshId, NodeId,
@@ -123,6 +124,9 @@ pub struct GpuMaterial {
     pub clearcoat: bool,
     /// KHR_materials_sheen: drawn with mesh.wgsl's `sheen` pipeline constant.
     pub sheen: bool,
+    /// Which of the bind group's shared samplers each slot reads, two bits per slot (slot 0
+    /// lowest; `MaterialBindings::Shared`), 0 with a sampler per slot.
+    slot_samplers: u64,
 }
 
 impl GpuMaterial {
@@ -141,6 +145,53 @@ impl GpuMaterial {
             .filter(|(_, t)| t.is_some())
             .fold(0, |maps, (i, _)| maps | 1 << i)
     }
+
+    /// The shared sampler of each slot in `maps` (two bits per slot), the others 0: so that
+    /// materials that differ only in unused slots share a pipeline.
+    pub fn samplers(&self, maps: u32) -> u64 {
+        sampled_slot_samplers(self.slot_samplers, maps)
+    }
+}
+
+/// `slot_samplers` (two bits per slot) with the slots not in `maps` zeroed.
+fn sampled_slot_samplers(slot_samplers: u64, maps: u32) -> u64 {
+    (0..TEXTURE_SLOTS)
+        .filter(|i| maps & (1 << i) != 0)
+        .fold(0, |map, i| map | (slot_samplers & (3 << (2 * i))))
+}
+
+/// The samplers of a material's bind group with [`MaterialBindings::Shared`]: up to
+/// [`MATERIAL_SAMPLERS`] distinct ones from its slots (in slot order), and which each slot
+/// reads (two bits per slot). Empty slots read the first. A material with more distinct
+/// samplers than that (glTF allows one per texture; files hardly ever have more than two)
+/// reads the rest with the most similar one kept: same filters first, then same wrap modes.
+fn shared_samplers(slots: &[Option<Sampler>]) -> (Vec<Sampler>, u64) {
+    let mut kept: Vec<Sampler> = Vec::new();
+    let mut map = 0u64;
+    for (i, sampler) in slots.iter().enumerate() {
+        let Some(s) = sampler else { continue };
+        let k = match kept.iter().position(|k| k == s) {
+            Some(k) => k,
+            None if kept.len() < MATERIAL_SAMPLERS => {
+                kept.push(*s);
+                kept.len() - 1
+            }
+            None => {
+                let likeness = |k: &Sampler| {
+                    2 * u8::from(k.mag_filter == s.mag_filter && k.min_filter == s.min_filter)
+                        + u8::from(k.wrap_s == s.wrap_s && k.wrap_t == s.wrap_t)
+                };
+                (0..kept.len())
+                    .max_by_key(|&k| (likeness(&kept[k]), std::cmp::Reverse(k)))
+                    .unwrap_or(0)
+            }
+        };
+        map |= (k as u64) << (2 * i);
+    }
+    if kept.is_empty() {
+        kept.push(Sampler::default());
+    }
+    (kept, map)
 }
 
 /// Instances of one (mesh, material) pair, contiguous in the instance buffer.
@@ -199,10 +250,10 @@ pub struct GpuScene {
     /// Anisotropic filtering level for linear samplers (1 on CPU adapters, where each extra
     /// tap costs real time).
     pub anisotropy: u16,
-    /// The texture slots the material bind group has, the first `bound_slots` of
-    /// [`TextureSlot::ALL`]: all of them, or all but the sheen's two on adapters with 16
-    /// sampled textures per shader stage (renderer.rs).
-    bound_slots: usize,
+    /// How the material bind group holds textures and samplers (renderer.rs): every slot
+    /// with shared samplers, or the first few slots with a sampler each on adapters with 16
+    /// sampled textures per shader stage.
+    material_bindings: MaterialBindings,
 }
 
 /// The wgpu sampler for a scene sampler. Anisotropy (`anisotropy` > 1) only where every filter
@@ -523,11 +574,25 @@ fn instance_of(world_from_local: Mat4, (grade, relight): NodeLook) -> Instance {
 }
 
 impl GpuScene {
-    pub fn new(anisotropy: u16, bound_slots: usize) -> Self {
+    pub fn new(anisotropy: u16, material_bindings: MaterialBindings) -> Self {
         Self {
             anisotropy,
-            bound_slots: bound_slots.min(TEXTURE_SLOTS),
+            material_bindings,
             ..Default::default()
+        }
+    }
+
+    /// How the material bind group holds textures and samplers.
+    pub fn material_bindings(&self) -> MaterialBindings {
+        self.material_bindings
+    }
+
+    /// The texture slots the material bind group has: the first this many of
+    /// [`TextureSlot::ALL`].
+    fn bound_slots(&self) -> usize {
+        match self.material_bindings {
+            MaterialBindings::Shared => TEXTURE_SLOTS,
+            MaterialBindings::PerSlot { bound } => bound.min(TEXTURE_SLOTS),
         }
     }
 
@@ -733,7 +798,8 @@ impl GpuScene {
             alive.insert(id);
             let uniform = material_uniform(m);
             let mut slots = m.texture_slots();
-            for unbound in &mut slots[self.bound_slots..] {
+            let bound_slots = self.bound_slots();
+            for unbound in &mut slots[bound_slots..] {
                 *unbound = None;
             }
             let textures: SlotBindings = slots.map(|t| t.map(|t| (t.image, t.sampler)));
@@ -762,7 +828,7 @@ impl GpuScene {
                 g.sheen = m.has_sheen();
                 continue;
             }
-            let bound = &slots[..self.bound_slots];
+            let bound = &slots[..bound_slots];
             let views: Vec<wgpu::TextureView> = bound
                 .iter()
                 .zip(TextureSlot::ALL)
@@ -776,14 +842,24 @@ impl GpuScene {
                     self.texture_view(device, queue, scene, *slot, srgb, fallback, stats)
                 })
                 .collect();
-            // Each slot its own sampler (an empty slot the default one), from the cache.
-            let samplers: Vec<wgpu::Sampler> = bound
+            // The slots' samplers: shared, or each slot its own (an empty slot the default
+            // one); wgpu samplers from the cache.
+            let slot_sampler_list: Vec<Option<Sampler>> =
+                bound.iter().map(|t| t.map(|t| t.sampler)).collect();
+            let (wanted, slot_samplers) = match self.material_bindings {
+                MaterialBindings::Shared => shared_samplers(&slot_sampler_list),
+                MaterialBindings::PerSlot { .. } => (
+                    slot_sampler_list
+                        .iter()
+                        .map(|s| s.unwrap_or_default())
+                        .collect(),
+                    0,
+                ),
+            };
+            let samplers: Vec<wgpu::Sampler> = wanted
                 .iter()
-                .map(|slot| {
-                    let desc = sampler_desc(
-                        &slot.map(|t| t.sampler).unwrap_or_default(),
-                        self.anisotropy,
-                    );
+                .map(|s| {
+                    let desc = sampler_desc(s, self.anisotropy);
                     self.samplers
                         .entry(SamplerKey::of(&desc))
                         .or_insert_with(|| {
@@ -793,6 +869,11 @@ impl GpuScene {
                         .clone()
                 })
                 .collect();
+            // Unused shared samplers repeat the first.
+            let sampler_bindings = match self.material_bindings {
+                MaterialBindings::Shared => MATERIAL_SAMPLERS,
+                MaterialBindings::PerSlot { .. } => samplers.len(),
+            };
             let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("material"),
                 contents: bytemuck::bytes_of(&uniform),
@@ -810,10 +891,12 @@ impl GpuScene {
                     resource: wgpu::BindingResource::TextureView(v),
                 });
             }
-            for (i, sampler) in samplers.iter().enumerate() {
+            for i in 0..sampler_bindings {
                 entries.push(wgpu::BindGroupEntry {
                     binding: MATERIAL_SAMPLER_BINDING + i as u32,
-                    resource: wgpu::BindingResource::Sampler(sampler),
+                    resource: wgpu::BindingResource::Sampler(
+                        samplers.get(i).unwrap_or(&samplers[0]),
+                    ),
                 });
             }
             stats.material_bind_groups += 1;
@@ -836,6 +919,7 @@ impl GpuScene {
                     transmissive: m.is_transmissive(),
                     clearcoat: m.has_clearcoat(),
                     sheen: m.has_sheen(),
+                    slot_samplers,
                 },
             );
         }
@@ -1067,5 +1151,87 @@ mod mip_tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod sampler_tests {
+    use super::*;
+    use crate::scene::MinFilter;
+
+    fn sampler(wrap: Wrap, filter: Filter) -> Sampler {
+        Sampler {
+            wrap_s: wrap,
+            wrap_t: wrap,
+            mag_filter: filter,
+            ..Sampler::default()
+        }
+    }
+
+    fn slot_of(map: u64, slot: usize) -> usize {
+        ((map >> (2 * slot)) & 3) as usize
+    }
+
+    #[test]
+    fn slots_share_equal_samplers_and_keep_distinct_ones() {
+        let repeat = Sampler::default();
+        let clamp = sampler(Wrap::ClampToEdge, Filter::Linear);
+        let nearest = sampler(Wrap::Repeat, Filter::Nearest);
+        let slots = [
+            Some(clamp),
+            None,
+            Some(repeat),
+            Some(clamp),
+            Some(nearest),
+        ];
+        let (kept, map) = shared_samplers(&slots);
+        assert_eq!(kept, vec![clamp, repeat, nearest]);
+        assert_eq!(
+            (0..5).map(|i| slot_of(map, i)).collect::<Vec<_>>(),
+            [0, 0, 1, 0, 2]
+        );
+        // No textures: one default sampler.
+        let (kept, map) = shared_samplers(&[None, None]);
+        assert_eq!((kept, map), (vec![Sampler::default()], 0));
+    }
+
+    #[test]
+    fn a_fifth_distinct_sampler_reads_the_most_similar_kept_one() {
+        let wraps = [Wrap::Repeat, Wrap::ClampToEdge, Wrap::MirroredRepeat];
+        let mut slots: Vec<Option<Sampler>> = wraps
+            .iter()
+            .map(|&w| Some(sampler(w, Filter::Linear)))
+            .collect();
+        // The fourth: nearest magnification, clamped.
+        slots.push(Some(sampler(Wrap::ClampToEdge, Filter::Nearest)));
+        // The fifth: nearest, mirrored, with a different minification filter. Same filters as
+        // none kept; the fourth shares its magnification only, so the wrap decides: the
+        // mirrored one (kept third).
+        let fifth = Sampler {
+            min_filter: MinFilter::Nearest,
+            ..sampler(Wrap::MirroredRepeat, Filter::Nearest)
+        };
+        slots.push(Some(fifth));
+        // A sixth like the fourth but mirrored: the fourth's filters win over the wrap.
+        slots.push(Some(sampler(Wrap::MirroredRepeat, Filter::Nearest)));
+        let (kept, map) = shared_samplers(&slots);
+        assert_eq!(kept.len(), MATERIAL_SAMPLERS);
+        assert_eq!(
+            (0..6).map(|i| slot_of(map, i)).collect::<Vec<_>>(),
+            [0, 1, 2, 3, 2, 3]
+        );
+    }
+
+    #[test]
+    fn pipelines_see_only_the_samplers_of_sampled_slots() {
+        let map = 0b11_10_01_00u64 | (2 << (2 * (TEXTURE_SLOTS - 1)));
+        // Slots 1 and 3 sampled.
+        assert_eq!(sampled_slot_samplers(map, 0b1010), 0b11_00_01_00);
+        // The last slot's bits, past the first 32.
+        let last = 1 << (TEXTURE_SLOTS - 1);
+        assert_eq!(
+            sampled_slot_samplers(map, last),
+            2 << (2 * (TEXTURE_SLOTS - 1))
+        );
     }
 }

@@ -14,6 +14,7 @@ use super::gpu_types::{
     instance_layout, uv1_layout, vertex_layout,
 };
 use super::light_tiles;
+use super::shaders::{MATERIAL_SAMPLERS, MaterialBindings};
 use super::shadow::{self, CASCADES};
 use super::sky::{SKY_TEXTURE_WIDTH, SkyModel};
 use super::{FrameInput, FrameStats, GpuContext, RenderError, RenderTarget, TARGET_FORMAT};
@@ -260,6 +261,10 @@ struct MeshPipe {
     clearcoat: bool,
     /// KHR_materials_sheen: mesh.wgsl's `sheen` pipeline constant.
     sheen: bool,
+    /// Which of the material group's shared samplers each sampled slot reads, two bits per
+    /// slot (`GpuMaterial::samplers`, masked to `maps`): mesh.wgsl's `slot_samplers` and
+    /// `slot_samplers_high`. 0 (all the first) with `MaterialBindings::PerSlot`.
+    samplers: u64,
 }
 
 impl MeshPipe {
@@ -271,11 +276,13 @@ impl MeshPipe {
         } else {
             AlphaPipe::Opaque
         };
+        let maps = if m.unlit { m.maps() & 1 } else { m.maps() };
         Self {
             alpha,
             double_sided: m.double_sided,
             unlit: m.unlit,
-            maps: if m.unlit { m.maps() & 1 } else { m.maps() },
+            maps,
+            samplers: m.samplers(maps),
             transmissive: m.transmissive,
             clearcoat: m.clearcoat,
             sheen: m.sheen,
@@ -482,29 +489,32 @@ impl Renderer {
                 storage_entry(7, wgpu::ShaderStages::FRAGMENT),
             ],
         });
-        // KHR_materials_sheen's two slots need 18 sampled textures in transmissive pipelines
-        // (context.rs asks for them where the adapter has them); with WebGPU's guaranteed 16
-        // (the GL backend) the material group leaves them out and sheens take their factors
-        // alone (shaders::mesh).
-        let sheen_maps = device.limits().max_sampled_textures_per_shader_stage
-            >= super::context::SAMPLED_TEXTURES;
-        // The sheen's slots are the last ones.
-        let bound_slots = if sheen_maps {
-            TEXTURE_SLOTS
+        // Every texture slot (with the shadow's and the sky's, two more sampled textures in
+        // the fragment stage than there are slots, four more with `Targets::behind` in
+        // transmissive pipelines: context.rs asks for them where the adapter has them) and four samplers the slots
+        // share. With WebGPU's guaranteed 16 (the GL backend) the group leaves the sheen's
+        // slots out (their factors alone count) and gives each slot its own sampler, as GL
+        // combines every texture and sampler read together into a texture unit of its own.
+        let material_bindings = if device.limits().max_sampled_textures_per_shader_stage
+            >= super::context::SAMPLED_TEXTURES
+        {
+            MaterialBindings::Shared
         } else {
-            crate::scene::TextureSlot::SheenColor as usize
+            MaterialBindings::PerSlot {
+                bound: crate::scene::TextureSlot::SheenColor as usize,
+            }
+        };
+        let (bound_slots, samplers) = match material_bindings {
+            MaterialBindings::Shared => (TEXTURE_SLOTS, MATERIAL_SAMPLERS),
+            MaterialBindings::PerSlot { bound } => (bound, bound),
         };
         let mut material_entries = vec![uniform_entry(0, wgpu::ShaderStages::FRAGMENT)];
         for b in 1..=bound_slots as u32 {
             material_entries.push(texture_entry(b, true));
         }
-        // One sampler per texture slot: glTF gives each texture its own. Sixteen samplers
-        // and sixteen sampled textures in the fragment stage with the shadow's and the sky's
-        // (the guaranteed 16 are all used), 18 textures with the two of `Targets::behind` in
-        // transmissive pipelines.
-        for slot in 0..bound_slots as u32 {
+        for k in 0..samplers as u32 {
             material_entries.push(wgpu::BindGroupLayoutEntry {
-                binding: MATERIAL_SAMPLER_BINDING + slot,
+                binding: MATERIAL_SAMPLER_BINDING + k,
                 visibility: wgpu::ShaderStages::FRAGMENT,
                 ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
                 count: None,
@@ -543,7 +553,7 @@ impl Renderer {
         };
         let mesh_module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("mesh.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(super::shaders::mesh(sheen_maps).into()),
+            source: wgpu::ShaderSource::Wgsl(super::shaders::mesh(material_bindings).into()),
         });
         let shadow_module = module("shadow.wgsl");
         let mask_module = module("mask.wgsl");
@@ -725,7 +735,7 @@ impl Renderer {
                 } else {
                     8
                 },
-                bound_slots,
+                material_bindings,
             ),
             clouds,
             sky_key: None,
@@ -823,6 +833,16 @@ impl Renderer {
             // Blended meshes draw in the display-space layer (display.wgsl).
             ("display_out", if blend { 1.0 } else { 0.0 }),
         ];
+        // Which of the shared samplers each slot reads (`MaterialBindings::Shared` only).
+        let shared = self.scene.material_bindings() == MaterialBindings::Shared;
+        let sampler_constants = [
+            ("slot_samplers", f64::from(kind.samplers as u32)),
+            ("slot_samplers_high", f64::from((kind.samplers >> 32) as u32)),
+        ];
+        let constants: Vec<(&str, f64)> = constants
+            .into_iter()
+            .chain(sampler_constants.into_iter().filter(|_| shared))
+            .collect();
         let layout = self.main_layout(true, kind.transmissive.then_some(&self.behind_layout));
         let mut buffers = vec![
             Some(vertex_layout(&VERTEX_ATTRIBUTES)),
