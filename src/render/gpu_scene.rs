@@ -1177,13 +1177,7 @@ mod sampler_tests {
         let repeat = Sampler::default();
         let clamp = sampler(Wrap::ClampToEdge, Filter::Linear);
         let nearest = sampler(Wrap::Repeat, Filter::Nearest);
-        let slots = [
-            Some(clamp),
-            None,
-            Some(repeat),
-            Some(clamp),
-            Some(nearest),
-        ];
+        let slots = [Some(clamp), None, Some(repeat), Some(clamp), Some(nearest)];
         let (kept, map) = shared_samplers(&slots);
         assert_eq!(kept, vec![clamp, repeat, nearest]);
         assert_eq!(

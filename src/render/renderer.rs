@@ -837,7 +837,10 @@ impl Renderer {
         let shared = self.scene.material_bindings() == MaterialBindings::Shared;
         let sampler_constants = [
             ("slot_samplers", f64::from(kind.samplers as u32)),
-            ("slot_samplers_high", f64::from((kind.samplers >> 32) as u32)),
+            (
+                "slot_samplers_high",
+                f64::from((kind.samplers >> 32) as u32),
+            ),
         ];
         let constants: Vec<(&str, f64)> = constants
             .into_iter()
