@@ -21,12 +21,15 @@ struct Material {
     volume: vec4<f32>,
     // KHR_materials_sheen: rgb the sheen colour, w the sheen roughness.
     sheen: vec4<f32>,
+    // KHR_materials_anisotropy: x the strength, y and z the cosine and sine of the rotation.
+    anisotropy: vec4<f32>,
     // Per texture slot i (0 base colour, 1 metallic-roughness, 2 normal, 3 occlusion,
     // 4 emissive, 5 specular, 6 specular colour, 7 transmission, 8 clearcoat, 9 clearcoat
-    // roughness, 10 clearcoat normal, 11 thickness, 12 sheen colour, 13 sheen roughness):
+    // roughness, 10 clearcoat normal, 11 thickness, 12 sheen colour, 13 sheen roughness,
+    // 14 anisotropy):
     // uv[2i] and uv[2i + 1] are the rows of its 2x3 texture-coordinate transform
     // (KHR_texture_transform after the material-wide one); uv[2i].w is the UV set it reads.
-    uv: array<vec4<f32>, 28>,
+    uv: array<vec4<f32>, 30>,
 };
 
 @group(1) @binding(0) var<uniform> material: Material;
@@ -149,8 +152,10 @@ struct Fresnel {
 // IOR, 0.04 at 1.5, tinted and scaled by KHR_materials_specular, whose colour counts by its
 // largest channel), not the mixed one (which darkened part-metal surfaces' diffuse by up to
 // a third; tests/shading_reference.rs).
+//
+// `aniso`: the highlight is KHR_materials_anisotropy's (`aniso_layer`) rather than round.
 fn shade(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec3<f32>, diffuse: vec3<f32>,
-         fr: Fresnel, a: f32) -> vec3<f32> {
+         fr: Fresnel, a: f32, aniso: bool) -> vec3<f32> {
     let n_dot_l = dot(n, l);
     if n_dot_l <= 0.0 {
         return vec3<f32>(0.0);
@@ -163,7 +168,13 @@ fn shade(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec3<f32>, diffuse: vec3<f
     let schlick = pow(1.0 - v_dot_h, 5.0);
     let f = fr.f0 + (fr.f90 - fr.f0) * schlick;
     let f_d = fr.f0_d + (fr.f90_d - fr.f0_d) * schlick;
-    let spec = d_ggx(n_dot_h, a) * v_smith_correlated(n_dot_v, n_dot_l, a) * f;
+    var lobe: f32;
+    if aniso {
+        lobe = ggx_anisotropic(n_dot_v, n_dot_l, n_dot_h, v, l, h);
+    } else {
+        lobe = d_ggx(n_dot_h, a) * v_smith_correlated(n_dot_v, n_dot_l, a);
+    }
+    let spec = lobe * f;
     let diff = (1.0 - max3(f_d)) * diffuse / PI;
     return (diff + spec) * e * n_dot_l;
 }
@@ -175,7 +186,7 @@ fn max3(c: vec3<f32>) -> f32 {
 // The texture slots this pipeline samples (1 base colour, 2 metallic-roughness, 4 normal,
 // 8 occlusion, 16 emissive, 32 specular, 64 specular colour, 128 transmission, 256
 // clearcoat, 512 clearcoat roughness, 1024 clearcoat normal, 2048 thickness, 4096 sheen
-// colour, 8192 sheen roughness): a pipeline constant
+// colour, 8192 sheen roughness, 16384 anisotropy): a pipeline constant
 // (renderer.rs, `MeshPipe`), so a pipeline holds only the sampling its materials do.
 // Sampling sites are large in a CPU adapter's compiled shader; this and `unlit` halved the
 // default world's first-draw compile on lavapipe.
@@ -194,6 +205,16 @@ fn has(flag: u32) -> bool {
 // tests/shading_reference.rs checks all three paths against the convention.
 fn perturb_normal(n: vec3<f32>, p: vec3<f32>, uv: vec2<f32>, t_in: vec4<f32>,
                   sample: vec3<f32>, scale: f32) -> vec3<f32> {
+    let tb = tangent_frame(n, p, uv, t_in);
+    let m = sample * 2.0 - 1.0;
+    let s = vec3<f32>(m.xy * scale, m.z);
+    return normalize(tb[0] * s.x + tb[1] * s.y + n * s.z);
+}
+
+// The tangent (+u) and bitangent (towards the texture's top) at a surface point of normal
+// `n` (see `perturb_normal`): from the mesh's tangent `t_in` where it has one, else from
+// the screen-space derivatives of the position `p` and of `uv`.
+fn tangent_frame(n: vec3<f32>, p: vec3<f32>, uv: vec2<f32>, t_in: vec4<f32>) -> mat2x3<f32> {
     var t: vec3<f32>;
     var b: vec3<f32>;
     if dot(t_in.xyz, t_in.xyz) > 1e-8 {
@@ -212,9 +233,7 @@ fn perturb_normal(n: vec3<f32>, p: vec3<f32>, uv: vec2<f32>, t_in: vec4<f32>,
         t *= invmax;
         b *= invmax;
     }
-    let m = sample * 2.0 - 1.0;
-    let s = vec3<f32>(m.xy * scale, m.z);
-    return normalize(t * s.x + b * s.y + n * s.z);
+    return mat2x3<f32>(t, b);
 }
 
 // Blended materials draw in the display-space layer (display.wgsl): they blend as the
@@ -360,7 +379,7 @@ override clearcoat: bool = false;
 // at every angle (no Fresnel: the layering weighs the lobe by its own).
 fn coat_specular(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec3<f32>, a: f32) -> vec3<f32> {
     let one = Fresnel(vec3<f32>(1.0), vec3<f32>(1.0), vec3<f32>(1.0), 1.0);
-    return shade(n, v, l, e, vec3<f32>(0.0), one, a);
+    return shade(n, v, l, e, vec3<f32>(0.0), one, a, false);
 }
 
 // KHR_materials_sheen: a pipeline of its own (renderer.rs, `MeshPipe`), so materials
@@ -436,6 +455,40 @@ fn sheen_over(under: vec3<f32>, n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec
     let lobe = sheen_layer.color * d_charlie(dot(n, h), a) * vis;
     let taken_l = max3(sheen_layer.color) * sheen_albedo(n_dot_l, sheen_layer.roughness);
     return under * (1.0 - max(sheen_layer.taken_v, taken_l)) + lobe * e;
+}
+
+// KHR_materials_anisotropy: a pipeline of its own (renderer.rs, `MeshPipe`), so materials
+// with a round highlight carry none of its code.
+override anisotropy: bool = false;
+
+// The anisotropic highlight of this pixel: the direction it stretches along (`t`) and the
+// one across (`b`), and the GGX roughnesses along each (α_t = mix(α, 1, strength²),
+// α_b = α: the extension's model).
+struct AnisoLayer {
+    t: vec3<f32>,
+    b: vec3<f32>,
+    at: f32,
+    ab: f32,
+};
+var<private> aniso_layer: AnisoLayer;
+
+// The anisotropic GGX distribution × the height-correlated Smith visibility (Kulla and
+// Conty 2017, as the extension and the Khronos sample viewer write them).
+fn ggx_anisotropic(n_dot_v: f32, n_dot_l: f32, n_dot_h: f32, v: vec3<f32>, l: vec3<f32>,
+                   h: vec3<f32>) -> f32 {
+    let t = aniso_layer.t;
+    let b = aniso_layer.b;
+    let at = aniso_layer.at;
+    let ab = aniso_layer.ab;
+    let a2 = at * ab;
+    let f = vec3<f32>(ab * dot(t, h), at * dot(b, h), a2 * max(n_dot_h, 1e-3));
+    let w2 = a2 / dot(f, f);
+    let d = a2 * w2 * w2 / PI;
+    let gv = n_dot_l * length(vec3<f32>(at * dot(t, v), ab * dot(b, v), n_dot_v));
+    let gl = n_dot_v * length(vec3<f32>(at * dot(t, l), ab * dot(b, l), n_dot_l));
+    // Not clamped to 1 (as the sample viewer does, which darkens grazing highlights): the
+    // visibility of a round highlight (`v_smith_correlated`) is not either.
+    return d * 0.5 / max(gv + gl, 1e-5);
 }
 
 // Karis's analytic environment BRDF (mobile): the split-sum scale and bias at this
@@ -598,6 +651,31 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
         sheen_layer.albedo_v = sheen_albedo(max(dot(shading_n, v), 1e-4), sheen_roughness);
         sheen_layer.taken_v = max3(sheen_color) * sheen_layer.albedo_v;
     }
+    // KHR_materials_anisotropy: the highlight's direction in the tangent frame (the
+    // texture's, or +u), turned by the rotation; its strength stretches it.
+    var aniso_strength = 0.0;
+    if anisotropy {
+        var direction = vec2<f32>(1.0, 0.0);
+        aniso_strength = material.anisotropy.x;
+        let aniso_uv = slot_uv(14u, in);
+        if has(16384u) {
+            let s = sample_anisotropy(aniso_uv).rgb;
+            direction = s.xy * 2.0 - 1.0;
+            aniso_strength *= s.z;
+        }
+        aniso_strength = clamp(aniso_strength, 0.0, 1.0);
+        let c = material.anisotropy.y;
+        let s = material.anisotropy.z;
+        direction = vec2<f32>(c * direction.x - s * direction.y, s * direction.x + c * direction.y);
+        let tb = tangent_frame(front_n, in.world_pos, aniso_uv, in.tangent);
+        let t = normalize(tb[0]) * direction.x + normalize(tb[1]) * direction.y;
+        // Along the surface as the shading normal has it (a line: its sign never counts).
+        let t_along = t - shading_n * dot(shading_n, t);
+        aniso_layer.t = t_along * inverseSqrt(max(dot(t_along, t_along), 1e-12));
+        aniso_layer.b = cross(shading_n, aniso_layer.t);
+        aniso_layer.at = mix(a, 1.0, aniso_strength * aniso_strength);
+        aniso_layer.ab = max(a, 1e-3);
+    }
     if transmission > 0.0 {
         let schlick_v = pow(1.0 - max(dot(shading_n, v), 0.0), 5.0);
         let f_v = fr.f0_d + (fr.f90_d - fr.f0_d) * schlick_v;
@@ -617,7 +695,7 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     if frame.sun_dir.w > 0.5
         && (dot(shading_n, sun) > 0.0 || (clearcoat && dot(coat_n, sun) > 0.0)) {
         let e = frame.sun_illuminance.rgb * sun_shadow(in.world_pos, n, in.view_depth);
-        var lit = shade(shading_n, v, sun, e, diffuse, fr, a);
+        var lit = shade(shading_n, v, sun, e, diffuse, fr, a, anisotropy);
         if sheen {
             lit = sheen_over(lit, shading_n, v, sun, e);
         }
@@ -640,7 +718,7 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
             let p = punctual(light, in.world_pos);
             if p.w > 0.0 {
                 let e = light.color.rgb * p.w;
-                var lit = shade(shading_n, v, p.xyz, e, diffuse, fr, a);
+                var lit = shade(shading_n, v, p.xyz, e, diffuse, fr, a, anisotropy);
                 if sheen {
                     lit = sheen_over(lit, shading_n, v, p.xyz, e);
                 }
@@ -660,7 +738,16 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     // The diffuse base lies under the dielectric layer only (see `shade`).
     let env_dielectric = max3(fr.f0_d * ab.x + fr.f90_d * ab.y);
     let irradiance = sh_irradiance(shading_n);
-    let r = reflect(-v, shading_n);
+    var r = reflect(-v, shading_n);
+    if anisotropy {
+        // The sky reflects about a normal bent towards the stretch's cross direction, the
+        // more the stronger and smoother the highlight (the sample viewer's bent normal).
+        let across = cross(aniso_layer.b, v);
+        let bent_from = cross(across, aniso_layer.b);
+        let bend = pow(1.0 - aniso_strength * (1.0 - roughness), 4.0);
+        let bent = mix(bent_from, shading_n, bend);
+        r = reflect(-v, bent * inverseSqrt(max(dot(bent, bent), 1e-12)));
+    }
     // Rougher surfaces read blurrier mips of the baked sky; the roughest fade to irradiance.
     let lod = roughness * (frame.sky_params.x - 1.0);
     var spec_env = sky_radiance_lod(r, lod);

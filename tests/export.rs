@@ -154,6 +154,15 @@ fn assert_materials_equal(
             "{what}: sheen roughness"
         );
     }
+    // KHR_materials_anisotropy: written when the strength is above 0.
+    assert_eq!(a.has_anisotropy(), b.has_anisotropy(), "{what}: anisotropy");
+    if a.has_anisotropy() {
+        let ((sa, ra), (sb, rb)) = (a.anisotropy_factors(), b.anisotropy_factors());
+        assert!(
+            close(sa, sb, 1e-6) && close(ra, rb, 1e-6),
+            "{what}: anisotropy {sa} {ra} vs {sb} {rb}"
+        );
+    }
     // KHR_materials_volume goes with transmission (the export writes it only there).
     if a.is_transmissive() {
         assert!(close(a.thickness, b.thickness, 1e-6), "{what}: thickness");
@@ -585,6 +594,17 @@ fn showcase() -> Scene {
         attenuation_color: [0.7, 0.9, 0.4],
         // KHR_materials_dispersion, which needs the volume.
         dispersion: 0.4,
+        // KHR_materials_anisotropy with its direction map on its own transform.
+        anisotropy_strength: 0.6,
+        anisotropy_rotation: -1.2,
+        anisotropy_texture: Some(TextureRef {
+            transform: UvTransform {
+                offset: [0.0, 0.5],
+                rotation: 0.3,
+                scale: [2.0, 1.0],
+            },
+            ..TextureRef::new(image, Sampler::nearest(Wrap::ClampToEdge))
+        }),
         ..Material::named("Blue", [0.1, 0.2, 0.9, 1.0], 0.7)
     });
     let glow = scene.add_material(Material {

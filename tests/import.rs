@@ -1567,6 +1567,66 @@ fn sheen_materials_keep_their_fibres() {
 }
 
 #[test]
+fn anisotropic_materials_keep_their_direction_and_strength() {
+    let dir = temp_dir("anisotropy");
+    let brushed = r#"{"name":"Brushed","extensions":{"KHR_materials_anisotropy":{
+        "anisotropyStrength":0.7,"anisotropyRotation":1.25,
+        "anisotropyTexture":{"index":0,
+            "extensions":{"KHR_texture_transform":{"rotation":0.5}}}}}}"#;
+    let wild = r#"{"name":"Wild","extensions":{"KHR_materials_anisotropy":{
+        "anisotropyStrength":4,"anisotropyRotation":"east",
+        "anisotropyTexture":{"index":7}}}}"#;
+    let defaults = r#"{"name":"Defaults","extensions":{"KHR_materials_anisotropy":{}}}"#;
+    for (name, material) in [
+        ("brushed.gltf", brushed),
+        ("wild.gltf", wild),
+        ("defaults.gltf", defaults),
+    ] {
+        let path = write_quad_using(&dir, name, material, "KHR_materials_anisotropy");
+        let imported = import_path(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (_, m) = imported.scene.materials().next().expect("one material");
+        // The highlight follows the tangent: generated (MikkTSpace) for anisotropic
+        // materials on meshes without tangents, even without a normal map.
+        let (_, mesh) = imported.scene.meshes().next().expect("one mesh");
+        assert_eq!(
+            mesh.tangents.len(),
+            if m.has_anisotropy() { 4 } else { 0 },
+            "{name}: tangents"
+        );
+        match name {
+            "brushed.gltf" => {
+                assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+                assert!(m.has_anisotropy());
+                assert_eq!(m.anisotropy_factors(), (0.7, 1.25));
+                let texture = m.anisotropy_texture.expect("direction texture");
+                assert_eq!(texture.transform.rotation, 0.5);
+                let image = imported.scene.image(texture.image).expect("image");
+                // Read as data: the bytes as stored, no colour decoding.
+                assert_eq!(image.rgba8[..4], [200, 150, 100, 255]);
+            }
+            "wild.gltf" => {
+                let warning = imported
+                    .warnings
+                    .iter()
+                    .find(|w| w.contains("Wild") && w.contains("KHR_materials_anisotropy"))
+                    .unwrap_or_else(|| panic!("{name}: {:?}", imported.warnings));
+                for problem in ["clamped", "not a number", "names no texture"] {
+                    assert!(warning.contains(problem), "{warning}");
+                }
+                assert_eq!(m.anisotropy_factors(), (1.0, 0.0));
+                assert!(m.anisotropy_texture.is_none());
+            }
+            _ => {
+                // The extension's defaults: strength 0, so a round highlight, and no warning.
+                assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+                assert!(!m.has_anisotropy());
+            }
+        }
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
 fn specular_glossiness_materials_become_metallic_roughness() {
     let dir = temp_dir("specgloss");
     // A specular-glossiness texture whose alpha (glossiness) runs 0, 100, 200, 255.

@@ -43,7 +43,47 @@ struct Case {
     volume: Option<Volume>,
     /// KHR_materials_sheen (none when `None`).
     sheen: Option<Sheen>,
+    /// KHR_materials_anisotropy (a round highlight when `None`).
+    anisotropy: Option<Anisotropy>,
     light: Lighting,
+}
+
+/// KHR_materials_anisotropy: the strength and rotation (degrees) factors, and optionally a
+/// 1×1 texture's red, green (direction) and blue (strength) bytes.
+#[derive(Clone, Copy)]
+struct Anisotropy {
+    strength: f32,
+    rotation_deg: f32,
+    texture: Option<[u8; 3]>,
+}
+
+impl Anisotropy {
+    /// The direction the highlight stretches along and the one across it at the unit
+    /// sphere's point with normal `n`, and the strength. The sphere's texture coordinates
+    /// (`shapes::uv_sphere`) run u around +y and v from the north pole down, so the tangent
+    /// (+u) is the eastward direction and the bitangent (glTF: towards the texture's top,
+    /// decreasing v) points north, = n × tangent.
+    fn frame(&self, n: Vec3) -> (Vec3, Vec3, f32) {
+        let tangent = Vec3::new(n.z, 0.0, -n.x).normalize();
+        let bitangent = n.cross(tangent);
+        let (direction, strength) = match self.texture {
+            None => ((1.0, 0.0), self.strength),
+            Some([r, g, b]) => (
+                (
+                    f32::from(r) / 255.0 * 2.0 - 1.0,
+                    f32::from(g) / 255.0 * 2.0 - 1.0,
+                ),
+                self.strength * f32::from(b) / 255.0,
+            ),
+        };
+        let (s, c) = self.rotation_deg.to_radians().sin_cos();
+        let (x, y) = (
+            c * direction.0 - s * direction.1,
+            s * direction.0 + c * direction.1,
+        );
+        let t = (tangent * x + bitangent * y).normalize();
+        (t, n.cross(t), strength.clamp(0.0, 1.0))
+    }
 }
 
 /// KHR_materials_sheen: the colour and roughness factors, and optionally a colour texture
@@ -107,7 +147,15 @@ impl Case {
             clearcoat: (0.0, 0.0),
             volume: None,
             sheen: None,
+            anisotropy: None,
             light,
+        }
+    }
+
+    fn anisotropy(self, anisotropy: Anisotropy) -> Self {
+        Self {
+            anisotropy: Some(anisotropy),
+            ..self
         }
     }
 
@@ -213,7 +261,26 @@ fn reference_radiance(case: &Case, n: Vec3, v: Vec3, l: Vec3, illuminance: f32) 
     let vis = 0.5
         / (n_dot_l * (n_dot_v * n_dot_v * (1.0 - a2) + a2).sqrt()
             + n_dot_v * (n_dot_l * n_dot_l * (1.0 - a2) + a2).sqrt());
-    let specular = d * vis;
+    // KHR_materials_anisotropy, its specification: the GGX distribution and visibility with
+    // roughness α_t = mix(α, 1, strength²) along the direction t and α_b = α across it.
+    let specular = match case.anisotropy {
+        None => d * vis,
+        Some(anisotropy) => {
+            let (t, b, strength) = anisotropy.frame(n);
+            let at = alpha + (1.0 - alpha) * strength * strength;
+            let ab = alpha;
+            let d = 1.0
+                / (std::f32::consts::PI
+                    * at
+                    * ab
+                    * ((t.dot(h) / at).powi(2) + (b.dot(h) / ab).powi(2) + n_dot_h * n_dot_h)
+                        .powi(2));
+            let lambda = |x: Vec3, n_dot_x: f32| {
+                (at * at * t.dot(x).powi(2) + ab * ab * b.dot(x).powi(2) + n_dot_x * n_dot_x).sqrt()
+            };
+            d * 0.5 / (n_dot_l * lambda(v, n_dot_v) + n_dot_v * lambda(l, n_dot_l))
+        }
+    };
     let base = Vec3::from(case.base);
     let schlick = (1.0 - v_dot_h).powi(5);
     // metal_brdf = conductor_fresnel(f0 = baseColor, specular_brdf)
@@ -404,8 +471,34 @@ fn scene_of(case: &Case) -> Scene {
             material.specular_color_texture = texture("colour", [r, g, b, 255]);
         }
     }
+    if let Some(anisotropy) = case.anisotropy {
+        material.anisotropy_strength = anisotropy.strength;
+        material.anisotropy_rotation = anisotropy.rotation_deg.to_radians();
+        if let Some([r, g, b]) = anisotropy.texture {
+            // Alpha must not count.
+            let image = Image::new("anisotropy", 1, 1, vec![r, g, b, 0]).expect("1x1 image");
+            material.anisotropy_texture =
+                Some(TextureRef::new(scene.add_image(image), Sampler::default()));
+        }
+    }
     let material = scene.add_material(material);
-    let mesh = scene.add_mesh(shapes::uv_sphere(1.0, 128, 64));
+    let mut sphere = shapes::uv_sphere(1.0, 128, 64);
+    if case.anisotropy.is_some() {
+        // The anisotropic highlight follows the tangent, which an imported mesh has from
+        // its file or from MikkTSpace: here the exact +u direction (east; the bitangent,
+        // n × t, north: w = 1), so the reference's frame is the mesh's.
+        sphere.tangents = sphere
+            .normals
+            .iter()
+            .map(|n| {
+                let t = Vec3::new(n[2], 0.0, -n[0])
+                    .try_normalize()
+                    .unwrap_or(Vec3::X);
+                [t.x, t.y, t.z, 1.0]
+            })
+            .collect();
+    }
+    let mesh = scene.add_mesh(sphere);
     scene.add_node(
         None,
         "Sphere",
@@ -707,6 +800,47 @@ fn spheres_match_the_gltf_brdf_evaluated_on_the_cpu() {
             roughness: 0.7,
             textures: Some(([255, 200, 96], 128)),
         }),
+        // KHR_materials_anisotropy: brushed steel, the highlight stretched along the
+        // tangent (east–west around the sphere) under a sun up and to the side.
+        Case::lit(
+            "anisotropy_0.8_steel_r0.35",
+            [0.75, 0.75, 0.78],
+            1.0,
+            0.35,
+            Lighting::Sun(Vec3::new(0.5, 0.6, 0.8), 60_000.0),
+        )
+        .anisotropy(Anisotropy {
+            strength: 0.8,
+            rotation_deg: 0.0,
+            texture: None,
+        }),
+        // Turned 60° towards the bitangent, on a dielectric under a point light.
+        Case::lit(
+            "anisotropy_0.6_rot60_point_light",
+            [0.1, 0.2, 0.5],
+            0.0,
+            0.3,
+            Lighting::Point(Vec3::new(1.2, 1.5, 2.0), 150_000.0, None),
+        )
+        .anisotropy(Anisotropy {
+            strength: 0.6,
+            rotation_deg: 60.0,
+            texture: None,
+        }),
+        // Direction and strength from a texture (pointing mostly along the bitangent,
+        // three quarters of the factor), then rotated by −20°.
+        Case::lit(
+            "anisotropy_texture_rot-20",
+            [0.9, 0.6, 0.3],
+            1.0,
+            0.4,
+            Lighting::Sun(Vec3::new(-0.4, 0.7, 0.7), 60_000.0),
+        )
+        .anisotropy(Anisotropy {
+            strength: 1.0,
+            rotation_deg: -20.0,
+            texture: Some([160, 240, 191]),
+        }),
         // The cone's edge crosses the sphere's face.
         Case::lit(
             "spot_10_to_25_deg_r0.45",
@@ -781,11 +915,52 @@ fn sphere_failure(ctx: &GpuContext, case: &Case, reference: &Case) -> Option<Str
     ))
 }
 
-/// On adapters with WebGPU's guaranteed 16 sampled textures per shader stage (the GL
-/// backend) the material group has no sheen slots: every pipeline still builds (transmissive
-/// ones too, which add two textures) and a sheen draws from its factors alone.
+/// The anisotropic spheres are not round highlights that pass anyway: against the round
+/// reference each one fails, and with the texture the factors-only reference fails too (the
+/// texture's direction and strength count).
 #[test]
-fn sheen_draws_from_its_factors_on_adapters_with_16_textures() {
+fn anisotropic_highlights_differ_from_round_ones() {
+    let Some(ctx) = gpu() else { return };
+    let sun = Lighting::Sun(Vec3::new(0.5, 0.6, 0.8), 60_000.0);
+    let brushed = Anisotropy {
+        strength: 0.8,
+        rotation_deg: 0.0,
+        texture: None,
+    };
+    let steel = Case::lit("steel", [0.75, 0.75, 0.78], 1.0, 0.35, sun);
+    let round = Case::lit("steel", [0.75, 0.75, 0.78], 1.0, 0.35, sun);
+    let along = steel.anisotropy(brushed);
+    // The same strength turned 90°: the stretch runs north–south instead.
+    let across =
+        Case::lit("steel_rot90", [0.75, 0.75, 0.78], 1.0, 0.35, sun).anisotropy(Anisotropy {
+            rotation_deg: 90.0,
+            ..brushed
+        });
+    let textured =
+        Case::lit("steel_textured", [0.75, 0.75, 0.78], 1.0, 0.35, sun).anisotropy(Anisotropy {
+            texture: Some([128, 255, 255]),
+            ..brushed
+        });
+    let along_again = Case::lit("steel", [0.75, 0.75, 0.78], 1.0, 0.35, sun).anisotropy(brushed);
+    for (case, wrong) in [
+        (&along, &round),
+        (&across, &along_again),
+        (&textured, &along_again),
+    ] {
+        assert!(
+            sphere_failure(&ctx, case, wrong).is_some(),
+            "{} matches the reference it must not match",
+            case.name
+        );
+    }
+}
+
+/// On adapters with WebGPU's guaranteed 16 sampled textures per shader stage (the GL
+/// backend) the material group has no slots for the sheen or the anisotropy: every pipeline
+/// still builds (transmissive ones too, which add two textures) and both draw from their
+/// factors alone.
+#[test]
+fn sheen_and_anisotropy_draw_from_their_factors_on_adapters_with_16_textures() {
     let Some(full) = gpu() else { return };
     let ctx = GpuContext::headless_with_guaranteed_limits().expect("a context with 16 textures");
     assert_eq!(
@@ -808,12 +983,36 @@ fn sheen_draws_from_its_factors_on_adapters_with_16_textures() {
     let glass = Case::lit("limited_sheen_glass", [0.9, 0.9, 0.9], 0.0, 0.3, sun)
         .transmission(0.6)
         .sheen(factors);
-    let failures: Vec<String> = [(&velvet, &velvet), (&textured, &velvet), (&glass, &glass)]
-        .into_iter()
-        .filter_map(|(case, reference)| sphere_failure(&ctx, case, reference))
-        // The same glass where the adapter has the 18 textures it takes with sheen slots.
-        .chain(sphere_failure(&full, &glass, &glass))
-        .collect();
+    let brushed = Anisotropy {
+        strength: 0.7,
+        rotation_deg: 30.0,
+        texture: None,
+    };
+    let steel =
+        Case::lit("limited_brushed", [0.75, 0.75, 0.78], 1.0, 0.35, sun).anisotropy(brushed);
+    let textured_steel = Case::lit(
+        "limited_textured_brushed",
+        [0.75, 0.75, 0.78],
+        1.0,
+        0.35,
+        sun,
+    )
+    .anisotropy(Anisotropy {
+        texture: Some([128, 255, 60]),
+        ..brushed
+    });
+    let failures: Vec<String> = [
+        (&velvet, &velvet),
+        (&textured, &velvet),
+        (&glass, &glass),
+        (&steel, &steel),
+        (&textured_steel, &steel),
+    ]
+    .into_iter()
+    .filter_map(|(case, reference)| sphere_failure(&ctx, case, reference))
+    // The same glass where the adapter has the 18 textures it takes with sheen slots.
+    .chain(sphere_failure(&full, &glass, &glass))
+    .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

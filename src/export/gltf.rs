@@ -11,7 +11,7 @@
 //!   one), KHR_materials_ior (when not 1.5), KHR_materials_specular (factors and both
 //!   textures, when not the defaults), KHR_materials_transmission, KHR_materials_volume
 //!   (on transmissive materials) and KHR_materials_dispersion (with a volume),
-//!   KHR_materials_clearcoat, KHR_materials_sheen,
+//!   KHR_materials_clearcoat, KHR_materials_sheen, KHR_materials_anisotropy,
 //!   KHR_materials_emissive_strength (emissive colours above 1 are folded into the
 //!   strength), KHR_materials_unlit;
 //! - images as their original PNG/JPEG bytes when the scene still has them
@@ -290,9 +290,9 @@ struct GeometryKey {
     baked_for: Option<NodeId>,
     needs_uv0: bool,
     needs_uv1: bool,
-    /// Written with generated tangents: a clearcoat normal map needs a tangent space, which
-    /// a reader may only generate itself from the base's normal map (glTF-Validator's
-    /// MESH_PRIMITIVE_NO_TANGENT_SPACE).
+    /// Written with generated tangents: a clearcoat normal map and an anisotropic highlight
+    /// need a tangent space, which a reader may only generate itself from the base's normal
+    /// map (glTF-Validator's MESH_PRIMITIVE_NO_TANGENT_SPACE).
     coat_tangents: bool,
 }
 
@@ -588,17 +588,16 @@ impl Builder<'_> {
                 }
             }
         }
-        // A clearcoat normal map without a base one, on a mesh without tangents: the tangent
-        // frame the renderer derives is written out (generated once per written geometry).
+        // A clearcoat normal map or an anisotropic highlight without a base normal map, on a
+        // mesh without tangents: the tangent frame the renderer uses is written out
+        // (generated once per written geometry).
         let coat_frame = (mesh.tangents.is_empty() && mesh.normals.len() == mesh.positions.len())
             .then(|| {
                 materials
                     .iter()
                     .filter_map(|m| self.scene.material(*m))
-                    .find_map(|m| {
-                        let slot = m.clearcoat_normal_texture?;
-                        m.normal_texture.is_none().then(|| (m.clone(), slot))
-                    })
+                    .find(|m| crate::import::needs_written_tangents(m))
+                    .cloned()
             })
             .flatten();
         let key = GeometryKey {
@@ -611,8 +610,7 @@ impl Builder<'_> {
         let geometry = match self.geometry.get(&key) {
             Some(g) => g.clone(),
             None => {
-                let tangents = coat_frame
-                    .and_then(|(m, slot)| crate::import::tangents_for_slot(&mesh, &m, &slot));
+                let tangents = coat_frame.and_then(|m| crate::import::layer_tangents(&mesh, &m));
                 let mesh = match tangents {
                     Some(tangents) => {
                         let mut with = (*mesh).clone();
@@ -1117,6 +1115,20 @@ impl Builder<'_> {
                 }
             }
             self.json_extension(&mut extensions, "KHR_materials_sheen", sheen);
+            has_extensions = true;
+        }
+        // KHR_materials_anisotropy (no gltf-json type either), when the highlight stretches.
+        if m.has_anisotropy() {
+            let (strength, rotation) = m.anisotropy_factors();
+            let mut anisotropy = serde_json::Map::new();
+            anisotropy.insert("anisotropyStrength".into(), strength.into());
+            anisotropy.insert("anisotropyRotation".into(), rotation.into());
+            if let Some(value) =
+                info(self, m.anisotropy_texture).and_then(|i| serde_json::to_value(i).ok())
+            {
+                anisotropy.insert("anisotropyTexture".into(), value);
+            }
+            self.json_extension(&mut extensions, "KHR_materials_anisotropy", anisotropy);
             has_extensions = true;
         }
         let base_color_texture = info(self, m.base_color_texture);

@@ -32,6 +32,7 @@ const SUPPORTED_EXTENSIONS: &[&str] = &[
     "KHR_materials_volume",
     "KHR_materials_dispersion",
     "KHR_materials_sheen",
+    "KHR_materials_anisotropy",
     "KHR_texture_transform",
     "KHR_materials_variants",
     "KHR_materials_unlit",
@@ -1344,28 +1345,65 @@ fn mikktspace_tangents(mesh: &Mesh, uvs: &[[f32; 2]]) -> Option<Vec<[f32; 4]>> {
 
 /// The tangents generated for `mesh` drawn with `material`'s normal map: MikkTSpace in the
 /// map's own frame, its UV set through its transform (a rotated normal map turns its tangent
-/// frame with it). `None` without a normal map, texture coordinates or normals to build on.
+/// frame with it). An anisotropic material without a normal map gets them too
+/// (KHR_materials_anisotropy's highlight follows the tangent), in the frame of its
+/// anisotropy texture or else of its first UV set. `None` without either, or without
+/// texture coordinates or normals to build on.
 pub(crate) fn generated_tangents(mesh: &Mesh, material: &Material) -> Option<Vec<[f32; 4]>> {
-    tangents_for_slot(mesh, material, &material.normal_texture?)
+    if let Some(normal) = &material.normal_texture {
+        return tangents_for_slot(mesh, material, normal);
+    }
+    if !material.has_anisotropy() {
+        return None;
+    }
+    anisotropy_tangents(mesh, material)
+}
+
+fn anisotropy_tangents(mesh: &Mesh, material: &Material) -> Option<Vec<[f32; 4]>> {
+    match &material.anisotropy_texture {
+        Some(direction) => tangents_for_slot(mesh, material, direction),
+        None => tangents_in_uv_frame(mesh, 0, material.uv_transform().matrix()),
+    }
+}
+
+/// Whether a mesh without tangents drawn with `material` is written with tangents: the
+/// material needs a tangent space (a clearcoat normal map, an anisotropic highlight) and has
+/// no base normal map a reader could generate one from.
+pub(crate) fn needs_written_tangents(material: &Material) -> bool {
+    material.normal_texture.is_none()
+        && (material.clearcoat_normal_texture.is_some() || material.has_anisotropy())
+}
+
+/// The tangents written for `mesh` drawn with `material` when [`needs_written_tangents`]:
+/// MikkTSpace in the frame of the clearcoat normal map, or else of the anisotropy's.
+pub(crate) fn layer_tangents(mesh: &Mesh, material: &Material) -> Option<Vec<[f32; 4]>> {
+    match &material.clearcoat_normal_texture {
+        Some(coat) => tangents_for_slot(mesh, material, coat),
+        None => anisotropy_tangents(mesh, material),
+    }
 }
 
 /// The tangents generated for `mesh` in the frame of `material`'s texture slot `normal` (a
 /// normal map: the base's or the clearcoat's).
-pub(crate) fn tangents_for_slot(
+fn tangents_for_slot(
     mesh: &Mesh,
     material: &Material,
     normal: &TextureRef,
 ) -> Option<Vec<[f32; 4]>> {
-    let uv_matrix = material.slot_uv_matrix(normal);
-    let normal_uvs: Vec<[f32; 2]> = mesh
-        .uv_set(normal.uv_set)
+    tangents_in_uv_frame(mesh, normal.uv_set, material.slot_uv_matrix(normal))
+}
+
+/// MikkTSpace tangents for `mesh` in the frame of its UV set `uv_set` through `uv_matrix`.
+fn tangents_in_uv_frame(mesh: &Mesh, uv_set: u32, uv_matrix: glam::Mat3) -> Option<Vec<[f32; 4]>> {
+    let uvs: Vec<[f32; 2]> = mesh
+        .uv_set(uv_set)
         .iter()
         .map(|uv| uv_matrix.transform_point2(glam::Vec2::from(*uv)).to_array())
         .collect();
-    if normal_uvs.is_empty() {
+    if uvs.is_empty() {
         return None;
     }
-    mikktspace_tangents(mesh, &normal_uvs)
+    mikktspace_tangents(mesh, &uvs)
 }
 
 /// Factor `key` of an extension's JSON object, 0–1 with 0 by default: out-of-range values
@@ -1468,7 +1506,7 @@ impl Importer<'_> {
         if !ignored.is_empty() {
             self.warn(format!(
                 "uses glTF extension(s) worldsmith ignores: {} (what they add, e.g. \
-                 sheen or anisotropy, is not shown)",
+                 iridescence, is not shown)",
                 ignored.join(", ")
             ));
         }
@@ -1755,6 +1793,7 @@ impl Importer<'_> {
         }
         self.clearcoat(&mut out, material);
         self.sheen(&mut out, material);
+        self.anisotropy(&mut out, material);
         if let Some(v) = &volume {
             self.volume_factors(&mut out, v);
         }
@@ -1839,6 +1878,32 @@ impl Importer<'_> {
                 ("sheenColorTexture", TextureSlot::SheenColor),
                 ("sheenRoughnessTexture", TextureSlot::SheenRoughness),
             ],
+            &mut problems,
+        );
+        self.warn_extension(&out.name, NAME, &problems);
+    }
+
+    /// KHR_materials_anisotropy, which the `gltf` crate does not parse: read from the
+    /// material's extension object. A strength outside 0–1 is clamped, a rotation that is not
+    /// a number is left at 0, and a texture that names no texture of the file is left out,
+    /// each with a warning.
+    fn anisotropy(&mut self, out: &mut Material, material: &gltf::Material) {
+        const NAME: &str = "KHR_materials_anisotropy";
+        let Some(value) = self.extension_json(material, NAME) else {
+            return;
+        };
+        let mut problems = Vec::new();
+        out.anisotropy_strength = json_unit_factor(&value, "anisotropyStrength", &mut problems);
+        if let Some(raw) = value.get("anisotropyRotation") {
+            match raw.as_f64().map(|x| x as f32).filter(|x| x.is_finite()) {
+                Some(rotation) => out.anisotropy_rotation = rotation,
+                None => problems.push("anisotropyRotation is not a number; 0 taken".into()),
+            }
+        }
+        self.json_texture_slots(
+            out,
+            &value,
+            &[("anisotropyTexture", TextureSlot::Anisotropy)],
             &mut problems,
         );
         self.warn_extension(&out.name, NAME, &problems);

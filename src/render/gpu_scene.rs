@@ -124,6 +124,8 @@ pub struct GpuMaterial {
     pub clearcoat: bool,
     /// KHR_materials_sheen: drawn with mesh.wgsl's `sheen` pipeline constant.
     pub sheen: bool,
+    /// KHR_materials_anisotropy: drawn with mesh.wgsl's `anisotropy` pipeline constant.
+    pub anisotropy: bool,
     /// Which of the bind group's shared samplers each slot reads, two bits per slot (slot 0
     /// lowest; `MaterialBindings::Shared`), 0 with a sampler per slot.
     slot_samplers: u64,
@@ -370,6 +372,10 @@ fn material_uniform(m: &Material) -> MaterialUniform {
         sheen: {
             let ([r, g, b], roughness) = m.sheen_factors();
             [r, g, b, roughness]
+        },
+        anisotropy: {
+            let (strength, rotation) = m.anisotropy_factors();
+            [strength, rotation.cos(), rotation.sin(), 0.0]
         },
         uv,
     }
@@ -826,6 +832,7 @@ impl GpuScene {
                 g.transmissive = m.is_transmissive();
                 g.clearcoat = m.has_clearcoat();
                 g.sheen = m.has_sheen();
+                g.anisotropy = m.has_anisotropy();
                 continue;
             }
             let bound = &slots[..bound_slots];
@@ -919,6 +926,7 @@ impl GpuScene {
                     transmissive: m.is_transmissive(),
                     clearcoat: m.has_clearcoat(),
                     sheen: m.has_sheen(),
+                    anisotropy: m.has_anisotropy(),
                     slot_samplers,
                 },
             );

@@ -73,7 +73,7 @@ pub const TEXTURE_SLOTS: usize = crate::scene::TextureSlot::COUNT;
 /// slots' textures (1..=14).
 pub const MATERIAL_SAMPLER_BINDING: u32 = 1 + TEXTURE_SLOTS as u32;
 
-/// `Material` in mesh.wgsl (576 bytes).
+/// `Material` in mesh.wgsl (624 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq)]
 pub struct MaterialUniform {
@@ -93,9 +93,12 @@ pub struct MaterialUniform {
     /// KHR_materials_sheen: rgb the sheen colour, w the sheen roughness
     /// ([`crate::scene::Material::sheen_factors`]).
     pub sheen: [f32; 4],
+    /// KHR_materials_anisotropy: x the strength, y and z the cosine and sine of the rotation
+    /// ([`crate::scene::Material::anisotropy_factors`]); w unused.
+    pub anisotropy: [f32; 4],
     /// Per texture slot (base colour, metallic-roughness, normal, occlusion, emissive,
     /// specular, specular colour, transmission, clearcoat, clearcoat roughness, clearcoat
-    /// normal, thickness, sheen colour, sheen roughness), two rows of its 2x3
+    /// normal, thickness, sheen colour, sheen roughness, anisotropy), two rows of its 2x3
     /// texture-coordinate transform; `w` of the first row is the UV set the slot reads (0 or
     /// 1).
     pub uv: [[[f32; 4]; 2]; TEXTURE_SLOTS],

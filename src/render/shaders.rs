@@ -102,6 +102,7 @@ fn slot_wgsl_name(slot: TextureSlot) -> &'static str {
         TextureSlot::Thickness => "thickness",
         TextureSlot::SheenColor => "sheen_color",
         TextureSlot::SheenRoughness => "sheen_roughness",
+        TextureSlot::Anisotropy => "anisotropy",
     }
 }
 

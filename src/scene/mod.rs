@@ -781,6 +781,20 @@ pub struct Material {
     /// Multiplies `sheen_roughness` by its alpha channel (`sheenRoughnessTexture`).
     #[serde(default)]
     pub sheen_roughness_texture: Option<TextureRef>,
+    /// How much the highlight stretches along one direction of the surface
+    /// (KHR_materials_anisotropy's `anisotropyStrength`, 0–1; 0 = none): brushed metal,
+    /// hair, satin, vinyl records. Needs texture coordinates or tangents for its direction.
+    #[serde(default)]
+    pub anisotropy_strength: f32,
+    /// The direction of the stretch, radians counter-clockwise from the tangent (+u) towards
+    /// the bitangent (`anisotropyRotation`).
+    #[serde(default)]
+    pub anisotropy_rotation: f32,
+    /// Per-texel direction (red, green: a unit vector in the tangent frame, 0–1 mapped to
+    /// −1–1) and strength (blue, times `anisotropy_strength`), before the rotation
+    /// (`anisotropyTexture`, linear).
+    #[serde(default)]
+    pub anisotropy_texture: Option<TextureRef>,
 }
 
 fn default_ior() -> f32 {
@@ -843,6 +857,9 @@ impl Default for Material {
             sheen_roughness: 0.0,
             sheen_color_texture: None,
             sheen_roughness_texture: None,
+            anisotropy_strength: 0.0,
+            anisotropy_rotation: 0.0,
+            anisotropy_texture: None,
         }
     }
 }
@@ -894,7 +911,24 @@ impl Material {
             TextureSlot::Thickness => &mut self.thickness_texture,
             TextureSlot::SheenColor => &mut self.sheen_color_texture,
             TextureSlot::SheenRoughness => &mut self.sheen_roughness_texture,
+            TextureSlot::Anisotropy => &mut self.anisotropy_texture,
         }
+    }
+
+    /// Whether the highlight is anisotropic (KHR_materials_anisotropy): a strength above 0
+    /// (the texture's blue channel only scales it).
+    pub fn has_anisotropy(&self) -> bool {
+        !self.unlit && self.anisotropy_factors().0 > 0.0
+    }
+
+    /// The anisotropy strength (0–1) and rotation (radians) as drawn and written: what is
+    /// not a number counts as 0.
+    pub fn anisotropy_factors(&self) -> (f32, f32) {
+        let finite = |x: f32| if x.is_finite() { x } else { 0.0 };
+        (
+            finite(self.anisotropy_strength).clamp(0.0, 1.0),
+            finite(self.anisotropy_rotation),
+        )
     }
 
     /// Whether the material has a sheen layer (KHR_materials_sheen): a sheen colour that is
@@ -973,7 +1007,7 @@ impl Material {
     /// The texture slots in [`TextureSlot::ALL`] order: glTF's five (base colour,
     /// metallic-roughness, normal, occlusion, emissive), then KHR_materials_specular's two
     /// KHR_materials_transmission's, KHR_materials_clearcoat's three, KHR_materials_volume's
-    /// thickness and KHR_materials_sheen's two.
+    /// thickness, KHR_materials_sheen's two and KHR_materials_anisotropy's.
     pub fn texture_slots(&self) -> [Option<TextureRef>; TextureSlot::COUNT] {
         [
             self.base_color_texture,
@@ -990,6 +1024,7 @@ impl Material {
             self.thickness_texture,
             self.sheen_color_texture,
             self.sheen_roughness_texture,
+            self.anisotropy_texture,
         ]
     }
 
@@ -1030,10 +1065,12 @@ pub enum TextureSlot {
     Thickness,
     SheenColor,
     SheenRoughness,
+    /// KHR_materials_anisotropy's direction (red, green) and strength (blue).
+    Anisotropy,
 }
 
 impl TextureSlot {
-    pub const COUNT: usize = 14;
+    pub const COUNT: usize = 15;
 
     pub const ALL: [TextureSlot; Self::COUNT] = [
         TextureSlot::BaseColor,
@@ -1050,6 +1087,7 @@ impl TextureSlot {
         TextureSlot::Thickness,
         TextureSlot::SheenColor,
         TextureSlot::SheenRoughness,
+        TextureSlot::Anisotropy,
     ];
 
     /// Whether the slot's texture holds sRGB-encoded colour (decoded to linear when
@@ -1080,6 +1118,7 @@ impl TextureSlot {
             TextureSlot::Thickness => "Thickness (G)",
             TextureSlot::SheenColor => "Sheen colour",
             TextureSlot::SheenRoughness => "Sheen roughness (A)",
+            TextureSlot::Anisotropy => "Anisotropy (RG direction, B strength)",
         }
     }
 }

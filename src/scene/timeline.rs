@@ -60,6 +60,10 @@ pub enum Channel {
     Clearcoat(MaterialId),
     /// A material's sheen colour (KHR_materials_sheen, linear RGB 0–1).
     SheenColor(MaterialId),
+    /// A material's sheen roughness (KHR_materials_sheen, 0–1).
+    SheenRoughness(MaterialId),
+    /// A material's anisotropy strength (KHR_materials_anisotropy, 0–1).
+    Anisotropy(MaterialId),
     /// The scene's exposure (EV100).
     Exposure,
 }
@@ -89,7 +93,9 @@ impl Channel {
             | Channel::Specular(m)
             | Channel::Transmission(m)
             | Channel::Clearcoat(m)
-            | Channel::SheenColor(m) => Some(m),
+            | Channel::SheenColor(m)
+            | Channel::SheenRoughness(m)
+            | Channel::Anisotropy(m) => Some(m),
             _ => None,
         }
     }
@@ -112,6 +118,8 @@ impl Channel {
             Channel::Transmission(_) => "Transmission",
             Channel::Clearcoat(_) => "Clearcoat",
             Channel::SheenColor(_) => "Sheen colour",
+            Channel::SheenRoughness(_) => "Sheen roughness",
+            Channel::Anisotropy(_) => "Anisotropy",
             Channel::Exposure => "Exposure",
         }
     }
@@ -136,6 +144,8 @@ impl Channel {
             Channel::Specular(_) => &["Specular"],
             Channel::Transmission(_) => &["Transmission"],
             Channel::Clearcoat(_) => &["Clearcoat"],
+            Channel::SheenRoughness(_) => &["Sheen roughness"],
+            Channel::Anisotropy(_) => &["Strength"],
             Channel::Exposure => &["EV100"],
         }
     }
@@ -219,7 +229,7 @@ impl Channel {
     }
 
     /// The channels of material `m`: every material value a timeline can animate.
-    pub fn of_material(m: MaterialId) -> [Channel; 9] {
+    pub fn of_material(m: MaterialId) -> [Channel; 11] {
         [
             Channel::BaseColor(m),
             Channel::Metallic(m),
@@ -230,6 +240,8 @@ impl Channel {
             Channel::Transmission(m),
             Channel::Clearcoat(m),
             Channel::SheenColor(m),
+            Channel::SheenRoughness(m),
+            Channel::Anisotropy(m),
         ]
     }
 
@@ -246,6 +258,8 @@ impl Channel {
             Channel::Transmission(_) => Value::Float(material.transmission),
             Channel::Clearcoat(_) => Value::Float(material.clearcoat),
             Channel::SheenColor(_) => Value::Vec3(material.sheen_color),
+            Channel::SheenRoughness(_) => Value::Float(material.sheen_roughness),
+            Channel::Anisotropy(_) => Value::Float(material.anisotropy_strength),
             _ => return None,
         })
     }
@@ -268,6 +282,8 @@ impl Channel {
             (Channel::Transmission(_), Value::Float(v)) => material.transmission = unit(*v),
             (Channel::Clearcoat(_), Value::Float(v)) => material.clearcoat = unit(*v),
             (Channel::SheenColor(_), Value::Vec3(v)) => material.sheen_color = v.map(unit),
+            (Channel::SheenRoughness(_), Value::Float(v)) => material.sheen_roughness = unit(*v),
+            (Channel::Anisotropy(_), Value::Float(v)) => material.anisotropy_strength = unit(*v),
             _ => {}
         }
     }
@@ -288,7 +304,9 @@ impl Channel {
             | Channel::Specular(_)
             | Channel::Transmission(_)
             | Channel::Clearcoat(_)
-            | Channel::SheenColor(_) => Part::Materials,
+            | Channel::SheenColor(_)
+            | Channel::SheenRoughness(_)
+            | Channel::Anisotropy(_) => Part::Materials,
             Channel::Exposure => Part::Environment,
         }
     }
@@ -820,6 +838,8 @@ impl Shot {
                 Channel::Transmission(id) => Channel::Transmission(m(id)?),
                 Channel::Clearcoat(id) => Channel::Clearcoat(m(id)?),
                 Channel::SheenColor(id) => Channel::SheenColor(m(id)?),
+                Channel::SheenRoughness(id) => Channel::SheenRoughness(m(id)?),
+                Channel::Anisotropy(id) => Channel::Anisotropy(m(id)?),
                 Channel::Exposure => Channel::Exposure,
             })
         };

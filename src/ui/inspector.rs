@@ -729,7 +729,13 @@ fn material_ui(
                 .on_hover_text("The lacquer's roughness");
             });
             ui.end_row();
-            keyed_label(ui, keying, &[Channel::SheenColor(id)], "Sheen", actions);
+            keyed_label(
+                ui,
+                keying,
+                &[Channel::SheenColor(id), Channel::SheenRoughness(id)],
+                "Sheen",
+                actions,
+            );
             ui.horizontal(|ui| {
                 // Assigned only when edited: showing a colour must not round-trip it.
                 let mut sheen = m.sheen_color;
@@ -755,6 +761,45 @@ fn material_ui(
                     "Sheen roughness: low gives a narrow rim at the silhouette, high a soft \
                      glow over the whole surface",
                 );
+            });
+            ui.end_row();
+            keyed_label(
+                ui,
+                keying,
+                &[Channel::Anisotropy(id)],
+                "Anisotropy",
+                actions,
+            );
+            ui.horizontal(|ui| {
+                ui.add(
+                    egui::DragValue::new(&mut new.anisotropy_strength)
+                        .speed(0.01)
+                        .range(0.0..=1.0)
+                        .clamp_existing_to_range(false),
+                )
+                .on_hover_text(
+                    "Anisotropy strength (KHR_materials_anisotropy): stretches the highlight \
+                     along one direction of the surface; 0 for a round one. Brushed metal, \
+                     hair, satin",
+                );
+                // Assigned only when edited: showing the angle must not round-trip it.
+                let mut degrees = m.anisotropy_rotation.to_degrees();
+                if ui
+                    .add(
+                        egui::DragValue::new(&mut degrees)
+                            .speed(1.0)
+                            .max_decimals(1)
+                            .prefix("rot ")
+                            .suffix("°"),
+                    )
+                    .on_hover_text(
+                        "The stretch's direction: degrees counter-clockwise from the texture's \
+                         u axis (the tangent) towards its v axis",
+                    )
+                    .changed()
+                {
+                    new.anisotropy_rotation = degrees.to_radians();
+                }
             });
             ui.end_row();
             value_row_ui(
