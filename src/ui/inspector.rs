@@ -83,6 +83,21 @@ pub fn inspector_keyed_ui(
 }
 
 /// A value's label with its key toggle in front (when a shot is active).
+/// `v` with `digits` significant digits and no trailing zeros ("0", "0.0125", "12.5",
+/// "120000"), where a slider's own formatting shows "0.000000".
+fn significant(v: f64, digits: i32) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let decimals = (digits - 1 - v.abs().log10().floor() as i32).max(0) as usize;
+    let text = format!("{v:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
 fn keyed_label(
     ui: &mut Ui,
     keying: Option<&Keying<'_>>,
@@ -1091,6 +1106,7 @@ fn light_ui(
             ui.add(
                 egui::Slider::new(&mut new.intensity, 0.0..=max)
                     .logarithmic(true)
+                    .custom_formatter(|v, _| significant(v, 3))
                     .suffix(format!(" {}", light.unit())),
             );
             ui.end_row();
@@ -1530,6 +1546,21 @@ fn short_number(x: f32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn intensities_show_three_significant_digits() {
+        for (v, text) in [
+            (0.0, "0"),
+            (0.012_345, "0.0123"),
+            (12.345, "12.3"),
+            (800.0, "800"),
+            (120_000.4, "120000"),
+            (1.0, "1"),
+            (0.5, "0.5"),
+        ] {
+            assert_eq!(significant(v, 3), text);
+        }
+    }
 
     #[test]
     fn euler_matches_blender_xyz_order() {
