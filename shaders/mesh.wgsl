@@ -23,13 +23,16 @@ struct Material {
     sheen: vec4<f32>,
     // KHR_materials_anisotropy: x the strength, y and z the cosine and sine of the rotation.
     anisotropy: vec4<f32>,
+    // KHR_materials_iridescence: x the factor, y the film's IOR, z and w its thickness range
+    // (nanometres).
+    iridescence: vec4<f32>,
     // Per texture slot i (0 base colour, 1 metallic-roughness, 2 normal, 3 occlusion,
     // 4 emissive, 5 specular, 6 specular colour, 7 transmission, 8 clearcoat, 9 clearcoat
     // roughness, 10 clearcoat normal, 11 thickness, 12 sheen colour, 13 sheen roughness,
-    // 14 anisotropy):
+    // 14 anisotropy, 15 iridescence, 16 iridescence thickness):
     // uv[2i] and uv[2i + 1] are the rows of its 2x3 texture-coordinate transform
     // (KHR_texture_transform after the material-wide one); uv[2i].w is the UV set it reads.
-    uv: array<vec4<f32>, 30>,
+    uv: array<vec4<f32>, 34>,
 };
 
 @group(1) @binding(0) var<uniform> material: Material;
@@ -129,9 +132,9 @@ fn d_ggx(n_dot_h: f32, a: f32) -> f32 {
 
 fn v_smith_correlated(n_dot_v: f32, n_dot_l: f32, a: f32) -> f32 {
     let a2 = a * a;
-    let gv = n_dot_l * sqrt(n_dot_v * n_dot_v * (1.0 - a2) + a2);
-    let gl = n_dot_v * sqrt(n_dot_l * n_dot_l * (1.0 - a2) + a2);
-    return 0.5 / max(gv + gl, 1e-5);
+    let lambda_v = n_dot_l * sqrt(n_dot_v * n_dot_v * (1.0 - a2) + a2);
+    let lambda_l = n_dot_v * sqrt(n_dot_l * n_dot_l * (1.0 - a2) + a2);
+    return 0.5 / max(lambda_v + lambda_l, 1e-5);
 }
 
 
@@ -153,9 +156,10 @@ struct Fresnel {
 // largest channel), not the mixed one (which darkened part-metal surfaces' diffuse by up to
 // a third; tests/shading_reference.rs).
 //
-// `aniso`: the highlight is KHR_materials_anisotropy's (`aniso_layer`) rather than round.
+// `base`: the material's own layer, which takes the pipeline's KHR_materials_anisotropy
+// (`aniso_layer`) and KHR_materials_iridescence (`film`), rather than the lacquer's.
 fn shade(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec3<f32>, diffuse: vec3<f32>,
-         fr: Fresnel, a: f32, aniso: bool) -> vec3<f32> {
+         fr: Fresnel, a: f32, base: bool) -> vec3<f32> {
     let n_dot_l = dot(n, l);
     if n_dot_l <= 0.0 {
         return vec3<f32>(0.0);
@@ -166,16 +170,24 @@ fn shade(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec3<f32>, diffuse: vec3<f
     let v_dot_h = max(dot(v, h), 0.0);
     // Schlick's Fresnel for both layers from one power.
     let schlick = pow(1.0 - v_dot_h, 5.0);
-    let f = fr.f0 + (fr.f90 - fr.f0) * schlick;
+    var f = fr.f0 + (fr.f90 - fr.f0) * schlick;
     let f_d = fr.f0_d + (fr.f90_d - fr.f0_d) * schlick;
+    var taken_d = max3(f_d);
+    if base && iridescence {
+        // The film's reflectance (at n·v, as the sample viewer evaluates it once per pixel)
+        // in place of Schlick's, by the iridescence factor; the diffuse loses what the
+        // dielectric's film reflects.
+        f = mix(f, film.fresnel, film.factor);
+        taken_d = mix(taken_d, max3(film.fresnel_d), film.factor);
+    }
     var lobe: f32;
-    if aniso {
+    if base && anisotropy {
         lobe = ggx_anisotropic(n_dot_v, n_dot_l, n_dot_h, v, l, h);
     } else {
         lobe = d_ggx(n_dot_h, a) * v_smith_correlated(n_dot_v, n_dot_l, a);
     }
     let spec = lobe * f;
-    let diff = (1.0 - max3(f_d)) * diffuse / PI;
+    let diff = (1.0 - taken_d) * diffuse / PI;
     return (diff + spec) * e * n_dot_l;
 }
 
@@ -186,7 +198,8 @@ fn max3(c: vec3<f32>) -> f32 {
 // The texture slots this pipeline samples (1 base colour, 2 metallic-roughness, 4 normal,
 // 8 occlusion, 16 emissive, 32 specular, 64 specular colour, 128 transmission, 256
 // clearcoat, 512 clearcoat roughness, 1024 clearcoat normal, 2048 thickness, 4096 sheen
-// colour, 8192 sheen roughness, 16384 anisotropy): a pipeline constant
+// colour, 8192 sheen roughness, 16384 anisotropy, 32768 iridescence, 65536 iridescence
+// thickness): a pipeline constant
 // (renderer.rs, `MeshPipe`), so a pipeline holds only the sampling its materials do.
 // Sampling sites are large in a CPU adapter's compiled shader; this and `unlit` halved the
 // default world's first-draw compile on lavapipe.
@@ -484,11 +497,91 @@ fn ggx_anisotropic(n_dot_v: f32, n_dot_l: f32, n_dot_h: f32, v: vec3<f32>, l: ve
     let f = vec3<f32>(ab * dot(t, h), at * dot(b, h), a2 * max(n_dot_h, 1e-3));
     let w2 = a2 / dot(f, f);
     let d = a2 * w2 * w2 / PI;
-    let gv = n_dot_l * length(vec3<f32>(at * dot(t, v), ab * dot(b, v), n_dot_v));
-    let gl = n_dot_v * length(vec3<f32>(at * dot(t, l), ab * dot(b, l), n_dot_l));
+    // (Not named `gl`: naga's GLSL output renames a second `gl` to the reserved `gl_1`.)
+    let lambda_v = n_dot_l * length(vec3<f32>(at * dot(t, v), ab * dot(b, v), n_dot_v));
+    let lambda_l = n_dot_v * length(vec3<f32>(at * dot(t, l), ab * dot(b, l), n_dot_l));
     // Not clamped to 1 (as the sample viewer does, which darkens grazing highlights): the
     // visibility of a round highlight (`v_smith_correlated`) is not either.
-    return d * 0.5 / max(gv + gl, 1e-5);
+    return d * 0.5 / max(lambda_v + lambda_l, 1e-5);
+}
+
+// KHR_materials_iridescence: a pipeline of its own (renderer.rs, `MeshPipe`).
+override iridescence: bool = false;
+
+// The thin film of this pixel: its factor, and the reflectance of film over surface at n·v
+// for the GGX layer (dielectric and metal mixed by metallic, `fresnel`) and for the
+// dielectric alone (`fresnel_d`, over the diffuse base).
+struct Film {
+    factor: f32,
+    fresnel: vec3<f32>,
+    fresnel_d: vec3<f32>,
+};
+var<private> film: Film;
+
+// CIE XYZ → linear sRGB (Rec. 709 primaries, D65).
+const XYZ_TO_REC709 = mat3x3<f32>(
+    vec3<f32>(3.2404542, -0.9692660, 0.0556434),
+    vec3<f32>(-1.5371385, 1.8760108, -0.2040259),
+    vec3<f32>(-0.4985314, 0.0415560, 1.0572252));
+
+// The XYZ colour-matching functions' Fourier transform at optical path difference `opd`
+// (nanometres) with phase `shift`, in linear sRGB (Belcour and Barla 2017's Gaussian fit).
+fn film_sensitivity(opd: f32, shift: vec3<f32>) -> vec3<f32> {
+    let phase = 2.0 * PI * opd * 1.0e-9;
+    let val = vec3<f32>(5.4856e-13, 4.4201e-13, 5.2481e-13);
+    let pos = vec3<f32>(1.6810e+06, 1.7953e+06, 2.2084e+06);
+    let spread = vec3<f32>(4.3278e+09, 9.3046e+09, 6.6121e+09);
+    var xyz = val * sqrt(2.0 * PI * spread) * cos(pos * phase + shift)
+        * exp(-phase * phase * spread);
+    xyz.x += 9.7470e-14 * sqrt(2.0 * PI * 4.5282e+09) * cos(2.2399e+06 * phase + shift.x)
+        * exp(-4.5282e+09 * phase * phase);
+    return XYZ_TO_REC709 * (xyz / 1.0685e-7);
+}
+
+fn ior_to_f0(transmitted: vec3<f32>, incident: f32) -> vec3<f32> {
+    let r = (transmitted - vec3<f32>(incident)) / (transmitted + vec3<f32>(incident));
+    return r * r;
+}
+
+// The reflectance of a thin film (IOR `film_ior`, `thickness` nm) over a surface of
+// reflectance `base_f0`, from air at cos θ = `cos1`: Airy summation of the two interfaces'
+// Fresnel terms with the phase the film's optical path adds, integrated against the colour
+// matching functions (Belcour and Barla 2017, as KHR_materials_iridescence's sample
+// implementation writes it).
+fn film_fresnel(film_ior_in: f32, cos1: f32, thickness: f32, base_f0: vec3<f32>) -> vec3<f32> {
+    // A film thinning to nothing turns into air.
+    let film_ior = mix(1.0, film_ior_in, smoothstep(0.0, 0.03, thickness));
+    let sin2_sq = (1.0 / (film_ior * film_ior)) * (1.0 - cos1 * cos1);
+    let cos2_sq = 1.0 - sin2_sq;
+    if cos2_sq < 0.0 {
+        return vec3<f32>(1.0);
+    }
+    let cos2 = sqrt(cos2_sq);
+    // Air to film.
+    let r0 = (film_ior - 1.0) / (film_ior + 1.0);
+    let r12 = r0 * r0 + (1.0 - r0 * r0) * pow(1.0 - cos1, 5.0);
+    let t121 = 1.0 - r12;
+    let phi12 = select(0.0, PI, film_ior < 1.0);
+    let phi21 = PI - phi12;
+    // Film to surface.
+    let sqrt_f0 = sqrt(clamp(base_f0, vec3<f32>(0.0), vec3<f32>(0.9999)));
+    let base_ior = (vec3<f32>(1.0) + sqrt_f0) / (vec3<f32>(1.0) - sqrt_f0);
+    let r1 = ior_to_f0(base_ior, film_ior);
+    let r23 = r1 + (vec3<f32>(1.0) - r1) * pow(1.0 - cos2, 5.0);
+    let phi23 = select(vec3<f32>(0.0), vec3<f32>(PI), base_ior < vec3<f32>(film_ior));
+    let opd = 2.0 * film_ior * thickness * cos2;
+    let phi = vec3<f32>(phi21) + phi23;
+    let r123 = clamp(r12 * r23, vec3<f32>(1e-5), vec3<f32>(0.9999));
+    let r123_sqrt = sqrt(r123);
+    let rs = t121 * t121 * r23 / (vec3<f32>(1.0) - r123);
+    var reflectance = r12 + rs;
+    var cm = rs - t121;
+    for (var m = 1; m <= 2; m += 1) {
+        cm *= r123_sqrt;
+        reflectance += cm * 2.0 * film_sensitivity(f32(m) * opd, f32(m) * phi);
+    }
+    // Colours outside the gamut come out negative.
+    return max(reflectance, vec3<f32>(0.0));
 }
 
 // Karis's analytic environment BRDF (mobile): the split-sum scale and bias at this
@@ -676,6 +769,28 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
         aniso_layer.at = mix(a, 1.0, aniso_strength * aniso_strength);
         aniso_layer.ab = max(a, 1e-3);
     }
+    // KHR_materials_iridescence: the film's factor and thickness (between the range's ends
+    // by the thickness texture's green, else its upper end), and its reflectance at n·v
+    // over the dielectric and over the metal.
+    if iridescence {
+        film.factor = material.iridescence.x;
+        if has(32768u) {
+            film.factor *= sample_iridescence(slot_uv(15u, in)).r;
+        }
+        var thickness = material.iridescence.w;
+        if has(65536u) {
+            thickness = mix(material.iridescence.z, material.iridescence.w,
+                            sample_iridescence_thickness(slot_uv(16u, in)).g);
+        }
+        if thickness <= 0.0 {
+            film.factor = 0.0;
+        }
+        film.factor = clamp(film.factor, 0.0, 1.0);
+        let cos_v = max(dot(shading_n, v), 1e-4);
+        film.fresnel_d = film_fresnel(material.iridescence.y, cos_v, thickness, fr.f0_d);
+        let metal = film_fresnel(material.iridescence.y, cos_v, thickness, base.rgb);
+        film.fresnel = mix(film.fresnel_d, metal, metallic);
+    }
     if transmission > 0.0 {
         let schlick_v = pow(1.0 - max(dot(shading_n, v), 0.0), 5.0);
         let f_v = fr.f0_d + (fr.f90_d - fr.f0_d) * schlick_v;
@@ -695,7 +810,7 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     if frame.sun_dir.w > 0.5
         && (dot(shading_n, sun) > 0.0 || (clearcoat && dot(coat_n, sun) > 0.0)) {
         let e = frame.sun_illuminance.rgb * sun_shadow(in.world_pos, n, in.view_depth);
-        var lit = shade(shading_n, v, sun, e, diffuse, fr, a, anisotropy);
+        var lit = shade(shading_n, v, sun, e, diffuse, fr, a, true);
         if sheen {
             lit = sheen_over(lit, shading_n, v, sun, e);
         }
@@ -718,7 +833,7 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
             let p = punctual(light, in.world_pos);
             if p.w > 0.0 {
                 let e = light.color.rgb * p.w;
-                var lit = shade(shading_n, v, p.xyz, e, diffuse, fr, a, anisotropy);
+                var lit = shade(shading_n, v, p.xyz, e, diffuse, fr, a, true);
                 if sheen {
                     lit = sheen_over(lit, shading_n, v, p.xyz, e);
                 }
@@ -734,9 +849,14 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     // irradiance with roughness, weighted by an analytic environment BRDF (Karis, mobile).
     let n_dot_v = max(dot(shading_n, v), 1e-4);
     let ab = env_brdf_ab(roughness, n_dot_v);
-    let env_brdf = fr.f0 * ab.x + fr.f90 * ab.y;
+    var env_brdf = fr.f0 * ab.x + fr.f90 * ab.y;
     // The diffuse base lies under the dielectric layer only (see `shade`).
-    let env_dielectric = max3(fr.f0_d * ab.x + fr.f90_d * ab.y);
+    var env_dielectric = max3(fr.f0_d * ab.x + fr.f90_d * ab.y);
+    if iridescence {
+        // The film's reflectance in place of the split sum's (as the sample viewer has it).
+        env_brdf = mix(env_brdf, film.fresnel, film.factor);
+        env_dielectric = mix(env_dielectric, max3(film.fresnel_d), film.factor);
+    }
     let irradiance = sh_irradiance(shading_n);
     var r = reflect(-v, shading_n);
     if anisotropy {

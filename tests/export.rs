@@ -163,6 +163,19 @@ fn assert_materials_equal(
             "{what}: anisotropy {sa} {ra} vs {sb} {rb}"
         );
     }
+    // KHR_materials_iridescence: written when the factor is above 0.
+    assert_eq!(
+        a.has_iridescence(),
+        b.has_iridescence(),
+        "{what}: iridescence"
+    );
+    if a.has_iridescence() {
+        assert_eq!(
+            a.iridescence_factors(),
+            b.iridescence_factors(),
+            "{what}: iridescence"
+        );
+    }
     // KHR_materials_volume goes with transmission (the export writes it only there).
     if a.is_transmissive() {
         assert!(close(a.thickness, b.thickness, 1e-6), "{what}: thickness");
@@ -556,6 +569,15 @@ fn showcase() -> Scene {
         clearcoat_normal_scale: 0.5,
         clearcoat_texture: Some(TextureRef::new(image, Sampler::default())),
         clearcoat_normal_texture: Some(TextureRef::new(image, Sampler::nearest(Wrap::Repeat))),
+        // KHR_materials_iridescence with both textures.
+        iridescence: 0.7,
+        iridescence_ior: 1.45,
+        iridescence_thickness: [120.0, 520.0],
+        iridescence_texture: Some(TextureRef::new(image, Sampler::default())),
+        iridescence_thickness_texture: Some(TextureRef::new(
+            image,
+            Sampler::nearest(Wrap::MirroredRepeat),
+        )),
         // KHR_materials_sheen under the lacquer, both textures (the colour one transformed).
         sheen_color: [0.5, 0.25, 1.0],
         sheen_roughness: 0.3,

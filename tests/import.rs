@@ -1627,6 +1627,63 @@ fn anisotropic_materials_keep_their_direction_and_strength() {
 }
 
 #[test]
+fn iridescent_materials_keep_their_film() {
+    let dir = temp_dir("iridescence");
+    let bubble = r#"{"name":"Bubble","extensions":{"KHR_materials_iridescence":{
+        "iridescenceFactor":0.9,"iridescenceIor":1.33,
+        "iridescenceThicknessMinimum":150,"iridescenceThicknessMaximum":650,
+        "iridescenceTexture":{"index":0},
+        "iridescenceThicknessTexture":{"index":0,
+            "extensions":{"KHR_texture_transform":{"offset":[0.5,0]}}}}}}"#;
+    let wild = r#"{"name":"Wild","extensions":{"KHR_materials_iridescence":{
+        "iridescenceFactor":-2,"iridescenceIor":0.5,
+        "iridescenceThicknessMinimum":"thin","iridescenceThicknessMaximum":-40,
+        "iridescenceThicknessTexture":{"index":5}}}}"#;
+    let defaults = r#"{"name":"Defaults","extensions":{"KHR_materials_iridescence":{
+        "iridescenceFactor":1}}}"#;
+    for (name, material) in [
+        ("bubble.gltf", bubble),
+        ("wild.gltf", wild),
+        ("defaults.gltf", defaults),
+    ] {
+        let path = write_quad_using(&dir, name, material, "KHR_materials_iridescence");
+        let imported = import_path(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (_, m) = imported.scene.materials().next().expect("one material");
+        match name {
+            "bubble.gltf" => {
+                assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+                assert!(m.has_iridescence());
+                assert_eq!(m.iridescence_factors(), (0.9, 1.33, [150.0, 650.0]));
+                assert!(m.iridescence_texture.is_some());
+                let thickness = m.iridescence_thickness_texture.expect("thickness texture");
+                assert_eq!(thickness.transform.offset, [0.5, 0.0]);
+            }
+            "wild.gltf" => {
+                let warning = imported
+                    .warnings
+                    .iter()
+                    .find(|w| w.contains("Wild") && w.contains("KHR_materials_iridescence"))
+                    .unwrap_or_else(|| panic!("{name}: {:?}", imported.warnings));
+                for problem in ["clamped", "raised", "not a number", "names no texture"] {
+                    assert!(warning.contains(problem), "{warning}");
+                }
+                // A factor clamped to 0: no film; the IOR raised to 1, the thickness range
+                // to the default minimum and 0.
+                assert!(!m.has_iridescence());
+                assert_eq!(m.iridescence_factors(), (0.0, 1.0, [100.0, 0.0]));
+                assert!(m.iridescence_thickness_texture.is_none());
+            }
+            _ => {
+                // The extension's defaults: IOR 1.3, 100–400 nm.
+                assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+                assert_eq!(m.iridescence_factors(), (1.0, 1.3, [100.0, 400.0]));
+            }
+        }
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
 fn specular_glossiness_materials_become_metallic_roughness() {
     let dir = temp_dir("specgloss");
     // A specular-glossiness texture whose alpha (glossiness) runs 0, 100, 200, 255.

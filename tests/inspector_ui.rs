@@ -256,8 +256,9 @@ fn relighting_section_estimates_the_captured_light_and_its_slider_is_one_undo_st
 /// KHR_materials_ior allows) and a specular colour above 1 (KHR_materials_specular allows it)
 /// stay as they are, as do a volume thicker than the field's range and an attenuation
 /// distance past it (KHR_materials_volume allows any), a sheen colour that an 8-bit colour
-/// button would round and a sheen roughness past 1 (a hand-edited project), and no undo step
-/// appears.
+/// button would round and a sheen roughness past 1 (a hand-edited project), an anisotropy
+/// past 1 turned by an angle that degrees would round, an iridescence past 1 on a film
+/// thinner than nothing and thicker than the field's range, and no undo step appears.
 #[test]
 fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
     use worldsmith::scene::Material;
@@ -273,6 +274,11 @@ fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
         attenuation_color: [0.2, 0.4, 0.6],
         sheen_color: [0.123, 0.456, 0.789],
         sheen_roughness: 1.5,
+        anisotropy_strength: 1.5,
+        anisotropy_rotation: 0.123_456_79,
+        iridescence: 1.5,
+        iridescence_ior: 0.5,
+        iridescence_thickness: [-5.0, 5000.0],
         ..Material::named("Mirror", [0.9, 0.9, 0.9, 1.0], 0.1)
     };
     let material = scene.add_material(original.clone());
@@ -296,6 +302,8 @@ fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
         "Volume",
         "Clearcoat",
         "Sheen",
+        "Anisotropy",
+        "Iridescence",
     ] {
         assert!(
             h.query_by_label(label).is_some(),

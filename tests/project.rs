@@ -123,6 +123,17 @@ fn full_scene() -> Scene {
         dispersion: 0.3,
         sheen_color: [0.8, 0.3, 0.6],
         sheen_roughness: 0.45,
+        anisotropy_strength: 0.55,
+        anisotropy_rotation: -0.7,
+        anisotropy_texture: Some(TextureRef::new(checker, Sampler::nearest(Wrap::Repeat))),
+        iridescence: 0.8,
+        iridescence_ior: 1.4,
+        iridescence_thickness: [80.0, 640.0],
+        iridescence_texture: Some(TextureRef::new(sky, Sampler::default())),
+        iridescence_thickness_texture: Some(TextureRef {
+            uv_set: 1,
+            ..TextureRef::new(checker, Sampler::default())
+        }),
         sheen_color_texture: Some(TextureRef::new(checker, Sampler::default())),
         sheen_roughness_texture: Some(TextureRef {
             uv_set: 1,

@@ -45,7 +45,98 @@ struct Case {
     sheen: Option<Sheen>,
     /// KHR_materials_anisotropy (a round highlight when `None`).
     anisotropy: Option<Anisotropy>,
+    /// KHR_materials_iridescence (no film when `None`).
+    film: Option<Film>,
     light: Lighting,
+}
+
+/// KHR_materials_iridescence: the factor, the film's IOR and thickness range (nm), and
+/// optionally 1×1 textures: the factor's red byte and the thickness's green byte.
+#[derive(Clone, Copy)]
+struct Film {
+    factor: f32,
+    ior: f32,
+    thickness: [f32; 2],
+    textures: Option<(u8, u8)>,
+}
+
+impl Film {
+    /// The factor and the thickness the shading sees.
+    fn effective(&self) -> (f32, f32) {
+        match self.textures {
+            None => (self.factor, self.thickness[1]),
+            Some((r, g)) => {
+                let t = f32::from(g) / 255.0;
+                (
+                    self.factor * f32::from(r) / 255.0,
+                    self.thickness[0] + (self.thickness[1] - self.thickness[0]) * t,
+                )
+            }
+        }
+    }
+}
+
+/// The reflectance of a thin film (IOR `film_ior`, `thickness` nm) over a surface whose
+/// reflectance at normal incidence is `base_f0`, seen from air at cos θ₁ = `cos1`: the
+/// extension's reference model (Belcour and Barla 2017, "A Practical Extension to
+/// Microfacet Theory for the Modeling of Varying Iridescence"): the Airy sum of the two
+/// interfaces' Schlick reflectances with the film's phase, its first three terms integrated
+/// against the CIE colour matching functions through their Gaussian fit, in linear sRGB.
+fn film_reflectance(film_ior: f32, cos1: f32, thickness: f32, base_f0: Vec3) -> Vec3 {
+    use std::f32::consts::PI;
+    let smooth = {
+        let t = (thickness / 0.03).clamp(0.0, 1.0);
+        t * t * (3.0 - 2.0 * t)
+    };
+    let eta2 = 1.0 + (film_ior - 1.0) * smooth;
+    let cos2_sq = 1.0 - (1.0 - cos1 * cos1) / (eta2 * eta2);
+    if cos2_sq < 0.0 {
+        return Vec3::ONE;
+    }
+    let cos2 = cos2_sq.sqrt();
+    let schlick = |f0: f32, c: f32| f0 + (1.0 - f0) * (1.0 - c).powi(5);
+    let r12 = schlick(((eta2 - 1.0) / (eta2 + 1.0)).powi(2), cos1);
+    let t121 = 1.0 - r12;
+    let phi21 = if eta2 < 1.0 { 0.0 } else { PI };
+    let channel = |f0: f32| {
+        let s = f0.clamp(0.0, 0.9999).sqrt();
+        let base_ior = (1.0 + s) / (1.0 - s);
+        let r23 = schlick(((base_ior - eta2) / (base_ior + eta2)).powi(2), cos2);
+        let phi23 = if base_ior < eta2 { PI } else { 0.0 };
+        (r23, phi21 + phi23)
+    };
+    let [(r_r, p_r), (r_g, p_g), (r_b, p_b)] = base_f0.to_array().map(channel);
+    let r23 = Vec3::new(r_r, r_g, r_b);
+    let phi = Vec3::new(p_r, p_g, p_b);
+    let opd = 2.0 * eta2 * thickness * cos2;
+    let r123 = (r12 * r23).clamp(Vec3::splat(1e-5), Vec3::splat(0.9999));
+    let rs = t121 * t121 * r23 / (Vec3::ONE - r123);
+    let mut reflectance = Vec3::splat(r12) + rs;
+    let mut cm = rs - Vec3::splat(t121);
+    for m in 1..=2 {
+        cm *= r123.map(f32::sqrt);
+        let (opd_m, phi_m) = (m as f32 * opd, phi * m as f32);
+        // The colour matching functions' Fourier transform (the paper's Gaussian fit).
+        let phase = 2.0 * PI * opd_m * 1.0e-9;
+        let gauss = |val: f32, pos: f32, var: f32, shift: f32| {
+            val * (2.0 * PI * var).sqrt()
+                * (pos * phase + shift).cos()
+                * (-phase * phase * var).exp()
+        };
+        let x = gauss(5.4856e-13, 1.6810e6, 4.3278e9, phi_m.x)
+            + gauss(9.7470e-14, 2.2399e6, 4.5282e9, phi_m.x);
+        let y = gauss(4.4201e-13, 1.7953e6, 9.3046e9, phi_m.y);
+        let z = gauss(5.2481e-13, 2.2084e6, 6.6121e9, phi_m.z);
+        let xyz = Vec3::new(x, y, z) / 1.0685e-7;
+        // XYZ → linear sRGB.
+        let rgb = Vec3::new(
+            3.2404542 * xyz.x - 1.5371385 * xyz.y - 0.4985314 * xyz.z,
+            -0.969_266 * xyz.x + 1.8760108 * xyz.y + 0.0415560 * xyz.z,
+            0.0556434 * xyz.x - 0.2040259 * xyz.y + 1.0572252 * xyz.z,
+        );
+        reflectance += cm * 2.0 * rgb;
+    }
+    reflectance.max(Vec3::ZERO)
 }
 
 /// KHR_materials_anisotropy: the strength and rotation (degrees) factors, and optionally a
@@ -148,7 +239,15 @@ impl Case {
             volume: None,
             sheen: None,
             anisotropy: None,
+            film: None,
             light,
+        }
+    }
+
+    fn film(self, film: Film) -> Self {
+        Self {
+            film: Some(film),
+            ..self
         }
     }
 
@@ -294,12 +393,28 @@ fn reference_radiance(case: &Case, n: Vec3, v: Vec3, l: Vec3, illuminance: f32) 
     let f0_ior = ((case.ior - 1.0) / (case.ior + 1.0)).powi(2);
     let f0_dielectric = (f0_ior * color).min(Vec3::ONE) * strength;
     let f_dielectric = f0_dielectric + (Vec3::splat(strength) - f0_dielectric) * schlick;
+    // KHR_materials_iridescence, as its sample implementation layers it: the film's
+    // reflectance at n·v over the dielectric (and over the metal, whose f0 is the base
+    // colour) replaces Schlick's by the factor; the diffuse loses what the film reflects.
+    let (f_dielectric, diffuse_taken, metal) = match case.film {
+        None => (f_dielectric, f_dielectric.max_element(), metal),
+        Some(film) => {
+            let (k, thickness) = film.effective();
+            let k = if thickness > 0.0 { k } else { 0.0 };
+            let film_d = film_reflectance(film.ior, n_dot_v, thickness, f0_dielectric);
+            let film_m = film_reflectance(film.ior, n_dot_v, thickness, base);
+            (
+                f_dielectric.lerp(film_d, k),
+                f_dielectric.max_element() * (1.0 - k) + film_d.max_element() * k,
+                metal.lerp(film_m * specular, k),
+            )
+        }
+    };
     // KHR_materials_transmission: the Lambert base becomes mix(diffuse, transmission btdf,
     // transmission); the transmitted light is added by the transmission test itself.
-    let dielectric = base / std::f32::consts::PI
-        * (1.0 - case.transmission)
-        * (1.0 - f_dielectric.max_element())
-        + specular * f_dielectric;
+    let dielectric =
+        base / std::f32::consts::PI * (1.0 - case.transmission) * (1.0 - diffuse_taken)
+            + specular * f_dielectric;
     let material = dielectric + (metal - dielectric) * case.metallic;
     // KHR_materials_sheen, its implementation notes: f = f_sheen + f_base × min(1 −
     // max(colour) E(n·v), 1 − max(colour) E(n·l)), f_sheen = colour × D × V with the Charlie
@@ -479,6 +594,20 @@ fn scene_of(case: &Case) -> Scene {
             let image = Image::new("anisotropy", 1, 1, vec![r, g, b, 0]).expect("1x1 image");
             material.anisotropy_texture =
                 Some(TextureRef::new(scene.add_image(image), Sampler::default()));
+        }
+    }
+    if let Some(film) = case.film {
+        material.iridescence = film.factor;
+        material.iridescence_ior = film.ior;
+        material.iridescence_thickness = film.thickness;
+        if let Some((r, g)) = film.textures {
+            let mut texture = |name: &str, rgba: [u8; 4]| {
+                let image = Image::new(name, 1, 1, rgba.to_vec()).expect("1x1 image");
+                Some(TextureRef::new(scene.add_image(image), Sampler::default()))
+            };
+            // Only the factor texture's red and the thickness texture's green count.
+            material.iridescence_texture = texture("iridescence", [r, 0, 255, 0]);
+            material.iridescence_thickness_texture = texture("film thickness", [255, g, 0, 0]);
         }
     }
     let material = scene.add_material(material);
@@ -841,6 +970,50 @@ fn spheres_match_the_gltf_brdf_evaluated_on_the_cpu() {
             rotation_deg: -20.0,
             texture: Some([160, 240, 191]),
         }),
+        // KHR_materials_iridescence: a 400 nm film of water over a dark glossy dielectric
+        // (the colours of a soap bubble over a black backing), a sun up and to the side.
+        Case::lit(
+            "iridescence_400nm_over_black_r0.3",
+            [0.02, 0.02, 0.03],
+            0.0,
+            0.3,
+            Lighting::Sun(Vec3::new(0.5, 0.6, 0.8), 150_000.0),
+        )
+        .film(Film {
+            factor: 1.0,
+            ior: 1.33,
+            thickness: [100.0, 400.0],
+            textures: None,
+        }),
+        // A 250 nm film on copper, half strength, under a point light.
+        Case::lit(
+            "iridescence_half_250nm_copper_r0.4",
+            [0.95, 0.64, 0.54],
+            1.0,
+            0.4,
+            Lighting::Point(Vec3::new(1.5, 1.2, 2.0), 200_000.0, None),
+        )
+        .film(Film {
+            factor: 0.5,
+            ior: 1.8,
+            thickness: [100.0, 250.0],
+            textures: None,
+        }),
+        // Factor and thickness from textures: 200/255 of the factor, a film halfway between
+        // 200 and 700 nm.
+        Case::lit(
+            "iridescence_textures_r0.35",
+            [0.3, 0.05, 0.05],
+            0.0,
+            0.35,
+            Lighting::Sun(Vec3::new(-0.3, 0.5, 0.9), 150_000.0),
+        )
+        .film(Film {
+            factor: 1.0,
+            ior: 1.5,
+            thickness: [200.0, 700.0],
+            textures: Some((200, 128)),
+        }),
         // The cone's edge crosses the sphere's face.
         Case::lit(
             "spot_10_to_25_deg_r0.45",
@@ -915,11 +1088,11 @@ fn sphere_failure(ctx: &GpuContext, case: &Case, reference: &Case) -> Option<Str
     ))
 }
 
-/// The anisotropic spheres are not round highlights that pass anyway: against the round
-/// reference each one fails, and with the texture the factors-only reference fails too (the
-/// texture's direction and strength count).
+/// The anisotropic and iridescent spheres are not plain ones that pass anyway: against the
+/// plain reference each one fails, and with textures the factors-only reference fails too
+/// (the textures count).
 #[test]
-fn anisotropic_highlights_differ_from_round_ones() {
+fn anisotropic_highlights_and_films_differ_from_plain_ones() {
     let Some(ctx) = gpu() else { return };
     let sun = Lighting::Sun(Vec3::new(0.5, 0.6, 0.8), 60_000.0);
     let brushed = Anisotropy {
@@ -942,10 +1115,28 @@ fn anisotropic_highlights_differ_from_round_ones() {
             ..brushed
         });
     let along_again = Case::lit("steel", [0.75, 0.75, 0.78], 1.0, 0.35, sun).anisotropy(brushed);
+    // KHR_materials_iridescence: a film over a dark dielectric, and a thicker one from a
+    // texture, against no film and against the factors alone.
+    let film = Film {
+        factor: 1.0,
+        ior: 1.33,
+        thickness: [100.0, 400.0],
+        textures: None,
+    };
+    let plain = Case::lit("bubble", [0.02, 0.02, 0.03], 0.0, 0.3, sun);
+    let bubble = Case::lit("bubble", [0.02, 0.02, 0.03], 0.0, 0.3, sun).film(film);
+    let bubble_again = Case::lit("bubble", [0.02, 0.02, 0.03], 0.0, 0.3, sun).film(film);
+    let thick = Case::lit("bubble_thick", [0.02, 0.02, 0.03], 0.0, 0.3, sun).film(Film {
+        thickness: [100.0, 900.0],
+        textures: Some((255, 200)),
+        ..film
+    });
     for (case, wrong) in [
         (&along, &round),
         (&across, &along_again),
         (&textured, &along_again),
+        (&bubble, &plain),
+        (&thick, &bubble_again),
     ] {
         assert!(
             sphere_failure(&ctx, case, wrong).is_some(),
@@ -956,11 +1147,11 @@ fn anisotropic_highlights_differ_from_round_ones() {
 }
 
 /// On adapters with WebGPU's guaranteed 16 sampled textures per shader stage (the GL
-/// backend) the material group has no slots for the sheen or the anisotropy: every pipeline
-/// still builds (transmissive ones too, which add two textures) and both draw from their
-/// factors alone.
+/// backend) the material group has no slots for the sheen, the anisotropy or the
+/// iridescence: every pipeline still builds (transmissive ones too, which add two textures)
+/// and each draws from its factors alone.
 #[test]
-fn sheen_and_anisotropy_draw_from_their_factors_on_adapters_with_16_textures() {
+fn sheen_anisotropy_and_films_draw_from_their_factors_on_adapters_with_16_textures() {
     let Some(full) = gpu() else { return };
     let ctx = GpuContext::headless_with_guaranteed_limits().expect("a context with 16 textures");
     assert_eq!(
@@ -1001,12 +1192,26 @@ fn sheen_and_anisotropy_draw_from_their_factors_on_adapters_with_16_textures() {
         texture: Some([128, 255, 60]),
         ..brushed
     });
+    let film = Film {
+        factor: 0.8,
+        ior: 1.33,
+        thickness: [100.0, 450.0],
+        textures: None,
+    };
+    let bubble = Case::lit("limited_film", [0.02, 0.02, 0.03], 0.0, 0.3, sun).film(film);
+    let textured_bubble = Case::lit("limited_textured_film", [0.02, 0.02, 0.03], 0.0, 0.3, sun)
+        .film(Film {
+            textures: Some((40, 30)),
+            ..film
+        });
     let failures: Vec<String> = [
         (&velvet, &velvet),
         (&textured, &velvet),
         (&glass, &glass),
         (&steel, &steel),
         (&textured_steel, &steel),
+        (&bubble, &bubble),
+        (&textured_bubble, &bubble),
     ]
     .into_iter()
     .filter_map(|(case, reference)| sphere_failure(&ctx, case, reference))

@@ -12,6 +12,7 @@
 //!   textures, when not the defaults), KHR_materials_transmission, KHR_materials_volume
 //!   (on transmissive materials) and KHR_materials_dispersion (with a volume),
 //!   KHR_materials_clearcoat, KHR_materials_sheen, KHR_materials_anisotropy,
+//!   KHR_materials_iridescence,
 //!   KHR_materials_emissive_strength (emissive colours above 1 are folded into the
 //!   strength), KHR_materials_unlit;
 //! - images as their original PNG/JPEG bytes when the scene still has them
@@ -1129,6 +1130,28 @@ impl Builder<'_> {
                 anisotropy.insert("anisotropyTexture".into(), value);
             }
             self.json_extension(&mut extensions, "KHR_materials_anisotropy", anisotropy);
+            has_extensions = true;
+        }
+        // KHR_materials_iridescence (no gltf-json type either), when the film shows.
+        if m.has_iridescence() {
+            let (factor, ior, [low, high]) = m.iridescence_factors();
+            let mut film = serde_json::Map::new();
+            film.insert("iridescenceFactor".into(), factor.into());
+            film.insert("iridescenceIor".into(), ior.into());
+            film.insert("iridescenceThicknessMinimum".into(), low.into());
+            film.insert("iridescenceThicknessMaximum".into(), high.into());
+            for (key, slot) in [
+                ("iridescenceTexture", m.iridescence_texture),
+                (
+                    "iridescenceThicknessTexture",
+                    m.iridescence_thickness_texture,
+                ),
+            ] {
+                if let Some(value) = info(self, slot).and_then(|i| serde_json::to_value(i).ok()) {
+                    film.insert(key.into(), value);
+                }
+            }
+            self.json_extension(&mut extensions, "KHR_materials_iridescence", film);
             has_extensions = true;
         }
         let base_color_texture = info(self, m.base_color_texture);

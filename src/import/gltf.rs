@@ -33,6 +33,7 @@ const SUPPORTED_EXTENSIONS: &[&str] = &[
     "KHR_materials_dispersion",
     "KHR_materials_sheen",
     "KHR_materials_anisotropy",
+    "KHR_materials_iridescence",
     "KHR_texture_transform",
     "KHR_materials_variants",
     "KHR_materials_unlit",
@@ -1412,6 +1413,31 @@ fn json_unit_factor(value: &serde_json::Value, key: &str, problems: &mut Vec<Str
     json_unit(value.get(key), key, problems)
 }
 
+/// Number `key` of an extension's JSON object, at least `min`: `default` when absent or not a
+/// number, raised to `min` when below it, each but the absence described in `problems`.
+fn json_at_least(
+    value: &serde_json::Value,
+    key: &str,
+    min: f32,
+    default: f32,
+    problems: &mut Vec<String>,
+) -> f32 {
+    let Some(raw) = value.get(key) else {
+        return default;
+    };
+    match raw.as_f64().map(|x| x as f32).filter(|x| x.is_finite()) {
+        Some(x) if x < min => {
+            problems.push(format!("{key} {x} raised to {min}"));
+            min
+        }
+        Some(x) => x,
+        None => {
+            problems.push(format!("{key} is not a number; {default} taken"));
+            default
+        }
+    }
+}
+
 fn json_unit(raw: Option<&serde_json::Value>, key: &str, problems: &mut Vec<String>) -> f32 {
     let Some(raw) = raw else {
         return 0.0;
@@ -1506,7 +1532,7 @@ impl Importer<'_> {
         if !ignored.is_empty() {
             self.warn(format!(
                 "uses glTF extension(s) worldsmith ignores: {} (what they add, e.g. \
-                 iridescence, is not shown)",
+                 diffuse transmission, is not shown)",
                 ignored.join(", ")
             ));
         }
@@ -1794,6 +1820,7 @@ impl Importer<'_> {
         self.clearcoat(&mut out, material);
         self.sheen(&mut out, material);
         self.anisotropy(&mut out, material);
+        self.iridescence(&mut out, material);
         if let Some(v) = &volume {
             self.volume_factors(&mut out, v);
         }
@@ -1904,6 +1931,52 @@ impl Importer<'_> {
             out,
             &value,
             &[("anisotropyTexture", TextureSlot::Anisotropy)],
+            &mut problems,
+        );
+        self.warn_extension(&out.name, NAME, &problems);
+    }
+
+    /// KHR_materials_iridescence, which the `gltf` crate does not parse: read from the
+    /// material's extension object. A factor outside 0–1 is clamped, an IOR below 1 or a
+    /// negative thickness is raised, what is not a number takes the extension's default,
+    /// and a texture that names no texture of the file is left out, each with a warning.
+    fn iridescence(&mut self, out: &mut Material, material: &gltf::Material) {
+        const NAME: &str = "KHR_materials_iridescence";
+        let Some(value) = self.extension_json(material, NAME) else {
+            return;
+        };
+        let mut problems = Vec::new();
+        out.iridescence = json_unit_factor(&value, "iridescenceFactor", &mut problems);
+        let defaults = Material::default();
+        out.iridescence_ior = json_at_least(
+            &value,
+            "iridescenceIor",
+            1.0,
+            defaults.iridescence_ior,
+            &mut problems,
+        );
+        for (i, key) in ["iridescenceThicknessMinimum", "iridescenceThicknessMaximum"]
+            .into_iter()
+            .enumerate()
+        {
+            out.iridescence_thickness[i] = json_at_least(
+                &value,
+                key,
+                0.0,
+                defaults.iridescence_thickness[i],
+                &mut problems,
+            );
+        }
+        self.json_texture_slots(
+            out,
+            &value,
+            &[
+                ("iridescenceTexture", TextureSlot::Iridescence),
+                (
+                    "iridescenceThicknessTexture",
+                    TextureSlot::IridescenceThickness,
+                ),
+            ],
             &mut problems,
         );
         self.warn_extension(&out.name, NAME, &problems);

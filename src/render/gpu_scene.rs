@@ -126,6 +126,8 @@ pub struct GpuMaterial {
     pub sheen: bool,
     /// KHR_materials_anisotropy: drawn with mesh.wgsl's `anisotropy` pipeline constant.
     pub anisotropy: bool,
+    /// KHR_materials_iridescence: drawn with mesh.wgsl's `iridescence` pipeline constant.
+    pub iridescence: bool,
     /// Which of the bind group's shared samplers each slot reads, two bits per slot (slot 0
     /// lowest; `MaterialBindings::Shared`), 0 with a sampler per slot.
     slot_samplers: u64,
@@ -376,6 +378,10 @@ fn material_uniform(m: &Material) -> MaterialUniform {
         anisotropy: {
             let (strength, rotation) = m.anisotropy_factors();
             [strength, rotation.cos(), rotation.sin(), 0.0]
+        },
+        iridescence: {
+            let (factor, ior, [low, high]) = m.iridescence_factors();
+            [factor, ior, low, high]
         },
         uv,
     }
@@ -833,6 +839,7 @@ impl GpuScene {
                 g.clearcoat = m.has_clearcoat();
                 g.sheen = m.has_sheen();
                 g.anisotropy = m.has_anisotropy();
+                g.iridescence = m.has_iridescence();
                 continue;
             }
             let bound = &slots[..bound_slots];
@@ -927,6 +934,7 @@ impl GpuScene {
                     clearcoat: m.has_clearcoat(),
                     sheen: m.has_sheen(),
                     anisotropy: m.has_anisotropy(),
+                    iridescence: m.has_iridescence(),
                     slot_samplers,
                 },
             );

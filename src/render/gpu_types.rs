@@ -73,7 +73,7 @@ pub const TEXTURE_SLOTS: usize = crate::scene::TextureSlot::COUNT;
 /// slots' textures (1..=14).
 pub const MATERIAL_SAMPLER_BINDING: u32 = 1 + TEXTURE_SLOTS as u32;
 
-/// `Material` in mesh.wgsl (624 bytes).
+/// `Material` in mesh.wgsl (704 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq)]
 pub struct MaterialUniform {
@@ -96,9 +96,13 @@ pub struct MaterialUniform {
     /// KHR_materials_anisotropy: x the strength, y and z the cosine and sine of the rotation
     /// ([`crate::scene::Material::anisotropy_factors`]); w unused.
     pub anisotropy: [f32; 4],
+    /// KHR_materials_iridescence: x the factor, y the film's IOR, z and w its thickness
+    /// range in nanometres ([`crate::scene::Material::iridescence_factors`]).
+    pub iridescence: [f32; 4],
     /// Per texture slot (base colour, metallic-roughness, normal, occlusion, emissive,
     /// specular, specular colour, transmission, clearcoat, clearcoat roughness, clearcoat
-    /// normal, thickness, sheen colour, sheen roughness, anisotropy), two rows of its 2x3
+    /// normal, thickness, sheen colour, sheen roughness, anisotropy, iridescence, iridescence
+    /// thickness), two rows of its 2x3
     /// texture-coordinate transform; `w` of the first row is the UV set the slot reads (0 or
     /// 1).
     pub uv: [[[f32; 4]; 2]; TEXTURE_SLOTS],
@@ -169,11 +173,24 @@ mod tests {
 
     #[test]
     fn material_uniform_matches_the_wgsl_struct_size() {
-        // 8 vec4 + 14 slots x 2 vec4: mesh.wgsl's `Material` must agree.
+        // 10 vec4 + 2 vec4 per texture slot.
         assert_eq!(
             std::mem::size_of::<MaterialUniform>(),
-            (8 + 2 * TEXTURE_SLOTS) * 16
+            (10 + 2 * TEXTURE_SLOTS) * 16
         );
-        assert_eq!(std::mem::size_of::<MaterialUniform>(), 576);
+        // mesh.wgsl's `Material`, as naga lays it out, must agree.
+        let source = crate::render::shaders::mesh(crate::render::shaders::MaterialBindings::Shared);
+        let module = naga::front::wgsl::parse_str(&source).expect("mesh.wgsl parses");
+        let span = module
+            .types
+            .iter()
+            .find_map(|(_, ty)| match &ty.inner {
+                naga::TypeInner::Struct { span, .. } if ty.name.as_deref() == Some("Material") => {
+                    Some(*span)
+                }
+                _ => None,
+            })
+            .expect("mesh.wgsl has a Material struct");
+        assert_eq!(span as usize, std::mem::size_of::<MaterialUniform>());
     }
 }

@@ -263,6 +263,8 @@ struct MeshPipe {
     sheen: bool,
     /// KHR_materials_anisotropy: mesh.wgsl's `anisotropy` pipeline constant.
     anisotropy: bool,
+    /// KHR_materials_iridescence: mesh.wgsl's `iridescence` pipeline constant.
+    iridescence: bool,
     /// Which of the material group's shared samplers each sampled slot reads, two bits per
     /// slot (`GpuMaterial::samplers`, masked to `maps`): mesh.wgsl's `slot_samplers` and
     /// `slot_samplers_high`. 0 (all the first) with `MaterialBindings::PerSlot`.
@@ -289,6 +291,7 @@ impl MeshPipe {
             clearcoat: m.clearcoat,
             sheen: m.sheen,
             anisotropy: m.anisotropy,
+            iridescence: m.iridescence,
         }
     }
 }
@@ -496,7 +499,7 @@ impl Renderer {
         // the fragment stage than there are slots, four more with `Targets::behind` in
         // transmissive pipelines: context.rs asks for them where the adapter has them) and four samplers the slots
         // share. With WebGPU's guaranteed 16 (the GL backend) the group leaves the slots of
-        // KHR_materials_sheen and KHR_materials_anisotropy out (their factors alone count) and gives each slot its own sampler, as GL
+        // KHR_materials_sheen, _anisotropy and _iridescence out (their factors alone count) and gives each slot its own sampler, as GL
         // combines every texture and sampler read together into a texture unit of its own.
         let material_bindings = if device.limits().max_sampled_textures_per_shader_stage
             >= super::context::SAMPLED_TEXTURES
@@ -834,6 +837,7 @@ impl Renderer {
             ("clearcoat", if kind.clearcoat { 1.0 } else { 0.0 }),
             ("sheen", if kind.sheen { 1.0 } else { 0.0 }),
             ("anisotropy", if kind.anisotropy { 1.0 } else { 0.0 }),
+            ("iridescence", if kind.iridescence { 1.0 } else { 0.0 }),
             // Blended meshes draw in the display-space layer (display.wgsl).
             ("display_out", if blend { 1.0 } else { 0.0 }),
         ];

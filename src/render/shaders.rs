@@ -103,6 +103,8 @@ fn slot_wgsl_name(slot: TextureSlot) -> &'static str {
         TextureSlot::SheenColor => "sheen_color",
         TextureSlot::SheenRoughness => "sheen_roughness",
         TextureSlot::Anisotropy => "anisotropy",
+        TextureSlot::Iridescence => "iridescence",
+        TextureSlot::IridescenceThickness => "iridescence_thickness",
     }
 }
 

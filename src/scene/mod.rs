@@ -795,6 +795,34 @@ pub struct Material {
     /// (`anisotropyTexture`, linear).
     #[serde(default)]
     pub anisotropy_texture: Option<TextureRef>,
+    /// How much of a thin film over the surface shows (KHR_materials_iridescence's
+    /// `iridescenceFactor`, 0–1; 0 = none): colours that shift with the viewing angle, as on
+    /// soap bubbles, oil slicks, beetle shells, coated lenses.
+    #[serde(default)]
+    pub iridescence: f32,
+    /// The film's index of refraction (`iridescenceIor`, glTF default 1.3).
+    #[serde(default = "film_ior")]
+    pub iridescence_ior: f32,
+    /// The film's thickness in nanometres where the thickness texture's green channel is 0
+    /// (`iridescenceThicknessMinimum`, default 100) and 1, or everywhere without the texture
+    /// (`iridescenceThicknessMaximum`, default 400).
+    #[serde(default = "film_thickness")]
+    pub iridescence_thickness: [f32; 2],
+    /// Multiplies `iridescence` by its red channel (`iridescenceTexture`, linear).
+    #[serde(default)]
+    pub iridescence_texture: Option<TextureRef>,
+    /// The film's thickness between the two of `iridescence_thickness`, by its green channel
+    /// (`iridescenceThicknessTexture`, linear).
+    #[serde(default)]
+    pub iridescence_thickness_texture: Option<TextureRef>,
+}
+
+fn film_ior() -> f32 {
+    1.3
+}
+
+fn film_thickness() -> [f32; 2] {
+    [100.0, 400.0]
 }
 
 fn default_ior() -> f32 {
@@ -860,6 +888,11 @@ impl Default for Material {
             anisotropy_strength: 0.0,
             anisotropy_rotation: 0.0,
             anisotropy_texture: None,
+            iridescence: 0.0,
+            iridescence_ior: film_ior(),
+            iridescence_thickness: film_thickness(),
+            iridescence_texture: None,
+            iridescence_thickness_texture: None,
         }
     }
 }
@@ -912,7 +945,31 @@ impl Material {
             TextureSlot::SheenColor => &mut self.sheen_color_texture,
             TextureSlot::SheenRoughness => &mut self.sheen_roughness_texture,
             TextureSlot::Anisotropy => &mut self.anisotropy_texture,
+            TextureSlot::Iridescence => &mut self.iridescence_texture,
+            TextureSlot::IridescenceThickness => &mut self.iridescence_thickness_texture,
         }
+    }
+
+    /// Whether the material has a thin film (KHR_materials_iridescence): a factor above 0.
+    pub fn has_iridescence(&self) -> bool {
+        !self.unlit && self.iridescence_factors().0 > 0.0
+    }
+
+    /// The iridescence factor (0–1), the film's IOR (at least 1; glTF's 1.3 where it is not
+    /// a number) and its thickness range in nanometres (each at least 0; the defaults where
+    /// not numbers), as drawn and written.
+    pub fn iridescence_factors(&self) -> (f32, f32, [f32; 2]) {
+        let or = |x: f32, default: f32| if x.is_finite() { x } else { default };
+        let [low, high] = self.iridescence_thickness;
+        let [default_low, default_high] = film_thickness();
+        (
+            or(self.iridescence, 0.0).clamp(0.0, 1.0),
+            or(self.iridescence_ior, film_ior()).max(1.0),
+            [
+                or(low, default_low).clamp(0.0, 1.0e5),
+                or(high, default_high).clamp(0.0, 1.0e5),
+            ],
+        )
     }
 
     /// Whether the highlight is anisotropic (KHR_materials_anisotropy): a strength above 0
@@ -1007,7 +1064,8 @@ impl Material {
     /// The texture slots in [`TextureSlot::ALL`] order: glTF's five (base colour,
     /// metallic-roughness, normal, occlusion, emissive), then KHR_materials_specular's two
     /// KHR_materials_transmission's, KHR_materials_clearcoat's three, KHR_materials_volume's
-    /// thickness, KHR_materials_sheen's two and KHR_materials_anisotropy's.
+    /// thickness, KHR_materials_sheen's two, KHR_materials_anisotropy's and
+    /// KHR_materials_iridescence's two.
     pub fn texture_slots(&self) -> [Option<TextureRef>; TextureSlot::COUNT] {
         [
             self.base_color_texture,
@@ -1025,6 +1083,8 @@ impl Material {
             self.sheen_color_texture,
             self.sheen_roughness_texture,
             self.anisotropy_texture,
+            self.iridescence_texture,
+            self.iridescence_thickness_texture,
         ]
     }
 
@@ -1067,10 +1127,13 @@ pub enum TextureSlot {
     SheenRoughness,
     /// KHR_materials_anisotropy's direction (red, green) and strength (blue).
     Anisotropy,
+    /// KHR_materials_iridescence's factor (red) and film thickness (green).
+    Iridescence,
+    IridescenceThickness,
 }
 
 impl TextureSlot {
-    pub const COUNT: usize = 15;
+    pub const COUNT: usize = 17;
 
     pub const ALL: [TextureSlot; Self::COUNT] = [
         TextureSlot::BaseColor,
@@ -1088,6 +1151,8 @@ impl TextureSlot {
         TextureSlot::SheenColor,
         TextureSlot::SheenRoughness,
         TextureSlot::Anisotropy,
+        TextureSlot::Iridescence,
+        TextureSlot::IridescenceThickness,
     ];
 
     /// Whether the slot's texture holds sRGB-encoded colour (decoded to linear when
@@ -1119,6 +1184,8 @@ impl TextureSlot {
             TextureSlot::SheenColor => "Sheen colour",
             TextureSlot::SheenRoughness => "Sheen roughness (A)",
             TextureSlot::Anisotropy => "Anisotropy (RG direction, B strength)",
+            TextureSlot::Iridescence => "Iridescence (R)",
+            TextureSlot::IridescenceThickness => "Iridescence thickness (G)",
         }
     }
 }

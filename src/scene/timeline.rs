@@ -64,6 +64,11 @@ pub enum Channel {
     SheenRoughness(MaterialId),
     /// A material's anisotropy strength (KHR_materials_anisotropy, 0–1).
     Anisotropy(MaterialId),
+    /// A material's iridescence factor (KHR_materials_iridescence, 0–1).
+    Iridescence(MaterialId),
+    /// The thickness of a material's iridescent film where its thickness texture is white
+    /// or absent (nanometres, ≥ 0): animated, the colours flow as on a soap bubble.
+    IridescenceThickness(MaterialId),
     /// The scene's exposure (EV100).
     Exposure,
 }
@@ -95,7 +100,9 @@ impl Channel {
             | Channel::Clearcoat(m)
             | Channel::SheenColor(m)
             | Channel::SheenRoughness(m)
-            | Channel::Anisotropy(m) => Some(m),
+            | Channel::Anisotropy(m)
+            | Channel::Iridescence(m)
+            | Channel::IridescenceThickness(m) => Some(m),
             _ => None,
         }
     }
@@ -120,6 +127,8 @@ impl Channel {
             Channel::SheenColor(_) => "Sheen colour",
             Channel::SheenRoughness(_) => "Sheen roughness",
             Channel::Anisotropy(_) => "Anisotropy",
+            Channel::Iridescence(_) => "Iridescence",
+            Channel::IridescenceThickness(_) => "Film thickness",
             Channel::Exposure => "Exposure",
         }
     }
@@ -146,6 +155,8 @@ impl Channel {
             Channel::Clearcoat(_) => &["Clearcoat"],
             Channel::SheenRoughness(_) => &["Sheen roughness"],
             Channel::Anisotropy(_) => &["Strength"],
+            Channel::Iridescence(_) => &["Iridescence"],
+            Channel::IridescenceThickness(_) => &["Thickness (nm)"],
             Channel::Exposure => &["EV100"],
         }
     }
@@ -229,7 +240,7 @@ impl Channel {
     }
 
     /// The channels of material `m`: every material value a timeline can animate.
-    pub fn of_material(m: MaterialId) -> [Channel; 11] {
+    pub fn of_material(m: MaterialId) -> [Channel; 13] {
         [
             Channel::BaseColor(m),
             Channel::Metallic(m),
@@ -242,6 +253,8 @@ impl Channel {
             Channel::SheenColor(m),
             Channel::SheenRoughness(m),
             Channel::Anisotropy(m),
+            Channel::Iridescence(m),
+            Channel::IridescenceThickness(m),
         ]
     }
 
@@ -260,6 +273,8 @@ impl Channel {
             Channel::SheenColor(_) => Value::Vec3(material.sheen_color),
             Channel::SheenRoughness(_) => Value::Float(material.sheen_roughness),
             Channel::Anisotropy(_) => Value::Float(material.anisotropy_strength),
+            Channel::Iridescence(_) => Value::Float(material.iridescence),
+            Channel::IridescenceThickness(_) => Value::Float(material.iridescence_thickness[1]),
             _ => return None,
         })
     }
@@ -284,6 +299,10 @@ impl Channel {
             (Channel::SheenColor(_), Value::Vec3(v)) => material.sheen_color = v.map(unit),
             (Channel::SheenRoughness(_), Value::Float(v)) => material.sheen_roughness = unit(*v),
             (Channel::Anisotropy(_), Value::Float(v)) => material.anisotropy_strength = unit(*v),
+            (Channel::Iridescence(_), Value::Float(v)) => material.iridescence = unit(*v),
+            (Channel::IridescenceThickness(_), Value::Float(v)) => {
+                material.iridescence_thickness[1] = positive(*v);
+            }
             _ => {}
         }
     }
@@ -306,7 +325,9 @@ impl Channel {
             | Channel::Clearcoat(_)
             | Channel::SheenColor(_)
             | Channel::SheenRoughness(_)
-            | Channel::Anisotropy(_) => Part::Materials,
+            | Channel::Anisotropy(_)
+            | Channel::Iridescence(_)
+            | Channel::IridescenceThickness(_) => Part::Materials,
             Channel::Exposure => Part::Environment,
         }
     }
@@ -840,6 +861,8 @@ impl Shot {
                 Channel::SheenColor(id) => Channel::SheenColor(m(id)?),
                 Channel::SheenRoughness(id) => Channel::SheenRoughness(m(id)?),
                 Channel::Anisotropy(id) => Channel::Anisotropy(m(id)?),
+                Channel::Iridescence(id) => Channel::Iridescence(m(id)?),
+                Channel::IridescenceThickness(id) => Channel::IridescenceThickness(m(id)?),
                 Channel::Exposure => Channel::Exposure,
             })
         };

@@ -817,6 +817,61 @@ fn material_ui(
                 }
             });
             ui.end_row();
+            keyed_label(
+                ui,
+                keying,
+                &[Channel::Iridescence(id), Channel::IridescenceThickness(id)],
+                "Iridescence",
+                actions,
+            );
+            ui.horizontal(|ui| {
+                ui.add(
+                    egui::DragValue::new(&mut new.iridescence)
+                        .speed(0.01)
+                        .range(0.0..=1.0)
+                        .clamp_existing_to_range(false),
+                )
+                .on_hover_text(
+                    "Iridescence (KHR_materials_iridescence): a thin film over the surface \
+                     whose colours shift with the viewing angle; 0 for none. Soap bubbles, \
+                     oil slicks, beetle shells, coated lenses",
+                );
+                ui.add(
+                    egui::DragValue::new(&mut new.iridescence_ior)
+                        .speed(0.01)
+                        .range(1.0..=3.0)
+                        .clamp_existing_to_range(false)
+                        .max_decimals(3)
+                        .prefix("film IOR "),
+                )
+                .on_hover_text("The film's index of refraction (1.3 by default)");
+                ui.add(
+                    egui::DragValue::new(&mut new.iridescence_thickness[1])
+                        .speed(1.0)
+                        .range(0.0..=2000.0)
+                        .clamp_existing_to_range(false)
+                        .max_decimals(0)
+                        .suffix(" nm"),
+                )
+                .on_hover_text(
+                    "The film's thickness (with a thickness texture: where it is white; \
+                     where it is black the film is as thin as its minimum, below). Thicker \
+                     films cycle through more colours",
+                );
+                if new.iridescence_thickness_texture.is_some() {
+                    ui.add(
+                        egui::DragValue::new(&mut new.iridescence_thickness[0])
+                            .speed(1.0)
+                            .range(0.0..=2000.0)
+                            .clamp_existing_to_range(false)
+                            .max_decimals(0)
+                            .prefix("min ")
+                            .suffix(" nm"),
+                    )
+                    .on_hover_text("The film's thickness where the thickness texture is black");
+                }
+            });
+            ui.end_row();
             value_row_ui(
                 ui,
                 "Shading",
