@@ -62,6 +62,10 @@ struct Splat {
 @group(1) @binding(1) var<storage, read> splats: array<Splat>;
 @group(1) @binding(2) var<storage, read> sh: array<u32>;
 @group(1) @binding(3) var<storage, read> order: array<u32>;
+// The view depths [x, y) this draw takes (render/clouds.rs `write_depth_slices`): the display
+// pass draws splats in slices between blended meshes, so a mesh is drawn over the splats
+// behind it and under those in front of it.
+@group(1) @binding(4) var<uniform> depth_slice: vec4<f32>;
 
 struct SplatOut {
     @builtin(position) clip: vec4<f32>,
@@ -214,6 +218,9 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     }
     let t = (draw.view_from_local * vec4<f32>(s.position, 1.0)).xyz;
     let z = max(-t.z, 1e-6);
+    if z < depth_slice.x || z >= depth_slice.y {
+        return culled();
+    }
 
     // 3D covariance Σ = M Mᵀ with M = R S.
     let q = vec4<f32>(unpack_halves(s.rotation_xy), unpack_halves(s.rotation_zw));

@@ -1465,6 +1465,119 @@ fn splats_behind_glass_show_through_it() {
     check_glass_over(&case, &view, &img, &board, &behind_glass);
 }
 
+/// Splats in front of glass, or of a blended pane, are drawn over it: the display pass draws
+/// splats in view-depth slices between the blended meshes (`FrameStats::splat_slices`).
+/// Drawn all before them, a splat in front of a red glass sphere showed through the glass,
+/// tinted red (its green nearly gone), and a blended pane covered it.
+#[test]
+fn splats_in_front_of_glass_and_blended_meshes_cover_them() {
+    let Some(ctx) = gpu() else { return };
+    let (sun, view) = glass_light_and_view();
+    // One opaque green splat on the view axis between the camera (z = 3.2) and the sphere
+    // (z ≤ 1), its standard deviation about 18 px, and a yellow one off the axis behind the
+    // sphere (z = −1.5, before the board), so the splats span the mesh's depth and are drawn
+    // in two slices.
+    let add_splats = |scene: &mut Scene| {
+        let cloud = worldsmith::scene::SplatCloud::new(
+            vec![[0.0, 0.0, 2.0], [0.5, 0.5, -1.5]],
+            vec![[0.0, 0.0, 0.0, 1.0]; 2],
+            vec![[0.12, 0.12, 0.02]; 2],
+            vec![1.0; 2],
+            vec![[0.1, 0.9, 0.2], [0.9, 0.9, 0.1]],
+            0,
+            Vec::new(),
+        )
+        .expect("a valid cloud");
+        let cloud = scene.add_splat_cloud(cloud);
+        scene.add_node(
+            None,
+            "Splats",
+            Transform::IDENTITY,
+            NodeKind::Splats { cloud },
+        );
+    };
+    let add_pane = |scene: &mut Scene| {
+        let material = scene.add_material(Material {
+            alpha_mode: worldsmith::scene::AlphaMode::Blend,
+            ..Material::named("Blue pane", [0.1, 0.2, 0.95, 0.85], 0.5)
+        });
+        let mesh = scene.add_mesh(shapes::cuboid(Vec3::new(1.5, 1.5, 0.02)));
+        scene.add_node(
+            None,
+            "Pane",
+            Transform::from_translation(Vec3::new(0.0, 0.0, 0.5)),
+            NodeKind::Mesh { mesh, material },
+        );
+    };
+    let mut splat_only = board_scene(sun);
+    add_splats(&mut splat_only);
+    let want = render(&ctx, &splat_only, view, SIZE, SIZE);
+    let glass =
+        Case::lit("red_glass_under_a_splat", [0.9, 0.1, 0.1], 0.0, 0.1, sun).transmission(1.0);
+    let mut glass_scene = scene_of(&glass);
+    add_board(&mut glass_scene);
+    let glass_only = render(&ctx, &glass_scene, view, SIZE, SIZE);
+    let mut pane_scene = board_scene(sun);
+    add_pane(&mut pane_scene);
+    let pane_only = render(&ctx, &pane_scene, view, SIZE, SIZE);
+    // Within 3 px of the splat's centre (the image centre) its alpha is above 0.98.
+    let centre = |img: &image::RgbaImage| -> Vec<[u8; 3]> {
+        let c = SIZE as i32 / 2;
+        let mut px = Vec::new();
+        for y in c - 3..c + 3 {
+            for x in c - 3..c + 3 {
+                let p = img.get_pixel(x as u32, y as u32);
+                px.push([p[0], p[1], p[2]]);
+            }
+        }
+        px
+    };
+    let worst = |a: &[[u8; 3]], b: &[[u8; 3]]| {
+        a.iter()
+            .zip(b)
+            .flat_map(|(p, q)| (0..3).map(move |c| p[c].abs_diff(q[c])))
+            .max()
+            .unwrap_or(0)
+    };
+    let want_centre = centre(&want);
+    assert!(
+        want_centre
+            .iter()
+            .all(|p| p[1] > p[0] + 60 && p[1] > p[2] + 60),
+        "the splat is green: {:?}",
+        want_centre[0]
+    );
+    for (name, scene, without_splats) in [
+        ("red glass", glass_scene, glass_only),
+        ("blended pane", pane_scene, pane_only),
+    ] {
+        let mut scene = scene;
+        add_splats(&mut scene);
+        let frame = FrameInput {
+            scene: &scene,
+            camera: view,
+            settings: RenderSettings::final_frame(),
+            selection: &[],
+        };
+        let (img, stats) = Renderer::new(&ctx)
+            .render_to_image(&ctx, &frame, SIZE, SIZE)
+            .expect("render");
+        // The test has teeth: without the splat the centre is something else entirely.
+        assert!(
+            worst(&centre(&without_splats), &want_centre) > 60,
+            "{name}: the mesh alone looks like the splat"
+        );
+        let error = worst(&centre(&img), &want_centre);
+        assert!(
+            error <= 6,
+            "{name}: the splat in front differs by {error}/255 from the splat alone"
+        );
+        // One slice behind the mesh's centre, one in front.
+        assert_eq!(stats.splat_slices, 2, "{name}: slices behind and in front");
+    }
+    // Splats behind glass still show through it: `splats_behind_glass_show_through_it`.
+}
+
 /// Glass seen through glass: a red-tinted pane between the board and a clear glass sphere
 /// must show through the sphere as it shows alone (the near glass reads the display layer
 /// copied again after the far pane was drawn, as `copies_before` plans it), where a single

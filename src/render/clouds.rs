@@ -305,6 +305,12 @@ struct SplatDrawRef {
 
 /// Point and splat clouds on the GPU and their pipelines.
 pub struct GpuClouds {
+    /// The view-depth ranges splat draws are limited to (splats.wgsl `depth_slice`), one per
+    /// 256-byte slot read through a dynamic offset: slot 0 takes every depth, the others are
+    /// the frame's slices between blended meshes (`write_depth_slices`).
+    depth_slices: wgpu::Buffer,
+    /// What slots 1.. of `depth_slices` hold, so unchanged ranges are not written again.
+    written_slices: std::sync::Mutex<Vec<[f32; 2]>>,
     seen: Option<(u64, u64)>,
     points: HashMap<PointCloudId, GpuPointCloud>,
     splats: HashMap<SplatCloudId, GpuSplatCloud>,
@@ -360,6 +366,16 @@ impl GpuClouds {
                 storage_entry(1, wgpu::ShaderStages::VERTEX),
                 storage_entry(2, wgpu::ShaderStages::VERTEX),
                 storage_entry(3, wgpu::ShaderStages::VERTEX),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 4,
+                    visibility: wgpu::ShaderStages::VERTEX,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: true,
+                        min_binding_size: wgpu::BufferSize::new(16),
+                    },
+                    count: None,
+                },
             ],
         });
         let module = |name: &str| {
@@ -376,7 +392,23 @@ impl GpuClouds {
             })
         };
         let limits = device.limits();
+        let every_depth: Vec<u8> = (0..DEPTH_SLICE_SLOTS)
+            .flat_map(|_| {
+                let mut slot = [0u8; DEPTH_SLICE_STRIDE as usize];
+                slot[..16].copy_from_slice(bytemuck::bytes_of(&EVERY_DEPTH));
+                slot
+            })
+            .collect();
         Self {
+            depth_slices: wgpu::util::DeviceExt::create_buffer_init(
+                device,
+                &wgpu::util::BufferInitDescriptor {
+                    label: Some("splat depth slices"),
+                    contents: &every_depth,
+                    usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                },
+            ),
+            written_slices: std::sync::Mutex::new(Vec::new()),
             seen: None,
             points: HashMap::new(),
             splats: HashMap::new(),
@@ -752,11 +784,11 @@ impl GpuClouds {
                                         mapped_at_creation: false,
                                     });
                                     let sh = page.sh.as_ref().unwrap_or(&self.empty);
-                                    let bind_group = bind(
+                                    let bind_group = bind_splats(
                                         device,
                                         &self.splat_layout,
-                                        &[&uniform, &page.splats, sh, &indices],
-                                        "splats",
+                                        [&uniform, &page.splats, sh, &indices],
+                                        &self.depth_slices,
                                     );
                                     SplatNodePage {
                                         indices,
@@ -1094,7 +1126,7 @@ impl GpuClouds {
             .filter(|r| selected.contains(&r.node))
         {
             if let Some(page) = self.page(r) {
-                draw_page(pass, page, None, stats);
+                draw_page(pass, page, None, 0, stats);
             }
         }
     }
@@ -1139,11 +1171,15 @@ impl GpuClouds {
     /// Draws the splats on one side of the viewport grid's plane (all of them, when the
     /// frame has no grid, on the `Near` side), far to near (group 0 must be the frame bind
     /// group). The grid is drawn between the `Beyond` and the `Near` call (see [`GridSplit`]).
+    ///
+    /// Only splats whose view depth lies in depth-slice slot `slice` are drawn (0: all; see
+    /// [`Self::write_depth_slices`]), so blended meshes can be drawn between slices.
     pub fn draw_splats(
         &self,
         pass: &mut wgpu::RenderPass<'_>,
         pipes: &SplatPipes,
         side: GridSide,
+        slice: u32,
         stats: &mut FrameStats,
     ) {
         for r in &self.splat_order {
@@ -1178,8 +1214,78 @@ impl GpuClouds {
                 continue;
             }
             pass.set_pipeline(pipeline);
-            draw_page(pass, page, instances, stats);
+            draw_page(pass, page, instances, slice, stats);
         }
+    }
+}
+
+/// Slots of [`GpuClouds::depth_slices`]: slot 0 (every depth) and up to ten slices a frame.
+pub const DEPTH_SLICE_SLOTS: usize = 11;
+/// Bytes between slots (WebGPU's largest minimum dynamic-offset alignment).
+const DEPTH_SLICE_STRIDE: u64 = 256;
+/// Slot 0's range: [near, far) view depths covering everything.
+const EVERY_DEPTH: [f32; 4] = [0.0, f32::MAX, 0.0, 0.0];
+
+impl GpuClouds {
+    /// Sets the view-depth ranges [near, far) of slots 1.. (at most `DEPTH_SLICE_SLOTS` − 1;
+    /// more are ignored) for this frame's draws.
+    pub fn write_depth_slices(&self, queue: &wgpu::Queue, ranges: &[[f32; 2]]) {
+        let mut written = self
+            .written_slices
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (i, &[near, far]) in ranges.iter().take(DEPTH_SLICE_SLOTS - 1).enumerate() {
+            if written.get(i) == Some(&[near, far]) {
+                continue;
+            }
+            if written.len() <= i {
+                written.resize(i + 1, [f32::NAN; 2]);
+            }
+            written[i] = [near, far];
+            queue.write_buffer(
+                &self.depth_slices,
+                (i as u64 + 1) * DEPTH_SLICE_STRIDE,
+                bytemuck::bytes_of(&[near, far, 0.0f32, 0.0]),
+            );
+        }
+    }
+
+    /// The view depths [nearest, farthest] of the centres of the splats drawn this frame
+    /// (from their pages' bounds, so a little wide), None without splats.
+    pub fn splat_depth_range(&self, view_from_world: Mat4) -> Option<[f32; 2]> {
+        let mut range: Option<[f32; 2]> = None;
+        for r in &self.splat_order {
+            let Some(node) = self.splat_nodes.get(&r.node) else {
+                continue;
+            };
+            let Some(page) = self
+                .splats
+                .get(&node.cloud)
+                .and_then(|c| c.pages.get(r.page))
+            else {
+                continue;
+            };
+            let [min, max] = page.bounds;
+            if !min.cmple(max).all() {
+                continue;
+            }
+            let view_from_local = view_from_world * node.world_from_local;
+            for corner in 0..8 {
+                let p = Vec3::new(
+                    if corner & 1 == 0 { min.x } else { max.x },
+                    if corner & 2 == 0 { min.y } else { max.y },
+                    if corner & 4 == 0 { min.z } else { max.z },
+                );
+                let depth = -view_from_local.transform_point3(p).z;
+                if !depth.is_finite() {
+                    continue;
+                }
+                let [near, far] = range.get_or_insert([depth, depth]);
+                *near = near.min(depth);
+                *far = far.max(depth);
+            }
+        }
+        range
     }
 }
 
@@ -1189,9 +1295,10 @@ fn draw_page(
     pass: &mut wgpu::RenderPass<'_>,
     page: &SplatNodePage,
     instances: Option<std::ops::Range<u32>>,
+    slice: u32,
     stats: &mut FrameStats,
 ) {
-    pass.set_bind_group(1, &page.bind_group, &[]);
+    pass.set_bind_group(1, &page.bind_group, &[slice * DEPTH_SLICE_STRIDE as u32]);
     match (page.on_gpu, &page.gpu_sort) {
         (true, Some(sort)) => pass.draw_indirect(&sort.draw_args, 0),
         _ => pass.draw(0..6, instances.unwrap_or(0..page.visible)),
@@ -1379,6 +1486,37 @@ fn draw_uniform(device: &wgpu::Device, size: usize) -> wgpu::Buffer {
         size: size as u64,
         usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
+    })
+}
+
+/// A splat page's bind group: its draw uniform, splats, SH and sorted indices, and the depth
+/// slices (binding 4, one 16-byte slot at the draw's dynamic offset).
+fn bind_splats(
+    device: &wgpu::Device,
+    layout: &wgpu::BindGroupLayout,
+    buffers: [&wgpu::Buffer; 4],
+    depth_slices: &wgpu::Buffer,
+) -> wgpu::BindGroup {
+    let mut entries: Vec<_> = buffers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| wgpu::BindGroupEntry {
+            binding: i as u32,
+            resource: b.as_entire_binding(),
+        })
+        .collect();
+    entries.push(wgpu::BindGroupEntry {
+        binding: 4,
+        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: depth_slices,
+            offset: 0,
+            size: wgpu::BufferSize::new(16),
+        }),
+    });
+    device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("splats"),
+        layout,
+        entries: &entries,
     })
 }
 

@@ -173,6 +173,9 @@ pub struct FrameStats {
     /// one before the first, one more before each that overlaps on screen what was drawn
     /// since.
     pub behind_copies: u32,
+    /// Depth slices splats were drawn in beyond the one that takes every depth: splats are
+    /// drawn in slices between blended meshes (each slice a draw of every splat node).
+    pub splat_slices: u32,
     pub uploads: UploadStats,
 }
 

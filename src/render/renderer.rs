@@ -1,8 +1,8 @@
 //! Pipelines, render targets and the passes of one frame:
 //! shadow cascades → selection mask → opaque pass (exposed HDR: opaque meshes, points, sky;
 //! MSAA resolved into `hdr`) → display pass (display.wgsl: `hdr` tone-mapped into
-//! sRGB-encoded display values, then splats and blended meshes beyond the grid's plane, grid,
-//! the other splats and blended meshes, icons, all blended in that display space; resolved
+//! sRGB-encoded display values, then splats and blended meshes beyond the grid's plane (splats
+//! in depth slices between the meshes), grid, the other splats and blended meshes, icons, all blended in that display space; resolved
 //! into `display`; skipped when nothing is translucent) → post (decode, or tone-map `hdr` when
 //! the display pass was skipped; selection outline) into the caller's target.
 
@@ -119,12 +119,103 @@ impl Targets {
 
 /// One thing the display pass draws, in order.
 enum DisplayStep<'a> {
-    Splats(GridSide),
+    /// The splats on one side of the grid in one depth slice (`GpuClouds::depth_slices`).
+    Splats(GridSide, u32),
     Batches(&'a [Batch]),
     Grid,
     /// Splits the pass before a transmissive batch (see [`copies_before`]): copies the display
     /// layer into [`Targets::behind`] and goes on in a new pass.
     CopyBehind,
+}
+
+/// One draw of the display pass as planned, before copies and runs: splats (side of the
+/// grid, depth-slice slot), blended batch `i` of part `part`, or the grid.
+#[derive(Clone, Copy)]
+enum Planned {
+    Splats(GridSide, u32),
+    Batch(usize, usize),
+    Grid,
+}
+
+/// At most this many depth boundaries between splat slices in each part of the display pass
+/// (each slice is one more draw of every splat, culled by depth in the vertex stage).
+const MAX_SPLAT_SLICE_BOUNDS: usize = 4;
+
+/// Where splat slices go among the blended batches of one part of the display pass (back to
+/// front; `depths` their centres' view depths): a slice of splats is drawn before each batch
+/// that is a boundary, holding the splats between it and the previous boundary, and a last
+/// slice after all of them, so every batch covers the splats behind it and is covered by
+/// those in front. With more batches than `max_bounds`, boundaries are spread evenly over
+/// them and the batches between two share a slice (the splats among them drawn after them).
+/// Depths are made monotone (a running minimum), as batches are sorted by distance.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum SliceStep {
+    /// The splats with view depth in [near, far).
+    Splats([f32; 2]),
+    Batch(usize),
+}
+
+fn splat_slices(depths: &[f32], splat_depths: [f32; 2], max_bounds: usize) -> Vec<SliceStep> {
+    let [nearest, farthest] = splat_depths;
+    let mut monotone = Vec::with_capacity(depths.len());
+    let mut least = f32::MAX;
+    for &d in depths {
+        if d.is_finite() {
+            least = least.min(d.max(0.0));
+        }
+        monotone.push(least);
+    }
+    // Candidate boundaries: the batches' depths, distinct, far to near, among the splats
+    // (a boundary beyond or before all of them would only make an empty slice).
+    let mut candidates: Vec<(usize, f32)> = Vec::new();
+    for (i, &d) in monotone.iter().enumerate() {
+        if d < f32::MAX && candidates.last().is_none_or(|&(_, last)| d < last) {
+            candidates.push((i, d));
+        }
+    }
+    let inside = |d: f32| d > nearest && d <= farthest;
+    // The splats' one slice goes before the first batch nearer than all of them.
+    let whole_before = candidates
+        .iter()
+        .find(|&&(_, d)| d < nearest)
+        .map(|&(i, _)| i);
+    candidates.retain(|&(_, d)| inside(d));
+    let chosen: Vec<(usize, f32)> = if candidates.len() <= max_bounds {
+        candidates
+    } else {
+        (0..max_bounds)
+            .map(|k| candidates[k * candidates.len() / max_bounds])
+            .collect()
+    };
+    let mut steps = Vec::with_capacity(depths.len() + chosen.len() + 1);
+    if chosen.is_empty() {
+        // Every splat between the same two batches: one draw of them all, there.
+        let at = whole_before.unwrap_or(depths.len());
+        steps.extend((0..at).map(SliceStep::Batch));
+        steps.push(SliceStep::Splats([0.0, f32::MAX]));
+        steps.extend((at..depths.len()).map(SliceStep::Batch));
+        return steps;
+    }
+    let mut far = f32::MAX;
+    let mut next = chosen.iter().peekable();
+    for i in 0..depths.len() {
+        if let Some(&&(at, bound)) = next.peek()
+            && at == i
+        {
+            steps.push(SliceStep::Splats([bound, far]));
+            far = bound;
+            next.next();
+        } else if i == whole_before.unwrap_or(usize::MAX) && far > 0.0 {
+            // The first batch in front of every splat: the last slice goes before it.
+            steps.push(SliceStep::Splats([0.0, far]));
+            far = 0.0;
+        }
+        steps.push(SliceStep::Batch(i));
+    }
+    if far > 0.0 {
+        steps.push(SliceStep::Splats([0.0, far]));
+    }
+    steps
 }
 
 /// A screen rectangle in normalised device coordinates: x0, y0, x1, y1.
@@ -1658,6 +1749,7 @@ impl Renderer {
                 target,
                 // No blended batches to place.
                 glam::Mat4::IDENTITY,
+                glam::Mat4::IDENTITY,
                 &mut stats,
             );
             self.queue.submit([encoder.finish()]);
@@ -1752,6 +1844,7 @@ impl Renderer {
             line_pipe.as_ref(),
             target,
             frame.camera.clip_from_world(aspect),
+            frame.camera.world_from_view.inverse(),
             &mut stats,
         );
         self.queue.submit([encoder.finish()]);
@@ -1840,8 +1933,9 @@ impl Renderer {
         grid_pipe: Option<&wgpu::RenderPipeline>,
         line_pipe: Option<&wgpu::RenderPipeline>,
         target: &RenderTarget<'_>,
-        // For where on screen blended batches can draw.
+        // For where on screen blended batches can draw, and how far they are.
         clip_from_world: glam::Mat4,
+        view_from_world: glam::Mat4,
         stats: &mut FrameStats,
     ) {
         let Some(t) = self.targets.first() else {
@@ -1938,50 +2032,100 @@ impl Renderer {
                 .flat_map(|part| part.iter())
                 .any(transmissive);
             let behind = if any_glass { t.behind.as_ref() } else { None };
-            // Every draw in order: whether it is transmissive and where it can draw (splats
-            // and the grid anywhere, where they draw at all).
-            let splats_drawn = cloud_pipes.is_some();
+            // Every draw in order. Splats are drawn in view-depth slices between the blended
+            // batches (`splat_slices`), so that a batch covers the splats behind it and not
+            // those in front; the grid between the two parts.
+            // The view depths of the splats drawn (None: no splats).
+            let splat_depths = cloud_pipes.and(self.clouds.splat_depth_range(view_from_world));
             let grid_drawn = grid_pipe.is_some();
-            let anywhere = (false, WHOLE_SCREEN);
-            let mut planned: Vec<(bool, NdcRect)> = Vec::new();
-            if splats_drawn {
-                planned.push(anywhere);
-            }
+            let mut order: Vec<Planned> = Vec::new();
+            let mut slice_ranges: Vec<[f32; 2]> = Vec::new();
             for (part, batches) in blended.iter().enumerate() {
-                planned.extend(batches.iter().map(|b| {
-                    (
-                        transmissive(b),
-                        ndc_rect(clip_from_world, b.center, b.radius),
-                    )
-                }));
-                if part == 0 {
-                    planned.extend(grid_drawn.then_some(anywhere));
-                    planned.extend(splats_drawn.then_some(anywhere));
+                let side = if part == 0 {
+                    GridSide::Beyond
+                } else {
+                    GridSide::Near
+                };
+                if part == 1 && grid_drawn {
+                    order.push(Planned::Grid);
+                }
+                let Some(splat_depths) = splat_depths else {
+                    order.extend((0..batches.len()).map(|i| Planned::Batch(part, i)));
+                    continue;
+                };
+                let depths: Vec<f32> = batches
+                    .iter()
+                    .map(|b| -view_from_world.transform_point3(b.center).z)
+                    .collect();
+                for step in splat_slices(&depths, splat_depths, MAX_SPLAT_SLICE_BOUNDS) {
+                    order.push(match step {
+                        SliceStep::Splats(range) => {
+                            let slot = if range == [0.0, f32::MAX] {
+                                0
+                            } else {
+                                slice_ranges.push(range);
+                                slice_ranges.len() as u32
+                            };
+                            Planned::Splats(side, slot)
+                        }
+                        SliceStep::Batch(i) => Planned::Batch(part, i),
+                    });
                 }
             }
-            // The steps, in the same order, with batches drawn in runs between the copies.
-            // Only transmissive batches copy: `copy_next` for splats and the grid just steps
-            // past their entries.
-            let mut copies = copies_before(&planned).into_iter();
-            let mut copy_next = |drawn: bool| drawn && copies.next() == Some(true);
-            copy_next(splats_drawn);
-            let mut steps = vec![DisplayStep::Splats(GridSide::Beyond)];
-            for (part, batches) in blended.into_iter().enumerate() {
-                let mut run = 0;
-                for i in 0..batches.len() {
-                    if copy_next(true) && behind.is_some() {
-                        steps.push(DisplayStep::Batches(&batches[run..i]));
-                        steps.push(DisplayStep::CopyBehind);
-                        run = i;
+            self.clouds.write_depth_slices(&self.queue, &slice_ranges);
+            stats.splat_slices = slice_ranges.len() as u32;
+            // Where each draw can land, and whether it is transmissive: the copies of the
+            // display layer go before the transmissive batches that need one.
+            let planned: Vec<(bool, NdcRect)> = order
+                .iter()
+                .map(|p| match *p {
+                    Planned::Batch(part, i) => {
+                        let b = &blended[part][i];
+                        (
+                            transmissive(b),
+                            ndc_rect(clip_from_world, b.center, b.radius),
+                        )
+                    }
+                    Planned::Splats(..) | Planned::Grid => (false, WHOLE_SCREEN),
+                })
+                .collect();
+            let copies = copies_before(&planned);
+            // The steps, with batches drawn in runs between copies and splat slices.
+            let mut steps: Vec<DisplayStep> = Vec::new();
+            let mut run: Option<(usize, usize, usize)> = None;
+            fn flush<'a>(
+                run: &mut Option<(usize, usize, usize)>,
+                steps: &mut Vec<DisplayStep<'a>>,
+                blended: [&'a [Batch]; 2],
+            ) {
+                if let Some((part, first, end)) = run.take() {
+                    steps.push(DisplayStep::Batches(&blended[part][first..end]));
+                }
+            }
+            for (p, copy) in order.iter().zip(copies) {
+                if copy && behind.is_some() {
+                    flush(&mut run, &mut steps, blended);
+                    steps.push(DisplayStep::CopyBehind);
+                }
+                match *p {
+                    Planned::Batch(part, i) => match &mut run {
+                        Some((run_part, _, end)) if *run_part == part && *end == i => *end += 1,
+                        _ => {
+                            flush(&mut run, &mut steps, blended);
+                            run = Some((part, i, i + 1));
+                        }
+                    },
+                    Planned::Splats(side, slot) => {
+                        flush(&mut run, &mut steps, blended);
+                        steps.push(DisplayStep::Splats(side, slot));
+                    }
+                    Planned::Grid => {
+                        flush(&mut run, &mut steps, blended);
+                        steps.push(DisplayStep::Grid);
                     }
                 }
-                steps.push(DisplayStep::Batches(&batches[run..]));
-                if part == 0 {
-                    copy_next(grid_drawn);
-                    copy_next(splats_drawn);
-                    steps.extend([DisplayStep::Grid, DisplayStep::Splats(GridSide::Near)]);
-                }
             }
+            flush(&mut run, &mut steps, blended);
             let copies = steps
                 .iter()
                 .filter(|s| matches!(s, DisplayStep::CopyBehind))
@@ -2013,16 +2157,17 @@ impl Renderer {
                 }
             };
             bind_common(&mut pass);
-            // Splats blend over everything opaque (sky included), depth-tested against it,
-            // then blended meshes go over them. The grid is depth-tested against opaque
+            // Splats blend over everything opaque (sky included), depth-tested against it, in
+            // depth slices between the blended meshes (`splat_slices`). The grid is depth-tested against opaque
             // surfaces but writes no depth, nor do splats and blended meshes, so it goes
             // between those beyond its plane (as seen from the camera: behind it on every
             // view ray) and those on the camera's side (in front of it).
             for step in steps {
                 match step {
-                    DisplayStep::Splats(side) => {
+                    DisplayStep::Splats(side, slice) => {
                         if let Some(c) = cloud_pipes {
-                            self.clouds.draw_splats(&mut pass, &c.splats, side, stats);
+                            self.clouds
+                                .draw_splats(&mut pass, &c.splats, side, slice, stats);
                         }
                     }
                     DisplayStep::Batches(batches) => draw_batches(&mut pass, batches, stats),
@@ -2213,6 +2358,111 @@ fn expand_selection(scene: &crate::scene::Scene, selection: &[NodeId]) -> Vec<No
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const FAR: f32 = f32::MAX;
+    /// Splats at every depth.
+    const ALL: [f32; 2] = [0.0, f32::MAX];
+
+    #[test]
+    fn splats_are_sliced_only_where_they_are() {
+        use SliceStep::{Batch as B, Splats as S};
+        // Splats between 6 and 7 m, panes at 10 and 5 m: one draw of them all, between.
+        assert_eq!(
+            splat_slices(&[10.0, 5.0], [6.0, 7.0], 4),
+            [B(0), S([0.0, FAR]), B(1)]
+        );
+        // Splats from 4 to 12 m, panes at 10, 5 and 2 m: slices at 10 and 5, the last one
+        // before the pane in front of every splat.
+        assert_eq!(
+            splat_slices(&[10.0, 5.0, 2.0], [4.0, 12.0], 4),
+            [
+                S([10.0, FAR]),
+                B(0),
+                S([5.0, 10.0]),
+                B(1),
+                S([0.0, 5.0]),
+                B(2)
+            ]
+        );
+        // Splats in front of everything: after it all; behind everything: before it all.
+        assert_eq!(
+            splat_slices(&[10.0, 5.0], [0.5, 1.0], 4),
+            [B(0), B(1), S([0.0, FAR])]
+        );
+        assert_eq!(
+            splat_slices(&[10.0, 5.0], [20.0, 30.0], 4),
+            [S([0.0, FAR]), B(0), B(1)]
+        );
+    }
+
+    #[test]
+    fn splats_are_sliced_at_each_blended_batch() {
+        use SliceStep::{Batch as B, Splats as S};
+        // No batches: one slice with every depth.
+        assert_eq!(splat_slices(&[], ALL, 4), [S([0.0, FAR])]);
+        // Two panes at 10 m and 5 m: splats beyond 10, the far pane, splats in 5–10, the
+        // near pane, the nearest splats.
+        assert_eq!(
+            splat_slices(&[10.0, 5.0], ALL, 4),
+            [S([10.0, FAR]), B(0), S([5.0, 10.0]), B(1), S([0.0, 5.0])]
+        );
+        // Sorted by distance, a batch may lie deeper than the one before: the running
+        // minimum keeps the slices in order (no slice for it), and equal depths share one.
+        assert_eq!(
+            splat_slices(&[8.0, 9.0, 3.0, 3.0], ALL, 4),
+            [
+                S([8.0, FAR]),
+                B(0),
+                B(1),
+                S([3.0, 8.0]),
+                B(2),
+                B(3),
+                S([0.0, 3.0])
+            ]
+        );
+        // Not a number: no boundary of its own.
+        assert_eq!(
+            splat_slices(&[f32::NAN, 2.0], ALL, 4),
+            [B(0), S([2.0, FAR]), B(1), S([0.0, 2.0])]
+        );
+    }
+
+    #[test]
+    fn many_batches_share_at_most_the_bound_count_of_slices() {
+        let depths: Vec<f32> = (0..10).map(|i| 20.0 - i as f32).collect();
+        let steps = splat_slices(&depths, ALL, 4);
+        let slices: Vec<[f32; 2]> = steps
+            .iter()
+            .filter_map(|s| match s {
+                SliceStep::Splats(r) => Some(*r),
+                SliceStep::Batch(_) => None,
+            })
+            .collect();
+        assert_eq!(slices.len(), 5);
+        // Contiguous from far to near, every depth in exactly one slice.
+        assert_eq!(slices[0][1], FAR);
+        assert_eq!(slices[4][0], 0.0);
+        for pair in slices.windows(2) {
+            assert_eq!(pair[0][0], pair[1][1]);
+        }
+        // Every batch drawn once, in order.
+        let batches: Vec<usize> = steps
+            .iter()
+            .filter_map(|s| match s {
+                SliceStep::Batch(i) => Some(*i),
+                SliceStep::Splats(_) => None,
+            })
+            .collect();
+        assert_eq!(batches, (0..10).collect::<Vec<_>>());
+        // A slice boundary is a batch's depth, drawn right before that batch.
+        for (k, step) in steps.iter().enumerate() {
+            if let SliceStep::Splats([near, _]) = step
+                && let Some(SliceStep::Batch(i)) = steps.get(k + 1)
+            {
+                assert_eq!(*near, depths[*i]);
+            }
+        }
+    }
 
     #[test]
     fn exposure_of_ev15_maps_sunny_16_to_mid_range() {
