@@ -1497,33 +1497,32 @@ fn bind_splats(
     buffers: [&wgpu::Buffer; 4],
     depth_slices: &wgpu::Buffer,
 ) -> wgpu::BindGroup {
-    let mut entries: Vec<_> = buffers
-        .iter()
-        .enumerate()
-        .map(|(i, b)| wgpu::BindGroupEntry {
-            binding: i as u32,
-            resource: b.as_entire_binding(),
-        })
-        .collect();
-    entries.push(wgpu::BindGroupEntry {
+    let slices = wgpu::BindGroupEntry {
         binding: 4,
         resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
             buffer: depth_slices,
             offset: 0,
             size: wgpu::BufferSize::new(16),
         }),
-    });
-    device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: Some("splats"),
-        layout,
-        entries: &entries,
-    })
+    };
+    bind_with(device, layout, &buffers, Some(slices), "splats")
 }
 
 fn bind(
     device: &wgpu::Device,
     layout: &wgpu::BindGroupLayout,
     buffers: &[&wgpu::Buffer],
+    label: &str,
+) -> wgpu::BindGroup {
+    bind_with(device, layout, buffers, None, label)
+}
+
+/// `buffers` whole at bindings 0, 1, …, then `extra`.
+fn bind_with(
+    device: &wgpu::Device,
+    layout: &wgpu::BindGroupLayout,
+    buffers: &[&wgpu::Buffer],
+    extra: Option<wgpu::BindGroupEntry<'_>>,
     label: &str,
 ) -> wgpu::BindGroup {
     let entries: Vec<_> = buffers
@@ -1533,6 +1532,7 @@ fn bind(
             binding: i as u32,
             resource: b.as_entire_binding(),
         })
+        .chain(extra)
         .collect();
     device.create_bind_group(&wgpu::BindGroupDescriptor {
         label: Some(label),
