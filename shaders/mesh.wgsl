@@ -26,13 +26,16 @@ struct Material {
     // KHR_materials_iridescence: x the factor, y the film's IOR, z and w its thickness range
     // (nanometres).
     iridescence: vec4<f32>,
+    // KHR_materials_diffuse_transmission: rgb the colour, w the factor.
+    diffuse_transmission: vec4<f32>,
     // Per texture slot i (0 base colour, 1 metallic-roughness, 2 normal, 3 occlusion,
     // 4 emissive, 5 specular, 6 specular colour, 7 transmission, 8 clearcoat, 9 clearcoat
     // roughness, 10 clearcoat normal, 11 thickness, 12 sheen colour, 13 sheen roughness,
-    // 14 anisotropy, 15 iridescence, 16 iridescence thickness):
+    // 14 anisotropy, 15 iridescence, 16 iridescence thickness, 17 diffuse transmission,
+    // 18 diffuse transmission colour):
     // uv[2i] and uv[2i + 1] are the rows of its 2x3 texture-coordinate transform
     // (KHR_texture_transform after the material-wide one); uv[2i].w is the UV set it reads.
-    uv: array<vec4<f32>, 34>,
+    uv: array<vec4<f32>, 38>,
 };
 
 @group(1) @binding(0) var<uniform> material: Material;
@@ -162,6 +165,9 @@ fn shade(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec3<f32>, diffuse: vec3<f
          fr: Fresnel, a: f32, base: bool) -> vec3<f32> {
     let n_dot_l = dot(n, l);
     if n_dot_l <= 0.0 {
+        if base && diffuse_transmission {
+            return diffuse_through(n, v, l, e, fr);
+        }
         return vec3<f32>(0.0);
     }
     let h = normalize(l + v);
@@ -187,7 +193,11 @@ fn shade(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec3<f32>, diffuse: vec3<f
         lobe = d_ggx(n_dot_h, a) * v_smith_correlated(n_dot_v, n_dot_l, a);
     }
     let spec = lobe * f;
-    let diff = (1.0 - taken_d) * diffuse / PI;
+    var diff = (1.0 - taken_d) * diffuse / PI;
+    if base && diffuse_transmission {
+        // What passes through to the other side is not reflected diffusely.
+        diff *= 1.0 - through.factor;
+    }
     return (diff + spec) * e * n_dot_l;
 }
 
@@ -199,7 +209,7 @@ fn max3(c: vec3<f32>) -> f32 {
 // 8 occlusion, 16 emissive, 32 specular, 64 specular colour, 128 transmission, 256
 // clearcoat, 512 clearcoat roughness, 1024 clearcoat normal, 2048 thickness, 4096 sheen
 // colour, 8192 sheen roughness, 16384 anisotropy, 32768 iridescence, 65536 iridescence
-// thickness): a pipeline constant
+// thickness, 131072 diffuse transmission, 262144 its colour): a pipeline constant
 // (renderer.rs, `MeshPipe`), so a pipeline holds only the sampling its materials do.
 // Sampling sites are large in a CPU adapter's compiled shader; this and `unlit` halved the
 // default world's first-draw compile on lavapipe.
@@ -584,6 +594,29 @@ fn film_fresnel(film_ior_in: f32, cos1: f32, thickness: f32, base_f0: vec3<f32>)
     return max(reflectance, vec3<f32>(0.0));
 }
 
+// KHR_materials_diffuse_transmission: a pipeline of its own (renderer.rs, `MeshPipe`).
+override diffuse_transmission: bool = false;
+
+// The diffuse transmission of this pixel: its factor, and the colour light from behind
+// takes (the transmission colour × factor × the share of the base that is neither metal nor
+// specular transmission).
+struct Through {
+    factor: f32,
+    weight: vec3<f32>,
+};
+var<private> through: Through;
+
+// Light from behind a diffusely transmitting surface (thin-walled, as the extension has it):
+// Lambert's law about −n, tinted by the transmission colour, less what the dielectric layer
+// reflects (its Fresnel at the light mirrored to the front, as the sample viewer has it).
+fn diffuse_through(n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, e: vec3<f32>, fr: Fresnel) -> vec3<f32> {
+    let mirrored = l - 2.0 * n * dot(n, l);
+    let h = normalize(mirrored + v);
+    let schlick = pow(1.0 - max(dot(v, h), 0.0), 5.0);
+    let f_d = fr.f0_d + (fr.f90_d - fr.f0_d) * schlick;
+    return (1.0 - max3(f_d)) * through.weight / PI * e * max(-dot(n, l), 0.0);
+}
+
 // Karis's analytic environment BRDF (mobile): the split-sum scale and bias at this
 // roughness and n·v.
 fn env_brdf_ab(roughness: f32, n_dot_v: f32) -> vec2<f32> {
@@ -791,6 +824,19 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
         let metal = film_fresnel(material.iridescence.y, cos_v, thickness, base.rgb);
         film.fresnel = mix(film.fresnel_d, metal, metallic);
     }
+    // KHR_materials_diffuse_transmission: the factor and colour of the light that passes.
+    if diffuse_transmission {
+        var factor = material.diffuse_transmission.w;
+        if has(131072u) {
+            factor *= sample_diffuse_transmission(slot_uv(17u, in)).a;
+        }
+        var color = material.diffuse_transmission.rgb;
+        if has(262144u) {
+            color *= sample_diffuse_transmission_color(slot_uv(18u, in)).rgb;
+        }
+        through.factor = clamp(factor, 0.0, 1.0);
+        through.weight = color * through.factor * (1.0 - metallic) * (1.0 - transmission);
+    }
     if transmission > 0.0 {
         let schlick_v = pow(1.0 - max(dot(shading_n, v), 0.0), 5.0);
         let f_v = fr.f0_d + (fr.f90_d - fr.f0_d) * schlick_v;
@@ -808,7 +854,8 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
 
     let sun = frame.sun_dir.xyz;
     if frame.sun_dir.w > 0.5
-        && (dot(shading_n, sun) > 0.0 || (clearcoat && dot(coat_n, sun) > 0.0)) {
+        && (dot(shading_n, sun) > 0.0 || (clearcoat && dot(coat_n, sun) > 0.0)
+            || diffuse_transmission) {
         let e = frame.sun_illuminance.rgb * sun_shadow(in.world_pos, n, in.view_depth);
         var lit = shade(shading_n, v, sun, e, diffuse, fr, a, true);
         if sheen {
@@ -880,7 +927,13 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     if has(8u) {
         spec_occlusion = clamp(pow(n_dot_v + ao, exp2(-16.0 * roughness - 1.0)) - 1.0 + ao, 0.0, 1.0);
     }
-    var ambient = diffuse * irradiance / PI * ao * (1.0 - env_dielectric)
+    var diffuse_ambient = diffuse * irradiance;
+    if diffuse_transmission {
+        // The sky behind the surface lights it through.
+        diffuse_ambient = diffuse_ambient * (1.0 - through.factor)
+            + through.weight * sh_irradiance(-shading_n);
+    }
+    var ambient = diffuse_ambient / PI * ao * (1.0 - env_dielectric)
         + spec_env * env_brdf * spec_occlusion;
     if sheen {
         // The fibres take their share of the sky from the layer beneath and reflect the

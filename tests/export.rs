@@ -163,6 +163,19 @@ fn assert_materials_equal(
             "{what}: anisotropy {sa} {ra} vs {sb} {rb}"
         );
     }
+    // KHR_materials_diffuse_transmission: written when the factor is above 0.
+    assert_eq!(
+        a.has_diffuse_transmission(),
+        b.has_diffuse_transmission(),
+        "{what}: diffuse transmission"
+    );
+    if a.has_diffuse_transmission() {
+        assert_eq!(
+            a.diffuse_transmission_factors(),
+            b.diffuse_transmission_factors(),
+            "{what}: diffuse transmission"
+        );
+    }
     // KHR_materials_iridescence: written when the factor is above 0.
     assert_eq!(
         a.has_iridescence(),
@@ -569,6 +582,14 @@ fn showcase() -> Scene {
         clearcoat_normal_scale: 0.5,
         clearcoat_texture: Some(TextureRef::new(image, Sampler::default())),
         clearcoat_normal_texture: Some(TextureRef::new(image, Sampler::nearest(Wrap::Repeat))),
+        // KHR_materials_diffuse_transmission with both textures.
+        diffuse_transmission: 0.45,
+        diffuse_transmission_color: [0.9, 0.7, 0.2],
+        diffuse_transmission_texture: Some(TextureRef::new(image, Sampler::default())),
+        diffuse_transmission_color_texture: Some(TextureRef::new(
+            image,
+            Sampler::nearest(Wrap::Repeat),
+        )),
         // KHR_materials_iridescence with both textures.
         iridescence: 0.7,
         iridescence_ior: 1.45,

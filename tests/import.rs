@@ -1684,6 +1684,43 @@ fn iridescent_materials_keep_their_film() {
 }
 
 #[test]
+fn translucent_materials_keep_their_diffuse_transmission() {
+    let dir = temp_dir("diffuse-transmission");
+    let leaf = r#"{"name":"Leaf","extensions":{"KHR_materials_diffuse_transmission":{
+        "diffuseTransmissionFactor":0.6,"diffuseTransmissionColorFactor":[0.8,1.0,0.3],
+        "diffuseTransmissionTexture":{"index":0},
+        "diffuseTransmissionColorTexture":{"index":0,"texCoord":0}}}}"#;
+    let wild = r#"{"name":"Wild","extensions":{"KHR_materials_diffuse_transmission":{
+        "diffuseTransmissionFactor":3,"diffuseTransmissionColorFactor":[1,"green"],
+        "diffuseTransmissionTexture":{"index":9}}}}"#;
+    for (name, material) in [("leaf.gltf", leaf), ("wild.gltf", wild)] {
+        let path = write_quad_using(&dir, name, material, "KHR_materials_diffuse_transmission");
+        let imported = import_path(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (_, m) = imported.scene.materials().next().expect("one material");
+        if name == "leaf.gltf" {
+            assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+            assert!(m.has_diffuse_transmission());
+            assert_eq!(m.diffuse_transmission_factors(), (0.6, [0.8, 1.0, 0.3]));
+            assert!(m.diffuse_transmission_texture.is_some());
+            assert!(m.diffuse_transmission_color_texture.is_some());
+            continue;
+        }
+        let warning = imported
+            .warnings
+            .iter()
+            .find(|w| w.contains("Wild") && w.contains("KHR_materials_diffuse_transmission"))
+            .unwrap_or_else(|| panic!("{name}: {:?}", imported.warnings));
+        for problem in ["clamped", "three numbers", "names no texture"] {
+            assert!(warning.contains(problem), "{warning}");
+        }
+        // The factor clamped to 1, the colour left white, the texture left out.
+        assert_eq!(m.diffuse_transmission_factors(), (1.0, [1.0; 3]));
+        assert!(m.diffuse_transmission_texture.is_none());
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
 fn specular_glossiness_materials_become_metallic_roughness() {
     let dir = temp_dir("specgloss");
     // A specular-glossiness texture whose alpha (glossiness) runs 0, 100, 200, 255.

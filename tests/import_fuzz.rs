@@ -567,14 +567,14 @@ fn gltf_buffer() -> Vec<u8> {
     b
 }
 
-/// A scene with a textured, normal-mapped, anisotropic and iridescent quad (triangle list and
+/// A scene with a textured, normal-mapped, anisotropic, iridescent and translucent quad (triangle list and
 /// strip), a sparse accessor, a light, a camera, a hierarchy and material variants; `buffer_uri` `None` = GLB BIN.
 fn gltf_json(buffer_uri: Option<&str>, len: usize, image_uri: &str) -> String {
     let uri = buffer_uri.map_or_else(String::new, |u| format!(r#""uri":"{u}","#));
     format!(
         r#"{{"asset":{{"version":"2.0"}},
 "extensionsUsed":["KHR_lights_punctual","KHR_materials_variants","KHR_texture_transform",
- "KHR_materials_anisotropy","KHR_materials_iridescence"],
+ "KHR_materials_anisotropy","KHR_materials_iridescence","KHR_materials_diffuse_transmission"],
 "extensions":{{"KHR_lights_punctual":{{"lights":[{{"type":"spot","intensity":5,"spot":{{"outerConeAngle":0.7}}}}]}},
  "KHR_materials_variants":{{"variants":[{{"name":"plain"}},{{"name":"red"}}]}}}},
 "scene":0,"scenes":[{{"nodes":[0]}}],
@@ -592,7 +592,9 @@ fn gltf_json(buffer_uri: Option<&str>, len: usize, image_uri: &str) -> String {
    "extensions":{{"KHR_materials_anisotropy":{{"anisotropyStrength":0.6,"anisotropyRotation":0.4,
      "anisotropyTexture":{{"index":0}}}},
     "KHR_materials_iridescence":{{"iridescenceFactor":1,"iridescenceIor":1.4,
-     "iridescenceThicknessMaximum":500,"iridescenceThicknessTexture":{{"index":0}}}}}}}},
+     "iridescenceThicknessMaximum":500,"iridescenceThicknessTexture":{{"index":0}}}},
+    "KHR_materials_diffuse_transmission":{{"diffuseTransmissionFactor":0.4,
+     "diffuseTransmissionColorFactor":[1,0.8,0.5],"diffuseTransmissionTexture":{{"index":0}}}}}}}},
  {{"name":"red","pbrMetallicRoughness":{{"baseColorFactor":[1,0,0,1]}},"alphaMode":"MASK"}}],
 "textures":[{{"source":0,"sampler":0}}],"samplers":[{{"wrapS":33648,"magFilter":9728}}],
 "images":[{{"uri":"{image_uri}"}}],

@@ -258,7 +258,8 @@ fn relighting_section_estimates_the_captured_light_and_its_slider_is_one_undo_st
 /// distance past it (KHR_materials_volume allows any), a sheen colour that an 8-bit colour
 /// button would round and a sheen roughness past 1 (a hand-edited project), an anisotropy
 /// past 1 turned by an angle that degrees would round, an iridescence past 1 on a film
-/// thinner than nothing and thicker than the field's range, and no undo step appears.
+/// thinner than nothing and thicker than the field's range, a diffuse transmission past 1
+/// with a colour an 8-bit button would round, and no undo step appears.
 #[test]
 fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
     use worldsmith::scene::Material;
@@ -279,6 +280,8 @@ fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
         iridescence: 1.5,
         iridescence_ior: 0.5,
         iridescence_thickness: [-5.0, 5000.0],
+        diffuse_transmission: 1.5,
+        diffuse_transmission_color: [0.123, 0.456, 0.789],
         ..Material::named("Mirror", [0.9, 0.9, 0.9, 1.0], 0.1)
     };
     let material = scene.add_material(original.clone());
@@ -304,6 +307,7 @@ fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
         "Sheen",
         "Anisotropy",
         "Iridescence",
+        "Translucency",
     ] {
         assert!(
             h.query_by_label(label).is_some(),

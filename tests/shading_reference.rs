@@ -47,7 +47,31 @@ struct Case {
     anisotropy: Option<Anisotropy>,
     /// KHR_materials_iridescence (no film when `None`).
     film: Option<Film>,
+    /// KHR_materials_diffuse_transmission (none when `None`).
+    through: Option<Through>,
     light: Lighting,
+}
+
+/// KHR_materials_diffuse_transmission: the factor and colour, and optionally 1×1 textures:
+/// the factor's alpha byte and the colour's sRGB bytes.
+#[derive(Clone, Copy)]
+struct Through {
+    factor: f32,
+    color: [f32; 3],
+    textures: Option<(u8, [u8; 3])>,
+}
+
+impl Through {
+    /// The factor and colour the shading sees.
+    fn effective(&self) -> (f32, Vec3) {
+        match self.textures {
+            None => (self.factor, Vec3::from(self.color)),
+            Some((alpha, srgb)) => (
+                self.factor * f32::from(alpha) / 255.0,
+                Vec3::from(self.color) * Vec3::from(srgb.map(srgb_decode)),
+            ),
+        }
+    }
 }
 
 /// KHR_materials_iridescence: the factor, the film's IOR and thickness range (nm), and
@@ -240,7 +264,15 @@ impl Case {
             sheen: None,
             anisotropy: None,
             film: None,
+            through: None,
             light,
+        }
+    }
+
+    fn through(self, through: Through) -> Self {
+        Self {
+            through: Some(through),
+            ..self
         }
     }
 
@@ -344,8 +376,35 @@ enum Lighting {
 fn reference_radiance(case: &Case, n: Vec3, v: Vec3, l: Vec3, illuminance: f32) -> Vec3 {
     let n_dot_l = n.dot(l);
     let n_dot_v = n.dot(v);
-    if n_dot_l <= 0.0 || n_dot_v <= 0.0 {
+    if n_dot_v <= 0.0 {
         return Vec3::ZERO;
+    }
+    // The dielectric layer's Fresnel at the half vector of `l` and the view: f0 = ((ior −
+    // 1) / (ior + 1))² (KHR_materials_ior; 0.04 at 1.5), and as KHR_materials_specular's
+    // implementation section writes it: dielectric_f0 = min(f0 · specularColor, 1) ·
+    // specular, dielectric_f90 = specular.
+    let (strength, color) = case.specular.effective();
+    let f0_ior = ((case.ior - 1.0) / (case.ior + 1.0)).powi(2);
+    let f0_dielectric = (f0_ior * color).min(Vec3::ONE) * strength;
+    let fresnel_dielectric = |l: Vec3| {
+        let schlick = (1.0 - v.dot((l + v).normalize()).abs()).powi(5);
+        f0_dielectric + (Vec3::splat(strength) - f0_dielectric) * schlick
+    };
+    if n_dot_l <= 0.0 {
+        // KHR_materials_diffuse_transmission, its specification: light from behind reaches
+        // the front through diffuse_btdf = transmission colour / π about −n, in place of
+        // the diffuse BRDF by the factor, under the dielectric layer (its Fresnel taken at
+        // the light mirrored to the front, as the Khronos sample viewer evaluates it).
+        let Some(through) = case.through else {
+            return Vec3::ZERO;
+        };
+        let (factor, color) = through.effective();
+        let mirrored = l - 2.0 * n * n.dot(l);
+        let taken = fresnel_dielectric(mirrored).max_element();
+        return color * factor * (1.0 - case.metallic) * (1.0 - case.transmission) * (1.0 - taken)
+            / std::f32::consts::PI
+            * -n_dot_l
+            * illuminance;
     }
     let h = (l + v).normalize();
     let (n_dot_h, v_dot_h) = (n.dot(h).max(0.0), v.dot(h).abs());
@@ -384,15 +443,9 @@ fn reference_radiance(case: &Case, n: Vec3, v: Vec3, l: Vec3, illuminance: f32) 
     let schlick = (1.0 - v_dot_h).powi(5);
     // metal_brdf = conductor_fresnel(f0 = baseColor, specular_brdf)
     let metal = (base + (Vec3::ONE - base) * schlick) * specular;
-    // dielectric_brdf = fresnel_mix(ior, diffuse_brdf(baseColor), specular_brdf), with
-    // f0 = ((ior − 1) / (ior + 1))² (KHR_materials_ior; 0.04 at 1.5), and as
-    // KHR_materials_specular's implementation section writes it: dielectric_f0 =
-    // min(f0 · specularColor, 1) · specular, dielectric_f90 = specular, and the diffuse
+    // dielectric_brdf = fresnel_mix(ior, diffuse_brdf(baseColor), specular_brdf), the diffuse
     // weighed by 1 − max_value(dielectric_fresnel).
-    let (strength, color) = case.specular.effective();
-    let f0_ior = ((case.ior - 1.0) / (case.ior + 1.0)).powi(2);
-    let f0_dielectric = (f0_ior * color).min(Vec3::ONE) * strength;
-    let f_dielectric = f0_dielectric + (Vec3::splat(strength) - f0_dielectric) * schlick;
+    let f_dielectric = fresnel_dielectric(l);
     // KHR_materials_iridescence, as its sample implementation layers it: the film's
     // reflectance at n·v over the dielectric (and over the metal, whose f0 is the base
     // colour) replaces Schlick's by the factor; the diffuse loses what the film reflects.
@@ -412,9 +465,13 @@ fn reference_radiance(case: &Case, n: Vec3, v: Vec3, l: Vec3, illuminance: f32) 
     };
     // KHR_materials_transmission: the Lambert base becomes mix(diffuse, transmission btdf,
     // transmission); the transmitted light is added by the transmission test itself.
-    let dielectric =
-        base / std::f32::consts::PI * (1.0 - case.transmission) * (1.0 - diffuse_taken)
-            + specular * f_dielectric;
+    // Diffuse transmission takes its share of the diffuse reflection.
+    let diffuse_kept = 1.0 - case.through.map_or(0.0, |t| t.effective().0);
+    let dielectric = base / std::f32::consts::PI
+        * (1.0 - case.transmission)
+        * (1.0 - diffuse_taken)
+        * diffuse_kept
+        + specular * f_dielectric;
     let material = dielectric + (metal - dielectric) * case.metallic;
     // KHR_materials_sheen, its implementation notes: f = f_sheen + f_base × min(1 −
     // max(colour) E(n·v), 1 − max(colour) E(n·l)), f_sheen = colour × D × V with the Charlie
@@ -594,6 +651,19 @@ fn scene_of(case: &Case) -> Scene {
             let image = Image::new("anisotropy", 1, 1, vec![r, g, b, 0]).expect("1x1 image");
             material.anisotropy_texture =
                 Some(TextureRef::new(scene.add_image(image), Sampler::default()));
+        }
+    }
+    if let Some(through) = case.through {
+        material.diffuse_transmission = through.factor;
+        material.diffuse_transmission_color = through.color;
+        if let Some((alpha, [r, g, b])) = through.textures {
+            let mut texture = |name: &str, rgba: [u8; 4]| {
+                let image = Image::new(name, 1, 1, rgba.to_vec()).expect("1x1 image");
+                Some(TextureRef::new(scene.add_image(image), Sampler::default()))
+            };
+            // Only the factor texture's alpha and the colour texture's RGB count.
+            material.diffuse_transmission_texture = texture("through", [255, 0, 255, alpha]);
+            material.diffuse_transmission_color_texture = texture("through colour", [r, g, b, 0]);
         }
     }
     if let Some(film) = case.film {
@@ -1014,6 +1084,46 @@ fn spheres_match_the_gltf_brdf_evaluated_on_the_cpu() {
             thickness: [200.0, 700.0],
             textures: Some((200, 128)),
         }),
+        // KHR_materials_diffuse_transmission: a leaf-green sphere lit from behind and to the
+        // side by the sun, most of its visible face lit through.
+        Case::lit(
+            "diffuse_transmission_leaf_backlit",
+            [0.2, 0.45, 0.1],
+            0.0,
+            0.6,
+            Lighting::Sun(Vec3::new(-0.6, 0.4, -0.7), 150_000.0),
+        )
+        .through(Through {
+            factor: 0.7,
+            color: [0.9, 1.0, 0.4],
+            textures: None,
+        }),
+        // Paper under a point light from the side: both faces' terms in one view.
+        Case::lit(
+            "diffuse_transmission_paper_point_light",
+            [0.9, 0.88, 0.8],
+            0.0,
+            0.8,
+            Lighting::Point(Vec3::new(2.2, 0.3, -0.4), 150_000.0, None),
+        )
+        .through(Through {
+            factor: 0.5,
+            color: [1.0, 0.85, 0.6],
+            textures: None,
+        }),
+        // Factor (alpha) and colour (sRGB) from textures.
+        Case::lit(
+            "diffuse_transmission_textures",
+            [0.5, 0.2, 0.2],
+            0.0,
+            0.5,
+            Lighting::Sun(Vec3::new(0.5, 0.3, -0.8), 150_000.0),
+        )
+        .through(Through {
+            factor: 1.0,
+            color: [1.0, 1.0, 1.0],
+            textures: Some((180, [255, 120, 60])),
+        }),
         // The cone's edge crosses the sphere's face.
         Case::lit(
             "spot_10_to_25_deg_r0.45",
@@ -1131,7 +1241,16 @@ fn anisotropic_highlights_and_films_differ_from_plain_ones() {
         textures: Some((255, 200)),
         ..film
     });
+    // KHR_materials_diffuse_transmission: a leaf lit from behind, against none.
+    let back_sun = Lighting::Sun(Vec3::new(-0.6, 0.4, -0.7), 150_000.0);
+    let opaque_leaf = Case::lit("leaf", [0.2, 0.45, 0.1], 0.0, 0.6, back_sun);
+    let leaf = Case::lit("leaf", [0.2, 0.45, 0.1], 0.0, 0.6, back_sun).through(Through {
+        factor: 0.7,
+        color: [0.9, 1.0, 0.4],
+        textures: None,
+    });
     for (case, wrong) in [
+        (&leaf, &opaque_leaf),
         (&along, &round),
         (&across, &along_again),
         (&textured, &along_again),
@@ -1204,6 +1323,24 @@ fn sheen_anisotropy_and_films_draw_from_their_factors_on_adapters_with_16_textur
             textures: Some((40, 30)),
             ..film
         });
+    let leaf = Through {
+        factor: 0.7,
+        color: [0.9, 1.0, 0.4],
+        textures: None,
+    };
+    let back_sun = Lighting::Sun(Vec3::new(-0.6, 0.4, -0.7), 150_000.0);
+    let backlit = Case::lit("limited_leaf", [0.2, 0.45, 0.1], 0.0, 0.6, back_sun).through(leaf);
+    let textured_backlit = Case::lit(
+        "limited_textured_leaf",
+        [0.2, 0.45, 0.1],
+        0.0,
+        0.6,
+        back_sun,
+    )
+    .through(Through {
+        textures: Some((90, [255, 0, 0])),
+        ..leaf
+    });
     let failures: Vec<String> = [
         (&velvet, &velvet),
         (&textured, &velvet),
@@ -1212,6 +1349,8 @@ fn sheen_anisotropy_and_films_draw_from_their_factors_on_adapters_with_16_textur
         (&textured_steel, &steel),
         (&bubble, &bubble),
         (&textured_bubble, &bubble),
+        (&backlit, &backlit),
+        (&textured_backlit, &backlit),
     ]
     .into_iter()
     .filter_map(|(case, reference)| sphere_failure(&ctx, case, reference))

@@ -10,7 +10,7 @@ use worldsmith::scene::{Filter, NodeKind, Sampler, Transform, Wrap};
 
 /// Size of one material's uniform (mesh.wgsl `Material`): seven vec4 of factors, then two
 /// vec4 rows of UV transform (with the UV set) for each of the twelve texture slots.
-const MATERIAL_UNIFORM_BYTES: u64 = (10 + 17 * 2) * 16;
+const MATERIAL_UNIFORM_BYTES: u64 = (11 + 19 * 2) * 16;
 
 #[test]
 fn unchanged_scene_uploads_nothing_and_edits_upload_only_what_changed() {

@@ -12,7 +12,7 @@
 //!   textures, when not the defaults), KHR_materials_transmission, KHR_materials_volume
 //!   (on transmissive materials) and KHR_materials_dispersion (with a volume),
 //!   KHR_materials_clearcoat, KHR_materials_sheen, KHR_materials_anisotropy,
-//!   KHR_materials_iridescence,
+//!   KHR_materials_iridescence, KHR_materials_diffuse_transmission,
 //!   KHR_materials_emissive_strength (emissive colours above 1 are folded into the
 //!   strength), KHR_materials_unlit;
 //! - images as their original PNG/JPEG bytes when the scene still has them
@@ -1152,6 +1152,33 @@ impl Builder<'_> {
                 }
             }
             self.json_extension(&mut extensions, "KHR_materials_iridescence", film);
+            has_extensions = true;
+        }
+        // KHR_materials_diffuse_transmission (no gltf-json type either), when light passes.
+        if m.has_diffuse_transmission() {
+            let (factor, color) = m.diffuse_transmission_factors();
+            let mut through = serde_json::Map::new();
+            through.insert("diffuseTransmissionFactor".into(), factor.into());
+            through.insert(
+                "diffuseTransmissionColorFactor".into(),
+                color.to_vec().into(),
+            );
+            for (key, slot) in [
+                ("diffuseTransmissionTexture", m.diffuse_transmission_texture),
+                (
+                    "diffuseTransmissionColorTexture",
+                    m.diffuse_transmission_color_texture,
+                ),
+            ] {
+                if let Some(value) = info(self, slot).and_then(|i| serde_json::to_value(i).ok()) {
+                    through.insert(key.into(), value);
+                }
+            }
+            self.json_extension(
+                &mut extensions,
+                "KHR_materials_diffuse_transmission",
+                through,
+            );
             has_extensions = true;
         }
         let base_color_texture = info(self, m.base_color_texture);

@@ -34,6 +34,7 @@ const SUPPORTED_EXTENSIONS: &[&str] = &[
     "KHR_materials_sheen",
     "KHR_materials_anisotropy",
     "KHR_materials_iridescence",
+    "KHR_materials_diffuse_transmission",
     "KHR_texture_transform",
     "KHR_materials_variants",
     "KHR_materials_unlit",
@@ -1531,8 +1532,8 @@ impl Importer<'_> {
             .collect();
         if !ignored.is_empty() {
             self.warn(format!(
-                "uses glTF extension(s) worldsmith ignores: {} (what they add, e.g. \
-                 diffuse transmission, is not shown)",
+                "uses glTF extension(s) worldsmith ignores: {} (what they add is not \
+                 shown)",
                 ignored.join(", ")
             ));
         }
@@ -1821,6 +1822,7 @@ impl Importer<'_> {
         self.sheen(&mut out, material);
         self.anisotropy(&mut out, material);
         self.iridescence(&mut out, material);
+        self.diffuse_transmission(&mut out, material);
         if let Some(v) = &volume {
             self.volume_factors(&mut out, v);
         }
@@ -1975,6 +1977,48 @@ impl Importer<'_> {
                 (
                     "iridescenceThicknessTexture",
                     TextureSlot::IridescenceThickness,
+                ),
+            ],
+            &mut problems,
+        );
+        self.warn_extension(&out.name, NAME, &problems);
+    }
+
+    /// KHR_materials_diffuse_transmission, which the `gltf` crate does not parse: read from
+    /// the material's extension object. The factor and colour channels outside 0–1 are
+    /// clamped, a colour that is not three numbers is left white, and a texture that names no
+    /// texture of the file is left out, each with a warning.
+    fn diffuse_transmission(&mut self, out: &mut Material, material: &gltf::Material) {
+        const NAME: &str = "KHR_materials_diffuse_transmission";
+        let Some(value) = self.extension_json(material, NAME) else {
+            return;
+        };
+        let mut problems = Vec::new();
+        out.diffuse_transmission =
+            json_unit_factor(&value, "diffuseTransmissionFactor", &mut problems);
+        match value.get("diffuseTransmissionColorFactor") {
+            None => {}
+            Some(serde_json::Value::Array(c)) if c.len() == 3 => {
+                for (i, channel) in c.iter().enumerate() {
+                    let key = format!("diffuseTransmissionColorFactor[{i}]");
+                    out.diffuse_transmission_color[i] =
+                        json_unit(Some(channel), &key, &mut problems);
+                }
+            }
+            Some(_) => problems
+                .push("diffuseTransmissionColorFactor is not three numbers; white taken".into()),
+        }
+        self.json_texture_slots(
+            out,
+            &value,
+            &[
+                (
+                    "diffuseTransmissionTexture",
+                    TextureSlot::DiffuseTransmission,
+                ),
+                (
+                    "diffuseTransmissionColorTexture",
+                    TextureSlot::DiffuseTransmissionColor,
                 ),
             ],
             &mut problems,

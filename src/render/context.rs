@@ -21,11 +21,11 @@ pub fn backend_tries() -> Vec<wgpu::Backends> {
     }
 }
 
-/// Sampled textures per shader stage asked for: the 21 that transmissive materials take with
-/// every texture slot bound (17 slots, the shadow map, the sky, and the two images behind
+/// Sampled textures per shader stage asked for: the 23 that transmissive materials take with
+/// every texture slot bound (19 slots, the shadow map, the sky, and the two images behind
 /// glass), where the adapter has them (every desktop Vulkan, Metal and D3D12 adapter; the GL
 /// backend has 16, and the renderer then leaves the slots of KHR_materials_sheen,
-/// _anisotropy and _iridescence out: `MaterialBindings::PerSlot`).
+/// _anisotropy, _iridescence and _diffuse_transmission out: `MaterialBindings::PerSlot`).
 pub(super) const SAMPLED_TEXTURES: u32 = 4 + crate::scene::TextureSlot::COUNT as u32;
 
 /// What the renderer cannot draw without, and why, beyond WebGPU's downlevel limits.

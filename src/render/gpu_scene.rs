@@ -128,6 +128,8 @@ pub struct GpuMaterial {
     pub anisotropy: bool,
     /// KHR_materials_iridescence: drawn with mesh.wgsl's `iridescence` pipeline constant.
     pub iridescence: bool,
+    /// KHR_materials_diffuse_transmission: mesh.wgsl's `diffuse_transmission` constant.
+    pub diffuse_transmission: bool,
     /// Which of the bind group's shared samplers each slot reads, two bits per slot (slot 0
     /// lowest; `MaterialBindings::Shared`), 0 with a sampler per slot.
     slot_samplers: u64,
@@ -382,6 +384,10 @@ fn material_uniform(m: &Material) -> MaterialUniform {
         iridescence: {
             let (factor, ior, [low, high]) = m.iridescence_factors();
             [factor, ior, low, high]
+        },
+        diffuse_transmission: {
+            let (factor, [r, g, b]) = m.diffuse_transmission_factors();
+            [r, g, b, factor]
         },
         uv,
     }
@@ -840,6 +846,7 @@ impl GpuScene {
                 g.sheen = m.has_sheen();
                 g.anisotropy = m.has_anisotropy();
                 g.iridescence = m.has_iridescence();
+                g.diffuse_transmission = m.has_diffuse_transmission();
                 continue;
             }
             let bound = &slots[..bound_slots];
@@ -935,6 +942,7 @@ impl GpuScene {
                     sheen: m.has_sheen(),
                     anisotropy: m.has_anisotropy(),
                     iridescence: m.has_iridescence(),
+                    diffuse_transmission: m.has_diffuse_transmission(),
                     slot_samplers,
                 },
             );

@@ -73,7 +73,7 @@ pub const TEXTURE_SLOTS: usize = crate::scene::TextureSlot::COUNT;
 /// slots' textures (1..=14).
 pub const MATERIAL_SAMPLER_BINDING: u32 = 1 + TEXTURE_SLOTS as u32;
 
-/// `Material` in mesh.wgsl (704 bytes).
+/// `Material` in mesh.wgsl (784 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq)]
 pub struct MaterialUniform {
@@ -99,10 +99,13 @@ pub struct MaterialUniform {
     /// KHR_materials_iridescence: x the factor, y the film's IOR, z and w its thickness
     /// range in nanometres ([`crate::scene::Material::iridescence_factors`]).
     pub iridescence: [f32; 4],
+    /// KHR_materials_diffuse_transmission: rgb the colour, w the factor
+    /// ([`crate::scene::Material::diffuse_transmission_factors`]).
+    pub diffuse_transmission: [f32; 4],
     /// Per texture slot (base colour, metallic-roughness, normal, occlusion, emissive,
     /// specular, specular colour, transmission, clearcoat, clearcoat roughness, clearcoat
     /// normal, thickness, sheen colour, sheen roughness, anisotropy, iridescence, iridescence
-    /// thickness), two rows of its 2x3
+    /// thickness, diffuse transmission, its colour), two rows of its 2x3
     /// texture-coordinate transform; `w` of the first row is the UV set the slot reads (0 or
     /// 1).
     pub uv: [[[f32; 4]; 2]; TEXTURE_SLOTS],
@@ -173,10 +176,10 @@ mod tests {
 
     #[test]
     fn material_uniform_matches_the_wgsl_struct_size() {
-        // 10 vec4 + 2 vec4 per texture slot.
+        // 11 vec4 + 2 vec4 per texture slot.
         assert_eq!(
             std::mem::size_of::<MaterialUniform>(),
-            (10 + 2 * TEXTURE_SLOTS) * 16
+            (11 + 2 * TEXTURE_SLOTS) * 16
         );
         // mesh.wgsl's `Material`, as naga lays it out, must agree.
         let source = crate::render::shaders::mesh(crate::render::shaders::MaterialBindings::Shared);

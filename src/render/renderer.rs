@@ -356,6 +356,8 @@ struct MeshPipe {
     anisotropy: bool,
     /// KHR_materials_iridescence: mesh.wgsl's `iridescence` pipeline constant.
     iridescence: bool,
+    /// KHR_materials_diffuse_transmission: mesh.wgsl's `diffuse_transmission` constant.
+    diffuse_transmission: bool,
     /// Which of the material group's shared samplers each sampled slot reads, two bits per
     /// slot (`GpuMaterial::samplers`, masked to `maps`): mesh.wgsl's `slot_samplers` and
     /// `slot_samplers_high`. 0 (all the first) with `MaterialBindings::PerSlot`.
@@ -383,6 +385,7 @@ impl MeshPipe {
             sheen: m.sheen,
             anisotropy: m.anisotropy,
             iridescence: m.iridescence,
+            diffuse_transmission: m.diffuse_transmission,
         }
     }
 }
@@ -590,7 +593,7 @@ impl Renderer {
         // the fragment stage than there are slots, four more with `Targets::behind` in
         // transmissive pipelines: context.rs asks for them where the adapter has them) and four samplers the slots
         // share. With WebGPU's guaranteed 16 (the GL backend) the group leaves the slots of
-        // KHR_materials_sheen, _anisotropy and _iridescence out (their factors alone count) and gives each slot its own sampler, as GL
+        // KHR_materials_sheen, _anisotropy, _iridescence and _diffuse_transmission out (their factors alone count) and gives each slot its own sampler, as GL
         // combines every texture and sampler read together into a texture unit of its own.
         let material_bindings = if device.limits().max_sampled_textures_per_shader_stage
             >= super::context::SAMPLED_TEXTURES
@@ -929,6 +932,10 @@ impl Renderer {
             ("sheen", if kind.sheen { 1.0 } else { 0.0 }),
             ("anisotropy", if kind.anisotropy { 1.0 } else { 0.0 }),
             ("iridescence", if kind.iridescence { 1.0 } else { 0.0 }),
+            (
+                "diffuse_transmission",
+                if kind.diffuse_transmission { 1.0 } else { 0.0 },
+            ),
             // Blended meshes draw in the display-space layer (display.wgsl).
             ("display_out", if blend { 1.0 } else { 0.0 }),
         ];

@@ -105,6 +105,8 @@ fn slot_wgsl_name(slot: TextureSlot) -> &'static str {
         TextureSlot::Anisotropy => "anisotropy",
         TextureSlot::Iridescence => "iridescence",
         TextureSlot::IridescenceThickness => "iridescence_thickness",
+        TextureSlot::DiffuseTransmission => "diffuse_transmission",
+        TextureSlot::DiffuseTransmissionColor => "diffuse_transmission_color",
     }
 }
 

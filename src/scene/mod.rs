@@ -815,6 +815,20 @@ pub struct Material {
     /// (`iridescenceThicknessTexture`, linear).
     #[serde(default)]
     pub iridescence_thickness_texture: Option<TextureRef>,
+    /// How much of the diffuse light passes through to the surface's other side
+    /// (KHR_materials_diffuse_transmission's `diffuseTransmissionFactor`, 0–1; 0 = none):
+    /// leaves, paper, lamp shades, curtains and candles lit from behind.
+    #[serde(default)]
+    pub diffuse_transmission: f32,
+    /// The colour that light takes (`diffuseTransmissionColorFactor`, linear RGB 0–1).
+    #[serde(default = "white")]
+    pub diffuse_transmission_color: [f32; 3],
+    /// Multiplies `diffuse_transmission` by its alpha (`diffuseTransmissionTexture`).
+    #[serde(default)]
+    pub diffuse_transmission_texture: Option<TextureRef>,
+    /// Multiplies the colour by its RGB (sRGB-encoded; `diffuseTransmissionColorTexture`).
+    #[serde(default)]
+    pub diffuse_transmission_color_texture: Option<TextureRef>,
 }
 
 fn film_ior() -> f32 {
@@ -893,6 +907,10 @@ impl Default for Material {
             iridescence_thickness: film_thickness(),
             iridescence_texture: None,
             iridescence_thickness_texture: None,
+            diffuse_transmission: 0.0,
+            diffuse_transmission_color: white(),
+            diffuse_transmission_texture: None,
+            diffuse_transmission_color_texture: None,
         }
     }
 }
@@ -947,7 +965,31 @@ impl Material {
             TextureSlot::Anisotropy => &mut self.anisotropy_texture,
             TextureSlot::Iridescence => &mut self.iridescence_texture,
             TextureSlot::IridescenceThickness => &mut self.iridescence_thickness_texture,
+            TextureSlot::DiffuseTransmission => &mut self.diffuse_transmission_texture,
+            TextureSlot::DiffuseTransmissionColor => &mut self.diffuse_transmission_color_texture,
         }
+    }
+
+    /// Whether diffuse light passes through the surface (KHR_materials_diffuse_transmission):
+    /// a factor above 0.
+    pub fn has_diffuse_transmission(&self) -> bool {
+        !self.unlit && self.diffuse_transmission_factors().0 > 0.0
+    }
+
+    /// The diffuse transmission factor and colour as drawn and written: each a number in 0–1
+    /// (what is not a number counts as 0).
+    pub fn diffuse_transmission_factors(&self) -> (f32, [f32; 3]) {
+        let unit = |x: f32| {
+            if x.is_finite() {
+                x.clamp(0.0, 1.0)
+            } else {
+                0.0
+            }
+        };
+        (
+            unit(self.diffuse_transmission),
+            self.diffuse_transmission_color.map(unit),
+        )
     }
 
     /// Whether the material has a thin film (KHR_materials_iridescence): a factor above 0.
@@ -1064,8 +1106,8 @@ impl Material {
     /// The texture slots in [`TextureSlot::ALL`] order: glTF's five (base colour,
     /// metallic-roughness, normal, occlusion, emissive), then KHR_materials_specular's two
     /// KHR_materials_transmission's, KHR_materials_clearcoat's three, KHR_materials_volume's
-    /// thickness, KHR_materials_sheen's two, KHR_materials_anisotropy's and
-    /// KHR_materials_iridescence's two.
+    /// thickness, KHR_materials_sheen's two, KHR_materials_anisotropy's,
+    /// KHR_materials_iridescence's two and KHR_materials_diffuse_transmission's two.
     pub fn texture_slots(&self) -> [Option<TextureRef>; TextureSlot::COUNT] {
         [
             self.base_color_texture,
@@ -1085,6 +1127,8 @@ impl Material {
             self.anisotropy_texture,
             self.iridescence_texture,
             self.iridescence_thickness_texture,
+            self.diffuse_transmission_texture,
+            self.diffuse_transmission_color_texture,
         ]
     }
 
@@ -1130,10 +1174,13 @@ pub enum TextureSlot {
     /// KHR_materials_iridescence's factor (red) and film thickness (green).
     Iridescence,
     IridescenceThickness,
+    /// KHR_materials_diffuse_transmission's factor (alpha) and colour (sRGB RGB).
+    DiffuseTransmission,
+    DiffuseTransmissionColor,
 }
 
 impl TextureSlot {
-    pub const COUNT: usize = 17;
+    pub const COUNT: usize = 19;
 
     pub const ALL: [TextureSlot; Self::COUNT] = [
         TextureSlot::BaseColor,
@@ -1153,6 +1200,8 @@ impl TextureSlot {
         TextureSlot::Anisotropy,
         TextureSlot::Iridescence,
         TextureSlot::IridescenceThickness,
+        TextureSlot::DiffuseTransmission,
+        TextureSlot::DiffuseTransmissionColor,
     ];
 
     /// Whether the slot's texture holds sRGB-encoded colour (decoded to linear when
@@ -1164,6 +1213,7 @@ impl TextureSlot {
                 | TextureSlot::Emissive
                 | TextureSlot::SpecularColor
                 | TextureSlot::SheenColor
+                | TextureSlot::DiffuseTransmissionColor
         )
     }
 
@@ -1186,6 +1236,8 @@ impl TextureSlot {
             TextureSlot::Anisotropy => "Anisotropy (RG direction, B strength)",
             TextureSlot::Iridescence => "Iridescence (R)",
             TextureSlot::IridescenceThickness => "Iridescence thickness (G)",
+            TextureSlot::DiffuseTransmission => "Diffuse transmission (A)",
+            TextureSlot::DiffuseTransmissionColor => "Diffuse transmission colour",
         }
     }
 }

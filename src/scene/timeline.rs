@@ -69,6 +69,8 @@ pub enum Channel {
     /// The thickness of a material's iridescent film where its thickness texture is white
     /// or absent (nanometres, ≥ 0): animated, the colours flow as on a soap bubble.
     IridescenceThickness(MaterialId),
+    /// A material's diffuse transmission (KHR_materials_diffuse_transmission, 0–1).
+    DiffuseTransmission(MaterialId),
     /// The scene's exposure (EV100).
     Exposure,
 }
@@ -102,7 +104,8 @@ impl Channel {
             | Channel::SheenRoughness(m)
             | Channel::Anisotropy(m)
             | Channel::Iridescence(m)
-            | Channel::IridescenceThickness(m) => Some(m),
+            | Channel::IridescenceThickness(m)
+            | Channel::DiffuseTransmission(m) => Some(m),
             _ => None,
         }
     }
@@ -129,6 +132,7 @@ impl Channel {
             Channel::Anisotropy(_) => "Anisotropy",
             Channel::Iridescence(_) => "Iridescence",
             Channel::IridescenceThickness(_) => "Film thickness",
+            Channel::DiffuseTransmission(_) => "Diffuse transmission",
             Channel::Exposure => "Exposure",
         }
     }
@@ -157,6 +161,7 @@ impl Channel {
             Channel::Anisotropy(_) => &["Strength"],
             Channel::Iridescence(_) => &["Iridescence"],
             Channel::IridescenceThickness(_) => &["Thickness (nm)"],
+            Channel::DiffuseTransmission(_) => &["Diffuse transmission"],
             Channel::Exposure => &["EV100"],
         }
     }
@@ -240,7 +245,7 @@ impl Channel {
     }
 
     /// The channels of material `m`: every material value a timeline can animate.
-    pub fn of_material(m: MaterialId) -> [Channel; 13] {
+    pub fn of_material(m: MaterialId) -> [Channel; 14] {
         [
             Channel::BaseColor(m),
             Channel::Metallic(m),
@@ -255,6 +260,7 @@ impl Channel {
             Channel::Anisotropy(m),
             Channel::Iridescence(m),
             Channel::IridescenceThickness(m),
+            Channel::DiffuseTransmission(m),
         ]
     }
 
@@ -275,6 +281,7 @@ impl Channel {
             Channel::Anisotropy(_) => Value::Float(material.anisotropy_strength),
             Channel::Iridescence(_) => Value::Float(material.iridescence),
             Channel::IridescenceThickness(_) => Value::Float(material.iridescence_thickness[1]),
+            Channel::DiffuseTransmission(_) => Value::Float(material.diffuse_transmission),
             _ => return None,
         })
     }
@@ -303,6 +310,9 @@ impl Channel {
             (Channel::IridescenceThickness(_), Value::Float(v)) => {
                 material.iridescence_thickness[1] = positive(*v);
             }
+            (Channel::DiffuseTransmission(_), Value::Float(v)) => {
+                material.diffuse_transmission = unit(*v);
+            }
             _ => {}
         }
     }
@@ -327,7 +337,8 @@ impl Channel {
             | Channel::SheenRoughness(_)
             | Channel::Anisotropy(_)
             | Channel::Iridescence(_)
-            | Channel::IridescenceThickness(_) => Part::Materials,
+            | Channel::IridescenceThickness(_)
+            | Channel::DiffuseTransmission(_) => Part::Materials,
             Channel::Exposure => Part::Environment,
         }
     }
@@ -863,6 +874,7 @@ impl Shot {
                 Channel::Anisotropy(id) => Channel::Anisotropy(m(id)?),
                 Channel::Iridescence(id) => Channel::Iridescence(m(id)?),
                 Channel::IridescenceThickness(id) => Channel::IridescenceThickness(m(id)?),
+                Channel::DiffuseTransmission(id) => Channel::DiffuseTransmission(m(id)?),
                 Channel::Exposure => Channel::Exposure,
             })
         };

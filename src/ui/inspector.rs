@@ -872,6 +872,36 @@ fn material_ui(
                 }
             });
             ui.end_row();
+            keyed_label(
+                ui,
+                keying,
+                &[Channel::DiffuseTransmission(id)],
+                "Translucency",
+                actions,
+            );
+            ui.horizontal(|ui| {
+                ui.add(
+                    egui::DragValue::new(&mut new.diffuse_transmission)
+                        .speed(0.01)
+                        .range(0.0..=1.0)
+                        .clamp_existing_to_range(false),
+                )
+                .on_hover_text(
+                    "Diffuse transmission (KHR_materials_diffuse_transmission): how much \
+                     light passes diffusely through to the other side; 0 for none. Leaves, \
+                     paper, lamp shades, curtains lit from behind",
+                );
+                // Assigned only when edited: showing a colour must not round-trip it.
+                let mut color = m.diffuse_transmission_color;
+                if ui
+                    .color_edit_button_rgb(&mut color)
+                    .on_hover_text("The colour the light takes on its way through")
+                    .changed()
+                {
+                    new.diffuse_transmission_color = color;
+                }
+            });
+            ui.end_row();
             value_row_ui(
                 ui,
                 "Shading",
