@@ -856,7 +856,14 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     if frame.sun_dir.w > 0.5
         && (dot(shading_n, sun) > 0.0 || (clearcoat && dot(coat_n, sun) > 0.0)
             || diffuse_transmission) {
-        let e = frame.sun_illuminance.rgb * sun_shadow(in.world_pos, n, in.view_depth);
+        // A surface lit through from behind (diffuse transmission) is looked up in the
+        // shadow map from its lit side: offset along −n, towards the sun, so a thin sheet
+        // does not shadow itself.
+        var shadow_n = n;
+        if diffuse_transmission && dot(n, sun) < 0.0 {
+            shadow_n = -n;
+        }
+        let e = frame.sun_illuminance.rgb * sun_shadow(in.world_pos, shadow_n, in.view_depth);
         var lit = shade(shading_n, v, sun, e, diffuse, fr, a, true);
         if sheen {
             lit = sheen_over(lit, shading_n, v, sun, e);

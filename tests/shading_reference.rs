@@ -1717,6 +1717,70 @@ fn splats_in_front_of_glass_and_blended_meshes_cover_them() {
     // Splats behind glass still show through it: `splats_behind_glass_show_through_it`.
 }
 
+/// A thin translucent sheet (KHR_materials_diffuse_transmission) lit from behind by a sun
+/// that casts shadows is not shadowed by itself: its lit face is where the shadow map is
+/// read for the light that passes through (looked up from the side facing the sun, where
+/// the front's normal offset put it behind the sheet, in its own shadow).
+#[test]
+fn a_sheet_lit_from_behind_does_not_shadow_itself() {
+    let Some(ctx) = gpu() else { return };
+    let view = look(Vec3::new(0.0, 0.0, 3.0), Vec3::ZERO, 40.0);
+    let sheet = |casts: bool| {
+        let mut scene = Scene::new("sheet");
+        let material = scene.add_material(Material {
+            diffuse_transmission: 1.0,
+            diffuse_transmission_color: [1.0, 0.9, 0.6],
+            ..Material::named("Paper", [0.8, 0.8, 0.8, 1.0], 0.9)
+        });
+        // A single-sided plane turned to face the camera (+z).
+        let mesh = scene.add_mesh(shapes::plane(glam::Vec2::splat(2.0), 4));
+        scene.add_node(
+            None,
+            "Sheet",
+            Transform::IDENTITY
+                .with_rotation(glam::Quat::from_rotation_x(std::f32::consts::FRAC_PI_2)),
+            NodeKind::Mesh { mesh, material },
+        );
+        // The sun behind the sheet and above it.
+        scene.add_node(
+            None,
+            "Sun",
+            Transform::pointing(-Vec3::new(0.0, 0.5, -1.0)),
+            NodeKind::Light(Light {
+                kind: LightKind::Directional,
+                color: [1.0; 3],
+                intensity: 100_000.0,
+                range: None,
+                cast_shadows: casts,
+            }),
+        );
+        dark_stage(&mut scene, ToneMapper::Linear, EV100);
+        scene
+    };
+    let shadowed = render(&ctx, &sheet(true), view, SIZE, SIZE);
+    let unshadowed = render(&ctx, &sheet(false), view, SIZE, SIZE);
+    let mean = |img: &image::RgbaImage| {
+        let c = SIZE / 2;
+        let mut sum = 0.0;
+        for y in c - 16..c + 16 {
+            for x in c - 16..c + 16 {
+                let p = img.get_pixel(x, y);
+                sum += f64::from(p[0]) + f64::from(p[1]) + f64::from(p[2]);
+            }
+        }
+        sum / (32.0 * 32.0 * 3.0)
+    };
+    let (lit, reference) = (mean(&shadowed), mean(&unshadowed));
+    assert!(
+        reference > 60.0,
+        "the light passes through: {reference:.1}/255"
+    );
+    assert!(
+        (lit - reference).abs() < 3.0,
+        "with shadows {lit:.1}/255, without {reference:.1}/255"
+    );
+}
+
 /// Glass seen through glass: a red-tinted pane between the board and a clear glass sphere
 /// must show through the sphere as it shows alone (the near glass reads the display layer
 /// copied again after the far pane was drawn, as `copies_before` plans it), where a single
