@@ -1018,6 +1018,17 @@ impl Builder<'_> {
                 extras: None,
             })
         };
+        // The texture infos of an extension's JSON object, under their keys (a slot without a
+        // texture writes nothing).
+        let insert_infos = |b: &mut Self,
+                            object: &mut serde_json::Map<String, serde_json::Value>,
+                            slots: &[(&str, Option<TextureRef>)]| {
+            for &(key, slot) in slots {
+                if let Some(value) = info(b, slot).and_then(|i| serde_json::to_value(i).ok()) {
+                    object.insert(key.into(), value);
+                }
+            }
+        };
         // KHR_materials_specular only where it changes something.
         if m.has_specular() {
             self.use_extension("KHR_materials_specular");
@@ -1107,14 +1118,14 @@ impl Builder<'_> {
             let mut sheen = serde_json::Map::new();
             sheen.insert("sheenColorFactor".into(), color.to_vec().into());
             sheen.insert("sheenRoughnessFactor".into(), roughness.into());
-            for (key, slot) in [
-                ("sheenColorTexture", m.sheen_color_texture),
-                ("sheenRoughnessTexture", m.sheen_roughness_texture),
-            ] {
-                if let Some(value) = info(self, slot).and_then(|i| serde_json::to_value(i).ok()) {
-                    sheen.insert(key.into(), value);
-                }
-            }
+            insert_infos(
+                self,
+                &mut sheen,
+                &[
+                    ("sheenColorTexture", m.sheen_color_texture),
+                    ("sheenRoughnessTexture", m.sheen_roughness_texture),
+                ],
+            );
             self.json_extension(&mut extensions, "KHR_materials_sheen", sheen);
             has_extensions = true;
         }
@@ -1124,11 +1135,11 @@ impl Builder<'_> {
             let mut anisotropy = serde_json::Map::new();
             anisotropy.insert("anisotropyStrength".into(), strength.into());
             anisotropy.insert("anisotropyRotation".into(), rotation.into());
-            if let Some(value) =
-                info(self, m.anisotropy_texture).and_then(|i| serde_json::to_value(i).ok())
-            {
-                anisotropy.insert("anisotropyTexture".into(), value);
-            }
+            insert_infos(
+                self,
+                &mut anisotropy,
+                &[("anisotropyTexture", m.anisotropy_texture)],
+            );
             self.json_extension(&mut extensions, "KHR_materials_anisotropy", anisotropy);
             has_extensions = true;
         }
@@ -1140,17 +1151,17 @@ impl Builder<'_> {
             film.insert("iridescenceIor".into(), ior.into());
             film.insert("iridescenceThicknessMinimum".into(), low.into());
             film.insert("iridescenceThicknessMaximum".into(), high.into());
-            for (key, slot) in [
-                ("iridescenceTexture", m.iridescence_texture),
-                (
-                    "iridescenceThicknessTexture",
-                    m.iridescence_thickness_texture,
-                ),
-            ] {
-                if let Some(value) = info(self, slot).and_then(|i| serde_json::to_value(i).ok()) {
-                    film.insert(key.into(), value);
-                }
-            }
+            insert_infos(
+                self,
+                &mut film,
+                &[
+                    ("iridescenceTexture", m.iridescence_texture),
+                    (
+                        "iridescenceThicknessTexture",
+                        m.iridescence_thickness_texture,
+                    ),
+                ],
+            );
             self.json_extension(&mut extensions, "KHR_materials_iridescence", film);
             has_extensions = true;
         }
@@ -1163,17 +1174,17 @@ impl Builder<'_> {
                 "diffuseTransmissionColorFactor".into(),
                 color.to_vec().into(),
             );
-            for (key, slot) in [
-                ("diffuseTransmissionTexture", m.diffuse_transmission_texture),
-                (
-                    "diffuseTransmissionColorTexture",
-                    m.diffuse_transmission_color_texture,
-                ),
-            ] {
-                if let Some(value) = info(self, slot).and_then(|i| serde_json::to_value(i).ok()) {
-                    through.insert(key.into(), value);
-                }
-            }
+            insert_infos(
+                self,
+                &mut through,
+                &[
+                    ("diffuseTransmissionTexture", m.diffuse_transmission_texture),
+                    (
+                        "diffuseTransmissionColorTexture",
+                        m.diffuse_transmission_color_texture,
+                    ),
+                ],
+            );
             self.json_extension(
                 &mut extensions,
                 "KHR_materials_diffuse_transmission",

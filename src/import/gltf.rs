@@ -1414,6 +1414,30 @@ fn json_unit_factor(value: &serde_json::Value, key: &str, problems: &mut Vec<Str
     json_unit(value.get(key), key, problems)
 }
 
+/// Colour `key` of an extension's JSON object: three channels, each clamped to 0–1 (what is
+/// not a number counts as 0), described in `problems`; None when absent, or when not three
+/// numbers (described, with what is done instead: `otherwise`).
+fn json_unit_color(
+    value: &serde_json::Value,
+    key: &str,
+    otherwise: &str,
+    problems: &mut Vec<String>,
+) -> Option<[f32; 3]> {
+    match value.get(key)? {
+        serde_json::Value::Array(c) if c.len() == 3 => {
+            let mut color = [0.0; 3];
+            for (i, channel) in c.iter().enumerate() {
+                color[i] = json_unit(Some(channel), &format!("{key}[{i}]"), problems);
+            }
+            Some(color)
+        }
+        _ => {
+            problems.push(format!("{key} is not three numbers; {otherwise}"));
+            None
+        }
+    }
+}
+
 /// Number `key` of an extension's JSON object, at least `min`: `default` when absent or not a
 /// number, raised to `min` when below it, each but the absence described in `problems`.
 fn json_at_least(
@@ -1889,15 +1913,9 @@ impl Importer<'_> {
             return;
         };
         let mut problems = Vec::new();
-        match value.get("sheenColorFactor") {
-            None => {}
-            Some(serde_json::Value::Array(c)) if c.len() == 3 => {
-                for (i, channel) in c.iter().enumerate() {
-                    let key = format!("sheenColorFactor[{i}]");
-                    out.sheen_color[i] = json_unit(Some(channel), &key, &mut problems);
-                }
-            }
-            Some(_) => problems.push("sheenColorFactor is not three numbers; left out".into()),
+        if let Some(color) = json_unit_color(&value, "sheenColorFactor", "left out", &mut problems)
+        {
+            out.sheen_color = color;
         }
         out.sheen_roughness = json_unit_factor(&value, "sheenRoughnessFactor", &mut problems);
         self.json_texture_slots(
@@ -1996,17 +2014,13 @@ impl Importer<'_> {
         let mut problems = Vec::new();
         out.diffuse_transmission =
             json_unit_factor(&value, "diffuseTransmissionFactor", &mut problems);
-        match value.get("diffuseTransmissionColorFactor") {
-            None => {}
-            Some(serde_json::Value::Array(c)) if c.len() == 3 => {
-                for (i, channel) in c.iter().enumerate() {
-                    let key = format!("diffuseTransmissionColorFactor[{i}]");
-                    out.diffuse_transmission_color[i] =
-                        json_unit(Some(channel), &key, &mut problems);
-                }
-            }
-            Some(_) => problems
-                .push("diffuseTransmissionColorFactor is not three numbers; white taken".into()),
+        if let Some(color) = json_unit_color(
+            &value,
+            "diffuseTransmissionColorFactor",
+            "white taken",
+            &mut problems,
+        ) {
+            out.diffuse_transmission_color = color;
         }
         self.json_texture_slots(
             out,
