@@ -228,6 +228,65 @@ fn a_variant_changes_pixels_only_where_its_overrides_are_seen() {
     );
 }
 
+/// A variant can hold any factor of a material, including those that pick another shader
+/// (clearcoat, sheen): one renderer switching base → variant → base draws each correctly.
+#[test]
+fn a_variant_turns_on_clearcoat_and_sheen_and_switching_back_restores_the_base() {
+    let Some(ctx) = gpu() else { return };
+    let (mut scene, left_material) = two_cubes();
+    let view = look(Vec3::new(0.0, 1.5, 5.0), Vec3::ZERO, 40.0);
+    let wet = scene.reserve_variant_id();
+    let mut overrides = Overrides::default();
+    let o = overrides.material_mut(left_material);
+    o.clearcoat = Some(1.0);
+    o.clearcoat_roughness = Some(0.05);
+    o.sheen_color = Some([0.9, 0.3, 0.1]);
+    o.sheen_roughness = Some(0.5);
+    vops::create(&scene, wet, "Wet", overrides).apply(&mut scene);
+    let mut r = Renderer::new(&ctx);
+    let mut frame = |scene: &Scene| {
+        let input = FrameInput {
+            scene,
+            camera: view,
+            settings: settings(),
+            selection: &[],
+        };
+        r.render_to_image(&ctx, &input, 200, 100)
+            .expect("readback")
+            .0
+    };
+    let base = frame(&scene);
+    assert_not_degenerate("two cubes", &base);
+    let shown = scene.resolved_as(wet).unwrap();
+    assert_eq!(shown.material(left_material).unwrap().clearcoat, 1.0);
+    assert_eq!(scene.material(left_material).unwrap().clearcoat, 0.0);
+    let wet_image = frame(&shown);
+    let (mut left_changed, mut right_changed) = (0, 0);
+    for (x, y, p) in wet_image.enumerate_pixels() {
+        let q = base.get_pixel(x, y);
+        if (0..3).any(|k| p[k].abs_diff(q[k]) > 3) {
+            if x < 100 {
+                left_changed += 1;
+            } else {
+                right_changed += 1;
+            }
+        }
+    }
+    assert!(
+        left_changed > 300,
+        "the coated cube did not change ({left_changed} px)"
+    );
+    assert_eq!(right_changed, 0, "the other cube changed");
+    let again = frame(&scene);
+    let off = again
+        .pixels()
+        .zip(base.pixels())
+        .map(|(a, b)| (0..3).map(|k| a[k].abs_diff(b[k])).max().unwrap_or(0))
+        .max()
+        .unwrap_or(0);
+    assert!(off <= 1, "back on the base the frame is off by {off}/255");
+}
+
 #[test]
 fn thumbnails_redraw_only_what_a_change_affects() {
     let Some(ctx) = gpu() else { return };

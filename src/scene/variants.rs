@@ -155,84 +155,89 @@ impl NodeOverride {
     }
 }
 
-/// The material values a variant can override; `None` = the base value. Textures, alpha and
-/// the other values are shared by all variants (swap the whole material for those).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct MaterialOverride {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base_color: Option<[f32; 4]>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metallic: Option<f32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roughness: Option<f32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub emissive: Option<[f32; 3]>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub emissive_strength: Option<f32>,
+/// Declares [`MaterialOverride`] from one list of the material values a variant can hold, so
+/// a value added to the list is stored, applied, counted and split off by `absorb` alike.
+macro_rules! material_override {
+    ($($(#[$doc:meta])* $field:ident: $ty:ty,)*) => {
+        /// The material values a variant can override; `None` = the base value. Every factor,
+        /// colour and strength is overridable (a "wet" variant raises clearcoat, a "dusk" one
+        /// turns emission up); textures, the alpha mode and cutoff, sidedness, unlit and the
+        /// texture transform are shared by all variants (swap the whole material for those).
+        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+        pub struct MaterialOverride {
+            $(
+                $(#[$doc])*
+                #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+                pub $field: Option<$ty>,
+            )*
+        }
+
+        impl MaterialOverride {
+            pub fn is_empty(&self) -> bool {
+                *self == Self::default()
+            }
+
+            pub fn count(&self) -> usize {
+                0 $(+ usize::from(self.$field.is_some()))*
+            }
+
+            pub fn apply(&self, base: &Material) -> Material {
+                let mut m = base.clone();
+                $(
+                    if let Some(v) = &self.$field {
+                        m.$field = v.clone();
+                    }
+                )*
+                m
+            }
+
+            /// Takes every overridable value where `wanted` differs from what these overrides
+            /// show over `base`, and returns the base with `wanted`'s other (shared) values: the
+            /// part of the edit that belongs to the base scene.
+            pub fn absorb(&mut self, base: &Material, wanted: &Material) -> Material {
+                let shown = self.apply(base);
+                let mut shared = wanted.clone();
+                $(
+                    if wanted.$field != shown.$field {
+                        self.$field = Some(wanted.$field.clone());
+                    }
+                    shared.$field = base.$field.clone();
+                )*
+                shared
+            }
+        }
+    };
 }
 
-impl MaterialOverride {
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
-    }
-
-    pub fn count(&self) -> usize {
-        usize::from(self.base_color.is_some())
-            + usize::from(self.metallic.is_some())
-            + usize::from(self.roughness.is_some())
-            + usize::from(self.emissive.is_some())
-            + usize::from(self.emissive_strength.is_some())
-    }
-
-    pub fn apply(&self, base: &Material) -> Material {
-        let mut m = base.clone();
-        if let Some(v) = self.base_color {
-            m.base_color = v;
-        }
-        if let Some(v) = self.metallic {
-            m.metallic = v;
-        }
-        if let Some(v) = self.roughness {
-            m.roughness = v;
-        }
-        if let Some(v) = self.emissive {
-            m.emissive = v;
-        }
-        if let Some(v) = self.emissive_strength {
-            m.emissive_strength = v;
-        }
-        m
-    }
-
-    /// Takes every overridable value where `wanted` differs from what these overrides show
-    /// over `base`, and returns the base with `wanted`'s other (shared) values: the part of
-    /// the edit that belongs to the base scene.
-    pub fn absorb(&mut self, base: &Material, wanted: &Material) -> Material {
-        let shown = self.apply(base);
-        if wanted.base_color != shown.base_color {
-            self.base_color = Some(wanted.base_color);
-        }
-        if wanted.metallic != shown.metallic {
-            self.metallic = Some(wanted.metallic);
-        }
-        if wanted.roughness != shown.roughness {
-            self.roughness = Some(wanted.roughness);
-        }
-        if wanted.emissive != shown.emissive {
-            self.emissive = Some(wanted.emissive);
-        }
-        if wanted.emissive_strength != shown.emissive_strength {
-            self.emissive_strength = Some(wanted.emissive_strength);
-        }
-        Material {
-            base_color: base.base_color,
-            metallic: base.metallic,
-            roughness: base.roughness,
-            emissive: base.emissive,
-            emissive_strength: base.emissive_strength,
-            ..wanted.clone()
-        }
-    }
+material_override! {
+    base_color: [f32; 4],
+    metallic: f32,
+    roughness: f32,
+    emissive: [f32; 3],
+    emissive_strength: f32,
+    normal_scale: f32,
+    occlusion_strength: f32,
+    ior: f32,
+    specular: f32,
+    specular_color: [f32; 3],
+    transmission: f32,
+    clearcoat: f32,
+    clearcoat_roughness: f32,
+    clearcoat_normal_scale: f32,
+    thickness: f32,
+    /// `Some(None)`: no absorption in this variant where the base has some.
+    attenuation_distance: Option<f32>,
+    attenuation_color: [f32; 3],
+    dispersion: f32,
+    sheen_color: [f32; 3],
+    sheen_roughness: f32,
+    anisotropy_strength: f32,
+    anisotropy_rotation: f32,
+    iridescence: f32,
+    iridescence_ior: f32,
+    iridescence_thickness: [f32; 2],
+    diffuse_transmission: f32,
+    diffuse_transmission_color: [f32; 3],
 }
 
 /// Everything one variant overrides.
@@ -569,20 +574,65 @@ mod tests {
     fn material_absorb_splits_variant_and_base_values() {
         let base = Material {
             roughness: 0.5,
-            normal_scale: 1.0,
+            uv_scale: [1.0, 1.0],
             ..Default::default()
         };
         let mut o = MaterialOverride::default();
         let wanted = Material {
             roughness: 0.2,
-            normal_scale: 0.5,
+            uv_scale: [2.0, 2.0],
             ..base.clone()
         };
         let new_base = o.absorb(&base, &wanted);
         assert_eq!(o.roughness, Some(0.2));
         assert_eq!(o.count(), 1);
         assert_eq!(new_base.roughness, 0.5, "the base keeps its roughness");
-        assert_eq!(new_base.normal_scale, 0.5, "shared values go to the base");
+        assert_eq!(
+            new_base.uv_scale,
+            [2.0, 2.0],
+            "shared values go to the base"
+        );
+    }
+
+    #[test]
+    fn every_factor_and_colour_of_a_material_is_overridable() {
+        let base = Material {
+            attenuation_distance: Some(0.3),
+            ..Default::default()
+        };
+        let wanted = Material {
+            clearcoat: 1.0,
+            clearcoat_roughness: 0.1,
+            sheen_color: [0.5, 0.2, 0.1],
+            sheen_roughness: 0.4,
+            transmission: 0.9,
+            ior: 1.33,
+            thickness: 0.02,
+            attenuation_distance: None,
+            attenuation_color: [0.2, 0.4, 0.9],
+            anisotropy_strength: 0.6,
+            iridescence: 1.0,
+            iridescence_thickness: [200.0, 500.0],
+            diffuse_transmission: 0.5,
+            normal_scale: 0.25,
+            ..base.clone()
+        };
+        let mut o = MaterialOverride::default();
+        let new_base = o.absorb(&base, &wanted);
+        assert_eq!(o.count(), 14);
+        assert_eq!(new_base, base, "nothing of the edit reaches the base");
+        assert_eq!(o.attenuation_distance, Some(None));
+        assert_eq!(o.apply(&base), wanted);
+        // `Some(None)` ("no absorption here") survives a project file, and an entry written
+        // before these values were overridable still reads.
+        let text = serde_json::to_string(&o).unwrap();
+        assert!(text.contains("\"attenuation_distance\":null"), "{text}");
+        let back: MaterialOverride = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, o);
+        let old: MaterialOverride =
+            serde_json::from_str(r#"{"base_color":[1.0,0.0,0.0,1.0],"roughness":0.3}"#).unwrap();
+        assert_eq!(old.count(), 2);
+        assert_eq!(old.attenuation_distance, None);
     }
 
     #[test]
