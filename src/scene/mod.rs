@@ -2210,11 +2210,9 @@ impl Scene {
         };
         let mut materials = BTreeMap::new();
         for (id, mut material) in other.materials {
-            remap_texture(&mut material.base_color_texture);
-            remap_texture(&mut material.metallic_roughness_texture);
-            remap_texture(&mut material.normal_texture);
-            remap_texture(&mut material.occlusion_texture);
-            remap_texture(&mut material.emissive_texture);
+            for slot in TextureSlot::ALL {
+                remap_texture(material.slot_mut(slot));
+            }
             let new = MaterialId(self.fresh_id());
             resources.materials.push((new, material));
             materials.insert(id, new);
@@ -2708,6 +2706,40 @@ mod tests {
             panic!("not points");
         };
         assert!(base.point_cloud(cloud).is_some());
+    }
+
+    #[test]
+    fn merge_remaps_the_textures_of_every_slot() {
+        let mut base = small_scene("base");
+        let base_images: Vec<ImageId> = base.images().map(|(id, _)| id).collect();
+        let mut other = small_scene("other");
+        let (material, image) = {
+            let (id, m) = other.materials().next().expect("a material");
+            (id, m.base_color_texture.expect("a texture").image)
+        };
+        let m = other.material_mut(material).expect("material");
+        for slot in TextureSlot::ALL {
+            *m.slot_mut(slot) = Some(TextureRef::new(image, Sampler::default()));
+        }
+        base.merge(other, None);
+        let merged_images: Vec<ImageId> = base
+            .images()
+            .map(|(id, _)| id)
+            .filter(|id| !base_images.contains(id))
+            .collect();
+        assert_eq!(merged_images.len(), 1);
+        let merged = base
+            .materials()
+            .find(|(_, m)| m.clearcoat_texture.is_some())
+            .map(|(_, m)| m.clone())
+            .expect("the merged material");
+        for (slot, texture) in TextureSlot::ALL.into_iter().zip(merged.texture_slots()) {
+            assert_eq!(
+                texture.map(|t| t.image),
+                Some(merged_images[0]),
+                "{slot:?} points at the merged image"
+            );
+        }
     }
 
     #[test]
