@@ -568,7 +568,8 @@ fn gltf_buffer() -> Vec<u8> {
 }
 
 /// A scene with a textured, normal-mapped, anisotropic, iridescent and translucent quad (triangle list and
-/// strip), a sparse accessor, a light, a camera, a hierarchy and material variants; `buffer_uri` `None` = GLB BIN.
+/// strip), a sparse accessor, a light, a camera, a hierarchy, material variants and an animation
+/// (linear translation, step rotation); `buffer_uri` `None` = GLB BIN.
 fn gltf_json(buffer_uri: Option<&str>, len: usize, image_uri: &str) -> String {
     let uri = buffer_uri.map_or_else(String::new, |u| format!(r#""uri":"{u}","#));
     format!(
@@ -608,7 +609,13 @@ fn gltf_json(buffer_uri: Option<&str>, len: usize, image_uri: &str) -> String {
  {{"bufferView":3,"componentType":5123,"count":6,"type":"SCALAR"}},
  {{"bufferView":0,"componentType":5126,"count":4,"type":"VEC3","min":[0,0,0],"max":[1.5,1,0],
    "sparse":{{"count":1,"indices":{{"bufferView":4,"componentType":5123}},"values":{{"bufferView":5}}}}}},
- {{"bufferView":3,"componentType":5123,"count":4,"type":"SCALAR"}}]}}"#
+ {{"bufferView":3,"componentType":5123,"count":4,"type":"SCALAR"}},
+ {{"bufferView":0,"byteOffset":8,"componentType":5126,"count":2,"type":"SCALAR","min":[0],"max":[1]}},
+ {{"bufferView":0,"componentType":5126,"count":2,"type":"VEC3"}},
+ {{"bufferView":1,"componentType":5126,"count":2,"type":"VEC4"}}],
+"animations":[{{"name":"move","channels":[{{"sampler":0,"target":{{"node":1,"path":"translation"}}}},
+  {{"sampler":1,"target":{{"node":1,"path":"rotation"}}}}],
+ "samplers":[{{"input":6,"output":7}},{{"input":6,"output":8,"interpolation":"STEP"}}]}}]}}"#
     )
 }
 
@@ -828,6 +835,18 @@ fn assert_expected(seed: &Seed, imported: &Imported) {
                 seed.name
             );
             assert_eq!(scene.images().count(), 1, "{}: the PNG decodes", seed.name);
+            let shots = &scene.timeline().shots;
+            assert!(
+                shots.len() == 1
+                    && shots[0]
+                        .tracks
+                        .iter()
+                        .map(|t| t.keys().len())
+                        .sum::<usize>()
+                        == 25,
+                "{}: the animation (linear and step: sampled on each frame of 1 s) is a shot",
+                seed.name
+            );
             assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
         }
     }

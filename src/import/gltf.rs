@@ -5,18 +5,19 @@
 //! checked against its buffer before anything is read, so a hostile count or offset is an
 //! error, not an allocation or a panic.
 
+use super::gltf_animation::{self, Curve, Interp, NodeCurves, frame_rate_for};
 use super::{ImportError, Imported, gltf_draco, gltf_meshopt};
 use crate::scene::{
-    AlphaMode, Camera, Filter, Image, ImageId, Light, LightKind, Material, MaterialId,
-    MaterialVariant, Mesh, MeshId, MinFilter, NodeId, NodeKind, Sampler, Scene, SplatCloud,
-    SplatCloudId, TextureRef, TextureSlot, Transform, UvTransform, Wrap,
+    AlphaMode, Camera, Channel, Filter, Image, ImageId, Light, LightKind, MAX_SHOT_FRAMES,
+    Material, MaterialId, MaterialVariant, Mesh, MeshId, MinFilter, NodeId, NodeKind, Sampler,
+    Scene, Shot, SplatCloud, SplatCloudId, TextureRef, TextureSlot, Transform, UvTransform, Wrap,
 };
 use base64::Engine as _;
 use glam::{Mat4, Quat, Vec3};
 use gltf::accessor::{DataType, Dimensions};
 use gltf::mesh::{Mode, Semantic};
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -204,7 +205,7 @@ fn import_gltf_within(
         gltf,
         meshopt,
         draco,
-        repairs,
+        mut repairs,
     } = parse(&file, bytes)?;
     let folder = path.parent().unwrap_or(Path::new("")).to_owned();
     let mut buffers = load_buffers(&file, &folder, &gltf, |b| {
@@ -237,6 +238,7 @@ fn import_gltf_within(
         image_budget,
         roughness_images: HashMap::new(),
         instances: 0,
+        node_ids: vec![None; gltf.document.nodes().len()],
     };
     if let Some(problem) = transform_warning {
         importer.warn(problem);
@@ -256,6 +258,8 @@ fn import_gltf_within(
     importer.warn_unsupported(&repairs);
     importer.load_variant_names();
     importer.load_nodes()?;
+    let animations = std::mem::take(&mut repairs.animations);
+    importer.load_animations(&animations, &repairs.joints);
     let variants = importer
         .variant_names
         .drain(..)
@@ -334,7 +338,7 @@ fn parse(file: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
     }
     root.extensions_required.clear();
     let mut repairs = Repairs::default();
-    repairs.drop_skins_and_animations(&mut root, unreadable_animations);
+    repairs.set_aside_skins_and_animations(&mut root, unreadable_animations);
     repairs.drop_primitives_without_positions(&mut root);
     choose_texture_sources(&mut root);
     repairs.point_sourceless_textures_at_no_image(&mut root);
@@ -405,13 +409,16 @@ struct Parsed {
 /// reported or completed once the buffers are loaded.
 #[derive(Default)]
 struct Repairs {
-    /// Skins and animations the file has. Models load in their rest pose, so both are
-    /// dropped unread: an animation gltf-json cannot read (a KHR_animation_pointer target,
-    /// which has a `pointer` path and no node) must not refuse the whole model.
+    /// Skins the file has: skinned meshes load in their rest pose.
     skins: usize,
-    animations: usize,
-    /// Why the animations could not be read, where that was so.
-    animation_problem: Option<String>,
+    /// Nodes that are joints of a skin (their animation would move nothing shown).
+    joints: Vec<usize>,
+    /// The file's animations, set aside before validation and read once the nodes are
+    /// built ([`Importer::load_animations`]): a broken one costs only itself, never the model.
+    animations: Vec<gltf::json::Animation>,
+    /// How many animations could not be read at all (a KHR_animation_pointer target, which
+    /// has a `pointer` path and no node, fails gltf-json), and why.
+    animation_problem: Option<(usize, String)>,
     /// Accessors without a buffer view or sparse values hold zeros (glTF 2.0, 3.6.2.1), which
     /// gltf-json refuses: they read one zero-filled buffer added for them.
     zeros: Option<Zeros>,
@@ -435,19 +442,22 @@ struct Zeros {
 }
 
 impl Repairs {
-    fn drop_skins_and_animations(
+    fn set_aside_skins_and_animations(
         &mut self,
         root: &mut gltf::json::Root,
         unreadable: Option<(usize, String)>,
     ) {
         self.skins = root.skins.len();
-        self.animations = root.animations.len();
-        if let Some((count, problem)) = unreadable {
-            self.animations = count;
-            self.animation_problem = Some(problem);
-        }
+        self.joints = root
+            .skins
+            .iter()
+            .flat_map(|s| s.joints.iter().map(|j| j.value()))
+            .collect();
+        self.joints.sort_unstable();
+        self.joints.dedup();
+        self.animations = std::mem::take(&mut root.animations);
+        self.animation_problem = unreadable;
         root.skins.clear();
-        root.animations.clear();
         for node in &mut root.nodes {
             node.skin = None;
         }
@@ -589,7 +599,7 @@ fn parse_unchecked(bytes: &[u8]) -> Result<(gltf::Gltf, Option<(usize, String)>)
 
 /// The JSON as gltf-json's types. Where they cannot hold it, it is read again leniently
 /// ([`lenient`]: what glTF allows but gltf-json refuses), then also without its animations
-/// (dropped anyway, see [`Repairs`]; KHR_animation_pointer channels have no node), which then
+/// (an animation is worth less than the model; KHR_animation_pointer channels have no node), which then
 /// come back as their count and the first problem: (root, Some((animations, problem))). A file
 /// that still cannot be read reports the problem outside its animations (without a line and
 /// column: serde_json knows them only for text); one without animations, its first problem
@@ -1541,6 +1551,8 @@ struct Importer<'a> {
     roughness_images: HashMap<(ImageId, u32), ImageId>,
     /// EXT_mesh_gpu_instancing instances read so far ([`MAX_INSTANCES`]).
     instances: usize,
+    /// The scene node each glTF node became (`None`: not in the scene shown).
+    node_ids: Vec<Option<NodeId>>,
 }
 
 impl Importer<'_> {
@@ -1561,15 +1573,15 @@ impl Importer<'_> {
                 ignored.join(", ")
             ));
         }
-        let (skins, animations) = (repairs.skins, repairs.animations);
-        if let Some(problem) = &repairs.animation_problem {
+        if let Some((animations, problem)) = &repairs.animation_problem {
             self.warn(format!(
-                "its {animations} animation(s) could not be read ({problem}) and are left out; \
-                 {skins} skin(s) are not supported; loaded in rest pose"
+                "its {animations} animation(s) could not be read ({problem}) and are left out"
             ));
-        } else if skins > 0 || animations > 0 {
+        }
+        if repairs.skins > 0 {
             self.warn(format!(
-                "{skins} skin(s) and {animations} animation(s) are not supported; loaded in rest pose"
+                "{} skin(s) are not supported: skinned meshes show in their rest pose",
+                repairs.skins
             ));
         }
     }
@@ -3074,6 +3086,9 @@ impl Importer<'_> {
                 }
                 id
             };
+            if let Some(slot) = self.node_ids.get_mut(node.index()) {
+                *slot = Some(id);
+            }
             for child in node.children().collect::<Vec<_>>().into_iter().rev() {
                 stack.push((child, Some(id), depth + 1));
             }
@@ -3085,7 +3100,254 @@ impl Importer<'_> {
         }
         Ok(())
     }
+
+    /// The file's animations as shots of the timeline: each animation's translation, rotation
+    /// and scale channels key its nodes' `Transform` tracks ([`gltf_animation`]). Animations
+    /// that move different nodes play together in one shot (an exporter's one action per
+    /// object); one that moves a node an earlier one moves gets a shot of its own (a model's
+    /// clips). A channel that cannot be used is left out with a warning, never the model.
+    fn load_animations(&mut self, animations: &[gltf::json::Animation], joints: &[usize]) {
+        let mut groups: Vec<(Vec<String>, BTreeMap<NodeId, NodeCurves>)> = Vec::new();
+        for (a, animation) in animations.iter().enumerate() {
+            let name = animation
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("Animation {}", a + 1));
+            let nodes = self.animation_curves(&name, animation, joints);
+            if nodes.is_empty() {
+                continue;
+            }
+            let shots = groups.len();
+            match groups
+                .iter_mut()
+                .find(|(_, group)| nodes.keys().all(|n| !group.contains_key(n)))
+            {
+                Some((names, group)) => {
+                    names.push(name);
+                    group.extend(nodes);
+                }
+                None if shots < MAX_ANIMATION_SHOTS => groups.push((vec![name], nodes)),
+                None => self.warn(format!(
+                    "animation '{name}' left out: the file's animations already make \
+                     {MAX_ANIMATION_SHOTS} shots"
+                )),
+            }
+        }
+        let mut bake_budget = MAX_BAKED_KEYS;
+        let mut timeline = self.scene.timeline().clone();
+        for (names, nodes) in groups {
+            let fps = frame_rate_for(
+                nodes
+                    .values()
+                    .flat_map(|c| [&c.translation, &c.rotation, &c.scale])
+                    .flatten()
+                    .flat_map(|c| c.times.iter().copied()),
+            );
+            let end = nodes.values().map(NodeCurves::end).fold(0.0, f32::max);
+            let last = (gltf_animation::frame_of(end, fps) - 1e-3).ceil().max(0.0);
+            let name = match names.as_slice() {
+                [one] => one.clone(),
+                _ => "Animation".to_owned(),
+            };
+            if last >= MAX_SHOT_FRAMES as f32 {
+                self.warn(format!(
+                    "animation '{name}' lasts {end:.0} s; its shot ends after an hour"
+                ));
+            }
+            let mut shot = Shot {
+                fps,
+                frames: (last as u32).saturating_add(1).min(MAX_SHOT_FRAMES),
+                camera: self.shot_camera(&nodes),
+                ..Shot::new(self.scene.reserve_shot_id(), &name)
+            };
+            let mut approximate = 0;
+            for (node, curves) in &nodes {
+                let (keys, rough) = curves.keys(fps, &mut bake_budget);
+                approximate += usize::from(rough);
+                shot.track_mut(Channel::Transform(*node)).set_keys(keys);
+            }
+            if approximate > 0 {
+                self.warn(format!(
+                    "animation '{name}': {approximate} node(s) mix interpolations beyond the \
+                     {MAX_BAKED_KEYS} keys sampled per frame; keyed at the file's key times \
+                     instead (exact there, close between)"
+                ));
+            }
+            if timeline.active.is_none() {
+                timeline.active = Some(shot.id);
+            }
+            timeline.shots.push(shot);
+        }
+        self.scene.set_timeline(timeline);
+    }
+
+    /// One animation's usable channels as curves per scene node; warns of those left out.
+    fn animation_curves(
+        &mut self,
+        name: &str,
+        animation: &gltf::json::Animation,
+        joints: &[usize],
+    ) -> BTreeMap<NodeId, NodeCurves> {
+        use gltf::json::animation::{Interpolation as Kind, Property};
+        use gltf::json::validation::Checked;
+        let accessors: Vec<gltf::Accessor> = self.doc.accessors().collect();
+        let buffers = Rc::clone(&self.buffers);
+        let data = |b: gltf::Buffer| buffers.get(b.index()).map(Vec::as_slice);
+        let mut nodes: BTreeMap<NodeId, NodeCurves> = BTreeMap::new();
+        let (mut on_joints, mut weights, mut outside) = (0usize, 0usize, 0usize);
+        let mut problems: Vec<String> = Vec::new();
+        for (c, channel) in animation.channels.iter().enumerate() {
+            let target = channel.target.node.value();
+            let path = match channel.target.path {
+                Checked::Valid(Property::MorphTargetWeights) => {
+                    weights += 1;
+                    continue;
+                }
+                Checked::Valid(path) => path,
+                Checked::Invalid => {
+                    problems.push(format!(
+                        "channel {c}: its target path is not one glTF defines"
+                    ));
+                    continue;
+                }
+            };
+            if joints.binary_search(&target).is_ok() {
+                on_joints += 1;
+                continue;
+            }
+            let Some(node) = self.node_ids.get(target).copied().flatten() else {
+                outside += 1;
+                continue;
+            };
+            let curve = (|| -> Result<Curve, String> {
+                let s = channel.sampler.value();
+                let sampler = animation.samplers.get(s).ok_or_else(|| {
+                    format!("it refers to sampler {s} of {}", animation.samplers.len())
+                })?;
+                let interp = match sampler.interpolation {
+                    Checked::Valid(Kind::Step) => Interp::Step,
+                    Checked::Valid(Kind::Linear) => Interp::Linear,
+                    Checked::Valid(Kind::CubicSpline) => Interp::Cubic,
+                    Checked::Invalid => return Err("its interpolation is unknown".into()),
+                };
+                let accessor = |i: usize| {
+                    accessors
+                        .get(i)
+                        .ok_or_else(|| format!("it refers to accessor {i} of {}", accessors.len()))
+                };
+                let input = accessor(sampler.input.value())?;
+                let times = read_scalars(input, data)
+                    .ok_or("its key times are not a readable float scalar accessor")?;
+                let output = accessor(sampler.output.value())?;
+                let values: Vec<[f32; 4]> = if path == Property::Rotation {
+                    read_vectors::<4>(output, output.normalized(), data)
+                        .ok_or("its rotations are not a readable VEC4 accessor")?
+                } else {
+                    read_vectors::<3>(output, output.normalized(), data)
+                        .ok_or("its values are not a readable VEC3 accessor")?
+                        .into_iter()
+                        .map(|[x, y, z]| [x, y, z, 0.0])
+                        .collect()
+                };
+                Curve::new(times, interp, values)
+            })();
+            let curve = match curve {
+                Ok(curve) => curve,
+                Err(problem) => {
+                    problems.push(format!("channel {c}: {problem}"));
+                    continue;
+                }
+            };
+            let rest = self
+                .scene
+                .node(node)
+                .map_or(Transform::IDENTITY, |n| n.transform);
+            let curves = nodes.entry(node).or_insert_with(|| NodeCurves {
+                rest,
+                ..NodeCurves::default()
+            });
+            let slot = match path {
+                Property::Translation => &mut curves.translation,
+                Property::Rotation => &mut curves.rotation,
+                _ => &mut curves.scale,
+            };
+            if slot.is_some() {
+                problems.push(format!("channel {c}: an earlier channel animates the same"));
+                continue;
+            }
+            *slot = Some(curve);
+        }
+        if let Some(first) = problems.first() {
+            let more = match problems.len() {
+                1 => String::new(),
+                n => format!(" (and {} more)", n - 1),
+            };
+            self.warn(format!("animation '{name}': {first}; left out{more}"));
+        }
+        if on_joints > 0 {
+            self.warn(format!(
+                "animation '{name}': {on_joints} channel(s) move skin joints, left out (skins \
+                 are not supported)"
+            ));
+        }
+        if weights > 0 {
+            self.warn(format!(
+                "animation '{name}': {weights} morph-target weight channel(s) left out (morph \
+                 targets are not animated)"
+            ));
+        }
+        if outside > 0 {
+            self.warn(format!(
+                "animation '{name}': {outside} channel(s) move nodes outside the scene shown; \
+                 left out"
+            ));
+        }
+        nodes
+    }
+
+    /// The camera a shot of `animated` nodes is seen through: the first camera that moves
+    /// with them (it or a parent is animated), else the file's first camera.
+    fn shot_camera(&self, animated: &BTreeMap<NodeId, NodeCurves>) -> Option<NodeId> {
+        let cameras: Vec<NodeId> = self
+            .node_ids
+            .iter()
+            .flatten()
+            .flat_map(|&id| {
+                // A glTF node holding a camera among other things keeps it as a child.
+                let node = self.scene.node(id);
+                std::iter::once(id).chain(node.map(|n| n.children.clone()).unwrap_or_default())
+            })
+            .filter(|&id| {
+                self.scene
+                    .node(id)
+                    .is_some_and(|n| matches!(n.kind, NodeKind::Camera(_)))
+            })
+            .collect();
+        let moves = |mut id: NodeId| {
+            for _ in 0..=MAX_DEPTH {
+                if animated.contains_key(&id) {
+                    return true;
+                }
+                match self.scene.node(id).and_then(|n| n.parent) {
+                    Some(parent) => id = parent,
+                    None => return false,
+                }
+            }
+            false
+        };
+        cameras
+            .iter()
+            .copied()
+            .find(|&c| moves(c))
+            .or_else(|| cameras.first().copied())
+    }
 }
+
+/// Most shots a file's animations make (one per animation whose nodes overlap another's).
+const MAX_ANIMATION_SHOTS: usize = 256;
+/// Most keys an import samples per frame for nodes whose channels mix interpolations
+/// (≈ 100 bytes each).
+const MAX_BAKED_KEYS: usize = 500_000;
 
 #[cfg(test)]
 mod tests {

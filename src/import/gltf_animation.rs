@@ -1,0 +1,494 @@
+//! glTF animations as timeline keys: a node's translation, rotation and scale samplers
+//! (glTF 2.0 §3.11 and Appendix C) become one `Transform` track of a shot.
+//!
+//! The keys reproduce the file's motion exactly where the timeline's interpolation can:
+//! * all of a node's samplers STEP → constant keys at every key time of any of them;
+//! * all LINEAR → linear keys at those times (a linear or slerped segment sampled at an inner
+//!   time and interpolated again from there is the same motion);
+//! * all CUBICSPLINE on one set of times with each key's in- and out-tangent equal → Bézier
+//!   keys whose free slopes are the tangents (per frame instead of per second): the timeline's
+//!   Hermite segments are glTF's.
+//!
+//! Anything else (mixed interpolations, cubic samplers on different times, a tangent that
+//! breaks at a key) is sampled at every frame into linear keys, exact on each frame the shot
+//! renders, within a budget of keys per import; past it the union of key times is used.
+//!
+//! This module does arithmetic only: reading the accessors and checking them against the
+//! file is the importer's (see `gltf.rs`).
+
+use crate::scene::{FRAME_RATES, Handles, Interpolation, Key, MAX_COMPONENTS, Transform, Value};
+use glam::{Quat, Vec3, Vec4};
+
+/// How a glTF sampler fills the time between its keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Interp {
+    Step,
+    Linear,
+    Cubic,
+}
+
+/// One sampler's curve, checked: times finite, ≥ 0 and non-decreasing; `values` finite,
+/// one per key (three per key for cubic: in-tangent, value, out-tangent), each of the
+/// property's width (3, or 4 for a rotation quaternion x, y, z, w; unused lanes 0).
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Curve {
+    pub times: Vec<f32>,
+    pub interp: Interp,
+    pub values: Vec<[f32; 4]>,
+}
+
+impl Curve {
+    /// Checks a sampler's data; the reason it is unusable otherwise.
+    pub fn new(times: Vec<f32>, interp: Interp, values: Vec<[f32; 4]>) -> Result<Self, String> {
+        if times.is_empty() {
+            return Err("it has no keys".into());
+        }
+        if let Some(t) = times.iter().find(|t| !t.is_finite() || **t < 0.0) {
+            return Err(format!("it has a key time of {t} s"));
+        }
+        if times.windows(2).any(|w| w[1] < w[0]) {
+            return Err("its key times decrease".into());
+        }
+        let per_key = if interp == Interp::Cubic { 3 } else { 1 };
+        if values.len() != times.len() * per_key {
+            return Err(format!(
+                "it has {} key times but {} output values (expected {})",
+                times.len(),
+                values.len(),
+                times.len() * per_key
+            ));
+        }
+        if values.iter().flatten().any(|v| !v.is_finite()) {
+            return Err("it has an output value that is not a finite number".into());
+        }
+        Ok(Self {
+            times,
+            interp,
+            values,
+        })
+    }
+
+    fn value(&self, k: usize) -> Vec4 {
+        let i = if self.interp == Interp::Cubic {
+            3 * k + 1
+        } else {
+            k
+        };
+        Vec4::from_array(self.values[i])
+    }
+
+    fn in_tangent(&self, k: usize) -> Vec4 {
+        Vec4::from_array(self.values[3 * k])
+    }
+
+    fn out_tangent(&self, k: usize) -> Vec4 {
+        Vec4::from_array(self.values[3 * k + 2])
+    }
+
+    /// The value at `t` seconds as glTF defines it (held before the first key and after the
+    /// last); rotations slerped (linear) or normalised (cubic).
+    pub fn sample(&self, t: f32, rotation: bool) -> Vec4 {
+        let n = self.times.len();
+        if t <= self.times[0] {
+            return self.value(0);
+        }
+        if t >= self.times[n - 1] {
+            return self.value(n - 1);
+        }
+        let k = self.times.partition_point(|&x| x <= t) - 1;
+        let (t0, t1) = (self.times[k], self.times[k + 1]);
+        let dt = t1 - t0;
+        if dt <= 0.0 {
+            return self.value(k + 1);
+        }
+        let s = (t - t0) / dt;
+        match self.interp {
+            Interp::Step => self.value(k),
+            Interp::Linear if rotation => {
+                let a = Quat::from_vec4(self.value(k)).normalize();
+                let b = Quat::from_vec4(self.value(k + 1)).normalize();
+                Vec4::from(a.slerp(b, s))
+            }
+            Interp::Linear => self.value(k).lerp(self.value(k + 1), s),
+            Interp::Cubic => {
+                let (s2, s3) = (s * s, s * s * s);
+                let v = (2.0 * s3 - 3.0 * s2 + 1.0) * self.value(k)
+                    + (s3 - 2.0 * s2 + s) * dt * self.out_tangent(k)
+                    + (-2.0 * s3 + 3.0 * s2) * self.value(k + 1)
+                    + (s3 - s2) * dt * self.in_tangent(k + 1);
+                if rotation { v.normalize_or_zero() } else { v }
+            }
+        }
+    }
+
+    /// Whether every key's in- and out-tangent agree (a smooth curve the timeline's one slope
+    /// per key can hold).
+    fn smooth(&self) -> bool {
+        (0..self.times.len()).all(|k| {
+            let (a, b) = (self.in_tangent(k), self.out_tangent(k));
+            (a - b).abs().max_element() <= 1e-5 * (1.0 + a.abs().max(b.abs()).max_element())
+        })
+    }
+}
+
+/// A node's animated transform: its rest transform and the samplers that move it.
+#[derive(Clone, Debug, Default)]
+pub(super) struct NodeCurves {
+    pub rest: Transform,
+    pub translation: Option<Curve>,
+    pub rotation: Option<Curve>,
+    pub scale: Option<Curve>,
+}
+
+impl NodeCurves {
+    fn curves(&self) -> impl Iterator<Item = &Curve> {
+        [&self.translation, &self.rotation, &self.scale]
+            .into_iter()
+            .flatten()
+    }
+
+    /// The node's transform at `t` seconds.
+    pub fn at(&self, t: f32) -> Transform {
+        let v3 = |c: &Option<Curve>, rest: Vec3| {
+            c.as_ref().map_or(rest, |c| c.sample(t, false).truncate())
+        };
+        Transform {
+            translation: v3(&self.translation, self.rest.translation),
+            rotation: self.rotation.as_ref().map_or(self.rest.rotation, |c| {
+                let q = Quat::from_vec4(c.sample(t, true));
+                if q.length_squared() > 0.0 {
+                    q.normalize()
+                } else {
+                    self.rest.rotation
+                }
+            }),
+            scale: v3(&self.scale, self.rest.scale),
+        }
+    }
+
+    /// Seconds of the last key.
+    pub fn end(&self) -> f32 {
+        self.curves()
+            .filter_map(|c| c.times.last().copied())
+            .fold(0.0, f32::max)
+    }
+
+    /// Every key time of any of the samplers, in order, once.
+    fn key_times(&self) -> Vec<f32> {
+        let mut times: Vec<f32> = self
+            .curves()
+            .flat_map(|c| c.times.iter().copied())
+            .collect();
+        times.sort_by(f32::total_cmp);
+        times.dedup();
+        times
+    }
+
+    /// The node's keys in a shot of `fps`, and whether they only approximate the file's
+    /// motion between frames (sampled at its key times because `bake_budget`, the keys
+    /// per-frame sampling may still make, ran out). Sampling every frame takes from the budget.
+    pub fn keys(&self, fps: u32, bake_budget: &mut usize) -> (Vec<Key>, bool) {
+        let curves: Vec<&Curve> = self.curves().collect();
+        let Some(first) = curves.first() else {
+            return (Vec::new(), false);
+        };
+        let fps_f = fps as f32;
+        let key_at = |t: f32, interpolation: Interpolation| Key {
+            interpolation,
+            ..Key::new(frame_of(t, fps), Value::Transform(self.at(t)))
+        };
+        let all = |i: Interp| curves.iter().all(|c| c.interp == i);
+        if all(Interp::Step) || all(Interp::Linear) {
+            let interpolation = if all(Interp::Step) {
+                Interpolation::Constant
+            } else {
+                Interpolation::Linear
+            };
+            let keys = self
+                .key_times()
+                .into_iter()
+                .map(|t| key_at(t, interpolation))
+                .collect();
+            return (keys, false);
+        }
+        if all(Interp::Cubic) && curves.iter().all(|c| c.times == first.times && c.smooth()) {
+            let keys = (0..first.times.len())
+                .map(|k| {
+                    let t = first.times[k];
+                    let mut slopes = [0.0; MAX_COMPONENTS];
+                    let lanes = [
+                        (&self.translation, 0, 3),
+                        (&self.rotation, 3, 4),
+                        (&self.scale, 7, 3),
+                    ];
+                    for (curve, at, width) in lanes {
+                        if let Some(c) = curve {
+                            let tangent = c.out_tangent(k).to_array();
+                            for i in 0..width {
+                                slopes[at + i] = tangent[i] / fps_f;
+                            }
+                        }
+                    }
+                    Key {
+                        interpolation: Interpolation::Bezier,
+                        handles: Handles::Free { slopes },
+                        ..Key::new(frame_of(t, fps), Value::Transform(self.at(t)))
+                    }
+                })
+                .collect();
+            return (keys, false);
+        }
+        // Mixed: every frame, linear in between.
+        let last = (self.end() * fps_f).ceil().max(0.0) as usize;
+        if last < *bake_budget {
+            *bake_budget -= last + 1;
+            let keys = (0..=last)
+                .map(|f| key_at(f as f32 / fps_f, Interpolation::Linear))
+                .collect();
+            return (keys, false);
+        }
+        let keys = self
+            .key_times()
+            .into_iter()
+            .map(|t| key_at(t, Interpolation::Linear))
+            .collect();
+        (keys, true)
+    }
+}
+
+/// The frame a time falls on at `fps`, snapped to the whole frame when within a thousandth
+/// of one (exporters write 1/24 s as the nearest f32).
+pub(super) fn frame_of(t: f32, fps: u32) -> f32 {
+    let f = t * fps as f32;
+    let whole = f.round();
+    if (f - whole).abs() < 1e-3 { whole } else { f }
+}
+
+/// The shot frame rate on whose frames the key times fall best (the first of
+/// [`FRAME_RATES`] among equals: 24 for times on whole seconds).
+pub(super) fn frame_rate_for(times: impl Iterator<Item = f32> + Clone) -> u32 {
+    let mut best = (FRAME_RATES[0], f64::INFINITY);
+    for fps in FRAME_RATES {
+        let error: f64 = times
+            .clone()
+            .map(|t| {
+                let f = f64::from(t) * f64::from(fps);
+                (f - f.round()).abs()
+            })
+            .sum();
+        if error < best.1 - 1e-6 {
+            best = (fps, error);
+        }
+    }
+    best.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scene::{Channel, NodeId, Track};
+
+    fn track(keys: Vec<Key>) -> Track {
+        let mut track = Track::new(Channel::Transform(NodeId(1)));
+        track.set_keys(keys);
+        track
+    }
+
+    /// The largest difference between the file's motion and the track's, over every frame
+    /// and the midpoints between frames.
+    fn worst(curves: &NodeCurves, fps: u32, track: &Track) -> (f32, f32) {
+        let (mut on_frames, mut between) = (0.0f32, 0.0f32);
+        let last = (curves.end() * fps as f32).ceil() as i32 + 2;
+        for half in 0..=2 * last {
+            let frame = half as f32 / 2.0;
+            let want = curves.at(frame / fps as f32);
+            let Some(Value::Transform(got)) = track.sample(frame) else {
+                panic!("no value at {frame}")
+            };
+            let d = (want.translation - got.translation)
+                .abs()
+                .max_element()
+                .max((want.scale - got.scale).abs().max_element())
+                .max(1.0 - want.rotation.dot(got.rotation).abs());
+            if half % 2 == 0 {
+                on_frames = on_frames.max(d);
+            } else {
+                between = between.max(d);
+            }
+        }
+        (on_frames, between)
+    }
+
+    fn v3(v: [f32; 3]) -> [f32; 4] {
+        [v[0], v[1], v[2], 0.0]
+    }
+
+    fn quat_y(deg: f32) -> [f32; 4] {
+        Quat::from_rotation_y(deg.to_radians()).to_array()
+    }
+
+    #[test]
+    fn linear_channels_on_different_times_are_exact() {
+        let curves = NodeCurves {
+            rest: Transform::IDENTITY,
+            translation: Some(
+                Curve::new(
+                    vec![0.0, 0.5, 2.0],
+                    Interp::Linear,
+                    vec![v3([0.0; 3]), v3([1.0, 2.0, 0.0]), v3([-3.0, 0.0, 4.0])],
+                )
+                .unwrap(),
+            ),
+            rotation: Some(
+                Curve::new(
+                    vec![0.25, 1.75],
+                    Interp::Linear,
+                    vec![quat_y(0.0), quat_y(170.0)],
+                )
+                .unwrap(),
+            ),
+            scale: None,
+        };
+        let mut budget = 0;
+        let (keys, approximate) = curves.keys(24, &mut budget);
+        assert!(!approximate);
+        assert_eq!(keys.len(), 5, "key times of both samplers");
+        let (on, between) = worst(&curves, 24, &track(keys));
+        assert!(on < 1e-5 && between < 1e-5, "off by {on} / {between}");
+    }
+
+    #[test]
+    fn step_channels_hold_exactly() {
+        let curves = NodeCurves {
+            rest: Transform::IDENTITY,
+            translation: None,
+            rotation: None,
+            scale: Some(
+                Curve::new(
+                    vec![0.0, 1.0, 1.5],
+                    Interp::Step,
+                    vec![v3([1.0; 3]), v3([2.0; 3]), v3([0.5; 3])],
+                )
+                .unwrap(),
+            ),
+        };
+        let (keys, _) = curves.keys(30, &mut 0);
+        assert!(
+            keys.iter()
+                .all(|k| k.interpolation == Interpolation::Constant)
+        );
+        let (on, between) = worst(&curves, 30, &track(keys));
+        assert!(on == 0.0 && between == 0.0, "off by {on} / {between}");
+    }
+
+    #[test]
+    fn cubic_splines_become_bezier_keys_with_the_files_tangents() {
+        // Translation and rotation on the same times, smooth tangents (in = out).
+        let t = vec![0.0, 1.0, 2.5];
+        let tr = |p: [f32; 3], m: [f32; 3]| [v3(m), v3(p), v3(m)];
+        let rot = |deg: f32, m: [f32; 4]| [m, quat_y(deg), m];
+        let translation: Vec<[f32; 4]> = [
+            tr([0.0; 3], [2.0, 0.0, 0.0]),
+            tr([1.0, 1.0, 0.0], [0.0, 3.0, -1.0]),
+            tr([2.0, 0.0, 0.5], [1.0, 0.0, 0.0]),
+        ]
+        .concat();
+        let rotation: Vec<[f32; 4]> = [
+            rot(0.0, [0.0, 0.3, 0.0, 0.0]),
+            rot(60.0, [0.0, 0.2, 0.0, -0.1]),
+            rot(90.0, [0.0; 4]),
+        ]
+        .concat();
+        let curves = NodeCurves {
+            rest: Transform::IDENTITY,
+            translation: Some(Curve::new(t.clone(), Interp::Cubic, translation).unwrap()),
+            rotation: Some(Curve::new(t, Interp::Cubic, rotation).unwrap()),
+            scale: None,
+        };
+        let (keys, approximate) = curves.keys(24, &mut 0);
+        assert!(!approximate);
+        assert_eq!(keys.len(), 3);
+        assert!(
+            keys.iter()
+                .all(|k| matches!(k.handles, Handles::Free { .. }))
+        );
+        let (on, between) = worst(&curves, 24, &track(keys));
+        assert!(on < 1e-5 && between < 1e-5, "off by {on} / {between}");
+    }
+
+    #[test]
+    fn mixed_interpolations_are_sampled_on_every_frame() {
+        let curves = NodeCurves {
+            rest: Transform::IDENTITY,
+            translation: Some(
+                Curve::new(
+                    vec![0.0, 1.0],
+                    Interp::Step,
+                    vec![v3([0.0; 3]), v3([5.0, 0.0, 0.0])],
+                )
+                .unwrap(),
+            ),
+            rotation: Some(
+                Curve::new(
+                    vec![0.0, 1.0],
+                    Interp::Linear,
+                    vec![quat_y(0.0), quat_y(90.0)],
+                )
+                .unwrap(),
+            ),
+            scale: None,
+        };
+        let mut budget = 1000;
+        let (keys, approximate) = curves.keys(24, &mut budget);
+        assert!(!approximate);
+        assert_eq!(keys.len(), 25);
+        assert_eq!(budget, 975);
+        let (on, _) = worst(&curves, 24, &track(keys));
+        assert!(on < 1e-5, "off by {on} on frames");
+        // Out of budget: the key times only, flagged.
+        let (keys, approximate) = curves.keys(24, &mut 3);
+        assert!(approximate);
+        assert_eq!(keys.len(), 2);
+    }
+
+    #[test]
+    fn bad_samplers_are_refused_with_a_reason() {
+        let one = vec![v3([0.0; 3])];
+        assert!(Curve::new(vec![], Interp::Linear, vec![]).is_err());
+        assert!(Curve::new(vec![f32::NAN], Interp::Linear, one.clone()).is_err());
+        assert!(Curve::new(vec![-1.0], Interp::Linear, one.clone()).is_err());
+        assert!(
+            Curve::new(
+                vec![1.0, 0.5],
+                Interp::Linear,
+                [one.clone(), one.clone()].concat()
+            )
+            .is_err()
+        );
+        assert!(
+            Curve::new(vec![0.0], Interp::Cubic, one.clone()).is_err(),
+            "cubic needs 3 per key"
+        );
+        assert!(
+            Curve::new(
+                vec![0.0],
+                Interp::Linear,
+                vec![[f32::INFINITY, 0.0, 0.0, 0.0]]
+            )
+            .is_err()
+        );
+        assert!(Curve::new(vec![0.0], Interp::Linear, one).is_ok());
+    }
+
+    #[test]
+    fn frame_rates_follow_the_key_times() {
+        let at = |fps: f32, n: usize| (0..n).map(move |i| i as f32 / fps);
+        assert_eq!(frame_rate_for(at(24.0, 50)), 24);
+        assert_eq!(frame_rate_for(at(30.0, 50)), 30);
+        assert_eq!(frame_rate_for(at(25.0, 50)), 25);
+        assert_eq!(frame_rate_for(at(60.0, 50)), 60);
+        assert_eq!(frame_rate_for([0.0, 1.0, 2.0].into_iter()), 24);
+        assert_eq!(frame_of(1.0 / 24.0, 24), 1.0);
+        assert_eq!(frame_of(0.5 / 24.0, 24), 0.5);
+    }
+}

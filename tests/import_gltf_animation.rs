@@ -1,0 +1,346 @@
+//! glTF animations become shots: node translation/rotation/scale channels key `Transform`
+//! tracks that reproduce the file's motion (linear, step, cubic spline), animations of
+//! different nodes share a shot, overlapping ones get their own, the shot looks through the
+//! animated camera, and `worldsmith render FILE` renders the motion. Channels that cannot be
+//! used cost only themselves, with a warning naming the animation.
+
+use crate::common;
+
+use common::*;
+use glam::{Quat, Vec3};
+use serde_json::json;
+use worldsmith::scene::{NodeKind, Scene, ShotId};
+
+fn bytes_of(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// A red cube ("Box"), a camera ("Cam", 6 m before it looking down −Z) and a sun, with three
+/// animations: "CubeAction" moves the box along X (LINEAR, and a morph-weight channel
+/// worldsmith leaves out), "CameraAction" raises the camera (CUBICSPLINE), "Spin" turns the
+/// box 90° (STEP) and so overlaps "CubeAction".
+fn animated_gltf() -> serde_json::Value {
+    let mut bin = Vec::new();
+    let mut views = Vec::new();
+    let mut push = |bin: &mut Vec<u8>, data: Vec<u8>| {
+        views.push(json!({ "buffer": 0, "byteOffset": bin.len(), "byteLength": data.len() }));
+        bin.extend(data);
+        bin.resize(bin.len().next_multiple_of(4), 0);
+        views.len() - 1
+    };
+    let h = 0.5f32;
+    let corners: Vec<f32> = (0..8)
+        .flat_map(|i| {
+            [
+                if i & 1 == 0 { -h } else { h },
+                if i & 2 == 0 { -h } else { h },
+                if i & 4 == 0 { -h } else { h },
+            ]
+        })
+        .collect();
+    let faces: [[u16; 4]; 6] = [
+        [0, 2, 3, 1],
+        [4, 5, 7, 6],
+        [0, 1, 5, 4],
+        [2, 6, 7, 3],
+        [0, 4, 6, 2],
+        [1, 3, 7, 5],
+    ];
+    let indices: Vec<u8> = faces
+        .iter()
+        .flat_map(|f| [f[0], f[1], f[2], f[0], f[2], f[3]])
+        .flat_map(|i| i.to_le_bytes())
+        .collect();
+    let positions = push(&mut bin, bytes_of(&corners));
+    let index_view = push(&mut bin, indices);
+    let cube_times = push(&mut bin, bytes_of(&[0.0, 1.0, 2.0]));
+    let cube_moves = push(
+        &mut bin,
+        bytes_of(&[-1.0, 0.0, 0.0, 0.5, 0.0, 0.0, 1.0, 0.0, 0.0]),
+    );
+    let camera_times = push(&mut bin, bytes_of(&[0.0, 2.0]));
+    // Per key: in-tangent, value, out-tangent (units per second).
+    let camera_moves = push(
+        &mut bin,
+        bytes_of(&[
+            0.0, 1.5, 0.0, 0.0, 0.0, 6.0, 0.0, 1.5, 0.0, //
+            0.0, 0.0, 0.0, 0.0, 1.0, 6.0, 0.0, 0.0, 0.0,
+        ]),
+    );
+    let spin_times = push(&mut bin, bytes_of(&[0.0, 0.5]));
+    let quarter = Quat::from_rotation_y(std::f32::consts::FRAC_PI_2).to_array();
+    let spin = push(
+        &mut bin,
+        bytes_of(&[[0.0, 0.0, 0.0, 1.0], quarter].concat()),
+    );
+    let scalar = |view: usize, n: usize, max: f32| {
+        json!({ "bufferView": view, "componentType": 5126, "count": n, "type": "SCALAR",
+                "min": [0.0], "max": [max] })
+    };
+    let uri = format!(
+        "data:application/octet-stream;base64,{}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &bin)
+    );
+    json!({
+        "asset": { "version": "2.0" },
+        "extensionsUsed": ["KHR_lights_punctual"],
+        "extensions": { "KHR_lights_punctual": { "lights": [
+            { "type": "directional", "intensity": 20000.0 }
+        ] } },
+        "buffers": [{ "byteLength": bin.len(), "uri": uri }],
+        "bufferViews": views,
+        "accessors": [
+            { "bufferView": positions, "componentType": 5126, "count": 8, "type": "VEC3",
+              "min": [-h, -h, -h], "max": [h, h, h] },
+            { "bufferView": index_view, "componentType": 5123, "count": 36, "type": "SCALAR" },
+            scalar(cube_times, 3, 2.0),
+            { "bufferView": cube_moves, "componentType": 5126, "count": 3, "type": "VEC3" },
+            scalar(camera_times, 2, 2.0),
+            { "bufferView": camera_moves, "componentType": 5126, "count": 6, "type": "VEC3" },
+            scalar(spin_times, 2, 0.5),
+            { "bufferView": spin, "componentType": 5126, "count": 2, "type": "VEC4" }
+        ],
+        "materials": [{ "pbrMetallicRoughness": { "baseColorFactor": [0.9, 0.05, 0.05, 1.0] } }],
+        "meshes": [{ "primitives": [{ "attributes": { "POSITION": 0 }, "indices": 1,
+                                      "material": 0 }] }],
+        "cameras": [{ "type": "perspective",
+                      "perspective": { "yfov": 0.8, "znear": 0.1, "aspectRatio": 1.7778 } }],
+        "nodes": [
+            { "name": "Box", "mesh": 0, "translation": [-1.0, 0.0, 0.0] },
+            { "name": "Cam", "camera": 0, "translation": [0.0, 0.0, 6.0] },
+            { "name": "Sun", "rotation": [-0.3826834, 0.0, 0.0, 0.9238795],
+              "extensions": { "KHR_lights_punctual": { "light": 0 } } }
+        ],
+        "scenes": [{ "nodes": [0, 1, 2] }],
+        "animations": [
+            { "name": "CubeAction",
+              "samplers": [{ "input": 2, "output": 3, "interpolation": "LINEAR" }],
+              "channels": [
+                  { "sampler": 0, "target": { "node": 0, "path": "translation" } },
+                  { "sampler": 0, "target": { "node": 0, "path": "weights" } }
+              ] },
+            { "name": "CameraAction",
+              "samplers": [{ "input": 4, "output": 5, "interpolation": "CUBICSPLINE" }],
+              "channels": [{ "sampler": 0, "target": { "node": 1, "path": "translation" } }] },
+            { "name": "Spin",
+              "samplers": [{ "input": 6, "output": 7, "interpolation": "STEP" }],
+              "channels": [{ "sampler": 0, "target": { "node": 0, "path": "rotation" } }] }
+        ]
+    })
+}
+
+/// A fresh folder of this test process.
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ws-anim-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn write(dir: &std::path::Path, gltf: &serde_json::Value) -> std::path::PathBuf {
+    let path = dir.join("animated.gltf");
+    std::fs::write(&path, serde_json::to_vec(gltf).expect("json")).expect("write");
+    path
+}
+
+fn shot(scene: &Scene, name: &str) -> ShotId {
+    scene
+        .timeline()
+        .shots
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no shot '{name}'"))
+        .id
+}
+
+fn at(scene: &Scene, shot: ShotId, frame: f32, node: &str) -> worldsmith::scene::Transform {
+    let sampled = scene.sampled(shot, frame, None).expect("sampled");
+    sampled
+        .node(scene.find(node).expect("node"))
+        .expect("node")
+        .transform
+}
+
+#[test]
+fn animations_become_shots_that_move_as_the_file_does() {
+    let dir = temp_dir("shots");
+    let imported =
+        worldsmith::import::import_path(&write(&dir, &animated_gltf())).expect("imports");
+    let scene = &imported.scene;
+    let names: Vec<&str> = scene
+        .timeline()
+        .shots
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["Animation", "Spin"],
+        "CubeAction + CameraAction share one"
+    );
+    let warnings = imported.warnings.join("\n");
+    assert!(
+        warnings.contains("animation 'CubeAction': 1 morph-target weight channel(s) left out"),
+        "{warnings}"
+    );
+    assert_eq!(imported.warnings.len(), 1, "{warnings}");
+
+    let both = shot(scene, "Animation");
+    let s = scene.timeline().shot(both).expect("shot");
+    assert_eq!((s.fps, s.frames), (24, 49), "two seconds at 24 fps");
+    let cam = scene.find("Cam").expect("camera");
+    assert!(matches!(scene.node(cam).unwrap().kind, NodeKind::Camera(_)));
+    assert_eq!(s.camera, Some(cam), "seen through the animated camera");
+    // LINEAR: halfway between the keys at 0 s and 1 s, and between 1 s and 2 s.
+    for (frame, x) in [
+        (0.0, -1.0),
+        (12.0, -0.25),
+        (24.0, 0.5),
+        (36.0, 0.75),
+        (60.0, 1.0),
+    ] {
+        let t = at(scene, both, frame, "Box");
+        assert!(
+            (t.translation - Vec3::new(x, 0.0, 0.0)).length() < 1e-5,
+            "frame {frame}: {:?}",
+            t.translation
+        );
+    }
+    // CUBICSPLINE: y(1 s) = h10·Δt·1.5 + h01·1 = 0.125·2·1.5 + 0.5 (Hermite at s = ½).
+    let camera = at(scene, both, 24.0, "Cam");
+    assert!(
+        (camera.translation - Vec3::new(0.0, 0.875, 6.0)).length() < 1e-5,
+        "{:?}",
+        camera.translation
+    );
+    // y(0.5 s): s = ¼: h10 = 9/64, h01 = 10/64 → 9/64·3 + 10/64.
+    let quarter = at(scene, both, 12.0, "Cam").translation.y;
+    assert!((quarter - 37.0 / 64.0).abs() < 1e-5, "{quarter}");
+
+    // STEP: the box holds its rest rotation until 0.5 s, then turns a quarter.
+    let spin = shot(scene, "Spin");
+    let s = scene.timeline().shot(spin).expect("shot");
+    assert_eq!((s.fps, s.frames), (24, 13));
+    assert_eq!(s.camera, Some(cam), "the file's camera");
+    assert!(
+        at(scene, spin, 11.9, "Box")
+            .rotation
+            .angle_between(Quat::IDENTITY)
+            < 1e-5
+    );
+    let turned = at(scene, spin, 12.0, "Box").rotation;
+    assert!(turned.angle_between(Quat::from_rotation_y(std::f32::consts::FRAC_PI_2)) < 1e-4);
+    // The base scene keeps the rest pose.
+    assert_eq!(
+        scene
+            .node(scene.find("Box").unwrap())
+            .unwrap()
+            .transform
+            .translation,
+        Vec3::new(-1.0, 0.0, 0.0)
+    );
+}
+
+#[test]
+fn broken_channels_cost_only_themselves() {
+    let dir = temp_dir("broken");
+    let mut gltf = animated_gltf();
+    // Decreasing key times, a sampler and a node that do not exist, a VEC3 read as rotations.
+    gltf["animations"][2]["samplers"][0]["input"] = json!(2);
+    gltf["animations"][2]["samplers"][0]["output"] = json!(3);
+    gltf["animations"][1]["channels"][0]["sampler"] = json!(7);
+    gltf["animations"][0]["channels"][1] = json!({ "sampler": 0,
+        "target": { "node": 99, "path": "translation" } });
+    let imported = worldsmith::import::import_path(&write(&dir, &gltf)).expect("imports");
+    let warnings = imported.warnings.join("\n");
+    for expected in [
+        "animation 'CameraAction': channel 0: it refers to sampler 7 of 1; left out",
+        "animation 'Spin': channel 0: its rotations are not a readable VEC4 accessor; left out",
+        "animation 'CubeAction': 1 channel(s) move nodes outside the scene shown; left out",
+    ] {
+        assert!(
+            warnings.contains(expected),
+            "missing '{expected}' in:\n{warnings}"
+        );
+    }
+    let names: Vec<&str> = imported
+        .scene
+        .timeline()
+        .shots
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["CubeAction"],
+        "only the readable animation made a shot"
+    );
+
+    // Times that run backwards: [0.5, 0, 0], read from inside the box's positions.
+    let mut gltf = animated_gltf();
+    gltf["accessors"][2]["bufferView"] = json!(3);
+    gltf["accessors"][2]["byteOffset"] = json!(12);
+    let imported = worldsmith::import::import_path(&write(&dir, &gltf)).expect("imports");
+    assert!(
+        imported
+            .warnings
+            .iter()
+            .any(|w| w.contains("animation 'CubeAction': channel 0: its key times decrease")),
+        "{:?}",
+        imported.warnings
+    );
+}
+
+/// Mean x of the red pixels: where the box is drawn.
+fn box_x(image: &image::RgbaImage) -> f64 {
+    let (mut sum, mut n) = (0.0, 0.0);
+    for (x, _, p) in image.enumerate_pixels() {
+        if i32::from(p[0]) > i32::from(p[1]) + 40 && i32::from(p[0]) > i32::from(p[2]) + 40 {
+            sum += f64::from(x);
+            n += 1.0;
+        }
+    }
+    assert!(n > 50.0, "the box covers only {n} px");
+    sum / n
+}
+
+#[test]
+fn render_plays_a_files_animation() {
+    if gpu().is_none() {
+        return;
+    }
+    let dir = temp_dir("render");
+    let file = write(&dir, &animated_gltf());
+    let out = &dir.join("frames");
+    let (file, out_arg) = (file.to_string_lossy(), out.to_string_lossy());
+    let run = worldsmith(&[
+        "render",
+        &file,
+        "--shot",
+        "Animation",
+        "--frames",
+        "0-48",
+        "--size",
+        "160x90",
+        "--no-cache",
+        "--shadow-map-size",
+        "512",
+        "--out",
+        &out_arg,
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let frame = |k: u32| {
+        image::open(out.join(format!("frame_{k:04}.png")))
+            .unwrap_or_else(|e| panic!("frame {k}: {e}"))
+            .to_rgba8()
+    };
+    let (first, last) = (frame(0), frame(48));
+    assert_not_degenerate("frame 0", &first);
+    // The box moves 2 m to the right; the camera rises 1 m, which moves the box down.
+    let (x0, x1) = (box_x(&first), box_x(&last));
+    assert!(x1 - x0 > 25.0, "the box moved from x {x0:.1} to {x1:.1}");
+}
