@@ -481,7 +481,31 @@ fn import(name: &str) -> Scene {
 #[test]
 fn default_world_exports_valid_and_round_trips() {
     let scene = worldsmith::generate::generate_world(7);
-    round_trip("world7", &scene, &ExportOptions::default());
+    let back = round_trip("world7", &scene, &ExportOptions::default());
+    // Its two shots come back as two shots (not merged as unrelated animations are), each
+    // through its own camera, with the same camera pose on a frame.
+    let shots = |s: &Scene| -> Vec<(String, u32, u32, Option<String>)> {
+        s.timeline()
+            .shots
+            .iter()
+            .map(|shot| {
+                let camera = shot.camera.and_then(|c| s.node(c)).map(|n| n.name.clone());
+                (shot.name.clone(), shot.fps, shot.frames, camera)
+            })
+            .collect()
+    };
+    assert_eq!(shots(&back), shots(&scene));
+    for (a, b) in scene.timeline().shots.iter().zip(&back.timeline().shots) {
+        let pose = |s: &Scene, shot: &worldsmith::scene::Shot| {
+            let sampled = s.sampled(shot.id, 50.0, None).expect("sampled");
+            sampled.world_from_local(shot.camera.expect("a camera"))
+        };
+        assert!(
+            mat_close(&pose(&scene, a), &pose(&back, b), 1e-3),
+            "{}",
+            a.name
+        );
+    }
 }
 
 #[test]
@@ -1342,6 +1366,246 @@ fn variant_material_values_and_swaps_export_as_khr_variants() {
     assert_eq!(
         back.material(base_back).unwrap().base_color,
         scene.material(a_material).unwrap().base_color
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A group (moved, turned 30°, scaled ×2) of four cubes, each keyed by a shot "Move" at 30 fps
+/// with one kind of segment: constant, linear, Bézier (auto and free slopes), and a mix; plus
+/// a visibility track glTF cannot hold.
+fn animated_scene() -> Scene {
+    use worldsmith::scene::{Channel, Handles, Interpolation, Key, Shot, Value};
+    let mut scene = Scene::new("animated");
+    let group = scene.add_node(
+        None,
+        "Group",
+        Transform {
+            translation: Vec3::new(1.0, 0.5, 0.0),
+            rotation: Quat::from_rotation_y(30f32.to_radians()),
+            scale: Vec3::splat(2.0),
+        },
+        NodeKind::Empty,
+    );
+    let mesh = scene.add_mesh(cube());
+    let material = scene.add_material(Material::default());
+    let pose = |x: f32, y: f32, yaw: f32, pitch: f32, s: f32| Transform {
+        translation: Vec3::new(x, y, -x),
+        rotation: Quat::from_rotation_y(yaw.to_radians())
+            * Quat::from_rotation_x(pitch.to_radians()),
+        scale: Vec3::new(s, 1.0, 1.0 / s),
+    };
+    let keyed = |frames: &[(f32, Interpolation)], poses: &[Transform]| -> Vec<Key> {
+        frames
+            .iter()
+            .zip(poses)
+            .map(|(&(frame, interpolation), pose)| Key {
+                interpolation,
+                ..Key::new(frame, Value::Transform(*pose))
+            })
+            .collect()
+    };
+    use Interpolation::{Bezier, Constant, Linear};
+    let poses = [
+        pose(0.0, 0.0, 0.0, 0.0, 1.0),
+        pose(1.0, 2.0, 170.0, 20.0, 1.5),
+        pose(-1.0, 0.5, 350.0, -40.0, 0.7),
+        pose(0.5, -1.0, 200.0, 10.0, 1.2),
+    ];
+    let mut free = keyed(
+        &[
+            (0.0, Bezier),
+            (20.0, Bezier),
+            (45.0, Bezier),
+            (60.0, Bezier),
+        ],
+        &poses,
+    );
+    free[1].handles = Handles::Free {
+        slopes: [0.05, -0.02, 0.0, 0.01, 0.02, -0.01, 0.0, 0.0, 0.01, 0.0],
+    };
+    free[2].handles = Handles::Eased;
+    let tracks = [
+        (
+            "Held",
+            keyed(
+                &[(0.0, Constant), (10.0, Constant), (30.0, Constant)],
+                &poses,
+            ),
+        ),
+        (
+            "Slid",
+            keyed(
+                &[
+                    (0.0, Linear),
+                    (15.0, Linear),
+                    (40.0, Linear),
+                    (60.0, Linear),
+                ],
+                &poses,
+            ),
+        ),
+        ("Curved", free),
+        (
+            "Mixed",
+            keyed(
+                &[
+                    (0.0, Linear),
+                    (12.5, Bezier),
+                    (30.0, Constant),
+                    (50.0, Linear),
+                ],
+                &poses,
+            ),
+        ),
+    ];
+    let camera = scene.add_node(
+        None,
+        "Cam",
+        Transform::from_translation(Vec3::new(0.0, 2.0, 8.0)),
+        NodeKind::Camera(Camera::default()),
+    );
+    let id = scene.reserve_shot_id();
+    let mut shot = Shot {
+        fps: 30,
+        frames: 61,
+        size: [640, 360],
+        camera: Some(camera),
+        ..Shot::new(id, "Move")
+    };
+    for (name, keys) in tracks {
+        let node = scene.add_node(
+            Some(group),
+            name,
+            Transform::IDENTITY,
+            NodeKind::Mesh { mesh, material },
+        );
+        shot.track_mut(Channel::Transform(node)).set_keys(keys);
+        if name == "Held" {
+            shot.track_mut(Channel::Visible(node)).set_keys([
+                Key::new(0.0, Value::Bool(true)),
+                Key::new(20.0, Value::Bool(false)),
+            ]);
+        }
+    }
+    let mut timeline = scene.timeline().clone();
+    timeline.active = Some(id);
+    timeline.shots.push(shot);
+    scene.set_timeline(timeline);
+    scene
+}
+
+/// The largest difference between the world matrices of `name` in `scene`'s shot "Move" and
+/// in `back`'s shot `back_shot`, at the given frames of the original (30 fps).
+fn worst_motion(scene: &Scene, back: &Scene, back_shot: &str, name: &str, frames: &[f32]) -> f32 {
+    let find_shot = |s: &Scene, n: &str| {
+        s.timeline()
+            .shots
+            .iter()
+            .find(|shot| shot.name == n)
+            .map(|shot| (shot.id, shot.fps))
+            .unwrap_or_else(|| panic!("no shot {n}"))
+    };
+    let (a, a_fps) = find_shot(scene, "Move");
+    let (b, b_fps) = find_shot(back, back_shot);
+    let mut worst = 0.0f32;
+    for &frame in frames {
+        let t = frame / a_fps as f32;
+        let sa = scene.sampled(a, frame, None).expect("sampled");
+        let sb = back.sampled(b, t * b_fps as f32, None).expect("sampled");
+        let ma = sa.world_from_local(scene.find(name).expect("node"));
+        let mb = sb.world_from_local(back.find(name).expect("node"));
+        worst = worst.max(
+            (ma - mb)
+                .to_cols_array()
+                .iter()
+                .fold(0.0f32, |m, v| m.max(v.abs())),
+        );
+    }
+    worst
+}
+
+#[test]
+fn shot_transform_tracks_export_as_gltf_animations_and_round_trip() {
+    let scene = animated_scene();
+    let dir = temp_dir("animation");
+    let path = dir.join("animated.glb");
+    let report = export_gltf(&scene, &path, &ExportOptions::default()).expect("exports");
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("shot 'Move': 1 track(s)") && w.contains("visibility")),
+        "{:?}",
+        report.warnings
+    );
+    validate(&[&path]);
+    let back = import_path(&path).expect("re-imports").scene;
+    // The shot's rate, length, size and camera come back from the animation's extras.
+    let shots = &back.timeline().shots;
+    assert_eq!(shots.len(), 1);
+    assert_eq!(
+        (
+            shots[0].name.as_str(),
+            shots[0].fps,
+            shots[0].frames,
+            shots[0].size
+        ),
+        ("Move", 30, 61, [640, 360])
+    );
+    assert_eq!(shots[0].camera, back.find("Cam"));
+    let whole: Vec<f32> = (0..=64).map(|f| f as f32).collect();
+    let halves: Vec<f32> = (0..=128).map(|f| f as f32 / 2.0).collect();
+    for name in ["Held", "Slid", "Curved"] {
+        let off = worst_motion(&scene, &back, "Move", name, &halves);
+        assert!(off < 2e-4, "{name}: off by {off} between frames too");
+    }
+    // A mix of segment kinds is written frame by frame: exact on frames.
+    let off = worst_motion(&scene, &back, "Move", "Mixed", &whole);
+    assert!(off < 2e-4, "Mixed: off by {off} on frames");
+
+    // Only the curved cube: an export root keyed in its (unwritten) parent's world frame.
+    let options = ExportOptions {
+        selection_only: Some(vec![
+            scene.find("Curved").unwrap(),
+            scene.find("Slid").unwrap(),
+        ]),
+        ..Default::default()
+    };
+    let path = dir.join("roots.gltf");
+    export_gltf(
+        &scene,
+        &path,
+        &ExportOptions {
+            format: GltfFormat::Separate,
+            ..options
+        },
+    )
+    .expect("exports");
+    validate(&[&path]);
+    let back = import_path(&path).expect("re-imports").scene;
+    assert!(back.find("Group").is_none());
+    for name in ["Curved", "Slid"] {
+        let off = worst_motion(&scene, &back, "Move", name, &halves);
+        assert!(off < 2e-4, "{name} as a root: off by {off}");
+    }
+
+    // Baked transforms have no nodes left to animate: said, not written.
+    let report = export_gltf(
+        &scene,
+        &dir.join("baked.glb"),
+        &ExportOptions {
+            apply_transforms: true,
+            ..Default::default()
+        },
+    )
+    .expect("exports");
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("transforms applied")),
+        "{:?}",
+        report.warnings
     );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -344,3 +344,44 @@ fn render_plays_a_files_animation() {
     let (x0, x1) = (box_x(&first), box_x(&last));
     assert!(x1 - x0 > 25.0, "the box moved from x {x0:.1} to {x1:.1}");
 }
+
+/// What worldsmith records of a shot in an animation's extras is used where it is sound and
+/// ignored where not; such an animation is never merged with others.
+#[test]
+fn recorded_shot_settings_are_checked() {
+    let dir = temp_dir("extras");
+    let mut gltf = animated_gltf();
+    gltf["animations"][1]["extras"] = json!({ "worldsmith_shot": {
+        "fps": 30, "frames": 100, "size": [640, 360], "camera": 1, "variant": "nope" } });
+    let imported = worldsmith::import::import_path(&write(&dir, &gltf)).expect("imports");
+    let shots = &imported.scene.timeline().shots;
+    let names: Vec<&str> = shots.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["CubeAction", "CameraAction", "Spin"]);
+    let camera = &shots[1];
+    assert_eq!(
+        (camera.fps, camera.frames, camera.size, camera.variant),
+        (30, 100, [640, 360], None)
+    );
+    assert_eq!(camera.camera, imported.scene.find("Cam"));
+    // Keyed on the recorded rate: 1 s is frame 30.
+    let y = at(&imported.scene, camera.id, 30.0, "Cam").translation.y;
+    assert!((y - 0.875).abs() < 1e-5, "{y}");
+
+    gltf["animations"][1]["extras"] = json!({ "worldsmith_shot": {
+        "fps": 7, "frames": 0, "size": [3, 99999], "camera": 999 } });
+    let imported = worldsmith::import::import_path(&write(&dir, &gltf)).expect("imports");
+    let shot = &imported.scene.timeline().shots[1];
+    assert_eq!(
+        (shot.fps, shot.frames, shot.size),
+        (24, 49, [1920, 1080]),
+        "unusable values fall back to what the keys say"
+    );
+    assert_eq!(shot.camera, imported.scene.find("Cam"));
+    gltf["animations"][1]["extras"] = json!({ "worldsmith_shot": "not an object" });
+    let imported = worldsmith::import::import_path(&write(&dir, &gltf)).expect("imports");
+    assert_eq!(
+        imported.scene.timeline().shots.len(),
+        2,
+        "plain animations merge again"
+    );
+}

@@ -19,21 +19,25 @@
 //!   ([`crate::scene::Image::source`]), otherwise encoded as PNG;
 //! - KHR_lights_punctual lights, perspective cameras;
 //! - material variants as KHR_materials_variants mappings on the primitives;
+//! - the timeline's shots as animations of the written nodes' transforms
+//!   ([`super::gltf_animation`]);
 //! - point clouds as `POINTS` primitives (POSITION, COLOR_0), and splat and point layers as
 //!   PLY/SPZ files beside the glTF (`<stem>_<node>.ply`), their node kept as an empty node
 //!   whose `extras.worldsmith_file` names the file.
 //!
-//! Not written: the environment (sky, panorama, exposure), per-node colour grades, node
-//! lock flags and editable shape parameters, which glTF has no place for.
+//! Not written: the environment (sky, panorama, exposure), animation of anything but node
+//! transforms, per-node colour grades, node lock flags and editable shape parameters, which
+//! glTF has no place for.
 
+use super::gltf_animation::{Interp, Motion, SHOT_EXTRAS, ShotExtras, motion};
 use super::{
     ExportError, ExportOptions, ExportReport, Exported, GltfFormat, SplatFormat, exported_nodes,
     file_safe, write_atomic,
 };
 use crate::scene::{
-    AlphaMode, Camera, Filter, ImageId, Light, LightKind, Material, MaterialId, MaterialVariant,
-    Mesh, MeshId, MinFilter, NodeId, NodeKind, PointCloud, Sampler, Scene, TextureRef, UvTransform,
-    Wrap,
+    AlphaMode, Camera, Channel, Filter, ImageId, Light, LightKind, Material, MaterialId,
+    MaterialVariant, Mesh, MeshId, MinFilter, NodeId, NodeKind, PointCloud, Sampler, Scene,
+    TextureRef, UvTransform, Wrap,
 };
 use glam::{Mat3, Mat4, Quat, Vec2, Vec3, Vec4};
 use gltf_json as json;
@@ -104,6 +108,7 @@ pub fn export(
     };
     let variant_materials = builder.variant_table(variants, &nodes);
     builder.add_nodes(&nodes, &variant_materials)?;
+    builder.animations(&nodes);
     if !variants.is_empty() && !variant_materials.is_empty() {
         builder.use_extension("KHR_materials_variants");
         builder
@@ -220,6 +225,10 @@ pub fn export(
     }
     Ok(report)
 }
+
+/// Most keys one export samples per frame for tracks that mix interpolations (a few dozen
+/// bytes each in the file).
+const MAX_BAKED_KEYS: usize = 2_000_000;
 
 /// A relative URI for a file name (percent-encoded).
 fn uri_of(name: &str) -> String {
@@ -465,6 +474,168 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// The timeline's shots as glTF animations, one per shot holding the `Transform` tracks
+    /// of written nodes ([`gltf_animation`]). Other tracks (visibility, field of view, lights,
+    /// materials, exposure) have no place in core glTF: counted in a warning.
+    fn animations(&mut self, nodes: &[Exported]) {
+        let written: HashMap<NodeId, &Exported> = nodes.iter().map(|e| (e.id, e)).collect();
+        let mut bake_budget = MAX_BAKED_KEYS;
+        for shot in &self.scene.timeline().shots {
+            let record = ShotExtras {
+                fps: shot.fps,
+                frames: shot.frames,
+                size: shot.size,
+                camera: shot
+                    .camera
+                    .and_then(|c| self.node_index.get(&c))
+                    .map(|i| i.value() as u32),
+                variant: shot
+                    .variant
+                    .and_then(|v| self.scene.variants().get(v))
+                    .map(|v| v.name.clone()),
+            };
+            let mut animation = json::Animation {
+                name: Some(shot.name.clone()),
+                channels: Vec::new(),
+                samplers: Vec::new(),
+                extensions: None,
+                extras: serde_json::value::to_raw_value(
+                    &serde_json::json!({ SHOT_EXTRAS: record }),
+                )
+                .ok(),
+            };
+            let (mut unwritable, mut approximate, mut baked_away) = (0usize, 0usize, 0usize);
+            for track in shot.tracks.iter().filter(|t| !t.is_empty()) {
+                let Channel::Transform(id) = track.channel else {
+                    if track
+                        .channel
+                        .node()
+                        .is_none_or(|n| written.contains_key(&n))
+                    {
+                        unwritable += 1;
+                    }
+                    continue;
+                };
+                let (Some(e), Some(&node)) = (written.get(&id), self.node_index.get(&id)) else {
+                    continue;
+                };
+                if self.options.apply_transforms {
+                    baked_away += 1;
+                    continue;
+                }
+                let parent = match self.scene.node(id).and_then(|n| n.parent) {
+                    Some(parent) if e.root => Some(self.scene.world_from_local(parent)),
+                    _ => None,
+                };
+                let Some((m, rough)) = motion(track, shot.fps, parent, &mut bake_budget) else {
+                    continue;
+                };
+                approximate += usize::from(rough);
+                self.write_motion(&mut animation, node, &m);
+            }
+            let name = &shot.name;
+            if unwritable > 0 {
+                self.warn(format!(
+                    "shot '{name}': {unwritable} track(s) of values glTF animations cannot hold \
+                     (visibility, field of view, lights, materials, exposure) are not written"
+                ));
+            }
+            if baked_away > 0 {
+                self.warn(format!(
+                    "shot '{name}': {baked_away} transform track(s) not written: with transforms \
+                     applied there are no nodes to move"
+                ));
+            }
+            if approximate > 0 {
+                self.warn(format!(
+                    "shot '{name}': {approximate} track(s) mixing interpolations written at their \
+                     key frames only (past {MAX_BAKED_KEYS} keys sampled per frame)"
+                ));
+            }
+            if !animation.channels.is_empty() {
+                self.root.push(animation);
+            }
+        }
+    }
+
+    /// Writes one node's motion: shared key times and a sampler and channel per path.
+    fn write_motion(
+        &mut self,
+        animation: &mut json::Animation,
+        node: json::Index<json::Node>,
+        m: &Motion,
+    ) {
+        use json::accessor::Type;
+        use json::animation::{Interpolation as Kind, Property};
+        let min = m.times.iter().copied().fold(f32::INFINITY, f32::min);
+        let max = m.times.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let input = self.float_accessor(
+            bytemuck::cast_slice(&m.times),
+            m.times.len(),
+            Type::Scalar,
+            Some((vec![min], vec![max])),
+        );
+        let interpolation = match m.interp {
+            Interp::Step => Kind::Step,
+            Interp::Linear => Kind::Linear,
+            Interp::Cubic => Kind::CubicSpline,
+        };
+        let outputs = [
+            (
+                Property::Translation,
+                bytemuck::cast_slice::<[f32; 3], u8>(&m.translation),
+                m.translation.len(),
+                Type::Vec3,
+            ),
+            (
+                Property::Rotation,
+                bytemuck::cast_slice::<[f32; 4], u8>(&m.rotation),
+                m.rotation.len(),
+                Type::Vec4,
+            ),
+            (
+                Property::Scale,
+                bytemuck::cast_slice::<[f32; 3], u8>(&m.scale),
+                m.scale.len(),
+                Type::Vec3,
+            ),
+        ];
+        for (path, bytes, count, type_) in outputs {
+            let output = self.float_accessor(bytes, count, type_, None);
+            let sampler = json::Index::new(animation.samplers.len() as u32);
+            animation.samplers.push(json::animation::Sampler {
+                input,
+                interpolation: Valid(interpolation),
+                output,
+                extensions: None,
+                extras: None,
+            });
+            animation.channels.push(json::animation::Channel {
+                sampler,
+                target: json::animation::Target {
+                    node,
+                    path: Valid(path),
+                    extensions: None,
+                    extras: None,
+                },
+                extensions: None,
+                extras: None,
+            });
+        }
+    }
+
+    /// A float accessor over a buffer view of its own without a target (animation data).
+    fn float_accessor(
+        &mut self,
+        bytes: &[u8],
+        count: usize,
+        type_: json::accessor::Type,
+        bounds: Option<(Vec<f32>, Vec<f32>)>,
+    ) -> json::Index<json::Accessor> {
+        let f32 = json::accessor::ComponentType::F32;
+        self.accessor(bytes, count, f32, type_, None, bounds)
+    }
+
     /// Picks the file a splat/point node is written to and returns the node's extras naming
     /// it.
     fn cloud_file(&mut self, id: NodeId, name: &str, ext: &str) -> json::Extras {
@@ -678,10 +849,10 @@ impl Builder<'_> {
         count: usize,
         component: json::accessor::ComponentType,
         type_: json::accessor::Type,
-        target: json::buffer::Target,
+        target: Option<json::buffer::Target>,
         bounds: Option<(Vec<f32>, Vec<f32>)>,
     ) -> json::Index<json::Accessor> {
-        let view = push_view(&mut self.root, &mut self.bin, bytes, Some(target));
+        let view = push_view(&mut self.root, &mut self.bin, bytes, target);
         let (min, max) = match bounds {
             Some((min, max)) => (Some(serde_json::json!(min)), Some(serde_json::json!(max))),
             None => (None, None),
@@ -739,7 +910,7 @@ impl Builder<'_> {
             n,
             F32,
             Type::Vec3,
-            ArrayBuffer,
+            Some(ArrayBuffer),
             Some((min.to_array().to_vec(), max.to_array().to_vec())),
         );
         attributes.insert(Semantic::Positions, a);
@@ -760,7 +931,7 @@ impl Builder<'_> {
                 n,
                 F32,
                 Type::Vec3,
-                ArrayBuffer,
+                Some(ArrayBuffer),
                 None,
             );
             attributes.insert(Semantic::Normals, a);
@@ -782,7 +953,7 @@ impl Builder<'_> {
                 n,
                 F32,
                 Type::Vec4,
-                ArrayBuffer,
+                Some(ArrayBuffer),
                 None,
             );
             attributes.insert(Semantic::Tangents, a);
@@ -809,7 +980,7 @@ impl Builder<'_> {
                     n,
                     F32,
                     Type::Vec2,
-                    ArrayBuffer,
+                    Some(ArrayBuffer),
                     None,
                 );
                 attributes.insert(Semantic::TexCoords(set), a);
@@ -837,7 +1008,7 @@ impl Builder<'_> {
                 n,
                 F32,
                 Type::Vec4,
-                ArrayBuffer,
+                Some(ArrayBuffer),
                 None,
             );
             attributes.insert(Semantic::Colors(0), a);
@@ -863,7 +1034,7 @@ impl Builder<'_> {
             count,
             U32,
             Type::Scalar,
-            ElementArrayBuffer,
+            Some(ElementArrayBuffer),
             None,
         );
         Geometry {
@@ -906,7 +1077,7 @@ impl Builder<'_> {
             positions.len(),
             F32,
             Type::Vec3,
-            ArrayBuffer,
+            Some(ArrayBuffer),
             Some((min.to_array().to_vec(), max.to_array().to_vec())),
         );
         attributes.insert(Valid(Semantic::Positions), a);
@@ -928,7 +1099,7 @@ impl Builder<'_> {
                 colors.len(),
                 F32,
                 Type::Vec4,
-                ArrayBuffer,
+                Some(ArrayBuffer),
                 None,
             );
             attributes.insert(Valid(Semantic::Colors(0)), a);

@@ -11,6 +11,7 @@
 //! glTF cannot express) comes back as warnings in the [`ExportReport`].
 
 pub mod gltf;
+pub(crate) mod gltf_animation;
 pub mod ply;
 pub mod spz;
 

@@ -7,10 +7,12 @@
 
 use super::gltf_animation::{self, Curve, Interp, NodeCurves, frame_rate_for};
 use super::{ImportError, Imported, gltf_draco, gltf_meshopt};
+use crate::export::gltf_animation::{SHOT_EXTRAS, ShotExtras};
 use crate::scene::{
-    AlphaMode, Camera, Channel, Filter, Image, ImageId, Light, LightKind, MAX_SHOT_FRAMES,
-    Material, MaterialId, MaterialVariant, Mesh, MeshId, MinFilter, NodeId, NodeKind, Sampler,
-    Scene, Shot, SplatCloud, SplatCloudId, TextureRef, TextureSlot, Transform, UvTransform, Wrap,
+    AlphaMode, Camera, Channel, FRAME_RATES, Filter, Image, ImageId, Light, LightKind,
+    MAX_SHOT_FRAMES, MAX_SHOT_SIDE, Material, MaterialId, MaterialVariant, Mesh, MeshId, MinFilter,
+    NodeId, NodeKind, Sampler, Scene, Shot, SplatCloud, SplatCloudId, TextureRef, TextureSlot,
+    Transform, UvTransform, Wrap,
 };
 use base64::Engine as _;
 use glam::{Mat4, Quat, Vec3};
@@ -258,8 +260,6 @@ fn import_gltf_within(
     importer.warn_unsupported(&repairs);
     importer.load_variant_names();
     importer.load_nodes()?;
-    let animations = std::mem::take(&mut repairs.animations);
-    importer.load_animations(&animations, &repairs.joints);
     let variants = importer
         .variant_names
         .drain(..)
@@ -267,6 +267,9 @@ fn import_gltf_within(
         .map(|(name, assignments)| MaterialVariant { name, assignments })
         .collect();
     importer.scene.set_material_variants(variants);
+    // After the variants: a shot worldsmith wrote names the one it shows.
+    let animations = std::mem::take(&mut repairs.animations);
+    importer.load_animations(&animations, &repairs.joints);
     Ok(Imported {
         scene: importer.scene,
         warnings: importer.warnings,
@@ -3107,7 +3110,7 @@ impl Importer<'_> {
     /// object); one that moves a node an earlier one moves gets a shot of its own (a model's
     /// clips). A channel that cannot be used is left out with a warning, never the model.
     fn load_animations(&mut self, animations: &[gltf::json::Animation], joints: &[usize]) {
-        let mut groups: Vec<(Vec<String>, BTreeMap<NodeId, NodeCurves>)> = Vec::new();
+        let mut groups: Vec<AnimationGroup> = Vec::new();
         for (a, animation) in animations.iter().enumerate() {
             let name = animation
                 .name
@@ -3117,16 +3120,23 @@ impl Importer<'_> {
             if nodes.is_empty() {
                 continue;
             }
+            // worldsmith's own animations are shots already: never merged.
+            let recorded = shot_extras(animation);
             let shots = groups.len();
-            match groups
-                .iter_mut()
-                .find(|(_, group)| nodes.keys().all(|n| !group.contains_key(n)))
-            {
-                Some((names, group)) => {
-                    names.push(name);
-                    group.extend(nodes);
+            match groups.iter_mut().find(|g| {
+                recorded.is_none()
+                    && g.recorded.is_none()
+                    && nodes.keys().all(|n| !g.nodes.contains_key(n))
+            }) {
+                Some(group) => {
+                    group.names.push(name);
+                    group.nodes.extend(nodes);
                 }
-                None if shots < MAX_ANIMATION_SHOTS => groups.push((vec![name], nodes)),
+                None if shots < MAX_ANIMATION_SHOTS => groups.push(AnimationGroup {
+                    names: vec![name],
+                    nodes,
+                    recorded,
+                }),
                 None => self.warn(format!(
                     "animation '{name}' left out: the file's animations already make \
                      {MAX_ANIMATION_SHOTS} shots"
@@ -3135,14 +3145,25 @@ impl Importer<'_> {
         }
         let mut bake_budget = MAX_BAKED_KEYS;
         let mut timeline = self.scene.timeline().clone();
-        for (names, nodes) in groups {
-            let fps = frame_rate_for(
-                nodes
-                    .values()
-                    .flat_map(|c| [&c.translation, &c.rotation, &c.scale])
-                    .flatten()
-                    .flat_map(|c| c.times.iter().copied()),
-            );
+        for AnimationGroup {
+            names,
+            nodes,
+            recorded,
+        } in groups
+        {
+            let recorded = recorded.as_ref();
+            let fps = recorded
+                .map(|r| r.fps)
+                .filter(|fps| FRAME_RATES.contains(fps))
+                .unwrap_or_else(|| {
+                    frame_rate_for(
+                        nodes
+                            .values()
+                            .flat_map(|c| [&c.translation, &c.rotation, &c.scale])
+                            .flatten()
+                            .flat_map(|c| c.times.iter().copied()),
+                    )
+                });
             let end = nodes.values().map(NodeCurves::end).fold(0.0, f32::max);
             let last = (gltf_animation::frame_of(end, fps) - 1e-3).ceil().max(0.0);
             let name = match names.as_slice() {
@@ -3154,12 +3175,38 @@ impl Importer<'_> {
                     "animation '{name}' lasts {end:.0} s; its shot ends after an hour"
                 ));
             }
+            let frames = recorded
+                .map(|r| r.frames)
+                .filter(|f| (1..=MAX_SHOT_FRAMES).contains(f))
+                .unwrap_or((last as u32).saturating_add(1).min(MAX_SHOT_FRAMES));
             let mut shot = Shot {
                 fps,
-                frames: (last as u32).saturating_add(1).min(MAX_SHOT_FRAMES),
+                frames,
                 camera: self.shot_camera(&nodes),
                 ..Shot::new(self.scene.reserve_shot_id(), &name)
             };
+            if let Some(r) = recorded {
+                let side = |v: u32| (2..=MAX_SHOT_SIDE).contains(&v) && v.is_multiple_of(2);
+                if side(r.size[0]) && side(r.size[1]) {
+                    shot.size = r.size;
+                }
+                let camera = r
+                    .camera
+                    .and_then(|c| self.node_ids.get(c as usize).copied().flatten())
+                    .filter(|&id| {
+                        self.scene
+                            .node(id)
+                            .is_some_and(|n| matches!(n.kind, NodeKind::Camera(_)))
+                    });
+                if camera.is_some() {
+                    shot.camera = camera;
+                }
+                shot.variant = r
+                    .variant
+                    .as_deref()
+                    .and_then(|v| self.scene.variants().find(v))
+                    .map(|v| v.id);
+            }
             let mut approximate = 0;
             for (node, curves) in &nodes {
                 let (keys, rough) = curves.keys(fps, &mut bake_budget);
@@ -3341,6 +3388,20 @@ impl Importer<'_> {
             .find(|&c| moves(c))
             .or_else(|| cameras.first().copied())
     }
+}
+
+/// Animations that become one shot, and the shot worldsmith recorded for them, if it did.
+struct AnimationGroup {
+    names: Vec<String>,
+    nodes: BTreeMap<NodeId, NodeCurves>,
+    recorded: Option<ShotExtras>,
+}
+
+/// The shot worldsmith recorded in an animation's extras ([`SHOT_EXTRAS`]), if it reads.
+fn shot_extras(animation: &gltf::json::Animation) -> Option<ShotExtras> {
+    let raw = animation.extras.as_ref()?;
+    let mut extras: serde_json::Value = serde_json::from_str(raw.get()).ok()?;
+    serde_json::from_value(extras.get_mut(SHOT_EXTRAS)?.take()).ok()
 }
 
 /// Most shots a file's animations make (one per animation whose nodes overlap another's).

@@ -1,0 +1,215 @@
+//! Timeline `Transform` tracks as glTF animation samplers (the inverse of the importer's
+//! `gltf_animation`): a track's keys become key times (frame ÷ fps) with translation,
+//! rotation and scale values, exactly where glTF's interpolation is the timeline's:
+//! * every segment constant → STEP; every segment linear → LINEAR (glTF slerps rotations
+//!   along the shorter arc, as the timeline does);
+//! * every segment Bézier → CUBICSPLINE whose in- and out-tangents are the key's slopes × fps
+//!   (the timeline's Hermite segments are glTF's; rotations sign-aligned key to key, each
+//!   tangent flipped with its key, so the normalised curve is the same);
+//! * anything else (mixed segments, keys before frame 0, a parent pose with non-uniform
+//!   scale) is sampled at every frame into LINEAR keys: exact on each frame.
+//!
+//! A node whose parent is not written (an export root) is keyed in its parent's world frame;
+//! a pose of uniform scale maps values and tangents linearly, so the three exact cases stay
+//! exact.
+
+use crate::scene::{Interpolation, Track, Transform, Value};
+use glam::{Mat4, Quat, Vec3, Vec4};
+use serde::{Deserialize, Serialize};
+
+/// The key under an animation's `extras` where worldsmith records its shot.
+pub(crate) const SHOT_EXTRAS: &str = "worldsmith_shot";
+
+/// What glTF has no place for in an animation but a shot needs, recorded in the animation's
+/// `extras` ([`SHOT_EXTRAS`]) so that re-importing the file gives the same shot: each of
+/// worldsmith's animations is its own shot, with its rate, length, size, camera and variant.
+/// The importer checks every value (a hand-edited file may hold anything).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ShotExtras {
+    pub fps: u32,
+    pub frames: u32,
+    pub size: [u32; 2],
+    /// Index of the glTF node the shot looks through.
+    #[serde(default)]
+    pub camera: Option<u32>,
+    /// Name of the variant the shot shows.
+    #[serde(default)]
+    pub variant: Option<String>,
+}
+
+/// How a written sampler interpolates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Interp {
+    Step,
+    Linear,
+    Cubic,
+}
+
+/// One node's motion as three glTF samplers on shared key times: one value per key, or for
+/// [`Interp::Cubic`] three (in-tangent, value, out-tangent; tangents per second).
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Motion {
+    pub times: Vec<f32>,
+    pub interp: Interp,
+    pub translation: Vec<[f32; 3]>,
+    pub rotation: Vec<[f32; 4]>,
+    pub scale: Vec<[f32; 3]>,
+}
+
+/// The pose a motion is written in: the parent's world pose for an export root whose parent
+/// is not written.
+#[derive(Clone, Copy, Debug)]
+struct Parent {
+    matrix: Mat4,
+    /// `Some((uniform scale, rotation, translation))` when the pose is a similarity.
+    similarity: Option<(f32, Quat, Vec3)>,
+}
+
+impl Parent {
+    fn new(matrix: Mat4) -> Self {
+        let (s, r, t) = matrix.to_scale_rotation_translation();
+        let uniform = (s.max_element() - s.min_element()).abs() <= 1e-5 * s.abs().max_element();
+        Self {
+            matrix,
+            similarity: (uniform && s.is_finite()).then_some((s.x, r, t)),
+        }
+    }
+
+    fn place(&self, t: Transform) -> Transform {
+        if let Some((s, r, tr)) = self.similarity {
+            return Transform {
+                translation: tr + r * (s * t.translation),
+                rotation: (r * t.rotation).normalize(),
+                scale: s * t.scale,
+            };
+        }
+        let (scale, rotation, translation) = (self.matrix
+            * Mat4::from_scale_rotation_translation(t.scale, t.rotation, t.translation))
+        .to_scale_rotation_translation();
+        Transform {
+            translation,
+            rotation,
+            scale,
+        }
+    }
+}
+
+/// The Hamilton product `a · b` of a unit quaternion and any 4-vector (a rotation tangent).
+fn quat_mul(a: Quat, b: Vec4) -> Vec4 {
+    let (ax, ay, az, aw) = (a.x, a.y, a.z, a.w);
+    let (bx, by, bz, bw) = (b.x, b.y, b.z, b.w);
+    Vec4::new(
+        aw * bx + ax * bw + ay * bz - az * by,
+        aw * by - ax * bz + ay * bw + az * bx,
+        aw * bz + ax * by - ay * bx + az * bw,
+        aw * bw - ax * bx - ay * by - az * bz,
+    )
+}
+
+/// The motion of a `Transform` track in a shot of `fps`, written in `parent`'s frame (the
+/// parent's world pose where the parent is not exported), and whether it only approximates
+/// the track between its keys (sampling every frame would pass `bake_budget`, the keys
+/// per-frame sampling may still make in this export; it takes from it); `None` for a track
+/// without transform keys.
+pub(super) fn motion(
+    track: &Track,
+    fps: u32,
+    parent: Option<Mat4>,
+    bake_budget: &mut usize,
+) -> Option<(Motion, bool)> {
+    let keys = track.keys();
+    let transforms: Vec<Transform> = keys
+        .iter()
+        .map(|k| match k.value {
+            Value::Transform(t) => Some(t),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let first = keys.first()?;
+    let fps_f = fps.max(1) as f32;
+    let parent = parent.map(Parent::new);
+    let place = |t: Transform| parent.map_or(t, |p| p.place(t));
+    let segments = &keys[..keys.len() - 1];
+    let all = |i: Interpolation| segments.iter().all(|k| k.interpolation == i);
+    let linear_parent = parent.is_none_or(|p| p.similarity.is_some());
+    let exact = first.frame >= 0.0 && linear_parent;
+    let mut out = Motion {
+        times: Vec::with_capacity(keys.len()),
+        interp: Interp::Linear,
+        translation: Vec::new(),
+        rotation: Vec::new(),
+        scale: Vec::new(),
+    };
+    // Rotations sign-aligned key to key; the sign each key got.
+    let mut previous: Option<Quat> = None;
+    let mut align = |q: Quat| -> (Quat, f32) {
+        let sign = match previous {
+            Some(p) if p.dot(q) < 0.0 => -1.0,
+            _ => 1.0,
+        };
+        let q = q * sign;
+        previous = Some(q);
+        (q, sign)
+    };
+    if exact && (segments.is_empty() || all(Interpolation::Constant) || all(Interpolation::Linear))
+    {
+        out.interp = if !segments.is_empty() && all(Interpolation::Constant) {
+            Interp::Step
+        } else {
+            Interp::Linear
+        };
+        for (key, t) in keys.iter().zip(&transforms) {
+            let t = place(*t);
+            out.times.push(key.frame / fps_f);
+            out.translation.push(t.translation.to_array());
+            out.rotation.push(align(t.rotation).0.to_array());
+            out.scale.push(t.scale.to_array());
+        }
+        return Some((out, false));
+    }
+    if exact && all(Interpolation::Bezier) {
+        out.interp = Interp::Cubic;
+        let (s_p, r_p) = parent
+            .and_then(|p| p.similarity)
+            .map_or((1.0, Quat::IDENTITY), |(s, r, _)| (s, r));
+        for (i, (key, t)) in keys.iter().zip(&transforms).enumerate() {
+            let placed = place(*t);
+            let m = track.slopes(i).map(|v| v * fps_f);
+            let (rotation, sign) = align(placed.rotation);
+            let dt = r_p * (s_p * Vec3::new(m[0], m[1], m[2]));
+            let dr = quat_mul(r_p, Vec4::new(m[3], m[4], m[5], m[6])) * sign;
+            let ds = s_p * Vec3::new(m[7], m[8], m[9]);
+            out.times.push(key.frame / fps_f);
+            let v = placed.translation.to_array();
+            out.translation.extend([dt.to_array(), v, dt.to_array()]);
+            out.rotation
+                .extend([dr.to_array(), rotation.to_array(), dr.to_array()]);
+            out.scale
+                .extend([ds.to_array(), placed.scale.to_array(), ds.to_array()]);
+        }
+        return Some((out, false));
+    }
+    // Every frame from 0 to the last key, linear in between; past the budget, the key
+    // frames (those from 0 on).
+    let last = keys.last().map_or(0.0, |k| k.frame).max(0.0).ceil() as usize;
+    let approximate = last >= *bake_budget;
+    let frames: Vec<f32> = if approximate {
+        let mut frames: Vec<f32> = keys.iter().map(|k| k.frame.max(0.0)).collect();
+        frames.dedup();
+        frames
+    } else {
+        *bake_budget -= last + 1;
+        (0..=last).map(|f| f as f32).collect()
+    };
+    for frame in frames {
+        let Some(Value::Transform(t)) = track.sample(frame) else {
+            continue;
+        };
+        let t = place(t);
+        out.times.push(frame / fps_f);
+        out.translation.push(t.translation.to_array());
+        out.rotation.push(align(t.rotation).0.to_array());
+        out.scale.push(t.scale.to_array());
+    }
+    Some((out, approximate))
+}
