@@ -385,3 +385,34 @@ fn recorded_shot_settings_are_checked() {
         "plain animations merge again"
     );
 }
+
+/// Channels pointing at one huge accessor: the keys a file's animations may have together
+/// are bounded (counted before anything is read), the rest left out by name.
+#[test]
+fn animation_keys_are_bounded_per_file() {
+    let dir = temp_dir("budget");
+    let mut gltf = animated_gltf();
+    let n = 600_000;
+    let accessors = gltf["accessors"].as_array_mut().expect("accessors");
+    // Accessors without a buffer view read as zeros: times all 0 s, translations all 0.
+    accessors.push(json!({ "componentType": 5126, "count": n, "type": "SCALAR",
+                           "min": [0.0], "max": [0.0] }));
+    accessors.push(json!({ "componentType": 5126, "count": n, "type": "VEC3" }));
+    gltf["animations"] = json!([{ "name": "Huge",
+        "samplers": [{ "input": 8, "output": 9 }],
+        "channels": [
+            { "sampler": 0, "target": { "node": 0, "path": "translation" } },
+            { "sampler": 0, "target": { "node": 1, "path": "translation" } }
+        ] }]);
+    let imported = worldsmith::import::import_path(&write(&dir, &gltf)).expect("imports");
+    let warnings = imported.warnings.join("\n");
+    assert!(
+        warnings.contains(
+            "animation 'Huge': channel 1: its 600000 keys are past the 1000000 one file's \
+             animations may have; left out"
+        ),
+        "{warnings}"
+    );
+    let shot = &imported.scene.timeline().shots[0];
+    assert_eq!(shot.tracks.len(), 1, "the first channel is kept");
+}

@@ -3111,12 +3111,15 @@ impl Importer<'_> {
     /// clips). A channel that cannot be used is left out with a warning, never the model.
     fn load_animations(&mut self, animations: &[gltf::json::Animation], joints: &[usize]) {
         let mut groups: Vec<AnimationGroup> = Vec::new();
+        let accessors: Vec<gltf::Accessor> = self.doc.accessors().collect();
+        let mut key_budget = MAX_ANIMATION_KEYS;
         for (a, animation) in animations.iter().enumerate() {
             let name = animation
                 .name
                 .clone()
                 .unwrap_or_else(|| format!("Animation {}", a + 1));
-            let nodes = self.animation_curves(&name, animation, joints);
+            let nodes =
+                self.animation_curves(&name, animation, joints, &accessors, &mut key_budget);
             if nodes.is_empty() {
                 continue;
             }
@@ -3234,10 +3237,11 @@ impl Importer<'_> {
         name: &str,
         animation: &gltf::json::Animation,
         joints: &[usize],
+        accessors: &[gltf::Accessor],
+        key_budget: &mut usize,
     ) -> BTreeMap<NodeId, NodeCurves> {
         use gltf::json::animation::{Interpolation as Kind, Property};
         use gltf::json::validation::Checked;
-        let accessors: Vec<gltf::Accessor> = self.doc.accessors().collect();
         let buffers = Rc::clone(&self.buffers);
         let data = |b: gltf::Buffer| buffers.get(b.index()).map(Vec::as_slice);
         let mut nodes: BTreeMap<NodeId, NodeCurves> = BTreeMap::new();
@@ -3266,6 +3270,15 @@ impl Importer<'_> {
                 outside += 1;
                 continue;
             };
+            let taken = nodes.get(&node).is_some_and(|c| match path {
+                Property::Translation => c.translation.is_some(),
+                Property::Rotation => c.rotation.is_some(),
+                _ => c.scale.is_some(),
+            });
+            if taken {
+                problems.push(format!("channel {c}: an earlier channel animates the same"));
+                continue;
+            }
             let curve = (|| -> Result<Curve, String> {
                 let s = channel.sampler.value();
                 let sampler = animation.samplers.get(s).ok_or_else(|| {
@@ -3283,9 +3296,26 @@ impl Importer<'_> {
                         .ok_or_else(|| format!("it refers to accessor {i} of {}", accessors.len()))
                 };
                 let input = accessor(sampler.input.value())?;
+                let output = accessor(sampler.output.value())?;
+                // Counts first: a file may point many channels at one huge accessor.
+                let keys = input.count();
+                let per_key = if interp == Interp::Cubic { 3 } else { 1 };
+                if keys > *key_budget {
+                    return Err(format!(
+                        "its {keys} keys are past the {MAX_ANIMATION_KEYS} one file's animations \
+                         may have"
+                    ));
+                }
+                if output.count() != keys.saturating_mul(per_key) {
+                    return Err(format!(
+                        "it has {keys} key times but {} output values (expected {})",
+                        output.count(),
+                        keys.saturating_mul(per_key)
+                    ));
+                }
+                *key_budget -= keys;
                 let times = read_scalars(input, data)
                     .ok_or("its key times are not a readable float scalar accessor")?;
-                let output = accessor(sampler.output.value())?;
                 let values: Vec<[f32; 4]> = if path == Property::Rotation {
                     read_vectors::<4>(output, output.normalized(), data)
                         .ok_or("its rotations are not a readable VEC4 accessor")?
@@ -3318,10 +3348,6 @@ impl Importer<'_> {
                 Property::Rotation => &mut curves.rotation,
                 _ => &mut curves.scale,
             };
-            if slot.is_some() {
-                problems.push(format!("channel {c}: an earlier channel animates the same"));
-                continue;
-            }
             *slot = Some(curve);
         }
         if let Some(first) = problems.first() {
@@ -3406,6 +3432,10 @@ fn shot_extras(animation: &gltf::json::Animation) -> Option<ShotExtras> {
 
 /// Most shots a file's animations make (one per animation whose nodes overlap another's).
 const MAX_ANIMATION_SHOTS: usize = 256;
+/// Most keys all of a file's animation channels may have together (each read costs ~50 bytes
+/// and becomes a timeline key of ~100): a file pointing many channels at one huge accessor
+/// must not allocate without bound.
+const MAX_ANIMATION_KEYS: usize = 1_000_000;
 /// Most keys an import samples per frame for nodes whose channels mix interpolations
 /// (≈ 100 bytes each).
 const MAX_BAKED_KEYS: usize = 500_000;
