@@ -569,12 +569,12 @@ fn gltf_buffer() -> Vec<u8> {
 
 /// A scene with a textured, normal-mapped, anisotropic, iridescent and translucent quad (triangle list and
 /// strip), a sparse accessor, a light, a camera, a hierarchy, material variants and an animation
-/// (linear translation, step rotation); `buffer_uri` `None` = GLB BIN.
+/// (linear translation, step rotation, a KHR_animation_pointer roughness); `buffer_uri` `None` = GLB BIN.
 fn gltf_json(buffer_uri: Option<&str>, len: usize, image_uri: &str) -> String {
     let uri = buffer_uri.map_or_else(String::new, |u| format!(r#""uri":"{u}","#));
     format!(
         r#"{{"asset":{{"version":"2.0"}},
-"extensionsUsed":["KHR_lights_punctual","KHR_materials_variants","KHR_texture_transform",
+"extensionsUsed":["KHR_lights_punctual","KHR_materials_variants","KHR_texture_transform","KHR_animation_pointer",
  "KHR_materials_anisotropy","KHR_materials_iridescence","KHR_materials_diffuse_transmission"],
 "extensions":{{"KHR_lights_punctual":{{"lights":[{{"type":"spot","intensity":5,"spot":{{"outerConeAngle":0.7}}}}]}},
  "KHR_materials_variants":{{"variants":[{{"name":"plain"}},{{"name":"red"}}]}}}},
@@ -614,8 +614,10 @@ fn gltf_json(buffer_uri: Option<&str>, len: usize, image_uri: &str) -> String {
  {{"bufferView":0,"componentType":5126,"count":2,"type":"VEC3"}},
  {{"bufferView":1,"componentType":5126,"count":2,"type":"VEC4"}}],
 "animations":[{{"name":"move","channels":[{{"sampler":0,"target":{{"node":1,"path":"translation"}}}},
-  {{"sampler":1,"target":{{"node":1,"path":"rotation"}}}}],
- "samplers":[{{"input":6,"output":7}},{{"input":6,"output":8,"interpolation":"STEP"}}]}}]}}"#
+  {{"sampler":1,"target":{{"node":1,"path":"rotation"}}}},
+  {{"sampler":2,"target":{{"path":"pointer","extensions":{{"KHR_animation_pointer":
+   {{"pointer":"/materials/0/pbrMetallicRoughness/roughnessFactor"}}}}}}}}],
+ "samplers":[{{"input":6,"output":7}},{{"input":6,"output":8,"interpolation":"STEP"}},{{"input":6,"output":6}}]}}]}}"#
     )
 }
 
@@ -843,8 +845,9 @@ fn assert_expected(seed: &Seed, imported: &Imported) {
                         .iter()
                         .map(|t| t.keys().len())
                         .sum::<usize>()
-                        == 25,
-                "{}: the animation (linear and step: sampled on each frame of 1 s) is a shot",
+                        == 27,
+                "{}: the animation (linear and step: sampled on each frame of 1 s; a roughness \
+                 pointer: two keys) is a shot",
                 seed.name
             );
             assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use worldsmith::import::import_path;
-use worldsmith::scene::{NodeKind, Scene};
+use worldsmith::scene::{Channel, NodeKind, Scene, Value as Keyed};
 
 /// A fresh, empty temporary folder for one test.
 fn temp_dir(test: &str) -> PathBuf {
@@ -247,12 +247,21 @@ fn textures_without_an_image_and_unreadable_animations_cost_only_themselves() {
     let warnings = imported.warnings.join("\n");
     assert!(
         warnings.contains("model.gltf: texture 0 has no image")
-            && warnings.contains("1 animation(s) could not be read (")
             && warnings.contains("1 skin(s)")
             && !warnings.contains("image 0"),
         "{warnings}"
     );
-    assert_eq!(imported.warnings.len(), 4, "{warnings}");
+    assert_eq!(imported.warnings.len(), 2, "{warnings}");
+    // The KHR_animation_pointer channel keys the material's roughness (0 → 1 over 1 s).
+    let shot = &imported.scene.timeline().shots[0];
+    let (material, _) = imported.scene.materials().next().expect("a material");
+    let roughness = shot
+        .tracks
+        .iter()
+        .find(|t| t.channel == Channel::Roughness(material))
+        .expect("a roughness track");
+    assert_eq!(roughness.keys().len(), 2);
+    assert_eq!(roughness.sample(12.0), Some(Keyed::Float(0.5)));
 
     // A readable animation whose channel reads a scalar as rotations loses that channel,
     // with a warning naming it; a broken part outside the animations is still the file's
@@ -264,13 +273,26 @@ fn textures_without_an_image_and_unreadable_animations_cost_only_themselves() {
     assert!(
         has("1 skin(s) are not supported: skinned meshes show in their rest pose")
             && has(
-                "animation 'Animation 1': channel 0: its rotations are not a readable VEC4 \
+                "animation 'Animation 1': channel 0: its values are not a readable VEC4 \
                  accessor; left out"
             ),
         "{:?}",
         imported.warnings
     );
     assert!(imported.scene.timeline().shots.is_empty());
+    // A pointer to what the timeline does not key is named.
+    let mut other = gltf.clone();
+    other["animations"][0]["channels"][0]["target"]["extensions"]["KHR_animation_pointer"]["pointer"] =
+        json!("/materials/0/alphaCutoff");
+    let imported = import_with_warnings("other-pointer", other, &positions).expect("loads");
+    assert!(
+        imported.warnings.iter().any(|w| w.ends_with(
+            "animation 'Animation 1': 1 channel(s) animate what the timeline does not key \
+             (first: pointer '/materials/0/alphaCutoff'); left out"
+        )),
+        "{:?}",
+        imported.warnings
+    );
     let mut broken = gltf;
     broken["meshes"][0]["primitives"] = json!("not a list");
     let error = import_result("broken-mesh", broken, &positions)

@@ -255,8 +255,8 @@ fn broken_channels_cost_only_themselves() {
     let warnings = imported.warnings.join("\n");
     for expected in [
         "animation 'CameraAction': channel 0: it refers to sampler 7 of 1; left out",
-        "animation 'Spin': channel 0: its rotations are not a readable VEC4 accessor; left out",
-        "animation 'CubeAction': 1 channel(s) move nodes outside the scene shown; left out",
+        "animation 'Spin': channel 0: its values are not a readable VEC4 accessor; left out",
+        "animation 'CubeAction': 1 channel(s) animate nodes, cameras, lights or materials outside the scene shown; left out",
     ] {
         assert!(
             warnings.contains(expected),
@@ -415,4 +415,65 @@ fn animation_keys_are_bounded_per_file() {
     );
     let shot = &imported.scene.timeline().shots[0];
     assert_eq!(shot.tracks.len(), 1, "the first channel is kept");
+}
+
+/// KHR_animation_pointer channels key what the timeline keys: a camera's field of view, a
+/// light's intensity, a material's base colour, a node's translation by pointer.
+#[test]
+fn animation_pointers_key_cameras_lights_and_materials() {
+    use worldsmith::scene::{Channel, Value};
+    let dir = temp_dir("pointers");
+    let mut gltf = animated_gltf();
+    gltf["extensionsUsed"] = json!(["KHR_lights_punctual", "KHR_animation_pointer"]);
+    let pointer = |sampler: usize, at: &str| {
+        json!({ "sampler": sampler, "target": { "path": "pointer",
+            "extensions": { "KHR_animation_pointer": { "pointer": at } } } })
+    };
+    gltf["animations"]
+        .as_array_mut()
+        .expect("list")
+        .push(json!({
+            "name": "Pointers",
+            "samplers": [
+                { "input": 2, "output": 2 },
+                { "input": 6, "output": 6, "interpolation": "STEP" },
+                { "input": 4, "output": 7 },
+                { "input": 2, "output": 3 }
+            ],
+            "channels": [
+                pointer(0, "/cameras/0/perspective/yfov"),
+                pointer(1, "/extensions/KHR_lights_punctual/lights/0/intensity"),
+                pointer(2, "/materials/0/pbrMetallicRoughness/baseColorFactor"),
+                pointer(3, "/nodes/2/translation")
+            ]
+        }));
+    let imported = worldsmith::import::import_path(&write(&dir, &gltf)).expect("imports");
+    assert!(imported.warnings.len() == 1, "{:?}", imported.warnings);
+    let scene = &imported.scene;
+    let both = shot(scene, "Animation");
+    let sampled = |frame: f32| scene.sampled(both, frame, None).expect("sampled");
+    let (cam, sun) = (scene.find("Cam").unwrap(), scene.find("Sun").unwrap());
+    let read = |s: &Scene, c: Channel| c.read(s).expect("a value");
+    let material = scene.materials().next().expect("a material").0;
+    let at12 = sampled(12.0);
+    assert_eq!(read(&at12, Channel::FieldOfView(cam)), Value::Float(0.5));
+    assert_eq!(
+        read(&at12, Channel::LightIntensity(sun)),
+        Value::Float(0.5),
+        "held from 0.5 s"
+    );
+    assert_eq!(
+        read(&sampled(11.0), Channel::LightIntensity(sun)),
+        Value::Float(0.0)
+    );
+    let Value::Vec4(colour) = read(&sampled(24.0), Channel::BaseColor(material)) else {
+        panic!()
+    };
+    let quarter = Quat::from_rotation_y(std::f32::consts::FRAC_PI_2).to_array();
+    for k in 0..4 {
+        let want = (quarter[k] + [0.0, 0.0, 0.0, 1.0][k]) / 2.0;
+        assert!((colour[k] - want).abs() < 1e-5, "{colour:?}");
+    }
+    let t = sampled(12.0).node(sun).expect("sun").transform.translation;
+    assert!((t - Vec3::new(-0.25, 0.0, 0.0)).length() < 1e-5, "{t:?}");
 }

@@ -26,6 +26,7 @@ use std::rc::Rc;
 /// Extensions read: a file may require them and still load (`parse` checks
 /// `extensionsRequired` against this list).
 const SUPPORTED_EXTENSIONS: &[&str] = &[
+    "KHR_animation_pointer",
     "KHR_lights_punctual",
     "KHR_materials_emissive_strength",
     "KHR_materials_ior",
@@ -303,8 +304,7 @@ fn parse(file: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
         Some(length) if (length as usize) < bytes.len() => &bytes[..length as usize],
         _ => bytes,
     };
-    let (unchecked, unreadable_animations) =
-        parse_unchecked(bytes).map_err(|e| error_from_gltf(file, e))?;
+    let (unchecked, animations) = parse_unchecked(bytes).map_err(|e| error_from_gltf(file, e))?;
     let root = unchecked.document.as_json();
     let accessor_count = root.accessors.len();
     for (m, mesh) in root.meshes.iter().enumerate() {
@@ -341,7 +341,7 @@ fn parse(file: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
     }
     root.extensions_required.clear();
     let mut repairs = Repairs::default();
-    repairs.set_aside_skins_and_animations(&mut root, unreadable_animations);
+    repairs.set_aside_skins_and_animations(&mut root, animations);
     repairs.drop_primitives_without_positions(&mut root);
     choose_texture_sources(&mut root);
     repairs.point_sourceless_textures_at_no_image(&mut root);
@@ -416,12 +416,10 @@ struct Repairs {
     skins: usize,
     /// Nodes that are joints of a skin (their animation would move nothing shown).
     joints: Vec<usize>,
-    /// The file's animations, set aside before validation and read once the nodes are
-    /// built ([`Importer::load_animations`]): a broken one costs only itself, never the model.
-    animations: Vec<gltf::json::Animation>,
-    /// How many animations could not be read at all (a KHR_animation_pointer target, which
-    /// has a `pointer` path and no node, fails gltf-json), and why.
-    animation_problem: Option<(usize, String)>,
+    /// The file's animations as plain JSON, kept out of validation and read once the nodes
+    /// are built ([`Importer::load_animations`]): a broken one costs only itself, never the
+    /// model.
+    animations: Vec<serde_json::Value>,
     /// Accessors without a buffer view or sparse values hold zeros (glTF 2.0, 3.6.2.1), which
     /// gltf-json refuses: they read one zero-filled buffer added for them.
     zeros: Option<Zeros>,
@@ -448,7 +446,7 @@ impl Repairs {
     fn set_aside_skins_and_animations(
         &mut self,
         root: &mut gltf::json::Root,
-        unreadable: Option<(usize, String)>,
+        animations: Vec<serde_json::Value>,
     ) {
         self.skins = root.skins.len();
         self.joints = root
@@ -458,8 +456,8 @@ impl Repairs {
             .collect();
         self.joints.sort_unstable();
         self.joints.dedup();
-        self.animations = std::mem::take(&mut root.animations);
-        self.animation_problem = unreadable;
+        self.animations = animations;
+        root.animations.clear();
         root.skins.clear();
         for node in &mut root.nodes {
             node.skin = None;
@@ -571,7 +569,7 @@ impl Repairs {
 /// them the same `Invalid` key, losing the names): where the JSON uses the extension, those
 /// keys get a leading underscore first, making them the application-specific semantics
 /// (`Semantic::Extras`) glTF allows, under their own names.
-fn parse_unchecked(bytes: &[u8]) -> Result<(gltf::Gltf, Option<(usize, String)>), gltf::Error> {
+fn parse_unchecked(bytes: &[u8]) -> Result<(gltf::Gltf, Vec<serde_json::Value>), gltf::Error> {
     const KEY: &[u8] = b"\"KHR_gaussian_splatting:";
     let glb = if bytes.starts_with(b"glTF") {
         Some(gltf::binary::Glb::from_slice(bytes)?)
@@ -592,24 +590,36 @@ fn parse_unchecked(bytes: &[u8]) -> Result<(gltf::Gltf, Option<(usize, String)>)
     } else {
         root_from_json(json)?
     };
-    let (root, unreadable_animations) = root;
+    let (root, animations) = root;
     let gltf = gltf::Gltf {
         document: gltf::Document::from_json_without_validation(root),
         blob: glb.and_then(|g| g.bin).map(std::borrow::Cow::into_owned),
     };
-    Ok((gltf, unreadable_animations))
+    Ok((gltf, animations))
 }
 
-/// The JSON as gltf-json's types. Where they cannot hold it, it is read again leniently
-/// ([`lenient`]: what glTF allows but gltf-json refuses), then also without its animations
-/// (an animation is worth less than the model; KHR_animation_pointer channels have no node), which then
-/// come back as their count and the first problem: (root, Some((animations, problem))). A file
-/// that still cannot be read reports the problem outside its animations (without a line and
-/// column: serde_json knows them only for text); one without animations, its first problem
-/// as written, with its place.
-fn root_from_json(json: &[u8]) -> Result<(gltf::json::Root, Option<(usize, String)>), gltf::Error> {
-    let error = match gltf::json::deserialize::from_slice(json) {
-        Ok(root) => return Ok((root, None)),
+/// The JSON as gltf-json's types, and its animations as plain JSON (read by
+/// [`Importer::load_animations`], which also takes KHR_animation_pointer channels: they have a
+/// `pointer` path and no node, which gltf-json cannot hold). Where gltf-json cannot read the
+/// file, it is read again leniently ([`lenient`]: what glTF allows but gltf-json refuses)
+/// without its animations; a file that still cannot be read reports the problem (without a
+/// line and column: serde_json knows them only for text); one without animations, its first
+/// problem as written, with its place.
+fn root_from_json(json: &[u8]) -> Result<(gltf::json::Root, Vec<serde_json::Value>), gltf::Error> {
+    /// Only the animations of a document.
+    #[derive(serde::Deserialize)]
+    struct Animations {
+        #[serde(default)]
+        animations: Vec<serde_json::Value>,
+    }
+    let error = match gltf::json::deserialize::from_slice::<gltf::json::Root>(json) {
+        Ok(root) if root.animations.is_empty() => return Ok((root, Vec::new())),
+        Ok(root) => {
+            let animations = serde_json::from_slice::<Animations>(json)
+                .map(|a| a.animations)
+                .unwrap_or_default();
+            return Ok((root, animations));
+        }
         Err(error) => error,
     };
     let mut value: serde_json::Value = match serde_json::from_slice(json) {
@@ -617,19 +627,17 @@ fn root_from_json(json: &[u8]) -> Result<(gltf::json::Root, Option<(usize, Strin
         Err(_) => return Err(error.into()),
     };
     lenient(&mut value);
-    let mut animations = None;
-    if let Ok(root) = serde_json::from_value(value.clone()) {
-        return Ok((root, None));
-    }
-    if let Some(object) = value.as_object_mut() {
-        animations = object.remove("animations");
-    }
-    let Some(animations) = animations else {
-        return Err(error.into());
+    let animations = value.as_object_mut().and_then(|o| o.remove("animations"));
+    let animations = match animations {
+        Some(serde_json::Value::Array(list)) => list,
+        Some(_) => Vec::new(),
+        None => match serde_json::from_value(value.clone()) {
+            Ok(root) => return Ok((root, Vec::new())),
+            Err(_) => return Err(error.into()),
+        },
     };
     let root = serde_json::from_value(value)?;
-    let count = animations.as_array().map_or(1, Vec::len);
-    Ok((root, Some((count, error.to_string()))))
+    Ok((root, animations))
 }
 
 /// What glTF allows and gltf-json refuses, made plain: integers written with a fraction of
@@ -1574,11 +1582,6 @@ impl Importer<'_> {
                 "uses glTF extension(s) worldsmith ignores: {} (what they add is not \
                  shown)",
                 ignored.join(", ")
-            ));
-        }
-        if let Some((animations, problem)) = &repairs.animation_problem {
-            self.warn(format!(
-                "its {animations} animation(s) could not be read ({problem}) and are left out"
             ));
         }
         if repairs.skins > 0 {
@@ -3105,39 +3108,47 @@ impl Importer<'_> {
     }
 
     /// The file's animations as shots of the timeline: each animation's translation, rotation
-    /// and scale channels key its nodes' `Transform` tracks ([`gltf_animation`]). Animations
-    /// that move different nodes play together in one shot (an exporter's one action per
-    /// object); one that moves a node an earlier one moves gets a shot of its own (a model's
-    /// clips). A channel that cannot be used is left out with a warning, never the model.
-    fn load_animations(&mut self, animations: &[gltf::json::Animation], joints: &[usize]) {
+    /// and scale channels key its nodes' `Transform` tracks ([`gltf_animation`]), and its
+    /// KHR_animation_pointer channels the values the timeline keys (a camera's field of view,
+    /// a light's colour and intensity, material factors). Animations that animate different
+    /// things play together in one shot (an exporter's one action per object); one that
+    /// animates what an earlier one does gets a shot of its own (a model's clips). A channel
+    /// that cannot be used is left out with a warning, never the model.
+    fn load_animations(&mut self, animations: &[serde_json::Value], joints: &[usize]) {
         let mut groups: Vec<AnimationGroup> = Vec::new();
         let accessors: Vec<gltf::Accessor> = self.doc.accessors().collect();
         let mut key_budget = MAX_ANIMATION_KEYS;
-        for (a, animation) in animations.iter().enumerate() {
-            let name = animation
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("Animation {}", a + 1));
-            let nodes =
-                self.animation_curves(&name, animation, joints, &accessors, &mut key_budget);
-            if nodes.is_empty() {
+        for (a, json) in animations.iter().enumerate() {
+            let fallback = format!("Animation {}", a + 1);
+            let animation: AnimationJson = match serde_json::from_value(json.clone()) {
+                Ok(animation) => animation,
+                Err(e) => {
+                    self.warn(format!("animation {a} could not be read ({e}); left out"));
+                    continue;
+                }
+            };
+            let name = animation.name.clone().unwrap_or(fallback);
+            let curves =
+                self.animation_curves(&name, &animation, joints, &accessors, &mut key_budget);
+            if curves.is_empty() {
                 continue;
             }
             // worldsmith's own animations are shots already: never merged.
-            let recorded = shot_extras(animation);
+            let recorded = shot_extras(json);
             let shots = groups.len();
             match groups.iter_mut().find(|g| {
                 recorded.is_none()
                     && g.recorded.is_none()
-                    && nodes.keys().all(|n| !g.nodes.contains_key(n))
+                    && curves.channels().all(|c| !g.curves.animates(c))
             }) {
                 Some(group) => {
                     group.names.push(name);
-                    group.nodes.extend(nodes);
+                    group.curves.nodes.extend(curves.nodes);
+                    group.curves.values.extend(curves.values);
                 }
                 None if shots < MAX_ANIMATION_SHOTS => groups.push(AnimationGroup {
                     names: vec![name],
-                    nodes,
+                    curves,
                     recorded,
                 }),
                 None => self.warn(format!(
@@ -3150,7 +3161,7 @@ impl Importer<'_> {
         let mut timeline = self.scene.timeline().clone();
         for AnimationGroup {
             names,
-            nodes,
+            curves,
             recorded,
         } in groups
         {
@@ -3158,16 +3169,8 @@ impl Importer<'_> {
             let fps = recorded
                 .map(|r| r.fps)
                 .filter(|fps| FRAME_RATES.contains(fps))
-                .unwrap_or_else(|| {
-                    frame_rate_for(
-                        nodes
-                            .values()
-                            .flat_map(|c| [&c.translation, &c.rotation, &c.scale])
-                            .flatten()
-                            .flat_map(|c| c.times.iter().copied()),
-                    )
-                });
-            let end = nodes.values().map(NodeCurves::end).fold(0.0, f32::max);
+                .unwrap_or_else(|| frame_rate_for(curves.times()));
+            let end = curves.times().fold(0.0, f32::max);
             let last = (gltf_animation::frame_of(end, fps) - 1e-3).ceil().max(0.0);
             let name = match names.as_slice() {
                 [one] => one.clone(),
@@ -3185,7 +3188,7 @@ impl Importer<'_> {
             let mut shot = Shot {
                 fps,
                 frames,
-                camera: self.shot_camera(&nodes),
+                camera: self.shot_camera(&curves.nodes),
                 ..Shot::new(self.scene.reserve_shot_id(), &name)
             };
             if let Some(r) = recorded {
@@ -3211,16 +3214,27 @@ impl Importer<'_> {
                     .map(|v| v.id);
             }
             let mut approximate = 0;
-            for (node, curves) in &nodes {
-                let (keys, rough) = curves.keys(fps, &mut bake_budget);
+            for (node, node_curves) in &curves.nodes {
+                let (keys, rough) = node_curves.keys(fps, &mut bake_budget);
                 approximate += usize::from(rough);
                 shot.track_mut(Channel::Transform(*node)).set_keys(keys);
             }
+            for (channel, curve, width) in &curves.values {
+                let width = *width;
+                let value = |v: glam::Vec4| match width {
+                    1 => crate::scene::Value::Float(v.x),
+                    3 => crate::scene::Value::Vec3(v.truncate().to_array()),
+                    _ => crate::scene::Value::Vec4(v.to_array()),
+                };
+                let (keys, rough) = gltf_animation::value_keys(curve, fps, value, &mut bake_budget);
+                approximate += usize::from(rough);
+                shot.track_mut(*channel).set_keys(keys);
+            }
             if approximate > 0 {
                 self.warn(format!(
-                    "animation '{name}': {approximate} node(s) mix interpolations beyond the \
-                     {MAX_BAKED_KEYS} keys sampled per frame; keyed at the file's key times \
-                     instead (exact there, close between)"
+                    "animation '{name}': {approximate} track(s) beyond the {MAX_BAKED_KEYS} \
+                     keys sampled per frame keyed at the file's key times instead (exact \
+                     there, close between)"
                 ));
             }
             if timeline.active.is_none() {
@@ -3231,72 +3245,110 @@ impl Importer<'_> {
         self.scene.set_timeline(timeline);
     }
 
-    /// One animation's usable channels as curves per scene node; warns of those left out.
+    /// One animation's usable channels as curves per scene node and per timeline channel;
+    /// warns of those left out.
     fn animation_curves(
         &mut self,
         name: &str,
-        animation: &gltf::json::Animation,
+        animation: &AnimationJson,
         joints: &[usize],
         accessors: &[gltf::Accessor],
         key_budget: &mut usize,
-    ) -> BTreeMap<NodeId, NodeCurves> {
-        use gltf::json::animation::{Interpolation as Kind, Property};
-        use gltf::json::validation::Checked;
+    ) -> AnimationCurves {
         let buffers = Rc::clone(&self.buffers);
         let data = |b: gltf::Buffer| buffers.get(b.index()).map(Vec::as_slice);
-        let mut nodes: BTreeMap<NodeId, NodeCurves> = BTreeMap::new();
+        let mut out = AnimationCurves::default();
         let (mut on_joints, mut weights, mut outside) = (0usize, 0usize, 0usize);
+        let mut unknown: Vec<String> = Vec::new();
         let mut problems: Vec<String> = Vec::new();
         for (c, channel) in animation.channels.iter().enumerate() {
-            let target = channel.target.node.value();
-            let path = match channel.target.path {
-                Checked::Valid(Property::MorphTargetWeights) => {
+            // What the channel animates: a node's transform, or values keyed by channel.
+            let (node_target, values): ChannelTargets = match channel.target() {
+                AnimTarget::Weights => {
                     weights += 1;
                     continue;
                 }
-                Checked::Valid(path) => path,
-                Checked::Invalid => {
-                    problems.push(format!(
-                        "channel {c}: its target path is not one glTF defines"
-                    ));
+                AnimTarget::Unknown(what) => {
+                    unknown.push(what);
                     continue;
                 }
+                AnimTarget::Node(index, path) => {
+                    if joints.binary_search(&index).is_ok() {
+                        on_joints += 1;
+                        continue;
+                    }
+                    let Some(node) = self.node_ids.get(index).copied().flatten() else {
+                        outside += 1;
+                        continue;
+                    };
+                    (Some((node, path)), Vec::new())
+                }
+                AnimTarget::Camera(camera) => (
+                    None,
+                    self.nodes_with(|n| n.camera().map(|c| c.index()) == Some(camera))
+                        .into_iter()
+                        .map(|n| (Channel::FieldOfView(n), 1))
+                        .collect(),
+                ),
+                AnimTarget::Light(light, property) => (
+                    None,
+                    self.nodes_with(|n| n.light().map(|l| l.index()) == Some(light))
+                        .into_iter()
+                        .map(|n| match property {
+                            LightProperty::Color => (Channel::LightColor(n), 3),
+                            LightProperty::Intensity => (Channel::LightIntensity(n), 1),
+                        })
+                        .collect(),
+                ),
+                AnimTarget::Material(index, channel, width) => (
+                    None,
+                    self.materials
+                        .get(&Some(index))
+                        .map(|&m| (channel(m), width))
+                        .into_iter()
+                        .collect(),
+                ),
             };
-            if joints.binary_search(&target).is_ok() {
-                on_joints += 1;
-                continue;
-            }
-            let Some(node) = self.node_ids.get(target).copied().flatten() else {
+            if node_target.is_none() && values.is_empty() {
                 outside += 1;
                 continue;
+            }
+            let taken = match node_target {
+                Some((node, path)) => out.nodes.get(&node).is_some_and(|c| path.of(c).is_some()),
+                None => values
+                    .iter()
+                    .any(|(v, _)| out.values.iter().any(|(w, ..)| w == v)),
             };
-            let taken = nodes.get(&node).is_some_and(|c| match path {
-                Property::Translation => c.translation.is_some(),
-                Property::Rotation => c.rotation.is_some(),
-                _ => c.scale.is_some(),
-            });
             if taken {
                 problems.push(format!("channel {c}: an earlier channel animates the same"));
                 continue;
             }
+            let width = match node_target {
+                Some((_, NodePath::Rotation)) => 4,
+                Some(_) => 3,
+                None => values.first().map_or(1, |(_, w)| *w),
+            };
             let curve = (|| -> Result<Curve, String> {
-                let s = channel.sampler.value();
+                let s = channel.sampler;
                 let sampler = animation.samplers.get(s).ok_or_else(|| {
                     format!("it refers to sampler {s} of {}", animation.samplers.len())
                 })?;
-                let interp = match sampler.interpolation {
-                    Checked::Valid(Kind::Step) => Interp::Step,
-                    Checked::Valid(Kind::Linear) => Interp::Linear,
-                    Checked::Valid(Kind::CubicSpline) => Interp::Cubic,
-                    Checked::Invalid => return Err("its interpolation is unknown".into()),
+                let interp = match sampler.interpolation.as_str() {
+                    "STEP" => Interp::Step,
+                    "LINEAR" => Interp::Linear,
+                    "CUBICSPLINE" => Interp::Cubic,
+                    other => {
+                        let shown: String = other.chars().take(40).collect();
+                        return Err(format!("its interpolation '{shown}' is not glTF's"));
+                    }
                 };
                 let accessor = |i: usize| {
                     accessors
                         .get(i)
                         .ok_or_else(|| format!("it refers to accessor {i} of {}", accessors.len()))
                 };
-                let input = accessor(sampler.input.value())?;
-                let output = accessor(sampler.output.value())?;
+                let input = accessor(sampler.input)?;
+                let output = accessor(sampler.output)?;
                 // Counts first: a file may point many channels at one huge accessor.
                 let keys = input.count();
                 let per_key = if interp == Interp::Cubic { 3 } else { 1 };
@@ -3316,15 +3368,24 @@ impl Importer<'_> {
                 *key_budget -= keys;
                 let times = read_scalars(input, data)
                     .ok_or("its key times are not a readable float scalar accessor")?;
-                let values: Vec<[f32; 4]> = if path == Property::Rotation {
-                    read_vectors::<4>(output, output.normalized(), data)
-                        .ok_or("its rotations are not a readable VEC4 accessor")?
-                } else {
-                    read_vectors::<3>(output, output.normalized(), data)
-                        .ok_or("its values are not a readable VEC3 accessor")?
+                let pad = |v: &[f32]| {
+                    let mut out = [0.0; 4];
+                    out[..v.len()].copy_from_slice(v);
+                    out
+                };
+                let values: Vec<[f32; 4]> = match width {
+                    1 => read_scalars(output, data)
+                        .ok_or("its values are not a readable float scalar accessor")?
                         .into_iter()
-                        .map(|[x, y, z]| [x, y, z, 0.0])
-                        .collect()
+                        .map(|v| [v, 0.0, 0.0, 0.0])
+                        .collect(),
+                    3 => read_vectors::<3>(output, output.normalized(), data)
+                        .ok_or("its values are not a readable VEC3 accessor")?
+                        .iter()
+                        .map(|v| pad(v))
+                        .collect(),
+                    _ => read_vectors::<4>(output, output.normalized(), data)
+                        .ok_or("its values are not a readable VEC4 accessor")?,
                 };
                 Curve::new(times, interp, values)
             })();
@@ -3335,20 +3396,24 @@ impl Importer<'_> {
                     continue;
                 }
             };
-            let rest = self
-                .scene
-                .node(node)
-                .map_or(Transform::IDENTITY, |n| n.transform);
-            let curves = nodes.entry(node).or_insert_with(|| NodeCurves {
-                rest,
-                ..NodeCurves::default()
-            });
-            let slot = match path {
-                Property::Translation => &mut curves.translation,
-                Property::Rotation => &mut curves.rotation,
-                _ => &mut curves.scale,
-            };
-            *slot = Some(curve);
+            match node_target {
+                Some((node, path)) => {
+                    let rest = self
+                        .scene
+                        .node(node)
+                        .map_or(Transform::IDENTITY, |n| n.transform);
+                    let curves = out.nodes.entry(node).or_insert_with(|| NodeCurves {
+                        rest,
+                        ..NodeCurves::default()
+                    });
+                    *path.of_mut(curves) = Some(curve);
+                }
+                None => {
+                    for (channel, width) in values {
+                        out.values.push((channel, curve.clone(), width));
+                    }
+                }
+            }
         }
         if let Some(first) = problems.first() {
             let more = match problems.len() {
@@ -3371,11 +3436,51 @@ impl Importer<'_> {
         }
         if outside > 0 {
             self.warn(format!(
-                "animation '{name}': {outside} channel(s) move nodes outside the scene shown; \
-                 left out"
+                "animation '{name}': {outside} channel(s) animate nodes, cameras, lights or \
+                 materials outside the scene shown; left out"
             ));
         }
-        nodes
+        if let Some(first) = unknown.first() {
+            let shown: String = first.chars().take(80).collect();
+            self.warn(format!(
+                "animation '{name}': {} channel(s) animate what the timeline does not key \
+                 (first: {shown}); left out",
+                unknown.len()
+            ));
+        }
+        out
+    }
+
+    /// The scene nodes made from glTF nodes that `holds` (a camera or light of the file):
+    /// the node itself, or its child when the glTF node held more than one thing.
+    fn nodes_with(&self, holds: impl Fn(&gltf::Node) -> bool) -> Vec<NodeId> {
+        let mut out = Vec::new();
+        for node in self.doc.nodes().filter(|n| holds(n)) {
+            let Some(id) = self.node_ids.get(node.index()).copied().flatten() else {
+                continue;
+            };
+            let Some(scene_node) = self.scene.node(id) else {
+                continue;
+            };
+            let wanted = |kind: &NodeKind| {
+                matches!(
+                    (kind, node.camera().is_some()),
+                    (NodeKind::Camera(_), true) | (NodeKind::Light(_), false)
+                )
+            };
+            if wanted(&scene_node.kind) {
+                out.push(id);
+            } else {
+                out.extend(
+                    scene_node
+                        .children
+                        .iter()
+                        .copied()
+                        .filter(|&c| self.scene.node(c).is_some_and(|n| wanted(&n.kind))),
+                );
+            }
+        }
+        out
     }
 
     /// The camera a shot of `animated` nodes is seen through: the first camera that moves
@@ -3419,15 +3524,252 @@ impl Importer<'_> {
 /// Animations that become one shot, and the shot worldsmith recorded for them, if it did.
 struct AnimationGroup {
     names: Vec<String>,
-    nodes: BTreeMap<NodeId, NodeCurves>,
+    curves: AnimationCurves,
     recorded: Option<ShotExtras>,
 }
 
+/// What one or more animations animate: node transforms, and values by timeline channel
+/// (with their width: 1, 3 or 4 lanes).
+#[derive(Default)]
+struct AnimationCurves {
+    nodes: BTreeMap<NodeId, NodeCurves>,
+    values: Vec<(Channel, Curve, usize)>,
+}
+
+impl AnimationCurves {
+    fn is_empty(&self) -> bool {
+        self.nodes.is_empty() && self.values.is_empty()
+    }
+
+    fn channels(&self) -> impl Iterator<Item = Channel> + '_ {
+        let nodes = self.nodes.keys().map(|&n| Channel::Transform(n));
+        nodes.chain(self.values.iter().map(|(c, ..)| *c))
+    }
+
+    fn animates(&self, channel: Channel) -> bool {
+        match channel {
+            Channel::Transform(n) => self.nodes.contains_key(&n),
+            other => self.values.iter().any(|(c, ..)| *c == other),
+        }
+    }
+
+    /// Every key time of every curve.
+    fn times(&self) -> impl Iterator<Item = f32> + Clone + '_ {
+        let nodes = self
+            .nodes
+            .values()
+            .flat_map(|c| [&c.translation, &c.rotation, &c.scale])
+            .flatten();
+        nodes
+            .chain(self.values.iter().map(|(_, c, _)| c))
+            .flat_map(|c| c.times.iter().copied())
+    }
+}
+
+/// A glTF animation as read here (gltf-json's types cannot hold KHR_animation_pointer
+/// channels, which have no node and a `pointer` path).
+#[derive(serde::Deserialize)]
+struct AnimationJson {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    channels: Vec<ChannelJson>,
+    #[serde(default)]
+    samplers: Vec<SamplerJson>,
+}
+
+#[derive(serde::Deserialize)]
+struct ChannelJson {
+    sampler: usize,
+    target: TargetJson,
+}
+
+#[derive(serde::Deserialize)]
+struct TargetJson {
+    #[serde(default)]
+    node: Option<usize>,
+    path: String,
+    #[serde(default)]
+    extensions: Option<TargetExtensions>,
+}
+
+#[derive(serde::Deserialize)]
+struct TargetExtensions {
+    #[serde(rename = "KHR_animation_pointer", default)]
+    pointer: Option<PointerJson>,
+}
+
+#[derive(serde::Deserialize)]
+struct PointerJson {
+    pointer: String,
+}
+
+#[derive(serde::Deserialize)]
+struct SamplerJson {
+    input: usize,
+    output: usize,
+    #[serde(default = "linear")]
+    interpolation: String,
+}
+
+fn linear() -> String {
+    "LINEAR".into()
+}
+
+/// What one channel keys in the scene: a node's transform part, or timeline channels (one
+/// per scene node or material the glTF target became) with their width.
+type ChannelTargets = (Option<(NodeId, NodePath)>, Vec<(Channel, usize)>);
+
+/// Which part of a node's transform a channel animates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NodePath {
+    Translation,
+    Rotation,
+    Scale,
+}
+
+impl NodePath {
+    fn of(self, curves: &NodeCurves) -> Option<&Curve> {
+        match self {
+            NodePath::Translation => curves.translation.as_ref(),
+            NodePath::Rotation => curves.rotation.as_ref(),
+            NodePath::Scale => curves.scale.as_ref(),
+        }
+    }
+
+    fn of_mut(self, curves: &mut NodeCurves) -> &mut Option<Curve> {
+        match self {
+            NodePath::Translation => &mut curves.translation,
+            NodePath::Rotation => &mut curves.rotation,
+            NodePath::Scale => &mut curves.scale,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LightProperty {
+    Color,
+    Intensity,
+}
+
+/// What a channel animates, by glTF index.
+enum AnimTarget {
+    Node(usize, NodePath),
+    /// A camera's vertical field of view (`/cameras/{c}/perspective/yfov`).
+    Camera(usize),
+    Light(usize, LightProperty),
+    /// A material value: its channel and width.
+    Material(usize, fn(MaterialId) -> Channel, usize),
+    Weights,
+    /// Something the timeline does not key (the path or pointer, for the warning).
+    Unknown(String),
+}
+
+impl ChannelJson {
+    fn target(&self) -> AnimTarget {
+        let t = &self.target;
+        let node_path = |path: &str| match path {
+            "translation" => Some(NodePath::Translation),
+            "rotation" => Some(NodePath::Rotation),
+            "scale" => Some(NodePath::Scale),
+            _ => None,
+        };
+        if t.path != "pointer" {
+            return match (t.node, t.path.as_str()) {
+                (_, "weights") => AnimTarget::Weights,
+                (Some(n), path) => match node_path(path) {
+                    Some(p) => AnimTarget::Node(n, p),
+                    None => AnimTarget::Unknown(format!("path '{path}'")),
+                },
+                (None, path) => AnimTarget::Unknown(format!("path '{path}' without a node")),
+            };
+        }
+        let Some(pointer) = t.extensions.as_ref().and_then(|e| e.pointer.as_ref()) else {
+            return AnimTarget::Unknown("a pointer path without KHR_animation_pointer".into());
+        };
+        pointer_target(&pointer.pointer)
+    }
+}
+
+/// The target a KHR_animation_pointer JSON pointer names, where the timeline keys it.
+fn pointer_target(pointer: &str) -> AnimTarget {
+    let parts: Vec<&str> = pointer.split('/').collect();
+    let index = |s: &str| s.parse::<usize>().ok();
+    let unknown = || AnimTarget::Unknown(format!("pointer '{pointer}'"));
+    let material = |channel: fn(MaterialId) -> Channel, width: usize| (channel, width);
+    match parts.as_slice() {
+        ["", "nodes", n, path] => match (index(n), *path) {
+            (Some(n), "translation") => AnimTarget::Node(n, NodePath::Translation),
+            (Some(n), "rotation") => AnimTarget::Node(n, NodePath::Rotation),
+            (Some(n), "scale") => AnimTarget::Node(n, NodePath::Scale),
+            (Some(_), "weights") => AnimTarget::Weights,
+            _ => unknown(),
+        },
+        ["", "cameras", c, "perspective", "yfov"] => {
+            index(c).map_or_else(unknown, AnimTarget::Camera)
+        }
+        [
+            "",
+            "extensions",
+            "KHR_lights_punctual",
+            "lights",
+            l,
+            property,
+        ] => match (index(l), *property) {
+            (Some(l), "color") => AnimTarget::Light(l, LightProperty::Color),
+            (Some(l), "intensity") => AnimTarget::Light(l, LightProperty::Intensity),
+            _ => unknown(),
+        },
+        ["", "materials", m, rest @ ..] => {
+            let Some(m) = index(m) else {
+                return unknown();
+            };
+            let found = match rest {
+                ["pbrMetallicRoughness", "baseColorFactor"] => material(Channel::BaseColor, 4),
+                ["pbrMetallicRoughness", "metallicFactor"] => material(Channel::Metallic, 1),
+                ["pbrMetallicRoughness", "roughnessFactor"] => material(Channel::Roughness, 1),
+                ["emissiveFactor"] => material(Channel::Emissive, 3),
+                ["extensions", extension, property] => match (*extension, *property) {
+                    ("KHR_materials_emissive_strength", "emissiveStrength") => {
+                        material(Channel::EmissiveStrength, 1)
+                    }
+                    ("KHR_materials_specular", "specularFactor") => material(Channel::Specular, 1),
+                    ("KHR_materials_transmission", "transmissionFactor") => {
+                        material(Channel::Transmission, 1)
+                    }
+                    ("KHR_materials_clearcoat", "clearcoatFactor") => {
+                        material(Channel::Clearcoat, 1)
+                    }
+                    ("KHR_materials_sheen", "sheenColorFactor") => material(Channel::SheenColor, 3),
+                    ("KHR_materials_sheen", "sheenRoughnessFactor") => {
+                        material(Channel::SheenRoughness, 1)
+                    }
+                    ("KHR_materials_anisotropy", "anisotropyStrength") => {
+                        material(Channel::Anisotropy, 1)
+                    }
+                    ("KHR_materials_iridescence", "iridescenceFactor") => {
+                        material(Channel::Iridescence, 1)
+                    }
+                    ("KHR_materials_iridescence", "iridescenceThicknessMaximum") => {
+                        material(Channel::IridescenceThickness, 1)
+                    }
+                    ("KHR_materials_diffuse_transmission", "diffuseTransmissionFactor") => {
+                        material(Channel::DiffuseTransmission, 1)
+                    }
+                    _ => return unknown(),
+                },
+                _ => return unknown(),
+            };
+            AnimTarget::Material(m, found.0, found.1)
+        }
+        _ => unknown(),
+    }
+}
+
 /// The shot worldsmith recorded in an animation's extras ([`SHOT_EXTRAS`]), if it reads.
-fn shot_extras(animation: &gltf::json::Animation) -> Option<ShotExtras> {
-    let raw = animation.extras.as_ref()?;
-    let mut extras: serde_json::Value = serde_json::from_str(raw.get()).ok()?;
-    serde_json::from_value(extras.get_mut(SHOT_EXTRAS)?.take()).ok()
+fn shot_extras(animation: &serde_json::Value) -> Option<ShotExtras> {
+    let recorded = animation.get("extras")?.get(SHOT_EXTRAS)?;
+    serde_json::from_value(recorded.clone()).ok()
 }
 
 /// Most shots a file's animations make (one per animation whose nodes overlap another's).

@@ -256,6 +256,66 @@ impl NodeCurves {
     }
 }
 
+/// The keys of one value (a field of view, a light's colour, a material factor: `value` makes
+/// it from a sample's lanes) in a shot of `fps`, and whether they only approximate the curve
+/// between its keys: STEP, LINEAR and smooth CUBICSPLINE map onto constant, linear and Bézier
+/// keys exactly, a cubic curve with broken tangents is sampled per frame (from `bake_budget`;
+/// past it, at its key times).
+pub(super) fn value_keys(
+    curve: &Curve,
+    fps: u32,
+    value: impl Fn(Vec4) -> Value,
+    bake_budget: &mut usize,
+) -> (Vec<Key>, bool) {
+    let fps_f = fps as f32;
+    let at_keys = |interpolation: Interpolation| -> Vec<Key> {
+        (0..curve.times.len())
+            .map(|k| Key {
+                interpolation,
+                ..Key::new(frame_of(curve.times[k], fps), value(curve.value(k)))
+            })
+            .collect()
+    };
+    match curve.interp {
+        Interp::Step => (at_keys(Interpolation::Constant), false),
+        Interp::Linear => (at_keys(Interpolation::Linear), false),
+        Interp::Cubic if curve.smooth() => {
+            let keys = (0..curve.times.len())
+                .map(|k| {
+                    let mut slopes = [0.0; MAX_COMPONENTS];
+                    for (slope, tangent) in slopes.iter_mut().zip(curve.out_tangent(k).to_array()) {
+                        *slope = tangent / fps_f;
+                    }
+                    Key {
+                        interpolation: Interpolation::Bezier,
+                        handles: Handles::Free { slopes },
+                        ..Key::new(frame_of(curve.times[k], fps), value(curve.value(k)))
+                    }
+                })
+                .collect();
+            (keys, false)
+        }
+        Interp::Cubic => {
+            let end = curve.times.last().copied().unwrap_or(0.0);
+            let last = (end * fps_f).ceil().max(0.0) as usize;
+            if last >= *bake_budget {
+                return (at_keys(Interpolation::Linear), true);
+            }
+            *bake_budget -= last + 1;
+            let keys = (0..=last)
+                .map(|f| {
+                    let t = f as f32 / fps_f;
+                    Key {
+                        interpolation: Interpolation::Linear,
+                        ..Key::new(f as f32, value(curve.sample(t, false)))
+                    }
+                })
+                .collect();
+            (keys, false)
+        }
+    }
+}
+
 /// The frame a time falls on at `fps`, snapped to the whole frame when within a thousandth
 /// of one (exporters write 1/24 s as the nearest f32).
 pub(super) fn frame_of(t: f32, fps: u32) -> f32 {
@@ -449,6 +509,60 @@ mod tests {
         let (keys, approximate) = curves.keys(24, &mut 3);
         assert!(approximate);
         assert_eq!(keys.len(), 2);
+    }
+
+    #[test]
+    fn value_curves_map_onto_keys_exactly() {
+        let float = |v: Vec4| Value::Float(v.x);
+        let check = |curve: Curve, exact_between: bool| {
+            let (keys, approximate) = value_keys(&curve, 24, float, &mut 10_000);
+            assert!(!approximate);
+            let mut track = Track::new(Channel::Exposure);
+            track.set_keys(keys);
+            for half in 0..=100 {
+                let frame = half as f32 / 2.0;
+                let want = curve.sample(frame / 24.0, false).x;
+                let Some(Value::Float(got)) = track.sample(frame) else {
+                    panic!()
+                };
+                if half % 2 == 0 || exact_between {
+                    assert!(
+                        (want - got).abs() < 1e-5,
+                        "{:?} at {frame}: {want} vs {got}",
+                        curve.interp
+                    );
+                }
+            }
+        };
+        let s = |v: f32| [v, 0.0, 0.0, 0.0];
+        check(
+            Curve::new(
+                vec![0.0, 0.5, 2.0],
+                Interp::Step,
+                vec![s(1.0), s(3.0), s(-2.0)],
+            )
+            .unwrap(),
+            true,
+        );
+        check(
+            Curve::new(
+                vec![0.0, 0.5, 2.0],
+                Interp::Linear,
+                vec![s(1.0), s(3.0), s(-2.0)],
+            )
+            .unwrap(),
+            true,
+        );
+        let smooth = vec![s(2.0), s(0.0), s(2.0), s(-1.0), s(1.0), s(-1.0)];
+        check(
+            Curve::new(vec![0.0, 1.5], Interp::Cubic, smooth).unwrap(),
+            true,
+        );
+        let broken = vec![s(2.0), s(0.0), s(-3.0), s(1.0), s(1.0), s(0.0)];
+        check(
+            Curve::new(vec![0.0, 1.5], Interp::Cubic, broken).unwrap(),
+            false,
+        );
     }
 
     #[test]
