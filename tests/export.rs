@@ -1487,6 +1487,59 @@ fn animated_scene() -> Scene {
             ]);
         }
     }
+    // Values by KHR_animation_pointer: a field of view (Bézier), a lamp's intensity (linear)
+    // and colour (constant), the material's roughness (Bézier) and base colour (linear); a
+    // clearcoat the material is written without and a spot cone have no pointer.
+    let spot = scene.add_node(
+        None,
+        "Spot",
+        Transform::from_translation(Vec3::new(0.0, 3.0, 0.0)),
+        NodeKind::Light(Light {
+            kind: LightKind::Spot {
+                inner_cone_rad: 0.2,
+                outer_cone_rad: 0.5,
+            },
+            color: [1.0; 3],
+            intensity: 100.0,
+            range: None,
+            cast_shadows: false,
+        }),
+    );
+    let float = |pairs: &[(f32, f32)], interpolation: Interpolation| -> Vec<Key> {
+        pairs
+            .iter()
+            .map(|&(frame, v)| Key {
+                interpolation,
+                ..Key::new(frame, Value::Float(v))
+            })
+            .collect()
+    };
+    shot.track_mut(Channel::FieldOfView(camera))
+        .set_keys(float(&[(0.0, 0.9), (25.0, 0.4), (60.0, 1.1)], Bezier));
+    shot.track_mut(Channel::LightIntensity(spot))
+        .set_keys(float(&[(0.0, 100.0), (40.0, 500.0)], Linear));
+    shot.track_mut(Channel::LightColor(spot)).set_keys([
+        Key {
+            interpolation: Constant,
+            ..Key::new(0.0, Value::Vec3([1.0, 0.5, 0.2]))
+        },
+        Key::new(30.0, Value::Vec3([0.2, 0.5, 1.0])),
+    ]);
+    shot.track_mut(Channel::Roughness(material))
+        .set_keys(float(&[(0.0, 0.1), (30.0, 0.9), (60.0, 0.3)], Bezier));
+    shot.track_mut(Channel::BaseColor(material)).set_keys([
+        Key {
+            interpolation: Linear,
+            ..Key::new(0.0, Value::Vec4([1.0, 0.0, 0.0, 1.0]))
+        },
+        Key::new(60.0, Value::Vec4([0.0, 0.0, 1.0, 1.0])),
+    ]);
+    shot.track_mut(Channel::Clearcoat(material))
+        .set_keys(float(&[(0.0, 0.0), (60.0, 1.0)], Linear));
+    shot.track_mut(Channel::SpotCone(spot)).set_keys([
+        Key::new(0.0, Value::Vec2([0.2, 0.5])),
+        Key::new(60.0, Value::Vec2([0.1, 0.3])),
+    ]);
     let mut timeline = scene.timeline().clone();
     timeline.active = Some(id);
     timeline.shots.push(shot);
@@ -1526,6 +1579,7 @@ fn worst_motion(scene: &Scene, back: &Scene, back_shot: &str, name: &str, frames
 
 #[test]
 fn shot_transform_tracks_export_as_gltf_animations_and_round_trip() {
+    use worldsmith::scene::Channel;
     let scene = animated_scene();
     let dir = temp_dir("animation");
     let path = dir.join("animated.glb");
@@ -1534,7 +1588,7 @@ fn shot_transform_tracks_export_as_gltf_animations_and_round_trip() {
         report
             .warnings
             .iter()
-            .any(|w| w.contains("shot 'Move': 1 track(s)") && w.contains("visibility")),
+            .any(|w| w.contains("shot 'Move': 3 track(s)") && w.contains("visibility")),
         "{:?}",
         report.warnings
     );
@@ -1562,6 +1616,38 @@ fn shot_transform_tracks_export_as_gltf_animations_and_round_trip() {
     // A mix of segment kinds is written frame by frame: exact on frames.
     let off = worst_motion(&scene, &back, "Move", "Mixed", &whole);
     assert!(off < 2e-4, "Mixed: off by {off} on frames");
+    // The pointer values, between frames too.
+    let material = |s: &Scene| s.materials().next().expect("a material").0;
+    let value_channels = |s: &Scene| {
+        let (cam, spot) = (s.find("Cam").unwrap(), s.find("Spot").unwrap());
+        [
+            Channel::FieldOfView(cam),
+            Channel::LightIntensity(spot),
+            Channel::LightColor(spot),
+            Channel::Roughness(material(s)),
+            Channel::BaseColor(material(s)),
+        ]
+    };
+    let (a, b) = (&scene.timeline().shots[0], &back.timeline().shots[0]);
+    for &frame in &halves {
+        let (sa, sb) = (
+            scene.sampled(a.id, frame, None).unwrap(),
+            back.sampled(b.id, frame, None).unwrap(),
+        );
+        for (ca, cb) in value_channels(&scene)
+            .into_iter()
+            .zip(value_channels(&back))
+        {
+            let (va, vb) = (ca.read(&sa).unwrap(), cb.read(&sb).unwrap());
+            let (pa, pb) = (va.components(), vb.components());
+            let off = pa
+                .as_slice()
+                .iter()
+                .zip(pb.as_slice())
+                .fold(0.0f32, |m, (x, y)| m.max((x - y).abs() / x.abs().max(1.0)));
+            assert!(off < 1e-4, "{ca:?} at {frame}: {va:?} vs {vb:?}");
+        }
+    }
 
     // Only the curved cube: an export root keyed in its (unwritten) parent's world frame.
     let options = ExportOptions {

@@ -19,17 +19,20 @@
 //!   ([`crate::scene::Image::source`]), otherwise encoded as PNG;
 //! - KHR_lights_punctual lights, perspective cameras;
 //! - material variants as KHR_materials_variants mappings on the primitives;
-//! - the timeline's shots as animations of the written nodes' transforms
-//!   ([`super::gltf_animation`]);
+//! - the timeline's shots as animations of the written nodes' transforms, and by
+//!   KHR_animation_pointer of cameras' fields of view, lights' colours and intensities and
+//!   material factors ([`super::gltf_animation`]);
 //! - point clouds as `POINTS` primitives (POSITION, COLOR_0), and splat and point layers as
 //!   PLY/SPZ files beside the glTF (`<stem>_<node>.ply`), their node kept as an empty node
 //!   whose `extras.worldsmith_file` names the file.
 //!
-//! Not written: the environment (sky, panorama, exposure), animation of anything but node
-//! transforms, per-node colour grades, node lock flags and editable shape parameters, which
+//! Not written: the environment (sky, panorama, exposure), animated visibility, spot cones
+//! and exposure, per-node colour grades, node lock flags and editable shape parameters, which
 //! glTF has no place for.
 
-use super::gltf_animation::{Interp, Motion, SHOT_EXTRAS, ShotExtras, motion};
+use super::gltf_animation::{
+    Interp, Motion, PointerObject, SHOT_EXTRAS, ShotExtras, Values, motion, pointer_of, values,
+};
 use super::{
     ExportError, ExportOptions, ExportReport, Exported, GltfFormat, SplatFormat, exported_nodes,
     file_safe, write_atomic,
@@ -98,6 +101,9 @@ pub fn export(
         warnings: Vec::new(),
         cloud_files: Vec::new(),
         used_names: HashSet::new(),
+        cameras_of: HashMap::new(),
+        lights_of: HashMap::new(),
+        pointer_channels: Vec::new(),
         folder: folder.clone(),
         stem: stem.clone(),
     };
@@ -156,6 +162,7 @@ pub fn export(
         mut bin,
         image_payloads,
         warnings,
+        pointer_channels,
         ..
     } = builder;
     report.warnings.extend(warnings);
@@ -170,9 +177,11 @@ pub fn export(
                 }
             }
             finish_buffer(&mut root, &bin, None);
-            let json_bytes = serde_json::to_vec(&root).map_err(|e| ExportError::Unsupported {
-                file: file.clone(),
-                problem: format!("the glTF JSON could not be written: {e}"),
+            let json_bytes = root_json(&root, &pointer_channels, false).map_err(|e| {
+                ExportError::Unsupported {
+                    file: file.clone(),
+                    problem: format!("the glTF JSON could not be written: {e}"),
+                }
             })?;
             let glb = gltf::binary::Glb {
                 header: gltf::binary::Header {
@@ -215,11 +224,12 @@ pub fn export(
                 report.files.push(bin_path);
                 finish_buffer(&mut root, &bin, Some(uri_of(&name)));
             }
-            let json_bytes =
-                serde_json::to_vec_pretty(&root).map_err(|e| ExportError::Unsupported {
+            let json_bytes = root_json(&root, &pointer_channels, true).map_err(|e| {
+                ExportError::Unsupported {
                     file: file.clone(),
                     problem: format!("the glTF JSON could not be written: {e}"),
-                })?;
+                }
+            })?;
             report.bytes += write_atomic(path, |w| w.write_all(&json_bytes))?;
         }
     }
@@ -229,6 +239,55 @@ pub fn export(
 /// Most keys one export samples per frame for tracks that mix interpolations (a few dozen
 /// bytes each in the file).
 const MAX_BAKED_KEYS: usize = 2_000_000;
+
+/// One KHR_animation_pointer channel: the animation and sampler (indices) and the pointer.
+struct PointerChannel {
+    animation: usize,
+    sampler: u32,
+    pointer: String,
+}
+
+/// The document's JSON with the pointer channels in their animations (and
+/// KHR_animation_pointer among the extensions used where there are any).
+fn root_json(
+    root: &json::Root,
+    pointers: &[PointerChannel],
+    pretty: bool,
+) -> serde_json::Result<Vec<u8>> {
+    fn bytes(value: &impl serde::Serialize, pretty: bool) -> serde_json::Result<Vec<u8>> {
+        if pretty {
+            serde_json::to_vec_pretty(value)
+        } else {
+            serde_json::to_vec(value)
+        }
+    }
+    if pointers.is_empty() {
+        return bytes(root, pretty);
+    }
+    let mut value = serde_json::to_value(root)?;
+    for p in pointers {
+        let channel = serde_json::json!({
+            "sampler": p.sampler,
+            "target": { "path": "pointer",
+                        "extensions": { "KHR_animation_pointer": { "pointer": p.pointer } } }
+        });
+        if let Some(channels) = value
+            .pointer_mut(&format!("/animations/{}/channels", p.animation))
+            .and_then(serde_json::Value::as_array_mut)
+        {
+            channels.push(channel);
+        }
+    }
+    if let Some(object) = value.as_object_mut() {
+        let used = object
+            .entry("extensionsUsed")
+            .or_insert_with(|| serde_json::json!([]));
+        if let Some(list) = used.as_array_mut() {
+            list.push(serde_json::json!("KHR_animation_pointer"));
+        }
+    }
+    bytes(&value, pretty)
+}
 
 /// A relative URI for a file name (percent-encoded).
 fn uri_of(name: &str) -> String {
@@ -328,6 +387,12 @@ struct Builder<'a> {
     /// Splat/point nodes and the files they go to.
     cloud_files: Vec<(NodeId, PathBuf)>,
     used_names: HashSet<String>,
+    /// The glTF camera and light each written node holds (for animation pointers).
+    cameras_of: HashMap<NodeId, u32>,
+    lights_of: HashMap<NodeId, u32>,
+    /// KHR_animation_pointer channels, added to the JSON when it is written (gltf-json's
+    /// channel type needs a node).
+    pointer_channels: Vec<PointerChannel>,
     folder: PathBuf,
     stem: String,
 }
@@ -421,6 +486,7 @@ impl Builder<'_> {
                 }
                 NodeKind::Light(light) => {
                     let index = self.light(&node.name, light);
+                    self.lights_of.insert(e.id, index.value() as u32);
                     out.extensions = Some(json::extensions::scene::Node {
                         khr_lights_punctual: Some(
                             json::extensions::scene::khr_lights_punctual::KhrLightsPunctual {
@@ -431,7 +497,9 @@ impl Builder<'_> {
                     });
                 }
                 NodeKind::Camera(camera) => {
-                    out.camera = Some(self.camera(&node.name, camera));
+                    let index = self.camera(&node.name, camera);
+                    self.cameras_of.insert(e.id, index.value() as u32);
+                    out.camera = Some(index);
                 }
                 NodeKind::Points { cloud, .. } => {
                     if let Some(cloud) = self.scene.point_cloud(*cloud).cloned()
@@ -505,14 +573,23 @@ impl Builder<'_> {
                 .ok(),
             };
             let (mut unwritable, mut approximate, mut baked_away) = (0usize, 0usize, 0usize);
+            let mut pointers = Vec::new();
             for track in shot.tracks.iter().filter(|t| !t.is_empty()) {
                 let Channel::Transform(id) = track.channel else {
-                    if track
+                    let shown = track
                         .channel
                         .node()
-                        .is_none_or(|n| written.contains_key(&n))
-                    {
-                        unwritable += 1;
+                        .is_none_or(|n| written.contains_key(&n));
+                    match self.pointer_to(track.channel) {
+                        Some(pointer) => match values(track, shot.fps, &mut bake_budget) {
+                            Some((v, rough)) => {
+                                approximate += usize::from(rough);
+                                let sampler = self.write_values(&mut animation, &v);
+                                pointers.push((sampler, pointer));
+                            }
+                            None => unwritable += usize::from(shown),
+                        },
+                        None => unwritable += usize::from(shown),
                     }
                     continue;
                 };
@@ -537,7 +614,8 @@ impl Builder<'_> {
             if unwritable > 0 {
                 self.warn(format!(
                     "shot '{name}': {unwritable} track(s) of values glTF animations cannot hold \
-                     (visibility, field of view, lights, materials, exposure) are not written"
+                     (visibility, spot cones, exposure, or a material extension the material \
+                     does not have) are not written"
                 ));
             }
             if baked_away > 0 {
@@ -552,10 +630,82 @@ impl Builder<'_> {
                      key frames only (past {MAX_BAKED_KEYS} keys sampled per frame)"
                 ));
             }
-            if !animation.channels.is_empty() {
+            if !animation.samplers.is_empty() {
+                let index = self.root.animations.len();
+                self.pointer_channels
+                    .extend(
+                        pointers
+                            .into_iter()
+                            .map(|(sampler, pointer)| PointerChannel {
+                                animation: index,
+                                sampler,
+                                pointer,
+                            }),
+                    );
                 self.root.push(animation);
             }
         }
+    }
+
+    /// The KHR_animation_pointer pointer of a channel's value in the written document, where
+    /// its object was written and has the JSON object the property sits in (an extension's
+    /// factor only on a material written with that extension).
+    fn pointer_to(&self, channel: Channel) -> Option<String> {
+        let (object, below) = pointer_of(channel)?;
+        let parent = below.rsplit_once('/').map_or("", |(p, _)| p);
+        match object {
+            PointerObject::Camera(node) => {
+                let c = self.cameras_of.get(&node)?;
+                Some(format!("/cameras/{c}/{below}"))
+            }
+            PointerObject::Light(node) => {
+                let l = self.lights_of.get(&node)?;
+                Some(format!(
+                    "/extensions/KHR_lights_punctual/lights/{l}/{below}"
+                ))
+            }
+            PointerObject::Material(m) => {
+                let index = self.materials.get(&m)?.value();
+                let written = serde_json::to_value(self.root.materials.get(index)?).ok()?;
+                if !parent.is_empty() {
+                    written.pointer(&format!("/{parent}"))?;
+                }
+                Some(format!("/materials/{index}/{below}"))
+            }
+        }
+    }
+
+    /// Writes one value track's sampler (its times and values); its index.
+    fn write_values(&mut self, animation: &mut json::Animation, v: &Values) -> u32 {
+        use json::accessor::Type;
+        let min = v.times.iter().copied().fold(f32::INFINITY, f32::min);
+        let max = v.times.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let input = self.float_accessor(
+            bytemuck::cast_slice(&v.times),
+            v.times.len(),
+            Type::Scalar,
+            Some((vec![min], vec![max])),
+        );
+        let type_ = match v.width {
+            1 => Type::Scalar,
+            3 => Type::Vec3,
+            _ => Type::Vec4,
+        };
+        let count = v.values.len() / v.width.max(1);
+        let output = self.float_accessor(bytemuck::cast_slice(&v.values), count, type_, None);
+        let interpolation = match v.interp {
+            Interp::Step => json::animation::Interpolation::Step,
+            Interp::Linear => json::animation::Interpolation::Linear,
+            Interp::Cubic => json::animation::Interpolation::CubicSpline,
+        };
+        animation.samplers.push(json::animation::Sampler {
+            input,
+            interpolation: Valid(interpolation),
+            output,
+            extensions: None,
+            extras: None,
+        });
+        (animation.samplers.len() - 1) as u32
     }
 
     /// Writes one node's motion: shared key times and a sampler and channel per path.

@@ -13,7 +13,7 @@
 //! a pose of uniform scale maps values and tangents linearly, so the three exact cases stay
 //! exact.
 
-use crate::scene::{Interpolation, Track, Transform, Value};
+use crate::scene::{Channel, Interpolation, MaterialId, NodeId, Track, Transform, Value};
 use glam::{Mat4, Quat, Vec3, Vec4};
 use serde::{Deserialize, Serialize};
 
@@ -212,4 +212,148 @@ pub(super) fn motion(
         out.scale.push(t.scale.to_array());
     }
     Some((out, approximate))
+}
+
+/// A value track (a field of view, a light's colour, a material factor) as one glTF sampler:
+/// `width` lanes per entry, one entry per key (three for [`Interp::Cubic`]: in-tangent,
+/// value, out-tangent per second).
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Values {
+    pub times: Vec<f32>,
+    pub interp: Interp,
+    pub width: usize,
+    pub values: Vec<f32>,
+}
+
+/// A value track in a shot of `fps`, mapped as [`motion`] maps a transform (constant, linear
+/// and Bézier segments exactly, anything else per frame from `bake_budget`, past it at the
+/// key frames: then the flag is set); `None` for tracks of other shapes (visibility, a spot
+/// cone's two angles).
+pub(super) fn values(track: &Track, fps: u32, bake_budget: &mut usize) -> Option<(Values, bool)> {
+    let keys = track.keys();
+    let first = keys.first()?;
+    let width = match first.value {
+        Value::Float(_) => 1,
+        Value::Vec3(_) => 3,
+        Value::Vec4(_) => 4,
+        _ => return None,
+    };
+    let fps_f = fps.max(1) as f32;
+    let lanes = |v: &Value| v.components().values[..width].to_vec();
+    let segments = &keys[..keys.len() - 1];
+    let all = |i: Interpolation| segments.iter().all(|k| k.interpolation == i);
+    let mut out = Values {
+        times: Vec::with_capacity(keys.len()),
+        interp: Interp::Linear,
+        width,
+        values: Vec::new(),
+    };
+    let exact = first.frame >= 0.0;
+    if exact && (segments.is_empty() || all(Interpolation::Constant) || all(Interpolation::Linear))
+    {
+        if !segments.is_empty() && all(Interpolation::Constant) {
+            out.interp = Interp::Step;
+        }
+        for key in keys {
+            out.times.push(key.frame / fps_f);
+            out.values.extend(lanes(&key.value));
+        }
+        return Some((out, false));
+    }
+    if exact && all(Interpolation::Bezier) {
+        out.interp = Interp::Cubic;
+        for (i, key) in keys.iter().enumerate() {
+            let tangent: Vec<f32> = track.slopes(i)[..width].iter().map(|m| m * fps_f).collect();
+            out.times.push(key.frame / fps_f);
+            out.values.extend(&tangent);
+            out.values.extend(lanes(&key.value));
+            out.values.extend(&tangent);
+        }
+        return Some((out, false));
+    }
+    let last = keys.last().map_or(0.0, |k| k.frame).max(0.0).ceil() as usize;
+    let approximate = last >= *bake_budget;
+    let frames: Vec<f32> = if approximate {
+        let mut frames: Vec<f32> = keys.iter().map(|k| k.frame.max(0.0)).collect();
+        frames.dedup();
+        frames
+    } else {
+        *bake_budget -= last + 1;
+        (0..=last).map(|f| f as f32).collect()
+    };
+    for frame in frames {
+        if let Some(v) = track.sample(frame) {
+            out.times.push(frame / fps_f);
+            out.values.extend(lanes(&v));
+        }
+    }
+    Some((out, approximate))
+}
+
+/// What a KHR_animation_pointer channel points into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum PointerObject {
+    /// The glTF camera of this node.
+    Camera(NodeId),
+    /// The KHR_lights_punctual light of this node.
+    Light(NodeId),
+    Material(MaterialId),
+}
+
+/// Where a timeline channel's value lives in glTF, as the object and the JSON pointer below
+/// it (the importer's `pointer_target`, inverted); `None` for channels no pointer holds
+/// (transforms go by node, visibility and exposure have no glTF property, a spot cone's two
+/// angles are two properties).
+pub(super) fn pointer_of(channel: Channel) -> Option<(PointerObject, &'static str)> {
+    use PointerObject::{Camera, Light, Material};
+    Some(match channel {
+        Channel::FieldOfView(n) => (Camera(n), "perspective/yfov"),
+        Channel::LightColor(n) => (Light(n), "color"),
+        Channel::LightIntensity(n) => (Light(n), "intensity"),
+        Channel::BaseColor(m) => (Material(m), "pbrMetallicRoughness/baseColorFactor"),
+        Channel::Metallic(m) => (Material(m), "pbrMetallicRoughness/metallicFactor"),
+        Channel::Roughness(m) => (Material(m), "pbrMetallicRoughness/roughnessFactor"),
+        Channel::Emissive(m) => (Material(m), "emissiveFactor"),
+        Channel::EmissiveStrength(m) => (
+            Material(m),
+            "extensions/KHR_materials_emissive_strength/emissiveStrength",
+        ),
+        Channel::Specular(m) => (
+            Material(m),
+            "extensions/KHR_materials_specular/specularFactor",
+        ),
+        Channel::Transmission(m) => (
+            Material(m),
+            "extensions/KHR_materials_transmission/transmissionFactor",
+        ),
+        Channel::Clearcoat(m) => (
+            Material(m),
+            "extensions/KHR_materials_clearcoat/clearcoatFactor",
+        ),
+        Channel::SheenColor(m) => (
+            Material(m),
+            "extensions/KHR_materials_sheen/sheenColorFactor",
+        ),
+        Channel::SheenRoughness(m) => (
+            Material(m),
+            "extensions/KHR_materials_sheen/sheenRoughnessFactor",
+        ),
+        Channel::Anisotropy(m) => (
+            Material(m),
+            "extensions/KHR_materials_anisotropy/anisotropyStrength",
+        ),
+        Channel::Iridescence(m) => (
+            Material(m),
+            "extensions/KHR_materials_iridescence/iridescenceFactor",
+        ),
+        Channel::IridescenceThickness(m) => (
+            Material(m),
+            "extensions/KHR_materials_iridescence/iridescenceThicknessMaximum",
+        ),
+        Channel::DiffuseTransmission(m) => (
+            Material(m),
+            "extensions/KHR_materials_diffuse_transmission/diffuseTransmissionFactor",
+        ),
+        _ => return None,
+    })
 }
