@@ -1488,8 +1488,9 @@ fn animated_scene() -> Scene {
         }
     }
     // Values by KHR_animation_pointer: a field of view (Bézier), a lamp's intensity (linear)
-    // and colour (constant), the material's roughness (Bézier) and base colour (linear); a
-    // clearcoat the material is written without and a spot cone have no pointer.
+    // and colour (constant), its cone angles (Bézier, two properties), the material's
+    // roughness (Bézier) and base colour (linear); a clearcoat the material is written
+    // without has no pointer.
     let spot = scene.add_node(
         None,
         "Spot",
@@ -1588,7 +1589,7 @@ fn shot_transform_tracks_export_as_gltf_animations_and_round_trip() {
         report
             .warnings
             .iter()
-            .any(|w| w.contains("shot 'Move': 3 track(s)") && w.contains("visibility")),
+            .any(|w| w.contains("shot 'Move': 2 track(s)") && w.contains("visibility")),
         "{:?}",
         report.warnings
     );
@@ -1626,6 +1627,7 @@ fn shot_transform_tracks_export_as_gltf_animations_and_round_trip() {
             Channel::LightColor(spot),
             Channel::Roughness(material(s)),
             Channel::BaseColor(material(s)),
+            Channel::SpotCone(spot),
         ]
     };
     let (a, b) = (&scene.timeline().shots[0], &back.timeline().shots[0]);

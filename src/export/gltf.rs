@@ -20,14 +20,14 @@
 //! - KHR_lights_punctual lights, perspective cameras;
 //! - material variants as KHR_materials_variants mappings on the primitives;
 //! - the timeline's shots as animations of the written nodes' transforms, and by
-//!   KHR_animation_pointer of cameras' fields of view, lights' colours and intensities and
-//!   material factors ([`super::gltf_animation`]);
+//!   KHR_animation_pointer of cameras' fields of view, lights' colours, intensities and cone
+//!   angles and material factors ([`super::gltf_animation`]);
 //! - point clouds as `POINTS` primitives (POSITION, COLOR_0), and splat and point layers as
 //!   PLY/SPZ files beside the glTF (`<stem>_<node>.ply`), their node kept as an empty node
 //!   whose `extras.worldsmith_file` names the file.
 //!
-//! Not written: the environment (sky, panorama, exposure), animated visibility, spot cones
-//! and exposure, per-node colour grades, node lock flags and editable shape parameters, which
+//! Not written: the environment (sky, panorama, exposure), animated visibility and
+//! exposure, per-node colour grades, node lock flags and editable shape parameters, which
 //! glTF has no place for.
 
 use super::gltf_animation::{
@@ -580,8 +580,26 @@ impl Builder<'_> {
                         .channel
                         .node()
                         .is_none_or(|n| written.contains_key(&n));
+                    if let Channel::SpotCone(node) = track.channel
+                        && let Some(&light) = self.lights_of.get(&node)
+                    {
+                        // Two properties: a sampler per angle.
+                        for (lane, angle) in [(0, "innerConeAngle"), (1, "outerConeAngle")] {
+                            if let Some((v, rough)) =
+                                values(track, shot.fps, Some(lane), &mut bake_budget)
+                            {
+                                approximate += usize::from(rough);
+                                let sampler = self.write_values(&mut animation, &v);
+                                let pointer = format!(
+                                    "/extensions/KHR_lights_punctual/lights/{light}/spot/{angle}"
+                                );
+                                pointers.push((sampler, pointer));
+                            }
+                        }
+                        continue;
+                    }
                     match self.pointer_to(track.channel) {
-                        Some(pointer) => match values(track, shot.fps, &mut bake_budget) {
+                        Some(pointer) => match values(track, shot.fps, None, &mut bake_budget) {
                             Some((v, rough)) => {
                                 approximate += usize::from(rough);
                                 let sampler = self.write_values(&mut animation, &v);
@@ -614,8 +632,8 @@ impl Builder<'_> {
             if unwritable > 0 {
                 self.warn(format!(
                     "shot '{name}': {unwritable} track(s) of values glTF animations cannot hold \
-                     (visibility, spot cones, exposure, or a material extension the material \
-                     does not have) are not written"
+                     (visibility, exposure, or a material extension the material does not \
+                     have) are not written"
                 ));
             }
             if baked_away > 0 {

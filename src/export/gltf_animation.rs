@@ -227,19 +227,26 @@ pub(super) struct Values {
 
 /// A value track in a shot of `fps`, mapped as [`motion`] maps a transform (constant, linear
 /// and Bézier segments exactly, anything else per frame from `bake_budget`, past it at the
-/// key frames: then the flag is set); `None` for tracks of other shapes (visibility, a spot
-/// cone's two angles).
-pub(super) fn values(track: &Track, fps: u32, bake_budget: &mut usize) -> Option<(Values, bool)> {
+/// key frames: then the flag is set), whole or one `lane` of it (a spot cone's inner or outer
+/// angle, two glTF properties); `None` for tracks of other shapes (visibility).
+pub(super) fn values(
+    track: &Track,
+    fps: u32,
+    lane: Option<usize>,
+    bake_budget: &mut usize,
+) -> Option<(Values, bool)> {
     let keys = track.keys();
     let first = keys.first()?;
-    let width = match first.value {
-        Value::Float(_) => 1,
-        Value::Vec3(_) => 3,
-        Value::Vec4(_) => 4,
+    // The components written: one lane (a spot's inner or outer angle), or the whole value.
+    let (from, width) = match (lane, first.value) {
+        (Some(lane), v) if lane < v.components().len && !matches!(v, Value::Bool(_)) => (lane, 1),
+        (None, Value::Float(_)) => (0, 1),
+        (None, Value::Vec3(_)) => (0, 3),
+        (None, Value::Vec4(_)) => (0, 4),
         _ => return None,
     };
     let fps_f = fps.max(1) as f32;
-    let lanes = |v: &Value| v.components().values[..width].to_vec();
+    let lanes = |v: &Value| v.components().values[from..from + width].to_vec();
     let segments = &keys[..keys.len() - 1];
     let all = |i: Interpolation| segments.iter().all(|k| k.interpolation == i);
     let mut out = Values {
@@ -263,7 +270,10 @@ pub(super) fn values(track: &Track, fps: u32, bake_budget: &mut usize) -> Option
     if exact && all(Interpolation::Bezier) {
         out.interp = Interp::Cubic;
         for (i, key) in keys.iter().enumerate() {
-            let tangent: Vec<f32> = track.slopes(i)[..width].iter().map(|m| m * fps_f).collect();
+            let tangent: Vec<f32> = track.slopes(i)[from..from + width]
+                .iter()
+                .map(|m| m * fps_f)
+                .collect();
             out.times.push(key.frame / fps_f);
             out.values.extend(&tangent);
             out.values.extend(lanes(&key.value));

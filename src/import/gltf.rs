@@ -3219,7 +3219,27 @@ impl Importer<'_> {
                 approximate += usize::from(rough);
                 shot.track_mut(Channel::Transform(*node)).set_keys(keys);
             }
-            for (channel, curve, width) in &curves.values {
+            // A spot's cone angles come as two curves, one per lane.
+            let mut cones: BTreeMap<Channel, [Option<&Curve>; 2]> = BTreeMap::new();
+            for (channel, curve, _, lane) in &curves.values {
+                if let Some(lane) = *lane
+                    && let Some(slot) = cones.entry(*channel).or_default().get_mut(lane)
+                {
+                    *slot = Some(curve);
+                }
+            }
+            for (channel, lanes) in cones {
+                let rest = match channel.read(&self.scene) {
+                    Some(crate::scene::Value::Vec2(rest)) => rest,
+                    _ => continue,
+                };
+                let value = |v: &[f32]| crate::scene::Value::Vec2([v[0], v[1]]);
+                let (keys, rough) =
+                    gltf_animation::lane_keys(&lanes, &rest, fps, value, &mut bake_budget);
+                approximate += usize::from(rough);
+                shot.track_mut(channel).set_keys(keys);
+            }
+            for (channel, curve, width, _) in curves.values.iter().filter(|v| v.3.is_none()) {
                 let width = *width;
                 let value = |v: glam::Vec4| match width {
                     1 => crate::scene::Value::Float(v.x),
@@ -3287,16 +3307,30 @@ impl Importer<'_> {
                     None,
                     self.nodes_with(|n| n.camera().map(|c| c.index()) == Some(camera))
                         .into_iter()
-                        .map(|n| (Channel::FieldOfView(n), 1))
+                        .map(|n| (Channel::FieldOfView(n), 1, None))
                         .collect(),
                 ),
                 AnimTarget::Light(light, property) => (
                     None,
                     self.nodes_with(|n| n.light().map(|l| l.index()) == Some(light))
                         .into_iter()
+                        .filter(|&n| {
+                            // Cone angles only on spots.
+                            !matches!(property, LightProperty::Cone(_))
+                                || self.scene.node(n).is_some_and(|n| {
+                                    matches!(
+                                        n.kind,
+                                        NodeKind::Light(Light {
+                                            kind: LightKind::Spot { .. },
+                                            ..
+                                        })
+                                    )
+                                })
+                        })
                         .map(|n| match property {
-                            LightProperty::Color => (Channel::LightColor(n), 3),
-                            LightProperty::Intensity => (Channel::LightIntensity(n), 1),
+                            LightProperty::Color => (Channel::LightColor(n), 3, None),
+                            LightProperty::Intensity => (Channel::LightIntensity(n), 1, None),
+                            LightProperty::Cone(lane) => (Channel::SpotCone(n), 1, Some(lane)),
                         })
                         .collect(),
                 ),
@@ -3304,7 +3338,7 @@ impl Importer<'_> {
                     None,
                     self.materials
                         .get(&Some(index))
-                        .map(|&m| (channel(m), width))
+                        .map(|&m| (channel(m), width, None))
                         .into_iter()
                         .collect(),
                 ),
@@ -3317,7 +3351,7 @@ impl Importer<'_> {
                 Some((node, path)) => out.nodes.get(&node).is_some_and(|c| path.of(c).is_some()),
                 None => values
                     .iter()
-                    .any(|(v, _)| out.values.iter().any(|(w, ..)| w == v)),
+                    .any(|(v, _, lane)| out.values.iter().any(|(w, _, _, l)| w == v && l == lane)),
             };
             if taken {
                 problems.push(format!("channel {c}: an earlier channel animates the same"));
@@ -3326,7 +3360,7 @@ impl Importer<'_> {
             let width = match node_target {
                 Some((_, NodePath::Rotation)) => 4,
                 Some(_) => 3,
-                None => values.first().map_or(1, |(_, w)| *w),
+                None => values.first().map_or(1, |(_, w, _)| *w),
             };
             let curve = (|| -> Result<Curve, String> {
                 let s = channel.sampler;
@@ -3409,8 +3443,8 @@ impl Importer<'_> {
                     *path.of_mut(curves) = Some(curve);
                 }
                 None => {
-                    for (channel, width) in values {
-                        out.values.push((channel, curve.clone(), width));
+                    for (channel, width, lane) in values {
+                        out.values.push((channel, curve.clone(), width, lane));
                     }
                 }
             }
@@ -3533,7 +3567,9 @@ struct AnimationGroup {
 #[derive(Default)]
 struct AnimationCurves {
     nodes: BTreeMap<NodeId, NodeCurves>,
-    values: Vec<(Channel, Curve, usize)>,
+    /// (channel, curve, width, lane): a lane for values made of several curves (a spot's
+    /// cone angles), `None` for those a curve holds whole.
+    values: Vec<(Channel, Curve, usize, Option<usize>)>,
 }
 
 impl AnimationCurves {
@@ -3561,7 +3597,7 @@ impl AnimationCurves {
             .flat_map(|c| [&c.translation, &c.rotation, &c.scale])
             .flatten();
         nodes
-            .chain(self.values.iter().map(|(_, c, _)| c))
+            .chain(self.values.iter().map(|(_, c, ..)| c))
             .flat_map(|c| c.times.iter().copied())
     }
 }
@@ -3617,8 +3653,12 @@ fn linear() -> String {
 }
 
 /// What one channel keys in the scene: a node's transform part, or timeline channels (one
-/// per scene node or material the glTF target became) with their width.
-type ChannelTargets = (Option<(NodeId, NodePath)>, Vec<(Channel, usize)>);
+/// per scene node or material the glTF target became) with their width and, for a value
+/// made of several curves, the lane this one is.
+type ChannelTargets = (
+    Option<(NodeId, NodePath)>,
+    Vec<(Channel, usize, Option<usize>)>,
+);
 
 /// Which part of a node's transform a channel animates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -3650,6 +3690,8 @@ impl NodePath {
 enum LightProperty {
     Color,
     Intensity,
+    /// A spot's inner or outer cone angle: lane 0 or 1 of its `SpotCone`.
+    Cone(usize),
 }
 
 /// What a channel animates, by glTF index.
@@ -3718,6 +3760,19 @@ fn pointer_target(pointer: &str) -> AnimTarget {
         ] => match (index(l), *property) {
             (Some(l), "color") => AnimTarget::Light(l, LightProperty::Color),
             (Some(l), "intensity") => AnimTarget::Light(l, LightProperty::Intensity),
+            _ => unknown(),
+        },
+        [
+            "",
+            "extensions",
+            "KHR_lights_punctual",
+            "lights",
+            l,
+            "spot",
+            angle,
+        ] => match (index(l), *angle) {
+            (Some(l), "innerConeAngle") => AnimTarget::Light(l, LightProperty::Cone(0)),
+            (Some(l), "outerConeAngle") => AnimTarget::Light(l, LightProperty::Cone(1)),
             _ => unknown(),
         },
         ["", "materials", m, rest @ ..] => {

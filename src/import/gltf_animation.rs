@@ -316,6 +316,91 @@ pub(super) fn value_keys(
     }
 }
 
+/// The keys of a value whose lanes come from separate scalar curves (a spot's inner and
+/// outer cone angle are two glTF properties), a lane without a curve held at its `rest`:
+/// all STEP or all LINEAR at the union of the key times, all smooth CUBICSPLINE on one set of
+/// times as Bézier keys, anything else per frame (from `bake_budget`; past it, at the key
+/// times, flagged), as [`NodeCurves::keys`] does for a transform's parts.
+pub(super) fn lane_keys(
+    lanes: &[Option<&Curve>],
+    rest: &[f32],
+    fps: u32,
+    value: impl Fn(&[f32]) -> Value,
+    bake_budget: &mut usize,
+) -> (Vec<Key>, bool) {
+    let curves: Vec<&Curve> = lanes.iter().flatten().copied().collect();
+    let Some(first) = curves.first() else {
+        return (Vec::new(), false);
+    };
+    let fps_f = fps as f32;
+    let at = |t: f32| -> Vec<f32> {
+        lanes
+            .iter()
+            .zip(rest)
+            .map(|(c, r)| c.map_or(*r, |c| c.sample(t, false).x))
+            .collect()
+    };
+    let key_at = |t: f32, interpolation: Interpolation| Key {
+        interpolation,
+        ..Key::new(frame_of(t, fps), value(&at(t)))
+    };
+    let all = |i: Interp| curves.iter().all(|c| c.interp == i);
+    let mut times: Vec<f32> = curves
+        .iter()
+        .flat_map(|c| c.times.iter().copied())
+        .collect();
+    times.sort_by(f32::total_cmp);
+    times.dedup();
+    if all(Interp::Step) || all(Interp::Linear) {
+        let interpolation = if all(Interp::Step) {
+            Interpolation::Constant
+        } else {
+            Interpolation::Linear
+        };
+        return (
+            times
+                .into_iter()
+                .map(|t| key_at(t, interpolation))
+                .collect(),
+            false,
+        );
+    }
+    if all(Interp::Cubic) && curves.iter().all(|c| c.times == first.times && c.smooth()) {
+        let keys = (0..first.times.len())
+            .map(|k| {
+                let mut slopes = [0.0; MAX_COMPONENTS];
+                for (slope, lane) in slopes.iter_mut().zip(lanes) {
+                    *slope = lane.map_or(0.0, |c| c.out_tangent(k).x / fps_f);
+                }
+                Key {
+                    handles: Handles::Free { slopes },
+                    ..key_at(first.times[k], Interpolation::Bezier)
+                }
+            })
+            .collect();
+        return (keys, false);
+    }
+    let end = times.last().copied().unwrap_or(0.0);
+    let last = (end * fps_f).ceil().max(0.0) as usize;
+    if last >= *bake_budget {
+        return (
+            times
+                .into_iter()
+                .map(|t| key_at(t, Interpolation::Linear))
+                .collect(),
+            true,
+        );
+    }
+    *bake_budget -= last + 1;
+    let keys = (0..=last)
+        .map(|f| Key {
+            interpolation: Interpolation::Linear,
+            ..Key::new(f as f32, value(&at(f as f32 / fps_f)))
+        })
+        .collect();
+    (keys, false)
+}
+
 /// The frame a time falls on at `fps`, snapped to the whole frame when within a thousandth
 /// of one (exporters write 1/24 s as the nearest f32).
 pub(super) fn frame_of(t: f32, fps: u32) -> f32 {
@@ -563,6 +648,35 @@ mod tests {
             Curve::new(vec![0.0, 1.5], Interp::Cubic, broken).unwrap(),
             false,
         );
+    }
+
+    #[test]
+    fn lanes_from_separate_curves_make_one_value() {
+        let s = |v: f32| [v, 0.0, 0.0, 0.0];
+        let inner = Curve::new(vec![0.0, 1.0], Interp::Linear, vec![s(0.1), s(0.3)]).unwrap();
+        let outer = Curve::new(vec![0.5, 2.0], Interp::Linear, vec![s(0.6), s(0.9)]).unwrap();
+        let pair = |v: &[f32]| Value::Vec2([v[0], v[1]]);
+        for lanes in [[Some(&inner), None], [Some(&inner), Some(&outer)]] {
+            let (keys, approximate) = lane_keys(&lanes, &[0.2, 0.7], 24, pair, &mut 0);
+            assert!(!approximate);
+            let mut track = Track::new(Channel::Exposure);
+            track.set_keys(keys);
+            for half in 0..=110 {
+                let frame = half as f32 / 2.0;
+                let t = frame / 24.0;
+                let want = [
+                    inner.sample(t, false).x,
+                    lanes[1].map_or(0.7, |c| c.sample(t, false).x),
+                ];
+                let Some(Value::Vec2(got)) = track.sample(frame) else {
+                    panic!()
+                };
+                assert!(
+                    (want[0] - got[0]).abs() < 1e-6 && (want[1] - got[1]).abs() < 1e-6,
+                    "{frame}: {want:?} vs {got:?}"
+                );
+            }
+        }
     }
 
     #[test]
