@@ -151,6 +151,23 @@ fn two_cubes() -> (Scene, worldsmith::scene::MaterialId) {
     (scene, material)
 }
 
+/// Pixels of `b` more than 3/255 off `a` in the left and in the right half (where the two
+/// cubes are).
+fn changed_halves(a: &RgbaImage, b: &RgbaImage) -> (usize, usize) {
+    let mut halves = (0, 0);
+    for (x, y, p) in b.enumerate_pixels() {
+        let q = a.get_pixel(x, y);
+        if (0..3).any(|k| p[k].abs_diff(q[k]) > 3) {
+            if x < a.width() / 2 {
+                halves.0 += 1;
+            } else {
+                halves.1 += 1;
+            }
+        }
+    }
+    halves
+}
+
 #[test]
 fn a_variant_changes_pixels_only_where_its_overrides_are_seen() {
     let Some(ctx) = gpu() else { return };
@@ -170,18 +187,7 @@ fn a_variant_changes_pixels_only_where_its_overrides_are_seen() {
     vops::create(&scene, dark, "Dark", overrides).apply(&mut scene);
 
     let red_image = render(&ctx, &scene.resolved_as(red).unwrap(), view, 200, 100);
-    let (mut left_changed, mut right_changed) = (0, 0);
-    for (x, y, p) in red_image.enumerate_pixels() {
-        let q = base.get_pixel(x, y);
-        let changed = (0..3).any(|k| p[k].abs_diff(q[k]) > 3);
-        if changed {
-            if x < 100 {
-                left_changed += 1;
-            } else {
-                right_changed += 1;
-            }
-        }
-    }
+    let (left_changed, right_changed) = changed_halves(&base, &red_image);
     assert!(
         left_changed > 300,
         "the red cube did not change ({left_changed} px)"
@@ -261,17 +267,7 @@ fn a_variant_turns_on_clearcoat_and_sheen_and_switching_back_restores_the_base()
     assert_eq!(shown.material(left_material).unwrap().clearcoat, 1.0);
     assert_eq!(scene.material(left_material).unwrap().clearcoat, 0.0);
     let wet_image = frame(&shown);
-    let (mut left_changed, mut right_changed) = (0, 0);
-    for (x, y, p) in wet_image.enumerate_pixels() {
-        let q = base.get_pixel(x, y);
-        if (0..3).any(|k| p[k].abs_diff(q[k]) > 3) {
-            if x < 100 {
-                left_changed += 1;
-            } else {
-                right_changed += 1;
-            }
-        }
-    }
+    let (left_changed, right_changed) = changed_halves(&base, &wet_image);
     assert!(
         left_changed > 300,
         "the coated cube did not change ({left_changed} px)"

@@ -240,6 +240,14 @@ pub fn export(
 /// bytes each in the file).
 const MAX_BAKED_KEYS: usize = 2_000_000;
 
+fn gltf_interpolation(interp: Interp) -> json::animation::Interpolation {
+    match interp {
+        Interp::Step => json::animation::Interpolation::Step,
+        Interp::Linear => json::animation::Interpolation::Linear,
+        Interp::Cubic => json::animation::Interpolation::CubicSpline,
+    }
+}
+
 /// One KHR_animation_pointer channel: the animation and sampler (indices) and the pointer.
 struct PointerChannel {
     animation: usize,
@@ -693,17 +701,22 @@ impl Builder<'_> {
         }
     }
 
+    /// The accessor of a sampler's key times (with the min and max glTF asks of it).
+    fn times_accessor(&mut self, times: &[f32]) -> json::Index<json::Accessor> {
+        let min = times.iter().copied().fold(f32::INFINITY, f32::min);
+        let max = times.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        self.float_accessor(
+            bytemuck::cast_slice(times),
+            times.len(),
+            json::accessor::Type::Scalar,
+            Some((vec![min], vec![max])),
+        )
+    }
+
     /// Writes one value track's sampler (its times and values); its index.
     fn write_values(&mut self, animation: &mut json::Animation, v: &Values) -> u32 {
         use json::accessor::Type;
-        let min = v.times.iter().copied().fold(f32::INFINITY, f32::min);
-        let max = v.times.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let input = self.float_accessor(
-            bytemuck::cast_slice(&v.times),
-            v.times.len(),
-            Type::Scalar,
-            Some((vec![min], vec![max])),
-        );
+        let input = self.times_accessor(&v.times);
         let type_ = match v.width {
             1 => Type::Scalar,
             3 => Type::Vec3,
@@ -711,14 +724,9 @@ impl Builder<'_> {
         };
         let count = v.values.len() / v.width.max(1);
         let output = self.float_accessor(bytemuck::cast_slice(&v.values), count, type_, None);
-        let interpolation = match v.interp {
-            Interp::Step => json::animation::Interpolation::Step,
-            Interp::Linear => json::animation::Interpolation::Linear,
-            Interp::Cubic => json::animation::Interpolation::CubicSpline,
-        };
         animation.samplers.push(json::animation::Sampler {
             input,
-            interpolation: Valid(interpolation),
+            interpolation: Valid(gltf_interpolation(v.interp)),
             output,
             extensions: None,
             extras: None,
@@ -734,20 +742,9 @@ impl Builder<'_> {
         m: &Motion,
     ) {
         use json::accessor::Type;
-        use json::animation::{Interpolation as Kind, Property};
-        let min = m.times.iter().copied().fold(f32::INFINITY, f32::min);
-        let max = m.times.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let input = self.float_accessor(
-            bytemuck::cast_slice(&m.times),
-            m.times.len(),
-            Type::Scalar,
-            Some((vec![min], vec![max])),
-        );
-        let interpolation = match m.interp {
-            Interp::Step => Kind::Step,
-            Interp::Linear => Kind::Linear,
-            Interp::Cubic => Kind::CubicSpline,
-        };
+        use json::animation::Property;
+        let input = self.times_accessor(&m.times);
+        let interpolation = gltf_interpolation(m.interp);
         let outputs = [
             (
                 Property::Translation,

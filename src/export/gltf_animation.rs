@@ -37,9 +37,9 @@ pub(crate) struct ShotExtras {
     pub variant: Option<String>,
 }
 
-/// How a written sampler interpolates.
+/// How a glTF sampler fills the time between its keys (the importer's too).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Interp {
+pub(crate) enum Interp {
     Step,
     Linear,
     Cubic,

@@ -19,13 +19,7 @@
 use crate::scene::{FRAME_RATES, Handles, Interpolation, Key, MAX_COMPONENTS, Transform, Value};
 use glam::{Quat, Vec3, Vec4};
 
-/// How a glTF sampler fills the time between its keys.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Interp {
-    Step,
-    Linear,
-    Cubic,
-}
+pub(super) use crate::export::gltf_animation::Interp;
 
 /// One sampler's curve, checked: times finite, ≥ 0 and non-decreasing; `values` finite,
 /// one per key (three per key for cubic: in-tangent, value, out-tangent), each of the
