@@ -494,6 +494,7 @@ impl Editor {
                 match *result {
                     Ok(super::loader::Loaded { imported, project }) => {
                         let nodes = imported.scene.node_count();
+                        let shots = imported.scene.timeline().shots.len();
                         let warnings = imported.warnings.len();
                         for warning in imported.warnings {
                             self.log(LogLevel::Warning, warning);
@@ -559,7 +560,11 @@ impl Editor {
                             LoadMode::Import => "imported",
                             LoadMode::Recover => "recovered unsaved work from",
                         };
-                        let line = format!("{verb} {}: {nodes} nodes", file_name(&path));
+                        let mut line = format!("{verb} {}: {nodes} nodes", file_name(&path));
+                        if shots > 0 {
+                            // A file's animations become shots: say where they went.
+                            line.push_str(&format!(", {shots} shot(s) on the timeline"));
+                        }
                         println!("{line}");
                         if warnings > 0 {
                             self.report(
