@@ -104,7 +104,7 @@ fn animated_gltf() -> serde_json::Value {
         "meshes": [{ "primitives": [{ "attributes": { "POSITION": 0 }, "indices": 1,
                                       "material": 0 }] }],
         "cameras": [{ "type": "perspective",
-                      "perspective": { "yfov": 0.8, "znear": 0.1, "aspectRatio": 1.7778 } }],
+                      "perspective": { "yfov": 0.8, "znear": 0.1, "aspectRatio": 1.5 } }],
         "nodes": [
             { "name": "Box", "mesh": 0, "translation": [-1.0, 0.0, 0.0] },
             { "name": "Cam", "camera": 0, "translation": [0.0, 0.0, 6.0] },
@@ -188,6 +188,11 @@ fn animations_become_shots_that_move_as_the_file_does() {
     let both = shot(scene, "Animation");
     let s = scene.timeline().shot(both).expect("shot");
     assert_eq!((s.fps, s.frames), (24, 49), "two seconds at 24 fps");
+    assert_eq!(
+        s.size,
+        [1620, 1080],
+        "the camera's aspect ratio at 1080 lines"
+    );
     let cam = scene.find("Cam").expect("camera");
     assert!(matches!(scene.node(cam).unwrap().kind, NodeKind::Camera(_)));
     assert_eq!(s.camera, Some(cam), "seen through the animated camera");
@@ -373,8 +378,8 @@ fn recorded_shot_settings_are_checked() {
     let shot = &imported.scene.timeline().shots[1];
     assert_eq!(
         (shot.fps, shot.frames, shot.size),
-        (24, 49, [1920, 1080]),
-        "unusable values fall back to what the keys say"
+        (24, 49, [1620, 1080]),
+        "unusable values fall back to what the keys and the camera say"
     );
     assert_eq!(shot.camera, imported.scene.find("Cam"));
     gltf["animations"][1]["extras"] = json!({ "worldsmith_shot": "not an object" });

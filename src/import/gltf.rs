@@ -3191,6 +3191,13 @@ impl Importer<'_> {
                 camera: self.shot_camera(&curves.nodes),
                 ..Shot::new(self.scene.reserve_shot_id(), &name)
             };
+            // The camera's aspect ratio (an exporter's render size) at 1080 lines.
+            if let Some(aspect) = shot.camera.and_then(|c| self.camera_aspect(c)) {
+                let width = (1080.0 * aspect / 2.0).round() * 2.0;
+                if (2.0..=MAX_SHOT_SIDE as f32).contains(&width) {
+                    shot.size = [width as u32, 1080];
+                }
+            }
             if let Some(r) = recorded {
                 let side = |v: u32| (2..=MAX_SHOT_SIDE).contains(&v) && v.is_multiple_of(2);
                 if side(r.size[0]) && side(r.size[1]) {
@@ -3483,6 +3490,27 @@ impl Importer<'_> {
             ));
         }
         out
+    }
+
+    /// The aspect ratio the file gives the camera scene node `id` shows, if any.
+    fn camera_aspect(&self, id: NodeId) -> Option<f32> {
+        let node = self
+            .doc
+            .nodes()
+            .filter(|n| n.camera().is_some())
+            .find(|n| {
+                let camera = n.camera().map(|c| c.index());
+                camera.is_some_and(|c| {
+                    self.nodes_with(|m| m.camera().map(|k| k.index()) == Some(c))
+                        .contains(&id)
+                })
+            })?;
+        match node.camera()?.projection() {
+            gltf::camera::Projection::Perspective(p) => {
+                p.aspect_ratio().filter(|a| a.is_finite() && *a > 0.0)
+            }
+            gltf::camera::Projection::Orthographic(_) => None,
+        }
     }
 
     /// The scene nodes made from glTF nodes that `holds` (a camera or light of the file):
