@@ -26,8 +26,8 @@
 //!   PLY/SPZ files beside the glTF (`<stem>_<node>.ply`), their node kept as an empty node
 //!   whose `extras.worldsmith_file` names the file.
 //!
-//! Not written: the environment (sky, panorama, exposure), animated visibility and
-//! exposure, per-node colour grades, node lock flags and editable shape parameters, which
+//! Not written: the environment (sky, panorama, exposure; animated exposure too), per-node
+//! colour grades, node lock flags and editable shape parameters, which
 //! glTF has no place for.
 
 use super::gltf_animation::{
@@ -522,6 +522,14 @@ impl Builder<'_> {
                     out.extras = self.cloud_file(e.id, &node.name, ext);
                 }
             }
+            if !node.visible {
+                // Written hidden (`include_hidden`): KHR_node_visibility says so.
+                self.use_extension("KHR_node_visibility");
+                out.extensions.get_or_insert_default().others.insert(
+                    "KHR_node_visibility".into(),
+                    serde_json::json!({ "visible": false }),
+                );
+            }
             let index = self.root.push(out);
             self.node_index.insert(e.id, index);
             let parent = node.parent.and_then(|p| self.node_index.get(&p)).copied();
@@ -640,8 +648,8 @@ impl Builder<'_> {
             if unwritable > 0 {
                 self.warn(format!(
                     "shot '{name}': {unwritable} track(s) of values glTF animations cannot hold \
-                     (visibility, exposure, or a material extension the material does not \
-                     have) are not written"
+                     (exposure, or a material extension the material does not have) are not \
+                     written"
                 ));
             }
             if baked_away > 0 {
@@ -676,10 +684,25 @@ impl Builder<'_> {
     /// The KHR_animation_pointer pointer of a channel's value in the written document, where
     /// its object was written and has the JSON object the property sits in (an extension's
     /// factor only on a material written with that extension).
-    fn pointer_to(&self, channel: Channel) -> Option<String> {
+    fn pointer_to(&mut self, channel: Channel) -> Option<String> {
         let (object, below) = pointer_of(channel)?;
         let parent = below.rsplit_once('/').map_or("", |(p, _)| p);
         match object {
+            PointerObject::Node(node) => {
+                let index = self.node_index.get(&node)?.value();
+                let visible = self.scene.node(node)?.visible;
+                // The property a pointer names must exist: its extension object on the node.
+                self.use_extension("KHR_node_visibility");
+                self.root
+                    .nodes
+                    .get_mut(index)?
+                    .extensions
+                    .get_or_insert_default()
+                    .others
+                    .entry("KHR_node_visibility")
+                    .or_insert_with(|| serde_json::json!({ "visible": visible }));
+                Some(format!("/nodes/{index}/{below}"))
+            }
             PointerObject::Camera(node) => {
                 let c = self.cameras_of.get(&node)?;
                 Some(format!("/cameras/{c}/{below}"))
@@ -723,7 +746,13 @@ impl Builder<'_> {
             _ => Type::Vec4,
         };
         let count = v.values.len() / v.width.max(1);
-        let output = self.float_accessor(bytemuck::cast_slice(&v.values), count, type_, None);
+        let output = if v.boolean {
+            let flags: Vec<u8> = v.values.iter().map(|&x| u8::from(x != 0.0)).collect();
+            let u8 = json::accessor::ComponentType::U8;
+            self.accessor(&flags, count, u8, type_, None, None)
+        } else {
+            self.float_accessor(bytemuck::cast_slice(&v.values), count, type_, None)
+        };
         animation.samplers.push(json::animation::Sampler {
             input,
             interpolation: Valid(gltf_interpolation(v.interp)),

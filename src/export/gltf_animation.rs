@@ -223,6 +223,8 @@ pub(super) struct Values {
     pub interp: Interp,
     pub width: usize,
     pub values: Vec<f32>,
+    /// A boolean (a visibility): written as unsigned bytes, 0 = false, with STEP.
+    pub boolean: bool,
 }
 
 /// A value track in a shot of `fps`, mapped as [`motion`] maps a transform (constant, linear
@@ -238,9 +240,10 @@ pub(super) fn values(
     let keys = track.keys();
     let first = keys.first()?;
     // The components written: one lane (a spot's inner or outer angle), or the whole value.
+    let boolean = matches!(first.value, Value::Bool(_));
     let (from, width) = match (lane, first.value) {
-        (Some(lane), v) if lane < v.components().len && !matches!(v, Value::Bool(_)) => (lane, 1),
-        (None, Value::Float(_)) => (0, 1),
+        (Some(lane), v) if lane < v.components().len && !boolean => (lane, 1),
+        (None, Value::Float(_) | Value::Bool(_)) => (0, 1),
         (None, Value::Vec3(_)) => (0, 3),
         (None, Value::Vec4(_)) => (0, 4),
         _ => return None,
@@ -254,11 +257,17 @@ pub(super) fn values(
         interp: Interp::Linear,
         width,
         values: Vec::new(),
+        boolean,
     };
     let exact = first.frame >= 0.0;
-    if exact && (segments.is_empty() || all(Interpolation::Constant) || all(Interpolation::Linear))
+    // A boolean holds from key to key whatever its segments say.
+    if exact
+        && (boolean
+            || segments.is_empty()
+            || all(Interpolation::Constant)
+            || all(Interpolation::Linear))
     {
-        if !segments.is_empty() && all(Interpolation::Constant) {
+        if boolean || (!segments.is_empty() && all(Interpolation::Constant)) {
             out.interp = Interp::Step;
         }
         for key in keys {
@@ -283,6 +292,9 @@ pub(super) fn values(
     }
     let last = keys.last().map_or(0.0, |k| k.frame).max(0.0).ceil() as usize;
     let approximate = last >= *bake_budget;
+    if boolean {
+        out.interp = Interp::Step;
+    }
     let frames: Vec<f32> = if approximate {
         let mut frames: Vec<f32> = keys.iter().map(|k| k.frame.max(0.0)).collect();
         frames.dedup();
@@ -303,6 +315,8 @@ pub(super) fn values(
 /// What a KHR_animation_pointer channel points into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum PointerObject {
+    /// The glTF node written for this node (its KHR_node_visibility).
+    Node(NodeId),
     /// The glTF camera of this node.
     Camera(NodeId),
     /// The KHR_lights_punctual light of this node.
@@ -312,11 +326,12 @@ pub(super) enum PointerObject {
 
 /// Where a timeline channel's value lives in glTF, as the object and the JSON pointer below
 /// it (the importer's `pointer_target`, inverted); `None` for channels no pointer holds
-/// (transforms go by node, visibility and exposure have no glTF property, a spot cone's two
-/// angles are two properties).
+/// (transforms go by node, exposure has no glTF property, a spot cone's two angles are two
+/// properties).
 pub(super) fn pointer_of(channel: Channel) -> Option<(PointerObject, &'static str)> {
-    use PointerObject::{Camera, Light, Material};
+    use PointerObject::{Camera, Light, Material, Node};
     Some(match channel {
+        Channel::Visible(n) => (Node(n), "extensions/KHR_node_visibility/visible"),
         Channel::FieldOfView(n) => (Camera(n), "perspective/yfov"),
         Channel::LightColor(n) => (Light(n), "color"),
         Channel::LightIntensity(n) => (Light(n), "intensity"),

@@ -27,6 +27,7 @@ use std::rc::Rc;
 /// `extensionsRequired` against this list).
 const SUPPORTED_EXTENSIONS: &[&str] = &[
     "KHR_animation_pointer",
+    "KHR_node_visibility",
     "KHR_lights_punctual",
     "KHR_materials_emissive_strength",
     "KHR_materials_ior",
@@ -3095,6 +3096,18 @@ impl Importer<'_> {
             if let Some(slot) = self.node_ids.get_mut(node.index()) {
                 *slot = Some(id);
             }
+            // KHR_node_visibility: a hidden node hides its subtree, as a hidden scene node does.
+            let hidden = doc.as_json().nodes.get(node.index()).is_some_and(|n| {
+                n.extensions
+                    .as_ref()
+                    .and_then(|e| e.others.get("KHR_node_visibility"))
+                    .and_then(|v| v.get("visible"))
+                    .and_then(serde_json::Value::as_bool)
+                    == Some(false)
+            });
+            if hidden {
+                self.scene.set_visible(id, false);
+            }
             for child in node.children().collect::<Vec<_>>().into_iter().rev() {
                 stack.push((child, Some(id), depth + 1));
             }
@@ -3248,7 +3261,9 @@ impl Importer<'_> {
             }
             for (channel, curve, width, _) in curves.values.iter().filter(|v| v.3.is_none()) {
                 let width = *width;
+                let boolean = matches!(channel, Channel::Visible(_));
                 let value = |v: glam::Vec4| match width {
+                    1 if boolean => crate::scene::Value::Bool(v.x != 0.0),
                     1 => crate::scene::Value::Float(v.x),
                     3 => crate::scene::Value::Vec3(v.truncate().to_array()),
                     _ => crate::scene::Value::Vec4(v.to_array()),
@@ -3309,6 +3324,13 @@ impl Importer<'_> {
                         continue;
                     };
                     (Some((node, path)), Vec::new())
+                }
+                AnimTarget::Visible(index) => {
+                    let Some(node) = self.node_ids.get(index).copied().flatten() else {
+                        outside += 1;
+                        continue;
+                    };
+                    (None, vec![(Channel::Visible(node), 1, None)])
                 }
                 AnimTarget::Camera(camera) => (
                     None,
@@ -3414,7 +3436,16 @@ impl Importer<'_> {
                     out[..v.len()].copy_from_slice(v);
                     out
                 };
+                let boolean = matches!(values.first(), Some((Channel::Visible(_), ..)));
                 let values: Vec<[f32; 4]> = match width {
+                    1 if boolean => {
+                        let flags = (output.data_type() == DataType::U8
+                            && output.dimensions() == Dimensions::Scalar)
+                            .then(|| gltf::accessor::Iter::<u8>::new(output.clone(), data))
+                            .flatten()
+                            .ok_or("its values are not a readable unsigned byte scalar accessor")?;
+                        flags.map(|v| [f32::from(v), 0.0, 0.0, 0.0]).collect()
+                    }
                     1 => read_scalars(output, data)
                         .ok_or("its values are not a readable float scalar accessor")?
                         .into_iter()
@@ -3725,6 +3756,8 @@ enum LightProperty {
 /// What a channel animates, by glTF index.
 enum AnimTarget {
     Node(usize, NodePath),
+    /// A node's KHR_node_visibility `visible` (a boolean: unsigned bytes, 0 = hidden).
+    Visible(usize),
     /// A camera's vertical field of view (`/cameras/{c}/perspective/yfov`).
     Camera(usize),
     Light(usize, LightProperty),
@@ -3775,6 +3808,14 @@ fn pointer_target(pointer: &str) -> AnimTarget {
             (Some(_), "weights") => AnimTarget::Weights,
             _ => unknown(),
         },
+        [
+            "",
+            "nodes",
+            n,
+            "extensions",
+            "KHR_node_visibility",
+            "visible",
+        ] => index(n).map_or_else(unknown, AnimTarget::Visible),
         ["", "cameras", c, "perspective", "yfov"] => {
             index(c).map_or_else(unknown, AnimTarget::Camera)
         }
