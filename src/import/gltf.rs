@@ -3650,11 +3650,7 @@ impl AnimationCurves {
 
     /// Every key time of every curve.
     fn times(&self) -> impl Iterator<Item = f32> + Clone + '_ {
-        let nodes = self
-            .nodes
-            .values()
-            .flat_map(|c| [&c.translation, &c.rotation, &c.scale])
-            .flatten();
+        let nodes = self.nodes.values().flat_map(NodeCurves::curves);
         nodes
             .chain(self.values.iter().map(|(_, c, ..)| c))
             .flat_map(|c| c.times.iter().copied())

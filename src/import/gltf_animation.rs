@@ -135,7 +135,8 @@ pub(super) struct NodeCurves {
 }
 
 impl NodeCurves {
-    fn curves(&self) -> impl Iterator<Item = &Curve> {
+    /// The samplers that move the node.
+    pub fn curves(&self) -> impl Iterator<Item = &Curve> + Clone {
         [&self.translation, &self.rotation, &self.scale]
             .into_iter()
             .flatten()
@@ -160,188 +161,66 @@ impl NodeCurves {
         }
     }
 
-    /// Seconds of the last key.
-    pub fn end(&self) -> f32 {
-        self.curves()
-            .filter_map(|c| c.times.last().copied())
-            .fold(0.0, f32::max)
-    }
-
-    /// Every key time of any of the samplers, in order, once.
-    fn key_times(&self) -> Vec<f32> {
-        let mut times: Vec<f32> = self
-            .curves()
-            .flat_map(|c| c.times.iter().copied())
-            .collect();
-        times.sort_by(f32::total_cmp);
-        times.dedup();
-        times
-    }
-
     /// The node's keys in a shot of `fps`, and whether they only approximate the file's
     /// motion between frames (sampled at its key times because `bake_budget`, the keys
     /// per-frame sampling may still make, ran out). Sampling every frame takes from the budget.
     pub fn keys(&self, fps: u32, bake_budget: &mut usize) -> (Vec<Key>, bool) {
-        let curves: Vec<&Curve> = self.curves().collect();
-        let Some(first) = curves.first() else {
-            return (Vec::new(), false);
-        };
-        let fps_f = fps as f32;
-        let key_at = |t: f32, interpolation: Interpolation| Key {
-            interpolation,
-            ..Key::new(frame_of(t, fps), Value::Transform(self.at(t)))
-        };
-        let all = |i: Interp| curves.iter().all(|c| c.interp == i);
-        if all(Interp::Step) || all(Interp::Linear) {
-            let interpolation = if all(Interp::Step) {
-                Interpolation::Constant
-            } else {
-                Interpolation::Linear
-            };
-            let keys = self
-                .key_times()
-                .into_iter()
-                .map(|t| key_at(t, interpolation))
-                .collect();
-            return (keys, false);
-        }
-        if all(Interp::Cubic) && curves.iter().all(|c| c.times == first.times && c.smooth()) {
-            let keys = (0..first.times.len())
-                .map(|k| {
-                    let t = first.times[k];
-                    let mut slopes = [0.0; MAX_COMPONENTS];
-                    let lanes = [
-                        (&self.translation, 0, 3),
-                        (&self.rotation, 3, 4),
-                        (&self.scale, 7, 3),
-                    ];
-                    for (curve, at, width) in lanes {
-                        if let Some(c) = curve {
-                            let tangent = c.out_tangent(k).to_array();
-                            for i in 0..width {
-                                slopes[at + i] = tangent[i] / fps_f;
-                            }
-                        }
-                    }
-                    Key {
-                        interpolation: Interpolation::Bezier,
-                        handles: Handles::Free { slopes },
-                        ..Key::new(frame_of(t, fps), Value::Transform(self.at(t)))
-                    }
-                })
-                .collect();
-            return (keys, false);
-        }
-        // Mixed: every frame, linear in between.
-        let last = (self.end() * fps_f).ceil().max(0.0) as usize;
-        if last < *bake_budget {
-            *bake_budget -= last + 1;
-            let keys = (0..=last)
-                .map(|f| key_at(f as f32 / fps_f, Interpolation::Linear))
-                .collect();
-            return (keys, false);
-        }
-        let keys = self
-            .key_times()
+        let lanes = [
+            (&self.translation, 0, 3),
+            (&self.rotation, 3, 4),
+            (&self.scale, 7, 3),
+        ];
+        let parts: Vec<Part> = lanes
             .into_iter()
-            .map(|t| key_at(t, Interpolation::Linear))
-            .collect();
-        (keys, true)
-    }
-}
-
-/// The keys of one value (a field of view, a light's colour, a material factor: `value` makes
-/// it from a sample's lanes) in a shot of `fps`, and whether they only approximate the curve
-/// between its keys: STEP, LINEAR and smooth CUBICSPLINE map onto constant, linear and Bézier
-/// keys exactly, a cubic curve with broken tangents is sampled per frame (from `bake_budget`;
-/// past it, at its key times).
-pub(super) fn value_keys(
-    curve: &Curve,
-    fps: u32,
-    value: impl Fn(Vec4) -> Value,
-    bake_budget: &mut usize,
-) -> (Vec<Key>, bool) {
-    let fps_f = fps as f32;
-    let at_keys = |interpolation: Interpolation| -> Vec<Key> {
-        (0..curve.times.len())
-            .map(|k| Key {
-                interpolation,
-                ..Key::new(frame_of(curve.times[k], fps), value(curve.value(k)))
+            .filter_map(|(curve, offset, width)| {
+                let curve = curve.as_ref()?;
+                Some(Part {
+                    curve,
+                    offset,
+                    width,
+                })
             })
-            .collect()
-    };
-    match curve.interp {
-        Interp::Step => (at_keys(Interpolation::Constant), false),
-        Interp::Linear => (at_keys(Interpolation::Linear), false),
-        Interp::Cubic if curve.smooth() => {
-            let keys = (0..curve.times.len())
-                .map(|k| {
-                    let mut slopes = [0.0; MAX_COMPONENTS];
-                    for (slope, tangent) in slopes.iter_mut().zip(curve.out_tangent(k).to_array()) {
-                        *slope = tangent / fps_f;
-                    }
-                    Key {
-                        interpolation: Interpolation::Bezier,
-                        handles: Handles::Free { slopes },
-                        ..Key::new(frame_of(curve.times[k], fps), value(curve.value(k)))
-                    }
-                })
-                .collect();
-            (keys, false)
-        }
-        Interp::Cubic => {
-            let end = curve.times.last().copied().unwrap_or(0.0);
-            let last = (end * fps_f).ceil().max(0.0) as usize;
-            if last >= *bake_budget {
-                return (at_keys(Interpolation::Linear), true);
-            }
-            *bake_budget -= last + 1;
-            let keys = (0..=last)
-                .map(|f| {
-                    let t = f as f32 / fps_f;
-                    Key {
-                        interpolation: Interpolation::Linear,
-                        ..Key::new(f as f32, value(curve.sample(t, false)))
-                    }
-                })
-                .collect();
-            (keys, false)
-        }
+            .collect();
+        part_keys(&parts, fps, |t| Value::Transform(self.at(t)), bake_budget)
     }
 }
 
-/// The keys of a value whose lanes come from separate scalar curves (a spot's inner and
-/// outer cone angle are two glTF properties), a lane without a curve held at its `rest`:
-/// all STEP or all LINEAR at the union of the key times, all smooth CUBICSPLINE on one set of
-/// times as Bézier keys, anything else per frame (from `bake_budget`; past it, at the key
-/// times, flagged), as [`NodeCurves::keys`] does for a transform's parts.
-pub(super) fn lane_keys(
-    lanes: &[Option<&Curve>],
-    rest: &[f32],
+/// One curve's share of a keyed value: its lanes `offset..offset + width` of the value's
+/// components (a transform's rotation is lanes 3..7; a spot's outer angle lane 1).
+pub(super) struct Part<'a> {
+    pub curve: &'a Curve,
+    pub offset: usize,
+    pub width: usize,
+}
+
+/// The keys of a value made of `parts` in a shot of `fps` (`value_at` gives the value at a
+/// time in seconds, lanes without a part at their rest), and whether they only approximate
+/// it between its keys:
+/// * all STEP or all LINEAR → constant or linear keys at the union of the key times (a
+///   linear or slerped segment re-interpolated from an inner sample is the same motion);
+/// * all CUBICSPLINE on one set of times with each key's in- and out-tangent equal → Bézier
+///   keys whose free slopes are the tangents per frame (the timeline's Hermite segments are
+///   glTF's);
+/// * anything else → every frame, linear in between, from `bake_budget` (the keys per-frame
+///   sampling may still make); past it, the union of key times, flagged.
+pub(super) fn part_keys(
+    parts: &[Part],
     fps: u32,
-    value: impl Fn(&[f32]) -> Value,
+    value_at: impl Fn(f32) -> Value,
     bake_budget: &mut usize,
 ) -> (Vec<Key>, bool) {
-    let curves: Vec<&Curve> = lanes.iter().flatten().copied().collect();
-    let Some(first) = curves.first() else {
+    let Some(first) = parts.first().map(|p| p.curve) else {
         return (Vec::new(), false);
     };
     let fps_f = fps as f32;
-    let at = |t: f32| -> Vec<f32> {
-        lanes
-            .iter()
-            .zip(rest)
-            .map(|(c, r)| c.map_or(*r, |c| c.sample(t, false).x))
-            .collect()
-    };
     let key_at = |t: f32, interpolation: Interpolation| Key {
         interpolation,
-        ..Key::new(frame_of(t, fps), value(&at(t)))
+        ..Key::new(frame_of(t, fps), value_at(t))
     };
-    let all = |i: Interp| curves.iter().all(|c| c.interp == i);
-    let mut times: Vec<f32> = curves
+    let all = |i: Interp| parts.iter().all(|p| p.curve.interp == i);
+    let mut times: Vec<f32> = parts
         .iter()
-        .flat_map(|c| c.times.iter().copied())
+        .flat_map(|p| p.curve.times.iter().copied())
         .collect();
     times.sort_by(f32::total_cmp);
     times.dedup();
@@ -359,12 +238,19 @@ pub(super) fn lane_keys(
             false,
         );
     }
-    if all(Interp::Cubic) && curves.iter().all(|c| c.times == first.times && c.smooth()) {
+    if all(Interp::Cubic)
+        && parts
+            .iter()
+            .all(|p| p.curve.times == first.times && p.curve.smooth())
+    {
         let keys = (0..first.times.len())
             .map(|k| {
                 let mut slopes = [0.0; MAX_COMPONENTS];
-                for (slope, lane) in slopes.iter_mut().zip(lanes) {
-                    *slope = lane.map_or(0.0, |c| c.out_tangent(k).x / fps_f);
+                for p in parts {
+                    let tangent = p.curve.out_tangent(k).to_array();
+                    for (slope, t) in slopes[p.offset..p.offset + p.width].iter_mut().zip(tangent) {
+                        *slope = t / fps_f;
+                    }
                 }
                 Key {
                     handles: Handles::Free { slopes },
@@ -387,12 +273,56 @@ pub(super) fn lane_keys(
     }
     *bake_budget -= last + 1;
     let keys = (0..=last)
-        .map(|f| Key {
-            interpolation: Interpolation::Linear,
-            ..Key::new(f as f32, value(&at(f as f32 / fps_f)))
-        })
+        .map(|f| key_at(f as f32 / fps_f, Interpolation::Linear))
         .collect();
     (keys, false)
+}
+
+/// The keys of one value (a field of view, a light's colour, a material factor: `value` makes
+/// it from a sample's lanes) in a shot of `fps`: [`part_keys`] of one part.
+pub(super) fn value_keys(
+    curve: &Curve,
+    fps: u32,
+    value: impl Fn(Vec4) -> Value,
+    bake_budget: &mut usize,
+) -> (Vec<Key>, bool) {
+    let part = Part {
+        curve,
+        offset: 0,
+        width: 4,
+    };
+    part_keys(&[part], fps, |t| value(curve.sample(t, false)), bake_budget)
+}
+
+/// The keys of a value whose lanes come from separate scalar curves (a spot's inner and
+/// outer cone angle are two glTF properties), a lane without a curve held at its `rest`:
+/// [`part_keys`] of one part per present lane.
+pub(super) fn lane_keys(
+    lanes: &[Option<&Curve>],
+    rest: &[f32],
+    fps: u32,
+    value: impl Fn(&[f32]) -> Value,
+    bake_budget: &mut usize,
+) -> (Vec<Key>, bool) {
+    let parts: Vec<Part> = lanes
+        .iter()
+        .enumerate()
+        .filter_map(|(offset, curve)| {
+            Some(Part {
+                curve: (*curve)?,
+                offset,
+                width: 1,
+            })
+        })
+        .collect();
+    let at = |t: f32| -> Vec<f32> {
+        lanes
+            .iter()
+            .zip(rest)
+            .map(|(c, r)| c.map_or(*r, |c| c.sample(t, false).x))
+            .collect()
+    };
+    part_keys(&parts, fps, |t| value(&at(t)), bake_budget)
 }
 
 /// The frame a time falls on at `fps`, snapped to the whole frame when within a thousandth
@@ -437,7 +367,11 @@ mod tests {
     /// and the midpoints between frames.
     fn worst(curves: &NodeCurves, fps: u32, track: &Track) -> (f32, f32) {
         let (mut on_frames, mut between) = (0.0f32, 0.0f32);
-        let last = (curves.end() * fps as f32).ceil() as i32 + 2;
+        let end = curves
+            .curves()
+            .filter_map(|c| c.times.last().copied())
+            .fold(0.0, f32::max);
+        let last = (end * fps as f32).ceil() as i32 + 2;
         for half in 0..=2 * last {
             let frame = half as f32 / 2.0;
             let want = curves.at(frame / fps as f32);
