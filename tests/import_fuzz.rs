@@ -647,6 +647,11 @@ fn gltf_seeds() -> Vec<Seed> {
     let splats = common::glb(&serde_json::to_vec(&json).expect("JSON"), &bin);
     let spz = gzip(&spz_stream(2, 4, 1, 0));
     let spz = common::glb(common::spz_splats_gltf_json(4, spz.len()).as_bytes(), &spz);
+    // A skinned arm bent at rest, also morphed (its normals as a half-weighted target).
+    let mut arm = crate::import_gltf_deform::arm_gltf();
+    arm["meshes"][0]["weights"] = serde_json::json!([0.5]);
+    arm["meshes"][0]["primitives"][0]["targets"] = serde_json::json!([{ "POSITION": 1 }]);
+    let arm = serde_json::to_vec(&arm).expect("JSON");
     let mut parts = vec![fuzz::GLB_PARTS];
     parts.extend_from_slice(&(binary_json.len() as u16).to_le_bytes());
     parts.extend_from_slice(&binary_json);
@@ -693,6 +698,13 @@ fn gltf_seeds() -> Vec<Seed> {
             input: ktx2.clone(),
             file: ("glb", ktx2),
             expect: Expect::Triangles(1),
+        },
+        Seed {
+            target: Target::Gltf,
+            name: "arm_skinned.gltf".into(),
+            input: arm.clone(),
+            file: ("gltf", arm),
+            expect: Expect::Triangles(4),
         },
         Seed {
             target: Target::Gltf,

@@ -14,6 +14,7 @@ mod import;
 mod import_fuzz;
 mod import_gltf_accessors;
 mod import_gltf_animation;
+mod import_gltf_deform;
 mod import_gltf_draco;
 mod import_gltf_splats;
 mod import_ksplat;

@@ -6,6 +6,7 @@
 //! error, not an allocation or a panic.
 
 use super::gltf_animation::{self, Curve, Interp, NodeCurves, frame_rate_for};
+use super::gltf_deform::{self, Influences, MorphTarget, SkinJson, Vertices};
 use super::{ImportError, Imported, gltf_draco, gltf_meshopt};
 use crate::export::gltf_animation::{SHOT_EXTRAS, ShotExtras};
 use crate::scene::{
@@ -191,6 +192,12 @@ pub(super) fn expansion_budget(buffers: &[Vec<u8>]) -> u64 {
 
 /// Deepest node hierarchy accepted (a guard against cycles and stack-like files).
 const MAX_DEPTH: usize = 1024;
+/// Vertices all nodes that skin or morph a mesh their own way may build copies of: past it
+/// they share the mesh undeformed (a file of 10,000 skinned nodes on one big mesh must not
+/// take 10,000 copies).
+const MAX_DEFORMED_VERTICES: u64 = 16_000_000;
+/// JOINTS_n/WEIGHTS_n pairs read per primitive (4 influences each).
+const MAX_INFLUENCE_SETS: u32 = 8;
 
 /// Reads a glTF or GLB file already loaded into `bytes`; `path` names it and locates its
 /// folder for relative URIs.
@@ -226,6 +233,11 @@ fn import_gltf_within(
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "Imported".into());
     let (extra_transforms, transform_warning) = slot_transforms_outside_info(&gltf, bytes);
+    let rest_world = if repairs.skin_json.is_empty() {
+        Vec::new()
+    } else {
+        rest_world(&gltf.document)
+    };
     let mut importer = Importer {
         file,
         folder,
@@ -243,6 +255,10 @@ fn import_gltf_within(
         roughness_images: HashMap::new(),
         instances: 0,
         node_ids: vec![None; gltf.document.nodes().len()],
+        skins: std::mem::take(&mut repairs.skin_json),
+        node_skins: std::mem::take(&mut repairs.node_skins),
+        rest_world,
+        deformed_vertices: 0,
     };
     if let Some(problem) = transform_warning {
         importer.warn(problem);
@@ -417,6 +433,11 @@ struct Repairs {
     skins: usize,
     /// Nodes that are joints of a skin (their animation would move nothing shown).
     joints: Vec<usize>,
+    /// The skins as declared, read once the buffers are loaded (skinned meshes are baked in
+    /// their rest pose, see [`gltf_deform`]).
+    skin_json: Vec<SkinJson>,
+    /// The skin of each node, by node index.
+    node_skins: Vec<Option<usize>>,
     /// The file's animations as plain JSON, kept out of validation and read once the nodes
     /// are built ([`Importer::load_animations`]): a broken one costs only itself, never the
     /// model.
@@ -457,6 +478,19 @@ impl Repairs {
             .collect();
         self.joints.sort_unstable();
         self.joints.dedup();
+        self.skin_json = root
+            .skins
+            .iter()
+            .map(|s| SkinJson {
+                joints: s.joints.iter().map(|j| j.value()).collect(),
+                inverse_bind_matrices: s.inverse_bind_matrices.map(|a| a.value()),
+            })
+            .collect();
+        self.node_skins = root
+            .nodes
+            .iter()
+            .map(|n| n.skin.map(|s| s.value()))
+            .collect();
         self.animations = animations;
         root.animations.clear();
         root.skins.clear();
@@ -1518,6 +1552,27 @@ fn unit_factor(x: f32, default: f32) -> (f32, bool) {
 /// One glTF primitive in the scene: node name, mesh and material; `None` if skipped.
 /// A built glTF primitive: its node name, mesh, default material and, per material variant
 /// index (KHR_materials_variants), the material it shows in that variant.
+/// How a node deforms the mesh it holds, baked into the vertices ([`gltf_deform`]).
+struct Deform {
+    /// Morph target weights: the node's, else the mesh's.
+    weights: Vec<f32>,
+    /// Per joint of the node's skin: the node's frame from bind space, joints at rest.
+    local_from_bind: Option<Vec<Mat4>>,
+}
+
+/// The world-from-local matrix of every glTF node at rest (the scene's transforms of them).
+fn rest_world(doc: &gltf::Document) -> Vec<Mat4> {
+    let local: Vec<Mat4> = doc
+        .nodes()
+        .map(|n| transform_from_gltf(n.transform()).matrix())
+        .collect();
+    let children: Vec<Vec<usize>> = doc
+        .nodes()
+        .map(|n| n.children().map(|c| c.index()).collect())
+        .collect();
+    gltf_deform::rest_world_from_nodes(&local, &children)
+}
+
 type BuiltPrimitive = Option<(String, Built, Vec<(usize, MaterialId)>)>;
 
 /// What one glTF primitive became.
@@ -1550,8 +1605,16 @@ struct Importer<'a> {
     images: Vec<Option<ImageId>>,
     /// Scene material per glTF material index (`None` = the glTF default material).
     materials: HashMap<Option<usize>, MaterialId>,
-    /// Scene meshes (with materials) per glTF mesh; `None` for skipped primitives.
-    meshes: HashMap<usize, Vec<BuiltPrimitive>>,
+    /// Scene meshes (with materials) per glTF mesh, and node for those a node deforms
+    /// itself (its skin or morph weights); `None` for skipped primitives.
+    meshes: HashMap<(usize, Option<usize>), Vec<BuiltPrimitive>>,
+    /// The skins of the file and of each node ([`Repairs::skin_json`]).
+    skins: Vec<SkinJson>,
+    node_skins: Vec<Option<usize>>,
+    /// World from local of each glTF node at rest, for skins.
+    rest_world: Vec<Mat4>,
+    /// Vertices built for nodes that deform a mesh their own way ([`MAX_DEFORMED_VERTICES`]).
+    deformed_vertices: u64,
     /// KHR_materials_variants names, by variant index.
     variant_names: Vec<String>,
     /// Per variant index: (node, material) pairs.
@@ -1587,7 +1650,8 @@ impl Importer<'_> {
         }
         if repairs.skins > 0 {
             self.warn(format!(
-                "{} skin(s) are not supported: skinned meshes show in their rest pose",
+                "{} skin(s): skinned meshes show in their rest pose (joint animation is not \
+                 played)",
                 repairs.skins
             ));
         }
@@ -2316,6 +2380,7 @@ impl Importer<'_> {
         mesh_index: usize,
         mesh_name: &str,
         primitive: &gltf::Primitive,
+        deform: &Deform,
     ) -> Result<Option<Built>, ImportError> {
         use DataType::{F32, I8, I16, U8, U16, U32};
         use Dimensions::{Scalar, Vec2, Vec3 as V3, Vec4};
@@ -2486,7 +2551,7 @@ impl Importer<'_> {
                 ),
             ));
         }
-        let indices = triangles_from(mode, indices).unwrap_or_default();
+        let mut indices = triangles_from(mode, indices).unwrap_or_default();
         if indices.is_empty() {
             self.warn(format!(
                 "mesh '{name}' primitive {} has no whole triangle; skipped",
@@ -2494,11 +2559,20 @@ impl Importer<'_> {
             ));
             return Ok(None);
         }
+        let mut positions = positions;
+        let mut normals = normals.unwrap_or_default();
+        let mut tangents = tangents.unwrap_or_default();
+        let mut vertices = Vertices {
+            positions: &mut positions,
+            normals: &mut normals,
+            tangents: &mut tangents,
+        };
+        self.deform(name, primitive, deform, &mut vertices, &mut indices);
 
         let material = self.material(&primitive.material());
         let mut mesh = Mesh::new(
             positions,
-            normals.unwrap_or_default(),
+            normals,
             uvs.unwrap_or_default(),
             colors.unwrap_or_default(),
             indices,
@@ -2531,8 +2605,8 @@ impl Importer<'_> {
                 missing.join(", ")
             ));
         }
-        if let Some(t) = tangents {
-            mesh.tangents = t;
+        if !tangents.is_empty() {
+            mesh.tangents = tangents;
         } else if let Some(tangents) = generated_tangents(&mesh, &material_data) {
             mesh.tangents = tangents;
         }
@@ -2764,16 +2838,23 @@ impl Importer<'_> {
         Ok(crate::export::transform_splats(&cloud, gltf_from_spz))
     }
 
-    fn mesh(&mut self, mesh: &gltf::Mesh) -> Result<Vec<BuiltPrimitive>, ImportError> {
-        if let Some(done) = self.meshes.get(&mesh.index()) {
-            return Ok(done.clone());
-        }
+    fn mesh(
+        &mut self,
+        mesh: &gltf::Mesh,
+        node: &gltf::Node,
+    ) -> Result<Vec<BuiltPrimitive>, ImportError> {
         let name = mesh
             .name()
             .map_or_else(|| format!("Mesh_{}", mesh.index()), str::to_owned);
+        let own = self.deforms_own_way(node, mesh, &name);
+        let key = (mesh.index(), own.then_some(node.index()));
+        if let Some(done) = self.meshes.get(&key) {
+            return Ok(done.clone());
+        }
+        let deform = self.deform_of(own.then_some(node), mesh, &name);
         let mut out = Vec::new();
         for primitive in mesh.primitives() {
-            let built = self.primitive(mesh.index(), &name, &primitive)?;
+            let built = self.primitive(mesh.index(), &name, &primitive, &deform)?;
             let mut variants = Vec::new();
             if matches!(built, Some(Built::Mesh(..))) {
                 for mapping in primitive.mappings() {
@@ -2787,8 +2868,242 @@ impl Importer<'_> {
             }
             out.push(built.map(|built| (format!("{name}_{}", primitive.index()), built, variants)));
         }
-        self.meshes.insert(mesh.index(), out.clone());
+        self.meshes.insert(key, out.clone());
         Ok(out)
+    }
+
+    /// Whether `node` deforms `mesh` in a way of its own (a skin, or morph weights other than
+    /// the mesh's), so needs a copy of it: within [`MAX_DEFORMED_VERTICES`] for all nodes
+    /// together; past that a node shares the mesh as the mesh itself deforms (warned once).
+    fn deforms_own_way(&mut self, node: &gltf::Node, mesh: &gltf::Mesh, name: &str) -> bool {
+        let skinned = self
+            .node_skins
+            .get(node.index())
+            .copied()
+            .flatten()
+            .is_some();
+        let own_weights = node.weights().is_some_and(|w| Some(w) != mesh.weights());
+        if !(skinned || own_weights) {
+            return false;
+        }
+        if self
+            .meshes
+            .contains_key(&(mesh.index(), Some(node.index())))
+        {
+            return true;
+        }
+        let vertices: u64 = mesh
+            .primitives()
+            .filter_map(|p| p.get(&Semantic::Positions))
+            .map(|a| a.count() as u64)
+            .sum();
+        if self.deformed_vertices.saturating_add(vertices) > MAX_DEFORMED_VERTICES {
+            if self.deformed_vertices <= MAX_DEFORMED_VERTICES {
+                self.warn(format!(
+                    "skinned or morphed copies of meshes would pass \
+                     {MAX_DEFORMED_VERTICES} vertices at node '{}' (mesh '{name}'): it and \
+                     later ones show the mesh undeformed",
+                    node.name().unwrap_or("?")
+                ));
+                self.deformed_vertices = MAX_DEFORMED_VERTICES + 1;
+            }
+            return false;
+        }
+        self.deformed_vertices += vertices;
+        true
+    }
+
+    /// How `node` (`None`: any node that does not deform the mesh its own way) deforms
+    /// `mesh`: its morph weights (the node's, else the mesh's) and its skin's joints at rest.
+    fn deform_of(&mut self, node: Option<&gltf::Node>, mesh: &gltf::Mesh, name: &str) -> Deform {
+        let weights = node
+            .and_then(gltf::Node::weights)
+            .or_else(|| mesh.weights())
+            .map(<[f32]>::to_vec)
+            .unwrap_or_default();
+        let local_from_bind = node.and_then(|node| {
+            let skin = self.node_skins.get(node.index()).copied().flatten()?;
+            self.local_from_bind(node, skin, name)
+        });
+        Deform {
+            weights,
+            local_from_bind,
+        }
+    }
+
+    /// For each joint of skin `skin`, the frame of `node` (which holds the skinned mesh)
+    /// from bind space, with the joints at rest ([`gltf_deform`]). `None` (warned) if the
+    /// skin does not exist; a joint or matrix that cannot be used counts as the identity.
+    fn local_from_bind(&mut self, node: &gltf::Node, skin: usize, name: &str) -> Option<Vec<Mat4>> {
+        let node_name = node.name().unwrap_or("?").to_owned();
+        let Some(joints) = self.skins.get(skin).map(|s| s.joints.clone()) else {
+            self.warn(format!(
+                "node '{node_name}' names skin {skin}, which the file lacks; mesh '{name}' \
+                 shows undeformed"
+            ));
+            return None;
+        };
+        let accessor = self.skins[skin].inverse_bind_matrices;
+        let joint_from_bind = match accessor.map(|a| self.inverse_bind_matrices(a)) {
+            None => Vec::new(),
+            Some(Some(matrices)) => matrices,
+            Some(None) => {
+                self.warn(format!(
+                    "skin {skin}: inverse bind matrices (accessor {}) are not readable MAT4 \
+                     floats; identities used",
+                    accessor.unwrap_or_default()
+                ));
+                Vec::new()
+            }
+        };
+        let world_from_node = self
+            .rest_world
+            .get(node.index())
+            .copied()
+            .unwrap_or(Mat4::IDENTITY);
+        let node_from_world = if world_from_node.determinant().abs() > 1e-30 {
+            world_from_node.inverse()
+        } else {
+            Mat4::IDENTITY
+        };
+        let mut unusable = 0usize;
+        let out = joints
+            .iter()
+            .enumerate()
+            .map(|(k, &joint)| {
+                let world_from_joint = self.rest_world.get(joint).copied();
+                let bind = joint_from_bind.get(k).copied().unwrap_or(Mat4::IDENTITY);
+                match world_from_joint.map(|j| node_from_world * j * bind) {
+                    Some(m) if m.is_finite() => m,
+                    _ => {
+                        unusable += 1;
+                        Mat4::IDENTITY
+                    }
+                }
+            })
+            .collect();
+        if unusable > 0 {
+            self.warn(format!(
+                "skin {skin}: {unusable} joint(s) are not nodes of the file or have matrices \
+                 that are not finite; they do not move mesh '{name}'"
+            ));
+        }
+        Some(out)
+    }
+
+    /// The matrices of a MAT4 float accessor; `None` for any other layout.
+    fn inverse_bind_matrices(&self, accessor: usize) -> Option<Vec<Mat4>> {
+        let accessor = self.doc.accessors().nth(accessor)?;
+        if accessor.data_type() != DataType::F32 || accessor.dimensions() != Dimensions::Mat4 {
+            return None;
+        }
+        let buffers = Rc::clone(&self.buffers);
+        let data = |b: gltf::Buffer| buffers.get(b.index()).map(Vec::as_slice);
+        let matrices = gltf::accessor::Iter::<[[f32; 4]; 4]>::new(accessor, data)?;
+        Some(matrices.map(|m| Mat4::from_cols_array_2d(&m)).collect())
+    }
+
+    /// Morphs and skins one primitive's vertices as `deform` says ([`gltf_deform`]);
+    /// attributes that cannot be read are left out with a warning.
+    fn deform(
+        &mut self,
+        name: &str,
+        primitive: &gltf::Primitive,
+        deform: &Deform,
+        vertices: &mut Vertices,
+        indices: &mut [u32],
+    ) {
+        use DataType::{U8, U16};
+        let n = vertices.positions.len();
+        let buffers = Rc::clone(&self.buffers);
+        let data = |b: gltf::Buffer| buffers.get(b.index()).map(Vec::as_slice);
+        let mut unreadable = Vec::new();
+        if deform.weights.iter().any(|w| *w != 0.0) {
+            let mut targets = Vec::new();
+            for (k, (target, &weight)) in primitive.morph_targets().zip(&deform.weights).enumerate()
+            {
+                let mut lanes: [Option<Vec<[f32; 3]>>; 3] = Default::default();
+                let accessors = [
+                    (target.positions(), "POSITION"),
+                    (target.normals(), "NORMAL"),
+                    (target.tangents(), "TANGENT"),
+                ];
+                for (lane, (accessor, what)) in lanes.iter_mut().zip(accessors) {
+                    let Some(accessor) = accessor.filter(|_| weight != 0.0) else {
+                        continue;
+                    };
+                    *lane = read_vectors::<3>(&accessor, accessor.normalized(), data)
+                        .filter(|d| d.len() == n);
+                    if lane.is_none() {
+                        unreadable.push(format!("morph target {k} {what}"));
+                    }
+                }
+                let [positions, normals, tangents] = lanes;
+                targets.push(MorphTarget {
+                    positions,
+                    normals,
+                    tangents,
+                });
+            }
+            gltf_deform::morph(vertices, &targets, &deform.weights);
+        }
+        if let Some(local_from_bind) = &deform.local_from_bind {
+            let mut influences = Influences {
+                joints: Vec::new(),
+                weights: Vec::new(),
+            };
+            for set in 0..MAX_INFLUENCE_SETS {
+                let (Some(joints), Some(weights)) = (
+                    primitive.get(&Semantic::Joints(set)),
+                    primitive.get(&Semantic::Weights(set)),
+                ) else {
+                    break;
+                };
+                // Weights are normalized integers or floats; a file that forgets the flag
+                // on integers still means fractions.
+                let fractions = weights.normalized() || matches!(weights.data_type(), U8 | U16);
+                let joints = read_vectors::<4>(&joints, false, data).filter(|j| j.len() == n);
+                let weights = read_vectors::<4>(&weights, fractions, data).filter(|w| w.len() == n);
+                match (joints, weights) {
+                    (Some(joints), Some(weights)) => {
+                        influences.joints.push(joints);
+                        influences.weights.push(weights);
+                    }
+                    _ => unreadable.push(format!("JOINTS_{set}/WEIGHTS_{set}")),
+                }
+            }
+            if influences.joints.is_empty() {
+                if unreadable.is_empty() {
+                    self.warn(format!(
+                        "mesh '{name}' primitive {}: its node has a skin but it has no \
+                         JOINTS_0/WEIGHTS_0; shown undeformed",
+                        primitive.index()
+                    ));
+                }
+                return self.warn_unreadable(name, primitive, &unreadable);
+            }
+            let report = gltf_deform::skin(vertices, indices, &influences, local_from_bind);
+            if report.missing_joints > 0 || report.unweighted > 0 {
+                self.warn(format!(
+                    "mesh '{name}' primitive {}: {} vertex influence(s) name joints the skin \
+                     lacks (ignored) and {} vertices have no usable weight (left unskinned)",
+                    primitive.index(),
+                    report.missing_joints,
+                    report.unweighted
+                ));
+            }
+        }
+        self.warn_unreadable(name, primitive, &unreadable);
+    }
+
+    fn warn_unreadable(&mut self, name: &str, primitive: &gltf::Primitive, unreadable: &[String]) {
+        if !unreadable.is_empty() {
+            self.warn(format!(
+                "mesh '{name}' primitive {}: {} unreadable or not one per vertex; ignored",
+                primitive.index(),
+                unreadable.join(", ")
+            ));
+        }
     }
 
     fn camera(&mut self, camera: &gltf::Camera) -> Camera {
@@ -2842,7 +3157,7 @@ impl Importer<'_> {
     ) -> Result<Vec<NodeContent>, ImportError> {
         let mut out = Vec::new();
         if let Some(mesh) = node.mesh() {
-            for (name, built, variants) in self.mesh(&mesh)?.into_iter().flatten() {
+            for (name, built, variants) in self.mesh(&mesh, node)?.into_iter().flatten() {
                 let kind = match built {
                     Built::Mesh(mesh, material) => NodeKind::Mesh { mesh, material },
                     Built::Splats(cloud) => NodeKind::Splats { cloud },
@@ -3496,14 +3811,14 @@ impl Importer<'_> {
         }
         if on_joints > 0 {
             self.warn(format!(
-                "animation '{name}': {on_joints} channel(s) move skin joints, left out (skins \
-                 are not supported)"
+                "animation '{name}': {on_joints} channel(s) move skin joints, left out (skinned \
+                 meshes show in their rest pose)"
             ));
         }
         if weights > 0 {
             self.warn(format!(
                 "animation '{name}': {weights} morph-target weight channel(s) left out (morph \
-                 targets are not animated)"
+                 targets show at their default weights)"
             ));
         }
         if outside > 0 {

@@ -14,6 +14,7 @@ pub mod fuzz;
 mod gltf;
 pub(crate) use gltf::{generated_tangents, layer_tangents, needs_written_tangents};
 mod gltf_animation;
+mod gltf_deform;
 mod gltf_draco;
 mod gltf_meshopt;
 mod ksplat;

@@ -1,0 +1,370 @@
+//! The rest pose of morphed and skinned glTF meshes, baked into their vertices.
+//!
+//! worldsmith draws meshes as they are stored, so a mesh that glTF deforms is deformed once,
+//! at import, the way a glTF viewer shows the file before any animation plays:
+//! * morph targets (glTF 2.0 §3.7.2.2) add `weights[k] × target k` to positions, normals and
+//!   tangents, with the node's `weights` if it has them, else the mesh's;
+//! * a skin (§3.7.3) moves each vertex by its joints at their rest pose, the nodes' own
+//!   transforms: `world = Σ w · world_from_joint · joint_from_bind`. glTF ignores a skinned
+//!   node's transform, but the scene keeps it (it is what an artist sees in the outliner), so
+//!   vertices are stored in that node's frame: `local_from_bind = (world_from_node)⁻¹ ·
+//!   world_from_joint · joint_from_bind`.
+//!
+//! This module does arithmetic only: reading and checking accessors is the importer's.
+
+use glam::{Mat3, Mat4, Vec3, Vec4};
+
+/// A skin as the file declares it, set aside before validation (see `gltf.rs`): the nodes
+/// that are its joints and the accessor of its inverse bind matrices, unchecked.
+#[derive(Clone, Debug, Default)]
+pub(super) struct SkinJson {
+    pub joints: Vec<usize>,
+    pub inverse_bind_matrices: Option<usize>,
+}
+
+/// The world-from-local matrix of every node at rest (`local[n]` chained up its parents),
+/// in node order. Each node takes the first parent that lists it; a node reachable only
+/// through a cycle is its own root. Linear in nodes and child references.
+pub(super) fn rest_world_from_nodes(local: &[Mat4], children: &[Vec<usize>]) -> Vec<Mat4> {
+    let n = local.len();
+    let mut parent: Vec<Option<usize>> = vec![None; n];
+    for (p, kids) in children.iter().enumerate() {
+        for &c in kids {
+            if c < n && c != p && parent[c].is_none() {
+                parent[c] = Some(p);
+            }
+        }
+    }
+    let mut world: Vec<Option<Mat4>> = vec![None; n];
+    // Roots first, then down the tree; what a cycle leaves unreached starts a root of its own.
+    let mut order: Vec<usize> = (0..n).filter(|&i| parent[i].is_none()).collect();
+    let mut next = 0;
+    let mut unreached = 0;
+    loop {
+        while let Some(&node) = order.get(next) {
+            next += 1;
+            if world[node].is_some() {
+                continue;
+            }
+            let parent_world = parent[node]
+                .and_then(|p| world[p])
+                .unwrap_or(Mat4::IDENTITY);
+            world[node] = Some(parent_world * local[node]);
+            for &c in children.get(node).into_iter().flatten() {
+                if c < n && parent[c] == Some(node) && world[c].is_none() {
+                    order.push(c);
+                }
+            }
+        }
+        while unreached < n && world[unreached].is_some() {
+            unreached += 1;
+        }
+        if unreached == n {
+            break;
+        }
+        parent[unreached] = None;
+        order.push(unreached);
+    }
+    world
+        .into_iter()
+        .map(|m| m.unwrap_or(Mat4::IDENTITY))
+        .collect()
+}
+
+/// The three kinds of displacement one morph target may hold (each one per vertex, checked
+/// by the caller; tangent displacements are xyz only).
+#[derive(Clone, Debug, Default)]
+pub(super) struct MorphTarget {
+    pub positions: Option<Vec<[f32; 3]>>,
+    pub normals: Option<Vec<[f32; 3]>>,
+    pub tangents: Option<Vec<[f32; 3]>>,
+}
+
+/// A primitive's vertex attributes that deforming moves (normals and tangents may be empty).
+pub(super) struct Vertices<'a> {
+    pub positions: &'a mut [[f32; 3]],
+    pub normals: &'a mut [[f32; 3]],
+    pub tangents: &'a mut [[f32; 4]],
+}
+
+/// Adds each target times its weight (missing weights are 0; zero weights cost nothing);
+/// normals and tangents are renormalized where they moved.
+pub(super) fn morph(vertices: &mut Vertices, targets: &[MorphTarget], weights: &[f32]) {
+    let mut moved_normals = false;
+    let mut moved_tangents = false;
+    for (target, &w) in targets.iter().zip(weights) {
+        if w == 0.0 || !w.is_finite() {
+            continue;
+        }
+        let add = |out: &mut [f32], delta: &[f32; 3]| {
+            for (o, d) in out.iter_mut().zip(delta) {
+                *o += w * d;
+            }
+        };
+        if let Some(deltas) = &target.positions {
+            for (p, d) in vertices.positions.iter_mut().zip(deltas) {
+                add(p, d);
+            }
+        }
+        if let Some(deltas) = &target.normals
+            && !vertices.normals.is_empty()
+        {
+            moved_normals = true;
+            for (n, d) in vertices.normals.iter_mut().zip(deltas) {
+                add(n, d);
+            }
+        }
+        if let Some(deltas) = &target.tangents
+            && !vertices.tangents.is_empty()
+        {
+            moved_tangents = true;
+            for (t, d) in vertices.tangents.iter_mut().zip(deltas) {
+                add(&mut t[..3], d);
+            }
+        }
+    }
+    if moved_normals {
+        for n in vertices.normals.iter_mut() {
+            *n = Vec3::from(*n).normalize_or_zero().to_array();
+        }
+    }
+    if moved_tangents {
+        for t in vertices.tangents.iter_mut() {
+            let xyz = Vec3::from_slice(&t[..3]).normalize_or_zero();
+            t[..3].copy_from_slice(&xyz.to_array());
+        }
+    }
+}
+
+/// The joints and weights of each vertex: one `[joint; 4]` and `[weight; 4]` per vertex for
+/// each JOINTS_n/WEIGHTS_n pair the primitive has.
+pub(super) struct Influences {
+    pub joints: Vec<Vec<[f32; 4]>>,
+    pub weights: Vec<Vec<[f32; 4]>>,
+}
+
+/// What [`skin`] could not use.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct SkinReport {
+    /// Influences naming a joint the skin does not have (left out).
+    pub missing_joints: usize,
+    /// Vertices whose weights add up to nothing (left where the mesh has them).
+    pub unweighted: usize,
+}
+
+/// Moves each vertex by the weighted sum of `local_from_bind` of its joints (weights
+/// normalized to sum 1); normals by the inverse transpose and tangents by the matrix itself.
+/// Triangles whose corners were mostly mirrored (a negative determinant) are turned round so
+/// that their front stays outside.
+pub(super) fn skin(
+    vertices: &mut Vertices,
+    indices: &mut [u32],
+    influences: &Influences,
+    local_from_bind: &[Mat4],
+) -> SkinReport {
+    let mut report = SkinReport::default();
+    let count = vertices.positions.len();
+    let mut mirrored = vec![false; count];
+    for (v, mirrored) in mirrored.iter_mut().enumerate() {
+        let mut sum = Mat4::ZERO;
+        let mut total = 0.0f32;
+        for (joints, weights) in influences.joints.iter().zip(&influences.weights) {
+            let (Some(joints), Some(weights)) = (joints.get(v), weights.get(v)) else {
+                continue;
+            };
+            for (&joint, &weight) in joints.iter().zip(weights) {
+                if weight <= 0.0 || !weight.is_finite() {
+                    continue;
+                }
+                match local_from_bind.get(joint as usize) {
+                    Some(m) => {
+                        sum += *m * weight;
+                        total += weight;
+                    }
+                    None => report.missing_joints += 1,
+                }
+            }
+        }
+        if total <= 1e-6 {
+            report.unweighted += 1;
+            continue;
+        }
+        let m = sum * (1.0 / total);
+        let p = m.transform_point3(Vec3::from(vertices.positions[v]));
+        if !p.is_finite() {
+            report.unweighted += 1;
+            continue;
+        }
+        vertices.positions[v] = p.to_array();
+        let linear = Mat3::from_mat4(m);
+        let det = linear.determinant();
+        *mirrored = det < 0.0;
+        let normal_from = if det.abs() > 1e-12 {
+            linear.inverse().transpose()
+        } else {
+            linear
+        };
+        if let Some(n) = vertices.normals.get_mut(v) {
+            *n = (normal_from * Vec3::from(*n))
+                .normalize_or_zero()
+                .to_array();
+        }
+        if let Some(t) = vertices.tangents.get_mut(v) {
+            let xyz = (linear * Vec3::from_slice(&t[..3])).normalize_or_zero();
+            let w = if det < 0.0 { -t[3] } else { t[3] };
+            *t = Vec4::from((xyz, w)).to_array();
+        }
+    }
+    for triangle in indices.chunks_exact_mut(3) {
+        let flipped = triangle
+            .iter()
+            .filter(|&&i| mirrored.get(i as usize).copied().unwrap_or(false))
+            .count();
+        if flipped >= 2 {
+            triangle.swap(1, 2);
+        }
+    }
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use glam::Quat;
+
+    fn close(a: [f32; 3], b: [f32; 3]) -> bool {
+        a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-5)
+    }
+
+    #[test]
+    fn rest_world_chains_parents_and_survives_cycles() {
+        let t = |x: f32| Mat4::from_translation(Vec3::new(x, 0.0, 0.0));
+        // 0 → 1 → 2; 3 ↔ 4 (a cycle nothing roots); 5 listed twice (first parent wins).
+        let local = vec![t(1.0), t(2.0), t(4.0), t(8.0), t(16.0), t(32.0)];
+        let children = vec![vec![1, 5], vec![2], vec![], vec![4], vec![3], vec![]];
+        let mut children = children;
+        children[2].push(5);
+        let world = rest_world_from_nodes(&local, &children);
+        let x = |m: Mat4| m.w_axis.x;
+        assert_eq!(x(world[0]), 1.0);
+        assert_eq!(x(world[1]), 3.0);
+        assert_eq!(x(world[2]), 7.0);
+        assert_eq!(x(world[5]), 33.0);
+        // The cycle: node 3 becomes a root, 4 hangs below it.
+        assert_eq!(x(world[3]), 8.0);
+        assert_eq!(x(world[4]), 24.0);
+        // Out-of-range and self references are ignored.
+        let world = rest_world_from_nodes(&[t(1.0)], &[vec![0, 7]]);
+        assert_eq!(x(world[0]), 1.0);
+    }
+
+    #[test]
+    fn morph_adds_weighted_targets_and_renormalizes() {
+        let mut positions = vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]];
+        let mut normals = vec![[0.0, 1.0, 0.0]; 2];
+        let mut tangents = vec![[1.0, 0.0, 0.0, -1.0]; 2];
+        let targets = vec![
+            MorphTarget {
+                positions: Some(vec![[0.0, 2.0, 0.0], [0.0, 4.0, 0.0]]),
+                normals: Some(vec![[1.0, -1.0, 0.0]; 2]),
+                tangents: None,
+            },
+            MorphTarget {
+                positions: Some(vec![[10.0, 0.0, 0.0]; 2]),
+                normals: None,
+                tangents: Some(vec![[-1.0, 1.0, 0.0]; 2]),
+            },
+            MorphTarget {
+                positions: Some(vec![[100.0, 0.0, 0.0]; 2]),
+                ..Default::default()
+            },
+        ];
+        let mut vertices = Vertices {
+            positions: &mut positions,
+            normals: &mut normals,
+            tangents: &mut tangents,
+        };
+        // The third target has no weight: it counts as 0.
+        morph(&mut vertices, &targets, &[0.5, 1.0]);
+        assert!(close(positions[0], [10.0, 1.0, 0.0]));
+        assert!(close(positions[1], [11.0, 2.0, 0.0]));
+        // (0, 1, 0) + 0.5 (1, -1, 0) = (0.5, 0.5, 0), normalized.
+        let h = std::f32::consts::FRAC_1_SQRT_2;
+        assert!(close(normals[0], [h, h, 0.0]));
+        // (1, 0, 0) + (-1, 1, 0) = (0, 1, 0); handedness kept.
+        assert_eq!(tangents[1], [0.0, 1.0, 0.0, -1.0]);
+    }
+
+    #[test]
+    fn skin_blends_joints_and_turns_mirrored_triangles() {
+        // Joint 0 stays, joint 1 turns 90° about z and moves up by 1.
+        let turn = Mat4::from_rotation_translation(
+            Quat::from_rotation_z(std::f32::consts::FRAC_PI_2),
+            Vec3::Y,
+        );
+        let joints = [Mat4::IDENTITY, turn];
+        let mut positions = vec![[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [2.0; 3]];
+        let mut normals = vec![[1.0, 0.0, 0.0]; 4];
+        let mut tangents = vec![[0.0, 1.0, 0.0, 1.0]; 4];
+        let mut indices = vec![0, 1, 2];
+        let influences = Influences {
+            joints: vec![vec![
+                [0.0, 0.0, 0.0, 0.0],
+                [1.0, 0.0, 0.0, 0.0],
+                [0.0, 1.0, 9.0, 0.0],
+                [0.0; 4],
+            ]],
+            // Vertex 2's weights sum to 2 (normalized) and one names joint 9 (missing);
+            // vertex 3 has none.
+            weights: vec![vec![
+                [1.0, 0.0, 0.0, 0.0],
+                [1.0, 0.0, 0.0, 0.0],
+                [1.0, 1.0, 0.5, 0.0],
+                [0.0; 4],
+            ]],
+        };
+        let mut vertices = Vertices {
+            positions: &mut positions,
+            normals: &mut normals,
+            tangents: &mut tangents,
+        };
+        let report = skin(&mut vertices, &mut indices, &influences, &joints);
+        assert_eq!(
+            report,
+            SkinReport {
+                missing_joints: 1,
+                unweighted: 1
+            }
+        );
+        assert!(close(positions[0], [1.0, 0.0, 0.0]));
+        assert!(close(positions[1], [0.0, 2.0, 0.0]));
+        assert!(close(normals[1], [0.0, 1.0, 0.0]));
+        assert!(close(
+            tangents[1][..3].try_into().unwrap(),
+            [-1.0, 0.0, 0.0]
+        ));
+        // Half of each: (0.5, 1.0, 0).
+        assert!(close(positions[2], [0.5, 1.0, 0.0]));
+        assert_eq!(positions[3], [2.0; 3]);
+        assert_eq!(indices, [0, 1, 2]);
+
+        // A joint mirrored in x turns the triangle round and flips tangent handedness.
+        let mirror = [Mat4::from_scale(Vec3::new(-1.0, 1.0, 1.0))];
+        let mut positions = vec![[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+        let mut tangents = vec![[0.0, 1.0, 0.0, 1.0]; 3];
+        let mut indices = vec![0, 1, 2];
+        let influences = Influences {
+            joints: vec![vec![[0.0; 4]; 3]],
+            weights: vec![vec![[1.0, 0.0, 0.0, 0.0]; 3]],
+        };
+        let mut vertices = Vertices {
+            positions: &mut positions,
+            normals: &mut [],
+            tangents: &mut tangents,
+        };
+        skin(&mut vertices, &mut indices, &influences, &mirror);
+        assert!(close(positions[0], [-1.0, 0.0, 0.0]));
+        assert_eq!(indices, [0, 2, 1]);
+        assert_eq!(tangents[0][3], -1.0);
+    }
+}
