@@ -1123,6 +1123,21 @@ fn point_clouds_export_as_ply_and_beside_gltf() {
         .collect();
     assert!(names.contains(&"w_Gaussians.ply".to_owned()), "{names:?}");
     assert!(names.contains(&"w_Scan.ply".to_owned()), "{names:?}");
+    // In the glTF itself the cloud is a POINTS primitive, which opens as the same cloud.
+    let again = import_path(&dir.join("w.glb")).unwrap().scene;
+    let NodeKind::Points { cloud, .. } = again.node(again.find("Scan").unwrap()).unwrap().kind
+    else {
+        panic!("Scan comes back as a point cloud");
+    };
+    let cloud = again.point_cloud(cloud).unwrap();
+    assert_eq!(cloud.len(), 50);
+    assert_eq!(cloud.colors[7], [35, 100, 200, 255]);
+    let world = again.world_from_local(again.find("Scan").unwrap());
+    assert!(
+        world
+            .transform_point3(Vec3::from(cloud.positions[10]))
+            .abs_diff_eq(Vec3::new(1.0, 0.5, -4.0), 1e-5)
+    );
     let layer = import_path(&dir.join("w_Gaussians.ply")).unwrap().scene;
     assert_splats_close(
         "beside",

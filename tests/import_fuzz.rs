@@ -652,6 +652,12 @@ fn gltf_seeds() -> Vec<Seed> {
     arm["meshes"][0]["weights"] = serde_json::json!([0.5]);
     arm["meshes"][0]["primitives"][0]["targets"] = serde_json::json!([{ "POSITION": 1 }]);
     let arm = serde_json::to_vec(&arm).expect("JSON");
+    // A coloured, morphed POINTS primitive (a point cloud).
+    let mut points = crate::import_gltf_points::points_gltf();
+    points["meshes"].as_array_mut().expect("meshes").truncate(1);
+    points["nodes"].as_array_mut().expect("nodes").truncate(1);
+    points["scenes"][0]["nodes"] = serde_json::json!([0]);
+    let points = serde_json::to_vec(&points).expect("JSON");
     let mut parts = vec![fuzz::GLB_PARTS];
     parts.extend_from_slice(&(binary_json.len() as u16).to_le_bytes());
     parts.extend_from_slice(&binary_json);
@@ -705,6 +711,13 @@ fn gltf_seeds() -> Vec<Seed> {
             input: arm.clone(),
             file: ("gltf", arm),
             expect: Expect::Triangles(4),
+        },
+        Seed {
+            target: Target::Gltf,
+            name: "points.gltf".into(),
+            input: points.clone(),
+            file: ("gltf", points),
+            expect: Expect::Points(3),
         },
         Seed {
             target: Target::Gltf,

@@ -16,6 +16,7 @@ mod import_gltf_accessors;
 mod import_gltf_animation;
 mod import_gltf_deform;
 mod import_gltf_draco;
+mod import_gltf_points;
 mod import_gltf_splats;
 mod import_ksplat;
 mod import_ply;

@@ -2,6 +2,7 @@
 //! height is brought down to the output size by averaging each `factor`×`factor` block in
 //! linear light (averaging sRGB-encoded values would darken every anti-aliased edge).
 
+use crate::scene::color::{linear_to_srgb_u8, srgb_u8_to_linear};
 use rayon::prelude::*;
 
 /// The most a clip may be supersampled (16 samples per output pixel on top of MSAA).
@@ -51,26 +52,14 @@ pub fn downsample(image: &image::RgbaImage, factor: u32) -> image::RgbaImage {
 const ENCODE_STEPS: usize = 4096;
 
 fn srgb_to_linear_table() -> [f32; 256] {
-    std::array::from_fn(|i| {
-        let c = i as f32 / 255.0;
-        if c <= 0.04045 {
-            c / 12.92
-        } else {
-            ((c + 0.055) / 1.055).powf(2.4)
-        }
-    })
+    std::array::from_fn(|i| srgb_u8_to_linear(i as u8))
 }
 
 fn linear_to_srgb_table() -> Vec<u8> {
     (0..ENCODE_STEPS)
         .map(|i| {
             let l = i as f32 / (ENCODE_STEPS - 1) as f32;
-            let c = if l <= 0.003_130_8 {
-                l * 12.92
-            } else {
-                1.055 * l.powf(1.0 / 2.4) - 0.055
-            };
-            (c * 255.0).round().clamp(0.0, 255.0) as u8
+            linear_to_srgb_u8(l)
         })
         .collect()
 }

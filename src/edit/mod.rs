@@ -1026,7 +1026,7 @@ mod tests {
             Transform::IDENTITY,
             NodeKind::Points {
                 cloud,
-                point_size_px: 2.0,
+                point_size_px: crate::scene::DEFAULT_POINT_SIZE_PX,
             },
         );
         (scene, id)

@@ -37,6 +37,7 @@ use super::{
     ExportError, ExportOptions, ExportReport, Exported, GltfFormat, SplatFormat, exported_nodes,
     file_safe, write_atomic,
 };
+use crate::scene::color::srgb_u8_to_linear;
 use crate::scene::{
     AlphaMode, Camera, Channel, Filter, ImageId, Light, LightKind, Material, MaterialId,
     MaterialVariant, Mesh, MeshId, MinFilter, NodeId, NodeKind, PointCloud, Sampler, Scene,
@@ -1281,9 +1282,9 @@ impl Builder<'_> {
                 .iter()
                 .map(|[r, g, b, a]| {
                     [
-                        linear_from_srgb(*r),
-                        linear_from_srgb(*g),
-                        linear_from_srgb(*b),
+                        srgb_u8_to_linear(*r),
+                        srgb_u8_to_linear(*g),
+                        srgb_u8_to_linear(*b),
                         f32::from(*a) / 255.0,
                     ]
                 })
@@ -1776,16 +1777,6 @@ impl Builder<'_> {
 
 fn finite_or(v: f32, fallback: f32) -> f32 {
     if v.is_finite() { v } else { fallback }
-}
-
-/// The sRGB transfer function, byte to linear.
-fn linear_from_srgb(c: u8) -> f32 {
-    let c = f32::from(c) / 255.0;
-    if c <= 0.04045 {
-        c / 12.92
-    } else {
-        ((c + 0.055) / 1.055).powf(2.4)
-    }
 }
 
 /// Writes a TRS into a node, leaving out what is at its default.

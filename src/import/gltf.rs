@@ -9,11 +9,12 @@ use super::gltf_animation::{self, Curve, Interp, NodeCurves, frame_rate_for};
 use super::gltf_deform::{self, Influences, MorphTarget, SkinJson, Vertices};
 use super::{ImportError, Imported, gltf_draco, gltf_meshopt};
 use crate::export::gltf_animation::{SHOT_EXTRAS, ShotExtras};
+use crate::scene::color::linear_to_srgb_u8;
 use crate::scene::{
-    AlphaMode, Camera, Channel, FRAME_RATES, Filter, Image, ImageId, Light, LightKind,
-    MAX_SHOT_FRAMES, MAX_SHOT_SIDE, Material, MaterialId, MaterialVariant, Mesh, MeshId, MinFilter,
-    NodeId, NodeKind, Sampler, Scene, Shot, SplatCloud, SplatCloudId, TextureRef, TextureSlot,
-    Transform, UvTransform, Wrap,
+    AlphaMode, Camera, Channel, DEFAULT_POINT_SIZE_PX, FRAME_RATES, Filter, Image, ImageId, Light,
+    LightKind, MAX_SHOT_FRAMES, MAX_SHOT_SIDE, Material, MaterialId, MaterialVariant, Mesh, MeshId,
+    MinFilter, NodeId, NodeKind, PointCloud, PointCloudId, Sampler, Scene, Shot, SplatCloud,
+    SplatCloudId, TextureRef, TextureSlot, Transform, UvTransform, Wrap,
 };
 use base64::Engine as _;
 use glam::{Mat4, Quat, Vec3};
@@ -1581,7 +1582,33 @@ enum Built {
     Mesh(MeshId, MaterialId),
     /// A KHR_gaussian_splatting point primitive.
     Splats(SplatCloudId),
+    /// Any other point primitive.
+    Points(PointCloudId),
 }
+
+/// The layouts each attribute may have (core glTF, plus the integers of
+/// KHR_mesh_quantization, accepted whether or not the file declares it: they are
+/// unambiguous), so that the `gltf` reader, which asserts on others, can read them.
+const POSITION_LAYOUTS: [(DataType, Dimensions); 5] = [
+    (DataType::F32, Dimensions::Vec3),
+    (DataType::I8, Dimensions::Vec3),
+    (DataType::U8, Dimensions::Vec3),
+    (DataType::I16, Dimensions::Vec3),
+    (DataType::U16, Dimensions::Vec3),
+];
+const NORMAL_LAYOUTS: [(DataType, Dimensions); 3] = [
+    (DataType::F32, Dimensions::Vec3),
+    (DataType::I8, Dimensions::Vec3),
+    (DataType::I16, Dimensions::Vec3),
+];
+const COLOR_LAYOUTS: [(DataType, Dimensions); 6] = [
+    (DataType::F32, Dimensions::Vec3),
+    (DataType::U8, Dimensions::Vec3),
+    (DataType::U16, Dimensions::Vec3),
+    (DataType::F32, Dimensions::Vec4),
+    (DataType::U8, Dimensions::Vec4),
+    (DataType::U16, Dimensions::Vec4),
+];
 
 /// The extension whose point primitives are 3D Gaussian splats.
 const GAUSSIAN_SPLATTING: &str = "KHR_gaussian_splatting";
@@ -2383,7 +2410,7 @@ impl Importer<'_> {
         deform: &Deform,
     ) -> Result<Option<Built>, ImportError> {
         use DataType::{F32, I8, I16, U8, U16, U32};
-        use Dimensions::{Scalar, Vec2, Vec3 as V3, Vec4};
+        use Dimensions::{Scalar, Vec2, Vec4};
         let mode = primitive.mode();
         if let Some(extension) = self.splatting_extension(mesh_index, primitive) {
             if mode == Mode::Points {
@@ -2395,10 +2422,10 @@ impl Importer<'_> {
                 primitive.index()
             ));
         }
-        if matches!(
-            mode,
-            Mode::Points | Mode::Lines | Mode::LineLoop | Mode::LineStrip
-        ) {
+        if mode == Mode::Points {
+            return self.points(mesh_name, primitive, deform);
+        }
+        if matches!(mode, Mode::Lines | Mode::LineLoop | Mode::LineStrip) {
             self.warn(format!(
                 "mesh '{mesh_name}' primitive {}: {mode:?} are not supported; skipped",
                 primitive.index()
@@ -2419,13 +2446,13 @@ impl Importer<'_> {
             name,
             Some(position_accessor.clone()),
             "POSITION",
-            &[(F32, V3), (I8, V3), (U8, V3), (I16, V3), (U16, V3)],
+            &POSITION_LAYOUTS,
         )?;
         self.check_layout(
             name,
             primitive.get(&Semantic::Normals),
             "NORMAL",
-            &[(F32, V3), (I8, V3), (I16, V3)],
+            &NORMAL_LAYOUTS,
         )?;
         self.check_layout(
             name,
@@ -2448,19 +2475,11 @@ impl Importer<'_> {
                 &uv_layouts,
             )?;
         }
-        let color_layouts = [
-            (F32, V3),
-            (U8, V3),
-            (U16, V3),
-            (F32, Vec4),
-            (U8, Vec4),
-            (U16, Vec4),
-        ];
         self.check_layout(
             name,
             primitive.get(&Semantic::Colors(0)),
             "COLOR_0",
-            &color_layouts,
+            &COLOR_LAYOUTS,
         )?;
         let index_layouts = [(U8, Scalar), (U16, Scalar), (U32, Scalar)];
         self.check_layout(name, primitive.indices(), "indices", &index_layouts)?;
@@ -2872,6 +2891,100 @@ impl Importer<'_> {
         Ok(out)
     }
 
+    /// A POINTS primitive that is not Gaussian splats: a point cloud coloured by COLOR_0
+    /// times the material's base colour factor (as three.js and Blender show one), with its
+    /// normals, morphed and skinned like a mesh. What trimesh writes for the coloured point
+    /// clouds of DUSt3R, MASt3R or VGGT, and what worldsmith exports a point cloud as.
+    fn points(
+        &mut self,
+        name: &str,
+        primitive: &gltf::Primitive,
+        deform: &Deform,
+    ) -> Result<Option<Built>, ImportError> {
+        let Some(position_accessor) = primitive.get(&Semantic::Positions) else {
+            self.warn(format!(
+                "mesh '{name}' primitive {} has no POSITION; skipped",
+                primitive.index()
+            ));
+            return Ok(None);
+        };
+        self.check_layout(
+            name,
+            Some(position_accessor.clone()),
+            "POSITION",
+            &POSITION_LAYOUTS,
+        )?;
+        let normal_accessor = primitive.get(&Semantic::Normals);
+        self.check_layout(name, normal_accessor.clone(), "NORMAL", &NORMAL_LAYOUTS)?;
+        self.check_layout(
+            name,
+            primitive.get(&Semantic::Colors(0)),
+            "COLOR_0",
+            &COLOR_LAYOUTS,
+        )?;
+        let buffers = Rc::clone(&self.buffers);
+        let data = |b: gltf::Buffer| buffers.get(b.index()).map(Vec::as_slice);
+        let mut positions: Vec<[f32; 3]> =
+            read_vectors(&position_accessor, position_accessor.normalized(), data).ok_or_else(
+                || self.unreadable(name, Some(position_accessor.clone()), "POSITION"),
+            )?;
+        let n = positions.len();
+        let mut normals: Vec<[f32; 3]> = normal_accessor
+            .as_ref()
+            .and_then(|a| read_vectors::<3>(a, a.normalized(), data))
+            .filter(|v| v.len() == n)
+            .unwrap_or_default();
+        let colors: Option<Vec<[f32; 4]>> = primitive
+            .reader(data)
+            .read_colors(0)
+            .map(|c| c.into_rgba_f32().collect())
+            .filter(|c: &Vec<[f32; 4]>| c.len() == n);
+        let mut dropped = Vec::new();
+        if normal_accessor.is_some() && normals.is_empty() {
+            dropped.push("NORMAL");
+        }
+        if primitive.get(&Semantic::Colors(0)).is_some() && colors.is_none() {
+            dropped.push("COLOR_0");
+        }
+        if !dropped.is_empty() {
+            self.warn(format!(
+                "mesh '{name}' primitive {}: {} unreadable or not one per point; ignored",
+                primitive.index(),
+                dropped.join(", ")
+            ));
+        }
+        let mut vertices = Vertices {
+            positions: &mut positions,
+            normals: &mut normals,
+            tangents: &mut [],
+        };
+        self.deform(name, primitive, deform, &mut vertices, &mut []);
+        for normal in &mut normals {
+            *normal = Vec3::from(*normal).normalize_or_zero().to_array();
+        }
+        let factor = primitive
+            .material()
+            .pbr_metallic_roughness()
+            .base_color_factor();
+        let encode = |c: [f32; 4]| -> [u8; 4] {
+            let [r, g, b, a] = std::array::from_fn(|k| c[k] * factor[k]);
+            let alpha = (a.clamp(0.0, 1.0) * 255.0).round() as u8;
+            [
+                linear_to_srgb_u8(r),
+                linear_to_srgb_u8(g),
+                linear_to_srgb_u8(b),
+                alpha,
+            ]
+        };
+        let colors = match colors {
+            Some(colors) => colors.into_iter().map(encode).collect(),
+            None if factor != [1.0; 4] => vec![encode([1.0; 4]); n],
+            None => Vec::new(),
+        };
+        let cloud = PointCloud::new(positions, colors, normals);
+        Ok(Some(Built::Points(self.scene.add_point_cloud(cloud))))
+    }
+
     /// Whether `node` deforms `mesh` in a way of its own (a skin, or morph weights other than
     /// the mesh's), so needs a copy of it: within [`MAX_DEFORMED_VERTICES`] for all nodes
     /// together; past that a node shares the mesh as the mesh itself deforms (warned once).
@@ -3161,6 +3274,10 @@ impl Importer<'_> {
                 let kind = match built {
                     Built::Mesh(mesh, material) => NodeKind::Mesh { mesh, material },
                     Built::Splats(cloud) => NodeKind::Splats { cloud },
+                    Built::Points(cloud) => NodeKind::Points {
+                        cloud,
+                        point_size_px: DEFAULT_POINT_SIZE_PX,
+                    },
                 };
                 out.push((name, kind, variants));
             }

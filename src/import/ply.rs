@@ -23,6 +23,7 @@
 mod compressed;
 
 use super::{ImportError, Imported, Progress};
+use crate::scene::color::srgb_to_linear;
 use crate::scene::{
     Image, Material, Mesh, NodeKind, PointCloud, SH_C0, Sampler, Scene, SplatCloud, TextureRef,
     Transform,
@@ -372,7 +373,7 @@ fn scene_from(path: &Path, read: PlyRead) -> Imported {
                 Transform::IDENTITY,
                 NodeKind::Points {
                     cloud,
-                    point_size_px: 2.0,
+                    point_size_px: crate::scene::DEFAULT_POINT_SIZE_PX,
                 },
             );
         }
@@ -1058,15 +1059,6 @@ fn color_units<R: Row>(row: &R, c: &ColorFields, bad: &mut bool) -> [f32; 4] {
     [r, g, b, a]
 }
 
-/// The sRGB electro-optical transfer function: encoded 0..=1 to linear.
-fn linear_from_srgb(c: f32) -> f32 {
-    if c <= 0.04045 {
-        c / 12.92
-    } else {
-        ((c + 0.055) / 1.055).powf(2.4)
-    }
-}
-
 #[derive(Default)]
 struct SplatOut {
     positions: Vec<[f32; 3]>,
@@ -1181,12 +1173,8 @@ impl Decode for MeshFields {
         }
         if let Some(color) = &self.color {
             let [r, g, b, a] = color_units(row, color, &mut bad).map(|c| c.clamp(0.0, 1.0));
-            out.colors.push([
-                linear_from_srgb(r),
-                linear_from_srgb(g),
-                linear_from_srgb(b),
-                a,
-            ]);
+            out.colors
+                .push([srgb_to_linear(r), srgb_to_linear(g), srgb_to_linear(b), a]);
         }
         out.non_finite += u64::from(bad);
     }
@@ -2131,9 +2119,9 @@ mod tests {
 
     #[test]
     fn srgb_eotf_endpoints() {
-        assert_eq!(linear_from_srgb(0.0), 0.0);
-        assert!((linear_from_srgb(1.0) - 1.0).abs() < 1e-6);
-        assert!((linear_from_srgb(0.5) - 0.214_041).abs() < 1e-5);
+        assert_eq!(srgb_to_linear(0.0), 0.0);
+        assert!((srgb_to_linear(1.0) - 1.0).abs() < 1e-6);
+        assert!((srgb_to_linear(0.5) - 0.214_041).abs() < 1e-5);
     }
 
     #[test]

@@ -291,7 +291,7 @@ pub fn import_folder(folder: &Path, progress: &Progress) -> Result<Imported, Imp
                     Transform::IDENTITY,
                     NodeKind::Points {
                         cloud,
-                        point_size_px: 2.0,
+                        point_size_px: crate::scene::DEFAULT_POINT_SIZE_PX,
                     },
                 );
             }

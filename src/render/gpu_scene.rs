@@ -7,6 +7,7 @@ use super::gpu_types::{
 };
 use super::shaders::{MATERIAL_SAMPLERS, MaterialBindings};
 use super::{Detail, UploadStats};
+use crate::scene::color::{linear_to_srgb_u8, srgb_u8_to_linear};
 use crate::scene::{
     AlphaMode, EMISSIVE_NITS, Filter, ImageId, LightKind, Material, MaterialId, MeshId, NodeId,
     NodeKind, Revision, Sampler, Scene, TextureRef, TextureSlot, Wrap,
@@ -393,25 +394,6 @@ fn material_uniform(m: &Material) -> MaterialUniform {
     }
 }
 
-fn srgb_to_linear(v: u8) -> f32 {
-    let c = f32::from(v) / 255.0;
-    if c <= 0.04045 {
-        c / 12.92
-    } else {
-        ((c + 0.055) / 1.055).powf(2.4)
-    }
-}
-
-fn linear_to_srgb(c: f32) -> u8 {
-    let c = c.clamp(0.0, 1.0);
-    let s = if c <= 0.003_130_8 {
-        c * 12.92
-    } else {
-        1.055 * c.powf(1.0 / 2.4) - 0.055
-    };
-    (s * 255.0 + 0.5) as u8
-}
-
 /// The mip levels below the top one, box-filtered (in linear light for sRGB images). Works
 /// in 16-bit fixed point with lookup tables both ways, so a 2048² texture takes a few ms.
 pub fn mip_chain(width: u32, height: u32, rgba: &[u8], srgb: bool) -> Vec<(u32, u32, Vec<u8>)> {
@@ -419,7 +401,7 @@ pub fn mip_chain(width: u32, height: u32, rgba: &[u8], srgb: bool) -> Vec<(u32, 
     let to_linear: Vec<u16> = (0..=255u8)
         .map(|v| {
             let l = if srgb {
-                srgb_to_linear(v)
+                srgb_u8_to_linear(v)
             } else {
                 f32::from(v) / 255.0
             };
@@ -430,7 +412,7 @@ pub fn mip_chain(width: u32, height: u32, rgba: &[u8], srgb: bool) -> Vec<(u32, 
         .map(|i| {
             let l = (i as f32 + 0.5) / 4096.0;
             if srgb {
-                linear_to_srgb(l)
+                linear_to_srgb_u8(l)
             } else {
                 (l * 255.0 + 0.5) as u8
             }

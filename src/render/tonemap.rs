@@ -44,24 +44,7 @@ pub fn inverse_aces_fitted(display_linear: Vec3) -> Vec3 {
     )
 }
 
-/// sRGB electro-optical transfer function: encoded 0..1 → linear.
-pub fn srgb_to_linear(c: f32) -> f32 {
-    if c <= 0.040_45 {
-        c / 12.92
-    } else {
-        ((c + 0.055) / 1.055).powf(2.4)
-    }
-}
-
-/// Linear → sRGB-encoded 0..1.
-pub fn linear_to_srgb(c: f32) -> f32 {
-    let c = c.clamp(0.0, 1.0);
-    if c <= 0.003_130_8 {
-        c * 12.92
-    } else {
-        1.055 * c.powf(1.0 / 2.4) - 0.055
-    }
-}
+pub use crate::scene::color::{linear_to_srgb, srgb_to_linear};
 
 /// What the post pass shows for scene radiance `radiance` (cd/m²): linear display colour.
 pub fn radiance_to_display(radiance: Vec3, tone_mapper: ToneMapper, ev100: f32) -> Vec3 {

@@ -7,6 +7,7 @@
 
 mod camera;
 mod clouds;
+pub mod color;
 mod hash;
 mod parts;
 pub mod relight;
@@ -1377,6 +1378,9 @@ impl Default for Camera {
     }
 }
 
+/// How wide (in pixels) a point cloud's points are drawn when it is opened or made.
+pub const DEFAULT_POINT_SIZE_PX: f32 = 2.0;
+
 /// What a node is.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum NodeKind {
@@ -1388,7 +1392,8 @@ pub enum NodeKind {
     },
     Light(Light),
     Camera(Camera),
-    /// Coloured points drawn as round discs `point_size_px` pixels wide.
+    /// Coloured points drawn as round discs `point_size_px` pixels wide
+    /// ([`DEFAULT_POINT_SIZE_PX`] when opened).
     Points {
         cloud: PointCloudId,
         point_size_px: f32,

@@ -179,7 +179,7 @@ mod tests {
         ));
         let points = NodeKind::Points {
             cloud,
-            point_size_px: 2.0,
+            point_size_px: crate::scene::DEFAULT_POINT_SIZE_PX,
         };
         let a = scene.add_node(None, "a", Transform::IDENTITY, points.clone());
         let empty = scene.add_node(None, "e", Transform::IDENTITY, NodeKind::Empty);
