@@ -96,6 +96,7 @@ pub fn export(
         samplers: HashMap::new(),
         textures: HashMap::new(),
         materials: HashMap::new(),
+        animated_extensions: animated_extensions(scene),
         geometry: HashMap::new(),
         meshes: HashMap::new(),
         extensions: BTreeMap::new(),
@@ -389,6 +390,8 @@ struct Builder<'a> {
     samplers: HashMap<Sampler, json::Index<json::texture::Sampler>>,
     textures: HashMap<(ImageId, Sampler), json::Index<json::Texture>>,
     materials: HashMap<MaterialId, json::Index<json::Material>>,
+    /// Material extensions the timeline animates ([`animated_extensions`]).
+    animated_extensions: HashSet<(MaterialId, &'static str)>,
     geometry: HashMap<GeometryKey, Geometry>,
     meshes: HashMap<MeshKey, json::Index<json::Mesh>>,
     extensions: BTreeMap<String, ()>,
@@ -649,8 +652,7 @@ impl Builder<'_> {
             if unwritable > 0 {
                 self.warn(format!(
                     "shot '{name}': {unwritable} track(s) of values glTF animations cannot hold \
-                     (exposure, or a material extension the material does not have) are not \
-                     written"
+                     (exposure) are not written"
                 ));
             }
             if baked_away > 0 {
@@ -1321,14 +1323,23 @@ impl Builder<'_> {
             return *index;
         }
         let material = self.scene.material(id).cloned().unwrap_or_default();
-        let out = self.material_json(&material);
+        let out = self.material_json(id, &material);
         let index = self.root.push(out);
         self.materials.insert(id, index);
         index
     }
 
-    fn material_json(&mut self, m: &Material) -> json::Material {
+    /// Material `id` (`m`) as glTF: each extension where it changes something, or where the
+    /// timeline animates one of its values (so that the animation's pointer has a property
+    /// to animate; the extension's own defaults are the values that leave it out).
+    fn material_json(&mut self, id: MaterialId, m: &Material) -> json::Material {
         use json::material as jm;
+        let animated: HashSet<&str> = self
+            .animated_extensions
+            .iter()
+            .filter(|(material, _)| *material == id)
+            .map(|(_, extension)| *extension)
+            .collect();
         let unit = |v: f32| {
             if v.is_finite() {
                 v.clamp(0.0, 1.0)
@@ -1354,7 +1365,7 @@ impl Builder<'_> {
         } else {
             (emissive, strength)
         };
-        if strength != 1.0 {
+        if strength != 1.0 || animated.contains("KHR_materials_emissive_strength") {
             self.use_extension("KHR_materials_emissive_strength");
             extensions.emissive_strength = Some(json::extensions::material::EmissiveStrength {
                 emissive_strength: json::extensions::material::EmissiveStrengthFactor(strength),
@@ -1396,7 +1407,7 @@ impl Builder<'_> {
             }
         };
         // KHR_materials_specular only where it changes something.
-        if m.has_specular() {
+        if m.has_specular() || animated.contains("KHR_materials_specular") {
             self.use_extension("KHR_materials_specular");
             extensions.specular = Some(json::extensions::material::Specular {
                 specular_factor: json::extensions::material::SpecularFactor(unit(m.specular)),
@@ -1410,7 +1421,10 @@ impl Builder<'_> {
             });
             has_extensions = true;
         }
-        if m.transmission > 0.0 || m.transmission_texture.is_some() {
+        if m.transmission > 0.0
+            || m.transmission_texture.is_some()
+            || animated.contains("KHR_materials_transmission")
+        {
             self.use_extension("KHR_materials_transmission");
             extensions.transmission = Some(json::extensions::material::Transmission {
                 transmission_factor: json::extensions::material::TransmissionFactor(unit(
@@ -1448,7 +1462,7 @@ impl Builder<'_> {
         }
         // KHR_materials_clearcoat, which gltf-json has no type for: written as the
         // extension's JSON (texture infos through gltf-json's own type).
-        if m.clearcoat > 0.0 {
+        if m.clearcoat > 0.0 || animated.contains("KHR_materials_clearcoat") {
             let mut coat = serde_json::Map::new();
             coat.insert("clearcoatFactor".into(), unit(m.clearcoat).into());
             coat.insert(
@@ -1479,7 +1493,7 @@ impl Builder<'_> {
         }
         // KHR_materials_sheen, which gltf-json has no type for either: the extension's JSON.
         // A black sheen colour turns the layer off, so it is not written.
-        if m.has_sheen() {
+        if m.has_sheen() || animated.contains("KHR_materials_sheen") {
             let (color, roughness) = m.sheen_factors();
             let mut sheen = serde_json::Map::new();
             sheen.insert("sheenColorFactor".into(), color.to_vec().into());
@@ -1496,7 +1510,7 @@ impl Builder<'_> {
             has_extensions = true;
         }
         // KHR_materials_anisotropy (no gltf-json type either), when the highlight stretches.
-        if m.has_anisotropy() {
+        if m.has_anisotropy() || animated.contains("KHR_materials_anisotropy") {
             let (strength, rotation) = m.anisotropy_factors();
             let mut anisotropy = serde_json::Map::new();
             anisotropy.insert("anisotropyStrength".into(), strength.into());
@@ -1510,7 +1524,7 @@ impl Builder<'_> {
             has_extensions = true;
         }
         // KHR_materials_iridescence (no gltf-json type either), when the film shows.
-        if m.has_iridescence() {
+        if m.has_iridescence() || animated.contains("KHR_materials_iridescence") {
             let (factor, ior, [low, high]) = m.iridescence_factors();
             let mut film = serde_json::Map::new();
             film.insert("iridescenceFactor".into(), factor.into());
@@ -1532,7 +1546,7 @@ impl Builder<'_> {
             has_extensions = true;
         }
         // KHR_materials_diffuse_transmission (no gltf-json type either), when light passes.
-        if m.has_diffuse_transmission() {
+        if m.has_diffuse_transmission() || animated.contains("KHR_materials_diffuse_transmission") {
             let (factor, color) = m.diffuse_transmission_factors();
             let mut through = serde_json::Map::new();
             through.insert("diffuseTransmissionFactor".into(), factor.into());
@@ -1773,6 +1787,25 @@ impl Builder<'_> {
         self.images.insert(id, index);
         Some(index)
     }
+}
+
+/// The material extensions whose values the timeline animates, per material: the part of
+/// each material-value pointer after `extensions/`.
+fn animated_extensions(scene: &Scene) -> HashSet<(MaterialId, &'static str)> {
+    scene
+        .timeline()
+        .shots
+        .iter()
+        .flat_map(|shot| &shot.tracks)
+        .filter(|track| !track.is_empty())
+        .filter_map(|track| match pointer_of(track.channel)? {
+            (PointerObject::Material(m), below) => {
+                let extension = below.strip_prefix("extensions/")?.split('/').next()?;
+                Some((m, extension))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 fn finite_or(v: f32, fallback: f32) -> f32 {
