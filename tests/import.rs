@@ -200,24 +200,6 @@ fn a_file_lit_by_its_own_sun_is_exposed_for_it() {
     let daylight = lit(DEFAULT_SUN_LUX);
     assert_eq!(daylight.environment.exposure_ev100, DEFAULT_SUN_EV100);
 
-    // Point and spot lights alone leave the exposure as it was.
-    let mut lamp_lit = Scene::new("lamp");
-    let default_ev100 = lamp_lit.environment.exposure_ev100;
-    lamp_lit.add_node(
-        None,
-        "Lamp",
-        Transform::IDENTITY,
-        NodeKind::Light(Light {
-            kind: LightKind::Point,
-            color: [1.0; 3],
-            intensity: 50.0,
-            range: None,
-            cast_shadows: false,
-        }),
-    );
-    prepare_opened_scene(&mut lamp_lit);
-    assert_eq!(lamp_lit.environment.exposure_ev100, default_ev100);
-
     let Some(ctx) = common::gpu() else { return };
     let view = worldsmith::render::framing_view(&daylight);
     let a = common::render(&ctx, &blender, view, 160, 90);
@@ -228,6 +210,77 @@ fn a_file_lit_by_its_own_sun_is_exposed_for_it() {
     assert!(
         (mean_a - mean_b).abs() < 0.02 * mean_b,
         "mean luma {mean_a:.1} under 2,049 lux against {mean_b:.1} under 30,000 lux"
+    );
+}
+
+#[test]
+fn a_file_lit_only_by_lamps_is_exposed_for_them() {
+    // Blender's 1,000 W point lamp arrives as 80 cd: at the daylight exposure such a file
+    // (an interior, a night scene) showed black. Opened, it is metered for what its point and
+    // spot lights give the middle of its content, so a grey cube on a floor under a lamp reads
+    // the same under 80 and 320 cd.
+    use worldsmith::import::{metered_ev100, prepare_opened_scene, punctual_lux};
+    use worldsmith::scene::{Light, LightKind, Material, Scene, Transform};
+    let lamp = |candela: f32, range: Option<f32>| Light {
+        kind: LightKind::Point,
+        color: [1.0; 3],
+        intensity: candela,
+        range,
+        cast_shadows: true,
+    };
+    let lit = |candela: f32| {
+        let mut scene = Scene::new("lamp");
+        let grey = || Material::named("Grey", [0.5, 0.5, 0.5, 1.0], 0.8);
+        let floor = worldsmith::generate::shapes::plane(glam::Vec2::splat(8.0), 1);
+        common::add_mesh(&mut scene, "Floor", floor, grey(), Transform::IDENTITY);
+        let cube = worldsmith::generate::shapes::cube(1.0);
+        let above = Transform::from_translation(glam::Vec3::new(0.0, 0.5, 0.0));
+        common::add_mesh(&mut scene, "Cube", cube, grey(), above);
+        let at = Transform::from_translation(glam::Vec3::new(1.0, 3.0, 1.0));
+        scene.add_node(None, "Lamp", at, NodeKind::Light(lamp(candela, None)));
+        // A hidden lamp and one whose range stops short of the content do not count.
+        let hidden = scene.add_node(None, "Hidden", at, NodeKind::Light(lamp(1.0e6, None)));
+        scene.set_visible(hidden, false);
+        let far = Transform::from_translation(glam::Vec3::new(0.0, 50.0, 0.0));
+        scene.add_node(None, "Far", far, NodeKind::Light(lamp(1.0e6, Some(10.0))));
+        let before = scene.environment.exposure_ev100;
+        prepare_opened_scene(&mut scene);
+        (scene, before)
+    };
+    let (dim, before) = lit(80.0);
+    let (bright, _) = lit(320.0);
+    // The floor is 8 m wide: the bounds' centre is at (0, 0.5, 0), 3.2 m from the lamp.
+    let expected = 80.0 / (1.0f32 + 2.5 * 2.5 + 1.0);
+    assert!(
+        (punctual_lux(&dim) - expected).abs() < 1e-3 * expected,
+        "{} lux",
+        punctual_lux(&dim)
+    );
+    let ev = dim.environment.exposure_ev100;
+    assert_eq!(Some(ev), metered_ev100(expected));
+    assert!(ev < before - 8.0, "{ev} against the daylight {before}");
+    assert!((bright.environment.exposure_ev100 - ev - 2.0).abs() < 1e-4);
+
+    let Some(ctx) = common::gpu() else { return };
+    let view = common::look(
+        glam::Vec3::new(4.0, 4.0, 6.0),
+        glam::Vec3::new(0.0, 0.5, 0.0),
+        50.0,
+    );
+    let a = common::render(&ctx, &dim, view, 160, 90);
+    let b = common::render(&ctx, &bright, view, 160, 90);
+    common::assert_not_degenerate("lamp-lit", &a);
+    let (mean_a, _) = common::luma_stats(&a);
+    let (mean_b, _) = common::luma_stats(&b);
+    assert!(
+        mean_a > 20.0,
+        "mean luma {mean_a:.1}: the lamp-lit floor shows"
+    );
+    // Within 5 %: the night sky's faint light, which does not scale with the lamp, is two
+    // stops brighter in the dimmer file's exposure.
+    assert!(
+        (mean_a - mean_b).abs() < 0.05 * mean_b,
+        "mean luma {mean_a:.1} under 80 cd against {mean_b:.1} under 320 cd"
     );
 }
 

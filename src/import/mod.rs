@@ -366,7 +366,10 @@ pub fn metered_ev100(lux: f32) -> Option<f32> {
 /// Makes an opened file visible: [`add_default_light_if_unlit`]; a file lit by its own sun
 /// (glTF has no exposure; Blender's exporter writes a 3 W/m² sun as 2,049 lux, which the
 /// default exposure shows nearly black) gets the exposure metered for its brightest visible
-/// directional light ([`metered_ev100`]). Point and spot lights alone leave the exposure.
+/// directional light ([`metered_ev100`]); one lit only by point and spot lights (an
+/// interior, a night scene: Blender's 1,000 W point lamp arrives as 80 cd) is metered for
+/// the illuminance they give its content ([`punctual_lux`]), where the daylight exposure
+/// would show it black.
 pub fn prepare_opened_scene(scene: &mut Scene) {
     if add_default_light_if_unlit(scene) {
         return;
@@ -379,9 +382,42 @@ pub fn prepare_opened_scene(scene: &mut Scene) {
             _ => None,
         })
         .fold(0.0f32, f32::max);
-    if let Some(ev100) = metered_ev100(sun_lux) {
+    let lux = if sun_lux > 0.0 {
+        sun_lux
+    } else {
+        punctual_lux(scene)
+    };
+    if let Some(ev100) = metered_ev100(lux) {
         scene.environment_mut().exposure_ev100 = ev100;
     }
+}
+
+/// The illuminance (lux) the visible point and spot lights give the middle of the scene's
+/// content: each light's intensity (candela) over its squared distance to the centre of the
+/// content's framing bounds ([`Scene::content_bounds`]), that distance at least half the bounds' radius (a lamp inside the content
+/// lights what surrounds it, not a point at its bulb), lights out of range left out.
+pub fn punctual_lux(scene: &Scene) -> f32 {
+    let bounds = scene.content_bounds();
+    if bounds.is_empty() {
+        return 0.0;
+    }
+    let centre = bounds.center();
+    let nearest = (bounds.size().length() * 0.25).max(0.01);
+    scene
+        .walk()
+        .iter()
+        .filter(|wn| wn.visible)
+        .filter_map(|wn| match &wn.node.kind {
+            NodeKind::Light(light) if light.kind != LightKind::Directional => {
+                let at = wn.world_from_local.transform_point3(glam::Vec3::ZERO);
+                let distance = at.distance(centre);
+                let reaches = light.range.is_none_or(|r| distance < r);
+                let lux = light.intensity / distance.max(nearest).powi(2);
+                (reaches && lux.is_finite()).then_some(lux.max(0.0))
+            }
+            _ => None,
+        })
+        .sum()
 }
 
 /// "'.obj' files" or "files without an extension", for [`ImportError::Unsupported`].

@@ -2084,6 +2084,17 @@ impl Scene {
         out
     }
 
+    /// What [`Self::framing_bounds`] frames of the visible geometry alone (meshes, point and
+    /// splat clouds; not the lights' markers).
+    pub fn content_bounds(&self) -> Aabb {
+        self.walk()
+            .iter()
+            .filter(|wn| wn.visible && !matches!(wn.node.kind, NodeKind::Light(_)))
+            .fold(Aabb::EMPTY, |acc, wn| {
+                acc.union(&self.node_bounds(wn, Extent::Framing))
+            })
+    }
+
     fn visible_bounds(&self, extent: Extent) -> Aabb {
         self.walk()
             .iter()
