@@ -160,21 +160,45 @@ fn golden(file: &str, name: &str) {
     common::check_golden(name, &img);
 }
 
+/// A grey 1 m cube on an 8 m grey floor, unlit.
+fn grey_cube_on_a_floor() -> worldsmith::scene::Scene {
+    use worldsmith::scene::{Material, Scene, Transform};
+    let mut scene = Scene::new("grey");
+    let grey = || Material::named("Grey", [0.5, 0.5, 0.5, 1.0], 0.8);
+    let floor = worldsmith::generate::shapes::plane(glam::Vec2::splat(8.0), 1);
+    common::add_mesh(&mut scene, "Floor", floor, grey(), Transform::IDENTITY);
+    let cube = worldsmith::generate::shapes::cube(1.0);
+    let above = Transform::from_translation(glam::Vec3::new(0.0, 0.5, 0.0));
+    common::add_mesh(&mut scene, "Cube", cube, grey(), above);
+    scene
+}
+
+/// The mean lumas of `a` and `b` rendered from `view` at 160×90 (`a` checked not blank), or
+/// `None` without an adapter.
+fn mean_lumas(
+    a: &worldsmith::scene::Scene,
+    b: &worldsmith::scene::Scene,
+    view: worldsmith::scene::CameraView,
+) -> Option<(f64, f64)> {
+    let ctx = common::gpu()?;
+    let image_a = common::render(&ctx, a, view, 160, 90);
+    common::assert_not_degenerate("lit", &image_a);
+    let image_b = common::render(&ctx, b, view, 160, 90);
+    Some((
+        common::luma_stats(&image_a).0,
+        common::luma_stats(&image_b).0,
+    ))
+}
+
 #[test]
 fn a_file_lit_by_its_own_sun_is_exposed_for_it() {
     // glTF has no exposure: a Blender sun of 3 W/m² arrives as 2,049 lux and showed nearly
     // black at the default exposure. Opened, such a file is metered for its brightest
     // visible sun, so a grey cube on a floor reads the same under 2,049 and 30,000 lux.
     use worldsmith::import::{DEFAULT_SUN_EV100, DEFAULT_SUN_LUX, prepare_opened_scene};
-    use worldsmith::scene::{Light, LightKind, Material, Scene, Transform};
+    use worldsmith::scene::{Light, LightKind, Transform};
     let lit = |lux: f32| {
-        let mut scene = Scene::new("lit");
-        let grey = || Material::named("Grey", [0.5, 0.5, 0.5, 1.0], 0.8);
-        let floor = worldsmith::generate::shapes::plane(glam::Vec2::splat(8.0), 1);
-        common::add_mesh(&mut scene, "Floor", floor, grey(), Transform::IDENTITY);
-        let cube = worldsmith::generate::shapes::cube(1.0);
-        let above = Transform::from_translation(glam::Vec3::new(0.0, 0.5, 0.0));
-        common::add_mesh(&mut scene, "Cube", cube, grey(), above);
+        let mut scene = grey_cube_on_a_floor();
         common::add_sun(&mut scene, glam::Vec3::new(-0.4, 0.8, 0.45), lux, true);
         // A brighter sun that is hidden does not count.
         let hidden = scene.add_node(
@@ -200,13 +224,10 @@ fn a_file_lit_by_its_own_sun_is_exposed_for_it() {
     let daylight = lit(DEFAULT_SUN_LUX);
     assert_eq!(daylight.environment.exposure_ev100, DEFAULT_SUN_EV100);
 
-    let Some(ctx) = common::gpu() else { return };
     let view = worldsmith::render::framing_view(&daylight);
-    let a = common::render(&ctx, &blender, view, 160, 90);
-    let b = common::render(&ctx, &daylight, view, 160, 90);
-    common::assert_not_degenerate("blender sun", &a);
-    let (mean_a, _) = common::luma_stats(&a);
-    let (mean_b, _) = common::luma_stats(&b);
+    let Some((mean_a, mean_b)) = mean_lumas(&blender, &daylight, view) else {
+        return;
+    };
     assert!(
         (mean_a - mean_b).abs() < 0.02 * mean_b,
         "mean luma {mean_a:.1} under 2,049 lux against {mean_b:.1} under 30,000 lux"
@@ -220,7 +241,7 @@ fn a_file_lit_only_by_lamps_is_exposed_for_them() {
     // spot lights give the middle of its content, so a grey cube on a floor under a lamp reads
     // the same under 80 and 320 cd.
     use worldsmith::import::{metered_ev100, prepare_opened_scene, punctual_lux};
-    use worldsmith::scene::{Light, LightKind, Material, Scene, Transform};
+    use worldsmith::scene::{Light, LightKind, Transform};
     let lamp = |candela: f32, range: Option<f32>| Light {
         kind: LightKind::Point,
         color: [1.0; 3],
@@ -229,13 +250,7 @@ fn a_file_lit_only_by_lamps_is_exposed_for_them() {
         cast_shadows: true,
     };
     let lit = |candela: f32| {
-        let mut scene = Scene::new("lamp");
-        let grey = || Material::named("Grey", [0.5, 0.5, 0.5, 1.0], 0.8);
-        let floor = worldsmith::generate::shapes::plane(glam::Vec2::splat(8.0), 1);
-        common::add_mesh(&mut scene, "Floor", floor, grey(), Transform::IDENTITY);
-        let cube = worldsmith::generate::shapes::cube(1.0);
-        let above = Transform::from_translation(glam::Vec3::new(0.0, 0.5, 0.0));
-        common::add_mesh(&mut scene, "Cube", cube, grey(), above);
+        let mut scene = grey_cube_on_a_floor();
         let at = Transform::from_translation(glam::Vec3::new(1.0, 3.0, 1.0));
         scene.add_node(None, "Lamp", at, NodeKind::Light(lamp(candela, None)));
         // A hidden lamp and one whose range stops short of the content do not count.
@@ -261,17 +276,14 @@ fn a_file_lit_only_by_lamps_is_exposed_for_them() {
     assert!(ev < before - 8.0, "{ev} against the daylight {before}");
     assert!((bright.environment.exposure_ev100 - ev - 2.0).abs() < 1e-4);
 
-    let Some(ctx) = common::gpu() else { return };
     let view = common::look(
         glam::Vec3::new(4.0, 4.0, 6.0),
         glam::Vec3::new(0.0, 0.5, 0.0),
         50.0,
     );
-    let a = common::render(&ctx, &dim, view, 160, 90);
-    let b = common::render(&ctx, &bright, view, 160, 90);
-    common::assert_not_degenerate("lamp-lit", &a);
-    let (mean_a, _) = common::luma_stats(&a);
-    let (mean_b, _) = common::luma_stats(&b);
+    let Some((mean_a, mean_b)) = mean_lumas(&dim, &bright, view) else {
+        return;
+    };
     assert!(
         mean_a > 20.0,
         "mean luma {mean_a:.1}: the lamp-lit floor shows"

@@ -336,3 +336,31 @@ fn broken_skins_cost_only_their_deformation() {
         );
     }
 }
+
+#[test]
+fn many_skinned_nodes_stay_within_a_joint_budget() {
+    // A short file can name a skin of many joints from many nodes: 1,100 nodes × 1,000
+    // joints would be 1.1 M joint matrices, past the 1,048,576 the importer builds; the
+    // rest show their mesh unskinned, with one warning.
+    let dir = temp_dir("joints");
+    let mut gltf = arm_gltf();
+    gltf["skins"][0]["joints"] = json!((0..1000).map(|k| 1 + k % 2).collect::<Vec<_>>());
+    let nodes = gltf["nodes"].as_array_mut().expect("nodes");
+    for k in 0..1100 {
+        nodes.push(json!({ "name": format!("Copy_{k}"), "mesh": 0, "skin": 0 }));
+    }
+    gltf["scenes"][0]["nodes"] = json!((0..1103).filter(|&n| n != 2).collect::<Vec<_>>());
+    let imported = import(&dir, &gltf);
+    let budget: Vec<&String> = imported
+        .warnings
+        .iter()
+        .filter(|w| w.contains("joint matrices"))
+        .collect();
+    assert_eq!(budget.len(), 1, "{:?}", imported.warnings);
+    assert!(budget[0].contains("node 'Copy_1047'"), "{}", budget[0]);
+    // Skinned copies are bent at the elbow; the ones past the budget are straight.
+    let (bent, _) = world_vertices(&imported.scene, "Copy_1046");
+    assert!(bent[5].x < -0.5, "{:?}", bent[5]);
+    let (straight, _) = world_vertices(&imported.scene, "Copy_1047");
+    assert!((straight[5] - Vec3::new(0.1, 2.0, 0.0)).length() < 1e-5);
+}

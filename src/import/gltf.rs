@@ -199,6 +199,9 @@ const MAX_DEPTH: usize = 1024;
 const MAX_DEFORMED_VERTICES: u64 = 16_000_000;
 /// JOINTS_n/WEIGHTS_n pairs read per primitive (4 influences each).
 const MAX_INFLUENCE_SETS: u32 = 8;
+/// Joint matrices all skinned nodes of a file may build together (64 MiB): a short file can
+/// name a skin of 100,000 joints from 100,000 nodes.
+const MAX_JOINT_MATRICES: usize = 1 << 20;
 
 /// Reads a glTF or GLB file already loaded into `bytes`; `path` names it and locates its
 /// folder for relative URIs.
@@ -260,6 +263,7 @@ fn import_gltf_within(
         node_skins: std::mem::take(&mut repairs.node_skins),
         rest_world,
         deformed_vertices: 0,
+        joint_matrices: 0,
     };
     if let Some(problem) = transform_warning {
         importer.warn(problem);
@@ -1642,6 +1646,8 @@ struct Importer<'a> {
     rest_world: Vec<Mat4>,
     /// Vertices built for nodes that deform a mesh their own way ([`MAX_DEFORMED_VERTICES`]).
     deformed_vertices: u64,
+    /// Joint matrices built for skinned nodes ([`MAX_JOINT_MATRICES`]).
+    joint_matrices: usize,
     /// KHR_materials_variants names, by variant index.
     variant_names: Vec<String>,
     /// Per variant index: (node, material) pairs.
@@ -3056,6 +3062,17 @@ impl Importer<'_> {
             ));
             return None;
         };
+        if self.joint_matrices.saturating_add(joints.len()) > MAX_JOINT_MATRICES {
+            if self.joint_matrices <= MAX_JOINT_MATRICES {
+                self.warn(format!(
+                    "skinned nodes would need more than {MAX_JOINT_MATRICES} joint matrices at \
+                     node '{node_name}': it and later ones show their meshes unskinned"
+                ));
+                self.joint_matrices = MAX_JOINT_MATRICES + 1;
+            }
+            return None;
+        }
+        self.joint_matrices += joints.len();
         let accessor = self.skins[skin].inverse_bind_matrices;
         let joint_from_bind = match accessor.map(|a| self.inverse_bind_matrices(a)) {
             None => Vec::new(),
