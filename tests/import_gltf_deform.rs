@@ -364,3 +364,31 @@ fn many_skinned_nodes_stay_within_a_joint_budget() {
     let (straight, _) = world_vertices(&imported.scene, "Copy_1047");
     assert!((straight[5] - Vec3::new(0.1, 2.0, 0.0)).length() < 1e-5);
 }
+
+#[test]
+fn many_morph_targets_on_one_large_accessor_stay_within_a_budget() {
+    // 300 targets at full weight all reading one accessor of a million (zero) vertices: the
+    // file is tiny but would have the importer move 300 M vertices; it stops at 2^28 with one
+    // warning.
+    let dir = temp_dir("targets");
+    let n = 999_999;
+    let gltf = json!({
+        "asset": { "version": "2.0" },
+        "accessors": [{ "componentType": 5126, "count": n, "type": "VEC3",
+                        "min": [0.0, 0.0, 0.0], "max": [0.0, 0.0, 0.0] }],
+        "meshes": [{ "weights": vec![1.0; 300], "primitives": [{
+            "attributes": { "POSITION": 0 },
+            "targets": vec![json!({ "POSITION": 0 }); 300] }] }],
+        "nodes": [{ "name": "Zeros", "mesh": 0 }],
+        "scenes": [{ "nodes": [0] }]
+    });
+    let imported = import(&dir, &gltf);
+    let budget: Vec<&String> = imported
+        .warnings
+        .iter()
+        .filter(|w| w.contains("morph targets would move more than 268435456 vertices"))
+        .collect();
+    assert_eq!(budget.len(), 1, "{:?}", imported.warnings);
+    let (positions, _) = world_vertices(&imported.scene, "Zeros");
+    assert_eq!(positions.len(), n);
+}

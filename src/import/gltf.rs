@@ -6,7 +6,7 @@
 //! error, not an allocation or a panic.
 
 use super::gltf_animation::{self, Curve, Interp, NodeCurves, frame_rate_for};
-use super::gltf_deform::{self, Influences, MorphTarget, SkinJson, Vertices};
+use super::gltf_deform::{self, Influences, Morph, MorphTarget, SkinJson, Vertices};
 use super::{ImportError, Imported, gltf_draco, gltf_meshopt};
 use crate::export::gltf_animation::{SHOT_EXTRAS, ShotExtras};
 use crate::scene::color::linear_to_srgb_u8;
@@ -202,6 +202,9 @@ const MAX_INFLUENCE_SETS: u32 = 8;
 /// Joint matrices all skinned nodes of a file may build together (64 MiB): a short file can
 /// name a skin of 100,000 joints from 100,000 nodes.
 const MAX_JOINT_MATRICES: usize = 1 << 20;
+/// Vertex moves by morph targets per file (a vertex moved by three targets counts three):
+/// many targets may share one large accessor, so the file's size does not bound the work.
+const MAX_MORPHED_VALUES: u64 = 1 << 28;
 
 /// Reads a glTF or GLB file already loaded into `bytes`; `path` names it and locates its
 /// folder for relative URIs.
@@ -264,6 +267,7 @@ fn import_gltf_within(
         rest_world,
         deformed_vertices: 0,
         joint_matrices: 0,
+        morphed_values: 0,
     };
     if let Some(problem) = transform_warning {
         importer.warn(problem);
@@ -1648,6 +1652,8 @@ struct Importer<'a> {
     deformed_vertices: u64,
     /// Joint matrices built for skinned nodes ([`MAX_JOINT_MATRICES`]).
     joint_matrices: usize,
+    /// Vertices moved by morph targets, once per target ([`MAX_MORPHED_VALUES`]).
+    morphed_values: u64,
     /// KHR_materials_variants names, by variant index.
     variant_names: Vec<String>,
     /// Per variant index: (node, material) pairs.
@@ -3149,9 +3155,24 @@ impl Importer<'_> {
         let data = |b: gltf::Buffer| buffers.get(b.index()).map(Vec::as_slice);
         let mut unreadable = Vec::new();
         if deform.weights.iter().any(|w| *w != 0.0) {
-            let mut targets = Vec::new();
+            let mut morph = Morph::default();
             for (k, (target, &weight)) in primitive.morph_targets().zip(&deform.weights).enumerate()
             {
+                if weight == 0.0 || !weight.is_finite() {
+                    continue;
+                }
+                if self.morphed_values.saturating_add(n as u64) > MAX_MORPHED_VALUES {
+                    if self.morphed_values <= MAX_MORPHED_VALUES {
+                        self.warn(format!(
+                            "morph targets would move more than {MAX_MORPHED_VALUES} vertices \
+                             in all at mesh '{name}': its later targets and those of later \
+                             meshes are left out"
+                        ));
+                        self.morphed_values = MAX_MORPHED_VALUES + 1;
+                    }
+                    break;
+                }
+                self.morphed_values += n as u64;
                 let mut lanes: [Option<Vec<[f32; 3]>>; 3] = Default::default();
                 let accessors = [
                     (target.positions(), "POSITION"),
@@ -3159,7 +3180,7 @@ impl Importer<'_> {
                     (target.tangents(), "TANGENT"),
                 ];
                 for (lane, (accessor, what)) in lanes.iter_mut().zip(accessors) {
-                    let Some(accessor) = accessor.filter(|_| weight != 0.0) else {
+                    let Some(accessor) = accessor else {
                         continue;
                     };
                     *lane = read_vectors::<3>(&accessor, accessor.normalized(), data)
@@ -3169,13 +3190,14 @@ impl Importer<'_> {
                     }
                 }
                 let [positions, normals, tangents] = lanes;
-                targets.push(MorphTarget {
+                let target = MorphTarget {
                     positions,
                     normals,
                     tangents,
-                });
+                };
+                morph.add(vertices, &target, weight);
             }
-            gltf_deform::morph(vertices, &targets, &deform.weights);
+            morph.finish(vertices);
         }
         if let Some(local_from_bind) = &deform.local_from_bind {
             let mut influences = Influences {

@@ -87,18 +87,23 @@ pub(super) struct Vertices<'a> {
     pub tangents: &'a mut [[f32; 4]],
 }
 
-/// Adds each target times its weight (missing weights are 0; zero weights cost nothing);
-/// normals and tangents are renormalized where they moved.
-pub(super) fn morph(vertices: &mut Vertices, targets: &[MorphTarget], weights: &[f32]) {
-    let mut moved_normals = false;
-    let mut moved_tangents = false;
-    for (target, &w) in targets.iter().zip(weights) {
-        if w == 0.0 || !w.is_finite() {
-            continue;
+/// Morph targets added one at a time (so that only one target's data need be held), then
+/// [`Morph::finish`]ed: normals and tangents renormalized where they moved.
+#[derive(Default)]
+pub(super) struct Morph {
+    moved_normals: bool,
+    moved_tangents: bool,
+}
+
+impl Morph {
+    /// Adds `target` times `weight` (a zero or non-finite weight adds nothing).
+    pub fn add(&mut self, vertices: &mut Vertices, target: &MorphTarget, weight: f32) {
+        if weight == 0.0 || !weight.is_finite() {
+            return;
         }
         let add = |out: &mut [f32], delta: &[f32; 3]| {
             for (o, d) in out.iter_mut().zip(delta) {
-                *o += w * d;
+                *o += weight * d;
             }
         };
         if let Some(deltas) = &target.positions {
@@ -109,7 +114,7 @@ pub(super) fn morph(vertices: &mut Vertices, targets: &[MorphTarget], weights: &
         if let Some(deltas) = &target.normals
             && !vertices.normals.is_empty()
         {
-            moved_normals = true;
+            self.moved_normals = true;
             for (n, d) in vertices.normals.iter_mut().zip(deltas) {
                 add(n, d);
             }
@@ -117,21 +122,24 @@ pub(super) fn morph(vertices: &mut Vertices, targets: &[MorphTarget], weights: &
         if let Some(deltas) = &target.tangents
             && !vertices.tangents.is_empty()
         {
-            moved_tangents = true;
+            self.moved_tangents = true;
             for (t, d) in vertices.tangents.iter_mut().zip(deltas) {
                 add(&mut t[..3], d);
             }
         }
     }
-    if moved_normals {
-        for n in vertices.normals.iter_mut() {
-            *n = Vec3::from(*n).normalize_or_zero().to_array();
+
+    pub fn finish(self, vertices: &mut Vertices) {
+        if self.moved_normals {
+            for n in vertices.normals.iter_mut() {
+                *n = Vec3::from(*n).normalize_or_zero().to_array();
+            }
         }
-    }
-    if moved_tangents {
-        for t in vertices.tangents.iter_mut() {
-            let xyz = Vec3::from_slice(&t[..3]).normalize_or_zero();
-            t[..3].copy_from_slice(&xyz.to_array());
+        if self.moved_tangents {
+            for t in vertices.tangents.iter_mut() {
+                let xyz = Vec3::from_slice(&t[..3]).normalize_or_zero();
+                t[..3].copy_from_slice(&xyz.to_array());
+            }
         }
     }
 }
@@ -285,7 +293,11 @@ mod tests {
             tangents: &mut tangents,
         };
         // The third target has no weight: it counts as 0.
-        morph(&mut vertices, &targets, &[0.5, 1.0]);
+        let mut morph = Morph::default();
+        for (target, weight) in targets.iter().zip([0.5, 1.0]) {
+            morph.add(&mut vertices, target, weight);
+        }
+        morph.finish(&mut vertices);
         assert!(close(positions[0], [10.0, 1.0, 0.0]));
         assert!(close(positions[1], [11.0, 2.0, 0.0]));
         // (0, 1, 0) + 0.5 (1, -1, 0) = (0.5, 0.5, 0), normalized.
