@@ -271,7 +271,7 @@ mod tests {
         let mut positions = vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]];
         let mut normals = vec![[0.0, 1.0, 0.0]; 2];
         let mut tangents = vec![[1.0, 0.0, 0.0, -1.0]; 2];
-        let targets = vec![
+        let targets = [
             MorphTarget {
                 positions: Some(vec![[0.0, 2.0, 0.0], [0.0, 4.0, 0.0]]),
                 normals: Some(vec![[1.0, -1.0, 0.0]; 2]),
