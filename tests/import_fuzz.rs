@@ -1170,3 +1170,48 @@ fn an_image_without_a_source_or_mime_type_is_a_warning() {
         fuzz::gltf(json.as_bytes());
     }
 }
+
+/// fuzz_gltf, minutes after glTF POINTS primitives opened as point clouds: positions that are
+/// NaN or infinite (as read, or once morphed) reached the cloud (and its bounds and framing).
+#[test]
+fn gltf_points_that_are_not_finite_are_left_out() {
+    fuzz::gltf(include_bytes!("data/fuzz/gltf_points_nan.glb"));
+    fuzz::gltf(include_bytes!("data/fuzz/gltf_points_nan.gltf"));
+
+    // By construction: the seed cloud's second point at x = +inf.
+    let mut points = crate::import_gltf_points::points_gltf();
+    let uri = points["buffers"][0]["uri"]
+        .as_str()
+        .expect("a data URI")
+        .to_owned();
+    let (head, data) = uri.split_once(',').expect("data URI");
+    let mut bin =
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data).expect("base64");
+    bin[12..16].copy_from_slice(&f32::INFINITY.to_le_bytes());
+    points["buffers"][0]["uri"] = serde_json::json!(format!(
+        "{head},{}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &bin)
+    ));
+    let json = serde_json::to_vec(&points).expect("JSON");
+    let imported = import_bytes(Path::new("inf.gltf"), &json).expect("imports");
+    let warnings = imported.warnings.join("\n");
+    assert!(
+        warnings.contains(
+            "mesh 'Scan' primitive 0: 1 point(s) with coordinates that are not finite numbers \
+             left out"
+        ),
+        "{warnings}"
+    );
+    let node = imported.scene.find("Cloud").expect("Cloud");
+    let worldsmith::scene::NodeKind::Points { cloud, .. } =
+        imported.scene.node(node).expect("node").kind
+    else {
+        panic!("a point cloud")
+    };
+    let cloud = imported.scene.point_cloud(cloud).expect("cloud");
+    assert_eq!(cloud.len(), 2);
+    assert_eq!(cloud.colors.len(), 2);
+    assert_eq!(cloud.normals.len(), 2);
+    // Points 0 and 2 are left, with their own colours.
+    assert_eq!(cloud.colors, [[128, 92, 128, 255], [0, 188, 0, 255]]);
+}

@@ -1561,6 +1561,18 @@ fn unit_factor(x: f32, default: f32) -> (f32, bool) {
 /// One glTF primitive in the scene: node name, mesh and material; `None` if skipped.
 /// A built glTF primitive: its node name, mesh, default material and, per material variant
 /// index (KHR_materials_variants), the material it shows in that variant.
+/// The items of `values` whose `keep` is true (`values` as it is unless one per item).
+fn keep_where<T>(values: Vec<T>, keep: &[bool]) -> Vec<T> {
+    if values.len() != keep.len() {
+        return values;
+    }
+    values
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(v, &k)| k.then_some(v))
+        .collect()
+}
+
 /// How a node deforms the mesh it holds, baked into the vertices ([`gltf_deform`]).
 struct Deform {
     /// Morph target weights: the node's, else the mesh's.
@@ -2988,11 +3000,27 @@ impl Importer<'_> {
                 alpha,
             ]
         };
-        let colors = match colors {
+        let mut colors = match colors {
             Some(colors) => colors.into_iter().map(encode).collect(),
             None if factor != [1.0; 4] => vec![encode([1.0; 4]); n],
             None => Vec::new(),
         };
+        // Points at no place (non-finite coordinates, as read or once deformed) are left out.
+        let keep: Vec<bool> = positions
+            .iter()
+            .map(|p| p.iter().all(|c| c.is_finite()))
+            .collect();
+        let lost = keep.iter().filter(|k| !**k).count();
+        if lost > 0 {
+            positions = keep_where(positions, &keep);
+            normals = keep_where(normals, &keep);
+            colors = keep_where(colors, &keep);
+            self.warn(format!(
+                "mesh '{name}' primitive {}: {lost} point(s) with coordinates that are not \
+                 finite numbers left out",
+                primitive.index()
+            ));
+        }
         let cloud = PointCloud::new(positions, colors, normals);
         Ok(Some(Built::Points(self.scene.add_point_cloud(cloud))))
     }
