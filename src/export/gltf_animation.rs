@@ -13,7 +13,7 @@
 //! a pose of uniform scale maps values and tangents linearly, so the three exact cases stay
 //! exact.
 
-use crate::scene::{Channel, Interpolation, MaterialId, NodeId, Track, Transform, Value};
+use crate::scene::{Channel, Interpolation, Key, MaterialId, NodeId, Track, Transform, Value};
 use glam::{Mat4, Quat, Vec3, Vec4};
 use serde::{Deserialize, Serialize};
 
@@ -106,6 +106,71 @@ fn quat_mul(a: Quat, b: Vec4) -> Vec4 {
     )
 }
 
+/// Rotations sign-aligned key to key (neighbouring quaternions in one hemisphere, so that
+/// glTF's component-wise interpolation takes the short way).
+#[derive(Default)]
+struct Aligned {
+    previous: Option<Quat>,
+}
+
+impl Aligned {
+    /// `q`, flipped if it faces away from the previous rotation, and the sign it got.
+    fn next(&mut self, q: Quat) -> (Quat, f32) {
+        let sign = match self.previous {
+            Some(p) if p.dot(q) < 0.0 => -1.0,
+            _ => 1.0,
+        };
+        let q = q * sign;
+        self.previous = Some(q);
+        (q, sign)
+    }
+}
+
+/// How a track's keys become one glTF sampler (shared by [`motion`] and [`values`]).
+enum Plan {
+    /// The keys themselves, STEP or LINEAR: every segment constant, or every one linear
+    /// (a lerp/slerp segment is glTF's), or a value that holds from key to key.
+    Keys(Interp),
+    /// The keys with their Bézier slopes as CUBICSPLINE tangents.
+    Cubic,
+    /// Samples at these frames, linear in between: every frame from 0 to the last key, or
+    /// past the bake budget the key frames only (then `approximate`).
+    Frames { frames: Vec<f32>, approximate: bool },
+}
+
+impl Plan {
+    /// The plan for `keys` (at least one). `exact`: the keys can be written as they are
+    /// (none before frame 0, nothing in the way such as a non-similar parent); `hold`: the
+    /// value steps from key to key whatever the segments say (a visibility). Per-frame
+    /// sampling takes its frames from `bake_budget`.
+    fn new(keys: &[Key], exact: bool, hold: bool, bake_budget: &mut usize) -> Self {
+        let segments = &keys[..keys.len().saturating_sub(1)];
+        let all = |i: Interpolation| segments.iter().all(|k| k.interpolation == i);
+        let exact = exact && keys.first().is_some_and(|k| k.frame >= 0.0);
+        if exact && (hold || all(Interpolation::Constant) || all(Interpolation::Linear)) {
+            let step = hold || (!segments.is_empty() && all(Interpolation::Constant));
+            return Plan::Keys(if step { Interp::Step } else { Interp::Linear });
+        }
+        if exact && all(Interpolation::Bezier) {
+            return Plan::Cubic;
+        }
+        let last = keys.last().map_or(0.0, |k| k.frame).max(0.0).ceil() as usize;
+        let approximate = last >= *bake_budget;
+        let frames = if approximate {
+            let mut frames: Vec<f32> = keys.iter().map(|k| k.frame.max(0.0)).collect();
+            frames.dedup();
+            frames
+        } else {
+            *bake_budget -= last + 1;
+            (0..=last).map(|f| f as f32).collect()
+        };
+        Plan::Frames {
+            frames,
+            approximate,
+        }
+    }
+}
+
 /// The motion of a `Transform` track in a shot of `fps`, written in `parent`'s frame (the
 /// parent's world pose where the parent is not exported), and whether it only approximates
 /// the track between its keys (sampling every frame would pass `bake_budget`, the keys
@@ -125,14 +190,13 @@ pub(super) fn motion(
             _ => None,
         })
         .collect::<Option<_>>()?;
-    let first = keys.first()?;
+    if keys.is_empty() {
+        return None;
+    }
     let fps_f = fps.max(1) as f32;
     let parent = parent.map(Parent::new);
     let place = |t: Transform| parent.map_or(t, |p| p.place(t));
-    let segments = &keys[..keys.len() - 1];
-    let all = |i: Interpolation| segments.iter().all(|k| k.interpolation == i);
     let linear_parent = parent.is_none_or(|p| p.similarity.is_some());
-    let exact = first.frame >= 0.0 && linear_parent;
     let mut out = Motion {
         times: Vec::with_capacity(keys.len()),
         interp: Interp::Linear,
@@ -140,78 +204,56 @@ pub(super) fn motion(
         rotation: Vec::new(),
         scale: Vec::new(),
     };
-    // Rotations sign-aligned key to key; the sign each key got.
-    let mut previous: Option<Quat> = None;
-    let mut align = |q: Quat| -> (Quat, f32) {
-        let sign = match previous {
-            Some(p) if p.dot(q) < 0.0 => -1.0,
-            _ => 1.0,
-        };
-        let q = q * sign;
-        previous = Some(q);
-        (q, sign)
-    };
-    if exact && (segments.is_empty() || all(Interpolation::Constant) || all(Interpolation::Linear))
-    {
-        out.interp = if !segments.is_empty() && all(Interpolation::Constant) {
-            Interp::Step
-        } else {
-            Interp::Linear
-        };
-        for (key, t) in keys.iter().zip(&transforms) {
-            let t = place(*t);
-            out.times.push(key.frame / fps_f);
-            out.translation.push(t.translation.to_array());
-            out.rotation.push(align(t.rotation).0.to_array());
-            out.scale.push(t.scale.to_array());
-        }
-        return Some((out, false));
-    }
-    if exact && all(Interpolation::Bezier) {
-        out.interp = Interp::Cubic;
-        let (s_p, r_p) = parent
-            .and_then(|p| p.similarity)
-            .map_or((1.0, Quat::IDENTITY), |(s, r, _)| (s, r));
-        for (i, (key, t)) in keys.iter().zip(&transforms).enumerate() {
-            let placed = place(*t);
-            let m = track.slopes(i).map(|v| v * fps_f);
-            let (rotation, sign) = align(placed.rotation);
-            let dt = r_p * (s_p * Vec3::new(m[0], m[1], m[2]));
-            let dr = quat_mul(r_p, Vec4::new(m[3], m[4], m[5], m[6])) * sign;
-            let ds = s_p * Vec3::new(m[7], m[8], m[9]);
-            out.times.push(key.frame / fps_f);
-            let v = placed.translation.to_array();
-            out.translation.extend([dt.to_array(), v, dt.to_array()]);
-            out.rotation
-                .extend([dr.to_array(), rotation.to_array(), dr.to_array()]);
-            out.scale
-                .extend([ds.to_array(), placed.scale.to_array(), ds.to_array()]);
-        }
-        return Some((out, false));
-    }
-    // Every frame from 0 to the last key, linear in between; past the budget, the key
-    // frames (those from 0 on).
-    let last = keys.last().map_or(0.0, |k| k.frame).max(0.0).ceil() as usize;
-    let approximate = last >= *bake_budget;
-    let frames: Vec<f32> = if approximate {
-        let mut frames: Vec<f32> = keys.iter().map(|k| k.frame.max(0.0)).collect();
-        frames.dedup();
-        frames
-    } else {
-        *bake_budget -= last + 1;
-        (0..=last).map(|f| f as f32).collect()
-    };
-    for frame in frames {
-        let Some(Value::Transform(t)) = track.sample(frame) else {
-            continue;
-        };
+    let mut align = Aligned::default();
+    let push = |out: &mut Motion, frame: f32, t: Transform, align: &mut Aligned| {
         let t = place(t);
         out.times.push(frame / fps_f);
         out.translation.push(t.translation.to_array());
-        out.rotation.push(align(t.rotation).0.to_array());
+        out.rotation.push(align.next(t.rotation).0.to_array());
         out.scale.push(t.scale.to_array());
+    };
+    match Plan::new(keys, linear_parent, false, bake_budget) {
+        Plan::Keys(interp) => {
+            out.interp = interp;
+            for (key, t) in keys.iter().zip(&transforms) {
+                push(&mut out, key.frame, *t, &mut align);
+            }
+            Some((out, false))
+        }
+        Plan::Cubic => {
+            out.interp = Interp::Cubic;
+            let (s_p, r_p) = parent
+                .and_then(|p| p.similarity)
+                .map_or((1.0, Quat::IDENTITY), |(s, r, _)| (s, r));
+            for (i, (key, t)) in keys.iter().zip(&transforms).enumerate() {
+                let placed = place(*t);
+                let m = track.slopes(i).map(|v| v * fps_f);
+                let (rotation, sign) = align.next(placed.rotation);
+                let dt = r_p * (s_p * Vec3::new(m[0], m[1], m[2]));
+                let dr = quat_mul(r_p, Vec4::new(m[3], m[4], m[5], m[6])) * sign;
+                let ds = s_p * Vec3::new(m[7], m[8], m[9]);
+                out.times.push(key.frame / fps_f);
+                let v = placed.translation.to_array();
+                out.translation.extend([dt.to_array(), v, dt.to_array()]);
+                out.rotation
+                    .extend([dr.to_array(), rotation.to_array(), dr.to_array()]);
+                out.scale
+                    .extend([ds.to_array(), placed.scale.to_array(), ds.to_array()]);
+            }
+            Some((out, false))
+        }
+        Plan::Frames {
+            frames,
+            approximate,
+        } => {
+            for frame in frames {
+                if let Some(Value::Transform(t)) = track.sample(frame) {
+                    push(&mut out, frame, t, &mut align);
+                }
+            }
+            Some((out, approximate))
+        }
     }
-    Some((out, approximate))
 }
 
 /// A value track (a field of view, a light's colour, a material factor) as one glTF sampler:
@@ -250,8 +292,6 @@ pub(super) fn values(
     };
     let fps_f = fps.max(1) as f32;
     let lanes = |v: &Value| v.components().values[from..from + width].to_vec();
-    let segments = &keys[..keys.len() - 1];
-    let all = |i: Interpolation| segments.iter().all(|k| k.interpolation == i);
     let mut out = Values {
         times: Vec::with_capacity(keys.len()),
         interp: Interp::Linear,
@@ -259,57 +299,46 @@ pub(super) fn values(
         values: Vec::new(),
         boolean,
     };
-    let exact = first.frame >= 0.0;
-    // A boolean holds from key to key whatever its segments say.
-    if exact
-        && (boolean
-            || segments.is_empty()
-            || all(Interpolation::Constant)
-            || all(Interpolation::Linear))
-    {
-        if boolean || (!segments.is_empty() && all(Interpolation::Constant)) {
-            out.interp = Interp::Step;
+    match Plan::new(keys, true, boolean, bake_budget) {
+        Plan::Keys(interp) => {
+            out.interp = interp;
+            for key in keys {
+                out.times.push(key.frame / fps_f);
+                out.values.extend(lanes(&key.value));
+            }
+            Some((out, false))
         }
-        for key in keys {
-            out.times.push(key.frame / fps_f);
-            out.values.extend(lanes(&key.value));
+        Plan::Cubic => {
+            out.interp = Interp::Cubic;
+            for (i, key) in keys.iter().enumerate() {
+                let tangent: Vec<f32> = track.slopes(i)[from..from + width]
+                    .iter()
+                    .map(|m| m * fps_f)
+                    .collect();
+                out.times.push(key.frame / fps_f);
+                out.values.extend(&tangent);
+                out.values.extend(lanes(&key.value));
+                out.values.extend(&tangent);
+            }
+            Some((out, false))
         }
-        return Some((out, false));
-    }
-    if exact && all(Interpolation::Bezier) {
-        out.interp = Interp::Cubic;
-        for (i, key) in keys.iter().enumerate() {
-            let tangent: Vec<f32> = track.slopes(i)[from..from + width]
-                .iter()
-                .map(|m| m * fps_f)
-                .collect();
-            out.times.push(key.frame / fps_f);
-            out.values.extend(&tangent);
-            out.values.extend(lanes(&key.value));
-            out.values.extend(&tangent);
-        }
-        return Some((out, false));
-    }
-    let last = keys.last().map_or(0.0, |k| k.frame).max(0.0).ceil() as usize;
-    let approximate = last >= *bake_budget;
-    if boolean {
-        out.interp = Interp::Step;
-    }
-    let frames: Vec<f32> = if approximate {
-        let mut frames: Vec<f32> = keys.iter().map(|k| k.frame.max(0.0)).collect();
-        frames.dedup();
-        frames
-    } else {
-        *bake_budget -= last + 1;
-        (0..=last).map(|f| f as f32).collect()
-    };
-    for frame in frames {
-        if let Some(v) = track.sample(frame) {
-            out.times.push(frame / fps_f);
-            out.values.extend(lanes(&v));
+        Plan::Frames {
+            frames,
+            approximate,
+        } => {
+            // A boolean holds from sample to sample.
+            if boolean {
+                out.interp = Interp::Step;
+            }
+            for frame in frames {
+                if let Some(v) = track.sample(frame) {
+                    out.times.push(frame / fps_f);
+                    out.values.extend(lanes(&v));
+                }
+            }
+            Some((out, approximate))
         }
     }
-    Some((out, approximate))
 }
 
 /// What a KHR_animation_pointer channel points into.
