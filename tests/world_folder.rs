@@ -832,3 +832,35 @@ fn an_hdr_environment_shows_its_linear_values() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_point_cloud_glb_beside_the_layers_is_a_points_layer() {
+    // DUSt3R, MASt3R and VGGT demos write their reconstruction as a GLB point cloud (trimesh:
+    // a POINTS primitive with COLOR_0); one left in a world folder is a layer like the rest.
+    let dir = temp_dir("recon").join("case_02");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    write_points(&dir.join("points.ply"));
+    let mut recon = crate::import_gltf_points::points_gltf();
+    recon["meshes"].as_array_mut().expect("meshes").truncate(1);
+    recon["nodes"].as_array_mut().expect("nodes").truncate(1);
+    recon["scenes"][0]["nodes"] = serde_json::json!([0]);
+    std::fs::write(
+        dir.join("recon.gltf"),
+        serde_json::to_vec(&recon).expect("JSON"),
+    )
+    .expect("write");
+    let imported = import_path(&dir).expect("folder imports");
+    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+    let scene = &imported.scene;
+    let world = scene.node(scene.roots()[0]).expect("world");
+    let layer = child_named(scene, world.id, "recon (points)");
+    let clouds: Vec<usize> = scene
+        .subtree_ids(layer.id)
+        .into_iter()
+        .filter_map(|id| match scene.node(id)?.kind {
+            NodeKind::Points { cloud, .. } => scene.point_cloud(cloud).map(|c| c.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(clouds, [3]);
+}
