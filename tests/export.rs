@@ -1552,6 +1552,8 @@ fn animated_scene() -> Scene {
     ]);
     shot.track_mut(Channel::Clearcoat(material))
         .set_keys(float(&[(0.0, 0.0), (60.0, 1.0)], Linear));
+    shot.track_mut(Channel::Exposure)
+        .set_keys(float(&[(0.0, 12.0), (20.0, 13.5), (60.0, 11.0)], Bezier));
     shot.track_mut(Channel::SpotCone(spot)).set_keys([
         Key::new(0.0, Value::Vec2([0.2, 0.5])),
         Key::new(60.0, Value::Vec2([0.1, 0.3])),
@@ -1601,7 +1603,8 @@ fn shot_transform_tracks_export_as_gltf_animations_and_round_trip() {
     let path = dir.join("animated.glb");
     let report = export_gltf(&scene, &path, &ExportOptions::default()).expect("exports");
     // Every track has a place: the clearcoat the material does not have is written (with
-    // the extension's defaults, which leave the coat off) for its pointer to animate.
+    // the extension's defaults, which leave the coat off) for its pointer to animate, and the
+    // exposure, which glTF has no property for, goes into the shot's extras.
     assert!(
         !report.warnings.iter().any(|w| w.contains("cannot hold")),
         "{:?}",
@@ -1642,6 +1645,7 @@ fn shot_transform_tracks_export_as_gltf_animations_and_round_trip() {
             Channel::Roughness(material(s)),
             Channel::BaseColor(material(s)),
             Channel::Clearcoat(material(s)),
+            Channel::Exposure,
             Channel::SpotCone(spot),
             Channel::Visible(s.find("Held").unwrap()),
         ]

@@ -569,7 +569,7 @@ impl Builder<'_> {
         let written: HashMap<NodeId, &Exported> = nodes.iter().map(|e| (e.id, e)).collect();
         let mut bake_budget = MAX_BAKED_KEYS;
         for shot in &self.scene.timeline().shots {
-            let record = ShotExtras {
+            let mut record = ShotExtras {
                 fps: shot.fps,
                 frames: shot.frames,
                 size: shot.size,
@@ -581,20 +581,23 @@ impl Builder<'_> {
                     .variant
                     .and_then(|v| self.scene.variants().get(v))
                     .map(|v| v.name.clone()),
+                exposure: Vec::new(),
             };
             let mut animation = json::Animation {
                 name: Some(shot.name.clone()),
                 channels: Vec::new(),
                 samplers: Vec::new(),
                 extensions: None,
-                extras: serde_json::value::to_raw_value(
-                    &serde_json::json!({ SHOT_EXTRAS: record }),
-                )
-                .ok(),
+                extras: None,
             };
             let (mut unwritable, mut approximate, mut baked_away) = (0usize, 0usize, 0usize);
             let mut pointers = Vec::new();
             for track in shot.tracks.iter().filter(|t| !t.is_empty()) {
+                if track.channel == Channel::Exposure {
+                    // No glTF property: kept in the shot's extras.
+                    record.exposure = track.keys().to_vec();
+                    continue;
+                }
                 let Channel::Transform(id) = track.channel else {
                     let shown = track
                         .channel
@@ -649,10 +652,19 @@ impl Builder<'_> {
                 self.write_motion(&mut animation, node, &m);
             }
             let name = &shot.name;
+            if !animation.samplers.is_empty() {
+                animation.extras =
+                    serde_json::value::to_raw_value(&serde_json::json!({ SHOT_EXTRAS: record }))
+                        .ok();
+            } else if !record.exposure.is_empty() {
+                // glTF animations need a channel: an exposure-only shot has no animation.
+                unwritable += 1;
+            }
             if unwritable > 0 {
                 self.warn(format!(
                     "shot '{name}': {unwritable} track(s) of values glTF animations cannot hold \
-                     (exposure) are not written"
+                     (an exposure track alone: a glTF animation needs a channel) are not \
+                     written"
                 ));
             }
             if baked_away > 0 {

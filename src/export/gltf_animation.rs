@@ -35,6 +35,9 @@ pub(crate) struct ShotExtras {
     /// Name of the variant the shot shows.
     #[serde(default)]
     pub variant: Option<String>,
+    /// The shot's exposure keys (glTF has no exposure for a pointer to animate).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exposure: Vec<Key>,
 }
 
 /// How a glTF sampler fills the time between its keys (the importer's too).

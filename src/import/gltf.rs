@@ -3731,6 +3731,16 @@ impl Importer<'_> {
                     .as_deref()
                     .and_then(|v| self.scene.variants().find(v))
                     .map(|v| v.id);
+                // Exposure keys (floats only; `set_keys` drops non-finite ones).
+                if !r.exposure.is_empty() {
+                    let exposure = r
+                        .exposure
+                        .iter()
+                        .filter(|k| matches!(k.value, crate::scene::Value::Float(_)))
+                        .take(MAX_ANIMATION_KEYS)
+                        .copied();
+                    shot.track_mut(Channel::Exposure).set_keys(exposure);
+                }
             }
             let mut approximate = 0;
             for (node, node_curves) in &curves.nodes {
