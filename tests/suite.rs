@@ -11,6 +11,7 @@ mod clouds;
 mod export;
 mod golden;
 mod import;
+mod import_blender;
 mod import_fuzz;
 mod import_gltf_accessors;
 mod import_gltf_animation;
