@@ -1,6 +1,7 @@
 //! Files written by Blender 4.2's glTF exporter (`tests/data/blender`, made by the scripts in
 //! `tests/data/README.md`) import as Blender shows them: a skinned, shape-keyed limb in
-//! Blender's evaluated pose, and Principled BSDF materials with their KHR_materials values.
+//! Blender's evaluated pose, Principled BSDF materials with their KHR_materials values, and
+//! an animation whose shot puts the object where Blender does on every frame.
 
 use crate::import_gltf_deform::world_vertices;
 use glam::Vec3;
@@ -91,4 +92,36 @@ fn a_blender_export_keeps_its_material_extensions() {
     // The camera and sun came along.
     assert!(scene.find("Cam").is_some());
     assert!(scene.nodes().any(|n| matches!(n.kind, NodeKind::Light(_))));
+}
+
+#[test]
+fn a_blender_animation_plays_as_blender_plays_it() {
+    // tests/data/blender/moving_cube.glb: a cube keyed at frames 0, 20 and 48 (Blender's
+    // default Bézier keys, which its exporter samples per frame as LINEAR); the JSON holds
+    // Blender's own evaluated position at every frame 0–48 (Z up). The shot the import makes
+    // runs at Blender's 24 fps and puts the cube where Blender does on each frame.
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/blender");
+    let imported = import_path(&data.join("moving_cube.glb")).expect("imports");
+    let scene = &imported.scene;
+    let shots = &scene.timeline().shots;
+    assert_eq!(shots.len(), 1, "{:?}", imported.warnings);
+    let shot = &shots[0];
+    assert_eq!((shot.fps, shot.frames), (24, 49));
+    let text = std::fs::read_to_string(data.join("moving_cube_eval.json")).expect("read");
+    let blender: std::collections::BTreeMap<u32, [f32; 3]> =
+        serde_json::from_str(&text).expect("JSON");
+    assert_eq!(blender.len(), 49);
+    let mover = scene.find("Mover").expect("Mover");
+    let mut worst = 0.0f32;
+    for (frame, [x, y, z]) in &blender {
+        let sampled = scene
+            .sampled(shot.id, *frame as f32, None)
+            .expect("sampled");
+        let at = sampled.world_from_local(mover).transform_point3(Vec3::ZERO);
+        worst = worst.max(at.distance(Vec3::new(*x, *z, -*y)));
+    }
+    assert!(
+        worst < 1e-4,
+        "{worst} m from Blender's position on some frame"
+    );
 }
