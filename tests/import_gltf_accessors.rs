@@ -272,11 +272,13 @@ fn textures_without_an_image_and_unreadable_animations_cost_only_themselves() {
     let imported = import_with_warnings("plain-animation", plain, &positions).expect("loads");
     let has = |text: &str| imported.warnings.iter().any(|w| w.ends_with(text));
     assert!(
-        has("1 skin(s): skinned meshes show in their rest pose (joint animation is not played)")
-            && has(
-                "animation 'Animation 1': channel 0: its values are not a readable VEC4 \
+        has(
+            "1 skin(s): skinned meshes show in their rest pose; their joints' animation plays \
+             on the timeline"
+        ) && has(
+            "animation 'Animation 1': channel 0: its values are not a readable VEC4 \
                  accessor; left out"
-            ),
+        ),
         "{:?}",
         imported.warnings
     );

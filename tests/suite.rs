@@ -32,6 +32,7 @@ mod project;
 mod relight;
 mod shaders;
 mod shading_reference;
+mod skins;
 mod splat_sort;
 mod uploads;
 mod variants;

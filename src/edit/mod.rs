@@ -199,8 +199,18 @@ fn keep_in_world(scene: &Scene, node: NodeId, parent: Option<NodeId>) -> Option<
 
 impl Command {
     /// Applies the command and returns the command that undoes it, or `None` if it changed
-    /// nothing (e.g. the node no longer exists, or already had that value).
+    /// nothing (e.g. the node no longer exists, or already had that value). Skinned meshes
+    /// then follow their joints ([`Scene::pose_skins`]): moving a joint, or undoing that,
+    /// moves the mesh.
     pub fn apply(self, scene: &mut Scene) -> Option<Command> {
+        let inverse = self.apply_one(scene);
+        if inverse.is_some() {
+            scene.pose_skins();
+        }
+        inverse
+    }
+
+    fn apply_one(self, scene: &mut Scene) -> Option<Command> {
         match self {
             Command::SetVisible { node, visible } => {
                 let before = scene.node(node)?.visible;

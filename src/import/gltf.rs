@@ -10,6 +10,7 @@ use super::gltf_deform::{self, Influences, Morph, MorphTarget, SkinJson, Vertice
 use super::{ImportError, Imported, gltf_draco, gltf_meshopt};
 use crate::export::gltf_animation::{SHOT_EXTRAS, ShotExtras};
 use crate::scene::color::linear_to_srgb_u8;
+use crate::scene::skin::skin_vertices;
 use crate::scene::{
     AlphaMode, Camera, Channel, DEFAULT_POINT_SIZE_PX, FRAME_RATES, Filter, Image, ImageId, Light,
     LightKind, MAX_SHOT_FRAMES, MAX_SHOT_SIDE, Material, MaterialId, MaterialVariant, Mesh, MeshId,
@@ -268,6 +269,8 @@ fn import_gltf_within(
         deformed_vertices: 0,
         joint_matrices: 0,
         morphed_values: 0,
+        joint_from_bind: HashMap::new(),
+        pending_skins: Vec::new(),
     };
     if let Some(problem) = transform_warning {
         importer.warn(problem);
@@ -287,6 +290,7 @@ fn import_gltf_within(
     importer.warn_unsupported(&repairs);
     importer.load_variant_names();
     importer.load_nodes()?;
+    importer.bind_skins();
     let variants = importer
         .variant_names
         .drain(..)
@@ -296,7 +300,7 @@ fn import_gltf_within(
     importer.scene.set_material_variants(variants);
     // After the variants: a shot worldsmith wrote names the one it shows.
     let animations = std::mem::take(&mut repairs.animations);
-    importer.load_animations(&animations, &repairs.joints);
+    importer.load_animations(&animations);
     Ok(Imported {
         scene: importer.scene,
         warnings: importer.warnings,
@@ -440,8 +444,6 @@ struct Parsed {
 struct Repairs {
     /// Skins the file has: skinned meshes load in their rest pose.
     skins: usize,
-    /// Nodes that are joints of a skin (their animation would move nothing shown).
-    joints: Vec<usize>,
     /// The skins as declared, read once the buffers are loaded (skinned meshes are baked in
     /// their rest pose, see [`gltf_deform`]).
     skin_json: Vec<SkinJson>,
@@ -480,13 +482,6 @@ impl Repairs {
         animations: Vec<serde_json::Value>,
     ) {
         self.skins = root.skins.len();
-        self.joints = root
-            .skins
-            .iter()
-            .flat_map(|s| s.joints.iter().map(|j| j.value()))
-            .collect();
-        self.joints.sort_unstable();
-        self.joints.dedup();
         self.skin_json = root
             .skins
             .iter()
@@ -1579,6 +1574,26 @@ struct Deform {
     weights: Vec<f32>,
     /// Per joint of the node's skin: the node's frame from bind space, joints at rest.
     local_from_bind: Option<Vec<Mat4>>,
+    /// The node's skin (index in the file), when `local_from_bind` is there.
+    skin: Option<usize>,
+}
+
+/// A primitive's vertices as bound, before its skin moved them.
+struct Bound {
+    positions: Vec<[f32; 3]>,
+    normals: Vec<[f32; 3]>,
+    tangents: Vec<[f32; 4]>,
+    indices: Vec<u32>,
+    influences: Influences,
+}
+
+/// A skinned mesh built for one node, bound to its joints once the nodes exist
+/// ([`Importer::bind_skins`]).
+struct PendingSkin {
+    mesh: MeshId,
+    skin: usize,
+    bind: Mesh,
+    influences: Influences,
 }
 
 /// The world-from-local matrix of every glTF node at rest (the scene's transforms of them).
@@ -1666,6 +1681,10 @@ struct Importer<'a> {
     joint_matrices: usize,
     /// Vertices moved by morph targets, once per target ([`MAX_MORPHED_VALUES`]).
     morphed_values: u64,
+    /// Inverse bind matrices per skin (one per joint), as read.
+    joint_from_bind: HashMap<usize, Vec<Mat4>>,
+    /// Skinned meshes waiting for their joints' scene nodes.
+    pending_skins: Vec<PendingSkin>,
     /// KHR_materials_variants names, by variant index.
     variant_names: Vec<String>,
     /// Per variant index: (node, material) pairs.
@@ -1701,8 +1720,8 @@ impl Importer<'_> {
         }
         if repairs.skins > 0 {
             self.warn(format!(
-                "{} skin(s): skinned meshes show in their rest pose (joint animation is not \
-                 played)",
+                "{} skin(s): skinned meshes show in their rest pose; their joints' animation \
+                 plays on the timeline",
                 repairs.skins
             ));
         }
@@ -2610,7 +2629,7 @@ impl Importer<'_> {
             normals: &mut normals,
             tangents: &mut tangents,
         };
-        self.deform(name, primitive, deform, &mut vertices, &mut indices);
+        let bound = self.deform(name, primitive, deform, &mut vertices, &mut indices);
 
         let material = self.material(&primitive.material());
         let mut mesh = Mesh::new(
@@ -2648,12 +2667,40 @@ impl Importer<'_> {
                 missing.join(", ")
             ));
         }
-        if !tangents.is_empty() {
+        let file_tangents = !tangents.is_empty();
+        if file_tangents {
             mesh.tangents = tangents;
         } else if let Some(tangents) = generated_tangents(&mesh, &material_data) {
             mesh.tangents = tangents;
         }
-        Ok(Some(Built::Mesh(self.scene.add_mesh(mesh), material)))
+        let bind = bound.map(|bound| {
+            // The same mesh as bound: its own normals (computed from the bound positions
+            // where the file has none) and tangents.
+            let mut bind = Mesh::new(
+                bound.positions,
+                bound.normals,
+                mesh.uvs.clone(),
+                mesh.colors.clone(),
+                bound.indices,
+            );
+            bind.uvs1 = mesh.uvs1.clone();
+            if file_tangents {
+                bind.tangents = bound.tangents;
+            } else if let Some(tangents) = generated_tangents(&bind, &material_data) {
+                bind.tangents = tangents;
+            }
+            (bind, bound.influences)
+        });
+        let id = self.scene.add_mesh(mesh);
+        if let (Some((bind, influences)), Some(skin)) = (bind, deform.skin) {
+            self.pending_skins.push(PendingSkin {
+                mesh: id,
+                skin,
+                bind,
+                influences,
+            });
+        }
+        Ok(Some(Built::Mesh(id, material)))
     }
 
     /// The scene meshes of glTF mesh `mesh`, built once and shared by every node using it.
@@ -2982,7 +3029,8 @@ impl Importer<'_> {
             normals: &mut normals,
             tangents: &mut [],
         };
-        self.deform(name, primitive, deform, &mut vertices, &mut []);
+        // Point clouds keep their rest pose only (no skin binding).
+        let _ = self.deform(name, primitive, deform, &mut vertices, &mut []);
         for normal in &mut normals {
             *normal = Vec3::from(*normal).normalize_or_zero().to_array();
         }
@@ -3074,12 +3122,13 @@ impl Importer<'_> {
             .or_else(|| mesh.weights())
             .map(<[f32]>::to_vec)
             .unwrap_or_default();
-        let local_from_bind = node.and_then(|node| {
-            let skin = self.node_skins.get(node.index()).copied().flatten()?;
-            self.local_from_bind(node, skin, name)
-        });
+        let skin = node.and_then(|node| self.node_skins.get(node.index()).copied().flatten());
+        let local_from_bind = node
+            .zip(skin)
+            .and_then(|(node, skin)| self.local_from_bind(node, skin, name));
         Deform {
             weights,
+            skin: skin.filter(|_| local_from_bind.is_some()),
             local_from_bind,
         }
     }
@@ -3130,6 +3179,11 @@ impl Importer<'_> {
         } else {
             Mat4::IDENTITY
         };
+        self.joint_from_bind.entry(skin).or_insert_with(|| {
+            (0..joints.len())
+                .map(|k| joint_from_bind.get(k).copied().unwrap_or(Mat4::IDENTITY))
+                .collect()
+        });
         let mut unusable = 0usize;
         let out = joints
             .iter()
@@ -3176,7 +3230,7 @@ impl Importer<'_> {
         deform: &Deform,
         vertices: &mut Vertices,
         indices: &mut [u32],
-    ) {
+    ) -> Option<Bound> {
         use DataType::{U8, U16};
         let n = vertices.positions.len();
         let buffers = Rc::clone(&self.buffers);
@@ -3242,7 +3296,14 @@ impl Importer<'_> {
                 // Weights are normalized integers or floats; a file that forgets the flag
                 // on integers still means fractions.
                 let fractions = weights.normalized() || matches!(weights.data_type(), U8 | U16);
-                let joints = read_vectors::<4>(&joints, false, data).filter(|j| j.len() == n);
+                // Joint indices past u16 name no joint (a skin has fewer): they stay missing.
+                let joints = read_vectors::<4>(&joints, false, data)
+                    .filter(|j| j.len() == n)
+                    .map(|j| {
+                        j.into_iter()
+                            .map(|c| c.map(|v| v.clamp(0.0, 65535.0) as u16))
+                            .collect::<Vec<_>>()
+                    });
                 let weights = read_vectors::<4>(&weights, fractions, data).filter(|w| w.len() == n);
                 match (joints, weights) {
                     (Some(joints), Some(weights)) => {
@@ -3260,9 +3321,19 @@ impl Importer<'_> {
                         primitive.index()
                     ));
                 }
-                return self.warn_unreadable(name, primitive, &unreadable);
+                self.warn_unreadable(name, primitive, &unreadable);
+                return None;
             }
-            let report = gltf_deform::skin(vertices, indices, &influences, local_from_bind);
+            let bound = Bound {
+                positions: vertices.positions.to_vec(),
+                normals: vertices.normals.to_vec(),
+                tangents: vertices.tangents.to_vec(),
+                indices: indices.to_vec(),
+                influences: influences.clone(),
+            };
+            let local_from_bind: Vec<Option<Mat4>> =
+                local_from_bind.iter().copied().map(Some).collect();
+            let report = skin_vertices(vertices, indices, &influences, &local_from_bind);
             if report.missing_joints > 0 || report.unweighted > 0 {
                 self.warn(format!(
                     "mesh '{name}' primitive {}: {} vertex influence(s) name joints the skin \
@@ -3272,8 +3343,52 @@ impl Importer<'_> {
                     report.unweighted
                 ));
             }
+            self.warn_unreadable(name, primitive, &unreadable);
+            return Some(bound);
         }
         self.warn_unreadable(name, primitive, &unreadable);
+        None
+    }
+
+    /// Binds each skinned mesh to its joints' scene nodes ([`crate::scene::skin`]), so that
+    /// moving a joint (by hand or by a shot) moves the mesh. A mesh shown by several nodes
+    /// (instances) or whose joints are not all in the scene keeps its rest pose only.
+    fn bind_skins(&mut self) {
+        for pending in std::mem::take(&mut self.pending_skins) {
+            let holders: Vec<NodeId> = self
+                .scene
+                .nodes()
+                .filter(|n| matches!(n.kind, NodeKind::Mesh { mesh, .. } if mesh == pending.mesh))
+                .map(|n| n.id)
+                .collect();
+            let [holder] = holders.as_slice() else {
+                continue;
+            };
+            let Some(joints) = self.skins.get(pending.skin).map(|s| s.joints.clone()) else {
+                continue;
+            };
+            let Some(joints) = joints
+                .iter()
+                .map(|&j| self.node_ids.get(j).copied().flatten())
+                .collect::<Option<Vec<NodeId>>>()
+            else {
+                continue;
+            };
+            let joint_from_bind = self
+                .joint_from_bind
+                .get(&pending.skin)
+                .map(|m| m.iter().map(Mat4::to_cols_array).collect())
+                .unwrap_or_default();
+            let skin = crate::scene::skin::Skin {
+                bind: std::sync::Arc::new(pending.bind),
+                joints,
+                joint_from_bind,
+                influences: pending.influences,
+            };
+            if skin.check().is_ok() {
+                self.scene.set_skin(*holder, skin);
+            }
+        }
     }
 
     fn warn_unreadable(&mut self, name: &str, primitive: &gltf::Primitive, unreadable: &[String]) {
@@ -3626,7 +3741,7 @@ impl Importer<'_> {
     /// things play together in one shot (an exporter's one action per object); one that
     /// animates what an earlier one does gets a shot of its own (a model's clips). A channel
     /// that cannot be used is left out with a warning, never the model.
-    fn load_animations(&mut self, animations: &[serde_json::Value], joints: &[usize]) {
+    fn load_animations(&mut self, animations: &[serde_json::Value]) {
         let mut groups: Vec<AnimationGroup> = Vec::new();
         let accessors: Vec<gltf::Accessor> = self.doc.accessors().collect();
         let mut key_budget = MAX_ANIMATION_KEYS;
@@ -3640,8 +3755,7 @@ impl Importer<'_> {
                 }
             };
             let name = animation.name.clone().unwrap_or(fallback);
-            let curves =
-                self.animation_curves(&name, &animation, joints, &accessors, &mut key_budget);
+            let curves = self.animation_curves(&name, &animation, &accessors, &mut key_budget);
             if curves.is_empty() {
                 continue;
             }
@@ -3802,14 +3916,13 @@ impl Importer<'_> {
         &mut self,
         name: &str,
         animation: &AnimationJson,
-        joints: &[usize],
         accessors: &[gltf::Accessor],
         key_budget: &mut usize,
     ) -> AnimationCurves {
         let buffers = Rc::clone(&self.buffers);
         let data = |b: gltf::Buffer| buffers.get(b.index()).map(Vec::as_slice);
         let mut out = AnimationCurves::default();
-        let (mut on_joints, mut weights, mut outside) = (0usize, 0usize, 0usize);
+        let (mut weights, mut outside) = (0usize, 0usize);
         let mut unknown: Vec<String> = Vec::new();
         let mut problems: Vec<String> = Vec::new();
         for (c, channel) in animation.channels.iter().enumerate() {
@@ -3824,10 +3937,6 @@ impl Importer<'_> {
                     continue;
                 }
                 AnimTarget::Node(index, path) => {
-                    if joints.binary_search(&index).is_ok() {
-                        on_joints += 1;
-                        continue;
-                    }
                     let Some(node) = self.node_ids.get(index).copied().flatten() else {
                         outside += 1;
                         continue;
@@ -4002,12 +4111,6 @@ impl Importer<'_> {
                 n => format!(" (and {} more)", n - 1),
             };
             self.warn(format!("animation '{name}': {first}; left out{more}"));
-        }
-        if on_joints > 0 {
-            self.warn(format!(
-                "animation '{name}': {on_joints} channel(s) move skin joints, left out (skinned \
-                 meshes show in their rest pose)"
-            ));
         }
         if weights > 0 {
             self.warn(format!(

@@ -12,7 +12,9 @@
 //!
 //! This module does arithmetic only: reading and checking accessors is the importer's.
 
-use glam::{Mat3, Mat4, Vec3, Vec4};
+use glam::{Mat4, Vec3};
+
+pub(super) use crate::scene::skin::{Influences, Vertices};
 
 /// A skin as the file declares it, set aside before validation (see `gltf.rs`): the nodes
 /// that are its joints and the accessor of its inverse bind matrices, unchecked.
@@ -80,13 +82,6 @@ pub(super) struct MorphTarget {
     pub tangents: Option<Vec<[f32; 3]>>,
 }
 
-/// A primitive's vertex attributes that deforming moves (normals and tangents may be empty).
-pub(super) struct Vertices<'a> {
-    pub positions: &'a mut [[f32; 3]],
-    pub normals: &'a mut [[f32; 3]],
-    pub tangents: &'a mut [[f32; 4]],
-}
-
 /// Morph targets added one at a time (so that only one target's data need be held), then
 /// [`Morph::finish`]ed: normals and tangents renormalized where they moved.
 #[derive(Default)]
@@ -144,101 +139,9 @@ impl Morph {
     }
 }
 
-/// The joints and weights of each vertex: one `[joint; 4]` and `[weight; 4]` per vertex for
-/// each JOINTS_n/WEIGHTS_n pair the primitive has.
-pub(super) struct Influences {
-    pub joints: Vec<Vec<[f32; 4]>>,
-    pub weights: Vec<Vec<[f32; 4]>>,
-}
-
-/// What [`skin`] could not use.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub(super) struct SkinReport {
-    /// Influences naming a joint the skin does not have (left out).
-    pub missing_joints: usize,
-    /// Vertices whose weights add up to nothing (left where the mesh has them).
-    pub unweighted: usize,
-}
-
-/// Moves each vertex by the weighted sum of `local_from_bind` of its joints (weights
-/// normalized to sum 1); normals by the inverse transpose and tangents by the matrix itself.
-/// Triangles whose corners were mostly mirrored (a negative determinant) are turned round so
-/// that their front stays outside.
-pub(super) fn skin(
-    vertices: &mut Vertices,
-    indices: &mut [u32],
-    influences: &Influences,
-    local_from_bind: &[Mat4],
-) -> SkinReport {
-    let mut report = SkinReport::default();
-    let count = vertices.positions.len();
-    let mut mirrored = vec![false; count];
-    for (v, mirrored) in mirrored.iter_mut().enumerate() {
-        let mut sum = Mat4::ZERO;
-        let mut total = 0.0f32;
-        for (joints, weights) in influences.joints.iter().zip(&influences.weights) {
-            let (Some(joints), Some(weights)) = (joints.get(v), weights.get(v)) else {
-                continue;
-            };
-            for (&joint, &weight) in joints.iter().zip(weights) {
-                if weight <= 0.0 || !weight.is_finite() {
-                    continue;
-                }
-                match local_from_bind.get(joint as usize) {
-                    Some(m) => {
-                        sum += *m * weight;
-                        total += weight;
-                    }
-                    None => report.missing_joints += 1,
-                }
-            }
-        }
-        if total <= 1e-6 {
-            report.unweighted += 1;
-            continue;
-        }
-        let m = sum * (1.0 / total);
-        let p = m.transform_point3(Vec3::from(vertices.positions[v]));
-        if !p.is_finite() {
-            report.unweighted += 1;
-            continue;
-        }
-        vertices.positions[v] = p.to_array();
-        let linear = Mat3::from_mat4(m);
-        let det = linear.determinant();
-        *mirrored = det < 0.0;
-        let normal_from = if det.abs() > 1e-12 {
-            linear.inverse().transpose()
-        } else {
-            linear
-        };
-        if let Some(n) = vertices.normals.get_mut(v) {
-            *n = (normal_from * Vec3::from(*n))
-                .normalize_or_zero()
-                .to_array();
-        }
-        if let Some(t) = vertices.tangents.get_mut(v) {
-            let xyz = (linear * Vec3::from_slice(&t[..3])).normalize_or_zero();
-            let w = if det < 0.0 { -t[3] } else { t[3] };
-            *t = Vec4::from((xyz, w)).to_array();
-        }
-    }
-    for triangle in indices.chunks_exact_mut(3) {
-        let flipped = triangle
-            .iter()
-            .filter(|&&i| mirrored.get(i as usize).copied().unwrap_or(false))
-            .count();
-        if flipped >= 2 {
-            triangle.swap(1, 2);
-        }
-    }
-    report
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use glam::Quat;
 
     fn close(a: [f32; 3], b: [f32; 3]) -> bool {
         a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-5)
@@ -305,78 +208,5 @@ mod tests {
         assert!(close(normals[0], [h, h, 0.0]));
         // (1, 0, 0) + (-1, 1, 0) = (0, 1, 0); handedness kept.
         assert_eq!(tangents[1], [0.0, 1.0, 0.0, -1.0]);
-    }
-
-    #[test]
-    fn skin_blends_joints_and_turns_mirrored_triangles() {
-        // Joint 0 stays, joint 1 turns 90° about z and moves up by 1.
-        let turn = Mat4::from_rotation_translation(
-            Quat::from_rotation_z(std::f32::consts::FRAC_PI_2),
-            Vec3::Y,
-        );
-        let joints = [Mat4::IDENTITY, turn];
-        let mut positions = vec![[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [2.0; 3]];
-        let mut normals = vec![[1.0, 0.0, 0.0]; 4];
-        let mut tangents = vec![[0.0, 1.0, 0.0, 1.0]; 4];
-        let mut indices = vec![0, 1, 2];
-        let influences = Influences {
-            joints: vec![vec![
-                [0.0, 0.0, 0.0, 0.0],
-                [1.0, 0.0, 0.0, 0.0],
-                [0.0, 1.0, 9.0, 0.0],
-                [0.0; 4],
-            ]],
-            // Vertex 2's weights sum to 2 (normalized) and one names joint 9 (missing);
-            // vertex 3 has none.
-            weights: vec![vec![
-                [1.0, 0.0, 0.0, 0.0],
-                [1.0, 0.0, 0.0, 0.0],
-                [1.0, 1.0, 0.5, 0.0],
-                [0.0; 4],
-            ]],
-        };
-        let mut vertices = Vertices {
-            positions: &mut positions,
-            normals: &mut normals,
-            tangents: &mut tangents,
-        };
-        let report = skin(&mut vertices, &mut indices, &influences, &joints);
-        assert_eq!(
-            report,
-            SkinReport {
-                missing_joints: 1,
-                unweighted: 1
-            }
-        );
-        assert!(close(positions[0], [1.0, 0.0, 0.0]));
-        assert!(close(positions[1], [0.0, 2.0, 0.0]));
-        assert!(close(normals[1], [0.0, 1.0, 0.0]));
-        assert!(close(
-            tangents[1][..3].try_into().unwrap(),
-            [-1.0, 0.0, 0.0]
-        ));
-        // Half of each: (0.5, 1.0, 0).
-        assert!(close(positions[2], [0.5, 1.0, 0.0]));
-        assert_eq!(positions[3], [2.0; 3]);
-        assert_eq!(indices, [0, 1, 2]);
-
-        // A joint mirrored in x turns the triangle round and flips tangent handedness.
-        let mirror = [Mat4::from_scale(Vec3::new(-1.0, 1.0, 1.0))];
-        let mut positions = vec![[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
-        let mut tangents = vec![[0.0, 1.0, 0.0, 1.0]; 3];
-        let mut indices = vec![0, 1, 2];
-        let influences = Influences {
-            joints: vec![vec![[0.0; 4]; 3]],
-            weights: vec![vec![[1.0, 0.0, 0.0, 0.0]; 3]],
-        };
-        let mut vertices = Vertices {
-            positions: &mut positions,
-            normals: &mut [],
-            tangents: &mut tangents,
-        };
-        skin(&mut vertices, &mut indices, &influences, &mirror);
-        assert!(close(positions[0], [-1.0, 0.0, 0.0]));
-        assert_eq!(indices, [0, 2, 1]);
-        assert_eq!(tangents[0][3], -1.0);
     }
 }

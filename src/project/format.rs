@@ -25,6 +25,7 @@
 
 use super::{EditorState, Project, ProjectError};
 use crate::import::Progress;
+use crate::scene::skin::{Influences, Skin};
 use crate::scene::{
     EncodedImage, Environment, Image, ImageId, Material, MaterialId, MaterialVariant, Mesh, MeshId,
     Node, NodeId, PointCloud, PointCloudId, Scene, SceneParts, SplatCloud, SplatCloudId, Timeline,
@@ -99,6 +100,9 @@ impl Element for [f32; 4] {
 impl Element for f16 {
     const KIND: &'static str = "f16";
 }
+impl Element for [u16; 4] {
+    const KIND: &'static str = "u16x4";
+}
 
 #[derive(Serialize, Deserialize)]
 struct ProjectJson {
@@ -134,6 +138,26 @@ struct SceneJson {
     point_clouds: Vec<PointCloudJson>,
     #[serde(default)]
     splat_clouds: Vec<SplatCloudJson>,
+    /// Skinned mesh nodes (absent in projects saved before skins were kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    skins: Vec<SkinJson>,
+}
+
+/// A mesh node's skin: its joints, inverse bind matrices (column-major), the mesh as bound
+/// (its `id` unused) and each vertex's joints and weights per set.
+#[derive(Serialize, Deserialize)]
+struct SkinJson {
+    node: NodeId,
+    joints: Vec<NodeId>,
+    joint_from_bind: Vec<[f32; 16]>,
+    bind: MeshJson,
+    influences: Vec<InfluenceJson>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct InfluenceJson {
+    joints: ArrayRef,
+    weights: ArrayRef,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -230,6 +254,55 @@ impl<'a> Plan<'a> {
             kind: T::KIND.to_owned(),
         }
     }
+}
+
+/// A mesh's description, its arrays added to `plan`.
+fn mesh_json<'a>(plan: &mut Plan<'a>, id: MeshId, mesh: &'a Mesh) -> MeshJson {
+    MeshJson {
+        id,
+        positions: plan.add(&mesh.positions),
+        normals: plan.add(&mesh.normals),
+        uvs: plan.add(&mesh.uvs),
+        uvs1: plan.add(&mesh.uvs1),
+        colors: plan.add(&mesh.colors),
+        tangents: plan.add(&mesh.tangents),
+        indices: plan.add(&mesh.indices),
+        primitive: mesh.primitive,
+    }
+}
+
+/// The mesh `m` describes, read from the binary chunk and checked; `what` names it in errors.
+fn read_mesh<R: Read>(
+    bin: &mut BinReader<'_, R>,
+    m: &MeshJson,
+    what: &str,
+) -> Result<Mesh, ProjectError> {
+    let field = |field: &str| format!("{what} {field}");
+    let positions = bin.array::<[f32; 3]>(&m.positions, &field("positions"))?;
+    let normals = bin.array::<[f32; 3]>(&m.normals, &field("normals"))?;
+    let uvs = bin.array::<[f32; 2]>(&m.uvs, &field("uvs"))?;
+    let uvs1 = bin.array::<[f32; 2]>(&m.uvs1, &field("uvs1"))?;
+    let colors = bin.array::<[f32; 4]>(&m.colors, &field("colors"))?;
+    let tangents = bin.array::<[f32; 4]>(&m.tangents, &field("tangents"))?;
+    let indices = bin.array::<u32>(&m.indices, &field("indices"))?;
+    if !normals.is_empty() && normals.len() != positions.len() {
+        // `Mesh::new` would quietly compute new ones.
+        return Err(bin.corrupt(format!(
+            "{what}: {} normals for {} vertices",
+            normals.len(),
+            positions.len()
+        )));
+    }
+    let keep_empty_normals = normals.is_empty();
+    let mut mesh = Mesh::new(positions, normals, uvs, colors, indices);
+    if keep_empty_normals {
+        mesh.normals.clear();
+    }
+    mesh.uvs1 = uvs1;
+    mesh.tangents = tangents;
+    mesh.primitive = m.primitive;
+    check_mesh(&mesh).map_err(|p| bin.corrupt(format!("{what}: {p}")))?;
+    Ok(mesh)
 }
 
 /// Lengths of a mesh's optional arrays agree with its vertex count, indices are whole
@@ -350,17 +423,7 @@ pub(super) fn write_project<W: Write>(
     let mut meshes = Vec::with_capacity(parts.meshes.len());
     for (id, mesh) in &parts.meshes {
         check_mesh(mesh).map_err(|p| unsavable(format!("mesh {}: {p}", id.0)))?;
-        meshes.push(MeshJson {
-            id: *id,
-            positions: plan.add(&mesh.positions),
-            normals: plan.add(&mesh.normals),
-            uvs: plan.add(&mesh.uvs),
-            uvs1: plan.add(&mesh.uvs1),
-            colors: plan.add(&mesh.colors),
-            tangents: plan.add(&mesh.tangents),
-            indices: plan.add(&mesh.indices),
-            primitive: mesh.primitive,
-        });
+        meshes.push(mesh_json(&mut plan, *id, mesh));
     }
     let mut images = Vec::with_capacity(parts.images.len());
     for (id, image) in &parts.images {
@@ -401,6 +464,28 @@ pub(super) fn write_project<W: Write>(
             sh_rest: plan.add(&cloud.sh_rest),
         });
     }
+    let mut skins = Vec::with_capacity(parts.skins.len());
+    for (node, skin) in &parts.skins {
+        skin.check()
+            .and_then(|()| check_mesh(&skin.bind))
+            .map_err(|p| unsavable(format!("the skin of node {}: {p}", node.0)))?;
+        skins.push(SkinJson {
+            node: *node,
+            joints: skin.joints.clone(),
+            joint_from_bind: skin.joint_from_bind.clone(),
+            bind: mesh_json(&mut plan, MeshId(0), &skin.bind),
+            influences: skin
+                .influences
+                .joints
+                .iter()
+                .zip(&skin.influences.weights)
+                .map(|(joints, weights)| InfluenceJson {
+                    joints: plan.add(joints),
+                    weights: plan.add(weights),
+                })
+                .collect(),
+        });
+    }
     let json = ProjectJson {
         format_version: FORMAT_VERSION,
         worldsmith: env!("CARGO_PKG_VERSION").to_owned(),
@@ -425,6 +510,7 @@ pub(super) fn write_project<W: Write>(
             images,
             point_clouds,
             splat_clouds,
+            skins,
         },
         editor: editor.clone(),
     };
@@ -720,32 +806,7 @@ pub(super) fn read_from<R: Read>(
     let scene_json = parsed.scene;
     let mut meshes = BTreeMap::new();
     for m in &scene_json.meshes {
-        let what = |field: &str| format!("mesh {} {field}", m.id.0);
-        let positions = bin.array::<[f32; 3]>(&m.positions, &what("positions"))?;
-        let normals = bin.array::<[f32; 3]>(&m.normals, &what("normals"))?;
-        let uvs = bin.array::<[f32; 2]>(&m.uvs, &what("uvs"))?;
-        let uvs1 = bin.array::<[f32; 2]>(&m.uvs1, &what("uvs1"))?;
-        let colors = bin.array::<[f32; 4]>(&m.colors, &what("colors"))?;
-        let tangents = bin.array::<[f32; 4]>(&m.tangents, &what("tangents"))?;
-        let indices = bin.array::<u32>(&m.indices, &what("indices"))?;
-        if !normals.is_empty() && normals.len() != positions.len() {
-            // `Mesh::new` would quietly compute new ones.
-            return Err(bin.corrupt(format!(
-                "mesh {}: {} normals for {} vertices",
-                m.id.0,
-                normals.len(),
-                positions.len()
-            )));
-        }
-        let keep_empty_normals = normals.is_empty();
-        let mut mesh = Mesh::new(positions, normals, uvs, colors, indices);
-        if keep_empty_normals {
-            mesh.normals.clear();
-        }
-        mesh.uvs1 = uvs1;
-        mesh.tangents = tangents;
-        mesh.primitive = m.primitive;
-        check_mesh(&mesh).map_err(|p| bin.corrupt(format!("mesh {}: {p}", m.id.0)))?;
+        let mesh = read_mesh(&mut bin, m, &format!("mesh {}", m.id.0))?;
         if meshes.insert(m.id, Arc::new(mesh)).is_some() {
             return Err(bin.corrupt(format!("mesh {} appears twice", m.id.0)));
         }
@@ -811,6 +872,29 @@ pub(super) fn read_from<R: Read>(
             return Err(bin.corrupt(format!("splat cloud {} appears twice", c.id.0)));
         }
     }
+    let mut skins = BTreeMap::new();
+    for k in &scene_json.skins {
+        let what = format!("the skin of node {}", k.node.0);
+        let bind = read_mesh(&mut bin, &k.bind, &what)?;
+        let mut influences = Influences::default();
+        for set in &k.influences {
+            influences
+                .joints
+                .push(bin.array::<[u16; 4]>(&set.joints, &format!("{what}: joints"))?);
+            influences
+                .weights
+                .push(bin.array::<[f32; 4]>(&set.weights, &format!("{what}: weights"))?);
+        }
+        let skin = Skin {
+            bind: Arc::new(bind),
+            joints: k.joints.clone(),
+            joint_from_bind: k.joint_from_bind.clone(),
+            influences,
+        };
+        if skins.insert(k.node, Arc::new(skin)).is_some() {
+            return Err(bin.corrupt(format!("{what} appears twice")));
+        }
+    }
     bin.skip_to(bin_len)?;
     let computed = bin.crc.clone().finalize();
     let mut trailer = [0u8; TRAILER_LEN as usize];
@@ -856,6 +940,7 @@ pub(super) fn read_from<R: Read>(
         timeline: scene_json.timeline,
         environment: scene_json.environment,
         next_id: scene_json.next_id,
+        skins,
     })
     .map_err(|error| ProjectError::Scene { file, error })?;
     if scene.variants().list.is_empty() && !scene_json.material_variants.is_empty() {

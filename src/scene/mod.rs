@@ -11,6 +11,7 @@ pub mod color;
 mod hash;
 mod parts;
 pub mod relight;
+pub mod skin;
 mod structure;
 pub mod sun;
 mod timeline;
@@ -1626,6 +1627,12 @@ pub struct Scene {
     timeline: Timeline,
     pub environment: Environment,
     next_id: u64,
+    /// Skinned mesh nodes and how they follow their joints ([`skin`]).
+    #[serde(default)]
+    skins: BTreeMap<NodeId, Arc<skin::Skin>>,
+    /// The pose each skinned node's mesh was last made in (derived, not saved).
+    #[serde(skip)]
+    poses: BTreeMap<NodeId, skin::Pose>,
     #[serde(skip, default = "Revision::fresh")]
     revision: Revision,
 }
@@ -1645,6 +1652,8 @@ impl Default for Scene {
             timeline: Timeline::default(),
             environment: Environment::default(),
             next_id: 1,
+            skins: BTreeMap::new(),
+            poses: BTreeMap::new(),
             revision: Revision::fresh(),
         }
     }
@@ -2306,6 +2315,19 @@ impl Scene {
                     nodes,
                 });
                 index += 1;
+            }
+        }
+        // Skins follow their nodes' and joints' new ids; they pose once the nodes are in.
+        for (node, skin) in other.skins {
+            let joints: Option<Vec<NodeId>> = skin
+                .joints
+                .iter()
+                .map(|j| node_map.get(j).copied())
+                .collect();
+            if let (Some(&node), Some(joints)) = (node_map.get(&node), joints) {
+                let mut skin = Arc::unwrap_or_clone(skin);
+                skin.joints = joints;
+                self.skins.insert(node, Arc::new(skin));
             }
         }
         let mut names = self.variants.clone();

@@ -31,6 +31,9 @@ pub struct SceneParts {
     pub environment: Environment,
     /// The next id the scene hands out; greater than every id in use.
     pub next_id: u64,
+    /// Skinned mesh nodes and their skins (a skin of a node that does not exist or holds no
+    /// mesh, or whose arrays disagree, is refused).
+    pub skins: BTreeMap<NodeId, Arc<super::skin::Skin>>,
 }
 
 /// Why parts do not make a scene. Each message names the offending id.
@@ -70,6 +73,8 @@ pub enum SceneError {
     Roots(String),
     #[error("{0} node(s) are not reachable from the roots (a cycle)")]
     Unreachable(usize),
+    #[error("the skin of node {node}: {problem}")]
+    Skin { node: u64, problem: String },
 }
 
 impl Scene {
@@ -88,6 +93,7 @@ impl Scene {
             timeline: self.timeline.clone(),
             environment: self.environment,
             next_id: self.next_id,
+            skins: self.skins.clone(),
         }
     }
 
@@ -109,6 +115,7 @@ impl Scene {
             mut timeline,
             environment,
             next_id,
+            skins,
         } = parts;
         let next_id = next_id.max(1);
         let below = |what: &'static str, id: u64| {
@@ -210,6 +217,17 @@ impl Scene {
         }
 
         check_hierarchy(&nodes, &roots)?;
+        for (node, skin) in &skins {
+            let problem = |problem: String| SceneError::Skin {
+                node: node.0,
+                problem,
+            };
+            match nodes.get(node).map(|n| &n.kind) {
+                Some(NodeKind::Mesh { .. }) => {}
+                _ => return Err(problem("the node does not exist or holds no mesh".into())),
+            }
+            skin.check().map_err(problem)?;
+        }
         timeline.validate().map_err(SceneError::Timeline)?;
         for shot in &timeline.shots {
             below("shot", shot.id.0)?;
@@ -228,8 +246,14 @@ impl Scene {
             timeline: Timeline::default(),
             environment,
             next_id,
+            skins: BTreeMap::new(),
+            poses: BTreeMap::new(),
             revision: Revision::fresh(),
         };
+        // The meshes as saved are the skins' poses as saved.
+        for (node, skin) in skins {
+            scene.set_skin(node, Arc::unwrap_or_clone(skin));
+        }
         timeline.prune(&scene);
         scene.timeline = timeline;
         Ok(scene)

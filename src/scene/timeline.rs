@@ -1078,6 +1078,9 @@ impl Scene {
             }
         };
         shot.apply(&mut scene, frame);
+        // Skinned meshes follow their joints as the shot moves them (a new mesh, so a
+        // structure change for the renderer, only where a pose changed).
+        scene.pose_skins();
         let salt = {
             let mut h = std::collections::hash_map::DefaultHasher::new();
             (shot.id, self.revision.timeline, frame.to_bits()).hash(&mut h);

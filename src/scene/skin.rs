@@ -1,0 +1,363 @@
+//! Skinned meshes: a mesh node whose vertices follow joint nodes (glTF 2.0 §3.7.3).
+//!
+//! A [`Skin`] keeps the mesh as bound (what the file stores, morph targets applied), its
+//! joints (scene nodes) with their inverse bind matrices, and each vertex's joints and
+//! weights. [`Scene::pose_skins`] poses the mesh the node shows from the joints' current world
+//! transforms: `local_from_bind = (world_from_node)⁻¹ · world_from_joint · joint_from_bind`
+//! (the node's own transform stays the artist's handle, so vertices are stored in its frame).
+//! The shown mesh is derived data, re-made only when a joint or the node moved; a mesh edited
+//! by hand since the last pose ends the binding (the edit wins), so no pose overwrites work.
+
+use super::{Mesh, NodeId, NodeKind, Scene};
+use glam::{Mat3, Mat4, Vec3, Vec4};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// How a mesh node follows its joints.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Skin {
+    /// The mesh as bound (bind space), never drawn itself.
+    pub bind: Arc<Mesh>,
+    pub joints: Vec<NodeId>,
+    /// Per joint: its frame from bind space (glTF's inverse bind matrix), column-major.
+    pub joint_from_bind: Vec<[f32; 16]>,
+    pub influences: Influences,
+}
+
+/// The last pose [`Scene::pose_skins`] made for a node: from which matrices, into which mesh
+/// content.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Pose {
+    local_from_bind: Vec<Option<Mat4>>,
+    mesh_content: u64,
+}
+
+impl Skin {
+    /// Whether the skin's arrays agree with each other and with its bind mesh (one influence
+    /// entry per vertex per set, one matrix per joint, finite matrices).
+    pub fn check(&self) -> Result<(), String> {
+        let n = self.bind.positions.len();
+        if self.joint_from_bind.len() != self.joints.len() {
+            return Err(format!(
+                "{} joints but {} inverse bind matrices",
+                self.joints.len(),
+                self.joint_from_bind.len()
+            ));
+        }
+        if self.influences.joints.len() != self.influences.weights.len() {
+            return Err("joint and weight sets differ in number".into());
+        }
+        for (joints, weights) in self.influences.joints.iter().zip(&self.influences.weights) {
+            if joints.len() != n || weights.len() != n {
+                return Err(format!(
+                    "{} joint and {} weight entries for {n} vertices",
+                    joints.len(),
+                    weights.len()
+                ));
+            }
+        }
+        if self
+            .joint_from_bind
+            .iter()
+            .flatten()
+            .any(|v| !v.is_finite())
+        {
+            return Err("an inverse bind matrix is not finite".into());
+        }
+        Ok(())
+    }
+}
+
+impl Scene {
+    /// The skin of mesh node `node`, if it has one.
+    pub fn skin(&self, node: NodeId) -> Option<&Skin> {
+        self.skins.get(&node).map(Arc::as_ref)
+    }
+
+    /// Every skin, by its mesh node.
+    pub fn skins(&self) -> impl Iterator<Item = (NodeId, &Skin)> {
+        self.skins.iter().map(|(id, s)| (*id, s.as_ref()))
+    }
+
+    /// Binds mesh node `node` to `skin`. Its mesh as it is now counts as the pose of its
+    /// joints as they are now (an importer has posed it already).
+    pub fn set_skin(&mut self, node: NodeId, skin: Skin) {
+        let content = self.shown_mesh(node).map(|m| m.content_id());
+        self.skins.insert(node, Arc::new(skin));
+        let pose = Pose {
+            local_from_bind: self.local_from_bind(node).unwrap_or_default(),
+            mesh_content: content.unwrap_or_default(),
+        };
+        self.poses.insert(node, pose);
+    }
+
+    /// Poses every skinned mesh whose joints (or node) moved since its last pose; returns how
+    /// many were re-made. A skin whose mesh was changed by something else since (a geometry
+    /// edit) is dropped, the edited mesh kept. Skins of nodes that are gone or hold no mesh
+    /// wait (an undo may bring them back).
+    pub fn pose_skins(&mut self) -> usize {
+        if self.skins.is_empty() {
+            return 0;
+        }
+        let mut posed = 0;
+        let nodes: Vec<NodeId> = self.skins.keys().copied().collect();
+        for node in nodes {
+            let (Some(skin), Some(shown)) = (self.skins.get(&node).cloned(), self.shown_mesh(node))
+            else {
+                continue;
+            };
+            let content = shown.content_id();
+            let Some(local_from_bind) = self.local_from_bind(node) else {
+                continue;
+            };
+            if let Some(pose) = self.poses.get(&node) {
+                if pose.mesh_content != content {
+                    self.skins.remove(&node);
+                    self.poses.remove(&node);
+                    continue;
+                }
+                if pose.local_from_bind == local_from_bind {
+                    continue;
+                }
+            }
+            let mut mesh = skin.bind.clone_data();
+            let mut vertices = Vertices {
+                positions: &mut mesh.positions,
+                normals: &mut mesh.normals,
+                tangents: &mut mesh.tangents,
+            };
+            skin_vertices(
+                &mut vertices,
+                &mut mesh.indices,
+                &skin.influences,
+                &local_from_bind,
+            );
+            let mesh_content = mesh.content_id();
+            let Some(NodeKind::Mesh { mesh: id, .. }) = self.node(node).map(|n| n.kind.clone())
+            else {
+                continue;
+            };
+            self.replace_mesh(id, Arc::new(mesh));
+            self.poses.insert(
+                node,
+                Pose {
+                    local_from_bind,
+                    mesh_content,
+                },
+            );
+            posed += 1;
+        }
+        posed
+    }
+
+    /// The mesh node `node` shows.
+    fn shown_mesh(&self, node: NodeId) -> Option<&Arc<Mesh>> {
+        match self.node(node)?.kind {
+            NodeKind::Mesh { mesh, .. } => self.meshes.get(&mesh),
+            _ => None,
+        }
+    }
+
+    /// Per joint of `node`'s skin, the node's frame from bind space now (`None` for a joint
+    /// that is no longer in the scene); `None` without a skin.
+    fn local_from_bind(&self, node: NodeId) -> Option<Vec<Option<Mat4>>> {
+        let skin = self.skins.get(&node)?;
+        let world_from_node = self.world_from_local(node);
+        let node_from_world = if world_from_node.determinant().abs() > 1e-30 {
+            world_from_node.inverse()
+        } else {
+            Mat4::IDENTITY
+        };
+        Some(
+            skin.joints
+                .iter()
+                .zip(&skin.joint_from_bind)
+                .map(|(joint, joint_from_bind)| {
+                    self.node(*joint)?;
+                    let m = node_from_world
+                        * self.world_from_local(*joint)
+                        * Mat4::from_cols_array(joint_from_bind);
+                    m.is_finite().then_some(m)
+                })
+                .collect(),
+        )
+    }
+}
+
+/// A primitive's vertex attributes that deforming moves (normals and tangents may be empty).
+pub struct Vertices<'a> {
+    pub positions: &'a mut [[f32; 3]],
+    pub normals: &'a mut [[f32; 3]],
+    pub tangents: &'a mut [[f32; 4]],
+}
+
+/// The joints and weights of each vertex: one `[joint; 4]` and `[weight; 4]` per vertex for
+/// each JOINTS_n/WEIGHTS_n pair the primitive has.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Influences {
+    pub joints: Vec<Vec<[u16; 4]>>,
+    pub weights: Vec<Vec<[f32; 4]>>,
+}
+
+/// What [`skin`] could not use.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SkinReport {
+    /// Influences naming a joint the skin does not have (left out).
+    pub missing_joints: usize,
+    /// Vertices whose weights add up to nothing (left where the mesh has them).
+    pub unweighted: usize,
+}
+
+/// Moves each vertex by the weighted sum of `local_from_bind` of its joints (`None`: a joint
+/// that is gone, left out like one the skin lacks) (weights
+/// normalized to sum 1); normals by the inverse transpose and tangents by the matrix itself.
+/// Triangles whose corners were mostly mirrored (a negative determinant) are turned round so
+/// that their front stays outside.
+pub fn skin_vertices(
+    vertices: &mut Vertices,
+    indices: &mut [u32],
+    influences: &Influences,
+    local_from_bind: &[Option<Mat4>],
+) -> SkinReport {
+    let mut report = SkinReport::default();
+    let count = vertices.positions.len();
+    let mut mirrored = vec![false; count];
+    for (v, mirrored) in mirrored.iter_mut().enumerate() {
+        let mut sum = Mat4::ZERO;
+        let mut total = 0.0f32;
+        for (joints, weights) in influences.joints.iter().zip(&influences.weights) {
+            let (Some(joints), Some(weights)) = (joints.get(v), weights.get(v)) else {
+                continue;
+            };
+            for (&joint, &weight) in joints.iter().zip(weights) {
+                if weight <= 0.0 || !weight.is_finite() {
+                    continue;
+                }
+                match local_from_bind.get(usize::from(joint)).copied().flatten() {
+                    Some(m) => {
+                        sum += m * weight;
+                        total += weight;
+                    }
+                    None => report.missing_joints += 1,
+                }
+            }
+        }
+        if total <= 1e-6 {
+            report.unweighted += 1;
+            continue;
+        }
+        let m = sum * (1.0 / total);
+        let p = m.transform_point3(Vec3::from(vertices.positions[v]));
+        if !p.is_finite() {
+            report.unweighted += 1;
+            continue;
+        }
+        vertices.positions[v] = p.to_array();
+        let linear = Mat3::from_mat4(m);
+        let det = linear.determinant();
+        *mirrored = det < 0.0;
+        let normal_from = if det.abs() > 1e-12 {
+            linear.inverse().transpose()
+        } else {
+            linear
+        };
+        if let Some(n) = vertices.normals.get_mut(v) {
+            *n = (normal_from * Vec3::from(*n))
+                .normalize_or_zero()
+                .to_array();
+        }
+        if let Some(t) = vertices.tangents.get_mut(v) {
+            let xyz = (linear * Vec3::from_slice(&t[..3])).normalize_or_zero();
+            let w = if det < 0.0 { -t[3] } else { t[3] };
+            *t = Vec4::from((xyz, w)).to_array();
+        }
+    }
+    for triangle in indices.chunks_exact_mut(3) {
+        let flipped = triangle
+            .iter()
+            .filter(|&&i| mirrored.get(i as usize).copied().unwrap_or(false))
+            .count();
+        if flipped >= 2 {
+            triangle.swap(1, 2);
+        }
+    }
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use glam::Quat;
+
+    fn close(a: [f32; 3], b: [f32; 3]) -> bool {
+        a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-5)
+    }
+
+    #[test]
+    fn skin_blends_joints_and_turns_mirrored_triangles() {
+        // Joint 0 stays, joint 1 turns 90° about z and moves up by 1.
+        let turn = Mat4::from_rotation_translation(
+            Quat::from_rotation_z(std::f32::consts::FRAC_PI_2),
+            Vec3::Y,
+        );
+        let joints = [Some(Mat4::IDENTITY), Some(turn)];
+        let mut positions = vec![[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [2.0; 3]];
+        let mut normals = vec![[1.0, 0.0, 0.0]; 4];
+        let mut tangents = vec![[0.0, 1.0, 0.0, 1.0]; 4];
+        let mut indices = vec![0, 1, 2];
+        let influences = Influences {
+            joints: vec![vec![[0, 0, 0, 0], [1, 0, 0, 0], [0, 1, 9, 0], [0; 4]]],
+            // Vertex 2's weights sum to 2 (normalized) and one names joint 9 (missing);
+            // vertex 3 has none.
+            weights: vec![vec![
+                [1.0, 0.0, 0.0, 0.0],
+                [1.0, 0.0, 0.0, 0.0],
+                [1.0, 1.0, 0.5, 0.0],
+                [0.0; 4],
+            ]],
+        };
+        let mut vertices = Vertices {
+            positions: &mut positions,
+            normals: &mut normals,
+            tangents: &mut tangents,
+        };
+        let report = skin_vertices(&mut vertices, &mut indices, &influences, &joints);
+        assert_eq!(
+            report,
+            SkinReport {
+                missing_joints: 1,
+                unweighted: 1
+            }
+        );
+        assert!(close(positions[0], [1.0, 0.0, 0.0]));
+        assert!(close(positions[1], [0.0, 2.0, 0.0]));
+        assert!(close(normals[1], [0.0, 1.0, 0.0]));
+        assert!(close(
+            tangents[1][..3].try_into().unwrap(),
+            [-1.0, 0.0, 0.0]
+        ));
+        // Half of each: (0.5, 1.0, 0).
+        assert!(close(positions[2], [0.5, 1.0, 0.0]));
+        assert_eq!(positions[3], [2.0; 3]);
+        assert_eq!(indices, [0, 1, 2]);
+
+        // A joint mirrored in x turns the triangle round and flips tangent handedness.
+        let mirror = [Some(Mat4::from_scale(Vec3::new(-1.0, 1.0, 1.0)))];
+        let mut positions = vec![[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+        let mut tangents = vec![[0.0, 1.0, 0.0, 1.0]; 3];
+        let mut indices = vec![0, 1, 2];
+        let influences = Influences {
+            joints: vec![vec![[0; 4]; 3]],
+            weights: vec![vec![[1.0, 0.0, 0.0, 0.0]; 3]],
+        };
+        let mut vertices = Vertices {
+            positions: &mut positions,
+            normals: &mut [],
+            tangents: &mut tangents,
+        };
+        skin_vertices(&mut vertices, &mut indices, &influences, &mirror);
+        assert!(close(positions[0], [-1.0, 0.0, 0.0]));
+        assert_eq!(indices, [0, 2, 1]);
+        assert_eq!(tangents[0][3], -1.0);
+    }
+}

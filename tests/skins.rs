@@ -1,0 +1,184 @@
+//! Skinned meshes follow their joints: a file's joint animation plays as a shot (the mesh is
+//! posed from the joints on every sampled frame), moving a joint by an edit moves the mesh
+//! (and undo moves it back), a geometry edit of the mesh ends the binding and keeps the edit,
+//! and the binding survives a project save and load and File ▸ Import.
+
+use crate::import_gltf_deform::{arm_gltf, world_vertices};
+use glam::{Quat, Vec3};
+use serde_json::json;
+use worldsmith::edit::{Command, History};
+use worldsmith::import::import_path;
+use worldsmith::project::{self, EditorState};
+use worldsmith::scene::{Scene, Transform};
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ws-skins-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// The arm of `import_gltf_deform` with an animation that turns the elbow from 0° (frame 0)
+/// to 90° (1 s) about +Z, linear.
+fn waving_arm() -> serde_json::Value {
+    let mut gltf = arm_gltf();
+    let mut extra = Vec::new();
+    for v in [0.0f32, 1.0] {
+        extra.extend(v.to_le_bytes());
+    }
+    for q in [
+        Quat::IDENTITY,
+        Quat::from_rotation_z(std::f32::consts::FRAC_PI_2),
+    ] {
+        for c in q.to_array() {
+            extra.extend(c.to_le_bytes());
+        }
+    }
+    let uri = gltf["buffers"][0]["uri"].as_str().expect("uri").to_owned();
+    let (head, data) = uri.split_once(',').expect("data URI");
+    let mut bin =
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data).expect("b64");
+    let start = bin.len();
+    bin.extend(&extra);
+    gltf["buffers"][0] = json!({
+        "byteLength": bin.len(),
+        "uri": format!("{head},{}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &bin)),
+    });
+    let views = gltf["bufferViews"].as_array_mut().expect("views");
+    views.push(json!({ "buffer": 0, "byteOffset": start, "byteLength": 8 }));
+    views.push(json!({ "buffer": 0, "byteOffset": start + 8, "byteLength": 32 }));
+    let (times, turns) = (views.len() - 2, views.len() - 1);
+    let accessors = gltf["accessors"].as_array_mut().expect("accessors");
+    accessors.push(
+        json!({ "bufferView": times, "componentType": 5126, "count": 2,
+                           "type": "SCALAR", "min": [0.0], "max": [1.0] }),
+    );
+    accessors.push(
+        json!({ "bufferView": turns, "componentType": 5126, "count": 2,
+                           "type": "VEC4" }),
+    );
+    let (input, output) = (accessors.len() - 2, accessors.len() - 1);
+    // The elbow's rest is straight here: the animation bends it.
+    gltf["nodes"][2]["rotation"] = json!([0.0, 0.0, 0.0, 1.0]);
+    gltf["animations"] = json!([{ "name": "Wave",
+        "samplers": [{ "input": input, "output": output, "interpolation": "LINEAR" }],
+        "channels": [{ "sampler": 0, "target": { "node": 2, "path": "rotation" } }] }]);
+    gltf
+}
+
+fn import(dir: &std::path::Path, gltf: &serde_json::Value) -> Scene {
+    let path = dir.join("arm.gltf");
+    std::fs::write(&path, serde_json::to_vec(gltf).expect("json")).expect("write");
+    import_path(&path).unwrap_or_else(|e| panic!("{e}")).scene
+}
+
+/// Where the tip vertex (x = 0.1, y = 2) of the arm is when the elbow (at y = 1) is turned
+/// `angle` about +Z.
+fn tip(angle: f32) -> Vec3 {
+    Vec3::Y + Quat::from_rotation_z(angle) * Vec3::new(0.1, 1.0, 0.0)
+}
+
+fn assert_tip(scene: &Scene, angle: f32, what: &str) {
+    let (positions, _) = world_vertices(scene, "Arm");
+    let at = positions[5];
+    assert!(
+        at.distance(tip(angle)) < 1e-3,
+        "{what}: tip at {at}, expected {}",
+        tip(angle)
+    );
+}
+
+#[test]
+fn a_joint_animation_plays_on_the_skinned_mesh() {
+    let dir = temp_dir("plays");
+    let scene = import(&dir, &waving_arm());
+    assert!(scene.skin(scene.find("Arm").unwrap()).is_some());
+    assert_tip(&scene, 0.0, "at rest");
+    let shot = &scene.timeline().shots[0];
+    assert_eq!(shot.name, "Wave");
+    for (frame, angle) in [(0.0, 0.0), (12.0, 45.0f32), (24.0, 90.0)] {
+        let sampled = scene.sampled(shot.id, frame, None).expect("sampled");
+        assert_tip(&sampled, angle.to_radians(), &format!("frame {frame}"));
+    }
+    // Sampling leaves the base as it was.
+    assert_tip(&scene, 0.0, "the base after sampling");
+}
+
+#[test]
+fn moving_a_joint_moves_the_mesh_and_undo_moves_it_back() {
+    let dir = temp_dir("edit");
+    let mut scene = import(&dir, &waving_arm());
+    let elbow = scene.find("Elbow").expect("Elbow");
+    let mut history = History::default();
+    let turned = Transform {
+        rotation: Quat::from_rotation_z(-0.5),
+        ..scene.node(elbow).unwrap().transform
+    };
+    assert!(history.execute(
+        &mut scene,
+        Command::SetTransform {
+            node: elbow,
+            transform: turned
+        }
+    ));
+    assert_tip(&scene, -0.5, "after the edit");
+    assert!(history.undo(&mut scene));
+    assert_tip(&scene, 0.0, "after undo");
+    assert!(history.redo(&mut scene));
+    assert_tip(&scene, -0.5, "after redo");
+
+    // A geometry edit of the mesh itself ends the binding: the edit stays, joints no longer
+    // move it.
+    let arm = scene.find("Arm").unwrap();
+    let worldsmith::scene::NodeKind::Mesh { mesh, .. } = scene.node(arm).unwrap().kind else {
+        panic!("a mesh")
+    };
+    let mut edited = scene.mesh(mesh).unwrap().clone_data();
+    for p in &mut edited.positions {
+        p[2] += 5.0;
+    }
+    scene.replace_mesh(mesh, std::sync::Arc::new(edited));
+    assert_eq!(scene.pose_skins(), 0);
+    assert!(scene.skin(arm).is_none(), "the binding ended");
+    let before = world_vertices(&scene, "Arm").0;
+    assert!(history.undo(&mut scene));
+    assert_eq!(
+        world_vertices(&scene, "Arm").0,
+        before,
+        "the edited mesh stays"
+    );
+}
+
+#[test]
+fn skins_survive_a_project_and_file_import() {
+    let dir = temp_dir("project");
+    let scene = import(&dir, &waving_arm());
+    let path = dir.join("arm.wsproj");
+    project::save(&path, &scene, &EditorState::default()).expect("save");
+    let loaded = project::load(&path).expect("load").scene;
+    let arm = loaded.find("Arm").unwrap();
+    let skin = loaded.skin(arm).expect("the skin was saved");
+    assert_eq!(skin.joints.len(), 2);
+    assert_eq!(skin.influences.joints.len(), 1);
+    let shot = &loaded.timeline().shots[0];
+    let sampled = loaded.sampled(shot.id, 24.0, None).expect("sampled");
+    assert_tip(&sampled, 90f32.to_radians(), "the loaded project at 1 s");
+
+    // File ▸ Import into another scene: the skin follows the new node ids.
+    let mut host = worldsmith::generate::generate_world(3);
+    let (command, _) = worldsmith::edit::ops::import(&mut host, scene.clone(), None);
+    let mut history = History::default();
+    assert!(history.execute(&mut host, command));
+    let arm = host.find("Arm").expect("imported");
+    let skin = host.skin(arm).expect("the skin came along");
+    let elbow = host.find("Elbow").expect("imported elbow");
+    assert!(skin.joints.contains(&elbow));
+    let shot = host
+        .timeline()
+        .shots
+        .iter()
+        .find(|s| s.name == "Wave")
+        .expect("the shot came along");
+    let sampled = host.sampled(shot.id, 24.0, None).expect("sampled");
+    assert_tip(&sampled, 90f32.to_radians(), "imported, at 1 s");
+}
