@@ -35,7 +35,7 @@ fn gltf_sample(name: &str) -> PathBuf {
 /// Runs the Khronos glTF-Validator (tools/gltf-validator) on `files`; panics on any error.
 /// Without node or the validator's packages the check is skipped with a printed reason,
 /// except on CI (`CI=true`), where that is a failure.
-fn validate(files: &[&Path]) {
+pub fn validate(files: &[&Path]) {
     let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/gltf-validator");
     let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
     let missing = |why: String| {

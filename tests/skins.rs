@@ -182,3 +182,36 @@ fn skins_survive_a_project_and_file_import() {
     let sampled = host.sampled(shot.id, 24.0, None).expect("sampled");
     assert_tip(&sampled, 90f32.to_radians(), "imported, at 1 s");
 }
+
+#[test]
+fn a_skinned_mesh_exports_as_a_gltf_skin() {
+    use worldsmith::export::{ExportOptions, export_gltf};
+    let dir = temp_dir("export");
+    let scene = import(&dir, &waving_arm());
+    let path = dir.join("arm.glb");
+    export_gltf(&scene, &path, &ExportOptions::default()).expect("exports");
+    crate::export::validate(&[&path]);
+    // The file holds the skin: read back, the arm is bound again and waves as before.
+    let again = import_path(&path).expect("re-imports").scene;
+    let arm = again.find("Arm").expect("Arm");
+    assert_eq!(again.skin(arm).map(|s| s.joints.len()), Some(2));
+    let shot = &again.timeline().shots[0];
+    for (frame, angle) in [(0.0, 0.0f32), (24.0, 90.0)] {
+        let sampled = again.sampled(shot.id, frame, None).expect("sampled");
+        assert_tip(
+            &sampled,
+            angle.to_radians(),
+            &format!("re-imported, frame {frame}"),
+        );
+    }
+    // With transforms applied there are no joints to hold a skin: the posed mesh is written.
+    let options = ExportOptions {
+        apply_transforms: true,
+        ..Default::default()
+    };
+    let path = dir.join("baked.glb");
+    export_gltf(&scene, &path, &options).expect("exports");
+    let baked = import_path(&path).expect("re-imports").scene;
+    assert_eq!(baked.skins().count(), 0);
+    assert_tip(&baked, 0.0, "baked");
+}

@@ -38,6 +38,7 @@ use super::{
     file_safe, write_atomic,
 };
 use crate::scene::color::srgb_u8_to_linear;
+use crate::scene::skin::Skin;
 use crate::scene::{
     AlphaMode, Camera, Channel, Filter, ImageId, Light, LightKind, Material, MaterialId,
     MaterialVariant, Mesh, MeshId, MinFilter, NodeId, NodeKind, PointCloud, Sampler, Scene,
@@ -373,6 +374,8 @@ struct GeometryKey {
     /// need a tangent space, which a reader may only generate itself from the base's normal
     /// map (glTF-Validator's MESH_PRIMITIVE_NO_TANGENT_SPACE).
     coat_tangents: bool,
+    /// Written as bound for this skinned node (with its joints and weights).
+    skinned_for: Option<NodeId>,
 }
 
 /// A glTF mesh: geometry, material and variant mappings (material index, variant indices).
@@ -458,6 +461,20 @@ impl Builder<'_> {
         variants: &HashMap<NodeId, Vec<(u32, MaterialId)>>,
     ) -> Result<(), ExportError> {
         let apply = self.options.apply_transforms;
+        // Skinned nodes whose joints are all written get their skin (after the loop, when
+        // every joint has its index); the others keep the posed mesh.
+        let written: HashSet<NodeId> = nodes.iter().map(|e| e.id).collect();
+        let skinned: HashSet<NodeId> = if apply {
+            HashSet::new()
+        } else {
+            self.scene
+                .skins()
+                .filter(|(node, skin)| {
+                    written.contains(node) && skin.joints.iter().all(|j| written.contains(j))
+                })
+                .map(|(node, _)| node)
+                .collect()
+        };
         let mut roots = Vec::new();
         for e in nodes {
             let Some(node) = self.scene.node(e.id) else {
@@ -492,9 +509,10 @@ impl Builder<'_> {
             let baked = apply.then_some(e.world_from_local);
             match &node.kind {
                 NodeKind::Empty => {}
+                NodeKind::Mesh { .. } if skinned.contains(&e.id) => {}
                 NodeKind::Mesh { mesh, material } => {
                     let mapping = variants.get(&e.id).cloned().unwrap_or_default();
-                    out.mesh = self.mesh(e.id, *mesh, *material, &mapping, baked)?;
+                    out.mesh = self.mesh(e.id, *mesh, *material, &mapping, baked, None)?;
                 }
                 NodeKind::Light(light) => {
                     let index = self.light(&node.name, light);
@@ -545,6 +563,9 @@ impl Builder<'_> {
                 }
                 _ => roots.push(index),
             }
+        }
+        for node in skinned {
+            self.skin(node, variants)?;
         }
         if roots.is_empty() {
             return Err(ExportError::Nothing {
@@ -943,8 +964,61 @@ impl Builder<'_> {
         })
     }
 
+    /// Skinned node `node` (written, as are its joints): its mesh as bound with JOINTS_n and
+    /// WEIGHTS_n, and a glTF skin of its joints' nodes and inverse bind matrices. glTF ignores
+    /// a skinned node's own transform and places the vertices by the joints' world poses,
+    /// which is what the scene's pose does too (see `scene::skin`).
+    fn skin(
+        &mut self,
+        node: NodeId,
+        variants: &HashMap<NodeId, Vec<(u32, MaterialId)>>,
+    ) -> Result<(), ExportError> {
+        use json::accessor::{ComponentType::F32, Type};
+        let (Some(skin), Some(&index)) =
+            (self.scene.skin(node).cloned(), self.node_index.get(&node))
+        else {
+            return Ok(());
+        };
+        let Some(NodeKind::Mesh { mesh, material }) = self.scene.node(node).map(|n| n.kind.clone())
+        else {
+            return Ok(());
+        };
+        let joints: Option<Vec<json::Index<json::Node>>> = skin
+            .joints
+            .iter()
+            .map(|j| self.node_index.get(j).copied())
+            .collect();
+        let Some(joints) = joints else {
+            return Ok(());
+        };
+        let mapping = variants.get(&node).cloned().unwrap_or_default();
+        let mesh = self.mesh(node, mesh, material, &mapping, None, Some(&skin))?;
+        let matrices = self.accessor(
+            bytemuck::cast_slice(&skin.joint_from_bind),
+            skin.joint_from_bind.len(),
+            F32,
+            Type::Mat4,
+            None,
+            None,
+        );
+        self.root.skins.push(json::Skin {
+            extensions: None,
+            extras: Default::default(),
+            inverse_bind_matrices: Some(matrices),
+            joints,
+            name: None,
+            skeleton: None,
+        });
+        let skin_index = json::Index::new(self.root.skins.len() as u32 - 1);
+        if let Some(out) = self.root.nodes.get_mut(index.value()) {
+            out.mesh = mesh;
+            out.skin = Some(skin_index);
+        }
+        Ok(())
+    }
+
     /// The glTF mesh for a mesh node (its geometry is shared with every other node using the
-    /// same scene mesh, unless baked).
+    /// same scene mesh, unless baked or skinned: `skin` writes the node's mesh as bound).
     fn mesh(
         &mut self,
         node: NodeId,
@@ -952,8 +1026,13 @@ impl Builder<'_> {
         material_id: MaterialId,
         variants: &[(u32, MaterialId)],
         baked: Option<Mat4>,
+        skin: Option<&Skin>,
     ) -> Result<Option<json::Index<json::Mesh>>, ExportError> {
-        let Some(mesh) = self.scene.mesh(mesh_id).cloned() else {
+        let shown = match skin {
+            Some(skin) => Some(skin.bind.clone()),
+            None => self.scene.mesh(mesh_id).cloned(),
+        };
+        let Some(mesh) = shown else {
             return Ok(None);
         };
         if mesh.indices.len() < 3 || mesh.positions.is_empty() {
@@ -987,6 +1066,7 @@ impl Builder<'_> {
             needs_uv0: needs[0] && mesh.uvs.is_empty(),
             needs_uv1: needs[1] && mesh.uvs1.is_empty(),
             coat_tangents: coat_frame.is_some(),
+            skinned_for: skin.map(|_| node),
         };
         let geometry = match self.geometry.get(&key) {
             Some(g) => g.clone(),
@@ -1000,7 +1080,10 @@ impl Builder<'_> {
                     }
                     None => mesh.clone(),
                 };
-                let g = self.write_mesh(&mesh, key, baked);
+                let mut g = self.write_mesh(&mesh, key, baked);
+                if let Some(skin) = skin {
+                    self.write_influences(&mut g, skin);
+                }
                 self.geometry.insert(key, g.clone());
                 g
             }
@@ -1050,6 +1133,72 @@ impl Builder<'_> {
         });
         self.meshes.insert(mesh_key, index);
         Ok(Some(index))
+    }
+
+    /// A skin's joints and weights as JOINTS_n (unsigned shorts) and WEIGHTS_n (floats) of
+    /// `geometry`: influences naming no joint dropped, each vertex's weights normalized to sum
+    /// 1 over all sets (as glTF asks); a vertex with none goes to joint 0.
+    fn write_influences(&mut self, geometry: &mut Geometry, skin: &Skin) {
+        use json::accessor::{ComponentType::F32, ComponentType::U16, Type};
+        use json::buffer::Target::ArrayBuffer;
+        use json::mesh::Semantic;
+        let sets = &skin.influences;
+        let n = skin.bind.positions.len();
+        let mut weights = sets.weights.clone();
+        for v in 0..n {
+            let mut total = 0.0f32;
+            for (joints, weights) in sets.joints.iter().zip(&mut weights) {
+                for (joint, weight) in joints[v].iter().zip(&mut weights[v]) {
+                    if usize::from(*joint) >= skin.joints.len()
+                        || !weight.is_finite()
+                        || *weight <= 0.0
+                    {
+                        *weight = 0.0;
+                    }
+                    total += *weight;
+                }
+            }
+            for w in weights.iter_mut().flat_map(|set| set[v].iter_mut()) {
+                *w = if total > 0.0 { *w / total } else { 0.0 };
+            }
+            if total <= 0.0
+                && let Some(first) = weights.first_mut()
+            {
+                first[v][0] = 1.0;
+            }
+        }
+        for (k, (joints, weights)) in sets.joints.iter().zip(&weights).enumerate() {
+            let joints: Vec<[u16; 4]> = joints
+                .iter()
+                .map(|j| {
+                    j.map(|i| {
+                        if usize::from(i) < skin.joints.len() {
+                            i
+                        } else {
+                            0
+                        }
+                    })
+                })
+                .collect();
+            let j = self.accessor(
+                bytemuck::cast_slice(&joints),
+                n,
+                U16,
+                Type::Vec4,
+                Some(ArrayBuffer),
+                None,
+            );
+            let w = self.accessor(
+                bytemuck::cast_slice(weights),
+                n,
+                F32,
+                Type::Vec4,
+                Some(ArrayBuffer),
+                None,
+            );
+            geometry.attributes.insert(Semantic::Joints(k as u32), j);
+            geometry.attributes.insert(Semantic::Weights(k as u32), w);
+        }
     }
 
     fn accessor(
