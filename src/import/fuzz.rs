@@ -210,6 +210,21 @@ fn check_imported(name: &str, imported: &Imported) {
             );
         }
     }
+    for (node, skin) in scene.skins() {
+        if let Err(problem) = skin.check() {
+            panic!("skin of {node:?}: {problem}");
+        }
+        let holds_mesh = scene
+            .node(node)
+            .is_some_and(|n| matches!(n.kind, crate::scene::NodeKind::Mesh { .. }));
+        assert!(holds_mesh, "skin of {node:?}: not a mesh node");
+        for joint in &skin.joints {
+            assert!(
+                scene.node(*joint).is_some(),
+                "skin of {node:?}: joint {joint:?} missing"
+            );
+        }
+    }
     for (id, cloud) in scene.point_clouds() {
         let n = cloud.len();
         for (what, len) in [
