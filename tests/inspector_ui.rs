@@ -318,3 +318,25 @@ fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
     assert_eq!(h.state().history.undo_len(), 0, "nothing was edited");
     assert_eq!(h.state().scene.material(material), Some(&original));
 }
+
+#[test]
+fn a_skinned_mesh_says_it_follows_its_joints() {
+    let dir = std::env::temp_dir().join(format!("ws-inspector-skin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("arm.gltf");
+    let gltf = crate::import_gltf_deform::arm_gltf();
+    std::fs::write(&path, serde_json::to_vec(&gltf).expect("json")).expect("write");
+    let scene = worldsmith::import::import_path(&path)
+        .expect("imports")
+        .scene;
+    let arm = scene.find("Arm").expect("Arm");
+    let mut h = harness(State {
+        scene,
+        selection: vec![arm],
+        history: History::default(),
+        region: None,
+    });
+    h.run();
+    assert!(h.query_by_label("Skin").is_some(), "a Skin row");
+    assert!(h.query_by_label("follows 2 joints").is_some());
+}

@@ -176,7 +176,7 @@ fn node_ui(
             egui::CollapsingHeader::new("Mesh")
                 .default_open(true)
                 .show(ui, |ui| match scene.mesh(*mesh) {
-                    Some(m) => mesh_ui(ui, scene, *mesh, m, actions),
+                    Some(m) => mesh_ui(ui, scene, node.id, *mesh, m, actions),
                     None => {
                         ui.weak(format!("Mesh {} is missing.", mesh.0));
                     }
@@ -465,7 +465,14 @@ fn transform_ui(
         });
 }
 
-fn mesh_ui(ui: &mut Ui, scene: &Scene, id: MeshId, mesh: &Mesh, actions: &mut Vec<UiAction>) {
+fn mesh_ui(
+    ui: &mut Ui,
+    scene: &Scene,
+    node: NodeId,
+    id: MeshId,
+    mesh: &Mesh,
+    actions: &mut Vec<UiAction>,
+) {
     let size = size_of_bounds(mesh.bounds());
     let users = scene.users_of_mesh(id);
     egui::Grid::new("inspector_mesh")
@@ -482,6 +489,14 @@ fn mesh_ui(ui: &mut Ui, scene: &Scene, id: MeshId, mesh: &Mesh, actions: &mut Ve
             value_row_ui(ui, "Tangents", yes_no(!mesh.tangents.is_empty()));
             if users > 1 {
                 value_row_ui(ui, "Used by", &format!("{users} objects"));
+            }
+            // A skinned mesh is posed by its joints: moving them (or a shot) moves it.
+            if let Some(skin) = scene.skin(node) {
+                value_row_ui(
+                    ui,
+                    "Skin",
+                    &format!("follows {} joints", thousands(skin.joints.len() as u64)),
+                );
             }
         });
     if let Some(shape) = mesh.primitive {
