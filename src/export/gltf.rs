@@ -1137,7 +1137,8 @@ impl Builder<'_> {
 
     /// A skin's joints and weights as JOINTS_n (unsigned shorts) and WEIGHTS_n (floats) of
     /// `geometry`: influences naming no joint dropped, each vertex's weights normalized to sum
-    /// 1 over all sets (as glTF asks); a vertex with none goes to joint 0.
+    /// 1 over all sets (as glTF asks), joint 0 where a weight is 0; a vertex with no weight
+    /// goes to joint 0.
     fn write_influences(&mut self, geometry: &mut Geometry, skin: &Skin) {
         use json::accessor::{ComponentType::F32, ComponentType::U16, Type};
         use json::buffer::Target::ArrayBuffer;
@@ -1168,17 +1169,12 @@ impl Builder<'_> {
             }
         }
         for (k, (joints, weights)) in sets.joints.iter().zip(&weights).enumerate() {
+            // An influence without weight names joint 0 (glTF-Validator's
+            // ACCESSOR_JOINTS_USED_ZERO_WEIGHT otherwise).
             let joints: Vec<[u16; 4]> = joints
                 .iter()
-                .map(|j| {
-                    j.map(|i| {
-                        if usize::from(i) < skin.joints.len() {
-                            i
-                        } else {
-                            0
-                        }
-                    })
-                })
+                .zip(weights)
+                .map(|(j, w)| std::array::from_fn(|c| if w[c] > 0.0 { j[c] } else { 0 }))
                 .collect();
             let j = self.accessor(
                 bytemuck::cast_slice(&joints),
