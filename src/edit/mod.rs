@@ -424,9 +424,10 @@ impl Command {
                 })
             }
             Command::Batch { label, commands } => {
+                // Skins pose once, after the whole batch (`apply`), not after each part.
                 let mut inverses: Vec<Command> = commands
                     .into_iter()
-                    .filter_map(|c| c.apply(scene))
+                    .filter_map(|c| c.apply_one(scene))
                     .collect();
                 if inverses.is_empty() {
                     return None;

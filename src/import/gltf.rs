@@ -10,7 +10,7 @@ use super::gltf_deform::{self, Influences, Morph, MorphTarget, SkinJson, Vertice
 use super::{ImportError, Imported, gltf_draco, gltf_meshopt};
 use crate::export::gltf_animation::{SHOT_EXTRAS, ShotExtras};
 use crate::scene::color::linear_to_srgb_u8;
-use crate::scene::skin::skin_vertices;
+use crate::scene::skin::{local_from_bind as skin_frames, skin_vertices};
 use crate::scene::{
     AlphaMode, Camera, Channel, DEFAULT_POINT_SIZE_PX, FRAME_RATES, Filter, Image, ImageId, Light,
     LightKind, MAX_SHOT_FRAMES, MAX_SHOT_SIDE, Material, MaterialId, MaterialVariant, Mesh, MeshId,
@@ -3174,31 +3174,27 @@ impl Importer<'_> {
             .get(node.index())
             .copied()
             .unwrap_or(Mat4::IDENTITY);
-        let node_from_world = if world_from_node.determinant().abs() > 1e-30 {
-            world_from_node.inverse()
-        } else {
-            Mat4::IDENTITY
-        };
-        self.joint_from_bind.entry(skin).or_insert_with(|| {
-            (0..joints.len())
-                .map(|k| joint_from_bind.get(k).copied().unwrap_or(Mat4::IDENTITY))
-                .collect()
-        });
-        let mut unusable = 0usize;
-        let out = joints
-            .iter()
-            .enumerate()
-            .map(|(k, &joint)| {
-                let world_from_joint = self.rest_world.get(joint).copied();
-                let bind = joint_from_bind.get(k).copied().unwrap_or(Mat4::IDENTITY);
-                match world_from_joint.map(|j| node_from_world * j * bind) {
-                    Some(m) if m.is_finite() => m,
-                    _ => {
-                        unusable += 1;
-                        Mat4::IDENTITY
-                    }
-                }
+        let joint_from_bind = self
+            .joint_from_bind
+            .entry(skin)
+            .or_insert_with(|| {
+                (0..joints.len())
+                    .map(|k| joint_from_bind.get(k).copied().unwrap_or(Mat4::IDENTITY))
+                    .collect()
             })
+            .clone();
+        let frames = skin_frames(
+            world_from_node,
+            joints
+                .iter()
+                .zip(joint_from_bind)
+                .map(|(&joint, bind)| (self.rest_world.get(joint).copied(), bind)),
+        );
+        // At rest, a joint that cannot be used holds its vertices where they are bound.
+        let unusable = frames.iter().filter(|m| m.is_none()).count();
+        let out = frames
+            .into_iter()
+            .map(|m| m.unwrap_or(Mat4::IDENTITY))
             .collect();
         if unusable > 0 {
             self.warn(format!(

@@ -8,7 +8,7 @@
 //! The shown mesh is derived data, re-made only when a joint or the node moved; a mesh edited
 //! by hand since the last pose ends the binding (the edit wins), so no pose overwrites work.
 
-use super::{Mesh, NodeId, NodeKind, Scene};
+use super::{Mesh, MeshId, NodeId, NodeKind, Scene};
 use glam::{Mat3, Mat4, Vec3, Vec4};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -82,10 +82,10 @@ impl Scene {
     /// Binds mesh node `node` to `skin`. Its mesh as it is now counts as the pose of its
     /// joints as they are now (an importer has posed it already).
     pub fn set_skin(&mut self, node: NodeId, skin: Skin) {
-        let content = self.shown_mesh(node).map(|m| m.content_id());
+        let content = self.shown_mesh(node).map(|(_, content)| content);
         self.skins.insert(node, Arc::new(skin));
         let pose = Pose {
-            local_from_bind: self.local_from_bind(node).unwrap_or_default(),
+            local_from_bind: self.frames_of(node).unwrap_or_default(),
             mesh_content: content.unwrap_or_default(),
         };
         self.poses.insert(node, pose);
@@ -102,12 +102,12 @@ impl Scene {
         let mut posed = 0;
         let nodes: Vec<NodeId> = self.skins.keys().copied().collect();
         for node in nodes {
-            let (Some(skin), Some(shown)) = (self.skins.get(&node).cloned(), self.shown_mesh(node))
+            let (Some(skin), Some((id, content))) =
+                (self.skins.get(&node).cloned(), self.shown_mesh(node))
             else {
                 continue;
             };
-            let content = shown.content_id();
-            let Some(local_from_bind) = self.local_from_bind(node) else {
+            let Some(local_from_bind) = self.frames_of(node) else {
                 continue;
             };
             if let Some(pose) = self.poses.get(&node) {
@@ -133,10 +133,6 @@ impl Scene {
                 &local_from_bind,
             );
             let mesh_content = mesh.content_id();
-            let Some(NodeKind::Mesh { mesh: id, .. }) = self.node(node).map(|n| n.kind.clone())
-            else {
-                continue;
-            };
             self.replace_mesh(id, Arc::new(mesh));
             self.poses.insert(
                 node,
@@ -150,38 +146,51 @@ impl Scene {
         posed
     }
 
-    /// The mesh node `node` shows.
-    fn shown_mesh(&self, node: NodeId) -> Option<&Arc<Mesh>> {
+    /// The mesh node `node` shows: its id and content id.
+    fn shown_mesh(&self, node: NodeId) -> Option<(MeshId, u64)> {
         match self.node(node)?.kind {
-            NodeKind::Mesh { mesh, .. } => self.meshes.get(&mesh),
+            NodeKind::Mesh { mesh, .. } => Some((mesh, self.meshes.get(&mesh)?.content_id())),
             _ => None,
         }
     }
 
-    /// Per joint of `node`'s skin, the node's frame from bind space now (`None` for a joint
-    /// that is no longer in the scene); `None` without a skin.
-    fn local_from_bind(&self, node: NodeId) -> Option<Vec<Option<Mat4>>> {
+    /// [`local_from_bind`] of `node`'s skin with the joints where they are now (a joint no
+    /// longer in the scene has none); `None` without a skin.
+    fn frames_of(&self, node: NodeId) -> Option<Vec<Option<Mat4>>> {
         let skin = self.skins.get(&node)?;
-        let world_from_node = self.world_from_local(node);
-        let node_from_world = if world_from_node.determinant().abs() > 1e-30 {
-            world_from_node.inverse()
-        } else {
-            Mat4::IDENTITY
-        };
-        Some(
-            skin.joints
-                .iter()
-                .zip(&skin.joint_from_bind)
-                .map(|(joint, joint_from_bind)| {
-                    self.node(*joint)?;
-                    let m = node_from_world
-                        * self.world_from_local(*joint)
-                        * Mat4::from_cols_array(joint_from_bind);
-                    m.is_finite().then_some(m)
-                })
-                .collect(),
-        )
+        let joints = skin
+            .joints
+            .iter()
+            .zip(&skin.joint_from_bind)
+            .map(|(joint, bind)| {
+                let world_from_joint = self.node(*joint).map(|_| self.world_from_local(*joint));
+                (world_from_joint, Mat4::from_cols_array(bind))
+            });
+        Some(local_from_bind(self.world_from_local(node), joints))
     }
+}
+
+/// Per joint, the skinned node's frame from bind space: `(world_from_node)⁻¹ ·
+/// world_from_joint · joint_from_bind` (a singular node frame counts as the identity);
+/// `None` for a joint without a world pose or whose product is not finite. `joints` gives
+/// each joint's world pose (if any) and inverse bind matrix. The importer's rest pose and
+/// [`Scene::pose_skins`] both pose through this.
+pub fn local_from_bind(
+    world_from_node: Mat4,
+    joints: impl IntoIterator<Item = (Option<Mat4>, Mat4)>,
+) -> Vec<Option<Mat4>> {
+    let node_from_world = if world_from_node.determinant().abs() > 1e-30 {
+        world_from_node.inverse()
+    } else {
+        Mat4::IDENTITY
+    };
+    joints
+        .into_iter()
+        .map(|(world_from_joint, joint_from_bind)| {
+            let m = node_from_world * world_from_joint? * joint_from_bind;
+            m.is_finite().then_some(m)
+        })
+        .collect()
 }
 
 /// A primitive's vertex attributes that deforming moves (normals and tangents may be empty).
