@@ -3350,14 +3350,19 @@ impl Importer<'_> {
     /// moving a joint (by hand or by a shot) moves the mesh. A mesh shown by several nodes
     /// (instances) or whose joints are not all in the scene keeps its rest pose only.
     fn bind_skins(&mut self) {
-        for pending in std::mem::take(&mut self.pending_skins) {
-            let holders: Vec<NodeId> = self
-                .scene
-                .nodes()
-                .filter(|n| matches!(n.kind, NodeKind::Mesh { mesh, .. } if mesh == pending.mesh))
-                .map(|n| n.id)
-                .collect();
-            let [holder] = holders.as_slice() else {
+        let pending_skins = std::mem::take(&mut self.pending_skins);
+        if pending_skins.is_empty() {
+            return;
+        }
+        // The nodes showing each mesh, gathered once (not a scan of the scene per skin).
+        let mut holders: HashMap<MeshId, Vec<NodeId>> = HashMap::new();
+        for node in self.scene.nodes() {
+            if let NodeKind::Mesh { mesh, .. } = node.kind {
+                holders.entry(mesh).or_default().push(node.id);
+            }
+        }
+        for pending in pending_skins {
+            let Some([holder]) = holders.get(&pending.mesh).map(Vec::as_slice) else {
                 continue;
             };
             let Some(joints) = self.skins.get(pending.skin).map(|s| s.joints.clone()) else {
