@@ -564,8 +564,9 @@ impl Builder<'_> {
                 _ => roots.push(index),
             }
         }
-        for node in skinned {
-            self.skin(node, variants)?;
+        // In the nodes' order, so that the same scene always writes the same file.
+        for e in nodes.iter().filter(|e| skinned.contains(&e.id)) {
+            self.skin(e.id, variants)?;
         }
         if roots.is_empty() {
             return Err(ExportError::Nothing {
