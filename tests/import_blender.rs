@@ -1,7 +1,8 @@
 //! Files written by Blender 4.2's glTF exporter (`tests/data/blender`, made by the scripts in
 //! `tests/data/README.md`) import as Blender shows them: a skinned, shape-keyed limb in
-//! Blender's evaluated pose, Principled BSDF materials with their KHR_materials values, and
-//! an animation whose shot puts the object where Blender does on every frame.
+//! Blender's evaluated pose, Principled BSDF materials with their KHR_materials values, an
+//! animation whose shot puts the object where Blender does on every frame, and shape-key
+//! animation that shapes the mesh as Blender does.
 
 use crate::import_gltf_deform::world_vertices;
 use glam::Vec3;
@@ -124,4 +125,50 @@ fn a_blender_animation_plays_as_blender_plays_it() {
         worst < 1e-4,
         "{worst} m from Blender's position on some frame"
     );
+}
+
+#[test]
+fn blender_shape_keys_play_as_blender_plays_them() {
+    // tests/data/blender/shape_keys.glb: a UV sphere with shape keys "Inflate" (×1.5) and
+    // "Dent" (the top pushed down), keyed at frames 0, 12 and 30 (Blender's default Bézier
+    // keys, which its exporter samples per frame); the JSON holds Blender's own evaluated
+    // vertices (Z up) at frames 0, 6, 12, 20 and 30. The glTF splits vertices along seams,
+    // so each imported vertex is matched with the nearest of Blender's, both ways.
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/blender");
+    let imported = import_path(&data.join("shape_keys.glb")).expect("imports");
+    let scene = &imported.scene;
+    let ball = scene.find("Ball").expect("Ball");
+    let morph = scene.morph(ball).expect("shape keys kept");
+    assert_eq!(&*morph.names, ["Inflate".to_owned(), "Dent".to_owned()]);
+    let shot = &scene.timeline().shots[0];
+    assert_eq!(shot.fps, 24, "{:?}", imported.warnings);
+    let text = std::fs::read_to_string(data.join("shape_keys_eval.json")).expect("read");
+    let blender: std::collections::BTreeMap<u32, Vec<[f32; 3]>> =
+        serde_json::from_str(&text).expect("JSON");
+    assert_eq!(blender.len(), 5);
+    let nearest = |p: Vec3, among: &[Vec3]| {
+        among
+            .iter()
+            .map(|q| q.distance(p))
+            .fold(f32::INFINITY, f32::min)
+    };
+    for (frame, vertices) in &blender {
+        let theirs: Vec<Vec3> = vertices
+            .iter()
+            .map(|[x, y, z]| Vec3::new(*x, *z, -*y))
+            .collect();
+        let sampled = scene
+            .sampled(shot.id, *frame as f32, None)
+            .expect("sampled");
+        let (ours, _) = crate::import_gltf_deform::world_vertices(&sampled, "Ball");
+        let worst = ours
+            .iter()
+            .map(|p| nearest(*p, &theirs))
+            .chain(theirs.iter().map(|p| nearest(*p, &ours)))
+            .fold(0.0f32, f32::max);
+        assert!(
+            worst < 1e-3,
+            "frame {frame}: a vertex {worst} m from Blender's"
+        );
+    }
 }

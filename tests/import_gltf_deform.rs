@@ -10,19 +10,19 @@ use worldsmith::export::{ExportOptions, export_gltf};
 use worldsmith::import::import_path;
 use worldsmith::scene::{NodeKind, Scene};
 
-fn bytes_of(values: &[f32]) -> Vec<u8> {
+pub fn bytes_of(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
 /// Buffer views in one data-URI buffer.
 #[derive(Default)]
-struct Bin {
+pub struct Bin {
     bytes: Vec<u8>,
-    views: Vec<serde_json::Value>,
+    pub views: Vec<serde_json::Value>,
 }
 
 impl Bin {
-    fn push(&mut self, data: &[u8]) -> usize {
+    pub fn push(&mut self, data: &[u8]) -> usize {
         self.views
             .push(json!({ "buffer": 0, "byteOffset": self.bytes.len(), "byteLength": data.len() }));
         self.bytes.extend(data);
@@ -30,7 +30,7 @@ impl Bin {
         self.views.len() - 1
     }
 
-    fn buffer(&self) -> serde_json::Value {
+    pub fn buffer(&self) -> serde_json::Value {
         let uri = format!(
             "data:application/octet-stream;base64,{}",
             base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &self.bytes)
@@ -153,7 +153,7 @@ pub fn world_vertices(scene: &Scene, name: &str) -> (Vec<Vec3>, Vec<Vec3>) {
     (positions, normals)
 }
 
-fn assert_near(actual: &[Vec3], expected: &[Vec3], what: &str) {
+pub fn assert_near(actual: &[Vec3], expected: &[Vec3], what: &str) {
     assert_eq!(actual.len(), expected.len(), "{what}");
     for (k, (a, e)) in actual.iter().zip(expected).enumerate() {
         assert!(a.distance(*e) < 2e-3, "{what} {k}: {a} but expected {e}");

@@ -340,3 +340,60 @@ fn a_skinned_mesh_says_it_follows_its_joints() {
     assert!(h.query_by_label("Skin").is_some(), "a Skin row");
     assert!(h.query_by_label("follows 2 joints").is_some());
 }
+
+#[test]
+fn shape_key_sliders_set_the_weights_in_one_undo_step() {
+    let dir = std::env::temp_dir().join(format!("ws-inspector-morph-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("face.gltf");
+    let gltf = crate::morphs::face_gltf();
+    std::fs::write(&path, serde_json::to_vec(&gltf).expect("json")).expect("write");
+    let scene = worldsmith::import::import_path(&path)
+        .expect("imports")
+        .scene;
+    let face = scene.find("Face").expect("Face");
+    let mut h = harness(State {
+        scene,
+        selection: vec![face],
+        history: History::default(),
+        region: None,
+    });
+    h.run();
+    assert!(
+        h.query_by_label("Shape keys").is_some(),
+        "a Shape keys section"
+    );
+    assert!(h.query_by_label("Up").is_some() && h.query_by_label("Right").is_some());
+    // The first slider of the section is "Up"'s: drag it to the right.
+    let sliders: Vec<egui::Rect> = h
+        .query_all_by_role(Role::Slider)
+        .map(|n| n.rect())
+        .collect();
+    let up = *sliders
+        .iter()
+        .find(|r| (r.center().y - h.get_by_label("Up").rect().center().y).abs() < 8.0)
+        .expect("a slider beside 'Up'");
+    let y = up.center().y;
+    let start = Pos2::new(up.left() + 2.0, y);
+    h.hover_at(start);
+    h.drag_at(start);
+    h.run();
+    for k in 1..=6 {
+        h.hover_at(Pos2::new(up.left() + 2.0 + k as f32 * 10.0, y));
+        h.run();
+    }
+    h.event(egui::Event::PointerButton {
+        pos: Pos2::new(up.left() + 62.0, y),
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::NONE,
+    });
+    h.run();
+    let weights = |s: &State| s.scene.morph(face).expect("morph").weights.clone();
+    let after = weights(h.state());
+    assert!(after[0] > 0.05 && after[1] == 0.0, "Up moved: {after:?}");
+    assert_eq!(h.state().history.undo_len(), 1, "one drag, one undo step");
+    let s = h.state_mut();
+    assert!(s.history.undo(&mut s.scene));
+    assert_eq!(weights(h.state()), [0.0, 0.0]);
+}

@@ -138,7 +138,7 @@ fn moving_a_joint_moves_the_mesh_and_undo_moves_it_back() {
         p[2] += 5.0;
     }
     scene.replace_mesh(mesh, std::sync::Arc::new(edited));
-    assert_eq!(scene.pose_skins(), 0);
+    assert_eq!(scene.pose_deformed(), 0);
     assert!(scene.skin(arm).is_none(), "the binding ended");
     let before = world_vertices(&scene, "Arm").0;
     assert!(history.undo(&mut scene));

@@ -25,6 +25,8 @@ pub enum Command {
     SetPointSize { node: NodeId, size_px: f32 },
     /// Set a node's transform relative to its parent.
     SetTransform { node: NodeId, transform: Transform },
+    /// Set the weights of a mesh node's morph targets (shape keys), one per target.
+    SetMorphWeights { node: NodeId, weights: Vec<f32> },
     /// Set every value of a (shared) material.
     SetMaterial {
         material: MaterialId,
@@ -200,12 +202,12 @@ fn keep_in_world(scene: &Scene, node: NodeId, parent: Option<NodeId>) -> Option<
 impl Command {
     /// Applies the command and returns the command that undoes it, or `None` if it changed
     /// nothing (e.g. the node no longer exists, or already had that value). Skinned meshes
-    /// then follow their joints ([`Scene::pose_skins`]): moving a joint, or undoing that,
+    /// then follow their joints ([`Scene::pose_deformed`]): moving a joint, or undoing that,
     /// moves the mesh.
     pub fn apply(self, scene: &mut Scene) -> Option<Command> {
         let inverse = self.apply_one(scene);
         if inverse.is_some() {
-            scene.pose_skins();
+            scene.pose_deformed();
         }
         inverse
     }
@@ -237,6 +239,20 @@ impl Command {
                 Some(Command::SetPointSize {
                     node,
                     size_px: point_size_px,
+                })
+            }
+            Command::SetMorphWeights { node, weights } => {
+                let morph = scene.morph(node)?;
+                if weights.len() != morph.weights.len() || !finite(&weights) {
+                    return None;
+                }
+                if morph.weights == weights {
+                    return None;
+                }
+                let before = scene.set_morph_weights(node, &weights)?;
+                Some(Command::SetMorphWeights {
+                    node,
+                    weights: before,
                 })
             }
             Command::SetTransform { node, transform } => {
@@ -545,6 +561,8 @@ impl Command {
             Command::ReplaceMesh { mesh, .. } => (9, mesh.0),
             Command::SetGrade { node, .. } => (10, node.0),
             Command::SetRelight { node, .. } => (11, node.0),
+            // A shape weight dragged in the inspector: one step per drag.
+            Command::SetMorphWeights { node, .. } => (14, node.0),
             // A camera's field of view dragged in the inspector: one step per drag.
             Command::SetKind { node, kind } if matches!(**kind, NodeKind::Camera(_)) => {
                 (13, node.0)
@@ -588,6 +606,7 @@ impl Command {
             } => format!("Hide {}", name(*node)),
             Command::SetPointSize { node, .. } => format!("Point size of {}", name(*node)),
             Command::SetTransform { node, .. } => format!("Transform {}", name(*node)),
+            Command::SetMorphWeights { node, .. } => format!("Shape weights of {}", name(*node)),
             Command::SetMaterial { material, .. } => format!(
                 "Edit material {}",
                 scene.material(*material).map_or("?", |m| m.name.as_str())

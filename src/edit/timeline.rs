@@ -108,6 +108,27 @@ impl Router<'_> {
                 }
                 Some(Command::SetTransform { node, transform })
             }
+            Command::SetMorphWeights { node, weights } => {
+                let Some(rest) = self.rest.morph(node).map(|m| m.weights.clone()) else {
+                    return Some(Command::SetMorphWeights { node, weights });
+                };
+                // Each animated weight goes to its track; the others are a plain edit.
+                let mut out = weights.clone();
+                let mut taken = false;
+                for (k, (&wanted, &at_rest)) in weights.iter().zip(&rest).enumerate() {
+                    let Ok(index) = u16::try_from(k) else {
+                        break;
+                    };
+                    if self.take(Channel::MorphWeight(node, index), Value::Float(wanted)) {
+                        out[k] = at_rest;
+                        taken = true;
+                    }
+                }
+                if taken && out == rest {
+                    return None;
+                }
+                Some(Command::SetMorphWeights { node, weights: out })
+            }
             Command::SetVisible { node, visible } => {
                 if self.rest.node(node).is_some()
                     && self.take(Channel::Visible(node), Value::Bool(visible))
@@ -234,7 +255,7 @@ impl Router<'_> {
 }
 
 /// The channels a node can be keyed on: its transform and visibility, a light's colour,
-/// intensity (and a spot's cone), a camera's field of view.
+/// intensity (and a spot's cone), a camera's field of view, a morphed mesh's shape weights.
 pub fn node_channels(scene: &Scene, node: NodeId) -> Vec<Channel> {
     let Some(n) = scene.node(node) else {
         return Vec::new();
@@ -251,15 +272,25 @@ pub fn node_channels(scene: &Scene, node: NodeId) -> Vec<Channel> {
         NodeKind::Camera(_) => out.push(Channel::FieldOfView(node)),
         _ => {}
     }
+    out.extend(morph_channels(scene, node));
     out
 }
 
+/// The weight channels of `node`'s morph targets, one per target (none without a morph).
+pub fn morph_channels(scene: &Scene, node: NodeId) -> Vec<Channel> {
+    let count = scene.morph(node).map_or(0, |m| m.weights.len());
+    (0..count)
+        .map_while(|k| u16::try_from(k).ok())
+        .map(|k| Channel::MorphWeight(node, k))
+        .collect()
+}
+
 /// What `I` keys on a node: its transform, plus a light's values or a camera's field of view
-/// (visibility only through its own Key button).
+/// (visibility and shape weights only through their own Key buttons).
 pub fn insert_key_channels(scene: &Scene, node: NodeId) -> Vec<Channel> {
     node_channels(scene, node)
         .into_iter()
-        .filter(|c| !matches!(c, Channel::Visible(_)))
+        .filter(|c| !matches!(c, Channel::Visible(_) | Channel::MorphWeight(..)))
         .collect()
 }
 

@@ -32,12 +32,14 @@
 
 use super::gltf_animation::{
     Interp, Motion, PointerObject, SHOT_EXTRAS, ShotExtras, Values, motion, pointer_of, values,
+    weights,
 };
 use super::{
     ExportError, ExportOptions, ExportReport, Exported, GltfFormat, SplatFormat, exported_nodes,
     file_safe, write_atomic,
 };
 use crate::scene::color::srgb_u8_to_linear;
+use crate::scene::morph::Morph;
 use crate::scene::skin::Skin;
 use crate::scene::{
     AlphaMode, Camera, Channel, Filter, ImageId, Light, LightKind, Material, MaterialId,
@@ -106,6 +108,7 @@ pub fn export(
         used_names: HashSet::new(),
         cameras_of: HashMap::new(),
         lights_of: HashMap::new(),
+        morphed: HashMap::new(),
         pointer_channels: Vec::new(),
         folder: folder.clone(),
         stem: stem.clone(),
@@ -360,6 +363,8 @@ struct Geometry {
     attributes: BTreeMap<json::mesh::Semantic, json::Index<json::Accessor>>,
     indices: Option<json::Index<json::Accessor>>,
     mode: json::mesh::Mode,
+    /// Morph targets (a morphed node's own geometry).
+    targets: Option<Vec<json::mesh::MorphTarget>>,
 }
 
 /// What makes a written geometry distinct: the mesh, the node it was baked for (with
@@ -374,8 +379,9 @@ struct GeometryKey {
     /// need a tangent space, which a reader may only generate itself from the base's normal
     /// map (glTF-Validator's MESH_PRIMITIVE_NO_TANGENT_SPACE).
     coat_tangents: bool,
-    /// Written as bound for this skinned node (with its joints and weights).
-    skinned_for: Option<NodeId>,
+    /// Written for this skinned or morphed node: as bound, with its joints and weights,
+    /// and before its morph targets, with them.
+    deformed_for: Option<NodeId>,
 }
 
 /// A glTF mesh: geometry, material and variant mappings (material index, variant indices).
@@ -405,6 +411,8 @@ struct Builder<'a> {
     /// The glTF camera and light each written node holds (for animation pointers).
     cameras_of: HashMap<NodeId, u32>,
     lights_of: HashMap<NodeId, u32>,
+    /// Nodes written with their morph targets, and how many targets.
+    morphed: HashMap<NodeId, usize>,
     /// KHR_animation_pointer channels, added to the JSON when it is written (gltf-json's
     /// channel type needs a node).
     pointer_channels: Vec<PointerChannel>,
@@ -584,9 +592,10 @@ impl Builder<'_> {
         Ok(())
     }
 
-    /// The timeline's shots as glTF animations, one per shot holding the `Transform` tracks
-    /// of written nodes ([`gltf_animation`]). Other tracks (visibility, field of view, lights,
-    /// materials, exposure) have no place in core glTF: counted in a warning.
+    /// The timeline's shots as glTF animations, one per shot: the `Transform` tracks of
+    /// written nodes ([`gltf_animation`]), each morphed node's weight tracks as one `weights`
+    /// channel, other values by KHR_animation_pointer where glTF has a property for them, and
+    /// the exposure in the animation's extras. What cannot be written is counted in a warning.
     fn animations(&mut self, nodes: &[Exported]) {
         let written: HashMap<NodeId, &Exported> = nodes.iter().map(|e| (e.id, e)).collect();
         let mut bake_budget = MAX_BAKED_KEYS;
@@ -614,7 +623,13 @@ impl Builder<'_> {
             };
             let (mut unwritable, mut approximate, mut baked_away) = (0usize, 0usize, 0usize);
             let mut pointers = Vec::new();
+            // A node's morph weights: one glTF channel for all its weight tracks.
+            let mut weight_tracks: BTreeMap<NodeId, Vec<&crate::scene::Track>> = BTreeMap::new();
             for track in shot.tracks.iter().filter(|t| !t.is_empty()) {
+                if let Channel::MorphWeight(node, _) = track.channel {
+                    weight_tracks.entry(node).or_default().push(track);
+                    continue;
+                }
                 if track.channel == Channel::Exposure {
                     // No glTF property: kept in the shot's extras.
                     record.exposure = track.keys().to_vec();
@@ -672,6 +687,30 @@ impl Builder<'_> {
                 };
                 approximate += usize::from(rough);
                 self.write_motion(&mut animation, node, &m);
+            }
+            for (node, tracks) in weight_tracks {
+                let (Some(&targets), Some(&index), Some(morph)) = (
+                    self.morphed.get(&node),
+                    self.node_index.get(&node),
+                    self.scene.morph(node),
+                ) else {
+                    unwritable += usize::from(written.contains_key(&node));
+                    continue;
+                };
+                let mut lanes: Vec<Option<&crate::scene::Track>> = vec![None; targets];
+                for track in tracks {
+                    if let Channel::MorphWeight(_, k) = track.channel
+                        && let Some(lane) = lanes.get_mut(usize::from(k))
+                    {
+                        *lane = Some(track);
+                    }
+                }
+                if let Some((v, rough)) =
+                    weights(&lanes, &morph.weights, shot.fps, &mut bake_budget)
+                {
+                    approximate += usize::from(rough);
+                    self.write_weights(&mut animation, index, &v);
+                }
             }
             let name = &shot.name;
             if !animation.samplers.is_empty() {
@@ -798,6 +837,42 @@ impl Builder<'_> {
             extras: None,
         });
         (animation.samplers.len() - 1) as u32
+    }
+
+    /// Writes a node's morph weights: one sampler whose output holds every target's weight
+    /// per key (SCALAR, as glTF asks), and its `weights` channel.
+    fn write_weights(
+        &mut self,
+        animation: &mut json::Animation,
+        node: json::Index<json::Node>,
+        v: &Values,
+    ) {
+        let input = self.times_accessor(&v.times);
+        let output = self.float_accessor(
+            bytemuck::cast_slice(&v.values),
+            v.values.len(),
+            json::accessor::Type::Scalar,
+            None,
+        );
+        let sampler = json::Index::new(animation.samplers.len() as u32);
+        animation.samplers.push(json::animation::Sampler {
+            input,
+            interpolation: Valid(gltf_interpolation(v.interp)),
+            output,
+            extensions: None,
+            extras: None,
+        });
+        animation.channels.push(json::animation::Channel {
+            sampler,
+            target: json::animation::Target {
+                node,
+                path: Valid(json::animation::Property::MorphTargetWeights),
+                extensions: None,
+                extras: None,
+            },
+            extensions: None,
+            extras: None,
+        });
     }
 
     /// Writes one node's motion: shared key times and a sampler and channel per path.
@@ -1029,9 +1104,17 @@ impl Builder<'_> {
         baked: Option<Mat4>,
         skin: Option<&Skin>,
     ) -> Result<Option<json::Index<json::Mesh>>, ExportError> {
-        let shown = match skin {
-            Some(skin) => Some(skin.bind.clone()),
-            None => self.scene.mesh(mesh_id).cloned(),
+        // Morph targets go with the mesh before them: on a skinned node only when its
+        // skin is written too (a posed mesh has left bind space).
+        let morph = self
+            .scene
+            .morph(node)
+            .filter(|_| skin.is_some() || self.scene.skin(node).is_none())
+            .cloned();
+        let shown = match (&morph, skin) {
+            (Some(morph), _) => Some(morph.base.clone()),
+            (None, Some(skin)) => Some(skin.bind.clone()),
+            (None, None) => self.scene.mesh(mesh_id).cloned(),
         };
         let Some(mesh) = shown else {
             return Ok(None);
@@ -1067,7 +1150,7 @@ impl Builder<'_> {
             needs_uv0: needs[0] && mesh.uvs.is_empty(),
             needs_uv1: needs[1] && mesh.uvs1.is_empty(),
             coat_tangents: coat_frame.is_some(),
-            skinned_for: skin.map(|_| node),
+            deformed_for: (skin.is_some() || morph.is_some()).then_some(node),
         };
         let geometry = match self.geometry.get(&key) {
             Some(g) => g.clone(),
@@ -1084,6 +1167,9 @@ impl Builder<'_> {
                 let mut g = self.write_mesh(&mesh, key, baked);
                 if let Some(skin) = skin {
                     self.write_influences(&mut g, skin);
+                }
+                if let Some(morph) = &morph {
+                    g.targets = Some(self.write_targets(morph, &g, baked));
                 }
                 self.geometry.insert(key, g.clone());
                 g
@@ -1113,9 +1199,24 @@ impl Builder<'_> {
             ..Default::default()
         });
         let name = self.scene.node(node).map(|n| n.name.clone());
+        // Morph targets: the node's weights as the mesh's defaults, their names as
+        // Blender, three.js and Babylon.js read them.
+        let (weights, extras) = match &morph {
+            Some(morph) => {
+                self.morphed.insert(node, morph.weights.len());
+                (
+                    Some(morph.weights.clone()),
+                    serde_json::value::to_raw_value(
+                        &serde_json::json!({ "targetNames": morph.names.to_vec() }),
+                    )
+                    .ok(),
+                )
+            }
+            None => (None, None),
+        };
         let index = self.root.push(json::Mesh {
             extensions: None,
-            extras: None,
+            extras,
             name,
             primitives: vec![json::mesh::Primitive {
                 attributes: geometry
@@ -1128,9 +1229,9 @@ impl Builder<'_> {
                 indices: geometry.indices,
                 material: Some(material),
                 mode: Valid(geometry.mode),
-                targets: None,
+                targets: geometry.targets.clone(),
             }],
-            weights: None,
+            weights,
         });
         self.meshes.insert(mesh_key, index);
         Ok(Some(index))
@@ -1196,6 +1297,104 @@ impl Builder<'_> {
             geometry.attributes.insert(Semantic::Joints(k as u32), j);
             geometry.attributes.insert(Semantic::Weights(k as u32), w);
         }
+    }
+
+    /// A morph's targets for `geometry` (its base as written, `baked` into the world when
+    /// transforms are applied): POSITION displacements (with the bounds glTF asks of them),
+    /// NORMAL and TANGENT ones where the base has those attributes. A target without
+    /// displacements is an all-zero POSITION accessor without data (glTF asks at least one
+    /// attribute per target).
+    fn write_targets(
+        &mut self,
+        morph: &Morph,
+        geometry: &Geometry,
+        baked: Option<Mat4>,
+    ) -> Vec<json::mesh::MorphTarget> {
+        use json::accessor::{ComponentType::F32, Type};
+        use json::buffer::Target::ArrayBuffer;
+        use json::mesh::Semantic;
+        let n = morph.base.positions.len();
+        let linear = Mat3::from_mat4(baked.unwrap_or(Mat4::IDENTITY));
+        let normal_matrix = if linear.determinant().abs() > 1e-12 {
+            linear.inverse().transpose()
+        } else {
+            Mat3::IDENTITY
+        };
+        let moved = |deltas: &[[f32; 3]], m: Mat3| -> Vec<[f32; 3]> {
+            deltas
+                .iter()
+                .map(|d| {
+                    let v = m * Vec3::from(*d);
+                    if v.is_finite() {
+                        v.to_array()
+                    } else {
+                        [0.0; 3]
+                    }
+                })
+                .collect()
+        };
+        let has = |s: Semantic| geometry.attributes.contains_key(&s);
+        let (has_normals, has_tangents) = (has(Semantic::Normals), has(Semantic::Tangents));
+        let mut out = Vec::with_capacity(morph.targets.len());
+        for target in morph.targets.iter() {
+            let positions = if target.positions.len() == n {
+                let deltas = moved(&target.positions, linear);
+                let (min, max) = deltas.iter().fold(
+                    (Vec3::splat(f32::INFINITY), Vec3::splat(f32::NEG_INFINITY)),
+                    |(lo, hi), p| (lo.min(Vec3::from(*p)), hi.max(Vec3::from(*p))),
+                );
+                Some(self.accessor(
+                    bytemuck::cast_slice(&deltas),
+                    n,
+                    F32,
+                    Type::Vec3,
+                    Some(ArrayBuffer),
+                    Some((min.to_array().to_vec(), max.to_array().to_vec())),
+                ))
+            } else {
+                None
+            };
+            let normals = (has_normals && target.normals.len() == n).then(|| {
+                let deltas = moved(&target.normals, normal_matrix);
+                let bytes = bytemuck::cast_slice(&deltas);
+                self.accessor(bytes, n, F32, Type::Vec3, Some(ArrayBuffer), None)
+            });
+            let tangents = (has_tangents && target.tangents.len() == n).then(|| {
+                let deltas = moved(&target.tangents, linear);
+                let bytes = bytemuck::cast_slice(&deltas);
+                self.accessor(bytes, n, F32, Type::Vec3, Some(ArrayBuffer), None)
+            });
+            let positions = match (positions, &normals, &tangents) {
+                (None, None, None) => Some(self.zero_vec3_accessor(n)),
+                (p, ..) => p,
+            };
+            out.push(json::mesh::MorphTarget {
+                positions,
+                normals,
+                tangents,
+            });
+        }
+        out
+    }
+
+    /// `count` zero VEC3 floats: an accessor without a buffer view (glTF reads zeros).
+    fn zero_vec3_accessor(&mut self, count: usize) -> json::Index<json::Accessor> {
+        self.root.push(json::Accessor {
+            buffer_view: None,
+            byte_offset: None,
+            count: USize64(count as u64),
+            component_type: Valid(json::accessor::GenericComponentType(
+                json::accessor::ComponentType::F32,
+            )),
+            extensions: None,
+            extras: None,
+            type_: Valid(json::accessor::Type::Vec3),
+            min: Some(serde_json::json!([0.0, 0.0, 0.0])),
+            max: Some(serde_json::json!([0.0, 0.0, 0.0])),
+            name: None,
+            normalized: false,
+            sparse: None,
+        })
     }
 
     fn accessor(
@@ -1396,6 +1595,7 @@ impl Builder<'_> {
             attributes,
             indices: Some(a),
             mode: json::mesh::Mode::Triangles,
+            targets: None,
         }
     }
 

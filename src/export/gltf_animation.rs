@@ -344,6 +344,110 @@ pub(super) fn values(
     }
 }
 
+/// A node's morph weight tracks (`lanes[k]`: target k's, `None` where it is not animated
+/// and holds at `rest[k]`) as one glTF `weights` sampler, `lanes.len()` weights per entry:
+/// the tracks' own keys where they all have the same key frames and map exactly (STEP,
+/// LINEAR or CUBICSPLINE alike, a held target with zero tangents); otherwise every frame,
+/// linear in between, from `bake_budget` (past it the union of key frames, flagged).
+pub(super) fn weights(
+    lanes: &[Option<&Track>],
+    rest: &[f32],
+    fps: u32,
+    bake_budget: &mut usize,
+) -> Option<(Values, bool)> {
+    let present: Vec<&Track> = lanes.iter().flatten().copied().collect();
+    let first = present.first()?;
+    let key_frames = |t: &Track| t.keys().iter().map(|k| k.frame).collect::<Vec<f32>>();
+    let width = lanes.len();
+    let fps_f = fps.max(1) as f32;
+    let rest_of = |k: usize| rest.get(k).copied().unwrap_or(0.0);
+    if present.iter().all(|t| key_frames(t) == key_frames(first)) {
+        // Each track alone, with a budget no exact plan touches.
+        let mut untouched = usize::MAX;
+        let each: Option<Vec<Values>> = present
+            .iter()
+            .map(|t| values(t, fps, None, &mut untouched).map(|(v, _)| v))
+            .collect();
+        if let Some(each) = each
+            && untouched == usize::MAX
+            && each
+                .iter()
+                .all(|v| v.interp == each[0].interp && v.width == 1)
+        {
+            let interp = each[0].interp;
+            let per_key = if interp == Interp::Cubic { 3 } else { 1 };
+            let times = each[0].times.clone();
+            let mut values = Vec::with_capacity(times.len() * per_key * width);
+            for key in 0..times.len() {
+                for part in 0..per_key {
+                    let mut next = each.iter();
+                    for (k, lane) in lanes.iter().enumerate() {
+                        let held = if per_key == 3 && part != 1 {
+                            0.0
+                        } else {
+                            rest_of(k)
+                        };
+                        values.push(match lane {
+                            Some(_) => next
+                                .next()
+                                .and_then(|v| v.values.get(key * per_key + part))
+                                .copied()
+                                .unwrap_or(held),
+                            None => held,
+                        });
+                    }
+                }
+            }
+            return Some((
+                Values {
+                    times,
+                    interp,
+                    width,
+                    values,
+                    boolean: false,
+                },
+                false,
+            ));
+        }
+    }
+    let last = present
+        .iter()
+        .filter_map(|t| t.keys().last())
+        .map(|k| k.frame)
+        .fold(0.0f32, f32::max)
+        .ceil() as usize;
+    let approximate = last >= *bake_budget;
+    let frames: Vec<f32> = if approximate {
+        let mut frames: Vec<f32> = present.iter().flat_map(|t| key_frames(t)).collect();
+        frames.iter_mut().for_each(|f| *f = f.max(0.0));
+        frames.sort_by(f32::total_cmp);
+        frames.dedup();
+        frames
+    } else {
+        *bake_budget -= last + 1;
+        (0..=last).map(|f| f as f32).collect()
+    };
+    let mut values = Vec::with_capacity(frames.len() * width);
+    for &frame in &frames {
+        for (k, lane) in lanes.iter().enumerate() {
+            values.push(match lane.and_then(|t| t.sample(frame)) {
+                Some(Value::Float(w)) => w,
+                _ => rest_of(k),
+            });
+        }
+    }
+    Some((
+        Values {
+            times: frames.iter().map(|f| f / fps_f).collect(),
+            interp: Interp::Linear,
+            width,
+            values,
+            boolean: false,
+        },
+        approximate,
+    ))
+}
+
 /// What a KHR_animation_pointer channel points into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum PointerObject {

@@ -6,10 +6,11 @@
 //! error, not an allocation or a panic.
 
 use super::gltf_animation::{self, Curve, Interp, NodeCurves, frame_rate_for};
-use super::gltf_deform::{self, Influences, Morph, MorphTarget, SkinJson, Vertices};
+use super::gltf_deform::{self, Influences, SkinJson, Vertices};
 use super::{ImportError, Imported, gltf_draco, gltf_meshopt};
 use crate::export::gltf_animation::{SHOT_EXTRAS, ShotExtras};
 use crate::scene::color::linear_to_srgb_u8;
+use crate::scene::morph::{self, MorphTarget, Moved};
 use crate::scene::skin::{local_from_bind as skin_frames, skin_vertices};
 use crate::scene::{
     AlphaMode, Camera, Channel, DEFAULT_POINT_SIZE_PX, FRAME_RATES, Filter, Image, ImageId, Light,
@@ -22,9 +23,10 @@ use glam::{Mat4, Quat, Vec3};
 use gltf::accessor::{DataType, Dimensions};
 use gltf::mesh::{Mode, Semantic};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// Extensions read: a file may require them and still load (`parse` checks
 /// `extensionsRequired` against this list).
@@ -206,6 +208,12 @@ const MAX_JOINT_MATRICES: usize = 1 << 20;
 /// Vertex moves by morph targets per file (a vertex moved by three targets counts three):
 /// many targets may share one large accessor, so the file's size does not bound the work.
 const MAX_MORPHED_VALUES: u64 = 1 << 28;
+/// Morph target displacements (vertices × targets) kept per file so that the weights stay
+/// editable and animatable (at most ~1.2 GB with positions, normals and tangents); past it,
+/// meshes show at their weights only. A 50,000-vertex face with 52 ARKit shapes keeps 2.6 M.
+const MAX_KEPT_MORPH_VALUES: u64 = 1 << 25;
+/// Longest morph target name kept (characters).
+const MAX_TARGET_NAME_CHARS: usize = 200;
 
 /// Reads a glTF or GLB file already loaded into `bytes`; `path` names it and locates its
 /// folder for relative URIs.
@@ -269,8 +277,10 @@ fn import_gltf_within(
         deformed_vertices: 0,
         joint_matrices: 0,
         morphed_values: 0,
+        kept_morph_values: 0,
+        weights_animated: weights_animated(&repairs.animations),
         joint_from_bind: HashMap::new(),
-        pending_skins: Vec::new(),
+        pending_deforms: Vec::new(),
     };
     if let Some(problem) = transform_warning {
         importer.warn(problem);
@@ -290,7 +300,7 @@ fn import_gltf_within(
     importer.warn_unsupported(&repairs);
     importer.load_variant_names();
     importer.load_nodes()?;
-    importer.bind_skins();
+    importer.bind_deforms();
     let variants = importer
         .variant_names
         .drain(..)
@@ -1186,6 +1196,17 @@ fn read_scalars<'a>(
                 .map(|v| f32::from(v) / 65535.0)
                 .collect(),
         ),
+        // Morph weights may be signed (glTF 2.0 §3.7.2.2: max(c / 127, -1)).
+        (DataType::I8, true) => Some(
+            gltf::accessor::Iter::<i8>::new(iter(accessor), data)?
+                .map(|v| (f32::from(v) / 127.0).max(-1.0))
+                .collect(),
+        ),
+        (DataType::I16, true) => Some(
+            gltf::accessor::Iter::<i16>::new(iter(accessor), data)?
+                .map(|v| (f32::from(v) / 32767.0).max(-1.0))
+                .collect(),
+        ),
         _ => None,
     }
 }
@@ -1572,6 +1593,8 @@ fn keep_where<T>(values: Vec<T>, keep: &[bool]) -> Vec<T> {
 struct Deform {
     /// Morph target weights: the node's, else the mesh's.
     weights: Vec<f32>,
+    /// Morph target names (the mesh's `extras.targetNames`), possibly fewer than targets.
+    target_names: Vec<String>,
     /// Per joint of the node's skin: the node's frame from bind space, joints at rest.
     local_from_bind: Option<Vec<Mat4>>,
     /// The node's skin (index in the file), when `local_from_bind` is there.
@@ -1587,13 +1610,32 @@ struct Bound {
     influences: Influences,
 }
 
-/// A skinned mesh built for one node, bound to its joints once the nodes exist
-/// ([`Importer::bind_skins`]).
-struct PendingSkin {
+/// What [`Importer::deform`] made of a primitive besides its rest pose.
+#[derive(Default)]
+struct Deformed {
+    /// The vertices as bound (skinned primitives).
+    bound: Option<Bound>,
+    /// The morph targets, kept (editable weights).
+    morph: Option<KeptMorph>,
+}
+
+/// A primitive's morph targets and its vertices before any target moved them.
+struct KeptMorph {
+    positions: Vec<[f32; 3]>,
+    normals: Vec<[f32; 3]>,
+    tangents: Vec<[f32; 4]>,
+    targets: Vec<MorphTarget>,
+    weights: Vec<f32>,
+    names: Vec<String>,
+}
+
+/// A skinned or morphed mesh built for one node, bound to its joints and given its morph
+/// targets once the nodes exist ([`Importer::bind_deforms`]).
+struct PendingDeform {
     mesh: MeshId,
-    skin: usize,
-    bind: Mesh,
-    influences: Influences,
+    /// The skin (index in the file), the mesh as bound and its influences.
+    skin: Option<(usize, Arc<Mesh>, Influences)>,
+    morph: Option<morph::Morph>,
 }
 
 /// The world-from-local matrix of every glTF node at rest (the scene's transforms of them).
@@ -1681,10 +1723,14 @@ struct Importer<'a> {
     joint_matrices: usize,
     /// Vertices moved by morph targets, once per target ([`MAX_MORPHED_VALUES`]).
     morphed_values: u64,
+    /// Morph displacements kept editable ([`MAX_KEPT_MORPH_VALUES`]).
+    kept_morph_values: u64,
+    /// glTF nodes whose morph weights an animation moves (they get meshes of their own).
+    weights_animated: HashSet<usize>,
     /// Inverse bind matrices per skin (one per joint), as read.
     joint_from_bind: HashMap<usize, Vec<Mat4>>,
-    /// Skinned meshes waiting for their joints' scene nodes.
-    pending_skins: Vec<PendingSkin>,
+    /// Skinned and morphed meshes waiting for their scene nodes.
+    pending_deforms: Vec<PendingDeform>,
     /// KHR_materials_variants names, by variant index.
     variant_names: Vec<String>,
     /// Per variant index: (node, material) pairs.
@@ -2629,7 +2675,7 @@ impl Importer<'_> {
             normals: &mut normals,
             tangents: &mut tangents,
         };
-        let bound = self.deform(name, primitive, deform, &mut vertices, &mut indices);
+        let deformed = self.deform(name, primitive, deform, &mut vertices, &mut indices, true);
 
         let material = self.material(&primitive.material());
         let mut mesh = Mesh::new(
@@ -2673,31 +2719,66 @@ impl Importer<'_> {
         } else if let Some(tangents) = generated_tangents(&mesh, &material_data) {
             mesh.tangents = tangents;
         }
-        let bind = bound.map(|bound| {
-            // The same mesh as bound: its own normals (computed from the bound positions
-            // where the file has none) and tangents.
-            let mut bind = Mesh::new(
-                bound.positions,
-                bound.normals,
+        let Deformed { bound, morph } = deformed;
+        // The mesh before its morph targets (in bind space, before any skin turned
+        // triangles round), with its own tangents.
+        let morph = morph.map(|kept| {
+            let indices = bound
+                .as_ref()
+                .map_or_else(|| mesh.indices.clone(), |b| b.indices.clone());
+            let derive_normals = kept.normals.is_empty();
+            let mut base = Mesh::new(
+                kept.positions,
+                kept.normals,
                 mesh.uvs.clone(),
                 mesh.colors.clone(),
-                bound.indices,
+                indices,
             );
-            bind.uvs1 = mesh.uvs1.clone();
+            base.uvs1 = mesh.uvs1.clone();
             if file_tangents {
-                bind.tangents = bound.tangents;
-            } else if let Some(tangents) = generated_tangents(&bind, &material_data) {
-                bind.tangents = tangents;
+                base.tangents = kept.tangents;
+            } else if let Some(tangents) = generated_tangents(&base, &material_data) {
+                base.tangents = tangents;
             }
-            (bind, bound.influences)
+            crate::scene::morph::Morph {
+                base: Arc::new(base),
+                targets: kept.targets.into(),
+                names: kept.names.into(),
+                weights: kept.weights,
+                derive_normals,
+            }
+        });
+        let skin = bound.zip(deform.skin).map(|(bound, skin)| {
+            // The mesh as bound: the morph's base (the skin moves the morphed mesh), else
+            // its own normals (computed from the bound positions where the file has none)
+            // and tangents.
+            let bind = match &morph {
+                Some(morph) => Arc::clone(&morph.base),
+                None => {
+                    let mut bind = Mesh::new(
+                        bound.positions,
+                        bound.normals,
+                        mesh.uvs.clone(),
+                        mesh.colors.clone(),
+                        bound.indices,
+                    );
+                    bind.uvs1 = mesh.uvs1.clone();
+                    if file_tangents {
+                        bind.tangents = bound.tangents;
+                    } else if let Some(tangents) = generated_tangents(&bind, &material_data) {
+                        bind.tangents = tangents;
+                    }
+                    Arc::new(bind)
+                }
+            };
+            (skin, bind, bound.influences)
         });
         let id = self.scene.add_mesh(mesh);
-        if let (Some((bind, influences)), Some(skin)) = (bind, deform.skin) {
-            self.pending_skins.push(PendingSkin {
+        if skin.is_some() || morph.is_some() {
+            self.pending_deforms.push(PendingDeform {
                 mesh: id,
                 skin,
-                bind,
-                influences,
+                morph,
             });
         }
         Ok(Some(Built::Mesh(id, material)))
@@ -3030,7 +3111,7 @@ impl Importer<'_> {
             tangents: &mut [],
         };
         // Point clouds keep their rest pose only (no skin binding).
-        let _ = self.deform(name, primitive, deform, &mut vertices, &mut []);
+        let _ = self.deform(name, primitive, deform, &mut vertices, &mut [], false);
         for normal in &mut normals {
             *normal = Vec3::from(*normal).normalize_or_zero().to_array();
         }
@@ -3083,7 +3164,9 @@ impl Importer<'_> {
             .copied()
             .flatten()
             .is_some();
-        let own_weights = node.weights().is_some_and(|w| Some(w) != mesh.weights());
+        let own_weights = node.weights().is_some_and(|w| Some(w) != mesh.weights())
+            || (self.weights_animated.contains(&node.index())
+                && mesh.primitives().any(|p| p.morph_targets().len() > 0));
         if !(skinned || own_weights) {
             return false;
         }
@@ -3128,6 +3211,7 @@ impl Importer<'_> {
             .and_then(|(node, skin)| self.local_from_bind(node, skin, name));
         Deform {
             weights,
+            target_names: self.target_names(mesh.index()),
             skin: skin.filter(|_| local_from_bind.is_some()),
             local_from_bind,
         }
@@ -3217,8 +3301,40 @@ impl Importer<'_> {
         Some(matrices.map(|m| Mat4::from_cols_array_2d(&m)).collect())
     }
 
+    /// The names of glTF mesh `mesh`'s morph targets: its `extras.targetNames` (the
+    /// convention of Blender, three.js and Babylon.js), empty where it has none.
+    fn target_names(&self, mesh: usize) -> Vec<String> {
+        let Some(extras) = self
+            .doc
+            .as_json()
+            .meshes
+            .get(mesh)
+            .and_then(|m| m.extras.as_ref())
+        else {
+            return Vec::new();
+        };
+        let Ok(extras) = serde_json::from_str::<serde_json::Value>(extras.get()) else {
+            return Vec::new();
+        };
+        let Some(names) = extras.get("targetNames").and_then(|v| v.as_array()) else {
+            return Vec::new();
+        };
+        names
+            .iter()
+            .map(|n| {
+                n.as_str()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(MAX_TARGET_NAME_CHARS)
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Morphs and skins one primitive's vertices as `deform` says ([`gltf_deform`]);
-    /// attributes that cannot be read are left out with a warning.
+    /// attributes that cannot be read are left out with a warning. With `keep_morph`, the
+    /// morph targets and the vertices before them are kept (within
+    /// [`MAX_KEPT_MORPH_VALUES`]) so that the weights stay editable.
     fn deform(
         &mut self,
         name: &str,
@@ -3226,32 +3342,74 @@ impl Importer<'_> {
         deform: &Deform,
         vertices: &mut Vertices,
         indices: &mut [u32],
-    ) -> Option<Bound> {
+        keep_morph: bool,
+    ) -> Deformed {
         use DataType::{U8, U16};
         let n = vertices.positions.len();
         let buffers = Rc::clone(&self.buffers);
         let data = |b: gltf::Buffer| buffers.get(b.index()).map(Vec::as_slice);
         let mut unreadable = Vec::new();
-        if deform.weights.iter().any(|w| *w != 0.0) {
-            let mut morph = Morph::default();
-            for (k, (target, &weight)) in primitive.morph_targets().zip(&deform.weights).enumerate()
-            {
-                if weight == 0.0 || !weight.is_finite() {
+        let mut out = Deformed::default();
+        let target_count = primitive.morph_targets().len();
+        let kept_values = (n as u64).saturating_mul(target_count as u64);
+        let keep = keep_morph && target_count > 0 && {
+            let fits = self.kept_morph_values.saturating_add(kept_values) <= MAX_KEPT_MORPH_VALUES;
+            if fits {
+                self.kept_morph_values += kept_values;
+            } else if self.kept_morph_values <= MAX_KEPT_MORPH_VALUES {
+                self.warn(format!(
+                    "morph targets would keep more than {MAX_KEPT_MORPH_VALUES} vertex \
+                     displacements at mesh '{name}': it and later meshes show at their \
+                     weights, which cannot be changed or animated"
+                ));
+                self.kept_morph_values = MAX_KEPT_MORPH_VALUES + 1;
+            }
+            fits
+        };
+        let weight_of = |k: usize| {
+            deform
+                .weights
+                .get(k)
+                .copied()
+                .filter(|w| w.is_finite())
+                .unwrap_or(0.0)
+        };
+        let mut kept = keep.then(|| KeptMorph {
+            positions: vertices.positions.to_vec(),
+            normals: vertices.normals.to_vec(),
+            tangents: vertices.tangents.to_vec(),
+            targets: Vec::with_capacity(target_count),
+            weights: (0..target_count).map(weight_of).collect(),
+            names: (0..target_count)
+                .map(|k| match deform.target_names.get(k) {
+                    Some(name) if !name.trim().is_empty() => name.clone(),
+                    _ => morph::default_target_name(k),
+                })
+                .collect(),
+        });
+        if keep || deform.weights.iter().any(|w| *w != 0.0) {
+            let mut moved = Moved::default();
+            for (k, target) in primitive.morph_targets().enumerate() {
+                let weight = weight_of(k);
+                if weight == 0.0 && !keep {
                     continue;
                 }
-                if self.morphed_values.saturating_add(n as u64) > MAX_MORPHED_VALUES {
-                    if self.morphed_values <= MAX_MORPHED_VALUES {
-                        self.warn(format!(
-                            "morph targets would move more than {MAX_MORPHED_VALUES} vertices \
-                             in all at mesh '{name}': its later targets and those of later \
-                             meshes are left out"
-                        ));
-                        self.morphed_values = MAX_MORPHED_VALUES + 1;
+                // Kept targets are within their own, smaller budget.
+                if !keep {
+                    if self.morphed_values.saturating_add(n as u64) > MAX_MORPHED_VALUES {
+                        if self.morphed_values <= MAX_MORPHED_VALUES {
+                            self.warn(format!(
+                                "morph targets would move more than {MAX_MORPHED_VALUES} \
+                                 vertices in all at mesh '{name}': its later targets and \
+                                 those of later meshes are left out"
+                            ));
+                            self.morphed_values = MAX_MORPHED_VALUES + 1;
+                        }
+                        break;
                     }
-                    break;
+                    self.morphed_values += n as u64;
                 }
-                self.morphed_values += n as u64;
-                let mut lanes: [Option<Vec<[f32; 3]>>; 3] = Default::default();
+                let mut lanes: [Vec<[f32; 3]>; 3] = Default::default();
                 let accessors = [
                     (target.positions(), "POSITION"),
                     (target.normals(), "NORMAL"),
@@ -3261,10 +3419,11 @@ impl Importer<'_> {
                     let Some(accessor) = accessor else {
                         continue;
                     };
-                    *lane = read_vectors::<3>(&accessor, accessor.normalized(), data)
-                        .filter(|d| d.len() == n);
-                    if lane.is_none() {
-                        unreadable.push(format!("morph target {k} {what}"));
+                    match read_vectors::<3>(&accessor, accessor.normalized(), data)
+                        .filter(|d| d.len() == n)
+                    {
+                        Some(d) if d.iter().flatten().all(|v| v.is_finite()) => *lane = d,
+                        _ => unreadable.push(format!("morph target {k} {what}")),
                     }
                 }
                 let [positions, normals, tangents] = lanes;
@@ -3273,10 +3432,20 @@ impl Importer<'_> {
                     normals,
                     tangents,
                 };
-                morph.add(vertices, &target, weight);
+                moved.add(
+                    vertices.positions,
+                    vertices.normals,
+                    vertices.tangents,
+                    &target,
+                    weight,
+                );
+                if let Some(kept) = &mut kept {
+                    kept.targets.push(target);
+                }
             }
-            morph.finish(vertices);
+            moved.renormalize(vertices.normals, vertices.tangents);
         }
+        out.morph = kept;
         if let Some(local_from_bind) = &deform.local_from_bind {
             let mut influences = Influences {
                 joints: Vec::new(),
@@ -3318,7 +3487,7 @@ impl Importer<'_> {
                     ));
                 }
                 self.warn_unreadable(name, primitive, &unreadable);
-                return None;
+                return out;
             }
             let bound = Bound {
                 positions: vertices.positions.to_vec(),
@@ -3340,55 +3509,70 @@ impl Importer<'_> {
                 ));
             }
             self.warn_unreadable(name, primitive, &unreadable);
-            return Some(bound);
+            out.bound = Some(bound);
+            return out;
         }
         self.warn_unreadable(name, primitive, &unreadable);
-        None
+        out
     }
 
     /// Binds each skinned mesh to its joints' scene nodes ([`crate::scene::skin`]), so that
-    /// moving a joint (by hand or by a shot) moves the mesh. A mesh shown by several nodes
-    /// (instances) or whose joints are not all in the scene keeps its rest pose only.
-    fn bind_skins(&mut self) {
-        let pending_skins = std::mem::take(&mut self.pending_skins);
-        if pending_skins.is_empty() {
+    /// moving a joint (by hand or by a shot) moves the mesh, and gives each morphed mesh its
+    /// targets ([`crate::scene::morph`]), so that its weights stay editable. A mesh shown by
+    /// several nodes (instances) keeps its rest pose only, as does a skin whose joints are
+    /// not all in the scene.
+    fn bind_deforms(&mut self) {
+        let pending = std::mem::take(&mut self.pending_deforms);
+        if pending.is_empty() {
             return;
         }
-        // The nodes showing each mesh, gathered once (not a scan of the scene per skin).
+        // The nodes showing each mesh, gathered once (not a scan of the scene per mesh).
         let mut holders: HashMap<MeshId, Vec<NodeId>> = HashMap::new();
         for node in self.scene.nodes() {
             if let NodeKind::Mesh { mesh, .. } = node.kind {
                 holders.entry(mesh).or_default().push(node.id);
             }
         }
-        for pending in pending_skins {
-            let Some([holder]) = holders.get(&pending.mesh).map(Vec::as_slice) else {
+        for pending in pending {
+            let Some(&[holder]) = holders.get(&pending.mesh).map(Vec::as_slice) else {
                 continue;
             };
-            let Some(joints) = self.skins.get(pending.skin).map(|s| s.joints.clone()) else {
-                continue;
-            };
-            let Some(joints) = joints
-                .iter()
-                .map(|&j| self.node_ids.get(j).copied().flatten())
-                .collect::<Option<Vec<NodeId>>>()
-            else {
-                continue;
-            };
-            let joint_from_bind = self
-                .joint_from_bind
-                .get(&pending.skin)
-                .map(|m| m.iter().map(Mat4::to_cols_array).collect())
-                .unwrap_or_default();
-            let skin = crate::scene::skin::Skin {
-                bind: std::sync::Arc::new(pending.bind),
-                joints,
-                joint_from_bind,
-                influences: pending.influences,
-            };
-            if skin.check().is_ok() {
-                self.scene.set_skin(*holder, skin);
+            if let Some((skin, bind, influences)) = pending.skin {
+                self.bind_skin(holder, skin, bind, influences);
             }
+            if let Some(morph) = pending.morph
+                && morph.check().is_ok()
+            {
+                self.scene.set_morph(holder, morph);
+            }
+        }
+    }
+
+    /// Binds mesh node `holder` to skin `skin` of the file, if all its joints are in the scene.
+    fn bind_skin(&mut self, holder: NodeId, skin: usize, bind: Arc<Mesh>, influences: Influences) {
+        let Some(joints) = self.skins.get(skin).map(|s| s.joints.clone()) else {
+            return;
+        };
+        let Some(joints) = joints
+            .iter()
+            .map(|&j| self.node_ids.get(j).copied().flatten())
+            .collect::<Option<Vec<NodeId>>>()
+        else {
+            return;
+        };
+        let joint_from_bind = self
+            .joint_from_bind
+            .get(&skin)
+            .map(|m| m.iter().map(Mat4::to_cols_array).collect())
+            .unwrap_or_default();
+        let skin = crate::scene::skin::Skin {
+            bind,
+            joints,
+            joint_from_bind,
+            influences,
+        };
+        if skin.check().is_ok() {
+            self.scene.set_skin(holder, skin);
         }
     }
 
@@ -3929,8 +4113,53 @@ impl Importer<'_> {
         for (c, channel) in animation.channels.iter().enumerate() {
             // What the channel animates: a node's transform, or values keyed by channel.
             let (node_target, values): ChannelTargets = match channel.target() {
-                AnimTarget::Weights => {
-                    weights += 1;
+                AnimTarget::Weights(index) => {
+                    let holders = self.morph_holders(index);
+                    let targets = holders
+                        .first()
+                        .and_then(|&h| self.scene.morph(h))
+                        .map_or(0, |m| m.weights.len());
+                    if targets == 0 {
+                        weights += 1;
+                        continue;
+                    }
+                    let channels: Vec<Channel> = holders
+                        .iter()
+                        .flat_map(|&h| {
+                            (0..targets)
+                                .map_while(|k| u16::try_from(k).ok())
+                                .map(move |k| Channel::MorphWeight(h, k))
+                        })
+                        .collect();
+                    if channels
+                        .iter()
+                        .any(|c| out.values.iter().any(|(w, ..)| w == c))
+                    {
+                        problems.push(format!("channel {c}: an earlier channel animates the same"));
+                        continue;
+                    }
+                    match weight_curves(
+                        animation,
+                        channel.sampler,
+                        accessors,
+                        key_budget,
+                        targets,
+                        data,
+                    ) {
+                        Ok(curves) => {
+                            for channel in channels {
+                                if let Channel::MorphWeight(_, k) = channel {
+                                    out.values.push((
+                                        channel,
+                                        curves[usize::from(k)].clone(),
+                                        1,
+                                        None,
+                                    ));
+                                }
+                            }
+                        }
+                        Err(problem) => problems.push(format!("channel {c}: {problem}")),
+                    }
                     continue;
                 }
                 AnimTarget::Unknown(what) => {
@@ -4015,15 +4244,7 @@ impl Importer<'_> {
                 let sampler = animation.samplers.get(s).ok_or_else(|| {
                     format!("it refers to sampler {s} of {}", animation.samplers.len())
                 })?;
-                let interp = match sampler.interpolation.as_str() {
-                    "STEP" => Interp::Step,
-                    "LINEAR" => Interp::Linear,
-                    "CUBICSPLINE" => Interp::Cubic,
-                    other => {
-                        let shown: String = other.chars().take(40).collect();
-                        return Err(format!("its interpolation '{shown}' is not glTF's"));
-                    }
-                };
+                let interp = interpolation(&sampler.interpolation)?;
                 let accessor = |i: usize| {
                     accessors
                         .get(i)
@@ -4115,8 +4336,8 @@ impl Importer<'_> {
         }
         if weights > 0 {
             self.warn(format!(
-                "animation '{name}': {weights} morph-target weight channel(s) left out (morph \
-                 targets show at their default weights)"
+                "animation '{name}': {weights} morph-target weight channel(s) left out: their \
+                 nodes show no mesh with morph targets kept (instanced, or past the budget)"
             ));
         }
         if outside > 0 {
@@ -4134,6 +4355,24 @@ impl Importer<'_> {
             ));
         }
         out
+    }
+
+    /// The mesh nodes with morph targets made from glTF node `index`: the node itself, or
+    /// its children (one per primitive) when it held more than one thing.
+    fn morph_holders(&self, index: usize) -> Vec<NodeId> {
+        let Some(id) = self.node_ids.get(index).copied().flatten() else {
+            return Vec::new();
+        };
+        if self.scene.morph(id).is_some() {
+            return vec![id];
+        }
+        self.scene.node(id).map_or_else(Vec::new, |node| {
+            node.children
+                .iter()
+                .copied()
+                .filter(|&c| self.scene.morph(c).is_some() && !self.node_ids.contains(&Some(c)))
+                .collect()
+        })
     }
 
     /// The aspect ratio the file gives the camera scene node `id` shows, if any.
@@ -4316,6 +4555,79 @@ struct SamplerJson {
     interpolation: String,
 }
 
+/// A sampler's interpolation, or why it is not glTF's.
+fn interpolation(name: &str) -> Result<Interp, String> {
+    match name {
+        "STEP" => Ok(Interp::Step),
+        "LINEAR" => Ok(Interp::Linear),
+        "CUBICSPLINE" => Ok(Interp::Cubic),
+        other => {
+            let shown: String = other.chars().take(40).collect();
+            Err(format!("its interpolation '{shown}' is not glTF's"))
+        }
+    }
+}
+
+/// One curve per morph target from a `weights` channel's sampler, whose output holds
+/// `targets` weights per key (three groups per key for cubic: in-tangents, values,
+/// out-tangents). The keys count `targets` times against `key_budget`.
+fn weight_curves<'a>(
+    animation: &AnimationJson,
+    sampler: usize,
+    accessors: &[gltf::Accessor<'a>],
+    key_budget: &mut usize,
+    targets: usize,
+    data: impl Clone + Fn(gltf::Buffer<'a>) -> Option<&'a [u8]>,
+) -> Result<Vec<Curve>, String> {
+    let s = sampler;
+    let sampler = animation
+        .samplers
+        .get(s)
+        .ok_or_else(|| format!("it refers to sampler {s} of {}", animation.samplers.len()))?;
+    let interp = interpolation(&sampler.interpolation)?;
+    let accessor = |i: usize| {
+        accessors
+            .get(i)
+            .ok_or_else(|| format!("it refers to accessor {i} of {}", accessors.len()))
+    };
+    let input = accessor(sampler.input)?;
+    let output = accessor(sampler.output)?;
+    // Counts first: a file may point many channels at one huge accessor.
+    let keys = input.count();
+    let per_key = if interp == Interp::Cubic { 3 } else { 1 };
+    let tracked = keys.saturating_mul(targets);
+    if tracked > *key_budget {
+        return Err(format!(
+            "its {keys} keys for {targets} morph targets are past the {MAX_ANIMATION_KEYS} \
+             one file's animations may have"
+        ));
+    }
+    let expected = tracked.saturating_mul(per_key);
+    if output.count() != expected {
+        return Err(format!(
+            "it has {keys} key times for {targets} morph targets but {} output values \
+             (expected {expected})",
+            output.count()
+        ));
+    }
+    *key_budget -= tracked;
+    let times = read_scalars(input, data.clone())
+        .ok_or("its key times are not a readable float scalar accessor")?;
+    let values = read_scalars(output, data)
+        .ok_or("its weights are not a readable float or normalized integer scalar accessor")?;
+    (0..targets)
+        .map(|k| {
+            let lane = values
+                .iter()
+                .skip(k)
+                .step_by(targets)
+                .map(|&v| [v, 0.0, 0.0, 0.0])
+                .collect();
+            Curve::new(times.clone(), interp, lane)
+        })
+        .collect()
+}
+
 fn linear() -> String {
     "LINEAR".into()
 }
@@ -4372,7 +4684,8 @@ enum AnimTarget {
     Light(usize, LightProperty),
     /// A material value: its channel and width.
     Material(usize, fn(MaterialId) -> Channel, usize),
-    Weights,
+    /// A node's morph target weights.
+    Weights(usize),
     /// Something the timeline does not key (the path or pointer, for the warning).
     Unknown(String),
 }
@@ -4388,7 +4701,8 @@ impl ChannelJson {
         };
         if t.path != "pointer" {
             return match (t.node, t.path.as_str()) {
-                (_, "weights") => AnimTarget::Weights,
+                (Some(n), "weights") => AnimTarget::Weights(n),
+                (None, "weights") => AnimTarget::Unknown("path 'weights' without a node".into()),
                 (Some(n), path) => match node_path(path) {
                     Some(p) => AnimTarget::Node(n, p),
                     None => AnimTarget::Unknown(format!("path '{path}'")),
@@ -4403,6 +4717,19 @@ impl ChannelJson {
     }
 }
 
+/// The glTF nodes whose morph target weights some animation moves.
+fn weights_animated(animations: &[serde_json::Value]) -> HashSet<usize> {
+    animations
+        .iter()
+        .filter_map(|a| serde_json::from_value::<AnimationJson>(a.clone()).ok())
+        .flat_map(|a| a.channels)
+        .filter_map(|c| match c.target() {
+            AnimTarget::Weights(n) => Some(n),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The target a KHR_animation_pointer JSON pointer names, where the timeline keys it.
 fn pointer_target(pointer: &str) -> AnimTarget {
     let parts: Vec<&str> = pointer.split('/').collect();
@@ -4414,7 +4741,7 @@ fn pointer_target(pointer: &str) -> AnimTarget {
             (Some(n), "translation") => AnimTarget::Node(n, NodePath::Translation),
             (Some(n), "rotation") => AnimTarget::Node(n, NodePath::Rotation),
             (Some(n), "scale") => AnimTarget::Node(n, NodePath::Scale),
-            (Some(_), "weights") => AnimTarget::Weights,
+            (Some(n), "weights") => AnimTarget::Weights(n),
             _ => unknown(),
         },
         [

@@ -3,7 +3,8 @@
 //! worldsmith draws meshes as they are stored, so a mesh that glTF deforms is deformed once,
 //! at import, the way a glTF viewer shows the file before any animation plays:
 //! * morph targets (glTF 2.0 §3.7.2.2) add `weights[k] × target k` to positions, normals and
-//!   tangents, with the node's `weights` if it has them, else the mesh's;
+//!   tangents, with the node's `weights` if it has them, else the mesh's (the arithmetic is
+//!   [`crate::scene::morph`]'s; the importer keeps the targets so that weights stay editable);
 //! * a skin (§3.7.3) moves each vertex by its joints at their rest pose, the nodes' own
 //!   transforms: `world = Σ w · world_from_joint · joint_from_bind`. glTF ignores a skinned
 //!   node's transform, but the scene keeps it (it is what an artist sees in the outliner), so
@@ -12,7 +13,7 @@
 //!
 //! This module does arithmetic only: reading and checking accessors is the importer's.
 
-use glam::{Mat4, Vec3};
+use glam::Mat4;
 
 pub(super) use crate::scene::skin::{Influences, Vertices};
 
@@ -73,79 +74,10 @@ pub(super) fn rest_world_from_nodes(local: &[Mat4], children: &[Vec<usize>]) -> 
         .collect()
 }
 
-/// The three kinds of displacement one morph target may hold (each one per vertex, checked
-/// by the caller; tangent displacements are xyz only).
-#[derive(Clone, Debug, Default)]
-pub(super) struct MorphTarget {
-    pub positions: Option<Vec<[f32; 3]>>,
-    pub normals: Option<Vec<[f32; 3]>>,
-    pub tangents: Option<Vec<[f32; 3]>>,
-}
-
-/// Morph targets added one at a time (so that only one target's data need be held), then
-/// [`Morph::finish`]ed: normals and tangents renormalized where they moved.
-#[derive(Default)]
-pub(super) struct Morph {
-    moved_normals: bool,
-    moved_tangents: bool,
-}
-
-impl Morph {
-    /// Adds `target` times `weight` (a zero or non-finite weight adds nothing).
-    pub fn add(&mut self, vertices: &mut Vertices, target: &MorphTarget, weight: f32) {
-        if weight == 0.0 || !weight.is_finite() {
-            return;
-        }
-        let add = |out: &mut [f32], delta: &[f32; 3]| {
-            for (o, d) in out.iter_mut().zip(delta) {
-                *o += weight * d;
-            }
-        };
-        if let Some(deltas) = &target.positions {
-            for (p, d) in vertices.positions.iter_mut().zip(deltas) {
-                add(p, d);
-            }
-        }
-        if let Some(deltas) = &target.normals
-            && !vertices.normals.is_empty()
-        {
-            self.moved_normals = true;
-            for (n, d) in vertices.normals.iter_mut().zip(deltas) {
-                add(n, d);
-            }
-        }
-        if let Some(deltas) = &target.tangents
-            && !vertices.tangents.is_empty()
-        {
-            self.moved_tangents = true;
-            for (t, d) in vertices.tangents.iter_mut().zip(deltas) {
-                add(&mut t[..3], d);
-            }
-        }
-    }
-
-    pub fn finish(self, vertices: &mut Vertices) {
-        if self.moved_normals {
-            for n in vertices.normals.iter_mut() {
-                *n = Vec3::from(*n).normalize_or_zero().to_array();
-            }
-        }
-        if self.moved_tangents {
-            for t in vertices.tangents.iter_mut() {
-                let xyz = Vec3::from_slice(&t[..3]).normalize_or_zero();
-                t[..3].copy_from_slice(&xyz.to_array());
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn close(a: [f32; 3], b: [f32; 3]) -> bool {
-        a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-5)
-    }
+    use glam::Vec3;
 
     #[test]
     fn rest_world_chains_parents_and_survives_cycles() {
@@ -167,46 +99,5 @@ mod tests {
         // Out-of-range and self references are ignored.
         let world = rest_world_from_nodes(&[t(1.0)], &[vec![0, 7]]);
         assert_eq!(x(world[0]), 1.0);
-    }
-
-    #[test]
-    fn morph_adds_weighted_targets_and_renormalizes() {
-        let mut positions = vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]];
-        let mut normals = vec![[0.0, 1.0, 0.0]; 2];
-        let mut tangents = vec![[1.0, 0.0, 0.0, -1.0]; 2];
-        let targets = [
-            MorphTarget {
-                positions: Some(vec![[0.0, 2.0, 0.0], [0.0, 4.0, 0.0]]),
-                normals: Some(vec![[1.0, -1.0, 0.0]; 2]),
-                tangents: None,
-            },
-            MorphTarget {
-                positions: Some(vec![[10.0, 0.0, 0.0]; 2]),
-                normals: None,
-                tangents: Some(vec![[-1.0, 1.0, 0.0]; 2]),
-            },
-            MorphTarget {
-                positions: Some(vec![[100.0, 0.0, 0.0]; 2]),
-                ..Default::default()
-            },
-        ];
-        let mut vertices = Vertices {
-            positions: &mut positions,
-            normals: &mut normals,
-            tangents: &mut tangents,
-        };
-        // The third target has no weight: it counts as 0.
-        let mut morph = Morph::default();
-        for (target, weight) in targets.iter().zip([0.5, 1.0]) {
-            morph.add(&mut vertices, target, weight);
-        }
-        morph.finish(&mut vertices);
-        assert!(close(positions[0], [10.0, 1.0, 0.0]));
-        assert!(close(positions[1], [11.0, 2.0, 0.0]));
-        // (0, 1, 0) + 0.5 (1, -1, 0) = (0.5, 0.5, 0), normalized.
-        let h = std::f32::consts::FRAC_1_SQRT_2;
-        assert!(close(normals[0], [h, h, 0.0]));
-        // (1, 0, 0) + (-1, 1, 0) = (0, 1, 0); handedness kept.
-        assert_eq!(tangents[1], [0.0, 1.0, 0.0, -1.0]);
     }
 }

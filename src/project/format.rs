@@ -25,6 +25,7 @@
 
 use super::{EditorState, Project, ProjectError};
 use crate::import::Progress;
+use crate::scene::morph::{Morph, MorphTarget};
 use crate::scene::skin::{Influences, Skin};
 use crate::scene::{
     EncodedImage, Environment, Image, ImageId, Material, MaterialId, MaterialVariant, Mesh, MeshId,
@@ -141,6 +142,9 @@ struct SceneJson {
     /// Skinned mesh nodes (absent in projects saved before skins were kept).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     skins: Vec<SkinJson>,
+    /// Mesh nodes with morph targets (absent in projects saved before they were kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    morphs: Vec<MorphJson>,
 }
 
 /// A mesh node's skin: its joints, inverse bind matrices (column-major), the mesh as bound
@@ -152,6 +156,27 @@ struct SkinJson {
     joint_from_bind: Vec<[f32; 16]>,
     bind: MeshJson,
     influences: Vec<InfluenceJson>,
+}
+
+/// A mesh node's morph targets: the mesh before them (absent: the node's skin's bind mesh,
+/// the same data), each target's displacements, names and the current weights.
+#[derive(Serialize, Deserialize)]
+struct MorphJson {
+    node: NodeId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    base: Option<MeshJson>,
+    targets: Vec<MorphTargetJson>,
+    names: Vec<String>,
+    weights: Vec<f32>,
+    #[serde(default)]
+    derive_normals: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct MorphTargetJson {
+    positions: ArrayRef,
+    normals: ArrayRef,
+    tangents: ArrayRef,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -486,6 +511,34 @@ pub(super) fn write_project<W: Write>(
                 .collect(),
         });
     }
+    let mut morphs = Vec::with_capacity(parts.morphs.len());
+    for (node, morph) in &parts.morphs {
+        morph
+            .check()
+            .and_then(|()| check_mesh(&morph.base))
+            .map_err(|p| unsavable(format!("the morph targets of node {}: {p}", node.0)))?;
+        // A skinned node's base is its skin's bind mesh: written once.
+        let shared = parts
+            .skins
+            .get(node)
+            .is_some_and(|skin| Arc::ptr_eq(&skin.bind, &morph.base));
+        morphs.push(MorphJson {
+            node: *node,
+            base: (!shared).then(|| mesh_json(&mut plan, MeshId(0), &morph.base)),
+            targets: morph
+                .targets
+                .iter()
+                .map(|t| MorphTargetJson {
+                    positions: plan.add(&t.positions),
+                    normals: plan.add(&t.normals),
+                    tangents: plan.add(&t.tangents),
+                })
+                .collect(),
+            names: morph.names.to_vec(),
+            weights: morph.weights.clone(),
+            derive_normals: morph.derive_normals,
+        });
+    }
     let json = ProjectJson {
         format_version: FORMAT_VERSION,
         worldsmith: env!("CARGO_PKG_VERSION").to_owned(),
@@ -511,6 +564,7 @@ pub(super) fn write_project<W: Write>(
             point_clouds,
             splat_clouds,
             skins,
+            morphs,
         },
         editor: editor.clone(),
     };
@@ -895,6 +949,36 @@ pub(super) fn read_from<R: Read>(
             return Err(bin.corrupt(format!("{what} appears twice")));
         }
     }
+    let mut morphs = BTreeMap::new();
+    for m in &scene_json.morphs {
+        let what = format!("the morph targets of node {}", m.node.0);
+        let base = match &m.base {
+            Some(base) => Arc::new(read_mesh(&mut bin, base, &what)?),
+            None => match skins.get(&m.node) {
+                Some(skin) => Arc::clone(&skin.bind),
+                None => return Err(bin.corrupt(format!("{what}: no base mesh and no skin"))),
+            },
+        };
+        let mut targets = Vec::with_capacity(m.targets.len().min(1 << 16));
+        for (k, t) in m.targets.iter().enumerate() {
+            let what = |lane: &str| format!("{what}: target {k} {lane}");
+            targets.push(MorphTarget {
+                positions: bin.array::<[f32; 3]>(&t.positions, &what("positions"))?,
+                normals: bin.array::<[f32; 3]>(&t.normals, &what("normals"))?,
+                tangents: bin.array::<[f32; 3]>(&t.tangents, &what("tangents"))?,
+            });
+        }
+        let morph = Morph {
+            base,
+            targets: targets.into(),
+            names: m.names.clone().into(),
+            weights: m.weights.clone(),
+            derive_normals: m.derive_normals,
+        };
+        if morphs.insert(m.node, morph).is_some() {
+            return Err(bin.corrupt(format!("{what} appears twice")));
+        }
+    }
     bin.skip_to(bin_len)?;
     let computed = bin.crc.clone().finalize();
     let mut trailer = [0u8; TRAILER_LEN as usize];
@@ -941,6 +1025,7 @@ pub(super) fn read_from<R: Read>(
         environment: scene_json.environment,
         next_id: scene_json.next_id,
         skins,
+        morphs,
     })
     .map_err(|error| ProjectError::Scene { file, error })?;
     if scene.variants().list.is_empty() && !scene_json.material_variants.is_empty() {

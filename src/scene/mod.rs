@@ -9,6 +9,7 @@ mod camera;
 mod clouds;
 pub mod color;
 mod hash;
+pub mod morph;
 mod parts;
 pub mod relight;
 pub mod skin;
@@ -1630,7 +1631,10 @@ pub struct Scene {
     /// Skinned mesh nodes and how they follow their joints ([`skin`]).
     #[serde(default)]
     skins: BTreeMap<NodeId, Arc<skin::Skin>>,
-    /// The pose each skinned node's mesh was last made in (derived, not saved).
+    /// Mesh nodes with morph targets and their weights ([`morph`]).
+    #[serde(default)]
+    morphs: BTreeMap<NodeId, morph::Morph>,
+    /// What each skinned or morphed node's mesh was last made from (derived, not saved).
     #[serde(skip)]
     poses: BTreeMap<NodeId, skin::Pose>,
     #[serde(skip, default = "Revision::fresh")]
@@ -1653,6 +1657,7 @@ impl Default for Scene {
             environment: Environment::default(),
             next_id: 1,
             skins: BTreeMap::new(),
+            morphs: BTreeMap::new(),
             poses: BTreeMap::new(),
             revision: Revision::fresh(),
         }
@@ -2328,6 +2333,11 @@ impl Scene {
                 let mut skin = Arc::unwrap_or_clone(skin);
                 skin.joints = joints;
                 self.skins.insert(node, Arc::new(skin));
+            }
+        }
+        for (node, morph) in other.morphs {
+            if let Some(&node) = node_map.get(&node) {
+                self.morphs.insert(node, morph);
             }
         }
         let mut names = self.variants.clone();

@@ -34,6 +34,9 @@ pub struct SceneParts {
     /// Skinned mesh nodes and their skins (a skin of a node that does not exist or holds no
     /// mesh, or whose arrays disagree, is refused).
     pub skins: BTreeMap<NodeId, Arc<super::skin::Skin>>,
+    /// Mesh nodes with morph targets (refused like skins; on a skinned node the base mesh
+    /// must have the skin's vertex count).
+    pub morphs: BTreeMap<NodeId, super::morph::Morph>,
 }
 
 /// Why parts do not make a scene. Each message names the offending id.
@@ -75,6 +78,8 @@ pub enum SceneError {
     Unreachable(usize),
     #[error("the skin of node {node}: {problem}")]
     Skin { node: u64, problem: String },
+    #[error("the morph targets of node {node}: {problem}")]
+    Morph { node: u64, problem: String },
 }
 
 impl Scene {
@@ -94,6 +99,7 @@ impl Scene {
             environment: self.environment,
             next_id: self.next_id,
             skins: self.skins.clone(),
+            morphs: self.morphs.clone(),
         }
     }
 
@@ -116,6 +122,7 @@ impl Scene {
             environment,
             next_id,
             skins,
+            morphs,
         } = parts;
         let next_id = next_id.max(1);
         let below = |what: &'static str, id: u64| {
@@ -228,6 +235,25 @@ impl Scene {
             }
             skin.check().map_err(problem)?;
         }
+        for (node, morph) in &morphs {
+            let problem = |problem: String| SceneError::Morph {
+                node: node.0,
+                problem,
+            };
+            match nodes.get(node).map(|n| &n.kind) {
+                Some(NodeKind::Mesh { .. }) => {}
+                _ => return Err(problem("the node does not exist or holds no mesh".into())),
+            }
+            morph.check().map_err(problem)?;
+            if let Some(skin) = skins.get(node) {
+                let (base, bind) = (morph.base.positions.len(), skin.bind.positions.len());
+                if base != bind {
+                    return Err(problem(format!(
+                        "{base} vertices but the node's skin binds {bind}"
+                    )));
+                }
+            }
+        }
         timeline.validate().map_err(SceneError::Timeline)?;
         for shot in &timeline.shots {
             below("shot", shot.id.0)?;
@@ -247,12 +273,16 @@ impl Scene {
             environment,
             next_id,
             skins: BTreeMap::new(),
+            morphs: BTreeMap::new(),
             poses: BTreeMap::new(),
             revision: Revision::fresh(),
         };
-        // The meshes as saved are the skins' poses as saved.
+        // The meshes as saved are the skins' poses and the morphs' shapes as saved.
         for (node, skin) in skins {
             scene.set_skin(node, Arc::unwrap_or_clone(skin));
+        }
+        for (node, morph) in morphs {
+            scene.set_morph(node, morph);
         }
         timeline.prune(&scene);
         scene.timeline = timeline;

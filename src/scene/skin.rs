@@ -2,7 +2,7 @@
 //!
 //! A [`Skin`] keeps the mesh as bound (what the file stores, morph targets applied), its
 //! joints (scene nodes) with their inverse bind matrices, and each vertex's joints and
-//! weights. [`Scene::pose_skins`] poses the mesh the node shows from the joints' current world
+//! weights. [`Scene::pose_deformed`] poses the mesh the node shows from the joints' current world
 //! transforms: `local_from_bind = (world_from_node)⁻¹ · world_from_joint · joint_from_bind`
 //! (the node's own transform stays the artist's handle, so vertices are stored in its frame).
 //! The shown mesh is derived data, re-made only when a joint or the node moved; a mesh edited
@@ -24,11 +24,13 @@ pub struct Skin {
     pub influences: Influences,
 }
 
-/// The last pose [`Scene::pose_skins`] made for a node: from which matrices, into which mesh
+/// The last pose [`Scene::pose_deformed`] made for a node: from which matrices, into which mesh
 /// content.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Pose {
     local_from_bind: Vec<Option<Mat4>>,
+    /// The morph weights it was shaped with (empty without a morph).
+    weights: Vec<f32>,
     mesh_content: u64,
 }
 
@@ -80,64 +82,90 @@ impl Scene {
     }
 
     /// Binds mesh node `node` to `skin`. Its mesh as it is now counts as the pose of its
-    /// joints as they are now (an importer has posed it already).
+    /// joints as they are now (an importer has posed it already). On a node with morph
+    /// targets the skin moves the morphed mesh; its own `bind` mesh is not read.
     pub fn set_skin(&mut self, node: NodeId, skin: Skin) {
-        let content = self.shown_mesh(node).map(|(_, content)| content);
         self.skins.insert(node, Arc::new(skin));
+        self.record_pose(node);
+    }
+
+    /// Counts `node`'s mesh as it is now as made from its joints and morph weights as they
+    /// are now.
+    pub(super) fn record_pose(&mut self, node: NodeId) {
         let pose = Pose {
             local_from_bind: self.frames_of(node).unwrap_or_default(),
-            mesh_content: content.unwrap_or_default(),
+            weights: self.morph_weights(node),
+            mesh_content: self.shown_mesh(node).map(|(_, c)| c).unwrap_or_default(),
         };
         self.poses.insert(node, pose);
     }
 
-    /// Poses every skinned mesh whose joints (or node) moved since its last pose; returns how
-    /// many were re-made. A skin whose mesh was changed by something else since (a geometry
-    /// edit) is dropped, the edited mesh kept. Skins of nodes that are gone or hold no mesh
-    /// wait (an undo may bring them back).
-    pub fn pose_skins(&mut self) -> usize {
-        if self.skins.is_empty() {
+    fn morph_weights(&self, node: NodeId) -> Vec<f32> {
+        self.morphs
+            .get(&node)
+            .map(|m| m.weights.clone())
+            .unwrap_or_default()
+    }
+
+    /// Re-makes every skinned or morphed mesh whose joints, node or morph weights changed
+    /// since it was last made; returns how many were re-made. One whose mesh was changed by
+    /// something else since (a geometry edit) loses its skin and morph targets, the edited
+    /// mesh kept. Those of nodes that are gone or hold no mesh wait (an undo may bring them
+    /// back).
+    pub fn pose_deformed(&mut self) -> usize {
+        if self.skins.is_empty() && self.morphs.is_empty() {
             return 0;
         }
         let mut posed = 0;
-        let nodes: Vec<NodeId> = self.skins.keys().copied().collect();
+        let nodes: std::collections::BTreeSet<NodeId> = self
+            .skins
+            .keys()
+            .chain(self.morphs.keys())
+            .copied()
+            .collect();
         for node in nodes {
-            let (Some(skin), Some((id, content))) =
-                (self.skins.get(&node).cloned(), self.shown_mesh(node))
-            else {
+            let Some((id, content)) = self.shown_mesh(node) else {
                 continue;
             };
-            let Some(local_from_bind) = self.frames_of(node) else {
-                continue;
-            };
+            let skin = self.skins.get(&node).cloned();
+            let local_from_bind = self.frames_of(node).unwrap_or_default();
+            let weights = self.morph_weights(node);
             if let Some(pose) = self.poses.get(&node) {
                 if pose.mesh_content != content {
                     self.skins.remove(&node);
+                    self.morphs.remove(&node);
                     self.poses.remove(&node);
                     continue;
                 }
-                if pose.local_from_bind == local_from_bind {
+                if pose.local_from_bind == local_from_bind && pose.weights == weights {
                     continue;
                 }
             }
-            let mut mesh = skin.bind.clone_data();
-            let mut vertices = Vertices {
-                positions: &mut mesh.positions,
-                normals: &mut mesh.normals,
-                tangents: &mut mesh.tangents,
+            let mut mesh = match (self.morphs.get(&node), &skin) {
+                (Some(morph), _) => morph.shaped(),
+                (None, Some(skin)) => skin.bind.clone_data(),
+                (None, None) => continue,
             };
-            skin_vertices(
-                &mut vertices,
-                &mut mesh.indices,
-                &skin.influences,
-                &local_from_bind,
-            );
+            if let Some(skin) = &skin {
+                let mut vertices = Vertices {
+                    positions: &mut mesh.positions,
+                    normals: &mut mesh.normals,
+                    tangents: &mut mesh.tangents,
+                };
+                skin_vertices(
+                    &mut vertices,
+                    &mut mesh.indices,
+                    &skin.influences,
+                    &local_from_bind,
+                );
+            }
             let mesh_content = mesh.content_id();
             self.replace_mesh(id, Arc::new(mesh));
             self.poses.insert(
                 node,
                 Pose {
                     local_from_bind,
+                    weights,
                     mesh_content,
                 },
             );
@@ -174,7 +202,7 @@ impl Scene {
 /// world_from_joint · joint_from_bind` (a singular node frame counts as the identity);
 /// `None` for a joint without a world pose or whose product is not finite. `joints` gives
 /// each joint's world pose (if any) and inverse bind matrix. The importer's rest pose and
-/// [`Scene::pose_skins`] both pose through this.
+/// [`Scene::pose_deformed`] both pose through this.
 pub fn local_from_bind(
     world_from_node: Mat4,
     joints: impl IntoIterator<Item = (Option<Mat4>, Mat4)>,

@@ -73,6 +73,9 @@ pub enum Channel {
     DiffuseTransmission(MaterialId),
     /// The scene's exposure (EV100).
     Exposure,
+    /// The weight of one morph target (shape key) of a mesh node: the node and the
+    /// target's index.
+    MorphWeight(NodeId, u16),
 }
 
 impl Channel {
@@ -84,7 +87,8 @@ impl Channel {
             | Channel::FieldOfView(n)
             | Channel::LightColor(n)
             | Channel::LightIntensity(n)
-            | Channel::SpotCone(n) => Some(n),
+            | Channel::SpotCone(n)
+            | Channel::MorphWeight(n, _) => Some(n),
             _ => None,
         }
     }
@@ -134,6 +138,22 @@ impl Channel {
             Channel::IridescenceThickness(_) => "Film thickness",
             Channel::DiffuseTransmission(_) => "Diffuse transmission",
             Channel::Exposure => "Exposure",
+            Channel::MorphWeight(..) => "Shape weight",
+        }
+    }
+
+    /// What the channel is called in `scene` for its row in the timeline: its
+    /// [`Channel::label`], or the morph target's own name ("Smile").
+    pub fn title(self, scene: &Scene) -> String {
+        match self {
+            Channel::MorphWeight(node, k) => {
+                let k = usize::from(k);
+                scene
+                    .morph(node)
+                    .and_then(|m| m.names.get(k).cloned())
+                    .unwrap_or_else(|| super::morph::default_target_name(k))
+            }
+            _ => self.label().to_owned(),
         }
     }
 
@@ -163,6 +183,7 @@ impl Channel {
             Channel::IridescenceThickness(_) => &["Thickness (nm)"],
             Channel::DiffuseTransmission(_) => &["Diffuse transmission"],
             Channel::Exposure => &["EV100"],
+            Channel::MorphWeight(..) => &["Weight"],
         }
     }
 
@@ -190,6 +211,9 @@ impl Channel {
                 _ => return None,
             },
             Channel::Exposure => Value::Float(scene.environment.exposure_ev100),
+            Channel::MorphWeight(n, k) => {
+                Value::Float(*scene.morph(n)?.weights.get(usize::from(k))?)
+            }
             _ => self.material_value(scene.material(self.material()?)?)?,
         })
     }
@@ -236,6 +260,15 @@ impl Channel {
                 }
             }
             (Channel::Exposure, Value::Float(v)) => scene.environment.exposure_ev100 = *v,
+            (Channel::MorphWeight(n, k), Value::Float(v)) => {
+                if let Some(w) = scene
+                    .morphs
+                    .get_mut(&n)
+                    .and_then(|m| m.weights.get_mut(usize::from(k)))
+                {
+                    *w = *v;
+                }
+            }
             _ => {
                 if let Some(mat) = self.material().and_then(|m| scene.materials.get_mut(&m)) {
                     self.set_material_value(mat, value, true);
@@ -321,7 +354,8 @@ impl Channel {
     fn part(self) -> Part {
         match self {
             Channel::Transform(_) | Channel::Visible(_) => Part::Transforms,
-            Channel::FieldOfView(_) => Part::Structure,
+            // A new weight makes a new mesh.
+            Channel::FieldOfView(_) | Channel::MorphWeight(..) => Part::Structure,
             Channel::LightColor(_) | Channel::LightIntensity(_) | Channel::SpotCone(_) => {
                 Part::Lights
             }
@@ -876,6 +910,7 @@ impl Shot {
                 Channel::IridescenceThickness(id) => Channel::IridescenceThickness(m(id)?),
                 Channel::DiffuseTransmission(id) => Channel::DiffuseTransmission(m(id)?),
                 Channel::Exposure => Channel::Exposure,
+                Channel::MorphWeight(id, k) => Channel::MorphWeight(n(id)?, k),
             })
         };
         Shot {
@@ -1080,7 +1115,7 @@ impl Scene {
         shot.apply(&mut scene, frame);
         // Skinned meshes follow their joints as the shot moves them (a new mesh, so a
         // structure change for the renderer, only where a pose changed).
-        scene.pose_skins();
+        scene.pose_deformed();
         let salt = {
             let mut h = std::collections::hash_map::DefaultHasher::new();
             (shot.id, self.revision.timeline, frame.to_bits()).hash(&mut h);

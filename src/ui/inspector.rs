@@ -181,6 +181,11 @@ fn node_ui(
                         ui.weak(format!("Mesh {} is missing.", mesh.0));
                     }
                 });
+            if let Some(morph) = scene.morph(node.id) {
+                egui::CollapsingHeader::new("Shape keys")
+                    .default_open(true)
+                    .show(ui, |ui| morph_ui(ui, node.id, morph, keying, actions));
+            }
             egui::CollapsingHeader::new("Material")
                 .default_open(true)
                 .show(ui, |ui| match scene.material(*material) {
@@ -1156,6 +1161,54 @@ pub(crate) fn uv_transform_text(t: &TextureRef) -> Option<String> {
             u.scale[1]
         )
     })
+}
+
+/// The weights of a mesh's morph targets (glTF morph targets, Blender's shape keys): one
+/// slider and Key button per target, 0–1 on the slider, any value typed in.
+fn morph_ui(
+    ui: &mut Ui,
+    node: NodeId,
+    morph: &crate::scene::morph::Morph,
+    keying: Option<&Keying<'_>>,
+    actions: &mut Vec<UiAction>,
+) {
+    let mut weights = morph.weights.clone();
+    egui::Grid::new("inspector_morph")
+        .num_columns(2)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            for (k, (weight, name)) in weights.iter_mut().zip(morph.names.iter()).enumerate() {
+                let Ok(index) = u16::try_from(k) else {
+                    break;
+                };
+                keyed_label(
+                    ui,
+                    keying,
+                    &[Channel::MorphWeight(node, index)],
+                    name,
+                    actions,
+                );
+                ui.add(
+                    egui::Slider::new(weight, 0.0..=1.0)
+                        .clamping(egui::SliderClamping::Never)
+                        .max_decimals(3),
+                );
+                ui.end_row();
+            }
+        });
+    if ui
+        .add_enabled(
+            morph.weights.iter().any(|w| *w != 0.0),
+            egui::Button::new("Clear weights"),
+        )
+        .on_hover_text("Set every weight to 0: the mesh as modelled")
+        .clicked()
+    {
+        weights.iter_mut().for_each(|w| *w = 0.0);
+    }
+    if weights != morph.weights {
+        actions.push(edit_action(ui, Command::SetMorphWeights { node, weights }));
+    }
 }
 
 /// Editable light values in physical units (lux for the sun, candela for point and spot).

@@ -1065,7 +1065,7 @@ fn rows(scene: &Scene, shot: &Shot) -> Vec<Row> {
             header.channels.push(channel);
         }
         out.push(Row {
-            label: channel.label().to_owned(),
+            label: channel.title(scene),
             header: false,
             channels: vec![channel],
         });
@@ -1438,7 +1438,7 @@ fn track_name(scene: &Scene, channel: Channel) -> Option<String> {
     Some(if matches!(channel, Channel::Exposure) {
         "Exposure".to_owned()
     } else {
-        format!("{group}: {}", channel.label())
+        format!("{group}: {}", channel.title(scene))
     })
 }
 

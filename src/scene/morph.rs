@@ -1,0 +1,314 @@
+//! Morph targets (glTF 2.0 §3.7.2.2; Blender's shape keys): a mesh node whose vertices are
+//! its base mesh plus weighted displacements, `base + Σ weights[k] · target k`.
+//!
+//! A [`Morph`] keeps the mesh before any target moved it, the targets and their names, and
+//! the current weights, which a user sets in the inspector and a shot animates
+//! ([`super::Channel::MorphWeight`]). The shown mesh is derived data like a skin's pose
+//! ([`Scene::pose_deformed`]): re-made only when a weight changed, and a mesh edited by hand
+//! since ends the binding. On a skinned node the morph applies first, in bind space, then the
+//! skin moves the result (glTF's order).
+
+use super::{Mesh, NodeId, Scene};
+use glam::Vec3;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The displacements of one morph target, each empty or one per vertex (tangent
+/// displacements are xyz; handedness never morphs).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MorphTarget {
+    pub positions: Vec<[f32; 3]>,
+    pub normals: Vec<[f32; 3]>,
+    pub tangents: Vec<[f32; 3]>,
+}
+
+/// How a mesh node is shaped by its morph targets.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Morph {
+    /// The mesh before any target moved it (on a skinned node, in bind space), never drawn
+    /// itself.
+    pub base: Arc<Mesh>,
+    pub targets: Arc<[MorphTarget]>,
+    /// One name per target (glTF's `extras.targetNames`; "Shape 3" where the file has none).
+    pub names: Arc<[String]>,
+    /// One weight per target.
+    pub weights: Vec<f32>,
+    /// Whether the base's normals were derived from its positions (the file had none): they
+    /// are derived again from the morphed positions instead of displaced.
+    #[serde(default)]
+    pub derive_normals: bool,
+}
+
+/// What a morph target is called where its file names none.
+pub fn default_target_name(k: usize) -> String {
+    format!("Shape {k}")
+}
+
+impl Morph {
+    /// Whether the arrays agree with each other and with the base mesh (one name and one
+    /// finite weight per target, one displacement per vertex, finite displacements).
+    pub fn check(&self) -> Result<(), String> {
+        let n = self.base.positions.len();
+        let k = self.targets.len();
+        if self.names.len() != k || self.weights.len() != k {
+            return Err(format!(
+                "{k} morph targets but {} names and {} weights",
+                self.names.len(),
+                self.weights.len()
+            ));
+        }
+        if self.weights.iter().any(|w| !w.is_finite()) {
+            return Err("a morph weight is not a finite number".into());
+        }
+        for (i, target) in self.targets.iter().enumerate() {
+            for (len, what) in [
+                (target.positions.len(), "position"),
+                (target.normals.len(), "normal"),
+                (target.tangents.len(), "tangent"),
+            ] {
+                if len != 0 && len != n {
+                    return Err(format!(
+                        "morph target {i} has {len} {what} displacements for {n} vertices"
+                    ));
+                }
+            }
+            let finite = |v: &[[f32; 3]]| v.iter().flatten().all(|c| c.is_finite());
+            if !(finite(&target.positions) && finite(&target.normals) && finite(&target.tangents)) {
+                return Err(format!(
+                    "morph target {i} has a displacement that is not finite"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The base mesh shaped by the current weights (a new mesh, new content id).
+    pub fn shaped(&self) -> Mesh {
+        let mut mesh = self.base.clone_data();
+        let mut moved = Moved::default();
+        for (target, &weight) in self.targets.iter().zip(&self.weights) {
+            moved.add(
+                &mut mesh.positions,
+                &mut mesh.normals,
+                &mut mesh.tangents,
+                target,
+                weight,
+            );
+        }
+        if self.derive_normals && moved.positions {
+            mesh.normals = mesh.smooth_normals();
+        } else {
+            moved.renormalize(&mut mesh.normals, &mut mesh.tangents);
+        }
+        mesh
+    }
+}
+
+/// Adds weighted targets to vertex arrays one at a time (so that a reader need hold only one
+/// target), then [`Moved::renormalize`]s the normals and tangents that moved. Arrays of
+/// another length than a target's displacements are left alone.
+#[derive(Default)]
+pub struct Moved {
+    pub positions: bool,
+    normals: bool,
+    tangents: bool,
+}
+
+impl Moved {
+    /// Adds `target` times `weight` (a zero or non-finite weight adds nothing).
+    pub fn add(
+        &mut self,
+        positions: &mut [[f32; 3]],
+        normals: &mut [[f32; 3]],
+        tangents: &mut [[f32; 4]],
+        target: &MorphTarget,
+        weight: f32,
+    ) {
+        if weight == 0.0 || !weight.is_finite() {
+            return;
+        }
+        let add = |out: &mut [f32], delta: &[f32; 3]| {
+            for (o, d) in out.iter_mut().zip(delta) {
+                *o += weight * d;
+            }
+        };
+        if !target.positions.is_empty() && target.positions.len() == positions.len() {
+            self.positions = true;
+            for (p, d) in positions.iter_mut().zip(&target.positions) {
+                add(p, d);
+            }
+        }
+        if !target.normals.is_empty() && target.normals.len() == normals.len() {
+            self.normals = true;
+            for (n, d) in normals.iter_mut().zip(&target.normals) {
+                add(n, d);
+            }
+        }
+        if !target.tangents.is_empty() && target.tangents.len() == tangents.len() {
+            self.tangents = true;
+            for (t, d) in tangents.iter_mut().zip(&target.tangents) {
+                add(&mut t[..3], d);
+            }
+        }
+    }
+
+    /// Makes the normals and tangents that moved unit length again.
+    pub fn renormalize(&self, normals: &mut [[f32; 3]], tangents: &mut [[f32; 4]]) {
+        if self.normals {
+            for n in normals.iter_mut() {
+                *n = Vec3::from(*n).normalize_or_zero().to_array();
+            }
+        }
+        if self.tangents {
+            for t in tangents.iter_mut() {
+                let xyz = Vec3::from_slice(&t[..3]).normalize_or_zero();
+                t[..3].copy_from_slice(&xyz.to_array());
+            }
+        }
+    }
+}
+
+impl Scene {
+    /// The morph targets of mesh node `node`, if it has any.
+    pub fn morph(&self, node: NodeId) -> Option<&Morph> {
+        self.morphs.get(&node)
+    }
+
+    /// Every morph, by its mesh node.
+    pub fn morphs(&self) -> impl Iterator<Item = (NodeId, &Morph)> {
+        self.morphs.iter().map(|(id, m)| (*id, m))
+    }
+
+    /// Gives mesh node `node` morph targets. Its mesh as it is now counts as shaped by
+    /// `morph`'s weights (an importer has shaped it already).
+    pub fn set_morph(&mut self, node: NodeId, morph: Morph) {
+        self.morphs.insert(node, morph);
+        self.record_pose(node);
+    }
+
+    /// Sets the weights of `node`'s morph targets (missing ones stay, extra ones are
+    /// ignored, values that are not finite numbers are refused) without re-shaping the mesh:
+    /// [`Scene::pose_deformed`] does that. Returns the weights before; `None` without a morph.
+    pub fn set_morph_weights(&mut self, node: NodeId, weights: &[f32]) -> Option<Vec<f32>> {
+        let morph = self.morphs.get_mut(&node)?;
+        let before = morph.weights.clone();
+        for (w, &v) in morph.weights.iter_mut().zip(weights) {
+            if v.is_finite() {
+                *w = v;
+            }
+        }
+        Some(before)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: [f32; 3], b: [f32; 3]) -> bool {
+        a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-5)
+    }
+
+    #[test]
+    fn moved_adds_weighted_targets_and_renormalizes() {
+        let mut positions = vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]];
+        let mut normals = vec![[0.0, 1.0, 0.0]; 2];
+        let mut tangents = vec![[1.0, 0.0, 0.0, -1.0]; 2];
+        let targets = [
+            MorphTarget {
+                positions: vec![[0.0, 2.0, 0.0], [0.0, 4.0, 0.0]],
+                normals: vec![[1.0, -1.0, 0.0]; 2],
+                tangents: Vec::new(),
+            },
+            MorphTarget {
+                positions: vec![[10.0, 0.0, 0.0]; 2],
+                normals: Vec::new(),
+                tangents: vec![[-1.0, 1.0, 0.0]; 2],
+            },
+            MorphTarget {
+                positions: vec![[100.0, 0.0, 0.0]; 2],
+                ..Default::default()
+            },
+        ];
+        // The third target has no weight: it counts as 0.
+        let mut moved = Moved::default();
+        for (target, weight) in targets.iter().zip([0.5, 1.0]) {
+            moved.add(&mut positions, &mut normals, &mut tangents, target, weight);
+        }
+        moved.renormalize(&mut normals, &mut tangents);
+        assert!(close(positions[0], [10.0, 1.0, 0.0]));
+        assert!(close(positions[1], [11.0, 2.0, 0.0]));
+        // (0, 1, 0) + 0.5 (1, -1, 0) = (0.5, 0.5, 0), normalized.
+        let h = std::f32::consts::FRAC_1_SQRT_2;
+        assert!(close(normals[0], [h, h, 0.0]));
+        // (1, 0, 0) + (-1, 1, 0) = (0, 1, 0); handedness kept.
+        assert_eq!(tangents[1], [0.0, 1.0, 0.0, -1.0]);
+    }
+
+    fn quad() -> Mesh {
+        Mesh::new(
+            vec![
+                [0.0, 0.0, 0.0],
+                [1.0, 0.0, 0.0],
+                [1.0, 0.0, 1.0],
+                [0.0, 0.0, 1.0],
+            ],
+            vec![[0.0, 1.0, 0.0]; 4],
+            Vec::new(),
+            Vec::new(),
+            vec![0, 2, 1, 0, 3, 2],
+        )
+    }
+
+    fn lift(v: usize) -> MorphTarget {
+        let mut positions = vec![[0.0; 3]; 4];
+        positions[v] = [0.0, 1.0, 0.0];
+        MorphTarget {
+            positions,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn shaped_applies_weights_and_derives_normals_when_asked() {
+        let mut morph = Morph {
+            base: Arc::new(quad()),
+            targets: vec![lift(0), lift(2)].into(),
+            names: vec!["A".to_owned(), "B".to_owned()].into(),
+            weights: vec![0.25, 0.0],
+            derive_normals: false,
+        };
+        morph.check().unwrap();
+        let mesh = morph.shaped();
+        assert!(close(mesh.positions[0], [0.0, 0.25, 0.0]));
+        assert_eq!(mesh.positions[2], [1.0, 0.0, 1.0]);
+        // Displaced normals only: none here, so they stay.
+        assert_eq!(mesh.normals[0], [0.0, 1.0, 0.0]);
+        assert_ne!(mesh.content_id(), morph.base.content_id());
+
+        morph.derive_normals = true;
+        morph.weights = vec![1.0, 0.0];
+        let mesh = morph.shaped();
+        assert!(
+            mesh.normals[0][0] > 0.1,
+            "the lifted corner tilts its normal: {:?}",
+            mesh.normals[0]
+        );
+
+        // Broken arrays are reported.
+        morph.weights = vec![1.0];
+        assert!(morph.check().is_err());
+        morph.weights = vec![f32::NAN, 0.0];
+        assert!(morph.check().is_err());
+        morph.weights = vec![0.0, 0.0];
+        morph.targets = vec![
+            lift(0),
+            MorphTarget {
+                positions: vec![[0.0; 3]; 3],
+                ..Default::default()
+            },
+        ]
+        .into();
+        assert!(morph.check().unwrap_err().contains("3 position"));
+    }
+}

@@ -1,0 +1,502 @@
+//! Morph targets (shape keys) stay editable: a file's `weights` animations play as shots
+//! (LINEAR, STEP and CUBICSPLINE alike), a weight set by an edit re-shapes the mesh (undo
+//! restores it, a geometry edit ends the binding and keeps the edit), an animated weight
+//! edited at the playhead becomes a key, and the targets survive a project, File ▸ Import
+//! and a glTF export (read back, the same shapes play). On a skinned mesh the targets shape
+//! it in bind space and the joints move the result.
+
+use crate::import_gltf_deform::{Bin, arm_gltf, assert_near, bytes_of, world_vertices};
+use glam::Vec3;
+use serde_json::json;
+use worldsmith::edit::timeline::{Playhead, route};
+use worldsmith::edit::{Command, History, MeshData};
+use worldsmith::import::import_path;
+use worldsmith::project::{self, EditorState};
+use worldsmith::scene::{Channel, NodeKind, Scene, Value};
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ws-morphs-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+const QUAD: [Vec3; 4] = [
+    Vec3::new(0.0, 0.0, 0.0),
+    Vec3::new(1.0, 0.0, 0.0),
+    Vec3::new(1.0, 1.0, 0.0),
+    Vec3::new(0.0, 1.0, 0.0),
+];
+
+/// Where the quad's corners are at weights `w` ("Up" moves every corner up by 4, "Right"
+/// moves corner 0 right by 2).
+fn shaped(w: [f32; 2]) -> Vec<Vec3> {
+    QUAD.iter()
+        .enumerate()
+        .map(|(k, p)| {
+            let right = if k == 0 {
+                Vec3::X * 2.0 * w[1]
+            } else {
+                Vec3::ZERO
+            };
+            *p + Vec3::Y * 4.0 * w[0] + right
+        })
+        .collect()
+}
+
+/// A quad "Face" with targets "Up" and "Right" (names in the mesh's extras) at weights 0,
+/// and three animations of its weights:
+/// * "Blink", LINEAR: [0, 0] at 0 s → [1, 0.5] at 1 s;
+/// * "Snap", STEP: [1, 0] at 0 s, [0, 1] from 0.5 s;
+/// * "Smooth", CUBICSPLINE: Up from 0 (out-tangent 2/s) at 0 s to 1 (in-tangent 0) at 1 s,
+///   Right held at 0: Up is 0.75 at 0.5 s.
+pub fn face_gltf() -> serde_json::Value {
+    let mut bin = Bin::default();
+    let quad: Vec<f32> = QUAD.iter().flat_map(|p| p.to_array()).collect();
+    let positions = bin.push(&bytes_of(&quad));
+    let normals = bin.push(&bytes_of(&[0.0, 0.0, 1.0].repeat(4)));
+    let up = bin.push(&bytes_of(&[0.0, 4.0, 0.0].repeat(4)));
+    let mut right = vec![0.0f32; 12];
+    right[0] = 2.0;
+    let right = bin.push(&bytes_of(&right));
+    let indices: Vec<u8> = [0u16, 1, 2, 0, 2, 3]
+        .iter()
+        .flat_map(|i| i.to_le_bytes())
+        .collect();
+    let indices = bin.push(&indices);
+    let times = bin.push(&bytes_of(&[0.0, 1.0]));
+    let blink = bin.push(&bytes_of(&[0.0, 0.0, 1.0, 0.5]));
+    let snap_times = bin.push(&bytes_of(&[0.0, 0.5]));
+    let snap = bin.push(&bytes_of(&[1.0, 0.0, 0.0, 1.0]));
+    // Per key: in-tangents, values, out-tangents (two weights each).
+    let smooth = bin.push(&bytes_of(&[
+        0.0, 0.0, 0.0, 0.0, 2.0, 0.0, // key 0
+        0.0, 0.0, 1.0, 0.0, 0.0, 0.0, // key 1
+    ]));
+    json!({
+        "asset": { "version": "2.0" },
+        "buffers": bin.buffer(),
+        "bufferViews": bin.views,
+        "accessors": [
+            { "bufferView": positions, "componentType": 5126, "count": 4, "type": "VEC3",
+              "min": [0.0, 0.0, 0.0], "max": [1.0, 1.0, 0.0] },
+            { "bufferView": normals, "componentType": 5126, "count": 4, "type": "VEC3" },
+            { "bufferView": up, "componentType": 5126, "count": 4, "type": "VEC3",
+              "min": [0.0, 4.0, 0.0], "max": [0.0, 4.0, 0.0] },
+            { "bufferView": right, "componentType": 5126, "count": 4, "type": "VEC3",
+              "min": [0.0, 0.0, 0.0], "max": [2.0, 0.0, 0.0] },
+            { "bufferView": indices, "componentType": 5123, "count": 6, "type": "SCALAR" },
+            { "bufferView": times, "componentType": 5126, "count": 2, "type": "SCALAR",
+              "min": [0.0], "max": [1.0] },
+            { "bufferView": blink, "componentType": 5126, "count": 4, "type": "SCALAR" },
+            { "bufferView": snap_times, "componentType": 5126, "count": 2, "type": "SCALAR",
+              "min": [0.0], "max": [0.5] },
+            { "bufferView": snap, "componentType": 5126, "count": 4, "type": "SCALAR" },
+            { "bufferView": smooth, "componentType": 5126, "count": 12, "type": "SCALAR" }
+        ],
+        "meshes": [{ "name": "FaceMesh", "weights": [0.0, 0.0],
+            "extras": { "targetNames": ["Up", "Right"] },
+            "primitives": [{
+                "attributes": { "POSITION": 0, "NORMAL": 1 }, "indices": 4,
+                "targets": [{ "POSITION": 2 }, { "POSITION": 3 }] }] }],
+        "nodes": [{ "name": "Face", "mesh": 0 }],
+        "scenes": [{ "nodes": [0] }],
+        "animations": [
+            { "name": "Blink",
+              "samplers": [{ "input": 5, "output": 6, "interpolation": "LINEAR" }],
+              "channels": [{ "sampler": 0, "target": { "node": 0, "path": "weights" } }] },
+            { "name": "Snap",
+              "samplers": [{ "input": 7, "output": 8, "interpolation": "STEP" }],
+              "channels": [{ "sampler": 0, "target": { "node": 0, "path": "weights" } }] },
+            { "name": "Smooth",
+              "samplers": [{ "input": 5, "output": 9, "interpolation": "CUBICSPLINE" }],
+              "channels": [{ "sampler": 0, "target": { "node": 0, "path": "weights" } }] }
+        ]
+    })
+}
+
+fn import(dir: &std::path::Path, name: &str, gltf: &serde_json::Value) -> Scene {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_vec(gltf).expect("json")).expect("write");
+    let imported = import_path(&path).unwrap_or_else(|e| panic!("{e}"));
+    // Only the note a skinned file always gets.
+    assert!(
+        imported.warnings.iter().all(|w| w.contains("skin(s)")),
+        "{:?}",
+        imported.warnings
+    );
+    imported.scene
+}
+
+/// `scene`'s shot `name` sampled at `seconds`.
+fn at(scene: &Scene, name: &str, seconds: f32) -> Scene {
+    let shot = scene
+        .timeline()
+        .shots
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no shot '{name}'"));
+    scene
+        .sampled(shot.id, seconds * shot.fps as f32, None)
+        .expect("sampled")
+}
+
+/// The face's corners match weights `w` in `scene`.
+fn assert_face(scene: &Scene, w: [f32; 2], what: &str) {
+    let (positions, _) = world_vertices(scene, "Face");
+    assert_near(&positions, &shaped(w), what);
+}
+
+/// The three animations play as they do in a glTF viewer.
+fn assert_plays(scene: &Scene, what: &str) {
+    for (shot, seconds, w) in [
+        ("Blink", 0.0, [0.0, 0.0]),
+        ("Blink", 0.5, [0.5, 0.25]),
+        ("Blink", 1.0, [1.0, 0.5]),
+        ("Snap", 0.25, [1.0, 0.0]),
+        ("Snap", 0.5, [0.0, 1.0]),
+        ("Smooth", 0.5, [0.75, 0.0]),
+        ("Smooth", 1.0, [1.0, 0.0]),
+    ] {
+        assert_face(
+            &at(scene, shot, seconds),
+            w,
+            &format!("{what}: {shot} at {seconds} s"),
+        );
+    }
+}
+
+#[test]
+fn a_weights_animation_plays_as_a_shot() {
+    let dir = temp_dir("plays");
+    let scene = import(&dir, "face.gltf", &face_gltf());
+    let face = scene.find("Face").expect("Face");
+    let morph = scene.morph(face).expect("the targets were kept");
+    assert_eq!(&*morph.names, ["Up".to_owned(), "Right".to_owned()]);
+    assert_eq!(morph.weights, [0.0, 0.0]);
+    assert_eq!(morph.targets.len(), 2);
+    let shot = &scene.timeline().shots[0];
+    assert!(shot.animates(Channel::MorphWeight(face, 0)));
+    assert!(shot.animates(Channel::MorphWeight(face, 1)));
+    assert_eq!(Channel::MorphWeight(face, 1).title(&scene), "Right");
+    assert_face(&scene, [0.0, 0.0], "at rest");
+    assert_plays(&scene, "imported");
+    // Sampling leaves the base as it was.
+    assert_face(&scene, [0.0, 0.0], "the base after sampling");
+}
+
+#[test]
+fn editing_weights_reshapes_the_mesh_with_undo_until_a_geometry_edit() {
+    let dir = temp_dir("edit");
+    let mut scene = import(&dir, "face.gltf", &face_gltf());
+    let face = scene.find("Face").expect("Face");
+    let mut history = History::default();
+    assert!(history.execute(
+        &mut scene,
+        Command::SetMorphWeights {
+            node: face,
+            weights: vec![0.5, 1.0],
+        },
+    ));
+    assert_face(&scene, [0.5, 1.0], "after the edit");
+    // Refused: the wrong count, a value that is not a number.
+    for weights in [vec![1.0], vec![f32::NAN, 0.0]] {
+        assert!(!history.execute(
+            &mut scene,
+            Command::SetMorphWeights {
+                node: face,
+                weights,
+            },
+        ));
+    }
+    assert!(history.undo(&mut scene));
+    assert_face(&scene, [0.0, 0.0], "after undo");
+    assert!(history.redo(&mut scene));
+    assert_face(&scene, [0.5, 1.0], "after redo");
+
+    // A geometry edit (here: the mesh replaced by a flattened copy) wins over the targets.
+    let NodeKind::Mesh { mesh, .. } = scene.node(face).expect("node").kind else {
+        panic!("mesh node");
+    };
+    let mut flat = scene.mesh(mesh).expect("mesh").clone_data();
+    flat.positions.iter_mut().for_each(|p| p[1] = 0.0);
+    assert!(history.execute(
+        &mut scene,
+        Command::ReplaceMesh {
+            mesh,
+            value: MeshData(std::sync::Arc::new(flat)),
+        },
+    ));
+    assert!(scene.morph(face).is_none(), "the edit ended the binding");
+    let (positions, _) = world_vertices(&scene, "Face");
+    assert!(positions.iter().all(|p| p.y == 0.0), "the edit was kept");
+}
+
+#[test]
+fn an_animated_weight_edited_at_the_playhead_becomes_a_key() {
+    let dir = temp_dir("route");
+    let scene = import(&dir, "face.gltf", &face_gltf());
+    let face = scene.find("Face").expect("Face");
+    let shot = scene.timeline().shots[0].clone();
+    assert_eq!(shot.name, "Blink");
+    let shown = scene.sampled(shot.id, 6.0, None).expect("sampled");
+    let playhead = Playhead {
+        shot: shot.id,
+        frame: 6.0,
+        auto_key: false,
+    };
+    let routed = route(
+        &scene,
+        &scene,
+        &shown,
+        playhead,
+        Command::SetMorphWeights {
+            node: face,
+            weights: vec![0.9, shown.morph(face).expect("morph").weights[1]],
+        },
+    );
+    // Both weights are animated: the edit is a key, nothing is left for the base.
+    assert_eq!(routed.rest, None);
+    let timeline = routed.timeline.expect("keyed");
+    let track = timeline.shots[0]
+        .track(Channel::MorphWeight(face, 0))
+        .expect("track");
+    let key = track.key_at(6.0).expect("a key at the playhead");
+    assert_eq!(track.keys()[key].value, Value::Float(0.9));
+}
+
+#[test]
+fn targets_survive_a_project_and_file_import() {
+    let dir = temp_dir("project");
+    let mut scene = import(&dir, "face.gltf", &face_gltf());
+    let face = scene.find("Face").expect("Face");
+    let mut history = History::default();
+    assert!(history.execute(
+        &mut scene,
+        Command::SetMorphWeights {
+            node: face,
+            weights: vec![0.25, 0.0],
+        },
+    ));
+    let path = dir.join("face.wsproj");
+    project::save(&path, &scene, &EditorState::default()).expect("save");
+    let loaded = project::load(&path).expect("load").scene;
+    let morph = loaded
+        .morph(loaded.find("Face").expect("Face"))
+        .expect("the targets were saved");
+    assert_eq!(morph.weights, [0.25, 0.0]);
+    assert_eq!(&*morph.names, ["Up".to_owned(), "Right".to_owned()]);
+    assert_face(&loaded, [0.25, 0.0], "loaded");
+    assert_plays(&loaded, "the loaded project");
+
+    // File ▸ Import into another scene: the targets follow the new node id.
+    let mut host = worldsmith::generate::generate_world(3);
+    let (command, _) = worldsmith::edit::ops::import(&mut host, scene.clone(), None);
+    assert!(history.execute(&mut host, command));
+    let face = host.find("Face").expect("imported");
+    assert!(host.morph(face).is_some(), "the targets came along");
+    assert_face(
+        &at(&host, "Blink", 1.0),
+        [1.0, 0.5],
+        "imported, Blink at 1 s",
+    );
+}
+
+#[test]
+fn targets_and_weight_animations_export_to_gltf() {
+    use worldsmith::export::{ExportOptions, export_gltf};
+    let dir = temp_dir("export");
+    let mut scene = import(&dir, "face.gltf", &face_gltf());
+    let face = scene.find("Face").expect("Face");
+    let mut history = History::default();
+    assert!(history.execute(
+        &mut scene,
+        Command::SetMorphWeights {
+            node: face,
+            weights: vec![0.0, 0.5],
+        },
+    ));
+    let path = dir.join("face.glb");
+    export_gltf(&scene, &path, &ExportOptions::default()).expect("exports");
+    crate::export::validate(&[&path]);
+    let again = import_path(&path).expect("re-imports").scene;
+    let face = again.find("Face").expect("Face");
+    let morph = again.morph(face).expect("targets written");
+    assert_eq!(&*morph.names, ["Up".to_owned(), "Right".to_owned()]);
+    assert_eq!(
+        morph.weights,
+        [0.0, 0.5],
+        "the weights as the mesh's defaults"
+    );
+    assert_face(&again, [0.0, 0.5], "re-imported at rest");
+    assert_plays(&again, "re-imported");
+
+    // With transforms applied (a node moved and scaled) the targets are baked with it.
+    let mut moved = scene.clone();
+    let mut t = moved.node(face).expect("node").transform;
+    t.translation = Vec3::new(10.0, 0.0, 0.0);
+    t.scale = Vec3::splat(2.0);
+    assert!(history.execute(
+        &mut moved,
+        Command::SetTransform {
+            node: face,
+            transform: t,
+        },
+    ));
+    let options = ExportOptions {
+        apply_transforms: true,
+        ..Default::default()
+    };
+    let path = dir.join("baked.glb");
+    export_gltf(&moved, &path, &options).expect("exports");
+    let baked = import_path(&path).expect("re-imports").scene;
+    let face = baked.find("Face").expect("Face");
+    let mut history = History::default();
+    let mut baked = baked;
+    assert!(history.execute(
+        &mut baked,
+        Command::SetMorphWeights {
+            node: face,
+            weights: vec![1.0, 0.0],
+        },
+    ));
+    let expected: Vec<Vec3> = shaped([1.0, 0.0])
+        .into_iter()
+        .map(|p| Vec3::new(10.0, 0.0, 0.0) + 2.0 * p)
+        .collect();
+    let (positions, _) = world_vertices(&baked, "Face");
+    assert_near(&positions, &expected, "baked, Up at 1");
+}
+
+/// The arm of `import_gltf_deform` (elbow bent 90° at rest) with one morph target that moves
+/// every vertex 0.5 along +Z in bind space, and an animation "Puff" of its weight 0 → 1 over
+/// one second.
+fn puffing_arm() -> serde_json::Value {
+    let mut gltf = arm_gltf();
+    let uri = gltf["buffers"][0]["uri"].as_str().expect("uri").to_owned();
+    let (head, data) = uri.split_once(',').expect("data URI");
+    let b64 = &base64::engine::general_purpose::STANDARD;
+    let mut bin = base64::Engine::decode(b64, data).expect("b64");
+    let mut view = |bytes: &[u8], gltf: &mut serde_json::Value| {
+        bin.resize(bin.len().next_multiple_of(4), 0);
+        let start = bin.len();
+        bin.extend(bytes);
+        let views = gltf["bufferViews"].as_array_mut().expect("views");
+        views.push(json!({ "buffer": 0, "byteOffset": start, "byteLength": bytes.len() }));
+        views.len() - 1
+    };
+    let delta = view(&bytes_of(&[0.0, 0.0, 0.5].repeat(6)), &mut gltf);
+    let times = view(&bytes_of(&[0.0, 1.0]), &mut gltf);
+    let weights = view(&bytes_of(&[0.0, 1.0]), &mut gltf);
+    gltf["buffers"][0] = json!({
+        "byteLength": bin.len(),
+        "uri": format!("{head},{}", base64::Engine::encode(b64, &bin)),
+    });
+    let accessors = gltf["accessors"].as_array_mut().expect("accessors");
+    let first = accessors.len();
+    accessors.push(
+        json!({ "bufferView": delta, "componentType": 5126, "count": 6,
+        "type": "VEC3", "min": [0.0, 0.0, 0.5], "max": [0.0, 0.0, 0.5] }),
+    );
+    accessors.push(
+        json!({ "bufferView": times, "componentType": 5126, "count": 2,
+        "type": "SCALAR", "min": [0.0], "max": [1.0] }),
+    );
+    accessors.push(
+        json!({ "bufferView": weights, "componentType": 5126, "count": 2,
+        "type": "SCALAR" }),
+    );
+    gltf["meshes"][0]["primitives"][0]["targets"] = json!([{ "POSITION": first }]);
+    gltf["meshes"][0]["weights"] = json!([0.0]);
+    gltf["animations"] = json!([{ "name": "Puff",
+        "samplers": [{ "input": first + 1, "output": first + 2, "interpolation": "LINEAR" }],
+        "channels": [{ "sampler": 0, "target": { "node": 0, "path": "weights" } }] }]);
+    gltf
+}
+
+#[test]
+fn a_skinned_mesh_is_shaped_in_bind_space_then_posed() {
+    let dir = temp_dir("skinned");
+    let arm_only = import(&dir, "arm.gltf", &arm_gltf());
+    let (rest, _) = world_vertices(&arm_only, "Arm");
+    let scene = import(&dir, "puff.gltf", &puffing_arm());
+    let arm = scene.find("Arm").expect("Arm");
+    assert!(scene.skin(arm).is_some() && scene.morph(arm).is_some());
+    // The elbow turns about +Z, so a +Z displacement in bind space stays +Z once posed.
+    for (seconds, w) in [(0.0, 0.0f32), (0.5, 0.5), (1.0, 1.0)] {
+        let expected: Vec<Vec3> = rest.iter().map(|p| *p + Vec3::Z * 0.5 * w).collect();
+        let (positions, _) = world_vertices(&at(&scene, "Puff", seconds), "Arm");
+        assert_near(&positions, &expected, &format!("Puff at {seconds} s"));
+    }
+    // A project keeps both (the morph's base is the skin's bind mesh, written once).
+    let path = dir.join("puff.wsproj");
+    project::save(&path, &scene, &EditorState::default()).expect("save");
+    let loaded = project::load(&path).expect("load").scene;
+    let arm = loaded.find("Arm").expect("Arm");
+    let (skin, morph) = (
+        loaded.skin(arm).expect("skin"),
+        loaded.morph(arm).expect("morph"),
+    );
+    assert!(
+        std::sync::Arc::ptr_eq(&skin.bind, &morph.base),
+        "one mesh as bound"
+    );
+    let expected: Vec<Vec3> = rest.iter().map(|p| *p + Vec3::Z * 0.5).collect();
+    let (positions, _) = world_vertices(&at(&loaded, "Puff", 1.0), "Arm");
+    assert_near(&positions, &expected, "loaded, Puff at 1 s");
+    // And a glTF export holds the skin and the target: read back, it plays the same.
+    let path = dir.join("puff.glb");
+    worldsmith::export::export_gltf(&scene, &path, &Default::default()).expect("exports");
+    crate::export::validate(&[&path]);
+    let again = import_path(&path).expect("re-imports").scene;
+    let (positions, _) = world_vertices(&at(&again, "Puff", 1.0), "Arm");
+    assert_near(&positions, &expected, "re-imported, Puff at 1 s");
+}
+
+#[test]
+fn broken_weight_animations_are_left_out_with_a_warning() {
+    let dir = temp_dir("broken");
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(&str, Edit, &str); 3] = [
+        (
+            "too few weights",
+            |g| g["accessors"][6]["count"] = json!(3),
+            "2 morph targets but 3 output values",
+        ),
+        (
+            "a node without targets",
+            |g| {
+                g["nodes"]
+                    .as_array_mut()
+                    .expect("nodes")
+                    .push(json!({ "name": "Empty" }));
+                g["scenes"][0]["nodes"] = json!([0, 1]);
+                g["animations"][0]["channels"][0]["target"]["node"] = json!(1);
+            },
+            "morph-target weight channel(s) left out",
+        ),
+        (
+            "weights that are not numbers",
+            |g| g["accessors"][6]["componentType"] = json!(5125),
+            "not a readable float or normalized integer",
+        ),
+    ];
+    for (what, edit, expected) in cases {
+        let mut gltf = face_gltf();
+        edit(&mut gltf);
+        let path = dir.join("broken.gltf");
+        std::fs::write(&path, serde_json::to_vec(&gltf).expect("json")).expect("write");
+        let imported = import_path(&path).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(
+            imported.warnings.iter().any(|w| w.contains(expected)),
+            "{what}: {:?}",
+            imported.warnings
+        );
+        // The other animations still play.
+        assert_face(
+            &at(&imported.scene, "Snap", 0.5),
+            [0.0, 1.0],
+            &format!("{what}: Snap"),
+        );
+    }
+}
