@@ -11,7 +11,10 @@ use worldsmith::scene::{Material, NodeId, NodeKind, PointCloud, Scene, SplatClou
 
 const W: u32 = 320;
 const H: u32 = 180;
-const NO_ICONS: PickOptions = PickOptions { icons: false };
+const NO_ICONS: PickOptions = PickOptions {
+    icons: false,
+    bones: false,
+};
 
 /// The centre of pixel (x, y).
 fn px(x: u32, y: u32) -> Vec2 {

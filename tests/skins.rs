@@ -215,3 +215,104 @@ fn a_skinned_mesh_exports_as_a_gltf_skin() {
     assert_eq!(baked.skins().count(), 0);
     assert_tip(&baked, 0.0, "baked");
 }
+
+/// The pixel (320 × 180) where `p` shows through `view`.
+fn pixel_of(view: &worldsmith::scene::CameraView, p: Vec3) -> glam::Vec2 {
+    let clip = view.clip_from_world(320.0 / 180.0) * p.extend(1.0);
+    let ndc = clip.truncate() / clip.w;
+    glam::Vec2::new((ndc.x + 1.0) * 160.0, (1.0 - ndc.y) * 90.0)
+}
+
+#[test]
+fn bones_show_through_the_mesh_and_pick_their_joints() {
+    use worldsmith::pick::{PickOptions, PickView, Picker};
+    use worldsmith::render::RenderSettings;
+    use worldsmith::scene::{Material, NodeKind};
+    let dir = temp_dir("bones");
+    let mut scene = import(&dir, &arm_gltf());
+    let (shoulder, elbow) = (
+        scene.find("Shoulder").unwrap(),
+        scene.find("Elbow").unwrap(),
+    );
+    // Shoulder (the origin) points at its child joint, Elbow (1 m up); Elbow, a leaf turned
+    // 90° about +Z, along its own +Y (world −X) for half its parent bone.
+    let bones = scene.bones();
+    assert_eq!(bones.len(), 2);
+    let bone = |joint| bones.iter().find(|b| b.joint == joint).expect("bone");
+    assert!(bone(shoulder).head.distance(Vec3::ZERO) < 1e-5);
+    assert!(bone(shoulder).tail.distance(Vec3::Y) < 1e-5);
+    assert!(bone(elbow).tail.distance(Vec3::new(-0.5, 1.0, 0.0)) < 1e-5);
+
+    // A wall between the camera and the arm: bones show (and pick) through it.
+    let mesh = scene.add_mesh(worldsmith::generate::shapes::cube(1.0));
+    let material = scene.add_material(Material::default());
+    scene.add_node(
+        None,
+        "Wall",
+        Transform {
+            translation: Vec3::new(0.0, 0.5, 2.0),
+            scale: Vec3::new(6.0, 6.0, 0.2),
+            ..Transform::IDENTITY
+        },
+        NodeKind::Mesh { mesh, material },
+    );
+    let view = crate::common::look(Vec3::new(0.0, 0.5, 6.0), Vec3::new(0.0, 0.5, 0.0), 50.0);
+    let at = pixel_of(&view, Vec3::new(0.0, 0.5, 0.0));
+    let pick_view = PickView::new(view, 320.0, 180.0);
+    let mut picker = Picker::default();
+    let picked = |options| {
+        picker
+            .clone()
+            .pick(&scene, &pick_view, at, options)
+            .map(|h| h.node)
+    };
+    assert_eq!(picked(PickOptions::default()), Some(shoulder));
+    let no_bones = PickOptions {
+        icons: true,
+        bones: false,
+    };
+    assert_eq!(picked(no_bones), scene.find("Wall"));
+    let head = pixel_of(&view, Vec3::Y);
+    let found = picker.box_select(
+        &scene,
+        &pick_view,
+        head - glam::Vec2::splat(4.0),
+        head + glam::Vec2::splat(4.0),
+        PickOptions::default(),
+    );
+    assert!(
+        found.contains(&elbow) && !found.contains(&shoulder),
+        "{found:?}"
+    );
+
+    let Some(ctx) = crate::common::gpu() else {
+        return;
+    };
+    let mut settings = RenderSettings::viewport();
+    settings.overlays.grid = false;
+    settings.overlays.icons = false;
+    settings.overlays.outline = false;
+    let with = crate::common::render_with(&ctx, &scene, view, 320, 180, settings, &[]);
+    settings.overlays.bones = false;
+    let without = crate::common::render_with(&ctx, &scene, view, 320, 180, settings, &[]);
+    let changed = |img_a: &image::RgbaImage, img_b: &image::RgbaImage, x: u32, y: u32| {
+        let (a, b) = (img_a.get_pixel(x, y), img_b.get_pixel(x, y));
+        (0..3).any(|c| a[c].abs_diff(b[c]) > 60)
+    };
+    // Along the shoulder bone (a column of pixels from its head to its tail) the bone's
+    // lines show over the wall; far from it nothing changed.
+    let (top, bottom) = (head.y as u32 + 3, pixel_of(&view, Vec3::ZERO).y as u32 - 3);
+    let x = at.x as u32;
+    let rows_with_lines = (top..bottom)
+        .filter(|&y| (x.saturating_sub(4)..x + 5).any(|x| changed(&with, &without, x, y)))
+        .count();
+    assert!(
+        rows_with_lines * 2 > (bottom - top) as usize,
+        "bone lines on {rows_with_lines} of {} rows",
+        bottom - top
+    );
+    assert!(
+        !changed(&with, &without, 20, 20),
+        "a corner far from the bones changed"
+    );
+}

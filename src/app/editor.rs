@@ -784,6 +784,7 @@ impl Editor {
                     &mut self.picker,
                     crate::pick::PickOptions {
                         icons: self.overlays.icons,
+                        bones: self.overlays.bones,
                     },
                     &mut self.selection,
                 );

@@ -14,6 +14,9 @@
 //! * **Lights and cameras**: their viewport icon, by screen distance to the icon's centre
 //!   (the projected icon radius, at least [`ICON_MIN_PX`]); an icon the viewer stands in
 //!   (looking through that camera) is left out.
+//! * **Bones** (skins' joints, drawn in front of everything): picked before anything else
+//!   when the cursor is within [`BONE_PICK_PX`] of one's projected axis, the nearest on
+//!   screen winning.
 //!
 //! Hidden nodes (or under a hidden node) and locked nodes (or under a locked node) are never
 //! picked. The nearest hit along the ray wins.
@@ -42,6 +45,8 @@ const BOX_SAMPLE_SPLATS: usize = 200_000;
 pub const SPLAT_CENTRE_PX: f32 = 4.0;
 /// Splats fainter than this cannot be picked (they barely show).
 pub const MIN_SPLAT_OPACITY: f32 = 1.0 / 16.0;
+/// How close to a bone's projected axis (pixels) a click picks its joint.
+pub const BONE_PICK_PX: f32 = 6.0;
 /// Smallest pick radius of a light or camera icon, in pixels.
 pub const ICON_MIN_PX: f32 = 10.0;
 /// Cloud elements per BVH leaf, at least: millions of points make a shallower tree that
@@ -150,11 +155,16 @@ pub struct Hit {
 pub struct PickOptions {
     /// Light and camera icons are drawn (and so can be picked).
     pub icons: bool,
+    /// Bones are drawn (and so can be picked).
+    pub bones: bool,
 }
 
 impl Default for PickOptions {
     fn default() -> Self {
-        Self { icons: true }
+        Self {
+            icons: true,
+            bones: true,
+        }
     }
 }
 
@@ -240,6 +250,47 @@ impl Picker {
             }
         }
     }
+}
+
+/// The joint whose bone (as `render::icons` draws it) passes nearest the cursor on screen,
+/// within [`BONE_PICK_PX`]; locked joints are left out.
+fn pick_bone(scene: &Scene, walk: &[WorldNode<'_>], view: &PickView, pixel: Vec2) -> Option<Hit> {
+    let bones = scene.bones();
+    if bones.is_empty() {
+        return None;
+    }
+    let pickable: std::collections::HashSet<NodeId> =
+        candidates(walk).into_iter().map(|c| c.id).collect();
+    let clip_from_world = view.clip_from_world();
+    let ray = view.ray(pixel);
+    let mut best: Option<(f32, Hit)> = None;
+    for bone in bones.iter().filter(|b| pickable.contains(&b.joint)) {
+        let (Some(a), Some(b)) = (
+            view.project(&clip_from_world, bone.head),
+            view.project(&clip_from_world, bone.tail),
+        ) else {
+            continue;
+        };
+        let ab = b - a;
+        let s = if ab.length_squared() > 0.0 {
+            ((pixel - a).dot(ab) / ab.length_squared()).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let off = pixel.distance(a + ab * s);
+        if off > BONE_PICK_PX || best.is_some_and(|(d, _)| d <= off) {
+            continue;
+        }
+        let at = bone.head.lerp(bone.tail, s);
+        best = Some((
+            off,
+            Hit {
+                node: bone.joint,
+                distance: (at - ray.origin).length(),
+            },
+        ));
+    }
+    best.map(|(_, hit)| hit)
 }
 
 /// Where the sun icon floats: above the middle of the world (see `render::icons`).
@@ -396,6 +447,11 @@ impl Picker {
         let ray = view.ray(pixel);
         let clip_from_world = view.clip_from_world();
         let focal_px = view.focal_px();
+        if options.bones
+            && let Some(hit) = pick_bone(scene, &walk, view, pixel)
+        {
+            return Some(hit);
+        }
         let mut best: Option<Hit> = None;
         for c in candidates(&walk) {
             let t_best = best.map_or(f32::INFINITY, |h| h.distance);
@@ -568,7 +624,7 @@ impl Picker {
     /// The nodes inside the image rectangle `min..max` (pixels), in outliner order. A node
     /// is inside when any of its parts' reference points projects into the rectangle (in
     /// front of the camera): a mesh's triangle corners, a cloud's points or splat centres, a
-    /// light's or camera's icon centre. Groups are never selected themselves. Hidden and
+    /// light's or camera's icon centre, a bone's head. Groups are never selected themselves. Hidden and
     /// locked nodes are left out.
     pub fn box_select(
         &mut self,
@@ -583,8 +639,21 @@ impl Picker {
         let inside = |p: Option<Vec2>| p.is_some_and(|p| p.cmpge(lo).all() && p.cmple(hi).all());
         let clip_from_world = view.clip_from_world();
         let walk = scene.walk();
+        // A joint is inside when its bone's head is.
+        let heads: HashMap<NodeId, Vec3> = if options.bones {
+            scene.bones().iter().map(|b| (b.joint, b.head)).collect()
+        } else {
+            HashMap::new()
+        };
         let mut out = Vec::new();
         for c in candidates(&walk) {
+            if heads
+                .get(&c.id)
+                .is_some_and(|&head| inside(view.project(&clip_from_world, head)))
+            {
+                out.push(c.id);
+                continue;
+            }
             let clip_from_local = clip_from_world * c.world_from_local;
             let overlaps = |b: Bounds| {
                 view.project_bounds(&clip_from_local, b)
@@ -1004,7 +1073,10 @@ mod tests {
             &view,
             Vec2::new(161.0, 0.0),
             view.size_px,
-            PickOptions { icons: false },
+            PickOptions {
+                icons: false,
+                bones: false,
+            },
         );
         assert_eq!(no_icons, vec![front, back]);
         // A box over the big cube's face between the small cube and the big cube's corners

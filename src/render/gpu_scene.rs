@@ -246,10 +246,12 @@ pub struct GpuScene {
     /// Mesh node → (mesh, instance index), for drawing a selection mask.
     pub node_instances: HashMap<NodeId, (MeshId, u32)>,
     pub lights: Vec<GpuLight>,
+    /// Icon lines, then bone lines from [`GpuScene::bone_start`] on.
     pub lines: Vec<LineVertex>,
+    pub bone_start: usize,
     pub line_buffer: Option<wgpu::Buffer>,
     line_capacity: usize,
-    lines_key: Option<(u64, u64, Vec<NodeId>)>,
+    lines_key: Option<(u64, u64, Vec<NodeId>, super::Overlays)>,
     /// The first visible sun (direction towards it, light) and the world bounds of everything
     /// visible, refreshed with the lights so frames don't walk the scene for them.
     pub sun: Option<(Vec3, crate::scene::Light)>,
@@ -1088,17 +1090,28 @@ impl GpuScene {
         queue: &wgpu::Queue,
         scene: &Scene,
         selection: &[NodeId],
+        overlays: super::Overlays,
     ) {
         let rev = scene.revision();
         let key = (
             rev.transforms ^ rev.structure.rotate_left(17),
             rev.lights,
             selection.to_vec(),
+            overlays,
         );
         if self.lines_key.as_ref() == Some(&key) {
             return;
         }
-        self.lines = super::icons::icon_lines(scene, selection);
+        self.lines = if overlays.icons {
+            super::icons::icon_lines(scene, selection)
+        } else {
+            Vec::new()
+        };
+        self.bone_start = self.lines.len();
+        if overlays.bones {
+            self.lines
+                .extend(super::icons::bone_lines(&scene.bones(), selection));
+        }
         self.lines_key = Some(key);
         if self.lines.is_empty() {
             return;

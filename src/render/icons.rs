@@ -147,3 +147,33 @@ pub fn icon_lines(scene: &Scene, selection: &[NodeId]) -> Vec<LineVertex> {
     }
     out
 }
+
+/// Line-list vertices of Blender's octahedral bone for each of `bones`: from the head to a
+/// square waist a tenth of the way along (a tenth of the length wide), and on to the tail.
+/// Selected joints' bones are orange.
+pub fn bone_lines(bones: &[crate::scene::skin::Bone], selection: &[NodeId]) -> Vec<LineVertex> {
+    let mut out = Vec::with_capacity(bones.len() * 24);
+    for bone in bones {
+        let axis = bone.tail - bone.head;
+        let length = axis.length();
+        let Some(d) = axis.try_normalize() else {
+            continue;
+        };
+        let (u, v) = d.any_orthonormal_pair();
+        let waist = bone.head + axis * 0.1;
+        let r = 0.1 * length;
+        let corners = [u, v, -u, -v].map(|w| waist + w * r);
+        let c = if selection.contains(&bone.joint) {
+            [1.0, 0.55, 0.1, 1.0]
+        } else {
+            [0.62, 0.66, 0.75, 1.0]
+        };
+        for (i, &corner) in corners.iter().enumerate() {
+            let next = corners[(i + 1) % 4];
+            line(&mut out, &Mat4::IDENTITY, bone.head, corner, c);
+            line(&mut out, &Mat4::IDENTITY, corner, next, c);
+            line(&mut out, &Mat4::IDENTITY, corner, bone.tail, c);
+        }
+    }
+    out
+}

@@ -44,6 +44,8 @@ pub struct Overlays {
     pub grid: bool,
     pub icons: bool,
     pub outline: bool,
+    /// Skinned meshes' joints as bones, drawn in front of everything.
+    pub bones: bool,
 }
 
 /// Quality and overlay settings of one frame.
@@ -96,6 +98,7 @@ impl RenderSettings {
                 grid: true,
                 icons: true,
                 outline: true,
+                bones: true,
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,
@@ -111,6 +114,7 @@ impl RenderSettings {
                 grid: false,
                 icons: false,
                 outline: false,
+                bones: false,
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,

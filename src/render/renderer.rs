@@ -538,6 +538,15 @@ fn make_texture(
     })
 }
 
+/// The overlay pipeline key of bone lines (lines.wgsl without a depth test).
+const BONES_PIPELINE: &str = "bones";
+
+/// The line overlays' pipelines this frame: icons (depth-tested) and bones (in front).
+struct LinePipes {
+    icons: Option<wgpu::RenderPipeline>,
+    bones: Option<wgpu::RenderPipeline>,
+}
+
 impl Renderer {
     pub fn new(ctx: &GpuContext) -> Self {
         let device = ctx.device.clone();
@@ -1048,18 +1057,24 @@ impl Renderer {
         p
     }
 
-    /// Full-screen and overlay pipelines: sky, grid, icon lines and the display pass's first
-    /// draw (display.wgsl: the opaque image tone-mapped into the display layer, reading it
-    /// through the display-source group; it covers every pixel and ignores depth).
+    /// Full-screen and overlay pipelines: sky, grid, icon lines, bone lines ([`BONES_PIPELINE`]:
+    /// lines.wgsl drawn over everything) and the display pass's first draw (display.wgsl: the
+    /// opaque image tone-mapped into the display layer, reading it through the display-source
+    /// group; it covers every pixel and ignores depth).
     fn overlay_pipeline(&mut self, name: &'static str, msaa: u32) -> wgpu::RenderPipeline {
         if let Some(p) = self.overlay_pipelines.get(&(name, msaa)) {
             return p.clone();
         }
+        let source = if name == BONES_PIPELINE {
+            "lines.wgsl"
+        } else {
+            name
+        };
         let module = self
             .device
             .create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(name),
-                source: wgpu::ShaderSource::Wgsl(super::shaders::source(name).into()),
+                source: wgpu::ShaderSource::Wgsl(super::shaders::source(source).into()),
             });
         // The display pass's first draw reads the opaque image through the display-source
         // group.
@@ -1078,6 +1093,13 @@ impl Renderer {
                     &line_buffers,
                     wgpu::PrimitiveTopology::LineList,
                     wgpu::CompareFunction::GreaterEqual,
+                    None,
+                ),
+                // Bones show through the skin they move, as in Blender's pose mode.
+                BONES_PIPELINE => (
+                    &line_buffers,
+                    wgpu::PrimitiveTopology::LineList,
+                    wgpu::CompareFunction::Always,
                     None,
                 ),
                 "grid.wgsl" => (
@@ -1531,9 +1553,9 @@ impl Renderer {
             self.ensure_behind();
         }
         let overlays = frame.settings.overlays;
-        if overlays.icons {
+        if overlays.icons || overlays.bones {
             self.scene
-                .sync_lines(&self.device, &self.queue, scene, frame.selection);
+                .sync_lines(&self.device, &self.queue, scene, frame.selection, overlays);
         }
 
         // Per-frame uniforms (camera-dependent, always written).
@@ -1666,7 +1688,7 @@ impl Renderer {
         let translucent = self.clouds.has_splats()
             || !self.scene.blended.is_empty()
             || overlays.grid
-            || (overlays.icons && !self.scene.lines.is_empty());
+            || ((overlays.icons || overlays.bones) && !self.scene.lines.is_empty());
         let post = PostUniform {
             params: [
                 tone_mapper,
@@ -1716,9 +1738,14 @@ impl Renderer {
         let grid_pipe = overlays
             .grid
             .then(|| self.overlay_pipeline("grid.wgsl", msaa));
-        let line_pipe = overlays
-            .icons
-            .then(|| self.overlay_pipeline("lines.wgsl", msaa));
+        let line_pipe = LinePipes {
+            icons: overlays
+                .icons
+                .then(|| self.overlay_pipeline("lines.wgsl", msaa)),
+            bones: overlays
+                .bones
+                .then(|| self.overlay_pipeline(BONES_PIPELINE, msaa)),
+        };
         let frame_bg = self.frame_bind_group();
 
         let mut encoder = self
@@ -1752,7 +1779,7 @@ impl Renderer {
                 cloud_pipes.as_ref(),
                 prepass_pipe.as_ref(),
                 grid_pipe.as_ref(),
-                line_pipe.as_ref(),
+                &line_pipe,
                 target,
                 // No blended batches to place.
                 glam::Mat4::IDENTITY,
@@ -1848,7 +1875,7 @@ impl Renderer {
             cloud_pipes.as_ref(),
             prepass_pipe.as_ref(),
             grid_pipe.as_ref(),
-            line_pipe.as_ref(),
+            &line_pipe,
             target,
             frame.camera.clip_from_world(aspect),
             frame.camera.world_from_view.inverse(),
@@ -1938,7 +1965,7 @@ impl Renderer {
         cloud_pipes: Option<&CloudPipes>,
         prepass_pipe: Option<&[wgpu::RenderPipeline; 2]>,
         grid_pipe: Option<&wgpu::RenderPipeline>,
-        line_pipe: Option<&wgpu::RenderPipeline>,
+        line_pipe: &LinePipes,
         target: &RenderTarget<'_>,
         // For where on screen blended batches can draw, and how far they are.
         clip_from_world: glam::Mat4,
@@ -2210,13 +2237,19 @@ impl Renderer {
                     }
                 }
             }
-            if let (Some(p), Some(buf)) = (line_pipe, &gs.line_buffer)
-                && !gs.lines.is_empty()
-            {
-                pass.set_pipeline(p);
-                pass.set_vertex_buffer(0, buf.slice(..));
-                pass.draw(0..gs.lines.len() as u32, 0..1);
-                stats.draw_calls += 1;
+            if let Some(buf) = &gs.line_buffer {
+                let icons = 0..gs.bone_start.min(gs.lines.len()) as u32;
+                let bones = icons.end..gs.lines.len() as u32;
+                for (pipe, range) in [(&line_pipe.icons, icons), (&line_pipe.bones, bones)] {
+                    if let Some(p) = pipe
+                        && !range.is_empty()
+                    {
+                        pass.set_pipeline(p);
+                        pass.set_vertex_buffer(0, buf.slice(..));
+                        pass.draw(range, 0..1);
+                        stats.draw_calls += 1;
+                    }
+                }
             }
         }
         let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {

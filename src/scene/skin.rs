@@ -198,6 +198,72 @@ impl Scene {
     }
 }
 
+/// A joint drawn as a bone (viewport only): from the joint (`head`, world) towards its child
+/// joints (`tail`: the centre of their heads), or for a joint without child joints along its
+/// own +Y axis (Blender's bone axis, which glTF exporters keep) for half its parent bone's
+/// length.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bone {
+    pub joint: NodeId,
+    pub head: Vec3,
+    pub tail: Vec3,
+}
+
+/// Bone length of a joint with neither child joints nor a parent joint, in metres.
+const LONE_BONE_M: f32 = 0.1;
+
+impl Scene {
+    /// The bones of every skin's joints that are shown (visible, with their parents), in
+    /// outliner order; a joint shared by several skins once.
+    pub fn bones(&self) -> Vec<Bone> {
+        if self.skins.is_empty() {
+            return Vec::new();
+        }
+        let joints: std::collections::BTreeSet<NodeId> = self
+            .skins
+            .values()
+            .flat_map(|s| s.joints.iter().copied())
+            .collect();
+        let walk = self.walk();
+        let world: std::collections::HashMap<NodeId, (Mat4, bool)> = walk
+            .iter()
+            .filter(|w| joints.contains(&w.node.id))
+            .map(|w| (w.node.id, (w.world_from_local, w.visible)))
+            .collect();
+        let head_of = |id: NodeId| world.get(&id).map(|(m, _)| m.w_axis.truncate());
+        let mut out = Vec::new();
+        for w in &walk {
+            let id = w.node.id;
+            let Some(&(world_from_joint, true)) = world.get(&id) else {
+                continue;
+            };
+            let head = world_from_joint.w_axis.truncate();
+            let children: Vec<Vec3> = w.node.children.iter().filter_map(|&c| head_of(c)).collect();
+            let towards_children = (!children.is_empty())
+                .then(|| children.iter().sum::<Vec3>() / children.len() as f32)
+                .filter(|t| t.distance(head) > 1e-4);
+            let tail = towards_children.unwrap_or_else(|| {
+                let parent = w.node.parent.and_then(head_of);
+                let length = parent.map_or(LONE_BONE_M, |p| 0.5 * p.distance(head));
+                let axis = world_from_joint
+                    .y_axis
+                    .truncate()
+                    .try_normalize()
+                    .unwrap_or(Vec3::Y);
+                head + axis * length.max(0.01)
+            });
+            if head.is_finite() && tail.is_finite() && head.distance(tail) > 1e-6 {
+                out.push(Bone {
+                    joint: id,
+                    head,
+                    tail,
+                });
+            }
+        }
+        out
+    }
+}
+
 /// Per joint, the skinned node's frame from bind space: `(world_from_node)⁻¹ ·
 /// world_from_joint · joint_from_bind` (a singular node frame counts as the identity);
 /// `None` for a joint without a world pose or whose product is not finite. `joints` gives

@@ -175,6 +175,8 @@ pub fn menu_bar_ui(
         ui.menu_button("View", |ui| {
             ui.checkbox(&mut overlays.grid, "Grid");
             ui.checkbox(&mut overlays.icons, "Light & camera icons");
+            ui.checkbox(&mut overlays.bones, "Bones")
+                .on_hover_text("Skinned meshes' joints, drawn in front; click one to select it");
             ui.checkbox(&mut overlays.outline, "Selection outline");
             ui.separator();
             ui.checkbox(&mut dialogs.log_open, "Log");
