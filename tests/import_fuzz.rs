@@ -652,6 +652,8 @@ fn gltf_seeds() -> Vec<Seed> {
     arm["meshes"][0]["weights"] = serde_json::json!([0.5]);
     arm["meshes"][0]["primitives"][0]["targets"] = serde_json::json!([{ "POSITION": 1 }]);
     let arm = serde_json::to_vec(&arm).expect("JSON");
+    // A quad with two named morph targets and LINEAR, STEP and CUBICSPLINE weight animations.
+    let face = serde_json::to_vec(&crate::morphs::face_gltf()).expect("JSON");
     // A coloured, morphed POINTS primitive (a point cloud).
     let mut points = crate::import_gltf_points::points_gltf();
     points["meshes"].as_array_mut().expect("meshes").truncate(1);
@@ -711,6 +713,13 @@ fn gltf_seeds() -> Vec<Seed> {
             input: arm.clone(),
             file: ("gltf", arm),
             expect: Expect::Triangles(4),
+        },
+        Seed {
+            target: Target::Gltf,
+            name: "face_morphs.gltf".into(),
+            input: face.clone(),
+            file: ("gltf", face),
+            expect: Expect::Triangles(2),
         },
         Seed {
             target: Target::Gltf,

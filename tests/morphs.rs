@@ -1,6 +1,7 @@
 //! Morph targets (shape keys) stay editable: a file's `weights` animations play as shots
 //! (LINEAR, STEP and CUBICSPLINE alike), a weight set by an edit re-shapes the mesh (undo
-//! restores it, a geometry edit ends the binding and keeps the edit), an animated weight
+//! restores it; a geometry edit suspends the binding and keeps the edit, undoing it brings
+//! the binding back), an animated weight
 //! edited at the playhead becomes a key, and the targets survive a project, File ▸ Import
 //! and a glTF export (read back, the same shapes play). On a skinned mesh the targets shape
 //! it in bind space and the joints move the result.
@@ -186,7 +187,7 @@ fn a_weights_animation_plays_as_a_shot() {
 }
 
 #[test]
-fn editing_weights_reshapes_the_mesh_with_undo_until_a_geometry_edit() {
+fn editing_weights_reshapes_the_mesh_with_undo_and_a_geometry_edit_suspends_it() {
     let dir = temp_dir("edit");
     let mut scene = import(&dir, "face.gltf", &face_gltf());
     let face = scene.find("Face").expect("Face");
@@ -227,9 +228,24 @@ fn editing_weights_reshapes_the_mesh_with_undo_until_a_geometry_edit() {
             value: MeshData(std::sync::Arc::new(flat)),
         },
     ));
-    assert!(scene.morph(face).is_none(), "the edit ended the binding");
+    assert!(
+        scene.morph(face).is_none(),
+        "the edit suspended the binding"
+    );
     let (positions, _) = world_vertices(&scene, "Face");
     assert!(positions.iter().all(|p| p.y == 0.0), "the edit was kept");
+    // Undoing the edit brings the targets back: weights shape the mesh again.
+    assert!(history.undo(&mut scene));
+    assert_face(&scene, [0.5, 1.0], "the edit undone");
+    assert!(scene.morph(face).is_some(), "the binding is back");
+    assert!(history.execute(
+        &mut scene,
+        Command::SetMorphWeights {
+            node: face,
+            weights: vec![0.0, 0.0],
+        },
+    ));
+    assert_face(&scene, [0.0, 0.0], "re-shaped after the undo");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Skinned meshes follow their joints: a file's joint animation plays as a shot (the mesh is
 //! posed from the joints on every sampled frame), moving a joint by an edit moves the mesh
-//! (and undo moves it back), a geometry edit of the mesh ends the binding and keeps the edit,
+//! (and undo moves it back), a geometry edit of the mesh suspends the binding and keeps the
+//! edit (undoing it brings the binding back),
 //! and the binding survives a project save and load and File ▸ Import.
 
 use crate::import_gltf_deform::{arm_gltf, world_vertices};
@@ -127,7 +128,7 @@ fn moving_a_joint_moves_the_mesh_and_undo_moves_it_back() {
     assert!(history.redo(&mut scene));
     assert_tip(&scene, -0.5, "after redo");
 
-    // A geometry edit of the mesh itself ends the binding: the edit stays, joints no longer
+    // A geometry edit of the mesh itself suspends the binding: the edit stays, joints no longer
     // move it.
     let arm = scene.find("Arm").unwrap();
     let worldsmith::scene::NodeKind::Mesh { mesh, .. } = scene.node(arm).unwrap().kind else {
@@ -147,6 +148,35 @@ fn moving_a_joint_moves_the_mesh_and_undo_moves_it_back() {
         before,
         "the edited mesh stays"
     );
+
+    // The same edit as an undoable command: undoing it brings the binding back.
+    let mut scene = import(&dir, &waving_arm());
+    let arm = scene.find("Arm").unwrap();
+    let worldsmith::scene::NodeKind::Mesh { mesh, .. } = scene.node(arm).unwrap().kind else {
+        panic!("a mesh")
+    };
+    let mut edited = scene.mesh(mesh).unwrap().clone_data();
+    edited.positions.iter_mut().for_each(|p| p[2] += 5.0);
+    let mut history = History::default();
+    assert!(history.execute(
+        &mut scene,
+        Command::ReplaceMesh {
+            mesh,
+            value: worldsmith::edit::MeshData(std::sync::Arc::new(edited)),
+        }
+    ));
+    assert!(scene.skin(arm).is_none(), "suspended by the edit");
+    assert!(history.undo(&mut scene));
+    assert!(scene.skin(arm).is_some(), "the binding is back");
+    let elbow = scene.find("Elbow").expect("Elbow");
+    assert!(history.execute(
+        &mut scene,
+        Command::SetTransform {
+            node: elbow,
+            transform: turned
+        }
+    ));
+    assert_tip(&scene, -0.5, "a joint moves the mesh again");
 }
 
 #[test]

@@ -225,6 +225,28 @@ fn check_imported(name: &str, imported: &Imported) {
             );
         }
     }
+    for (node, morph) in scene.morphs() {
+        if let Err(problem) = morph.check() {
+            panic!("morph of {node:?}: {problem}");
+        }
+        let shown = scene.node(node).and_then(|n| match n.kind {
+            crate::scene::NodeKind::Mesh { mesh, .. } => scene.mesh(mesh),
+            _ => None,
+        });
+        let shown = shown.unwrap_or_else(|| panic!("morph of {node:?}: not a mesh node"));
+        assert_eq!(
+            morph.base.positions.len(),
+            shown.positions.len(),
+            "morph of {node:?}: base and shown mesh differ in vertices"
+        );
+        if let Some(skin) = scene.skin(node) {
+            assert_eq!(
+                skin.bind.positions.len(),
+                morph.base.positions.len(),
+                "morph of {node:?}: base and bind mesh differ in vertices"
+            );
+        }
+    }
     for (id, cloud) in scene.point_clouds() {
         let n = cloud.len();
         for (what, len) in [

@@ -2217,6 +2217,19 @@ impl Scene {
     /// so an import can be undone): its resources, one subtree per root of `other` (under
     /// `parent`, appended in order) and its material variants. Nothing is inserted yet.
     pub fn prepare_merge(&mut self, other: Scene, parent: Option<NodeId>) -> PreparedMerge {
+        // Suspended skins and morphs (a geometry edit since) stay behind.
+        let mut other = other;
+        let suspended: Vec<NodeId> = other
+            .skins
+            .keys()
+            .chain(other.morphs.keys())
+            .copied()
+            .filter(|n| !other.binding_holds(*n))
+            .collect();
+        for node in suspended {
+            other.skins.remove(&node);
+            other.morphs.remove(&node);
+        }
         let mut resources = Resources::default();
         let mut meshes = BTreeMap::new();
         for (id, mesh) in other.meshes {
@@ -2322,7 +2335,8 @@ impl Scene {
                 index += 1;
             }
         }
-        // Skins follow their nodes' and joints' new ids; they pose once the nodes are in.
+        // Skins and morphs follow their nodes' and joints' new ids; they pose once the nodes
+        // are in.
         for (node, skin) in other.skins {
             let joints: Option<Vec<NodeId>> = skin
                 .joints

@@ -5,7 +5,7 @@
 //! the current weights, which a user sets in the inspector and a shot animates
 //! ([`super::Channel::MorphWeight`]). The shown mesh is derived data like a skin's pose
 //! ([`Scene::pose_deformed`]): re-made only when a weight changed, and a mesh edited by hand
-//! since ends the binding. On a skinned node the morph applies first, in bind space, then the
+//! since suspends the binding (undoing the edit brings it back). On a skinned node the morph applies first, in bind space, then the
 //! skin moves the result (glTF's order).
 
 use super::{Mesh, NodeId, Scene};
@@ -169,14 +169,18 @@ impl Moved {
 }
 
 impl Scene {
-    /// The morph targets of mesh node `node`, if it has any.
+    /// The morph targets of mesh node `node`, if it has any (and no geometry edit suspended
+    /// them: [`Scene::binding_holds`]).
     pub fn morph(&self, node: NodeId) -> Option<&Morph> {
-        self.morphs.get(&node)
+        self.morphs.get(&node).filter(|_| self.binding_holds(node))
     }
 
-    /// Every morph, by its mesh node.
+    /// Every morph, by its mesh node (those a geometry edit suspended left out).
     pub fn morphs(&self) -> impl Iterator<Item = (NodeId, &Morph)> {
-        self.morphs.iter().map(|(id, m)| (*id, m))
+        self.morphs
+            .iter()
+            .filter(|(id, _)| self.binding_holds(**id))
+            .map(|(id, m)| (*id, m))
     }
 
     /// Gives mesh node `node` morph targets. Its mesh as it is now counts as shaped by
@@ -190,6 +194,9 @@ impl Scene {
     /// ignored, values that are not finite numbers are refused) without re-shaping the mesh:
     /// [`Scene::pose_deformed`] does that. Returns the weights before; `None` without a morph.
     pub fn set_morph_weights(&mut self, node: NodeId, weights: &[f32]) -> Option<Vec<f32>> {
+        if !self.binding_holds(node) {
+            return None;
+        }
         let morph = self.morphs.get_mut(&node)?;
         let before = morph.weights.clone();
         for (w, &v) in morph.weights.iter_mut().zip(weights) {

@@ -98,8 +98,19 @@ impl Scene {
             timeline: self.timeline.clone(),
             environment: self.environment,
             next_id: self.next_id,
-            skins: self.skins.clone(),
-            morphs: self.morphs.clone(),
+            // Suspended bindings (a geometry edit since) are not part of the saved scene.
+            skins: self
+                .skins
+                .iter()
+                .filter(|(id, _)| self.binding_holds(**id))
+                .map(|(id, s)| (*id, Arc::clone(s)))
+                .collect(),
+            morphs: self
+                .morphs
+                .iter()
+                .filter(|(id, _)| self.binding_holds(**id))
+                .map(|(id, m)| (*id, m.clone()))
+                .collect(),
         }
     }
 

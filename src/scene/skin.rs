@@ -6,7 +6,8 @@
 //! transforms: `local_from_bind = (world_from_node)⁻¹ · world_from_joint · joint_from_bind`
 //! (the node's own transform stays the artist's handle, so vertices are stored in its frame).
 //! The shown mesh is derived data, re-made only when a joint or the node moved; a mesh edited
-//! by hand since the last pose ends the binding (the edit wins), so no pose overwrites work.
+//! by hand since the last pose suspends the binding (the edit wins, so no pose overwrites
+//! work, and the scene reports no skin there), and undoing that edit brings it back.
 
 use super::{Mesh, MeshId, NodeId, NodeKind, Scene};
 use glam::{Mat3, Mat4, Vec3, Vec4};
@@ -71,14 +72,31 @@ impl Skin {
 }
 
 impl Scene {
-    /// The skin of mesh node `node`, if it has one.
+    /// The skin of mesh node `node`, if it has one (and no geometry edit suspended it).
     pub fn skin(&self, node: NodeId) -> Option<&Skin> {
-        self.skins.get(&node).map(Arc::as_ref)
+        self.skins
+            .get(&node)
+            .filter(|_| self.binding_holds(node))
+            .map(Arc::as_ref)
     }
 
-    /// Every skin, by its mesh node.
+    /// Every skin, by its mesh node (those a geometry edit suspended left out).
     pub fn skins(&self) -> impl Iterator<Item = (NodeId, &Skin)> {
-        self.skins.iter().map(|(id, s)| (*id, s.as_ref()))
+        self.skins
+            .iter()
+            .filter(|(id, _)| self.binding_holds(**id))
+            .map(|(id, s)| (*id, s.as_ref()))
+    }
+
+    /// Whether `node`'s skin and morph targets hold: the mesh it shows is the one last made
+    /// from them (or none was made yet, or the node is gone or holds no mesh: they wait). A
+    /// mesh changed since by anything else (a geometry edit) suspends them until an undo
+    /// brings that mesh back.
+    pub(super) fn binding_holds(&self, node: NodeId) -> bool {
+        match (self.poses.get(&node), self.shown_mesh(node)) {
+            (Some(pose), Some((_, content))) => pose.mesh_content == content,
+            _ => true,
+        }
     }
 
     /// Binds mesh node `node` to `skin`. Its mesh as it is now counts as the pose of its
@@ -109,9 +127,9 @@ impl Scene {
 
     /// Re-makes every skinned or morphed mesh whose joints, node or morph weights changed
     /// since it was last made; returns how many were re-made. One whose mesh was changed by
-    /// something else since (a geometry edit) loses its skin and morph targets, the edited
-    /// mesh kept. Those of nodes that are gone or hold no mesh wait (an undo may bring them
-    /// back).
+    /// something else since (a geometry edit) is left as edited, its skin and morph targets
+    /// suspended ([`Scene::binding_holds`]) until an undo brings the mesh back. Those of nodes
+    /// that are gone or hold no mesh wait too.
     pub fn pose_deformed(&mut self) -> usize {
         if self.skins.is_empty() && self.morphs.is_empty() {
             return 0;
@@ -132,9 +150,6 @@ impl Scene {
             let weights = self.morph_weights(node);
             if let Some(pose) = self.poses.get(&node) {
                 if pose.mesh_content != content {
-                    self.skins.remove(&node);
-                    self.morphs.remove(&node);
-                    self.poses.remove(&node);
                     continue;
                 }
                 if pose.local_from_bind == local_from_bind && pose.weights == weights {
@@ -220,9 +235,8 @@ impl Scene {
             return Vec::new();
         }
         let joints: std::collections::BTreeSet<NodeId> = self
-            .skins
-            .values()
-            .flat_map(|s| s.joints.iter().copied())
+            .skins()
+            .flat_map(|(_, s)| s.joints.iter().copied())
             .collect();
         let walk = self.walk();
         let world: std::collections::HashMap<NodeId, (Mat4, bool)> = walk
