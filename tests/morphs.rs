@@ -516,3 +516,35 @@ fn broken_weight_animations_are_left_out_with_a_warning() {
         );
     }
 }
+
+#[test]
+fn a_duplicated_mesh_keeps_its_own_shape_keys() {
+    let dir = temp_dir("duplicate");
+    let mut scene = import(&dir, "face.gltf", &face_gltf());
+    let face = scene.find("Face").expect("Face");
+    let mut history = History::default();
+    let (command, copies) =
+        worldsmith::edit::ops::duplicate(&mut scene, &[face]).expect("duplicates");
+    assert!(history.execute(&mut scene, command));
+    let copy = copies[0];
+    assert!(scene.morph(copy).is_some(), "the copy has the targets");
+    assert!(history.execute(
+        &mut scene,
+        Command::SetMorphWeights {
+            node: copy,
+            weights: vec![1.0, 0.0],
+        },
+    ));
+    assert_face(&scene, [0.0, 0.0], "the original keeps its shape");
+    let NodeKind::Mesh { mesh, .. } = scene.node(copy).expect("copy").kind else {
+        panic!("mesh node");
+    };
+    let positions: Vec<Vec3> = scene
+        .mesh(mesh)
+        .expect("mesh")
+        .positions
+        .iter()
+        .map(|p| Vec3::from(*p))
+        .collect();
+    assert_near(&positions, &shaped([1.0, 0.0]), "the copy");
+}

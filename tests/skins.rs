@@ -346,3 +346,70 @@ fn bones_show_through_the_mesh_and_pick_their_joints() {
         "a corner far from the bones changed"
     );
 }
+
+#[test]
+fn a_duplicated_character_follows_its_own_joints() {
+    let dir = temp_dir("duplicate");
+    let mut scene = import(&dir, &waving_arm());
+    let (arm, shoulder) = (scene.find("Arm").unwrap(), scene.find("Shoulder").unwrap());
+    let mut history = History::default();
+    let (command, copies) =
+        worldsmith::edit::ops::duplicate(&mut scene, &[arm, shoulder]).expect("duplicates");
+    assert!(history.execute(&mut scene, command));
+    let (arm_copy, shoulder_copy) = (copies[0], copies[1]);
+    let skin = scene.skin(arm_copy).expect("the copy is skinned");
+    let elbow_copy = scene.node(shoulder_copy).unwrap().children[0];
+    assert_eq!(
+        skin.joints,
+        [shoulder_copy, elbow_copy],
+        "to the copied joints"
+    );
+    let mesh_of = |scene: &Scene, node| match scene.node(node).unwrap().kind {
+        worldsmith::scene::NodeKind::Mesh { mesh, .. } => mesh,
+        _ => panic!("a mesh"),
+    };
+    assert_ne!(
+        mesh_of(&scene, arm),
+        mesh_of(&scene, arm_copy),
+        "a mesh of its own"
+    );
+    let copy_vertices = |scene: &Scene| {
+        let mesh = scene.mesh(mesh_of(scene, arm_copy)).unwrap();
+        let m = scene.world_from_local(arm_copy);
+        mesh.positions
+            .iter()
+            .map(|p| m.transform_point3(Vec3::from(*p)))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        copy_vertices(&scene),
+        world_vertices(&scene, "Arm").0,
+        "posed alike"
+    );
+    // Turning the copy's elbow moves the copy only.
+    let turned = Transform {
+        rotation: Quat::from_rotation_z(-0.5),
+        ..scene.node(elbow_copy).unwrap().transform
+    };
+    assert!(history.execute(
+        &mut scene,
+        Command::SetTransform {
+            node: elbow_copy,
+            transform: turned
+        }
+    ));
+    assert_tip(&scene, 0.0, "the original");
+    assert!(
+        copy_vertices(&scene)[5].distance(tip(-0.5)) < 1e-3,
+        "the copy turned"
+    );
+    // Undo both, redo both: the copy is bound again.
+    assert!(history.undo(&mut scene) && history.undo(&mut scene));
+    assert!(scene.node(arm_copy).is_none());
+    assert!(history.redo(&mut scene) && history.redo(&mut scene));
+    assert!(scene.skin(arm_copy).is_some(), "bound after redo");
+    assert!(
+        copy_vertices(&scene)[5].distance(tip(-0.5)) < 1e-3,
+        "turned after redo"
+    );
+}

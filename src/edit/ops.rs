@@ -258,12 +258,24 @@ pub fn duplicate(
     }
     let mut planned: Vec<Subtree> = Vec::new();
     let mut copies = Vec::new();
-    for root in &roots {
-        let ids = scene.subtree_ids(*root);
-        let map: HashMap<NodeId, NodeId> = ids
-            .iter()
-            .map(|id| (*id, NodeId(scene.reserve_id())))
-            .collect();
+    // Skinned and morphed meshes get a mesh of their own, to follow their own joints and
+    // weights (an instance would move with the original).
+    let mut own_meshes = Resources::default();
+    // New ids for every copied node first: a copy's skin may name joints copied under
+    // another of the roots.
+    let subtrees: Vec<(NodeId, Vec<NodeId>)> = roots
+        .iter()
+        .map(|root| (*root, scene.subtree_ids(*root)))
+        .collect();
+    let all: HashMap<NodeId, NodeId> = subtrees
+        .iter()
+        .flat_map(|(_, ids)| ids.iter().copied())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|id| (id, NodeId(scene.reserve_id())))
+        .collect();
+    for (root, ids) in &subtrees {
+        let map: HashMap<NodeId, NodeId> = ids.iter().map(|id| (*id, all[id])).collect();
         let nodes: Vec<Node> = ids
             .iter()
             .filter_map(|id| scene.node(*id))
@@ -281,6 +293,25 @@ pub fn duplicate(
         let mut nodes = nodes;
         if let Some(first) = nodes.first_mut() {
             first.name = unique_name(scene, &first.name);
+        }
+        let original_of: HashMap<NodeId, NodeId> = map.iter().map(|(o, c)| (*c, *o)).collect();
+        for node in &mut nodes {
+            let Some(from) = original_of.get(&node.id) else {
+                continue;
+            };
+            let NodeKind::Mesh { mesh, .. } = &mut node.kind else {
+                continue;
+            };
+            if scene.skin(*from).is_none() && scene.morph(*from).is_none() {
+                continue;
+            }
+            let Some(copy) = scene.mesh(*mesh).map(|m| m.clone_data()) else {
+                continue;
+            };
+            let id = MeshId(scene.reserve_id());
+            scene.copy_deform(*from, node.id, &all, copy.content_id());
+            own_meshes.meshes.push((id, Arc::new(copy)));
+            *mesh = id;
         }
         let original = scene.node(*root).and_then(|n| n.parent);
         let index = scene.index_in_parent(*root).unwrap_or(usize::MAX);
@@ -302,7 +333,14 @@ pub fn duplicate(
         ),
         n => format!("Duplicate {n} objects"),
     };
-    Ok((batch(label, vec![Command::InsertNodes { trees }]), copies))
+    let mut commands = Vec::new();
+    if !own_meshes.meshes.is_empty() {
+        commands.push(Command::AddResources {
+            resources: Box::new(own_meshes),
+        });
+    }
+    commands.push(Command::InsertNodes { trees });
+    Ok((batch(label, commands), copies))
 }
 
 /// The resources only the given nodes (and nothing else) use: what deleting them frees.

@@ -107,6 +107,42 @@ impl Scene {
         self.record_pose(node);
     }
 
+    /// Gives `to` (a copy of mesh node `from`, perhaps not in the scene yet) `from`'s skin and
+    /// morph targets, joints mapped through `joints` (those not in it kept), its last pose
+    /// counted as made into the mesh of content `mesh_content` (a copy of `from`'s mesh, at
+    /// the same place): the copy follows its own joints from then on. Like File ▸ Import, it
+    /// waits for the node; a redo brings the same mesh back, so the binding holds again.
+    pub fn copy_deform(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        joints: &std::collections::HashMap<NodeId, NodeId>,
+        mesh_content: u64,
+    ) {
+        if !self.binding_holds(from) {
+            return;
+        }
+        if let Some(skin) = self.skins.get(&from) {
+            let mut skin = Skin::clone(skin);
+            for joint in &mut skin.joints {
+                *joint = joints.get(joint).copied().unwrap_or(*joint);
+            }
+            self.skins.insert(to, Arc::new(skin));
+        }
+        if let Some(morph) = self.morphs.get(&from).cloned() {
+            self.morphs.insert(to, morph);
+        }
+        if let Some(pose) = self.poses.get(&from).cloned() {
+            self.poses.insert(
+                to,
+                Pose {
+                    mesh_content,
+                    ..pose
+                },
+            );
+        }
+    }
+
     /// Counts `node`'s mesh as it is now as made from its joints and morph weights as they
     /// are now.
     pub(super) fn record_pose(&mut self, node: NodeId) {
