@@ -246,6 +246,39 @@ pub fn export(
 /// bytes each in the file).
 const MAX_BAKED_KEYS: usize = 2_000_000;
 
+/// Adds a sampler (key times, interpolation, values) and the channel that drives `node`'s
+/// `path` with it.
+fn push_channel(
+    animation: &mut json::Animation,
+    (input, interpolation, output): (
+        json::Index<json::Accessor>,
+        json::animation::Interpolation,
+        json::Index<json::Accessor>,
+    ),
+    node: json::Index<json::Node>,
+    path: json::animation::Property,
+) {
+    let sampler = json::Index::new(animation.samplers.len() as u32);
+    animation.samplers.push(json::animation::Sampler {
+        input,
+        interpolation: Valid(interpolation),
+        output,
+        extensions: None,
+        extras: None,
+    });
+    animation.channels.push(json::animation::Channel {
+        sampler,
+        target: json::animation::Target {
+            node,
+            path: Valid(path),
+            extensions: None,
+            extras: None,
+        },
+        extensions: None,
+        extras: None,
+    });
+}
+
 fn gltf_interpolation(interp: Interp) -> json::animation::Interpolation {
     match interp {
         Interp::Step => json::animation::Interpolation::Step,
@@ -854,25 +887,9 @@ impl Builder<'_> {
             json::accessor::Type::Scalar,
             None,
         );
-        let sampler = json::Index::new(animation.samplers.len() as u32);
-        animation.samplers.push(json::animation::Sampler {
-            input,
-            interpolation: Valid(gltf_interpolation(v.interp)),
-            output,
-            extensions: None,
-            extras: None,
-        });
-        animation.channels.push(json::animation::Channel {
-            sampler,
-            target: json::animation::Target {
-                node,
-                path: Valid(json::animation::Property::MorphTargetWeights),
-                extensions: None,
-                extras: None,
-            },
-            extensions: None,
-            extras: None,
-        });
+        let interpolation = gltf_interpolation(v.interp);
+        let path = json::animation::Property::MorphTargetWeights;
+        push_channel(animation, (input, interpolation, output), node, path);
     }
 
     /// Writes one node's motion: shared key times and a sampler and channel per path.
@@ -908,25 +925,7 @@ impl Builder<'_> {
         ];
         for (path, bytes, count, type_) in outputs {
             let output = self.float_accessor(bytes, count, type_, None);
-            let sampler = json::Index::new(animation.samplers.len() as u32);
-            animation.samplers.push(json::animation::Sampler {
-                input,
-                interpolation: Valid(interpolation),
-                output,
-                extensions: None,
-                extras: None,
-            });
-            animation.channels.push(json::animation::Channel {
-                sampler,
-                target: json::animation::Target {
-                    node,
-                    path: Valid(path),
-                    extensions: None,
-                    extras: None,
-                },
-                extensions: None,
-                extras: None,
-            });
+            push_channel(animation, (input, interpolation, output), node, path);
         }
     }
 

@@ -4240,18 +4240,7 @@ impl Importer<'_> {
                 None => values.first().map_or(1, |(_, w, _)| *w),
             };
             let curve = (|| -> Result<Curve, String> {
-                let s = channel.sampler;
-                let sampler = animation.samplers.get(s).ok_or_else(|| {
-                    format!("it refers to sampler {s} of {}", animation.samplers.len())
-                })?;
-                let interp = interpolation(&sampler.interpolation)?;
-                let accessor = |i: usize| {
-                    accessors
-                        .get(i)
-                        .ok_or_else(|| format!("it refers to accessor {i} of {}", accessors.len()))
-                };
-                let input = accessor(sampler.input)?;
-                let output = accessor(sampler.output)?;
+                let (interp, input, output) = sampler_of(animation, channel.sampler, accessors)?;
                 // Counts first: a file may point many channels at one huge accessor.
                 let keys = input.count();
                 let per_key = if interp == Interp::Cubic { 3 } else { 1 };
@@ -4568,6 +4557,26 @@ fn interpolation(name: &str) -> Result<Interp, String> {
     }
 }
 
+/// Sampler `s` of `animation`: its interpolation and its input (times) and output accessors,
+/// or why they cannot be used.
+fn sampler_of<'d, 'a>(
+    animation: &AnimationJson,
+    s: usize,
+    accessors: &'d [gltf::Accessor<'a>],
+) -> Result<(Interp, &'d gltf::Accessor<'a>, &'d gltf::Accessor<'a>), String> {
+    let sampler = animation
+        .samplers
+        .get(s)
+        .ok_or_else(|| format!("it refers to sampler {s} of {}", animation.samplers.len()))?;
+    let interp = interpolation(&sampler.interpolation)?;
+    let accessor = |i: usize| {
+        accessors
+            .get(i)
+            .ok_or_else(|| format!("it refers to accessor {i} of {}", accessors.len()))
+    };
+    Ok((interp, accessor(sampler.input)?, accessor(sampler.output)?))
+}
+
 /// One curve per morph target from a `weights` channel's sampler, whose output holds
 /// `targets` weights per key (three groups per key for cubic: in-tangents, values,
 /// out-tangents). The keys count `targets` times against `key_budget`.
@@ -4579,19 +4588,7 @@ fn weight_curves<'a>(
     targets: usize,
     data: impl Clone + Fn(gltf::Buffer<'a>) -> Option<&'a [u8]>,
 ) -> Result<Vec<Curve>, String> {
-    let s = sampler;
-    let sampler = animation
-        .samplers
-        .get(s)
-        .ok_or_else(|| format!("it refers to sampler {s} of {}", animation.samplers.len()))?;
-    let interp = interpolation(&sampler.interpolation)?;
-    let accessor = |i: usize| {
-        accessors
-            .get(i)
-            .ok_or_else(|| format!("it refers to accessor {i} of {}", accessors.len()))
-    };
-    let input = accessor(sampler.input)?;
-    let output = accessor(sampler.output)?;
+    let (interp, input, output) = sampler_of(animation, sampler, accessors)?;
     // Counts first: a file may point many channels at one huge accessor.
     let keys = input.count();
     let per_key = if interp == Interp::Cubic { 3 } else { 1 };
