@@ -339,6 +339,15 @@ fn a_skinned_mesh_says_it_follows_its_joints() {
     h.run();
     assert!(h.query_by_label("Skin").is_some(), "a Skin row");
     assert!(h.query_by_label("follows 2 joints").is_some());
+    // A joint says which mesh it moves.
+    let elbow = h.state().scene.find("Elbow").expect("Elbow");
+    h.state_mut().selection = vec![elbow];
+    h.run();
+    assert!(
+        h.query_by_label("Group (joint)").is_some(),
+        "a joint's type"
+    );
+    assert!(h.query_by_label("Moves").is_some() && h.query_by_label("Arm").is_some());
 }
 
 #[test]

@@ -260,6 +260,16 @@ pub struct Bone {
     pub tail: Vec3,
 }
 
+impl Scene {
+    /// The skinned mesh nodes `node` is a joint of (none: it is not a joint), in id order.
+    pub fn skinned_by(&self, node: NodeId) -> Vec<NodeId> {
+        self.skins()
+            .filter(|(_, skin)| skin.joints.contains(&node))
+            .map(|(id, _)| id)
+            .collect()
+    }
+}
+
 /// Bone length of a joint with neither child joints nor a parent joint, in metres.
 const LONE_BONE_M: f32 = 0.1;
 

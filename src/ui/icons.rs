@@ -4,7 +4,7 @@
 //! `monochrome_emoji_fonts` feature), so glyphs like U+2600 would render as boxes. Shapes
 //! drawn with the painter look the same on every machine and at every scale.
 
-use crate::scene::{LightKind, NodeKind};
+use crate::scene::{LightKind, Node, NodeKind, Scene};
 use egui::{Color32, Painter, Pos2, Rect, Shape, Stroke, pos2, vec2};
 
 /// Which icon a node shows in the outliner and inspector.
@@ -18,6 +18,17 @@ pub enum NodeIcon {
     Camera,
     Points,
     Splats,
+    /// A group that is a joint of a skin.
+    Bone,
+}
+
+/// The icon for `node` in `scene`: its kind's, or a bone for a group that is a skin's joint.
+pub fn node_icon_in(scene: &Scene, node: &Node) -> NodeIcon {
+    if node.kind == NodeKind::Empty && !scene.skinned_by(node.id).is_empty() {
+        NodeIcon::Bone
+    } else {
+        node_icon(&node.kind)
+    }
 }
 
 /// The icon for a node kind.
@@ -47,6 +58,7 @@ impl NodeIcon {
             }
             NodeIcon::Camera => Color32::from_rgb(0x8f, 0xc3, 0xd8),
             NodeIcon::Points | NodeIcon::Splats => Color32::from_rgb(0x9c, 0xd0, 0x7a),
+            NodeIcon::Bone => Color32::from_rgb(0xc8, 0xcd, 0xda),
         }
     }
 }
@@ -135,6 +147,17 @@ pub(crate) fn paint_icon(painter: &Painter, rect: Rect, icon: NodeIcon, color: C
             ] {
                 painter.circle_filled(at(x, y), s * 0.07, color);
             }
+        }
+        NodeIcon::Bone => {
+            // Blender's octahedral bone, head at the lower left.
+            let (head, tail) = (at(0.18, 0.82), at(0.86, 0.14));
+            let waist = vec![head, at(0.24, 0.52), tail, at(0.48, 0.76)];
+            painter.add(Shape::convex_polygon(
+                waist,
+                color.gamma_multiply(0.45),
+                stroke,
+            ));
+            painter.circle_filled(head, s * 0.1, color);
         }
         NodeIcon::Splats => {
             // Overlapping soft ellipses.

@@ -3,7 +3,7 @@
 //! `UiAction::Edit` / `UiAction::EditDrag`); the rest are read-only until their editing lands.
 
 use super::UiAction;
-use super::icons::{node_icon, paint_icon};
+use super::icons::{node_icon_in, paint_icon};
 use super::timeline::{Keying, key_button_ui};
 use super::variants::{VARIANT_COLOR, overrides_strip_ui};
 use crate::edit::variants::OverrideTarget;
@@ -123,7 +123,7 @@ fn node_ui(
     actions: &mut Vec<UiAction>,
 ) {
     ui.horizontal(|ui| {
-        let icon = node_icon(&node.kind);
+        let icon = node_icon_in(scene, node);
         let (rect, _) = ui.allocate_exact_size(vec2(16.0, 16.0), egui::Sense::hover());
         paint_icon(ui.painter(), rect, icon, icon.color());
         ui.heading(&node.name);
@@ -132,7 +132,19 @@ fn node_ui(
         .num_columns(2)
         .spacing([12.0, 4.0])
         .show(ui, |ui| {
-            value_row_ui(ui, "Type", node.kind.label());
+            let skinned = scene.skinned_by(node.id);
+            if skinned.is_empty() {
+                value_row_ui(ui, "Type", node.kind.label());
+            } else {
+                // A joint: which skinned meshes it moves.
+                value_row_ui(ui, "Type", &format!("{} (joint)", node.kind.label()));
+                let names: Vec<&str> = skinned
+                    .iter()
+                    .filter_map(|id| scene.node(*id))
+                    .map(|n| n.name.as_str())
+                    .collect();
+                value_row_ui(ui, "Moves", &names.join(", "));
+            }
             let parent = node
                 .parent
                 .and_then(|p| scene.node(p))

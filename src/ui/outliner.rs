@@ -12,7 +12,7 @@
 //! the viewport), its branch opens and the tree scrolls to it.
 
 use super::UiAction;
-use super::icons::{node_icon, paint_icon, paint_tree_arrow};
+use super::icons::{NodeIcon, node_icon_in, paint_icon, paint_tree_arrow};
 use super::selection::{ClickMode, apply_click};
 use crate::edit::Command;
 use crate::scene::{Node, NodeId, Scene};
@@ -446,7 +446,7 @@ fn row_ui(
     if row.has_children {
         paint_tree_arrow(&painter, arrow_rect, row.open, visuals.weak_text_color());
     }
-    let icon = node_icon(&node.kind);
+    let icon = node_icon_in(scene, node);
     let icon_rect = egui::Rect::from_center_size(
         pos2(x + ARROW_WIDTH + ICON_SIZE * 0.5 + 1.0, rect.center().y),
         vec2(ICON_SIZE, ICON_SIZE),
@@ -534,6 +534,8 @@ fn row_ui(
         } else {
             "Lock (not pickable in the viewport)"
         }
+    } else if icon == NodeIcon::Bone {
+        "Joint (moves a skinned mesh)"
     } else {
         node.kind.label()
     });
