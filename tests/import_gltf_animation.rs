@@ -482,3 +482,41 @@ fn animation_pointers_key_cameras_lights_and_materials() {
     let t = sampled(12.0).node(sun).expect("sun").transform.translation;
     assert!((t - Vec3::new(-0.25, 0.0, 0.0)).length() < 1e-5, "{t:?}");
 }
+
+/// A camera many nodes show gets its curve copied per node: the copies count against the
+/// per-file key budget, so a short file cannot make an import hold gigabytes of keys.
+#[test]
+fn curves_copied_to_many_nodes_count_against_the_key_budget() {
+    let dir = temp_dir("copies");
+    let mut gltf = animated_gltf();
+    gltf["extensionsUsed"] = json!(["KHR_lights_punctual", "KHR_animation_pointer"]);
+    let keys = 600;
+    let accessors = gltf["accessors"].as_array_mut().expect("accessors");
+    let first = accessors.len();
+    // Accessors without a buffer view read as zeros.
+    accessors.push(
+        json!({ "componentType": 5126, "count": keys, "type": "SCALAR",
+                           "min": [0.0], "max": [0.0] }),
+    );
+    accessors.push(json!({ "componentType": 5126, "count": keys, "type": "SCALAR" }));
+    let nodes = gltf["nodes"].as_array_mut().expect("nodes");
+    let start = nodes.len();
+    for k in 0..2000 {
+        nodes.push(json!({ "name": format!("Cam{k}"), "camera": 0 }));
+    }
+    let roots: Vec<usize> = (start..start + 2000).collect();
+    gltf["scenes"][0]["nodes"]
+        .as_array_mut()
+        .expect("roots")
+        .extend(roots.iter().map(|r| json!(r)));
+    gltf["animations"] = json!([{ "name": "Zoom",
+        "samplers": [{ "input": first, "output": first + 1 }],
+        "channels": [{ "sampler": 0, "target": { "path": "pointer",
+            "extensions": { "KHR_animation_pointer": { "pointer": "/cameras/0/perspective/yfov" } } } }] }]);
+    let imported = worldsmith::import::import_path(&write(&dir, &gltf)).expect("imports");
+    let warnings = imported.warnings.join("\n");
+    assert!(
+        warnings.contains("its 600 keys (for 2001 nodes) are past the 1000000"),
+        "{warnings}"
+    );
+}

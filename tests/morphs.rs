@@ -473,7 +473,21 @@ fn a_skinned_mesh_is_shaped_in_bind_space_then_posed() {
 fn broken_weight_animations_are_left_out_with_a_warning() {
     let dir = temp_dir("broken");
     type Edit = fn(&mut serde_json::Value);
-    let cases: [(&str, Edit, &str); 3] = [
+    let cases: [(&str, Edit, &str); 4] = [
+        (
+            "more keys than a file may have (per target)",
+            |g| {
+                // Accessors without a buffer view read as zeros.
+                g["accessors"][5] = json!({ "componentType": 5126, "count": 600_000,
+                    "type": "SCALAR", "min": [0.0], "max": [0.0] });
+                g["accessors"][6] = json!({ "componentType": 5126, "count": 1_200_000,
+                    "type": "SCALAR" });
+                g["animations"][2]["samplers"][0]["input"] = json!(7);
+                g["animations"][2]["samplers"][0]["output"] = json!(8);
+                g["animations"][2]["samplers"][0]["interpolation"] = json!("STEP");
+            },
+            "its 600000 keys for 2 morph targets of 1 mesh(es) are past the 1000000",
+        ),
         (
             "too few weights",
             |g| g["accessors"][6]["count"] = json!(3),

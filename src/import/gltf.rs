@@ -4138,12 +4138,13 @@ impl Importer<'_> {
                         problems.push(format!("channel {c}: an earlier channel animates the same"));
                         continue;
                     }
+                    let shape = (targets, holders.len());
                     match weight_curves(
                         animation,
                         channel.sampler,
                         accessors,
                         key_budget,
-                        targets,
+                        shape,
                         data,
                     ) {
                         Ok(curves) => {
@@ -4239,15 +4240,23 @@ impl Importer<'_> {
                 Some(_) => 3,
                 None => values.first().map_or(1, |(_, w, _)| *w),
             };
+            // Each node showing an animated camera or light gets a copy of the curve: the
+            // copies count against the key budget too.
+            let copies = values.len().max(1);
             let curve = (|| -> Result<Curve, String> {
                 let (interp, input, output) = sampler_of(animation, channel.sampler, accessors)?;
                 // Counts first: a file may point many channels at one huge accessor.
                 let keys = input.count();
                 let per_key = if interp == Interp::Cubic { 3 } else { 1 };
-                if keys > *key_budget {
+                let tracked = keys.saturating_mul(copies);
+                if tracked > *key_budget {
+                    let copied = match copies {
+                        1 => String::new(),
+                        n => format!(" (for {n} nodes)"),
+                    };
                     return Err(format!(
-                        "its {keys} keys are past the {MAX_ANIMATION_KEYS} one file's animations \
-                         may have"
+                        "its {keys} keys{copied} are past the {MAX_ANIMATION_KEYS} one file's \
+                         animations may have"
                     ));
                 }
                 if output.count() != keys.saturating_mul(per_key) {
@@ -4257,7 +4266,7 @@ impl Importer<'_> {
                         keys.saturating_mul(per_key)
                     ));
                 }
-                *key_budget -= keys;
+                *key_budget -= tracked;
                 let times = read_scalars(input, data)
                     .ok_or("its key times are not a readable float scalar accessor")?;
                 let pad = |v: &[f32]| {
@@ -4579,27 +4588,28 @@ fn sampler_of<'d, 'a>(
 
 /// One curve per morph target from a `weights` channel's sampler, whose output holds
 /// `targets` weights per key (three groups per key for cubic: in-tangents, values,
-/// out-tangents). The keys count `targets` times against `key_budget`.
+/// out-tangents). `(targets, copies)`: the keys count once per target and per mesh node
+/// that gets a copy of the curves (one per primitive) against `key_budget`.
 fn weight_curves<'a>(
     animation: &AnimationJson,
     sampler: usize,
     accessors: &[gltf::Accessor<'a>],
     key_budget: &mut usize,
-    targets: usize,
+    (targets, copies): (usize, usize),
     data: impl Clone + Fn(gltf::Buffer<'a>) -> Option<&'a [u8]>,
 ) -> Result<Vec<Curve>, String> {
     let (interp, input, output) = sampler_of(animation, sampler, accessors)?;
     // Counts first: a file may point many channels at one huge accessor.
     let keys = input.count();
     let per_key = if interp == Interp::Cubic { 3 } else { 1 };
-    let tracked = keys.saturating_mul(targets);
+    let tracked = keys.saturating_mul(targets).saturating_mul(copies.max(1));
     if tracked > *key_budget {
         return Err(format!(
-            "its {keys} keys for {targets} morph targets are past the {MAX_ANIMATION_KEYS} \
-             one file's animations may have"
+            "its {keys} keys for {targets} morph targets of {copies} mesh(es) are past the \
+             {MAX_ANIMATION_KEYS} one file's animations may have"
         ));
     }
-    let expected = tracked.saturating_mul(per_key);
+    let expected = keys.saturating_mul(targets).saturating_mul(per_key);
     if output.count() != expected {
         return Err(format!(
             "it has {keys} key times for {targets} morph targets but {} output values \
