@@ -562,3 +562,43 @@ fn a_duplicated_mesh_keeps_its_own_shape_keys() {
         .collect();
     assert_near(&positions, &shaped([1.0, 0.0]), "the copy");
 }
+
+#[test]
+fn broken_morphs_in_a_project_are_refused_naming_the_node() {
+    use crate::project::{join, refused, split};
+    let dir = temp_dir("hostile");
+    let scene = import(&dir, "face.gltf", &face_gltf());
+    let path = dir.join("face.wsproj");
+    project::save(&path, &scene, &EditorState::default()).expect("save");
+    let good = split(&std::fs::read(&path).expect("read"));
+    let node = scene.find("Face").expect("Face").0;
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(Edit, &str); 4] = [
+        (
+            |j| j["scene"]["morphs"][0]["weights"] = json!([0.0]),
+            "2 morph targets but 2 names and 1 weights",
+        ),
+        (
+            |j| j["scene"]["morphs"][0]["targets"][0]["positions"]["count"] = json!(1u64 << 60),
+            "target 0 positions",
+        ),
+        (
+            |j| j["scene"]["morphs"][0]["base"] = serde_json::Value::Null,
+            "no base mesh and no skin",
+        ),
+        (
+            |j| j["scene"]["morphs"][0]["node"] = json!(999_999),
+            "does not exist or holds no mesh",
+        ),
+    ];
+    for (edit, expected) in cases {
+        let mut c = split(&join(&good, project::FORMAT_VERSION));
+        edit(&mut c.json);
+        let e = refused(&dir, "broken.wsproj", &join(&c, project::FORMAT_VERSION));
+        let message = e.to_string();
+        assert!(message.contains(expected), "{message}");
+        if !expected.contains("exist") {
+            assert!(message.contains(&format!("node {node}")), "{message}");
+        }
+    }
+}

@@ -577,12 +577,12 @@ fn a_save_killed_half_way_leaves_the_previous_project() {
 type JsonEdit = Box<dyn Fn(&mut serde_json::Value)>;
 
 /// The pieces of a valid small project file, to rebuild damaged variants from.
-struct Container {
-    json: serde_json::Value,
-    bin: Vec<u8>,
+pub struct Container {
+    pub json: serde_json::Value,
+    pub bin: Vec<u8>,
 }
 
-fn split(bytes: &[u8]) -> Container {
+pub fn split(bytes: &[u8]) -> Container {
     let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
     let json_len = u64_at(16) as usize;
     let bin_len = u64_at(24) as usize;
@@ -594,7 +594,7 @@ fn split(bytes: &[u8]) -> Container {
 }
 
 /// A well-formed container (right lengths and checksum) around `json` and `bin`.
-fn join(c: &Container, version: u32) -> Vec<u8> {
+pub fn join(c: &Container, version: u32) -> Vec<u8> {
     let json = serde_json::to_vec(&c.json).expect("json");
     let mut out = Vec::new();
     out.extend_from_slice(b"WSPROJ\r\n");
@@ -615,7 +615,7 @@ fn join(c: &Container, version: u32) -> Vec<u8> {
 
 /// Loads `bytes` written to `dir/name`; checks that the error names the file, that loading
 /// changed nothing on disk, and returns the error.
-fn refused(dir: &Path, name: &str, bytes: &[u8]) -> ProjectError {
+pub fn refused(dir: &Path, name: &str, bytes: &[u8]) -> ProjectError {
     let path = dir.join(name);
     std::fs::write(&path, bytes).expect("write");
     let before = snapshot(dir);
