@@ -406,3 +406,64 @@ fn shape_key_sliders_set_the_weights_in_one_undo_step() {
     assert!(s.history.undo(&mut s.scene));
     assert_eq!(weights(h.state()), [0.0, 0.0]);
 }
+
+#[test]
+fn one_key_button_keys_every_shape_weight() {
+    use worldsmith::ui::{Keying, TimelineAction, inspector_keyed_ui};
+    let dir = std::env::temp_dir().join(format!("ws-inspector-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("face.gltf");
+    let gltf = crate::morphs::face_gltf();
+    std::fs::write(&path, serde_json::to_vec(&gltf).expect("json")).expect("write");
+    let scene = worldsmith::import::import_path(&path)
+        .expect("imports")
+        .scene;
+    let face = scene.find("Face").expect("Face");
+    let actions = std::cell::RefCell::new(Vec::new());
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(360.0, 700.0))
+        .with_accessibility_check(false)
+        .build_ui(|ui| {
+            let shot = &scene.timeline().shots[0];
+            let keying = Keying {
+                shot: Some(shot),
+                frame: 30.0,
+            };
+            let mut region = None;
+            let mut out = Vec::new();
+            inspector_keyed_ui(
+                ui,
+                &scene,
+                None,
+                &[face],
+                &mut region,
+                Some(&keying),
+                &mut out,
+            );
+            actions.borrow_mut().extend(out);
+        });
+    h.run();
+    assert!(h.query_by_label("All shapes").is_some());
+    // The first "Key Shape weight" button is the All row's (above each shape's own).
+    actions.borrow_mut().clear();
+    h.query_all_by_label("Key Shape weight")
+        .next()
+        .expect("a key button")
+        .click();
+    h.run();
+    let keyed: Vec<_> = actions
+        .borrow()
+        .iter()
+        .filter_map(|a| match a {
+            UiAction::Timeline(TimelineAction::Key(channels)) => Some(channels.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        keyed,
+        [vec![
+            worldsmith::scene::Channel::MorphWeight(face, 0),
+            worldsmith::scene::Channel::MorphWeight(face, 1)
+        ]]
+    );
+}

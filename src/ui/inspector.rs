@@ -1189,6 +1189,16 @@ fn morph_ui(
         .num_columns(2)
         .spacing([12.0, 4.0])
         .show(ui, |ui| {
+            // One Key button for every weight (a pose of the face), as an animator keys.
+            let all: Vec<Channel> = (0..morph.weights.len())
+                .map_while(|k| u16::try_from(k).ok())
+                .map(|k| Channel::MorphWeight(node, k))
+                .collect();
+            if all.len() > 1 && keying.is_some_and(|k| k.shot.is_some()) {
+                keyed_label(ui, keying, &all, "All shapes", actions);
+                ui.weak("key every weight at once");
+                ui.end_row();
+            }
             for (k, (weight, name)) in weights.iter_mut().zip(morph.names.iter()).enumerate() {
                 let Ok(index) = u16::try_from(k) else {
                     break;
