@@ -602,3 +602,29 @@ fn broken_morphs_in_a_project_are_refused_naming_the_node() {
         }
     }
 }
+
+#[test]
+fn a_mesh_weights_pointer_animates_the_nodes_showing_it() {
+    // KHR_animation_pointer's `/meshes/{m}/weights`: every node showing the mesh without
+    // weights of its own follows it (here two, each then with a mesh of its own).
+    let dir = temp_dir("pointer");
+    let mut gltf = face_gltf();
+    gltf["extensionsUsed"] = json!(["KHR_animation_pointer"]);
+    gltf["nodes"]
+        .as_array_mut()
+        .expect("nodes")
+        .push(json!({ "name": "Twin", "mesh": 0, "translation": [5.0, 0.0, 0.0] }));
+    gltf["scenes"][0]["nodes"] = json!([0, 1]);
+    gltf["animations"][0]["channels"][0]["target"] = json!({ "path": "pointer",
+        "extensions": { "KHR_animation_pointer": { "pointer": "/meshes/0/weights" } } });
+    gltf["animations"] = json!([gltf["animations"][0].clone()]);
+    let scene = import(&dir, "pointer.gltf", &gltf);
+    let sampled = at(&scene, "Blink", 0.5);
+    assert_face(&sampled, [0.5, 0.25], "Face, Blink at 0.5 s");
+    let (twin, _) = world_vertices(&sampled, "Twin");
+    let expected: Vec<Vec3> = shaped([0.5, 0.25])
+        .into_iter()
+        .map(|p| p + Vec3::X * 5.0)
+        .collect();
+    assert_near(&twin, &expected, "Twin, Blink at 0.5 s");
+}

@@ -278,7 +278,7 @@ fn import_gltf_within(
         joint_matrices: 0,
         morphed_values: 0,
         kept_morph_values: 0,
-        weights_animated: weights_animated(&repairs.animations),
+        weights_animated: weights_animated(&repairs.animations, &gltf.document),
         joint_from_bind: HashMap::new(),
         pending_deforms: Vec::new(),
     };
@@ -4113,8 +4113,15 @@ impl Importer<'_> {
         for (c, channel) in animation.channels.iter().enumerate() {
             // What the channel animates: a node's transform, or values keyed by channel.
             let (node_target, values): ChannelTargets = match channel.target() {
-                AnimTarget::Weights(index) => {
-                    let holders = self.morph_holders(index);
+                target @ (AnimTarget::Weights(_) | AnimTarget::MeshWeights(_)) => {
+                    let holders: Vec<NodeId> = match target {
+                        AnimTarget::MeshWeights(m) => nodes_with_mesh_weights(self.doc, m)
+                            .into_iter()
+                            .flat_map(|n| self.morph_holders(n))
+                            .collect(),
+                        AnimTarget::Weights(n) => self.morph_holders(n),
+                        _ => Vec::new(),
+                    };
                     let targets = holders
                         .first()
                         .and_then(|&h| self.scene.morph(h))
@@ -4693,6 +4700,9 @@ enum AnimTarget {
     Material(usize, fn(MaterialId) -> Channel, usize),
     /// A node's morph target weights.
     Weights(usize),
+    /// A mesh's morph target weights (`/meshes/{m}/weights`): those of every node showing
+    /// it without weights of its own.
+    MeshWeights(usize),
     /// Something the timeline does not key (the path or pointer, for the warning).
     Unknown(String),
 }
@@ -4724,16 +4734,31 @@ impl ChannelJson {
     }
 }
 
-/// The glTF nodes whose morph target weights some animation moves.
-fn weights_animated(animations: &[serde_json::Value]) -> HashSet<usize> {
-    animations
+/// The glTF nodes whose morph target weights some animation moves (by node, or by their
+/// mesh's weights: [`nodes_with_mesh_weights`]).
+fn weights_animated(animations: &[serde_json::Value], doc: &gltf::Document) -> HashSet<usize> {
+    let mut out = HashSet::new();
+    let channels = animations
         .iter()
         .filter_map(|a| serde_json::from_value::<AnimationJson>(a.clone()).ok())
-        .flat_map(|a| a.channels)
-        .filter_map(|c| match c.target() {
-            AnimTarget::Weights(n) => Some(n),
-            _ => None,
-        })
+        .flat_map(|a| a.channels);
+    for channel in channels {
+        match channel.target() {
+            AnimTarget::Weights(n) => {
+                out.insert(n);
+            }
+            AnimTarget::MeshWeights(m) => out.extend(nodes_with_mesh_weights(doc, m)),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The glTF nodes that show mesh `mesh` with its weights (no weights of their own).
+fn nodes_with_mesh_weights(doc: &gltf::Document, mesh: usize) -> Vec<usize> {
+    doc.nodes()
+        .filter(|n| n.mesh().is_some_and(|m| m.index() == mesh) && n.weights().is_none())
+        .map(|n| n.index())
         .collect()
 }
 
@@ -4751,6 +4776,7 @@ fn pointer_target(pointer: &str) -> AnimTarget {
             (Some(n), "weights") => AnimTarget::Weights(n),
             _ => unknown(),
         },
+        ["", "meshes", m, "weights"] => index(m).map_or_else(unknown, AnimTarget::MeshWeights),
         [
             "",
             "nodes",
