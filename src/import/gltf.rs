@@ -1636,6 +1636,9 @@ struct PendingDeform {
     /// The skin (index in the file), the mesh as bound and its influences.
     skin: Option<(usize, Arc<Mesh>, Influences)>,
     morph: Option<morph::Morph>,
+    /// The material whose tangents the rest-pose mesh still needs if it stays unbound (the
+    /// file has none for it).
+    tangents_for: Option<Material>,
 }
 
 /// The world-from-local matrix of every glTF node at rest (the scene's transforms of them).
@@ -2714,12 +2717,16 @@ impl Importer<'_> {
             ));
         }
         let file_tangents = !tangents.is_empty();
+        let Deformed { bound, morph } = deformed;
+        // A mesh that will be bound is re-made from its bind mesh or morph base (which get
+        // tangents of their own): its rest pose needs none generated now (see
+        // `bind_deforms`, which generates them if the binding does not happen).
+        let deferred = (bound.is_some() && deform.skin.is_some()) || morph.is_some();
         if file_tangents {
             mesh.tangents = tangents;
-        } else if let Some(tangents) = generated_tangents(&mesh, &material_data) {
+        } else if !deferred && let Some(tangents) = generated_tangents(&mesh, &material_data) {
             mesh.tangents = tangents;
         }
-        let Deformed { bound, morph } = deformed;
         // The mesh before its morph targets (in bind space, before any skin turned
         // triangles round), with its own tangents.
         let morph = morph.map(|kept| {
@@ -2779,6 +2786,7 @@ impl Importer<'_> {
                 mesh: id,
                 skin,
                 morph,
+                tangents_for: (!file_tangents).then_some(material_data),
             });
         }
         Ok(Some(Built::Mesh(id, material)))
@@ -3534,18 +3542,46 @@ impl Importer<'_> {
             }
         }
         for pending in pending {
-            let Some(&[holder]) = holders.get(&pending.mesh).map(Vec::as_slice) else {
-                continue;
+            let holder = match holders.get(&pending.mesh).map(Vec::as_slice) {
+                Some(&[holder]) => Some(holder),
+                _ => None,
             };
-            if let Some((skin, bind, influences)) = pending.skin {
-                self.bind_skin(holder, skin, bind, influences);
+            if let Some(holder) = holder {
+                if let Some((skin, bind, influences)) = pending.skin {
+                    self.bind_skin(holder, skin, bind, influences);
+                }
+                if let Some(morph) = pending.morph
+                    && morph.check().is_ok()
+                {
+                    self.scene.set_morph(holder, morph);
+                }
             }
-            if let Some(morph) = pending.morph
-                && morph.check().is_ok()
-            {
-                self.scene.set_morph(holder, morph);
+            match holder {
+                // Bound: made again from the bind mesh or morph base, as every frame of
+                // an animation will be, so the rest pose and a played one shade alike.
+                Some(holder)
+                    if self.scene.skin(holder).is_some() || self.scene.morph(holder).is_some() =>
+                {
+                    self.scene.forget_pose(holder);
+                }
+                // Not bound (instances, missing joints): the rest pose keeps what the file
+                // deformed, with the tangents its material needs.
+                _ => {
+                    let Some(material) = pending.tangents_for else {
+                        continue;
+                    };
+                    let Some(mesh) = self.scene.mesh(pending.mesh) else {
+                        continue;
+                    };
+                    if let Some(tangents) = generated_tangents(mesh, &material) {
+                        let mut with = mesh.clone_data();
+                        with.tangents = tangents;
+                        self.scene.replace_mesh(pending.mesh, Arc::new(with));
+                    }
+                }
             }
         }
+        self.scene.pose_deformed();
     }
 
     /// Binds mesh node `holder` to skin `skin` of the file, if all its joints are in the scene.

@@ -143,6 +143,13 @@ impl Scene {
         }
     }
 
+    /// Forgets what `node`'s mesh was last made from, so that [`Scene::pose_deformed`] makes
+    /// it again from its skin and morph targets (an importer's own rest pose replaced by the
+    /// one every animated frame is made like).
+    pub fn forget_pose(&mut self, node: NodeId) {
+        self.poses.remove(&node);
+    }
+
     /// Counts `node`'s mesh as it is now as made from its joints and morph weights as they
     /// are now.
     pub(super) fn record_pose(&mut self, node: NodeId) {
