@@ -319,16 +319,20 @@ fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
     assert_eq!(h.state().scene.material(material), Some(&original));
 }
 
+/// The scene of glTF `gltf`, written to a folder of its own named `name`.
+fn imported(name: &str, gltf: &serde_json::Value) -> Scene {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("file.gltf");
+    std::fs::write(&path, serde_json::to_vec(gltf).expect("json")).expect("write");
+    worldsmith::import::import_path(&path)
+        .expect("imports")
+        .scene
+}
+
 #[test]
 fn a_skinned_mesh_says_it_follows_its_joints() {
-    let dir = std::env::temp_dir().join(format!("ws-inspector-skin-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let path = dir.join("arm.gltf");
-    let gltf = crate::import_gltf_deform::arm_gltf();
-    std::fs::write(&path, serde_json::to_vec(&gltf).expect("json")).expect("write");
-    let scene = worldsmith::import::import_path(&path)
-        .expect("imports")
-        .scene;
+    let scene = imported("ws-inspector-skin", &crate::import_gltf_deform::arm_gltf());
     let arm = scene.find("Arm").expect("Arm");
     let mut h = harness(State {
         scene,
@@ -352,14 +356,7 @@ fn a_skinned_mesh_says_it_follows_its_joints() {
 
 #[test]
 fn shape_key_sliders_set_the_weights_in_one_undo_step() {
-    let dir = std::env::temp_dir().join(format!("ws-inspector-morph-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let path = dir.join("face.gltf");
-    let gltf = crate::morphs::face_gltf();
-    std::fs::write(&path, serde_json::to_vec(&gltf).expect("json")).expect("write");
-    let scene = worldsmith::import::import_path(&path)
-        .expect("imports")
-        .scene;
+    let scene = imported("ws-inspector-morph", &crate::morphs::face_gltf());
     let face = scene.find("Face").expect("Face");
     let mut h = harness(State {
         scene,
@@ -410,14 +407,7 @@ fn shape_key_sliders_set_the_weights_in_one_undo_step() {
 #[test]
 fn one_key_button_keys_every_shape_weight() {
     use worldsmith::ui::{Keying, TimelineAction, inspector_keyed_ui};
-    let dir = std::env::temp_dir().join(format!("ws-inspector-keys-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let path = dir.join("face.gltf");
-    let gltf = crate::morphs::face_gltf();
-    std::fs::write(&path, serde_json::to_vec(&gltf).expect("json")).expect("write");
-    let scene = worldsmith::import::import_path(&path)
-        .expect("imports")
-        .scene;
+    let scene = imported("ws-inspector-keys", &crate::morphs::face_gltf());
     let face = scene.find("Face").expect("Face");
     let actions = std::cell::RefCell::new(Vec::new());
     let mut h = Harness::builder()

@@ -13,7 +13,7 @@ use worldsmith::edit::timeline::{Playhead, route};
 use worldsmith::edit::{Command, History, MeshData};
 use worldsmith::import::import_path;
 use worldsmith::project::{self, EditorState};
-use worldsmith::scene::{Channel, NodeKind, Scene, Value};
+use worldsmith::scene::{Channel, NodeId, NodeKind, Scene, Value};
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("ws-morphs-{name}-{}", std::process::id()));
@@ -129,6 +129,12 @@ fn import(dir: &std::path::Path, name: &str, gltf: &serde_json::Value) -> Scene 
     imported.scene
 }
 
+/// Sets `node`'s morph weights through `history`, as the inspector does; whether it changed
+/// anything.
+fn set_weights(history: &mut History, scene: &mut Scene, node: NodeId, weights: Vec<f32>) -> bool {
+    history.execute(scene, Command::SetMorphWeights { node, weights })
+}
+
 /// `scene`'s shot `name` sampled at `seconds`.
 fn at(scene: &Scene, name: &str, seconds: f32) -> Scene {
     let shot = scene
@@ -192,23 +198,11 @@ fn editing_weights_reshapes_the_mesh_with_undo_and_a_geometry_edit_suspends_it()
     let mut scene = import(&dir, "face.gltf", &face_gltf());
     let face = scene.find("Face").expect("Face");
     let mut history = History::default();
-    assert!(history.execute(
-        &mut scene,
-        Command::SetMorphWeights {
-            node: face,
-            weights: vec![0.5, 1.0],
-        },
-    ));
+    assert!(set_weights(&mut history, &mut scene, face, vec![0.5, 1.0]));
     assert_face(&scene, [0.5, 1.0], "after the edit");
     // Refused: the wrong count, a value that is not a number.
     for weights in [vec![1.0], vec![f32::NAN, 0.0]] {
-        assert!(!history.execute(
-            &mut scene,
-            Command::SetMorphWeights {
-                node: face,
-                weights,
-            },
-        ));
+        assert!(!set_weights(&mut history, &mut scene, face, weights));
     }
     assert!(history.undo(&mut scene));
     assert_face(&scene, [0.0, 0.0], "after undo");
@@ -238,13 +232,7 @@ fn editing_weights_reshapes_the_mesh_with_undo_and_a_geometry_edit_suspends_it()
     assert!(history.undo(&mut scene));
     assert_face(&scene, [0.5, 1.0], "the edit undone");
     assert!(scene.morph(face).is_some(), "the binding is back");
-    assert!(history.execute(
-        &mut scene,
-        Command::SetMorphWeights {
-            node: face,
-            weights: vec![0.0, 0.0],
-        },
-    ));
+    assert!(set_weights(&mut history, &mut scene, face, vec![0.0, 0.0]));
     assert_face(&scene, [0.0, 0.0], "re-shaped after the undo");
 }
 
@@ -287,13 +275,7 @@ fn targets_survive_a_project_and_file_import() {
     let mut scene = import(&dir, "face.gltf", &face_gltf());
     let face = scene.find("Face").expect("Face");
     let mut history = History::default();
-    assert!(history.execute(
-        &mut scene,
-        Command::SetMorphWeights {
-            node: face,
-            weights: vec![0.25, 0.0],
-        },
-    ));
+    assert!(set_weights(&mut history, &mut scene, face, vec![0.25, 0.0]));
     let path = dir.join("face.wsproj");
     project::save(&path, &scene, &EditorState::default()).expect("save");
     let loaded = project::load(&path).expect("load").scene;
@@ -325,13 +307,7 @@ fn targets_and_weight_animations_export_to_gltf() {
     let mut scene = import(&dir, "face.gltf", &face_gltf());
     let face = scene.find("Face").expect("Face");
     let mut history = History::default();
-    assert!(history.execute(
-        &mut scene,
-        Command::SetMorphWeights {
-            node: face,
-            weights: vec![0.0, 0.5],
-        },
-    ));
+    assert!(set_weights(&mut history, &mut scene, face, vec![0.0, 0.5]));
     let path = dir.join("face.glb");
     export_gltf(&scene, &path, &ExportOptions::default()).expect("exports");
     crate::export::validate(&[&path]);
@@ -369,13 +345,7 @@ fn targets_and_weight_animations_export_to_gltf() {
     let face = baked.find("Face").expect("Face");
     let mut history = History::default();
     let mut baked = baked;
-    assert!(history.execute(
-        &mut baked,
-        Command::SetMorphWeights {
-            node: face,
-            weights: vec![1.0, 0.0],
-        },
-    ));
+    assert!(set_weights(&mut history, &mut baked, face, vec![1.0, 0.0]));
     let expected: Vec<Vec3> = shaped([1.0, 0.0])
         .into_iter()
         .map(|p| Vec3::new(10.0, 0.0, 0.0) + 2.0 * p)
@@ -542,13 +512,7 @@ fn a_duplicated_mesh_keeps_its_own_shape_keys() {
     assert!(history.execute(&mut scene, command));
     let copy = copies[0];
     assert!(scene.morph(copy).is_some(), "the copy has the targets");
-    assert!(history.execute(
-        &mut scene,
-        Command::SetMorphWeights {
-            node: copy,
-            weights: vec![1.0, 0.0],
-        },
-    ));
+    assert!(set_weights(&mut history, &mut scene, copy, vec![1.0, 0.0]));
     assert_face(&scene, [0.0, 0.0], "the original keeps its shape");
     let NodeKind::Mesh { mesh, .. } = scene.node(copy).expect("copy").kind else {
         panic!("mesh node");
