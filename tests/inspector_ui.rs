@@ -457,3 +457,38 @@ fn one_key_button_keys_every_shape_weight() {
         ]]
     );
 }
+
+#[test]
+fn select_joints_selects_the_rig_of_a_skinned_mesh() {
+    use worldsmith::ui::inspector_ui;
+    let scene = imported(
+        "ws-inspector-select-joints",
+        &crate::import_gltf_deform::arm_gltf(),
+    );
+    let arm = scene.find("Arm").expect("Arm");
+    let actions = std::cell::RefCell::new(Vec::new());
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(360.0, 700.0))
+        .with_accessibility_check(false)
+        .build_ui(|ui| {
+            let mut region = None;
+            let mut out = Vec::new();
+            inspector_ui(ui, &scene, None, &[arm], &mut region, &mut out);
+            actions.borrow_mut().extend(out);
+        });
+    h.run();
+    h.get_by_label("Select joints").click();
+    h.run();
+    let joints = vec![
+        scene.find("Shoulder").expect("Shoulder"),
+        scene.find("Elbow").expect("Elbow"),
+    ];
+    assert!(
+        actions
+            .borrow()
+            .iter()
+            .any(|a| matches!(a, UiAction::Select(nodes) if *nodes == joints)),
+        "{:?}",
+        actions.borrow()
+    );
+}

@@ -1206,6 +1206,12 @@ impl Editor {
             UiAction::CancelLoad => self.loader.cancel(),
             UiAction::Quit => self.guard(Guarded::Quit),
             UiAction::SelectNone => self.selection.clear(),
+            UiAction::Select(nodes) => {
+                self.selection = nodes
+                    .into_iter()
+                    .filter(|n| self.scene.node(*n).is_some())
+                    .collect();
+            }
             UiAction::FrameSelected => {
                 let framed = !self.selection.is_empty()
                     && frame_nodes(&mut self.camera, &self.scene, &self.selection);

@@ -516,6 +516,15 @@ fn mesh_ui(
                 );
             }
         });
+    // Posing and keying a character starts from its joints.
+    if let Some(skin) = scene.skin(node)
+        && ui
+            .button("Select joints")
+            .on_hover_text("Select the joints that move this mesh (then I keys them all)")
+            .clicked()
+    {
+        actions.push(UiAction::Select(skin.joints.clone()));
+    }
     if let Some(shape) = mesh.primitive {
         primitive_ui(ui, scene, id, shape, actions);
     }

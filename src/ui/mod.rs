@@ -126,6 +126,8 @@ pub enum UiAction {
     Quit,
     /// Clear the selection.
     SelectNone,
+    /// Select these nodes (those still in the scene), the last one active.
+    Select(Vec<NodeId>),
     /// Frame the selection (or everything when nothing is selected).
     FrameSelected,
     /// Frame the whole world.
