@@ -413,3 +413,39 @@ fn a_duplicated_character_follows_its_own_joints() {
         "turned after redo"
     );
 }
+
+#[test]
+fn reset_pose_puts_the_joints_back_at_rest_and_projects_keep_the_rest() {
+    let dir = temp_dir("reset");
+    let mut scene = import(&dir, &waving_arm());
+    let (arm, elbow) = (scene.find("Arm").unwrap(), scene.find("Elbow").unwrap());
+    assert!(
+        worldsmith::edit::ops::reset_pose(&scene, arm).is_none(),
+        "at rest already"
+    );
+    let mut history = History::default();
+    let turned = Transform {
+        rotation: Quat::from_rotation_z(-0.5),
+        ..scene.node(elbow).unwrap().transform
+    };
+    assert!(history.execute(
+        &mut scene,
+        Command::SetTransform {
+            node: elbow,
+            transform: turned
+        }
+    ));
+    // Saved and loaded, the skin still knows its rest.
+    let path = dir.join("posed.wsproj");
+    project::save(&path, &scene, &EditorState::default()).expect("save");
+    let mut loaded = project::load(&path).expect("load").scene;
+    for scene in [&mut scene, &mut loaded] {
+        assert_tip(scene, -0.5, "posed");
+        let reset = worldsmith::edit::ops::reset_pose(scene, arm).expect("a joint moved");
+        let mut history = History::default();
+        assert!(history.execute(scene, reset));
+        assert_tip(scene, 0.0, "reset");
+        assert!(history.undo(scene));
+        assert_tip(scene, -0.5, "reset undone");
+    }
+}

@@ -343,6 +343,27 @@ pub fn duplicate(
     Ok((batch(label, commands), copies))
 }
 
+/// *Reset pose* of skinned mesh node `node`: every joint of its skin that moved back to its
+/// rest transform, as one undo step; `None` when none moved (or the skin keeps no rest).
+pub fn reset_pose(scene: &Scene, node: NodeId) -> Option<Command> {
+    let skin = scene.skin(node)?;
+    let commands: Vec<Command> = skin
+        .joints
+        .iter()
+        .zip(&skin.rest)
+        .filter(|(joint, rest)| scene.node(**joint).is_some_and(|n| n.transform != **rest))
+        .map(|(joint, rest)| Command::SetTransform {
+            node: *joint,
+            transform: *rest,
+        })
+        .collect();
+    if commands.is_empty() {
+        return None;
+    }
+    let name = scene.node(node).map_or("mesh", |n| n.name.as_str());
+    Some(batch(format!("Reset pose of {name}"), commands))
+}
+
 /// The resources only the given nodes (and nothing else) use: what deleting them frees.
 fn resources_only_used_by(scene: &Scene, removed: &HashSet<NodeId>) -> ResourceIds {
     let mut used_elsewhere = (

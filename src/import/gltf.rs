@@ -3601,11 +3601,21 @@ impl Importer<'_> {
             .get(&skin)
             .map(|m| m.iter().map(Mat4::to_cols_array).collect())
             .unwrap_or_default();
+        // The joints' transforms as the file has them: the rest pose.
+        let rest = joints
+            .iter()
+            .map(|j| {
+                self.scene
+                    .node(*j)
+                    .map_or(Transform::IDENTITY, |n| n.transform)
+            })
+            .collect();
         let skin = crate::scene::skin::Skin {
             bind,
             joints,
             joint_from_bind,
             influences,
+            rest,
         };
         if skin.check().is_ok() {
             self.scene.set_skin(holder, skin);

@@ -156,6 +156,9 @@ struct SkinJson {
     joint_from_bind: Vec<[f32; 16]>,
     bind: MeshJson,
     influences: Vec<InfluenceJson>,
+    /// The joints' rest transforms (absent in projects saved before they were kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    rest: Vec<crate::scene::Transform>,
 }
 
 /// A mesh node's morph targets: the mesh before them (absent: the node's skin's bind mesh,
@@ -509,6 +512,7 @@ pub(super) fn write_project<W: Write>(
                     weights: plan.add(weights),
                 })
                 .collect(),
+            rest: skin.rest.clone(),
         });
     }
     let mut morphs = Vec::with_capacity(parts.morphs.len());
@@ -944,6 +948,7 @@ pub(super) fn read_from<R: Read>(
             joints: k.joints.clone(),
             joint_from_bind: k.joint_from_bind.clone(),
             influences,
+            rest: k.rest.clone(),
         };
         if skins.insert(k.node, Arc::new(skin)).is_some() {
             return Err(bin.corrupt(format!("{what} appears twice")));

@@ -23,6 +23,10 @@ pub struct Skin {
     /// Per joint: its frame from bind space (glTF's inverse bind matrix), column-major.
     pub joint_from_bind: Vec<[f32; 16]>,
     pub influences: Influences,
+    /// Each joint's transform (relative to its parent) when the skin was bound: the rest
+    /// pose *Reset pose* goes back to. Empty where unknown (projects saved before it was kept).
+    #[serde(default)]
+    pub rest: Vec<super::Transform>,
 }
 
 /// The last pose [`Scene::pose_deformed`] made for a node: from which matrices, into which mesh
@@ -66,6 +70,20 @@ impl Skin {
             .any(|v| !v.is_finite())
         {
             return Err("an inverse bind matrix is not finite".into());
+        }
+        if !self.rest.is_empty() && self.rest.len() != self.joints.len() {
+            return Err(format!(
+                "{} joints but {} rest transforms",
+                self.joints.len(),
+                self.rest.len()
+            ));
+        }
+        if self
+            .rest
+            .iter()
+            .any(|t| !(t.translation.is_finite() && t.rotation.is_finite() && t.scale.is_finite()))
+        {
+            return Err("a rest transform is not finite".into());
         }
         Ok(())
     }

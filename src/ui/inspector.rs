@@ -517,13 +517,25 @@ fn mesh_ui(
             }
         });
     // Posing and keying a character starts from its joints.
-    if let Some(skin) = scene.skin(node)
-        && ui
-            .button("Select joints")
-            .on_hover_text("Select the joints that move this mesh (then I keys them all)")
-            .clicked()
-    {
-        actions.push(UiAction::Select(skin.joints.clone()));
+    if let Some(skin) = scene.skin(node) {
+        ui.horizontal(|ui| {
+            if ui
+                .button("Select joints")
+                .on_hover_text("Select the joints that move this mesh (then I keys them all)")
+                .clicked()
+            {
+                actions.push(UiAction::Select(skin.joints.clone()));
+            }
+            let reset = crate::edit::ops::reset_pose(scene, node);
+            if ui
+                .add_enabled(reset.is_some(), egui::Button::new("Reset pose"))
+                .on_hover_text("Put every joint back where the file bound the mesh (its rest pose)")
+                .clicked()
+                && let Some(command) = reset
+            {
+                actions.push(edit_action(ui, command));
+            }
+        });
     }
     if let Some(shape) = mesh.primitive {
         primitive_ui(ui, scene, id, shape, actions);
