@@ -1,6 +1,7 @@
 //! Skinned meshes: a mesh node whose vertices follow joint nodes (glTF 2.0 §3.7.3).
 //!
-//! A [`Skin`] keeps the mesh as bound (what the file stores, morph targets applied), its
+//! A [`Skin`] keeps the mesh as bound (what the file stores; on a node with morph targets the
+//! morph's base, which the targets shape before the joints move it), its
 //! joints (scene nodes) with their inverse bind matrices, and each vertex's joints and
 //! weights. [`Scene::pose_deformed`] poses the mesh the node shows from the joints' current world
 //! transforms: `local_from_bind = (world_from_node)⁻¹ · world_from_joint · joint_from_bind`
