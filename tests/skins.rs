@@ -447,5 +447,13 @@ fn reset_pose_puts_the_joints_back_at_rest_and_projects_keep_the_rest() {
         assert_tip(scene, 0.0, "reset");
         assert!(history.undo(scene));
         assert_tip(scene, -0.5, "reset undone");
+        // One joint alone, as the joint's inspector does.
+        let reset = worldsmith::edit::ops::reset_joint(scene, elbow).expect("it moved");
+        assert!(history.execute(scene, reset));
+        assert_tip(scene, 0.0, "the elbow reset");
+        assert!(
+            worldsmith::edit::ops::reset_joint(scene, elbow).is_none(),
+            "at rest"
+        );
     }
 }

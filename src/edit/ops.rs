@@ -364,6 +364,19 @@ pub fn reset_pose(scene: &Scene, node: NodeId) -> Option<Command> {
     Some(batch(format!("Reset pose of {name}"), commands))
 }
 
+/// Joint `joint` back to its rest transform (that of the first skin that knows it); `None`
+/// when it is at rest, or no skin keeps its rest.
+pub fn reset_joint(scene: &Scene, joint: NodeId) -> Option<Command> {
+    let rest = scene.skins().find_map(|(_, skin)| {
+        let k = skin.joints.iter().position(|j| *j == joint)?;
+        skin.rest.get(k).copied()
+    })?;
+    (scene.node(joint)?.transform != rest).then_some(Command::SetTransform {
+        node: joint,
+        transform: rest,
+    })
+}
+
 /// The resources only the given nodes (and nothing else) use: what deleting them frees.
 fn resources_only_used_by(scene: &Scene, removed: &HashSet<NodeId>) -> ResourceIds {
     let mut used_elsewhere = (

@@ -144,6 +144,17 @@ fn node_ui(
                     .map(|n| n.name.as_str())
                     .collect();
                 value_row_ui(ui, "Moves", &names.join(", "));
+                ui.label("Pose");
+                let reset = crate::edit::ops::reset_joint(scene, node.id);
+                if ui
+                    .add_enabled(reset.is_some(), egui::Button::new("Reset to rest"))
+                    .on_hover_text("Put this joint back where the file bound the mesh")
+                    .clicked()
+                    && let Some(command) = reset
+                {
+                    actions.push(edit_action(ui, command));
+                }
+                ui.end_row();
             }
             let parent = node
                 .parent
