@@ -10,7 +10,7 @@ use serde_json::json;
 use worldsmith::edit::{Command, History};
 use worldsmith::import::import_path;
 use worldsmith::project::{self, EditorState};
-use worldsmith::scene::{Scene, Transform};
+use worldsmith::scene::{NodeId, Scene, Transform};
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("ws-skins-{name}-{}", std::process::id()));
@@ -73,6 +73,22 @@ fn import(dir: &std::path::Path, gltf: &serde_json::Value) -> Scene {
     import_path(&path).unwrap_or_else(|e| panic!("{e}")).scene
 }
 
+/// Turns joint `elbow` to `angle` about +Z (keeping where it is) through `history`, as the
+/// rotate gizmo does; whether it changed anything.
+fn turn_elbow(history: &mut History, scene: &mut Scene, elbow: NodeId, angle: f32) -> bool {
+    let transform = Transform {
+        rotation: Quat::from_rotation_z(angle),
+        ..scene.node(elbow).expect("elbow").transform
+    };
+    history.execute(
+        scene,
+        Command::SetTransform {
+            node: elbow,
+            transform,
+        },
+    )
+}
+
 /// Where the tip vertex (x = 0.1, y = 2) of the arm is when the elbow (at y = 1) is turned
 /// `angle` about +Z.
 fn tip(angle: f32) -> Vec3 {
@@ -111,17 +127,7 @@ fn moving_a_joint_moves_the_mesh_and_undo_moves_it_back() {
     let mut scene = import(&dir, &waving_arm());
     let elbow = scene.find("Elbow").expect("Elbow");
     let mut history = History::default();
-    let turned = Transform {
-        rotation: Quat::from_rotation_z(-0.5),
-        ..scene.node(elbow).unwrap().transform
-    };
-    assert!(history.execute(
-        &mut scene,
-        Command::SetTransform {
-            node: elbow,
-            transform: turned
-        }
-    ));
+    assert!(turn_elbow(&mut history, &mut scene, elbow, -0.5));
     assert_tip(&scene, -0.5, "after the edit");
     assert!(history.undo(&mut scene));
     assert_tip(&scene, 0.0, "after undo");
@@ -169,13 +175,7 @@ fn moving_a_joint_moves_the_mesh_and_undo_moves_it_back() {
     assert!(history.undo(&mut scene));
     assert!(scene.skin(arm).is_some(), "the binding is back");
     let elbow = scene.find("Elbow").expect("Elbow");
-    assert!(history.execute(
-        &mut scene,
-        Command::SetTransform {
-            node: elbow,
-            transform: turned
-        }
-    ));
+    assert!(turn_elbow(&mut history, &mut scene, elbow, -0.5));
     assert_tip(&scene, -0.5, "a joint moves the mesh again");
 }
 
@@ -387,17 +387,7 @@ fn a_duplicated_character_follows_its_own_joints() {
         "posed alike"
     );
     // Turning the copy's elbow moves the copy only.
-    let turned = Transform {
-        rotation: Quat::from_rotation_z(-0.5),
-        ..scene.node(elbow_copy).unwrap().transform
-    };
-    assert!(history.execute(
-        &mut scene,
-        Command::SetTransform {
-            node: elbow_copy,
-            transform: turned
-        }
-    ));
+    assert!(turn_elbow(&mut history, &mut scene, elbow_copy, -0.5));
     assert_tip(&scene, 0.0, "the original");
     assert!(
         copy_vertices(&scene)[5].distance(tip(-0.5)) < 1e-3,
@@ -424,17 +414,7 @@ fn reset_pose_puts_the_joints_back_at_rest_and_projects_keep_the_rest() {
         "at rest already"
     );
     let mut history = History::default();
-    let turned = Transform {
-        rotation: Quat::from_rotation_z(-0.5),
-        ..scene.node(elbow).unwrap().transform
-    };
-    assert!(history.execute(
-        &mut scene,
-        Command::SetTransform {
-            node: elbow,
-            transform: turned
-        }
-    ));
+    assert!(turn_elbow(&mut history, &mut scene, elbow, -0.5));
     // Saved and loaded, the skin still knows its rest.
     let path = dir.join("posed.wsproj");
     project::save(&path, &scene, &EditorState::default()).expect("save");

@@ -1337,19 +1337,7 @@ impl Builder<'_> {
         let mut out = Vec::with_capacity(morph.targets.len());
         for target in morph.targets.iter() {
             let positions = if target.positions.len() == n {
-                let deltas = moved(&target.positions, linear);
-                let (min, max) = deltas.iter().fold(
-                    (Vec3::splat(f32::INFINITY), Vec3::splat(f32::NEG_INFINITY)),
-                    |(lo, hi), p| (lo.min(Vec3::from(*p)), hi.max(Vec3::from(*p))),
-                );
-                Some(self.accessor(
-                    bytemuck::cast_slice(&deltas),
-                    n,
-                    F32,
-                    Type::Vec3,
-                    Some(ArrayBuffer),
-                    Some((min.to_array().to_vec(), max.to_array().to_vec())),
-                ))
+                Some(self.positions_accessor(&moved(&target.positions, linear)))
             } else {
                 None
             };
@@ -1374,6 +1362,24 @@ impl Builder<'_> {
             });
         }
         out
+    }
+
+    /// A vertex buffer of VEC3 float positions (or position displacements) with the bounds
+    /// glTF asks of a POSITION accessor.
+    fn positions_accessor(&mut self, positions: &[[f32; 3]]) -> json::Index<json::Accessor> {
+        use json::accessor::{ComponentType::F32, Type};
+        let (min, max) = positions.iter().fold(
+            (Vec3::splat(f32::INFINITY), Vec3::splat(f32::NEG_INFINITY)),
+            |(lo, hi), p| (lo.min(Vec3::from(*p)), hi.max(Vec3::from(*p))),
+        );
+        self.accessor(
+            bytemuck::cast_slice(positions),
+            positions.len(),
+            F32,
+            Type::Vec3,
+            Some(json::buffer::Target::ArrayBuffer),
+            Some((min.to_array().to_vec(), max.to_array().to_vec())),
+        )
     }
 
     /// `count` zero VEC3 floats: an accessor without a buffer view (glTF reads zeros).
@@ -1453,19 +1459,8 @@ impl Builder<'_> {
                 "{non_finite} vertex position(s) that were not finite written as 0"
             ));
         }
-        let (min, max) = positions.iter().fold(
-            (Vec3::splat(f32::INFINITY), Vec3::splat(f32::NEG_INFINITY)),
-            |(lo, hi), p| (lo.min(Vec3::from(*p)), hi.max(Vec3::from(*p))),
-        );
         let mut attributes = BTreeMap::new();
-        let a = self.accessor(
-            bytemuck::cast_slice(&positions),
-            n,
-            F32,
-            Type::Vec3,
-            Some(ArrayBuffer),
-            Some((min.to_array().to_vec(), max.to_array().to_vec())),
-        );
+        let a = self.positions_accessor(&positions);
         attributes.insert(Semantic::Positions, a);
         let has_normals = mesh.normals.len() == n;
         if has_normals {
@@ -1621,19 +1616,8 @@ impl Builder<'_> {
                 }
             })
             .collect();
-        let (min, max) = positions.iter().fold(
-            (Vec3::splat(f32::INFINITY), Vec3::splat(f32::NEG_INFINITY)),
-            |(lo, hi), p| (lo.min(Vec3::from(*p)), hi.max(Vec3::from(*p))),
-        );
         let mut attributes = BTreeMap::new();
-        let a = self.accessor(
-            bytemuck::cast_slice(&positions),
-            positions.len(),
-            F32,
-            Type::Vec3,
-            Some(ArrayBuffer),
-            Some((min.to_array().to_vec(), max.to_array().to_vec())),
-        );
+        let a = self.positions_accessor(&positions);
         attributes.insert(Valid(Semantic::Positions), a);
         if cloud.colors.len() == positions.len() {
             let colors: Vec<[f32; 4]> = cloud

@@ -4786,7 +4786,7 @@ fn weights_animated(animations: &[serde_json::Value], doc: &gltf::Document) -> H
     let mut out = HashSet::new();
     let channels = animations
         .iter()
-        .filter_map(|a| serde_json::from_value::<AnimationJson>(a.clone()).ok())
+        .filter_map(|a| <AnimationJson as serde::Deserialize>::deserialize(a).ok())
         .flat_map(|a| a.channels);
     for channel in channels {
         match channel.target() {

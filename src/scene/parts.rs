@@ -235,27 +235,34 @@ impl Scene {
         }
 
         check_hierarchy(&nodes, &roots)?;
+        // Skins and morph targets belong to mesh nodes.
+        let on_mesh_node = |node: &NodeId| {
+            if matches!(
+                nodes.get(node).map(|n| &n.kind),
+                Some(NodeKind::Mesh { .. })
+            ) {
+                Ok(())
+            } else {
+                Err("the node does not exist or holds no mesh".to_owned())
+            }
+        };
         for (node, skin) in &skins {
             let problem = |problem: String| SceneError::Skin {
                 node: node.0,
                 problem,
             };
-            match nodes.get(node).map(|n| &n.kind) {
-                Some(NodeKind::Mesh { .. }) => {}
-                _ => return Err(problem("the node does not exist or holds no mesh".into())),
-            }
-            skin.check().map_err(problem)?;
+            on_mesh_node(node)
+                .and_then(|()| skin.check())
+                .map_err(problem)?;
         }
         for (node, morph) in &morphs {
             let problem = |problem: String| SceneError::Morph {
                 node: node.0,
                 problem,
             };
-            match nodes.get(node).map(|n| &n.kind) {
-                Some(NodeKind::Mesh { .. }) => {}
-                _ => return Err(problem("the node does not exist or holds no mesh".into())),
-            }
-            morph.check().map_err(problem)?;
+            on_mesh_node(node)
+                .and_then(|()| morph.check())
+                .map_err(problem)?;
             if let Some(skin) = skins.get(node) {
                 let (base, bind) = (morph.base.positions.len(), skin.bind.positions.len());
                 if base != bind {
