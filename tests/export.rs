@@ -89,6 +89,7 @@ fn expected_kind(kind: &NodeKind) -> &'static str {
     match kind {
         NodeKind::Empty | NodeKind::Splats { .. } | NodeKind::Points { .. } => "empty",
         NodeKind::Mesh { .. } => "mesh",
+        NodeKind::Lines { .. } => "lines",
         NodeKind::Light(_) => "light",
         NodeKind::Camera(_) => "camera",
     }

@@ -660,6 +660,8 @@ fn gltf_seeds() -> Vec<Seed> {
     points["nodes"].as_array_mut().expect("nodes").truncate(1);
     points["scenes"][0]["nodes"] = serde_json::json!([0]);
     let points = serde_json::to_vec(&points).expect("JSON");
+    // The seven primitive modes: points, line sets (LINES, LINE_LOOP, LINE_STRIP), meshes.
+    let modes = serde_json::to_vec(&crate::lines::primitive_modes_gltf()).expect("JSON");
     let mut parts = vec![fuzz::GLB_PARTS];
     parts.extend_from_slice(&(binary_json.len() as u16).to_le_bytes());
     parts.extend_from_slice(&binary_json);
@@ -727,6 +729,13 @@ fn gltf_seeds() -> Vec<Seed> {
             input: points.clone(),
             file: ("gltf", points),
             expect: Expect::Points(3),
+        },
+        Seed {
+            target: Target::Gltf,
+            name: "primitive_modes.gltf".into(),
+            input: modes.clone(),
+            file: ("gltf", modes),
+            expect: Expect::MeshParts(&[6, 4, 6]),
         },
         Seed {
             target: Target::Gltf,

@@ -2,7 +2,7 @@
 //! writes for the coloured reconstructions of DUSt3R, MASt3R or VGGT, and what worldsmith
 //! exports a point cloud as): COLOR_0 (linear) times the material's base colour factor,
 //! stored sRGB-encoded as a point cloud's colours are; normals; morph targets. Line
-//! primitives are still left out with a warning.
+//! primitives open as line nodes (tests/lines.rs).
 
 use glam::Vec3;
 use serde_json::json;
@@ -95,12 +95,7 @@ fn point_primitives_open_as_point_clouds() {
     std::fs::write(&path, serde_json::to_vec(&points_gltf()).expect("json")).expect("write");
     let imported = import_path(&path).unwrap_or_else(|e| panic!("{e}"));
     let scene = &imported.scene;
-    let warnings = imported.warnings.join("\n");
-    assert!(
-        warnings.contains("mesh 'Extras' primitive 0: LineStrip are not supported; skipped"),
-        "{warnings}"
-    );
-    assert_eq!(imported.warnings.len(), 1, "{warnings}");
+    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
 
     let (cloud, size) = cloud_of(scene, "Cloud");
     assert_eq!(size, DEFAULT_POINT_SIZE_PX);
@@ -132,4 +127,11 @@ fn point_primitives_open_as_point_clouds() {
     let (cloud, _) = cloud_of(scene, &child.name);
     assert_eq!(cloud.len(), 1);
     assert!(cloud.colors.is_empty() && cloud.normals.is_empty());
+    // The line strip beside it is a line node over the three points (see tests/lines.rs).
+    let strip = scene
+        .nodes()
+        .find(|n| n.parent == Some(other) && matches!(n.kind, NodeKind::Lines { .. }))
+        .expect("the first primitive's line strip");
+    let cloud = strip.kind.point_cloud().and_then(|c| scene.point_cloud(c));
+    assert_eq!(cloud.expect("cloud").segments, [[0, 1], [1, 2]]);
 }

@@ -26,6 +26,7 @@ mod import_splat;
 mod import_spz;
 mod inspector_ui;
 mod lights;
+mod lines;
 mod morphs;
 mod outliner_ui;
 mod picking;

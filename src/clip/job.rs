@@ -409,7 +409,10 @@ pub fn render_clip(
                         let input = FrameInput {
                             scene: &scene,
                             camera,
-                            settings: job.settings,
+                            settings: RenderSettings {
+                                supersample: factor,
+                                ..job.settings
+                            },
                             selection: &[],
                         };
                         renderer.render(&input, &target.target());

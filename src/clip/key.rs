@@ -158,10 +158,12 @@ fn hash_scene(h: &mut blake3::Hasher, scene: &Scene) {
             h.update(bytemuck::cast_slice(&cloud.positions));
             h.update(bytemuck::cast_slice(&cloud.colors));
             h.update(bytemuck::cast_slice(&cloud.normals));
+            h.update(bytemuck::cast_slice(&cloud.segments));
             for len in [
                 cloud.positions.len(),
                 cloud.colors.len(),
                 cloud.normals.len(),
+                cloud.segments.len(),
             ] {
                 h.update(&(len as u64).to_le_bytes());
             }

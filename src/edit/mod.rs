@@ -226,9 +226,7 @@ impl Command {
                 })
             }
             Command::SetPointSize { node, size_px } => {
-                let NodeKind::Points { point_size_px, .. } = scene.node(node)?.kind else {
-                    return None;
-                };
+                let point_size_px = scene.node(node)?.kind.draw_size_px()?;
                 if !(size_px.is_finite() && size_px > 0.0) {
                     return None;
                 }
@@ -604,7 +602,10 @@ impl Command {
                 node,
                 visible: false,
             } => format!("Hide {}", name(*node)),
-            Command::SetPointSize { node, .. } => format!("Point size of {}", name(*node)),
+            Command::SetPointSize { node, .. } => match scene.node(*node).map(|n| &n.kind) {
+                Some(NodeKind::Lines { .. }) => format!("Line width of {}", name(*node)),
+                _ => format!("Point size of {}", name(*node)),
+            },
             Command::SetTransform { node, .. } => format!("Transform {}", name(*node)),
             Command::SetMorphWeights { node, .. } => format!("Shape weights of {}", name(*node)),
             Command::SetMaterial { material, .. } => format!(

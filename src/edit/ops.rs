@@ -94,22 +94,23 @@ impl Regeometry {
         })
     }
 
-    /// A point node's new kind, showing `moved` instead of `cloud`.
+    /// A point or line node's new kind (`kind`), showing `moved` instead of its cloud.
     fn points(
         &mut self,
         scene: &mut Scene,
-        (cloud, point_size_px): (crate::scene::PointCloudId, f32),
+        kind: &NodeKind,
         moved: Arc<crate::scene::PointCloud>,
     ) -> NodeKind {
         let new = crate::scene::PointCloudId(scene.reserve_id());
         self.new_resources.point_clouds.push((new, moved));
-        if scene.users_of_point_cloud(cloud) == 1 {
-            self.freed.point_clouds.push(cloud);
+        let mut kind = kind.clone();
+        if let NodeKind::Points { cloud, .. } | NodeKind::Lines { cloud, .. } = &mut kind {
+            if scene.users_of_point_cloud(*cloud) == 1 {
+                self.freed.point_clouds.push(*cloud);
+            }
+            *cloud = new;
         }
-        NodeKind::Points {
-            cloud: new,
-            point_size_px,
-        }
+        kind
     }
 
     /// A splat node's new kind, showing `moved` instead of `cloud`.
@@ -398,7 +399,7 @@ fn resources_only_used_by(scene: &Scene, removed: &HashSet<NodeId>) -> ResourceI
                     used_elsewhere.1.insert(*material);
                 }
             }
-            NodeKind::Points { cloud, .. } => {
+            NodeKind::Points { cloud, .. } | NodeKind::Lines { cloud, .. } => {
                 if here {
                     used_here.2.push(*cloud);
                 } else {
@@ -752,7 +753,10 @@ pub fn apply_transform(scene: &mut Scene, selection: &[NodeId]) -> Result<Comman
     refuse_keyed_placements(scene, selection, |k| {
         matches!(
             k,
-            NodeKind::Mesh { .. } | NodeKind::Points { .. } | NodeKind::Empty
+            NodeKind::Mesh { .. }
+                | NodeKind::Points { .. }
+                | NodeKind::Lines { .. }
+                | NodeKind::Empty
         )
     })?;
     let mut out = Regeometry::default();
@@ -773,15 +777,12 @@ pub fn apply_transform(scene: &mut Scene, selection: &[NodeId]) -> Result<Comman
                 let baked = Arc::new(mesh_ops::transformed(data, m));
                 out.mesh(scene, (*mesh, *material), baked)
             }
-            NodeKind::Points {
-                cloud,
-                point_size_px,
-            } => {
+            NodeKind::Points { cloud, .. } | NodeKind::Lines { cloud, .. } => {
                 let Some(data) = scene.point_cloud(*cloud) else {
                     continue;
                 };
                 let moved = Arc::new(data.transformed(m));
-                Some(out.points(scene, (*cloud, *point_size_px), moved))
+                Some(out.points(scene, &node.kind, moved))
             }
             NodeKind::Empty => None,
             _ => continue,
@@ -861,7 +862,10 @@ pub fn origin_to_geometry(scene: &mut Scene, selection: &[NodeId]) -> Result<Com
     refuse_keyed_placements(scene, selection, |k| {
         matches!(
             k,
-            NodeKind::Mesh { .. } | NodeKind::Points { .. } | NodeKind::Splats { .. }
+            NodeKind::Mesh { .. }
+                | NodeKind::Points { .. }
+                | NodeKind::Lines { .. }
+                | NodeKind::Splats { .. }
         )
     })?;
     let mut out = Regeometry::default();
@@ -884,10 +888,7 @@ pub fn origin_to_geometry(scene: &mut Scene, selection: &[NodeId]) -> Result<Com
                 let moved = Arc::new(mesh_ops::transformed(data, Mat4::from_translation(-c)));
                 (c, out.mesh(scene, (*mesh, *material), moved))
             }
-            NodeKind::Points {
-                cloud,
-                point_size_px,
-            } => {
+            NodeKind::Points { cloud, .. } | NodeKind::Lines { cloud, .. } => {
                 let Some(data) = scene.point_cloud(*cloud) else {
                     continue;
                 };
@@ -895,7 +896,7 @@ pub fn origin_to_geometry(scene: &mut Scene, selection: &[NodeId]) -> Result<Com
                     continue;
                 };
                 let moved = Arc::new(data.transformed(Mat4::from_translation(-c)));
-                (c, Some(out.points(scene, (*cloud, *point_size_px), moved)))
+                (c, Some(out.points(scene, &node.kind, moved)))
             }
             NodeKind::Splats { cloud } => {
                 let Some(data) = scene.splat_cloud(*cloud) else {
@@ -1023,6 +1024,14 @@ fn content_floor(scene: &Scene, wn: &crate::scene::WorldNode<'_>) -> Option<f32>
             .filter(|h| h.is_finite())
             .reduce(f32::min),
         NodeKind::Points { cloud, .. } => quantile(&scene.point_cloud(*cloud)?.positions),
+        // Drawn lines are modelled, not captured: their lowest point is the floor.
+        NodeKind::Lines { cloud, .. } => scene
+            .point_cloud(*cloud)?
+            .positions
+            .iter()
+            .map(height)
+            .filter(|h| h.is_finite())
+            .reduce(f32::min),
         NodeKind::Splats { cloud } => quantile(&scene.splat_cloud(*cloud)?.positions),
         _ => None,
     }

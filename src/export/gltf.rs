@@ -576,9 +576,16 @@ impl Builder<'_> {
                     if let Some(cloud) = self.scene.point_cloud(*cloud).cloned()
                         && !cloud.is_empty()
                     {
-                        out.mesh = Some(self.points(&node.name, &cloud, baked));
+                        out.mesh = Some(self.points(&node.name, &cloud, baked, false));
                     }
                     out.extras = self.cloud_file(e.id, &node.name, "ply");
+                }
+                NodeKind::Lines { cloud, .. } => {
+                    if let Some(cloud) = self.scene.point_cloud(*cloud).cloned()
+                        && !cloud.segments.is_empty()
+                    {
+                        out.mesh = Some(self.points(&node.name, &cloud, baked, true));
+                    }
                 }
                 NodeKind::Splats { .. } => {
                     let ext = self.options.splats.extension();
@@ -1593,15 +1600,17 @@ impl Builder<'_> {
         }
     }
 
-    /// A point cloud as one `POINTS` primitive (linear colours from the sRGB bytes).
+    /// A point cloud as one `POINTS` primitive, or its segments as one indexed `LINES`
+    /// primitive (`lines`); linear colours from the sRGB bytes.
     fn points(
         &mut self,
         name: &str,
         cloud: &PointCloud,
         baked: Option<Mat4>,
+        lines: bool,
     ) -> json::Index<json::Mesh> {
-        use json::accessor::{ComponentType::F32, Type};
-        use json::buffer::Target::ArrayBuffer;
+        use json::accessor::{ComponentType::F32, ComponentType::U32, Type};
+        use json::buffer::Target::{ArrayBuffer, ElementArrayBuffer};
         use json::mesh::Semantic;
         let m = baked.unwrap_or(Mat4::IDENTITY);
         let positions: Vec<[f32; 3]> = cloud
@@ -1642,6 +1651,27 @@ impl Builder<'_> {
             );
             attributes.insert(Valid(Semantic::Colors(0)), a);
         }
+        let (indices, mode) = if lines {
+            let n = positions.len();
+            let indices: Vec<u32> = cloud
+                .segments
+                .iter()
+                .filter(|s| s.iter().all(|&i| (i as usize) < n))
+                .flatten()
+                .copied()
+                .collect();
+            let a = self.accessor(
+                bytemuck::cast_slice(&indices),
+                indices.len(),
+                U32,
+                Type::Scalar,
+                Some(ElementArrayBuffer),
+                None,
+            );
+            (Some(a), json::mesh::Mode::Lines)
+        } else {
+            (None, json::mesh::Mode::Points)
+        };
         self.root.push(json::Mesh {
             extensions: None,
             extras: None,
@@ -1650,9 +1680,9 @@ impl Builder<'_> {
                 attributes,
                 extensions: None,
                 extras: None,
-                indices: None,
+                indices,
                 material: None,
-                mode: Valid(json::mesh::Mode::Points),
+                mode: Valid(mode),
                 targets: None,
             }],
             weights: None,

@@ -260,6 +260,10 @@ fn check_imported(name: &str, imported: &Imported) {
         }
         let finite = cloud.positions.iter().flatten().all(|c| c.is_finite());
         assert!(finite, "points {id:?}: a non-finite position");
+        assert!(
+            cloud.segments_in_range(),
+            "points {id:?}: a segment joins a point beyond the {n} points"
+        );
     }
     for (id, cloud) in scene.splat_clouds() {
         let finite = |v: &[f32]| v.iter().all(|c| c.is_finite());

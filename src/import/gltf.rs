@@ -13,10 +13,10 @@ use crate::scene::color::linear_to_srgb_u8;
 use crate::scene::morph::{self, MorphTarget, Moved};
 use crate::scene::skin::{local_from_bind as skin_frames, skin_vertices};
 use crate::scene::{
-    AlphaMode, Camera, Channel, DEFAULT_POINT_SIZE_PX, FRAME_RATES, Filter, Image, ImageId, Light,
-    LightKind, MAX_SHOT_FRAMES, MAX_SHOT_SIDE, Material, MaterialId, MaterialVariant, Mesh, MeshId,
-    MinFilter, NodeId, NodeKind, PointCloud, PointCloudId, Sampler, Scene, Shot, SplatCloud,
-    SplatCloudId, TextureRef, TextureSlot, Transform, UvTransform, Wrap,
+    AlphaMode, Camera, Channel, DEFAULT_LINE_WIDTH_PX, DEFAULT_POINT_SIZE_PX, FRAME_RATES, Filter,
+    Image, ImageId, Light, LightKind, MAX_SHOT_FRAMES, MAX_SHOT_SIDE, Material, MaterialId,
+    MaterialVariant, Mesh, MeshId, MinFilter, NodeId, NodeKind, PointCloud, PointCloudId, Sampler,
+    Scene, Shot, SplatCloud, SplatCloudId, TextureRef, TextureSlot, Transform, UvTransform, Wrap,
 };
 use base64::Engine as _;
 use glam::{Mat4, Quat, Vec3};
@@ -1321,6 +1321,25 @@ fn transform_from_gltf(transform: gltf::scene::Transform) -> Transform {
     }
 }
 
+/// The segments of a LINES (index pairs), LINE_STRIP (each index to the next) or LINE_LOOP
+/// (a strip closed back to its first index) primitive; none for other modes.
+fn segments_from(mode: Mode, indices: &[u32]) -> Vec<[u32; 2]> {
+    match mode {
+        Mode::Lines => indices.chunks_exact(2).map(|p| [p[0], p[1]]).collect(),
+        Mode::LineStrip => indices.windows(2).map(|w| [w[0], w[1]]).collect(),
+        Mode::LineLoop => {
+            let mut segments: Vec<[u32; 2]> = indices.windows(2).map(|w| [w[0], w[1]]).collect();
+            if let (Some(&first), Some(&last)) = (indices.first(), indices.last())
+                && indices.len() > 2
+            {
+                segments.push([last, first]);
+            }
+            segments
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// Triangle-list indices for `mode`, or `None` for points and lines.
 fn triangles_from(mode: Mode, indices: Vec<u32>) -> Option<Vec<u32>> {
     match mode {
@@ -1664,6 +1683,8 @@ enum Built {
     Splats(SplatCloudId),
     /// Any other point primitive.
     Points(PointCloudId),
+    /// A LINES, LINE_STRIP or LINE_LOOP primitive: a cloud with segments.
+    Lines(PointCloudId),
 }
 
 /// The layouts each attribute may have (core glTF, plus the integers of
@@ -2514,15 +2535,11 @@ impl Importer<'_> {
                 primitive.index()
             ));
         }
-        if mode == Mode::Points {
+        if matches!(
+            mode,
+            Mode::Points | Mode::Lines | Mode::LineLoop | Mode::LineStrip
+        ) {
             return self.points(mesh_name, primitive, deform);
-        }
-        if matches!(mode, Mode::Lines | Mode::LineLoop | Mode::LineStrip) {
-            self.warn(format!(
-                "mesh '{mesh_name}' primitive {}: {mode:?} are not supported; skipped",
-                primitive.index()
-            ));
-            return Ok(None);
         }
         let Some(position_accessor) = primitive.get(&Semantic::Positions) else {
             self.warn(format!(
@@ -3055,6 +3072,10 @@ impl Importer<'_> {
     /// times the material's base colour factor (as three.js and Blender show one), with its
     /// normals, morphed and skinned like a mesh. What trimesh writes for the coloured point
     /// clouds of DUSt3R, MASt3R or VGGT, and what worldsmith exports a point cloud as.
+    ///
+    /// A LINES, LINE_STRIP or LINE_LOOP primitive becomes the same cloud with the segments
+    /// its indices (or its vertices in order) make: CAD edges, Blender's loose edges,
+    /// wireframes, paths.
     fn points(
         &mut self,
         name: &str,
@@ -3089,6 +3110,47 @@ impl Importer<'_> {
                 || self.unreadable(name, Some(position_accessor.clone()), "POSITION"),
             )?;
         let n = positions.len();
+        let mode = primitive.mode();
+        let mut segments = Vec::new();
+        if mode != Mode::Points {
+            use Dimensions::Scalar;
+            self.check_layout(
+                name,
+                primitive.indices(),
+                "indices",
+                &[
+                    (DataType::U8, Scalar),
+                    (DataType::U16, Scalar),
+                    (DataType::U32, Scalar),
+                ],
+            )?;
+            let indices: Vec<u32> = match primitive.indices() {
+                Some(accessor) => primitive
+                    .reader(data)
+                    .read_indices()
+                    .ok_or_else(|| self.unreadable(name, Some(accessor), "indices"))?
+                    .into_u32()
+                    .collect(),
+                None => (0..n as u32).collect(),
+            };
+            if let Some(bad) = indices.iter().find(|&&i| i as usize >= n) {
+                return Err(self.mesh_error(
+                    name,
+                    format!(
+                        "primitive {} has index {bad} but only {n} vertices",
+                        primitive.index()
+                    ),
+                ));
+            }
+            segments = segments_from(mode, &indices);
+            if segments.is_empty() {
+                self.warn(format!(
+                    "mesh '{name}' primitive {} has no whole line segment; skipped",
+                    primitive.index()
+                ));
+                return Ok(None);
+            }
+        }
         let mut normals: Vec<[f32; 3]> = normal_accessor
             .as_ref()
             .and_then(|a| read_vectors::<3>(a, a.normalized(), data))
@@ -3152,14 +3214,37 @@ impl Importer<'_> {
             positions = keep_where(positions, &keep);
             normals = keep_where(normals, &keep);
             colors = keep_where(colors, &keep);
+            // Segments touching a lost point go with it; the others follow their points.
+            let mut new_index = Vec::with_capacity(keep.len());
+            let mut next = 0u32;
+            for &k in &keep {
+                new_index.push(k.then_some(next));
+                next += u32::from(k);
+            }
+            segments = segments
+                .into_iter()
+                .filter_map(|[a, b]| Some([new_index[a as usize]?, new_index[b as usize]?]))
+                .collect();
             self.warn(format!(
-                "mesh '{name}' primitive {}: {lost} point(s) with coordinates that are not \
-                 finite numbers left out",
-                primitive.index()
+                "mesh '{name}' primitive {}: {lost} {} with coordinates that are not finite \
+                 numbers left out",
+                primitive.index(),
+                if mode == Mode::Points {
+                    "point(s)"
+                } else {
+                    "vertices and their segments"
+                }
             ));
         }
         let cloud = PointCloud::new(positions, colors, normals);
-        Ok(Some(Built::Points(self.scene.add_point_cloud(cloud))))
+        if mode == Mode::Points {
+            return Ok(Some(Built::Points(self.scene.add_point_cloud(cloud))));
+        }
+        let (cloud, _) = cloud.with_segments(segments);
+        if cloud.segments.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Built::Lines(self.scene.add_point_cloud(cloud))))
     }
 
     /// Whether `node` deforms `mesh` in a way of its own (a skin, or morph weights other than
@@ -3690,6 +3775,10 @@ impl Importer<'_> {
                     Built::Points(cloud) => NodeKind::Points {
                         cloud,
                         point_size_px: DEFAULT_POINT_SIZE_PX,
+                    },
+                    Built::Lines(cloud) => NodeKind::Lines {
+                        cloud,
+                        width_px: DEFAULT_LINE_WIDTH_PX,
                     },
                 };
                 out.push((name, kind, variants));

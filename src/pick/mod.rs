@@ -8,6 +8,8 @@
 //!   instances share one and a million triangles are sorted once.
 //! * **Point clouds** (picked as a whole): the nearest point whose on-screen disc
 //!   (`point_size_px` wide, at least [`POINT_SLACK_PX`] in radius) covers the cursor.
+//! * **Line sets** (picked as a whole): the nearest segment passing within half its width
+//!   (at least [`POINT_SLACK_PX`]) of the cursor on screen, through a BVH over segments.
 //! * **Splat clouds** (picked as a whole): the nearest splat whose 2σ ellipsoid the ray
 //!   crosses, or whose centre lies within [`SPLAT_CENTRE_PX`] of the cursor; splats fainter than
 //!   [`MIN_SPLAT_OPACITY`] are ignored. Both kinds of cloud keep a BVH per content id.
@@ -174,6 +176,8 @@ impl Default for PickOptions {
 pub struct Picker {
     meshes: HashMap<u64, Arc<Bvh>>,
     points: HashMap<u64, Arc<Bvh>>,
+    /// Over the segments of point clouds that have them, by the cloud's content id.
+    segments: HashMap<u64, Arc<Bvh>>,
     splats: HashMap<u64, Arc<Bvh>>,
     /// Splat-cloud BVHs being built on worker threads (`None` until done), by content id:
     /// building one for millions of splats takes seconds, which a click must not wait for.
@@ -372,6 +376,32 @@ fn mesh_bvh(mesh: &Mesh) -> Bvh {
     Bvh::build(&prims)
 }
 
+fn segments_bvh(cloud: &PointCloud) -> Bvh {
+    let prims: Vec<Bounds> = cloud
+        .segments
+        .iter()
+        .map(|s| {
+            s.iter()
+                .filter_map(|&i| cloud.positions.get(i as usize))
+                .fold(Bounds::EMPTY, |b, p| b.grow(Vec3::from(*p)))
+        })
+        .collect();
+    Bvh::build_with_leaf(&prims, CLOUD_LEAF)
+}
+
+/// Where on the screen segment `a`–`b` the point nearest `pixel` lies (0 at `a`, 1 at `b`)
+/// and its squared distance from `pixel`.
+fn nearest_on_segment(a: Vec2, b: Vec2, pixel: Vec2) -> (f32, f32) {
+    let ab = b - a;
+    let len2 = ab.length_squared();
+    let s = if len2 > 0.0 {
+        ((pixel - a).dot(ab) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    (s, (a + ab * s).distance_squared(pixel))
+}
+
 fn points_bvh(cloud: &PointCloud) -> Bvh {
     let prims: Vec<Bounds> = cloud
         .positions
@@ -517,6 +547,47 @@ impl Picker {
                                 return None;
                             }
                             Some((world_from_local.transform_point3(p) - ray.origin).dot(ray.dir))
+                        },
+                    )
+                    .map(|(_, t)| t)
+                }
+                NodeKind::Lines { cloud, width_px } => {
+                    let Some(cloud) = scene.point_cloud(*cloud) else {
+                        continue;
+                    };
+                    let bvh = Arc::clone(
+                        self.segments
+                            .entry(cloud.content_id())
+                            .or_insert_with(|| Arc::new(segments_bvh(cloud))),
+                    );
+                    let radius_px = (width_px * 0.5).max(POINT_SLACK_PX);
+                    let clip_from_local = clip_from_world * world_from_local;
+                    let cone = Cone {
+                        ray,
+                        slope: radius_px / focal_px,
+                    };
+                    let stretch = max_scale(&world_from_local);
+                    let point = |i: u32| cloud.positions.get(i as usize).map(|p| Vec3::from(*p));
+                    bvh.nearest(
+                        |b, t| {
+                            let r = (b.max - b.min).length() * 0.5 * stretch;
+                            cone.sphere_entry(
+                                world_from_local.transform_point3(b.center()),
+                                r,
+                                t.min(t_best),
+                            )
+                        },
+                        |i| {
+                            let [a, b] = *cloud.segments.get(i as usize)?;
+                            let (a, b) = (point(a)?, point(b)?);
+                            let on_a = view.project(&clip_from_local, a)?;
+                            let on_b = view.project(&clip_from_local, b)?;
+                            let (s, d2) = nearest_on_segment(on_a, on_b, pixel);
+                            if d2 > radius_px * radius_px {
+                                return None;
+                            }
+                            let p = world_from_local.transform_point3(a.lerp(b, s));
+                            Some((p - ray.origin).dot(ray.dir))
                         },
                     )
                     .map(|(_, t)| t)
@@ -672,19 +743,21 @@ impl Picker {
                             .is_some_and(|corners| corners.iter().any(|p| inside(project(*p))))
                     })
                 }),
-                NodeKind::Points { cloud, .. } => scene.point_cloud(*cloud).is_some_and(|cloud| {
-                    let bvh = Arc::clone(
-                        self.points
-                            .entry(cloud.content_id())
-                            .or_insert_with(|| Arc::new(points_bvh(cloud))),
-                    );
-                    bvh.any(overlaps, |i| {
-                        cloud
-                            .positions
-                            .get(i as usize)
-                            .is_some_and(|p| inside(project(Vec3::from(*p))))
+                NodeKind::Points { cloud, .. } | NodeKind::Lines { cloud, .. } => {
+                    scene.point_cloud(*cloud).is_some_and(|cloud| {
+                        let bvh = Arc::clone(
+                            self.points
+                                .entry(cloud.content_id())
+                                .or_insert_with(|| Arc::new(points_bvh(cloud))),
+                        );
+                        bvh.any(overlaps, |i| {
+                            cloud
+                                .positions
+                                .get(i as usize)
+                                .is_some_and(|p| inside(project(Vec3::from(*p))))
+                        })
                     })
-                }),
+                }
                 NodeKind::Splats { cloud } => scene.splat_cloud(*cloud).is_some_and(|cloud| {
                     let Some(bvh) = self.splat_bvh(cloud) else {
                         // Still being built: a bounded sample of the centres decides.
@@ -727,10 +800,11 @@ impl Picker {
                 scene.meshes().map(|(_, m)| m.content_id()).collect();
             self.meshes.retain(|id, _| live.contains(id));
         }
-        if !self.points.is_empty() {
+        if !self.points.is_empty() || !self.segments.is_empty() {
             let live: std::collections::HashSet<u64> =
                 scene.point_clouds().map(|(_, c)| c.content_id()).collect();
             self.points.retain(|id, _| live.contains(id));
+            self.segments.retain(|id, _| live.contains(id));
         }
         let live: std::collections::HashSet<u64> =
             scene.splat_clouds().map(|(_, c)| c.content_id()).collect();
@@ -823,6 +897,12 @@ impl Picker {
                 built += 1;
                 Arc::new(points_bvh(cloud))
             });
+            if !cloud.segments.is_empty() {
+                self.segments.entry(cloud.content_id()).or_insert_with(|| {
+                    built += 1;
+                    Arc::new(segments_bvh(cloud))
+                });
+            }
         }
         for (_, cloud) in scene.splat_clouds() {
             self.splats.entry(cloud.content_id()).or_insert_with(|| {
@@ -835,7 +915,7 @@ impl Picker {
 
     /// Nodes in all cached hierarchies (for benchmarks: memory scales with it).
     pub fn bvh_nodes(&self) -> usize {
-        [&self.meshes, &self.points, &self.splats]
+        [&self.meshes, &self.points, &self.segments, &self.splats]
             .iter()
             .flat_map(|m| m.values())
             .map(|b| b.node_count())

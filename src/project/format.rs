@@ -98,6 +98,9 @@ impl Element for [f32; 3] {
 impl Element for [f32; 4] {
     const KIND: &'static str = "f32x4";
 }
+impl Element for [u32; 2] {
+    const KIND: &'static str = "u32x2";
+}
 impl Element for f16 {
     const KIND: &'static str = "f16";
 }
@@ -233,6 +236,10 @@ struct PointCloudJson {
     positions: ArrayRef,
     colors: ArrayRef,
     normals: ArrayRef,
+    /// Line segments as point index pairs (absent for a plain cloud, and in projects saved
+    /// before line sets existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    segments: Option<ArrayRef>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -370,6 +377,11 @@ fn check_point_cloud(cloud: &PointCloud) -> Result<(), String> {
             return Err(format!("{len} {what} for {n} points"));
         }
     }
+    if !cloud.segments_in_range() {
+        return Err(format!(
+            "a line segment joins a point beyond the {n} points"
+        ));
+    }
     Ok(())
 }
 
@@ -475,6 +487,7 @@ pub(super) fn write_project<W: Write>(
             positions: plan.add(&cloud.positions),
             colors: plan.add(&cloud.colors),
             normals: plan.add(&cloud.normals),
+            segments: (!cloud.segments.is_empty()).then(|| plan.add(&cloud.segments)),
         });
     }
     let mut splat_clouds = Vec::with_capacity(parts.splat_clouds.len());
@@ -898,14 +911,25 @@ pub(super) fn read_from<R: Read>(
         let positions = bin.array::<[f32; 3]>(&c.positions, &what("positions"))?;
         let colors = bin.array::<[u8; 4]>(&c.colors, &what("colors"))?;
         let normals = bin.array::<[f32; 3]>(&c.normals, &what("normals"))?;
-        let cloud = PointCloud::new(positions, colors, normals);
-        // `new` drops mismatched arrays; the file must not have had any.
+        let segments = match &c.segments {
+            Some(r) => bin.array::<[u32; 2]>(r, &what("segments"))?,
+            None => Vec::new(),
+        };
+        let (cloud, dropped) = PointCloud::new(positions, colors, normals).with_segments(segments);
+        // `new` drops mismatched arrays and `with_segments` segments beyond the points; the
+        // file must not have had any.
         if cloud.colors.len() as u64 != c.colors.count
             || cloud.normals.len() as u64 != c.normals.count
         {
             return Err(bin.corrupt(format!(
                 "point cloud {}: {} colours and {} normals for {} points",
                 c.id.0, c.colors.count, c.normals.count, c.positions.count
+            )));
+        }
+        if dropped > 0 {
+            return Err(bin.corrupt(format!(
+                "point cloud {}: {dropped} line segments join points beyond its {} points",
+                c.id.0, c.positions.count
             )));
         }
         if point_clouds.insert(c.id, Arc::new(cloud)).is_some() {

@@ -12,6 +12,8 @@
 //! # Layout (bytes per element)
 //!
 //! * point: position `f32×3` + colour RGBA8 (sRGB) = **16 B**
+//! * line segment: two points = **32 B** (a line node's segments are uploaded on their own,
+//!   so a page of segments never reaches into another page's points)
 //! * splat: position `f32×3` (12) + rotation quaternion `f16×4` (8) + standard deviations
 //!   `f16×3` and opacity `f16` (8) + view-independent colour 11-11-10 fixed point over
 //!   [−0.5, 1.5) (4, steps of ≤ 0.002, finer than 8-bit sRGB) = **32 B**
@@ -43,7 +45,7 @@
 
 use super::renderer::{storage_entry, uniform_entry};
 use super::splat_sort::{GpuSorter, SortPage, SortTimer};
-use super::{FrameStats, RenderError, SplatSort, UploadStats};
+use super::{FrameStats, RenderError, RenderSettings, SplatSort, UploadStats};
 use crate::scene::{CameraView, NodeId, NodeKind, PointCloudId, Scene, SplatCloud, SplatCloudId};
 use bytemuck::{Pod, Zeroable};
 use glam::{Mat4, Quat, Vec3, Vec4};
@@ -54,6 +56,8 @@ use std::time::Instant;
 
 /// GPU bytes per point.
 pub const POINT_BYTES: u64 = 16;
+/// GPU bytes per line segment: both ends' positions and colours.
+pub const SEGMENT_BYTES: u64 = 32;
 /// GPU bytes per splat, without the view-dependent SH rest.
 pub const SPLAT_BYTES: u64 = 32;
 /// Largest single `queue.write_buffer` of an upload: the packed piece and its staging copy
@@ -201,7 +205,7 @@ fn upload_words(
 
 struct GpuPointCloud {
     content_id: u64,
-    /// (points, count) per page.
+    /// (points or segments, count) per page.
     pages: Vec<(wgpu::Buffer, u32)>,
 }
 
@@ -313,21 +317,26 @@ pub struct GpuClouds {
     written_slices: std::sync::Mutex<Vec<[f32; 2]>>,
     seen: Option<(u64, u64)>,
     points: HashMap<PointCloudId, GpuPointCloud>,
+    /// The segments of clouds that line nodes show.
+    segments: HashMap<PointCloudId, GpuPointCloud>,
     splats: HashMap<SplatCloudId, GpuSplatCloud>,
     point_nodes: BTreeMap<NodeId, PointNode>,
+    line_nodes: BTreeMap<NodeId, PointNode>,
     splat_nodes: BTreeMap<NodeId, SplatNode>,
     splat_order: Vec<SplatDrawRef>,
     point_layout: wgpu::BindGroupLayout,
     splat_layout: wgpu::BindGroupLayout,
     point_module: wgpu::ShaderModule,
+    segment_module: wgpu::ShaderModule,
     splat_module: wgpu::ShaderModule,
     pipeline_layouts: [wgpu::PipelineLayout; 2],
     /// Point pipelines per sample count; splat pipelines per sample count, grid side and
     /// shading.
     point_pipelines: HashMap<u32, wgpu::RenderPipeline>,
+    segment_pipelines: HashMap<u32, wgpu::RenderPipeline>,
     splat_pipelines: HashMap<(u32, GridSide, SplatShading), wgpu::RenderPipeline>,
-    /// [points, splats] into the selection mask (made when first needed).
-    mask_pipelines: Option<[wgpu::RenderPipeline; 2]>,
+    /// Points, splats and segments into the selection mask (made when first needed).
+    mask_pipelines: Option<MaskPipes>,
     /// Whether a GPU-sorted page straddles the grid's plane this frame (its draws then need
     /// the pipelines that drop one side's splats).
     gpu_straddles: bool,
@@ -411,16 +420,20 @@ impl GpuClouds {
             written_slices: std::sync::Mutex::new(Vec::new()),
             seen: None,
             points: HashMap::new(),
+            segments: HashMap::new(),
             splats: HashMap::new(),
             point_nodes: BTreeMap::new(),
+            line_nodes: BTreeMap::new(),
             splat_nodes: BTreeMap::new(),
             splat_order: Vec::new(),
             pipeline_layouts: [layout(&point_layout), layout(&splat_layout)],
             point_layout,
             splat_layout,
             point_module: module("points.wgsl"),
+            segment_module: module("segments.wgsl"),
             splat_module: module("splats.wgsl"),
             point_pipelines: HashMap::new(),
+            segment_pipelines: HashMap::new(),
             splat_pipelines: HashMap::new(),
             gpu_straddles: false,
             mask_pipelines: None,
@@ -537,7 +550,7 @@ impl GpuClouds {
 
     /// Whether there is anything to draw.
     pub fn is_empty(&self) -> bool {
-        self.point_nodes.is_empty() && self.splat_nodes.is_empty()
+        self.point_nodes.is_empty() && self.line_nodes.is_empty() && self.splat_nodes.is_empty()
     }
 
     /// Uploads new clouds (by content id) and rebuilds the node lists when the scene's
@@ -569,8 +582,30 @@ impl GpuClouds {
         scene: &Scene,
         stats: &mut UploadStats,
     ) {
+        let shown_as_points: HashSet<PointCloudId> = scene
+            .nodes()
+            .filter_map(|n| match n.kind {
+                NodeKind::Points { cloud, .. } => Some(cloud),
+                _ => None,
+            })
+            .collect();
         let mut alive = Vec::new();
+        let mut alive_segments = Vec::new();
         for (id, cloud) in scene.point_clouds() {
+            if !cloud.segments.is_empty() {
+                alive_segments.push(id);
+                if self
+                    .segments
+                    .get(&id)
+                    .is_none_or(|g| g.content_id != cloud.content_id())
+                {
+                    let gpu = self.upload_segments(device, queue, cloud, stats);
+                    self.segments.insert(id, gpu);
+                }
+                if !shown_as_points.contains(&id) {
+                    continue;
+                }
+            }
             alive.push(id);
             if self
                 .points
@@ -616,6 +651,54 @@ impl GpuClouds {
             );
         }
         self.points.retain(|id, _| alive.contains(id));
+        self.segments.retain(|id, _| alive_segments.contains(id));
+    }
+
+    /// A cloud's segments as pages of [`SEGMENT_BYTES`] each: a segment joining a point
+    /// the cloud does not have is drawn nowhere (not-a-number ends).
+    fn upload_segments(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        cloud: &crate::scene::PointCloud,
+        stats: &mut UploadStats,
+    ) -> GpuPointCloud {
+        let per_page = (self.max_binding / SEGMENT_BYTES).clamp(1, u64::from(u32::MAX)) as usize;
+        let total = cloud.segments.len();
+        let mut pages = Vec::new();
+        let mut first = 0;
+        while first < total {
+            let count = per_page.min(total - first);
+            let buffer = upload_words(
+                device,
+                queue,
+                "segments",
+                count,
+                8,
+                |i, out| {
+                    let [a, b] = cloud.segments[first + i];
+                    for (end, point) in [a, b].into_iter().enumerate() {
+                        let i = point as usize;
+                        let p = cloud.positions.get(i).copied().unwrap_or([f32::NAN; 3]);
+                        let c = cloud.colors.get(i).copied().unwrap_or([255; 4]);
+                        out[end * 4..end * 4 + 4].copy_from_slice(&[
+                            p[0].to_bits(),
+                            p[1].to_bits(),
+                            p[2].to_bits(),
+                            u32::from_le_bytes(c),
+                        ]);
+                    }
+                },
+                stats,
+            );
+            pages.push((buffer, count as u32));
+            first += count;
+        }
+        stats.point_clouds += 1;
+        GpuPointCloud {
+            content_id: cloud.content_id(),
+            pages,
+        }
     }
 
     fn sync_splat_clouds(
@@ -716,6 +799,7 @@ impl GpuClouds {
 
     fn sync_nodes(&mut self, device: &wgpu::Device, scene: &Scene) {
         let mut points = BTreeMap::new();
+        let mut lines = BTreeMap::new();
         let mut splats = BTreeMap::new();
         for wn in scene.walk() {
             if !wn.visible {
@@ -730,38 +814,29 @@ impl GpuClouds {
                     let Some(gpu) = self.points.get(&cloud) else {
                         continue;
                     };
-                    let mut node = match self.point_nodes.remove(&id) {
-                        Some(n) if n.cloud == cloud && n.content_id == gpu.content_id => n,
-                        _ => {
-                            let uniform = draw_uniform(device, std::mem::size_of::<PointDraw>());
-                            let bind_groups = gpu
-                                .pages
-                                .iter()
-                                .map(|(buffer, count)| {
-                                    let bg = bind(
-                                        device,
-                                        &self.point_layout,
-                                        &[&uniform, buffer],
-                                        "points",
-                                    );
-                                    (bg, *count)
-                                })
-                                .collect();
-                            PointNode {
-                                cloud,
-                                content_id: gpu.content_id,
-                                world_from_local: Mat4::IDENTITY,
-                                size_px: 1.0,
-                                grade: [1.0; 4],
-                                uniform,
-                                bind_groups,
-                            }
-                        }
+                    let old = self.point_nodes.remove(&id);
+                    let node = point_node(device, &self.point_layout, old, cloud, gpu, &wn);
+                    points.insert(
+                        id,
+                        PointNode {
+                            size_px: point_size_px,
+                            ..node
+                        },
+                    );
+                }
+                NodeKind::Lines { cloud, width_px } => {
+                    let Some(gpu) = self.segments.get(&cloud) else {
+                        continue;
                     };
-                    node.world_from_local = wn.world_from_local;
-                    node.size_px = point_size_px;
-                    node.grade = wn.node.grade.packed();
-                    points.insert(id, node);
+                    let old = self.line_nodes.remove(&id);
+                    let node = point_node(device, &self.point_layout, old, cloud, gpu, &wn);
+                    lines.insert(
+                        id,
+                        PointNode {
+                            size_px: width_px,
+                            ..node
+                        },
+                    );
                 }
                 NodeKind::Splats { cloud } => {
                     let Some(gpu) = self.splats.get(&cloud) else {
@@ -823,6 +898,7 @@ impl GpuClouds {
             }
         }
         self.point_nodes = points;
+        self.line_nodes = lines;
         self.splat_nodes = splats;
     }
 
@@ -837,10 +913,11 @@ impl GpuClouds {
         scene: &Scene,
         camera: &CameraView,
         (width, height): (u32, u32),
-        sort: SplatSort,
-        grid: bool,
+        settings: &RenderSettings,
         stats: &mut FrameStats,
     ) {
+        let (sort, grid) = (settings.splat_sort, settings.overlays.grid);
+        let px_scale = settings.supersample.max(1) as f32;
         let use_gpu = self.sorter.is_some()
             && match sort {
                 SplatSort::Auto => self.gpu_preferred,
@@ -858,11 +935,20 @@ impl GpuClouds {
         for node in self.point_nodes.values() {
             let draw = PointDraw {
                 clip_from_local: (clip_from_world * node.world_from_local).to_cols_array_2d(),
-                params: [node.size_px.max(0.0), 0.0, 0.0, 0.0],
+                params: [node.size_px.max(0.0) * px_scale, 0.0, 0.0, 0.0],
                 grade: node.grade,
             };
             queue.write_buffer(&node.uniform, 0, bytemuck::bytes_of(&draw));
             stats.points += node.bind_groups.iter().map(|b| u64::from(b.1)).sum::<u64>();
+        }
+        for node in self.line_nodes.values() {
+            let draw = PointDraw {
+                clip_from_local: (clip_from_world * node.world_from_local).to_cols_array_2d(),
+                params: [node.size_px.max(0.0), px_scale, 0.0, 0.0],
+                grade: node.grade,
+            };
+            queue.write_buffer(&node.uniform, 0, bytemuck::bytes_of(&draw));
+            stats.segments += node.bind_groups.iter().map(|b| u64::from(b.1)).sum::<u64>();
         }
         // Focal lengths in pixels from the projection: x_px = f · x / z.
         let fy = clip_from_view.y_axis.y * height as f32 * 0.5;
@@ -1031,6 +1117,19 @@ impl GpuClouds {
                 )
             })
             .clone();
+        let segments = self
+            .segment_pipelines
+            .entry(msaa)
+            .or_insert_with(|| {
+                cloud_pipeline(
+                    device,
+                    "segments",
+                    &self.segment_module,
+                    &self.pipeline_layouts[0],
+                    CloudPass::Points { msaa },
+                )
+            })
+            .clone();
         let shadings: HashSet<SplatShading> = self
             .splat_nodes
             .values()
@@ -1071,6 +1170,7 @@ impl GpuClouds {
             .collect();
         CloudPipes {
             points,
+            segments,
             splats: SplatPipes(splats),
         }
     }
@@ -1083,28 +1183,33 @@ impl GpuClouds {
         }
     }
 
-    /// [points, splats] pipelines drawing selected clouds into the selection mask (made
-    /// when first needed): the `fs_mask` entries of points.wgsl and splats.wgsl, the splats'
+    /// Pipelines drawing selected clouds into the selection mask (made when first needed):
+    /// the `fs_mask` entries of points.wgsl, segments.wgsl and splats.wgsl, the splats'
     /// colour left out of their vertex stage.
-    pub fn mask_pipelines(&mut self, device: &wgpu::Device) -> [wgpu::RenderPipeline; 2] {
+    pub fn mask_pipelines(&mut self, device: &wgpu::Device) -> MaskPipes {
         self.mask_pipelines
-            .get_or_insert_with(|| {
-                [
-                    cloud_pipeline(
-                        device,
-                        "point selection mask",
-                        &self.point_module,
-                        &self.pipeline_layouts[0],
-                        CloudPass::Mask { splats: false },
-                    ),
-                    cloud_pipeline(
-                        device,
-                        "splat selection mask",
-                        &self.splat_module,
-                        &self.pipeline_layouts[1],
-                        CloudPass::Mask { splats: true },
-                    ),
-                ]
+            .get_or_insert_with(|| MaskPipes {
+                points: cloud_pipeline(
+                    device,
+                    "point selection mask",
+                    &self.point_module,
+                    &self.pipeline_layouts[0],
+                    CloudPass::Mask { splats: false },
+                ),
+                segments: cloud_pipeline(
+                    device,
+                    "segment selection mask",
+                    &self.segment_module,
+                    &self.pipeline_layouts[0],
+                    CloudPass::Mask { splats: false },
+                ),
+                splats: cloud_pipeline(
+                    device,
+                    "splat selection mask",
+                    &self.splat_module,
+                    &self.pipeline_layouts[1],
+                    CloudPass::Mask { splats: true },
+                ),
             })
             .clone()
     }
@@ -1114,12 +1219,14 @@ impl GpuClouds {
     pub fn draw_selection_mask(
         &self,
         pass: &mut wgpu::RenderPass<'_>,
-        [points, splats]: &[wgpu::RenderPipeline; 2],
+        pipes: &MaskPipes,
         selected: &HashSet<NodeId>,
         stats: &mut FrameStats,
     ) {
-        self.draw_points_of(pass, points, |id| selected.contains(&id), stats);
-        pass.set_pipeline(splats);
+        let take = |id| selected.contains(&id);
+        draw_nodes(pass, &pipes.points, &self.point_nodes, take, stats);
+        draw_nodes(pass, &pipes.segments, &self.line_nodes, take, stats);
+        pass.set_pipeline(&pipes.splats);
         for r in self
             .splat_order
             .iter()
@@ -1131,35 +1238,15 @@ impl GpuClouds {
         }
     }
 
-    /// Draws the point nodes (group 0 must be the frame bind group).
+    /// Draws the point and line nodes (group 0 must be the frame bind group).
     pub fn draw_points(
         &self,
         pass: &mut wgpu::RenderPass<'_>,
-        pipeline: &wgpu::RenderPipeline,
+        pipes: &CloudPipes,
         stats: &mut FrameStats,
     ) {
-        self.draw_points_of(pass, pipeline, |_| true, stats);
-    }
-
-    /// Draws the point nodes for which `take` holds.
-    fn draw_points_of(
-        &self,
-        pass: &mut wgpu::RenderPass<'_>,
-        pipeline: &wgpu::RenderPipeline,
-        take: impl Fn(NodeId) -> bool,
-        stats: &mut FrameStats,
-    ) {
-        if self.point_nodes.is_empty() {
-            return;
-        }
-        pass.set_pipeline(pipeline);
-        for (_, node) in self.point_nodes.iter().filter(|(id, _)| take(**id)) {
-            for (bg, count) in &node.bind_groups {
-                pass.set_bind_group(1, bg, &[]);
-                pass.draw(0..6, 0..*count);
-                stats.draw_calls += 1;
-            }
-        }
+        draw_nodes(pass, &pipes.points, &self.point_nodes, |_| true, stats);
+        draw_nodes(pass, &pipes.segments, &self.line_nodes, |_| true, stats);
     }
 
     fn page(&self, r: &SplatDrawRef) -> Option<&SplatNodePage> {
@@ -1347,7 +1434,39 @@ pub enum GridSide {
 /// Pipelines of the cloud draws of one frame.
 pub struct CloudPipes {
     pub points: wgpu::RenderPipeline,
+    pub segments: wgpu::RenderPipeline,
     pub splats: SplatPipes,
+}
+
+/// The selection-mask pipelines of point, line and splat nodes.
+#[derive(Clone)]
+pub struct MaskPipes {
+    points: wgpu::RenderPipeline,
+    segments: wgpu::RenderPipeline,
+    splats: wgpu::RenderPipeline,
+}
+
+/// Draws the point or line `nodes` for which `take` holds with `pipeline`: one quad per
+/// point or segment, a draw per page.
+fn draw_nodes(
+    pass: &mut wgpu::RenderPass<'_>,
+    pipeline: &wgpu::RenderPipeline,
+    nodes: &BTreeMap<NodeId, PointNode>,
+    take: impl Fn(NodeId) -> bool,
+    stats: &mut FrameStats,
+) {
+    let mut set = false;
+    for (_, node) in nodes.iter().filter(|(id, _)| take(**id)) {
+        if !set {
+            pass.set_pipeline(pipeline);
+            set = true;
+        }
+        for (bg, count) in &node.bind_groups {
+            pass.set_bind_group(1, bg, &[]);
+            pass.draw(0..6, 0..*count);
+            stats.draw_calls += 1;
+        }
+    }
 }
 
 /// The splat pipelines of a frame, per shading its splat nodes need.
@@ -1478,6 +1597,46 @@ fn cloud_pipeline(
         multiview_mask: None,
         cache: None,
     })
+}
+
+/// The draw of a point or line node showing `gpu` (the cloud's points or segments): `old`
+/// when it drew the same content, else a new uniform and bind groups; placed and graded
+/// as `wn` is now.
+fn point_node(
+    device: &wgpu::Device,
+    layout: &wgpu::BindGroupLayout,
+    old: Option<PointNode>,
+    cloud: PointCloudId,
+    gpu: &GpuPointCloud,
+    wn: &crate::scene::WorldNode<'_>,
+) -> PointNode {
+    let node = match old {
+        Some(n) if n.cloud == cloud && n.content_id == gpu.content_id => n,
+        _ => {
+            let uniform = draw_uniform(device, std::mem::size_of::<PointDraw>());
+            let bind_groups = gpu
+                .pages
+                .iter()
+                .map(|(buffer, count)| {
+                    (bind(device, layout, &[&uniform, buffer], "points"), *count)
+                })
+                .collect();
+            PointNode {
+                cloud,
+                content_id: gpu.content_id,
+                world_from_local: Mat4::IDENTITY,
+                size_px: 1.0,
+                grade: [1.0; 4],
+                uniform,
+                bind_groups,
+            }
+        }
+    };
+    PointNode {
+        world_from_local: wn.world_from_local,
+        grade: wn.node.grade.packed(),
+        ..node
+    }
 }
 
 fn draw_uniform(device: &wgpu::Device, size: usize) -> wgpu::Buffer {

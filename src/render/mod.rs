@@ -60,6 +60,10 @@ pub struct RenderSettings {
     pub splat_sort: SplatSort,
     /// Whether big meshes may be drawn simplified when the frame is small.
     pub detail: Detail,
+    /// Target pixels per output pixel along each axis (a supersampled clip frame's factor,
+    /// else 1): point sizes and line widths are multiplied by it, so that they keep their
+    /// size once the frame is brought down to the output.
+    pub supersample: u32,
 }
 
 /// How much geometry a frame draws.
@@ -102,6 +106,7 @@ impl RenderSettings {
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,
+            supersample: 1,
         }
     }
 
@@ -118,6 +123,7 @@ impl RenderSettings {
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,
+            supersample: 1,
         }
     }
 }
@@ -161,6 +167,8 @@ pub struct FrameStats {
     pub triangles: u64,
     /// Points drawn.
     pub points: u64,
+    /// Line segments drawn (of line nodes).
+    pub segments: u64,
     /// Splats drawn: those in front of the near plane for pages sorted on the CPU; every
     /// splat of a page sorted on the GPU (the near-plane cull happens there, and reading the
     /// count back would stall the frame).

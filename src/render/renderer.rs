@@ -1666,8 +1666,7 @@ impl Renderer {
             scene,
             &frame.camera,
             (width, height),
-            frame.settings.splat_sort,
-            frame.settings.overlays.grid,
+            &frame.settings,
             &mut stats,
         );
         for (i, buf) in self.cascade_buffers.iter().enumerate() {
@@ -1897,7 +1896,7 @@ impl Renderer {
         scene: &crate::scene::Scene,
         selection: &[NodeId],
         instances: Option<&wgpu::Buffer>,
-        cloud_pipes: Option<&[wgpu::RenderPipeline; 2]>,
+        cloud_pipes: Option<&super::clouds::MaskPipes>,
         stats: &mut FrameStats,
     ) {
         let selected = expand_selection(scene, selection);
@@ -2045,7 +2044,7 @@ impl Renderer {
             draw_batches(&mut pass, opaque, stats);
             // Points are opaque: before the sky, which fills only what is still empty.
             if let Some(c) = cloud_pipes {
-                self.clouds.draw_points(&mut pass, &c.points, stats);
+                self.clouds.draw_points(&mut pass, c, stats);
             }
             pass.set_pipeline(sky_pipe);
             pass.draw(0..3, 0..1);

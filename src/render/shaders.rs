@@ -39,6 +39,10 @@ pub fn all() -> Vec<(&'static str, String)> {
             with_common(include_str!("../../shaders/points.wgsl")),
         ),
         (
+            "segments.wgsl",
+            with_common(include_str!("../../shaders/segments.wgsl")),
+        ),
+        (
             "splats.wgsl",
             with_common(include_str!("../../shaders/splats.wgsl")),
         ),

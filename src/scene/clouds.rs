@@ -21,6 +21,11 @@ pub struct PointCloud {
     pub colors: Vec<[u8; 4]>,
     /// Unit normals per point; empty when the file has none.
     pub normals: Vec<[f32; 3]>,
+    /// Line segments between points, as index pairs into `positions` (a glTF `LINES`,
+    /// `LINE_STRIP` or `LINE_LOOP` primitive, a PLY file's `edge` element); what a
+    /// [`super::NodeKind::Lines`] node draws. Empty for a plain cloud.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<[u32; 2]>,
     #[serde(skip, default = "next_content_id")]
     content_id: u64,
 }
@@ -42,8 +47,21 @@ impl PointCloud {
                 Vec::new()
             },
             positions,
+            segments: Vec::new(),
             content_id: next_content_id(),
         }
+    }
+
+    /// The cloud with `segments` between its points; a segment naming a point the cloud
+    /// does not have is left out. Returns the cloud and how many segments were left out.
+    pub fn with_segments(mut self, segments: Vec<[u32; 2]>) -> (Self, usize) {
+        let n = self.positions.len();
+        let given = segments.len();
+        self.segments = segments;
+        self.segments
+            .retain(|s| (s[0] as usize) < n && (s[1] as usize) < n);
+        let dropped = given - self.segments.len();
+        (self, dropped)
     }
 
     pub fn content_id(&self) -> u64 {
@@ -52,6 +70,14 @@ impl PointCloud {
 
     pub fn len(&self) -> usize {
         self.positions.len()
+    }
+
+    /// Whether every segment joins two of the cloud's points (false in a damaged project).
+    pub fn segments_in_range(&self) -> bool {
+        let n = self.positions.len();
+        self.segments
+            .iter()
+            .all(|s| (s[0] as usize) < n && (s[1] as usize) < n)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -67,10 +93,10 @@ impl PointCloud {
         framing_bounds_of(&self.positions)
     }
 
-    /// The points moved by `m` (normals by its inverse transpose).
+    /// The points moved by `m` (normals by its inverse transpose), segments kept.
     pub fn transformed(&self, m: glam::Mat4) -> PointCloud {
         let normal_matrix = glam::Mat3::from_mat4(m).inverse().transpose();
-        PointCloud::new(
+        let mut moved = PointCloud::new(
             self.positions
                 .iter()
                 .map(|p| m.transform_point3(Vec3::from(*p)).to_array())
@@ -84,7 +110,9 @@ impl PointCloud {
                         .to_array()
                 })
                 .collect(),
-        )
+        );
+        moved.segments = self.segments.clone();
+        moved
     }
 }
 

@@ -1383,6 +1383,9 @@ impl Default for Camera {
 /// How wide (in pixels) a point cloud's points are drawn when it is opened or made.
 pub const DEFAULT_POINT_SIZE_PX: f32 = 2.0;
 
+/// How wide (in pixels) the segments of a line node are drawn when it is opened or made.
+pub const DEFAULT_LINE_WIDTH_PX: f32 = 1.5;
+
 /// What a node is.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum NodeKind {
@@ -1399,6 +1402,13 @@ pub enum NodeKind {
     Points {
         cloud: PointCloudId,
         point_size_px: f32,
+    },
+    /// The line segments of a point cloud ([`PointCloud::segments`]) drawn `width_px` pixels
+    /// wide in the colours of their points, blended along each segment
+    /// ([`DEFAULT_LINE_WIDTH_PX`] when opened): a glTF line primitive, a PLY file of edges.
+    Lines {
+        cloud: PointCloudId,
+        width_px: f32,
     },
     /// 3D Gaussian splats.
     Splats {
@@ -1418,7 +1428,25 @@ impl NodeKind {
             },
             NodeKind::Camera(_) => "Camera",
             NodeKind::Points { .. } => "Point cloud",
+            NodeKind::Lines { .. } => "Lines",
             NodeKind::Splats { .. } => "Gaussian splats",
+        }
+    }
+
+    /// The point cloud a point or line node draws.
+    pub fn point_cloud(&self) -> Option<PointCloudId> {
+        match self {
+            NodeKind::Points { cloud, .. } | NodeKind::Lines { cloud, .. } => Some(*cloud),
+            _ => None,
+        }
+    }
+
+    /// The on-screen size of a point node's discs or a line node's lines, in pixels.
+    pub fn draw_size_px(&self) -> Option<f32> {
+        match self {
+            NodeKind::Points { point_size_px, .. } => Some(*point_size_px),
+            NodeKind::Lines { width_px, .. } => Some(*width_px),
+            _ => None,
         }
     }
 }
@@ -1977,15 +2005,20 @@ impl Scene {
         }
     }
 
-    /// Sets the on-screen disc size of a point-cloud node (ignored for other kinds); point
-    /// sizes are per-node draw data, refreshed with the transforms.
+    /// Sets the on-screen disc size of a point-cloud node or the line width of a line node
+    /// (ignored for other kinds); sizes are per-node draw data, refreshed with the transforms.
     pub fn set_point_size(&mut self, id: NodeId, size_px: f32) {
         if let Some(Node {
-            kind: NodeKind::Points { point_size_px, .. },
+            kind:
+                NodeKind::Points {
+                    point_size_px: size,
+                    ..
+                }
+                | NodeKind::Lines { width_px: size, .. },
             ..
         }) = self.nodes.get_mut(&id)
         {
-            *point_size_px = size_px;
+            *size = size_px;
             self.revision.transforms = stamp();
         }
     }
@@ -2121,10 +2154,12 @@ impl Scene {
     fn node_bounds(&self, wn: &WorldNode<'_>, extent: Extent) -> Aabb {
         let local = match &wn.node.kind {
             NodeKind::Mesh { mesh, .. } => self.meshes.get(mesh).map(|m| m.bounds()),
-            NodeKind::Points { cloud, .. } => self.point_clouds.get(cloud).map(|c| match extent {
-                Extent::Exact => c.bounds(),
-                Extent::Framing => c.framing_bounds(),
-            }),
+            NodeKind::Points { cloud, .. } | NodeKind::Lines { cloud, .. } => {
+                self.point_clouds.get(cloud).map(|c| match extent {
+                    Extent::Exact => c.bounds(),
+                    Extent::Framing => c.framing_bounds(),
+                })
+            }
             NodeKind::Splats { cloud } => self.splat_clouds.get(cloud).map(|c| match extent {
                 Extent::Exact => c.bounds(),
                 Extent::Framing => c.framing_bounds(),
@@ -2302,6 +2337,10 @@ impl Scene {
                     } => NodeKind::Points {
                         cloud: points.get(cloud).copied().unwrap_or(*cloud),
                         point_size_px: *point_size_px,
+                    },
+                    NodeKind::Lines { cloud, width_px } => NodeKind::Lines {
+                        cloud: points.get(cloud).copied().unwrap_or(*cloud),
+                        width_px: *width_px,
                     },
                     NodeKind::Splats { cloud } => NodeKind::Splats {
                         cloud: splats.get(cloud).copied().unwrap_or(*cloud),

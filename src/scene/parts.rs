@@ -183,7 +183,9 @@ impl Scene {
                         return Err(missing("material", material.0));
                     }
                 }
-                NodeKind::Points { cloud, .. } if !point_clouds.contains_key(cloud) => {
+                NodeKind::Points { cloud, .. } | NodeKind::Lines { cloud, .. }
+                    if !point_clouds.contains_key(cloud) =>
+                {
                     return Err(missing("point cloud", cloud.0));
                 }
                 NodeKind::Splats { cloud } if !splat_clouds.contains_key(cloud) => {

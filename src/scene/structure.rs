@@ -400,7 +400,9 @@ impl Scene {
                     return Err(missing("material", material.0));
                 }
             }
-            NodeKind::Points { cloud, .. } if !self.point_clouds.contains_key(cloud) => {
+            NodeKind::Points { cloud, .. } | NodeKind::Lines { cloud, .. }
+                if !self.point_clouds.contains_key(cloud) =>
+            {
                 return Err(missing("point cloud", cloud.0));
             }
             NodeKind::Splats { cloud } if !self.splat_clouds.contains_key(cloud) => {
@@ -501,7 +503,7 @@ impl Scene {
                     .or(removed_materials
                         .contains(material)
                         .then_some(("material", material.0))),
-                NodeKind::Points { cloud, .. } => ids
+                NodeKind::Points { cloud, .. } | NodeKind::Lines { cloud, .. } => ids
                     .point_clouds
                     .contains(cloud)
                     .then_some(("point cloud", cloud.0)),
@@ -604,7 +606,7 @@ impl Scene {
     pub fn users_of_point_cloud(&self, cloud: PointCloudId) -> usize {
         self.nodes
             .values()
-            .filter(|n| matches!(n.kind, NodeKind::Points { cloud: c, .. } if c == cloud))
+            .filter(|n| n.kind.point_cloud() == Some(cloud))
             .count()
     }
 

@@ -17,6 +17,7 @@ pub enum NodeIcon {
     SpotLight,
     Camera,
     Points,
+    Lines,
     Splats,
     /// A group that is a joint of a skin.
     Bone,
@@ -43,6 +44,7 @@ pub fn node_icon(kind: &NodeKind) -> NodeIcon {
         },
         NodeKind::Camera(_) => NodeIcon::Camera,
         NodeKind::Points { .. } => NodeIcon::Points,
+        NodeKind::Lines { .. } => NodeIcon::Lines,
         NodeKind::Splats { .. } => NodeIcon::Splats,
     }
 }
@@ -57,7 +59,9 @@ impl NodeIcon {
                 Color32::from_rgb(0xf2, 0xd5, 0x4b)
             }
             NodeIcon::Camera => Color32::from_rgb(0x8f, 0xc3, 0xd8),
-            NodeIcon::Points | NodeIcon::Splats => Color32::from_rgb(0x9c, 0xd0, 0x7a),
+            NodeIcon::Points | NodeIcon::Lines | NodeIcon::Splats => {
+                Color32::from_rgb(0x9c, 0xd0, 0x7a)
+            }
             NodeIcon::Bone => Color32::from_rgb(0xc8, 0xcd, 0xda),
         }
     }
@@ -148,6 +152,14 @@ pub(crate) fn paint_icon(painter: &Painter, rect: Rect, icon: NodeIcon, color: C
                 painter.circle_filled(at(x, y), s * 0.07, color);
             }
         }
+        NodeIcon::Lines => {
+            // A polyline with its vertices.
+            let corners = [at(0.1, 0.8), at(0.36, 0.3), at(0.62, 0.66), at(0.9, 0.18)];
+            painter.add(Shape::line(corners.to_vec(), stroke));
+            for c in corners {
+                painter.circle_filled(c, s * 0.08, color);
+            }
+        }
         NodeIcon::Bone => {
             // Blender's octahedral bone, head at the lower left.
             let (head, tail) = (at(0.18, 0.82), at(0.86, 0.14));
@@ -228,6 +240,10 @@ mod tests {
             node_icon(&NodeKind::Points {
                 cloud: crate::scene::PointCloudId(3),
                 point_size_px: 2.0,
+            }),
+            node_icon(&NodeKind::Lines {
+                cloud: crate::scene::PointCloudId(3),
+                width_px: 1.5,
             }),
             node_icon(&NodeKind::Splats {
                 cloud: crate::scene::SplatCloudId(4),

@@ -173,7 +173,10 @@ fn node_ui(
 
     if matches!(
         node.kind,
-        NodeKind::Mesh { .. } | NodeKind::Points { .. } | NodeKind::Splats { .. }
+        NodeKind::Mesh { .. }
+            | NodeKind::Points { .. }
+            | NodeKind::Lines { .. }
+            | NodeKind::Splats { .. }
     ) {
         egui::CollapsingHeader::new("Colour adjust")
             .default_open(!node.grade.is_identity())
@@ -270,6 +273,20 @@ fn node_ui(
                     }
                 });
         }
+        NodeKind::Lines { cloud, width_px } => {
+            egui::CollapsingHeader::new("Lines")
+                .default_open(true)
+                .show(ui, |ui| match scene.point_cloud(*cloud) {
+                    Some(c) => {
+                        if let Some(action) = lines_ui(ui, node.id, c, *width_px) {
+                            actions.push(action);
+                        }
+                    }
+                    None => {
+                        ui.weak(format!("Line set {} is missing.", cloud.0));
+                    }
+                });
+        }
         NodeKind::Splats { cloud } => {
             egui::CollapsingHeader::new("Gaussian splats")
                 .default_open(true)
@@ -356,19 +373,46 @@ fn points_ui(
             ui.end_row();
             value_row_ui(ui, "Colours", yes_no(!cloud.colors.is_empty()));
             value_row_ui(ui, "Normals", yes_no(!cloud.normals.is_empty()));
-            ui.label("Point size");
-            let mut size_px = point_size_px;
-            let response = ui.add(
-                egui::Slider::new(&mut size_px, POINT_SIZE_RANGE_PX)
-                    .logarithmic(true)
-                    .max_decimals(1)
-                    .suffix(" px"),
-            );
-            ui.end_row();
-            (response.changed() && size_px != point_size_px)
-                .then(|| edit_action(ui, Command::SetPointSize { node, size_px }))
+            draw_size_ui(ui, node, "Point size", point_size_px)
         })
         .inner
+}
+
+/// Line-set facts and its line-width slider (a drag is one undo step).
+fn lines_ui(
+    ui: &mut Ui,
+    node: NodeId,
+    cloud: &crate::scene::PointCloud,
+    width_px: f32,
+) -> Option<UiAction> {
+    egui::Grid::new("inspector_lines")
+        .num_columns(2)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            value_row_ui(ui, "Segments", &thousands(cloud.segments.len() as u64));
+            value_row_ui(ui, "Vertices", &thousands(cloud.len() as u64));
+            ui.label("Bounds size");
+            vec3_ui(ui, size_of_bounds(cloud.bounds()), 2, " m");
+            ui.end_row();
+            value_row_ui(ui, "Colours", yes_no(!cloud.colors.is_empty()));
+            draw_size_ui(ui, node, "Line width", width_px)
+        })
+        .inner
+}
+
+/// A grid row with the slider for a point node's disc size or a line node's width.
+fn draw_size_ui(ui: &mut Ui, node: NodeId, label: &str, before: f32) -> Option<UiAction> {
+    ui.label(label);
+    let mut size_px = before;
+    let response = ui.add(
+        egui::Slider::new(&mut size_px, POINT_SIZE_RANGE_PX)
+            .logarithmic(true)
+            .max_decimals(1)
+            .suffix(" px"),
+    );
+    ui.end_row();
+    (response.changed() && size_px != before)
+        .then(|| edit_action(ui, Command::SetPointSize { node, size_px }))
 }
 
 fn splats_ui(ui: &mut Ui, cloud: &crate::scene::SplatCloud) {
