@@ -303,6 +303,17 @@ fn ply_seeds() -> Vec<Seed> {
             Expect::Splats(3),
         );
     }
+    // A coloured square outline as an `edge` element (line set), with two bad edges.
+    add(
+        "edges_ascii.ply",
+        crate::lines::square_ply("ascii"),
+        Expect::Points(4),
+    );
+    add(
+        "edges_be.ply",
+        crate::lines::square_ply("binary_big_endian"),
+        Expect::Points(4),
+    );
     // A quad with 16-bit indices behind a 32-bit count, and no other vertex data.
     let quad = vec![
         El {

@@ -473,3 +473,112 @@ fn supersampled_frames_keep_line_widths_and_point_sizes() {
         );
     }
 }
+
+/// A square's corners with colours and its four sides as a PLY `edge` element, plus two
+/// hostile edges (a missing vertex, a negative index), in `format`.
+pub fn square_ply(format: &str) -> Vec<u8> {
+    let corners = [
+        [-1.0f32, -1.0, 0.0],
+        [1.0, -1.0, 0.0],
+        [1.0, 1.0, 0.0],
+        [-1.0, 1.0, 0.0],
+    ];
+    let edges: [[i32; 2]; 6] = [[0, 1], [1, 2], [2, 3], [3, 0], [3, 9], [-1, 2]];
+    let mut out = format!(
+        "ply\nformat {format} 1.0\nelement vertex 4\nproperty float x\nproperty float y\n\
+         property float z\nproperty uchar red\nproperty uchar green\nproperty uchar blue\n\
+         element edge 6\nproperty int vertex1\nproperty int vertex2\nend_header\n"
+    )
+    .into_bytes();
+    let big = format == "binary_big_endian";
+    for p in corners {
+        if format == "ascii" {
+            out.extend(format!("{} {} {} 255 0 0\n", p[0], p[1], p[2]).bytes());
+        } else {
+            for v in p {
+                out.extend(if big {
+                    v.to_be_bytes()
+                } else {
+                    v.to_le_bytes()
+                });
+            }
+            out.extend([255, 0, 0]);
+        }
+    }
+    for e in edges {
+        if format == "ascii" {
+            out.extend(format!("{} {}\n", e[0], e[1]).bytes());
+        } else {
+            for v in e {
+                out.extend(if big {
+                    v.to_be_bytes()
+                } else {
+                    v.to_le_bytes()
+                });
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn ply_edges_open_as_lines_in_every_encoding_and_export_back() {
+    let dir = temp_dir("ply");
+    for format in ["ascii", "binary_little_endian", "binary_big_endian"] {
+        let path = dir.join(format!("square_{format}.ply"));
+        std::fs::write(&path, square_ply(format)).unwrap();
+        let imported = import_path(&path).unwrap_or_else(|e| panic!("{format}: {e}"));
+        let warnings = imported.warnings.join("\n");
+        assert!(
+            warnings.contains("2 edges named a vertex that is not one of the 4 vertices"),
+            "{format}: {warnings}"
+        );
+        assert!(
+            warnings.contains(&format!("square_{format}.ply")),
+            "{warnings}"
+        );
+        let scene = imported.scene;
+        let name = format!("square_{format}");
+        let NodeKind::Lines { cloud, .. } = *kind_of(&scene, &name) else {
+            panic!("{format}: {:?}", kind_of(&scene, &name))
+        };
+        let cloud = scene.point_cloud(cloud).unwrap();
+        assert_eq!(cloud.segments, [[0, 1], [1, 2], [2, 3], [3, 0]], "{format}");
+        assert_eq!(cloud.colors, vec![[255, 0, 0, 255]; 4], "{format}");
+    }
+    // Export a moved line node as PLY: edges written, positions in world space.
+    let (mut scene, id) = square_scene(2.0);
+    scene.set_transform(id, Transform::from_translation(Vec3::new(0.0, 5.0, 0.0)));
+    let out = dir.join("exported.ply");
+    worldsmith::export::export_cloud(&scene, id, &out, worldsmith::export::SplatFormat::Ply)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let back = import_path(&out).unwrap_or_else(|e| panic!("{e}"));
+    assert!(back.warnings.is_empty(), "{:?}", back.warnings);
+    let NodeKind::Lines { cloud, .. } = *kind_of(&back.scene, "exported") else {
+        panic!("{:?}", kind_of(&back.scene, "exported"))
+    };
+    let cloud = back.scene.point_cloud(cloud).unwrap();
+    assert_eq!(cloud.segments, [[0, 1], [1, 2], [2, 3], [3, 0]]);
+    assert_eq!(cloud.positions[2], [1.0, 6.0, 0.0]);
+    // An edge element without vertex1/vertex2 leaves the points as points, with a warning.
+    let odd = String::from_utf8(square_ply("ascii"))
+        .unwrap()
+        .replace("vertex1", "a")
+        .replace("vertex2", "b");
+    let path = dir.join("odd.ply");
+    std::fs::write(&path, odd).unwrap();
+    let imported = import_path(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        imported
+            .warnings
+            .join("\n")
+            .contains("no scalar vertex1 and vertex2"),
+        "{:?}",
+        imported.warnings
+    );
+    assert!(matches!(
+        kind_of(&imported.scene, "odd"),
+        NodeKind::Points { .. }
+    ));
+    std::fs::remove_dir_all(&dir).ok();
+}

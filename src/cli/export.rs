@@ -125,7 +125,12 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
         let clouds: Vec<NodeId> = if selection.is_empty() {
             scene
                 .nodes()
-                .filter(|n| matches!(n.kind, NodeKind::Splats { .. } | NodeKind::Points { .. }))
+                .filter(|n| {
+                    matches!(
+                        n.kind,
+                        NodeKind::Splats { .. } | NodeKind::Points { .. } | NodeKind::Lines { .. }
+                    )
+                })
                 .map(|n| n.id)
                 .collect()
         } else {

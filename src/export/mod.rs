@@ -280,8 +280,9 @@ pub fn with_variant_materials(scene: &Scene) -> (Scene, Vec<MaterialVariant>) {
     (out, list)
 }
 
-/// Writes the splat or point-cloud node `node` to `path` (PLY or SPZ by `format`; point
-/// clouds are always PLY) with its world transform applied.
+/// Writes the splat, point-cloud or line node `node` to `path` (PLY or SPZ by `format`; point
+/// clouds and line sets are always PLY, a line set's segments as its `edge` element) with
+/// its world transform applied.
 pub fn export_cloud(
     scene: &Scene,
     node: NodeId,
@@ -327,11 +328,13 @@ pub fn export_cloud(
                 warnings,
             })
         }
-        NodeKind::Points { cloud, .. } => {
+        NodeKind::Points { cloud, .. } | NodeKind::Lines { cloud, .. } => {
+            let lines = matches!(n.kind, NodeKind::Lines { .. });
             if format == SplatFormat::Spz {
+                let what = if lines { "a line set" } else { "a point cloud" };
                 return Err(ExportError::Unsupported {
                     file,
-                    problem: format!("'{}' is a point cloud; SPZ holds only splats", n.name),
+                    problem: format!("'{}' is {what}; SPZ holds only splats", n.name),
                 });
             }
             let Some(cloud) = scene.point_cloud(*cloud) else {
@@ -340,7 +343,7 @@ pub fn export_cloud(
                     problem: format!("'{}' has no point data", n.name),
                 });
             };
-            let bytes = ply::write_points(path, cloud, world_from_local)?;
+            let bytes = ply::write_points(path, cloud, world_from_local, lines)?;
             Ok(ExportReport {
                 files: vec![path.to_owned()],
                 bytes,

@@ -106,15 +106,22 @@ fn write_splat_body(w: &mut dyn Write, cloud: &SplatCloud) -> std::io::Result<()
     w.write_all(&bytes)
 }
 
-/// Writes `cloud` moved by `world_from_local` to `path` as a binary PLY of points. Returns the
-/// bytes written.
+/// Writes `cloud` moved by `world_from_local` to `path` as a binary PLY of points, with its
+/// segments as an `edge` element (`vertex1`, `vertex2`) when `edges`. Returns the bytes
+/// written.
 pub fn write_points(
     path: &Path,
     cloud: &PointCloud,
     world_from_local: Mat4,
+    edges: bool,
 ) -> Result<u64, ExportError> {
     let cloud = cloud.transformed(world_from_local);
     let normals = !cloud.normals.is_empty();
+    let edges = if edges {
+        cloud.segments.as_slice()
+    } else {
+        &[]
+    };
     write_atomic(path, |w| {
         let mut header = format!(
             "ply\nformat binary_little_endian 1.0\ncomment written by worldsmith {}\nelement vertex {}\n\
@@ -126,7 +133,14 @@ pub fn write_points(
             header += "property float nx\nproperty float ny\nproperty float nz\n";
         }
         header += "property uchar red\nproperty uchar green\nproperty uchar blue\n\
-                   property uchar alpha\nend_header\n";
+                   property uchar alpha\n";
+        if !edges.is_empty() {
+            header += &format!(
+                "element edge {}\nproperty int vertex1\nproperty int vertex2\n",
+                edges.len()
+            );
+        }
+        header += "end_header\n";
         w.write_all(header.as_bytes())?;
         let mut bytes: Vec<u8> = Vec::with_capacity(1 << 20);
         for i in 0..cloud.len() {
@@ -141,6 +155,17 @@ pub fn write_points(
                 }
             }
             bytes.extend_from_slice(&cloud.colors.get(i).copied().unwrap_or([255; 4]));
+            if bytes.len() >= 1 << 20 {
+                w.write_all(&bytes)?;
+                bytes.clear();
+            }
+        }
+        for [a, b] in edges {
+            // `int` (signed 32-bit) is what PLY readers know; a cloud of 2^31 points
+            // would not fit in memory anyway.
+            for v in [a, b] {
+                bytes.extend_from_slice(&(*v as i32).to_le_bytes());
+            }
             if bytes.len() >= 1 << 20 {
                 w.write_all(&bytes)?;
                 bytes.clear();

@@ -58,7 +58,8 @@ const MAX_TOKEN_BYTES: usize = 128;
 pub enum PlyContent {
     /// Triangles (from a `face` element), with vertex colours converted to linear.
     Mesh(Mesh),
-    /// Vertices without faces.
+    /// Vertices without faces; with the segments of an `edge` element (`vertex1`,
+    /// `vertex2`) when the file has one, a line set.
     Points(PointCloud),
     /// INRIA-layout Gaussian splats, raw OpenCV frame (see [`GL_FROM_CV`]).
     Splats(SplatCloud),
@@ -366,16 +367,20 @@ fn scene_from(path: &Path, read: PlyRead) -> Imported {
             &mut warnings,
         ),
         PlyContent::Points(cloud) => {
+            let lines = !cloud.segments.is_empty();
             let cloud = scene.add_point_cloud(cloud);
-            scene.add_node(
-                None,
-                &name,
-                Transform::IDENTITY,
+            let kind = if lines {
+                NodeKind::Lines {
+                    cloud,
+                    width_px: crate::scene::DEFAULT_LINE_WIDTH_PX,
+                }
+            } else {
                 NodeKind::Points {
                     cloud,
                     point_size_px: crate::scene::DEFAULT_POINT_SIZE_PX,
-                },
-            );
+                }
+            };
+            scene.add_node(None, &name, Transform::IDENTITY, kind);
         }
         PlyContent::Splats(cloud) => {
             let cloud = scene.add_splat_cloud(cloud);
@@ -772,7 +777,11 @@ enum Plan {
         /// The face's `texnumber`: which of the header's texture files it uses.
         texnumber: Option<usize>,
     },
-    Points(PointFields),
+    Points {
+        vertex: PointFields,
+        /// Index of the `edge` element and its two vertex-index properties, if any.
+        edges: Option<(usize, EdgeFields)>,
+    },
     /// PlayCanvas / SuperSplat compressed splats.
     Compressed(Box<compressed::CompressedFields>),
 }
@@ -874,11 +883,27 @@ fn plan(file: &str, header: &Header, warnings: &mut Vec<String>) -> Result<Plan,
             texnumber,
         });
     }
-    Ok(Plan::Points(PointFields {
-        position,
-        normal,
-        color,
-    }))
+    let edges = header
+        .elements
+        .iter()
+        .position(|e| e.name == "edge" && e.count > 0)
+        .and_then(|i| {
+            let ends = header.elements.get(i)?.fields(["vertex1", "vertex2"]);
+            if ends.is_none() {
+                warnings.push(format!(
+                    "{file}: the edge element has no scalar vertex1 and vertex2; read as points"
+                ));
+            }
+            Some((i, EdgeFields { ends: ends? }))
+        });
+    Ok(Plan::Points {
+        vertex: PointFields {
+            position,
+            normal,
+            color,
+        },
+        edges,
+    })
 }
 
 fn color_fields(vertex: &Element) -> Option<ColorFields> {
@@ -1232,6 +1257,45 @@ impl Decode for PointFields {
     }
 }
 
+/// The two vertex indices of an `edge` row.
+#[derive(Debug)]
+struct EdgeFields {
+    ends: [Field; 2],
+}
+
+struct EdgeOut {
+    segments: Vec<[u32; 2]>,
+    /// Rows whose indices are negative, fractional or too large for a `u32`.
+    invalid: u64,
+}
+
+impl Decode for EdgeFields {
+    type Out = EdgeOut;
+
+    fn with_capacity(&self, n: usize) -> EdgeOut {
+        EdgeOut {
+            segments: Vec::with_capacity(n),
+            invalid: 0,
+        }
+    }
+
+    fn decode<R: Row>(&self, row: &R, out: &mut EdgeOut) {
+        let index = |f: Field| {
+            let v = row.get_f64(f);
+            (v >= 0.0 && v < f64::from(u32::MAX) && v.fract() == 0.0).then_some(v as u32)
+        };
+        match (index(self.ends[0]), index(self.ends[1])) {
+            (Some(a), Some(b)) => out.segments.push([a, b]),
+            _ => out.invalid += 1,
+        }
+    }
+
+    fn append(out: &mut EdgeOut, part: EdgeOut) {
+        out.segments.extend_from_slice(&part.segments);
+        out.invalid += part.invalid;
+    }
+}
+
 /// Decodes a block of whole fixed-size rows, in parallel when it is large.
 fn decode_block<D: Decode, const BE: bool>(
     decoder: &D,
@@ -1318,19 +1382,25 @@ impl<R: Read + Seek> Body<'_, R> {
         let vertex_count = header.elements.get(vertex_index).map_or(0, |e| e.count);
         let face_index = match &plan {
             Plan::Mesh { face, .. } => *face,
+            Plan::Points {
+                edges: Some((edge, _)),
+                ..
+            } => *edge,
             _ => usize::MAX,
         };
         let mut vertex_out = None;
         let mut faces = None;
+        let mut edges: Option<EdgeOut> = None;
         for (i, element) in header.elements.iter().enumerate() {
-            if vertex_out.is_some() && (face_index == usize::MAX || faces.is_some()) {
+            let second_read = faces.is_some() || edges.is_some();
+            if vertex_out.is_some() && (face_index == usize::MAX || second_read) {
                 break; // Everything needed is read; what follows does not matter.
             }
             if i == vertex_index {
                 vertex_out = Some(match &plan {
                     Plan::Splats(d) => Decoded::Splats(self.vertices(element, d)?),
                     Plan::Mesh { vertex, .. } => Decoded::Mesh(self.vertices(element, vertex)?),
-                    Plan::Points(d) => Decoded::Points(self.vertices(element, d)?),
+                    Plan::Points { vertex, .. } => Decoded::Points(self.vertices(element, vertex)?),
                     // Dispatched to `read_compressed` above.
                     Plan::Compressed(_) => return Err(self.error("compressed splat rows")),
                 });
@@ -1344,6 +1414,13 @@ impl<R: Read + Seek> Body<'_, R> {
             {
                 let read = self.faces(element, *indices, *texcoord, *texnumber, vertex_count)?;
                 faces = Some(read);
+            } else if i == face_index
+                && let Plan::Points {
+                    edges: Some((_, fields)),
+                    ..
+                } = &plan
+            {
+                edges = Some(self.vertices(element, fields)?);
             } else {
                 self.skip_element(element)?;
             }
@@ -1423,7 +1500,20 @@ impl<R: Read + Seek> Body<'_, R> {
             }
             Some(Decoded::Points(out)) => {
                 non_finite("points", out.non_finite, warnings);
-                PlyContent::Points(PointCloud::new(out.positions, out.colors, out.normals))
+                let cloud = PointCloud::new(out.positions, out.colors, out.normals);
+                let Some(edges) = edges else {
+                    return Ok((PlyContent::Points(cloud), triangle_textures));
+                };
+                let n = cloud.len();
+                let (cloud, beyond) = cloud.with_segments(edges.segments);
+                let dropped = beyond as u64 + edges.invalid;
+                if dropped > 0 {
+                    warnings.push(format!(
+                        "{file}: {dropped} edges named a vertex that is not one of the {n} \
+                         vertices; left out"
+                    ));
+                }
+                PlyContent::Points(cloud)
             }
             None => return Err(ply_error(file, "the file has no 'vertex' element")),
         };

@@ -381,9 +381,12 @@ fn scene_cameras(scene: &Scene) -> Vec<(NodeId, String)> {
 /// File ▸ Export: glTF of the world or the selection, a splat layer as PLY or SPZ.
 fn export_menu_ui(ui: &mut Ui, scene: &Scene, has_selection: bool, actions: &mut Vec<UiAction>) {
     use super::ExportKind;
-    let has_clouds = scene
-        .nodes()
-        .any(|n| matches!(n.kind, NodeKind::Splats { .. } | NodeKind::Points { .. }));
+    let has_clouds = scene.nodes().any(|n| {
+        matches!(
+            n.kind,
+            NodeKind::Splats { .. } | NodeKind::Points { .. } | NodeKind::Lines { .. }
+        )
+    });
     ui.menu_button("Export", |ui| {
         let items = [
             (
@@ -407,8 +410,9 @@ fn export_menu_ui(ui: &mut Ui, scene: &Scene, has_selection: bool, actions: &mut
             ),
             (
                 ExportKind::SplatPly,
-                "Splat Layer as PLY…",
-                "The selected splat layer or point cloud (3DGS PLY), edits applied",
+                "Layer as PLY…",
+                "The selected splat layer (3DGS PLY), point cloud or line set (PLY with \
+                 edges), edits applied",
                 has_clouds,
             ),
             (

@@ -26,9 +26,12 @@ enum Request {
 /// else the only one in the scene.
 fn cloud_node(scene: &Scene, selection: &[NodeId]) -> Result<NodeId, String> {
     let is_cloud = |id: &NodeId| {
-        scene
-            .node(*id)
-            .is_some_and(|n| matches!(n.kind, NodeKind::Splats { .. } | NodeKind::Points { .. }))
+        scene.node(*id).is_some_and(|n| {
+            matches!(
+                n.kind,
+                NodeKind::Splats { .. } | NodeKind::Points { .. } | NodeKind::Lines { .. }
+            )
+        })
     };
     if let Some(active) = selection.last().filter(|id| is_cloud(id)) {
         return Ok(*active);
