@@ -226,6 +226,10 @@ pub struct BenchArgs {
     /// camera, over the terrain). With `--orbit` they are re-sorted every frame.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub splats: u32,
+    /// Add a seeded synthetic line set of this many segments (random-walk wires in front of
+    /// the camera, 1.5 px wide).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub lines: u32,
     /// Spherical-harmonics degree (0..=3) of the synthetic splats.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=3))]
     pub sh_degree: u8,
@@ -664,6 +668,10 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             t.elapsed().as_secs_f64() * 1000.0
         );
     }
+    if args.lines > 0 {
+        add_synthetic_lines(&mut scene, &view, args.lines, args.seed);
+        println!("lines: {} segments", args.lines);
+    }
     println!("adapter: {}", ctx.adapter_name());
     println!(
         "world: seed {} — {} nodes, {} triangles, generated in {gen_ms:.0} ms",
@@ -742,6 +750,9 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             uploads_after_warmup,
             shadow_passes
         );
+        if args.lines > 0 {
+            println!("  lines: {} segments drawn", last.segments);
+        }
         if args.splats > 0 {
             let (sort_median, sort_p95) = median_p95(&mut sort_ms);
             println!(
@@ -897,6 +908,52 @@ fn add_synthetic_splats(
         NodeKind::Splats { cloud: id },
     );
     Ok(())
+}
+
+/// `count` segments of seeded random-walk wires (1,000 polylines, steps of ~5 cm, coloured
+/// by direction) in a 16 m ball 25 m in front of the camera, as one line node.
+fn add_synthetic_lines(scene: &mut Scene, view: &CameraView, count: u32, seed: u64) {
+    use crate::scene::{NodeKind, PointCloud, Transform};
+    use glam::Vec3;
+    let n = count as usize;
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 40) as f32 / (1u64 << 24) as f32
+    };
+    let wires = 1000.min(n.max(1));
+    let per_wire = n.div_ceil(wires);
+    let mut positions = Vec::with_capacity(n + wires);
+    let mut colors = Vec::with_capacity(n + wires);
+    let mut segments = Vec::with_capacity(n);
+    while segments.len() < n {
+        let mut p = (Vec3::new(next(), next(), next()) * 2.0 - 1.0) * 8.0;
+        let mut dir = Vec3::X;
+        positions.push(p.to_array());
+        colors.push([255, 255, 255, 255]);
+        for _ in 0..per_wire.min(n - segments.len()) {
+            let turn = (Vec3::new(next(), next(), next()) * 2.0 - 1.0) * 0.6;
+            dir = (dir + turn).normalize_or(Vec3::X);
+            p = (p + dir * 0.05).clamp(Vec3::splat(-8.0), Vec3::splat(8.0));
+            let c = (dir * 0.5 + 0.5) * 255.0;
+            segments.push([positions.len() as u32 - 1, positions.len() as u32]);
+            positions.push(p.to_array());
+            colors.push([c.x as u8, c.y as u8, c.z as u8, 255]);
+        }
+    }
+    let (cloud, _) = PointCloud::new(positions, colors, Vec::new()).with_segments(segments);
+    let cloud = scene.add_point_cloud(cloud);
+    scene.add_node(
+        None,
+        "Synthetic lines",
+        Transform::from_translation(view.position() + view.forward() * 25.0),
+        NodeKind::Lines {
+            cloud,
+            width_px: crate::scene::DEFAULT_LINE_WIDTH_PX,
+        },
+    );
 }
 
 /// The CPU model, from `/proc/cpuinfo`, and the number of logical CPUs.
