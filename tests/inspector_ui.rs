@@ -15,11 +15,12 @@ struct State {
     region: Option<worldsmith::ui::SplatRegionTool>,
 }
 
+/// A point node's disc size or a line node's width.
 fn point_size(s: &State) -> f32 {
-    match s.scene.node(s.selection[0]).map(|n| &n.kind) {
-        Some(NodeKind::Points { point_size_px, .. }) => *point_size_px,
-        _ => f32::NAN,
-    }
+    s.scene
+        .node(s.selection[0])
+        .and_then(|n| n.kind.draw_size_px())
+        .unwrap_or(f32::NAN)
 }
 
 /// The inspector of `state`'s selection in a 360 × 700 panel; its edits go through the
@@ -65,17 +66,27 @@ fn harness(state: State) -> Harness<'static, State> {
 
 #[test]
 fn dragging_the_point_size_slider_is_one_undo_step() {
+    drag_size_slider(|cloud| NodeKind::Points {
+        cloud,
+        point_size_px: 2.0,
+    });
+}
+
+#[test]
+fn dragging_the_line_width_slider_is_one_undo_step() {
+    drag_size_slider(|cloud| NodeKind::Lines {
+        cloud,
+        width_px: 2.0,
+    });
+}
+
+/// Drags the size slider of a node of `kind` (at 2 px) and undoes the drag in one step.
+fn drag_size_slider(kind: impl Fn(worldsmith::scene::PointCloudId) -> NodeKind) {
     let mut scene = Scene::new("ui test");
-    let cloud = scene.add_point_cloud(PointCloud::new(vec![[0.0; 3]; 8], Vec::new(), Vec::new()));
-    let node = scene.add_node(
-        None,
-        "Scan",
-        Transform::IDENTITY,
-        NodeKind::Points {
-            cloud,
-            point_size_px: 2.0,
-        },
-    );
+    let (cloud, _) = PointCloud::new(vec![[0.0; 3]; 8], Vec::new(), Vec::new())
+        .with_segments(vec![[0, 1], [2, 3]]);
+    let cloud = scene.add_point_cloud(cloud);
+    let node = scene.add_node(None, "Scan", Transform::IDENTITY, kind(cloud));
     let state = State {
         scene,
         selection: vec![node],
