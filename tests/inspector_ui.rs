@@ -416,6 +416,68 @@ fn shape_key_sliders_set_the_weights_in_one_undo_step() {
 }
 
 #[test]
+fn double_clicking_a_shape_key_renames_it_with_undo() {
+    let scene = imported("ws-inspector-rename-shape", &crate::morphs::face_gltf());
+    let face = scene.find("Face").expect("Face");
+    let mut h = harness(State {
+        scene,
+        selection: vec![face],
+        history: History::default(),
+        region: None,
+    });
+    h.run();
+    let double_click = |h: &mut Harness<'static, State>, label: &str| {
+        let at = h.get_by_label(label).rect().center();
+        for _ in 0..2 {
+            h.hover_at(at);
+            h.drag_at(at);
+            h.event(egui::Event::PointerButton {
+                pos: at,
+                button: egui::PointerButton::Primary,
+                pressed: false,
+                modifiers: Modifiers::NONE,
+            });
+            h.step();
+        }
+        h.run();
+    };
+    double_click(&mut h, "Up");
+    let field = h.get_by_role_and_label(Role::TextInput, "Shape name");
+    assert_eq!(field.value().as_deref(), Some("Up"));
+    // The whole name is selected: typing replaces it.
+    field.type_text("Brow up");
+    h.run();
+    h.key_press(egui::Key::Enter);
+    h.run();
+    let names = |s: &State| s.scene.morph(face).expect("morph").names.to_vec();
+    assert_eq!(names(h.state()), ["Brow up", "Right"]);
+    assert_eq!(
+        h.state().history.undo_label(),
+        Some("Rename shape Up of Face to Brow up")
+    );
+    assert!(
+        h.query_by_label("Brow up").is_some(),
+        "the new name is shown"
+    );
+    // F2 over a name starts a rename too; Esc cancels it.
+    let right = h.get_by_label("Right").rect().center();
+    h.hover_at(right);
+    h.run();
+    h.key_press(egui::Key::F2);
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, "Shape name")
+        .type_text("Nope");
+    h.run();
+    h.key_press(egui::Key::Escape);
+    h.run();
+    assert_eq!(names(h.state()), ["Brow up", "Right"]);
+    assert_eq!(h.state().history.undo_len(), 1);
+    let s = h.state_mut();
+    assert!(s.history.undo(&mut s.scene));
+    assert_eq!(names(h.state()), ["Up", "Right"]);
+}
+
+#[test]
 fn one_key_button_keys_every_shape_weight() {
     use worldsmith::ui::{Keying, TimelineAction, inspector_keyed_ui};
     let scene = imported("ws-inspector-keys", &crate::morphs::face_gltf());

@@ -27,6 +27,12 @@ pub enum Command {
     SetTransform { node: NodeId, transform: Transform },
     /// Set the weights of a mesh node's morph targets (shape keys), one per target.
     SetMorphWeights { node: NodeId, weights: Vec<f32> },
+    /// Rename morph target `index` (a shape key) of a mesh node.
+    RenameShape {
+        node: NodeId,
+        index: u16,
+        name: String,
+    },
     /// Set every value of a (shared) material.
     SetMaterial {
         material: MaterialId,
@@ -498,6 +504,19 @@ impl Command {
                     transform: Some(before),
                 })
             }
+            Command::RenameShape { node, index, name } => {
+                let name = name.trim();
+                let before = scene.morph(node)?.names.get(usize::from(index))?;
+                if name.is_empty() || name == before {
+                    return None;
+                }
+                let before = scene.rename_morph_target(node, usize::from(index), name)?;
+                Some(Command::RenameShape {
+                    node,
+                    index,
+                    name: before,
+                })
+            }
             Command::Rename { node, name } => {
                 let name = name.trim();
                 let before = scene.node(node)?.name.clone();
@@ -552,6 +571,9 @@ impl Command {
             Command::SetMaterial { material, .. } => (3, material.0),
             Command::SetLight { node, .. } => (4, node.0),
             Command::Rename { node, .. } => (5, node.0),
+            Command::RenameShape { node, index, .. } => {
+                (15, node.0.wrapping_mul(65_536) + u64::from(*index))
+            }
             Command::SetEnvironment { .. } => (6, 0),
             Command::SetLocked { node, .. } => (7, node.0),
             Command::Reparent { node, .. } => (8, node.0),
@@ -614,6 +636,17 @@ impl Command {
             ),
             Command::SetLight { node, .. } => format!("Edit light {}", name(*node)),
             Command::Rename { node, name: to } => format!("Rename {} to {to}", name(*node)),
+            Command::RenameShape {
+                node,
+                index,
+                name: to,
+            } => {
+                let from = scene
+                    .morph(*node)
+                    .and_then(|m| m.names.get(usize::from(*index)))
+                    .map_or("?", String::as_str);
+                format!("Rename shape {from} of {} to {to}", name(*node))
+            }
             Command::SetEnvironment { .. } => "Edit environment".to_owned(),
             Command::RemoveNodes { nodes } => match nodes.as_slice() {
                 [one] => format!("Delete {}", name(*one)),

@@ -190,6 +190,22 @@ impl Scene {
         self.record_pose(node);
     }
 
+    /// Renames morph target `index` of `node` (its shape key; glTF's `targetNames`). Returns
+    /// the name before; `None` without such a target.
+    pub fn rename_morph_target(
+        &mut self,
+        node: NodeId,
+        index: usize,
+        name: &str,
+    ) -> Option<String> {
+        let morph = self.morphs.get_mut(&node)?;
+        let mut names = morph.names.to_vec();
+        let before = std::mem::replace(names.get_mut(index)?, name.to_owned());
+        morph.names = names.into();
+        self.revision.structure = super::stamp();
+        Some(before)
+    }
+
     /// Sets the weights of `node`'s morph targets (missing ones stay, extra ones are
     /// ignored, values that are not finite numbers are refused) without re-shaping the mesh:
     /// [`Scene::pose_deformed`] does that. Returns the weights before; `None` without a morph.

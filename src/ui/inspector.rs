@@ -1279,13 +1279,12 @@ fn morph_ui(
                 let Ok(index) = u16::try_from(k) else {
                     break;
                 };
-                keyed_label(
-                    ui,
-                    keying,
-                    &[Channel::MorphWeight(node, index)],
-                    name,
-                    actions,
-                );
+                ui.horizontal(|ui| {
+                    if let Some(keying) = keying {
+                        key_button_ui(ui, keying, &[Channel::MorphWeight(node, index)], actions);
+                    }
+                    shape_name_ui(ui, node, index, name, actions);
+                });
                 ui.add(
                     egui::Slider::new(weight, 0.0..=1.0)
                         .clamping(egui::SliderClamping::Never)
@@ -1306,6 +1305,50 @@ fn morph_ui(
     }
     if weights != morph.weights {
         actions.push(edit_action(ui, Command::SetMorphWeights { node, weights }));
+    }
+}
+
+/// A shape key's name; double-click (or F2 while hovered) renames it in place: Enter or a
+/// click elsewhere commits, Esc cancels.
+fn shape_name_ui(ui: &mut Ui, node: NodeId, index: u16, name: &str, actions: &mut Vec<UiAction>) {
+    let state_id = egui::Id::unique(("worldsmith_rename_shape", node, index));
+    let editing: Option<(String, bool)> = ui.data(|d| d.get_temp(state_id));
+    let Some((mut text, focused)) = editing else {
+        let label = ui
+            .add(egui::Label::new(name).sense(egui::Sense::click()))
+            .on_hover_text("Double-click to rename");
+        let f2 = label.hovered() && ui.input(|i| i.key_pressed(egui::Key::F2));
+        if label.double_clicked() || f2 {
+            ui.data_mut(|d| d.insert_temp(state_id, (name.to_owned(), false)));
+        }
+        return;
+    };
+    let edit_id = state_id.with("edit");
+    let edit = ui.add(
+        egui::TextEdit::singleline(&mut text)
+            .id(edit_id)
+            .hint_text("Shape name")
+            .desired_width(120.0),
+    );
+    super::outliner::name_for_accessibility(ui.ctx(), edit_id, "Shape name");
+    if !focused {
+        edit.request_focus();
+        super::outliner::select_all(ui.ctx(), edit_id, &text);
+        ui.data_mut(|d| d.insert_temp(state_id, (text, true)));
+        return;
+    }
+    if edit.lost_focus() {
+        let cancelled = ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape));
+        ui.data_mut(|d| d.remove::<(String, bool)>(state_id));
+        if !cancelled {
+            actions.push(UiAction::Edit(Command::RenameShape {
+                node,
+                index,
+                name: text,
+            }));
+        }
+    } else {
+        ui.data_mut(|d| d.insert_temp(state_id, (text, true)));
     }
 }
 

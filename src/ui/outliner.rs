@@ -613,12 +613,12 @@ fn row_ui(
 }
 
 /// Gives a widget a name for screen readers (and UI tests), as a label beside it would.
-fn name_for_accessibility(ctx: &egui::Context, id: Id, name: &str) {
+pub(crate) fn name_for_accessibility(ctx: &egui::Context, id: Id, name: &str) {
     ctx.accesskit_node_builder(id, |node| node.set_label(name));
 }
 
 /// Selects all of a text field's text, so typing replaces it.
-fn select_all(ctx: &egui::Context, id: Id, text: &str) {
+pub(crate) fn select_all(ctx: &egui::Context, id: Id, text: &str) {
     let mut state = egui::text_edit::TextEditState::load(ctx, id).unwrap_or_default();
     let end = egui::text::CCursor::new(text.chars().count());
     state
