@@ -132,6 +132,35 @@ fn the_seven_primitive_modes_open_with_their_topology() {
         colors.iter().all(|c| *c == [255, 128, 0, 255]),
         "{colors:?}"
     );
+
+    // Indexed POINTS show only the vertices their indices name (here 1, 3, 5 of 7): the
+    // Points mesh's indices become a second buffer's [1, 3, 5].
+    let mut gltf = primitive_modes_gltf();
+    let mut bin = Bin::default();
+    let indices: Vec<u8> = [1u16, 3, 5, 0]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let view = bin.push(&indices);
+    let extra = bin.buffer()[0].clone();
+    gltf["buffers"].as_array_mut().unwrap().push(extra);
+    let mut v = bin.views[view].clone();
+    v["buffer"] = 1.into();
+    gltf["bufferViews"].as_array_mut().unwrap().push(v);
+    let last = gltf["bufferViews"].as_array().unwrap().len() - 1;
+    gltf["accessors"][1]["bufferView"] = last.into();
+    gltf["accessors"][1]["count"] = 3.into();
+    std::fs::write(&path, serde_json::to_vec(&gltf).unwrap()).unwrap();
+    let imported = import_path(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+    let NodeKind::Points { cloud, .. } = *kind_of(&imported.scene, "Points") else {
+        panic!("Points")
+    };
+    let s = 0.866_025_4f32;
+    assert_eq!(
+        imported.scene.point_cloud(cloud).unwrap().positions,
+        [[s, -0.5, 0.0], [0.0, 1.0, 0.0], [-s, -0.5, 0.0]]
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -3112,7 +3112,9 @@ impl Importer<'_> {
         let n = positions.len();
         let mode = primitive.mode();
         let mut segments = Vec::new();
-        if mode != Mode::Points {
+        // Indexed POINTS draw only the vertices their indices name.
+        let mut unindexed: Option<Vec<bool>> = None;
+        if mode != Mode::Points || primitive.indices().is_some() {
             use Dimensions::Scalar;
             self.check_layout(
                 name,
@@ -3142,8 +3144,15 @@ impl Importer<'_> {
                     ),
                 ));
             }
+            if mode == Mode::Points {
+                let mut left_out = vec![true; n];
+                for &i in &indices {
+                    left_out[i as usize] = false;
+                }
+                unindexed = Some(left_out);
+            }
             segments = segments_from(mode, &indices);
-            if segments.is_empty() {
+            if mode != Mode::Points && segments.is_empty() {
                 self.warn(format!(
                     "mesh '{name}' primitive {} has no whole line segment; skipped",
                     primitive.index()
@@ -3204,13 +3213,18 @@ impl Importer<'_> {
             None if factor != [1.0; 4] => vec![encode([1.0; 4]); n],
             None => Vec::new(),
         };
-        // Points at no place (non-finite coordinates, as read or once deformed) are left out.
+        // Points at no place (non-finite coordinates, as read or once deformed) are left out,
+        // as are the vertices an indexed POINTS primitive does not name.
         let keep: Vec<bool> = positions
             .iter()
             .map(|p| p.iter().all(|c| c.is_finite()))
             .collect();
         let lost = keep.iter().filter(|k| !**k).count();
-        if lost > 0 {
+        let keep: Vec<bool> = match &unindexed {
+            Some(left_out) => keep.iter().zip(left_out).map(|(k, l)| *k && !l).collect(),
+            None => keep,
+        };
+        if keep.iter().any(|k| !k) {
             positions = keep_where(positions, &keep);
             normals = keep_where(normals, &keep);
             colors = keep_where(colors, &keep);
@@ -3225,16 +3239,25 @@ impl Importer<'_> {
                 .into_iter()
                 .filter_map(|[a, b]| Some([new_index[a as usize]?, new_index[b as usize]?]))
                 .collect();
+            if lost > 0 {
+                self.warn(format!(
+                    "mesh '{name}' primitive {}: {lost} {} with coordinates that are not \
+                     finite numbers left out",
+                    primitive.index(),
+                    if mode == Mode::Points {
+                        "point(s)"
+                    } else {
+                        "vertices and their segments"
+                    }
+                ));
+            }
+        }
+        if positions.is_empty() {
             self.warn(format!(
-                "mesh '{name}' primitive {}: {lost} {} with coordinates that are not finite \
-                 numbers left out",
-                primitive.index(),
-                if mode == Mode::Points {
-                    "point(s)"
-                } else {
-                    "vertices and their segments"
-                }
+                "mesh '{name}' primitive {} has no point to show; skipped",
+                primitive.index()
             ));
+            return Ok(None);
         }
         let cloud = PointCloud::new(positions, colors, normals);
         if mode == Mode::Points {
