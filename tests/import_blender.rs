@@ -2,7 +2,7 @@
 //! `tests/data/README.md`) import as Blender shows them: a skinned, shape-keyed limb in
 //! Blender's evaluated pose, Principled BSDF materials with their KHR_materials values, an
 //! animation whose shot puts the object where Blender does on every frame, and shape-key
-//! animation that shapes the mesh as Blender does.
+//! animation that shapes the mesh as Blender does, and loose edges as line nodes.
 
 use crate::import_gltf_deform::world_vertices;
 use glam::Vec3;
@@ -171,4 +171,56 @@ fn blender_shape_keys_play_as_blender_plays_them() {
             "frame {frame}: a vertex {worst} m from Blender's"
         );
     }
+}
+
+#[test]
+fn blender_loose_edges_open_as_lines() {
+    // tests/data/blender/loose_edges.glb: Blender 4.2 with "Loose Edges" (use_mesh_edges)
+    // wrote a wire square with a diagonal (five loose edges, one LINES primitive) and a
+    // cube with a loose "antenna" edge on top (a TRIANGLES and a LINES primitive).
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/blender");
+    let imported = import_path(&data.join("loose_edges.glb")).expect("imports");
+    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+    let scene = &imported.scene;
+    let lines: Vec<(String, usize)> = scene
+        .nodes()
+        .filter_map(|n| match n.kind {
+            NodeKind::Lines { cloud, .. } => Some((
+                n.name.clone(),
+                scene.point_cloud(cloud).expect("cloud").segments.len(),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines.iter().any(|(name, n)| name == "Wire" && *n == 5),
+        "{lines:?}"
+    );
+    let (antenna, _) = lines
+        .iter()
+        .find(|(_, n)| *n == 1)
+        .expect("the cube's antenna");
+    // Blender's (4, 0, 0.5)–(4, 0, 2), Z up, is (4, 0.5, 0)–(4, 2, 0) in glTF's Y up.
+    let id = scene.find(antenna).expect("antenna node");
+    let world = scene.world_from_local(id);
+    let NodeKind::Lines { cloud, .. } = scene.node(id).unwrap().kind else {
+        unreachable!()
+    };
+    let cloud = scene.point_cloud(cloud).unwrap();
+    let [a, b] = cloud.segments[0];
+    let at = |i: u32| world.transform_point3(Vec3::from(cloud.positions[i as usize]));
+    let mut ends = [at(a), at(b)];
+    ends.sort_by(|p, q| p.y.total_cmp(&q.y));
+    assert!(
+        ends[0].abs_diff_eq(Vec3::new(4.0, 0.5, 0.0), 1e-5),
+        "{ends:?}"
+    );
+    assert!(
+        ends[1].abs_diff_eq(Vec3::new(4.0, 2.0, 0.0), 1e-5),
+        "{ends:?}"
+    );
+    // The cube itself is still a mesh of 12 triangles.
+    let triangles: Vec<usize> = scene.meshes().map(|(_, m)| m.triangle_count()).collect();
+    assert_eq!(triangles, [12]);
 }
