@@ -33,12 +33,8 @@ pub fn status_bar_ui(ui: &mut Ui, info: &StatusInfo<'_>) {
         ui.label(format!("{fps} · {:.1} ms", info.frame_ms))
             .on_hover_text("Frames per second while redrawing, and CPU time per frame");
         ui.separator();
-        ui.label(format!(
-            "{} tris · {} draw calls",
-            thousands(info.stats.triangles),
-            info.stats.draw_calls
-        ))
-        .on_hover_text("Drawn by the last viewport render");
+        ui.label(drawn_text(&info.stats))
+            .on_hover_text("Drawn by the last viewport render");
         ui.separator();
         ui.label(format!("{} selected", info.selected));
         if let Some(message) = info.message {
@@ -48,4 +44,42 @@ pub fn status_bar_ui(ui: &mut Ui, info: &StatusInfo<'_>) {
             });
         }
     });
+}
+
+/// "163,332 tris · 2,000 segments · 56 draw calls": triangles always, points, line segments
+/// and splats when the frame drew any.
+fn drawn_text(stats: &FrameStats) -> String {
+    let mut parts = vec![format!("{} tris", thousands(stats.triangles))];
+    for (n, what) in [
+        (stats.points, "points"),
+        (stats.segments, "segments"),
+        (stats.splats, "splats"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{} {what}", thousands(n)));
+        }
+    }
+    parts.push(format!("{} draw calls", stats.draw_calls));
+    parts.join(" · ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_drawn_counts_name_what_the_frame_drew() {
+        let mut stats = FrameStats {
+            triangles: 12,
+            draw_calls: 3,
+            ..Default::default()
+        };
+        assert_eq!(drawn_text(&stats), "12 tris · 3 draw calls");
+        stats.segments = 5;
+        stats.splats = 1_000_000;
+        assert_eq!(
+            drawn_text(&stats),
+            "12 tris · 5 segments · 1,000,000 splats · 3 draw calls"
+        );
+    }
 }
