@@ -475,6 +475,34 @@ fn double_clicking_a_shape_key_renames_it_with_undo() {
     let s = h.state_mut();
     assert!(s.history.undo(&mut s.scene));
     assert_eq!(names(h.state()), ["Up", "Right"]);
+
+    // The name's context menu deletes the shape key (one undo step).
+    h.run();
+    let up = h.get_by_label("Up").rect().center();
+    h.hover_at(up);
+    h.event(egui::Event::PointerButton {
+        pos: up,
+        button: egui::PointerButton::Secondary,
+        pressed: true,
+        modifiers: Modifiers::NONE,
+    });
+    h.event(egui::Event::PointerButton {
+        pos: up,
+        button: egui::PointerButton::Secondary,
+        pressed: false,
+        modifiers: Modifiers::NONE,
+    });
+    h.run();
+    h.get_by_label("Delete shape key").click();
+    h.run();
+    assert_eq!(names(h.state()), ["Right"]);
+    assert_eq!(
+        h.state().history.undo_label(),
+        Some("Delete shape key Up of Face")
+    );
+    let s = h.state_mut();
+    assert!(s.history.undo(&mut s.scene));
+    assert_eq!(names(h.state()), ["Up", "Right"]);
 }
 
 #[test]

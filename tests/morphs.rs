@@ -592,3 +592,84 @@ fn a_mesh_weights_pointer_animates_the_nodes_showing_it() {
         .collect();
     assert_near(&twin, &expected, "Twin, Blink at 0.5 s");
 }
+
+/// The morph-weight channels of every track of `scene`'s shots, per shot.
+fn weight_channels(scene: &Scene, face: NodeId) -> Vec<(String, Vec<u16>)> {
+    scene
+        .timeline()
+        .shots
+        .iter()
+        .map(|shot| {
+            let ks = shot
+                .tracks
+                .iter()
+                .filter_map(|t| match t.channel {
+                    Channel::MorphWeight(n, k) if n == face => Some(k),
+                    _ => None,
+                })
+                .collect();
+            (shot.name.clone(), ks)
+        })
+        .collect()
+}
+
+#[test]
+fn deleting_shape_keys_reshapes_the_mesh_moves_tracks_and_undoes() {
+    let dir = temp_dir("delete");
+    let mut scene = import(&dir, "face.gltf", &face_gltf());
+    let face = scene.find("Face").expect("Face");
+    let mut history = History::default();
+    assert!(set_weights(&mut history, &mut scene, face, vec![0.5, 1.0]));
+    let tracks_before = weight_channels(&scene, face);
+    assert!(
+        tracks_before.iter().any(|(_, ks)| ks.contains(&1)),
+        "{tracks_before:?}"
+    );
+
+    // Delete "Up": "Right" is the only target, at its weight; Up's tracks are gone and
+    // Right's now drive target 0.
+    let command = worldsmith::edit::ops::delete_shape(&scene, face, 0).expect("delete");
+    assert!(history.execute(&mut scene, command));
+    assert_eq!(
+        history.undo_label(),
+        Some("Delete shape key Up of Face")
+    );
+    let morph = scene.morph(face).expect("morph");
+    assert_eq!(morph.names.to_vec(), ["Right"]);
+    assert_eq!(morph.weights, [1.0]);
+    assert_eq!(morph.targets.len(), 1);
+    assert_face(&scene, [0.0, 1.0], "Up deleted");
+    for ((shot, before), (_, after)) in tracks_before.iter().zip(weight_channels(&scene, face)) {
+        let expected: Vec<u16> = before.iter().filter(|k| **k == 1).map(|_| 0).collect();
+        assert_eq!(after, expected, "shot {shot}");
+    }
+    // The shot that animated Right now moves corner 0 by target 0 ("Snap": Right is 1
+    // from 0.5 s).
+    let snap = at(&scene, "Snap", 0.75);
+    let (positions, _) = world_vertices(&snap, "Face");
+    assert_near(&positions, &shaped([0.0, 1.0]), "Snap at 0.75 s after the delete");
+
+    // Delete the last one: the mesh as modelled, no morph left.
+    let command = worldsmith::edit::ops::delete_shape(&scene, face, 0).expect("delete");
+    assert!(history.execute(&mut scene, command));
+    assert!(scene.morph(face).is_none());
+    assert_face(&scene, [0.0, 0.0], "every shape key deleted");
+    assert!(weight_channels(&scene, face).iter().all(|(_, ks)| ks.is_empty()));
+    // A project keeps that.
+    let path = dir.join("no_keys.wsproj");
+    project::save(&path, &scene, &EditorState::default()).expect("save");
+    let loaded = project::load(&path).expect("load").scene;
+    assert!(loaded.morph(face).is_none());
+    assert_face(&loaded, [0.0, 0.0], "loaded");
+
+    // Undo both: everything is back, shape, names, weights and tracks.
+    assert!(history.undo(&mut scene));
+    assert_face(&scene, [0.0, 1.0], "last delete undone");
+    assert!(history.undo(&mut scene));
+    assert_face(&scene, [0.5, 1.0], "both deletes undone");
+    let morph = scene.morph(face).expect("morph");
+    assert_eq!(morph.names.to_vec(), ["Up", "Right"]);
+    assert_eq!(weight_channels(&scene, face), tracks_before);
+    assert!(worldsmith::edit::ops::delete_shape(&scene, face, 2).is_err());
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -27,6 +27,12 @@ pub enum Command {
     SetTransform { node: NodeId, transform: Transform },
     /// Set the weights of a mesh node's morph targets (shape keys), one per target.
     SetMorphWeights { node: NodeId, weights: Vec<f32> },
+    /// Replace a mesh node's morph targets (`None`: remove them all); see
+    /// [`Scene::replace_morph`].
+    SetMorph {
+        node: NodeId,
+        morph: Option<MorphData>,
+    },
     /// Rename morph target `index` (a shape key) of a mesh node.
     RenameShape {
         node: NodeId,
@@ -109,6 +115,16 @@ pub enum Command {
 pub struct MeshData(pub std::sync::Arc<crate::scene::Mesh>);
 
 impl PartialEq for MeshData {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// Shared, immutable morph targets carried by a command; equal when the very same data.
+#[derive(Clone, Debug)]
+pub struct MorphData(pub std::sync::Arc<crate::scene::morph::Morph>);
+
+impl PartialEq for MorphData {
     fn eq(&self, other: &Self) -> bool {
         std::sync::Arc::ptr_eq(&self.0, &other.0)
     }
@@ -504,6 +520,14 @@ impl Command {
                     transform: Some(before),
                 })
             }
+            Command::SetMorph { node, morph } => {
+                let morph = morph.map(|m| std::sync::Arc::unwrap_or_clone(m.0));
+                let before = scene.replace_morph(node, morph)?;
+                Some(Command::SetMorph {
+                    node,
+                    morph: before.map(|m| MorphData(std::sync::Arc::new(m))),
+                })
+            }
             Command::RenameShape { node, index, name } => {
                 let name = name.trim();
                 let before = scene.morph(node)?.names.get(usize::from(index))?;
@@ -534,6 +558,16 @@ impl Command {
     pub fn held_bytes(&self) -> usize {
         match self {
             Command::ReplaceMesh { value, .. } => value.0.byte_size(),
+            Command::SetMorph {
+                morph: Some(morph), ..
+            } => {
+                let m = &morph.0;
+                m.base.byte_size()
+                    + m.targets
+                        .iter()
+                        .map(|t| (t.positions.len() + t.normals.len() + t.tangents.len()) * 12)
+                        .sum::<usize>()
+            }
             Command::AddResources { resources } => {
                 resources
                     .meshes
@@ -589,6 +623,7 @@ impl Command {
             }
             // Structural changes never merge with the next frame of a drag.
             Command::RemoveNodes { .. }
+            | Command::SetMorph { .. }
             | Command::InsertNodes { .. }
             | Command::SetKind { .. }
             | Command::AddResources { .. }
@@ -636,6 +671,10 @@ impl Command {
             ),
             Command::SetLight { node, .. } => format!("Edit light {}", name(*node)),
             Command::Rename { node, name: to } => format!("Rename {} to {to}", name(*node)),
+            Command::SetMorph { node, morph: None } => {
+                format!("Remove the shape keys of {}", name(*node))
+            }
+            Command::SetMorph { node, .. } => format!("Edit the shape keys of {}", name(*node)),
             Command::RenameShape {
                 node,
                 index,

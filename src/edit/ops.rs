@@ -365,6 +365,65 @@ pub fn reset_pose(scene: &Scene, node: NodeId) -> Option<Command> {
     Some(batch(format!("Reset pose of {name}"), commands))
 }
 
+/// *Delete shape key* `index` of mesh node `node`: the target, its name and weight go, the
+/// mesh is re-shaped by the others (the base as modelled when it was the last), and the
+/// shots' tracks of its weight go with it (those of later targets move up one), as one undo
+/// step.
+pub fn delete_shape(scene: &Scene, node: NodeId, index: usize) -> Result<Command, OpError> {
+    let morph = scene
+        .morph(node)
+        .ok_or_else(|| OpError::Nothing("That mesh has no shape keys.".into()))?;
+    let name = morph
+        .names
+        .get(index)
+        .ok_or_else(|| OpError::Nothing(format!("There is no shape key {index}.")))?
+        .clone();
+    fn without<T: Clone>(values: &[T], index: usize) -> Vec<T> {
+        let mut v = values.to_vec();
+        v.remove(index);
+        v
+    }
+    let remaining = (morph.targets.len() > 1).then(|| crate::scene::morph::Morph {
+        targets: without(&morph.targets, index).into(),
+        names: without(&morph.names, index).into(),
+        weights: without(&morph.weights, index),
+        ..morph.clone()
+    });
+    let mut commands = vec![Command::SetMorph {
+        node,
+        morph: remaining.map(|m| super::MorphData(Arc::new(m))),
+    }];
+    let mut timeline = scene.timeline().clone();
+    let mut moved = false;
+    for shot in &mut timeline.shots {
+        shot.tracks.retain(|t| {
+            let gone = matches!(t.channel, crate::scene::Channel::MorphWeight(n, k) if n == node && usize::from(k) == index);
+            moved |= gone;
+            !gone
+        });
+        for track in &mut shot.tracks {
+            if let crate::scene::Channel::MorphWeight(n, k) = track.channel
+                && n == node
+                && usize::from(k) > index
+            {
+                track.channel = crate::scene::Channel::MorphWeight(n, k - 1);
+                moved = true;
+            }
+        }
+    }
+    if moved {
+        commands.push(Command::SetTimeline {
+            timeline: Box::new(timeline),
+            label: "Delete shape key".into(),
+        });
+    }
+    let node_name = scene.node(node).map_or("mesh", |n| n.name.as_str());
+    Ok(batch(
+        format!("Delete shape key {name} of {node_name}"),
+        commands,
+    ))
+}
+
 /// Joint `joint` back to its rest transform (that of the first skin that knows it); `None`
 /// when it is at rest, or no skin keeps its rest.
 pub fn reset_joint(scene: &Scene, joint: NodeId) -> Option<Command> {

@@ -190,6 +190,39 @@ impl Scene {
         self.record_pose(node);
     }
 
+    /// Replaces mesh node `node`'s morph targets by `morph` (`None`: takes them all away,
+    /// leaving the mesh as modelled) and re-makes its mesh from them. Returns the morph
+    /// before (`None` if it had none), or `None` when nothing changed: not a mesh node, no
+    /// morph to take away, a geometry edit suspends the binding, or `morph` does not fit
+    /// (inconsistent arrays, or a base of another vertex count than a skin's bind mesh).
+    pub fn replace_morph(&mut self, node: NodeId, morph: Option<Morph>) -> Option<Option<Morph>> {
+        let (mesh, _) = self.shown_mesh(node)?;
+        if !self.binding_holds(node) || (morph.is_none() && !self.morphs.contains_key(&node)) {
+            return None;
+        }
+        if let Some(m) = &morph {
+            m.check().ok()?;
+            let skin_vertices = self.skins.get(&node).map(|s| s.bind.positions.len());
+            if skin_vertices.is_some_and(|n| n != m.base.positions.len()) {
+                return None;
+            }
+        }
+        let before = match morph {
+            Some(m) => self.morphs.insert(node, m),
+            None => self.morphs.remove(&node),
+        };
+        if !self.morphs.contains_key(&node) && !self.skins.contains_key(&node) {
+            // Nothing shapes the mesh any more: it is the base as modelled.
+            if let Some(base) = before.as_ref().map(|m| Arc::clone(&m.base)) {
+                self.replace_mesh(mesh, base);
+            }
+        }
+        self.forget_pose(node);
+        self.pose_deformed();
+        self.revision.structure = super::stamp();
+        Some(before)
+    }
+
     /// Renames morph target `index` of `node` (its shape key; glTF's `targetNames`). Returns
     /// the name before; `None` without such a target.
     pub fn rename_morph_target(

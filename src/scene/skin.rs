@@ -252,7 +252,7 @@ impl Scene {
     }
 
     /// The mesh node `node` shows: its id and content id.
-    fn shown_mesh(&self, node: NodeId) -> Option<(MeshId, u64)> {
+    pub(super) fn shown_mesh(&self, node: NodeId) -> Option<(MeshId, u64)> {
         match self.node(node)?.kind {
             NodeKind::Mesh { mesh, .. } => Some((mesh, self.meshes.get(&mesh)?.content_id())),
             _ => None,

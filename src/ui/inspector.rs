@@ -210,7 +210,9 @@ fn node_ui(
             if let Some(morph) = scene.morph(node.id) {
                 egui::CollapsingHeader::new("Shape keys")
                     .default_open(true)
-                    .show(ui, |ui| morph_ui(ui, node.id, morph, keying, actions));
+                    .show(ui, |ui| {
+                        morph_ui(ui, scene, node.id, morph, keying, actions)
+                    });
             }
             egui::CollapsingHeader::new("Material")
                 .default_open(true)
@@ -1255,6 +1257,7 @@ pub(crate) fn uv_transform_text(t: &TextureRef) -> Option<String> {
 /// slider and Key button per target, 0–1 on the slider, any value typed in.
 fn morph_ui(
     ui: &mut Ui,
+    scene: &Scene,
     node: NodeId,
     morph: &crate::scene::morph::Morph,
     keying: Option<&Keying<'_>>,
@@ -1283,7 +1286,7 @@ fn morph_ui(
                     if let Some(keying) = keying {
                         key_button_ui(ui, keying, &[Channel::MorphWeight(node, index)], actions);
                     }
-                    shape_name_ui(ui, node, index, name, actions);
+                    shape_name_ui(ui, scene, node, index, name, actions);
                 });
                 ui.add(
                     egui::Slider::new(weight, 0.0..=1.0)
@@ -1309,16 +1312,42 @@ fn morph_ui(
 }
 
 /// A shape key's name; double-click (or F2 while hovered) renames it in place: Enter or a
-/// click elsewhere commits, Esc cancels.
-fn shape_name_ui(ui: &mut Ui, node: NodeId, index: u16, name: &str, actions: &mut Vec<UiAction>) {
+/// click elsewhere commits, Esc cancels. Its context menu renames or deletes the shape key.
+fn shape_name_ui(
+    ui: &mut Ui,
+    scene: &Scene,
+    node: NodeId,
+    index: u16,
+    name: &str,
+    actions: &mut Vec<UiAction>,
+) {
     let state_id = egui::Id::unique(("worldsmith_rename_shape", node, index));
     let editing: Option<(String, bool)> = ui.data(|d| d.get_temp(state_id));
     let Some((mut text, focused)) = editing else {
         let label = ui
             .add(egui::Label::new(name).sense(egui::Sense::click()))
-            .on_hover_text("Double-click to rename");
+            .on_hover_text("Double-click to rename; right-click to rename or delete");
         let f2 = label.hovered() && ui.input(|i| i.key_pressed(egui::Key::F2));
-        if label.double_clicked() || f2 {
+        let mut rename = label.double_clicked() || f2;
+        label.context_menu(|ui| {
+            if ui.button("Rename").clicked() {
+                rename = true;
+                ui.close();
+            }
+            if ui
+                .button("Delete shape key")
+                .on_hover_text("Remove this target and its weight tracks (undo brings it back)")
+                .clicked()
+            {
+                // It cannot fail for a shape key shown here.
+                if let Ok(command) = crate::edit::ops::delete_shape(scene, node, usize::from(index))
+                {
+                    actions.push(UiAction::Edit(command));
+                }
+                ui.close();
+            }
+        });
+        if rename {
             ui.data_mut(|d| d.insert_temp(state_id, (name.to_owned(), false)));
         }
         return;
