@@ -630,10 +630,7 @@ fn deleting_shape_keys_reshapes_the_mesh_moves_tracks_and_undoes() {
     // Right's now drive target 0.
     let command = worldsmith::edit::ops::delete_shape(&scene, face, 0).expect("delete");
     assert!(history.execute(&mut scene, command));
-    assert_eq!(
-        history.undo_label(),
-        Some("Delete shape key Up of Face")
-    );
+    assert_eq!(history.undo_label(), Some("Delete shape key Up of Face"));
     let morph = scene.morph(face).expect("morph");
     assert_eq!(morph.names.to_vec(), ["Right"]);
     assert_eq!(morph.weights, [1.0]);
@@ -647,14 +644,22 @@ fn deleting_shape_keys_reshapes_the_mesh_moves_tracks_and_undoes() {
     // from 0.5 s).
     let snap = at(&scene, "Snap", 0.75);
     let (positions, _) = world_vertices(&snap, "Face");
-    assert_near(&positions, &shaped([0.0, 1.0]), "Snap at 0.75 s after the delete");
+    assert_near(
+        &positions,
+        &shaped([0.0, 1.0]),
+        "Snap at 0.75 s after the delete",
+    );
 
     // Delete the last one: the mesh as modelled, no morph left.
     let command = worldsmith::edit::ops::delete_shape(&scene, face, 0).expect("delete");
     assert!(history.execute(&mut scene, command));
     assert!(scene.morph(face).is_none());
     assert_face(&scene, [0.0, 0.0], "every shape key deleted");
-    assert!(weight_channels(&scene, face).iter().all(|(_, ks)| ks.is_empty()));
+    assert!(
+        weight_channels(&scene, face)
+            .iter()
+            .all(|(_, ks)| ks.is_empty())
+    );
     // A project keeps that.
     let path = dir.join("no_keys.wsproj");
     project::save(&path, &scene, &EditorState::default()).expect("save");
