@@ -330,6 +330,24 @@ fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
     assert_eq!(h.state().scene.material(material), Some(&original));
 }
 
+/// The inspector of the node `node` of glTF `gltf` (written to a folder named `name`).
+fn inspecting(
+    name: &str,
+    gltf: &serde_json::Value,
+    node: &str,
+) -> (Harness<'static, State>, NodeId) {
+    let scene = imported(name, gltf);
+    let id = scene.find(node).expect(node);
+    let mut h = harness(State {
+        scene,
+        selection: vec![id],
+        history: History::default(),
+        region: None,
+    });
+    h.run();
+    (h, id)
+}
+
 /// The scene of glTF `gltf`, written to a folder of its own named `name`.
 fn imported(name: &str, gltf: &serde_json::Value) -> Scene {
     let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
@@ -343,15 +361,11 @@ fn imported(name: &str, gltf: &serde_json::Value) -> Scene {
 
 #[test]
 fn a_skinned_mesh_says_it_follows_its_joints() {
-    let scene = imported("ws-inspector-skin", &crate::import_gltf_deform::arm_gltf());
-    let arm = scene.find("Arm").expect("Arm");
-    let mut h = harness(State {
-        scene,
-        selection: vec![arm],
-        history: History::default(),
-        region: None,
-    });
-    h.run();
+    let (mut h, _) = inspecting(
+        "ws-inspector-skin",
+        &crate::import_gltf_deform::arm_gltf(),
+        "Arm",
+    );
     assert!(h.query_by_label("Skin").is_some(), "a Skin row");
     assert!(h.query_by_label("follows 2 joints").is_some());
     // A joint says which mesh it moves.
@@ -367,15 +381,7 @@ fn a_skinned_mesh_says_it_follows_its_joints() {
 
 #[test]
 fn shape_key_sliders_set_the_weights_in_one_undo_step() {
-    let scene = imported("ws-inspector-morph", &crate::morphs::face_gltf());
-    let face = scene.find("Face").expect("Face");
-    let mut h = harness(State {
-        scene,
-        selection: vec![face],
-        history: History::default(),
-        region: None,
-    });
-    h.run();
+    let (mut h, face) = inspecting("ws-inspector-morph", &crate::morphs::face_gltf(), "Face");
     assert!(
         h.query_by_label("Shape keys").is_some(),
         "a Shape keys section"
@@ -417,15 +423,11 @@ fn shape_key_sliders_set_the_weights_in_one_undo_step() {
 
 #[test]
 fn double_clicking_a_shape_key_renames_it_with_undo() {
-    let scene = imported("ws-inspector-rename-shape", &crate::morphs::face_gltf());
-    let face = scene.find("Face").expect("Face");
-    let mut h = harness(State {
-        scene,
-        selection: vec![face],
-        history: History::default(),
-        region: None,
-    });
-    h.run();
+    let (mut h, face) = inspecting(
+        "ws-inspector-rename-shape",
+        &crate::morphs::face_gltf(),
+        "Face",
+    );
     let double_click = |h: &mut Harness<'static, State>, label: &str| {
         let at = h.get_by_label(label).rect().center();
         for _ in 0..2 {

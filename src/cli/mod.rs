@@ -862,13 +862,7 @@ fn add_synthetic_splats(
     let radius = 8.0f32;
     let center = view.position() + view.forward() * 25.0;
     let scale = radius * 0.6 / (count as f32).cbrt();
-    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 40) as f32 / (1u64 << 24) as f32
-    };
+    let mut next = unit_random(seed);
     let mut positions = Vec::with_capacity(n);
     let mut rotations = Vec::with_capacity(n);
     let mut scales = Vec::with_capacity(n);
@@ -910,19 +904,24 @@ fn add_synthetic_splats(
     Ok(())
 }
 
+/// A seeded xorshift generator of numbers in [0, 1) for synthetic benchmark content.
+fn unit_random(seed: u64) -> impl FnMut() -> f32 {
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 40) as f32 / (1u64 << 24) as f32
+    }
+}
+
 /// `count` segments of seeded random-walk wires (1,000 polylines, steps of ~5 cm, coloured
 /// by direction) in a 16 m ball 25 m in front of the camera, as one line node.
 fn add_synthetic_lines(scene: &mut Scene, view: &CameraView, count: u32, seed: u64) {
     use crate::scene::{NodeKind, PointCloud, Transform};
     use glam::Vec3;
     let n = count as usize;
-    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 40) as f32 / (1u64 << 24) as f32
-    };
+    let mut next = unit_random(seed);
     let wires = 1000.min(n.max(1));
     let per_wire = n.div_ceil(wires);
     let mut positions = Vec::with_capacity(n + wires);

@@ -1687,6 +1687,13 @@ enum Built {
     Lines(PointCloudId),
 }
 
+/// The layouts indices may have (glTF core).
+const INDEX_LAYOUTS: [(DataType, Dimensions); 3] = [
+    (DataType::U8, Dimensions::Scalar),
+    (DataType::U16, Dimensions::Scalar),
+    (DataType::U32, Dimensions::Scalar),
+];
+
 /// The layouts each attribute may have (core glTF, plus the integers of
 /// KHR_mesh_quantization, accepted whether or not the file declares it: they are
 /// unambiguous), so that the `gltf` reader, which asserts on others, can read them.
@@ -2506,6 +2513,37 @@ impl Importer<'_> {
         }
     }
 
+    /// The indices of `primitive` (its layout checked: [`INDEX_LAYOUTS`]), or `0..n` when
+    /// it has none; an index past its `n` vertices is an error naming the mesh.
+    fn indices(
+        &self,
+        name: &str,
+        primitive: &gltf::Primitive,
+        n: usize,
+    ) -> Result<Vec<u32>, ImportError> {
+        let buffers = Rc::clone(&self.buffers);
+        let data = |b: gltf::Buffer| buffers.get(b.index()).map(Vec::as_slice);
+        let indices: Vec<u32> = match primitive.indices() {
+            Some(accessor) => primitive
+                .reader(data)
+                .read_indices()
+                .ok_or_else(|| self.unreadable(name, Some(accessor), "indices"))?
+                .into_u32()
+                .collect(),
+            None => (0..n as u32).collect(),
+        };
+        if let Some(bad) = indices.iter().find(|&&i| i as usize >= n) {
+            return Err(self.mesh_error(
+                name,
+                format!(
+                    "primitive {} has index {bad} but only {n} vertices",
+                    primitive.index()
+                ),
+            ));
+        }
+        Ok(indices)
+    }
+
     fn unreadable(&self, mesh: &str, accessor: Option<gltf::Accessor>, what: &str) -> ImportError {
         let index = accessor.map_or_else(|| "?".into(), |a| a.index().to_string());
         self.mesh_error(
@@ -2522,8 +2560,8 @@ impl Importer<'_> {
         primitive: &gltf::Primitive,
         deform: &Deform,
     ) -> Result<Option<Built>, ImportError> {
-        use DataType::{F32, I8, I16, U8, U16, U32};
-        use Dimensions::{Scalar, Vec2, Vec4};
+        use DataType::{F32, I8, I16, U8, U16};
+        use Dimensions::{Vec2, Vec4};
         let mode = primitive.mode();
         if let Some(extension) = self.splatting_extension(mesh_index, primitive) {
             if mode == Mode::Points {
@@ -2590,8 +2628,7 @@ impl Importer<'_> {
             "COLOR_0",
             &COLOR_LAYOUTS,
         )?;
-        let index_layouts = [(U8, Scalar), (U16, Scalar), (U32, Scalar)];
-        self.check_layout(name, primitive.indices(), "indices", &index_layouts)?;
+        self.check_layout(name, primitive.indices(), "indices", &INDEX_LAYOUTS)?;
 
         let buffers = Rc::clone(&self.buffers);
         let data = |b: gltf::Buffer| buffers.get(b.index()).map(Vec::as_slice);
@@ -2662,23 +2699,7 @@ impl Importer<'_> {
                 dropped.join(", ")
             ));
         }
-        let indices: Vec<u32> = match primitive.indices() {
-            Some(accessor) => reader
-                .read_indices()
-                .ok_or_else(|| self.unreadable(name, Some(accessor), "indices"))?
-                .into_u32()
-                .collect(),
-            None => (0..n as u32).collect(),
-        };
-        if let Some(bad) = indices.iter().find(|&&i| i as usize >= n) {
-            return Err(self.mesh_error(
-                name,
-                format!(
-                    "primitive {} has index {bad} but only {n} vertices",
-                    primitive.index()
-                ),
-            ));
-        }
+        let indices = self.indices(name, primitive, n)?;
         let mut indices = triangles_from(mode, indices).unwrap_or_default();
         if indices.is_empty() {
             self.warn(format!(
@@ -3115,35 +3136,8 @@ impl Importer<'_> {
         // Indexed POINTS draw only the vertices their indices name.
         let mut unindexed: Option<Vec<bool>> = None;
         if mode != Mode::Points || primitive.indices().is_some() {
-            use Dimensions::Scalar;
-            self.check_layout(
-                name,
-                primitive.indices(),
-                "indices",
-                &[
-                    (DataType::U8, Scalar),
-                    (DataType::U16, Scalar),
-                    (DataType::U32, Scalar),
-                ],
-            )?;
-            let indices: Vec<u32> = match primitive.indices() {
-                Some(accessor) => primitive
-                    .reader(data)
-                    .read_indices()
-                    .ok_or_else(|| self.unreadable(name, Some(accessor), "indices"))?
-                    .into_u32()
-                    .collect(),
-                None => (0..n as u32).collect(),
-            };
-            if let Some(bad) = indices.iter().find(|&&i| i as usize >= n) {
-                return Err(self.mesh_error(
-                    name,
-                    format!(
-                        "primitive {} has index {bad} but only {n} vertices",
-                        primitive.index()
-                    ),
-                ));
-            }
+            self.check_layout(name, primitive.indices(), "indices", &INDEX_LAYOUTS)?;
+            let indices = self.indices(name, primitive, n)?;
             if mode == Mode::Points {
                 let mut left_out = vec![true; n];
                 for &i in &indices {

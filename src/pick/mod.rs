@@ -448,6 +448,30 @@ struct Cone {
 }
 
 impl Cone {
+    /// The nearest hit `hit` finds among the elements of `bvh` (built in the space that
+    /// `world_from_local` places), visiting only the boxes the cone enters before `t_best`.
+    fn nearest(
+        &self,
+        bvh: &Bvh,
+        world_from_local: Mat4,
+        t_best: f32,
+        hit: impl FnMut(u32) -> Option<f32>,
+    ) -> Option<f32> {
+        let stretch = max_scale(&world_from_local);
+        bvh.nearest(
+            |b, t| {
+                let r = (b.max - b.min).length() * 0.5 * stretch;
+                self.sphere_entry(
+                    world_from_local.transform_point3(b.center()),
+                    r,
+                    t.min(t_best),
+                )
+            },
+            hit,
+        )
+        .map(|(_, t)| t)
+    }
+
     /// Where the cone enters a sphere (`center`, `radius` in world space), if it meets it
     /// before `t_max`; conservative (it may say yes for a near miss, never no for a hit).
     fn sphere_entry(&self, center: Vec3, radius: f32, t_max: f32) -> Option<f32> {
@@ -530,26 +554,14 @@ impl Picker {
                         ray,
                         slope: radius_px / focal_px,
                     };
-                    let stretch = max_scale(&world_from_local);
-                    bvh.nearest(
-                        |b, t| {
-                            let r = (b.max - b.min).length() * 0.5 * stretch;
-                            cone.sphere_entry(
-                                world_from_local.transform_point3(b.center()),
-                                r,
-                                t.min(t_best),
-                            )
-                        },
-                        |i| {
-                            let p = Vec3::from(*cloud.positions.get(i as usize)?);
-                            let on_screen = view.project(&clip_from_local, p)?;
-                            if on_screen.distance_squared(pixel) > radius_px * radius_px {
-                                return None;
-                            }
-                            Some((world_from_local.transform_point3(p) - ray.origin).dot(ray.dir))
-                        },
-                    )
-                    .map(|(_, t)| t)
+                    cone.nearest(&bvh, world_from_local, t_best, |i| {
+                        let p = Vec3::from(*cloud.positions.get(i as usize)?);
+                        let on_screen = view.project(&clip_from_local, p)?;
+                        if on_screen.distance_squared(pixel) > radius_px * radius_px {
+                            return None;
+                        }
+                        Some((world_from_local.transform_point3(p) - ray.origin).dot(ray.dir))
+                    })
                 }
                 NodeKind::Lines { cloud, width_px } => {
                     let Some(cloud) = scene.point_cloud(*cloud) else {
@@ -566,31 +578,19 @@ impl Picker {
                         ray,
                         slope: radius_px / focal_px,
                     };
-                    let stretch = max_scale(&world_from_local);
                     let point = |i: u32| cloud.positions.get(i as usize).map(|p| Vec3::from(*p));
-                    bvh.nearest(
-                        |b, t| {
-                            let r = (b.max - b.min).length() * 0.5 * stretch;
-                            cone.sphere_entry(
-                                world_from_local.transform_point3(b.center()),
-                                r,
-                                t.min(t_best),
-                            )
-                        },
-                        |i| {
-                            let [a, b] = *cloud.segments.get(i as usize)?;
-                            let (a, b) = (point(a)?, point(b)?);
-                            let on_a = view.project(&clip_from_local, a)?;
-                            let on_b = view.project(&clip_from_local, b)?;
-                            let (s, d2) = nearest_on_segment(on_a, on_b, pixel);
-                            if d2 > radius_px * radius_px {
-                                return None;
-                            }
-                            let p = world_from_local.transform_point3(a.lerp(b, s));
-                            Some((p - ray.origin).dot(ray.dir))
-                        },
-                    )
-                    .map(|(_, t)| t)
+                    cone.nearest(&bvh, world_from_local, t_best, |i| {
+                        let [a, b] = *cloud.segments.get(i as usize)?;
+                        let (a, b) = (point(a)?, point(b)?);
+                        let on_a = view.project(&clip_from_local, a)?;
+                        let on_b = view.project(&clip_from_local, b)?;
+                        let (s, d2) = nearest_on_segment(on_a, on_b, pixel);
+                        if d2 > radius_px * radius_px {
+                            return None;
+                        }
+                        let p = world_from_local.transform_point3(a.lerp(b, s));
+                        Some((p - ray.origin).dot(ray.dir))
+                    })
                 }
                 NodeKind::Splats { cloud } => {
                     let Some(cloud) = scene.splat_cloud(*cloud) else {
@@ -628,29 +628,17 @@ impl Picker {
                         ray,
                         slope: SPLAT_CENTRE_PX / focal_px,
                     };
-                    let stretch = max_scale(&world_from_local);
-                    bvh.nearest(
-                        |b, t| {
-                            let r = (b.max - b.min).length() * 0.5 * stretch;
-                            cone.sphere_entry(
-                                world_from_local.transform_point3(b.center()),
-                                r,
-                                t.min(t_best),
-                            )
-                        },
-                        |i| {
-                            splat_hit(
-                                cloud,
-                                i as usize,
-                                origin,
-                                dir,
-                                view,
-                                &clip_from_local,
-                                pixel,
-                            )
-                        },
-                    )
-                    .map(|(_, t)| t)
+                    cone.nearest(&bvh, world_from_local, t_best, |i| {
+                        splat_hit(
+                            cloud,
+                            i as usize,
+                            origin,
+                            dir,
+                            view,
+                            &clip_from_local,
+                            pixel,
+                        )
+                    })
                 }
                 NodeKind::Light(_) | NodeKind::Camera(_) if options.icons => {
                     let is_sun = matches!(

@@ -160,6 +160,49 @@ pub fn sh_words(degree: u8) -> usize {
     (SplatCloud::sh_rest_coefficients(degree) * 3).div_ceil(2)
 }
 
+/// Point `i` of `cloud` as the GPU holds it: position bits and RGBA8 (white without
+/// colours; a point the cloud does not have is not a number, so it is drawn nowhere).
+fn point_words(cloud: &crate::scene::PointCloud, i: usize) -> [u32; 4] {
+    let p = cloud.positions.get(i).copied().unwrap_or([f32::NAN; 3]);
+    let c = cloud.colors.get(i).copied().unwrap_or([255; 4]);
+    [
+        p[0].to_bits(),
+        p[1].to_bits(),
+        p[2].to_bits(),
+        u32::from_le_bytes(c),
+    ]
+}
+
+/// `total` items of `item_bytes` each (`fill` writes item `i`'s words) in pages of at most
+/// `max_binding` bytes: (buffer, items) per page.
+fn upload_pages(
+    (device, queue): (&wgpu::Device, &wgpu::Queue),
+    (label, item_bytes, max_binding): (&str, u64, u64),
+    total: usize,
+    fill: impl Fn(usize, &mut [u32]) + Sync,
+    stats: &mut UploadStats,
+) -> Vec<(wgpu::Buffer, u32)> {
+    let per_page = (max_binding / item_bytes).clamp(1, u64::from(u32::MAX)) as usize;
+    let words = (item_bytes / 4) as usize;
+    let mut pages = Vec::new();
+    let mut first = 0;
+    while first < total {
+        let count = per_page.min(total - first);
+        let buffer = upload_words(
+            device,
+            queue,
+            label,
+            count,
+            words,
+            |i, out| fill(first + i, out),
+            stats,
+        );
+        pages.push((buffer, count as u32));
+        first += count;
+    }
+    pages
+}
+
 /// Creates a storage buffer of `items` × `words` u32 and fills it piece by piece
 /// (≤ [`UPLOAD_PIECE_BYTES`] each, packed in parallel) so no full CPU copy is ever built.
 fn upload_words(
@@ -614,33 +657,13 @@ impl GpuClouds {
             {
                 continue;
             }
-            let per_page = (self.max_binding / POINT_BYTES).clamp(1, u64::from(u32::MAX)) as usize;
-            let mut pages = Vec::new();
-            let mut first = 0;
-            while first < cloud.len() {
-                let count = per_page.min(cloud.len() - first);
-                let buffer = upload_words(
-                    device,
-                    queue,
-                    "points",
-                    count,
-                    4,
-                    |i, out| {
-                        let i = first + i;
-                        let p = cloud.positions.get(i).copied().unwrap_or([f32::NAN; 3]);
-                        let c = cloud.colors.get(i).copied().unwrap_or([255; 4]);
-                        out.copy_from_slice(&[
-                            p[0].to_bits(),
-                            p[1].to_bits(),
-                            p[2].to_bits(),
-                            u32::from_le_bytes(c),
-                        ]);
-                    },
-                    stats,
-                );
-                pages.push((buffer, count as u32));
-                first += count;
-            }
+            let pages = upload_pages(
+                (device, queue),
+                ("points", POINT_BYTES, self.max_binding),
+                cloud.len(),
+                |i, out| out.copy_from_slice(&point_words(cloud, i)),
+                stats,
+            );
             stats.point_clouds += 1;
             self.points.insert(
                 id,
@@ -663,37 +686,17 @@ impl GpuClouds {
         cloud: &crate::scene::PointCloud,
         stats: &mut UploadStats,
     ) -> GpuPointCloud {
-        let per_page = (self.max_binding / SEGMENT_BYTES).clamp(1, u64::from(u32::MAX)) as usize;
-        let total = cloud.segments.len();
-        let mut pages = Vec::new();
-        let mut first = 0;
-        while first < total {
-            let count = per_page.min(total - first);
-            let buffer = upload_words(
-                device,
-                queue,
-                "segments",
-                count,
-                8,
-                |i, out| {
-                    let [a, b] = cloud.segments[first + i];
-                    for (end, point) in [a, b].into_iter().enumerate() {
-                        let i = point as usize;
-                        let p = cloud.positions.get(i).copied().unwrap_or([f32::NAN; 3]);
-                        let c = cloud.colors.get(i).copied().unwrap_or([255; 4]);
-                        out[end * 4..end * 4 + 4].copy_from_slice(&[
-                            p[0].to_bits(),
-                            p[1].to_bits(),
-                            p[2].to_bits(),
-                            u32::from_le_bytes(c),
-                        ]);
-                    }
-                },
-                stats,
-            );
-            pages.push((buffer, count as u32));
-            first += count;
-        }
+        let pages = upload_pages(
+            (device, queue),
+            ("segments", SEGMENT_BYTES, self.max_binding),
+            cloud.segments.len(),
+            |i, out| {
+                let [a, b] = cloud.segments[i];
+                out[..4].copy_from_slice(&point_words(cloud, a as usize));
+                out[4..].copy_from_slice(&point_words(cloud, b as usize));
+            },
+            stats,
+        );
         stats.point_clouds += 1;
         GpuPointCloud {
             content_id: cloud.content_id(),
