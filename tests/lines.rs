@@ -611,3 +611,50 @@ fn ply_edges_open_as_lines_in_every_encoding_and_export_back() {
     ));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn line_nodes_apply_transforms_duplicate_and_delete_with_undo() {
+    use worldsmith::edit::ops;
+    let (mut scene, id) = square_scene(2.0);
+    scene.set_transform(
+        id,
+        Transform::from_translation(Vec3::new(0.0, 5.0, 0.0)).with_scale(Vec3::splat(2.0)),
+    );
+    let mut history = History::default();
+    // Apply transforms bakes the placement into the points; the segments stay.
+    let command = ops::apply_transform(&mut scene, &[id]).expect("apply");
+    assert!(history.execute(&mut scene, command));
+    let cloud_of = |scene: &Scene, id: NodeId| {
+        let id = scene
+            .node(id)
+            .unwrap()
+            .kind
+            .point_cloud()
+            .expect("a line node");
+        scene.point_cloud(id).unwrap().clone()
+    };
+    let baked = cloud_of(&scene, id);
+    assert_eq!(scene.node(id).unwrap().transform, Transform::IDENTITY);
+    assert_eq!(baked.positions[2], [2.0, 7.0, 0.0]);
+    assert_eq!(baked.segments, [[0, 1], [1, 2], [2, 3], [3, 0]]);
+    assert!(matches!(
+        scene.node(id).unwrap().kind,
+        NodeKind::Lines { .. }
+    ));
+    // Duplicate: a second line node drawing the same segments.
+    let (command, copies) = ops::duplicate(&mut scene, &[id]).expect("duplicate");
+    assert!(history.execute(&mut scene, command));
+    let [copy] = copies.as_slice() else {
+        panic!("{copies:?}")
+    };
+    assert_eq!(cloud_of(&scene, *copy).segments, baked.segments);
+    // Undo both: the original placement and points are back, the copy gone.
+    assert!(history.undo(&mut scene));
+    assert!(scene.node(*copy).is_none());
+    assert!(history.undo(&mut scene));
+    assert_eq!(cloud_of(&scene, id).positions[2], [1.0, 1.0, 0.0]);
+    assert_eq!(
+        scene.node(id).unwrap().transform.translation,
+        Vec3::new(0.0, 5.0, 0.0)
+    );
+}
