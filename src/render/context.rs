@@ -32,7 +32,7 @@ pub(super) const SAMPLED_TEXTURES: u32 = 4 + crate::scene::TextureSlot::COUNT as
 const REQUIRED: [(wgpu::DownlevelFlags, &str); 2] = [
     (
         wgpu::DownlevelFlags::VERTEX_STORAGE,
-        "storage buffers in vertex shaders (splats, relit point clouds)",
+        "storage buffers in vertex shaders (splats, point clouds, line sets)",
     ),
     (
         wgpu::DownlevelFlags::COMPARISON_SAMPLERS,
