@@ -337,6 +337,7 @@ fn a_selected_line_node_is_outlined() {
 #[test]
 fn clicking_a_segment_picks_its_node() {
     let (scene, id) = square_scene(2.0);
+    assert_eq!(scene.segment_count(), 4);
     let view = front_view();
     let pick_view = PickView::new(view, W as f32, H as f32);
     let mut picker = Picker::default();

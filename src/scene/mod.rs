@@ -2188,6 +2188,20 @@ impl Scene {
             .sum()
     }
 
+    /// Total line segments of visible line nodes.
+    pub fn segment_count(&self) -> usize {
+        self.walk()
+            .iter()
+            .filter(|wn| wn.visible)
+            .filter_map(|wn| match &wn.node.kind {
+                NodeKind::Lines { cloud, .. } => {
+                    self.point_clouds.get(cloud).map(|c| c.segments.len())
+                }
+                _ => None,
+            })
+            .sum()
+    }
+
     /// Total points of visible point clouds and splats of visible splat clouds.
     pub fn point_and_splat_count(&self) -> (usize, usize) {
         let (mut points, mut splats) = (0, 0);

@@ -1672,6 +1672,10 @@ fn scene_summary_ui(
             if points > 0 {
                 value_row_ui(ui, "Points", &thousands(points as u64));
             }
+            let segments = scene.segment_count();
+            if segments > 0 {
+                value_row_ui(ui, "Line segments", &thousands(segments as u64));
+            }
             if splats > 0 {
                 value_row_ui(ui, "Splats", &thousands(splats as u64));
             }
