@@ -1,7 +1,7 @@
 //! Line primitives (glTF LINES, LINE_STRIP, LINE_LOOP) open as line nodes: a point cloud
 //! with segments, drawn as screen-space quads of the node's width in the colours of their
 //! ends, depth-tested against meshes, picked by their segments, kept in projects and
-//! written back to glTF as LINES.
+//! written back to glTF as LINES. Also the viewport's motion paths (drawn as lines).
 
 use crate::common::*;
 use crate::import_gltf_deform::{Bin, bytes_of};
@@ -658,4 +658,112 @@ fn line_nodes_apply_transforms_duplicate_and_delete_with_undo() {
         scene.node(id).unwrap().transform.translation,
         Vec3::new(0.0, 5.0, 0.0)
     );
+}
+
+/// A "Drone" under a "Rig" lifted 1 m, flown by the active shot from x = −2 (frame 0) to
+/// x = 2 (frame 23); a "Post" that stands still.
+fn drone_scene() -> (Scene, NodeId, NodeId) {
+    use worldsmith::scene::{Key, Shot, Timeline, Value};
+    let mut scene = Scene::new("Drone");
+    let rig = scene.add_node(
+        None,
+        "Rig",
+        Transform::from_translation(Vec3::new(0.0, 1.0, 0.0)),
+        NodeKind::Empty,
+    );
+    let drone = scene.add_node(Some(rig), "Drone", Transform::IDENTITY, NodeKind::Empty);
+    let post = scene.add_node(None, "Post", Transform::IDENTITY, NodeKind::Empty);
+    let id = scene.reserve_shot_id();
+    let mut shot = Shot {
+        frames: 24,
+        ..Shot::new(id, "Fly")
+    };
+    shot.track_mut(worldsmith::scene::Channel::Transform(drone))
+        .set_keys([
+            Key::new(
+                0.0,
+                Value::Transform(Transform::from_translation(Vec3::new(-2.0, 0.0, 0.0))),
+            ),
+            Key::new(
+                23.0,
+                Value::Transform(Transform::from_translation(Vec3::new(2.0, 0.0, 0.0))),
+            ),
+        ]);
+    scene.set_timeline(Timeline {
+        shots: vec![shot],
+        active: Some(id),
+    });
+    (scene, drone, post)
+}
+
+#[test]
+fn selected_animated_nodes_show_their_motion_path() {
+    let (scene, drone, post) = drone_scene();
+    let shot = &scene.timeline().shots[0];
+    let path = worldsmith::scene::motion_path(&scene, shot, drone).expect("a path");
+    assert_eq!(path.points.len(), 24);
+    assert!(path.points[0].abs_diff_eq(Vec3::new(-2.0, 1.0, 0.0), 1e-5));
+    assert!(path.points[23].abs_diff_eq(Vec3::new(2.0, 1.0, 0.0), 1e-5));
+    // Along the way (eased keys): at y = 1, moving right every frame.
+    assert!(
+        path.points
+            .iter()
+            .all(|p| (p.y - 1.0).abs() < 1e-5 && p.z.abs() < 1e-5)
+    );
+    assert!(
+        path.points.windows(2).all(|w| w[1].x > w[0].x),
+        "{:?}",
+        path.points
+    );
+    assert_eq!(path.keys.len(), 2);
+    assert!(
+        worldsmith::scene::motion_path(&scene, shot, post).is_none(),
+        "it stands still"
+    );
+
+    // In the viewport: the path's colour along y = 1 between its ends, only when selected,
+    // never in a final frame.
+    let Some(ctx) = gpu() else { return };
+    let view = front_view();
+    let path_pixels = |img: &RgbaImage| {
+        let (x0, y) = pixel_of(view, Vec3::new(-1.5, 1.0, 0.0));
+        let (x1, _) = pixel_of(view, Vec3::new(1.5, 1.0, 0.0));
+        (x0..=x1)
+            .filter(|&x| {
+                (y.saturating_sub(1)..=y + 1).any(|y| {
+                    // Orange, however much of the 1 px line the pixel's samples cover.
+                    let p = img.get_pixel(x, y);
+                    p[0] > 90 && i32::from(p[0]) - i32::from(p[2]) > 50 && p[1] > p[2]
+                })
+            })
+            .count() as u32
+            * 100
+            / (x1 - x0 + 1)
+    };
+    let selected = render_with(
+        &ctx,
+        &scene,
+        view,
+        W,
+        H,
+        RenderSettings::viewport(),
+        &[drone],
+    );
+    let plain = render_with(&ctx, &scene, view, W, H, RenderSettings::viewport(), &[]);
+    let final_frame = render_with(
+        &ctx,
+        &scene,
+        view,
+        W,
+        H,
+        RenderSettings::final_frame(),
+        &[drone],
+    );
+    assert!(
+        path_pixels(&selected) > 90,
+        "{}% of the path drawn",
+        path_pixels(&selected)
+    );
+    assert_eq!(path_pixels(&plain), 0);
+    assert_eq!(path_pixels(&final_frame), 0);
 }

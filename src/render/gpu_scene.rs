@@ -1094,7 +1094,7 @@ impl GpuScene {
     ) {
         let rev = scene.revision();
         let key = (
-            rev.transforms ^ rev.structure.rotate_left(17),
+            rev.transforms ^ rev.structure.rotate_left(17) ^ rev.timeline.rotate_left(34),
             rev.lights,
             selection.to_vec(),
             overlays,
@@ -1103,7 +1103,9 @@ impl GpuScene {
             return;
         }
         self.lines = if overlays.icons {
-            super::icons::icon_lines(scene, selection)
+            let mut lines = super::icons::icon_lines(scene, selection);
+            lines.extend(super::icons::path_lines(scene, selection));
+            lines
         } else {
             Vec::new()
         };

@@ -33,6 +33,47 @@ fn line(out: &mut Vec<LineVertex>, m: &Mat4, a: Vec3, b: Vec3, c: [f32; 4]) {
     }
 }
 
+/// Line-list vertices (pairs) for the motion paths of the `selection`'s nodes in the scene's
+/// active shot (Blender's motion paths): the path the node follows over the shot's frames,
+/// and a small cross where each of its transform keys puts it.
+pub fn path_lines(scene: &Scene, selection: &[NodeId]) -> Vec<LineVertex> {
+    let Some(shot) = scene
+        .timeline()
+        .active
+        .and_then(|id| scene.timeline().shot(id))
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for &node in selection {
+        let Some(path) = crate::scene::motion_path(scene, shot, node) else {
+            continue;
+        };
+        let path_color = [1.0, 0.42, 0.06, 1.0];
+        for pair in path.points.windows(2) {
+            line(&mut out, &Mat4::IDENTITY, pair[0], pair[1], path_color);
+        }
+        // Crosses a hundredth of the path's extent wide (at least 2 cm).
+        let (lo, hi) = path.points.iter().fold(
+            (Vec3::splat(f32::INFINITY), Vec3::splat(f32::NEG_INFINITY)),
+            |(lo, hi), p| (lo.min(*p), hi.max(*p)),
+        );
+        let r = ((hi - lo).length() * 0.01).max(0.02);
+        for k in path.keys.iter().filter(|k| k.is_finite()) {
+            for axis in [Vec3::X, Vec3::Y, Vec3::Z] {
+                line(
+                    &mut out,
+                    &Mat4::IDENTITY,
+                    *k - axis * r,
+                    *k + axis * r,
+                    [1.0, 1.0, 1.0, 1.0],
+                );
+            }
+        }
+    }
+    out
+}
+
 /// Line-list vertices (pairs) for every light and camera icon. Colours are already in display
 /// range (the lines are drawn after exposure is applied in the shaders).
 pub fn icon_lines(scene: &Scene, selection: &[NodeId]) -> Vec<LineVertex> {

@@ -25,8 +25,9 @@ pub use parts::{SceneError, SceneParts};
 pub use relight::{CapturedLight, Relight};
 pub use structure::{ResourceIds, Resources, StructureError, Subtree};
 pub use timeline::{
-    Channel, FRAME_RATES, Handles, Interpolation, Key, MAX_COMPONENTS, MAX_SHOT_FRAMES,
-    MAX_SHOT_SIDE, Shot, ShotId, Timeline, Track, Value, timecode,
+    Channel, FRAME_RATES, Handles, Interpolation, Key, MAX_COMPONENTS, MAX_PATH_POINTS,
+    MAX_SHOT_FRAMES, MAX_SHOT_SIDE, MotionPath, Shot, ShotId, Timeline, Track, Value, motion_path,
+    timecode,
 };
 pub use variants::{
     EnvironmentOverride, MaterialOverride, NodeOverride, Overrides, Variant, VariantId, Variants,

@@ -940,6 +940,65 @@ impl Shot {
     }
 }
 
+/// Most points a motion path holds (a longer shot is sampled at evenly spaced frames).
+pub const MAX_PATH_POINTS: usize = 2048;
+
+/// Where a node goes during a shot, in world space (see [`motion_path`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MotionPath {
+    /// Its position at the shot's frames, in order.
+    pub points: Vec<Vec3>,
+    /// Its position at the frames of its own transform keys.
+    pub keys: Vec<Vec3>,
+}
+
+/// The path node `node` follows during `shot`: its world position at every frame (at most
+/// [`MAX_PATH_POINTS`]) with its parents' tracks applied, and where its own transform keys
+/// put it; `None` when neither it nor a parent has a transform track in the shot (it stands
+/// still), or it is not in the scene.
+pub fn motion_path(scene: &Scene, shot: &Shot, node: NodeId) -> Option<MotionPath> {
+    // The node and its parents, nearest first (a scene's hierarchy has no cycles; the bound
+    // only guards a damaged one).
+    let mut chain = Vec::new();
+    let mut next = Some(node);
+    while let Some(id) = next.filter(|_| chain.len() < 4096) {
+        let n = scene.node(id)?;
+        chain.push((id, n.transform, shot.track(Channel::Transform(id))));
+        next = n.parent;
+    }
+    if chain.iter().all(|(_, _, track)| track.is_none()) {
+        return None;
+    }
+    let at = |frame: f32| {
+        let world_from_local = chain.iter().fold(glam::Mat4::IDENTITY, |m, (_, t, track)| {
+            let t = match track.and_then(|k| k.sample(frame)) {
+                Some(Value::Transform(t)) => t,
+                _ => *t,
+            };
+            t.matrix() * m
+        });
+        world_from_local.transform_point3(Vec3::ZERO)
+    };
+    let last = shot.last_frame();
+    let count = (last as usize + 1).min(MAX_PATH_POINTS);
+    let points = (0..count)
+        .map(|i| {
+            let frame = if count > 1 {
+                i as f32 * last as f32 / (count - 1) as f32
+            } else {
+                0.0
+            };
+            at(frame)
+        })
+        .filter(|p| p.is_finite())
+        .collect();
+    let keys = chain[0]
+        .2
+        .map(|track| track.keys().iter().map(|k| at(k.frame)).collect())
+        .unwrap_or_default();
+    Some(MotionPath { points, keys })
+}
+
 /// `HH:MM:SS:FF` for `frame` at `fps`.
 pub fn timecode(frame: u32, fps: u32) -> String {
     let fps = fps.max(1);
