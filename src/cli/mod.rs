@@ -406,10 +406,9 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
         .with_context(|| format!("{}: could not write the PNG", args.out.display()))?;
     log::info!("PNG written at {:?}", t0.elapsed());
     eprintln!(
-        "wrote {} ({w}x{h}, {} triangles, {} draw calls) on {} in {:.0} ms",
+        "wrote {} ({w}x{h}, {}) on {} in {:.0} ms",
         args.out.display(),
-        stats.triangles,
-        stats.draw_calls,
+        crate::ui::drawn_summary(&stats),
         ctx.adapter_name(),
         t0.elapsed().as_secs_f64() * 1000.0
     );

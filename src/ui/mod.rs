@@ -48,7 +48,7 @@ pub use render::{
     RenderFormat, RenderPanelState, RenderStatus, RunningRender, render_menu_ui, render_window_ui,
 };
 pub use selection::{ClickMode, apply_box, apply_click};
-pub use status::{StatusInfo, status_bar_ui};
+pub use status::{StatusInfo, drawn_summary, status_bar_ui};
 pub use timeline::{
     FrameMark, KEY_COLOR, Keying, SIZE_PRESETS, SelectMode, TimelineAction, TimelinePanel,
     TimelineView, key_button_ui, timeline_ui,

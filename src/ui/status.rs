@@ -33,7 +33,7 @@ pub fn status_bar_ui(ui: &mut Ui, info: &StatusInfo<'_>) {
         ui.label(format!("{fps} · {:.1} ms", info.frame_ms))
             .on_hover_text("Frames per second while redrawing, and CPU time per frame");
         ui.separator();
-        ui.label(drawn_text(&info.stats))
+        ui.label(drawn_summary(&info.stats))
             .on_hover_text("Drawn by the last viewport render");
         ui.separator();
         ui.label(format!("{} selected", info.selected));
@@ -47,8 +47,8 @@ pub fn status_bar_ui(ui: &mut Ui, info: &StatusInfo<'_>) {
 }
 
 /// "163,332 tris · 2,000 segments · 56 draw calls": triangles always, points, line segments
-/// and splats when the frame drew any.
-fn drawn_text(stats: &FrameStats) -> String {
+/// and splats when the frame drew any (the status bar, `worldsmith still`).
+pub fn drawn_summary(stats: &FrameStats) -> String {
     let mut parts = vec![format!("{} tris", thousands(stats.triangles))];
     for (n, what) in [
         (stats.points, "points"),
@@ -74,11 +74,11 @@ mod tests {
             draw_calls: 3,
             ..Default::default()
         };
-        assert_eq!(drawn_text(&stats), "12 tris · 3 draw calls");
+        assert_eq!(drawn_summary(&stats), "12 tris · 3 draw calls");
         stats.segments = 5;
         stats.splats = 1_000_000;
         assert_eq!(
-            drawn_text(&stats),
+            drawn_summary(&stats),
             "12 tris · 5 segments · 1,000,000 splats · 3 draw calls"
         );
     }
