@@ -678,3 +678,40 @@ fn deleting_shape_keys_reshapes_the_mesh_moves_tracks_and_undoes() {
     assert!(worldsmith::edit::ops::delete_shape(&scene, face, 2).is_err());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_new_shape_from_the_mix_shapes_the_mesh_as_the_weights_did() {
+    let dir = temp_dir("mix");
+    let mut scene = import(&dir, "face.gltf", &face_gltf());
+    let face = scene.find("Face").expect("Face");
+    let mut history = History::default();
+    assert!(
+        worldsmith::edit::ops::shape_from_mix(&scene, face).is_err(),
+        "every weight is 0"
+    );
+    assert!(set_weights(&mut history, &mut scene, face, vec![0.5, 1.0]));
+    let command = worldsmith::edit::ops::shape_from_mix(&scene, face).expect("mix");
+    assert!(history.execute(&mut scene, command));
+    let morph = scene.morph(face).expect("morph");
+    assert_eq!(morph.names.to_vec(), ["Up", "Right", "Mix"]);
+    assert_eq!(morph.weights, [0.5, 1.0, 0.0]);
+    assert_face(&scene, [0.5, 1.0], "adding the key changes nothing");
+    // The new key alone gives the mix.
+    assert!(set_weights(
+        &mut history,
+        &mut scene,
+        face,
+        vec![0.0, 0.0, 1.0]
+    ));
+    assert_face(&scene, [0.5, 1.0], "the mix key alone");
+    // Another one is "Mix.001"; undo takes the keys away.
+    let command = worldsmith::edit::ops::shape_from_mix(&scene, face).expect("mix");
+    assert!(history.execute(&mut scene, command));
+    assert_eq!(scene.morph(face).expect("morph").names[3], "Mix.001");
+    assert!(history.undo(&mut scene));
+    assert!(history.undo(&mut scene));
+    assert!(history.undo(&mut scene));
+    assert_eq!(scene.morph(face).expect("morph").targets.len(), 2);
+    assert_face(&scene, [0.5, 1.0], "undone");
+    std::fs::remove_dir_all(&dir).ok();
+}

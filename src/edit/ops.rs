@@ -365,6 +365,41 @@ pub fn reset_pose(scene: &Scene, node: NodeId) -> Option<Command> {
     Some(batch(format!("Reset pose of {name}"), commands))
 }
 
+/// *New shape from mix* on mesh node `node`: a shape key that moves the mesh as all its
+/// weights do now ([`Morph::mix_target`](crate::scene::morph::Morph::mix_target)), named
+/// "Mix" (or "Mix.001"…), at weight 0, as one undo step.
+pub fn shape_from_mix(scene: &Scene, node: NodeId) -> Result<Command, OpError> {
+    let morph = scene
+        .morph(node)
+        .ok_or_else(|| OpError::Nothing("That mesh has no shape keys.".into()))?;
+    if morph.weights.iter().all(|w| *w == 0.0) {
+        return Err(OpError::Nothing(
+            "Every weight is 0: the mix is the mesh as modelled.".into(),
+        ));
+    }
+    let taken = |name: &str| morph.names.iter().any(|n| n == name);
+    let name = std::iter::once("Mix".to_owned())
+        .chain((1..).map(|k| format!("Mix.{k:03}")))
+        .find(|n| !taken(n))
+        .unwrap_or_default();
+    let mut targets = morph.targets.to_vec();
+    targets.push(morph.mix_target());
+    let mut names = morph.names.to_vec();
+    names.push(name);
+    let mut weights = morph.weights.clone();
+    weights.push(0.0);
+    let morph = crate::scene::morph::Morph {
+        targets: targets.into(),
+        names: names.into(),
+        weights,
+        ..morph.clone()
+    };
+    Ok(Command::SetMorph {
+        node,
+        morph: Some(super::MorphData(Arc::new(morph))),
+    })
+}
+
 /// *Delete shape key* `index` of mesh node `node`: the target, its name and weight go, the
 /// mesh is re-shaped by the others (the base as modelled when it was the last), and the
 /// shots' tracks of its weight go with it (those of later targets move up one), as one undo

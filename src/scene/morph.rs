@@ -83,6 +83,34 @@ impl Morph {
     }
 
     /// The base mesh shaped by the current weights (a new mesh, new content id).
+    /// One target that moves the base as the current weights move it (Blender's *New Shape
+    /// from Mix*): each displacement the weighted sum of the targets'.
+    pub fn mix_target(&self) -> MorphTarget {
+        let n = self.base.positions.len();
+        let sum = |part: fn(&MorphTarget) -> &Vec<[f32; 3]>| {
+            let used = self
+                .targets
+                .iter()
+                .zip(&self.weights)
+                .filter(|(t, w)| **w != 0.0 && part(t).len() == n);
+            let mut out: Option<Vec<[f32; 3]>> = None;
+            for (target, &w) in used {
+                let out = out.get_or_insert_with(|| vec![[0.0; 3]; n]);
+                for (o, d) in out.iter_mut().zip(part(target)) {
+                    for k in 0..3 {
+                        o[k] += w * d[k];
+                    }
+                }
+            }
+            out.unwrap_or_default()
+        };
+        MorphTarget {
+            positions: sum(|t| &t.positions),
+            normals: sum(|t| &t.normals),
+            tangents: sum(|t| &t.tangents),
+        }
+    }
+
     pub fn shaped(&self) -> Mesh {
         let mut mesh = self.base.clone_data();
         let mut moved = Moved::default();

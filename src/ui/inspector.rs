@@ -1306,6 +1306,17 @@ fn morph_ui(
     {
         weights.iter_mut().for_each(|w| *w = 0.0);
     }
+    if ui
+        .add_enabled(
+            morph.weights.iter().any(|w| *w != 0.0),
+            egui::Button::new("New shape from mix"),
+        )
+        .on_hover_text("Add a shape key that shapes the mesh as all the weights do now")
+        .clicked()
+        && let Ok(command) = crate::edit::ops::shape_from_mix(scene, node)
+    {
+        actions.push(UiAction::Edit(command));
+    }
     if weights != morph.weights {
         actions.push(edit_action(ui, Command::SetMorphWeights { node, weights }));
     }
