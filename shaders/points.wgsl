@@ -4,7 +4,7 @@
 
 struct PointDraw {
     clip_from_local: mat4x4<f32>,
-    // x: point diameter in pixels.
+    // x: point diameter in target pixels; y: target pixels per output pixel (unused here).
     params: vec4<f32>,
     // The node's colour grade: rgb factor, w saturation (see `graded` in common.wgsl).
     grade: vec4<f32>,

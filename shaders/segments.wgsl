@@ -6,7 +6,7 @@
 
 struct SegmentDraw {
     clip_from_local: mat4x4<f32>,
-    // x: line width in pixels; y: target pixels per output pixel (supersampling).
+    // x: line width in target pixels; y: target pixels per output pixel (supersampling).
     params: vec4<f32>,
     // The node's colour grade: rgb factor, w saturation (see `graded` in common.wgsl).
     grade: vec4<f32>,
@@ -75,7 +75,7 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     }
     let normal = vec2<f32>(-dir.y, dir.x);
     // Half the width, at least half a pixel of the output so thin lines never vanish.
-    let half_px = max(draw.params.x, 1.0) * max(draw.params.y, 1.0) * 0.5;
+    let half_px = max(draw.params.x, draw.params.y) * 0.5;
     let offset_px = (normal * side + dir * (end * 2.0 - 1.0)) * half_px;
     let p = select(a, b, end > 0.5);
     out.clip = vec4<f32>(p.xy + offset_px / to_px * p.w, p.zw);

@@ -1,7 +1,7 @@
 //! `worldsmith export` and `worldsmith bench-export`.
 
 use crate::export::{ExportOptions, GltfFormat, SplatFormat};
-use crate::scene::{NodeId, NodeKind, Scene};
+use crate::scene::{NodeId, Scene};
 use anyhow::{Context as _, bail};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -125,12 +125,7 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
         let clouds: Vec<NodeId> = if selection.is_empty() {
             scene
                 .nodes()
-                .filter(|n| {
-                    matches!(
-                        n.kind,
-                        NodeKind::Splats { .. } | NodeKind::Points { .. } | NodeKind::Lines { .. }
-                    )
-                })
+                .filter(|n| n.kind.is_layer())
                 .map(|n| n.id)
                 .collect()
         } else {

@@ -1100,6 +1100,13 @@ pub fn place_on_grid(scene: &Scene, selection: &[NodeId]) -> Result<Command, OpE
 fn content_floor(scene: &Scene, wn: &crate::scene::WorldNode<'_>) -> Option<f32> {
     let row = wn.world_from_local.row(1);
     let height = |p: &[f32; 3]| row.x * p[0] + row.y * p[1] + row.z * p[2] + row.w;
+    let lowest = |positions: &[[f32; 3]]| {
+        positions
+            .iter()
+            .map(height)
+            .filter(|h| h.is_finite())
+            .reduce(f32::min)
+    };
     let quantile = |positions: &[[f32; 3]]| {
         let mut heights: Vec<f32> = positions
             .iter()
@@ -1110,22 +1117,10 @@ fn content_floor(scene: &Scene, wn: &crate::scene::WorldNode<'_>) -> Option<f32>
         (!heights.is_empty()).then(|| *heights.select_nth_unstable_by(k, f32::total_cmp).1)
     };
     match &wn.node.kind {
-        NodeKind::Mesh { mesh, .. } => scene
-            .mesh(*mesh)?
-            .positions
-            .iter()
-            .map(height)
-            .filter(|h| h.is_finite())
-            .reduce(f32::min),
+        NodeKind::Mesh { mesh, .. } => lowest(&scene.mesh(*mesh)?.positions),
         NodeKind::Points { cloud, .. } => quantile(&scene.point_cloud(*cloud)?.positions),
         // Drawn lines are modelled, not captured: their lowest point is the floor.
-        NodeKind::Lines { cloud, .. } => scene
-            .point_cloud(*cloud)?
-            .positions
-            .iter()
-            .map(height)
-            .filter(|h| h.is_finite())
-            .reduce(f32::min),
+        NodeKind::Lines { cloud, .. } => lowest(&scene.point_cloud(*cloud)?.positions),
         NodeKind::Splats { cloud } => quantile(&scene.splat_cloud(*cloud)?.positions),
         _ => None,
     }

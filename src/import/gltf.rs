@@ -2513,14 +2513,15 @@ impl Importer<'_> {
         }
     }
 
-    /// The indices of `primitive` (its layout checked: [`INDEX_LAYOUTS`]), or `0..n` when
-    /// it has none; an index past its `n` vertices is an error naming the mesh.
+    /// The indices of `primitive` (their layout checked against [`INDEX_LAYOUTS`] first), or
+    /// `0..n` when it has none; an index past its `n` vertices is an error naming the mesh.
     fn indices(
         &self,
         name: &str,
         primitive: &gltf::Primitive,
         n: usize,
     ) -> Result<Vec<u32>, ImportError> {
+        self.check_layout(name, primitive.indices(), "indices", &INDEX_LAYOUTS)?;
         let buffers = Rc::clone(&self.buffers);
         let data = |b: gltf::Buffer| buffers.get(b.index()).map(Vec::as_slice);
         let indices: Vec<u32> = match primitive.indices() {
@@ -2628,8 +2629,6 @@ impl Importer<'_> {
             "COLOR_0",
             &COLOR_LAYOUTS,
         )?;
-        self.check_layout(name, primitive.indices(), "indices", &INDEX_LAYOUTS)?;
-
         let buffers = Rc::clone(&self.buffers);
         let data = |b: gltf::Buffer| buffers.get(b.index()).map(Vec::as_slice);
         let reader = primitive.reader(data);
@@ -3134,16 +3133,15 @@ impl Importer<'_> {
         let mode = primitive.mode();
         let mut segments = Vec::new();
         // Indexed POINTS draw only the vertices their indices name.
-        let mut unindexed: Option<Vec<bool>> = None;
+        let mut named: Option<Vec<bool>> = None;
         if mode != Mode::Points || primitive.indices().is_some() {
-            self.check_layout(name, primitive.indices(), "indices", &INDEX_LAYOUTS)?;
             let indices = self.indices(name, primitive, n)?;
             if mode == Mode::Points {
-                let mut left_out = vec![true; n];
+                let mut is_named = vec![false; n];
                 for &i in &indices {
-                    left_out[i as usize] = false;
+                    is_named[i as usize] = true;
                 }
-                unindexed = Some(left_out);
+                named = Some(is_named);
             }
             segments = segments_from(mode, &indices);
             if mode != Mode::Points && segments.is_empty() {
@@ -3214,8 +3212,8 @@ impl Importer<'_> {
             .map(|p| p.iter().all(|c| c.is_finite()))
             .collect();
         let lost = keep.iter().filter(|k| !**k).count();
-        let keep: Vec<bool> = match &unindexed {
-            Some(left_out) => keep.iter().zip(left_out).map(|(k, l)| *k && !l).collect(),
+        let keep: Vec<bool> = match &named {
+            Some(named) => keep.iter().zip(named).map(|(k, n)| *k && *n).collect(),
             None => keep,
         };
         if keep.iter().any(|k| !k) {

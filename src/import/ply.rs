@@ -1380,7 +1380,8 @@ impl<R: Read + Seek> Body<'_, R> {
             .position(|e| e.name == "vertex")
             .unwrap_or(usize::MAX);
         let vertex_count = header.elements.get(vertex_index).map_or(0, |e| e.count);
-        let face_index = match &plan {
+        // The element read after the vertices: a mesh's faces or a line set's edges.
+        let second_index = match &plan {
             Plan::Mesh { face, .. } => *face,
             Plan::Points {
                 edges: Some((edge, _)),
@@ -1393,7 +1394,7 @@ impl<R: Read + Seek> Body<'_, R> {
         let mut edges: Option<EdgeOut> = None;
         for (i, element) in header.elements.iter().enumerate() {
             let second_read = faces.is_some() || edges.is_some();
-            if vertex_out.is_some() && (face_index == usize::MAX || second_read) {
+            if vertex_out.is_some() && (second_index == usize::MAX || second_read) {
                 break; // Everything needed is read; what follows does not matter.
             }
             if i == vertex_index {
@@ -1404,7 +1405,7 @@ impl<R: Read + Seek> Body<'_, R> {
                     // Dispatched to `read_compressed` above.
                     Plan::Compressed(_) => return Err(self.error("compressed splat rows")),
                 });
-            } else if i == face_index
+            } else if i == second_index
                 && let Plan::Mesh {
                     indices,
                     texcoord,
@@ -1414,7 +1415,7 @@ impl<R: Read + Seek> Body<'_, R> {
             {
                 let read = self.faces(element, *indices, *texcoord, *texnumber, vertex_count)?;
                 faces = Some(read);
-            } else if i == face_index
+            } else if i == second_index
                 && let Plan::Points {
                     edges: Some((_, fields)),
                     ..

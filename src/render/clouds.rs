@@ -935,24 +935,23 @@ impl GpuClouds {
         let clip_from_view = camera.clip_from_view(aspect);
         let view_from_world = camera.view_from_world();
         let clip_from_world = clip_from_view * view_from_world;
-        for node in self.point_nodes.values() {
-            let draw = PointDraw {
-                clip_from_local: (clip_from_world * node.world_from_local).to_cols_array_2d(),
-                params: [node.size_px.max(0.0) * px_scale, 0.0, 0.0, 0.0],
-                grade: node.grade,
-            };
-            queue.write_buffer(&node.uniform, 0, bytemuck::bytes_of(&draw));
-            stats.points += node.bind_groups.iter().map(|b| u64::from(b.1)).sum::<u64>();
-        }
-        for node in self.line_nodes.values() {
-            let draw = PointDraw {
-                clip_from_local: (clip_from_world * node.world_from_local).to_cols_array_2d(),
-                params: [node.size_px.max(0.0), px_scale, 0.0, 0.0],
-                grade: node.grade,
-            };
-            queue.write_buffer(&node.uniform, 0, bytemuck::bytes_of(&draw));
-            stats.segments += node.bind_groups.iter().map(|b| u64::from(b.1)).sum::<u64>();
-        }
+        // Point and line draws: the size in target pixels, and the target pixels per output
+        // pixel (a line is at least one output pixel wide). Returns the elements drawn.
+        let write_draws = |nodes: &BTreeMap<NodeId, PointNode>| -> u64 {
+            let mut drawn = 0;
+            for node in nodes.values() {
+                let draw = PointDraw {
+                    clip_from_local: (clip_from_world * node.world_from_local).to_cols_array_2d(),
+                    params: [node.size_px.max(0.0) * px_scale, px_scale, 0.0, 0.0],
+                    grade: node.grade,
+                };
+                queue.write_buffer(&node.uniform, 0, bytemuck::bytes_of(&draw));
+                drawn += node.bind_groups.iter().map(|b| u64::from(b.1)).sum::<u64>();
+            }
+            drawn
+        };
+        stats.points += write_draws(&self.point_nodes);
+        stats.segments += write_draws(&self.line_nodes);
         // Focal lengths in pixels from the projection: x_px = f · x / z.
         let fy = clip_from_view.y_axis.y * height as f32 * 0.5;
         let fx = clip_from_view.x_axis.x * width as f32 * 0.5;

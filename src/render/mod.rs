@@ -146,7 +146,7 @@ pub struct UploadStats {
     pub material_writes: u32,
     pub instance_writes: u32,
     pub light_writes: u32,
-    /// Point clouds uploaded (once per content id).
+    /// Point clouds uploaded (once per content id; a line node's segments count as one).
     pub point_clouds: u32,
     /// Splat clouds uploaded (once per content id).
     pub splat_clouds: u32,

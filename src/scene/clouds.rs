@@ -58,8 +58,7 @@ impl PointCloud {
         let n = self.positions.len();
         let given = segments.len();
         self.segments = segments;
-        self.segments
-            .retain(|s| (s[0] as usize) < n && (s[1] as usize) < n);
+        self.segments.retain(|s| joins_points(s, n));
         let dropped = given - self.segments.len();
         (self, dropped)
     }
@@ -75,9 +74,7 @@ impl PointCloud {
     /// Whether every segment joins two of the cloud's points (false in a damaged project).
     pub fn segments_in_range(&self) -> bool {
         let n = self.positions.len();
-        self.segments
-            .iter()
-            .all(|s| (s[0] as usize) < n && (s[1] as usize) < n)
+        self.segments.iter().all(|s| joins_points(s, n))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -114,6 +111,11 @@ impl PointCloud {
         moved.segments = self.segments.clone();
         moved
     }
+}
+
+/// Whether segment `s` joins two of `n` points.
+fn joins_points(s: &[u32; 2], n: usize) -> bool {
+    s.iter().all(|&i| (i as usize) < n)
 }
 
 /// 3D Gaussian splats in the renderer's convention (Y up, right-handed), with activations

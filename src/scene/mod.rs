@@ -1442,6 +1442,15 @@ impl NodeKind {
         }
     }
 
+    /// Whether the node is a layer of captured or drawn elements that File ▸ Export ▸ Layer
+    /// as PLY writes on its own: splats, points or lines.
+    pub fn is_layer(&self) -> bool {
+        matches!(
+            self,
+            NodeKind::Splats { .. } | NodeKind::Points { .. } | NodeKind::Lines { .. }
+        )
+    }
+
     /// The on-screen size of a point node's discs or a line node's lines, in pixels.
     pub fn draw_size_px(&self) -> Option<f32> {
         match self {

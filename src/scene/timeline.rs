@@ -963,14 +963,14 @@ pub fn motion_path(scene: &Scene, shot: &Shot, node: NodeId) -> Option<MotionPat
     let mut next = Some(node);
     while let Some(id) = next.filter(|_| chain.len() < 4096) {
         let n = scene.node(id)?;
-        chain.push((id, n.transform, shot.track(Channel::Transform(id))));
+        chain.push((n.transform, shot.track(Channel::Transform(id))));
         next = n.parent;
     }
-    if chain.iter().all(|(_, _, track)| track.is_none()) {
+    if chain.iter().all(|(_, track)| track.is_none()) {
         return None;
     }
     let at = |frame: f32| {
-        let world_from_local = chain.iter().fold(glam::Mat4::IDENTITY, |m, (_, t, track)| {
+        let world_from_local = chain.iter().fold(glam::Mat4::IDENTITY, |m, (t, track)| {
             let t = match track.and_then(|k| k.sample(frame)) {
                 Some(Value::Transform(t)) => t,
                 _ => *t,
@@ -993,7 +993,7 @@ pub fn motion_path(scene: &Scene, shot: &Shot, node: NodeId) -> Option<MotionPat
         .filter(|p| p.is_finite())
         .collect();
     let keys = chain[0]
-        .2
+        .1
         .map(|track| track.keys().iter().map(|k| at(k.frame)).collect())
         .unwrap_or_default();
     Some(MotionPath { points, keys })

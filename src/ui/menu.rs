@@ -381,12 +381,7 @@ fn scene_cameras(scene: &Scene) -> Vec<(NodeId, String)> {
 /// File ▸ Export: glTF of the world or the selection, a splat layer as PLY or SPZ.
 fn export_menu_ui(ui: &mut Ui, scene: &Scene, has_selection: bool, actions: &mut Vec<UiAction>) {
     use super::ExportKind;
-    let has_clouds = scene.nodes().any(|n| {
-        matches!(
-            n.kind,
-            NodeKind::Splats { .. } | NodeKind::Points { .. } | NodeKind::Lines { .. }
-        )
-    });
+    let has_clouds = scene.nodes().any(|n| n.kind.is_layer());
     ui.menu_button("Export", |ui| {
         let items = [
             (

@@ -3,7 +3,7 @@
 
 use super::Editor;
 use crate::export::{ExportError, ExportOptions, ExportReport, GltfFormat, SplatFormat};
-use crate::scene::{NodeId, NodeKind, Scene};
+use crate::scene::{NodeId, Scene};
 use crate::ui::{ExportChoices, ExportKind, LogLevel};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,14 +25,7 @@ enum Request {
 /// The splat or point layer a splat export writes: the active selected node when it is one,
 /// else the only one in the scene.
 fn cloud_node(scene: &Scene, selection: &[NodeId]) -> Result<NodeId, String> {
-    let is_cloud = |id: &NodeId| {
-        scene.node(*id).is_some_and(|n| {
-            matches!(
-                n.kind,
-                NodeKind::Splats { .. } | NodeKind::Points { .. } | NodeKind::Lines { .. }
-            )
-        })
-    };
+    let is_cloud = |id: &NodeId| scene.node(*id).is_some_and(|n| n.kind.is_layer());
     if let Some(active) = selection.last().filter(|id| is_cloud(id)) {
         return Ok(*active);
     }
@@ -169,7 +162,7 @@ impl Editor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scene::Transform;
+    use crate::scene::{NodeKind, Transform};
 
     #[test]
     fn splat_exports_pick_the_active_layer_or_the_only_one() {
