@@ -7,8 +7,8 @@
 use super::{Command, MeshData, mesh_ops};
 use crate::generate::shapes::primitive_mesh;
 use crate::scene::{
-    Light, LightKind, Material, MaterialId, Mesh, MeshId, Node, NodeId, NodeKind, Primitive,
-    ResourceIds, Resources, Scene, SplatCloud, SplatCloudId, Subtree, Transform,
+    ElementMask, Light, LightKind, Material, MaterialId, Mesh, MeshId, Node, NodeId, NodeKind,
+    Primitive, ResourceIds, Resources, Scene, SplatCloud, SplatCloudId, Subtree, Transform,
 };
 use glam::{Mat4, Vec3};
 use std::collections::{HashMap, HashSet};
@@ -1445,26 +1445,64 @@ pub fn splat_region(
     region: Region,
     action: RegionAction,
 ) -> Result<(Command, Option<NodeId>), OpError> {
-    let Some(n) = scene.node(node).cloned() else {
-        return Err(OpError::NoSplats);
-    };
+    let (_, _, data) = splat_node(scene, node)?;
+    let inside = ElementMask::from_fn(data.len(), |i| {
+        region.contains(Vec3::from(data.positions[i]))
+    });
+    if inside.none() {
+        return Err(OpError::Nothing("No splats inside the region.".into()));
+    }
+    split_splats(scene, node, &inside, action)
+}
+
+/// Deletes, crops to, or separates the selected splats of a splat node: `selected` holds one
+/// bit per splat of the cloud the node shows (a selection made on another cloud, such as one
+/// before an edit, is refused).
+pub fn splat_selected(
+    scene: &mut Scene,
+    node: NodeId,
+    selected: &ElementMask,
+    action: RegionAction,
+) -> Result<(Command, Option<NodeId>), OpError> {
+    let (_, _, data) = splat_node(scene, node)?;
+    if selected.len() != data.len() {
+        return Err(OpError::Nothing(format!(
+            "The selection was made on {} splats; the cloud now has {}. Select again.",
+            selected.len(),
+            data.len()
+        )));
+    }
+    if selected.none() {
+        return Err(OpError::Nothing("No splats are selected.".into()));
+    }
+    split_splats(scene, node, selected, action)
+}
+
+/// The node, its cloud id and its cloud, if `node` is a splat node.
+fn splat_node(
+    scene: &Scene,
+    node: NodeId,
+) -> Result<(Node, SplatCloudId, Arc<SplatCloud>), OpError> {
+    let n = scene.node(node).cloned().ok_or(OpError::NoSplats)?;
     let NodeKind::Splats { cloud } = n.kind else {
         return Err(OpError::NoSplats);
     };
     let data = Arc::clone(scene.splat_cloud(cloud).ok_or(OpError::NoSplats)?);
-    let inside: Vec<bool> = {
-        use rayon::prelude::*;
-        data.positions
-            .par_iter()
-            .map(|p| region.contains(Vec3::from(*p)))
-            .collect()
-    };
-    let count = inside.iter().filter(|b| **b).count();
-    if count == 0 {
-        return Err(OpError::Nothing("No splats inside the region.".into()));
-    }
-    let outside_cloud = || data.subset(|i| !inside[i]);
-    let inside_cloud = || data.subset(|i| inside[i]);
+    Ok((n, cloud, data))
+}
+
+/// Splits a splat node's cloud by `inside` (one bit per splat, at least one set) as `action`
+/// says.
+fn split_splats(
+    scene: &mut Scene,
+    node: NodeId,
+    inside: &ElementMask,
+    action: RegionAction,
+) -> Result<(Command, Option<NodeId>), OpError> {
+    let (n, cloud, data) = splat_node(scene, node)?;
+    let count = inside.count();
+    let outside_cloud = || data.subset(|i| !inside.get(i));
+    let inside_cloud = || data.subset(|i| inside.get(i));
     let kept = match action {
         RegionAction::Delete | RegionAction::Separate => outside_cloud(),
         RegionAction::Crop => inside_cloud(),
@@ -2181,6 +2219,53 @@ mod tests {
     }
 
     #[test]
+    fn selected_splats_delete_crop_and_separate() {
+        let (mut scene, node) = splat_scene();
+        let mut history = History::default();
+        // Every third splat: 34 of 100.
+        let mask = ElementMask::from_fn(100, |i| i % 3 == 0);
+        let (c, new) = splat_selected(&mut scene, node, &mask, RegionAction::Delete).unwrap();
+        assert!(new.is_none());
+        history.execute(&mut scene, c);
+        assert_eq!(splat_count(&scene, node), 66);
+        // A selection made before the edit no longer fits the cloud.
+        let stale = splat_selected(&mut scene, node, &mask, RegionAction::Delete);
+        assert!(
+            matches!(&stale, Err(OpError::Nothing(m)) if m.contains("100 splats") && m.contains("66")),
+            "{:?}",
+            stale.err()
+        );
+        history.undo(&mut scene);
+        assert_eq!(splat_count(&scene, node), 100);
+        let (c, _) = splat_selected(&mut scene, node, &mask, RegionAction::Crop).unwrap();
+        history.execute(&mut scene, c);
+        assert_eq!(splat_count(&scene, node), 34);
+        // The kept splats are the selected ones, in order, with their SH.
+        let NodeKind::Splats { cloud } = scene.node(node).unwrap().kind else {
+            unreachable!()
+        };
+        let kept = scene.splat_cloud(cloud).unwrap();
+        assert_eq!(kept.positions[1], [3.0, 0.0, 0.0]);
+        assert_eq!(kept.sh_rest[9].to_f32(), 27.0);
+        history.undo(&mut scene);
+        let (c, new) = splat_selected(&mut scene, node, &mask, RegionAction::Separate).unwrap();
+        history.execute(&mut scene, c);
+        assert_eq!(splat_count(&scene, node), 66);
+        assert_eq!(splat_count(&scene, new.unwrap()), 34);
+        history.undo(&mut scene);
+        assert_eq!(splat_count(&scene, node), 100);
+        assert_eq!(scene.node_count(), 1);
+        // Nothing selected, or not a splat node.
+        assert!(
+            splat_selected(&mut scene, node, &ElementMask::new(100), RegionAction::Crop).is_err()
+        );
+        assert!(matches!(
+            splat_selected(&mut scene, NodeId(999), &mask, RegionAction::Crop),
+            Err(OpError::NoSplats)
+        ));
+    }
+
+    #[test]
     fn environment_images_swap_and_free_the_old_one() {
         let mut scene = Scene::new("t");
         let mut history = History::default();
@@ -2291,6 +2376,13 @@ pub enum Operation {
         region: Region,
         action: RegionAction,
     },
+    /// Delete, keep only or separate the splats selected on screen (one bit per splat of the
+    /// node's cloud).
+    SplatSelected {
+        node: NodeId,
+        selected: Arc<ElementMask>,
+        action: RegionAction,
+    },
     /// Estimate the lighting baked into a captured node's colour (de-lighting).
     EstimateCapturedLight {
         node: NodeId,
@@ -2397,6 +2489,18 @@ pub fn run(
             action,
         } => {
             let (command, new) = splat_region(scene, node, region, action)?;
+            Outcome {
+                command,
+                select: new.map(|n| vec![n]),
+                note: None,
+            }
+        }
+        Operation::SplatSelected {
+            node,
+            selected,
+            action,
+        } => {
+            let (command, new) = splat_selected(scene, node, &selected, action)?;
             Outcome {
                 command,
                 select: new.map(|n| vec![n]),

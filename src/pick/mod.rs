@@ -26,6 +26,9 @@
 //! [`Mesh::content_id`]: crate::scene::Mesh::content_id
 
 mod bvh;
+mod screen_select;
+
+pub use screen_select::{ScreenShape, select_in_shape};
 
 use crate::scene::{
     CameraView, LightKind, Mesh, NodeId, NodeKind, PointCloud, Scene, SplatCloud, WorldNode,
@@ -82,6 +85,11 @@ impl PickView {
 
     fn aspect(&self) -> f32 {
         self.size_px.x / self.size_px.y
+    }
+
+    /// The image's size in pixels.
+    pub fn size_px(&self) -> Vec2 {
+        self.size_px
     }
 
     /// Pixels per unit of `x / depth` (the focal length in pixels).
