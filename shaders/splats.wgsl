@@ -32,7 +32,8 @@ struct SplatDraw {
     // x, y: focal lengths in pixels; z, w: tan of half the field of view in x and y.
     projection: vec4<f32>,
     // x: SH degree (0..3; the pipelines are specialised by it, `sh_degree`); y: u32 words
-    // of SH rest per splat; z: 1 in antialiased mode (opacity compensated for the low-pass).
+    // of SH rest per splat; z: 1 in antialiased mode (opacity compensated for the low-pass);
+    // w: 1 when the editor's selected splats (`selected`) are shown tinted.
     info: vec4<u32>,
     // The node's colour grade: rgb factor, w saturation (see `graded` in common.wgsl).
     grade: vec4<f32>,
@@ -66,6 +67,11 @@ struct Splat {
 // pass draws splats in slices between blended meshes, so a mesh is drawn over the splats
 // behind it and under those in front of it.
 @group(1) @binding(4) var<uniform> depth_slice: vec4<f32>;
+// One bit per page slot (slot i at bit i % 32 of word i / 32, SELECTED_ROW_WORDS words per
+// row): the splats the editor's screen selection holds, drawn tinted when draw.info.w is 1.
+// A texture: the vertex stage's storage bindings are all taken (downlevel limit of four).
+@group(1) @binding(5) var selected: texture_2d<u32>;
+const SELECTED_ROW_WORDS: u32 = 2048u;
 
 struct SplatOut {
     @builtin(position) clip: vec4<f32>,
@@ -199,6 +205,8 @@ override sh_degree: u32 = 0u;
 override relighting: bool = false;
 // A selected cloud's outline follows where its splats are at least this opaque.
 const MASK_ALPHA: f32 = 0.25;
+// What selected splats are tinted towards (display sRGB), as SuperSplat shows them.
+const SELECTED_TINT: vec3<f32> = vec3<f32>(1.0, 0.82, 0.1);
 
 @vertex
 fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> SplatOut {
@@ -315,6 +323,14 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
         let n_world = normalize((draw.normal_from_local * vec4<f32>(n, 0.0)).xyz);
         shown = display_encoded(relit(h, draw.relight.x, draw.relight_model, n, world_pos,
                                       n_world, z));
+    }
+    if draw.info.w != 0u {
+        let word = index >> 5u;
+        let bits = textureLoad(selected, vec2<u32>(word % SELECTED_ROW_WORDS,
+                                                   word / SELECTED_ROW_WORDS), 0).x;
+        if ((bits >> (index & 31u)) & 1u) != 0u {
+            shown = mix(shown, SELECTED_TINT, 0.6);
+        }
     }
     out.color = vec4<f32>(shown, opacity);
     return out;

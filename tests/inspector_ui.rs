@@ -12,7 +12,7 @@ struct State {
     scene: Scene,
     selection: Vec<NodeId>,
     history: History,
-    region: Option<worldsmith::ui::SplatRegionTool>,
+    region: worldsmith::ui::SplatTools,
 }
 
 /// A point node's disc size or a line node's width.
@@ -91,7 +91,7 @@ fn drag_size_slider(kind: impl Fn(worldsmith::scene::PointCloudId) -> NodeKind) 
         scene,
         selection: vec![node],
         history: History::default(),
-        region: None,
+        region: Default::default(),
     };
     let mut h = harness(state);
     h.run();
@@ -174,7 +174,7 @@ fn relight_state() -> State {
         scene,
         selection: vec![node],
         history: History::default(),
-        region: None,
+        region: Default::default(),
     }
 }
 
@@ -306,7 +306,7 @@ fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
         scene,
         selection: vec![node],
         history: History::default(),
-        region: None,
+        region: Default::default(),
     });
     h.run();
     for label in [
@@ -342,7 +342,7 @@ fn inspecting(
         scene,
         selection: vec![id],
         history: History::default(),
-        region: None,
+        region: Default::default(),
     });
     h.run();
     (h, id)
@@ -522,7 +522,7 @@ fn one_key_button_keys_every_shape_weight() {
                 shot: Some(shot),
                 frame: 30.0,
             };
-            let mut region = None;
+            let mut region = worldsmith::ui::SplatTools::default();
             let mut out = Vec::new();
             inspector_keyed_ui(
                 ui,
@@ -574,7 +574,7 @@ fn select_joints_selects_the_rig_of_a_skinned_mesh() {
         .with_size(egui::vec2(360.0, 700.0))
         .with_accessibility_check(false)
         .build_ui(|ui| {
-            let mut region = None;
+            let mut region = worldsmith::ui::SplatTools::default();
             let mut out = Vec::new();
             inspector_ui(ui, &scene, None, &[arm], &mut region, &mut out);
             actions.borrow_mut().extend(out);

@@ -114,8 +114,8 @@ pub(crate) struct Editor {
     pub(crate) render_panel: ui::RenderPanelState,
     /// Undo/redo of edits to `scene`.
     pub history: crate::edit::History,
-    /// The splat region edited in the inspector (drawn over the viewport).
-    pub region_tool: Option<ui::SplatRegionTool>,
+    /// The splat region and screen selection tools (drawn over the viewport).
+    pub splat_tools: ui::SplatTools,
     /// The project file the scene was opened from or last saved to.
     pub project_path: Option<PathBuf>,
     /// Changes since the last save that the undo history does not hold (File ▸ Import,
@@ -129,6 +129,8 @@ pub(crate) struct Editor {
     recovery_offer: Option<PathBuf>,
     /// Viewport click and box selection.
     pub select: ViewportSelect,
+    /// The splat selection tool's drag under way.
+    splat_stroke: super::splat_select::SplatStroke,
     /// Picking acceleration structures, kept across frames (per mesh and cloud content).
     pub picker: crate::pick::Picker,
     /// The shown variant's scene, where edits go, the compare set, thumbnails.
@@ -183,13 +185,14 @@ impl Editor {
             preview_covers_viewport: false,
             render_panel: Default::default(),
             history: crate::edit::History::default(),
-            region_tool: None,
+            splat_tools: Default::default(),
             project_path: None,
             changed_outside_history: false,
             after_save: None,
             autosave: None,
             recovery_offer: None,
             select: ViewportSelect::default(),
+            splat_stroke: Default::default(),
             picker: crate::pick::Picker::default(),
             variant_state: Default::default(),
             timeline: Default::default(),
@@ -746,7 +749,7 @@ impl Editor {
                     edited,
                     variant,
                     &self.selection,
-                    &mut self.region_tool,
+                    &mut self.splat_tools,
                     Some(&keying),
                     &mut actions,
                 );
@@ -773,7 +776,27 @@ impl Editor {
                 self.shot_frame_ui(ui, response.rect, preview.as_ref());
             }
             let view = self.view();
+            // The splat selection tool, while a splat node is active, owns left clicks and
+            // drags (not Alt's).
+            let shown =
+                super::timeline_state::shown(&self.scene, &self.variant_state, &self.timeline);
+            let splat_tool = !comparing
+                && self.splat_tools.select.tool.is_some()
+                && super::splat_select::active_splats(shown, &self.selection).is_some();
+            let painting = splat_tool
+                && !self.controls.flying()
+                && self.splat_stroke.update(
+                    ui,
+                    &response,
+                    keyboard_free,
+                    shown,
+                    &view,
+                    &self.selection,
+                    &mut self.splat_tools.select,
+                    &mut actions,
+                );
             let boxing = !comparing
+                && !splat_tool
                 && !self.controls.flying()
                 && self.select.update(
                     ui,
@@ -788,11 +811,21 @@ impl Editor {
                     },
                     &mut self.selection,
                 );
-            self.controls
-                .update(&mut self.camera, &response, keyboard_free, !boxing);
+            self.controls.update(
+                &mut self.camera,
+                &response,
+                keyboard_free,
+                !boxing && !painting,
+            );
             let now = ui.input(|i| i.time);
             let overlay = ViewportOverlay {
-                mode: if self.select.armed() {
+                mode: if splat_tool {
+                    match self.splat_tools.select.tool {
+                        Some(ui::SelectTool::Lasso) => "Select splats: lasso (drag)",
+                        Some(ui::SelectTool::Brush) => "Select splats: brush (drag)",
+                        _ => "Select splats: rectangle (drag)",
+                    }
+                } else if self.select.armed() {
                     "Box select (drag)"
                 } else {
                     self.controls.mode_label()
@@ -811,7 +844,7 @@ impl Editor {
                     .map(|v| (v.name.as_str(), !self.variant_state.edit_base)),
             };
             ui::viewport_overlay_ui(ui, response.rect, &overlay);
-            if !comparing {
+            if !comparing && !splat_tool {
                 actions.extend(self.gizmo.viewport_ui(
                     ui,
                     &response,
@@ -822,7 +855,7 @@ impl Editor {
                 ));
             }
             // The splat region being edited, while its node is the active one.
-            if let Some(tool) = &self.region_tool
+            if let Some(tool) = &self.splat_tools.region
                 && self.selection.last() == Some(&tool.node)
             {
                 let aspect = response.rect.width() / response.rect.height().max(1.0);
@@ -974,6 +1007,19 @@ impl Editor {
             };
         }
         ui::shot_guides_ui(ui, rect, frame_rect, &label);
+    }
+
+    /// The selected splats the viewport shows tinted: while the splat selection tool is on,
+    /// those of the active node's cloud.
+    pub fn splat_highlight(&self) -> Option<crate::render::SplatHighlight<'_>> {
+        let select = &self.splat_tools.select;
+        select.tool?;
+        let (node, cloud) = super::splat_select::active_splats(self.shown(), &self.selection)?;
+        Some(crate::render::SplatHighlight {
+            node,
+            selected: select.selected(cloud)?,
+            key: select.key(),
+        })
     }
 
     /// Keyboard shortcuts that work anywhere in the window (not while typing).

@@ -13,6 +13,7 @@ mod gizmo;
 mod gpu_window;
 mod loader;
 mod recent;
+mod splat_select;
 mod timeline_state;
 mod variant_state;
 mod variant_views;
@@ -141,6 +142,8 @@ struct ViewKey {
     size: (u32, u32),
     overlays: Overlays,
     selection: Vec<NodeId>,
+    /// The selected splats' key, when they are shown.
+    splat_highlight: Option<u64>,
     revision: Revision,
     scene_epoch: u64,
 }
@@ -551,6 +554,7 @@ impl Running {
                 size: (0, 0),
                 overlays: self.editor.overlays,
                 selection: Vec::new(),
+                splat_highlight: None,
                 revision: self.editor.shown().revision(),
                 scene_epoch: self.editor.scene_epoch,
             });
@@ -601,6 +605,7 @@ impl Running {
             size: (width, height),
             overlays: editor.overlays,
             selection: editor.selection.clone(),
+            splat_highlight: editor.splat_highlight().map(|h| h.key),
             revision: editor.shown().revision(),
             scene_epoch: editor.scene_epoch,
         };
@@ -617,6 +622,7 @@ impl Running {
                 camera,
                 settings,
                 selection: &editor.selection,
+                splat_highlight: editor.splat_highlight(),
             },
             &target.target(),
         );

@@ -261,6 +261,126 @@ mod tests {
         assert!(d.editor.selection.is_empty());
     }
 
+    fn key(d: &mut Driver, key: egui::Key, modifiers: Modifiers) {
+        d.modifiers = modifiers;
+        d.pass(vec![Event::Key {
+            key,
+            physical_key: None,
+            pressed: true,
+            repeat: false,
+            modifiers,
+        }]);
+        d.modifiers = Modifiers::NONE;
+        d.pass(Vec::new());
+    }
+
+    /// 10 × 10 splats on the plane z = 0, 0.5 apart, seen straight on from +Z.
+    fn splat_grid() -> Driver {
+        let n = 100;
+        let positions: Vec<[f32; 3]> = (0..n)
+            .map(|i| {
+                let (col, row) = ((i % 10) as f32, (i / 10) as f32);
+                [-2.25 + 0.5 * col, -2.25 + 0.5 * row, 0.0]
+            })
+            .collect();
+        let cloud = crate::scene::SplatCloud::new(
+            positions,
+            vec![[0.0, 0.0, 0.0, 1.0]; n],
+            vec![[0.05; 3]; n],
+            vec![1.0; n],
+            vec![[0.5; 3]; n],
+            0,
+            Vec::new(),
+        )
+        .unwrap();
+        let mut scene = Scene::new("splats");
+        let cloud = scene.add_splat_cloud(cloud);
+        let node = scene.add_node(
+            None,
+            "Splats",
+            Transform::IDENTITY,
+            NodeKind::Splats { cloud },
+        );
+        let mut d = Driver::new(scene);
+        d.editor.camera = crate::scene::OrbitCamera {
+            pivot: Vec3::ZERO,
+            distance: 9.0,
+            yaw: 0.0,
+            pitch: 0.0,
+            ..Default::default()
+        };
+        d.editor.selection = vec![node];
+        d.pass(Vec::new());
+        d
+    }
+
+    fn splats_of(d: &Driver) -> (usize, usize) {
+        let scene = d.editor.shown();
+        let node = *d.editor.selection.last().unwrap();
+        let NodeKind::Splats { cloud } = scene.node(node).unwrap().kind else {
+            panic!("not splats")
+        };
+        let cloud = scene.splat_cloud(cloud).unwrap();
+        (cloud.len(), d.editor.splat_tools.select.count(cloud))
+    }
+
+    #[test]
+    fn the_splat_tool_selects_by_rectangle_lasso_and_brush_and_deletes() {
+        use crate::ui::SelectTool;
+        let mut d = splat_grid();
+        let node = d.editor.selection[0];
+        d.editor.splat_tools.select.tool = Some(SelectTool::Rect);
+        let camera = d.editor.camera;
+        let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
+        // The left half (x < 0): 50.
+        d.drag(at(&d, -2.6, 2.6), at(&d, -0.1, -2.6), Modifiers::NONE);
+        assert_eq!(splats_of(&d), (100, 50));
+        assert_eq!(d.editor.camera, camera, "the tool's drag does not orbit");
+        assert_eq!(d.editor.selection, vec![node], "nor pick nodes");
+        // Shift adds the top-right quadrant (25), Ctrl takes the top row away (10).
+        d.drag(at(&d, 0.1, 0.1), at(&d, 2.6, 2.6), Modifiers::SHIFT);
+        assert_eq!(splats_of(&d).1, 75);
+        d.drag(at(&d, -2.6, 2.6), at(&d, 2.6, 2.0), Modifiers::COMMAND);
+        assert_eq!(splats_of(&d).1, 65);
+        // A plain drag replaces: a lasso triangle with corners at three grid corners takes
+        // the lower-left half (55 splats, the diagonal's 10 inside by a margin).
+        d.editor.splat_tools.select.tool = Some(SelectTool::Lasso);
+        let lasso = [at(&d, -2.6, 2.7), at(&d, -2.6, -2.6), at(&d, 2.7, -2.6)];
+        d.modifiers = Modifiers::NONE;
+        d.pass(vec![Event::PointerMoved(lasso[0])]);
+        d.button(lasso[0], true, Modifiers::NONE);
+        for w in lasso.windows(2) {
+            for i in 1..=6 {
+                d.pass(vec![Event::PointerMoved(
+                    w[0] + (w[1] - w[0]) * (i as f32 / 6.0),
+                )]);
+            }
+        }
+        d.button(lasso[2], false, Modifiers::NONE);
+        d.pass(Vec::new());
+        assert_eq!(splats_of(&d).1, 55);
+        // Ctrl+brush along the bottom row takes its 10 away.
+        d.editor.splat_tools.select.tool = Some(SelectTool::Brush);
+        d.editor.splat_tools.select.brush_radius = 5.0;
+        d.drag(at(&d, -2.6, -2.25), at(&d, 2.6, -2.25), Modifiers::COMMAND);
+        assert_eq!(splats_of(&d).1, 45);
+        // Del removes the selected splats (one undo step); the node stays.
+        key(&mut d, egui::Key::Delete, Modifiers::NONE);
+        assert_eq!(splats_of(&d), (55, 0));
+        assert_eq!(d.editor.selection, vec![node]);
+        assert!(d.editor.shown().node(node).is_some());
+        // Undo brings the splats back, and their selection with them.
+        key(&mut d, egui::Key::Z, Modifiers::COMMAND);
+        assert_eq!(splats_of(&d), (100, 45));
+        // Alt+drag orbits with the tool on; Esc ends the tool.
+        d.drag(at(&d, 0.0, 0.0), at(&d, 1.0, 0.5), Modifiers::ALT);
+        assert_ne!(d.editor.camera, camera, "Alt+drag orbits");
+        assert_eq!(splats_of(&d).1, 45);
+        key(&mut d, egui::Key::Escape, Modifiers::NONE);
+        assert_eq!(d.editor.splat_tools.select.tool, None);
+        assert_eq!(d.editor.selection, vec![node], "Esc ends the tool only");
+    }
+
     #[test]
     fn ctrl_drag_and_b_drag_select_what_is_inside_the_box() {
         let (scene, left, right) = two_cubes();

@@ -145,7 +145,8 @@ pub struct BenchPickArgs {
     #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]
     pub size: (u32, u32),
     /// Add a seeded synthetic cloud of this many Gaussian splats in front of the camera
-    /// (as `bench --splats`); its BVH is built with the meshes'.
+    /// (as `bench --splats`); its BVH is built with the meshes', and the splat selection
+    /// tool's rectangle, lasso and brush are timed over it.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub splats: u32,
 }
@@ -397,6 +398,7 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
         camera: view,
         settings: RenderSettings::final_frame(),
         selection: &[],
+        splat_highlight: None,
     };
     let (w, h) = args.size;
     let (image, stats) = renderer.render_to_image(&ctx, &frame, w, h)?;
@@ -581,6 +583,7 @@ pub fn bench_import(args: &BenchImportArgs) -> anyhow::Result<()> {
         camera: view,
         settings: RenderSettings::final_frame(),
         selection: &[],
+        splat_highlight: None,
     };
     let (w, h) = args.size;
     let target = crate::render::OffscreenTarget::new(&ctx.device, w, h);
@@ -697,6 +700,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
                 ..RenderSettings::final_frame()
             },
             selection: &[],
+            splat_highlight: None,
         };
         let pivot = scene.framing_bounds().center();
         let mut last = Default::default();
@@ -813,6 +817,7 @@ fn compare_sorts(
                     ..RenderSettings::final_frame()
                 },
                 selection: &[],
+                splat_highlight: None,
             };
             let stats = renderer.render(&frame, &target.target());
             let micros = if sort == SplatSort::Gpu {
@@ -1057,7 +1062,69 @@ pub fn bench_pick(args: &BenchPickArgs) -> anyhow::Result<()> {
         "pick {}x{} from the Main camera, {} random pixels ({hits} hits): median {median:.3} ms, p95 {p95:.3} ms, max {max:.3} ms",
         w, h, args.picks
     );
+    if args.splats > 0 {
+        bench_screen_select(&scene, &pick_view)?;
+    }
     println!("cpu: {}", cpu_name());
+    Ok(())
+}
+
+/// Times the splat selection tool's shapes (`pick::select_in_shape`) over the largest splat
+/// cloud: a rectangle over the middle of the view, a 64-point lasso circle, and one frame's
+/// brush segment.
+fn bench_screen_select(scene: &Scene, view: &crate::pick::PickView) -> anyhow::Result<()> {
+    use crate::pick::{ScreenShape, select_in_shape};
+    use crate::scene::NodeKind;
+    use glam::Vec2;
+    let (node, cloud) = scene
+        .nodes()
+        .filter_map(|n| match n.kind {
+            NodeKind::Splats { cloud } => Some((n.id, scene.splat_cloud(cloud)?)),
+            _ => None,
+        })
+        .max_by_key(|(_, c)| c.len())
+        .ok_or_else(|| anyhow::anyhow!("no splat cloud to select in"))?;
+    let clip_from_local = view.clip_from_world() * scene.world_from_local(node);
+    let size = view.size_px();
+    let center = size * 0.5;
+    let r = size.y * 0.3;
+    let lasso: Vec<Vec2> = (0..64)
+        .map(|i| {
+            let a = i as f32 / 64.0 * std::f32::consts::TAU;
+            center + Vec2::new(a.cos(), a.sin()) * r
+        })
+        .collect();
+    for (what, shape) in [
+        (
+            "rectangle (middle half of the view)",
+            ScreenShape::Rect {
+                min: size * 0.25,
+                max: size * 0.75,
+            },
+        ),
+        ("lasso (64-point circle)", ScreenShape::Lasso(lasso)),
+        (
+            "brush segment (30 px radius, 40 px long)",
+            ScreenShape::Brush {
+                path: vec![center, center + Vec2::new(40.0, 0.0)],
+                radius: 30.0,
+            },
+        ),
+    ] {
+        let mut samples = Vec::new();
+        let mut selected = 0;
+        for _ in 0..20 {
+            let start = Instant::now();
+            let mask = select_in_shape(&cloud.positions, clip_from_local, size, &shape);
+            samples.push(start.elapsed().as_secs_f64() * 1000.0);
+            selected = mask.count();
+        }
+        let (median, p95) = median_p95(&mut samples);
+        println!(
+            "select splats, {what}: {selected} of {} selected, median {median:.2} ms, p95 {p95:.2} ms (20 runs)",
+            cloud.len()
+        );
+    }
     Ok(())
 }
 
@@ -1177,6 +1244,7 @@ pub fn bench_edit(args: &BenchEditArgs) -> anyhow::Result<()> {
             camera: view,
             settings,
             selection: &[],
+            splat_highlight: None,
         };
         let t = Instant::now();
         let stats = renderer.render(&frame, &target.target());

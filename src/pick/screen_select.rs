@@ -38,7 +38,7 @@ pub fn select_in_shape(
     let to_pixel = |p: [f32; 3]| -> Option<Vec2> {
         let clip = clip_from_local * Vec3::from(p).extend(1.0);
         // Behind the camera, or on it (reversed-Z perspective: w is the view depth).
-        if !(clip.w > 1e-6) || !clip.is_finite() {
+        if !clip.is_finite() || clip.w <= 1e-6 {
             return None;
         }
         let ndc = Vec2::new(clip.x, clip.y) / clip.w;

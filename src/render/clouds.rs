@@ -45,7 +45,7 @@
 
 use super::renderer::{storage_entry, uniform_entry};
 use super::splat_sort::{GpuSorter, SortPage, SortTimer};
-use super::{FrameStats, RenderError, RenderSettings, SplatSort, UploadStats};
+use super::{FrameStats, RenderError, RenderSettings, SplatHighlight, SplatSort, UploadStats};
 use crate::scene::{CameraView, NodeId, NodeKind, PointCloudId, Scene, SplatCloud, SplatCloudId};
 use bytemuck::{Pod, Zeroable};
 use glam::{Mat4, Quat, Vec3, Vec4};
@@ -310,6 +310,10 @@ struct SplatNodePage {
     gpu_sort: Option<SortPage>,
     /// Whether the last sort ran on the GPU (the draw is then indirect).
     on_gpu: bool,
+    /// One bit per page slot, [`SELECTED_ROW_WORDS`] words per row: the splats the editor
+    /// shows as selected. A texture, not a storage buffer: the vertex stage's four storage
+    /// bindings (the downlevel limit) are taken.
+    selected: wgpu::Texture,
 }
 
 struct SplatNode {
@@ -323,6 +327,8 @@ struct SplatNode {
     /// `view_from_local` the pages were last sorted for, whether on the GPU, and the grid
     /// plane they were split by (see [`GridSplit`]).
     sorted_for: Option<SortKey>,
+    /// The key of the selection written to the pages' `selected` bits (None: all clear).
+    highlight_key: Option<u64>,
 }
 
 type SortKey = ([u32; 16], bool, Option<[u32; 4]>);
@@ -418,6 +424,16 @@ impl GpuClouds {
                 storage_entry(1, wgpu::ShaderStages::VERTEX),
                 storage_entry(2, wgpu::ShaderStages::VERTEX),
                 storage_entry(3, wgpu::ShaderStages::VERTEX),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 5,
+                    visibility: wgpu::ShaderStages::VERTEX,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Uint,
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
+                    },
+                    count: None,
+                },
                 wgpu::BindGroupLayoutEntry {
                     binding: 4,
                     visibility: wgpu::ShaderStages::VERTEX,
@@ -861,12 +877,14 @@ impl GpuClouds {
                                             | wgpu::BufferUsages::COPY_SRC,
                                         mapped_at_creation: false,
                                     });
+                                    let selected = selected_texture(device, page.count);
                                     let sh = page.sh.as_ref().unwrap_or(&self.empty);
                                     let bind_group = bind_splats(
                                         device,
                                         &self.splat_layout,
                                         [&uniform, &page.splats, sh, &indices],
                                         &self.depth_slices,
+                                        &selected,
                                     );
                                     SplatNodePage {
                                         indices,
@@ -877,6 +895,7 @@ impl GpuClouds {
                                         split: GridSplit::Near,
                                         gpu_sort: None,
                                         on_gpu: false,
+                                        selected,
                                     }
                                 })
                                 .collect();
@@ -889,6 +908,7 @@ impl GpuClouds {
                                 uniform,
                                 pages,
                                 sorted_for: None,
+                                highlight_key: None,
                             }
                         }
                     };
@@ -917,6 +937,7 @@ impl GpuClouds {
         camera: &CameraView,
         (width, height): (u32, u32),
         settings: &RenderSettings,
+        highlight: Option<SplatHighlight<'_>>,
         stats: &mut FrameStats,
     ) {
         let (sort, grid) = (settings.splat_sort, settings.overlays.grid);
@@ -977,6 +998,33 @@ impl GpuClouds {
             } else {
                 glam::Mat3::IDENTITY
             };
+            // The editor's selected splats, when they are this node's and made on its cloud.
+            let highlight = highlight
+                .filter(|h| h.node == *id && settings.overlays.outline)
+                .filter(|h| {
+                    scene
+                        .splat_cloud(node.cloud)
+                        .is_some_and(|c| c.len() == h.selected.len())
+                });
+            if let Some(h) = highlight
+                && node.highlight_key != Some(h.key)
+                && let Some(gpu) = self.splats.get(&node.cloud)
+            {
+                for (page, gpu_page) in node.pages.iter().zip(&gpu.pages) {
+                    let count = page.count as usize;
+                    let words: Vec<u32> = (0..count.div_ceil(32))
+                        .into_par_iter()
+                        .map(|w| {
+                            (0..32.min(count - w * 32)).fold(0u32, |word, bit| {
+                                let splat = gpu.splat_index(gpu_page.first + w * 32 + bit);
+                                word | u32::from(h.selected.get(splat)) << bit
+                            })
+                        })
+                        .collect();
+                    write_selected(queue, &page.selected, words);
+                }
+                node.highlight_key = Some(h.key);
+            }
             let draw = SplatDraw {
                 clip_from_local: (clip_from_world * node.world_from_local).to_cols_array_2d(),
                 view_from_local: view_from_local.to_cols_array_2d(),
@@ -986,7 +1034,7 @@ impl GpuClouds {
                     u32::from(degree),
                     sh_words(degree) as u32,
                     u32::from(antialiased),
-                    0,
+                    u32::from(highlight.is_some()),
                 ],
                 grade: node.grade,
                 world_from_local: node.world_from_local.to_cols_array_2d(),
@@ -1650,14 +1698,17 @@ fn draw_uniform(device: &wgpu::Device, size: usize) -> wgpu::Buffer {
     })
 }
 
-/// A splat page's bind group: its draw uniform, splats, SH and sorted indices, and the depth
-/// slices (binding 4, one 16-byte slot at the draw's dynamic offset).
+/// A splat page's bind group: its draw uniform, splats, SH and sorted indices, the depth
+/// slices (binding 4, one 16-byte slot at the draw's dynamic offset) and the selected bits
+/// (binding 5).
 fn bind_splats(
     device: &wgpu::Device,
     layout: &wgpu::BindGroupLayout,
     buffers: [&wgpu::Buffer; 4],
     depth_slices: &wgpu::Buffer,
+    selected: &wgpu::Texture,
 ) -> wgpu::BindGroup {
+    let selected = selected.create_view(&wgpu::TextureViewDescriptor::default());
     let slices = wgpu::BindGroupEntry {
         binding: 4,
         resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
@@ -1666,7 +1717,50 @@ fn bind_splats(
             size: wgpu::BufferSize::new(16),
         }),
     };
-    bind_with(device, layout, &buffers, Some(slices), "splats")
+    let selected = wgpu::BindGroupEntry {
+        binding: 5,
+        resource: wgpu::BindingResource::TextureView(&selected),
+    };
+    bind_with(device, layout, &buffers, [slices, selected], "splats")
+}
+
+/// Words of selected bits per row of a page's `selected` texture (splats.wgsl has the same).
+const SELECTED_ROW_WORDS: u32 = 2048;
+
+/// A page's selected bits, all clear: enough rows of [`SELECTED_ROW_WORDS`] for `count`
+/// splats.
+fn selected_texture(device: &wgpu::Device, count: u32) -> wgpu::Texture {
+    let words = count.div_ceil(32).max(1);
+    device.create_texture(&wgpu::TextureDescriptor {
+        label: Some("selected splats"),
+        size: wgpu::Extent3d {
+            width: words.min(SELECTED_ROW_WORDS),
+            height: words.div_ceil(SELECTED_ROW_WORDS),
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format: wgpu::TextureFormat::R32Uint,
+        usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+        view_formats: &[],
+    })
+}
+
+/// Writes a page's selected bits (one word per 32 slots) into its texture.
+fn write_selected(queue: &wgpu::Queue, texture: &wgpu::Texture, mut words: Vec<u32>) {
+    let size = texture.size();
+    words.resize((size.width * size.height) as usize, 0);
+    queue.write_texture(
+        texture.as_image_copy(),
+        bytemuck::cast_slice(&words),
+        wgpu::TexelCopyBufferLayout {
+            offset: 0,
+            bytes_per_row: Some(size.width * 4),
+            rows_per_image: Some(size.height),
+        },
+        size,
+    );
 }
 
 fn bind(
@@ -1675,15 +1769,15 @@ fn bind(
     buffers: &[&wgpu::Buffer],
     label: &str,
 ) -> wgpu::BindGroup {
-    bind_with(device, layout, buffers, None, label)
+    bind_with(device, layout, buffers, [], label)
 }
 
 /// `buffers` whole at bindings 0, 1, …, then `extra`.
-fn bind_with(
+fn bind_with<'b>(
     device: &wgpu::Device,
     layout: &wgpu::BindGroupLayout,
-    buffers: &[&wgpu::Buffer],
-    extra: Option<wgpu::BindGroupEntry<'_>>,
+    buffers: &[&'b wgpu::Buffer],
+    extra: impl IntoIterator<Item = wgpu::BindGroupEntry<'b>>,
     label: &str,
 ) -> wgpu::BindGroup {
     let entries: Vec<_> = buffers

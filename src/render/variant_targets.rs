@@ -124,6 +124,7 @@ impl VariantTargets {
                 camera,
                 settings,
                 selection: &[],
+                splat_highlight: None,
             },
             &entry.target.target(),
         );

@@ -24,10 +24,10 @@ pub fn inspector_ui(
     scene: &Scene,
     variant: Option<&Variant>,
     selection: &[NodeId],
-    region_tool: &mut Option<super::SplatRegionTool>,
+    splat_tools: &mut super::SplatTools,
     actions: &mut Vec<UiAction>,
 ) {
-    inspector_keyed_ui(ui, scene, variant, selection, region_tool, None, actions);
+    inspector_keyed_ui(ui, scene, variant, selection, splat_tools, None, actions);
 }
 
 /// [`inspector_ui`] with a key toggle beside every keyable value, for the active shot at
@@ -37,7 +37,7 @@ pub fn inspector_keyed_ui(
     scene: &Scene,
     variant: Option<&Variant>,
     selection: &[NodeId],
-    region_tool: &mut Option<super::SplatRegionTool>,
+    splat_tools: &mut super::SplatTools,
     keying: Option<&Keying<'_>>,
     actions: &mut Vec<UiAction>,
 ) {
@@ -78,7 +78,7 @@ pub fn inspector_keyed_ui(
                 ],
                 actions,
             );
-            node_ui(ui, scene, variant, node, region_tool, keying, actions);
+            node_ui(ui, scene, variant, node, splat_tools, keying, actions);
         });
 }
 
@@ -118,7 +118,7 @@ fn node_ui(
     scene: &Scene,
     variant: Option<&Variant>,
     node: &Node,
-    region_tool: &mut Option<super::SplatRegionTool>,
+    splat_tools: &mut super::SplatTools,
     keying: Option<&Keying<'_>>,
     actions: &mut Vec<UiAction>,
 ) {
@@ -295,10 +295,21 @@ fn node_ui(
                 .show(ui, |ui| match scene.splat_cloud(*cloud) {
                     Some(c) => {
                         splats_ui(ui, c);
+                        egui::CollapsingHeader::new("Select splats")
+                            .default_open(true)
+                            .show(ui, |ui| {
+                                super::splat_select::splat_select_ui(
+                                    ui,
+                                    node.id,
+                                    c,
+                                    &mut splat_tools.select,
+                                    actions,
+                                )
+                            });
                         egui::CollapsingHeader::new("Region: delete, crop, separate")
                             .default_open(false)
                             .show(ui, |ui| {
-                                super::region::splat_region_ui(ui, node.id, c, region_tool, actions)
+                                super::region::splat_region_ui(ui, node.id, c, splat_tools, actions)
                             });
                     }
                     None => {

@@ -22,6 +22,7 @@ mod region;
 mod relight;
 mod render;
 mod selection;
+mod splat_select;
 mod status;
 mod timeline;
 mod variants;
@@ -48,6 +49,7 @@ pub use render::{
     RenderFormat, RenderPanelState, RenderStatus, RunningRender, render_menu_ui, render_window_ui,
 };
 pub use selection::{ClickMode, apply_box, apply_click};
+pub use splat_select::{SelectTool, SplatSelection, SplatTools};
 pub use status::{StatusInfo, drawn_summary, status_bar_ui};
 pub use timeline::{
     FrameMark, KEY_COLOR, Keying, SIZE_PRESETS, SelectMode, TimelineAction, TimelinePanel,

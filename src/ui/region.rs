@@ -51,9 +51,10 @@ pub fn splat_region_ui(
     ui: &mut Ui,
     node: NodeId,
     cloud: &SplatCloud,
-    tool: &mut Option<SplatRegionTool>,
+    tools: &mut super::SplatTools,
     actions: &mut Vec<UiAction>,
 ) {
+    let tool = &mut tools.region;
     if tool.as_ref().is_none_or(|t| t.node != node) {
         *tool = Some(SplatRegionTool::new(node, cloud));
     }
@@ -113,6 +114,13 @@ pub fn splat_region_ui(
     ));
     ui.horizontal(|ui| {
         let enabled = inside > 0;
+        if ui
+            .add_enabled(enabled, egui::Button::new("Select"))
+            .on_hover_text("Select the splats inside (Select splats), to refine by hand")
+            .clicked()
+        {
+            tools.select.select_region(cloud, &t.region);
+        }
         for (label, hover, action) in [
             ("Delete", "Remove the splats inside", RegionAction::Delete),
             ("Crop", "Keep only the splats inside", RegionAction::Crop),

@@ -1,0 +1,201 @@
+//! Selecting splats in the viewport with the tool picked in the inspector's "Select splats"
+//! section ([`crate::ui::SplatSelection`]), while a splat node is the active one:
+//!
+//! * left drag: a rectangle or lasso around the splats' centres (released: selected), or the
+//!   brush painted along the drag (selected as it goes);
+//! * plain: replaces the selection (the brush adds); Shift adds; Ctrl takes away;
+//! * Alt+left drag orbits, middle drag pans, the wheel zooms, right drag flies, as without
+//!   the tool; clicks do not pick nodes while it is on;
+//! * `Del` / `X` deletes the selected splats (one undo step), `Esc` ends the tool.
+//!
+//! A splat is selected when its centre projects inside the shape, whether or not splats in
+//! front of it hide it (as SuperSplat's rectangle and lasso do).
+
+use crate::edit::ops::{Operation, RegionAction};
+use crate::pick::{PickView, ScreenShape, select_in_shape};
+use crate::scene::{CameraView, Combine, NodeId, NodeKind, Scene, SplatCloud};
+use crate::ui::{SelectTool, SplatSelection, UiAction};
+use egui::{Color32, Key, Modifiers, PointerButton, Pos2, Response, Stroke, Ui};
+use glam::Vec2;
+use std::sync::Arc;
+
+/// The drag under way.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SplatStroke {
+    /// Points of the drag (egui points), the first where it started.
+    points: Vec<Pos2>,
+    how: Option<Combine>,
+}
+
+/// The splat node the tool works on: the active node, when it shows splats.
+pub(crate) fn active_splats<'a>(
+    scene: &'a Scene,
+    selection: &[NodeId],
+) -> Option<(NodeId, &'a Arc<SplatCloud>)> {
+    let node = *selection.last()?;
+    match scene.node(node)?.kind {
+        NodeKind::Splats { cloud } => Some((node, scene.splat_cloud(cloud)?)),
+        _ => None,
+    }
+}
+
+impl SplatStroke {
+    /// Reads this frame's viewport input while the splat tool is on and a splat node is
+    /// active; selects, draws the shape and pushes the deletion `Del` asks for. Returns true
+    /// if the tool took the viewport's primary button this frame (clicks and drags are not
+    /// the camera's or the node selection's).
+    #[allow(clippy::too_many_arguments)] // The viewport's parts, each read once per frame.
+    pub fn update(
+        &mut self,
+        ui: &Ui,
+        response: &Response,
+        keyboard_free: bool,
+        scene: &Scene,
+        camera: &CameraView,
+        selection: &[NodeId],
+        state: &mut SplatSelection,
+        actions: &mut Vec<UiAction>,
+    ) -> bool {
+        let (Some(tool), Some((node, cloud))) = (state.tool, active_splats(scene, selection))
+        else {
+            self.points.clear();
+            return false;
+        };
+        if keyboard_free {
+            let (escape, delete) = ui.input_mut(|i| {
+                (
+                    i.consume_key(Modifiers::NONE, Key::Escape),
+                    i.consume_key(Modifiers::NONE, Key::Delete)
+                        | i.consume_key(Modifiers::NONE, Key::X),
+                )
+            });
+            if escape {
+                state.tool = None;
+                self.points.clear();
+                return false;
+            }
+            // While the tool is on, Del never deletes the whole node.
+            if delete && let Some(mask) = state.selected(cloud) {
+                actions.push(UiAction::Operation(Operation::SplatSelected {
+                    node,
+                    selected: Arc::clone(mask),
+                    action: RegionAction::Delete,
+                }));
+            }
+        }
+        let (modifiers, press_origin, hover) =
+            ui.input(|i| (i.modifiers, i.pointer.press_origin(), i.pointer.hover_pos()));
+        let rect = response.rect;
+        let pixels_per_point = ui.ctx().pixels_per_point();
+        let to_pixel = |p: Pos2| {
+            let v = (p - rect.min) * pixels_per_point;
+            Vec2::new(v.x, v.y)
+        };
+        let view = PickView::new(
+            *camera,
+            rect.width() * pixels_per_point,
+            rect.height() * pixels_per_point,
+        );
+        let clip_from_local = view.clip_from_world() * scene.world_from_local(node);
+        let select = |state: &mut SplatSelection, shape: &ScreenShape, how: Combine| {
+            let mask = select_in_shape(&cloud.positions, clip_from_local, view.size_px(), shape);
+            state.apply(cloud, &mask, how);
+        };
+        let brush_px = state.brush_radius.max(0.5) * pixels_per_point;
+        let brush = |a: Pos2, b: Pos2| ScreenShape::Brush {
+            path: vec![to_pixel(a), to_pixel(b)],
+            radius: brush_px,
+        };
+        let painter = ui.painter_at(rect);
+        let stroke = Stroke::new(1.0, Color32::from_gray(240));
+
+        if self.points.is_empty() {
+            if modifiers.alt {
+                // The camera orbits.
+                return false;
+            }
+            if response.drag_started_by(PointerButton::Primary)
+                && let Some(start) = press_origin.or(response.interact_pointer_pos())
+            {
+                let how = if modifiers.command || modifiers.ctrl {
+                    Combine::Subtract
+                } else if modifiers.shift || tool == SelectTool::Brush {
+                    Combine::Add
+                } else {
+                    Combine::Replace
+                };
+                self.points.push(start);
+                self.how = Some(how);
+                if tool == SelectTool::Brush {
+                    select(state, &brush(start, start), how);
+                }
+            } else if response.clicked_by(PointerButton::Primary)
+                && tool == SelectTool::Brush
+                && let Some(pos) = response.interact_pointer_pos()
+            {
+                let how = if modifiers.command || modifiers.ctrl {
+                    Combine::Subtract
+                } else {
+                    Combine::Add
+                };
+                select(state, &brush(pos, pos), how);
+            }
+        }
+        let how = self.how.unwrap_or(Combine::Replace);
+        if let Some(&start) = self.points.first() {
+            let end = response
+                .interact_pointer_pos()
+                .or(hover)
+                .unwrap_or(start)
+                .clamp(rect.min, rect.max);
+            let last = self.points.last().copied().unwrap_or(start);
+            if end.distance(last) >= 1.0 {
+                if tool == SelectTool::Brush {
+                    select(state, &brush(last, end), how);
+                }
+                self.points.push(end);
+            }
+            let fill = Color32::from_white_alpha(18);
+            match tool {
+                SelectTool::Rect => {
+                    let r = egui::Rect::from_two_pos(start, end);
+                    painter.rect_filled(r, 0.0, fill);
+                    painter.rect_stroke(r, 0.0, stroke, egui::StrokeKind::Inside);
+                }
+                SelectTool::Lasso => {
+                    let mut closed = self.points.clone();
+                    closed.push(start);
+                    painter.add(egui::Shape::line(closed, stroke));
+                }
+                SelectTool::Brush => {}
+            }
+            if response.drag_stopped_by(PointerButton::Primary) || !response.dragged() {
+                let shape = match tool {
+                    SelectTool::Rect => Some(ScreenShape::Rect {
+                        min: to_pixel(start).min(to_pixel(end)),
+                        max: to_pixel(start).max(to_pixel(end)),
+                    }),
+                    SelectTool::Lasso => Some(ScreenShape::Lasso(
+                        self.points.iter().map(|p| to_pixel(*p)).collect(),
+                    )),
+                    // Selected along the way.
+                    SelectTool::Brush => None,
+                };
+                if let Some(shape) = shape {
+                    select(state, &shape, how);
+                }
+                self.points.clear();
+                self.how = None;
+            }
+        }
+        if tool == SelectTool::Brush
+            && let Some(pos) = hover.filter(|p| rect.contains(*p))
+        {
+            painter.circle_stroke(pos, state.brush_radius, stroke);
+        }
+        if response.hovered() {
+            ui.ctx().set_cursor_icon(egui::CursorIcon::Crosshair);
+        }
+        true
+    }
+}
