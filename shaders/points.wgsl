@@ -4,7 +4,8 @@
 
 struct PointDraw {
     clip_from_local: mat4x4<f32>,
-    // x: point diameter in target pixels; y: target pixels per output pixel (unused here).
+    // x: point diameter in target pixels; y: target pixels per output pixel (unused here);
+    // z: 1 when the selected points (`selected`) are shown tinted.
     params: vec4<f32>,
     // The node's colour grade: rgb factor, w saturation (see `graded` in common.wgsl).
     grade: vec4<f32>,
@@ -18,6 +19,12 @@ struct Point {
 
 @group(1) @binding(0) var<uniform> draw: PointDraw;
 @group(1) @binding(1) var<storage, read> points: array<Point>;
+// One bit per point of the page (point i at bit i % 32 of word i / 32, SELECTED_ROW_WORDS words
+// per row): the points the editor's screen selection holds, tinted when draw.params.z is 1.
+@group(1) @binding(2) var selected: texture_2d<u32>;
+const SELECTED_ROW_WORDS: u32 = 2048u;
+// What selected points are tinted towards (display sRGB), as selected splats are.
+const SELECTED_TINT: vec3<f32> = vec3<f32>(1.0, 0.82, 0.1);
 
 struct PointOut {
     @builtin(position) clip: vec4<f32>,
@@ -41,7 +48,16 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     let corner = quad_corner(vi);
     let clip = draw.clip_from_local * vec4<f32>(p.position, 1.0);
     out.corner = corner;
-    out.color = captured_radiance(graded(unpack4x8unorm(p.color).rgb, draw.grade)) * frame.params.x;
+    var shown = graded(unpack4x8unorm(p.color).rgb, draw.grade);
+    if draw.params.z != 0.0 {
+        let word = ii >> 5u;
+        let bits = textureLoad(selected, vec2<u32>(word % SELECTED_ROW_WORDS,
+                                                   word / SELECTED_ROW_WORDS), 0).x;
+        if ((bits >> (ii & 31u)) & 1u) != 0u {
+            shown = mix(shown, SELECTED_TINT, 0.6);
+        }
+    }
+    out.color = captured_radiance(shown) * frame.params.x;
     // Behind the near plane (reverse Z: z > w), or not a number: outside the clip volume.
     if !(clip.w > 0.0 && clip.z <= clip.w) {
         out.clip = vec4<f32>(0.0, 0.0, 2.0, 1.0);

@@ -285,7 +285,7 @@ fn shot_encodes_to_an_mp4_whose_frames_match_the_stills() {
             camera: view,
             settings: quick(),
             selection: &[],
-            splat_highlight: None,
+            cloud_highlight: None,
         };
         let (still, _) = renderer.render_to_image(&ctx, &input, w, h).expect("still");
         let by_ffmpeg = ffmpeg_frame(&ffmpeg, &out, k as u32, w, h);

@@ -12,7 +12,7 @@ use half::f16;
 use image::RgbaImage;
 use worldsmith::generate::shapes;
 use worldsmith::render::{
-    FrameInput, OffscreenTarget, RenderSettings, Renderer, SplatHighlight, SplatSort,
+    CloudHighlight, FrameInput, OffscreenTarget, RenderSettings, Renderer, SplatSort,
 };
 use worldsmith::scene::{
     CameraView, ElementMask, Material, NodeId, NodeKind, PointCloud, Scene, SplatCloud, ToneMapper,
@@ -188,7 +188,7 @@ fn paged_splat_cloud_renders_like_a_single_page() {
             ..RenderSettings::final_frame()
         },
         selection: &[],
-        splat_highlight: None,
+        cloud_highlight: None,
     };
     let (paged, stats) = r.render_to_image(&ctx, &frame, W, H).expect("readback");
     assert_eq!(stats.splat_sorts, 3, "{stats:?}");
@@ -603,7 +603,7 @@ fn selected_splat_and_point_clouds_are_outlined() {
             camera: view,
             settings: RenderSettings::viewport(),
             selection,
-            splat_highlight: None,
+            cloud_highlight: None,
         };
         renderer
             .render_to_image(&ctx, &frame, W, H)
@@ -679,59 +679,153 @@ fn selected_splats_are_tinted_in_the_viewport_only() {
     let left_blob = ElementMask::from_fn(2 * n, |i| i >= n);
     let stale = ElementMask::full(2 * n - 1);
     // Pages of 4096 splats, ordered along x (left blob first): the tint must follow the
-    // splats, not their page slots.
-    let mut renderer = Renderer::new(&ctx);
-    renderer.limit_cloud_page_bytes(4096 * 32);
-    let mut draw = |mask: Option<(&ElementMask, u64)>, settings: RenderSettings| {
-        let frame = FrameInput {
-            scene: &scene,
-            camera: view,
-            settings,
-            selection: &[],
-            splat_highlight: mask.map(|(selected, key)| SplatHighlight {
-                node,
-                selected,
-                key,
-            }),
+    // splats, not their page slots. On the Vulkan adapter and on GL where there is one.
+    let gl = gl_context();
+    for ctx in std::iter::once(&ctx).chain(gl.as_ref()) {
+        let mut renderer = Renderer::new(ctx);
+        renderer.limit_cloud_page_bytes(4096 * 32);
+        let mut draw = |mask: Option<(&ElementMask, u64)>, settings: RenderSettings| {
+            let frame = FrameInput {
+                scene: &scene,
+                camera: view,
+                settings,
+                selection: &[],
+                cloud_highlight: mask.map(|(selected, key)| CloudHighlight {
+                    node,
+                    selected,
+                    key,
+                }),
+            };
+            renderer
+                .render_to_image(ctx, &frame, W, H)
+                .expect("readback")
+                .0
         };
-        renderer
-            .render_to_image(&ctx, &frame, W, H)
-            .expect("readback")
-            .0
-    };
-    // Yellowish: red well above blue; the plain blob is blue.
-    let tinted = |img: &RgbaImage, (x, y): (u32, u32)| {
-        let [r, _, b] = pixel(img, x, y);
-        i32::from(r) - i32::from(b) > 60
-    };
-    let plain = |img: &RgbaImage, (x, y): (u32, u32)| {
-        let [r, _, b] = pixel(img, x, y);
-        i32::from(b) - i32::from(r) > 100
-    };
-    let viewport = RenderSettings::viewport;
-    let img = draw(None, viewport());
-    assert!(plain(&img, left) && plain(&img, right), "no selection");
-    let img = draw(Some((&right_blob, 1)), viewport());
-    assert!(
-        tinted(&img, right) && plain(&img, left),
-        "right blob selected"
+        // Yellowish: red well above blue; the plain blob is blue.
+        let tinted = |img: &RgbaImage, (x, y): (u32, u32)| {
+            let [r, _, b] = pixel(img, x, y);
+            i32::from(r) - i32::from(b) > 60
+        };
+        let plain = |img: &RgbaImage, (x, y): (u32, u32)| {
+            let [r, _, b] = pixel(img, x, y);
+            i32::from(b) - i32::from(r) > 100
+        };
+        let viewport = RenderSettings::viewport;
+        let img = draw(None, viewport());
+        assert!(plain(&img, left) && plain(&img, right), "no selection");
+        let img = draw(Some((&right_blob, 1)), viewport());
+        assert!(
+            tinted(&img, right) && plain(&img, left),
+            "right blob selected"
+        );
+        let img = draw(Some((&left_blob, 2)), viewport());
+        assert!(
+            tinted(&img, left) && plain(&img, right),
+            "left blob selected"
+        );
+        // The same key again is not written again, and stays right; a new key with every splat.
+        let img = draw(Some((&left_blob, 2)), viewport());
+        assert!(tinted(&img, left) && plain(&img, right), "unchanged key");
+        let every = ElementMask::full(2 * n);
+        let img = draw(Some((&every, 3)), viewport());
+        assert!(tinted(&img, left) && tinted(&img, right), "all selected");
+        // Stills and clips (no overlays) and a selection made on another cloud are not tinted.
+        let img = draw(Some((&every, 3)), RenderSettings::final_frame());
+        assert!(plain(&img, left) && plain(&img, right), "final frame");
+        let img = draw(Some((&stale, 4)), viewport());
+        assert!(plain(&img, left) && plain(&img, right), "stale selection");
+    }
+}
+
+#[test]
+fn selected_points_are_tinted_in_the_viewport_only() {
+    let Some(ctx) = gpu() else { return };
+    // Two blue balls of points in one cloud: 0..3000 on the right, 3000..6000 on the left.
+    let n = 3000;
+    let mut rng = Rng(9);
+    let ball: Vec<[f32; 3]> = [1.5f32, -1.5]
+        .iter()
+        .flat_map(|&x| {
+            (0..n)
+                .map(|_| (Vec3::new(x, 0.0, 0.0) + rng.in_ball() * 0.8).to_array())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut scene = Scene::new("Point selection");
+    let cloud = scene.add_point_cloud(PointCloud::new(
+        ball,
+        vec![[50, 100, 230, 255]; 2 * n],
+        Vec::new(),
+    ));
+    let node = scene.add_node(
+        None,
+        "Balls",
+        Transform::IDENTITY,
+        NodeKind::Points {
+            cloud,
+            point_size_px: 5.0,
+        },
     );
-    let img = draw(Some((&left_blob, 2)), viewport());
-    assert!(
-        tinted(&img, left) && plain(&img, right),
-        "left blob selected"
+    let view = look(Vec3::new(0.0, 0.5, 6.0), Vec3::ZERO, 50.0);
+    let (left, right) = (
+        pixel_of(view, Vec3::new(-1.5, 0.0, 0.0)),
+        pixel_of(view, Vec3::new(1.5, 0.0, 0.0)),
     );
-    // The same key again is not written again, and stays right; a new key with every splat.
-    let img = draw(Some((&left_blob, 2)), viewport());
-    assert!(tinted(&img, left) && plain(&img, right), "unchanged key");
-    let every = ElementMask::full(2 * n);
-    let img = draw(Some((&every, 3)), viewport());
-    assert!(tinted(&img, left) && tinted(&img, right), "all selected");
-    // Stills and clips (no overlays) and a selection made on another cloud are not tinted.
-    let img = draw(Some((&every, 3)), RenderSettings::final_frame());
-    assert!(plain(&img, left) && plain(&img, right), "final frame");
-    let img = draw(Some((&stale, 4)), viewport());
-    assert!(plain(&img, left) && plain(&img, right), "stale selection");
+    // Pages of 1000 points (16 bytes each): the bits must follow the pages' offsets. On the
+    // Vulkan adapter and on GL where there is one.
+    let gl = gl_context();
+    for ctx in std::iter::once(&ctx).chain(gl.as_ref()) {
+        let mut renderer = Renderer::new(ctx);
+        renderer.limit_cloud_page_bytes(1000 * 16);
+        let mut draw = |mask: Option<(&ElementMask, u64)>, settings: RenderSettings| {
+            let frame = FrameInput {
+                scene: &scene,
+                camera: view,
+                settings,
+                selection: &[],
+                cloud_highlight: mask.map(|(selected, key)| CloudHighlight {
+                    node,
+                    selected,
+                    key,
+                }),
+            };
+            renderer
+                .render_to_image(ctx, &frame, W, H)
+                .expect("readback")
+                .0
+        };
+        let tinted = |img: &RgbaImage, (x, y): (u32, u32)| {
+            let [r, _, b] = pixel(img, x, y);
+            i32::from(r) - i32::from(b) > 60
+        };
+        let plain = |img: &RgbaImage, (x, y): (u32, u32)| {
+            let [r, _, b] = pixel(img, x, y);
+            i32::from(b) - i32::from(r) > 100
+        };
+        let right_ball = ElementMask::from_fn(2 * n, |i| i < n);
+        let left_ball = ElementMask::from_fn(2 * n, |i| i >= n);
+        let viewport = RenderSettings::viewport;
+        let img = draw(None, viewport());
+        assert!(plain(&img, left) && plain(&img, right), "no selection");
+        let img = draw(Some((&right_ball, 1)), viewport());
+        assert!(
+            tinted(&img, right) && plain(&img, left),
+            "right ball selected"
+        );
+        let img = draw(Some((&left_ball, 2)), viewport());
+        assert!(
+            tinted(&img, left) && plain(&img, right),
+            "left ball selected"
+        );
+        let img = draw(Some((&left_ball, 2)), RenderSettings::final_frame());
+        assert!(plain(&img, left) && plain(&img, right), "final frame");
+    }
+}
+
+/// wgpu's GL backend, where there is one (`golden::the_gl_backend_draws_the_same_frames`
+/// insists on it under CI).
+fn gl_context() -> Option<worldsmith::render::GpuContext> {
+    worldsmith::render::GpuContext::headless_on(wgpu::Backends::GL).ok()
 }
 
 #[test]
@@ -949,7 +1043,7 @@ fn clouds_upload_once_and_splats_resort_only_when_the_view_changes() {
             camera,
             settings,
             selection: &[],
-            splat_highlight: None,
+            cloud_highlight: None,
         }
     }
     let first = r.render(&frame(&scene, view, settings), &target.target());
@@ -1012,7 +1106,7 @@ fn shadow_cascades_exist_only_with_meshes_to_cast() {
             camera: ellipsoid_view(),
             settings,
             selection: &[],
-            splat_highlight: None,
+            cloud_highlight: None,
         }
     }
     let stats = r.render(&frame(&scene, settings), &target.target());
@@ -1164,7 +1258,7 @@ fn clouds_of_different_sh_degrees_take_their_own_pipelines() {
             camera: view,
             settings: RenderSettings::final_frame(),
             selection: &[],
-            splat_highlight: None,
+            cloud_highlight: None,
         };
         let img = r.render_to_image(&ctx, &frame, W, H).expect("readback").0;
         pixel(&img, W / 2, H / 2)

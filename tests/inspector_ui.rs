@@ -12,7 +12,7 @@ struct State {
     scene: Scene,
     selection: Vec<NodeId>,
     history: History,
-    region: worldsmith::ui::SplatTools,
+    region: worldsmith::ui::CloudTools,
 }
 
 /// A point node's disc size or a line node's width.
@@ -522,7 +522,7 @@ fn one_key_button_keys_every_shape_weight() {
                 shot: Some(shot),
                 frame: 30.0,
             };
-            let mut region = worldsmith::ui::SplatTools::default();
+            let mut region = worldsmith::ui::CloudTools::default();
             let mut out = Vec::new();
             inspector_keyed_ui(
                 ui,
@@ -574,7 +574,7 @@ fn select_joints_selects_the_rig_of_a_skinned_mesh() {
         .with_size(egui::vec2(360.0, 700.0))
         .with_accessibility_check(false)
         .build_ui(|ui| {
-            let mut region = worldsmith::ui::SplatTools::default();
+            let mut region = worldsmith::ui::CloudTools::default();
             let mut out = Vec::new();
             inspector_ui(ui, &scene, None, &[arm], &mut region, &mut out);
             actions.borrow_mut().extend(out);

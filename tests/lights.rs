@@ -80,7 +80,7 @@ fn tiled_light_lists_change_no_pixel_and_the_lights_show() {
             camera: view,
             settings: RenderSettings::final_frame(),
             selection: &[],
-            splat_highlight: None,
+            cloud_highlight: None,
         };
         r.render_to_image(&ctx, &frame, W, H).expect("readback").0
     };

@@ -372,7 +372,7 @@ fn relighting_a_splat_node_on_a_running_renderer_switches_its_pipeline() {
                 ..worldsmith::render::RenderSettings::final_frame()
             },
             selection: &[],
-            splat_highlight: None,
+            cloud_highlight: None,
         };
         r.render_to_image(&ctx, &frame, W, H).expect("readback").0
     };

@@ -1697,7 +1697,7 @@ fn splats_in_front_of_glass_and_blended_meshes_cover_them() {
             camera: view,
             settings: RenderSettings::final_frame(),
             selection: &[],
-            splat_highlight: None,
+            cloud_highlight: None,
         };
         let (img, stats) = Renderer::new(&ctx)
             .render_to_image(&ctx, &frame, SIZE, SIZE)
@@ -1819,7 +1819,7 @@ fn glass_behind_glass_shows_through_it() {
             ..RenderSettings::final_frame()
         },
         selection: &[],
-        splat_highlight: None,
+        cloud_highlight: None,
     };
     let (img, stats) = Renderer::new(&ctx)
         .render_to_image(&ctx, &frame, SIZE, SIZE)
@@ -2495,7 +2495,7 @@ fn opaque_pixels_are_the_same_with_and_without_the_display_pass() {
                 camera: view,
                 settings: worldsmith::render::RenderSettings::final_frame(),
                 selection: &[],
-                splat_highlight: None,
+                cloud_highlight: None,
             };
             renderer
                 .render_to_image(&ctx, &frame, SIZE, SIZE)

@@ -101,7 +101,7 @@ fn sorted(
         camera: view,
         settings: settings(sort),
         selection: &[],
-        splat_highlight: None,
+        cloud_highlight: None,
     };
     let (_, stats) = r.render_to_image(&ctx, &frame, 64, 36).expect("readback");
     (r.read_sorted_splats().expect("index readback"), stats)

@@ -33,7 +33,7 @@ fn unchanged_scene_uploads_nothing_and_edits_upload_only_what_changed() {
             camera,
             settings,
             selection: &[],
-            splat_highlight: None,
+            cloud_highlight: None,
         }
     }
     let first = r.render(&frame(&scene, view, settings), &target.target());
@@ -198,7 +198,7 @@ fn only_meshes_with_a_second_uv_set_upload_one() {
             camera: worldsmith::render::default_view(&scene),
             settings: RenderSettings::final_frame(),
             selection: &[],
-            splat_highlight: None,
+            cloud_highlight: None,
         };
         let s = r.render(&frame, &target.target());
         assert_eq!(s.uploads.meshes, 1, "{s:?}");
@@ -237,7 +237,7 @@ fn held_shadows_are_not_redrawn_while_the_camera_moves() {
             camera,
             settings,
             selection: &[],
-            splat_highlight: None,
+            cloud_highlight: None,
         };
         r.render_to_image(&ctx, &frame, 96, 54).expect("readback")
     };
@@ -353,7 +353,7 @@ fn material_edits_that_change_its_shading_switch_its_pipeline() {
             camera: view,
             settings: RenderSettings::final_frame(),
             selection: &[],
-            splat_highlight: None,
+            cloud_highlight: None,
         };
         r.render_to_image(&ctx, &frame, w, h).expect("readback").0
     };

@@ -41,7 +41,7 @@ fn draw(
             camera: view,
             settings: settings(),
             selection: &[],
-            splat_highlight: None,
+            cloud_highlight: None,
         },
         &target.target(),
     );
@@ -257,7 +257,7 @@ fn a_variant_turns_on_clearcoat_and_sheen_and_switching_back_restores_the_base()
             camera: view,
             settings: settings(),
             selection: &[],
-            splat_highlight: None,
+            cloud_highlight: None,
         };
         r.render_to_image(&ctx, &input, 200, 100)
             .expect("readback")
@@ -352,7 +352,7 @@ fn small_frames_draw_simplified_big_meshes_that_look_the_same() {
                 camera: view,
                 settings,
                 selection: &[],
-                splat_highlight: None,
+                cloud_highlight: None,
             },
             &target.target(),
         );

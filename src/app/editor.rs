@@ -115,7 +115,7 @@ pub(crate) struct Editor {
     /// Undo/redo of edits to `scene`.
     pub history: crate::edit::History,
     /// The splat region and screen selection tools (drawn over the viewport).
-    pub splat_tools: ui::SplatTools,
+    pub cloud_tools: ui::CloudTools,
     /// The project file the scene was opened from or last saved to.
     pub project_path: Option<PathBuf>,
     /// Changes since the last save that the undo history does not hold (File ▸ Import,
@@ -130,7 +130,7 @@ pub(crate) struct Editor {
     /// Viewport click and box selection.
     pub select: ViewportSelect,
     /// The splat selection tool's drag under way.
-    splat_stroke: super::splat_select::SplatStroke,
+    select_stroke: super::cloud_select::SelectStroke,
     /// Picking acceleration structures, kept across frames (per mesh and cloud content).
     pub picker: crate::pick::Picker,
     /// The shown variant's scene, where edits go, the compare set, thumbnails.
@@ -185,14 +185,14 @@ impl Editor {
             preview_covers_viewport: false,
             render_panel: Default::default(),
             history: crate::edit::History::default(),
-            splat_tools: Default::default(),
+            cloud_tools: Default::default(),
             project_path: None,
             changed_outside_history: false,
             after_save: None,
             autosave: None,
             recovery_offer: None,
             select: ViewportSelect::default(),
-            splat_stroke: Default::default(),
+            select_stroke: Default::default(),
             picker: crate::pick::Picker::default(),
             variant_state: Default::default(),
             timeline: Default::default(),
@@ -749,7 +749,7 @@ impl Editor {
                     edited,
                     variant,
                     &self.selection,
-                    &mut self.splat_tools,
+                    &mut self.cloud_tools,
                     Some(&keying),
                     &mut actions,
                 );
@@ -781,18 +781,18 @@ impl Editor {
             let shown =
                 super::timeline_state::shown(&self.scene, &self.variant_state, &self.timeline);
             let splat_tool = !comparing
-                && self.splat_tools.select.tool.is_some()
-                && super::splat_select::active_splats(shown, &self.selection).is_some();
+                && self.cloud_tools.select.tool.is_some()
+                && super::cloud_select::active_cloud(shown, &self.selection).is_some();
             let painting = splat_tool
                 && !self.controls.flying()
-                && self.splat_stroke.update(
+                && self.select_stroke.update(
                     ui,
                     &response,
                     keyboard_free,
                     shown,
                     &view,
                     &self.selection,
-                    &mut self.splat_tools.select,
+                    &mut self.cloud_tools.select,
                     &mut actions,
                 );
             let boxing = !comparing
@@ -820,10 +820,10 @@ impl Editor {
             let now = ui.input(|i| i.time);
             let overlay = ViewportOverlay {
                 mode: if splat_tool {
-                    match self.splat_tools.select.tool {
-                        Some(ui::SelectTool::Lasso) => "Select splats: lasso (drag)",
-                        Some(ui::SelectTool::Brush) => "Select splats: brush (drag)",
-                        _ => "Select splats: rectangle (drag)",
+                    match self.cloud_tools.select.tool {
+                        Some(ui::SelectTool::Lasso) => "Cloud select: lasso (drag)",
+                        Some(ui::SelectTool::Brush) => "Cloud select: brush (drag)",
+                        _ => "Cloud select: rectangle (drag)",
                     }
                 } else if self.select.armed() {
                     "Box select (drag)"
@@ -855,7 +855,7 @@ impl Editor {
                 ));
             }
             // The splat region being edited, while its node is the active one.
-            if let Some(tool) = &self.splat_tools.region
+            if let Some(tool) = &self.cloud_tools.region
                 && self.selection.last() == Some(&tool.node)
             {
                 let aspect = response.rect.width() / response.rect.height().max(1.0);
@@ -1011,11 +1011,11 @@ impl Editor {
 
     /// The selected splats the viewport shows tinted: while the splat selection tool is on,
     /// those of the active node's cloud.
-    pub fn splat_highlight(&self) -> Option<crate::render::SplatHighlight<'_>> {
-        let select = &self.splat_tools.select;
+    pub fn cloud_highlight(&self) -> Option<crate::render::CloudHighlight<'_>> {
+        let select = &self.cloud_tools.select;
         select.tool?;
-        let (node, cloud) = super::splat_select::active_splats(self.shown(), &self.selection)?;
-        Some(crate::render::SplatHighlight {
+        let (node, cloud) = super::cloud_select::active_cloud(self.shown(), &self.selection)?;
+        Some(crate::render::CloudHighlight {
             node,
             selected: select.selected(cloud)?,
             key: select.key(),

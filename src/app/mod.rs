@@ -7,13 +7,13 @@
 //! `--exit-after-frames` test mode), so an idle editor uses no CPU.
 
 mod autosave;
+mod cloud_select;
 mod editor;
 mod file_dialog;
 mod gizmo;
 mod gpu_window;
 mod loader;
 mod recent;
-mod splat_select;
 mod timeline_state;
 mod variant_state;
 mod variant_views;
@@ -143,7 +143,7 @@ struct ViewKey {
     overlays: Overlays,
     selection: Vec<NodeId>,
     /// The selected splats' key, when they are shown.
-    splat_highlight: Option<u64>,
+    cloud_highlight: Option<u64>,
     revision: Revision,
     scene_epoch: u64,
 }
@@ -554,7 +554,7 @@ impl Running {
                 size: (0, 0),
                 overlays: self.editor.overlays,
                 selection: Vec::new(),
-                splat_highlight: None,
+                cloud_highlight: None,
                 revision: self.editor.shown().revision(),
                 scene_epoch: self.editor.scene_epoch,
             });
@@ -605,7 +605,7 @@ impl Running {
             size: (width, height),
             overlays: editor.overlays,
             selection: editor.selection.clone(),
-            splat_highlight: editor.splat_highlight().map(|h| h.key),
+            cloud_highlight: editor.cloud_highlight().map(|h| h.key),
             revision: editor.shown().revision(),
             scene_epoch: editor.scene_epoch,
         };
@@ -622,7 +622,7 @@ impl Running {
                 camera,
                 settings,
                 selection: &editor.selection,
-                splat_highlight: editor.splat_highlight(),
+                cloud_highlight: editor.cloud_highlight(),
             },
             &target.target(),
         );

@@ -274,8 +274,8 @@ mod tests {
         d.pass(Vec::new());
     }
 
-    /// 10 × 10 splats on the plane z = 0, 0.5 apart, seen straight on from +Z.
-    fn splat_grid() -> Driver {
+    /// 10 × 10 splats (or points) on the plane z = 0, 0.5 apart, seen straight on from +Z.
+    fn cloud_grid(points: bool) -> Driver {
         let n = 100;
         let positions: Vec<[f32; 3]> = (0..n)
             .map(|i| {
@@ -283,24 +283,29 @@ mod tests {
                 [-2.25 + 0.5 * col, -2.25 + 0.5 * row, 0.0]
             })
             .collect();
-        let cloud = crate::scene::SplatCloud::new(
-            positions,
-            vec![[0.0, 0.0, 0.0, 1.0]; n],
-            vec![[0.05; 3]; n],
-            vec![1.0; n],
-            vec![[0.5; 3]; n],
-            0,
-            Vec::new(),
-        )
-        .unwrap();
-        let mut scene = Scene::new("splats");
-        let cloud = scene.add_splat_cloud(cloud);
-        let node = scene.add_node(
-            None,
-            "Splats",
-            Transform::IDENTITY,
-            NodeKind::Splats { cloud },
-        );
+        let mut scene = Scene::new("cloud");
+        let kind = if points {
+            let cloud = crate::scene::PointCloud::new(positions, Vec::new(), Vec::new());
+            NodeKind::Points {
+                cloud: scene.add_point_cloud(cloud),
+                point_size_px: 4.0,
+            }
+        } else {
+            let cloud = crate::scene::SplatCloud::new(
+                positions,
+                vec![[0.0, 0.0, 0.0, 1.0]; n],
+                vec![[0.05; 3]; n],
+                vec![1.0; n],
+                vec![[0.5; 3]; n],
+                0,
+                Vec::new(),
+            )
+            .unwrap();
+            NodeKind::Splats {
+                cloud: scene.add_splat_cloud(cloud),
+            }
+        };
+        let node = scene.add_node(None, "Cloud", Transform::IDENTITY, kind);
         let mut d = Driver::new(scene);
         d.editor.camera = crate::scene::OrbitCamera {
             pivot: Vec3::ZERO,
@@ -314,22 +319,20 @@ mod tests {
         d
     }
 
+    /// Elements of the active node's cloud, and how many of them are selected.
     fn splats_of(d: &Driver) -> (usize, usize) {
         let scene = d.editor.shown();
-        let node = *d.editor.selection.last().unwrap();
-        let NodeKind::Splats { cloud } = scene.node(node).unwrap().kind else {
-            panic!("not splats")
-        };
-        let cloud = scene.splat_cloud(cloud).unwrap();
-        (cloud.len(), d.editor.splat_tools.select.count(cloud))
+        let (_, cloud) =
+            super::super::cloud_select::active_cloud(scene, &d.editor.selection).unwrap();
+        (cloud.len(), d.editor.cloud_tools.select.count(cloud))
     }
 
     #[test]
     fn the_splat_tool_selects_by_rectangle_lasso_and_brush_and_deletes() {
         use crate::ui::SelectTool;
-        let mut d = splat_grid();
+        let mut d = cloud_grid(false);
         let node = d.editor.selection[0];
-        d.editor.splat_tools.select.tool = Some(SelectTool::Rect);
+        d.editor.cloud_tools.select.tool = Some(SelectTool::Rect);
         let camera = d.editor.camera;
         let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
         // The left half (x < 0): 50.
@@ -344,7 +347,7 @@ mod tests {
         assert_eq!(splats_of(&d).1, 65);
         // A plain drag replaces: a lasso triangle with corners at three grid corners takes
         // the lower-left half (55 splats, the diagonal's 10 inside by a margin).
-        d.editor.splat_tools.select.tool = Some(SelectTool::Lasso);
+        d.editor.cloud_tools.select.tool = Some(SelectTool::Lasso);
         let lasso = [at(&d, -2.6, 2.7), at(&d, -2.6, -2.6), at(&d, 2.7, -2.6)];
         d.modifiers = Modifiers::NONE;
         d.pass(vec![Event::PointerMoved(lasso[0])]);
@@ -360,8 +363,8 @@ mod tests {
         d.pass(Vec::new());
         assert_eq!(splats_of(&d).1, 55);
         // Ctrl+brush along the bottom row takes its 10 away.
-        d.editor.splat_tools.select.tool = Some(SelectTool::Brush);
-        d.editor.splat_tools.select.brush_radius = 5.0;
+        d.editor.cloud_tools.select.tool = Some(SelectTool::Brush);
+        d.editor.cloud_tools.select.brush_radius = 5.0;
         d.drag(at(&d, -2.6, -2.25), at(&d, 2.6, -2.25), Modifiers::COMMAND);
         assert_eq!(splats_of(&d).1, 45);
         // Del removes the selected splats (one undo step); the node stays.
@@ -377,8 +380,26 @@ mod tests {
         assert_ne!(d.editor.camera, camera, "Alt+drag orbits");
         assert_eq!(splats_of(&d).1, 45);
         key(&mut d, egui::Key::Escape, Modifiers::NONE);
-        assert_eq!(d.editor.splat_tools.select.tool, None);
+        assert_eq!(d.editor.cloud_tools.select.tool, None);
         assert_eq!(d.editor.selection, vec![node], "Esc ends the tool only");
+    }
+
+    #[test]
+    fn the_selection_tool_works_on_point_clouds_too() {
+        let mut d = cloud_grid(true);
+        let node = d.editor.selection[0];
+        d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
+        let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
+        // The bottom three rows: 30.
+        d.drag(at(&d, -2.6, -2.6), at(&d, 2.6, -0.9), Modifiers::NONE);
+        assert_eq!(splats_of(&d), (100, 30));
+        key(&mut d, egui::Key::X, Modifiers::NONE);
+        assert_eq!(splats_of(&d), (70, 0));
+        assert_eq!(d.editor.selection, vec![node]);
+        assert!(matches!(
+            d.editor.shown().node(node).unwrap().kind,
+            NodeKind::Points { point_size_px, .. } if point_size_px == 4.0
+        ));
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub fn bench_variants(args: &BenchVariantsArgs) -> anyhow::Result<()> {
                 camera: view,
                 settings,
                 selection: &[],
-                splat_highlight: None,
+                cloud_highlight: None,
             },
             &target.target(),
         );

@@ -398,7 +398,7 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
         camera: view,
         settings: RenderSettings::final_frame(),
         selection: &[],
-        splat_highlight: None,
+        cloud_highlight: None,
     };
     let (w, h) = args.size;
     let (image, stats) = renderer.render_to_image(&ctx, &frame, w, h)?;
@@ -583,7 +583,7 @@ pub fn bench_import(args: &BenchImportArgs) -> anyhow::Result<()> {
         camera: view,
         settings: RenderSettings::final_frame(),
         selection: &[],
-        splat_highlight: None,
+        cloud_highlight: None,
     };
     let (w, h) = args.size;
     let target = crate::render::OffscreenTarget::new(&ctx.device, w, h);
@@ -700,7 +700,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
                 ..RenderSettings::final_frame()
             },
             selection: &[],
-            splat_highlight: None,
+            cloud_highlight: None,
         };
         let pivot = scene.framing_bounds().center();
         let mut last = Default::default();
@@ -817,7 +817,7 @@ fn compare_sorts(
                     ..RenderSettings::final_frame()
                 },
                 selection: &[],
-                splat_highlight: None,
+                cloud_highlight: None,
             };
             let stats = renderer.render(&frame, &target.target());
             let micros = if sort == SplatSort::Gpu {
@@ -1244,7 +1244,7 @@ pub fn bench_edit(args: &BenchEditArgs) -> anyhow::Result<()> {
             camera: view,
             settings,
             selection: &[],
-            splat_highlight: None,
+            cloud_highlight: None,
         };
         let t = Instant::now();
         let stats = renderer.render(&frame, &target.target());

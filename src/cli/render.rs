@@ -325,7 +325,7 @@ pub fn bench_clip(args: &BenchClipArgs) -> anyhow::Result<()> {
             camera: view,
             settings,
             selection: &[],
-            splat_highlight: None,
+            cloud_highlight: None,
         };
         Ok(renderer.render_to_image(&ctx, &frame, w, h)?.0)
     };

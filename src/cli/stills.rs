@@ -160,7 +160,7 @@ pub fn stills(args: &StillsArgs) -> anyhow::Result<()> {
                 camera: *view,
                 settings: RenderSettings::final_frame(),
                 selection: &[],
-                splat_highlight: None,
+                cloud_highlight: None,
             };
             let (image, _) = renderer.render_to_image(&ctx, &frame, w, h)?;
             let path = args.out.join(format!(

@@ -414,7 +414,7 @@ pub fn render_clip(
                                 ..job.settings
                             },
                             selection: &[],
-                            splat_highlight: None,
+                            cloud_highlight: None,
                         };
                         renderer.render(&input, &target.target());
                         ctx.device

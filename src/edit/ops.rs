@@ -8,7 +8,8 @@ use super::{Command, MeshData, mesh_ops};
 use crate::generate::shapes::primitive_mesh;
 use crate::scene::{
     ElementMask, Light, LightKind, Material, MaterialId, Mesh, MeshId, Node, NodeId, NodeKind,
-    Primitive, ResourceIds, Resources, Scene, SplatCloud, SplatCloudId, Subtree, Transform,
+    PointCloudId, Primitive, ResourceIds, Resources, Scene, SplatCloud, SplatCloudId, Subtree,
+    Transform,
 };
 use glam::{Mat4, Vec3};
 use std::collections::{HashMap, HashSet};
@@ -27,6 +28,8 @@ pub enum OpError {
     TooFewMeshes,
     #[error("Select a splat cloud first.")]
     NoSplats,
+    #[error("Select a splat or point cloud first.")]
+    NoCloud,
     #[error("{0}")]
     Nothing(String),
 }
@@ -1452,30 +1455,38 @@ pub fn splat_region(
     if inside.none() {
         return Err(OpError::Nothing("No splats inside the region.".into()));
     }
-    split_splats(scene, node, &inside, action)
+    split_cloud(scene, node, &inside, action)
 }
 
-/// Deletes, crops to, or separates the selected splats of a splat node: `selected` holds one
-/// bit per splat of the cloud the node shows (a selection made on another cloud, such as one
-/// before an edit, is refused).
-pub fn splat_selected(
+/// Deletes, crops to, or separates the selected elements of a splat or point cloud node:
+/// `selected` holds one bit per splat or point of the cloud the node shows (a selection made
+/// on another cloud, such as one before an edit, is refused).
+pub fn cloud_selected(
     scene: &mut Scene,
     node: NodeId,
     selected: &ElementMask,
     action: RegionAction,
 ) -> Result<(Command, Option<NodeId>), OpError> {
-    let (_, _, data) = splat_node(scene, node)?;
-    if selected.len() != data.len() {
+    let (len, noun) = cloud_len(scene, node).ok_or(OpError::NoCloud)?;
+    if selected.len() != len {
         return Err(OpError::Nothing(format!(
-            "The selection was made on {} splats; the cloud now has {}. Select again.",
+            "The selection was made on {} {noun}; the cloud now has {len}. Select again.",
             selected.len(),
-            data.len()
         )));
     }
     if selected.none() {
-        return Err(OpError::Nothing("No splats are selected.".into()));
+        return Err(OpError::Nothing(format!("No {noun} are selected.")));
     }
-    split_splats(scene, node, selected, action)
+    split_cloud(scene, node, selected, action)
+}
+
+/// How many elements the splat or point cloud that `node` shows has, and what they are.
+fn cloud_len(scene: &Scene, node: NodeId) -> Option<(usize, &'static str)> {
+    match &scene.node(node)?.kind {
+        NodeKind::Splats { cloud } => Some((scene.splat_cloud(*cloud)?.len(), "splats")),
+        NodeKind::Points { cloud, .. } => Some((scene.point_cloud(*cloud)?.len(), "points")),
+        _ => None,
+    }
 }
 
 /// The node, its cloud id and its cloud, if `node` is a splat node.
@@ -1491,65 +1502,94 @@ fn splat_node(
     Ok((n, cloud, data))
 }
 
-/// Splits a splat node's cloud by `inside` (one bit per splat, at least one set) as `action`
-/// says.
-fn split_splats(
+/// Splits a splat or point node's cloud by `inside` (one bit per element, at least one set)
+/// as `action` says: the node keeps a new cloud of the elements outside (Delete, Separate) or
+/// inside (Crop); Separate puts the inside ones on a new node next to it. The old cloud is
+/// freed when no other node shows it.
+fn split_cloud(
     scene: &mut Scene,
     node: NodeId,
     inside: &ElementMask,
     action: RegionAction,
 ) -> Result<(Command, Option<NodeId>), OpError> {
-    let (n, cloud, data) = splat_node(scene, node)?;
+    let n = scene.node(node).cloned().ok_or(OpError::NoCloud)?;
     let count = inside.count();
-    let outside_cloud = || data.subset(|i| !inside.get(i));
-    let inside_cloud = || data.subset(|i| inside.get(i));
-    let kept = match action {
-        RegionAction::Delete | RegionAction::Separate => outside_cloud(),
-        RegionAction::Crop => inside_cloud(),
+    let keep_inside = action == RegionAction::Crop;
+    let separate = action == RegionAction::Separate;
+    let mut resources = Resources::default();
+    let mut freed = ResourceIds::default();
+    // The node's kind for the kept elements, the new node's for the separated ones.
+    let (kept_kind, separated_kind, noun) = match n.kind {
+        NodeKind::Splats { cloud } => {
+            let data = Arc::clone(scene.splat_cloud(cloud).ok_or(OpError::NoCloud)?);
+            let mut part = |scene: &mut Scene, want: bool| {
+                let id = SplatCloudId(scene.reserve_id());
+                let subset = data.subset(|i| inside.get(i) == want);
+                resources.splat_clouds.push((id, Arc::new(subset)));
+                NodeKind::Splats { cloud: id }
+            };
+            let kept = part(scene, keep_inside);
+            let separated = separate.then(|| part(scene, true));
+            if scene.users_of_splat_cloud(cloud) == 1 {
+                freed.splat_clouds.push(cloud);
+            }
+            (kept, separated, "splats")
+        }
+        NodeKind::Points {
+            cloud,
+            point_size_px,
+        } => {
+            let data = Arc::clone(scene.point_cloud(cloud).ok_or(OpError::NoCloud)?);
+            let mut part = |scene: &mut Scene, want: bool| {
+                let id = PointCloudId(scene.reserve_id());
+                let subset = data.subset(|i| inside.get(i) == want);
+                resources.point_clouds.push((id, Arc::new(subset)));
+                NodeKind::Points {
+                    cloud: id,
+                    point_size_px,
+                }
+            };
+            let kept = part(scene, keep_inside);
+            let separated = separate.then(|| part(scene, true));
+            if scene.users_of_point_cloud(cloud) == 1 {
+                freed.point_clouds.push(cloud);
+            }
+            (kept, separated, "points")
+        }
+        _ => return Err(OpError::NoCloud),
     };
-    let kept_id = SplatCloudId(scene.reserve_id());
-    let mut resources = Resources {
-        splat_clouds: vec![(kept_id, Arc::new(kept))],
-        ..Default::default()
-    };
-    let mut commands = Vec::new();
+    let mut commands = vec![
+        Command::AddResources {
+            resources: Box::new(resources),
+        },
+        Command::SetKind {
+            node,
+            kind: Box::new(kept_kind),
+        },
+    ];
     let mut separated = None;
-    let mut extra = Vec::new();
-    if action == RegionAction::Separate {
-        let id = SplatCloudId(scene.reserve_id());
-        resources.splat_clouds.push((id, Arc::new(inside_cloud())));
+    if let Some(kind) = separated_kind {
         let new_node = NodeId(scene.reserve_id());
         let name = unique_name(scene, &format!("{}.separated", n.name));
         let index = scene.index_in_parent(node).map_or(usize::MAX, |i| i + 1);
-        extra.push(Command::InsertNodes {
+        commands.push(Command::InsertNodes {
             trees: vec![Subtree::single(
                 n.parent,
                 index,
-                Node::new(new_node, &name, n.transform, NodeKind::Splats { cloud: id }),
+                Node::new(new_node, &name, n.transform, kind),
             )],
         });
         separated = Some(new_node);
     }
-    commands.push(Command::AddResources {
-        resources: Box::new(resources),
-    });
-    commands.push(Command::SetKind {
-        node,
-        kind: Box::new(NodeKind::Splats { cloud: kept_id }),
-    });
-    commands.extend(extra);
-    if scene.users_of_splat_cloud(cloud) == 1 {
+    if freed != ResourceIds::default() {
         commands.push(Command::RemoveResources {
-            ids: Box::new(ResourceIds {
-                splat_clouds: vec![cloud],
-                ..Default::default()
-            }),
+            ids: Box::new(freed),
         });
     }
     let label = match action {
-        RegionAction::Delete => format!("Delete {count} splats of {}", n.name),
-        RegionAction::Crop => format!("Crop {} to {count} splats", n.name),
-        RegionAction::Separate => format!("Separate {count} splats of {}", n.name),
+        RegionAction::Delete => format!("Delete {count} {noun} of {}", n.name),
+        RegionAction::Crop => format!("Crop {} to {count} {noun}", n.name),
+        RegionAction::Separate => format!("Separate {count} {noun} of {}", n.name),
     };
     Ok((batch(label, commands), separated))
 }
@@ -2224,12 +2264,12 @@ mod tests {
         let mut history = History::default();
         // Every third splat: 34 of 100.
         let mask = ElementMask::from_fn(100, |i| i % 3 == 0);
-        let (c, new) = splat_selected(&mut scene, node, &mask, RegionAction::Delete).unwrap();
+        let (c, new) = cloud_selected(&mut scene, node, &mask, RegionAction::Delete).unwrap();
         assert!(new.is_none());
         history.execute(&mut scene, c);
         assert_eq!(splat_count(&scene, node), 66);
         // A selection made before the edit no longer fits the cloud.
-        let stale = splat_selected(&mut scene, node, &mask, RegionAction::Delete);
+        let stale = cloud_selected(&mut scene, node, &mask, RegionAction::Delete);
         assert!(
             matches!(&stale, Err(OpError::Nothing(m)) if m.contains("100 splats") && m.contains("66")),
             "{:?}",
@@ -2237,7 +2277,7 @@ mod tests {
         );
         history.undo(&mut scene);
         assert_eq!(splat_count(&scene, node), 100);
-        let (c, _) = splat_selected(&mut scene, node, &mask, RegionAction::Crop).unwrap();
+        let (c, _) = cloud_selected(&mut scene, node, &mask, RegionAction::Crop).unwrap();
         history.execute(&mut scene, c);
         assert_eq!(splat_count(&scene, node), 34);
         // The kept splats are the selected ones, in order, with their SH.
@@ -2248,7 +2288,7 @@ mod tests {
         assert_eq!(kept.positions[1], [3.0, 0.0, 0.0]);
         assert_eq!(kept.sh_rest[9].to_f32(), 27.0);
         history.undo(&mut scene);
-        let (c, new) = splat_selected(&mut scene, node, &mask, RegionAction::Separate).unwrap();
+        let (c, new) = cloud_selected(&mut scene, node, &mask, RegionAction::Separate).unwrap();
         history.execute(&mut scene, c);
         assert_eq!(splat_count(&scene, node), 66);
         assert_eq!(splat_count(&scene, new.unwrap()), 34);
@@ -2257,12 +2297,65 @@ mod tests {
         assert_eq!(scene.node_count(), 1);
         // Nothing selected, or not a splat node.
         assert!(
-            splat_selected(&mut scene, node, &ElementMask::new(100), RegionAction::Crop).is_err()
+            cloud_selected(&mut scene, node, &ElementMask::new(100), RegionAction::Crop).is_err()
         );
         assert!(matches!(
-            splat_selected(&mut scene, NodeId(999), &mask, RegionAction::Crop),
-            Err(OpError::NoSplats)
+            cloud_selected(&mut scene, NodeId(999), &mask, RegionAction::Crop),
+            Err(OpError::NoCloud)
         ));
+    }
+
+    #[test]
+    fn selected_points_delete_crop_and_separate() {
+        let mut scene = Scene::new("t");
+        let positions: Vec<[f32; 3]> = (0..50).map(|i| [i as f32, 0.0, 0.0]).collect();
+        let colors: Vec<[u8; 4]> = (0..50).map(|i| [i as u8, 0, 0, 255]).collect();
+        let cloud =
+            scene.add_point_cloud(crate::scene::PointCloud::new(positions, colors, Vec::new()));
+        let node = scene.add_node(
+            None,
+            "Points",
+            Transform::IDENTITY,
+            NodeKind::Points {
+                cloud,
+                point_size_px: 3.0,
+            },
+        );
+        let points = |scene: &Scene, node: NodeId| match scene.node(node).unwrap().kind {
+            NodeKind::Points {
+                cloud,
+                point_size_px,
+            } => {
+                assert_eq!(point_size_px, 3.0, "the point size stays");
+                Arc::clone(scene.point_cloud(cloud).unwrap())
+            }
+            _ => panic!("not points"),
+        };
+        let mut history = History::default();
+        let mask = ElementMask::from_fn(50, |i| i >= 40);
+        let (c, _) = cloud_selected(&mut scene, node, &mask, RegionAction::Delete).unwrap();
+        assert_eq!(c.label(&scene), "Delete 10 points of Points");
+        history.execute(&mut scene, c);
+        assert_eq!(points(&scene, node).len(), 40);
+        assert_eq!(scene.point_clouds().count(), 1, "the old cloud is freed");
+        history.undo(&mut scene);
+        let (c, _) = cloud_selected(&mut scene, node, &mask, RegionAction::Crop).unwrap();
+        history.execute(&mut scene, c);
+        let kept = points(&scene, node);
+        assert_eq!((kept.len(), kept.colors[0]), (10, [40, 0, 0, 255]));
+        history.undo(&mut scene);
+        let (c, new) = cloud_selected(&mut scene, node, &mask, RegionAction::Separate).unwrap();
+        history.execute(&mut scene, c);
+        assert_eq!(points(&scene, node).len(), 40);
+        assert_eq!(points(&scene, new.unwrap()).len(), 10);
+        history.undo(&mut scene);
+        assert_eq!((points(&scene, node).len(), scene.node_count()), (50, 1));
+        let stale = cloud_selected(&mut scene, node, &ElementMask::full(49), RegionAction::Crop);
+        assert!(
+            matches!(&stale, Err(OpError::Nothing(m)) if m.contains("49 points")),
+            "{:?}",
+            stale.err()
+        );
     }
 
     #[test]
@@ -2376,9 +2469,9 @@ pub enum Operation {
         region: Region,
         action: RegionAction,
     },
-    /// Delete, keep only or separate the splats selected on screen (one bit per splat of the
-    /// node's cloud).
-    SplatSelected {
+    /// Delete, keep only or separate the splats or points selected on screen (one bit per
+    /// element of the node's cloud).
+    CloudSelected {
         node: NodeId,
         selected: Arc<ElementMask>,
         action: RegionAction,
@@ -2495,12 +2588,12 @@ pub fn run(
                 note: None,
             }
         }
-        Operation::SplatSelected {
+        Operation::CloudSelected {
             node,
             selected,
             action,
         } => {
-            let (command, new) = splat_selected(scene, node, &selected, action)?;
+            let (command, new) = cloud_selected(scene, node, &selected, action)?;
             Outcome {
                 command,
                 select: new.map(|n| vec![n]),

@@ -45,7 +45,7 @@
 
 use super::renderer::{storage_entry, uniform_entry};
 use super::splat_sort::{GpuSorter, SortPage, SortTimer};
-use super::{FrameStats, RenderError, RenderSettings, SplatHighlight, SplatSort, UploadStats};
+use super::{CloudHighlight, FrameStats, RenderError, RenderSettings, SplatSort, UploadStats};
 use crate::scene::{CameraView, NodeId, NodeKind, PointCloudId, Scene, SplatCloud, SplatCloudId};
 use bytemuck::{Pod, Zeroable};
 use glam::{Mat4, Quat, Vec3, Vec4};
@@ -293,6 +293,13 @@ struct PointNode {
     grade: [f32; 4],
     uniform: wgpu::Buffer,
     bind_groups: Vec<(wgpu::BindGroup, u32)>,
+    /// Per page, one bit per point: the points the editor shows as selected (see
+    /// [`SplatNodePage::selected`]; line nodes bind them too, but never light them).
+    selected: Vec<wgpu::Texture>,
+    /// The key of the selection written to `selected` (None: never written).
+    highlight_key: Option<u64>,
+    /// Whether this frame draws the selection tinted.
+    highlighted: bool,
 }
 
 struct SplatNodePage {
@@ -415,6 +422,7 @@ impl GpuClouds {
             entries: &[
                 uniform_entry(0, wgpu::ShaderStages::VERTEX),
                 storage_entry(1, wgpu::ShaderStages::VERTEX),
+                selected_entry(2),
             ],
         });
         let splat_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -424,16 +432,7 @@ impl GpuClouds {
                 storage_entry(1, wgpu::ShaderStages::VERTEX),
                 storage_entry(2, wgpu::ShaderStages::VERTEX),
                 storage_entry(3, wgpu::ShaderStages::VERTEX),
-                wgpu::BindGroupLayoutEntry {
-                    binding: 5,
-                    visibility: wgpu::ShaderStages::VERTEX,
-                    ty: wgpu::BindingType::Texture {
-                        sample_type: wgpu::TextureSampleType::Uint,
-                        view_dimension: wgpu::TextureViewDimension::D2,
-                        multisampled: false,
-                    },
-                    count: None,
-                },
+                selected_entry(5),
                 wgpu::BindGroupLayoutEntry {
                     binding: 4,
                     visibility: wgpu::ShaderStages::VERTEX,
@@ -937,7 +936,7 @@ impl GpuClouds {
         camera: &CameraView,
         (width, height): (u32, u32),
         settings: &RenderSettings,
-        highlight: Option<SplatHighlight<'_>>,
+        highlight: Option<CloudHighlight<'_>>,
         stats: &mut FrameStats,
     ) {
         let (sort, grid) = (settings.splat_sort, settings.overlays.grid);
@@ -956,6 +955,28 @@ impl GpuClouds {
         let clip_from_view = camera.clip_from_view(aspect);
         let view_from_world = camera.view_from_world();
         let clip_from_world = clip_from_view * view_from_world;
+        // The editor's selected points, when they are a point node's and made on its cloud.
+        for (id, node) in &mut self.point_nodes {
+            let highlight = highlight
+                .filter(|h| h.node == *id && settings.overlays.outline)
+                .filter(|h| {
+                    scene
+                        .point_cloud(node.cloud)
+                        .is_some_and(|c| c.len() == h.selected.len())
+                });
+            node.highlighted = highlight.is_some();
+            if let Some(h) = highlight
+                && node.highlight_key != Some(h.key)
+            {
+                let mut first = 0;
+                for ((_, count), texture) in node.bind_groups.iter().zip(&node.selected) {
+                    let words = selected_words(h.selected, *count as usize, |j| first + j);
+                    write_selected(queue, texture, words);
+                    first += *count as usize;
+                }
+                node.highlight_key = Some(h.key);
+            }
+        }
         // Point and line draws: the size in target pixels, and the target pixels per output
         // pixel (a line is at least one output pixel wide). Returns the elements drawn.
         let write_draws = |nodes: &BTreeMap<NodeId, PointNode>| -> u64 {
@@ -963,7 +984,12 @@ impl GpuClouds {
             for node in nodes.values() {
                 let draw = PointDraw {
                     clip_from_local: (clip_from_world * node.world_from_local).to_cols_array_2d(),
-                    params: [node.size_px.max(0.0) * px_scale, px_scale, 0.0, 0.0],
+                    params: [
+                        node.size_px.max(0.0) * px_scale,
+                        px_scale,
+                        f32::from(u8::from(node.highlighted)),
+                        0.0,
+                    ],
                     grade: node.grade,
                 };
                 queue.write_buffer(&node.uniform, 0, bytemuck::bytes_of(&draw));
@@ -1011,16 +1037,9 @@ impl GpuClouds {
                 && let Some(gpu) = self.splats.get(&node.cloud)
             {
                 for (page, gpu_page) in node.pages.iter().zip(&gpu.pages) {
-                    let count = page.count as usize;
-                    let words: Vec<u32> = (0..count.div_ceil(32))
-                        .into_par_iter()
-                        .map(|w| {
-                            (0..32.min(count - w * 32)).fold(0u32, |word, bit| {
-                                let splat = gpu.splat_index(gpu_page.first + w * 32 + bit);
-                                word | u32::from(h.selected.get(splat)) << bit
-                            })
-                        })
-                        .collect();
+                    let words = selected_words(h.selected, page.count as usize, |slot| {
+                        gpu.splat_index(gpu_page.first + slot)
+                    });
                     write_selected(queue, &page.selected, words);
                 }
                 node.highlight_key = Some(h.key);
@@ -1664,11 +1683,23 @@ fn point_node(
         Some(n) if n.cloud == cloud && n.content_id == gpu.content_id => n,
         _ => {
             let uniform = draw_uniform(device, std::mem::size_of::<PointDraw>());
+            let selected: Vec<_> = gpu
+                .pages
+                .iter()
+                .map(|(_, count)| selected_texture(device, *count))
+                .collect();
             let bind_groups = gpu
                 .pages
                 .iter()
-                .map(|(buffer, count)| {
-                    (bind(device, layout, &[&uniform, buffer], "points"), *count)
+                .zip(&selected)
+                .map(|((buffer, count), selected)| {
+                    let view = selected.create_view(&wgpu::TextureViewDescriptor::default());
+                    let entry = wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: wgpu::BindingResource::TextureView(&view),
+                    };
+                    let group = bind_with(device, layout, &[&uniform, buffer], [entry], "points");
+                    (group, *count)
                 })
                 .collect();
             PointNode {
@@ -1679,6 +1710,9 @@ fn point_node(
                 grade: [1.0; 4],
                 uniform,
                 bind_groups,
+                selected,
+                highlight_key: None,
+                highlighted: false,
             }
         }
     };
@@ -1724,8 +1758,40 @@ fn bind_splats(
     bind_with(device, layout, &buffers, [slices, selected], "splats")
 }
 
-/// Words of selected bits per row of a page's `selected` texture (splats.wgsl has the same).
+/// Words of selected bits per row of a page's `selected` texture (splats.wgsl and
+/// points.wgsl have the same).
 const SELECTED_ROW_WORDS: u32 = 2048;
+
+/// The layout entry of a page's selected bits (vertex stage).
+fn selected_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::VERTEX,
+        ty: wgpu::BindingType::Texture {
+            sample_type: wgpu::TextureSampleType::Uint,
+            view_dimension: wgpu::TextureViewDimension::D2,
+            multisampled: false,
+        },
+        count: None,
+    }
+}
+
+/// The bits of `selected` for `count` consecutive slots, slot `j` being element
+/// `element(j)`: one word per 32 slots.
+fn selected_words(
+    selected: &crate::scene::ElementMask,
+    count: usize,
+    element: impl Fn(usize) -> usize + Sync,
+) -> Vec<u32> {
+    (0..count.div_ceil(32))
+        .into_par_iter()
+        .map(|w| {
+            (0..32.min(count - w * 32)).fold(0u32, |word, bit| {
+                word | u32::from(selected.get(element(w * 32 + bit))) << bit
+            })
+        })
+        .collect()
+}
 
 /// A page's selected bits, all clear: enough rows of [`SELECTED_ROW_WORDS`] for `count`
 /// splats.
@@ -1761,15 +1827,6 @@ fn write_selected(queue: &wgpu::Queue, texture: &wgpu::Texture, mut words: Vec<u
         },
         size,
     );
-}
-
-fn bind(
-    device: &wgpu::Device,
-    layout: &wgpu::BindGroupLayout,
-    buffers: &[&wgpu::Buffer],
-    label: &str,
-) -> wgpu::BindGroup {
-    bind_with(device, layout, buffers, [], label)
 }
 
 /// `buffers` whole at bindings 0, 1, …, then `extra`.

@@ -136,16 +136,17 @@ pub struct FrameInput<'a> {
     pub settings: RenderSettings,
     /// Nodes drawn with a selection outline (when the outline overlay is on).
     pub selection: &'a [NodeId],
-    /// Splats of one node drawn tinted as selected (when the outline overlay is on): the
-    /// editor's screen selection of splats.
-    pub splat_highlight: Option<SplatHighlight<'a>>,
+    /// Splats or points of one node drawn tinted as selected (when the outline overlay is
+    /// on): the editor's screen selection.
+    pub cloud_highlight: Option<CloudHighlight<'a>>,
 }
 
-/// The splats of a splat node that the viewport shows as selected.
+/// The splats of a splat node, or the points of a point node, that the viewport shows as
+/// selected.
 #[derive(Clone, Copy)]
-pub struct SplatHighlight<'a> {
+pub struct CloudHighlight<'a> {
     pub node: NodeId,
-    /// One bit per splat of the node's cloud (ignored when its length differs).
+    /// One bit per splat or point of the node's cloud (ignored when its length differs).
     pub selected: &'a crate::scene::ElementMask,
     /// Changes whenever `selected` does: the renderer writes the bits again only then.
     pub key: u64,

@@ -1667,7 +1667,7 @@ impl Renderer {
             &frame.camera,
             (width, height),
             &frame.settings,
-            frame.splat_highlight,
+            frame.cloud_highlight,
             &mut stats,
         );
         for (i, buf) in self.cascade_buffers.iter().enumerate() {

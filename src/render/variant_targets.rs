@@ -124,7 +124,7 @@ impl VariantTargets {
                 camera,
                 settings,
                 selection: &[],
-                splat_highlight: None,
+                cloud_highlight: None,
             },
             &entry.target.target(),
         );

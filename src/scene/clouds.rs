@@ -111,6 +111,45 @@ impl PointCloud {
         moved.segments = self.segments.clone();
         moved
     }
+
+    /// The points for which `keep(i)` holds, with their colours and normals; a segment stays
+    /// (renumbered) when both its ends do.
+    pub fn subset(&self, keep: impl Fn(usize) -> bool) -> PointCloud {
+        // New index of each kept point.
+        let mut new_index = vec![u32::MAX; self.len()];
+        let mut kept = 0u32;
+        for (i, slot) in new_index.iter_mut().enumerate() {
+            if keep(i) {
+                *slot = kept;
+                kept += 1;
+            }
+        }
+        let take = |i: usize| new_index[i] != u32::MAX;
+        let pick = |v: &[[f32; 3]]| -> Vec<[f32; 3]> {
+            v.iter()
+                .enumerate()
+                .filter(|(i, _)| take(*i))
+                .map(|(_, x)| *x)
+                .collect()
+        };
+        let colors = self
+            .colors
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| take(*i))
+            .map(|(_, c)| *c)
+            .collect();
+        let mut out = PointCloud::new(pick(&self.positions), colors, pick(&self.normals));
+        out.segments = self
+            .segments
+            .iter()
+            .filter_map(|s| {
+                let [a, b] = s.map(|i| new_index.get(i as usize).copied().unwrap_or(u32::MAX));
+                (a != u32::MAX && b != u32::MAX).then_some([a, b])
+            })
+            .collect();
+        out
+    }
 }
 
 /// Whether segment `s` joins two of `n` points.
@@ -357,6 +396,35 @@ fn bounds_of(positions: &[[f32; 3]]) -> Aabb {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn point_subsets_keep_colours_normals_and_renumbered_segments() {
+        let positions: Vec<[f32; 3]> = (0..6).map(|i| [i as f32, 0.0, 0.0]).collect();
+        let colors: Vec<[u8; 4]> = (0..6).map(|i| [i as u8, 0, 0, 255]).collect();
+        let normals = vec![[0.0, 1.0, 0.0]; 6];
+        let (cloud, dropped) = PointCloud::new(positions, colors, normals).with_segments(vec![
+            [0, 1],
+            [1, 2],
+            [2, 3],
+            [3, 4],
+            [4, 5],
+            [5, 0],
+        ]);
+        assert_eq!(dropped, 0);
+        // Drop point 2: segments 1-2 and 2-3 go, the others are renumbered.
+        let sub = cloud.subset(|i| i != 2);
+        assert_eq!(sub.len(), 5);
+        assert_eq!(sub.positions[2], [3.0, 0.0, 0.0]);
+        assert_eq!(sub.colors[2], [3, 0, 0, 255]);
+        assert_eq!(sub.normals.len(), 5);
+        assert_eq!(sub.segments, vec![[0, 1], [2, 3], [3, 4], [4, 0]]);
+        assert!(sub.segments_in_range());
+        assert_ne!(sub.content_id(), cloud.content_id());
+        // Without colours or normals they stay empty.
+        let bare = PointCloud::new(vec![[0.0; 3]; 3], Vec::new(), Vec::new());
+        let sub = bare.subset(|i| i > 0);
+        assert_eq!((sub.len(), sub.colors.len(), sub.normals.len()), (2, 0, 0));
+    }
 
     #[test]
     fn framing_bounds_drop_a_few_far_points_but_small_clouds_keep_all() {

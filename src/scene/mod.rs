@@ -20,7 +20,9 @@ mod timeline;
 mod variants;
 
 pub use camera::{CameraView, OrbitCamera};
-pub use clouds::{PointCloud, SH_C0, SplatCloud, SplatShapeError, axis_quantiles};
+pub use clouds::{
+    PointCloud, SH_C0, SplatCloud, SplatShapeError, axis_quantiles, framing_bounds_of,
+};
 pub use hash::scene_hash;
 pub use mask::{Combine, ElementMask};
 pub use parts::{SceneError, SceneParts};

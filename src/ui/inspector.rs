@@ -24,10 +24,10 @@ pub fn inspector_ui(
     scene: &Scene,
     variant: Option<&Variant>,
     selection: &[NodeId],
-    splat_tools: &mut super::SplatTools,
+    cloud_tools: &mut super::CloudTools,
     actions: &mut Vec<UiAction>,
 ) {
-    inspector_keyed_ui(ui, scene, variant, selection, splat_tools, None, actions);
+    inspector_keyed_ui(ui, scene, variant, selection, cloud_tools, None, actions);
 }
 
 /// [`inspector_ui`] with a key toggle beside every keyable value, for the active shot at
@@ -37,7 +37,7 @@ pub fn inspector_keyed_ui(
     scene: &Scene,
     variant: Option<&Variant>,
     selection: &[NodeId],
-    splat_tools: &mut super::SplatTools,
+    cloud_tools: &mut super::CloudTools,
     keying: Option<&Keying<'_>>,
     actions: &mut Vec<UiAction>,
 ) {
@@ -78,7 +78,7 @@ pub fn inspector_keyed_ui(
                 ],
                 actions,
             );
-            node_ui(ui, scene, variant, node, splat_tools, keying, actions);
+            node_ui(ui, scene, variant, node, cloud_tools, keying, actions);
         });
 }
 
@@ -118,7 +118,7 @@ fn node_ui(
     scene: &Scene,
     variant: Option<&Variant>,
     node: &Node,
-    splat_tools: &mut super::SplatTools,
+    cloud_tools: &mut super::CloudTools,
     keying: Option<&Keying<'_>>,
     actions: &mut Vec<UiAction>,
 ) {
@@ -269,6 +269,17 @@ fn node_ui(
                         if let Some(action) = points_ui(ui, node.id, c, *point_size_px) {
                             actions.push(action);
                         }
+                        egui::CollapsingHeader::new("Select points")
+                            .default_open(true)
+                            .show(ui, |ui| {
+                                super::cloud_select::cloud_select_ui(
+                                    ui,
+                                    node.id,
+                                    super::CloudRef::Points(c),
+                                    &mut cloud_tools.select,
+                                    actions,
+                                )
+                            });
                     }
                     None => {
                         ui.weak(format!("Point cloud {} is missing.", cloud.0));
@@ -298,18 +309,18 @@ fn node_ui(
                         egui::CollapsingHeader::new("Select splats")
                             .default_open(true)
                             .show(ui, |ui| {
-                                super::splat_select::splat_select_ui(
+                                super::cloud_select::cloud_select_ui(
                                     ui,
                                     node.id,
-                                    c,
-                                    &mut splat_tools.select,
+                                    super::CloudRef::Splats(c),
+                                    &mut cloud_tools.select,
                                     actions,
                                 )
                             });
                         egui::CollapsingHeader::new("Region: delete, crop, separate")
                             .default_open(false)
                             .show(ui, |ui| {
-                                super::region::splat_region_ui(ui, node.id, c, splat_tools, actions)
+                                super::region::splat_region_ui(ui, node.id, c, cloud_tools, actions)
                             });
                     }
                     None => {

@@ -9,6 +9,7 @@
 //!
 //! [`Scene`]: crate::scene::Scene
 
+mod cloud_select;
 mod dialogs;
 mod file_browser;
 mod gizmo;
@@ -22,12 +23,12 @@ mod region;
 mod relight;
 mod render;
 mod selection;
-mod splat_select;
 mod status;
 mod timeline;
 mod variants;
 mod viewport;
 
+pub use cloud_select::{CloudRef, CloudSelection, CloudTools, SelectTool};
 pub use dialogs::{
     CONTROLS, Dialogs, NewWorldDialog, RecoveryPrompt, SaveChoice, SavePrompt, dialogs_ui,
 };
@@ -49,7 +50,6 @@ pub use render::{
     RenderFormat, RenderPanelState, RenderStatus, RunningRender, render_menu_ui, render_window_ui,
 };
 pub use selection::{ClickMode, apply_box, apply_click};
-pub use splat_select::{SelectTool, SplatSelection, SplatTools};
 pub use status::{StatusInfo, drawn_summary, status_bar_ui};
 pub use timeline::{
     FrameMark, KEY_COLOR, Keying, SIZE_PRESETS, SelectMode, TimelineAction, TimelinePanel,

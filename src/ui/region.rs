@@ -51,7 +51,7 @@ pub fn splat_region_ui(
     ui: &mut Ui,
     node: NodeId,
     cloud: &SplatCloud,
-    tools: &mut super::SplatTools,
+    tools: &mut super::CloudTools,
     actions: &mut Vec<UiAction>,
 ) {
     let tool = &mut tools.region;

@@ -47,7 +47,7 @@ pub fn render_with(
             ..settings
         },
         selection,
-        splat_highlight: None,
+        cloud_highlight: None,
     };
     r.render_to_image(ctx, &frame, w, h).expect("readback").0
 }

@@ -1,46 +1,48 @@
-//! Selecting splats in the viewport with the tool picked in the inspector's "Select splats"
-//! section ([`crate::ui::SplatSelection`]), while a splat node is the active one:
+//! Selecting splats or points in the viewport with the tool picked in the inspector's
+//! "Select splats" / "Select points" section ([`crate::ui::CloudSelection`]), while a splat or
+//! point node is the active one:
 //!
-//! * left drag: a rectangle or lasso around the splats' centres (released: selected), or the
-//!   brush painted along the drag (selected as it goes);
+//! * left drag: a rectangle or lasso around the elements' centres (released: selected), or
+//!   the brush painted along the drag (selected as it goes);
 //! * plain: replaces the selection (the brush adds); Shift adds; Ctrl takes away;
 //! * Alt+left drag orbits, middle drag pans, the wheel zooms, right drag flies, as without
 //!   the tool; clicks do not pick nodes while it is on;
-//! * `Del` / `X` deletes the selected splats (one undo step), `Esc` ends the tool.
+//! * `Del` / `X` deletes the selection (one undo step), `Esc` ends the tool.
 //!
-//! A splat is selected when its centre projects inside the shape, whether or not splats in
+//! An element is selected when its centre projects inside the shape, whether or not others in
 //! front of it hide it (as SuperSplat's rectangle and lasso do).
 
 use crate::edit::ops::{Operation, RegionAction};
 use crate::pick::{PickView, ScreenShape, select_in_shape};
-use crate::scene::{CameraView, Combine, NodeId, NodeKind, Scene, SplatCloud};
-use crate::ui::{SelectTool, SplatSelection, UiAction};
+use crate::scene::{CameraView, Combine, NodeId, NodeKind, Scene};
+use crate::ui::{CloudRef, CloudSelection, SelectTool, UiAction};
 use egui::{Color32, Key, Modifiers, PointerButton, Pos2, Response, Stroke, Ui};
 use glam::Vec2;
 use std::sync::Arc;
 
 /// The drag under way.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct SplatStroke {
+pub(crate) struct SelectStroke {
     /// Points of the drag (egui points), the first where it started.
     points: Vec<Pos2>,
     how: Option<Combine>,
 }
 
-/// The splat node the tool works on: the active node, when it shows splats.
-pub(crate) fn active_splats<'a>(
+/// The node the tool works on: the active node, when it shows splats or points.
+pub(crate) fn active_cloud<'a>(
     scene: &'a Scene,
     selection: &[NodeId],
-) -> Option<(NodeId, &'a Arc<SplatCloud>)> {
+) -> Option<(NodeId, CloudRef<'a>)> {
     let node = *selection.last()?;
     match scene.node(node)?.kind {
-        NodeKind::Splats { cloud } => Some((node, scene.splat_cloud(cloud)?)),
+        NodeKind::Splats { cloud } => Some((node, CloudRef::Splats(scene.splat_cloud(cloud)?))),
+        NodeKind::Points { cloud, .. } => Some((node, CloudRef::Points(scene.point_cloud(cloud)?))),
         _ => None,
     }
 }
 
-impl SplatStroke {
-    /// Reads this frame's viewport input while the splat tool is on and a splat node is
+impl SelectStroke {
+    /// Reads this frame's viewport input while the tool is on and a splat or point node is
     /// active; selects, draws the shape and pushes the deletion `Del` asks for. Returns true
     /// if the tool took the viewport's primary button this frame (clicks and drags are not
     /// the camera's or the node selection's).
@@ -53,11 +55,10 @@ impl SplatStroke {
         scene: &Scene,
         camera: &CameraView,
         selection: &[NodeId],
-        state: &mut SplatSelection,
+        state: &mut CloudSelection,
         actions: &mut Vec<UiAction>,
     ) -> bool {
-        let (Some(tool), Some((node, cloud))) = (state.tool, active_splats(scene, selection))
-        else {
+        let (Some(tool), Some((node, cloud))) = (state.tool, active_cloud(scene, selection)) else {
             self.points.clear();
             return false;
         };
@@ -76,7 +77,7 @@ impl SplatStroke {
             }
             // While the tool is on, Del never deletes the whole node.
             if delete && let Some(mask) = state.selected(cloud) {
-                actions.push(UiAction::Operation(Operation::SplatSelected {
+                actions.push(UiAction::Operation(Operation::CloudSelected {
                     node,
                     selected: Arc::clone(mask),
                     action: RegionAction::Delete,
@@ -97,8 +98,8 @@ impl SplatStroke {
             rect.height() * pixels_per_point,
         );
         let clip_from_local = view.clip_from_world() * scene.world_from_local(node);
-        let select = |state: &mut SplatSelection, shape: &ScreenShape, how: Combine| {
-            let mask = select_in_shape(&cloud.positions, clip_from_local, view.size_px(), shape);
+        let select = |state: &mut CloudSelection, shape: &ScreenShape, how: Combine| {
+            let mask = select_in_shape(cloud.positions(), clip_from_local, view.size_px(), shape);
             state.apply(cloud, &mask, how);
         };
         let brush_px = state.brush_radius.max(0.5) * pixels_per_point;
