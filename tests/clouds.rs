@@ -684,56 +684,22 @@ fn selected_splats_are_tinted_in_the_viewport_only() {
     for ctx in std::iter::once(&ctx).chain(gl.as_ref()) {
         let mut renderer = Renderer::new(ctx);
         renderer.limit_cloud_page_bytes(4096 * 32);
-        let mut draw = |mask: Option<(&ElementMask, u64)>, settings: RenderSettings| {
-            let frame = FrameInput {
-                scene: &scene,
-                camera: view,
-                settings,
-                selection: &[],
-                cloud_highlight: mask.map(|(selected, key)| CloudHighlight {
-                    node,
-                    selected,
-                    key,
-                }),
-            };
-            renderer
-                .render_to_image(ctx, &frame, W, H)
-                .expect("readback")
-                .0
-        };
-        // Yellowish: red well above blue; the plain blob is blue.
-        let tinted = |img: &RgbaImage, (x, y): (u32, u32)| {
-            let [r, _, b] = pixel(img, x, y);
-            i32::from(r) - i32::from(b) > 60
-        };
-        let plain = |img: &RgbaImage, (x, y): (u32, u32)| {
-            let [r, _, b] = pixel(img, x, y);
-            i32::from(b) - i32::from(r) > 100
+        let mut probe = |mask: Option<(&ElementMask, u64)>, settings: RenderSettings| {
+            let frame = highlighted(&scene, view, settings, node, mask);
+            tints(&mut renderer, ctx, &frame, [left, right])
         };
         let viewport = RenderSettings::viewport;
-        let img = draw(None, viewport());
-        assert!(plain(&img, left) && plain(&img, right), "no selection");
-        let img = draw(Some((&right_blob, 1)), viewport());
-        assert!(
-            tinted(&img, right) && plain(&img, left),
-            "right blob selected"
-        );
-        let img = draw(Some((&left_blob, 2)), viewport());
-        assert!(
-            tinted(&img, left) && plain(&img, right),
-            "left blob selected"
-        );
+        assert_eq!(probe(None, viewport()), [false, false], "no selection");
+        assert_eq!(probe(Some((&right_blob, 1)), viewport()), [false, true]);
+        assert_eq!(probe(Some((&left_blob, 2)), viewport()), [true, false]);
         // The same key again is not written again, and stays right; a new key with every splat.
-        let img = draw(Some((&left_blob, 2)), viewport());
-        assert!(tinted(&img, left) && plain(&img, right), "unchanged key");
+        assert_eq!(probe(Some((&left_blob, 2)), viewport()), [true, false]);
         let every = ElementMask::full(2 * n);
-        let img = draw(Some((&every, 3)), viewport());
-        assert!(tinted(&img, left) && tinted(&img, right), "all selected");
+        assert_eq!(probe(Some((&every, 3)), viewport()), [true, true]);
         // Stills and clips (no overlays) and a selection made on another cloud are not tinted.
-        let img = draw(Some((&every, 3)), RenderSettings::final_frame());
-        assert!(plain(&img, left) && plain(&img, right), "final frame");
-        let img = draw(Some((&stale, 4)), viewport());
-        assert!(plain(&img, left) && plain(&img, right), "stale selection");
+        let final_frame = RenderSettings::final_frame();
+        assert_eq!(probe(Some((&every, 3)), final_frame), [false, false]);
+        assert_eq!(probe(Some((&stale, 4)), viewport()), [false, false]);
     }
 }
 
@@ -771,55 +737,70 @@ fn selected_points_are_tinted_in_the_viewport_only() {
         pixel_of(view, Vec3::new(-1.5, 0.0, 0.0)),
         pixel_of(view, Vec3::new(1.5, 0.0, 0.0)),
     );
+    let right_ball = ElementMask::from_fn(2 * n, |i| i < n);
+    let left_ball = ElementMask::from_fn(2 * n, |i| i >= n);
     // Pages of 1000 points (16 bytes each): the bits must follow the pages' offsets. On the
     // Vulkan adapter and on GL where there is one.
     let gl = gl_context();
     for ctx in std::iter::once(&ctx).chain(gl.as_ref()) {
         let mut renderer = Renderer::new(ctx);
         renderer.limit_cloud_page_bytes(1000 * 16);
-        let mut draw = |mask: Option<(&ElementMask, u64)>, settings: RenderSettings| {
-            let frame = FrameInput {
-                scene: &scene,
-                camera: view,
-                settings,
-                selection: &[],
-                cloud_highlight: mask.map(|(selected, key)| CloudHighlight {
-                    node,
-                    selected,
-                    key,
-                }),
-            };
-            renderer
-                .render_to_image(ctx, &frame, W, H)
-                .expect("readback")
-                .0
+        let mut probe = |mask: Option<(&ElementMask, u64)>, settings: RenderSettings| {
+            let frame = highlighted(&scene, view, settings, node, mask);
+            tints(&mut renderer, ctx, &frame, [left, right])
         };
-        let tinted = |img: &RgbaImage, (x, y): (u32, u32)| {
-            let [r, _, b] = pixel(img, x, y);
-            i32::from(r) - i32::from(b) > 60
-        };
-        let plain = |img: &RgbaImage, (x, y): (u32, u32)| {
-            let [r, _, b] = pixel(img, x, y);
-            i32::from(b) - i32::from(r) > 100
-        };
-        let right_ball = ElementMask::from_fn(2 * n, |i| i < n);
-        let left_ball = ElementMask::from_fn(2 * n, |i| i >= n);
         let viewport = RenderSettings::viewport;
-        let img = draw(None, viewport());
-        assert!(plain(&img, left) && plain(&img, right), "no selection");
-        let img = draw(Some((&right_ball, 1)), viewport());
-        assert!(
-            tinted(&img, right) && plain(&img, left),
-            "right ball selected"
-        );
-        let img = draw(Some((&left_ball, 2)), viewport());
-        assert!(
-            tinted(&img, left) && plain(&img, right),
-            "left ball selected"
-        );
-        let img = draw(Some((&left_ball, 2)), RenderSettings::final_frame());
-        assert!(plain(&img, left) && plain(&img, right), "final frame");
+        assert_eq!(probe(None, viewport()), [false, false], "no selection");
+        assert_eq!(probe(Some((&right_ball, 1)), viewport()), [false, true]);
+        assert_eq!(probe(Some((&left_ball, 2)), viewport()), [true, false]);
+        let final_frame = RenderSettings::final_frame();
+        assert_eq!(probe(Some((&left_ball, 2)), final_frame), [false, false]);
     }
+}
+
+/// A frame of `scene` with the elements of `node` in `mask` (and its key) highlighted.
+fn highlighted<'a>(
+    scene: &'a Scene,
+    camera: CameraView,
+    settings: RenderSettings,
+    node: NodeId,
+    mask: Option<(&'a ElementMask, u64)>,
+) -> FrameInput<'a> {
+    FrameInput {
+        scene,
+        camera,
+        settings,
+        selection: &[],
+        cloud_highlight: mask.map(|(selected, key)| CloudHighlight {
+            node,
+            selected,
+            key,
+        }),
+    }
+}
+
+/// Renders `frame` and says, for each pixel `at`, whether it shows the blue test colour
+/// tinted selection-yellow (red well above blue) or plain (blue well above red); anything
+/// else (black, background) fails.
+fn tints(
+    renderer: &mut Renderer,
+    ctx: &worldsmith::render::GpuContext,
+    frame: &FrameInput<'_>,
+    at: [(u32, u32); 2],
+) -> [bool; 2] {
+    let img = renderer
+        .render_to_image(ctx, frame, W, H)
+        .expect("readback")
+        .0;
+    at.map(|(x, y)| {
+        let [r, _, b] = pixel(&img, x, y).map(i32::from);
+        assert!(
+            r - b > 60 || b - r > 100,
+            "pixel ({x}, {y}) is neither tinted nor plain blue: {:?}",
+            pixel(&img, x, y)
+        );
+        r - b > 60
+    })
 }
 
 /// wgpu's GL backend, where there is one (`golden::the_gl_backend_draws_the_same_frames`

@@ -957,13 +957,8 @@ impl GpuClouds {
         let clip_from_world = clip_from_view * view_from_world;
         // The editor's selected points, when they are a point node's and made on its cloud.
         for (id, node) in &mut self.point_nodes {
-            let highlight = highlight
-                .filter(|h| h.node == *id && settings.overlays.outline)
-                .filter(|h| {
-                    scene
-                        .point_cloud(node.cloud)
-                        .is_some_and(|c| c.len() == h.selected.len())
-                });
+            let len = scene.point_cloud(node.cloud).map(|c| c.len());
+            let highlight = highlight_of(highlight, *id, len, settings);
             node.highlighted = highlight.is_some();
             if let Some(h) = highlight
                 && node.highlight_key != Some(h.key)
@@ -1025,13 +1020,8 @@ impl GpuClouds {
                 glam::Mat3::IDENTITY
             };
             // The editor's selected splats, when they are this node's and made on its cloud.
-            let highlight = highlight
-                .filter(|h| h.node == *id && settings.overlays.outline)
-                .filter(|h| {
-                    scene
-                        .splat_cloud(node.cloud)
-                        .is_some_and(|c| c.len() == h.selected.len())
-                });
+            let len = scene.splat_cloud(node.cloud).map(|c| c.len());
+            let highlight = highlight_of(highlight, *id, len, settings);
             if let Some(h) = highlight
                 && node.highlight_key != Some(h.key)
                 && let Some(gpu) = self.splats.get(&node.cloud)
@@ -1761,6 +1751,17 @@ fn bind_splats(
 /// Words of selected bits per row of a page's `selected` texture (splats.wgsl and
 /// points.wgsl have the same).
 const SELECTED_ROW_WORDS: u32 = 2048;
+
+/// The frame's highlight if it is node `id`'s, was made on its cloud (`len` elements) and
+/// overlays are drawn.
+fn highlight_of<'h>(
+    highlight: Option<CloudHighlight<'h>>,
+    id: NodeId,
+    len: Option<usize>,
+    settings: &RenderSettings,
+) -> Option<CloudHighlight<'h>> {
+    highlight.filter(|h| h.node == id && settings.overlays.outline && len == Some(h.selected.len()))
+}
 
 /// The layout entry of a page's selected bits (vertex stage).
 fn selected_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
