@@ -13,11 +13,11 @@
 //! front of it hide it (as SuperSplat's rectangle and lasso do).
 
 use crate::edit::ops::{Operation, RegionAction};
-use crate::pick::{PickView, ScreenShape, select_in_shape};
+use crate::pick::{PickView, ScreenShape, project_centres, select_projected};
 use crate::scene::{CameraView, Combine, NodeId, NodeKind, Scene};
 use crate::ui::{CloudRef, CloudSelection, SelectTool, UiAction};
 use egui::{Color32, Key, Modifiers, PointerButton, Pos2, Response, Stroke, Ui};
-use glam::Vec2;
+use glam::{Mat4, Vec2};
 use std::sync::Arc;
 
 /// The drag under way.
@@ -26,6 +26,40 @@ pub(crate) struct SelectStroke {
     /// Points of the drag (egui points), the first where it started.
     points: Vec<Pos2>,
     how: Option<Combine>,
+    /// The centres projected for the last selection, while the tool is on: a brush stroke
+    /// selects every frame from one view, so it projects them once.
+    projected: Option<Projected>,
+}
+
+/// Centres of one cloud content projected for one view and image size.
+#[derive(Clone, Debug)]
+struct Projected {
+    key: (u64, [u32; 16], [u32; 2]),
+    pixels: Vec<Vec2>,
+}
+
+impl SelectStroke {
+    /// The centres of `cloud` on the image, projected again only when the cloud, the view or
+    /// the size changed.
+    fn projected(&mut self, cloud: CloudRef<'_>, clip_from_local: Mat4, size: Vec2) -> &[Vec2] {
+        let key = (
+            cloud.content_id(),
+            clip_from_local.to_cols_array().map(f32::to_bits),
+            size.to_array().map(f32::to_bits),
+        );
+        if self.projected.as_ref().is_none_or(|p| p.key != key) {
+            self.projected = Some(Projected {
+                key,
+                pixels: project_centres(cloud.positions(), clip_from_local, size),
+            });
+        }
+        self.projected.as_ref().map_or(&[], |p| &p.pixels)
+    }
+
+    /// Forgets the drag and the projected centres (the tool is off).
+    fn reset(&mut self) {
+        *self = Self::default();
+    }
 }
 
 /// The node the tool works on: the active node, when it shows splats or points.
@@ -59,7 +93,7 @@ impl SelectStroke {
         actions: &mut Vec<UiAction>,
     ) -> bool {
         let (Some(tool), Some((node, cloud))) = (state.tool, active_cloud(scene, selection)) else {
-            self.points.clear();
+            self.reset();
             return false;
         };
         if keyboard_free {
@@ -72,7 +106,7 @@ impl SelectStroke {
             });
             if escape {
                 state.tool = None;
-                self.points.clear();
+                self.reset();
                 return false;
             }
             // While the tool is on, Del never deletes the whole node.
@@ -98,10 +132,13 @@ impl SelectStroke {
             rect.height() * pixels_per_point,
         );
         let clip_from_local = view.clip_from_world() * scene.world_from_local(node);
-        let select = |state: &mut CloudSelection, shape: &ScreenShape, how: Combine| {
-            let mask = select_in_shape(cloud.positions(), clip_from_local, view.size_px(), shape);
-            state.apply(cloud, &mask, how);
-        };
+        let size = view.size_px();
+        let select =
+            |this: &mut Self, state: &mut CloudSelection, shape: &ScreenShape, how: Combine| {
+                let pixels = this.projected(cloud, clip_from_local, size);
+                let mask = select_projected(pixels, size, shape);
+                state.apply(cloud, &mask, how);
+            };
         let brush_px = state.brush_radius.max(0.5) * pixels_per_point;
         let brush = |a: Pos2, b: Pos2| ScreenShape::Brush {
             path: vec![to_pixel(a), to_pixel(b)],
@@ -128,7 +165,7 @@ impl SelectStroke {
                 self.points.push(start);
                 self.how = Some(how);
                 if tool == SelectTool::Brush {
-                    select(state, &brush(start, start), how);
+                    select(self, state, &brush(start, start), how);
                 }
             } else if response.clicked_by(PointerButton::Primary)
                 && tool == SelectTool::Brush
@@ -139,7 +176,7 @@ impl SelectStroke {
                 } else {
                     Combine::Add
                 };
-                select(state, &brush(pos, pos), how);
+                select(self, state, &brush(pos, pos), how);
             }
         }
         let how = self.how.unwrap_or(Combine::Replace);
@@ -152,7 +189,7 @@ impl SelectStroke {
             let last = self.points.last().copied().unwrap_or(start);
             if end.distance(last) >= 1.0 {
                 if tool == SelectTool::Brush {
-                    select(state, &brush(last, end), how);
+                    select(self, state, &brush(last, end), how);
                 }
                 self.points.push(end);
             }
@@ -183,7 +220,7 @@ impl SelectStroke {
                     SelectTool::Brush => None,
                 };
                 if let Some(shape) = shape {
-                    select(state, &shape, how);
+                    select(self, state, &shape, how);
                 }
                 self.points.clear();
                 self.how = None;

@@ -1073,7 +1073,7 @@ pub fn bench_pick(args: &BenchPickArgs) -> anyhow::Result<()> {
 /// cloud: a rectangle over the middle of the view, a 64-point lasso circle, and one frame's
 /// brush segment.
 fn bench_screen_select(scene: &Scene, view: &crate::pick::PickView) -> anyhow::Result<()> {
-    use crate::pick::{ScreenShape, select_in_shape};
+    use crate::pick::{ScreenShape, project_centres, select_in_shape, select_projected};
     use crate::scene::NodeKind;
     use glam::Vec2;
     let (node, cloud) = scene
@@ -1112,16 +1112,24 @@ fn bench_screen_select(scene: &Scene, view: &crate::pick::PickView) -> anyhow::R
         ),
     ] {
         let mut samples = Vec::new();
+        let mut reused = Vec::new();
         let mut selected = 0;
+        let projected = project_centres(&cloud.positions, clip_from_local, size);
         for _ in 0..20 {
             let start = Instant::now();
             let mask = select_in_shape(&cloud.positions, clip_from_local, size, &shape);
             samples.push(start.elapsed().as_secs_f64() * 1000.0);
             selected = mask.count();
+            // What a brush stroke's later frames cost: the centres projected once.
+            let start = Instant::now();
+            let again = select_projected(&projected, size, &shape);
+            reused.push(start.elapsed().as_secs_f64() * 1000.0);
+            anyhow::ensure!(again == mask, "projected once and per call disagree");
         }
         let (median, p95) = median_p95(&mut samples);
+        let (reused_median, _) = median_p95(&mut reused);
         println!(
-            "select splats, {what}: {selected} of {} selected, median {median:.2} ms, p95 {p95:.2} ms (20 runs)",
+            "select splats, {what}: {selected} of {} selected, median {median:.2} ms, p95 {p95:.2} ms (20 runs); centres already projected: median {reused_median:.2} ms",
             cloud.len()
         );
     }

@@ -28,7 +28,7 @@
 mod bvh;
 mod screen_select;
 
-pub use screen_select::{ScreenShape, select_in_shape};
+pub use screen_select::{ScreenShape, project_centres, select_in_shape, select_projected};
 
 use crate::scene::{
     CameraView, LightKind, Mesh, NodeId, NodeKind, PointCloud, Scene, SplatCloud, WorldNode,

@@ -35,36 +35,51 @@ pub fn select_in_shape(
     size_px: Vec2,
     shape: &ScreenShape,
 ) -> ElementMask {
-    let to_pixel = |p: [f32; 3]| -> Option<Vec2> {
-        let clip = clip_from_local * Vec3::from(p).extend(1.0);
-        // Behind the camera, or on it (reversed-Z perspective: w is the view depth).
-        if !clip.is_finite() || clip.w <= 1e-6 {
-            return None;
-        }
-        let ndc = Vec2::new(clip.x, clip.y) / clip.w;
-        Some(Vec2::new(
-            (ndc.x + 1.0) * 0.5 * size_px.x,
-            (1.0 - ndc.y) * 0.5 * size_px.y,
-        ))
-    };
+    let pixels = project_centres(positions, clip_from_local, size_px);
+    select_projected(&pixels, size_px, shape)
+}
+
+/// Where each centre lands on an image of `size_px` (pixels from the top-left, y down); NaN
+/// for a centre behind the camera (or on it) or not a number. What [`select_projected`]
+/// reads: a tool that selects many times from one view (a brush stroke) projects once.
+pub fn project_centres(positions: &[[f32; 3]], clip_from_local: Mat4, size_px: Vec2) -> Vec<Vec2> {
+    positions
+        .par_iter()
+        .map(|p| {
+            let clip = clip_from_local * Vec3::from(*p).extend(1.0);
+            // Reversed-Z perspective: w is the view depth.
+            if !clip.is_finite() || clip.w <= 1e-6 {
+                return Vec2::NAN;
+            }
+            let ndc = Vec2::new(clip.x, clip.y) / clip.w;
+            Vec2::new(
+                (ndc.x + 1.0) * 0.5 * size_px.x,
+                (1.0 - ndc.y) * 0.5 * size_px.y,
+            )
+        })
+        .collect()
+}
+
+/// The elements whose projected centre ([`project_centres`]) lies inside `shape`.
+pub fn select_projected(pixels: &[Vec2], size_px: Vec2, shape: &ScreenShape) -> ElementMask {
+    let n = pixels.len();
     match shape {
         ScreenShape::Rect { min, max } => {
             let (lo, hi) = (min.min(*max), min.max(*max));
-            ElementMask::from_fn(positions.len(), |i| {
-                to_pixel(positions[i]).is_some_and(|p| p.cmpge(lo).all() && p.cmple(hi).all())
+            ElementMask::from_fn(n, |i| {
+                let p = pixels[i];
+                p.cmpge(lo).all() && p.cmple(hi).all()
             })
         }
         ScreenShape::Lasso(points) => {
             let Some(raster) = LassoRaster::new(points, size_px) else {
-                return ElementMask::new(positions.len());
+                return ElementMask::new(n);
             };
-            ElementMask::from_fn(positions.len(), |i| {
-                to_pixel(positions[i]).is_some_and(|p| raster.contains(p))
-            })
+            ElementMask::from_fn(n, |i| pixels[i].is_finite() && raster.contains(pixels[i]))
         }
         ScreenShape::Brush { path, radius } => {
             if path.is_empty() {
-                return ElementMask::new(positions.len());
+                return ElementMask::new(n);
             }
             let r = radius.max(0.5);
             let lo = path
@@ -75,12 +90,9 @@ pub fn select_in_shape(
                 .iter()
                 .fold(Vec2::splat(f32::NEG_INFINITY), |a, p| a.max(*p))
                 + r;
-            ElementMask::from_fn(positions.len(), |i| {
-                to_pixel(positions[i]).is_some_and(|p| {
-                    p.cmpge(lo).all()
-                        && p.cmple(hi).all()
-                        && stroke_distance_squared(path, p) <= r * r
-                })
+            ElementMask::from_fn(n, |i| {
+                let p = pixels[i];
+                p.cmpge(lo).all() && p.cmple(hi).all() && stroke_distance_squared(path, p) <= r * r
             })
         }
     }
@@ -282,6 +294,24 @@ mod tests {
         };
         let mask = select_in_shape(&p, m, size, &all);
         assert!(!mask.get(0) && mask.get(1) && !mask.get(2));
+        // Nor by a lasso or brush over the whole image (a NaN pixel must not fall to 0, 0).
+        let lasso = ScreenShape::Lasso(vec![
+            Vec2::splat(-1.0),
+            Vec2::new(size.x + 1.0, -1.0),
+            size + 1.0,
+            Vec2::new(-1.0, size.y + 1.0),
+        ]);
+        let brush = ScreenShape::Brush {
+            path: vec![Vec2::ZERO, size],
+            radius: size.x,
+        };
+        let projected = project_centres(&p, m, size);
+        assert!(projected[0].is_nan() && projected[2].is_nan());
+        for shape in [all, lasso, brush] {
+            let mask = select_projected(&projected, size, &shape);
+            assert_eq!(mask, select_in_shape(&p, m, size, &shape));
+            assert!(!mask.get(0) && mask.get(1) && !mask.get(2), "{shape:?}");
+        }
     }
 
     #[test]
