@@ -1009,6 +1009,22 @@ impl Editor {
         ui::shot_guides_ui(ui, rect, frame_rect, &label);
     }
 
+    /// The nodes the viewport outlines: the selection, but for the node the cloud selection
+    /// tool works on (its tint would drown in an outline drawn around every point).
+    pub fn outlined(&self) -> Vec<NodeId> {
+        let tool_node = self
+            .cloud_tools
+            .select
+            .tool
+            .and_then(|_| super::cloud_select::active_cloud(self.shown(), &self.selection))
+            .map(|(node, _)| node);
+        self.selection
+            .iter()
+            .copied()
+            .filter(|n| Some(*n) != tool_node)
+            .collect()
+    }
+
     /// The selected splats the viewport shows tinted: while the splat selection tool is on,
     /// those of the active node's cloud.
     pub fn cloud_highlight(&self) -> Option<crate::render::CloudHighlight<'_>> {

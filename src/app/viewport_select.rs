@@ -379,9 +379,14 @@ mod tests {
         d.drag(at(&d, 0.0, 0.0), at(&d, 1.0, 0.5), Modifiers::ALT);
         assert_ne!(d.editor.camera, camera, "Alt+drag orbits");
         assert_eq!(splats_of(&d).1, 45);
+        // While the tool is on, its node is tinted, not outlined.
+        assert!(d.editor.outlined().is_empty());
+        assert!(d.editor.cloud_highlight().is_some_and(|h| h.node == node));
         key(&mut d, egui::Key::Escape, Modifiers::NONE);
         assert_eq!(d.editor.cloud_tools.select.tool, None);
         assert_eq!(d.editor.selection, vec![node], "Esc ends the tool only");
+        assert_eq!(d.editor.outlined(), vec![node]);
+        assert!(d.editor.cloud_highlight().is_none());
     }
 
     #[test]
