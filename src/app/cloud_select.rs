@@ -7,7 +7,8 @@
 //! * plain: replaces the selection (the brush adds); Shift adds; Ctrl takes away;
 //! * Alt+left drag orbits, middle drag pans, the wheel zooms, right drag flies, as without
 //!   the tool; clicks do not pick nodes while it is on;
-//! * `Del` / `X` deletes the selection (one undo step), `Esc` ends the tool.
+//! * `Del` / `X` deletes the selection (one undo step), `A` selects all, `Alt+A` none,
+//!   `R` / `L` / `B` switch to the rectangle, lasso or brush, `Esc` ends the tool.
 //!
 //! An element is selected when its centre projects inside the shape, whether or not others in
 //! front of it hide it (as SuperSplat's rectangle and lasso do).
@@ -97,13 +98,31 @@ impl SelectStroke {
             return false;
         };
         if keyboard_free {
-            let (escape, delete) = ui.input_mut(|i| {
+            let (escape, delete, none, all) = ui.input_mut(|i| {
+                for (key, tool) in [
+                    (Key::R, SelectTool::Rect),
+                    (Key::L, SelectTool::Lasso),
+                    (Key::B, SelectTool::Brush),
+                ] {
+                    if i.consume_key(Modifiers::NONE, key) {
+                        state.tool = Some(tool);
+                    }
+                }
                 (
                     i.consume_key(Modifiers::NONE, Key::Escape),
                     i.consume_key(Modifiers::NONE, Key::Delete)
                         | i.consume_key(Modifiers::NONE, Key::X),
+                    // Alt+A first: a plain A would take it too (egui ignores an extra Alt).
+                    i.consume_key(Modifiers::ALT, Key::A),
+                    i.consume_key(Modifiers::NONE, Key::A),
                 )
             });
+            if all {
+                state.all(cloud);
+            }
+            if none {
+                state.none(cloud);
+            }
             if escape {
                 state.tool = None;
                 self.reset();

@@ -379,6 +379,19 @@ mod tests {
         d.drag(at(&d, 0.0, 0.0), at(&d, 1.0, 0.5), Modifiers::ALT);
         assert_ne!(d.editor.camera, camera, "Alt+drag orbits");
         assert_eq!(splats_of(&d).1, 45);
+        // A selects all, Alt+A none (the node stays selected), L picks the lasso.
+        key(&mut d, egui::Key::A, Modifiers::NONE);
+        assert_eq!(splats_of(&d), (100, 100));
+        key(&mut d, egui::Key::A, Modifiers::ALT);
+        assert_eq!(splats_of(&d), (100, 0));
+        assert_eq!(d.editor.selection, vec![node]);
+        key(&mut d, egui::Key::L, Modifiers::NONE);
+        assert_eq!(d.editor.cloud_tools.select.tool, Some(SelectTool::Lasso));
+        d.drag(at(&d, -2.6, 2.6), at(&d, 2.6, -2.6), Modifiers::NONE);
+        assert_eq!(splats_of(&d).1, 0, "a straight lasso encloses nothing");
+        key(&mut d, egui::Key::R, Modifiers::NONE);
+        d.drag(at(&d, -2.6, 2.6), at(&d, 2.6, -2.6), Modifiers::NONE);
+        assert_eq!(splats_of(&d).1, 100);
         // While the tool is on, its node is tinted, not outlined.
         assert!(d.editor.outlined().is_empty());
         assert!(d.editor.cloud_highlight().is_some_and(|h| h.node == node));

@@ -252,11 +252,11 @@ impl CloudSelection {
     }
 
     /// Selects every element of the cloud, none, or the others.
-    fn all(&mut self, cloud: CloudRef<'_>) {
+    pub fn all(&mut self, cloud: CloudRef<'_>) {
         self.set(cloud, ElementMask::full(cloud.len()));
     }
 
-    fn none(&mut self, cloud: CloudRef<'_>) {
+    pub fn none(&mut self, cloud: CloudRef<'_>) {
         self.set(cloud, ElementMask::new(cloud.len()));
     }
 
@@ -313,7 +313,8 @@ pub fn cloud_select_ui(
     if state.tool.is_some() {
         ui.weak(format!(
             "Drag in the viewport over the {noun}' centres: Shift adds, Ctrl takes away, \
-             Alt+drag orbits. Del deletes the selected {noun}, Esc ends the tool."
+             Alt+drag orbits. A selects all, Alt+A none, R/L/B pick the tool, Del deletes \
+             the selected {noun}, Esc ends the tool."
         ));
     }
     let selected = state.count(cloud);
