@@ -318,11 +318,7 @@ pub fn cloud_select_ui(
         ));
     }
     let selected = state.count(cloud);
-    ui.label(format!(
-        "{} of {} {noun} selected",
-        super::inspector::thousands(selected as u64),
-        super::inspector::thousands(cloud.len() as u64)
-    ));
+    super::inspector::part_of_label(ui, selected, cloud.len(), &format!("{noun} selected"));
     ui.horizontal(|ui| {
         if ui
             .button("All")

@@ -1878,6 +1878,15 @@ fn vec3_ui(ui: &mut Ui, v: Vec3, decimals: usize, unit: &str) {
 }
 
 /// 1234567 -> "1,234,567".
+/// "`part` of `whole` `what`" with grouped digits (e.g. "1,204 of 120,000 splats inside").
+pub(crate) fn part_of_label(ui: &mut Ui, part: usize, whole: usize, what: &str) {
+    ui.label(format!(
+        "{} of {} {what}",
+        thousands(part as u64),
+        thousands(whole as u64)
+    ));
+}
+
 pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);

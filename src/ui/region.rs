@@ -107,11 +107,7 @@ pub fn splat_region_ui(
             }
         });
     let inside = t.inside(cloud);
-    ui.label(format!(
-        "{} of {} splats inside",
-        super::inspector::thousands(inside as u64),
-        super::inspector::thousands(cloud.len() as u64)
-    ));
+    super::inspector::part_of_label(ui, inside, cloud.len(), "splats inside");
     ui.horizontal(|ui| {
         let enabled = inside > 0;
         if ui
