@@ -32,6 +32,19 @@ pub(crate) struct SelectStroke {
     projected: Option<Projected>,
 }
 
+/// The node the tool works on: the active node, when it shows splats or points.
+pub(crate) fn active_cloud<'a>(
+    scene: &'a Scene,
+    selection: &[NodeId],
+) -> Option<(NodeId, CloudRef<'a>)> {
+    let node = *selection.last()?;
+    match scene.node(node)?.kind {
+        NodeKind::Splats { cloud } => Some((node, CloudRef::Splats(scene.splat_cloud(cloud)?))),
+        NodeKind::Points { cloud, .. } => Some((node, CloudRef::Points(scene.point_cloud(cloud)?))),
+        _ => None,
+    }
+}
+
 /// Centres of one cloud content projected for one view and image size.
 #[derive(Clone, Debug)]
 struct Projected {
@@ -61,22 +74,7 @@ impl SelectStroke {
     fn reset(&mut self) {
         *self = Self::default();
     }
-}
 
-/// The node the tool works on: the active node, when it shows splats or points.
-pub(crate) fn active_cloud<'a>(
-    scene: &'a Scene,
-    selection: &[NodeId],
-) -> Option<(NodeId, CloudRef<'a>)> {
-    let node = *selection.last()?;
-    match scene.node(node)?.kind {
-        NodeKind::Splats { cloud } => Some((node, CloudRef::Splats(scene.splat_cloud(cloud)?))),
-        NodeKind::Points { cloud, .. } => Some((node, CloudRef::Points(scene.point_cloud(cloud)?))),
-        _ => None,
-    }
-}
-
-impl SelectStroke {
     /// Reads this frame's viewport input while the tool is on and a splat or point node is
     /// active; selects, draws the shape and pushes the deletion `Del` asks for. Returns true
     /// if the tool took the viewport's primary button this frame (clicks and drags are not
@@ -171,16 +169,17 @@ impl SelectStroke {
                 // The camera orbits.
                 return false;
             }
+            // What a stroke starting now does to the selection.
+            let how = if modifiers.command || modifiers.ctrl {
+                Combine::Subtract
+            } else if modifiers.shift || tool == SelectTool::Brush {
+                Combine::Add
+            } else {
+                Combine::Replace
+            };
             if response.drag_started_by(PointerButton::Primary)
                 && let Some(start) = press_origin.or(response.interact_pointer_pos())
             {
-                let how = if modifiers.command || modifiers.ctrl {
-                    Combine::Subtract
-                } else if modifiers.shift || tool == SelectTool::Brush {
-                    Combine::Add
-                } else {
-                    Combine::Replace
-                };
                 self.points.push(start);
                 self.how = Some(how);
                 if tool == SelectTool::Brush {
@@ -190,11 +189,6 @@ impl SelectStroke {
                 && tool == SelectTool::Brush
                 && let Some(pos) = response.interact_pointer_pos()
             {
-                let how = if modifiers.command || modifiers.ctrl {
-                    Combine::Subtract
-                } else {
-                    Combine::Add
-                };
                 select(self, state, &brush(pos, pos), how);
             }
         }

@@ -129,7 +129,7 @@ pub(crate) struct Editor {
     recovery_offer: Option<PathBuf>,
     /// Viewport click and box selection.
     pub select: ViewportSelect,
-    /// The splat selection tool's drag under way.
+    /// The cloud selection tool's drag under way.
     select_stroke: super::cloud_select::SelectStroke,
     /// Picking acceleration structures, kept across frames (per mesh and cloud content).
     pub picker: crate::pick::Picker,
@@ -776,14 +776,14 @@ impl Editor {
                 self.shot_frame_ui(ui, response.rect, preview.as_ref());
             }
             let view = self.view();
-            // The splat selection tool, while a splat node is active, owns left clicks and
-            // drags (not Alt's).
+            // The cloud selection tool, while a splat or point node is active, owns left
+            // clicks and drags (not Alt's).
             let shown =
                 super::timeline_state::shown(&self.scene, &self.variant_state, &self.timeline);
-            let splat_tool = !comparing
+            let cloud_tool = !comparing
                 && self.cloud_tools.select.tool.is_some()
                 && super::cloud_select::active_cloud(shown, &self.selection).is_some();
-            let painting = splat_tool
+            let painting = cloud_tool
                 && !self.controls.flying()
                 && self.select_stroke.update(
                     ui,
@@ -796,7 +796,7 @@ impl Editor {
                     &mut actions,
                 );
             let boxing = !comparing
-                && !splat_tool
+                && !cloud_tool
                 && !self.controls.flying()
                 && self.select.update(
                     ui,
@@ -819,7 +819,7 @@ impl Editor {
             );
             let now = ui.input(|i| i.time);
             let overlay = ViewportOverlay {
-                mode: if splat_tool {
+                mode: if cloud_tool {
                     match self.cloud_tools.select.tool {
                         Some(ui::SelectTool::Lasso) => "Cloud select: lasso (drag)",
                         Some(ui::SelectTool::Brush) => "Cloud select: brush (drag)",
@@ -844,7 +844,7 @@ impl Editor {
                     .map(|v| (v.name.as_str(), !self.variant_state.edit_base)),
             };
             ui::viewport_overlay_ui(ui, response.rect, &overlay);
-            if !comparing && !splat_tool {
+            if !comparing && !cloud_tool {
                 actions.extend(self.gizmo.viewport_ui(
                     ui,
                     &response,
@@ -1025,8 +1025,8 @@ impl Editor {
             .collect()
     }
 
-    /// The selected splats the viewport shows tinted: while the splat selection tool is on,
-    /// those of the active node's cloud.
+    /// The selected splats or points the viewport shows tinted: while the cloud selection
+    /// tool is on, those of the active node's cloud.
     pub fn cloud_highlight(&self) -> Option<crate::render::CloudHighlight<'_>> {
         let select = &self.cloud_tools.select;
         select.tool?;

@@ -142,7 +142,7 @@ struct ViewKey {
     size: (u32, u32),
     overlays: Overlays,
     selection: Vec<NodeId>,
-    /// The selected splats' key, when they are shown.
+    /// The key of the selected splats or points shown tinted.
     cloud_highlight: Option<u64>,
     revision: Revision,
     scene_epoch: u64,
@@ -599,13 +599,14 @@ impl Running {
             msaa: if navigating { 1 } else { 4 },
             ..RenderSettings::viewport()
         };
+        let highlight = editor.cloud_highlight();
         let key = ViewKey {
             camera,
             navigating,
             size: (width, height),
             overlays: editor.overlays,
             selection: editor.outlined(),
-            cloud_highlight: editor.cloud_highlight().map(|h| h.key),
+            cloud_highlight: highlight.map(|h| h.key),
             revision: editor.shown().revision(),
             scene_epoch: editor.scene_epoch,
         };
@@ -622,7 +623,7 @@ impl Running {
                 camera,
                 settings,
                 selection: &key.selection,
-                cloud_highlight: editor.cloud_highlight(),
+                cloud_highlight: highlight,
             },
             &target.target(),
         );

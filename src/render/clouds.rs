@@ -334,7 +334,7 @@ struct SplatNode {
     /// `view_from_local` the pages were last sorted for, whether on the GPU, and the grid
     /// plane they were split by (see [`GridSplit`]).
     sorted_for: Option<SortKey>,
-    /// The key of the selection written to the pages' `selected` bits (None: all clear).
+    /// The key of the selection written to the pages' `selected` bits (None: never written).
     highlight_key: Option<u64>,
 }
 
@@ -1795,11 +1795,11 @@ fn selected_words(
 }
 
 /// A page's selected bits, all clear: enough rows of [`SELECTED_ROW_WORDS`] for `count`
-/// splats.
+/// splats or points.
 fn selected_texture(device: &wgpu::Device, count: u32) -> wgpu::Texture {
     let words = count.div_ceil(32).max(1);
     device.create_texture(&wgpu::TextureDescriptor {
-        label: Some("selected splats"),
+        label: Some("selected elements"),
         size: wgpu::Extent3d {
             width: words.min(SELECTED_ROW_WORDS),
             height: words.div_ceil(SELECTED_ROW_WORDS),

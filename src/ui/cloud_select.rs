@@ -163,7 +163,8 @@ impl ValueFilter {
     }
 }
 
-/// The splat tools' state, kept by the editor across frames.
+/// The cloud tools' state, kept by the editor across frames: the splat region and the
+/// selection of splats or points.
 #[derive(Clone, Debug, Default)]
 pub struct CloudTools {
     /// The region edited in the inspector (drawn over the viewport).
@@ -229,12 +230,15 @@ impl CloudSelection {
         if mask.len() != cloud.len() {
             return;
         }
-        let mut next = match self.selected(cloud) {
-            Some(m) => ElementMask::clone(m),
-            None => ElementMask::new(cloud.len()),
-        };
+        let mut next = self.current(cloud);
         next.combine(mask, how);
         self.set(cloud, next);
+    }
+
+    /// A copy of the cloud's selection (none selected if there is none).
+    fn current(&self, cloud: CloudRef<'_>) -> ElementMask {
+        self.selected(cloud)
+            .map_or_else(|| ElementMask::new(cloud.len()), |m| ElementMask::clone(m))
     }
 
     /// Replaces the cloud's selection.
@@ -261,9 +265,7 @@ impl CloudSelection {
     }
 
     fn invert(&mut self, cloud: CloudRef<'_>) {
-        let mut m = self
-            .selected(cloud)
-            .map_or_else(|| ElementMask::new(cloud.len()), |m| ElementMask::clone(m));
+        let mut m = self.current(cloud);
         m.invert();
         self.set(cloud, m);
     }
@@ -284,6 +286,19 @@ impl CloudSelection {
 /// tool, the selection's size, all/none/invert, select by value, and delete / keep only /
 /// separate of the selection.
 pub fn cloud_select_ui(
+    ui: &mut Ui,
+    node: NodeId,
+    cloud: CloudRef<'_>,
+    state: &mut CloudSelection,
+    actions: &mut Vec<UiAction>,
+) {
+    egui::CollapsingHeader::new(format!("Select {}", cloud.noun()))
+        .default_open(true)
+        .show(ui, |ui| selection_ui(ui, node, cloud, state, actions));
+}
+
+/// The inside of [`cloud_select_ui`]'s section.
+fn selection_ui(
     ui: &mut Ui,
     node: NodeId,
     cloud: CloudRef<'_>,

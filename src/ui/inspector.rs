@@ -269,17 +269,13 @@ fn node_ui(
                         if let Some(action) = points_ui(ui, node.id, c, *point_size_px) {
                             actions.push(action);
                         }
-                        egui::CollapsingHeader::new("Select points")
-                            .default_open(true)
-                            .show(ui, |ui| {
-                                super::cloud_select::cloud_select_ui(
-                                    ui,
-                                    node.id,
-                                    super::CloudRef::Points(c),
-                                    &mut cloud_tools.select,
-                                    actions,
-                                )
-                            });
+                        super::cloud_select::cloud_select_ui(
+                            ui,
+                            node.id,
+                            super::CloudRef::Points(c),
+                            &mut cloud_tools.select,
+                            actions,
+                        );
                     }
                     None => {
                         ui.weak(format!("Point cloud {} is missing.", cloud.0));
@@ -306,17 +302,13 @@ fn node_ui(
                 .show(ui, |ui| match scene.splat_cloud(*cloud) {
                     Some(c) => {
                         splats_ui(ui, c);
-                        egui::CollapsingHeader::new("Select splats")
-                            .default_open(true)
-                            .show(ui, |ui| {
-                                super::cloud_select::cloud_select_ui(
-                                    ui,
-                                    node.id,
-                                    super::CloudRef::Splats(c),
-                                    &mut cloud_tools.select,
-                                    actions,
-                                )
-                            });
+                        super::cloud_select::cloud_select_ui(
+                            ui,
+                            node.id,
+                            super::CloudRef::Splats(c),
+                            &mut cloud_tools.select,
+                            actions,
+                        );
                         egui::CollapsingHeader::new("Region: delete, crop, separate")
                             .default_open(false)
                             .show(ui, |ui| {
@@ -1877,7 +1869,6 @@ fn vec3_ui(ui: &mut Ui, v: Vec3, decimals: usize, unit: &str) {
     });
 }
 
-/// 1234567 -> "1,234,567".
 /// "`part` of `whole` `what`" with grouped digits (e.g. "1,204 of 120,000 splats inside").
 pub(crate) fn part_of_label(ui: &mut Ui, part: usize, whole: usize, what: &str) {
     ui.label(format!(
@@ -1887,6 +1878,7 @@ pub(crate) fn part_of_label(ui: &mut Ui, part: usize, whole: usize, what: &str) 
     ));
 }
 
+/// 1234567 -> "1,234,567".
 pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
