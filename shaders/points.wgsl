@@ -9,6 +9,9 @@ struct PointDraw {
     params: vec4<f32>,
     // The node's colour grade: rgb factor, w saturation (see `graded` in common.wgsl).
     grade: vec4<f32>,
+    // Where the selected points are shown, in the cloud's frame (the editor's gizmo dragging
+    // them); used only when params.z is 1.
+    moved: mat4x4<f32>,
 };
 
 struct Point {
@@ -46,8 +49,7 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     var out: PointOut;
     let p = points[ii];
     let corner = quad_corner(vi);
-    let clip = draw.clip_from_local * vec4<f32>(p.position, 1.0);
-    out.corner = corner;
+    var position = p.position;
     var shown = graded(unpack4x8unorm(p.color).rgb, draw.grade);
     if draw.params.z != 0.0 {
         let word = ii >> 5u;
@@ -55,8 +57,11 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
                                                    word / SELECTED_ROW_WORDS), 0).x;
         if ((bits >> (ii & 31u)) & 1u) != 0u {
             shown = mix(shown, SELECTED_TINT, 0.6);
+            position = (draw.moved * vec4<f32>(position, 1.0)).xyz;
         }
     }
+    let clip = draw.clip_from_local * vec4<f32>(position, 1.0);
+    out.corner = corner;
     out.color = captured_radiance(shown) * frame.params.x;
     // Behind the near plane (reverse Z: z > w), or not a number: outside the clip volume.
     if !(clip.w > 0.0 && clip.z <= clip.w) {

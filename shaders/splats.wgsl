@@ -44,6 +44,9 @@ struct SplatDraw {
     normal_from_local: mat4x4<f32>,
     relight_model: vec4<f32>,
     relight: vec4<f32>,
+    // Where the selected splats are shown, in the cloud's frame (the editor's gizmo dragging
+    // them); used only when info.w is 1.
+    moved: mat4x4<f32>,
 };
 
 // 32 bytes; see render/clouds.rs.
@@ -211,7 +214,22 @@ const SELECTED_TINT: vec3<f32> = vec3<f32>(1.0, 0.82, 0.1);
 @vertex
 fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> SplatOut {
     let index = order[ii];
-    let s = splats[index];
+    var s = splats[index];
+    // The editor's screen selection: tinted, and drawn where the gizmo drags it (`lin`: the
+    // drag's linear part, for the shape; identity for splats that stay).
+    var is_selected = false;
+    if draw.info.w != 0u {
+        let word = index >> 5u;
+        let bits = textureLoad(selected, vec2<u32>(word % SELECTED_ROW_WORDS,
+                                                   word / SELECTED_ROW_WORDS), 0).x;
+        is_selected = ((bits >> (index & 31u)) & 1u) != 0u;
+    }
+    var lin = mat3x3<f32>(vec3<f32>(1.0, 0.0, 0.0), vec3<f32>(0.0, 1.0, 0.0),
+                          vec3<f32>(0.0, 0.0, 1.0));
+    if is_selected {
+        s.position = (draw.moved * vec4<f32>(s.position, 1.0)).xyz;
+        lin = mat3x3<f32>(draw.moved[0].xyz, draw.moved[1].xyz, draw.moved[2].xyz);
+    }
     if grid_side != 0.0 {
         let world_y = (draw.world_from_local * vec4<f32>(s.position, 1.0)).y;
         let camera_side = select(-1.0, 1.0, frame.camera_pos.y >= 0.0);
@@ -230,12 +248,12 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
         return culled();
     }
 
-    // 3D covariance Σ = M Mᵀ with M = R S.
+    // 3D covariance Σ = M Mᵀ with M = L R S (L: the drag's linear part, see `lin`).
     let q = vec4<f32>(unpack_halves(s.rotation_xy), unpack_halves(s.rotation_zw));
     let scale_xy = unpack_halves(s.scale_xy);
     let scale_zo = unpack_halves(s.scale_z_opacity);
     let r = quat_to_mat3(q);
-    let m = mat3x3<f32>(r[0] * scale_xy.x, r[1] * scale_xy.y, r[2] * scale_zo.x);
+    let m = lin * mat3x3<f32>(r[0] * scale_xy.x, r[1] * scale_xy.y, r[2] * scale_zo.x);
     let sigma = m * transpose(m);
 
     // EWA: Jacobian at the centre, with the centre clamped to 1.3× the frustum.
@@ -302,7 +320,12 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
         return out;
     }
 
-    let dir = normalize(s.position - draw.camera_in_local.xyz);
+    // A dragged splat's colour turns with it: its SH are read along the view direction
+    // brought back into its own frame (Lᵀ, exact for turns and uniform scales).
+    var dir = normalize(s.position - draw.camera_in_local.xyz);
+    if is_selected {
+        dir = normalize(transpose(lin) * dir);
+    }
     let rgb = max(sh_color(index, unpack_color(s.color), dir), vec3<f32>(0.0));
     // Splats blend in the display-space layer (display.wgsl), as stored: sRGB-encoded display
     // colour, which is what the captured colour already is. Like the 3DGS rasteriser, a
@@ -316,6 +339,9 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
         if scale_zo.x < min(scale_xy.x, scale_xy.y) {
             n = r[2];
         }
+        if is_selected {
+            n = normalize(lin * n);
+        }
         if dot(n, draw.camera_in_local.xyz - s.position) < 0.0 {
             n = -n;
         }
@@ -324,13 +350,8 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
         shown = display_encoded(relit(h, draw.relight.x, draw.relight_model, n, world_pos,
                                       n_world, z));
     }
-    if draw.info.w != 0u {
-        let word = index >> 5u;
-        let bits = textureLoad(selected, vec2<u32>(word % SELECTED_ROW_WORDS,
-                                                   word / SELECTED_ROW_WORDS), 0).x;
-        if ((bits >> (index & 31u)) & 1u) != 0u {
-            shown = mix(shown, SELECTED_TINT, 0.6);
-        }
+    if is_selected {
+        shown = mix(shown, SELECTED_TINT, 0.6);
     }
     out.color = vec4<f32>(shown, opacity);
     return out;

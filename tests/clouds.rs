@@ -7,7 +7,7 @@ use crate::common;
 use common::Rng;
 
 use common::*;
-use glam::{Quat, Vec2, Vec3};
+use glam::{Mat4, Quat, Vec2, Vec3};
 use half::f16;
 use image::RgbaImage;
 use worldsmith::generate::shapes;
@@ -775,7 +775,127 @@ fn highlighted<'a>(
             node,
             selected,
             key,
+            moved: Mat4::IDENTITY,
         }),
+    }
+}
+
+#[test]
+fn selected_splats_and_points_show_where_the_gizmo_drags_them() {
+    let Some(ctx) = gpu() else { return };
+    // One cloud each of splats and of points: a blue blob on the right (the first n) and one
+    // on the left; the right one is selected and dragged up by 1.8 (and scaled about its
+    // centre) before any edit is made.
+    let n = 3000;
+    let view = look(Vec3::new(0.0, 0.5, 6.0), Vec3::ZERO, 50.0);
+    let right = pixel_of(view, Vec3::new(1.5, 0.0, 0.0));
+    let up = pixel_of(view, Vec3::new(1.5, 1.8, 0.0));
+    // 1.2 from the right blob's centre: outside it (radius 0.8) until it is scaled 2×.
+    let beside = pixel_of(view, Vec3::new(1.5, -1.2, 0.0));
+    let left = pixel_of(view, Vec3::new(-1.5, 0.0, 0.0));
+    let selected = ElementMask::from_fn(2 * n, |i| i < n);
+    let splats = {
+        let mut scene = Scene::new("Moved splats");
+        let node = add_splats(
+            &mut scene,
+            "Blobs",
+            blobs(
+                &[
+                    (Vec3::new(1.5, 0.0, 0.0), 0.8),
+                    (Vec3::new(-1.5, 0.0, 0.0), 0.8),
+                ],
+                [0.2, 0.4, 0.9],
+                n,
+                11,
+            ),
+            Transform::IDENTITY,
+        );
+        (scene, node)
+    };
+    let points = {
+        let mut rng = Rng(9);
+        let balls: Vec<[f32; 3]> = [1.5f32, -1.5]
+            .iter()
+            .flat_map(|&x| {
+                (0..n)
+                    .map(|_| (Vec3::new(x, 0.0, 0.0) + rng.in_ball() * 0.8).to_array())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mut scene = Scene::new("Moved points");
+        let cloud = scene.add_point_cloud(PointCloud::new(
+            balls,
+            vec![[50, 100, 230, 255]; 2 * n],
+            Vec::new(),
+        ));
+        let node = scene.add_node(
+            None,
+            "Balls",
+            Transform::IDENTITY,
+            NodeKind::Points {
+                cloud,
+                point_size_px: 5.0,
+            },
+        );
+        (scene, node)
+    };
+    let lift = Mat4::from_translation(Vec3::new(0.0, 1.8, 0.0));
+    let centre = Vec3::new(1.5, 0.0, 0.0);
+    let grow = Mat4::from_translation(centre)
+        * Mat4::from_scale(Vec3::splat(2.0))
+        * Mat4::from_translation(-centre);
+    let gl = gl_context();
+    for ctx in std::iter::once(&ctx).chain(gl.as_ref()) {
+        for (scene, node) in [&splats, &points] {
+            let mut renderer = Renderer::new(ctx);
+            let mut shot = |moved: Mat4, settings: RenderSettings| {
+                let frame = FrameInput {
+                    cloud_highlight: Some(CloudHighlight {
+                        node: *node,
+                        selected: &selected,
+                        key: 1,
+                        moved,
+                    }),
+                    ..highlighted(scene, view, settings, *node, None)
+                };
+                renderer
+                    .render_to_image(ctx, &frame, W, H)
+                    .expect("readback")
+                    .0
+            };
+            let tinted = |img: &RgbaImage, (x, y): (u32, u32)| {
+                let [r, _, b] = pixel(img, x, y).map(i32::from);
+                r - b > 60
+            };
+            let blue = |img: &RgbaImage, (x, y): (u32, u32)| {
+                let [r, _, b] = pixel(img, x, y).map(i32::from);
+                b - r > 100
+            };
+            let name = scene.name.clone();
+            let still = shot(Mat4::IDENTITY, RenderSettings::viewport());
+            assert!(
+                tinted(&still, right) && !tinted(&still, up),
+                "{name}: in place"
+            );
+            let lifted = shot(lift, RenderSettings::viewport());
+            assert!(tinted(&lifted, up), "{name}: shown lifted");
+            assert!(!tinted(&lifted, right), "{name}: gone from where it was");
+            assert!(blue(&lifted, left), "{name}: the rest stays");
+            if name == "Moved splats" {
+                assert!(!tinted(&still, beside), "{name}: not that wide yet");
+                let grown = shot(grow, RenderSettings::viewport());
+                assert!(
+                    tinted(&grown, beside) && tinted(&grown, right),
+                    "{name}: 2× wide"
+                );
+            }
+            // Stills and clips draw the cloud as it is.
+            let final_frame = shot(lift, RenderSettings::final_frame());
+            assert!(
+                blue(&final_frame, right),
+                "{name}: a final frame shows it in place"
+            );
+        }
     }
 }
 

@@ -8,7 +8,9 @@
 //! * Alt+left drag orbits, middle drag pans, the wheel zooms, right drag flies, as without
 //!   the tool; clicks do not pick nodes while it is on;
 //! * `Del` / `X` deletes the selection (one undo step), `A` selects all, `Alt+A` none,
-//!   `R` / `L` / `B` switch to the rectangle, lasso or brush, `Esc` ends the tool.
+//!   `R` / `L` / `B` switch to the rectangle, lasso or brush, `Esc` ends the tool;
+//! * a drag that starts on the gizmo's handles (shown at the selection's centre, see
+//!   `GizmoTool::elements_viewport_ui`) moves, turns or scales the selected elements instead.
 //!
 //! An element is selected when its centre projects inside the shape, whether or not others in
 //! front of it hide it (as SuperSplat's rectangle and lasso do).

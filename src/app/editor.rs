@@ -844,11 +844,28 @@ impl Editor {
                     .map(|v| (v.name.as_str(), !self.variant_state.edit_base)),
             };
             ui::viewport_overlay_ui(ui, response.rect, &overlay);
-            if !comparing && !cloud_tool {
+            let shown =
+                super::timeline_state::shown(&self.scene, &self.variant_state, &self.timeline);
+            if cloud_tool {
+                // The gizmo moves the selected splats or points.
+                if let Some(active) = super::cloud_select::active_cloud(shown, &self.selection) {
+                    let select = &self.cloud_tools.select;
+                    let selected = select.selected(active.1).map(|m| (m, select.key()));
+                    actions.extend(self.gizmo.elements_viewport_ui(
+                        ui,
+                        &response,
+                        shown,
+                        active,
+                        selected,
+                        &self.view(),
+                        self.controls.flying(),
+                    ));
+                }
+            } else if !comparing {
                 actions.extend(self.gizmo.viewport_ui(
                     ui,
                     &response,
-                    super::timeline_state::shown(&self.scene, &self.variant_state, &self.timeline),
+                    shown,
                     &self.selection,
                     &self.view(),
                     self.controls.flying(),
@@ -1035,6 +1052,10 @@ impl Editor {
             node,
             selected: select.selected(cloud)?,
             key: select.key(),
+            moved: self
+                .gizmo
+                .element_moved(node)
+                .unwrap_or(glam::Mat4::IDENTITY),
         })
     }
 
@@ -1145,12 +1166,31 @@ impl Editor {
             }
             UiAction::Operation(operation) => {
                 let place = self.camera.pivot;
+                // Moved splats or points stay selected in the cloud that shows them moved.
+                let still_selected = match &operation {
+                    Operation::MoveCloudSelected { selected, .. } => Some(Arc::clone(selected)),
+                    _ => None,
+                };
                 match crate::edit::ops::run(&mut self.scene, &self.selection, place, operation) {
                     Ok(outcome) => {
                         if self.history.execute(&mut self.scene, outcome.command) {
                             self.scene_changed();
                             if let Some(selection) = outcome.select {
                                 self.selection = selection;
+                            }
+                            if let Some(mask) = still_selected
+                                && let Some((_, cloud)) = super::cloud_select::active_cloud(
+                                    super::timeline_state::shown(
+                                        &self.scene,
+                                        &self.variant_state,
+                                        &self.timeline,
+                                    ),
+                                    &self.selection,
+                                )
+                            {
+                                self.cloud_tools
+                                    .select
+                                    .set(cloud, crate::scene::ElementMask::clone(&mask));
                             }
                         }
                         if let Some(note) = outcome.note {

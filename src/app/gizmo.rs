@@ -17,10 +17,12 @@
 //! sees the drag.
 
 use crate::edit::Command;
-use crate::scene::{CameraView, NodeId, Scene, Transform};
-use crate::ui::{self, GizmoMode, GizmoSettings, GizmoSpace, PivotMode, UiAction};
+use crate::edit::ops::Operation;
+use crate::scene::{CameraView, ElementMask, NodeId, Scene, Transform};
+use crate::ui::{self, CloudRef, GizmoMode, GizmoSettings, GizmoSpace, PivotMode, UiAction};
 use egui::{Key, Modifiers, PointerButton, Rect, Sense};
-use glam::{DMat4, DQuat, DVec3};
+use glam::{DMat4, DQuat, DVec3, Mat4, Vec3};
+use std::sync::Arc;
 use transform_gizmo::math::Transform as GizmoTransform;
 use transform_gizmo::{Gizmo, GizmoConfig, GizmoInteraction, GizmoOrientation, GizmoVisuals};
 
@@ -49,12 +51,28 @@ struct Drag {
     frame: GizmoTransform,
 }
 
+/// One drag of the gizmo over the splats or points selected on screen.
+#[derive(Clone, Debug)]
+struct ElementDrag {
+    node: NodeId,
+    selected: Arc<ElementMask>,
+    world_from_local: DMat4,
+    frame_at_start: DMat4,
+    frame: GizmoTransform,
+    /// What the drag does so far, in the node's frame.
+    moved: Mat4,
+}
+
 /// The gizmo's settings and its state across frames.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct GizmoTool {
     pub settings: GizmoSettings,
     gizmo: Gizmo,
     drag: Option<Drag>,
+    element_drag: Option<ElementDrag>,
+    /// The centre of the selected elements in their node's frame, for the cloud content id
+    /// and selection key it was computed for.
+    element_centre: Option<((u64, u64), Vec3)>,
 }
 
 impl GizmoTool {
@@ -112,7 +130,7 @@ impl GizmoTool {
         camera: &CameraView,
         flying: bool,
     ) -> Option<UiAction> {
-        let viewport = image.rect;
+        self.element_drag = None;
         let targets = scene.topmost(selection);
         let active = selection.last().copied();
         let frame = match &self.drag {
@@ -120,16 +138,156 @@ impl GizmoTool {
             None => gizmo_frame(scene, &targets, active, self.settings),
         };
         // Esc (select none) or a delete during a drag ends it.
-        let Some(frame) = frame.filter(|_| {
-            self.settings.mode != GizmoMode::Select
-                && !targets.is_empty()
-                && viewport.width() >= 1.0
-                && viewport.height() >= 1.0
-        }) else {
+        let Some(frame) = frame.filter(|_| !targets.is_empty()) else {
             self.drag = None;
             return None;
         };
+        match self.handles_ui(ui, image, camera, flying, frame) {
+            Some(moved) => {
+                let drag = self.drag.get_or_insert_with(|| Drag {
+                    mode: self.settings.mode,
+                    nodes: node_starts(scene, &targets),
+                    frame_at_start: frame_matrix(&frame),
+                    frame,
+                });
+                drag.frame = moved;
+                let world_delta = frame_matrix(&drag.frame) * drag.frame_at_start.inverse();
+                let moves = moved_transforms(&drag.nodes, world_delta, drag.mode);
+                drag_command(&moves, drag.mode).map(UiAction::EditDrag)
+            }
+            None => {
+                self.drag = None;
+                None
+            }
+        }
+    }
 
+    /// The gizmo over the splats or points selected on screen in `node`'s `cloud` (while the
+    /// cloud selection tool is on), with the toolbar: at the centre of the selected centres,
+    /// turned like the node in Local space. A drag only shows them moved (see
+    /// [`Self::element_moved`]); its release returns the one edit that moves them.
+    #[allow(clippy::too_many_arguments)] // The viewport's parts, each read once per frame.
+    pub fn elements_viewport_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        image: &egui::Response,
+        scene: &Scene,
+        (node, cloud): (NodeId, CloudRef<'_>),
+        selected: Option<(&Arc<ElementMask>, u64)>,
+        camera: &CameraView,
+        flying: bool,
+    ) -> Option<UiAction> {
+        let action = self.elements_ui(ui, image, scene, (node, cloud), selected, camera, flying);
+        let before = self.settings;
+        ui::gizmo_toolbar_ui(ui, image.rect, &mut self.settings);
+        if self.settings != before {
+            ui.ctx().request_repaint();
+        }
+        action
+    }
+
+    #[allow(clippy::too_many_arguments)] // As elements_viewport_ui.
+    fn elements_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        image: &egui::Response,
+        scene: &Scene,
+        (node, cloud): (NodeId, CloudRef<'_>),
+        selected: Option<(&Arc<ElementMask>, u64)>,
+        camera: &CameraView,
+        flying: bool,
+    ) -> Option<UiAction> {
+        self.drag = None;
+        let world_from_local = scene.world_from_local(node).as_dmat4();
+        // A drag goes on with the selection it started with; a new selection or node ends it.
+        if self.element_drag.as_ref().is_some_and(|d| {
+            d.node != node || selected.is_none_or(|(m, _)| !Arc::ptr_eq(m, &d.selected))
+        }) {
+            self.element_drag = None;
+        }
+        let frame = match (&self.element_drag, selected) {
+            (Some(drag), _) => Some(drag.frame),
+            (None, Some((mask, key))) => {
+                let cache = (cloud.content_id(), key);
+                let centre = match self.element_centre {
+                    Some((k, c)) if k == cache => Some(c),
+                    _ => selected_centre(cloud.positions(), mask),
+                };
+                if let Some(c) = centre {
+                    self.element_centre = Some((cache, c));
+                }
+                centre.map(|c| {
+                    let position = world_from_local.transform_point3(c.as_dvec3());
+                    let rotation = frame_rotation(scene, Some(node), self.settings.space);
+                    GizmoTransform::from_scale_rotation_translation(DVec3::ONE, rotation, position)
+                })
+            }
+            (None, None) => None,
+        };
+        let Some(frame) = frame else {
+            self.element_drag = None;
+            return None;
+        };
+        match self.handles_ui(ui, image, camera, flying, frame) {
+            Some(moved) => {
+                let (mask, _) = selected?;
+                let drag = self.element_drag.get_or_insert_with(|| ElementDrag {
+                    node,
+                    selected: Arc::clone(mask),
+                    world_from_local,
+                    frame_at_start: frame_matrix(&frame),
+                    frame,
+                    moved: Mat4::IDENTITY,
+                });
+                drag.frame = moved;
+                let world_delta = frame_matrix(&drag.frame) * drag.frame_at_start.inverse();
+                let local = drag.world_from_local.inverse() * world_delta * drag.world_from_local;
+                let local = local.as_mat4();
+                if local.is_finite() {
+                    drag.moved = local;
+                }
+                None
+            }
+            None => {
+                let drag = self.element_drag.take()?;
+                (!drag.moved.abs_diff_eq(Mat4::IDENTITY, 1e-7)).then_some({
+                    UiAction::Operation(Operation::MoveCloudSelected {
+                        node: drag.node,
+                        selected: drag.selected,
+                        moved: drag.moved,
+                    })
+                })
+            }
+        }
+    }
+
+    /// Where a drag of the gizmo shows `node`'s selected splats or points, in the node's
+    /// frame, while one is under way.
+    pub fn element_moved(&self, node: NodeId) -> Option<Mat4> {
+        self.element_drag
+            .as_ref()
+            .filter(|d| d.node == node)
+            .map(|d| d.moved)
+    }
+
+    /// One frame of the gizmo with `frame` as its target: the handles drawn and, while one
+    /// is dragged, the frame as the drag has moved it (None otherwise: no drag, the
+    /// Select mode, or an empty viewport).
+    fn handles_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        image: &egui::Response,
+        camera: &CameraView,
+        flying: bool,
+        frame: GizmoTransform,
+    ) -> Option<GizmoTransform> {
+        let viewport = image.rect;
+        if self.settings.mode == GizmoMode::Select
+            || viewport.width() < 1.0
+            || viewport.height() < 1.0
+        {
+            return None;
+        }
         let (pointer, ctrl) = ui.input(|i| (i.pointer.latest_pos(), i.modifiers.command));
         let snapping = self.settings.snap != ctrl;
         let config = gizmo_config(
@@ -172,30 +330,28 @@ impl GizmoTool {
             dragging,
         };
 
-        let result = self.gizmo.update(interaction, &[frame]);
-        let action = match result {
-            Some((_, frames)) => {
-                let drag = self.drag.get_or_insert_with(|| Drag {
-                    mode: self.settings.mode,
-                    nodes: node_starts(scene, &targets),
-                    frame_at_start: frame_matrix(&frame),
-                    frame,
-                });
-                if let Some(moved) = frames.first() {
-                    drag.frame = *moved;
-                }
-                let world_delta = frame_matrix(&drag.frame) * drag.frame_at_start.inverse();
-                let moves = moved_transforms(&drag.nodes, world_delta, drag.mode);
-                drag_command(&moves, drag.mode).map(UiAction::EditDrag)
-            }
-            None => {
-                self.drag = None;
-                None
-            }
-        };
+        let result = self
+            .gizmo
+            .update(interaction, &[frame])
+            .map(|(_, frames)| frames.first().copied().unwrap_or(frame));
         ui::paint_gizmo(ui, viewport, self.gizmo.draw());
-        action
+        result
     }
+}
+
+/// The mean of the centres `selected` holds (finite ones), if any.
+fn selected_centre(positions: &[[f32; 3]], selected: &ElementMask) -> Option<Vec3> {
+    if selected.len() != positions.len() {
+        return None;
+    }
+    let (sum, count) = positions
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| selected.get(*i) && p.iter().all(|v| v.is_finite()))
+        .fold((DVec3::ZERO, 0u64), |(sum, n), (_, p)| {
+            (sum + Vec3::from(*p).as_dvec3(), n + 1)
+        });
+    (count > 0).then(|| (sum / count as f64).as_vec3())
 }
 
 /// `transform_gizmo`'s settings for this frame: our camera's matrices (it reads the
@@ -278,7 +434,18 @@ fn gizmo_frame(
     settings: GizmoSettings,
 ) -> Option<GizmoTransform> {
     let position = pivot(scene, targets, active, settings.pivot)?;
-    let rotation = match (settings.space, active.or(targets.last().copied())) {
+    let rotation = frame_rotation(scene, active.or(targets.last().copied()), settings.space);
+    Some(GizmoTransform::from_scale_rotation_translation(
+        DVec3::ONE,
+        rotation,
+        position,
+    ))
+}
+
+/// How the gizmo's frame is turned: like node `id` in the world in Local space, not at all
+/// in World space.
+fn frame_rotation(scene: &Scene, id: Option<NodeId>, space: GizmoSpace) -> DQuat {
+    match (space, id) {
         (GizmoSpace::Local, Some(id)) => {
             let (_, rotation, _) = scene
                 .world_from_local(id)
@@ -291,12 +458,7 @@ fn gizmo_frame(
             }
         }
         _ => DQuat::IDENTITY,
-    };
-    Some(GizmoTransform::from_scale_rotation_translation(
-        DVec3::ONE,
-        rotation,
-        position,
-    ))
+    }
 }
 
 fn frame_matrix(frame: &GizmoTransform) -> DMat4 {

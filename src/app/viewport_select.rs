@@ -402,6 +402,82 @@ mod tests {
         assert!(d.editor.cloud_highlight().is_none());
     }
 
+    /// Positions of the active node's cloud.
+    fn positions_of(d: &Driver) -> Vec<[f32; 3]> {
+        let scene = d.editor.shown();
+        let (_, cloud) =
+            super::super::cloud_select::active_cloud(scene, &d.editor.selection).unwrap();
+        cloud.positions().to_vec()
+    }
+
+    #[test]
+    fn the_gizmo_moves_the_selected_splats_as_one_undo_step() {
+        for points in [false, true] {
+            let mut d = cloud_grid(points);
+            let node = d.editor.selection[0];
+            let before = positions_of(&d);
+            d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
+            let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
+            // The right column (x = 2.25): 10, centred at (2.25, 0, 0).
+            d.drag(at(&d, 2.0, 2.6), at(&d, 2.6, -2.6), Modifiers::NONE);
+            assert_eq!(splats_of(&d), (100, 10));
+            let camera = d.editor.camera;
+            // Grab the X arrow 55 points right of the centre and drag it 100 points on.
+            let handle = at(&d, 2.25, 0.0) + egui::vec2(55.0, 0.0);
+            let to = handle + egui::vec2(100.0, 0.0);
+            d.pass(vec![Event::PointerMoved(handle)]);
+            d.button(handle, true, Modifiers::NONE);
+            for i in 1..=6 {
+                d.pass(vec![Event::PointerMoved(
+                    handle + (to - handle) * (i as f32 / 6.0),
+                )]);
+            }
+            // While the drag goes on, the splats only show moved: the cloud is as it was.
+            let shown = d.editor.cloud_highlight().expect("tinted").moved;
+            assert!(shown.w_axis.x > 0.5, "shown moved by {shown}");
+            assert_eq!(positions_of(&d), before);
+            assert_eq!(d.editor.history.undo_len(), 0);
+            d.button(to, false, Modifiers::NONE);
+            d.pass(Vec::new());
+            d.pass(Vec::new());
+            assert_eq!(d.editor.camera, camera, "the drag does not orbit");
+            let after = positions_of(&d);
+            let dx = after[9][0] - before[9][0];
+            assert!(dx > 0.5, "the selected splats moved right by {dx}");
+            assert!(
+                (dx - shown.w_axis.x).abs() < 0.05,
+                "{dx} after, {shown} shown"
+            );
+            for (i, (a, b)) in after.iter().zip(&before).enumerate() {
+                if i % 10 == 9 {
+                    assert!((a[0] - b[0] - dx).abs() < 1e-5 && a[1] == b[1] && a[2] == b[2]);
+                } else {
+                    assert_eq!(a, b, "element {i} is not selected and stays");
+                }
+            }
+            let noun = if points { "points" } else { "splats" };
+            assert_eq!(d.editor.history.undo_len(), 1, "one drag, one step");
+            assert_eq!(
+                d.editor.history.undo_label(),
+                Some(format!("Move 10 {noun} of Cloud").as_str())
+            );
+            // They stay selected (and shown where they are: nothing is dragged now).
+            assert_eq!(splats_of(&d), (100, 10));
+            let h = d.editor.cloud_highlight().expect("tinted");
+            assert_eq!(h.moved, glam::Mat4::IDENTITY);
+            assert_eq!(d.editor.selection, vec![node]);
+            // Undo puts them back, still selected.
+            key(&mut d, egui::Key::Z, Modifiers::COMMAND);
+            assert_eq!(positions_of(&d), before);
+            assert_eq!(splats_of(&d), (100, 10));
+            // With the gizmo hidden (Q) the same drag selects instead.
+            key(&mut d, egui::Key::Q, Modifiers::NONE);
+            d.drag(handle, to, Modifiers::NONE);
+            assert_eq!(positions_of(&d), before);
+            assert_eq!(d.editor.history.undo_len(), 0);
+        }
+    }
+
     #[test]
     fn the_selection_tool_works_on_point_clouds_too() {
         let mut d = cloud_grid(true);

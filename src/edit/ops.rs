@@ -1467,6 +1467,17 @@ pub fn cloud_selected(
     selected: &ElementMask,
     action: RegionAction,
 ) -> Result<(Command, Option<NodeId>), OpError> {
+    check_selection(scene, node, selected)?;
+    split_cloud(scene, node, selected, action)
+}
+
+/// What the elements of `node`'s cloud are called, if `selected` (one bit per element, at
+/// least one set) was made on that cloud.
+fn check_selection(
+    scene: &Scene,
+    node: NodeId,
+    selected: &ElementMask,
+) -> Result<&'static str, OpError> {
     let (len, noun) = cloud_len(scene, node).ok_or(OpError::NoCloud)?;
     if selected.len() != len {
         return Err(OpError::Nothing(format!(
@@ -1477,7 +1488,62 @@ pub fn cloud_selected(
     if selected.none() {
         return Err(OpError::Nothing(format!("No {noun} are selected.")));
     }
-    split_cloud(scene, node, selected, action)
+    Ok(noun)
+}
+
+/// Moves, turns or scales the selected splats or points of a node within its frame (the
+/// gizmo on a screen selection): `moved` (the node's frame to itself, finite and invertible)
+/// takes each selected centre, with a splat's shape and view-dependent colour
+/// ([`crate::export::transform_splats_where`]) or a point's normal; the others stay. The node
+/// shows a new cloud, the old one freed when nothing else shows it; one undo step.
+pub fn move_cloud_selected(
+    scene: &mut Scene,
+    node: NodeId,
+    selected: &ElementMask,
+    moved: Mat4,
+) -> Result<Command, OpError> {
+    let noun = check_selection(scene, node, selected)?;
+    let linear = glam::Mat3::from_mat4(moved);
+    if !moved.is_finite() || linear.determinant().abs() < 1e-12 {
+        return Err(OpError::Nothing(format!(
+            "The selected {noun} cannot be scaled to nothing."
+        )));
+    }
+    if moved.abs_diff_eq(Mat4::IDENTITY, 1e-7) {
+        return Err(OpError::Nothing(format!(
+            "The selected {noun} did not move."
+        )));
+    }
+    let n = scene.node(node).cloned().ok_or(OpError::NoCloud)?;
+    let mut out = Regeometry::default();
+    let kind = match &n.kind {
+        NodeKind::Splats { cloud } => {
+            let data = Arc::clone(scene.splat_cloud(*cloud).ok_or(OpError::NoCloud)?);
+            let moved = crate::export::transform_splats_where(&data, moved, Some(selected));
+            out.splats(scene, *cloud, Arc::new(moved))
+        }
+        NodeKind::Points { cloud, .. } => {
+            let data = Arc::clone(scene.point_cloud(*cloud).ok_or(OpError::NoCloud)?);
+            let moved = data.transformed_where(moved, Some(selected));
+            out.points(scene, &n.kind, Arc::new(moved))
+        }
+        _ => return Err(OpError::NoCloud),
+    };
+    out.commands.push(Command::SetKind {
+        node,
+        kind: Box::new(kind),
+    });
+    let turned = !linear.abs_diff_eq(glam::Mat3::IDENTITY, 1e-6);
+    let unscaled = [linear.x_axis, linear.y_axis, linear.z_axis]
+        .iter()
+        .all(|c| (c.length() - 1.0).abs() < 1e-4);
+    let verb = match (turned, unscaled) {
+        (false, _) => "Move",
+        (true, true) => "Rotate",
+        (true, false) => "Scale",
+    };
+    let label = format!("{verb} {} {noun} of {}", selected.count(), n.name);
+    out.finish(&label, "Nothing moved.")
 }
 
 /// How many elements the splat or point cloud that `node` shows has, and what they are.
@@ -2306,6 +2372,107 @@ mod tests {
     }
 
     #[test]
+    fn selected_splats_and_points_move_turn_and_scale_alone() {
+        let (mut scene, node) = splat_scene();
+        let mut history = History::default();
+        let cloud_of = |scene: &Scene| match scene.node(node).unwrap().kind {
+            NodeKind::Splats { cloud } => Arc::clone(scene.splat_cloud(cloud).unwrap()),
+            _ => panic!("not splats"),
+        };
+        let before = cloud_of(&scene);
+        let mask = ElementMask::from_fn(100, |i| i < 10);
+        // A quarter turn about Y with a move up: only the first ten splats change.
+        let turn = glam::Quat::from_rotation_y(std::f32::consts::FRAC_PI_2);
+        let moved = Mat4::from_rotation_translation(turn, Vec3::Y);
+        let c = move_cloud_selected(&mut scene, node, &mask, moved).unwrap();
+        assert_eq!(c.label(&scene), "Rotate 10 splats of Splats");
+        history.execute(&mut scene, c);
+        let after = cloud_of(&scene);
+        assert_eq!(after.len(), 100);
+        assert_eq!(scene.splat_clouds().count(), 1, "the old cloud is freed");
+        // Splat 3 at (3, 0, 0) turns to (0, 1, -3); its rotation turns with it; its SH band 1
+        // (stored y, z, x) is rotated, so it differs from what it was.
+        let p = Vec3::from(after.positions[3]);
+        assert!(p.abs_diff_eq(Vec3::new(0.0, 1.0, -3.0), 1e-5), "{p}");
+        let q = glam::Quat::from_array(after.rotations[3]);
+        assert!(q.angle_between(turn) < 1e-3, "{q}");
+        assert_ne!(
+            after.sh_rest[3 * 9..3 * 9 + 9],
+            before.sh_rest[3 * 9..3 * 9 + 9]
+        );
+        // Splat 50 is not selected: bit for bit the same.
+        assert_eq!(after.positions[50], before.positions[50]);
+        assert_eq!(after.rotations[50], before.rotations[50]);
+        assert_eq!(
+            after.sh_rest[50 * 9..51 * 9],
+            before.sh_rest[50 * 9..51 * 9]
+        );
+        assert_eq!(after.opacities, before.opacities);
+        history.undo(&mut scene);
+        assert_eq!(cloud_of(&scene).positions, before.positions);
+        // A plain move and a scale say so; the scale grows the selected splats' shapes.
+        let c =
+            move_cloud_selected(&mut scene, node, &mask, Mat4::from_translation(Vec3::X)).unwrap();
+        assert_eq!(c.label(&scene), "Move 10 splats of Splats");
+        let grow = Mat4::from_scale(Vec3::splat(2.0));
+        let c = move_cloud_selected(&mut scene, node, &mask, grow).unwrap();
+        assert_eq!(c.label(&scene), "Scale 10 splats of Splats");
+        history.execute(&mut scene, c);
+        let grown = cloud_of(&scene);
+        assert_eq!(grown.positions[4], [8.0, 0.0, 0.0]);
+        assert!((grown.scales[4][0] - 0.2).abs() < 1e-6 && grown.scales[40][0] == 0.1);
+        // Refused: a stale or empty selection, scaling to nothing, no move, not a cloud.
+        let refused = |scene: &mut Scene, mask: &ElementMask, m: Mat4| match move_cloud_selected(
+            scene, node, mask, m,
+        ) {
+            Err(OpError::Nothing(message)) => message,
+            other => panic!("{other:?}"),
+        };
+        assert!(refused(&mut scene, &ElementMask::full(99), grow).contains("99 splats"));
+        assert!(refused(&mut scene, &ElementMask::new(100), grow).contains("No splats"));
+        assert!(refused(&mut scene, &mask, Mat4::from_scale(Vec3::ZERO)).contains("nothing"));
+        assert!(refused(&mut scene, &mask, Mat4::IDENTITY).contains("did not move"));
+        let nan = Mat4::from_translation(Vec3::NAN);
+        assert!(refused(&mut scene, &mask, nan).contains("nothing"));
+        assert!(matches!(
+            move_cloud_selected(&mut scene, NodeId(999), &mask, grow),
+            Err(OpError::NoCloud)
+        ));
+
+        // Points: positions and normals of the selected ones.
+        let mut scene = Scene::new("t");
+        let positions: Vec<[f32; 3]> = (0..20).map(|i| [i as f32, 0.0, 0.0]).collect();
+        let cloud = scene.add_point_cloud(crate::scene::PointCloud::new(
+            positions,
+            Vec::new(),
+            vec![[1.0, 0.0, 0.0]; 20],
+        ));
+        let node = scene.add_node(
+            None,
+            "Points",
+            Transform::IDENTITY,
+            NodeKind::Points {
+                cloud,
+                point_size_px: 3.0,
+            },
+        );
+        let mask = ElementMask::from_fn(20, |i| i % 2 == 1);
+        let c = move_cloud_selected(&mut scene, node, &mask, moved).unwrap();
+        assert_eq!(c.label(&scene), "Rotate 10 points of Points");
+        history.execute(&mut scene, c);
+        let NodeKind::Points { cloud, .. } = scene.node(node).unwrap().kind else {
+            unreachable!()
+        };
+        let points = scene.point_cloud(cloud).unwrap();
+        assert!(Vec3::from(points.positions[1]).abs_diff_eq(Vec3::new(0.0, 1.0, -1.0), 1e-5));
+        assert!(Vec3::from(points.normals[1]).abs_diff_eq(Vec3::NEG_Z, 1e-5));
+        assert_eq!(
+            (points.positions[2], points.normals[2]),
+            ([2.0, 0.0, 0.0], [1.0, 0.0, 0.0])
+        );
+    }
+
+    #[test]
     fn selected_points_delete_crop_and_separate() {
         let mut scene = Scene::new("t");
         let positions: Vec<[f32; 3]> = (0..50).map(|i| [i as f32, 0.0, 0.0]).collect();
@@ -2476,6 +2643,13 @@ pub enum Operation {
         selected: Arc<ElementMask>,
         action: RegionAction,
     },
+    /// Move, turn or scale the splats or points selected on screen within the node's frame
+    /// (`moved`: the node's frame to itself).
+    MoveCloudSelected {
+        node: NodeId,
+        selected: Arc<ElementMask>,
+        moved: Mat4,
+    },
     /// Estimate the lighting baked into a captured node's colour (de-lighting).
     EstimateCapturedLight {
         node: NodeId,
@@ -2600,6 +2774,11 @@ pub fn run(
                 note: None,
             }
         }
+        Operation::MoveCloudSelected {
+            node,
+            selected,
+            moved,
+        } => plain(move_cloud_selected(scene, node, &selected, moved)?),
         Operation::EstimateCapturedLight { node } => plain(estimate_captured_light(scene, node)?),
     })
 }

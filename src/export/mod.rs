@@ -387,6 +387,17 @@ pub(crate) fn file_safe(name: &str) -> String {
 /// are rotated by the orthogonal part of A only (Gram–Schmidt), an approximation: a squashed
 /// direction field is not a rotation.
 pub fn transform_splats(cloud: &SplatCloud, out_from_local: Mat4) -> SplatCloud {
+    transform_splats_where(cloud, out_from_local, None)
+}
+
+/// [`transform_splats`] for the splats `only` holds (one bit per splat; all when `None`): the
+/// others come back as they were. A mask of another length moves none.
+pub fn transform_splats_where(
+    cloud: &SplatCloud,
+    out_from_local: Mat4,
+    only: Option<&crate::scene::ElementMask>,
+) -> SplatCloud {
+    let moves = |i: usize| only.is_none_or(|m| m.len() == cloud.len() && m.get(i));
     let a = Mat3::from_mat4(out_from_local);
     let (similarity, q) = orthogonal_part(a);
     let n = SplatCloud::sh_rest_coefficients(cloud.sh_degree);
@@ -401,13 +412,19 @@ pub fn transform_splats(cloud: &SplatCloud, out_from_local: Mat4) -> SplatCloud 
     let mut scales = Vec::with_capacity(cloud.len());
     for i in 0..cloud.len() {
         let p = cloud.positions.get(i).copied().unwrap_or_default();
-        positions.push(out_from_local.transform_point3(Vec3::from(p)).to_array());
         let r = cloud
             .rotations
             .get(i)
             .copied()
             .unwrap_or([0.0, 0.0, 0.0, 1.0]);
         let s = cloud.scales.get(i).copied().unwrap_or([0.0; 3]);
+        if !moves(i) {
+            positions.push(p);
+            rotations.push(r);
+            scales.push(s);
+            continue;
+        }
+        positions.push(out_from_local.transform_point3(Vec3::from(p)).to_array());
         let r = Quat::from_array(r).normalize();
         let (rotation, scale) = match similarity {
             Some(factor) => {
@@ -431,7 +448,10 @@ pub fn transform_splats(cloud: &SplatCloud, out_from_local: Mat4) -> SplatCloud 
         None => cloud.sh_rest.clone(),
         Some(bands) => {
             let mut out = cloud.sh_rest.clone();
-            for splat in out.chunks_exact_mut(n * 3) {
+            for (i, splat) in out.chunks_exact_mut(n * 3).enumerate() {
+                if !moves(i) {
+                    continue;
+                }
                 for c in 0..3 {
                     let mut start = 0;
                     for band in bands {

@@ -82,6 +82,9 @@ struct SplatDraw {
     relight_model: [f32; 4],
     /// x: relight amount (0 = as captured).
     relight: [f32; 4],
+    /// Where the selected splats are shown, in the node's frame (see
+    /// [`CloudHighlight::moved`]); used only while they are tinted.
+    moved: [[f32; 4]; 4],
 }
 
 /// `PointDraw` in points.wgsl.
@@ -92,6 +95,9 @@ struct PointDraw {
     params: [f32; 4],
     /// The node's colour grade: rgb factor, saturation.
     grade: [f32; 4],
+    /// Where the selected points are shown, in the node's frame (see
+    /// [`CloudHighlight::moved`]); used only while they are tinted.
+    moved: [[f32; 4]; 4],
 }
 
 /// Two floats as IEEE half floats in one word (first in the low half, as WGSL's
@@ -298,8 +304,9 @@ struct PointNode {
     selected: Vec<wgpu::Texture>,
     /// The key of the selection written to `selected` (None: never written).
     highlight_key: Option<u64>,
-    /// Whether this frame draws the selection tinted.
-    highlighted: bool,
+    /// Whether this frame draws the selection tinted, and where it shows the selected points
+    /// (see [`CloudHighlight::moved`]).
+    highlighted: Option<Mat4>,
 }
 
 struct SplatNodePage {
@@ -959,7 +966,7 @@ impl GpuClouds {
         for (id, node) in &mut self.point_nodes {
             let len = scene.point_cloud(node.cloud).map(|c| c.len());
             let highlight = highlight_of(highlight, *id, len, settings);
-            node.highlighted = highlight.is_some();
+            node.highlighted = highlight.map(|h| h.moved);
             if let Some(h) = highlight
                 && node.highlight_key != Some(h.key)
             {
@@ -982,10 +989,14 @@ impl GpuClouds {
                     params: [
                         node.size_px.max(0.0) * px_scale,
                         px_scale,
-                        f32::from(u8::from(node.highlighted)),
+                        f32::from(u8::from(node.highlighted.is_some())),
                         0.0,
                     ],
                     grade: node.grade,
+                    moved: node
+                        .highlighted
+                        .unwrap_or(Mat4::IDENTITY)
+                        .to_cols_array_2d(),
                 };
                 queue.write_buffer(&node.uniform, 0, bytemuck::bytes_of(&draw));
                 drawn += node.bind_groups.iter().map(|b| u64::from(b.1)).sum::<u64>();
@@ -1050,6 +1061,9 @@ impl GpuClouds {
                 normal_from_local: Mat4::from_mat3(normal_from_local).to_cols_array_2d(),
                 relight_model: node.relight.captured.packed(),
                 relight: [node.relight.amount, 0.0, 0.0, 0.0],
+                moved: highlight
+                    .map_or(Mat4::IDENTITY, |h| h.moved)
+                    .to_cols_array_2d(),
             };
             queue.write_buffer(&node.uniform, 0, bytemuck::bytes_of(&draw));
             let key = (
@@ -1702,7 +1716,7 @@ fn point_node(
                 bind_groups,
                 selected,
                 highlight_key: None,
-                highlighted: false,
+                highlighted: None,
             }
         }
     };

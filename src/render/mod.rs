@@ -150,6 +150,9 @@ pub struct CloudHighlight<'a> {
     pub selected: &'a crate::scene::ElementMask,
     /// Changes whenever `selected` does: the renderer writes the bits again only then.
     pub key: u64,
+    /// Where the selected elements are shown, in the node's frame (the gizmo dragging them
+    /// before the edit is made); identity when they stay.
+    pub moved: glam::Mat4,
 }
 
 /// GPU work done to bring the GPU copy of the scene up to date; zero when nothing changed.

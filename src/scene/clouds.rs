@@ -92,19 +92,42 @@ impl PointCloud {
 
     /// The points moved by `m` (normals by its inverse transpose), segments kept.
     pub fn transformed(&self, m: glam::Mat4) -> PointCloud {
+        self.transformed_where(m, None)
+    }
+
+    /// [`Self::transformed`] for the points `only` holds (one bit per point; all when
+    /// `None`): the others stay. A mask of another length moves none.
+    pub fn transformed_where(
+        &self,
+        m: glam::Mat4,
+        only: Option<&super::ElementMask>,
+    ) -> PointCloud {
+        let moves = |i: usize| only.is_none_or(|o| o.len() == self.len() && o.get(i));
         let normal_matrix = glam::Mat3::from_mat4(m).inverse().transpose();
         let mut moved = PointCloud::new(
             self.positions
                 .iter()
-                .map(|p| m.transform_point3(Vec3::from(*p)).to_array())
+                .enumerate()
+                .map(|(i, p)| {
+                    if moves(i) {
+                        m.transform_point3(Vec3::from(*p)).to_array()
+                    } else {
+                        *p
+                    }
+                })
                 .collect(),
             self.colors.clone(),
             self.normals
                 .iter()
-                .map(|n| {
-                    (normal_matrix * Vec3::from(*n))
-                        .normalize_or(Vec3::Y)
-                        .to_array()
+                .enumerate()
+                .map(|(i, n)| {
+                    if moves(i) {
+                        (normal_matrix * Vec3::from(*n))
+                            .normalize_or(Vec3::Y)
+                            .to_array()
+                    } else {
+                        *n
+                    }
                 })
                 .collect(),
         );

@@ -328,8 +328,9 @@ fn selection_ui(
     if state.tool.is_some() {
         ui.weak(format!(
             "Drag in the viewport over the {noun}' centres: Shift adds, Ctrl takes away, \
-             Alt+drag orbits. A selects all, Alt+A none, R/L/B pick the tool, Del deletes \
-             the selected {noun}, Esc ends the tool."
+             Alt+drag orbits. The gizmo moves the selected {noun} (W move, E rotate, Q \
+             hides it). A selects all, Alt+A none, R/L/B pick the tool, Del deletes the \
+             selected {noun}, Esc ends the tool."
         ));
     }
     let selected = state.count(cloud);
