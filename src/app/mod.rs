@@ -142,8 +142,9 @@ struct ViewKey {
     size: (u32, u32),
     overlays: Overlays,
     selection: Vec<NodeId>,
-    /// The key of the selected splats or points shown tinted.
-    cloud_highlight: Option<u64>,
+    /// The key of the selected splats or points shown tinted, and where the gizmo shows
+    /// them moved (bits of the matrix).
+    cloud_highlight: Option<(u64, [u32; 16])>,
     revision: Revision,
     scene_epoch: u64,
 }
@@ -606,7 +607,7 @@ impl Running {
             size: (width, height),
             overlays: editor.overlays,
             selection: editor.outlined(),
-            cloud_highlight: highlight.map(|h| h.key),
+            cloud_highlight: highlight.map(|h| (h.key, h.moved.to_cols_array().map(f32::to_bits))),
             revision: editor.shown().revision(),
             scene_epoch: editor.scene_epoch,
         };
