@@ -9,6 +9,8 @@
 //!   the tool; clicks do not pick nodes while it is on;
 //! * `Del` / `X` deletes the selection (one undo step), `A` selects all, `Alt+A` none,
 //!   `R` / `L` / `B` switch to the rectangle, lasso or brush, `Esc` ends the tool;
+//! * every change of the selection is an undo step (a brush stroke is one; see
+//!   `CloudSelection::undo`), taken back by Ctrl+Z in turn with the edits;
 //! * a drag that starts on the gizmo's handles (shown at the selection's centre, see
 //!   `GizmoTool::elements_viewport_ui`) moves, turns or scales the selected elements instead.
 //!
@@ -95,8 +97,13 @@ impl SelectStroke {
     ) -> bool {
         let (Some(tool), Some((node, cloud))) = (state.tool, active_cloud(scene, selection)) else {
             self.reset();
+            state.end_stroke();
             return false;
         };
+        if self.points.is_empty() {
+            // No stroke under way (one may have been cut short).
+            state.end_stroke();
+        }
         if keyboard_free {
             let (escape, delete, none, all) = ui.input_mut(|i| {
                 for (key, tool) in [
@@ -184,6 +191,7 @@ impl SelectStroke {
             {
                 self.points.push(start);
                 self.how = Some(how);
+                state.begin_stroke();
                 if tool == SelectTool::Brush {
                     select(self, state, &brush(start, start), how);
                 }
@@ -239,6 +247,7 @@ impl SelectStroke {
                 }
                 self.points.clear();
                 self.how = None;
+                state.end_stroke();
             }
         }
         if tool == SelectTool::Brush

@@ -589,6 +589,7 @@ impl Editor {
     /// `viewport_texture` shows the scene render (the app renders into it after this call).
     pub fn ui(&mut self, ui: &mut egui::Ui, viewport_texture: egui::TextureId) {
         self.sync_view();
+        self.cloud_tools.select.sync_edits(self.history.undo_len());
         if self.advance_timeline(Instant::now()) {
             // Playing: the next frame is due as soon as the display can take it.
             ui.ctx().request_repaint();
@@ -618,6 +619,7 @@ impl Editor {
         let mut actions = Vec::new();
         self.timeline_play_key(ui, &mut actions);
 
+        let undo_redo = self.undo_redo_labels();
         egui::Panel::top("menu_bar").show(ui, |ui| {
             ui::menu_bar_ui(
                 ui,
@@ -627,7 +629,7 @@ impl Editor {
                 &mut self.overlays,
                 &mut self.dialogs,
                 &self.recent,
-                &self.history,
+                &undo_redo,
                 &mut actions,
             );
         });
@@ -1138,10 +1140,44 @@ impl Editor {
 
     /// Applies one action from the UI.
     pub fn apply(&mut self, action: UiAction) {
+        let stepping = matches!(
+            action,
+            UiAction::Undo | UiAction::Redo | UiAction::JumpToHistory(_)
+        );
+        let edits = self.history.undo_len();
         self.apply_one(action);
+        if !stepping && self.history.undo_len() != edits {
+            // A new edit: the selection changes undone before it cannot come back.
+            self.cloud_tools.select.clear_redo();
+        }
+        self.cloud_tools.select.sync_edits(self.history.undo_len());
         self.sync_view();
         // Undo, redo and deletions can take selected nodes away.
         self.selection.retain(|id| self.scene.node(*id).is_some());
+    }
+
+    /// Whether Ctrl+Z (or with `redo`, Ctrl+Shift+Z) takes a change of the splat or point
+    /// selection rather than an edit: only while the selection tool is on, and when no edit
+    /// came after (before) it.
+    fn selection_steps(&self, redo: bool) -> bool {
+        let select = &self.cloud_tools.select;
+        select.tool.is_some() && select.can_step(redo)
+    }
+
+    /// What Edit ▸ Undo and Redo would take, for the menu.
+    pub(crate) fn undo_redo_labels(&self) -> [Option<String>; 2] {
+        let label = |redo: bool| {
+            if self.selection_steps(redo) {
+                return Some("selection".to_owned());
+            }
+            let label = if redo {
+                self.history.redo_label()
+            } else {
+                self.history.undo_label()
+            };
+            label.map(str::to_owned)
+        };
+        [label(false), label(true)]
     }
 
     fn apply_one(&mut self, action: UiAction) {
@@ -1190,7 +1226,7 @@ impl Editor {
                             {
                                 self.cloud_tools
                                     .select
-                                    .set(cloud, crate::scene::ElementMask::clone(&mask));
+                                    .carry(cloud, crate::scene::ElementMask::clone(&mask));
                             }
                         }
                         if let Some(note) = outcome.note {
@@ -1209,14 +1245,18 @@ impl Editor {
                 }
             }
             UiAction::Undo => {
-                if self.history.undo(&mut self.scene) {
+                if self.selection_steps(false) {
+                    self.cloud_tools.select.undo();
+                } else if self.history.undo(&mut self.scene) {
                     self.scene_changed();
                 } else {
                     self.notify("Nothing to undo.");
                 }
             }
             UiAction::Redo => {
-                if self.history.redo(&mut self.scene) {
+                if self.selection_steps(true) {
+                    self.cloud_tools.select.redo();
+                } else if self.history.redo(&mut self.scene) {
                     self.scene_changed();
                 } else {
                     self.notify("Nothing to redo.");
@@ -1419,6 +1459,7 @@ impl Editor {
         self.scene_epoch += 1;
         self.selection.clear();
         self.history.clear();
+        self.cloud_tools.select.forget_steps();
         self.project_path = None;
         self.changed_outside_history = false;
         if let Some(autosave) = &mut self.autosave {

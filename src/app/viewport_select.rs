@@ -402,6 +402,49 @@ mod tests {
         assert!(d.editor.cloud_highlight().is_none());
     }
 
+    #[test]
+    fn ctrl_z_takes_back_selection_changes_in_turn_with_edits() {
+        let mut d = cloud_grid(false);
+        d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
+        let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
+        let undo = |d: &mut Driver| key(d, egui::Key::Z, Modifiers::COMMAND);
+        let redo = |d: &mut Driver| key(d, egui::Key::Z, Modifiers::COMMAND | Modifiers::SHIFT);
+        // Left half (50), then Shift adds the top-right quadrant (25).
+        d.drag(at(&d, -2.6, 2.6), at(&d, -0.1, -2.6), Modifiers::NONE);
+        d.drag(at(&d, 0.1, 0.1), at(&d, 2.6, 2.6), Modifiers::SHIFT);
+        assert_eq!(splats_of(&d), (100, 75));
+        assert_eq!(
+            d.editor.undo_redo_labels(),
+            [Some("selection".to_owned()), None]
+        );
+        undo(&mut d);
+        assert_eq!(splats_of(&d), (100, 50));
+        undo(&mut d);
+        assert_eq!(splats_of(&d), (100, 0));
+        redo(&mut d);
+        assert_eq!(splats_of(&d), (100, 50));
+        // A brush stroke is one step however many frames it paints.
+        d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Brush);
+        d.editor.cloud_tools.select.brush_radius = 5.0;
+        d.drag(at(&d, 0.25, -2.25), at(&d, 2.6, -2.25), Modifiers::NONE);
+        assert_eq!(splats_of(&d), (100, 55));
+        undo(&mut d);
+        assert_eq!(splats_of(&d), (100, 50));
+        // Del is an edit after the changes: Ctrl+Z takes it back first, then the change.
+        key(&mut d, egui::Key::Delete, Modifiers::NONE);
+        assert_eq!(splats_of(&d), (50, 0));
+        assert!(d.editor.undo_redo_labels()[0].as_deref() != Some("selection"));
+        undo(&mut d);
+        assert_eq!(splats_of(&d), (100, 50));
+        undo(&mut d);
+        assert_eq!(splats_of(&d), (100, 0));
+        // With the tool off, Ctrl+Z is the edits' alone.
+        redo(&mut d);
+        assert_eq!(splats_of(&d), (100, 50));
+        key(&mut d, egui::Key::Escape, Modifiers::NONE);
+        assert_eq!(d.editor.undo_redo_labels()[0], None);
+    }
+
     /// Positions of the active node's cloud.
     fn positions_of(d: &Driver) -> Vec<[f32; 3]> {
         let scene = d.editor.shown();

@@ -177,6 +177,23 @@ pub struct CloudTools {
 /// edits, for undo).
 const KEPT_SELECTIONS: usize = 8;
 
+/// How many changes of selections can be undone.
+const SELECTION_UNDO_STEPS: usize = 64;
+
+/// One change of a cloud's selection, kept for undo and redo: the selection it replaced (or,
+/// on the redo stack, the one undo replaced) and where it falls among the scene's edits.
+#[derive(Clone, Debug)]
+struct SelectionStep {
+    /// The cloud content the selection was made on.
+    content: u64,
+    /// Its selection before the change (None: nothing selected).
+    mask: Option<Arc<ElementMask>>,
+    /// How many edits the history held when the change was made
+    /// ([`crate::edit::History::undo_len`]): Ctrl+Z takes back the change only while no edit
+    /// came after it, so changes and edits are undone in the order they were made.
+    at: usize,
+}
+
 /// The splat and point selection tool and what it has selected.
 #[derive(Clone, Debug)]
 pub struct CloudSelection {
@@ -190,6 +207,15 @@ pub struct CloudSelection {
     generation: u64,
     /// The "Select by value" row.
     pub filter: ValueFilter,
+    /// Changes that Ctrl+Z takes back (last on top), and those it took back.
+    undo: Vec<SelectionStep>,
+    redo: Vec<SelectionStep>,
+    /// How many edits the history holds now (kept up to date by the editor), stamped on
+    /// each change.
+    edits: usize,
+    /// Within a brush stroke: whether its first change was recorded (the whole stroke is
+    /// one undo step).
+    stroke: Option<bool>,
 }
 
 impl Default for CloudSelection {
@@ -200,6 +226,10 @@ impl Default for CloudSelection {
             masks: Vec::new(),
             generation: 1,
             filter: ValueFilter::default(),
+            undo: Vec::new(),
+            redo: Vec::new(),
+            edits: 0,
+            stroke: None,
         }
     }
 }
@@ -241,18 +271,136 @@ impl CloudSelection {
             .map_or_else(|| ElementMask::new(cloud.len()), |m| ElementMask::clone(m))
     }
 
-    /// Replaces the cloud's selection.
+    /// Replaces the cloud's selection: one undo step (a brush stroke's changes make one).
     pub fn set(&mut self, cloud: CloudRef<'_>, mask: ElementMask) {
         if mask.len() != cloud.len() {
             return;
         }
         let id = cloud.content_id();
+        let before = self.stored(id).cloned();
+        let unchanged = match &before {
+            Some(m) => **m == mask,
+            None => mask.none(),
+        };
+        if unchanged {
+            return;
+        }
+        if self.stroke != Some(true) {
+            self.undo.push(SelectionStep {
+                content: id,
+                mask: before,
+                at: self.edits,
+            });
+            if self.undo.len() > SELECTION_UNDO_STEPS {
+                self.undo.remove(0);
+            }
+            self.redo.clear();
+            if self.stroke.is_some() {
+                self.stroke = Some(true);
+            }
+        }
+        self.put(id, Some(Arc::new(mask)));
+    }
+
+    /// Gives `cloud` (an edit's result) `mask` as its selection without an undo step of its
+    /// own: the edit's undo goes back to the cloud before it, whose selection is kept.
+    pub fn carry(&mut self, cloud: CloudRef<'_>, mask: ElementMask) {
+        if mask.len() == cloud.len() {
+            self.put(cloud.content_id(), Some(Arc::new(mask)));
+        }
+    }
+
+    /// The selection stored for cloud content `id`, whatever its length.
+    fn stored(&self, id: u64) -> Option<&Arc<ElementMask>> {
+        self.masks
+            .iter()
+            .rev()
+            .find(|(m, _)| *m == id)
+            .map(|(_, m)| m)
+    }
+
+    /// Stores `mask` (None: nothing selected) as content `id`'s selection.
+    fn put(&mut self, id: u64, mask: Option<Arc<ElementMask>>) {
         self.masks.retain(|(m, _)| *m != id);
-        self.masks.push((id, Arc::new(mask)));
-        if self.masks.len() > KEPT_SELECTIONS {
-            self.masks.remove(0);
+        if let Some(mask) = mask {
+            self.masks.push((id, mask));
+            if self.masks.len() > KEPT_SELECTIONS {
+                self.masks.remove(0);
+            }
         }
         self.generation += 1;
+    }
+
+    /// Tells the selection how many edits the history holds, and forgets the changes that
+    /// no longer fit it: undone edits take the changes made after them along, and redone
+    /// or new edits the changes undone before them.
+    pub fn sync_edits(&mut self, undo_len: usize) {
+        self.edits = undo_len;
+        while self.undo.last().is_some_and(|s| s.at > undo_len) {
+            self.undo.pop();
+        }
+        while self.redo.last().is_some_and(|s| s.at < undo_len) {
+            self.redo.pop();
+        }
+    }
+
+    /// Forgets the changes undone (a new edit was made).
+    pub fn clear_redo(&mut self) {
+        self.redo.clear();
+    }
+
+    /// Forgets every change (another world was opened).
+    pub fn forget_steps(&mut self) {
+        self.undo.clear();
+        self.redo.clear();
+    }
+
+    /// Takes back the last change, if no edit came after it; true if it did.
+    pub fn undo(&mut self) -> bool {
+        self.step(false)
+    }
+
+    /// Makes the last change taken back again, if it comes before the next edit to redo;
+    /// true if it did.
+    pub fn redo(&mut self) -> bool {
+        self.step(true)
+    }
+
+    /// Whether [`Self::undo`] (or with `redo`, [`Self::redo`]) has a change to take.
+    pub fn can_step(&self, redo: bool) -> bool {
+        let stack = if redo { &self.redo } else { &self.undo };
+        stack.last().is_some_and(|s| s.at == self.edits)
+    }
+
+    fn step(&mut self, redo: bool) -> bool {
+        if !self.can_step(redo) {
+            return false;
+        }
+        let from = if redo { &mut self.redo } else { &mut self.undo };
+        let Some(step) = from.pop() else {
+            return false;
+        };
+        let back = SelectionStep {
+            content: step.content,
+            mask: self.stored(step.content).cloned(),
+            at: step.at,
+        };
+        if redo {
+            self.undo.push(back);
+        } else {
+            self.redo.push(back);
+        }
+        self.put(step.content, step.mask);
+        true
+    }
+
+    /// Groups the changes until [`Self::end_stroke`] into one undo step (a brush stroke).
+    pub fn begin_stroke(&mut self) {
+        self.stroke = Some(false);
+    }
+
+    pub fn end_stroke(&mut self) {
+        self.stroke = None;
     }
 
     /// Selects every element of the cloud, none, or the others.
@@ -514,6 +662,64 @@ mod tests {
             s.all(CloudRef::Splats(&splats(n)));
         }
         assert_eq!(s.count(a), 0);
+    }
+
+    #[test]
+    fn selection_changes_undo_in_turn_with_the_edits() {
+        let a = splats(10);
+        let a = CloudRef::Splats(&a);
+        let mask = |n: usize| ElementMask::from_fn(10, |i| i < n);
+        let mut s = CloudSelection::default();
+        s.sync_edits(0);
+        s.set(a, mask(3));
+        // Setting the same selection again, or none when none is, records nothing.
+        s.set(a, mask(3));
+        s.sync_edits(1); // An edit was made after it.
+        s.set(a, mask(5));
+        assert!(s.can_step(false) && !s.can_step(true));
+        assert!(s.undo());
+        assert_eq!(s.count(a), 3);
+        // The edit came after the first change: that is Ctrl+Z's next, not the change.
+        assert!(!s.can_step(false) && !s.undo());
+        s.sync_edits(0); // The edit was undone.
+        assert!(s.undo());
+        assert_eq!(s.count(a), 0);
+        assert!(!s.can_step(false));
+        // Redo in the same order: the change, then the edit, then the second change.
+        assert!(s.redo());
+        assert_eq!(s.count(a), 3);
+        assert!(!s.redo(), "the edit comes first");
+        s.sync_edits(1);
+        assert!(s.redo());
+        assert_eq!(s.count(a), 5);
+        assert!(!s.can_step(true));
+        // Undoing an edit drops the changes made after it; a new change drops the redo.
+        assert!(s.undo());
+        s.sync_edits(0);
+        assert!(s.can_step(false), "the first change is next");
+        assert!(!s.can_step(true), "the edit comes before the second change");
+        s.sync_edits(1); // The edit was redone.
+        assert!(s.can_step(true));
+        s.set(a, mask(7));
+        assert!(!s.can_step(true), "a new change forgets what was undone");
+        // A brush stroke's many changes are one step.
+        let before = s.count(a);
+        s.begin_stroke();
+        for n in [8, 9, 10] {
+            s.set(a, mask(n));
+        }
+        s.end_stroke();
+        assert_eq!(s.count(a), 10);
+        assert!(s.undo());
+        assert_eq!(s.count(a), before);
+        // Carrying a selection to an edit's result is not a change of its own.
+        let b = splats(10);
+        s.carry(CloudRef::Splats(&b), mask(2));
+        assert_eq!(s.count(CloudRef::Splats(&b)), 2);
+        assert!(s.undo(), "the step before the stroke");
+        assert_eq!(s.count(CloudRef::Splats(&b)), 2);
+        s.forget_steps();
+        assert!(!s.can_step(false) && !s.can_step(true));
     }
 
     #[test]

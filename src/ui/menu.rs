@@ -21,7 +21,7 @@ pub fn menu_bar_ui(
     overlays: &mut Overlays,
     dialogs: &mut Dialogs,
     recent: &[PathBuf],
-    history: &crate::edit::History,
+    undo_redo: &[Option<String>; 2],
     actions: &mut Vec<UiAction>,
 ) {
     let has_selection = !selection.is_empty();
@@ -117,24 +117,25 @@ pub fn menu_bar_ui(
         });
 
         ui.menu_button("Edit", |ui| {
-            let undo = history
-                .undo_label()
+            let [undo_label, redo_label] = undo_redo;
+            let undo = undo_label
+                .as_ref()
                 .map_or_else(|| "Undo".to_owned(), |l| format!("Undo {l}"));
             if ui
                 .add_enabled(
-                    history.undo_label().is_some(),
+                    undo_label.is_some(),
                     Button::new(undo).shortcut_text("Ctrl+Z"),
                 )
                 .clicked()
             {
                 actions.push(UiAction::Undo);
             }
-            let redo = history
-                .redo_label()
+            let redo = redo_label
+                .as_ref()
                 .map_or_else(|| "Redo".to_owned(), |l| format!("Redo {l}"));
             if ui
                 .add_enabled(
-                    history.redo_label().is_some(),
+                    redo_label.is_some(),
                     Button::new(redo).shortcut_text("Ctrl+Shift+Z"),
                 )
                 .clicked()
