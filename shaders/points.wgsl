@@ -22,8 +22,9 @@ struct Point {
 
 @group(1) @binding(0) var<uniform> draw: PointDraw;
 @group(1) @binding(1) var<storage, read> points: array<Point>;
-// One bit per point of the page (point i at bit i % 32 of word i / 32, SELECTED_ROW_WORDS words
-// per row): the points the editor's screen selection holds, tinted when draw.params.z is 1.
+// Two bits per point of the page (point i at bits 2(i % 16) and 2(i % 16) + 1 of word i / 16,
+// SELECTED_ROW_WORDS words per row), read when draw.params.z is 1: the points the editor's
+// screen selection holds (tinted) and those its tool hides (not drawn).
 @group(1) @binding(2) var selected: texture_2d<u32>;
 const SELECTED_ROW_WORDS: u32 = 2048u;
 // What selected points are tinted towards (display sRGB), as selected splats are.
@@ -51,11 +52,14 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     let corner = quad_corner(vi);
     var position = p.position;
     var shown = graded(unpack4x8unorm(p.color).rgb, draw.grade);
+    var hidden = false;
     if draw.params.z != 0.0 {
-        let word = ii >> 5u;
+        let word = ii >> 4u;
         let bits = textureLoad(selected, vec2<u32>(word % SELECTED_ROW_WORDS,
                                                    word / SELECTED_ROW_WORDS), 0).x;
-        if ((bits >> (ii & 31u)) & 1u) != 0u {
+        let marks = (bits >> ((ii & 15u) * 2u)) & 3u;
+        hidden = (marks & 2u) != 0u;
+        if (marks & 1u) != 0u {
             shown = mix(shown, SELECTED_TINT, 0.6);
             position = (draw.moved * vec4<f32>(position, 1.0)).xyz;
         }
@@ -64,7 +68,7 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     out.corner = corner;
     out.color = captured_radiance(shown) * frame.params.x;
     // Behind the near plane (reverse Z: z > w), or not a number: outside the clip volume.
-    if !(clip.w > 0.0 && clip.z <= clip.w) {
+    if hidden || !(clip.w > 0.0 && clip.z <= clip.w) {
         out.clip = vec4<f32>(0.0, 0.0, 2.0, 1.0);
         return out;
     }

@@ -70,8 +70,9 @@ struct Splat {
 // pass draws splats in slices between blended meshes, so a mesh is drawn over the splats
 // behind it and under those in front of it.
 @group(1) @binding(4) var<uniform> depth_slice: vec4<f32>;
-// One bit per page slot (slot i at bit i % 32 of word i / 32, SELECTED_ROW_WORDS words per
-// row): the splats the editor's screen selection holds, drawn tinted when draw.info.w is 1.
+// Two bits per page slot (slot i at bits 2(i % 16) and 2(i % 16) + 1 of word i / 16,
+// SELECTED_ROW_WORDS words per row), read when draw.info.w is 1: the splats the editor's
+// screen selection holds (drawn tinted) and those its tool hides (not drawn).
 // A texture: the vertex stage's storage bindings are all taken (downlevel limit of four).
 @group(1) @binding(5) var selected: texture_2d<u32>;
 const SELECTED_ROW_WORDS: u32 = 2048u;
@@ -219,10 +220,14 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     // drag's linear part, for the shape; identity for splats that stay).
     var is_selected = false;
     if draw.info.w != 0u {
-        let word = index >> 5u;
+        let word = index >> 4u;
         let bits = textureLoad(selected, vec2<u32>(word % SELECTED_ROW_WORDS,
                                                    word / SELECTED_ROW_WORDS), 0).x;
-        is_selected = ((bits >> (index & 31u)) & 1u) != 0u;
+        let marks = (bits >> ((index & 15u) * 2u)) & 3u;
+        if (marks & 2u) != 0u {
+            return culled();
+        }
+        is_selected = (marks & 1u) != 0u;
     }
     var lin = mat3x3<f32>(vec3<f32>(1.0, 0.0, 0.0), vec3<f32>(0.0, 1.0, 0.0),
                           vec3<f32>(0.0, 0.0, 1.0));

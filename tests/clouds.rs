@@ -773,7 +773,8 @@ fn highlighted<'a>(
         selection: &[],
         cloud_highlight: mask.map(|(selected, key)| CloudHighlight {
             node,
-            selected,
+            selected: Some(selected),
+            hidden: None,
             key,
             moved: Mat4::IDENTITY,
         }),
@@ -848,12 +849,18 @@ fn selected_splats_and_points_show_where_the_gizmo_drags_them() {
     for ctx in std::iter::once(&ctx).chain(gl.as_ref()) {
         for (scene, node) in [&splats, &points] {
             let mut renderer = Renderer::new(ctx);
-            let mut shot = |moved: Mat4, settings: RenderSettings| {
+            let mut key = 0;
+            let mut marked = |selected: Option<&ElementMask>,
+                              hidden: Option<&ElementMask>,
+                              moved: Mat4,
+                              settings: RenderSettings| {
+                key += 1;
                 let frame = FrameInput {
                     cloud_highlight: Some(CloudHighlight {
                         node: *node,
-                        selected: &selected,
-                        key: 1,
+                        selected,
+                        hidden,
+                        key,
                         moved,
                     }),
                     ..highlighted(scene, view, settings, *node, None)
@@ -872,6 +879,43 @@ fn selected_splats_and_points_show_where_the_gizmo_drags_them() {
                 b - r > 100
             };
             let name = scene.name.clone();
+            // Hidden by the tool: not drawn in the viewport, whether selected or not (the
+            // highlight's key changes each time, so the marks are written again).
+            let left_blob = ElementMask::from_fn(2 * n, |i| i >= n);
+            let img = marked(
+                None,
+                Some(&left_blob),
+                Mat4::IDENTITY,
+                RenderSettings::viewport(),
+            );
+            assert!(
+                !blue(&img, left) && !tinted(&img, left),
+                "{name}: left hidden"
+            );
+            assert!(blue(&img, right), "{name}: right shown as it is");
+            let img = marked(
+                Some(&selected),
+                Some(&left_blob),
+                Mat4::IDENTITY,
+                RenderSettings::viewport(),
+            );
+            assert!(
+                !blue(&img, left) && tinted(&img, right),
+                "{name}: both marks"
+            );
+            let img = marked(
+                None,
+                Some(&left_blob),
+                Mat4::IDENTITY,
+                RenderSettings::final_frame(),
+            );
+            assert!(
+                blue(&img, left),
+                "{name}: a final frame draws the hidden ones"
+            );
+            let mut shot = |moved: Mat4, settings: RenderSettings| {
+                marked(Some(&selected), None, moved, settings)
+            };
             let still = shot(Mat4::IDENTITY, RenderSettings::viewport());
             assert!(
                 tinted(&still, right) && !tinted(&still, up),

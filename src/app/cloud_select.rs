@@ -9,6 +9,8 @@
 //!   the tool; clicks do not pick nodes while it is on;
 //! * `Del` / `X` deletes the selection (one undo step), `A` selects all, `Alt+A` none,
 //!   `R` / `L` / `B` switch to the rectangle, lasso or brush, `Esc` ends the tool;
+//! * `H` hides the selected elements, `Shift+H` the others, `Alt+H` reveals them (hidden
+//!   ones are not drawn while the tool is on, cannot be selected, and stay through edits);
 //! * every change of the selection is an undo step (a brush stroke is one; see
 //!   `CloudSelection::undo`), taken back by Ctrl+Z in turn with the edits;
 //! * a drag that starts on the gizmo's handles (shown at the selection's centre, see
@@ -23,7 +25,6 @@ use crate::scene::{CameraView, Combine, NodeId, NodeKind, Scene};
 use crate::ui::{CloudRef, CloudSelection, SelectTool, UiAction};
 use egui::{Color32, Key, Modifiers, PointerButton, Pos2, Response, Stroke, Ui};
 use glam::{Mat4, Vec2};
-use std::sync::Arc;
 
 /// The drag under way.
 #[derive(Clone, Debug, Default)]
@@ -42,9 +43,14 @@ pub(crate) fn active_cloud<'a>(
     selection: &[NodeId],
 ) -> Option<(NodeId, CloudRef<'a>)> {
     let node = *selection.last()?;
+    Some((node, node_cloud(scene, node)?))
+}
+
+/// The splats or points `node` shows, if it is a splat or point node.
+pub(crate) fn node_cloud(scene: &Scene, node: NodeId) -> Option<CloudRef<'_>> {
     match scene.node(node)?.kind {
-        NodeKind::Splats { cloud } => Some((node, CloudRef::Splats(scene.splat_cloud(cloud)?))),
-        NodeKind::Points { cloud, .. } => Some((node, CloudRef::Points(scene.point_cloud(cloud)?))),
+        NodeKind::Splats { cloud } => Some(CloudRef::Splats(scene.splat_cloud(cloud)?)),
+        NodeKind::Points { cloud, .. } => Some(CloudRef::Points(scene.point_cloud(cloud)?)),
         _ => None,
     }
 }
@@ -105,6 +111,20 @@ impl SelectStroke {
             state.end_stroke();
         }
         if keyboard_free {
+            let (reveal, hide_others, hide) = ui.input_mut(|i| {
+                // Alt+H and Shift+H first: a plain H would take them too.
+                (
+                    i.consume_key(Modifiers::ALT, Key::H),
+                    i.consume_key(Modifiers::SHIFT, Key::H),
+                    i.consume_key(Modifiers::NONE, Key::H),
+                )
+            });
+            if reveal {
+                state.reveal(cloud);
+            }
+            if hide_others || hide {
+                state.hide(cloud, hide_others);
+            }
             let (escape, delete, none, all) = ui.input_mut(|i| {
                 for (key, tool) in [
                     (Key::R, SelectTool::Rect),
@@ -136,10 +156,10 @@ impl SelectStroke {
                 return false;
             }
             // While the tool is on, Del never deletes the whole node.
-            if delete && let Some(mask) = state.selected(cloud) {
+            if delete && let Some(selected) = state.edit_mask(cloud, RegionAction::Delete) {
                 actions.push(UiAction::Operation(Operation::CloudSelected {
                     node,
-                    selected: Arc::clone(mask),
+                    selected,
                     action: RegionAction::Delete,
                 }));
             }

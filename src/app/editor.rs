@@ -1050,9 +1050,14 @@ impl Editor {
         let select = &self.cloud_tools.select;
         select.tool?;
         let (node, cloud) = super::cloud_select::active_cloud(self.shown(), &self.selection)?;
+        let (selected, hidden) = (select.selected(cloud), select.hidden(cloud));
+        if selected.is_none() && hidden.is_none() {
+            return None;
+        }
         Some(crate::render::CloudHighlight {
             node,
-            selected: select.selected(cloud)?,
+            selected: selected.map(|m| &**m),
+            hidden: hidden.map(|m| &**m),
             key: select.key(),
             moved: self
                 .gizmo
@@ -1202,11 +1207,32 @@ impl Editor {
             }
             UiAction::Operation(operation) => {
                 let place = self.camera.pivot;
-                // Moved splats or points stay selected in the cloud that shows them moved.
-                let still_selected = match &operation {
-                    Operation::MoveCloudSelected { selected, .. } => Some(Arc::clone(selected)),
+                // What the tool marked on the cloud an operation replaces, carried over to
+                // the new one: moved elements stay selected, hidden ones stay hidden.
+                let marked = match &operation {
+                    Operation::MoveCloudSelected { node, .. }
+                    | Operation::CloudSelected { node, .. } => {
+                        super::cloud_select::node_cloud(self.shown(), *node)
+                            .map(|cloud| (*node, self.cloud_tools.select.marks(cloud)))
+                    }
                     _ => None,
                 };
+                let carried = marked.map(|(node, marks)| {
+                    let marks = match &operation {
+                        Operation::CloudSelected {
+                            selected, action, ..
+                        } => {
+                            // The kept elements: outside the mask, or inside for Keep only.
+                            let inside = *action == crate::edit::ops::RegionAction::Crop;
+                            crate::ui::CloudMarks {
+                                selected: None,
+                                hidden: marks.hidden.map(|h| Arc::new(h.compact(selected, inside))),
+                            }
+                        }
+                        _ => marks,
+                    };
+                    (node, marks)
+                });
                 match crate::edit::ops::run(&mut self.scene, &self.selection, place, operation) {
                     Ok(outcome) => {
                         if self.history.execute(&mut self.scene, outcome.command) {
@@ -1214,19 +1240,17 @@ impl Editor {
                             if let Some(selection) = outcome.select {
                                 self.selection = selection;
                             }
-                            if let Some(mask) = still_selected
-                                && let Some((_, cloud)) = super::cloud_select::active_cloud(
+                            if let Some((node, marks)) = carried
+                                && let Some(cloud) = super::cloud_select::node_cloud(
                                     super::timeline_state::shown(
                                         &self.scene,
                                         &self.variant_state,
                                         &self.timeline,
                                     ),
-                                    &self.selection,
+                                    node,
                                 )
                             {
-                                self.cloud_tools
-                                    .select
-                                    .carry(cloud, crate::scene::ElementMask::clone(&mask));
+                                self.cloud_tools.select.carry(cloud, marks);
                             }
                         }
                         if let Some(note) = outcome.note {

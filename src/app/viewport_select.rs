@@ -445,6 +445,78 @@ mod tests {
         assert_eq!(d.editor.undo_redo_labels()[0], None);
     }
 
+    /// Hidden elements of the active node's cloud.
+    fn hidden_of(d: &Driver) -> usize {
+        let scene = d.editor.shown();
+        let (_, cloud) =
+            super::super::cloud_select::active_cloud(scene, &d.editor.selection).unwrap();
+        d.editor.cloud_tools.select.hidden_count(cloud)
+    }
+
+    #[test]
+    fn hidden_splats_cannot_be_selected_and_stay_through_edits() {
+        let mut d = cloud_grid(false);
+        d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
+        let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
+        let all = |d: &mut Driver| key(d, egui::Key::A, Modifiers::NONE);
+        // Hide the left half (H): 50 hidden, none selected; A then takes the other 50 only.
+        d.drag(at(&d, -2.6, 2.6), at(&d, -0.1, -2.6), Modifiers::NONE);
+        key(&mut d, egui::Key::H, Modifiers::NONE);
+        assert_eq!((splats_of(&d), hidden_of(&d)), ((100, 0), 50));
+        assert!(
+            d.editor
+                .cloud_highlight()
+                .is_some_and(|h| h.hidden.is_some())
+        );
+        all(&mut d);
+        assert_eq!(splats_of(&d), (100, 50));
+        // A rectangle over everything selects the shown ones only.
+        d.drag(at(&d, -2.6, 2.6), at(&d, 2.6, -2.6), Modifiers::NONE);
+        assert_eq!(splats_of(&d), (100, 50));
+        // Del removes the selected; the hidden stay hidden on the cloud that is left.
+        key(&mut d, egui::Key::Delete, Modifiers::NONE);
+        assert_eq!((splats_of(&d), hidden_of(&d)), ((50, 0), 50));
+        // Alt+H reveals them, selected; Ctrl+Z hides them again, then brings the 50 back.
+        key(&mut d, egui::Key::H, Modifiers::ALT);
+        assert_eq!((splats_of(&d), hidden_of(&d)), ((50, 50), 0));
+        key(&mut d, egui::Key::Z, Modifiers::COMMAND);
+        assert_eq!((splats_of(&d), hidden_of(&d)), ((50, 0), 50));
+        key(&mut d, egui::Key::Z, Modifiers::COMMAND);
+        assert_eq!((splats_of(&d), hidden_of(&d)), ((100, 50), 50));
+        // Keep only keeps the hidden ones too: the top row's right half (5) and the 50.
+        d.drag(at(&d, 0.1, 2.6), at(&d, 2.6, 2.0), Modifiers::NONE);
+        assert_eq!(splats_of(&d), (100, 5));
+        let node = d.editor.selection[0];
+        let shown = d.editor.shown();
+        let cloud = super::super::cloud_select::node_cloud(shown, node).unwrap();
+        let mask = d
+            .editor
+            .cloud_tools
+            .select
+            .edit_mask(cloud, crate::edit::ops::RegionAction::Crop)
+            .unwrap();
+        d.editor.apply(crate::ui::UiAction::Operation(
+            crate::edit::ops::Operation::CloudSelected {
+                node,
+                selected: mask,
+                action: crate::edit::ops::RegionAction::Crop,
+            },
+        ));
+        assert_eq!((splats_of(&d).0, hidden_of(&d)), (55, 50));
+        // Shift+H hides the others: select one, hide the rest (4 shown ones).
+        all(&mut d);
+        assert_eq!(splats_of(&d), (55, 5));
+        key(&mut d, egui::Key::H, Modifiers::SHIFT);
+        assert_eq!((splats_of(&d), hidden_of(&d)), ((55, 5), 50));
+        d.drag(at(&d, 2.0, 2.6), at(&d, 2.6, 2.0), Modifiers::NONE);
+        assert_eq!(splats_of(&d), (55, 1));
+        key(&mut d, egui::Key::H, Modifiers::SHIFT);
+        assert_eq!((splats_of(&d), hidden_of(&d)), ((55, 1), 54));
+        // Off with the tool, nothing is hidden in the viewport.
+        key(&mut d, egui::Key::Escape, Modifiers::NONE);
+        assert!(d.editor.cloud_highlight().is_none());
+    }
+
     /// Positions of the active node's cloud.
     fn positions_of(d: &Driver) -> Vec<[f32; 3]> {
         let scene = d.editor.shown();

@@ -972,7 +972,7 @@ impl GpuClouds {
             {
                 let mut first = 0;
                 for ((_, count), texture) in node.bind_groups.iter().zip(&node.selected) {
-                    let words = selected_words(h.selected, *count as usize, |j| first + j);
+                    let words = selected_words(&h, *count as usize, |j| first + j);
                     write_selected(queue, texture, words);
                     first += *count as usize;
                 }
@@ -1038,7 +1038,7 @@ impl GpuClouds {
                 && let Some(gpu) = self.splats.get(&node.cloud)
             {
                 for (page, gpu_page) in node.pages.iter().zip(&gpu.pages) {
-                    let words = selected_words(h.selected, page.count as usize, |slot| {
+                    let words = selected_words(&h, page.count as usize, |slot| {
                         gpu.splat_index(gpu_page.first + slot)
                     });
                     write_selected(queue, &page.selected, words);
@@ -1774,7 +1774,14 @@ fn highlight_of<'h>(
     len: Option<usize>,
     settings: &RenderSettings,
 ) -> Option<CloudHighlight<'h>> {
-    highlight.filter(|h| h.node == id && settings.overlays.outline && len == Some(h.selected.len()))
+    let fits = |m: Option<&crate::scene::ElementMask>| m.is_none_or(|m| Some(m.len()) == len);
+    highlight.filter(|h| {
+        h.node == id
+            && settings.overlays.outline
+            && (h.selected.is_some() || h.hidden.is_some())
+            && fits(h.selected)
+            && fits(h.hidden)
+    })
 }
 
 /// The layout entry of a page's selected bits (vertex stage).
@@ -1791,18 +1798,27 @@ fn selected_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
-/// The bits of `selected` for `count` consecutive slots, slot `j` being element
-/// `element(j)`: one word per 32 slots.
+/// Elements per word of a page's marks texture: two bits each, selected (bit 2k) and hidden
+/// (bit 2k + 1); splats.wgsl and points.wgsl read them the same way.
+const MARKS_PER_WORD: u32 = 16;
+
+/// The marks of `highlight` for `count` consecutive slots, slot `j` being element
+/// `element(j)`: one word per [`MARKS_PER_WORD`] slots.
 fn selected_words(
-    selected: &crate::scene::ElementMask,
+    highlight: &CloudHighlight<'_>,
     count: usize,
     element: impl Fn(usize) -> usize + Sync,
 ) -> Vec<u32> {
-    (0..count.div_ceil(32))
+    let per_word = MARKS_PER_WORD as usize;
+    let get = |m: Option<&crate::scene::ElementMask>, i: usize| m.is_some_and(|m| m.get(i));
+    (0..count.div_ceil(per_word))
         .into_par_iter()
         .map(|w| {
-            (0..32.min(count - w * 32)).fold(0u32, |word, bit| {
-                word | u32::from(selected.get(element(w * 32 + bit))) << bit
+            (0..per_word.min(count - w * per_word)).fold(0u32, |word, k| {
+                let i = element(w * per_word + k);
+                let bits = u32::from(get(highlight.selected, i))
+                    | u32::from(get(highlight.hidden, i)) << 1;
+                word | bits << (2 * k)
             })
         })
         .collect()
@@ -1811,7 +1827,7 @@ fn selected_words(
 /// A page's selected bits, all clear: enough rows of [`SELECTED_ROW_WORDS`] for `count`
 /// splats or points.
 fn selected_texture(device: &wgpu::Device, count: u32) -> wgpu::Texture {
-    let words = count.div_ceil(32).max(1);
+    let words = count.div_ceil(MARKS_PER_WORD).max(1);
     device.create_texture(&wgpu::TextureDescriptor {
         label: Some("selected elements"),
         size: wgpu::Extent3d {
@@ -1828,7 +1844,7 @@ fn selected_texture(device: &wgpu::Device, count: u32) -> wgpu::Texture {
     })
 }
 
-/// Writes a page's selected bits (one word per 32 slots) into its texture.
+/// Writes a page's marks (one word per [`MARKS_PER_WORD`] slots) into its texture.
 fn write_selected(queue: &wgpu::Queue, texture: &wgpu::Texture, mut words: Vec<u32>) {
     let size = texture.size();
     words.resize((size.width * size.height) as usize, 0);

@@ -146,9 +146,13 @@ pub struct FrameInput<'a> {
 #[derive(Clone, Copy)]
 pub struct CloudHighlight<'a> {
     pub node: NodeId,
-    /// One bit per splat or point of the node's cloud (ignored when its length differs).
-    pub selected: &'a crate::scene::ElementMask,
-    /// Changes whenever `selected` does: the renderer writes the bits again only then.
+    /// One bit per splat or point of the node's cloud: those drawn tinted (the highlight is
+    /// ignored when a mask's length differs from the cloud's).
+    pub selected: Option<&'a crate::scene::ElementMask>,
+    /// Those not drawn at all (hidden by the selection tool).
+    pub hidden: Option<&'a crate::scene::ElementMask>,
+    /// Changes whenever `selected` or `hidden` does: the renderer writes the bits again only
+    /// then.
     pub key: u64,
     /// Where the selected elements are shown, in the node's frame (the gizmo dragging them
     /// before the edit is made); identity when they stay.

@@ -93,6 +93,18 @@ impl ElementMask {
         }
     }
 
+    /// This mask over the elements that an edit keeps, renumbered as the edit does: the
+    /// elements `i` where `by.get(i) == keep`, in order (a cloud's `subset`).
+    pub fn compact(&self, by: &ElementMask, keep: bool) -> ElementMask {
+        let mut out = ElementMask::new((0..self.len).filter(|&i| by.get(i) == keep).count());
+        for (next, i) in (0..self.len).filter(|&i| by.get(i) == keep).enumerate() {
+            if self.get(i) {
+                out.words[next / 32] |= 1 << (next % 32);
+            }
+        }
+        out
+    }
+
     fn clear_tail(&mut self) {
         let rest = self.len % 32;
         if rest != 0
@@ -138,5 +150,13 @@ mod tests {
         assert_eq!(ElementMask::full(70).count(), 70);
         assert_eq!(*ElementMask::full(70).words().last().unwrap(), 0x3f);
         assert!(ElementMask::new(0).none() && ElementMask::full(0).is_empty());
+        // Compacted over the kept elements: of 0..70 keep the odd ones (35); of those, the
+        // ones set in `b` (i < 10: 1, 3, 5, 7, 9) are the first five.
+        let keep = ElementMask::from_fn(70, |i| i % 2 == 1);
+        let c = b.compact(&keep, true);
+        assert_eq!((c.len(), c.count()), (35, 5));
+        assert!(c.get(4) && !c.get(5));
+        let c = b.compact(&keep, false);
+        assert_eq!((c.len(), c.count()), (35, 5));
     }
 }

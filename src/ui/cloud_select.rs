@@ -180,30 +180,46 @@ const KEPT_SELECTIONS: usize = 8;
 /// How many changes of selections can be undone.
 const SELECTION_UNDO_STEPS: usize = 64;
 
-/// One change of a cloud's selection, kept for undo and redo: the selection it replaced (or,
-/// on the redo stack, the one undo replaced) and where it falls among the scene's edits.
+/// What the tool marks on one cloud content: the selected elements and the hidden ones (not
+/// drawn while the tool is on, never selected, left alone by the selection's edits). `None`:
+/// none marked.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CloudMarks {
+    pub selected: Option<Arc<ElementMask>>,
+    pub hidden: Option<Arc<ElementMask>>,
+}
+
+impl CloudMarks {
+    fn is_empty(&self) -> bool {
+        let none = |m: &Option<Arc<ElementMask>>| m.as_ref().is_none_or(|m| m.none());
+        none(&self.selected) && none(&self.hidden)
+    }
+}
+
+/// One change of a cloud's marks, kept for undo and redo: the marks it replaced (or, on the
+/// redo stack, those undo replaced) and where it falls among the scene's edits.
 #[derive(Clone, Debug)]
 struct SelectionStep {
-    /// The cloud content the selection was made on.
+    /// The cloud content the marks were made on.
     content: u64,
-    /// Its selection before the change (None: nothing selected).
-    mask: Option<Arc<ElementMask>>,
+    /// Its marks before the change.
+    marks: CloudMarks,
     /// How many edits the history held when the change was made
     /// ([`crate::edit::History::undo_len`]): Ctrl+Z takes back the change only while no edit
     /// came after it, so changes and edits are undone in the order they were made.
     at: usize,
 }
 
-/// The splat and point selection tool and what it has selected.
+/// The splat and point selection tool, what it has selected and what it hides.
 #[derive(Clone, Debug)]
 pub struct CloudSelection {
     /// The active tool; `None` when the viewport's left drag is the camera's and selection's.
     pub tool: Option<SelectTool>,
     /// The brush's radius in points.
     pub brush_radius: f32,
-    /// Selected elements per cloud content id, most recently used last.
-    masks: Vec<(u64, Arc<ElementMask>)>,
-    /// Bumped on every change of a selection: the renderer's cue to write the bits again.
+    /// Marks per cloud content id, most recently used last.
+    marks: Vec<(u64, CloudMarks)>,
+    /// Bumped on every change of marks: the renderer's cue to write the bits again.
     generation: u64,
     /// The "Select by value" row.
     pub filter: ValueFilter,
@@ -223,7 +239,7 @@ impl Default for CloudSelection {
         Self {
             tool: None,
             brush_radius: 24.0,
-            masks: Vec::new(),
+            marks: Vec::new(),
             generation: 1,
             filter: ValueFilter::default(),
             undo: Vec::new(),
@@ -237,17 +253,41 @@ impl Default for CloudSelection {
 impl CloudSelection {
     /// The selection made on `cloud` (as it is now), if any element of it is selected.
     pub fn selected(&self, cloud: CloudRef<'_>) -> Option<&Arc<ElementMask>> {
-        self.masks
-            .iter()
-            .rev()
-            .find(|(id, m)| *id == cloud.content_id() && m.len() == cloud.len())
-            .map(|(_, m)| m)
-            .filter(|m| !m.none())
+        self.fitting(cloud, |m| m.selected.as_ref())
+    }
+
+    /// The elements of `cloud` (as it is now) hidden by the tool, if any is.
+    pub fn hidden(&self, cloud: CloudRef<'_>) -> Option<&Arc<ElementMask>> {
+        self.fitting(cloud, |m| m.hidden.as_ref())
+    }
+
+    /// A mask of `cloud`'s marks that fits it (its length) and has any element set.
+    fn fitting<'s>(
+        &'s self,
+        cloud: CloudRef<'_>,
+        which: impl Fn(&'s CloudMarks) -> Option<&'s Arc<ElementMask>>,
+    ) -> Option<&'s Arc<ElementMask>> {
+        self.stored(cloud.content_id())
+            .and_then(which)
+            .filter(|m| m.len() == cloud.len() && !m.none())
+    }
+
+    /// The marks of `cloud` (as it is now) that fit it.
+    pub fn marks(&self, cloud: CloudRef<'_>) -> CloudMarks {
+        CloudMarks {
+            selected: self.selected(cloud).cloned(),
+            hidden: self.hidden(cloud).cloned(),
+        }
     }
 
     /// How many elements of `cloud` are selected.
     pub fn count(&self, cloud: CloudRef<'_>) -> usize {
         self.selected(cloud).map_or(0, |m| m.count())
+    }
+
+    /// How many elements of `cloud` are hidden.
+    pub fn hidden_count(&self, cloud: CloudRef<'_>) -> usize {
+        self.hidden(cloud).map_or(0, |m| m.count())
     }
 
     /// Changes whenever a selection does.
@@ -271,24 +311,38 @@ impl CloudSelection {
             .map_or_else(|| ElementMask::new(cloud.len()), |m| ElementMask::clone(m))
     }
 
-    /// Replaces the cloud's selection: one undo step (a brush stroke's changes make one).
-    pub fn set(&mut self, cloud: CloudRef<'_>, mask: ElementMask) {
+    /// Replaces the cloud's selection (hidden elements left out): one undo step (a brush
+    /// stroke's changes make one).
+    pub fn set(&mut self, cloud: CloudRef<'_>, mut mask: ElementMask) {
         if mask.len() != cloud.len() {
             return;
         }
+        let mut marks = self.marks(cloud);
+        if let Some(hidden) = &marks.hidden {
+            mask.combine(hidden, Combine::Subtract);
+        }
+        marks.selected = Some(Arc::new(mask));
+        self.change(cloud, marks);
+    }
+
+    /// Gives `cloud` `marks` as one undo step, unless they are what it has.
+    fn change(&mut self, cloud: CloudRef<'_>, marks: CloudMarks) {
         let id = cloud.content_id();
-        let before = self.stored(id).cloned();
-        let unchanged = match &before {
-            Some(m) => **m == mask,
-            None => mask.none(),
+        let before = self.marks(cloud);
+        let same = |a: &Option<Arc<ElementMask>>, b: &Option<Arc<ElementMask>>| {
+            let empty = |m: &Option<Arc<ElementMask>>| m.as_ref().is_none_or(|m| m.none());
+            match (a, b) {
+                (Some(a), Some(b)) => a == b,
+                _ => empty(a) && empty(b),
+            }
         };
-        if unchanged {
+        if same(&before.selected, &marks.selected) && same(&before.hidden, &marks.hidden) {
             return;
         }
         if self.stroke != Some(true) {
             self.undo.push(SelectionStep {
                 content: id,
-                mask: before,
+                marks: before,
                 at: self.edits,
             });
             if self.undo.len() > SELECTION_UNDO_STEPS {
@@ -299,33 +353,34 @@ impl CloudSelection {
                 self.stroke = Some(true);
             }
         }
-        self.put(id, Some(Arc::new(mask)));
+        self.put(id, marks);
     }
 
-    /// Gives `cloud` (an edit's result) `mask` as its selection without an undo step of its
-    /// own: the edit's undo goes back to the cloud before it, whose selection is kept.
-    pub fn carry(&mut self, cloud: CloudRef<'_>, mask: ElementMask) {
-        if mask.len() == cloud.len() {
-            self.put(cloud.content_id(), Some(Arc::new(mask)));
+    /// Gives `cloud` (an edit's result) `marks` without an undo step of their own: the
+    /// edit's undo goes back to the cloud before it, whose marks are kept.
+    pub fn carry(&mut self, cloud: CloudRef<'_>, marks: CloudMarks) {
+        let fits = |m: &Option<Arc<ElementMask>>| m.as_ref().is_none_or(|m| m.len() == cloud.len());
+        if fits(&marks.selected) && fits(&marks.hidden) {
+            self.put(cloud.content_id(), marks);
         }
     }
 
-    /// The selection stored for cloud content `id`, whatever its length.
-    fn stored(&self, id: u64) -> Option<&Arc<ElementMask>> {
-        self.masks
+    /// The marks stored for cloud content `id`, whatever their length.
+    fn stored(&self, id: u64) -> Option<&CloudMarks> {
+        self.marks
             .iter()
             .rev()
             .find(|(m, _)| *m == id)
             .map(|(_, m)| m)
     }
 
-    /// Stores `mask` (None: nothing selected) as content `id`'s selection.
-    fn put(&mut self, id: u64, mask: Option<Arc<ElementMask>>) {
-        self.masks.retain(|(m, _)| *m != id);
-        if let Some(mask) = mask {
-            self.masks.push((id, mask));
-            if self.masks.len() > KEPT_SELECTIONS {
-                self.masks.remove(0);
+    /// Stores `marks` as content `id`'s.
+    fn put(&mut self, id: u64, marks: CloudMarks) {
+        self.marks.retain(|(m, _)| *m != id);
+        if !marks.is_empty() {
+            self.marks.push((id, marks));
+            if self.marks.len() > KEPT_SELECTIONS {
+                self.marks.remove(0);
             }
         }
         self.generation += 1;
@@ -382,7 +437,7 @@ impl CloudSelection {
         };
         let back = SelectionStep {
             content: step.content,
-            mask: self.stored(step.content).cloned(),
+            marks: self.stored(step.content).cloned().unwrap_or_default(),
             at: step.at,
         };
         if redo {
@@ -390,7 +445,7 @@ impl CloudSelection {
         } else {
             self.redo.push(back);
         }
-        self.put(step.content, step.mask);
+        self.put(step.content, step.marks);
         true
     }
 
@@ -403,7 +458,7 @@ impl CloudSelection {
         self.stroke = None;
     }
 
-    /// Selects every element of the cloud, none, or the others.
+    /// Selects every element of the cloud (that is not hidden), none, or the others.
     pub fn all(&mut self, cloud: CloudRef<'_>) {
         self.set(cloud, ElementMask::full(cloud.len()));
     }
@@ -416,6 +471,57 @@ impl CloudSelection {
         let mut m = self.current(cloud);
         m.invert();
         self.set(cloud, m);
+    }
+
+    /// The mask an edit of the selection works with: the selected elements, and for Keep
+    /// only the hidden ones too (it keeps what is inside, and hidden elements are kept).
+    pub fn edit_mask(&self, cloud: CloudRef<'_>, action: RegionAction) -> Option<Arc<ElementMask>> {
+        let selected = self.selected(cloud)?;
+        match (action, self.hidden(cloud)) {
+            (RegionAction::Crop, Some(hidden)) => {
+                let mut mask = ElementMask::clone(selected);
+                mask.combine(hidden, Combine::Add);
+                Some(Arc::new(mask))
+            }
+            _ => Some(Arc::clone(selected)),
+        }
+    }
+
+    /// Hides the selected elements (`others`: those not selected instead); hidden ones are
+    /// no longer selected. One undo step.
+    pub fn hide(&mut self, cloud: CloudRef<'_>, others: bool) {
+        let mut marks = self.marks(cloud);
+        let mut hide = self.current(cloud);
+        if others {
+            hide.invert();
+        }
+        let mut hidden = marks
+            .hidden
+            .as_deref()
+            .cloned()
+            .unwrap_or_else(|| ElementMask::new(cloud.len()));
+        hidden.combine(&hide, Combine::Add);
+        let mut selected = self.current(cloud);
+        selected.combine(&hidden, Combine::Subtract);
+        marks.hidden = Some(Arc::new(hidden));
+        marks.selected = Some(Arc::new(selected));
+        self.change(cloud, marks);
+    }
+
+    /// Shows the hidden elements again, selected (as Blender's Alt+H). One undo step.
+    pub fn reveal(&mut self, cloud: CloudRef<'_>) {
+        let Some(hidden) = self.hidden(cloud).cloned() else {
+            return;
+        };
+        let mut selected = self.current(cloud);
+        selected.combine(&hidden, Combine::Add);
+        self.change(
+            cloud,
+            CloudMarks {
+                selected: Some(Arc::new(selected)),
+                hidden: None,
+            },
+        );
     }
 
     /// Selects the splats inside a region of the cloud's frame (the region tool's box or
@@ -533,14 +639,54 @@ fn selection_ui(
                 .add_enabled(selected > 0, egui::Button::new(label))
                 .on_hover_text(hover.replace("{noun}", noun));
             if button.clicked()
-                && let Some(mask) = state.selected(cloud)
+                && let Some(selected) = state.edit_mask(cloud, action)
             {
                 actions.push(UiAction::Operation(Operation::CloudSelected {
                     node,
-                    selected: Arc::clone(mask),
+                    selected,
                     action,
                 }));
             }
+        }
+    });
+    hide_ui(ui, cloud, state, selected);
+}
+
+/// Hide / Hide others / Reveal: hidden elements are not drawn while the tool is on, cannot
+/// be selected and are kept by Delete, Keep only and Separate.
+fn hide_ui(ui: &mut Ui, cloud: CloudRef<'_>, state: &mut CloudSelection, selected: usize) {
+    let noun = cloud.noun();
+    let hidden = state.hidden_count(cloud);
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(selected > 0, egui::Button::new("Hide"))
+            .on_hover_text(format!(
+                "Hide the selected {noun} while the tool is on (H): they are not drawn, \
+                 cannot be selected and stay through Delete and Keep only"
+            ))
+            .clicked()
+        {
+            state.hide(cloud, false);
+        }
+        if ui
+            .add_enabled(selected > 0, egui::Button::new("Hide others"))
+            .on_hover_text(format!("Hide the {noun} that are not selected (Shift+H)"))
+            .clicked()
+        {
+            state.hide(cloud, true);
+        }
+        if ui
+            .add_enabled(hidden > 0, egui::Button::new("Reveal"))
+            .on_hover_text(format!("Show the hidden {noun} again, selected (Alt+H)"))
+            .clicked()
+        {
+            state.reveal(cloud);
+        }
+        if hidden > 0 {
+            ui.weak(format!(
+                "{} hidden",
+                super::inspector::thousands(hidden as u64)
+            ));
         }
     });
 }
@@ -714,7 +860,13 @@ mod tests {
         assert_eq!(s.count(a), before);
         // Carrying a selection to an edit's result is not a change of its own.
         let b = splats(10);
-        s.carry(CloudRef::Splats(&b), mask(2));
+        s.carry(
+            CloudRef::Splats(&b),
+            CloudMarks {
+                selected: Some(Arc::new(mask(2))),
+                hidden: None,
+            },
+        );
         assert_eq!(s.count(CloudRef::Splats(&b)), 2);
         assert!(s.undo(), "the step before the stroke");
         assert_eq!(s.count(CloudRef::Splats(&b)), 2);

@@ -28,7 +28,7 @@ mod timeline;
 mod variants;
 mod viewport;
 
-pub use cloud_select::{CloudRef, CloudSelection, CloudTools, SelectTool};
+pub use cloud_select::{CloudMarks, CloudRef, CloudSelection, CloudTools, SelectTool};
 pub use dialogs::{
     CONTROLS, Dialogs, NewWorldDialog, RecoveryPrompt, SaveChoice, SavePrompt, dialogs_ui,
 };
