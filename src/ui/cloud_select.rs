@@ -583,8 +583,9 @@ fn selection_ui(
         ui.weak(format!(
             "Drag in the viewport over the {noun}' centres: Shift adds, Ctrl takes away, \
              Alt+drag orbits. The gizmo moves the selected {noun} (W move, E rotate, Q \
-             hides it). A selects all, Alt+A none, R/L/B pick the tool, Del deletes the \
-             selected {noun}, Esc ends the tool."
+             hides it). A selects all, Alt+A none, R/L/B pick the tool, H hides the \
+             selected {noun} (Shift+H the others, Alt+H reveals), Del deletes them, Esc ends \
+             the tool."
         ));
     }
     let selected = state.count(cloud);
