@@ -4,6 +4,8 @@
 //!
 //! * left drag: a rectangle or lasso around the elements' centres (released: selected), or
 //!   the brush painted along the drag (selected as it goes);
+//! * a click with the rectangle or lasso: the element in front under the cursor (a plain
+//!   click on nothing clears);
 //! * plain: replaces the selection (the brush adds); Shift adds; Ctrl takes away;
 //! * Alt+left drag orbits, middle drag pans, the wheel zooms, right drag flies, as without
 //!   the tool; clicks do not pick nodes while it is on;
@@ -20,7 +22,7 @@
 //! front of it hide it (as SuperSplat's rectangle and lasso do).
 
 use crate::edit::ops::{Operation, RegionAction};
-use crate::pick::{PickView, ScreenShape, project_centres, select_projected};
+use crate::pick::{PickView, Picker, ScreenShape, project_centres, select_projected};
 use crate::scene::{CameraView, Combine, NodeId, NodeKind, Scene};
 use crate::ui::{CloudRef, CloudSelection, SelectTool, UiAction};
 use egui::{Color32, Key, Modifiers, PointerButton, Pos2, Response, Stroke, Ui};
@@ -98,6 +100,7 @@ impl SelectStroke {
         scene: &Scene,
         camera: &CameraView,
         selection: &[NodeId],
+        picker: &mut Picker,
         state: &mut CloudSelection,
         actions: &mut Vec<UiAction>,
     ) -> bool {
@@ -220,6 +223,20 @@ impl SelectStroke {
                 && let Some(pos) = response.interact_pointer_pos()
             {
                 select(self, state, &brush(pos, pos), how);
+            } else if response.clicked_by(PointerButton::Primary)
+                && let Some(pos) = response.interact_pointer_pos()
+            {
+                // A click with the rectangle or lasso takes the element in front under the
+                // cursor (as SuperSplat's picker); a plain click on nothing clears.
+                let hidden = state.hidden(cloud).cloned();
+                let hit = picker.pick_element(scene, &view, node, to_pixel(pos), |i| {
+                    hidden.as_ref().is_some_and(|h| h.get(i))
+                });
+                let mut mask = crate::scene::ElementMask::new(cloud.len());
+                if let Some(i) = hit {
+                    mask.insert(i);
+                }
+                state.apply(cloud, &mask, how);
             }
         }
         let how = self.how.unwrap_or(Combine::Replace);

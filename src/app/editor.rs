@@ -794,6 +794,7 @@ impl Editor {
                     shown,
                     &view,
                     &self.selection,
+                    &mut self.picker,
                     &mut self.cloud_tools.select,
                     &mut actions,
                 );

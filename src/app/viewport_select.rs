@@ -445,6 +445,46 @@ mod tests {
         assert_eq!(d.editor.undo_redo_labels()[0], None);
     }
 
+    #[test]
+    fn a_click_takes_the_splat_or_point_under_the_cursor() {
+        for points in [false, true] {
+            let mut d = cloud_grid(points);
+            d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
+            // The inspector widens for the tool's hint: let the viewport settle.
+            d.pass(Vec::new());
+            d.pass(Vec::new());
+            let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
+            let selected = |d: &Driver| {
+                let scene = d.editor.shown();
+                let (_, cloud) =
+                    super::super::cloud_select::active_cloud(scene, &d.editor.selection).unwrap();
+                d.editor
+                    .cloud_tools
+                    .select
+                    .selected(cloud)
+                    .map(|m| (0..100).filter(|&i| m.get(i)).collect::<Vec<_>>())
+                    .unwrap_or_default()
+            };
+            // (0.25, 0.25) is element 55 (column 5, row 5); (-2.25, 2.25) is 90.
+            d.click(at(&d, 0.25, 0.25), Modifiers::NONE);
+            assert_eq!(selected(&d), vec![55]);
+            d.click(at(&d, -2.25, 2.25), Modifiers::SHIFT);
+            assert_eq!(selected(&d), vec![55, 90]);
+            d.click(at(&d, 0.25, 0.25), Modifiers::COMMAND);
+            assert_eq!(selected(&d), vec![90]);
+            // Between elements, a plain click clears.
+            d.click(at(&d, 0.0, 0.0), Modifiers::NONE);
+            assert_eq!(selected(&d), Vec::<usize>::new());
+            // A hidden element is never taken.
+            d.click(at(&d, 0.25, 0.25), Modifiers::NONE);
+            key(&mut d, egui::Key::H, Modifiers::NONE);
+            d.click(at(&d, 0.25, 0.25), Modifiers::NONE);
+            assert_eq!(selected(&d), Vec::<usize>::new());
+            d.click(at(&d, 0.75, 0.25), Modifiers::NONE);
+            assert_eq!(selected(&d), vec![56]);
+        }
+    }
+
     /// Hidden elements of the active node's cloud.
     fn hidden_of(d: &Driver) -> usize {
         let scene = d.editor.shown();

@@ -465,6 +465,18 @@ impl Cone {
         t_best: f32,
         hit: impl FnMut(u32) -> Option<f32>,
     ) -> Option<f32> {
+        self.nearest_element(bvh, world_from_local, t_best, hit)
+            .map(|(_, t)| t)
+    }
+
+    /// [`Self::nearest`] with the element it hit.
+    fn nearest_element(
+        &self,
+        bvh: &Bvh,
+        world_from_local: Mat4,
+        t_best: f32,
+        hit: impl FnMut(u32) -> Option<f32>,
+    ) -> Option<(u32, f32)> {
         let stretch = max_scale(&world_from_local);
         bvh.nearest(
             |b, t| {
@@ -477,7 +489,6 @@ impl Cone {
             },
             hit,
         )
-        .map(|(_, t)| t)
     }
 
     /// Where the cone enters a sphere (`center`, `radius` in world space), if it meets it
@@ -496,6 +507,85 @@ impl Cone {
 }
 
 impl Picker {
+    /// The splat or point of `node` in front under `pixel` (pixels from the image's top-left
+    /// corner), as its index in the node's cloud: the nearest hit along the ray, found as
+    /// [`Self::pick`] finds the node, leaving out the elements `skip` holds (those the
+    /// selection tool hides). None for other kinds of node, for a miss, and while a big
+    /// splat cloud's BVH is still being built.
+    pub fn pick_element(
+        &mut self,
+        scene: &Scene,
+        view: &PickView,
+        node: NodeId,
+        pixel: Vec2,
+        skip: impl Fn(usize) -> bool,
+    ) -> Option<usize> {
+        self.forget_stale(scene);
+        let world_from_local = scene.world_from_local(node);
+        if world_from_local.determinant().abs() < 1e-20 {
+            return None;
+        }
+        let ray = view.ray(pixel);
+        let local_from_world = world_from_local.inverse();
+        let origin = local_from_world.transform_point3(ray.origin);
+        let dir = local_from_world.transform_vector3(ray.dir);
+        let clip_from_local = view.clip_from_world() * world_from_local;
+        let focal_px = view.focal_px();
+        let hit = match &scene.node(node)?.kind {
+            NodeKind::Points {
+                cloud,
+                point_size_px,
+            } => {
+                let cloud = scene.point_cloud(*cloud)?;
+                let bvh = Arc::clone(
+                    self.points
+                        .entry(cloud.content_id())
+                        .or_insert_with(|| Arc::new(points_bvh(cloud))),
+                );
+                let radius_px = (point_size_px * 0.5).max(POINT_SLACK_PX);
+                let cone = Cone {
+                    ray,
+                    slope: radius_px / focal_px,
+                };
+                cone.nearest_element(&bvh, world_from_local, f32::INFINITY, |i| {
+                    if skip(i as usize) {
+                        return None;
+                    }
+                    let p = Vec3::from(*cloud.positions.get(i as usize)?);
+                    let on_screen = view.project(&clip_from_local, p)?;
+                    if on_screen.distance_squared(pixel) > radius_px * radius_px {
+                        return None;
+                    }
+                    Some((world_from_local.transform_point3(p) - ray.origin).dot(ray.dir))
+                })
+            }
+            NodeKind::Splats { cloud } => {
+                let cloud = scene.splat_cloud(*cloud)?;
+                let bvh = self.splat_bvh(cloud)?;
+                let cone = Cone {
+                    ray,
+                    slope: SPLAT_CENTRE_PX / focal_px,
+                };
+                cone.nearest_element(&bvh, world_from_local, f32::INFINITY, |i| {
+                    if skip(i as usize) {
+                        return None;
+                    }
+                    splat_hit(
+                        cloud,
+                        i as usize,
+                        origin,
+                        dir,
+                        view,
+                        &clip_from_local,
+                        pixel,
+                    )
+                })
+            }
+            _ => None,
+        };
+        hit.map(|(i, _)| i as usize)
+    }
+
     /// The node under `pixel` (pixels from the image's top-left corner), if any.
     pub fn pick(
         &mut self,

@@ -62,6 +62,13 @@ impl ElementMask {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
     }
 
+    /// Sets element `i` (nothing past the end).
+    pub fn insert(&mut self, i: usize) {
+        if i < self.len {
+            self.words[i / 32] |= 1 << (i % 32);
+        }
+    }
+
     /// Whether none is set.
     pub fn none(&self) -> bool {
         self.words.iter().all(|w| *w == 0)
