@@ -708,30 +708,7 @@ fn selected_points_are_tinted_in_the_viewport_only() {
     let Some(ctx) = gpu() else { return };
     // Two blue balls of points in one cloud: 0..3000 on the right, 3000..6000 on the left.
     let n = 3000;
-    let mut rng = Rng(9);
-    let ball: Vec<[f32; 3]> = [1.5f32, -1.5]
-        .iter()
-        .flat_map(|&x| {
-            (0..n)
-                .map(|_| (Vec3::new(x, 0.0, 0.0) + rng.in_ball() * 0.8).to_array())
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let mut scene = Scene::new("Point selection");
-    let cloud = scene.add_point_cloud(PointCloud::new(
-        ball,
-        vec![[50, 100, 230, 255]; 2 * n],
-        Vec::new(),
-    ));
-    let node = scene.add_node(
-        None,
-        "Balls",
-        Transform::IDENTITY,
-        NodeKind::Points {
-            cloud,
-            point_size_px: 5.0,
-        },
-    );
+    let (scene, node) = two_point_balls("Point selection", n);
     let view = look(Vec3::new(0.0, 0.5, 6.0), Vec3::ZERO, 50.0);
     let (left, right) = (
         pixel_of(view, Vec3::new(-1.5, 0.0, 0.0)),
@@ -756,6 +733,36 @@ fn selected_points_are_tinted_in_the_viewport_only() {
         let final_frame = RenderSettings::final_frame();
         assert_eq!(probe(Some((&left_ball, 2)), final_frame), [false, false]);
     }
+}
+
+/// A scene of one point node: `n` blue points in a ball of radius 0.8 at x = 1.5, then `n` at
+/// x = -1.5.
+fn two_point_balls(name: &str, n: usize) -> (Scene, NodeId) {
+    let mut rng = Rng(9);
+    let balls: Vec<[f32; 3]> = [1.5f32, -1.5]
+        .iter()
+        .flat_map(|&x| {
+            (0..n)
+                .map(|_| (Vec3::new(x, 0.0, 0.0) + rng.in_ball() * 0.8).to_array())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut scene = Scene::new(name);
+    let cloud = scene.add_point_cloud(PointCloud::new(
+        balls,
+        vec![[50, 100, 230, 255]; 2 * n],
+        Vec::new(),
+    ));
+    let node = scene.add_node(
+        None,
+        "Balls",
+        Transform::IDENTITY,
+        NodeKind::Points {
+            cloud,
+            point_size_px: 5.0,
+        },
+    );
+    (scene, node)
 }
 
 /// A frame of `scene` with the elements of `node` in `mask` (and its key) highlighted.
@@ -813,33 +820,7 @@ fn selected_splats_and_points_show_where_the_gizmo_drags_them() {
         );
         (scene, node)
     };
-    let points = {
-        let mut rng = Rng(9);
-        let balls: Vec<[f32; 3]> = [1.5f32, -1.5]
-            .iter()
-            .flat_map(|&x| {
-                (0..n)
-                    .map(|_| (Vec3::new(x, 0.0, 0.0) + rng.in_ball() * 0.8).to_array())
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        let mut scene = Scene::new("Moved points");
-        let cloud = scene.add_point_cloud(PointCloud::new(
-            balls,
-            vec![[50, 100, 230, 255]; 2 * n],
-            Vec::new(),
-        ));
-        let node = scene.add_node(
-            None,
-            "Balls",
-            Transform::IDENTITY,
-            NodeKind::Points {
-                cloud,
-                point_size_px: 5.0,
-            },
-        );
-        (scene, node)
-    };
+    let points = two_point_balls("Moved points", n);
     let lift = Mat4::from_translation(Vec3::new(0.0, 1.8, 0.0));
     let centre = Vec3::new(1.5, 0.0, 0.0);
     let grow = Mat4::from_translation(centre)

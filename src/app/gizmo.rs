@@ -110,14 +110,8 @@ impl GizmoTool {
         camera: &CameraView,
         flying: bool,
     ) -> Option<UiAction> {
-        let viewport = image.rect;
         let action = self.gizmo_ui(ui, image, scene, selection, camera, flying);
-        let before = self.settings;
-        ui::gizmo_toolbar_ui(ui, viewport, &mut self.settings);
-        if self.settings != before {
-            // The gizmo above was drawn with the old settings.
-            ui.ctx().request_repaint();
-        }
+        self.toolbar_ui(ui, image.rect);
         action
     }
 
@@ -178,12 +172,18 @@ impl GizmoTool {
         flying: bool,
     ) -> Option<UiAction> {
         let action = self.elements_ui(ui, image, scene, (node, cloud), selected, camera, flying);
+        self.toolbar_ui(ui, image.rect);
+        action
+    }
+
+    /// The gizmo toolbar over the `viewport`.
+    fn toolbar_ui(&mut self, ui: &mut egui::Ui, viewport: Rect) {
         let before = self.settings;
-        ui::gizmo_toolbar_ui(ui, image.rect, &mut self.settings);
+        ui::gizmo_toolbar_ui(ui, viewport, &mut self.settings);
         if self.settings != before {
+            // The gizmo was drawn with the old settings.
             ui.ctx().request_repaint();
         }
-        action
     }
 
     #[allow(clippy::too_many_arguments)] // As elements_viewport_ui.

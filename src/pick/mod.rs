@@ -547,16 +547,19 @@ impl Picker {
                     ray,
                     slope: radius_px / focal_px,
                 };
+                let disc = PointDisc {
+                    view,
+                    clip_from_local,
+                    world_from_local,
+                    ray,
+                    pixel,
+                    radius_px,
+                };
                 cone.nearest_element(&bvh, world_from_local, f32::INFINITY, |i| {
                     if skip(i as usize) {
                         return None;
                     }
-                    let p = Vec3::from(*cloud.positions.get(i as usize)?);
-                    let on_screen = view.project(&clip_from_local, p)?;
-                    if on_screen.distance_squared(pixel) > radius_px * radius_px {
-                        return None;
-                    }
-                    Some((world_from_local.transform_point3(p) - ray.origin).dot(ray.dir))
+                    disc.hit(cloud.positions.get(i as usize)?)
                 })
             }
             NodeKind::Splats { cloud } => {
@@ -652,13 +655,16 @@ impl Picker {
                         ray,
                         slope: radius_px / focal_px,
                     };
+                    let disc = PointDisc {
+                        view,
+                        clip_from_local,
+                        world_from_local,
+                        ray,
+                        pixel,
+                        radius_px,
+                    };
                     cone.nearest(&bvh, world_from_local, t_best, |i| {
-                        let p = Vec3::from(*cloud.positions.get(i as usize)?);
-                        let on_screen = view.project(&clip_from_local, p)?;
-                        if on_screen.distance_squared(pixel) > radius_px * radius_px {
-                            return None;
-                        }
-                        Some((world_from_local.transform_point3(p) - ray.origin).dot(ray.dir))
+                        disc.hit(cloud.positions.get(i as usize)?)
                     })
                 }
                 NodeKind::Lines { cloud, width_px } => {
@@ -1016,6 +1022,28 @@ impl Picker {
 
 /// Where the ray (`origin`, `dir` in the cloud's local space) hits splat `i`: its 2σ
 /// ellipsoid, or its centre within [`SPLAT_CENTRE_PX`] of the cursor.
+/// A click on a point cloud: a point is hit when its disc (`radius_px` on screen) covers
+/// the `pixel`, at its distance along the world `ray`.
+struct PointDisc<'a> {
+    view: &'a PickView,
+    clip_from_local: Mat4,
+    world_from_local: Mat4,
+    ray: Ray,
+    pixel: Vec2,
+    radius_px: f32,
+}
+
+impl PointDisc<'_> {
+    fn hit(&self, p: &[f32; 3]) -> Option<f32> {
+        let p = Vec3::from(*p);
+        let on_screen = self.view.project(&self.clip_from_local, p)?;
+        if on_screen.distance_squared(self.pixel) > self.radius_px * self.radius_px {
+            return None;
+        }
+        Some((self.world_from_local.transform_point3(p) - self.ray.origin).dot(self.ray.dir))
+    }
+}
+
 fn splat_hit(
     cloud: &SplatCloud,
     i: usize,
