@@ -16,7 +16,7 @@ use crate::edit::ops::Operation;
 use crate::generate::generate_world;
 use crate::project::{EditorState, ViewCamera};
 use crate::render::{FrameStats, Overlays, RenderSettings};
-use crate::scene::{NodeId, OrbitCamera, Scene};
+use crate::scene::{ElementMask, NodeId, OrbitCamera, Scene};
 use crate::ui::{
     self, BrowsePurpose, Dialogs, FileBrowser, LogEntry, LogLevel, RecoveryPrompt, SaveChoice,
     SavePrompt, StatusInfo, UiAction, ViewportOverlay,
@@ -1162,6 +1162,42 @@ impl Editor {
         self.selection.retain(|id| self.scene.node(*id).is_some());
     }
 
+    /// What the selection tool marked on the cloud that `operation` replaces, for the cloud
+    /// that replaces it: moved elements stay selected; hidden ones stay hidden, renumbered
+    /// over the elements a Delete, Keep only, Separate or region edit keeps.
+    fn carried_marks(&self, operation: &Operation) -> Option<(NodeId, crate::ui::CloudMarks)> {
+        use crate::edit::ops::RegionAction;
+        let (Operation::MoveCloudSelected { node, .. }
+        | Operation::CloudSelected { node, .. }
+        | Operation::SplatRegion { node, .. }) = operation
+        else {
+            return None;
+        };
+        let cloud = super::cloud_select::node_cloud(self.shown(), *node)?;
+        let marks = self.cloud_tools.select.marks(cloud);
+        // The elements the edit takes out or keeps (`inside` = keeps them), if it does.
+        let split = match operation {
+            Operation::CloudSelected {
+                selected, action, ..
+            } => Some((ElementMask::clone(selected), *action == RegionAction::Crop)),
+            Operation::SplatRegion { region, action, .. } => {
+                let inside = ElementMask::from_fn(cloud.len(), |i| {
+                    region.contains(glam::Vec3::from(cloud.positions()[i]))
+                });
+                Some((inside, *action == RegionAction::Crop))
+            }
+            _ => None,
+        };
+        let marks = match split {
+            Some((by, inside)) => crate::ui::CloudMarks {
+                selected: None,
+                hidden: marks.hidden.map(|h| Arc::new(h.compact(&by, inside))),
+            },
+            None => marks,
+        };
+        Some((*node, marks))
+    }
+
     /// Whether Ctrl+Z (or with `redo`, Ctrl+Shift+Z) takes a change of the splat or point
     /// selection rather than an edit: only while the selection tool is on, and when no edit
     /// came after (before) it.
@@ -1208,32 +1244,7 @@ impl Editor {
             }
             UiAction::Operation(operation) => {
                 let place = self.camera.pivot;
-                // What the tool marked on the cloud an operation replaces, carried over to
-                // the new one: moved elements stay selected, hidden ones stay hidden.
-                let marked = match &operation {
-                    Operation::MoveCloudSelected { node, .. }
-                    | Operation::CloudSelected { node, .. } => {
-                        super::cloud_select::node_cloud(self.shown(), *node)
-                            .map(|cloud| (*node, self.cloud_tools.select.marks(cloud)))
-                    }
-                    _ => None,
-                };
-                let carried = marked.map(|(node, marks)| {
-                    let marks = match &operation {
-                        Operation::CloudSelected {
-                            selected, action, ..
-                        } => {
-                            // The kept elements: outside the mask, or inside for Keep only.
-                            let inside = *action == crate::edit::ops::RegionAction::Crop;
-                            crate::ui::CloudMarks {
-                                selected: None,
-                                hidden: marks.hidden.map(|h| Arc::new(h.compact(selected, inside))),
-                            }
-                        }
-                        _ => marks,
-                    };
-                    (node, marks)
-                });
+                let carried = self.carried_marks(&operation);
                 match crate::edit::ops::run(&mut self.scene, &self.selection, place, operation) {
                     Ok(outcome) => {
                         if self.history.execute(&mut self.scene, outcome.command) {

@@ -557,6 +557,36 @@ mod tests {
         assert!(d.editor.cloud_highlight().is_none());
     }
 
+    #[test]
+    fn region_edits_keep_hidden_splats_hidden() {
+        use crate::edit::ops::{Operation, Region, RegionAction};
+        let mut d = cloud_grid(false);
+        let node = d.editor.selection[0];
+        d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
+        let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
+        d.drag(at(&d, -2.6, 2.6), at(&d, -0.1, -2.6), Modifiers::NONE);
+        key(&mut d, egui::Key::H, Modifiers::NONE);
+        assert_eq!(hidden_of(&d), 50);
+        let region = |center: Vec3, half_size: Vec3| Region::Box { center, half_size };
+        // Delete the right half with the region tool: the hidden left half stays hidden.
+        d.editor
+            .apply(crate::ui::UiAction::Operation(Operation::SplatRegion {
+                node,
+                region: region(Vec3::new(1.25, 0.0, 0.0), Vec3::new(1.3, 3.0, 1.0)),
+                action: RegionAction::Delete,
+            }));
+        assert_eq!((splats_of(&d).0, hidden_of(&d)), (50, 50));
+        key(&mut d, egui::Key::Z, Modifiers::COMMAND);
+        // Crop to the top-left quadrant (25, all hidden): they stay hidden.
+        d.editor
+            .apply(crate::ui::UiAction::Operation(Operation::SplatRegion {
+                node,
+                region: region(Vec3::new(-1.25, 1.25, 0.0), Vec3::new(1.3, 1.3, 1.0)),
+                action: RegionAction::Crop,
+            }));
+        assert_eq!((splats_of(&d).0, hidden_of(&d)), (25, 25));
+    }
+
     /// Positions of the active node's cloud.
     fn positions_of(d: &Driver) -> Vec<[f32; 3]> {
         let scene = d.editor.shown();
