@@ -70,8 +70,30 @@ pub fn path_lines(scene: &Scene, selection: &[NodeId]) -> Vec<LineVertex> {
                 );
             }
         }
+        // Where the node is at the current frame (the scene is sampled there): a green
+        // diamond half again as wide as the key crosses, as Blender marks the current frame.
+        let now = scene.world_from_local(node).transform_point3(Vec3::ZERO);
+        if now.is_finite() {
+            octahedron(&mut out, now, r * 1.5, FRAME_MARKER_COLOR);
+        }
     }
     out
+}
+
+/// The colour of the motion path's current-frame marker.
+pub const FRAME_MARKER_COLOR: [f32; 4] = [0.45, 1.0, 0.3, 1.0];
+
+/// The twelve edges of an octahedron around `center` with corners `r` away along the axes.
+fn octahedron(out: &mut Vec<LineVertex>, center: Vec3, r: f32, c: [f32; 4]) {
+    let tips = [Vec3::Y * r, -Vec3::Y * r];
+    let ring = [Vec3::X * r, Vec3::Z * r, -Vec3::X * r, -Vec3::Z * r];
+    for (i, a) in ring.iter().enumerate() {
+        let b = ring[(i + 1) % 4];
+        line(out, &Mat4::IDENTITY, center + *a, center + b, c);
+        for tip in tips {
+            line(out, &Mat4::IDENTITY, center + *a, center + tip, c);
+        }
+    }
 }
 
 /// Line-list vertices (pairs) for every light and camera icon. Colours are already in display
@@ -217,4 +239,54 @@ pub fn bone_lines(bones: &[crate::scene::skin::Bone], selection: &[NodeId]) -> V
         }
     }
     out
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::*;
+    use crate::scene::{Channel, Key, NodeKind, Shot, Timeline, Transform, Value};
+
+    #[test]
+    fn a_motion_path_marks_where_the_node_is_now() {
+        // A drone under a rig lifted 1 m, flown from x = -2 (frame 0) to 2 (frame 23); the
+        // scene as it stands puts it at the rig's origin, (0, 1, 0).
+        let mut scene = Scene::new("Drone");
+        let rig = scene.add_node(
+            None,
+            "Rig",
+            Transform::from_translation(Vec3::new(0.0, 1.0, 0.0)),
+            NodeKind::Empty,
+        );
+        let drone = scene.add_node(Some(rig), "Drone", Transform::IDENTITY, NodeKind::Empty);
+        let id = scene.reserve_shot_id();
+        let mut shot = Shot {
+            frames: 24,
+            ..Shot::new(id, "Fly")
+        };
+        let at = |x: f32| Value::Transform(Transform::from_translation(Vec3::new(x, 0.0, 0.0)));
+        shot.track_mut(Channel::Transform(drone))
+            .set_keys([Key::new(0.0, at(-2.0)), Key::new(23.0, at(2.0))]);
+        scene.set_timeline(Timeline {
+            shots: vec![shot],
+            active: Some(id),
+        });
+        // 23 path segments, 3 per key cross and the 12 edges of the marker.
+        let lines = path_lines(&scene, &[drone]);
+        assert_eq!(lines.len(), 2 * (23 + 2 * 3 + 12));
+        let marker: Vec<Vec3> = lines
+            .iter()
+            .filter(|v| v.color == FRAME_MARKER_COLOR)
+            .map(|v| Vec3::from(v.position))
+            .collect();
+        assert_eq!(marker.len(), 24);
+        let centre = marker.iter().sum::<Vec3>() / 24.0;
+        assert!(
+            centre.abs_diff_eq(Vec3::new(0.0, 1.0, 0.0), 1e-4),
+            "{centre}"
+        );
+        let r = marker[0].distance(centre);
+        assert!(r > 0.0 && marker.iter().all(|p| (p.distance(centre) - r).abs() < 1e-5));
+        // Nothing for a node the shot does not move.
+        assert!(path_lines(&scene, &[rig]).is_empty());
+    }
 }
