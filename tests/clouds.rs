@@ -924,6 +924,76 @@ fn selected_splats_and_points_show_where_the_gizmo_drags_them() {
     }
 }
 
+#[test]
+fn splats_dragged_in_front_blend_in_front() {
+    let Some(ctx) = gpu() else { return };
+    // A red splat 1 m behind a blue one, both nearly opaque; the red one is selected and
+    // dragged 2 m toward the camera: it must now cover the blue one, which it does only if
+    // the sort keys it where it is shown (back to front blending draws the nearest last).
+    let mut s = Splats::default();
+    s.push(
+        Vec3::new(0.0, 0.0, -1.0),
+        Quat::IDENTITY,
+        Vec3::splat(0.5),
+        0.99,
+        [0.9, 0.1, 0.1],
+    );
+    s.push(
+        Vec3::ZERO,
+        Quat::IDENTITY,
+        Vec3::splat(0.5),
+        0.99,
+        [0.1, 0.2, 0.9],
+    );
+    let mut scene = Scene::new("Dragged in front");
+    let node = add_splats(
+        &mut scene,
+        "Pair",
+        s.build(0, Vec::new()),
+        Transform::IDENTITY,
+    );
+    let view = look(Vec3::new(0.0, 0.0, 5.0), Vec3::ZERO, 50.0);
+    let centre = pixel_of(view, Vec3::ZERO);
+    let red = ElementMask::from_fn(2, |i| i == 0);
+    let forward = Mat4::from_translation(Vec3::new(0.0, 0.0, 2.0));
+    let gl = gl_context();
+    for ctx in std::iter::once(&ctx).chain(gl.as_ref()) {
+        // Where the GPU sort runs, a drag falls back to the CPU sort, which knows the drag.
+        for sort in [SplatSort::Auto, SplatSort::Gpu] {
+            let mut renderer = Renderer::new(ctx);
+            for (key, moved) in [(1, Mat4::IDENTITY), (2, forward), (3, Mat4::IDENTITY)] {
+                let settings = RenderSettings {
+                    splat_sort: sort,
+                    ..RenderSettings::viewport()
+                };
+                let frame = FrameInput {
+                    cloud_highlight: Some(CloudHighlight {
+                        node,
+                        selected: Some(&red),
+                        hidden: None,
+                        key,
+                        moved,
+                    }),
+                    ..highlighted(&scene, view, settings, node, None)
+                };
+                let img = renderer
+                    .render_to_image(ctx, &frame, W, H)
+                    .expect("readback")
+                    .0;
+                let [r, _, b] = pixel(&img, centre.0, centre.1).map(i32::from);
+                if moved == forward {
+                    assert!(
+                        r - b > 60,
+                        "{sort:?} step {key}: red dragged in front: {r} {b}"
+                    );
+                } else {
+                    assert!(b - r > 60, "{sort:?} step {key}: blue in front: {r} {b}");
+                }
+            }
+        }
+    }
+}
+
 /// Renders `frame` and says, for each pixel `at`, whether it shows the blue test colour
 /// tinted selection-yellow (red well above blue) or plain (blue well above red); anything
 /// else (black, background) fails.

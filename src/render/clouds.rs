@@ -42,6 +42,11 @@
 //! visible count becomes the instance count of an indirect draw, so nothing is read back.
 //! The order is the CPU sort's, bit for bit (same keys, both stable). CPU adapters
 //! (lavapipe, llvmpipe) keep the parallel CPU sort under `Auto`: there it is faster.
+//!
+//! While the gizmo drags selected splats ([`CloudHighlight::moved`]), the CPU sort keys them
+//! at the positions they are drawn at, so a piece dragged in front of the rest blends in
+//! front during the drag; such frames sort on the CPU even where the GPU sort runs (its keys
+//! come from the positions as uploaded).
 
 use super::renderer::{storage_entry, uniform_entry};
 use super::splat_sort::{GpuSorter, SortPage, SortTimer};
@@ -345,7 +350,17 @@ struct SplatNode {
     highlight_key: Option<u64>,
 }
 
-type SortKey = ([u32; 16], bool, Option<[u32; 4]>);
+/// What a page's order depends on: the view, GPU or CPU, the grid plane, and while the gizmo
+/// drags selected splats, the drag and the selection (see [`Moving`]).
+type SortKey = ([u32; 16], bool, Option<[u32; 4]>, Option<([u32; 16], u64)>);
+
+/// Selected splats shown moved by `moved` (in the node's frame) during a gizmo drag: the
+/// sort keys them where they are drawn, so they blend in the right order while dragged.
+#[derive(Clone, Copy)]
+struct Moving<'m> {
+    selected: &'m crate::scene::ElementMask,
+    moved: Mat4,
+}
 
 /// Where a splat page lies against the plane y = 0 of the viewport's ground grid, which
 /// writes no depth and so must be drawn between the splats beyond it and those in front of
@@ -1066,10 +1081,23 @@ impl GpuClouds {
                     .to_cols_array_2d(),
             };
             queue.write_buffer(&node.uniform, 0, bytemuck::bytes_of(&draw));
+            // A drag of selected splats sorts them where they are shown; the GPU sort reads
+            // the positions as uploaded, so such a frame sorts on the CPU.
+            let moving = highlight.and_then(|h| {
+                let selected = h.selected.filter(|_| h.moved != Mat4::IDENTITY)?;
+                Some(Moving {
+                    selected,
+                    moved: h.moved,
+                })
+            });
+            let use_gpu = use_gpu && moving.is_none();
             let key = (
                 view_from_local.to_cols_array().map(f32::to_bits),
                 use_gpu,
                 plane_row.map(|r| r.to_array().map(f32::to_bits)),
+                highlight
+                    .filter(|_| moving.is_some())
+                    .map(|h| (h.moved.to_cols_array().map(f32::to_bits), h.key)),
             );
             if node.sorted_for != Some(key)
                 && let (Some(cloud), Some(gpu)) =
@@ -1101,6 +1129,7 @@ impl GpuClouds {
                         depth_row,
                         plane_row.filter(|_| straddles),
                         camera.near,
+                        moving,
                         &mut self.sort_scratch,
                     );
                     if straddles {
@@ -2010,6 +2039,8 @@ fn parallel_block(n: usize) -> usize {
 /// `depth_row` is the z row of `view_from_local` (view depth = −row · (p, 1)).
 /// With a `plane` row, the splats with plane · (p, 1) < 0 (beyond the viewport grid, see
 /// [`GridSplit`]) come first, farthest first among themselves; the second value is how many.
+/// With `moving`, the selected splats are keyed at their moved positions.
+#[allow(clippy::too_many_arguments)]
 fn sort_page<'s>(
     positions: &[[f32; 3]],
     count: usize,
@@ -2017,6 +2048,7 @@ fn sort_page<'s>(
     depth_row: Vec4,
     plane: Option<Vec4>,
     near: f32,
+    moving: Option<Moving<'_>>,
     scratch: &'s mut SortScratch,
 ) -> (&'s [u32], usize) {
     // Positive floats order like their bits; invert so the farthest sorts first. Keys of
@@ -2028,7 +2060,13 @@ fn sort_page<'s>(
     const NEAR_BIT: u32 = 1 << 31;
     let block = parallel_block(count);
     let key = |slot: usize| {
-        let p = positions.get(splat_of(slot))?;
+        let i = splat_of(slot);
+        let mut p = *positions.get(i)?;
+        if let Some(m) = moving
+            && m.selected.get(i)
+        {
+            p = m.moved.transform_point3(Vec3::from(p)).to_array();
+        }
         let depth = -(depth_row.x * p[0] + depth_row.y * p[1] + depth_row.z * p[2] + depth_row.w);
         (depth.is_finite() && depth > near).then(|| match plane {
             Some(r) if r.x * p[0] + r.y * p[1] + r.z * p[2] + r.w < 0.0 => {
@@ -2169,6 +2207,7 @@ mod tests {
                 depth_row,
                 None,
                 near,
+                None,
                 &mut scratch,
             );
             assert_eq!(got.len(), expected.len());
@@ -2183,6 +2222,7 @@ mod tests {
             -depth_row,
             None,
             near,
+            None,
             &mut scratch,
         );
         assert!(got.is_empty(), "everything is behind this camera");
@@ -2207,6 +2247,7 @@ mod tests {
             depth_row,
             None,
             near,
+            None,
             &mut scratch,
         );
         let all = all.to_vec();
@@ -2218,6 +2259,7 @@ mod tests {
             depth_row,
             Some(Vec4::new(0.0, 1.0, 0.0, 0.0)),
             near,
+            None,
             &mut scratch,
         );
         let below = |i: &u32| positions[*i as usize][1] < 0.0;
@@ -2230,6 +2272,60 @@ mod tests {
         assert!(beyond > 1000 && beyond < all.len() - 1000, "{beyond}");
         assert_eq!(beyond, all.iter().filter(|i| below(i)).count());
         assert_eq!(split, expected.as_slice());
+    }
+
+    #[test]
+    fn page_sort_keys_dragged_splats_where_they_are_shown() {
+        // Five splats 1 m apart along the view direction; 1 and 3 are selected and dragged
+        // 10 m away from the camera (the gizmo's preview, before the edit is made).
+        let positions: Vec<[f32; 3]> = (0..5).map(|i| [0.0, 0.0, -1.0 - i as f32]).collect();
+        let (near, depth_row) = (0.1, Vec4::new(0.0, 0.0, 1.0, 0.0));
+        let mut scratch = SortScratch::default();
+        let (still, _) = sort_page(
+            &positions,
+            5,
+            |i| i,
+            depth_row,
+            None,
+            near,
+            None,
+            &mut scratch,
+        );
+        assert_eq!(still, [4, 3, 2, 1, 0]);
+        let mut selected = crate::scene::ElementMask::new(5);
+        selected.insert(1);
+        selected.insert(3);
+        let moving = Moving {
+            selected: &selected,
+            moved: Mat4::from_translation(Vec3::new(0.0, 0.0, -10.0)),
+        };
+        let (dragged, _) = sort_page(
+            &positions,
+            5,
+            |i| i,
+            depth_row,
+            None,
+            near,
+            Some(moving),
+            &mut scratch,
+        );
+        assert_eq!(dragged, [3, 1, 4, 2, 0]);
+        // Dragged behind the camera: no longer drawn.
+        let behind = Moving {
+            moved: Mat4::from_translation(Vec3::new(0.0, 0.0, 10.0)),
+            ..moving
+        };
+        let (front, _) = sort_page(
+            &positions,
+            5,
+            |i| i,
+            depth_row,
+            None,
+            near,
+            Some(behind),
+            &mut scratch,
+        );
+        assert_eq!(front, [4, 2, 0]);
     }
 
     #[test]
