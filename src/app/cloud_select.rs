@@ -18,12 +18,20 @@
 //! * a drag that starts on the gizmo's handles (shown at the selection's centre, see
 //!   `GizmoTool::elements_viewport_ui`) moves, turns or scales the selected elements instead.
 //!
-//! An element is selected when its centre projects inside the shape, whether or not others in
-//! front of it hide it (as SuperSplat's rectangle and lasso do).
+//! With X-ray on (the default; `Alt+Z` or the inspector's X-ray toggle), an element is
+//! selected when its centre projects inside the shape, whether or not others in front of it
+//! hide it (as SuperSplat's centres mode and Blender's X-ray do). With X-ray off, only the
+//! elements seen somewhere inside the shape are (SuperSplat's rings mode, Blender's edit mode
+//! without X-ray): [`crate::pick::surface`] finds the depth of the first opaque element at
+//! each pixel once per view and cloud, and [`select_visible`] takes the elements seen at the
+//! shape's pixels (the surface and what is in front of it).
 
 use crate::edit::ops::{Operation, RegionAction};
-use crate::pick::{PickView, Picker, ScreenShape, project_centres, select_projected};
-use crate::scene::{CameraView, Combine, NodeId, NodeKind, Scene};
+use crate::pick::{
+    FrontElements, PickView, Picker, ScreenShape, Surface, project_centres, select_projected,
+    select_visible, surface,
+};
+use crate::scene::{CameraView, Combine, ElementMask, NodeId, NodeKind, Scene};
 use crate::ui::{CloudRef, CloudSelection, SelectTool, UiAction};
 use egui::{Color32, Key, Modifiers, PointerButton, Pos2, Response, Stroke, Ui};
 use glam::{Mat4, Vec2};
@@ -37,6 +45,16 @@ pub(crate) struct SelectStroke {
     /// The centres projected for the last selection, while the tool is on: a brush stroke
     /// selects every frame from one view, so it projects them once.
     projected: Option<Projected>,
+    /// The surface the cloud shows, for the last selection with X-ray off.
+    surface: Option<CachedSurface>,
+}
+
+/// The [`Surface`] of one cloud content, view, image size, point size and set of hidden
+/// elements.
+#[derive(Clone, Debug)]
+struct CachedSurface {
+    key: (u64, [u32; 16], [u32; 2], u32, u64),
+    surface: Surface,
 }
 
 /// The node the tool works on: the active node, when it shows splats or points.
@@ -80,6 +98,60 @@ impl SelectStroke {
             });
         }
         self.projected.as_ref().map_or(&[], |p| &p.pixels)
+    }
+
+    /// The elements of `cloud` selected by `shape`: those whose centres fall inside it
+    /// (X-ray), or those seen at some pixel inside it ([`select_visible`]).
+    #[allow(clippy::too_many_arguments)] // One view of one node, as `update` has it.
+    fn select(
+        &mut self,
+        cloud: CloudRef<'_>,
+        hidden: Option<&ElementMask>,
+        xray: bool,
+        view: &PickView,
+        world_from_local: Mat4,
+        point_size_px: f32,
+        shape: &ScreenShape,
+    ) -> ElementMask {
+        let size = view.size_px();
+        if xray {
+            let clip_from_local = view.clip_from_world() * world_from_local;
+            return select_projected(self.projected(cloud, clip_from_local, size), size, shape);
+        }
+        let key = (
+            cloud.content_id(),
+            (view.clip_from_world() * world_from_local)
+                .to_cols_array()
+                .map(f32::to_bits),
+            size.to_array().map(f32::to_bits),
+            point_size_px.to_bits(),
+            hidden.map_or(0, mask_hash),
+        );
+        let elements = match cloud {
+            CloudRef::Splats(cloud) => FrontElements::Splats(cloud),
+            CloudRef::Points(cloud) => FrontElements::Points {
+                positions: &cloud.positions,
+                size_px: point_size_px,
+            },
+        };
+        if self.surface.as_ref().is_none_or(|f| f.key != key) {
+            let surface = surface(view, world_from_local, elements, |i| {
+                hidden.is_some_and(|h| h.get(i))
+            });
+            self.surface = Some(CachedSurface { key, surface });
+        }
+        let skip = |i: usize| hidden.is_some_and(|h| h.get(i));
+        match &self.surface {
+            Some(cached) => select_visible(
+                &cached.surface,
+                view,
+                world_from_local,
+                elements,
+                skip,
+                shape,
+            ),
+            None => ElementMask::new(cloud.len()),
+        }
     }
 
     /// Forgets the drag and the projected centres (the tool is off).
@@ -127,6 +199,9 @@ impl SelectStroke {
             }
             if hide_others || hide {
                 state.hide(cloud, hide_others);
+            }
+            if ui.input_mut(|i| i.consume_key(Modifiers::ALT, Key::Z)) {
+                state.xray = !state.xray;
             }
             let (escape, delete, none, all) = ui.input_mut(|i| {
                 for (key, tool) in [
@@ -180,12 +255,23 @@ impl SelectStroke {
             rect.width() * pixels_per_point,
             rect.height() * pixels_per_point,
         );
-        let clip_from_local = view.clip_from_world() * scene.world_from_local(node);
-        let size = view.size_px();
+        let world_from_local = scene.world_from_local(node);
+        let point_size_px = match scene.node(node).map(|n| &n.kind) {
+            Some(NodeKind::Points { point_size_px, .. }) => *point_size_px,
+            _ => 0.0,
+        };
         let select =
             |this: &mut Self, state: &mut CloudSelection, shape: &ScreenShape, how: Combine| {
-                let pixels = this.projected(cloud, clip_from_local, size);
-                let mask = select_projected(pixels, size, shape);
+                let hidden = state.hidden(cloud).cloned();
+                let mask = this.select(
+                    cloud,
+                    hidden.as_deref(),
+                    state.xray,
+                    &view,
+                    world_from_local,
+                    point_size_px,
+                    shape,
+                );
                 state.apply(cloud, &mask, how);
             };
         let brush_px = state.brush_radius.max(0.5) * pixels_per_point;
@@ -297,4 +383,13 @@ impl SelectStroke {
         }
         true
     }
+}
+
+/// A hash of a mask's bits (FNV-1a over its words): which elements are hidden.
+fn mask_hash(mask: &ElementMask) -> u64 {
+    mask.words()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325 ^ mask.len() as u64, |h, w| {
+            (h ^ u64::from(*w)).wrapping_mul(0x0100_0000_01b3)
+        })
 }

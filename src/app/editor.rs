@@ -823,10 +823,17 @@ impl Editor {
             let now = ui.input(|i| i.time);
             let overlay = ViewportOverlay {
                 mode: if cloud_tool {
-                    match self.cloud_tools.select.tool {
-                        Some(ui::SelectTool::Lasso) => "Cloud select: lasso (drag)",
-                        Some(ui::SelectTool::Brush) => "Cloud select: brush (drag)",
-                        _ => "Cloud select: rectangle (drag)",
+                    match (self.cloud_tools.select.tool, self.cloud_tools.select.xray) {
+                        (Some(ui::SelectTool::Lasso), true) => "Cloud select: lasso (drag)",
+                        (Some(ui::SelectTool::Lasso), false) => {
+                            "Cloud select: lasso (drag) · front only"
+                        }
+                        (Some(ui::SelectTool::Brush), true) => "Cloud select: brush (drag)",
+                        (Some(ui::SelectTool::Brush), false) => {
+                            "Cloud select: brush (drag) · front only"
+                        }
+                        (_, true) => "Cloud select: rectangle (drag)",
+                        (_, false) => "Cloud select: rectangle (drag) · front only",
                     }
                 } else if self.select.armed() {
                     "Box select (drag)"

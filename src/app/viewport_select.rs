@@ -681,6 +681,108 @@ mod tests {
         ));
     }
 
+    /// A 10 × 10 grid of splats (σ 0.3 m) or points (`point_size_px`) on z = 0, 0.5 m apart,
+    /// and two more 2 m behind it: 100 behind the middle of the grid, between four of its
+    /// elements, and 101 off to its right. Seen straight on from +Z, the rectangle tool on.
+    fn layered_cloud(point_size_px: Option<f32>) -> Driver {
+        let mut positions: Vec<[f32; 3]> = (0..100)
+            .map(|i| {
+                let (col, row) = ((i % 10) as f32, (i / 10) as f32);
+                [-2.25 + 0.5 * col, -2.25 + 0.5 * row, 0.0]
+            })
+            .collect();
+        positions.extend([[0.0, 0.0, -2.0], [3.5, 0.0, -2.0]]);
+        let n = positions.len();
+        let mut scene = Scene::new("layers");
+        let kind = match point_size_px {
+            Some(point_size_px) => NodeKind::Points {
+                cloud: scene.add_point_cloud(crate::scene::PointCloud::new(
+                    positions,
+                    Vec::new(),
+                    Vec::new(),
+                )),
+                point_size_px,
+            },
+            None => NodeKind::Splats {
+                cloud: scene.add_splat_cloud(
+                    crate::scene::SplatCloud::new(
+                        positions,
+                        vec![[0.0, 0.0, 0.0, 1.0]; n],
+                        vec![[0.3; 3]; n],
+                        vec![1.0; n],
+                        vec![[0.5; 3]; n],
+                        0,
+                        Vec::new(),
+                    )
+                    .unwrap(),
+                ),
+            },
+        };
+        let node = scene.add_node(None, "Layers", Transform::IDENTITY, kind);
+        let mut d = Driver::new(scene);
+        d.editor.camera = crate::scene::OrbitCamera {
+            pivot: Vec3::ZERO,
+            distance: 9.0,
+            yaw: 0.0,
+            pitch: 0.0,
+            ..Default::default()
+        };
+        d.editor.selection = vec![node];
+        d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
+        d.pass(Vec::new());
+        d.pass(Vec::new());
+        d
+    }
+
+    #[test]
+    fn with_xray_off_a_shape_takes_only_what_is_in_front() {
+        // Splats wide enough to close the grid's gaps hide 100; so do points drawn 60 px wide
+        // (the grid's elements are ~35 px apart on screen), not points drawn 4 px wide.
+        for (point_size_px, hidden_behind) in [(None, true), (Some(60.0), true), (Some(4.0), false)]
+        {
+            let mut d = layered_cloud(point_size_px);
+            let what = format!("{point_size_px:?}");
+            let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
+            let selected = |d: &Driver| {
+                let scene = d.editor.shown();
+                let (_, cloud) =
+                    super::super::cloud_select::active_cloud(scene, &d.editor.selection).unwrap();
+                d.editor
+                    .cloud_tools
+                    .select
+                    .selected(cloud)
+                    .map(|m| (0..102).filter(|&i| m.get(i)).collect::<Vec<_>>())
+                    .unwrap_or_default()
+            };
+            let (from, to) = (at(&d, -2.8, 2.8), at(&d, 4.2, -2.8));
+            // X-ray (the default) selects through: all 102.
+            assert!(d.editor.cloud_tools.select.xray);
+            d.drag(from, to, Modifiers::NONE);
+            assert_eq!(selected(&d).len(), 102, "{what}");
+            // Alt+Z: only what is in front.
+            key(&mut d, egui::Key::Z, Modifiers::ALT);
+            assert!(!d.editor.cloud_tools.select.xray, "{what}");
+            d.drag(from, to, Modifiers::NONE);
+            let front = selected(&d);
+            assert!((0..100).all(|i| front.contains(&i)), "{what}: {front:?}");
+            assert!(front.contains(&101), "{what}: nothing in front of 101");
+            assert_eq!(front.contains(&100), !hidden_behind, "{what}: {front:?}");
+            // The brush too: a dab in the middle takes the four around the centre (and 100
+            // where it shows), with nothing selected before.
+            key(&mut d, egui::Key::A, Modifiers::ALT);
+            d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Brush);
+            d.editor.cloud_tools.select.brush_radius = 4.0;
+            d.click(at(&d, 0.0, 0.0), Modifiers::NONE);
+            let dab = selected(&d);
+            assert_eq!(dab.contains(&100), !hidden_behind, "{what}: {dab:?}");
+            assert!(
+                dab.iter().all(|&i| [44, 45, 54, 55, 100].contains(&i)),
+                "{what}: {dab:?}"
+            );
+            assert_eq!(dab.len() == 4, hidden_behind, "{what}: {dab:?}");
+        }
+    }
+
     #[test]
     fn ctrl_drag_and_b_drag_select_what_is_inside_the_box() {
         let (scene, left, right) = two_cubes();

@@ -1073,7 +1073,10 @@ pub fn bench_pick(args: &BenchPickArgs) -> anyhow::Result<()> {
 /// cloud: a rectangle over the middle of the view, a 64-point lasso circle, and one frame's
 /// brush segment.
 fn bench_screen_select(scene: &Scene, view: &crate::pick::PickView) -> anyhow::Result<()> {
-    use crate::pick::{ScreenShape, project_centres, select_in_shape, select_projected};
+    use crate::pick::{
+        FrontElements, ScreenShape, project_centres, select_in_shape, select_projected,
+        select_visible, surface,
+    };
     use crate::scene::NodeKind;
     use glam::Vec2;
     let (node, cloud) = scene
@@ -1084,9 +1087,24 @@ fn bench_screen_select(scene: &Scene, view: &crate::pick::PickView) -> anyhow::R
         })
         .max_by_key(|(_, c)| c.len())
         .ok_or_else(|| anyhow::anyhow!("no splat cloud to select in"))?;
-    let clip_from_local = view.clip_from_world() * scene.world_from_local(node);
+    let world_from_local = scene.world_from_local(node);
+    let clip_from_local = view.clip_from_world() * world_from_local;
     let size = view.size_px();
     let center = size * 0.5;
+    // X-ray off: the surface once per view, then each shape's visible splats.
+    let elements = FrontElements::Splats(cloud);
+    let mut surfaces = Vec::new();
+    let mut front = None;
+    for _ in 0..5 {
+        let start = Instant::now();
+        front = Some(surface(view, world_from_local, elements, |_| false));
+        surfaces.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    let front = front.unwrap_or_default();
+    let (surface_median, surface_p95) = median_p95(&mut surfaces);
+    println!(
+        "select splats, X-ray off: the view's surface (pass 1) median {surface_median:.1} ms, p95 {surface_p95:.1} ms (5 runs)"
+    );
     let r = size.y * 0.3;
     let lasso: Vec<Vec2> = (0..64)
         .map(|i| {
@@ -1131,6 +1149,18 @@ fn bench_screen_select(scene: &Scene, view: &crate::pick::PickView) -> anyhow::R
         println!(
             "select splats, {what}: {selected} of {} selected, median {median:.2} ms, p95 {p95:.2} ms (20 runs); centres already projected: median {reused_median:.2} ms",
             cloud.len()
+        );
+        let mut visible_samples = Vec::new();
+        let mut visible = 0;
+        for _ in 0..5 {
+            let start = Instant::now();
+            let mask = select_visible(&front, view, world_from_local, elements, |_| false, &shape);
+            visible_samples.push(start.elapsed().as_secs_f64() * 1000.0);
+            visible = mask.count();
+        }
+        let (visible_median, visible_p95) = median_p95(&mut visible_samples);
+        println!(
+            "    X-ray off (pass 2): {visible} seen of them, median {visible_median:.1} ms, p95 {visible_p95:.1} ms (5 runs)"
         );
     }
     Ok(())

@@ -26,8 +26,10 @@
 //! [`Mesh::content_id`]: crate::scene::Mesh::content_id
 
 mod bvh;
+mod front;
 mod screen_select;
 
+pub use front::{FrontElements, OPAQUE_ALPHA, Surface, select_visible, surface};
 pub use screen_select::{ScreenShape, project_centres, select_in_shape, select_projected};
 
 use crate::scene::{
@@ -93,7 +95,7 @@ impl PickView {
     }
 
     /// Pixels per unit of `x / depth` (the focal length in pixels).
-    fn focal_px(&self) -> f32 {
+    pub(crate) fn focal_px(&self) -> f32 {
         self.size_px.y * 0.5 / (self.view.fov_y_rad * 0.5).tan().max(1e-6)
     }
 

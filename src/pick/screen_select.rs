@@ -27,6 +27,30 @@ pub enum ScreenShape {
     },
 }
 
+impl ScreenShape {
+    /// The smallest rectangle (min, max corners) holding the shape; `None` for a shape that
+    /// selects nothing (a lasso of fewer than three points, an empty stroke, a NaN).
+    pub fn bounds(&self) -> Option<(Vec2, Vec2)> {
+        let extent = |points: &[Vec2]| {
+            points.iter().fold(
+                (Vec2::splat(f32::INFINITY), Vec2::splat(f32::NEG_INFINITY)),
+                |(lo, hi), p| (lo.min(*p), hi.max(*p)),
+            )
+        };
+        let (lo, hi) = match self {
+            Self::Rect { min, max } => (min.min(*max), min.max(*max)),
+            Self::Lasso(points) if points.len() >= 3 => extent(points),
+            Self::Lasso(_) => return None,
+            Self::Brush { path, radius } => {
+                let (lo, hi) = extent(path);
+                let r = radius.max(0.5);
+                (lo - r, hi + r)
+            }
+        };
+        (lo.is_finite() && hi.is_finite()).then_some((lo, hi))
+    }
+}
+
 /// The elements at `positions` (the cloud's frame) whose centres `clip_from_local` puts
 /// inside `shape` on an image of `size_px`, in front of the camera.
 pub fn select_in_shape(

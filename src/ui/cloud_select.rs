@@ -217,6 +217,9 @@ pub struct CloudSelection {
     pub tool: Option<SelectTool>,
     /// The brush's radius in points.
     pub brush_radius: f32,
+    /// X-ray: a shape selects every element whose centre it holds, hidden behind others or
+    /// not; off, only those in front somewhere inside it.
+    pub xray: bool,
     /// Marks per cloud content id, most recently used last.
     marks: Vec<(u64, CloudMarks)>,
     /// Bumped on every change of marks: the renderer's cue to write the bits again.
@@ -239,6 +242,7 @@ impl Default for CloudSelection {
         Self {
             tool: None,
             brush_radius: 24.0,
+            xray: true,
             marks: Vec::new(),
             generation: 1,
             filter: ValueFilter::default(),
@@ -567,6 +571,14 @@ fn selection_ui(
                 state.tool = if on { None } else { Some(tool) };
             }
         }
+        ui.separator();
+        ui.toggle_value(&mut state.xray, "X-ray")
+            .on_hover_text(format!(
+                "On: a rectangle, lasso or brush selects every one of the {noun} whose centre \
+             it holds, those hidden behind others too. Off: only those in front, as you see \
+             them (Alt+Z)",
+                noun = cloud.noun()
+            ));
     });
     if state.tool == Some(SelectTool::Brush) {
         ui.horizontal(|ui| {
@@ -582,7 +594,7 @@ fn selection_ui(
     if state.tool.is_some() {
         ui.weak(format!(
             "Drag in the viewport over the {noun}' centres: Shift adds, Ctrl takes away, \
-             Alt+drag orbits. The gizmo moves the selected {noun} (W move, E rotate, Q \
+             Alt+drag orbits; Alt+Z toggles X-ray (off: only what is in front). The gizmo moves the selected {noun} (W move, E rotate, Q \
              hides it). A selects all, Alt+A none, R/L/B pick the tool, H hides the \
              selected {noun} (Shift+H the others, Alt+H reveals), Del deletes them, Esc ends \
              the tool."
