@@ -314,6 +314,7 @@ impl SelectStroke {
             {
                 // A click with the rectangle or lasso takes the element in front under the
                 // cursor (as SuperSplat's picker); a plain click on nothing clears.
+                // Hidden ones are skipped; a locked one in front is hit but not taken.
                 let hidden = state.hidden(cloud).cloned();
                 let hit = picker.pick_element(scene, &view, node, to_pixel(pos), |i| {
                     hidden.as_ref().is_some_and(|h| h.get(i))

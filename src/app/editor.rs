@@ -1170,8 +1170,9 @@ impl Editor {
     }
 
     /// What the selection tool marked on the cloud that `operation` replaces, for the cloud
-    /// that replaces it: moved elements stay selected; hidden ones stay hidden, renumbered
-    /// over the elements a Delete, Keep only, Separate or region edit keeps.
+    /// that replaces it: moved elements stay selected; hidden ones stay hidden and locked
+    /// ones locked, renumbered over the elements a Delete, Keep only, Separate or region edit
+    /// keeps.
     fn carried_marks(&self, operation: &Operation) -> Option<(NodeId, crate::ui::CloudMarks)> {
         use crate::edit::ops::RegionAction;
         let (Operation::MoveCloudSelected { node, .. }
@@ -1199,6 +1200,7 @@ impl Editor {
             Some((by, inside)) => crate::ui::CloudMarks {
                 selected: None,
                 hidden: marks.hidden.map(|h| Arc::new(h.compact(&by, inside))),
+                locked: marks.locked.map(|l| Arc::new(l.compact(&by, inside))),
             },
             None => marks,
         };

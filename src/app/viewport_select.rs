@@ -557,6 +557,78 @@ mod tests {
         assert!(d.editor.cloud_highlight().is_none());
     }
 
+    /// Locks the selected elements of the active node's cloud (the inspector's Lock).
+    fn lock(d: &mut Driver) -> usize {
+        let scene = d.editor.shown().clone();
+        let scene = &scene;
+        let (_, cloud) =
+            super::super::cloud_select::active_cloud(scene, &d.editor.selection).unwrap();
+        let select = &mut d.editor.cloud_tools.select;
+        select.lock(cloud);
+        select.locked_count(cloud)
+    }
+
+    fn locked_of(d: &Driver) -> usize {
+        let scene = d.editor.shown();
+        let (_, cloud) =
+            super::super::cloud_select::active_cloud(scene, &d.editor.selection).unwrap();
+        d.editor.cloud_tools.select.locked_count(cloud)
+    }
+
+    #[test]
+    fn locked_splats_stay_drawn_but_cannot_be_selected_or_edited() {
+        let mut d = cloud_grid(false);
+        d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
+        let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
+        // Lock the left half: 50 locked, none selected, none hidden (still drawn).
+        d.drag(at(&d, -2.6, 2.6), at(&d, -0.1, -2.6), Modifiers::NONE);
+        assert_eq!(lock(&mut d), 50);
+        assert_eq!((splats_of(&d), hidden_of(&d)), ((100, 0), 0));
+        assert!(
+            d.editor.cloud_highlight().is_none(),
+            "nothing tinted or culled"
+        );
+        // A, a rectangle over all, a click on a locked one: only the 50 unlocked are taken.
+        key(&mut d, egui::Key::A, Modifiers::NONE);
+        assert_eq!(splats_of(&d), (100, 50));
+        d.drag(at(&d, -2.6, 2.6), at(&d, 2.6, -2.6), Modifiers::NONE);
+        assert_eq!(splats_of(&d), (100, 50));
+        d.click(at(&d, -2.25, -2.25), Modifiers::NONE);
+        assert_eq!(splats_of(&d), (100, 0));
+        d.drag(at(&d, -2.6, 2.6), at(&d, 2.6, -2.6), Modifiers::SHIFT);
+        assert_eq!(splats_of(&d), (100, 50), "Shift adds the unlocked only");
+        // Del removes the 50 selected; the locked stay locked on the cloud that is left.
+        key(&mut d, egui::Key::Delete, Modifiers::NONE);
+        assert_eq!((splats_of(&d), locked_of(&d)), ((50, 0), 50));
+        // Hide others hides the locked too; Reveal shows them, still locked, not selected.
+        key(&mut d, egui::Key::H, Modifiers::SHIFT);
+        assert_eq!(hidden_of(&d), 50);
+        key(&mut d, egui::Key::H, Modifiers::ALT);
+        assert_eq!(
+            (splats_of(&d), hidden_of(&d), locked_of(&d)),
+            ((50, 0), 0, 50)
+        );
+        // Ctrl+Z takes the reveal back; Unlock makes them selectable again.
+        key(&mut d, egui::Key::Z, Modifiers::COMMAND);
+        assert_eq!(hidden_of(&d), 50);
+        key(&mut d, egui::Key::H, Modifiers::ALT);
+        let scene = d.editor.shown().clone();
+        let scene = &scene;
+        let (_, cloud) =
+            super::super::cloud_select::active_cloud(scene, &d.editor.selection).unwrap();
+        d.editor.cloud_tools.select.unlock(cloud);
+        assert_eq!(locked_of(&d), 0);
+        key(&mut d, egui::Key::A, Modifiers::NONE);
+        assert_eq!(splats_of(&d), (50, 50));
+        key(&mut d, egui::Key::Z, Modifiers::COMMAND);
+        key(&mut d, egui::Key::Z, Modifiers::COMMAND);
+        assert_eq!(
+            (splats_of(&d), locked_of(&d)),
+            ((50, 0), 50),
+            "unlock undone"
+        );
+    }
+
     #[test]
     fn region_edits_keep_hidden_splats_hidden() {
         use crate::edit::ops::{Operation, Region, RegionAction};

@@ -180,20 +180,39 @@ const KEPT_SELECTIONS: usize = 8;
 /// How many changes of selections can be undone.
 const SELECTION_UNDO_STEPS: usize = 64;
 
-/// What the tool marks on one cloud content: the selected elements and the hidden ones (not
-/// drawn while the tool is on, never selected, left alone by the selection's edits). `None`:
-/// none marked.
+/// What the tool marks on one cloud content: the selected elements, the hidden ones (not
+/// drawn while the tool is on, never selected, left alone by the selection's edits) and the
+/// locked ones (drawn, but never selected, so left alone too; SuperSplat's "Lock").
+/// `None`: none marked.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudMarks {
     pub selected: Option<Arc<ElementMask>>,
     pub hidden: Option<Arc<ElementMask>>,
+    pub locked: Option<Arc<ElementMask>>,
 }
 
 impl CloudMarks {
     fn is_empty(&self) -> bool {
-        let none = |m: &Option<Arc<ElementMask>>| m.as_ref().is_none_or(|m| m.none());
-        none(&self.selected) && none(&self.hidden)
+        empty(&self.selected) && empty(&self.hidden) && empty(&self.locked)
     }
+
+    /// The elements that cannot be selected: hidden or locked.
+    fn unselectable(&self) -> Option<ElementMask> {
+        match (&self.hidden, &self.locked) {
+            (None, None) => None,
+            (Some(m), None) | (None, Some(m)) => Some(ElementMask::clone(m)),
+            (Some(h), Some(l)) => {
+                let mut m = ElementMask::clone(h);
+                m.combine(l, Combine::Add);
+                Some(m)
+            }
+        }
+    }
+}
+
+/// Whether a mark marks nothing.
+fn empty(m: &Option<Arc<ElementMask>>) -> bool {
+    m.as_ref().is_none_or(|m| m.none())
 }
 
 /// One change of a cloud's marks, kept for undo and redo: the marks it replaced (or, on the
@@ -265,6 +284,11 @@ impl CloudSelection {
         self.fitting(cloud, |m| m.hidden.as_ref())
     }
 
+    /// The elements of `cloud` (as it is now) locked by the tool, if any is.
+    pub fn locked(&self, cloud: CloudRef<'_>) -> Option<&Arc<ElementMask>> {
+        self.fitting(cloud, |m| m.locked.as_ref())
+    }
+
     /// A mask of `cloud`'s marks that fits it (its length) and has any element set.
     fn fitting<'s>(
         &'s self,
@@ -281,6 +305,7 @@ impl CloudSelection {
         CloudMarks {
             selected: self.selected(cloud).cloned(),
             hidden: self.hidden(cloud).cloned(),
+            locked: self.locked(cloud).cloned(),
         }
     }
 
@@ -292,6 +317,11 @@ impl CloudSelection {
     /// How many elements of `cloud` are hidden.
     pub fn hidden_count(&self, cloud: CloudRef<'_>) -> usize {
         self.hidden(cloud).map_or(0, |m| m.count())
+    }
+
+    /// How many elements of `cloud` are locked.
+    pub fn locked_count(&self, cloud: CloudRef<'_>) -> usize {
+        self.locked(cloud).map_or(0, |m| m.count())
     }
 
     /// Changes whenever a selection does.
@@ -315,15 +345,15 @@ impl CloudSelection {
             .map_or_else(|| ElementMask::new(cloud.len()), |m| ElementMask::clone(m))
     }
 
-    /// Replaces the cloud's selection (hidden elements left out): one undo step (a brush
-    /// stroke's changes make one).
+    /// Replaces the cloud's selection (hidden and locked elements left out): one undo step
+    /// (a brush stroke's changes make one).
     pub fn set(&mut self, cloud: CloudRef<'_>, mut mask: ElementMask) {
         if mask.len() != cloud.len() {
             return;
         }
         let mut marks = self.marks(cloud);
-        if let Some(hidden) = &marks.hidden {
-            mask.combine(hidden, Combine::Subtract);
+        if let Some(unselectable) = marks.unselectable() {
+            mask.combine(&unselectable, Combine::Subtract);
         }
         marks.selected = Some(Arc::new(mask));
         self.change(cloud, marks);
@@ -333,14 +363,14 @@ impl CloudSelection {
     fn change(&mut self, cloud: CloudRef<'_>, marks: CloudMarks) {
         let id = cloud.content_id();
         let before = self.marks(cloud);
-        let same = |a: &Option<Arc<ElementMask>>, b: &Option<Arc<ElementMask>>| {
-            let empty = |m: &Option<Arc<ElementMask>>| m.as_ref().is_none_or(|m| m.none());
-            match (a, b) {
-                (Some(a), Some(b)) => a == b,
-                _ => empty(a) && empty(b),
-            }
+        let same = |a: &Option<Arc<ElementMask>>, b: &Option<Arc<ElementMask>>| match (a, b) {
+            (Some(a), Some(b)) => a == b,
+            _ => empty(a) && empty(b),
         };
-        if same(&before.selected, &marks.selected) && same(&before.hidden, &marks.hidden) {
+        if same(&before.selected, &marks.selected)
+            && same(&before.hidden, &marks.hidden)
+            && same(&before.locked, &marks.locked)
+        {
             return;
         }
         if self.stroke != Some(true) {
@@ -364,7 +394,7 @@ impl CloudSelection {
     /// edit's undo goes back to the cloud before it, whose marks are kept.
     pub fn carry(&mut self, cloud: CloudRef<'_>, marks: CloudMarks) {
         let fits = |m: &Option<Arc<ElementMask>>| m.as_ref().is_none_or(|m| m.len() == cloud.len());
-        if fits(&marks.selected) && fits(&marks.hidden) {
+        if fits(&marks.selected) && fits(&marks.hidden) && fits(&marks.locked) {
             self.put(cloud.content_id(), marks);
         }
     }
@@ -462,7 +492,8 @@ impl CloudSelection {
         self.stroke = None;
     }
 
-    /// Selects every element of the cloud (that is not hidden), none, or the others.
+    /// Selects every element of the cloud (that is not hidden or locked), none, or the
+    /// others.
     pub fn all(&mut self, cloud: CloudRef<'_>) {
         self.set(cloud, ElementMask::full(cloud.len()));
     }
@@ -478,13 +509,13 @@ impl CloudSelection {
     }
 
     /// The mask an edit of the selection works with: the selected elements, and for Keep
-    /// only the hidden ones too (it keeps what is inside, and hidden elements are kept).
+    /// only the hidden and locked ones too (it keeps what is inside, and those are kept).
     pub fn edit_mask(&self, cloud: CloudRef<'_>, action: RegionAction) -> Option<Arc<ElementMask>> {
         let selected = self.selected(cloud)?;
-        match (action, self.hidden(cloud)) {
-            (RegionAction::Crop, Some(hidden)) => {
+        match (action, self.marks(cloud).unselectable()) {
+            (RegionAction::Crop, Some(kept)) => {
                 let mut mask = ElementMask::clone(selected);
-                mask.combine(hidden, Combine::Add);
+                mask.combine(&kept, Combine::Add);
                 Some(Arc::new(mask))
             }
             _ => Some(Arc::clone(selected)),
@@ -512,20 +543,52 @@ impl CloudSelection {
         self.change(cloud, marks);
     }
 
-    /// Shows the hidden elements again, selected (as Blender's Alt+H). One undo step.
+    /// Shows the hidden elements again, selected (as Blender's Alt+H; locked ones stay
+    /// unselected). One undo step.
     pub fn reveal(&mut self, cloud: CloudRef<'_>) {
         let Some(hidden) = self.hidden(cloud).cloned() else {
             return;
         };
         let mut selected = self.current(cloud);
         selected.combine(&hidden, Combine::Add);
+        let locked = self.locked(cloud).cloned();
+        if let Some(locked) = &locked {
+            selected.combine(locked, Combine::Subtract);
+        }
         self.change(
             cloud,
             CloudMarks {
                 selected: Some(Arc::new(selected)),
                 hidden: None,
+                locked,
             },
         );
+    }
+
+    /// Locks the selected elements: still drawn, but no longer selected and never selected
+    /// again until unlocked, so the selection's edits leave them alone. One undo step.
+    pub fn lock(&mut self, cloud: CloudRef<'_>) {
+        let Some(selected) = self.selected(cloud).cloned() else {
+            return;
+        };
+        let mut marks = self.marks(cloud);
+        let mut locked = marks
+            .locked
+            .as_deref()
+            .cloned()
+            .unwrap_or_else(|| ElementMask::new(cloud.len()));
+        locked.combine(&selected, Combine::Add);
+        marks.locked = Some(Arc::new(locked));
+        marks.selected = None;
+        self.change(cloud, marks);
+    }
+
+    /// Unlocks every locked element (they stay unselected). One undo step.
+    pub fn unlock(&mut self, cloud: CloudRef<'_>) {
+        let mut marks = self.marks(cloud);
+        if marks.locked.take().is_some() {
+            self.change(cloud, marks);
+        }
     }
 
     /// Selects the splats inside a region of the cloud's frame (the region tool's box or
@@ -666,10 +729,12 @@ fn selection_ui(
 }
 
 /// Hide / Hide others / Reveal: hidden elements are not drawn while the tool is on, cannot
-/// be selected and are kept by Delete, Keep only and Separate.
+/// be selected and are kept by Delete, Keep only and Separate. Lock / Unlock: locked ones
+/// are drawn but cannot be selected, so are kept too.
 fn hide_ui(ui: &mut Ui, cloud: CloudRef<'_>, state: &mut CloudSelection, selected: usize) {
     let noun = cloud.noun();
     let hidden = state.hidden_count(cloud);
+    let locked = state.locked_count(cloud);
     ui.horizontal(|ui| {
         if ui
             .add_enabled(selected > 0, egui::Button::new("Hide"))
@@ -699,6 +764,31 @@ fn hide_ui(ui: &mut Ui, cloud: CloudRef<'_>, state: &mut CloudSelection, selecte
             ui.weak(format!(
                 "{} hidden",
                 super::inspector::thousands(hidden as u64)
+            ));
+        }
+    });
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(selected > 0, egui::Button::new("Lock"))
+            .on_hover_text(format!(
+                "Lock the selected {noun}: they stay drawn but cannot be selected, so Delete, \
+                 Keep only, Separate and moves leave them alone"
+            ))
+            .clicked()
+        {
+            state.lock(cloud);
+        }
+        if ui
+            .add_enabled(locked > 0, egui::Button::new("Unlock"))
+            .on_hover_text(format!("Make the locked {noun} selectable again"))
+            .clicked()
+        {
+            state.unlock(cloud);
+        }
+        if locked > 0 {
+            ui.weak(format!(
+                "{} locked",
+                super::inspector::thousands(locked as u64)
             ));
         }
     });
@@ -785,6 +875,50 @@ mod tests {
             Vec::new(),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn locked_elements_are_never_selected_and_kept_by_keep_only() {
+        let a = splats(10);
+        let a = CloudRef::Splats(&a);
+        let mut s = CloudSelection::default();
+        s.lock(a);
+        assert_eq!(s.locked_count(a), 0, "nothing selected, nothing locked");
+        s.apply(a, &ElementMask::from_fn(10, |i| i < 3), Combine::Replace);
+        s.lock(a);
+        assert_eq!((s.count(a), s.locked_count(a)), (0, 3));
+        s.all(a);
+        assert_eq!(s.count(a), 7);
+        s.invert(a);
+        assert_eq!(s.count(a), 0, "the locked are not the others");
+        s.apply(
+            a,
+            &ElementMask::from_fn(10, |i| i == 1 || i == 5),
+            Combine::Replace,
+        );
+        assert!(s.selected(a).is_some_and(|m| m.get(5) && !m.get(1)));
+        // Delete takes the selected only; Keep only keeps the locked too.
+        let delete = s.edit_mask(a, RegionAction::Delete).unwrap();
+        assert_eq!(delete.count(), 1);
+        let keep = s.edit_mask(a, RegionAction::Crop).unwrap();
+        assert!((0..3).all(|i| keep.get(i)) && keep.get(5) && keep.count() == 4);
+        // Each is one undo step.
+        s.unlock(a);
+        assert_eq!(s.locked_count(a), 0);
+        assert!(s.undo());
+        assert_eq!(s.locked_count(a), 3);
+        assert!(s.undo() && s.undo() && s.undo());
+        assert_eq!(
+            (s.count(a), s.locked_count(a)),
+            (0, 3),
+            "back to just after the lock"
+        );
+        assert!(s.undo());
+        assert_eq!(
+            (s.count(a), s.locked_count(a)),
+            (3, 0),
+            "back before the lock"
+        );
     }
 
     #[test]
@@ -878,6 +1012,7 @@ mod tests {
             CloudMarks {
                 selected: Some(Arc::new(mask(2))),
                 hidden: None,
+                locked: None,
             },
         );
         assert_eq!(s.count(CloudRef::Splats(&b)), 2);
