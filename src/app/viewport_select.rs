@@ -319,6 +319,17 @@ mod tests {
         d
     }
 
+    /// `f` on the selection tool's state and the active node's cloud.
+    fn on_cloud<R>(
+        d: &mut Driver,
+        f: impl FnOnce(&mut crate::ui::CloudSelection, crate::ui::CloudRef<'_>) -> R,
+    ) -> R {
+        let scene = d.editor.shown().clone();
+        let (_, cloud) =
+            super::super::cloud_select::active_cloud(&scene, &d.editor.selection).unwrap();
+        f(&mut d.editor.cloud_tools.select, cloud)
+    }
+
     /// Elements of the active node's cloud, and how many of them are selected.
     fn splats_of(d: &Driver) -> (usize, usize) {
         let scene = d.editor.shown();
@@ -486,11 +497,8 @@ mod tests {
     }
 
     /// Hidden elements of the active node's cloud.
-    fn hidden_of(d: &Driver) -> usize {
-        let scene = d.editor.shown();
-        let (_, cloud) =
-            super::super::cloud_select::active_cloud(scene, &d.editor.selection).unwrap();
-        d.editor.cloud_tools.select.hidden_count(cloud)
+    fn hidden_of(d: &mut Driver) -> usize {
+        on_cloud(d, |s, cloud| s.hidden_count(cloud))
     }
 
     #[test]
@@ -502,7 +510,7 @@ mod tests {
         // Hide the left half (H): 50 hidden, none selected; A then takes the other 50 only.
         d.drag(at(&d, -2.6, 2.6), at(&d, -0.1, -2.6), Modifiers::NONE);
         key(&mut d, egui::Key::H, Modifiers::NONE);
-        assert_eq!((splats_of(&d), hidden_of(&d)), ((100, 0), 50));
+        assert_eq!((splats_of(&d), hidden_of(&mut d)), ((100, 0), 50));
         assert!(
             d.editor
                 .cloud_highlight()
@@ -515,14 +523,14 @@ mod tests {
         assert_eq!(splats_of(&d), (100, 50));
         // Del removes the selected; the hidden stay hidden on the cloud that is left.
         key(&mut d, egui::Key::Delete, Modifiers::NONE);
-        assert_eq!((splats_of(&d), hidden_of(&d)), ((50, 0), 50));
+        assert_eq!((splats_of(&d), hidden_of(&mut d)), ((50, 0), 50));
         // Alt+H reveals them, selected; Ctrl+Z hides them again, then brings the 50 back.
         key(&mut d, egui::Key::H, Modifiers::ALT);
-        assert_eq!((splats_of(&d), hidden_of(&d)), ((50, 50), 0));
+        assert_eq!((splats_of(&d), hidden_of(&mut d)), ((50, 50), 0));
         key(&mut d, egui::Key::Z, Modifiers::COMMAND);
-        assert_eq!((splats_of(&d), hidden_of(&d)), ((50, 0), 50));
+        assert_eq!((splats_of(&d), hidden_of(&mut d)), ((50, 0), 50));
         key(&mut d, egui::Key::Z, Modifiers::COMMAND);
-        assert_eq!((splats_of(&d), hidden_of(&d)), ((100, 50), 50));
+        assert_eq!((splats_of(&d), hidden_of(&mut d)), ((100, 50), 50));
         // Keep only keeps the hidden ones too: the top row's right half (5) and the 50.
         d.drag(at(&d, 0.1, 2.6), at(&d, 2.6, 2.0), Modifiers::NONE);
         assert_eq!(splats_of(&d), (100, 5));
@@ -542,37 +550,24 @@ mod tests {
                 action: crate::edit::ops::RegionAction::Crop,
             },
         ));
-        assert_eq!((splats_of(&d).0, hidden_of(&d)), (55, 50));
+        assert_eq!((splats_of(&d).0, hidden_of(&mut d)), (55, 50));
         // Shift+H hides the others: select one, hide the rest (4 shown ones).
         all(&mut d);
         assert_eq!(splats_of(&d), (55, 5));
         key(&mut d, egui::Key::H, Modifiers::SHIFT);
-        assert_eq!((splats_of(&d), hidden_of(&d)), ((55, 5), 50));
+        assert_eq!((splats_of(&d), hidden_of(&mut d)), ((55, 5), 50));
         d.drag(at(&d, 2.0, 2.6), at(&d, 2.6, 2.0), Modifiers::NONE);
         assert_eq!(splats_of(&d), (55, 1));
         key(&mut d, egui::Key::H, Modifiers::SHIFT);
-        assert_eq!((splats_of(&d), hidden_of(&d)), ((55, 1), 54));
+        assert_eq!((splats_of(&d), hidden_of(&mut d)), ((55, 1), 54));
         // Off with the tool, nothing is hidden in the viewport.
         key(&mut d, egui::Key::Escape, Modifiers::NONE);
         assert!(d.editor.cloud_highlight().is_none());
     }
 
-    /// Locks the selected elements of the active node's cloud (the inspector's Lock).
-    fn lock(d: &mut Driver) -> usize {
-        let scene = d.editor.shown().clone();
-        let scene = &scene;
-        let (_, cloud) =
-            super::super::cloud_select::active_cloud(scene, &d.editor.selection).unwrap();
-        let select = &mut d.editor.cloud_tools.select;
-        select.lock(cloud);
-        select.locked_count(cloud)
-    }
-
-    fn locked_of(d: &Driver) -> usize {
-        let scene = d.editor.shown();
-        let (_, cloud) =
-            super::super::cloud_select::active_cloud(scene, &d.editor.selection).unwrap();
-        d.editor.cloud_tools.select.locked_count(cloud)
+    /// Locked elements of the active node's cloud.
+    fn locked_of(d: &mut Driver) -> usize {
+        on_cloud(d, |s, cloud| s.locked_count(cloud))
     }
 
     #[test]
@@ -582,8 +577,9 @@ mod tests {
         let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
         // Lock the left half: 50 locked, none selected, none hidden (still drawn).
         d.drag(at(&d, -2.6, 2.6), at(&d, -0.1, -2.6), Modifiers::NONE);
-        assert_eq!(lock(&mut d), 50);
-        assert_eq!((splats_of(&d), hidden_of(&d)), ((100, 0), 0));
+        on_cloud(&mut d, |s, cloud| s.lock(cloud));
+        assert_eq!(locked_of(&mut d), 50);
+        assert_eq!((splats_of(&d), hidden_of(&mut d)), ((100, 0), 0));
         assert!(
             d.editor.cloud_highlight().is_none(),
             "nothing tinted or culled"
@@ -599,31 +595,27 @@ mod tests {
         assert_eq!(splats_of(&d), (100, 50), "Shift adds the unlocked only");
         // Del removes the 50 selected; the locked stay locked on the cloud that is left.
         key(&mut d, egui::Key::Delete, Modifiers::NONE);
-        assert_eq!((splats_of(&d), locked_of(&d)), ((50, 0), 50));
+        assert_eq!((splats_of(&d), locked_of(&mut d)), ((50, 0), 50));
         // Hide others hides the locked too; Reveal shows them, still locked, not selected.
         key(&mut d, egui::Key::H, Modifiers::SHIFT);
-        assert_eq!(hidden_of(&d), 50);
+        assert_eq!(hidden_of(&mut d), 50);
         key(&mut d, egui::Key::H, Modifiers::ALT);
         assert_eq!(
-            (splats_of(&d), hidden_of(&d), locked_of(&d)),
+            (splats_of(&d), hidden_of(&mut d), locked_of(&mut d)),
             ((50, 0), 0, 50)
         );
         // Ctrl+Z takes the reveal back; Unlock makes them selectable again.
         key(&mut d, egui::Key::Z, Modifiers::COMMAND);
-        assert_eq!(hidden_of(&d), 50);
+        assert_eq!(hidden_of(&mut d), 50);
         key(&mut d, egui::Key::H, Modifiers::ALT);
-        let scene = d.editor.shown().clone();
-        let scene = &scene;
-        let (_, cloud) =
-            super::super::cloud_select::active_cloud(scene, &d.editor.selection).unwrap();
-        d.editor.cloud_tools.select.unlock(cloud);
-        assert_eq!(locked_of(&d), 0);
+        on_cloud(&mut d, |s, cloud| s.unlock(cloud));
+        assert_eq!(locked_of(&mut d), 0);
         key(&mut d, egui::Key::A, Modifiers::NONE);
         assert_eq!(splats_of(&d), (50, 50));
         key(&mut d, egui::Key::Z, Modifiers::COMMAND);
         key(&mut d, egui::Key::Z, Modifiers::COMMAND);
         assert_eq!(
-            (splats_of(&d), locked_of(&d)),
+            (splats_of(&d), locked_of(&mut d)),
             ((50, 0), 50),
             "unlock undone"
         );
@@ -638,7 +630,7 @@ mod tests {
         let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
         d.drag(at(&d, -2.6, 2.6), at(&d, -0.1, -2.6), Modifiers::NONE);
         key(&mut d, egui::Key::H, Modifiers::NONE);
-        assert_eq!(hidden_of(&d), 50);
+        assert_eq!(hidden_of(&mut d), 50);
         let region = |center: Vec3, half_size: Vec3| Region::Box { center, half_size };
         // Delete the right half with the region tool: the hidden left half stays hidden.
         d.editor
@@ -647,7 +639,7 @@ mod tests {
                 region: region(Vec3::new(1.25, 0.0, 0.0), Vec3::new(1.3, 3.0, 1.0)),
                 action: RegionAction::Delete,
             }));
-        assert_eq!((splats_of(&d).0, hidden_of(&d)), (50, 50));
+        assert_eq!((splats_of(&d).0, hidden_of(&mut d)), (50, 50));
         key(&mut d, egui::Key::Z, Modifiers::COMMAND);
         // Crop to the top-left quadrant (25, all hidden): they stay hidden.
         d.editor
@@ -656,7 +648,7 @@ mod tests {
                 region: region(Vec3::new(-1.25, 1.25, 0.0), Vec3::new(1.3, 1.3, 1.0)),
                 action: RegionAction::Crop,
             }));
-        assert_eq!((splats_of(&d).0, hidden_of(&d)), (25, 25));
+        assert_eq!((splats_of(&d).0, hidden_of(&mut d)), (25, 25));
     }
 
     /// Positions of the active node's cloud.
