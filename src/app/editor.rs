@@ -972,6 +972,13 @@ impl Editor {
         if self.camera != camera_before {
             log::trace!("viewport camera {:?}", self.camera);
         }
+        // Motion paths around the playhead follow it (left at 0 otherwise, so moving the
+        // playhead alone does not redraw the view for them).
+        self.overlays.paths.frame = if self.overlays.paths.around.is_some() {
+            self.timeline.frame
+        } else {
+            0
+        };
         // Panels drawn earlier in this pass showed the old state: draw once more.
         if acted || before != (self.selection.clone(), self.overlays, self.scene_epoch) {
             ui.ctx().request_repaint();

@@ -1104,7 +1104,7 @@ impl GpuScene {
         }
         self.lines = if overlays.icons {
             let mut lines = super::icons::icon_lines(scene, selection);
-            lines.extend(super::icons::path_lines(scene, selection));
+            lines.extend(super::icons::path_lines(scene, selection, overlays.paths));
             lines
         } else {
             Vec::new()

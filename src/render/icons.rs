@@ -34,9 +34,10 @@ fn line(out: &mut Vec<LineVertex>, m: &Mat4, a: Vec3, b: Vec3, c: [f32; 4]) {
 }
 
 /// Line-list vertices (pairs) for the motion paths of the `selection`'s nodes in the scene's
-/// active shot (Blender's motion paths): the path the node follows over the shot's frames,
-/// and a small cross where each of its transform keys puts it.
-pub fn path_lines(scene: &Scene, selection: &[NodeId]) -> Vec<LineVertex> {
+/// active shot (Blender's motion paths): the path the node follows over the shot's frames
+/// in `range`, and a small cross where each of its transform keys in it puts it.
+pub fn path_lines(scene: &Scene, selection: &[NodeId], range: super::PathRange) -> Vec<LineVertex> {
+    let (first, last) = range.frames();
     let Some(shot) = scene
         .timeline()
         .active
@@ -46,12 +47,11 @@ pub fn path_lines(scene: &Scene, selection: &[NodeId]) -> Vec<LineVertex> {
     };
     let mut out = Vec::new();
     for &node in selection {
-        let Some(path) = crate::scene::motion_path(scene, shot, node) else {
+        let Some(path) = crate::scene::motion_path_within(scene, shot, node, first, last) else {
             continue;
         };
-        let path_color = [1.0, 0.42, 0.06, 1.0];
         for pair in path.points.windows(2) {
-            line(&mut out, &Mat4::IDENTITY, pair[0], pair[1], path_color);
+            line(&mut out, &Mat4::IDENTITY, pair[0], pair[1], PATH_COLOR);
         }
         // Crosses a hundredth of the path's extent wide (at least 2 cm).
         let (lo, hi) = path.points.iter().fold(
@@ -79,6 +79,9 @@ pub fn path_lines(scene: &Scene, selection: &[NodeId]) -> Vec<LineVertex> {
     }
     out
 }
+
+/// The colour of a motion path's line.
+pub const PATH_COLOR: [f32; 4] = [1.0, 0.42, 0.06, 1.0];
 
 /// The colour of the motion path's current-frame marker.
 pub const FRAME_MARKER_COLOR: [f32; 4] = [0.45, 1.0, 0.3, 1.0];
@@ -244,6 +247,7 @@ pub fn bone_lines(bones: &[crate::scene::skin::Bone], selection: &[NodeId]) -> V
 #[cfg(test)]
 mod path_tests {
     use super::*;
+    use crate::render::PathRange;
     use crate::scene::{Channel, Key, NodeKind, Shot, Timeline, Transform, Value};
 
     #[test]
@@ -271,7 +275,7 @@ mod path_tests {
             active: Some(id),
         });
         // 23 path segments, 3 per key cross and the 12 edges of the marker.
-        let lines = path_lines(&scene, &[drone]);
+        let lines = path_lines(&scene, &[drone], PathRange::default());
         assert_eq!(lines.len(), 2 * (23 + 2 * 3 + 12));
         let marker: Vec<Vec3> = lines
             .iter()
@@ -287,6 +291,76 @@ mod path_tests {
         let r = marker[0].distance(centre);
         assert!(r > 0.0 && marker.iter().all(|p| (p.distance(centre) - r).abs() < 1e-5));
         // Nothing for a node the shot does not move.
-        assert!(path_lines(&scene, &[rig]).is_empty());
+        assert!(path_lines(&scene, &[rig], PathRange::default()).is_empty());
+    }
+
+    #[test]
+    fn a_motion_path_around_the_playhead_spans_those_frames_only() {
+        // A drone flown along x = frame / 10 over 100 frames, keyed at 0, 50 and 99.
+        let mut scene = Scene::new("Drone");
+        let drone = scene.add_node(None, "Drone", Transform::IDENTITY, NodeKind::Empty);
+        let id = scene.reserve_shot_id();
+        let mut shot = Shot {
+            frames: 100,
+            ..Shot::new(id, "Fly")
+        };
+        let at = |x: f32| Value::Transform(Transform::from_translation(Vec3::new(x, 0.0, 0.0)));
+        shot.track_mut(Channel::Transform(drone)).set_keys([
+            Key::new(0.0, at(0.0)),
+            Key::new(50.0, at(5.0)),
+            Key::new(99.0, at(9.9)),
+        ]);
+        scene.set_timeline(Timeline {
+            shots: vec![shot],
+            active: Some(id),
+        });
+        let path_xs = |range: PathRange| {
+            let lines = path_lines(&scene, &[drone], range);
+            let path: Vec<f32> = lines
+                .iter()
+                .filter(|v| v.color == PATH_COLOR)
+                .map(|v| v.position[0])
+                .collect();
+            let crosses = lines.iter().filter(|v| v.color == [1.0; 4]).count() / 6;
+            let lo = path.iter().copied().fold(f32::INFINITY, f32::min);
+            let hi = path.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            (path.len() / 2, crosses, lo, hi)
+        };
+        // Where the drone is at each frame.
+        let shot = scene.timeline().shot(id).unwrap();
+        let xs = crate::scene::motion_path(&scene, shot, drone)
+            .unwrap()
+            .points;
+        let x_at = |frame: usize| xs[frame].x;
+        // The whole shot: 99 segments from x = 0 to 9.9, three keys.
+        let (segments, keys, lo, hi) = path_xs(PathRange::default());
+        assert_eq!((segments, keys), (99, 3));
+        assert!(
+            (lo - 0.0).abs() < 1e-4 && (hi - 9.9).abs() < 1e-4,
+            "{lo} {hi}"
+        );
+        // 10 frames either side of frame 45: frames 35..=55, 20 segments, the key at 50.
+        let (segments, keys, lo, hi) = path_xs(PathRange {
+            around: Some(10),
+            frame: 45,
+        });
+        assert_eq!((segments, keys), (20, 1));
+        assert!(
+            (lo - x_at(35)).abs() < 1e-4 && (hi - x_at(55)).abs() < 1e-4,
+            "{lo} {hi}"
+        );
+        assert!(lo > 1.0 && hi < 9.0, "{lo} {hi}");
+        // Near the start the range is cut at frame 0; past the end at the last frame.
+        let (segments, keys, lo, _) = path_xs(PathRange {
+            around: Some(10),
+            frame: 3,
+        });
+        assert_eq!((segments, keys), (13, 1));
+        assert!(lo.abs() < 1e-4);
+        let (segments, keys, ..) = path_xs(PathRange {
+            around: Some(5),
+            frame: 200,
+        });
+        assert_eq!((segments, keys), (0, 1));
     }
 }

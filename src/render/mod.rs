@@ -46,6 +46,28 @@ pub struct Overlays {
     pub outline: bool,
     /// Skinned meshes' joints as bones, drawn in front of everything.
     pub bones: bool,
+    /// The frames the selected nodes' motion paths span (drawn with the icons).
+    pub paths: PathRange,
+}
+
+/// The frames a motion path spans: the whole active shot, or some frames either side of the
+/// playhead (Blender's "around frame").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PathRange {
+    /// Frames before and after the playhead; `None`: the whole shot.
+    pub around: Option<u32>,
+    /// The playhead (only read with `around`).
+    pub frame: u32,
+}
+
+impl PathRange {
+    /// The first and last frame spanned (clamped to the shot by the path).
+    pub fn frames(&self) -> (u32, u32) {
+        match self.around {
+            Some(n) => (self.frame.saturating_sub(n), self.frame.saturating_add(n)),
+            None => (0, u32::MAX),
+        }
+    }
 }
 
 /// Quality and overlay settings of one frame.
@@ -103,6 +125,7 @@ impl RenderSettings {
                 icons: true,
                 outline: true,
                 bones: true,
+                paths: PathRange::default(),
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,
@@ -120,6 +143,7 @@ impl RenderSettings {
                 icons: false,
                 outline: false,
                 bones: false,
+                paths: PathRange::default(),
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,

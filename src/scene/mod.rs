@@ -31,7 +31,7 @@ pub use structure::{ResourceIds, Resources, StructureError, Subtree};
 pub use timeline::{
     Channel, FRAME_RATES, Handles, Interpolation, Key, MAX_COMPONENTS, MAX_PATH_POINTS,
     MAX_SHOT_FRAMES, MAX_SHOT_SIDE, MotionPath, Shot, ShotId, Timeline, Track, Value, motion_path,
-    timecode,
+    motion_path_within, timecode,
 };
 pub use variants::{
     EnvironmentOverride, MaterialOverride, NodeOverride, Overrides, Variant, VariantId, Variants,

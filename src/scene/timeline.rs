@@ -957,6 +957,18 @@ pub struct MotionPath {
 /// put it; `None` when neither it nor a parent has a transform track in the shot (it stands
 /// still), or it is not in the scene.
 pub fn motion_path(scene: &Scene, shot: &Shot, node: NodeId) -> Option<MotionPath> {
+    motion_path_within(scene, shot, node, 0, shot.last_frame())
+}
+
+/// [`motion_path`] over the shot's frames `first..=last` only (clamped to the shot), with
+/// the keys on those frames (Blender's "around frame" range).
+pub fn motion_path_within(
+    scene: &Scene,
+    shot: &Shot,
+    node: NodeId,
+    first: u32,
+    last: u32,
+) -> Option<MotionPath> {
     // The node and its parents, nearest first (a scene's hierarchy has no cycles; the bound
     // only guards a damaged one).
     let mut chain = Vec::new();
@@ -979,22 +991,32 @@ pub fn motion_path(scene: &Scene, shot: &Shot, node: NodeId) -> Option<MotionPat
         });
         world_from_local.transform_point3(Vec3::ZERO)
     };
-    let last = shot.last_frame();
-    let count = (last as usize + 1).min(MAX_PATH_POINTS);
+    let last = last.min(shot.last_frame());
+    let first = first.min(last);
+    let span = last - first;
+    let count = (span as usize + 1).min(MAX_PATH_POINTS);
     let points = (0..count)
         .map(|i| {
             let frame = if count > 1 {
-                i as f32 * last as f32 / (count - 1) as f32
+                first as f32 + i as f32 * span as f32 / (count - 1) as f32
             } else {
-                0.0
+                first as f32
             };
             at(frame)
         })
         .filter(|p| p.is_finite())
         .collect();
+    let (lo, hi) = (first as f32, last as f32);
     let keys = chain[0]
         .1
-        .map(|track| track.keys().iter().map(|k| at(k.frame)).collect())
+        .map(|track| {
+            track
+                .keys()
+                .iter()
+                .filter(|k| (lo..=hi).contains(&k.frame))
+                .map(|k| at(k.frame))
+                .collect()
+        })
         .unwrap_or_default();
     Some(MotionPath { points, keys })
 }

@@ -179,6 +179,7 @@ pub fn menu_bar_ui(
             ui.checkbox(&mut overlays.bones, "Bones")
                 .on_hover_text("Skinned meshes' joints, drawn in front; click one to select it");
             ui.checkbox(&mut overlays.outline, "Selection outline");
+            motion_paths_ui(ui, &mut overlays.paths);
             ui.separator();
             ui.checkbox(&mut dialogs.log_open, "Log");
             ui.separator();
@@ -432,3 +433,32 @@ fn export_menu_ui(ui: &mut Ui, scene: &Scene, has_selection: bool, actions: &mut
         }
     });
 }
+
+/// View ▸ Motion paths: the frames the selected nodes' paths span, the whole shot or some
+/// either side of the playhead (Blender's "around frame").
+fn motion_paths_ui(ui: &mut Ui, paths: &mut crate::render::PathRange) {
+    ui.menu_button("Motion paths", |ui| {
+        let mut around = paths.around.is_some();
+        ui.radio_value(&mut around, false, "Whole shot")
+            .on_hover_text("The path over every frame of the active shot");
+        ui.radio_value(&mut around, true, "Around the playhead")
+            .on_hover_text("The path only some frames before and after the current one");
+        let mut span = paths.around.unwrap_or(DEFAULT_PATH_SPAN);
+        ui.add_enabled_ui(around, |ui| {
+            ui.horizontal(|ui| {
+                ui.label("±");
+                ui.add(
+                    egui::DragValue::new(&mut span)
+                        .range(1..=MAX_PATH_SPAN)
+                        .suffix(" frames"),
+                );
+            });
+        });
+        paths.around = around.then_some(span);
+    });
+}
+
+/// Frames either side of the playhead a motion path spans when first set "around" it.
+const DEFAULT_PATH_SPAN: u32 = 24;
+/// The most frames either side that the menu offers.
+const MAX_PATH_SPAN: u32 = 10_000;
