@@ -134,24 +134,22 @@ impl SelectStroke {
                 size_px: point_size_px,
             },
         };
-        if self.surface.as_ref().is_none_or(|f| f.key != key) {
-            let surface = surface(view, world_from_local, elements, |i| {
-                hidden.is_some_and(|h| h.get(i))
-            });
-            self.surface = Some(CachedSurface { key, surface });
-        }
         let skip = |i: usize| hidden.is_some_and(|h| h.get(i));
-        match &self.surface {
-            Some(cached) => select_visible(
-                &cached.surface,
-                view,
-                world_from_local,
-                elements,
-                skip,
-                shape,
-            ),
-            None => ElementMask::new(cloud.len()),
+        if self.surface.as_ref().is_some_and(|f| f.key != key) {
+            self.surface = None;
         }
+        let cached = self.surface.get_or_insert_with(|| CachedSurface {
+            key,
+            surface: surface(view, world_from_local, elements, skip),
+        });
+        select_visible(
+            &cached.surface,
+            view,
+            world_from_local,
+            elements,
+            skip,
+            shape,
+        )
     }
 
     /// Forgets the drag and the projected centres (the tool is off).

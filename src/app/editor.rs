@@ -821,20 +821,19 @@ impl Editor {
                 !boxing && !painting,
             );
             let now = ui.input(|i| i.time);
+            let cloud_mode = cloud_tool.then(|| {
+                let select = &self.cloud_tools.select;
+                let shape = match select.tool {
+                    Some(ui::SelectTool::Lasso) => "lasso",
+                    Some(ui::SelectTool::Brush) => "brush",
+                    _ => "rectangle",
+                };
+                let front = if select.xray { "" } else { " · front only" };
+                format!("Cloud select: {shape} (drag){front}")
+            });
             let overlay = ViewportOverlay {
-                mode: if cloud_tool {
-                    match (self.cloud_tools.select.tool, self.cloud_tools.select.xray) {
-                        (Some(ui::SelectTool::Lasso), true) => "Cloud select: lasso (drag)",
-                        (Some(ui::SelectTool::Lasso), false) => {
-                            "Cloud select: lasso (drag) · front only"
-                        }
-                        (Some(ui::SelectTool::Brush), true) => "Cloud select: brush (drag)",
-                        (Some(ui::SelectTool::Brush), false) => {
-                            "Cloud select: brush (drag) · front only"
-                        }
-                        (_, true) => "Cloud select: rectangle (drag)",
-                        (_, false) => "Cloud select: rectangle (drag) · front only",
-                    }
+                mode: if let Some(mode) = &cloud_mode {
+                    mode
                 } else if self.select.armed() {
                     "Box select (drag)"
                 } else {

@@ -274,36 +274,44 @@ mod tests {
         d.pass(Vec::new());
     }
 
-    /// 10 × 10 splats (or points) on the plane z = 0, 0.5 apart, seen straight on from +Z.
-    fn cloud_grid(points: bool) -> Driver {
-        let n = 100;
-        let positions: Vec<[f32; 3]> = (0..n)
+    /// The positions of a 10 × 10 grid on the plane z = 0, 0.5 m apart, centred on the origin.
+    fn grid_positions() -> Vec<[f32; 3]> {
+        (0..100)
             .map(|i| {
                 let (col, row) = ((i % 10) as f32, (i / 10) as f32);
                 [-2.25 + 0.5 * col, -2.25 + 0.5 * row, 0.0]
             })
-            .collect();
+            .collect()
+    }
+
+    /// A driver on one cloud node "Cloud", selected, seen straight on from +Z 9 m away:
+    /// points of `point_size_px`, or (`None`) splats of σ `sigma` m.
+    fn cloud_driver(positions: Vec<[f32; 3]>, point_size_px: Option<f32>, sigma: f32) -> Driver {
+        let n = positions.len();
         let mut scene = Scene::new("cloud");
-        let kind = if points {
-            let cloud = crate::scene::PointCloud::new(positions, Vec::new(), Vec::new());
-            NodeKind::Points {
-                cloud: scene.add_point_cloud(cloud),
-                point_size_px: 4.0,
-            }
-        } else {
-            let cloud = crate::scene::SplatCloud::new(
-                positions,
-                vec![[0.0, 0.0, 0.0, 1.0]; n],
-                vec![[0.05; 3]; n],
-                vec![1.0; n],
-                vec![[0.5; 3]; n],
-                0,
-                Vec::new(),
-            )
-            .unwrap();
-            NodeKind::Splats {
-                cloud: scene.add_splat_cloud(cloud),
-            }
+        let kind = match point_size_px {
+            Some(point_size_px) => NodeKind::Points {
+                cloud: scene.add_point_cloud(crate::scene::PointCloud::new(
+                    positions,
+                    Vec::new(),
+                    Vec::new(),
+                )),
+                point_size_px,
+            },
+            None => NodeKind::Splats {
+                cloud: scene.add_splat_cloud(
+                    crate::scene::SplatCloud::new(
+                        positions,
+                        vec![[0.0, 0.0, 0.0, 1.0]; n],
+                        vec![[sigma; 3]; n],
+                        vec![1.0; n],
+                        vec![[0.5; 3]; n],
+                        0,
+                        Vec::new(),
+                    )
+                    .unwrap(),
+                ),
+            },
         };
         let node = scene.add_node(None, "Cloud", Transform::IDENTITY, kind);
         let mut d = Driver::new(scene);
@@ -317,6 +325,11 @@ mod tests {
         d.editor.selection = vec![node];
         d.pass(Vec::new());
         d
+    }
+
+    /// 10 × 10 splats (or 4 px points) on the plane z = 0, 0.5 apart, seen straight on from +Z.
+    fn cloud_grid(points: bool) -> Driver {
+        cloud_driver(grid_positions(), points.then_some(4.0), 0.05)
     }
 
     /// `f` on the selection tool's state and the active node's cloud.
@@ -749,49 +762,9 @@ mod tests {
     /// and two more 2 m behind it: 100 behind the middle of the grid, between four of its
     /// elements, and 101 off to its right. Seen straight on from +Z, the rectangle tool on.
     fn layered_cloud(point_size_px: Option<f32>) -> Driver {
-        let mut positions: Vec<[f32; 3]> = (0..100)
-            .map(|i| {
-                let (col, row) = ((i % 10) as f32, (i / 10) as f32);
-                [-2.25 + 0.5 * col, -2.25 + 0.5 * row, 0.0]
-            })
-            .collect();
+        let mut positions = grid_positions();
         positions.extend([[0.0, 0.0, -2.0], [3.5, 0.0, -2.0]]);
-        let n = positions.len();
-        let mut scene = Scene::new("layers");
-        let kind = match point_size_px {
-            Some(point_size_px) => NodeKind::Points {
-                cloud: scene.add_point_cloud(crate::scene::PointCloud::new(
-                    positions,
-                    Vec::new(),
-                    Vec::new(),
-                )),
-                point_size_px,
-            },
-            None => NodeKind::Splats {
-                cloud: scene.add_splat_cloud(
-                    crate::scene::SplatCloud::new(
-                        positions,
-                        vec![[0.0, 0.0, 0.0, 1.0]; n],
-                        vec![[0.3; 3]; n],
-                        vec![1.0; n],
-                        vec![[0.5; 3]; n],
-                        0,
-                        Vec::new(),
-                    )
-                    .unwrap(),
-                ),
-            },
-        };
-        let node = scene.add_node(None, "Layers", Transform::IDENTITY, kind);
-        let mut d = Driver::new(scene);
-        d.editor.camera = crate::scene::OrbitCamera {
-            pivot: Vec3::ZERO,
-            distance: 9.0,
-            yaw: 0.0,
-            pitch: 0.0,
-            ..Default::default()
-        };
-        d.editor.selection = vec![node];
+        let mut d = cloud_driver(positions, point_size_px, 0.3);
         d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
         d.pass(Vec::new());
         d.pass(Vec::new());

@@ -31,12 +31,6 @@ impl ScreenShape {
     /// The smallest rectangle (min, max corners) holding the shape; `None` for a shape that
     /// selects nothing (a lasso of fewer than three points, an empty stroke, a NaN).
     pub fn bounds(&self) -> Option<(Vec2, Vec2)> {
-        let extent = |points: &[Vec2]| {
-            points.iter().fold(
-                (Vec2::splat(f32::INFINITY), Vec2::splat(f32::NEG_INFINITY)),
-                |(lo, hi), p| (lo.min(*p), hi.max(*p)),
-            )
-        };
         let (lo, hi) = match self {
             Self::Rect { min, max } => (min.min(*max), min.max(*max)),
             Self::Lasso(points) if points.len() >= 3 => extent(points),
@@ -49,6 +43,14 @@ impl ScreenShape {
         };
         (lo.is_finite() && hi.is_finite()).then_some((lo, hi))
     }
+}
+
+/// The smallest and largest coordinates of `points` (infinite, reversed, when empty).
+fn extent(points: &[Vec2]) -> (Vec2, Vec2) {
+    points.iter().fold(
+        (Vec2::splat(f32::INFINITY), Vec2::splat(f32::NEG_INFINITY)),
+        |(lo, hi), p| (lo.min(*p), hi.max(*p)),
+    )
 }
 
 /// The elements at `positions` (the cloud's frame) whose centres `clip_from_local` puts
@@ -106,14 +108,8 @@ pub fn select_projected(pixels: &[Vec2], size_px: Vec2, shape: &ScreenShape) -> 
                 return ElementMask::new(n);
             }
             let r = radius.max(0.5);
-            let lo = path
-                .iter()
-                .fold(Vec2::splat(f32::INFINITY), |a, p| a.min(*p))
-                - r;
-            let hi = path
-                .iter()
-                .fold(Vec2::splat(f32::NEG_INFINITY), |a, p| a.max(*p))
-                + r;
+            let (lo, hi) = extent(path);
+            let (lo, hi) = (lo - r, hi + r);
             ElementMask::from_fn(n, |i| {
                 let p = pixels[i];
                 p.cmpge(lo).all() && p.cmple(hi).all() && stroke_distance_squared(path, p) <= r * r
@@ -156,12 +152,7 @@ impl LassoRaster {
         if points.len() < 3 || points.iter().any(|p| !p.is_finite()) {
             return None;
         }
-        let lo = points
-            .iter()
-            .fold(Vec2::splat(f32::INFINITY), |a, p| a.min(*p));
-        let hi = points
-            .iter()
-            .fold(Vec2::splat(f32::NEG_INFINITY), |a, p| a.max(*p));
+        let (lo, hi) = extent(points);
         // Only the part over the image matters (centres off it are not selected).
         let lo = lo.max(Vec2::ZERO).floor();
         let hi = hi.min(size_px).ceil();

@@ -735,62 +735,47 @@ fn hide_ui(ui: &mut Ui, cloud: CloudRef<'_>, state: &mut CloudSelection, selecte
     let noun = cloud.noun();
     let hidden = state.hidden_count(cloud);
     let locked = state.locked_count(cloud);
-    ui.horizontal(|ui| {
-        if ui
-            .add_enabled(selected > 0, egui::Button::new("Hide"))
-            .on_hover_text(format!(
-                "Hide the selected {noun} while the tool is on (H): they are not drawn, \
-                 cannot be selected and stay through Delete and Keep only"
-            ))
+    let button = |ui: &mut Ui, enabled: bool, label: &str, hover: String| {
+        ui.add_enabled(enabled, egui::Button::new(label))
+            .on_hover_text(hover)
             .clicked()
-        {
+    };
+    let count = |ui: &mut Ui, n: usize, what: &str| {
+        if n > 0 {
+            ui.weak(format!("{} {what}", super::inspector::thousands(n as u64)));
+        }
+    };
+    ui.horizontal(|ui| {
+        let hover = format!(
+            "Hide the selected {noun} while the tool is on (H): they are not drawn, cannot be \
+             selected and stay through Delete and Keep only"
+        );
+        if button(ui, selected > 0, "Hide", hover) {
             state.hide(cloud, false);
         }
-        if ui
-            .add_enabled(selected > 0, egui::Button::new("Hide others"))
-            .on_hover_text(format!("Hide the {noun} that are not selected (Shift+H)"))
-            .clicked()
-        {
+        let hover = format!("Hide the {noun} that are not selected (Shift+H)");
+        if button(ui, selected > 0, "Hide others", hover) {
             state.hide(cloud, true);
         }
-        if ui
-            .add_enabled(hidden > 0, egui::Button::new("Reveal"))
-            .on_hover_text(format!("Show the hidden {noun} again, selected (Alt+H)"))
-            .clicked()
-        {
+        let hover = format!("Show the hidden {noun} again, selected (Alt+H)");
+        if button(ui, hidden > 0, "Reveal", hover) {
             state.reveal(cloud);
         }
-        if hidden > 0 {
-            ui.weak(format!(
-                "{} hidden",
-                super::inspector::thousands(hidden as u64)
-            ));
-        }
+        count(ui, hidden, "hidden");
     });
     ui.horizontal(|ui| {
-        if ui
-            .add_enabled(selected > 0, egui::Button::new("Lock"))
-            .on_hover_text(format!(
-                "Lock the selected {noun}: they stay drawn but cannot be selected, so Delete, \
-                 Keep only, Separate and moves leave them alone"
-            ))
-            .clicked()
-        {
+        let hover = format!(
+            "Lock the selected {noun}: they stay drawn but cannot be selected, so Delete, Keep \
+             only, Separate and moves leave them alone"
+        );
+        if button(ui, selected > 0, "Lock", hover) {
             state.lock(cloud);
         }
-        if ui
-            .add_enabled(locked > 0, egui::Button::new("Unlock"))
-            .on_hover_text(format!("Make the locked {noun} selectable again"))
-            .clicked()
-        {
+        let hover = format!("Make the locked {noun} selectable again");
+        if button(ui, locked > 0, "Unlock", hover) {
             state.unlock(cloud);
         }
-        if locked > 0 {
-            ui.weak(format!(
-                "{} locked",
-                super::inspector::thousands(locked as u64)
-            ));
-        }
+        count(ui, locked, "locked");
     });
 }
 
