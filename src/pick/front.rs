@@ -40,6 +40,8 @@ const MAX_TILE_ENTRIES: usize = 16 << 20;
 const MAX_PIXELS_PER_ELEMENT: usize = 4096;
 /// Largest side of the surface buffer, in pixels (a larger view is clamped to it).
 const MAX_SIDE_PX: f32 = 16384.0;
+// Pass 1 keeps tile columns and rows in u16s.
+const _: () = assert!(MAX_SIDE_PX as usize / TILE <= u16::MAX as usize);
 /// The renderer's low-pass, added to a splat's 2D covariance (pixels²).
 const LOW_PASS_PX2: f32 = 0.3;
 
@@ -153,40 +155,45 @@ fn surface_within(
     };
     let tiles_x = camera.width.div_ceil(TILE);
     let tiles_y = camera.height.div_ceil(TILE);
-    // The depth of each element and the tiles (first and last column and row) it touches.
-    let tiles_of = |i: usize| -> Option<(f32, PixelSpan)> {
-        if skip(i) {
-            return None;
-        }
-        let f = camera.footprint(elements, i)?;
-        let (lo, hi) = camera.pixel_span(&f, camera.bounds())?;
-        Some((
-            f.depth,
-            ((lo.0 / TILE, lo.1 / TILE), (hi.0 / TILE, hi.1 / TILE)),
-        ))
-    };
-    let count = |span: &PixelSpan| ((span.1.0 - span.0.0 + 1) * (span.1.1 - span.0.1 + 1)) as u64;
-    let counts: Vec<u32> = (0..elements.len())
+    // The depth of each element and the tiles it touches (first column and row, last column
+    // and row; at most MAX_SIDE_PX / TILE = 1024 a side), worked out once (the footprint is
+    // the costly part), 16 B each.
+    let spans: Vec<Option<(f32, [u16; 4])>> = (0..elements.len())
         .into_par_iter()
         .with_min_len(1024)
-        .map(|i| tiles_of(i).map_or(0, |(_, span)| count(&span).min(u64::from(u32::MAX)) as u32))
+        .map(|i| {
+            if skip(i) {
+                return None;
+            }
+            let f = camera.footprint(elements, i)?;
+            let (lo, hi) = camera.pixel_span(&f, camera.bounds())?;
+            let tile = |px: usize| (px / TILE) as u16;
+            Some((f.depth, [tile(lo.0), tile(lo.1), tile(hi.0), tile(hi.1)]))
+        })
+        .collect();
+    let count =
+        |span: &[u16; 4]| u64::from(span[2] - span[0] + 1) * u64::from(span[3] - span[1] + 1);
+    let counts: Vec<u32> = spans
+        .par_iter()
+        .map(|s| s.map_or(0, |(_, span)| count(&span) as u32))
         .collect();
     let most_tiles = most_tiles_within(&counts, budget);
     // (tile << 32 | depth bits, element) for each tile an element's footprint touches:
     // positive depths order like their bits, so one sort orders by tile, then near to far.
-    let mut entries: Vec<(u64, u32)> = (0..elements.len())
-        .into_par_iter()
+    let mut entries: Vec<(u64, u32)> = spans
+        .par_iter()
+        .enumerate()
         .with_min_len(1024)
-        .flat_map_iter(|i| {
-            let tiles = tiles_of(i).filter(|(_, span)| count(span) <= most_tiles);
-            let (lo, hi) = tiles.map_or(((1, 1), (0, 0)), |(_, span)| span);
+        .flat_map_iter(|(i, s)| {
+            let tiles = s.filter(|(_, span)| count(span) <= most_tiles);
+            let [x0, y0, x1, y1] = tiles.map_or([1, 1, 0, 0], |(_, span)| span.map(usize::from));
             let depth = tiles.map_or(0, |(depth, _)| u64::from(depth.to_bits()));
-            (lo.1..=hi.1).flat_map(move |ty| {
-                (lo.0..=hi.0)
-                    .map(move |tx| ((((ty * tiles_x + tx) as u64) << 32) | depth, i as u32))
+            (y0..=y1).flat_map(move |ty| {
+                (x0..=x1).map(move |tx| ((((ty * tiles_x + tx) as u64) << 32) | depth, i as u32))
             })
         })
         .collect();
+    drop(spans);
     entries.par_sort_unstable_by_key(|e| e.0);
     // Each tile's elements, near to far: `ids[offsets[t]..offsets[t + 1]]`.
     let tile_count = tiles_x * tiles_y;
