@@ -98,7 +98,12 @@ fn vertex_out(v: VertexIn, uv1: vec2<f32>) -> VertexOut {
     out.uv = v.uv;
     out.uv1 = uv1;
     out.color = v.color;
-    out.tangent = vec4<f32>((world_from_local * vec4<f32>(v.tangent.xyz, 0.0)).xyz, v.tangent.w);
+    // A mirrored instance (negative determinant) reverses its triangles' winding (glTF 2.0
+    // §3.7.4), and cross(n, t) of its world frame points against the mirrored bitangent:
+    // the handedness turns round with it.
+    let linear = mat3x3<f32>(v.model_0.xyz, v.model_1.xyz, v.model_2.xyz);
+    let handedness = select(v.tangent.w, -v.tangent.w, determinant(linear) < 0.0);
+    out.tangent = vec4<f32>((world_from_local * vec4<f32>(v.tangent.xyz, 0.0)).xyz, handedness);
     out.view_depth = -(frame.view_from_world * world).z;
     out.grade = v.grade;
     out.relight_model = v.relight_model;

@@ -818,3 +818,108 @@ fn texture_slots_sample_with_their_own_samplers() {
     assert!(failures.is_empty(), "{failures:#?}");
     check_golden("per_slot_samplers", &img);
 }
+
+/// glTF 2.0 §3.7.4: a node whose matrix has a negative determinant mirrors its mesh, and its
+/// triangles' winding is reversed with it. A single-sided plane mirrored in X still faces up
+/// (seen from above); one mirrored in Y faces down (culled from above).
+#[test]
+fn mirrored_nodes_keep_their_front_faces() {
+    let Some(ctx) = gpu() else { return };
+    let mut scene = Scene::new("Mirrors");
+    add_sun(&mut scene, Vec3::new(0.0, 1.0, 0.3), 100_000.0, false);
+    scene.environment.exposure_ev100 = 15.0;
+    for (name, x, scale, color) in [
+        (
+            "Mirrored in X",
+            -1.5,
+            Vec3::new(-1.0, 1.0, 1.0),
+            [0.9, 0.05, 0.05, 1.0],
+        ),
+        (
+            "Mirrored in Y",
+            1.5,
+            Vec3::new(1.0, -1.0, 1.0),
+            [0.05, 0.9, 0.05, 1.0],
+        ),
+    ] {
+        add_mesh(
+            &mut scene,
+            name,
+            shapes::plane(Vec2::splat(2.0), 1),
+            Material::named(name, color, 0.6),
+            Transform::from_translation(Vec3::new(x, 0.0, 0.0)).with_scale(scale),
+        );
+    }
+    let view = look(Vec3::new(0.0, 6.0, 0.01), Vec3::ZERO, 60.0);
+    let img = render(&ctx, &scene, view, W, H);
+    let left = img.get_pixel(W / 2 - 40, H / 2).0;
+    let right = img.get_pixel(W / 2 + 40, H / 2).0;
+    let background = img.get_pixel(W / 2 + 150, H / 2).0;
+    assert!(
+        left[0] > 60 && u32::from(left[0]) > 2 * u32::from(left[1]),
+        "the plane mirrored in X faces up and is drawn red: {left:?}"
+    );
+    assert!(
+        right
+            .iter()
+            .zip(background)
+            .all(|(a, b)| a.abs_diff(b) <= 8),
+        "the plane mirrored in Y faces down and is culled: {right:?}, background {background:?}"
+    );
+}
+
+/// A mirrored node's normal map bends its normals the same way in the mirror: the bitangent
+/// turns round with the winding (glTF 2.0 §3.7.4), so a plane and its mirror image in X,
+/// lit from straight ahead along the mirror, shade alike.
+#[test]
+fn mirrored_normal_maps_bend_the_same_way() {
+    let Some(ctx) = gpu() else { return };
+    // With the mesh's tangents, and with the frame the shader derives where it has none.
+    for tangents in [true, false] {
+        mirrored_normal_map_case(&ctx, tangents);
+    }
+}
+
+fn mirrored_normal_map_case(ctx: &worldsmith::render::GpuContext, tangents: bool) {
+    let mut scene = Scene::new("Mirrored normal map");
+    // The sun low from -Z: normals bent towards the texture's top (-Z) catch more of it.
+    add_sun(&mut scene, Vec3::new(0.0, 0.5, -1.0), 100_000.0, false);
+    scene.environment.exposure_ev100 = 15.0;
+    // One texel: every normal bent well towards the bitangent (green).
+    let bent = scene.add_image(Image::new("bent", 1, 1, vec![128, 230, 200, 255]).expect("size"));
+    let mut mesh = shapes::plane(Vec2::splat(2.0), 1);
+    mesh.tangents = if tangents {
+        vec![[1.0, 0.0, 0.0, 1.0]; mesh.positions.len()]
+    } else {
+        Vec::new()
+    };
+    let mesh = scene.add_mesh(mesh);
+    let material = scene.add_material(Material {
+        normal_texture: Some(TextureRef::new(bent, Sampler::default())),
+        ..Material::named("Bent", [0.6, 0.6, 0.6, 1.0], 0.7)
+    });
+    for (name, x, scale) in [
+        ("Plane", -1.5, Vec3::ONE),
+        ("Mirror image", 1.5, Vec3::new(-1.0, 1.0, 1.0)),
+    ] {
+        scene.add_node(
+            None,
+            name,
+            Transform::from_translation(Vec3::new(x, 0.0, 0.0)).with_scale(scale),
+            NodeKind::Mesh { mesh, material },
+        );
+    }
+    let view = look(Vec3::new(0.0, 6.0, 0.01), Vec3::ZERO, 60.0);
+    let img = render(ctx, &scene, view, W, H);
+    let plane = img.get_pixel(W / 2 - 40, H / 2).0;
+    let mirror = img.get_pixel(W / 2 + 40, H / 2).0;
+    // Bent towards the low sun, the plane is bright (bent away from it, about 50).
+    assert!(
+        plane[1] > 120,
+        "tangents {tangents}: the plane is lit: {plane:?}"
+    );
+    assert!(
+        plane.iter().zip(mirror).all(|(a, b)| a.abs_diff(b) <= 6),
+        "tangents {tangents}: the mirror image shades as the plane: {plane:?} vs {mirror:?}"
+    );
+}

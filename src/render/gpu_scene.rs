@@ -208,6 +208,9 @@ pub struct Batch {
     pub material: MaterialId,
     pub first_instance: u32,
     pub instance_count: u32,
+    /// The instances' world matrices mirror (a negative determinant): their triangles' front
+    /// faces turn clockwise on screen (glTF 2.0 §3.7.4).
+    pub mirrored: bool,
     /// World-space centre (for back-to-front sorting of blended single-instance batches).
     pub center: Vec3,
     /// World-space radius of a sphere about `center` that holds a blended batch (where on
@@ -220,6 +223,11 @@ impl Batch {
     pub fn instances(&self) -> std::ops::Range<u32> {
         self.first_instance..self.first_instance + self.instance_count
     }
+}
+
+/// Whether a world matrix mirrors what it places (its linear part's determinant is negative).
+fn mirrors(world_from_local: &Mat4) -> bool {
+    Mat3::from_mat4(*world_from_local).determinant() < 0.0
 }
 
 /// Default textures bound to empty material slots.
@@ -955,7 +963,7 @@ impl GpuScene {
         scene: &Scene,
         stats: &mut UploadStats,
     ) {
-        let mut groups: BTreeMap<(MaterialId, MeshId), Vec<DrawnNode>> = BTreeMap::new();
+        let mut groups: BTreeMap<(MaterialId, MeshId, bool), Vec<DrawnNode>> = BTreeMap::new();
         let mut blended: Vec<(NodeId, MaterialId, MeshId, Mat4, NodeLook)> = Vec::new();
         for wn in scene.walk() {
             if !wn.visible {
@@ -970,7 +978,8 @@ impl GpuScene {
                 if blend {
                     blended.push((wn.node.id, material, mesh, wn.world_from_local, grade));
                 } else {
-                    groups.entry((material, mesh)).or_default().push((
+                    let mirrored = mirrors(&wn.world_from_local);
+                    groups.entry((material, mesh, mirrored)).or_default().push((
                         wn.node.id,
                         wn.world_from_local,
                         grade,
@@ -982,7 +991,7 @@ impl GpuScene {
         self.opaque.clear();
         self.blended.clear();
         self.node_instances.clear();
-        for ((material, mesh), items) in groups {
+        for ((material, mesh, mirrored), items) in groups {
             let first = instances.len() as u32;
             for (node, m, grade) in &items {
                 self.node_instances
@@ -994,6 +1003,7 @@ impl GpuScene {
                 material,
                 first_instance: first,
                 instance_count: items.len() as u32,
+                mirrored,
                 center: Vec3::ZERO,
                 radius: 0.0,
             });
@@ -1020,6 +1030,7 @@ impl GpuScene {
                 material,
                 first_instance: idx,
                 instance_count: 1,
+                mirrored: mirrors(&m),
                 center,
                 radius,
             });

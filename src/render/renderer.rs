@@ -390,9 +390,22 @@ impl MeshPipe {
     }
 }
 
-/// A mesh pipeline for a material and a mesh with (`true`) or without a second UV set:
-/// the two read different vertex buffers, so each mesh pays only for what it has.
-type PipeKey = (MeshPipe, bool);
+/// A mesh pipeline: for a material, for a mesh with or without a second UV set (the two
+/// read different vertex buffers, so each mesh pays only for what it has), and for mirrored
+/// instances or not.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct PipeKey {
+    kind: MeshPipe,
+    uv1: bool,
+    /// The instances' world matrices have a negative determinant: glTF 2.0 (§3.7.4) reverses
+    /// the winding of a mirrored mesh's triangles, so their front faces turn clockwise on
+    /// screen (culling and `front_facing` follow).
+    mirrored: bool,
+}
+
+/// The depth pre-pass pipelines (`Renderer::prepass_pipeline`): culling back faces,
+/// double-sided, and culling the back faces of mirrored instances.
+type PrepassPipes = [wgpu::RenderPipeline; 3];
 
 /// Below this many pixels a CPU adapter skips the depth pre-pass (see `render`).
 const SMALL_FRAME_PIXELS: u64 = 160_000;
@@ -416,7 +429,7 @@ pub struct Renderer {
     mask_pipeline: wgpu::RenderPipeline,
     mask_module: wgpu::ShaderModule,
     single_layout: wgpu::PipelineLayout,
-    prepass_pipelines: HashMap<u32, [wgpu::RenderPipeline; 2]>,
+    prepass_pipelines: HashMap<u32, PrepassPipes>,
     /// The post pass into an sRGB target, and into an Rgba8Unorm one it encodes itself.
     post_pipelines: [wgpu::RenderPipeline; 2],
     frame_buffer: wgpu::Buffer,
@@ -927,7 +940,11 @@ impl Renderer {
         if let Some(p) = self.pipelines.get(&(key, msaa, prepass)) {
             return p.clone();
         }
-        let (kind, uv1) = key;
+        let PipeKey {
+            kind,
+            uv1,
+            mirrored,
+        } = key;
         let blend = kind.alpha == AlphaPipe::Blend;
         let entry = match kind.alpha {
             _ if kind.transmissive => "fs_transmissive",
@@ -981,6 +998,11 @@ impl Renderer {
                     buffers: &buffers,
                 },
                 primitive: wgpu::PrimitiveState {
+                    front_face: if mirrored {
+                        wgpu::FrontFace::Cw
+                    } else {
+                        wgpu::FrontFace::Ccw
+                    },
                     cull_mode: if kind.double_sided {
                         None
                     } else {
@@ -1031,8 +1053,9 @@ impl Renderer {
     }
 
     /// Depth-only pre-pass for opaque meshes (position only, same math as mesh.wgsl).
-    /// Returns [culling back faces, double-sided], matching the materials' culling.
-    fn prepass_pipeline(&mut self, msaa: u32) -> [wgpu::RenderPipeline; 2] {
+    /// Returns [culling back faces, double-sided, culling front faces (the back faces of
+    /// mirrored instances)], matching the materials' culling.
+    fn prepass_pipeline(&mut self, msaa: u32) -> PrepassPipes {
         if let Some(p) = self.prepass_pipelines.get(&msaa) {
             return p.clone();
         }
@@ -1052,7 +1075,11 @@ impl Renderer {
                 },
             )
         };
-        let p = [make(Some(wgpu::Face::Back)), make(None)];
+        let p = [
+            make(Some(wgpu::Face::Back)),
+            make(None),
+            make(Some(wgpu::Face::Front)),
+        ];
         self.prepass_pipelines.insert(msaa, p.clone());
         p
     }
@@ -1713,7 +1740,11 @@ impl Renderer {
             if let Some(m) = self.scene.materials.get(&b.material) {
                 let kind = MeshPipe::of(m);
                 needed.push((b.material, kind));
-                needed_pipes.insert((kind, uv1));
+                needed_pipes.insert(PipeKey {
+                    kind,
+                    uv1,
+                    mirrored: b.mirrored,
+                });
             }
         }
         // A depth pre-pass makes the costly mesh shader run once per visible pixel. On CPU
@@ -1963,7 +1994,7 @@ impl Renderer {
         // None: nothing translucent this frame, no display pass.
         display_pipe: Option<&wgpu::RenderPipeline>,
         cloud_pipes: Option<&CloudPipes>,
-        prepass_pipe: Option<&[wgpu::RenderPipeline; 2]>,
+        prepass_pipe: Option<&PrepassPipes>,
         grid_pipe: Option<&wgpu::RenderPipeline>,
         line_pipe: &LinePipes,
         target: &RenderTarget<'_>,
@@ -1988,7 +2019,11 @@ impl Renderer {
                 ) else {
                     continue;
                 };
-                let key = (*kind, mesh.uv1.is_some());
+                let key = PipeKey {
+                    kind: *kind,
+                    uv1: mesh.uv1.is_some(),
+                    mirrored: b.mirrored,
+                };
                 if current != Some(key) {
                     let Some(p) = pipes.get(&key) else { continue };
                     pass.set_pipeline(p);
@@ -2028,7 +2063,11 @@ impl Renderer {
                 else {
                     continue;
                 };
-                let i = usize::from(kind.double_sided);
+                let i = match (kind.double_sided, b.mirrored) {
+                    (true, _) => 1,
+                    (false, false) => 0,
+                    (false, true) => 2,
+                };
                 if current != Some(i)
                     && let Some(p) = prepass_pipe
                 {
