@@ -23,13 +23,15 @@
 //! hide it (as SuperSplat's centres mode and Blender's X-ray do). With X-ray off, only the
 //! elements seen somewhere inside the shape are (SuperSplat's rings mode, Blender's edit mode
 //! without X-ray): [`crate::pick::surface`] finds the depth of the first opaque element at
-//! each pixel once per view and cloud, and [`select_visible`] takes the elements seen at the
-//! shape's pixels (the surface and what is in front of it).
+//! each pixel once per view and cloud, opaque meshes in front hiding them too
+//! ([`mesh_depth`]), and [`select_visible`] takes the elements seen at the shape's pixels (the
+//! surface and what is in front of it); a click takes the element under the cursor only if
+//! it is in front there ([`in_front_at`]).
 
 use crate::edit::ops::{Operation, RegionAction};
 use crate::pick::{
-    FrontElements, PickView, Picker, ScreenShape, Surface, project_centres, select_projected,
-    select_visible, surface,
+    FrontElements, PickView, Picker, ScreenShape, Surface, in_front_at, mesh_depth,
+    project_centres, select_projected, select_visible, surface,
 };
 use crate::scene::{CameraView, Combine, ElementMask, NodeId, NodeKind, Scene};
 use crate::ui::{CloudRef, CloudSelection, SelectTool, UiAction};
@@ -50,10 +52,11 @@ pub(crate) struct SelectStroke {
 }
 
 /// The [`Surface`] of one cloud content, view, image size, point size and set of hidden
-/// elements.
+/// elements, with the meshes of one scene revision (structure, transforms, materials) in
+/// front.
 #[derive(Clone, Debug)]
 struct CachedSurface {
-    key: (u64, [u32; 16], [u32; 2], u32, u64),
+    key: (u64, [u32; 16], [u32; 2], u32, u64, [u64; 3]),
     surface: Surface,
 }
 
@@ -72,6 +75,18 @@ pub(crate) fn node_cloud(scene: &Scene, node: NodeId) -> Option<CloudRef<'_>> {
         NodeKind::Splats { cloud } => Some(CloudRef::Splats(scene.splat_cloud(cloud)?)),
         NodeKind::Points { cloud, .. } => Some(CloudRef::Points(scene.point_cloud(cloud)?)),
         _ => None,
+    }
+}
+
+/// What [`crate::pick::front`] rasterises of a cloud: its splats, or its points as discs
+/// `point_size_px` wide.
+fn front_elements(cloud: CloudRef<'_>, point_size_px: f32) -> FrontElements<'_> {
+    match cloud {
+        CloudRef::Splats(cloud) => FrontElements::Splats(cloud),
+        CloudRef::Points(cloud) => FrontElements::Points {
+            positions: &cloud.positions,
+            size_px: point_size_px,
+        },
     }
 }
 
@@ -105,6 +120,7 @@ impl SelectStroke {
     #[allow(clippy::too_many_arguments)] // One view of one node, as `update` has it.
     fn select(
         &mut self,
+        scene: &Scene,
         cloud: CloudRef<'_>,
         hidden: Option<&ElementMask>,
         xray: bool,
@@ -118,38 +134,53 @@ impl SelectStroke {
             let clip_from_local = view.clip_from_world() * world_from_local;
             return select_projected(self.projected(cloud, clip_from_local, size), size, shape);
         }
+        let surface = self.surface(scene, cloud, hidden, view, world_from_local, point_size_px);
+        select_visible(
+            surface,
+            view,
+            world_from_local,
+            front_elements(cloud, point_size_px),
+            |i| hidden.is_some_and(|h| h.get(i)),
+            shape,
+        )
+    }
+
+    /// What `cloud` (placed by `world_from_local`, its `hidden` elements left out) and the
+    /// opaque meshes of `scene` show at each pixel of `view`, worked out again only when one
+    /// of them changed.
+    fn surface(
+        &mut self,
+        scene: &Scene,
+        cloud: CloudRef<'_>,
+        hidden: Option<&ElementMask>,
+        view: &PickView,
+        world_from_local: Mat4,
+        point_size_px: f32,
+    ) -> &Surface {
+        let revision = scene.revision();
         let key = (
             cloud.content_id(),
             (view.clip_from_world() * world_from_local)
                 .to_cols_array()
                 .map(f32::to_bits),
-            size.to_array().map(f32::to_bits),
+            view.size_px().to_array().map(f32::to_bits),
             point_size_px.to_bits(),
             hidden.map_or(0, mask_hash),
+            [revision.structure, revision.transforms, revision.materials],
         );
-        let elements = match cloud {
-            CloudRef::Splats(cloud) => FrontElements::Splats(cloud),
-            CloudRef::Points(cloud) => FrontElements::Points {
-                positions: &cloud.positions,
-                size_px: point_size_px,
-            },
-        };
-        let skip = |i: usize| hidden.is_some_and(|h| h.get(i));
         if self.surface.as_ref().is_some_and(|f| f.key != key) {
             self.surface = None;
         }
-        let cached = self.surface.get_or_insert_with(|| CachedSurface {
-            key,
-            surface: surface(view, world_from_local, elements, skip),
-        });
-        select_visible(
-            &cached.surface,
-            view,
-            world_from_local,
-            elements,
-            skip,
-            shape,
-        )
+        &self
+            .surface
+            .get_or_insert_with(|| {
+                let elements = front_elements(cloud, point_size_px);
+                let skip = |i: usize| hidden.is_some_and(|h| h.get(i));
+                let mut surface = surface(view, world_from_local, elements, skip);
+                surface.hide_behind(&mesh_depth(scene, view));
+                CachedSurface { key, surface }
+            })
+            .surface
     }
 
     /// Forgets the drag and the projected centres (the tool is off).
@@ -262,6 +293,7 @@ impl SelectStroke {
             |this: &mut Self, state: &mut CloudSelection, shape: &ScreenShape, how: Combine| {
                 let hidden = state.hidden(cloud).cloned();
                 let mask = this.select(
+                    scene,
                     cloud,
                     hidden.as_deref(),
                     state.xray,
@@ -314,9 +346,26 @@ impl SelectStroke {
                 // cursor (as SuperSplat's picker); a plain click on nothing clears.
                 // Hidden ones are skipped; a locked one in front is hit but not taken.
                 let hidden = state.hidden(cloud).cloned();
-                let hit = picker.pick_element(scene, &view, node, to_pixel(pos), |i| {
-                    hidden.as_ref().is_some_and(|h| h.get(i))
-                });
+                let pixel = to_pixel(pos);
+                let hit = picker
+                    .pick_element(scene, &view, node, pixel, |i| {
+                        hidden.as_ref().is_some_and(|h| h.get(i))
+                    })
+                    // With X-ray off, not one an opaque mesh hides.
+                    .filter(|&i| {
+                        state.xray || {
+                            let surface = self.surface(
+                                scene,
+                                cloud,
+                                hidden.as_deref(),
+                                &view,
+                                world_from_local,
+                                point_size_px,
+                            );
+                            let elements = front_elements(cloud, point_size_px);
+                            in_front_at(surface, &view, world_from_local, elements, i, pixel)
+                        }
+                    });
                 let mut mask = crate::scene::ElementMask::new(cloud.len());
                 if let Some(i) = hit {
                     mask.insert(i);

@@ -287,8 +287,17 @@ mod tests {
     /// A driver on one cloud node "Cloud", selected, seen straight on from +Z 9 m away:
     /// points of `point_size_px`, or (`None`) splats of σ `sigma` m.
     fn cloud_driver(positions: Vec<[f32; 3]>, point_size_px: Option<f32>, sigma: f32) -> Driver {
+        cloud_driver_in(Scene::new("cloud"), positions, point_size_px, sigma)
+    }
+
+    /// [`cloud_driver`] with the cloud added to `scene`.
+    fn cloud_driver_in(
+        mut scene: Scene,
+        positions: Vec<[f32; 3]>,
+        point_size_px: Option<f32>,
+        sigma: f32,
+    ) -> Driver {
         let n = positions.len();
-        let mut scene = Scene::new("cloud");
         let kind = match point_size_px {
             Some(point_size_px) => NodeKind::Points {
                 cloud: scene.add_point_cloud(crate::scene::PointCloud::new(
@@ -818,6 +827,65 @@ mod tests {
             );
             assert_eq!(dab.len() == 4, hidden_behind, "{what}: {dab:?}");
         }
+    }
+
+    #[test]
+    fn with_xray_off_an_opaque_mesh_in_front_hides_what_is_behind_it() {
+        // 4 px points (the grid hides nothing), and an opaque 1 m wall at z = −1 in front of
+        // 101 (3.5 m right, 2 m behind the grid).
+        let mut scene = Scene::new("cloud behind a wall");
+        let mesh = scene.add_mesh(crate::generate::shapes::plane(glam::Vec2::splat(1.0), 1));
+        let material = scene.add_material(Material::named("Wall", [0.5; 4], 0.5));
+        let wall = scene.add_node(
+            None,
+            "Wall",
+            Transform::from_translation(Vec3::new(3.5, 0.0, -1.0))
+                .with_rotation(glam::Quat::from_rotation_x(std::f32::consts::FRAC_PI_2)),
+            NodeKind::Mesh { mesh, material },
+        );
+        let mut positions = grid_positions();
+        positions.extend([[0.0, 0.0, -2.0], [3.5, 0.0, -2.0]]);
+        let mut d = cloud_driver_in(scene, positions, Some(4.0), 0.0);
+        d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
+        d.pass(Vec::new());
+        let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
+        // Where 101 lands (it is 2 m further away than the grid's plane).
+        let behind_wall = |d: &Driver| d.screen_of(Vec3::new(3.5, 0.0, -2.0));
+        let selected = |d: &Driver| {
+            let scene = d.editor.shown();
+            let (_, cloud) =
+                super::super::cloud_select::active_cloud(scene, &d.editor.selection).unwrap();
+            d.editor
+                .cloud_tools
+                .select
+                .selected(cloud)
+                .map(|m| (0..102).filter(|&i| m.get(i)).collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
+        let (from, to) = (at(&d, -2.8, 2.8), at(&d, 4.2, -2.8));
+        // X-ray on: the rectangle and a click take 101 through the wall.
+        d.drag(from, to, Modifiers::NONE);
+        assert_eq!(selected(&d).len(), 102);
+        d.click(behind_wall(&d), Modifiers::NONE);
+        assert_eq!(selected(&d), vec![101]);
+        // X-ray off: neither does; everything else is taken.
+        key(&mut d, egui::Key::Z, Modifiers::ALT);
+        d.drag(from, to, Modifiers::NONE);
+        assert_eq!(selected(&d), (0..101).collect::<Vec<_>>());
+        d.click(behind_wall(&d), Modifiers::NONE);
+        assert!(selected(&d).is_empty());
+        // The wall hidden, 101 shows again.
+        d.editor.apply(crate::ui::UiAction::Edit(
+            crate::edit::Command::SetVisible {
+                node: wall,
+                visible: false,
+            },
+        ));
+        d.pass(Vec::new());
+        d.click(behind_wall(&d), Modifiers::NONE);
+        assert_eq!(selected(&d), vec![101]);
+        d.drag(from, to, Modifiers::NONE);
+        assert_eq!(selected(&d).len(), 102);
     }
 
     #[test]

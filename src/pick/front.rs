@@ -20,9 +20,11 @@
 //! Footprints match the renderer: a **splat**'s alpha at a pixel is
 //! `opacity · exp(−½ dᵀ Σ'⁻¹ d)` with Σ' its 2D covariance (EWA, `J W Σ Wᵀ Jᵀ + 0.3 I`); a
 //! **point** is an opaque disc `point_size_px` wide. Either always covers the pixel its centre
-//! falls in, so sub-pixel elements count. Only the cloud's own elements occlude (meshes and
-//! other nodes do not). Hidden elements are skipped: they are not drawn, so they hide nothing.
+//! falls in, so sub-pixel elements count. Hidden elements are skipped: they are not drawn, so
+//! they hide nothing. Opaque meshes in front hide elements too ([`Surface::hide_behind`] with
+//! [`super::occluders::mesh_depth`]); other clouds do not.
 
+use super::occluders::Occluders;
 use super::{MIN_SPLAT_OPACITY, PickView, ScreenShape, select_projected};
 use crate::scene::{ElementMask, SplatCloud};
 use glam::{Mat3, Mat4, Quat, Vec2, Vec3};
@@ -112,6 +114,18 @@ impl Tiles {
 }
 
 impl Surface {
+    /// The surface of what `occluders` and the elements show together: at each pixel, the
+    /// nearer of the two (a view's occluders, of the same image size).
+    pub fn hide_behind(&mut self, occluders: &Occluders) {
+        if occluders.size() != (self.width, self.height) {
+            return;
+        }
+        for (k, d) in self.depth.iter_mut().enumerate() {
+            *d = d.min(occluders.at(k % self.width, k / self.width));
+        }
+        self.tiles.deepest = deepest_per_tile(self.width, self.height, &self.depth);
+    }
+
     /// The surface depth at pixel (`x`, `y`).
     pub fn at(&self, x: usize, y: usize) -> f32 {
         if x < self.width {
@@ -208,7 +222,7 @@ fn surface_within(
     let unbinned: Vec<u32> = (0..counts.len() as u32)
         .filter(|&i| u64::from(counts[i as usize]) > most_tiles)
         .collect();
-    let mut tiles = Tiles {
+    let tiles = Tiles {
         columns: tiles_x,
         offsets,
         ids,
@@ -245,21 +259,6 @@ fn surface_within(
             depth
         })
         .collect();
-    tiles.deepest = composited
-        .iter()
-        .enumerate()
-        .map(|(tile, depth)| {
-            // Only the tile's pixels on the image count.
-            let origin = tiles.bounds(tile).0;
-            let width = TILE.min(camera.width - origin.x as usize);
-            let height = TILE.min(camera.height - origin.y as usize);
-            depth
-                .chunks_exact(TILE)
-                .take(height)
-                .flat_map(|row| &row[..width])
-                .fold(0.0, |a: f32, &d| a.max(d))
-        })
-        .collect();
     let mut surface = Surface {
         width: camera.width,
         height: camera.height,
@@ -279,7 +278,53 @@ fn surface_within(
             surface.depth[start..start + width].copy_from_slice(&values[..width]);
         }
     }
+    surface.tiles.deepest = deepest_per_tile(camera.width, camera.height, &surface.depth);
     surface
+}
+
+/// The deepest surface in each 16 × 16 tile of a `width` × `height` depth image, tiles row by
+/// row (only the tile's pixels on the image count).
+fn deepest_per_tile(width: usize, height: usize, depth: &[f32]) -> Vec<f32> {
+    let columns = width.div_ceil(TILE);
+    let mut deepest = vec![0.0f32; columns * height.div_ceil(TILE)];
+    for (y, row) in depth.chunks_exact(width.max(1)).take(height).enumerate() {
+        for (x, &d) in row.iter().enumerate() {
+            let tile = &mut deepest[(y / TILE) * columns + x / TILE];
+            *tile = tile.max(d);
+        }
+    }
+    deepest
+}
+
+/// The size of the image `view` shows, in pixels, as [`surface`] and
+/// [`super::occluders::mesh_depth`] lay it out.
+pub(super) fn image_size(view: &PickView) -> (usize, usize) {
+    let size = view
+        .size_px()
+        .min(Vec2::splat(MAX_SIDE_PX))
+        .ceil()
+        .max(Vec2::ONE);
+    (size.x as usize, size.y as usize)
+}
+
+/// Whether element `i` is in front at `pixel` (pixels from the image's top-left corner): no
+/// deeper than the surface there plus its own size, as [`select_visible`] asks of it at the
+/// pixels inside a shape. A click takes the element the cursor hits only if so.
+pub fn in_front_at(
+    surface: &Surface,
+    view: &PickView,
+    world_from_local: Mat4,
+    elements: FrontElements<'_>,
+    i: usize,
+    pixel: Vec2,
+) -> bool {
+    let Some(f) = Camera::new(view, world_from_local).and_then(|c| c.footprint(elements, i)) else {
+        return false;
+    };
+    if pixel.x < 0.0 || pixel.y < 0.0 {
+        return false;
+    }
+    surface.at(pixel.x as usize, pixel.y as usize) >= f.depth - f.slack
 }
 
 /// The largest number of tiles an element may touch so that all the elements touching at
@@ -479,15 +524,12 @@ struct Camera {
 
 impl Camera {
     fn new(view: &PickView, world_from_local: Mat4) -> Option<Self> {
-        let size = view
-            .size_px()
-            .min(Vec2::splat(MAX_SIDE_PX))
-            .ceil()
-            .max(Vec2::ONE);
+        let (width, height) = image_size(view);
+        let size = Vec2::new(width as f32, height as f32);
         let view_from_local = view.view.view_from_world() * world_from_local;
         view_from_local.is_finite().then(|| Self {
-            width: size.x as usize,
-            height: size.y as usize,
+            width,
+            height,
             view_from_local,
             half: view.size_px() * 0.5,
             focal: view.focal_px(),

@@ -27,9 +27,11 @@
 
 mod bvh;
 mod front;
+mod occluders;
 mod screen_select;
 
-pub use front::{FrontElements, OPAQUE_ALPHA, Surface, select_visible, surface};
+pub use front::{FrontElements, OPAQUE_ALPHA, Surface, in_front_at, select_visible, surface};
+pub use occluders::{Occluders, mesh_depth};
 pub use screen_select::{ScreenShape, project_centres, select_in_shape, select_projected};
 
 use crate::scene::{
