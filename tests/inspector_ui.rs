@@ -422,6 +422,47 @@ fn shape_key_sliders_set_the_weights_in_one_undo_step() {
 }
 
 #[test]
+fn a_shape_key_checkbox_mutes_it_with_undo() {
+    let (mut h, face) = inspecting("ws-inspector-mute", &crate::morphs::face_gltf(), "Face");
+    let muted = |s: &State| {
+        let morph = s.scene.morph(face).expect("morph");
+        [morph.is_muted(0), morph.is_muted(1)]
+    };
+    // The checkbox on "Up"'s row, checked (in effect).
+    let beside = |h: &Harness<'_, State>, name: &str| {
+        let y = h.get_by_label(name).rect().center().y;
+        h.query_all_by_role(Role::CheckBox)
+            .find(|n| (n.rect().center().y - y).abs() < 8.0)
+            .map(|n| n.rect().center())
+            .expect("a checkbox beside the shape key")
+    };
+    let click = |h: &mut Harness<'static, State>, at: Pos2| {
+        h.hover_at(at);
+        h.drag_at(at);
+        h.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed: false,
+            modifiers: Modifiers::NONE,
+        });
+        h.run();
+    };
+    let up = beside(&h, "Up");
+    click(&mut h, up);
+    assert_eq!(muted(h.state()), [true, false]);
+    assert_eq!(
+        h.state().history.undo_label(),
+        Some("Mute shape Up of Face")
+    );
+    let up = beside(&h, "Up");
+    click(&mut h, up);
+    assert_eq!(muted(h.state()), [false, false], "checked again: unmuted");
+    let s = h.state_mut();
+    assert!(s.history.undo(&mut s.scene));
+    assert_eq!(muted(h.state()), [true, false], "undo mutes it again");
+}
+
+#[test]
 fn double_clicking_a_shape_key_renames_it_with_undo() {
     let (mut h, face) = inspecting(
         "ws-inspector-rename-shape",

@@ -715,3 +715,78 @@ fn a_new_shape_from_the_mix_shapes_the_mesh_as_the_weights_did() {
     assert_face(&scene, [0.5, 1.0], "undone");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_muted_shape_key_keeps_its_weight_and_keys_shapes_nothing_and_exports_at_zero() {
+    use worldsmith::export::{ExportOptions, export_gltf};
+    let dir = temp_dir("mute");
+    let mut scene = import(&dir, "face.gltf", &face_gltf());
+    let face = scene.find("Face").expect("Face");
+    let mut history = History::default();
+    assert!(set_weights(&mut history, &mut scene, face, vec![0.5, 1.0]));
+    let mute = |muted| Command::MuteShape {
+        node: face,
+        index: 0,
+        muted,
+    };
+    assert_eq!(mute(true).label(&scene), "Mute shape Up of Face");
+    assert!(history.execute(&mut scene, mute(true)));
+    assert!(!history.execute(&mut scene, mute(true)), "already muted");
+    assert!(
+        !history.execute(
+            &mut scene,
+            Command::MuteShape {
+                node: face,
+                index: 2,
+                muted: true
+            }
+        ),
+        "no third shape key"
+    );
+    let morph = scene.morph(face).expect("morph");
+    assert!(morph.is_muted(0) && !morph.is_muted(1));
+    assert_eq!(morph.weights, [0.5, 1.0], "its weight is kept");
+    assert_face(&scene, [0.0, 1.0], "Up muted");
+    // Blink animates both: only Right plays.
+    assert_face(&at(&scene, "Blink", 1.0), [0.0, 0.5], "Blink, Up muted");
+    assert!(
+        worldsmith::edit::ops::shape_from_mix(&scene, face)
+            .expect("Right is in effect")
+            .label(&scene)
+            .contains("shape keys")
+    );
+
+    // Saved and loaded: still muted.
+    let path = dir.join("muted.wsproj");
+    project::save(&path, &scene, &EditorState::default()).expect("save");
+    let loaded = project::load(&path).expect("load").scene;
+    let morph = loaded
+        .morph(loaded.find("Face").expect("Face"))
+        .expect("morph");
+    assert_eq!(morph.muted, [true, false]);
+    assert_face(&loaded, [0.0, 1.0], "loaded, Up muted");
+
+    // Exported: Up at weight 0 and not animated; Right as it was.
+    let path = dir.join("muted.glb");
+    export_gltf(&scene, &path, &ExportOptions::default()).expect("exports");
+    crate::export::validate(&[&path]);
+    let again = import_path(&path).expect("re-imports").scene;
+    let morph = again
+        .morph(again.find("Face").expect("Face"))
+        .expect("morph");
+    assert_eq!(morph.weights, [0.0, 1.0]);
+    assert_face(&at(&again, "Blink", 1.0), [0.0, 0.5], "exported Blink");
+    assert_face(&at(&again, "Snap", 0.25), [0.0, 0.0], "exported Snap");
+
+    // Undo unmutes, redo mutes again; deleting the muted key drops its flag.
+    assert!(history.undo(&mut scene));
+    assert_face(&scene, [0.5, 1.0], "unmuted by undo");
+    assert!(history.redo(&mut scene));
+    assert_face(&scene, [0.0, 1.0], "muted by redo");
+    let command = worldsmith::edit::ops::delete_shape(&scene, face, 0).expect("delete");
+    assert!(history.execute(&mut scene, command));
+    let morph = scene.morph(face).expect("morph");
+    assert_eq!(morph.muted, [false]);
+    assert!(!morph.is_muted(0));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -33,6 +33,13 @@ pub enum Command {
         node: NodeId,
         morph: Option<MorphData>,
     },
+    /// Mute or unmute morph target `index` (a shape key) of a mesh node: muted, it keeps its
+    /// weight and tracks and shapes nothing.
+    MuteShape {
+        node: NodeId,
+        index: u16,
+        muted: bool,
+    },
     /// Rename morph target `index` (a shape key) of a mesh node.
     RenameShape {
         node: NodeId,
@@ -528,6 +535,14 @@ impl Command {
                     morph: before.map(|m| MorphData(std::sync::Arc::new(m))),
                 })
             }
+            Command::MuteShape { node, index, muted } => {
+                let before = scene.set_morph_muted(node, usize::from(index), muted)?;
+                (before != muted).then_some(Command::MuteShape {
+                    node,
+                    index,
+                    muted: before,
+                })
+            }
             Command::RenameShape { node, index, name } => {
                 let name = name.trim();
                 let before = scene.morph(node)?.names.get(usize::from(index))?;
@@ -624,6 +639,7 @@ impl Command {
             // Structural changes never merge with the next frame of a drag.
             Command::RemoveNodes { .. }
             | Command::SetMorph { .. }
+            | Command::MuteShape { .. }
             | Command::InsertNodes { .. }
             | Command::SetKind { .. }
             | Command::AddResources { .. }
@@ -675,6 +691,14 @@ impl Command {
                 format!("Remove the shape keys of {}", name(*node))
             }
             Command::SetMorph { node, .. } => format!("Edit the shape keys of {}", name(*node)),
+            Command::MuteShape { node, index, muted } => {
+                let shape = scene
+                    .morph(*node)
+                    .and_then(|m| m.names.get(usize::from(*index)))
+                    .map_or("?", String::as_str);
+                let verb = if *muted { "Mute" } else { "Unmute" };
+                format!("{verb} shape {shape} of {}", name(*node))
+            }
             Command::RenameShape {
                 node,
                 index,

@@ -375,9 +375,11 @@ pub fn shape_from_mix(scene: &Scene, node: NodeId) -> Result<Command, OpError> {
     let morph = scene
         .morph(node)
         .ok_or_else(|| OpError::Nothing("That mesh has no shape keys.".into()))?;
-    if morph.weights.iter().all(|w| *w == 0.0) {
+    if morph.weights_in_effect().iter().all(|w| *w == 0.0) {
         return Err(OpError::Nothing(
-            "Every weight is 0: the mix is the mesh as modelled.".into(),
+            "Every weight in effect is 0 (muted shapes count as 0): the mix is the mesh as \
+             modelled."
+                .into(),
         ));
     }
     let taken = |name: &str| morph.names.iter().any(|n| n == name);
@@ -391,10 +393,15 @@ pub fn shape_from_mix(scene: &Scene, node: NodeId) -> Result<Command, OpError> {
     names.push(name);
     let mut weights = morph.weights.clone();
     weights.push(0.0);
+    let mut muted = morph.muted.clone();
+    if !muted.is_empty() {
+        muted.push(false);
+    }
     let morph = crate::scene::morph::Morph {
         targets: targets.into(),
         names: names.into(),
         weights,
+        muted,
         ..morph.clone()
     };
     Ok(Command::SetMorph {
@@ -425,6 +432,11 @@ pub fn delete_shape(scene: &Scene, node: NodeId, index: usize) -> Result<Command
         targets: without(&morph.targets, index).into(),
         names: without(&morph.names, index).into(),
         weights: without(&morph.weights, index),
+        muted: if morph.muted.is_empty() {
+            Vec::new()
+        } else {
+            without(&morph.muted, index)
+        },
         ..morph.clone()
     });
     let mut commands = vec![Command::SetMorph {

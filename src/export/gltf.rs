@@ -739,15 +739,20 @@ impl Builder<'_> {
                 };
                 let mut lanes: Vec<Option<&crate::scene::Track>> = vec![None; targets];
                 for track in tracks {
+                    // A muted target shapes nothing here: its weight is written as 0.
                     if let Channel::MorphWeight(_, k) = track.channel
+                        && !morph.is_muted(usize::from(k))
                         && let Some(lane) = lanes.get_mut(usize::from(k))
                     {
                         *lane = Some(track);
                     }
                 }
-                if let Some((v, rough)) =
-                    weights(&lanes, &morph.weights, shot.fps, &mut bake_budget)
-                {
+                if let Some((v, rough)) = weights(
+                    &lanes,
+                    &morph.weights_in_effect(),
+                    shot.fps,
+                    &mut bake_budget,
+                ) {
                     approximate += usize::from(rough);
                     self.write_weights(&mut animation, index, &v);
                 }
@@ -1205,13 +1210,13 @@ impl Builder<'_> {
             ..Default::default()
         });
         let name = self.scene.node(node).map(|n| n.name.clone());
-        // Morph targets: the node's weights as the mesh's defaults, their names as
-        // Blender, three.js and Babylon.js read them.
+        // Morph targets: the node's weights in effect (0 for muted ones) as the mesh's
+        // defaults, their names as Blender, three.js and Babylon.js read them.
         let (weights, extras) = match &morph {
             Some(morph) => {
                 self.morphed.insert(node, morph.weights.len());
                 (
-                    Some(morph.weights.clone()),
+                    Some(morph.weights_in_effect()),
                     serde_json::value::to_raw_value(
                         &serde_json::json!({ "targetNames": morph.names.to_vec() }),
                     )

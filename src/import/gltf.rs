@@ -2790,6 +2790,7 @@ impl Importer<'_> {
                 names: kept.names.into(),
                 weights: kept.weights,
                 derive_normals,
+                muted: Vec::new(),
             }
         });
         let skin = bound.zip(deform.skin).map(|(bound, skin)| {

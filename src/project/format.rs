@@ -176,6 +176,9 @@ struct MorphJson {
     weights: Vec<f32>,
     #[serde(default)]
     derive_normals: bool,
+    /// One per target when any is muted (absent in projects saved before muting).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    muted: Vec<bool>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -554,6 +557,7 @@ pub(super) fn write_project<W: Write>(
             names: morph.names.to_vec(),
             weights: morph.weights.clone(),
             derive_normals: morph.derive_normals,
+            muted: morph.muted.clone(),
         });
     }
     let json = ProjectJson {
@@ -1003,6 +1007,7 @@ pub(super) fn read_from<R: Read>(
             names: m.names.clone().into(),
             weights: m.weights.clone(),
             derive_normals: m.derive_normals,
+            muted: m.muted.clone(),
         };
         if morphs.insert(m.node, morph).is_some() {
             return Err(bin.corrupt(format!("{what} appears twice")));

@@ -37,6 +37,10 @@ pub struct Morph {
     /// are derived again from the morphed positions instead of displaced.
     #[serde(default)]
     pub derive_normals: bool,
+    /// Muted targets (Blender's shape-key checkbox): kept with their weights and tracks but
+    /// shaping nothing. Empty (none muted) or one per target.
+    #[serde(default)]
+    pub muted: Vec<bool>,
 }
 
 /// What a morph target is called where its file names none.
@@ -55,6 +59,12 @@ impl Morph {
                 "{k} morph targets but {} names and {} weights",
                 self.names.len(),
                 self.weights.len()
+            ));
+        }
+        if !self.muted.is_empty() && self.muted.len() != k {
+            return Err(format!(
+                "{k} morph targets but {} mute flags",
+                self.muted.len()
             ));
         }
         if self.weights.iter().any(|w| !w.is_finite()) {
@@ -82,19 +92,31 @@ impl Morph {
         Ok(())
     }
 
-    /// The base mesh shaped by the current weights (a new mesh, new content id).
-    /// One target that moves the base as the current weights move it (Blender's *New Shape
+    /// Whether target `k` is muted.
+    pub fn is_muted(&self, k: usize) -> bool {
+        self.muted.get(k).copied().unwrap_or(false)
+    }
+
+    /// The weights that shape the mesh: the current ones, 0 for muted targets.
+    pub fn weights_in_effect(&self) -> Vec<f32> {
+        (self.weights.iter().enumerate())
+            .map(|(k, &w)| if self.is_muted(k) { 0.0 } else { w })
+            .collect()
+    }
+
+    /// One target that moves the base as the weights in effect move it (Blender's *New Shape
     /// from Mix*): each displacement the weighted sum of the targets'.
     pub fn mix_target(&self) -> MorphTarget {
         let n = self.base.positions.len();
         let sum = |part: fn(&MorphTarget) -> &Vec<[f32; 3]>| {
+            let weights = self.weights_in_effect();
             let used = self
                 .targets
                 .iter()
-                .zip(&self.weights)
-                .filter(|(t, w)| **w != 0.0 && part(t).len() == n);
+                .zip(weights)
+                .filter(|(t, w)| *w != 0.0 && part(t).len() == n);
             let mut out: Option<Vec<[f32; 3]>> = None;
-            for (target, &w) in used {
+            for (target, w) in used {
                 let out = out.get_or_insert_with(|| vec![[0.0; 3]; n]);
                 for (o, d) in out.iter_mut().zip(part(target)) {
                     for k in 0..3 {
@@ -111,10 +133,11 @@ impl Morph {
         }
     }
 
+    /// The base mesh shaped by the weights in effect (a new mesh, new content id).
     pub fn shaped(&self) -> Mesh {
         let mut mesh = self.base.clone_data();
         let mut moved = Moved::default();
-        for (target, &weight) in self.targets.iter().zip(&self.weights) {
+        for (target, weight) in self.targets.iter().zip(self.weights_in_effect()) {
             moved.add(
                 &mut mesh.positions,
                 &mut mesh.normals,
@@ -267,6 +290,24 @@ impl Scene {
         Some(before)
     }
 
+    /// Mutes or unmutes morph target `index` of `node`; returns whether it was muted before,
+    /// `None` without such a target.
+    pub fn set_morph_muted(&mut self, node: NodeId, index: usize, muted: bool) -> Option<bool> {
+        let morph = self.morphs.get_mut(&node)?;
+        let count = morph.targets.len();
+        if index >= count {
+            return None;
+        }
+        let before = morph.is_muted(index);
+        morph.muted.resize(count, false);
+        morph.muted[index] = muted;
+        if morph.muted.iter().all(|m| !m) {
+            morph.muted.clear();
+        }
+        self.revision.structure = super::stamp();
+        Some(before)
+    }
+
     /// Sets the weights of `node`'s morph targets (missing ones stay, extra ones are
     /// ignored, values that are not finite numbers are refused) without re-shaping the mesh:
     /// [`Scene::pose_deformed`] does that. Returns the weights before; `None` without a morph.
@@ -361,6 +402,7 @@ mod tests {
             names: vec!["A".to_owned(), "B".to_owned()].into(),
             weights: vec![0.25, 0.0],
             derive_normals: false,
+            muted: Vec::new(),
         };
         morph.check().unwrap();
         let mesh = morph.shaped();
@@ -394,5 +436,31 @@ mod tests {
         ]
         .into();
         assert!(morph.check().unwrap_err().contains("3 position"));
+    }
+
+    #[test]
+    fn a_muted_target_keeps_its_weight_and_shapes_nothing() {
+        let mut morph = Morph {
+            base: Arc::new(quad()),
+            targets: vec![lift(0), lift(2)].into(),
+            names: vec!["A".to_owned(), "B".to_owned()].into(),
+            weights: vec![0.25, 0.5],
+            derive_normals: false,
+            muted: vec![true, false],
+        };
+        morph.check().unwrap();
+        assert_eq!(morph.weights_in_effect(), vec![0.0, 0.5]);
+        let mesh = morph.shaped();
+        assert_eq!(mesh.positions[0], morph.base.positions[0]);
+        assert!(close(mesh.positions[2], [1.0, 0.5, 1.0]));
+        // The mix is of the targets in effect.
+        let mix = morph.mix_target();
+        assert_eq!(mix.positions[0], [0.0; 3]);
+        assert!(close(mix.positions[2], [0.0, 0.5, 0.0]));
+        // One flag per target, or none.
+        morph.muted = vec![true];
+        assert!(morph.check().unwrap_err().contains("mute"));
+        morph.muted.clear();
+        assert_eq!(morph.weights_in_effect(), vec![0.25, 0.5]);
     }
 }

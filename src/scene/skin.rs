@@ -183,7 +183,7 @@ impl Scene {
     fn morph_weights(&self, node: NodeId) -> Vec<f32> {
         self.morphs
             .get(&node)
-            .map(|m| m.weights.clone())
+            .map(|m| m.weights_in_effect())
             .unwrap_or_default()
     }
 

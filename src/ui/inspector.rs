@@ -1268,7 +1268,7 @@ pub(crate) fn uv_transform_text(t: &TextureRef) -> Option<String> {
 }
 
 /// The weights of a mesh's morph targets (glTF morph targets, Blender's shape keys): one
-/// slider and Key button per target, 0–1 on the slider, any value typed in.
+/// slider, Key button and mute checkbox per target, 0–1 on the slider, any value typed in.
 fn morph_ui(
     ui: &mut Ui,
     scene: &Scene,
@@ -1300,6 +1300,21 @@ fn morph_ui(
                     if let Some(keying) = keying {
                         key_button_ui(ui, keying, &[Channel::MorphWeight(node, index)], actions);
                     }
+                    let mut on = !morph.is_muted(k);
+                    if ui
+                        .checkbox(&mut on, "")
+                        .on_hover_text(
+                            "Unchecked, the shape key is muted: it keeps its weight and keys \
+                             but shapes nothing (and exports at weight 0)",
+                        )
+                        .changed()
+                    {
+                        actions.push(UiAction::Edit(Command::MuteShape {
+                            node,
+                            index,
+                            muted: !on,
+                        }));
+                    }
                     shape_name_ui(ui, scene, node, index, name, actions);
                 });
                 ui.add(
@@ -1322,7 +1337,7 @@ fn morph_ui(
     }
     if ui
         .add_enabled(
-            morph.weights.iter().any(|w| *w != 0.0),
+            morph.weights_in_effect().iter().any(|w| *w != 0.0),
             egui::Button::new("New shape from mix"),
         )
         .on_hover_text("Add a shape key that shapes the mesh as all the weights do now")
