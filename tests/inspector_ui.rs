@@ -463,6 +463,57 @@ fn a_shape_key_checkbox_mutes_it_with_undo() {
 }
 
 #[test]
+fn a_shape_key_menu_sets_its_slider_range_with_undo() {
+    let (mut h, face) = inspecting("ws-inspector-range", &crate::morphs::face_gltf(), "Face");
+    let up = h.get_by_label("Up").rect().center();
+    h.hover_at(up);
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos: up,
+            button: egui::PointerButton::Secondary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        });
+    }
+    h.run();
+    // The menu's "Range max" value: click it to type.
+    let y = h.get_by_label("Range max").rect().center().y;
+    let at = h
+        .query_all_by_role(Role::SpinButton)
+        .find(|n| (n.rect().center().y - y).abs() < 8.0)
+        .map(|n| n.rect().center())
+        .expect("a value beside 'Range max'");
+    h.hover_at(at);
+    h.drag_at(at);
+    h.event(egui::Event::PointerButton {
+        pos: at,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::NONE,
+    });
+    h.run();
+    assert!(
+        h.query_by_label("Range max").is_some(),
+        "the menu stays open"
+    );
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
+    h.run();
+    h.event(egui::Event::Text("2.5".into()));
+    h.run();
+    h.key_press(egui::Key::Enter);
+    h.run();
+    let range = |s: &State| s.scene.morph(face).expect("morph").range(0);
+    assert_eq!(range(h.state()), [0.0, 2.5]);
+    assert_eq!(
+        h.state().history.undo_label(),
+        Some("Range of shape Up of Face to 0–2.5")
+    );
+    let s = h.state_mut();
+    assert!(s.history.undo(&mut s.scene));
+    assert_eq!(range(h.state()), [0.0, 1.0]);
+}
+
+#[test]
 fn double_clicking_a_shape_key_renames_it_with_undo() {
     let (mut h, face) = inspecting(
         "ws-inspector-rename-shape",

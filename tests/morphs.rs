@@ -537,10 +537,22 @@ fn broken_morphs_in_a_project_are_refused_naming_the_node() {
     let good = split(&std::fs::read(&path).expect("read"));
     let node = scene.find("Face").expect("Face").0;
     type Edit = fn(&mut serde_json::Value);
-    let cases: [(Edit, &str); 4] = [
+    let cases: [(Edit, &str); 7] = [
         (
             |j| j["scene"]["morphs"][0]["weights"] = json!([0.0]),
             "2 morph targets but 2 names and 1 weights",
+        ),
+        (
+            |j| j["scene"]["morphs"][0]["muted"] = json!([true, false, true]),
+            "2 morph targets but 3 mute flags",
+        ),
+        (
+            |j| j["scene"]["morphs"][0]["ranges"] = json!([[0.0, 1.0]]),
+            "2 morph targets but 1 slider ranges",
+        ),
+        (
+            |j| j["scene"]["morphs"][0]["ranges"] = json!([[0.0, 1.0], [5.0, -50.0]]),
+            "slider range [5.0, -50.0]",
         ),
         (
             |j| j["scene"]["morphs"][0]["targets"][0]["positions"]["count"] = json!(1u64 << 60),
@@ -788,5 +800,73 @@ fn a_muted_shape_key_keeps_its_weight_and_keys_shapes_nothing_and_exports_at_zer
     let morph = scene.morph(face).expect("morph");
     assert_eq!(morph.muted, [false]);
     assert!(!morph.is_muted(0));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_shape_key_slider_range_is_set_with_undo_kept_in_projects_and_checked() {
+    let dir = temp_dir("range");
+    let mut scene = import(&dir, "face.gltf", &face_gltf());
+    let face = scene.find("Face").expect("Face");
+    let mut history = History::default();
+    let range = |range| Command::SetShapeRange {
+        node: face,
+        index: 1,
+        range,
+    };
+    assert_eq!(scene.morph(face).expect("morph").range(1), [0.0, 1.0]);
+    // Refused: min not below max, past ±10, not a number, no such key, no change.
+    for bad in [[1.0, 1.0], [0.5, -0.5], [-12.0, 1.0], [0.0, f32::INFINITY]] {
+        assert!(!history.execute(&mut scene, range(bad)), "{bad:?}");
+    }
+    assert!(!history.execute(
+        &mut scene,
+        Command::SetShapeRange {
+            node: face,
+            index: 5,
+            range: [-1.0, 1.0]
+        }
+    ));
+    assert!(!history.execute(&mut scene, range([0.0, 1.0])), "unchanged");
+    assert!(history.execute(&mut scene, range([-1.0, 2.0])));
+    assert_eq!(
+        history.undo_label(),
+        Some("Range of shape Right of Face to -1–2")
+    );
+    let morph = scene.morph(face).expect("morph");
+    assert_eq!((morph.range(0), morph.range(1)), ([0.0, 1.0], [-1.0, 2.0]));
+    // The range bounds the slider, not the weight: a weight past it is kept.
+    assert!(set_weights(&mut history, &mut scene, face, vec![0.0, 3.0]));
+    assert_face(&scene, [0.0, 3.0], "weight past the range");
+
+    let path = dir.join("range.wsproj");
+    project::save(&path, &scene, &EditorState::default()).expect("save");
+    let loaded = project::load(&path).expect("load").scene;
+    let morph = loaded
+        .morph(loaded.find("Face").expect("Face"))
+        .expect("morph");
+    assert_eq!(morph.ranges, [[0.0, 1.0], [-1.0, 2.0]]);
+
+    // Undo puts the default back (and forgets the per-target list).
+    assert!(history.undo(&mut scene));
+    assert!(history.undo(&mut scene));
+    assert!(scene.morph(face).expect("morph").ranges.is_empty());
+    assert!(history.redo(&mut scene));
+    // A new key from the mix gets the default range; deleting one drops its range.
+    let command = worldsmith::edit::ops::shape_from_mix(&scene, face);
+    assert!(command.is_err(), "every weight is 0");
+    assert!(set_weights(&mut history, &mut scene, face, vec![0.5, 0.0]));
+    let command = worldsmith::edit::ops::shape_from_mix(&scene, face).expect("mix");
+    assert!(history.execute(&mut scene, command));
+    assert_eq!(
+        scene.morph(face).expect("morph").ranges,
+        [[0.0, 1.0], [-1.0, 2.0], [0.0, 1.0]]
+    );
+    let command = worldsmith::edit::ops::delete_shape(&scene, face, 0).expect("delete");
+    assert!(history.execute(&mut scene, command));
+    assert_eq!(
+        scene.morph(face).expect("morph").ranges,
+        [[-1.0, 2.0], [0.0, 1.0]]
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -40,6 +40,12 @@ pub enum Command {
         index: u16,
         muted: bool,
     },
+    /// Set the slider range (min, max) of morph target `index` (a shape key) of a mesh node.
+    SetShapeRange {
+        node: NodeId,
+        index: u16,
+        range: [f32; 2],
+    },
     /// Rename morph target `index` (a shape key) of a mesh node.
     RenameShape {
         node: NodeId,
@@ -543,6 +549,18 @@ impl Command {
                     muted: before,
                 })
             }
+            Command::SetShapeRange { node, index, range } => {
+                let before = scene.morph(node)?.range(usize::from(index));
+                if before == range {
+                    return None;
+                }
+                let before = scene.set_morph_range(node, usize::from(index), range)?;
+                Some(Command::SetShapeRange {
+                    node,
+                    index,
+                    range: before,
+                })
+            }
             Command::RenameShape { node, index, name } => {
                 let name = name.trim();
                 let before = scene.morph(node)?.names.get(usize::from(index))?;
@@ -623,6 +641,10 @@ impl Command {
             Command::RenameShape { node, index, .. } => {
                 (15, node.0.wrapping_mul(65_536) + u64::from(*index))
             }
+            // A range's end dragged in the inspector: one step per drag.
+            Command::SetShapeRange { node, index, .. } => {
+                (16, node.0.wrapping_mul(65_536) + u64::from(*index))
+            }
             Command::SetEnvironment { .. } => (6, 0),
             Command::SetLocked { node, .. } => (7, node.0),
             Command::Reparent { node, .. } => (8, node.0),
@@ -691,6 +713,18 @@ impl Command {
                 format!("Remove the shape keys of {}", name(*node))
             }
             Command::SetMorph { node, .. } => format!("Edit the shape keys of {}", name(*node)),
+            Command::SetShapeRange { node, index, range } => {
+                let shape = scene
+                    .morph(*node)
+                    .and_then(|m| m.names.get(usize::from(*index)))
+                    .map_or("?", String::as_str);
+                format!(
+                    "Range of shape {shape} of {} to {}–{}",
+                    name(*node),
+                    range[0],
+                    range[1]
+                )
+            }
             Command::MuteShape { node, index, muted } => {
                 let shape = scene
                     .morph(*node)

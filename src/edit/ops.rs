@@ -397,11 +397,16 @@ pub fn shape_from_mix(scene: &Scene, node: NodeId) -> Result<Command, OpError> {
     if !muted.is_empty() {
         muted.push(false);
     }
+    let mut ranges = morph.ranges.clone();
+    if !ranges.is_empty() {
+        ranges.push(crate::scene::morph::DEFAULT_RANGE);
+    }
     let morph = crate::scene::morph::Morph {
         targets: targets.into(),
         names: names.into(),
         weights,
         muted,
+        ranges,
         ..morph.clone()
     };
     Ok(Command::SetMorph {
@@ -436,6 +441,11 @@ pub fn delete_shape(scene: &Scene, node: NodeId, index: usize) -> Result<Command
             Vec::new()
         } else {
             without(&morph.muted, index)
+        },
+        ranges: if morph.ranges.is_empty() {
+            Vec::new()
+        } else {
+            without(&morph.ranges, index)
         },
         ..morph.clone()
     });

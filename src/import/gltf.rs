@@ -2791,6 +2791,7 @@ impl Importer<'_> {
                 weights: kept.weights,
                 derive_normals,
                 muted: Vec::new(),
+                ranges: Vec::new(),
             }
         });
         let skin = bound.zip(deform.skin).map(|(bound, skin)| {

@@ -179,6 +179,9 @@ struct MorphJson {
     /// One per target when any is muted (absent in projects saved before muting).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     muted: Vec<bool>,
+    /// One slider range per target when any differs from 0–1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    ranges: Vec<[f32; 2]>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -558,6 +561,7 @@ pub(super) fn write_project<W: Write>(
             weights: morph.weights.clone(),
             derive_normals: morph.derive_normals,
             muted: morph.muted.clone(),
+            ranges: morph.ranges.clone(),
         });
     }
     let json = ProjectJson {
@@ -1008,6 +1012,7 @@ pub(super) fn read_from<R: Read>(
             weights: m.weights.clone(),
             derive_normals: m.derive_normals,
             muted: m.muted.clone(),
+            ranges: m.ranges.clone(),
         };
         if morphs.insert(m.node, morph).is_some() {
             return Err(bin.corrupt(format!("{what} appears twice")));

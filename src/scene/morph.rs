@@ -41,6 +41,21 @@ pub struct Morph {
     /// shaping nothing. Empty (none muted) or one per target.
     #[serde(default)]
     pub muted: Vec<bool>,
+    /// Each target's slider range (Blender's Range Min / Max), within ±[`MAX_RANGE`]:
+    /// empty (all 0–1) or one per target. It bounds the slider; a typed weight may go past.
+    #[serde(default)]
+    pub ranges: Vec<[f32; 2]>,
+}
+
+/// The default slider range of a target.
+pub const DEFAULT_RANGE: [f32; 2] = [0.0, 1.0];
+/// How far a slider range may reach either way (Blender's limit).
+pub const MAX_RANGE: f32 = 10.0;
+
+/// Whether `range` is a slider range a target may have: finite, min below max, within
+/// ±[`MAX_RANGE`].
+pub fn valid_range([min, max]: [f32; 2]) -> bool {
+    min.is_finite() && max.is_finite() && min < max && min >= -MAX_RANGE && max <= MAX_RANGE
 }
 
 /// What a morph target is called where its file names none.
@@ -65,6 +80,17 @@ impl Morph {
             return Err(format!(
                 "{k} morph targets but {} mute flags",
                 self.muted.len()
+            ));
+        }
+        if !self.ranges.is_empty() && self.ranges.len() != k {
+            return Err(format!(
+                "{k} morph targets but {} slider ranges",
+                self.ranges.len()
+            ));
+        }
+        if let Some(bad) = self.ranges.iter().find(|r| !valid_range(**r)) {
+            return Err(format!(
+                "a morph target's slider range {bad:?} is not min < max within ±{MAX_RANGE}"
             ));
         }
         if self.weights.iter().any(|w| !w.is_finite()) {
@@ -95,6 +121,11 @@ impl Morph {
     /// Whether target `k` is muted.
     pub fn is_muted(&self, k: usize) -> bool {
         self.muted.get(k).copied().unwrap_or(false)
+    }
+
+    /// Target `k`'s slider range.
+    pub fn range(&self, k: usize) -> [f32; 2] {
+        self.ranges.get(k).copied().unwrap_or(DEFAULT_RANGE)
     }
 
     /// The weights that shape the mesh: the current ones, 0 for muted targets.
@@ -308,6 +339,29 @@ impl Scene {
         Some(before)
     }
 
+    /// Sets the slider range of morph target `index` of `node`; returns the range before,
+    /// `None` without such a target or for a range that is not [`valid_range`].
+    pub fn set_morph_range(
+        &mut self,
+        node: NodeId,
+        index: usize,
+        range: [f32; 2],
+    ) -> Option<[f32; 2]> {
+        let morph = self.morphs.get_mut(&node)?;
+        let count = morph.targets.len();
+        if index >= count || !valid_range(range) {
+            return None;
+        }
+        let before = morph.range(index);
+        morph.ranges.resize(count, DEFAULT_RANGE);
+        morph.ranges[index] = range;
+        if morph.ranges.iter().all(|r| *r == DEFAULT_RANGE) {
+            morph.ranges.clear();
+        }
+        self.revision.structure = super::stamp();
+        Some(before)
+    }
+
     /// Sets the weights of `node`'s morph targets (missing ones stay, extra ones are
     /// ignored, values that are not finite numbers are refused) without re-shaping the mesh:
     /// [`Scene::pose_deformed`] does that. Returns the weights before; `None` without a morph.
@@ -403,6 +457,7 @@ mod tests {
             weights: vec![0.25, 0.0],
             derive_normals: false,
             muted: Vec::new(),
+            ranges: Vec::new(),
         };
         morph.check().unwrap();
         let mesh = morph.shaped();
@@ -447,6 +502,7 @@ mod tests {
             weights: vec![0.25, 0.5],
             derive_normals: false,
             muted: vec![true, false],
+            ranges: Vec::new(),
         };
         morph.check().unwrap();
         assert_eq!(morph.weights_in_effect(), vec![0.0, 0.5]);
@@ -462,5 +518,31 @@ mod tests {
         assert!(morph.check().unwrap_err().contains("mute"));
         morph.muted.clear();
         assert_eq!(morph.weights_in_effect(), vec![0.25, 0.5]);
+    }
+
+    #[test]
+    fn slider_ranges_are_one_per_target_min_below_max_within_ten() {
+        let mut morph = Morph {
+            base: Arc::new(quad()),
+            targets: vec![lift(0), lift(2)].into(),
+            names: vec!["A".to_owned(), "B".to_owned()].into(),
+            weights: vec![0.0, 0.0],
+            derive_normals: false,
+            muted: Vec::new(),
+            ranges: Vec::new(),
+        };
+        assert_eq!(morph.range(1), DEFAULT_RANGE);
+        morph.ranges = vec![[-1.0, 2.0], DEFAULT_RANGE];
+        morph.check().unwrap();
+        assert_eq!(morph.range(0), [-1.0, 2.0]);
+        for bad in [[1.0, 1.0], [2.0, 1.0], [-11.0, 0.0], [0.0, f32::NAN]] {
+            morph.ranges = vec![bad, DEFAULT_RANGE];
+            assert!(
+                morph.check().unwrap_err().contains("slider range"),
+                "{bad:?}"
+            );
+        }
+        morph.ranges = vec![DEFAULT_RANGE];
+        assert!(morph.check().unwrap_err().contains("slider ranges"));
     }
 }

@@ -1268,7 +1268,8 @@ pub(crate) fn uv_transform_text(t: &TextureRef) -> Option<String> {
 }
 
 /// The weights of a mesh's morph targets (glTF morph targets, Blender's shape keys): one
-/// slider, Key button and mute checkbox per target, 0–1 on the slider, any value typed in.
+/// slider, Key button and mute checkbox per target, the target's range (0–1 unless set in its
+/// name's menu) on the slider, any value typed in.
 fn morph_ui(
     ui: &mut Ui,
     scene: &Scene,
@@ -1317,8 +1318,9 @@ fn morph_ui(
                     }
                     shape_name_ui(ui, scene, node, index, name, actions);
                 });
+                let [min, max] = morph.range(k);
                 ui.add(
-                    egui::Slider::new(weight, 0.0..=1.0)
+                    egui::Slider::new(weight, min..=max)
                         .clamping(egui::SliderClamping::Never)
                         .max_decimals(3),
                 );
@@ -1366,27 +1368,36 @@ fn shape_name_ui(
     let Some((mut text, focused)) = editing else {
         let label = ui
             .add(egui::Label::new(name).sense(egui::Sense::click()))
-            .on_hover_text("Double-click to rename; right-click to rename or delete");
+            .on_hover_text(
+                "Double-click to rename; right-click to rename, set its range or delete",
+            );
         let f2 = label.hovered() && ui.input(|i| i.key_pressed(egui::Key::F2));
         let mut rename = label.double_clicked() || f2;
-        label.context_menu(|ui| {
-            if ui.button("Rename").clicked() {
-                rename = true;
-                ui.close();
-            }
-            if ui
-                .button("Delete shape key")
-                .on_hover_text("Remove this target and its weight tracks (undo brings it back)")
-                .clicked()
-            {
-                // It cannot fail for a shape key shown here.
-                if let Ok(command) = crate::edit::ops::delete_shape(scene, node, usize::from(index))
-                {
-                    actions.push(UiAction::Edit(command));
+        // Clicks inside leave it open (the range's values are typed into); its buttons
+        // close it.
+        egui::Popup::context_menu(&label)
+            .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside)
+            .show(|ui| {
+                if ui.button("Rename").clicked() {
+                    rename = true;
+                    ui.close();
                 }
-                ui.close();
-            }
-        });
+                shape_range_ui(ui, scene, node, index, actions);
+                ui.separator();
+                if ui
+                    .button("Delete shape key")
+                    .on_hover_text("Remove this target and its weight tracks (undo brings it back)")
+                    .clicked()
+                {
+                    // It cannot fail for a shape key shown here.
+                    if let Ok(command) =
+                        crate::edit::ops::delete_shape(scene, node, usize::from(index))
+                    {
+                        actions.push(UiAction::Edit(command));
+                    }
+                    ui.close();
+                }
+            });
         if rename {
             ui.data_mut(|d| d.insert_temp(state_id, (name.to_owned(), false)));
         }
@@ -1418,6 +1429,52 @@ fn shape_name_ui(
         }
     } else {
         ui.data_mut(|d| d.insert_temp(state_id, (text, true)));
+    }
+}
+
+/// A shape key's slider range (Blender's Range Min / Max), in its name's context menu:
+/// each end dragged or typed, min kept below max, within ±10.
+fn shape_range_ui(
+    ui: &mut Ui,
+    scene: &Scene,
+    node: NodeId,
+    index: u16,
+    actions: &mut Vec<UiAction>,
+) {
+    use crate::scene::morph::MAX_RANGE;
+    let Some(range) = scene.morph(node).map(|m| m.range(usize::from(index))) else {
+        return;
+    };
+    let [mut min, mut max] = range;
+    ui.horizontal(|ui| {
+        ui.label("Range min");
+        ui.add(
+            egui::DragValue::new(&mut min)
+                .speed(0.01)
+                .range(-MAX_RANGE..=max - 0.001)
+                .max_decimals(3),
+        )
+        .on_hover_text("The slider's lowest weight (a typed weight may go below)");
+    });
+    ui.horizontal(|ui| {
+        ui.label("Range max");
+        ui.add(
+            egui::DragValue::new(&mut max)
+                .speed(0.01)
+                .range(min + 0.001..=MAX_RANGE)
+                .max_decimals(3),
+        )
+        .on_hover_text("The slider's highest weight (a typed weight may go above)");
+    });
+    if [min, max] != range && crate::scene::morph::valid_range([min, max]) {
+        actions.push(edit_action(
+            ui,
+            Command::SetShapeRange {
+                node,
+                index,
+                range: [min, max],
+            },
+        ));
     }
 }
 
