@@ -421,6 +421,27 @@ fn shape_key_sliders_set_the_weights_in_one_undo_step() {
     assert_eq!(weights(h.state()), [0.0, 0.0]);
 }
 
+/// The centre of the widget of `role` on the same row as the label `label`.
+fn beside(h: &Harness<'_, State>, role: Role, label: &str) -> Pos2 {
+    let y = h.get_by_label(label).rect().center().y;
+    h.query_all_by_role(role)
+        .find(|n| (n.rect().center().y - y).abs() < 8.0)
+        .map(|n| n.rect().center())
+        .unwrap_or_else(|| panic!("a {role:?} beside '{label}'"))
+}
+
+/// The primary button pressed and released at `at` (one click, once the harness runs).
+fn press_and_release(h: &mut Harness<'_, State>, at: Pos2) {
+    h.hover_at(at);
+    h.drag_at(at);
+    h.event(egui::Event::PointerButton {
+        pos: at,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::NONE,
+    });
+}
+
 #[test]
 fn a_shape_key_checkbox_mutes_it_with_undo() {
     let (mut h, face) = inspecting("ws-inspector-mute", &crate::morphs::face_gltf(), "Face");
@@ -429,33 +450,17 @@ fn a_shape_key_checkbox_mutes_it_with_undo() {
         [morph.is_muted(0), morph.is_muted(1)]
     };
     // The checkbox on "Up"'s row, checked (in effect).
-    let beside = |h: &Harness<'_, State>, name: &str| {
-        let y = h.get_by_label(name).rect().center().y;
-        h.query_all_by_role(Role::CheckBox)
-            .find(|n| (n.rect().center().y - y).abs() < 8.0)
-            .map(|n| n.rect().center())
-            .expect("a checkbox beside the shape key")
-    };
-    let click = |h: &mut Harness<'static, State>, at: Pos2| {
-        h.hover_at(at);
-        h.drag_at(at);
-        h.event(egui::Event::PointerButton {
-            pos: at,
-            button: egui::PointerButton::Primary,
-            pressed: false,
-            modifiers: Modifiers::NONE,
-        });
-        h.run();
-    };
-    let up = beside(&h, "Up");
-    click(&mut h, up);
+    let up = beside(&h, Role::CheckBox, "Up");
+    press_and_release(&mut h, up);
+    h.run();
     assert_eq!(muted(h.state()), [true, false]);
     assert_eq!(
         h.state().history.undo_label(),
         Some("Mute shape Up of Face")
     );
-    let up = beside(&h, "Up");
-    click(&mut h, up);
+    let up = beside(&h, Role::CheckBox, "Up");
+    press_and_release(&mut h, up);
+    h.run();
     assert_eq!(muted(h.state()), [false, false], "checked again: unmuted");
     let s = h.state_mut();
     assert!(s.history.undo(&mut s.scene));
@@ -477,20 +482,8 @@ fn a_shape_key_menu_sets_its_slider_range_with_undo() {
     }
     h.run();
     // The menu's "Range max" value: click it to type.
-    let y = h.get_by_label("Range max").rect().center().y;
-    let at = h
-        .query_all_by_role(Role::SpinButton)
-        .find(|n| (n.rect().center().y - y).abs() < 8.0)
-        .map(|n| n.rect().center())
-        .expect("a value beside 'Range max'");
-    h.hover_at(at);
-    h.drag_at(at);
-    h.event(egui::Event::PointerButton {
-        pos: at,
-        button: egui::PointerButton::Primary,
-        pressed: false,
-        modifiers: Modifiers::NONE,
-    });
+    let at = beside(&h, Role::SpinButton, "Range max");
+    press_and_release(&mut h, at);
     h.run();
     assert!(
         h.query_by_label("Range max").is_some(),
@@ -523,14 +516,7 @@ fn double_clicking_a_shape_key_renames_it_with_undo() {
     let double_click = |h: &mut Harness<'static, State>, label: &str| {
         let at = h.get_by_label(label).rect().center();
         for _ in 0..2 {
-            h.hover_at(at);
-            h.drag_at(at);
-            h.event(egui::Event::PointerButton {
-                pos: at,
-                button: egui::PointerButton::Primary,
-                pressed: false,
-                modifiers: Modifiers::NONE,
-            });
+            press_and_release(h, at);
             h.step();
         }
         h.run();

@@ -780,6 +780,19 @@ mod tests {
         d
     }
 
+    /// The selected elements of [`layered_cloud`]'s 102 (the active node's cloud).
+    fn selected_of_layered(d: &Driver) -> Vec<usize> {
+        let scene = d.editor.shown();
+        let (_, cloud) =
+            super::super::cloud_select::active_cloud(scene, &d.editor.selection).unwrap();
+        d.editor
+            .cloud_tools
+            .select
+            .selected(cloud)
+            .map(|m| (0..102).filter(|&i| m.get(i)).collect::<Vec<_>>())
+            .unwrap_or_default()
+    }
+
     #[test]
     fn with_xray_off_a_shape_takes_only_what_is_in_front() {
         // Splats wide enough to close the grid's gaps hide 100; so do points drawn 60 px wide
@@ -789,17 +802,7 @@ mod tests {
             let mut d = layered_cloud(point_size_px);
             let what = format!("{point_size_px:?}");
             let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
-            let selected = |d: &Driver| {
-                let scene = d.editor.shown();
-                let (_, cloud) =
-                    super::super::cloud_select::active_cloud(scene, &d.editor.selection).unwrap();
-                d.editor
-                    .cloud_tools
-                    .select
-                    .selected(cloud)
-                    .map(|m| (0..102).filter(|&i| m.get(i)).collect::<Vec<_>>())
-                    .unwrap_or_default()
-            };
+            let selected = selected_of_layered;
             let (from, to) = (at(&d, -2.8, 2.8), at(&d, 4.2, -2.8));
             // X-ray (the default) selects through: all 102.
             assert!(d.editor.cloud_tools.select.xray);
@@ -851,17 +854,7 @@ mod tests {
         let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
         // Where 101 lands (it is 2 m further away than the grid's plane).
         let behind_wall = |d: &Driver| d.screen_of(Vec3::new(3.5, 0.0, -2.0));
-        let selected = |d: &Driver| {
-            let scene = d.editor.shown();
-            let (_, cloud) =
-                super::super::cloud_select::active_cloud(scene, &d.editor.selection).unwrap();
-            d.editor
-                .cloud_tools
-                .select
-                .selected(cloud)
-                .map(|m| (0..102).filter(|&i| m.get(i)).collect::<Vec<_>>())
-                .unwrap_or_default()
-        };
+        let selected = selected_of_layered;
         let (from, to) = (at(&d, -2.8, 2.8), at(&d, 4.2, -2.8));
         // X-ray on: the rectangle and a click take 101 through the wall.
         d.drag(from, to, Modifiers::NONE);

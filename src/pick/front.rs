@@ -682,13 +682,13 @@ impl Camera {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::scene::CameraView;
 
     /// A camera at z = 10 looking down −Z with a 90° vertical field, on a 200×200 image: a
     /// point (x, y, z) lands at pixel (100 + 100 x / (10 − z), 100 − 100 y / (10 − z)).
-    fn view() -> PickView {
+    pub(in crate::pick) fn view() -> PickView {
         PickView::new(
             CameraView {
                 world_from_view: Mat4::from_translation(Vec3::new(0.0, 0.0, 10.0)),

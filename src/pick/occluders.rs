@@ -250,22 +250,9 @@ impl Raster<'_> {
 mod tests {
     use super::*;
     use crate::generate::shapes;
-    use crate::scene::{CameraView, Material, Transform};
+    use crate::pick::front::tests::view;
+    use crate::scene::{Material, Transform};
     use glam::Quat;
-
-    /// A camera at z = 10 looking down −Z with a 90° vertical field, on a 200×200 image: a
-    /// point (x, y, z) lands at pixel (100 + 100 x / (10 − z), 100 − 100 y / (10 − z)).
-    fn view() -> PickView {
-        PickView::new(
-            CameraView {
-                world_from_view: Mat4::from_translation(Vec3::new(0.0, 0.0, 10.0)),
-                fov_y_rad: std::f32::consts::FRAC_PI_2,
-                near: 0.1,
-            },
-            200.0,
-            200.0,
-        )
-    }
 
     /// A 4 × 4 m plane facing +Z (the camera) at `z`, turned by `turn` about Y first.
     fn wall(scene: &mut Scene, z: f32, turn: f32, material: Material) {
