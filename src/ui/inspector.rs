@@ -1367,7 +1367,10 @@ fn shape_name_ui(
     let editing: Option<(String, bool)> = ui.data(|d| d.get_temp(state_id));
     let Some((mut text, focused)) = editing else {
         let label = ui
-            .add(egui::Label::new(name).sense(egui::Sense::click()))
+            .add(
+                egui::Label::new(shape_name_text(scene, node, index, name))
+                    .sense(egui::Sense::click()),
+            )
             .on_hover_text(
                 "Double-click to rename; right-click to rename, set its range or delete",
             );
@@ -1429,6 +1432,19 @@ fn shape_name_ui(
         }
     } else {
         ui.data_mut(|d| d.insert_temp(state_id, (text, true)));
+    }
+}
+
+/// A shape key's name as its row shows it: greyed and struck through while muted.
+fn shape_name_text(scene: &Scene, node: NodeId, index: u16, name: &str) -> egui::RichText {
+    let text = egui::RichText::new(name);
+    if scene
+        .morph(node)
+        .is_some_and(|m| m.is_muted(usize::from(index)))
+    {
+        text.weak().strikethrough()
+    } else {
+        text
     }
 }
 
