@@ -1112,10 +1112,7 @@ fn bench_screen_select(scene: &Scene, view: &crate::pick::PickView) -> anyhow::R
         let start = Instant::now();
         let occluders = crate::pick::mesh_depth(scene, view);
         rasters.push(start.elapsed().as_secs_f64() * 1000.0);
-        let (w, h) = occluders.size();
-        covered = (0..w * h)
-            .filter(|k| occluders.at(k % w, k / w).is_finite())
-            .count();
+        covered = occluders.covered();
     }
     let (raster_median, raster_p95) = median_p95(&mut rasters);
     println!(

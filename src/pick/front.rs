@@ -120,22 +120,24 @@ impl Surface {
         if occluders.size() != (self.width, self.height) {
             return;
         }
-        for (k, d) in self.depth.iter_mut().enumerate() {
-            *d = d.min(occluders.at(k % self.width, k / self.width));
+        for (d, &o) in self.depth.iter_mut().zip(occluders.depths()) {
+            *d = d.min(o);
         }
         self.tiles.deepest = deepest_per_tile(self.width, self.height, &self.depth);
     }
 
     /// The surface depth at pixel (`x`, `y`).
     pub fn at(&self, x: usize, y: usize) -> f32 {
-        if x < self.width {
-            self.depth
-                .get(y * self.width + x)
-                .copied()
-                .unwrap_or(f32::INFINITY)
-        } else {
-            f32::INFINITY
-        }
+        depth_at(&self.depth, self.width, x, y)
+    }
+}
+
+/// Pixel (`x`, `y`) of a depth image `width` pixels wide, row by row; infinite off it.
+pub(super) fn depth_at(depth: &[f32], width: usize, x: usize, y: usize) -> f32 {
+    if x < width {
+        depth.get(y * width + x).copied().unwrap_or(f32::INFINITY)
+    } else {
+        f32::INFINITY
     }
 }
 

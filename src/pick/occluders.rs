@@ -10,7 +10,7 @@
 //! culls them, mirrored nodes' winding turned round (glTF 2.0 §3.7.4).
 
 use super::PickView;
-use super::front::image_size;
+use super::front::{depth_at, image_size};
 use crate::scene::{AlphaMode, Mesh, NodeKind, Scene};
 use glam::{Mat3, Mat4, Vec2, Vec3};
 use rayon::prelude::*;
@@ -31,14 +31,17 @@ pub struct Occluders {
 impl Occluders {
     /// The depth at pixel (`x`, `y`); infinite off the image.
     pub fn at(&self, x: usize, y: usize) -> f32 {
-        if x < self.width {
-            self.depth
-                .get(y * self.width + x)
-                .copied()
-                .unwrap_or(f32::INFINITY)
-        } else {
-            f32::INFINITY
-        }
+        depth_at(&self.depth, self.width, x, y)
+    }
+
+    /// Every pixel's depth, row by row.
+    pub fn depths(&self) -> &[f32] {
+        &self.depth
+    }
+
+    /// How many pixels an opaque mesh covers.
+    pub fn covered(&self) -> usize {
+        self.depth.iter().filter(|d| d.is_finite()).count()
     }
 
     /// Image width and height, in pixels.
@@ -48,7 +51,7 @@ impl Occluders {
 
     /// Whether no mesh covers any pixel.
     pub fn is_empty(&self) -> bool {
-        self.depth.iter().all(|d| d.is_infinite())
+        self.covered() == 0
     }
 }
 
@@ -201,8 +204,10 @@ impl Raster<'_> {
                 1.0 / depth,
             )
         };
-        let projected = corners[..count].iter().map(|&p| on_image(p));
-        let projected: Vec<(Vec2, f32)> = projected.collect();
+        let mut projected = [(Vec2::ZERO, 0.0); 4];
+        for (out, &corner) in projected.iter_mut().zip(&corners[..count]) {
+            *out = on_image(corner);
+        }
         for k in 1..count - 1 {
             self.fill([projected[0], projected[k], projected[k + 1]]);
         }
