@@ -9,6 +9,7 @@ struct Frame {
     world_from_clip: mat4x4<f32>,
     view_from_world: mat4x4<f32>,
     shadow_clip_from_world: array<mat4x4<f32>, 4>,
+    // xyz: the eye; w: 1 in perspective, 0 in an orthographic view (see `towards_viewer`).
     camera_pos: vec4<f32>,
     // xyz: unit vector towards the sun; w: 1 when there is a sun.
     sun_dir: vec4<f32>,
@@ -16,6 +17,9 @@ struct Frame {
     sun_illuminance: vec4<f32>,
     // View-space distance where each cascade ends.
     cascade_far: vec4<f32>,
+    // xyz: a shadow-map texel's width in world units per cascade; w: the view depth where
+    // the first cascade starts.
+    cascade_texel: vec4<f32>,
     // x: number of mip levels of the sky texture; yzw: unused.
     sky_params: vec4<f32>,
     // Irradiance SH, 9 RGB coefficients.
@@ -52,6 +56,16 @@ struct Light {
 // `light_tiles.z` words from ((y * columns) + x) * words, bit b of word w for light 32 w + b.
 // Lights left out contribute exactly nothing there (their range ends before the tile).
 @group(0) @binding(6) var<uniform> light_tile_words: array<vec4<u32>, 1024>;
+
+// Unit direction from a world point towards the viewer: the eye in perspective, the view's
+// +Z (the third row of view_from_world) everywhere in an orthographic view.
+fn towards_viewer(world: vec3<f32>) -> vec3<f32> {
+    if frame.camera_pos.w == 0.0 {
+        let m = frame.view_from_world;
+        return normalize(vec3<f32>(m[0].z, m[1].z, m[2].z));
+    }
+    return normalize(frame.camera_pos.xyz - world);
+}
 
 fn light_tile_word(i: u32) -> u32 {
     return light_tile_words[i / 4u][i % 4u];
@@ -184,11 +198,18 @@ fn sun_shadow(world_pos: vec3<f32>, n: vec3<f32>, view_depth: f32) -> f32 {
         return 1.0;
     }
     // Normal offset grows with the cascade's texel size in world units.
-    let texel_world = frame.cascade_far[c] * frame.params.z * 2.0;
+    var texel_world = frame.cascade_far[c] * frame.params.z * 2.0;
+    // Blend into the next cascade near the end of this one, hiding the seam.
+    var blend_start = frame.cascade_far[c] * 0.9;
+    if frame.camera_pos.w == 0.0 {
+        // Orthographic: the cascades are boxes the width of the view, one after another in
+        // depth far from the eye; their texels are what `shadow::fit` made them.
+        texel_world = frame.cascade_texel[c];
+        let start = select(frame.cascade_texel.w, frame.cascade_far[max(c, 1u) - 1u], c > 0u);
+        blend_start = mix(start, frame.cascade_far[c], 0.9);
+    }
     let p = world_pos + n * texel_world * 1.5;
     var s = cascade_shadow(c, p);
-    // Blend into the next cascade near the end of this one, hiding the seam.
-    let blend_start = frame.cascade_far[c] * 0.9;
     if c + 1u < count && view_depth > blend_start {
         let t = (view_depth - blend_start) / (frame.cascade_far[c] - blend_start);
         s = mix(s, cascade_shadow(c + 1u, p), t);

@@ -29,9 +29,22 @@ fn line_strength(p: vec2<f32>, spacing: f32) -> f32 {
 @fragment
 fn fs_main(in: GridOut) -> @location(0) vec4<f32> {
     let dist = length(in.world - frame.camera_pos.xyz);
-    let fade = 1.0 - smoothstep(60.0, 400.0, dist);
-    let minor = line_strength(in.world.xz, 1.0) * (1.0 - smoothstep(20.0, 80.0, dist));
-    let major = line_strength(in.world.xz, 10.0);
+    var fade = 1.0 - smoothstep(60.0, 400.0, dist);
+    var minor_fade = 1.0 - smoothstep(20.0, 80.0, dist);
+    var major_fade = 1.0;
+    if frame.camera_pos.w == 0.0 {
+        // Orthographic: the eye is far back and distance does not thin the lines on screen.
+        // A spacing fades as it nears a few pixels (metres per pixel across the plane), and
+        // the grid fades out across the view before the edge of its quad.
+        let d = in.world - frame.camera_pos.xyz;
+        let z = towards_viewer(in.world);
+        fade = 1.0 - smoothstep(600.0, 1000.0, length(d - z * dot(d, z)));
+        let m = max(fwidth(in.world.x), fwidth(in.world.z));
+        minor_fade = 1.0 - smoothstep(0.12, 0.3, m);
+        major_fade = 1.0 - smoothstep(1.2, 3.0, m);
+    }
+    let minor = line_strength(in.world.xz, 1.0) * minor_fade;
+    let major = line_strength(in.world.xz, 10.0) * major_fade;
     var color = vec3<f32>(0.5);
     var a = max(minor * 0.25, major * 0.5) * fade;
     // X axis red, Z axis blue.

@@ -734,7 +734,7 @@ fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
 
     let a = roughness * roughness;
     let diffuse = base.rgb * (1.0 - metallic) * (1.0 - transmission);
-    let v = normalize(frame.camera_pos.xyz - in.world_pos);
+    let v = towards_viewer(in.world_pos);
     var color = vec3<f32>(0.0);
 
     // KHR_materials_clearcoat: a lacquer over everything (emission and transmission too),

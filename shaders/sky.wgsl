@@ -19,7 +19,17 @@ fn vs_main(@builtin(vertex_index) i: u32) -> SkyOut {
 fn fs_main(in: SkyOut) -> @location(0) vec4<f32> {
     let far = frame.world_from_clip * vec4<f32>(in.ndc, 1e-7, 1.0);
     let near = frame.world_from_clip * vec4<f32>(in.ndc, 1.0, 1.0);
-    let dir = normalize(far.xyz / far.w - near.xyz / near.w);
+    var dir = normalize(far.xyz / far.w - near.xyz / near.w);
+    if frame.camera_pos.w == 0.0 {
+        // Orthographic: every pixel looks the same way, which would paint the sky one flat
+        // colour (all sun, looking at it). Show it as a 50° perspective would instead.
+        let m = frame.view_from_world;
+        let right = vec3<f32>(m[0].x, m[1].x, m[2].x);
+        let up = vec3<f32>(m[0].y, m[1].y, m[2].y);
+        let aspect = frame.viewport.x * frame.viewport.w;
+        let t = 0.4663; // tan(25°)
+        dir = normalize(dir + (right * in.ndc.x * aspect + up * in.ndc.y) * t);
+    }
     var c = sky_radiance_lod(dir, 0.0);
     if frame.sun_dir.w > 0.5 && frame.sky_params.y < 0.5 {
         // Sun disc (0.27° radius) with a soft edge; bright but finite so it stays in range.

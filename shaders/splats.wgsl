@@ -8,6 +8,7 @@
 //   t      = view_from_local · p               centre in view space (camera looks along −Z)
 //   J      = ∂(x_px, y_px)/∂t                  Jacobian of the perspective projection at t,
 //            = [f_x/z, 0, f_x t_x/z²; 0, f_y/z, f_y t_y/z²]   with z = −t_z
+//            = [f_x, 0, 0; 0, f_y, 0] in an orthographic view (f: pixels per metre)
 //   Σ'     = J W Σ Wᵀ Jᵀ + 0.3 I               2D covariance in pixels² (W = linear part of
 //                                              view_from_local); + 0.3 px² is the low-pass
 //                                              filter of the 3DGS rasteriser (≥ ~1 px splats)
@@ -27,9 +28,11 @@ struct SplatDraw {
     clip_from_local: mat4x4<f32>,
     view_from_local: mat4x4<f32>,
     // xyz: camera position in the cloud's frame (view-dependent colour is evaluated there,
-    // so rotating the node rotates its view-dependent effects).
+    // so rotating the node rotates its view-dependent effects), w = 1; orthographic views:
+    // the unit direction the view looks along in that frame, w = 0.
     camera_in_local: vec4<f32>,
-    // x, y: focal lengths in pixels; z, w: tan of half the field of view in x and y.
+    // x, y: focal lengths in pixels (orthographic: pixels per metre); z, w: tan of half the
+    // field of view in x and y.
     projection: vec4<f32>,
     // x: SH degree (0..3; the pipelines are specialised by it, `sh_degree`); y: u32 words
     // of SH rest per splat; z: 1 in antialiased mode (opacity compensated for the low-pass);
@@ -264,13 +267,17 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     // EWA: Jacobian at the centre, with the centre clamped to 1.3× the frustum.
     let fx = draw.projection.x;
     let fy = draw.projection.y;
-    let lim = 1.3 * draw.projection.zw;
-    let tx = clamp(t.x / z, -lim.x, lim.x) * z;
-    let ty = clamp(t.y / z, -lim.y, lim.y) * z;
-    let j = mat3x3<f32>(
-        vec3<f32>(fx / z, 0.0, 0.0),
-        vec3<f32>(0.0, fy / z, 0.0),
-        vec3<f32>(fx * tx / (z * z), fy * ty / (z * z), 0.0));
+    let ortho = draw.camera_in_local.w == 0.0;
+    var j = mat3x3<f32>(vec3<f32>(fx, 0.0, 0.0), vec3<f32>(0.0, fy, 0.0), vec3<f32>(0.0));
+    if !ortho {
+        let lim = 1.3 * draw.projection.zw;
+        let tx = clamp(t.x / z, -lim.x, lim.x) * z;
+        let ty = clamp(t.y / z, -lim.y, lim.y) * z;
+        j = mat3x3<f32>(
+            vec3<f32>(fx / z, 0.0, 0.0),
+            vec3<f32>(0.0, fy / z, 0.0),
+            vec3<f32>(fx * tx / (z * z), fy * ty / (z * z), 0.0));
+    }
     let w = mat3x3<f32>(draw.view_from_local[0].xyz, draw.view_from_local[1].xyz,
                         draw.view_from_local[2].xyz);
     let jw = j * w;
@@ -327,7 +334,8 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
 
     // A dragged splat's colour turns with it: its SH are read along the view direction
     // brought back into its own frame (Lᵀ, exact for turns and uniform scales).
-    var dir = normalize(s.position - draw.camera_in_local.xyz);
+    var dir = select(normalize(s.position - draw.camera_in_local.xyz),
+                     draw.camera_in_local.xyz, ortho);
     if is_selected {
         dir = normalize(transpose(lin) * dir);
     }
@@ -347,7 +355,9 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
         if is_selected {
             n = normalize(lin * n);
         }
-        if dot(n, draw.camera_in_local.xyz - s.position) < 0.0 {
+        let to_viewer = select(draw.camera_in_local.xyz - s.position,
+                               -draw.camera_in_local.xyz, ortho);
+        if dot(n, to_viewer) < 0.0 {
             n = -n;
         }
         let world_pos = (draw.world_from_local * vec4<f32>(s.position, 1.0)).xyz;

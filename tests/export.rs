@@ -764,6 +764,7 @@ fn showcase() -> Scene {
             fov_y_rad: 0.8,
             near: 0.05,
             far: Some(500.0),
+            ortho_half_height: None,
         }),
     );
     let splats = scene.add_splat_cloud(splat_cloud(200, 3));
@@ -1273,7 +1274,12 @@ proptest! {
                     range: Some(next()),
                     cast_shadows: false,
                 }),
-                4 => NodeKind::Camera(Camera { fov_y_rad: next(), near: next(), far: Some(next()) }),
+                4 => NodeKind::Camera(Camera {
+                    fov_y_rad: next(),
+                    near: next(),
+                    far: Some(next()),
+                    ortho_half_height: None,
+                }),
                 _ => NodeKind::Light(Light {
                     kind: LightKind::Point,
                     color: [1.0; 3],

@@ -673,3 +673,43 @@ fn select_joints_selects_the_rig_of_a_skinned_mesh() {
         actions.borrow()
     );
 }
+
+#[test]
+fn a_camera_turns_orthographic_and_back_with_undo() {
+    let mut scene = Scene::new("Camera");
+    let camera = scene.add_node(
+        None,
+        "Cam",
+        Transform::IDENTITY,
+        NodeKind::Camera(worldsmith::scene::Camera::default()),
+    );
+    let mut h = harness(State {
+        scene,
+        selection: vec![camera],
+        history: History::default(),
+        region: Default::default(),
+    });
+    h.run();
+    let lens = |s: &State| match s.scene.node(camera).map(|n| &n.kind) {
+        Some(NodeKind::Camera(c)) => *c,
+        other => panic!("{other:?}"),
+    };
+    assert!(h.query_by_label("Vertical FOV").is_some());
+    let combo = beside(&h, Role::ComboBox, "Projection");
+    press_and_release(&mut h, combo);
+    h.run();
+    h.get_by_label("Orthographic").click();
+    h.run();
+    // What the 50° view shows 10 m ahead: 2 · 10 · tan 25° = 9.33 m tall.
+    let half_height = lens(h.state()).ortho_half_height.expect("orthographic");
+    assert!((half_height - 10.0 * 25f32.to_radians().tan()).abs() < 1e-4);
+    assert!(h.query_by_label("Height").is_some() && h.query_by_label("Vertical FOV").is_none());
+    assert_eq!(h.state().history.undo_len(), 1);
+    let s = h.state_mut();
+    assert!(s.history.undo(&mut s.scene));
+    assert_eq!(
+        lens(h.state()).ortho_half_height,
+        None,
+        "undo: perspective again"
+    );
+}

@@ -136,8 +136,26 @@ fn flat_scene() -> (Scene, Vec<(NodeId, [u8; 3])>) {
 
 #[test]
 fn every_pick_matches_the_colour_the_renderer_drew_there() {
-    let (scene, colours) = flat_scene();
     let camera = common::look(Vec3::new(2.0, 2.5, 9.0), Vec3::new(0.0, 0.3, 0.0), 45.0);
+    picks_match_the_render(camera);
+}
+
+#[test]
+fn every_orthographic_pick_matches_the_colour_the_renderer_drew_there() {
+    let camera = common::look(Vec3::new(2.0, 2.5, 9.0), Vec3::new(0.0, 0.3, 0.0), 45.0);
+    picks_match_the_render(worldsmith::scene::CameraView {
+        ortho: Some(worldsmith::scene::Ortho {
+            half_height: 3.2,
+            far: 40.0,
+        }),
+        ..camera
+    });
+}
+
+/// Picks every pixel of [`flat_scene`] seen from `camera` and checks them against what the
+/// renderer drew there.
+fn picks_match_the_render(camera: worldsmith::scene::CameraView) {
+    let (scene, colours) = flat_scene();
     let view = PickView::new(camera, W as f32, H as f32);
     let mut picker = Picker::default();
     let grid: Vec<Vec<Option<NodeId>>> = (0..H)

@@ -216,13 +216,17 @@ fn full_scene() -> Scene {
             fov_y_rad: 0.8,
             near: 0.05,
             far: Some(500.0),
+            ortho_half_height: None,
         }),
     );
     scene.add_node(
         None,
         "Cam 2",
         Transform::IDENTITY,
-        NodeKind::Camera(Camera::default()),
+        NodeKind::Camera(Camera {
+            ortho_half_height: Some(3.25),
+            ..Camera::default()
+        }),
     );
 
     let n = 50;
@@ -357,6 +361,7 @@ fn editor_state() -> EditorState {
             pitch: 0.3,
             fov_y_rad: 0.9,
             fly_speed: 12.0,
+            ortho: true,
         }),
         project_path: None,
     }
@@ -632,6 +637,16 @@ pub fn refused(dir: &Path, name: &str, bytes: &[u8]) -> ProjectError {
     e
 }
 
+/// Sets `field` of the camera of node `name` in a project's description.
+fn camera_field(j: &mut serde_json::Value, name: &str, field: &str, value: serde_json::Value) {
+    let nodes = j["scene"]["nodes"].as_array_mut().expect("nodes");
+    let node = nodes
+        .iter_mut()
+        .find(|n| n["name"] == name)
+        .expect("camera node");
+    node["kind"]["Camera"][field] = value;
+}
+
 #[test]
 fn damaged_newer_and_hostile_files_are_refused_cleanly() {
     let dir = temp_dir("damaged");
@@ -806,6 +821,18 @@ fn damaged_newer_and_hostile_files_are_refused_cleanly() {
             }),
         ),
         ("next-id", Box::new(|j| j["scene"]["next_id"] = 2.into())),
+        (
+            "camera-size",
+            Box::new(|j| camera_field(j, "Cam 2", "ortho_half_height", (-1.0).into())),
+        ),
+        (
+            "camera-fov",
+            Box::new(|j| camera_field(j, "Cam", "fov_y_rad", 0.0.into())),
+        ),
+        (
+            "camera-far",
+            Box::new(|j| camera_field(j, "Cam", "far", 0.01.into())),
+        ),
     ];
     for (what, edit) in scene_edits {
         let mut damaged = Container {
@@ -822,6 +849,9 @@ fn damaged_newer_and_hostile_files_are_refused_cleanly() {
             matches!(e, ProjectError::Scene { .. } | ProjectError::Corrupt { .. }),
             "{what}: {e}"
         );
+        if what.starts_with("camera") {
+            assert!(e.to_string().contains("camera:"), "{what}: {e}");
+        }
     }
     // The original is still there and still loads.
     assert_eq!(std::fs::read(&good_path).expect("read"), good);

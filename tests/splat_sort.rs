@@ -76,6 +76,7 @@ fn axis_view(eye: Vec3) -> CameraView {
         ),
         fov_y_rad: 1.2,
         near: 0.05,
+        ortho: None,
     }
 }
 

@@ -28,6 +28,7 @@ mod inspector_ui;
 mod lights;
 mod lines;
 mod morphs;
+mod ortho;
 mod outliner_ui;
 mod picking;
 mod project;

@@ -625,6 +625,7 @@ impl Editor {
                 ui,
                 &self.scene,
                 self.seed,
+                self.camera.ortho,
                 &self.selection,
                 &mut self.overlays,
                 &mut self.dialogs,
@@ -839,7 +840,7 @@ impl Editor {
                 } else {
                     self.controls.mode_label()
                 },
-                fov_y_deg: self.camera.fov_y_rad.to_degrees(),
+                projection: &self.camera.projection_label(),
                 fly_speed: self
                     .controls
                     .speed_hint_visible(now)
@@ -1154,6 +1155,20 @@ impl Editor {
             if i.consume_key(Modifiers::NONE, Key::Home) {
                 actions.push(UiAction::ResetView);
             }
+            if i.consume_key(Modifiers::NONE, Key::Num5) {
+                actions.push(UiAction::ToggleOrthographic);
+            }
+            for axis in crate::scene::ViewAxis::ALL {
+                let (ctrl, key) = ui::view_axis_key(axis);
+                let modifiers = if ctrl {
+                    Modifiers::COMMAND
+                } else {
+                    Modifiers::NONE
+                };
+                if i.consume_key(modifiers, key) {
+                    actions.push(UiAction::ViewAlong(axis));
+                }
+            }
         });
     }
 
@@ -1416,6 +1431,8 @@ impl Editor {
                 frame_all(&mut self.camera, &self.scene);
             }
             UiAction::ResetView => self.camera = initial_view(&self.scene),
+            UiAction::ViewAlong(axis) => self.camera.look_along_axis(axis),
+            UiAction::ToggleOrthographic => self.camera.ortho = !self.camera.ortho,
             UiAction::ViewThroughCamera(id) => {
                 if !view_through_camera(&mut self.camera, &self.scene, id) {
                     self.notify("That node is not a camera.");
@@ -2083,6 +2100,7 @@ mod tests {
             pitch: 0.2,
             fov_y_rad: 0.7,
             fly_speed: 5.0,
+            ortho: true,
         };
         let state = EditorState {
             seed: Some(2),

@@ -376,7 +376,7 @@ fn gizmo_config(
     let color = |[r, g, b]: [u8; 3]| transform_gizmo::Color32::from_rgb(r, g, b);
     GizmoConfig {
         view_matrix: view.view_from_world().as_dmat4().into(),
-        projection_matrix: view.clip_from_view(aspect).as_dmat4().into(),
+        projection_matrix: gizmo_projection(&view, aspect).as_dmat4().into(),
         viewport: transform_gizmo::math::Rect::from_min_max(
             transform_gizmo::math::Pos2::new(viewport.min.x, viewport.min.y),
             transform_gizmo::math::Pos2::new(viewport.max.x, viewport.max.y),
@@ -401,6 +401,21 @@ fn gizmo_config(
             ..GizmoVisuals::default()
         },
         pixels_per_point,
+    }
+}
+
+/// The projection `transform_gizmo` is given: ours, except that an orthographic view hands it
+/// the same box with depth the usual way round (0 near, 1 far), the same pixels. The gizmo
+/// reads handedness from the projection (for a box: depth growing away from the viewer means
+/// right-handed), which our reverse-Z box would make left-handed: the rotation rings' arcs
+/// facing the viewer would be drawn and picked on their far side.
+fn gizmo_projection(view: &CameraView, aspect: f32) -> glam::Mat4 {
+    match view.ortho {
+        Some(o) => {
+            let (h, w) = (o.half_height, o.half_height * aspect.max(1e-4));
+            glam::Mat4::orthographic_rh(-w, w, -h, h, view.near, o.far)
+        }
+        None => view.clip_from_view(aspect),
     }
 }
 
@@ -829,11 +844,23 @@ mod tests {
         from: egui::Pos2,
         to: egui::Pos2,
     ) -> Option<GizmoTransform> {
+        drive_from(front_camera(), settings, snapping, start, from, to)
+    }
+
+    /// [`drive_frame`] seen through `camera`.
+    fn drive_from(
+        camera: OrbitCamera,
+        settings: GizmoSettings,
+        snapping: bool,
+        start: GizmoTransform,
+        from: egui::Pos2,
+        to: egui::Pos2,
+    ) -> Option<GizmoTransform> {
         let mut gizmo = Gizmo::default();
         gizmo.update_config(gizmo_config(
             settings,
             VIEWPORT,
-            &front_camera().view(),
+            &camera.view(),
             1.0,
             snapping,
         ));
@@ -895,6 +922,99 @@ mod tests {
         )
         .expect("dragged");
         assert!(DVec3::from(frame.translation).y > 0.5 * expected);
+    }
+
+    #[test]
+    fn the_gizmo_sees_an_orthographic_view_right_handed_with_our_pixels() {
+        let mut camera = front_camera();
+        camera.orbit(0.4, 0.3);
+        camera.ortho = true;
+        let view = camera.view();
+        let given = gizmo_projection(&view, 1.5);
+        // transform-gizmo: `z_axis.w == 0` (a box) is left-handed when `z_axis.z > 0`.
+        assert_eq!(given.z_axis.w, 0.0);
+        assert!(given.z_axis.z < 0.0, "right-handed: {}", given.z_axis);
+        assert!(
+            view.clip_from_view(1.5).z_axis.z > 0.0,
+            "ours would read left-handed"
+        );
+        for p in [Vec3::new(1.0, 2.0, -30.0), Vec3::new(-4.0, 0.5, -900.0)] {
+            let a = given * p.extend(1.0);
+            let b = view.clip_from_view(1.5) * p.extend(1.0);
+            assert!((a.truncate().truncate() - b.truncate().truncate()).length() < 1e-6);
+        }
+        // Perspective views are handed over as they are.
+        let perspective = front_camera().view();
+        assert_eq!(
+            gizmo_projection(&perspective, 1.5),
+            perspective.clip_from_view(1.5)
+        );
+    }
+
+    #[test]
+    fn an_orthographic_view_picks_and_drags_the_right_handle_the_same_distance() {
+        // The orthographic frame is what the perspective shows at the pivot: 100 px along the
+        // X arrow move the same 100 · 2 · 10 · tan(25°) / 600 m, and the Y arrow goes up.
+        let camera = OrbitCamera {
+            ortho: true,
+            ..front_camera()
+        };
+        let settings = GizmoSettings::default();
+        let mut gizmo = Gizmo::default();
+        gizmo.update_config(gizmo_config(settings, VIEWPORT, &camera.view(), 1.0, false));
+        gizmo.update(GizmoInteraction::default(), &[GizmoTransform::default()]);
+        assert!(gizmo.pick_preview((455.0, 300.0)));
+        assert!(!gizmo.pick_preview((700.0, 300.0)));
+        let drag = |from: egui::Pos2, to: egui::Pos2| {
+            let frame = drive_from(camera, settings, false, GizmoTransform::default(), from, to)
+                .expect("dragged");
+            DVec3::from(frame.translation)
+        };
+        let moved = drag(egui::pos2(455.0, 300.0), egui::pos2(555.0, 300.0));
+        let expected = 100.0 * 2.0 * 10.0 * 25f64.to_radians().tan() / 600.0;
+        assert!((moved.x - expected).abs() < 0.01 * expected, "{moved}");
+        assert!(moved.y.abs() < 1e-6 && moved.z.abs() < 1e-6, "{moved}");
+        let moved = drag(egui::pos2(400.0, 245.0), egui::pos2(400.0, 195.0));
+        assert!(
+            (moved.y - 0.5 * expected).abs() < 0.01 * expected,
+            "{moved}"
+        );
+
+        // Rotation turns the same way as in perspective (the gizmo reads handedness from
+        // the projection): the same drag around the ring facing the viewer.
+        let rotate = GizmoSettings {
+            mode: GizmoMode::Rotate,
+            ..settings
+        };
+        let turned = |camera: OrbitCamera| {
+            let start = (380..=480)
+                .map(|x| egui::pos2(x as f32, 300.0))
+                .find(|p| {
+                    let mut gizmo = Gizmo::default();
+                    gizmo.update_config(gizmo_config(rotate, VIEWPORT, &camera.view(), 1.0, false));
+                    gizmo.update(GizmoInteraction::default(), &[GizmoTransform::default()]);
+                    gizmo.pick_preview((p.x, p.y))
+                })
+                .expect("a ring right of the centre");
+            let frame = drive_from(
+                camera,
+                rotate,
+                false,
+                GizmoTransform::default(),
+                start,
+                start + egui::vec2(0.0, -60.0),
+            )
+            .expect("turned");
+            let q = glam::DQuat::from(frame.rotation);
+            let (axis, angle) = q.to_axis_angle();
+            (axis * angle).z
+        };
+        let (perspective, ortho) = (turned(front_camera()), turned(camera));
+        assert!(perspective.abs() > 0.1, "{perspective}");
+        assert!(
+            (perspective - ortho).abs() < 0.1 * perspective.abs(),
+            "{perspective} vs {ortho}"
+        );
     }
 
     #[test]

@@ -306,10 +306,20 @@ impl Editor {
             .viewport_size_px
             .map_or(shot_aspect, |[w, h]| w as f32 / h.max(1) as f32);
         let fov = fov_to_show_shot(cam.fov_y_rad, shot_aspect, viewport_aspect);
+        // An orthographic camera's frame widens by the same factor.
+        let widen = (fov * 0.5).tan() / (cam.fov_y_rad * 0.5).tan();
+        let shown_camera = Camera {
+            fov_y_rad: fov,
+            ortho_half_height: cam.ortho_half_height.map(|h| h * widen),
+            ..cam
+        };
         let mut orbit = self.camera;
-        super::viewport_input::look_through(&mut orbit, world_from_view, fov, bounds);
+        super::viewport_input::look_through(&mut orbit, world_from_view, &shown_camera, bounds);
         let through = shown.camera_view(camera).map(|mut exact| {
             exact.fov_y_rad = fov;
+            if let Some(o) = &mut exact.ortho {
+                o.half_height *= widen;
+            }
             (exact, shot_aspect)
         });
         self.camera = orbit;
@@ -399,7 +409,7 @@ impl Editor {
 
     /// The viewport's view as a local transform of `node` (under its parent).
     fn view_transform(&self, node: NodeId) -> Transform {
-        let world_from_view = self.camera.view().world_from_view;
+        let world_from_view = self.camera.eye_pose();
         let parent = self
             .scene
             .node(node)
@@ -688,14 +698,11 @@ impl Editor {
                     transform,
                 }];
                 if let Some(&NodeKind::Camera(cam)) = self.shown().node(camera).map(|n| &n.kind)
-                    && cam.fov_y_rad != self.camera.fov_y_rad
+                    && self.camera.scene_camera(cam) != cam
                 {
                     commands.push(Command::SetKind {
                         node: camera,
-                        kind: Box::new(NodeKind::Camera(Camera {
-                            fov_y_rad: self.camera.fov_y_rad,
-                            ..cam
-                        })),
+                        kind: Box::new(NodeKind::Camera(self.camera.scene_camera(cam))),
                     });
                 }
                 let command = self.routed(Command::Batch {
@@ -745,18 +752,14 @@ impl Editor {
                 let world_from_parent = parent
                     .map(|p| self.scene.world_from_local(p))
                     .unwrap_or(glam::Mat4::IDENTITY);
-                let mut transform = Transform::from_matrix(
-                    world_from_parent.inverse() * self.camera.view().world_from_view,
-                );
+                let mut transform =
+                    Transform::from_matrix(world_from_parent.inverse() * self.camera.eye_pose());
                 transform.scale = glam::Vec3::ONE;
                 let node = Node::new(
                     id,
                     &format!("{name} camera"),
                     transform,
-                    NodeKind::Camera(Camera {
-                        fov_y_rad: self.camera.fov_y_rad,
-                        ..Camera::default()
-                    }),
+                    NodeKind::Camera(self.camera.scene_camera(Camera::default())),
                 );
                 commands.push(Command::InsertNodes {
                     trees: vec![Subtree::single(parent, usize::MAX, node)],

@@ -252,19 +252,27 @@ impl ViewportControls {
 /// Puts `camera` at a scene camera's pose: the eye at its position, looking along its -Z,
 /// with its vertical field of view. The orbit pivot goes where the view ray passes the
 /// middle of `scene_bounds`, so orbiting afterwards turns around what the camera looks at.
+/// An orthographic camera's pivot goes where the perspective would show its frame's size.
 pub(crate) fn look_through(
     camera: &mut OrbitCamera,
     world_from_view: Mat4,
-    fov_y_rad: f32,
+    through: &crate::scene::Camera,
     scene_bounds: &Aabb,
 ) {
     let (_, rotation, eye) = world_from_view.to_scale_rotation_translation();
     let forward = (rotation * Vec3::NEG_Z).normalize_or(Vec3::NEG_Z);
-    let distance = pivot_distance(eye, forward, scene_bounds);
-    camera.look_from(eye, eye + forward * distance);
-    if fov_y_rad.is_finite() && fov_y_rad > 0.0 {
-        camera.fov_y_rad = fov_y_rad;
+    if through.fov_y_rad.is_finite() && through.fov_y_rad > 0.0 {
+        camera.fov_y_rad = through.fov_y_rad;
     }
+    let ortho = through
+        .ortho_half_height
+        .filter(|h| h.is_finite() && *h > 0.0);
+    let distance = match ortho {
+        Some(h) => (h / (camera.fov_y_rad * 0.5).tan()).max(0.05),
+        None => pivot_distance(eye, forward, scene_bounds),
+    };
+    camera.look_from(eye, eye + forward * distance);
+    camera.ortho = ortho.is_some();
 }
 
 /// How far in front of `eye` to put the orbit pivot.
@@ -331,7 +339,7 @@ pub(crate) fn view_through_camera(camera: &mut OrbitCamera, scene: &Scene, id: N
     look_through(
         camera,
         scene.world_from_local(id),
-        cam.fov_y_rad,
+        cam,
         &scene.framing_bounds(),
     );
     true
@@ -471,11 +479,39 @@ mod tests {
             max: Vec3::splat(10.0),
         };
         let mut camera = OrbitCamera::default();
-        look_through(&mut camera, world_from_view, 0.6, &bounds);
+        let lens = Camera {
+            fov_y_rad: 0.6,
+            ..Camera::default()
+        };
+        look_through(&mut camera, world_from_view, &lens, &bounds);
         assert!((camera.eye() - eye).length() < 1e-3);
         let forward = camera.view().forward();
         assert!((forward - rotation * Vec3::NEG_Z).length() < 1e-3);
         assert_eq!(camera.fov_y_rad, 0.6);
+        assert!(!camera.ortho);
+
+        // An orthographic camera: the view is orthographic with the camera's frame, and
+        // looks the same way; its eye steps back behind the camera's.
+        let ortho = Camera {
+            ortho_half_height: Some(4.0),
+            ..lens
+        };
+        look_through(&mut camera, world_from_view, &ortho, &bounds);
+        let view = camera.view();
+        assert!(camera.ortho);
+        assert!((view.ortho.expect("orthographic").half_height - 4.0).abs() < 1e-4);
+        assert!((view.forward() - rotation * Vec3::NEG_Z).length() < 1e-3);
+        assert!(
+            (camera.eye() - eye).length() < 1e-3,
+            "the pose's eye is the camera's"
+        );
+        assert!(
+            (view.position() - eye).cross(forward).length() < 1e-2,
+            "on its axis"
+        );
+        // Back through a perspective camera: perspective again.
+        look_through(&mut camera, world_from_view, &lens, &bounds);
+        assert!(!camera.ortho && camera.view().ortho.is_none());
     }
 
     #[test]

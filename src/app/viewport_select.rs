@@ -261,6 +261,58 @@ mod tests {
         assert!(d.editor.selection.is_empty());
     }
 
+    #[test]
+    fn number_keys_align_the_view_and_5_makes_it_orthographic_where_clicks_still_pick() {
+        let (scene, left, right) = two_cubes();
+        let mut d = Driver::new(scene);
+        key(&mut d, egui::Key::Num7, Modifiers::NONE);
+        assert_eq!(
+            d.editor.camera.aligned_axis(),
+            Some(crate::scene::ViewAxis::Top)
+        );
+        assert!((d.editor.view().forward() - Vec3::NEG_Y).length() < 1e-5);
+        key(&mut d, egui::Key::Num1, Modifiers::COMMAND);
+        assert_eq!(
+            d.editor.camera.aligned_axis(),
+            Some(crate::scene::ViewAxis::Back)
+        );
+        key(&mut d, egui::Key::Num1, Modifiers::NONE);
+        assert_eq!(
+            d.editor.camera.aligned_axis(),
+            Some(crate::scene::ViewAxis::Front)
+        );
+        assert!(d.editor.view().ortho.is_none());
+        key(&mut d, egui::Key::Num5, Modifiers::NONE);
+        assert!(d.editor.camera.ortho && d.editor.view().ortho.is_some());
+        // Both cubes (x = ±3) are seen as squares of the same size, and a click picks each.
+        let (at_left, at_right) = (
+            d.screen_of(Vec3::new(-3.0, 0.0, 0.0)),
+            d.screen_of(Vec3::new(3.0, 0.0, 0.0)),
+        );
+        let edge = d.screen_of(Vec3::new(-2.0, 0.0, 1.0));
+        let far_edge = d.screen_of(Vec3::new(-2.0, 0.0, -1.0));
+        assert!(
+            (edge.x - far_edge.x).abs() < 0.01,
+            "front and back faces line up"
+        );
+        d.click(at_left, Modifiers::NONE);
+        assert_eq!(d.editor.selection, vec![left]);
+        d.click(at_right, Modifiers::SHIFT);
+        assert_eq!(d.editor.selection, vec![left, right]);
+        // A box around the right cube (and its back face, at the same place) selects it.
+        d.drag(
+            d.screen_of(Vec3::new(1.5, 1.5, 0.0)),
+            d.screen_of(Vec3::new(4.5, -1.5, 0.0)),
+            Modifiers::COMMAND,
+        );
+        assert_eq!(d.editor.selection, vec![right]);
+        // 5 again: perspective, the pivot where it was.
+        let pivot = d.editor.camera.pivot;
+        key(&mut d, egui::Key::Num5, Modifiers::NONE);
+        assert!(!d.editor.camera.ortho && d.editor.view().ortho.is_none());
+        assert_eq!(d.editor.camera.pivot, pivot);
+    }
+
     fn key(d: &mut Driver, key: egui::Key, modifiers: Modifiers) {
         d.modifiers = modifiers;
         d.pass(vec![Event::Key {

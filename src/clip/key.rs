@@ -66,6 +66,11 @@ pub fn frame_key(
     }
     h.update(&camera.fov_y_rad.to_bits().to_le_bytes());
     h.update(&camera.near.to_bits().to_le_bytes());
+    if let Some(o) = camera.ortho {
+        h.update(b"orthographic");
+        h.update(&o.half_height.to_bits().to_le_bytes());
+        h.update(&o.far.to_bits().to_le_bytes());
+    }
     hash_scene(&mut h, scene);
     FrameKey(*h.finalize().as_bytes())
 }
@@ -260,6 +265,22 @@ mod tests {
         let mut v2 = view;
         v2.fov_y_rad *= 1.01;
         assert_ne!(frame_key(&a, &v2, &s, 64, 32), base, "camera");
+        let mut ortho = view;
+        ortho.ortho = Some(crate::scene::Ortho {
+            half_height: 5.0,
+            far: 1000.0,
+        });
+        let ortho_key = frame_key(&a, &ortho, &s, 64, 32);
+        assert_ne!(ortho_key, base, "orthographic");
+        ortho.ortho = Some(crate::scene::Ortho {
+            half_height: 5.5,
+            far: 1000.0,
+        });
+        assert_ne!(
+            frame_key(&a, &ortho, &s, 64, 32),
+            ortho_key,
+            "orthographic size"
+        );
 
         let mut c = a.clone();
         c.environment.exposure_ev100 += 0.5;

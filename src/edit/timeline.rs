@@ -775,6 +775,7 @@ mod tests {
                 fov_y_rad: 0.9,
                 near: 0.5,
                 far: None,
+                ortho_half_height: None,
             })),
         };
         let p = at(&w, 12.0, false);

@@ -568,7 +568,7 @@ impl Builder<'_> {
                     });
                 }
                 NodeKind::Camera(camera) => {
-                    let index = self.camera(&node.name, camera);
+                    let index = self.camera(e.id, &node.name, camera);
                     self.cameras_of.insert(e.id, index.value() as u32);
                     out.camera = Some(index);
                 }
@@ -1023,12 +1023,45 @@ impl Builder<'_> {
         json::Index::new(lights.len() as u32 - 1)
     }
 
-    fn camera(&mut self, name: &str, camera: &Camera) -> json::Index<json::Camera> {
+    fn camera(&mut self, id: NodeId, name: &str, camera: &Camera) -> json::Index<json::Camera> {
         let znear = if camera.near.is_finite() && camera.near > 0.0 {
             camera.near
         } else {
             0.01
         };
+        if let Some(half_height) = camera
+            .ortho_half_height
+            .filter(|h| h.is_finite() && *h > 0.0)
+        {
+            // glTF's orthographic camera has a fixed frame: its width is that of the first
+            // shot seen through it, or 16:9 (what a new shot renders).
+            let aspect = self
+                .scene
+                .timeline()
+                .shots()
+                .iter()
+                .find(|s| s.camera == Some(id))
+                .map_or(16.0 / 9.0, |s| s.size[0] as f32 / s.size[1].max(1) as f32);
+            let zfar = camera
+                .far
+                .filter(|f| f.is_finite() && *f > znear)
+                .unwrap_or(znear + crate::scene::DEFAULT_ORTHO_DEPTH);
+            return self.root.push(json::Camera {
+                name: Some(name.to_owned()),
+                orthographic: Some(json::camera::Orthographic {
+                    xmag: half_height * aspect,
+                    ymag: half_height,
+                    zfar,
+                    znear,
+                    extensions: None,
+                    extras: None,
+                }),
+                perspective: None,
+                type_: Valid(json::camera::Type::Orthographic),
+                extensions: None,
+                extras: None,
+            });
+        }
         let yfov = if camera.fov_y_rad.is_finite() && camera.fov_y_rad > 0.0 {
             camera.fov_y_rad.min(3.1)
         } else {

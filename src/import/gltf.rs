@@ -74,6 +74,9 @@ const INSTANCING: &str = "EXT_mesh_gpu_instancing";
 /// Most instances read from one file (each becomes a scene node); past it, the rest of a
 /// node's instances are left out with a warning.
 const MAX_INSTANCES: usize = 100_000;
+/// An orthographic camera's near plane when the file's is 0 (glTF allows it there): a
+/// millimetre in front of it, so near planes stay positive distances everywhere.
+const ORTHO_MIN_NEAR: f32 = 0.001;
 
 /// Largest texture accepted, in pixels per side (GPUs commonly top out at 16384).
 pub const MAX_IMAGE_SIDE: u32 = 16_384;
@@ -3736,21 +3739,59 @@ impl Importer<'_> {
 
     fn camera(&mut self, camera: &gltf::Camera) -> Camera {
         match camera.projection() {
-            gltf::camera::Projection::Perspective(p) => Camera {
-                fov_y_rad: if p.yfov().is_finite() && p.yfov() > 0.0 && p.yfov() < 3.1 {
-                    p.yfov()
+            gltf::camera::Projection::Perspective(p) => {
+                let near = if p.znear().is_finite() && p.znear() > 0.0 {
+                    p.znear()
                 } else {
-                    Camera::default().fov_y_rad
-                },
-                near: if p.znear() > 0.0 { p.znear() } else { 0.01 },
-                far: p.zfar(),
-            },
-            gltf::camera::Projection::Orthographic(_) => {
-                self.warn(format!(
-                    "camera {} is orthographic; imported as a 50° perspective camera",
-                    camera.index()
-                ));
-                Camera::default()
+                    0.01
+                };
+                Camera {
+                    fov_y_rad: if p.yfov().is_finite() && p.yfov() > 0.0 && p.yfov() < 3.1 {
+                        p.yfov()
+                    } else {
+                        Camera::default().fov_y_rad
+                    },
+                    near,
+                    // A far plane not beyond the near one (a broken file) is dropped.
+                    far: p.zfar().filter(|f| f.is_finite() && *f > near),
+                    ortho_half_height: None,
+                }
+            }
+            gltf::camera::Projection::Orthographic(o) => {
+                // glTF: ymag must not be zero and should not be negative; zfar > znear ≥ 0.
+                let ymag = o.ymag().abs();
+                let half_height = if ymag.is_finite() && ymag > 0.0 {
+                    ymag
+                } else {
+                    self.warn(format!(
+                        "orthographic camera {} has ymag {}; shown 1 m high instead",
+                        camera.index(),
+                        o.ymag()
+                    ));
+                    0.5
+                };
+                let near = if o.znear().is_finite() && o.znear() > 0.0 {
+                    o.znear()
+                } else {
+                    ORTHO_MIN_NEAR
+                };
+                let far = (o.zfar().is_finite() && o.zfar() > near).then_some(o.zfar());
+                if far.is_none() {
+                    self.warn(format!(
+                        "orthographic camera {} has zfar {} (not beyond znear {}); it sees \
+                         {} m deep instead",
+                        camera.index(),
+                        o.zfar(),
+                        o.znear(),
+                        crate::scene::DEFAULT_ORTHO_DEPTH
+                    ));
+                }
+                Camera {
+                    near,
+                    far,
+                    ortho_half_height: Some(half_height),
+                    ..Camera::default()
+                }
             }
         }
     }
@@ -4549,7 +4590,9 @@ impl Importer<'_> {
             gltf::camera::Projection::Perspective(p) => {
                 p.aspect_ratio().filter(|a| a.is_finite() && *a > 0.0)
             }
-            gltf::camera::Projection::Orthographic(_) => None,
+            gltf::camera::Projection::Orthographic(o) => {
+                Some((o.xmag() / o.ymag()).abs()).filter(|a| a.is_finite() && *a > 0.0)
+            }
         }
     }
 

@@ -519,6 +519,8 @@ struct Camera {
     /// Half the image size: the pixel of the view axis.
     half: Vec2,
     focal: f32,
+    /// Orthographic views: pixels per metre at every depth.
+    ortho_px_per_metre: Option<f32>,
     near: f32,
     /// Half the field of view's tangents, widened as 3DGS does before its Jacobian.
     tan_limit: Vec2,
@@ -535,6 +537,7 @@ impl Camera {
             view_from_local,
             half: view.size_px() * 0.5,
             focal: view.focal_px(),
+            ortho_px_per_metre: view.view.ortho.map(|_| view.px_per_metre(1.0)),
             near: view.view.near,
             tan_limit: Vec2::new(size.x / size.y, 1.0) * (view.view.fov_y_rad * 0.5).tan() * 1.3,
         })
@@ -573,7 +576,7 @@ impl Camera {
                     centre,
                     depth,
                     reach: Vec2::splat(radius),
-                    slack: 2.0 * radius * depth / self.focal,
+                    slack: 2.0 * radius / self.px_per_metre(depth),
                     kernel: Kernel::Disc {
                         r2: radius * radius,
                     },
@@ -591,8 +594,12 @@ impl Camera {
         if !t.is_finite() || depth <= self.near {
             return None;
         }
-        let pixel = self.half + Vec2::new(t.x, -t.y) * (self.focal / depth);
+        let pixel = self.half + Vec2::new(t.x, -t.y) * self.px_per_metre(depth);
         Some((t, depth, pixel))
+    }
+
+    fn px_per_metre(&self, depth: f32) -> f32 {
+        self.ortho_px_per_metre.unwrap_or(self.focal / depth)
     }
 
     fn splat(&self, cloud: &SplatCloud, i: usize) -> Option<Footprint> {
@@ -607,8 +614,12 @@ impl Camera {
         let wm = Mat3::from_mat4(self.view_from_local)
             * Mat3::from_quat(rotation)
             * Mat3::from_diagonal(scale);
-        let tan = (Vec2::new(t.x, t.y) / depth).clamp(-self.tan_limit, self.tan_limit);
-        let f = self.focal / depth;
+        let tan = match self.ortho_px_per_metre {
+            // Orthographic: J has no depth column.
+            Some(_) => Vec2::ZERO,
+            None => (Vec2::new(t.x, t.y) / depth).clamp(-self.tan_limit, self.tan_limit),
+        };
+        let f = self.px_per_metre(depth);
         // J's rows (image x right, y up): d(pixel)/d(view position).
         let (jx, jy) = (Vec3::new(f, 0.0, f * tan.x), Vec3::new(0.0, f, f * tan.y));
         let (ax, ay) = (wm.transpose() * jx, wm.transpose() * jy);
@@ -696,6 +707,7 @@ pub(super) mod tests {
                 world_from_view: Mat4::from_translation(Vec3::new(0.0, 0.0, 10.0)),
                 fov_y_rad: std::f32::consts::FRAC_PI_2,
                 near: 0.1,
+                ortho: None,
             },
             200.0,
             200.0,
@@ -704,14 +716,64 @@ pub(super) mod tests {
 
     /// The elements visible inside the rectangle from (`x0`, `y0`) to (`x1`, `y1`) (pixels).
     fn visible_in(elements: FrontElements<'_>, skip: &[usize], rect: [f32; 4]) -> Vec<usize> {
+        visible_from(&view(), elements, skip, rect)
+    }
+
+    /// [`visible_in`] seen from `view`.
+    fn visible_from(
+        view: &PickView,
+        elements: FrontElements<'_>,
+        skip: &[usize],
+        rect: [f32; 4],
+    ) -> Vec<usize> {
         let skip = |i: usize| skip.contains(&i);
-        let surface = surface(&view(), Mat4::IDENTITY, elements, skip);
+        let surface = surface(view, Mat4::IDENTITY, elements, skip);
         let shape = ScreenShape::Rect {
             min: Vec2::new(rect[0], rect[1]),
             max: Vec2::new(rect[2], rect[3]),
         };
-        let mask = select_visible(&surface, &view(), Mat4::IDENTITY, elements, skip, &shape);
+        let mask = select_visible(&surface, view, Mat4::IDENTITY, elements, skip, &shape);
         (0..mask.len()).filter(|&i| mask.get(i)).collect()
+    }
+
+    #[test]
+    fn orthographic_views_see_splats_the_same_size_at_any_depth() {
+        // 10 m tall over 200 px: 20 px per metre. Splat 0 (σ 0.5 m = 10 px) stands 2 m
+        // behind splat 1, both 1 m right of the axis (pixel 120); 2 is 40 m behind, 1 m left.
+        let ortho = PickView::new(
+            CameraView {
+                ortho: Some(crate::scene::Ortho {
+                    half_height: 5.0,
+                    far: 100.0,
+                }),
+                ..view().view
+            },
+            200.0,
+            200.0,
+        );
+        let cloud = splats(
+            &[[1.0, 0.0, -2.0], [1.0, 0.0, 0.0], [-1.0, 0.0, -40.0]],
+            0.5,
+            &[1.0, 1.0, 1.0],
+        );
+        let all = FrontElements::Splats(&cloud);
+        // Around 1's centre: 0 is hidden behind it.
+        assert_eq!(
+            visible_from(&ortho, all, &[], [117.0, 98.0, 123.0, 102.0]),
+            [1]
+        );
+        // 2's footprint is 1's size, 40 m further: seen out to ~2 σ (20 px) left of 80, and
+        // not past 3 σ.
+        assert_eq!(
+            visible_from(&ortho, all, &[], [62.0, 99.0, 63.0, 101.0]),
+            [2]
+        );
+        assert!(visible_from(&ortho, all, &[], [40.0, 99.0, 48.0, 101.0]).is_empty());
+        // Hidden by the tool, 1 hides nothing: 0 shows.
+        assert_eq!(
+            visible_from(&ortho, all, &[1], [117.0, 98.0, 123.0, 102.0]),
+            [0]
+        );
     }
 
     fn splats(positions: &[[f32; 3]], scale: f32, opacities: &[f32]) -> SplatCloud {

@@ -96,9 +96,19 @@ impl PickView {
         self.size_px
     }
 
-    /// Pixels per unit of `x / depth` (the focal length in pixels).
+    /// Pixels per unit of `x / depth` (the focal length in pixels); perspective only, see
+    /// [`Self::px_per_metre`].
     pub(crate) fn focal_px(&self) -> f32 {
         self.size_px.y * 0.5 / (self.view.fov_y_rad * 0.5).tan().max(1e-6)
+    }
+
+    /// Pixels per metre across the view at view depth `depth` (the same at every depth in an
+    /// orthographic view).
+    pub(crate) fn px_per_metre(&self, depth: f32) -> f32 {
+        match self.view.ortho {
+            Some(o) => self.size_px.y * 0.5 / o.half_height.max(1e-9),
+            None => self.focal_px() / depth,
+        }
     }
 
     /// `clip_from_world` exactly as the renderer builds it.
@@ -113,9 +123,21 @@ impl PickView {
             2.0 * pixel.x / self.size_px.x - 1.0,
             1.0 - 2.0 * pixel.y / self.size_px.y,
         );
+        let world_from_view = self.view.world_from_view;
+        if let Some(o) = self.view.ortho {
+            // Parallel rays from the eye's plane.
+            let h = o.half_height;
+            return Ray {
+                origin: world_from_view.transform_point3(Vec3::new(
+                    ndc.x * h * self.aspect(),
+                    ndc.y * h,
+                    0.0,
+                )),
+                dir: self.view.forward(),
+            };
+        }
         let tan_half = (self.view.fov_y_rad * 0.5).tan();
         let dir_in_view = Vec3::new(ndc.x * tan_half * self.aspect(), ndc.y * tan_half, -1.0);
-        let world_from_view = self.view.world_from_view;
         Ray {
             origin: world_from_view.transform_point3(Vec3::ZERO),
             dir: world_from_view
@@ -128,7 +150,12 @@ impl PickView {
     /// if it is behind the camera or at its centre of projection.
     fn project(&self, clip_from_x: &Mat4, p: Vec3) -> Option<Vec2> {
         let clip = *clip_from_x * p.extend(1.0);
-        if clip.w <= self.view.near * 0.5 {
+        let behind = match self.view.ortho {
+            // Depth 1 at the near plane, rising behind it (reverse Z, w = 1).
+            Some(_) => clip.z > clip.w || clip.z.is_nan(),
+            None => clip.w <= self.view.near * 0.5,
+        };
+        if behind {
             return None;
         }
         let ndc = clip.xy() / clip.w;
@@ -453,13 +480,31 @@ fn splats_bvh(cloud: &SplatCloud) -> Bvh {
 }
 
 /// A ray widened into a cone: everything within `slope · t + slack` metres of the ray at
-/// distance `t` (what `radius_px` pixels around the cursor cover).
+/// distance `t` (what `radius_px` pixels around the cursor cover; a cylinder, slope 0, in
+/// an orthographic view).
 struct Cone {
     ray: Ray,
     slope: f32,
+    slack: f32,
 }
 
 impl Cone {
+    /// What `radius_px` pixels around `ray`'s pixel cover in `view`.
+    fn around(ray: Ray, view: &PickView, radius_px: f32) -> Self {
+        match view.view.ortho {
+            Some(_) => Self {
+                ray,
+                slope: 0.0,
+                slack: radius_px / view.px_per_metre(1.0),
+            },
+            None => Self {
+                ray,
+                slope: radius_px / view.focal_px(),
+                slack: 0.0,
+            },
+        }
+    }
+
     /// The nearest hit `hit` finds among the elements of `bvh` (built in the space that
     /// `world_from_local` places), visiting only the boxes the cone enters before `t_best`.
     fn nearest(
@@ -504,7 +549,7 @@ impl Cone {
             return None;
         }
         let across = (v - self.ray.dir * along).length();
-        let reach = self.slope * (along + radius).max(0.0);
+        let reach = self.slope * (along + radius).max(0.0) + self.slack;
         let entry = (along - radius).max(0.0);
         (across - radius <= reach && entry <= t_max).then_some(entry)
     }
@@ -534,7 +579,6 @@ impl Picker {
         let origin = local_from_world.transform_point3(ray.origin);
         let dir = local_from_world.transform_vector3(ray.dir);
         let clip_from_local = view.clip_from_world() * world_from_local;
-        let focal_px = view.focal_px();
         let hit = match &scene.node(node)?.kind {
             NodeKind::Points {
                 cloud,
@@ -547,10 +591,7 @@ impl Picker {
                         .or_insert_with(|| Arc::new(points_bvh(cloud))),
                 );
                 let radius_px = (point_size_px * 0.5).max(POINT_SLACK_PX);
-                let cone = Cone {
-                    ray,
-                    slope: radius_px / focal_px,
-                };
+                let cone = Cone::around(ray, view, radius_px);
                 let disc = PointDisc {
                     view,
                     clip_from_local,
@@ -569,10 +610,7 @@ impl Picker {
             NodeKind::Splats { cloud } => {
                 let cloud = scene.splat_cloud(*cloud)?;
                 let bvh = self.splat_bvh(cloud)?;
-                let cone = Cone {
-                    ray,
-                    slope: SPLAT_CENTRE_PX / focal_px,
-                };
+                let cone = Cone::around(ray, view, SPLAT_CENTRE_PX);
                 cone.nearest_element(&bvh, world_from_local, f32::INFINITY, |i| {
                     if skip(i as usize) {
                         return None;
@@ -605,7 +643,6 @@ impl Picker {
         let walk = scene.walk();
         let ray = view.ray(pixel);
         let clip_from_world = view.clip_from_world();
-        let focal_px = view.focal_px();
         if options.bones
             && let Some(hit) = pick_bone(scene, &walk, view, pixel)
         {
@@ -655,10 +692,7 @@ impl Picker {
                     );
                     let radius_px = (point_size_px * 0.5).max(POINT_SLACK_PX);
                     let clip_from_local = clip_from_world * world_from_local;
-                    let cone = Cone {
-                        ray,
-                        slope: radius_px / focal_px,
-                    };
+                    let cone = Cone::around(ray, view, radius_px);
                     let disc = PointDisc {
                         view,
                         clip_from_local,
@@ -682,10 +716,7 @@ impl Picker {
                     );
                     let radius_px = (width_px * 0.5).max(POINT_SLACK_PX);
                     let clip_from_local = clip_from_world * world_from_local;
-                    let cone = Cone {
-                        ray,
-                        slope: radius_px / focal_px,
-                    };
+                    let cone = Cone::around(ray, view, radius_px);
                     let point = |i: u32| cloud.positions.get(i as usize).map(|p| Vec3::from(*p));
                     cone.nearest(&bvh, world_from_local, t_best, |i| {
                         let [a, b] = *cloud.segments.get(i as usize)?;
@@ -732,10 +763,7 @@ impl Picker {
                         continue;
                     };
                     let clip_from_local = clip_from_world * world_from_local;
-                    let cone = Cone {
-                        ray,
-                        slope: SPLAT_CENTRE_PX / focal_px,
-                    };
+                    let cone = Cone::around(ray, view, SPLAT_CENTRE_PX);
                     cone.nearest(&bvh, world_from_local, t_best, |i| {
                         splat_hit(
                             cloud,
@@ -766,7 +794,7 @@ impl Picker {
                             return None;
                         }
                         let on_screen = view.project(&clip_from_world, center)?;
-                        let radius_px = (radius * focal_px / depth).max(ICON_MIN_PX);
+                        let radius_px = (radius * view.px_per_metre(depth)).max(ICON_MIN_PX);
                         if on_screen.distance(pixel) > radius_px {
                             return None;
                         }
@@ -1093,6 +1121,7 @@ mod tests {
                 world_from_view,
                 fov_y_rad: 50f32.to_radians(),
                 near: 0.1,
+                ortho: None,
             },
             320.0,
             180.0,
@@ -1116,6 +1145,116 @@ mod tests {
         // The centre of the image looks straight ahead.
         let ray = view.ray(Vec2::new(160.0, 90.0));
         assert!(ray.dir.dot(view.view.forward()) > 1.0 - 1e-6);
+    }
+
+    /// Looking down -Z from z = 50, orthographic, 8 m tall over 180 px (22.5 px per metre).
+    fn ortho_front() -> PickView {
+        PickView::new(
+            CameraView {
+                ortho: Some(crate::scene::Ortho {
+                    half_height: 4.0,
+                    far: 200.0,
+                }),
+                ..view_from(Vec3::new(0.0, 0.0, 50.0), Vec3::ZERO).view
+            },
+            320.0,
+            180.0,
+        )
+    }
+
+    #[test]
+    fn orthographic_rays_are_parallel_and_go_through_the_pixels_points_project_to() {
+        let view = ortho_front();
+        let clip_from_world = view.clip_from_world();
+        for p in [
+            Vec3::new(0.0, 0.5, 0.0),
+            Vec3::new(1.5, -0.5, 30.0),
+            Vec3::new(-2.0, 1.0, -100.0),
+        ] {
+            let pixel = view.project(&clip_from_world, p).expect("in front");
+            let ray = view.ray(pixel);
+            assert_eq!(ray.dir, Vec3::NEG_Z, "parallel rays");
+            let off = (p - ray.origin).cross(ray.dir).length();
+            assert!(off < 1e-3, "{p}: {off} m off the ray");
+        }
+        let a = view.project(&clip_from_world, Vec3::new(1.0, 0.0, 0.0));
+        let b = view.project(&clip_from_world, Vec3::new(1.0, 0.0, -80.0));
+        assert_eq!(a, b, "depth does not move a point on the image");
+        assert_eq!(a, Some(Vec2::new(160.0 + 22.5, 90.0)));
+        // Behind the eye (past the near plane, towards the viewer): not on the image.
+        assert_eq!(
+            view.project(&clip_from_world, Vec3::new(0.0, 0.0, 60.0)),
+            None
+        );
+        assert!((view.px_per_metre(1.0) - 22.5).abs() < 1e-5);
+        assert_eq!(view.px_per_metre(1.0), view.px_per_metre(90.0));
+    }
+
+    #[test]
+    fn orthographic_picks_find_points_icons_and_meshes_at_any_depth() {
+        let mut scene = Scene::new("t");
+        let cloud = scene.add_point_cloud(crate::scene::PointCloud::new(
+            vec![[-2.0, 0.0, 0.0], [2.0, 0.0, -40.0]],
+            Vec::new(),
+            Vec::new(),
+        ));
+        let points = scene.add_node(
+            None,
+            "Points",
+            Transform::IDENTITY,
+            NodeKind::Points {
+                cloud,
+                point_size_px: 4.0,
+            },
+        );
+        let camera = scene.add_node(
+            None,
+            "Camera far away",
+            Transform::from_translation(Vec3::new(0.0, 2.5, -60.0)),
+            NodeKind::Camera(Camera::default()),
+        );
+        let mesh = scene.add_mesh(crate::generate::shapes::cube(1.0));
+        let material = scene.add_material(Material::default());
+        let cube = scene.add_node(
+            None,
+            "Cube far away",
+            Transform::from_translation(Vec3::new(0.0, -2.5, -90.0)),
+            NodeKind::Mesh { mesh, material },
+        );
+        let view = ortho_front();
+        let clip_from_world = view.clip_from_world();
+        let at = |p: Vec3| view.project(&clip_from_world, p).expect("on the image");
+        let mut picker = Picker::default();
+        let options = PickOptions::default();
+        for (p, node) in [
+            (Vec3::new(-2.0, 0.0, 0.0), points),
+            (Vec3::new(2.0, 0.0, -40.0), points),
+            (Vec3::new(0.0, 2.5, -60.0), camera),
+            (Vec3::new(0.4, -2.1, -90.0), cube),
+        ] {
+            let hit = picker.pick(&scene, &view, at(p), options).map(|h| h.node);
+            assert_eq!(hit, Some(node), "at {p}");
+        }
+        // The far point by its index, 1.5 px off its centre (its disc is 4 px wide) but not
+        // 6 px off: the same reach as the near one, 40 m closer.
+        let far = at(Vec3::new(2.0, 0.0, -40.0));
+        for (offset, expected) in [(1.5, Some(1)), (6.0, None)] {
+            let pixel = far + Vec2::new(offset, 0.0);
+            let found = picker.pick_element(&scene, &view, points, pixel, |_| false);
+            assert_eq!(found, expected, "{offset} px off the far point");
+        }
+        let near = at(Vec3::new(-2.0, 0.0, 0.0)) + Vec2::new(1.5, 0.0);
+        assert_eq!(
+            picker.pick_element(&scene, &view, points, near, |_| false),
+            Some(0)
+        );
+        // A box around the far cube's pixels selects it.
+        let (lo, hi) = (
+            at(Vec3::new(-0.6, -3.1, -90.0)),
+            at(Vec3::new(0.6, -1.9, -90.0)),
+        );
+        let found = picker.box_select(&scene, &view, lo.min(hi), lo.max(hi), options);
+        assert_eq!(found, vec![cube]);
     }
 
     #[test]

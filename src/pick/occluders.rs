@@ -78,6 +78,7 @@ pub fn mesh_depth(scene: &Scene, view: &PickView) -> Occluders {
         height,
         half: view.size_px() * 0.5,
         focal: view.focal_px(),
+        ortho_px_per_metre: view.view.ortho.map(|_| view.px_per_metre(1.0)),
         near: view.view.near,
         depth: &depth,
     };
@@ -155,6 +156,9 @@ struct Raster<'a> {
     /// The pixel of the view axis.
     half: Vec2,
     focal: f32,
+    /// Orthographic views: pixels per metre at every depth (depth is then linear across the
+    /// screen, not its inverse).
+    ortho_px_per_metre: Option<f32>,
     near: f32,
     /// Bits of positive depths (which order like the depths), so `fetch_min` keeps the
     /// nearest.
@@ -169,7 +173,11 @@ impl Raster<'_> {
         }
         // Seen from its front when its normal (counter-clockwise, right-handed) points back
         // towards the camera.
-        let toward_camera = (v[1] - v[0]).cross(v[2] - v[0]).dot(v[0]) < 0.0;
+        let sight = match self.ortho_px_per_metre {
+            Some(_) => Vec3::NEG_Z,
+            None => v[0],
+        };
+        let toward_camera = (v[1] - v[0]).cross(v[2] - v[0]).dot(sight) < 0.0;
         let culled = match facing {
             Facing::Both => false,
             Facing::CounterClockwise => !toward_camera,
@@ -196,13 +204,17 @@ impl Raster<'_> {
         if count < 3 {
             return;
         }
-        // On the image: the pixel and the inverse depth, which is linear across the screen.
+        // On the image: the pixel and the inverse depth, which is linear across the screen
+        // (the depth itself in an orthographic view).
         let on_image = |p: Vec3| {
             let depth = (-p.z).max(self.near);
-            (
-                self.half + Vec2::new(p.x, -p.y) * (self.focal / depth),
-                1.0 / depth,
-            )
+            match self.ortho_px_per_metre {
+                Some(scale) => (self.half + Vec2::new(p.x, -p.y) * scale, depth),
+                None => (
+                    self.half + Vec2::new(p.x, -p.y) * (self.focal / depth),
+                    1.0 / depth,
+                ),
+            }
         };
         let mut projected = [(Vec2::ZERO, 0.0); 4];
         for (out, &corner) in projected.iter_mut().zip(&corners[..count]) {
@@ -213,7 +225,8 @@ impl Raster<'_> {
         }
     }
 
-    /// Fills the pixels whose centres a projected triangle covers (edges included).
+    /// Fills the pixels whose centres a projected triangle covers (edges included), given
+    /// its corners' pixels and what is linear across the screen (see `triangle`).
     fn fill(&self, [(a, ia), (b, ib), (c, ic)]: [(Vec2, f32); 3]) {
         let area = (b - a).perp_dot(c - a);
         if !area.is_finite() || area == 0.0 {
@@ -241,9 +254,12 @@ impl Raster<'_> {
                 if wa < 0.0 || wb < 0.0 || wc < 0.0 {
                     continue;
                 }
-                let inverse = wa * ia + wb * ib + wc * ic;
-                if inverse > 0.0 {
-                    let depth = 1.0 / inverse;
+                let linear = wa * ia + wb * ib + wc * ic;
+                if linear > 0.0 {
+                    let depth = match self.ortho_px_per_metre {
+                        Some(_) => linear,
+                        None => 1.0 / linear,
+                    };
                     self.depth[y * self.width + x].fetch_min(depth.to_bits(), Ordering::Relaxed);
                 }
             }
@@ -313,6 +329,50 @@ mod tests {
                 "{x}: {got} vs {expected}"
             );
         }
+    }
+
+    /// [`view`] made orthographic: 10 m tall over its 200 px (20 px per metre).
+    fn ortho_view() -> PickView {
+        let v = view();
+        PickView::new(
+            crate::scene::CameraView {
+                ortho: Some(crate::scene::Ortho {
+                    half_height: 5.0,
+                    far: 100.0,
+                }),
+                ..v.view
+            },
+            v.size_px().x,
+            v.size_px().y,
+        )
+    }
+
+    #[test]
+    fn orthographic_depth_is_linear_and_walls_keep_their_size_at_any_depth() {
+        for z in [2.0, -30.0] {
+            let mut scene = Scene::new("Wall");
+            wall(&mut scene, z, 0.0, grey());
+            let depth = mesh_depth(&scene, &ortho_view());
+            // ±2 m → ±40 px about the middle, wherever the wall stands.
+            assert!((depth.at(100, 100) - (10.0 - z)).abs() < 1e-3, "{z}");
+            assert!(depth.at(61, 139).is_finite() && depth.at(138, 61).is_finite());
+            assert!(depth.at(59, 100).is_infinite() && depth.at(141, 100).is_infinite());
+            assert_eq!(depth.covered(), 80 * 80, "{z}");
+        }
+        // Across a wall turned 60° the depth runs linearly with x: z = −√3 x.
+        let mut scene = Scene::new("Slanted");
+        wall(&mut scene, 0.0, std::f32::consts::FRAC_PI_3, grey());
+        let depth = mesh_depth(&scene, &ortho_view());
+        for x in [90usize, 100, 105] {
+            let metres = (x as f32 + 0.5 - 100.0) / 20.0;
+            let expected = 10.0 + 3f32.sqrt() * metres;
+            let got = depth.at(x, 100);
+            assert!((got - expected).abs() < 1e-3, "{x}: {got} vs {expected}");
+        }
+        // Its back face, single-sided, hides nothing from an orthographic view either.
+        let mut scene = Scene::new("Behind");
+        wall(&mut scene, 2.0, std::f32::consts::PI, grey());
+        assert!(mesh_depth(&scene, &ortho_view()).is_empty());
     }
 
     #[test]

@@ -220,6 +220,7 @@ mod tests {
             world_from_view: Mat4::from_translation(Vec3::new(0.0, 0.0, 10.0)),
             fov_y_rad: std::f32::consts::FRAC_PI_2,
             near: 0.1,
+            ortho: None,
         };
         (view.clip_from_world(1.0), Vec2::splat(200.0))
     }

@@ -57,6 +57,9 @@ pub struct ViewCamera {
     pub pitch: f32,
     pub fov_y_rad: f32,
     pub fly_speed: f32,
+    /// Orthographic (absent in projects from before it existed: perspective).
+    #[serde(default)]
+    pub ortho: bool,
 }
 
 impl ViewCamera {
@@ -82,6 +85,7 @@ impl ViewCamera {
             pitch: self.pitch,
             fov_y_rad: self.fov_y_rad,
             fly_speed: self.fly_speed,
+            ortho: self.ortho,
         })
     }
 
@@ -94,6 +98,7 @@ impl ViewCamera {
             pitch: camera.pitch,
             fov_y_rad: camera.fov_y_rad,
             fly_speed: camera.fly_speed,
+            ortho: camera.ortho,
         };
         stored.to_orbit().map(|_| stored)
     }

@@ -1032,7 +1032,16 @@ impl GpuClouds {
             let view_from_local = view_from_world * node.world_from_local;
             let plane_row = grid.then(|| grid_plane_row(node.world_from_local, camera.position()));
             let local_from_world = node.world_from_local.inverse();
-            let camera_in_local = local_from_world.transform_point3(camera.position());
+            // Orthographic: the direction the view looks along instead, w = 0 (splats.wgsl).
+            let camera_in_local = match camera.ortho {
+                Some(_) => local_from_world
+                    .transform_vector3(camera.forward())
+                    .normalize_or(Vec3::NEG_Z)
+                    .extend(0.0),
+                None => local_from_world
+                    .transform_point3(camera.position())
+                    .extend(1.0),
+            };
             let (degree, antialiased) = self
                 .splats
                 .get(&node.cloud)
@@ -1063,7 +1072,7 @@ impl GpuClouds {
             let draw = SplatDraw {
                 clip_from_local: (clip_from_world * node.world_from_local).to_cols_array_2d(),
                 view_from_local: view_from_local.to_cols_array_2d(),
-                camera_in_local: camera_in_local.extend(1.0).to_array(),
+                camera_in_local: camera_in_local.to_array(),
                 projection: [fx, fy, tan_x, tan_y],
                 info: [
                     u32::from(degree),

@@ -43,6 +43,9 @@ pub struct FrameUniform {
     pub sun_dir: [f32; 4],
     pub sun_illuminance: [f32; 4],
     pub cascade_far: [f32; 4],
+    /// xyz: a shadow-map texel's width in world units per cascade; w: the view depth where
+    /// the first cascade starts.
+    pub cascade_texel: [f32; 4],
     pub sky_params: [f32; 4],
     pub sh: [[f32; 4]; 9],
     pub params: [f32; 4],

@@ -181,9 +181,18 @@ pub fn icon_lines(scene: &Scene, selection: &[NodeId]) -> Vec<LineVertex> {
                     Vec3::new(w, h, -d),
                     Vec3::new(-w, h, -d),
                 ];
+                // An orthographic camera's rays are parallel: a box, not a pyramid.
+                let back = |p: Vec3| match cam.ortho_half_height {
+                    Some(_) => p * Vec3::new(1.0, 1.0, 0.0),
+                    None => Vec3::ZERO,
+                };
                 for i in 0..4 {
-                    line(&mut out, &m, Vec3::ZERO, corners[i], c);
-                    line(&mut out, &m, corners[i], corners[(i + 1) % 4], c);
+                    let next = corners[(i + 1) % 4];
+                    line(&mut out, &m, back(corners[i]), corners[i], c);
+                    line(&mut out, &m, corners[i], next, c);
+                    if cam.ortho_half_height.is_some() {
+                        line(&mut out, &m, back(corners[i]), back(next), c);
+                    }
                 }
                 // "Up" triangle above the frame, as in Blender.
                 line(

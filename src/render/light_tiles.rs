@@ -148,15 +148,23 @@ fn screen_rect(
     if centre.z - range >= -near {
         return None; // wholly behind the near plane
     }
-    if centre.z + range > -near {
+    // Orthographic (no perspective divide): the extent is the centre ± the range.
+    let ortho = clip_from_view.z_axis.w == 0.0;
+    if !ortho && centre.z + range > -near {
         return whole; // reaches the near plane (or the camera is inside)
     }
-    // The sphere's exact screen extent along each axis: the two tangents from the eye to its
-    // circle in the plane of that axis and the view direction (all in front of the eye here).
     let p = [clip_from_view.x_axis.x, clip_from_view.y_axis.y];
+    let shift = [clip_from_view.w_axis.x, clip_from_view.w_axis.y];
     let mut lo = glam::Vec2::ZERO;
     let mut hi = glam::Vec2::ZERO;
     for (axis, (along, scale)) in [(centre.x, p[0]), (centre.y, p[1])].into_iter().enumerate() {
+        if ortho {
+            lo[axis] = scale * (along - range) + shift[axis];
+            hi[axis] = scale * (along + range) + shift[axis];
+            continue;
+        }
+        // The exact extent: the two tangents from the eye to the sphere's circle in the plane
+        // of this axis and the view direction (all in front of the eye here).
         let (x, z) = (along, centre.z);
         let d2 = x * x + z * z;
         let t = (d2 - range * range).max(0.0).sqrt();
@@ -273,6 +281,41 @@ mod tests {
         let t = light_tiles(&absurd, view, proj, NEAR, w, h);
         assert_eq!(t.bits.len(), MAX_WORDS);
         assert!(t.lists(0, 0, MAX_WORDS * 32 - 1) && !t.lists(0, 0, MAX_WORDS * 32));
+    }
+
+    #[test]
+    fn an_orthographic_view_lists_a_light_over_its_reach_at_any_depth() {
+        let (w, h) = (400, 200);
+        let view = Mat4::look_at_rh(Vec3::new(0.0, 0.0, 100.0), Vec3::ZERO, Vec3::Y);
+        // 20 m tall: 10 px per metre.
+        let proj = Mat4::orthographic_rh(-20.0, 20.0, -10.0, 10.0, 200.0, NEAR);
+        for z in [0.0, -80.0] {
+            // A 2 m reach 5 m right of the axis: pixels 230..270 across, 80..120 down.
+            let t = light_tiles(
+                &[point(Vec3::new(5.0, 0.0, z), 2.0)],
+                view,
+                proj,
+                NEAR,
+                w,
+                h,
+            );
+            for (x, y) in [(231, 81), (268, 118), (250, 100)] {
+                assert!(t.lists(x, y, 0), "({x}, {y}) at z = {z}");
+            }
+            for (x, y) in [(200, 100), (300, 100), (250, 40), (250, 160)] {
+                assert!(!t.lists(x, y, 0), "({x}, {y}) at z = {z}");
+            }
+        }
+        // Behind the eye: listed nowhere.
+        let t = light_tiles(
+            &[point(Vec3::new(0.0, 0.0, 150.0), 2.0)],
+            view,
+            proj,
+            NEAR,
+            w,
+            h,
+        );
+        assert!(t.bits.iter().all(|b| *b == 0));
     }
 
     proptest! {

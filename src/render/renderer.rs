@@ -1633,6 +1633,9 @@ impl Renderer {
         }
         let mut cascade_far = [0f32; 4];
         cascade_far[..CASCADES].copy_from_slice(&cascades.far);
+        let mut cascade_texel = [0f32; 4];
+        cascade_texel[..CASCADES].copy_from_slice(&cascades.texel);
+        cascade_texel[3] = cascades.start;
         let (sun_dir, sun_ill) = match sun {
             Some((d, l)) => ([d.x, d.y, d.z, 1.0], {
                 let c = Vec3::from(l.color) * l.intensity.max(0.0);
@@ -1654,10 +1657,19 @@ impl Renderer {
             world_from_clip: clip_from_world.inverse().to_cols_array_2d(),
             view_from_world: frame.camera.view_from_world().to_cols_array_2d(),
             shadow_clip_from_world: shadow_mats,
-            camera_pos: frame.camera.position().extend(1.0).to_array(),
+            camera_pos: frame
+                .camera
+                .position()
+                .extend(if frame.camera.ortho.is_some() {
+                    0.0
+                } else {
+                    1.0
+                })
+                .to_array(),
             sun_dir,
             sun_illuminance: sun_ill,
             cascade_far,
+            cascade_texel,
             sky_params: [
                 self.sky_mips as f32,
                 // 1 when the sky is a captured panorama: it shows its own sun, so no disc.
@@ -2591,6 +2603,7 @@ mod tests {
                 .inverse(),
             fov_y_rad: 0.8,
             near: 0.1,
+            ortho: None,
         };
         let clip_from_world = view.clip_from_world(1.0);
         let rect = ndc_rect(clip_from_world, Vec3::new(1.0, 0.0, 0.0), 0.25);

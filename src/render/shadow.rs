@@ -14,6 +14,10 @@ pub const MAX_SHADOW_DISTANCE: f32 = 400.0;
 pub struct Cascades {
     pub clip_from_world: [Mat4; CASCADES],
     pub far: [f32; CASCADES],
+    /// The view depth where the first cascade starts.
+    pub start: f32,
+    /// The width of one shadow-map texel in world units, per cascade.
+    pub texel: [f32; CASCADES],
 }
 
 /// Split distances between `near` and `far` (practical scheme, λ blends log and uniform).
@@ -44,9 +48,33 @@ pub fn fit(view: &CameraView, aspect: f32, to_sun: Vec3, scene: &Aabb, map_size:
             reach = reach.max((c - eye).length());
         }
     }
-    let near = view.near.max(0.05);
-    let far = reach.min(MAX_SHADOW_DISTANCE).max(near * 2.0);
-    let splits = split_distances(near, far, 0.8);
+    let mut near = view.near.max(0.05);
+    let mut far = reach.min(MAX_SHADOW_DISTANCE).max(near * 2.0);
+    let mut lambda = 0.8;
+    if let Some(ortho) = view.ortho {
+        // Every depth shows at the same scale: split evenly the depths the scene spans in
+        // front of the view (its eye may stand far back).
+        let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
+        if !scene.is_empty() {
+            let view_from_world = view.view_from_world();
+            for i in 0..8 {
+                let c = Vec3::new(
+                    if i & 1 == 0 { scene.min.x } else { scene.max.x },
+                    if i & 2 == 0 { scene.min.y } else { scene.max.y },
+                    if i & 4 == 0 { scene.min.z } else { scene.max.z },
+                );
+                let depth = -view_from_world.transform_point3(c).z;
+                (lo, hi) = (lo.min(depth), hi.max(depth));
+            }
+        }
+        near = lo.max(view.near).min(ortho.far);
+        far = hi.min(ortho.far).min(near + MAX_SHADOW_DISTANCE);
+        if far <= near || (far - near).is_nan() {
+            (near, far) = (view.near, view.near + 1.0);
+        }
+        lambda = 0.0;
+    }
+    let splits = split_distances(near, far, lambda);
     let tan_y = (view.fov_y_rad * 0.5).tan();
     let tan_x = tan_y * aspect;
     let to_sun = to_sun.normalize_or(Vec3::Y);
@@ -58,17 +86,29 @@ pub fn fit(view: &CameraView, aspect: f32, to_sun: Vec3, scene: &Aabb, map_size:
     let mut out = Cascades {
         clip_from_world: [Mat4::IDENTITY; CASCADES],
         far: splits,
+        start: near,
+        texel: [0.0; CASCADES],
     };
     let mut start = near;
     for (i, end) in splits.iter().enumerate() {
         // Bounding sphere of the frustum slice, computed in view space along the axis so its
         // radius does not change when the camera rotates.
         let (z0, z1) = (start, *end);
-        let k = tan_x * tan_x + tan_y * tan_y;
-        let zc = ((z0 + z1) * 0.5 * (1.0 + k)).min(z1);
-        let r = ((z1 - zc).powi(2) + z1 * z1 * k)
-            .sqrt()
-            .max(((zc - z0).powi(2) + z0 * z0 * k).sqrt());
+        let (zc, r) = match view.ortho {
+            // A box: half the view across, half the slice deep.
+            Some(o) => (
+                (z0 + z1) * 0.5,
+                Vec3::new(o.half_height * aspect, o.half_height, (z1 - z0) * 0.5).length(),
+            ),
+            None => {
+                let k = tan_x * tan_x + tan_y * tan_y;
+                let zc = ((z0 + z1) * 0.5 * (1.0 + k)).min(z1);
+                let r = ((z1 - zc).powi(2) + z1 * z1 * k)
+                    .sqrt()
+                    .max(((zc - z0).powi(2) + z0 * z0 * k).sqrt());
+                (zc, r)
+            }
+        };
         let r = (r * 16.0).ceil() / 16.0;
         let center_world = view
             .world_from_view
@@ -105,6 +145,7 @@ pub fn fit(view: &CameraView, aspect: f32, to_sun: Vec3, scene: &Aabb, map_size:
             back + r,
         );
         out.clip_from_world[i] = proj * light_from_world;
+        out.texel[i] = texel;
         start = *end;
     }
     out

@@ -4,15 +4,40 @@ use super::{Aabb, Camera};
 use glam::{Mat4, Quat, Vec3};
 
 /// Where a frame is seen from: a rigid `world_from_view` (view looks along -Z, Y up) and a
-/// perspective projection.
+/// perspective projection (infinite far plane), or an orthographic one when `ortho` is set.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CameraView {
     pub world_from_view: Mat4,
+    /// The perspective's vertical field of view; unused while `ortho` is set.
     pub fov_y_rad: f32,
+    /// View depth of the near plane (metres in front of the eye).
     pub near: f32,
+    pub ortho: Option<Ortho>,
 }
 
+/// An orthographic projection: every pixel looks along the view's -Z.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ortho {
+    /// Half the view's height in metres (glTF's `ymag`); the width follows the aspect.
+    pub half_height: f32,
+    /// View depth of the far plane (an orthographic view needs one).
+    pub far: f32,
+}
+
+/// How deep an orthographic camera without a far plane sees, in metres past its near plane.
+pub const DEFAULT_ORTHO_DEPTH: f32 = 10_000.0;
+
 impl CameraView {
+    /// A perspective view (the common case; tests and tools build views this way).
+    pub fn perspective(world_from_view: Mat4, fov_y_rad: f32, near: f32) -> Self {
+        Self {
+            world_from_view,
+            fov_y_rad,
+            near,
+            ortho: None,
+        }
+    }
+
     pub fn from_camera(world_from_view: Mat4, camera: &Camera) -> Self {
         // Remove scale so the view matrix stays rigid.
         let (_, rotation, translation) = world_from_view.to_scale_rotation_translation();
@@ -20,6 +45,32 @@ impl CameraView {
             world_from_view: Mat4::from_rotation_translation(rotation, translation),
             fov_y_rad: camera.fov_y_rad,
             near: camera.near,
+            ortho: camera.ortho_half_height.map(|half_height| Ortho {
+                half_height,
+                far: camera
+                    .far
+                    .filter(|f| *f > camera.near)
+                    .unwrap_or(camera.near + DEFAULT_ORTHO_DEPTH),
+            }),
+        }
+    }
+
+    /// Metres per pixel across an image `height_px` tall, at view depth `depth` (the same
+    /// at every depth in an orthographic view).
+    pub fn metres_per_px(&self, depth: f32, height_px: f32) -> f32 {
+        let half = match self.ortho {
+            Some(o) => o.half_height,
+            None => depth * (self.fov_y_rad * 0.5).tan(),
+        };
+        2.0 * half / height_px.max(1.0)
+    }
+
+    /// The unit direction from a world point towards the viewer: towards the eye in
+    /// perspective, the view's +Z everywhere in an orthographic view.
+    pub fn towards_viewer(&self, world: Vec3) -> Vec3 {
+        match self.ortho {
+            Some(_) => -self.forward(),
+            None => (self.position() - world).normalize_or(-self.forward()),
         }
     }
 
@@ -39,14 +90,56 @@ impl CameraView {
             .normalize_or(Vec3::NEG_Z)
     }
 
-    /// Reverse-Z infinite perspective (`clip_from_view`): depth 1 at the near plane, 0 at
-    /// infinity.
+    /// Reverse-Z `clip_from_view`: depth 1 at the near plane, 0 at infinity (perspective) or
+    /// at the far plane (orthographic).
     pub fn clip_from_view(&self, aspect: f32) -> Mat4 {
-        Mat4::perspective_infinite_reverse_rh(self.fov_y_rad, aspect.max(1e-4), self.near)
+        let aspect = aspect.max(1e-4);
+        match self.ortho {
+            Some(o) => {
+                let (h, w) = (o.half_height, o.half_height * aspect);
+                // glam maps its `near` argument to depth 0: give it the far plane.
+                Mat4::orthographic_rh(-w, w, -h, h, o.far, self.near)
+            }
+            None => Mat4::perspective_infinite_reverse_rh(self.fov_y_rad, aspect, self.near),
+        }
     }
 
     pub fn clip_from_world(&self, aspect: f32) -> Mat4 {
         self.clip_from_view(aspect) * self.view_from_world()
+    }
+}
+
+/// A side of the world a view can look from, straight along an axis (glTF: +Y up, +Z
+/// front, +X right).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ViewAxis {
+    Front,
+    Back,
+    Right,
+    Left,
+    Top,
+    Bottom,
+}
+
+impl ViewAxis {
+    pub const ALL: [ViewAxis; 6] = [
+        ViewAxis::Front,
+        ViewAxis::Back,
+        ViewAxis::Right,
+        ViewAxis::Left,
+        ViewAxis::Top,
+        ViewAxis::Bottom,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ViewAxis::Front => "Front",
+            ViewAxis::Back => "Back",
+            ViewAxis::Right => "Right",
+            ViewAxis::Left => "Left",
+            ViewAxis::Top => "Top",
+            ViewAxis::Bottom => "Bottom",
+        }
     }
 }
 
@@ -62,6 +155,9 @@ pub struct OrbitCamera {
     pub fov_y_rad: f32,
     /// Fly speed in metres per second.
     pub fly_speed: f32,
+    /// Orthographic (Blender's Numpad 5): the view keeps the size the perspective shows at
+    /// the pivot, half its height being `distance · tan(fov_y / 2)`.
+    pub ortho: bool,
 }
 
 impl Default for OrbitCamera {
@@ -73,6 +169,7 @@ impl Default for OrbitCamera {
             pitch: 0.35,
             fov_y_rad: 50f32.to_radians(),
             fly_speed: 10.0,
+            ortho: false,
         }
     }
 }
@@ -90,11 +187,98 @@ impl OrbitCamera {
     }
 
     pub fn view(&self) -> CameraView {
-        CameraView {
-            world_from_view: Mat4::from_rotation_translation(self.rotation(), self.eye()),
-            fov_y_rad: self.fov_y_rad,
-            near: (self.distance * 0.002).clamp(0.01, 1.0),
+        let near = (self.distance * 0.002).clamp(0.01, 1.0);
+        if self.ortho {
+            // The eye steps back so that the scene on both sides of the pivot, out to `reach`,
+            // is in front of it. The reach grows with the distance (the view's size): small
+            // models keep fine depth (linear here) and positions far from the eye keep their
+            // f32 precision across the view (errors near 10⁻⁵ of its height at this ratio).
+            let reach = (self.distance * 100.0).clamp(10.0, DEFAULT_ORTHO_DEPTH * 0.5);
+            let back = self.distance + reach;
+            return CameraView {
+                world_from_view: Mat4::from_rotation_translation(
+                    self.rotation(),
+                    self.pivot + self.rotation() * Vec3::new(0.0, 0.0, back),
+                ),
+                fov_y_rad: self.fov_y_rad,
+                near,
+                ortho: Some(Ortho {
+                    half_height: self.ortho_half_height(),
+                    far: back + reach,
+                }),
+            };
         }
+        CameraView::perspective(
+            Mat4::from_rotation_translation(self.rotation(), self.eye()),
+            self.fov_y_rad,
+            near,
+        )
+    }
+
+    /// Where a scene camera set to this view stands: at the eye (`distance` from the pivot)
+    /// whether or not the view is orthographic (whose own eye steps far back, see `view`).
+    pub fn eye_pose(&self) -> Mat4 {
+        Mat4::from_rotation_translation(self.rotation(), self.eye())
+    }
+
+    /// A scene camera showing what this view shows from [`Self::eye_pose`]: its field of
+    /// view, and orthographic size when orthographic; `base`'s clipping planes.
+    pub fn scene_camera(&self, base: Camera) -> Camera {
+        Camera {
+            fov_y_rad: self.fov_y_rad,
+            ortho_half_height: self.ortho.then(|| self.ortho_half_height()),
+            ..base
+        }
+    }
+
+    /// The side of the world the view looks straight from, if it does (as set by
+    /// [`Self::look_along_axis`] and kept until it orbits).
+    pub fn aligned_axis(&self) -> Option<ViewAxis> {
+        ViewAxis::ALL.into_iter().find(|&axis| {
+            let mut aligned = *self;
+            aligned.look_along_axis(axis);
+            let turn = (aligned.yaw - self.yaw).rem_euclid(std::f32::consts::TAU);
+            turn.min(std::f32::consts::TAU - turn) < 1e-5
+                && (aligned.pitch - self.pitch).abs() < 1e-5
+        })
+    }
+
+    /// What the viewport overlay says of the projection: "Perspective 50°", or "Top ·
+    /// Orthographic 12.4 m" (the view's height) looking straight from a side.
+    pub fn projection_label(&self) -> String {
+        let lens = if self.ortho {
+            let height = 2.0 * self.ortho_half_height();
+            if height >= 10.0 {
+                format!("Orthographic {height:.0} m")
+            } else {
+                format!("Orthographic {height:.2} m")
+            }
+        } else {
+            format!("Perspective {:.0}°", self.fov_y_rad.to_degrees())
+        };
+        match self.aligned_axis() {
+            Some(axis) => format!("{} · {lens}", axis.name()),
+            None => lens,
+        }
+    }
+
+    /// Half the height of the orthographic view: what the perspective shows at the pivot.
+    pub fn ortho_half_height(&self) -> f32 {
+        self.distance * (self.fov_y_rad * 0.5).tan()
+    }
+
+    /// Looks at the pivot straight along an axis, as Blender's Numpad 1/3/7 (and Ctrl for
+    /// the opposite side) do: `from` is the side the view looks from.
+    pub fn look_along_axis(&mut self, from: ViewAxis) {
+        use std::f32::consts::{FRAC_PI_2, PI};
+        (self.yaw, self.pitch) = match from {
+            ViewAxis::Front => (0.0, 0.0),
+            ViewAxis::Back => (PI, 0.0),
+            ViewAxis::Right => (FRAC_PI_2, 0.0),
+            ViewAxis::Left => (3.0 * FRAC_PI_2, 0.0),
+            ViewAxis::Top => (0.0, FRAC_PI_2),
+            ViewAxis::Bottom => (0.0, -FRAC_PI_2),
+        };
     }
 
     /// Orbit by a mouse delta in radians.
@@ -276,5 +460,167 @@ mod tests {
         assert!((near.z / near.w - 1.0).abs() < 1e-5);
         let far = p * glam::Vec4::new(0.0, 0.0, -1e6, 1.0);
         assert!((far.z / far.w).abs() < 1e-5);
+    }
+
+    /// NDC of a view-space point.
+    fn ndc(view: &CameraView, aspect: f32, p: Vec3) -> Vec3 {
+        let c = view.clip_from_view(aspect) * p.extend(1.0);
+        c.truncate() / c.w
+    }
+
+    #[test]
+    fn an_orthographic_view_maps_its_box_to_the_clip_volume_at_any_depth() {
+        let view = CameraView {
+            ortho: Some(Ortho {
+                half_height: 2.0,
+                far: 50.0,
+            }),
+            ..CameraView::perspective(Mat4::IDENTITY, 1.0, 0.5)
+        };
+        // Reverse Z: depth 1 at the near plane, 0 at the far plane, linear between.
+        assert!((ndc(&view, 2.0, Vec3::new(0.0, 0.0, -0.5)).z - 1.0).abs() < 1e-6);
+        assert!(ndc(&view, 2.0, Vec3::new(0.0, 0.0, -50.0)).z.abs() < 1e-6);
+        let mid = ndc(&view, 2.0, Vec3::new(0.0, 0.0, -25.25)).z;
+        assert!((mid - 0.5).abs() < 1e-5, "{mid}");
+        // The frame's corner lands on the clip volume's corner at every depth (aspect 2:
+        // 4 m wide per 2 m of half-height).
+        for depth in [1.0, 10.0, 49.0] {
+            let corner = ndc(&view, 2.0, Vec3::new(4.0, 2.0, -depth));
+            assert!(
+                (corner.truncate() - glam::Vec2::ONE).length() < 1e-5,
+                "{corner}"
+            );
+        }
+        assert!((view.metres_per_px(1.0, 400.0) - 0.01).abs() < 1e-7);
+        assert_eq!(
+            view.metres_per_px(1.0, 400.0),
+            view.metres_per_px(40.0, 400.0)
+        );
+        assert_eq!(view.towards_viewer(Vec3::new(3.0, 1.0, -9.0)), Vec3::Z);
+    }
+
+    #[test]
+    fn switching_the_orbit_camera_to_orthographic_keeps_the_pivot_plane_in_place() {
+        let mut c = OrbitCamera {
+            pivot: Vec3::new(1.0, 2.0, 3.0),
+            distance: 12.0,
+            ..Default::default()
+        };
+        c.orbit(0.4, 0.1);
+        let aspect = 1.5;
+        let perspective = c.view();
+        c.ortho = true;
+        let ortho = c.view();
+        assert_eq!(ortho.forward(), perspective.forward());
+        // Points in the plane through the pivot facing the view land on the same pixels.
+        let rotation = c.rotation();
+        for offset in [
+            Vec3::ZERO,
+            Vec3::new(3.0, 2.0, 0.0),
+            Vec3::new(-5.0, -4.0, 0.0),
+        ] {
+            let p = c.pivot + rotation * offset;
+            let a = perspective.clip_from_world(aspect) * p.extend(1.0);
+            let b = ortho.clip_from_world(aspect) * p.extend(1.0);
+            let (a, b) = (a.truncate() / a.w, b.truncate() / b.w);
+            assert!((a.truncate() - b.truncate()).length() < 1e-4, "{a} vs {b}");
+            assert!(b.z > 0.0 && b.z < 1.0, "in the depth range: {}", b.z);
+        }
+        // Zooming shrinks the frame like the perspective's.
+        let h = c.ortho_half_height();
+        c.zoom(1.0);
+        assert!((c.ortho_half_height() - h * 0.9).abs() < 1e-4);
+        // Something far behind the pivot (and even behind the perspective's eye) is seen.
+        let behind_eye = c.eye() + rotation * Vec3::new(0.0, 0.0, 50.0);
+        let clip = c.view().clip_from_world(aspect) * behind_eye.extend(1.0);
+        assert!(clip.z / clip.w > 0.0 && clip.z / clip.w < 1.0);
+        let far_behind = c.pivot - rotation * Vec3::new(0.0, 0.0, 1000.0);
+        let clip = c.view().clip_from_world(aspect) * far_behind.extend(1.0);
+        assert!(clip.z / clip.w > 0.0 && clip.z / clip.w < 1.0);
+    }
+
+    #[test]
+    fn axis_views_look_straight_along_the_axes_until_they_orbit() {
+        let mut c = OrbitCamera {
+            distance: 5.0,
+            ..Default::default()
+        };
+        for (axis, forward, up) in [
+            (ViewAxis::Front, Vec3::NEG_Z, Vec3::Y),
+            (ViewAxis::Back, Vec3::Z, Vec3::Y),
+            (ViewAxis::Right, Vec3::NEG_X, Vec3::Y),
+            (ViewAxis::Left, Vec3::X, Vec3::Y),
+            // Blender's top view: -Z (Blender's +Y, away from the front) up on screen.
+            (ViewAxis::Top, Vec3::NEG_Y, Vec3::NEG_Z),
+            (ViewAxis::Bottom, Vec3::Y, Vec3::Z),
+        ] {
+            c.look_along_axis(axis);
+            let view = c.view();
+            assert!(
+                close(view.forward(), forward),
+                "{axis:?}: {}",
+                view.forward()
+            );
+            let view_up = view.world_from_view.transform_vector3(Vec3::Y);
+            assert!(close(view_up, up), "{axis:?} up: {view_up}");
+            assert_eq!(c.aligned_axis(), Some(axis));
+            assert!(close(c.pivot, Vec3::ZERO), "the pivot stays");
+        }
+        c.look_along_axis(ViewAxis::Top);
+        c.ortho = true;
+        assert!(c.projection_label().starts_with("Top · Orthographic"));
+        c.orbit(0.01, 0.0);
+        assert_eq!(c.aligned_axis(), None, "orbiting leaves the axis");
+        assert!(c.projection_label().starts_with("Orthographic"));
+        c.ortho = false;
+        assert_eq!(c.projection_label(), "Perspective 50°");
+    }
+
+    #[test]
+    fn a_scene_camera_set_to_an_orthographic_view_shows_the_same_frame() {
+        let mut c = OrbitCamera {
+            distance: 8.0,
+            ortho: true,
+            ..Default::default()
+        };
+        c.orbit(0.3, 0.2);
+        let camera = c.scene_camera(Camera::default());
+        assert_eq!(camera.ortho_half_height, Some(c.ortho_half_height()));
+        camera.check().expect("valid");
+        let from_node = CameraView::from_camera(c.eye_pose(), &camera);
+        let p = c.pivot + c.rotation() * Vec3::new(1.0, -2.0, 0.5);
+        let a = c.view().clip_from_world(1.0) * p.extend(1.0);
+        let b = from_node.clip_from_world(1.0) * p.extend(1.0);
+        let (a, b) = (a.truncate() / a.w, b.truncate() / b.w);
+        assert!((a.truncate() - b.truncate()).length() < 1e-4, "{a} vs {b}");
+        assert_eq!(
+            from_node.ortho.map(|o| o.far),
+            Some(Camera::default().near + DEFAULT_ORTHO_DEPTH)
+        );
+        // Bad values are refused by `check`.
+        for bad in [
+            Camera {
+                ortho_half_height: Some(0.0),
+                ..camera
+            },
+            Camera {
+                ortho_half_height: Some(f32::NAN),
+                ..camera
+            },
+            Camera {
+                far: Some(0.05),
+                ..camera
+            },
+            Camera {
+                near: -1.0,
+                ..camera
+            },
+            Camera {
+                fov_y_rad: 4.0,
+                ..camera
+            },
+        ] {
+            assert!(bad.check().is_err(), "{bad:?}");
+        }
     }
 }

@@ -19,7 +19,7 @@ pub mod sun;
 mod timeline;
 mod variants;
 
-pub use camera::{CameraView, OrbitCamera};
+pub use camera::{CameraView, DEFAULT_ORTHO_DEPTH, OrbitCamera, Ortho, ViewAxis};
 pub use clouds::{
     PointCloud, SH_C0, SplatCloud, SplatShapeError, axis_quantiles, framing_bounds_of,
 };
@@ -1366,13 +1366,54 @@ impl Light {
     }
 }
 
-/// A perspective camera attached to a node; it looks along the node's -Z axis.
+/// A camera attached to a node; it looks along the node's -Z axis.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Camera {
+    /// The perspective's vertical field of view (kept, unused, while orthographic).
     pub fov_y_rad: f32,
     pub near: f32,
-    /// `None` = infinite far plane.
+    /// `None` = infinite far plane (perspective), [`DEFAULT_ORTHO_DEPTH`] past the
+    /// near plane (orthographic).
     pub far: Option<f32>,
+    /// Orthographic: half the view's height in metres (glTF's `ymag`). `None`: perspective.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ortho_half_height: Option<f32>,
+}
+
+impl Camera {
+    /// Whether the values make a usable projection (a project file or an import could hold
+    /// anything): a field of view in (0, π), a positive near plane, a far plane beyond it and
+    /// a positive orthographic size, all finite.
+    pub fn check(&self) -> Result<(), String> {
+        if !(self.fov_y_rad > 0.0 && self.fov_y_rad < std::f32::consts::PI) {
+            return Err(format!(
+                "field of view {} rad is not between 0 and π",
+                self.fov_y_rad
+            ));
+        }
+        if !(self.near > 0.0 && self.near.is_finite()) {
+            return Err(format!(
+                "near plane {} is not a positive distance",
+                self.near
+            ));
+        }
+        if let Some(far) = self.far
+            && !(far > self.near && far.is_finite())
+        {
+            return Err(format!(
+                "far plane {far} is not beyond the near plane {}",
+                self.near
+            ));
+        }
+        if let Some(h) = self.ortho_half_height
+            && !(h > 0.0 && h.is_finite())
+        {
+            return Err(format!(
+                "orthographic half-height {h} is not a positive size"
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for Camera {
@@ -1381,6 +1422,7 @@ impl Default for Camera {
             fov_y_rad: 50f32.to_radians(),
             near: 0.1,
             far: None,
+            ortho_half_height: None,
         }
     }
 }

@@ -72,6 +72,8 @@ pub enum SceneError {
     Timeline(String),
     #[error("node {node}: {problem}")]
     Hierarchy { node: u64, problem: String },
+    #[error("node {node}'s camera: {problem}")]
+    Camera { node: u64, problem: String },
     #[error("root list: {0}")]
     Roots(String),
     #[error("{0} node(s) are not reachable from the roots (a cycle)")]
@@ -190,6 +192,12 @@ impl Scene {
                 }
                 NodeKind::Splats { cloud } if !splat_clouds.contains_key(cloud) => {
                     return Err(missing("splat cloud", cloud.0));
+                }
+                NodeKind::Camera(camera) => {
+                    camera.check().map_err(|problem| SceneError::Camera {
+                        node: node.id.0,
+                        problem,
+                    })?;
                 }
                 _ => {}
             }

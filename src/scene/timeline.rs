@@ -1483,6 +1483,7 @@ mod tests {
                 fov_y_rad: 0.8,
                 near: 0.1,
                 far: None,
+                ortho_half_height: None,
             }),
         );
         let lamp = scene.add_node(

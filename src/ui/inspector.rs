@@ -1711,6 +1711,82 @@ fn camera_ui(
         .num_columns(2)
         .spacing([12.0, 4.0])
         .show(ui, |ui| {
+            let set = |actions: &mut Vec<UiAction>, changed: Camera| {
+                if changed != *camera {
+                    actions.push(UiAction::Edit(Command::SetKind {
+                        node,
+                        kind: Box::new(NodeKind::Camera(changed)),
+                    }));
+                }
+            };
+            ui.label("Projection");
+            let ortho = camera.ortho_half_height;
+            egui::ComboBox::from_id_salt("camera_projection")
+                .selected_text(if ortho.is_some() {
+                    "Orthographic"
+                } else {
+                    "Perspective"
+                })
+                .show_ui(ui, |ui| {
+                    if ui
+                        .selectable_label(ortho.is_none(), "Perspective")
+                        .clicked()
+                    {
+                        set(
+                            actions,
+                            Camera {
+                                ortho_half_height: None,
+                                ..*camera
+                            },
+                        );
+                    }
+                    if ui
+                        .selectable_label(ortho.is_some(), "Orthographic")
+                        .on_hover_text(
+                            "Parallel view, no perspective: its height in metres sets its \
+                             scale (first: what the field of view shows 10 m ahead)",
+                        )
+                        .clicked()
+                        && ortho.is_none()
+                    {
+                        set(
+                            actions,
+                            Camera {
+                                ortho_half_height: Some(10.0 * (camera.fov_y_rad * 0.5).tan()),
+                                ..*camera
+                            },
+                        );
+                    }
+                });
+            ui.end_row();
+            if let Some(half_height) = ortho {
+                ui.label("Height");
+                // Live while dragging: the drag's frames fold into one undo step.
+                let mut height = half_height * 2.0;
+                let response = ui.add(
+                    egui::DragValue::new(&mut height)
+                        .range(0.001..=1.0e6)
+                        .speed(half_height * 0.01)
+                        .max_decimals(3)
+                        .suffix(" m"),
+                );
+                if response.changed() && height.is_finite() && height > 0.0 {
+                    set(
+                        actions,
+                        Camera {
+                            ortho_half_height: Some(height * 0.5),
+                            ..*camera
+                        },
+                    );
+                }
+                ui.end_row();
+                value_row_ui(ui, "Near", &format!("{:.3} m", camera.near));
+                let far = camera
+                    .far
+                    .unwrap_or(camera.near + crate::scene::DEFAULT_ORTHO_DEPTH);
+                value_row_ui(ui, "Far", &format!("{far:.1} m"));
+                return;
+            }
             keyed_label(
                 ui,
                 keying,
@@ -1728,16 +1804,13 @@ fn camera_ui(
                     .suffix("°"),
             );
             if response.changed() {
-                let fov_y_rad = deg.to_radians();
-                if fov_y_rad != camera.fov_y_rad {
-                    actions.push(UiAction::Edit(Command::SetKind {
-                        node,
-                        kind: Box::new(NodeKind::Camera(Camera {
-                            fov_y_rad,
-                            ..*camera
-                        })),
-                    }));
-                }
+                set(
+                    actions,
+                    Camera {
+                        fov_y_rad: deg.to_radians(),
+                        ..*camera
+                    },
+                );
             }
             ui.end_row();
             value_row_ui(ui, "Near", &format!("{:.3} m", camera.near));

@@ -3,7 +3,7 @@
 use super::{BrowsePurpose, Dialogs, NewWorldDialog, UiAction};
 use crate::edit::ops::{Operation, Reshade};
 use crate::render::Overlays;
-use crate::scene::{LightKind, NodeId, NodeKind, Primitive, Scene};
+use crate::scene::{LightKind, NodeId, NodeKind, Primitive, Scene, ViewAxis};
 use egui::{Button, Ui};
 use std::path::PathBuf;
 
@@ -17,6 +17,7 @@ pub fn menu_bar_ui(
     ui: &mut Ui,
     scene: &Scene,
     seed: u64,
+    orthographic: bool,
     selection: &[NodeId],
     overlays: &mut Overlays,
     dialogs: &mut Dialogs,
@@ -189,6 +190,33 @@ pub fn menu_bar_ui(
             {
                 actions.push(UiAction::ResetView);
             }
+            if ui
+                .add(
+                    Button::new("Orthographic")
+                        .selected(orthographic)
+                        .shortcut_text("5"),
+                )
+                .on_hover_text("Switch the view between perspective and orthographic")
+                .clicked()
+            {
+                actions.push(UiAction::ToggleOrthographic);
+            }
+            ui.menu_button("Align view", |ui| {
+                for axis in ViewAxis::ALL {
+                    let (ctrl, key) = view_axis_key(axis);
+                    let shortcut = if ctrl {
+                        format!("Ctrl+{}", key.name())
+                    } else {
+                        key.name().to_owned()
+                    };
+                    if ui
+                        .add(Button::new(axis.name()).shortcut_text(shortcut))
+                        .clicked()
+                    {
+                        actions.push(UiAction::ViewAlong(axis));
+                    }
+                }
+            });
             let cameras = scene_cameras(scene);
             ui.add_enabled_ui(!cameras.is_empty(), |ui| {
                 ui.menu_button("View through camera", |ui| {
@@ -236,6 +264,20 @@ pub fn menu_bar_ui(
             }
         });
     });
+}
+
+/// The key that aligns the view with `axis` (Blender's numpad keys, which egui reports as
+/// the digits), and whether it takes Ctrl: 1 front, 3 right, 7 top; Ctrl for the opposite.
+pub fn view_axis_key(axis: ViewAxis) -> (bool, egui::Key) {
+    use egui::Key;
+    match axis {
+        ViewAxis::Front => (false, Key::Num1),
+        ViewAxis::Back => (true, Key::Num1),
+        ViewAxis::Right => (false, Key::Num3),
+        ViewAxis::Left => (true, Key::Num3),
+        ViewAxis::Top => (false, Key::Num7),
+        ViewAxis::Bottom => (true, Key::Num7),
+    }
 }
 
 /// Add ▸ shapes and lights, placed at the viewport's pivot.

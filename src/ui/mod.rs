@@ -43,7 +43,7 @@ pub use gizmo::{
 pub use history::history_window_ui;
 pub use inspector::{inspector_keyed_ui, inspector_ui};
 pub use log::{LOG_CAPACITY, LogEntry, LogLevel, loading_ui, log_window_ui, notice_ui, push_log};
-pub use menu::menu_bar_ui;
+pub use menu::{menu_bar_ui, view_axis_key};
 pub use outliner::outliner_ui;
 pub use region::{SplatRegionTool, paint_region};
 pub use render::{
@@ -138,6 +138,11 @@ pub enum UiAction {
     ResetView,
     /// Put the viewport camera at a scene camera's pose and field of view.
     ViewThroughCamera(NodeId),
+    /// Look at the pivot straight from a side of the world (Blender's Numpad 1/3/7, Ctrl for
+    /// the opposite side).
+    ViewAlong(crate::scene::ViewAxis),
+    /// Switch the viewport between perspective and orthographic (Blender's Numpad 5).
+    ToggleOrthographic,
     /// Something about variants (switch, add, rename, compare, reset a value to the base).
     Variant(VariantAction),
     /// Render ▸ Render Shot (the active shot) or Render All Shots, in the background.

@@ -10,8 +10,9 @@ use glam::{Quat, Vec3};
 pub struct ViewportOverlay<'a> {
     /// "Orbit" or "Fly".
     pub mode: &'a str,
-    /// Vertical field of view of the viewport camera, degrees.
-    pub fov_y_deg: f32,
+    /// The viewport camera's projection, e.g. "Perspective 50°" or "Top · Orthographic
+    /// 12.4 m" (see `OrbitCamera::projection_label`).
+    pub projection: &'a str,
     /// Shown briefly after the fly speed changed, in metres per second.
     pub fly_speed: Option<f32>,
     /// Rotation of the camera (`world_from_view` without translation), for the axes hint.
@@ -108,7 +109,7 @@ pub fn viewport_overlay_ui(ui: &Ui, rect: Rect, overlay: &ViewportOverlay<'_>) {
         &painter,
         rect.left_top() + vec2(10.0, 8.0),
         Align2::LEFT_TOP,
-        &format!("{} · Perspective {:.0}°", overlay.mode, overlay.fov_y_deg),
+        &format!("{} · {}", overlay.mode, overlay.projection),
         text,
     );
     if let Some(speed) = overlay.fly_speed {

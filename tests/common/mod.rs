@@ -179,6 +179,7 @@ pub fn look(eye: Vec3, target: Vec3, fov_deg: f32) -> CameraView {
         world_from_view: glam::Mat4::from_rotation_translation(t.rotation, t.translation),
         fov_y_rad: fov_deg.to_radians(),
         near: 0.05,
+        ortho: None,
     }
 }
 

@@ -1,0 +1,346 @@
+//! Orthographic views: meshes and splats keep their size at any depth, the sun's shadows and
+//! the sky still work, and glTF's orthographic cameras import, render and export as such.
+
+use crate::common;
+
+use common::*;
+use glam::{Mat4, Vec2, Vec3};
+use image::RgbaImage;
+use worldsmith::generate::shapes;
+use worldsmith::scene::{
+    Camera, CameraView, Material, NodeKind, Ortho, Scene, SplatCloud, Transform,
+};
+
+const W: u32 = 192;
+const H: u32 = 128;
+
+/// A fresh folder for one test's files.
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("worldsmith-{}-{name}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// An orthographic version of `look`: the same pose, `half_height` metres above and below
+/// the view's axis, seeing 200 m deep.
+fn ortho_look(eye: Vec3, target: Vec3, half_height: f32) -> CameraView {
+    CameraView {
+        ortho: Some(Ortho {
+            half_height,
+            far: 200.0,
+        }),
+        ..look(eye, target, 50.0)
+    }
+}
+
+/// The columns (first, last) of the pixels `is` picks, if any.
+fn column_span(img: &RgbaImage, is: impl Fn([u8; 4]) -> bool) -> Option<(u32, u32)> {
+    let cols: Vec<u32> = (0..img.width())
+        .filter(|&x| (0..img.height()).any(|y| is(img.get_pixel(x, y).0)))
+        .collect();
+    Some((*cols.first()?, *cols.last()?))
+}
+
+fn reddish(p: [u8; 4]) -> bool {
+    p[0] > 40 && u32::from(p[0]) > 2 * u32::from(p[1]) + 10
+}
+
+fn greenish(p: [u8; 4]) -> bool {
+    p[1] > 40 && u32::from(p[1]) > 2 * u32::from(p[0]) + 10
+}
+
+/// A red 1 m cube near the camera and a green one 30 m further away.
+fn near_and_far_cubes() -> Scene {
+    let mut scene = Scene::new("Near and far");
+    add_sun(&mut scene, Vec3::new(0.3, 0.8, 1.0), 100_000.0, false);
+    scene.environment.exposure_ev100 = 15.0;
+    for (name, at, color) in [
+        ("Near", Vec3::new(-2.0, 0.0, 0.0), [0.9, 0.05, 0.05, 1.0]),
+        ("Far", Vec3::new(2.0, 0.0, -30.0), [0.05, 0.9, 0.05, 1.0]),
+    ] {
+        add_mesh(
+            &mut scene,
+            name,
+            shapes::cube(1.0),
+            Material::named(name, color, 0.6),
+            Transform::from_translation(at),
+        );
+    }
+    scene
+}
+
+#[test]
+fn an_orthographic_view_draws_things_the_same_size_at_any_depth() {
+    let Some(ctx) = gpu() else { return };
+    let scene = near_and_far_cubes();
+    let eye = Vec3::new(0.0, 0.0, 10.0);
+    let target = Vec3::new(0.0, 0.0, 0.0);
+    // 4 m tall over 128 px: 32 px per metre.
+    let img = render(&ctx, &scene, ortho_look(eye, target, 2.0), W, H);
+    assert_not_degenerate("ortho_cubes", &img);
+    let near = column_span(&img, reddish).expect("the near cube shows");
+    let far = column_span(&img, greenish).expect("the far cube shows, 40 m away");
+    let width = |(a, b): (u32, u32)| b - a + 1;
+    for (name, span, centre_x) in [("near", near, -2.0f32), ("far", far, 2.0)] {
+        assert!(
+            width(span).abs_diff(32) <= 1,
+            "the {name} cube is 1 m = 32 px wide: {span:?}"
+        );
+        // Its centre lands where x metres off the axis do: 96 + 32 x.
+        let middle = (span.0 + span.1) as f32 * 0.5 + 0.5;
+        assert!(
+            (middle - (96.0 + 32.0 * centre_x)).abs() <= 1.0,
+            "the {name} cube is centred at {middle}"
+        );
+    }
+    // The same view in perspective draws the far cube much smaller (the test can tell).
+    let img = render(&ctx, &scene, look(eye, target, 22.6), W, H);
+    let (near, far) = (
+        column_span(&img, reddish).expect("near"),
+        column_span(&img, greenish).expect("far"),
+    );
+    assert!(width(far) * 3 < width(near), "{near:?} vs {far:?}");
+}
+
+#[test]
+fn orthographic_views_cast_the_suns_shadows_and_show_a_sky() {
+    let Some(ctx) = gpu() else { return };
+    let mut scene = Scene::new("Shadow");
+    // The sun 45° up in +X: a 1 m cube's shadow falls from x = -0.5 to -1.5 on the ground.
+    add_sun(&mut scene, Vec3::new(1.0, 1.0, 0.0), 100_000.0, true);
+    scene.environment.exposure_ev100 = 15.0;
+    add_mesh(
+        &mut scene,
+        "Ground",
+        shapes::plane(Vec2::splat(20.0), 1),
+        Material::named("Ground", [0.7, 0.7, 0.7, 1.0], 0.9),
+        Transform::IDENTITY,
+    );
+    add_mesh(
+        &mut scene,
+        "Cube",
+        shapes::cube(1.0),
+        Material::named("Cube", [0.2, 0.2, 0.8, 1.0], 0.6),
+        Transform::from_translation(Vec3::new(0.0, 0.5, 0.0)),
+    );
+    // Straight down from 2 km (as far back as the editor's orthographic eye steps for a
+    // 20 m view), 4 m tall: 32 px per metre, x to the right.
+    let eye = Vec3::new(0.0, 2000.0, 0.0);
+    let view = CameraView {
+        world_from_view: Mat4::look_to_rh(eye, Vec3::NEG_Y, Vec3::NEG_Z).inverse(),
+        ortho: Some(Ortho {
+            half_height: 2.0,
+            far: 4000.0,
+        }),
+        ..look(eye, Vec3::ZERO, 50.0)
+    };
+    let img = render(&ctx, &scene, view, W, H);
+    let pixel_at = |x: f32| img.get_pixel((96.0 + 32.0 * x) as u32, 64).0;
+    let (shadowed, lit) = (pixel_at(-1.0), pixel_at(1.0));
+    assert!(
+        u32::from(shadowed[1]) * 2 < u32::from(lit[1]),
+        "the ground at x = -1 is in the cube's shadow: {shadowed:?} vs lit {lit:?}"
+    );
+    let past = pixel_at(-2.0);
+    assert!(
+        past[1].abs_diff(lit[1]) <= 6,
+        "past the shadow's end the ground is lit again: {past:?} vs {lit:?}"
+    );
+
+    // Looking straight at the sun: the sky is not one flat colour of the sun's disc.
+    let eye = Vec3::new(0.0, 5.0, 0.0);
+    let view = ortho_look(eye, eye + Vec3::new(1.0, 1.0, 0.0), 2.0);
+    let img = render(&ctx, &scene, view, W, H);
+    let centre = img.get_pixel(W / 2, H / 2).0;
+    let corner = img.get_pixel(4, 4).0;
+    assert!(
+        centre[..3]
+            .iter()
+            .zip(&corner[..3])
+            .any(|(a, b)| a.abs_diff(*b) > 20),
+        "the disc in the middle, sky around it: {centre:?} vs {corner:?}"
+    );
+}
+
+#[test]
+fn orthographic_splats_keep_their_size_at_any_depth() {
+    let Some(ctx) = gpu() else { return };
+    let mut scene = Scene::new("Splats");
+    let cloud = SplatCloud::new(
+        vec![[-2.0, 0.0, 0.0], [2.0, 0.0, -40.0]],
+        vec![[0.0, 0.0, 0.0, 1.0]; 2],
+        vec![[0.25; 3]; 2],
+        vec![1.0; 2],
+        vec![[1.0, 0.1, 0.1], [0.1, 1.0, 0.1]],
+        0,
+        Vec::new(),
+    )
+    .expect("splats");
+    let cloud = scene.add_splat_cloud(cloud);
+    scene.add_node(
+        None,
+        "Cloud",
+        Transform::IDENTITY,
+        NodeKind::Splats { cloud },
+    );
+    let eye = Vec3::new(0.0, 0.0, 10.0);
+    let img = render(&ctx, &scene, ortho_look(eye, Vec3::ZERO, 2.0), W, H);
+    let near = column_span(&img, reddish).expect("the near splat shows");
+    let far = column_span(&img, greenish).expect("the far splat shows");
+    let width = |(a, b): (u32, u32)| (b - a + 1) as i32;
+    assert!(
+        (width(near) - width(far)).abs() <= 1,
+        "equal splats, equal footprints: {near:?} vs {far:?}"
+    );
+    // σ = 0.25 m = 8 px; the footprint shows out to 2–3 σ each side.
+    assert!((24..=56).contains(&width(near)), "{near:?}");
+    let centre = |(a, b): (u32, u32)| (a + b) as f32 * 0.5 + 0.5;
+    assert!((centre(near) - 32.0).abs() <= 1.0, "{near:?}");
+    assert!((centre(far) - 160.0).abs() <= 1.0, "{far:?}");
+}
+
+/// A glTF with one orthographic camera, 3 m tall (ymag 1.5), looking down -Z from z = 10 at
+/// a quad 1 m wide.
+fn ortho_gltf(xmag: f32, ymag: f32, znear: f32, zfar: f32) -> String {
+    let positions: [f32; 12] = [
+        -0.5, -0.5, 0.0, 0.5, -0.5, 0.0, 0.5, 0.5, 0.0, -0.5, 0.5, 0.0,
+    ];
+    let indices: [u16; 6] = [0, 1, 2, 0, 2, 3];
+    let mut bin: Vec<u8> = positions.iter().flat_map(|v| v.to_le_bytes()).collect();
+    bin.extend(indices.iter().flat_map(|v| v.to_le_bytes()));
+    use base64::Engine as _;
+    let data = base64::engine::general_purpose::STANDARD.encode(&bin);
+    format!(
+        r#"{{
+  "asset": {{"version": "2.0"}},
+  "scene": 0,
+  "scenes": [{{"nodes": [0, 1]}}],
+  "nodes": [
+    {{"name": "Quad", "mesh": 0}},
+    {{"name": "Ortho", "camera": 0, "translation": [0, 0, 10]}}
+  ],
+  "cameras": [{{"type": "orthographic", "orthographic":
+    {{"xmag": {xmag}, "ymag": {ymag}, "znear": {znear}, "zfar": {zfar}}}}}],
+  "materials": [{{"pbrMetallicRoughness": {{"baseColorFactor": [0.9, 0.1, 0.1, 1]}},
+    "extensions": {{"KHR_materials_unlit": {{}}}}}}],
+  "extensionsUsed": ["KHR_materials_unlit"],
+  "meshes": [{{"primitives": [{{"attributes": {{"POSITION": 0}}, "indices": 1,
+    "material": 0}}]}}],
+  "buffers": [{{"byteLength": {len}, "uri": "data:application/octet-stream;base64,{data}"}}],
+  "bufferViews": [
+    {{"buffer": 0, "byteOffset": 0, "byteLength": 48}},
+    {{"buffer": 0, "byteOffset": 48, "byteLength": 12}}
+  ],
+  "accessors": [
+    {{"bufferView": 0, "componentType": 5126, "count": 4, "type": "VEC3",
+      "min": [-0.5, -0.5, 0], "max": [0.5, 0.5, 0]}},
+    {{"bufferView": 1, "componentType": 5123, "count": 6, "type": "SCALAR"}}
+  ]
+}}"#,
+        len = bin.len()
+    )
+}
+
+fn ortho_camera(scene: &Scene) -> (worldsmith::scene::NodeId, Camera) {
+    scene
+        .nodes()
+        .find_map(|n| match n.kind {
+            NodeKind::Camera(c) => Some((n.id, c)),
+            _ => None,
+        })
+        .expect("a camera")
+}
+
+#[test]
+fn gltf_orthographic_cameras_import_render_and_export_as_orthographic() {
+    let dir = temp_dir("ortho");
+    let path = dir.join("ortho.gltf");
+    std::fs::write(&path, ortho_gltf(2.0, 1.5, 0.0, 100.0)).expect("write");
+    let scene = worldsmith::import::import_path(&path)
+        .expect("import")
+        .scene;
+    let (id, camera) = ortho_camera(&scene);
+    assert_eq!(
+        camera.ortho_half_height,
+        Some(1.5),
+        "ymag is half the height"
+    );
+    assert_eq!(camera.far, Some(100.0));
+    assert!(
+        camera.near > 0.0 && camera.near < 0.01,
+        "znear 0: {}",
+        camera.near
+    );
+    camera.check().expect("usable");
+
+    // Rendered through it: 3 m over 120 px is 40 px per metre, so the 1 m quad is 40 px.
+    if let Some(ctx) = gpu() {
+        let view = scene.camera_view(id).expect("view");
+        let img = render(&ctx, &scene, view, 160, 120);
+        let span = column_span(&img, reddish).expect("the quad shows");
+        assert!(
+            (span.1 - span.0 + 1).abs_diff(40) <= 1,
+            "1 m at 40 px per metre: {span:?}"
+        );
+    }
+
+    // Exported: an orthographic glTF camera again, ymag kept, xmag from 16:9.
+    let out = dir.join("out.gltf");
+    let options = worldsmith::export::ExportOptions {
+        format: worldsmith::export::GltfFormat::Separate,
+        ..Default::default()
+    };
+    worldsmith::export::export_gltf(&scene, &out, &options).expect("export");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).expect("read")).expect("json");
+    let exported = &json["cameras"][0];
+    assert_eq!(exported["type"], "orthographic");
+    let o = &exported["orthographic"];
+    assert_eq!(o["ymag"].as_f64(), Some(1.5));
+    assert!((o["xmag"].as_f64().expect("xmag") - 1.5 * 16.0 / 9.0).abs() < 1e-4);
+    assert_eq!(o["zfar"].as_f64(), Some(100.0));
+    let back = worldsmith::import::import_path(&out)
+        .expect("import again")
+        .scene;
+    assert_eq!(ortho_camera(&back).1.ortho_half_height, Some(1.5));
+
+    // A zero ymag or a far plane not beyond the near one: a warning and a usable camera.
+    std::fs::write(&path, ortho_gltf(2.0, 0.0, 1.0, 0.5)).expect("write");
+    let imported = worldsmith::import::import_path(&path).expect("import");
+    let (_, camera) = ortho_camera(&imported.scene);
+    camera.check().expect("usable");
+    assert_eq!(camera.far, None);
+    let warnings = imported.warnings.join("\n");
+    assert!(warnings.contains("ymag 0"), "{warnings}");
+    assert!(warnings.contains("zfar 0.5"), "{warnings}");
+}
+
+#[test]
+fn the_cli_renders_a_still_through_an_orthographic_camera() {
+    if gpu().is_none() {
+        return;
+    }
+    let dir = temp_dir("ortho");
+    let path = dir.join("ortho.gltf");
+    std::fs::write(&path, ortho_gltf(2.0, 1.5, 0.1, 100.0)).expect("write");
+    let png = dir.join("still.png");
+    let out = worldsmith(&[
+        "still".as_ref(),
+        path.as_os_str(),
+        "--camera".as_ref(),
+        "Ortho".as_ref(),
+        "--size".as_ref(),
+        "160x120".as_ref(),
+        "--out".as_ref(),
+        png.as_os_str(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let img = image::open(&png).expect("png").to_rgba8();
+    let span = column_span(&img, reddish).expect("the quad shows");
+    assert!((span.1 - span.0 + 1).abs_diff(40) <= 1, "{span:?}");
+}
