@@ -362,6 +362,7 @@ fn editor_state() -> EditorState {
             fov_y_rad: 0.9,
             fly_speed: 12.0,
             ortho: true,
+            ortho_auto: false,
         }),
         project_path: None,
     }

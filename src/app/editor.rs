@@ -1431,8 +1431,8 @@ impl Editor {
                 frame_all(&mut self.camera, &self.scene);
             }
             UiAction::ResetView => self.camera = initial_view(&self.scene),
-            UiAction::ViewAlong(axis) => self.camera.look_along_axis(axis),
-            UiAction::ToggleOrthographic => self.camera.ortho = !self.camera.ortho,
+            UiAction::ViewAlong(axis) => self.camera.align_view(axis),
+            UiAction::ToggleOrthographic => self.camera.toggle_ortho(),
             UiAction::ViewThroughCamera(id) => {
                 if !view_through_camera(&mut self.camera, &self.scene, id) {
                     self.notify("That node is not a camera.");
@@ -2101,6 +2101,7 @@ mod tests {
             fov_y_rad: 0.7,
             fly_speed: 5.0,
             ortho: true,
+            ortho_auto: false,
         };
         let state = EditorState {
             seed: Some(2),

@@ -1027,6 +1027,40 @@ mod tests {
         e.advance_timeline(std::time::Instant::now());
         assert_eq!(e.view(), free);
         assert_eq!(e.shot_aspect_through(), None);
+
+        // An orthographic shot camera: seen orthographic, its frame widened alike.
+        e.apply(UiAction::Edit(crate::edit::Command::SetKind {
+            node: camera,
+            kind: Box::new(NodeKind::Camera(Camera {
+                fov_y_rad: 0.6,
+                ortho_half_height: Some(2.0),
+                ..Camera::default()
+            })),
+        }));
+        e.apply(UiAction::Timeline(TimelineAction::LookThrough(Some(true))));
+        e.advance_timeline(std::time::Instant::now());
+        let half_height = e.view().ortho.expect("orthographic").half_height;
+        let widen = (widened * 0.5).tan() / 0.3f32.tan();
+        assert!((half_height - 2.0 * widen).abs() < 1e-4, "{half_height}");
+        assert!(e.camera.ortho, "the orbit camera too");
+        e.apply(UiAction::Timeline(TimelineAction::LookThrough(Some(false))));
+        e.advance_timeline(std::time::Instant::now());
+        assert!(e.view().ortho.is_none());
+
+        // Set camera to view from an orthographic view: the camera takes its frame and
+        // stands at the orbit's eye.
+        e.camera.ortho = true;
+        e.apply(UiAction::Timeline(TimelineAction::SetCameraToView));
+        let Some(&NodeKind::Camera(set)) = e.scene.node(camera).map(|n| &n.kind) else {
+            unreachable!()
+        };
+        assert_eq!(set.ortho_half_height, Some(e.camera.ortho_half_height()));
+        let at = e.scene.world_from_local(camera).w_axis.truncate();
+        assert!(
+            (at - e.camera.eye()).length() < 1e-3,
+            "{at} vs {}",
+            e.camera.eye()
+        );
     }
 
     #[test]

@@ -273,6 +273,7 @@ pub(crate) fn look_through(
     };
     camera.look_from(eye, eye + forward * distance);
     camera.ortho = ortho.is_some();
+    camera.ortho_auto = false;
 }
 
 /// How far in front of `eye` to put the orbit pivot.

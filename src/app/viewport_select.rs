@@ -262,29 +262,29 @@ mod tests {
     }
 
     #[test]
-    fn number_keys_align_the_view_and_5_makes_it_orthographic_where_clicks_still_pick() {
+    fn number_keys_align_the_view_orthographic_where_clicks_still_pick_until_it_orbits() {
+        use crate::scene::ViewAxis;
         let (scene, left, right) = two_cubes();
         let mut d = Driver::new(scene);
+        assert!(d.editor.view().ortho.is_none(), "perspective at first");
+        // As Blender's and Godot's auto perspective: an axis view is orthographic.
         key(&mut d, egui::Key::Num7, Modifiers::NONE);
-        assert_eq!(
-            d.editor.camera.aligned_axis(),
-            Some(crate::scene::ViewAxis::Top)
-        );
+        assert_eq!(d.editor.camera.aligned_axis(), Some(ViewAxis::Top));
         assert!((d.editor.view().forward() - Vec3::NEG_Y).length() < 1e-5);
+        assert!(d.editor.view().ortho.is_some());
         key(&mut d, egui::Key::Num1, Modifiers::COMMAND);
-        assert_eq!(
-            d.editor.camera.aligned_axis(),
-            Some(crate::scene::ViewAxis::Back)
-        );
+        assert_eq!(d.editor.camera.aligned_axis(), Some(ViewAxis::Back));
         key(&mut d, egui::Key::Num1, Modifiers::NONE);
-        assert_eq!(
-            d.editor.camera.aligned_axis(),
-            Some(crate::scene::ViewAxis::Front)
+        assert_eq!(d.editor.camera.aligned_axis(), Some(ViewAxis::Front));
+        assert!(d.editor.view().ortho.is_some());
+        assert!(
+            d.editor
+                .camera
+                .projection_label()
+                .starts_with("Front · Orthographic")
         );
-        assert!(d.editor.view().ortho.is_none());
-        key(&mut d, egui::Key::Num5, Modifiers::NONE);
-        assert!(d.editor.camera.ortho && d.editor.view().ortho.is_some());
-        // Both cubes (x = ±3) are seen as squares of the same size, and a click picks each.
+        // Both cubes (x = ±3) are seen as squares, front and back faces on the same pixels,
+        // and a click picks each.
         let (at_left, at_right) = (
             d.screen_of(Vec3::new(-3.0, 0.0, 0.0)),
             d.screen_of(Vec3::new(3.0, 0.0, 0.0)),
@@ -293,24 +293,40 @@ mod tests {
         let far_edge = d.screen_of(Vec3::new(-2.0, 0.0, -1.0));
         assert!(
             (edge.x - far_edge.x).abs() < 0.01,
-            "front and back faces line up"
+            "{edge:?} vs {far_edge:?}"
         );
         d.click(at_left, Modifiers::NONE);
         assert_eq!(d.editor.selection, vec![left]);
         d.click(at_right, Modifiers::SHIFT);
         assert_eq!(d.editor.selection, vec![left, right]);
-        // A box around the right cube (and its back face, at the same place) selects it.
+        // A box around the right cube selects it.
         d.drag(
             d.screen_of(Vec3::new(1.5, 1.5, 0.0)),
             d.screen_of(Vec3::new(4.5, -1.5, 0.0)),
             Modifiers::COMMAND,
         );
         assert_eq!(d.editor.selection, vec![right]);
-        // 5 again: perspective, the pivot where it was.
+        // Orbiting off the axis returns to perspective.
+        d.drag(at_left, at_left + egui::vec2(80.0, 20.0), Modifiers::NONE);
+        assert_eq!(d.editor.camera.aligned_axis(), None);
+        assert!(d.editor.view().ortho.is_none(), "auto perspective");
+        // 5 makes it orthographic for good: it stays so while orbiting; 5 again goes back,
+        // the pivot where it was.
+        key(&mut d, egui::Key::Num5, Modifiers::NONE);
+        assert!(d.editor.view().ortho.is_some());
+        d.drag(at_left, at_left + egui::vec2(-60.0, 10.0), Modifiers::NONE);
+        assert!(d.editor.view().ortho.is_some(), "chosen with 5: kept");
         let pivot = d.editor.camera.pivot;
         key(&mut d, egui::Key::Num5, Modifiers::NONE);
-        assert!(!d.editor.camera.ortho && d.editor.view().ortho.is_none());
+        assert!(d.editor.view().ortho.is_none());
         assert_eq!(d.editor.camera.pivot, pivot);
+        // On an axis view, 5 turns it perspective (Blender's "Right Perspective").
+        key(&mut d, egui::Key::Num3, Modifiers::NONE);
+        key(&mut d, egui::Key::Num5, Modifiers::NONE);
+        assert!(
+            d.editor.view().ortho.is_none(),
+            "5 turned the axis view perspective"
+        );
     }
 
     fn key(d: &mut Driver, key: egui::Key, modifiers: Modifiers) {

@@ -105,10 +105,7 @@ impl PickView {
     /// Pixels per metre across the view at view depth `depth` (the same at every depth in an
     /// orthographic view).
     pub(crate) fn px_per_metre(&self, depth: f32) -> f32 {
-        match self.view.ortho {
-            Some(o) => self.size_px.y * 0.5 / o.half_height.max(1e-9),
-            None => self.focal_px() / depth,
-        }
+        1.0 / self.view.metres_per_px(depth, self.size_px.y)
     }
 
     /// `clip_from_world` exactly as the renderer builds it.

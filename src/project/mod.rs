@@ -86,6 +86,7 @@ impl ViewCamera {
             fov_y_rad: self.fov_y_rad,
             fly_speed: self.fly_speed,
             ortho: self.ortho,
+            ortho_auto: false,
         })
     }
 

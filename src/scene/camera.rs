@@ -65,15 +65,6 @@ impl CameraView {
         2.0 * half / height_px.max(1.0)
     }
 
-    /// The unit direction from a world point towards the viewer: towards the eye in
-    /// perspective, the view's +Z everywhere in an orthographic view.
-    pub fn towards_viewer(&self, world: Vec3) -> Vec3 {
-        match self.ortho {
-            Some(_) => -self.forward(),
-            None => (self.position() - world).normalize_or(-self.forward()),
-        }
-    }
-
     pub fn view_from_world(&self) -> Mat4 {
         self.world_from_view.inverse()
     }
@@ -158,6 +149,9 @@ pub struct OrbitCamera {
     /// Orthographic (Blender's Numpad 5): the view keeps the size the perspective shows at
     /// the pivot, half its height being `distance · tan(fov_y / 2)`.
     pub ortho: bool,
+    /// Orthographic only because [`Self::align_view`] made it so (Blender's and Godot's
+    /// auto perspective): orbiting off the axis returns to perspective.
+    pub ortho_auto: bool,
 }
 
 impl Default for OrbitCamera {
@@ -170,6 +164,7 @@ impl Default for OrbitCamera {
             fov_y_rad: 50f32.to_radians(),
             fly_speed: 10.0,
             ortho: false,
+            ortho_auto: false,
         }
     }
 }
@@ -281,10 +276,37 @@ impl OrbitCamera {
         };
     }
 
-    /// Orbit by a mouse delta in radians.
+    /// Orbit by a mouse delta in radians. Leaving an axis view that made the view
+    /// orthographic by itself returns it to perspective.
     pub fn orbit(&mut self, d_yaw: f32, d_pitch: f32) {
         self.yaw = (self.yaw - d_yaw).rem_euclid(std::f32::consts::TAU);
         self.pitch = (self.pitch + d_pitch).clamp(-PITCH_LIMIT, PITCH_LIMIT);
+        self.auto_perspective();
+    }
+
+    /// Back to perspective when an axis view made the view orthographic and it turned away.
+    fn auto_perspective(&mut self) {
+        if self.ortho_auto && self.aligned_axis().is_none() {
+            self.ortho = false;
+            self.ortho_auto = false;
+        }
+    }
+
+    /// Looks straight from `from` (Blender's Numpad 1/3/7, Ctrl for the opposite side),
+    /// orthographic: a perspective view turns orthographic until it orbits away.
+    pub fn align_view(&mut self, from: ViewAxis) {
+        self.look_along_axis(from);
+        if !self.ortho {
+            self.ortho = true;
+            self.ortho_auto = true;
+        }
+    }
+
+    /// Switches between perspective and orthographic (Blender's Numpad 5); the choice then
+    /// stays when orbiting.
+    pub fn toggle_ortho(&mut self) {
+        self.ortho = !self.ortho;
+        self.ortho_auto = false;
     }
 
     /// Pan by a delta in pixels, given the viewport height in pixels: the point under the
@@ -307,6 +329,7 @@ impl OrbitCamera {
         self.yaw = (self.yaw - d_yaw).rem_euclid(std::f32::consts::TAU);
         self.pitch = (self.pitch + d_pitch).clamp(-PITCH_LIMIT, PITCH_LIMIT);
         self.pivot = eye - self.rotation() * Vec3::new(0.0, 0.0, self.distance);
+        self.auto_perspective();
     }
 
     /// Fly: move eye and pivot together along view axes (`local` is right, up, back).
@@ -496,7 +519,6 @@ mod tests {
             view.metres_per_px(1.0, 400.0),
             view.metres_per_px(40.0, 400.0)
         );
-        assert_eq!(view.towards_viewer(Vec3::new(3.0, 1.0, -9.0)), Vec3::Z);
     }
 
     #[test]
@@ -574,6 +596,24 @@ mod tests {
         assert!(c.projection_label().starts_with("Orthographic"));
         c.ortho = false;
         assert_eq!(c.projection_label(), "Perspective 50°");
+
+        // Auto perspective: an axis view made orthographic by `align_view` returns to
+        // perspective once it orbits away; one made orthographic by hand stays.
+        c.align_view(ViewAxis::Right);
+        assert!(c.ortho && c.ortho_auto);
+        c.align_view(ViewAxis::Top);
+        assert!(c.ortho, "from axis to axis");
+        c.orbit(0.0, -0.2);
+        assert!(!c.ortho && !c.ortho_auto);
+        c.align_view(ViewAxis::Left);
+        c.look(0.1, 0.0);
+        assert!(!c.ortho, "flying off the axis too");
+        c.toggle_ortho();
+        c.align_view(ViewAxis::Front);
+        c.orbit(0.2, 0.0);
+        assert!(c.ortho, "chosen by hand: kept");
+        c.toggle_ortho();
+        assert!(!c.ortho);
     }
 
     #[test]

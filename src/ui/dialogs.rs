@@ -33,7 +33,10 @@ pub const CONTROLS: &[(&str, &str)] = &[
     ("Frame selected (or all)", "F"),
     ("Reset view", "Home"),
     ("Perspective / orthographic", "5"),
-    ("Front / right / top view", "1 / 3 / 7"),
+    (
+        "Front / right / top view (orthographic until orbited)",
+        "1 / 3 / 7",
+    ),
     ("Back / left / bottom view", "Ctrl+1 / Ctrl+3 / Ctrl+7"),
     (
         "Select",
