@@ -130,7 +130,7 @@ pub(crate) struct Editor {
     /// Viewport click and box selection.
     pub select: ViewportSelect,
     /// The cloud selection tool's drag under way.
-    select_stroke: super::cloud_select::SelectStroke,
+    pub(super) select_stroke: super::cloud_select::SelectStroke,
     /// Picking acceleration structures, kept across frames (per mesh and cloud content).
     pub picker: crate::pick::Picker,
     /// The shown variant's scene, where edits go, the compare set, thumbnails.

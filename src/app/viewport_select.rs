@@ -935,6 +935,18 @@ mod tests {
         assert_eq!(selected(&d), (0..101).collect::<Vec<_>>());
         d.click(behind_wall(&d), Modifiers::NONE);
         assert!(selected(&d).is_empty());
+        // Hiding elements remakes the cloud's surface, not the meshes' depth: one raster.
+        let rasters = d.editor.select_stroke.occluder_rasters();
+        assert!(rasters >= 1);
+        d.drag(at(&d, -2.8, 2.8), at(&d, -0.1, -2.8), Modifiers::NONE);
+        key(&mut d, egui::Key::H, Modifiers::NONE);
+        d.drag(from, to, Modifiers::NONE);
+        let other_half: Vec<usize> = (0..100).filter(|i| i % 10 >= 5).chain([100]).collect();
+        assert_eq!(selected(&d), other_half, "101 still behind the wall");
+        assert_eq!(d.editor.select_stroke.occluder_rasters(), rasters);
+        key(&mut d, egui::Key::H, Modifiers::ALT);
+        d.drag(from, to, Modifiers::NONE);
+        assert_eq!(selected(&d), (0..101).collect::<Vec<_>>());
         // The wall hidden, 101 shows again.
         d.editor.apply(crate::ui::UiAction::Edit(
             crate::edit::Command::SetVisible {
