@@ -344,3 +344,89 @@ fn the_cli_renders_a_still_through_an_orthographic_camera() {
     let span = column_span(&img, reddish).expect("the quad shows");
     assert!((span.1 - span.0 + 1).abs_diff(40) <= 1, "{span:?}");
 }
+
+#[test]
+fn an_orthographic_cameras_size_animates_and_exports_as_ymag_and_xmag() {
+    use worldsmith::scene::{Channel, Interpolation, Key, Shot, Timeline, Value};
+    let dir = temp_dir("ortho-anim");
+    let path = dir.join("ortho.gltf");
+    std::fs::write(&path, ortho_gltf(2.0, 1.5, 0.1, 100.0)).expect("write");
+    let mut scene = worldsmith::import::import_path(&path)
+        .expect("import")
+        .scene;
+    let (camera, _) = ortho_camera(&scene);
+    // A 2:1 shot through it, zooming out from 1 m to 3 m of half height over 10 frames.
+    let id = scene.reserve_shot_id();
+    let mut shot = Shot {
+        size: [800, 400],
+        camera: Some(camera),
+        ..Shot::new(id, "Zoom")
+    };
+    let linear = |frame: f32, size: f32| Key {
+        interpolation: Interpolation::Linear,
+        ..Key::new(frame, Value::Float(size))
+    };
+    shot.track_mut(Channel::OrthoSize(camera))
+        .set_keys([linear(0.0, 1.0), linear(10.0, 3.0)]);
+    scene.set_timeline(Timeline {
+        shots: vec![shot],
+        active: Some(id),
+    });
+    let size_at = |scene: &Scene, frame: f32| {
+        let sampled = scene.sampled(id, frame, None).expect("sampled");
+        sampled
+            .camera_view(camera)
+            .and_then(|v| v.ortho)
+            .map(|o| o.half_height)
+    };
+    assert_eq!(size_at(&scene, 5.0), Some(2.0));
+    assert_eq!(size_at(&scene, 10.0), Some(3.0));
+
+    // Exported: ymag keyed as the track, xmag beside it at the shot's 2:1.
+    let out = dir.join("zoom.gltf");
+    let options = worldsmith::export::ExportOptions {
+        format: worldsmith::export::GltfFormat::Separate,
+        ..Default::default()
+    };
+    worldsmith::export::export_gltf(&scene, &out, &options).expect("export");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).expect("read")).expect("json");
+    let pointers: Vec<String> = json["animations"][0]["channels"]
+        .as_array()
+        .expect("channels")
+        .iter()
+        .filter_map(|c| {
+            c["target"]["extensions"]["KHR_animation_pointer"]["pointer"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    assert!(
+        pointers.contains(&"/cameras/0/orthographic/ymag".to_owned())
+            && pointers.contains(&"/cameras/0/orthographic/xmag".to_owned()),
+        "{pointers:?}"
+    );
+    assert!(
+        (json["cameras"][0]["orthographic"]["xmag"]
+            .as_f64()
+            .expect("xmag")
+            - 3.0)
+            .abs()
+            < 1e-6
+    );
+    // Read back: the size is animated again, with no warning about xmag.
+    let back = worldsmith::import::import_path(&out).expect("import again");
+    assert!(
+        !back.warnings.iter().any(|w| w.contains("xmag")),
+        "{:?}",
+        back.warnings
+    );
+    let (camera, _) = ortho_camera(&back.scene);
+    let shot = back.scene.timeline().shots()[0].id;
+    let sampled = back.scene.sampled(shot, 5.0, None).expect("sampled");
+    let half = sampled
+        .camera_view(camera)
+        .and_then(|v| v.ortho)
+        .map(|o| o.half_height);
+    assert!(half.is_some_and(|h| (h - 2.0).abs() < 1e-4), "{half:?}");
+}

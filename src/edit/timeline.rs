@@ -177,20 +177,29 @@ impl Router<'_> {
                 else {
                     return Some(Command::SetKind { node, kind });
                 };
+                let mut out = camera;
+                let mut taken = false;
                 if self.take(Channel::FieldOfView(node), Value::Float(camera.fov_y_rad)) {
-                    let out = crate::scene::Camera {
-                        fov_y_rad: rest.fov_y_rad,
-                        ..camera
-                    };
-                    if out == rest {
-                        return None;
-                    }
-                    return Some(Command::SetKind {
-                        node,
-                        kind: Box::new(NodeKind::Camera(out)),
-                    });
+                    out.fov_y_rad = rest.fov_y_rad;
+                    taken = true;
                 }
-                Some(Command::SetKind { node, kind })
+                if let (Some(size), Some(rest_size)) =
+                    (camera.ortho_half_height, rest.ortho_half_height)
+                    && self.take(Channel::OrthoSize(node), Value::Float(size))
+                {
+                    out.ortho_half_height = Some(rest_size);
+                    taken = true;
+                }
+                if !taken {
+                    return Some(Command::SetKind { node, kind });
+                }
+                if out == rest {
+                    return None;
+                }
+                Some(Command::SetKind {
+                    node,
+                    kind: Box::new(NodeKind::Camera(out)),
+                })
             }
             Command::SetMaterial { material, value } => {
                 let Some(rest) = self.rest.material(material).cloned() else {
@@ -269,7 +278,12 @@ pub fn node_channels(scene: &Scene, node: NodeId) -> Vec<Channel> {
                 out.push(Channel::SpotCone(node));
             }
         }
-        NodeKind::Camera(_) => out.push(Channel::FieldOfView(node)),
+        NodeKind::Camera(c) => {
+            out.push(Channel::FieldOfView(node));
+            if c.ortho_half_height.is_some() {
+                out.push(Channel::OrthoSize(node));
+            }
+        }
         _ => {}
     }
     out.extend(morph_channels(scene, node));
@@ -285,7 +299,7 @@ pub fn morph_channels(scene: &Scene, node: NodeId) -> Vec<Channel> {
         .collect()
 }
 
-/// What `I` keys on a node: its transform, plus a light's values or a camera's field of view
+/// What `I` keys on a node: its transform, plus a light's values or a camera's field of view (and size)
 /// (visibility and shape weights only through their own Key buttons).
 pub fn insert_key_channels(scene: &Scene, node: NodeId) -> Vec<Channel> {
     node_channels(scene, node)
@@ -787,6 +801,57 @@ mod tests {
         assert_eq!(base.fov_y_rad, Camera::default().fov_y_rad, "base fov kept");
         assert_eq!(track_len(&w, Channel::FieldOfView(w.cam)), 2);
         assert_eq!(h.undo_len(), 1, "one undo step");
+    }
+
+    #[test]
+    fn an_animated_orthographic_size_is_keyed_and_the_rest_goes_to_the_base() {
+        let mut w = world();
+        let mut h = History::default();
+        let cam = w.cam;
+        let ortho = Camera {
+            ortho_half_height: Some(2.0),
+            ..Camera::default()
+        };
+        let p = at(&w, 0.0, false);
+        run(
+            &mut w,
+            &mut h,
+            p,
+            Command::SetKind {
+                node: cam,
+                kind: Box::new(NodeKind::Camera(ortho)),
+            },
+        );
+        assert!(node_channels(&w.scene, w.cam).contains(&Channel::OrthoSize(w.cam)));
+        let mut s = w.scene.timeline().shot(w.shot).unwrap().clone();
+        s.key(Channel::OrthoSize(w.cam), 0.0, Value::Float(2.0));
+        w.scene.set_timeline(with_shot(w.scene.timeline(), s));
+        // At frame 12: a new size and a new near plane.
+        let p = at(&w, 12.0, false);
+        run(
+            &mut w,
+            &mut h,
+            p,
+            Command::SetKind {
+                node: cam,
+                kind: Box::new(NodeKind::Camera(Camera {
+                    near: 0.5,
+                    ortho_half_height: Some(5.0),
+                    ..ortho
+                })),
+            },
+        );
+        let NodeKind::Camera(base) = w.scene.node(w.cam).unwrap().kind else {
+            unreachable!()
+        };
+        assert_eq!(base.near, 0.5, "the near plane is a plain edit");
+        assert_eq!(base.ortho_half_height, Some(2.0), "base size kept");
+        assert_eq!(track_len(&w, Channel::OrthoSize(w.cam)), 2);
+        let sampled = w.scene.sampled(w.shot, 12.0, None).unwrap();
+        let Some(NodeKind::Camera(at_12)) = sampled.node(w.cam).map(|n| n.kind.clone()) else {
+            unreachable!()
+        };
+        assert_eq!(at_12.ortho_half_height, Some(5.0));
     }
 
     #[test]

@@ -318,8 +318,12 @@ fn root_json(
             "target": { "path": "pointer",
                         "extensions": { "KHR_animation_pointer": { "pointer": p.pointer } } }
         });
+        // An animation of pointer channels only has no `channels` yet (gltf-json leaves an
+        // empty list out): start it.
         if let Some(channels) = value
-            .pointer_mut(&format!("/animations/{}/channels", p.animation))
+            .pointer_mut(&format!("/animations/{}", p.animation))
+            .and_then(serde_json::Value::as_object_mut)
+            .map(|a| a.entry("channels").or_insert_with(|| serde_json::json!([])))
             .and_then(serde_json::Value::as_array_mut)
         {
             channels.push(channel);
@@ -698,6 +702,39 @@ impl Builder<'_> {
                         }
                         continue;
                     }
+                    if let Channel::OrthoSize(node) = track.channel {
+                        // Two properties: ymag, and xmag following it at the frame's aspect.
+                        let camera = self.cameras_of.get(&node).copied();
+                        let ortho = matches!(
+                            self.scene.node(node).map(|n| &n.kind),
+                            Some(NodeKind::Camera(Camera {
+                                ortho_half_height: Some(_),
+                                ..
+                            }))
+                        );
+                        match (camera, ortho) {
+                            (Some(camera), true) => {
+                                if let Some((v, rough)) =
+                                    values(track, shot.fps, None, &mut bake_budget)
+                                {
+                                    approximate += usize::from(rough);
+                                    let aspect = self.ortho_aspect(node);
+                                    let wide = Values {
+                                        values: v.values.iter().map(|y| y * aspect).collect(),
+                                        ..v.clone()
+                                    };
+                                    for (v, property) in [(v, "ymag"), (wide, "xmag")] {
+                                        let sampler = self.write_values(&mut animation, &v);
+                                        let pointer =
+                                            format!("/cameras/{camera}/orthographic/{property}");
+                                        pointers.push((sampler, pointer));
+                                    }
+                                }
+                            }
+                            _ => unwritable += usize::from(shown),
+                        }
+                        continue;
+                    }
                     match self.pointer_to(track.channel) {
                         Some(pointer) => match values(track, shot.fps, None, &mut bake_budget) {
                             Some((v, rough)) => {
@@ -1023,6 +1060,17 @@ impl Builder<'_> {
         json::Index::new(lights.len() as u32 - 1)
     }
 
+    /// glTF's orthographic camera has a fixed frame: its width over its height is that of the
+    /// first shot seen through camera node `id`, or 16:9 (what a new shot renders).
+    fn ortho_aspect(&self, id: NodeId) -> f32 {
+        self.scene
+            .timeline()
+            .shots()
+            .iter()
+            .find(|s| s.camera == Some(id))
+            .map_or(16.0 / 9.0, |s| s.size[0] as f32 / s.size[1].max(1) as f32)
+    }
+
     fn camera(&mut self, id: NodeId, name: &str, camera: &Camera) -> json::Index<json::Camera> {
         let znear = if camera.near.is_finite() && camera.near > 0.0 {
             camera.near
@@ -1033,15 +1081,7 @@ impl Builder<'_> {
             .ortho_half_height
             .filter(|h| h.is_finite() && *h > 0.0)
         {
-            // glTF's orthographic camera has a fixed frame: its width is that of the first
-            // shot seen through it, or 16:9 (what a new shot renders).
-            let aspect = self
-                .scene
-                .timeline()
-                .shots()
-                .iter()
-                .find(|s| s.camera == Some(id))
-                .map_or(16.0 / 9.0, |s| s.size[0] as f32 / s.size[1].max(1) as f32);
+            let aspect = self.ortho_aspect(id);
             let zfar = camera
                 .far
                 .filter(|f| f.is_finite() && *f > znear)

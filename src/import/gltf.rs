@@ -4367,6 +4367,7 @@ impl Importer<'_> {
                     unknown.push(what);
                     continue;
                 }
+                AnimTarget::Derived => continue,
                 AnimTarget::Node(index, path) => {
                     let Some(node) = self.node_ids.get(index).copied().flatten() else {
                         outside += 1;
@@ -4386,6 +4387,22 @@ impl Importer<'_> {
                     self.nodes_with(|n| n.camera().map(|c| c.index()) == Some(camera))
                         .into_iter()
                         .map(|n| (Channel::FieldOfView(n), 1, None))
+                        .collect(),
+                ),
+                AnimTarget::OrthoSize(camera) => (
+                    None,
+                    self.nodes_with(|n| n.camera().map(|c| c.index()) == Some(camera))
+                        .into_iter()
+                        .filter(|&n| {
+                            matches!(
+                                self.scene.node(n).map(|n| &n.kind),
+                                Some(NodeKind::Camera(Camera {
+                                    ortho_half_height: Some(_),
+                                    ..
+                                }))
+                            )
+                        })
+                        .map(|n| (Channel::OrthoSize(n), 1, None))
                         .collect(),
                 ),
                 AnimTarget::Light(light, property) => (
@@ -4890,6 +4907,11 @@ enum AnimTarget {
     Visible(usize),
     /// A camera's vertical field of view (`/cameras/{c}/perspective/yfov`).
     Camera(usize),
+    /// An orthographic camera's size (`/cameras/{c}/orthographic/ymag`).
+    OrthoSize(usize),
+    /// What follows from another animated value here (an orthographic camera's `xmag`: its
+    /// width follows the output's aspect): skipped without a warning.
+    Derived,
     Light(usize, LightProperty),
     /// A material value: its channel and width.
     Material(usize, fn(MaterialId) -> Channel, usize),
@@ -4983,6 +5005,10 @@ fn pointer_target(pointer: &str) -> AnimTarget {
         ["", "cameras", c, "perspective", "yfov"] => {
             index(c).map_or_else(unknown, AnimTarget::Camera)
         }
+        ["", "cameras", c, "orthographic", "ymag"] => {
+            index(c).map_or_else(unknown, AnimTarget::OrthoSize)
+        }
+        ["", "cameras", _, "orthographic", "xmag"] => AnimTarget::Derived,
         [
             "",
             "extensions",

@@ -27,6 +27,10 @@ use super::{
 )]
 pub struct ShotId(pub u64);
 
+/// The smallest half height an animated orthographic camera takes (a Bézier curve may
+/// overshoot below zero).
+pub const MIN_ORTHO_HALF_HEIGHT: f32 = 1e-4;
+
 /// Frame rates a shot can have.
 pub const FRAME_RATES: [u32; 4] = [24, 25, 30, 60];
 
@@ -76,6 +80,8 @@ pub enum Channel {
     /// The weight of one morph target (shape key) of a mesh node: the node and the
     /// target's index.
     MorphWeight(NodeId, u16),
+    /// An orthographic camera's size: half its frame's height in metres (glTF's `ymag`).
+    OrthoSize(NodeId),
 }
 
 impl Channel {
@@ -88,7 +94,8 @@ impl Channel {
             | Channel::LightColor(n)
             | Channel::LightIntensity(n)
             | Channel::SpotCone(n)
-            | Channel::MorphWeight(n, _) => Some(n),
+            | Channel::MorphWeight(n, _)
+            | Channel::OrthoSize(n) => Some(n),
             _ => None,
         }
     }
@@ -139,6 +146,7 @@ impl Channel {
             Channel::DiffuseTransmission(_) => "Diffuse transmission",
             Channel::Exposure => "Exposure",
             Channel::MorphWeight(..) => "Shape weight",
+            Channel::OrthoSize(_) => "Ortho size",
         }
     }
 
@@ -184,6 +192,7 @@ impl Channel {
             Channel::DiffuseTransmission(_) => &["Diffuse transmission"],
             Channel::Exposure => &["EV100"],
             Channel::MorphWeight(..) => &["Weight"],
+            Channel::OrthoSize(_) => &["Half height (m)"],
         }
     }
 
@@ -199,6 +208,10 @@ impl Channel {
             Channel::Visible(n) => Value::Bool(scene.node(n)?.visible),
             Channel::FieldOfView(n) => match &scene.node(n)?.kind {
                 NodeKind::Camera(c) => Value::Float(c.fov_y_rad),
+                _ => return None,
+            },
+            Channel::OrthoSize(n) => match &scene.node(n)?.kind {
+                NodeKind::Camera(c) => Value::Float(c.ortho_half_height?),
                 _ => return None,
             },
             Channel::LightColor(n) => Value::Vec3(light(n)?.color),
@@ -235,6 +248,15 @@ impl Channel {
             (Channel::FieldOfView(n), Value::Float(v)) => {
                 if let Some(NodeKind::Camera(c)) = scene.nodes.get_mut(&n).map(|n| &mut n.kind) {
                     c.fov_y_rad = v.clamp(1e-3, std::f32::consts::PI - 1e-3);
+                }
+            }
+            (Channel::OrthoSize(n), Value::Float(v)) => {
+                // Only an orthographic camera has a size; an overshooting curve stays positive.
+                if let Some(NodeKind::Camera(c)) = scene.nodes.get_mut(&n).map(|n| &mut n.kind)
+                    && c.ortho_half_height.is_some()
+                    && v.is_finite()
+                {
+                    c.ortho_half_height = Some(v.max(MIN_ORTHO_HALF_HEIGHT));
                 }
             }
             (Channel::LightColor(n), Value::Vec3(v)) => {
@@ -355,7 +377,9 @@ impl Channel {
         match self {
             Channel::Transform(_) | Channel::Visible(_) => Part::Transforms,
             // A new weight makes a new mesh.
-            Channel::FieldOfView(_) | Channel::MorphWeight(..) => Part::Structure,
+            Channel::FieldOfView(_) | Channel::OrthoSize(_) | Channel::MorphWeight(..) => {
+                Part::Structure
+            }
             Channel::LightColor(_) | Channel::LightIntensity(_) | Channel::SpotCone(_) => {
                 Part::Lights
             }
@@ -892,6 +916,7 @@ impl Shot {
                 Channel::Transform(id) => Channel::Transform(n(id)?),
                 Channel::Visible(id) => Channel::Visible(n(id)?),
                 Channel::FieldOfView(id) => Channel::FieldOfView(n(id)?),
+                Channel::OrthoSize(id) => Channel::OrthoSize(n(id)?),
                 Channel::LightColor(id) => Channel::LightColor(n(id)?),
                 Channel::LightIntensity(id) => Channel::LightIntensity(n(id)?),
                 Channel::SpotCone(id) => Channel::SpotCone(n(id)?),

@@ -1760,7 +1760,8 @@ fn camera_ui(
                 });
             ui.end_row();
             if let Some(half_height) = ortho {
-                ui.label("Height");
+                // Keyed as the size glTF animates: half the height (`ymag`).
+                keyed_label(ui, keying, &[Channel::OrthoSize(node)], "Height", actions);
                 // Live while dragging: the drag's frames fold into one undo step.
                 let mut height = half_height * 2.0;
                 let response = ui.add(
