@@ -242,6 +242,16 @@ fn ortho_gltf(xmag: f32, ymag: f32, znear: f32, zfar: f32) -> String {
     )
 }
 
+/// Exports `scene` as a `.gltf` (with its `.bin` beside it) at `out`; its JSON.
+fn export_json(scene: &Scene, out: &std::path::Path) -> serde_json::Value {
+    let options = worldsmith::export::ExportOptions {
+        format: worldsmith::export::GltfFormat::Separate,
+        ..Default::default()
+    };
+    worldsmith::export::export_gltf(scene, out, &options).expect("export");
+    serde_json::from_slice(&std::fs::read(out).expect("read")).expect("json")
+}
+
 fn ortho_camera(scene: &Scene) -> (worldsmith::scene::NodeId, Camera) {
     scene
         .nodes()
@@ -287,13 +297,7 @@ fn gltf_orthographic_cameras_import_render_and_export_as_orthographic() {
 
     // Exported: an orthographic glTF camera again, ymag kept, xmag from 16:9.
     let out = dir.join("out.gltf");
-    let options = worldsmith::export::ExportOptions {
-        format: worldsmith::export::GltfFormat::Separate,
-        ..Default::default()
-    };
-    worldsmith::export::export_gltf(&scene, &out, &options).expect("export");
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&out).expect("read")).expect("json");
+    let json = export_json(&scene, &out);
     let exported = &json["cameras"][0];
     assert_eq!(exported["type"], "orthographic");
     let o = &exported["orthographic"];
@@ -384,13 +388,7 @@ fn an_orthographic_cameras_size_animates_and_exports_as_ymag_and_xmag() {
 
     // Exported: ymag keyed as the track, xmag beside it at the shot's 2:1.
     let out = dir.join("zoom.gltf");
-    let options = worldsmith::export::ExportOptions {
-        format: worldsmith::export::GltfFormat::Separate,
-        ..Default::default()
-    };
-    worldsmith::export::export_gltf(&scene, &out, &options).expect("export");
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&out).expect("read")).expect("json");
+    let json = export_json(&scene, &out);
     let pointers: Vec<String> = json["animations"][0]["channels"]
         .as_array()
         .expect("channels")

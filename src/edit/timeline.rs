@@ -299,8 +299,8 @@ pub fn morph_channels(scene: &Scene, node: NodeId) -> Vec<Channel> {
         .collect()
 }
 
-/// What `I` keys on a node: its transform, plus a light's values or a camera's field of view (and size)
-/// (visibility and shape weights only through their own Key buttons).
+/// What `I` keys on a node: its transform, plus a light's values or a camera's field of view
+/// (and orthographic size); visibility and shape weights only through their own Key buttons.
 pub fn insert_key_channels(scene: &Scene, node: NodeId) -> Vec<Channel> {
     node_channels(scene, node)
         .into_iter()
