@@ -428,3 +428,87 @@ fn an_orthographic_cameras_size_animates_and_exports_as_ymag_and_xmag() {
         .map(|o| o.half_height);
     assert!(half.is_some_and(|h| (h - 2.0).abs() < 1e-4), "{half:?}");
 }
+
+#[test]
+fn still_view_renders_plans_and_elevations_framing_everything() {
+    let dir = temp_dir("ortho-view");
+    let path = dir.join("quad.gltf");
+    std::fs::write(&path, ortho_gltf(2.0, 1.5, 0.1, 100.0)).expect("write");
+    // The view itself: the 1 m quad (facing +Z, off the origin once moved) fills the height
+    // of a 4:3 frame from the front with a 5% margin, centred, wherever it stands.
+    let mut scene = worldsmith::import::import_path(&path)
+        .expect("import")
+        .scene;
+    let quad = scene.find("Quad").expect("quad");
+    scene.set_transform(quad, Transform::from_translation(Vec3::new(7.0, -3.0, 2.0)));
+    let view = worldsmith::render::axis_view(&scene, worldsmith::scene::ViewAxis::Front, 4.0 / 3.0);
+    let o = view.ortho.expect("orthographic");
+    assert!((o.half_height - 0.525).abs() < 1e-4, "{}", o.half_height);
+    let clip = view.clip_from_world(4.0 / 3.0) * Vec3::new(7.0, -3.0, 2.0).extend(1.0);
+    assert!(
+        clip.truncate().truncate().length() < 1e-4,
+        "centred: {clip}"
+    );
+    assert!(
+        clip.z > 0.0 && clip.z < 1.0,
+        "in the depth range: {}",
+        clip.z
+    );
+
+    if gpu().is_none() {
+        return;
+    }
+    let still = |side: &str, png: &std::path::Path| {
+        worldsmith(&[
+            "still".as_ref(),
+            path.as_os_str(),
+            "--view".as_ref(),
+            side.as_ref(),
+            "--size".as_ref(),
+            "160x120".as_ref(),
+            "--out".as_ref(),
+            png.as_os_str(),
+        ])
+    };
+    let front = dir.join("front.png");
+    let out = still("front", &front);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let img = image::open(&front).expect("png").to_rgba8();
+    let span = column_span(&img, reddish).expect("the quad shows");
+    // 120 px / 1.05 = 114.3 px per metre.
+    assert!((span.1 - span.0 + 1).abs_diff(114) <= 2, "{span:?}");
+    assert!(
+        ((span.0 + span.1) as f32 * 0.5 - 79.5).abs() <= 1.0,
+        "{span:?}"
+    );
+    // From the top the quad is edge-on: hardly anything of it shows.
+    let top = dir.join("top.png");
+    assert!(still("top", &top).status.success());
+    let img = image::open(&top).expect("png").to_rgba8();
+    let red = img.pixels().filter(|p| reddish(p.0)).count();
+    assert!(red < 160 * 4, "{red} red pixels from the top");
+    // A side that is not one, or a camera as well: refused with a usage error.
+    let out = still("diagonal", &top);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("diagonal"));
+    let out = worldsmith(&[
+        "still".as_ref(),
+        path.as_os_str(),
+        "--view".as_ref(),
+        "top".as_ref(),
+        "--camera".as_ref(),
+        "Ortho".as_ref(),
+        "--out".as_ref(),
+        top.as_os_str(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -179,10 +179,39 @@ pub struct StillArgs {
     /// Render from the camera node with this name (e.g. Main, Street, Lake).
     #[arg(long, value_name = "NAME")]
     pub camera: Option<String>,
+    /// Render straight from one side, orthographic, framing everything: a plan (top) or an
+    /// elevation (front, back, left, right).
+    #[arg(long, value_name = "SIDE", conflicts_with = "camera")]
+    pub view: Option<ViewSide>,
     /// Render this variant ("base" for the base scene). Default: the variant a project was
     /// saved showing, else the base.
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,
+}
+
+/// A side of the scene `still --view` renders from (glTF axes: +Y up, +Z front).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ViewSide {
+    Top,
+    Bottom,
+    Front,
+    Back,
+    Left,
+    Right,
+}
+
+impl ViewSide {
+    pub fn axis(self) -> crate::scene::ViewAxis {
+        use crate::scene::ViewAxis;
+        match self {
+            ViewSide::Top => ViewAxis::Top,
+            ViewSide::Bottom => ViewAxis::Bottom,
+            ViewSide::Front => ViewAxis::Front,
+            ViewSide::Back => ViewAxis::Back,
+            ViewSide::Left => ViewAxis::Left,
+            ViewSide::Right => ViewAxis::Right,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -390,7 +419,11 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
     check_out_folder(&args.out)?;
     let scene = load_input(args.input.as_deref(), args.seed)?;
     let scene = as_variant(scene, args.variant.as_deref())?;
-    let view = view_for(&scene, args.camera.as_deref())?;
+    let (w, h) = args.size;
+    let view = match args.view {
+        Some(side) => crate::render::axis_view(&scene, side.axis(), w as f32 / h.max(1) as f32),
+        None => view_for(&scene, args.camera.as_deref())?,
+    };
     log::info!("scene ready in {:?}", t0.elapsed());
     let (ctx, mut renderer) = start_gpu(t0)?;
     let frame = FrameInput {
@@ -400,7 +433,6 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
         selection: &[],
         cloud_highlight: None,
     };
-    let (w, h) = args.size;
     let (image, stats) = renderer.render_to_image(&ctx, &frame, w, h)?;
     log::info!("rendered and read back at {:?}", t0.elapsed());
     image

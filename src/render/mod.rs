@@ -267,6 +267,56 @@ pub fn default_view(scene: &Scene) -> CameraView {
     framing_view(scene)
 }
 
+/// An orthographic view straight from one side (`from`) that frames the whole visible scene
+/// in an image of `aspect` (width / height), with a 5% margin: a plan from the top, an
+/// elevation from the front or a side.
+pub fn axis_view(scene: &Scene, from: crate::scene::ViewAxis, aspect: f32) -> CameraView {
+    let mut cam = crate::scene::OrbitCamera::default();
+    cam.align_view(from);
+    let bounds = scene.framing_bounds();
+    if bounds.is_empty() {
+        return cam.view();
+    }
+    // The box's extent across the view (its corners turned into the view's frame).
+    let view_from_world = cam.rotation().inverse();
+    let (mut lo, mut hi) = (
+        glam::Vec2::splat(f32::INFINITY),
+        glam::Vec2::splat(f32::NEG_INFINITY),
+    );
+    for i in 0..8 {
+        let corner = glam::Vec3::new(
+            if i & 1 == 0 {
+                bounds.min.x
+            } else {
+                bounds.max.x
+            },
+            if i & 2 == 0 {
+                bounds.min.y
+            } else {
+                bounds.max.y
+            },
+            if i & 4 == 0 {
+                bounds.min.z
+            } else {
+                bounds.max.z
+            },
+        );
+        let p = (view_from_world * corner).truncate();
+        (lo, hi) = (lo.min(p), hi.max(p));
+    }
+    let half = (hi - lo) * 0.5;
+    let aspect = if aspect.is_finite() && aspect > 0.0 {
+        aspect
+    } else {
+        1.0
+    };
+    let half_height = (half.y.max(half.x / aspect) * 1.05).max(0.01);
+    let centre = (lo + hi) * 0.5;
+    cam.pivot = cam.rotation() * centre.extend((view_from_world * bounds.center()).z);
+    cam.distance = half_height / (cam.fov_y_rad * 0.5).tan();
+    cam.view()
+}
+
 /// A three-quarter view that frames the whole visible scene.
 pub fn framing_view(scene: &Scene) -> CameraView {
     let mut cam = crate::scene::OrbitCamera::default();
