@@ -518,9 +518,7 @@ struct Camera {
     view_from_local: Mat4,
     /// Half the image size: the pixel of the view axis.
     half: Vec2,
-    focal: f32,
-    /// Orthographic views: pixels per metre at every depth.
-    ortho_px_per_metre: Option<f32>,
+    scale: super::PxScale,
     near: f32,
     /// Half the field of view's tangents, widened as 3DGS does before its Jacobian.
     tan_limit: Vec2,
@@ -536,8 +534,7 @@ impl Camera {
             height,
             view_from_local,
             half: view.size_px() * 0.5,
-            focal: view.focal_px(),
-            ortho_px_per_metre: view.view.ortho.map(|_| view.px_per_metre(1.0)),
+            scale: view.px_scale(),
             near: view.view.near,
             tan_limit: Vec2::new(size.x / size.y, 1.0) * (view.view.fov_y_rad * 0.5).tan() * 1.3,
         })
@@ -599,7 +596,7 @@ impl Camera {
     }
 
     fn px_per_metre(&self, depth: f32) -> f32 {
-        self.ortho_px_per_metre.unwrap_or(self.focal / depth)
+        self.scale.at(depth)
     }
 
     fn splat(&self, cloud: &SplatCloud, i: usize) -> Option<Footprint> {
@@ -614,10 +611,11 @@ impl Camera {
         let wm = Mat3::from_mat4(self.view_from_local)
             * Mat3::from_quat(rotation)
             * Mat3::from_diagonal(scale);
-        let tan = match self.ortho_px_per_metre {
-            // Orthographic: J has no depth column.
-            Some(_) => Vec2::ZERO,
-            None => (Vec2::new(t.x, t.y) / depth).clamp(-self.tan_limit, self.tan_limit),
+        let tan = if self.scale.is_orthographic() {
+            // J has no depth column.
+            Vec2::ZERO
+        } else {
+            (Vec2::new(t.x, t.y) / depth).clamp(-self.tan_limit, self.tan_limit)
         };
         let f = self.px_per_metre(depth);
         // J's rows (image x right, y up): d(pixel)/d(view position).

@@ -72,6 +72,28 @@ pub struct PickView {
     pub size_px: Vec2,
 }
 
+/// Pixels per metre across a view's image: the focal length over the depth in perspective,
+/// one figure at every depth in an orthographic view ([`PickView::px_scale`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum PxScale {
+    Perspective { focal_px: f32 },
+    Orthographic { px_per_metre: f32 },
+}
+
+impl PxScale {
+    /// Pixels per metre at view depth `depth`.
+    pub(crate) fn at(self, depth: f32) -> f32 {
+        match self {
+            PxScale::Perspective { focal_px } => focal_px / depth,
+            PxScale::Orthographic { px_per_metre } => px_per_metre,
+        }
+    }
+
+    pub(crate) fn is_orthographic(self) -> bool {
+        matches!(self, PxScale::Orthographic { .. })
+    }
+}
+
 /// A ray in world space: `origin + t · dir`, `dir` of unit length (so `t` is metres).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Ray {
@@ -106,6 +128,18 @@ impl PickView {
     /// orthographic view).
     pub(crate) fn px_per_metre(&self, depth: f32) -> f32 {
         1.0 / self.view.metres_per_px(depth, self.size_px.y)
+    }
+
+    /// [`Self::px_per_metre`] as a figure to keep for loops over many elements.
+    pub(crate) fn px_scale(&self) -> PxScale {
+        match self.view.ortho {
+            Some(_) => PxScale::Orthographic {
+                px_per_metre: self.px_per_metre(1.0),
+            },
+            None => PxScale::Perspective {
+                focal_px: self.focal_px(),
+            },
+        }
     }
 
     /// `clip_from_world` exactly as the renderer builds it.
@@ -488,15 +522,15 @@ struct Cone {
 impl Cone {
     /// What `radius_px` pixels around `ray`'s pixel cover in `view`.
     fn around(ray: Ray, view: &PickView, radius_px: f32) -> Self {
-        match view.view.ortho {
-            Some(_) => Self {
+        match view.px_scale() {
+            PxScale::Orthographic { px_per_metre } => Self {
                 ray,
                 slope: 0.0,
-                slack: radius_px / view.px_per_metre(1.0),
+                slack: radius_px / px_per_metre,
             },
-            None => Self {
+            PxScale::Perspective { focal_px } => Self {
                 ray,
-                slope: radius_px / view.focal_px(),
+                slope: radius_px / focal_px,
                 slack: 0.0,
             },
         }

@@ -9,8 +9,8 @@
 //! shows through them). A single-sided material's back faces are culled as the renderer
 //! culls them, mirrored nodes' winding turned round (glTF 2.0 §3.7.4).
 
-use super::PickView;
 use super::front::{depth_at, image_size};
+use super::{PickView, PxScale};
 use crate::scene::{AlphaMode, Mesh, NodeKind, Scene};
 use glam::{Mat3, Mat4, Vec2, Vec3};
 use rayon::prelude::*;
@@ -77,8 +77,7 @@ pub fn mesh_depth(scene: &Scene, view: &PickView) -> Occluders {
         width,
         height,
         half: view.size_px() * 0.5,
-        focal: view.focal_px(),
-        ortho_px_per_metre: view.view.ortho.map(|_| view.px_per_metre(1.0)),
+        scale: view.px_scale(),
         near: view.view.near,
         depth: &depth,
     };
@@ -155,10 +154,8 @@ struct Raster<'a> {
     height: usize,
     /// The pixel of the view axis.
     half: Vec2,
-    focal: f32,
-    /// Orthographic views: pixels per metre at every depth (depth is then linear across the
-    /// screen, not its inverse).
-    ortho_px_per_metre: Option<f32>,
+    /// Orthographic views: depth is linear across the screen, not its inverse.
+    scale: PxScale,
     near: f32,
     /// Bits of positive depths (which order like the depths), so `fetch_min` keeps the
     /// nearest.
@@ -173,9 +170,10 @@ impl Raster<'_> {
         }
         // Seen from its front when its normal (counter-clockwise, right-handed) points back
         // towards the camera.
-        let sight = match self.ortho_px_per_metre {
-            Some(_) => Vec3::NEG_Z,
-            None => v[0],
+        let sight = if self.scale.is_orthographic() {
+            Vec3::NEG_Z
+        } else {
+            v[0]
         };
         let toward_camera = (v[1] - v[0]).cross(v[2] - v[0]).dot(sight) < 0.0;
         let culled = match facing {
@@ -208,12 +206,10 @@ impl Raster<'_> {
         // (the depth itself in an orthographic view).
         let on_image = |p: Vec3| {
             let depth = (-p.z).max(self.near);
-            match self.ortho_px_per_metre {
-                Some(scale) => (self.half + Vec2::new(p.x, -p.y) * scale, depth),
-                None => (
-                    self.half + Vec2::new(p.x, -p.y) * (self.focal / depth),
-                    1.0 / depth,
-                ),
+            let pixel = self.half + Vec2::new(p.x, -p.y) * self.scale.at(depth);
+            match self.scale {
+                PxScale::Orthographic { .. } => (pixel, depth),
+                PxScale::Perspective { .. } => (pixel, 1.0 / depth),
             }
         };
         let mut projected = [(Vec2::ZERO, 0.0); 4];
@@ -256,9 +252,10 @@ impl Raster<'_> {
                 }
                 let linear = wa * ia + wb * ib + wc * ic;
                 if linear > 0.0 {
-                    let depth = match self.ortho_px_per_metre {
-                        Some(_) => linear,
-                        None => 1.0 / linear,
+                    let depth = if self.scale.is_orthographic() {
+                        linear
+                    } else {
+                        1.0 / linear
                     };
                     self.depth[y * self.width + x].fetch_min(depth.to_bits(), Ordering::Relaxed);
                 }

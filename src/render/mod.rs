@@ -283,24 +283,7 @@ pub fn axis_view(scene: &Scene, from: crate::scene::ViewAxis, aspect: f32) -> Ca
         glam::Vec2::splat(f32::INFINITY),
         glam::Vec2::splat(f32::NEG_INFINITY),
     );
-    for i in 0..8 {
-        let corner = glam::Vec3::new(
-            if i & 1 == 0 {
-                bounds.min.x
-            } else {
-                bounds.max.x
-            },
-            if i & 2 == 0 {
-                bounds.min.y
-            } else {
-                bounds.max.y
-            },
-            if i & 4 == 0 {
-                bounds.min.z
-            } else {
-                bounds.max.z
-            },
-        );
+    for corner in bounds.corners() {
         let p = (view_from_world * corner).truncate();
         (lo, hi) = (lo.min(p), hi.max(p));
     }

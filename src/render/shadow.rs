@@ -39,12 +39,7 @@ pub fn fit(view: &CameraView, aspect: f32, to_sun: Vec3, scene: &Aabb, map_size:
     // Shadows only reach as far as there is scene to cast and receive them.
     let mut reach: f32 = 1.0;
     if !scene.is_empty() {
-        for i in 0..8 {
-            let c = Vec3::new(
-                if i & 1 == 0 { scene.min.x } else { scene.max.x },
-                if i & 2 == 0 { scene.min.y } else { scene.max.y },
-                if i & 4 == 0 { scene.min.z } else { scene.max.z },
-            );
+        for c in scene.corners() {
             reach = reach.max((c - eye).length());
         }
     }
@@ -57,12 +52,7 @@ pub fn fit(view: &CameraView, aspect: f32, to_sun: Vec3, scene: &Aabb, map_size:
         let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
         if !scene.is_empty() {
             let view_from_world = view.view_from_world();
-            for i in 0..8 {
-                let c = Vec3::new(
-                    if i & 1 == 0 { scene.min.x } else { scene.max.x },
-                    if i & 2 == 0 { scene.min.y } else { scene.max.y },
-                    if i & 4 == 0 { scene.min.z } else { scene.max.z },
-                );
+            for c in scene.corners() {
                 let depth = -view_from_world.transform_point3(c).z;
                 (lo, hi) = (lo.min(depth), hi.max(depth));
             }
@@ -116,12 +106,7 @@ pub fn fit(view: &CameraView, aspect: f32, to_sun: Vec3, scene: &Aabb, map_size:
         // Depth range: from the far side of the scene towards the sun to past the sphere.
         let mut back = r;
         if !scene.is_empty() {
-            for c in 0..8 {
-                let p = Vec3::new(
-                    if c & 1 == 0 { scene.min.x } else { scene.max.x },
-                    if c & 2 == 0 { scene.min.y } else { scene.max.y },
-                    if c & 4 == 0 { scene.min.z } else { scene.max.z },
-                );
+            for p in scene.corners() {
                 back = back.max((p - center_world).dot(to_sun));
             }
         }

@@ -285,15 +285,21 @@ impl Aabb {
         if self.is_empty() {
             return out;
         }
-        for i in 0..8 {
-            let corner = Vec3::new(
-                if i & 1 == 0 { self.min.x } else { self.max.x },
-                if i & 2 == 0 { self.min.y } else { self.max.y },
-                if i & 4 == 0 { self.min.z } else { self.max.z },
-            );
+        for corner in self.corners() {
             out.extend(world_from_local.transform_point3(corner));
         }
         out
+    }
+
+    /// The box's eight corners (meaningless for an empty box).
+    pub fn corners(&self) -> [Vec3; 8] {
+        std::array::from_fn(|i| {
+            Vec3::new(
+                if i & 1 == 0 { self.min.x } else { self.max.x },
+                if i & 2 == 0 { self.min.y } else { self.max.y },
+                if i & 4 == 0 { self.min.z } else { self.max.z },
+            )
+        })
     }
 }
 
