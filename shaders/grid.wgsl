@@ -1,9 +1,49 @@
-// Viewport ground grid on y = 0: 1 m and 10 m lines, antialiased, fading with distance.
+// Viewport grid: 1 m and 10 m lines, antialiased, fading with distance. It lies on the ground
+// (y = 0, depth-tested against the scene), or, in an orthographic view along X or Z
+// (`frame.display.y`: 1 along X, 2 along Z; 0 the ground), in the plane x = 0 or z = 0
+// behind everything, where only the background shows.
 
 struct GridOut {
     @builtin(position) clip: vec4<f32>,
     @location(0) world: vec3<f32>,
+    // The point's coordinates in the grid's plane: (x, z) on the ground, (z, y) across X,
+    // (x, y) across Z.
+    @location(1) plane: vec2<f32>,
 };
+
+fn grid_kind() -> i32 {
+    return i32(frame.display.y + 0.5);
+}
+
+// The world point at plane coordinates `c`.
+fn grid_point(c: vec2<f32>) -> vec3<f32> {
+    switch grid_kind() {
+        case 1: {
+            return vec3<f32>(0.0, c.y, c.x);
+        }
+        case 2: {
+            return vec3<f32>(c.x, c.y, 0.0);
+        }
+        default: {
+            return vec3<f32>(c.x, 0.0, c.y);
+        }
+    }
+}
+
+// A world point's plane coordinates.
+fn grid_coords(p: vec3<f32>) -> vec2<f32> {
+    switch grid_kind() {
+        case 1: {
+            return p.zy;
+        }
+        case 2: {
+            return p.xy;
+        }
+        default: {
+            return p.xz;
+        }
+    }
+}
 
 @vertex
 fn vs_main(@builtin(vertex_index) i: u32) -> GridOut {
@@ -11,11 +51,17 @@ fn vs_main(@builtin(vertex_index) i: u32) -> GridOut {
         vec2<f32>(-1.0, -1.0), vec2<f32>(1.0, -1.0), vec2<f32>(1.0, 1.0),
         vec2<f32>(-1.0, -1.0), vec2<f32>(1.0, 1.0), vec2<f32>(-1.0, 1.0));
     let extent = 1000.0;
-    let c = corners[i] * extent + floor(frame.camera_pos.xz / 10.0) * 10.0;
-    let world = vec3<f32>(c.x, 0.0, c.y);
+    let c = corners[i] * extent + floor(grid_coords(frame.camera_pos.xyz) / 10.0) * 10.0;
+    let world = grid_point(c);
     var out: GridOut;
     out.clip = frame.clip_from_world * vec4<f32>(world, 1.0);
+    if grid_kind() != 0 {
+        // Behind everything: reverse-Z depth just short of the far plane, so the grid passes
+        // the depth test only where nothing was drawn.
+        out.clip.z = 1e-7 * out.clip.w;
+    }
     out.world = world;
+    out.plane = c;
     return out;
 }
 
@@ -26,8 +72,13 @@ fn line_strength(p: vec2<f32>, spacing: f32) -> f32 {
     return 1.0 - min(min(d.x, d.y), 1.0);
 }
 
+const AXIS_X: vec3<f32> = vec3<f32>(0.9, 0.2, 0.2);
+const AXIS_Y: vec3<f32> = vec3<f32>(0.3, 0.8, 0.2);
+const AXIS_Z: vec3<f32> = vec3<f32>(0.2, 0.35, 0.9);
+
 @fragment
 fn fs_main(in: GridOut) -> @location(0) vec4<f32> {
+    let p = in.plane;
     let dist = length(in.world - frame.camera_pos.xyz);
     var fade = 1.0 - smoothstep(60.0, 400.0, dist);
     var minor_fade = 1.0 - smoothstep(20.0, 80.0, dist);
@@ -39,24 +90,38 @@ fn fs_main(in: GridOut) -> @location(0) vec4<f32> {
         let d = in.world - frame.camera_pos.xyz;
         let z = towards_viewer(in.world);
         fade = 1.0 - smoothstep(600.0, 1000.0, length(d - z * dot(d, z)));
-        let m = max(fwidth(in.world.x), fwidth(in.world.z));
+        let m = max(fwidth(p.x), fwidth(p.y));
         minor_fade = 1.0 - smoothstep(0.12, 0.3, m);
         major_fade = 1.0 - smoothstep(1.2, 3.0, m);
     }
-    let minor = line_strength(in.world.xz, 1.0) * minor_fade;
-    let major = line_strength(in.world.xz, 10.0) * major_fade;
+    let minor = line_strength(p, 1.0) * minor_fade;
+    let major = line_strength(p, 10.0) * major_fade;
     var color = vec3<f32>(0.5);
     var a = max(minor * 0.25, major * 0.5) * fade;
-    // X axis red, Z axis blue.
-    let ax = 1.0 - min(abs(in.world.z) / max(fwidth(in.world.z) * 1.5, 1e-5), 1.0);
-    let az = 1.0 - min(abs(in.world.x) / max(fwidth(in.world.x) * 1.5, 1e-5), 1.0);
-    if ax > 0.01 {
-        color = vec3<f32>(0.9, 0.2, 0.2);
-        a = max(a, ax * 0.9 * fade);
+    // The axes through the origin: on the ground X red and Z blue; across X, Z blue and Y
+    // green; across Z, X red and Y green.
+    var along_first = AXIS_X;
+    var along_second = AXIS_Z;
+    switch grid_kind() {
+        case 1: {
+            along_first = AXIS_Z;
+            along_second = AXIS_Y;
+        }
+        case 2: {
+            along_second = AXIS_Y;
+        }
+        default: {}
     }
-    if az > 0.01 {
-        color = vec3<f32>(0.2, 0.35, 0.9);
-        a = max(a, az * 0.9 * fade);
+    // The first axis is the line where the second coordinate is 0, and the other way round.
+    let a1 = 1.0 - min(abs(p.y) / max(fwidth(p.y) * 1.5, 1e-5), 1.0);
+    let a2 = 1.0 - min(abs(p.x) / max(fwidth(p.x) * 1.5, 1e-5), 1.0);
+    if a1 > 0.01 {
+        color = along_first;
+        a = max(a, a1 * 0.9 * fade);
+    }
+    if a2 > 0.01 {
+        color = along_second;
+        a = max(a, a2 * 0.9 * fade);
     }
     if a < 0.003 {
         discard;

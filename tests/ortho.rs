@@ -7,6 +7,7 @@ use common::*;
 use glam::{Mat4, Vec2, Vec3};
 use image::RgbaImage;
 use worldsmith::generate::shapes;
+use worldsmith::render::RenderSettings;
 use worldsmith::scene::{
     Camera, CameraView, Material, NodeKind, Ortho, Scene, SplatCloud, Transform,
 };
@@ -511,4 +512,155 @@ fn still_view_renders_plans_and_elevations_framing_everything() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A world point's pixel coordinates (x right, y down) in a `W`×`H` frame of `view`.
+fn px_of(view: &CameraView, p: Vec3) -> (f32, f32) {
+    let ndc = view.clip_from_world(W as f32 / H as f32).project_point3(p);
+    (
+        (ndc.x + 1.0) * 0.5 * W as f32,
+        (1.0 - ndc.y) * 0.5 * H as f32,
+    )
+}
+
+/// Whether the grid's pixel `got` is tinted towards channel `k` over the plain frame's `plain`.
+fn tinted(got: [u8; 4], plain: [u8; 4], k: usize) -> bool {
+    let changed = (0..3).any(|c| got[c].abs_diff(plain[c]) > 20);
+    changed && (0..3).all(|c| c == k || got[k] > got[c] + 15)
+}
+
+#[test]
+fn side_and_front_views_draw_the_grid_in_the_view_plane_behind_everything() {
+    let Some(ctx) = gpu() else { return };
+    let mut scene = Scene::new("Elevation grid");
+    add_sun(&mut scene, Vec3::new(0.3, 0.8, 1.0), 100_000.0, false);
+    scene.environment.exposure_ev100 = 15.0;
+    // One cube beyond the planes x = 0 and z = 0 seen from +X and +Z, one on the viewer's
+    // side of them, and a splat beyond them: the grid lies behind all three.
+    let behind = Vec3::new(-2.5, 2.0, -2.5);
+    let front = Vec3::new(2.5, -2.0, 2.5);
+    let splat = Vec3::new(-2.5, -2.0, -2.5);
+    for (name, at, color) in [
+        ("Behind", behind, [0.9, 0.6, 0.05, 1.0]),
+        ("Front", front, [0.6, 0.1, 0.8, 1.0]),
+    ] {
+        add_mesh(
+            &mut scene,
+            name,
+            shapes::cube(1.0),
+            Material::named(name, color, 0.6),
+            Transform::from_translation(at),
+        );
+    }
+    let cloud = SplatCloud::new(
+        vec![splat.to_array()],
+        vec![[0.0, 0.0, 0.0, 1.0]],
+        vec![[0.4; 3]],
+        vec![1.0],
+        vec![[0.9, 0.9, 0.2]],
+        0,
+        Vec::new(),
+    )
+    .expect("splat");
+    let cloud = scene.add_splat_cloud(cloud);
+    scene.add_node(
+        None,
+        "Cloud",
+        Transform::IDENTITY,
+        NodeKind::Splats { cloud },
+    );
+    let top = CameraView {
+        world_from_view: Mat4::from_rotation_translation(
+            glam::Quat::from_rotation_x(-std::f32::consts::FRAC_PI_2),
+            Vec3::new(0.0, 20.0, 0.0),
+        ),
+        ..ortho_look(Vec3::new(0.0, 0.0, 20.0), Vec3::ZERO, 4.0)
+    };
+    let (red, green, blue) = (0, 1, 2);
+    // View, the colour of the axis drawn across the frame, of the one drawn up it, and
+    // whether the grid is the ground (which splits the scene rather than lying behind it).
+    let views = [
+        (
+            "front",
+            ortho_look(Vec3::new(0.0, 0.0, 20.0), Vec3::ZERO, 4.0),
+            red,
+            green,
+            false,
+        ),
+        (
+            "right",
+            ortho_look(Vec3::new(20.0, 0.0, 0.0), Vec3::ZERO, 4.0),
+            blue,
+            green,
+            false,
+        ),
+        ("top", top, red, blue, true),
+    ];
+    let with_grid = RenderSettings::viewport();
+    let mut without_grid = with_grid;
+    without_grid.overlays.grid = false;
+    for (name, view, across, up, ground) in views {
+        let grid = render_with(&ctx, &scene, view, W, H, with_grid, &[]);
+        let plain = render_with(&ctx, &scene, view, W, H, without_grid, &[]);
+        let at = |img: &RgbaImage, x: f32, y: f32| img.get_pixel(x as u32, y as u32).0;
+        let (ox, oy) = px_of(&view, Vec3::ZERO);
+        // 16 px per metre: the axes through the origin, 2 px wide, well clear of the objects
+        // (which stand 2.5 m off each axis).
+        let near_line = |o: f32| [o - 1.5, o - 0.5, o + 0.5, o + 1.5];
+        for &(x, y) in &[(ox, 6.0), (ox, H as f32 - 6.0)] {
+            assert!(
+                near_line(x)
+                    .iter()
+                    .any(|&x| tinted(at(&grid, x, y), at(&plain, x, y), up)),
+                "{name}: no axis up the frame at ({x}, {y}): {:?}",
+                near_line(x).map(|x| at(&grid, x, y))
+            );
+        }
+        for &(x, y) in &[(8.0, oy), (W as f32 - 8.0, oy)] {
+            assert!(
+                near_line(y)
+                    .iter()
+                    .any(|&y| tinted(at(&grid, x, y), at(&plain, x, y), across)),
+                "{name}: no axis across the frame at ({x}, {y}): {:?}",
+                near_line(y).map(|y| at(&grid, x, y))
+            );
+        }
+        // 1 m lines each side of the axis up the frame, and nothing half way between them.
+        let luma = |p: [u8; 4]| p[..3].iter().map(|&c| i32::from(c)).sum::<i32>();
+        let y = 6.0;
+        for metre in [-1.0f32, 1.0, 2.0] {
+            let x = ox + metre * 16.0;
+            assert!(
+                near_line(x)
+                    .iter()
+                    .any(|&x| (luma(at(&grid, x, y)) - luma(at(&plain, x, y))).abs() > 6),
+                "{name}: no 1 m line at column {x}: {:?} vs {:?}",
+                near_line(x).map(|x| at(&grid, x, y)),
+                near_line(x).map(|x| at(&plain, x, y))
+            );
+            let between = x - 8.0;
+            assert_eq!(
+                at(&grid, between, y)[..3],
+                at(&plain, between, y)[..3],
+                "{name}: a line between the 1 m lines at column {between}"
+            );
+        }
+        if ground {
+            continue;
+        }
+        for (what, p) in [
+            ("cube beyond", behind),
+            ("cube in front", front),
+            ("splat", splat),
+        ] {
+            let (x, y) = px_of(&view, p);
+            for (dx, dy) in [(0.0, 0.0), (-3.0, 2.0), (3.0, -2.0)] {
+                let (g, q) = (at(&grid, x + dx, y + dy), at(&plain, x + dx, y + dy));
+                assert!(
+                    (0..3).all(|c| g[c].abs_diff(q[c]) <= 3),
+                    "{name}: the grid over the {what} at ({x}, {y}): {g:?} vs {q:?}"
+                );
+            }
+        }
+    }
 }

@@ -961,7 +961,11 @@ impl GpuClouds {
         highlight: Option<CloudHighlight<'_>>,
         stats: &mut FrameStats,
     ) {
-        let (sort, grid) = (settings.splat_sort, settings.overlays.grid);
+        // Only the ground grid splits clouds; one across the view lies behind them all.
+        let (sort, grid) = (
+            settings.splat_sort,
+            settings.overlays.grid && super::GridPlane::of(camera) == super::GridPlane::Ground,
+        );
         let px_scale = settings.supersample.max(1) as f32;
         let use_gpu = self.sorter.is_some()
             && match sort {

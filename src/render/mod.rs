@@ -50,6 +50,50 @@ pub struct Overlays {
     pub paths: PathRange,
 }
 
+/// The plane the viewport grid lies in, chosen from the view ([`GridPlane::of`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GridPlane {
+    /// The ground, y = 0, depth-tested against the scene; splats and blended meshes on the
+    /// far side of it are drawn under it, those on the camera's side over it.
+    Ground,
+    /// An orthographic view along the X axis (a side elevation): the plane x = 0 behind
+    /// everything, where the background shows (Blender's side-view grid).
+    AcrossX,
+    /// An orthographic view along the Z axis (a front or back elevation): the plane z = 0
+    /// behind everything.
+    AcrossZ,
+}
+
+impl GridPlane {
+    /// Within about 0.8° of an axis counts as looking along it.
+    const ALIGNED: f32 = 0.9999;
+
+    /// The ground plane, except in an orthographic view looking along X or Z, where the ground
+    /// is edge-on and the grid stands in the view's plane instead.
+    pub fn of(camera: &CameraView) -> Self {
+        if camera.ortho.is_none() {
+            return Self::Ground;
+        }
+        let forward = camera.forward();
+        if forward.x.abs() > Self::ALIGNED {
+            Self::AcrossX
+        } else if forward.z.abs() > Self::ALIGNED {
+            Self::AcrossZ
+        } else {
+            Self::Ground
+        }
+    }
+
+    /// The frame uniform's code for grid.wgsl (`display.y`).
+    pub(crate) fn code(self) -> f32 {
+        match self {
+            Self::Ground => 0.0,
+            Self::AcrossX => 1.0,
+            Self::AcrossZ => 2.0,
+        }
+    }
+}
+
 /// The frames a motion path spans: the whole active shot, or some frames either side of the
 /// playhead (Blender's "around frame").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -305,4 +349,47 @@ pub fn framing_view(scene: &Scene) -> CameraView {
     let mut cam = crate::scene::OrbitCamera::default();
     cam.frame(&scene.framing_bounds());
     cam.view()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scene::Ortho;
+    use glam::{Mat4, Quat, Vec3};
+
+    fn view(rotation: Quat, ortho: bool) -> CameraView {
+        CameraView {
+            ortho: ortho.then_some(Ortho {
+                half_height: 5.0,
+                far: 100.0,
+            }),
+            ..CameraView::perspective(
+                Mat4::from_rotation_translation(rotation, Vec3::new(1.0, 2.0, 3.0)),
+                1.0,
+                0.1,
+            )
+        }
+    }
+
+    #[test]
+    fn the_grid_stands_in_the_view_plane_only_in_orthographic_side_and_front_views() {
+        use std::f32::consts::{FRAC_PI_2, PI};
+        let cases = [
+            // Looking along -Z, +Z, -X, +X.
+            (Quat::IDENTITY, GridPlane::AcrossZ),
+            (Quat::from_rotation_y(PI), GridPlane::AcrossZ),
+            (Quat::from_rotation_y(FRAC_PI_2), GridPlane::AcrossX),
+            (Quat::from_rotation_y(-FRAC_PI_2), GridPlane::AcrossX),
+            // Down and up: the ground.
+            (Quat::from_rotation_x(-FRAC_PI_2), GridPlane::Ground),
+            (Quat::from_rotation_x(FRAC_PI_2), GridPlane::Ground),
+            // Orbited off the axes.
+            (Quat::from_rotation_y(0.3), GridPlane::Ground),
+            (Quat::from_rotation_x(-0.05), GridPlane::Ground),
+        ];
+        for (rotation, want) in cases {
+            assert_eq!(GridPlane::of(&view(rotation, true)), want, "{rotation}");
+            assert_eq!(GridPlane::of(&view(rotation, false)), GridPlane::Ground);
+        }
+    }
 }

@@ -1694,7 +1694,12 @@ impl Renderer {
                 1.0 / width as f32,
                 1.0 / height as f32,
             ],
-            display: [tone_mapper, 0.0, 0.0, 0.0],
+            display: [
+                tone_mapper,
+                super::GridPlane::of(&frame.camera).code(),
+                0.0,
+                0.0,
+            ],
             light_tiles,
         };
         self.queue
@@ -1892,11 +1897,14 @@ impl Renderer {
             );
         }
 
-        // Blended objects back to front; with the grid, those whose centre lies beyond its
-        // plane y = 0 first (they are drawn before it, see the main pass).
+        // Blended objects back to front; with the ground grid, those whose centre lies beyond
+        // its plane y = 0 first (they are drawn before it, see the main pass). A grid across
+        // the view lies behind them all.
         let eye = frame.camera.position();
         let plane = grid_plane_row(glam::Mat4::IDENTITY, eye);
-        let beyond_grid = |b: &Batch| overlays.grid && plane.dot(b.center.extend(1.0)) < 0.0;
+        let ground_grid =
+            overlays.grid && super::GridPlane::of(&frame.camera) == super::GridPlane::Ground;
+        let beyond_grid = |b: &Batch| ground_grid && plane.dot(b.center.extend(1.0)) < 0.0;
         let mut blended = gs.blended.clone();
         blended.sort_by(|a, b| {
             let da = (a.center - eye).length_squared();

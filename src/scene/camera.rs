@@ -333,7 +333,13 @@ impl OrbitCamera {
     }
 
     /// Fly: move eye and pivot together along view axes (`local` is right, up, back).
+    /// Moving forward or back, which an orthographic view would not show, returns it to
+    /// perspective (as Blender's walk and fly do).
     pub fn fly(&mut self, local: Vec3, seconds: f32) {
+        if self.ortho && local.z != 0.0 {
+            self.ortho = false;
+            self.ortho_auto = false;
+        }
         let r = self.rotation();
         self.pivot += r * local * self.fly_speed * seconds;
     }
@@ -614,6 +620,15 @@ mod tests {
         assert!(c.ortho, "chosen by hand: kept");
         c.toggle_ortho();
         assert!(!c.ortho);
+
+        // Flying sideways or up pans an orthographic view; flying forward turns it
+        // perspective, where moving along the view shows.
+        c.toggle_ortho();
+        let pivot = c.pivot;
+        c.fly(Vec3::X, 0.1);
+        assert!(c.ortho && !close(c.pivot, pivot));
+        c.fly(Vec3::NEG_Z, 0.1);
+        assert!(!c.ortho && !c.ortho_auto);
     }
 
     #[test]

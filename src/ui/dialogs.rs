@@ -12,7 +12,10 @@ pub const CONTROLS: &[(&str, &str)] = &[
         "Fly: look around",
         "Hold right mouse button and move the mouse",
     ),
-    ("Fly: move", "W / A / S / D forward, left, back, right"),
+    (
+        "Fly: move (forward or back leaves orthographic)",
+        "W / A / S / D forward, left, back, right",
+    ),
     ("Fly: down / up", "Q / E"),
     ("Fly: faster", "Hold Shift"),
     ("Fly: change speed", "Mouse wheel while flying"),
