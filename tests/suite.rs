@@ -40,4 +40,5 @@ mod splat_sort;
 mod uploads;
 mod variants;
 mod window;
+mod wireframe;
 mod world_folder;

@@ -1158,6 +1158,9 @@ impl Editor {
             if i.consume_key(Modifiers::NONE, Key::Num5) {
                 actions.push(UiAction::ToggleOrthographic);
             }
+            if i.consume_key(Modifiers::SHIFT, Key::Z) {
+                actions.push(UiAction::ToggleWireframe);
+            }
             for axis in crate::scene::ViewAxis::ALL {
                 let (ctrl, key) = ui::view_axis_key(axis);
                 let modifiers = if ctrl {
@@ -1433,6 +1436,7 @@ impl Editor {
             UiAction::ResetView => self.camera = initial_view(&self.scene),
             UiAction::ViewAlong(axis) => self.camera.align_view(axis),
             UiAction::ToggleOrthographic => self.camera.toggle_ortho(),
+            UiAction::ToggleWireframe => self.overlays.wireframe = !self.overlays.wireframe,
             UiAction::ViewThroughCamera(id) => {
                 if !view_through_camera(&mut self.camera, &self.scene, id) {
                     self.notify("That node is not a camera.");

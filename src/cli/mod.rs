@@ -187,6 +187,10 @@ pub struct StillArgs {
     /// saved showing, else the base.
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,
+    /// Draw every mesh's edges over the image, as the viewport's wireframe overlay does (to
+    /// show a generated or imported mesh's topology).
+    #[arg(long)]
+    pub wireframe: bool,
 }
 
 /// A side of the scene `still --view` renders from (glTF axes: +Y up, +Z front).
@@ -252,6 +256,9 @@ pub struct BenchArgs {
     /// parts, those beyond the grid's plane before it and the rest after).
     #[arg(long)]
     pub grid: bool,
+    /// Draw the viewport's wireframe overlay (every mesh's edges).
+    #[arg(long)]
+    pub wireframe: bool,
     /// Add a seeded synthetic cloud of this many Gaussian splats (a blob in front of the
     /// camera, over the terrain). With `--orbit` they are re-sorted every frame.
     #[arg(long, default_value_t = 0, value_name = "N")]
@@ -429,7 +436,13 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
     let frame = FrameInput {
         scene: &scene,
         camera: view,
-        settings: RenderSettings::final_frame(),
+        settings: RenderSettings {
+            overlays: crate::render::Overlays {
+                wireframe: args.wireframe,
+                ..RenderSettings::final_frame().overlays
+            },
+            ..RenderSettings::final_frame()
+        },
         selection: &[],
         cloud_highlight: None,
     };
@@ -727,6 +740,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
                 splat_sort: args.splat_sort.into(),
                 overlays: crate::render::Overlays {
                     grid: args.grid,
+                    wireframe: args.wireframe,
                     ..RenderSettings::final_frame().overlays
                 },
                 ..RenderSettings::final_frame()

@@ -19,20 +19,6 @@ fn triangles(mesh: &Mesh) -> impl Iterator<Item = (usize, [u32; 3])> + '_ {
         .map(|(k, t)| (k, [t[0], t[1], t[2]]))
 }
 
-/// For each vertex, the first vertex with bit-identical position (its weld representative).
-fn weld_map(positions: &[[f32; 3]]) -> Vec<u32> {
-    let mut first: HashMap<[u32; 3], u32> = HashMap::with_capacity(positions.len());
-    positions
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            // +0.0 and -0.0 are the same place.
-            let key = p.map(|c| if c == 0.0 { 0 } else { c.to_bits() });
-            *first.entry(key).or_insert(i as u32)
-        })
-        .collect()
-}
-
 struct UnionFind(Vec<u32>);
 
 impl UnionFind {
@@ -57,7 +43,7 @@ impl UnionFind {
 /// The connected parts of a mesh: for each part, the indices of its triangles, in order of
 /// their first triangle.
 pub fn connected_parts(mesh: &Mesh) -> Vec<Vec<u32>> {
-    let weld = weld_map(&mesh.positions);
+    let weld = Mesh::weld_map(&mesh.positions);
     let mut sets = UnionFind((0..mesh.positions.len() as u32).collect());
     for (_, [a, b, c]) in triangles(mesh) {
         let (a, b, c) = (weld[a as usize], weld[b as usize], weld[c as usize]);
@@ -243,7 +229,7 @@ pub fn flipped(mesh: &Mesh) -> Mesh {
 /// cut into triangles), averaged over every vertex at the same position (so seams in UVs
 /// do not show as creases).
 pub fn smooth_shaded(mesh: &Mesh) -> Mesh {
-    let weld = weld_map(&mesh.positions);
+    let weld = Mesh::weld_map(&mesh.positions);
     let mut acc = vec![Vec3::ZERO; mesh.positions.len()];
     for (_, [a, b, c]) in triangles(mesh) {
         let p = |i: u32| Vec3::from(mesh.positions[i as usize]);

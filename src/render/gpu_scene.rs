@@ -32,6 +32,9 @@ pub struct GpuMesh {
     lods_built: bool,
     /// The level this frame draws: 0 is the full mesh, `i` is `lods[i - 1]`.
     level: usize,
+    /// The mesh's edges as a line list of the same vertices (each once), for the wireframe
+    /// overlay; built the first time a frame draws it ([`GpuScene::build_wires`]).
+    pub wire: Option<(wgpu::Buffer, u32)>,
 }
 
 /// Meshes with fewer triangles are always drawn whole.
@@ -63,6 +66,27 @@ fn valid_triangles(mesh: &crate::scene::Mesh) -> Vec<u32> {
         .filter(|t| t.iter().all(|&i| i < n))
         .flatten()
         .copied()
+        .collect()
+}
+
+/// A triangle list's edges as a line list, each edge once whichever way round, however many
+/// triangles share it, and whether or not a seam split its vertices (`weld`:
+/// [`crate::scene::Mesh::weld_map`]; the line joins the representatives, which stand where
+/// the split vertices do).
+pub fn mesh_edges(triangles: &[u32], weld: &[u32]) -> Vec<u32> {
+    let corner = |i: u32| weld.get(i as usize).copied().unwrap_or(i);
+    let mut edges: Vec<u64> = triangles
+        .chunks_exact(3)
+        .map(|t| [corner(t[0]), corner(t[1]), corner(t[2])])
+        .flat_map(|t| [(t[0], t[1]), (t[1], t[2]), (t[2], t[0])])
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| (u64::from(a.min(b)) << 32) | u64::from(a.max(b)))
+        .collect();
+    edges.sort_unstable();
+    edges.dedup();
+    edges
+        .into_iter()
+        .flat_map(|e| [(e >> 32) as u32, e as u32])
         .collect()
 }
 
@@ -681,6 +705,33 @@ impl GpuScene {
         }
     }
 
+    /// Makes the edge lists of meshes that have none yet (for the wireframe overlay); a mesh
+    /// keeps its list until its content changes.
+    pub fn build_wires(&mut self, device: &wgpu::Device, scene: &Scene, stats: &mut UploadStats) {
+        for (id, gpu) in &mut self.meshes {
+            if gpu.wire.is_some() {
+                continue;
+            }
+            let Some(mesh) = scene.mesh(*id) else {
+                continue;
+            };
+            let edges = mesh_edges(
+                &valid_triangles(mesh),
+                &crate::scene::Mesh::weld_map(&mesh.positions),
+            );
+            if edges.is_empty() {
+                continue;
+            }
+            stats.bytes += (edges.len() * 4) as u64;
+            let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("mesh edges"),
+                contents: bytemuck::cast_slice(&edges),
+                usage: wgpu::BufferUsages::INDEX,
+            });
+            gpu.wire = Some((buffer, edges.len() as u32));
+        }
+    }
+
     fn sync_meshes(&mut self, device: &wgpu::Device, scene: &Scene, stats: &mut UploadStats) {
         let mut alive = HashSet::new();
         for (id, mesh) in scene.meshes() {
@@ -741,6 +792,7 @@ impl GpuScene {
                     lods: Vec::new(),
                     lods_built: false,
                     level: 0,
+                    wire: None,
                 },
             );
         }
@@ -1259,5 +1311,32 @@ mod sampler_tests {
             sampled_slot_samplers(map, last),
             2 << (2 * (TEXTURE_SLOTS - 1))
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mesh_edges_lists_each_edge_once() {
+        // A quad of two triangles sharing the diagonal 0–2, one degenerate triangle.
+        let edges = mesh_edges(&[0, 1, 2, 0, 2, 3, 4, 4, 5], &[]);
+        let mut pairs: Vec<(u32, u32)> = edges.chunks_exact(2).map(|e| (e[0], e[1])).collect();
+        pairs.sort_unstable();
+        assert_eq!(pairs, [(0, 1), (0, 2), (0, 3), (1, 2), (2, 3), (4, 5)]);
+        // A closed box: 12 triangles over 8 corners share 18 edges.
+        let cube = crate::generate::shapes::cube(1.0);
+        assert_eq!(cube.indices.len(), 36);
+        assert!(cube.positions.len() > 8, "split at the hard edges");
+        let weld = crate::scene::Mesh::weld_map(&cube.positions);
+        let edges = mesh_edges(&cube.indices, &weld);
+        assert_eq!(edges.len() / 2, 18);
+        // Each line joins two different corners.
+        let corners: std::collections::HashSet<u32> = edges.iter().copied().collect();
+        assert_eq!(corners.len(), 8);
+        // Unwelded, the faces' shared edges come twice.
+        assert_eq!(mesh_edges(&cube.indices, &[]).len() / 2, 30);
+        assert!(mesh_edges(&[], &[]).is_empty());
     }
 }

@@ -48,6 +48,9 @@ pub struct Overlays {
     pub bones: bool,
     /// The frames the selected nodes' motion paths span (drawn with the icons).
     pub paths: PathRange,
+    /// Every mesh's edges over the shaded image, where the surface is in front (Blender's
+    /// wireframe overlay), to see the topology of generated and imported meshes.
+    pub wireframe: bool,
 }
 
 /// The plane the viewport grid lies in, chosen from the view ([`GridPlane::of`]).
@@ -170,6 +173,7 @@ impl RenderSettings {
                 outline: true,
                 bones: true,
                 paths: PathRange::default(),
+                wireframe: false,
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,
@@ -188,6 +192,7 @@ impl RenderSettings {
                 outline: false,
                 bones: false,
                 paths: PathRange::default(),
+                wireframe: false,
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,

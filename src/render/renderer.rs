@@ -554,10 +554,12 @@ fn make_texture(
 /// The overlay pipeline key of bone lines (lines.wgsl without a depth test).
 const BONES_PIPELINE: &str = "bones";
 
-/// The line overlays' pipelines this frame: icons (depth-tested) and bones (in front).
+/// The line overlays' pipelines this frame: icons (depth-tested), bones (in front) and the
+/// meshes' wireframe (depth-tested, a little towards the viewer).
 struct LinePipes {
     icons: Option<wgpu::RenderPipeline>,
     bones: Option<wgpu::RenderPipeline>,
+    wire: Option<wgpu::RenderPipeline>,
 }
 
 impl Renderer {
@@ -1114,6 +1116,11 @@ impl Renderer {
             step_mode: wgpu::VertexStepMode::Vertex,
             attributes: &LINE_ATTRIBUTES,
         })];
+        // Positions and normals; world and normal matrices.
+        let edge_buffers = [
+            Some(vertex_layout(&VERTEX_ATTRIBUTES[..2])),
+            Some(instance_layout(&INSTANCE_ATTRIBUTES[..7])),
+        ];
         let (buffers, topology, compare, blend): (&[Option<wgpu::VertexBufferLayout>], _, _, _) =
             match name {
                 "lines.wgsl" => (
@@ -1128,6 +1135,12 @@ impl Renderer {
                     wgpu::PrimitiveTopology::LineList,
                     wgpu::CompareFunction::Always,
                     None,
+                ),
+                "wire.wgsl" => (
+                    &edge_buffers,
+                    wgpu::PrimitiveTopology::LineList,
+                    wgpu::CompareFunction::GreaterEqual,
+                    Some(wgpu::BlendState::ALPHA_BLENDING),
                 ),
                 "grid.wgsl" => (
                     &[],
@@ -1559,6 +1572,10 @@ impl Renderer {
             frame.settings.detail,
             u64::from(width) * u64::from(height),
         );
+        if frame.settings.overlays.wireframe {
+            self.scene
+                .build_wires(&self.device, scene, &mut stats.uploads);
+        }
         // Without any mesh the shadow maps are never drawn: nothing casts, nothing is shadowed
         // (relit splats read them too).
         let casters = self.scene.instance_buffer.is_some();
@@ -1729,9 +1746,11 @@ impl Renderer {
         let outline = overlays.outline && !frame.selection.is_empty();
         // Whether anything blends in the display pass; a frame without (opaque meshes,
         // points, sky) skips it and the post pass tone-maps the opaque image itself.
+        let wireframe = overlays.wireframe && self.scene.instance_buffer.is_some();
         let translucent = self.clouds.has_splats()
             || !self.scene.blended.is_empty()
             || overlays.grid
+            || wireframe
             || ((overlays.icons || overlays.bones) && !self.scene.lines.is_empty());
         let post = PostUniform {
             params: [
@@ -1793,6 +1812,7 @@ impl Renderer {
             bones: overlays
                 .bones
                 .then(|| self.overlay_pipeline(BONES_PIPELINE, msaa)),
+            wire: wireframe.then(|| self.overlay_pipeline("wire.wgsl", msaa)),
         };
         let frame_bg = self.frame_bind_group();
 
@@ -2294,6 +2314,29 @@ impl Renderer {
                         );
                         bind_common(&mut pass);
                     }
+                }
+            }
+            // The wireframe under the icon lines, over everything else.
+            if let Some(p) = &line_pipe.wire
+                && let Some(instances) = &gs.instance_buffer
+            {
+                pass.set_pipeline(p);
+                pass.set_vertex_buffer(1, instances.slice(..));
+                for b in opaque
+                    .iter()
+                    .chain(blended.iter().flat_map(|part| part.iter()))
+                {
+                    let Some((mesh, (edges, count))) = gs
+                        .meshes
+                        .get(&b.mesh)
+                        .and_then(|m| m.wire.as_ref().map(|w| (m, w)))
+                    else {
+                        continue;
+                    };
+                    pass.set_vertex_buffer(0, mesh.vertices.slice(..));
+                    pass.set_index_buffer(edges.slice(..), wgpu::IndexFormat::Uint32);
+                    pass.draw_indexed(0..*count, 0, b.instances());
+                    stats.draw_calls += 1;
                 }
             }
             if let Some(buf) = &gs.line_buffer {

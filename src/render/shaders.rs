@@ -35,6 +35,10 @@ pub fn all() -> Vec<(&'static str, String)> {
             with_common(include_str!("../../shaders/lines.wgsl")),
         ),
         (
+            "wire.wgsl",
+            with_common(include_str!("../../shaders/wire.wgsl")),
+        ),
+        (
             "points.wgsl",
             with_common(include_str!("../../shaders/points.wgsl")),
         ),

@@ -304,6 +304,22 @@ impl Aabb {
 }
 
 impl Mesh {
+    /// For each vertex, the first vertex with bit-identical position (its weld
+    /// representative): the vertices a seam or a hard edge split are one corner again.
+    pub fn weld_map(positions: &[[f32; 3]]) -> Vec<u32> {
+        let mut first: std::collections::HashMap<[u32; 3], u32> =
+            std::collections::HashMap::with_capacity(positions.len());
+        positions
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                // +0.0 and -0.0 are the same place.
+                let key = p.map(|c| if c == 0.0 { 0 } else { c.to_bits() });
+                *first.entry(key).or_insert(i as u32)
+            })
+            .collect()
+    }
+
     /// Builds a mesh; `normals` must match `positions` in length (or be empty to compute
     /// smooth normals); `uvs`, `colors`, `tangents` must match or be empty.
     pub fn new(

@@ -36,6 +36,7 @@ pub const CONTROLS: &[(&str, &str)] = &[
     ("Frame selected (or all)", "F"),
     ("Reset view", "Home"),
     ("Perspective / orthographic", "5"),
+    ("Wireframe over the view", "Shift+Z"),
     (
         "Front / right / top view (orthographic until orbited)",
         "1 / 3 / 7",

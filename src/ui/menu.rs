@@ -180,6 +180,17 @@ pub fn menu_bar_ui(
             ui.checkbox(&mut overlays.bones, "Bones")
                 .on_hover_text("Skinned meshes' joints, drawn in front; click one to select it");
             ui.checkbox(&mut overlays.outline, "Selection outline");
+            if ui
+                .add(
+                    Button::new("Wireframe")
+                        .selected(overlays.wireframe)
+                        .shortcut_text("Shift+Z"),
+                )
+                .on_hover_text("Every mesh's edges over the shaded view, to see its topology")
+                .clicked()
+            {
+                actions.push(UiAction::ToggleWireframe);
+            }
             motion_paths_ui(ui, &mut overlays.paths);
             ui.separator();
             ui.checkbox(&mut dialogs.log_open, "Log");

@@ -143,6 +143,8 @@ pub enum UiAction {
     ViewAlong(crate::scene::ViewAxis),
     /// Switch the viewport between perspective and orthographic (Blender's Numpad 5).
     ToggleOrthographic,
+    /// Show or hide the meshes' wireframe over the viewport (Shift+Z).
+    ToggleWireframe,
     /// Something about variants (switch, add, rename, compare, reset a value to the base).
     Variant(VariantAction),
     /// Render ▸ Render Shot (the active shot) or Render All Shots, in the background.

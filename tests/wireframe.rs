@@ -1,0 +1,226 @@
+//! The wireframe overlay: every mesh's edges over the shaded image where the surface is in
+//! front, at the edges' places, nothing between them, hidden edges hidden, near and far.
+
+use crate::common;
+
+use common::*;
+use glam::{Quat, Vec2, Vec3};
+use image::RgbaImage;
+use worldsmith::generate::shapes;
+use worldsmith::render::{FrameInput, RenderSettings, Renderer};
+use worldsmith::scene::{CameraView, Material, Scene, Transform};
+
+const W: u32 = 192;
+const H: u32 = 128;
+
+/// The viewport's settings with only the wireframe (`on`) among the overlays.
+fn settings(on: bool) -> RenderSettings {
+    let mut s = RenderSettings::viewport();
+    s.overlays.grid = false;
+    s.overlays.icons = false;
+    s.overlays.outline = false;
+    s.overlays.wireframe = on;
+    s
+}
+
+fn grey(name: &str) -> Material {
+    Material {
+        name: name.into(),
+        base_color: [0.6, 0.6, 0.6, 1.0],
+        unlit: true,
+        ..Default::default()
+    }
+}
+
+/// A 4 × 4 grid of square cells (each two triangles), `scale` × 4 m wide, facing +Z with
+/// its centre at `at`, its top leant back by `tilt` radians. Returns where a point `x` cells
+/// right and `y` up of its centre lies.
+fn wall(scene: &mut Scene, at: Vec3, scale: f32, tilt: f32) -> impl Fn(f32, f32) -> Vec3 + use<> {
+    let t = Transform {
+        translation: at,
+        rotation: Quat::from_rotation_x(std::f32::consts::FRAC_PI_2 - tilt),
+        scale: Vec3::splat(scale),
+    };
+    add_mesh(
+        scene,
+        "Wall",
+        shapes::plane(Vec2::splat(4.0), 4),
+        grey("Wall"),
+        t,
+    );
+    move |x, y| t.rotation * Vec3::new(x, 0.0, -y) * t.scale + t.translation
+}
+
+fn px_of(view: &CameraView, p: Vec3) -> (u32, u32) {
+    let ndc = view.clip_from_world(W as f32 / H as f32).project_point3(p);
+    (
+        ((ndc.x + 1.0) * 0.5 * W as f32) as u32,
+        ((1.0 - ndc.y) * 0.5 * H as f32) as u32,
+    )
+}
+
+fn luma(p: [u8; 4]) -> i32 {
+    p[..3].iter().map(|&c| i32::from(c)).sum()
+}
+
+#[test]
+fn the_wireframe_draws_each_edge_where_it_is_and_nothing_between_near_and_far() {
+    let Some(ctx) = gpu() else { return };
+    let eye = Vec3::new(0.0, 0.0, 6.0);
+    let view = look(eye, Vec3::ZERO, 50.0);
+    // The same wall 6 m away, 16 times as big 96 m away (the same picture), and leant far
+    // back (seen at a grazing 20°): the edges' depth offset holds at any distance and slope.
+    for (distance, scale, tilt) in [
+        (6.0f32, 1.0f32, 0.0f32),
+        (96.0, 16.0, 0.0),
+        (6.0, 1.0, 1.22),
+    ] {
+        let mut scene = Scene::new("Wall");
+        let centre = eye - Vec3::Z * distance;
+        let on_wall = wall(&mut scene, centre, scale, tilt);
+        let wire = render_with(&ctx, &scene, view, W, H, settings(true), &[]);
+        let plain = render_with(&ctx, &scene, view, W, H, settings(false), &[]);
+        // A point on the wall, in cells from its centre.
+        let at = |x: f32, y: f32| px_of(&view, on_wall(x, y));
+        let darker = |(x, y): (u32, u32)| {
+            (x.saturating_sub(1)..=x + 1).any(|x| {
+                (y.saturating_sub(1)..=y + 1)
+                    .any(|y| luma(plain.get_pixel(x, y).0) - luma(wire.get_pixel(x, y).0) > 60)
+            })
+        };
+        for k in [-2.0f32, -1.0, 0.0, 1.0, 2.0] {
+            for j in [-1.5f32, -0.5, 0.5, 1.5] {
+                // The middles of the cells' vertical and horizontal sides.
+                assert!(
+                    darker(at(k, j)),
+                    "{distance} m: no edge at x = {k}, y = {j}"
+                );
+                assert!(
+                    darker(at(j, k)),
+                    "{distance} m: no edge at x = {j}, y = {k}"
+                );
+            }
+        }
+        // Inside the cells, clear of their sides and diagonals, the wall as it was.
+        for k in [-2.0f32, -1.0, 0.0, 1.0] {
+            for j in [-2.0f32, -1.0, 0.0, 1.0] {
+                let (x, y) = at(k + 0.2, j + 0.5);
+                assert_eq!(
+                    wire.get_pixel(x, y),
+                    plain.get_pixel(x, y),
+                    "{distance} m: a line inside cell ({k}, {j}) at ({x}, {y})"
+                );
+            }
+        }
+        // Off the wall, nothing.
+        assert_eq!(wire.get_pixel(2, 2), plain.get_pixel(2, 2));
+    }
+}
+
+#[test]
+fn edges_behind_a_surface_are_hidden_and_nothing_is_uploaded_again() {
+    let Some(ctx) = gpu() else { return };
+    let view = look(Vec3::new(0.0, 0.0, 6.0), Vec3::ZERO, 50.0);
+    let mut alone = Scene::new("Wall");
+    let _ = wall(&mut alone, Vec3::ZERO, 1.0, 0.0);
+    let mut behind = alone.clone();
+    // A box 2 m behind the wall, whole within its outline as seen from the eye.
+    add_mesh(
+        &mut behind,
+        "Box",
+        shapes::cube(1.5),
+        grey("Box"),
+        Transform::from_translation(Vec3::new(0.3, -0.2, -2.0)),
+    );
+    let mut r = Renderer::new(&ctx);
+    let mut image = |scene: &Scene| {
+        let frame = FrameInput {
+            scene,
+            camera: view,
+            settings: settings(true),
+            selection: &[],
+            cloud_highlight: None,
+        };
+        r.render_to_image(&ctx, &frame, W, H).expect("readback")
+    };
+    let (alone_img, _) = image(&alone);
+    let (first, first_stats) = image(&behind);
+    let (again, again_stats) = image(&behind);
+    let differing =
+        |a: &RgbaImage, b: &RgbaImage| a.pixels().zip(b.pixels()).filter(|(p, q)| p != q).count();
+    assert_eq!(
+        differing(&alone_img, &first),
+        0,
+        "the box's edges show through the wall"
+    );
+    assert_eq!(differing(&first, &again), 0);
+    assert!(
+        first_stats.uploads.bytes > 0,
+        "the box and its edges went up"
+    );
+    assert_eq!(
+        again_stats.uploads.bytes, 0,
+        "an unchanged frame uploads nothing, the edge lists included"
+    );
+    // Seen from the side, the box's edges do show.
+    let side = look(Vec3::new(5.0, 0.5, 1.0), Vec3::new(0.3, -0.2, -2.0), 50.0);
+    let frame = |on| FrameInput {
+        scene: &behind,
+        camera: side,
+        settings: settings(on),
+        selection: &[],
+        cloud_highlight: None,
+    };
+    let (with, _) = r
+        .render_to_image(&ctx, &frame(true), W, H)
+        .expect("readback");
+    let (without, _) = r
+        .render_to_image(&ctx, &frame(false), W, H)
+        .expect("readback");
+    assert!(
+        differing(&with, &without) > 200,
+        "{}",
+        differing(&with, &without)
+    );
+}
+
+#[test]
+fn still_wireframe_draws_the_edges_headless() {
+    if gpu().is_none() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("worldsmith-{}-wire", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let still = |name: &str, extra: &[&str]| {
+        let out = dir.join(name);
+        let mut args = vec![
+            "still",
+            "--size",
+            "160x90",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ];
+        args.extend_from_slice(extra);
+        let run = worldsmith(&args);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        image::open(&out).expect("png").to_rgba8()
+    };
+    let wire = still("wire.png", &["--wireframe"]);
+    let plain = still("plain.png", &[]);
+    let mean = |img: &RgbaImage| {
+        img.pixels().map(|p| f64::from(luma(p.0))).sum::<f64>()
+            / f64::from(img.width() * img.height())
+    };
+    // The terrain's dense edges darken the whole frame.
+    assert!(
+        mean(&wire) < mean(&plain) - 10.0,
+        "{} vs {}",
+        mean(&wire),
+        mean(&plain)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
