@@ -17,6 +17,12 @@ fn vs_main(@builtin(vertex_index) i: u32) -> SkyOut {
 
 @fragment
 fn fs_main(in: SkyOut) -> @location(0) vec4<f32> {
+    if frame.sky_params.z > 0.5 {
+        // Solid shading: a neutral backdrop, lighter towards the top, shown the same at any
+        // exposure.
+        let g = mix(0.15, 0.27, in.ndc.y * 0.5 + 0.5);
+        return vec4<f32>(captured_radiance(vec3<f32>(g)) * frame.params.x, 1.0);
+    }
     let far = frame.world_from_clip * vec4<f32>(in.ndc, 1e-7, 1.0);
     let near = frame.world_from_clip * vec4<f32>(in.ndc, 1.0, 1.0);
     var dir = normalize(far.xyz / far.w - near.xyz / near.w);

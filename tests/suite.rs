@@ -36,6 +36,7 @@ mod relight;
 mod shaders;
 mod shading_reference;
 mod skins;
+mod solid;
 mod splat_sort;
 mod uploads;
 mod variants;

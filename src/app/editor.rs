@@ -840,7 +840,11 @@ impl Editor {
                 } else {
                     self.controls.mode_label()
                 },
-                projection: &self.camera.projection_label(),
+                projection: &if self.overlays.solid {
+                    format!("{} · Solid", self.camera.projection_label())
+                } else {
+                    self.camera.projection_label()
+                },
                 fly_speed: self
                     .controls
                     .speed_hint_visible(now)
@@ -1160,6 +1164,8 @@ impl Editor {
             }
             if i.consume_key(Modifiers::SHIFT, Key::Z) {
                 actions.push(UiAction::ToggleWireframe);
+            } else if i.consume_key(Modifiers::NONE, Key::Z) {
+                actions.push(UiAction::ToggleSolid);
             }
             for axis in crate::scene::ViewAxis::ALL {
                 let (ctrl, key) = ui::view_axis_key(axis);
@@ -1437,6 +1443,7 @@ impl Editor {
             UiAction::ViewAlong(axis) => self.camera.align_view(axis),
             UiAction::ToggleOrthographic => self.camera.toggle_ortho(),
             UiAction::ToggleWireframe => self.overlays.wireframe = !self.overlays.wireframe,
+            UiAction::ToggleSolid => self.overlays.solid = !self.overlays.solid,
             UiAction::ViewThroughCamera(id) => {
                 if !view_through_camera(&mut self.camera, &self.scene, id) {
                     self.notify("That node is not a camera.");

@@ -191,6 +191,10 @@ pub struct StillArgs {
     /// show a generated or imported mesh's topology).
     #[arg(long)]
     pub wireframe: bool,
+    /// Solid shading, as the viewport's: every mesh in clay grey under a studio light before
+    /// a neutral backdrop, whatever its materials and the lights.
+    #[arg(long)]
+    pub solid: bool,
 }
 
 /// A side of the scene `still --view` renders from (glTF axes: +Y up, +Z front).
@@ -259,6 +263,9 @@ pub struct BenchArgs {
     /// Draw the viewport's wireframe overlay (every mesh's edges).
     #[arg(long)]
     pub wireframe: bool,
+    /// Solid shading (clay grey under a studio light), as the viewport's.
+    #[arg(long)]
+    pub solid: bool,
     /// Add a seeded synthetic cloud of this many Gaussian splats (a blob in front of the
     /// camera, over the terrain). With `--orbit` they are re-sorted every frame.
     #[arg(long, default_value_t = 0, value_name = "N")]
@@ -439,6 +446,7 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
         settings: RenderSettings {
             overlays: crate::render::Overlays {
                 wireframe: args.wireframe,
+                solid: args.solid,
                 ..RenderSettings::final_frame().overlays
             },
             ..RenderSettings::final_frame()
@@ -741,6 +749,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
                 overlays: crate::render::Overlays {
                     grid: args.grid,
                     wireframe: args.wireframe,
+                    solid: args.solid,
                     ..RenderSettings::final_frame().overlays
                 },
                 ..RenderSettings::final_frame()

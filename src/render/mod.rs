@@ -51,6 +51,11 @@ pub struct Overlays {
     /// Every mesh's edges over the shaded image, where the surface is in front (Blender's
     /// wireframe overlay), to see the topology of generated and imported meshes.
     pub wireframe: bool,
+    /// Solid shading (Blender's Solid mode): every mesh in one clay grey under a studio light
+    /// fixed to the view, translucent ones opaque, before a neutral backdrop instead of the
+    /// sky; splats and points keep their colours. To judge shapes whatever the materials and
+    /// lighting (a world model's meshes often carry their lighting baked in).
+    pub solid: bool,
 }
 
 /// The plane the viewport grid lies in, chosen from the view ([`GridPlane::of`]).
@@ -174,6 +179,7 @@ impl RenderSettings {
                 bones: true,
                 paths: PathRange::default(),
                 wireframe: false,
+                solid: false,
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,
@@ -193,6 +199,7 @@ impl RenderSettings {
                 bones: false,
                 paths: PathRange::default(),
                 wireframe: false,
+                solid: false,
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,

@@ -430,6 +430,8 @@ pub struct Renderer {
     mask_module: wgpu::ShaderModule,
     single_layout: wgpu::PipelineLayout,
     prepass_pipelines: HashMap<u32, PrepassPipes>,
+    /// Solid shading's pipelines per MSAA count, culling as [`PrepassPipes`].
+    solid_pipelines: HashMap<u32, PrepassPipes>,
     /// The post pass into an sRGB target, and into an Rgba8Unorm one it encodes itself.
     post_pipelines: [wgpu::RenderPipeline; 2],
     frame_buffer: wgpu::Buffer,
@@ -834,6 +836,7 @@ impl Renderer {
             mask_module,
             single_layout,
             prepass_pipelines: HashMap::new(),
+            solid_pipelines: HashMap::new(),
             post_pipelines,
             frame_buffer,
             lights_buffer,
@@ -1083,6 +1086,72 @@ impl Renderer {
             make(Some(wgpu::Face::Front)),
         ];
         self.prepass_pipelines.insert(msaa, p.clone());
+        p
+    }
+
+    /// Solid shading (solid.wgsl): culling back faces, none (double-sided) and front faces
+    /// (mirrored), as the depth pre-pass; depth-tested and written.
+    fn solid_pipeline(&mut self, msaa: u32) -> PrepassPipes {
+        if let Some(p) = self.solid_pipelines.get(&msaa) {
+            return p.clone();
+        }
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some("solid.wgsl"),
+                source: wgpu::ShaderSource::Wgsl(super::shaders::source("solid.wgsl").into()),
+            });
+        let layout = self.main_layout(false, None);
+        let buffers = [
+            Some(vertex_layout(&VERTEX_ATTRIBUTES[..2])),
+            Some(instance_layout(&INSTANCE_ATTRIBUTES[..7])),
+        ];
+        let make = |cull_mode: Option<wgpu::Face>| {
+            self.device
+                .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                    label: Some("solid shading"),
+                    layout: Some(&layout),
+                    vertex: wgpu::VertexState {
+                        module: &module,
+                        entry_point: Some("vs_main"),
+                        compilation_options: Default::default(),
+                        buffers: &buffers,
+                    },
+                    primitive: wgpu::PrimitiveState {
+                        cull_mode,
+                        ..Default::default()
+                    },
+                    depth_stencil: Some(wgpu::DepthStencilState {
+                        format: DEPTH_FORMAT,
+                        depth_write_enabled: Some(true),
+                        depth_compare: Some(wgpu::CompareFunction::Greater),
+                        stencil: Default::default(),
+                        bias: Default::default(),
+                    }),
+                    multisample: wgpu::MultisampleState {
+                        count: msaa,
+                        ..Default::default()
+                    },
+                    fragment: Some(wgpu::FragmentState {
+                        module: &module,
+                        entry_point: Some("fs_main"),
+                        compilation_options: Default::default(),
+                        targets: &[Some(wgpu::ColorTargetState {
+                            format: HDR_FORMAT,
+                            blend: None,
+                            write_mask: wgpu::ColorWrites::ALL,
+                        })],
+                    }),
+                    multiview_mask: None,
+                    cache: None,
+                })
+        };
+        let p = [
+            make(Some(wgpu::Face::Back)),
+            make(None),
+            make(Some(wgpu::Face::Front)),
+        ];
+        self.solid_pipelines.insert(msaa, p.clone());
         p
     }
 
@@ -1695,7 +1764,12 @@ impl Renderer {
                 } else {
                     0.0
                 },
-                0.0,
+                // 1: solid shading's backdrop instead of the sky.
+                if frame.settings.overlays.solid {
+                    1.0
+                } else {
+                    0.0
+                },
                 0.0,
             ],
             sh,
@@ -1747,8 +1821,10 @@ impl Renderer {
         // Whether anything blends in the display pass; a frame without (opaque meshes,
         // points, sky) skips it and the post pass tone-maps the opaque image itself.
         let wireframe = overlays.wireframe && self.scene.instance_buffer.is_some();
+        // Solid shading draws blended meshes opaque, with the others.
+        let solid = overlays.solid;
         let translucent = self.clouds.has_splats()
-            || !self.scene.blended.is_empty()
+            || (!solid && !self.scene.blended.is_empty())
             || overlays.grid
             || wireframe
             || ((overlays.icons || overlays.bones) && !self.scene.lines.is_empty());
@@ -1787,10 +1863,11 @@ impl Renderer {
         // adapters with MSAA, rasterising every triangle twice costs more than it saves, and
         // so it does for small frames (thumbnails), where there are few pixels to save on.
         let small = u64::from(width) * u64::from(height) < SMALL_FRAME_PIXELS;
-        let prepass = (msaa == 1 && !small) || !self.software;
+        let prepass = !solid && ((msaa == 1 && !small) || !self.software);
         let prepass_pipe = prepass.then(|| self.prepass_pipeline(msaa));
+        let solid_pipes = solid.then(|| self.solid_pipeline(msaa));
         let mut pipes: HashMap<PipeKey, wgpu::RenderPipeline> = HashMap::new();
-        for key in needed_pipes {
+        for key in needed_pipes.into_iter().filter(|_| !solid) {
             let p = self.mesh_pipeline(key, msaa, prepass);
             pipes.insert(key, p);
         }
@@ -1846,6 +1923,7 @@ impl Renderer {
                 display_pipe.as_ref(),
                 cloud_pipes.as_ref(),
                 prepass_pipe.as_ref(),
+                solid_pipes.as_ref(),
                 grid_pipe.as_ref(),
                 &line_pipe,
                 target,
@@ -1925,7 +2003,11 @@ impl Renderer {
         let ground_grid =
             overlays.grid && super::GridPlane::of(&frame.camera) == super::GridPlane::Ground;
         let beyond_grid = |b: &Batch| ground_grid && plane.dot(b.center.extend(1.0)) < 0.0;
-        let mut blended = gs.blended.clone();
+        let mut blended = if solid {
+            Vec::new()
+        } else {
+            gs.blended.clone()
+        };
         blended.sort_by(|a, b| {
             let da = (a.center - eye).length_squared();
             let db = (b.center - eye).length_squared();
@@ -1933,7 +2015,11 @@ impl Renderer {
         });
         let (blended_beyond, blended_near) =
             blended.split_at(blended.iter().take_while(|b| beyond_grid(b)).count());
-        let opaque = gs.opaque.clone();
+        let opaque: Vec<Batch> = if solid {
+            gs.opaque.iter().chain(&gs.blended).cloned().collect()
+        } else {
+            gs.opaque.clone()
+        };
         self.encode_main_and_post(
             &mut encoder,
             &frame_bg,
@@ -1945,6 +2031,7 @@ impl Renderer {
             display_pipe.as_ref(),
             cloud_pipes.as_ref(),
             prepass_pipe.as_ref(),
+            solid_pipes.as_ref(),
             grid_pipe.as_ref(),
             &line_pipe,
             target,
@@ -2035,6 +2122,8 @@ impl Renderer {
         display_pipe: Option<&wgpu::RenderPipeline>,
         cloud_pipes: Option<&CloudPipes>,
         prepass_pipe: Option<&PrepassPipes>,
+        // Solid shading: every batch drawn by these instead of its material's pipeline.
+        solid_pipes: Option<&PrepassPipes>,
         grid_pipe: Option<&wgpu::RenderPipeline>,
         line_pipe: &LinePipes,
         target: &RenderTarget<'_>,
@@ -2050,6 +2139,29 @@ impl Renderer {
         let draw_batches = |pass: &mut wgpu::RenderPass<'_>,
                             batches: &[Batch],
                             stats: &mut FrameStats| {
+            if let Some(solid) = solid_pipes {
+                let mut current = None;
+                for b in batches {
+                    let Some(mesh) = gs.meshes.get(&b.mesh) else {
+                        continue;
+                    };
+                    let double_sided = kind_of.get(&b.material).is_some_and(|k| k.double_sided);
+                    let i = match (double_sided, b.mirrored) {
+                        (true, _) => 1,
+                        (false, false) => 0,
+                        (false, true) => 2,
+                    };
+                    if current != Some(i) {
+                        pass.set_pipeline(&solid[i]);
+                        current = Some(i);
+                    }
+                    draw_mesh(pass, mesh, b.instances());
+                    stats.draw_calls += 1;
+                    stats.triangles +=
+                        u64::from(mesh.drawn_triangles()) * u64::from(b.instance_count);
+                }
+                return;
+            }
             let mut current: Option<PipeKey> = None;
             for b in batches {
                 let (Some(mesh), Some(mat), Some(kind)) = (

@@ -39,6 +39,10 @@ pub fn all() -> Vec<(&'static str, String)> {
             with_common(include_str!("../../shaders/wire.wgsl")),
         ),
         (
+            "solid.wgsl",
+            with_common(include_str!("../../shaders/solid.wgsl")),
+        ),
+        (
             "points.wgsl",
             with_common(include_str!("../../shaders/points.wgsl")),
         ),

@@ -37,6 +37,7 @@ pub const CONTROLS: &[(&str, &str)] = &[
     ("Reset view", "Home"),
     ("Perspective / orthographic", "5"),
     ("Wireframe over the view", "Shift+Z"),
+    ("Lit / solid shading", "Z"),
     (
         "Front / right / top view (orthographic until orbited)",
         "1 / 3 / 7",

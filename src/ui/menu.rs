@@ -191,6 +191,16 @@ pub fn menu_bar_ui(
             {
                 actions.push(UiAction::ToggleWireframe);
             }
+            ui.horizontal(|ui| {
+                ui.label("Shading");
+                ui.selectable_value(&mut overlays.solid, false, "Lit")
+                    .on_hover_text("Materials, lights, shadows and the sky, as rendered");
+                ui.selectable_value(&mut overlays.solid, true, "Solid (Z)")
+                    .on_hover_text(
+                        "Every mesh in clay grey under a studio light, to judge shapes \
+                         whatever the materials and lighting",
+                    );
+            });
             motion_paths_ui(ui, &mut overlays.paths);
             ui.separator();
             ui.checkbox(&mut dialogs.log_open, "Log");

@@ -145,6 +145,8 @@ pub enum UiAction {
     ToggleOrthographic,
     /// Show or hide the meshes' wireframe over the viewport (Shift+Z).
     ToggleWireframe,
+    /// Switch the viewport between lit and solid shading (Z).
+    ToggleSolid,
     /// Something about variants (switch, add, rename, compare, reset a value to the base).
     Variant(VariantAction),
     /// Render ▸ Render Shot (the active shot) or Render All Shots, in the background.

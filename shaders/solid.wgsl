@@ -1,0 +1,64 @@
+// Solid viewport shading (Blender's Solid mode, the three.js editor's normal view): every
+// mesh in one clay grey under a studio light fixed to the view, whatever its materials and
+// the scene's lights, to judge shapes and topology; translucent meshes are drawn opaque.
+// Shown the same at any exposure (`captured_radiance`).
+
+struct SolidIn {
+    @location(0) position: vec3<f32>,
+    @location(1) normal: vec3<f32>,
+    @location(5) model_0: vec4<f32>,
+    @location(6) model_1: vec4<f32>,
+    @location(7) model_2: vec4<f32>,
+    @location(8) model_3: vec4<f32>,
+    @location(9) normal_0: vec4<f32>,
+    @location(10) normal_1: vec4<f32>,
+    @location(11) normal_2: vec4<f32>,
+};
+
+struct SolidOut {
+    @builtin(position) clip: vec4<f32>,
+    @location(0) normal: vec3<f32>,
+    @location(1) world: vec3<f32>,
+};
+
+@vertex
+fn vs_main(v: SolidIn) -> SolidOut {
+    let world_from_local = mat4x4<f32>(v.model_0, v.model_1, v.model_2, v.model_3);
+    let normal_from_local = mat3x3<f32>(v.normal_0.xyz, v.normal_1.xyz, v.normal_2.xyz);
+    let world = world_from_local * vec4<f32>(v.position, 1.0);
+    var out: SolidOut;
+    out.clip = frame.clip_from_world * world;
+    out.normal = normal_from_local * v.normal;
+    out.world = world.xyz;
+    return out;
+}
+
+// The clay's display colour (sRGB) and the studio light in view space (x right, y up, z
+// towards the viewer): a key from over the viewer's left shoulder (surfaces facing the
+// viewer brightest), a fill from the right, sky from above.
+const CLAY: vec3<f32> = vec3<f32>(0.8, 0.8, 0.8);
+const KEY: vec3<f32> = vec3<f32>(-0.35, 0.45, 0.82);
+const FILL: vec3<f32> = vec3<f32>(0.75, -0.1, 0.65);
+
+@fragment
+fn fs_main(in: SolidOut) -> @location(0) vec4<f32> {
+    let to_viewer = towards_viewer(in.world);
+    var n = to_viewer;
+    if dot(in.normal, in.normal) > 1e-12 {
+        n = normalize(in.normal);
+    }
+    // The side seen: the back of a double-sided or open surface lights as its front (by the
+    // normal, not the winding, which mirrored instances turn round).
+    if dot(n, to_viewer) < 0.0 {
+        n = -n;
+    }
+    let m = frame.view_from_world;
+    let nv = normalize((m * vec4<f32>(n, 0.0)).xyz);
+    let key = normalize(KEY);
+    let diffuse = 0.6 * max(dot(nv, key), 0.0) + 0.15 * max(dot(nv, normalize(FILL)), 0.0)
+        + 0.35 * (0.7 + 0.3 * nv.y);
+    let half_key = normalize(key + vec3<f32>(0.0, 0.0, 1.0));
+    let specular = 0.12 * pow(max(dot(nv, half_key), 0.0), 40.0);
+    let shown = clamp(CLAY * diffuse + vec3<f32>(specular), vec3<f32>(0.0), vec3<f32>(0.95));
+    return vec4<f32>(captured_radiance(shown) * frame.params.x, 1.0);
+}

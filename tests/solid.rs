@@ -1,0 +1,210 @@
+//! Solid shading: every mesh in one clay grey under a studio light fixed to the view, before a
+//! neutral backdrop, whatever the materials, lights, exposure and sky; blended meshes opaque.
+
+use crate::common;
+
+use common::*;
+use glam::{Quat, Vec2, Vec3};
+use image::RgbaImage;
+use worldsmith::generate::shapes;
+use worldsmith::render::RenderSettings;
+use worldsmith::scene::{AlphaMode, Light, LightKind, Material, NodeKind, Scene, Transform};
+
+const W: u32 = 192;
+const H: u32 = 128;
+
+fn solid() -> RenderSettings {
+    let mut s = RenderSettings::final_frame();
+    s.overlays.solid = true;
+    s
+}
+
+/// Two cubes and a pane of glass before them; `variant` changes every colour, the lights,
+/// the exposure and the sky, and keeps the shapes.
+fn scene(variant: bool) -> Scene {
+    let mut scene = Scene::new("Solid");
+    if variant {
+        scene.add_node(
+            None,
+            "Lamp",
+            Transform::from_translation(Vec3::new(0.0, 3.0, 2.0)),
+            NodeKind::Light(Light {
+                kind: LightKind::Point,
+                color: [1.0, 0.5, 0.2],
+                intensity: 800.0,
+                range: None,
+                cast_shadows: false,
+            }),
+        );
+        scene.environment.exposure_ev100 = 4.0;
+        scene.environment.sky.turbidity = 8.0;
+    } else {
+        add_sun(&mut scene, Vec3::new(0.3, 0.8, 1.0), 100_000.0, true);
+        scene.environment.exposure_ev100 = 15.0;
+    }
+    let colour = |a: [f32; 4], b: [f32; 4]| if variant { b } else { a };
+    let mut left = Material::named(
+        "Left",
+        colour([0.9, 0.05, 0.05, 1.0], [0.1, 0.2, 0.9, 1.0]),
+        0.6,
+    );
+    left.metallic = if variant { 1.0 } else { 0.0 };
+    add_mesh(
+        &mut scene,
+        "Left",
+        shapes::cube(1.0),
+        left,
+        Transform::from_translation(Vec3::new(-1.2, 0.0, 0.0)),
+    );
+    add_mesh(
+        &mut scene,
+        "Right",
+        shapes::cube(1.0),
+        Material::named(
+            "Right",
+            colour([0.1, 0.8, 0.1, 1.0], [0.9, 0.9, 0.1, 1.0]),
+            0.3,
+        ),
+        Transform::from_translation(Vec3::new(1.2, 0.0, 0.0)),
+    );
+    let mut glass = Material::named(
+        "Glass",
+        colour([0.6, 0.8, 1.0, 0.25], [1.0, 0.2, 0.6, 0.4]),
+        0.1,
+    );
+    glass.alpha_mode = AlphaMode::Blend;
+    add_mesh(
+        &mut scene,
+        "Glass",
+        shapes::plane(Vec2::splat(0.8), 1),
+        glass,
+        Transform {
+            translation: Vec3::new(0.0, -0.9, 1.0),
+            rotation: Quat::from_rotation_x(std::f32::consts::FRAC_PI_2),
+            scale: Vec3::ONE,
+        },
+    );
+    scene
+}
+
+fn px(img: &RgbaImage, view: &worldsmith::scene::CameraView, p: Vec3) -> [u8; 4] {
+    let ndc = view.clip_from_world(W as f32 / H as f32).project_point3(p);
+    let x = ((ndc.x + 1.0) * 0.5 * W as f32) as u32;
+    let y = ((1.0 - ndc.y) * 0.5 * H as f32) as u32;
+    img.get_pixel(x, y).0
+}
+
+fn grey(p: [u8; 4]) -> bool {
+    let (lo, hi) = (p[..3].iter().min().copied(), p[..3].iter().max().copied());
+    hi.zip(lo).is_some_and(|(hi, lo)| hi - lo <= 3)
+}
+
+fn luma(p: [u8; 4]) -> i32 {
+    p[..3].iter().map(|&c| i32::from(c)).sum::<i32>() / 3
+}
+
+#[test]
+fn solid_shading_shows_shapes_in_clay_whatever_the_materials_and_lights() {
+    let Some(ctx) = gpu() else { return };
+    let view = look(Vec3::new(0.0, 2.5, 5.0), Vec3::new(0.0, -0.2, 0.0), 50.0);
+    let a = render_with(&ctx, &scene(false), view, W, H, solid(), &[]);
+    let b = render_with(&ctx, &scene(true), view, W, H, solid(), &[]);
+    let lit = render_with(
+        &ctx,
+        &scene(false),
+        view,
+        W,
+        H,
+        RenderSettings::final_frame(),
+        &[],
+    );
+    assert_not_degenerate("solid", &a);
+    // Materials, lights, exposure and sky change nothing.
+    let most = a
+        .pixels()
+        .zip(b.pixels())
+        .flat_map(|(p, q)| (0..3).map(move |c| p[c].abs_diff(q[c])))
+        .max();
+    assert!(
+        most <= Some(2),
+        "solid differs with the lighting by {most:?}"
+    );
+    for (what, p) in [
+        ("left cube's front", Vec3::new(-1.2, 0.0, 0.5)),
+        ("left cube's top", Vec3::new(-1.2, 0.5, 0.0)),
+        ("right cube's front", Vec3::new(1.2, 0.0, 0.5)),
+        ("left cube's side", Vec3::new(-0.7, 0.0, 0.0)),
+        ("glass", Vec3::new(0.0, -0.9, 1.0)),
+    ] {
+        let p = px(&a, &view, p);
+        assert!(grey(p) && luma(p) > 60, "{what}: not clay: {p:?}");
+    }
+    // Red and green when lit.
+    let lit_left = px(&lit, &view, Vec3::new(-1.2, 0.0, 0.5));
+    assert!(lit_left[0] > lit_left[1] + 40, "{lit_left:?}");
+    // The shape shows: a cube's faces are lit differently, the one facing the viewer most.
+    let (front, top, side) = (
+        luma(px(&a, &view, Vec3::new(-1.2, 0.0, 0.5))),
+        luma(px(&a, &view, Vec3::new(-1.2, 0.5, 0.0))),
+        luma(px(&a, &view, Vec3::new(-0.7, 0.0, 0.0))),
+    );
+    assert!(front > side + 30, "front {front}, side {side}");
+    assert!(top > side + 30, "top {top}, side {side}");
+    // The backdrop: neutral grey, darker than the clay, lighter at the top.
+    let (top_row, bottom_row) = (a.get_pixel(4, 2).0, a.get_pixel(4, H - 3).0);
+    assert!(
+        grey(top_row) && grey(bottom_row),
+        "{top_row:?} {bottom_row:?}"
+    );
+    assert!(
+        luma(top_row) > luma(bottom_row) + 10,
+        "{top_row:?} {bottom_row:?}"
+    );
+    assert!(luma(top_row) + 30 < front.min(top));
+    // The glass is drawn opaque: the same clay whatever was behind it or its alpha.
+    let glass = px(&a, &view, Vec3::new(0.0, -0.9, 1.0));
+    assert!(luma(glass) > luma(bottom_row) + 40, "{glass:?}");
+}
+
+#[test]
+fn still_solid_renders_the_world_in_clay() {
+    if gpu().is_none() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("worldsmith-{}-solid", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let still = |name: &str, extra: &[&str]| {
+        let out = dir.join(name);
+        let mut args = vec![
+            "still",
+            "--size",
+            "160x90",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ];
+        args.extend_from_slice(extra);
+        let run = worldsmith(&args);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        image::open(&out).expect("png").to_rgba8()
+    };
+    let coloured = |img: &RgbaImage| img.pixels().filter(|p| !grey(p.0)).count();
+    let solid = still("solid.png", &["--solid"]);
+    let lit = still("lit.png", &[]);
+    let n = (160 * 90) as usize;
+    assert_not_degenerate("solid world", &solid);
+    assert!(
+        coloured(&solid) < n / 100,
+        "{} coloured pixels in clay",
+        coloured(&solid)
+    );
+    assert!(
+        coloured(&lit) > n / 2,
+        "{} coloured pixels lit",
+        coloured(&lit)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
