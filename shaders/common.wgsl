@@ -285,3 +285,17 @@ fn relit(h: vec3<f32>, amount: f32, model: vec4<f32>, n_local: vec3<f32>,
     let lit = albedo * diffuse_irradiance(world_pos, n_world, view_depth) / PI * frame.params.x;
     return mix(h, lit, amount);
 }
+
+// Vertex input of passes that read a mesh's positions and normals and its instances' world
+// and normal matrices (wire.wgsl, solid.wgsl); the locations are mesh.wgsl's.
+struct SurfaceIn {
+    @location(0) position: vec3<f32>,
+    @location(1) normal: vec3<f32>,
+    @location(5) model_0: vec4<f32>,
+    @location(6) model_1: vec4<f32>,
+    @location(7) model_2: vec4<f32>,
+    @location(8) model_3: vec4<f32>,
+    @location(9) normal_0: vec4<f32>,
+    @location(10) normal_1: vec4<f32>,
+    @location(11) normal_2: vec4<f32>,
+};

@@ -3,18 +3,6 @@
 // the scene's lights, to judge shapes and topology; translucent meshes are drawn opaque.
 // Shown the same at any exposure (`captured_radiance`).
 
-struct SolidIn {
-    @location(0) position: vec3<f32>,
-    @location(1) normal: vec3<f32>,
-    @location(5) model_0: vec4<f32>,
-    @location(6) model_1: vec4<f32>,
-    @location(7) model_2: vec4<f32>,
-    @location(8) model_3: vec4<f32>,
-    @location(9) normal_0: vec4<f32>,
-    @location(10) normal_1: vec4<f32>,
-    @location(11) normal_2: vec4<f32>,
-};
-
 struct SolidOut {
     @builtin(position) clip: vec4<f32>,
     @location(0) normal: vec3<f32>,
@@ -22,7 +10,7 @@ struct SolidOut {
 };
 
 @vertex
-fn vs_main(v: SolidIn) -> SolidOut {
+fn vs_main(v: SurfaceIn) -> SolidOut {
     let world_from_local = mat4x4<f32>(v.model_0, v.model_1, v.model_2, v.model_3);
     let normal_from_local = mat3x3<f32>(v.normal_0.xyz, v.normal_1.xyz, v.normal_2.xyz);
     let world = world_from_local * vec4<f32>(v.position, 1.0);

@@ -5,20 +5,8 @@
 // ray (which keeps it in place on screen) by most of a pixel's width, divided by how much
 // the surface faces the viewer (its vertex normal).
 
-struct WireIn {
-    @location(0) position: vec3<f32>,
-    @location(1) normal: vec3<f32>,
-    @location(5) model_0: vec4<f32>,
-    @location(6) model_1: vec4<f32>,
-    @location(7) model_2: vec4<f32>,
-    @location(8) model_3: vec4<f32>,
-    @location(9) normal_0: vec4<f32>,
-    @location(10) normal_1: vec4<f32>,
-    @location(11) normal_2: vec4<f32>,
-};
-
 @vertex
-fn vs_main(v: WireIn) -> @builtin(position) vec4<f32> {
+fn vs_main(v: SurfaceIn) -> @builtin(position) vec4<f32> {
     let world_from_local = mat4x4<f32>(v.model_0, v.model_1, v.model_2, v.model_3);
     let normal_from_local = mat3x3<f32>(v.normal_0.xyz, v.normal_1.xyz, v.normal_2.xyz);
     let world = (world_from_local * vec4<f32>(v.position, 1.0)).xyz;

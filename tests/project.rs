@@ -364,6 +364,15 @@ fn editor_state() -> EditorState {
             ortho: true,
             ortho_auto: false,
         }),
+        view: Some(worldsmith::project::ViewSettings {
+            grid: false,
+            icons: true,
+            outline: true,
+            bones: false,
+            wireframe: true,
+            solid: false,
+            paths_around: Some(30),
+        }),
         project_path: None,
     }
 }
@@ -1039,4 +1048,43 @@ fn format_1_projects_get_generated_tangents_in_gltf_handedness() {
     let loaded = project::load(&old_path).expect("format 1 loads");
     assert_eq!(as_value(&loaded.scene), as_value(&full));
     std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn view_settings_missing_from_a_file_take_the_editors_defaults() {
+    let dir = temp_dir("view-settings");
+    let path = dir.join("view.wsproj");
+    project::save(&path, &full_scene(), &editor_state()).expect("save");
+    let c = split(&std::fs::read(&path).expect("read"));
+    assert_eq!(c.json["editor"]["view"]["paths_around"], 30);
+    let load_with = |view: Option<serde_json::Value>| {
+        let mut edited = Container {
+            json: c.json.clone(),
+            bin: c.bin.clone(),
+        };
+        let editor = edited.json["editor"].as_object_mut().expect("editor state");
+        match view {
+            Some(v) => editor.insert("view".into(), v),
+            None => editor.remove("view"),
+        };
+        let file = dir.join("edited.wsproj");
+        std::fs::write(&file, join(&edited, project::FORMAT_VERSION)).expect("write");
+        project::load(&file).expect("loads").editor.view
+    };
+    // A project from before view settings were kept: none, the editor keeps its own.
+    assert_eq!(load_with(None), None);
+    // Fields left out: the viewport's defaults.
+    assert_eq!(
+        load_with(Some(serde_json::json!({ "solid": true }))),
+        Some(project::ViewSettings {
+            grid: true,
+            icons: true,
+            outline: true,
+            bones: true,
+            wireframe: false,
+            solid: true,
+            paths_around: None,
+        })
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -173,24 +173,7 @@ fn still_solid_renders_the_world_in_clay() {
     }
     let dir = std::env::temp_dir().join(format!("worldsmith-{}-solid", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let still = |name: &str, extra: &[&str]| {
-        let out = dir.join(name);
-        let mut args = vec![
-            "still",
-            "--size",
-            "160x90",
-            "--out",
-            out.to_str().expect("utf-8"),
-        ];
-        args.extend_from_slice(extra);
-        let run = worldsmith(&args);
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        image::open(&out).expect("png").to_rgba8()
-    };
+    let still = |name: &str, extra: &[&str]| still_png(&dir.join(name), "160x90", extra);
     let coloured = |img: &RgbaImage| img.pixels().filter(|p| !grey(p.0)).count();
     let solid = still("solid.png", &["--solid"]);
     let lit = still("lit.png", &[]);

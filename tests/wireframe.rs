@@ -191,24 +191,7 @@ fn still_wireframe_draws_the_edges_headless() {
     }
     let dir = std::env::temp_dir().join(format!("worldsmith-{}-wire", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let still = |name: &str, extra: &[&str]| {
-        let out = dir.join(name);
-        let mut args = vec![
-            "still",
-            "--size",
-            "160x90",
-            "--out",
-            out.to_str().expect("utf-8"),
-        ];
-        args.extend_from_slice(extra);
-        let run = worldsmith(&args);
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        image::open(&out).expect("png").to_rgba8()
-    };
+    let still = |name: &str, extra: &[&str]| still_png(&dir.join(name), "160x90", extra);
     let wire = still("wire.png", &["--wireframe"]);
     let plain = still("plain.png", &[]);
     let mean = |img: &RgbaImage| {

@@ -14,7 +14,7 @@ use super::viewport_input::{
 use super::viewport_select::ViewportSelect;
 use crate::edit::ops::Operation;
 use crate::generate::generate_world;
-use crate::project::{EditorState, ViewCamera};
+use crate::project::{EditorState, ViewCamera, ViewSettings};
 use crate::render::{FrameStats, Overlays, RenderSettings};
 use crate::scene::{ElementMask, NodeId, OrbitCamera, Scene};
 use crate::ui::{
@@ -251,6 +251,7 @@ impl Editor {
         EditorState {
             seed: Some(self.seed),
             camera: ViewCamera::from_orbit(&self.camera),
+            view: Some(view_settings(&self.overlays)),
             project_path: self
                 .project_path
                 .as_ref()
@@ -521,6 +522,9 @@ impl Editor {
                                             ),
                                         ),
                                     }
+                                }
+                                if let Some(view) = state.view {
+                                    restore_view_settings(&mut self.overlays, view);
                                 }
                                 match state.camera.and_then(|c| c.to_orbit()) {
                                     Some(camera) => self.camera = camera,
@@ -1641,6 +1645,31 @@ fn median(values: &VecDeque<f32>) -> Option<f32> {
     sorted.get(sorted.len() / 2).copied()
 }
 
+/// The View menu's choices as a project keeps them.
+fn view_settings(o: &Overlays) -> ViewSettings {
+    ViewSettings {
+        grid: o.grid,
+        icons: o.icons,
+        outline: o.outline,
+        bones: o.bones,
+        wireframe: o.wireframe,
+        solid: o.solid,
+        paths_around: o.paths.around,
+    }
+}
+
+/// Puts a project's View menu choices back; a motion path span outside the menu's range (a
+/// hand-edited or hostile file) is brought into it.
+fn restore_view_settings(o: &mut Overlays, v: ViewSettings) {
+    o.grid = v.grid;
+    o.icons = v.icons;
+    o.outline = v.outline;
+    o.bones = v.bones;
+    o.wireframe = v.wireframe;
+    o.solid = v.solid;
+    o.paths.around = v.paths_around.map(|n| n.clamp(1, crate::ui::MAX_PATH_SPAN));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2114,9 +2143,19 @@ mod tests {
             ortho: true,
             ortho_auto: false,
         };
+        let view = ViewSettings {
+            grid: false,
+            icons: true,
+            outline: false,
+            bones: true,
+            wireframe: true,
+            solid: true,
+            paths_around: Some(12),
+        };
         let state = EditorState {
             seed: Some(2),
             camera: ViewCamera::from_orbit(&camera),
+            view: Some(view),
             project_path: None,
         };
         crate::project::save(&path, &scene, &state).expect("save");
@@ -2125,6 +2164,27 @@ mod tests {
         wait_for_load(&mut e);
         assert_eq!(e.scene.name, "Two");
         assert_eq!(e.camera, camera);
+        assert_eq!(view_settings(&e.overlays), view, "the View menu's choices");
+        // Saved again as they are.
+        e.apply(UiAction::Save);
+        let saved = crate::project::load(&path).expect("load");
+        assert_eq!(saved.editor.view, Some(view));
+        // A hand-edited or hostile span is brought into the menu's range.
+        let mut o = e.overlays;
+        for (stored, kept) in [
+            (Some(0), Some(1)),
+            (Some(u32::MAX), Some(10_000)),
+            (None, None),
+        ] {
+            restore_view_settings(
+                &mut o,
+                ViewSettings {
+                    paths_around: stored,
+                    ..view
+                },
+            );
+            assert_eq!(o.paths.around, kept);
+        }
         assert_eq!(e.seed, 2);
         assert_eq!(e.project_path.as_deref(), Some(path.as_path()));
         assert!(!e.is_dirty());

@@ -43,9 +43,39 @@ pub struct EditorState {
     /// The viewport camera when the project was saved.
     #[serde(default)]
     pub camera: Option<ViewCamera>,
+    /// The View menu's choices when the project was saved (absent in projects from before
+    /// they were kept: the editor keeps its own).
+    #[serde(default)]
+    pub view: Option<ViewSettings>,
     /// Only in recovery files: the project file the unsaved work belongs to.
     #[serde(default)]
     pub project_path: Option<String>,
+}
+
+/// The viewport's display choices (View menu) as stored in a project: overlays, wireframe,
+/// solid shading and the motion paths' span. Fields missing from a file take the editor's
+/// defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewSettings {
+    #[serde(default = "shown")]
+    pub grid: bool,
+    #[serde(default = "shown")]
+    pub icons: bool,
+    #[serde(default = "shown")]
+    pub outline: bool,
+    #[serde(default = "shown")]
+    pub bones: bool,
+    #[serde(default)]
+    pub wireframe: bool,
+    #[serde(default)]
+    pub solid: bool,
+    /// Frames either side of the playhead the motion paths span; `None`: the whole shot.
+    #[serde(default)]
+    pub paths_around: Option<u32>,
+}
+
+fn shown() -> bool {
+    true
 }
 
 /// The editor's viewport camera ([`OrbitCamera`]) as stored in a project.

@@ -524,4 +524,4 @@ fn motion_paths_ui(ui: &mut Ui, paths: &mut crate::render::PathRange) {
 /// Frames either side of the playhead a motion path spans when first set "around" it.
 const DEFAULT_PATH_SPAN: u32 = 24;
 /// The most frames either side that the menu offers.
-const MAX_PATH_SPAN: u32 = 10_000;
+pub const MAX_PATH_SPAN: u32 = 10_000;

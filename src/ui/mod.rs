@@ -43,7 +43,7 @@ pub use gizmo::{
 pub use history::history_window_ui;
 pub use inspector::{inspector_keyed_ui, inspector_ui};
 pub use log::{LOG_CAPACITY, LogEntry, LogLevel, loading_ui, log_window_ui, notice_ui, push_log};
-pub use menu::{menu_bar_ui, view_axis_key};
+pub use menu::{MAX_PATH_SPAN, menu_bar_ui, view_axis_key};
 pub use outliner::outliner_ui;
 pub use region::{SplatRegionTool, paint_region};
 pub use render::{

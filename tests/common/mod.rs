@@ -212,6 +212,26 @@ pub fn worldsmith<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output
         .expect("run worldsmith")
 }
 
+/// Runs `worldsmith still --size SIZE --out OUT EXTRA…` (of the generated world unless
+/// `extra` names an input) and reads back the PNG it wrote.
+pub fn still_png(out: &std::path::Path, size: &str, extra: &[&str]) -> RgbaImage {
+    let mut args = vec![
+        "still",
+        "--size",
+        size,
+        "--out",
+        out.to_str().expect("utf-8"),
+    ];
+    args.extend_from_slice(extra);
+    let run = worldsmith(&args);
+    assert!(
+        run.status.success(),
+        "worldsmith {args:?}: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    image::open(out).expect("png").to_rgba8()
+}
+
 /// Adds a mesh node with a new material.
 pub fn add_mesh(
     scene: &mut Scene,
