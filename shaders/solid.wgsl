@@ -7,7 +7,16 @@ struct SolidOut {
     @builtin(position) clip: vec4<f32>,
     @location(0) normal: vec3<f32>,
     @location(1) world: vec3<f32>,
+    // The object's colour (display sRGB).
+    @location(2) @interpolate(flat) color: vec3<f32>,
 };
+
+// A bright, soft colour of `hue` (0..1 around the colour wheel), display sRGB.
+fn hue_color(hue: f32) -> vec3<f32> {
+    let k = fract(hue + vec3<f32>(0.0, 2.0 / 3.0, 1.0 / 3.0)) * 6.0;
+    let rgb = clamp(abs(k - 3.0) - 1.0, vec3<f32>(0.0), vec3<f32>(1.0));
+    return mix(vec3<f32>(1.0), rgb, 0.45) * 0.85;
+}
 
 @vertex
 fn vs_main(v: SurfaceIn) -> SolidOut {
@@ -18,6 +27,11 @@ fn vs_main(v: SurfaceIn) -> SolidOut {
     out.clip = frame.clip_from_world * world;
     out.normal = normal_from_local * v.normal;
     out.world = world.xyz;
+    out.color = CLAY;
+    if frame.display.z > 0.5 {
+        // Random per object: the node's hue, carried in the normal matrix's spare w.
+        out.color = hue_color(v.normal_0.w);
+    }
     return out;
 }
 
@@ -47,6 +61,6 @@ fn fs_main(in: SolidOut) -> @location(0) vec4<f32> {
         + 0.35 * (0.7 + 0.3 * nv.y);
     let half_key = normalize(key + vec3<f32>(0.0, 0.0, 1.0));
     let specular = 0.12 * pow(max(dot(nv, half_key), 0.0), 40.0);
-    let shown = clamp(CLAY * diffuse + vec3<f32>(specular), vec3<f32>(0.0), vec3<f32>(0.95));
+    let shown = clamp(in.color * diffuse + vec3<f32>(specular), vec3<f32>(0.0), vec3<f32>(0.95));
     return vec4<f32>(captured_radiance(shown) * frame.params.x, 1.0);
 }

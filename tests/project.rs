@@ -371,6 +371,7 @@ fn editor_state() -> EditorState {
             bones: false,
             wireframe: true,
             solid: false,
+            solid_random: true,
             paths_around: Some(30),
         }),
         project_path: None,
@@ -1083,6 +1084,7 @@ fn view_settings_missing_from_a_file_take_the_editors_defaults() {
             bones: true,
             wireframe: false,
             solid: true,
+            solid_random: false,
             paths_around: None,
         })
     );

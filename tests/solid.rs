@@ -191,3 +191,37 @@ fn still_solid_renders_the_world_in_clay() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn random_solid_colours_tell_objects_apart_and_stay_with_them() {
+    let Some(ctx) = gpu() else { return };
+    let view = look(Vec3::new(0.0, 2.5, 5.0), Vec3::new(0.0, -0.2, 0.0), 50.0);
+    let mut settings = solid();
+    settings.overlays.solid_random = true;
+    let mut scene = scene(false);
+    let a = render_with(&ctx, &scene, view, W, H, settings, &[]);
+    let clay = render_with(&ctx, &scene, view, W, H, solid(), &[]);
+    let left_at = Vec3::new(-1.2, 0.0, 0.5);
+    let right_at = Vec3::new(1.2, 0.0, 0.5);
+    let (left, right) = (px(&a, &view, left_at), px(&a, &view, right_at));
+    assert!(!grey(left) && !grey(right), "coloured: {left:?} {right:?}");
+    assert!(
+        (0..3).any(|c| left[c].abs_diff(right[c]) > 25),
+        "two objects, two colours: {left:?} {right:?}"
+    );
+    // Still lit by the studio light: the faces differ.
+    let side = px(&a, &view, Vec3::new(-0.7, 0.0, 0.0));
+    assert!(luma(left) > luma(side) + 20, "{left:?} {side:?}");
+    // Clay is grey.
+    assert!(grey(px(&clay, &view, left_at)));
+    // Moving an object keeps its colour.
+    let right = scene.find("Right").expect("right cube");
+    scene.set_transform(right, Transform::from_translation(Vec3::new(1.2, 0.6, 0.0)));
+    let moved = render_with(&ctx, &scene, view, W, H, settings, &[]);
+    let now = px(&moved, &view, Vec3::new(1.2, 0.6, 0.5));
+    let before = px(&a, &view, right_at);
+    assert!(
+        (0..3).all(|c| now[c].abs_diff(before[c]) <= 6),
+        "moved: {now:?}, was {before:?}"
+    );
+}

@@ -1654,6 +1654,7 @@ fn view_settings(o: &Overlays) -> ViewSettings {
         bones: o.bones,
         wireframe: o.wireframe,
         solid: o.solid,
+        solid_random: o.solid_random,
         paths_around: o.paths.around,
     }
 }
@@ -1667,6 +1668,7 @@ fn restore_view_settings(o: &mut Overlays, v: ViewSettings) {
     o.bones = v.bones;
     o.wireframe = v.wireframe;
     o.solid = v.solid;
+    o.solid_random = v.solid_random;
     o.paths.around = v.paths_around.map(|n| n.clamp(1, crate::ui::MAX_PATH_SPAN));
 }
 
@@ -2150,6 +2152,7 @@ mod tests {
             bones: true,
             wireframe: true,
             solid: true,
+            solid_random: true,
             paths_around: Some(12),
         };
         let state = EditorState {

@@ -195,6 +195,9 @@ pub struct StillArgs {
     /// a neutral backdrop, whatever its materials and the lights.
     #[arg(long)]
     pub solid: bool,
+    /// With --solid: each object in its own colour instead of clay.
+    #[arg(long, requires = "solid")]
+    pub random_colors: bool,
 }
 
 /// A side of the scene `still --view` renders from (glTF axes: +Y up, +Z front).
@@ -447,6 +450,7 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
             overlays: crate::render::Overlays {
                 wireframe: args.wireframe,
                 solid: args.solid,
+                solid_random: args.random_colors,
                 ..RenderSettings::final_frame().overlays
             },
             ..RenderSettings::final_frame()

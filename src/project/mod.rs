@@ -69,6 +69,9 @@ pub struct ViewSettings {
     pub wireframe: bool,
     #[serde(default)]
     pub solid: bool,
+    /// Solid shading's random colour per object.
+    #[serde(default)]
+    pub solid_random: bool,
     /// Frames either side of the playhead the motion paths span; `None`: the whole shot.
     #[serde(default)]
     pub paths_around: Option<u32>,

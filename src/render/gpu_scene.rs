@@ -586,7 +586,17 @@ type NodeLook = (crate::scene::ColorGrade, crate::scene::Relight);
 /// A visible mesh node: its id, world matrix and look.
 type DrawnNode = (NodeId, Mat4, NodeLook);
 
-fn instance_of(world_from_local: Mat4, (grade, relight): NodeLook) -> Instance {
+/// A node's hue in [0, 1) for solid shading's random colours, from its id alone, so a node
+/// keeps its colour whatever is edited: the golden-ratio sequence, under which nodes with
+/// consecutive ids (siblings, the parts of one import) lie 0.382 apart on the colour wheel,
+/// and any ten consecutive ids stay well apart.
+pub fn node_hue(node: NodeId) -> f32 {
+    const INVERSE_GOLDEN_RATIO: f64 = 0.618_033_988_749_894_8;
+    // The id's low 32 bits keep the product exact enough in an f64.
+    ((node.0 & 0xffff_ffff) as f64 * INVERSE_GOLDEN_RATIO).fract() as f32
+}
+
+fn instance_of(node: NodeId, world_from_local: Mat4, (grade, relight): NodeLook) -> Instance {
     let n = Mat3::from_mat4(world_from_local).inverse().transpose();
     let n = if n.is_finite() { n } else { Mat3::IDENTITY };
     // The captured light's direction turned into world space: for a rotation and uniform
@@ -597,7 +607,7 @@ fn instance_of(world_from_local: Mat4, (grade, relight): NodeLook) -> Instance {
     Instance {
         world_from_local: world_from_local.to_cols_array_2d(),
         normal_from_local: [
-            n.x_axis.extend(0.0).to_array(),
+            n.x_axis.extend(node_hue(node)).to_array(),
             n.y_axis.extend(0.0).to_array(),
             n.z_axis.extend(0.0).to_array(),
         ],
@@ -1048,7 +1058,7 @@ impl GpuScene {
             for (node, m, grade) in &items {
                 self.node_instances
                     .insert(*node, (mesh, instances.len() as u32));
-                instances.push(instance_of(*m, *grade));
+                instances.push(instance_of(*node, *m, *grade));
             }
             self.opaque.push(Batch {
                 mesh,
@@ -1076,7 +1086,7 @@ impl GpuScene {
                 })
                 .unwrap_or((Vec3::ZERO, 0.0));
             self.node_instances.insert(node, (mesh, idx));
-            instances.push(instance_of(m, grade));
+            instances.push(instance_of(node, m, grade));
             self.blended.push(Batch {
                 mesh,
                 material,
@@ -1317,6 +1327,33 @@ mod sampler_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn node_hues_are_spread_and_stable() {
+        let hues: Vec<f32> = (0..1000).map(|i| node_hue(NodeId(i))).collect();
+        assert!(hues.iter().all(|h| (0.0..1.0).contains(h)));
+        assert_eq!(node_hue(NodeId(7)), hues[7], "the same node, the same hue");
+        // Spread over the circle: every tenth of it gets its share.
+        for tenth in 0..10 {
+            let n = hues
+                .iter()
+                .filter(|h| (**h * 10.0) as usize == tenth)
+                .count();
+            assert!((90..=110).contains(&n), "tenth {tenth}: {n}");
+        }
+        // Within any ten consecutive ids, no two hues closer than 0.05 around the wheel.
+        let apart = |a: f32, b: f32| {
+            let d = (a - b).abs();
+            d.min(1.0 - d)
+        };
+        for window in hues.windows(10) {
+            for (i, a) in window.iter().enumerate() {
+                for b in &window[i + 1..] {
+                    assert!(apart(*a, *b) > 0.05, "{window:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn mesh_edges_lists_each_edge_once() {

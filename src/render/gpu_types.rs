@@ -19,6 +19,8 @@ pub struct Vertex {
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 pub struct Instance {
     pub world_from_local: [[f32; 4]; 4],
+    /// The normal matrix's columns; `[0][3]`: the node's hue in [0, 1) for solid shading's
+    /// random colours ([`crate::render::gpu_scene::node_hue`]).
     pub normal_from_local: [[f32; 4]; 3],
     /// The node's colour grade: rgb factor (tint × brightness), saturation.
     pub grade: [f32; 4],

@@ -56,6 +56,9 @@ pub struct Overlays {
     /// sky; splats and points keep their colours. To judge shapes whatever the materials and
     /// lighting (a world model's meshes often carry their lighting baked in).
     pub solid: bool,
+    /// With `solid`: each object in its own colour instead of clay (Blender's Random), stable
+    /// per node, to tell apart the separate objects of an imported world.
+    pub solid_random: bool,
 }
 
 /// The plane the viewport grid lies in, chosen from the view ([`GridPlane::of`]).
@@ -180,6 +183,7 @@ impl RenderSettings {
                 paths: PathRange::default(),
                 wireframe: false,
                 solid: false,
+                solid_random: false,
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,
@@ -200,6 +204,7 @@ impl RenderSettings {
                 paths: PathRange::default(),
                 wireframe: false,
                 solid: false,
+                solid_random: false,
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,

@@ -1788,7 +1788,12 @@ impl Renderer {
             display: [
                 tone_mapper,
                 super::GridPlane::of(&frame.camera).code(),
-                0.0,
+                // Solid shading's colours: 1 random per node, 0 clay.
+                if frame.settings.overlays.solid_random {
+                    1.0
+                } else {
+                    0.0
+                },
                 0.0,
             ],
             light_tiles,

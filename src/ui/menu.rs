@@ -201,6 +201,14 @@ pub fn menu_bar_ui(
                          whatever the materials and lighting",
                     );
             });
+            ui.add_enabled_ui(overlays.solid, |ui| {
+                ui.horizontal(|ui| {
+                    ui.label("Solid colour");
+                    ui.selectable_value(&mut overlays.solid_random, false, "Clay");
+                    ui.selectable_value(&mut overlays.solid_random, true, "Random")
+                        .on_hover_text("Each object in its own colour, to tell them apart");
+                });
+            });
             motion_paths_ui(ui, &mut overlays.paths);
             ui.separator();
             ui.checkbox(&mut dialogs.log_open, "Log");
