@@ -32,3 +32,10 @@ fn fs_main() -> @location(0) vec4<f32> {
     // Near-black lines, half covering, drawn in the display-space layer (display.wgsl).
     return vec4<f32>(0.02, 0.02, 0.025, 0.55);
 }
+
+// The selected objects' edges: the selection outline's orange (post.wgsl draws it with the
+// same display values).
+@fragment
+fn fs_selected() -> @location(0) vec4<f32> {
+    return vec4<f32>(1.0, 0.55, 0.1, 0.9);
+}

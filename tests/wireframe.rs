@@ -207,3 +207,42 @@ fn still_wireframe_draws_the_edges_headless() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_selected_objects_edges_are_drawn_in_the_outlines_orange() {
+    let Some(ctx) = gpu() else { return };
+    let view = look(Vec3::new(0.0, 0.0, 6.0), Vec3::ZERO, 50.0);
+    let mut scene = Scene::new("Wall and box");
+    let on_wall = wall(&mut scene, Vec3::ZERO, 1.0, 0.0);
+    let wall_id = scene.find("Wall").expect("wall");
+    let box_id = add_mesh(
+        &mut scene,
+        "Box",
+        shapes::cube(0.5),
+        grey("Box"),
+        Transform::from_translation(Vec3::new(3.0, 1.5, 0.0)),
+    );
+    let orange = |p: [u8; 4]| p[0] > 150 && i32::from(p[0]) > i32::from(p[2]) + 80;
+    // Middles of the wall's cell sides, clear of the box.
+    let edge_points: Vec<(u32, u32)> = [(-1.0, -1.5), (0.0, 0.5), (1.5, -1.0), (-0.5, 1.0)]
+        .into_iter()
+        .map(|(x, y)| px_of(&view, on_wall(x, y)))
+        .collect();
+    let any_orange_near = |img: &RgbaImage, (x, y): (u32, u32)| {
+        (x - 1..=x + 1).any(|x| (y - 1..=y + 1).any(|y| orange(img.get_pixel(x, y).0)))
+    };
+    for (selection, wall_orange) in [
+        (vec![wall_id], true),
+        (vec![box_id], false),
+        (vec![], false),
+    ] {
+        let img = render_with(&ctx, &scene, view, W, H, settings(true), &selection);
+        for &p in &edge_points {
+            assert_eq!(
+                any_orange_near(&img, p),
+                wall_orange,
+                "selection {selection:?}: the wall's edge at {p:?}"
+            );
+        }
+    }
+}

@@ -555,6 +555,8 @@ fn make_texture(
 
 /// The overlay pipeline key of bone lines (lines.wgsl without a depth test).
 const BONES_PIPELINE: &str = "bones";
+/// The overlay pipeline key of the selected objects' wireframe (wire.wgsl's `fs_selected`).
+const WIRE_SELECTED_PIPELINE: &str = "wire selected";
 
 /// The line overlays' pipelines this frame: icons (depth-tested), bones (in front) and the
 /// meshes' wireframe (depth-tested, a little towards the viewer).
@@ -562,6 +564,9 @@ struct LinePipes {
     icons: Option<wgpu::RenderPipeline>,
     bones: Option<wgpu::RenderPipeline>,
     wire: Option<wgpu::RenderPipeline>,
+    /// The selected objects' edges again, in the outline's orange, and which nodes they are
+    /// (the selection with its descendants).
+    wire_selected: Option<(wgpu::RenderPipeline, Vec<NodeId>)>,
 }
 
 impl Renderer {
@@ -1163,10 +1168,10 @@ impl Renderer {
         if let Some(p) = self.overlay_pipelines.get(&(name, msaa)) {
             return p.clone();
         }
-        let source = if name == BONES_PIPELINE {
-            "lines.wgsl"
-        } else {
-            name
+        let (source, fragment_entry) = match name {
+            BONES_PIPELINE => ("lines.wgsl", "fs_main"),
+            WIRE_SELECTED_PIPELINE => ("wire.wgsl", "fs_selected"),
+            _ => (name, "fs_main"),
         };
         let module = self
             .device
@@ -1205,7 +1210,7 @@ impl Renderer {
                     wgpu::CompareFunction::Always,
                     None,
                 ),
-                "wire.wgsl" => (
+                "wire.wgsl" | WIRE_SELECTED_PIPELINE => (
                     &edge_buffers,
                     wgpu::PrimitiveTopology::LineList,
                     wgpu::CompareFunction::GreaterEqual,
@@ -1258,7 +1263,7 @@ impl Renderer {
                 },
                 fragment: Some(wgpu::FragmentState {
                     module: &module,
-                    entry_point: Some("fs_main"),
+                    entry_point: Some(fragment_entry),
                     compilation_options: Default::default(),
                     targets: &[Some(wgpu::ColorTargetState {
                         format: HDR_FORMAT,
@@ -1895,6 +1900,12 @@ impl Renderer {
                 .bones
                 .then(|| self.overlay_pipeline(BONES_PIPELINE, msaa)),
             wire: wireframe.then(|| self.overlay_pipeline("wire.wgsl", msaa)),
+            wire_selected: (wireframe && !frame.selection.is_empty()).then(|| {
+                (
+                    self.overlay_pipeline(WIRE_SELECTED_PIPELINE, msaa),
+                    expand_selection(scene, frame.selection),
+                )
+            }),
         };
         let frame_bg = self.frame_bind_group();
 
@@ -2454,6 +2465,26 @@ impl Renderer {
                     pass.set_index_buffer(edges.slice(..), wgpu::IndexFormat::Uint32);
                     pass.draw_indexed(0..*count, 0, b.instances());
                     stats.draw_calls += 1;
+                }
+                // The selected objects' edges over them (Blender highlights them so).
+                if let Some((p, nodes)) = &line_pipe.wire_selected {
+                    pass.set_pipeline(p);
+                    for id in nodes {
+                        let Some((mesh, i)) = gs
+                            .node_instances
+                            .get(id)
+                            .and_then(|(mesh, i)| Some((gs.meshes.get(mesh)?, *i)))
+                        else {
+                            continue;
+                        };
+                        let Some((edges, count)) = &mesh.wire else {
+                            continue;
+                        };
+                        pass.set_vertex_buffer(0, mesh.vertices.slice(..));
+                        pass.set_index_buffer(edges.slice(..), wgpu::IndexFormat::Uint32);
+                        pass.draw_indexed(0..*count, 0, i..i + 1);
+                        stats.draw_calls += 1;
+                    }
                 }
             }
             if let Some(buf) = &gs.line_buffer {
