@@ -329,6 +329,25 @@ mod tests {
         );
     }
 
+    #[test]
+    fn z_switches_solid_shading_and_shift_z_the_wireframe_leaving_ctrl_z_to_undo() {
+        let (scene, _, _) = two_cubes();
+        let mut d = Driver::new(scene);
+        let overlays = d.editor.overlays;
+        assert!(!overlays.solid && !overlays.wireframe);
+        key(&mut d, egui::Key::Z, Modifiers::NONE);
+        assert!(d.editor.overlays.solid && !d.editor.overlays.wireframe);
+        key(&mut d, egui::Key::Z, Modifiers::SHIFT);
+        assert!(d.editor.overlays.solid && d.editor.overlays.wireframe);
+        // Ctrl+Z and Ctrl+Shift+Z are undo and redo, not these.
+        key(&mut d, egui::Key::Z, Modifiers::COMMAND);
+        key(&mut d, egui::Key::Z, Modifiers::COMMAND | Modifiers::SHIFT);
+        assert!(d.editor.overlays.solid && d.editor.overlays.wireframe);
+        key(&mut d, egui::Key::Z, Modifiers::NONE);
+        key(&mut d, egui::Key::Z, Modifiers::SHIFT);
+        assert_eq!(d.editor.overlays, overlays);
+    }
+
     fn key(d: &mut Driver, key: egui::Key, modifiers: Modifiers) {
         d.modifiers = modifiers;
         d.pass(vec![Event::Key {
