@@ -329,23 +329,12 @@ fn the_cli_renders_a_still_through_an_orthographic_camera() {
     let dir = temp_dir("ortho");
     let path = dir.join("ortho.gltf");
     std::fs::write(&path, ortho_gltf(2.0, 1.5, 0.1, 100.0)).expect("write");
-    let png = dir.join("still.png");
-    let out = worldsmith(&[
-        "still".as_ref(),
-        path.as_os_str(),
-        "--camera".as_ref(),
-        "Ortho".as_ref(),
-        "--size".as_ref(),
-        "160x120".as_ref(),
-        "--out".as_ref(),
-        png.as_os_str(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let input = path.to_str().expect("utf-8");
+    let img = still_png(
+        &dir.join("still.png"),
+        "160x120",
+        &[input, "--camera", "Ortho"],
     );
-    let img = image::open(&png).expect("png").to_rgba8();
     let span = column_span(&img, reddish).expect("the quad shows");
     assert!((span.1 - span.0 + 1).abs_diff(40) <= 1, "{span:?}");
 }
@@ -459,26 +448,15 @@ fn still_view_renders_plans_and_elevations_framing_everything() {
     if gpu().is_none() {
         return;
     }
-    let still = |side: &str, png: &std::path::Path| {
-        worldsmith(&[
-            "still".as_ref(),
-            path.as_os_str(),
-            "--view".as_ref(),
-            side.as_ref(),
-            "--size".as_ref(),
-            "160x120".as_ref(),
-            "--out".as_ref(),
-            png.as_os_str(),
-        ])
+    let input = path.to_str().expect("utf-8");
+    let view_png = |side: &str| {
+        still_png(
+            &dir.join(format!("{side}.png")),
+            "160x120",
+            &[input, "--view", side],
+        )
     };
-    let front = dir.join("front.png");
-    let out = still("front", &front);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let img = image::open(&front).expect("png").to_rgba8();
+    let img = view_png("front");
     let span = column_span(&img, reddish).expect("the quad shows");
     // 120 px / 1.05 = 114.3 px per metre.
     assert!((span.1 - span.0 + 1).abs_diff(114) <= 2, "{span:?}");
@@ -487,24 +465,19 @@ fn still_view_renders_plans_and_elevations_framing_everything() {
         "{span:?}"
     );
     // From the top the quad is edge-on: hardly anything of it shows.
-    let top = dir.join("top.png");
-    assert!(still("top", &top).status.success());
-    let img = image::open(&top).expect("png").to_rgba8();
+    let img = view_png("top");
     let red = img.pixels().filter(|p| reddish(p.0)).count();
     assert!(red < 160 * 4, "{red} red pixels from the top");
     // A side that is not one, or a camera as well: refused with a usage error.
-    let out = still("diagonal", &top);
+    let top = dir.join("top.png");
+    let top = top.to_str().expect("utf-8");
+    let out = worldsmith(&[
+        "still", input, "--view", "diagonal", "--size", "160x120", "--out", top,
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("diagonal"));
     let out = worldsmith(&[
-        "still".as_ref(),
-        path.as_os_str(),
-        "--view".as_ref(),
-        "top".as_ref(),
-        "--camera".as_ref(),
-        "Ortho".as_ref(),
-        "--out".as_ref(),
-        top.as_os_str(),
+        "still", input, "--view", "top", "--camera", "Ortho", "--out", top,
     ]);
     assert_eq!(
         out.status.code(),

@@ -709,6 +709,7 @@ impl Renderer {
                     clamp: 0.0,
                 },
                 msaa: 1,
+                normals: false,
                 color: None,
             },
         );
@@ -722,6 +723,7 @@ impl Renderer {
                 depth_compare: wgpu::CompareFunction::GreaterEqual,
                 bias: Default::default(),
                 msaa: 1,
+                normals: false,
                 color: Some((MASK_FORMAT, wgpu::ColorWrites::ALL)),
             },
         );
@@ -1069,7 +1071,7 @@ impl Renderer {
         if let Some(p) = self.prepass_pipelines.get(&msaa) {
             return p.clone();
         }
-        let make = |cull: Option<wgpu::Face>| {
+        let p = by_culling(|cull| {
             position_pipeline(
                 &self.device,
                 PositionPass {
@@ -1080,22 +1082,17 @@ impl Renderer {
                     depth_compare: wgpu::CompareFunction::Greater,
                     bias: Default::default(),
                     msaa,
+                    normals: false,
                     // The pass has an HDR colour attachment; the pre-pass writes no colour.
                     color: Some((HDR_FORMAT, wgpu::ColorWrites::empty())),
                 },
             )
-        };
-        let p = [
-            make(Some(wgpu::Face::Back)),
-            make(None),
-            make(Some(wgpu::Face::Front)),
-        ];
+        });
         self.prepass_pipelines.insert(msaa, p.clone());
         p
     }
 
-    /// Solid shading (solid.wgsl): culling back faces, none (double-sided) and front faces
-    /// (mirrored), as the depth pre-pass; depth-tested and written.
+    /// Solid shading (solid.wgsl): culling as the depth pre-pass; depth-tested and written.
     fn solid_pipeline(&mut self, msaa: u32) -> PrepassPipes {
         if let Some(p) = self.solid_pipelines.get(&msaa) {
             return p.clone();
@@ -1107,55 +1104,22 @@ impl Renderer {
                 source: wgpu::ShaderSource::Wgsl(super::shaders::source("solid.wgsl").into()),
             });
         let layout = self.main_layout(false, None);
-        let buffers = [
-            Some(vertex_layout(&VERTEX_ATTRIBUTES[..2])),
-            Some(instance_layout(&INSTANCE_ATTRIBUTES[..7])),
-        ];
-        let make = |cull_mode: Option<wgpu::Face>| {
-            self.device
-                .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-                    label: Some("solid shading"),
-                    layout: Some(&layout),
-                    vertex: wgpu::VertexState {
-                        module: &module,
-                        entry_point: Some("vs_main"),
-                        compilation_options: Default::default(),
-                        buffers: &buffers,
-                    },
-                    primitive: wgpu::PrimitiveState {
-                        cull_mode,
-                        ..Default::default()
-                    },
-                    depth_stencil: Some(wgpu::DepthStencilState {
-                        format: DEPTH_FORMAT,
-                        depth_write_enabled: Some(true),
-                        depth_compare: Some(wgpu::CompareFunction::Greater),
-                        stencil: Default::default(),
-                        bias: Default::default(),
-                    }),
-                    multisample: wgpu::MultisampleState {
-                        count: msaa,
-                        ..Default::default()
-                    },
-                    fragment: Some(wgpu::FragmentState {
-                        module: &module,
-                        entry_point: Some("fs_main"),
-                        compilation_options: Default::default(),
-                        targets: &[Some(wgpu::ColorTargetState {
-                            format: HDR_FORMAT,
-                            blend: None,
-                            write_mask: wgpu::ColorWrites::ALL,
-                        })],
-                    }),
-                    multiview_mask: None,
-                    cache: None,
-                })
-        };
-        let p = [
-            make(Some(wgpu::Face::Back)),
-            make(None),
-            make(Some(wgpu::Face::Front)),
-        ];
+        let p = by_culling(|cull| {
+            position_pipeline(
+                &self.device,
+                PositionPass {
+                    label: "solid shading",
+                    layout: &layout,
+                    module: &module,
+                    cull,
+                    depth_compare: wgpu::CompareFunction::Greater,
+                    bias: Default::default(),
+                    msaa,
+                    normals: true,
+                    color: Some((HDR_FORMAT, wgpu::ColorWrites::ALL)),
+                },
+            )
+        });
         self.solid_pipelines.insert(msaa, p.clone());
         p
     }
@@ -2537,7 +2501,8 @@ fn draw_mesh(pass: &mut wgpu::RenderPass<'_>, mesh: &GpuMesh, instances: std::op
 }
 
 /// A pipeline that reads positions (and instance matrices) only: shadow cascades, the
-/// selection mask and the depth pre-pass.
+/// selection mask and the depth pre-pass; with `normals`, also the normals and normal
+/// matrices (solid shading).
 struct PositionPass<'a> {
     label: &'static str,
     layout: &'a wgpu::PipelineLayout,
@@ -2546,15 +2511,35 @@ struct PositionPass<'a> {
     depth_compare: wgpu::CompareFunction,
     bias: wgpu::DepthBiasState,
     msaa: u32,
+    /// Whether the vertex stage also reads normals (location 1) and the instances' normal
+    /// matrices (9..=11), as `SurfaceIn` in common.wgsl.
+    normals: bool,
     /// Colour attachment format and what the pass writes to it (`fs_main`), if any.
     color: Option<(wgpu::TextureFormat, wgpu::ColorWrites)>,
 }
 
+/// The three pipelines of a pass over meshes, by how they cull ([`PrepassPipes`]): back
+/// faces, none (double-sided), front faces (mirrored instances).
+fn by_culling(make: impl Fn(Option<wgpu::Face>) -> wgpu::RenderPipeline) -> PrepassPipes {
+    [
+        make(Some(wgpu::Face::Back)),
+        make(None),
+        make(Some(wgpu::Face::Front)),
+    ]
+}
+
 fn position_pipeline(device: &wgpu::Device, p: PositionPass<'_>) -> wgpu::RenderPipeline {
-    let buffers = [
-        Some(vertex_layout(&POSITION_ONLY)),
-        Some(instance_layout(&INSTANCE_ATTRIBUTES[..4])),
-    ];
+    let buffers = if p.normals {
+        [
+            Some(vertex_layout(&VERTEX_ATTRIBUTES[..2])),
+            Some(instance_layout(&INSTANCE_ATTRIBUTES[..7])),
+        ]
+    } else {
+        [
+            Some(vertex_layout(&POSITION_ONLY)),
+            Some(instance_layout(&INSTANCE_ATTRIBUTES[..4])),
+        ]
+    };
     let targets = p.color.map(|(format, write_mask)| {
         [Some(wgpu::ColorTargetState {
             format,
