@@ -299,3 +299,33 @@ struct SurfaceIn {
     @location(10) normal_1: vec4<f32>,
     @location(11) normal_2: vec4<f32>,
 };
+
+// Solid shading's studio light (solid.wgsl, and mesh.wgsl's `solid` pipelines): `color`
+// (display sRGB) on a surface with `normal` at `world`, lit by a light fixed in view space
+// (x right, y up, z towards the viewer): a key from over the viewer's left shoulder
+// (surfaces facing the viewer brightest), a fill from the right, sky from above. Returns the
+// opaque pass's output, which shows the same at any exposure (`captured_radiance`).
+const STUDIO_KEY: vec3<f32> = vec3<f32>(-0.35, 0.45, 0.82);
+const STUDIO_FILL: vec3<f32> = vec3<f32>(0.75, -0.1, 0.65);
+
+fn studio_lit(color: vec3<f32>, normal: vec3<f32>, world: vec3<f32>) -> vec4<f32> {
+    let to_viewer = towards_viewer(world);
+    var n = to_viewer;
+    if dot(normal, normal) > 1e-12 {
+        n = normalize(normal);
+    }
+    // The side seen: the back of a double-sided or open surface lights as its front (by the
+    // normal, not the winding, which mirrored instances turn round).
+    if dot(n, to_viewer) < 0.0 {
+        n = -n;
+    }
+    let m = frame.view_from_world;
+    let nv = normalize((m * vec4<f32>(n, 0.0)).xyz);
+    let key = normalize(STUDIO_KEY);
+    let diffuse = 0.6 * max(dot(nv, key), 0.0) + 0.15 * max(dot(nv, normalize(STUDIO_FILL)), 0.0)
+        + 0.35 * (0.7 + 0.3 * nv.y);
+    let half_key = normalize(key + vec3<f32>(0.0, 0.0, 1.0));
+    let specular = 0.12 * pow(max(dot(nv, half_key), 0.0), 40.0);
+    let shown = clamp(color * diffuse + vec3<f32>(specular), vec3<f32>(0.0), vec3<f32>(0.95));
+    return vec4<f32>(captured_radiance(shown) * frame.params.x, 1.0);
+}

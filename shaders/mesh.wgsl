@@ -644,12 +644,29 @@ fn mapped_normal(in: VertexOut, front_n: vec3<f32>, back: bool, uv: vec2<f32>, s
     return select(n, -n, back);
 }
 
+// Solid shading in the materials' colours (renderer.rs `MeshPipe::solid`): 0 lit, 1 the
+// base colour factor × vertex colours, 2 also × the base colour texture, under solid.wgsl's
+// studio light instead of the scene's.
+override solid: u32 = 0u;
+
 fn shade_surface(in: VertexOut, front: bool, masked: bool) -> vec4<f32> {
     var base = material.base_color * in.color;
     // Textures are sampled only when the slot is used (`maps`). Each slot reads its own UV set
     // through its own transform, with its own sampler.
     if has(1u) {
         base *= sample_base_color(slot_uv(0u, in));
+    }
+    if solid != 0u {
+        if masked && base.a < material.alpha.y {
+            discard;
+        }
+        var albedo = base.rgb;
+        if solid == 1u {
+            // The texture's alpha still cuts out masked surfaces; its colour is left out.
+            albedo = material.base_color.rgb * in.color.rgb;
+        }
+        return studio_lit(linear_to_srgb(clamp(albedo, vec3<f32>(0.0), vec3<f32>(1.0))),
+                          in.normal, in.world_pos);
     }
     base = vec4<f32>(graded(base.rgb, in.grade), base.a);
     var n = normalize(in.normal);

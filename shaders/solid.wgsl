@@ -35,32 +35,10 @@ fn vs_main(v: SurfaceIn) -> SolidOut {
     return out;
 }
 
-// The clay's display colour (sRGB) and the studio light in view space (x right, y up, z
-// towards the viewer): a key from over the viewer's left shoulder (surfaces facing the
-// viewer brightest), a fill from the right, sky from above.
+// The clay's display colour (sRGB).
 const CLAY: vec3<f32> = vec3<f32>(0.8, 0.8, 0.8);
-const KEY: vec3<f32> = vec3<f32>(-0.35, 0.45, 0.82);
-const FILL: vec3<f32> = vec3<f32>(0.75, -0.1, 0.65);
 
 @fragment
 fn fs_main(in: SolidOut) -> @location(0) vec4<f32> {
-    let to_viewer = towards_viewer(in.world);
-    var n = to_viewer;
-    if dot(in.normal, in.normal) > 1e-12 {
-        n = normalize(in.normal);
-    }
-    // The side seen: the back of a double-sided or open surface lights as its front (by the
-    // normal, not the winding, which mirrored instances turn round).
-    if dot(n, to_viewer) < 0.0 {
-        n = -n;
-    }
-    let m = frame.view_from_world;
-    let nv = normalize((m * vec4<f32>(n, 0.0)).xyz);
-    let key = normalize(KEY);
-    let diffuse = 0.6 * max(dot(nv, key), 0.0) + 0.15 * max(dot(nv, normalize(FILL)), 0.0)
-        + 0.35 * (0.7 + 0.3 * nv.y);
-    let half_key = normalize(key + vec3<f32>(0.0, 0.0, 1.0));
-    let specular = 0.12 * pow(max(dot(nv, half_key), 0.0), 40.0);
-    let shown = clamp(in.color * diffuse + vec3<f32>(specular), vec3<f32>(0.0), vec3<f32>(0.95));
-    return vec4<f32>(captured_radiance(shown) * frame.params.x, 1.0);
+    return studio_lit(in.color, in.normal, in.world);
 }

@@ -371,7 +371,8 @@ fn editor_state() -> EditorState {
             bones: false,
             wireframe: true,
             solid: false,
-            solid_random: true,
+            solid_color: worldsmith::project::SolidColorSetting::Material,
+            solid_random: false,
             paths_around: Some(30),
         }),
         project_path: None,
@@ -1084,9 +1085,37 @@ fn view_settings_missing_from_a_file_take_the_editors_defaults() {
             bones: true,
             wireframe: false,
             solid: true,
+            solid_color: project::SolidColorSetting::Clay,
             solid_random: false,
             paths_around: None,
         })
+    );
+    // Solid colours are stored by name; the older flag is read (the editor maps it to
+    // random colours) and not written again.
+    assert_eq!(c.json["editor"]["view"]["solid_color"], "material");
+    assert!(c.json["editor"]["view"].get("solid_random").is_none());
+    let legacy = load_with(Some(serde_json::json!({ "solid_random": true }))).expect("view");
+    assert_eq!(
+        (legacy.solid_color, legacy.solid_random),
+        (project::SolidColorSetting::Clay, true)
+    );
+    let texture = load_with(Some(serde_json::json!({ "solid_color": "texture" })));
+    assert_eq!(
+        texture.map(|v| v.solid_color),
+        Some(project::SolidColorSetting::Texture)
+    );
+    // An unknown name is a clear error, not a silent default.
+    let mut edited = Container {
+        json: c.json.clone(),
+        bin: c.bin.clone(),
+    };
+    edited.json["editor"]["view"]["solid_color"] = "plaid".into();
+    let file = dir.join("plaid.wsproj");
+    std::fs::write(&file, join(&edited, project::FORMAT_VERSION)).expect("write");
+    let err = format!("{:#}", project::load(&file).expect_err("unknown colour"));
+    assert!(
+        err.contains("plaid") && err.contains("plaid.wsproj"),
+        "{err}"
     );
     std::fs::remove_dir_all(&dir).ok();
 }

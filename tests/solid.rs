@@ -7,8 +7,11 @@ use common::*;
 use glam::{Quat, Vec2, Vec3};
 use image::RgbaImage;
 use worldsmith::generate::shapes;
-use worldsmith::render::RenderSettings;
-use worldsmith::scene::{AlphaMode, Light, LightKind, Material, NodeKind, Scene, Transform};
+use worldsmith::render::{RenderSettings, SolidColor};
+use worldsmith::scene::{
+    AlphaMode, Image, Light, LightKind, Material, NodeKind, Sampler, Scene, TextureRef, Transform,
+    Wrap,
+};
 
 const W: u32 = 192;
 const H: u32 = 128;
@@ -197,7 +200,7 @@ fn random_solid_colours_tell_objects_apart_and_stay_with_them() {
     let Some(ctx) = gpu() else { return };
     let view = look(Vec3::new(0.0, 2.5, 5.0), Vec3::new(0.0, -0.2, 0.0), 50.0);
     let mut settings = solid();
-    settings.overlays.solid_random = true;
+    settings.overlays.solid_color = SolidColor::Random;
     let mut scene = scene(false);
     let a = render_with(&ctx, &scene, view, W, H, settings, &[]);
     let clay = render_with(&ctx, &scene, view, W, H, solid(), &[]);
@@ -224,4 +227,213 @@ fn random_solid_colours_tell_objects_apart_and_stay_with_them() {
         (0..3).all(|c| now[c].abs_diff(before[c]) <= 6),
         "moved: {now:?}, was {before:?}"
     );
+}
+
+/// Three cubes and a masked card in front of them: a red material (no texture), a white
+/// material with a texture blue on its left half and yellow on its right, and a white
+/// material on green vertex colours; the card is white with a texture whose alpha cuts out
+/// its right half. `variant` changes the lights, exposure and sky.
+fn coloured_scene(variant: bool) -> Scene {
+    let mut scene = Scene::new("Solid colours");
+    if variant {
+        scene.environment.exposure_ev100 = 3.0;
+        scene.environment.sky.turbidity = 9.0;
+    } else {
+        add_sun(&mut scene, Vec3::new(-0.5, 0.6, 1.0), 100_000.0, true);
+        scene.environment.exposure_ev100 = 15.0;
+    }
+    let halves = |left: [u8; 4], right: [u8; 4]| {
+        let mut px = Vec::new();
+        for _y in 0..8u32 {
+            for x in 0..8u32 {
+                px.extend_from_slice(if x < 4 { &left } else { &right });
+            }
+        }
+        px
+    };
+    add_mesh(
+        &mut scene,
+        "Red",
+        shapes::cube(1.0),
+        Material::named("Red", [0.8, 0.03, 0.03, 1.0], 0.5),
+        Transform::from_translation(Vec3::new(-1.6, 0.0, 0.0)),
+    );
+    let split = Image::new(
+        "split",
+        8,
+        8,
+        halves([20, 40, 220, 255], [230, 210, 20, 255]),
+    );
+    let split = scene.add_image(split.expect("size"));
+    add_mesh(
+        &mut scene,
+        "Textured",
+        shapes::cube(1.0),
+        Material {
+            name: "Textured".into(),
+            base_color: [1.0; 4],
+            base_color_texture: Some(TextureRef::new(split, Sampler::nearest(Wrap::ClampToEdge))),
+            ..Default::default()
+        },
+        Transform::from_translation(Vec3::new(0.0, 0.0, 0.0)),
+    );
+    let mut painted = shapes::cube(1.0);
+    painted.colors = vec![[0.05, 0.7, 0.05, 1.0]; painted.positions.len()];
+    add_mesh(
+        &mut scene,
+        "Painted",
+        painted,
+        Material::named("White", [1.0; 4], 0.5),
+        Transform::from_translation(Vec3::new(1.6, 0.0, 0.0)),
+    );
+    let holes = Image::new(
+        "holes",
+        8,
+        8,
+        halves([255, 255, 255, 255], [255, 255, 255, 0]),
+    );
+    let holes = scene.add_image(holes.expect("size"));
+    add_mesh(
+        &mut scene,
+        "Card",
+        shapes::plane(Vec2::splat(0.8), 1),
+        Material {
+            name: "Card".into(),
+            base_color: [1.0; 4],
+            alpha_mode: AlphaMode::Mask { cutoff: 0.5 },
+            double_sided: true,
+            base_color_texture: Some(TextureRef::new(holes, Sampler::nearest(Wrap::ClampToEdge))),
+            ..Default::default()
+        },
+        Transform {
+            translation: Vec3::new(0.0, -0.9, 1.0),
+            rotation: Quat::from_rotation_x(std::f32::consts::FRAC_PI_2),
+            scale: Vec3::ONE,
+        },
+    );
+    scene
+}
+
+fn hue_is(p: [u8; 4], main: usize) -> bool {
+    (0..3)
+        .filter(|&c| c != main)
+        .all(|c| i32::from(p[main]) > i32::from(p[c]) + 60)
+}
+
+#[test]
+fn solid_material_and_texture_colours_show_the_surfaces_own_colours_under_the_studio_light() {
+    let Some(ctx) = gpu() else { return };
+    let view = look(Vec3::new(0.0, 2.5, 5.0), Vec3::new(0.0, -0.2, 0.0), 50.0);
+    let with = |color: SolidColor, variant: bool| {
+        let mut settings = solid();
+        settings.overlays.solid_color = color;
+        render_with(&ctx, &coloured_scene(variant), view, W, H, settings, &[])
+    };
+    let material = with(SolidColor::Material, false);
+    let texture = with(SolidColor::Texture, false);
+    let clay = with(SolidColor::Clay, false);
+    assert_not_degenerate("solid material colours", &material);
+    assert_not_degenerate("solid texture colours", &texture);
+    // The scene's lights, exposure and sky change nothing.
+    for (what, color, img) in [
+        ("material", SolidColor::Material, &material),
+        ("texture", SolidColor::Texture, &texture),
+    ] {
+        let other = with(color, true);
+        let most = img
+            .pixels()
+            .zip(other.pixels())
+            .flat_map(|(p, q)| (0..3).map(move |c| p[c].abs_diff(q[c])))
+            .max();
+        assert!(
+            most <= Some(2),
+            "{what} colours differ with the lighting by {most:?}"
+        );
+    }
+    let at = |img: &RgbaImage, x: f32, y: f32, z: f32| px(img, &view, Vec3::new(x, y, z));
+    // The red material and the green vertex colours, in both; grey in clay.
+    for (what, img) in [("material", &material), ("texture", &texture)] {
+        let red = at(img, -1.6, 0.0, 0.5);
+        let green = at(img, 1.6, 0.0, 0.5);
+        assert!(hue_is(red, 0), "{what}: red cube {red:?}");
+        assert!(hue_is(green, 1), "{what}: painted cube {green:?}");
+        // Studio-lit: the front brighter than the side.
+        let side = at(img, -1.1, 0.0, 0.0);
+        assert!(
+            luma(red) > luma(side) + 15,
+            "{what}: front {red:?}, side {side:?}"
+        );
+    }
+    assert!(grey(at(&clay, -1.6, 0.0, 0.5)) && grey(at(&clay, 1.6, 0.0, 0.5)));
+    // The texture's colours only in Texture: its halves blue and yellow there, the white
+    // factor (light grey) in Material.
+    let (left, right) = (at(&texture, -0.25, 0.0, 0.5), at(&texture, 0.25, 0.0, 0.5));
+    let blue_and_yellow =
+        |a: [u8; 4], b: [u8; 4]| hue_is(a, 2) && b[0].min(b[1]) > b[2].saturating_add(60);
+    assert!(
+        blue_and_yellow(left, right) || blue_and_yellow(right, left),
+        "texture halves: {left:?} {right:?}"
+    );
+    for p in [
+        at(&material, -0.25, 0.0, 0.5),
+        at(&material, 0.25, 0.0, 0.5),
+    ] {
+        assert!(
+            grey(p) && luma(p) > 150,
+            "white factor, texture left out: {p:?}"
+        );
+    }
+    // The card's texture alpha cuts out the same half in both; the backdrop shows there.
+    let backdrop = |img: &RgbaImage| luma(img.get_pixel(4, H - 3).0);
+    for (what, img) in [("material", &material), ("texture", &texture)] {
+        let (l, r) = (at(img, -0.2, -0.9, 1.0), at(img, 0.2, -0.9, 1.0));
+        let cut = |p: [u8; 4]| (luma(p) - backdrop(img)).abs() <= 12;
+        assert!(
+            cut(l) != cut(r),
+            "{what}: one half of the card cut out: {l:?} {r:?}"
+        );
+        assert!(
+            luma(l).max(luma(r)) > backdrop(img) + 60,
+            "{what}: {l:?} {r:?}"
+        );
+    }
+    let cut_side = |img: &RgbaImage| luma(at(img, -0.2, -0.9, 1.0)) < luma(at(img, 0.2, -0.9, 1.0));
+    assert_eq!(cut_side(&material), cut_side(&texture));
+}
+
+#[test]
+fn still_solid_color_texture_shows_the_worlds_textures() {
+    if gpu().is_none() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("worldsmith-{}-solid-tex", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let coloured = |img: &RgbaImage| img.pixels().filter(|p| !grey(p.0)).count();
+    let n = (160 * 90) as usize;
+    for color in ["material", "texture"] {
+        let img = still_png(
+            &dir.join(format!("{color}.png")),
+            "160x90",
+            &["--solid", "--solid-color", color],
+        );
+        assert_not_degenerate(color, &img);
+        assert!(
+            coloured(&img) > n / 3,
+            "{color}: {} coloured pixels",
+            coloured(&img)
+        );
+    }
+    let out = worldsmith(&["still", "--solid-color", "texture", "--out", "x.png"]);
+    assert!(!out.status.success(), "--solid-color without --solid");
+    let out = worldsmith(&[
+        "still",
+        "--solid",
+        "--solid-color",
+        "plaid",
+        "--out",
+        "x.png",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("plaid"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -14,8 +14,8 @@ use super::viewport_input::{
 use super::viewport_select::ViewportSelect;
 use crate::edit::ops::Operation;
 use crate::generate::generate_world;
-use crate::project::{EditorState, ViewCamera, ViewSettings};
-use crate::render::{FrameStats, Overlays, RenderSettings};
+use crate::project::{EditorState, SolidColorSetting, ViewCamera, ViewSettings};
+use crate::render::{FrameStats, Overlays, RenderSettings, SolidColor};
 use crate::scene::{ElementMask, NodeId, OrbitCamera, Scene};
 use crate::ui::{
     self, BrowsePurpose, Dialogs, FileBrowser, LogEntry, LogLevel, RecoveryPrompt, SaveChoice,
@@ -845,7 +845,11 @@ impl Editor {
                     self.controls.mode_label()
                 },
                 projection: &if self.overlays.solid {
-                    format!("{} · Solid", self.camera.projection_label())
+                    let color = match self.overlays.solid_color {
+                        SolidColor::Clay => String::new(),
+                        c => format!(" ({})", c.label()),
+                    };
+                    format!("{} · Solid{color}", self.camera.projection_label())
                 } else {
                     self.camera.projection_label()
                 },
@@ -1654,7 +1658,13 @@ fn view_settings(o: &Overlays) -> ViewSettings {
         bones: o.bones,
         wireframe: o.wireframe,
         solid: o.solid,
-        solid_random: o.solid_random,
+        solid_color: match o.solid_color {
+            SolidColor::Clay => SolidColorSetting::Clay,
+            SolidColor::Random => SolidColorSetting::Random,
+            SolidColor::Material => SolidColorSetting::Material,
+            SolidColor::Texture => SolidColorSetting::Texture,
+        },
+        solid_random: false,
         paths_around: o.paths.around,
     }
 }
@@ -1668,7 +1678,14 @@ fn restore_view_settings(o: &mut Overlays, v: ViewSettings) {
     o.bones = v.bones;
     o.wireframe = v.wireframe;
     o.solid = v.solid;
-    o.solid_random = v.solid_random;
+    o.solid_color = match v.solid_color {
+        // A project from before the choice of colours with random ones.
+        SolidColorSetting::Clay if v.solid_random => SolidColor::Random,
+        SolidColorSetting::Clay => SolidColor::Clay,
+        SolidColorSetting::Random => SolidColor::Random,
+        SolidColorSetting::Material => SolidColor::Material,
+        SolidColorSetting::Texture => SolidColor::Texture,
+    };
     o.paths.around = v.paths_around.map(|n| n.clamp(1, crate::ui::MAX_PATH_SPAN));
 }
 
@@ -2152,7 +2169,8 @@ mod tests {
             bones: true,
             wireframe: true,
             solid: true,
-            solid_random: true,
+            solid_color: SolidColorSetting::Texture,
+            solid_random: false,
             paths_around: Some(12),
         };
         let state = EditorState {
@@ -2187,6 +2205,16 @@ mod tests {
                 },
             );
             assert_eq!(o.paths.around, kept);
+        }
+        // A project from before the choice of solid colours keeps its random ones.
+        for (legacy_random, color) in [(true, SolidColor::Random), (false, SolidColor::Clay)] {
+            let legacy = ViewSettings {
+                solid_color: SolidColorSetting::Clay,
+                solid_random: legacy_random,
+                ..view
+            };
+            restore_view_settings(&mut o, legacy);
+            assert_eq!(o.solid_color, color);
         }
         assert_eq!(e.seed, 2);
         assert_eq!(e.project_path.as_deref(), Some(path.as_path()));

@@ -195,9 +195,34 @@ pub struct StillArgs {
     /// a neutral backdrop, whatever its materials and the lights.
     #[arg(long)]
     pub solid: bool,
-    /// With --solid: each object in its own colour instead of clay.
-    #[arg(long, requires = "solid")]
+    /// With --solid: what colours the meshes: clay grey, a random colour per object, the
+    /// materials' base colours and vertex colours, or also their base colour textures.
+    #[arg(long, requires = "solid", value_enum, value_name = "COLOR")]
+    pub solid_color: Option<SolidColorArg>,
+    /// With --solid: each object in its own colour (short for --solid-color random).
+    #[arg(long, requires = "solid", conflicts_with = "solid_color")]
     pub random_colors: bool,
+}
+
+/// `--solid-color`'s values (the View menu's Solid colour).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SolidColorArg {
+    Clay,
+    Random,
+    Material,
+    Texture,
+}
+
+impl From<SolidColorArg> for crate::render::SolidColor {
+    fn from(c: SolidColorArg) -> Self {
+        use crate::render::SolidColor;
+        match c {
+            SolidColorArg::Clay => SolidColor::Clay,
+            SolidColorArg::Random => SolidColor::Random,
+            SolidColorArg::Material => SolidColor::Material,
+            SolidColorArg::Texture => SolidColor::Texture,
+        }
+    }
 }
 
 /// A side of the scene `still --view` renders from (glTF axes: +Y up, +Z front).
@@ -269,6 +294,9 @@ pub struct BenchArgs {
     /// Solid shading (clay grey under a studio light), as the viewport's.
     #[arg(long)]
     pub solid: bool,
+    /// With --solid: the meshes' colours (see `still --solid-color`).
+    #[arg(long, requires = "solid", value_enum, value_name = "COLOR")]
+    pub solid_color: Option<SolidColorArg>,
     /// Add a seeded synthetic cloud of this many Gaussian splats (a blob in front of the
     /// camera, over the terrain). With `--orbit` they are re-sorted every frame.
     #[arg(long, default_value_t = 0, value_name = "N")]
@@ -450,7 +478,11 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
             overlays: crate::render::Overlays {
                 wireframe: args.wireframe,
                 solid: args.solid,
-                solid_random: args.random_colors,
+                solid_color: match args.solid_color {
+                    Some(c) => c.into(),
+                    None if args.random_colors => crate::render::SolidColor::Random,
+                    None => crate::render::SolidColor::Clay,
+                },
                 ..RenderSettings::final_frame().overlays
             },
             ..RenderSettings::final_frame()
@@ -754,6 +786,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
                     grid: args.grid,
                     wireframe: args.wireframe,
                     solid: args.solid,
+                    solid_color: args.solid_color.map(Into::into).unwrap_or_default(),
                     ..RenderSettings::final_frame().overlays
                 },
                 ..RenderSettings::final_frame()

@@ -69,8 +69,12 @@ pub struct ViewSettings {
     pub wireframe: bool,
     #[serde(default)]
     pub solid: bool,
-    /// Solid shading's random colour per object.
+    /// What colours solid shading gives meshes.
     #[serde(default)]
+    pub solid_color: SolidColorSetting,
+    /// Projects saved before `solid_color`: true for a random colour per object (read, never
+    /// written).
+    #[serde(default, skip_serializing)]
     pub solid_random: bool,
     /// Frames either side of the playhead the motion paths span; `None`: the whole shot.
     #[serde(default)]
@@ -79,6 +83,17 @@ pub struct ViewSettings {
 
 fn shown() -> bool {
     true
+}
+
+/// Solid shading's colours as a project stores them (the viewport's `render::SolidColor`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SolidColorSetting {
+    #[default]
+    Clay,
+    Random,
+    Material,
+    Texture,
 }
 
 /// The editor's viewport camera ([`OrbitCamera`]) as stored in a project.

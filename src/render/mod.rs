@@ -56,9 +56,52 @@ pub struct Overlays {
     /// sky; splats and points keep their colours. To judge shapes whatever the materials and
     /// lighting (a world model's meshes often carry their lighting baked in).
     pub solid: bool,
-    /// With `solid`: each object in its own colour instead of clay (Blender's Random), stable
-    /// per node, to tell apart the separate objects of an imported world.
-    pub solid_random: bool,
+    /// With `solid`: what colours the meshes (Blender's Solid colour).
+    pub solid_color: SolidColor,
+}
+
+/// The colour solid shading gives each mesh ([`Overlays::solid`]), lit by the same studio
+/// light whichever it is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SolidColor {
+    /// One clay grey for everything, to judge shapes alone.
+    #[default]
+    Clay,
+    /// Each object its own colour, stable per node (its hue from its id), to tell apart
+    /// the separate objects of an imported world.
+    Random,
+    /// The material's base colour factor times the vertex colours, without its textures
+    /// (Blender's Material): flat colours, e.g. a PLY mesh's vertex colours.
+    Material,
+    /// The surface's albedo: base colour factor × vertex colours × base colour texture
+    /// (Blender's Texture), to check a generated mesh's texture and its mapping without the
+    /// scene's lighting.
+    Texture,
+}
+
+impl SolidColor {
+    /// All, in the order menus list them.
+    pub const ALL: [SolidColor; 4] = [
+        SolidColor::Clay,
+        SolidColor::Random,
+        SolidColor::Material,
+        SolidColor::Texture,
+    ];
+
+    /// Whether meshes are coloured by their materials (drawn by mesh.wgsl's `solid` pipelines
+    /// rather than solid.wgsl's).
+    pub fn from_materials(self) -> bool {
+        matches!(self, SolidColor::Material | SolidColor::Texture)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SolidColor::Clay => "Clay",
+            SolidColor::Random => "Random",
+            SolidColor::Material => "Material",
+            SolidColor::Texture => "Texture",
+        }
+    }
 }
 
 /// The plane the viewport grid lies in, chosen from the view ([`GridPlane::of`]).
@@ -183,7 +226,7 @@ impl RenderSettings {
                 paths: PathRange::default(),
                 wireframe: false,
                 solid: false,
-                solid_random: false,
+                solid_color: SolidColor::Clay,
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,
@@ -204,7 +247,7 @@ impl RenderSettings {
                 paths: PathRange::default(),
                 wireframe: false,
                 solid: false,
-                solid_random: false,
+                solid_color: SolidColor::Clay,
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,

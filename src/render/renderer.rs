@@ -362,6 +362,10 @@ struct MeshPipe {
     /// slot (`GpuMaterial::samplers`, masked to `maps`): mesh.wgsl's `slot_samplers` and
     /// `slot_samplers_high`. 0 (all the first) with `MaterialBindings::PerSlot`.
     samplers: u64,
+    /// Solid shading in the material's colours (`MeshPipe::solid`): mesh.wgsl's `solid`
+    /// constant, 0 lit, 1 the base colour factor × vertex colours, 2 also × the base colour
+    /// texture.
+    solid: u32,
 }
 
 impl MeshPipe {
@@ -386,6 +390,38 @@ impl MeshPipe {
             anisotropy: m.anisotropy,
             iridescence: m.iridescence,
             diffuse_transmission: m.diffuse_transmission,
+            solid: 0,
+        }
+    }
+
+    /// The pipeline solid shading draws this material's meshes with in its colours
+    /// (`SolidColor::Material` or `Texture`): opaque (blended and transmissive too, as clay
+    /// draws them), alpha-masked ones still cut out, none of the lit shading's layers, and
+    /// only the base colour texture sampled (for its alpha alone with `Material`).
+    fn solid(self, color: super::SolidColor) -> Self {
+        let mask = self.alpha == AlphaPipe::Mask;
+        let maps = self.maps & 1;
+        Self {
+            alpha: if mask {
+                AlphaPipe::Mask
+            } else {
+                AlphaPipe::Opaque
+            },
+            double_sided: self.double_sided,
+            unlit: false,
+            maps,
+            samplers: self.samplers & 0b11,
+            transmissive: false,
+            clearcoat: false,
+            sheen: false,
+            anisotropy: false,
+            iridescence: false,
+            diffuse_transmission: false,
+            solid: if color == super::SolidColor::Texture {
+                2
+            } else {
+                1
+            },
         }
     }
 }
@@ -976,6 +1012,7 @@ impl Renderer {
             ),
             // Blended meshes draw in the display-space layer (display.wgsl).
             ("display_out", if blend { 1.0 } else { 0.0 }),
+            ("solid", f64::from(kind.solid)),
         ];
         // Which of the shared samplers each slot reads (`MaterialBindings::Shared` only).
         let shared = self.scene.material_bindings() == MaterialBindings::Shared;
@@ -1758,7 +1795,7 @@ impl Renderer {
                 tone_mapper,
                 super::GridPlane::of(&frame.camera).code(),
                 // Solid shading's colours: 1 random per node, 0 clay.
-                if frame.settings.overlays.solid_random {
+                if frame.settings.overlays.solid_color == super::SolidColor::Random {
                     1.0
                 } else {
                     0.0
@@ -1824,7 +1861,10 @@ impl Renderer {
                 .get(&b.mesh)
                 .is_some_and(|m| m.uv1.is_some());
             if let Some(m) = self.scene.materials.get(&b.material) {
-                let kind = MeshPipe::of(m);
+                let kind = match overlays.solid_color {
+                    c if solid && c.from_materials() => MeshPipe::of(m).solid(c),
+                    _ => MeshPipe::of(m),
+                };
                 needed.push((b.material, kind));
                 needed_pipes.insert(PipeKey {
                     kind,
@@ -1839,9 +1879,11 @@ impl Renderer {
         let small = u64::from(width) * u64::from(height) < SMALL_FRAME_PIXELS;
         let prepass = !solid && ((msaa == 1 && !small) || !self.software);
         let prepass_pipe = prepass.then(|| self.prepass_pipeline(msaa));
-        let solid_pipes = solid.then(|| self.solid_pipeline(msaa));
+        // Clay and random colours: solid.wgsl; the materials' colours: their own pipelines.
+        let solid_clay = solid && !overlays.solid_color.from_materials();
+        let solid_pipes = solid_clay.then(|| self.solid_pipeline(msaa));
         let mut pipes: HashMap<PipeKey, wgpu::RenderPipeline> = HashMap::new();
-        for key in needed_pipes.into_iter().filter(|_| !solid) {
+        for key in needed_pipes.into_iter().filter(|_| !solid_clay) {
             let p = self.mesh_pipeline(key, msaa, prepass);
             pipes.insert(key, p);
         }

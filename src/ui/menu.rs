@@ -2,7 +2,7 @@
 
 use super::{BrowsePurpose, Dialogs, NewWorldDialog, UiAction};
 use crate::edit::ops::{Operation, Reshade};
-use crate::render::Overlays;
+use crate::render::{Overlays, SolidColor};
 use crate::scene::{LightKind, NodeId, NodeKind, Primitive, Scene, ViewAxis};
 use egui::{Button, Ui};
 use std::path::PathBuf;
@@ -204,9 +204,23 @@ pub fn menu_bar_ui(
             ui.add_enabled_ui(overlays.solid, |ui| {
                 ui.horizontal(|ui| {
                     ui.label("Solid colour");
-                    ui.selectable_value(&mut overlays.solid_random, false, "Clay");
-                    ui.selectable_value(&mut overlays.solid_random, true, "Random")
-                        .on_hover_text("Each object in its own colour, to tell them apart");
+                    for color in SolidColor::ALL {
+                        ui.selectable_value(&mut overlays.solid_color, color, color.label())
+                            .on_hover_text(match color {
+                                SolidColor::Clay => "One grey for everything, to judge shapes",
+                                SolidColor::Random => {
+                                    "Each object in its own colour, to tell them apart"
+                                }
+                                SolidColor::Material => {
+                                    "The materials' base colours and the vertex colours, \
+                                     without textures"
+                                }
+                                SolidColor::Texture => {
+                                    "The surfaces' base colour textures, to check them and \
+                                     their mapping without the scene's lighting"
+                                }
+                            });
+                    }
                 });
             });
             motion_paths_ui(ui, &mut overlays.paths);
