@@ -329,3 +329,10 @@ fn studio_lit(color: vec3<f32>, normal: vec3<f32>, world: vec3<f32>) -> vec4<f32
     let shown = clamp(color * diffuse + vec3<f32>(specular), vec3<f32>(0.0), vec3<f32>(0.95));
     return vec4<f32>(captured_radiance(shown) * frame.params.x, 1.0);
 }
+
+// How the selection tool shows locked splats and points (display sRGB in and out): greyed
+// out, their brightness kept in part, so what the tool leaves alone reads at a glance.
+fn locked_look(shown: vec3<f32>) -> vec3<f32> {
+    let luma = dot(shown, vec3<f32>(0.2126, 0.7152, 0.0722));
+    return vec3<f32>(0.12 + 0.5 * luma);
+}

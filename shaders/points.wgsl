@@ -57,11 +57,15 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
         let word = ii >> 4u;
         let bits = textureLoad(selected, vec2<u32>(word % SELECTED_ROW_WORDS,
                                                    word / SELECTED_ROW_WORDS), 0).x;
+        // 0 plain, 1 selected, 2 hidden, 3 locked (render/clouds.rs `selected_words`).
         let marks = (bits >> ((ii & 15u) * 2u)) & 3u;
-        hidden = (marks & 2u) != 0u;
-        if (marks & 1u) != 0u {
+        hidden = marks == 2u;
+        if marks == 1u {
             shown = mix(shown, SELECTED_TINT, 0.6);
             position = (draw.moved * vec4<f32>(position, 1.0)).xyz;
+        }
+        if marks == 3u {
+            shown = locked_look(shown);
         }
     }
     let clip = draw.clip_from_local * vec4<f32>(position, 1.0);

@@ -222,15 +222,18 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     // The editor's screen selection: tinted, and drawn where the gizmo drags it (`lin`: the
     // drag's linear part, for the shape; identity for splats that stay).
     var is_selected = false;
+    var is_locked = false;
     if draw.info.w != 0u {
         let word = index >> 4u;
         let bits = textureLoad(selected, vec2<u32>(word % SELECTED_ROW_WORDS,
                                                    word / SELECTED_ROW_WORDS), 0).x;
+        // 0 plain, 1 selected, 2 hidden, 3 locked (render/clouds.rs `selected_words`).
         let marks = (bits >> ((index & 15u) * 2u)) & 3u;
-        if (marks & 2u) != 0u {
+        if marks == 2u {
             return culled();
         }
-        is_selected = (marks & 1u) != 0u;
+        is_selected = marks == 1u;
+        is_locked = marks == 3u;
     }
     var lin = mat3x3<f32>(vec3<f32>(1.0, 0.0, 0.0), vec3<f32>(0.0, 1.0, 0.0),
                           vec3<f32>(0.0, 0.0, 1.0));
@@ -367,6 +370,9 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     }
     if is_selected {
         shown = mix(shown, SELECTED_TINT, 0.6);
+    }
+    if is_locked {
+        shown = locked_look(shown);
     }
     out.color = vec4<f32>(shown, opacity);
     return out;

@@ -782,6 +782,7 @@ fn highlighted<'a>(
             node,
             selected: Some(selected),
             hidden: None,
+            locked: None,
             key,
             moved: Mat4::IDENTITY,
         }),
@@ -833,6 +834,7 @@ fn selected_splats_and_points_show_where_the_gizmo_drags_them() {
             let mut key = 0;
             let mut marked = |selected: Option<&ElementMask>,
                               hidden: Option<&ElementMask>,
+                              locked: Option<&ElementMask>,
                               moved: Mat4,
                               settings: RenderSettings| {
                 key += 1;
@@ -841,6 +843,7 @@ fn selected_splats_and_points_show_where_the_gizmo_drags_them() {
                         node: *node,
                         selected,
                         hidden,
+                        locked,
                         key,
                         moved,
                     }),
@@ -866,6 +869,7 @@ fn selected_splats_and_points_show_where_the_gizmo_drags_them() {
             let img = marked(
                 None,
                 Some(&left_blob),
+                None,
                 Mat4::IDENTITY,
                 RenderSettings::viewport(),
             );
@@ -877,6 +881,7 @@ fn selected_splats_and_points_show_where_the_gizmo_drags_them() {
             let img = marked(
                 Some(&selected),
                 Some(&left_blob),
+                None,
                 Mat4::IDENTITY,
                 RenderSettings::viewport(),
             );
@@ -887,6 +892,7 @@ fn selected_splats_and_points_show_where_the_gizmo_drags_them() {
             let img = marked(
                 None,
                 Some(&left_blob),
+                None,
                 Mat4::IDENTITY,
                 RenderSettings::final_frame(),
             );
@@ -894,8 +900,71 @@ fn selected_splats_and_points_show_where_the_gizmo_drags_them() {
                 blue(&img, left),
                 "{name}: a final frame draws the hidden ones"
             );
+            // Locked by the tool: drawn greyed out (grey and darker than the plain blue,
+            // never the selection's yellow), the selected ones still tinted, hidden ones
+            // still not drawn; a final frame draws them as they are.
+            let grey = |img: &RgbaImage, (x, y): (u32, u32)| {
+                let p = pixel(img, x, y).map(i32::from);
+                let (lo, hi) = (p.iter().min().copied(), p.iter().max().copied());
+                hi.zip(lo).is_some_and(|(hi, lo)| hi - lo <= 20 && hi > 25)
+            };
+            let right_blob = ElementMask::from_fn(2 * n, |i| i < n);
+            let img = marked(
+                None,
+                None,
+                Some(&right_blob),
+                Mat4::IDENTITY,
+                RenderSettings::viewport(),
+            );
+            assert!(
+                grey(&img, right) && !blue(&img, right) && !tinted(&img, right),
+                "{name}: right locked, greyed: {:?}",
+                pixel(&img, right.0, right.1)
+            );
+            assert!(blue(&img, left), "{name}: left plain");
+            let img = marked(
+                Some(&left_blob),
+                None,
+                Some(&right_blob),
+                Mat4::IDENTITY,
+                RenderSettings::viewport(),
+            );
+            assert!(
+                grey(&img, right) && tinted(&img, left),
+                "{name}: locked and selected"
+            );
+            let hidden_right = marked(
+                None,
+                Some(&right_blob),
+                None,
+                Mat4::IDENTITY,
+                RenderSettings::viewport(),
+            );
+            let img = marked(
+                None,
+                Some(&right_blob),
+                Some(&right_blob),
+                Mat4::IDENTITY,
+                RenderSettings::viewport(),
+            );
+            assert!(
+                !blue(&img, right)
+                    && pixel(&img, right.0, right.1) == pixel(&hidden_right, right.0, right.1),
+                "{name}: hidden wins over locked"
+            );
+            let img = marked(
+                None,
+                None,
+                Some(&right_blob),
+                Mat4::IDENTITY,
+                RenderSettings::final_frame(),
+            );
+            assert!(
+                blue(&img, right),
+                "{name}: a final frame draws the locked ones"
+            );
             let mut shot = |moved: Mat4, settings: RenderSettings| {
-                marked(Some(&selected), None, moved, settings)
+                marked(Some(&selected), None, None, moved, settings)
             };
             let still = shot(Mat4::IDENTITY, RenderSettings::viewport());
             assert!(
@@ -971,6 +1040,7 @@ fn splats_dragged_in_front_blend_in_front() {
                         node,
                         selected: Some(&red),
                         hidden: None,
+                        locked: None,
                         key,
                         moved,
                     }),

@@ -1078,13 +1078,15 @@ impl Editor {
         select.tool?;
         let (node, cloud) = super::cloud_select::active_cloud(self.shown(), &self.selection)?;
         let (selected, hidden) = (select.selected(cloud), select.hidden(cloud));
-        if selected.is_none() && hidden.is_none() {
+        let locked = select.locked(cloud);
+        if selected.is_none() && hidden.is_none() && locked.is_none() {
             return None;
         }
         Some(crate::render::CloudHighlight {
             node,
             selected: selected.map(|m| &**m),
             hidden: hidden.map(|m| &**m),
+            locked: locked.map(|m| &**m),
             key: select.key(),
             moved: self
                 .gizmo

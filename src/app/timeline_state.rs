@@ -409,7 +409,11 @@ impl Editor {
 
     /// The viewport's view as a local transform of `node` (under its parent).
     fn view_transform(&self, node: NodeId) -> Transform {
-        let world_from_view = self.camera.eye_pose();
+        let near = match self.shown().node(node).map(|n| &n.kind) {
+            Some(NodeKind::Camera(c)) => c.near,
+            _ => Camera::default().near,
+        };
+        let world_from_view = self.camera.eye_pose(&self.shown().bounds(), near);
         let parent = self
             .scene
             .node(node)
@@ -752,8 +756,10 @@ impl Editor {
                 let world_from_parent = parent
                     .map(|p| self.scene.world_from_local(p))
                     .unwrap_or(glam::Mat4::IDENTITY);
-                let mut transform =
-                    Transform::from_matrix(world_from_parent.inverse() * self.camera.eye_pose());
+                let eye = self
+                    .camera
+                    .eye_pose(&self.shown().bounds(), Camera::default().near);
+                let mut transform = Transform::from_matrix(world_from_parent.inverse() * eye);
                 transform.scale = glam::Vec3::ONE;
                 let node = Node::new(
                     id,
@@ -1060,6 +1066,36 @@ mod tests {
             (at - e.camera.eye()).length() < 1e-3,
             "{at} vs {}",
             e.camera.eye()
+        );
+        // A tower reaching past the orbit's eye (which the orthographic view shows): the
+        // camera steps back along the view until the tower is beyond its near plane.
+        let towards_eye = e.camera.rotation() * glam::Vec3::Z;
+        let tower_at = e.camera.eye() + towards_eye * 5.0;
+        let mesh = e.scene.add_mesh(crate::generate::shapes::cube(1.0));
+        let material = e.scene.add_material(crate::scene::Material::default());
+        e.scene.add_node(
+            None,
+            "Tower",
+            Transform::from_translation(tower_at),
+            NodeKind::Mesh { mesh, material },
+        );
+        e.apply(UiAction::Timeline(TimelineAction::SetCameraToView));
+        let pose = e.scene.world_from_local(camera);
+        let at = pose.w_axis.truncate();
+        let tower_depth = (at - tower_at).dot(towards_eye) - 0.5 * 3f32.sqrt();
+        assert!(
+            tower_depth >= set.near && tower_depth < 1.0,
+            "the tower's nearest corner is {tower_depth} m in front of the camera"
+        );
+        let view = CameraView::from_camera(pose, &set);
+        let p = e.camera.pivot + e.camera.rotation() * glam::Vec3::new(0.7, -0.4, 0.0);
+        let (a, b) = (
+            e.camera.view().clip_from_world(1.0).project_point3(p),
+            view.clip_from_world(1.0).project_point3(p),
+        );
+        assert!(
+            (a.truncate() - b.truncate()).length() < 1e-3,
+            "same frame: {a} vs {b}"
         );
     }
 

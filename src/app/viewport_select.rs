@@ -689,10 +689,10 @@ mod tests {
         on_cloud(&mut d, |s, cloud| s.lock(cloud));
         assert_eq!(locked_of(&mut d), 50);
         assert_eq!((splats_of(&d), hidden_of(&mut d)), ((100, 0), 0));
-        assert!(
-            d.editor.cloud_highlight().is_none(),
-            "nothing tinted or culled"
-        );
+        // Nothing tinted or culled; the locked ones are drawn greyed out.
+        let h = d.editor.cloud_highlight().expect("the locked ones greyed");
+        assert!(h.selected.is_none() && h.hidden.is_none());
+        assert_eq!(h.locked.map(|m| m.count()), Some(50));
         // A, a rectangle over all, a click on a locked one: only the 50 unlocked are taken.
         key(&mut d, egui::Key::A, Modifiers::NONE);
         assert_eq!(splats_of(&d), (100, 50));

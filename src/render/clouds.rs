@@ -1820,9 +1820,10 @@ fn highlight_of<'h>(
     highlight.filter(|h| {
         h.node == id
             && settings.overlays.outline
-            && (h.selected.is_some() || h.hidden.is_some())
+            && (h.selected.is_some() || h.hidden.is_some() || h.locked.is_some())
             && fits(h.selected)
             && fits(h.hidden)
+            && fits(h.locked)
     })
 }
 
@@ -1858,8 +1859,14 @@ fn selected_words(
         .map(|w| {
             (0..per_word.min(count - w * per_word)).fold(0u32, |word, k| {
                 let i = element(w * per_word + k);
-                let bits = u32::from(get(highlight.selected, i))
-                    | u32::from(get(highlight.hidden, i)) << 1;
+                // Two bits per element: 0 plain, 1 selected, 2 hidden, 3 locked.
+                let bits = if get(highlight.hidden, i) {
+                    2
+                } else if get(highlight.locked, i) {
+                    3
+                } else {
+                    u32::from(get(highlight.selected, i))
+                };
                 word | bits << (2 * k)
             })
         })
@@ -2156,6 +2163,36 @@ mod tests {
         scratch.sort();
         *keys = scratch.keys;
         *values = scratch.values;
+    }
+
+    #[test]
+    fn element_marks_pack_two_bits_each_hidden_over_locked_over_selected() {
+        use crate::scene::ElementMask;
+        let n = 20;
+        let selected = ElementMask::from_fn(n, |i| i % 2 == 0);
+        let hidden = ElementMask::from_fn(n, |i| i % 3 == 0);
+        let locked = ElementMask::from_fn(n, |i| i % 5 == 0);
+        let h = CloudHighlight {
+            node: NodeId(1),
+            selected: Some(&selected),
+            hidden: Some(&hidden),
+            locked: Some(&locked),
+            key: 1,
+            moved: Mat4::IDENTITY,
+        };
+        let words = selected_words(&h, n, |i| i);
+        assert_eq!(words.len(), n.div_ceil(MARKS_PER_WORD as usize));
+        for i in 0..n {
+            let marks = (words[i / 16] >> (2 * (i % 16))) & 3;
+            let expected = if i % 3 == 0 {
+                2
+            } else if i % 5 == 0 {
+                3
+            } else {
+                u32::from(i % 2 == 0)
+            };
+            assert_eq!(marks, expected, "element {i}");
+        }
     }
 
     fn lcg(seed: &mut u64) -> u32 {

@@ -279,8 +279,12 @@ pub struct CloudHighlight<'a> {
     pub selected: Option<&'a crate::scene::ElementMask>,
     /// Those not drawn at all (hidden by the selection tool).
     pub hidden: Option<&'a crate::scene::ElementMask>,
-    /// Changes whenever `selected` or `hidden` does: the renderer writes the bits again only
-    /// then.
+    /// Those locked by the selection tool (never selected): drawn greyed out, as SuperSplat
+    /// shows them, so what the tool leaves alone shows. Hidden wins over locked, locked over
+    /// selected.
+    pub locked: Option<&'a crate::scene::ElementMask>,
+    /// Changes whenever `selected`, `hidden` or `locked` does: the renderer writes the bits
+    /// again only then.
     pub key: u64,
     /// Where the selected elements are shown, in the node's frame (the gizmo dragging them
     /// before the edit is made); identity when they stay.

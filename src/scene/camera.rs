@@ -184,12 +184,7 @@ impl OrbitCamera {
     pub fn view(&self) -> CameraView {
         let near = (self.distance * 0.002).clamp(0.01, 1.0);
         if self.ortho {
-            // The eye steps back so that the scene on both sides of the pivot, out to `reach`,
-            // is in front of it. The reach grows with the distance (the view's size): small
-            // models keep fine depth (linear here) and positions far from the eye keep their
-            // f32 precision across the view (errors near 10⁻⁵ of its height at this ratio).
-            let reach = (self.distance * 100.0).clamp(10.0, DEFAULT_ORTHO_DEPTH * 0.5);
-            let back = self.distance + reach;
+            let (back, reach) = self.ortho_step_back();
             return CameraView {
                 world_from_view: Mat4::from_rotation_translation(
                     self.rotation(),
@@ -210,10 +205,42 @@ impl OrbitCamera {
         )
     }
 
-    /// Where a scene camera set to this view stands: at the eye (`distance` from the pivot)
-    /// whether or not the view is orthographic (whose own eye steps far back, see `view`).
-    pub fn eye_pose(&self) -> Mat4 {
-        Mat4::from_rotation_translation(self.rotation(), self.eye())
+    /// How far from the pivot an orthographic view's own eye stands, and how far past the
+    /// pivot it sees. The eye steps back so that the scene on both sides of the pivot, out to
+    /// the reach, is in front of it. The reach grows with the distance (the view's size):
+    /// small models keep fine depth (linear here) and positions far from the eye keep their
+    /// f32 precision across the view (errors near 10⁻⁵ of its height at this ratio).
+    fn ortho_step_back(&self) -> (f32, f32) {
+        let reach = (self.distance * 100.0).clamp(10.0, DEFAULT_ORTHO_DEPTH * 0.5);
+        (self.distance + reach, reach)
+    }
+
+    /// Where a scene camera set to this view stands, given the scene's `content` and the
+    /// camera's `near` plane: at the eye (`distance` from the pivot, looking the same way).
+    /// An orthographic view also shows what lies between its eye and the pivot's far side
+    /// (its own eye steps far back, see `view`), so there the camera steps back along the
+    /// view from the eye until all of `content` lies beyond its near plane, no further than
+    /// the view's own eye: the shot shows what the view shows, e.g. a top view's camera set
+    /// below a mountain's summit stands above it. The frame is the same from anywhere on
+    /// that line.
+    pub fn eye_pose(&self, content: &super::Aabb, near: f32) -> Mat4 {
+        let mut back = self.distance;
+        if self.ortho && !content.is_empty() {
+            let towards_eye = self.rotation() * Vec3::Z;
+            let behind = content
+                .corners()
+                .iter()
+                .map(|c| (*c - self.pivot).dot(towards_eye))
+                .fold(f32::NEG_INFINITY, f32::max);
+            let clear = behind + 2.0 * near.max(0.01);
+            if clear.is_finite() {
+                back = back.max(clear.min(self.ortho_step_back().0));
+            }
+        }
+        Mat4::from_rotation_translation(
+            self.rotation(),
+            self.pivot + self.rotation() * Vec3::new(0.0, 0.0, back),
+        )
     }
 
     /// A scene camera showing what this view shows from [`Self::eye_pose`]: its field of
@@ -632,6 +659,61 @@ mod tests {
     }
 
     #[test]
+    fn a_camera_set_to_an_orthographic_view_steps_back_clear_of_the_content() {
+        // A top view 20 m above the pivot; a summit 50 m up, above the view's eye.
+        let mut c = OrbitCamera {
+            distance: 20.0,
+            ortho: true,
+            ..Default::default()
+        };
+        c.look_along_axis(ViewAxis::Top);
+        let summit = super::super::Aabb {
+            min: Vec3::new(-5.0, 0.0, -5.0),
+            max: Vec3::new(5.0, 50.0, 5.0),
+        };
+        let near = 0.1;
+        let at = c.eye_pose(&summit, near).w_axis.truncate();
+        let depth_of_top = (at - c.pivot).dot(c.rotation() * Vec3::Z) - 50.0;
+        assert!(
+            depth_of_top >= near,
+            "the summit is {depth_of_top} m from the camera"
+        );
+        assert!(
+            depth_of_top < 1.0,
+            "no further than it takes: {depth_of_top}"
+        );
+        // Looking the same way along the same line: the frame is unchanged.
+        let pose = c.eye_pose(&summit, near);
+        assert!(
+            (Mat4::from_quat(c.rotation())
+                - Mat4::from_quat(pose.to_scale_rotation_translation().1))
+            .abs_diff_eq(Mat4::ZERO, 1e-5)
+        );
+        assert!((at - c.pivot).cross(c.rotation() * Vec3::Z).length() < 1e-3);
+        // Nothing behind the eye, an empty scene, or a perspective view: at the eye.
+        let low = super::super::Aabb {
+            min: Vec3::splat(-1.0),
+            max: Vec3::splat(1.0),
+        };
+        for (content, ortho) in [
+            (low, true),
+            (super::super::Aabb::EMPTY, true),
+            (summit, false),
+        ] {
+            let view = OrbitCamera { ortho, ..c };
+            let at = view.eye_pose(&content, near).w_axis.truncate();
+            assert!((at - view.eye()).length() < 1e-4, "{at} vs {}", view.eye());
+        }
+        // Never past the view's own eye, whatever the content (a hostile or huge scene).
+        let huge = super::super::Aabb {
+            min: Vec3::splat(-1e30),
+            max: Vec3::splat(1e30),
+        };
+        let at = c.eye_pose(&huge, near).w_axis.truncate();
+        assert!(at.is_finite() && (at - c.pivot).length() <= c.ortho_step_back().0 + 1e-2);
+    }
+
+    #[test]
     fn a_scene_camera_set_to_an_orthographic_view_shows_the_same_frame() {
         let mut c = OrbitCamera {
             distance: 8.0,
@@ -642,7 +724,7 @@ mod tests {
         let camera = c.scene_camera(Camera::default());
         assert_eq!(camera.ortho_half_height, Some(c.ortho_half_height()));
         camera.check().expect("valid");
-        let from_node = CameraView::from_camera(c.eye_pose(), &camera);
+        let from_node = CameraView::from_camera(c.eye_pose(&super::Aabb::EMPTY, 0.1), &camera);
         let p = c.pivot + c.rotation() * Vec3::new(1.0, -2.0, 0.5);
         let a = c.view().clip_from_world(1.0) * p.extend(1.0);
         let b = from_node.clip_from_world(1.0) * p.extend(1.0);
