@@ -28,7 +28,9 @@ struct Frame {
     params: vec4<f32>,
     // xy: viewport size in pixels; zw: 1 / size.
     viewport: vec4<f32>,
-    // x: tone mapper (0 ACES, 1 linear; `tonemap`); yzw: unused.
+    // x: tone mapper (0 ACES, 1 linear; `tonemap`); y: the grid's plane (renderer.rs
+    // `GridPlane::code`); z: 1 when solid shading gives each object its own colour; w: the
+    // wireframe's opacity.
     display: vec4<f32>,
     // The per-tile light lists (`light_tile_words`): x tile size in pixels, y columns, z u32
     // words per tile.

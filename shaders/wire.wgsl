@@ -29,13 +29,15 @@ fn vs_main(v: SurfaceIn) -> @builtin(position) vec4<f32> {
 
 @fragment
 fn fs_main() -> @location(0) vec4<f32> {
-    // Near-black lines, half covering, drawn in the display-space layer (display.wgsl).
-    return vec4<f32>(0.02, 0.02, 0.025, 0.55);
+    // Near-black lines covering as much as the overlay's opacity says (`display.w`), drawn
+    // in the display-space layer (display.wgsl).
+    return vec4<f32>(0.02, 0.02, 0.025, frame.display.w);
 }
 
 // The selected objects' edges: the selection outline's orange (post.wgsl draws it with the
 // same display values).
 @fragment
 fn fs_selected() -> @location(0) vec4<f32> {
-    return vec4<f32>(1.0, 0.55, 0.1, 0.9);
+    // Bolder than the rest: 0.9 at the default opacity, never below 0.35.
+    return vec4<f32>(1.0, 0.55, 0.1, min(0.35 + frame.display.w, 1.0));
 }

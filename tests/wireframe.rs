@@ -198,13 +198,37 @@ fn still_wireframe_draws_the_edges_headless() {
         img.pixels().map(|p| f64::from(luma(p.0))).sum::<f64>()
             / f64::from(img.width() * img.height())
     };
-    // The terrain's dense edges darken the whole frame.
+    // The terrain's dense edges darken the whole frame, more when opaque.
     assert!(
         mean(&wire) < mean(&plain) - 10.0,
         "{} vs {}",
         mean(&wire),
         mean(&plain)
     );
+    let opaque = still("opaque.png", &["--wireframe", "--wire-opacity", "1"]);
+    assert!(
+        mean(&opaque) < mean(&wire) - 5.0,
+        "{} vs {}",
+        mean(&opaque),
+        mean(&wire)
+    );
+    for bad in [
+        &["--wireframe", "--wire-opacity", "1.5"][..],
+        &["--wireframe", "--wire-opacity", "NaN"],
+        &["--wire-opacity", "0.5"],
+    ] {
+        let out = dir.join("bad.png");
+        let args: Vec<&str> = ["still", "--out", out.to_str().expect("utf-8 path")]
+            .into_iter()
+            .chain(bad.iter().copied())
+            .collect();
+        let run = worldsmith(&args);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(
+            !run.status.success() && err.contains("wire-opacity") && !out.exists(),
+            "{bad:?}: {err}"
+        );
+    }
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -245,4 +269,49 @@ fn the_selected_objects_edges_are_drawn_in_the_outlines_orange() {
             );
         }
     }
+}
+
+#[test]
+fn the_wireframes_opacity_sets_how_much_its_edges_cover() {
+    let Some(ctx) = gpu() else { return };
+    let eye = Vec3::new(0.0, 0.0, 6.0);
+    let view = look(eye, Vec3::ZERO, 50.0);
+    let mut scene = Scene::new("Wall");
+    let on_wall = wall(&mut scene, eye - Vec3::Z * 6.0, 1.0, 0.0);
+    let with = |opacity: f32| {
+        let mut s = settings(true);
+        s.overlays.wire_opacity = opacity;
+        render_with(&ctx, &scene, view, W, H, s, &[])
+    };
+    let plain = render_with(&ctx, &scene, view, W, H, settings(false), &[]);
+    // The darkest pixel around the middle of a cell's side, for each opacity.
+    let (x, y) = px_of(&view, on_wall(0.0, 0.5));
+    let darkest = |img: &RgbaImage| {
+        (x - 1..=x + 1)
+            .flat_map(|x| (y - 1..=y + 1).map(move |y| (x, y)))
+            .map(|(x, y)| luma(img.get_pixel(x, y).0))
+            .min()
+            .unwrap_or(0)
+    };
+    let wall_luma = darkest(&plain);
+    let (faint, default, solid) = (
+        darkest(&with(0.2)),
+        darkest(&with(worldsmith::render::DEFAULT_WIRE_OPACITY)),
+        darkest(&with(1.0)),
+    );
+    assert!(
+        wall_luma > faint + 20 && faint > default + 40 && default > solid + 40,
+        "edge darkness at opacity 0.2 / 0.55 / 1: {faint} {default} {solid} on {wall_luma}"
+    );
+    // Opaque lines take at least 40 % off the wall where they are (a 1 px line covers part
+    // of a pixel's MSAA samples, so not the line colour itself).
+    assert!(solid * 10 < wall_luma * 6, "{solid} on {wall_luma}");
+    // Opacity 0: exactly the picture without the overlay; out of range or NaN: clamped or
+    // the default, never a broken frame.
+    assert_eq!(with(0.0), plain);
+    assert_eq!(with(7.0), with(1.0));
+    assert_eq!(
+        with(f32::NAN),
+        with(worldsmith::render::DEFAULT_WIRE_OPACITY)
+    );
 }

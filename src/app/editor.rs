@@ -1659,6 +1659,7 @@ fn view_settings(o: &Overlays) -> ViewSettings {
         outline: o.outline,
         bones: o.bones,
         wireframe: o.wireframe,
+        wire_opacity: Some(o.wire_opacity),
         solid: o.solid,
         solid_color: match o.solid_color {
             SolidColor::Clay => SolidColorSetting::Clay,
@@ -1679,6 +1680,11 @@ fn restore_view_settings(o: &mut Overlays, v: ViewSettings) {
     o.outline = v.outline;
     o.bones = v.bones;
     o.wireframe = v.wireframe;
+    // A hand-edited or hostile value is brought into range; absent or not a number: the default.
+    o.wire_opacity = v
+        .wire_opacity
+        .filter(|a| !a.is_nan())
+        .map_or(crate::render::DEFAULT_WIRE_OPACITY, |a| a.clamp(0.0, 1.0));
     o.solid = v.solid;
     o.solid_color = match v.solid_color {
         // A project from before the choice of colours with random ones.
@@ -2170,6 +2176,7 @@ mod tests {
             outline: false,
             bones: true,
             wireframe: true,
+            wire_opacity: Some(0.8),
             solid: true,
             solid_color: SolidColorSetting::Texture,
             solid_random: false,
@@ -2207,6 +2214,23 @@ mod tests {
                 },
             );
             assert_eq!(o.paths.around, kept);
+        }
+        // The wireframe's opacity: clamped into 0–1; absent or NaN, the default.
+        for (stored, kept) in [
+            (Some(7.0), 1.0),
+            (Some(-1.0), 0.0),
+            (Some(f32::NAN), crate::render::DEFAULT_WIRE_OPACITY),
+            (None, crate::render::DEFAULT_WIRE_OPACITY),
+            (Some(0.25), 0.25),
+        ] {
+            restore_view_settings(
+                &mut o,
+                ViewSettings {
+                    wire_opacity: stored,
+                    ..view
+                },
+            );
+            assert_eq!(o.wire_opacity, kept, "{stored:?}");
         }
         // A project from before the choice of solid colours keeps its random ones.
         for (legacy_random, color) in [(true, SolidColor::Random), (false, SolidColor::Clay)] {

@@ -191,6 +191,9 @@ pub struct StillArgs {
     /// show a generated or imported mesh's topology).
     #[arg(long)]
     pub wireframe: bool,
+    /// With --wireframe: how much the edges cover the image, 0 to 1 (default 0.55).
+    #[arg(long, requires = "wireframe", value_name = "0..1", value_parser = opacity)]
+    pub wire_opacity: Option<f32>,
     /// Solid shading, as the viewport's: every mesh in clay grey under a studio light before
     /// a neutral backdrop, whatever its materials and the lights.
     #[arg(long)]
@@ -202,6 +205,14 @@ pub struct StillArgs {
     /// With --solid: each object in its own colour (short for --solid-color random).
     #[arg(long, requires = "solid", conflicts_with = "solid_color")]
     pub random_colors: bool,
+}
+
+/// `--wire-opacity`: a number from 0 to 1.
+fn opacity(s: &str) -> Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' is not an opacity from 0 to 1")),
+    }
 }
 
 /// `--solid-color`'s values (the View menu's Solid colour).
@@ -477,6 +488,9 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
         settings: RenderSettings {
             overlays: crate::render::Overlays {
                 wireframe: args.wireframe,
+                wire_opacity: args
+                    .wire_opacity
+                    .unwrap_or(crate::render::DEFAULT_WIRE_OPACITY),
                 solid: args.solid,
                 solid_color: match args.solid_color {
                     Some(c) => c.into(),

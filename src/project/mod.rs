@@ -55,7 +55,7 @@ pub struct EditorState {
 /// The viewport's display choices (View menu) as stored in a project: overlays, wireframe,
 /// solid shading and the motion paths' span. Fields missing from a file take the editor's
 /// defaults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ViewSettings {
     #[serde(default = "shown")]
     pub grid: bool,
@@ -67,6 +67,9 @@ pub struct ViewSettings {
     pub bones: bool,
     #[serde(default)]
     pub wireframe: bool,
+    /// The wireframe's opacity (0–1); absent: the viewport's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wire_opacity: Option<f32>,
     #[serde(default)]
     pub solid: bool,
     /// What colours solid shading gives meshes.

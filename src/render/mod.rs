@@ -51,6 +51,9 @@ pub struct Overlays {
     /// Every mesh's edges over the shaded image, where the surface is in front (Blender's
     /// wireframe overlay), to see the topology of generated and imported meshes.
     pub wireframe: bool,
+    /// How much the wireframe covers what it is drawn over, 0 (nothing) to 1 (solid lines;
+    /// Blender's Wireframe Opacity); the selected objects' edges stay bolder.
+    pub wire_opacity: f32,
     /// Solid shading (Blender's Solid mode): every mesh in one clay grey under a studio light
     /// fixed to the view, translucent ones opaque, before a neutral backdrop instead of the
     /// sky; splats and points keep their colours. To judge shapes whatever the materials and
@@ -59,6 +62,9 @@ pub struct Overlays {
     /// With `solid`: what colours the meshes (Blender's Solid colour).
     pub solid_color: SolidColor,
 }
+
+/// The wireframe's opacity unless chosen ([`Overlays::wire_opacity`]).
+pub const DEFAULT_WIRE_OPACITY: f32 = 0.55;
 
 /// The colour solid shading gives each mesh ([`Overlays::solid`]), lit by the same studio
 /// light whichever it is.
@@ -225,6 +231,7 @@ impl RenderSettings {
                 bones: true,
                 paths: PathRange::default(),
                 wireframe: false,
+                wire_opacity: DEFAULT_WIRE_OPACITY,
                 solid: false,
                 solid_color: SolidColor::Clay,
             },
@@ -246,6 +253,7 @@ impl RenderSettings {
                 bones: false,
                 paths: PathRange::default(),
                 wireframe: false,
+                wire_opacity: DEFAULT_WIRE_OPACITY,
                 solid: false,
                 solid_color: SolidColor::Clay,
             },

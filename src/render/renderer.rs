@@ -1800,7 +1800,13 @@ impl Renderer {
                 } else {
                     0.0
                 },
-                0.0,
+                // The wireframe's opacity (a NaN or out-of-range value drawn as the default
+                // or clamped).
+                if frame.settings.overlays.wire_opacity.is_nan() {
+                    super::DEFAULT_WIRE_OPACITY
+                } else {
+                    frame.settings.overlays.wire_opacity.clamp(0.0, 1.0)
+                },
             ],
             light_tiles,
         };

@@ -191,6 +191,19 @@ pub fn menu_bar_ui(
             {
                 actions.push(UiAction::ToggleWireframe);
             }
+            ui.add_enabled_ui(overlays.wireframe, |ui| {
+                ui.horizontal(|ui| {
+                    ui.label("Wireframe opacity");
+                    ui.add(
+                        egui::Slider::new(&mut overlays.wire_opacity, 0.0..=1.0)
+                            .custom_formatter(|v, _| format!("{:.0} %", v * 100.0))
+                            .custom_parser(|s| {
+                                s.trim_end_matches('%').trim().parse::<f64>().ok().map(|v| v / 100.0)
+                            }),
+                    )
+                    .on_hover_text("How much the edges cover the shaded view");
+                });
+            });
             ui.horizontal(|ui| {
                 ui.label("Shading");
                 ui.selectable_value(&mut overlays.solid, false, "Lit")
