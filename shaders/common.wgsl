@@ -29,8 +29,8 @@ struct Frame {
     // xy: viewport size in pixels; zw: 1 / size.
     viewport: vec4<f32>,
     // x: tone mapper (0 ACES, 1 linear; `tonemap`); y: the grid's plane (renderer.rs
-    // `GridPlane::code`); z: 1 when solid shading gives each object its own colour; w: the
-    // wireframe's opacity.
+    // `GridPlane::code`); z: solid shading's flags, 1 each object its own colour, 2 flat
+    // lighting; w: the wireframe's opacity.
     display: vec4<f32>,
     // The per-tile light lists (`light_tile_words`): x tile size in pixels, y columns, z u32
     // words per tile.
@@ -306,11 +306,16 @@ struct SurfaceIn {
 // (display sRGB) on a surface with `normal` at `world`, lit by a light fixed in view space
 // (x right, y up, z towards the viewer): a key from over the viewer's left shoulder
 // (surfaces facing the viewer brightest), a fill from the right, sky from above. Returns the
-// opaque pass's output, which shows the same at any exposure (`captured_radiance`).
+// opaque pass's output, which shows the same at any exposure (`captured_radiance`). With
+// flat lighting (`display.z` flag 2) the colour is shown as it is.
 const STUDIO_KEY: vec3<f32> = vec3<f32>(-0.35, 0.45, 0.82);
 const STUDIO_FILL: vec3<f32> = vec3<f32>(0.75, -0.1, 0.65);
 
 fn studio_lit(color: vec3<f32>, normal: vec3<f32>, world: vec3<f32>) -> vec4<f32> {
+    if (u32(frame.display.z) & 2u) != 0u {
+        let flat_color = clamp(color, vec3<f32>(0.0), vec3<f32>(1.0));
+        return vec4<f32>(captured_radiance(flat_color) * frame.params.x, 1.0);
+    }
     let to_viewer = towards_viewer(world);
     var n = to_viewer;
     if dot(normal, normal) > 1e-12 {

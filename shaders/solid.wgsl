@@ -28,7 +28,7 @@ fn vs_main(v: SurfaceIn) -> SolidOut {
     out.normal = normal_from_local * v.normal;
     out.world = world.xyz;
     out.color = CLAY;
-    if frame.display.z > 0.5 {
+    if (u32(frame.display.z) & 1u) != 0u {
         // Random per object: the node's hue, carried in the normal matrix's spare w.
         out.color = hue_color(v.normal_0.w);
     }

@@ -373,6 +373,7 @@ fn editor_state() -> EditorState {
             wire_opacity: Some(0.3),
             solid: false,
             solid_color: worldsmith::project::SolidColorSetting::Material,
+            solid_flat: true,
             solid_random: false,
             paths_around: Some(30),
         }),
@@ -1088,6 +1089,7 @@ fn view_settings_missing_from_a_file_take_the_editors_defaults() {
             wire_opacity: None,
             solid: true,
             solid_color: project::SolidColorSetting::Clay,
+            solid_flat: false,
             solid_random: false,
             paths_around: None,
         })

@@ -423,8 +423,25 @@ fn still_solid_color_texture_shows_the_worlds_textures() {
             coloured(&img)
         );
     }
-    let out = worldsmith(&["still", "--solid-color", "texture", "--out", "x.png"]);
-    assert!(!out.status.success(), "--solid-color without --solid");
+    let flat = still_png(
+        &dir.join("flat.png"),
+        "160x90",
+        &["--solid", "--solid-color", "texture", "--flat"],
+    );
+    let studio = still_png(
+        &dir.join("studio.png"),
+        "160x90",
+        &["--solid", "--solid-color", "texture"],
+    );
+    assert_not_degenerate("flat", &flat);
+    assert_ne!(flat, studio, "--flat changes the lighting");
+    for args in [
+        &["still", "--solid-color", "texture", "--out", "x.png"][..],
+        &["still", "--flat", "--out", "x.png"],
+    ] {
+        let out = worldsmith(args);
+        assert!(!out.status.success(), "{args:?} without --solid");
+    }
     let out = worldsmith(&[
         "still",
         "--solid",
@@ -436,4 +453,72 @@ fn still_solid_color_texture_shows_the_worlds_textures() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("plaid"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn flat_solid_lighting_shows_the_colours_exactly_on_every_face() {
+    let Some(ctx) = gpu() else { return };
+    let view = look(Vec3::new(0.0, 2.5, 5.0), Vec3::new(0.0, -0.2, 0.0), 50.0);
+    let with = |color: SolidColor, variant: bool| {
+        let mut settings = solid();
+        settings.overlays.solid_color = color;
+        settings.overlays.solid_flat = true;
+        render_with(&ctx, &coloured_scene(variant), view, W, H, settings, &[])
+    };
+    let at = |img: &RgbaImage, x: f32, y: f32, z: f32| px(img, &view, Vec3::new(x, y, z));
+    let near = |p: [u8; 4], want: [u8; 3], what: &str| {
+        assert!(
+            (0..3).all(|c| p[c].abs_diff(want[c]) <= 3),
+            "{what}: {p:?}, expected {want:?}"
+        );
+    };
+    // sRGB of the linear factors: 0.8 → 231, 0.03 → 48, 0.05 → 63, 0.7 → 218.
+    let texture = with(SolidColor::Texture, false);
+    assert_not_degenerate("flat texture colours", &texture);
+    for (face, (x, y, z)) in [
+        ("front", (-1.6, 0.0, 0.5)),
+        ("top", (-1.6, 0.5, 0.0)),
+        ("side", (-1.1, 0.0, 0.0)),
+    ] {
+        near(
+            at(&texture, x, y, z),
+            [231, 48, 48],
+            &format!("red cube's {face}"),
+        );
+        near(
+            at(&texture, x + 3.2, y, z),
+            [63, 218, 63],
+            &format!("painted cube's {face}"),
+        );
+    }
+    // The texture's own texels, as stored (sRGB), on the front and the top alike.
+    let (left, right) = (at(&texture, -0.25, 0.0, 0.5), at(&texture, 0.25, 0.0, 0.5));
+    let (blue, yellow) = ([20, 40, 220], [230, 210, 20]);
+    let is = |p: [u8; 4], want: [u8; 3]| (0..3).all(|c| p[c].abs_diff(want[c]) <= 3);
+    assert!(
+        (is(left, blue) && is(right, yellow)) || (is(left, yellow) && is(right, blue)),
+        "texels: {left:?} {right:?}"
+    );
+    // Clay is one grey everywhere (0.8 display); the lights change nothing.
+    let clay = with(SolidColor::Clay, false);
+    for (x, y, z) in [(-1.6, 0.0, 0.5), (-1.6, 0.5, 0.0), (1.6, 0.0, 0.5)] {
+        near(at(&clay, x, y, z), [204, 204, 204], "clay");
+    }
+    let other = with(SolidColor::Texture, true);
+    let most = texture
+        .pixels()
+        .zip(other.pixels())
+        .flat_map(|(p, q)| (0..3).map(move |c| p[c].abs_diff(q[c])))
+        .max();
+    assert!(
+        most <= Some(2),
+        "flat colours differ with the lighting by {most:?}"
+    );
+    // Random, flat: each object one colour on all its faces.
+    let random = with(SolidColor::Random, false);
+    let (front, top) = (at(&random, -1.6, 0.0, 0.5), at(&random, -1.6, 0.5, 0.0));
+    assert!(
+        !grey(front) && (0..3).all(|c| front[c].abs_diff(top[c]) <= 2),
+        "{front:?} {top:?}"
+    );
 }

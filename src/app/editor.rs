@@ -849,7 +849,12 @@ impl Editor {
                         SolidColor::Clay => String::new(),
                         c => format!(" ({})", c.label()),
                     };
-                    format!("{} · Solid{color}", self.camera.projection_label())
+                    let flat = if self.overlays.solid_flat {
+                        ", flat"
+                    } else {
+                        ""
+                    };
+                    format!("{} · Solid{color}{flat}", self.camera.projection_label())
                 } else {
                     self.camera.projection_label()
                 },
@@ -1667,6 +1672,7 @@ fn view_settings(o: &Overlays) -> ViewSettings {
             SolidColor::Material => SolidColorSetting::Material,
             SolidColor::Texture => SolidColorSetting::Texture,
         },
+        solid_flat: o.solid_flat,
         solid_random: false,
         paths_around: o.paths.around,
     }
@@ -1686,6 +1692,7 @@ fn restore_view_settings(o: &mut Overlays, v: ViewSettings) {
         .filter(|a| !a.is_nan())
         .map_or(crate::render::DEFAULT_WIRE_OPACITY, |a| a.clamp(0.0, 1.0));
     o.solid = v.solid;
+    o.solid_flat = v.solid_flat;
     o.solid_color = match v.solid_color {
         // A project from before the choice of colours with random ones.
         SolidColorSetting::Clay if v.solid_random => SolidColor::Random,
@@ -2179,6 +2186,7 @@ mod tests {
             wire_opacity: Some(0.8),
             solid: true,
             solid_color: SolidColorSetting::Texture,
+            solid_flat: true,
             solid_random: false,
             paths_around: Some(12),
         };

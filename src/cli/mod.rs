@@ -202,6 +202,10 @@ pub struct StillArgs {
     /// materials' base colours and vertex colours, or also their base colour textures.
     #[arg(long, requires = "solid", value_enum, value_name = "COLOR")]
     pub solid_color: Option<SolidColorArg>,
+    /// With --solid: the colours as they are, without the studio light (Blender's Flat
+    /// lighting).
+    #[arg(long, requires = "solid")]
+    pub flat: bool,
     /// With --solid: each object in its own colour (short for --solid-color random).
     #[arg(long, requires = "solid", conflicts_with = "solid_color")]
     pub random_colors: bool,
@@ -497,6 +501,7 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
                     None if args.random_colors => crate::render::SolidColor::Random,
                     None => crate::render::SolidColor::Clay,
                 },
+                solid_flat: args.flat,
                 ..RenderSettings::final_frame().overlays
             },
             ..RenderSettings::final_frame()

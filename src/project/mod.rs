@@ -75,6 +75,9 @@ pub struct ViewSettings {
     /// What colours solid shading gives meshes.
     #[serde(default)]
     pub solid_color: SolidColorSetting,
+    /// Solid shading's flat lighting (the colours without the studio light).
+    #[serde(default)]
+    pub solid_flat: bool,
     /// Projects saved before `solid_color`: true for a random colour per object (read, never
     /// written).
     #[serde(default, skip_serializing)]

@@ -61,6 +61,10 @@ pub struct Overlays {
     pub solid: bool,
     /// With `solid`: what colours the meshes (Blender's Solid colour).
     pub solid_color: SolidColor,
+    /// With `solid`: the colours as they are, without the studio light (Blender's Flat
+    /// lighting): with `SolidColor::Texture` the surfaces' albedo exactly, with `Random` a
+    /// flat map of the objects.
+    pub solid_flat: bool,
 }
 
 /// The wireframe's opacity unless chosen ([`Overlays::wire_opacity`]).
@@ -234,6 +238,7 @@ impl RenderSettings {
                 wire_opacity: DEFAULT_WIRE_OPACITY,
                 solid: false,
                 solid_color: SolidColor::Clay,
+                solid_flat: false,
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,
@@ -256,6 +261,7 @@ impl RenderSettings {
                 wire_opacity: DEFAULT_WIRE_OPACITY,
                 solid: false,
                 solid_color: SolidColor::Clay,
+                solid_flat: false,
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,

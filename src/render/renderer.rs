@@ -1794,12 +1794,11 @@ impl Renderer {
             display: [
                 tone_mapper,
                 super::GridPlane::of(&frame.camera).code(),
-                // Solid shading's colours: 1 random per node, 0 clay.
-                if frame.settings.overlays.solid_color == super::SolidColor::Random {
-                    1.0
-                } else {
-                    0.0
-                },
+                // Solid shading's flags: 1 a random colour per node, 2 flat lighting.
+                f32::from(
+                    u8::from(frame.settings.overlays.solid_color == super::SolidColor::Random)
+                        | u8::from(frame.settings.overlays.solid_flat) << 1,
+                ),
                 // The wireframe's opacity (a NaN or out-of-range value drawn as the default
                 // or clamped).
                 if frame.settings.overlays.wire_opacity.is_nan() {

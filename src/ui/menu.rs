@@ -235,6 +235,15 @@ pub fn menu_bar_ui(
                             });
                     }
                 });
+                ui.horizontal(|ui| {
+                    ui.label("Solid lighting");
+                    ui.selectable_value(&mut overlays.solid_flat, false, "Studio")
+                        .on_hover_text("Lit by a studio light fixed to the view, to show shapes");
+                    ui.selectable_value(&mut overlays.solid_flat, true, "Flat").on_hover_text(
+                        "The colours as they are, unlit: a texture's albedo exactly, or a flat \
+                         map of the objects with Random",
+                    );
+                });
             });
             motion_paths_ui(ui, &mut overlays.paths);
             ui.separator();
