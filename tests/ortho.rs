@@ -244,6 +244,20 @@ fn ortho_gltf(xmag: f32, ymag: f32, znear: f32, zfar: f32) -> String {
 }
 
 /// Exports `scene` as a `.gltf` (with its `.bin` beside it) at `out`; its JSON.
+/// A fresh temporary folder `name` holding `file`, the glTF of [`ortho_gltf`] with a 2 × 1.5 m
+/// frame, `znear` and a far plane 100 m off: (folder, file path).
+fn ortho_file(name: &str, file: &str, znear: f32) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = temp_dir(name);
+    let path = dir.join(file);
+    std::fs::write(&path, ortho_gltf(2.0, 1.5, znear, 100.0)).expect("write");
+    (dir, path)
+}
+
+/// The scene imported from `path`.
+fn imported(path: &std::path::Path) -> Scene {
+    worldsmith::import::import_path(path).expect("import").scene
+}
+
 fn export_json(scene: &Scene, out: &std::path::Path) -> serde_json::Value {
     let options = worldsmith::export::ExportOptions {
         format: worldsmith::export::GltfFormat::Separate,
@@ -265,12 +279,8 @@ fn ortho_camera(scene: &Scene) -> (worldsmith::scene::NodeId, Camera) {
 
 #[test]
 fn gltf_orthographic_cameras_import_render_and_export_as_orthographic() {
-    let dir = temp_dir("ortho");
-    let path = dir.join("ortho.gltf");
-    std::fs::write(&path, ortho_gltf(2.0, 1.5, 0.0, 100.0)).expect("write");
-    let scene = worldsmith::import::import_path(&path)
-        .expect("import")
-        .scene;
+    let (dir, path) = ortho_file("ortho", "ortho.gltf", 0.0);
+    let scene = imported(&path);
     let (id, camera) = ortho_camera(&scene);
     assert_eq!(
         camera.ortho_half_height,
@@ -326,9 +336,7 @@ fn the_cli_renders_a_still_through_an_orthographic_camera() {
     if gpu().is_none() {
         return;
     }
-    let dir = temp_dir("ortho");
-    let path = dir.join("ortho.gltf");
-    std::fs::write(&path, ortho_gltf(2.0, 1.5, 0.1, 100.0)).expect("write");
+    let (dir, path) = ortho_file("ortho", "ortho.gltf", 0.1);
     let input = path.to_str().expect("utf-8");
     let img = still_png(
         &dir.join("still.png"),
@@ -342,12 +350,8 @@ fn the_cli_renders_a_still_through_an_orthographic_camera() {
 #[test]
 fn an_orthographic_cameras_size_animates_and_exports_as_ymag_and_xmag() {
     use worldsmith::scene::{Channel, Interpolation, Key, Shot, Timeline, Value};
-    let dir = temp_dir("ortho-anim");
-    let path = dir.join("ortho.gltf");
-    std::fs::write(&path, ortho_gltf(2.0, 1.5, 0.1, 100.0)).expect("write");
-    let mut scene = worldsmith::import::import_path(&path)
-        .expect("import")
-        .scene;
+    let (dir, path) = ortho_file("ortho-anim", "ortho.gltf", 0.1);
+    let mut scene = imported(&path);
     let (camera, _) = ortho_camera(&scene);
     // A 2:1 shot through it, zooming out from 1 m to 3 m of half height over 10 frames.
     let id = scene.reserve_shot_id();
@@ -421,14 +425,10 @@ fn an_orthographic_cameras_size_animates_and_exports_as_ymag_and_xmag() {
 
 #[test]
 fn still_view_renders_plans_and_elevations_framing_everything() {
-    let dir = temp_dir("ortho-view");
-    let path = dir.join("quad.gltf");
-    std::fs::write(&path, ortho_gltf(2.0, 1.5, 0.1, 100.0)).expect("write");
+    let (dir, path) = ortho_file("ortho-view", "quad.gltf", 0.1);
     // The view itself: the 1 m quad (facing +Z, off the origin once moved) fills the height
     // of a 4:3 frame from the front with a 5% margin, centred, wherever it stands.
-    let mut scene = worldsmith::import::import_path(&path)
-        .expect("import")
-        .scene;
+    let mut scene = imported(&path);
     let quad = scene.find("Quad").expect("quad");
     scene.set_transform(quad, Transform::from_translation(Vec3::new(7.0, -3.0, 2.0)));
     let view = worldsmith::render::axis_view(&scene, worldsmith::scene::ViewAxis::Front, 4.0 / 3.0);

@@ -423,6 +423,11 @@ mod tests {
         d
     }
 
+    /// Where the point (x, y) of [`cloud_grid`]'s plane shows on the screen.
+    fn at(d: &Driver, x: f32, y: f32) -> Pos2 {
+        d.screen_of(Vec3::new(x, y, 0.0))
+    }
+
     /// 10 × 10 splats (or 4 px points) on the plane z = 0, 0.5 apart, seen straight on from +Z.
     fn cloud_grid(points: bool) -> Driver {
         cloud_driver(grid_positions(), points.then_some(4.0), 0.05)
@@ -454,7 +459,6 @@ mod tests {
         let node = d.editor.selection[0];
         d.editor.cloud_tools.select.tool = Some(SelectTool::Rect);
         let camera = d.editor.camera;
-        let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
         // The left half (x < 0): 50.
         d.drag(at(&d, -2.6, 2.6), at(&d, -0.1, -2.6), Modifiers::NONE);
         assert_eq!(splats_of(&d), (100, 50));
@@ -526,7 +530,6 @@ mod tests {
     fn ctrl_z_takes_back_selection_changes_in_turn_with_edits() {
         let mut d = cloud_grid(false);
         d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
-        let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
         let undo = |d: &mut Driver| key(d, egui::Key::Z, Modifiers::COMMAND);
         let redo = |d: &mut Driver| key(d, egui::Key::Z, Modifiers::COMMAND | Modifiers::SHIFT);
         // Left half (50), then Shift adds the top-right quadrant (25).
@@ -573,7 +576,6 @@ mod tests {
             // The inspector widens for the tool's hint: let the viewport settle.
             d.pass(Vec::new());
             d.pass(Vec::new());
-            let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
             let selected = |d: &Driver| {
                 let scene = d.editor.shown();
                 let (_, cloud) =
@@ -614,7 +616,6 @@ mod tests {
     fn hidden_splats_cannot_be_selected_and_stay_through_edits() {
         let mut d = cloud_grid(false);
         d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
-        let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
         let all = |d: &mut Driver| key(d, egui::Key::A, Modifiers::NONE);
         // Hide the left half (H): 50 hidden, none selected; A then takes the other 50 only.
         d.drag(at(&d, -2.6, 2.6), at(&d, -0.1, -2.6), Modifiers::NONE);
@@ -683,7 +684,6 @@ mod tests {
     fn locked_splats_stay_drawn_but_cannot_be_selected_or_edited() {
         let mut d = cloud_grid(false);
         d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
-        let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
         // Lock the left half: 50 locked, none selected, none hidden (still drawn).
         d.drag(at(&d, -2.6, 2.6), at(&d, -0.1, -2.6), Modifiers::NONE);
         on_cloud(&mut d, |s, cloud| s.lock(cloud));
@@ -736,7 +736,6 @@ mod tests {
         let mut d = cloud_grid(false);
         let node = d.editor.selection[0];
         d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
-        let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
         d.drag(at(&d, -2.6, 2.6), at(&d, -0.1, -2.6), Modifiers::NONE);
         key(&mut d, egui::Key::H, Modifiers::NONE);
         assert_eq!(hidden_of(&mut d), 50);
@@ -775,7 +774,6 @@ mod tests {
             let node = d.editor.selection[0];
             let before = positions_of(&d);
             d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
-            let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
             // The right column (x = 2.25): 10, centred at (2.25, 0, 0).
             d.drag(at(&d, 2.0, 2.6), at(&d, 2.6, -2.6), Modifiers::NONE);
             assert_eq!(splats_of(&d), (100, 10));
@@ -841,7 +839,6 @@ mod tests {
         let mut d = cloud_grid(true);
         let node = d.editor.selection[0];
         d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
-        let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
         // The bottom three rows: 30.
         d.drag(at(&d, -2.6, -2.6), at(&d, 2.6, -0.9), Modifiers::NONE);
         assert_eq!(splats_of(&d), (100, 30));
@@ -888,7 +885,6 @@ mod tests {
         {
             let mut d = layered_cloud(point_size_px);
             let what = format!("{point_size_px:?}");
-            let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
             let selected = selected_of_layered;
             let (from, to) = (at(&d, -2.8, 2.8), at(&d, 4.2, -2.8));
             // X-ray (the default) selects through: all 102.
@@ -938,7 +934,6 @@ mod tests {
         let mut d = cloud_driver_in(scene, positions, Some(4.0), 0.0);
         d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
         d.pass(Vec::new());
-        let at = |d: &Driver, x: f32, y: f32| d.screen_of(Vec3::new(x, y, 0.0));
         // Where 101 lands (it is 2 m further away than the grid's plane).
         let behind_wall = |d: &Driver| d.screen_of(Vec3::new(3.5, 0.0, -2.0));
         let selected = selected_of_layered;
