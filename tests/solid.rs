@@ -242,14 +242,28 @@ fn coloured_scene(variant: bool) -> Scene {
         add_sun(&mut scene, Vec3::new(-0.5, 0.6, 1.0), 100_000.0, true);
         scene.environment.exposure_ev100 = 15.0;
     }
-    let halves = |left: [u8; 4], right: [u8; 4]| {
+    // A white material whose 8 × 8 texture is `left` on its left half and `right` on its
+    // right, sampled nearest.
+    let mut halves = |name: &str, left: [u8; 4], right: [u8; 4]| {
         let mut px = Vec::new();
         for _y in 0..8u32 {
             for x in 0..8u32 {
                 px.extend_from_slice(if x < 4 { &left } else { &right });
             }
         }
-        px
+        let image = scene.add_image(Image::new(name, 8, 8, px).expect("size"));
+        Material {
+            name: name.into(),
+            base_color: [1.0; 4],
+            base_color_texture: Some(TextureRef::new(image, Sampler::nearest(Wrap::ClampToEdge))),
+            ..Default::default()
+        }
+    };
+    let split = halves("Textured", [20, 40, 220, 255], [230, 210, 20, 255]);
+    let card = Material {
+        alpha_mode: AlphaMode::Mask { cutoff: 0.5 },
+        double_sided: true,
+        ..halves("Card", [255, 255, 255, 255], [255, 255, 255, 0])
     };
     add_mesh(
         &mut scene,
@@ -258,23 +272,11 @@ fn coloured_scene(variant: bool) -> Scene {
         Material::named("Red", [0.8, 0.03, 0.03, 1.0], 0.5),
         Transform::from_translation(Vec3::new(-1.6, 0.0, 0.0)),
     );
-    let split = Image::new(
-        "split",
-        8,
-        8,
-        halves([20, 40, 220, 255], [230, 210, 20, 255]),
-    );
-    let split = scene.add_image(split.expect("size"));
     add_mesh(
         &mut scene,
         "Textured",
         shapes::cube(1.0),
-        Material {
-            name: "Textured".into(),
-            base_color: [1.0; 4],
-            base_color_texture: Some(TextureRef::new(split, Sampler::nearest(Wrap::ClampToEdge))),
-            ..Default::default()
-        },
+        split,
         Transform::from_translation(Vec3::new(0.0, 0.0, 0.0)),
     );
     let mut painted = shapes::cube(1.0);
@@ -286,25 +288,11 @@ fn coloured_scene(variant: bool) -> Scene {
         Material::named("White", [1.0; 4], 0.5),
         Transform::from_translation(Vec3::new(1.6, 0.0, 0.0)),
     );
-    let holes = Image::new(
-        "holes",
-        8,
-        8,
-        halves([255, 255, 255, 255], [255, 255, 255, 0]),
-    );
-    let holes = scene.add_image(holes.expect("size"));
     add_mesh(
         &mut scene,
         "Card",
         shapes::plane(Vec2::splat(0.8), 1),
-        Material {
-            name: "Card".into(),
-            base_color: [1.0; 4],
-            alpha_mode: AlphaMode::Mask { cutoff: 0.5 },
-            double_sided: true,
-            base_color_texture: Some(TextureRef::new(holes, Sampler::nearest(Wrap::ClampToEdge))),
-            ..Default::default()
-        },
+        card,
         Transform {
             translation: Vec3::new(0.0, -0.9, 1.0),
             rotation: Quat::from_rotation_x(std::f32::consts::FRAC_PI_2),
