@@ -39,13 +39,6 @@ fn tool(tool: &str) -> Option<PathBuf> {
     None
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ws-clip-{name}-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
 /// Settings cheap enough for lavapipe.
 fn quick() -> RenderSettings {
     RenderSettings {
@@ -241,7 +234,7 @@ fn shot_encodes_to_an_mp4_whose_frames_match_the_stills() {
         let view = s.shot_camera_view(&shot).expect("camera");
         (s, view)
     };
-    let dir = temp_dir("world");
+    let dir = crate::common::temp_dir("clip", "world");
     let out = dir.join("fly.mp4");
     let (w, h, n) = (320, 192, 6);
     // Frames 0, 40, …: the camera moves far enough between them to show. Codec tolerance:
@@ -337,7 +330,7 @@ fn shot_encodes_to_an_mp4_whose_frames_match_the_stills() {
 fn parallel_gop_encoding_draws_interleaved_and_muxes_in_order() {
     let Some(ctx) = gpu() else { return };
     let Some(probe) = tool("ffprobe") else { return };
-    let dir = temp_dir("gops");
+    let dir = crate::common::temp_dir("clip", "gops");
     let out = dir.join("gops.mp4");
     let cache = FrameCache::open(&dir.join("cache"), 64 << 20).expect("cache");
     let calls = Arc::new(Mutex::new(Vec::new()));
@@ -420,7 +413,7 @@ fn parallel_gop_encoding_draws_interleaved_and_muxes_in_order() {
 #[test]
 fn png_sequence_is_numbered_by_shot_frame() {
     let Some(ctx) = gpu() else { return };
-    let dir = temp_dir("png");
+    let dir = crate::common::temp_dir("clip", "png");
     let out = dir.join("frames");
     let calls = Arc::new(Mutex::new(Vec::new()));
     let mut src = source(None, calls);
@@ -460,7 +453,7 @@ fn png_sequence_is_numbered_by_shot_frame() {
 #[test]
 fn supersampled_frames_are_the_big_frame_averaged_down_and_cached_apart() {
     let Some(ctx) = gpu() else { return };
-    let dir = temp_dir("supersample");
+    let dir = crate::common::temp_dir("clip", "supersample");
     let cache = FrameCache::open(&dir.join("cache"), 1 << 30).expect("cache");
     let calls = Arc::new(Mutex::new(Vec::new()));
     let mut src = source(None, calls);
@@ -543,7 +536,7 @@ fn supersampled_frames_are_the_big_frame_averaged_down_and_cached_apart() {
 #[test]
 fn cache_re_renders_only_frames_whose_content_changed() {
     let Some(ctx) = gpu() else { return };
-    let dir = temp_dir("cache");
+    let dir = crate::common::temp_dir("clip", "cache");
     let cache = FrameCache::open(&dir.join("cache"), 1 << 30).expect("cache");
     let out = dir.join("clip.mp4");
     let frames = 0..24;
@@ -639,7 +632,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn cancel_leaves_no_output() {
     let Some(ctx) = gpu() else { return };
-    let dir = temp_dir("cancel");
+    let dir = crate::common::temp_dir("clip", "cancel");
     for output in [
         ClipOutput::Mp4(dir.join("clip.mp4")),
         ClipOutput::PngSequence(dir.join("frames")),
@@ -680,7 +673,7 @@ fn cancel_leaves_no_output() {
 #[test]
 fn chunks_join_into_the_single_render_without_re_encoding() {
     let Some(ctx) = gpu() else { return };
-    let dir = temp_dir("join");
+    let dir = crate::common::temp_dir("clip", "join");
     let mut src = source(None, Arc::new(Mutex::new(Vec::new())));
     let chunks: Vec<PathBuf> = [0..3, 3..6, 6..8]
         .into_iter()
@@ -767,7 +760,7 @@ fn message(out: &std::process::Output) -> String {
 
 #[test]
 fn cli_errors_name_the_problem() {
-    let dir = temp_dir("cli");
+    let dir = crate::common::temp_dir("clip", "cli");
     let out = dir.join("x.mp4");
     let out = out.to_str().expect("utf-8");
     for (args, code, needle) in [
@@ -848,7 +841,7 @@ fn openjd_template_renders_chunks_and_joins_them() {
     let (Some(openjd), Some(probe)) = (openjd(), tool("ffprobe")) else {
         return;
     };
-    let dir = temp_dir("openjd");
+    let dir = crate::common::temp_dir("clip", "openjd");
     let project = dir.join("world.wsproj");
     let p = project.to_str().expect("utf-8");
     let o = worldsmith(&["new", "--out", p]);

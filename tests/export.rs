@@ -20,14 +20,6 @@ use worldsmith::scene::{
     PointCloud, Sampler, Scene, SplatCloud, TextureRef, Transform, UvTransform, Wrap,
 };
 
-/// A fresh folder for one test's files.
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("worldsmith-export-{}-{name}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
 fn gltf_sample(name: &str) -> PathBuf {
     common::testdata().join(name)
 }
@@ -268,7 +260,7 @@ fn assert_materials_equal(
 /// Exports `scene` as GLB with `options`, validates it, re-imports it and checks that it is
 /// the same scene. Returns the re-imported scene.
 fn round_trip(name: &str, scene: &Scene, options: &ExportOptions) -> Scene {
-    let dir = temp_dir(name);
+    let dir = crate::common::temp_dir("export", name);
     let ext = if options.format == GltfFormat::Glb {
         "glb"
     } else {
@@ -533,7 +525,7 @@ fn damaged_helmet_keeps_its_jpeg_bytes_and_round_trips() {
     let original = std::fs::metadata(gltf_sample("DamagedHelmet.glb"))
         .unwrap()
         .len();
-    let dir = temp_dir("helmet-size");
+    let dir = crate::common::temp_dir("export", "helmet-size");
     let path = dir.join("h.glb");
     let report = export_gltf(&scene, &path, &ExportOptions::default()).unwrap();
     assert!(
@@ -855,7 +847,7 @@ fn variants_from_a_separate_list_are_written() {
         name: "Panel".into(),
         assignments: vec![(a, glow)],
     }];
-    let dir = temp_dir("variants-list");
+    let dir = crate::common::temp_dir("export", "variants-list");
     let path = dir.join("v.glb");
     worldsmith::export::gltf::export(&scene, &list, &path, &ExportOptions::default()).unwrap();
     validate(&[&path]);
@@ -873,7 +865,7 @@ fn variants_from_a_separate_list_are_written() {
 fn selection_only_keeps_the_subtree_at_its_world_pose() {
     let scene = showcase();
     let group = scene.find("Group").unwrap();
-    let dir = temp_dir("selection");
+    let dir = crate::common::temp_dir("export", "selection");
     let path = dir.join("sel.glb");
     let options = ExportOptions {
         selection_only: Some(vec![
@@ -916,7 +908,7 @@ fn selection_only_keeps_the_subtree_at_its_world_pose() {
 #[test]
 fn apply_transforms_bakes_world_positions_into_a_flat_list() {
     let scene = showcase();
-    let dir = temp_dir("baked");
+    let dir = crate::common::temp_dir("export", "baked");
     let path = dir.join("baked.glb");
     let options = ExportOptions {
         apply_transforms: true,
@@ -1031,7 +1023,7 @@ fn splat_layers_export_to_ply_and_spz_and_re_import() {
     let scene = showcase();
     let node = scene.find("Gaussians").unwrap();
     let want = world_splats(&scene, "Gaussians");
-    let dir = temp_dir("splats");
+    let dir = crate::common::temp_dir("export", "splats");
     // PLY: float properties, so only f32 round-off (and f16 SH) separates the two.
     let ply = dir.join("g.ply");
     let report = export_cloud(&scene, node, &ply, SplatFormat::Ply).unwrap();
@@ -1092,7 +1084,7 @@ fn rotated_splats_keep_their_view_dependent_colour() {
 #[test]
 fn point_clouds_export_as_ply_and_beside_gltf() {
     let scene = showcase();
-    let dir = temp_dir("points");
+    let dir = crate::common::temp_dir("export", "points");
     let ply = dir.join("scan.ply");
     export_cloud(&scene, scene.find("Scan").unwrap(), &ply, SplatFormat::Ply).unwrap();
     let back = import_path(&ply).unwrap().scene;
@@ -1162,7 +1154,7 @@ fn a_failed_export_leaves_no_file() {
     .to_string();
     assert!(err.contains("x.glb"), "{err}");
     // An existing file is replaced only by a complete export.
-    let dir = temp_dir("atomic");
+    let dir = crate::common::temp_dir("export", "atomic");
     let path = dir.join("keep.glb");
     std::fs::write(&path, b"old").unwrap();
     let empty = Scene::new("empty");
@@ -1175,7 +1167,7 @@ fn a_failed_export_leaves_no_file() {
 
 #[test]
 fn command_line_exports_and_reports_problems() {
-    let dir = temp_dir("cli");
+    let dir = crate::common::temp_dir("export", "cli");
     let out = dir.join("world.glb");
     let o = common::worldsmith(&[
         OsStr::new("export"),
@@ -1297,7 +1289,7 @@ proptest! {
             name: "v".into(),
             assignments: ids.iter().map(|id| (*id, material)).collect(),
         }]);
-        let dir = temp_dir("random");
+        let dir = crate::common::temp_dir("export", "random");
         let path = dir.join(if separate { "r.gltf" } else { "r.glb" });
         let options = ExportOptions {
             apply_transforms: apply,
@@ -1353,7 +1345,7 @@ fn variant_material_values_and_swaps_export_as_khr_variants() {
     let names: Vec<&str> = list.iter().map(|v| v.name.as_str()).collect();
     assert!(names.contains(&"Red") && names.contains(&"Glowing") && !names.contains(&"Dim"));
 
-    let dir = temp_dir("variant-values");
+    let dir = crate::common::temp_dir("export", "variant-values");
     let path = dir.join("v.glb");
     export_gltf(&scene, &path, &ExportOptions::default()).unwrap();
     validate(&[&path]);
@@ -1606,7 +1598,7 @@ fn worst_motion(scene: &Scene, back: &Scene, back_shot: &str, name: &str, frames
 fn shot_transform_tracks_export_as_gltf_animations_and_round_trip() {
     use worldsmith::scene::Channel;
     let scene = animated_scene();
-    let dir = temp_dir("animation");
+    let dir = crate::common::temp_dir("export", "animation");
     let path = dir.join("animated.glb");
     let report = export_gltf(&scene, &path, &ExportOptions::default()).expect("exports");
     // Every track has a place: the clearcoat the material does not have is written (with

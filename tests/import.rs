@@ -10,14 +10,6 @@ use worldsmith::scene::NodeKind;
 
 use common::testdata;
 
-/// A fresh, empty temporary folder for one test.
-fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("worldsmith-import-{}-{test}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
-}
-
 /// The JSON part of a `.gltf` or `.glb` file, parsed independently of the importer.
 fn json_of(path: &Path) -> serde_json::Value {
     let bytes = std::fs::read(path).expect("read sample");
@@ -141,7 +133,7 @@ fn vertex_colours_are_read() {
 
 #[test]
 fn non_ascii_file_names_load() {
-    let dir = temp_dir("non-ascii");
+    let dir = crate::common::temp_dir("import", "non-ascii");
     let path = dir.join("Bóx_模型.glb");
     std::fs::copy(testdata().join("Box.glb"), &path).unwrap();
     let imported = import_path(&path).expect("non-ASCII name loads");
@@ -359,7 +351,7 @@ fn assert_error(path: &Path, words: &[&str]) -> String {
 
 #[test]
 fn the_triangle_fixture_loads() {
-    let dir = temp_dir("fixture");
+    let dir = crate::common::temp_dir("import", "fixture");
     let path = write(
         &dir,
         "tri.gltf",
@@ -378,7 +370,7 @@ fn the_triangle_fixture_loads() {
 
 #[test]
 fn hostile_files_fail_with_named_errors() {
-    let dir = temp_dir("hostile");
+    let dir = crate::common::temp_dir("import", "hostile");
     let box_glb = std::fs::read(testdata().join("Box.glb")).unwrap();
 
     let truncated = write(&dir, "truncated.glb", &box_glb[..800]);
@@ -474,7 +466,7 @@ use common::worldsmith;
 
 #[test]
 fn cli_still_renders_an_imported_file_and_names_bad_ones() {
-    let dir = temp_dir("cli");
+    let dir = crate::common::temp_dir("import", "cli");
     let bad = write(&dir, "broken.glb", b"glTF nonsense");
     let out = dir.join("out.png");
     let o = worldsmith(&[
@@ -508,7 +500,7 @@ fn cli_still_renders_an_imported_file_and_names_bad_ones() {
 
 #[test]
 fn imported_lights_are_kept() {
-    let dir = temp_dir("lights");
+    let dir = crate::common::temp_dir("import", "lights");
     let json = triangle_gltf(TRIANGLE_DATA, 36, 3, "x.png").replace(
         r#""nodes":[{"mesh":0}],"#,
         r#""nodes":[{"mesh":0,"children":[1,2]},{"name":"Lamp","extensions":{"KHR_lights_punctual":{"light":0}}},
@@ -542,7 +534,7 @@ fn imported_lights_are_kept() {
 
 #[test]
 fn a_glb_bin_chunk_shorter_than_its_buffer_is_an_error() {
-    let dir = temp_dir("short-bin");
+    let dir = crate::common::temp_dir("import", "short-bin");
     let json = triangle_gltf("", 1200, 3, "x.png").replace(r#""uri":"","#, "");
     let ok = write(
         &dir,
@@ -585,7 +577,7 @@ fn mutated_draco_streams_never_panic() {
 /// Imports `rounds` copies of `original` with one to four random bytes at or after `from`
 /// changed (and every 7th truncated): each must load or fail with an error naming the file.
 fn mutate_and_import(test: &str, original: &[u8], from: usize, rounds: usize) {
-    let dir = temp_dir(test);
+    let dir = crate::common::temp_dir("import", test);
     let mut next = common::xorshift(0x9E37_79B9_7F4A_7C15);
     let path = dir.join("mutated.glb");
     let span = (original.len() - from) as u64;
@@ -616,7 +608,7 @@ fn mutate_and_import(test: &str, original: &[u8], from: usize, rounds: usize) {
 
 #[test]
 fn extreme_numbers_in_the_json_never_panic() {
-    let dir = temp_dir("extreme");
+    let dir = crate::common::temp_dir("import", "extreme");
     let original = std::fs::read(testdata().join("BoxVertexColors.glb")).unwrap();
     let json_len = u32::from_le_bytes(original[12..16].try_into().unwrap()) as usize;
     let json = std::str::from_utf8(&original[20..20 + json_len]).unwrap();
@@ -677,7 +669,7 @@ fn png_claiming(width: u32, height: u32) -> Vec<u8> {
 
 #[test]
 fn a_texture_claiming_a_huge_size_is_refused_without_allocating_it() {
-    let dir = temp_dir("huge_image");
+    let dir = crate::common::temp_dir("import", "huge_image");
     write(&dir, "huge.png", &png_claiming(100_000, 100_000));
     let path = write(
         &dir,
@@ -704,7 +696,7 @@ fn a_texture_claiming_a_huge_size_is_refused_without_allocating_it() {
 
 #[test]
 fn material_variants_are_kept_per_node() {
-    let dir = temp_dir("variants");
+    let dir = crate::common::temp_dir("import", "variants");
     let gltf = format!(
         r#"{{"asset":{{"version":"2.0"}},"scene":0,"scenes":[{{"nodes":[0,1]}}],
         "extensionsUsed":["KHR_materials_variants"],
@@ -874,7 +866,7 @@ fn textured_quad_json(dir: &Path, textures_and_images: &str) -> String {
 #[test]
 fn every_texture_slot_keeps_its_own_uv_set_and_transform() {
     use worldsmith::scene::UvTransform;
-    let dir = temp_dir("uv-sets");
+    let dir = crate::common::temp_dir("import", "uv-sets");
     // Occlusion and emissive on TEXCOORD_1; the normal map on TEXCOORD_0 but moved to set 1
     // by its KHR_texture_transform `texCoord`; the emissive slot has its own transform; the
     // base colour and metallic-roughness slots have none. TEXCOORD_2 is present but unused.
@@ -968,7 +960,7 @@ fn every_texture_slot_keeps_its_own_uv_set_and_transform() {
 
 #[test]
 fn unsupported_or_missing_uv_sets_are_warnings_that_name_file_and_material() {
-    let dir = temp_dir("uv-set-warnings");
+    let dir = crate::common::temp_dir("import", "uv-set-warnings");
     // Base colour on TEXCOORD_2 (unsupported), emissive on TEXCOORD_1 which the primitive
     // lacks, and an occlusion transform that is not numbers.
     let material = r#"{"name":"Odd",
@@ -1016,7 +1008,7 @@ fn unsupported_or_missing_uv_sets_are_warnings_that_name_file_and_material() {
 #[test]
 fn every_texture_slot_keeps_its_own_sampler() {
     use worldsmith::scene::{Filter, MinFilter, Sampler, Wrap};
-    let dir = temp_dir("samplers");
+    let dir = crate::common::temp_dir("import", "samplers");
     // Five textures on one image: four with their own glTF sampler (wrapS ≠ wrapT in two),
     // one without a sampler, which takes glTF's default.
     let samplers = r#""samplers":[
@@ -1110,7 +1102,7 @@ fn webp_textures_are_read_in_place_of_their_fallback() {
     // EXT_texture_webp: a lossless WebP with known pixels, required and alone, then beside a
     // PNG fallback of another colour that the WebP must win over. Unknown extensions the file
     // uses are a warning naming them.
-    let dir = temp_dir("webp");
+    let dir = crate::common::temp_dir("import", "webp");
     let webp_pixels = image::RgbaImage::from_fn(4, 2, |x, y| {
         image::Rgba([x as u8 * 60, y as u8 * 200, 30, 255 - x as u8 * 10])
     });
@@ -1176,7 +1168,7 @@ fn basis_universal_ktx2_textures_are_transcoded() {
     // KHR_texture_basisu: an 8×8 KTX2 of four solid UASTC blocks, plain and Zstandard-
     // supercompressed, required and alone; then beside a PNG fallback, which is read instead
     // (it holds the texture before its lossy GPU compression).
-    let dir = temp_dir("ktx2");
+    let dir = crate::common::temp_dir("import", "ktx2");
     let colours = [
         [255, 0, 0, 255],
         [0, 255, 0, 255],
@@ -1261,7 +1253,7 @@ fn only_base_color_image(imported: &Imported) -> &worldsmith::scene::Image {
 fn plain_rgba8_ktx2_textures_are_read() {
     // VK_FORMAT_R8G8B8A8_SRGB levels, stored and Zstandard-supercompressed: the pixels as
     // written; a level of the wrong size is a warning naming the image.
-    let dir = temp_dir("ktx2-rgba8");
+    let dir = crate::common::temp_dir("import", "ktx2-rgba8");
     let pixels = image::RgbaImage::from_fn(5, 3, |x, y| {
         image::Rgba([x as u8 * 50, y as u8 * 80, 200, 255 - x as u8])
     });
@@ -1294,7 +1286,7 @@ fn plain_ktx2_textures_of_one_to_four_channels_are_read() {
     // toktx without --encode keeps the source's channels (bevy's barn lamp: RGB8, Zstandard):
     // each 8-bit layout reads as the GPU would sample it, a missing colour channel 0 and a
     // missing alpha opaque, blue-first formats swapped.
-    let dir = temp_dir("ktx2-plain");
+    let dir = crate::common::temp_dir("import", "ktx2-plain");
     let json = textured_quad_json(&dir, KTX2_ALONE);
     let path = write(&dir, "ktx2.gltf", json.as_bytes());
     let (w, h) = (3u32, 2u32);
@@ -1351,7 +1343,7 @@ fn mutated_ktx2_textures_never_panic() {
 
 #[test]
 fn specular_materials_keep_their_factors_and_textures() {
-    let dir = temp_dir("specular");
+    let dir = crate::common::temp_dir("import", "specular");
     // Textures: the strength on texture 0 through a transform; the colour on texture 0 too.
     let textured = r#"{"name":"Lacquer","extensions":{"KHR_materials_specular":{
         "specularFactor":0.25,"specularColorFactor":[2.0,0.5,0.0],
@@ -1417,7 +1409,7 @@ fn imported_unless_dangling(path: &Path, name: &str) -> Option<Imported> {
 
 #[test]
 fn transmissive_materials_keep_their_factor_and_texture() {
-    let dir = temp_dir("transmission");
+    let dir = crate::common::temp_dir("import", "transmission");
     let glass = r#"{"name":"Glass","extensions":{"KHR_materials_transmission":{
         "transmissionFactor":0.9,"transmissionTexture":{"index":0,"texCoord":0}}}}"#;
     let wild = r#"{"name":"Wild","extensions":{"KHR_materials_transmission":{
@@ -1457,7 +1449,7 @@ fn transmissive_materials_keep_their_factor_and_texture() {
 
 #[test]
 fn volume_materials_keep_their_thickness_and_absorption() {
-    let dir = temp_dir("volume");
+    let dir = crate::common::temp_dir("import", "volume");
     let glass = r#"{"name":"Bottle","extensions":{
         "KHR_materials_transmission":{"transmissionFactor":1.0},
         "KHR_materials_volume":{"thicknessFactor":0.5,
@@ -1528,7 +1520,7 @@ fn volume_materials_keep_their_thickness_and_absorption() {
 
 #[test]
 fn clearcoat_materials_keep_their_lacquer() {
-    let dir = temp_dir("clearcoat");
+    let dir = crate::common::temp_dir("import", "clearcoat");
     let paint = r#"{"name":"Paint","extensions":{"KHR_materials_clearcoat":{
         "clearcoatFactor":0.8,"clearcoatRoughnessFactor":0.1,
         "clearcoatTexture":{"index":0},
@@ -1574,7 +1566,7 @@ fn clearcoat_materials_keep_their_lacquer() {
 
 #[test]
 fn sheen_materials_keep_their_fibres() {
-    let dir = temp_dir("sheen");
+    let dir = crate::common::temp_dir("import", "sheen");
     let velvet = r#"{"name":"Velvet","extensions":{"KHR_materials_sheen":{
         "sheenColorFactor":[0.9,0.4,0.6],"sheenRoughnessFactor":0.35,
         "sheenColorTexture":{"index":0,
@@ -1633,7 +1625,7 @@ fn sheen_materials_keep_their_fibres() {
 
 #[test]
 fn anisotropic_materials_keep_their_direction_and_strength() {
-    let dir = temp_dir("anisotropy");
+    let dir = crate::common::temp_dir("import", "anisotropy");
     let brushed = r#"{"name":"Brushed","extensions":{"KHR_materials_anisotropy":{
         "anisotropyStrength":0.7,"anisotropyRotation":1.25,
         "anisotropyTexture":{"index":0,
@@ -1693,7 +1685,7 @@ fn anisotropic_materials_keep_their_direction_and_strength() {
 
 #[test]
 fn iridescent_materials_keep_their_film() {
-    let dir = temp_dir("iridescence");
+    let dir = crate::common::temp_dir("import", "iridescence");
     let bubble = r#"{"name":"Bubble","extensions":{"KHR_materials_iridescence":{
         "iridescenceFactor":0.9,"iridescenceIor":1.33,
         "iridescenceThicknessMinimum":150,"iridescenceThicknessMaximum":650,
@@ -1750,7 +1742,7 @@ fn iridescent_materials_keep_their_film() {
 
 #[test]
 fn translucent_materials_keep_their_diffuse_transmission() {
-    let dir = temp_dir("diffuse-transmission");
+    let dir = crate::common::temp_dir("import", "diffuse-transmission");
     let leaf = r#"{"name":"Leaf","extensions":{"KHR_materials_diffuse_transmission":{
         "diffuseTransmissionFactor":0.6,"diffuseTransmissionColorFactor":[0.8,1.0,0.3],
         "diffuseTransmissionTexture":{"index":0},
@@ -1787,7 +1779,7 @@ fn translucent_materials_keep_their_diffuse_transmission() {
 
 #[test]
 fn specular_glossiness_materials_become_metallic_roughness() {
-    let dir = temp_dir("specgloss");
+    let dir = crate::common::temp_dir("import", "specgloss");
     // A specular-glossiness texture whose alpha (glossiness) runs 0, 100, 200, 255.
     let sg = image::RgbaImage::from_fn(2, 2, |x, y| {
         image::Rgba([90, 80, 70, [0, 100, 200, 255][(y * 2 + x) as usize]])

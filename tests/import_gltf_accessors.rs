@@ -7,20 +7,8 @@ use crate::common;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
-use std::path::PathBuf;
 use worldsmith::import::import_path;
 use worldsmith::scene::{Channel, NodeKind, Scene, Value as Keyed};
-
-/// A fresh, empty temporary folder for one test.
-fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "worldsmith-accessors-{}-{test}",
-        std::process::id()
-    ));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
-}
 
 fn f32_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
@@ -58,7 +46,7 @@ fn import_with_warnings(
     if gltf.get("nodes").is_none() {
         gltf["nodes"] = json!([{ "mesh": 0, "name": "Tri" }]);
     }
-    let path = temp_dir(test).join("model.gltf");
+    let path = crate::common::temp_dir("accessors", test).join("model.gltf");
     std::fs::write(&path, serde_json::to_vec(&gltf).expect("json")).expect("write");
     import_path(&path)
 }
@@ -336,11 +324,7 @@ fn what_gltf_allows_and_the_gltf_crate_refuses_still_loads() {
         imported.warnings,
         vec![format!(
             "{}: meshes[0].primitives[0] has no POSITION attribute; it is left out",
-            std::env::temp_dir()
-                .join(format!(
-                    "worldsmith-accessors-{}-lenient",
-                    std::process::id()
-                ))
+            crate::common::temp_dir_path("accessors", "lenient")
                 .join("model.gltf")
                 .display()
         )]
@@ -375,7 +359,11 @@ fn bytes_after_the_end_of_a_glb_are_not_read() {
     glb.extend_from_slice(b"JSON");
     glb.extend_from_slice(&chunk);
     glb.push(b'\n');
-    let scene = common::load(&temp_dir("glb-trailing"), "trailing.glb", glb);
+    let scene = common::load(
+        &crate::common::temp_dir("accessors", "glb-trailing"),
+        "trailing.glb",
+        glb,
+    );
     assert_eq!(
         triangle_positions(&scene),
         vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
@@ -847,7 +835,7 @@ fn worst_normal_degrees(a: &[[f32; 3]], b: &[[f32; 3]]) -> f32 {
 
 #[test]
 fn a_quantized_helmet_decodes_to_its_float_equivalent_and_looks_like_the_original() {
-    let dir = temp_dir("quantized-helmet");
+    let dir = crate::common::temp_dir("accessors", "quantized-helmet");
     let quantized = common::load(&dir, "QuantizedHelmet.glb", helmet_as(Form::Quantized));
     let equivalent = common::load(&dir, "DequantizedHelmet.glb", helmet_as(Form::Float));
     let original = import_path(&common::testdata().join("DamagedHelmet.glb"))
@@ -928,7 +916,7 @@ fn rotated_triangles(indices: &[u32]) -> Vec<[u32; 3]> {
 
 #[test]
 fn a_meshopt_compressed_helmet_decodes_like_the_uncompressed_one() {
-    let dir = temp_dir("meshopt-helmet");
+    let dir = crate::common::temp_dir("accessors", "meshopt-helmet");
     let meshopt = common::load(&dir, "MeshoptHelmet.glb", helmet_as(Form::Meshopt));
     let quantized = common::load(&dir, "QuantizedHelmet.glb", helmet_as(Form::Quantized));
     let (m, q) = (common::only_mesh(&meshopt), common::only_mesh(&quantized));
@@ -988,7 +976,7 @@ fn a_meshopt_compressed_helmet_decodes_like_the_uncompressed_one() {
 
 #[test]
 fn a_meshopt_quad_decodes_to_known_values() {
-    let dir = temp_dir("meshopt-quad");
+    let dir = crate::common::temp_dir("accessors", "meshopt-quad");
     let path = dir.join("quad.glb");
     std::fs::write(&path, common::meshopt_quad_glb(|_| {})).expect("write");
     let scene = import_path(&path).expect("meshopt quad").scene;
@@ -1018,7 +1006,7 @@ fn a_meshopt_quad_decodes_to_known_values() {
 #[test]
 fn hostile_meshopt_views_are_named_errors() {
     use serde_json::{Value, json};
-    let dir = temp_dir("meshopt-hostile");
+    let dir = crate::common::temp_dir("accessors", "meshopt-hostile");
     /// The meshopt object of buffer view `view`.
     fn extension(json: &mut Value, view: usize) -> &mut Value {
         &mut json["bufferViews"][view]["extensions"]["EXT_meshopt_compression"]

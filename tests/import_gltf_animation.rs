@@ -129,14 +129,6 @@ fn animated_gltf() -> serde_json::Value {
     })
 }
 
-/// A fresh folder of this test process.
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ws-anim-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
 fn write(dir: &std::path::Path, gltf: &serde_json::Value) -> std::path::PathBuf {
     let path = dir.join("animated.gltf");
     std::fs::write(&path, serde_json::to_vec(gltf).expect("json")).expect("write");
@@ -163,7 +155,7 @@ fn at(scene: &Scene, shot: ShotId, frame: f32, node: &str) -> worldsmith::scene:
 
 #[test]
 fn animations_become_shots_that_move_as_the_file_does() {
-    let dir = temp_dir("shots");
+    let dir = crate::common::temp_dir("anim", "shots");
     let imported =
         worldsmith::import::import_path(&write(&dir, &animated_gltf())).expect("imports");
     let scene = &imported.scene;
@@ -248,7 +240,7 @@ fn animations_become_shots_that_move_as_the_file_does() {
 
 #[test]
 fn broken_channels_cost_only_themselves() {
-    let dir = temp_dir("broken");
+    let dir = crate::common::temp_dir("anim", "broken");
     let mut gltf = animated_gltf();
     // Decreasing key times, a sampler and a node that do not exist, a VEC3 read as rotations.
     gltf["animations"][2]["samplers"][0]["input"] = json!(2);
@@ -314,7 +306,7 @@ fn render_plays_a_files_animation() {
     if gpu().is_none() {
         return;
     }
-    let dir = temp_dir("render");
+    let dir = crate::common::temp_dir("anim", "render");
     let file = write(&dir, &animated_gltf());
     let out = &dir.join("frames");
     let (file, out_arg) = (file.to_string_lossy(), out.to_string_lossy());
@@ -354,7 +346,7 @@ fn render_plays_a_files_animation() {
 /// ignored where not; such an animation is never merged with others.
 #[test]
 fn recorded_shot_settings_are_checked() {
-    let dir = temp_dir("extras");
+    let dir = crate::common::temp_dir("anim", "extras");
     let mut gltf = animated_gltf();
     gltf["animations"][1]["extras"] = json!({ "worldsmith_shot": {
         "fps": 30, "frames": 100, "size": [640, 360], "camera": 1, "variant": "nope" } });
@@ -395,7 +387,7 @@ fn recorded_shot_settings_are_checked() {
 /// are bounded (counted before anything is read), the rest left out by name.
 #[test]
 fn animation_keys_are_bounded_per_file() {
-    let dir = temp_dir("budget");
+    let dir = crate::common::temp_dir("anim", "budget");
     let mut gltf = animated_gltf();
     let n = 600_000;
     let accessors = gltf["accessors"].as_array_mut().expect("accessors");
@@ -427,7 +419,7 @@ fn animation_keys_are_bounded_per_file() {
 #[test]
 fn animation_pointers_key_cameras_lights_and_materials() {
     use worldsmith::scene::{Channel, Value};
-    let dir = temp_dir("pointers");
+    let dir = crate::common::temp_dir("anim", "pointers");
     let mut gltf = animated_gltf();
     gltf["extensionsUsed"] = json!(["KHR_lights_punctual", "KHR_animation_pointer"]);
     let pointer = |sampler: usize, at: &str| {
@@ -487,7 +479,7 @@ fn animation_pointers_key_cameras_lights_and_materials() {
 /// per-file key budget, so a short file cannot make an import hold gigabytes of keys.
 #[test]
 fn curves_copied_to_many_nodes_count_against_the_key_budget() {
-    let dir = temp_dir("copies");
+    let dir = crate::common::temp_dir("anim", "copies");
     let mut gltf = animated_gltf();
     gltf["extensionsUsed"] = json!(["KHR_lights_punctual", "KHR_animation_pointer"]);
     let keys = 600;

@@ -112,13 +112,6 @@ pub fn arm_gltf() -> serde_json::Value {
     })
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ws-deform-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
 fn import(dir: &std::path::Path, gltf: &serde_json::Value) -> worldsmith::import::Imported {
     let path = dir.join("deformed.gltf");
     std::fs::write(&path, serde_json::to_vec(gltf).expect("json")).expect("write");
@@ -162,7 +155,7 @@ pub fn assert_near(actual: &[Vec3], expected: &[Vec3], what: &str) {
 
 #[test]
 fn a_skinned_mesh_shows_its_joints_rest_pose() {
-    let dir = temp_dir("arm");
+    let dir = crate::common::temp_dir("deform", "arm");
     let imported = import(&dir, &arm_gltf());
     let scene = &imported.scene;
     let warnings = imported.warnings.join("\n");
@@ -253,7 +246,7 @@ fn morph_gltf() -> serde_json::Value {
 
 #[test]
 fn morph_targets_show_at_their_default_weights() {
-    let dir = temp_dir("morph");
+    let dir = crate::common::temp_dir("deform", "morph");
     let imported = import(&dir, &morph_gltf());
     let scene = &imported.scene;
     assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
@@ -299,7 +292,7 @@ type Edit = fn(&mut serde_json::Value);
 
 #[test]
 fn broken_skins_cost_only_their_deformation() {
-    let dir = temp_dir("broken");
+    let dir = crate::common::temp_dir("deform", "broken");
     let cases: [(&str, Edit, &str); 4] = [
         (
             "a skin the file lacks",
@@ -342,7 +335,7 @@ fn many_skinned_nodes_stay_within_a_joint_budget() {
     // A short file can name a skin of many joints from many nodes: 1,100 nodes × 1,000
     // joints would be 1.1 M joint matrices, past the 1,048,576 the importer builds; the
     // rest show their mesh unskinned, with one warning.
-    let dir = temp_dir("joints");
+    let dir = crate::common::temp_dir("deform", "joints");
     let mut gltf = arm_gltf();
     gltf["skins"][0]["joints"] = json!((0..1000).map(|k| 1 + k % 2).collect::<Vec<_>>());
     let nodes = gltf["nodes"].as_array_mut().expect("nodes");
@@ -370,7 +363,7 @@ fn many_morph_targets_on_one_large_accessor_stay_within_a_budget() {
     // 300 targets at full weight all reading one accessor of a million (zero) vertices: the
     // file is tiny but would have the importer move 300 M vertices; it stops at 2^28 with one
     // warning.
-    let dir = temp_dir("targets");
+    let dir = crate::common::temp_dir("deform", "targets");
     let n = 999_999;
     let gltf = json!({
         "asset": { "version": "2.0" },

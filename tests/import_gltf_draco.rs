@@ -9,16 +9,7 @@ use common::{DracoAttribute, DracoStream};
 use draco_core::{DataType, GeometryAttributeType as Kind};
 use glam::{Vec2, Vec3};
 use serde_json::{Value, json};
-use std::path::PathBuf;
 use worldsmith::import::import_path;
-
-/// A fresh, empty temporary folder for one test.
-fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("worldsmith-draco-{}-{test}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
-}
 
 /// Quantization bits of Blender's glTF exporter's Draco defaults: positions, normals, UVs.
 const BITS: (i32, i32, i32) = (14, 10, 12);
@@ -231,7 +222,7 @@ impl Vertices {
 
 #[test]
 fn a_draco_compressed_helmet_decodes_to_the_original_within_its_quantization() {
-    let dir = temp_dir("helmet");
+    let dir = crate::common::temp_dir("draco", "helmet");
     let (file, stream) = draco_helmet();
     let draco = common::load(&dir, "DracoHelmet.glb", file);
     let original = import_path(&common::testdata().join("DamagedHelmet.glb"))
@@ -329,7 +320,7 @@ fn a_draco_compressed_helmet_decodes_to_the_original_within_its_quantization() {
 
 #[test]
 fn a_draco_quad_decodes_to_known_values_in_each_accessor_type() {
-    let dir = temp_dir("quad");
+    let dir = crate::common::temp_dir("draco", "quad");
     let scene = common::load(&dir, "quad.glb", common::draco_quad_glb(|_| {}));
     let mesh = common::only_mesh(&scene);
     assert_eq!(mesh.positions.len(), 4);
@@ -373,7 +364,7 @@ fn extension(json: &mut Value) -> &mut Value {
 
 #[test]
 fn hostile_draco_primitives_are_named_errors() {
-    let dir = temp_dir("hostile");
+    let dir = crate::common::temp_dir("draco", "hostile");
     let import = |name: &str, bytes: Vec<u8>| {
         let path = dir.join(name);
         std::fs::write(&path, bytes).expect("write");

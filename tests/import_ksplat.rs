@@ -9,13 +9,6 @@ use std::path::{Path, PathBuf};
 use worldsmith::import::{import_bytes, import_path};
 use worldsmith::scene::{SH_C0, SplatCloud};
 
-fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("worldsmith-ksplat-{}-{test}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
-}
-
 /// `tests/data/ksplat/NAME` (see `tests/data/README.md`).
 fn reference(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -150,7 +143,7 @@ fn ksplat_files_written_by_gaussian_splats_3d_open_as_their_splats() {
     }
 
     // A world-model folder takes a .ksplat layer like a splat PLY.
-    let world = temp_dir("world");
+    let world = crate::common::temp_dir("ksplat", "world");
     std::fs::copy(
         reference("reference_l1_sh2.ksplat"),
         world.join("scene.ksplat"),
@@ -162,7 +155,7 @@ fn ksplat_files_written_by_gaussian_splats_3d_open_as_their_splats() {
 
 #[test]
 fn damaged_ksplat_files_fail_naming_the_file() {
-    let dir = temp_dir("bad");
+    let dir = crate::common::temp_dir("ksplat", "bad");
     let good = std::fs::read(reference("reference_l2_sh2_sections.ksplat")).unwrap();
     let edited = |edit: &dyn Fn(&mut Vec<u8>)| {
         let mut bytes = good.clone();

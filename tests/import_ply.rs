@@ -14,15 +14,6 @@ use worldsmith::scene::{Mesh, NodeKind, PointCloud, SplatCloud};
 
 const SH_C0: f64 = 0.282_094_791_773_878_14;
 
-/// A fresh, empty temporary folder for one test.
-fn temp_dir(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("import-ply-{}-{test}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
-}
-
 // ---------------------------------------------------------------------------------------------
 // An independent PLY writer
 
@@ -268,7 +259,7 @@ fn as_mesh(content: PlyContent) -> Mesh {
 
 #[test]
 fn one_mesh_in_three_encodings() {
-    let dir = temp_dir("mesh");
+    let dir = crate::common::temp_dir("ply", "mesh");
     let case = mesh_case();
     let mut meshes = Vec::new();
     for enc in [Enc::Ascii, Enc::Le, Enc::Be] {
@@ -326,7 +317,7 @@ fn one_mesh_in_three_encodings() {
 
 #[test]
 fn a_coloured_mesh_imports_unlit_and_a_plain_one_lit_with_smooth_normals() {
-    let dir = temp_dir("mesh-scene");
+    let dir = crate::common::temp_dir("ply", "mesh-scene");
     let case = mesh_case();
     let path = write(
         &dir,
@@ -391,7 +382,7 @@ fn as_points(content: PlyContent) -> PointCloud {
 
 #[test]
 fn point_clouds_keep_uchar_and_float_colours() {
-    let dir = temp_dir("points");
+    let dir = crate::common::temp_dir("ply", "points");
     let positions = [[1.0, 2.0, 3.0], [-4.5, 0.25, 1e6], [0.0, -0.0, 7.0]];
     let uchar = El {
         name: "vertex",
@@ -611,7 +602,7 @@ fn check_splats(cloud: &SplatCloud, raw: &[RawSplat], degree: usize) {
 
 #[test]
 fn inrias_splats_decode_by_name_in_every_encoding() {
-    let dir = temp_dir("splats");
+    let dir = crate::common::temp_dir("ply", "splats");
     for degree in [0, 3] {
         let raw = raw_splats(5, degree);
         for enc in [Enc::Le, Enc::Be, Enc::Ascii] {
@@ -631,7 +622,7 @@ fn inrias_splats_decode_by_name_in_every_encoding() {
 
 #[test]
 fn splats_import_under_a_node_turned_from_opencv_to_y_up() {
-    let dir = temp_dir("splat-node");
+    let dir = crate::common::temp_dir("ply", "splat-node");
     let path = write(
         &dir,
         "gaussians.ply",
@@ -656,7 +647,7 @@ fn splats_import_under_a_node_turned_from_opencv_to_y_up() {
 
 #[test]
 fn sh_counts_that_match_no_degree_use_the_largest_complete_one() {
-    let dir = temp_dir("sh-odd");
+    let dir = crate::common::temp_dir("ply", "sh-odd");
     // 30 f_rest = 10 per channel: degree 2 (8 per channel) fits; stride stays 10.
     let mut raw = raw_splats(2, 2);
     for s in &mut raw {
@@ -681,7 +672,7 @@ fn sh_counts_that_match_no_degree_use_the_largest_complete_one() {
 
 #[test]
 fn non_finite_splat_values_never_reach_the_scene() {
-    let dir = temp_dir("splat-nan");
+    let dir = crate::common::temp_dir("ply", "splat-nan");
     let mut raw = raw_splats(4, 1);
     raw[0].position[1] = f64::NAN;
     raw[1].opacity = f64::NAN;
@@ -720,7 +711,7 @@ fn non_finite_splat_values_never_reach_the_scene() {
 /// file done here.
 #[test]
 fn a_large_synthetic_file_decodes_like_its_rows() {
-    let dir = temp_dir("synthetic");
+    let dir = crate::common::temp_dir("ply", "synthetic");
     let path = dir.join("synthetic.ply");
     let n = 150_000;
     write_synthetic_splat_ply(&path, n, 1, 7).expect("write synthetic");
@@ -797,7 +788,7 @@ fn assert_error(path: &Path, words: &[&str]) -> String {
 
 #[test]
 fn truncated_files_fail_with_named_errors() {
-    let dir = temp_dir("truncated");
+    let dir = crate::common::temp_dir("ply", "truncated");
     let case = mesh_case();
     let files = [
         ("mesh-le.ply", ply_bytes(Enc::Le, &mesh_elements(&case))),
@@ -838,7 +829,7 @@ fn lying_count(count: &str) -> Vec<u8> {
 
 #[test]
 fn hostile_files_fail_with_named_errors() {
-    let dir = temp_dir("hostile");
+    let dir = crate::common::temp_dir("ply", "hostile");
     let w = |name: &str, bytes: &[u8]| write(&dir, name, bytes);
 
     assert_error(&w("empty.ply", b""), &["empty"]);
@@ -933,7 +924,7 @@ fn hostile_files_fail_with_named_errors() {
 
 #[test]
 fn empty_and_odd_but_valid_files_load_with_warnings() {
-    let dir = temp_dir("odd");
+    let dir = crate::common::temp_dir("ply", "odd");
     let path = write(
         &dir,
         "zero.ply",
@@ -985,7 +976,7 @@ fn ascii_rows_end_at_the_end_of_their_line() {
     // The format has one element per line. MeshLab (VCG) writes ASCII faces holding more
     // values than its header declares (trimesh's fuze_ascii.ply): each row ends at its line,
     // the extra values ignored with one warning. A row wrapped over two lines still reads.
-    let dir = temp_dir("ascii-rows");
+    let dir = crate::common::temp_dir("ply", "ascii-rows");
     let text = "ply\nformat ascii 1.0\nelement vertex 4\nproperty float x\nproperty float y\n\
                 property float z\nelement face 2\nproperty list uchar int vertex_indices\n\
                 property uchar red\nend_header\n\
@@ -1018,7 +1009,7 @@ fn meshlab_texture_files_and_corner_texcoords_are_shown() {
     // MeshLab and OpenMVS write a textured mesh as `comment TextureFile NAME` and a face
     // `texcoord` list (u, v per corner). A vertex whose corners have different coordinates
     // (a seam) becomes one vertex per coordinate pair; v is flipped as for vertex UVs.
-    let dir = temp_dir("textured");
+    let dir = crate::common::temp_dir("ply", "textured");
     let texture = image::RgbaImage::from_fn(2, 2, |x, y| {
         image::Rgba([255 * (x as u8 ^ 1), 255 * y as u8, 255 * x as u8, 255])
     });
@@ -1105,7 +1096,7 @@ fn faces_pick_one_of_several_texture_files_by_texnumber() {
     // OpenMVS splits a large scan's texture over several files; each face's `texnumber` says
     // which. Each texture the faces use becomes a child mesh with its own material; a face
     // naming no file shows untextured, with a warning.
-    let dir = temp_dir("texnumber");
+    let dir = crate::common::temp_dir("ply", "texnumber");
     for (file, colour) in [
         ("atlas0.png", [255, 0, 0, 255]),
         ("atlas1.png", [0, 0, 255, 255]),
@@ -1186,7 +1177,7 @@ fn faces_pick_one_of_several_texture_files_by_texnumber() {
 
 #[test]
 fn mutated_files_never_panic() {
-    let dir = temp_dir("mutated");
+    let dir = crate::common::temp_dir("ply", "mutated");
     let case = mesh_case();
     let files = [
         ply_bytes(Enc::Le, &mesh_elements(&case)),
@@ -1217,7 +1208,7 @@ fn mutated_files_never_panic() {
 
 #[test]
 fn cancel_stops_the_read() {
-    let dir = temp_dir("cancel");
+    let dir = crate::common::temp_dir("ply", "cancel");
     let path = write(
         &dir,
         "cancel.ply",
@@ -1352,7 +1343,7 @@ fn compressed_elements(raw: &[RawSplat], chunk_colors: bool) -> Vec<El> {
 
 #[test]
 fn supersplat_compressed_splats_decode_within_their_quantization() {
-    let dir = temp_dir("compressed");
+    let dir = crate::common::temp_dir("ply", "compressed");
     let degree = 1;
     // 300 splats: a full chunk and a partial one, with varied values and unit-ish rotations.
     let raw: Vec<RawSplat> = (0..300)

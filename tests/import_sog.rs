@@ -9,13 +9,6 @@ use std::path::{Path, PathBuf};
 use worldsmith::import::{import_bytes, import_path};
 use worldsmith::scene::{SH_C0, SplatCloud};
 
-fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("worldsmith-sog-{}-{test}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
-}
-
 /// `tests/data/sog/reference_sh3.sog` (see `tests/data/README.md`).
 fn reference() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sog/reference_sh3.sog")
@@ -130,7 +123,7 @@ fn a_sog_written_by_splat_transform_opens_as_its_splats() {
     );
 
     // The same SOG as a folder: opened as the folder, or as its meta.json.
-    let dir = temp_dir("folder");
+    let dir = crate::common::temp_dir("sog", "folder");
     let folder = dir.join("garden");
     std::fs::create_dir_all(&folder).unwrap();
     for (name, data) in entries(&bytes) {
@@ -154,7 +147,7 @@ fn a_sog_written_by_splat_transform_opens_as_its_splats() {
 
 #[test]
 fn damaged_sog_bundles_fail_naming_the_file() {
-    let dir = temp_dir("bad");
+    let dir = crate::common::temp_dir("sog", "bad");
     let good = entries(&std::fs::read(reference()).unwrap());
     let meta: serde_json::Value =
         serde_json::from_slice(&good.iter().find(|(n, _)| n == "meta.json").unwrap().1).unwrap();

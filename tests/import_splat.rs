@@ -4,16 +4,9 @@
 //! files fail with an error naming the file, or load with a warning naming it.
 
 use crate::common;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use worldsmith::import::{import_bytes, import_path};
 use worldsmith::scene::{NodeKind, SH_C0};
-
-fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("worldsmith-splat-{}-{test}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
-}
 
 /// One splat as a 3DGS trainer writes it to PLY: pre-activation opacity and log scales,
 /// `w x y z` rotation of any length.
@@ -112,7 +105,7 @@ fn splat_records(splats: &[Trained]) -> Vec<u8> {
 
 #[test]
 fn a_splat_file_opens_as_the_splats_of_the_ply_it_was_converted_from() {
-    let dir = temp_dir("convert");
+    let dir = crate::common::temp_dir("splat", "convert");
     let splats = trained(300);
     let ply_path = dir.join("garden.ply");
     std::fs::write(&ply_path, ply(&splats)).unwrap();
@@ -186,7 +179,7 @@ fn a_splat_file_opens_as_the_splats_of_the_ply_it_was_converted_from() {
 
 #[test]
 fn bad_splat_files_fail_or_warn_naming_the_file() {
-    let dir = temp_dir("bad");
+    let dir = crate::common::temp_dir("splat", "bad");
     let good = splat_records(&trained(4));
     let refused = |name: &str, bytes: &[u8], needle: &str| {
         let path = dir.join(name);

@@ -15,14 +15,6 @@ use std::path::{Path, PathBuf};
 use worldsmith::import::{ImportError, Progress, import_bytes, import_path, read_spz};
 use worldsmith::scene::{NodeKind, SH_C0, SplatCloud};
 
-/// A fresh, empty temporary folder for one test.
-fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("worldsmith-spz-{}-{test}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
-}
-
 /// One splat as a trainer holds it (pre-activation where the format stores activations).
 #[derive(Clone, Debug)]
 struct Splat {
@@ -281,7 +273,7 @@ fn check_decoded(label: &str, splats: &[Splat], cloud: &SplatCloud, version: u32
 
 #[test]
 fn decodes_what_the_reference_quantisation_encodes() {
-    let dir = temp_dir("roundtrip");
+    let dir = crate::common::temp_dir("spz", "roundtrip");
     // Version 4 can also be gzipped the old way (the reference reads it).
     for version in [1, 2, 3, 4] {
         for sh_degree in [0, 1, 2, 3, 4] {
@@ -306,7 +298,7 @@ fn decodes_what_the_reference_quantisation_encodes() {
 
 #[test]
 fn positions_at_the_fixed_point_extremes() {
-    let dir = temp_dir("extremes");
+    let dir = crate::common::temp_dir("spz", "extremes");
     let mut splats = test_splats(0);
     splats.truncate(3);
     splats[0].pos = [-2048.0, 2047.999, 0.0];
@@ -321,7 +313,7 @@ fn positions_at_the_fixed_point_extremes() {
 
 #[test]
 fn import_path_makes_one_splat_node_named_after_the_file() {
-    let dir = temp_dir("import");
+    let dir = crate::common::temp_dir("spz", "import");
     let splats = test_splats(3);
     let path = write(&dir, "garden.SPZ", &gzip(&encode(&splats, 3, 3, 0)));
     let imported = import_path(&path).unwrap();
@@ -339,7 +331,7 @@ fn import_path_makes_one_splat_node_named_after_the_file() {
 
 #[test]
 fn flags_and_extensions_become_warnings() {
-    let dir = temp_dir("flags");
+    let dir = crate::common::temp_dir("spz", "flags");
     let splats = test_splats(1);
     let mut raw = encode(&splats, 3, 1, 0x1 | 0x2);
     for (ty, payload) in [(0xadbe_0002_u32, &[1u8, 2, 3][..]), (0x4e41_0001, &[])] {
@@ -371,7 +363,7 @@ fn flags_and_extensions_become_warnings() {
 
 #[test]
 fn progress_reaches_the_payload_size_and_cancel_stops_the_read() {
-    let dir = temp_dir("progress");
+    let dir = crate::common::temp_dir("spz", "progress");
     let splats = test_splats(2);
     let raw = encode(&splats, 3, 2, 0);
     let path = write(&dir, "p.spz", &gzip(&raw));
@@ -408,7 +400,7 @@ fn assert_rejected(dir: &Path, name: &str, bytes: &[u8], needle: Option<&str>) -
 
 #[test]
 fn hostile_headers_are_refused_before_reading_on() {
-    let dir = temp_dir("headers");
+    let dir = crate::common::temp_dir("spz", "headers");
     let good = encode(&test_splats(3), 3, 3, 0);
     let patched = |offset: usize, bytes: &[u8]| {
         let mut raw = good.clone();
@@ -469,7 +461,7 @@ fn hostile_headers_are_refused_before_reading_on() {
 
 #[test]
 fn hostile_streams_fail_cleanly() {
-    let dir = temp_dir("streams");
+    let dir = crate::common::temp_dir("spz", "streams");
     assert_rejected(&dir, "empty.spz", &[], Some("empty"));
     assert_rejected(&dir, "text.spz", b"hello, world", Some("not an SPZ file"));
     assert_rejected(&dir, "one.spz", &[0x1f], Some("not an SPZ file"));
@@ -544,7 +536,7 @@ fn hostile_streams_fail_cleanly() {
 
 #[test]
 fn version_4_zstd_streams_decode_like_the_gzip_versions() {
-    let dir = temp_dir("v4");
+    let dir = crate::common::temp_dir("spz", "v4");
     for sh_degree in [0, 1, 2, 3, 4] {
         let splats = test_splats(sh_degree);
         let label = format!("v4 SH{sh_degree}");
@@ -619,7 +611,7 @@ fn version_4_zstd_streams_decode_like_the_gzip_versions() {
 /// turned (or mirrored) into SPZ's right-up-back frame, orientations and SH with them.
 #[test]
 fn a_stored_coordinate_system_is_turned_into_right_up_back() {
-    let dir = temp_dir("frames");
+    let dir = crate::common::temp_dir("spz", "frames");
     let mut splats = test_splats(1);
     splats.truncate(8);
     let frame = |code: u32| record(0xadbe_0003, &code.to_le_bytes());
@@ -729,7 +721,7 @@ fn a_stored_coordinate_system_is_turned_into_right_up_back() {
 
 #[test]
 fn hostile_version_4_files_fail_cleanly() {
-    let dir = temp_dir("v4_hostile");
+    let dir = crate::common::temp_dir("spz", "v4_hostile");
     let splats = test_splats(3);
     let good = encode_v4(&splats, 3, 0, &[]);
     let patched = |offset: usize, bytes: &[u8]| {
@@ -876,7 +868,7 @@ fn reference_splat(i: usize) -> Splat {
 #[test]
 #[ignore = "benchmark"]
 fn decode_five_million_splats() {
-    let dir = temp_dir("bench");
+    let dir = crate::common::temp_dir("spz", "bench");
     // Noisy values so that the file compresses about as poorly as a real capture.
     let mut next = common::xorshift(0x9e37_79b9_7f4a_7c15);
     let mut noise = move || (next() >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0;

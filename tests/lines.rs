@@ -16,13 +16,6 @@ use worldsmith::project::{self, EditorState};
 use worldsmith::render::RenderSettings;
 use worldsmith::scene::{DEFAULT_LINE_WIDTH_PX, NodeId, NodeKind, PointCloud, Scene, Transform};
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ws-lines-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
 /// The hexagon of Khronos' MeshPrimitiveModes sample (centre 0, corners 1–6 clockwise from
 /// the lower right) drawn by seven meshes, one per primitive mode, with that sample's
 /// indices, in a row along +X; a material with an orange base colour.
@@ -89,7 +82,7 @@ fn segments_of(scene: &Scene, name: &str) -> Vec<[u32; 2]> {
 
 #[test]
 fn the_seven_primitive_modes_open_with_their_topology() {
-    let dir = temp_dir("modes");
+    let dir = crate::common::temp_dir("lines", "modes");
     let path = dir.join("MeshPrimitiveModes.gltf");
     std::fs::write(&path, serde_json::to_vec(&primitive_modes_gltf()).unwrap()).unwrap();
     let imported = import_path(&path).unwrap_or_else(|e| panic!("{e}"));
@@ -388,7 +381,7 @@ fn line_width_edits_undo_and_projects_keep_lines() {
     assert_eq!(scene.node(id).unwrap().kind.draw_size_px(), Some(2.0));
     assert!(history.redo(&mut scene));
 
-    let dir = temp_dir("project");
+    let dir = crate::common::temp_dir("lines", "project");
     let path = dir.join("lines.wsproj");
     project::save(&path, &scene, &EditorState::default()).expect("save");
     let loaded = project::load(&path).expect("load").scene;
@@ -420,7 +413,7 @@ fn line_width_edits_undo_and_projects_keep_lines() {
 #[test]
 fn lines_export_to_gltf_as_lines_and_come_back() {
     let (scene, _) = square_scene(2.0);
-    let dir = temp_dir("export");
+    let dir = crate::common::temp_dir("lines", "export");
     let path = dir.join("square.gltf");
     export_gltf(
         &scene,
@@ -553,7 +546,7 @@ pub fn square_ply(format: &str) -> Vec<u8> {
 
 #[test]
 fn ply_edges_open_as_lines_in_every_encoding_and_export_back() {
-    let dir = temp_dir("ply");
+    let dir = crate::common::temp_dir("lines", "ply");
     for format in ["ascii", "binary_little_endian", "binary_big_endian"] {
         let path = dir.join(format!("square_{format}.ply"));
         std::fs::write(&path, square_ply(format)).unwrap();

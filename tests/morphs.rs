@@ -15,13 +15,6 @@ use worldsmith::import::import_path;
 use worldsmith::project::{self, EditorState};
 use worldsmith::scene::{Channel, NodeId, NodeKind, Scene, Value};
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ws-morphs-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
 const QUAD: [Vec3; 4] = [
     Vec3::new(0.0, 0.0, 0.0),
     Vec3::new(1.0, 0.0, 0.0),
@@ -175,7 +168,7 @@ fn assert_plays(scene: &Scene, what: &str) {
 
 #[test]
 fn a_weights_animation_plays_as_a_shot() {
-    let dir = temp_dir("plays");
+    let dir = crate::common::temp_dir("morphs", "plays");
     let scene = import(&dir, "face.gltf", &face_gltf());
     let face = scene.find("Face").expect("Face");
     let morph = scene.morph(face).expect("the targets were kept");
@@ -194,7 +187,7 @@ fn a_weights_animation_plays_as_a_shot() {
 
 #[test]
 fn editing_weights_reshapes_the_mesh_with_undo_and_a_geometry_edit_suspends_it() {
-    let dir = temp_dir("edit");
+    let dir = crate::common::temp_dir("morphs", "edit");
     let mut scene = import(&dir, "face.gltf", &face_gltf());
     let face = scene.find("Face").expect("Face");
     let mut history = History::default();
@@ -238,7 +231,7 @@ fn editing_weights_reshapes_the_mesh_with_undo_and_a_geometry_edit_suspends_it()
 
 #[test]
 fn an_animated_weight_edited_at_the_playhead_becomes_a_key() {
-    let dir = temp_dir("route");
+    let dir = crate::common::temp_dir("morphs", "route");
     let scene = import(&dir, "face.gltf", &face_gltf());
     let face = scene.find("Face").expect("Face");
     let shot = scene.timeline().shots[0].clone();
@@ -271,7 +264,7 @@ fn an_animated_weight_edited_at_the_playhead_becomes_a_key() {
 
 #[test]
 fn targets_survive_a_project_and_file_import() {
-    let dir = temp_dir("project");
+    let dir = crate::common::temp_dir("morphs", "project");
     let mut scene = import(&dir, "face.gltf", &face_gltf());
     let face = scene.find("Face").expect("Face");
     let mut history = History::default();
@@ -303,7 +296,7 @@ fn targets_survive_a_project_and_file_import() {
 #[test]
 fn targets_and_weight_animations_export_to_gltf() {
     use worldsmith::export::{ExportOptions, export_gltf};
-    let dir = temp_dir("export");
+    let dir = crate::common::temp_dir("morphs", "export");
     let mut scene = import(&dir, "face.gltf", &face_gltf());
     let face = scene.find("Face").expect("Face");
     let mut history = History::default();
@@ -402,7 +395,7 @@ fn puffing_arm() -> serde_json::Value {
 
 #[test]
 fn a_skinned_mesh_is_shaped_in_bind_space_then_posed() {
-    let dir = temp_dir("skinned");
+    let dir = crate::common::temp_dir("morphs", "skinned");
     let arm_only = import(&dir, "arm.gltf", &arm_gltf());
     let (rest, _) = world_vertices(&arm_only, "Arm");
     let scene = import(&dir, "puff.gltf", &puffing_arm());
@@ -441,7 +434,7 @@ fn a_skinned_mesh_is_shaped_in_bind_space_then_posed() {
 
 #[test]
 fn broken_weight_animations_are_left_out_with_a_warning() {
-    let dir = temp_dir("broken");
+    let dir = crate::common::temp_dir("morphs", "broken");
     type Edit = fn(&mut serde_json::Value);
     let cases: [(&str, Edit, &str); 4] = [
         (
@@ -503,7 +496,7 @@ fn broken_weight_animations_are_left_out_with_a_warning() {
 
 #[test]
 fn a_duplicated_mesh_keeps_its_own_shape_keys() {
-    let dir = temp_dir("duplicate");
+    let dir = crate::common::temp_dir("morphs", "duplicate");
     let mut scene = import(&dir, "face.gltf", &face_gltf());
     let face = scene.find("Face").expect("Face");
     let mut history = History::default();
@@ -530,7 +523,7 @@ fn a_duplicated_mesh_keeps_its_own_shape_keys() {
 #[test]
 fn broken_morphs_in_a_project_are_refused_naming_the_node() {
     use crate::project::{join, refused, split};
-    let dir = temp_dir("hostile");
+    let dir = crate::common::temp_dir("morphs", "hostile");
     let scene = import(&dir, "face.gltf", &face_gltf());
     let path = dir.join("face.wsproj");
     project::save(&path, &scene, &EditorState::default()).expect("save");
@@ -583,7 +576,7 @@ fn broken_morphs_in_a_project_are_refused_naming_the_node() {
 fn a_mesh_weights_pointer_animates_the_nodes_showing_it() {
     // KHR_animation_pointer's `/meshes/{m}/weights`: every node showing the mesh without
     // weights of its own follows it (here two, each then with a mesh of its own).
-    let dir = temp_dir("pointer");
+    let dir = crate::common::temp_dir("morphs", "pointer");
     let mut gltf = face_gltf();
     gltf["extensionsUsed"] = json!(["KHR_animation_pointer"]);
     gltf["nodes"]
@@ -627,7 +620,7 @@ fn weight_channels(scene: &Scene, face: NodeId) -> Vec<(String, Vec<u16>)> {
 
 #[test]
 fn deleting_shape_keys_reshapes_the_mesh_moves_tracks_and_undoes() {
-    let dir = temp_dir("delete");
+    let dir = crate::common::temp_dir("morphs", "delete");
     let mut scene = import(&dir, "face.gltf", &face_gltf());
     let face = scene.find("Face").expect("Face");
     let mut history = History::default();
@@ -693,7 +686,7 @@ fn deleting_shape_keys_reshapes_the_mesh_moves_tracks_and_undoes() {
 
 #[test]
 fn a_new_shape_from_the_mix_shapes_the_mesh_as_the_weights_did() {
-    let dir = temp_dir("mix");
+    let dir = crate::common::temp_dir("morphs", "mix");
     let mut scene = import(&dir, "face.gltf", &face_gltf());
     let face = scene.find("Face").expect("Face");
     let mut history = History::default();
@@ -731,7 +724,7 @@ fn a_new_shape_from_the_mix_shapes_the_mesh_as_the_weights_did() {
 #[test]
 fn a_muted_shape_key_keeps_its_weight_and_keys_shapes_nothing_and_exports_at_zero() {
     use worldsmith::export::{ExportOptions, export_gltf};
-    let dir = temp_dir("mute");
+    let dir = crate::common::temp_dir("morphs", "mute");
     let mut scene = import(&dir, "face.gltf", &face_gltf());
     let face = scene.find("Face").expect("Face");
     let mut history = History::default();
@@ -805,7 +798,7 @@ fn a_muted_shape_key_keeps_its_weight_and_keys_shapes_nothing_and_exports_at_zer
 
 #[test]
 fn a_shape_key_slider_range_is_set_with_undo_kept_in_projects_and_checked() {
-    let dir = temp_dir("range");
+    let dir = crate::common::temp_dir("morphs", "range");
     let mut scene = import(&dir, "face.gltf", &face_gltf());
     let face = scene.find("Face").expect("Face");
     let mut history = History::default();

@@ -15,14 +15,6 @@ use worldsmith::scene::{
 const W: u32 = 192;
 const H: u32 = 128;
 
-/// A fresh folder for one test's files.
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("worldsmith-{}-{name}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
 /// An orthographic version of `look`: the same pose, `half_height` metres above and below
 /// the view's axis, seeing 200 m deep.
 fn ortho_look(eye: Vec3, target: Vec3, half_height: f32) -> CameraView {
@@ -247,7 +239,7 @@ fn ortho_gltf(xmag: f32, ymag: f32, znear: f32, zfar: f32) -> String {
 /// A fresh temporary folder `name` holding `file`, the glTF of [`ortho_gltf`] with a 2 × 1.5 m
 /// frame, `znear` and a far plane 100 m off: (folder, file path).
 fn ortho_file(name: &str, file: &str, znear: f32) -> (std::path::PathBuf, std::path::PathBuf) {
-    let dir = temp_dir(name);
+    let dir = crate::common::temp_dir("ortho", name);
     let path = dir.join(file);
     std::fs::write(&path, ortho_gltf(2.0, 1.5, znear, 100.0)).expect("write");
     (dir, path)

@@ -8,7 +8,7 @@ use crate::common;
 use common::{Rng, worldsmith};
 use half::f16;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 use worldsmith::project::{self, EditorState, ProjectError, ViewCamera};
 use worldsmith::scene::{
@@ -16,13 +16,6 @@ use worldsmith::scene::{
     Mesh, MinFilter, NodeKind, OrbitCamera, Panorama, PointCloud, Sampler, Scene, SplatCloud,
     TextureRef, ToneMapper, Transform, UvTransform, Wrap, scene_hash,
 };
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ws-proj-{name}-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
 
 /// Every file in `dir` with its bytes: what "nothing changed on disk" compares.
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -388,7 +381,7 @@ fn as_value(scene: &Scene) -> serde_json::Value {
 
 #[test]
 fn save_then_load_gives_back_every_piece_of_the_scene() {
-    let dir = temp_dir("round-trip");
+    let dir = crate::common::temp_dir("proj", "round-trip");
     let path = dir.join("everything.wsproj");
     let mut scene = full_scene();
     let state = editor_state();
@@ -467,7 +460,7 @@ fn save_then_load_gives_back_every_piece_of_the_scene() {
 
 #[test]
 fn the_generated_world_round_trips_and_an_empty_scene_too() {
-    let dir = temp_dir("world");
+    let dir = crate::common::temp_dir("proj", "world");
     let path = dir.join("world.wsproj");
     let mut world = worldsmith::generate::generate_world(3);
     // Its starter variants, one shown and given more overrides (a material value, the
@@ -537,7 +530,7 @@ fn the_generated_world_round_trips_and_an_empty_scene_too() {
 
 #[test]
 fn a_save_killed_half_way_leaves_the_previous_project() {
-    let dir = temp_dir("kill");
+    let dir = crate::common::temp_dir("proj", "kill");
     let path = dir.join("demo.wsproj");
     let original = worldsmith::generate::generate_world(5);
     project::save(&path, &original, &EditorState::default()).expect("first save");
@@ -663,7 +656,7 @@ fn camera_field(j: &mut serde_json::Value, name: &str, field: &str, value: serde
 
 #[test]
 fn damaged_newer_and_hostile_files_are_refused_cleanly() {
-    let dir = temp_dir("damaged");
+    let dir = crate::common::temp_dir("proj", "damaged");
     let good_path = dir.join("good.wsproj");
     project::save(&good_path, &full_scene(), &editor_state()).expect("save");
     let good = std::fs::read(&good_path).expect("read");
@@ -875,7 +868,7 @@ fn damaged_newer_and_hostile_files_are_refused_cleanly() {
 
 #[test]
 fn new_writes_a_project_that_still_renders_like_the_generated_world() {
-    let dir = temp_dir("cli");
+    let dir = crate::common::temp_dir("proj", "cli");
     let path = dir.join("demo.wsproj");
     let o = worldsmith(&["new", "--seed", "7", "--out", path.to_str().expect("utf8")]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -945,7 +938,7 @@ proptest::proptest! {
     ) {
         static GOOD: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
         let good = GOOD.get_or_init(|| {
-            let dir = temp_dir("proptest");
+            let dir = crate::common::temp_dir("proj", "proptest");
             let path = dir.join("good.wsproj");
             project::save(&path, &full_scene(), &editor_state()).expect("save");
             let bytes = std::fs::read(&path).expect("read");
@@ -987,7 +980,7 @@ fn as_format_1(c: &Container) -> Vec<u8> {
 /// not MikkTSpace's (the test quad's, written by hand) as they are.
 #[test]
 fn format_1_projects_get_generated_tangents_in_gltf_handedness() {
-    let dir = temp_dir("format-1");
+    let dir = crate::common::temp_dir("proj", "format-1");
     let helmet = worldsmith::import::import_path(&common::testdata().join("DamagedHelmet.glb"))
         .expect("import")
         .scene;
@@ -1056,7 +1049,7 @@ fn format_1_projects_get_generated_tangents_in_gltf_handedness() {
 
 #[test]
 fn view_settings_missing_from_a_file_take_the_editors_defaults() {
-    let dir = temp_dir("view-settings");
+    let dir = crate::common::temp_dir("proj", "view-settings");
     let path = dir.join("view.wsproj");
     project::save(&path, &full_scene(), &editor_state()).expect("save");
     let c = split(&std::fs::read(&path).expect("read"));

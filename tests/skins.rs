@@ -12,13 +12,6 @@ use worldsmith::import::import_path;
 use worldsmith::project::{self, EditorState};
 use worldsmith::scene::{NodeId, Scene, Transform};
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ws-skins-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
 /// The arm of `import_gltf_deform` with an animation that turns the elbow from 0° (frame 0)
 /// to 90° (1 s) about +Z, linear.
 fn waving_arm() -> serde_json::Value {
@@ -107,7 +100,7 @@ fn assert_tip(scene: &Scene, angle: f32, what: &str) {
 
 #[test]
 fn a_joint_animation_plays_on_the_skinned_mesh() {
-    let dir = temp_dir("plays");
+    let dir = crate::common::temp_dir("skins", "plays");
     let scene = import(&dir, &waving_arm());
     assert!(scene.skin(scene.find("Arm").unwrap()).is_some());
     assert_tip(&scene, 0.0, "at rest");
@@ -123,7 +116,7 @@ fn a_joint_animation_plays_on_the_skinned_mesh() {
 
 #[test]
 fn moving_a_joint_moves_the_mesh_and_undo_moves_it_back() {
-    let dir = temp_dir("edit");
+    let dir = crate::common::temp_dir("skins", "edit");
     let mut scene = import(&dir, &waving_arm());
     let elbow = scene.find("Elbow").expect("Elbow");
     let mut history = History::default();
@@ -181,7 +174,7 @@ fn moving_a_joint_moves_the_mesh_and_undo_moves_it_back() {
 
 #[test]
 fn skins_survive_a_project_and_file_import() {
-    let dir = temp_dir("project");
+    let dir = crate::common::temp_dir("skins", "project");
     let scene = import(&dir, &waving_arm());
     let path = dir.join("arm.wsproj");
     project::save(&path, &scene, &EditorState::default()).expect("save");
@@ -216,7 +209,7 @@ fn skins_survive_a_project_and_file_import() {
 #[test]
 fn a_skinned_mesh_exports_as_a_gltf_skin() {
     use worldsmith::export::{ExportOptions, export_gltf};
-    let dir = temp_dir("export");
+    let dir = crate::common::temp_dir("skins", "export");
     let scene = import(&dir, &waving_arm());
     let path = dir.join("arm.glb");
     export_gltf(&scene, &path, &ExportOptions::default()).expect("exports");
@@ -258,7 +251,7 @@ fn bones_show_through_the_mesh_and_pick_their_joints() {
     use worldsmith::pick::{PickOptions, PickView, Picker};
     use worldsmith::render::RenderSettings;
     use worldsmith::scene::{Material, NodeKind};
-    let dir = temp_dir("bones");
+    let dir = crate::common::temp_dir("skins", "bones");
     let mut scene = import(&dir, &arm_gltf());
     let (shoulder, elbow) = (
         scene.find("Shoulder").unwrap(),
@@ -349,7 +342,7 @@ fn bones_show_through_the_mesh_and_pick_their_joints() {
 
 #[test]
 fn a_duplicated_character_follows_its_own_joints() {
-    let dir = temp_dir("duplicate");
+    let dir = crate::common::temp_dir("skins", "duplicate");
     let mut scene = import(&dir, &waving_arm());
     let (arm, shoulder) = (scene.find("Arm").unwrap(), scene.find("Shoulder").unwrap());
     let mut history = History::default();
@@ -406,7 +399,7 @@ fn a_duplicated_character_follows_its_own_joints() {
 
 #[test]
 fn reset_pose_puts_the_joints_back_at_rest_and_projects_keep_the_rest() {
-    let dir = temp_dir("reset");
+    let dir = crate::common::temp_dir("skins", "reset");
     let mut scene = import(&dir, &waving_arm());
     let (arm, elbow) = (scene.find("Arm").unwrap(), scene.find("Elbow").unwrap());
     assert!(

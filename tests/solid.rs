@@ -16,6 +16,16 @@ use worldsmith::scene::{
 const W: u32 = 192;
 const H: u32 = 128;
 
+/// Where the test scenes stand their 0.8 m pane: upright, facing +Z, 0.9 m down and 1 m in
+/// front of the cubes.
+fn front_pane() -> Transform {
+    Transform {
+        translation: Vec3::new(0.0, -0.9, 1.0),
+        rotation: Quat::from_rotation_x(std::f32::consts::FRAC_PI_2),
+        scale: Vec3::ONE,
+    }
+}
+
 fn solid() -> RenderSettings {
     let mut s = RenderSettings::final_frame();
     s.overlays.solid = true;
@@ -81,11 +91,7 @@ fn scene(variant: bool) -> Scene {
         "Glass",
         shapes::plane(Vec2::splat(0.8), 1),
         glass,
-        Transform {
-            translation: Vec3::new(0.0, -0.9, 1.0),
-            rotation: Quat::from_rotation_x(std::f32::consts::FRAC_PI_2),
-            scale: Vec3::ONE,
-        },
+        front_pane(),
     );
     scene
 }
@@ -174,8 +180,7 @@ fn still_solid_renders_the_world_in_clay() {
     if gpu().is_none() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("worldsmith-{}-solid", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = temp_dir("solid", "world");
     let still = |name: &str, extra: &[&str]| still_png(&dir.join(name), "160x90", extra);
     let coloured = |img: &RgbaImage| img.pixels().filter(|p| !grey(p.0)).count();
     let solid = still("solid.png", &["--solid"]);
@@ -293,11 +298,7 @@ fn coloured_scene(variant: bool) -> Scene {
         "Card",
         shapes::plane(Vec2::splat(0.8), 1),
         card,
-        Transform {
-            translation: Vec3::new(0.0, -0.9, 1.0),
-            rotation: Quat::from_rotation_x(std::f32::consts::FRAC_PI_2),
-            scale: Vec3::ONE,
-        },
+        front_pane(),
     );
     scene
 }
@@ -394,8 +395,7 @@ fn still_solid_color_texture_shows_the_worlds_textures() {
     if gpu().is_none() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("worldsmith-{}-solid-tex", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = temp_dir("solid", "colours");
     let coloured = |img: &RgbaImage| img.pixels().filter(|p| !grey(p.0)).count();
     let n = (160 * 90) as usize;
     for color in ["material", "texture"] {

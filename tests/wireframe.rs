@@ -189,8 +189,7 @@ fn still_wireframe_draws_the_edges_headless() {
     if gpu().is_none() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("worldsmith-{}-wire", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = temp_dir("wire", "still");
     let still = |name: &str, extra: &[&str]| still_png(&dir.join(name), "160x90", extra);
     let wire = still("wire.png", &["--wireframe"]);
     let plain = still("plain.png", &[]);

@@ -9,13 +9,6 @@ use std::path::{Path, PathBuf};
 use worldsmith::import::{ImportError, import_path};
 use worldsmith::scene::{NodeKind, Scene};
 
-fn temp_dir(test: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("world-folder-{test}"));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
-}
-
 /// OpenCV world point of the red marker the cameras look at: 1 m up (−y) and 6 m forward.
 const TARGET_CV: [f32; 3] = [0.0, -1.0, 6.0];
 
@@ -108,7 +101,7 @@ fn write_panorama(path: &Path) {
 }
 
 fn hy_world_folder(test: &str) -> PathBuf {
-    let dir = temp_dir(test).join("case_01");
+    let dir = crate::common::temp_dir("world-folder", test).join("case_01");
     std::fs::create_dir_all(&dir).expect("mkdir");
     write_points(&dir.join("points.ply"));
     worldsmith::import::ply::write_synthetic_splat_ply(&dir.join("gaussians.ply"), 500, 0, 3)
@@ -294,7 +287,7 @@ fn red_marker(scene: &Scene, points: &worldsmith::scene::Node) -> Vec3 {
 /// structure-from-motion points as `input.ply`, splats saved at two iterations and `cfg_args`.
 #[test]
 fn a_3dgs_training_folder_opens_its_last_splats_points_and_cameras() {
-    let dir = temp_dir("training").join("garden");
+    let dir = crate::common::temp_dir("world-folder", "training").join("garden");
     std::fs::create_dir_all(&dir).expect("mkdir");
     write_points(&dir.join("input.ply"));
     for (iteration, count) in [(7000, 100), (30000, 500)] {
@@ -461,7 +454,7 @@ fn write_colmap(model: &Path, eyes: &[(&str, Vec3)]) {
 /// A structure-from-motion dataset: `images/` and COLMAP's `sparse/0` model, no splats yet.
 #[test]
 fn a_colmap_model_opens_as_cameras_and_points() {
-    let dir = temp_dir("colmap").join("garden");
+    let dir = crate::common::temp_dir("world-folder", "colmap").join("garden");
     std::fs::create_dir_all(dir.join("images")).expect("mkdir");
     write_colmap(
         &dir.join("sparse/0"),
@@ -529,7 +522,7 @@ fn a_colmap_model_opens_as_cameras_and_points() {
 
 #[test]
 fn a_folder_without_cameras_keeps_each_layer_as_it_opens_alone() {
-    let dir = temp_dir("marble").join("marble_export");
+    let dir = crate::common::temp_dir("world-folder", "marble").join("marble_export");
     std::fs::create_dir_all(&dir).expect("mkdir");
     worldsmith::import::ply::write_synthetic_splat_ply(&dir.join("world.ply"), 100, 1, 9)
         .expect("write splats");
@@ -555,7 +548,7 @@ fn a_folder_without_cameras_keeps_each_layer_as_it_opens_alone() {
 
 /// A Marble-style folder: a splat layer and the API's world JSON with `semantics_metadata`.
 fn marble_folder(test: &str, metadata: serde_json::Value) -> PathBuf {
-    let dir = temp_dir(test).join("marble_world");
+    let dir = crate::common::temp_dir("world-folder", test).join("marble_world");
     std::fs::create_dir_all(&dir).expect("mkdir");
     worldsmith::import::ply::write_synthetic_splat_ply(&dir.join("splats.ply"), 50, 0, 3)
         .expect("write splats");
@@ -665,7 +658,7 @@ fn unusable_marble_metadata_is_a_warning_and_leaves_scale_and_height() {
 
 #[test]
 fn broken_layers_and_cameras_are_warnings_and_empty_folders_errors() {
-    let dir = temp_dir("broken").join("case");
+    let dir = crate::common::temp_dir("world-folder", "broken").join("case");
     std::fs::create_dir_all(&dir).expect("mkdir");
     std::fs::write(
         dir.join("gaussians.ply"),
@@ -737,7 +730,7 @@ fn broken_layers_and_cameras_are_warnings_and_empty_folders_errors() {
         .collect();
     assert_eq!(names, ["good", "no_focal", "Captured path"]);
 
-    let empty = temp_dir("empty").join("nothing_here");
+    let empty = crate::common::temp_dir("world-folder", "empty").join("nothing_here");
     std::fs::create_dir_all(&empty).expect("mkdir");
     std::fs::write(empty.join("readme.md"), "x").expect("write");
     match import_path(&empty) {
@@ -790,7 +783,7 @@ fn the_cli_renders_a_folder_from_one_of_its_cameras() {
 #[test]
 fn an_hdr_environment_shows_its_linear_values() {
     let Some(ctx) = common::gpu() else { return };
-    let dir = temp_dir("hdr_env");
+    let dir = crate::common::temp_dir("world-folder", "hdr_env");
     std::fs::create_dir_all(&dir).expect("mkdir");
     let path = dir.join("sky.hdr");
     let linear = [0.05f32, 0.2, 0.6];
@@ -837,7 +830,7 @@ fn an_hdr_environment_shows_its_linear_values() {
 fn a_point_cloud_glb_beside_the_layers_is_a_points_layer() {
     // DUSt3R, MASt3R and VGGT demos write their reconstruction as a GLB point cloud (trimesh:
     // a POINTS primitive with COLOR_0); one left in a world folder is a layer like the rest.
-    let dir = temp_dir("recon").join("case_02");
+    let dir = crate::common::temp_dir("world-folder", "recon").join("case_02");
     std::fs::create_dir_all(&dir).expect("mkdir");
     write_points(&dir.join("points.ply"));
     let mut recon = crate::import_gltf_points::points_gltf();

@@ -158,6 +158,18 @@ pub fn vertex_layout(attributes: &[wgpu::VertexAttribute]) -> wgpu::VertexBuffer
     }
 }
 
+/// The vertex buffers of common.wgsl's `SurfaceIn` (wire.wgsl, solid.wgsl): a mesh's
+/// positions and normals (locations 0 and 1) and its instances' world and normal matrices
+/// (5..=11).
+pub fn surface_buffers() -> [Option<wgpu::VertexBufferLayout<'static>>; 2] {
+    static VERTEX: [wgpu::VertexAttribute; 5] = VERTEX_ATTRIBUTES;
+    static INSTANCE: [wgpu::VertexAttribute; 10] = INSTANCE_ATTRIBUTES;
+    [
+        Some(vertex_layout(&VERTEX[..2])),
+        Some(instance_layout(&INSTANCE[..7])),
+    ]
+}
+
 /// Layout of a mesh's second texture-coordinate buffer: one `[f32; 2]` per vertex.
 pub fn uv1_layout() -> wgpu::VertexBufferLayout<'static> {
     wgpu::VertexBufferLayout {

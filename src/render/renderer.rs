@@ -11,7 +11,7 @@ use super::gpu_scene::{Batch, Defaults, GpuMaterial, GpuMesh, GpuScene, write_mi
 use super::gpu_types::{
     FrameUniform, GpuLight, INSTANCE_ATTRIBUTES, LINE_ATTRIBUTES, LineVertex,
     MATERIAL_SAMPLER_BINDING, POSITION_ONLY, PostUniform, TEXTURE_SLOTS, VERTEX_ATTRIBUTES,
-    instance_layout, uv1_layout, vertex_layout,
+    instance_layout, surface_buffers, uv1_layout, vertex_layout,
 };
 use super::light_tiles;
 use super::shaders::{MATERIAL_SAMPLERS, MaterialBindings};
@@ -1191,11 +1191,7 @@ impl Renderer {
             step_mode: wgpu::VertexStepMode::Vertex,
             attributes: &LINE_ATTRIBUTES,
         })];
-        // Positions and normals; world and normal matrices.
-        let edge_buffers = [
-            Some(vertex_layout(&VERTEX_ATTRIBUTES[..2])),
-            Some(instance_layout(&INSTANCE_ATTRIBUTES[..7])),
-        ];
+        let edge_buffers = surface_buffers();
         let (buffers, topology, compare, blend): (&[Option<wgpu::VertexBufferLayout>], _, _, _) =
             match name {
                 "lines.wgsl" => (
@@ -2577,10 +2573,7 @@ fn by_culling(make: impl Fn(Option<wgpu::Face>) -> wgpu::RenderPipeline) -> Prep
 
 fn position_pipeline(device: &wgpu::Device, p: PositionPass<'_>) -> wgpu::RenderPipeline {
     let buffers = if p.normals {
-        [
-            Some(vertex_layout(&VERTEX_ATTRIBUTES[..2])),
-            Some(instance_layout(&INSTANCE_ATTRIBUTES[..7])),
-        ]
+        surface_buffers()
     } else {
         [
             Some(vertex_layout(&POSITION_ONLY)),

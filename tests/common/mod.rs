@@ -245,6 +245,21 @@ pub fn add_mesh(
     scene.add_node(None, name, t, NodeKind::Mesh { mesh, material })
 }
 
+/// A fresh, empty folder for one test's files ([`temp_dir_path`]), removed first if an
+/// earlier run left it behind.
+pub fn temp_dir(group: &str, name: &str) -> PathBuf {
+    let dir = temp_dir_path(group, name);
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Where [`temp_dir`] puts a test's files: `worldsmith-{group}-{name}-{pid}` in the system's
+/// temporary folder (for messages that name them).
+pub fn temp_dir_path(group: &str, name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("worldsmith-{group}-{name}-{}", std::process::id()))
+}
+
 /// The shared sample assets: `../shared/testdata/gltf` beside the repository (as on CI), or
 /// `WORLDSMITH_TESTDATA` (a folder holding `gltf/`) when set.
 pub fn testdata() -> std::path::PathBuf {
