@@ -1,5 +1,6 @@
-// Point clouds: one screen-aligned quad per point (6 vertices from `vertex_index`, the point
-// from `instance_index`, no vertex buffers), cut to a round disc `point_size_px` wide. Opaque:
+// Point clouds: one screen-aligned quad per point (a 4-vertex triangle strip from
+// `vertex_index`, the point from `instance_index`, no vertex buffers), cut to a round disc
+// `point_size_px` wide. Opaque:
 // depth-tested and depth-written like meshes. Colour is shown as captured.
 
 struct PointDraw {
@@ -37,12 +38,13 @@ struct PointOut {
     @location(1) @interpolate(flat) color: vec3<f32>,
 };
 
-// Two triangles covering [-1, 1]².
+// Two triangles covering [-1, 1]², as a strip.
 fn quad_corner(i: u32) -> vec2<f32> {
-    var corners = array<vec2<f32>, 6>(
-        vec2<f32>(-1.0, -1.0), vec2<f32>(1.0, -1.0), vec2<f32>(1.0, 1.0),
-        vec2<f32>(-1.0, -1.0), vec2<f32>(1.0, 1.0), vec2<f32>(-1.0, 1.0));
-    return corners[i % 6u];
+    // A triangle strip of four corners: the vertex stage runs 4 times per quad, not 6.
+    var corners = array<vec2<f32>, 4>(
+        vec2<f32>(-1.0, -1.0), vec2<f32>(1.0, -1.0), vec2<f32>(-1.0, 1.0),
+        vec2<f32>(1.0, 1.0));
+    return corners[i % 4u];
 }
 
 @vertex

@@ -1,5 +1,5 @@
 // Line sets (glTF LINES / LINE_STRIP / LINE_LOOP, PLY edges): one screen-aligned quad per
-// segment (6 vertices from `vertex_index`, the segment from `instance_index`, no vertex
+// segment (a 4-vertex triangle strip from `vertex_index`, the segment from `instance_index`, no vertex
 // buffers), `params.x` pixels wide with square caps half as long, coloured by its end points
 // (blended along it). Opaque: depth-tested and depth-written like meshes. Colour is shown as
 // given, like point clouds'.
@@ -53,10 +53,10 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     let a = clip_to_near(pa, pb);
     let b = clip_to_near(pb, pa);
     // Corner i of the quad: which end (0 = a, 1 = b) and which side (-1, 1).
-    var ends = array<f32, 6>(0.0, 1.0, 1.0, 0.0, 1.0, 0.0);
-    var sides = array<f32, 6>(-1.0, -1.0, 1.0, -1.0, 1.0, 1.0);
-    let end = ends[vi % 6u];
-    let side = sides[vi % 6u];
+    var ends = array<f32, 4>(0.0, 1.0, 0.0, 1.0);
+    var sides = array<f32, 4>(-1.0, -1.0, 1.0, 1.0);
+    let end = ends[vi % 4u];
+    let side = sides[vi % 4u];
     let ca = unpack4x8unorm(s.a_color).rgb;
     let cb = unpack4x8unorm(s.b_color).rgb;
     out.color = captured_radiance(graded(mix(ca, cb, end), draw.grade)) * frame.params.x;

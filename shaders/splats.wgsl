@@ -114,10 +114,11 @@ fn unpack_halves(w: u32) -> vec2<f32> {
 }
 
 fn quad_corner(i: u32) -> vec2<f32> {
-    var corners = array<vec2<f32>, 6>(
-        vec2<f32>(-1.0, -1.0), vec2<f32>(1.0, -1.0), vec2<f32>(1.0, 1.0),
-        vec2<f32>(-1.0, -1.0), vec2<f32>(1.0, 1.0), vec2<f32>(-1.0, 1.0));
-    return corners[i % 6u];
+    // A triangle strip of four corners: the vertex stage runs 4 times per quad, not 6.
+    var corners = array<vec2<f32>, 4>(
+        vec2<f32>(-1.0, -1.0), vec2<f32>(1.0, -1.0), vec2<f32>(-1.0, 1.0),
+        vec2<f32>(1.0, 1.0));
+    return corners[i % 4u];
 }
 
 fn unpack_color(c: u32) -> vec3<f32> {

@@ -338,8 +338,53 @@ fn textured_checker_with_mipmaps() {
         NodeKind::Mesh { mesh, material },
     );
     let view = look(Vec3::new(0.0, 2.0, 8.0), Vec3::new(0.0, 0.0, -10.0), 60.0);
-    let img = render(&ctx, &scene, view, W, H);
+    // Trilinear filtering on every adapter: the golden checks the mip chain, which a GPU's
+    // anisotropic filtering (its own per vendor) would sharpen towards the horizon.
+    let frame = worldsmith::render::FrameInput {
+        scene: &scene,
+        camera: view,
+        settings: RenderSettings {
+            shadow_map_size: 1024,
+            ..RenderSettings::final_frame()
+        },
+        selection: &[],
+        cloud_highlight: None,
+    };
+    let mut r = worldsmith::render::Renderer::new(&ctx);
+    let mut with_anisotropy = |n: u16| {
+        r.set_max_anisotropy(n);
+        r.render_to_image(&ctx, &frame, W, H).expect("readback").0
+    };
+    let img = with_anisotropy(1);
     check_golden("textured_checker", &img);
+    // Pinned at 16× and back at 1×, the frame is the trilinear one again: the samplers follow
+    // the setting.
+    with_anisotropy(16);
+    assert!(with_anisotropy(1) == img, "back at 1× after 16×");
+    // The default on a GPU (8×) keeps more of the checker far away; on a software adapter
+    // the default is trilinear, the same frame.
+    let default = render(&ctx, &scene, view, W, H);
+    let far_contrast = |img: &image::RgbaImage| {
+        (80..100)
+            .map(|y| {
+                let v: Vec<i32> = (0..W).map(|x| i32::from(img.get_pixel(x, y)[0])).collect();
+                v.iter().max().unwrap_or(&0) - v.iter().min().unwrap_or(&0)
+            })
+            .sum::<i32>()
+    };
+    if ctx.adapter.get_info().device_type == wgpu::DeviceType::Cpu {
+        assert!(
+            default == img,
+            "trilinear is the software adapter's default"
+        );
+    } else {
+        assert!(
+            far_contrast(&default) > far_contrast(&img),
+            "anisotropic filtering keeps more contrast far away: {} against {}",
+            far_contrast(&default),
+            far_contrast(&img)
+        );
+    }
     // Near the camera the checker has contrast; near the horizon mipmaps average it out.
     let row_contrast = |y: u32| {
         let v: Vec<i32> = (0..W).map(|x| i32::from(img.get_pixel(x, y)[0])).collect();

@@ -307,10 +307,29 @@ fn the_wireframes_opacity_sets_how_much_its_edges_cover() {
     assert!(solid * 10 < wall_luma * 6, "{solid} on {wall_luma}");
     // Opacity 0: exactly the picture without the overlay; out of range or NaN: clamped or
     // the default, never a broken frame.
-    assert_eq!(with(0.0), plain);
-    assert_eq!(with(7.0), with(1.0));
-    assert_eq!(
-        with(f32::NAN),
-        with(worldsmith::render::DEFAULT_WIRE_OPACITY)
+    assert_same("opacity 0 against no overlay", &with(0.0), &plain);
+    assert_same("opacity 7 against 1", &with(7.0), &with(1.0));
+    assert_same(
+        "opacity NaN against the default",
+        &with(f32::NAN),
+        &with(worldsmith::render::DEFAULT_WIRE_OPACITY),
+    );
+}
+
+/// Asserts two frames are the same pixel for pixel, naming how many differ and by how much
+/// (not the frames' bytes).
+fn assert_same(what: &str, a: &RgbaImage, b: &RgbaImage) {
+    assert_eq!(a.dimensions(), b.dimensions(), "{what}");
+    let differing: Vec<u8> = a
+        .pixels()
+        .zip(b.pixels())
+        .filter(|(p, q)| p != q)
+        .map(|(p, q)| (0..4).map(|c| p[c].abs_diff(q[c])).max().unwrap_or(0))
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "{what}: {} pixels differ, by up to {}",
+        differing.len(),
+        differing.iter().max().unwrap_or(&0)
     );
 }

@@ -65,6 +65,11 @@ pub const POINT_BYTES: u64 = 16;
 pub const SEGMENT_BYTES: u64 = 32;
 /// GPU bytes per splat, without the view-dependent SH rest.
 pub const SPLAT_BYTES: u64 = 32;
+
+/// Vertices of each point's or splat's quad: a triangle strip, so the vertex stage (the whole
+/// EWA projection for a splat) runs 4 times per quad rather than 6 for two triangles.
+pub(crate) const QUAD_VERTICES: u32 = 4;
+
 /// Largest single `queue.write_buffer` of an upload: the packed piece and its staging copy
 /// are the upload's only transient memory (still ~100k splats per piece to pack in parallel).
 const UPLOAD_PIECE_BYTES: usize = 4 << 20;
@@ -1503,7 +1508,7 @@ fn draw_page(
     pass.set_bind_group(1, &page.bind_group, &[slice * DEPTH_SLICE_STRIDE as u32]);
     match (page.on_gpu, &page.gpu_sort) {
         (true, Some(sort)) => pass.draw_indirect(&sort.draw_args, 0),
-        _ => pass.draw(0..6, instances.unwrap_or(0..page.visible)),
+        _ => pass.draw(0..QUAD_VERTICES, instances.unwrap_or(0..page.visible)),
     }
     stats.draw_calls += 1;
 }
@@ -1578,7 +1583,7 @@ fn draw_nodes(
         }
         for (bg, count) in &node.bind_groups {
             pass.set_bind_group(1, bg, &[]);
-            pass.draw(0..6, 0..*count);
+            pass.draw(0..QUAD_VERTICES, 0..*count);
             stats.draw_calls += 1;
         }
     }
@@ -1687,7 +1692,11 @@ fn cloud_pipeline(
             compilation_options: compilation_options.clone(),
             buffers: &[],
         },
-        primitive: Default::default(),
+        // Each point or splat a quad of QUAD_VERTICES corners (`quad_corner` in the shaders).
+        primitive: wgpu::PrimitiveState {
+            topology: wgpu::PrimitiveTopology::TriangleStrip,
+            ..Default::default()
+        },
         depth_stencil: Some(wgpu::DepthStencilState {
             format: super::renderer::DEPTH_FORMAT,
             depth_write_enabled: Some(depth_write),

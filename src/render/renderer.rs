@@ -1407,6 +1407,17 @@ impl Renderer {
         self.hold_shadows = hold;
     }
 
+    /// Samples textures with at most `n`× anisotropic filtering (1: trilinear only). The
+    /// default is 8 on a GPU and 1 on a software adapter, where it costs more than it shows.
+    /// Tests pin it to compare frames across adapters. A change drops the uploaded scene,
+    /// which the next frame uploads again with the new samplers.
+    pub fn set_max_anisotropy(&mut self, n: u16) {
+        let n = n.clamp(1, 16);
+        if n != self.scene.anisotropy {
+            self.scene = GpuScene::new(n, self.scene.material_bindings());
+        }
+    }
+
     /// Lists in every screen tile every light instead of those that can reach it (on by
     /// default: off only to measure or check what the tiled lists save, `bench
     /// --no-light-culling`; the pictures are the same).
@@ -1740,6 +1751,13 @@ impl Renderer {
             ToneMapper::Aces => 0.0,
             ToneMapper::Linear => 1.0,
         };
+        // The wireframe's opacity (a NaN or out-of-range value drawn as the default or
+        // clamped).
+        let wire_opacity = if frame.settings.overlays.wire_opacity.is_nan() {
+            super::DEFAULT_WIRE_OPACITY
+        } else {
+            frame.settings.overlays.wire_opacity.clamp(0.0, 1.0)
+        };
         let uniform = FrameUniform {
             clip_from_world: clip_from_world.to_cols_array_2d(),
             world_from_clip: clip_from_world.inverse().to_cols_array_2d(),
@@ -1795,13 +1813,7 @@ impl Renderer {
                     u8::from(frame.settings.overlays.solid_color == super::SolidColor::Random)
                         | u8::from(frame.settings.overlays.solid_flat) << 1,
                 ),
-                // The wireframe's opacity (a NaN or out-of-range value drawn as the default
-                // or clamped).
-                if frame.settings.overlays.wire_opacity.is_nan() {
-                    super::DEFAULT_WIRE_OPACITY
-                } else {
-                    frame.settings.overlays.wire_opacity.clamp(0.0, 1.0)
-                },
+                wire_opacity,
             ],
             light_tiles,
         };
@@ -1833,12 +1845,17 @@ impl Renderer {
         // Whether anything blends in the display pass; a frame without (opaque meshes,
         // points, sky) skips it and the post pass tone-maps the opaque image itself.
         let wireframe = overlays.wireframe && self.scene.instance_buffer.is_some();
+        // All edges at opacity 0 draw nothing: no pass, so the frame is the one without the
+        // overlay exactly (the selected edges, never below 0.35, still show).
+        let wire_all = wireframe && wire_opacity > 0.0;
+        let wire_selected = wireframe && !frame.selection.is_empty();
         // Solid shading draws blended meshes opaque, with the others.
         let solid = overlays.solid;
         let translucent = self.clouds.has_splats()
             || (!solid && !self.scene.blended.is_empty())
             || overlays.grid
-            || wireframe
+            || wire_all
+            || wire_selected
             || ((overlays.icons || overlays.bones) && !self.scene.lines.is_empty());
         let post = PostUniform {
             params: [
@@ -1906,8 +1923,8 @@ impl Renderer {
             bones: overlays
                 .bones
                 .then(|| self.overlay_pipeline(BONES_PIPELINE, msaa)),
-            wire: wireframe.then(|| self.overlay_pipeline("wire.wgsl", msaa)),
-            wire_selected: (wireframe && !frame.selection.is_empty()).then(|| {
+            wire: wire_all.then(|| self.overlay_pipeline("wire.wgsl", msaa)),
+            wire_selected: wire_selected.then(|| {
                 (
                     self.overlay_pipeline(WIRE_SELECTED_PIPELINE, msaa),
                     expand_selection(scene, frame.selection),

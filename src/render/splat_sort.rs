@@ -272,7 +272,11 @@ impl GpuSorter {
         }
         // Six vertices per splat quad; `depth_keys` adds the visible splats to the instance
         // count.
-        queue.write_buffer(&page.draw_args, 0, bytemuck::cast_slice(&[6u32, 0, 0, 0]));
+        queue.write_buffer(
+            &page.draw_args,
+            0,
+            bytemuck::cast_slice(&[super::clouds::QUAD_VERTICES, 0, 0, 0]),
+        );
         pass.set_pipeline(&self.depth_keys);
         pass.set_bind_group(0, &page.keys_group, &[]);
         pass.dispatch_workgroups(page.groups, 1, 1);
