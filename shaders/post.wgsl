@@ -6,8 +6,7 @@
 // prepended.)
 
 struct Post {
-    // x: tone mapper (0 ACES, 1 linear); y: outline on; z: 1 when the input is the opaque
-    // pass's exposed HDR image (no display pass ran), 0 when it is the display layer.
+    // x: tone mapper (0 ACES, 1 linear); y, z, w unused.
     params: vec4<f32>,
     outline_color: vec4<f32>,
 };
@@ -29,6 +28,11 @@ fn vs_main(@builtin(vertex_index) i: u32) -> PostOut {
 }
 
 override encode_srgb: bool = false;
+// The input is the opaque pass's exposed HDR image (no display pass ran), tone-mapped here;
+// else the display layer, decoded.
+override from_hdr: bool = false;
+// Draw the selection outline (the frame has a selection).
+override outline: bool = false;
 
 @fragment
 fn fs_main(in: PostOut) -> @location(0) vec4<f32> {
@@ -36,12 +40,12 @@ fn fs_main(in: PostOut) -> @location(0) vec4<f32> {
     let size = vec2<i32>(textureDimensions(image));
     let c = textureLoad(image, p, 0).rgb;
     var color: vec3<f32>;
-    if post.params.z > 0.5 {
+    if from_hdr {
         color = tonemap_with(post.params.x, c);
     } else {
         color = srgb_to_linear(clamp(c, vec3<f32>(0.0), vec3<f32>(1.0)));
     }
-    if post.params.y > 0.5 {
+    if outline {
         let center = textureLoad(selection_mask, p, 0).r;
         var edge = 0.0;
         for (var y = -2; y <= 2; y += 1) {

@@ -221,3 +221,33 @@ fn bench_pick_reports_build_and_pick_times() {
         .unwrap_or(0);
     assert!(hits >= 40, "{hits} hits of 50:\n{text}");
 }
+
+/// `bench --gpu-passes` prints each pass's GPU time beside the frame time (lavapipe has
+/// timestamp queries; an adapter without says so).
+#[test]
+fn bench_prints_the_gpu_time_of_each_pass() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let o = worldsmith(&[
+        "bench",
+        "--frames",
+        "2",
+        "--sizes",
+        "64x36",
+        "--msaa",
+        "1",
+        "--gpu-passes",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}\n{}", stderr(&o));
+    let Some(line) = out.lines().find(|l| l.contains("GPU time per pass")) else {
+        assert!(out.contains("no timestamp queries"), "{out}");
+        return;
+    };
+    for pass in ["opaque ", "tone map ", "passes together "] {
+        assert!(line.contains(pass), "{pass:?} missing: {line}");
+    }
+    // The world's shadows are drawn once, in a warm-up frame, and kept: no timed cascades.
+    assert!(!line.contains("shadow cascade"), "{line}");
+}

@@ -293,6 +293,10 @@ pub struct BenchArgs {
     /// screen tile (`Renderer::cull_lights`; same pictures, to measure what the lists save).
     #[arg(long)]
     pub no_light_culling: bool,
+    /// Also print each render pass's GPU time (timestamp queries: median per pass over the
+    /// timed frames), where the adapter has them.
+    #[arg(long)]
+    pub gpu_passes: bool,
     /// MSAA samples (1 or 4).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=4))]
     pub msaa: u32,
@@ -792,6 +796,10 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     let mut renderer = Renderer::new(&ctx);
     renderer.hold_shadows(args.hold_shadows);
     renderer.cull_lights(!args.no_light_culling);
+    let gpu_passes = args.gpu_passes && renderer.time_gpu_passes(true);
+    if args.gpu_passes && !gpu_passes {
+        println!("GPU pass times: this adapter has no timestamp queries");
+    }
     for &(w, h) in &args.sizes {
         let target = crate::render::OffscreenTarget::new(&ctx.device, w, h);
         let mut frame = FrameInput {
@@ -820,6 +828,10 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         let mut sort_ms = Vec::new();
         let mut gpu_sorts = 0u32;
         let mut first_frame_ms = 0.0;
+        // Each pass label's GPU milliseconds per timed frame, in the order labels first ran,
+        // and the frames' sums.
+        let mut pass_ms: Vec<(&'static str, Vec<f64>)> = Vec::new();
+        let mut pass_total_ms = Vec::new();
         for i in 0..3 + args.frames {
             if args.orbit {
                 // Turn the camera 1° per frame around the world's centre, as a user orbiting
@@ -839,6 +851,15 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             }
             if i >= 3 {
                 SAMPLES.with(|s| s.borrow_mut().push(t.elapsed().as_secs_f64() * 1000.0));
+                if let Some(times) = gpu_passes.then(|| renderer.gpu_pass_times()).flatten() {
+                    for (label, ms) in times.by_label() {
+                        match pass_ms.iter_mut().find(|(l, _)| *l == label) {
+                            Some((_, v)) => v.push(ms),
+                            None => pass_ms.push((label, vec![ms])),
+                        }
+                    }
+                    pass_total_ms.push(times.total_ms());
+                }
                 let u = stats.uploads;
                 uploads_after_warmup += u.meshes
                     + u.textures
@@ -864,6 +885,17 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             uploads_after_warmup,
             shadow_passes
         );
+        if !pass_total_ms.is_empty() {
+            let (total, _) = median_p95(&mut pass_total_ms);
+            let passes: Vec<String> = pass_ms
+                .iter_mut()
+                .map(|(label, v)| format!("{label} {:.2}", median_p95(v).0))
+                .collect();
+            println!(
+                "  GPU time per pass (timestamp queries, median ms): {}; passes together {total:.2}",
+                passes.join(", ")
+            );
+        }
         if args.lines > 0 {
             println!("  lines: {} segments drawn", last.segments);
         }

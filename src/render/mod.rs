@@ -8,6 +8,7 @@ mod gpu_scene;
 mod gpu_types;
 mod icons;
 pub mod light_tiles;
+mod pass_timer;
 mod renderer;
 pub mod shaders;
 pub mod shadow;
@@ -21,6 +22,7 @@ mod variant_targets;
 
 pub use context::{GpuContext, backend_tries};
 pub use gpu_scene::{mip_chain, uv_transform_rows};
+pub use pass_timer::PassTimes;
 pub use renderer::{Renderer, exposure_scale};
 pub use target::{OffscreenTarget, RenderTarget, TARGET_FORMAT, read_texture_rgba};
 pub use variant_targets::{TargetChanges, VariantTargets};

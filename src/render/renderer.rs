@@ -14,6 +14,7 @@ use super::gpu_types::{
     instance_layout, surface_buffers, uv1_layout, vertex_layout,
 };
 use super::light_tiles;
+use super::pass_timer::PassTimer;
 use super::shaders::{MATERIAL_SAMPLERS, MaterialBindings};
 use super::shadow::{self, CASCADES};
 use super::sky::{SKY_TEXTURE_WIDTH, SkyModel};
@@ -67,22 +68,25 @@ impl Targets {
     fn frame_pass<'e>(
         &self,
         encoder: &'e mut wgpu::CommandEncoder,
-        label: &str,
+        label: &'static str,
         resolved: &wgpu::TextureView,
         depth: wgpu::Operations<f32>,
+        timer: Option<&PassTimer>,
     ) -> wgpu::RenderPass<'e> {
-        self.frame_pass_part(encoder, label, resolved, depth, PassPart::Whole)
+        self.frame_pass_part(encoder, label, resolved, depth, PassPart::Whole, timer)
     }
 
     /// [`Targets::frame_pass`] for a pass split in parts: a part that is not the last keeps
-    /// the MSAA colour for the next, which loads it instead of clearing.
+    /// the MSAA colour for the next, which loads it instead of clearing. `timer`: the pass's
+    /// GPU time is recorded under `label` ([`Renderer::time_gpu_passes`]).
     fn frame_pass_part<'e>(
         &self,
         encoder: &'e mut wgpu::CommandEncoder,
-        label: &str,
+        label: &'static str,
         resolved: &wgpu::TextureView,
         depth: wgpu::Operations<f32>,
         part: PassPart,
+        timer: Option<&PassTimer>,
     ) -> wgpu::RenderPass<'e> {
         let (view, resolve) = match &self.hdr_msaa {
             Some(ms) => (ms, Some(resolved)),
@@ -112,9 +116,22 @@ impl Targets {
                 depth_ops: Some(depth),
                 stencil_ops: None,
             }),
+            timestamp_writes: timer.and_then(|t| t.writes(label)),
             ..Default::default()
         })
     }
+}
+
+/// Which tone-map pipeline a frame draws with (post.wgsl's overridable constants).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct PostKey {
+    /// Encodes sRGB itself, into an Rgba8Unorm target (`RenderTarget::encode`).
+    encode: bool,
+    /// Tone-maps the opaque pass's HDR image (no display pass ran), else decodes the display
+    /// layer.
+    from_hdr: bool,
+    /// Draws the selection outline.
+    outline: bool,
 }
 
 /// One thing the display pass draws, in order.
@@ -466,10 +483,15 @@ pub struct Renderer {
     mask_module: wgpu::ShaderModule,
     single_layout: wgpu::PipelineLayout,
     prepass_pipelines: HashMap<u32, PrepassPipes>,
+    /// GPU time per pass, when benchmarks ask for it ([`Renderer::time_gpu_passes`]).
+    pass_timer: Option<PassTimer>,
     /// Solid shading's pipelines per MSAA count, culling as [`PrepassPipes`].
     solid_pipelines: HashMap<u32, PrepassPipes>,
     /// The post pass into an sRGB target, and into an Rgba8Unorm one it encodes itself.
-    post_pipelines: [wgpu::RenderPipeline; 2],
+    /// The tone-map pass's pipelines, made when a frame first needs one ([`PostKey`]).
+    post_pipelines: HashMap<PostKey, wgpu::RenderPipeline>,
+    post_module: wgpu::ShaderModule,
+    post_pipeline_layout: wgpu::PipelineLayout,
     frame_buffer: wgpu::Buffer,
     lights_buffer: wgpu::Buffer,
     lights_capacity: usize,
@@ -768,39 +790,6 @@ impl Renderer {
             bind_group_layouts: &[Some(&post_layout)],
             immediate_size: 0,
         });
-        // Into sRGB targets (the hardware encodes) and, where a target cannot be viewed as
-        // sRGB (`RenderTarget::encode`, wgpu's GL backend), into Rgba8Unorm ones, encoding.
-        let post_pipelines = [false, true].map(|encode| {
-            let format = if encode {
-                wgpu::TextureFormat::Rgba8Unorm
-            } else {
-                TARGET_FORMAT
-            };
-            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-                label: Some("post"),
-                layout: Some(&post_pipeline_layout),
-                vertex: wgpu::VertexState {
-                    module: &post_module,
-                    entry_point: Some("vs_main"),
-                    compilation_options: Default::default(),
-                    buffers: &[],
-                },
-                primitive: Default::default(),
-                depth_stencil: None,
-                multisample: Default::default(),
-                fragment: Some(wgpu::FragmentState {
-                    module: &post_module,
-                    entry_point: Some("fs_main"),
-                    compilation_options: wgpu::PipelineCompilationOptions {
-                        constants: &[("encode_srgb", if encode { 1.0 } else { 0.0 })],
-                        ..Default::default()
-                    },
-                    targets: &[Some(format.into())],
-                }),
-                multiview_mask: None,
-                cache: None,
-            })
-        });
         let uniform_buffer = |label: &str, size: u64, usage: wgpu::BufferUsages| {
             device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
@@ -879,8 +868,11 @@ impl Renderer {
             mask_module,
             single_layout,
             prepass_pipelines: HashMap::new(),
+            pass_timer: None,
             solid_pipelines: HashMap::new(),
-            post_pipelines,
+            post_pipelines: HashMap::new(),
+            post_module,
+            post_pipeline_layout,
             frame_buffer,
             lights_buffer,
             lights_capacity: 16,
@@ -1098,6 +1090,56 @@ impl Renderer {
             });
         self.pipelines
             .insert((key, msaa, prepass), pipeline.clone());
+        pipeline
+    }
+
+    /// The tone-map pass's pipeline for `key`: post.wgsl specialised by its overridable
+    /// constants, so a frame runs only the code it needs (no outline loop without a
+    /// selection, one input's decoding), which a CPU adapter would otherwise run for every
+    /// pixel under a lane mask.
+    fn post_pipeline(&mut self, key: PostKey) -> wgpu::RenderPipeline {
+        if let Some(p) = self.post_pipelines.get(&key) {
+            return p.clone();
+        }
+        // Into sRGB targets (the hardware encodes) and, where a target cannot be viewed as
+        // sRGB (`RenderTarget::encode`, wgpu's GL backend), into Rgba8Unorm ones, encoding.
+        let format = if key.encode {
+            wgpu::TextureFormat::Rgba8Unorm
+        } else {
+            TARGET_FORMAT
+        };
+        let flag = |on: bool| if on { 1.0 } else { 0.0 };
+        let pipeline = self
+            .device
+            .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some("post"),
+                layout: Some(&self.post_pipeline_layout),
+                vertex: wgpu::VertexState {
+                    module: &self.post_module,
+                    entry_point: Some("vs_main"),
+                    compilation_options: Default::default(),
+                    buffers: &[],
+                },
+                primitive: Default::default(),
+                depth_stencil: None,
+                multisample: Default::default(),
+                fragment: Some(wgpu::FragmentState {
+                    module: &self.post_module,
+                    entry_point: Some("fs_main"),
+                    compilation_options: wgpu::PipelineCompilationOptions {
+                        constants: &[
+                            ("encode_srgb", flag(key.encode)),
+                            ("from_hdr", flag(key.from_hdr)),
+                            ("outline", flag(key.outline)),
+                        ],
+                        ..Default::default()
+                    },
+                    targets: &[Some(format.into())],
+                }),
+                multiview_mask: None,
+                cache: None,
+            });
+        self.post_pipelines.insert(key, pipeline.clone());
         pipeline
     }
 
@@ -1418,6 +1460,26 @@ impl Renderer {
         }
     }
 
+    /// Times each render pass of the following frames on the GPU (timestamp queries), for
+    /// [`Renderer::gpu_pass_times`]; returns whether the device can (`TIMESTAMP_QUERY`).
+    /// Off by default: untimed frames write no queries.
+    pub fn time_gpu_passes(&mut self, on: bool) -> bool {
+        if !on {
+            self.pass_timer = None;
+            return false;
+        }
+        if self.pass_timer.is_none() {
+            self.pass_timer = PassTimer::new(&self.device, &self.queue);
+        }
+        self.pass_timer.is_some()
+    }
+
+    /// The GPU time of each render pass of the last frame, with
+    /// [`Renderer::time_gpu_passes`] on (waits for the GPU; benchmarks only).
+    pub fn gpu_pass_times(&self) -> Option<super::PassTimes> {
+        self.pass_timer.as_ref()?.read(&self.device)
+    }
+
     /// Lists in every screen tile every light instead of those that can reach it (on by
     /// default: off only to measure or check what the tiled lists save, `bench
     /// --no-light-culling`; the pictures are the same).
@@ -1630,6 +1692,9 @@ impl Renderer {
 
     /// Draws `frame` into `target`, uploading only what changed since the previous call.
     pub fn render(&mut self, frame: &FrameInput<'_>, target: &RenderTarget<'_>) -> FrameStats {
+        if let Some(timer) = &self.pass_timer {
+            timer.begin_frame();
+        }
         let mut stats = FrameStats::default();
         let (width, height) = (target.width.max(1), target.height.max(1));
         let msaa = if frame.settings.msaa > 1 && self.msaa_supported {
@@ -1858,12 +1923,8 @@ impl Renderer {
             || wire_selected
             || ((overlays.icons || overlays.bones) && !self.scene.lines.is_empty());
         let post = PostUniform {
-            params: [
-                tone_mapper,
-                if outline { 1.0 } else { 0.0 },
-                if translucent { 0.0 } else { 1.0 },
-                0.0,
-            ],
+            // The outline and the input are the pipeline's constants (`PostKey`).
+            params: [tone_mapper, 0.0, 0.0, 0.0],
             outline_color: [1.0, 0.55, 0.1, 1.0],
         };
         self.queue
@@ -1908,6 +1969,11 @@ impl Renderer {
         let kind_of: HashMap<_, _> = needed.into_iter().collect();
         let sky_pipe = self.overlay_pipeline("sky.wgsl", msaa);
         let display_pipe = translucent.then(|| self.overlay_pipeline("display.wgsl", msaa));
+        let post_pipe = self.post_pipeline(PostKey {
+            encode: target.encode,
+            from_hdr: !translucent,
+            outline,
+        });
         let cloud_pipes =
             (!self.clouds.is_empty()).then(|| self.clouds.pipelines(&self.device, msaa));
         let mask_pipes =
@@ -1961,6 +2027,7 @@ impl Renderer {
                 &kind_of,
                 &sky_pipe,
                 display_pipe.as_ref(),
+                &post_pipe,
                 cloud_pipes.as_ref(),
                 prepass_pipe.as_ref(),
                 solid_pipes.as_ref(),
@@ -1972,6 +2039,9 @@ impl Renderer {
                 glam::Mat4::IDENTITY,
                 &mut stats,
             );
+            if let Some(timer) = &self.pass_timer {
+                timer.resolve(&mut encoder);
+            }
             self.queue.submit([encoder.finish()]);
             return stats;
         };
@@ -1999,6 +2069,10 @@ impl Renderer {
             for (i, layer) in shadows.layers.iter().enumerate() {
                 let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                     label: Some("shadow cascade"),
+                    timestamp_writes: self
+                        .pass_timer
+                        .as_ref()
+                        .and_then(|t| t.writes("shadow cascade")),
                     color_attachments: &[],
                     depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
                         view: layer,
@@ -2069,6 +2143,7 @@ impl Renderer {
             &kind_of,
             &sky_pipe,
             display_pipe.as_ref(),
+            &post_pipe,
             cloud_pipes.as_ref(),
             prepass_pipe.as_ref(),
             solid_pipes.as_ref(),
@@ -2079,6 +2154,9 @@ impl Renderer {
             frame.camera.world_from_view.inverse(),
             &mut stats,
         );
+        if let Some(timer) = &self.pass_timer {
+            timer.resolve(&mut encoder);
+        }
         self.queue.submit([encoder.finish()]);
         stats
     }
@@ -2105,6 +2183,10 @@ impl Renderer {
         let gs = &self.scene;
         let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
             label: Some("selection mask"),
+            timestamp_writes: self
+                .pass_timer
+                .as_ref()
+                .and_then(|t| t.writes("selection mask")),
             color_attachments: &[Some(wgpu::RenderPassColorAttachment {
                 view: &t.mask,
                 depth_slice: None,
@@ -2160,6 +2242,7 @@ impl Renderer {
         sky_pipe: &wgpu::RenderPipeline,
         // None: nothing translucent this frame, no display pass.
         display_pipe: Option<&wgpu::RenderPipeline>,
+        post_pipe: &wgpu::RenderPipeline,
         cloud_pipes: Option<&CloudPipes>,
         prepass_pipe: Option<&PrepassPipes>,
         // Solid shading: every batch drawn by these instead of its material's pipeline.
@@ -2241,7 +2324,7 @@ impl Renderer {
                     wgpu::StoreOp::Discard
                 },
             };
-            let mut pass = t.frame_pass(encoder, "opaque", &t.hdr, depth);
+            let mut pass = t.frame_pass(encoder, "opaque", &t.hdr, depth, self.pass_timer.as_ref());
             if let Some(instances) = &gs.instance_buffer {
                 pass.set_vertex_buffer(1, instances.slice(..));
             }
@@ -2403,8 +2486,14 @@ impl Renderer {
                 PassPart::Whole
             };
             let mut copies_left = copies;
-            let mut pass =
-                t.frame_pass_part(encoder, "display", &t.display, part.display_depth(), part);
+            let mut pass = t.frame_pass_part(
+                encoder,
+                "display",
+                &t.display,
+                part.display_depth(),
+                part,
+                self.pass_timer.as_ref(),
+            );
             pass.set_bind_group(0, frame_bg, &[]);
             pass.set_pipeline(display_pipe);
             pass.set_bind_group(1, &t.display_source, &[]);
@@ -2463,6 +2552,7 @@ impl Renderer {
                             &t.display,
                             part.display_depth(),
                             part,
+                            self.pass_timer.as_ref(),
                         );
                         bind_common(&mut pass);
                     }
@@ -2528,6 +2618,7 @@ impl Renderer {
         }
         let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
             label: Some("tone map"),
+            timestamp_writes: self.pass_timer.as_ref().and_then(|t| t.writes("tone map")),
             color_attachments: &[Some(wgpu::RenderPassColorAttachment {
                 view: target.view,
                 depth_slice: None,
@@ -2539,7 +2630,7 @@ impl Renderer {
             })],
             ..Default::default()
         });
-        pass.set_pipeline(&self.post_pipelines[usize::from(target.encode)]);
+        pass.set_pipeline(post_pipe);
         let post_input = if display_pipe.is_some() {
             &t.post_from_display
         } else {
