@@ -311,7 +311,16 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     }
     let v2 = vec2<f32>(-v1.y, v1.x);
     let sd = sqrt(vec2<f32>(l1, l2));
-    let radius = min(3.0 * sd, vec2<f32>(MAX_RADIUS_PX));
+    let opacity = scale_zo.y * compensation;
+    // Past dᵀΣ'⁻¹d = 2 ln(255 · opacity) a fragment's alpha is under 1/255, which `fs_main`
+    // discards: the quad ends there (and never past 3σ, as the reference rasteriser's), so a
+    // faint splat costs less fill and culling, and draws the same pixels. One fainter than
+    // 1/255 draws nothing at all.
+    let reach = min(sqrt(2.0 * log(255.0 * opacity)), 3.0);
+    if !(reach > 0.0) {
+        return culled();
+    }
+    let radius = min(reach * sd, vec2<f32>(MAX_RADIUS_PX));
     if !(radius.x >= 0.0 && radius.y >= 0.0) {
         return culled();
     }
@@ -324,7 +333,6 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
         return culled();
     }
 
-    let opacity = scale_zo.y * compensation;
     let corner = quad_corner(vi);
     let offset_px = corner.x * radius.x * v1 + corner.y * radius.y * v2;
     var out: SplatOut;

@@ -186,16 +186,7 @@ fn paged_splat_cloud_renders_like_a_single_page() {
     let mut r = Renderer::new(&ctx);
     // 9003 splats in pages of 4096 (3 pages).
     r.limit_cloud_page_bytes(4096 * 32);
-    let frame = FrameInput {
-        scene: &scene,
-        camera: ellipsoid_view(),
-        settings: RenderSettings {
-            shadow_map_size: 1024,
-            ..RenderSettings::final_frame()
-        },
-        selection: &[],
-        cloud_highlight: None,
-    };
+    let frame = final_frame(&scene, ellipsoid_view());
     let (paged, stats) = r.render_to_image(&ctx, &frame, W, H).expect("readback");
     assert_eq!(sorts(&stats), 3, "{stats:?}");
     let d = diff(&whole, &paged);

@@ -340,16 +340,7 @@ fn textured_checker_with_mipmaps() {
     let view = look(Vec3::new(0.0, 2.0, 8.0), Vec3::new(0.0, 0.0, -10.0), 60.0);
     // Trilinear filtering on every adapter: the golden checks the mip chain, which a GPU's
     // anisotropic filtering (its own per vendor) would sharpen towards the horizon.
-    let frame = worldsmith::render::FrameInput {
-        scene: &scene,
-        camera: view,
-        settings: RenderSettings {
-            shadow_map_size: 1024,
-            ..RenderSettings::final_frame()
-        },
-        selection: &[],
-        cloud_highlight: None,
-    };
+    let frame = final_frame(&scene, view);
     let mut r = worldsmith::render::Renderer::new(&ctx);
     let mut with_anisotropy = |n: u16| {
         r.set_max_anisotropy(n);

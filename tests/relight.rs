@@ -364,16 +364,7 @@ fn relighting_a_splat_node_on_a_running_renderer_switches_its_pipeline() {
     let captured = scene.node(node).expect("node").relight.captured;
     let mut r = worldsmith::render::Renderer::new(&ctx);
     let mut draw = |scene: &Scene| {
-        let frame = worldsmith::render::FrameInput {
-            scene,
-            camera: view,
-            settings: worldsmith::render::RenderSettings {
-                shadow_map_size: 1024,
-                ..worldsmith::render::RenderSettings::final_frame()
-            },
-            selection: &[],
-            cloud_highlight: None,
-        };
+        let frame = common::final_frame(scene, view);
         r.render_to_image(&ctx, &frame, W, H).expect("readback").0
     };
     let (cx, cy) = pixel_of(&view, Vec3::ZERO);

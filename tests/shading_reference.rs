@@ -1811,16 +1811,7 @@ fn glass_behind_glass_shows_through_it() {
     let mut scene = scene_of(&case);
     add_board(&mut scene);
     add_pane(&mut scene);
-    let frame = FrameInput {
-        scene: &scene,
-        camera: view,
-        settings: RenderSettings {
-            shadow_map_size: 1024,
-            ..RenderSettings::final_frame()
-        },
-        selection: &[],
-        cloud_highlight: None,
-    };
+    let frame = common::final_frame(&scene, view);
     let (img, stats) = Renderer::new(&ctx)
         .render_to_image(&ctx, &frame, SIZE, SIZE)
         .expect("render");

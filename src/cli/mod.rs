@@ -327,6 +327,10 @@ pub struct BenchArgs {
     /// Spherical-harmonics degree (0..=3) of the synthetic splats.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=3))]
     pub sh_degree: u8,
+    /// The synthetic splats' opacities are spread evenly from this up to 1 (a trained
+    /// capture holds many fainter ones than the default's).
+    #[arg(long, default_value_t = 0.3, value_name = "0..1", value_parser = opacity)]
+    pub splat_min_opacity: f32,
     /// Where the frames sort splats: `auto` (GPU compute on real GPUs, CPU on CPU
     /// adapters), `cpu` or `gpu`. With `--splats`, CPU and GPU sort times are also compared
     /// directly.
@@ -774,7 +778,16 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     let view = crate::render::default_view(&scene);
     if args.splats > 0 {
         let t = Instant::now();
-        add_synthetic_splats(&mut scene, &view, args.splats, args.sh_degree, args.seed)?;
+        add_synthetic_splats(
+            &mut scene,
+            &view,
+            SyntheticSplats {
+                count: args.splats,
+                sh_degree: args.sh_degree,
+                min_opacity: args.splat_min_opacity,
+                seed: args.seed,
+            },
+        )?;
         println!(
             "splats: {} (SH degree {}), generated in {:.0} ms",
             args.splats,
@@ -996,12 +1009,24 @@ fn compare_sorts(
 
 /// Adds a seeded blob of `count` Gaussian splats 25 m in front of `view` (over the terrain in
 /// the default world): dense in the middle, random orientations, colours varying smoothly.
+/// What [`add_synthetic_splats`] makes: `count` splats of SH degree `sh_degree`, opacities
+/// spread evenly over `min_opacity..1`, from `seed`.
+struct SyntheticSplats {
+    count: u32,
+    sh_degree: u8,
+    min_opacity: f32,
+    seed: u64,
+}
+
 fn add_synthetic_splats(
     scene: &mut Scene,
     view: &CameraView,
-    count: u32,
-    sh_degree: u8,
-    seed: u64,
+    SyntheticSplats {
+        count,
+        sh_degree,
+        min_opacity,
+        seed,
+    }: SyntheticSplats,
 ) -> anyhow::Result<()> {
     use crate::scene::{NodeKind, SplatCloud, Transform};
     use glam::{Quat, Vec3};
@@ -1030,7 +1055,7 @@ fn add_synthetic_splats(
             scale * (0.5 + next()),
             scale * (0.2 + next()),
         ]);
-        opacities.push(0.3 + 0.7 * next());
+        opacities.push(min_opacity + (1.0 - min_opacity) * next());
         colors.push((p * 0.4 + 0.5).to_array());
     }
     let rest = SplatCloud::sh_rest_coefficients(sh_degree) * 3 * n;
@@ -1161,7 +1186,16 @@ pub fn bench_pick(args: &BenchPickArgs) -> anyhow::Result<()> {
         );
     }
     if args.splats > 0 {
-        add_synthetic_splats(&mut scene, &view, args.splats, 0, args.seed)?;
+        add_synthetic_splats(
+            &mut scene,
+            &view,
+            SyntheticSplats {
+                count: args.splats,
+                sh_degree: 0,
+                min_opacity: 0.3,
+                seed: args.seed,
+            },
+        )?;
     }
     let triangles = scene.triangle_count();
     let (w, h) = args.size;

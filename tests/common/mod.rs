@@ -40,16 +40,29 @@ pub fn render_with(
 ) -> RgbaImage {
     let mut r = Renderer::new(ctx);
     let frame = FrameInput {
-        scene,
-        camera: view,
         settings: RenderSettings {
             shadow_map_size: 1024,
             ..settings
         },
         selection,
-        cloud_highlight: None,
+        ..final_frame(scene, view)
     };
     r.render_to_image(ctx, &frame, w, h).expect("readback").0
+}
+
+/// A final-quality frame of `scene` from `camera` as the tests render it: 1024² shadow
+/// cascades (small frames need no more), nothing selected.
+pub fn final_frame(scene: &Scene, camera: CameraView) -> FrameInput<'_> {
+    FrameInput {
+        scene,
+        camera,
+        settings: RenderSettings {
+            shadow_map_size: 1024,
+            ..RenderSettings::final_frame()
+        },
+        selection: &[],
+        cloud_highlight: None,
+    }
 }
 
 fn luma(p: &image::Rgba<u8>) -> f64 {
