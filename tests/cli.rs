@@ -43,6 +43,17 @@ fn bad_arguments_exit_non_zero_with_a_clear_message() {
         (&["still"], "--out"),
         (&["render-everything"], "render-everything"),
         (&["--screenshot", "a.png"], "--exit-after-frames"),
+        // Benchmarks' synthetic counts are bounded: a mistyped one is a usage error, not an
+        // allocation of tens of gigabytes that aborts.
+        (&["bench", "--splats", "4294967295"], "0..=20000000"),
+        (&["bench", "--lines", "30000000"], "0..=20000000"),
+        (&["bench", "--frames", "0"], "1..=100000"),
+        (&["bench-pick", "--triangles", "4000000000"], "1..=20000000"),
+        (&["bench-variants", "--thumbnails", "100000"], "1..=256"),
+        (
+            &["stills", "--sheet-cell-width", "4000000000", "--out", "x"],
+            "16..=4096",
+        ),
     ];
     for (args, needle) in cases {
         let o = worldsmith(args);

@@ -273,6 +273,19 @@ impl SelectStroke {
             if ui.input_mut(|i| i.consume_key(Modifiers::ALT, Key::Z)) {
                 state.xray = !state.xray;
             }
+            let (unlock, lock) = ui.input_mut(|i| {
+                // Before the tools' plain L (the lasso), which would take them too.
+                (
+                    i.consume_key(Modifiers::ALT, Key::L),
+                    i.consume_key(Modifiers::SHIFT, Key::L),
+                )
+            });
+            if unlock {
+                state.unlock(cloud);
+            }
+            if lock {
+                state.lock(cloud);
+            }
             let (escape, delete, none, all) = ui.input_mut(|i| {
                 for (key, tool) in [
                     (Key::R, SelectTool::Rect),

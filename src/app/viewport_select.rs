@@ -684,10 +684,15 @@ mod tests {
     fn locked_splats_stay_drawn_but_cannot_be_selected_or_edited() {
         let mut d = cloud_grid(false);
         d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
-        // Lock the left half: 50 locked, none selected, none hidden (still drawn).
+        // Lock the left half (Shift+L): 50 locked, none selected, none hidden (still drawn);
+        // the tool stays the rectangle (a plain L would pick the lasso).
         d.drag(at(&d, -2.6, 2.6), at(&d, -0.1, -2.6), Modifiers::NONE);
-        on_cloud(&mut d, |s, cloud| s.lock(cloud));
+        key(&mut d, egui::Key::L, Modifiers::SHIFT);
         assert_eq!(locked_of(&mut d), 50);
+        assert_eq!(
+            d.editor.cloud_tools.select.tool,
+            Some(crate::ui::SelectTool::Rect)
+        );
         assert_eq!((splats_of(&d), hidden_of(&mut d)), ((100, 0), 0));
         // Nothing tinted or culled; the locked ones are drawn greyed out.
         let h = d.editor.cloud_highlight().expect("the locked ones greyed");
@@ -717,8 +722,12 @@ mod tests {
         key(&mut d, egui::Key::Z, Modifiers::COMMAND);
         assert_eq!(hidden_of(&mut d), 50);
         key(&mut d, egui::Key::H, Modifiers::ALT);
-        on_cloud(&mut d, |s, cloud| s.unlock(cloud));
+        key(&mut d, egui::Key::L, Modifiers::ALT);
         assert_eq!(locked_of(&mut d), 0);
+        assert_eq!(
+            d.editor.cloud_tools.select.tool,
+            Some(crate::ui::SelectTool::Rect)
+        );
         key(&mut d, egui::Key::A, Modifiers::NONE);
         assert_eq!(splats_of(&d), (50, 50));
         key(&mut d, egui::Key::Z, Modifiers::COMMAND);

@@ -19,14 +19,14 @@ pub struct BenchVariantsArgs {
     #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = super::parse_size)]
     pub size: (u32, u32),
     /// Variants the thumbnail refresh draws (the world's presets, then copies).
-    #[arg(long, default_value_t = 8)]
-    pub thumbnails: usize,
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub thumbnails: u16,
     /// Thumbnail size.
     #[arg(long, value_name = "WxH", default_value = "256x144", value_parser = super::parse_size)]
     pub thumbnail_size: (u32, u32),
     /// Thumbnail refreshes timed (the median is printed).
-    #[arg(long, default_value_t = 5)]
-    pub runs: usize,
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub runs: u16,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -91,7 +91,7 @@ pub fn bench_variants(args: &BenchVariantsArgs) -> anyhow::Result<()> {
 
     // Thumbnails: the world's variants, then copies with other exposures up to the count.
     let mut k = 0;
-    while scene.variants().list.len() < args.thumbnails {
+    while scene.variants().list.len() < usize::from(args.thumbnails) {
         let base = &scene.variants().list[k % ids.len().max(1)];
         let mut overrides: Overrides = base.overrides.clone();
         let ev = overrides
@@ -108,7 +108,7 @@ pub fn bench_variants(args: &BenchVariantsArgs) -> anyhow::Result<()> {
         .variants()
         .list
         .iter()
-        .take(args.thumbnails)
+        .take(usize::from(args.thumbnails))
         .map(|v| Some(v.id))
         .collect();
     let mut targets = VariantTargets::default();
@@ -121,7 +121,7 @@ pub fn bench_variants(args: &BenchVariantsArgs) -> anyhow::Result<()> {
         ..thumb_settings
     };
     let mut runs = [Vec::new(), Vec::new()];
-    for run in 0..args.runs.max(1) + 1 {
+    for run in 0..usize::from(args.runs) + 1 {
         for (which, settings) in [thumb_settings, whole_settings].into_iter().enumerate() {
             // A base edit makes every thumbnail stale, as an edit in the editor does.
             let mut env = scene.environment;

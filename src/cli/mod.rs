@@ -136,10 +136,10 @@ pub struct BenchPickArgs {
     pub seed: u64,
     /// Triangles in the whole scene: a bumpy grid mesh in front of the camera makes up what
     /// the world lacks.
-    #[arg(long, default_value_t = 1_000_000)]
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u32).range(1..=MAX_SYNTHETIC))]
     pub triangles: u32,
     /// Number of timed picks.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub picks: u32,
     /// Viewport size the pixels are drawn from.
     #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]
@@ -147,7 +147,7 @@ pub struct BenchPickArgs {
     /// Add a seeded synthetic cloud of this many Gaussian splats in front of the camera
     /// (as `bench --splats`); its BVH is built with the meshes', and the splat selection
     /// tool's rectangle, lasso and brush are timed over it.
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=MAX_SYNTHETIC))]
     pub splats: u32,
 }
 
@@ -271,14 +271,14 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
     /// Frames rendered per size (after 3 warm-up frames).
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub frames: u32,
     /// Comma-separated sizes.
     #[arg(long, value_delimiter = ',', default_value = "1280x720,1920x1080", value_parser = parse_size)]
     pub sizes: Vec<(u32, u32)>,
     /// Extra idle copies of the world's trees to add (checks frame time does not grow with
     /// idle objects through re-uploads).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub extra_idle_nodes: u32,
     /// Orbit the camera 1° per frame (shadow maps then redraw every frame) instead of a
     /// fixed view.
@@ -318,11 +318,11 @@ pub struct BenchArgs {
     pub solid_color: Option<SolidColorArg>,
     /// Add a seeded synthetic cloud of this many Gaussian splats (a blob in front of the
     /// camera, over the terrain). With `--orbit` they are re-sorted every frame.
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=MAX_SYNTHETIC))]
     pub splats: u32,
     /// Add a seeded synthetic line set of this many segments (random-walk wires in front of
     /// the camera, 1.5 px wide).
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=MAX_SYNTHETIC))]
     pub lines: u32,
     /// Spherical-harmonics degree (0..=3) of the synthetic splats.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=3))]
@@ -641,6 +641,11 @@ pub fn bench_project(args: &BenchProjectArgs) -> anyhow::Result<()> {
 }
 
 /// Median and 95th percentile of a sample (milliseconds).
+/// Most synthetic elements (splats, line segments, triangles, vertices) a benchmark makes: 20
+/// million, four times HY-World's largest cloud, so a mistyped count is a usage error naming
+/// the range, not an allocation that aborts the process.
+const MAX_SYNTHETIC: i64 = 20_000_000;
+
 pub fn median_p95(samples: &mut [f64]) -> (f64, f64) {
     if samples.is_empty() {
         return (0.0, 0.0);
@@ -1438,7 +1443,7 @@ pub struct BenchEditArgs {
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
     /// Vertices of the dense mesh added to the world.
-    #[arg(long, default_value_t = 1_000_000)]
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u32).range(3..=MAX_SYNTHETIC))]
     pub vertices: u32,
     /// Image size.
     #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]

@@ -34,7 +34,7 @@ pub struct StillsArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Width of one image on the contact sheet, pixels.
-    #[arg(long, default_value_t = 480)]
+    #[arg(long, default_value_t = 480, value_parser = clap::value_parser!(u32).range(16..=4096))]
     pub sheet_cell_width: u32,
 }
 
@@ -185,12 +185,20 @@ pub fn stills(args: &StillsArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let row_names: Vec<String> = variants.iter().map(|(n, _)| n.clone()).collect();
     let column_names: Vec<String> = cameras.iter().map(|(n, _)| n.clone()).collect();
-    let sheet = super::contact_sheet::contact_sheet(
+    let (sheet, cell_width) = super::contact_sheet::contact_sheet(
         &row_names,
         &column_names,
         &cells,
         args.sheet_cell_width,
     );
+    if cell_width < args.sheet_cell_width {
+        eprintln!(
+            "note: contact sheet cells {cell_width} px wide instead of {} to keep the sheet \
+             within {} px",
+            args.sheet_cell_width,
+            super::contact_sheet::MAX_SHEET_SIDE
+        );
+    }
     let sheet_path = args.out.join("contact_sheet.png");
     save_png(&sheet, &sheet_path)?;
     eprintln!(

@@ -659,7 +659,8 @@ fn selection_ui(
             "Drag in the viewport over the {noun}' centres: Shift adds, Ctrl takes away, \
              Alt+drag orbits; Alt+Z toggles X-ray (off: only what is in front). The gizmo moves the selected {noun} (W move, E rotate, Q \
              hides it). A selects all, Alt+A none, R/L/B pick the tool, H hides the \
-             selected {noun} (Shift+H the others, Alt+H reveals), Del deletes them, Esc ends \
+             selected {noun} (Shift+H the others, Alt+H reveals), Shift+L locks them (Alt+L \
+             unlocks all), Del deletes them, Esc ends \
              the tool."
         ));
     }
@@ -766,12 +767,12 @@ fn hide_ui(ui: &mut Ui, cloud: CloudRef<'_>, state: &mut CloudSelection, selecte
     ui.horizontal(|ui| {
         let hover = format!(
             "Lock the selected {noun}: they stay drawn but cannot be selected, so Delete, Keep \
-             only, Separate and moves leave them alone"
+             only, Separate and moves leave them alone (Shift+L)"
         );
         if button(ui, selected > 0, "Lock", hover) {
             state.lock(cloud);
         }
-        let hover = format!("Make the locked {noun} selectable again");
+        let hover = format!("Make the locked {noun} selectable again (Alt+L)");
         if button(ui, locked > 0, "Unlock", hover) {
             state.unlock(cloud);
         }
