@@ -337,6 +337,20 @@ fn studio_lit(color: vec3<f32>, normal: vec3<f32>, world: vec3<f32>) -> vec4<f32
     return vec4<f32>(captured_radiance(shown) * frame.params.x, 1.0);
 }
 
+// The selection tool's marks of a splat or point cloud's element `index` (a page slot), from
+// `marks`: two bits per element (element i at bits 2(i % 16) and 2(i % 16) + 1 of word
+// i / 16), MARK_ROW_WORDS words per texture row (render/clouds.rs `selected_words`,
+// `SELECTED_ROW_WORDS`); 0 is a plain element.
+const MARK_ROW_WORDS: u32 = 2048u;
+const MARK_SELECTED: u32 = 1u;
+const MARK_HIDDEN: u32 = 2u;
+const MARK_LOCKED: u32 = 3u;
+fn element_mark(marks: texture_2d<u32>, index: u32) -> u32 {
+    let word = index >> 4u;
+    let bits = textureLoad(marks, vec2<u32>(word % MARK_ROW_WORDS, word / MARK_ROW_WORDS), 0).x;
+    return (bits >> ((index & 15u) * 2u)) & 3u;
+}
+
 // How the selection tool shows locked splats and points (display sRGB in and out): greyed
 // out, their brightness kept in part, so what the tool leaves alone reads at a glance.
 fn locked_look(shown: vec3<f32>) -> vec3<f32> {

@@ -23,11 +23,10 @@ struct Point {
 
 @group(1) @binding(0) var<uniform> draw: PointDraw;
 @group(1) @binding(1) var<storage, read> points: array<Point>;
-// Two bits per point of the page (point i at bits 2(i % 16) and 2(i % 16) + 1 of word i / 16,
-// SELECTED_ROW_WORDS words per row), read when draw.params.z is 1: the points the editor's
-// screen selection holds (tinted) and those its tool hides (not drawn).
+// The selection tool's marks of the page's points (`element_mark` in common.wgsl), read when
+// draw.params.z is 1: the points the editor's screen selection holds (tinted), those its tool
+// hides (not drawn) and those it locks (greyed).
 @group(1) @binding(2) var selected: texture_2d<u32>;
-const SELECTED_ROW_WORDS: u32 = 2048u;
 // What selected points are tinted towards (display sRGB), as selected splats are.
 const SELECTED_TINT: vec3<f32> = vec3<f32>(1.0, 0.82, 0.1);
 
@@ -56,17 +55,13 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     var shown = graded(unpack4x8unorm(p.color).rgb, draw.grade);
     var hidden = false;
     if draw.params.z != 0.0 {
-        let word = ii >> 4u;
-        let bits = textureLoad(selected, vec2<u32>(word % SELECTED_ROW_WORDS,
-                                                   word / SELECTED_ROW_WORDS), 0).x;
-        // 0 plain, 1 selected, 2 hidden, 3 locked (render/clouds.rs `selected_words`).
-        let marks = (bits >> ((ii & 15u) * 2u)) & 3u;
-        hidden = marks == 2u;
-        if marks == 1u {
+        let mark = element_mark(selected, ii);
+        hidden = mark == MARK_HIDDEN;
+        if mark == MARK_SELECTED {
             shown = mix(shown, SELECTED_TINT, 0.6);
             position = (draw.moved * vec4<f32>(position, 1.0)).xyz;
         }
-        if marks == 3u {
+        if mark == MARK_LOCKED {
             shown = locked_look(shown);
         }
     }

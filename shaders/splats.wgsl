@@ -73,12 +73,11 @@ struct Splat {
 // pass draws splats in slices between blended meshes, so a mesh is drawn over the splats
 // behind it and under those in front of it.
 @group(1) @binding(4) var<uniform> depth_slice: vec4<f32>;
-// Two bits per page slot (slot i at bits 2(i % 16) and 2(i % 16) + 1 of word i / 16,
-// SELECTED_ROW_WORDS words per row), read when draw.info.w is 1: the splats the editor's
-// screen selection holds (drawn tinted) and those its tool hides (not drawn).
-// A texture: the vertex stage's storage bindings are all taken (downlevel limit of four).
+// The selection tool's marks of the page's splats (`element_mark` in common.wgsl), read when
+// draw.info.w is 1: the splats the editor's screen selection holds (drawn tinted), those its
+// tool hides (not drawn) and those it locks (greyed). A texture: the vertex stage's storage
+// bindings are all taken (downlevel limit of four).
 @group(1) @binding(5) var selected: texture_2d<u32>;
-const SELECTED_ROW_WORDS: u32 = 2048u;
 
 struct SplatOut {
     @builtin(position) clip: vec4<f32>,
@@ -225,16 +224,12 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     var is_selected = false;
     var is_locked = false;
     if draw.info.w != 0u {
-        let word = index >> 4u;
-        let bits = textureLoad(selected, vec2<u32>(word % SELECTED_ROW_WORDS,
-                                                   word / SELECTED_ROW_WORDS), 0).x;
-        // 0 plain, 1 selected, 2 hidden, 3 locked (render/clouds.rs `selected_words`).
-        let marks = (bits >> ((index & 15u) * 2u)) & 3u;
-        if marks == 2u {
+        let mark = element_mark(selected, index);
+        if mark == MARK_HIDDEN {
             return culled();
         }
-        is_selected = marks == 1u;
-        is_locked = marks == 3u;
+        is_selected = mark == MARK_SELECTED;
+        is_locked = mark == MARK_LOCKED;
     }
     var lin = mat3x3<f32>(vec3<f32>(1.0, 0.0, 0.0), vec3<f32>(0.0, 1.0, 0.0),
                           vec3<f32>(0.0, 0.0, 1.0));
