@@ -256,13 +256,17 @@ impl SelectStroke {
             state.end_stroke();
         }
         if keyboard_free {
-            let (reveal, hide_others, hide) = ui.input_mut(|i| {
-                // Alt+H and Shift+H first: a plain H would take them too.
-                (
-                    i.consume_key(Modifiers::ALT, Key::H),
-                    i.consume_key(Modifiers::SHIFT, Key::H),
-                    i.consume_key(Modifiers::NONE, Key::H),
-                )
+            let [reveal, hide_others, hide, unlock, lock] = ui.input_mut(|i| {
+                // The Alt and Shift chords before the plain keys, which would take them too
+                // (H hides, L picks the lasso below).
+                [
+                    (Modifiers::ALT, Key::H),
+                    (Modifiers::SHIFT, Key::H),
+                    (Modifiers::NONE, Key::H),
+                    (Modifiers::ALT, Key::L),
+                    (Modifiers::SHIFT, Key::L),
+                ]
+                .map(|(modifiers, key)| i.consume_key(modifiers, key))
             });
             if reveal {
                 state.reveal(cloud);
@@ -270,21 +274,14 @@ impl SelectStroke {
             if hide_others || hide {
                 state.hide(cloud, hide_others);
             }
-            if ui.input_mut(|i| i.consume_key(Modifiers::ALT, Key::Z)) {
-                state.xray = !state.xray;
-            }
-            let (unlock, lock) = ui.input_mut(|i| {
-                // Before the tools' plain L (the lasso), which would take them too.
-                (
-                    i.consume_key(Modifiers::ALT, Key::L),
-                    i.consume_key(Modifiers::SHIFT, Key::L),
-                )
-            });
             if unlock {
                 state.unlock(cloud);
             }
             if lock {
                 state.lock(cloud);
+            }
+            if ui.input_mut(|i| i.consume_key(Modifiers::ALT, Key::Z)) {
+                state.xray = !state.xray;
             }
             let (escape, delete, none, all) = ui.input_mut(|i| {
                 for (key, tool) in [
