@@ -88,15 +88,8 @@ fn the_gl_backend_draws_the_same_frames() {
     let view = look(Vec3::new(0.0, 1.5, 7.0), Vec3::new(0.0, 1.0, -2.0), 45.0);
     let on_vulkan = render(&vulkan, &glass, view, W, H);
     let on_gl = render(&gl, &glass, view, W, H);
-    let (mut sum, mut worst) = (0u64, 0u8);
-    for (a, b) in on_vulkan.pixels().zip(on_gl.pixels()) {
-        for c in 0..3 {
-            let d = a[c].abs_diff(b[c]);
-            sum += u64::from(d);
-            worst = worst.max(d);
-        }
-    }
-    let mean = sum as f64 / (3 * W * H) as f64;
+    let d = diff(&on_vulkan, &on_gl);
+    let (mean, worst) = (d.mean_abs, d.max_abs);
     let (luma, spread) = luma_stats(&on_gl);
     assert!(
         luma > 20.0 && spread > 5.0,

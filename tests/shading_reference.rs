@@ -2500,12 +2500,7 @@ fn opaque_pixels_are_the_same_with_and_without_the_display_pass() {
             stats_a.draw_calls + 2,
             "{tone_mapper:?}"
         );
-        let worst = a
-            .pixels()
-            .zip(b.pixels())
-            .flat_map(|(p, q)| (0..3).map(move |c| p[c].abs_diff(q[c])))
-            .max()
-            .unwrap_or(0);
+        let worst = diff(&a, &b).max_abs;
         assert!(
             worst <= 1,
             "{tone_mapper:?}: opaque pixels differ by {worst}/255"

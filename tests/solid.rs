@@ -129,15 +129,8 @@ fn solid_shading_shows_shapes_in_clay_whatever_the_materials_and_lights() {
     );
     assert_not_degenerate("solid", &a);
     // Materials, lights, exposure and sky change nothing.
-    let most = a
-        .pixels()
-        .zip(b.pixels())
-        .flat_map(|(p, q)| (0..3).map(move |c| p[c].abs_diff(q[c])))
-        .max();
-    assert!(
-        most <= Some(2),
-        "solid differs with the lighting by {most:?}"
-    );
+    let most = diff(&a, &b).max_abs;
+    assert!(most <= 2, "solid differs with the lighting by {most}");
     for (what, p) in [
         ("left cube's front", Vec3::new(-1.2, 0.0, 0.5)),
         ("left cube's top", Vec3::new(-1.2, 0.5, 0.0)),
@@ -329,14 +322,10 @@ fn solid_material_and_texture_colours_show_the_surfaces_own_colours_under_the_st
         ("texture", SolidColor::Texture, &texture),
     ] {
         let other = with(color, true);
-        let most = img
-            .pixels()
-            .zip(other.pixels())
-            .flat_map(|(p, q)| (0..3).map(move |c| p[c].abs_diff(q[c])))
-            .max();
+        let most = diff(img, &other).max_abs;
         assert!(
-            most <= Some(2),
-            "{what} colours differ with the lighting by {most:?}"
+            most <= 2,
+            "{what} colours differ with the lighting by {most}"
         );
     }
     let at = |img: &RgbaImage, x: f32, y: f32, z: f32| px(img, &view, Vec3::new(x, y, z));
@@ -493,15 +482,8 @@ fn flat_solid_lighting_shows_the_colours_exactly_on_every_face() {
         near(at(&clay, x, y, z), [204, 204, 204], "clay");
     }
     let other = with(SolidColor::Texture, true);
-    let most = texture
-        .pixels()
-        .zip(other.pixels())
-        .flat_map(|(p, q)| (0..3).map(move |c| p[c].abs_diff(q[c])))
-        .max();
-    assert!(
-        most <= Some(2),
-        "flat colours differ with the lighting by {most:?}"
-    );
+    let most = diff(&texture, &other).max_abs;
+    assert!(most <= 2, "flat colours differ with the lighting by {most}");
     // Random, flat: each object one colour on all its faces.
     let random = with(SolidColor::Random, false);
     let (front, top) = (at(&random, -1.6, 0.0, 0.5), at(&random, -1.6, 0.5, 0.0));

@@ -98,6 +98,8 @@ pub struct Diff {
     pub bad_fraction: f64,
     /// Mean absolute channel difference (0..255).
     pub mean_abs: f64,
+    /// Largest channel difference anywhere (colour channels, 0..255).
+    pub max_abs: u8,
     pub image: RgbaImage,
 }
 
@@ -112,6 +114,7 @@ pub fn diff(a: &RgbaImage, b: &RgbaImage) -> Diff {
     assert_eq!(a.dimensions(), b.dimensions(), "image sizes differ");
     let mut bad = 0u64;
     let mut sum = 0u64;
+    let mut max_abs = 0u8;
     let mut out = RgbaImage::new(a.width(), a.height());
     for ((pa, pb), po) in a.pixels().zip(b.pixels()).zip(out.pixels_mut()) {
         let mut worst = 0u8;
@@ -120,6 +123,7 @@ pub fn diff(a: &RgbaImage, b: &RgbaImage) -> Diff {
             sum += u64::from(d);
             worst = worst.max(d);
         }
+        max_abs = max_abs.max(worst);
         if worst > PIXEL_THRESHOLD {
             bad += 1;
             *po = image::Rgba([255, 0, 255, 255]);
@@ -132,6 +136,7 @@ pub fn diff(a: &RgbaImage, b: &RgbaImage) -> Diff {
     Diff {
         bad_fraction: bad as f64 / n,
         mean_abs: sum as f64 / (n * 3.0),
+        max_abs,
         image: out,
     }
 }
