@@ -5,6 +5,7 @@ use clap::Parser as _;
 use worldsmith::cli::{Cli, Command};
 
 fn main() -> std::process::ExitCode {
+    quiet_device_select_without_a_display();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let cli = Cli::parse();
     let result = match &cli.command {
@@ -46,5 +47,33 @@ fn main() -> std::process::ExitCode {
             eprintln!("worldsmith: error: {e:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Mesa's Vulkan device-select layer asks a Wayland compositor which GPU drives the display
+/// while the Vulkan instance is created; with no graphical session at all (a render-farm
+/// worker, a container, a plain SSH shell) libwayland answers by printing `error:
+/// XDG_RUNTIME_DIR is invalid or not set in the environment.` twice on every run, before a
+/// headless still or clip has done anything wrong. There is no display whose GPU the layer
+/// could prefer then, so the layer is skipped there (`NODEVICE_SELECT=1`, the switch its
+/// loader manifest names), unless the user set one of its variables (`MESA_VK_DEVICE_SELECT`,
+/// `DRI_PRIME`) or the switch themselves. The adapter is still chosen by wgpu's
+/// `WGPU_ADAPTER_NAME` / `WGPU_POWER_PREF` rules, as everywhere.
+fn quiet_device_select_without_a_display() {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let graphical = [
+        "XDG_RUNTIME_DIR",
+        "WAYLAND_DISPLAY",
+        "WAYLAND_SOCKET",
+        "DISPLAY",
+    ]
+    .into_iter()
+    .any(set);
+    let chosen = ["NODEVICE_SELECT", "MESA_VK_DEVICE_SELECT", "DRI_PRIME"]
+        .into_iter()
+        .any(set);
+    if !graphical && !chosen {
+        // SAFETY: the first statement of `main`, before any thread is started.
+        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
     }
 }

@@ -813,6 +813,39 @@ fn cli_errors_name_the_problem() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// A headless clip render on a machine with no graphical session (a farm worker) prints its
+/// progress and result, not the libraries' chatter: neither OpenH264's parameter warnings
+/// (routed to `log` at debug level) nor libwayland's `XDG_RUNTIME_DIR` errors from Mesa's
+/// device-select layer (skipped there).
+#[test]
+fn headless_render_prints_no_library_chatter() {
+    let dir = crate::common::temp_dir("clip", "quiet");
+    let out = dir.join("quiet.mp4");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_worldsmith"))
+        .args(["render", "--no-cache", "--frames", "0-1", "--size", "64x36"])
+        .arg("--out")
+        .arg(&out)
+        .env(
+            "WGPU_BACKEND",
+            std::env::var("WGPU_BACKEND").unwrap_or_else(|_| "vulkan".into()),
+        )
+        .env_remove("RUST_LOG")
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .env_remove("DISPLAY")
+        .output()
+        .expect("run worldsmith");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(out.is_file());
+    for chatter in ["OpenH264", "XDG_RUNTIME_DIR"] {
+        assert!(!err.contains(chatter), "stderr has {chatter}:\n{err}");
+    }
+    assert!(err.contains("wrote"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// The tools/openjd venv scripts/check makes, or `openjd` on PATH.
 fn openjd() -> Option<PathBuf> {
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/openjd/venv/bin/openjd");

@@ -47,6 +47,56 @@ pub const DEFAULT_MAX_ENCODERS: u32 = 8;
 /// Ticks per frame in the track's timescale (`fps × TICKS_PER_FRAME`).
 pub(crate) const TICKS_PER_FRAME: u32 = 1000;
 
+/// Sends OpenH264's messages to `log` instead of its own `[OpenH264] …` lines on stderr.
+///
+/// The instance validates its parameters on the first frame (before the crate lowers its
+/// trace level) and says there, at warning level, how it reconciled settings it was given on
+/// purpose (the slice size against the NAL size, rate control without frame skipping): two
+/// lines per instance per clip that told a user nothing. They become `debug` records
+/// (`RUST_LOG=debug` shows them); OpenH264's errors become `warn` records. The trace level
+/// and callback are the options OpenH264 accepts before it is initialised.
+fn route_trace_to_log(encoder: &mut Encoder) {
+    use openh264_sys2::{
+        ENCODER_OPTION_TRACE_CALLBACK, ENCODER_OPTION_TRACE_LEVEL, WELS_LOG_WARNING,
+        WelsTraceCallback,
+    };
+    let mut callback: WelsTraceCallback = Some(trace_to_log);
+    let mut level: i32 = WELS_LOG_WARNING;
+    // SAFETY: both options are documented for an uninitialised encoder and take a pointer to
+    // a value OpenH264 copies before SetOption returns; `trace_to_log` lives for the program.
+    // A refused option only leaves OpenH264's own stderr lines, so the codes are ignored.
+    unsafe {
+        let raw = encoder.raw_api();
+        raw.set_option(
+            ENCODER_OPTION_TRACE_CALLBACK,
+            (&raw mut callback).cast::<std::ffi::c_void>(),
+        );
+        raw.set_option(
+            ENCODER_OPTION_TRACE_LEVEL,
+            (&raw mut level).cast::<std::ffi::c_void>(),
+        );
+    }
+}
+
+/// OpenH264's trace callback: one message at `level` (`WELS_LOG_*`) → one `log` record.
+unsafe extern "C" fn trace_to_log(
+    _context: *mut std::ffi::c_void,
+    level: std::ffi::c_int,
+    message: *const std::ffi::c_char,
+) {
+    if message.is_null() {
+        return;
+    }
+    // SAFETY: OpenH264 passes a NUL-terminated string it owns for the duration of the call.
+    let message = unsafe { std::ffi::CStr::from_ptr(message) }.to_string_lossy();
+    let message = message.trim_end();
+    if level <= openh264_sys2::WELS_LOG_ERROR {
+        log::warn!(target: "openh264", "{message}");
+    } else {
+        log::debug!(target: "openh264", "{message}");
+    }
+}
+
 /// What, besides the pixels, decides the encoded stream.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct EncoderSettings {
@@ -148,8 +198,9 @@ impl H264Encoder {
             .max_slice_len(SLICE_BYTES)
             .num_threads(threads);
         let api = openh264::OpenH264API::from_source();
-        let encoder =
+        let mut encoder =
             Encoder::with_api_config(api, config).map_err(|e| ClipError::Encoder(e.to_string()))?;
+        route_trace_to_log(&mut encoder);
         Ok(Self {
             encoder,
             fps: settings.fps,
