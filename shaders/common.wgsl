@@ -35,6 +35,9 @@ struct Frame {
     // The per-tile light lists (`light_tile_words`): x tile size in pixels, y columns, z u32
     // words per tile.
     light_tiles: vec4<f32>,
+    // x: target pixels per UI point (HiDPI, reduced-resolution frames), which overlay widths
+    // are multiplied by.
+    overlay: vec4<f32>,
 };
 
 struct Light {

@@ -70,9 +70,11 @@ fn vs_main(@builtin(vertex_index) i: u32) -> GridOut {
     return out;
 }
 
+// How strongly a line of the grid of `spacing` covers `p`: lines one UI point wide
+// (`frame.overlay.x` pixels), antialiased.
 fn line_strength(p: vec2<f32>, spacing: f32) -> f32 {
     let g = p / spacing;
-    let w = fwidth(g);
+    let w = fwidth(g) * frame.overlay.x;
     let d = abs(fract(g - 0.5) - 0.5) / max(w, vec2<f32>(1e-5));
     return 1.0 - min(min(d.x, d.y), 1.0);
 }
@@ -95,7 +97,7 @@ fn fs_main(in: GridOut) -> @location(0) vec4<f32> {
         let d = in.world - frame.camera_pos.xyz;
         let z = towards_viewer(in.world);
         fade = 1.0 - smoothstep(600.0, 1000.0, length(d - z * dot(d, z)));
-        let m = max(fwidth(p.x), fwidth(p.y));
+        let m = max(fwidth(p.x), fwidth(p.y)) * frame.overlay.x;
         minor_fade = 1.0 - smoothstep(0.12, 0.3, m);
         major_fade = 1.0 - smoothstep(1.2, 3.0, m);
     }
@@ -118,8 +120,9 @@ fn fs_main(in: GridOut) -> @location(0) vec4<f32> {
         default: {}
     }
     // The first axis is the line where the second coordinate is 0, and the other way round.
-    let a1 = 1.0 - min(abs(p.y) / max(fwidth(p.y) * 1.5, 1e-5), 1.0);
-    let a2 = 1.0 - min(abs(p.x) / max(fwidth(p.x) * 1.5, 1e-5), 1.0);
+    let axis_w = 1.5 * frame.overlay.x;
+    let a1 = 1.0 - min(abs(p.y) / max(fwidth(p.y) * axis_w, 1e-5), 1.0);
+    let a2 = 1.0 - min(abs(p.x) / max(fwidth(p.x) * axis_w, 1e-5), 1.0);
     if a1 > 0.01 {
         color = along_first;
         a = max(a, a1 * 0.9 * fade);

@@ -6,7 +6,8 @@
 // prepended.)
 
 struct Post {
-    // x: tone mapper (0 ACES, 1 linear); y, z, w unused.
+    // x: tone mapper (0 ACES, 1 linear); y: how many pixels the selection outline reaches
+    // out from an edge (2 per UI point, at most 8); z, w unused.
     params: vec4<f32>,
     outline_color: vec4<f32>,
 };
@@ -47,9 +48,10 @@ fn fs_main(in: PostOut) -> @location(0) vec4<f32> {
     }
     if outline {
         let center = textureLoad(selection_mask, p, 0).r;
+        let reach = clamp(i32(post.params.y + 0.5), 1, 8);
         var edge = 0.0;
-        for (var y = -2; y <= 2; y += 1) {
-            for (var x = -2; x <= 2; x += 1) {
+        for (var y = -reach; y <= reach; y += 1) {
+            for (var x = -reach; x <= reach; x += 1) {
                 let q = clamp(p + vec2<i32>(x, y), vec2<i32>(0), size - 1);
                 edge = max(edge, abs(textureLoad(selection_mask, q, 0).r - center));
             }

@@ -6,7 +6,8 @@
 
 struct SegmentDraw {
     clip_from_local: mat4x4<f32>,
-    // x: line width in target pixels; y: target pixels per output pixel (supersampling).
+    // x: line width in target pixels; y: the least width in target pixels (one UI point of
+    // the output, at least one pixel).
     params: vec4<f32>,
     // The node's colour grade: rgb factor, w saturation (see `graded` in common.wgsl).
     grade: vec4<f32>,

@@ -30,6 +30,7 @@ mod lines;
 mod morphs;
 mod ortho;
 mod outliner_ui;
+mod overlay_scale;
 mod pass_times;
 mod picking;
 mod project;

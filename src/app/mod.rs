@@ -140,6 +140,8 @@ struct ViewKey {
     /// Drawn at reduced resolution while the camera moves (software adapters).
     navigating: bool,
     size: (u32, u32),
+    /// `RenderSettings::pixels_per_point`'s bits (the window moved to another display).
+    pixels_per_point: u32,
     overlays: Overlays,
     selection: Vec<NodeId>,
     /// The key of the selected splats or points shown tinted, and where the gizmo shows
@@ -536,6 +538,7 @@ impl Running {
         let cell = ((full_w / columns).max(1), (full_h / rows).max(1));
         let settings = RenderSettings {
             msaa: if navigating { 1 } else { 4 },
+            pixels_per_point: self.egui_ctx.pixels_per_point(),
             ..RenderSettings::final_frame()
         };
         self.variant_views.render_compare(
@@ -553,6 +556,7 @@ impl Running {
                 camera,
                 navigating,
                 size: (0, 0),
+                pixels_per_point: 0,
                 overlays: self.editor.overlays,
                 selection: Vec::new(),
                 cloud_highlight: None,
@@ -594,10 +598,15 @@ impl Running {
             self.shown = (navigating, width, height);
         }
 
+        // Widths are in UI points of the window: a reduced-resolution frame has fewer
+        // pixels per point, as many as it was scaled by.
+        let pixels_per_point =
+            self.egui_ctx.pixels_per_point() * width as f32 / full_w.max(1) as f32;
         let editor = &mut self.editor;
         let settings = RenderSettings {
             overlays: editor.overlays,
             msaa: if navigating { 1 } else { 4 },
+            pixels_per_point,
             ..RenderSettings::viewport()
         };
         let highlight = editor.cloud_highlight();
@@ -605,6 +614,7 @@ impl Running {
             camera,
             navigating,
             size: (width, height),
+            pixels_per_point: pixels_per_point.to_bits(),
             overlays: editor.overlays,
             selection: editor.outlined(),
             cloud_highlight: highlight.map(|h| (h.key, h.moved.to_cols_array().map(f32::to_bits))),

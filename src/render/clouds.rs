@@ -971,7 +971,8 @@ impl GpuClouds {
             settings.splat_sort,
             settings.overlays.grid && super::GridPlane::of(camera) == super::GridPlane::Ground,
         );
-        let px_scale = settings.supersample.max(1) as f32;
+        // Point sizes and line widths are in UI points of the output.
+        let px_scale = settings.supersample.max(1) as f32 * settings.ui_scale();
         let use_gpu = self.sorter.is_some()
             && match sort {
                 SplatSort::Auto => self.gpu_preferred,
@@ -1003,8 +1004,9 @@ impl GpuClouds {
                 node.highlight_key = Some(h.key);
             }
         }
-        // Point and line draws: the size in target pixels, and the target pixels per output
-        // pixel (a line is at least one output pixel wide). Returns the elements drawn.
+        // Point and line draws: the size in target pixels, and the least width of a line (one
+        // UI point of the output, never under a target pixel, so thin lines never vanish).
+        // Returns the elements drawn.
         let write_draws = |nodes: &BTreeMap<NodeId, PointNode>| -> u64 {
             let mut drawn = 0;
             for node in nodes.values() {
@@ -1012,7 +1014,7 @@ impl GpuClouds {
                     clip_from_local: (clip_from_world * node.world_from_local).to_cols_array_2d(),
                     params: [
                         node.size_px.max(0.0) * px_scale,
-                        px_scale,
+                        px_scale.max(1.0),
                         f32::from(u8::from(node.highlighted.is_some())),
                         0.0,
                     ],

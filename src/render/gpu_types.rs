@@ -57,6 +57,9 @@ pub struct FrameUniform {
     /// The per-tile light lists' layout (`LightTiles::params`): tile size in pixels,
     /// columns, words per tile.
     pub light_tiles: [f32; 4],
+    /// x: target pixels per UI point (`RenderSettings::pixels_per_point`), which overlay
+    /// widths are multiplied by.
+    pub overlay: [f32; 4],
 }
 
 /// `Light` in common.wgsl.

@@ -196,6 +196,35 @@ pub struct RenderSettings {
     /// else 1): point sizes and line widths are multiplied by it, so that they keep their
     /// size once the frame is brought down to the output.
     pub supersample: u32,
+    /// Target pixels per UI point: what the viewport's widths are given in. Point sizes and
+    /// line widths, the selection outline and the grid's lines are this many times as many
+    /// pixels wide, so that on a HiDPI display (egui's `pixels_per_point`, e.g. 2) and in the
+    /// half-resolution frames a software adapter draws while the camera moves, they keep
+    /// their size on screen. 1 for stills and clip frames, whose pixels are the output's.
+    pub pixels_per_point: f32,
+}
+
+/// Most target pixels per UI point that overlay widths are scaled by (a 4× display).
+const MAX_PIXELS_PER_POINT: f32 = 4.0;
+
+/// Most pixels the selection outline reaches out from an outlined object's edge.
+pub const MAX_OUTLINE_REACH_PX: u32 = 8;
+
+impl RenderSettings {
+    /// [`Self::pixels_per_point`] as overlay widths use it: finite, within 0.25..=4.
+    pub fn ui_scale(&self) -> f32 {
+        if self.pixels_per_point.is_finite() {
+            self.pixels_per_point.clamp(0.25, MAX_PIXELS_PER_POINT)
+        } else {
+            1.0
+        }
+    }
+
+    /// How many pixels the selection outline reaches out from an outlined object's edge:
+    /// 2 per UI point, at least 1.
+    pub fn outline_reach_px(&self) -> u32 {
+        ((2.0 * self.ui_scale()).round() as u32).clamp(1, MAX_OUTLINE_REACH_PX)
+    }
 }
 
 /// How much geometry a frame draws.
@@ -245,6 +274,7 @@ impl RenderSettings {
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,
             supersample: 1,
+            pixels_per_point: 1.0,
         }
     }
 
@@ -268,6 +298,7 @@ impl RenderSettings {
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,
             supersample: 1,
+            pixels_per_point: 1.0,
         }
     }
 }

@@ -1881,6 +1881,7 @@ impl Renderer {
                 wire_opacity,
             ],
             light_tiles,
+            overlay: [frame.settings.ui_scale(), 0.0, 0.0, 0.0],
         };
         self.queue
             .write_buffer(&self.frame_buffer, 0, bytemuck::bytes_of(&uniform));
@@ -1923,8 +1924,14 @@ impl Renderer {
             || wire_selected
             || ((overlays.icons || overlays.bones) && !self.scene.lines.is_empty());
         let post = PostUniform {
-            // The outline and the input are the pipeline's constants (`PostKey`).
-            params: [tone_mapper, 0.0, 0.0, 0.0],
+            // The outline and the input are the pipeline's constants (`PostKey`); y is the
+            // outline's reach in pixels, 2 per UI point.
+            params: [
+                tone_mapper,
+                frame.settings.outline_reach_px() as f32,
+                0.0,
+                0.0,
+            ],
             outline_color: [1.0, 0.55, 0.1, 1.0],
         };
         self.queue

@@ -1,0 +1,184 @@
+//! HiDPI: the viewport's widths are in UI points (`RenderSettings::pixels_per_point`). At 2
+//! pixels per point, point discs, line widths, the selection outline and the grid's lines are
+//! twice as many pixels wide; a frame drawn at half resolution while the camera moves
+//! (0.5 pixels per point) keeps them at their size on screen.
+
+use crate::common::*;
+use glam::Vec3;
+use image::RgbaImage;
+use worldsmith::generate::shapes;
+use worldsmith::render::{MAX_OUTLINE_REACH_PX, RenderSettings};
+use worldsmith::scene::{Material, NodeKind, PointCloud, Scene, Transform};
+
+const W: u32 = 240;
+const H: u32 = 160;
+
+/// The viewport's settings at `pixels_per_point`, with or without the grid.
+fn viewport(pixels_per_point: f32, grid: bool) -> RenderSettings {
+    let mut settings = RenderSettings {
+        pixels_per_point,
+        ..RenderSettings::viewport()
+    };
+    settings.overlays.grid = grid;
+    settings
+}
+
+fn count(img: &RgbaImage, keep: impl Fn(&image::Rgba<u8>) -> bool) -> usize {
+    img.pixels().filter(|p| keep(p)).count()
+}
+
+fn green(p: &image::Rgba<u8>) -> bool {
+    p[1] > 150 && p[0] < 100 && p[2] < 110
+}
+
+fn red(p: &image::Rgba<u8>) -> bool {
+    p[0] > 200 && p[1] < 60 && p[2] < 60
+}
+
+fn orange(p: &image::Rgba<u8>) -> bool {
+    p[0] > 220 && (150..230).contains(&p[1]) && p[2] < 130
+}
+
+/// 15 green points 0.5 m apart on the left, 4 px each; a red square of lines 2 px wide on
+/// the right.
+fn points_and_lines() -> Scene {
+    let mut scene = Scene::new("Points and lines");
+    let positions: Vec<[f32; 3]> = (0..15)
+        .map(|i| {
+            [
+                -2.5 + (i % 5) as f32 * 0.5,
+                -0.5 + (i / 5) as f32 * 0.5,
+                0.0,
+            ]
+        })
+        .collect();
+    let cloud = scene.add_point_cloud(PointCloud::new(
+        positions,
+        vec![[40, 200, 60, 255]; 15],
+        Vec::new(),
+    ));
+    scene.add_node(
+        None,
+        "Points",
+        Transform::IDENTITY,
+        NodeKind::Points {
+            cloud,
+            point_size_px: 4.0,
+        },
+    );
+    let corners = vec![
+        [0.5, -1.0, 0.0],
+        [2.5, -1.0, 0.0],
+        [2.5, 1.0, 0.0],
+        [0.5, 1.0, 0.0],
+    ];
+    let (square, _) = PointCloud::new(corners, vec![[255, 0, 0, 255]; 4], Vec::new())
+        .with_segments(vec![[0, 1], [1, 2], [2, 3], [3, 0]]);
+    let square = scene.add_point_cloud(square);
+    scene.add_node(
+        None,
+        "Square",
+        Transform::IDENTITY,
+        NodeKind::Lines {
+            cloud: square,
+            width_px: 2.0,
+        },
+    );
+    scene
+}
+
+fn front() -> worldsmith::scene::CameraView {
+    look(Vec3::new(0.0, 0.0, 6.0), Vec3::ZERO, 50.0)
+}
+
+fn assert_ratio(what: &str, at_1: usize, at_2: usize, range: std::ops::Range<f64>) {
+    let ratio = at_2 as f64 / at_1.max(1) as f64;
+    assert!(
+        at_1 > 20 && range.contains(&ratio),
+        "{what}: {at_1} pixels at 1 pixel per point, {at_2} at 2 ({ratio:.2}, expected {range:?})"
+    );
+}
+
+#[test]
+fn points_and_lines_are_sized_in_ui_points() {
+    let Some(ctx) = gpu() else { return };
+    let scene = points_and_lines();
+    let at = |ppp: f32, w: u32, h: u32| {
+        render_with(&ctx, &scene, front(), w, h, viewport(ppp, false), &[])
+    };
+    let (one, two) = (at(1.0, W, H), at(2.0, W, H));
+    // Discs twice as wide cover four times the pixels; lines twice as wide, twice.
+    assert_ratio(
+        "point discs",
+        count(&one, green),
+        count(&two, green),
+        3.0..5.0,
+    );
+    assert_ratio("lines", count(&one, red), count(&two, red), 1.6..2.4);
+    // A half-resolution frame at half a pixel per point covers the same share of the view.
+    let half = at(0.5, W / 2, H / 2);
+    for (what, keep) in [
+        ("point discs", green as fn(&image::Rgba<u8>) -> bool),
+        ("lines", red),
+    ] {
+        let (full, half) = (count(&one, keep), count(&half, keep) * 4);
+        let ratio = half as f64 / full.max(1) as f64;
+        assert!(
+            (0.6..1.5).contains(&ratio),
+            "{what}: {full} pixels at full size, {half} (×4) at half size and 0.5 pixels per point"
+        );
+    }
+}
+
+#[test]
+fn the_selection_outline_is_sized_in_ui_points() {
+    let Some(ctx) = gpu() else { return };
+    let mut scene = Scene::new("Cube");
+    let cube = add_mesh(
+        &mut scene,
+        "Cube",
+        shapes::cube(1.5),
+        Material {
+            name: "Grey".into(),
+            base_color: [0.2, 0.2, 0.2, 1.0],
+            unlit: true,
+            ..Default::default()
+        },
+        Transform::IDENTITY,
+    );
+    let view = look(Vec3::new(2.0, 1.5, 5.0), Vec3::ZERO, 50.0);
+    let at = |ppp: f32| render_with(&ctx, &scene, view, W, H, viewport(ppp, false), &[cube]);
+    let (one, two) = (at(1.0), at(2.0));
+    assert_ratio(
+        "outline",
+        count(&one, orange),
+        count(&two, orange),
+        1.6..2.4,
+    );
+    // A huge or broken scale is bounded, not a loop over the whole frame per pixel.
+    let settings = viewport(f32::INFINITY, false);
+    assert_eq!(settings.outline_reach_px(), 2);
+    assert_eq!(
+        viewport(1e9, false).outline_reach_px(),
+        MAX_OUTLINE_REACH_PX
+    );
+    assert_eq!(viewport(f32::NAN, false).ui_scale(), 1.0);
+    assert_eq!(viewport(0.0, false).outline_reach_px(), 1);
+}
+
+#[test]
+fn grid_lines_are_sized_in_ui_points() {
+    let Some(ctx) = gpu() else { return };
+    let scene = Scene::new("Empty");
+    // Straight down onto the ground from 6 m: 1 m lines ~28 pixels apart, none merging.
+    let view = look(Vec3::new(0.0, 6.0, 0.001), Vec3::ZERO, 50.0);
+    let plain = render_with(&ctx, &scene, view, W, H, viewport(1.0, false), &[]);
+    let grid_pixels = |ppp: f32| {
+        let img = render_with(&ctx, &scene, view, W, H, viewport(ppp, true), &[]);
+        img.pixels()
+            .zip(plain.pixels())
+            .filter(|(a, b)| (0..3).any(|c| a[c].abs_diff(b[c]) > 8))
+            .count()
+    };
+    assert_ratio("grid lines", grid_pixels(1.0), grid_pixels(2.0), 1.5..2.6);
+}
