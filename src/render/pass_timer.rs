@@ -10,12 +10,99 @@ use std::sync::Mutex;
 /// beyond it go untimed and are counted in [`PassTimes::untimed`].
 const MAX_PASSES: u32 = 32;
 
-/// Timestamps of the last frame's passes.
-pub(crate) struct PassTimer {
+/// Pairs of begin/end timestamps and the buffers that bring them back to the CPU: what
+/// [`PassTimer`] and the splat sort's timer (`splat_sort::SortTimer`) share.
+pub(crate) struct TimestampPairs {
     set: wgpu::QuerySet,
     resolve: wgpu::Buffer,
     readback: wgpu::Buffer,
     period_ns: f32,
+    pairs: u32,
+}
+
+impl TimestampPairs {
+    /// `pairs` pairs of queries, or None where the device has no timestamp queries.
+    pub fn new(
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        label: &str,
+        pairs: u32,
+    ) -> Option<Self> {
+        if !device.features().contains(wgpu::Features::TIMESTAMP_QUERY) {
+            return None;
+        }
+        let bytes = u64::from(pairs) * 2 * 8;
+        Some(Self {
+            set: device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some(label),
+                ty: wgpu::QueryType::Timestamp,
+                count: pairs * 2,
+            }),
+            resolve: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: bytes,
+                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            }),
+            readback: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(&format!("{label} readback")),
+                size: bytes,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }),
+            period_ns: queue.get_timestamp_period(),
+            pairs,
+        })
+    }
+
+    /// The queries: pair `i` is queries `2i` (begin) and `2i + 1` (end).
+    pub fn query_set(&self) -> &wgpu::QuerySet {
+        &self.set
+    }
+
+    /// Copies the first `n` pairs where [`Self::read_ms`] maps them (in an encoder after the
+    /// passes that wrote them).
+    pub fn resolve(&self, encoder: &mut wgpu::CommandEncoder, n: u32) {
+        let n = n.min(self.pairs);
+        if n == 0 {
+            return;
+        }
+        encoder.resolve_query_set(&self.set, 0..2 * n, &self.resolve, 0);
+        encoder.copy_buffer_to_buffer(&self.resolve, 0, &self.readback, 0, u64::from(n) * 2 * 8);
+    }
+
+    /// GPU milliseconds from begin to end of each of the first `n` pairs as last resolved
+    /// (blocks until the GPU is idle; benchmarks only).
+    pub fn read_ms(&self, device: &wgpu::Device, n: u32) -> Option<Vec<f64>> {
+        let n = n.min(self.pairs);
+        if n == 0 {
+            return Some(Vec::new());
+        }
+        let slice = self.readback.slice(..u64::from(n) * 2 * 8);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            tx.send(r).ok();
+        });
+        device.poll(wgpu::PollType::wait_indefinitely()).ok()?;
+        rx.recv().ok()?.ok()?;
+        let stamps: Vec<u64> = {
+            let data = slice.get_mapped_range().ok()?;
+            bytemuck::pod_collect_to_vec(&data)
+        };
+        self.readback.unmap();
+        let ms_per_tick = f64::from(self.period_ns) / 1e6;
+        Some(
+            stamps
+                .chunks_exact(2)
+                .map(|pair| pair[1].saturating_sub(pair[0]) as f64 * ms_per_tick)
+                .collect(),
+        )
+    }
+}
+
+/// Timestamps of the last frame's passes.
+pub(crate) struct PassTimer {
+    stamps: TimestampPairs,
     /// The label of each pass given queries this frame, in order (pass `i` wrote queries
     /// `2i` and `2i + 1`), and the passes left without. Behind a lock because passes are
     /// begun from `&self` methods.
@@ -54,29 +141,8 @@ impl PassTimes {
 impl PassTimer {
     /// None where the device has no timestamp queries.
     pub fn new(device: &wgpu::Device, queue: &wgpu::Queue) -> Option<Self> {
-        if !device.features().contains(wgpu::Features::TIMESTAMP_QUERY) {
-            return None;
-        }
-        let bytes = u64::from(MAX_PASSES) * 2 * 8;
         Some(Self {
-            set: device.create_query_set(&wgpu::QuerySetDescriptor {
-                label: Some("pass times"),
-                ty: wgpu::QueryType::Timestamp,
-                count: MAX_PASSES * 2,
-            }),
-            resolve: device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("pass times"),
-                size: bytes,
-                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
-                mapped_at_creation: false,
-            }),
-            readback: device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("pass times readback"),
-                size: bytes,
-                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            }),
-            period_ns: queue.get_timestamp_period(),
+            stamps: TimestampPairs::new(device, queue, "pass times", MAX_PASSES)?,
             frame: Mutex::new((Vec::new(), 0)),
         })
     }
@@ -99,7 +165,7 @@ impl PassTimer {
         }
         f.0.push(label);
         Some(wgpu::RenderPassTimestampWrites {
-            query_set: &self.set,
+            query_set: self.stamps.query_set(),
             beginning_of_pass_write_index: Some(2 * i),
             end_of_pass_write_index: Some(2 * i + 1),
         })
@@ -109,41 +175,14 @@ impl PassTimer {
     /// encoder, after its last pass).
     pub fn resolve(&self, encoder: &mut wgpu::CommandEncoder) {
         let n = self.frame.lock().map_or(0, |f| f.0.len() as u32);
-        if n == 0 {
-            return;
-        }
-        encoder.resolve_query_set(&self.set, 0..2 * n, &self.resolve, 0);
-        encoder.copy_buffer_to_buffer(&self.resolve, 0, &self.readback, 0, u64::from(n) * 2 * 8);
+        self.stamps.resolve(encoder, n);
     }
 
     /// The last frame's pass times (blocks until the GPU is idle; benchmarks only).
     pub fn read(&self, device: &wgpu::Device) -> Option<PassTimes> {
         let (labels, untimed) = self.frame.lock().ok()?.clone();
-        if labels.is_empty() {
-            return Some(PassTimes {
-                passes: Vec::new(),
-                untimed,
-            });
-        }
-        let bytes = labels.len() as u64 * 2 * 8;
-        let slice = self.readback.slice(..bytes);
-        let (tx, rx) = std::sync::mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            tx.send(r).ok();
-        });
-        device.poll(wgpu::PollType::wait_indefinitely()).ok()?;
-        rx.recv().ok()?.ok()?;
-        let stamps: Vec<u64> = {
-            let data = slice.get_mapped_range().ok()?;
-            bytemuck::pod_collect_to_vec(&data)
-        };
-        self.readback.unmap();
-        let ms_per_tick = f64::from(self.period_ns) / 1e6;
-        let passes = labels
-            .iter()
-            .zip(stamps.chunks_exact(2))
-            .map(|(&label, pair)| (label, pair[1].saturating_sub(pair[0]) as f64 * ms_per_tick))
-            .collect();
+        let ms = self.stamps.read_ms(device, labels.len() as u32)?;
+        let passes = labels.into_iter().zip(ms).collect();
         Some(PassTimes { passes, untimed })
     }
 }

@@ -3,6 +3,7 @@
 //! radix sort in [`super::clouds`] and the visible count as an indirect draw's instance
 //! count, so nothing is read back on the render path.
 
+use super::pass_timer::TimestampPairs;
 use bytemuck::{Pod, Zeroable};
 use glam::Vec4;
 
@@ -296,47 +297,18 @@ impl GpuSorter {
 /// sort's compute pass where the device has them, else the wall time from submitting the
 /// sort to the GPU going idle.
 pub(crate) struct SortTimer {
-    queries: Option<Queries>,
+    /// One begin/end pair around the sort's compute pass, where the device has timestamps.
+    queries: Option<TimestampPairs>,
     /// Wall time of the last sort when there are no timestamp queries.
     pub wall_micros: Option<f64>,
     /// Whether the last frame's sort wrote the timestamps.
     pub stamped: bool,
 }
 
-struct Queries {
-    set: wgpu::QuerySet,
-    resolve: wgpu::Buffer,
-    readback: wgpu::Buffer,
-    period_ns: f32,
-}
-
 impl SortTimer {
     pub fn new(device: &wgpu::Device, queue: &wgpu::Queue) -> Self {
-        let queries = device
-            .features()
-            .contains(wgpu::Features::TIMESTAMP_QUERY)
-            .then(|| Queries {
-                set: device.create_query_set(&wgpu::QuerySetDescriptor {
-                    label: Some("splat sort time"),
-                    ty: wgpu::QueryType::Timestamp,
-                    count: 2,
-                }),
-                resolve: device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("splat sort time"),
-                    size: 16,
-                    usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
-                    mapped_at_creation: false,
-                }),
-                readback: device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("splat sort time readback"),
-                    size: 16,
-                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                }),
-                period_ns: queue.get_timestamp_period(),
-            });
         Self {
-            queries,
+            queries: TimestampPairs::new(device, queue, "splat sort time", 1),
             wall_micros: None,
             stamped: false,
         }
@@ -352,7 +324,7 @@ impl SortTimer {
         self.queries
             .as_ref()
             .map(|q| wgpu::ComputePassTimestampWrites {
-                query_set: &q.set,
+                query_set: q.query_set(),
                 beginning_of_pass_write_index: Some(0),
                 end_of_pass_write_index: Some(1),
             })
@@ -361,8 +333,7 @@ impl SortTimer {
     /// Copies the timestamps where [`SortTimer::read_micros`] can map them.
     pub fn resolve(&self, encoder: &mut wgpu::CommandEncoder) {
         if let Some(q) = &self.queries {
-            encoder.resolve_query_set(&q.set, 0..2, &q.resolve, 0);
-            encoder.copy_buffer_to_buffer(&q.resolve, 0, &q.readback, 0, 16);
+            q.resolve(encoder, 1);
         }
     }
 
@@ -374,20 +345,7 @@ impl SortTimer {
         if !self.stamped {
             return None;
         }
-        let slice = q.readback.slice(..);
-        let (tx, rx) = std::sync::mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            tx.send(r).ok();
-        });
-        device.poll(wgpu::PollType::wait_indefinitely()).ok()?;
-        rx.recv().ok()?.ok()?;
-        let ticks = {
-            let data = slice.get_mapped_range().ok()?;
-            let [begin, end] = bytemuck::pod_read_unaligned::<[u64; 2]>(data.get(..16)?);
-            end.saturating_sub(begin)
-        };
-        q.readback.unmap();
-        Some(ticks as f64 * f64::from(q.period_ns) / 1000.0)
+        Some(q.read_ms(device, 1)?.first()? * 1000.0)
     }
 }
 
