@@ -30,7 +30,7 @@ struct Frame {
     viewport: vec4<f32>,
     // x: tone mapper (0 ACES, 1 linear; `tonemap`); y: the grid's plane (renderer.rs
     // `GridPlane::code`); z: solid shading's flags, 1 each object its own colour, 2 flat
-    // lighting; w: the wireframe's opacity.
+    // lighting, bits 2–4 the MatCap (`matcap_shade`, 0 none); w: the wireframe's opacity.
     display: vec4<f32>,
     // The per-tile light lists (`light_tile_words`): x tile size in pixels, y columns, z u32
     // words per tile.
@@ -310,7 +310,8 @@ struct SurfaceIn {
 // (x right, y up, z towards the viewer): a key from over the viewer's left shoulder
 // (surfaces facing the viewer brightest), a fill from the right, sky from above. Returns the
 // opaque pass's output, which shows the same at any exposure (`captured_radiance`). With
-// flat lighting (`display.z` flag 2) the colour is shown as it is.
+// flat lighting (`display.z` flag 2) the colour is shown as it is; with a MatCap (`display.z`
+// bits 2–4: render/mod.rs `Matcap::code`) it is shaded by `matcap_shade`.
 const STUDIO_KEY: vec3<f32> = vec3<f32>(-0.35, 0.45, 0.82);
 const STUDIO_FILL: vec3<f32> = vec3<f32>(0.75, -0.1, 0.65);
 
@@ -331,6 +332,11 @@ fn studio_lit(color: vec3<f32>, normal: vec3<f32>, world: vec3<f32>) -> vec4<f32
     }
     let m = frame.view_from_world;
     let nv = normalize((m * vec4<f32>(n, 0.0)).xyz);
+    let matcap = (u32(frame.display.z) >> 2u) & 7u;
+    if matcap != 0u {
+        let shaded = clamp(matcap_shade(matcap, color, nv), vec3<f32>(0.0), vec3<f32>(0.95));
+        return vec4<f32>(captured_radiance(shaded) * frame.params.x, 1.0);
+    }
     let key = normalize(STUDIO_KEY);
     let diffuse = 0.6 * max(dot(nv, key), 0.0) + 0.15 * max(dot(nv, normalize(STUDIO_FILL)), 0.0)
         + 0.35 * (0.7 + 0.3 * nv.y);
@@ -338,6 +344,64 @@ fn studio_lit(color: vec3<f32>, normal: vec3<f32>, world: vec3<f32>) -> vec4<f32
     let specular = 0.12 * pow(max(dot(nv, half_key), 0.0), 40.0);
     let shown = clamp(color * diffuse + vec3<f32>(specular), vec3<f32>(0.0), vec3<f32>(0.95));
     return vec4<f32>(captured_radiance(shown) * frame.params.x, 1.0);
+}
+
+// A MatCap (a material capture, Blender's MatCap lighting): `color` (display sRGB) shaded by
+// the view-space normal `nv` alone (x right, y up, z towards the viewer), so a surface reads
+// the same from any view. Drawn here rather than from images: 1 ceramic (soft key, sharp
+// highlight), 2 metal (chrome reflecting a bright sky, a horizon and a dark floor: dents and
+// seams break the horizon line), 3 wax (light wrapping round, a warm glowing rim), 4 toon
+// (three flat bands, a dark rim), 5 normals (the normal as colour, x red, y green, z blue).
+fn matcap_shade(which: u32, color: vec3<f32>, nv: vec3<f32>) -> vec3<f32> {
+    let facing = max(nv.z, 0.0);
+    switch which {
+        case 1u: {
+            let key = normalize(vec3<f32>(-0.4, 0.6, 0.7));
+            let half_key = normalize(key + vec3<f32>(0.0, 0.0, 1.0));
+            let d = max(dot(nv, key), 0.0);
+            let h = max(dot(nv, half_key), 0.0);
+            let base = color * (0.16 + 0.58 * d + 0.2 * (0.5 + 0.5 * nv.y));
+            let shine = 0.5 * pow(h, 90.0) + 0.1 * pow(h, 8.0) + 0.12 * pow(1.0 - facing, 3.0);
+            return base + vec3<f32>(shine);
+        }
+        case 2u: {
+            // The view direction reflected about the normal: what the chrome mirrors.
+            let r = vec3<f32>(2.0 * nv.z * nv.x, 2.0 * nv.z * nv.y, 2.0 * nv.z * nv.z - 1.0);
+            var env: vec3<f32>;
+            if r.y >= 0.0 {
+                env = mix(vec3<f32>(0.78, 0.82, 0.86), vec3<f32>(0.32, 0.42, 0.58), smoothstep(0.0, 0.8, r.y));
+            } else {
+                env = mix(vec3<f32>(0.26, 0.23, 0.2), vec3<f32>(0.04, 0.04, 0.045), smoothstep(0.0, 0.6, -r.y));
+            }
+            env += vec3<f32>(0.5 * exp(-abs(r.y) * 16.0));
+            let sun = pow(max(dot(r, normalize(vec3<f32>(-0.3, 0.7, 0.6))), 0.0), 60.0);
+            return env * (0.35 + 0.65 * color) + vec3<f32>(0.6 * sun);
+        }
+        case 3u: {
+            let key = normalize(vec3<f32>(0.3, 0.7, 0.65));
+            let wrapped = max((dot(nv, key) + 0.6) / 1.6, 0.0);
+            let glow = vec3<f32>(1.0, 0.55, 0.4) * (0.4 * pow(1.0 - facing, 2.0));
+            let h = max(dot(nv, normalize(key + vec3<f32>(0.0, 0.0, 1.0))), 0.0);
+            return color * (0.14 + 0.72 * wrapped + glow) + vec3<f32>(0.07 * pow(h, 16.0));
+        }
+        case 4u: {
+            let d = dot(nv, normalize(vec3<f32>(-0.35, 0.65, 0.7)));
+            var band = 0.38;
+            if d > 0.2 {
+                band = 0.7;
+            }
+            if d > 0.8 {
+                band = 1.0;
+            }
+            if facing < 0.22 {
+                band *= 0.3;
+            }
+            return color * band;
+        }
+        default: {
+            return nv * 0.5 + 0.5;
+        }
+    }
 }
 
 // The selection tool's marks of a splat or point cloud's element `index` (a page slot), from

@@ -367,6 +367,7 @@ fn editor_state() -> EditorState {
             solid: false,
             solid_color: worldsmith::project::SolidColorSetting::Material,
             solid_flat: true,
+            solid_matcap: None,
             solid_random: false,
             paths_around: Some(30),
         }),
@@ -1083,6 +1084,7 @@ fn view_settings_missing_from_a_file_take_the_editors_defaults() {
             solid: true,
             solid_color: project::SolidColorSetting::Clay,
             solid_flat: false,
+            solid_matcap: None,
             solid_random: false,
             paths_around: None,
         })

@@ -7,7 +7,7 @@ use common::*;
 use glam::{Quat, Vec2, Vec3};
 use image::RgbaImage;
 use worldsmith::generate::shapes;
-use worldsmith::render::{RenderSettings, SolidColor};
+use worldsmith::render::{Matcap, RenderSettings, SolidColor, SolidLighting};
 use worldsmith::scene::{
     AlphaMode, Image, Light, LightKind, Material, NodeKind, Sampler, Scene, TextureRef, Transform,
     Wrap,
@@ -439,7 +439,7 @@ fn flat_solid_lighting_shows_the_colours_exactly_on_every_face() {
     let with = |color: SolidColor, variant: bool| {
         let mut settings = solid();
         settings.overlays.solid_color = color;
-        settings.overlays.solid_flat = true;
+        settings.overlays.solid_lighting = SolidLighting::Flat;
         render_with(&ctx, &coloured_scene(variant), view, W, H, settings, &[])
     };
     let at = |img: &RgbaImage, x: f32, y: f32, z: f32| px(img, &view, Vec3::new(x, y, z));
@@ -491,4 +491,194 @@ fn flat_solid_lighting_shows_the_colours_exactly_on_every_face() {
         !grey(front) && (0..3).all(|c| front[c].abs_diff(top[c]) <= 2),
         "{front:?} {top:?}"
     );
+}
+
+/// A clay sphere of radius 1 at the origin, with a sun and an exposure of `ev100` that solid
+/// shading must ignore.
+fn sphere_scene(ev100: f32) -> Scene {
+    let mut scene = Scene::new("Sphere");
+    add_sun(&mut scene, Vec3::new(0.4, 0.7, 0.3), 80_000.0, true);
+    scene.environment.exposure_ev100 = ev100;
+    add_mesh(
+        &mut scene,
+        "Ball",
+        shapes::uv_sphere(1.0, 64, 32),
+        Material::named("Red", [0.8, 0.1, 0.1, 1.0], 0.5),
+        Transform::IDENTITY,
+    );
+    scene
+}
+
+fn with_lighting(lighting: SolidLighting) -> RenderSettings {
+    let mut settings = solid();
+    settings.overlays.solid_lighting = lighting;
+    settings
+}
+
+/// Share of the pixels within `radius` of the frame's centre held by their three most
+/// common greys: near 1 for flat bands of shade, low for smooth shading.
+fn top_three_share(img: &RgbaImage, radius: f32) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    let (cx, cy) = (W as f32 / 2.0, H as f32 / 2.0);
+    let mut n = 0usize;
+    for (x, y, p) in img.enumerate_pixels() {
+        if (x as f32 + 0.5 - cx).hypot(y as f32 + 0.5 - cy) <= radius {
+            *counts.entry(luma(p.0)).or_insert(0usize) += 1;
+            n += 1;
+        }
+    }
+    let mut sorted: Vec<usize> = counts.into_values().collect();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    sorted.iter().take(3).sum::<usize>() as f64 / n.max(1) as f64
+}
+
+/// Mean absolute channel difference of the pixels within `radius` of the frame's centre.
+fn mean_abs_within(a: &RgbaImage, b: &RgbaImage, radius: f32) -> f64 {
+    let (cx, cy) = (W as f32 / 2.0, H as f32 / 2.0);
+    let (mut sum, mut n) = (0u64, 0u64);
+    for ((x, y, pa), pb) in a.enumerate_pixels().zip(b.pixels()) {
+        if (x as f32 + 0.5 - cx).hypot(y as f32 + 0.5 - cy) <= radius {
+            sum += (0..3)
+                .map(|c| u64::from(pa[c].abs_diff(pb[c])))
+                .sum::<u64>();
+            n += 3;
+        }
+    }
+    sum as f64 / n.max(1) as f64
+}
+
+#[test]
+fn matcaps_shade_by_the_view_normal_alone() {
+    let Some(ctx) = gpu() else { return };
+    let front = look(Vec3::new(0.0, 0.0, 4.0), Vec3::ZERO, 50.0);
+    let side = look(Vec3::new(4.0, 0.0, 0.0), Vec3::ZERO, 50.0);
+    let draw = |lighting: SolidLighting, view, ev100: f32| {
+        render_with(
+            &ctx,
+            &sphere_scene(ev100),
+            view,
+            W,
+            H,
+            with_lighting(lighting),
+            &[],
+        )
+    };
+    let studio = draw(SolidLighting::Studio, front, 15.0);
+    let mut shown = vec![("studio", studio.clone())];
+    for m in Matcap::ALL {
+        let lighting = SolidLighting::MatCap(m);
+        let img = draw(lighting, front, 15.0);
+        assert_not_degenerate(m.label(), &img);
+        // Neither the exposure and the sun nor which way round the sphere is seen changes
+        // it: the shade depends on the view-space normal alone.
+        let dark = diff(&img, &draw(lighting, front, 2.0)).max_abs;
+        assert!(
+            dark <= 2,
+            "{}: differs with the exposure by {dark}",
+            m.label()
+        );
+        let turned = diff(&img, &draw(lighting, side, 15.0)).mean_abs;
+        assert!(
+            turned < 1.5,
+            "{}: differs seen from the side by {turned:.2}",
+            m.label()
+        );
+        shown.push((m.label(), img));
+    }
+    // Every MatCap looks unlike the studio light and unlike each other on the sphere.
+    let radius = 0.8 * 0.5 * H as f32 / (4.0 * 25f32.to_radians().tan());
+    for (i, (a, img_a)) in shown.iter().enumerate() {
+        for (b, img_b) in &shown[i + 1..] {
+            let d = mean_abs_within(img_a, img_b, radius);
+            assert!(d > 10.0, "{a} and {b} differ by only {d:.2} on average");
+        }
+    }
+    let image = |label: &str| &shown.iter().find(|(l, _)| *l == label).expect(label).1;
+    let at = |img: &RgbaImage, p: Vec3| px(img, &front, p);
+    // Normals: x red, y green, z blue, each 0.5 + 0.5 n (the facing centre 0.95 at most).
+    let normals = image("Normals");
+    let near = |p: [u8; 4], want: [i32; 3], what: &str| {
+        assert!(
+            (0..3).all(|c| (i32::from(p[c]) - want[c]).abs() <= 12),
+            "normals at {what}: {p:?}, expected about {want:?}"
+        );
+    };
+    near(
+        at(normals, Vec3::new(0.0, 0.0, 1.0)),
+        [128, 128, 242],
+        "the centre",
+    );
+    let up = at(normals, Vec3::new(0.0, 0.7, 0.714));
+    let right = at(normals, Vec3::new(0.7, 0.0, 0.714));
+    let left = at(normals, Vec3::new(-0.7, 0.0, 0.714));
+    assert!(up[1] > 190 && up[0].abs_diff(128) < 15, "up: {up:?}");
+    assert!(
+        right[0] > 190 && right[1].abs_diff(128) < 15,
+        "right: {right:?}"
+    );
+    assert!(left[0] < 70, "left: {left:?}");
+    // Metal mirrors a bright sky above and a dark floor below.
+    let metal = image("Metal");
+    let (sky, floor) = (
+        luma(at(metal, Vec3::new(0.0, 0.6, 0.8))),
+        luma(at(metal, Vec3::new(0.0, -0.6, 0.8))),
+    );
+    assert!(sky > floor + 60, "metal: sky {sky}, floor {floor}");
+    // Toon: a few flat bands; the studio light and ceramic: smooth shading.
+    let toon = top_three_share(image("Toon"), radius);
+    let smooth = top_three_share(image("Ceramic"), radius);
+    assert!(
+        toon > 0.85,
+        "toon: the three commonest shades cover {toon:.2}"
+    );
+    assert!(
+        smooth < 0.5,
+        "ceramic: the three commonest shades cover {smooth:.2}"
+    );
+    // The colour still comes from the solid colour (clay grey here): a red material does not
+    // tint it.
+    let ceramic = at(image("Ceramic"), Vec3::new(0.0, 0.0, 1.0));
+    assert!(grey(ceramic), "ceramic clay: {ceramic:?}");
+}
+
+#[test]
+fn still_renders_a_matcap_and_refuses_unknown_ones() {
+    if gpu().is_none() {
+        return;
+    }
+    let dir = temp_dir("solid", "matcap");
+    let img = still_png(
+        &dir.join("normals.png"),
+        "160x90",
+        &["--solid", "--matcap", "normals"],
+    );
+    assert_not_degenerate("normals matcap", &img);
+    // The world's ground faces up: green, more than red, over most of the frame.
+    let greenish = img
+        .pixels()
+        .filter(|p| i32::from(p[1]) > i32::from(p[0]) + 25)
+        .count();
+    assert!(greenish > 160 * 90 / 3, "{greenish} pixels facing up");
+    for (args, needle) in [
+        (
+            vec!["still", "--solid", "--matcap", "chalk", "--out", "x.png"],
+            "'chalk' is not a MatCap (ceramic, metal, wax, toon, normals)",
+        ),
+        (
+            vec!["still", "--matcap", "metal", "--out", "x.png"],
+            "--solid",
+        ),
+        (
+            vec![
+                "still", "--solid", "--flat", "--matcap", "metal", "--out", "x.png",
+            ],
+            "--flat",
+        ),
+    ] {
+        let o = worldsmith(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -14,8 +14,8 @@ use super::viewport_input::{
 use super::viewport_select::ViewportSelect;
 use crate::edit::ops::Operation;
 use crate::generate::generate_world;
-use crate::project::{EditorState, SolidColorSetting, ViewCamera, ViewSettings};
-use crate::render::{FrameStats, Overlays, RenderSettings, SolidColor};
+use crate::project::{EditorState, MatcapSetting, SolidColorSetting, ViewCamera, ViewSettings};
+use crate::render::{FrameStats, Matcap, Overlays, RenderSettings, SolidColor, SolidLighting};
 use crate::scene::{ElementMask, NodeId, OrbitCamera, Scene};
 use crate::ui::{
     self, BrowsePurpose, Dialogs, FileBrowser, LogEntry, LogLevel, RecoveryPrompt, SaveChoice,
@@ -849,10 +849,10 @@ impl Editor {
                         SolidColor::Clay => String::new(),
                         c => format!(" ({})", c.label()),
                     };
-                    let flat = if self.overlays.solid_flat {
-                        ", flat"
-                    } else {
-                        ""
+                    let flat = match self.overlays.solid_lighting {
+                        SolidLighting::Studio => String::new(),
+                        SolidLighting::Flat => ", flat".to_owned(),
+                        SolidLighting::MatCap(m) => format!(", {} MatCap", m.label()),
                     };
                     format!("{} · Solid{color}{flat}", self.camera.projection_label())
                 } else {
@@ -1672,7 +1672,17 @@ fn view_settings(o: &Overlays) -> ViewSettings {
             SolidColor::Material => SolidColorSetting::Material,
             SolidColor::Texture => SolidColorSetting::Texture,
         },
-        solid_flat: o.solid_flat,
+        solid_flat: o.solid_lighting == SolidLighting::Flat,
+        solid_matcap: match o.solid_lighting {
+            SolidLighting::MatCap(m) => Some(match m {
+                Matcap::Ceramic => MatcapSetting::Ceramic,
+                Matcap::Metal => MatcapSetting::Metal,
+                Matcap::Wax => MatcapSetting::Wax,
+                Matcap::Toon => MatcapSetting::Toon,
+                Matcap::Normals => MatcapSetting::Normals,
+            }),
+            _ => None,
+        },
         solid_random: false,
         paths_around: o.paths.around,
     }
@@ -1692,7 +1702,17 @@ fn restore_view_settings(o: &mut Overlays, v: ViewSettings) {
         .filter(|a| !a.is_nan())
         .map_or(crate::render::DEFAULT_WIRE_OPACITY, |a| a.clamp(0.0, 1.0));
     o.solid = v.solid;
-    o.solid_flat = v.solid_flat;
+    o.solid_lighting = match v.solid_matcap {
+        Some(m) => SolidLighting::MatCap(match m {
+            MatcapSetting::Ceramic => Matcap::Ceramic,
+            MatcapSetting::Metal => Matcap::Metal,
+            MatcapSetting::Wax => Matcap::Wax,
+            MatcapSetting::Toon => Matcap::Toon,
+            MatcapSetting::Normals => Matcap::Normals,
+        }),
+        None if v.solid_flat => SolidLighting::Flat,
+        None => SolidLighting::Studio,
+    };
     o.solid_color = match v.solid_color {
         // A project from before the choice of colours with random ones.
         SolidColorSetting::Clay if v.solid_random => SolidColor::Random,
@@ -2186,7 +2206,8 @@ mod tests {
             wire_opacity: Some(0.8),
             solid: true,
             solid_color: SolidColorSetting::Texture,
-            solid_flat: true,
+            solid_flat: false,
+            solid_matcap: Some(MatcapSetting::Toon),
             solid_random: false,
             paths_around: Some(12),
         };

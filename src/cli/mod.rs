@@ -206,6 +206,10 @@ pub struct StillArgs {
     /// lighting).
     #[arg(long, requires = "solid")]
     pub flat: bool,
+    /// With --solid: shade by a MatCap instead of the studio light (Blender's MatCap
+    /// lighting): ceramic, metal, wax, toon or normals.
+    #[arg(long, requires = "solid", conflicts_with = "flat", value_name = "NAME", value_parser = matcap)]
+    pub matcap: Option<crate::render::Matcap>,
     /// With --solid: each object in its own colour (short for --solid-color random).
     #[arg(long, requires = "solid", conflicts_with = "solid_color")]
     pub random_colors: bool,
@@ -217,6 +221,17 @@ fn opacity(s: &str) -> Result<f32, String> {
         Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
         _ => Err(format!("'{s}' is not an opacity from 0 to 1")),
     }
+}
+
+/// `--matcap`: a MatCap's name, in any case.
+fn matcap(s: &str) -> Result<crate::render::Matcap, String> {
+    crate::render::Matcap::from_name(s).ok_or_else(|| {
+        let names: Vec<String> = crate::render::Matcap::ALL
+            .iter()
+            .map(|m| m.label().to_lowercase())
+            .collect();
+        format!("'{s}' is not a MatCap ({})", names.join(", "))
+    })
 }
 
 /// `--solid-color`'s values (the View menu's Solid colour).
@@ -509,7 +524,11 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
                     None if args.random_colors => crate::render::SolidColor::Random,
                     None => crate::render::SolidColor::Clay,
                 },
-                solid_flat: args.flat,
+                solid_lighting: match args.matcap {
+                    Some(m) => crate::render::SolidLighting::MatCap(m),
+                    None if args.flat => crate::render::SolidLighting::Flat,
+                    None => crate::render::SolidLighting::Studio,
+                },
                 ..RenderSettings::final_frame().overlays
             },
             ..RenderSettings::final_frame()

@@ -78,6 +78,14 @@ pub struct ViewSettings {
     /// Solid shading's flat lighting (the colours without the studio light).
     #[serde(default)]
     pub solid_flat: bool,
+    /// Solid shading's MatCap when its lighting is one (then `solid_flat` is false); a name
+    /// this editor does not know (a newer one's) reads as none, the studio light.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "known_matcap"
+    )]
+    pub solid_matcap: Option<MatcapSetting>,
     /// Projects saved before `solid_color`: true for a random colour per object (read, never
     /// written).
     #[serde(default, skip_serializing)]
@@ -89,6 +97,26 @@ pub struct ViewSettings {
 
 fn shown() -> bool {
     true
+}
+
+/// Solid shading's MatCaps as a project stores them (the viewport's `render::Matcap`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatcapSetting {
+    Ceramic,
+    Metal,
+    Wax,
+    Toon,
+    Normals,
+}
+
+/// A stored MatCap name, `None` for one this editor does not know (instead of refusing the
+/// whole project).
+fn known_matcap<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<MatcapSetting>, D::Error> {
+    let name: Option<String> = Deserialize::deserialize(d)?;
+    Ok(name.and_then(|n| {
+        serde_json::from_value(serde_json::Value::String(n.to_ascii_lowercase())).ok()
+    }))
 }
 
 /// Solid shading's colours as a project stores them (the viewport's `render::SolidColor`).
@@ -377,6 +405,34 @@ pub fn is_project_path(path: &Path) -> bool {
 mod tests {
     use super::*;
     use crate::scene::{NodeKind, Transform, scene_hash};
+
+    #[test]
+    fn a_matcap_is_read_by_name_and_an_unknown_one_as_none() {
+        let read = |json: &str| {
+            serde_json::from_str::<ViewSettings>(json)
+                .expect("view settings")
+                .solid_matcap
+        };
+        assert_eq!(
+            read(r#"{"solid_matcap": "metal"}"#),
+            Some(MatcapSetting::Metal)
+        );
+        assert_eq!(
+            read(r#"{"solid_matcap": "Toon"}"#),
+            Some(MatcapSetting::Toon)
+        );
+        // A newer editor's MatCap, or none at all: the studio light, not a refused project.
+        assert_eq!(read(r#"{"solid_matcap": "chalk"}"#), None);
+        assert_eq!(read(r#"{"solid_matcap": null}"#), None);
+        assert_eq!(read("{}"), None);
+        assert!(serde_json::from_str::<ViewSettings>(r#"{"solid_matcap": 3}"#).is_err());
+        let written = serde_json::to_value(ViewSettings {
+            solid_matcap: Some(MatcapSetting::Normals),
+            ..serde_json::from_str("{}").expect("defaults")
+        })
+        .expect("serialize");
+        assert_eq!(written["solid_matcap"], "normals");
+    }
 
     fn temp_dir(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("ws-project-{name}-{}", std::process::id()));

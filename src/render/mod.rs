@@ -63,10 +63,106 @@ pub struct Overlays {
     pub solid: bool,
     /// With `solid`: what colours the meshes (Blender's Solid colour).
     pub solid_color: SolidColor,
-    /// With `solid`: the colours as they are, without the studio light (Blender's Flat
-    /// lighting): with `SolidColor::Texture` the surfaces' albedo exactly, with `Random` a
-    /// flat map of the objects.
-    pub solid_flat: bool,
+    /// With `solid`: how the colours are lit (Blender's Solid lighting).
+    pub solid_lighting: SolidLighting,
+}
+
+/// How solid shading lights the meshes' colours ([`Overlays::solid_lighting`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SolidLighting {
+    /// A studio light fixed to the view, to show shapes.
+    #[default]
+    Studio,
+    /// None: the colours as they are (Blender's Flat lighting): with `SolidColor::Texture`
+    /// the surfaces' albedo exactly, with `Random` a flat map of the objects.
+    Flat,
+    /// A material capture (Blender's MatCap): the colour shaded by the surface's view-space
+    /// normal alone, so it reads the same from every view.
+    MatCap(Matcap),
+}
+
+impl SolidLighting {
+    /// Solid shading's bits of the frame's `display.z` (common.wgsl `studio_lit`): 2 flat,
+    /// the MatCap's code in bits 2–4.
+    pub(crate) fn flags(self) -> u8 {
+        match self {
+            SolidLighting::Studio => 0,
+            SolidLighting::Flat => 2,
+            SolidLighting::MatCap(m) => m.code() << 2,
+        }
+    }
+}
+
+/// The MatCaps solid shading offers, drawn from the view-space normal by the shader
+/// (common.wgsl `matcap_shade`) rather than from images.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Matcap {
+    /// Glossy ceramic: a soft key light and a sharp highlight, to read smooth curvature.
+    Ceramic,
+    /// Polished chrome mirroring a bright sky over a dark floor: every dent, seam and bump
+    /// breaks the horizon line (Blender's metal MatCaps), to find a surface's flaws.
+    Metal,
+    /// Soft wax: light wraps round and the rim glows warm; forgiving of noisy scanned or
+    /// generated surfaces.
+    Wax,
+    /// Toon: three flat bands and a dark rim, for silhouettes and blocking.
+    Toon,
+    /// The view-space normal as colour (x red, y green, z blue): which way each face points,
+    /// and flipped or smoothed-over normals.
+    Normals,
+}
+
+impl Matcap {
+    /// All, in the order menus list them.
+    pub const ALL: [Matcap; 5] = [
+        Matcap::Ceramic,
+        Matcap::Metal,
+        Matcap::Wax,
+        Matcap::Toon,
+        Matcap::Normals,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Matcap::Ceramic => "Ceramic",
+            Matcap::Metal => "Metal",
+            Matcap::Wax => "Wax",
+            Matcap::Toon => "Toon",
+            Matcap::Normals => "Normals",
+        }
+    }
+
+    /// What it shows, for a tooltip.
+    pub fn description(self) -> &'static str {
+        match self {
+            Matcap::Ceramic => "Glossy ceramic: a soft light and a sharp highlight",
+            Matcap::Metal => {
+                "Chrome mirroring a bright sky over a dark floor: dents and seams break the \
+                 horizon line"
+            }
+            Matcap::Wax => "Soft wax with a warm rim, forgiving of noisy surfaces",
+            Matcap::Toon => "Three flat bands and a dark rim, for silhouettes",
+            Matcap::Normals => "The normal as colour (x red, y green, z blue, towards the view)",
+        }
+    }
+
+    /// The MatCap labelled `name` (any case), as projects and the command line name them.
+    pub fn from_name(name: &str) -> Option<Matcap> {
+        Matcap::ALL
+            .into_iter()
+            .find(|m| m.label().eq_ignore_ascii_case(name))
+    }
+
+    /// `matcap_shade`'s number for it (1..=5).
+    fn code(self) -> u8 {
+        match self {
+            Matcap::Ceramic => 1,
+            Matcap::Metal => 2,
+            Matcap::Wax => 3,
+            Matcap::Toon => 4,
+            Matcap::Normals => 5,
+        }
+    }
 }
 
 /// The wireframe's opacity unless chosen ([`Overlays::wire_opacity`]).
@@ -269,7 +365,7 @@ impl RenderSettings {
                 wire_opacity: DEFAULT_WIRE_OPACITY,
                 solid: false,
                 solid_color: SolidColor::Clay,
-                solid_flat: false,
+                solid_lighting: SolidLighting::Studio,
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,
@@ -293,7 +389,7 @@ impl RenderSettings {
                 wire_opacity: DEFAULT_WIRE_OPACITY,
                 solid: false,
                 solid_color: SolidColor::Clay,
-                solid_flat: false,
+                solid_lighting: SolidLighting::Studio,
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,

@@ -1873,10 +1873,11 @@ impl Renderer {
             display: [
                 tone_mapper,
                 super::GridPlane::of(&frame.camera).code(),
-                // Solid shading's flags: 1 a random colour per node, 2 flat lighting.
+                // Solid shading's flags: 1 a random colour per node, 2 flat lighting, bits 2–4
+                // the MatCap.
                 f32::from(
                     u8::from(frame.settings.overlays.solid_color == super::SolidColor::Random)
-                        | u8::from(frame.settings.overlays.solid_flat) << 1,
+                        | frame.settings.overlays.solid_lighting.flags(),
                 ),
                 wire_opacity,
             ],

@@ -2,7 +2,7 @@
 
 use super::{BrowsePurpose, Dialogs, NewWorldDialog, UiAction};
 use crate::edit::ops::{Operation, Reshade};
-use crate::render::{Overlays, SolidColor};
+use crate::render::{Matcap, Overlays, SolidColor, SolidLighting};
 use crate::scene::{LightKind, NodeId, NodeKind, Primitive, Scene, ViewAxis};
 use egui::{Button, Ui};
 use std::path::PathBuf;
@@ -235,15 +235,7 @@ pub fn menu_bar_ui(
                             });
                     }
                 });
-                ui.horizontal(|ui| {
-                    ui.label("Solid lighting");
-                    ui.selectable_value(&mut overlays.solid_flat, false, "Studio")
-                        .on_hover_text("Lit by a studio light fixed to the view, to show shapes");
-                    ui.selectable_value(&mut overlays.solid_flat, true, "Flat").on_hover_text(
-                        "The colours as they are, unlit: a texture's albedo exactly, or a flat \
-                         map of the objects with Random",
-                    );
-                });
+                solid_lighting_ui(ui, &mut overlays.solid_lighting);
             });
             motion_paths_ui(ui, &mut overlays.paths);
             ui.separator();
@@ -569,3 +561,38 @@ fn motion_paths_ui(ui: &mut Ui, paths: &mut crate::render::PathRange) {
 const DEFAULT_PATH_SPAN: u32 = 24;
 /// The most frames either side that the menu offers.
 pub const MAX_PATH_SPAN: u32 = 10_000;
+
+/// The View menu's choice of solid lighting: Studio, Flat or MatCap, and which MatCap.
+fn solid_lighting_ui(ui: &mut Ui, lighting: &mut SolidLighting) {
+    ui.horizontal(|ui| {
+        ui.label("Solid lighting");
+        ui.selectable_value(lighting, SolidLighting::Studio, "Studio")
+            .on_hover_text("Lit by a studio light fixed to the view, to show shapes");
+        ui.selectable_value(lighting, SolidLighting::Flat, "Flat")
+            .on_hover_text(
+                "The colours as they are, unlit: a texture's albedo exactly, or a flat map of the \
+             objects with Random",
+            );
+        let matcap = matches!(lighting, SolidLighting::MatCap(_));
+        if ui
+            .selectable_label(matcap, "MatCap")
+            .on_hover_text(
+                "Shaded by which way each surface faces the view alone (a material capture), \
+                 to read curvature and flaws",
+            )
+            .clicked()
+            && !matcap
+        {
+            *lighting = SolidLighting::MatCap(Matcap::Ceramic);
+        }
+    });
+    if matches!(lighting, SolidLighting::MatCap(_)) {
+        ui.horizontal(|ui| {
+            ui.label("MatCap");
+            for m in Matcap::ALL {
+                ui.selectable_value(lighting, SolidLighting::MatCap(m), m.label())
+                    .on_hover_text(m.description());
+            }
+        });
+    }
+}
