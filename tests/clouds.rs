@@ -554,7 +554,7 @@ fn the_viewport_grid_lies_under_blended_meshes_in_front_of_it_and_over_those_bey
 fn outline_pixels_near(img: &RgbaImage, (x, y): (u32, u32), radius: u32) -> usize {
     img.enumerate_pixels()
         .filter(|(px, py, _)| px.abs_diff(x) <= radius && py.abs_diff(y) <= radius)
-        .filter(|(_, _, p)| p[0] > 220 && (150..230).contains(&p[1]) && p[2] < 130)
+        .filter(|(_, _, p)| outline_orange(p))
         .count()
 }
 

@@ -410,7 +410,7 @@ fn viewport_overlays_draw_grid_outline_and_icons() {
     // The outline is orange: count strongly orange pixels that the plain frame lacks.
     let orange = |img: &image::RgbaImage| {
         img.pixels()
-            .filter(|p| p[0] > 220 && (150..230).contains(&p[1]) && p[2] < 130 && p[0] - p[2] > 100)
+            .filter(|p| outline_orange(p) && p[0] - p[2] > 100)
             .count()
     };
     assert!(

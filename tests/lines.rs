@@ -312,11 +312,7 @@ fn a_selected_line_node_is_outlined() {
     let Some(ctx) = gpu() else { return };
     let view = front_view();
     let (scene, id) = square_scene(2.0);
-    let orange = |img: &RgbaImage| {
-        img.pixels()
-            .filter(|p| p[0] > 220 && (150..230).contains(&p[1]) && p[2] < 130)
-            .count()
-    };
+    let orange = |img: &RgbaImage| img.pixels().filter(|p| outline_orange(p)).count();
     let plain = render_with(&ctx, &scene, view, W, H, RenderSettings::viewport(), &[]);
     let selected = render_with(&ctx, &scene, view, W, H, RenderSettings::viewport(), &[id]);
     assert!(

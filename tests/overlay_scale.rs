@@ -35,10 +35,6 @@ fn red(p: &image::Rgba<u8>) -> bool {
     p[0] > 200 && p[1] < 60 && p[2] < 60
 }
 
-fn orange(p: &image::Rgba<u8>) -> bool {
-    p[0] > 220 && (150..230).contains(&p[1]) && p[2] < 130
-}
-
 /// 15 green points 0.5 m apart on the left, 4 px each; a red square of lines 2 px wide on
 /// the right.
 fn points_and_lines() -> Scene {
@@ -151,8 +147,8 @@ fn the_selection_outline_is_sized_in_ui_points() {
     let (one, two) = (at(1.0), at(2.0));
     assert_ratio(
         "outline",
-        count(&one, orange),
-        count(&two, orange),
+        count(&one, outline_orange),
+        count(&two, outline_orange),
         1.6..2.4,
     );
     // A huge or broken scale is bounded, not a loop over the whole frame per pixel.

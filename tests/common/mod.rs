@@ -979,3 +979,8 @@ pub fn only_splats(
     };
     (nodes[0], scene.splat_cloud(cloud).expect("cloud"))
 }
+
+/// Whether a pixel has the viewport's orange selection outline colour.
+pub fn outline_orange(p: &image::Rgba<u8>) -> bool {
+    p[0] > 220 && (150..230).contains(&p[1]) && p[2] < 130
+}
