@@ -346,6 +346,61 @@ fn studio_lit(color: vec3<f32>, normal: vec3<f32>, world: vec3<f32>) -> vec4<f32
     return vec4<f32>(captured_radiance(shown) * frame.params.x, 1.0);
 }
 
+// The part of the segment in front of the near plane (reverse Z: visible where z <= w and
+// w > 0), or a w of 0 when none is.
+fn clip_to_near(p: vec4<f32>, q: vec4<f32>) -> vec4<f32> {
+    let dp = p.w - p.z;
+    let dq = q.w - q.z;
+    if dp >= 0.0 && p.w > 0.0 {
+        return p;
+    }
+    if dq < 0.0 || q.w <= 0.0 {
+        return vec4<f32>(0.0);
+    }
+    // Where w - z = 0 between them, nudged towards q.
+    let t = dp / (dp - dq);
+    return mix(p, q, min(t + 1e-5, 1.0));
+}
+
+// A corner of the screen-aligned quad that draws a line segment (line sets' segments.wgsl,
+// the overlay lines of lines.wgsl): `end` 0 at the first end, 1 at the second.
+struct QuadCorner {
+    clip: vec4<f32>,
+    end: f32,
+};
+
+// Corner `vi` (of 4, a triangle strip) of the quad drawing the segment from clip-space `pa`
+// to `pb`, clipped to the near plane, `2 half_px` pixels wide with square caps half the width
+// long. A segment wholly behind the near plane (or not a number) lands outside the clip
+// volume.
+fn segment_quad_corner(pa: vec4<f32>, pb: vec4<f32>, vi: u32, half_px: f32) -> QuadCorner {
+    let a = clip_to_near(pa, pb);
+    let b = clip_to_near(pb, pa);
+    // Which end (0 = a, 1 = b) and which side (-1, 1).
+    var ends = array<f32, 4>(0.0, 1.0, 0.0, 1.0);
+    var sides = array<f32, 4>(-1.0, -1.0, 1.0, 1.0);
+    var out: QuadCorner;
+    out.end = ends[vi % 4u];
+    let side = sides[vi % 4u];
+    if !(a.w > 0.0 && b.w > 0.0) {
+        out.clip = vec4<f32>(0.0, 0.0, 2.0, 1.0);
+        return out;
+    }
+    // Direction along the segment in pixels (so the width is even on a non-square frame).
+    let to_px = frame.viewport.xy * 0.5;
+    let along_px = (b.xy / b.w - a.xy / a.w) * to_px;
+    let len = length(along_px);
+    var dir = vec2<f32>(1.0, 0.0);
+    if len > 1e-6 {
+        dir = along_px / len;
+    }
+    let normal = vec2<f32>(-dir.y, dir.x);
+    let offset_px = (normal * side + dir * (out.end * 2.0 - 1.0)) * half_px;
+    let p = select(a, b, out.end > 0.5);
+    out.clip = vec4<f32>(p.xy + offset_px / to_px * p.w, p.zw);
+    return out;
+}
+
 // A MatCap (a material capture, Blender's MatCap lighting): `color` (display sRGB) shaded by
 // the view-space normal `nv` alone (x right, y up, z towards the viewer), so a surface reads
 // the same from any view. Drawn here rather than from images: 1 ceramic (soft key, sharp

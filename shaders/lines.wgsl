@@ -1,8 +1,13 @@
-// Viewport wireframe icons for lights and cameras.
+// Viewport overlay lines: light and camera icons, motion paths and bones. One instance per
+// line (a pair of `LineVertex`es), drawn as a screen-aligned quad (a 4-vertex triangle strip)
+// one UI point wide (`frame.overlay.x` pixels, at least one), so HiDPI displays show them at
+// the width a 1× display does.
 
 struct LineIn {
-    @location(0) position: vec3<f32>,
-    @location(1) color: vec4<f32>,
+    @location(0) a: vec3<f32>,
+    @location(1) a_color: vec4<f32>,
+    @location(2) b: vec3<f32>,
+    @location(3) b_color: vec4<f32>,
 };
 
 struct LineOut {
@@ -11,10 +16,13 @@ struct LineOut {
 };
 
 @vertex
-fn vs_main(v: LineIn) -> LineOut {
+fn vs_main(@builtin(vertex_index) vi: u32, v: LineIn) -> LineOut {
+    let pa = frame.clip_from_world * vec4<f32>(v.a, 1.0);
+    let pb = frame.clip_from_world * vec4<f32>(v.b, 1.0);
+    let corner = segment_quad_corner(pa, pb, vi, max(frame.overlay.x, 1.0) * 0.5);
     var out: LineOut;
-    out.clip = frame.clip_from_world * vec4<f32>(v.position, 1.0);
-    out.color = v.color;
+    out.clip = corner.clip;
+    out.color = mix(v.a_color, v.b_color, corner.end);
     return out;
 }
 

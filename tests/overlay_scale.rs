@@ -1,6 +1,6 @@
 //! HiDPI: the viewport's widths are in UI points (`RenderSettings::pixels_per_point`). At 2
-//! pixels per point, point discs, line widths, the selection outline and the grid's lines are
-//! twice as many pixels wide; a frame drawn at half resolution while the camera moves
+//! pixels per point, point discs, line widths, the selection outline, the grid's lines and the
+//! light, camera, bone and motion-path lines are twice as many pixels wide; a frame drawn at half resolution while the camera moves
 //! (0.5 pixels per point) keeps them at their size on screen.
 
 use crate::common::*;
@@ -8,7 +8,7 @@ use glam::Vec3;
 use image::RgbaImage;
 use worldsmith::generate::shapes;
 use worldsmith::render::{MAX_OUTLINE_REACH_PX, RenderSettings};
-use worldsmith::scene::{Material, NodeKind, PointCloud, Scene, Transform};
+use worldsmith::scene::{Light, LightKind, Material, NodeKind, PointCloud, Scene, Transform};
 
 const W: u32 = 240;
 const H: u32 = 160;
@@ -177,4 +177,44 @@ fn grid_lines_are_sized_in_ui_points() {
             .count()
     };
     assert_ratio("grid lines", grid_pixels(1.0), grid_pixels(2.0), 1.5..2.6);
+}
+
+#[test]
+fn light_and_camera_icons_are_drawn_one_ui_point_wide() {
+    let Some(ctx) = gpu() else { return };
+    let mut scene = Scene::new("Icons");
+    scene.add_node(
+        None,
+        "Lamp",
+        Transform::from_translation(Vec3::new(-0.6, 0.0, 0.0)),
+        NodeKind::Light(Light {
+            kind: LightKind::Point,
+            color: [1.0, 1.0, 1.0],
+            intensity: 100.0,
+            range: None,
+            cast_shadows: false,
+        }),
+    );
+    scene.add_node(
+        None,
+        "Camera",
+        Transform::from_translation(Vec3::new(0.8, 0.0, 0.0)),
+        NodeKind::Camera(worldsmith::scene::Camera::default()),
+    );
+    let view = look(Vec3::new(0.0, 0.5, 3.0), Vec3::ZERO, 50.0);
+    let mut no_icons = viewport(1.0, false);
+    no_icons.overlays.icons = false;
+    let plain = render_with(&ctx, &scene, view, W, H, no_icons, &[]);
+    // The ink the icons add: the summed change of every channel, which grows with a line's
+    // width however its antialiased edges fall on pixels.
+    let ink = |ppp: f32| {
+        let img = render_with(&ctx, &scene, view, W, H, viewport(ppp, false), &[]);
+        let ink: u64 = img
+            .pixels()
+            .zip(plain.pixels())
+            .map(|(a, b)| (0..3).map(|c| u64::from(a[c].abs_diff(b[c]))).sum::<u64>())
+            .sum();
+        (ink / 255) as usize
+    };
+    assert_ratio("icon lines' ink", ink(1.0), ink(2.0), 1.7..2.3);
 }

@@ -150,8 +150,10 @@ pub const INSTANCE_ATTRIBUTES: [wgpu::VertexAttribute; 10] = wgpu::vertex_attr_a
     9 => Float32x4, 10 => Float32x4, 11 => Float32x4, 13 => Float32x4,
     14 => Float32x4, 15 => Float32x4
 ];
-pub const LINE_ATTRIBUTES: [wgpu::VertexAttribute; 2] =
-    wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x4];
+/// One overlay line per instance: two consecutive [`LineVertex`]es (lines.wgsl `LineIn`).
+pub const LINE_PAIR_ATTRIBUTES: [wgpu::VertexAttribute; 4] = wgpu::vertex_attr_array![
+    0 => Float32x3, 1 => Float32x4, 2 => Float32x3, 3 => Float32x4
+];
 
 pub fn vertex_layout(attributes: &[wgpu::VertexAttribute]) -> wgpu::VertexBufferLayout<'_> {
     wgpu::VertexBufferLayout {

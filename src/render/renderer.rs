@@ -9,7 +9,7 @@
 use super::clouds::{CloudPipes, GpuClouds, GridSide, grid_plane_row};
 use super::gpu_scene::{Batch, Defaults, GpuMaterial, GpuMesh, GpuScene, write_mip};
 use super::gpu_types::{
-    FrameUniform, GpuLight, INSTANCE_ATTRIBUTES, LINE_ATTRIBUTES, LineVertex,
+    FrameUniform, GpuLight, INSTANCE_ATTRIBUTES, LINE_PAIR_ATTRIBUTES, LineVertex,
     MATERIAL_SAMPLER_BINDING, POSITION_ONLY, PostUniform, TEXTURE_SLOTS, VERTEX_ATTRIBUTES,
     instance_layout, surface_buffers, uv1_layout, vertex_layout,
 };
@@ -1228,24 +1228,25 @@ impl Renderer {
             false,
             (name == "display.wgsl").then_some(&self.display_layout),
         );
+        // Overlay lines: one quad per pair of line vertices (an instance).
         let line_buffers = [Some(wgpu::VertexBufferLayout {
-            array_stride: std::mem::size_of::<LineVertex>() as u64,
-            step_mode: wgpu::VertexStepMode::Vertex,
-            attributes: &LINE_ATTRIBUTES,
+            array_stride: 2 * std::mem::size_of::<LineVertex>() as u64,
+            step_mode: wgpu::VertexStepMode::Instance,
+            attributes: &LINE_PAIR_ATTRIBUTES,
         })];
         let edge_buffers = surface_buffers();
         let (buffers, topology, compare, blend): (&[Option<wgpu::VertexBufferLayout>], _, _, _) =
             match name {
                 "lines.wgsl" => (
                     &line_buffers,
-                    wgpu::PrimitiveTopology::LineList,
+                    wgpu::PrimitiveTopology::TriangleStrip,
                     wgpu::CompareFunction::GreaterEqual,
                     None,
                 ),
                 // Bones show through the skin they move, as in Blender's pose mode.
                 BONES_PIPELINE => (
                     &line_buffers,
-                    wgpu::PrimitiveTopology::LineList,
+                    wgpu::PrimitiveTopology::TriangleStrip,
                     wgpu::CompareFunction::Always,
                     None,
                 ),
@@ -2610,15 +2611,16 @@ impl Renderer {
                 }
             }
             if let Some(buf) = &gs.line_buffer {
-                let icons = 0..gs.bone_start.min(gs.lines.len()) as u32;
-                let bones = icons.end..gs.lines.len() as u32;
+                // Lines as instances: pair i is vertices 2i and 2i + 1.
+                let icons = 0..(gs.bone_start.min(gs.lines.len()) / 2) as u32;
+                let bones = icons.end..(gs.lines.len() / 2) as u32;
                 for (pipe, range) in [(&line_pipe.icons, icons), (&line_pipe.bones, bones)] {
                     if let Some(p) = pipe
                         && !range.is_empty()
                     {
                         pass.set_pipeline(p);
                         pass.set_vertex_buffer(0, buf.slice(..));
-                        pass.draw(range, 0..1);
+                        pass.draw(0..crate::render::clouds::QUAD_VERTICES, range);
                         stats.draw_calls += 1;
                     }
                 }
