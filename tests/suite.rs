@@ -27,6 +27,7 @@ mod import_spz;
 mod inspector_ui;
 mod lights;
 mod lines;
+mod menu_ui;
 mod morphs;
 mod ortho;
 mod outliner_ui;

@@ -4,7 +4,8 @@ use super::{BrowsePurpose, Dialogs, NewWorldDialog, UiAction};
 use crate::edit::ops::{Operation, Reshade};
 use crate::render::{Matcap, Overlays, SolidColor, SolidLighting};
 use crate::scene::{LightKind, NodeId, NodeKind, Primitive, Scene, ViewAxis};
-use egui::{Button, Ui};
+use egui::containers::menu::{MenuButton, MenuConfig};
+use egui::{Button, PopupCloseBehavior, Ui};
 use std::path::PathBuf;
 
 /// Shows the menu bar. Overlay toggles and dialog visibility change in place; everything
@@ -174,7 +175,11 @@ pub fn menu_bar_ui(
             add_items_ui(ui, actions);
         });
 
-        ui.menu_button("View", |ui| {
+        // The View menu stays open while its settings change (several overlays toggled in one
+        // visit, as Blender's overlay popover) and closes on a click outside it or on one of
+        // its commands.
+        let keep_open = MenuConfig::new().close_behavior(PopupCloseBehavior::CloseOnClickOutside);
+        MenuButton::new("View").config(keep_open).ui(ui, |ui| {
             ui.checkbox(&mut overlays.grid, "Grid");
             ui.checkbox(&mut overlays.icons, "Light & camera icons");
             ui.checkbox(&mut overlays.bones, "Bones")
@@ -246,6 +251,7 @@ pub fn menu_bar_ui(
                 .clicked()
             {
                 actions.push(UiAction::ResetView);
+                ui.close();
             }
             if ui
                 .add(
@@ -271,6 +277,7 @@ pub fn menu_bar_ui(
                         .clicked()
                     {
                         actions.push(UiAction::ViewAlong(axis));
+                        ui.close();
                     }
                 }
             });
@@ -280,6 +287,7 @@ pub fn menu_bar_ui(
                     for (id, name) in &cameras {
                         if ui.button(name.as_str()).clicked() {
                             actions.push(UiAction::ViewThroughCamera(*id));
+                            ui.close();
                         }
                     }
                 })
@@ -304,6 +312,7 @@ pub fn menu_bar_ui(
                     .clicked()
                 {
                     actions.push(UiAction::Timeline(action));
+                    ui.close();
                 }
             }
         });

@@ -1,0 +1,96 @@
+//! The menu bar driven like a user would (egui_kittest, no window): the View menu stays open
+//! while its settings change, and its commands close it.
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use worldsmith::render::{Matcap, Overlays, RenderSettings, SolidLighting};
+use worldsmith::scene::Scene;
+use worldsmith::ui::{Dialogs, UiAction, menu_bar_ui};
+
+struct State {
+    scene: Scene,
+    overlays: Overlays,
+    dialogs: Dialogs,
+    actions: Vec<String>,
+}
+
+fn harness() -> Harness<'static, State> {
+    Harness::builder()
+        .with_size(egui::vec2(900.0, 700.0))
+        .with_step_dt(1.0 / 60.0)
+        .with_max_steps(64)
+        .build_ui_state(
+            |ui, s: &mut State| {
+                let mut actions = Vec::new();
+                menu_bar_ui(
+                    ui,
+                    &s.scene,
+                    7,
+                    false,
+                    &[],
+                    &mut s.overlays,
+                    &mut s.dialogs,
+                    &[],
+                    &[None, None],
+                    &mut actions,
+                );
+                s.actions
+                    .extend(actions.iter().map(|a: &UiAction| format!("{a:?}")));
+            },
+            State {
+                scene: Scene::new("Menus"),
+                overlays: RenderSettings::viewport().overlays,
+                dialogs: Dialogs::default(),
+                actions: Vec::new(),
+            },
+        )
+}
+
+#[test]
+fn the_view_menu_stays_open_while_settings_change_and_closes_on_a_command() {
+    let mut h = harness();
+    h.run();
+    assert!(h.query_by_label("Bones").is_none(), "closed at first");
+    h.get_by_label("View").click();
+    h.run();
+    // Three settings in one visit: the menu stays open after each.
+    h.get_by_label("Grid").click();
+    h.run();
+    assert!(!h.state().overlays.grid, "the grid is off");
+    h.get_by_label("Bones").click();
+    h.run();
+    assert!(!h.state().overlays.bones, "the bones are off");
+    h.get_by_label("Solid (Z)").click();
+    h.run();
+    h.get_by_label("MatCap").click();
+    h.run();
+    assert_eq!(
+        h.state().overlays.solid_lighting,
+        SolidLighting::MatCap(Matcap::Ceramic)
+    );
+    // The MatCaps show at once, in the same open menu.
+    h.get_by_label("Metal").click();
+    h.run();
+    let o = h.state().overlays;
+    assert!(o.solid && o.solid_lighting == SolidLighting::MatCap(Matcap::Metal));
+    assert!(h.state().actions.is_empty(), "{:?}", h.state().actions);
+    // A command closes it.
+    h.get_by_label_contains("Reset view").click();
+    h.run();
+    assert_eq!(h.state().actions, vec!["ResetView".to_owned()]);
+    assert!(h.query_by_label("Bones").is_none(), "the menu closed");
+    // A command in a submenu closes the whole menu too.
+    h.get_by_label("View").click();
+    h.run();
+    h.get_by_label("Align view").click();
+    h.run();
+    h.get_by_label_contains("Top").click();
+    h.run();
+    assert_eq!(h.state().actions.len(), 2, "{:?}", h.state().actions);
+    assert!(
+        h.state().actions[1].contains("Top"),
+        "{:?}",
+        h.state().actions
+    );
+    assert!(h.query_by_label("Bones").is_none(), "the menu closed");
+}
