@@ -334,10 +334,12 @@ impl SelectStroke {
             *camera,
             rect.width() * pixels_per_point,
             rect.height() * pixels_per_point,
-        );
+        )
+        .with_pixels_per_point(pixels_per_point);
         let world_from_local = scene.world_from_local(node);
         let point_size_px = match scene.node(node).map(|n| &n.kind) {
-            Some(NodeKind::Points { point_size_px, .. }) => *point_size_px,
+            // Drawn this many pixels wide on this display (`RenderSettings::pixels_per_point`).
+            Some(NodeKind::Points { point_size_px, .. }) => *point_size_px * view.pixels_per_point,
             _ => 0.0,
         };
         let select =

@@ -60,7 +60,8 @@ impl ViewportSelect {
             *camera,
             rect.width() * pixels_per_point,
             rect.height() * pixels_per_point,
-        );
+        )
+        .with_pixels_per_point(pixels_per_point);
         let to_pixel = |p: Pos2| {
             let v = (p - rect.min) * pixels_per_point;
             Vec2::new(v.x, v.y)

@@ -70,6 +70,10 @@ const SPLAT_SIGMAS: f32 = 2.0;
 pub struct PickView {
     pub view: CameraView,
     pub size_px: Vec2,
+    /// Pixels per UI point (the renderer's `RenderSettings::pixels_per_point`): point discs
+    /// and line widths are drawn this many times their size in pixels, and the least pick
+    /// radii are in points too, so a HiDPI viewport picks what it shows.
+    pub pixels_per_point: f32,
 }
 
 /// Pixels per metre across a view's image: the focal length over the depth in perspective,
@@ -106,7 +110,19 @@ impl PickView {
         Self {
             view,
             size_px: Vec2::new(width_px.max(1.0), height_px.max(1.0)),
+            pixels_per_point: 1.0,
         }
+    }
+
+    /// The same view on a display of `pixels_per_point` (finite, within 0.25–4 as the
+    /// renderer takes it; else 1).
+    pub fn with_pixels_per_point(mut self, pixels_per_point: f32) -> Self {
+        self.pixels_per_point = if pixels_per_point.is_finite() {
+            pixels_per_point.clamp(0.25, 4.0)
+        } else {
+            1.0
+        };
+        self
     }
 
     fn aspect(&self) -> f32 {
@@ -621,7 +637,7 @@ impl Picker {
                         .entry(cloud.content_id())
                         .or_insert_with(|| Arc::new(points_bvh(cloud))),
                 );
-                let radius_px = (point_size_px * 0.5).max(POINT_SLACK_PX);
+                let radius_px = (point_size_px * 0.5).max(POINT_SLACK_PX) * view.pixels_per_point;
                 let cone = Cone::around(ray, view, radius_px);
                 let disc = PointDisc {
                     view,
@@ -721,7 +737,8 @@ impl Picker {
                             .entry(cloud.content_id())
                             .or_insert_with(|| Arc::new(points_bvh(cloud))),
                     );
-                    let radius_px = (point_size_px * 0.5).max(POINT_SLACK_PX);
+                    let radius_px =
+                        (point_size_px * 0.5).max(POINT_SLACK_PX) * view.pixels_per_point;
                     let clip_from_local = clip_from_world * world_from_local;
                     let cone = Cone::around(ray, view, radius_px);
                     let disc = PointDisc {
@@ -745,7 +762,7 @@ impl Picker {
                             .entry(cloud.content_id())
                             .or_insert_with(|| Arc::new(segments_bvh(cloud))),
                     );
-                    let radius_px = (width_px * 0.5).max(POINT_SLACK_PX);
+                    let radius_px = (width_px * 0.5).max(POINT_SLACK_PX) * view.pixels_per_point;
                     let clip_from_local = clip_from_world * world_from_local;
                     let cone = Cone::around(ray, view, radius_px);
                     let point = |i: u32| cloud.positions.get(i as usize).map(|p| Vec3::from(*p));
@@ -825,7 +842,8 @@ impl Picker {
                             return None;
                         }
                         let on_screen = view.project(&clip_from_world, center)?;
-                        let radius_px = (radius * view.px_per_metre(depth)).max(ICON_MIN_PX);
+                        let radius_px = (radius * view.px_per_metre(depth))
+                            .max(ICON_MIN_PX * view.pixels_per_point);
                         if on_screen.distance(pixel) > radius_px {
                             return None;
                         }
@@ -1157,6 +1175,73 @@ mod tests {
             320.0,
             180.0,
         )
+    }
+
+    #[test]
+    fn a_hidpi_view_picks_points_and_lines_as_wide_as_they_are_drawn() {
+        let mut scene = Scene::new("t");
+        let cloud = scene.add_point_cloud(crate::scene::PointCloud::new(
+            vec![[0.0, 0.0, 0.0]],
+            Vec::new(),
+            Vec::new(),
+        ));
+        let points = scene.add_node(
+            None,
+            "Points",
+            Transform::IDENTITY,
+            NodeKind::Points {
+                cloud,
+                point_size_px: 8.0,
+            },
+        );
+        let (segment, _) = crate::scene::PointCloud::new(
+            vec![[-1.0, 1.0, 0.0], [1.0, 1.0, 0.0]],
+            Vec::new(),
+            Vec::new(),
+        )
+        .with_segments(vec![[0, 1]]);
+        let segment = scene.add_point_cloud(segment);
+        let line = scene.add_node(
+            None,
+            "Line",
+            Transform::IDENTITY,
+            NodeKind::Lines {
+                cloud: segment,
+                width_px: 2.0,
+            },
+        );
+        let view = view_from(Vec3::new(0.0, 0.0, 5.0), Vec3::ZERO);
+        let clip_from_world = view.clip_from_world();
+        let point_at = view.project(&clip_from_world, Vec3::ZERO).expect("in view");
+        let line_at = view
+            .project(&clip_from_world, Vec3::new(0.0, 1.0, 0.0))
+            .expect("in view");
+        let mut picker = Picker::default();
+        // The point's disc is 8 px wide at 1 px per point, 16 at 2; the line's reach is the
+        // least slack, 3 px, then 6.
+        for (ppp, point_offset, line_offset, hit) in [
+            (1.0, 3.5, 2.5, true),
+            (1.0, 6.0, 4.5, false),
+            (2.0, 6.0, 4.5, true),
+            (2.0, 9.0, 7.0, false),
+        ] {
+            let view = view.with_pixels_per_point(ppp);
+            for (at, offset, node) in [
+                (point_at, Vec2::new(point_offset, 0.0), points),
+                (line_at, Vec2::new(0.0, line_offset), line),
+            ] {
+                let found = picker
+                    .pick(&scene, &view, at + offset, PickOptions::default())
+                    .map(|h| h.node);
+                assert_eq!(
+                    found,
+                    hit.then_some(node),
+                    "{offset} px off node {node:?} at {ppp} px per point"
+                );
+            }
+        }
+        assert_eq!(view.with_pixels_per_point(f32::NAN).pixels_per_point, 1.0);
+        assert_eq!(view.with_pixels_per_point(100.0).pixels_per_point, 4.0);
     }
 
     #[test]
