@@ -1177,23 +1177,28 @@ mod tests {
         )
     }
 
-    #[test]
-    fn a_hidpi_view_picks_points_and_lines_as_wide_as_they_are_drawn() {
-        let mut scene = Scene::new("t");
+    /// A node "Points" showing a point cloud at `positions`, `point_size_px` wide.
+    fn add_points(scene: &mut Scene, positions: Vec<[f32; 3]>, point_size_px: f32) -> NodeId {
         let cloud = scene.add_point_cloud(crate::scene::PointCloud::new(
-            vec![[0.0, 0.0, 0.0]],
+            positions,
             Vec::new(),
             Vec::new(),
         ));
-        let points = scene.add_node(
+        scene.add_node(
             None,
             "Points",
             Transform::IDENTITY,
             NodeKind::Points {
                 cloud,
-                point_size_px: 8.0,
+                point_size_px,
             },
-        );
+        )
+    }
+
+    #[test]
+    fn a_hidpi_view_picks_points_and_lines_as_wide_as_they_are_drawn() {
+        let mut scene = Scene::new("t");
+        let points = add_points(&mut scene, vec![[0.0, 0.0, 0.0]], 8.0);
         let (segment, _) = crate::scene::PointCloud::new(
             vec![[-1.0, 1.0, 0.0], [1.0, 1.0, 0.0]],
             Vec::new(),
@@ -1309,20 +1314,7 @@ mod tests {
     #[test]
     fn orthographic_picks_find_points_icons_and_meshes_at_any_depth() {
         let mut scene = Scene::new("t");
-        let cloud = scene.add_point_cloud(crate::scene::PointCloud::new(
-            vec![[-2.0, 0.0, 0.0], [2.0, 0.0, -40.0]],
-            Vec::new(),
-            Vec::new(),
-        ));
-        let points = scene.add_node(
-            None,
-            "Points",
-            Transform::IDENTITY,
-            NodeKind::Points {
-                cloud,
-                point_size_px: 4.0,
-            },
-        );
+        let points = add_points(&mut scene, vec![[-2.0, 0.0, 0.0], [2.0, 0.0, -40.0]], 4.0);
         let camera = scene.add_node(
             None,
             "Camera far away",
