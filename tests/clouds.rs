@@ -1408,19 +1408,14 @@ fn colour_grade_applies_to_meshes_points_and_splats() {
         Transform::from_translation(Vec3::new(-1.5, 0.0, 0.0)),
     );
     let display = colour.map(|c| f32::from(c) / 255.0);
-    let cloud = scene.add_point_cloud(PointCloud::new(
-        vec![[0.0, 0.0, 0.0]],
-        vec![[colour[0], colour[1], colour[2], 255]],
-        Vec::new(),
-    ));
-    let points = scene.add_node(
-        None,
-        "Points",
-        Transform::IDENTITY,
-        NodeKind::Points {
-            cloud,
-            point_size_px: 40.0,
-        },
+    let points = add_points(
+        &mut scene,
+        PointCloud::new(
+            vec![[0.0, 0.0, 0.0]],
+            vec![[colour[0], colour[1], colour[2], 255]],
+            Vec::new(),
+        ),
+        40.0,
     );
     let splats = add_splats(
         &mut scene,

@@ -48,19 +48,10 @@ fn points_and_lines() -> Scene {
             ]
         })
         .collect();
-    let cloud = scene.add_point_cloud(PointCloud::new(
-        positions,
-        vec![[40, 200, 60, 255]; 15],
-        Vec::new(),
-    ));
-    scene.add_node(
-        None,
-        "Points",
-        Transform::IDENTITY,
-        NodeKind::Points {
-            cloud,
-            point_size_px: 4.0,
-        },
+    add_points(
+        &mut scene,
+        PointCloud::new(positions, vec![[40, 200, 60, 255]; 15], Vec::new()),
+        4.0,
     );
     let corners = vec![
         [0.5, -1.0, 0.0],

@@ -223,23 +223,18 @@ fn full_scene() -> Scene {
     );
 
     let n = 50;
-    let cloud = scene.add_point_cloud(PointCloud::new(
-        (0..n)
-            .map(|_| [rng.next(), rng.next(), rng.next()])
-            .collect(),
-        (0..n)
-            .map(|i| [i as u8, (i * 3) as u8, 255 - i as u8, 200])
-            .collect(),
-        (0..n).map(|_| [0.0, 1.0, 0.0]).collect(),
-    ));
-    scene.add_node(
-        None,
-        "Points",
-        Transform::IDENTITY,
-        NodeKind::Points {
-            cloud,
-            point_size_px: 3.5,
-        },
+    common::add_points(
+        &mut scene,
+        PointCloud::new(
+            (0..n)
+                .map(|_| [rng.next(), rng.next(), rng.next()])
+                .collect(),
+            (0..n)
+                .map(|i| [i as u8, (i * 3) as u8, 255 - i as u8, 200])
+                .collect(),
+            (0..n).map(|_| [0.0, 1.0, 0.0]).collect(),
+        ),
+        3.5,
     );
     let bare_cloud = scene.add_point_cloud(PointCloud::new(
         vec![[1.0, 2.0, 3.0]],

@@ -114,15 +114,17 @@ impl PickView {
         }
     }
 
-    /// The same view on a display of `pixels_per_point` (finite, within 0.25–4 as the
-    /// renderer takes it; else 1).
+    /// The same view on a display of `pixels_per_point`, taken as the renderer takes it
+    /// ([`crate::scene::ui_scale`]).
     pub fn with_pixels_per_point(mut self, pixels_per_point: f32) -> Self {
-        self.pixels_per_point = if pixels_per_point.is_finite() {
-            pixels_per_point.clamp(0.25, 4.0)
-        } else {
-            1.0
-        };
+        self.pixels_per_point = crate::scene::ui_scale(pixels_per_point);
         self
+    }
+
+    /// How far from the cursor, in pixels, a point disc or a line `width` UI points wide
+    /// is picked: half its width, at least [`POINT_SLACK_PX`], as this display draws it.
+    fn reach_px(&self, width: f32) -> f32 {
+        (width * 0.5).max(POINT_SLACK_PX) * self.pixels_per_point
     }
 
     fn aspect(&self) -> f32 {
@@ -637,7 +639,7 @@ impl Picker {
                         .entry(cloud.content_id())
                         .or_insert_with(|| Arc::new(points_bvh(cloud))),
                 );
-                let radius_px = (point_size_px * 0.5).max(POINT_SLACK_PX) * view.pixels_per_point;
+                let radius_px = view.reach_px(*point_size_px);
                 let cone = Cone::around(ray, view, radius_px);
                 let disc = PointDisc {
                     view,
@@ -737,8 +739,7 @@ impl Picker {
                             .entry(cloud.content_id())
                             .or_insert_with(|| Arc::new(points_bvh(cloud))),
                     );
-                    let radius_px =
-                        (point_size_px * 0.5).max(POINT_SLACK_PX) * view.pixels_per_point;
+                    let radius_px = view.reach_px(*point_size_px);
                     let clip_from_local = clip_from_world * world_from_local;
                     let cone = Cone::around(ray, view, radius_px);
                     let disc = PointDisc {
@@ -762,7 +763,7 @@ impl Picker {
                             .entry(cloud.content_id())
                             .or_insert_with(|| Arc::new(segments_bvh(cloud))),
                     );
-                    let radius_px = (width_px * 0.5).max(POINT_SLACK_PX) * view.pixels_per_point;
+                    let radius_px = view.reach_px(*width_px);
                     let clip_from_local = clip_from_world * world_from_local;
                     let cone = Cone::around(ray, view, radius_px);
                     let point = |i: u32| cloud.positions.get(i as usize).map(|p| Vec3::from(*p));

@@ -300,20 +300,14 @@ pub struct RenderSettings {
     pub pixels_per_point: f32,
 }
 
-/// Most target pixels per UI point that overlay widths are scaled by (a 4× display).
-const MAX_PIXELS_PER_POINT: f32 = 4.0;
-
 /// Most pixels the selection outline reaches out from an outlined object's edge.
 pub const MAX_OUTLINE_REACH_PX: u32 = 8;
 
 impl RenderSettings {
-    /// [`Self::pixels_per_point`] as overlay widths use it: finite, within 0.25..=4.
+    /// [`Self::pixels_per_point`] as overlay widths use it ([`crate::scene::ui_scale`]:
+    /// finite, within 0.25..=4, as picking takes it).
     pub fn ui_scale(&self) -> f32 {
-        if self.pixels_per_point.is_finite() {
-            self.pixels_per_point.clamp(0.25, MAX_PIXELS_PER_POINT)
-        } else {
-            1.0
-        }
+        crate::scene::ui_scale(self.pixels_per_point)
     }
 
     /// How many pixels the selection outline reaches out from an outlined object's edge:

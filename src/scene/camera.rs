@@ -3,6 +3,17 @@
 use super::{Aabb, Camera};
 use glam::{Mat4, Quat, Vec3};
 
+/// `pixels_per_point` (a display's pixels per UI point, or a reduced-resolution frame's) as
+/// the viewport's overlay widths and pick radii both take it, so what is drawn is what is
+/// picked: within 0.25–4 (a 4× display at most), and 1 when it is not a number.
+pub fn ui_scale(pixels_per_point: f32) -> f32 {
+    if pixels_per_point.is_finite() {
+        pixels_per_point.clamp(0.25, 4.0)
+    } else {
+        1.0
+    }
+}
+
 /// Where a frame is seen from: a rigid `world_from_view` (view looks along -Z, Y up) and a
 /// perspective projection (infinite far plane), or an orthographic one when `ortho` is set.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -19,7 +19,7 @@ pub mod sun;
 mod timeline;
 mod variants;
 
-pub use camera::{CameraView, DEFAULT_ORTHO_DEPTH, OrbitCamera, Ortho, ViewAxis};
+pub use camera::{CameraView, DEFAULT_ORTHO_DEPTH, OrbitCamera, Ortho, ViewAxis, ui_scale};
 pub use clouds::{
     PointCloud, SH_C0, SplatCloud, SplatShapeError, axis_quantiles, framing_bounds_of,
 };

@@ -984,3 +984,21 @@ pub fn only_splats(
 pub fn outline_orange(p: &image::Rgba<u8>) -> bool {
     p[0] > 220 && (150..230).contains(&p[1]) && p[2] < 130
 }
+
+/// Adds `cloud` and a top-level node "Points" drawing it as discs `point_size_px` wide.
+pub fn add_points(
+    scene: &mut Scene,
+    cloud: worldsmith::scene::PointCloud,
+    point_size_px: f32,
+) -> worldsmith::scene::NodeId {
+    let cloud = scene.add_point_cloud(cloud);
+    scene.add_node(
+        None,
+        "Points",
+        Transform::IDENTITY,
+        NodeKind::Points {
+            cloud,
+            point_size_px,
+        },
+    )
+}
