@@ -1,7 +1,10 @@
-// Position-only pass used twice: the depth pre-pass (so the costly mesh shader runs once per
-// visible pixel) and the selection mask (selected objects write 1 into an R8 texture;
-// post.wgsl outlines its edges). The position math matches mesh.wgsl exactly, and both are
-// @invariant, so the main pass can test depth with GreaterEqual against the pre-pass.
+// Position-only pass used twice: the depth pre-pass (`vs_main`, so the costly mesh shader
+// runs once per visible pixel) and the selection mask (`vs_selection`: each selected object
+// writes its own value into an R8 texture, the nearest where they overlap; post.wgsl
+// outlines where the value changes, so each selected object is outlined even against
+// another selected one, as Blender outlines them). The position math matches mesh.wgsl
+// exactly, and both are @invariant, so the main pass can test depth with GreaterEqual
+// against the pre-pass.
 
 struct Mask {
     clip_from_world: mat4x4<f32>,
@@ -33,4 +36,36 @@ fn vs_main(v: VertexIn) -> VertexOut {
 @fragment
 fn fs_main() -> @location(0) vec4<f32> {
     return vec4<f32>(1.0, 0.0, 0.0, 1.0);
+}
+
+// The selection mask's input: `VertexIn` and the first column of the instance's normal
+// matrix, whose w is the node's hue in [0, 1) (render/gpu_scene.rs `node_hue`).
+struct SelectionIn {
+    @location(0) position: vec3<f32>,
+    @location(5) model_0: vec4<f32>,
+    @location(6) model_1: vec4<f32>,
+    @location(7) model_2: vec4<f32>,
+    @location(8) model_3: vec4<f32>,
+    @location(9) normal_0: vec4<f32>,
+};
+
+struct SelectionOut {
+    @builtin(position) @invariant clip: vec4<f32>,
+    // The object's mask value: 1 to 254 (of 255) from its hue, so neighbouring node ids
+    // (whose hues lie far apart) differ; clouds write 255 (points.wgsl, splats.wgsl).
+    @location(0) @interpolate(flat) value: f32,
+};
+
+@vertex
+fn vs_selection(v: SelectionIn) -> SelectionOut {
+    let world_from_local = mat4x4<f32>(v.model_0, v.model_1, v.model_2, v.model_3);
+    var out: SelectionOut;
+    out.clip = mask.clip_from_world * (world_from_local * vec4<f32>(v.position, 1.0));
+    out.value = (1.0 + floor(clamp(v.normal_0.w, 0.0, 0.999) * 254.0)) / 255.0;
+    return out;
+}
+
+@fragment
+fn fs_selection(in: SelectionOut) -> @location(0) vec4<f32> {
+    return vec4<f32>(in.value, 0.0, 0.0, 1.0);
 }

@@ -53,7 +53,10 @@ fn fs_main(in: PostOut) -> @location(0) vec4<f32> {
         for (var y = -reach; y <= reach; y += 1) {
             for (var x = -reach; x <= reach; x += 1) {
                 let q = clamp(p + vec2<i32>(x, y), vec2<i32>(0), size - 1);
-                edge = max(edge, abs(textureLoad(selection_mask, q, 0).r - center));
+                // A change of value: the edge of a selected object (each has its own value,
+                // mask.wgsl), against nothing or against another selected object.
+                let other = textureLoad(selection_mask, q, 0).r;
+                edge = max(edge, select(0.0, 1.0, abs(other - center) > 0.5 / 255.0));
             }
         }
         color = mix(color, post.outline_color.rgb, edge * post.outline_color.a);

@@ -27,6 +27,7 @@ fn harness() -> Harness<'static, State> {
                     &s.scene,
                     7,
                     false,
+                    false,
                     &[],
                     &mut s.overlays,
                     &mut s.dialogs,
@@ -74,10 +75,18 @@ fn the_view_menu_stays_open_while_settings_change_and_closes_on_a_command() {
     let o = h.state().overlays;
     assert!(o.solid && o.solid_lighting == SolidLighting::MatCap(Matcap::Metal));
     assert!(h.state().actions.is_empty(), "{:?}", h.state().actions);
+    // X-ray is a setting too (the editor applies it): the menu stays open.
+    h.get_by_label_contains("X-ray").click();
+    h.run();
+    assert_eq!(h.state().actions, vec!["ToggleXray".to_owned()]);
+    assert!(h.query_by_label("Bones").is_some(), "the menu stayed open");
     // A command closes it.
     h.get_by_label_contains("Reset view").click();
     h.run();
-    assert_eq!(h.state().actions, vec!["ResetView".to_owned()]);
+    assert_eq!(
+        h.state().actions,
+        vec!["ToggleXray".to_owned(), "ResetView".to_owned()]
+    );
     assert!(h.query_by_label("Bones").is_none(), "the menu closed");
     // A command in a submenu closes the whole menu too.
     h.get_by_label("View").click();
@@ -86,9 +95,9 @@ fn the_view_menu_stays_open_while_settings_change_and_closes_on_a_command() {
     h.run();
     h.get_by_label_contains("Top").click();
     h.run();
-    assert_eq!(h.state().actions.len(), 2, "{:?}", h.state().actions);
+    assert_eq!(h.state().actions.len(), 3, "{:?}", h.state().actions);
     assert!(
-        h.state().actions[1].contains("Top"),
+        h.state().actions[2].contains("Top"),
         "{:?}",
         h.state().actions
     );

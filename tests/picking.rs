@@ -14,6 +14,7 @@ const H: u32 = 180;
 const NO_ICONS: PickOptions = PickOptions {
     icons: false,
     bones: false,
+    xray: false,
 };
 
 /// The centre of pixel (x, y).

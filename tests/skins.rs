@@ -293,6 +293,7 @@ fn bones_show_through_the_mesh_and_pick_their_joints() {
     let no_bones = PickOptions {
         icons: true,
         bones: false,
+        xray: false,
     };
     assert_eq!(picked(no_bones), scene.find("Wall"));
     let head = pixel_of(&view, Vec3::Y);

@@ -30,6 +30,7 @@ mod lines;
 mod menu_ui;
 mod morphs;
 mod ortho;
+mod outline;
 mod outliner_ui;
 mod overlay_scale;
 mod pass_times;

@@ -630,6 +630,7 @@ impl Editor {
                 &self.scene,
                 self.seed,
                 self.camera.ortho,
+                self.xray(),
                 &self.selection,
                 &mut self.overlays,
                 &mut self.dialogs,
@@ -803,6 +804,7 @@ impl Editor {
                     &mut self.cloud_tools.select,
                     &mut actions,
                 );
+            let xray = self.select.xray;
             let boxing = !comparing
                 && !cloud_tool
                 && !self.controls.flying()
@@ -816,6 +818,7 @@ impl Editor {
                     crate::pick::PickOptions {
                         icons: self.overlays.icons,
                         bones: self.overlays.bones,
+                        xray,
                     },
                     &mut self.selection,
                 );
@@ -840,7 +843,11 @@ impl Editor {
                 mode: if let Some(mode) = &cloud_mode {
                     mode
                 } else if self.select.armed() {
-                    "Box select (drag)"
+                    if xray {
+                        "Box select (drag) · X-ray"
+                    } else {
+                        "Box select (drag)"
+                    }
                 } else {
                     self.controls.mode_label()
                 },
@@ -1100,6 +1107,22 @@ impl Editor {
         })
     }
 
+    /// Whether the splat and point selection tool is on (a tool chosen and a cloud active).
+    fn cloud_tool_on(&self) -> bool {
+        self.cloud_tools.select.tool.is_some()
+            && super::cloud_select::active_cloud(&self.scene, &self.selection).is_some()
+    }
+
+    /// X-ray as View ▸ X-ray shows and toggles it: the splat and point selection tool's while
+    /// it is on, else the box selection's.
+    pub(crate) fn xray(&self) -> bool {
+        if self.cloud_tool_on() {
+            self.cloud_tools.select.xray
+        } else {
+            self.select.xray
+        }
+    }
+
     /// Keyboard shortcuts that work anywhere in the window (not while typing).
     fn shortcuts(&self, ctx: &egui::Context, keyboard_free: bool, actions: &mut Vec<UiAction>) {
         let popup_open = ctx.any_popup_open();
@@ -1177,7 +1200,11 @@ impl Editor {
             if i.consume_key(Modifiers::NONE, Key::Num5) {
                 actions.push(UiAction::ToggleOrthographic);
             }
-            if i.consume_key(Modifiers::SHIFT, Key::Z) {
+            // Alt+Z first: plain Z would take it too (egui ignores an extra Alt). The splat
+            // and point selection tool takes it before this for its own X-ray.
+            if i.consume_key(Modifiers::ALT, Key::Z) {
+                actions.push(UiAction::ToggleXray);
+            } else if i.consume_key(Modifiers::SHIFT, Key::Z) {
                 actions.push(UiAction::ToggleWireframe);
             } else if i.consume_key(Modifiers::NONE, Key::Z) {
                 actions.push(UiAction::ToggleSolid);
@@ -1458,6 +1485,13 @@ impl Editor {
             UiAction::ViewAlong(axis) => self.camera.align_view(axis),
             UiAction::ToggleOrthographic => self.camera.toggle_ortho(),
             UiAction::ToggleWireframe => self.overlays.wireframe = !self.overlays.wireframe,
+            UiAction::ToggleXray => {
+                if self.cloud_tool_on() {
+                    self.cloud_tools.select.xray = !self.cloud_tools.select.xray;
+                } else {
+                    self.select.xray = !self.select.xray;
+                }
+            }
             UiAction::ToggleSolid => self.overlays.solid = !self.overlays.solid,
             UiAction::ViewThroughCamera(id) => {
                 if !view_through_camera(&mut self.camera, &self.scene, id) {

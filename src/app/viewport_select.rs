@@ -6,7 +6,9 @@
 //! * Shift+click: add the picked node (it becomes the active one);
 //! * Ctrl+click: toggle the picked node in the selection;
 //! * `B` then left-drag, or Ctrl+left-drag: box select, replacing the selection; hold Shift
-//!   when releasing to add to it instead. `Esc` disarms a pending `B`.
+//!   when releasing to add to it instead. `Esc` disarms a pending `B`. With X-ray off (the
+//!   default, as Blender's) the box takes only what is seen inside it; `Alt+Z` (View ▸ X-ray)
+//!   makes it take what lies behind other objects too ([`crate::pick::Picker::box_select`]).
 
 use crate::pick::{PickOptions, PickView, Picker};
 use crate::scene::{CameraView, NodeId, Scene};
@@ -21,6 +23,8 @@ pub(crate) struct ViewportSelect {
     armed: bool,
     /// Where the box drag started (egui points), while one is under way.
     box_start: Option<Pos2>,
+    /// X-ray: boxes take what lies behind other objects too (Alt+Z).
+    pub xray: bool,
 }
 
 impl ViewportSelect {
@@ -904,6 +908,12 @@ mod tests {
             // Alt+Z: only what is in front.
             key(&mut d, egui::Key::Z, Modifiers::ALT);
             assert!(!d.editor.cloud_tools.select.xray, "{what}");
+            // View ▸ X-ray is the tool's while it is on; the boxes' own stays off.
+            assert!(!d.editor.select.xray && !d.editor.xray(), "{what}");
+            d.editor.apply(crate::ui::UiAction::ToggleXray);
+            assert!(d.editor.cloud_tools.select.xray, "{what}");
+            assert!(!d.editor.select.xray, "{what}");
+            d.editor.apply(crate::ui::UiAction::ToggleXray);
             d.drag(from, to, Modifiers::NONE);
             let front = selected(&d);
             assert!((0..100).all(|i| front.contains(&i)), "{what}: {front:?}");
@@ -983,6 +993,48 @@ mod tests {
         assert_eq!(selected(&d), vec![101]);
         d.drag(from, to, Modifiers::NONE);
         assert_eq!(selected(&d).len(), 102);
+    }
+
+    #[test]
+    fn without_xray_a_box_takes_only_what_is_seen_and_alt_z_sees_through() {
+        let mut scene = Scene::new("walled");
+        let material = scene.add_material(Material::default());
+        let big = scene.add_mesh(crate::generate::shapes::cube(4.0));
+        let small = scene.add_mesh(crate::generate::shapes::cube(1.0));
+        let mut add = |name: &str, mesh, at: Vec3| {
+            scene.add_node(
+                None,
+                name,
+                Transform::from_translation(at),
+                NodeKind::Mesh { mesh, material },
+            )
+        };
+        let wall = add("Wall", big, Vec3::new(0.0, 0.0, 3.0));
+        let behind = add("Behind", small, Vec3::new(0.0, 0.0, -2.0));
+        let mut d = Driver::new(scene);
+        // The front view (from +Z): the small cube lies right behind the big one.
+        key(&mut d, egui::Key::Num1, Modifiers::NONE);
+        let overlays = d.editor.overlays;
+        let corners = (
+            d.screen_of(Vec3::new(-1.5, 1.5, 5.0)),
+            d.screen_of(Vec3::new(1.5, -1.5, 5.0)),
+        );
+        assert!(
+            !d.editor.select.xray,
+            "X-ray is off at first, as in Blender"
+        );
+        d.drag(corners.0, corners.1, Modifiers::COMMAND);
+        assert_eq!(d.editor.selection, vec![wall]);
+        // Alt+Z: X-ray, the box takes what is behind too; Z's shading is left alone.
+        key(&mut d, egui::Key::Z, Modifiers::ALT);
+        assert!(d.editor.select.xray);
+        assert_eq!(d.editor.overlays, overlays);
+        d.drag(corners.0, corners.1, Modifiers::COMMAND);
+        assert_eq!(d.editor.selection, vec![wall, behind]);
+        key(&mut d, egui::Key::Z, Modifiers::ALT);
+        assert!(!d.editor.select.xray);
+        d.drag(corners.0, corners.1, Modifiers::COMMAND);
+        assert_eq!(d.editor.selection, vec![wall]);
     }
 
     #[test]

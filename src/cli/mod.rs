@@ -1269,6 +1269,37 @@ pub fn bench_pick(args: &BenchPickArgs) -> anyhow::Result<()> {
         "pick {}x{} from the Main camera, {} random pixels ({hits} hits): median {median:.3} ms, p95 {p95:.3} ms, max {max:.3} ms",
         w, h, args.picks
     );
+    // Box selections over the middle half of the view, as a designer drags one over part of
+    // the world: X-ray off rasterises the box's pixels, X-ray on takes what lies behind too.
+    let (lo, hi) = (
+        glam::Vec2::new(w as f32, h as f32) * 0.25,
+        glam::Vec2::new(w as f32, h as f32) * 0.75,
+    );
+    for xray in [false, true] {
+        let mut samples = Vec::with_capacity(5);
+        let mut found = 0;
+        for _ in 0..5 {
+            let start = Instant::now();
+            found = picker
+                .box_select(
+                    &scene,
+                    &pick_view,
+                    lo,
+                    hi,
+                    PickOptions {
+                        xray,
+                        ..PickOptions::default()
+                    },
+                )
+                .len();
+            samples.push(start.elapsed().as_secs_f64() * 1000.0);
+        }
+        let (median, p95) = median_p95(&mut samples);
+        println!(
+            "box select, middle half of the view, X-ray {}: {found} nodes, median {median:.1} ms, p95 {p95:.1} ms (5 runs)",
+            if xray { "on" } else { "off" }
+        );
+    }
     if args.splats > 0 {
         bench_screen_select(&scene, &pick_view)?;
     }

@@ -31,7 +31,7 @@ mod occluders;
 mod screen_select;
 
 pub use front::{FrontElements, OPAQUE_ALPHA, Surface, in_front_at, select_visible, surface};
-pub use occluders::{Occluders, mesh_depth};
+pub use occluders::{MeshesInBox, Occluders, mesh_depth};
 pub use screen_select::{ScreenShape, project_centres, select_in_shape, select_projected};
 
 use crate::scene::{
@@ -247,6 +247,9 @@ pub struct PickOptions {
     pub icons: bool,
     /// Bones are drawn (and so can be picked).
     pub bones: bool,
+    /// X-ray: a box selection takes what lies inside it behind other objects too; off (as
+    /// Blender's default) it takes only what can be seen inside it.
+    pub xray: bool,
 }
 
 impl Default for PickOptions {
@@ -254,6 +257,7 @@ impl Default for PickOptions {
         Self {
             icons: true,
             bones: true,
+            xray: false,
         }
     }
 }
@@ -866,11 +870,16 @@ impl Picker {
         best
     }
 
-    /// The nodes inside the image rectangle `min..max` (pixels), in outliner order. A node
-    /// is inside when any of its parts' reference points projects into the rectangle (in
-    /// front of the camera): a mesh's triangle corners, a cloud's points or splat centres, a
-    /// light's or camera's icon centre, a bone's head. Groups are never selected themselves. Hidden and
-    /// locked nodes are left out.
+    /// The nodes inside the image rectangle `min..max` (pixels), in outliner order. A mesh
+    /// is inside when its surface covers a pixel centre in the rectangle or one of its
+    /// triangles' corners projects into it (so that one smaller than a pixel counts); a
+    /// cloud when one of its points or splat centres projects into it, a light or camera when
+    /// its icon's centre does, a joint when its bone's head does. With `options.xray` off,
+    /// only what is seen there counts: a mesh's surface nearest at the pixel (or a
+    /// see-through one in front of that), corners, points, centres and icons not behind an
+    /// opaque mesh (bones are drawn in front of everything). Groups are never selected
+    /// themselves. Hidden and locked nodes are left out (locked meshes still hide what is
+    /// behind them).
     pub fn box_select(
         &mut self,
         scene: &Scene,
@@ -890,6 +899,8 @@ impl Picker {
         } else {
             HashMap::new()
         };
+        let meshes = MeshesInBox::new(scene, view, lo, hi, options.xray);
+        let view_from_world = view.view.view_from_world();
         let mut out = Vec::new();
         for c in candidates(&walk) {
             if heads
@@ -899,12 +910,25 @@ impl Picker {
                 out.push(c.id);
                 continue;
             }
+            if meshes.contains(c.id) {
+                out.push(c.id);
+                continue;
+            }
             let clip_from_local = clip_from_world * c.world_from_local;
+            let view_from_local = view_from_world * c.world_from_local;
             let overlaps = |b: Bounds| {
                 view.project_bounds(&clip_from_local, b)
                     .is_none_or(|(a, z)| a.cmple(hi).all() && z.cmpge(lo).all())
             };
-            let project = |p: Vec3| view.project(&clip_from_local, p);
+            // Whether a point of this node (local) projects into the box where nothing opaque
+            // hides it (a pixel's width of slack).
+            let seen = |p: Vec3| {
+                view.project(&clip_from_local, p).is_some_and(|pixel| {
+                    let depth = -view_from_local.transform_point3(p).z;
+                    inside(Some(pixel))
+                        && meshes.unhidden(pixel, depth, 1.0 / view.px_per_metre(depth))
+                })
+            };
             let selected = match c.kind {
                 NodeKind::Mesh { mesh, .. } => scene.mesh(*mesh).is_some_and(|mesh| {
                     let bvh = Arc::clone(
@@ -913,8 +937,7 @@ impl Picker {
                             .or_insert_with(|| Arc::new(mesh_bvh(mesh))),
                     );
                     bvh.any(overlaps, |tri| {
-                        triangle(mesh, tri)
-                            .is_some_and(|corners| corners.iter().any(|p| inside(project(*p))))
+                        triangle(mesh, tri).is_some_and(|corners| corners.into_iter().any(seen))
                     })
                 }),
                 NodeKind::Points { cloud, .. } | NodeKind::Lines { cloud, .. } => {
@@ -928,7 +951,7 @@ impl Picker {
                             cloud
                                 .positions
                                 .get(i as usize)
-                                .is_some_and(|p| inside(project(Vec3::from(*p))))
+                                .is_some_and(|p| seen(Vec3::from(*p)))
                         })
                     })
                 }
@@ -940,13 +963,13 @@ impl Picker {
                             .positions
                             .iter()
                             .step_by(step)
-                            .any(|p| inside(project(Vec3::from(*p))));
+                            .any(|p| seen(Vec3::from(*p)));
                     };
                     bvh.any(overlaps, |i| {
                         cloud
                             .positions
                             .get(i as usize)
-                            .is_some_and(|p| inside(project(Vec3::from(*p))))
+                            .is_some_and(|p| seen(Vec3::from(*p)))
                     })
                 }),
                 NodeKind::Light(_) | NodeKind::Camera(_) if options.icons => {
@@ -954,8 +977,12 @@ impl Picker {
                     let eye = view.view.position();
                     let forward = view.view.forward();
                     icon_sphere(c.kind, &c.world_from_local, sun).is_some_and(|(center, r)| {
+                        // The icon is drawn depth-tested: its centre seen, give or take its size.
+                        let depth = -view_from_world.transform_point3(center).z;
                         (center - eye).dot(forward) > r * 2.0
-                            && inside(view.project(&clip_from_world, center))
+                            && view.project(&clip_from_world, center).is_some_and(|pixel| {
+                                inside(Some(pixel)) && meshes.unhidden(pixel, depth, r)
+                            })
                     })
                 }
                 _ => false,
@@ -1384,6 +1411,17 @@ mod tests {
     }
 
     /// Two cubes in a row, a small one in front of a big one, a camera and a point light.
+    /// A 100 W point light.
+    fn point_lamp() -> NodeKind {
+        NodeKind::Light(Light {
+            kind: LightKind::Point,
+            color: [1.0; 3],
+            intensity: 100.0,
+            range: None,
+            cast_shadows: false,
+        })
+    }
+
     fn row_scene() -> (Scene, [NodeId; 4]) {
         let mut scene = Scene::new("row");
         let material = scene.add_material(Material::default());
@@ -1417,13 +1455,7 @@ mod tests {
             None,
             "Lamp",
             Transform::from_translation(Vec3::new(-4.0, 0.0, 0.0)),
-            NodeKind::Light(Light {
-                kind: LightKind::Point,
-                color: [1.0; 3],
-                intensity: 100.0,
-                range: None,
-                cast_shadows: false,
-            }),
+            point_lamp(),
         );
         (scene, [front, back, camera, lamp])
     }
@@ -1522,18 +1554,202 @@ mod tests {
             PickOptions {
                 icons: false,
                 bones: false,
+                xray: false,
             },
         );
         assert_eq!(no_icons, vec![front, back]);
         // A box over the big cube's face between the small cube and the big cube's corners
-        // holds no vertex, so nothing is selected.
-        let middle = picker.box_select(
+        // holds none of its corners, but the face covers it: the big cube, with X-ray or
+        // without.
+        for xray in [false, true] {
+            let middle = picker.box_select(
+                &scene,
+                &view,
+                Vec2::new(167.0, 80.0),
+                Vec2::new(176.0, 100.0),
+                PickOptions {
+                    xray,
+                    ..PickOptions::default()
+                },
+            );
+            assert_eq!(middle, vec![back], "X-ray {xray}");
+        }
+        // A box with no pixel centre inside it takes nothing.
+        let empty = picker.box_select(
             &scene,
             &view,
-            Vec2::new(167.0, 80.0),
-            Vec2::new(176.0, 100.0),
+            Vec2::new(170.2, 90.2),
+            Vec2::new(170.4, 90.4),
             PickOptions::default(),
         );
-        assert!(middle.is_empty(), "{middle:?}");
+        assert!(empty.is_empty(), "{empty:?}");
+    }
+
+    /// A wall at z = 2 facing the camera at z = 20, and behind it (z = −2): a cube, a point
+    /// cloud, a lamp and a blended pane; a small cube and a glass pane in front of it.
+    /// `see_through`: the wall is blended.
+    fn walled_scene(see_through: bool) -> (Scene, [NodeId; 7]) {
+        let mut scene = Scene::new("walled");
+        let grey = scene.add_material(Material::default());
+        let wall_material = scene.add_material(Material {
+            alpha_mode: if see_through {
+                crate::scene::AlphaMode::Blend
+            } else {
+                crate::scene::AlphaMode::Opaque
+            },
+            ..Material::default()
+        });
+        let glass = scene.add_material(Material {
+            alpha_mode: crate::scene::AlphaMode::Blend,
+            ..Material::named("Glass", [0.8, 0.9, 1.0, 0.3], 0.1)
+        });
+        let plane = scene.add_mesh(crate::generate::shapes::plane(Vec2::splat(12.0), 1));
+        let pane = scene.add_mesh(crate::generate::shapes::plane(Vec2::splat(1.0), 1));
+        let cube = scene.add_mesh(crate::generate::shapes::cube(1.0));
+        let upright = Quat::from_rotation_x(std::f32::consts::FRAC_PI_2);
+        let [wall, hidden, shown, pane_behind, pane_front] = [
+            (
+                "Wall",
+                Vec3::new(0.0, 0.0, 2.0),
+                plane,
+                wall_material,
+                upright,
+            ),
+            (
+                "Hidden",
+                Vec3::new(-2.0, 0.0, -2.0),
+                cube,
+                grey,
+                Quat::IDENTITY,
+            ),
+            (
+                "Shown",
+                Vec3::new(2.0, 0.0, 4.0),
+                cube,
+                grey,
+                Quat::IDENTITY,
+            ),
+            (
+                "Pane behind",
+                Vec3::new(0.0, 2.0, -2.0),
+                pane,
+                glass,
+                upright,
+            ),
+            (
+                "Pane in front",
+                Vec3::new(0.0, -2.0, 4.0),
+                pane,
+                glass,
+                upright,
+            ),
+        ]
+        .map(|(name, at, mesh, material, turn)| {
+            scene.add_node(
+                None,
+                name,
+                Transform::from_translation(at).with_rotation(turn),
+                NodeKind::Mesh { mesh, material },
+            )
+        });
+        let cloud = scene.add_point_cloud(crate::scene::PointCloud::new(
+            vec![[0.0, 0.0, 0.0], [0.5, 0.5, 0.0]],
+            Vec::new(),
+            Vec::new(),
+        ));
+        let points = scene.add_node(
+            None,
+            "Points behind",
+            Transform::from_translation(Vec3::new(2.0, 2.0, -2.0)),
+            NodeKind::Points {
+                cloud,
+                point_size_px: 4.0,
+            },
+        );
+        let lamp = scene.add_node(
+            None,
+            "Lamp behind",
+            Transform::from_translation(Vec3::new(-2.0, 2.0, -2.0)),
+            point_lamp(),
+        );
+        (
+            scene,
+            [wall, hidden, shown, pane_behind, pane_front, points, lamp],
+        )
+    }
+
+    #[test]
+    fn without_xray_a_box_takes_only_what_is_seen_inside_it() {
+        let (mut scene, [wall, hidden, shown, pane_behind, pane_front, points, lamp]) =
+            walled_scene(false);
+        let view = view_from(Vec3::new(0.0, 0.0, 20.0), Vec3::ZERO);
+        let mut picker = Picker::default();
+        let mut boxed = |scene: &Scene, xray: bool| {
+            picker.box_select(
+                scene,
+                &view,
+                Vec2::ZERO,
+                view.size_px,
+                PickOptions {
+                    xray,
+                    ..PickOptions::default()
+                },
+            )
+        };
+        // X-ray off: the wall and what stands in front of it.
+        assert_eq!(boxed(&scene, false), vec![wall, shown, pane_front]);
+        // X-ray on: everything inside the box.
+        assert_eq!(
+            boxed(&scene, true),
+            vec![wall, hidden, shown, pane_behind, pane_front, points, lamp]
+        );
+        // A locked wall is not taken and still hides what is behind it.
+        scene.set_locked(wall, true);
+        assert_eq!(boxed(&scene, false), vec![shown, pane_front]);
+        // A hidden wall hides nothing.
+        scene.set_locked(wall, false);
+        scene.set_visible(wall, false);
+        assert_eq!(
+            boxed(&scene, false),
+            vec![hidden, shown, pane_behind, pane_front, points, lamp]
+        );
+        // A see-through wall (blended) hides nothing either, and is taken itself.
+        let (scene, _) = walled_scene(true);
+        assert_eq!(
+            boxed(&scene, false),
+            vec![wall, hidden, shown, pane_behind, pane_front, points, lamp]
+        );
+    }
+
+    #[test]
+    fn without_xray_a_box_takes_a_mesh_smaller_than_a_pixel_by_its_corners() {
+        let mut scene = Scene::new("speck");
+        let material = scene.add_material(Material::default());
+        let speck = scene.add_mesh(crate::generate::shapes::cube(0.001));
+        let node = scene.add_node(
+            None,
+            "Speck",
+            Transform::IDENTITY,
+            NodeKind::Mesh {
+                mesh: speck,
+                material,
+            },
+        );
+        let view = view_from(Vec3::new(0.0, 0.0, 20.0), Vec3::ZERO);
+        let mut picker = Picker::default();
+        let centre = view.size_px * 0.5;
+        for xray in [false, true] {
+            let found = picker.box_select(
+                &scene,
+                &view,
+                centre - 3.0,
+                centre + 3.0,
+                PickOptions {
+                    xray,
+                    ..PickOptions::default()
+                },
+            );
+            assert_eq!(found, vec![node], "X-ray {xray}");
+        }
     }
 }

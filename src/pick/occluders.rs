@@ -1,37 +1,57 @@
-//! What hides a cloud's splats or points from a selection that takes only what is seen
-//! ([`super::front`]) besides the cloud's own elements: the opaque meshes in front of them,
-//! as Blender's edit-mode selection without X-ray is hidden by the other objects drawn.
+//! What hides things from a selection that takes only what is seen: the opaque meshes in
+//! front of a cloud's splats or points ([`super::front`]) besides the cloud's own elements, as
+//! Blender's edit-mode selection without X-ray is hidden by the other objects drawn; and the
+//! objects a box selection takes with X-ray off ([`MeshesInBox`]), as Blender's object-mode box
+//! select without X-ray takes only what it sees.
 //!
 //! [`mesh_depth`] rasterises, on the CPU, the view depth of the nearest opaque mesh at each
-//! pixel centre of a view (the pixels [`super::Surface`] has). A mesh occludes when its node
-//! is shown and its material is opaque: blended and transmissive materials show what is
-//! behind them, and masked ones have holes this does not trace (so they never hide what
-//! shows through them). A single-sided material's back faces are culled as the renderer
-//! culls them, mirrored nodes' winding turned round (glTF 2.0 §3.7.4).
+//! pixel centre of a view (the pixels [`super::Surface`] has), and which node it belongs to. A
+//! mesh occludes when its node is shown and its material is opaque: blended and transmissive
+//! materials show what is behind them, and masked ones have holes this does not trace (so they
+//! never hide what shows through them). A single-sided material's back faces are culled as
+//! the renderer culls them, mirrored nodes' winding turned round (glTF 2.0 §3.7.4).
 
 use super::front::{depth_at, image_size};
 use super::{PickView, PxScale};
-use crate::scene::{AlphaMode, Mesh, NodeKind, Scene};
+use crate::scene::{AlphaMode, Mesh, NodeId, NodeKind, Scene};
 use glam::{Mat3, Mat4, Vec2, Vec3};
 use rayon::prelude::*;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Triangles each rayon task rasterises.
 const TRIANGLES_PER_TASK: usize = 512;
+/// An image entry no mesh covers: infinite depth, no owner.
+const EMPTY: u64 = ((f32::INFINITY.to_bits() as u64) << 32) | NO_OWNER as u64;
+/// The owner of a pixel no mesh covers.
+const NO_OWNER: u32 = u32::MAX;
 
-/// The view depth of the nearest opaque mesh at each pixel of one view.
+/// The view depth of the nearest opaque mesh at each pixel of one view, and its node.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Occluders {
     width: usize,
     height: usize,
     /// Row by row; infinite where no opaque mesh covers the pixel's centre.
     depth: Vec<f32>,
+    /// Row by row: which of `nodes` the nearest opaque mesh is ([`NO_OWNER`]: none).
+    owner: Vec<u32>,
+    nodes: Vec<NodeId>,
 }
 
 impl Occluders {
     /// The depth at pixel (`x`, `y`); infinite off the image.
     pub fn at(&self, x: usize, y: usize) -> f32 {
         depth_at(&self.depth, self.width, x, y)
+    }
+
+    /// The node of the nearest opaque mesh at pixel (`x`, `y`); `None` where there is none
+    /// and off the image.
+    pub fn node_at(&self, x: usize, y: usize) -> Option<NodeId> {
+        if x >= self.width {
+            return None;
+        }
+        let owner = *self.owner.get(y * self.width + x)?;
+        self.nodes.get(owner as usize).copied()
     }
 
     /// Every pixel's depth, row by row.
@@ -66,23 +86,28 @@ enum Facing {
     Clockwise,
 }
 
-/// The view depth of the nearest opaque mesh at each pixel of `view`'s image (see the
-/// module's documentation for which meshes count).
-pub fn mesh_depth(scene: &Scene, view: &PickView) -> Occluders {
-    let (width, height) = image_size(view);
-    let depth: Vec<AtomicU32> = (0..width * height)
-        .map(|_| AtomicU32::new(f32::INFINITY.to_bits()))
-        .collect();
-    let raster = Raster {
-        width,
-        height,
-        half: view.size_px() * 0.5,
-        scale: view.px_scale(),
-        near: view.view.near,
-        depth: &depth,
-    };
+/// Which shown meshes [`shown_meshes`] lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kinds {
+    /// Those that hide what is behind them: opaque materials.
+    Opaque,
+    /// Those that show what is behind them: blended, masked and transmissive materials.
+    SeeThrough,
+    All,
+}
+
+/// A shown mesh node as the rasteriser takes it.
+struct ShownMesh<'a> {
+    node: NodeId,
+    mesh: &'a Mesh,
+    view_from_local: Mat4,
+    facing: Facing,
+}
+
+/// The shown mesh nodes of `kinds` in `scene`, seen from `view`.
+fn shown_meshes<'a>(scene: &'a Scene, view: &PickView, kinds: Kinds) -> Vec<ShownMesh<'a>> {
     let view_from_world = view.view.view_from_world();
-    let meshes: Vec<(&Mesh, Mat4, Facing)> = scene
+    scene
         .walk()
         .into_iter()
         .filter(|wn| wn.visible)
@@ -91,7 +116,13 @@ pub fn mesh_depth(scene: &Scene, view: &PickView) -> Occluders {
                 return None;
             };
             let material = scene.material(material)?;
-            if material.alpha_mode != AlphaMode::Opaque || material.is_transmissive() {
+            let opaque = material.alpha_mode == AlphaMode::Opaque && !material.is_transmissive();
+            let wanted = match kinds {
+                Kinds::Opaque => opaque,
+                Kinds::SeeThrough => !opaque,
+                Kinds::All => true,
+            };
+            if !wanted {
                 return None;
             }
             let view_from_local = view_from_world * wn.world_from_local;
@@ -102,69 +133,233 @@ pub fn mesh_depth(scene: &Scene, view: &PickView) -> Occluders {
             } else {
                 Facing::CounterClockwise
             };
-            view_from_local
-                .is_finite()
-                .then(|| Some((scene.mesh(mesh)?.as_ref(), view_from_local, facing)))
-                .flatten()
+            view_from_local.is_finite().then_some(())?;
+            Some(ShownMesh {
+                node: wn.node.id,
+                mesh: scene.mesh(mesh)?.as_ref(),
+                view_from_local,
+                facing,
+            })
         })
-        .collect();
+        .collect()
+}
+
+/// Rasterises every triangle of `meshes` in parallel, `plot(mesh index, x, y, depth)` for each
+/// pixel covered; `skip(mesh index)` leaves a mesh's remaining triangles out.
+fn rasterise(
+    raster: &Raster,
+    meshes: &[ShownMesh<'_>],
+    skip: impl Fn(usize) -> bool + Sync,
+    plot: impl Fn(usize, usize, usize, f32) + Sync,
+) {
     // Every mesh's triangles in tasks of a few hundred, so one big mesh spreads over the
     // cores as well as many small ones.
     let tasks: Vec<(usize, usize)> = meshes
         .iter()
         .enumerate()
-        .flat_map(|(m, (mesh, _, _))| {
-            (0..mesh.triangle_count())
+        .flat_map(|(m, shown)| {
+            (0..shown.mesh.triangle_count())
                 .step_by(TRIANGLES_PER_TASK)
                 .map(move |first| (m, first))
         })
         .collect();
     tasks.into_par_iter().for_each(|(m, first)| {
-        let (mesh, view_from_local, facing) = &meshes[m];
-        let last = (first + TRIANGLES_PER_TASK).min(mesh.triangle_count());
-        for tri in mesh
+        if skip(m) {
+            return;
+        }
+        let shown = &meshes[m];
+        let last = (first + TRIANGLES_PER_TASK).min(shown.mesh.triangle_count());
+        for tri in shown
+            .mesh
             .indices
             .get(first * 3..last * 3)
             .unwrap_or(&[])
             .chunks_exact(3)
         {
             let corner = |k: u32| {
-                mesh.positions
+                shown
+                    .mesh
+                    .positions
                     .get(k as usize)
-                    .map(|p| view_from_local.transform_point3(Vec3::from(*p)))
+                    .map(|p| shown.view_from_local.transform_point3(Vec3::from(*p)))
             };
             if let (Some(a), Some(b), Some(c)) = (corner(tri[0]), corner(tri[1]), corner(tri[2])) {
-                raster.triangle([a, b, c], *facing);
+                raster.triangle([a, b, c], shown.facing, |x, y, depth| plot(m, x, y, depth));
             }
         }
     });
+}
+
+/// The nearest opaque mesh at each pixel of `raster`'s window: its depth and node.
+fn opaque_image(scene: &Scene, view: &PickView, raster: &Raster) -> Occluders {
+    let meshes = shown_meshes(scene, view, Kinds::Opaque);
+    // Bits of positive depths order like the depths, so the smallest packed entry is the
+    // nearest (ties to the mesh listed first).
+    let image: Vec<AtomicU64> = (0..raster.width * raster.height)
+        .map(|_| AtomicU64::new(EMPTY))
+        .collect();
+    rasterise(
+        raster,
+        &meshes,
+        |_| false,
+        |m, x, y, depth| {
+            let packed = (u64::from(depth.to_bits()) << 32) | m as u64;
+            image[y * raster.width + x].fetch_min(packed, Ordering::Relaxed);
+        },
+    );
+    let (depth, owner) = image
+        .into_iter()
+        .map(|p| {
+            let p = p.into_inner();
+            (f32::from_bits((p >> 32) as u32), p as u32)
+        })
+        .unzip();
     Occluders {
-        width,
-        height,
-        depth: depth
-            .into_iter()
-            .map(|d| f32::from_bits(d.into_inner()))
-            .collect(),
+        width: raster.width,
+        height: raster.height,
+        depth,
+        owner,
+        nodes: meshes.iter().map(|m| m.node).collect(),
     }
 }
 
-/// Writes the nearest depth of triangles into a shared image.
-struct Raster<'a> {
+/// The view depth of the nearest opaque mesh at each pixel of `view`'s image, and its node
+/// (see the module's documentation for which meshes count).
+pub fn mesh_depth(scene: &Scene, view: &PickView) -> Occluders {
+    let (width, height) = image_size(view);
+    opaque_image(scene, view, &Raster::new(view, width, height, None))
+}
+
+/// The meshes a box selection takes: each shown mesh node seen at some pixel whose centre
+/// lies inside the box, either in front of every opaque mesh there (X-ray off: the opaque
+/// mesh nearest at the pixel, or a see-through one — blended, masked, glass — not behind it)
+/// or wherever it lies (X-ray on). With X-ray off it also tells whether a point inside the
+/// box is hidden ([`MeshesInBox::unhidden`]). Only the box's pixels are rasterised.
+pub struct MeshesInBox {
+    seen: HashSet<NodeId>,
+    /// X-ray off: the opaque meshes' depth at the box's pixels.
+    occluders: Option<Occluders>,
+}
+
+impl MeshesInBox {
+    /// The meshes seen in the box `lo..=hi` (pixels from the image's top-left corner) of
+    /// `view`; `xray`: through the others.
+    pub fn new(scene: &Scene, view: &PickView, lo: Vec2, hi: Vec2, xray: bool) -> Self {
+        let (width, height) = image_size(view);
+        // The pixels whose centres (x + 0.5) lie inside the box.
+        let first = (lo - 0.5).ceil().max(Vec2::ZERO);
+        let last = (hi - 0.5)
+            .floor()
+            .min(Vec2::new(width as f32 - 1.0, height as f32 - 1.0));
+        if !(first.cmple(last).all()) {
+            return Self {
+                seen: HashSet::new(),
+                occluders: None,
+            };
+        }
+        let window = [
+            first.x as usize,
+            first.y as usize,
+            last.x as usize,
+            last.y as usize,
+        ];
+        let raster = Raster::new(view, width, height, Some(window));
+        let mark = |meshes: &[ShownMesh<'_>], before: Option<&Occluders>| -> HashSet<NodeId> {
+            let found: Vec<AtomicBool> = meshes.iter().map(|_| AtomicBool::new(false)).collect();
+            rasterise(
+                &raster,
+                meshes,
+                |m| found[m].load(Ordering::Relaxed),
+                |m, x, y, depth| {
+                    if before.is_none_or(|o| depth <= o.at(x, y) * (1.0 + DEPTH_SLACK)) {
+                        found[m].store(true, Ordering::Relaxed);
+                    }
+                },
+            );
+            meshes
+                .iter()
+                .zip(&found)
+                .filter(|(_, f)| f.load(Ordering::Relaxed))
+                .map(|(m, _)| m.node)
+                .collect()
+        };
+        if xray {
+            return Self {
+                seen: mark(&shown_meshes(scene, view, Kinds::All), None),
+                occluders: None,
+            };
+        }
+        let occluders = opaque_image(scene, view, &raster);
+        let mut seen = mark(
+            &shown_meshes(scene, view, Kinds::SeeThrough),
+            Some(&occluders),
+        );
+        for y in window[1]..=window[3] {
+            for x in window[0]..=window[2] {
+                seen.extend(occluders.node_at(x, y));
+            }
+        }
+        Self {
+            seen,
+            occluders: Some(occluders),
+        }
+    }
+
+    /// Whether mesh node `node` is seen in the box.
+    pub fn contains(&self, node: NodeId) -> bool {
+        self.seen.contains(&node)
+    }
+
+    /// Whether a point at view depth `depth` that projects to `pixel` (inside the box) is not
+    /// hidden by an opaque mesh in front of it; `slack`: how far behind the surface there it
+    /// may lie and still count (its own size, a pixel's width). Always true with X-ray on.
+    pub fn unhidden(&self, pixel: Vec2, depth: f32, slack: f32) -> bool {
+        let Some(occluders) = &self.occluders else {
+            return true;
+        };
+        if !(pixel.x >= 0.0 && pixel.y >= 0.0) {
+            return false;
+        }
+        let surface = occluders.at(pixel.x as usize, pixel.y as usize);
+        depth <= surface * (1.0 + DEPTH_SLACK) + slack
+    }
+}
+
+/// How much deeper than the opaque surface at a pixel something may lie and still be seen
+/// there (a share of the depth): the rasterised surface and the same surface's own corners
+/// or a decal on it differ by rounding.
+const DEPTH_SLACK: f32 = 1e-3;
+
+/// Calls back for each pixel centre that triangles cover in an image, with their depth.
+struct Raster {
     width: usize,
     height: usize,
+    /// The pixels drawn: first column, first row, last column, last row (inclusive).
+    window: [usize; 4],
     /// The pixel of the view axis.
     half: Vec2,
     /// Orthographic views: depth is linear across the screen, not its inverse.
     scale: PxScale,
     near: f32,
-    /// Bits of positive depths (which order like the depths), so `fetch_min` keeps the
-    /// nearest.
-    depth: &'a [AtomicU32],
 }
 
-impl Raster<'_> {
-    /// A triangle given in view space (the camera at the origin looking down −Z).
-    fn triangle(&self, v: [Vec3; 3], facing: Facing) {
+impl Raster {
+    /// For `view`'s image of `width` × `height` pixels, drawing only inside `window` (first
+    /// column, first row, last column, last row; all of the image if `None`).
+    fn new(view: &PickView, width: usize, height: usize, window: Option<[usize; 4]>) -> Self {
+        Self {
+            width,
+            height,
+            window: window.unwrap_or([0, 0, width.saturating_sub(1), height.saturating_sub(1)]),
+            half: view.size_px() * 0.5,
+            scale: view.px_scale(),
+            near: view.view.near,
+        }
+    }
+
+    /// A triangle given in view space (the camera at the origin looking down −Z):
+    /// `plot(x, y, depth)` for each pixel it covers.
+    fn triangle(&self, v: [Vec3; 3], facing: Facing, plot: impl FnMut(usize, usize, f32)) {
         if !v.iter().all(|p| p.is_finite()) {
             return;
         }
@@ -216,25 +411,36 @@ impl Raster<'_> {
         for (out, &corner) in projected.iter_mut().zip(&corners[..count]) {
             *out = on_image(corner);
         }
+        let mut plot = plot;
         for k in 1..count - 1 {
-            self.fill([projected[0], projected[k], projected[k + 1]]);
+            self.fill([projected[0], projected[k], projected[k + 1]], &mut plot);
         }
     }
 
-    /// Fills the pixels whose centres a projected triangle covers (edges included), given
-    /// its corners' pixels and what is linear across the screen (see `triangle`).
-    fn fill(&self, [(a, ia), (b, ib), (c, ic)]: [(Vec2, f32); 3]) {
+    /// Plots the pixels of the window whose centres a projected triangle covers (edges
+    /// included), given its corners' pixels and what is linear across the screen (see
+    /// `triangle`).
+    fn fill(
+        &self,
+        [(a, ia), (b, ib), (c, ic)]: [(Vec2, f32); 3],
+        plot: &mut impl FnMut(usize, usize, f32),
+    ) {
         let area = (b - a).perp_dot(c - a);
         if !area.is_finite() || area == 0.0 {
             return;
         }
         let lo = a.min(b).min(c);
         let hi = a.max(b).max(c);
+        let [wx0, wy0, wx1, wy1] = self.window;
         // Pixel x's centre is at x + 0.5.
-        let x0 = (lo.x - 0.5).ceil().max(0.0);
-        let y0 = (lo.y - 0.5).ceil().max(0.0);
-        let x1 = (hi.x - 0.5).floor().min(self.width as f32 - 1.0);
-        let y1 = (hi.y - 0.5).floor().min(self.height as f32 - 1.0);
+        let x0 = (lo.x - 0.5).ceil().max(wx0 as f32);
+        let y0 = (lo.y - 0.5).ceil().max(wy0 as f32);
+        let x1 = (hi.x - 0.5)
+            .floor()
+            .min(wx1.min(self.width.saturating_sub(1)) as f32);
+        let y1 = (hi.y - 0.5)
+            .floor()
+            .min(wy1.min(self.height.saturating_sub(1)) as f32);
         if !(x0 <= x1 && y0 <= y1) {
             return;
         }
@@ -257,7 +463,7 @@ impl Raster<'_> {
                     } else {
                         1.0 / linear
                     };
-                    self.depth[y * self.width + x].fetch_min(depth.to_bits(), Ordering::Relaxed);
+                    plot(x, y, depth);
                 }
             }
         }

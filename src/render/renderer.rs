@@ -769,6 +769,7 @@ impl Renderer {
                 msaa: 1,
                 normals: false,
                 color: None,
+                entry_points: ["vs_main", "fs_main"],
             },
         );
         let mask_pipeline = position_pipeline(
@@ -781,8 +782,10 @@ impl Renderer {
                 depth_compare: wgpu::CompareFunction::GreaterEqual,
                 bias: Default::default(),
                 msaa: 1,
-                normals: false,
+                // For each object's own value (the node's hue, in its normal matrix).
+                normals: true,
                 color: Some((MASK_FORMAT, wgpu::ColorWrites::ALL)),
+                entry_points: ["vs_selection", "fs_selection"],
             },
         );
         let post_pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -1164,6 +1167,7 @@ impl Renderer {
                     normals: false,
                     // The pass has an HDR colour attachment; the pre-pass writes no colour.
                     color: Some((HDR_FORMAT, wgpu::ColorWrites::empty())),
+                    entry_points: ["vs_main", "fs_main"],
                 },
             )
         });
@@ -1196,6 +1200,7 @@ impl Renderer {
                     msaa,
                     normals: true,
                     color: Some((HDR_FORMAT, wgpu::ColorWrites::ALL)),
+                    entry_points: ["vs_main", "fs_main"],
                 },
             )
         });
@@ -2675,8 +2680,10 @@ struct PositionPass<'a> {
     /// Whether the vertex stage also reads normals (location 1) and the instances' normal
     /// matrices (9..=11), as `SurfaceIn` in common.wgsl.
     normals: bool,
-    /// Colour attachment format and what the pass writes to it (`fs_main`), if any.
+    /// Colour attachment format and what the pass writes to it, if any.
     color: Option<(wgpu::TextureFormat, wgpu::ColorWrites)>,
+    /// The vertex and fragment entry points.
+    entry_points: [&'static str; 2],
 }
 
 /// The three pipelines of a pass over meshes, by how they cull ([`PrepassPipes`]): back
@@ -2710,7 +2717,7 @@ fn position_pipeline(device: &wgpu::Device, p: PositionPass<'_>) -> wgpu::Render
         layout: Some(p.layout),
         vertex: wgpu::VertexState {
             module: p.module,
-            entry_point: Some("vs_main"),
+            entry_point: Some(p.entry_points[0]),
             compilation_options: Default::default(),
             buffers: &buffers,
         },
@@ -2731,7 +2738,7 @@ fn position_pipeline(device: &wgpu::Device, p: PositionPass<'_>) -> wgpu::Render
         },
         fragment: targets.as_ref().map(|t| wgpu::FragmentState {
             module: p.module,
-            entry_point: Some("fs_main"),
+            entry_point: Some(p.entry_points[1]),
             compilation_options: Default::default(),
             targets: t,
         }),

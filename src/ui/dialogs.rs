@@ -53,6 +53,10 @@ pub const CONTROLS: &[(&str, &str)] = &[
         "Box select",
         "B, then drag in the viewport; or Ctrl + left drag (Shift at release adds)",
     ),
+    (
+        "Box select through objects (X-ray)",
+        "Alt+Z, or X-ray in the View menu (off: only what is seen in the box)",
+    ),
     ("Select none", "Esc or Alt+A, or click empty space"),
     ("Frame a node", "Select it, then F"),
     ("Rename", "F2, or double-click its outliner row"),

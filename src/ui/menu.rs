@@ -19,6 +19,7 @@ pub fn menu_bar_ui(
     scene: &Scene,
     seed: u64,
     orthographic: bool,
+    xray: bool,
     selection: &[NodeId],
     overlays: &mut Overlays,
     dialogs: &mut Dialogs,
@@ -209,6 +210,17 @@ pub fn menu_bar_ui(
                     .on_hover_text("How much the edges cover the shaded view");
                 });
             });
+            if ui
+                .add(Button::new("X-ray").selected(xray).shortcut_text("Alt+Z"))
+                .on_hover_text(
+                    "Box selections take the objects inside the box behind others too; off, \
+                     only those seen in it (while selecting splats or points: the selection \
+                     tool's X-ray)",
+                )
+                .clicked()
+            {
+                actions.push(UiAction::ToggleXray);
+            }
             ui.horizontal(|ui| {
                 ui.label("Shading");
                 ui.selectable_value(&mut overlays.solid, false, "Lit")

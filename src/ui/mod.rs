@@ -145,6 +145,8 @@ pub enum UiAction {
     ToggleOrthographic,
     /// Show or hide the meshes' wireframe over the viewport (Shift+Z).
     ToggleWireframe,
+    /// Box selections take objects hidden behind others too, or only what is seen (Alt+Z).
+    ToggleXray,
     /// Switch the viewport between lit and solid shading (Z).
     ToggleSolid,
     /// Something about variants (switch, add, rename, compare, reset a value to the base).
