@@ -209,3 +209,38 @@ fn light_and_camera_icons_are_drawn_one_ui_point_wide() {
     };
     assert_ratio("icon lines' ink", ink(1.0), ink(2.0), 1.7..2.3);
 }
+
+#[test]
+fn the_wireframe_is_drawn_one_ui_point_wide() {
+    let Some(ctx) = gpu() else { return };
+    let mut scene = Scene::new("Wire");
+    // A light sphere of 16 × 8 quads, unlit, so that the near-black edges show as ink.
+    add_mesh(
+        &mut scene,
+        "Ball",
+        shapes::uv_sphere(1.0, 16, 8),
+        Material {
+            name: "Light".into(),
+            base_color: [0.8, 0.8, 0.8, 1.0],
+            unlit: true,
+            ..Default::default()
+        },
+        Transform::IDENTITY,
+    );
+    let view = look(Vec3::new(0.0, 0.3, 3.2), Vec3::ZERO, 50.0);
+    let plain = render_with(&ctx, &scene, view, W, H, viewport(1.0, false), &[]);
+    let ink = |ppp: f32| {
+        let mut settings = viewport(ppp, false);
+        settings.overlays.wireframe = true;
+        settings.overlays.wire_opacity = 1.0;
+        let img = render_with(&ctx, &scene, view, W, H, settings, &[]);
+        let ink: u64 = img
+            .pixels()
+            .zip(plain.pixels())
+            .map(|(a, b)| (0..3).map(|c| u64::from(a[c].abs_diff(b[c]))).sum::<u64>())
+            .sum();
+        (ink / 255) as usize
+    };
+    // Hardware lines stay one pixel wide (a ratio of 1).
+    assert_ratio("wireframe ink", ink(1.0), ink(2.0), 1.6..2.4);
+}

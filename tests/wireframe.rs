@@ -15,7 +15,16 @@ const H: u32 = 128;
 
 /// The viewport's settings with only the wireframe (`on`) among the overlays.
 fn settings(on: bool) -> RenderSettings {
-    let mut s = RenderSettings::viewport();
+    settings_at(on, 1.0)
+}
+
+/// [`settings`] on a display of `pixels_per_point` (2: the edges drawn as quads two pixels
+/// wide rather than as hardware lines).
+fn settings_at(on: bool, pixels_per_point: f32) -> RenderSettings {
+    let mut s = RenderSettings {
+        pixels_per_point,
+        ..RenderSettings::viewport()
+    };
     s.overlays.grid = false;
     s.overlays.icons = false;
     s.overlays.outline = false;
@@ -52,10 +61,15 @@ fn wall(scene: &mut Scene, at: Vec3, scale: f32, tilt: f32) -> impl Fn(f32, f32)
 }
 
 fn px_of(view: &CameraView, p: Vec3) -> (u32, u32) {
-    let ndc = view.clip_from_world(W as f32 / H as f32).project_point3(p);
+    px_in(view, p, W, H)
+}
+
+/// The pixel of `p` in an image `w` × `h` pixels of `view`.
+fn px_in(view: &CameraView, p: Vec3, w: u32, h: u32) -> (u32, u32) {
+    let ndc = view.clip_from_world(w as f32 / h as f32).project_point3(p);
     (
-        ((ndc.x + 1.0) * 0.5 * W as f32) as u32,
-        ((1.0 - ndc.y) * 0.5 * H as f32) as u32,
+        ((ndc.x + 1.0) * 0.5 * w as f32) as u32,
+        ((1.0 - ndc.y) * 0.5 * h as f32) as u32,
     )
 }
 
@@ -69,19 +83,25 @@ fn the_wireframe_draws_each_edge_where_it_is_and_nothing_between_near_and_far() 
     let eye = Vec3::new(0.0, 0.0, 6.0);
     let view = look(eye, Vec3::ZERO, 50.0);
     // The same wall 6 m away, 16 times as big 96 m away (the same picture), and leant far
-    // back (seen at a grazing 20°): the edges' depth offset holds at any distance and slope.
-    for (distance, scale, tilt) in [
-        (6.0f32, 1.0f32, 0.0f32),
-        (96.0, 16.0, 0.0),
-        (6.0, 1.0, 1.22),
+    // back (seen at a grazing 20°): the edges' depth offset holds at any distance and slope,
+    // drawn as lines (1 pixel per point) and as quads (2, on an image twice the size, as a
+    // HiDPI display has).
+    for (distance, scale, tilt, ppp) in [
+        (6.0f32, 1.0f32, 0.0f32, 1.0f32),
+        (96.0, 16.0, 0.0, 1.0),
+        (6.0, 1.0, 1.22, 1.0),
+        (6.0, 1.0, 0.0, 2.0),
+        (96.0, 16.0, 0.0, 2.0),
+        (6.0, 1.0, 1.22, 2.0),
     ] {
         let mut scene = Scene::new("Wall");
         let centre = eye - Vec3::Z * distance;
         let on_wall = wall(&mut scene, centre, scale, tilt);
-        let wire = render_with(&ctx, &scene, view, W, H, settings(true), &[]);
-        let plain = render_with(&ctx, &scene, view, W, H, settings(false), &[]);
+        let (w, h) = ((W as f32 * ppp) as u32, (H as f32 * ppp) as u32);
+        let wire = render_with(&ctx, &scene, view, w, h, settings_at(true, ppp), &[]);
+        let plain = render_with(&ctx, &scene, view, w, h, settings_at(false, ppp), &[]);
         // A point on the wall, in cells from its centre.
-        let at = |x: f32, y: f32| px_of(&view, on_wall(x, y));
+        let at = |x: f32, y: f32| px_in(&view, on_wall(x, y), w, h);
         let darker = |(x, y): (u32, u32)| {
             (x.saturating_sub(1)..=x + 1).any(|x| {
                 (y.saturating_sub(1)..=y + 1)
@@ -93,11 +113,11 @@ fn the_wireframe_draws_each_edge_where_it_is_and_nothing_between_near_and_far() 
                 // The middles of the cells' vertical and horizontal sides.
                 assert!(
                     darker(at(k, j)),
-                    "{distance} m: no edge at x = {k}, y = {j}"
+                    "{distance} m, {ppp} px/pt: no edge at x = {k}, y = {j}"
                 );
                 assert!(
                     darker(at(j, k)),
-                    "{distance} m: no edge at x = {j}, y = {k}"
+                    "{distance} m, {ppp} px/pt: no edge at x = {j}, y = {k}"
                 );
             }
         }
@@ -108,7 +128,7 @@ fn the_wireframe_draws_each_edge_where_it_is_and_nothing_between_near_and_far() 
                 assert_eq!(
                     wire.get_pixel(x, y),
                     plain.get_pixel(x, y),
-                    "{distance} m: a line inside cell ({k}, {j}) at ({x}, {y})"
+                    "{distance} m, {ppp} px/pt: a line inside cell ({k}, {j}) at ({x}, {y})"
                 );
             }
         }
@@ -120,6 +140,13 @@ fn the_wireframe_draws_each_edge_where_it_is_and_nothing_between_near_and_far() 
 #[test]
 fn edges_behind_a_surface_are_hidden_and_nothing_is_uploaded_again() {
     let Some(ctx) = gpu() else { return };
+    // As lines (1 pixel per point) and as quads (2).
+    for ppp in [1.0, 2.0] {
+        edges_behind_a_surface_are_hidden_at(&ctx, ppp);
+    }
+}
+
+fn edges_behind_a_surface_are_hidden_at(ctx: &worldsmith::render::GpuContext, ppp: f32) {
     let view = look(Vec3::new(0.0, 0.0, 6.0), Vec3::ZERO, 50.0);
     let mut alone = Scene::new("Wall");
     let _ = wall(&mut alone, Vec3::ZERO, 1.0, 0.0);
@@ -132,16 +159,16 @@ fn edges_behind_a_surface_are_hidden_and_nothing_is_uploaded_again() {
         grey("Box"),
         Transform::from_translation(Vec3::new(0.3, -0.2, -2.0)),
     );
-    let mut r = Renderer::new(&ctx);
+    let mut r = Renderer::new(ctx);
     let mut image = |scene: &Scene| {
         let frame = FrameInput {
             scene,
             camera: view,
-            settings: settings(true),
+            settings: settings_at(true, ppp),
             selection: &[],
             cloud_highlight: None,
         };
-        r.render_to_image(&ctx, &frame, W, H).expect("readback")
+        r.render_to_image(ctx, &frame, W, H).expect("readback")
     };
     let (alone_img, _) = image(&alone);
     let (first, first_stats) = image(&behind);
@@ -151,7 +178,7 @@ fn edges_behind_a_surface_are_hidden_and_nothing_is_uploaded_again() {
     assert_eq!(
         differing(&alone_img, &first),
         0,
-        "the box's edges show through the wall"
+        "{ppp} px/pt: the box's edges show through the wall"
     );
     assert_eq!(differing(&first, &again), 0);
     assert!(
@@ -167,15 +194,15 @@ fn edges_behind_a_surface_are_hidden_and_nothing_is_uploaded_again() {
     let frame = |on| FrameInput {
         scene: &behind,
         camera: side,
-        settings: settings(on),
+        settings: settings_at(on, ppp),
         selection: &[],
         cloud_highlight: None,
     };
     let (with, _) = r
-        .render_to_image(&ctx, &frame(true), W, H)
+        .render_to_image(ctx, &frame(true), W, H)
         .expect("readback");
     let (without, _) = r
-        .render_to_image(&ctx, &frame(false), W, H)
+        .render_to_image(ctx, &frame(false), W, H)
         .expect("readback");
     assert!(
         differing(&with, &without) > 200,

@@ -32,9 +32,18 @@ pub struct GpuMesh {
     lods_built: bool,
     /// The level this frame draws: 0 is the full mesh, `i` is `lods[i - 1]`.
     level: usize,
-    /// The mesh's edges as a line list of the same vertices (each once), for the wireframe
-    /// overlay; built the first time a frame draws it ([`GpuScene::build_wires`]).
-    pub wire: Option<(wgpu::Buffer, u32)>,
+    /// The mesh's edges (each once), for the wireframe overlay; built the first time a frame
+    /// draws it ([`GpuScene::build_wires`]).
+    pub wire: Option<Wire>,
+}
+
+/// A mesh's edges for the wireframe overlay (wire.wgsl): pairs of vertex indices, drawn as an
+/// index buffer into the mesh's vertices (lines) or read with them as storage buffers
+/// through `group` (quads; `None` when they do not fit one binding of the adapter).
+pub struct Wire {
+    pub indices: wgpu::Buffer,
+    pub group: Option<wgpu::BindGroup>,
+    pub edges: u32,
 }
 
 /// Meshes with fewer triangles are always drawn whole.
@@ -717,7 +726,16 @@ impl GpuScene {
 
     /// Makes the edge lists of meshes that have none yet (for the wireframe overlay); a mesh
     /// keeps its list until its content changes.
-    pub fn build_wires(&mut self, device: &wgpu::Device, scene: &Scene, stats: &mut UploadStats) {
+    pub fn build_wires(
+        &mut self,
+        device: &wgpu::Device,
+        layout: &wgpu::BindGroupLayout,
+        scene: &Scene,
+        stats: &mut UploadStats,
+    ) {
+        // Quads bind both buffers whole: a mesh too large for one binding on this adapter
+        // (2 M vertices where it allows 128 MiB) has no group, and only lines draw it.
+        let limit = device.limits().max_storage_buffer_binding_size;
         for (id, gpu) in &mut self.meshes {
             if gpu.wire.is_some() {
                 continue;
@@ -732,13 +750,41 @@ impl GpuScene {
             if edges.is_empty() {
                 continue;
             }
-            stats.bytes += (edges.len() * 4) as u64;
+            let bytes = (edges.len() * 4) as u64;
+            stats.bytes += bytes;
             let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("mesh edges"),
                 contents: bytemuck::cast_slice(&edges),
-                usage: wgpu::BufferUsages::INDEX,
+                usage: wgpu::BufferUsages::INDEX | wgpu::BufferUsages::STORAGE,
             });
-            gpu.wire = Some((buffer, edges.len() as u32));
+            let group = (bytes <= limit && gpu.vertices.size() <= limit).then(|| {
+                device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("mesh edges"),
+                    layout,
+                    entries: &[
+                        wgpu::BindGroupEntry {
+                            binding: 0,
+                            resource: buffer.as_entire_binding(),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 1,
+                            resource: gpu.vertices.as_entire_binding(),
+                        },
+                    ],
+                })
+            });
+            if group.is_none() {
+                log::warn!(
+                    "a HiDPI wireframe leaves out a mesh of {} vertices: larger than one \
+                     storage binding of this adapter ({limit} bytes)",
+                    mesh.positions.len()
+                );
+            }
+            gpu.wire = Some(Wire {
+                indices: buffer,
+                group,
+                edges: (edges.len() / 2) as u32,
+            });
         }
     }
 
@@ -772,7 +818,8 @@ impl GpuScene {
             let vb = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("mesh vertices"),
                 contents: bytemuck::cast_slice(&vertices),
-                usage: wgpu::BufferUsages::VERTEX,
+                // Storage too: the wireframe reads the vertices of each edge (wire.wgsl).
+                usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::STORAGE,
             });
             let ib = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("mesh indices"),

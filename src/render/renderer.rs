@@ -472,6 +472,8 @@ pub struct Renderer {
     material_layout: wgpu::BindGroupLayout,
     post_layout: wgpu::BindGroupLayout,
     display_layout: wgpu::BindGroupLayout,
+    /// wire.wgsl group 1: a mesh's edges and vertices ([`super::gpu_scene::Wire`]).
+    wire_layout: wgpu::BindGroupLayout,
     /// mesh.wgsl group 2 of transmissive pipelines: the opaque image and the display layer
     /// behind them ([`Targets::behind`]).
     behind_layout: wgpu::BindGroupLayout,
@@ -615,6 +617,13 @@ fn make_texture(
 const BONES_PIPELINE: &str = "bones";
 /// The overlay pipeline key of the selected objects' wireframe (wire.wgsl's `fs_selected`).
 const WIRE_SELECTED_PIPELINE: &str = "wire selected";
+/// The wireframe's pipeline keys with its edges drawn as quads (wire.wgsl `vs_quad`) rather
+/// than hardware lines: all edges and the selected objects'.
+const WIRE_QUADS_PIPELINE: &str = "wire quads";
+const WIRE_SELECTED_QUADS_PIPELINE: &str = "wire selected quads";
+/// From this many pixels per UI point the wireframe's edges are drawn as quads that wide;
+/// below, as one-pixel hardware lines, which CPU adapters draw several times faster.
+const WIRE_QUADS_FROM_PX: f32 = 1.5;
 
 /// The line overlays' pipelines this frame: icons (depth-tested), bones (in front) and the
 /// meshes' wireframe (depth-tested, a little towards the viewer).
@@ -625,6 +634,35 @@ struct LinePipes {
     /// The selected objects' edges again, in the outline's orange, and which nodes they are
     /// (the selection with its descendants).
     wire_selected: Option<(wgpu::RenderPipeline, Vec<NodeId>)>,
+    /// Whether the wireframe pipelines draw quads (else lines): [`draw_wire`].
+    wire_quads: bool,
+}
+
+/// Draws a mesh's edges (the wireframe pipeline set) for `instances`, as quads (six vertices
+/// per edge, reading the edges and vertices through its group) or hardware lines (its edges
+/// as indices into its vertex buffer). False when the mesh has no edges built (or, for
+/// quads, too many to bind).
+fn draw_wire(
+    pass: &mut wgpu::RenderPass<'_>,
+    mesh: &super::gpu_scene::GpuMesh,
+    quads: bool,
+    instances: std::ops::Range<u32>,
+) -> bool {
+    let Some(wire) = &mesh.wire else {
+        return false;
+    };
+    if quads {
+        let Some(group) = &wire.group else {
+            return false;
+        };
+        pass.set_bind_group(1, group, &[]);
+        pass.draw(0..wire.edges.saturating_mul(6), instances);
+    } else {
+        pass.set_vertex_buffer(0, mesh.vertices.slice(..));
+        pass.set_index_buffer(wire.indices.slice(..), wgpu::IndexFormat::Uint32);
+        pass.draw_indexed(0..wire.edges.saturating_mul(2), 0, instances);
+    }
+    true
 }
 
 impl Renderer {
@@ -729,6 +767,20 @@ impl Renderer {
         let display_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("display source"),
             entries: &[texture_entry(0, false)],
+        });
+        let storage_entry = |binding: u32| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::VERTEX,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Storage { read_only: true },
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        };
+        let wire_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("mesh edges"),
+            entries: &[storage_entry(0), storage_entry(1)],
         });
         let behind_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("behind transmissive surfaces"),
@@ -862,6 +914,7 @@ impl Renderer {
             material_layout,
             post_layout,
             display_layout,
+            wire_layout,
             behind_layout,
             mesh_module,
             pipelines: HashMap::new(),
@@ -1216,10 +1269,13 @@ impl Renderer {
         if let Some(p) = self.overlay_pipelines.get(&(name, msaa)) {
             return p.clone();
         }
-        let (source, fragment_entry) = match name {
-            BONES_PIPELINE => ("lines.wgsl", "fs_main"),
-            WIRE_SELECTED_PIPELINE => ("wire.wgsl", "fs_selected"),
-            _ => (name, "fs_main"),
+        let (source, vertex_entry, fragment_entry) = match name {
+            BONES_PIPELINE => ("lines.wgsl", "vs_main", "fs_main"),
+            "wire.wgsl" => ("wire.wgsl", "vs_line", "fs_main"),
+            WIRE_SELECTED_PIPELINE => ("wire.wgsl", "vs_line", "fs_selected"),
+            WIRE_QUADS_PIPELINE => ("wire.wgsl", "vs_quad", "fs_main"),
+            WIRE_SELECTED_QUADS_PIPELINE => ("wire.wgsl", "vs_quad", "fs_selected"),
+            _ => (name, "vs_main", "fs_main"),
         };
         let module = self
             .device
@@ -1228,10 +1284,14 @@ impl Renderer {
                 source: wgpu::ShaderSource::Wgsl(super::shaders::source(source).into()),
             });
         // The display pass's first draw reads the opaque image through the display-source
-        // group.
+        // group; the wireframe reads a mesh's edges and vertices through its group.
         let layout = self.main_layout(
             false,
-            (name == "display.wgsl").then_some(&self.display_layout),
+            match name {
+                "display.wgsl" => Some(&self.display_layout),
+                WIRE_QUADS_PIPELINE | WIRE_SELECTED_QUADS_PIPELINE => Some(&self.wire_layout),
+                _ => None,
+            },
         );
         // Overlay lines: one quad per pair of line vertices (an instance).
         let line_buffers = [Some(wgpu::VertexBufferLayout {
@@ -1239,7 +1299,10 @@ impl Renderer {
             step_mode: wgpu::VertexStepMode::Instance,
             attributes: &LINE_PAIR_ATTRIBUTES,
         })];
+        // Edges as lines: the mesh's vertices (indexed by the edges) and the instances; as
+        // quads: the instances in slot 1 (the edges and vertices are storage buffers).
         let edge_buffers = surface_buffers();
+        let edge_quad_buffers = [None, Some(instance_layout(&INSTANCE_ATTRIBUTES[..7]))];
         let (buffers, topology, compare, blend): (&[Option<wgpu::VertexBufferLayout>], _, _, _) =
             match name {
                 "lines.wgsl" => (
@@ -1258,6 +1321,12 @@ impl Renderer {
                 "wire.wgsl" | WIRE_SELECTED_PIPELINE => (
                     &edge_buffers,
                     wgpu::PrimitiveTopology::LineList,
+                    wgpu::CompareFunction::GreaterEqual,
+                    Some(wgpu::BlendState::ALPHA_BLENDING),
+                ),
+                WIRE_QUADS_PIPELINE | WIRE_SELECTED_QUADS_PIPELINE => (
+                    &edge_quad_buffers,
+                    wgpu::PrimitiveTopology::TriangleList,
                     wgpu::CompareFunction::GreaterEqual,
                     Some(wgpu::BlendState::ALPHA_BLENDING),
                 ),
@@ -1287,7 +1356,7 @@ impl Renderer {
                 layout: Some(&layout),
                 vertex: wgpu::VertexState {
                     module: &module,
-                    entry_point: Some("vs_main"),
+                    entry_point: Some(vertex_entry),
                     compilation_options: Default::default(),
                     buffers,
                 },
@@ -1727,7 +1796,7 @@ impl Renderer {
         );
         if frame.settings.overlays.wireframe {
             self.scene
-                .build_wires(&self.device, scene, &mut stats.uploads);
+                .build_wires(&self.device, &self.wire_layout, scene, &mut stats.uploads);
         }
         // Without any mesh the shadow maps are never drawn: nothing casts, nothing is shadowed
         // (relit splats read them too).
@@ -1996,6 +2065,13 @@ impl Renderer {
         let grid_pipe = overlays
             .grid
             .then(|| self.overlay_pipeline("grid.wgsl", msaa));
+        // The wireframe one UI point wide: hardware lines where that is about a pixel.
+        let wire_quads = frame.settings.ui_scale() >= WIRE_QUADS_FROM_PX;
+        let wire_names = if wire_quads {
+            [WIRE_QUADS_PIPELINE, WIRE_SELECTED_QUADS_PIPELINE]
+        } else {
+            ["wire.wgsl", WIRE_SELECTED_PIPELINE]
+        };
         let line_pipe = LinePipes {
             icons: overlays
                 .icons
@@ -2003,13 +2079,14 @@ impl Renderer {
             bones: overlays
                 .bones
                 .then(|| self.overlay_pipeline(BONES_PIPELINE, msaa)),
-            wire: wire_all.then(|| self.overlay_pipeline("wire.wgsl", msaa)),
+            wire: wire_all.then(|| self.overlay_pipeline(wire_names[0], msaa)),
             wire_selected: wire_selected.then(|| {
                 (
-                    self.overlay_pipeline(WIRE_SELECTED_PIPELINE, msaa),
+                    self.overlay_pipeline(wire_names[1], msaa),
                     expand_selection(scene, frame.selection),
                 )
             }),
+            wire_quads,
         };
         let frame_bg = self.frame_bind_group();
 
@@ -2582,17 +2659,12 @@ impl Renderer {
                     .iter()
                     .chain(blended.iter().flat_map(|part| part.iter()))
                 {
-                    let Some((mesh, (edges, count))) = gs
-                        .meshes
-                        .get(&b.mesh)
-                        .and_then(|m| m.wire.as_ref().map(|w| (m, w)))
-                    else {
+                    let Some(mesh) = gs.meshes.get(&b.mesh) else {
                         continue;
                     };
-                    pass.set_vertex_buffer(0, mesh.vertices.slice(..));
-                    pass.set_index_buffer(edges.slice(..), wgpu::IndexFormat::Uint32);
-                    pass.draw_indexed(0..*count, 0, b.instances());
-                    stats.draw_calls += 1;
+                    if draw_wire(&mut pass, mesh, line_pipe.wire_quads, b.instances()) {
+                        stats.draw_calls += 1;
+                    }
                 }
                 // The selected objects' edges over them (Blender highlights them so).
                 if let Some((p, nodes)) = &line_pipe.wire_selected {
@@ -2605,13 +2677,9 @@ impl Renderer {
                         else {
                             continue;
                         };
-                        let Some((edges, count)) = &mesh.wire else {
-                            continue;
-                        };
-                        pass.set_vertex_buffer(0, mesh.vertices.slice(..));
-                        pass.set_index_buffer(edges.slice(..), wgpu::IndexFormat::Uint32);
-                        pass.draw_indexed(0..*count, 0, i..i + 1);
-                        stats.draw_calls += 1;
+                        if draw_wire(&mut pass, mesh, line_pipe.wire_quads, i..i + 1) {
+                            stats.draw_calls += 1;
+                        }
                     }
                 }
             }
