@@ -11,7 +11,7 @@
 //! never hide what shows through them). A single-sided material's back faces are culled as
 //! the renderer culls them, mirrored nodes' winding turned round (glTF 2.0 §3.7.4).
 
-use super::front::{depth_at, image_size};
+use super::front::image_size;
 use super::{PickView, PxScale};
 use crate::scene::{AlphaMode, Mesh, NodeId, NodeKind, Scene};
 use glam::{Mat3, Mat4, Vec2, Vec3};
@@ -26,9 +26,13 @@ const EMPTY: u64 = ((f32::INFINITY.to_bits() as u64) << 32) | NO_OWNER as u64;
 /// The owner of a pixel no mesh covers.
 const NO_OWNER: u32 = u32::MAX;
 
-/// The view depth of the nearest opaque mesh at each pixel of one view, and its node.
+/// The view depth of the nearest opaque mesh at each pixel of one view (or of a window of
+/// it: a box selection's), and its node.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Occluders {
+    /// The first column and row kept: pixels outside `origin + (width, height)` read as
+    /// uncovered.
+    origin: [usize; 2],
     width: usize,
     height: usize,
     /// Row by row; infinite where no opaque mesh covers the pixel's centre.
@@ -39,18 +43,24 @@ pub struct Occluders {
 }
 
 impl Occluders {
-    /// The depth at pixel (`x`, `y`); infinite off the image.
-    pub fn at(&self, x: usize, y: usize) -> f32 {
-        depth_at(&self.depth, self.width, x, y)
+    /// Where pixel (`x`, `y`) of the view is kept, if it is.
+    fn index(&self, x: usize, y: usize) -> Option<usize> {
+        let column = x.checked_sub(self.origin[0]).filter(|&c| c < self.width)?;
+        let row = y.checked_sub(self.origin[1]).filter(|&r| r < self.height)?;
+        Some(row * self.width + column)
     }
 
-    /// The node of the nearest opaque mesh at pixel (`x`, `y`); `None` where there is none
-    /// and off the image.
+    /// The depth at pixel (`x`, `y`) of the view; infinite off what is kept.
+    pub fn at(&self, x: usize, y: usize) -> f32 {
+        self.index(x, y)
+            .and_then(|i| self.depth.get(i).copied())
+            .unwrap_or(f32::INFINITY)
+    }
+
+    /// The node of the nearest opaque mesh at pixel (`x`, `y`) of the view; `None` where
+    /// there is none and off what is kept.
     pub fn node_at(&self, x: usize, y: usize) -> Option<NodeId> {
-        if x >= self.width {
-            return None;
-        }
-        let owner = *self.owner.get(y * self.width + x)?;
+        let owner = *self.owner.get(self.index(x, y)?)?;
         self.nodes.get(owner as usize).copied()
     }
 
@@ -64,7 +74,7 @@ impl Occluders {
         self.depth.iter().filter(|d| d.is_finite()).count()
     }
 
-    /// Image width and height, in pixels.
+    /// Width and height of what is kept, in pixels: the view's image for [`mesh_depth`].
     pub fn size(&self) -> (usize, usize) {
         (self.width, self.height)
     }
@@ -190,21 +200,24 @@ fn rasterise(
     });
 }
 
-/// The nearest opaque mesh at each pixel of `raster`'s window: its depth and node.
+/// The nearest opaque mesh at each pixel of `raster`'s window: its depth and node (kept for
+/// the window only, so a small box costs little memory in a large view).
 fn opaque_image(scene: &Scene, view: &PickView, raster: &Raster) -> Occluders {
     let meshes = shown_meshes(scene, view, Kinds::Opaque);
+    let [x0, y0, x1, y1] = raster.window;
+    let (width, height) = ((x1 + 1).saturating_sub(x0), (y1 + 1).saturating_sub(y0));
     // Bits of positive depths order like the depths, so the smallest packed entry is the
     // nearest (ties to the mesh listed first).
-    let image: Vec<AtomicU64> = (0..raster.width * raster.height)
-        .map(|_| AtomicU64::new(EMPTY))
-        .collect();
+    let image: Vec<AtomicU64> = (0..width * height).map(|_| AtomicU64::new(EMPTY)).collect();
     rasterise(
         raster,
         &meshes,
         |_| false,
         |m, x, y, depth| {
             let packed = (u64::from(depth.to_bits()) << 32) | m as u64;
-            image[y * raster.width + x].fetch_min(packed, Ordering::Relaxed);
+            if let Some(p) = image.get((y - y0) * width + (x - x0)) {
+                p.fetch_min(packed, Ordering::Relaxed);
+            }
         },
     );
     let (depth, owner) = image
@@ -215,8 +228,9 @@ fn opaque_image(scene: &Scene, view: &PickView, raster: &Raster) -> Occluders {
         })
         .unzip();
     Occluders {
-        width: raster.width,
-        height: raster.height,
+        origin: [x0, y0],
+        width,
+        height,
         depth,
         owner,
         nodes: meshes.iter().map(|m| m.node).collect(),
@@ -513,6 +527,32 @@ mod tests {
         // Two walls: the nearer wins.
         wall(&mut scene, 4.0, 0.0, grey());
         assert!((mesh_depth(&scene, &view()).at(100, 100) - 6.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn a_window_keeps_only_its_pixels_at_the_whole_views_depths() {
+        let mut scene = Scene::new("Wall");
+        wall(&mut scene, 2.0, 0.0, grey());
+        let view = view();
+        let whole = mesh_depth(&scene, &view);
+        let (width, height) = image_size(&view);
+        let window = opaque_image(
+            &scene,
+            &view,
+            &Raster::new(&view, width, height, Some([90, 95, 109, 104])),
+        );
+        assert_eq!(window.size(), (20, 10), "only the window is kept");
+        let wall_node = scene.roots()[0];
+        for (x, y) in [(90, 95), (100, 100), (109, 104)] {
+            assert_eq!(window.at(x, y), whole.at(x, y), "({x}, {y})");
+            assert_eq!(window.node_at(x, y), Some(wall_node));
+        }
+        // The wall covers these too, but they lie outside the window.
+        for (x, y) in [(89, 100), (110, 100), (100, 94), (100, 105), (80, 80)] {
+            assert!(whole.at(x, y).is_finite());
+            assert!(window.at(x, y).is_infinite(), "({x}, {y})");
+            assert_eq!(window.node_at(x, y), None);
+        }
     }
 
     #[test]
