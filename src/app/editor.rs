@@ -843,28 +843,11 @@ impl Editor {
                 mode: if let Some(mode) = &cloud_mode {
                     mode
                 } else if self.select.armed() {
-                    if xray {
-                        "Box select (drag) · X-ray"
-                    } else {
-                        "Box select (drag)"
-                    }
+                    "Box select (drag)"
                 } else {
                     self.controls.mode_label()
                 },
-                projection: &if self.overlays.solid {
-                    let color = match self.overlays.solid_color {
-                        SolidColor::Clay => String::new(),
-                        c => format!(" ({})", c.label()),
-                    };
-                    let flat = match self.overlays.solid_lighting {
-                        SolidLighting::Studio => String::new(),
-                        SolidLighting::Flat => ", flat".to_owned(),
-                        SolidLighting::MatCap(m) => format!(", {} MatCap", m.label()),
-                    };
-                    format!("{} · Solid{color}{flat}", self.camera.projection_label())
-                } else {
-                    self.camera.projection_label()
-                },
+                projection: &self.view_label(cloud_tool),
                 fly_speed: self
                     .controls
                     .speed_hint_visible(now)
@@ -1105,6 +1088,28 @@ impl Editor {
                 .element_moved(node)
                 .unwrap_or(glam::Mat4::IDENTITY),
         })
+    }
+
+    /// The viewport label's view part: projection, solid shading's choices, and "X-ray" while
+    /// box selections take what lies behind (the cloud tool, `cloud_tool`, says its own).
+    pub(crate) fn view_label(&self, cloud_tool: bool) -> String {
+        let mut label = self.camera.projection_label();
+        if self.overlays.solid {
+            let color = match self.overlays.solid_color {
+                SolidColor::Clay => String::new(),
+                c => format!(" ({})", c.label()),
+            };
+            let flat = match self.overlays.solid_lighting {
+                SolidLighting::Studio => String::new(),
+                SolidLighting::Flat => ", flat".to_owned(),
+                SolidLighting::MatCap(m) => format!(", {} MatCap", m.label()),
+            };
+            label = format!("{label} · Solid{color}{flat}");
+        }
+        if self.select.xray && !cloud_tool {
+            label.push_str(" · X-ray");
+        }
+        label
     }
 
     /// Whether the splat and point selection tool is on (a tool chosen and a cloud active).
@@ -1926,6 +1931,7 @@ mod tests {
             "Ctrl+Shift+S",
             "Saved demo.wsproj",
             "Box select (drag) · Perspective 50°",
+            "Perspective 50° · Solid (Random), Metal MatCap · X-ray",
             "Drop here: move to the top level",
             "Lock (not pickable in the viewport)",
             "Unlock (pickable in the viewport)",

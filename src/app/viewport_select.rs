@@ -1026,9 +1026,17 @@ mod tests {
         d.drag(corners.0, corners.1, Modifiers::COMMAND);
         assert_eq!(d.editor.selection, vec![wall]);
         // Alt+Z: X-ray, the box takes what is behind too; Z's shading is left alone.
+        assert!(!d.editor.view_label(false).contains("X-ray"));
         key(&mut d, egui::Key::Z, Modifiers::ALT);
         assert!(d.editor.select.xray);
         assert_eq!(d.editor.overlays, overlays);
+        let label = d.editor.view_label(false);
+        assert!(
+            label.starts_with("Front · Orthographic") && label.ends_with(" · X-ray"),
+            "{label}"
+        );
+        // The splat and point tool's label says its own X-ray.
+        assert!(!d.editor.view_label(true).contains("X-ray"));
         d.drag(corners.0, corners.1, Modifiers::COMMAND);
         assert_eq!(d.editor.selection, vec![wall, behind]);
         key(&mut d, egui::Key::Z, Modifiers::ALT);
