@@ -78,6 +78,17 @@ fn front() -> worldsmith::scene::CameraView {
     look(Vec3::new(0.0, 0.0, 6.0), Vec3::ZERO, 50.0)
 }
 
+/// The ink `img` adds over `plain`: the summed change of every channel (in whole pixels'
+/// worth), which grows with a line's width however its antialiased edges fall on pixels.
+fn ink_over(img: &RgbaImage, plain: &RgbaImage) -> usize {
+    let ink: u64 = img
+        .pixels()
+        .zip(plain.pixels())
+        .map(|(a, b)| (0..3).map(|c| u64::from(a[c].abs_diff(b[c]))).sum::<u64>())
+        .sum();
+    (ink / 255) as usize
+}
+
 fn assert_ratio(what: &str, at_1: usize, at_2: usize, range: std::ops::Range<f64>) {
     let ratio = at_2 as f64 / at_1.max(1) as f64;
     assert!(
@@ -196,16 +207,11 @@ fn light_and_camera_icons_are_drawn_one_ui_point_wide() {
     let mut no_icons = viewport(1.0, false);
     no_icons.overlays.icons = false;
     let plain = render_with(&ctx, &scene, view, W, H, no_icons, &[]);
-    // The ink the icons add: the summed change of every channel, which grows with a line's
-    // width however its antialiased edges fall on pixels.
     let ink = |ppp: f32| {
-        let img = render_with(&ctx, &scene, view, W, H, viewport(ppp, false), &[]);
-        let ink: u64 = img
-            .pixels()
-            .zip(plain.pixels())
-            .map(|(a, b)| (0..3).map(|c| u64::from(a[c].abs_diff(b[c]))).sum::<u64>())
-            .sum();
-        (ink / 255) as usize
+        ink_over(
+            &render_with(&ctx, &scene, view, W, H, viewport(ppp, false), &[]),
+            &plain,
+        )
     };
     assert_ratio("icon lines' ink", ink(1.0), ink(2.0), 1.7..2.3);
 }
@@ -233,13 +239,10 @@ fn the_wireframe_is_drawn_one_ui_point_wide() {
         let mut settings = viewport(ppp, false);
         settings.overlays.wireframe = true;
         settings.overlays.wire_opacity = 1.0;
-        let img = render_with(&ctx, &scene, view, W, H, settings, &[]);
-        let ink: u64 = img
-            .pixels()
-            .zip(plain.pixels())
-            .map(|(a, b)| (0..3).map(|c| u64::from(a[c].abs_diff(b[c]))).sum::<u64>())
-            .sum();
-        (ink / 255) as usize
+        ink_over(
+            &render_with(&ctx, &scene, view, W, H, settings, &[]),
+            &plain,
+        )
     };
     // Hardware lines stay one pixel wide (a ratio of 1).
     assert_ratio("wireframe ink", ink(1.0), ink(2.0), 1.6..2.4);
