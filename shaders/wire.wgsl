@@ -30,12 +30,15 @@ struct InstanceIn {
     @location(11) normal_2: vec4<f32>,
 };
 
+// The position (offset 0) or normal (offset 3) of vertex `k` of the mesh.
+fn vertex_vec3(k: u32, offset: u32) -> vec3<f32> {
+    let base = k * VERTEX_FLOATS + offset;
+    return vec3<f32>(vertices[base], vertices[base + 1u], vertices[base + 2u]);
+}
+
 // Vertex `k` of the mesh, lifted towards the viewer, in clip space.
 fn lifted_end(k: u32, world_from_local: mat4x4<f32>, normal_from_local: mat3x3<f32>) -> vec4<f32> {
-    let base = k * VERTEX_FLOATS;
-    let position = vec3<f32>(vertices[base], vertices[base + 1u], vertices[base + 2u]);
-    let local_normal = vec3<f32>(vertices[base + 3u], vertices[base + 4u], vertices[base + 5u]);
-    return lifted(position, local_normal, world_from_local, normal_from_local);
+    return lifted(vertex_vec3(k, 0u), vertex_vec3(k, 3u), world_from_local, normal_from_local);
 }
 
 // A vertex at `position` with `local_normal`, lifted towards the viewer, in clip space.
@@ -66,9 +69,7 @@ fn lifted(
 // Vertex `k` of the mesh in clip space, not lifted: where the other end of an edge lies on
 // screen (lifting along the view ray does not move it there).
 fn end_on_screen(k: u32, world_from_local: mat4x4<f32>) -> vec4<f32> {
-    let base = k * VERTEX_FLOATS;
-    let position = vec3<f32>(vertices[base], vertices[base + 1u], vertices[base + 2u]);
-    return frame.clip_from_world * (world_from_local * vec4<f32>(position, 1.0));
+    return frame.clip_from_world * (world_from_local * vec4<f32>(vertex_vec3(k, 0u), 1.0));
 }
 
 @vertex

@@ -899,7 +899,7 @@ impl Picker {
         } else {
             HashMap::new()
         };
-        let meshes = MeshesInBox::new(scene, view, lo, hi, options.xray);
+        let meshes = MeshesInBox::new(scene, &walk, view, lo, hi, options.xray);
         let view_from_world = view.view.view_from_world();
         let mut out = Vec::new();
         for c in candidates(&walk) {
@@ -1410,7 +1410,6 @@ mod tests {
         );
     }
 
-    /// Two cubes in a row, a small one in front of a big one, a camera and a point light.
     /// A 100 W point light.
     fn point_lamp() -> NodeKind {
         NodeKind::Light(Light {
@@ -1422,6 +1421,7 @@ mod tests {
         })
     }
 
+    /// Two cubes in a row, a small one in front of a big one, a camera and a point light.
     fn row_scene() -> (Scene, [NodeId; 4]) {
         let mut scene = Scene::new("row");
         let material = scene.add_material(Material::default());

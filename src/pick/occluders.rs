@@ -13,7 +13,7 @@
 
 use super::front::image_size;
 use super::{PickView, PxScale};
-use crate::scene::{AlphaMode, Mesh, NodeId, NodeKind, Scene};
+use crate::scene::{AlphaMode, Mesh, NodeId, NodeKind, Scene, WorldNode};
 use glam::{Mat3, Mat4, Vec2, Vec3};
 use rayon::prelude::*;
 use std::collections::HashSet;
@@ -96,16 +96,6 @@ enum Facing {
     Clockwise,
 }
 
-/// Which shown meshes [`shown_meshes`] lists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kinds {
-    /// Those that hide what is behind them: opaque materials.
-    Opaque,
-    /// Those that show what is behind them: blended, masked and transmissive materials.
-    SeeThrough,
-    All,
-}
-
 /// A shown mesh node as the rasteriser takes it.
 struct ShownMesh<'a> {
     node: NodeId,
@@ -114,44 +104,48 @@ struct ShownMesh<'a> {
     facing: Facing,
 }
 
-/// The shown mesh nodes of `kinds` in `scene`, seen from `view`.
-fn shown_meshes<'a>(scene: &'a Scene, view: &PickView, kinds: Kinds) -> Vec<ShownMesh<'a>> {
+/// The shown mesh nodes of `walk` (`scene`'s), seen from `view`: those with an opaque
+/// material, which hide what is behind them, and the see-through ones (blended, masked and
+/// transmissive materials).
+fn shown_meshes<'a>(
+    scene: &'a Scene,
+    walk: &[WorldNode<'_>],
+    view: &PickView,
+) -> [Vec<ShownMesh<'a>>; 2] {
     let view_from_world = view.view.view_from_world();
-    scene
-        .walk()
-        .into_iter()
-        .filter(|wn| wn.visible)
-        .filter_map(|wn| {
-            let NodeKind::Mesh { mesh, material } = wn.node.kind else {
-                return None;
-            };
-            let material = scene.material(material)?;
-            let opaque = material.alpha_mode == AlphaMode::Opaque && !material.is_transmissive();
-            let wanted = match kinds {
-                Kinds::Opaque => opaque,
-                Kinds::SeeThrough => !opaque,
-                Kinds::All => true,
-            };
-            if !wanted {
-                return None;
-            }
-            let view_from_local = view_from_world * wn.world_from_local;
-            let facing = if material.double_sided {
-                Facing::Both
-            } else if Mat3::from_mat4(wn.world_from_local).determinant() < 0.0 {
-                Facing::Clockwise
-            } else {
-                Facing::CounterClockwise
-            };
-            view_from_local.is_finite().then_some(())?;
-            Some(ShownMesh {
-                node: wn.node.id,
-                mesh: scene.mesh(mesh)?.as_ref(),
-                view_from_local,
-                facing,
-            })
-        })
-        .collect()
+    let mut opaque = Vec::new();
+    let mut see_through = Vec::new();
+    for wn in walk.iter().filter(|wn| wn.visible) {
+        let NodeKind::Mesh { mesh, material } = wn.node.kind else {
+            continue;
+        };
+        let (Some(material), Some(mesh)) = (scene.material(material), scene.mesh(mesh)) else {
+            continue;
+        };
+        let view_from_local = view_from_world * wn.world_from_local;
+        if !view_from_local.is_finite() {
+            continue;
+        }
+        let facing = if material.double_sided {
+            Facing::Both
+        } else if Mat3::from_mat4(wn.world_from_local).determinant() < 0.0 {
+            Facing::Clockwise
+        } else {
+            Facing::CounterClockwise
+        };
+        let shown = ShownMesh {
+            node: wn.node.id,
+            mesh: mesh.as_ref(),
+            view_from_local,
+            facing,
+        };
+        if material.alpha_mode == AlphaMode::Opaque && !material.is_transmissive() {
+            opaque.push(shown);
+        } else {
+            see_through.push(shown);
+        }
+    }
+    [opaque, see_through]
 }
 
 /// Rasterises every triangle of `meshes` in parallel, `plot(mesh index, x, y, depth)` for each
@@ -200,10 +194,9 @@ fn rasterise(
     });
 }
 
-/// The nearest opaque mesh at each pixel of `raster`'s window: its depth and node (kept for
-/// the window only, so a small box costs little memory in a large view).
-fn opaque_image(scene: &Scene, view: &PickView, raster: &Raster) -> Occluders {
-    let meshes = shown_meshes(scene, view, Kinds::Opaque);
+/// The nearest of the opaque `meshes` at each pixel of `raster`'s window: its depth and node
+/// (kept for the window only, so a small box costs little memory in a large view).
+fn opaque_image(meshes: &[ShownMesh<'_>], raster: &Raster) -> Occluders {
     let [x0, y0, x1, y1] = raster.window;
     let (width, height) = ((x1 + 1).saturating_sub(x0), (y1 + 1).saturating_sub(y0));
     // Bits of positive depths order like the depths, so the smallest packed entry is the
@@ -211,7 +204,7 @@ fn opaque_image(scene: &Scene, view: &PickView, raster: &Raster) -> Occluders {
     let image: Vec<AtomicU64> = (0..width * height).map(|_| AtomicU64::new(EMPTY)).collect();
     rasterise(
         raster,
-        &meshes,
+        meshes,
         |_| false,
         |m, x, y, depth| {
             let packed = (u64::from(depth.to_bits()) << 32) | m as u64;
@@ -241,7 +234,8 @@ fn opaque_image(scene: &Scene, view: &PickView, raster: &Raster) -> Occluders {
 /// (see the module's documentation for which meshes count).
 pub fn mesh_depth(scene: &Scene, view: &PickView) -> Occluders {
     let (width, height) = image_size(view);
-    opaque_image(scene, view, &Raster::new(view, width, height, None))
+    let [opaque, _] = shown_meshes(scene, &scene.walk(), view);
+    opaque_image(&opaque, &Raster::new(view, width, height, None))
 }
 
 /// The meshes a box selection takes: each shown mesh node seen at some pixel whose centre
@@ -256,9 +250,16 @@ pub struct MeshesInBox {
 }
 
 impl MeshesInBox {
-    /// The meshes seen in the box `lo..=hi` (pixels from the image's top-left corner) of
-    /// `view`; `xray`: through the others.
-    pub fn new(scene: &Scene, view: &PickView, lo: Vec2, hi: Vec2, xray: bool) -> Self {
+    /// The meshes of `walk` (`scene`'s) seen in the box `lo..=hi` (pixels from the image's
+    /// top-left corner) of `view`; `xray`: through the others.
+    pub fn new(
+        scene: &Scene,
+        walk: &[WorldNode<'_>],
+        view: &PickView,
+        lo: Vec2,
+        hi: Vec2,
+        xray: bool,
+    ) -> Self {
         let (width, height) = image_size(view);
         // The pixels whose centres (x + 0.5) lie inside the box.
         let first = (lo - 0.5).ceil().max(Vec2::ZERO);
@@ -297,17 +298,17 @@ impl MeshesInBox {
                 .map(|(m, _)| m.node)
                 .collect()
         };
+        let [opaque, see_through] = shown_meshes(scene, walk, view);
         if xray {
+            let mut seen = mark(&opaque, None);
+            seen.extend(mark(&see_through, None));
             return Self {
-                seen: mark(&shown_meshes(scene, view, Kinds::All), None),
+                seen,
                 occluders: None,
             };
         }
-        let occluders = opaque_image(scene, view, &raster);
-        let mut seen = mark(
-            &shown_meshes(scene, view, Kinds::SeeThrough),
-            Some(&occluders),
-        );
+        let occluders = opaque_image(&opaque, &raster);
+        let mut seen = mark(&see_through, Some(&occluders));
         for y in window[1]..=window[3] {
             for x in window[0]..=window[2] {
                 seen.extend(occluders.node_at(x, y));
@@ -536,9 +537,9 @@ mod tests {
         let view = view();
         let whole = mesh_depth(&scene, &view);
         let (width, height) = image_size(&view);
+        let [opaque, _] = shown_meshes(&scene, &scene.walk(), &view);
         let window = opaque_image(
-            &scene,
-            &view,
+            &opaque,
             &Raster::new(&view, width, height, Some([90, 95, 109, 104])),
         );
         assert_eq!(window.size(), (20, 10), "only the window is kept");

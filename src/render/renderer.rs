@@ -768,19 +768,12 @@ impl Renderer {
             label: Some("display source"),
             entries: &[texture_entry(0, false)],
         });
-        let storage_entry = |binding: u32| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::VERTEX,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only: true },
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
         let wire_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("mesh edges"),
-            entries: &[storage_entry(0), storage_entry(1)],
+            entries: &[
+                storage_entry(0, wgpu::ShaderStages::VERTEX),
+                storage_entry(1, wgpu::ShaderStages::VERTEX),
+            ],
         });
         let behind_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("behind transmissive surfaces"),
