@@ -3,6 +3,8 @@
 
 const PI: f32 = 3.141592653589793;
 const MAX_CASCADES: u32 = 4u;
+// How opaque X-ray leaves a surface (render::XRAY_ALPHA; Blender's default X-ray alpha).
+const XRAY_ALPHA: f32 = 0.5;
 
 struct Frame {
     clip_from_world: mat4x4<f32>,

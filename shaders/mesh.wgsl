@@ -267,21 +267,34 @@ fn tangent_frame(n: vec3<f32>, p: vec3<f32>, uv: vec2<f32>, t_in: vec4<f32>) -> 
 // Blended materials draw in the display-space layer (display.wgsl): they blend as the
 // display shows them, over splats and the tone-mapped opaque image.
 override display_out: bool = false;
+// X-ray (renderer.rs, `Overlays::xray`): every mesh drawn in the display layer, see-through:
+// lit, its alpha times `XRAY_ALPHA`; in solid shading (which draws translucent ones opaque)
+// `XRAY_ALPHA` itself.
+override xray: bool = false;
+
+// What a surface shaded `c` writes: exposed radiance, or in the display layer its display
+// value and alpha.
+fn surface_out(c: vec4<f32>) -> vec4<f32> {
+    if !display_out {
+        return c;
+    }
+    var alpha = c.a;
+    if xray {
+        alpha = select(c.a * XRAY_ALPHA, XRAY_ALPHA, solid != 0u);
+    }
+    return vec4<f32>(display_encoded(c.rgb), alpha);
+}
 
 // Opaque and blended materials: no `discard`, so the depth test can run before shading.
 @fragment
 fn fs_main(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0) vec4<f32> {
-    let c = shade_surface(in, front, false);
-    if display_out {
-        return vec4<f32>(display_encoded(c.rgb), c.a);
-    }
-    return c;
+    return surface_out(shade_surface(in, front, false));
 }
 
 // Alpha-masked materials (glTF MASK): discard below the cutoff.
 @fragment
 fn fs_mask(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0) vec4<f32> {
-    return shade_surface(in, front, true);
+    return surface_out(shade_surface(in, front, true));
 }
 
 // What `shade_surface` leaves for `fs_transmissive`: rgb the weight of the light from behind

@@ -365,6 +365,7 @@ fn editor_state() -> EditorState {
             solid_matcap: None,
             solid_random: false,
             paths_around: Some(30),
+            xray: true,
         }),
         project_path: None,
     }
@@ -1082,6 +1083,7 @@ fn view_settings_missing_from_a_file_take_the_editors_defaults() {
             solid_matcap: None,
             solid_random: false,
             paths_around: None,
+            xray: false,
         })
     );
     // Solid colours are stored by name; the older flag is read (the editor maps it to

@@ -53,3 +53,20 @@ fn a_broken_shader_is_rejected() {
     };
     assert!(invalid);
 }
+
+#[test]
+fn the_shaders_xray_alpha_is_the_renderers() {
+    // common.wgsl's constant is what `render::XRAY_ALPHA` documents; naga reads its value.
+    let src = shaders::source("solid.wgsl");
+    let module = naga::front::wgsl::parse_str(&src).expect("solid.wgsl parses");
+    let (_, constant) = module
+        .constants
+        .iter()
+        .find(|(_, c)| c.name.as_deref() == Some("XRAY_ALPHA"))
+        .expect("common.wgsl declares XRAY_ALPHA");
+    let value = &module.global_expressions[constant.init];
+    assert!(
+        matches!(value, naga::Expression::Literal(naga::Literal::F32(a)) if *a == worldsmith::render::XRAY_ALPHA),
+        "{value:?}"
+    );
+}

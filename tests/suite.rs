@@ -47,3 +47,4 @@ mod variants;
 mod window;
 mod wireframe;
 mod world_folder;
+mod xray;

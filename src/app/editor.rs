@@ -804,7 +804,7 @@ impl Editor {
                     &mut self.cloud_tools.select,
                     &mut actions,
                 );
-            let xray = self.select.xray;
+            let xray = self.overlays.xray;
             let boxing = !comparing
                 && !cloud_tool
                 && !self.controls.flying()
@@ -843,7 +843,7 @@ impl Editor {
                 mode: if let Some(mode) = &cloud_mode {
                     mode
                 } else if self.select.armed() {
-                    "Box select (drag)"
+                    "Box select (drag; middle drag takes away)"
                 } else {
                     self.controls.mode_label()
                 },
@@ -1091,7 +1091,8 @@ impl Editor {
     }
 
     /// The viewport label's view part: projection, solid shading's choices, and "X-ray" while
-    /// box selections take what lies behind (the cloud tool, `cloud_tool`, says its own).
+    /// meshes are drawn see-through and box selections take what lies behind (the cloud
+    /// tool, `cloud_tool`, says its own).
     pub(crate) fn view_label(&self, cloud_tool: bool) -> String {
         let mut label = self.camera.projection_label();
         if self.overlays.solid {
@@ -1106,7 +1107,7 @@ impl Editor {
             };
             label = format!("{label} · Solid{color}{flat}");
         }
-        if self.select.xray && !cloud_tool {
+        if self.overlays.xray && !cloud_tool {
             label.push_str(" · X-ray");
         }
         label
@@ -1124,7 +1125,7 @@ impl Editor {
         if self.cloud_tool_on() {
             self.cloud_tools.select.xray
         } else {
-            self.select.xray
+            self.overlays.xray
         }
     }
 
@@ -1494,7 +1495,7 @@ impl Editor {
                 if self.cloud_tool_on() {
                     self.cloud_tools.select.xray = !self.cloud_tools.select.xray;
                 } else {
-                    self.select.xray = !self.select.xray;
+                    self.overlays.xray = !self.overlays.xray;
                 }
             }
             UiAction::ToggleSolid => self.overlays.solid = !self.overlays.solid,
@@ -1724,6 +1725,7 @@ fn view_settings(o: &Overlays) -> ViewSettings {
         },
         solid_random: false,
         paths_around: o.paths.around,
+        xray: o.xray,
     }
 }
 
@@ -1741,6 +1743,7 @@ fn restore_view_settings(o: &mut Overlays, v: ViewSettings) {
         .filter(|a| !a.is_nan())
         .map_or(crate::render::DEFAULT_WIRE_OPACITY, |a| a.clamp(0.0, 1.0));
     o.solid = v.solid;
+    o.xray = v.xray;
     o.solid_lighting = match v.solid_matcap {
         Some(m) => SolidLighting::MatCap(match m {
             MatcapSetting::Ceramic => Matcap::Ceramic,
@@ -1930,7 +1933,7 @@ mod tests {
             "Save As…",
             "Ctrl+Shift+S",
             "Saved demo.wsproj",
-            "Box select (drag) · Perspective 50°",
+            "Box select (drag; middle drag takes away) · Perspective 50°",
             "Perspective 50° · Solid (Random), Metal MatCap · X-ray",
             "Drop here: move to the top level",
             "Lock (not pickable in the viewport)",
@@ -2250,6 +2253,7 @@ mod tests {
             solid_matcap: Some(MatcapSetting::Toon),
             solid_random: false,
             paths_around: Some(12),
+            xray: true,
         };
         let state = EditorState {
             seed: Some(2),

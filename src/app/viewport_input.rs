@@ -146,14 +146,15 @@ impl ViewportControls {
 
     /// Applies this frame's input on the viewport image `response` to `camera`.
     /// `keyboard_free` is false while a text field or a modal dialog has the keyboard;
-    /// `primary_free` is false while a box selection owns the left button.
+    /// `drags_free` is false while a box selection or a selection stroke owns the pointer's
+    /// drag (the left button, or the middle one for a box after `B`).
     /// Returns true if the camera moved.
     pub fn update(
         &mut self,
         camera: &mut OrbitCamera,
         response: &Response,
         keyboard_free: bool,
-        primary_free: bool,
+        drags_free: bool,
     ) -> bool {
         let ctx = response.ctx.clone();
         let pixels_per_point = ctx.pixels_per_point();
@@ -198,8 +199,8 @@ impl ViewportControls {
             // On a slow frame, press, moves and release can all arrive at once: the frame
             // where the drag stops still carries movement, so apply it too.
             let by = |button| response.dragged_by(button) || response.drag_stopped_by(button);
-            let primary = primary_free && by(PointerButton::Primary);
-            let middle = by(PointerButton::Middle);
+            let primary = drags_free && by(PointerButton::Primary);
+            let middle = drags_free && by(PointerButton::Middle);
             if primary || middle {
                 let delta_px = input.pointer_delta_px;
                 match drag_op(primary, middle, input.modifiers) {

@@ -6,12 +6,14 @@
 //! * Shift+click: add the picked node (it becomes the active one);
 //! * Ctrl+click: toggle the picked node in the selection;
 //! * `B` then left-drag, or Ctrl+left-drag: box select, replacing the selection; hold Shift
-//!   when releasing to add to it instead. `Esc` disarms a pending `B`. With X-ray off (the
-//!   default, as Blender's) the box takes only what is seen inside it; `Alt+Z` (View ▸ X-ray)
-//!   makes it take what lies behind other objects too ([`crate::pick::Picker::box_select`]).
+//!   when releasing to add to it instead, Alt to take it away; `B` then middle-drag takes
+//!   away too (as in Blender). A sign by the cursor shows which (`+`, `-`). `Esc` disarms a
+//!   pending `B`. With X-ray off (the default, as Blender's) the box takes only what is seen
+//!   inside it; `Alt+Z` (View ▸ X-ray) makes it take what lies behind other objects too
+//!   ([`crate::pick::Picker::box_select`]).
 
 use crate::pick::{PickOptions, PickView, Picker};
-use crate::scene::{CameraView, NodeId, Scene};
+use crate::scene::{CameraView, Combine, NodeId, Scene};
 use crate::ui::{ClickMode, apply_box, apply_click};
 use egui::{Key, Modifiers, PointerButton, Pos2, Rect, Response, Ui};
 use glam::Vec2;
@@ -21,10 +23,9 @@ use glam::Vec2;
 pub(crate) struct ViewportSelect {
     /// `B` was pressed: the next left drag draws a box.
     armed: bool,
-    /// Where the box drag started (egui points), while one is under way.
-    box_start: Option<Pos2>,
-    /// X-ray: boxes take what lies behind other objects too (Alt+Z).
-    pub xray: bool,
+    /// Where the box drag started (egui points) and with which button, while one is under
+    /// way.
+    box_start: Option<(Pos2, PointerButton)>,
 }
 
 impl ViewportSelect {
@@ -34,7 +35,7 @@ impl ViewportSelect {
     }
 
     /// Reads this frame's viewport input on the image `response`, updates `selection` and
-    /// draws the box. Returns true if the primary drag belongs to the box this frame.
+    /// draws the box. Returns true if the pointer's drag belongs to the box this frame.
     #[allow(clippy::too_many_arguments)] // The viewport's parts, each read once per frame.
     pub fn update(
         &mut self,
@@ -71,13 +72,22 @@ impl ViewportSelect {
             Vec2::new(v.x, v.y)
         };
 
-        if response.drag_started_by(PointerButton::Primary)
+        let box_button = if response.drag_started_by(PointerButton::Primary)
             && (self.armed || modifiers.command || modifiers.ctrl)
         {
-            self.box_start = press_origin.or(response.interact_pointer_pos());
+            Some(PointerButton::Primary)
+        } else if response.drag_started_by(PointerButton::Middle) && self.armed {
+            Some(PointerButton::Middle)
+        } else {
+            None
+        };
+        if let Some(button) = box_button
+            && let Some(start) = press_origin.or(response.interact_pointer_pos())
+        {
+            self.box_start = Some((start, button));
             self.armed = false;
         }
-        let Some(start) = self.box_start else {
+        let Some((start, button)) = self.box_start else {
             if response.clicked_by(PointerButton::Primary)
                 && let Some(pos) = response.interact_pointer_pos()
             {
@@ -95,12 +105,27 @@ impl ViewportSelect {
             .interact_pointer_pos()
             .or(ui.input(|i| i.pointer.latest_pos()))
             .unwrap_or(start);
+        let how = box_combine(button, modifiers);
         let screen_box = Rect::from_two_pos(start, end).intersect(rect);
         let stroke = egui::Stroke::new(1.0, egui::Color32::from_gray(240));
         let painter = ui.painter_at(rect);
         painter.rect_filled(screen_box, 0.0, egui::Color32::from_white_alpha(18));
         painter.rect_stroke(screen_box, 0.0, stroke, egui::StrokeKind::Inside);
-        if response.drag_stopped_by(PointerButton::Primary) || !response.dragged() {
+        let sign = match how {
+            Combine::Replace => None,
+            Combine::Add => Some("+"),
+            Combine::Subtract => Some("-"),
+        };
+        if let Some(sign) = sign {
+            painter.text(
+                end + egui::vec2(10.0, 10.0),
+                egui::Align2::LEFT_TOP,
+                sign,
+                egui::FontId::monospace(16.0),
+                egui::Color32::from_gray(240),
+            );
+        }
+        if response.drag_stopped_by(button) || !response.dragged() {
             self.box_start = None;
             let found = picker.box_select(
                 scene,
@@ -109,9 +134,22 @@ impl ViewportSelect {
                 to_pixel(screen_box.max),
                 options,
             );
-            apply_box(selection, &found, modifiers.shift);
+            apply_box(selection, &found, how);
         }
         true
+    }
+}
+
+/// What a box drawn with `button` does to the selection, with `modifiers` held (read as the
+/// box is drawn, so the last frame's, at release, decides): the middle button (after `B`)
+/// or Alt takes away, Shift adds, otherwise the box replaces.
+fn box_combine(button: PointerButton, modifiers: Modifiers) -> Combine {
+    if button == PointerButton::Middle || modifiers.alt {
+        Combine::Subtract
+    } else if modifiers.shift {
+        Combine::Add
+    } else {
+        Combine::Replace
     }
 }
 
@@ -191,11 +229,21 @@ mod tests {
         }
 
         fn button(&mut self, pos: Pos2, pressed: bool, modifiers: Modifiers) {
+            self.button_of(PointerButton::Primary, pos, pressed, modifiers);
+        }
+
+        fn button_of(
+            &mut self,
+            button: PointerButton,
+            pos: Pos2,
+            pressed: bool,
+            modifiers: Modifiers,
+        ) {
             self.pass(vec![
                 Event::PointerMoved(pos),
                 Event::PointerButton {
                     pos,
-                    button: PointerButton::Primary,
+                    button,
                     pressed,
                     modifiers,
                 },
@@ -212,14 +260,18 @@ mod tests {
         }
 
         fn drag(&mut self, from: Pos2, to: Pos2, modifiers: Modifiers) {
+            self.drag_with(PointerButton::Primary, from, to, modifiers);
+        }
+
+        fn drag_with(&mut self, button: PointerButton, from: Pos2, to: Pos2, modifiers: Modifiers) {
             self.modifiers = modifiers;
             self.pass(vec![Event::PointerMoved(from)]);
-            self.button(from, true, modifiers);
+            self.button_of(button, from, true, modifiers);
             for i in 1..=6 {
                 let p = from + (to - from) * (i as f32 / 6.0);
                 self.pass(vec![Event::PointerMoved(p)]);
             }
-            self.button(to, false, modifiers);
+            self.button_of(button, to, false, modifiers);
             self.modifiers = Modifiers::NONE;
             self.pass(Vec::new());
         }
@@ -909,10 +961,10 @@ mod tests {
             key(&mut d, egui::Key::Z, Modifiers::ALT);
             assert!(!d.editor.cloud_tools.select.xray, "{what}");
             // View ▸ X-ray is the tool's while it is on; the boxes' own stays off.
-            assert!(!d.editor.select.xray && !d.editor.xray(), "{what}");
+            assert!(!d.editor.overlays.xray && !d.editor.xray(), "{what}");
             d.editor.apply(crate::ui::UiAction::ToggleXray);
             assert!(d.editor.cloud_tools.select.xray, "{what}");
-            assert!(!d.editor.select.xray, "{what}");
+            assert!(!d.editor.overlays.xray, "{what}");
             d.editor.apply(crate::ui::UiAction::ToggleXray);
             d.drag(from, to, Modifiers::NONE);
             let front = selected(&d);
@@ -1020,16 +1072,23 @@ mod tests {
             d.screen_of(Vec3::new(1.5, -1.5, 5.0)),
         );
         assert!(
-            !d.editor.select.xray,
+            !d.editor.overlays.xray,
             "X-ray is off at first, as in Blender"
         );
         d.drag(corners.0, corners.1, Modifiers::COMMAND);
         assert_eq!(d.editor.selection, vec![wall]);
-        // Alt+Z: X-ray, the box takes what is behind too; Z's shading is left alone.
+        // Alt+Z: X-ray, the box takes what is behind too (and the meshes are drawn
+        // see-through); Z's shading and the other overlays are left alone.
         assert!(!d.editor.view_label(false).contains("X-ray"));
         key(&mut d, egui::Key::Z, Modifiers::ALT);
-        assert!(d.editor.select.xray);
-        assert_eq!(d.editor.overlays, overlays);
+        assert!(d.editor.overlays.xray);
+        assert_eq!(
+            d.editor.overlays,
+            crate::render::Overlays {
+                xray: true,
+                ..overlays
+            }
+        );
         let label = d.editor.view_label(false);
         assert!(
             label.starts_with("Front · Orthographic") && label.ends_with(" · X-ray"),
@@ -1040,7 +1099,7 @@ mod tests {
         d.drag(corners.0, corners.1, Modifiers::COMMAND);
         assert_eq!(d.editor.selection, vec![wall, behind]);
         key(&mut d, egui::Key::Z, Modifiers::ALT);
-        assert!(!d.editor.select.xray);
+        assert!(!d.editor.overlays.xray);
         d.drag(corners.0, corners.1, Modifiers::COMMAND);
         assert_eq!(d.editor.selection, vec![wall]);
     }
@@ -1073,6 +1132,40 @@ mod tests {
         assert_eq!(d.editor.selection, vec![left, right]);
         assert_eq!(d.editor.camera, camera);
         assert!(!d.editor.select.armed());
+        // Alt at release takes what the box holds away; Shift adds it back.
+        let around_right = (b - egui::vec2(60.0, 60.0), b + egui::vec2(60.0, 60.0));
+        d.drag(
+            around_left.0,
+            around_left.1,
+            Modifiers::COMMAND | Modifiers::ALT,
+        );
+        assert_eq!(d.editor.selection, vec![right], "Alt takes away");
+        assert_eq!(d.editor.camera, camera, "Alt does not orbit while boxing");
+        d.drag(
+            around_left.0,
+            around_left.1,
+            Modifiers::COMMAND | Modifiers::SHIFT,
+        );
+        assert_eq!(d.editor.selection, vec![right, left], "Shift adds");
+        // B, then a middle drag (which pans without B) takes away, as in Blender.
+        key(&mut d, egui::Key::B, Modifiers::NONE);
+        d.drag_with(
+            PointerButton::Middle,
+            around_right.0,
+            around_right.1,
+            Modifiers::NONE,
+        );
+        assert_eq!(d.editor.selection, vec![left], "B + middle drag takes away");
+        assert_eq!(d.editor.camera, camera, "the middle drag did not pan");
+        // Without B the middle drag pans and leaves the selection.
+        d.drag_with(
+            PointerButton::Middle,
+            around_right.0,
+            around_right.1,
+            Modifiers::NONE,
+        );
+        assert_ne!(d.editor.camera, camera, "a plain middle drag pans");
+        assert_eq!(d.editor.selection, vec![left]);
         // Alt+A clears.
         d.modifiers = Modifiers::ALT;
         d.pass(vec![Event::Key {

@@ -213,6 +213,10 @@ pub struct StillArgs {
     /// With --solid: each object in its own colour (short for --solid-color random).
     #[arg(long, requires = "solid", conflicts_with = "solid_color")]
     pub random_colors: bool,
+    /// X-ray, as the viewport's (Alt+Z): every mesh drawn see-through, so that what lies
+    /// behind shows (half opaque in solid shading; lit, at half its own alpha).
+    #[arg(long)]
+    pub xray: bool,
 }
 
 /// `--wire-opacity`: a number from 0 to 1.
@@ -331,6 +335,9 @@ pub struct BenchArgs {
     /// With --solid: the meshes' colours (see `still --solid-color`).
     #[arg(long, requires = "solid", value_enum, value_name = "COLOR")]
     pub solid_color: Option<SolidColorArg>,
+    /// X-ray (every mesh see-through), as the viewport's Alt+Z.
+    #[arg(long)]
+    pub xray: bool,
     /// Add a seeded synthetic cloud of this many Gaussian splats (a blob in front of the
     /// camera, over the terrain). With `--orbit` they are re-sorted every frame.
     #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=MAX_SYNTHETIC))]
@@ -529,6 +536,7 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
                     None if args.flat => crate::render::SolidLighting::Flat,
                     None => crate::render::SolidLighting::Studio,
                 },
+                xray: args.xray,
                 ..RenderSettings::final_frame().overlays
             },
             ..RenderSettings::final_frame()
@@ -851,6 +859,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
                     wireframe: args.wireframe,
                     solid: args.solid,
                     solid_color: args.solid_color.map(Into::into).unwrap_or_default(),
+                    xray: args.xray,
                     ..RenderSettings::final_frame().overlays
                 },
                 ..RenderSettings::final_frame()

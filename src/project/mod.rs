@@ -93,6 +93,9 @@ pub struct ViewSettings {
     /// Frames either side of the playhead the motion paths span; `None`: the whole shot.
     #[serde(default)]
     pub paths_around: Option<u32>,
+    /// X-ray (`render::Overlays::xray`): meshes drawn see-through, box selections through.
+    #[serde(default)]
+    pub xray: bool,
 }
 
 fn shown() -> bool {

@@ -65,7 +65,16 @@ pub struct Overlays {
     pub solid_color: SolidColor,
     /// With `solid`: how the colours are lit (Blender's Solid lighting).
     pub solid_lighting: SolidLighting,
+    /// X-ray (Blender's Alt+Z): every mesh drawn see-through, blended back to front by object
+    /// in the display layer, so that what lies behind shows: in solid shading at
+    /// [`XRAY_ALPHA`], lit at its own alpha times that. Shadows, the outline and the
+    /// wireframe (then showing hidden edges too) stay; points still hide what is behind them.
+    pub xray: bool,
 }
+
+/// How opaque [`Overlays::xray`] leaves a surface: Blender's default X-ray alpha
+/// (common.wgsl's `XRAY_ALPHA`).
+pub const XRAY_ALPHA: f32 = 0.5;
 
 /// How solid shading lights the meshes' colours ([`Overlays::solid_lighting`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -360,6 +369,7 @@ impl RenderSettings {
                 solid: false,
                 solid_color: SolidColor::Clay,
                 solid_lighting: SolidLighting::Studio,
+                xray: false,
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,
@@ -384,6 +394,7 @@ impl RenderSettings {
                 solid: false,
                 solid_color: SolidColor::Clay,
                 solid_lighting: SolidLighting::Studio,
+                xray: false,
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,

@@ -383,6 +383,9 @@ struct MeshPipe {
     /// constant, 0 lit, 1 the base colour factor × vertex colours, 2 also × the base colour
     /// texture.
     solid: u32,
+    /// X-ray (`Overlays::xray`, `MeshPipe::xray`): drawn blended in the display layer,
+    /// see-through (mesh.wgsl's `xray` constant), writing no depth.
+    xray: bool,
 }
 
 impl MeshPipe {
@@ -408,6 +411,16 @@ impl MeshPipe {
             iridescence: m.iridescence,
             diffuse_transmission: m.diffuse_transmission,
             solid: 0,
+            xray: false,
+        }
+    }
+
+    /// The pipeline X-ray draws this kind with: blended in the display layer, see-through.
+    /// Transmissive surfaces, see-through already, stay as they are.
+    fn xray(self) -> Self {
+        Self {
+            xray: !self.transmissive,
+            ..self
         }
     }
 
@@ -439,6 +452,7 @@ impl MeshPipe {
             } else {
                 1
             },
+            xray: false,
         }
     }
 }
@@ -487,8 +501,8 @@ pub struct Renderer {
     prepass_pipelines: HashMap<u32, PrepassPipes>,
     /// GPU time per pass, when benchmarks ask for it ([`Renderer::time_gpu_passes`]).
     pass_timer: Option<PassTimer>,
-    /// Solid shading's pipelines per MSAA count, culling as [`PrepassPipes`].
-    solid_pipelines: HashMap<u32, PrepassPipes>,
+    /// Solid shading's pipelines per MSAA count and X-ray, culling as [`PrepassPipes`].
+    solid_pipelines: HashMap<(u32, bool), PrepassPipes>,
     /// The post pass into an sRGB target, and into an Rgba8Unorm one it encodes itself.
     /// The tone-map pass's pipelines, made when a frame first needs one ([`PostKey`]).
     post_pipelines: HashMap<PostKey, wgpu::RenderPipeline>,
@@ -815,6 +829,7 @@ impl Renderer {
                 normals: false,
                 color: None,
                 entry_points: ["vs_main", "fs_main"],
+                blend: None,
             },
         );
         let mask_pipeline = position_pipeline(
@@ -831,6 +846,7 @@ impl Renderer {
                 normals: true,
                 color: Some((MASK_FORMAT, wgpu::ColorWrites::ALL)),
                 entry_points: ["vs_selection", "fs_selection"],
+                blend: None,
             },
         );
         let post_pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -1034,7 +1050,7 @@ impl Renderer {
             uv1,
             mirrored,
         } = key;
-        let blend = kind.alpha == AlphaPipe::Blend;
+        let blend = kind.alpha == AlphaPipe::Blend || kind.xray;
         let entry = match kind.alpha {
             _ if kind.transmissive => "fs_transmissive",
             AlphaPipe::Mask => "fs_mask",
@@ -1053,6 +1069,7 @@ impl Renderer {
             ),
             // Blended meshes draw in the display-space layer (display.wgsl).
             ("display_out", if blend { 1.0 } else { 0.0 }),
+            ("xray", if kind.xray { 1.0 } else { 0.0 }),
             ("solid", f64::from(kind.solid)),
         ];
         // Which of the shared samplers each slot reads (`MaterialBindings::Shared` only).
@@ -1105,11 +1122,12 @@ impl Renderer {
                 depth_stencil: Some(wgpu::DepthStencilState {
                     format: DEPTH_FORMAT,
                     depth_write_enabled: Some(match kind.alpha {
+                        _ if blend => false,
                         AlphaPipe::Opaque => !prepass,
                         AlphaPipe::Mask => true,
                         AlphaPipe::Blend => false,
                     }),
-                    depth_compare: Some(if prepass && kind.alpha == AlphaPipe::Opaque {
+                    depth_compare: Some(if prepass && kind.alpha == AlphaPipe::Opaque && !blend {
                         wgpu::CompareFunction::GreaterEqual
                     } else {
                         wgpu::CompareFunction::Greater
@@ -1214,6 +1232,7 @@ impl Renderer {
                     // The pass has an HDR colour attachment; the pre-pass writes no colour.
                     color: Some((HDR_FORMAT, wgpu::ColorWrites::empty())),
                     entry_points: ["vs_main", "fs_main"],
+                    blend: None,
                 },
             )
         });
@@ -1222,8 +1241,9 @@ impl Renderer {
     }
 
     /// Solid shading (solid.wgsl): culling as the depth pre-pass; depth-tested and written.
-    fn solid_pipeline(&mut self, msaa: u32) -> PrepassPipes {
-        if let Some(p) = self.solid_pipelines.get(&msaa) {
+    /// With `xray`, blended in the display layer, see-through (`fs_xray`), writing no depth.
+    fn solid_pipeline(&mut self, msaa: u32, xray: bool) -> PrepassPipes {
+        if let Some(p) = self.solid_pipelines.get(&(msaa, xray)) {
             return p.clone();
         }
         let module = self
@@ -1237,7 +1257,11 @@ impl Renderer {
             position_pipeline(
                 &self.device,
                 PositionPass {
-                    label: "solid shading",
+                    label: if xray {
+                        "solid shading x-ray"
+                    } else {
+                        "solid shading"
+                    },
                     layout: &layout,
                     module: &module,
                     cull,
@@ -1246,11 +1270,12 @@ impl Renderer {
                     msaa,
                     normals: true,
                     color: Some((HDR_FORMAT, wgpu::ColorWrites::ALL)),
-                    entry_points: ["vs_main", "fs_main"],
+                    entry_points: ["vs_main", if xray { "fs_xray" } else { "fs_main" }],
+                    blend: xray.then_some(wgpu::BlendState::ALPHA_BLENDING),
                 },
             )
         });
-        self.solid_pipelines.insert(msaa, p.clone());
+        self.solid_pipelines.insert((msaa, xray), p.clone());
         p
     }
 
@@ -1984,10 +2009,13 @@ impl Renderer {
         // overlay exactly (the selected edges, never below 0.35, still show).
         let wire_all = wireframe && wire_opacity > 0.0;
         let wire_selected = wireframe && !frame.selection.is_empty();
-        // Solid shading draws blended meshes opaque, with the others.
+        // Solid shading draws blended meshes opaque, with the others; X-ray draws every mesh
+        // blended.
         let solid = overlays.solid;
+        let xray = overlays.xray && self.scene.instance_buffer.is_some();
         let translucent = self.clouds.has_splats()
             || (!solid && !self.scene.blended.is_empty())
+            || xray
             || overlays.grid
             || wire_all
             || wire_selected
@@ -2020,6 +2048,7 @@ impl Renderer {
                     c if solid && c.from_materials() => MeshPipe::of(m).solid(c),
                     _ => MeshPipe::of(m),
                 };
+                let kind = if xray { kind.xray() } else { kind };
                 needed.push((b.material, kind));
                 needed_pipes.insert(PipeKey {
                     kind,
@@ -2032,11 +2061,11 @@ impl Renderer {
         // adapters with MSAA, rasterising every triangle twice costs more than it saves, and
         // so it does for small frames (thumbnails), where there are few pixels to save on.
         let small = u64::from(width) * u64::from(height) < SMALL_FRAME_PIXELS;
-        let prepass = !solid && ((msaa == 1 && !small) || !self.software);
+        let prepass = !solid && !xray && ((msaa == 1 && !small) || !self.software);
         let prepass_pipe = prepass.then(|| self.prepass_pipeline(msaa));
         // Clay and random colours: solid.wgsl; the materials' colours: their own pipelines.
         let solid_clay = solid && !overlays.solid_color.from_materials();
-        let solid_pipes = solid_clay.then(|| self.solid_pipeline(msaa));
+        let solid_pipes = solid_clay.then(|| self.solid_pipeline(msaa, xray));
         let mut pipes: HashMap<PipeKey, wgpu::RenderPipeline> = HashMap::new();
         for key in needed_pipes.into_iter().filter(|_| !solid_clay) {
             let p = self.mesh_pipeline(key, msaa, prepass);
@@ -2201,7 +2230,9 @@ impl Renderer {
         let ground_grid =
             overlays.grid && super::GridPlane::of(&frame.camera) == super::GridPlane::Ground;
         let beyond_grid = |b: &Batch| ground_grid && plane.dot(b.center.extend(1.0)) < 0.0;
-        let mut blended = if solid {
+        let mut blended = if xray {
+            gs.opaque.iter().chain(&gs.blended).cloned().collect()
+        } else if solid {
             Vec::new()
         } else {
             gs.blended.clone()
@@ -2213,7 +2244,9 @@ impl Renderer {
         });
         let (blended_beyond, blended_near) =
             blended.split_at(blended.iter().take_while(|b| beyond_grid(b)).count());
-        let opaque: Vec<Batch> = if solid {
+        let opaque: Vec<Batch> = if xray {
+            Vec::new()
+        } else if solid {
             gs.opaque.iter().chain(&gs.blended).cloned().collect()
         } else {
             gs.opaque.clone()
@@ -2745,6 +2778,9 @@ struct PositionPass<'a> {
     color: Option<(wgpu::TextureFormat, wgpu::ColorWrites)>,
     /// The vertex and fragment entry points.
     entry_points: [&'static str; 2],
+    /// Blends with the colour target instead of replacing it, and writes no depth (X-ray's
+    /// see-through solid shading); None: replaces it and writes depth.
+    blend: Option<wgpu::BlendState>,
 }
 
 /// The three pipelines of a pass over meshes, by how they cull ([`PrepassPipes`]): back
@@ -2769,7 +2805,7 @@ fn position_pipeline(device: &wgpu::Device, p: PositionPass<'_>) -> wgpu::Render
     let targets = p.color.map(|(format, write_mask)| {
         [Some(wgpu::ColorTargetState {
             format,
-            blend: None,
+            blend: p.blend,
             write_mask,
         })]
     });
@@ -2788,7 +2824,7 @@ fn position_pipeline(device: &wgpu::Device, p: PositionPass<'_>) -> wgpu::Render
         },
         depth_stencil: Some(wgpu::DepthStencilState {
             format: DEPTH_FORMAT,
-            depth_write_enabled: Some(true),
+            depth_write_enabled: Some(p.blend.is_none()),
             depth_compare: Some(p.depth_compare),
             stencil: Default::default(),
             bias: p.bias,

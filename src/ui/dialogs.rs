@@ -51,11 +51,12 @@ pub const CONTROLS: &[(&str, &str)] = &[
     ("Toggle in selection", "Ctrl-click"),
     (
         "Box select",
-        "B, then drag in the viewport; or Ctrl + left drag (Shift at release adds)",
+        "B, then drag in the viewport; or Ctrl + left drag. Shift at release adds, Alt takes \
+         away; B then middle drag takes away",
     ),
     (
-        "Box select through objects (X-ray)",
-        "Alt+Z, or X-ray in the View menu (off: only what is seen in the box)",
+        "X-ray: see through meshes, box select through them",
+        "Alt+Z, or X-ray in the View menu (off: a box takes only what is seen in it)",
     ),
     ("Select none", "Esc or Alt+A, or click empty space"),
     ("Frame a node", "Select it, then F"),

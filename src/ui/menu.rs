@@ -213,9 +213,9 @@ pub fn menu_bar_ui(
             if ui
                 .add(Button::new("X-ray").selected(xray).shortcut_text("Alt+Z"))
                 .on_hover_text(
-                    "Box selections take the objects inside the box behind others too; off, \
-                     only those seen in it (while selecting splats or points: the selection \
-                     tool's X-ray)",
+                    "See through the meshes: drawn half transparent, and box selections take \
+                     the objects inside the box behind others too; off, only those seen in it \
+                     (while selecting splats or points: the selection tool's X-ray)",
                 )
                 .clicked()
             {

@@ -145,7 +145,8 @@ pub enum UiAction {
     ToggleOrthographic,
     /// Show or hide the meshes' wireframe over the viewport (Shift+Z).
     ToggleWireframe,
-    /// Box selections take objects hidden behind others too, or only what is seen (Alt+Z).
+    /// X-ray (Alt+Z): meshes drawn see-through and box selections take objects hidden behind
+    /// others too; or opaque meshes and only what is seen.
     ToggleXray,
     /// Switch the viewport between lit and solid shading (Z).
     ToggleSolid,

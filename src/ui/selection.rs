@@ -1,7 +1,7 @@
 //! Selection rules shared by the viewport and the outliner. The selection is an ordered
 //! list of nodes; the last one is the active node (the inspector shows it).
 
-use crate::scene::NodeId;
+use crate::scene::{Combine, NodeId};
 use egui::Modifiers;
 
 /// What a click with these modifiers does to the selection.
@@ -48,14 +48,20 @@ pub fn apply_click(selection: &mut Vec<NodeId>, hit: Option<NodeId>, mode: Click
     }
 }
 
-/// Applies a box selection: `found` replaces the selection, or is added to it.
-pub fn apply_box(selection: &mut Vec<NodeId>, found: &[NodeId], add: bool) {
-    if !add {
-        selection.clear();
-    }
-    for id in found {
-        if !selection.contains(id) {
-            selection.push(*id);
+/// Applies a box selection: `found` replaces the selection, is added to it, or is taken
+/// from it (what stays keeps its order, so the active node stays active unless taken).
+pub fn apply_box(selection: &mut Vec<NodeId>, found: &[NodeId], how: Combine) {
+    match how {
+        Combine::Subtract => selection.retain(|id| !found.contains(id)),
+        Combine::Replace | Combine::Add => {
+            if how == Combine::Replace {
+                selection.clear();
+            }
+            for id in found {
+                if !selection.contains(id) {
+                    selection.push(*id);
+                }
+            }
         }
     }
 }
@@ -109,9 +115,15 @@ mod tests {
     fn box_results_replace_or_add_without_duplicates() {
         let (a, b, c) = (NodeId(1), NodeId(2), NodeId(3));
         let mut s = vec![a, b];
-        apply_box(&mut s, &[b, c], true);
+        apply_box(&mut s, &[b, c], Combine::Add);
         assert_eq!(s, vec![a, b, c]);
-        apply_box(&mut s, &[c], false);
+        apply_box(&mut s, &[c, a], Combine::Subtract);
+        assert_eq!(s, vec![b], "taken away; what stays keeps its order");
+        apply_box(&mut s, &[c], Combine::Subtract);
+        assert_eq!(s, vec![b], "taking what is not selected changes nothing");
+        apply_box(&mut s, &[a, b, c], Combine::Add);
+        assert_eq!(s, vec![b, a, c]);
+        apply_box(&mut s, &[c], Combine::Replace);
         assert_eq!(s, vec![c]);
     }
 }

@@ -1,0 +1,160 @@
+//! X-ray (`Overlays::xray`, the viewport's Alt+Z): every mesh drawn see-through, so what lies
+//! behind an object shows through it, in solid and lit shading, as Blender's X-ray does.
+
+use crate::common::*;
+use glam::Vec3;
+use image::RgbaImage;
+use worldsmith::generate::shapes;
+use worldsmith::render::{RenderSettings, SolidColor};
+use worldsmith::scene::{CameraView, Material, Scene, Transform};
+
+const W: u32 = 200;
+const H: u32 = 140;
+
+/// A red wall 4 m wide and, wholly hidden behind its middle, a blue 1.5 m cube; unlit, so
+/// lit shading shows their colours exactly; a daylight sky.
+fn wall_and_hidden_cube() -> Scene {
+    let mut scene = Scene::new("Wall and hidden cube");
+    add_sun(&mut scene, Vec3::new(0.3, 0.8, 1.0), 100_000.0, false);
+    scene.environment.exposure_ev100 = 15.0;
+    let unlit = |name: &str, rgb: [f32; 3]| Material {
+        name: name.into(),
+        base_color: [rgb[0], rgb[1], rgb[2], 1.0],
+        unlit: true,
+        ..Default::default()
+    };
+    add_mesh(
+        &mut scene,
+        "Wall",
+        shapes::cube(4.0),
+        unlit("Wall", [0.8, 0.05, 0.05]),
+        Transform::IDENTITY,
+    );
+    add_mesh(
+        &mut scene,
+        "Hidden",
+        shapes::cube(1.5),
+        unlit("Hidden", [0.05, 0.05, 0.8]),
+        Transform::from_translation(Vec3::new(0.0, 0.0, -5.0)),
+    );
+    scene
+}
+
+fn view() -> CameraView {
+    look(Vec3::new(0.0, 0.0, 11.0), Vec3::ZERO, 50.0)
+}
+
+fn px(img: &RgbaImage, p: Vec3) -> [i32; 3] {
+    let ndc = view()
+        .clip_from_world(W as f32 / H as f32)
+        .project_point3(p);
+    let x = ((ndc.x + 1.0) * 0.5 * W as f32) as u32;
+    let y = ((1.0 - ndc.y) * 0.5 * H as f32) as u32;
+    let c = img.get_pixel(x, y).0;
+    [c[0], c[1], c[2]].map(i32::from)
+}
+
+/// Renders the scene with and without X-ray; returns (without, with).
+fn both(ctx: &worldsmith::render::GpuContext, settings: RenderSettings) -> [RgbaImage; 2] {
+    let scene = wall_and_hidden_cube();
+    [false, true].map(|xray| {
+        let mut s = settings;
+        s.overlays.xray = xray;
+        let img = render_with(ctx, &scene, view(), W, H, s, &[]);
+        if let Ok(dir) = std::env::var("WORLDSMITH_XRAY_OUT") {
+            let name = format!(
+                "{}-{}-{xray}.png",
+                s.overlays.solid,
+                s.overlays.solid_color.label()
+            );
+            img.save(std::path::Path::new(&dir).join(name)).ok();
+        }
+        img
+    })
+}
+
+/// Where the cube hides (the middle of the wall), where the wall stands alone, and where
+/// nothing is (the sky or the backdrop).
+const BEHIND: Vec3 = Vec3::new(0.0, 0.0, 2.0);
+const WALL_ONLY: Vec3 = Vec3::new(1.6, 1.6, 2.0);
+const NOTHING: Vec3 = Vec3::new(4.5, 3.0, 0.0);
+
+#[test]
+fn xray_shows_a_cube_hidden_behind_a_wall_in_lit_shading() {
+    let Some(ctx) = gpu() else { return };
+    let [plain, xray] = both(&ctx, RenderSettings::final_frame());
+    assert_not_degenerate("x-ray lit", &xray);
+    let (p, x) = (px(&plain, BEHIND), px(&xray, BEHIND));
+    // Without X-ray the wall hides the cube: red, no blue.
+    assert!(p[0] > 180 && p[2] < 80, "plain {p:?}");
+    // With it the blue cube shows through the red wall, which still shows.
+    assert!(x[2] > p[2] + 40, "x-ray {x:?} vs plain {p:?}");
+    assert!(x[0] > 90 && x[0] < p[0] - 30, "x-ray {x:?} vs plain {p:?}");
+    // Where the wall stands alone the sky shows through it; no blue there.
+    let (pw, xw) = (px(&plain, WALL_ONLY), px(&xray, WALL_ONLY));
+    assert!(xw[0] < pw[0] - 30, "x-ray {xw:?} vs plain {pw:?}");
+    assert!(
+        xw[2] < x[2],
+        "the cube's blue is where the cube is: {xw:?}, {x:?}"
+    );
+    // Where there is no mesh, X-ray changes nothing.
+    let (pn, xn) = (px(&plain, NOTHING), px(&xray, NOTHING));
+    assert!(
+        (0..3).all(|i| (pn[i] - xn[i]).abs() <= 2),
+        "{pn:?} vs {xn:?}"
+    );
+}
+
+#[test]
+fn xray_shows_a_cube_hidden_behind_a_wall_in_solid_shading() {
+    let Some(ctx) = gpu() else { return };
+    // In the materials' colours (mesh.wgsl's solid pipelines).
+    let mut settings = RenderSettings::final_frame();
+    settings.overlays.solid = true;
+    settings.overlays.solid_color = SolidColor::Material;
+    let [plain, xray] = both(&ctx, settings);
+    assert_not_degenerate("x-ray solid", &xray);
+    let (p, x) = (px(&plain, BEHIND), px(&xray, BEHIND));
+    assert!(p[0] > p[2] + 80 && p[2] < 60, "plain {p:?}");
+    assert!(x[2] > p[2] + 25, "x-ray {x:?} vs plain {p:?}");
+    // Clay (solid.wgsl): one colour for both, so the cube shows as a second layer: the wall
+    // over the cube differs from the wall alone, which it does not without X-ray.
+    settings.overlays.solid_color = SolidColor::Clay;
+    let [plain, xray] = both(&ctx, settings);
+    let step = |img: &RgbaImage| {
+        let (a, b) = (px(img, BEHIND), px(img, WALL_ONLY));
+        (0..3).map(|i| (a[i] - b[i]).abs()).max().unwrap_or(0)
+    };
+    assert!(step(&plain) <= 8, "plain clay: {}", step(&plain));
+    assert!(step(&xray) >= 15, "x-ray clay: {}", step(&xray));
+    // The wall itself is see-through: the backdrop shows, so the wall alone changes.
+    let (pw, xw) = (px(&plain, WALL_ONLY), px(&xray, WALL_ONLY));
+    assert!(
+        (0..3).any(|i| (pw[i] - xw[i]).abs() >= 15),
+        "{pw:?} vs {xw:?}"
+    );
+    let (pn, xn) = (px(&plain, NOTHING), px(&xray, NOTHING));
+    assert!(
+        (0..3).all(|i| (pn[i] - xn[i]).abs() <= 2),
+        "{pn:?} vs {xn:?}"
+    );
+}
+
+#[test]
+fn still_xray_draws_the_world_see_through() {
+    if gpu().is_none() {
+        return;
+    }
+    let dir = temp_dir("xray", "still");
+    let plain = still_png(&dir.join("plain.png"), "160x90", &["--solid"]);
+    let xray = still_png(&dir.join("xray.png"), "160x90", &["--solid", "--xray"]);
+    assert_not_degenerate("x-ray world", &xray);
+    let d = diff(&plain, &xray);
+    assert!(
+        !within_tolerance(&d),
+        "X-ray changed nothing: {} of the pixels, mean {}",
+        d.bad_fraction,
+        d.mean_abs
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
