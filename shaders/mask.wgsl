@@ -1,6 +1,6 @@
 // Position-only pass used twice: the depth pre-pass (`vs_main`, so the costly mesh shader
 // runs once per visible pixel) and the selection mask (`vs_selection`: each selected object
-// writes its own value into an R8 texture, the nearest where they overlap; post.wgsl
+// writes its own value into an R16Float texture, the nearest where they overlap; post.wgsl
 // outlines where the value changes, so each selected object is outlined even against
 // another selected one, as Blender outlines them). The position math matches mesh.wgsl
 // exactly, and both are @invariant, so the main pass can test depth with GreaterEqual
@@ -49,10 +49,15 @@ struct SelectionIn {
     @location(9) normal_0: vec4<f32>,
 };
 
+// How many mask values meshes share out: common.wgsl's MASK_CLOUD − 1 (this file is compiled
+// without common.wgsl).
+const MESH_VALUES: f32 = 2047.0;
+
 struct SelectionOut {
     @builtin(position) @invariant clip: vec4<f32>,
-    // The object's mask value: 1 to 254 (of 255) from its hue, so neighbouring node ids
-    // (whose hues lie far apart) differ; clouds write 255 (points.wgsl, splats.wgsl).
+    // The object's mask value: a whole number from 1 to 2047 from its hue, so node ids less
+    // than 987 apart never share one (the golden-ratio hues of ids that close lie more
+    // than 1/2047 apart); clouds write MASK_CLOUD (points.wgsl, splats.wgsl).
     @location(0) @interpolate(flat) value: f32,
 };
 
@@ -61,7 +66,7 @@ fn vs_selection(v: SelectionIn) -> SelectionOut {
     let world_from_local = mat4x4<f32>(v.model_0, v.model_1, v.model_2, v.model_3);
     var out: SelectionOut;
     out.clip = mask.clip_from_world * (world_from_local * vec4<f32>(v.position, 1.0));
-    out.value = (1.0 + floor(clamp(v.normal_0.w, 0.0, 0.999) * 254.0)) / 255.0;
+    out.value = 1.0 + floor(clamp(v.normal_0.w, 0.0, 0.9999) * MESH_VALUES);
     return out;
 }
 

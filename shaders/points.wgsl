@@ -87,11 +87,11 @@ fn fs_main(in: PointOut) -> @location(0) vec4<f32> {
     return vec4<f32>(in.color, 1.0);
 }
 
-// Selection mask (R8): 1 over a selected cloud's discs.
+// Selection mask: MASK_CLOUD over a selected cloud's discs.
 @fragment
 fn fs_mask(in: PointOut) -> @location(0) vec4<f32> {
     if dot(in.corner, in.corner) > 1.0 {
         discard;
     }
-    return vec4<f32>(1.0, 0.0, 0.0, 1.0);
+    return vec4<f32>(MASK_CLOUD, 0.0, 0.0, 1.0);
 }

@@ -56,7 +56,7 @@ fn fs_main(in: PostOut) -> @location(0) vec4<f32> {
                 // A change of value: the edge of a selected object (each has its own value,
                 // mask.wgsl), against nothing or against another selected object.
                 let other = textureLoad(selection_mask, q, 0).r;
-                edge = max(edge, select(0.0, 1.0, abs(other - center) > 0.5 / 255.0));
+                edge = max(edge, select(0.0, 1.0, abs(other - center) > 0.5));
             }
         }
         color = mix(color, post.outline_color.rgb, edge * post.outline_color.a);

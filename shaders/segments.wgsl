@@ -49,8 +49,8 @@ fn fs_main(in: SegmentOut) -> @location(0) vec4<f32> {
     return vec4<f32>(in.color, 1.0);
 }
 
-// Selection mask (R8): 1 over a selected line set's segments.
+// Selection mask: MASK_CLOUD over a selected line set's segments.
 @fragment
 fn fs_mask(in: SegmentOut) -> @location(0) vec4<f32> {
-    return vec4<f32>(1.0, 0.0, 0.0, 1.0);
+    return vec4<f32>(MASK_CLOUD, 0.0, 0.0, 1.0);
 }

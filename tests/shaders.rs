@@ -54,19 +54,34 @@ fn a_broken_shader_is_rejected() {
     assert!(invalid);
 }
 
-#[test]
-fn the_shaders_xray_alpha_is_the_renderers() {
-    // common.wgsl's constant is what `render::XRAY_ALPHA` documents; naga reads its value.
-    let src = shaders::source("solid.wgsl");
-    let module = naga::front::wgsl::parse_str(&src).expect("solid.wgsl parses");
+/// The value of the `f32` constant `name` in the pass `shader` (with what it includes), as
+/// naga reads it.
+fn f32_constant(shader: &str, name: &str) -> f32 {
+    let src = shaders::source(shader);
+    let module = naga::front::wgsl::parse_str(&src).expect("parses");
     let (_, constant) = module
         .constants
         .iter()
-        .find(|(_, c)| c.name.as_deref() == Some("XRAY_ALPHA"))
-        .expect("common.wgsl declares XRAY_ALPHA");
-    let value = &module.global_expressions[constant.init];
-    assert!(
-        matches!(value, naga::Expression::Literal(naga::Literal::F32(a)) if *a == worldsmith::render::XRAY_ALPHA),
-        "{value:?}"
+        .find(|(_, c)| c.name.as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("{shader} declares no {name}"));
+    match &module.global_expressions[constant.init] {
+        naga::Expression::Literal(naga::Literal::F32(v)) => *v,
+        other => panic!("{shader}'s {name} is {other:?}"),
+    }
+}
+
+#[test]
+fn constants_repeated_across_shaders_and_rust_agree() {
+    // common.wgsl's X-ray alpha is what `render::XRAY_ALPHA` documents.
+    assert_eq!(
+        f32_constant("solid.wgsl", "XRAY_ALPHA"),
+        worldsmith::render::XRAY_ALPHA
     );
+    // mask.wgsl (compiled without common.wgsl) gives meshes the values below the clouds'.
+    assert_eq!(
+        f32_constant("mask.wgsl", "MESH_VALUES"),
+        f32_constant("points.wgsl", "MASK_CLOUD") - 1.0
+    );
+    // The R16Float mask holds every value exactly.
+    assert!(f32_constant("points.wgsl", "MASK_CLOUD") <= 2048.0);
 }

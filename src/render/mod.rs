@@ -21,7 +21,7 @@ pub mod tonemap;
 mod variant_targets;
 
 pub use context::{GpuContext, backend_tries};
-pub use gpu_scene::{mip_chain, uv_transform_rows};
+pub use gpu_scene::{mip_chain, node_hue, uv_transform_rows};
 pub use pass_timer::PassTimes;
 pub use renderer::{Renderer, exposure_scale};
 pub use target::{OffscreenTarget, RenderTarget, TARGET_FORMAT, read_texture_rgba};

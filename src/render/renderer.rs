@@ -25,7 +25,7 @@ use std::collections::{HashMap, HashSet};
 
 pub(super) const HDR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
 pub(super) const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
-pub(super) const MASK_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R8Unorm;
+pub(super) const MASK_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R16Float;
 
 struct Targets {
     width: u32,
