@@ -24,16 +24,9 @@ fn dark(name: &str) -> Material {
 #[test]
 fn a_selected_object_in_front_of_another_selected_one_keeps_its_outline() {
     let Some(ctx) = gpu() else { return };
-    let mut scene = Scene::new("Wall and box");
     // A wall 4 m wide and, in front of its middle, a 1 m cube: the cube lies wholly inside
     // the wall's silhouette.
-    let wall = add_mesh(
-        &mut scene,
-        "Wall",
-        shapes::cube(4.0),
-        dark("Wall"),
-        Transform::IDENTITY,
-    );
+    let (mut scene, wall) = with_wall("Wall and box");
     let cube = add_mesh(
         &mut scene,
         "Cube",
@@ -42,6 +35,19 @@ fn a_selected_object_in_front_of_another_selected_one_keeps_its_outline() {
         cube_place(),
     );
     wall_and_cube_outlines(&ctx, scene, wall, cube);
+}
+
+/// A scene with the 4 m wall at the origin.
+fn with_wall(name: &str) -> (Scene, worldsmith::scene::NodeId) {
+    let mut scene = Scene::new(name);
+    let wall = add_mesh(
+        &mut scene,
+        "Wall",
+        shapes::cube(4.0),
+        dark("Wall"),
+        Transform::IDENTITY,
+    );
+    (scene, wall)
 }
 
 /// Where the 1 m cube stands: in front of the middle of the wall, wholly inside its
@@ -61,14 +67,7 @@ fn eight_bit_mask_value(node: worldsmith::scene::NodeId) -> u32 {
 #[test]
 fn objects_whose_ids_shared_an_eight_bit_mask_value_are_outlined_apart() {
     let Some(ctx) = gpu() else { return };
-    let mut scene = Scene::new("Wall, many empties and box");
-    let wall = add_mesh(
-        &mut scene,
-        "Wall",
-        shapes::cube(4.0),
-        dark("Wall"),
-        Transform::IDENTITY,
-    );
+    let (mut scene, wall) = with_wall("Wall, many empties and box");
     let mesh = scene.add_mesh(shapes::cube(1.0));
     let material = scene.add_material(dark("Cube"));
     // Empties until the next node's id would have had the wall's value (node ids count up
