@@ -3,10 +3,6 @@
 
 const PI: f32 = 3.141592653589793;
 const MAX_CASCADES: u32 = 4u;
-// The selection mask's value over a selected cloud or line set (points.wgsl, splats.wgsl,
-// segments.wgsl); meshes write 1 to MASK_CLOUD − 1 from their hue (mask.wgsl). The mask is
-// R16Float, which holds every whole number up to 2048 exactly.
-const MASK_CLOUD: f32 = 2048.0;
 // How opaque X-ray leaves a surface (render::XRAY_ALPHA; Blender's default X-ray alpha).
 const XRAY_ALPHA: f32 = 0.5;
 

@@ -49,15 +49,16 @@ struct SelectionIn {
     @location(9) normal_0: vec4<f32>,
 };
 
-// How many mask values meshes share out: common.wgsl's MASK_CLOUD − 1 (this file is compiled
-// without common.wgsl).
-const MESH_VALUES: f32 = 2047.0;
+// How many mask values nodes share out (render::MASK_VALUES; the R16Float mask holds every
+// whole number up to 2048 exactly).
+const MASK_VALUES: f32 = 2047.0;
 
 struct SelectionOut {
     @builtin(position) @invariant clip: vec4<f32>,
     // The object's mask value: a whole number from 1 to 2047 from its hue, so node ids less
     // than 987 apart never share one (the golden-ratio hues of ids that close lie more
-    // than 1/2047 apart); clouds write MASK_CLOUD (points.wgsl, splats.wgsl).
+    // than 1/2047 apart); clouds and line sets write the same value of their node
+    // (gpu_scene::mask_value, points.wgsl, segments.wgsl, splats.wgsl).
     @location(0) @interpolate(flat) value: f32,
 };
 
@@ -66,7 +67,7 @@ fn vs_selection(v: SelectionIn) -> SelectionOut {
     let world_from_local = mat4x4<f32>(v.model_0, v.model_1, v.model_2, v.model_3);
     var out: SelectionOut;
     out.clip = mask.clip_from_world * (world_from_local * vec4<f32>(v.position, 1.0));
-    out.value = 1.0 + floor(clamp(v.normal_0.w, 0.0, 0.9999) * MESH_VALUES);
+    out.value = 1.0 + floor(clamp(v.normal_0.w, 0.0, 0.9999) * MASK_VALUES);
     return out;
 }
 

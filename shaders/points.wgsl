@@ -6,7 +6,8 @@
 struct PointDraw {
     clip_from_local: mat4x4<f32>,
     // x: point diameter in target pixels; y: target pixels per output pixel (unused here);
-    // z: 1 when the selected points (`selected`) are shown tinted.
+    // z: 1 when the selected points (`selected`) are shown tinted; w: the node's selection
+    // mask value (`fs_mask`).
     params: vec4<f32>,
     // The node's colour grade: rgb factor, w saturation (see `graded` in common.wgsl).
     grade: vec4<f32>,
@@ -87,11 +88,12 @@ fn fs_main(in: PointOut) -> @location(0) vec4<f32> {
     return vec4<f32>(in.color, 1.0);
 }
 
-// Selection mask: MASK_CLOUD over a selected cloud's discs.
+// Selection mask: the node's value (draw.params.w, gpu_scene::mask_value) over a selected
+// cloud's discs.
 @fragment
 fn fs_mask(in: PointOut) -> @location(0) vec4<f32> {
     if dot(in.corner, in.corner) > 1.0 {
         discard;
     }
-    return vec4<f32>(MASK_CLOUD, 0.0, 0.0, 1.0);
+    return vec4<f32>(draw.params.w, 0.0, 0.0, 1.0);
 }

@@ -7,7 +7,7 @@
 struct SegmentDraw {
     clip_from_local: mat4x4<f32>,
     // x: line width in target pixels; y: the least width in target pixels (one UI point of
-    // the output, at least one pixel).
+    // the output, at least one pixel); w: the node's selection mask value (`fs_mask`).
     params: vec4<f32>,
     // The node's colour grade: rgb factor, w saturation (see `graded` in common.wgsl).
     grade: vec4<f32>,
@@ -49,8 +49,9 @@ fn fs_main(in: SegmentOut) -> @location(0) vec4<f32> {
     return vec4<f32>(in.color, 1.0);
 }
 
-// Selection mask: MASK_CLOUD over a selected line set's segments.
+// Selection mask: the node's value (draw.params.w, gpu_scene::mask_value) over a selected
+// line set's segments.
 @fragment
 fn fs_mask(in: SegmentOut) -> @location(0) vec4<f32> {
-    return vec4<f32>(MASK_CLOUD, 0.0, 0.0, 1.0);
+    return vec4<f32>(draw.params.w, 0.0, 0.0, 1.0);
 }

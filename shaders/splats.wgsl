@@ -391,11 +391,11 @@ fn fs_main(in: SplatOut) -> @location(0) vec4<f32> {
     return vec4<f32>(in.color.rgb * alpha, alpha);
 }
 
-// Selection mask: MASK_CLOUD where a selected cloud's splat is at least MASK_ALPHA opaque.
+// Selection mask: the node's value (draw.relight.y, gpu_scene::mask_value) where a selected cloud's splat is at least MASK_ALPHA opaque.
 @fragment
 fn fs_mask(in: SplatOut) -> @location(0) vec4<f32> {
     if in.color.a * exp(-0.5 * dot(in.offset, in.offset)) < MASK_ALPHA {
         discard;
     }
-    return vec4<f32>(MASK_CLOUD, 0.0, 0.0, 1.0);
+    return vec4<f32>(draw.relight.y, 0.0, 0.0, 1.0);
 }

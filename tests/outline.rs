@@ -91,8 +91,47 @@ fn objects_whose_ids_shared_an_eight_bit_mask_value_are_outlined_apart() {
     wall_and_cube_outlines(&ctx, scene, wall, cube);
 }
 
-/// Adds a 1 m cube in front of the middle of `wall` (a 4 m cube at the origin), then checks
-/// that selecting both outlines the wall and the whole cube.
+#[test]
+fn a_selected_point_cloud_in_front_of_another_keeps_its_outline() {
+    let Some(ctx) = gpu() else { return };
+    // Two point clouds, as a world folder's layers: a dense 4 m sheet of points (no gaps at
+    // this distance) and a ball of points in front of its middle. Clouds once shared one
+    // mask value, so the ball lost its outline against the sheet.
+    let mut scene = Scene::new("Two point clouds");
+    let sheet: Vec<[f32; 3]> = (0..80 * 80)
+        .map(|i| {
+            let (x, y) = ((i % 80) as f32, (i / 80) as f32);
+            [x * 0.05 - 2.0, y * 0.05 - 2.0, 2.0]
+        })
+        .collect();
+    let mut rng = Rng(5);
+    let ball: Vec<[f32; 3]> = (0..3000)
+        .map(|_| (rng.in_ball() * 0.5).to_array())
+        .collect();
+    let mut add = |name: &str, positions: Vec<[f32; 3]>, at: Transform| {
+        let n = positions.len();
+        let cloud = scene.add_point_cloud(worldsmith::scene::PointCloud::new(
+            positions,
+            vec![[40, 40, 40, 255]; n],
+            Vec::new(),
+        ));
+        scene.add_node(
+            None,
+            name,
+            at,
+            NodeKind::Points {
+                cloud,
+                point_size_px: 5.0,
+            },
+        )
+    };
+    let wall = add("Sheet", sheet, Transform::IDENTITY);
+    let ball = add("Ball", ball, cube_place());
+    wall_and_cube_outlines(&ctx, scene, wall, ball);
+}
+
+/// Checks that selecting both `wall` (4 m across at the origin) and `cube` (about 1 m, in front
+/// of its middle) outlines the wall and the whole cube.
 fn wall_and_cube_outlines(
     ctx: &worldsmith::render::GpuContext,
     scene: Scene,

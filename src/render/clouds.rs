@@ -90,7 +90,7 @@ struct SplatDraw {
     normal_from_local: [[f32; 4]; 4],
     /// The captured light model in the cloud's frame: directional xyz, ambient w.
     relight_model: [f32; 4],
-    /// x: relight amount (0 = as captured).
+    /// x: relight amount (0 = as captured); y: the node's selection mask value.
     relight: [f32; 4],
     /// Where the selected splats are shown, in the node's frame (see
     /// [`CloudHighlight::moved`]); used only while they are tinted.
@@ -447,7 +447,7 @@ impl GpuClouds {
         let point_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("points"),
             entries: &[
-                uniform_entry(0, wgpu::ShaderStages::VERTEX),
+                uniform_entry(0, wgpu::ShaderStages::VERTEX_FRAGMENT),
                 storage_entry(1, wgpu::ShaderStages::VERTEX),
                 selected_entry(2),
             ],
@@ -455,7 +455,7 @@ impl GpuClouds {
         let splat_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("splats"),
             entries: &[
-                uniform_entry(0, wgpu::ShaderStages::VERTEX),
+                uniform_entry(0, wgpu::ShaderStages::VERTEX_FRAGMENT),
                 storage_entry(1, wgpu::ShaderStages::VERTEX),
                 storage_entry(2, wgpu::ShaderStages::VERTEX),
                 storage_entry(3, wgpu::ShaderStages::VERTEX),
@@ -1009,14 +1009,14 @@ impl GpuClouds {
         // Returns the elements drawn.
         let write_draws = |nodes: &BTreeMap<NodeId, PointNode>| -> u64 {
             let mut drawn = 0;
-            for node in nodes.values() {
+            for (id, node) in nodes {
                 let draw = PointDraw {
                     clip_from_local: (clip_from_world * node.world_from_local).to_cols_array_2d(),
                     params: [
                         node.size_px.max(0.0) * px_scale,
                         px_scale.max(1.0),
                         f32::from(u8::from(node.highlighted.is_some())),
-                        0.0,
+                        super::gpu_scene::mask_value(*id),
                     ],
                     grade: node.grade,
                     moved: node
@@ -1095,7 +1095,12 @@ impl GpuClouds {
                 world_from_local: node.world_from_local.to_cols_array_2d(),
                 normal_from_local: Mat4::from_mat3(normal_from_local).to_cols_array_2d(),
                 relight_model: node.relight.captured.packed(),
-                relight: [node.relight.amount, 0.0, 0.0, 0.0],
+                relight: [
+                    node.relight.amount,
+                    super::gpu_scene::mask_value(*id),
+                    0.0,
+                    0.0,
+                ],
                 moved: highlight
                     .map_or(Mat4::IDENTITY, |h| h.moved)
                     .to_cols_array_2d(),

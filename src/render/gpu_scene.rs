@@ -605,6 +605,14 @@ pub fn node_hue(node: NodeId) -> f32 {
     ((node.0 & 0xffff_ffff) as f64 * INVERSE_GOLDEN_RATIO).fract() as f32
 }
 
+/// A node's value in the selection mask (post.wgsl outlines where it changes): a whole
+/// number from 1 to [`super::MASK_VALUES`] from its hue, so node ids less than 987 apart
+/// never share one. Meshes compute the same in mask.wgsl `vs_selection` from the hue in their
+/// instance data; clouds and line sets are given it in their draw uniforms.
+pub fn mask_value(node: NodeId) -> f32 {
+    1.0 + (node_hue(node).clamp(0.0, 0.9999) * super::MASK_VALUES).floor()
+}
+
 fn instance_of(node: NodeId, world_from_local: Mat4, (grade, relight): NodeLook) -> Instance {
     let n = Mat3::from_mat4(world_from_local).inverse().transpose();
     let n = if n.is_finite() { n } else { Mat3::IDENTITY };
@@ -1374,6 +1382,23 @@ mod sampler_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mask_values_are_whole_in_range_and_apart_for_ids_less_than_987_apart() {
+        let values: Vec<f32> = (0..4000).map(|i| mask_value(NodeId(i))).collect();
+        assert!(
+            values
+                .iter()
+                .all(|v| v.fract() == 0.0 && (1.0..=super::super::MASK_VALUES).contains(v))
+        );
+        for (i, a) in values.iter().enumerate() {
+            for (d, b) in values[i + 1..].iter().take(986).enumerate() {
+                assert_ne!(a, b, "ids {i} and {} share {a}", i + d + 1);
+            }
+        }
+        // 987 apart they may (the claim's bound is tight).
+        assert!((0..4000).any(|i| mask_value(NodeId(i)) == mask_value(NodeId(i + 987))));
+    }
 
     #[test]
     fn node_hues_are_spread_and_stable() {

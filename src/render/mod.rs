@@ -72,6 +72,10 @@ pub struct Overlays {
     pub xray: bool,
 }
 
+/// How many values the selection mask gives selected nodes ([`node_hue`] spread over them;
+/// mask.wgsl's `MASK_VALUES`).
+pub const MASK_VALUES: f32 = 2047.0;
+
 /// How opaque [`Overlays::xray`] leaves a surface: Blender's default X-ray alpha
 /// (common.wgsl's `XRAY_ALPHA`).
 pub const XRAY_ALPHA: f32 = 0.5;
