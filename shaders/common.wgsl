@@ -3,8 +3,6 @@
 
 const PI: f32 = 3.141592653589793;
 const MAX_CASCADES: u32 = 4u;
-// How opaque X-ray leaves a surface (render::XRAY_ALPHA; Blender's default X-ray alpha).
-const XRAY_ALPHA: f32 = 0.5;
 
 struct Frame {
     clip_from_world: mat4x4<f32>,
@@ -316,6 +314,11 @@ struct SurfaceIn {
 // bits 2–4: render/mod.rs `Matcap::code`) it is shaded by `matcap_shade`.
 const STUDIO_KEY: vec3<f32> = vec3<f32>(-0.35, 0.45, 0.82);
 const STUDIO_FILL: vec3<f32> = vec3<f32>(0.75, -0.1, 0.65);
+
+// How opaque X-ray leaves a surface (`Overlays::xray_alpha`, carried in frame.overlay.y).
+fn xray_alpha() -> f32 {
+    return frame.overlay.y;
+}
 
 fn studio_lit(color: vec3<f32>, normal: vec3<f32>, world: vec3<f32>) -> vec4<f32> {
     if (u32(frame.display.z) & 2u) != 0u {

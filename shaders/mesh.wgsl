@@ -268,8 +268,8 @@ fn tangent_frame(n: vec3<f32>, p: vec3<f32>, uv: vec2<f32>, t_in: vec4<f32>) -> 
 // display shows them, over splats and the tone-mapped opaque image.
 override display_out: bool = false;
 // X-ray (renderer.rs, `Overlays::xray`): every mesh drawn in the display layer, see-through:
-// lit, its alpha times `XRAY_ALPHA`; in solid shading (which draws translucent ones opaque)
-// `XRAY_ALPHA` itself.
+// lit, its alpha times `xray_alpha()`; in solid shading (which draws translucent ones opaque)
+// `xray_alpha()` itself.
 override xray: bool = false;
 
 // What a surface shaded `c` writes: exposed radiance, or in the display layer its display
@@ -280,7 +280,7 @@ fn surface_out(c: vec4<f32>) -> vec4<f32> {
     }
     var alpha = c.a;
     if xray {
-        alpha = select(c.a * XRAY_ALPHA, XRAY_ALPHA, solid != 0u);
+        alpha = select(c.a * xray_alpha(), xray_alpha(), solid != 0u);
     }
     return vec4<f32>(display_encoded(c.rgb), alpha);
 }

@@ -43,9 +43,9 @@ fn fs_main(in: SolidOut) -> @location(0) vec4<f32> {
     return studio_lit(in.color, in.normal, in.world);
 }
 
-// X-ray (renderer.rs, `Overlays::xray`): drawn in the display layer, half see-through.
+// X-ray (renderer.rs, `Overlays::xray`): drawn in the display layer, see-through.
 @fragment
 fn fs_xray(in: SolidOut) -> @location(0) vec4<f32> {
     let c = studio_lit(in.color, in.normal, in.world);
-    return vec4<f32>(display_encoded(c.rgb), XRAY_ALPHA);
+    return vec4<f32>(display_encoded(c.rgb), xray_alpha());
 }

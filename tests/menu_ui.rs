@@ -75,8 +75,14 @@ fn the_view_menu_stays_open_while_settings_change_and_closes_on_a_command() {
     let o = h.state().overlays;
     assert!(o.solid && o.solid_lighting == SolidLighting::MatCap(Matcap::Metal));
     assert!(h.state().actions.is_empty(), "{:?}", h.state().actions);
+    // Beside it, X-ray's opacity.
+    assert!(h.query_by_label("X-ray opacity").is_some());
     // X-ray is a setting too (the editor applies it): the menu stays open.
-    h.get_by_label_contains("X-ray").click();
+    h.get_by(|n| {
+        n.role() == egui::accesskit::Role::Button
+            && n.label().is_some_and(|l| l.starts_with("X-ray"))
+    })
+    .click();
     h.run();
     assert_eq!(h.state().actions, vec!["ToggleXray".to_owned()]);
     assert!(h.query_by_label("Bones").is_some(), "the menu stayed open");

@@ -106,27 +106,14 @@ fn a_selected_point_cloud_in_front_of_another_keeps_its_outline() {
         .collect();
     let mut rng = Rng(5);
     let ball: Vec<[f32; 3]> = (0..3000)
-        .map(|_| (rng.in_ball() * 0.5).to_array())
+        .map(|_| (cube_place().translation + rng.in_ball() * 0.5).to_array())
         .collect();
-    let mut add = |name: &str, positions: Vec<[f32; 3]>, at: Transform| {
+    let dark_points = |positions: Vec<[f32; 3]>| {
         let n = positions.len();
-        let cloud = scene.add_point_cloud(worldsmith::scene::PointCloud::new(
-            positions,
-            vec![[40, 40, 40, 255]; n],
-            Vec::new(),
-        ));
-        scene.add_node(
-            None,
-            name,
-            at,
-            NodeKind::Points {
-                cloud,
-                point_size_px: 5.0,
-            },
-        )
+        worldsmith::scene::PointCloud::new(positions, vec![[40, 40, 40, 255]; n], Vec::new())
     };
-    let wall = add("Sheet", sheet, Transform::IDENTITY);
-    let ball = add("Ball", ball, cube_place());
+    let wall = add_points(&mut scene, dark_points(sheet), 5.0);
+    let ball = add_points(&mut scene, dark_points(ball), 5.0);
     wall_and_cube_outlines(&ctx, scene, wall, ball);
 }
 

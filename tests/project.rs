@@ -366,6 +366,7 @@ fn editor_state() -> EditorState {
             solid_random: false,
             paths_around: Some(30),
             xray: true,
+            xray_alpha: Some(0.7),
         }),
         project_path: None,
     }
@@ -1084,6 +1085,7 @@ fn view_settings_missing_from_a_file_take_the_editors_defaults() {
             solid_random: false,
             paths_around: None,
             xray: false,
+            xray_alpha: None,
         })
     );
     // Solid colours are stored by name; the older flag is read (the editor maps it to

@@ -72,11 +72,6 @@ fn f32_constant(shader: &str, name: &str) -> f32 {
 
 #[test]
 fn constants_repeated_across_shaders_and_rust_agree() {
-    // common.wgsl's X-ray alpha is what `render::XRAY_ALPHA` documents.
-    assert_eq!(
-        f32_constant("solid.wgsl", "XRAY_ALPHA"),
-        worldsmith::render::XRAY_ALPHA
-    );
     // mask.wgsl gives meshes the values `gpu_scene::mask_value` gives clouds.
     assert_eq!(
         f32_constant("mask.wgsl", "MASK_VALUES"),

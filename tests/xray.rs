@@ -90,6 +90,11 @@ fn xray_shows_a_cube_hidden_behind_a_wall_in_lit_shading() {
     // With it the blue cube shows through the red wall, which still shows.
     assert!(x[2] > p[2] + 40, "x-ray {x:?} vs plain {p:?}");
     assert!(x[0] > 90 && x[0] < p[0] - 30, "x-ray {x:?} vs plain {p:?}");
+    // Drawn back to front: the wall, in front, over the cube, so red outweighs blue.
+    assert!(
+        x[0] > x[2] + 20,
+        "x-ray {x:?}: the cube was drawn over the wall"
+    );
     // Where the wall stands alone the sky shows through it; no blue there.
     let (pw, xw) = (px(&plain, WALL_ONLY), px(&xray, WALL_ONLY));
     assert!(xw[0] < pw[0] - 30, "x-ray {xw:?} vs plain {pw:?}");
@@ -141,6 +146,32 @@ fn xray_shows_a_cube_hidden_behind_a_wall_in_solid_shading() {
 }
 
 #[test]
+fn the_xray_alpha_sets_how_opaque_the_meshes_stay() {
+    let Some(ctx) = gpu() else { return };
+    let scene = wall_and_hidden_cube();
+    let render = |xray: bool, alpha: f32| {
+        let mut s = RenderSettings::final_frame();
+        s.overlays.xray = xray;
+        s.overlays.xray_alpha = alpha;
+        px(&render_with(&ctx, &scene, view(), W, H, s, &[]), BEHIND)
+    };
+    let plain = render(false, 0.5);
+    let [faint, half, opaque] = [0.25, 0.5, 1.0].map(|a| render(true, a));
+    // The wall's red grows with the alpha; fully opaque, X-ray looks as without.
+    assert!(
+        faint[0] < half[0] - 15 && half[0] < opaque[0] - 15,
+        "{faint:?} {half:?} {opaque:?}"
+    );
+    assert!(
+        (0..3).all(|i| (opaque[i] - plain[i]).abs() <= 3),
+        "{opaque:?} vs {plain:?}"
+    );
+    // Out of range: clamped (NaN: opaque).
+    assert_eq!(render(true, 7.0), opaque);
+    assert_eq!(render(true, f32::NAN), opaque);
+}
+
+#[test]
 fn still_xray_draws_the_world_see_through() {
     if gpu().is_none() {
         return;
@@ -149,6 +180,27 @@ fn still_xray_draws_the_world_see_through() {
     let plain = still_png(&dir.join("plain.png"), "160x90", &["--solid"]);
     let xray = still_png(&dir.join("xray.png"), "160x90", &["--solid", "--xray"]);
     assert_not_degenerate("x-ray world", &xray);
+    let faint = still_png(
+        &dir.join("faint.png"),
+        "160x90",
+        &["--solid", "--xray", "--xray-alpha", "0.2"],
+    );
+    assert!(
+        !within_tolerance(&diff(&xray, &faint)),
+        "--xray-alpha changed nothing"
+    );
+    // --xray-alpha needs --xray and a value from 0 to 1.
+    for args in [
+        &["--xray-alpha", "0.3"][..],
+        &["--xray", "--xray-alpha", "1.5"][..],
+    ] {
+        let out = worldsmith(&[&["still", "--out", "/nonexistent/x.png"][..], args].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains("xray-alpha"),
+            "{args:?}: {err}"
+        );
+    }
     let d = diff(&plain, &xray);
     assert!(
         !within_tolerance(&d),

@@ -1726,7 +1726,15 @@ fn view_settings(o: &Overlays) -> ViewSettings {
         solid_random: false,
         paths_around: o.paths.around,
         xray: o.xray,
+        xray_alpha: Some(o.xray_alpha),
     }
+}
+
+/// A stored 0–1 value: clamped into range; absent or not a number, `default`.
+fn fraction_or(stored: Option<f32>, default: f32) -> f32 {
+    stored
+        .filter(|a| !a.is_nan())
+        .map_or(default, |a| a.clamp(0.0, 1.0))
 }
 
 /// Puts a project's View menu choices back; a motion path span outside the menu's range (a
@@ -1738,12 +1746,10 @@ fn restore_view_settings(o: &mut Overlays, v: ViewSettings) {
     o.bones = v.bones;
     o.wireframe = v.wireframe;
     // A hand-edited or hostile value is brought into range; absent or not a number: the default.
-    o.wire_opacity = v
-        .wire_opacity
-        .filter(|a| !a.is_nan())
-        .map_or(crate::render::DEFAULT_WIRE_OPACITY, |a| a.clamp(0.0, 1.0));
+    o.wire_opacity = fraction_or(v.wire_opacity, crate::render::DEFAULT_WIRE_OPACITY);
     o.solid = v.solid;
     o.xray = v.xray;
+    o.xray_alpha = fraction_or(v.xray_alpha, crate::render::XRAY_ALPHA);
     o.solid_lighting = match v.solid_matcap {
         Some(m) => SolidLighting::MatCap(match m {
             MatcapSetting::Ceramic => Matcap::Ceramic,
@@ -2254,6 +2260,7 @@ mod tests {
             solid_random: false,
             paths_around: Some(12),
             xray: true,
+            xray_alpha: Some(0.3),
         };
         let state = EditorState {
             seed: Some(2),
@@ -2304,6 +2311,22 @@ mod tests {
                 },
             );
             assert_eq!(o.wire_opacity, kept, "{stored:?}");
+        }
+        // So is X-ray's.
+        for (stored, kept) in [
+            (Some(3.0), 1.0),
+            (Some(f32::NAN), crate::render::XRAY_ALPHA),
+            (None, crate::render::XRAY_ALPHA),
+            (Some(0.2), 0.2),
+        ] {
+            restore_view_settings(
+                &mut o,
+                ViewSettings {
+                    xray_alpha: stored,
+                    ..view
+                },
+            );
+            assert_eq!(o.xray_alpha, kept, "{stored:?}");
         }
         // A project from before the choice of solid colours keeps its random ones.
         for (legacy_random, color) in [(true, SolidColor::Random), (false, SolidColor::Clay)] {

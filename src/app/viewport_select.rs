@@ -121,7 +121,7 @@ impl ViewportSelect {
                 end + egui::vec2(10.0, 10.0),
                 egui::Align2::LEFT_TOP,
                 sign,
-                egui::FontId::monospace(16.0),
+                egui::FontId::monospace(22.0),
                 egui::Color32::from_gray(240),
             );
         }

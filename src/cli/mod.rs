@@ -217,6 +217,9 @@ pub struct StillArgs {
     /// behind shows (half opaque in solid shading; lit, at half its own alpha).
     #[arg(long)]
     pub xray: bool,
+    /// With --xray: how opaque the meshes stay, 0 to 1 (default 0.5).
+    #[arg(long, requires = "xray", value_name = "0..1", value_parser = opacity)]
+    pub xray_alpha: Option<f32>,
 }
 
 /// `--wire-opacity`: a number from 0 to 1.
@@ -537,6 +540,7 @@ pub fn still(args: &StillArgs) -> anyhow::Result<()> {
                     None => crate::render::SolidLighting::Studio,
                 },
                 xray: args.xray,
+                xray_alpha: args.xray_alpha.unwrap_or(crate::render::XRAY_ALPHA),
                 ..RenderSettings::final_frame().overlays
             },
             ..RenderSettings::final_frame()

@@ -96,6 +96,9 @@ pub struct ViewSettings {
     /// X-ray (`render::Overlays::xray`): meshes drawn see-through, box selections through.
     #[serde(default)]
     pub xray: bool,
+    /// X-ray's opacity, 0 to 1; `None`: the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xray_alpha: Option<f32>,
 }
 
 fn shown() -> bool {

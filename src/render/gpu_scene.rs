@@ -244,10 +244,11 @@ pub struct Batch {
     /// The instances' world matrices mirror (a negative determinant): their triangles' front
     /// faces turn clockwise on screen (glTF 2.0 §3.7.4).
     pub mirrored: bool,
-    /// World-space centre (for back-to-front sorting of blended single-instance batches).
+    /// World-space centre of the sphere around the batch's instances (for back-to-front
+    /// sorting of blended batches, and of every batch in X-ray).
     pub center: Vec3,
-    /// World-space radius of a sphere about `center` that holds a blended batch (where on
-    /// screen it can draw; not finite for a mesh without bounds); 0 for opaque batches.
+    /// World-space radius of that sphere (where on screen the batch can draw; not finite for
+    /// a mesh without bounds).
     pub radius: f32,
 }
 
@@ -611,6 +612,40 @@ pub fn node_hue(node: NodeId) -> f32 {
 /// instance data; clouds and line sets are given it in their draw uniforms.
 pub fn mask_value(node: NodeId) -> f32 {
     1.0 + (node_hue(node).clamp(0.0, 0.9999) * super::MASK_VALUES).floor()
+}
+
+/// The world-space sphere around a mesh's bounds under `world_from_local` (centre, radius);
+/// a point at the origin for a mesh that is not there.
+fn world_sphere(scene: &Scene, mesh: MeshId, world_from_local: &Mat4) -> (Vec3, f32) {
+    scene
+        .mesh(mesh)
+        .map(|me| {
+            let b = me.bounds();
+            let m = world_from_local;
+            let scale = m
+                .x_axis
+                .length()
+                .max(m.y_axis.length())
+                .max(m.z_axis.length());
+            let half_diagonal = ((b.max - b.min) * 0.5).length();
+            (m.transform_point3(b.center()), half_diagonal * scale)
+        })
+        .unwrap_or((Vec3::ZERO, 0.0))
+}
+
+/// A sphere holding all of `spheres` (centre, radius): centred on the middle of their
+/// bounding box; an infinite one about the origin when any is not finite.
+fn spheres_union(spheres: impl Iterator<Item = (Vec3, f32)> + Clone) -> (Vec3, f32) {
+    let (lo, hi) = spheres.clone().fold(
+        (Vec3::splat(f32::INFINITY), Vec3::splat(f32::NEG_INFINITY)),
+        |(lo, hi), (c, r)| (lo.min(c - r), hi.max(c + r)),
+    );
+    if !(lo.is_finite() && hi.is_finite()) {
+        return (Vec3::ZERO, f32::INFINITY);
+    }
+    let center = (lo + hi) * 0.5;
+    let radius = spheres.fold(0.0f32, |r, (c, cr)| r.max((c - center).length() + cr));
+    (center, radius)
 }
 
 fn instance_of(node: NodeId, world_from_local: Mat4, (grade, relight): NodeLook) -> Instance {
@@ -1115,31 +1150,22 @@ impl GpuScene {
                     .insert(*node, (mesh, instances.len() as u32));
                 instances.push(instance_of(*node, *m, *grade));
             }
+            // X-ray draws these blended too, sorted by the sphere around all their instances.
+            let (center, radius) =
+                spheres_union(items.iter().map(|(_, m, _)| world_sphere(scene, mesh, m)));
             self.opaque.push(Batch {
                 mesh,
                 material,
                 first_instance: first,
                 instance_count: items.len() as u32,
                 mirrored,
-                center: Vec3::ZERO,
-                radius: 0.0,
+                center,
+                radius,
             });
         }
         for (node, material, mesh, m, grade) in blended {
             let idx = instances.len() as u32;
-            let (center, radius) = scene
-                .mesh(mesh)
-                .map(|me| {
-                    let b = me.bounds();
-                    let scale = m
-                        .x_axis
-                        .length()
-                        .max(m.y_axis.length())
-                        .max(m.z_axis.length());
-                    let half_diagonal = ((b.max - b.min) * 0.5).length();
-                    (m.transform_point3(b.center()), half_diagonal * scale)
-                })
-                .unwrap_or((Vec3::ZERO, 0.0));
+            let (center, radius) = world_sphere(scene, mesh, &m);
             self.node_instances.insert(node, (mesh, idx));
             instances.push(instance_of(node, m, grade));
             self.blended.push(Batch {

@@ -58,7 +58,7 @@ pub struct FrameUniform {
     /// columns, words per tile.
     pub light_tiles: [f32; 4],
     /// x: target pixels per UI point (`RenderSettings::pixels_per_point`), which overlay
-    /// widths are multiplied by.
+    /// widths are multiplied by; y: X-ray's alpha (`Overlays::xray_alpha`).
     pub overlay: [f32; 4],
 }
 

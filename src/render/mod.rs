@@ -67,17 +67,19 @@ pub struct Overlays {
     pub solid_lighting: SolidLighting,
     /// X-ray (Blender's Alt+Z): every mesh drawn see-through, blended back to front by object
     /// in the display layer, so that what lies behind shows: in solid shading at
-    /// [`XRAY_ALPHA`], lit at its own alpha times that. Shadows, the outline and the
+    /// `xray_alpha`, lit at its own alpha times that. Shadows, the outline and the
     /// wireframe (then showing hidden edges too) stay; points still hide what is behind them.
     pub xray: bool,
+    /// With `xray`: how opaque a mesh stays, 0 to 1 (Blender's X-ray Alpha; default
+    /// [`XRAY_ALPHA`]); out-of-range values are clamped, NaN is opaque.
+    pub xray_alpha: f32,
 }
 
 /// How many values the selection mask gives selected nodes ([`node_hue`] spread over them;
 /// mask.wgsl's `MASK_VALUES`).
 pub const MASK_VALUES: f32 = 2047.0;
 
-/// How opaque [`Overlays::xray`] leaves a surface: Blender's default X-ray alpha
-/// (common.wgsl's `XRAY_ALPHA`).
+/// Blender's default X-ray alpha: [`Overlays::xray_alpha`] unless changed.
 pub const XRAY_ALPHA: f32 = 0.5;
 
 /// How solid shading lights the meshes' colours ([`Overlays::solid_lighting`]).
@@ -374,6 +376,7 @@ impl RenderSettings {
                 solid_color: SolidColor::Clay,
                 solid_lighting: SolidLighting::Studio,
                 xray: false,
+                xray_alpha: XRAY_ALPHA,
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,
@@ -399,6 +402,7 @@ impl RenderSettings {
                 solid_color: SolidColor::Clay,
                 solid_lighting: SolidLighting::Studio,
                 xray: false,
+                xray_alpha: XRAY_ALPHA,
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,

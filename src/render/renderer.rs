@@ -1975,7 +1975,17 @@ impl Renderer {
                 wire_opacity,
             ],
             light_tiles,
-            overlay: [frame.settings.ui_scale(), 0.0, 0.0, 0.0],
+            overlay: [
+                frame.settings.ui_scale(),
+                // X-ray's alpha (common.wgsl `xray_alpha`); NaN reads as opaque.
+                if overlays.xray_alpha.is_nan() {
+                    1.0
+                } else {
+                    overlays.xray_alpha.clamp(0.0, 1.0)
+                },
+                0.0,
+                0.0,
+            ],
         };
         self.queue
             .write_buffer(&self.frame_buffer, 0, bytemuck::bytes_of(&uniform));

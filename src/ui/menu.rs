@@ -200,27 +200,29 @@ pub fn menu_bar_ui(
             ui.add_enabled_ui(overlays.wireframe, |ui| {
                 ui.horizontal(|ui| {
                     ui.label("Wireframe opacity");
-                    ui.add(
-                        egui::Slider::new(&mut overlays.wire_opacity, 0.0..=1.0)
-                            .custom_formatter(|v, _| format!("{:.0} %", v * 100.0))
-                            .custom_parser(|s| {
-                                s.trim_end_matches('%').trim().parse::<f64>().ok().map(|v| v / 100.0)
-                            }),
-                    )
-                    .on_hover_text("How much the edges cover the shaded view");
+                    ui.add(percent_slider(&mut overlays.wire_opacity))
+                        .on_hover_text("How much the edges cover the shaded view");
                 });
             });
             if ui
                 .add(Button::new("X-ray").selected(xray).shortcut_text("Alt+Z"))
                 .on_hover_text(
-                    "See through the meshes: drawn half transparent, and box selections take \
-                     the objects inside the box behind others too; off, only those seen in it \
-                     (while selecting splats or points: the selection tool's X-ray)",
+                    "See through the meshes (drawn at the X-ray opacity below), and box \
+                     selections take the objects inside the box behind others too; off, only \
+                     those seen in it (while selecting splats or points: the selection tool's \
+                     X-ray)",
                 )
                 .clicked()
             {
                 actions.push(UiAction::ToggleXray);
             }
+            ui.add_enabled_ui(overlays.xray, |ui| {
+                ui.horizontal(|ui| {
+                    ui.label("X-ray opacity");
+                    ui.add(percent_slider(&mut overlays.xray_alpha))
+                        .on_hover_text("How opaque the meshes stay in X-ray");
+                });
+            });
             ui.horizontal(|ui| {
                 ui.label("Shading");
                 ui.selectable_value(&mut overlays.solid, false, "Lit")
@@ -616,4 +618,17 @@ fn solid_lighting_ui(ui: &mut Ui, lighting: &mut SolidLighting) {
             }
         });
     }
+}
+
+/// A 0–1 value shown and typed as a percentage.
+fn percent_slider(value: &mut f32) -> egui::Slider<'_> {
+    egui::Slider::new(value, 0.0..=1.0)
+        .custom_formatter(|v, _| format!("{:.0} %", v * 100.0))
+        .custom_parser(|s| {
+            s.trim_end_matches('%')
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .map(|v| v / 100.0)
+        })
 }
