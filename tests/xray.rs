@@ -172,6 +172,51 @@ fn the_xray_alpha_sets_how_opaque_the_meshes_stay() {
 }
 
 #[test]
+fn xray_sorts_the_instances_of_one_batch_back_to_front() {
+    let Some(ctx) = gpu() else { return };
+    // Two nodes of one mesh and material (one instanced batch, as a forest's trees): a red
+    // cube in front, added first, and a blue one right behind it. Drawn in the order they
+    // were added, the blue one would cover the red.
+    let mut scene = Scene::new("Two instances");
+    add_sun(&mut scene, Vec3::new(0.3, 0.8, 1.0), 100_000.0, false);
+    scene.environment.exposure_ev100 = 15.0;
+    let mesh = scene.add_mesh(shapes::cube(1.5));
+    let material = scene.add_material(Material {
+        name: "White".into(),
+        base_color: [0.8, 0.8, 0.8, 1.0],
+        unlit: true,
+        ..Default::default()
+    });
+    for (name, z, tint) in [
+        ("Front", 0.0, [1.0, 0.05, 0.05]),
+        ("Back", -5.0, [0.05, 0.05, 1.0]),
+    ] {
+        let id = scene.add_node(
+            None,
+            name,
+            Transform::from_translation(Vec3::new(0.0, 0.0, z)),
+            worldsmith::scene::NodeKind::Mesh { mesh, material },
+        );
+        scene.set_grade(
+            id,
+            worldsmith::scene::ColorGrade {
+                tint,
+                ..Default::default()
+            },
+        );
+    }
+    let mut settings = RenderSettings::final_frame();
+    settings.overlays.xray = true;
+    let img = render_with(&ctx, &scene, view(), W, H, settings, &[]);
+    let x = px(&img, Vec3::ZERO);
+    assert!(
+        x[0] > x[2] + 20,
+        "{x:?}: the cube behind was drawn over the one in front"
+    );
+    assert!(x[2] > 40, "{x:?}: the cube behind shows through");
+}
+
+#[test]
 fn still_xray_draws_the_world_see_through() {
     if gpu().is_none() {
         return;

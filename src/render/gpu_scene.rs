@@ -252,6 +252,33 @@ pub struct Batch {
     pub radius: f32,
 }
 
+impl GpuScene {
+    /// Every batch as X-ray draws it, blended: the opaque batches split into one per
+    /// instance (each with its own sphere, so that a forest's trees sort back to front one
+    /// by one), then the blended ones.
+    pub fn xray_batches(&self) -> Vec<Batch> {
+        let mut batches = Vec::with_capacity(self.opaque_spheres.len() + self.blended.len());
+        for b in &self.opaque {
+            for i in b.instances() {
+                let (center, radius) = self
+                    .opaque_spheres
+                    .get(i as usize)
+                    .copied()
+                    .unwrap_or((b.center, b.radius));
+                batches.push(Batch {
+                    first_instance: i,
+                    instance_count: 1,
+                    center,
+                    radius,
+                    ..*b
+                });
+            }
+        }
+        batches.extend(self.blended.iter().copied());
+        batches
+    }
+}
+
 impl Batch {
     /// The instance range to draw.
     pub fn instances(&self) -> std::ops::Range<u32> {
@@ -287,6 +314,9 @@ pub struct GpuScene {
     pub blended: Vec<Batch>,
     /// Mesh node → (mesh, instance index), for drawing a selection mask.
     pub node_instances: HashMap<NodeId, (MeshId, u32)>,
+    /// The world sphere (centre, radius) of each instance of the opaque batches, by instance
+    /// index (they come first in the instance buffer).
+    opaque_spheres: Vec<(Vec3, f32)>,
     pub lights: Vec<GpuLight>,
     /// Icon lines, then bone lines from [`GpuScene::bone_start`] on.
     pub lines: Vec<LineVertex>,
@@ -1143,16 +1173,19 @@ impl GpuScene {
         self.opaque.clear();
         self.blended.clear();
         self.node_instances.clear();
+        self.opaque_spheres.clear();
         for ((material, mesh, mirrored), items) in groups {
             let first = instances.len() as u32;
             for (node, m, grade) in &items {
                 self.node_instances
                     .insert(*node, (mesh, instances.len() as u32));
                 instances.push(instance_of(*node, *m, *grade));
+                self.opaque_spheres.push(world_sphere(scene, mesh, m));
             }
-            // X-ray draws these blended too, sorted by the sphere around all their instances.
-            let (center, radius) =
-                spheres_union(items.iter().map(|(_, m, _)| world_sphere(scene, mesh, m)));
+            // X-ray draws these blended too, sorted by the sphere around all their instances
+            // (or, split, by each instance's: `xray_batches`).
+            let spheres = &self.opaque_spheres[first as usize..];
+            let (center, radius) = spheres_union(spheres.iter().copied());
             self.opaque.push(Batch {
                 mesh,
                 material,

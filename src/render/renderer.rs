@@ -2241,7 +2241,7 @@ impl Renderer {
             overlays.grid && super::GridPlane::of(&frame.camera) == super::GridPlane::Ground;
         let beyond_grid = |b: &Batch| ground_grid && plane.dot(b.center.extend(1.0)) < 0.0;
         let mut blended = if xray {
-            gs.opaque.iter().chain(&gs.blended).cloned().collect()
+            gs.xray_batches()
         } else if solid {
             Vec::new()
         } else {
