@@ -2295,38 +2295,40 @@ mod tests {
             );
             assert_eq!(o.paths.around, kept);
         }
-        // The wireframe's opacity: clamped into 0–1; absent or NaN, the default.
-        for (stored, kept) in [
-            (Some(7.0), 1.0),
-            (Some(-1.0), 0.0),
-            (Some(f32::NAN), crate::render::DEFAULT_WIRE_OPACITY),
-            (None, crate::render::DEFAULT_WIRE_OPACITY),
-            (Some(0.25), 0.25),
-        ] {
-            restore_view_settings(
-                &mut o,
-                ViewSettings {
-                    wire_opacity: stored,
-                    ..view
-                },
-            );
-            assert_eq!(o.wire_opacity, kept, "{stored:?}");
-        }
-        // So is X-ray's.
-        for (stored, kept) in [
-            (Some(3.0), 1.0),
-            (Some(f32::NAN), crate::render::XRAY_ALPHA),
-            (None, crate::render::XRAY_ALPHA),
-            (Some(0.2), 0.2),
-        ] {
-            restore_view_settings(
-                &mut o,
-                ViewSettings {
-                    xray_alpha: stored,
-                    ..view
-                },
-            );
-            assert_eq!(o.xray_alpha, kept, "{stored:?}");
+        // The stored opacities, the wireframe's and X-ray's: clamped into 0–1; absent or NaN,
+        // each its default.
+        type Fraction = (
+            fn(&mut ViewSettings, Option<f32>),
+            fn(&Overlays) -> f32,
+            f32,
+        );
+        let fractions: [Fraction; 2] = [
+            (
+                |v, a| v.wire_opacity = a,
+                |o| o.wire_opacity,
+                crate::render::DEFAULT_WIRE_OPACITY,
+            ),
+            (
+                |v, a| v.xray_alpha = a,
+                |o| o.xray_alpha,
+                crate::render::XRAY_ALPHA,
+            ),
+        ];
+        for (set, get, default) in fractions {
+            for (stored, kept) in [
+                (Some(7.0), 1.0),
+                (Some(3.0), 1.0),
+                (Some(-1.0), 0.0),
+                (Some(f32::NAN), default),
+                (None, default),
+                (Some(0.25), 0.25),
+                (Some(0.2), 0.2),
+            ] {
+                let mut stored_view = view;
+                set(&mut stored_view, stored);
+                restore_view_settings(&mut o, stored_view);
+                assert_eq!(get(&o), kept, "{stored:?}");
+            }
         }
         // A project from before the choice of solid colours keeps its random ones.
         for (legacy_random, color) in [(true, SolidColor::Random), (false, SolidColor::Clay)] {

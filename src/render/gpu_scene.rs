@@ -35,6 +35,9 @@ pub struct GpuMesh {
     /// The mesh's edges (each once), for the wireframe overlay; built the first time a frame
     /// draws it ([`GpuScene::build_wires`]).
     pub wire: Option<Wire>,
+    /// The mesh's local bounds, kept from the upload so that placing its instances (blended
+    /// ones' and X-ray's sort spheres, on every transform change) never walks its vertices.
+    bounds: crate::scene::Aabb,
 }
 
 /// A mesh's edges for the wireframe overlay (wire.wgsl): pairs of vertex indices, drawn as an
@@ -244,11 +247,12 @@ pub struct Batch {
     /// The instances' world matrices mirror (a negative determinant): their triangles' front
     /// faces turn clockwise on screen (glTF 2.0 §3.7.4).
     pub mirrored: bool,
-    /// World-space centre of the sphere around the batch's instances (for back-to-front
-    /// sorting of blended batches, and of every batch in X-ray).
+    /// World-space centre (for back-to-front sorting of blended single-instance batches);
+    /// the origin for opaque batches, whose instances' spheres X-ray takes one by one
+    /// ([`GpuScene::xray_batches`]).
     pub center: Vec3,
-    /// World-space radius of that sphere (where on screen the batch can draw; not finite for
-    /// a mesh without bounds).
+    /// World-space radius of a sphere about `center` that holds a blended batch (where on
+    /// screen it can draw; not finite for a mesh without bounds); 0 for opaque batches.
     pub radius: f32,
 }
 
@@ -264,7 +268,7 @@ impl GpuScene {
                     .opaque_spheres
                     .get(i as usize)
                     .copied()
-                    .unwrap_or((b.center, b.radius));
+                    .unwrap_or_default();
                 batches.push(Batch {
                     first_instance: i,
                     instance_count: 1,
@@ -644,38 +648,21 @@ pub fn mask_value(node: NodeId) -> f32 {
     1.0 + (node_hue(node).clamp(0.0, 0.9999) * super::MASK_VALUES).floor()
 }
 
-/// The world-space sphere around a mesh's bounds under `world_from_local` (centre, radius);
-/// a point at the origin for a mesh that is not there.
-fn world_sphere(scene: &Scene, mesh: MeshId, world_from_local: &Mat4) -> (Vec3, f32) {
-    scene
-        .mesh(mesh)
-        .map(|me| {
-            let b = me.bounds();
-            let m = world_from_local;
-            let scale = m
-                .x_axis
-                .length()
-                .max(m.y_axis.length())
-                .max(m.z_axis.length());
-            let half_diagonal = ((b.max - b.min) * 0.5).length();
-            (m.transform_point3(b.center()), half_diagonal * scale)
-        })
-        .unwrap_or((Vec3::ZERO, 0.0))
-}
-
-/// A sphere holding all of `spheres` (centre, radius): centred on the middle of their
-/// bounding box; an infinite one about the origin when any is not finite.
-fn spheres_union(spheres: impl Iterator<Item = (Vec3, f32)> + Clone) -> (Vec3, f32) {
-    let (lo, hi) = spheres.clone().fold(
-        (Vec3::splat(f32::INFINITY), Vec3::splat(f32::NEG_INFINITY)),
-        |(lo, hi), (c, r)| (lo.min(c - r), hi.max(c + r)),
-    );
-    if !(lo.is_finite() && hi.is_finite()) {
-        return (Vec3::ZERO, f32::INFINITY);
-    }
-    let center = (lo + hi) * 0.5;
-    let radius = spheres.fold(0.0f32, |r, (c, cr)| r.max((c - center).length() + cr));
-    (center, radius)
+/// The world-space sphere (centre, radius) around an uploaded mesh's bounds under
+/// `world_from_local`; a point at the origin for a mesh that is not uploaded.
+fn world_sphere(mesh: Option<&GpuMesh>, world_from_local: &Mat4) -> (Vec3, f32) {
+    mesh.map(|me| {
+        let b = me.bounds;
+        let m = world_from_local;
+        let scale = m
+            .x_axis
+            .length()
+            .max(m.y_axis.length())
+            .max(m.z_axis.length());
+        let half_diagonal = ((b.max - b.min) * 0.5).length();
+        (m.transform_point3(b.center()), half_diagonal * scale)
+    })
+    .unwrap_or((Vec3::ZERO, 0.0))
 }
 
 fn instance_of(node: NodeId, world_from_local: Mat4, (grade, relight): NodeLook) -> Instance {
@@ -923,6 +910,7 @@ impl GpuScene {
                     lods_built: false,
                     level: 0,
                     wire: None,
+                    bounds: mesh.bounds(),
                 },
             );
         }
@@ -1180,25 +1168,22 @@ impl GpuScene {
                 self.node_instances
                     .insert(*node, (mesh, instances.len() as u32));
                 instances.push(instance_of(*node, *m, *grade));
-                self.opaque_spheres.push(world_sphere(scene, mesh, m));
+                self.opaque_spheres
+                    .push(world_sphere(self.meshes.get(&mesh), m));
             }
-            // X-ray draws these blended too, sorted by the sphere around all their instances
-            // (or, split, by each instance's: `xray_batches`).
-            let spheres = &self.opaque_spheres[first as usize..];
-            let (center, radius) = spheres_union(spheres.iter().copied());
             self.opaque.push(Batch {
                 mesh,
                 material,
                 first_instance: first,
                 instance_count: items.len() as u32,
                 mirrored,
-                center,
-                radius,
+                center: Vec3::ZERO,
+                radius: 0.0,
             });
         }
         for (node, material, mesh, m, grade) in blended {
             let idx = instances.len() as u32;
-            let (center, radius) = world_sphere(scene, mesh, &m);
+            let (center, radius) = world_sphere(self.meshes.get(&mesh), &m);
             self.node_instances.insert(node, (mesh, idx));
             instances.push(instance_of(node, m, grade));
             self.blended.push(Batch {

@@ -1121,12 +1121,10 @@ impl Renderer {
                 // fragments that won (GreaterEqual, no write). Masked ones test and write.
                 depth_stencil: Some(wgpu::DepthStencilState {
                     format: DEPTH_FORMAT,
-                    depth_write_enabled: Some(match kind.alpha {
-                        _ if blend => false,
-                        AlphaPipe::Opaque => !prepass,
-                        AlphaPipe::Mask => true,
-                        AlphaPipe::Blend => false,
-                    }),
+                    // Blended (and X-ray) draws write none; opaque ones unless the pre-pass did.
+                    depth_write_enabled: Some(
+                        !blend && (kind.alpha == AlphaPipe::Mask || !prepass),
+                    ),
                     depth_compare: Some(if prepass && kind.alpha == AlphaPipe::Opaque && !blend {
                         wgpu::CompareFunction::GreaterEqual
                     } else {

@@ -197,13 +197,13 @@ pub fn menu_bar_ui(
             {
                 actions.push(UiAction::ToggleWireframe);
             }
-            ui.add_enabled_ui(overlays.wireframe, |ui| {
-                ui.horizontal(|ui| {
-                    ui.label("Wireframe opacity");
-                    ui.add(percent_slider(&mut overlays.wire_opacity))
-                        .on_hover_text("How much the edges cover the shaded view");
-                });
-            });
+            percent_row_ui(
+                ui,
+                overlays.wireframe,
+                "Wireframe opacity",
+                &mut overlays.wire_opacity,
+                "How much the edges cover the shaded view",
+            );
             if ui
                 .add(Button::new("X-ray").selected(xray).shortcut_text("Alt+Z"))
                 .on_hover_text(
@@ -216,13 +216,13 @@ pub fn menu_bar_ui(
             {
                 actions.push(UiAction::ToggleXray);
             }
-            ui.add_enabled_ui(overlays.xray, |ui| {
-                ui.horizontal(|ui| {
-                    ui.label("X-ray opacity");
-                    ui.add(percent_slider(&mut overlays.xray_alpha))
-                        .on_hover_text("How opaque the meshes stay in X-ray");
-                });
-            });
+            percent_row_ui(
+                ui,
+                overlays.xray,
+                "X-ray opacity",
+                &mut overlays.xray_alpha,
+                "How opaque the meshes stay in X-ray",
+            );
             ui.horizontal(|ui| {
                 ui.label("Shading");
                 ui.selectable_value(&mut overlays.solid, false, "Lit")
@@ -618,6 +618,17 @@ fn solid_lighting_ui(ui: &mut Ui, lighting: &mut SolidLighting) {
             }
         });
     }
+}
+
+/// A labelled row with a slider for a 0–1 value shown and typed as a percentage, greyed out
+/// unless `enabled` (the setting it belongs to is on).
+fn percent_row_ui(ui: &mut Ui, enabled: bool, label: &str, value: &mut f32, hover: &str) {
+    ui.add_enabled_ui(enabled, |ui| {
+        ui.horizontal(|ui| {
+            ui.label(label);
+            ui.add(percent_slider(value)).on_hover_text(hover);
+        });
+    });
 }
 
 /// A 0–1 value shown and typed as a percentage.
