@@ -13,12 +13,7 @@ const W: u32 = 240;
 const H: u32 = 160;
 
 fn dark(name: &str) -> Material {
-    Material {
-        name: name.into(),
-        base_color: [0.15, 0.15, 0.15, 1.0],
-        unlit: true,
-        ..Default::default()
-    }
+    unlit(name, [0.15; 3])
 }
 
 #[test]

@@ -8,7 +8,7 @@ use glam::Vec3;
 use image::RgbaImage;
 use worldsmith::generate::shapes;
 use worldsmith::render::{MAX_OUTLINE_REACH_PX, RenderSettings};
-use worldsmith::scene::{Light, LightKind, Material, NodeKind, PointCloud, Scene, Transform};
+use worldsmith::scene::{Light, LightKind, NodeKind, PointCloud, Scene, Transform};
 
 const W: u32 = 240;
 const H: u32 = 160;
@@ -136,12 +136,7 @@ fn the_selection_outline_is_sized_in_ui_points() {
         &mut scene,
         "Cube",
         shapes::cube(1.5),
-        Material {
-            name: "Grey".into(),
-            base_color: [0.2, 0.2, 0.2, 1.0],
-            unlit: true,
-            ..Default::default()
-        },
+        unlit("Grey", [0.2; 3]),
         Transform::IDENTITY,
     );
     let view = look(Vec3::new(2.0, 1.5, 5.0), Vec3::ZERO, 50.0);
@@ -225,12 +220,7 @@ fn the_wireframe_is_drawn_one_ui_point_wide() {
         &mut scene,
         "Ball",
         shapes::uv_sphere(1.0, 16, 8),
-        Material {
-            name: "Light".into(),
-            base_color: [0.8, 0.8, 0.8, 1.0],
-            unlit: true,
-            ..Default::default()
-        },
+        unlit("Light", [0.8; 3]),
         Transform::IDENTITY,
     );
     let view = look(Vec3::new(0.0, 0.3, 3.2), Vec3::ZERO, 50.0);

@@ -33,12 +33,7 @@ fn settings_at(on: bool, pixels_per_point: f32) -> RenderSettings {
 }
 
 fn grey(name: &str) -> Material {
-    Material {
-        name: name.into(),
-        base_color: [0.6, 0.6, 0.6, 1.0],
-        unlit: true,
-        ..Default::default()
-    }
+    unlit(name, [0.6; 3])
 }
 
 /// A 4 × 4 grid of square cells (each two triangles), `scale` × 4 m wide, facing +Z with

@@ -6,7 +6,7 @@ use glam::Vec3;
 use image::RgbaImage;
 use worldsmith::generate::shapes;
 use worldsmith::render::{RenderSettings, SolidColor};
-use worldsmith::scene::{CameraView, Material, Scene, Transform};
+use worldsmith::scene::{CameraView, Scene, Transform};
 
 const W: u32 = 200;
 const H: u32 = 140;
@@ -17,12 +17,6 @@ fn wall_and_hidden_cube() -> Scene {
     let mut scene = Scene::new("Wall and hidden cube");
     add_sun(&mut scene, Vec3::new(0.3, 0.8, 1.0), 100_000.0, false);
     scene.environment.exposure_ev100 = 15.0;
-    let unlit = |name: &str, rgb: [f32; 3]| Material {
-        name: name.into(),
-        base_color: [rgb[0], rgb[1], rgb[2], 1.0],
-        unlit: true,
-        ..Default::default()
-    };
     add_mesh(
         &mut scene,
         "Wall",
@@ -181,12 +175,7 @@ fn xray_sorts_the_instances_of_one_batch_back_to_front() {
     add_sun(&mut scene, Vec3::new(0.3, 0.8, 1.0), 100_000.0, false);
     scene.environment.exposure_ev100 = 15.0;
     let mesh = scene.add_mesh(shapes::cube(1.5));
-    let material = scene.add_material(Material {
-        name: "White".into(),
-        base_color: [0.8, 0.8, 0.8, 1.0],
-        unlit: true,
-        ..Default::default()
-    });
+    let material = scene.add_material(unlit("White", [0.8; 3]));
     for (name, z, tint) in [
         ("Front", 0.0, [1.0, 0.05, 0.05]),
         ("Back", -5.0, [0.05, 0.05, 1.0]),

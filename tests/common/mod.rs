@@ -251,6 +251,17 @@ pub fn still_png(out: &std::path::Path, size: &str, extra: &[&str]) -> RgbaImage
 }
 
 /// Adds a mesh node with a new material.
+/// An unlit material of one linear colour (opaque): what a test shows exactly, whatever the
+/// lights.
+pub fn unlit(name: &str, rgb: [f32; 3]) -> Material {
+    Material {
+        name: name.into(),
+        base_color: [rgb[0], rgb[1], rgb[2], 1.0],
+        unlit: true,
+        ..Default::default()
+    }
+}
+
 pub fn add_mesh(
     scene: &mut Scene,
     name: &str,
