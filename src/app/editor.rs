@@ -847,7 +847,7 @@ impl Editor {
                 } else {
                     self.controls.mode_label()
                 },
-                projection: &self.view_label(cloud_tool),
+                projection: &self.view_label(),
                 fly_speed: self
                     .controls
                     .speed_hint_visible(now)
@@ -1091,9 +1091,9 @@ impl Editor {
     }
 
     /// The viewport label's view part: projection, solid shading's choices, and "X-ray" while
-    /// meshes are drawn see-through and box selections take what lies behind (the cloud
-    /// tool, `cloud_tool`, says its own).
-    pub(crate) fn view_label(&self, cloud_tool: bool) -> String {
+    /// meshes are drawn see-through (also while the splat and point tool is on, whose own
+    /// X-ray its mode label tells: "front only" when off).
+    pub(crate) fn view_label(&self) -> String {
         let mut label = self.camera.projection_label();
         if self.overlays.solid {
             let color = match self.overlays.solid_color {
@@ -1107,7 +1107,7 @@ impl Editor {
             };
             label = format!("{label} · Solid{color}{flat}");
         }
-        if self.overlays.xray && !cloud_tool {
+        if self.overlays.xray {
             label.push_str(" · X-ray");
         }
         label

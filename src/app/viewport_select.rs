@@ -965,6 +965,16 @@ mod tests {
             d.editor.apply(crate::ui::UiAction::ToggleXray);
             assert!(d.editor.cloud_tools.select.xray, "{what}");
             assert!(!d.editor.overlays.xray, "{what}");
+            // The viewport label tells whether the meshes are drawn see-through, the tool on
+            // or not (its own X-ray is in its mode label).
+            assert!(!d.editor.view_label().contains("X-ray"), "{what}");
+            d.editor.overlays.xray = true;
+            assert!(d.editor.view_label().ends_with(" · X-ray"), "{what}");
+            assert!(
+                d.editor.xray(),
+                "{what}: the tool's X-ray is the menu's still"
+            );
+            d.editor.overlays.xray = false;
             d.editor.apply(crate::ui::UiAction::ToggleXray);
             d.drag(from, to, Modifiers::NONE);
             let front = selected(&d);
@@ -1079,7 +1089,7 @@ mod tests {
         assert_eq!(d.editor.selection, vec![wall]);
         // Alt+Z: X-ray, the box takes what is behind too (and the meshes are drawn
         // see-through); Z's shading and the other overlays are left alone.
-        assert!(!d.editor.view_label(false).contains("X-ray"));
+        assert!(!d.editor.view_label().contains("X-ray"));
         key(&mut d, egui::Key::Z, Modifiers::ALT);
         assert!(d.editor.overlays.xray);
         assert_eq!(
@@ -1089,13 +1099,11 @@ mod tests {
                 ..overlays
             }
         );
-        let label = d.editor.view_label(false);
+        let label = d.editor.view_label();
         assert!(
             label.starts_with("Front · Orthographic") && label.ends_with(" · X-ray"),
             "{label}"
         );
-        // The splat and point tool's label says its own X-ray.
-        assert!(!d.editor.view_label(true).contains("X-ray"));
         d.drag(corners.0, corners.1, Modifiers::COMMAND);
         assert_eq!(d.editor.selection, vec![wall, behind]);
         key(&mut d, egui::Key::Z, Modifiers::ALT);
