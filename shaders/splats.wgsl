@@ -391,6 +391,31 @@ fn fs_main(in: SplatOut) -> @location(0) vec4<f32> {
     return vec4<f32>(in.color.rgb * alpha, alpha);
 }
 
+// The splat layer (renderer.rs `Targets::one_sample`): with MSAA, a frame's splats blend at
+// one sample per pixel into their own layer, which the MSAA display pass then composites
+// sample by sample, at the nearest depth of the splats that cover the pixel (the second
+// target, blended by max: reverse Z). Fragments fainter than LAYER_DEPTH_ALPHA leave that
+// depth alone, so one faint tail far in front does not pull the whole pixel's splats over a
+// mesh edge they lie behind.
+const LAYER_DEPTH_ALPHA: f32 = 0.1;
+
+struct LayerOut {
+    @location(0) color: vec4<f32>,
+    @location(1) nearest: f32,
+};
+
+@fragment
+fn fs_layer(in: SplatOut) -> LayerOut {
+    let alpha = min(0.99, in.color.a * exp(-0.5 * dot(in.offset, in.offset)));
+    if alpha < 1.0 / 255.0 {
+        discard;
+    }
+    var out: LayerOut;
+    out.color = vec4<f32>(in.color.rgb * alpha, alpha);
+    out.nearest = select(0.0, in.clip.z, alpha >= LAYER_DEPTH_ALPHA);
+    return out;
+}
+
 // Selection mask: the node's value (draw.relight.y, gpu_scene::mask_value) where a selected cloud's splat is at least MASK_ALPHA opaque.
 @fragment
 fn fs_mask(in: SplatOut) -> @location(0) vec4<f32> {

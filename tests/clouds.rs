@@ -403,6 +403,124 @@ fn meshes_and_splats_occlude_each_other_by_depth() {
 }
 
 #[test]
+fn splats_blend_in_their_own_layer_and_keep_mesh_edges_antialiased() {
+    let Some(ctx) = gpu() else { return };
+    // A red cube, turned so its edges cross pixels slantwise, before a dense green blob that
+    // fills the view around it (no sky shows near the cube); then behind a second blob that
+    // hides it whole.
+    let blob_srgb = [60u8, 200, 80];
+    let front = [230u8, 40, 40];
+    let turned = Quat::from_rotation_z(0.5) * Quat::from_rotation_y(0.4);
+    let cube_at = Vec3::new(0.0, 0.0, 2.0);
+    let scene = |hidden: bool| {
+        let mut scene = Scene::new("Edges and splats");
+        sunny(&mut scene);
+        let green = blob_srgb.map(|c| c as f32 / 255.0);
+        let mut spheres = vec![(Vec3::ZERO, 1.6)];
+        if hidden {
+            spheres.push((Vec3::new(0.0, 0.0, 3.4), 0.9));
+        }
+        add_splats(
+            &mut scene,
+            "Blobs",
+            blobs(&spheres, green, 9000, 5),
+            Transform::IDENTITY,
+        );
+        add_mesh(
+            &mut scene,
+            "Cube",
+            shapes::cube(1.0),
+            unlit("Front", front),
+            Transform {
+                translation: cube_at,
+                rotation: turned,
+                scale: Vec3::ONE,
+            },
+        );
+        scene
+    };
+    let view = look(Vec3::new(0.0, 0.0, 6.0), Vec3::ZERO, 50.0);
+    // The screen box around the cube, with a margin.
+    let corners: Vec<(u32, u32)> = (0..8)
+        .map(|i| {
+            let c = Vec3::new(
+                if i & 1 == 0 { -0.5 } else { 0.5 },
+                if i & 2 == 0 { -0.5 } else { 0.5 },
+                if i & 4 == 0 { -0.5 } else { 0.5 },
+            );
+            pixel_of(view, cube_at + turned * c)
+        })
+        .collect();
+    let x0 = corners.iter().map(|c| c.0).min().unwrap() - 4;
+    let x1 = corners.iter().map(|c| c.0).max().unwrap() + 4;
+    let y0 = corners.iter().map(|c| c.1).min().unwrap() - 4;
+    let y1 = corners.iter().map(|c| c.1).max().unwrap() + 4;
+    // How far a colour lies from every mix of the cube's red and the blob's green, and how
+    // red it is.
+    let off_mix = |c: [u8; 3]| {
+        let [a, b, c] = [front, blob_srgb, c].map(|v| Vec3::from_array(v.map(f32::from)));
+        let t = ((c - a).dot(b - a) / (b - a).length_squared()).clamp(0.0, 1.0);
+        (c - (a + (b - a) * t)).length()
+    };
+    let redness = |c: [u8; 3]| f32::from(c[0]) - f32::from(c[1]);
+    let mut reds_at = Vec::new();
+    for msaa in [4, 1] {
+        for hidden in [false, true] {
+            let scene = scene(hidden);
+            let mut r = Renderer::new(&ctx);
+            let mut frame = final_frame(&scene, view);
+            frame.settings.msaa = msaa;
+            let (img, stats) = r.render_to_image(&ctx, &frame, W, H).expect("readback");
+            let what = format!("MSAA {msaa}, cube hidden: {hidden}");
+            // With MSAA the splats blend at one sample per pixel in their layer.
+            assert_eq!(stats.splat_layers, u32::from(msaa > 1), "{what}");
+            let (mut worst, mut at) = (0.0f32, (0, 0));
+            let (mut reds, mut edges, mut reddest) = (0, 0, f32::MIN);
+            for y in y0..=y1 {
+                for x in x0..=x1 {
+                    let c = pixel(&img, x, y);
+                    let d = off_mix(c);
+                    if d > worst {
+                        (worst, at) = (d, (x, y));
+                    }
+                    reds += usize::from(redness(c) > 150.0);
+                    edges += usize::from((-100.0..=150.0).contains(&redness(c)));
+                    reddest = reddest.max(redness(c));
+                }
+            }
+            // A pixel the cube's edge half covers shows red and green, and no more of the
+            // sky the opaque pass left in its uncovered samples than the quarter an MSAA
+            // resolve leaves there (the display pass starts from the resolved opaque image:
+            // 25.5 off here, as when splats blended in the MSAA display pass itself; a
+            // depth resolve that took the nearest sample left 63).
+            assert!(
+                worst < 35.0,
+                "{what}: {:?} at {at:?} is no mix of red and green ({worst:.1} off)",
+                pixel(&img, at.0, at.1)
+            );
+            if hidden {
+                // Not a trace of the cube, not even its outline: the blob in front covers
+                // its edge pixels' every sample.
+                assert!(reddest < -100.0, "{what}: red {reddest} shows through");
+            } else {
+                assert!(reds > 400, "{what}: {reds} red pixels");
+                reds_at.push((msaa, reds, edges));
+            }
+        }
+    }
+    // With MSAA the cube's edges are antialiased over the splats (pixels between red and
+    // green: fewer than two in a row hard-edged), as without splats; without MSAA they are
+    // hard.
+    let [(_, reds4, edges4), (_, reds1, edges1)] = reds_at[..] else {
+        panic!("{reds_at:?}")
+    };
+    assert!(
+        edges4 > 2 * edges1.max(10) && reds4.abs_diff(reds1) < edges4,
+        "edge pixels MSAA 4: {edges4} (of {reds4} red), MSAA 1: {edges1} (of {reds1})"
+    );
+}
+
+#[test]
 fn the_viewport_grid_lies_under_splats_in_front_of_it_and_over_those_beyond() {
     let Some(ctx) = gpu() else { return };
     // Dense opaque blobs of one cloud seen along the grid's blue Z axis (x = 0, the centre

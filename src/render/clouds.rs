@@ -417,7 +417,7 @@ pub struct GpuClouds {
     /// shading.
     point_pipelines: HashMap<u32, wgpu::RenderPipeline>,
     segment_pipelines: HashMap<u32, wgpu::RenderPipeline>,
-    splat_pipelines: HashMap<(u32, GridSide, SplatShading), wgpu::RenderPipeline>,
+    splat_pipelines: HashMap<(SplatTarget, GridSide, SplatShading), wgpu::RenderPipeline>,
     /// Points, splats and segments into the selection mask (made when first needed).
     mask_pipelines: Option<MaskPipes>,
     /// Whether a GPU-sorted page straddles the grid's plane this frame (its draws then need
@@ -1228,9 +1228,15 @@ impl GpuClouds {
         }
     }
 
-    /// The point and splat pipelines for a sample count (it must match the target's),
-    /// after [`Self::prepare`] of the frame.
-    pub fn pipelines(&mut self, device: &wgpu::Device, msaa: u32) -> CloudPipes {
+    /// The point and splat pipelines for the opaque pass's sample count (`msaa`, points and
+    /// segments; it must match the pass's target) and where the splats are drawn, after
+    /// [`Self::prepare`] of the frame.
+    pub fn pipelines(
+        &mut self,
+        device: &wgpu::Device,
+        msaa: u32,
+        splats: SplatTarget,
+    ) -> CloudPipes {
         let points = self
             .point_pipelines
             .entry(msaa)
@@ -1264,7 +1270,7 @@ impl GpuClouds {
             .collect();
         let mut splat = |side: GridSide, shading: SplatShading| {
             self.splat_pipelines
-                .entry((msaa, side, shading))
+                .entry((splats, side, shading))
                 .or_insert_with(|| {
                     cloud_pipeline(
                         device,
@@ -1272,7 +1278,7 @@ impl GpuClouds {
                         &self.splat_module,
                         &self.pipeline_layouts[1],
                         CloudPass::Splats {
-                            msaa,
+                            target: splats,
                             side,
                             shading,
                         },
@@ -1388,6 +1394,25 @@ impl GpuClouds {
     ///
     /// Only splats whose view depth lies in depth-slice slot `slice` are drawn (0: all; see
     /// [`Self::write_depth_slices`]), so blended meshes can be drawn between slices.
+    /// Whether [`Self::draw_splats`] draws anything on `side` of the grid (a frame's display
+    /// pass plans a step for each side, and most frames have splats on one).
+    pub fn draws_splats_on(&self, side: GridSide) -> bool {
+        self.splat_order.iter().any(|r| {
+            self.splat_nodes.contains_key(&r.node)
+                && self.page(r).is_some_and(|page| {
+                    matches!(
+                        (page.split, side),
+                        (GridSplit::Near, GridSide::Near)
+                            | (GridSplit::Beyond, GridSide::Beyond)
+                            | (
+                                GridSplit::Straddles { .. },
+                                GridSide::Near | GridSide::Beyond
+                            )
+                    )
+                })
+        })
+    }
+
     pub fn draw_splats(
         &self,
         pass: &mut wgpu::RenderPass<'_>,
@@ -1627,7 +1652,7 @@ enum CloudPass {
     /// The splats of `side` in the main HDR pass with `msaa` samples, shaded by `shading`:
     /// blended back to front, depth-tested but writing no depth.
     Splats {
-        msaa: u32,
+        target: SplatTarget,
         side: GridSide,
         shading: SplatShading,
     },
@@ -1635,6 +1660,21 @@ enum CloudPass {
     /// vertex stage without colour (`mask_only` in splats.wgsl).
     Mask { splats: bool },
 }
+
+/// Where a frame's splats are drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SplatTarget {
+    /// Straight into the display pass, with its sample count.
+    Display { msaa: u32 },
+    /// Into the splat layer at one sample per pixel, which the MSAA display pass then
+    /// composites (renderer.rs, `Targets::one_sample`): premultiplied colour and alpha, and
+    /// the nearest depth of the splats that cover each pixel (splats.wgsl `fs_layer`).
+    Layer,
+}
+
+/// The splat layer's depth target's format ([`SplatTarget::Layer`]): reverse-Z depth, whose
+/// half-float precision is relative, so as fine near the camera as far from it.
+pub const SPLAT_LAYER_DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R16Float;
 
 fn cloud_pipeline(
     device: &wgpu::Device,
@@ -1664,6 +1704,31 @@ fn cloud_pipeline(
         constants: &constants,
         ..Default::default()
     };
+    // The splat layer's second target: the nearest view depth of the splats that cover a
+    // pixel (reverse Z: the greatest).
+    let nearest = Some(wgpu::ColorTargetState {
+        format: SPLAT_LAYER_DEPTH_FORMAT,
+        blend: Some(wgpu::BlendState {
+            color: wgpu::BlendComponent {
+                src_factor: wgpu::BlendFactor::One,
+                dst_factor: wgpu::BlendFactor::One,
+                operation: wgpu::BlendOperation::Max,
+            },
+            alpha: wgpu::BlendComponent {
+                src_factor: wgpu::BlendFactor::One,
+                dst_factor: wgpu::BlendFactor::One,
+                operation: wgpu::BlendOperation::Max,
+            },
+        }),
+        write_mask: wgpu::ColorWrites::ALL,
+    });
+    let layer = matches!(
+        pass,
+        CloudPass::Splats {
+            target: SplatTarget::Layer,
+            ..
+        }
+    );
     let (msaa, fragment, depth_write, depth_compare, format, blend) = match pass {
         CloudPass::Points { msaa } => (
             msaa,
@@ -1673,9 +1738,12 @@ fn cloud_pipeline(
             super::renderer::HDR_FORMAT,
             None,
         ),
-        CloudPass::Splats { msaa, .. } => (
-            msaa,
-            "fs_main",
+        CloudPass::Splats { target, .. } => (
+            match target {
+                SplatTarget::Display { msaa } => msaa,
+                SplatTarget::Layer => 1,
+            },
+            if layer { "fs_layer" } else { "fs_main" },
             false,
             wgpu::CompareFunction::Greater,
             super::renderer::HDR_FORMAT,
@@ -1719,11 +1787,14 @@ fn cloud_pipeline(
             module,
             entry_point: Some(fragment),
             compilation_options,
-            targets: &[Some(wgpu::ColorTargetState {
-                format,
-                blend,
-                write_mask: wgpu::ColorWrites::ALL,
-            })],
+            targets: &[
+                Some(wgpu::ColorTargetState {
+                    format,
+                    blend,
+                    write_mask: wgpu::ColorWrites::ALL,
+                }),
+                nearest.filter(|_| layer),
+            ][..if layer { 2 } else { 1 }],
         }),
         multiview_mask: None,
         cache: None,

@@ -46,12 +46,31 @@ struct Targets {
     /// of this size draws a transmissive material.
     behind: Option<Behind>,
     depth: wgpu::TextureView,
+    /// With MSAA, for frames that draw splats: the splats blend at one sample per pixel into
+    /// a layer of their own, which the MSAA display pass composites sample by sample
+    /// (display.wgsl, "The splat layer"). Made the first time a frame of this size draws
+    /// splats; never without MSAA or where the adapter cannot read `depth` in a shader (GL):
+    /// splats then blend straight into the display pass.
+    one_sample: Option<OneSample>,
     mask: wgpu::TextureView,
     mask_depth: wgpu::TextureView,
     /// The post pass reading `display` (after a display pass) or `hdr` (frames with nothing
     /// translucent, which skip the display pass).
     post_from_display: wgpu::BindGroup,
     post_from_hdr: wgpu::BindGroup,
+}
+
+/// See [`Targets::one_sample`].
+struct OneSample {
+    /// The opaque pass's depth at one sample per pixel (the farthest of each pixel's).
+    depth: wgpu::TextureView,
+    /// The splats' premultiplied colour and alpha, and their nearest depth per pixel.
+    layer: wgpu::TextureView,
+    nearest: wgpu::TextureView,
+    /// The MSAA `depth`, for `fs_resolve_depth`.
+    resolve_source: wgpu::BindGroup,
+    /// `layer`, `nearest` and `depth`, for `fs_splat_layer`.
+    composite_source: wgpu::BindGroup,
 }
 
 /// See [`Targets::behind`].
@@ -132,6 +151,14 @@ struct PostKey {
     from_hdr: bool,
     /// Draws the selection outline.
     outline: bool,
+}
+
+/// The display pass's first draw (display.wgsl: the opaque image tone-mapped into display
+/// values) and, in a frame whose splats blend in their own layer (`Targets::one_sample`),
+/// the depth resolve and the layer's composite.
+struct DisplayPipe {
+    pipeline: wgpu::RenderPipeline,
+    splat_layer: Option<[wgpu::RenderPipeline; 2]>,
 }
 
 /// One thing the display pass draws, in order.
@@ -482,10 +509,18 @@ pub struct Renderer {
     device: wgpu::Device,
     queue: wgpu::Queue,
     msaa_supported: bool,
+    /// Whether MSAA frames may blend their splats at one sample per pixel
+    /// ([`Targets::one_sample`]): the adapter can read a multisampled depth texture in a
+    /// shader (not on GL).
+    splat_layer_supported: bool,
     frame_layout: wgpu::BindGroupLayout,
     material_layout: wgpu::BindGroupLayout,
     post_layout: wgpu::BindGroupLayout,
     display_layout: wgpu::BindGroupLayout,
+    /// The opaque pass's MSAA depth (display.wgsl's `fs_resolve_depth`), and the splat
+    /// layer with that depth resolved (`fs_splat_layer`): [`Targets::one_sample`].
+    depth_resolve_layout: wgpu::BindGroupLayout,
+    splat_layer_layout: wgpu::BindGroupLayout,
     /// wire.wgsl group 1: a mesh's edges and vertices ([`super::gpu_scene::Wire`]).
     wire_layout: wgpu::BindGroupLayout,
     /// mesh.wgsl group 2 of transmissive pipelines: the opaque image and the display layer
@@ -629,6 +664,11 @@ fn make_texture(
 
 /// The overlay pipeline key of bone lines (lines.wgsl without a depth test).
 const BONES_PIPELINE: &str = "bones";
+/// The overlay pipeline keys of the splat layer's passes ([`Targets::one_sample`]): the MSAA
+/// depth resolved to one sample per pixel (display.wgsl's `fs_resolve_depth`), and the layer
+/// laid over the display layer (`fs_splat_layer`).
+const DEPTH_RESOLVE_PIPELINE: &str = "depth resolve";
+const SPLAT_LAYER_PIPELINE: &str = "splat layer";
 /// The overlay pipeline key of the selected objects' wireframe (wire.wgsl's `fs_selected`).
 const WIRE_SELECTED_PIPELINE: &str = "wire selected";
 /// The wireframe's pipeline keys with its edges drawn as quads (wire.wgsl `vs_quad`) rather
@@ -782,6 +822,30 @@ impl Renderer {
             label: Some("display source"),
             entries: &[texture_entry(0, false)],
         });
+        let depth_entry = |binding: u32, multisampled: bool| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::FRAGMENT,
+            ty: wgpu::BindingType::Texture {
+                sample_type: wgpu::TextureSampleType::Depth,
+                view_dimension: wgpu::TextureViewDimension::D2,
+                multisampled,
+            },
+            count: None,
+        };
+        let depth_resolve_layout =
+            device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some("MSAA depth"),
+                entries: &[depth_entry(1, true)],
+            });
+        let splat_layer_layout =
+            device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some("splat layer"),
+                entries: &[
+                    texture_entry(2, false),
+                    texture_entry(3, false),
+                    depth_entry(4, false),
+                ],
+            });
         let wire_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("mesh edges"),
             entries: &[
@@ -923,6 +987,10 @@ impl Renderer {
             material_layout,
             post_layout,
             display_layout,
+            depth_resolve_layout,
+            splat_layer_layout,
+            splat_layer_supported: msaa_supported
+                && ctx.adapter.get_info().backend != wgpu::Backend::Gl,
             wire_layout,
             behind_layout,
             mesh_module,
@@ -1287,6 +1355,8 @@ impl Renderer {
         }
         let (source, vertex_entry, fragment_entry) = match name {
             BONES_PIPELINE => ("lines.wgsl", "vs_main", "fs_main"),
+            DEPTH_RESOLVE_PIPELINE => ("display.wgsl", "vs_main", "fs_resolve_depth"),
+            SPLAT_LAYER_PIPELINE => ("display.wgsl", "vs_main", "fs_splat_layer"),
             "wire.wgsl" => ("wire.wgsl", "vs_line", "fs_main"),
             WIRE_SELECTED_PIPELINE => ("wire.wgsl", "vs_line", "fs_selected"),
             WIRE_QUADS_PIPELINE => ("wire.wgsl", "vs_quad", "fs_main"),
@@ -1305,6 +1375,8 @@ impl Renderer {
             false,
             match name {
                 "display.wgsl" => Some(&self.display_layout),
+                DEPTH_RESOLVE_PIPELINE => Some(&self.depth_resolve_layout),
+                SPLAT_LAYER_PIPELINE => Some(&self.splat_layer_layout),
                 WIRE_QUADS_PIPELINE | WIRE_SELECTED_QUADS_PIPELINE => Some(&self.wire_layout),
                 _ => None,
             },
@@ -1346,13 +1418,20 @@ impl Renderer {
                     wgpu::CompareFunction::GreaterEqual,
                     Some(wgpu::BlendState::ALPHA_BLENDING),
                 ),
+                // Over every sample at or behind the splats' nearest depth.
+                SPLAT_LAYER_PIPELINE => (
+                    &[],
+                    wgpu::PrimitiveTopology::TriangleList,
+                    wgpu::CompareFunction::GreaterEqual,
+                    Some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING),
+                ),
                 "grid.wgsl" => (
                     &[],
                     wgpu::PrimitiveTopology::TriangleList,
                     wgpu::CompareFunction::Greater,
                     Some(wgpu::BlendState::ALPHA_BLENDING),
                 ),
-                "display.wgsl" => (
+                "display.wgsl" | DEPTH_RESOLVE_PIPELINE => (
                     &[],
                     wgpu::PrimitiveTopology::TriangleList,
                     wgpu::CompareFunction::Always,
@@ -1382,7 +1461,8 @@ impl Renderer {
                 },
                 depth_stencil: Some(wgpu::DepthStencilState {
                     format: DEPTH_FORMAT,
-                    depth_write_enabled: Some(false),
+                    // Only the resolve writes depth (every pixel's, see `Targets::one_sample`).
+                    depth_write_enabled: Some(name == DEPTH_RESOLVE_PIPELINE),
                     depth_compare: Some(compare),
                     stencil: Default::default(),
                     bias: Default::default(),
@@ -1395,11 +1475,12 @@ impl Renderer {
                     module: &module,
                     entry_point: Some(fragment_entry),
                     compilation_options: Default::default(),
+                    // The depth resolve writes depth alone.
                     targets: &[Some(wgpu::ColorTargetState {
                         format: HDR_FORMAT,
                         blend,
                         write_mask: wgpu::ColorWrites::ALL,
-                    })],
+                    })][..usize::from(name != DEPTH_RESOLVE_PIPELINE)],
                 }),
                 multiview_mask: None,
                 cache: None,
@@ -1443,6 +1524,46 @@ impl Renderer {
         t.behind = Some(Behind { texture, group });
     }
 
+    /// Makes the current targets' [`Targets::one_sample`] if they have none and can have
+    /// one (MSAA on an adapter that reads multisampled depth).
+    fn ensure_splat_layer(&mut self) {
+        let Some(t) = self.targets.first_mut() else {
+            return;
+        };
+        if t.one_sample.is_some() || t.msaa == 1 || !self.splat_layer_supported {
+            return;
+        }
+        let d = &self.device;
+        let view = |label, format| {
+            let usage =
+                wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING;
+            make_texture(d, label, (t.width, t.height, 1), 1, format, usage)
+                .create_view(&Default::default())
+        };
+        let resolved = view("depth (one sample)", DEPTH_FORMAT);
+        let layer = view("splat layer", HDR_FORMAT);
+        let nearest = view("splat layer depth", super::clouds::SPLAT_LAYER_DEPTH_FORMAT);
+        let entry = |binding, view| wgpu::BindGroupEntry {
+            binding,
+            resource: wgpu::BindingResource::TextureView(view),
+        };
+        t.one_sample = Some(OneSample {
+            resolve_source: d.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("MSAA depth"),
+                layout: &self.depth_resolve_layout,
+                entries: &[entry(1, &t.depth)],
+            }),
+            composite_source: d.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("splat layer"),
+                layout: &self.splat_layer_layout,
+                entries: &[entry(2, &layer), entry(3, &nearest), entry(4, &resolved)],
+            }),
+            depth: resolved,
+            layer,
+            nearest,
+        });
+    }
+
     fn ensure_targets(&mut self, width: u32, height: u32, msaa: u32) {
         if let Some(i) = self
             .targets
@@ -1480,8 +1601,20 @@ impl Renderer {
                 resource: wgpu::BindingResource::TextureView(&hdr),
             }],
         });
-        let depth = make_texture(d, "depth", size, msaa, DEPTH_FORMAT, attach)
-            .create_view(&Default::default());
+        // With MSAA, read by the splat layer's depth resolve (`Targets::one_sample`).
+        let depth = make_texture(
+            d,
+            "depth",
+            size,
+            msaa,
+            DEPTH_FORMAT,
+            if msaa > 1 && self.splat_layer_supported {
+                sampled
+            } else {
+                attach
+            },
+        )
+        .create_view(&Default::default());
         let mask =
             make_texture(d, "mask", size, 1, MASK_FORMAT, sampled).create_view(&Default::default());
         let mask_depth = make_texture(d, "mask depth", size, 1, DEPTH_FORMAT, attach)
@@ -1522,6 +1655,7 @@ impl Renderer {
                 display_source,
                 behind: None,
                 depth,
+                one_sample: None,
                 mask,
                 mask_depth,
                 post_from_display,
@@ -1834,6 +1968,9 @@ impl Renderer {
         }) {
             self.ensure_behind();
         }
+        if self.clouds.has_splats() {
+            self.ensure_splat_layer();
+        }
         let overlays = frame.settings.overlays;
         if overlays.icons || overlays.bones {
             self.scene
@@ -2042,6 +2179,10 @@ impl Renderer {
         self.queue
             .write_buffer(&self.post_buffer, 0, bytemuck::bytes_of(&post));
 
+        // With MSAA, splats blend at one sample per pixel in a layer of their own
+        // (`Targets::one_sample`).
+        let splat_layer = self.clouds.has_splats()
+            && self.targets.first().is_some_and(|t| t.one_sample.is_some());
         // Pipelines needed this frame.
         let mut needed = Vec::new();
         let mut needed_pipes = HashSet::new();
@@ -2081,14 +2222,28 @@ impl Renderer {
         }
         let kind_of: HashMap<_, _> = needed.into_iter().collect();
         let sky_pipe = self.overlay_pipeline("sky.wgsl", msaa);
-        let display_pipe = translucent.then(|| self.overlay_pipeline("display.wgsl", msaa));
+        let display_pipe = translucent.then(|| DisplayPipe {
+            pipeline: self.overlay_pipeline("display.wgsl", msaa),
+            splat_layer: splat_layer.then(|| {
+                [
+                    self.overlay_pipeline(DEPTH_RESOLVE_PIPELINE, 1),
+                    self.overlay_pipeline(SPLAT_LAYER_PIPELINE, msaa),
+                ]
+            }),
+        });
         let post_pipe = self.post_pipeline(PostKey {
             encode: target.encode,
             from_hdr: !translucent,
             outline,
         });
-        let cloud_pipes =
-            (!self.clouds.is_empty()).then(|| self.clouds.pipelines(&self.device, msaa));
+        let cloud_pipes = (!self.clouds.is_empty()).then(|| {
+            let splats = if splat_layer {
+                super::clouds::SplatTarget::Layer
+            } else {
+                super::clouds::SplatTarget::Display { msaa }
+            };
+            self.clouds.pipelines(&self.device, msaa, splats)
+        });
         let mask_pipes =
             (outline && !self.clouds.is_empty()).then(|| self.clouds.mask_pipelines(&self.device));
 
@@ -2366,7 +2521,7 @@ impl Renderer {
         kind_of: &HashMap<crate::scene::MaterialId, MeshPipe>,
         sky_pipe: &wgpu::RenderPipeline,
         // None: nothing translucent this frame, no display pass.
-        display_pipe: Option<&wgpu::RenderPipeline>,
+        display_pipe: Option<&DisplayPipe>,
         post_pipe: &wgpu::RenderPipeline,
         cloud_pipes: Option<&CloudPipes>,
         prepass_pipe: Option<&PrepassPipes>,
@@ -2604,13 +2759,54 @@ impl Renderer {
                 .filter(|s| matches!(s, DisplayStep::CopyBehind))
                 .count() as u32;
             stats.behind_copies = copies;
-            // The pass is split at each copy; the parts before the last keep colour and depth.
-            let part = if copies > 0 {
+            // With MSAA the splats blend at one sample per pixel into their own layer, laid
+            // over the display pass after each of their steps (`Targets::one_sample`).
+            let layer = display_pipe
+                .splat_layer
+                .as_ref()
+                .zip(t.one_sample.as_ref())
+                .filter(|_| cloud_pipes.is_some());
+            if let Some(([resolve, _], o)) = layer {
+                let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                    label: Some("depth resolve"),
+                    timestamp_writes: self
+                        .pass_timer
+                        .as_ref()
+                        .and_then(|t| t.writes("depth resolve")),
+                    color_attachments: &[],
+                    depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+                        view: &o.depth,
+                        depth_ops: Some(wgpu::Operations {
+                            load: wgpu::LoadOp::Clear(0.0),
+                            store: wgpu::StoreOp::Store,
+                        }),
+                        stencil_ops: None,
+                    }),
+                    ..Default::default()
+                });
+                pass.set_pipeline(resolve);
+                pass.set_bind_group(0, frame_bg, &[]);
+                pass.set_bind_group(1, &o.resolve_source, &[]);
+                pass.draw(0..3, 0..1);
+                stats.draw_calls += 1;
+            }
+            let layers = if layer.is_some() {
+                steps
+                    .iter()
+                    .filter(|s| matches!(s, DisplayStep::Splats(side, _) if self.clouds.draws_splats_on(*side)))
+                    .count() as u32
+            } else {
+                0
+            };
+            // The pass is split at each copy and each splat layer; the parts before the last
+            // keep colour and depth.
+            let splits = copies + layers;
+            let part = if splits > 0 {
                 PassPart::First
             } else {
                 PassPart::Whole
             };
-            let mut copies_left = copies;
+            let mut splits_left = splits;
             let mut pass = t.frame_pass_part(
                 encoder,
                 "display",
@@ -2620,7 +2816,7 @@ impl Renderer {
                 self.pass_timer.as_ref(),
             );
             pass.set_bind_group(0, frame_bg, &[]);
-            pass.set_pipeline(display_pipe);
+            pass.set_pipeline(&display_pipe.pipeline);
             pass.set_bind_group(1, &t.display_source, &[]);
             pass.draw(0..3, 0..1);
             stats.draw_calls += 1;
@@ -2644,10 +2840,71 @@ impl Renderer {
             for step in steps {
                 match step {
                     DisplayStep::Splats(side, slice) => {
-                        if let Some(c) = cloud_pipes {
+                        let Some(c) = cloud_pipes else { continue };
+                        let Some(([_, composite], o)) = layer else {
                             self.clouds
                                 .draw_splats(&mut pass, &c.splats, side, slice, stats);
+                            continue;
+                        };
+                        if !self.clouds.draws_splats_on(side) {
+                            continue;
                         }
+                        drop(pass);
+                        let cleared = |view| {
+                            Some(wgpu::RenderPassColorAttachment {
+                                view,
+                                depth_slice: None,
+                                resolve_target: None,
+                                ops: wgpu::Operations {
+                                    load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
+                                    store: wgpu::StoreOp::Store,
+                                },
+                            })
+                        };
+                        let mut layer_pass =
+                            encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                                label: Some("splat layer"),
+                                timestamp_writes: self
+                                    .pass_timer
+                                    .as_ref()
+                                    .and_then(|t| t.writes("splat layer")),
+                                color_attachments: &[cleared(&o.layer), cleared(&o.nearest)],
+                                depth_stencil_attachment: Some(
+                                    wgpu::RenderPassDepthStencilAttachment {
+                                        view: &o.depth,
+                                        depth_ops: Some(wgpu::Operations {
+                                            load: wgpu::LoadOp::Load,
+                                            store: wgpu::StoreOp::Store,
+                                        }),
+                                        stencil_ops: None,
+                                    },
+                                ),
+                                ..Default::default()
+                            });
+                        layer_pass.set_bind_group(0, frame_bg, &[]);
+                        self.clouds
+                            .draw_splats(&mut layer_pass, &c.splats, side, slice, stats);
+                        drop(layer_pass);
+                        stats.splat_layers += 1;
+                        splits_left -= 1;
+                        let part = if splits_left > 0 {
+                            PassPart::Middle
+                        } else {
+                            PassPart::Last
+                        };
+                        pass = t.frame_pass_part(
+                            encoder,
+                            "display (splat layer laid over)",
+                            &t.display,
+                            part.display_depth(),
+                            part,
+                            self.pass_timer.as_ref(),
+                        );
+                        bind_common(&mut pass);
+                        pass.set_pipeline(composite);
+                        pass.set_bind_group(1, &o.composite_source, &[]);
+                        pass.draw(0..3, 0..1);
+                        stats.draw_calls += 1;
                     }
                     DisplayStep::Batches(batches) => draw_batches(&mut pass, batches, stats),
                     DisplayStep::Grid => {
@@ -2665,8 +2922,8 @@ impl Renderer {
                             b.texture.as_image_copy(),
                             b.texture.size(),
                         );
-                        copies_left -= 1;
-                        let part = if copies_left > 0 {
+                        splits_left -= 1;
+                        let part = if splits_left > 0 {
                             PassPart::Middle
                         } else {
                             PassPart::Last
