@@ -320,6 +320,44 @@ fn xray_alpha() -> f32 {
     return frame.overlay.y;
 }
 
+// X-ray blends order-independently (renderer.rs, "X-ray"): weighted blended
+// order-independent transparency (McGuire and Bavoil 2013; Blender's X-ray blends so too).
+// Each fragment adds its display colour × alpha × weight and alpha × weight to one target and
+// multiplies the other (the "revealage", cleared to 1) by 1 − alpha; the display pass lays
+// their quotient over the image at 1 − revealage (display.wgsl `fs_xray`). So a mesh's own
+// triangles and objects of any size (a terrain under a house) need no order. The weight
+// falls with the fragment's view depth relative to the nearest X-ray surface at its pixel
+// (`front`, from a depth-only pre-pass): 1 there and (front / depth)^XRAY_WEIGHT_POWER
+// behind, so a surface outweighs what lies 1.4 times as far 2:1 and twice as far 4:1, as
+// the layers behind a half-opaque surface would show (2:1, 4:1 in that order), at any scale
+// of scene; at least XRAY_MIN_WEIGHT, so that layers a hundred times as far still add up in
+// half floats. Layers close together mix about evenly (the method's known limit).
+const XRAY_WEIGHT_POWER: f32 = 2.0;
+const XRAY_MIN_WEIGHT: f32 = 1e-4;
+
+struct XrayOut {
+    @location(0) accum: vec4<f32>,
+    @location(1) reveal: f32,
+};
+
+// `c`: the display colour and alpha; `depth`: the fragment's view depth; `front_depth`: the
+// X-ray pre-pass's depth-buffer value at `pixel` (0: none there).
+fn xray_out(c: vec4<f32>, depth: f32, pixel: vec2<f32>, front_depth: f32) -> XrayOut {
+    var w = 1.0;
+    if front_depth > 0.0 && depth > 0.0 {
+        let ndc = vec2<f32>(pixel.x * frame.viewport.z * 2.0 - 1.0,
+                            1.0 - pixel.y * frame.viewport.w * 2.0);
+        let p = frame.world_from_clip * vec4<f32>(ndc, front_depth, 1.0);
+        let front = -(frame.view_from_world * vec4<f32>(p.xyz / p.w, 1.0)).z;
+        w = clamp(pow(max(front, 0.0) / depth, XRAY_WEIGHT_POWER), XRAY_MIN_WEIGHT, 1.0);
+    }
+    let a = clamp(c.a, 0.0, 1.0);
+    var out: XrayOut;
+    out.accum = vec4<f32>(c.rgb * a * w, a * w);
+    out.reveal = a;
+    return out;
+}
+
 fn studio_lit(color: vec3<f32>, normal: vec3<f32>, world: vec3<f32>) -> vec4<f32> {
     if (u32(frame.display.z) & 2u) != 0u {
         let flat_color = clamp(color, vec3<f32>(0.0), vec3<f32>(1.0));

@@ -73,3 +73,19 @@ fn fs_splat_layer(in: DisplayOut) -> LayerOut {
     out.depth = max(textureLoad(splat_nearest, p, 0).r, textureLoad(resolved_depth, p, 0));
     return out;
 }
+
+// X-ray's meshes, blended order-independently into two targets (common.wgsl `xray_out`),
+// laid over the display layer: their weighted mean colour at 1 − revealage.
+@group(1) @binding(5) var xray_accum: texture_2d<f32>;
+@group(1) @binding(6) var xray_reveal: texture_2d<f32>;
+
+@fragment
+fn fs_xray(in: DisplayOut) -> @location(0) vec4<f32> {
+    let p = vec2<i32>(in.clip.xy);
+    let accum = textureLoad(xray_accum, p, 0);
+    let coverage = 1.0 - textureLoad(xray_reveal, p, 0).r;
+    if accum.a < 1e-6 || coverage < 1.0 / 1024.0 {
+        discard;
+    }
+    return vec4<f32>(accum.rgb / accum.a, coverage);
+}

@@ -43,9 +43,14 @@ fn fs_main(in: SolidOut) -> @location(0) vec4<f32> {
     return studio_lit(in.color, in.normal, in.world);
 }
 
-// X-ray (renderer.rs, `Overlays::xray`): drawn in the display layer, see-through.
+// X-ray (renderer.rs, `Overlays::xray`): see-through, blended order-independently
+// (common.wgsl `xray_out`; the nearest X-ray surface's depth from the pre-pass).
+@group(1) @binding(2) var xray_front: texture_depth_2d;
+
 @fragment
-fn fs_xray(in: SolidOut) -> @location(0) vec4<f32> {
+fn fs_xray(in: SolidOut) -> XrayOut {
     let c = studio_lit(in.color, in.normal, in.world);
-    return vec4<f32>(display_encoded(c.rgb), xray_alpha());
+    let depth = -(frame.view_from_world * vec4<f32>(in.world, 1.0)).z;
+    let front = textureLoad(xray_front, vec2<i32>(in.clip.xy), 0);
+    return xray_out(vec4<f32>(display_encoded(c.rgb), xray_alpha()), depth, in.clip.xy, front);
 }

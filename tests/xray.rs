@@ -84,7 +84,7 @@ fn xray_shows_a_cube_hidden_behind_a_wall_in_lit_shading() {
     // With it the blue cube shows through the red wall, which still shows.
     assert!(x[2] > p[2] + 40, "x-ray {x:?} vs plain {p:?}");
     assert!(x[0] > 90 && x[0] < p[0] - 30, "x-ray {x:?} vs plain {p:?}");
-    // Drawn back to front: the wall, in front, over the cube, so red outweighs blue.
+    // Weighed by depth: the wall, in front, outweighs the cube, so red outweighs blue.
     assert!(
         x[0] > x[2] + 20,
         "x-ray {x:?}: the cube was drawn over the wall"
@@ -166,10 +166,10 @@ fn the_xray_alpha_sets_how_opaque_the_meshes_stay() {
 }
 
 #[test]
-fn xray_sorts_the_instances_of_one_batch_back_to_front() {
+fn xray_weighs_the_nearer_of_two_instances_of_one_batch_more() {
     let Some(ctx) = gpu() else { return };
     // Two nodes of one mesh and material (one instanced batch, as a forest's trees): a red
-    // cube in front, added first, and a blue one right behind it. Drawn in the order they
+    // cube in front, added first, and a blue one right behind it. Blended in the order they
     // were added, the blue one would cover the red.
     let mut scene = Scene::new("Two instances");
     add_sun(&mut scene, Vec3::new(0.3, 0.8, 1.0), 100_000.0, false);
@@ -203,6 +203,101 @@ fn xray_sorts_the_instances_of_one_batch_back_to_front() {
         "{x:?}: the cube behind was drawn over the one in front"
     );
     assert!(x[2] > 40, "{x:?}: the cube behind shows through");
+}
+
+/// X-ray settings for the tests below: lit (their meshes are unlit: their colours exactly).
+fn xray_on() -> RenderSettings {
+    let mut settings = RenderSettings::final_frame();
+    settings.overlays.xray = true;
+    settings
+}
+
+#[test]
+fn xray_weighs_each_pixel_by_its_depth_not_by_objects_centres() {
+    let Some(ctx) = gpu() else { return };
+    // A wide green floor and, floating high over its far side, a small red box, seen from
+    // above: the floor's centre lies nearer the eye than the box's, though at the box's
+    // pixels the box is in front of the floor. Objects sorted by their centres blended the
+    // floor over the box.
+    let mut scene = Scene::new("Box over a floor");
+    add_sun(&mut scene, Vec3::new(0.3, 0.8, 1.0), 100_000.0, false);
+    scene.environment.exposure_ev100 = 15.0;
+    add_mesh(
+        &mut scene,
+        "Floor",
+        shapes::cube(1.0),
+        unlit("Floor", [0.05, 0.6, 0.05]),
+        Transform {
+            scale: Vec3::new(40.0, 0.2, 40.0),
+            ..Transform::IDENTITY
+        },
+    );
+    let box_at = Vec3::new(0.0, 4.0, -10.0);
+    add_mesh(
+        &mut scene,
+        "Box",
+        shapes::cube(1.5),
+        unlit("Box", [0.8, 0.05, 0.05]),
+        Transform::from_translation(box_at),
+    );
+    let eye = Vec3::new(0.0, 12.0, 6.0);
+    assert!(eye.distance(Vec3::ZERO) < eye.distance(box_at));
+    let view = look(eye, box_at, 50.0);
+    let img = render_with(&ctx, &scene, view, W, H, xray_on(), &[]);
+    let ndc = view
+        .clip_from_world(W as f32 / H as f32)
+        .project_point3(box_at);
+    let c = img
+        .get_pixel(
+            ((ndc.x + 1.0) * 0.5 * W as f32) as u32,
+            ((1.0 - ndc.y) * 0.5 * H as f32) as u32,
+        )
+        .0;
+    let [r, g, _] = [c[0], c[1], c[2]].map(i32::from);
+    assert!(
+        r > g + 30,
+        "{c:?}: the floor behind outweighs the box in front"
+    );
+    assert!(g > 60, "{c:?}: the floor shows through the box");
+}
+
+#[test]
+fn xray_weighs_a_meshs_own_triangles_by_depth_not_by_their_order() {
+    let Some(ctx) = gpu() else { return };
+    // One mesh of two squares facing the camera: a red one in front, stored first, and a
+    // blue one 3 m behind it. Blended in their stored order, the blue square covered the red.
+    let mut scene = Scene::new("Two squares");
+    add_sun(&mut scene, Vec3::new(0.3, 0.8, 1.0), 100_000.0, false);
+    scene.environment.exposure_ev100 = 15.0;
+    let mut positions = Vec::new();
+    let mut colors = Vec::new();
+    for (z, color) in [(0.0, [1.0, 0.0, 0.0, 1.0]), (-3.0, [0.0, 0.0, 1.0, 1.0])] {
+        for (x, y) in [(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0)] {
+            positions.push([x, y, z]);
+            colors.push(color);
+        }
+    }
+    let mesh = worldsmith::scene::Mesh::new(
+        positions,
+        vec![[0.0, 0.0, 1.0]; 8],
+        Vec::new(),
+        colors,
+        vec![0, 1, 2, 0, 2, 3, 4, 5, 6, 4, 6, 7],
+    );
+    add_mesh(
+        &mut scene,
+        "Squares",
+        mesh,
+        unlit("White", [1.0; 3]),
+        Transform::IDENTITY,
+    );
+    let img = render_with(&ctx, &scene, view(), W, H, xray_on(), &[]);
+    let x = px(&img, Vec3::ZERO);
+    assert!(
+        x[0] > x[2] + 20,
+        "{x:?}: the square behind outweighs the one in front"
+    );
+    assert!(x[2] > 40, "{x:?}: the square behind shows through");
 }
 
 #[test]

@@ -248,39 +248,11 @@ pub struct Batch {
     /// faces turn clockwise on screen (glTF 2.0 §3.7.4).
     pub mirrored: bool,
     /// World-space centre (for back-to-front sorting of blended single-instance batches);
-    /// the origin for opaque batches, whose instances' spheres X-ray takes one by one
-    /// ([`GpuScene::xray_batches`]).
+    /// the origin for opaque batches (X-ray blends them in no order).
     pub center: Vec3,
     /// World-space radius of a sphere about `center` that holds a blended batch (where on
     /// screen it can draw; not finite for a mesh without bounds); 0 for opaque batches.
     pub radius: f32,
-}
-
-impl GpuScene {
-    /// Every batch as X-ray draws it, blended: the opaque batches split into one per
-    /// instance (each with its own sphere, so that a forest's trees sort back to front one
-    /// by one), then the blended ones.
-    pub fn xray_batches(&self) -> Vec<Batch> {
-        let mut batches = Vec::with_capacity(self.opaque_spheres.len() + self.blended.len());
-        for b in &self.opaque {
-            for i in b.instances() {
-                let (center, radius) = self
-                    .opaque_spheres
-                    .get(i as usize)
-                    .copied()
-                    .unwrap_or_default();
-                batches.push(Batch {
-                    first_instance: i,
-                    instance_count: 1,
-                    center,
-                    radius,
-                    ..*b
-                });
-            }
-        }
-        batches.extend(self.blended.iter().copied());
-        batches
-    }
 }
 
 impl Batch {
@@ -318,9 +290,6 @@ pub struct GpuScene {
     pub blended: Vec<Batch>,
     /// Mesh node → (mesh, instance index), for drawing a selection mask.
     pub node_instances: HashMap<NodeId, (MeshId, u32)>,
-    /// The world sphere (centre, radius) of each instance of the opaque batches, by instance
-    /// index (they come first in the instance buffer).
-    opaque_spheres: Vec<(Vec3, f32)>,
     pub lights: Vec<GpuLight>,
     /// Icon lines, then bone lines from [`GpuScene::bone_start`] on.
     pub lines: Vec<LineVertex>,
@@ -1161,15 +1130,12 @@ impl GpuScene {
         self.opaque.clear();
         self.blended.clear();
         self.node_instances.clear();
-        self.opaque_spheres.clear();
         for ((material, mesh, mirrored), items) in groups {
             let first = instances.len() as u32;
             for (node, m, grade) in &items {
                 self.node_instances
                     .insert(*node, (mesh, instances.len() as u32));
                 instances.push(instance_of(*node, *m, *grade));
-                self.opaque_spheres
-                    .push(world_sphere(self.meshes.get(&mesh), m));
             }
             self.opaque.push(Batch {
                 mesh,

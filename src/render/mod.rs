@@ -65,10 +65,11 @@ pub struct Overlays {
     pub solid_color: SolidColor,
     /// With `solid`: how the colours are lit (Blender's Solid lighting).
     pub solid_lighting: SolidLighting,
-    /// X-ray (Blender's Alt+Z): every mesh drawn see-through, blended back to front by object
-    /// in the display layer, so that what lies behind shows: in solid shading at
-    /// `xray_alpha`, lit at its own alpha times that. Shadows, the outline and the
-    /// wireframe (then showing hidden edges too) stay; points still hide what is behind them.
+    /// X-ray (Blender's Alt+Z): every mesh drawn see-through, blended order-independently
+    /// (nearer surfaces weigh more, whatever the order of objects and triangles), so that
+    /// what lies behind shows: in solid shading at `xray_alpha`, lit at its own alpha times
+    /// that; at `xray_alpha` 1 as without X-ray. Shadows, the outline and the wireframe (then
+    /// showing hidden edges too) stay; points still hide what is behind them.
     pub xray: bool,
     /// With `xray`: how opaque a mesh stays, 0 to 1 (Blender's X-ray Alpha; default
     /// [`XRAY_ALPHA`]); out-of-range values are clamped, NaN is opaque.

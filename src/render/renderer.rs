@@ -52,6 +52,9 @@ struct Targets {
     /// splats; never without MSAA or where the adapter cannot read `depth` in a shader (GL):
     /// splats then blend straight into the display pass.
     one_sample: Option<OneSample>,
+    /// X-ray's targets (`XrayTargets`), made the first time a frame of this size draws
+    /// X-ray.
+    xray: Option<XrayTargets>,
     mask: wgpu::TextureView,
     mask_depth: wgpu::TextureView,
     /// The post pass reading `display` (after a display pass) or `hdr` (frames with nothing
@@ -71,6 +74,22 @@ struct OneSample {
     resolve_source: wgpu::BindGroup,
     /// `layer`, `nearest` and `depth`, for `fs_splat_layer`.
     composite_source: wgpu::BindGroup,
+}
+
+/// X-ray's order-independent blending (common.wgsl `xray_out`, [`Targets::xray`]).
+struct XrayTargets {
+    /// The nearest X-ray surface's depth per pixel (the pre-pass, one sample per pixel).
+    front: wgpu::TextureView,
+    /// The two targets the meshes blend into (MSAA, when the frame has it) and what they
+    /// resolve into (the same without MSAA).
+    accum_msaa: Option<wgpu::TextureView>,
+    accum: wgpu::TextureView,
+    reveal_msaa: Option<wgpu::TextureView>,
+    reveal: wgpu::TextureView,
+    /// `front` for the meshes' pipelines (mesh.wgsl group 2, solid.wgsl group 1).
+    front_group: wgpu::BindGroup,
+    /// `accum` and `reveal` for display.wgsl's `fs_xray`.
+    composite_group: wgpu::BindGroup,
 }
 
 /// See [`Targets::behind`].
@@ -159,6 +178,14 @@ struct PostKey {
 struct DisplayPipe {
     pipeline: wgpu::RenderPipeline,
     splat_layer: Option<[wgpu::RenderPipeline; 2]>,
+}
+
+/// X-ray's passes besides the meshes' own (common.wgsl `xray_out`): the depth pre-pass of
+/// the nearest X-ray surface (the depth pre-pass pipelines at one sample, by culling) and
+/// the composite over the display layer (display.wgsl `fs_xray`).
+struct XrayPipes {
+    front: PrepassPipes,
+    composite: wgpu::RenderPipeline,
 }
 
 /// One thing the display pass draws, in order.
@@ -521,6 +548,10 @@ pub struct Renderer {
     /// layer with that depth resolved (`fs_splat_layer`): [`Targets::one_sample`].
     depth_resolve_layout: wgpu::BindGroupLayout,
     splat_layer_layout: wgpu::BindGroupLayout,
+    /// X-ray: the nearest X-ray surface's depth (mesh.wgsl group 2, solid.wgsl group 1), and
+    /// the blended targets for their composite (display.wgsl `fs_xray`): [`Targets::xray`].
+    xray_front_layout: wgpu::BindGroupLayout,
+    xray_composite_layout: wgpu::BindGroupLayout,
     /// wire.wgsl group 1: a mesh's edges and vertices ([`super::gpu_scene::Wire`]).
     wire_layout: wgpu::BindGroupLayout,
     /// mesh.wgsl group 2 of transmissive pipelines: the opaque image and the display layer
@@ -534,6 +565,8 @@ pub struct Renderer {
     mask_module: wgpu::ShaderModule,
     single_layout: wgpu::PipelineLayout,
     prepass_pipelines: HashMap<u32, PrepassPipes>,
+    /// X-ray's front-depth pre-pass (`Renderer::xray_front_pipeline`), made on first use.
+    xray_front_pipelines: Option<PrepassPipes>,
     /// GPU time per pass, when benchmarks ask for it ([`Renderer::time_gpu_passes`]).
     pass_timer: Option<PassTimer>,
     /// Solid shading's pipelines per MSAA count and X-ray, culling as [`PrepassPipes`].
@@ -662,6 +695,45 @@ fn make_texture(
     })
 }
 
+/// X-ray's order-independent targets (common.wgsl `xray_out`): colour × alpha × weight and
+/// alpha × weight added up, and the revealage (cleared to 1) multiplied by 1 − alpha.
+const XRAY_ACCUM_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
+const XRAY_REVEAL_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R16Float;
+const XRAY_TARGETS: [Option<wgpu::ColorTargetState>; 2] = [
+    Some(wgpu::ColorTargetState {
+        format: XRAY_ACCUM_FORMAT,
+        blend: Some(wgpu::BlendState {
+            color: wgpu::BlendComponent {
+                src_factor: wgpu::BlendFactor::One,
+                dst_factor: wgpu::BlendFactor::One,
+                operation: wgpu::BlendOperation::Add,
+            },
+            alpha: wgpu::BlendComponent {
+                src_factor: wgpu::BlendFactor::One,
+                dst_factor: wgpu::BlendFactor::One,
+                operation: wgpu::BlendOperation::Add,
+            },
+        }),
+        write_mask: wgpu::ColorWrites::ALL,
+    }),
+    Some(wgpu::ColorTargetState {
+        format: XRAY_REVEAL_FORMAT,
+        blend: Some(wgpu::BlendState {
+            color: wgpu::BlendComponent {
+                src_factor: wgpu::BlendFactor::Zero,
+                dst_factor: wgpu::BlendFactor::OneMinusSrc,
+                operation: wgpu::BlendOperation::Add,
+            },
+            alpha: wgpu::BlendComponent {
+                src_factor: wgpu::BlendFactor::Zero,
+                dst_factor: wgpu::BlendFactor::OneMinusSrc,
+                operation: wgpu::BlendOperation::Add,
+            },
+        }),
+        write_mask: wgpu::ColorWrites::ALL,
+    }),
+];
+
 /// The overlay pipeline key of bone lines (lines.wgsl without a depth test).
 const BONES_PIPELINE: &str = "bones";
 /// The overlay pipeline keys of the splat layer's passes ([`Targets::one_sample`]): the MSAA
@@ -669,6 +741,8 @@ const BONES_PIPELINE: &str = "bones";
 /// laid over the display layer (`fs_splat_layer`).
 const DEPTH_RESOLVE_PIPELINE: &str = "depth resolve";
 const SPLAT_LAYER_PIPELINE: &str = "splat layer";
+/// The overlay pipeline key of X-ray's composite (display.wgsl's `fs_xray`).
+const XRAY_COMPOSITE_PIPELINE: &str = "x-ray composite";
 /// The overlay pipeline key of the selected objects' wireframe (wire.wgsl's `fs_selected`).
 const WIRE_SELECTED_PIPELINE: &str = "wire selected";
 /// The wireframe's pipeline keys with its edges drawn as quads (wire.wgsl `vs_quad`) rather
@@ -846,6 +920,15 @@ impl Renderer {
                     depth_entry(4, false),
                 ],
             });
+        let xray_front_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("x-ray front"),
+            entries: &[depth_entry(2, false)],
+        });
+        let xray_composite_layout =
+            device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some("x-ray composite"),
+                entries: &[texture_entry(5, false), texture_entry(6, false)],
+            });
         let wire_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("mesh edges"),
             entries: &[
@@ -894,6 +977,7 @@ impl Renderer {
                 color: None,
                 entry_points: ["vs_main", "fs_main"],
                 blend: None,
+                xray: false,
             },
         );
         let mask_pipeline = position_pipeline(
@@ -911,6 +995,7 @@ impl Renderer {
                 color: Some((MASK_FORMAT, wgpu::ColorWrites::ALL)),
                 entry_points: ["vs_selection", "fs_selection"],
                 blend: None,
+                xray: false,
             },
         );
         let post_pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -989,6 +1074,8 @@ impl Renderer {
             display_layout,
             depth_resolve_layout,
             splat_layer_layout,
+            xray_front_layout,
+            xray_composite_layout,
             splat_layer_supported: msaa_supported
                 && ctx.adapter.get_info().backend != wgpu::Backend::Gl,
             wire_layout,
@@ -1001,6 +1088,7 @@ impl Renderer {
             mask_module,
             single_layout,
             prepass_pipelines: HashMap::new(),
+            xray_front_pipelines: None,
             pass_timer: None,
             solid_pipelines: HashMap::new(),
             post_pipelines: HashMap::new(),
@@ -1121,7 +1209,9 @@ impl Renderer {
         let blend = kind.alpha == AlphaPipe::Blend || kind.xray;
         let entry = match kind.alpha {
             _ if kind.transmissive => "fs_transmissive",
+            AlphaPipe::Mask if kind.xray => "fs_xray_mask",
             AlphaPipe::Mask => "fs_mask",
+            _ if kind.xray => "fs_xray_main",
             AlphaPipe::Opaque | AlphaPipe::Blend => "fs_main",
         };
         let constants = [
@@ -1153,7 +1243,17 @@ impl Renderer {
             .into_iter()
             .chain(sampler_constants.into_iter().filter(|_| shared))
             .collect();
-        let layout = self.main_layout(true, kind.transmissive.then_some(&self.behind_layout));
+        // Group 2: what transmissive surfaces see behind them; X-ray's nearest surface.
+        let layout = self.main_layout(
+            true,
+            if kind.transmissive {
+                Some(&self.behind_layout)
+            } else if kind.xray {
+                Some(&self.xray_front_layout)
+            } else {
+                None
+            },
+        );
         let mut buffers = vec![
             Some(vertex_layout(&VERTEX_ATTRIBUTES)),
             Some(instance_layout(&INSTANCE_ATTRIBUTES)),
@@ -1161,6 +1261,11 @@ impl Renderer {
         if uv1 {
             buffers.push(Some(uv1_layout()));
         }
+        let one_target = [Some(wgpu::ColorTargetState {
+            format: HDR_FORMAT,
+            blend: blend.then_some(wgpu::BlendState::ALPHA_BLENDING),
+            write_mask: wgpu::ColorWrites::ALL,
+        })];
         let pipeline = self
             .device
             .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
@@ -1212,11 +1317,11 @@ impl Renderer {
                         constants: &constants,
                         ..Default::default()
                     },
-                    targets: &[Some(wgpu::ColorTargetState {
-                        format: HDR_FORMAT,
-                        blend: blend.then_some(wgpu::BlendState::ALPHA_BLENDING),
-                        write_mask: wgpu::ColorWrites::ALL,
-                    })],
+                    targets: if kind.xray {
+                        &XRAY_TARGETS
+                    } else {
+                        &one_target
+                    },
                 }),
                 multiview_mask: None,
                 cache: None,
@@ -1299,6 +1404,7 @@ impl Renderer {
                     color: Some((HDR_FORMAT, wgpu::ColorWrites::empty())),
                     entry_points: ["vs_main", "fs_main"],
                     blend: None,
+                    xray: false,
                 },
             )
         });
@@ -1306,8 +1412,37 @@ impl Renderer {
         p
     }
 
+    /// X-ray's pre-pass of the nearest X-ray surface's depth ([`XrayPipes`]): the depth
+    /// pre-pass's, one sample per pixel, into a depth target alone.
+    fn xray_front_pipeline(&mut self) -> PrepassPipes {
+        if let Some(p) = &self.xray_front_pipelines {
+            return p.clone();
+        }
+        let p = by_culling(|cull| {
+            position_pipeline(
+                &self.device,
+                PositionPass {
+                    label: "x-ray front",
+                    layout: &self.single_layout,
+                    module: &self.mask_module,
+                    cull,
+                    depth_compare: wgpu::CompareFunction::Greater,
+                    bias: Default::default(),
+                    msaa: 1,
+                    normals: false,
+                    color: None,
+                    entry_points: ["vs_main", "fs_main"],
+                    blend: None,
+                    xray: false,
+                },
+            )
+        });
+        self.xray_front_pipelines = Some(p.clone());
+        p
+    }
+
     /// Solid shading (solid.wgsl): culling as the depth pre-pass; depth-tested and written.
-    /// With `xray`, blended in the display layer, see-through (`fs_xray`), writing no depth.
+    /// With `xray`, into X-ray's order-independent targets (`fs_xray`), writing no depth.
     fn solid_pipeline(&mut self, msaa: u32, xray: bool) -> PrepassPipes {
         if let Some(p) = self.solid_pipelines.get(&(msaa, xray)) {
             return p.clone();
@@ -1318,7 +1453,7 @@ impl Renderer {
                 label: Some("solid.wgsl"),
                 source: wgpu::ShaderSource::Wgsl(super::shaders::source("solid.wgsl").into()),
             });
-        let layout = self.main_layout(false, None);
+        let layout = self.main_layout(false, xray.then_some(&self.xray_front_layout));
         let p = by_culling(|cull| {
             position_pipeline(
                 &self.device,
@@ -1337,7 +1472,8 @@ impl Renderer {
                     normals: true,
                     color: Some((HDR_FORMAT, wgpu::ColorWrites::ALL)),
                     entry_points: ["vs_main", if xray { "fs_xray" } else { "fs_main" }],
-                    blend: xray.then_some(wgpu::BlendState::ALPHA_BLENDING),
+                    blend: None,
+                    xray,
                 },
             )
         });
@@ -1357,6 +1493,7 @@ impl Renderer {
             BONES_PIPELINE => ("lines.wgsl", "vs_main", "fs_main"),
             DEPTH_RESOLVE_PIPELINE => ("display.wgsl", "vs_main", "fs_resolve_depth"),
             SPLAT_LAYER_PIPELINE => ("display.wgsl", "vs_main", "fs_splat_layer"),
+            XRAY_COMPOSITE_PIPELINE => ("display.wgsl", "vs_main", "fs_xray"),
             "wire.wgsl" => ("wire.wgsl", "vs_line", "fs_main"),
             WIRE_SELECTED_PIPELINE => ("wire.wgsl", "vs_line", "fs_selected"),
             WIRE_QUADS_PIPELINE => ("wire.wgsl", "vs_quad", "fs_main"),
@@ -1377,6 +1514,7 @@ impl Renderer {
                 "display.wgsl" => Some(&self.display_layout),
                 DEPTH_RESOLVE_PIPELINE => Some(&self.depth_resolve_layout),
                 SPLAT_LAYER_PIPELINE => Some(&self.splat_layer_layout),
+                XRAY_COMPOSITE_PIPELINE => Some(&self.xray_composite_layout),
                 WIRE_QUADS_PIPELINE | WIRE_SELECTED_QUADS_PIPELINE => Some(&self.wire_layout),
                 _ => None,
             },
@@ -1416,6 +1554,13 @@ impl Renderer {
                     &edge_quad_buffers,
                     wgpu::PrimitiveTopology::TriangleList,
                     wgpu::CompareFunction::GreaterEqual,
+                    Some(wgpu::BlendState::ALPHA_BLENDING),
+                ),
+                // Over everything: the meshes are see-through and wrote no depth.
+                XRAY_COMPOSITE_PIPELINE => (
+                    &[],
+                    wgpu::PrimitiveTopology::TriangleList,
+                    wgpu::CompareFunction::Always,
                     Some(wgpu::BlendState::ALPHA_BLENDING),
                 ),
                 // Over every sample at or behind the splats' nearest depth.
@@ -1522,6 +1667,51 @@ impl Renderer {
             ],
         });
         t.behind = Some(Behind { texture, group });
+    }
+
+    /// Makes the current targets' [`Targets::xray`] if they have none.
+    fn ensure_xray(&mut self) {
+        let Some(t) = self.targets.first_mut() else {
+            return;
+        };
+        if t.xray.is_some() {
+            return;
+        }
+        let d = &self.device;
+        let size = (t.width, t.height, 1);
+        let attach = wgpu::TextureUsages::RENDER_ATTACHMENT;
+        let sampled = attach | wgpu::TextureUsages::TEXTURE_BINDING;
+        let view = |label, samples, format, usage| {
+            make_texture(d, label, size, samples, format, usage).create_view(&Default::default())
+        };
+        let front = view("x-ray front", 1, DEPTH_FORMAT, sampled);
+        let accum = view("x-ray accumulation", 1, XRAY_ACCUM_FORMAT, sampled);
+        let reveal = view("x-ray revealage", 1, XRAY_REVEAL_FORMAT, sampled);
+        let msaa = (t.msaa > 1).then_some(t.msaa);
+        let accum_msaa =
+            msaa.map(|n| view("x-ray accumulation msaa", n, XRAY_ACCUM_FORMAT, attach));
+        let reveal_msaa = msaa.map(|n| view("x-ray revealage msaa", n, XRAY_REVEAL_FORMAT, attach));
+        let entry = |binding, view| wgpu::BindGroupEntry {
+            binding,
+            resource: wgpu::BindingResource::TextureView(view),
+        };
+        t.xray = Some(XrayTargets {
+            front_group: d.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("x-ray front"),
+                layout: &self.xray_front_layout,
+                entries: &[entry(2, &front)],
+            }),
+            composite_group: d.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("x-ray composite"),
+                layout: &self.xray_composite_layout,
+                entries: &[entry(5, &accum), entry(6, &reveal)],
+            }),
+            front,
+            accum_msaa,
+            accum,
+            reveal_msaa,
+            reveal,
+        });
     }
 
     /// Makes the current targets' [`Targets::one_sample`] if they have none and can have
@@ -1656,6 +1846,7 @@ impl Renderer {
                 behind: None,
                 depth,
                 one_sample: None,
+                xray: None,
                 mask,
                 mask_depth,
                 post_from_display,
@@ -1972,6 +2163,12 @@ impl Renderer {
             self.ensure_splat_layer();
         }
         let overlays = frame.settings.overlays;
+        // X-ray's alpha (common.wgsl `xray_alpha`); NaN reads as opaque.
+        let xray_alpha = if overlays.xray_alpha.is_nan() {
+            1.0
+        } else {
+            overlays.xray_alpha.clamp(0.0, 1.0)
+        };
         if overlays.icons || overlays.bones {
             self.scene
                 .sync_lines(&self.device, &self.queue, scene, frame.selection, overlays);
@@ -2110,17 +2307,7 @@ impl Renderer {
                 wire_opacity,
             ],
             light_tiles,
-            overlay: [
-                frame.settings.ui_scale(),
-                // X-ray's alpha (common.wgsl `xray_alpha`); NaN reads as opaque.
-                if overlays.xray_alpha.is_nan() {
-                    1.0
-                } else {
-                    overlays.xray_alpha.clamp(0.0, 1.0)
-                },
-                0.0,
-                0.0,
-            ],
+            overlay: [frame.settings.ui_scale(), xray_alpha, 0.0, 0.0],
         };
         self.queue
             .write_buffer(&self.frame_buffer, 0, bytemuck::bytes_of(&uniform));
@@ -2157,7 +2344,11 @@ impl Renderer {
         // Solid shading draws blended meshes opaque, with the others; X-ray draws every mesh
         // blended.
         let solid = overlays.solid;
-        let xray = overlays.xray && self.scene.instance_buffer.is_some();
+        // At full opacity X-ray draws the meshes as without it (Blender's X-ray alpha 1).
+        let xray = overlays.xray && xray_alpha < 1.0 && self.scene.instance_buffer.is_some();
+        if xray {
+            self.ensure_xray();
+        }
         let translucent = self.clouds.has_splats()
             || (!solid && !self.scene.blended.is_empty())
             || xray
@@ -2222,6 +2413,10 @@ impl Renderer {
         }
         let kind_of: HashMap<_, _> = needed.into_iter().collect();
         let sky_pipe = self.overlay_pipeline("sky.wgsl", msaa);
+        let xray_pipes = xray.then(|| XrayPipes {
+            front: self.xray_front_pipeline(),
+            composite: self.overlay_pipeline(XRAY_COMPOSITE_PIPELINE, msaa),
+        });
         let display_pipe = translucent.then(|| DisplayPipe {
             pipeline: self.overlay_pipeline("display.wgsl", msaa),
             splat_layer: splat_layer.then(|| {
@@ -2299,6 +2494,7 @@ impl Renderer {
                 &frame_bg,
                 &[],
                 [&[], &[]],
+                None,
                 &pipes,
                 &kind_of,
                 &sky_pipe,
@@ -2393,8 +2589,17 @@ impl Renderer {
         let ground_grid =
             overlays.grid && super::GridPlane::of(&frame.camera) == super::GridPlane::Ground;
         let beyond_grid = |b: &Batch| ground_grid && plane.dot(b.center.extend(1.0)) < 0.0;
+        // X-ray: every mesh order-independently, save transmissive ones (sorted as ever).
+        let (xray_batches, glass): (Vec<Batch>, Vec<Batch>) = if xray {
+            gs.opaque
+                .iter()
+                .chain(&gs.blended)
+                .partition(|b| solid_clay || kind_of.get(&b.material).is_some_and(|k| k.xray))
+        } else {
+            Default::default()
+        };
         let mut blended = if xray {
-            gs.xray_batches()
+            glass
         } else if solid {
             Vec::new()
         } else {
@@ -2414,11 +2619,13 @@ impl Renderer {
         } else {
             gs.opaque.clone()
         };
+        let xray_pipes = xray_pipes.as_ref().map(|p| (&xray_batches[..], p));
         self.encode_main_and_post(
             &mut encoder,
             &frame_bg,
             &opaque,
             [blended_beyond, blended_near],
+            xray_pipes,
             &pipes,
             &kind_of,
             &sky_pipe,
@@ -2517,6 +2724,8 @@ impl Renderer {
         opaque: &[Batch],
         // Back to front: [beyond the grid's plane, the rest] (all in the second without grid).
         blended: [&[Batch]; 2],
+        // X-ray: the batches blended order-independently, and the pipelines of its passes.
+        xray: Option<(&[Batch], &XrayPipes)>,
         pipes: &HashMap<PipeKey, wgpu::RenderPipeline>,
         kind_of: &HashMap<crate::scene::MaterialId, MeshPipe>,
         sky_pipe: &wgpu::RenderPipeline,
@@ -2644,6 +2853,99 @@ impl Renderer {
             pass.set_pipeline(sky_pipe);
             pass.draw(0..3, 0..1);
             stats.draw_calls += 1;
+        }
+        // X-ray (common.wgsl `xray_out`): the nearest X-ray surface's depth at each pixel,
+        // then the meshes blended order-independently into their two targets, depth-tested
+        // against what the opaque pass drew (points and the sky); the display pass lays the
+        // result over its image.
+        if let Some((batches, pipes)) = xray
+            && let Some(x) = &t.xray
+            && let Some(instances) = &gs.instance_buffer
+        {
+            let culling = |b: &Batch| {
+                let double_sided = kind_of.get(&b.material).is_some_and(|k| k.double_sided);
+                match (double_sided, b.mirrored) {
+                    (true, _) => 1,
+                    (false, false) => 0,
+                    (false, true) => 2,
+                }
+            };
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("x-ray front"),
+                timestamp_writes: self
+                    .pass_timer
+                    .as_ref()
+                    .and_then(|t| t.writes("x-ray front")),
+                color_attachments: &[],
+                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+                    view: &x.front,
+                    depth_ops: Some(wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(0.0),
+                        store: wgpu::StoreOp::Store,
+                    }),
+                    stencil_ops: None,
+                }),
+                ..Default::default()
+            });
+            pass.set_bind_group(0, &self.mask_bind_group, &[]);
+            pass.set_vertex_buffer(1, instances.slice(..));
+            let mut current = None;
+            for b in batches {
+                let Some(mesh) = gs.meshes.get(&b.mesh) else {
+                    continue;
+                };
+                let i = culling(b);
+                if current != Some(i) {
+                    pass.set_pipeline(&pipes.front[i]);
+                    current = Some(i);
+                }
+                draw_mesh(&mut pass, mesh, b.instances());
+                stats.draw_calls += 1;
+            }
+            drop(pass);
+            fn target<'a>(
+                msaa: &'a Option<wgpu::TextureView>,
+                resolved: &'a wgpu::TextureView,
+                clear: wgpu::Color,
+            ) -> Option<wgpu::RenderPassColorAttachment<'a>> {
+                Some(wgpu::RenderPassColorAttachment {
+                    view: msaa.as_ref().unwrap_or(resolved),
+                    depth_slice: None,
+                    resolve_target: msaa.as_ref().map(|_| resolved),
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(clear),
+                        store: if msaa.is_some() {
+                            wgpu::StoreOp::Discard
+                        } else {
+                            wgpu::StoreOp::Store
+                        },
+                    },
+                })
+            }
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("x-ray"),
+                timestamp_writes: self.pass_timer.as_ref().and_then(|t| t.writes("x-ray")),
+                color_attachments: &[
+                    target(&x.accum_msaa, &x.accum, wgpu::Color::TRANSPARENT),
+                    target(&x.reveal_msaa, &x.reveal, wgpu::Color::WHITE),
+                ],
+                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+                    view: &t.depth,
+                    depth_ops: Some(wgpu::Operations {
+                        load: wgpu::LoadOp::Load,
+                        store: wgpu::StoreOp::Store,
+                    }),
+                    stencil_ops: None,
+                }),
+                ..Default::default()
+            });
+            pass.set_bind_group(0, frame_bg, &[]);
+            pass.set_vertex_buffer(1, instances.slice(..));
+            // The nearest surface: solid.wgsl reads it in group 1, mesh.wgsl in group 2
+            // (group 1 is each batch's material there).
+            pass.set_bind_group(1, &x.front_group, &[]);
+            pass.set_bind_group(2, &x.front_group, &[]);
+            draw_batches(&mut pass, batches, stats);
         }
         // The display pass (display.wgsl): the opaque image tone-mapped into sRGB-encoded
         // display values, then everything translucent blended over them as the display shows
@@ -2940,6 +3242,15 @@ impl Renderer {
                     }
                 }
             }
+            // X-ray's meshes over all else drawn so far.
+            if let Some((_, pipes)) = xray
+                && let Some(x) = &t.xray
+            {
+                pass.set_pipeline(&pipes.composite);
+                pass.set_bind_group(1, &x.composite_group, &[]);
+                pass.draw(0..3, 0..1);
+                stats.draw_calls += 1;
+            }
             // The wireframe under the icon lines, over everything else.
             if let Some(p) = &line_pipe.wire
                 && let Some(instances) = &gs.instance_buffer
@@ -3043,9 +3354,12 @@ struct PositionPass<'a> {
     color: Option<(wgpu::TextureFormat, wgpu::ColorWrites)>,
     /// The vertex and fragment entry points.
     entry_points: [&'static str; 2],
-    /// Blends with the colour target instead of replacing it, and writes no depth (X-ray's
-    /// see-through solid shading); None: replaces it and writes depth.
+    /// Blends with the colour target instead of replacing it, and writes no depth; None:
+    /// replaces it and writes depth.
     blend: Option<wgpu::BlendState>,
+    /// Writes X-ray's two order-independent targets (`XRAY_TARGETS`) instead of `color`,
+    /// and no depth.
+    xray: bool,
 }
 
 /// The three pipelines of a pass over meshes, by how they cull ([`PrepassPipes`]): back
@@ -3068,11 +3382,15 @@ fn position_pipeline(device: &wgpu::Device, p: PositionPass<'_>) -> wgpu::Render
         ]
     };
     let targets = p.color.map(|(format, write_mask)| {
-        [Some(wgpu::ColorTargetState {
-            format,
-            blend: p.blend,
-            write_mask,
-        })]
+        if p.xray {
+            XRAY_TARGETS.to_vec()
+        } else {
+            vec![Some(wgpu::ColorTargetState {
+                format,
+                blend: p.blend,
+                write_mask,
+            })]
+        }
     });
     device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
         label: Some(p.label),
@@ -3089,7 +3407,7 @@ fn position_pipeline(device: &wgpu::Device, p: PositionPass<'_>) -> wgpu::Render
         },
         depth_stencil: Some(wgpu::DepthStencilState {
             format: DEPTH_FORMAT,
-            depth_write_enabled: Some(p.blend.is_none()),
+            depth_write_enabled: Some(p.blend.is_none() && !p.xray),
             depth_compare: Some(p.depth_compare),
             stencil: Default::default(),
             bias: p.bias,
