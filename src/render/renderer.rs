@@ -2758,11 +2758,7 @@ impl Renderer {
                         continue;
                     };
                     let double_sided = kind_of.get(&b.material).is_some_and(|k| k.double_sided);
-                    let i = match (double_sided, b.mirrored) {
-                        (true, _) => 1,
-                        (false, false) => 0,
-                        (false, true) => 2,
-                    };
+                    let i = culling_index(double_sided, b.mirrored);
                     if current != Some(i) {
                         pass.set_pipeline(&solid[i]);
                         current = Some(i);
@@ -2827,11 +2823,7 @@ impl Renderer {
                 else {
                     continue;
                 };
-                let i = match (kind.double_sided, b.mirrored) {
-                    (true, _) => 1,
-                    (false, false) => 0,
-                    (false, true) => 2,
-                };
+                let i = culling_index(kind.double_sided, b.mirrored);
                 if current != Some(i)
                     && let Some(p) = prepass_pipe
                 {
@@ -2862,31 +2854,8 @@ impl Renderer {
             && let Some(x) = &t.xray
             && let Some(instances) = &gs.instance_buffer
         {
-            let culling = |b: &Batch| {
-                let double_sided = kind_of.get(&b.material).is_some_and(|k| k.double_sided);
-                match (double_sided, b.mirrored) {
-                    (true, _) => 1,
-                    (false, false) => 0,
-                    (false, true) => 2,
-                }
-            };
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("x-ray front"),
-                timestamp_writes: self
-                    .pass_timer
-                    .as_ref()
-                    .and_then(|t| t.writes("x-ray front")),
-                color_attachments: &[],
-                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
-                    view: &x.front,
-                    depth_ops: Some(wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(0.0),
-                        store: wgpu::StoreOp::Store,
-                    }),
-                    stencil_ops: None,
-                }),
-                ..Default::default()
-            });
+            let mut pass =
+                depth_only_pass(encoder, "x-ray front", &x.front, self.pass_timer.as_ref());
             pass.set_bind_group(0, &self.mask_bind_group, &[]);
             pass.set_vertex_buffer(1, instances.slice(..));
             let mut current = None;
@@ -2894,7 +2863,8 @@ impl Renderer {
                 let Some(mesh) = gs.meshes.get(&b.mesh) else {
                     continue;
                 };
-                let i = culling(b);
+                let double_sided = kind_of.get(&b.material).is_some_and(|k| k.double_sided);
+                let i = culling_index(double_sided, b.mirrored);
                 if current != Some(i) {
                     pass.set_pipeline(&pipes.front[i]);
                     current = Some(i);
@@ -3069,23 +3039,8 @@ impl Renderer {
                 .zip(t.one_sample.as_ref())
                 .filter(|_| cloud_pipes.is_some());
             if let Some(([resolve, _], o)) = layer {
-                let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                    label: Some("depth resolve"),
-                    timestamp_writes: self
-                        .pass_timer
-                        .as_ref()
-                        .and_then(|t| t.writes("depth resolve")),
-                    color_attachments: &[],
-                    depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
-                        view: &o.depth,
-                        depth_ops: Some(wgpu::Operations {
-                            load: wgpu::LoadOp::Clear(0.0),
-                            store: wgpu::StoreOp::Store,
-                        }),
-                        stencil_ops: None,
-                    }),
-                    ..Default::default()
-                });
+                let mut pass =
+                    depth_only_pass(encoder, "depth resolve", &o.depth, self.pass_timer.as_ref());
                 pass.set_pipeline(resolve);
                 pass.set_bind_group(0, frame_bg, &[]);
                 pass.set_bind_group(1, &o.resolve_source, &[]);
@@ -3324,6 +3279,40 @@ impl Renderer {
         pass.set_bind_group(0, post_input, &[]);
         pass.draw(0..3, 0..1);
         stats.draw_calls += 1;
+    }
+}
+
+/// A pass that clears `depth` and writes it alone (X-ray's front pre-pass, the splat layer's
+/// depth resolve); `label` also names its GPU time.
+fn depth_only_pass<'e>(
+    encoder: &'e mut wgpu::CommandEncoder,
+    label: &'static str,
+    depth: &wgpu::TextureView,
+    timer: Option<&PassTimer>,
+) -> wgpu::RenderPass<'e> {
+    encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some(label),
+        timestamp_writes: timer.and_then(|t| t.writes(label)),
+        color_attachments: &[],
+        depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+            view: depth,
+            depth_ops: Some(wgpu::Operations {
+                load: wgpu::LoadOp::Clear(0.0),
+                store: wgpu::StoreOp::Store,
+            }),
+            stencil_ops: None,
+        }),
+        ..Default::default()
+    })
+}
+
+/// Which of [`by_culling`]'s three pipelines draws a batch: back faces culled (0), none
+/// for a double-sided material (1), front faces for mirrored instances (2).
+fn culling_index(double_sided: bool, mirrored: bool) -> usize {
+    match (double_sided, mirrored) {
+        (true, _) => 1,
+        (false, false) => 0,
+        (false, true) => 2,
     }
 }
 
