@@ -558,21 +558,7 @@ fn double_clicking_a_shape_key_renames_it_with_undo() {
 
     // The name's context menu deletes the shape key (one undo step).
     h.run();
-    let up = h.get_by_label("Up").rect().center();
-    h.hover_at(up);
-    h.event(egui::Event::PointerButton {
-        pos: up,
-        button: egui::PointerButton::Secondary,
-        pressed: true,
-        modifiers: Modifiers::NONE,
-    });
-    h.event(egui::Event::PointerButton {
-        pos: up,
-        button: egui::PointerButton::Secondary,
-        pressed: false,
-        modifiers: Modifiers::NONE,
-    });
-    h.run();
+    right_click(&mut h, "Up");
     h.get_by_label("Delete shape key").click();
     h.run();
     assert_eq!(names(h.state()), ["Right"]);
@@ -583,6 +569,37 @@ fn double_clicking_a_shape_key_renames_it_with_undo() {
     let s = h.state_mut();
     assert!(s.history.undo(&mut s.scene));
     assert_eq!(names(h.state()), ["Up", "Right"]);
+
+    // And moves it down (one undo step); the last cannot go further.
+    h.run();
+    right_click(&mut h, "Up");
+    h.get_by_label("Move down").click();
+    h.run();
+    assert_eq!(names(h.state()), ["Right", "Up"]);
+    assert_eq!(
+        h.state().history.undo_label(),
+        Some("Move shape key Up of Face down")
+    );
+    right_click(&mut h, "Up");
+    h.get_by_label("Move down").click();
+    h.run();
+    assert_eq!(names(h.state()), ["Right", "Up"], "already the last");
+    assert_eq!(h.state().history.undo_len(), 1, "one move, one undo step");
+}
+
+/// Right-clicks the widget labelled `label` (opening its context menu).
+fn right_click(h: &mut Harness<'_, State>, label: &str) {
+    let at = h.get_by_label(label).rect().center();
+    h.hover_at(at);
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Secondary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        });
+    }
+    h.run();
 }
 
 #[test]

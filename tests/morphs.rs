@@ -685,6 +685,76 @@ fn deleting_shape_keys_reshapes_the_mesh_moves_tracks_and_undoes() {
 }
 
 #[test]
+fn moving_a_shape_key_keeps_the_shapes_and_tracks_and_changes_the_exported_order() {
+    use worldsmith::edit::ops::move_shape;
+    let dir = crate::common::temp_dir("morphs", "move");
+    let mut scene = import(&dir, "face.gltf", &face_gltf());
+    let face = scene.find("Face").expect("Face");
+    let mut history = History::default();
+    assert!(set_weights(&mut history, &mut scene, face, vec![0.5, 1.0]));
+    assert!(history.execute(
+        &mut scene,
+        Command::MuteShape {
+            node: face,
+            index: 1,
+            muted: true
+        }
+    ));
+    let tracks_before = weight_channels(&scene, face);
+    let blink_before = world_vertices(&at(&scene, "Blink", 1.0), "Face").0;
+    let snap_before = world_vertices(&at(&scene, "Snap", 0.75), "Face").0;
+    // Nothing above the first, nothing below the last, no third.
+    assert!(move_shape(&scene, face, 0, true).is_err());
+    assert!(move_shape(&scene, face, 1, false).is_err());
+    assert!(move_shape(&scene, face, 2, true).is_err());
+
+    // "Right" up: first now, with its weight, mute and tracks; the mesh and every shot look
+    // the same.
+    let command = move_shape(&scene, face, 1, true).expect("moves");
+    assert!(history.execute(&mut scene, command));
+    assert_eq!(
+        history.undo_label(),
+        Some("Move shape key Right of Face up")
+    );
+    let morph = scene.morph(face).expect("morph");
+    assert_eq!(morph.names.to_vec(), ["Right", "Up"]);
+    assert_eq!(morph.weights, [1.0, 0.5]);
+    assert_eq!(morph.muted, [true, false]);
+    assert_face(&scene, [0.5, 0.0], "Right muted, moved first");
+    for ((shot, before), (_, after)) in tracks_before.iter().zip(weight_channels(&scene, face)) {
+        let expected: Vec<u16> = before.iter().map(|k| 1 - k).collect();
+        assert_eq!(after, expected, "shot {shot}");
+    }
+    assert_near(
+        &world_vertices(&at(&scene, "Blink", 1.0), "Face").0,
+        &blink_before,
+        "Blink after the move",
+    );
+    assert_near(
+        &world_vertices(&at(&scene, "Snap", 0.75), "Face").0,
+        &snap_before,
+        "Snap after the move",
+    );
+    // Exported in the new order (engines address targets by index); read back, the same.
+    let path = dir.join("moved.glb");
+    worldsmith::export::export_gltf(&scene, &path, &Default::default()).expect("exports");
+    crate::export::validate(&[&path]);
+    let again = import_path(&path).expect("re-imports").scene;
+    let morph = again
+        .morph(again.find("Face").expect("Face"))
+        .expect("morph");
+    assert_eq!(morph.names.to_vec(), ["Right", "Up"]);
+
+    // Undo: the old order, tracks and mute.
+    assert!(history.undo(&mut scene));
+    let morph = scene.morph(face).expect("morph");
+    assert_eq!(morph.names.to_vec(), ["Up", "Right"]);
+    assert_eq!(morph.muted, [false, true]);
+    assert_eq!(weight_channels(&scene, face), tracks_before);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn a_new_shape_from_the_mix_shapes_the_mesh_as_the_weights_did() {
     let dir = crate::common::temp_dir("morphs", "mix");
     let mut scene = import(&dir, "face.gltf", &face_gltf());

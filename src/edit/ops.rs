@@ -484,6 +484,82 @@ pub fn delete_shape(scene: &Scene, node: NodeId, index: usize) -> Result<Command
     ))
 }
 
+/// *Move shape key* `index` of mesh node `node` one place up (towards index 0) or down, as
+/// Blender's shape-key list arrows do: the target trades places with its neighbour, with its
+/// name, weight, mute and range, and the shots' tracks of the two weights trade channels, so
+/// the mesh and its animation look the same; the order is what glTF export writes (engines
+/// address morph targets by index). One undo step.
+pub fn move_shape(scene: &Scene, node: NodeId, index: usize, up: bool) -> Result<Command, OpError> {
+    let morph = scene
+        .morph(node)
+        .ok_or_else(|| OpError::Nothing("That mesh has no shape keys.".into()))?;
+    let name = morph
+        .names
+        .get(index)
+        .ok_or_else(|| OpError::Nothing(format!("There is no shape key {index}.")))?
+        .clone();
+    let other = if up {
+        index.checked_sub(1)
+    } else {
+        Some(index + 1).filter(|k| *k < morph.targets.len())
+    }
+    .ok_or_else(|| {
+        OpError::Nothing(format!(
+            "{name} is already the {} shape key.",
+            if up { "first" } else { "last" }
+        ))
+    })?;
+    // The per-target channels are u16 (`Channel::MorphWeight`): so are the indices here.
+    let (Ok(a), Ok(b)) = (u16::try_from(index), u16::try_from(other)) else {
+        return Err(OpError::Nothing(format!("There is no shape key {index}.")));
+    };
+    fn swapped<T: Clone>(values: &[T], a: usize, b: usize) -> Vec<T> {
+        let mut v = values.to_vec();
+        if a < v.len() && b < v.len() {
+            v.swap(a, b);
+        }
+        v
+    }
+    let moved = crate::scene::morph::Morph {
+        targets: swapped(&morph.targets, index, other).into(),
+        names: swapped(&morph.names, index, other).into(),
+        weights: swapped(&morph.weights, index, other),
+        muted: swapped(&morph.muted, index, other),
+        ranges: swapped(&morph.ranges, index, other),
+        ..morph.clone()
+    };
+    let mut commands = vec![Command::SetMorph {
+        node,
+        morph: Some(super::MorphData(Arc::new(moved))),
+    }];
+    let mut timeline = scene.timeline().clone();
+    let mut retracked = false;
+    for track in timeline.shots.iter_mut().flat_map(|s| s.tracks.iter_mut()) {
+        if let crate::scene::Channel::MorphWeight(n, k) = track.channel
+            && n == node
+            && (k == a || k == b)
+        {
+            let k = if k == a { b } else { a };
+            track.channel = crate::scene::Channel::MorphWeight(n, k);
+            retracked = true;
+        }
+    }
+    if retracked {
+        commands.push(Command::SetTimeline {
+            timeline: Box::new(timeline),
+            label: "Move shape key".into(),
+        });
+    }
+    let node_name = scene.node(node).map_or("mesh", |n| n.name.as_str());
+    Ok(batch(
+        format!(
+            "Move shape key {name} of {node_name} {}",
+            if up { "up" } else { "down" }
+        ),
+        commands,
+    ))
+}
+
 /// Joint `joint` back to its rest transform (that of the first skin that knows it); `None`
 /// when it is at rest, or no skin keeps its rest.
 pub fn reset_joint(scene: &Scene, joint: NodeId) -> Option<Command> {

@@ -1354,7 +1354,8 @@ fn morph_ui(
 }
 
 /// A shape key's name; double-click (or F2 while hovered) renames it in place: Enter or a
-/// click elsewhere commits, Esc cancels. Its context menu renames or deletes the shape key.
+/// click elsewhere commits, Esc cancels. Its context menu renames, sets the range of, moves
+/// up or down, or deletes the shape key.
 fn shape_name_ui(
     ui: &mut Ui,
     scene: &Scene,
@@ -1372,7 +1373,7 @@ fn shape_name_ui(
                     .sense(egui::Sense::click()),
             )
             .on_hover_text(
-                "Double-click to rename; right-click to rename, set its range or delete",
+                "Double-click to rename; right-click to rename, set its range, move or delete",
             );
         let f2 = label.hovered() && ui.input(|i| i.key_pressed(egui::Key::F2));
         let mut rename = label.double_clicked() || f2;
@@ -1386,6 +1387,29 @@ fn shape_name_ui(
                     ui.close();
                 }
                 shape_range_ui(ui, scene, node, index, actions);
+                ui.separator();
+                // Blender's shape-key list arrows: the order glTF export writes.
+                let count = scene.morph(node).map_or(0, |m| m.targets.len());
+                for (up, label, enabled) in [
+                    (true, "Move up", index > 0),
+                    (false, "Move down", usize::from(index) + 1 < count),
+                ] {
+                    if ui
+                        .add_enabled(enabled, egui::Button::new(label))
+                        .on_hover_text(
+                            "Trade places with the neighbouring shape key (its weight, mute, \
+                             range and tracks go with it); exported files keep this order",
+                        )
+                        .clicked()
+                    {
+                        if let Ok(command) =
+                            crate::edit::ops::move_shape(scene, node, usize::from(index), up)
+                        {
+                            actions.push(UiAction::Edit(command));
+                        }
+                        ui.close();
+                    }
+                }
                 ui.separator();
                 if ui
                     .button("Delete shape key")
