@@ -340,16 +340,12 @@ struct XrayOut {
     @location(1) reveal: f32,
 };
 
-// `c`: the display colour and alpha; `depth`: the fragment's view depth; `front_depth`: the
-// X-ray pre-pass's depth-buffer value at `pixel` (0: none there).
-fn xray_out(c: vec4<f32>, depth: f32, pixel: vec2<f32>, front_depth: f32) -> XrayOut {
+// `c`: the display colour and alpha; `depth`: the fragment's view depth; `front`: the
+// nearest X-ray surface's view depth at its pixel (solid.wgsl `fs_front`; 0: none there).
+fn xray_out(c: vec4<f32>, depth: f32, front: f32) -> XrayOut {
     var w = 1.0;
-    if front_depth > 0.0 && depth > 0.0 {
-        let ndc = vec2<f32>(pixel.x * frame.viewport.z * 2.0 - 1.0,
-                            1.0 - pixel.y * frame.viewport.w * 2.0);
-        let p = frame.world_from_clip * vec4<f32>(ndc, front_depth, 1.0);
-        let front = -(frame.view_from_world * vec4<f32>(p.xyz / p.w, 1.0)).z;
-        w = clamp(pow(max(front, 0.0) / depth, XRAY_WEIGHT_POWER), XRAY_MIN_WEIGHT, 1.0);
+    if front > 0.0 && depth > 0.0 {
+        w = clamp(pow(front / depth, XRAY_WEIGHT_POWER), XRAY_MIN_WEIGHT, 1.0);
     }
     let a = clamp(c.a, 0.0, 1.0);
     var out: XrayOut;

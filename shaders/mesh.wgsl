@@ -298,19 +298,19 @@ fn fs_mask(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0) ve
 }
 
 // X-ray's order-independent blending (common.wgsl `xray_out`): the nearest X-ray surface's
-// depth at each pixel, from the pre-pass.
-@group(2) @binding(2) var xray_front: texture_depth_2d;
+// view depth at each pixel, from the pre-pass.
+@group(2) @binding(2) var xray_front: texture_2d<f32>;
 
 @fragment
 fn fs_xray_main(in: VertexOut, @builtin(front_facing) front: bool) -> XrayOut {
     let c = surface_out(shade_surface(in, front, false));
-    return xray_out(c, in.view_depth, in.clip.xy, textureLoad(xray_front, vec2<i32>(in.clip.xy), 0));
+    return xray_out(c, in.view_depth, textureLoad(xray_front, vec2<i32>(in.clip.xy), 0).r);
 }
 
 @fragment
 fn fs_xray_mask(in: VertexOut, @builtin(front_facing) front: bool) -> XrayOut {
     let c = surface_out(shade_surface(in, front, true));
-    return xray_out(c, in.view_depth, in.clip.xy, textureLoad(xray_front, vec2<i32>(in.clip.xy), 0));
+    return xray_out(c, in.view_depth, textureLoad(xray_front, vec2<i32>(in.clip.xy), 0).r);
 }
 
 // What `shade_surface` leaves for `fs_transmissive`: rgb the weight of the light from behind

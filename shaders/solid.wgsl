@@ -44,13 +44,20 @@ fn fs_main(in: SolidOut) -> @location(0) vec4<f32> {
 }
 
 // X-ray (renderer.rs, `Overlays::xray`): see-through, blended order-independently
-// (common.wgsl `xray_out`; the nearest X-ray surface's depth from the pre-pass).
-@group(1) @binding(2) var xray_front: texture_depth_2d;
+// (common.wgsl `xray_out`; the nearest X-ray surface's view depth from the pre-pass).
+@group(1) @binding(2) var xray_front: texture_2d<f32>;
+
+// X-ray's front pre-pass (`Renderer::xray_front_pipeline`): each fragment's view depth, the
+// nearest kept by the depth test, into a half-float target the meshes read back.
+@fragment
+fn fs_front(in: SolidOut) -> @location(0) f32 {
+    return -(frame.view_from_world * vec4<f32>(in.world, 1.0)).z;
+}
 
 @fragment
 fn fs_xray(in: SolidOut) -> XrayOut {
     let c = studio_lit(in.color, in.normal, in.world);
     let depth = -(frame.view_from_world * vec4<f32>(in.world, 1.0)).z;
-    let front = textureLoad(xray_front, vec2<i32>(in.clip.xy), 0);
-    return xray_out(vec4<f32>(display_encoded(c.rgb), xray_alpha()), depth, in.clip.xy, front);
+    let front = textureLoad(xray_front, vec2<i32>(in.clip.xy), 0).r;
+    return xray_out(vec4<f32>(display_encoded(c.rgb), xray_alpha()), depth, front);
 }

@@ -100,6 +100,29 @@ fn the_gl_backend_draws_the_same_frames() {
         mean < 0.5 && worst < 24,
         "GL against Vulkan: mean {mean:.2}, worst {worst}"
     );
+
+    // X-ray, lit and in clay (its front pre-pass is read back as a float texture: GL cannot
+    // load a depth texture in a shader).
+    let view = scene.camera_view_named("Main").expect("Main camera");
+    for solid in [false, true] {
+        let mut settings = worldsmith::render::RenderSettings::final_frame();
+        settings.overlays.xray = true;
+        settings.overlays.solid = solid;
+        let on_vulkan = render_with(&vulkan, &scene, view, W, H, settings, &[]);
+        let on_gl = render_with(&gl, &scene, view, W, H, settings, &[]);
+        let d = diff(&on_vulkan, &on_gl);
+        let (mean, worst) = (d.mean_abs, d.max_abs);
+        assert!(
+            mean < 0.5 && worst < 24,
+            "X-ray (solid: {solid}) on GL against Vulkan: mean {mean:.2}, worst {worst}"
+        );
+        settings.overlays.xray = false;
+        let plain = render_with(&gl, &scene, view, W, H, settings, &[]);
+        assert!(
+            !within_tolerance(&diff(&plain, &on_gl)),
+            "X-ray (solid: {solid}) changed nothing on GL"
+        );
+    }
 }
 
 #[test]

@@ -78,8 +78,10 @@ struct OneSample {
 
 /// X-ray's order-independent blending (common.wgsl `xray_out`, [`Targets::xray`]).
 struct XrayTargets {
-    /// The nearest X-ray surface's depth per pixel (the pre-pass, one sample per pixel).
+    /// The nearest X-ray surface's view depth per pixel (the pre-pass, one sample per pixel;
+    /// 0: none) and the pre-pass's own depth buffer.
     front: wgpu::TextureView,
+    front_depth: wgpu::TextureView,
     /// The two targets the meshes blend into (MSAA, when the frame has it) and what they
     /// resolve into (the same without MSAA).
     accum_msaa: Option<wgpu::TextureView>,
@@ -699,6 +701,9 @@ fn make_texture(
 /// alpha × weight added up, and the revealage (cleared to 1) multiplied by 1 − alpha.
 const XRAY_ACCUM_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
 const XRAY_REVEAL_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R16Float;
+/// X-ray's front pre-pass target: the nearest X-ray surface's view depth (half floats keep
+/// it to 0.1 %, plenty for a weight; R32Float is not renderable everywhere, e.g. on GL).
+const XRAY_FRONT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R16Float;
 const XRAY_TARGETS: [Option<wgpu::ColorTargetState>; 2] = [
     Some(wgpu::ColorTargetState {
         format: XRAY_ACCUM_FORMAT,
@@ -922,7 +927,7 @@ impl Renderer {
             });
         let xray_front_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("x-ray front"),
-            entries: &[depth_entry(2, false)],
+            entries: &[texture_entry(2, false)],
         });
         let xray_composite_layout =
             device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -1412,26 +1417,35 @@ impl Renderer {
         p
     }
 
-    /// X-ray's pre-pass of the nearest X-ray surface's depth ([`XrayPipes`]): the depth
-    /// pre-pass's, one sample per pixel, into a depth target alone.
+    /// X-ray's pre-pass of the nearest X-ray surface ([`XrayPipes`]): solid.wgsl's vertex
+    /// stage, one sample per pixel, each fragment's view depth into a half-float target
+    /// (`fs_front`), the nearest kept by the depth test; the meshes read it as a float texture
+    /// (GL cannot `textureLoad` a depth texture).
     fn xray_front_pipeline(&mut self) -> PrepassPipes {
         if let Some(p) = &self.xray_front_pipelines {
             return p.clone();
         }
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some("solid.wgsl"),
+                source: wgpu::ShaderSource::Wgsl(super::shaders::source("solid.wgsl").into()),
+            });
+        let layout = self.main_layout(false, None);
         let p = by_culling(|cull| {
             position_pipeline(
                 &self.device,
                 PositionPass {
                     label: "x-ray front",
-                    layout: &self.single_layout,
-                    module: &self.mask_module,
+                    layout: &layout,
+                    module: &module,
                     cull,
                     depth_compare: wgpu::CompareFunction::Greater,
                     bias: Default::default(),
                     msaa: 1,
-                    normals: false,
-                    color: None,
-                    entry_points: ["vs_main", "fs_main"],
+                    normals: true,
+                    color: Some((XRAY_FRONT_FORMAT, wgpu::ColorWrites::ALL)),
+                    entry_points: ["vs_main", "fs_front"],
                     blend: None,
                     xray: false,
                 },
@@ -1684,7 +1698,8 @@ impl Renderer {
         let view = |label, samples, format, usage| {
             make_texture(d, label, size, samples, format, usage).create_view(&Default::default())
         };
-        let front = view("x-ray front", 1, DEPTH_FORMAT, sampled);
+        let front = view("x-ray front", 1, XRAY_FRONT_FORMAT, sampled);
+        let front_depth = view("x-ray front depth", 1, DEPTH_FORMAT, attach);
         let accum = view("x-ray accumulation", 1, XRAY_ACCUM_FORMAT, sampled);
         let reveal = view("x-ray revealage", 1, XRAY_REVEAL_FORMAT, sampled);
         let msaa = (t.msaa > 1).then_some(t.msaa);
@@ -1707,6 +1722,7 @@ impl Renderer {
                 entries: &[entry(5, &accum), entry(6, &reveal)],
             }),
             front,
+            front_depth,
             accum_msaa,
             accum,
             reveal_msaa,
@@ -2854,9 +2870,32 @@ impl Renderer {
             && let Some(x) = &t.xray
             && let Some(instances) = &gs.instance_buffer
         {
-            let mut pass =
-                depth_only_pass(encoder, "x-ray front", &x.front, self.pass_timer.as_ref());
-            pass.set_bind_group(0, &self.mask_bind_group, &[]);
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("x-ray front"),
+                timestamp_writes: self
+                    .pass_timer
+                    .as_ref()
+                    .and_then(|t| t.writes("x-ray front")),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: &x.front,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+                    view: &x.front_depth,
+                    depth_ops: Some(wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(0.0),
+                        store: wgpu::StoreOp::Discard,
+                    }),
+                    stencil_ops: None,
+                }),
+                ..Default::default()
+            });
+            pass.set_bind_group(0, frame_bg, &[]);
             pass.set_vertex_buffer(1, instances.slice(..));
             let mut current = None;
             for b in batches {
@@ -3282,8 +3321,8 @@ impl Renderer {
     }
 }
 
-/// A pass that clears `depth` and writes it alone (X-ray's front pre-pass, the splat layer's
-/// depth resolve); `label` also names its GPU time.
+/// A pass that clears `depth` and writes it alone (the splat layer's depth resolve); `label`
+/// also names its GPU time.
 fn depth_only_pass<'e>(
     encoder: &'e mut wgpu::CommandEncoder,
     label: &'static str,
