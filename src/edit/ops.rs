@@ -449,7 +449,7 @@ pub fn delete_shape(scene: &Scene, node: NodeId, index: usize) -> Result<Command
         },
         ..morph.clone()
     });
-    let mut commands = vec![Command::SetMorph {
+    let commands = vec![Command::SetMorph {
         node,
         morph: remaining.map(|m| super::MorphData(Arc::new(m))),
     }];
@@ -471,17 +471,28 @@ pub fn delete_shape(scene: &Scene, node: NodeId, index: usize) -> Result<Command
             }
         }
     }
-    if moved {
-        commands.push(Command::SetTimeline {
-            timeline: Box::new(timeline),
-            label: "Delete shape key".into(),
-        });
-    }
     let node_name = scene.node(node).map_or("mesh", |n| n.name.as_str());
-    Ok(batch(
+    Ok(shape_batch(
         format!("Delete shape key {name} of {node_name}"),
         commands,
+        moved.then_some(timeline),
     ))
+}
+
+/// A shape-key edit's undo step: its morph commands, then the shots' retracked timeline when
+/// the edit moved any weight track.
+fn shape_batch(
+    label: String,
+    mut commands: Vec<Command>,
+    timeline: Option<crate::scene::Timeline>,
+) -> Command {
+    if let Some(timeline) = timeline {
+        commands.push(Command::SetTimeline {
+            timeline: Box::new(timeline),
+            label: label.clone(),
+        });
+    }
+    batch(label, commands)
 }
 
 /// *Move shape key* `index` of mesh node `node` one place up (towards index 0) or down, as
@@ -528,7 +539,7 @@ pub fn move_shape(scene: &Scene, node: NodeId, index: usize, up: bool) -> Result
         ranges: swapped(&morph.ranges, index, other),
         ..morph.clone()
     };
-    let mut commands = vec![Command::SetMorph {
+    let commands = vec![Command::SetMorph {
         node,
         morph: Some(super::MorphData(Arc::new(moved))),
     }];
@@ -544,19 +555,14 @@ pub fn move_shape(scene: &Scene, node: NodeId, index: usize, up: bool) -> Result
             retracked = true;
         }
     }
-    if retracked {
-        commands.push(Command::SetTimeline {
-            timeline: Box::new(timeline),
-            label: "Move shape key".into(),
-        });
-    }
     let node_name = scene.node(node).map_or("mesh", |n| n.name.as_str());
-    Ok(batch(
+    Ok(shape_batch(
         format!(
             "Move shape key {name} of {node_name} {}",
             if up { "up" } else { "down" }
         ),
         commands,
+        retracked.then_some(timeline),
     ))
 }
 

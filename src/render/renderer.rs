@@ -2684,31 +2684,13 @@ impl Renderer {
             return;
         };
         let gs = &self.scene;
-        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-            label: Some("selection mask"),
-            timestamp_writes: self
-                .pass_timer
-                .as_ref()
-                .and_then(|t| t.writes("selection mask")),
-            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                view: &t.mask,
-                depth_slice: None,
-                resolve_target: None,
-                ops: wgpu::Operations {
-                    load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-                    store: wgpu::StoreOp::Store,
-                },
-            })],
-            depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
-                view: &t.mask_depth,
-                depth_ops: Some(wgpu::Operations {
-                    load: wgpu::LoadOp::Clear(0.0),
-                    store: wgpu::StoreOp::Discard,
-                }),
-                stencil_ops: None,
-            }),
-            ..Default::default()
-        });
+        let mut pass = scratch_depth_pass(
+            encoder,
+            "selection mask",
+            &t.mask,
+            &t.mask_depth,
+            self.pass_timer.as_ref(),
+        );
         if let Some(instances) = instances {
             pass.set_pipeline(&self.mask_pipeline);
             pass.set_bind_group(0, &self.mask_bind_group, &[]);
@@ -2870,31 +2852,13 @@ impl Renderer {
             && let Some(x) = &t.xray
             && let Some(instances) = &gs.instance_buffer
         {
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("x-ray front"),
-                timestamp_writes: self
-                    .pass_timer
-                    .as_ref()
-                    .and_then(|t| t.writes("x-ray front")),
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &x.front,
-                    depth_slice: None,
-                    resolve_target: None,
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
-                        store: wgpu::StoreOp::Store,
-                    },
-                })],
-                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
-                    view: &x.front_depth,
-                    depth_ops: Some(wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(0.0),
-                        store: wgpu::StoreOp::Discard,
-                    }),
-                    stencil_ops: None,
-                }),
-                ..Default::default()
-            });
+            let mut pass = scratch_depth_pass(
+                encoder,
+                "x-ray front",
+                &x.front,
+                &x.front_depth,
+                self.pass_timer.as_ref(),
+            );
             pass.set_bind_group(0, frame_bg, &[]);
             pass.set_vertex_buffer(1, instances.slice(..));
             let mut current = None;
@@ -3338,6 +3302,40 @@ fn depth_only_pass<'e>(
             depth_ops: Some(wgpu::Operations {
                 load: wgpu::LoadOp::Clear(0.0),
                 store: wgpu::StoreOp::Store,
+            }),
+            stencil_ops: None,
+        }),
+        ..Default::default()
+    })
+}
+
+/// A one-sample pass into `color` (cleared to 0) whose depth buffer only sorts what it draws
+/// (cleared, then let go): the selection mask, X-ray's front pre-pass. `label` also names
+/// its GPU time.
+fn scratch_depth_pass<'e>(
+    encoder: &'e mut wgpu::CommandEncoder,
+    label: &'static str,
+    color: &wgpu::TextureView,
+    depth: &wgpu::TextureView,
+    timer: Option<&PassTimer>,
+) -> wgpu::RenderPass<'e> {
+    encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some(label),
+        timestamp_writes: timer.and_then(|t| t.writes(label)),
+        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+            view: color,
+            depth_slice: None,
+            resolve_target: None,
+            ops: wgpu::Operations {
+                load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
+                store: wgpu::StoreOp::Store,
+            },
+        })],
+        depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+            view: depth,
+            depth_ops: Some(wgpu::Operations {
+                load: wgpu::LoadOp::Clear(0.0),
+                store: wgpu::StoreOp::Discard,
             }),
             stencil_ops: None,
         }),
