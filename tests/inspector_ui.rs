@@ -470,17 +470,7 @@ fn a_shape_key_checkbox_mutes_it_with_undo() {
 #[test]
 fn a_shape_key_menu_sets_its_slider_range_with_undo() {
     let (mut h, face) = inspecting("ws-inspector-range", &crate::morphs::face_gltf(), "Face");
-    let up = h.get_by_label("Up").rect().center();
-    h.hover_at(up);
-    for pressed in [true, false] {
-        h.event(egui::Event::PointerButton {
-            pos: up,
-            button: egui::PointerButton::Secondary,
-            pressed,
-            modifiers: Modifiers::NONE,
-        });
-    }
-    h.run();
+    right_click(&mut h, "Up");
     // The menu's "Range max" value: click it to type.
     let at = beside(&h, Role::SpinButton, "Range max");
     press_and_release(&mut h, at);

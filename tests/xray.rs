@@ -11,12 +11,18 @@ use worldsmith::scene::{CameraView, Scene, Transform};
 const W: u32 = 200;
 const H: u32 = 140;
 
+/// An empty scene under a daylight sky (no shadows), exposed for it.
+fn daylit(name: &str) -> Scene {
+    let mut scene = Scene::new(name);
+    add_sun(&mut scene, Vec3::new(0.3, 0.8, 1.0), 100_000.0, false);
+    scene.environment.exposure_ev100 = 15.0;
+    scene
+}
+
 /// A red wall 4 m wide and, wholly hidden behind its middle, a blue 1.5 m cube; unlit, so
 /// lit shading shows their colours exactly; a daylight sky.
 fn wall_and_hidden_cube() -> Scene {
-    let mut scene = Scene::new("Wall and hidden cube");
-    add_sun(&mut scene, Vec3::new(0.3, 0.8, 1.0), 100_000.0, false);
-    scene.environment.exposure_ev100 = 15.0;
+    let mut scene = daylit("Wall and hidden cube");
     add_mesh(
         &mut scene,
         "Wall",
@@ -171,9 +177,7 @@ fn xray_weighs_the_nearer_of_two_instances_of_one_batch_more() {
     // Two nodes of one mesh and material (one instanced batch, as a forest's trees): a red
     // cube in front, added first, and a blue one right behind it. Blended in the order they
     // were added, the blue one would cover the red.
-    let mut scene = Scene::new("Two instances");
-    add_sun(&mut scene, Vec3::new(0.3, 0.8, 1.0), 100_000.0, false);
-    scene.environment.exposure_ev100 = 15.0;
+    let mut scene = daylit("Two instances");
     let mesh = scene.add_mesh(shapes::cube(1.5));
     let material = scene.add_material(unlit("White", [0.8; 3]));
     for (name, z, tint) in [
@@ -219,9 +223,7 @@ fn xray_weighs_each_pixel_by_its_depth_not_by_objects_centres() {
     // above: the floor's centre lies nearer the eye than the box's, though at the box's
     // pixels the box is in front of the floor. Objects sorted by their centres blended the
     // floor over the box.
-    let mut scene = Scene::new("Box over a floor");
-    add_sun(&mut scene, Vec3::new(0.3, 0.8, 1.0), 100_000.0, false);
-    scene.environment.exposure_ev100 = 15.0;
+    let mut scene = daylit("Box over a floor");
     add_mesh(
         &mut scene,
         "Floor",
@@ -266,9 +268,7 @@ fn xray_weighs_a_meshs_own_triangles_by_depth_not_by_their_order() {
     let Some(ctx) = gpu() else { return };
     // One mesh of two squares facing the camera: a red one in front, stored first, and a
     // blue one 3 m behind it. Blended in their stored order, the blue square covered the red.
-    let mut scene = Scene::new("Two squares");
-    add_sun(&mut scene, Vec3::new(0.3, 0.8, 1.0), 100_000.0, false);
-    scene.environment.exposure_ev100 = 15.0;
+    let mut scene = daylit("Two squares");
     let mut positions = Vec::new();
     let mut colors = Vec::new();
     for (z, color) in [(0.0, [1.0, 0.0, 0.0, 1.0]), (-3.0, [0.0, 0.0, 1.0, 1.0])] {

@@ -372,9 +372,7 @@ pub fn reset_pose(scene: &Scene, node: NodeId) -> Option<Command> {
 /// weights do now ([`Morph::mix_target`](crate::scene::morph::Morph::mix_target)), named
 /// "Mix" (or "Mix.001"…), at weight 0, as one undo step.
 pub fn shape_from_mix(scene: &Scene, node: NodeId) -> Result<Command, OpError> {
-    let morph = scene
-        .morph(node)
-        .ok_or_else(|| OpError::Nothing("That mesh has no shape keys.".into()))?;
+    let morph = morph_of(scene, node)?;
     if morph.weights_in_effect().iter().all(|w| *w == 0.0) {
         return Err(OpError::Nothing(
             "Every weight in effect is 0 (muted shapes count as 0): the mix is the mesh as \
@@ -415,19 +413,34 @@ pub fn shape_from_mix(scene: &Scene, node: NodeId) -> Result<Command, OpError> {
     })
 }
 
-/// *Delete shape key* `index` of mesh node `node`: the target, its name and weight go, the
-/// mesh is re-shaped by the others (the base as modelled when it was the last), and the
-/// shots' tracks of its weight go with it (those of later targets move up one), as one undo
-/// step.
-pub fn delete_shape(scene: &Scene, node: NodeId, index: usize) -> Result<Command, OpError> {
-    let morph = scene
+/// The shape keys of mesh node `node`.
+fn morph_of(scene: &Scene, node: NodeId) -> Result<&crate::scene::morph::Morph, OpError> {
+    scene
         .morph(node)
-        .ok_or_else(|| OpError::Nothing("That mesh has no shape keys.".into()))?;
+        .ok_or_else(|| OpError::Nothing("That mesh has no shape keys.".into()))
+}
+
+/// The shape keys of mesh node `node` and the name of its key `index`.
+fn shape_key(
+    scene: &Scene,
+    node: NodeId,
+    index: usize,
+) -> Result<(&crate::scene::morph::Morph, String), OpError> {
+    let morph = morph_of(scene, node)?;
     let name = morph
         .names
         .get(index)
         .ok_or_else(|| OpError::Nothing(format!("There is no shape key {index}.")))?
         .clone();
+    Ok((morph, name))
+}
+
+/// *Delete shape key* `index` of mesh node `node`: the target, its name and weight go, the
+/// mesh is re-shaped by the others (the base as modelled when it was the last), and the
+/// shots' tracks of its weight go with it (those of later targets move up one), as one undo
+/// step.
+pub fn delete_shape(scene: &Scene, node: NodeId, index: usize) -> Result<Command, OpError> {
+    let (morph, name) = shape_key(scene, node, index)?;
     fn without<T: Clone>(values: &[T], index: usize) -> Vec<T> {
         let mut v = values.to_vec();
         v.remove(index);
@@ -501,14 +514,7 @@ fn shape_batch(
 /// the mesh and its animation look the same; the order is what glTF export writes (engines
 /// address morph targets by index). One undo step.
 pub fn move_shape(scene: &Scene, node: NodeId, index: usize, up: bool) -> Result<Command, OpError> {
-    let morph = scene
-        .morph(node)
-        .ok_or_else(|| OpError::Nothing("That mesh has no shape keys.".into()))?;
-    let name = morph
-        .names
-        .get(index)
-        .ok_or_else(|| OpError::Nothing(format!("There is no shape key {index}.")))?
-        .clone();
+    let (morph, name) = shape_key(scene, node, index)?;
     let other = if up {
         index.checked_sub(1)
     } else {

@@ -151,11 +151,7 @@ impl Targets {
                     },
                 },
             })],
-            depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
-                view: &self.depth,
-                depth_ops: Some(depth),
-                stencil_ops: None,
-            }),
+            depth_stencil_attachment: depth_attachment(&self.depth, depth.load, depth.store),
             timestamp_writes: timer.and_then(|t| t.writes(label)),
             ..Default::default()
         })
@@ -979,10 +975,8 @@ impl Renderer {
                 },
                 msaa: 1,
                 normals: false,
-                color: None,
+                color: PositionColor::None,
                 entry_points: ["vs_main", "fs_main"],
-                blend: None,
-                xray: false,
             },
         );
         let mask_pipeline = position_pipeline(
@@ -997,10 +991,8 @@ impl Renderer {
                 msaa: 1,
                 // For each object's own value (the node's hue, in its normal matrix).
                 normals: true,
-                color: Some((MASK_FORMAT, wgpu::ColorWrites::ALL)),
+                color: PositionColor::Replace(MASK_FORMAT, wgpu::ColorWrites::ALL),
                 entry_points: ["vs_selection", "fs_selection"],
-                blend: None,
-                xray: false,
             },
         );
         let post_pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -1406,10 +1398,8 @@ impl Renderer {
                     msaa,
                     normals: false,
                     // The pass has an HDR colour attachment; the pre-pass writes no colour.
-                    color: Some((HDR_FORMAT, wgpu::ColorWrites::empty())),
+                    color: PositionColor::Replace(HDR_FORMAT, wgpu::ColorWrites::empty()),
                     entry_points: ["vs_main", "fs_main"],
-                    blend: None,
-                    xray: false,
                 },
             )
         });
@@ -1444,10 +1434,8 @@ impl Renderer {
                     bias: Default::default(),
                     msaa: 1,
                     normals: true,
-                    color: Some((XRAY_FRONT_FORMAT, wgpu::ColorWrites::ALL)),
+                    color: PositionColor::Replace(XRAY_FRONT_FORMAT, wgpu::ColorWrites::ALL),
                     entry_points: ["vs_main", "fs_front"],
-                    blend: None,
-                    xray: false,
                 },
             )
         });
@@ -1484,10 +1472,12 @@ impl Renderer {
                     bias: Default::default(),
                     msaa,
                     normals: true,
-                    color: Some((HDR_FORMAT, wgpu::ColorWrites::ALL)),
+                    color: if xray {
+                        PositionColor::Xray
+                    } else {
+                        PositionColor::Replace(HDR_FORMAT, wgpu::ColorWrites::ALL)
+                    },
                     entry_points: ["vs_main", if xray { "fs_xray" } else { "fs_main" }],
-                    blend: None,
-                    xray,
                 },
             )
         });
@@ -2555,23 +2545,13 @@ impl Renderer {
             self.shadow_key = Some(shadow_key);
             stats.shadow_passes = CASCADES as u32;
             for (i, layer) in shadows.layers.iter().enumerate() {
-                let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                    label: Some("shadow cascade"),
-                    timestamp_writes: self
-                        .pass_timer
-                        .as_ref()
-                        .and_then(|t| t.writes("shadow cascade")),
-                    color_attachments: &[],
-                    depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
-                        view: layer,
-                        depth_ops: Some(wgpu::Operations {
-                            load: wgpu::LoadOp::Clear(1.0),
-                            store: wgpu::StoreOp::Store,
-                        }),
-                        stencil_ops: None,
-                    }),
-                    ..Default::default()
-                });
+                let mut pass = depth_only_pass(
+                    &mut encoder,
+                    "shadow cascade",
+                    layer,
+                    1.0,
+                    self.pass_timer.as_ref(),
+                );
                 pass.set_pipeline(&self.shadow_pipeline);
                 pass.set_bind_group(0, &self.cascade_bind_groups[i], &[]);
                 pass.set_vertex_buffer(1, instances.slice(..));
@@ -2876,40 +2856,18 @@ impl Renderer {
                 stats.draw_calls += 1;
             }
             drop(pass);
-            fn target<'a>(
-                msaa: &'a Option<wgpu::TextureView>,
-                resolved: &'a wgpu::TextureView,
-                clear: wgpu::Color,
-            ) -> Option<wgpu::RenderPassColorAttachment<'a>> {
-                Some(wgpu::RenderPassColorAttachment {
-                    view: msaa.as_ref().unwrap_or(resolved),
-                    depth_slice: None,
-                    resolve_target: msaa.as_ref().map(|_| resolved),
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(clear),
-                        store: if msaa.is_some() {
-                            wgpu::StoreOp::Discard
-                        } else {
-                            wgpu::StoreOp::Store
-                        },
-                    },
-                })
-            }
             let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some("x-ray"),
                 timestamp_writes: self.pass_timer.as_ref().and_then(|t| t.writes("x-ray")),
                 color_attachments: &[
-                    target(&x.accum_msaa, &x.accum, wgpu::Color::TRANSPARENT),
-                    target(&x.reveal_msaa, &x.reveal, wgpu::Color::WHITE),
+                    cleared_color(&x.accum, x.accum_msaa.as_ref(), wgpu::Color::TRANSPARENT),
+                    cleared_color(&x.reveal, x.reveal_msaa.as_ref(), wgpu::Color::WHITE),
                 ],
-                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
-                    view: &t.depth,
-                    depth_ops: Some(wgpu::Operations {
-                        load: wgpu::LoadOp::Load,
-                        store: wgpu::StoreOp::Store,
-                    }),
-                    stencil_ops: None,
-                }),
+                depth_stencil_attachment: depth_attachment(
+                    &t.depth,
+                    wgpu::LoadOp::Load,
+                    wgpu::StoreOp::Store,
+                ),
                 ..Default::default()
             });
             pass.set_bind_group(0, frame_bg, &[]);
@@ -3042,8 +3000,13 @@ impl Renderer {
                 .zip(t.one_sample.as_ref())
                 .filter(|_| cloud_pipes.is_some());
             if let Some(([resolve, _], o)) = layer {
-                let mut pass =
-                    depth_only_pass(encoder, "depth resolve", &o.depth, self.pass_timer.as_ref());
+                let mut pass = depth_only_pass(
+                    encoder,
+                    "depth resolve",
+                    &o.depth,
+                    0.0,
+                    self.pass_timer.as_ref(),
+                );
                 pass.set_pipeline(resolve);
                 pass.set_bind_group(0, frame_bg, &[]);
                 pass.set_bind_group(1, &o.resolve_source, &[]);
@@ -3110,17 +3073,7 @@ impl Renderer {
                             continue;
                         }
                         drop(pass);
-                        let cleared = |view| {
-                            Some(wgpu::RenderPassColorAttachment {
-                                view,
-                                depth_slice: None,
-                                resolve_target: None,
-                                ops: wgpu::Operations {
-                                    load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
-                                    store: wgpu::StoreOp::Store,
-                                },
-                            })
-                        };
+                        let cleared = |view| cleared_color(view, None, wgpu::Color::TRANSPARENT);
                         let mut layer_pass =
                             encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                                 label: Some("splat layer"),
@@ -3129,15 +3082,10 @@ impl Renderer {
                                     .as_ref()
                                     .and_then(|t| t.writes("splat layer")),
                                 color_attachments: &[cleared(&o.layer), cleared(&o.nearest)],
-                                depth_stencil_attachment: Some(
-                                    wgpu::RenderPassDepthStencilAttachment {
-                                        view: &o.depth,
-                                        depth_ops: Some(wgpu::Operations {
-                                            load: wgpu::LoadOp::Load,
-                                            store: wgpu::StoreOp::Store,
-                                        }),
-                                        stencil_ops: None,
-                                    },
+                                depth_stencil_attachment: depth_attachment(
+                                    &o.depth,
+                                    wgpu::LoadOp::Load,
+                                    wgpu::StoreOp::Store,
                                 ),
                                 ..Default::default()
                             });
@@ -3285,27 +3233,60 @@ impl Renderer {
     }
 }
 
-/// A pass that clears `depth` and writes it alone (the splat layer's depth resolve); `label`
-/// also names its GPU time.
+/// A pass that clears `depth` to `clear` and writes it alone (the shadow cascades, the splat
+/// layer's depth resolve); `label` also names its GPU time.
 fn depth_only_pass<'e>(
     encoder: &'e mut wgpu::CommandEncoder,
     label: &'static str,
     depth: &wgpu::TextureView,
+    clear: f32,
     timer: Option<&PassTimer>,
 ) -> wgpu::RenderPass<'e> {
     encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
         label: Some(label),
         timestamp_writes: timer.and_then(|t| t.writes(label)),
         color_attachments: &[],
-        depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
-            view: depth,
-            depth_ops: Some(wgpu::Operations {
-                load: wgpu::LoadOp::Clear(0.0),
-                store: wgpu::StoreOp::Store,
-            }),
-            stencil_ops: None,
-        }),
+        depth_stencil_attachment: depth_attachment(
+            depth,
+            wgpu::LoadOp::Clear(clear),
+            wgpu::StoreOp::Store,
+        ),
         ..Default::default()
+    })
+}
+
+/// A depth attachment (no stencil).
+fn depth_attachment(
+    view: &wgpu::TextureView,
+    load: wgpu::LoadOp<f32>,
+    store: wgpu::StoreOp,
+) -> Option<wgpu::RenderPassDepthStencilAttachment<'_>> {
+    Some(wgpu::RenderPassDepthStencilAttachment {
+        view,
+        depth_ops: Some(wgpu::Operations { load, store }),
+        stencil_ops: None,
+    })
+}
+
+/// A colour attachment cleared to `clear`: drawn into `view`, or, with `msaa`, into that
+/// multisampled texture resolved into `view` at the pass's end (and not kept).
+fn cleared_color<'a>(
+    view: &'a wgpu::TextureView,
+    msaa: Option<&'a wgpu::TextureView>,
+    clear: wgpu::Color,
+) -> Option<wgpu::RenderPassColorAttachment<'a>> {
+    Some(wgpu::RenderPassColorAttachment {
+        view: msaa.unwrap_or(view),
+        depth_slice: None,
+        resolve_target: msaa.map(|_| view),
+        ops: wgpu::Operations {
+            load: wgpu::LoadOp::Clear(clear),
+            store: if msaa.is_some() {
+                wgpu::StoreOp::Discard
+            } else {
+                wgpu::StoreOp::Store
+            },
+        },
     })
 }
 
@@ -3322,23 +3303,12 @@ fn scratch_depth_pass<'e>(
     encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
         label: Some(label),
         timestamp_writes: timer.and_then(|t| t.writes(label)),
-        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-            view: color,
-            depth_slice: None,
-            resolve_target: None,
-            ops: wgpu::Operations {
-                load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
-                store: wgpu::StoreOp::Store,
-            },
-        })],
-        depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
-            view: depth,
-            depth_ops: Some(wgpu::Operations {
-                load: wgpu::LoadOp::Clear(0.0),
-                store: wgpu::StoreOp::Discard,
-            }),
-            stencil_ops: None,
-        }),
+        color_attachments: &[cleared_color(color, None, wgpu::Color::TRANSPARENT)],
+        depth_stencil_attachment: depth_attachment(
+            depth,
+            wgpu::LoadOp::Clear(0.0),
+            wgpu::StoreOp::Discard,
+        ),
         ..Default::default()
     })
 }
@@ -3376,16 +3346,21 @@ struct PositionPass<'a> {
     /// Whether the vertex stage also reads normals (location 1) and the instances' normal
     /// matrices (9..=11), as `SurfaceIn` in common.wgsl.
     normals: bool,
-    /// Colour attachment format and what the pass writes to it, if any.
-    color: Option<(wgpu::TextureFormat, wgpu::ColorWrites)>,
+    /// What the fragment stage writes.
+    color: PositionColor,
     /// The vertex and fragment entry points.
     entry_points: [&'static str; 2],
-    /// Blends with the colour target instead of replacing it, and writes no depth; None:
-    /// replaces it and writes depth.
-    blend: Option<wgpu::BlendState>,
-    /// Writes X-ray's two order-independent targets (`XRAY_TARGETS`) instead of `color`,
-    /// and no depth.
-    xray: bool,
+}
+
+/// The colour targets of a [`PositionPass`].
+enum PositionColor {
+    /// None: depth alone.
+    None,
+    /// One target of this format, these channels written (none: the pass has the target but
+    /// the pipeline only writes depth), and depth written.
+    Replace(wgpu::TextureFormat, wgpu::ColorWrites),
+    /// X-ray's two order-independent targets (`XRAY_TARGETS`), blended; no depth written.
+    Xray,
 }
 
 /// The three pipelines of a pass over meshes, by how they cull ([`PrepassPipes`]): back
@@ -3407,17 +3382,15 @@ fn position_pipeline(device: &wgpu::Device, p: PositionPass<'_>) -> wgpu::Render
             Some(instance_layout(&INSTANCE_ATTRIBUTES[..4])),
         ]
     };
-    let targets = p.color.map(|(format, write_mask)| {
-        if p.xray {
-            XRAY_TARGETS.to_vec()
-        } else {
-            vec![Some(wgpu::ColorTargetState {
-                format,
-                blend: p.blend,
-                write_mask,
-            })]
-        }
-    });
+    let targets = match p.color {
+        PositionColor::None => None,
+        PositionColor::Replace(format, write_mask) => Some(vec![Some(wgpu::ColorTargetState {
+            format,
+            blend: None,
+            write_mask,
+        })]),
+        PositionColor::Xray => Some(XRAY_TARGETS.to_vec()),
+    };
     device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
         label: Some(p.label),
         layout: Some(p.layout),
@@ -3433,7 +3406,7 @@ fn position_pipeline(device: &wgpu::Device, p: PositionPass<'_>) -> wgpu::Render
         },
         depth_stencil: Some(wgpu::DepthStencilState {
             format: DEPTH_FORMAT,
-            depth_write_enabled: Some(p.blend.is_none() && !p.xray),
+            depth_write_enabled: Some(!matches!(p.color, PositionColor::Xray)),
             depth_compare: Some(p.depth_compare),
             stencil: Default::default(),
             bias: p.bias,
