@@ -335,6 +335,23 @@ fn xray_alpha() -> f32 {
 const XRAY_WEIGHT_POWER: f32 = 2.0;
 const XRAY_MIN_WEIGHT: f32 = 1e-4;
 
+// X-ray splits what the display pass blends besides the meshes (the grid, splats) at the
+// nearest X-ray surface of each pixel (renderer.rs, "X-ray"): what lies at or behind it is
+// drawn before X-ray's composite, so the see-through meshes lie over it; what lies in front
+// after, so they do not tint it. `side`: the pipeline's `xray_side` constant (-1 behind, +1
+// in front); `depth`: the fragment's view depth; `front`: the split front's view depth at
+// its pixel (solid.wgsl `fs_split_front`: the pre-pass's, or where an X-ray surface's edge
+// crosses the pixel without covering its centre, a neighbour's, so the split leaves no
+// tinted line along the edge at MSAA; 0: no X-ray surface there, so everything is behind).
+// Within XRAY_SPLIT_MARGIN of the front counts as behind: the pre-pass stores half floats
+// (0.05 % steps), and a grid on the ground under an X-ray floor must not speckle.
+const XRAY_SPLIT_MARGIN: f32 = 0.002;
+
+fn xray_keeps(side: f32, depth: f32, front: f32) -> bool {
+    let in_front = front > 0.0 && depth < front * (1.0 - XRAY_SPLIT_MARGIN);
+    return in_front == (side > 0.0);
+}
+
 struct XrayOut {
     @location(0) accum: vec4<f32>,
     @location(1) reveal: f32,

@@ -85,6 +85,31 @@ const AXIS_Z: vec3<f32> = vec3<f32>(0.2, 0.35, 0.9);
 
 @fragment
 fn fs_main(in: GridOut) -> @location(0) vec4<f32> {
+    return grid_color(in);
+}
+
+// X-ray's split of the grid (`xray_keeps` in common.wgsl): the split front's view depth per
+// pixel (solid.wgsl `fs_split_front`), and which side of it this pipeline draws (-1 behind,
+// +1 in front).
+@group(1) @binding(2) var xray_front: texture_2d<f32>;
+override xray_side: f32 = -1.0;
+
+@fragment
+fn fs_xray_split(in: GridOut) -> @location(0) vec4<f32> {
+    let c = grid_color(in);
+    // Across X or Z the grid lies behind everything.
+    var depth = 3.4e38;
+    if grid_kind() == 0 {
+        depth = -(frame.view_from_world * vec4<f32>(in.world, 1.0)).z;
+    }
+    let front = textureLoad(xray_front, vec2<i32>(in.clip.xy), 0).r;
+    if !xray_keeps(xray_side, depth, front) {
+        discard;
+    }
+    return c;
+}
+
+fn grid_color(in: GridOut) -> vec4<f32> {
     let p = in.plane;
     let dist = length(in.world - frame.camera_pos.xyz);
     var fade = 1.0 - smoothstep(60.0, 400.0, dist);

@@ -54,6 +54,35 @@ fn fs_front(in: SolidOut) -> @location(0) f32 {
     return -(frame.view_from_world * vec4<f32>(in.world, 1.0)).z;
 }
 
+// X-ray's split front (`Renderer::xray_split_front_pipeline`): the pre-pass's front where it
+// covers the pixel's centre, else the nearest of its four neighbours' (common.wgsl
+// `xray_keeps`), once per pixel for every splat and grid fragment to read.
+@vertex
+fn vs_fullscreen(@builtin(vertex_index) i: u32) -> @builtin(position) vec4<f32> {
+    let uv = vec2<f32>(f32((i << 1u) & 2u), f32(i & 2u));
+    return vec4<f32>(uv * 2.0 - 1.0, 0.0, 1.0);
+}
+
+@fragment
+fn fs_split_front(@builtin(position) clip: vec4<f32>) -> @location(0) f32 {
+    let p = vec2<i32>(clip.xy);
+    let here = textureLoad(xray_front, p, 0).r;
+    if here > 0.0 {
+        return here;
+    }
+    let last = vec2<i32>(textureDimensions(xray_front)) - vec2<i32>(1);
+    let around = array<vec2<i32>, 4>(vec2<i32>(1, 0), vec2<i32>(-1, 0), vec2<i32>(0, 1),
+                                     vec2<i32>(0, -1));
+    var nearest = 0.0;
+    for (var i = 0; i < 4; i++) {
+        let f = textureLoad(xray_front, clamp(p + around[i], vec2<i32>(0), last), 0).r;
+        if f > 0.0 && (nearest == 0.0 || f < nearest) {
+            nearest = f;
+        }
+    }
+    return nearest;
+}
+
 @fragment
 fn fs_xray(in: SolidOut) -> XrayOut {
     let c = studio_lit(in.color, in.normal, in.world);

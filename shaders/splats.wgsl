@@ -85,6 +85,8 @@ struct SplatOut {
     @location(0) offset: vec2<f32>,
     // rgb: sRGB-encoded display colour (display.wgsl); a: opacity.
     @location(1) @interpolate(flat) color: vec4<f32>,
+    // The centre's view depth (the quad lies at it), for X-ray's split (`fs_xray_split`).
+    @location(2) @interpolate(flat) view_depth: f32,
 };
 
 const SH_C1: f32 = 0.4886025119029199;
@@ -194,6 +196,7 @@ fn culled() -> SplatOut {
     out.clip = vec4<f32>(0.0, 0.0, 2.0, 1.0);
     out.offset = vec2<f32>(0.0);
     out.color = vec4<f32>(0.0);
+    out.view_depth = 0.0;
     return out;
 }
 
@@ -334,6 +337,7 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     let ndc = center.xy / center.w + offset_px / half_view;
     out.clip = vec4<f32>(ndc * center.w, center.z, center.w);
     out.offset = corner * radius / sd;
+    out.view_depth = z;
     if mask_only {
         out.color = vec4<f32>(0.0, 0.0, 0.0, opacity);
         return out;
@@ -384,11 +388,34 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
 
 @fragment
 fn fs_main(in: SplatOut) -> @location(0) vec4<f32> {
+    return splat_color(in);
+}
+
+fn splat_color(in: SplatOut) -> vec4<f32> {
     let alpha = min(0.99, in.color.a * exp(-0.5 * dot(in.offset, in.offset)));
     if alpha < 1.0 / 255.0 {
         discard;
     }
     return vec4<f32>(in.color.rgb * alpha, alpha);
+}
+
+// X-ray's split of the splats (`xray_keeps` in common.wgsl): the split front's view depth per
+// pixel (solid.wgsl `fs_split_front`), and which side of it this pipeline draws (-1 behind,
+// +1 in front).
+@group(2) @binding(2) var xray_front: texture_2d<f32>;
+override xray_side: f32 = -1.0;
+
+fn xray_kept(in: SplatOut) -> bool {
+    let front = textureLoad(xray_front, vec2<i32>(in.clip.xy), 0).r;
+    return xray_keeps(xray_side, in.view_depth, front);
+}
+
+@fragment
+fn fs_xray_split(in: SplatOut) -> @location(0) vec4<f32> {
+    if !xray_kept(in) {
+        discard;
+    }
+    return splat_color(in);
 }
 
 // The splat layer (renderer.rs `Targets::one_sample`): with MSAA, a frame's splats blend at
@@ -406,6 +433,42 @@ struct LayerOut {
 
 @fragment
 fn fs_layer(in: SplatOut) -> LayerOut {
+    return layer_out(in);
+}
+
+@fragment
+fn fs_layer_xray_split(in: SplatOut) -> LayerOut {
+    if !xray_kept(in) {
+        discard;
+    }
+    return layer_out(in);
+}
+
+// X-ray with the splat layer (renderer.rs, "X-ray"): one draw splits the splats at the
+// nearest X-ray surface, those at or behind it into the layer composited before X-ray's
+// meshes (targets 0 and 1), those in front into a second layer composited after them
+// (targets 2 and 3). The other side's outputs are zero, which neither blend changes.
+struct LayerSplitOut {
+    @location(0) behind_color: vec4<f32>,
+    @location(1) behind_nearest: f32,
+    @location(2) front_color: vec4<f32>,
+    @location(3) front_nearest: f32,
+};
+
+@fragment
+fn fs_layer_xray_both(in: SplatOut) -> LayerSplitOut {
+    let l = layer_out(in);
+    let front = textureLoad(xray_front, vec2<i32>(in.clip.xy), 0).r;
+    let behind = xray_keeps(-1.0, in.view_depth, front);
+    var out: LayerSplitOut;
+    out.behind_color = select(vec4<f32>(0.0), l.color, behind);
+    out.behind_nearest = select(0.0, l.nearest, behind);
+    out.front_color = select(l.color, vec4<f32>(0.0), behind);
+    out.front_nearest = select(l.nearest, 0.0, behind);
+    return out;
+}
+
+fn layer_out(in: SplatOut) -> LayerOut {
     let alpha = min(0.99, in.color.a * exp(-0.5 * dot(in.offset, in.offset)));
     if alpha < 1.0 / 255.0 {
         discard;

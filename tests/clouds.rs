@@ -66,7 +66,7 @@ impl Splats {
     }
 }
 
-fn add_splats(scene: &mut Scene, name: &str, cloud: SplatCloud, t: Transform) -> NodeId {
+pub(crate) fn add_splats(scene: &mut Scene, name: &str, cloud: SplatCloud, t: Transform) -> NodeId {
     let cloud = scene.add_splat_cloud(cloud);
     scene.add_node(None, name, t, NodeKind::Splats { cloud })
 }
@@ -336,7 +336,7 @@ fn unlit_colour_is_shown_as_captured_at_any_exposure() {
 }
 
 /// A dense opaque blob of one colour.
-fn blob(center: Vec3, radius: f32, color: [f32; 3], n: usize, seed: u64) -> SplatCloud {
+pub(crate) fn blob(center: Vec3, radius: f32, color: [f32; 3], n: usize, seed: u64) -> SplatCloud {
     blobs(&[(center, radius)], color, n, seed)
 }
 

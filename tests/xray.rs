@@ -5,7 +5,7 @@ use crate::common::*;
 use glam::Vec3;
 use image::RgbaImage;
 use worldsmith::generate::shapes;
-use worldsmith::render::{RenderSettings, SolidColor};
+use worldsmith::render::{RenderSettings, SolidColor, SplatSort};
 use worldsmith::scene::{CameraView, Scene, Transform};
 
 const W: u32 = 200;
@@ -44,12 +44,18 @@ fn view() -> CameraView {
     look(Vec3::new(0.0, 0.0, 11.0), Vec3::ZERO, 50.0)
 }
 
-fn px(img: &RgbaImage, p: Vec3) -> [i32; 3] {
+/// The pixel `p` projects to in `view()`.
+fn pixel_at(p: Vec3) -> (u32, u32) {
     let ndc = view()
         .clip_from_world(W as f32 / H as f32)
         .project_point3(p);
     let x = ((ndc.x + 1.0) * 0.5 * W as f32) as u32;
     let y = ((1.0 - ndc.y) * 0.5 * H as f32) as u32;
+    (x, y)
+}
+
+fn px(img: &RgbaImage, p: Vec3) -> [i32; 3] {
+    let (x, y) = pixel_at(p);
     let c = img.get_pixel(x, y).0;
     [c[0], c[1], c[2]].map(i32::from)
 }
@@ -338,4 +344,224 @@ fn still_xray_draws_the_world_see_through() {
         d.mean_abs
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Splats and a wall of X-ray, [front blob, back blob] centres: a blue wall 4 m wide, a
+/// green blob in front of its left half and a red one behind its right half.
+fn wall_between_blobs(wall: bool, splats: bool) -> (Scene, [Vec3; 2]) {
+    let mut scene = daylit("Wall between blobs");
+    let at = [Vec3::new(-1.0, 0.0, 4.0), Vec3::new(1.0, 0.0, -4.5)];
+    if splats {
+        for (name, center, color, seed) in [
+            ("Front", at[0], [0.2, 0.8, 0.3], 3),
+            ("Back", at[1], [0.9, 0.1, 0.1], 4),
+        ] {
+            let cloud = crate::clouds::blob(center, 0.8, color, 3000, seed);
+            crate::clouds::add_splats(&mut scene, name, cloud, Transform::IDENTITY);
+        }
+    }
+    if wall {
+        add_mesh(
+            &mut scene,
+            "Wall",
+            shapes::cube(4.0),
+            unlit("Wall", [0.05, 0.05, 0.8]),
+            Transform::IDENTITY,
+        );
+    }
+    (scene, at)
+}
+
+#[test]
+fn xray_meshes_lie_over_splats_behind_them_and_not_over_splats_in_front() {
+    let Some(ctx) = gpu() else { return };
+    let (with_wall, [front, back]) = wall_between_blobs(true, true);
+    let (no_wall, _) = wall_between_blobs(false, true);
+    let (wall_alone, _) = wall_between_blobs(true, false);
+    let mut reddening = Vec::new();
+    // MSAA 4: the splats blend in their layer (`Targets::one_sample`); 1: in the display
+    // pass. CPU- and GPU-sorted splats take different pipelines.
+    for (msaa, sort) in [
+        (4, SplatSort::Cpu),
+        (1, SplatSort::Cpu),
+        (4, SplatSort::Gpu),
+    ] {
+        let mut settings = xray_on();
+        settings.msaa = msaa;
+        settings.splat_sort = sort;
+        let render = |scene: &Scene| render_with(&ctx, scene, view(), W, H, settings, &[]);
+        let [xray, splats, wall] = [&with_wall, &no_wall, &wall_alone].map(render);
+        let what = format!("MSAA {msaa}, {sort:?}");
+        if let Ok(dir) = std::env::var("WORLDSMITH_XRAY_OUT") {
+            xray.save(std::path::Path::new(&dir).join(format!("blobs-{msaa}-{sort:?}.png")))
+                .ok();
+        }
+        assert_not_degenerate(&what, &xray);
+        // The blob in front of the wall looks as without the wall, not tinted blue, over
+        // its whole middle, across the wall's edge too (pixels it half covers).
+        let [(x0, y0), (x1, y1)] =
+            [Vec3::new(-0.7, 0.3, 0.0), Vec3::new(0.6, -0.3, 0.0)].map(|d| pixel_at(front + d));
+        for y in y0..=y1 {
+            for x in x0..=x1 {
+                let [a, b] = [&xray, &splats].map(|img| img.get_pixel(x, y).0);
+                assert!(
+                    (0..3).all(|i| a[i].abs_diff(b[i]) <= 6),
+                    "{what}: the blob in front is {a:?} at ({x}, {y}), alone {b:?}"
+                );
+            }
+        }
+        // The blob behind it shows through the see-through wall, under the wall's blue.
+        let (x, s, w) = (px(&xray, back), px(&splats, back), px(&wall, back));
+        assert!(
+            x[2] > s[2] + 30 && x[0] < s[0] - 30,
+            "{what}: the blob behind is {x:?}, alone {s:?}: not under the wall"
+        );
+        assert!(
+            x[0] > w[0] + 30,
+            "{what}: the blob behind is {x:?}, the wall alone {w:?}: it does not show"
+        );
+        reddening.push(x[0] - w[0]);
+    }
+    // The two ways of blending splats agree.
+    assert!((reddening[0] - reddening[1]).abs() <= 12, "{reddening:?}");
+}
+
+#[test]
+fn xray_meshes_lie_over_the_grid_behind_them_and_not_over_the_grid_in_front() {
+    let Some(ctx) = gpu() else { return };
+    // A blue box seen from above with the grid's red X axis across it: sunk under the ground
+    // (the grid in front of it), then raised over it (the grid behind it).
+    let eye = Vec3::new(0.0, 7.0, 5.0);
+    let view = look(eye, Vec3::ZERO, 50.0);
+    let box_at = |y: f32| {
+        let mut scene = daylit("Box and grid");
+        add_mesh(
+            &mut scene,
+            "Box",
+            shapes::cube(3.0),
+            unlit("Box", [0.05, 0.05, 0.8]),
+            Transform::from_translation(Vec3::new(0.0, y, 0.0)),
+        );
+        scene
+    };
+    let mut settings = RenderSettings::viewport();
+    settings.overlays.xray = true;
+    let render = |scene: &Scene, grid: bool| {
+        let mut s = settings;
+        s.overlays.grid = grid;
+        render_with(&ctx, scene, view, W, H, s, &[])
+    };
+    // The reddest pixel (red over green: the box's blue and the grid's grey have as much
+    // of each) in a column across the box, and its redness: the X axis.
+    let column = W / 2 + 15;
+    let axis = |img: &RgbaImage| {
+        (0..H)
+            .map(|y| {
+                let c = img.get_pixel(column, y).0;
+                (i32::from(c[0]) - i32::from(c[1]), y)
+            })
+            .max()
+            .unwrap_or_default()
+    };
+    let empty = daylit("Grid alone");
+    let alone_img = render(&empty, true);
+    if let Ok(dir) = std::env::var("WORLDSMITH_XRAY_OUT") {
+        alone_img
+            .save(std::path::Path::new(&dir).join("grid-alone.png"))
+            .ok();
+    }
+    let (alone, _) = axis(&alone_img);
+    assert!(alone > 40, "no X axis: redness {alone}");
+    for (y, in_front) in [(-2.0, true), (2.0, false)] {
+        let scene = box_at(y);
+        let with_grid = render(&scene, true);
+        if let Ok(dir) = std::env::var("WORLDSMITH_XRAY_OUT") {
+            with_grid
+                .save(std::path::Path::new(&dir).join(format!("grid-{y}.png")))
+                .ok();
+        }
+        let (redness, row) = axis(&with_grid);
+        let under = render(&scene, false).get_pixel(column, row).0;
+        let what = format!("box at y {y}: axis redness {redness} (alone {alone}), box {under:?}");
+        assert!(
+            under[2] > under[0] + 40,
+            "{what}: the box is not under the axis"
+        );
+        if in_front {
+            // As red over the box as over nothing: the box's blue does not tint it.
+            assert!(redness * 8 > alone * 7, "{what}");
+        } else {
+            // Seen through the box (about half opaque): its blue lies over the axis.
+            assert!(redness * 4 < alone * 3, "{what}");
+        }
+    }
+}
+
+#[test]
+fn xray_keeps_the_grid_over_splats_in_front_of_x_ray_but_beyond_the_grid() {
+    let Some(ctx) = gpu() else { return };
+    // Seen from above: the grid's red X axis, under it a green blob, under that a big blue
+    // X-ray box. The blob lies in front of the box, so X-ray draws it after its composite,
+    // but beyond the grid's plane, so the axis still lies over it, as without X-ray.
+    let eye = Vec3::new(0.0, 7.0, 5.0);
+    let view = look(eye, Vec3::ZERO, 50.0);
+    let on_axis = Vec3::new(0.3, 0.0, 0.0);
+    // Where the view ray through `on_axis` is 1 m under the ground.
+    let under = eye + (on_axis - eye) * (8.0 / 7.0);
+    let mut scene = daylit("Grid over a blob over a box");
+    let cloud = crate::clouds::blob(under, 0.5, [0.2, 0.8, 0.3], 3000, 5);
+    crate::clouds::add_splats(&mut scene, "Blob", cloud, Transform::IDENTITY);
+    add_mesh(
+        &mut scene,
+        "Box",
+        shapes::cube(6.0),
+        unlit("Box", [0.05, 0.05, 0.8]),
+        Transform::from_translation(Vec3::new(0.0, -5.5, 0.0)),
+    );
+    let ndc = view
+        .clip_from_world(W as f32 / H as f32)
+        .project_point3(on_axis);
+    let column = ((ndc.x + 1.0) * 0.5 * W as f32) as u32;
+    let row = ((1.0 - ndc.y) * 0.5 * H as f32) as u32;
+    // How much the axis reddens the column around `row`: the most red it adds to a pixel
+    // over the same frame without the grid.
+    let reddening = |with: &RgbaImage, without: &RgbaImage| {
+        (row.saturating_sub(4)..(row + 5).min(H))
+            .map(|y| {
+                let [a, b] = [with, without].map(|img| i32::from(img.get_pixel(column, y).0[0]));
+                a - b
+            })
+            .max()
+            .unwrap_or_default()
+    };
+    for msaa in [4, 1] {
+        let render = |xray: bool, grid: bool| {
+            let mut s = RenderSettings::viewport();
+            s.msaa = msaa;
+            s.overlays.xray = xray;
+            s.overlays.grid = grid;
+            render_with(&ctx, &scene, view, W, H, s, &[])
+        };
+        let [plain, xray] = [false, true].map(|x| {
+            let [with, without] = [true, false].map(|grid| render(x, grid));
+            let blob = without.get_pixel(column, row).0;
+            assert!(
+                blob[1] > blob[0] + 40 && blob[1] > blob[2],
+                "MSAA {msaa}, X-ray {x}: the blob is not under the axis: {blob:?}"
+            );
+            if let Ok(dir) = std::env::var("WORLDSMITH_XRAY_OUT") {
+                let name = format!("grid-over-blob-{msaa}-{x}.png");
+                with.save(std::path::Path::new(&dir).join(name)).ok();
+            }
+            reddening(&with, &without)
+        });
+        assert!(
+            plain > 30,
+            "MSAA {msaa}: no axis over the blob: it adds red {plain}"
+        );
+        assert!(
+            xray * 8 > plain * 7,
+            "MSAA {msaa}: the axis adds red {xray} over the blob with X-ray, {plain} without"
+        );
+    }
 }

@@ -412,12 +412,13 @@ pub struct GpuClouds {
     point_module: wgpu::ShaderModule,
     segment_module: wgpu::ShaderModule,
     splat_module: wgpu::ShaderModule,
-    pipeline_layouts: [wgpu::PipelineLayout; 2],
-    /// Point pipelines per sample count; splat pipelines per sample count, grid side and
-    /// shading.
+    /// Points and segments; splats; splats split at X-ray's front (group 2: its view depth).
+    pipeline_layouts: [wgpu::PipelineLayout; 3],
+    /// Point pipelines per sample count; splat pipelines per target, grid side, shading and
+    /// side of X-ray's front.
     point_pipelines: HashMap<u32, wgpu::RenderPipeline>,
     segment_pipelines: HashMap<u32, wgpu::RenderPipeline>,
-    splat_pipelines: HashMap<(SplatTarget, GridSide, SplatShading), wgpu::RenderPipeline>,
+    splat_pipelines: HashMap<(SplatTarget, GridSide, SplatShading, XraySide), wgpu::RenderPipeline>,
     /// Points, splats and segments into the selection mask (made when first needed).
     mask_pipelines: Option<MaskPipes>,
     /// Whether a GPU-sorted page straddles the grid's plane this frame (its draws then need
@@ -443,6 +444,7 @@ impl GpuClouds {
         device: &wgpu::Device,
         adapter: &wgpu::Adapter,
         frame_layout: &wgpu::BindGroupLayout,
+        xray_front_layout: &wgpu::BindGroupLayout,
     ) -> Self {
         let point_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("points"),
@@ -478,10 +480,10 @@ impl GpuClouds {
                 source: wgpu::ShaderSource::Wgsl(super::shaders::source(name).into()),
             })
         };
-        let layout = |group: &wgpu::BindGroupLayout| {
+        let layout = |groups: &[Option<&wgpu::BindGroupLayout>]| {
             device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
                 label: Some("clouds"),
-                bind_group_layouts: &[Some(frame_layout), Some(group)],
+                bind_group_layouts: groups,
                 immediate_size: 0,
             })
         };
@@ -511,7 +513,15 @@ impl GpuClouds {
             line_nodes: BTreeMap::new(),
             splat_nodes: BTreeMap::new(),
             splat_order: Vec::new(),
-            pipeline_layouts: [layout(&point_layout), layout(&splat_layout)],
+            pipeline_layouts: [
+                layout(&[Some(frame_layout), Some(&point_layout)]),
+                layout(&[Some(frame_layout), Some(&splat_layout)]),
+                layout(&[
+                    Some(frame_layout),
+                    Some(&splat_layout),
+                    Some(xray_front_layout),
+                ]),
+            ],
             point_layout,
             splat_layout,
             point_module: module("points.wgsl"),
@@ -1230,12 +1240,15 @@ impl GpuClouds {
 
     /// The point and splat pipelines for the opaque pass's sample count (`msaa`, points and
     /// segments; it must match the pass's target) and where the splats are drawn, after
-    /// [`Self::prepare`] of the frame.
+    /// [`Self::prepare`] of the frame; with `xray_split`, also those splitting the splats at
+    /// X-ray's front ([`XraySide`]): one draw into both layers with the splat layer
+    /// (`Both`), else a draw per side (`Behind`, `Front`).
     pub fn pipelines(
         &mut self,
         device: &wgpu::Device,
         msaa: u32,
         splats: SplatTarget,
+        xray_split: bool,
     ) -> CloudPipes {
         let points = self
             .point_pipelines
@@ -1268,43 +1281,54 @@ impl GpuClouds {
             .values()
             .map(|node| self.shading(node))
             .collect();
-        let mut splat = |side: GridSide, shading: SplatShading| {
+        let mut splat = |side: GridSide, shading: SplatShading, xray: XraySide| {
             self.splat_pipelines
-                .entry((splats, side, shading))
+                .entry((splats, side, shading, xray))
                 .or_insert_with(|| {
                     cloud_pipeline(
                         device,
                         "splats",
                         &self.splat_module,
-                        &self.pipeline_layouts[1],
+                        &self.pipeline_layouts[if xray == XraySide::All { 1 } else { 2 }],
                         CloudPass::Splats {
                             target: splats,
                             side,
                             shading,
+                            xray,
                         },
                     )
                 })
                 .clone()
         };
-        let splats = shadings
-            .into_iter()
-            .map(|shading| {
-                let pipes = ShadedSplatPipes {
-                    whole: splat(GridSide::All, shading),
-                    around_grid: self.gpu_straddles.then(|| {
-                        [
-                            splat(GridSide::Beyond, shading),
-                            splat(GridSide::Near, shading),
-                        ]
-                    }),
-                };
-                (shading, pipes)
-            })
-            .collect();
+        let gpu_straddles = self.gpu_straddles;
+        let mut pipes_of = |xray: XraySide| {
+            let pipes = shadings
+                .iter()
+                .map(|&shading| {
+                    let pipes = ShadedSplatPipes {
+                        whole: splat(GridSide::All, shading, xray),
+                        around_grid: gpu_straddles.then(|| {
+                            [
+                                splat(GridSide::Beyond, shading, xray),
+                                splat(GridSide::Near, shading, xray),
+                            ]
+                        }),
+                    };
+                    (shading, pipes)
+                })
+                .collect();
+            SplatPipes(pipes)
+        };
+        let split_sides: &[XraySide] = match (xray_split, splats) {
+            (false, _) => &[],
+            (true, SplatTarget::Layer) => &[XraySide::Both],
+            (true, SplatTarget::Display { .. }) => &[XraySide::Behind, XraySide::Front],
+        };
         CloudPipes {
             points,
             segments,
-            splats: SplatPipes(splats),
+            splats: pipes_of(XraySide::All),
+            xray_splats: split_sides.iter().map(|&x| (x, pipes_of(x))).collect(),
         }
     }
 
@@ -1587,7 +1611,34 @@ pub enum GridSide {
 pub struct CloudPipes {
     pub points: wgpu::RenderPipeline,
     pub segments: wgpu::RenderPipeline,
-    pub splats: SplatPipes,
+    splats: SplatPipes,
+    /// Those splitting the splats at X-ray's front, when the frame does.
+    xray_splats: HashMap<XraySide, SplatPipes>,
+}
+
+impl CloudPipes {
+    /// The splat pipelines drawing `side` of X-ray's front (all of them where the frame
+    /// made none split there).
+    pub fn splats(&self, side: XraySide) -> &SplatPipes {
+        self.xray_splats.get(&side).unwrap_or(&self.splats)
+    }
+}
+
+/// Which splats and grid fragments a draw takes by the nearest X-ray surface of their pixel
+/// (`xray_side` and `xray_keeps` in the shaders): X-ray's composite goes between the two, so
+/// see-through meshes lie over what is behind them and do not tint what is in front.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum XraySide {
+    All,
+    /// At or behind the front (or where there is no X-ray surface): drawn before the
+    /// composite.
+    Behind,
+    /// In front of it: drawn after the composite.
+    Front,
+    /// Both in one draw into the splat layer ([`SplatTarget::Layer`]): behind into its
+    /// first two targets, in front into the next two, laid over after the composite
+    /// (splats.wgsl `fs_layer_xray_both`).
+    Both,
 }
 
 /// The selection-mask pipelines of point, line and splat nodes.
@@ -1655,6 +1706,7 @@ enum CloudPass {
         target: SplatTarget,
         side: GridSide,
         shading: SplatShading,
+        xray: XraySide,
     },
     /// The selection mask (R8, one sample, no depth test): `fs_mask`, and for splats the
     /// vertex stage without colour (`mask_only` in splats.wgsl).
@@ -1685,18 +1737,29 @@ fn cloud_pipeline(
 ) -> wgpu::RenderPipeline {
     let constants: Vec<(&str, f64)> = match pass {
         CloudPass::Points { .. } => Vec::new(),
-        CloudPass::Splats { side, shading, .. } => vec![
-            (
-                "grid_side",
-                match side {
-                    GridSide::All => 0.0,
-                    GridSide::Beyond => -1.0,
-                    GridSide::Near => 1.0,
-                },
-            ),
-            ("sh_degree", f64::from(shading.sh_degree)),
-            ("relighting", if shading.relit { 1.0 } else { 0.0 }),
-        ],
+        CloudPass::Splats {
+            side,
+            shading,
+            xray,
+            ..
+        } => {
+            let mut c = vec![
+                (
+                    "grid_side",
+                    match side {
+                        GridSide::All => 0.0,
+                        GridSide::Beyond => -1.0,
+                        GridSide::Near => 1.0,
+                    },
+                ),
+                ("sh_degree", f64::from(shading.sh_degree)),
+                ("relighting", if shading.relit { 1.0 } else { 0.0 }),
+            ];
+            if xray == XraySide::Front {
+                c.push(("xray_side", 1.0));
+            }
+            c
+        }
         CloudPass::Mask { splats: true } => vec![("mask_only", 1.0)],
         CloudPass::Mask { splats: false } => Vec::new(),
     };
@@ -1729,6 +1792,16 @@ fn cloud_pipeline(
             ..
         }
     );
+    // Colour, or in the splat layer colour and nearest depth, twice where one draw splits
+    // the splats at X-ray's front.
+    let targets = match pass {
+        CloudPass::Splats {
+            xray: XraySide::Both,
+            ..
+        } => 4,
+        _ if layer => 2,
+        _ => 1,
+    };
     let (msaa, fragment, depth_write, depth_compare, format, blend) = match pass {
         CloudPass::Points { msaa } => (
             msaa,
@@ -1738,12 +1811,18 @@ fn cloud_pipeline(
             super::renderer::HDR_FORMAT,
             None,
         ),
-        CloudPass::Splats { target, .. } => (
+        CloudPass::Splats { target, xray, .. } => (
             match target {
                 SplatTarget::Display { msaa } => msaa,
                 SplatTarget::Layer => 1,
             },
-            if layer { "fs_layer" } else { "fs_main" },
+            match (layer, xray) {
+                (true, XraySide::All) => "fs_layer",
+                (true, XraySide::Both) => "fs_layer_xray_both",
+                (true, _) => "fs_layer_xray_split",
+                (false, XraySide::All) => "fs_main",
+                (false, _) => "fs_xray_split",
+            },
             false,
             wgpu::CompareFunction::Greater,
             super::renderer::HDR_FORMAT,
@@ -1758,6 +1837,11 @@ fn cloud_pipeline(
             None,
         ),
     };
+    let color = Some(wgpu::ColorTargetState {
+        format,
+        blend,
+        write_mask: wgpu::ColorWrites::ALL,
+    });
     device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
         label: Some(label),
         layout: Some(layout),
@@ -1787,14 +1871,7 @@ fn cloud_pipeline(
             module,
             entry_point: Some(fragment),
             compilation_options,
-            targets: &[
-                Some(wgpu::ColorTargetState {
-                    format,
-                    blend,
-                    write_mask: wgpu::ColorWrites::ALL,
-                }),
-                nearest.filter(|_| layer),
-            ][..if layer { 2 } else { 1 }],
+            targets: &[color.clone(), nearest.clone(), color, nearest][..targets],
         }),
         multiview_mask: None,
         cache: None,

@@ -6,7 +6,7 @@
 //! into `display`; skipped when nothing is translucent) → post (decode, or tone-map `hdr` when
 //! the display pass was skipped; selection outline) into the caller's target.
 
-use super::clouds::{CloudPipes, GpuClouds, GridSide, grid_plane_row};
+use super::clouds::{CloudPipes, GpuClouds, GridSide, XraySide, grid_plane_row};
 use super::gpu_scene::{Batch, Defaults, GpuMaterial, GpuMesh, GpuScene, write_mip};
 use super::gpu_types::{
     FrameUniform, GpuLight, INSTANCE_ATTRIBUTES, LINE_PAIR_ATTRIBUTES, LineVertex,
@@ -67,12 +67,22 @@ struct Targets {
 struct OneSample {
     /// The opaque pass's depth at one sample per pixel (the farthest of each pixel's).
     depth: wgpu::TextureView,
-    /// The splats' premultiplied colour and alpha, and their nearest depth per pixel.
-    layer: wgpu::TextureView,
-    nearest: wgpu::TextureView,
     /// The MSAA `depth`, for `fs_resolve_depth`.
     resolve_source: wgpu::BindGroup,
-    /// `layer`, `nearest` and `depth`, for `fs_splat_layer`.
+    /// The layer each splat step blends into and is laid over from.
+    splats: SplatLayer,
+    /// With X-ray, the splats in front of its nearest surface (splats.wgsl
+    /// `fs_layer_xray_both`), [beyond, near] the grid: gathered over the frame's splat
+    /// steps and laid over after X-ray's composite, on either side of the grid. Made the
+    /// first time a frame of this size draws splats with X-ray.
+    xray_front: Option<[SplatLayer; 2]>,
+}
+
+/// A splat layer: premultiplied colour and alpha, and the splats' nearest depth per pixel.
+struct SplatLayer {
+    layer: wgpu::TextureView,
+    nearest: wgpu::TextureView,
+    /// `layer`, `nearest` and [`OneSample::depth`], for `fs_splat_layer`.
     composite_source: wgpu::BindGroup,
 }
 
@@ -90,6 +100,11 @@ struct XrayTargets {
     reveal: wgpu::TextureView,
     /// `front` for the meshes' pipelines (mesh.wgsl group 2, solid.wgsl group 1).
     front_group: wgpu::BindGroup,
+    /// Where the grid and splats split at X-ray's front: `front` with the neighbours' where
+    /// an X-ray surface's edge crosses a pixel without covering its centre (solid.wgsl
+    /// `fs_split_front`), and it in the same layout as `front_group`.
+    split_front: wgpu::TextureView,
+    split_group: wgpu::BindGroup,
     /// `accum` and `reveal` for display.wgsl's `fs_xray`.
     composite_group: wgpu::BindGroup,
 }
@@ -184,17 +199,27 @@ struct DisplayPipe {
 struct XrayPipes {
     front: PrepassPipes,
     composite: wgpu::RenderPipeline,
+    /// The grid [behind, in front of] X-ray's front (grid.wgsl `fs_xray_split`), when drawn.
+    grid: Option<[wgpu::RenderPipeline; 2]>,
+    /// Where the grid or splats split at the front ([`XrayTargets::split_front`]).
+    split_front: Option<wgpu::RenderPipeline>,
 }
 
 /// One thing the display pass draws, in order.
 enum DisplayStep<'a> {
-    /// The splats on one side of the grid in one depth slice (`GpuClouds::depth_slices`).
-    Splats(GridSide, u32),
+    /// The splats on one side of the grid in one depth slice (`GpuClouds::depth_slices`), on
+    /// one side of X-ray's front; with `XraySide::Both`, those in front of it into
+    /// [`OneSample::xray_front`]'s layer of that index.
+    Splats(GridSide, u32, XraySide, usize),
+    /// [`OneSample::xray_front`]'s layer of that index laid over, if a step drew into it.
+    XrayFrontSplats(usize),
     Batches(&'a [Batch]),
-    Grid,
+    Grid(XraySide),
     /// Splits the pass before a transmissive batch (see [`copies_before`]): copies the display
     /// layer into [`Targets::behind`] and goes on in a new pass.
     CopyBehind,
+    /// X-ray's meshes laid over what was drawn so far (display.wgsl `fs_xray`).
+    XrayComposite,
 }
 
 /// One draw of the display pass as planned, before copies and runs: splats (side of the
@@ -565,6 +590,8 @@ pub struct Renderer {
     prepass_pipelines: HashMap<u32, PrepassPipes>,
     /// X-ray's front-depth pre-pass (`Renderer::xray_front_pipeline`), made on first use.
     xray_front_pipelines: Option<PrepassPipes>,
+    /// [`Renderer::xray_split_front_pipeline`], made on first use.
+    xray_split_front: Option<wgpu::RenderPipeline>,
     /// GPU time per pass, when benchmarks ask for it ([`Renderer::time_gpu_passes`]).
     pass_timer: Option<PassTimer>,
     /// Solid shading's pipelines per MSAA count and X-ray, culling as [`PrepassPipes`].
@@ -669,6 +696,14 @@ fn texture_entry(binding: u32, filterable: bool) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
+/// A bind group's entry of the texture `view`.
+fn view_entry(binding: u32, view: &wgpu::TextureView) -> wgpu::BindGroupEntry<'_> {
+    wgpu::BindGroupEntry {
+        binding,
+        resource: wgpu::BindingResource::TextureView(view),
+    }
+}
+
 fn make_texture(
     device: &wgpu::Device,
     label: &str,
@@ -744,6 +779,10 @@ const DEPTH_RESOLVE_PIPELINE: &str = "depth resolve";
 const SPLAT_LAYER_PIPELINE: &str = "splat layer";
 /// The overlay pipeline key of X-ray's composite (display.wgsl's `fs_xray`).
 const XRAY_COMPOSITE_PIPELINE: &str = "x-ray composite";
+/// The overlay pipeline keys of the grid behind and in front of X-ray's front (grid.wgsl's
+/// `fs_xray_split`).
+const GRID_XRAY_BEHIND_PIPELINE: &str = "grid behind x-ray";
+const GRID_XRAY_FRONT_PIPELINE: &str = "grid in front of x-ray";
 /// The overlay pipeline key of the selected objects' wireframe (wire.wgsl's `fs_selected`).
 const WIRE_SELECTED_PIPELINE: &str = "wire selected";
 /// The wireframe's pipeline keys with its edges drawn as quads (wire.wgsl `vs_quad`) rather
@@ -1060,7 +1099,7 @@ impl Renderer {
             mipmap_filter: wgpu::MipmapFilterMode::Linear,
             ..Default::default()
         });
-        let clouds = GpuClouds::new(&device, &ctx.adapter, &frame_layout);
+        let clouds = GpuClouds::new(&device, &ctx.adapter, &frame_layout, &xray_front_layout);
         Self {
             device,
             queue,
@@ -1086,6 +1125,7 @@ impl Renderer {
             single_layout,
             prepass_pipelines: HashMap::new(),
             xray_front_pipelines: None,
+            xray_split_front: None,
             pass_timer: None,
             solid_pipelines: HashMap::new(),
             post_pipelines: HashMap::new(),
@@ -1443,6 +1483,46 @@ impl Renderer {
         p
     }
 
+    /// X-ray's split front ([`XrayTargets::split_front`]): solid.wgsl's `fs_split_front`
+    /// over the whole frame, reading the pre-pass's front.
+    fn xray_split_front_pipeline(&mut self) -> wgpu::RenderPipeline {
+        if let Some(p) = &self.xray_split_front {
+            return p.clone();
+        }
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some("solid.wgsl"),
+                source: wgpu::ShaderSource::Wgsl(super::shaders::source("solid.wgsl").into()),
+            });
+        let layout = self.main_layout(false, Some(&self.xray_front_layout));
+        let p = self
+            .device
+            .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some("x-ray split front"),
+                layout: Some(&layout),
+                vertex: wgpu::VertexState {
+                    module: &module,
+                    entry_point: Some("vs_fullscreen"),
+                    compilation_options: Default::default(),
+                    buffers: &[],
+                },
+                primitive: Default::default(),
+                depth_stencil: None,
+                multisample: Default::default(),
+                fragment: Some(wgpu::FragmentState {
+                    module: &module,
+                    entry_point: Some("fs_split_front"),
+                    compilation_options: Default::default(),
+                    targets: &[Some(XRAY_FRONT_FORMAT.into())],
+                }),
+                multiview_mask: None,
+                cache: None,
+            });
+        self.xray_split_front = Some(p.clone());
+        p
+    }
+
     /// Solid shading (solid.wgsl): culling as the depth pre-pass; depth-tested and written.
     /// With `xray`, into X-ray's order-independent targets (`fs_xray`), writing no depth.
     fn solid_pipeline(&mut self, msaa: u32, xray: bool) -> PrepassPipes {
@@ -1498,6 +1578,9 @@ impl Renderer {
             DEPTH_RESOLVE_PIPELINE => ("display.wgsl", "vs_main", "fs_resolve_depth"),
             SPLAT_LAYER_PIPELINE => ("display.wgsl", "vs_main", "fs_splat_layer"),
             XRAY_COMPOSITE_PIPELINE => ("display.wgsl", "vs_main", "fs_xray"),
+            GRID_XRAY_BEHIND_PIPELINE | GRID_XRAY_FRONT_PIPELINE => {
+                ("grid.wgsl", "vs_main", "fs_xray_split")
+            }
             "wire.wgsl" => ("wire.wgsl", "vs_line", "fs_main"),
             WIRE_SELECTED_PIPELINE => ("wire.wgsl", "vs_line", "fs_selected"),
             WIRE_QUADS_PIPELINE => ("wire.wgsl", "vs_quad", "fs_main"),
@@ -1519,6 +1602,9 @@ impl Renderer {
                 DEPTH_RESOLVE_PIPELINE => Some(&self.depth_resolve_layout),
                 SPLAT_LAYER_PIPELINE => Some(&self.splat_layer_layout),
                 XRAY_COMPOSITE_PIPELINE => Some(&self.xray_composite_layout),
+                GRID_XRAY_BEHIND_PIPELINE | GRID_XRAY_FRONT_PIPELINE => {
+                    Some(&self.xray_front_layout)
+                }
                 WIRE_QUADS_PIPELINE | WIRE_SELECTED_QUADS_PIPELINE => Some(&self.wire_layout),
                 _ => None,
             },
@@ -1574,7 +1660,7 @@ impl Renderer {
                     wgpu::CompareFunction::GreaterEqual,
                     Some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING),
                 ),
-                "grid.wgsl" => (
+                "grid.wgsl" | GRID_XRAY_BEHIND_PIPELINE | GRID_XRAY_FRONT_PIPELINE => (
                     &[],
                     wgpu::PrimitiveTopology::TriangleList,
                     wgpu::CompareFunction::Greater,
@@ -1593,6 +1679,11 @@ impl Renderer {
                     None,
                 ),
             };
+        // Which side of X-ray's front the split grid draws (grid.wgsl `xray_side`).
+        let constants: &[(&str, f64)] = match name {
+            GRID_XRAY_FRONT_PIPELINE => &[("xray_side", 1.0)],
+            _ => &[],
+        };
         let pipeline = self
             .device
             .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
@@ -1623,7 +1714,10 @@ impl Renderer {
                 fragment: Some(wgpu::FragmentState {
                     module: &module,
                     entry_point: Some(fragment_entry),
-                    compilation_options: Default::default(),
+                    compilation_options: wgpu::PipelineCompilationOptions {
+                        constants,
+                        ..Default::default()
+                    },
                     // The depth resolve writes depth alone.
                     targets: &[Some(wgpu::ColorTargetState {
                         format: HDR_FORMAT,
@@ -1690,21 +1784,24 @@ impl Renderer {
         };
         let front = view("x-ray front", 1, XRAY_FRONT_FORMAT, sampled);
         let front_depth = view("x-ray front depth", 1, DEPTH_FORMAT, attach);
+        let split_front = view("x-ray split front", 1, XRAY_FRONT_FORMAT, sampled);
         let accum = view("x-ray accumulation", 1, XRAY_ACCUM_FORMAT, sampled);
         let reveal = view("x-ray revealage", 1, XRAY_REVEAL_FORMAT, sampled);
         let msaa = (t.msaa > 1).then_some(t.msaa);
         let accum_msaa =
             msaa.map(|n| view("x-ray accumulation msaa", n, XRAY_ACCUM_FORMAT, attach));
         let reveal_msaa = msaa.map(|n| view("x-ray revealage msaa", n, XRAY_REVEAL_FORMAT, attach));
-        let entry = |binding, view| wgpu::BindGroupEntry {
-            binding,
-            resource: wgpu::BindingResource::TextureView(view),
-        };
+        let entry = view_entry;
         t.xray = Some(XrayTargets {
             front_group: d.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("x-ray front"),
                 layout: &self.xray_front_layout,
                 entries: &[entry(2, &front)],
+            }),
+            split_group: d.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("x-ray split front"),
+                layout: &self.xray_front_layout,
+                entries: &[entry(2, &split_front)],
             }),
             composite_group: d.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("x-ray composite"),
@@ -1713,6 +1810,7 @@ impl Renderer {
             }),
             front,
             front_depth,
+            split_front,
             accum_msaa,
             accum,
             reveal_msaa,
@@ -1723,41 +1821,83 @@ impl Renderer {
     /// Makes the current targets' [`Targets::one_sample`] if they have none and can have
     /// one (MSAA on an adapter that reads multisampled depth).
     fn ensure_splat_layer(&mut self) {
-        let Some(t) = self.targets.first_mut() else {
+        let Some(t) = self.targets.first() else {
             return;
         };
         if t.one_sample.is_some() || t.msaa == 1 || !self.splat_layer_supported {
             return;
         }
         let d = &self.device;
-        let view = |label, format| {
-            let usage =
-                wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING;
-            make_texture(d, label, (t.width, t.height, 1), 1, format, usage)
-                .create_view(&Default::default())
-        };
-        let resolved = view("depth (one sample)", DEPTH_FORMAT);
-        let layer = view("splat layer", HDR_FORMAT);
-        let nearest = view("splat layer depth", super::clouds::SPLAT_LAYER_DEPTH_FORMAT);
-        let entry = |binding, view| wgpu::BindGroupEntry {
-            binding,
-            resource: wgpu::BindingResource::TextureView(view),
-        };
-        t.one_sample = Some(OneSample {
+        let usage = wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING;
+        let resolved = make_texture(
+            d,
+            "depth (one sample)",
+            (t.width, t.height, 1),
+            1,
+            DEPTH_FORMAT,
+            usage,
+        )
+        .create_view(&Default::default());
+        let one_sample = OneSample {
             resolve_source: d.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("MSAA depth"),
                 layout: &self.depth_resolve_layout,
-                entries: &[entry(1, &t.depth)],
+                entries: &[view_entry(1, &t.depth)],
             }),
-            composite_source: d.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("splat layer"),
-                layout: &self.splat_layer_layout,
-                entries: &[entry(2, &layer), entry(3, &nearest), entry(4, &resolved)],
-            }),
+            splats: self.splat_layer(t.width, t.height, &resolved, "splat layer"),
             depth: resolved,
+            xray_front: None,
+        };
+        if let Some(t) = self.targets.first_mut() {
+            t.one_sample = Some(one_sample);
+        }
+    }
+
+    /// Makes the current targets' [`OneSample::xray_front`] if they have a splat layer and
+    /// no such layers yet.
+    fn ensure_xray_splat_layers(&mut self) {
+        let Some(t) = self.targets.first() else {
+            return;
+        };
+        let Some(o) = t.one_sample.as_ref().filter(|o| o.xray_front.is_none()) else {
+            return;
+        };
+        let layers = ["X-ray front splats (beyond the grid)", "X-ray front splats"]
+            .map(|label| self.splat_layer(t.width, t.height, &o.depth, label));
+        if let Some(o) = self.targets.first_mut().and_then(|t| t.one_sample.as_mut()) {
+            o.xray_front = Some(layers);
+        }
+    }
+
+    /// A [`SplatLayer`] of `width` × `height` laid over at `depth` (`OneSample::depth`).
+    fn splat_layer(
+        &self,
+        width: u32,
+        height: u32,
+        depth: &wgpu::TextureView,
+        label: &str,
+    ) -> SplatLayer {
+        let d = &self.device;
+        let usage = wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING;
+        let view = |format| {
+            make_texture(d, label, (width, height, 1), 1, format, usage)
+                .create_view(&Default::default())
+        };
+        let layer = view(HDR_FORMAT);
+        let nearest = view(super::clouds::SPLAT_LAYER_DEPTH_FORMAT);
+        SplatLayer {
+            composite_source: d.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(label),
+                layout: &self.splat_layer_layout,
+                entries: &[
+                    view_entry(2, &layer),
+                    view_entry(3, &nearest),
+                    view_entry(4, depth),
+                ],
+            }),
             layer,
             nearest,
-        });
+        }
     }
 
     fn ensure_targets(&mut self, width: u32, height: u32, msaa: u32) {
@@ -2354,6 +2494,9 @@ impl Renderer {
         let xray = overlays.xray && xray_alpha < 1.0 && self.scene.instance_buffer.is_some();
         if xray {
             self.ensure_xray();
+            if self.clouds.has_splats() {
+                self.ensure_xray_splat_layers();
+            }
         }
         let translucent = self.clouds.has_splats()
             || (!solid && !self.scene.blended.is_empty())
@@ -2422,6 +2565,14 @@ impl Renderer {
         let xray_pipes = xray.then(|| XrayPipes {
             front: self.xray_front_pipeline(),
             composite: self.overlay_pipeline(XRAY_COMPOSITE_PIPELINE, msaa),
+            split_front: (overlays.grid || self.clouds.has_splats())
+                .then(|| self.xray_split_front_pipeline()),
+            grid: overlays.grid.then(|| {
+                [
+                    self.overlay_pipeline(GRID_XRAY_BEHIND_PIPELINE, msaa),
+                    self.overlay_pipeline(GRID_XRAY_FRONT_PIPELINE, msaa),
+                ]
+            }),
         });
         let display_pipe = translucent.then(|| DisplayPipe {
             pipeline: self.overlay_pipeline("display.wgsl", msaa),
@@ -2443,7 +2594,7 @@ impl Renderer {
             } else {
                 super::clouds::SplatTarget::Display { msaa }
             };
-            self.clouds.pipelines(&self.device, msaa, splats)
+            self.clouds.pipelines(&self.device, msaa, splats, xray)
         });
         let mask_pipes =
             (outline && !self.clouds.is_empty()).then(|| self.clouds.mask_pipelines(&self.device));
@@ -2856,6 +3007,26 @@ impl Renderer {
                 stats.draw_calls += 1;
             }
             drop(pass);
+            if let Some(split) = &pipes.split_front {
+                let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                    label: Some("x-ray split front"),
+                    timestamp_writes: self
+                        .pass_timer
+                        .as_ref()
+                        .and_then(|t| t.writes("x-ray split front")),
+                    color_attachments: &[cleared_color(
+                        &x.split_front,
+                        None,
+                        wgpu::Color::TRANSPARENT,
+                    )],
+                    ..Default::default()
+                });
+                pass.set_pipeline(split);
+                pass.set_bind_group(0, frame_bg, &[]);
+                pass.set_bind_group(1, &x.front_group, &[]);
+                pass.draw(0..3, 0..1);
+                stats.draw_calls += 1;
+            }
             let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some("x-ray"),
                 timestamp_writes: self.pass_timer.as_ref().and_then(|t| t.writes("x-ray")),
@@ -2951,7 +3122,27 @@ impl Renderer {
                 })
                 .collect();
             let copies = copies_before(&planned);
-            // The steps, with batches drawn in runs between copies and splat slices.
+            // With MSAA the splats blend at one sample per pixel into their own layer, laid
+            // over the display pass after each of their steps (`Targets::one_sample`).
+            let layer = display_pipe
+                .splat_layer
+                .as_ref()
+                .zip(t.one_sample.as_ref())
+                .filter(|_| cloud_pipes.is_some());
+            // With X-ray, and the splat layer, the splats in front of its nearest surface
+            // go into layers of their own, laid over after its composite.
+            let xray_front_layers = layer
+                .and_then(|(_, o)| o.xray_front.as_ref())
+                .filter(|_| xray.is_some());
+            // The steps, with batches drawn in runs between copies and splat slices. With
+            // X-ray, the splats and the grid at or behind its nearest surface first.
+            let (first_round, grid_first_round) = match (xray, xray_front_layers) {
+                (None, _) => (XraySide::All, XraySide::All),
+                (Some(_), Some(_)) => (XraySide::Both, XraySide::Behind),
+                (Some(_), None) => (XraySide::Behind, XraySide::Behind),
+            };
+            // Which of `xray_front_layers` the splats go into: beyond the grid, or near.
+            let mut front_layer = 0;
             let mut steps: Vec<DisplayStep> = Vec::new();
             let mut run: Option<(usize, usize, usize)> = None;
             fn flush<'a>(
@@ -2978,27 +3169,44 @@ impl Renderer {
                     },
                     Planned::Splats(side, slot) => {
                         flush(&mut run, &mut steps, blended);
-                        steps.push(DisplayStep::Splats(side, slot));
+                        steps.push(DisplayStep::Splats(side, slot, first_round, front_layer));
                     }
                     Planned::Grid => {
                         flush(&mut run, &mut steps, blended);
-                        steps.push(DisplayStep::Grid);
+                        steps.push(DisplayStep::Grid(grid_first_round));
+                        front_layer = 1;
                     }
                 }
             }
             flush(&mut run, &mut steps, blended);
+            // X-ray's meshes over all drawn so far, then the splats and the grid in front of
+            // their nearest surface, in the same order (`XraySide`): the splats' layers
+            // gathered in the steps above, or without the splat layer drawn again.
+            if xray.is_some() {
+                steps.push(DisplayStep::XrayComposite);
+                if xray_front_layers.is_some() {
+                    steps.push(DisplayStep::XrayFrontSplats(0));
+                    if order.iter().any(|p| matches!(p, Planned::Grid)) {
+                        steps.push(DisplayStep::Grid(XraySide::Front));
+                    }
+                    steps.push(DisplayStep::XrayFrontSplats(1));
+                } else {
+                    for p in &order {
+                        match *p {
+                            Planned::Splats(side, slot) => {
+                                steps.push(DisplayStep::Splats(side, slot, XraySide::Front, 0));
+                            }
+                            Planned::Grid => steps.push(DisplayStep::Grid(XraySide::Front)),
+                            Planned::Batch(..) => {}
+                        }
+                    }
+                }
+            }
             let copies = steps
                 .iter()
                 .filter(|s| matches!(s, DisplayStep::CopyBehind))
                 .count() as u32;
             stats.behind_copies = copies;
-            // With MSAA the splats blend at one sample per pixel into their own layer, laid
-            // over the display pass after each of their steps (`Targets::one_sample`).
-            let layer = display_pipe
-                .splat_layer
-                .as_ref()
-                .zip(t.one_sample.as_ref())
-                .filter(|_| cloud_pipes.is_some());
             if let Some(([resolve, _], o)) = layer {
                 let mut pass = depth_only_pass(
                     encoder,
@@ -3016,7 +3224,7 @@ impl Renderer {
             let layers = if layer.is_some() {
                 steps
                     .iter()
-                    .filter(|s| matches!(s, DisplayStep::Splats(side, _) if self.clouds.draws_splats_on(*side)))
+                    .filter(|s| matches!(s, DisplayStep::Splats(side, ..) if self.clouds.draws_splats_on(*side)))
                     .count() as u32
             } else {
                 0
@@ -3060,13 +3268,33 @@ impl Renderer {
             // surfaces but writes no depth, nor do splats and blended meshes, so it goes
             // between those beyond its plane (as seen from the camera: behind it on every
             // view ray) and those on the camera's side (in front of it).
+            // Whether a step drew into each of the X-ray front layers (cleared by the first).
+            let mut front_drawn = [false; 2];
             for step in steps {
                 match step {
-                    DisplayStep::Splats(side, slice) => {
+                    DisplayStep::Splats(side, slice, xray_side, front_index) => {
                         let Some(c) = cloud_pipes else { continue };
+                        // Split at X-ray's front: its view depths in group 2.
+                        let xray_front = t
+                            .xray
+                            .as_ref()
+                            .filter(|_| xray_side != XraySide::All)
+                            .map(|x| &x.split_group);
                         let Some(([_, composite], o)) = layer else {
-                            self.clouds
-                                .draw_splats(&mut pass, &c.splats, side, slice, stats);
+                            if let Some(g) = xray_front {
+                                pass.set_bind_group(2, g, &[]);
+                            }
+                            self.clouds.draw_splats(
+                                &mut pass,
+                                c.splats(xray_side),
+                                side,
+                                slice,
+                                stats,
+                            );
+                            // Transmissive batches read what is behind them there.
+                            if let (Some(_), Some(b)) = (xray_front, behind) {
+                                pass.set_bind_group(2, &b.group, &[]);
+                            }
                             continue;
                         };
                         if !self.clouds.draws_splats_on(side) {
@@ -3074,6 +3302,21 @@ impl Renderer {
                         }
                         drop(pass);
                         let cleared = |view| cleared_color(view, None, wgpu::Color::TRANSPARENT);
+                        let mut attachments =
+                            vec![cleared(&o.splats.layer), cleared(&o.splats.nearest)];
+                        // Splitting at X-ray's front: what lies in front of it gathers in
+                        // the front layer over the frame's steps.
+                        if let (XraySide::Both, Some(front)) = (xray_side, &o.xray_front) {
+                            let f = &front[front_index];
+                            let first = !std::mem::replace(&mut front_drawn[front_index], true);
+                            attachments.extend([&f.layer, &f.nearest].map(|view| {
+                                if first {
+                                    cleared(view)
+                                } else {
+                                    loaded_color(view)
+                                }
+                            }));
+                        }
                         let mut layer_pass =
                             encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                                 label: Some("splat layer"),
@@ -3081,7 +3324,7 @@ impl Renderer {
                                     .pass_timer
                                     .as_ref()
                                     .and_then(|t| t.writes("splat layer")),
-                                color_attachments: &[cleared(&o.layer), cleared(&o.nearest)],
+                                color_attachments: &attachments,
                                 depth_stencil_attachment: depth_attachment(
                                     &o.depth,
                                     wgpu::LoadOp::Load,
@@ -3090,8 +3333,16 @@ impl Renderer {
                                 ..Default::default()
                             });
                         layer_pass.set_bind_group(0, frame_bg, &[]);
-                        self.clouds
-                            .draw_splats(&mut layer_pass, &c.splats, side, slice, stats);
+                        if let Some(g) = xray_front {
+                            layer_pass.set_bind_group(2, g, &[]);
+                        }
+                        self.clouds.draw_splats(
+                            &mut layer_pass,
+                            c.splats(xray_side),
+                            side,
+                            slice,
+                            stats,
+                        );
                         drop(layer_pass);
                         stats.splat_layers += 1;
                         splits_left -= 1;
@@ -3110,15 +3361,52 @@ impl Renderer {
                         );
                         bind_common(&mut pass);
                         pass.set_pipeline(composite);
-                        pass.set_bind_group(1, &o.composite_source, &[]);
+                        pass.set_bind_group(1, &o.splats.composite_source, &[]);
                         pass.draw(0..3, 0..1);
                         stats.draw_calls += 1;
                     }
+                    DisplayStep::XrayFrontSplats(index) => {
+                        if let Some(([_, composite], o)) = layer
+                            && let Some(front) = &o.xray_front
+                            && front_drawn[index]
+                        {
+                            pass.set_pipeline(composite);
+                            pass.set_bind_group(1, &front[index].composite_source, &[]);
+                            pass.draw(0..3, 0..1);
+                            stats.draw_calls += 1;
+                        }
+                    }
                     DisplayStep::Batches(batches) => draw_batches(&mut pass, batches, stats),
-                    DisplayStep::Grid => {
-                        if let Some(p) = grid_pipe {
+                    DisplayStep::Grid(xray_side) => {
+                        let split = xray
+                            .and_then(|(_, p)| p.grid.as_ref())
+                            .zip(t.xray.as_ref())
+                            .map(|([behind, front], x)| {
+                                let p = if xray_side == XraySide::Front {
+                                    front
+                                } else {
+                                    behind
+                                };
+                                (p, &x.split_group)
+                            });
+                        if let Some((p, front)) = split {
+                            pass.set_pipeline(p);
+                            pass.set_bind_group(1, front, &[]);
+                            pass.draw(0..6, 0..1);
+                            stats.draw_calls += 1;
+                        } else if let Some(p) = grid_pipe {
                             pass.set_pipeline(p);
                             pass.draw(0..6, 0..1);
+                            stats.draw_calls += 1;
+                        }
+                    }
+                    DisplayStep::XrayComposite => {
+                        if let Some((_, pipes)) = xray
+                            && let Some(x) = &t.xray
+                        {
+                            pass.set_pipeline(&pipes.composite);
+                            pass.set_bind_group(1, &x.composite_group, &[]);
+                            pass.draw(0..3, 0..1);
                             stats.draw_calls += 1;
                         }
                     }
@@ -3147,15 +3435,6 @@ impl Renderer {
                         bind_common(&mut pass);
                     }
                 }
-            }
-            // X-ray's meshes over all else drawn so far.
-            if let Some((_, pipes)) = xray
-                && let Some(x) = &t.xray
-            {
-                pass.set_pipeline(&pipes.composite);
-                pass.set_bind_group(1, &x.composite_group, &[]);
-                pass.draw(0..3, 0..1);
-                stats.draw_calls += 1;
             }
             // The wireframe under the icon lines, over everything else.
             if let Some(p) = &line_pipe.wire
@@ -3270,6 +3549,19 @@ fn depth_attachment(
 
 /// A colour attachment cleared to `clear`: drawn into `view`, or, with `msaa`, into that
 /// multisampled texture resolved into `view` at the pass's end (and not kept).
+/// A one-sample colour attachment drawn over as it is.
+fn loaded_color(view: &wgpu::TextureView) -> Option<wgpu::RenderPassColorAttachment<'_>> {
+    Some(wgpu::RenderPassColorAttachment {
+        view,
+        depth_slice: None,
+        resolve_target: None,
+        ops: wgpu::Operations {
+            load: wgpu::LoadOp::Load,
+            store: wgpu::StoreOp::Store,
+        },
+    })
+}
+
 fn cleared_color<'a>(
     view: &'a wgpu::TextureView,
     msaa: Option<&'a wgpu::TextureView>,
