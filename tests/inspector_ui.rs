@@ -3,7 +3,7 @@
 
 use egui::{Modifiers, Pos2, accesskit::Role};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use worldsmith::edit::History;
 use worldsmith::scene::{NodeId, NodeKind, PointCloud, Scene, Transform};
 use worldsmith::ui::{UiAction, inspector_ui};
@@ -575,6 +575,32 @@ fn double_clicking_a_shape_key_renames_it_with_undo() {
     h.run();
     assert_eq!(names(h.state()), ["Right", "Up"], "already the last");
     assert_eq!(h.state().history.undo_len(), 1, "one move, one undo step");
+
+    // The arrows beside the names do the same (the list arrows, as Blender's): "Up" moves
+    // back up; the first key's up arrow and the last's down arrow are greyed out. (Esc
+    // closes the menu the greyed-out Move down left open.)
+    h.key_press(egui::Key::Escape);
+    h.run();
+    assert!(
+        h.get_by_label("Move Right up")
+            .accesskit_node()
+            .is_disabled()
+            && h.get_by_label("Move Up down")
+                .accesskit_node()
+                .is_disabled(),
+        "the ends cannot move further"
+    );
+    h.get_by_label("Move Up up").click();
+    h.run();
+    assert_eq!(names(h.state()), ["Up", "Right"]);
+    assert_eq!(
+        h.state().history.undo_label(),
+        Some("Move shape key Up of Face up")
+    );
+    h.get_by_label("Move Up down").click();
+    h.run();
+    assert_eq!(names(h.state()), ["Right", "Up"]);
+    assert_eq!(h.state().history.undo_len(), 3, "a move, an undo step");
 }
 
 /// Right-clicks the widget labelled `label` (opening its context menu).

@@ -1268,8 +1268,8 @@ pub(crate) fn uv_transform_text(t: &TextureRef) -> Option<String> {
 }
 
 /// The weights of a mesh's morph targets (glTF morph targets, Blender's shape keys): one
-/// slider, Key button and mute checkbox per target, the target's range (0–1 unless set in its
-/// name's menu) on the slider, any value typed in.
+/// slider, Key button, up/down arrows and mute checkbox per target, the target's range (0–1
+/// unless set in its name's menu) on the slider, any value typed in.
 fn morph_ui(
     ui: &mut Ui,
     scene: &Scene,
@@ -1301,6 +1301,8 @@ fn morph_ui(
                     if let Some(keying) = keying {
                         key_button_ui(ui, keying, &[Channel::MorphWeight(node, index)], actions);
                     }
+                    // In a column of their own, whatever the names' widths.
+                    shape_arrows_ui(ui, scene, node, index, name, actions);
                     let mut on = !morph.is_muted(k);
                     if ui
                         .checkbox(&mut on, "")
@@ -1353,6 +1355,76 @@ fn morph_ui(
     }
 }
 
+const SHAPE_MOVE_HINT: &str = "Trade places with the neighbouring shape key (its weight, mute, \
+     range and tracks go with it); exported files keep this order";
+
+/// Which ways shape key `index` of `node` can move: [(up, whether it can), (down, …)].
+fn shape_moves(scene: &Scene, node: NodeId, index: u16) -> [(bool, bool); 2] {
+    let count = scene.morph(node).map_or(0, |m| m.targets.len());
+    [(true, index > 0), (false, usize::from(index) + 1 < count)]
+}
+
+fn move_shape(scene: &Scene, node: NodeId, index: u16, up: bool, actions: &mut Vec<UiAction>) {
+    if let Ok(command) = crate::edit::ops::move_shape(scene, node, usize::from(index), up) {
+        actions.push(UiAction::Edit(command));
+    }
+}
+
+/// The arrows beside a shape key's name (Blender's list arrows, the name's menu's Move up /
+/// Move down): the order glTF export writes. Screen readers hear "Move NAME up".
+fn shape_arrows_ui(
+    ui: &mut Ui,
+    scene: &Scene,
+    node: NodeId,
+    index: u16,
+    name: &str,
+    actions: &mut Vec<UiAction>,
+) {
+    for (up, enabled) in shape_moves(scene, node, index) {
+        let way = if up { "up" } else { "down" };
+        // Drawn rather than a glyph: egui's default fonts have no up-pointing triangle.
+        let sense = if enabled {
+            egui::Sense::click()
+        } else {
+            egui::Sense::hover()
+        };
+        let size = egui::vec2(ui.spacing().icon_width, ui.spacing().interact_size.y);
+        let (rect, response) = ui.allocate_exact_size(size, sense);
+        let response = response.on_hover_text(SHAPE_MOVE_HINT);
+        response.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::Button, enabled, format!("Move {name} {way}"))
+        });
+        if ui.is_rect_visible(rect) {
+            let color = if enabled {
+                ui.style().interact(&response).fg_stroke.color
+            } else {
+                ui.visuals()
+                    .widgets
+                    .noninteractive
+                    .fg_stroke
+                    .color
+                    .gamma_multiply(0.4)
+            };
+            let c = rect.center();
+            let r = 0.3 * rect.width().min(rect.height());
+            let tip = if up { -r } else { r };
+            let points = vec![
+                egui::pos2(c.x, c.y + tip),
+                egui::pos2(c.x + r, c.y - 0.6 * tip),
+                egui::pos2(c.x - r, c.y - 0.6 * tip),
+            ];
+            ui.painter().add(egui::Shape::convex_polygon(
+                points,
+                color,
+                egui::Stroke::NONE,
+            ));
+        }
+        if response.clicked() {
+            move_shape(scene, node, index, up, actions);
+        }
+    }
+}
+
 /// A shape key's name; double-click (or F2 while hovered) renames it in place: Enter or a
 /// click elsewhere commits, Esc cancels. Its context menu renames, sets the range of, moves
 /// up or down, or deletes the shape key.
@@ -1388,25 +1460,14 @@ fn shape_name_ui(
                 }
                 shape_range_ui(ui, scene, node, index, actions);
                 ui.separator();
-                // Blender's shape-key list arrows: the order glTF export writes.
-                let count = scene.morph(node).map_or(0, |m| m.targets.len());
-                for (up, label, enabled) in [
-                    (true, "Move up", index > 0),
-                    (false, "Move down", usize::from(index) + 1 < count),
-                ] {
+                for (up, enabled) in shape_moves(scene, node, index) {
+                    let label = if up { "Move up" } else { "Move down" };
                     if ui
                         .add_enabled(enabled, egui::Button::new(label))
-                        .on_hover_text(
-                            "Trade places with the neighbouring shape key (its weight, mute, \
-                             range and tracks go with it); exported files keep this order",
-                        )
+                        .on_hover_text(SHAPE_MOVE_HINT)
                         .clicked()
                     {
-                        if let Ok(command) =
-                            crate::edit::ops::move_shape(scene, node, usize::from(index), up)
-                        {
-                            actions.push(UiAction::Edit(command));
-                        }
+                        move_shape(scene, node, index, up, actions);
                         ui.close();
                     }
                 }
