@@ -23,10 +23,10 @@
 //! hide it (as SuperSplat's centres mode and Blender's X-ray do). With X-ray off, only the
 //! elements seen somewhere inside the shape are (SuperSplat's rings mode, Blender's edit mode
 //! without X-ray): [`crate::pick::surface`] finds the depth of the first opaque element at
-//! each pixel once per view and cloud, opaque meshes in front hiding them too
-//! ([`mesh_depth`]), and [`select_visible`] takes the elements seen at the shape's pixels (the
-//! surface and what is in front of it); a click takes the element under the cursor only if
-//! it is in front there ([`in_front_at`]).
+//! each pixel once per view and cloud, opaque meshes ([`mesh_depth`]) and the other shown
+//! clouds ([`other_clouds`]) in front hiding them too, and [`select_visible`] takes the
+//! elements seen at the shape's pixels (the surface and what is in front of it); a click
+//! takes the element under the cursor only if it is in front there ([`in_front_at`]).
 
 use crate::edit::ops::{Operation, RegionAction};
 use crate::pick::{
@@ -58,11 +58,41 @@ pub(crate) struct SelectStroke {
 }
 
 /// The [`Occluders`] of one view, image size and scene revision (structure, transforms,
-/// materials).
+/// materials), with the other shown clouds of one content (a hash of [`other_clouds`]'s
+/// contents and point sizes) in front of the meshes.
 #[derive(Clone, Debug)]
 struct CachedOccluders {
-    key: ([u32; 16], [u32; 2], [u64; 3]),
+    key: ([u32; 16], [u32; 2], [u64; 3], u64),
     occluders: Occluders,
+}
+
+/// A shown splat or point node other than the tool's, as it hides the tool's elements.
+struct OtherCloud<'a> {
+    cloud: CloudRef<'a>,
+    world_from_local: Mat4,
+    point_size_px: f32,
+}
+
+/// The shown splat and point nodes of `scene` besides `node` (the tool's): what they draw
+/// hides the tool's elements behind them, as opaque meshes do. Every element of theirs is
+/// drawn (only the tool's cloud hides elements), so every one counts.
+fn other_clouds(scene: &Scene, node: NodeId, pixels_per_point: f32) -> Vec<OtherCloud<'_>> {
+    scene
+        .walk()
+        .into_iter()
+        .filter(|wn| wn.visible && wn.node.id != node)
+        .filter_map(|wn| {
+            let point_size_px = match wn.node.kind {
+                NodeKind::Points { point_size_px, .. } => point_size_px * pixels_per_point,
+                _ => 0.0,
+            };
+            Some(OtherCloud {
+                cloud: node_cloud(scene, wn.node.id)?,
+                world_from_local: wn.world_from_local,
+                point_size_px,
+            })
+        })
+        .collect()
 }
 
 /// The [`Surface`] of one cloud content, view, image size, point size and set of hidden
@@ -135,6 +165,7 @@ impl SelectStroke {
     fn select(
         &mut self,
         scene: &Scene,
+        node: NodeId,
         cloud: CloudRef<'_>,
         hidden: Option<&ElementMask>,
         xray: bool,
@@ -148,7 +179,15 @@ impl SelectStroke {
             let clip_from_local = view.clip_from_world() * world_from_local;
             return select_projected(self.projected(cloud, clip_from_local, size), size, shape);
         }
-        let surface = self.surface(scene, cloud, hidden, view, world_from_local, point_size_px);
+        let surface = self.surface(
+            scene,
+            node,
+            cloud,
+            hidden,
+            view,
+            world_from_local,
+            point_size_px,
+        );
         select_visible(
             surface,
             view,
@@ -159,12 +198,14 @@ impl SelectStroke {
         )
     }
 
-    /// What `cloud` (placed by `world_from_local`, its `hidden` elements left out) and the
-    /// opaque meshes of `scene` show at each pixel of `view`, worked out again only when one
-    /// of them changed.
+    /// What `cloud` (`node`'s, placed by `world_from_local`, its `hidden` elements left out),
+    /// the opaque meshes and the other shown clouds of `scene` show at each pixel of `view`,
+    /// worked out again only when one of them changed.
+    #[allow(clippy::too_many_arguments)] // One view of one node, as `update` has it.
     fn surface(
         &mut self,
         scene: &Scene,
+        node: NodeId,
         cloud: CloudRef<'_>,
         hidden: Option<&ElementMask>,
         view: &PickView,
@@ -186,19 +227,36 @@ impl SelectStroke {
             self.surface = None;
         }
         if self.surface.is_none() {
+            let others = other_clouds(scene, node, view.pixels_per_point);
+            let contents = others.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, o| {
+                [o.cloud.content_id(), u64::from(o.point_size_px.to_bits())]
+                    .into_iter()
+                    .fold(h, |h, v| (h ^ v).wrapping_mul(0x0100_0000_01b3))
+            });
             let occluders_key = (
                 view.clip_from_world().to_cols_array().map(f32::to_bits),
                 view.size_px().to_array().map(f32::to_bits),
                 [revision.structure, revision.transforms, revision.materials],
+                contents,
             );
             if self
                 .occluders
                 .as_ref()
                 .is_none_or(|o| o.key != occluders_key)
             {
+                let mut occluders = mesh_depth(scene, view);
+                for o in &others {
+                    let elements = front_elements(o.cloud, o.point_size_px);
+                    occluders.hide_behind_surface(&surface(
+                        view,
+                        o.world_from_local,
+                        elements,
+                        |_| false,
+                    ));
+                }
                 self.occluders = Some(CachedOccluders {
                     key: occluders_key,
-                    occluders: mesh_depth(scene, view),
+                    occluders,
                 });
                 self.occluder_rasters += 1;
             }
@@ -347,6 +405,7 @@ impl SelectStroke {
                 let hidden = state.hidden(cloud).cloned();
                 let mask = this.select(
                     scene,
+                    node,
                     cloud,
                     hidden.as_deref(),
                     state.xray,
@@ -409,6 +468,7 @@ impl SelectStroke {
                         state.xray || {
                             let surface = self.surface(
                                 scene,
+                                node,
                                 cloud,
                                 hidden.as_deref(),
                                 &view,

@@ -1058,6 +1058,81 @@ mod tests {
     }
 
     #[test]
+    fn with_xray_off_another_cloud_in_front_hides_what_is_behind_it() {
+        // 4 px points (the grid hides nothing), and in front of 101 (3.5 m right, 2 m behind
+        // the grid) a second node's dense patch at z = −1: points drawn 30 px wide, or
+        // splats of σ 0.1 m.
+        let patch: Vec<[f32; 3]> = (0..49)
+            .map(|i| {
+                let (col, row) = ((i % 7) as f32, (i / 7) as f32);
+                [3.2 + 0.1 * col, -0.3 + 0.1 * row, -1.0]
+            })
+            .collect();
+        for splats in [false, true] {
+            let what = if splats { "splats" } else { "points" };
+            let mut scene = Scene::new("cloud behind a cloud");
+            let n = patch.len();
+            let kind = if splats {
+                NodeKind::Splats {
+                    cloud: scene.add_splat_cloud(
+                        crate::scene::SplatCloud::new(
+                            patch.clone(),
+                            vec![[0.0, 0.0, 0.0, 1.0]; n],
+                            vec![[0.1; 3]; n],
+                            vec![1.0; n],
+                            vec![[0.5; 3]; n],
+                            0,
+                            Vec::new(),
+                        )
+                        .unwrap(),
+                    ),
+                }
+            } else {
+                NodeKind::Points {
+                    cloud: scene.add_point_cloud(crate::scene::PointCloud::new(
+                        patch.clone(),
+                        Vec::new(),
+                        Vec::new(),
+                    )),
+                    point_size_px: 30.0,
+                }
+            };
+            let screen = scene.add_node(None, "Screen", Transform::IDENTITY, kind);
+            let mut positions = grid_positions();
+            positions.extend([[0.0, 0.0, -2.0], [3.5, 0.0, -2.0]]);
+            let mut d = cloud_driver_in(scene, positions, Some(4.0), 0.0);
+            d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
+            d.pass(Vec::new());
+            let behind_screen = |d: &Driver| d.screen_of(Vec3::new(3.5, 0.0, -2.0));
+            let selected = selected_of_layered;
+            let (from, to) = (at(&d, -2.8, 2.8), at(&d, 4.2, -2.8));
+            // X-ray on: the rectangle and a click take 101 through the other cloud.
+            d.drag(from, to, Modifiers::NONE);
+            assert_eq!(selected(&d).len(), 102, "{what}");
+            d.click(behind_screen(&d), Modifiers::NONE);
+            assert_eq!(selected(&d), vec![101], "{what}");
+            // X-ray off: neither does; everything else is taken.
+            key(&mut d, egui::Key::Z, Modifiers::ALT);
+            d.drag(from, to, Modifiers::NONE);
+            assert_eq!(selected(&d), (0..101).collect::<Vec<_>>(), "{what}");
+            d.click(behind_screen(&d), Modifiers::NONE);
+            assert!(selected(&d).is_empty(), "{what}");
+            // The other cloud hidden, 101 shows again.
+            d.editor.apply(crate::ui::UiAction::Edit(
+                crate::edit::Command::SetVisible {
+                    node: screen,
+                    visible: false,
+                },
+            ));
+            d.pass(Vec::new());
+            d.click(behind_screen(&d), Modifiers::NONE);
+            assert_eq!(selected(&d), vec![101], "{what}");
+            d.drag(from, to, Modifiers::NONE);
+            assert_eq!(selected(&d).len(), 102, "{what}");
+        }
+    }
+
+    #[test]
     fn without_xray_a_box_takes_only_what_is_seen_and_alt_z_sees_through() {
         let mut scene = Scene::new("walled");
         let material = scene.add_material(Material::default());

@@ -22,7 +22,8 @@
 //! **point** is an opaque disc `point_size_px` wide. Either always covers the pixel its centre
 //! falls in, so sub-pixel elements count. Hidden elements are skipped: they are not drawn, so
 //! they hide nothing. Opaque meshes in front hide elements too ([`Surface::hide_behind`] with
-//! [`super::occluders::mesh_depth`]); other clouds do not.
+//! [`super::occluders::mesh_depth`]), and so do the other shown clouds, their own surfaces
+//! added to those occluders ([`Occluders::hide_behind_surface`]).
 
 use super::occluders::Occluders;
 use super::{MIN_SPLAT_OPACITY, PickView, ScreenShape, select_projected};
@@ -129,6 +130,16 @@ impl Surface {
     /// The surface depth at pixel (`x`, `y`).
     pub fn at(&self, x: usize, y: usize) -> f32 {
         depth_at(&self.depth, self.width, x, y)
+    }
+
+    /// Width and height in pixels (the view's image, or 0 × 0 for a view with none).
+    pub fn size(&self) -> (usize, usize) {
+        (self.width, self.height)
+    }
+
+    /// Every pixel's depth, row by row.
+    pub fn depths(&self) -> &[f32] {
+        &self.depth
     }
 }
 

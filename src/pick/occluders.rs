@@ -83,6 +83,27 @@ impl Occluders {
     pub fn is_empty(&self) -> bool {
         self.covered() == 0
     }
+
+    /// Adds what `surface` shows (another cloud's first opaque elements, of the same view)
+    /// in front of the meshes: where it is nearer, the pixel's depth is its and no mesh owns
+    /// the pixel. Occluders of another size, or of a window of the view, are left as they
+    /// are.
+    pub fn hide_behind_surface(&mut self, surface: &super::Surface) {
+        if self.origin != [0, 0] || surface.size() != (self.width, self.height) {
+            return;
+        }
+        for ((d, owner), &s) in self
+            .depth
+            .iter_mut()
+            .zip(self.owner.iter_mut())
+            .zip(surface.depths())
+        {
+            if s < *d {
+                *d = s;
+                *owner = NO_OWNER;
+            }
+        }
+    }
 }
 
 /// How a mesh node's triangles face.
@@ -655,6 +676,37 @@ mod tests {
         let node = scene.roots()[0];
         scene.set_visible(node, false);
         assert!(mesh_depth(&scene, &view()).is_empty());
+    }
+
+    #[test]
+    fn another_clouds_surface_in_front_of_a_wall_takes_its_pixels() {
+        use crate::pick::{FrontElements, Surface, surface};
+        // The wall at z = 2 (8 m from the camera); points drawn 6 px wide at x = −1 in front
+        // of it (z = 3) and at x = 1 behind it (z = 0).
+        let mut scene = Scene::new("Wall");
+        wall(&mut scene, 2.0, 0.0, grey());
+        let wall_node = scene.roots()[0];
+        let positions = [[-1.0, 0.0, 3.0], [1.0, 0.0, 0.0]];
+        let elements = FrontElements::Points {
+            positions: &positions,
+            size_px: 6.0,
+        };
+        let cloud = surface(&view(), Mat4::IDENTITY, elements, |_| false);
+        let mut occluders = mesh_depth(&scene, &view());
+        let behind = occluders.at(110, 100);
+        occluders.hide_behind_surface(&cloud);
+        // In front: the point's depth (7 m), no mesh's pixel.
+        let front = occluders.at(86, 100);
+        assert!((front - 7.0).abs() < 0.1, "{front}");
+        assert_eq!(occluders.node_at(86, 100), None);
+        // Behind the wall: the wall's, still.
+        assert_eq!(occluders.at(110, 100), behind);
+        assert!((behind - 8.0).abs() < 0.1, "{behind}");
+        assert_eq!(occluders.node_at(110, 100), Some(wall_node));
+        // A surface of another size changes nothing.
+        let before = occluders.clone();
+        occluders.hide_behind_surface(&Surface::default());
+        assert_eq!(occluders, before);
     }
 
     #[test]
