@@ -441,8 +441,31 @@ mod tests {
         point_size_px: Option<f32>,
         sigma: f32,
     ) -> Driver {
+        let kind = cloud_kind(&mut scene, positions, point_size_px, sigma);
+        let node = scene.add_node(None, "Cloud", Transform::IDENTITY, kind);
+        let mut d = Driver::new(scene);
+        d.editor.camera = crate::scene::OrbitCamera {
+            pivot: Vec3::ZERO,
+            distance: 9.0,
+            yaw: 0.0,
+            pitch: 0.0,
+            ..Default::default()
+        };
+        d.editor.selection = vec![node];
+        d.pass(Vec::new());
+        d
+    }
+
+    /// A cloud node's kind over a new cloud of `scene` at `positions`: points drawn
+    /// `point_size_px` wide, or (`None`) grey opaque splats of σ `sigma` m.
+    fn cloud_kind(
+        scene: &mut Scene,
+        positions: Vec<[f32; 3]>,
+        point_size_px: Option<f32>,
+        sigma: f32,
+    ) -> NodeKind {
         let n = positions.len();
-        let kind = match point_size_px {
+        match point_size_px {
             Some(point_size_px) => NodeKind::Points {
                 cloud: scene.add_point_cloud(crate::scene::PointCloud::new(
                     positions,
@@ -465,19 +488,7 @@ mod tests {
                     .unwrap(),
                 ),
             },
-        };
-        let node = scene.add_node(None, "Cloud", Transform::IDENTITY, kind);
-        let mut d = Driver::new(scene);
-        d.editor.camera = crate::scene::OrbitCamera {
-            pivot: Vec3::ZERO,
-            distance: 9.0,
-            yaw: 0.0,
-            pitch: 0.0,
-            ..Default::default()
-        };
-        d.editor.selection = vec![node];
-        d.pass(Vec::new());
-        d
+        }
     }
 
     /// Where the point (x, y) of [`cloud_grid`]'s plane shows on the screen.
@@ -1071,32 +1082,8 @@ mod tests {
         for splats in [false, true] {
             let what = if splats { "splats" } else { "points" };
             let mut scene = Scene::new("cloud behind a cloud");
-            let n = patch.len();
-            let kind = if splats {
-                NodeKind::Splats {
-                    cloud: scene.add_splat_cloud(
-                        crate::scene::SplatCloud::new(
-                            patch.clone(),
-                            vec![[0.0, 0.0, 0.0, 1.0]; n],
-                            vec![[0.1; 3]; n],
-                            vec![1.0; n],
-                            vec![[0.5; 3]; n],
-                            0,
-                            Vec::new(),
-                        )
-                        .unwrap(),
-                    ),
-                }
-            } else {
-                NodeKind::Points {
-                    cloud: scene.add_point_cloud(crate::scene::PointCloud::new(
-                        patch.clone(),
-                        Vec::new(),
-                        Vec::new(),
-                    )),
-                    point_size_px: 30.0,
-                }
-            };
+            let size = (!splats).then_some(30.0);
+            let kind = cloud_kind(&mut scene, patch.clone(), size, 0.1);
             let screen = scene.add_node(None, "Screen", Transform::IDENTITY, kind);
             let mut positions = grid_positions();
             positions.extend([[0.0, 0.0, -2.0], [3.5, 0.0, -2.0]]);

@@ -696,6 +696,14 @@ fn texture_entry(binding: u32, filterable: bool) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
+/// The shader module of `source` (a shaders/ file with what it includes), labelled `label`.
+fn wgsl_module(device: &wgpu::Device, label: &str, source: &str) -> wgpu::ShaderModule {
+    device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(label),
+        source: wgpu::ShaderSource::Wgsl(super::shaders::source(source).into()),
+    })
+}
+
 /// A bind group's entry of the texture `view`.
 fn view_entry(binding: u32, view: &wgpu::TextureView) -> wgpu::BindGroupEntry<'_> {
     wgpu::BindGroupEntry {
@@ -980,12 +988,7 @@ impl Renderer {
             label: Some("behind transmissive surfaces"),
             entries: &[texture_entry(0, false), texture_entry(1, false)],
         });
-        let module = |name: &str| {
-            device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(name),
-                source: wgpu::ShaderSource::Wgsl(super::shaders::source(name).into()),
-            })
-        };
+        let module = |name: &str| wgsl_module(&device, name, name);
         let mesh_module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("mesh.wgsl"),
             source: wgpu::ShaderSource::Wgsl(super::shaders::mesh(material_bindings).into()),
@@ -1455,12 +1458,7 @@ impl Renderer {
         if let Some(p) = &self.xray_front_pipelines {
             return p.clone();
         }
-        let module = self
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some("solid.wgsl"),
-                source: wgpu::ShaderSource::Wgsl(super::shaders::source("solid.wgsl").into()),
-            });
+        let module = wgsl_module(&self.device, "solid.wgsl", "solid.wgsl");
         let layout = self.main_layout(false, None);
         let p = by_culling(|cull| {
             position_pipeline(
@@ -1489,12 +1487,7 @@ impl Renderer {
         if let Some(p) = &self.xray_split_front {
             return p.clone();
         }
-        let module = self
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some("solid.wgsl"),
-                source: wgpu::ShaderSource::Wgsl(super::shaders::source("solid.wgsl").into()),
-            });
+        let module = wgsl_module(&self.device, "solid.wgsl", "solid.wgsl");
         let layout = self.main_layout(false, Some(&self.xray_front_layout));
         let p = self
             .device
@@ -1529,12 +1522,7 @@ impl Renderer {
         if let Some(p) = self.solid_pipelines.get(&(msaa, xray)) {
             return p.clone();
         }
-        let module = self
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some("solid.wgsl"),
-                source: wgpu::ShaderSource::Wgsl(super::shaders::source("solid.wgsl").into()),
-            });
+        let module = wgsl_module(&self.device, "solid.wgsl", "solid.wgsl");
         let layout = self.main_layout(false, xray.then_some(&self.xray_front_layout));
         let p = by_culling(|cull| {
             position_pipeline(
@@ -1587,12 +1575,7 @@ impl Renderer {
             WIRE_SELECTED_QUADS_PIPELINE => ("wire.wgsl", "vs_quad", "fs_selected"),
             _ => (name, "vs_main", "fs_main"),
         };
-        let module = self
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(name),
-                source: wgpu::ShaderSource::Wgsl(super::shaders::source(source).into()),
-            });
+        let module = wgsl_module(&self.device, name, source);
         // The display pass's first draw reads the opaque image through the display-source
         // group; the wireframe reads a mesh's edges and vertices through its group.
         let layout = self.main_layout(
