@@ -1,6 +1,6 @@
 // Point clouds: one screen-aligned quad per point (a 4-vertex triangle strip from
 // `vertex_index`, the point from `instance_index`, no vertex buffers), cut to a round disc
-// `point_size_px` wide. Opaque:
+// `point_size_px` wide. Opaque (but for X-ray, `fs_xray`):
 // depth-tested and depth-written like meshes. Colour is shown as captured.
 
 struct PointDraw {
@@ -36,7 +36,13 @@ struct PointOut {
     // Position in the disc, -1..1 on both axes.
     @location(0) corner: vec2<f32>,
     @location(1) @interpolate(flat) color: vec3<f32>,
+    // The centre's view depth, for X-ray (`fs_front`, `fs_xray`; 0 unless `view_depth_out`).
+    @location(2) @interpolate(flat) view_depth: f32,
 };
+
+// X-ray's pipelines (renderer.rs "X-ray"): the vertex stage works out each point's view
+// depth, which the others skip.
+override view_depth_out: bool = false;
 
 // Two triangles covering [-1, 1]², as a strip.
 fn quad_corner(i: u32) -> vec2<f32> {
@@ -68,6 +74,11 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     }
     let clip = draw.clip_from_local * vec4<f32>(position, 1.0);
     out.corner = corner;
+    out.view_depth = 0.0;
+    if view_depth_out {
+        let world = frame.world_from_clip * clip;
+        out.view_depth = -(frame.view_from_world * vec4<f32>(world.xyz / world.w, 1.0)).z;
+    }
     out.color = captured_radiance(shown) * frame.params.x;
     // Behind the near plane (reverse Z: z > w), or not a number: outside the clip volume.
     if hidden || !(clip.w > 0.0 && clip.z <= clip.w) {
@@ -86,6 +97,29 @@ fn fs_main(in: PointOut) -> @location(0) vec4<f32> {
         discard;
     }
     return vec4<f32>(in.color, 1.0);
+}
+
+// X-ray (renderer.rs, `Overlays::xray`): points are see-through as meshes are. Their view
+// depth into the front pre-pass (the nearest X-ray surface per pixel, solid.wgsl's
+// `fs_front`), then their display colour at X-ray's alpha, blended order-independently
+// (common.wgsl `xray_out`).
+@group(2) @binding(2) var xray_front: texture_2d<f32>;
+
+@fragment
+fn fs_front(in: PointOut) -> @location(0) f32 {
+    if dot(in.corner, in.corner) > 1.0 {
+        discard;
+    }
+    return in.view_depth;
+}
+
+@fragment
+fn fs_xray(in: PointOut) -> XrayOut {
+    if dot(in.corner, in.corner) > 1.0 {
+        discard;
+    }
+    let c = vec4<f32>(display_encoded(in.color), xray_alpha());
+    return xray_out(c, in.view_depth, textureLoad(xray_front, vec2<i32>(in.clip.xy), 0).r);
 }
 
 // Selection mask: the node's value (draw.params.w, gpu_scene::mask_value) over a selected

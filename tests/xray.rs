@@ -565,3 +565,96 @@ fn xray_keeps_the_grid_over_splats_in_front_of_x_ray_but_beyond_the_grid() {
         );
     }
 }
+
+/// A green point drawn 40 px wide at (0, 0, `z`), in front of (or behind) a red wall whose
+/// face is at z = 0; either may be left out. (One point: overlapping discs would each add a
+/// layer, as a mesh's overlapping surfaces do, and a dense patch would look opaque.)
+fn points_and_wall(z: f32, points: bool, wall: bool) -> Scene {
+    let mut scene = daylit("Points and wall");
+    if points {
+        let positions = vec![[0.0, 0.0, z]];
+        let colors = vec![[40, 200, 60, 255]; positions.len()];
+        let cloud = scene.add_point_cloud(worldsmith::scene::PointCloud::new(
+            positions,
+            colors,
+            Vec::new(),
+        ));
+        scene.add_node(
+            None,
+            "Patch",
+            Transform::IDENTITY,
+            worldsmith::scene::NodeKind::Points {
+                cloud,
+                point_size_px: 40.0,
+            },
+        );
+    }
+    if wall {
+        add_mesh(
+            &mut scene,
+            "Wall",
+            shapes::cube(4.0),
+            unlit("Wall", [0.8, 0.05, 0.05]),
+            Transform::from_translation(Vec3::new(0.0, 0.0, -2.0)),
+        );
+    }
+    scene
+}
+
+#[test]
+fn xray_draws_points_see_through_as_meshes() {
+    let Some(ctx) = gpu() else { return };
+    // The middle of the patch, in front of the wall's face (z = 0) and then behind it.
+    for (z, in_front) in [(2.0, true), (-5.0, false)] {
+        let render = |points: bool, wall: bool, xray: bool| {
+            let mut settings = if xray {
+                xray_on()
+            } else {
+                RenderSettings::final_frame()
+            };
+            settings.msaa = 4;
+            let scene = points_and_wall(z, points, wall);
+            let img = render_with(&ctx, &scene, view(), W, H, settings, &[]);
+            if let Ok(dir) = std::env::var("WORLDSMITH_XRAY_OUT") {
+                let name = format!("points-{z}-{points}-{wall}-{xray}.png");
+                img.save(std::path::Path::new(&dir).join(name)).ok();
+            }
+            px(&img, Vec3::new(0.0, 0.0, z))
+        };
+        let what = if in_front { "in front" } else { "behind" };
+        let [patch_alone, wall_alone] = [render(true, false, false), render(false, true, false)];
+        assert!(
+            patch_alone[1] > patch_alone[0] + 60,
+            "{what}: the patch is {patch_alone:?}"
+        );
+        assert!(
+            wall_alone[0] > wall_alone[1] + 60,
+            "{what}: the wall is {wall_alone:?}"
+        );
+        // With X-ray and nothing else the point is half see-through (a frame with no mesh
+        // takes X-ray's passes too).
+        let point_xray = render(true, false, true);
+        assert!(
+            point_xray[1] + 40 < patch_alone[1] && point_xray[1] > point_xray[0] + 30,
+            "{what}: the point alone with X-ray is {point_xray:?}, without {patch_alone:?}"
+        );
+        // Without X-ray the nearer one hides the other.
+        let plain = render(true, true, false);
+        let near = if in_front { patch_alone } else { wall_alone };
+        assert!(
+            (0..3).all(|i| plain[i].abs_diff(near[i]) <= 8),
+            "{what}: without X-ray {plain:?}, the nearer alone {near:?}"
+        );
+        // With X-ray both show: the farther one's colour comes through the nearer.
+        let xray = render(true, true, true);
+        let (far_channel, near_channel) = if in_front { (0, 1) } else { (1, 0) };
+        assert!(
+            xray[far_channel] > plain[far_channel] + 25,
+            "{what}: with X-ray {xray:?}, without {plain:?}: the farther one does not show"
+        );
+        assert!(
+            xray[near_channel] > xray[far_channel] - 40 && xray[near_channel] > 40,
+            "{what}: with X-ray {xray:?}: the nearer one does not show"
+        );
+    }
+}

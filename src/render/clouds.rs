@@ -413,10 +413,12 @@ pub struct GpuClouds {
     segment_module: wgpu::ShaderModule,
     splat_module: wgpu::ShaderModule,
     /// Points and segments; splats; splats split at X-ray's front (group 2: its view depth).
-    pipeline_layouts: [wgpu::PipelineLayout; 3],
+    pipeline_layouts: [wgpu::PipelineLayout; 4],
     /// Point pipelines per sample count; splat pipelines per target, grid side, shading and
     /// side of X-ray's front.
     point_pipelines: HashMap<u32, wgpu::RenderPipeline>,
+    /// [`CloudPass::PointsXray`] pipelines by (front, sample count).
+    points_xray_pipelines: HashMap<(bool, u32), wgpu::RenderPipeline>,
     segment_pipelines: HashMap<u32, wgpu::RenderPipeline>,
     splat_pipelines: HashMap<(SplatTarget, GridSide, SplatShading, XraySide), wgpu::RenderPipeline>,
     /// Points, splats and segments into the selection mask (made when first needed).
@@ -521,6 +523,11 @@ impl GpuClouds {
                     Some(&splat_layout),
                     Some(xray_front_layout),
                 ]),
+                layout(&[
+                    Some(frame_layout),
+                    Some(&point_layout),
+                    Some(xray_front_layout),
+                ]),
             ],
             point_layout,
             splat_layout,
@@ -528,6 +535,7 @@ impl GpuClouds {
             segment_module: module("segments.wgsl"),
             splat_module: module("splats.wgsl"),
             point_pipelines: HashMap::new(),
+            points_xray_pipelines: HashMap::new(),
             segment_pipelines: HashMap::new(),
             splat_pipelines: HashMap::new(),
             gpu_straddles: false,
@@ -1324,9 +1332,30 @@ impl GpuClouds {
             (true, SplatTarget::Layer) => &[XraySide::Both],
             (true, SplatTarget::Display { .. }) => &[XraySide::Behind, XraySide::Front],
         };
+        let points_xray = (xray_split && !self.point_nodes.is_empty()).then(|| {
+            [true, false].map(|front| {
+                self.points_xray_pipelines
+                    .entry((front, msaa))
+                    .or_insert_with(|| {
+                        cloud_pipeline(
+                            device,
+                            if front {
+                                "points x-ray front"
+                            } else {
+                                "points x-ray"
+                            },
+                            &self.point_module,
+                            &self.pipeline_layouts[if front { 0 } else { 3 }],
+                            CloudPass::PointsXray { front, msaa },
+                        )
+                    })
+                    .clone()
+            })
+        });
         CloudPipes {
             points,
             segments,
+            points_xray,
             splats: pipes_of(XraySide::All),
             xray_splats: split_sides.iter().map(|&x| (x, pipes_of(x))).collect(),
         }
@@ -1395,15 +1424,40 @@ impl GpuClouds {
         }
     }
 
-    /// Draws the point and line nodes (group 0 must be the frame bind group).
+    /// Draws the point and line nodes (group 0 must be the frame bind group); the points
+    /// only where the frame has no X-ray (they are drawn in its passes then,
+    /// [`Self::draw_points_xray`]).
     pub fn draw_points(
         &self,
         pass: &mut wgpu::RenderPass<'_>,
         pipes: &CloudPipes,
         stats: &mut FrameStats,
     ) {
-        draw_nodes(pass, &pipes.points, &self.point_nodes, |_| true, stats);
+        if pipes.points_xray.is_none() {
+            draw_nodes(pass, &pipes.points, &self.point_nodes, |_| true, stats);
+        }
         draw_nodes(pass, &pipes.segments, &self.line_nodes, |_| true, stats);
+    }
+
+    /// With X-ray, draws the point nodes into its `front` pre-pass or, after it, its
+    /// see-through pass (group 0 must be the frame bind group; for the latter group 2 X-ray's
+    /// front).
+    pub fn draw_points_xray(
+        &self,
+        pass: &mut wgpu::RenderPass<'_>,
+        pipes: &CloudPipes,
+        front: bool,
+        stats: &mut FrameStats,
+    ) {
+        if let Some([front_pipe, xray_pipe]) = &pipes.points_xray {
+            let pipe = if front { front_pipe } else { xray_pipe };
+            draw_nodes(pass, pipe, &self.point_nodes, |_| true, stats);
+        }
+    }
+
+    /// Whether any point node is drawn (X-ray then has something to see through).
+    pub fn has_points(&self) -> bool {
+        !self.point_nodes.is_empty()
     }
 
     fn page(&self, r: &SplatDrawRef) -> Option<&SplatNodePage> {
@@ -1611,6 +1665,9 @@ pub enum GridSide {
 pub struct CloudPipes {
     pub points: wgpu::RenderPipeline,
     pub segments: wgpu::RenderPipeline,
+    /// With X-ray, the points' [front pre-pass, see-through] pipelines
+    /// ([`CloudPass::PointsXray`]).
+    points_xray: Option<[wgpu::RenderPipeline; 2]>,
     splats: SplatPipes,
     /// Those splitting the splats at X-ray's front, when the frame does.
     xray_splats: HashMap<XraySide, SplatPipes>,
@@ -1700,6 +1757,10 @@ struct SplatShading {
 enum CloudPass {
     /// Points in the main HDR pass with `msaa` samples: opaque surfaces, writing depth.
     Points { msaa: u32 },
+    /// Points with X-ray (points.wgsl `fs_front`, `fs_xray`): into its front pre-pass
+    /// (`front`: one sample, view depth, writing depth), or see-through into its two
+    /// order-independent targets with `msaa` samples (writing no depth).
+    PointsXray { front: bool, msaa: u32 },
     /// The splats of `side` in the main HDR pass with `msaa` samples, shaded by `shading`:
     /// blended back to front, depth-tested but writing no depth.
     Splats {
@@ -1737,6 +1798,7 @@ fn cloud_pipeline(
 ) -> wgpu::RenderPipeline {
     let constants: Vec<(&str, f64)> = match pass {
         CloudPass::Points { .. } => Vec::new(),
+        CloudPass::PointsXray { .. } => vec![("view_depth_out", 1.0)],
         CloudPass::Splats {
             side,
             shading,
@@ -1811,6 +1873,23 @@ fn cloud_pipeline(
             super::renderer::HDR_FORMAT,
             None,
         ),
+        CloudPass::PointsXray { front: true, .. } => (
+            1,
+            "fs_front",
+            true,
+            wgpu::CompareFunction::Greater,
+            super::renderer::XRAY_FRONT_FORMAT,
+            None,
+        ),
+        // The targets are X-ray's own (`XRAY_TARGETS`, below).
+        CloudPass::PointsXray { front: false, msaa } => (
+            msaa,
+            "fs_xray",
+            false,
+            wgpu::CompareFunction::Greater,
+            super::renderer::HDR_FORMAT,
+            None,
+        ),
         CloudPass::Splats { target, xray, .. } => (
             match target {
                 SplatTarget::Display { msaa } => msaa,
@@ -1842,6 +1921,12 @@ fn cloud_pipeline(
         blend,
         write_mask: wgpu::ColorWrites::ALL,
     });
+    let targets: Vec<Option<wgpu::ColorTargetState>> =
+        if matches!(pass, CloudPass::PointsXray { front: false, .. }) {
+            super::renderer::XRAY_TARGETS.to_vec()
+        } else {
+            [color.clone(), nearest.clone(), color, nearest][..targets].to_vec()
+        };
     device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
         label: Some(label),
         layout: Some(layout),
@@ -1871,7 +1956,7 @@ fn cloud_pipeline(
             module,
             entry_point: Some(fragment),
             compilation_options,
-            targets: &[color.clone(), nearest.clone(), color, nearest][..targets],
+            targets: &targets,
         }),
         multiview_mask: None,
         cache: None,

@@ -742,8 +742,8 @@ const XRAY_ACCUM_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
 const XRAY_REVEAL_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R16Float;
 /// X-ray's front pre-pass target: the nearest X-ray surface's view depth (half floats keep
 /// it to 0.1 %, plenty for a weight; R32Float is not renderable everywhere, e.g. on GL).
-const XRAY_FRONT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R16Float;
-const XRAY_TARGETS: [Option<wgpu::ColorTargetState>; 2] = [
+pub(super) const XRAY_FRONT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R16Float;
+pub(super) const XRAY_TARGETS: [Option<wgpu::ColorTargetState>; 2] = [
     Some(wgpu::ColorTargetState {
         format: XRAY_ACCUM_FORMAT,
         blend: Some(wgpu::BlendState {
@@ -2474,7 +2474,9 @@ impl Renderer {
         // blended.
         let solid = overlays.solid;
         // At full opacity X-ray draws the meshes as without it (Blender's X-ray alpha 1).
-        let xray = overlays.xray && xray_alpha < 1.0 && self.scene.instance_buffer.is_some();
+        let xray = overlays.xray
+            && xray_alpha < 1.0
+            && (self.scene.instance_buffer.is_some() || self.clouds.has_points());
         if xray {
             self.ensure_xray();
             if self.clouds.has_splats() {
@@ -2634,7 +2636,8 @@ impl Renderer {
                 &frame_bg,
                 &[],
                 [&[], &[]],
-                None,
+                // X-ray of the points alone.
+                xray_pipes.as_ref().map(|p| (&[][..], p)),
                 &pipes,
                 &kind_of,
                 &sky_pipe,
@@ -2964,7 +2967,6 @@ impl Renderer {
         // result over its image.
         if let Some((batches, pipes)) = xray
             && let Some(x) = &t.xray
-            && let Some(instances) = &gs.instance_buffer
         {
             let mut pass = scratch_depth_pass(
                 encoder,
@@ -2974,7 +2976,12 @@ impl Renderer {
                 self.pass_timer.as_ref(),
             );
             pass.set_bind_group(0, frame_bg, &[]);
-            pass.set_vertex_buffer(1, instances.slice(..));
+            if let Some(c) = cloud_pipes {
+                self.clouds.draw_points_xray(&mut pass, c, true, stats);
+            }
+            if let Some(instances) = &gs.instance_buffer {
+                pass.set_vertex_buffer(1, instances.slice(..));
+            }
             let mut current = None;
             for b in batches {
                 let Some(mesh) = gs.meshes.get(&b.mesh) else {
@@ -3025,12 +3032,17 @@ impl Renderer {
                 ..Default::default()
             });
             pass.set_bind_group(0, frame_bg, &[]);
-            pass.set_vertex_buffer(1, instances.slice(..));
-            // The nearest surface: solid.wgsl reads it in group 1, mesh.wgsl in group 2
-            // (group 1 is each batch's material there).
+            if let Some(instances) = &gs.instance_buffer {
+                pass.set_vertex_buffer(1, instances.slice(..));
+            }
+            // The nearest surface: solid.wgsl reads it in group 1, mesh.wgsl and points.wgsl
+            // in group 2 (group 1 is each batch's material, each point node's draw there).
             pass.set_bind_group(1, &x.front_group, &[]);
             pass.set_bind_group(2, &x.front_group, &[]);
             draw_batches(&mut pass, batches, stats);
+            if let Some(c) = cloud_pipes {
+                self.clouds.draw_points_xray(&mut pass, c, false, stats);
+            }
         }
         // The display pass (display.wgsl): the opaque image tone-mapped into sRGB-encoded
         // display values, then everything translucent blended over them as the display shows
