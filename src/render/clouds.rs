@@ -412,7 +412,8 @@ pub struct GpuClouds {
     point_module: wgpu::ShaderModule,
     segment_module: wgpu::ShaderModule,
     splat_module: wgpu::ShaderModule,
-    /// Points and segments; splats; splats split at X-ray's front (group 2: its view depth).
+    /// Points and segments; splats; splats split at X-ray's front (group 2: its view depth);
+    /// points in X-ray's see-through pass (group 2 the same).
     pipeline_layouts: [wgpu::PipelineLayout; 4],
     /// Point pipelines per sample count; splat pipelines per target, grid side, shading and
     /// side of X-ray's front.
@@ -1248,15 +1249,16 @@ impl GpuClouds {
 
     /// The point and splat pipelines for the opaque pass's sample count (`msaa`, points and
     /// segments; it must match the pass's target) and where the splats are drawn, after
-    /// [`Self::prepare`] of the frame; with `xray_split`, also those splitting the splats at
+    /// [`Self::prepare`] of the frame; with `xray`, also those splitting the splats at
     /// X-ray's front ([`XraySide`]): one draw into both layers with the splat layer
-    /// (`Both`), else a draw per side (`Behind`, `Front`).
+    /// (`Both`), else a draw per side (`Behind`, `Front`); and X-ray's point pipelines
+    /// ([`CloudPass::PointsXray`]).
     pub fn pipelines(
         &mut self,
         device: &wgpu::Device,
         msaa: u32,
         splats: SplatTarget,
-        xray_split: bool,
+        xray: bool,
     ) -> CloudPipes {
         let points = self
             .point_pipelines
@@ -1327,12 +1329,12 @@ impl GpuClouds {
                 .collect();
             SplatPipes(pipes)
         };
-        let split_sides: &[XraySide] = match (xray_split, splats) {
+        let split_sides: &[XraySide] = match (xray, splats) {
             (false, _) => &[],
             (true, SplatTarget::Layer) => &[XraySide::Both],
             (true, SplatTarget::Display { .. }) => &[XraySide::Behind, XraySide::Front],
         };
-        let points_xray = (xray_split && !self.point_nodes.is_empty()).then(|| {
+        let points_xray = (xray && !self.point_nodes.is_empty()).then(|| {
             [true, false].map(|front| {
                 self.points_xray_pipelines
                     .entry((front, msaa))
