@@ -1774,22 +1774,21 @@ impl Renderer {
         let accum_msaa =
             msaa.map(|n| view("x-ray accumulation msaa", n, XRAY_ACCUM_FORMAT, attach));
         let reveal_msaa = msaa.map(|n| view("x-ray revealage msaa", n, XRAY_REVEAL_FORMAT, attach));
-        let entry = view_entry;
         t.xray = Some(XrayTargets {
             front_group: d.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("x-ray front"),
                 layout: &self.xray_front_layout,
-                entries: &[entry(2, &front)],
+                entries: &[view_entry(2, &front)],
             }),
             split_group: d.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("x-ray split front"),
                 layout: &self.xray_front_layout,
-                entries: &[entry(2, &split_front)],
+                entries: &[view_entry(2, &split_front)],
             }),
             composite_group: d.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("x-ray composite"),
                 layout: &self.xray_composite_layout,
-                entries: &[entry(5, &accum), entry(6, &reveal)],
+                entries: &[view_entry(5, &accum), view_entry(6, &reveal)],
             }),
             front,
             front_depth,
@@ -3011,11 +3010,8 @@ impl Renderer {
                     )],
                     ..Default::default()
                 });
-                pass.set_pipeline(split);
                 pass.set_bind_group(0, frame_bg, &[]);
-                pass.set_bind_group(1, &x.front_group, &[]);
-                pass.draw(0..3, 0..1);
-                stats.draw_calls += 1;
+                draw_full_screen(&mut pass, split, &x.front_group, stats);
             }
             let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some("x-ray"),
@@ -3210,11 +3206,8 @@ impl Renderer {
                     0.0,
                     self.pass_timer.as_ref(),
                 );
-                pass.set_pipeline(resolve);
                 pass.set_bind_group(0, frame_bg, &[]);
-                pass.set_bind_group(1, &o.resolve_source, &[]);
-                pass.draw(0..3, 0..1);
-                stats.draw_calls += 1;
+                draw_full_screen(&mut pass, resolve, &o.resolve_source, stats);
             }
             let layers = if layer.is_some() {
                 steps
@@ -3242,10 +3235,7 @@ impl Renderer {
                 self.pass_timer.as_ref(),
             );
             pass.set_bind_group(0, frame_bg, &[]);
-            pass.set_pipeline(&display_pipe.pipeline);
-            pass.set_bind_group(1, &t.display_source, &[]);
-            pass.draw(0..3, 0..1);
-            stats.draw_calls += 1;
+            draw_full_screen(&mut pass, &display_pipe.pipeline, &t.display_source, stats);
             let bind_common = |pass: &mut wgpu::RenderPass<'_>| {
                 pass.set_bind_group(0, frame_bg, &[]);
                 if let Some(instances) = &gs.instance_buffer {
@@ -3355,20 +3345,15 @@ impl Renderer {
                             self.pass_timer.as_ref(),
                         );
                         bind_common(&mut pass);
-                        pass.set_pipeline(composite);
-                        pass.set_bind_group(1, &o.splats.composite_source, &[]);
-                        pass.draw(0..3, 0..1);
-                        stats.draw_calls += 1;
+                        draw_full_screen(&mut pass, composite, &o.splats.composite_source, stats);
                     }
                     DisplayStep::XrayFrontSplats(index) => {
                         if let Some(([_, composite], o)) = layer
                             && let Some(front) = &o.xray_front
                             && front_drawn[index]
                         {
-                            pass.set_pipeline(composite);
-                            pass.set_bind_group(1, &front[index].composite_source, &[]);
-                            pass.draw(0..3, 0..1);
-                            stats.draw_calls += 1;
+                            let source = &front[index].composite_source;
+                            draw_full_screen(&mut pass, composite, source, stats);
                         }
                     }
                     DisplayStep::Batches(batches) => draw_batches(&mut pass, batches, stats),
@@ -3399,10 +3384,12 @@ impl Renderer {
                         if let Some((_, pipes)) = xray
                             && let Some(x) = &t.xray
                         {
-                            pass.set_pipeline(&pipes.composite);
-                            pass.set_bind_group(1, &x.composite_group, &[]);
-                            pass.draw(0..3, 0..1);
-                            stats.draw_calls += 1;
+                            draw_full_screen(
+                                &mut pass,
+                                &pipes.composite,
+                                &x.composite_group,
+                                stats,
+                            );
                         }
                     }
                     DisplayStep::CopyBehind => {
@@ -3544,6 +3531,20 @@ fn depth_attachment(
 
 /// A colour attachment cleared to `clear`: drawn into `view`, or, with `msaa`, into that
 /// multisampled texture resolved into `view` at the pass's end (and not kept).
+/// One full-screen triangle (display.wgsl's and solid.wgsl's `vs_fullscreen` shape) drawn
+/// with `pipeline`, `source` bound as group 1 (group 0 must be bound).
+fn draw_full_screen(
+    pass: &mut wgpu::RenderPass<'_>,
+    pipeline: &wgpu::RenderPipeline,
+    source: &wgpu::BindGroup,
+    stats: &mut FrameStats,
+) {
+    pass.set_pipeline(pipeline);
+    pass.set_bind_group(1, source, &[]);
+    pass.draw(0..3, 0..1);
+    stats.draw_calls += 1;
+}
+
 /// A one-sample colour attachment drawn over as it is.
 fn loaded_color(view: &wgpu::TextureView) -> Option<wgpu::RenderPassColorAttachment<'_>> {
     Some(wgpu::RenderPassColorAttachment {
