@@ -47,6 +47,7 @@ fn bad_arguments_exit_non_zero_with_a_clear_message() {
         // allocation of tens of gigabytes that aborts.
         (&["bench", "--splats", "4294967295"], "0..=20000000"),
         (&["bench", "--lines", "30000000"], "0..=20000000"),
+        (&["bench", "--points", "20000001"], "0..=20000000"),
         (&["bench", "--frames", "0"], "1..=100000"),
         (&["bench-pick", "--triangles", "4000000000"], "1..=20000000"),
         (&["bench-variants", "--thumbnails", "100000"], "1..=256"),
@@ -261,4 +262,26 @@ fn bench_prints_the_gpu_time_of_each_pass() {
     }
     // The world's shadows are drawn once, in a warm-up frame, and kept: no timed cascades.
     assert!(!line.contains("shadow cascade"), "{line}");
+}
+
+/// `bench --points N` adds a synthetic cloud of exactly N points and draws them all, with
+/// X-ray too (the see-through mode draws points in two passes).
+#[test]
+fn bench_draws_its_synthetic_points() {
+    if common::gpu().is_none() {
+        return;
+    }
+    for xray in [false, true] {
+        let mut args = vec![
+            "bench", "--frames", "1", "--sizes", "64x36", "--msaa", "1", "--points", "5000",
+        ];
+        if xray {
+            args.push("--xray");
+        }
+        let o = worldsmith(&args);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{out}\n{}", stderr(&o));
+        assert!(out.contains("points: 5000\n"), "{out}");
+        assert!(out.contains("  points: 5000 drawn"), "xray {xray}: {out}");
+    }
 }

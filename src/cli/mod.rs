@@ -349,6 +349,10 @@ pub struct BenchArgs {
     /// the camera, 1.5 px wide).
     #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=MAX_SYNTHETIC))]
     pub lines: u32,
+    /// Add a seeded synthetic point cloud of this many points (a scanned-looking shell
+    /// of rock in front of the camera, drawn as 2 px discs).
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=MAX_SYNTHETIC))]
+    pub points: u32,
     /// Spherical-harmonics degree (0..=3) of the synthetic splats.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=3))]
     pub sh_degree: u8,
@@ -835,6 +839,10 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         add_synthetic_lines(&mut scene, &view, args.lines, args.seed);
         println!("lines: {} segments", args.lines);
     }
+    if args.points > 0 {
+        add_synthetic_points(&mut scene, &view, args.points, args.seed);
+        println!("points: {}", args.points);
+    }
     println!("adapter: {}", ctx.adapter_name());
     println!(
         "world: seed {} — {} nodes, {} triangles, generated in {gen_ms:.0} ms",
@@ -949,6 +957,9 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         if args.lines > 0 {
             println!("  lines: {} segments drawn", last.segments);
         }
+        if args.points > 0 {
+            println!("  points: {} drawn", last.points);
+        }
         if args.splats > 0 && sort_ms.is_empty() {
             println!(
                 "  splats: {} drawn; first frame (upload + sort + draw) {first_frame_ms:.0} ms; \
@@ -1050,8 +1061,6 @@ fn compare_sorts(
     Ok(())
 }
 
-/// Adds a seeded blob of `count` Gaussian splats 25 m in front of `view` (over the terrain in
-/// the default world): dense in the middle, random orientations, colours varying smoothly.
 /// What [`add_synthetic_splats`] makes: `count` splats of SH degree `sh_degree`, opacities
 /// spread evenly over `min_opacity..1`, from `seed`.
 struct SyntheticSplats {
@@ -1061,6 +1070,8 @@ struct SyntheticSplats {
     seed: u64,
 }
 
+/// Adds a seeded blob of Gaussian splats 25 m in front of `view` (over the terrain in the
+/// default world): dense in the middle, random orientations, colours varying smoothly.
 fn add_synthetic_splats(
     scene: &mut Scene,
     view: &CameraView,
@@ -1166,6 +1177,39 @@ fn add_synthetic_lines(scene: &mut Scene, view: &CameraView, count: u32, seed: u
         NodeKind::Lines {
             cloud,
             width_px: crate::scene::DEFAULT_LINE_WIDTH_PX,
+        },
+    );
+}
+
+/// `count` seeded points on a lumpy 8 m shell 25 m in front of the camera (a scanned
+/// boulder's surface, shaded grey-brown by height and jitter), as one point node of
+/// [`DEFAULT_POINT_SIZE_PX`](crate::scene::DEFAULT_POINT_SIZE_PX) discs.
+fn add_synthetic_points(scene: &mut Scene, view: &CameraView, count: u32, seed: u64) {
+    use crate::scene::{NodeKind, PointCloud, Transform};
+    use glam::Vec3;
+    let n = count as usize;
+    let mut next = unit_random(seed ^ 0x5eed_0f90_1e70);
+    let mut positions = Vec::with_capacity(n);
+    let mut colors = Vec::with_capacity(n);
+    while positions.len() < n {
+        let d = Vec3::new(next(), next(), next()) * 2.0 - 1.0;
+        let Some(dir) = d.try_normalize().filter(|_| d.length_squared() <= 1.0) else {
+            continue;
+        };
+        let lump = 1.0 + 0.15 * (dir.x * 5.0).sin() * (dir.z * 4.0).cos() + 0.02 * next();
+        let p = dir * 8.0 * lump * Vec3::new(1.0, 0.6, 1.0);
+        let shade = 110.0 + 60.0 * dir.y + 40.0 * next();
+        positions.push(p.to_array());
+        colors.push([shade as u8, (shade * 0.9) as u8, (shade * 0.75) as u8, 255]);
+    }
+    let cloud = scene.add_point_cloud(PointCloud::new(positions, colors, Vec::new()));
+    scene.add_node(
+        None,
+        "Synthetic points",
+        Transform::from_translation(view.position() + view.forward() * 25.0),
+        NodeKind::Points {
+            cloud,
+            point_size_px: crate::scene::DEFAULT_POINT_SIZE_PX,
         },
     );
 }
