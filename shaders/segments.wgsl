@@ -1,8 +1,8 @@
 // Line sets (glTF LINES / LINE_STRIP / LINE_LOOP, PLY edges): one screen-aligned quad per
 // segment (a 4-vertex triangle strip from `vertex_index`, the segment from `instance_index`, no vertex
 // buffers), `params.x` pixels wide with square caps half as long, coloured by its end points
-// (blended along it). Opaque: depth-tested and depth-written like meshes. Colour is shown as
-// given, like point clouds'.
+// (blended along it). Opaque (but for X-ray, `fs_xray`): depth-tested and depth-written
+// like meshes. Colour is shown as given, like point clouds'.
 
 struct SegmentDraw {
     clip_from_local: mat4x4<f32>,
@@ -27,7 +27,14 @@ struct Segment {
 struct SegmentOut {
     @builtin(position) clip: vec4<f32>,
     @location(0) color: vec3<f32>,
+    // The view depth along the segment, for X-ray (`fs_front`, `fs_xray`; 0 unless
+    // `view_depth_out`).
+    @location(1) view_depth: f32,
 };
+
+// X-ray's pipelines (renderer.rs "X-ray"): the vertex stage works out each corner's view
+// depth, which the others skip.
+override view_depth_out: bool = false;
 
 @vertex
 fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> SegmentOut {
@@ -41,12 +48,34 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     let cb = unpack4x8unorm(s.b_color).rgb;
     out.color = captured_radiance(graded(mix(ca, cb, corner.end), draw.grade)) * frame.params.x;
     out.clip = corner.clip;
+    out.view_depth = 0.0;
+    if view_depth_out && corner.clip.w > 0.0 {
+        // The corner lies beside its end at the end's clip depth, so at the end's view depth.
+        let world = frame.world_from_clip * corner.clip;
+        out.view_depth = -(frame.view_from_world * vec4<f32>(world.xyz / world.w, 1.0)).z;
+    }
     return out;
 }
 
 @fragment
 fn fs_main(in: SegmentOut) -> @location(0) vec4<f32> {
     return vec4<f32>(in.color, 1.0);
+}
+
+// X-ray (renderer.rs, `Overlays::xray`): lines are see-through as meshes and points are.
+// Their view depth into the front pre-pass (the nearest X-ray surface per pixel), then their
+// display colour at X-ray's alpha, blended order-independently (common.wgsl `xray_out`).
+@group(2) @binding(2) var xray_front: texture_2d<f32>;
+
+@fragment
+fn fs_front(in: SegmentOut) -> @location(0) f32 {
+    return in.view_depth;
+}
+
+@fragment
+fn fs_xray(in: SegmentOut) -> XrayOut {
+    let c = vec4<f32>(display_encoded(in.color), xray_alpha());
+    return xray_out(c, in.view_depth, textureLoad(xray_front, vec2<i32>(in.clip.xy), 0).r);
 }
 
 // Selection mask: the node's value (draw.params.w, gpu_scene::mask_value) over a selected

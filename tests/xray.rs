@@ -566,28 +566,32 @@ fn xray_keeps_the_grid_over_splats_in_front_of_x_ray_but_beyond_the_grid() {
     }
 }
 
-/// A green point drawn 40 px wide at (0, 0, `z`), in front of (or behind) a red wall whose
-/// face is at z = 0; either may be left out. (One point: overlapping discs would each add a
+/// Green elements through (0, 0, `z`) in front of (or behind) a red wall whose face is at
+/// z = 0: one point drawn 40 px wide, or one segment 40 px wide along x from -0.5 to 0.5;
+/// either may be left out. (One element: overlapping discs or segments would each add a
 /// layer, as a mesh's overlapping surfaces do, and a dense patch would look opaque.)
-fn points_and_wall(z: f32, points: bool, wall: bool) -> Scene {
-    let mut scene = daylit("Points and wall");
-    if points {
-        let positions = vec![[0.0, 0.0, z]];
+fn elements_and_wall(z: f32, elements: Option<Elements>, wall: bool) -> Scene {
+    use worldsmith::scene::{NodeKind, PointCloud};
+    let mut scene = daylit("Elements and wall");
+    if let Some(elements) = elements {
+        let (positions, segments) = match elements {
+            Elements::Point => (vec![[0.0, 0.0, z]], Vec::new()),
+            Elements::Segment => (vec![[-0.5, 0.0, z], [0.5, 0.0, z]], vec![[0, 1]]),
+        };
         let colors = vec![[40, 200, 60, 255]; positions.len()];
-        let cloud = scene.add_point_cloud(worldsmith::scene::PointCloud::new(
-            positions,
-            colors,
-            Vec::new(),
-        ));
-        scene.add_node(
-            None,
-            "Patch",
-            Transform::IDENTITY,
-            worldsmith::scene::NodeKind::Points {
+        let (cloud, _) = PointCloud::new(positions, colors, Vec::new()).with_segments(segments);
+        let cloud = scene.add_point_cloud(cloud);
+        let kind = match elements {
+            Elements::Point => NodeKind::Points {
                 cloud,
                 point_size_px: 40.0,
             },
-        );
+            Elements::Segment => NodeKind::Lines {
+                cloud,
+                width_px: 40.0,
+            },
+        };
+        scene.add_node(None, "Patch", Transform::IDENTITY, kind);
     }
     if wall {
         add_mesh(
@@ -601,8 +605,23 @@ fn points_and_wall(z: f32, points: bool, wall: bool) -> Scene {
     scene
 }
 
+#[derive(Clone, Copy, Debug)]
+enum Elements {
+    Point,
+    Segment,
+}
+
 #[test]
 fn xray_draws_points_see_through_as_meshes() {
+    elements_see_through(Elements::Point);
+}
+
+#[test]
+fn xray_draws_lines_see_through_as_meshes() {
+    elements_see_through(Elements::Segment);
+}
+
+fn elements_see_through(elements: Elements) {
     let Some(ctx) = gpu() else { return };
     // The middle of the patch, in front of the wall's face (z = 0) and then behind it.
     for (z, in_front) in [(2.0, true), (-5.0, false)] {
@@ -613,15 +632,18 @@ fn xray_draws_points_see_through_as_meshes() {
                 RenderSettings::final_frame()
             };
             settings.msaa = 4;
-            let scene = points_and_wall(z, points, wall);
+            let scene = elements_and_wall(z, points.then_some(elements), wall);
             let img = render_with(&ctx, &scene, view(), W, H, settings, &[]);
             if let Ok(dir) = std::env::var("WORLDSMITH_XRAY_OUT") {
-                let name = format!("points-{z}-{points}-{wall}-{xray}.png");
+                let name = format!("{elements:?}-{z}-{points}-{wall}-{xray}.png");
                 img.save(std::path::Path::new(&dir).join(name)).ok();
             }
             px(&img, Vec3::new(0.0, 0.0, z))
         };
-        let what = if in_front { "in front" } else { "behind" };
+        let what = format!(
+            "{elements:?} {}",
+            if in_front { "in front" } else { "behind" }
+        );
         let [patch_alone, wall_alone] = [render(true, false, false), render(false, true, false)];
         assert!(
             patch_alone[1] > patch_alone[0] + 60,

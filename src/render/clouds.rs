@@ -418,8 +418,9 @@ pub struct GpuClouds {
     /// Point pipelines per sample count; splat pipelines per target, grid side, shading and
     /// side of X-ray's front.
     point_pipelines: HashMap<u32, wgpu::RenderPipeline>,
-    /// [`CloudPass::PointsXray`] pipelines by (front, sample count).
-    points_xray_pipelines: HashMap<(bool, u32), wgpu::RenderPipeline>,
+    /// [`CloudPass::PointsXray`] pipelines by (segments rather than points, front, sample
+    /// count).
+    xray_pipelines: HashMap<(bool, bool, u32), wgpu::RenderPipeline>,
     segment_pipelines: HashMap<u32, wgpu::RenderPipeline>,
     splat_pipelines: HashMap<(SplatTarget, GridSide, SplatShading, XraySide), wgpu::RenderPipeline>,
     /// Points, splats and segments into the selection mask (made when first needed).
@@ -536,7 +537,7 @@ impl GpuClouds {
             segment_module: module("segments.wgsl"),
             splat_module: module("splats.wgsl"),
             point_pipelines: HashMap::new(),
-            points_xray_pipelines: HashMap::new(),
+            xray_pipelines: HashMap::new(),
             segment_pipelines: HashMap::new(),
             splat_pipelines: HashMap::new(),
             gpu_straddles: false,
@@ -1251,8 +1252,8 @@ impl GpuClouds {
     /// segments; it must match the pass's target) and where the splats are drawn, after
     /// [`Self::prepare`] of the frame; with `xray`, also those splitting the splats at
     /// X-ray's front ([`XraySide`]): one draw into both layers with the splat layer
-    /// (`Both`), else a draw per side (`Behind`, `Front`); and X-ray's point pipelines
-    /// ([`CloudPass::PointsXray`]).
+    /// (`Both`), else a draw per side (`Behind`, `Front`); and X-ray's point and segment
+    /// pipelines ([`CloudPass::PointsXray`]).
     pub fn pipelines(
         &mut self,
         device: &wgpu::Device,
@@ -1334,30 +1335,37 @@ impl GpuClouds {
             (true, SplatTarget::Layer) => &[XraySide::Both],
             (true, SplatTarget::Display { .. }) => &[XraySide::Behind, XraySide::Front],
         };
-        let points_xray = (xray && !self.point_nodes.is_empty()).then(|| {
+        let mut xray_pipes = |segments: bool| {
+            let (module, labels) = if segments {
+                (
+                    &self.segment_module,
+                    ["segments x-ray front", "segments x-ray"],
+                )
+            } else {
+                (&self.point_module, ["points x-ray front", "points x-ray"])
+            };
             [true, false].map(|front| {
-                self.points_xray_pipelines
-                    .entry((front, msaa))
+                self.xray_pipelines
+                    .entry((segments, front, msaa))
                     .or_insert_with(|| {
                         cloud_pipeline(
                             device,
-                            if front {
-                                "points x-ray front"
-                            } else {
-                                "points x-ray"
-                            },
-                            &self.point_module,
+                            labels[usize::from(!front)],
+                            module,
                             &self.pipeline_layouts[if front { 0 } else { 3 }],
                             CloudPass::PointsXray { front, msaa },
                         )
                     })
                     .clone()
             })
-        });
+        };
+        let points_xray = (xray && !self.point_nodes.is_empty()).then(|| xray_pipes(false));
+        let segments_xray = (xray && !self.line_nodes.is_empty()).then(|| xray_pipes(true));
         CloudPipes {
             points,
             segments,
             points_xray,
+            segments_xray,
             splats: pipes_of(XraySide::All),
             xray_splats: split_sides.iter().map(|&x| (x, pipes_of(x))).collect(),
         }
@@ -1426,9 +1434,8 @@ impl GpuClouds {
         }
     }
 
-    /// Draws the point and line nodes (group 0 must be the frame bind group); the points
-    /// only where the frame has no X-ray (they are drawn in its passes then,
-    /// [`Self::draw_points_xray`]).
+    /// Draws the point and line nodes (group 0 must be the frame bind group) where the frame
+    /// has no X-ray (they are drawn in its passes then, [`Self::draw_points_xray`]).
     pub fn draw_points(
         &self,
         pass: &mut wgpu::RenderPass<'_>,
@@ -1438,10 +1445,12 @@ impl GpuClouds {
         if pipes.points_xray.is_none() {
             draw_nodes(pass, &pipes.points, &self.point_nodes, |_| true, stats);
         }
-        draw_nodes(pass, &pipes.segments, &self.line_nodes, |_| true, stats);
+        if pipes.segments_xray.is_none() {
+            draw_nodes(pass, &pipes.segments, &self.line_nodes, |_| true, stats);
+        }
     }
 
-    /// With X-ray, draws the point nodes into its `front` pre-pass or, after it, its
+    /// With X-ray, draws the point and line nodes into its `front` pre-pass or, after it, its
     /// see-through pass (group 0 must be the frame bind group; for the latter group 2 X-ray's
     /// front).
     pub fn draw_points_xray(
@@ -1451,15 +1460,20 @@ impl GpuClouds {
         front: bool,
         stats: &mut FrameStats,
     ) {
-        if let Some([front_pipe, xray_pipe]) = &pipes.points_xray {
-            let pipe = if front { front_pipe } else { xray_pipe };
-            draw_nodes(pass, pipe, &self.point_nodes, |_| true, stats);
+        for (pipes, nodes) in [
+            (&pipes.points_xray, &self.point_nodes),
+            (&pipes.segments_xray, &self.line_nodes),
+        ] {
+            if let Some([front_pipe, xray_pipe]) = pipes {
+                let pipe = if front { front_pipe } else { xray_pipe };
+                draw_nodes(pass, pipe, nodes, |_| true, stats);
+            }
         }
     }
 
-    /// Whether any point node is drawn (X-ray then has something to see through).
-    pub fn has_points(&self) -> bool {
-        !self.point_nodes.is_empty()
+    /// Whether any point or line node is drawn (X-ray then has something to see through).
+    pub fn has_points_or_lines(&self) -> bool {
+        !self.point_nodes.is_empty() || !self.line_nodes.is_empty()
     }
 
     fn page(&self, r: &SplatDrawRef) -> Option<&SplatNodePage> {
@@ -1667,9 +1681,10 @@ pub enum GridSide {
 pub struct CloudPipes {
     pub points: wgpu::RenderPipeline,
     pub segments: wgpu::RenderPipeline,
-    /// With X-ray, the points' [front pre-pass, see-through] pipelines
+    /// With X-ray, the points' and the segments' [front pre-pass, see-through] pipelines
     /// ([`CloudPass::PointsXray`]).
     points_xray: Option<[wgpu::RenderPipeline; 2]>,
+    segments_xray: Option<[wgpu::RenderPipeline; 2]>,
     splats: SplatPipes,
     /// Those splitting the splats at X-ray's front, when the frame does.
     xray_splats: HashMap<XraySide, SplatPipes>,
@@ -1759,7 +1774,8 @@ struct SplatShading {
 enum CloudPass {
     /// Points in the main HDR pass with `msaa` samples: opaque surfaces, writing depth.
     Points { msaa: u32 },
-    /// Points with X-ray (points.wgsl `fs_front`, `fs_xray`): into its front pre-pass
+    /// Points or segments with X-ray (points.wgsl and segments.wgsl `fs_front`, `fs_xray`):
+    /// into its front pre-pass
     /// (`front`: one sample, view depth, writing depth), or see-through into its two
     /// order-independent targets with `msaa` samples (writing no depth).
     PointsXray { front: bool, msaa: u32 },

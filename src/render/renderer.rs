@@ -2475,7 +2475,7 @@ impl Renderer {
         // At full opacity X-ray draws the meshes as without it (Blender's X-ray alpha 1).
         let xray = overlays.xray
             && xray_alpha < 1.0
-            && (self.scene.instance_buffer.is_some() || self.clouds.has_points());
+            && (self.scene.instance_buffer.is_some() || self.clouds.has_points_or_lines());
         if xray {
             self.ensure_xray();
             if self.clouds.has_splats() {
@@ -2635,7 +2635,7 @@ impl Renderer {
                 &frame_bg,
                 &[],
                 [&[], &[]],
-                // X-ray of the points alone.
+                // X-ray of the points and lines alone.
                 xray_pipes.as_ref().map(|p| (&[][..], p)),
                 &pipes,
                 &kind_of,
