@@ -86,7 +86,8 @@ fn generated_world_pixels_pick_the_nodes_drawn_there() {
 }
 
 /// Flat unlit colours the renderer shows exactly: red, green and blue boxes at different
-/// depths (overlapping on screen), a magenta point cloud and a camera looking at them.
+/// depths (overlapping on screen), a yellow alpha-masked fence with square holes in front of
+/// the red one, a magenta point cloud and a camera looking at them.
 fn flat_scene() -> (Scene, Vec<(NodeId, [u8; 3])>) {
     let mut scene = Scene::new("flat");
     let mut colours = Vec::new();
@@ -113,6 +114,39 @@ fn flat_scene() -> (Scene, Vec<(NodeId, [u8; 3])>) {
             [rgb[0] as u8 * 255, rgb[1] as u8 * 255, rgb[2] as u8 * 255],
         ));
     }
+    // A yellow fence with square holes (an alpha-masked checker inside a solid frame,
+    // nearest filtering) in front of the red box: through its holes both the render and the
+    // picks reach the box. (The frame keeps every hole inside: at the plane's own edge, MSAA
+    // shades a partly covered pixel with coordinates extrapolated past it, which wrap round.)
+    let checker: Vec<u8> = (0..64)
+        .flat_map(|i| {
+            let (column, row) = (i % 8, i / 8);
+            let frame = column == 0 || row == 0 || column == 7 || row == 7;
+            let solid = frame || (column + row) % 2 == 0;
+            [255, 255, 255, if solid { 255 } else { 0 }]
+        })
+        .collect();
+    let image = scene
+        .add_image(worldsmith::scene::Image::new("Checker", 8, 8, checker).expect("8 x 8 pixels"));
+    let sampler = worldsmith::scene::Sampler {
+        mag_filter: worldsmith::scene::Filter::Nearest,
+        ..Default::default()
+    };
+    let fence = Material {
+        alpha_mode: worldsmith::scene::AlphaMode::Mask { cutoff: 0.5 },
+        double_sided: true,
+        base_color_texture: Some(worldsmith::scene::TextureRef::new(image, sampler)),
+        ..unlit([1.0, 1.0, 0.0])
+    };
+    let id = common::add_mesh(
+        &mut scene,
+        "Fence",
+        worldsmith::generate::shapes::plane(glam::Vec2::splat(2.4), 1),
+        fence,
+        Transform::from_translation(Vec3::new(-1.6, 0.6, 2.5))
+            .with_rotation(Quat::from_rotation_x(std::f32::consts::FRAC_PI_2)),
+    );
+    colours.push((id, [255, 255, 0]));
     let positions: Vec<[f32; 3]> = (0..40)
         .map(|i| [-3.0 + 0.15 * i as f32, 1.8 + 0.05 * (i % 3) as f32, 0.5])
         .collect();

@@ -25,6 +25,7 @@
 //!
 //! [`Mesh::content_id`]: crate::scene::Mesh::content_id
 
+mod alpha;
 mod bvh;
 mod front;
 mod occluders;
@@ -37,6 +38,7 @@ pub use screen_select::{ScreenShape, project_centres, select_in_shape, select_pr
 use crate::scene::{
     CameraView, LightKind, Mesh, NodeId, NodeKind, PointCloud, Scene, SplatCloud, WorldNode,
 };
+use alpha::AlphaCoverage;
 use bvh::{Bounds, Bvh};
 use glam::{Mat4, Quat, Vec2, Vec3, Vec4Swizzles as _};
 use std::collections::HashMap;
@@ -400,8 +402,9 @@ fn sun_icon_position(scene: &Scene) -> Vec3 {
     }
 }
 
-/// The `t` at which a ray from `origin` along `dir` crosses triangle `a b c` (either side).
-fn ray_triangle(origin: Vec3, dir: Vec3, a: Vec3, b: Vec3, c: Vec3) -> Option<f32> {
+/// The `t` at which a ray from `origin` along `dir` crosses triangle `a b c` (either side),
+/// and the crossing's barycentric weights of `a`, `b` and `c`.
+fn ray_triangle_at(origin: Vec3, dir: Vec3, a: Vec3, b: Vec3, c: Vec3) -> Option<(f32, Vec3)> {
     // Möller–Trumbore.
     let e1 = b - a;
     let e2 = c - a;
@@ -422,7 +425,7 @@ fn ray_triangle(origin: Vec3, dir: Vec3, a: Vec3, b: Vec3, c: Vec3) -> Option<f3
         return None;
     }
     let t = e2.dot(q) * inv;
-    (t > 0.0).then_some(t)
+    (t > 0.0).then_some((t, Vec3::new(1.0 - u - v, u, v)))
 }
 
 /// The `t` at which a ray enters the unit sphere around the origin, if it does (`t > 0`; from
@@ -712,7 +715,7 @@ impl Picker {
             let origin = local_from_world.transform_point3(ray.origin);
             let dir = local_from_world.transform_vector3(ray.dir);
             let t = match c.kind {
-                NodeKind::Mesh { mesh, .. } => {
+                NodeKind::Mesh { mesh, material } => {
                     let Some(mesh) = scene.mesh(*mesh) else {
                         continue;
                     };
@@ -721,12 +724,21 @@ impl Picker {
                             .entry(mesh.content_id())
                             .or_insert_with(|| Arc::new(mesh_bvh(mesh))),
                     );
+                    // A masked material's holes let the ray through, as the renderer's
+                    // discarded fragments show what is behind.
+                    let coverage = scene
+                        .material(*material)
+                        .and_then(|m| AlphaCoverage::of(scene, m, mesh));
                     let inv = dir.recip();
                     bvh.nearest(
                         |b, t| b.ray_entry(origin, inv, t.min(t_best)),
                         |tri| {
                             let [a, b, c] = triangle(mesh, tri)?;
-                            ray_triangle(origin, dir, a, b, c)
+                            let (t, bary) = ray_triangle_at(origin, dir, a, b, c)?;
+                            coverage
+                                .as_ref()
+                                .is_none_or(|c| c.covers(tri as usize, bary))
+                                .then_some(t)
                         },
                     )
                     .map(|(_, t)| t)
@@ -1396,8 +1408,14 @@ mod tests {
     #[test]
     fn triangles_hit_from_either_side_and_miss_outside() {
         let (a, b, c) = (Vec3::ZERO, Vec3::X, Vec3::Y);
-        let t = ray_triangle(Vec3::new(0.2, 0.2, 5.0), Vec3::NEG_Z, a, b, c);
-        assert_eq!(t, Some(5.0));
+        let ray_triangle = |origin, dir, a, b, c| ray_triangle_at(origin, dir, a, b, c);
+        let hit = ray_triangle(Vec3::new(0.2, 0.3, 5.0), Vec3::NEG_Z, a, b, c);
+        // The crossing's weights: 0.5 of a, 0.2 of b (along x), 0.3 of c (along y).
+        let (t, bary) = hit.expect("a hit");
+        assert_eq!(t, 5.0);
+        assert!(bary.abs_diff_eq(Vec3::new(0.5, 0.2, 0.3), 1e-6), "{bary}");
+        let ray_triangle =
+            |origin, dir, a, b, c| ray_triangle_at(origin, dir, a, b, c).map(|h| h.0);
         let t = ray_triangle(Vec3::new(0.2, 0.2, -2.0), Vec3::Z, a, b, c);
         assert_eq!(t, Some(2.0));
         assert_eq!(

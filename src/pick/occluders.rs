@@ -6,11 +6,13 @@
 //!
 //! [`mesh_depth`] rasterises, on the CPU, the view depth of the nearest opaque mesh at each
 //! pixel centre of a view (the pixels [`super::Surface`] has), and which node it belongs to. A
-//! mesh occludes when its node is shown and its material is opaque: blended and transmissive
-//! materials show what is behind them, and masked ones have holes this does not trace (so they
-//! never hide what shows through them). A single-sided material's back faces are culled as
+//! mesh occludes when its node is shown and its material is opaque or alpha-masked: blended
+//! and transmissive materials show what is behind them, and a masked one only where its alpha
+//! reaches the cutoff (its holes, [`super::alpha`], hide nothing, as the renderer discards
+//! them). A single-sided material's back faces are culled as
 //! the renderer culls them, mirrored nodes' winding turned round (glTF 2.0 §3.7.4).
 
+use super::alpha::AlphaCoverage;
 use super::front::image_size;
 use super::{PickView, PxScale};
 use crate::scene::{AlphaMode, Mesh, NodeId, NodeKind, Scene, WorldNode};
@@ -123,11 +125,13 @@ struct ShownMesh<'a> {
     mesh: &'a Mesh,
     view_from_local: Mat4,
     facing: Facing,
+    /// A masked material's alpha test: only the covered points of its triangles are drawn.
+    coverage: Option<AlphaCoverage<'a>>,
 }
 
-/// The shown mesh nodes of `walk` (`scene`'s), seen from `view`: those with an opaque
-/// material, which hide what is behind them, and the see-through ones (blended, masked and
-/// transmissive materials).
+/// The shown mesh nodes of `walk` (`scene`'s), seen from `view`: those with an opaque or
+/// masked material, which hide what is behind them (a masked one outside its holes), and
+/// the see-through ones (blended and transmissive materials).
 fn shown_meshes<'a>(
     scene: &'a Scene,
     walk: &[WorldNode<'_>],
@@ -159,8 +163,9 @@ fn shown_meshes<'a>(
             mesh: mesh.as_ref(),
             view_from_local,
             facing,
+            coverage: AlphaCoverage::of(scene, material, mesh),
         };
-        if material.alpha_mode == AlphaMode::Opaque && !material.is_transmissive() {
+        if material.alpha_mode != AlphaMode::Blend && !material.is_transmissive() {
             opaque.push(shown);
         } else {
             see_through.push(shown);
@@ -170,7 +175,8 @@ fn shown_meshes<'a>(
 }
 
 /// Rasterises every triangle of `meshes` in parallel, `plot(mesh index, x, y, depth)` for each
-/// pixel covered; `skip(mesh index)` leaves a mesh's remaining triangles out.
+/// pixel covered (outside a masked material's holes); `skip(mesh index)` leaves a mesh's
+/// remaining triangles out.
 fn rasterise(
     raster: &Raster,
     meshes: &[ShownMesh<'_>],
@@ -194,12 +200,13 @@ fn rasterise(
         }
         let shown = &meshes[m];
         let last = (first + TRIANGLES_PER_TASK).min(shown.mesh.triangle_count());
-        for tri in shown
+        for (index, tri) in shown
             .mesh
             .indices
             .get(first * 3..last * 3)
             .unwrap_or(&[])
             .chunks_exact(3)
+            .enumerate()
         {
             let corner = |k: u32| {
                 shown
@@ -209,7 +216,15 @@ fn rasterise(
                     .map(|p| shown.view_from_local.transform_point3(Vec3::from(*p)))
             };
             if let (Some(a), Some(b), Some(c)) = (corner(tri[0]), corner(tri[1]), corner(tri[2])) {
-                raster.triangle([a, b, c], shown.facing, |x, y, depth| plot(m, x, y, depth));
+                raster.triangle([a, b, c], shown.facing, |x, y, depth, bary| {
+                    if shown
+                        .coverage
+                        .as_ref()
+                        .is_none_or(|c| c.covers(first + index, bary()))
+                    {
+                        plot(m, x, y, depth);
+                    }
+                });
             }
         }
     });
@@ -394,8 +409,12 @@ impl Raster {
     }
 
     /// A triangle given in view space (the camera at the origin looking down −Z):
-    /// `plot(x, y, depth)` for each pixel it covers.
-    fn triangle(&self, v: [Vec3; 3], facing: Facing, plot: impl FnMut(usize, usize, f32)) {
+    /// `plot(x, y, depth, bary)` for each pixel it covers, where `bary()` gives the pixel
+    /// centre's barycentric weights of the three corners (perspective-correct).
+    fn triangle<F>(&self, v: [Vec3; 3], facing: Facing, plot: F)
+    where
+        F: FnMut(usize, usize, f32, &dyn Fn() -> Vec3),
+    {
         if !v.iter().all(|p| p.is_finite()) {
             return;
         }
@@ -415,18 +434,21 @@ impl Raster {
         if culled {
             return;
         }
-        // Clipped to the near plane (depth = −z ≥ near): at most four corners.
-        let mut corners = [Vec3::ZERO; 4];
+        // Clipped to the near plane (depth = −z ≥ near): at most four corners, each with its
+        // weights of the triangle's three.
+        let mut corners = [(Vec3::ZERO, Vec3::ZERO); 4];
         let mut count = 0;
         for k in 0..3 {
             let (p, q) = (v[k], v[(k + 1) % 3]);
+            let (wp, wq) = (Vec3::AXES[k], Vec3::AXES[(k + 1) % 3]);
             let (dp, dq) = (-p.z - self.near, -q.z - self.near);
             if dp >= 0.0 {
-                corners[count] = p;
+                corners[count] = (p, wp);
                 count += 1;
             }
             if (dp >= 0.0) != (dq >= 0.0) {
-                corners[count] = p + (q - p) * (dp / (dp - dq));
+                let s = dp / (dp - dq);
+                corners[count] = (p + (q - p) * s, wp + (wq - wp) * s);
                 count += 1;
             }
         }
@@ -443,9 +465,10 @@ impl Raster {
                 PxScale::Perspective { .. } => (pixel, 1.0 / depth),
             }
         };
-        let mut projected = [(Vec2::ZERO, 0.0); 4];
-        for (out, &corner) in projected.iter_mut().zip(&corners[..count]) {
-            *out = on_image(corner);
+        let mut projected = [(Vec2::ZERO, 0.0, Vec3::ZERO); 4];
+        for (out, &(corner, weights)) in projected.iter_mut().zip(&corners[..count]) {
+            let (pixel, linear) = on_image(corner);
+            *out = (pixel, linear, weights);
         }
         let mut plot = plot;
         for k in 1..count - 1 {
@@ -456,11 +479,10 @@ impl Raster {
     /// Plots the pixels of the window whose centres a projected triangle covers (edges
     /// included), given its corners' pixels and what is linear across the screen (see
     /// `triangle`).
-    fn fill(
-        &self,
-        [(a, ia), (b, ib), (c, ic)]: [(Vec2, f32); 3],
-        plot: &mut impl FnMut(usize, usize, f32),
-    ) {
+    fn fill<F>(&self, [(a, ia, ba), (b, ib, bb), (c, ic, bc)]: [(Vec2, f32, Vec3); 3], plot: &mut F)
+    where
+        F: FnMut(usize, usize, f32, &dyn Fn() -> Vec3),
+    {
         let area = (b - a).perp_dot(c - a);
         if !area.is_finite() || area == 0.0 {
             return;
@@ -499,7 +521,16 @@ impl Raster {
                     } else {
                         1.0 / linear
                     };
-                    plot(x, y, depth);
+                    // Weights of the original corners: linear across the screen in an
+                    // orthographic view, else over depth (as any attribute).
+                    let bary = || {
+                        if self.scale.is_orthographic() {
+                            ba * wa + bb * wb + bc * wc
+                        } else {
+                            (ba * (wa * ia) + bb * (wb * ib) + bc * (wc * ic)) / linear
+                        }
+                    };
+                    plot(x, y, depth, &bary);
                 }
             }
         }
@@ -657,8 +688,10 @@ mod tests {
                 alpha_mode: AlphaMode::Blend,
                 ..grey()
             },
+            // Masked, and every point of it below the cutoff: all hole.
             Material {
                 alpha_mode: AlphaMode::Mask { cutoff: 0.5 },
+                base_color: [0.5, 0.5, 0.5, 0.3],
                 ..grey()
             },
             Material {
@@ -676,6 +709,75 @@ mod tests {
         let node = scene.roots()[0];
         scene.set_visible(node, false);
         assert!(mesh_depth(&scene, &view()).is_empty());
+    }
+
+    #[test]
+    fn a_masked_wall_hides_only_where_its_alpha_reaches_the_cutoff() {
+        use crate::scene::{Filter, Image, Sampler, TextureRef};
+        // Alpha in 8 columns across the wall: solid, hole, solid, … (nearest filtering). The
+        // wall spans pixels 75..125 of the middle row, each column 6.25 px wide.
+        let columns: Vec<u8> = (0..8)
+            .flat_map(|i| [128, 128, 128, if i % 2 == 0 { 255 } else { 0 }])
+            .collect();
+        let fence = |turn: f32| {
+            let mut scene = Scene::new("Fence");
+            let image = Image::new("Columns", 8, 1, columns.clone()).expect("8 x 1");
+            let image = scene.add_image(image);
+            let sampler = Sampler {
+                mag_filter: Filter::Nearest,
+                ..Sampler::default()
+            };
+            let masked = Material {
+                alpha_mode: AlphaMode::Mask { cutoff: 0.5 },
+                base_color_texture: Some(TextureRef::new(image, sampler)),
+                ..grey()
+            };
+            wall(&mut scene, 2.0, turn, masked);
+            mesh_depth(&scene, &view())
+        };
+        let depth = fence(0.0);
+        let row: Vec<bool> = (75..125).map(|x| depth.at(x, 100).is_finite()).collect();
+        for (i, &covered) in row.iter().enumerate() {
+            let column = (i as f32 + 0.5) / 6.25;
+            // Away from the columns' edges, solid columns hide and holes do not.
+            if (column - column.round()).abs() > 0.1 {
+                assert_eq!(
+                    covered,
+                    (column.floor() as usize).is_multiple_of(2),
+                    "pixel {}",
+                    75 + i
+                );
+            }
+        }
+        assert!((depth.at(77, 100) - 8.0).abs() < 1e-3);
+        // Half the wall hides, half shows through (holes of equal width).
+        let hidden = depth.covered();
+        assert!((1150..=1350).contains(&hidden), "{hidden} pixels hidden");
+        // Seen at a slant (perspective-correct weights), the columns still alternate: the
+        // wall turned 60° spans fewer pixels, but each of its 8 columns shows.
+        let depth = fence(1.0);
+        let row: Vec<bool> = (0..200).map(|x| depth.at(x, 100).is_finite()).collect();
+        let runs = row.windows(2).filter(|w| w[0] && !w[1]).count();
+        assert_eq!(runs, 4, "{row:?}");
+        // Where the columns' edges (u = k / 8) project, within a pixel: weights interpolated
+        // linearly on screen instead would shift the middle edges by several pixels.
+        let view = view();
+        let clip_from_world = view.clip_from_world();
+        let along = Vec3::new(1.0f32.cos(), 0.0, -1.0f32.sin());
+        let expected: Vec<f32> = (0..8)
+            .map(|k| {
+                let p = Vec3::new(0.0, 0.0, 2.0) + along * (4.0 * k as f32 / 8.0 - 2.0);
+                view.project(&clip_from_world, p).expect("in view").x
+            })
+            .collect();
+        let edges: Vec<f32> = (0..199)
+            .filter(|&x| row[x] != row[x + 1])
+            .map(|x| x as f32 + 1.0)
+            .collect();
+        assert_eq!(edges.len(), 8, "{edges:?} against {expected:?}");
+        for (e, x) in edges.iter().zip(&expected) {
+            assert!((e - x).abs() <= 1.0, "{edges:?} against {expected:?}");
+        }
     }
 
     #[test]
