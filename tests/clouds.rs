@@ -210,15 +210,12 @@ fn point_scene() -> Scene {
         let c = (d * 0.5 + 0.5) * 255.0;
         colors.push([c.x as u8, c.y as u8, c.z as u8, 255]);
     }
-    let sphere = scene.add_point_cloud(PointCloud::new(positions, colors, Vec::new()));
-    scene.add_node(
-        None,
+    crate::common::add_point_node(
+        &mut scene,
         "Sphere points",
         Transform::from_translation(Vec3::new(-1.0, 1.4, 0.0)),
-        NodeKind::Points {
-            cloud: sphere,
-            point_size_px: 4.0,
-        },
+        PointCloud::new(positions, colors, Vec::new()),
+        4.0,
     );
     let helix: Vec<[f32; 3]> = (0..400)
         .map(|i| {
@@ -226,15 +223,12 @@ fn point_scene() -> Scene {
             [0.5 * t.cos(), t * 0.1, 0.5 * t.sin()]
         })
         .collect();
-    let helix = scene.add_point_cloud(PointCloud::new(helix, Vec::new(), Vec::new()));
-    scene.add_node(
-        None,
+    crate::common::add_point_node(
+        &mut scene,
         "Helix",
         Transform::from_translation(Vec3::new(1.6, 0.2, 0.0)).with_scale(Vec3::new(1.0, 1.0, 1.0)),
-        NodeKind::Points {
-            cloud: helix,
-            point_size_px: 6.0,
-        },
+        PointCloud::new(helix, Vec::new(), Vec::new()),
+        6.0,
     );
     scene
 }
@@ -691,19 +685,12 @@ fn selected_splat_and_point_clouds_are_outlined() {
     let ball: Vec<[f32; 3]> = (0..3000)
         .map(|_| (Vec3::new(1.5, 0.0, 0.0) + rng.in_ball() * 0.8).to_array())
         .collect();
-    let cloud = scene.add_point_cloud(PointCloud::new(
-        ball,
-        vec![[40, 200, 60, 255]; 3000],
-        Vec::new(),
-    ));
-    let points = scene.add_node(
-        None,
+    let points = crate::common::add_point_node(
+        &mut scene,
         "Ball",
         Transform::IDENTITY,
-        NodeKind::Points {
-            cloud,
-            point_size_px: 5.0,
-        },
+        PointCloud::new(ball, vec![[40, 200, 60, 255]; 3000], Vec::new()),
+        5.0,
     );
     let view = look(Vec3::new(0.0, 0.5, 6.0), Vec3::ZERO, 50.0);
     let to_px = |p: Vec3| pixel_of(view, p);
@@ -863,19 +850,12 @@ fn two_point_balls(name: &str, n: usize) -> (Scene, NodeId) {
         })
         .collect();
     let mut scene = Scene::new(name);
-    let cloud = scene.add_point_cloud(PointCloud::new(
-        balls,
-        vec![[50, 100, 230, 255]; 2 * n],
-        Vec::new(),
-    ));
-    let node = scene.add_node(
-        None,
+    let node = crate::common::add_point_node(
+        &mut scene,
         "Balls",
         Transform::IDENTITY,
-        NodeKind::Points {
-            cloud,
-            point_size_px: 5.0,
-        },
+        PointCloud::new(balls, vec![[50, 100, 230, 255]; 2 * n], Vec::new()),
+        5.0,
     );
     (scene, node)
 }
@@ -1261,15 +1241,12 @@ fn camera_inside_a_splat_cloud_renders_a_full_frame() {
 fn empty_and_degenerate_clouds_do_not_break_the_frame() {
     let Some(ctx) = gpu() else { return };
     let mut scene = ellipsoid_scene();
-    let empty_points = scene.add_point_cloud(PointCloud::new(Vec::new(), Vec::new(), Vec::new()));
-    scene.add_node(
-        None,
+    crate::common::add_point_node(
+        &mut scene,
         "No points",
         Transform::IDENTITY,
-        NodeKind::Points {
-            cloud: empty_points,
-            point_size_px: 3.0,
-        },
+        PointCloud::new(Vec::new(), Vec::new(), Vec::new()),
+        3.0,
     );
     add_splats(
         &mut scene,
@@ -1400,15 +1377,12 @@ fn clouds_upload_once_and_splats_resort_only_when_the_view_changes() {
     let points = point_scene();
     // Borrow the point clouds of the point scene into this one.
     for (_, cloud) in points.point_clouds() {
-        let id = scene.add_point_cloud((**cloud).clone());
-        scene.add_node(
-            None,
+        crate::common::add_point_node(
+            &mut scene,
             "Points",
             Transform::from_translation(Vec3::new(0.0, 3.0, 0.0)),
-            NodeKind::Points {
-                cloud: id,
-                point_size_px: 2.0,
-            },
+            (**cloud).clone(),
+            2.0,
         );
     }
     let target = OffscreenTarget::new(&ctx.device, 96, 54);
@@ -1671,19 +1645,12 @@ fn stray_points_far_off_do_not_shrink_the_framed_cloud() {
     let cloud_scene = |positions: Vec<[f32; 3]>| {
         let mut scene = Scene::new("Capture");
         let n = positions.len();
-        let cloud = scene.add_point_cloud(PointCloud::new(
-            positions,
-            vec![[230, 40, 30, 255]; n],
-            Vec::new(),
-        ));
-        scene.add_node(
-            None,
+        crate::common::add_point_node(
+            &mut scene,
             "points3D",
             Transform::IDENTITY,
-            NodeKind::Points {
-                cloud,
-                point_size_px: 3.0,
-            },
+            PointCloud::new(positions, vec![[230, 40, 30, 255]; n], Vec::new()),
+            3.0,
         );
         scene
     };

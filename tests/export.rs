@@ -766,19 +766,16 @@ fn showcase() -> Scene {
         Transform::from_translation(Vec3::Z).with_rotation(Quat::from_rotation_x(0.4)),
         NodeKind::Splats { cloud: splats },
     );
-    let points = scene.add_point_cloud(PointCloud::new(
-        (0..50).map(|i| [i as f32 * 0.1, 0.5, -1.0]).collect(),
-        (0..50).map(|i| [i as u8 * 5, 100, 200, 255]).collect(),
-        Vec::new(),
-    ));
-    scene.add_node(
-        None,
+    crate::common::add_point_node(
+        &mut scene,
         "Scan",
         Transform::from_translation(Vec3::new(0.0, 0.0, -3.0)),
-        NodeKind::Points {
-            cloud: points,
-            point_size_px: 2.0,
-        },
+        PointCloud::new(
+            (0..50).map(|i| [i as f32 * 0.1, 0.5, -1.0]).collect(),
+            (0..50).map(|i| [i as u8 * 5, 100, 200, 255]).collect(),
+            Vec::new(),
+        ),
+        2.0,
     );
     scene.set_material_variants(vec![
         MaterialVariant {

@@ -447,19 +447,16 @@ fn supersampled_frames_keep_line_widths_and_point_sizes() {
     let view = front_view();
     let (mut scene, _) = square_scene(4.0);
     // A red point cloud of 6 px discs inside the square.
-    let cloud = scene.add_point_cloud(PointCloud::new(
-        vec![[-0.4, 0.0, 0.0], [0.4, 0.0, 0.0]],
-        vec![[255, 0, 0, 255]; 2],
-        Vec::new(),
-    ));
-    scene.add_node(
-        None,
+    crate::common::add_point_node(
+        &mut scene,
         "Dots",
         Transform::IDENTITY,
-        NodeKind::Points {
-            cloud,
-            point_size_px: 6.0,
-        },
+        PointCloud::new(
+            vec![[-0.4, 0.0, 0.0], [0.4, 0.0, 0.0]],
+            vec![[255, 0, 0, 255]; 2],
+            Vec::new(),
+        ),
+        6.0,
     );
     let plain = render(&ctx, &scene, view, W, H);
     // Red coverage in linear light (edges count by how red they are).

@@ -151,19 +151,12 @@ fn flat_scene() -> (Scene, Vec<(NodeId, [u8; 3])>) {
         .map(|i| [-3.0 + 0.15 * i as f32, 1.8 + 0.05 * (i % 3) as f32, 0.5])
         .collect();
     let n = positions.len();
-    let cloud = scene.add_point_cloud(PointCloud::new(
-        positions,
-        vec![[255, 0, 255, 255]; n],
-        Vec::new(),
-    ));
-    let points = scene.add_node(
-        None,
+    let points = crate::common::add_point_node(
+        &mut scene,
         "Points",
         Transform::IDENTITY,
-        NodeKind::Points {
-            cloud,
-            point_size_px: 8.0,
-        },
+        PointCloud::new(positions, vec![[255, 0, 255, 255]; n], Vec::new()),
+        8.0,
     );
     colours.push((points, [255, 0, 255]));
     (scene, colours)

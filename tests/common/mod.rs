@@ -1002,11 +1002,22 @@ pub fn add_points(
     cloud: worldsmith::scene::PointCloud,
     point_size_px: f32,
 ) -> worldsmith::scene::NodeId {
+    add_point_node(scene, "Points", Transform::IDENTITY, cloud, point_size_px)
+}
+
+/// Adds `cloud` and a top-level node `name` at `t` drawing it as discs `point_size_px` wide.
+pub fn add_point_node(
+    scene: &mut Scene,
+    name: &str,
+    t: Transform,
+    cloud: worldsmith::scene::PointCloud,
+    point_size_px: f32,
+) -> worldsmith::scene::NodeId {
     let cloud = scene.add_point_cloud(cloud);
     scene.add_node(
         None,
-        "Points",
-        Transform::IDENTITY,
+        name,
+        t,
         NodeKind::Points {
             cloud,
             point_size_px,
