@@ -79,6 +79,11 @@ fn line_strength(p: vec2<f32>, spacing: f32) -> f32 {
     return 1.0 - min(min(d.x, d.y), 1.0);
 }
 
+// The lines' grey, as the display shows it (sRGB-encoded): a light grey whatever the
+// exposure and tone mapper, so that the lines stand out from the sky's ground below the
+// horizon (≈ 0.44 at the default sun) and from dark terrain alike, as Blender's grid over
+// its theme grey. (An exposed mid grey came out at 0.45 there: the same grey as the ground.)
+const LINE_GREY: f32 = 0.7;
 const AXIS_X: vec3<f32> = vec3<f32>(0.9, 0.2, 0.2);
 const AXIS_Y: vec3<f32> = vec3<f32>(0.3, 0.8, 0.2);
 const AXIS_Z: vec3<f32> = vec3<f32>(0.2, 0.35, 0.9);
@@ -128,8 +133,8 @@ fn grid_color(in: GridOut) -> vec4<f32> {
     }
     let minor = line_strength(p, 1.0) * minor_fade;
     let major = line_strength(p, 10.0) * major_fade;
-    var color = vec3<f32>(0.5);
-    var a = max(minor * 0.25, major * 0.5) * fade;
+    var color = vec3<f32>(LINE_GREY);
+    var a = max(minor * 0.3, major * 0.5) * fade;
     // The axes through the origin: on the ground X red and Z blue; across X, Z blue and Y
     // green; across Z, X red and Y green.
     var along_first = AXIS_X;
@@ -148,18 +153,18 @@ fn grid_color(in: GridOut) -> vec4<f32> {
     let axis_w = 1.5 * frame.overlay.x;
     let a1 = 1.0 - min(abs(p.y) / max(fwidth(p.y) * axis_w, 1e-5), 1.0);
     let a2 = 1.0 - min(abs(p.x) / max(fwidth(p.x) * axis_w, 1e-5), 1.0);
+    // The axes' colours in the exposed HDR range, shown through the tone mapper.
     if a1 > 0.01 {
-        color = along_first;
+        color = display_encoded(along_first * 0.5);
         a = max(a, a1 * 0.9 * fade);
     }
     if a2 > 0.01 {
-        color = along_second;
+        color = display_encoded(along_second * 0.5);
         a = max(a, a2 * 0.9 * fade);
     }
     if a < 0.003 {
         discard;
     }
-    // A fixed mid grey in the exposed HDR range, shown through the tone mapper as a light grey
-    // line; blended in the display-space layer (display.wgsl).
-    return vec4<f32>(display_encoded(color * 0.5), a);
+    // Blended in the display-space layer (display.wgsl).
+    return vec4<f32>(color, a);
 }

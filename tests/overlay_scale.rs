@@ -237,3 +237,47 @@ fn the_wireframe_is_drawn_one_ui_point_wide() {
     // Hardware lines stay one pixel wide (a ratio of 1).
     assert_ratio("wireframe ink", ink(1.0), ink(2.0), 1.6..2.4);
 }
+
+/// The grid must stand out from what lies under it in the editor: a glTF opened as the app
+/// opens it (the importer's default sun and sky) and the ground beside it, where the sky's
+/// ground colour (≈ 112/255 at the default sun) used to take the grid's exposed mid grey
+/// (≈ 115/255): the lines were there but could not be seen.
+#[test]
+fn grid_lines_stand_out_from_the_sky_below_the_horizon() {
+    let Some(ctx) = gpu() else { return };
+    let path = testdata().join("Box.glb");
+    let mut scene = worldsmith::import::import_path(&path)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .scene;
+    assert!(worldsmith::import::add_default_light_if_unlit(&mut scene));
+    // Onto the ground beside the box from 4 m up, at 45°, as the editor opens: 1 m lines
+    // 20 to 60 pixels apart.
+    let view = look(Vec3::new(5.0, 4.0, 9.0), Vec3::new(5.0, 0.0, 5.0), 50.0);
+    let plain = render_with(&ctx, &scene, view, W, H, viewport(1.0, false), &[]);
+    let grid = render_with(&ctx, &scene, view, W, H, viewport(1.0, true), &[]);
+    let luma =
+        |p: &image::Rgba<u8>| 0.2126 * p[0] as f32 + 0.7152 * p[1] as f32 + 0.0722 * p[2] as f32;
+    // The bare ground: the pixels within 2 levels of the most common grey without the grid
+    // (not the box, nor its shadow).
+    let ground: Vec<f32> = plain.pixels().map(luma).collect();
+    let mut sorted = ground.clone();
+    sorted.sort_by(f32::total_cmp);
+    let typical = sorted[sorted.len() / 2];
+    let bare: Vec<usize> = (0..ground.len())
+        .filter(|&i| (ground[i] - typical).abs() < 2.0)
+        .collect();
+    assert!(bare.len() > ground.len() / 2, "{} bare pixels", bare.len());
+    // With the grid, the lines over it are much lighter.
+    let lighter: Vec<f32> = bare
+        .iter()
+        .map(|&i| luma(grid.get_pixel(i as u32 % W, i as u32 / W)) - ground[i])
+        .collect();
+    let strong = lighter.iter().filter(|&&d| d > 15.0).count();
+    let brightest = lighter.iter().cloned().fold(f32::MIN, f32::max);
+    assert!(
+        strong > bare.len() / 40 && brightest > 30.0,
+        "{strong} of {} bare ground pixels lighter by more than 15 with the grid, the \
+         brightest by {brightest} (ground {typical})",
+        bare.len()
+    );
+}
