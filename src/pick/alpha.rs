@@ -113,8 +113,9 @@ impl CoverageTexture<'_> {
         if !uv.is_finite() {
             return texel(0, 0);
         }
-        // Texel centres at (i + 0.5) / size.
-        let p = uv * Vec2::new(w as f32, h as f32);
+        // Texel centres at (i + 0.5) / size. Kept within ±2⁴⁰ texels, where whole texels are
+        // still apart in an f32's reach and the neighbours' indices cannot overflow.
+        let p = (uv * Vec2::new(w as f32, h as f32)).clamp(Vec2::splat(-1e12), Vec2::splat(1e12));
         if self.nearest {
             return texel(p.x.floor() as i64, p.y.floor() as i64);
         }
@@ -296,5 +297,22 @@ mod tests {
         let c = AlphaCoverage::of(&scene, &material, &nan).expect("masked");
         let _ = c.covers(0, at(0.5));
         assert!(c.covers(7, at(0.5)), "past the mesh: the factor alone");
+        // Coordinates far past the image (a hostile file's), every wrap mode: an answer, no
+        // overflow.
+        for wrap in [Wrap::Repeat, Wrap::ClampToEdge, Wrap::MirroredRepeat] {
+            let sampler = Sampler {
+                wrap_s: wrap,
+                wrap_t: wrap,
+                ..Sampler::default()
+            };
+            let material = masked(image, sampler);
+            for u in [3.0e38, -3.0e38, 1e20, -1e9] {
+                let mut far = mesh.clone();
+                far.uvs = vec![[u, u]; 3];
+                let c = AlphaCoverage::of(&scene, &material, &far).expect("masked");
+                let a = c.alpha(0, at(0.5));
+                assert!((0.0..=1.0).contains(&a), "{wrap:?} at {u}: {a}");
+            }
+        }
     }
 }
