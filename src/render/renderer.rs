@@ -1387,36 +1387,21 @@ impl Renderer {
             TARGET_FORMAT
         };
         let flag = |on: bool| if on { 1.0 } else { 0.0 };
-        let pipeline = self
-            .device
-            .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-                label: Some("post"),
-                layout: Some(&self.post_pipeline_layout),
-                vertex: wgpu::VertexState {
-                    module: &self.post_module,
-                    entry_point: Some("vs_main"),
-                    compilation_options: Default::default(),
-                    buffers: &[],
-                },
-                primitive: Default::default(),
-                depth_stencil: None,
-                multisample: Default::default(),
-                fragment: Some(wgpu::FragmentState {
-                    module: &self.post_module,
-                    entry_point: Some("fs_main"),
-                    compilation_options: wgpu::PipelineCompilationOptions {
-                        constants: &[
-                            ("encode_srgb", flag(key.encode)),
-                            ("from_hdr", flag(key.from_hdr)),
-                            ("outline", flag(key.outline)),
-                        ],
-                        ..Default::default()
-                    },
-                    targets: &[Some(format.into())],
-                }),
-                multiview_mask: None,
-                cache: None,
-            });
+        let pipeline = full_screen_pipeline(
+            &self.device,
+            FullScreen {
+                label: "post",
+                layout: &self.post_pipeline_layout,
+                module: &self.post_module,
+                entry_points: ["vs_main", "fs_main"],
+                constants: &[
+                    ("encode_srgb", flag(key.encode)),
+                    ("from_hdr", flag(key.from_hdr)),
+                    ("outline", flag(key.outline)),
+                ],
+                format,
+            },
+        );
         self.post_pipelines.insert(key, pipeline.clone());
         pipeline
     }
@@ -1489,29 +1474,17 @@ impl Renderer {
         }
         let module = wgsl_module(&self.device, "solid.wgsl", "solid.wgsl");
         let layout = self.main_layout(false, Some(&self.xray_front_layout));
-        let p = self
-            .device
-            .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-                label: Some("x-ray split front"),
-                layout: Some(&layout),
-                vertex: wgpu::VertexState {
-                    module: &module,
-                    entry_point: Some("vs_fullscreen"),
-                    compilation_options: Default::default(),
-                    buffers: &[],
-                },
-                primitive: Default::default(),
-                depth_stencil: None,
-                multisample: Default::default(),
-                fragment: Some(wgpu::FragmentState {
-                    module: &module,
-                    entry_point: Some("fs_split_front"),
-                    compilation_options: Default::default(),
-                    targets: &[Some(XRAY_FRONT_FORMAT.into())],
-                }),
-                multiview_mask: None,
-                cache: None,
-            });
+        let p = full_screen_pipeline(
+            &self.device,
+            FullScreen {
+                label: "x-ray split front",
+                layout: &layout,
+                module: &module,
+                entry_points: ["vs_fullscreen", "fs_split_front"],
+                constants: &[],
+                format: XRAY_FRONT_FORMAT,
+            },
+        );
         self.xray_split_front = Some(p.clone());
         p
     }
@@ -3659,6 +3632,46 @@ fn by_culling(make: impl Fn(Option<wgpu::Face>) -> wgpu::RenderPipeline) -> Prep
         make(None),
         make(Some(wgpu::Face::Front)),
     ]
+}
+
+/// A pipeline over the whole target, one sample, no depth, writing one target unblended:
+/// the post pass and X-ray's split front.
+struct FullScreen<'a> {
+    label: &'static str,
+    layout: &'a wgpu::PipelineLayout,
+    module: &'a wgpu::ShaderModule,
+    /// The vertex and fragment entry points.
+    entry_points: [&'static str; 2],
+    /// The fragment stage's overridable constants.
+    constants: &'a [(&'a str, f64)],
+    format: wgpu::TextureFormat,
+}
+
+fn full_screen_pipeline(device: &wgpu::Device, p: FullScreen<'_>) -> wgpu::RenderPipeline {
+    device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+        label: Some(p.label),
+        layout: Some(p.layout),
+        vertex: wgpu::VertexState {
+            module: p.module,
+            entry_point: Some(p.entry_points[0]),
+            compilation_options: Default::default(),
+            buffers: &[],
+        },
+        primitive: Default::default(),
+        depth_stencil: None,
+        multisample: Default::default(),
+        fragment: Some(wgpu::FragmentState {
+            module: p.module,
+            entry_point: Some(p.entry_points[1]),
+            compilation_options: wgpu::PipelineCompilationOptions {
+                constants: p.constants,
+                ..Default::default()
+            },
+            targets: &[Some(p.format.into())],
+        }),
+        multiview_mask: None,
+        cache: None,
+    })
 }
 
 fn position_pipeline(device: &wgpu::Device, p: PositionPass<'_>) -> wgpu::RenderPipeline {
