@@ -315,6 +315,13 @@ struct SurfaceIn {
 const STUDIO_KEY: vec3<f32> = vec3<f32>(-0.35, 0.45, 0.82);
 const STUDIO_FILL: vec3<f32> = vec3<f32>(0.75, -0.1, 0.65);
 
+// The view depth (metres in front of the eye) of a clip-space position: how X-ray's passes
+// weigh points and line segments (points.wgsl, segments.wgsl).
+fn view_depth_of_clip(clip: vec4<f32>) -> f32 {
+    let world = frame.world_from_clip * clip;
+    return -(frame.view_from_world * vec4<f32>(world.xyz / world.w, 1.0)).z;
+}
+
 // How opaque X-ray leaves a surface (`Overlays::xray_alpha`, carried in frame.overlay.y).
 fn xray_alpha() -> f32 {
     return frame.overlay.y;

@@ -76,8 +76,7 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     out.corner = corner;
     out.view_depth = 0.0;
     if view_depth_out {
-        let world = frame.world_from_clip * clip;
-        out.view_depth = -(frame.view_from_world * vec4<f32>(world.xyz / world.w, 1.0)).z;
+        out.view_depth = view_depth_of_clip(clip);
     }
     out.color = captured_radiance(shown) * frame.params.x;
     // Behind the near plane (reverse Z: z > w), or not a number: outside the clip volume.

@@ -51,8 +51,7 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     out.view_depth = 0.0;
     if view_depth_out && corner.clip.w > 0.0 {
         // The corner lies beside its end at the end's clip depth, so at the end's view depth.
-        let world = frame.world_from_clip * corner.clip;
-        out.view_depth = -(frame.view_from_world * vec4<f32>(world.xyz / world.w, 1.0)).z;
+        out.view_depth = view_depth_of_clip(corner.clip);
     }
     return out;
 }
