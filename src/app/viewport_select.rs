@@ -930,11 +930,21 @@ mod tests {
 
     /// A 10 × 10 grid of splats (σ 0.3 m) or points (`point_size_px`) on z = 0, 0.5 m apart,
     /// and two more 2 m behind it: 100 behind the middle of the grid, between four of its
-    /// elements, and 101 off to its right. Seen straight on from +Z, the rectangle tool on.
+    /// elements, and 101 off to its right ([`ELEMENT_101`]). Seen straight on from +Z, the
+    /// rectangle tool on.
     fn layered_cloud(point_size_px: Option<f32>) -> Driver {
+        layered_cloud_in(Scene::new("cloud"), point_size_px)
+    }
+
+    /// Where element 101 of [`layered_cloud`] lies: 3.5 m right, 2 m further away than the
+    /// grid's plane.
+    const ELEMENT_101: Vec3 = Vec3::new(3.5, 0.0, -2.0);
+
+    /// [`layered_cloud`] with the cloud added to `scene`.
+    fn layered_cloud_in(scene: Scene, point_size_px: Option<f32>) -> Driver {
         let mut positions = grid_positions();
-        positions.extend([[0.0, 0.0, -2.0], [3.5, 0.0, -2.0]]);
-        let mut d = cloud_driver(positions, point_size_px, 0.3);
+        positions.extend([[0.0, 0.0, -2.0], ELEMENT_101.to_array()]);
+        let mut d = cloud_driver_in(scene, positions, point_size_px, 0.3);
         d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
         d.pass(Vec::new());
         d.pass(Vec::new());
@@ -1022,13 +1032,8 @@ mod tests {
                 .with_rotation(glam::Quat::from_rotation_x(std::f32::consts::FRAC_PI_2)),
             NodeKind::Mesh { mesh, material },
         );
-        let mut positions = grid_positions();
-        positions.extend([[0.0, 0.0, -2.0], [3.5, 0.0, -2.0]]);
-        let mut d = cloud_driver_in(scene, positions, Some(4.0), 0.0);
-        d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
-        d.pass(Vec::new());
-        // Where 101 lands (it is 2 m further away than the grid's plane).
-        let behind_wall = |d: &Driver| d.screen_of(Vec3::new(3.5, 0.0, -2.0));
+        let mut d = layered_cloud_in(scene, Some(4.0));
+        let behind_wall = |d: &Driver| d.screen_of(ELEMENT_101);
         let selected = selected_of_layered;
         let (from, to) = (at(&d, -2.8, 2.8), at(&d, 4.2, -2.8));
         // X-ray on: the rectangle and a click take 101 through the wall.
@@ -1085,12 +1090,8 @@ mod tests {
             let size = (!splats).then_some(30.0);
             let kind = cloud_kind(&mut scene, patch.clone(), size, 0.1);
             let screen = scene.add_node(None, "Screen", Transform::IDENTITY, kind);
-            let mut positions = grid_positions();
-            positions.extend([[0.0, 0.0, -2.0], [3.5, 0.0, -2.0]]);
-            let mut d = cloud_driver_in(scene, positions, Some(4.0), 0.0);
-            d.editor.cloud_tools.select.tool = Some(crate::ui::SelectTool::Rect);
-            d.pass(Vec::new());
-            let behind_screen = |d: &Driver| d.screen_of(Vec3::new(3.5, 0.0, -2.0));
+            let mut d = layered_cloud_in(scene, Some(4.0));
+            let behind_screen = |d: &Driver| d.screen_of(ELEMENT_101);
             let selected = selected_of_layered;
             let (from, to) = (at(&d, -2.8, 2.8), at(&d, 4.2, -2.8));
             // X-ray on: the rectangle and a click take 101 through the other cloud.
