@@ -374,3 +374,53 @@ fn a_right_click_selects_the_row_and_offers_the_edit_operations() {
         "the inline rename field is open"
     );
 }
+
+/// Where the outliner painted the text `text` (its full string, before any "…").
+fn painted_text(h: &Harness<'_, State>, text: &str) -> egui::Rect {
+    h.output()
+        .shapes
+        .iter()
+        .find_map(|clipped| match &clipped.shape {
+            egui::Shape::Text(shape) if shape.galley.job.text == text => {
+                Some(shape.visual_bounding_rect())
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no text {text:?} painted"))
+}
+
+#[test]
+fn a_long_name_ends_with_an_ellipsis_before_the_toggles_and_shows_whole_on_hover() {
+    let long = "node_damagedHelmet_-6514_with_a_name_longer_than_the_panel";
+    let mut s = state();
+    s.scene
+        .add_node(None, long, Transform::IDENTITY, NodeKind::Empty);
+    let mut h = harness(s);
+    h.run();
+    let row = h.get_by_label(long).rect();
+    let name = painted_text(&h, long);
+    let padlock_left = toggle_pos(&h, long, 1.0).x - 11.0;
+    assert!(
+        name.right() < padlock_left,
+        "the name runs to x = {} under the padlock at {padlock_left} (row {row:?})",
+        name.right()
+    );
+    assert!(
+        name.width() > 0.5 * (padlock_left - row.left()),
+        "the name keeps the room it has: {name:?}"
+    );
+    // A short name is painted whole.
+    let lights = painted_text(&h, "Lights");
+    assert!(lights.right() < padlock_left);
+
+    // Hovering the name shows it whole.
+    h.hover_at(name.center());
+    for _ in 0..40 {
+        h.step();
+    }
+    h.run();
+    assert!(
+        h.query_all_by_label_contains(long).count() >= 2,
+        "a tooltip with the whole name shows beside the row"
+    );
+}

@@ -518,14 +518,24 @@ fn row_ui(
         }
         return RowOutput::Nothing;
     }
-    painter.text(
-        text_pos,
-        Align2::LEFT_CENTER,
-        &node.name,
+    // The name ends with "…" before the toggles rather than running under them; the tooltip
+    // then shows it whole.
+    let name_width = (lock_rect.left() - 4.0 - text_pos.x).max(0.0);
+    let mut job = egui::text::LayoutJob::simple_singleline(
+        node.name.clone(),
         FontId::proportional(13.0),
         text_color,
     );
+    job.wrap = egui::text::TextWrapping::truncate_at_width(name_width);
+    let galley = painter.layout_job(job);
+    let truncated = galley.elided;
+    painter.galley(
+        pos2(text_pos.x, text_pos.y - galley.size().y * 0.5),
+        galley,
+        text_color,
+    );
 
+    let kind_text;
     let response = response.on_hover_text(if eye_hovered {
         if node.visible { "Hide" } else { "Show" }
     } else if lock_hovered {
@@ -534,10 +544,18 @@ fn row_ui(
         } else {
             "Lock (not pickable in the viewport)"
         }
-    } else if icon == NodeIcon::Bone {
-        "Joint (moves a skinned mesh)"
     } else {
-        node.kind.label()
+        let kind = if icon == NodeIcon::Bone {
+            "Joint (moves a skinned mesh)"
+        } else {
+            node.kind.label()
+        };
+        kind_text = if truncated {
+            format!("{}\n{kind}", node.name)
+        } else {
+            kind.to_owned()
+        };
+        &kind_text
     });
     if let Some(dragged) = response.dnd_release_payload::<NodeId>()
         && *dragged != node.id
