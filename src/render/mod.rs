@@ -76,6 +76,28 @@ pub struct Overlays {
     pub xray_alpha: f32,
 }
 
+impl Overlays {
+    /// Every overlay off, as in stills and clips; the X-ray and wireframe settings at their
+    /// defaults for when they are turned on.
+    pub const NONE: Self = Self {
+        grid: false,
+        icons: false,
+        outline: false,
+        bones: false,
+        paths: PathRange {
+            around: None,
+            frame: 0,
+        },
+        wireframe: false,
+        wire_opacity: DEFAULT_WIRE_OPACITY,
+        solid: false,
+        solid_color: SolidColor::Clay,
+        solid_lighting: SolidLighting::Studio,
+        xray: false,
+        xray_alpha: XRAY_ALPHA,
+    };
+}
+
 /// How many values the selection mask gives selected nodes ([`node_hue`] spread over them;
 /// mask.wgsl's `MASK_VALUES`).
 pub const MASK_VALUES: f32 = 2047.0;
@@ -370,14 +392,7 @@ impl RenderSettings {
                 icons: true,
                 outline: true,
                 bones: true,
-                paths: PathRange::default(),
-                wireframe: false,
-                wire_opacity: DEFAULT_WIRE_OPACITY,
-                solid: false,
-                solid_color: SolidColor::Clay,
-                solid_lighting: SolidLighting::Studio,
-                xray: false,
-                xray_alpha: XRAY_ALPHA,
+                ..Overlays::NONE
             },
             splat_sort: SplatSort::Auto,
             detail: Detail::Full,
@@ -389,26 +404,8 @@ impl RenderSettings {
     /// Stills and clip frames: no overlays.
     pub fn final_frame() -> Self {
         Self {
-            msaa: 4,
-            shadow_map_size: 2048,
-            overlays: Overlays {
-                grid: false,
-                icons: false,
-                outline: false,
-                bones: false,
-                paths: PathRange::default(),
-                wireframe: false,
-                wire_opacity: DEFAULT_WIRE_OPACITY,
-                solid: false,
-                solid_color: SolidColor::Clay,
-                solid_lighting: SolidLighting::Studio,
-                xray: false,
-                xray_alpha: XRAY_ALPHA,
-            },
-            splat_sort: SplatSort::Auto,
-            detail: Detail::Full,
-            supersample: 1,
-            pixels_per_point: 1.0,
+            overlays: Overlays::NONE,
+            ..Self::viewport()
         }
     }
 }

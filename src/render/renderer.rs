@@ -390,6 +390,17 @@ enum PassPart {
 }
 
 impl PassPart {
+    /// The part that follows a split of the display pass, counting the split off
+    /// `splits_left`: the last when no split is left after it.
+    fn after_split(splits_left: &mut u32) -> Self {
+        *splits_left = splits_left.saturating_sub(1);
+        if *splits_left > 0 {
+            PassPart::Middle
+        } else {
+            PassPart::Last
+        }
+    }
+
     /// Whether another part follows, which loads this one's colour and depth.
     fn continued(self) -> bool {
         matches!(self, PassPart::First | PassPart::Middle)
@@ -3303,12 +3314,7 @@ impl Renderer {
                         );
                         drop(layer_pass);
                         stats.splat_layers += 1;
-                        splits_left -= 1;
-                        let part = if splits_left > 0 {
-                            PassPart::Middle
-                        } else {
-                            PassPart::Last
-                        };
+                        let part = PassPart::after_split(&mut splits_left);
                         pass = t.frame_pass_part(
                             encoder,
                             "display (splat layer laid over)",
@@ -3373,12 +3379,7 @@ impl Renderer {
                             b.texture.as_image_copy(),
                             b.texture.size(),
                         );
-                        splits_left -= 1;
-                        let part = if splits_left > 0 {
-                            PassPart::Middle
-                        } else {
-                            PassPart::Last
-                        };
+                        let part = PassPart::after_split(&mut splits_left);
                         pass = t.frame_pass_part(
                             encoder,
                             "display (from a transmissive surface)",
