@@ -665,15 +665,19 @@ impl Editor {
         // The panel's view state is lent out while the panel reads the timeline state.
         let mut timeline_view = std::mem::take(&mut self.timeline.view);
         let collapsed = timeline_view.collapsed;
+        // Panels are sized in proportion to the window where it is small, so the viewport
+        // keeps most of it (`PanelSizes`).
+        let sizes = PanelSizes::for_window(ui.available_rect_before_wrap().size());
         let timeline_panel = if collapsed {
             egui::Panel::bottom("timeline_collapsed")
                 .resizable(false)
                 .exact_size(32.0)
         } else {
+            let (default, range) = sizes.timeline;
             egui::Panel::bottom("timeline")
                 .resizable(true)
-                .default_size(230.0)
-                .size_range(140.0..=700.0)
+                .default_size(default)
+                .size_range(range)
         };
         let timeline_rect = timeline_panel
             .show(ui, |ui| {
@@ -714,15 +718,16 @@ impl Editor {
 
         egui::Panel::left("outliner")
             .resizable(true)
-            .default_size(250.0)
-            .size_range(160.0..=600.0)
+            .default_size(sizes.outliner.0)
+            .size_range(sizes.outliner.1)
             .show(ui, |ui| {
                 let shown =
                     super::timeline_state::shown(&self.scene, &self.variant_state, &self.timeline);
+                let (default, range) = PanelSizes::variants(ui.available_height());
                 egui::Panel::bottom("variants")
                     .resizable(true)
-                    .default_size(300.0)
-                    .size_range(120.0..=800.0)
+                    .default_size(default)
+                    .size_range(range)
                     .show(ui, |ui| {
                         ui::variants_ui(
                             ui,
@@ -736,15 +741,25 @@ impl Editor {
                             &mut actions,
                         );
                     });
-                if let Some(action) = ui::outliner_ui(ui, shown, &mut self.selection) {
-                    actions.push(action);
-                }
+                // The outliner keeps to the space above the variants (it scrolls there).
+                let rest = ui.available_rect_before_wrap();
+                ui.scope_builder(egui::UiBuilder::new().max_rect(rest), |ui| {
+                    ui.shrink_clip_rect(rest);
+                    if let Some(action) = ui::outliner_ui(ui, shown, &mut self.selection) {
+                        actions.push(action);
+                    }
+                });
             });
 
+        let margins = egui::Frame::side_top_panel(ui.style())
+            .total_margin()
+            .sum()
+            .x;
+        ui::set_inspector_max_width(ui.ctx(), sizes.inspector.1.max - margins);
         egui::Panel::right("inspector")
             .resizable(true)
-            .default_size(340.0)
-            .size_range(220.0..=700.0)
+            .default_size(sizes.inspector.0)
+            .size_range(sizes.inspector.1)
             .show(ui, |ui| {
                 let (edited, variant) =
                     super::timeline_state::edited(&self.scene, &self.variant_state, &self.timeline);
@@ -1772,6 +1787,46 @@ fn restore_view_settings(o: &mut Overlays, v: ViewSettings) {
     o.paths.around = v.paths_around.map(|n| n.clamp(1, crate::ui::MAX_PATH_SPAN));
 }
 
+/// Default sizes and size ranges (points) of the docked panels: the designed sizes in a
+/// large window; in a small one no more than a share of it (but no less than their contents
+/// need), so that the viewport keeps about half of each side: a 900×600 window leaves it
+/// 477×387, the smallest window (`MIN_WINDOW_SIZE`, 640×420) 270×236.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct PanelSizes {
+    outliner: (f32, egui::Rangef),
+    inspector: (f32, egui::Rangef),
+    timeline: (f32, egui::Rangef),
+}
+
+impl PanelSizes {
+    fn for_window(window: egui::Vec2) -> Self {
+        Self {
+            outliner: Self::share(window.x, 250.0, 150.0, 600.0, 0.2),
+            inspector: Self::share(window.x, 340.0, 220.0, 700.0, 0.27),
+            timeline: Self::share(window.y, 230.0, 140.0, 700.0, 0.3),
+        }
+    }
+
+    /// The variants panel at the bottom of the outliner's column of `height`: the rest stays
+    /// the outliner's.
+    fn variants(height: f32) -> (f32, egui::Rangef) {
+        Self::share(height, 300.0, 110.0, 800.0, 0.45)
+    }
+
+    /// A panel designed `default` in `min..=max` along a window side of `length`: its default
+    /// at most `share` of the side and its maximum a quarter more, neither below `min`.
+    fn share(length: f32, default: f32, min: f32, max: f32, share: f32) -> (f32, egui::Rangef) {
+        let length = if length.is_finite() {
+            length.max(0.0)
+        } else {
+            0.0
+        };
+        let max = max.min(length * share * 1.25).max(min);
+        let default = default.min(length * share).clamp(min, max);
+        (default, egui::Rangef::new(min, max))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1948,6 +2003,145 @@ mod tests {
             let font = egui::FontId::proportional(14.0);
             let ok = ctx.fonts_mut(|f| f.has_glyphs(&font, &text.replace(' ', "")));
             assert!(ok, "drawn as boxes: {text}");
+        }
+    }
+
+    /// Runs egui passes of the whole editor in a window of `size` until its layout settles and
+    /// returns each text it drew where it can be seen (its drawn rectangle within its clip
+    /// rectangle; again with `Rect::NOTHING` if its start is cut off), and where the viewport
+    /// image went.
+    fn laid_out_texts(
+        ctx: &egui::Context,
+        editor: &mut Editor,
+        size: egui::Vec2,
+    ) -> (Vec<(egui::Rect, String)>, egui::Rect) {
+        let mut shapes = Vec::new();
+        for _ in 0..4 {
+            let input = egui::RawInput {
+                screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size)),
+                ..Default::default()
+            };
+            let mut output = ctx.run_ui(input, |ui| editor.ui(ui, egui::TextureId::User(0)));
+            output.textures_delta.clear();
+            shapes = output.shapes;
+        }
+        let mut texts = Vec::new();
+        let mut image = None;
+        let mut stack: Vec<(egui::Rect, egui::Shape)> =
+            shapes.into_iter().map(|c| (c.clip_rect, c.shape)).collect();
+        while let Some((clip, shape)) = stack.pop() {
+            match shape {
+                egui::Shape::Vec(shapes) => stack.extend(shapes.into_iter().map(|s| (clip, s))),
+                egui::Shape::Text(text) if !text.galley.text().trim().is_empty() => {
+                    let whole = text.visual_bounding_rect();
+                    let seen = whole.intersect(clip);
+                    if seen.width() > 0.5 && seen.height() > 0.5 {
+                        texts.push((seen, text.galley.text().to_owned()));
+                        // A text cut off at its start (a panel's contents run out on the left)
+                        // is reported with an empty rectangle.
+                        if seen.left() > whole.left() + 1.0 {
+                            texts.push((egui::Rect::NOTHING, text.galley.text().to_owned()));
+                        }
+                    }
+                }
+                egui::Shape::Rect(r) if r.fill_texture_id() == egui::TextureId::User(0) => {
+                    image = Some(r.rect.intersect(clip));
+                }
+                _ => {}
+            }
+        }
+        (texts, image.expect("no viewport image drawn"))
+    }
+
+    #[test]
+    fn no_two_texts_overlap_and_the_viewport_keeps_room_in_small_windows() {
+        let scene = generate_world(7);
+        let mut e = Editor::new(scene, 7, "llvmpipe (Vulkan)".into(), Arc::new(|| {}));
+        // A variant shown (the viewport's banner, the variants panel's "Edits go to").
+        let overcast = e.scene.variants().list[2].id;
+        e.apply(UiAction::Variant(ui::VariantAction::Switch(Some(overcast))));
+        let sizes = [
+            egui::vec2(1600.0, 900.0),
+            egui::vec2(1280.0, 720.0),
+            egui::vec2(1024.0, 640.0),
+            egui::vec2(900.0, 600.0),
+            egui::vec2(640.0, 420.0),
+        ];
+        // Each size as the window opens at it, then the window shrunk through them all (the
+        // panels keep the sizes they had where they still may).
+        let shrinking = egui::Context::default();
+        let runs = sizes
+            .iter()
+            .map(|s| (egui::Context::default(), *s))
+            .chain(sizes.iter().map(|s| (shrinking.clone(), *s)));
+        // The scene summary, and a node of each kind in the inspector.
+        let mut selections = vec![Vec::new()];
+        for kind in ["Mesh", "Sun light", "Point light", "Spot light", "Camera"] {
+            let node = e.scene.nodes().find(|n| n.kind.label() == kind);
+            selections.push(vec![node.expect(kind).id]);
+        }
+        for ((ctx, size), selection) in runs.flat_map(|run| {
+            selections
+                .iter()
+                .map(move |selection| (run.clone(), selection.clone()))
+        }) {
+            e.selection = selection;
+            let (texts, image) = laid_out_texts(&ctx, &mut e, size);
+            let size = (
+                size,
+                e.selection
+                    .first()
+                    .map(|id| &e.scene.node(*id).unwrap().name),
+            );
+            assert!(
+                texts.len() > 30,
+                "{size:?}: only {} texts drawn",
+                texts.len()
+            );
+            let cut: Vec<_> = texts
+                .iter()
+                .filter(|(r, _)| *r == egui::Rect::NOTHING)
+                .map(|(_, t)| t)
+                .collect();
+            assert!(
+                cut.is_empty(),
+                "{size:?}: texts cut at their start: {cut:?}"
+            );
+            let texts: Vec<_> = texts
+                .into_iter()
+                .filter(|(r, _)| *r != egui::Rect::NOTHING)
+                .collect();
+            let mut overlaps = Vec::new();
+            for (i, (a, ta)) in texts.iter().enumerate() {
+                for (b, tb) in &texts[i + 1..] {
+                    let both = a.intersect(*b);
+                    if both.width() > 1.0 && both.height() > 1.0 {
+                        overlaps.push(format!("{ta:?} at {a:?} and {tb:?} at {b:?}"));
+                    }
+                }
+            }
+            assert!(
+                overlaps.is_empty(),
+                "{size:?}: texts drawn over each other:\n{}",
+                overlaps.join("\n")
+            );
+            let window = size.0;
+            assert!(
+                image.width() >= 0.4 * window.x && image.height() >= 0.45 * window.y,
+                "{size:?}: the viewport is left only {image:?}"
+            );
+            // Nothing else is drawn under the viewport image's corners: the panels' texts
+            // stay in the panels.
+            let inside = image.shrink(2.0);
+            let covered: Vec<_> = texts
+                .iter()
+                .filter(|(r, _)| r.left() < inside.left() || r.right() > inside.right())
+                .filter(|(r, _)| r.intersects(inside))
+                .collect();
+            assert!(
+                covered.is_empty(),
+                "{size:?}: texts under the viewport's edge: {covered:?}"
+            );
         }
     }
 

@@ -56,6 +56,9 @@ pub struct EditorOptions {
 
 /// Window size when none is given, in logical pixels.
 const DEFAULT_WINDOW_SIZE: (u32, u32) = (1600, 900);
+/// The smallest the window can be made: the panels' contents and a usable viewport fit
+/// (`editor::PanelSizes`).
+const MIN_WINDOW_SIZE: (u32, u32) = (640, 420);
 /// How soon to try again when the surface had to be reconfigured instead of drawn.
 const RETRY_DELAY: Duration = Duration::from_millis(16);
 
@@ -294,8 +297,12 @@ impl App {
         let attributes = Window::default_attributes()
             .with_title("worldsmith")
             .with_inner_size(winit::dpi::LogicalSize::new(
-                f64::from(width.max(1)),
-                f64::from(height.max(1)),
+                f64::from(width.max(MIN_WINDOW_SIZE.0)),
+                f64::from(height.max(MIN_WINDOW_SIZE.1)),
+            ))
+            .with_min_inner_size(winit::dpi::LogicalSize::new(
+                f64::from(MIN_WINDOW_SIZE.0),
+                f64::from(MIN_WINDOW_SIZE.1),
             ));
         let mut gpu = GpuWindow::new(event_loop, attributes)?;
 

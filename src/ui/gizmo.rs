@@ -70,11 +70,12 @@ const TOOLBAR_TOP: f32 = 34.0;
 /// The gizmo toolbar in the viewport's top-left corner (under the camera label): mode,
 /// space, pivot and snapping. Changes `settings` directly (it is view state, not scene data).
 pub fn gizmo_toolbar_ui(ui: &mut Ui, viewport: Rect, settings: &mut GizmoSettings) {
+    // One line, wrapped onto more where the viewport is narrow.
     let rect = Rect::from_min_size(
         viewport.left_top() + vec2(10.0, TOOLBAR_TOP),
-        vec2((viewport.width() - 20.0).max(0.0), 28.0),
+        vec2((viewport.width() - 20.0).max(0.0), 3.0 * 28.0),
     );
-    if rect.width() <= 0.0 || rect.bottom() > viewport.bottom() {
+    if rect.width() < 60.0 || rect.top() + 28.0 > viewport.bottom() {
         return;
     }
     ui.scope_builder(egui::UiBuilder::new().max_rect(rect), |ui| {
@@ -83,7 +84,7 @@ pub fn gizmo_toolbar_ui(ui: &mut Ui, viewport: Rect, settings: &mut GizmoSetting
             .corner_radius(3.0)
             .inner_margin(egui::Margin::symmetric(4, 2))
             .show(ui, |ui| {
-                ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
                     ui.spacing_mut().item_spacing.x = 2.0;
                     for (mode, label, key) in GizmoMode::ALL {
                         let hint = format!("{label} ({})", key.name());

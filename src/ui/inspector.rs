@@ -12,7 +12,7 @@ use crate::scene::{
     AlphaMode, Camera, Channel, Light, LightKind, Material, MaterialId, Mesh, MeshId, Node, NodeId,
     NodeKind, Primitive, Scene, TextureRef, ToneMapper, Transform, Variant,
 };
-use egui::{Color32, RichText, Ui, vec2};
+use egui::{Color32, Id, RichText, Ui, vec2};
 use glam::{EulerRot, Quat, Vec3};
 
 /// Shows the active node of `selection` (the last one), or the scene summary.
@@ -32,6 +32,15 @@ pub fn inspector_ui(
 
 /// [`inspector_ui`] with a key toggle beside every keyable value, for the active shot at
 /// the playhead (`scene` is then the shot as sampled there).
+/// Where the editor tells the inspector how wide its contents may be (`set_inspector_max_width`).
+const INSPECTOR_MAX_WIDTH_ID: &str = "worldsmith_inspector_max_width";
+
+/// How wide the inspector's contents may make its panel (points, without the panel's
+/// margins): rows wider than this scroll sideways. Without it the panel follows its contents.
+pub fn set_inspector_max_width(ctx: &egui::Context, width: f32) {
+    ctx.data_mut(|d| d.insert_temp(Id::unique(INSPECTOR_MAX_WIDTH_ID), width));
+}
+
 pub fn inspector_keyed_ui(
     ui: &mut Ui,
     scene: &Scene,
@@ -44,17 +53,37 @@ pub fn inspector_keyed_ui(
     ui.horizontal(|ui| {
         ui.strong("Inspector");
         if let Some(v) = variant {
-            ui.label(RichText::new(format!("editing variant '{}'", v.name)).color(VARIANT_COLOR))
-                .on_hover_text(
-                    "Lighting, colour adjust, light placement and material values go to this \
+            ui.add(
+                egui::Label::new(
+                    RichText::new(format!("editing variant '{}'", v.name)).color(VARIANT_COLOR),
+                )
+                .truncate(),
+            )
+            .on_hover_text(
+                "Lighting, colour adjust, light placement and material values go to this \
                      variant; geometry, names and textures go to the base (all variants)",
-                );
+            );
         }
     });
     ui.separator();
-    egui::ScrollArea::vertical()
+    // The panel widens to its widest row, as far as it may (`set_inspector_max_width`);
+    // where a row is wider still, it scrolls sideways rather than spread over the viewport.
+    let wide_id = Id::unique("worldsmith_inspector_content_width");
+    let (max_width, content_width) = ui.data(|d| {
+        (
+            d.get_temp::<f32>(Id::unique(INSPECTOR_MAX_WIDTH_ID)),
+            d.get_temp::<f32>(wide_id),
+        )
+    });
+    let sideways = max_width
+        .zip(content_width)
+        .is_some_and(|(max, content)| content > max);
+    let output = egui::ScrollArea::new([sideways, true])
         .auto_shrink([false, false])
         .show(ui, |ui| {
+            // Sliders give up width in a narrow panel, so that rows of a label, a slider and
+            // its value stay inside it.
+            ui.spacing_mut().slider_width = (ui.available_width() - 190.0).clamp(48.0, 100.0);
             let Some(active) = selection.last() else {
                 scene_summary_ui(ui, scene, variant, keying, actions);
                 return;
@@ -80,6 +109,7 @@ pub fn inspector_keyed_ui(
             );
             node_ui(ui, scene, variant, node, cloud_tools, keying, actions);
         });
+    ui.data_mut(|d| d.insert_temp(wide_id, output.content_size.x));
 }
 
 /// A value's label with its key toggle in front (when a shot is active).

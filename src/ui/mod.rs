@@ -41,7 +41,7 @@ pub use gizmo::{
     gizmo_toolbar_ui, paint_gizmo,
 };
 pub use history::history_window_ui;
-pub use inspector::{inspector_keyed_ui, inspector_ui};
+pub use inspector::{inspector_keyed_ui, inspector_ui, set_inspector_max_width};
 pub use log::{LOG_CAPACITY, LogEntry, LogLevel, loading_ui, log_window_ui, notice_ui, push_log};
 pub use menu::{MAX_PATH_SPAN, menu_bar_ui, view_axis_key};
 pub use outliner::outliner_ui;

@@ -183,7 +183,10 @@ pub fn outliner_ui(ui: &mut Ui, scene: &Scene, selection: &mut Vec<NodeId>) -> O
             "No node matches the filter."
         });
     }
-    let mut scroll = egui::ScrollArea::vertical().auto_shrink([false, false]);
+    let mut scroll = egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        // No taller than the room left (egui would take 64 points at least).
+        .min_scrolled_height(0.0);
     if let Some(index) = reveal.and_then(|id| rows.iter().position(|r| r.id == id)) {
         let top = index as f32 * ROW_HEIGHT;
         let (offset, height) = (memory.scroll_offset, memory.view_height);

@@ -254,8 +254,13 @@ pub fn timeline_ui(
     }
     if !view.zoomed && (width - view.fit_width).abs() > 0.5 {
         view.fit_width = width;
-        view.px_per_frame = (width / (shot.frames as f32 + 8.0)).clamp(0.05, 60.0);
-        view.first_frame = -4.0;
+        // Margins that hold the playhead's frame badge at the first frame and the ruler's
+        // number at the last (written right of its tick), whatever the panel's width.
+        const LEFT_PX: f32 = 16.0;
+        const RIGHT_PX: f32 = 30.0;
+        view.px_per_frame =
+            ((width - LEFT_PX - RIGHT_PX).max(50.0) / shot.frames.max(1) as f32).clamp(0.05, 60.0);
+        view.first_frame = -LEFT_PX / view.px_per_frame;
     }
     if view.curves {
         curve_editor_ui(ui, panel, shot, view, &mut act);
@@ -392,7 +397,44 @@ fn transport_ui(
     view: &mut TimelineView,
     act: &mut impl FnMut(TimelineAction),
 ) {
-    ui.horizontal(|ui| {
+    if view.collapsed {
+        ui.horizontal(|ui| transport_buttons_ui(ui, shot, panel, view, act));
+        return;
+    }
+    // The view switch at the right end first, so that the buttons wrap onto a second line
+    // before they would run under it.
+    // (Both start one line high: their items are centred in it, not in the whole panel.)
+    let line = |ui: &Ui| {
+        vec2(
+            ui.available_size_before_wrap().x,
+            ui.spacing().interact_size.y,
+        )
+    };
+    ui.allocate_ui_with_layout(
+        line(ui),
+        egui::Layout::right_to_left(egui::Align::Center),
+        |ui| {
+            ui.selectable_value(&mut view.curves, true, "Curves");
+            ui.selectable_value(&mut view.curves, false, "Dope sheet");
+            render_counts_ui(ui, panel.marks);
+            ui.allocate_ui_with_layout(
+                line(ui),
+                egui::Layout::left_to_right(egui::Align::Center).with_main_wrap(true),
+                |ui| transport_buttons_ui(ui, shot, panel, view, act),
+            );
+        },
+    );
+}
+
+/// The transport line's buttons, left to right: fold, play controls, playhead, camera keys.
+fn transport_buttons_ui(
+    ui: &mut Ui,
+    shot: Option<&Shot>,
+    panel: &TimelinePanel<'_>,
+    view: &mut TimelineView,
+    act: &mut impl FnMut(TimelineAction),
+) {
+    {
         let (label, tip) = if view.collapsed {
             ("Expand timeline", "Show the shots and keys")
         } else {
@@ -563,14 +605,7 @@ fn transport_ui(
                 act(TimelineAction::KeyCameraFromView);
             }
         });
-        if !view.collapsed {
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                ui.selectable_value(&mut view.curves, true, "Curves");
-                ui.selectable_value(&mut view.curves, false, "Dope sheet");
-                render_counts_ui(ui, panel.marks);
-            });
-        }
-    });
+    }
 }
 
 fn shot_list_ui(

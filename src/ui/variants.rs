@@ -62,44 +62,62 @@ pub fn variants_ui(
 ) {
     let variants = scene.variants();
     let mut act = |a: VariantAction| actions.push(UiAction::Variant(a));
-    ui.horizontal(|ui| {
-        ui.strong("Variants");
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            ui.menu_button("+ Add", |ui| {
-                if ui
-                    .button("New from current")
-                    .on_hover_text("A variant with the lighting and materials shown now")
-                    .clicked()
-                {
-                    act(VariantAction::NewFromCurrent);
-                    ui.close();
-                }
-                ui.separator();
-                ui.weak("New from preset");
-                for preset in Preset::ALL {
-                    if ui.button(preset.name()).clicked() {
-                        act(VariantAction::NewFromPreset(preset));
-                        ui.close();
-                    }
-                }
-            })
-            .response
-            .on_hover_text("Add a variant");
-            let can_compare = panel.compare.len() >= 2;
-            let label = format!("Compare ({})", panel.compare.len());
+    // The title, then the buttons at the right end; in a narrow panel the buttons wrap
+    // under the title instead of running over it.
+    let buttons = |ui: &mut Ui, act: &mut dyn FnMut(VariantAction)| {
+        ui.menu_button("+ Add", |ui| {
             if ui
-                .add_enabled(
-                    can_compare || panel.comparing,
-                    egui::Button::selectable(panel.comparing, label),
-                )
-                .on_hover_text("Show the ticked variants side by side (2–4), one camera")
-                .on_disabled_hover_text("Tick 2 to 4 variants to compare them")
+                .button("New from current")
+                .on_hover_text("A variant with the lighting and materials shown now")
                 .clicked()
             {
-                act(VariantAction::Compare(!panel.comparing));
+                act(VariantAction::NewFromCurrent);
+                ui.close();
             }
+            ui.separator();
+            ui.weak("New from preset");
+            for preset in Preset::ALL {
+                if ui.button(preset.name()).clicked() {
+                    act(VariantAction::NewFromPreset(preset));
+                    ui.close();
+                }
+            }
+        })
+        .response
+        .on_hover_text("Add a variant");
+        let can_compare = panel.compare.len() >= 2;
+        let label = format!("Compare ({})", panel.compare.len());
+        if ui
+            .add_enabled(
+                can_compare || panel.comparing,
+                egui::Button::selectable(panel.comparing, label),
+            )
+            .on_hover_text("Show the ticked variants side by side (2–4), one camera")
+            .on_disabled_hover_text("Tick 2 to 4 variants to compare them")
+            .clicked()
+        {
+            act(VariantAction::Compare(!panel.comparing));
+        }
+    };
+    let title = || RichText::new("Variants").strong();
+    if ui.available_width() >= 200.0 {
+        let line = vec2(ui.available_width(), ui.spacing().interact_size.y);
+        ui.allocate_ui_with_layout(
+            line,
+            egui::Layout::right_to_left(egui::Align::Center),
+            |ui| {
+                buttons(ui, &mut act);
+                ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                    ui.label(title());
+                });
+            },
+        );
+    } else {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(title());
+            buttons(ui, &mut act);
         });
-    });
+    }
 
     if let Some(active) = variants.active() {
         ui.label("Edits go to:");
@@ -131,7 +149,11 @@ pub fn variants_ui(
     egui::ScrollArea::vertical()
         .id_salt("variants_scroll")
         .auto_shrink([false, false])
+        // No taller than the room left (egui would take 64 points at least).
+        .min_scrolled_height(0.0)
         .show(ui, |ui| {
+            // Thumbnails shrink in a narrow panel, to leave the names room.
+            let thumb_size = THUMB * (ui.available_width() / 220.0).clamp(0.6, 1.0);
             // One row: thumbnail and name (click: show; the name's right-click: more),
             // override count, the compare tick. Returns the clicks of thumbnail and name.
             let row = |ui: &mut Ui,
@@ -156,13 +178,13 @@ pub fn variants_ui(
                             let thumb = match panel.thumbnails.get(&id) {
                                 Some(texture) => ui.add(
                                     egui::Image::from_texture(egui::load::SizedTexture::new(
-                                        *texture, THUMB,
+                                        *texture, thumb_size,
                                     ))
                                     .sense(egui::Sense::click()),
                                 ),
                                 None => {
                                     let (rect, response) =
-                                        ui.allocate_exact_size(THUMB, egui::Sense::click());
+                                        ui.allocate_exact_size(thumb_size, egui::Sense::click());
                                     ui.painter().rect_filled(rect, 2.0, Color32::from_gray(40));
                                     ui.painter().text(
                                         rect.center(),
@@ -177,11 +199,18 @@ pub fn variants_ui(
                             let label = ui
                                 .vertical(|ui| {
                                     let text = RichText::new(name);
-                                    let label = ui.selectable_label(
-                                        active,
-                                        if active { text.strong() } else { text },
+                                    // Names and counts too long for the row end in "…"
+                                    // (hover shows the name whole).
+                                    let label = ui.add(
+                                        egui::Button::selectable(
+                                            active,
+                                            if active { text.strong() } else { text },
+                                        )
+                                        .truncate(),
                                     );
-                                    ui.weak(detail);
+                                    ui.add(
+                                        egui::Label::new(RichText::new(detail).weak()).truncate(),
+                                    );
                                     if let Some(id) = id {
                                         let mut ticked = panel.compare.contains(&id);
                                         let full = panel.compare.len() >= MAX_COMPARE && !ticked;
@@ -218,8 +247,10 @@ pub fn variants_ui(
                     n => format!("{n} overrides"),
                 };
                 let (thumb, label) = row(ui, Some(v.id), &v.name, detail, &mut |a| act(a));
-                let response = label
-                    .on_hover_text("Click to show, double-click to rename, right-click for more");
+                let response = label.on_hover_text(format!(
+                    "{}\nClick to show, double-click to rename, right-click for more",
+                    v.name
+                ));
                 if thumb.clicked() || response.clicked() {
                     act(VariantAction::Switch(Some(v.id)));
                 }

@@ -105,31 +105,50 @@ pub fn shot_guides_ui(ui: &Ui, rect: Rect, frame: Rect, label: &str) {
 pub fn viewport_overlay_ui(ui: &Ui, rect: Rect, overlay: &ViewportOverlay<'_>) {
     let painter = ui.painter_at(rect);
     let text = Color32::from_gray(235);
-    plate(
+    let label = plate(
         &painter,
         rect.left_top() + vec2(10.0, 8.0),
         Align2::LEFT_TOP,
         &format!("{} · {}", overlay.mode, overlay.projection),
         text,
     );
-    if let Some(speed) = overlay.fly_speed {
-        plate(
-            &painter,
-            rect.right_top() + vec2(-10.0, 8.0),
-            Align2::RIGHT_TOP,
-            &format!("Fly speed {speed:.1} m/s"),
-            text,
-        );
-    }
+    // Notes on the right: the first in the label's line where it fits beside it, the others
+    // up from the bottom-right corner (the gizmo toolbar runs under the label, the axes sit
+    // bottom left).
+    let mut notes: Vec<(String, Color32)> = Vec::new();
     if let Some((name, editing)) = overlay.variant {
         let target = if editing { "the variant" } else { "the base" };
-        plate(
-            &painter,
-            rect.right_top() + vec2(-10.0, 30.0),
-            Align2::RIGHT_TOP,
-            &format!("Variant: {name} · edits go to {target}"),
+        notes.push((
+            format!("Variant: {name} · edits go to {target}"),
             super::VARIANT_COLOR,
-        );
+        ));
+    }
+    if let Some(speed) = overlay.fly_speed {
+        notes.push((format!("Fly speed {speed:.1} m/s"), text));
+    }
+    let mut top_free = true;
+    let mut bottom = rect.bottom() - 8.0;
+    for (note, color) in &notes {
+        let width = plate_size(&painter, note).x;
+        if top_free && rect.right() - 10.0 - width > label.right() + 10.0 {
+            top_free = false;
+            plate(
+                &painter,
+                rect.right_top() + vec2(-10.0, 8.0),
+                Align2::RIGHT_TOP,
+                note,
+                *color,
+            );
+        } else {
+            let drawn = plate(
+                &painter,
+                egui::pos2(rect.right() - 10.0, bottom),
+                Align2::RIGHT_BOTTOM,
+                note,
+                *color,
+            );
+            bottom = drawn.top() - 6.0;
+        }
     }
     if let Some(busy) = overlay.busy {
         plate(
@@ -143,16 +162,33 @@ pub fn viewport_overlay_ui(ui: &Ui, rect: Rect, overlay: &ViewportOverlay<'_>) {
     axes_ui(&painter, rect, overlay.camera_rotation);
 }
 
-/// `text` anchored at `pos` on a translucent plate that keeps it readable over bright sky.
-fn plate(painter: &egui::Painter, pos: egui::Pos2, align: Align2, text: &str, color: Color32) {
-    let galley = painter.layout_no_wrap(text.to_owned(), FontId::proportional(12.0), color);
+/// The font of the viewport's notes.
+fn plate_font() -> FontId {
+    FontId::proportional(12.0)
+}
+
+/// The size of `text` on its plate, without the plate's margin.
+fn plate_size(painter: &egui::Painter, text: &str) -> egui::Vec2 {
+    painter
+        .layout_no_wrap(text.to_owned(), plate_font(), Color32::WHITE)
+        .size()
+}
+
+/// `text` anchored at `pos` on a translucent plate that keeps it readable over bright sky;
+/// returns the plate's rectangle.
+fn plate(
+    painter: &egui::Painter,
+    pos: egui::Pos2,
+    align: Align2,
+    text: &str,
+    color: Color32,
+) -> Rect {
+    let galley = painter.layout_no_wrap(text.to_owned(), plate_font(), color);
     let text_rect = align.anchor_size(pos, galley.size());
-    painter.rect_filled(
-        text_rect.expand2(vec2(5.0, 2.0)),
-        3.0,
-        Color32::from_black_alpha(160),
-    );
+    let plate = text_rect.expand2(vec2(5.0, 2.0));
+    painter.rect_filled(plate, 3.0, Color32::from_black_alpha(160));
     painter.galley(text_rect.min, galley, color);
+    plate
 }
 
 /// World axes as seen from the camera, bottom left: X red, Y green, Z blue.
