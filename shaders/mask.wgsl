@@ -24,12 +24,17 @@ struct VertexOut {
     @builtin(position) @invariant clip: vec4<f32>,
 };
 
-@vertex
-fn vs_main(v: VertexIn) -> VertexOut {
+// The vertex's clip position, as mesh.wgsl works it out (both passes use it).
+fn clip_of(v: VertexIn) -> vec4<f32> {
     let world_from_local = mat4x4<f32>(v.model_0, v.model_1, v.model_2, v.model_3);
     let world = world_from_local * vec4<f32>(v.position, 1.0);
+    return mask.clip_from_world * world;
+}
+
+@vertex
+fn vs_main(v: VertexIn) -> VertexOut {
     var out: VertexOut;
-    out.clip = mask.clip_from_world * world;
+    out.clip = clip_of(v);
     return out;
 }
 
@@ -37,17 +42,6 @@ fn vs_main(v: VertexIn) -> VertexOut {
 fn fs_main() -> @location(0) vec4<f32> {
     return vec4<f32>(1.0, 0.0, 0.0, 1.0);
 }
-
-// The selection mask's input: `VertexIn` and the first column of the instance's normal
-// matrix, whose w is the node's hue in [0, 1) (render/gpu_scene.rs `node_hue`).
-struct SelectionIn {
-    @location(0) position: vec3<f32>,
-    @location(5) model_0: vec4<f32>,
-    @location(6) model_1: vec4<f32>,
-    @location(7) model_2: vec4<f32>,
-    @location(8) model_3: vec4<f32>,
-    @location(9) normal_0: vec4<f32>,
-};
 
 // How many mask values nodes share out (render::MASK_VALUES; the R16Float mask holds every
 // whole number up to 2048 exactly).
@@ -62,12 +56,13 @@ struct SelectionOut {
     @location(0) @interpolate(flat) value: f32,
 };
 
+// The selection mask's input: `VertexIn` and the first column of the instance's normal
+// matrix, whose w is the node's hue in [0, 1) (render/gpu_scene.rs `node_hue`).
 @vertex
-fn vs_selection(v: SelectionIn) -> SelectionOut {
-    let world_from_local = mat4x4<f32>(v.model_0, v.model_1, v.model_2, v.model_3);
+fn vs_selection(v: VertexIn, @location(9) normal_0: vec4<f32>) -> SelectionOut {
     var out: SelectionOut;
-    out.clip = mask.clip_from_world * (world_from_local * vec4<f32>(v.position, 1.0));
-    out.value = 1.0 + floor(clamp(v.normal_0.w, 0.0, 0.9999) * MASK_VALUES);
+    out.clip = clip_of(v);
+    out.value = 1.0 + floor(clamp(normal_0.w, 0.0, 0.9999) * MASK_VALUES);
     return out;
 }
 
