@@ -51,8 +51,12 @@ fn state() -> State {
 }
 
 fn harness(state: State) -> Harness<'static, State> {
+    harness_sized(state, egui::vec2(320.0, 400.0))
+}
+
+fn harness_sized(state: State, size: egui::Vec2) -> Harness<'static, State> {
     Harness::builder()
-        .with_size(egui::vec2(320.0, 400.0))
+        .with_size(size)
         .with_step_dt(1.0 / 60.0)
         // Tooltips wait a few frames before showing.
         .with_max_steps(64)
@@ -423,4 +427,32 @@ fn a_long_name_ends_with_an_ellipsis_before_the_toggles_and_shows_whole_on_hover
         h.query_all_by_label_contains(long).count() >= 2,
         "a tooltip with the whole name shows beside the row"
     );
+}
+
+/// Whether the outliner painted the text `text`.
+fn painted(h: &Harness<'_, State>, text: &str) -> bool {
+    h.output().shapes.iter().any(|clipped| {
+        matches!(&clipped.shape, egui::Shape::Text(shape) if shape.galley.job.text == text)
+    })
+}
+
+#[test]
+fn the_visible_count_shortens_and_then_goes_in_a_narrow_column() {
+    for (width, long, short) in [
+        (320.0, true, false),
+        (125.0, false, true),
+        (80.0, false, false),
+    ] {
+        let mut h = harness_sized(state(), egui::vec2(width, 300.0));
+        h.run();
+        assert_eq!(painted(&h, "5 of 5 visible"), long, "{width}");
+        assert_eq!(painted(&h, "5/5"), short, "{width}");
+        for text in ["5 of 5 visible", "5/5"]
+            .into_iter()
+            .filter(|t| painted(&h, t))
+        {
+            let right = painted_text(&h, text).right();
+            assert!(right <= width, "{text} runs to {right} in {width}");
+        }
+    }
 }

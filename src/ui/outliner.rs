@@ -139,13 +139,26 @@ pub fn outliner_ui(ui: &mut Ui, scene: &Scene, selection: &mut Vec<NodeId>) -> O
             FontId::proportional(14.0),
             visuals.strong_text_color(),
         );
-        ui.painter().text(
-            pos2(title.right() + 8.0, rect.center().y),
-            Align2::LEFT_CENTER,
+        // The count, shortened to "354/354" and then left out where the column is narrow.
+        let room = rect.right() - title.right() - 8.0;
+        let count = [
             format!("{visible} of {total} visible"),
-            FontId::proportional(12.0),
-            visuals.weak_text_color(),
-        );
+            format!("{visible}/{total}"),
+        ]
+        .into_iter()
+        .map(|text| {
+            ui.painter()
+                .layout_no_wrap(text, FontId::proportional(12.0), visuals.weak_text_color())
+        })
+        .find(|galley| galley.size().x <= room);
+        if let Some(galley) = count {
+            let top = rect.center().y - galley.size().y * 0.5;
+            ui.painter().galley(
+                pos2(title.right() + 8.0, top),
+                galley,
+                visuals.weak_text_color(),
+            );
+        }
         response.on_hover_text("Visible nodes / all nodes in the scene");
     }
     ui.horizontal(|ui| {
