@@ -434,178 +434,176 @@ fn transport_buttons_ui(
     view: &mut TimelineView,
     act: &mut impl FnMut(TimelineAction),
 ) {
-    {
-        let (label, tip) = if view.collapsed {
-            ("Expand timeline", "Show the shots and keys")
-        } else {
-            ("Collapse timeline", "Show only this line")
-        };
-        if icon_button(ui, Icon::Fold(!view.collapsed), false, label, tip).clicked() {
-            view.collapsed = !view.collapsed;
-        }
-        ui.strong("Timeline");
-        ui.add_space(8.0);
-        ui.add_enabled_ui(shot.is_some(), |ui| {
-            ui.spacing_mut().item_spacing.x = 3.0;
-            if icon_button(
-                ui,
-                Icon::ToStart,
-                false,
-                "Jump to start",
-                "Jump to start (Shift+Left)",
-            )
-            .clicked()
-            {
-                act(TimelineAction::ToStart);
-            }
-            if icon_button(
-                ui,
-                Icon::StepBack,
-                false,
-                "Previous frame",
-                "Previous frame (Left arrow)",
-            )
-            .clicked()
-            {
-                act(TimelineAction::Step(-1));
-            }
-            let (icon, label) = if panel.playing {
-                (Icon::Pause, "Pause")
-            } else {
-                (Icon::Play, "Play")
-            };
-            if icon_button(ui, icon, panel.playing, label, "Play / pause (Space)").clicked() {
-                act(TimelineAction::Play(!panel.playing));
-            }
-            if icon_button(
-                ui,
-                Icon::StepForward,
-                false,
-                "Next frame",
-                "Next frame (Right arrow)",
-            )
-            .clicked()
-            {
-                act(TimelineAction::Step(1));
-            }
-            if icon_button(
-                ui,
-                Icon::ToEnd,
-                false,
-                "Jump to end",
-                "Jump to end (Shift+Right)",
-            )
-            .clicked()
-            {
-                act(TimelineAction::ToEnd);
-            }
-            ui.add_space(6.0);
-            if icon_button(
-                ui,
-                Icon::Loop,
-                panel.looping,
-                "Loop",
-                "Loop: play the shot over and over (off: stop at the end)",
-            )
-            .clicked()
-            {
-                act(TimelineAction::Loop(!panel.looping));
-            }
-            if icon_button(
-                ui,
-                Icon::Record,
-                panel.auto_key,
-                "Auto-key",
-                "Auto-key: every edit of a keyable value writes a key at the playhead. \
-                 Values the shot already animates are keyed either way.",
-            )
-            .clicked()
-            {
-                act(TimelineAction::AutoKey(!panel.auto_key));
-            }
-            let looking = panel.look_through.unwrap_or(panel.playing);
-            if icon_button(
-                ui,
-                Icon::Camera,
-                looking,
-                "Look through shot camera",
-                "Look through the shot's camera (automatic: only while playing; \
-                 right-click for automatic)",
-            )
-            .on_hover_text(match panel.look_through {
-                None => "now: automatic",
-                Some(true) => "now: always",
-                Some(false) => "now: never",
-            })
-            .clicked()
-            {
-                act(TimelineAction::LookThrough(Some(!looking)));
-            }
-            if ui
-                .selectable_label(panel.preview, "Preview")
-                .on_hover_text(
-                    "Preview render: the viewport plays the shot's rendered frames from the \
-                     render cache (frames not rendered yet show the live view through the shot \
-                     camera). Render > Render Shot (F12) fills the cache.",
-                )
-                .clicked()
-            {
-                act(TimelineAction::Preview(!panel.preview));
-            }
-            ui.add_space(8.0);
-            let Some(shot) = shot else {
-                return;
-            };
-            let mut frame = panel.frame;
-            if ui
-                .add(
-                    egui::DragValue::new(&mut frame)
-                        .range(0..=shot.last_frame())
-                        .prefix("frame "),
-                )
-                .on_hover_text("The playhead's frame: drag, or click to type")
-                .changed()
-            {
-                act(TimelineAction::Seek(frame));
-            }
-            ui.label(
-                egui::RichText::new(format!(
-                    "/ {}  {}",
-                    shot.last_frame(),
-                    shot.timecode(panel.frame)
-                ))
-                .monospace(),
-            )
-            .on_hover_text("Last frame, and the playhead's timecode HH:MM:SS:FF");
-            if panel.playing {
-                let text = match panel.achieved_fps {
-                    Some(fps) => format!("{fps:.1} / {} fps", shot.fps),
-                    None => format!("… / {} fps", shot.fps),
-                };
-                ui.label(egui::RichText::new(text).monospace())
-                    .on_hover_text("New frames shown per second (frames are dropped, not slowed)");
-            }
-            ui.add_space(8.0);
-            let has_camera = shot.camera.is_some();
-            if ui
-                .add_enabled(has_camera, egui::Button::new("Set camera to view"))
-                .on_hover_text(
-                    "Move the shot camera to the viewport's view (keyed at the playhead if the \
-                     camera is animated)",
-                )
-                .clicked()
-            {
-                act(TimelineAction::SetCameraToView);
-            }
-            if ui
-                .add_enabled(has_camera, egui::Button::new("Key camera from view"))
-                .on_hover_text("Key the shot camera at the viewport's view on this frame")
-                .clicked()
-            {
-                act(TimelineAction::KeyCameraFromView);
-            }
-        });
+    let (label, tip) = if view.collapsed {
+        ("Expand timeline", "Show the shots and keys")
+    } else {
+        ("Collapse timeline", "Show only this line")
+    };
+    if icon_button(ui, Icon::Fold(!view.collapsed), false, label, tip).clicked() {
+        view.collapsed = !view.collapsed;
     }
+    ui.strong("Timeline");
+    ui.add_space(8.0);
+    ui.add_enabled_ui(shot.is_some(), |ui| {
+        ui.spacing_mut().item_spacing.x = 3.0;
+        if icon_button(
+            ui,
+            Icon::ToStart,
+            false,
+            "Jump to start",
+            "Jump to start (Shift+Left)",
+        )
+        .clicked()
+        {
+            act(TimelineAction::ToStart);
+        }
+        if icon_button(
+            ui,
+            Icon::StepBack,
+            false,
+            "Previous frame",
+            "Previous frame (Left arrow)",
+        )
+        .clicked()
+        {
+            act(TimelineAction::Step(-1));
+        }
+        let (icon, label) = if panel.playing {
+            (Icon::Pause, "Pause")
+        } else {
+            (Icon::Play, "Play")
+        };
+        if icon_button(ui, icon, panel.playing, label, "Play / pause (Space)").clicked() {
+            act(TimelineAction::Play(!panel.playing));
+        }
+        if icon_button(
+            ui,
+            Icon::StepForward,
+            false,
+            "Next frame",
+            "Next frame (Right arrow)",
+        )
+        .clicked()
+        {
+            act(TimelineAction::Step(1));
+        }
+        if icon_button(
+            ui,
+            Icon::ToEnd,
+            false,
+            "Jump to end",
+            "Jump to end (Shift+Right)",
+        )
+        .clicked()
+        {
+            act(TimelineAction::ToEnd);
+        }
+        ui.add_space(6.0);
+        if icon_button(
+            ui,
+            Icon::Loop,
+            panel.looping,
+            "Loop",
+            "Loop: play the shot over and over (off: stop at the end)",
+        )
+        .clicked()
+        {
+            act(TimelineAction::Loop(!panel.looping));
+        }
+        if icon_button(
+            ui,
+            Icon::Record,
+            panel.auto_key,
+            "Auto-key",
+            "Auto-key: every edit of a keyable value writes a key at the playhead. \
+             Values the shot already animates are keyed either way.",
+        )
+        .clicked()
+        {
+            act(TimelineAction::AutoKey(!panel.auto_key));
+        }
+        let looking = panel.look_through.unwrap_or(panel.playing);
+        if icon_button(
+            ui,
+            Icon::Camera,
+            looking,
+            "Look through shot camera",
+            "Look through the shot's camera (automatic: only while playing; \
+             right-click for automatic)",
+        )
+        .on_hover_text(match panel.look_through {
+            None => "now: automatic",
+            Some(true) => "now: always",
+            Some(false) => "now: never",
+        })
+        .clicked()
+        {
+            act(TimelineAction::LookThrough(Some(!looking)));
+        }
+        if ui
+            .selectable_label(panel.preview, "Preview")
+            .on_hover_text(
+                "Preview render: the viewport plays the shot's rendered frames from the \
+                 render cache (frames not rendered yet show the live view through the shot \
+                 camera). Render > Render Shot (F12) fills the cache.",
+            )
+            .clicked()
+        {
+            act(TimelineAction::Preview(!panel.preview));
+        }
+        ui.add_space(8.0);
+        let Some(shot) = shot else {
+            return;
+        };
+        let mut frame = panel.frame;
+        if ui
+            .add(
+                egui::DragValue::new(&mut frame)
+                    .range(0..=shot.last_frame())
+                    .prefix("frame "),
+            )
+            .on_hover_text("The playhead's frame: drag, or click to type")
+            .changed()
+        {
+            act(TimelineAction::Seek(frame));
+        }
+        ui.label(
+            egui::RichText::new(format!(
+                "/ {}  {}",
+                shot.last_frame(),
+                shot.timecode(panel.frame)
+            ))
+            .monospace(),
+        )
+        .on_hover_text("Last frame, and the playhead's timecode HH:MM:SS:FF");
+        if panel.playing {
+            let text = match panel.achieved_fps {
+                Some(fps) => format!("{fps:.1} / {} fps", shot.fps),
+                None => format!("… / {} fps", shot.fps),
+            };
+            ui.label(egui::RichText::new(text).monospace())
+                .on_hover_text("New frames shown per second (frames are dropped, not slowed)");
+        }
+        ui.add_space(8.0);
+        let has_camera = shot.camera.is_some();
+        if ui
+            .add_enabled(has_camera, egui::Button::new("Set camera to view"))
+            .on_hover_text(
+                "Move the shot camera to the viewport's view (keyed at the playhead if the \
+                 camera is animated)",
+            )
+            .clicked()
+        {
+            act(TimelineAction::SetCameraToView);
+        }
+        if ui
+            .add_enabled(has_camera, egui::Button::new("Key camera from view"))
+            .on_hover_text("Key the shot camera at the viewport's view on this frame")
+            .clicked()
+        {
+            act(TimelineAction::KeyCameraFromView);
+        }
+    });
 }
 
 fn shot_list_ui(
