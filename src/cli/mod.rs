@@ -49,7 +49,7 @@ pub struct EditorArgs {
     /// Save a PNG of the window before quitting (with --exit-after-frames).
     #[arg(long, value_name = "PATH", requires = "exit_after_frames")]
     pub screenshot: Option<PathBuf>,
-    /// Initial window size, e.g. 1600x900.
+    /// Initial window size, e.g. 1600x900 (at least 640x420, the smallest the window can be made).
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
     pub window_size: Option<(u32, u32)>,
     /// Select the node with this name at start (in the opened file, once it has loaded).
