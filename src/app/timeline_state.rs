@@ -884,6 +884,59 @@ mod tests {
     use std::sync::Arc;
 
     #[test]
+    fn a_long_track_name_ends_with_an_ellipsis_before_the_keys() {
+        use egui_kittest::Harness;
+        use egui_kittest::kittest::Queryable as _;
+        let long = "Architectural_visualisation_exterior_facade_panel_high_detail";
+        let mut scene = Scene::new("long");
+        let node = scene.add_node(None, long, Transform::IDENTITY, NodeKind::Empty);
+        let id = scene.reserve_shot_id();
+        let mut shot = Shot {
+            frames: 48,
+            ..Shot::new(id, "Long")
+        };
+        shot.key(
+            Channel::Transform(node),
+            0.0,
+            Value::Transform(Transform::IDENTITY),
+        );
+        scene.set_timeline(crate::scene::Timeline {
+            shots: vec![shot],
+            active: Some(id),
+        });
+        let e = Editor::new(scene, 1, "test".into(), Arc::new(|| {}));
+        let mut h = Harness::builder()
+            .with_size(egui::vec2(1400.0, 800.0))
+            .with_max_steps(100)
+            .with_accessibility_check(false)
+            .build_ui_state(|ui, e: &mut Editor| e.ui(ui, egui::TextureId::User(0)), e);
+        h.run_steps(3);
+        let keys = h.get_by_label("Dope sheet keys").rect();
+        let drawn: Vec<(egui::Rect, bool)> = h
+            .output()
+            .shapes
+            .iter()
+            .filter_map(|c| match &c.shape {
+                egui::Shape::Text(t) if t.galley.job.text == long && c.clip_rect.left() > 100.0 => {
+                    Some((t.visual_bounding_rect(), t.galley.elided))
+                }
+                _ => None,
+            })
+            .collect();
+        // The track's row (the outliner's row is at the window's left edge).
+        let [(rect, elided)] = drawn[..] else {
+            panic!("the track's name drawn {} times", drawn.len());
+        };
+        assert!(elided, "the name is shortened");
+        assert!(
+            rect.right() <= keys.left(),
+            "the name runs to {} over the keys from {}",
+            rect.right(),
+            keys.left()
+        );
+    }
+
+    #[test]
     fn dope_sheet_rows_scroll_and_keys_in_scrolled_rows_are_hit() {
         use egui_kittest::Harness;
         use egui_kittest::kittest::Queryable as _;

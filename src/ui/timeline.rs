@@ -1232,16 +1232,20 @@ fn dope_sheet_ui(
         } else {
             (egui::FontId::proportional(12.0), visuals.text_color(), 16.0)
         };
+        // A name too long for the column ends in "…" before the keys.
+        let mut job = egui::text::LayoutJob::simple_singleline(row.label.clone(), font, color);
+        job.wrap = egui::text::TextWrapping::truncate_at_width(
+            (axis.left - 4.0 - (r.left() + indent)).max(0.0),
+        );
+        let galley = painter.layout_job(job);
         painter
             .with_clip_rect(Rect::from_x_y_ranges(
                 keys_rect.left()..=axis.left - 4.0,
                 r.y_range(),
             ))
-            .text(
-                pos2(r.left() + indent, r.center().y),
-                egui::Align2::LEFT_CENTER,
-                &row.label,
-                font,
+            .galley(
+                pos2(r.left() + indent, r.center().y - galley.size().y * 0.5),
+                galley,
                 color,
             );
         let mut frames: Vec<(f32, bool)> = Vec::new();
