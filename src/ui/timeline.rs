@@ -416,11 +416,15 @@ fn transport_ui(
         |ui| {
             ui.selectable_value(&mut view.curves, true, "Curves");
             ui.selectable_value(&mut view.curves, false, "Dope sheet");
-            render_counts_ui(ui, panel.marks);
             ui.allocate_ui_with_layout(
                 line(ui),
                 egui::Layout::left_to_right(egui::Align::Center).with_main_wrap(true),
-                |ui| transport_buttons_ui(ui, shot, panel, view, act),
+                |ui| {
+                    transport_buttons_ui(ui, shot, panel, view, act);
+                    // The render counts come and go as the frame strip is worked out: at the
+                    // end of the buttons, so that they move nothing when they do.
+                    render_counts_ui(ui, panel.marks);
+                },
             );
         },
     );
