@@ -883,34 +883,49 @@ mod tests {
     use crate::ui::UiAction;
     use std::sync::Arc;
 
-    #[test]
-    fn a_long_track_name_ends_with_an_ellipsis_before_the_keys() {
-        use egui_kittest::Harness;
-        use egui_kittest::kittest::Queryable as _;
-        let long = "Architectural_visualisation_exterior_facade_panel_high_detail";
-        let mut scene = Scene::new("long");
-        let node = scene.add_node(None, long, Transform::IDENTITY, NodeKind::Empty);
+    /// The whole editor (egui_kittest, 1400×800) on a scene of empty nodes named `names`,
+    /// each with a transform key at `frame` in one 48-frame shot, after three frames.
+    fn keyed_shot_harness(
+        names: &[String],
+        frame: f32,
+    ) -> (egui_kittest::Harness<'static, Editor>, Vec<NodeId>) {
+        let mut scene = Scene::new("keyed");
+        let nodes: Vec<NodeId> = names
+            .iter()
+            .map(|name| scene.add_node(None, name, Transform::IDENTITY, NodeKind::Empty))
+            .collect();
         let id = scene.reserve_shot_id();
         let mut shot = Shot {
             frames: 48,
-            ..Shot::new(id, "Long")
+            ..Shot::new(id, "Keyed")
         };
-        shot.key(
-            Channel::Transform(node),
-            0.0,
-            Value::Transform(Transform::IDENTITY),
-        );
+        for n in &nodes {
+            shot.key(
+                Channel::Transform(*n),
+                frame,
+                Value::Transform(Transform::IDENTITY),
+            );
+        }
         scene.set_timeline(crate::scene::Timeline {
             shots: vec![shot],
             active: Some(id),
         });
         let e = Editor::new(scene, 1, "test".into(), Arc::new(|| {}));
-        let mut h = Harness::builder()
+        let mut h = egui_kittest::Harness::builder()
             .with_size(egui::vec2(1400.0, 800.0))
+            .with_step_dt(1.0 / 60.0)
             .with_max_steps(100)
             .with_accessibility_check(false)
             .build_ui_state(|ui, e: &mut Editor| e.ui(ui, egui::TextureId::User(0)), e);
         h.run_steps(3);
+        (h, nodes)
+    }
+
+    #[test]
+    fn a_long_track_name_ends_with_an_ellipsis_before_the_keys() {
+        use egui_kittest::kittest::Queryable as _;
+        let long = "Architectural_visualisation_exterior_facade_panel_high_detail";
+        let (h, _) = keyed_shot_harness(&[long.to_owned()], 0.0);
         let keys = h.get_by_label("Dope sheet keys").rect();
         let drawn: Vec<(egui::Rect, bool)> = h
             .output()
@@ -938,39 +953,9 @@ mod tests {
 
     #[test]
     fn dope_sheet_rows_scroll_and_keys_in_scrolled_rows_are_hit() {
-        use egui_kittest::Harness;
         use egui_kittest::kittest::Queryable as _;
-        let mut scene = Scene::new("rows");
-        let nodes: Vec<NodeId> = (0..30)
-            .map(|i| {
-                let name = format!("Node {i:02}");
-                scene.add_node(None, &name, Transform::IDENTITY, NodeKind::Empty)
-            })
-            .collect();
-        let id = scene.reserve_shot_id();
-        let mut shot = Shot {
-            frames: 48,
-            ..Shot::new(id, "Many rows")
-        };
-        for n in &nodes {
-            shot.key(
-                Channel::Transform(*n),
-                10.0,
-                Value::Transform(Transform::IDENTITY),
-            );
-        }
-        scene.set_timeline(crate::scene::Timeline {
-            shots: vec![shot],
-            active: Some(id),
-        });
-        let e = Editor::new(scene, 1, "test".into(), Arc::new(|| {}));
-        let mut h = Harness::builder()
-            .with_size(egui::vec2(1400.0, 800.0))
-            .with_step_dt(1.0 / 60.0)
-            .with_max_steps(100)
-            .with_accessibility_check(false)
-            .build_ui_state(|ui, e: &mut Editor| e.ui(ui, egui::TextureId::User(0)), e);
-        h.run_steps(3);
+        let names: Vec<String> = (0..30).map(|i| format!("Node {i:02}")).collect();
+        let (mut h, nodes) = keyed_shot_harness(&names, 10.0);
         let area = h.get_by_label("Dope sheet keys").rect();
         // 30 nodes: 60 rows of 18 points, far more than the panel shows.
         assert!(area.height() < 60.0 * 18.0, "{area:?}");
