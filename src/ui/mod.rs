@@ -160,6 +160,20 @@ pub enum UiAction {
     Timeline(TimelineAction),
 }
 
+/// `text` laid out on one line no wider than `width` (never negative), ending in "…" where it
+/// is cut (`Galley::elided`), for names painted in a fixed column.
+pub(crate) fn elided_galley(
+    painter: &egui::Painter,
+    text: String,
+    font: egui::FontId,
+    color: egui::Color32,
+    width: f32,
+) -> std::sync::Arc<egui::Galley> {
+    let mut job = egui::text::LayoutJob::simple_singleline(text, font, color);
+    job.wrap = egui::text::TextWrapping::truncate_at_width(width.max(0.0));
+    painter.layout_job(job)
+}
+
 #[cfg(test)]
 mod tests {
     /// Every non-ASCII character the UI code writes (labels, tooltips, log lines) has a glyph

@@ -536,14 +536,13 @@ fn row_ui(
     }
     // The name ends with "…" before the toggles rather than running under them; the tooltip
     // then shows it whole.
-    let name_width = (lock_rect.left() - 4.0 - text_pos.x).max(0.0);
-    let mut job = egui::text::LayoutJob::simple_singleline(
+    let galley = super::elided_galley(
+        &painter,
         node.name.clone(),
         FontId::proportional(13.0),
         text_color,
+        lock_rect.left() - 4.0 - text_pos.x,
     );
-    job.wrap = egui::text::TextWrapping::truncate_at_width(name_width);
-    let galley = painter.layout_job(job);
     let truncated = galley.elided;
     painter.galley(
         pos2(text_pos.x, text_pos.y - galley.size().y * 0.5),

@@ -1237,11 +1237,13 @@ fn dope_sheet_ui(
             (egui::FontId::proportional(12.0), visuals.text_color(), 16.0)
         };
         // A name too long for the column ends in "…" before the keys.
-        let mut job = egui::text::LayoutJob::simple_singleline(row.label.clone(), font, color);
-        job.wrap = egui::text::TextWrapping::truncate_at_width(
-            (axis.left - 4.0 - (r.left() + indent)).max(0.0),
+        let galley = super::elided_galley(
+            &painter,
+            row.label.clone(),
+            font,
+            color,
+            axis.left - 4.0 - (r.left() + indent),
         );
-        let galley = painter.layout_job(job);
         painter
             .with_clip_rect(Rect::from_x_y_ranges(
                 keys_rect.left()..=axis.left - 4.0,
