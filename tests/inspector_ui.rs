@@ -26,15 +26,28 @@ fn point_size(s: &State) -> f32 {
 /// The inspector of `state`'s selection in a 360 × 700 panel; its edits go through the
 /// state's history as the editor's do.
 fn harness(state: State) -> Harness<'static, State> {
+    panel_harness(state, egui::vec2(360.0, 700.0), None)
+}
+
+/// [`harness`] in a panel of `size` whose contents may widen it to `max_width` (as the
+/// editor's inspector panel may grow to its share of the window; `None`: without limit).
+fn panel_harness(
+    state: State,
+    size: egui::Vec2,
+    max_width: Option<f32>,
+) -> Harness<'static, State> {
     Harness::builder()
-        .with_size(egui::vec2(360.0, 700.0))
+        .with_size(size)
         .with_step_dt(1.0 / 60.0)
         .with_max_steps(64)
         // The inspector labels its sliders with a grid cell beside them, which AccessKit
         // does not link to the widget yet; this test is about the edit, not that check.
         .with_accessibility_check(false)
         .build_ui_state(
-            |ui, s: &mut State| {
+            move |ui, s: &mut State| {
+                if let Some(max) = max_width {
+                    worldsmith::ui::set_inspector_max_width(ui.ctx(), max);
+                }
                 let mut actions = Vec::new();
                 inspector_ui(
                     ui,
@@ -745,4 +758,105 @@ fn a_camera_turns_orthographic_and_back_with_undo() {
         None,
         "undo: perspective again"
     );
+}
+
+/// The selected node's translation.
+fn translation(s: &State) -> glam::Vec3 {
+    s.scene
+        .node(s.selection[0])
+        .map_or(glam::Vec3::NAN, |n| n.transform.translation)
+}
+
+/// In a narrow inspector the transform's X, Y and Z fields go one under another, each whole
+/// inside the panel (they scrolled sideways out of it before), and dragging one still edits
+/// that axis alone in one undo step; in a wide one they stay side by side.
+#[test]
+fn a_narrow_inspector_stacks_the_transform_fields_inside_the_panel() {
+    let state = || {
+        let mut scene = Scene::new("ui test");
+        let mut at = Transform::IDENTITY;
+        at.translation = glam::Vec3::new(-32.147, 5.915, 2.098);
+        let node = scene.add_node(None, "Lamp", at, NodeKind::Empty);
+        State {
+            scene,
+            selection: vec![node],
+            history: History::default(),
+            region: Default::default(),
+        }
+    };
+    // Fields of the translation, rotation and scale rows, top to bottom, left to right.
+    let fields = |h: &Harness<'_, State>| {
+        let mut rects: Vec<egui::Rect> = h
+            .query_all_by_role(Role::SpinButton)
+            .map(|n| n.rect())
+            .collect();
+        rects.sort_by(|a, b| {
+            (a.top(), a.left())
+                .partial_cmp(&(b.top(), b.left()))
+                .unwrap()
+        });
+        rects
+    };
+
+    // The editor's inspector in a 640-point window: 220 points, no room to widen.
+    let mut h = panel_harness(state(), egui::vec2(220.0, 700.0), Some(204.0));
+    h.run();
+    let rects = fields(&h);
+    assert_eq!(
+        rects.len(),
+        9,
+        "translation, rotation and scale fields: {rects:?}"
+    );
+    for r in &rects {
+        assert!(
+            r.right() <= 220.0,
+            "a field runs out of the 220-point panel: {r:?}"
+        );
+    }
+    for row in rects.chunks(3) {
+        assert!(
+            row.windows(2)
+                .all(|w| w[1].top() >= w[0].bottom() - 1.0
+                    && (w[1].left() - w[0].left()).abs() < 1.0),
+            "one under another: {row:?}"
+        );
+    }
+    // Drag the translation's Y field right: Y grows, X and Z stay, one undo step.
+    let y_field = rects[1];
+    let start = y_field.center();
+    h.hover_at(start);
+    h.drag_at(start);
+    h.run();
+    for k in 1..=6 {
+        h.hover_at(start + egui::vec2(k as f32 * 8.0, 0.0));
+        h.run();
+    }
+    h.event(egui::Event::PointerButton {
+        pos: start + egui::vec2(48.0, 0.0),
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::NONE,
+    });
+    h.run();
+    let after = translation(h.state());
+    assert!(after.y > 5.915, "the drag moved Y up: {after}");
+    assert_eq!(
+        (after.x, after.z),
+        (-32.147, 2.098),
+        "only Y moved: {after}"
+    );
+    assert_eq!(h.state().history.undo_len(), 1, "one drag, one undo step");
+
+    // With room (a large window's inspector), the rows stay side by side.
+    let mut h = panel_harness(state(), egui::vec2(360.0, 700.0), Some(470.0));
+    h.run();
+    let rects = fields(&h);
+    assert_eq!(rects.len(), 9);
+    for row in rects.chunks(3) {
+        assert!(
+            row.windows(2)
+                .all(|w| (w[1].top() - w[0].top()).abs() < 1.0 && w[1].left() > w[0].right()),
+            "side by side: {row:?}"
+        );
+    }
 }

@@ -2037,9 +2037,10 @@ mod tests {
                     let seen = whole.intersect(clip);
                     if seen.width() > 0.5 && seen.height() > 0.5 {
                         texts.push((seen, text.galley.text().to_owned()));
-                        // A text cut off at its start (a panel's contents run out on the left)
-                        // is reported with an empty rectangle.
-                        if seen.left() > whole.left() + 1.0 {
+                        // A text cut off at its start or end (a panel's contents run out on
+                        // the left, or past its right edge) is reported with an empty
+                        // rectangle.
+                        if seen.left() > whole.left() + 1.0 || seen.right() < whole.right() - 1.0 {
                             texts.push((egui::Rect::NOTHING, text.galley.text().to_owned()));
                         }
                     }
@@ -2060,6 +2061,12 @@ mod tests {
         // A variant shown (the viewport's banner, the variants panel's "Edits go to").
         let overcast = e.scene.variants().list[2].id;
         e.apply(UiAction::Variant(ui::VariantAction::Switch(Some(overcast))));
+        // The timeline's render counts ("0 / 240 rendered") shown.
+        e.scan_frame_strip_now();
+        assert!(
+            !e.frame_strip.marks.is_empty(),
+            "the frame strip was scanned"
+        );
         let sizes = [
             egui::vec2(1600.0, 900.0),
             egui::vec2(1280.0, 720.0),
@@ -2105,12 +2112,29 @@ mod tests {
                 .collect();
             assert!(
                 cut.is_empty(),
-                "{size:?}: texts cut at their start: {cut:?}"
+                "{size:?}: texts cut at their start or end: {cut:?}"
             );
             let texts: Vec<_> = texts
                 .into_iter()
                 .filter(|(r, _)| *r != egui::Rect::NOTHING)
                 .collect();
+            // The timeline's render counts show whole on one line where they fit (in a
+            // large window), and never take the shots' room: its shot list still shows.
+            let counts = texts.iter().find(|(_, t)| t.ends_with(" rendered"));
+            if let Some((counts, _)) = counts {
+                assert!(
+                    counts.height() < 14.0,
+                    "{size:?}: the render counts are broken over lines: {counts:?}"
+                );
+            }
+            assert!(
+                counts.is_some() || size.0.x < 1200.0,
+                "{size:?}: no render counts"
+            );
+            assert!(
+                texts.iter().any(|(_, t)| t == "Shots"),
+                "{size:?}: the timeline's shot list is not shown"
+            );
             let mut overlaps = Vec::new();
             for (i, (a, ta)) in texts.iter().enumerate() {
                 for (b, tb) in &texts[i + 1..] {

@@ -35,6 +35,9 @@ pub fn inspector_ui(
 /// Where the editor tells the inspector how wide its contents may be (`set_inspector_max_width`).
 const INSPECTOR_MAX_WIDTH_ID: &str = "worldsmith_inspector_max_width";
 
+/// Where the inspector notes how far right its contents may reach (see `xyz_ui`).
+const INSPECTOR_RIGHT_ID: &str = "worldsmith_inspector_right";
+
 /// How wide the inspector's contents may make its panel (points, without the panel's
 /// margins): rows wider than this scroll sideways. Without it the panel follows its contents.
 pub fn set_inspector_max_width(ctx: &egui::Context, width: f32) {
@@ -81,6 +84,12 @@ pub fn inspector_keyed_ui(
     let output = egui::ScrollArea::new([sideways, true])
         .auto_shrink([false, false])
         .show(ui, |ui| {
+            // How far right the panel may still widen: rows of X, Y, Z values go one under
+            // another where even that is too little (`xyz_ui`).
+            let right = max_width.map_or(f32::INFINITY, |max| {
+                ui.max_rect().left() + max.max(ui.available_width())
+            });
+            ui.data_mut(|d| d.insert_temp(Id::unique(INSPECTOR_RIGHT_ID), right));
             // Sliders give up width in a narrow panel, so that rows of a label, a slider and
             // its value stay inside it.
             ui.spacing_mut().slider_width = (ui.available_width() - 190.0).clamp(48.0, 100.0);
@@ -500,21 +509,82 @@ pub(crate) fn euler_xyz_deg(rotation: Quat) -> Vec3 {
     best + Vec3::ZERO
 }
 
-/// Three drag values side by side; true when one changed.
-fn vec3_edit_ui(ui: &mut Ui, v: &mut Vec3, speed: f64, decimals: usize, suffix: &str) -> bool {
+/// The axes' names and colours (as the gizmo draws them).
+const AXES: [(&str, Color32); 3] = [
+    ("X", Color32::from_rgb(0xe8, 0x5c, 0x5c)),
+    ("Y", Color32::from_rgb(0x7c, 0xc8, 0x5a)),
+    ("Z", Color32::from_rgb(0x5c, 0x8c, 0xe8)),
+];
+
+/// Three cells, one per axis, side by side where `beside` points fit in what is left of the
+/// row (counting how much the inspector may still widen), else one under another with the
+/// axis' name in front of each, as in Blender's sidebar: a narrow inspector shows every
+/// value whole instead of scrolling sideways. `beside` is worked out from the widest value
+/// a row usually holds rather than the values now shown, so dragging a value from 9.9 to 10
+/// does not move the fields under the pointer.
+/// `cell` is told whether the cells are stacked.
+fn xyz_ui(ui: &mut Ui, beside: f32, mut cell: impl FnMut(&mut Ui, usize, bool)) {
+    // The right edge is the one noted before the rows were laid out: a row wider than the
+    // panel widens the Ui it is in, and later rows would take that for room.
+    let right = ui.data(|d| d.get_temp::<f32>(Id::unique(INSPECTOR_RIGHT_ID)));
+    if ui.cursor().left() + beside <= right.unwrap_or(f32::INFINITY) {
+        ui.horizontal(|ui| (0..3).for_each(|axis| cell(ui, axis, false)));
+    } else {
+        ui.vertical(|ui| {
+            for (axis, (name, color)) in AXES.iter().enumerate() {
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(*name).color(*color).small().strong());
+                    cell(ui, axis, true);
+                });
+            }
+        });
+    }
+}
+
+/// The width of `text` in `font` laid out on one line.
+fn text_width(ui: &Ui, text: &str, font: egui::FontId) -> f32 {
+    ui.painter()
+        .layout_no_wrap(text.to_owned(), font, Color32::WHITE)
+        .size()
+        .x
+}
+
+/// The width of a drag value showing `widest` (with its suffix), as a row of them is
+/// planned (`vec3_edit_ui`).
+fn drag_field_width(ui: &Ui, widest: &str) -> f32 {
+    let text = text_width(ui, widest, egui::TextStyle::Body.resolve(ui.style()));
+    (text + 2.0 * ui.spacing().button_padding.x).max(ui.spacing().interact_size.x)
+}
+
+/// Three drag values side by side, each planned `field` wide, or one under another in a
+/// narrow inspector (`xyz_ui`); true when one changed.
+fn vec3_edit_ui(
+    ui: &mut Ui,
+    v: &mut Vec3,
+    speed: f64,
+    decimals: usize,
+    suffix: &str,
+    field: f32,
+) -> bool {
+    let beside = 3.0 * field + 2.0 * ui.spacing().item_spacing.x;
     let mut changed = false;
-    ui.horizontal(|ui| {
-        for (value, axis) in [(&mut v.x, "X"), (&mut v.y, "Y"), (&mut v.z, "Z")] {
-            changed |= ui
-                .add(
-                    egui::DragValue::new(value)
-                        .speed(speed)
-                        .max_decimals(decimals)
-                        .suffix(suffix),
-                )
-                .on_hover_text(format!("{axis}: drag, or click to type"))
-                .changed();
+    let mut values = [&mut v.x, &mut v.y, &mut v.z];
+    xyz_ui(ui, beside, |ui, axis, stacked| {
+        let mut drag = egui::DragValue::new(&mut *values[axis])
+            .speed(speed)
+            .max_decimals(decimals)
+            .suffix(suffix);
+        // One under another, a field fills the column (a wider value still shows whole).
+        if stacked {
+            drag = drag.min_size(egui::vec2(
+                ui.available_width(),
+                ui.spacing().interact_size.y,
+            ));
         }
+        changed |= ui
+            .add(drag)
+            .on_hover_text(format!("{}: drag, or click to type", AXES[axis].0))
+            .changed();
     });
     changed
 }
@@ -537,6 +607,9 @@ fn transform_ui(
     } else {
         (size.size().max_element() as f64 * 0.005).clamp(0.001, 10.0)
     };
+    // The three rows go one under another together: each field planned as wide as a
+    // translation of tens of metres.
+    let field = drag_field_width(ui, "-00.000 m");
     egui::Grid::new("inspector_transform")
         .num_columns(2)
         .spacing([12.0, 4.0])
@@ -550,21 +623,21 @@ fn transform_ui(
                 actions,
             );
             let mut translation = t.translation;
-            if vec3_edit_ui(ui, &mut translation, speed, 3, " m") {
+            if vec3_edit_ui(ui, &mut translation, speed, 3, " m", field) {
                 new.translation = translation;
             }
             ui.end_row();
             ui.label("Rotation (XYZ)");
             let before_deg = euler_xyz_deg(t.rotation);
             let mut deg = before_deg;
-            if vec3_edit_ui(ui, &mut deg, 0.5, 1, "°") && deg != before_deg {
+            if vec3_edit_ui(ui, &mut deg, 0.5, 1, "°", field) && deg != before_deg {
                 let r = deg * (std::f32::consts::PI / 180.0);
                 new.rotation = Quat::from_euler(EulerRot::XYZEx, r.x, r.y, r.z);
             }
             ui.end_row();
             ui.label("Scale");
             let mut scale = t.scale;
-            if vec3_edit_ui(ui, &mut scale, 0.01, 3, "") {
+            if vec3_edit_ui(ui, &mut scale, 0.01, 3, "", field) {
                 new.scale = scale;
             }
             ui.end_row();
@@ -2127,21 +2200,30 @@ fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
-/// Shows a vector as coloured X/Y/Z components.
+/// Shows a vector as coloured X/Y/Z components, side by side or, in a narrow inspector,
+/// one under another (`xyz_ui`).
 fn vec3_ui(ui: &mut Ui, v: Vec3, decimals: usize, unit: &str) {
-    const AXES: [(&str, Color32); 3] = [
-        ("X", Color32::from_rgb(0xe8, 0x5c, 0x5c)),
-        ("Y", Color32::from_rgb(0x7c, 0xc8, 0x5a)),
-        ("Z", Color32::from_rgb(0x5c, 0x8c, 0xe8)),
-    ];
-    ui.horizontal(|ui| {
+    let values = v.to_array().map(|value| format!("{value:>8.decimals$}"));
+    let mono = egui::TextStyle::Monospace.resolve(ui.style());
+    let small = egui::TextStyle::Small.resolve(ui.style());
+    // Three letters, three values of eight characters, the unit and the gaps between.
+    let beside = 3.0 * (text_width(ui, "X", small) + text_width(ui, "-000.000", mono.clone()))
+        + text_width(ui, unit.trim(), egui::TextStyle::Body.resolve(ui.style()))
+        + 7.0 * 3.0
+        + 2.0 * 4.0;
+    let unit = unit.trim();
+    xyz_ui(ui, beside, |ui, axis, stacked| {
         ui.spacing_mut().item_spacing.x = 3.0;
-        for ((axis, color), value) in AXES.iter().zip(v.to_array()) {
-            ui.label(RichText::new(*axis).color(*color).small().strong());
-            ui.monospace(format!("{value:>8.decimals$}"));
+        if !stacked {
+            let (name, color) = AXES[axis];
+            if axis > 0 {
+                ui.add_space(4.0);
+            }
+            ui.label(RichText::new(name).color(color).small().strong());
         }
-        if !unit.is_empty() {
-            ui.weak(unit.trim());
+        ui.monospace(&values[axis]);
+        if !unit.is_empty() && (stacked || axis == 2) {
+            ui.weak(unit);
         }
     });
 }

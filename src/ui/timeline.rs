@@ -961,13 +961,12 @@ fn ruler_ui(
             [pos2(x, rect.bottom() - 6.0), pos2(x, rect.bottom())],
             Stroke::new(1.0, text),
         );
-        painter.text(
-            pos2(x + 2.0, rect.top() + 2.0),
-            egui::Align2::LEFT_TOP,
-            f.to_string(),
-            egui::FontId::monospace(10.0),
-            text,
-        );
+        // A number runs right of its tick; one the ruler's end would cut is left out, as
+        // one its start would cut is (`first` is the first tick at or left of the start).
+        let number = painter.layout_no_wrap(f.to_string(), egui::FontId::monospace(10.0), text);
+        if x + 2.0 >= rect.left() && x + 2.0 + number.size().x <= rect.right() {
+            painter.galley(pos2(x + 2.0, rect.top() + 2.0), number, text);
+        }
         f += step as i64;
     }
     if (response.drag_started_by(egui::PointerButton::Primary) || response.clicked())
@@ -1014,31 +1013,44 @@ fn mark_color(mark: FrameMark) -> Option<Color32> {
     }
 }
 
-/// "180 / 240 rendered · 12 stale" beside the view switch.
+/// "180 / 240 rendered · 12 stale" at the end of the transport line's buttons, where they
+/// fit on its last line: a line of their own would take the shots' and keys' room in a
+/// small window (the ruler's strip shows the same, and its tooltip says which frame is what).
 fn render_counts_ui(ui: &mut Ui, marks: &[FrameMark]) {
     if marks.is_empty() {
         return;
     }
     let count = |m: FrameMark| marks.iter().filter(|x| **x == m).count();
     let (cached, stale) = (count(FrameMark::Cached), count(FrameMark::Stale));
-    ui.add_space(8.0);
-    if stale > 0 {
-        ui.label(
-            egui::RichText::new(format!("{stale} stale"))
-                .color(STALE)
-                .small(),
-        );
+    let small = |text: String, color: Color32| {
+        egui::Label::new(egui::RichText::new(text).color(color).small()).extend()
+    };
+    let stale = (stale > 0).then(|| small(format!("{stale} stale"), STALE));
+    let color = if cached > 0 {
+        CACHED
+    } else {
+        ui.visuals().weak_text_color()
+    };
+    let rendered = small(format!("{cached} / {} rendered", marks.len()), color);
+    let font = egui::TextStyle::Small.resolve(ui.style());
+    let width = |text: &str| {
+        ui.painter()
+            .layout_no_wrap(text.to_owned(), font.clone(), color)
+            .size()
+            .x
+    };
+    let mut needed = 8.0 + width(&format!("{cached} / {} rendered", marks.len()));
+    if let Some(label) = &stale {
+        needed += ui.spacing().item_spacing.x + width(label.text());
     }
-    ui.label(
-        egui::RichText::new(format!("{cached} / {} rendered", marks.len()))
-            .color(if cached > 0 {
-                CACHED
-            } else {
-                ui.visuals().weak_text_color()
-            })
-            .small(),
-    )
-    .on_hover_text(MARKS_LEGEND);
+    if needed > ui.available_size_before_wrap().x {
+        return;
+    }
+    ui.add_space(8.0);
+    if let Some(label) = stale {
+        ui.add(label);
+    }
+    ui.add(rendered).on_hover_text(MARKS_LEGEND);
 }
 
 const MARKS_LEGEND: &str = "Under the ruler: green frames are rendered and in the render cache \
