@@ -30,6 +30,7 @@ fn main() -> std::process::ExitCode {
             screenshot: cli.editor.screenshot.clone(),
             window_size: cli.editor.window_size,
             select: cli.editor.select.clone(),
+            windows: cli.editor.show_window.clone(),
         }),
     };
     match result {

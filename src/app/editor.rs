@@ -2169,6 +2169,60 @@ mod tests {
         }
     }
 
+    /// Every window and dialog opens whole inside the window, title bar included (Help ▸
+    /// Controls, fifty-odd rows, once stood 1268 points tall with its title above the
+    /// screen), in the smallest window and a common one.
+    #[test]
+    fn every_window_opens_inside_the_smallest_editor_window() {
+        use crate::app::StartWindow;
+        use clap::ValueEnum as _;
+        let scene = generate_world(7);
+        let browsers = [BrowsePurpose::Open, BrowsePurpose::SaveAs];
+        for size in [egui::vec2(640.0, 420.0), egui::vec2(1280.0, 720.0)] {
+            let starts = StartWindow::value_variants().iter().map(Some);
+            for (start, browser) in starts
+                .map(|s| (s, None))
+                .chain(browsers.iter().map(|b| (None, Some(*b))))
+            {
+                let mut e = Editor::new(scene.clone(), 7, "llvmpipe".into(), Arc::new(|| {}));
+                if let Some(start) = start {
+                    start.open(&mut e.dialogs, 7);
+                }
+                if let Some(purpose) = browser {
+                    e.dialogs.file_browser = Some(FileBrowser::new(purpose, &std::env::temp_dir()));
+                }
+                let ctx = egui::Context::default();
+                for _ in 0..4 {
+                    let input = egui::RawInput {
+                        screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size)),
+                        ..Default::default()
+                    };
+                    let mut output = ctx.run_ui(input, |ui| e.ui(ui, egui::TextureId::User(0)));
+                    output.textures_delta.clear();
+                }
+                let windows: Vec<_> = ctx.memory(|m| {
+                    m.areas()
+                        .visible_layer_ids()
+                        .into_iter()
+                        .filter(|l| {
+                            matches!(l.order, egui::Order::Middle | egui::Order::Foreground)
+                        })
+                        .filter_map(|l| m.area_rect(l.id))
+                        .collect()
+                });
+                let what = (size, start, browser);
+                assert!(!windows.is_empty(), "{what:?}: no window shown");
+                let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, size);
+                for rect in windows {
+                    assert!(
+                        screen.contains_rect(rect),
+                        "{what:?}: a window at {rect:?} leaves the screen"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn operations_add_duplicate_delete_and_undo_through_the_editor() {
         use crate::scene::{NodeKind, Primitive};

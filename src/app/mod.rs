@@ -52,6 +52,39 @@ pub struct EditorOptions {
     pub window_size: Option<(u32, u32)>,
     /// Select the node with this name at start (e.g. for documentation screenshots).
     pub select: Option<String>,
+    /// Windows open at start (e.g. for documentation screenshots).
+    pub windows: Vec<StartWindow>,
+}
+
+/// A window the editor can open at start (`--show-window`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StartWindow {
+    /// Help ▸ Controls.
+    Controls,
+    /// Help ▸ About.
+    About,
+    /// View ▸ Log.
+    Log,
+    /// Edit ▸ History.
+    History,
+    /// Render ▸ Render Window.
+    Render,
+    /// File ▸ New World.
+    NewWorld,
+}
+
+impl StartWindow {
+    /// Opens this window in `dialogs` (New World offering `seed`, as File ▸ New World does).
+    pub fn open(self, dialogs: &mut crate::ui::Dialogs, seed: u64) {
+        match self {
+            Self::Controls => dialogs.controls_open = true,
+            Self::About => dialogs.about_open = true,
+            Self::Log => dialogs.log_open = true,
+            Self::History => dialogs.history_open = true,
+            Self::Render => dialogs.render_open = true,
+            Self::NewWorld => dialogs.new_world = Some(crate::ui::NewWorldDialog::new(seed)),
+        }
+    }
 }
 
 /// Window size when none is given, in logical pixels.
@@ -357,6 +390,9 @@ impl App {
                     None => log::warn!("--select: no node named '{name}'"),
                 }
             }
+        }
+        for window in &self.options.windows {
+            window.open(&mut editor.dialogs, seed);
         }
         editor.load_recent(recent::recent_file());
         if let Some(dir) = crate::project::recovery::recovery_dir() {

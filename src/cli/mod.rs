@@ -55,6 +55,9 @@ pub struct EditorArgs {
     /// Select the node with this name at start (in the opened file, once it has loaded).
     #[arg(long, value_name = "NAME")]
     pub select: Option<String>,
+    /// Open this window at start (e.g. for screenshots); repeat for several.
+    #[arg(long, value_name = "WINDOW", value_enum)]
+    pub show_window: Vec<crate::app::StartWindow>,
 }
 
 #[derive(Debug, Subcommand)]

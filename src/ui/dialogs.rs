@@ -318,7 +318,11 @@ pub fn dialogs_ui(
         }
     }
 
-    let center = ctx.content_rect().center();
+    let screen = ctx.content_rect();
+    let center = screen.center();
+    // Fifty-odd rows: at most the window's height less room for the title bar (they scroll),
+    // and the descriptions wrap in a column of at most 340 points.
+    let (what_width, how_width) = (240.0_f32, 340.0_f32.min(screen.width() * 0.5));
     egui::Window::new("Controls")
         .open(&mut dialogs.controls_open)
         .pivot(egui::Align2::CENTER_CENTER)
@@ -326,16 +330,26 @@ pub fn dialogs_ui(
         .resizable(false)
         .collapsible(false)
         .show(&ctx, |ui| {
-            egui::Grid::new("controls_grid")
-                .num_columns(2)
-                .striped(true)
-                .spacing([16.0, 4.0])
+            let height = (screen.height() - 80.0).max(120.0);
+            egui::ScrollArea::vertical()
+                .max_height(height)
+                .min_scrolled_height(height.min(560.0))
                 .show(ui, |ui| {
-                    for (what, how) in CONTROLS {
-                        ui.label(*what);
-                        ui.label(*how);
-                        ui.end_row();
-                    }
+                    egui::Grid::new("controls_grid")
+                        .num_columns(2)
+                        .striped(true)
+                        .spacing([16.0, 4.0])
+                        .show(ui, |ui| {
+                            for (what, how) in CONTROLS {
+                                for (text, width) in [(what, what_width), (how, how_width)] {
+                                    ui.scope(|ui| {
+                                        ui.set_max_width(width);
+                                        ui.add(egui::Label::new(*text).wrap());
+                                    });
+                                }
+                                ui.end_row();
+                            }
+                        });
                 });
         });
 
