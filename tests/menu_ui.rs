@@ -15,8 +15,12 @@ struct State {
 }
 
 fn harness() -> Harness<'static, State> {
+    sized_harness(egui::vec2(900.0, 700.0))
+}
+
+fn sized_harness(size: egui::Vec2) -> Harness<'static, State> {
     Harness::builder()
-        .with_size(egui::vec2(900.0, 700.0))
+        .with_size(size)
         .with_step_dt(1.0 / 60.0)
         .with_max_steps(64)
         .build_ui_state(
@@ -108,4 +112,57 @@ fn the_view_menu_stays_open_while_settings_change_and_closes_on_a_command() {
         h.state().actions
     );
     assert!(h.query_by_label("Bones").is_none(), "the menu closed");
+}
+
+/// Every menu of the menu bar opens whole inside the smallest editor window (640×420):
+/// the View menu, taller than that, scrolls below the menu bar (it ran off the screen's
+/// bottom, its last items out of reach), and its last item can still be clicked.
+#[test]
+fn every_menu_opens_inside_the_smallest_window() {
+    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(640.0, 420.0));
+    for menu in ["File", "Edit", "Add", "View", "Render", "Help"] {
+        let mut h = sized_harness(screen.size());
+        h.run();
+        h.get_by_label(menu).click();
+        h.run();
+        let popups: Vec<_> = h.ctx.memory(|m| {
+            m.areas()
+                .visible_layer_ids()
+                .into_iter()
+                .filter(|l| l.order == egui::Order::Foreground)
+                .filter_map(|l| m.area_rect(l.id))
+                .collect()
+        });
+        assert_eq!(popups.len(), 1, "{menu}: {popups:?}");
+        let popup = popups[0];
+        assert!(
+            screen.contains_rect(popup) && popup.top() >= 20.0,
+            "{menu}: the menu at {popup:?} leaves the screen or covers the menu bar"
+        );
+    }
+    // The View menu's last item, scrolled to, works.
+    let mut h = sized_harness(screen.size());
+    h.run();
+    h.get_by_label("View").click();
+    h.run();
+    let last = h.get_by_label("Key camera from view");
+    last.scroll_to_me();
+    h.run();
+    let last = h.get_by_label("Key camera from view");
+    assert!(
+        screen.contains_rect(last.rect()),
+        "scrolled into view: {:?}",
+        last.rect()
+    );
+    // A submenu in the scrolled menu opens and its command runs.
+    h.get_by_label("Align view").click();
+    h.run();
+    h.get_by_label_contains("Top").click();
+    h.run();
+    assert_eq!(h.state().actions.len(), 1, "{:?}", h.state().actions);
+    assert!(
+        h.state().actions[0].contains("Top"),
+        "{:?}",
+        h.state().actions
+    );
 }

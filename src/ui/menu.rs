@@ -181,154 +181,26 @@ pub fn menu_bar_ui(
         // its commands.
         let keep_open = MenuConfig::new().close_behavior(PopupCloseBehavior::CloseOnClickOutside);
         MenuButton::new("View").config(keep_open).ui(ui, |ui| {
-            ui.checkbox(&mut overlays.grid, "Grid");
-            ui.checkbox(&mut overlays.icons, "Light & camera icons");
-            ui.checkbox(&mut overlays.bones, "Bones")
-                .on_hover_text("Skinned meshes' joints, drawn in front; click one to select it");
-            ui.checkbox(&mut overlays.outline, "Selection outline");
-            if ui
-                .add(
-                    Button::new("Wireframe")
-                        .selected(overlays.wireframe)
-                        .shortcut_text("Shift+Z"),
-                )
-                .on_hover_text("Every mesh's edges over the shaded view, to see its topology")
-                .clicked()
-            {
-                actions.push(UiAction::ToggleWireframe);
-            }
-            percent_row_ui(
-                ui,
-                overlays.wireframe,
-                "Wireframe opacity",
-                &mut overlays.wire_opacity,
-                "How much the edges cover the shaded view",
-            );
-            if ui
-                .add(Button::new("X-ray").selected(xray).shortcut_text("Alt+Z"))
-                .on_hover_text(
-                    "See through the meshes (drawn at the X-ray opacity below), and box \
-                     selections take the objects inside the box behind others too; off, only \
-                     those seen in it (while selecting splats or points: the selection tool's \
-                     X-ray)",
-                )
-                .clicked()
-            {
-                actions.push(UiAction::ToggleXray);
-            }
-            percent_row_ui(
-                ui,
-                overlays.xray,
-                "X-ray opacity",
-                &mut overlays.xray_alpha,
-                "How opaque the meshes stay in X-ray",
-            );
-            ui.horizontal(|ui| {
-                ui.label("Shading");
-                ui.selectable_value(&mut overlays.solid, false, "Lit")
-                    .on_hover_text("Materials, lights, shadows and the sky, as rendered");
-                ui.selectable_value(&mut overlays.solid, true, "Solid (Z)")
-                    .on_hover_text(
-                        "Every mesh in clay grey under a studio light, to judge shapes \
-                         whatever the materials and lighting",
-                    );
-            });
-            ui.add_enabled_ui(overlays.solid, |ui| {
-                ui.horizontal(|ui| {
-                    ui.label("Solid colour");
-                    for color in SolidColor::ALL {
-                        ui.selectable_value(&mut overlays.solid_color, color, color.label())
-                            .on_hover_text(match color {
-                                SolidColor::Clay => "One grey for everything, to judge shapes",
-                                SolidColor::Random => {
-                                    "Each object in its own colour, to tell them apart"
-                                }
-                                SolidColor::Material => {
-                                    "The materials' base colours and the vertex colours, \
-                                     without textures"
-                                }
-                                SolidColor::Texture => {
-                                    "The surfaces' base colour textures, to check them and \
-                                     their mapping without the scene's lighting"
-                                }
-                            });
-                    }
+            // Taller than a small window (640×420): what does not fit scrolls, below the
+            // menu bar, instead of running off the bottom of the screen.
+            // (A popup offers a scroll area less than the screen's height: the minimum
+            // makes it take what the window has.)
+            let height = (ui.ctx().content_rect().height() - 56.0).max(120.0);
+            egui::ScrollArea::vertical()
+                .max_height(height)
+                .min_scrolled_height(height)
+
+                .show(ui, |ui| {
+                    view_menu_items_ui(
+                        ui,
+                        scene,
+                        xray,
+                        orthographic,
+                        overlays,
+                        dialogs,
+                        actions,
+                    )
                 });
-                solid_lighting_ui(ui, &mut overlays.solid_lighting);
-            });
-            motion_paths_ui(ui, &mut overlays.paths);
-            ui.separator();
-            ui.checkbox(&mut dialogs.log_open, "Log");
-            ui.separator();
-            if ui
-                .add(Button::new("Reset view").shortcut_text("Home"))
-                .clicked()
-            {
-                actions.push(UiAction::ResetView);
-                ui.close();
-            }
-            if ui
-                .add(
-                    Button::new("Orthographic")
-                        .selected(orthographic)
-                        .shortcut_text("5"),
-                )
-                .on_hover_text("Switch the view between perspective and orthographic")
-                .clicked()
-            {
-                actions.push(UiAction::ToggleOrthographic);
-            }
-            ui.menu_button("Align view", |ui| {
-                for axis in ViewAxis::ALL {
-                    let (ctrl, key) = view_axis_key(axis);
-                    let shortcut = if ctrl {
-                        format!("Ctrl+{}", key.name())
-                    } else {
-                        key.name().to_owned()
-                    };
-                    if ui
-                        .add(Button::new(axis.name()).shortcut_text(shortcut))
-                        .clicked()
-                    {
-                        actions.push(UiAction::ViewAlong(axis));
-                        ui.close();
-                    }
-                }
-            });
-            let cameras = scene_cameras(scene);
-            ui.add_enabled_ui(!cameras.is_empty(), |ui| {
-                ui.menu_button("View through camera", |ui| {
-                    for (id, name) in &cameras {
-                        if ui.button(name.as_str()).clicked() {
-                            actions.push(UiAction::ViewThroughCamera(*id));
-                            ui.close();
-                        }
-                    }
-                })
-                .response
-                .on_disabled_hover_text("The scene has no cameras.");
-            });
-            ui.separator();
-            let shot_camera = scene
-                .timeline()
-                .active_shot()
-                .is_some_and(|s| s.camera.is_some());
-            for (label, action) in [
-                ("Set camera to view", super::TimelineAction::SetCameraToView),
-                (
-                    "Key camera from view",
-                    super::TimelineAction::KeyCameraFromView,
-                ),
-            ] {
-                if ui
-                    .add_enabled(shot_camera, Button::new(label))
-                    .on_disabled_hover_text("The active shot has no camera.")
-                    .clicked()
-                {
-                    actions.push(UiAction::Timeline(action));
-                    ui.close();
-                }
-            }
         });
 
         ui.menu_button("Render", |ui| {
@@ -642,4 +514,163 @@ fn percent_slider(value: &mut f32) -> egui::Slider<'_> {
                 .ok()
                 .map(|v| v / 100.0)
         })
+}
+
+/// The View menu's overlays, shading, view and camera items (in a scroll area where the
+/// window is short).
+fn view_menu_items_ui(
+    ui: &mut Ui,
+    scene: &Scene,
+    xray: bool,
+    orthographic: bool,
+    overlays: &mut Overlays,
+    dialogs: &mut Dialogs,
+    actions: &mut Vec<UiAction>,
+) {
+    ui.checkbox(&mut overlays.grid, "Grid");
+    ui.checkbox(&mut overlays.icons, "Light & camera icons");
+    ui.checkbox(&mut overlays.bones, "Bones")
+        .on_hover_text("Skinned meshes' joints, drawn in front; click one to select it");
+    ui.checkbox(&mut overlays.outline, "Selection outline");
+    if ui
+        .add(
+            Button::new("Wireframe")
+                .selected(overlays.wireframe)
+                .shortcut_text("Shift+Z"),
+        )
+        .on_hover_text("Every mesh's edges over the shaded view, to see its topology")
+        .clicked()
+    {
+        actions.push(UiAction::ToggleWireframe);
+    }
+    percent_row_ui(
+        ui,
+        overlays.wireframe,
+        "Wireframe opacity",
+        &mut overlays.wire_opacity,
+        "How much the edges cover the shaded view",
+    );
+    if ui
+        .add(Button::new("X-ray").selected(xray).shortcut_text("Alt+Z"))
+        .on_hover_text(
+            "See through the meshes (drawn at the X-ray opacity below), and box \
+                 selections take the objects inside the box behind others too; off, only \
+                 those seen in it (while selecting splats or points: the selection tool's \
+                 X-ray)",
+        )
+        .clicked()
+    {
+        actions.push(UiAction::ToggleXray);
+    }
+    percent_row_ui(
+        ui,
+        overlays.xray,
+        "X-ray opacity",
+        &mut overlays.xray_alpha,
+        "How opaque the meshes stay in X-ray",
+    );
+    ui.horizontal(|ui| {
+        ui.label("Shading");
+        ui.selectable_value(&mut overlays.solid, false, "Lit")
+            .on_hover_text("Materials, lights, shadows and the sky, as rendered");
+        ui.selectable_value(&mut overlays.solid, true, "Solid (Z)")
+            .on_hover_text(
+                "Every mesh in clay grey under a studio light, to judge shapes \
+                     whatever the materials and lighting",
+            );
+    });
+    ui.add_enabled_ui(overlays.solid, |ui| {
+        ui.horizontal(|ui| {
+            ui.label("Solid colour");
+            for color in SolidColor::ALL {
+                ui.selectable_value(&mut overlays.solid_color, color, color.label())
+                    .on_hover_text(match color {
+                        SolidColor::Clay => "One grey for everything, to judge shapes",
+                        SolidColor::Random => "Each object in its own colour, to tell them apart",
+                        SolidColor::Material => {
+                            "The materials' base colours and the vertex colours, \
+                                 without textures"
+                        }
+                        SolidColor::Texture => {
+                            "The surfaces' base colour textures, to check them and \
+                                 their mapping without the scene's lighting"
+                        }
+                    });
+            }
+        });
+        solid_lighting_ui(ui, &mut overlays.solid_lighting);
+    });
+    motion_paths_ui(ui, &mut overlays.paths);
+    ui.separator();
+    ui.checkbox(&mut dialogs.log_open, "Log");
+    ui.separator();
+    if ui
+        .add(Button::new("Reset view").shortcut_text("Home"))
+        .clicked()
+    {
+        actions.push(UiAction::ResetView);
+        ui.close();
+    }
+    if ui
+        .add(
+            Button::new("Orthographic")
+                .selected(orthographic)
+                .shortcut_text("5"),
+        )
+        .on_hover_text("Switch the view between perspective and orthographic")
+        .clicked()
+    {
+        actions.push(UiAction::ToggleOrthographic);
+    }
+    ui.menu_button("Align view", |ui| {
+        for axis in ViewAxis::ALL {
+            let (ctrl, key) = view_axis_key(axis);
+            let shortcut = if ctrl {
+                format!("Ctrl+{}", key.name())
+            } else {
+                key.name().to_owned()
+            };
+            if ui
+                .add(Button::new(axis.name()).shortcut_text(shortcut))
+                .clicked()
+            {
+                actions.push(UiAction::ViewAlong(axis));
+                ui.close();
+            }
+        }
+    });
+    let cameras = scene_cameras(scene);
+    ui.add_enabled_ui(!cameras.is_empty(), |ui| {
+        ui.menu_button("View through camera", |ui| {
+            for (id, name) in &cameras {
+                if ui.button(name.as_str()).clicked() {
+                    actions.push(UiAction::ViewThroughCamera(*id));
+                    ui.close();
+                }
+            }
+        })
+        .response
+        .on_disabled_hover_text("The scene has no cameras.");
+    });
+    ui.separator();
+    let shot_camera = scene
+        .timeline()
+        .active_shot()
+        .is_some_and(|s| s.camera.is_some());
+    for (label, action) in [
+        ("Set camera to view", super::TimelineAction::SetCameraToView),
+        (
+            "Key camera from view",
+            super::TimelineAction::KeyCameraFromView,
+        ),
+    ] {
+        if ui
+            .add_enabled(shot_camera, Button::new(label))
+            .on_disabled_hover_text("The active shot has no camera.")
+            .clicked()
+        {
+            actions.push(UiAction::Timeline(action));
+            ui.close();
+        }
+    }
 }
