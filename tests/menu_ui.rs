@@ -19,6 +19,10 @@ fn harness() -> Harness<'static, State> {
 }
 
 fn sized_harness(size: egui::Vec2) -> Harness<'static, State> {
+    scene_harness(size, Scene::new("Menus"))
+}
+
+fn scene_harness(size: egui::Vec2, scene: Scene) -> Harness<'static, State> {
     Harness::builder()
         .with_size(size)
         .with_step_dt(1.0 / 60.0)
@@ -43,7 +47,7 @@ fn sized_harness(size: egui::Vec2) -> Harness<'static, State> {
                     .extend(actions.iter().map(|a: &UiAction| format!("{a:?}")));
             },
             State {
-                scene: Scene::new("Menus"),
+                scene,
                 overlays: RenderSettings::viewport().overlays,
                 dialogs: Dialogs::default(),
                 actions: Vec::new(),
@@ -162,6 +166,61 @@ fn every_menu_opens_inside_the_smallest_window() {
     assert_eq!(h.state().actions.len(), 1, "{:?}", h.state().actions);
     assert!(
         h.state().actions[0].contains("Top"),
+        "{:?}",
+        h.state().actions
+    );
+}
+
+/// A world folder's hundreds of cameras: View ▸ View through camera lists them within the
+/// window's height (scrolling), and the last one can be chosen.
+#[test]
+fn hundreds_of_cameras_scroll_inside_the_window() {
+    use worldsmith::scene::{Camera, NodeKind, Transform};
+    let mut scene = Scene::new("World folder");
+    for i in 0..300 {
+        let name = format!("{i:06}.png");
+        scene.add_node(
+            None,
+            &name,
+            Transform::IDENTITY,
+            NodeKind::Camera(Camera::default()),
+        );
+    }
+    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(640.0, 420.0));
+    let mut h = scene_harness(screen.size(), scene);
+    h.run();
+    h.get_by_label("View").click();
+    h.run();
+    let submenu = h.get_by_label("View through camera");
+    submenu.scroll_to_me();
+    h.run();
+    h.get_by_label("View through camera").click();
+    h.run();
+    let popups: Vec<_> = h.ctx.memory(|m| {
+        m.areas()
+            .visible_layer_ids()
+            .into_iter()
+            .filter(|l| l.order == egui::Order::Foreground)
+            .filter_map(|l| m.area_rect(l.id))
+            .collect()
+    });
+    assert_eq!(popups.len(), 2, "the menu and its submenu: {popups:?}");
+    for popup in popups {
+        assert!(
+            screen.contains_rect(popup),
+            "a menu at {popup:?} leaves the screen"
+        );
+    }
+    let last = h.get_by_label("000299.png");
+    last.scroll_to_me();
+    h.run();
+    let last = h.get_by_label("000299.png");
+    assert!(screen.contains_rect(last.rect()), "{:?}", last.rect());
+    last.click();
+    h.run();
+    assert_eq!(h.state().actions.len(), 1, "{:?}", h.state().actions);
+    assert!(
+        h.state().actions[0].starts_with("ViewThroughCamera"),
         "{:?}",
         h.state().actions
     );

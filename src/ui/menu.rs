@@ -642,12 +642,20 @@ fn view_menu_items_ui(
     let cameras = scene_cameras(scene);
     ui.add_enabled_ui(!cameras.is_empty(), |ui| {
         ui.menu_button("View through camera", |ui| {
-            for (id, name) in &cameras {
-                if ui.button(name.as_str()).clicked() {
-                    actions.push(UiAction::ViewThroughCamera(*id));
-                    ui.close();
-                }
-            }
+            // A world-model folder brings a camera per captured image (hundreds): the list
+            // scrolls within the window's height.
+            let height = (ui.ctx().content_rect().height() - 56.0).max(120.0);
+            egui::ScrollArea::vertical()
+                .max_height(height)
+                .min_scrolled_height(height)
+                .show(ui, |ui| {
+                    for (id, name) in &cameras {
+                        if ui.button(name.as_str()).clicked() {
+                            actions.push(UiAction::ViewThroughCamera(*id));
+                            ui.close();
+                        }
+                    }
+                });
         })
         .response
         .on_disabled_hover_text("The scene has no cameras.");
