@@ -2087,6 +2087,22 @@ mod tests {
             let node = e.scene.nodes().find(|n| n.kind.label() == kind);
             selections.push(vec![node.expect(kind).id]);
         }
+        // An imported node's long name (the inspector's heading).
+        let long = e.scene.add_node(
+            None,
+            "node_damagedHelmet_-6514_as_exported_from_a_scan_pipeline",
+            crate::scene::Transform::IDENTITY,
+            crate::scene::NodeKind::Empty,
+        );
+        let child = e.scene.add_node(
+            Some(long),
+            "Child",
+            crate::scene::Transform::IDENTITY,
+            crate::scene::NodeKind::Empty,
+        );
+        selections.push(vec![long]);
+        // Its child: the long name as its parent's.
+        selections.push(vec![child]);
         for ((ctx, size), selection) in runs.flat_map(|run| {
             selections
                 .iter()

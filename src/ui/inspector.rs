@@ -165,7 +165,7 @@ fn node_ui(
         let icon = node_icon_in(scene, node);
         let (rect, _) = ui.allocate_exact_size(vec2(16.0, 16.0), egui::Sense::hover());
         paint_icon(ui.painter(), rect, icon, icon.color());
-        ui.heading(&node.name);
+        heading_ui(ui, &node.name);
     });
     egui::Grid::new("inspector_node")
         .num_columns(2)
@@ -2017,7 +2017,7 @@ fn scene_summary_ui(
     keying: Option<&Keying<'_>>,
     actions: &mut Vec<UiAction>,
 ) {
-    ui.heading(&scene.name);
+    heading_ui(ui, &scene.name);
     ui.weak("Nothing selected: scene summary.");
     ui.add_space(4.0);
     let (mut lights, mut cameras) = (0usize, 0usize);
@@ -2190,9 +2190,18 @@ fn scene_summary_ui(
         });
 }
 
+/// A node's or the scene's name as the inspector's heading, ending in "…" where it is
+/// wider than the panel (an imported `node_damagedHelmet_-6514` ran past its edge and made
+/// the whole inspector scroll sideways); hovering it shows it whole.
+fn heading_ui(ui: &mut Ui, name: &str) {
+    ui.add(egui::Label::new(RichText::new(name).heading()).truncate());
+}
+
+/// A grid row of a label and a value; a value wider than the panel (a long parent or
+/// material name) ends in "…" and shows whole on hover.
 fn value_row_ui(ui: &mut Ui, label: &str, value: &str) {
     ui.label(label);
-    ui.label(value);
+    ui.add(egui::Label::new(value).truncate());
     ui.end_row();
 }
 
