@@ -118,6 +118,18 @@ fn the_view_menu_stays_open_while_settings_change_and_closes_on_a_command() {
     assert!(h.query_by_label("Bones").is_none(), "the menu closed");
 }
 
+/// Where the open menus (and submenus) are drawn.
+fn open_menus(h: &Harness<'_, State>) -> Vec<egui::Rect> {
+    h.ctx.memory(|m| {
+        m.areas()
+            .visible_layer_ids()
+            .into_iter()
+            .filter(|l| l.order == egui::Order::Foreground)
+            .filter_map(|l| m.area_rect(l.id))
+            .collect()
+    })
+}
+
 /// Every menu of the menu bar opens whole inside the smallest editor window (640×420):
 /// the View menu, taller than that, scrolls below the menu bar (it ran off the screen's
 /// bottom, its last items out of reach), and its last item can still be clicked.
@@ -129,14 +141,7 @@ fn every_menu_opens_inside_the_smallest_window() {
         h.run();
         h.get_by_label(menu).click();
         h.run();
-        let popups: Vec<_> = h.ctx.memory(|m| {
-            m.areas()
-                .visible_layer_ids()
-                .into_iter()
-                .filter(|l| l.order == egui::Order::Foreground)
-                .filter_map(|l| m.area_rect(l.id))
-                .collect()
-        });
+        let popups = open_menus(&h);
         assert_eq!(popups.len(), 1, "{menu}: {popups:?}");
         let popup = popups[0];
         assert!(
@@ -196,14 +201,7 @@ fn hundreds_of_cameras_scroll_inside_the_window() {
     h.run();
     h.get_by_label("View through camera").click();
     h.run();
-    let popups: Vec<_> = h.ctx.memory(|m| {
-        m.areas()
-            .visible_layer_ids()
-            .into_iter()
-            .filter(|l| l.order == egui::Order::Foreground)
-            .filter_map(|l| m.area_rect(l.id))
-            .collect()
-    });
+    let popups = open_menus(&h);
     assert_eq!(popups.len(), 2, "the menu and its submenu: {popups:?}");
     for popup in popups {
         assert!(
