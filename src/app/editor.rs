@@ -2103,6 +2103,26 @@ mod tests {
         selections.push(vec![long]);
         // Its child: the long name as its parent's.
         selections.push(vec![child]);
+        // A splat cloud: its layer facts, relighting and splat selection tools.
+        let n = 64;
+        let cloud = crate::scene::SplatCloud::new(
+            (0..n).map(|i| [i as f32 * 0.1, 1.0, 0.0]).collect(),
+            vec![[0.0, 0.0, 0.0, 1.0]; n],
+            vec![[0.1; 3]; n],
+            vec![1.0; n],
+            vec![[0.5; 3]; n],
+            0,
+            Vec::new(),
+        )
+        .expect("a valid cloud");
+        let cloud = e.scene.add_splat_cloud(cloud);
+        let splats = e.scene.add_node(
+            None,
+            "Splats",
+            crate::scene::Transform::IDENTITY,
+            crate::scene::NodeKind::Splats { cloud },
+        );
+        selections.push(vec![splats]);
         for ((ctx, size), selection) in runs.flat_map(|run| {
             selections
                 .iter()
@@ -2181,6 +2201,20 @@ mod tests {
             assert!(
                 covered.is_empty(),
                 "{size:?}: texts under the viewport's edge: {covered:?}"
+            );
+        }
+        // Wherever the transport line wraps, it wraps between its items, not through the
+        // playhead's time ("/ 239" at the end of one line, "00:00:00:00" on the next, over
+        // the buttons there: at 700 points wide).
+        e.selection.clear();
+        for width in (640..=1000).step_by(20) {
+            let size = egui::vec2(width as f32, 600.0);
+            let (texts, _) = laid_out_texts(&egui::Context::default(), &mut e, size);
+            let time = texts.iter().find(|(_, t)| t.starts_with("/ 239"));
+            let (time, _) = time.expect("the playhead's time is drawn");
+            assert!(
+                time.height() < 16.0,
+                "{size:?}: the playhead's time is broken over lines: {time:?}"
             );
         }
     }

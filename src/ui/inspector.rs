@@ -2111,7 +2111,8 @@ fn scene_summary_ui(
                         let kind = if p.hdr { "HDR panorama" } else { "panorama" };
                         value_row_ui(ui, "Sky", &format!("{kind} '{name}'"));
                         ui.label("");
-                        ui.horizontal(|ui| {
+                        // Two buttons: one under the other in a narrow panel.
+                        ui.horizontal_wrapped(|ui| {
                             if ui.button("Replace image…").clicked() {
                                 actions.push(UiAction::ShowFileDialog {
                                     purpose: super::BrowsePurpose::Environment,
@@ -2144,7 +2145,7 @@ fn scene_summary_ui(
                         value_row_ui(ui, "Sky", "procedural (Preetham)");
                         ui.label("");
                         if ui
-                            .button("Environment image…")
+                            .add(egui::Button::new("Environment image…").truncate())
                             .on_hover_text(
                                 "Light and surround the world with an equirectangular image \
                                  (Radiance .hdr, PNG or JPEG)",

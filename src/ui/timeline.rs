@@ -571,13 +571,17 @@ fn transport_buttons_ui(
         {
             act(TimelineAction::Seek(frame));
         }
-        ui.label(
-            egui::RichText::new(format!(
-                "/ {}  {}",
-                shot.last_frame(),
-                shot.timecode(panel.frame)
-            ))
-            .monospace(),
+        // Whole on one line (the line wraps before it rather than through it).
+        ui.add(
+            egui::Label::new(
+                egui::RichText::new(format!(
+                    "/ {}  {}",
+                    shot.last_frame(),
+                    shot.timecode(panel.frame)
+                ))
+                .monospace(),
+            )
+            .extend(),
         )
         .on_hover_text("Last frame, and the playhead's timecode HH:MM:SS:FF");
         if panel.playing {
@@ -585,7 +589,7 @@ fn transport_buttons_ui(
                 Some(fps) => format!("{fps:.1} / {} fps", shot.fps),
                 None => format!("… / {} fps", shot.fps),
             };
-            ui.label(egui::RichText::new(text).monospace())
+            ui.add(egui::Label::new(egui::RichText::new(text).monospace()).extend())
                 .on_hover_text("New frames shown per second (frames are dropped, not slowed)");
         }
         ui.add_space(8.0);
