@@ -652,14 +652,7 @@ fn shot_list_ui(
             }
             continue;
         }
-        let text = format!(
-            "{}   {} f · {:.1} s · {} fps",
-            shot.name,
-            shot.frames,
-            shot.duration_secs(),
-            shot.fps
-        );
-        let response = ui.selectable_label(Some(shot.id) == active, text);
+        let response = ui.selectable_label(Some(shot.id) == active, shot_row_text(shot));
         // Also on the active shot: it shows the shot's variant again.
         if response.clicked() {
             act(TimelineAction::SelectShot(shot.id));
@@ -1843,4 +1836,38 @@ pub fn key_button_ui(
 pub struct Keying<'a> {
     pub shot: Option<&'a Shot>,
     pub frame: f32,
+}
+
+/// A shot's row in the shot list: its name, frames, seconds (to the hundredth, as its
+/// Length field shows them) and rate.
+fn shot_row_text(shot: &Shot) -> String {
+    format!(
+        "{}   {} f · {:.2} s · {} fps",
+        shot.name,
+        shot.frames,
+        shot.duration_secs(),
+        shot.fps
+    )
+}
+
+#[cfg(test)]
+mod shot_row_tests {
+    use super::*;
+
+    /// The list and the Length field agree: 13 frames at 24 fps are 0.54 s in both (the
+    /// list said 0.5 s).
+    #[test]
+    fn a_shot_row_gives_its_seconds_as_its_length_field_does() {
+        let mut shot = Shot::new(crate::scene::ShotId(1), "Captured path");
+        shot.frames = 13;
+        assert_eq!(
+            shot_row_text(&shot),
+            "Captured path   13 f · 0.54 s · 24 fps"
+        );
+        shot.frames = 240;
+        assert_eq!(
+            shot_row_text(&shot),
+            "Captured path   240 f · 10.00 s · 24 fps"
+        );
+    }
 }
