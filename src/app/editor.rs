@@ -1860,20 +1860,33 @@ mod tests {
         Editor::new(scene, 1, "test adapter".into(), Arc::new(|| {}))
     }
 
+    /// Runs `passes` egui passes of the whole editor in a window of `size` (later passes
+    /// settle what the first laid out by guess) and returns the last pass's shapes.
+    fn editor_shapes(
+        ctx: &egui::Context,
+        editor: &mut Editor,
+        size: egui::Vec2,
+        passes: usize,
+    ) -> Vec<egui::epaint::ClippedShape> {
+        let mut shapes = Vec::new();
+        for _ in 0..passes {
+            let input = egui::RawInput {
+                screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size)),
+                ..Default::default()
+            };
+            let mut output = ctx.run_ui(input, |ui| editor.ui(ui, egui::TextureId::User(0)));
+            output.textures_delta.clear();
+            shapes = output.shapes;
+        }
+        shapes
+    }
+
     /// Runs one egui pass of the whole editor and returns the characters it drew that the
     /// fonts lack (they would render as boxes), with the text they were in.
     fn missing_glyphs(ctx: &egui::Context, editor: &mut Editor) -> Vec<(char, String)> {
-        let input = egui::RawInput {
-            screen_rect: Some(egui::Rect::from_min_size(
-                egui::Pos2::ZERO,
-                egui::vec2(1600.0, 900.0),
-            )),
-            ..Default::default()
-        };
-        let mut output = ctx.run_ui(input, |ui| editor.ui(ui, egui::TextureId::User(0)));
-        output.textures_delta.clear();
+        let shapes = editor_shapes(ctx, editor, egui::vec2(1600.0, 900.0), 1);
         let mut texts = Vec::new();
-        let mut stack: Vec<egui::Shape> = output.shapes.into_iter().map(|c| c.shape).collect();
+        let mut stack: Vec<egui::Shape> = shapes.into_iter().map(|c| c.shape).collect();
         while let Some(shape) = stack.pop() {
             match shape {
                 egui::Shape::Vec(shapes) => stack.extend(shapes),
@@ -2015,16 +2028,7 @@ mod tests {
         editor: &mut Editor,
         size: egui::Vec2,
     ) -> (Vec<(egui::Rect, String)>, egui::Rect) {
-        let mut shapes = Vec::new();
-        for _ in 0..4 {
-            let input = egui::RawInput {
-                screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size)),
-                ..Default::default()
-            };
-            let mut output = ctx.run_ui(input, |ui| editor.ui(ui, egui::TextureId::User(0)));
-            output.textures_delta.clear();
-            shapes = output.shapes;
-        }
+        let shapes = editor_shapes(ctx, editor, size, 4);
         let mut texts = Vec::new();
         let mut image = None;
         let mut stack: Vec<(egui::Rect, egui::Shape)> =
@@ -2242,14 +2246,7 @@ mod tests {
                     e.dialogs.file_browser = Some(FileBrowser::new(purpose, &std::env::temp_dir()));
                 }
                 let ctx = egui::Context::default();
-                for _ in 0..4 {
-                    let input = egui::RawInput {
-                        screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size)),
-                        ..Default::default()
-                    };
-                    let mut output = ctx.run_ui(input, |ui| e.ui(ui, egui::TextureId::User(0)));
-                    output.textures_delta.clear();
-                }
+                editor_shapes(&ctx, &mut e, size, 4);
                 let windows: Vec<_> = ctx.memory(|m| {
                     m.areas()
                         .visible_layer_ids()
