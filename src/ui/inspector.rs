@@ -541,18 +541,14 @@ fn xyz_ui(ui: &mut Ui, beside: f32, mut cell: impl FnMut(&mut Ui, usize, bool)) 
     }
 }
 
-/// The width of `text` in `font` laid out on one line.
-fn text_width(ui: &Ui, text: &str, font: egui::FontId) -> f32 {
-    ui.painter()
-        .layout_no_wrap(text.to_owned(), font, Color32::WHITE)
-        .size()
-        .x
-}
-
 /// The width of a drag value showing `widest` (with its suffix), as a row of them is
 /// planned (`vec3_edit_ui`).
 fn drag_field_width(ui: &Ui, widest: &str) -> f32 {
-    let text = text_width(ui, widest, egui::TextStyle::Body.resolve(ui.style()));
+    let text = super::text_width(
+        ui.painter(),
+        widest,
+        egui::TextStyle::Body.resolve(ui.style()),
+    );
     (text + 2.0 * ui.spacing().button_padding.x).max(ui.spacing().interact_size.x)
 }
 
@@ -2214,20 +2210,25 @@ fn yes_no(b: bool) -> &'static str {
 /// one under another (`xyz_ui`).
 fn vec3_ui(ui: &mut Ui, v: Vec3, decimals: usize, unit: &str) {
     let values = v.to_array().map(|value| format!("{value:>8.decimals$}"));
-    let mono = egui::TextStyle::Monospace.resolve(ui.style());
-    let small = egui::TextStyle::Small.resolve(ui.style());
-    // Three letters, three values of eight characters, the unit and the gaps between.
-    let beside = 3.0 * (text_width(ui, "X", small) + text_width(ui, "-000.000", mono.clone()))
-        + text_width(ui, unit.trim(), egui::TextStyle::Body.resolve(ui.style()))
-        + 7.0 * 3.0
-        + 2.0 * 4.0;
+    // Gaps between a letter, its value and the unit, and before the next axis' letter.
+    const GAP: f32 = 3.0;
+    const AXIS_GAP: f32 = 4.0;
     let unit = unit.trim();
+    let width = |text: &str, style: egui::TextStyle| {
+        super::text_width(ui.painter(), text, style.resolve(ui.style()))
+    };
+    // Three letters, three values of eight characters, the unit and the gaps between.
+    let beside = 3.0
+        * (width("X", egui::TextStyle::Small) + width("-000.000", egui::TextStyle::Monospace))
+        + width(unit, egui::TextStyle::Body)
+        + 7.0 * GAP
+        + 2.0 * AXIS_GAP;
     xyz_ui(ui, beside, |ui, axis, stacked| {
-        ui.spacing_mut().item_spacing.x = 3.0;
+        ui.spacing_mut().item_spacing.x = GAP;
         if !stacked {
             let (name, color) = AXES[axis];
             if axis > 0 {
-                ui.add_space(4.0);
+                ui.add_space(AXIS_GAP);
             }
             ui.label(RichText::new(name).color(color).small().strong());
         }

@@ -183,14 +183,7 @@ pub fn menu_bar_ui(
         MenuButton::new("View").config(keep_open).ui(ui, |ui| {
             // Taller than a small window (640×420): what does not fit scrolls, below the
             // menu bar, instead of running off the bottom of the screen.
-            // (A popup offers a scroll area less than the screen's height: the minimum
-            // makes it take what the window has.)
-            let height = (ui.ctx().content_rect().height() - 56.0).max(120.0);
-            egui::ScrollArea::vertical()
-                .max_height(height)
-                .min_scrolled_height(height)
-
-                .show(ui, |ui| {
+            menu_scroll_area(ui).show(ui, |ui| {
                     view_menu_items_ui(
                         ui,
                         scene,
@@ -516,6 +509,17 @@ fn percent_slider(value: &mut f32) -> egui::Slider<'_> {
         })
 }
 
+/// A scroll area for a menu's items that takes up to the window's height below the menu
+/// bar, so that a menu taller than a small window scrolls instead of running off it. (A
+/// popup offers a scroll area less than the screen's height: the minimum makes it take what
+/// the window has; it still shrinks to fewer items.)
+fn menu_scroll_area(ui: &Ui) -> egui::ScrollArea {
+    let height = (ui.ctx().content_rect().height() - 56.0).max(120.0);
+    egui::ScrollArea::vertical()
+        .max_height(height)
+        .min_scrolled_height(height)
+}
+
 /// The View menu's overlays, shading, view and camera items (in a scroll area where the
 /// window is short).
 fn view_menu_items_ui(
@@ -644,18 +648,14 @@ fn view_menu_items_ui(
         ui.menu_button("View through camera", |ui| {
             // A world-model folder brings a camera per captured image (hundreds): the list
             // scrolls within the window's height.
-            let height = (ui.ctx().content_rect().height() - 56.0).max(120.0);
-            egui::ScrollArea::vertical()
-                .max_height(height)
-                .min_scrolled_height(height)
-                .show(ui, |ui| {
-                    for (id, name) in &cameras {
-                        if ui.button(name.as_str()).clicked() {
-                            actions.push(UiAction::ViewThroughCamera(*id));
-                            ui.close();
-                        }
+            menu_scroll_area(ui).show(ui, |ui| {
+                for (id, name) in &cameras {
+                    if ui.button(name.as_str()).clicked() {
+                        actions.push(UiAction::ViewThroughCamera(*id));
+                        ui.close();
                     }
-                });
+                }
+            });
         })
         .response
         .on_disabled_hover_text("The scene has no cameras.");

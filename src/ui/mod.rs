@@ -160,6 +160,14 @@ pub enum UiAction {
     Timeline(TimelineAction),
 }
 
+/// The width of `text` in `font` laid out on one line (to plan a row before drawing it).
+pub(crate) fn text_width(painter: &egui::Painter, text: &str, font: egui::FontId) -> f32 {
+    painter
+        .layout_no_wrap(text.to_owned(), font, egui::Color32::WHITE)
+        .size()
+        .x
+}
+
 /// `text` laid out on one line no wider than `width` (never negative), ending in "…" where it
 /// is cut (`Galley::elided`), for names painted in a fixed column.
 pub(crate) fn elided_galley(

@@ -1030,15 +1030,10 @@ fn render_counts_ui(ui: &mut Ui, marks: &[FrameMark]) {
     };
     let rendered = small(format!("{cached} / {} rendered", marks.len()), color);
     let font = egui::TextStyle::Small.resolve(ui.style());
-    let width = |text: &str| {
-        ui.painter()
-            .layout_no_wrap(text.to_owned(), font.clone(), color)
-            .size()
-            .x
-    };
-    let mut needed = 8.0 + width(&format!("{cached} / {} rendered", marks.len()));
+    let width = |label: &egui::Label| super::text_width(ui.painter(), label.text(), font.clone());
+    let mut needed = 8.0 + width(&rendered);
     if let Some(label) = &stale {
-        needed += ui.spacing().item_spacing.x + width(label.text());
+        needed += ui.spacing().item_spacing.x + width(label);
     }
     if needed > ui.available_size_before_wrap().x {
         return;

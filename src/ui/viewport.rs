@@ -129,7 +129,7 @@ pub fn viewport_overlay_ui(ui: &Ui, rect: Rect, overlay: &ViewportOverlay<'_>) {
     let mut top_free = true;
     let mut bottom = rect.bottom() - 8.0;
     for (note, color) in &notes {
-        let width = plate_size(&painter, note).x;
+        let width = super::text_width(&painter, note, plate_font());
         if top_free && rect.right() - 10.0 - width > label.right() + 10.0 {
             top_free = false;
             plate(
@@ -165,13 +165,6 @@ pub fn viewport_overlay_ui(ui: &Ui, rect: Rect, overlay: &ViewportOverlay<'_>) {
 /// The font of the viewport's notes.
 fn plate_font() -> FontId {
     FontId::proportional(12.0)
-}
-
-/// The size of `text` on its plate, without the plate's margin.
-fn plate_size(painter: &egui::Painter, text: &str) -> egui::Vec2 {
-    painter
-        .layout_no_wrap(text.to_owned(), plate_font(), Color32::WHITE)
-        .size()
 }
 
 /// `text` anchored at `pos` on a translucent plate that keeps it readable over bright sky;
