@@ -860,3 +860,99 @@ fn a_narrow_inspector_stacks_the_transform_fields_inside_the_panel() {
         );
     }
 }
+
+/// In a narrow inspector every widget of a mesh with shape keys and a textured glass
+/// material stays inside the panel: rows of several widgets wrap at its edge and sliders
+/// shorten their rails (the material's rows, "film IOR" and the sliders' values ran past it
+/// before). A shortened slider still edits its value in one undo step.
+#[test]
+fn a_narrow_inspector_keeps_every_widget_inside_the_panel() {
+    use worldsmith::scene::{AlphaMode, Image, Sampler, TextureRef};
+    let mut scene = imported("ws-inspector-narrow", &crate::morphs::face_gltf());
+    let face = scene.find("Face").expect("Face");
+    let NodeKind::Mesh { material, .. } = scene.node(face).expect("face").kind else {
+        panic!("Face is a mesh");
+    };
+    let image = Image::new(
+        "T_Face_BaseColor_Albedo_4096_final_v2.png",
+        1,
+        1,
+        vec![200; 4],
+    )
+    .expect("a 1×1 image");
+    let image = scene.add_image(image);
+    let m = scene.material_mut(material).expect("its material");
+    m.base_color_texture = Some(TextureRef::new(image, Sampler::default()));
+    // Glass (the volume row) with an alpha cutoff (the cutoff slider).
+    m.transmission = 1.0;
+    m.thickness = 0.5;
+    m.alpha_mode = AlphaMode::Mask { cutoff: 0.5 };
+    m.metallic = 0.0;
+    let state = State {
+        scene,
+        selection: vec![face],
+        history: History::default(),
+        region: Default::default(),
+    };
+    // The editor's inspector in a 640-point window: 220 points, no room to widen (tall, so
+    // that the pointer reaches the material's rows without scrolling).
+    let mut h = panel_harness(state, egui::vec2(220.0, 2000.0), Some(204.0));
+    h.run();
+    let widgets: Vec<_> = [
+        Role::SpinButton,
+        Role::Slider,
+        Role::Button,
+        Role::CheckBox,
+        Role::ComboBox,
+        Role::Label,
+    ]
+    .into_iter()
+    .flat_map(|role| {
+        h.query_all_by_role(role)
+            .map(|n| (n.rect(), n.accesskit_node().label()))
+    })
+    .collect();
+    assert!(widgets.len() > 60, "only {} widgets", widgets.len());
+    let outside: Vec<_> = widgets.iter().filter(|(r, _)| r.right() > 220.5).collect();
+    assert!(
+        outside.is_empty(),
+        "past the 220-point panel's edge: {outside:?}"
+    );
+    for label in [
+        "Shape keys",
+        "Textures",
+        "Volume",
+        "film IOR",
+        "Iridescence",
+    ] {
+        assert!(
+            h.query_all_by_label_contains(label).next().is_some(),
+            "{label:?} is shown"
+        );
+    }
+    // Drag the metallic slider's rail to its right end: metallic goes to 1 in one step.
+    let y = h.get_by_label("Metallic").rect().center().y;
+    let rail = h
+        .query_all_by_role(Role::Slider)
+        .map(|n| n.rect())
+        .find(|r| (r.center().y - y).abs() < 8.0)
+        .expect("a slider beside 'Metallic'");
+    assert!(rail.width() >= 24.0, "a rail to aim at: {rail:?}");
+    let start = Pos2::new(rail.left() + 1.0, rail.center().y);
+    h.hover_at(start);
+    h.drag_at(start);
+    h.run();
+    let end = Pos2::new(rail.right() + 20.0, rail.center().y);
+    h.hover_at(end);
+    h.run();
+    h.event(egui::Event::PointerButton {
+        pos: end,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::NONE,
+    });
+    h.run();
+    let s = h.state();
+    assert_eq!(s.scene.material(material).expect("material").metallic, 1.0);
+    assert_eq!(s.history.undo_len(), 1, "one drag, one undo step");
+}

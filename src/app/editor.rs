@@ -2077,6 +2077,10 @@ mod tests {
             egui::vec2(1024.0, 640.0),
             egui::vec2(900.0, 600.0),
             egui::vec2(640.0, 420.0),
+            // Narrow and tall: the inspector at its narrowest with a mesh's rows in view down
+            // to its textures.
+            egui::vec2(700.0, 2200.0),
+            egui::vec2(700.0, 600.0),
         ];
         // Each size as the window opens at it, then the window shrunk through them all (the
         // panels keep the sizes they had where they still may).
@@ -2127,6 +2131,22 @@ mod tests {
             crate::scene::NodeKind::Splats { cloud },
         );
         selections.push(vec![splats]);
+        // A mesh whose material has a texture with a long file name (the texture rows).
+        let image = crate::scene::Image::new(
+            "T_Ruins_Wall_BaseColor_Albedo_4096_final_v2.png",
+            1,
+            1,
+            vec![200; 4],
+        )
+        .expect("a 1×1 image");
+        let image = e.scene.add_image(image);
+        let textured = e.scene.find("Terrain").expect("a terrain");
+        let crate::scene::NodeKind::Mesh { material, .. } = e.scene.node(textured).unwrap().kind
+        else {
+            panic!("the terrain is a mesh");
+        };
+        e.scene.material_mut(material).unwrap().base_color_texture =
+            Some(crate::scene::TextureRef::new(image, Default::default()));
         for ((ctx, size), selection) in runs.flat_map(|run| {
             selections
                 .iter()
@@ -2158,6 +2178,16 @@ mod tests {
                 .into_iter()
                 .filter(|(r, _)| *r != egui::Rect::NOTHING)
                 .collect();
+            // The narrow, tall window has the mesh's inspector in view down to its texture
+            // slots, so the rows checked include the material's and the textures'.
+            if size.0.y > 2000.0 && size.1.is_some_and(|n| n == "Terrain") {
+                for text in ["Iridescence", "Textures", "Clearcoat normal"] {
+                    assert!(
+                        texts.iter().any(|(_, t)| t == text),
+                        "{size:?}: {text:?} is not in view"
+                    );
+                }
+            }
             // The timeline's render counts show whole on one line where they fit (in a
             // large window), and never take the shots' room: its shot list still shows.
             let counts = texts.iter().find(|(_, t)| t.ends_with(" rendered"));

@@ -5,6 +5,7 @@
 //! shape and selecting) is `app/cloud_select.rs`.
 
 use super::UiAction;
+use super::inspector::{fitted_slider, row_ui};
 use crate::edit::ops::{Operation, Region, RegionAction};
 use crate::scene::{Combine, ElementMask, NodeId, PointCloud, SplatCloud};
 use egui::Ui;
@@ -626,7 +627,7 @@ fn selection_ui(
     state: &mut CloudSelection,
     actions: &mut Vec<UiAction>,
 ) {
-    ui.horizontal(|ui| {
+    row_ui(ui, |ui| {
         ui.label("Tool");
         for tool in SelectTool::ALL {
             let on = state.tool == Some(tool);
@@ -644,9 +645,11 @@ fn selection_ui(
             ));
     });
     if state.tool == Some(SelectTool::Brush) {
-        ui.horizontal(|ui| {
+        row_ui(ui, |ui| {
             ui.label("Brush radius");
-            ui.add(
+            fitted_slider(
+                ui,
+                "200.0 pt",
                 egui::Slider::new(&mut state.brush_radius, 2.0..=200.0)
                     .suffix(" pt")
                     .logarithmic(true),
@@ -666,7 +669,7 @@ fn selection_ui(
     }
     let selected = state.count(cloud);
     super::inspector::part_of_label(ui, selected, cloud.len(), &format!("{noun} selected"));
-    ui.horizontal(|ui| {
+    row_ui(ui, |ui| {
         if ui
             .button("All")
             .on_hover_text(format!("Select every one of the {noun}"))
@@ -694,7 +697,7 @@ fn selection_ui(
         }
     });
     value_filter_ui(ui, cloud, state);
-    ui.horizontal(|ui| {
+    row_ui(ui, |ui| {
         for (label, hover, action) in [
             (
                 "Delete",
@@ -746,7 +749,7 @@ fn hide_ui(ui: &mut Ui, cloud: CloudRef<'_>, state: &mut CloudSelection, selecte
             ui.weak(format!("{} {what}", super::inspector::thousands(n as u64)));
         }
     };
-    ui.horizontal(|ui| {
+    row_ui(ui, |ui| {
         let hover = format!(
             "Hide the selected {noun} while the tool is on (H): they are not drawn, cannot be \
              selected and stay through Delete and Keep only"
@@ -764,7 +767,7 @@ fn hide_ui(ui: &mut Ui, cloud: CloudRef<'_>, state: &mut CloudSelection, selecte
         }
         count(ui, hidden, "hidden");
     });
-    ui.horizontal(|ui| {
+    row_ui(ui, |ui| {
         let hover = format!(
             "Lock the selected {noun}: they stay drawn but cannot be selected, so Delete, Keep \
              only, Separate and moves leave them alone (Shift+L)"
@@ -791,7 +794,7 @@ fn value_filter_ui(ui: &mut Ui, cloud: CloudRef<'_>, state: &mut CloudSelection)
     if !values.contains(&f.value) {
         *f = ValueFilter::starting(SplatValue::Distance, cloud);
     }
-    ui.horizontal(|ui| {
+    row_ui(ui, |ui| {
         ui.label("Where");
         egui::ComboBox::from_id_salt("splat_select_value")
             .selected_text(f.value.label())
@@ -824,7 +827,7 @@ fn value_filter_ui(ui: &mut Ui, cloud: CloudRef<'_>, state: &mut CloudSelection)
         };
         ui.add(drag);
     });
-    ui.horizontal(|ui| {
+    row_ui(ui, |ui| {
         let select = ui.button("Select").on_hover_text(format!(
             "Replace the selection with the {} that match",
             cloud.noun()

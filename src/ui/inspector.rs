@@ -90,9 +90,6 @@ pub fn inspector_keyed_ui(
                 ui.max_rect().left() + max.max(ui.available_width())
             });
             ui.data_mut(|d| d.insert_temp(Id::unique(INSPECTOR_RIGHT_ID), right));
-            // Sliders give up width in a narrow panel, so that rows of a label, a slider and
-            // its value stay inside it.
-            ui.spacing_mut().slider_width = (ui.available_width() - 190.0).clamp(48.0, 100.0);
             let Some(active) = selection.last() else {
                 scene_summary_ui(ui, scene, variant, keying, actions);
                 return;
@@ -167,44 +164,41 @@ fn node_ui(
         paint_icon(ui.painter(), rect, icon, icon.color());
         heading_ui(ui, &node.name);
     });
-    egui::Grid::new("inspector_node")
-        .num_columns(2)
-        .spacing([12.0, 4.0])
-        .show(ui, |ui| {
-            let skinned = scene.skinned_by(node.id);
-            if skinned.is_empty() {
-                value_row_ui(ui, "Type", node.kind.label());
-            } else {
-                // A joint: which skinned meshes it moves.
-                value_row_ui(ui, "Type", &format!("{} (joint)", node.kind.label()));
-                let names: Vec<&str> = skinned
-                    .iter()
-                    .filter_map(|id| scene.node(*id))
-                    .map(|n| n.name.as_str())
-                    .collect();
-                value_row_ui(ui, "Moves", &names.join(", "));
-                ui.label("Pose");
-                let reset = crate::edit::ops::reset_joint(scene, node.id);
-                if ui
-                    .add_enabled(reset.is_some(), egui::Button::new("Reset to rest"))
-                    .on_hover_text("Put this joint back where the file bound the mesh")
-                    .clicked()
-                    && let Some(command) = reset
-                {
-                    actions.push(edit_action(ui, command));
-                }
-                ui.end_row();
+    grid_ui(ui, "inspector_node", |ui| {
+        let skinned = scene.skinned_by(node.id);
+        if skinned.is_empty() {
+            value_row_ui(ui, "Type", node.kind.label());
+        } else {
+            // A joint: which skinned meshes it moves.
+            value_row_ui(ui, "Type", &format!("{} (joint)", node.kind.label()));
+            let names: Vec<&str> = skinned
+                .iter()
+                .filter_map(|id| scene.node(*id))
+                .map(|n| n.name.as_str())
+                .collect();
+            value_row_ui(ui, "Moves", &names.join(", "));
+            ui.label("Pose");
+            let reset = crate::edit::ops::reset_joint(scene, node.id);
+            if ui
+                .add_enabled(reset.is_some(), egui::Button::new("Reset to rest"))
+                .on_hover_text("Put this joint back where the file bound the mesh")
+                .clicked()
+                && let Some(command) = reset
+            {
+                actions.push(edit_action(ui, command));
             }
-            let parent = node
-                .parent
-                .and_then(|p| scene.node(p))
-                .map_or("(none — root)", |p| p.name.as_str());
-            value_row_ui(ui, "Parent", parent);
-            value_row_ui(ui, "Children", &node.children.len().to_string());
-            keyed_label(ui, keying, &[Channel::Visible(node.id)], "Visible", actions);
-            ui.label(yes_no(node.visible));
             ui.end_row();
-        });
+        }
+        let parent = node
+            .parent
+            .and_then(|p| scene.node(p))
+            .map_or("(none — root)", |p| p.name.as_str());
+        value_row_ui(ui, "Parent", parent);
+        value_row_ui(ui, "Children", &node.children.len().to_string());
+        keyed_label(ui, keying, &[Channel::Visible(node.id)], "Visible", actions);
+        ui.label(yes_no(node.visible));
+        ui.end_row();
+    });
 
     egui::CollapsingHeader::new("Transform")
         .default_open(true)
@@ -366,20 +360,25 @@ fn node_ui(
 fn grade_ui(ui: &mut Ui, node: &Node, actions: &mut Vec<UiAction>) {
     let grade = node.grade;
     let mut new = grade;
-    egui::Grid::new("inspector_grade")
-        .num_columns(2)
-        .spacing([12.0, 4.0])
-        .show(ui, |ui| {
-            ui.label("Tint");
-            ui.color_edit_button_rgb(&mut new.tint);
-            ui.end_row();
-            ui.label("Brightness");
-            ui.add(egui::Slider::new(&mut new.brightness, 0.0..=4.0).logarithmic(true));
-            ui.end_row();
-            ui.label("Saturation");
-            ui.add(egui::Slider::new(&mut new.saturation, 0.0..=2.0));
-            ui.end_row();
-        });
+    grid_ui(ui, "inspector_grade", |ui| {
+        ui.label("Tint");
+        ui.color_edit_button_rgb(&mut new.tint);
+        ui.end_row();
+        ui.label("Brightness");
+        fitted_slider(
+            ui,
+            "0.000",
+            egui::Slider::new(&mut new.brightness, 0.0..=4.0).logarithmic(true),
+        );
+        ui.end_row();
+        ui.label("Saturation");
+        fitted_slider(
+            ui,
+            "0.000",
+            egui::Slider::new(&mut new.saturation, 0.0..=2.0),
+        );
+        ui.end_row();
+    });
     if ui
         .add_enabled(!grade.is_identity(), egui::Button::new("Reset"))
         .clicked()
@@ -418,19 +417,15 @@ fn points_ui(
     cloud: &crate::scene::PointCloud,
     point_size_px: f32,
 ) -> Option<UiAction> {
-    egui::Grid::new("inspector_points")
-        .num_columns(2)
-        .spacing([12.0, 4.0])
-        .show(ui, |ui| {
-            value_row_ui(ui, "Points", &thousands(cloud.len() as u64));
-            ui.label("Bounds size");
-            vec3_ui(ui, size_of_bounds(cloud.bounds()), 2, " m");
-            ui.end_row();
-            value_row_ui(ui, "Colours", yes_no(!cloud.colors.is_empty()));
-            value_row_ui(ui, "Normals", yes_no(!cloud.normals.is_empty()));
-            draw_size_ui(ui, node, "Point size", point_size_px)
-        })
-        .inner
+    grid_ui(ui, "inspector_points", |ui| {
+        value_row_ui(ui, "Points", &thousands(cloud.len() as u64));
+        ui.label("Bounds size");
+        vec3_ui(ui, size_of_bounds(cloud.bounds()), 2, " m");
+        ui.end_row();
+        value_row_ui(ui, "Colours", yes_no(!cloud.colors.is_empty()));
+        value_row_ui(ui, "Normals", yes_no(!cloud.normals.is_empty()));
+        draw_size_ui(ui, node, "Point size", point_size_px)
+    })
 }
 
 /// Line-set facts and its line-width slider (a drag is one undo step).
@@ -440,26 +435,24 @@ fn lines_ui(
     cloud: &crate::scene::PointCloud,
     width_px: f32,
 ) -> Option<UiAction> {
-    egui::Grid::new("inspector_lines")
-        .num_columns(2)
-        .spacing([12.0, 4.0])
-        .show(ui, |ui| {
-            value_row_ui(ui, "Segments", &thousands(cloud.segments.len() as u64));
-            value_row_ui(ui, "Vertices", &thousands(cloud.len() as u64));
-            ui.label("Bounds size");
-            vec3_ui(ui, size_of_bounds(cloud.bounds()), 2, " m");
-            ui.end_row();
-            value_row_ui(ui, "Colours", yes_no(!cloud.colors.is_empty()));
-            draw_size_ui(ui, node, "Line width", width_px)
-        })
-        .inner
+    grid_ui(ui, "inspector_lines", |ui| {
+        value_row_ui(ui, "Segments", &thousands(cloud.segments.len() as u64));
+        value_row_ui(ui, "Vertices", &thousands(cloud.len() as u64));
+        ui.label("Bounds size");
+        vec3_ui(ui, size_of_bounds(cloud.bounds()), 2, " m");
+        ui.end_row();
+        value_row_ui(ui, "Colours", yes_no(!cloud.colors.is_empty()));
+        draw_size_ui(ui, node, "Line width", width_px)
+    })
 }
 
 /// A grid row with the slider for a point node's disc size or a line node's width.
 fn draw_size_ui(ui: &mut Ui, node: NodeId, label: &str, before: f32) -> Option<UiAction> {
     ui.label(label);
     let mut size_px = before;
-    let response = ui.add(
+    let response = fitted_slider(
+        ui,
+        "64.0 px",
         egui::Slider::new(&mut size_px, POINT_SIZE_RANGE_PX)
             .logarithmic(true)
             .max_decimals(1)
@@ -471,23 +464,20 @@ fn draw_size_ui(ui: &mut Ui, node: NodeId, label: &str, before: f32) -> Option<U
 }
 
 fn splats_ui(ui: &mut Ui, cloud: &crate::scene::SplatCloud) {
-    egui::Grid::new("inspector_splats")
-        .num_columns(2)
-        .spacing([12.0, 4.0])
-        .show(ui, |ui| {
-            value_row_ui(ui, "Splats", &thousands(cloud.len() as u64));
-            ui.label("Bounds size");
-            vec3_ui(ui, size_of_bounds(cloud.bounds()), 2, " m");
-            ui.end_row();
-            value_row_ui(ui, "SH degree", &cloud.sh_degree.to_string());
-            // Trained with the antialiasing filter (SPZ flag): drawn with compensated opacity.
-            value_row_ui(ui, "Antialiased", yes_no(cloud.antialiased));
-            value_row_ui(
-                ui,
-                "Memory",
-                &format!("{:.1} MB", cloud.byte_size() as f64 / 1e6),
-            );
-        });
+    grid_ui(ui, "inspector_splats", |ui| {
+        value_row_ui(ui, "Splats", &thousands(cloud.len() as u64));
+        ui.label("Bounds size");
+        vec3_ui(ui, size_of_bounds(cloud.bounds()), 2, " m");
+        ui.end_row();
+        value_row_ui(ui, "SH degree", &cloud.sh_degree.to_string());
+        // Trained with the antialiasing filter (SPZ flag): drawn with compensated opacity.
+        value_row_ui(ui, "Antialiased", yes_no(cloud.antialiased));
+        value_row_ui(
+            ui,
+            "Memory",
+            &format!("{:.1} MB", cloud.byte_size() as f64 / 1e6),
+        );
+    });
 }
 
 /// Euler angles in degrees, XYZ order as Blender shows them (extrinsic X, then Y, then Z).
@@ -526,8 +516,7 @@ const AXES: [(&str, Color32); 3] = [
 fn xyz_ui(ui: &mut Ui, beside: f32, mut cell: impl FnMut(&mut Ui, usize, bool)) {
     // The right edge is the one noted before the rows were laid out: a row wider than the
     // panel widens the Ui it is in, and later rows would take that for room.
-    let right = ui.data(|d| d.get_temp::<f32>(Id::unique(INSPECTOR_RIGHT_ID)));
-    if ui.cursor().left() + beside <= right.unwrap_or(f32::INFINITY) {
+    if ui.cursor().left() + beside <= inspector_right(ui).unwrap_or(f32::INFINITY) {
         ui.horizontal(|ui| (0..3).for_each(|axis| cell(ui, axis, false)));
     } else {
         ui.vertical(|ui| {
@@ -550,6 +539,81 @@ fn drag_field_width(ui: &Ui, widest: &str) -> f32 {
         egui::TextStyle::Body.resolve(ui.style()),
     );
     (text + 2.0 * ui.spacing().button_padding.x).max(ui.spacing().interact_size.x)
+}
+
+/// How far right the inspector's rows may reach, as noted before they were laid out
+/// (`INSPECTOR_RIGHT_ID`); `None` outside the inspector.
+fn inspector_right(ui: &Ui) -> Option<f32> {
+    ui.data(|d| d.get_temp::<f32>(Id::unique(INSPECTOR_RIGHT_ID)))
+}
+
+/// The width left from the cursor to the inspector's right edge. A row wider than the panel
+/// widens the Ui it is in, so the Ui's own edge is no measure of the room once one has.
+pub(crate) fn room(ui: &Ui) -> f32 {
+    inspector_right(ui).map_or(ui.available_width(), |right| right - ui.cursor().left())
+}
+
+/// A row of widgets that wraps at the inspector's right edge ([`room`]): in a narrow panel
+/// its last widgets go on the next line instead of past the edge.
+pub(crate) fn row_ui<R>(ui: &mut Ui, add: impl FnOnce(&mut Ui) -> R) -> R {
+    // Placed at the top of what is left, as `Ui::vertical` is: a grid centres an allocated
+    // Ui in its cell by the height asked for (one line), and the lines a narrow row wraps
+    // onto then ran into the grid's next row.
+    let rect = egui::Rect::from_min_size(
+        ui.available_rect_before_wrap().min,
+        vec2(room(ui).max(0.0), ui.spacing().interact_size.y),
+    );
+    let layout = egui::Layout::left_to_right(egui::Align::Center).with_main_wrap(true);
+    ui.scope_builder(egui::UiBuilder::new().max_rect(rect).layout(layout), add)
+        .inner
+}
+
+/// The inspector's two-column grid of labels and values, kept inside the inspector's right
+/// edge ([`room`]): its last column's values (truncated names, stacked X/Y/Z fields, sliders)
+/// fit the panel, not a Ui an earlier row made wider.
+pub(crate) fn grid_ui<R>(ui: &mut Ui, id_salt: &str, add: impl FnOnce(&mut Ui) -> R) -> R {
+    let rect = egui::Rect::from_min_size(
+        ui.cursor().min,
+        vec2(room(ui).max(0.0), ui.available_size_before_wrap().y),
+    );
+    let builder = egui::UiBuilder::new()
+        .id_salt(id_salt)
+        .max_rect(rect)
+        .layout(egui::Layout::top_down(egui::Align::Min));
+    ui.scope_builder(builder, |ui| {
+        egui::Grid::new(id_salt)
+            .num_columns(2)
+            .spacing([12.0, 4.0])
+            .show(ui, add)
+            .inner
+    })
+    .inner
+}
+
+/// The shortest rail a [`fitted_slider`] gets; below it the slider is hard to aim at.
+const MIN_SLIDER_WIDTH: f32 = 24.0;
+
+/// Adds `slider` with its rail as long as the room left on its line ([`room`]) allows beside
+/// its value field, at most the usual slider width. `widest` is the widest value the slider
+/// shows (its suffix and any text after it included), so the rail keeps its length while a
+/// drag changes the value.
+pub(crate) fn fitted_slider(ui: &mut Ui, widest: &str, slider: egui::Slider<'_>) -> egui::Response {
+    let usual = ui.spacing().slider_width;
+    let value = drag_field_width(ui, widest) + ui.spacing().item_spacing.x;
+    // In a row ([`row_ui`]) without room left for it, the slider starts the next line: a
+    // slider is laid out as one widget, and a row wraps before a widget, not inside it.
+    let row_start = ui.max_rect().left() + 0.5;
+    if ui.layout().main_wrap()
+        && ui.cursor().left() > row_start
+        && room(ui) - value < MIN_SLIDER_WIDTH
+    {
+        ui.end_row();
+    }
+    ui.spacing_mut().slider_width =
+        (room(ui) - value).clamp(MIN_SLIDER_WIDTH, usual.max(MIN_SLIDER_WIDTH));
+    let response = ui.add(slider);
+    ui.spacing_mut().slider_width = usual;
+    response
 }
 
 /// Three drag values side by side, each planned `field` wide, or one under another in a
@@ -606,50 +670,47 @@ fn transform_ui(
     // The three rows go one under another together: each field planned as wide as a
     // translation of tens of metres.
     let field = drag_field_width(ui, "-00.000 m");
-    egui::Grid::new("inspector_transform")
-        .num_columns(2)
-        .spacing([12.0, 4.0])
-        .show(ui, |ui| {
-            let mut new = t;
-            keyed_label(
+    grid_ui(ui, "inspector_transform", |ui| {
+        let mut new = t;
+        keyed_label(
+            ui,
+            keying,
+            &[Channel::Transform(node.id)],
+            "Translation",
+            actions,
+        );
+        let mut translation = t.translation;
+        if vec3_edit_ui(ui, &mut translation, speed, 3, " m", field) {
+            new.translation = translation;
+        }
+        ui.end_row();
+        ui.label("Rotation (XYZ)");
+        let before_deg = euler_xyz_deg(t.rotation);
+        let mut deg = before_deg;
+        if vec3_edit_ui(ui, &mut deg, 0.5, 1, "°", field) && deg != before_deg {
+            let r = deg * (std::f32::consts::PI / 180.0);
+            new.rotation = Quat::from_euler(EulerRot::XYZEx, r.x, r.y, r.z);
+        }
+        ui.end_row();
+        ui.label("Scale");
+        let mut scale = t.scale;
+        if vec3_edit_ui(ui, &mut scale, 0.01, 3, "", field) {
+            new.scale = scale;
+        }
+        ui.end_row();
+        ui.label("World position");
+        vec3_ui(ui, world_position, 3, " m");
+        ui.end_row();
+        if new != t {
+            actions.push(edit_action(
                 ui,
-                keying,
-                &[Channel::Transform(node.id)],
-                "Translation",
-                actions,
-            );
-            let mut translation = t.translation;
-            if vec3_edit_ui(ui, &mut translation, speed, 3, " m", field) {
-                new.translation = translation;
-            }
-            ui.end_row();
-            ui.label("Rotation (XYZ)");
-            let before_deg = euler_xyz_deg(t.rotation);
-            let mut deg = before_deg;
-            if vec3_edit_ui(ui, &mut deg, 0.5, 1, "°", field) && deg != before_deg {
-                let r = deg * (std::f32::consts::PI / 180.0);
-                new.rotation = Quat::from_euler(EulerRot::XYZEx, r.x, r.y, r.z);
-            }
-            ui.end_row();
-            ui.label("Scale");
-            let mut scale = t.scale;
-            if vec3_edit_ui(ui, &mut scale, 0.01, 3, "", field) {
-                new.scale = scale;
-            }
-            ui.end_row();
-            ui.label("World position");
-            vec3_ui(ui, world_position, 3, " m");
-            ui.end_row();
-            if new != t {
-                actions.push(edit_action(
-                    ui,
-                    Command::SetTransform {
-                        node: node.id,
-                        transform: new,
-                    },
-                ));
-            }
-        });
+                Command::SetTransform {
+                    node: node.id,
+                    transform: new,
+                },
+            ));
+        }
+    });
 }
 
 fn mesh_ui(
@@ -662,33 +723,30 @@ fn mesh_ui(
 ) {
     let size = size_of_bounds(mesh.bounds());
     let users = scene.users_of_mesh(id);
-    egui::Grid::new("inspector_mesh")
-        .num_columns(2)
-        .spacing([12.0, 4.0])
-        .show(ui, |ui| {
-            value_row_ui(ui, "Vertices", &thousands(mesh.vertex_count() as u64));
-            value_row_ui(ui, "Triangles", &thousands(mesh.triangle_count() as u64));
-            ui.label("Bounds size");
-            vec3_ui(ui, size, 2, " m");
-            ui.end_row();
-            value_row_ui(ui, "Vertex colours", yes_no(!mesh.colors.is_empty()));
-            value_row_ui(ui, "UVs", yes_no(!mesh.uvs.is_empty()));
-            value_row_ui(ui, "Tangents", yes_no(!mesh.tangents.is_empty()));
-            if users > 1 {
-                value_row_ui(ui, "Used by", &format!("{users} objects"));
-            }
-            // A skinned mesh is posed by its joints: moving them (or a shot) moves it.
-            if let Some(skin) = scene.skin(node) {
-                value_row_ui(
-                    ui,
-                    "Skin",
-                    &format!("follows {} joints", thousands(skin.joints.len() as u64)),
-                );
-            }
-        });
+    grid_ui(ui, "inspector_mesh", |ui| {
+        value_row_ui(ui, "Vertices", &thousands(mesh.vertex_count() as u64));
+        value_row_ui(ui, "Triangles", &thousands(mesh.triangle_count() as u64));
+        ui.label("Bounds size");
+        vec3_ui(ui, size, 2, " m");
+        ui.end_row();
+        value_row_ui(ui, "Vertex colours", yes_no(!mesh.colors.is_empty()));
+        value_row_ui(ui, "UVs", yes_no(!mesh.uvs.is_empty()));
+        value_row_ui(ui, "Tangents", yes_no(!mesh.tangents.is_empty()));
+        if users > 1 {
+            value_row_ui(ui, "Used by", &format!("{users} objects"));
+        }
+        // A skinned mesh is posed by its joints: moving them (or a shot) moves it.
+        if let Some(skin) = scene.skin(node) {
+            value_row_ui(
+                ui,
+                "Skin",
+                &format!("follows {} joints", thousands(skin.joints.len() as u64)),
+            );
+        }
+    });
     // Posing and keying a character starts from its joints.
     if let Some(skin) = scene.skin(node) {
-        ui.horizontal(|ui| {
+        row_ui(ui, |ui| {
             if ui
                 .button("Select joints")
                 .on_hover_text("Select the joints that move this mesh (then I keys them all)")
@@ -741,50 +799,47 @@ fn primitive_ui(
         ui.end_row();
     };
     ui.label(RichText::new(format!("{} parameters", shape.name())).strong());
-    egui::Grid::new("inspector_primitive")
-        .num_columns(2)
-        .spacing([12.0, 4.0])
-        .show(ui, |ui| match &mut new {
-            Primitive::Cube { size } => length(ui, "Size", size),
-            Primitive::UvSphere {
-                radius,
-                segments,
-                rings,
-            } => {
-                length(ui, "Radius", radius);
-                count(ui, "Segments", segments, 3);
-                count(ui, "Rings", rings, 2);
-            }
-            Primitive::Plane { size, subdivisions } => {
-                length(ui, "Size", size);
-                count(ui, "Subdivisions", subdivisions, 1);
-            }
-            Primitive::Cylinder {
-                radius,
-                height,
-                segments,
-            }
-            | Primitive::Cone {
-                radius,
-                height,
-                segments,
-            } => {
-                length(ui, "Radius", radius);
-                length(ui, "Height", height);
-                count(ui, "Segments", segments, 3);
-            }
-            Primitive::Torus {
-                major_radius,
-                minor_radius,
-                major_segments,
-                minor_segments,
-            } => {
-                length(ui, "Ring radius", major_radius);
-                length(ui, "Tube radius", minor_radius);
-                count(ui, "Ring segments", major_segments, 3);
-                count(ui, "Tube segments", minor_segments, 3);
-            }
-        });
+    grid_ui(ui, "inspector_primitive", |ui| match &mut new {
+        Primitive::Cube { size } => length(ui, "Size", size),
+        Primitive::UvSphere {
+            radius,
+            segments,
+            rings,
+        } => {
+            length(ui, "Radius", radius);
+            count(ui, "Segments", segments, 3);
+            count(ui, "Rings", rings, 2);
+        }
+        Primitive::Plane { size, subdivisions } => {
+            length(ui, "Size", size);
+            count(ui, "Subdivisions", subdivisions, 1);
+        }
+        Primitive::Cylinder {
+            radius,
+            height,
+            segments,
+        }
+        | Primitive::Cone {
+            radius,
+            height,
+            segments,
+        } => {
+            length(ui, "Radius", radius);
+            length(ui, "Height", height);
+            count(ui, "Segments", segments, 3);
+        }
+        Primitive::Torus {
+            major_radius,
+            minor_radius,
+            major_segments,
+            minor_segments,
+        } => {
+            length(ui, "Ring radius", major_radius);
+            length(ui, "Tube radius", minor_radius);
+            count(ui, "Ring segments", major_segments, 3);
+            count(ui, "Tube segments", minor_segments, 3);
+        }
+    });
     if new != shape
         && let Some(command) = crate::edit::ops::set_primitive(scene, mesh, new)
     {
@@ -806,407 +861,428 @@ fn material_ui(
         .nodes()
         .filter(|n| matches!(n.kind, NodeKind::Mesh { material, .. } if material == id))
         .count();
-    egui::Grid::new("inspector_material")
-        .num_columns(2)
-        .spacing([12.0, 4.0])
-        .show(ui, |ui| {
-            let mut new = m.clone();
-            value_row_ui(ui, "Name", &m.name);
-            value_row_ui(ui, "Used by", &format!("{users} node(s)"));
-            keyed_label(
-                ui,
-                keying,
-                &[Channel::BaseColor(id)],
-                "Base colour",
-                actions,
-            );
-            let [r, g, b, a] = m.base_color;
-            let mut rgba = egui::Rgba::from_rgba_unmultiplied(r, g, b, a);
-            if egui::color_picker::color_edit_button_rgba(
-                ui,
-                &mut rgba,
-                egui::color_picker::Alpha::OnlyBlend,
-            )
-            .changed()
-            {
-                let [r, g, b, a] = rgba.to_rgba_unmultiplied();
-                new.base_color = [r, g, b, a];
-            }
-            ui.end_row();
-            keyed_label(ui, keying, &[Channel::Metallic(id)], "Metallic", actions);
-            ui.add(egui::Slider::new(&mut new.metallic, 0.0..=1.0));
-            ui.end_row();
-            keyed_label(ui, keying, &[Channel::Roughness(id)], "Roughness", actions);
-            ui.add(egui::Slider::new(&mut new.roughness, 0.0..=1.0));
-            ui.end_row();
-            ui.label("IOR");
-            ui.add(
-                egui::DragValue::new(&mut new.ior)
-                    .speed(0.01)
-                    .range(1.0..=3.0)
-                    // Showing a file's out-of-range IOR must not edit it.
-                    .clamp_existing_to_range(false)
-                    .max_decimals(3),
-            )
-            .on_hover_text(
-                "Index of refraction of the non-metal layer (KHR_materials_ior): 1.5 glass \
+    grid_ui(ui, "inspector_material", |ui| {
+        let mut new = m.clone();
+        value_row_ui(ui, "Name", &m.name);
+        value_row_ui(ui, "Used by", &format!("{users} node(s)"));
+        keyed_label(
+            ui,
+            keying,
+            &[Channel::BaseColor(id)],
+            "Base colour",
+            actions,
+        );
+        let [r, g, b, a] = m.base_color;
+        let mut rgba = egui::Rgba::from_rgba_unmultiplied(r, g, b, a);
+        if egui::color_picker::color_edit_button_rgba(
+            ui,
+            &mut rgba,
+            egui::color_picker::Alpha::OnlyBlend,
+        )
+        .changed()
+        {
+            let [r, g, b, a] = rgba.to_rgba_unmultiplied();
+            new.base_color = [r, g, b, a];
+        }
+        ui.end_row();
+        keyed_label(ui, keying, &[Channel::Metallic(id)], "Metallic", actions);
+        fitted_slider(ui, "0.000", egui::Slider::new(&mut new.metallic, 0.0..=1.0));
+        ui.end_row();
+        keyed_label(ui, keying, &[Channel::Roughness(id)], "Roughness", actions);
+        fitted_slider(
+            ui,
+            "0.000",
+            egui::Slider::new(&mut new.roughness, 0.0..=1.0),
+        );
+        ui.end_row();
+        ui.label("IOR");
+        ui.add(
+            egui::DragValue::new(&mut new.ior)
+                .speed(0.01)
+                .range(1.0..=3.0)
+                // Showing a file's out-of-range IOR must not edit it.
+                .clamp_existing_to_range(false)
+                .max_decimals(3),
+        )
+        .on_hover_text(
+            "Index of refraction of the non-metal layer (KHR_materials_ior): 1.5 glass \
                  and most plastics (4 % reflection head-on), 1.33 water, 2.42 diamond",
-            );
-            ui.end_row();
-            keyed_label(ui, keying, &[Channel::Specular(id)], "Specular", actions);
-            ui.horizontal(|ui| {
-                // Assigned only when edited: showing a colour must not round-trip it.
-                let mut tint = m.specular_color;
-                if ui
-                    .color_edit_button_rgb(&mut tint)
-                    .on_hover_text("Specular colour: tints the non-metal reflection")
-                    .changed()
-                {
-                    new.specular_color = tint;
-                }
-                ui.add(egui::Slider::new(&mut new.specular, 0.0..=1.0))
-                    .on_hover_text(
-                        "Strength of the non-metal reflection (KHR_materials_specular): 1 as \
-                         the IOR gives, 0 none (all diffuse); metals are not affected",
-                    );
-            });
-            ui.end_row();
-            keyed_label(
-                ui,
-                keying,
-                &[Channel::Transmission(id)],
-                "Transmission",
-                actions,
-            );
-            ui.add(egui::Slider::new(&mut new.transmission, 0.0..=1.0))
+        );
+        ui.end_row();
+        keyed_label(ui, keying, &[Channel::Specular(id)], "Specular", actions);
+        row_ui(ui, |ui| {
+            // Assigned only when edited: showing a colour must not round-trip it.
+            let mut tint = m.specular_color;
+            if ui
+                .color_edit_button_rgb(&mut tint)
+                .on_hover_text("Specular colour: tints the non-metal reflection")
+                .changed()
+            {
+                new.specular_color = tint;
+            }
+            fitted_slider(ui, "0.000", egui::Slider::new(&mut new.specular, 0.0..=1.0))
                 .on_hover_text(
-                    "Share of light passing through instead of being diffused \
+                    "Strength of the non-metal reflection (KHR_materials_specular): 1 as \
+                         the IOR gives, 0 none (all diffuse); metals are not affected",
+                );
+        });
+        ui.end_row();
+        keyed_label(
+            ui,
+            keying,
+            &[Channel::Transmission(id)],
+            "Transmission",
+            actions,
+        );
+        fitted_slider(
+            ui,
+            "0.000",
+            egui::Slider::new(&mut new.transmission, 0.0..=1.0),
+        )
+        .on_hover_text(
+            "Share of light passing through instead of being diffused \
                      (KHR_materials_transmission): 1 for clear glass, tinted by the base \
                      colour, blurred by the roughness",
-                );
-            ui.end_row();
-            if m.is_transmissive() || m.has_volume() {
-                ui.label("Volume");
-                ui.horizontal(|ui| {
-                    ui.add(
-                        egui::DragValue::new(&mut new.thickness)
-                            .speed(0.005)
-                            .range(0.0..=1000.0)
-                            .clamp_existing_to_range(false)
-                            .max_decimals(3)
-                            .prefix("thick "),
-                    )
-                    .on_hover_text(
-                        "Thickness of the solid under the surface, in the mesh's units \
-                         (KHR_materials_volume): 0 thin-walled (light passes straight \
-                         through); above 0 light refracts by the IOR and is absorbed",
-                    );
-                    // Assigned only when edited: showing a colour must not round-trip it.
-                    let mut tint = m.attenuation_color;
-                    if ui
-                        .color_edit_button_rgb(&mut tint)
-                        .on_hover_text(
-                            "Attenuation colour: what white light turns into after the \
-                             attenuation distance inside the solid",
-                        )
-                        .changed()
-                    {
-                        new.attenuation_color = tint;
-                    }
-                    let mut distance = m.attenuation_distance.unwrap_or(0.0);
-                    if ui
-                        .add(
-                            egui::DragValue::new(&mut distance)
-                                .speed(0.01)
-                                .range(0.0..=10_000.0)
-                                .clamp_existing_to_range(false)
-                                .custom_formatter(|v, _| {
-                                    if v > 0.0 {
-                                        format!("{v:.3} m")
-                                    } else {
-                                        "no absorption".to_owned()
-                                    }
-                                }),
-                        )
-                        .on_hover_text(
-                            "Attenuation distance in metres: how far light travels in the \
-                             solid before it has turned the attenuation colour (0: none)",
-                        )
-                        .changed()
-                    {
-                        new.attenuation_distance = (distance > 0.0).then_some(distance);
-                    }
-                    ui.add(
-                        egui::DragValue::new(&mut new.dispersion)
-                            .speed(0.01)
-                            .range(0.0..=10.0)
-                            .clamp_existing_to_range(false)
-                            .max_decimals(3)
-                            .prefix("disp "),
-                    )
-                    .on_hover_text(
-                        "Dispersion (KHR_materials_dispersion, 20 / Abbe number): colour \
-                         fringes through a thick solid; 0 none, 0.36 diamond, 0.7 flint glass",
-                    );
-                });
-                ui.end_row();
-            }
-            keyed_label(ui, keying, &[Channel::Clearcoat(id)], "Clearcoat", actions);
-            ui.horizontal(|ui| {
-                ui.add(egui::Slider::new(&mut new.clearcoat, 0.0..=1.0))
-                    .on_hover_text(
-                        "Strength of a clear lacquer over the material \
-                         (KHR_materials_clearcoat): car paint, varnish",
-                    );
+        );
+        ui.end_row();
+        if m.is_transmissive() || m.has_volume() {
+            ui.label("Volume");
+            row_ui(ui, |ui| {
                 ui.add(
-                    egui::DragValue::new(&mut new.clearcoat_roughness)
-                        .speed(0.01)
-                        .range(0.0..=1.0)
-                        .prefix("rough "),
-                )
-                .on_hover_text("The lacquer's roughness");
-            });
-            ui.end_row();
-            keyed_label(
-                ui,
-                keying,
-                &[Channel::SheenColor(id), Channel::SheenRoughness(id)],
-                "Sheen",
-                actions,
-            );
-            ui.horizontal(|ui| {
-                // Assigned only when edited: showing a colour must not round-trip it.
-                let mut sheen = m.sheen_color;
-                if ui
-                    .color_edit_button_rgb(&mut sheen)
-                    .on_hover_text(
-                        "Sheen colour (KHR_materials_sheen): light scattered back by fibres \
-                         standing off the surface, brightest at grazing angles; black for none. \
-                         Velvet, felt, dusty surfaces",
-                    )
-                    .changed()
-                {
-                    new.sheen_color = sheen;
-                }
-                ui.add(
-                    egui::DragValue::new(&mut new.sheen_roughness)
-                        .speed(0.01)
-                        .range(0.0..=1.0)
-                        .clamp_existing_to_range(false)
-                        .prefix("rough "),
-                )
-                .on_hover_text(
-                    "Sheen roughness: low gives a narrow rim at the silhouette, high a soft \
-                     glow over the whole surface",
-                );
-            });
-            ui.end_row();
-            keyed_label(
-                ui,
-                keying,
-                &[Channel::Anisotropy(id)],
-                "Anisotropy",
-                actions,
-            );
-            ui.horizontal(|ui| {
-                ui.add(
-                    egui::DragValue::new(&mut new.anisotropy_strength)
-                        .speed(0.01)
-                        .range(0.0..=1.0)
-                        .clamp_existing_to_range(false),
-                )
-                .on_hover_text(
-                    "Anisotropy strength (KHR_materials_anisotropy): stretches the highlight \
-                     along one direction of the surface; 0 for a round one. Brushed metal, \
-                     hair, satin",
-                );
-                // Assigned only when edited: showing the angle must not round-trip it.
-                let mut degrees = m.anisotropy_rotation.to_degrees();
-                if ui
-                    .add(
-                        egui::DragValue::new(&mut degrees)
-                            .speed(1.0)
-                            .max_decimals(1)
-                            .prefix("rot ")
-                            .suffix("°"),
-                    )
-                    .on_hover_text(
-                        "The stretch's direction: degrees counter-clockwise from the texture's \
-                         u axis (the tangent) towards its v axis",
-                    )
-                    .changed()
-                {
-                    new.anisotropy_rotation = degrees.to_radians();
-                }
-            });
-            ui.end_row();
-            keyed_label(
-                ui,
-                keying,
-                &[Channel::Iridescence(id), Channel::IridescenceThickness(id)],
-                "Iridescence",
-                actions,
-            );
-            ui.horizontal(|ui| {
-                ui.add(
-                    egui::DragValue::new(&mut new.iridescence)
-                        .speed(0.01)
-                        .range(0.0..=1.0)
-                        .clamp_existing_to_range(false),
-                )
-                .on_hover_text(
-                    "Iridescence (KHR_materials_iridescence): a thin film over the surface \
-                     whose colours shift with the viewing angle; 0 for none. Soap bubbles, \
-                     oil slicks, beetle shells, coated lenses",
-                );
-                ui.add(
-                    egui::DragValue::new(&mut new.iridescence_ior)
-                        .speed(0.01)
-                        .range(1.0..=3.0)
+                    egui::DragValue::new(&mut new.thickness)
+                        .speed(0.005)
+                        .range(0.0..=1000.0)
                         .clamp_existing_to_range(false)
                         .max_decimals(3)
-                        .prefix("film IOR "),
+                        .prefix("thick "),
                 )
-                .on_hover_text("The film's index of refraction (1.3 by default)");
+                .on_hover_text(
+                    "Thickness of the solid under the surface, in the mesh's units \
+                         (KHR_materials_volume): 0 thin-walled (light passes straight \
+                         through); above 0 light refracts by the IOR and is absorbed",
+                );
+                // Assigned only when edited: showing a colour must not round-trip it.
+                let mut tint = m.attenuation_color;
+                if ui
+                    .color_edit_button_rgb(&mut tint)
+                    .on_hover_text(
+                        "Attenuation colour: what white light turns into after the \
+                             attenuation distance inside the solid",
+                    )
+                    .changed()
+                {
+                    new.attenuation_color = tint;
+                }
+                let mut distance = m.attenuation_distance.unwrap_or(0.0);
+                if ui
+                    .add(
+                        egui::DragValue::new(&mut distance)
+                            .speed(0.01)
+                            .range(0.0..=10_000.0)
+                            .clamp_existing_to_range(false)
+                            .custom_formatter(|v, _| {
+                                if v > 0.0 {
+                                    format!("{v:.3} m")
+                                } else {
+                                    "no absorption".to_owned()
+                                }
+                            }),
+                    )
+                    .on_hover_text(
+                        "Attenuation distance in metres: how far light travels in the \
+                             solid before it has turned the attenuation colour (0: none)",
+                    )
+                    .changed()
+                {
+                    new.attenuation_distance = (distance > 0.0).then_some(distance);
+                }
                 ui.add(
-                    egui::DragValue::new(&mut new.iridescence_thickness[1])
+                    egui::DragValue::new(&mut new.dispersion)
+                        .speed(0.01)
+                        .range(0.0..=10.0)
+                        .clamp_existing_to_range(false)
+                        .max_decimals(3)
+                        .prefix("disp "),
+                )
+                .on_hover_text(
+                    "Dispersion (KHR_materials_dispersion, 20 / Abbe number): colour \
+                         fringes through a thick solid; 0 none, 0.36 diamond, 0.7 flint glass",
+                );
+            });
+            ui.end_row();
+        }
+        keyed_label(ui, keying, &[Channel::Clearcoat(id)], "Clearcoat", actions);
+        row_ui(ui, |ui| {
+            fitted_slider(
+                ui,
+                "0.000",
+                egui::Slider::new(&mut new.clearcoat, 0.0..=1.0),
+            )
+            .on_hover_text(
+                "Strength of a clear lacquer over the material \
+                         (KHR_materials_clearcoat): car paint, varnish",
+            );
+            ui.add(
+                egui::DragValue::new(&mut new.clearcoat_roughness)
+                    .speed(0.01)
+                    .range(0.0..=1.0)
+                    .prefix("rough "),
+            )
+            .on_hover_text("The lacquer's roughness");
+        });
+        ui.end_row();
+        keyed_label(
+            ui,
+            keying,
+            &[Channel::SheenColor(id), Channel::SheenRoughness(id)],
+            "Sheen",
+            actions,
+        );
+        row_ui(ui, |ui| {
+            // Assigned only when edited: showing a colour must not round-trip it.
+            let mut sheen = m.sheen_color;
+            if ui
+                .color_edit_button_rgb(&mut sheen)
+                .on_hover_text(
+                    "Sheen colour (KHR_materials_sheen): light scattered back by fibres \
+                         standing off the surface, brightest at grazing angles; black for none. \
+                         Velvet, felt, dusty surfaces",
+                )
+                .changed()
+            {
+                new.sheen_color = sheen;
+            }
+            ui.add(
+                egui::DragValue::new(&mut new.sheen_roughness)
+                    .speed(0.01)
+                    .range(0.0..=1.0)
+                    .clamp_existing_to_range(false)
+                    .prefix("rough "),
+            )
+            .on_hover_text(
+                "Sheen roughness: low gives a narrow rim at the silhouette, high a soft \
+                     glow over the whole surface",
+            );
+        });
+        ui.end_row();
+        keyed_label(
+            ui,
+            keying,
+            &[Channel::Anisotropy(id)],
+            "Anisotropy",
+            actions,
+        );
+        row_ui(ui, |ui| {
+            ui.add(
+                egui::DragValue::new(&mut new.anisotropy_strength)
+                    .speed(0.01)
+                    .range(0.0..=1.0)
+                    .clamp_existing_to_range(false),
+            )
+            .on_hover_text(
+                "Anisotropy strength (KHR_materials_anisotropy): stretches the highlight \
+                     along one direction of the surface; 0 for a round one. Brushed metal, \
+                     hair, satin",
+            );
+            // Assigned only when edited: showing the angle must not round-trip it.
+            let mut degrees = m.anisotropy_rotation.to_degrees();
+            if ui
+                .add(
+                    egui::DragValue::new(&mut degrees)
+                        .speed(1.0)
+                        .max_decimals(1)
+                        .prefix("rot ")
+                        .suffix("°"),
+                )
+                .on_hover_text(
+                    "The stretch's direction: degrees counter-clockwise from the texture's \
+                         u axis (the tangent) towards its v axis",
+                )
+                .changed()
+            {
+                new.anisotropy_rotation = degrees.to_radians();
+            }
+        });
+        ui.end_row();
+        keyed_label(
+            ui,
+            keying,
+            &[Channel::Iridescence(id), Channel::IridescenceThickness(id)],
+            "Iridescence",
+            actions,
+        );
+        row_ui(ui, |ui| {
+            ui.add(
+                egui::DragValue::new(&mut new.iridescence)
+                    .speed(0.01)
+                    .range(0.0..=1.0)
+                    .clamp_existing_to_range(false),
+            )
+            .on_hover_text(
+                "Iridescence (KHR_materials_iridescence): a thin film over the surface \
+                     whose colours shift with the viewing angle; 0 for none. Soap bubbles, \
+                     oil slicks, beetle shells, coated lenses",
+            );
+            ui.add(
+                egui::DragValue::new(&mut new.iridescence_ior)
+                    .speed(0.01)
+                    .range(1.0..=3.0)
+                    .clamp_existing_to_range(false)
+                    .max_decimals(3)
+                    .prefix("film IOR "),
+            )
+            .on_hover_text("The film's index of refraction (1.3 by default)");
+            ui.add(
+                egui::DragValue::new(&mut new.iridescence_thickness[1])
+                    .speed(1.0)
+                    .range(0.0..=2000.0)
+                    .clamp_existing_to_range(false)
+                    .max_decimals(0)
+                    .suffix(" nm"),
+            )
+            .on_hover_text(
+                "The film's thickness (with a thickness texture: where it is white; \
+                     where it is black the film is as thin as its minimum, below). Thicker \
+                     films cycle through more colours",
+            );
+            if new.iridescence_thickness_texture.is_some() {
+                ui.add(
+                    egui::DragValue::new(&mut new.iridescence_thickness[0])
                         .speed(1.0)
                         .range(0.0..=2000.0)
                         .clamp_existing_to_range(false)
                         .max_decimals(0)
+                        .prefix("min ")
                         .suffix(" nm"),
                 )
-                .on_hover_text(
-                    "The film's thickness (with a thickness texture: where it is white; \
-                     where it is black the film is as thin as its minimum, below). Thicker \
-                     films cycle through more colours",
-                );
-                if new.iridescence_thickness_texture.is_some() {
-                    ui.add(
-                        egui::DragValue::new(&mut new.iridescence_thickness[0])
-                            .speed(1.0)
-                            .range(0.0..=2000.0)
-                            .clamp_existing_to_range(false)
-                            .max_decimals(0)
-                            .prefix("min ")
-                            .suffix(" nm"),
-                    )
-                    .on_hover_text("The film's thickness where the thickness texture is black");
-                }
-            });
-            ui.end_row();
-            keyed_label(
-                ui,
-                keying,
-                &[Channel::DiffuseTransmission(id)],
-                "Translucency",
-                actions,
-            );
-            ui.horizontal(|ui| {
-                ui.add(
-                    egui::DragValue::new(&mut new.diffuse_transmission)
-                        .speed(0.01)
-                        .range(0.0..=1.0)
-                        .clamp_existing_to_range(false),
-                )
-                .on_hover_text(
-                    "Diffuse transmission (KHR_materials_diffuse_transmission): how much \
-                     light passes diffusely through to the other side; 0 for none. Leaves, \
-                     paper, lamp shades, curtains lit from behind",
-                );
-                // Assigned only when edited: showing a colour must not round-trip it.
-                let mut color = m.diffuse_transmission_color;
-                if ui
-                    .color_edit_button_rgb(&mut color)
-                    .on_hover_text("The colour the light takes on its way through")
-                    .changed()
-                {
-                    new.diffuse_transmission_color = color;
-                }
-            });
-            ui.end_row();
-            value_row_ui(
-                ui,
-                "Shading",
-                if m.unlit {
-                    "as captured (unlit)"
-                } else {
-                    "lit (PBR)"
-                },
-            );
-            keyed_label(ui, keying, &[Channel::Emissive(id)], "Emissive", actions);
-            ui.horizontal(|ui| {
-                ui.color_edit_button_rgb(&mut new.emissive);
-                if let Some(k) = keying {
-                    key_button_ui(ui, k, &[Channel::EmissiveStrength(id)], actions);
-                }
-                ui.add(
-                    egui::DragValue::new(&mut new.emissive_strength)
-                        .speed(0.05)
-                        .range(0.0..=1000.0)
-                        .prefix("× "),
-                )
-                .on_hover_text("Emissive strength (KHR_materials_emissive_strength)");
-            });
-            ui.end_row();
-            ui.label("Alpha");
-            ui.horizontal(|ui| {
-                let mut mode = match new.alpha_mode {
-                    AlphaMode::Opaque => 0,
-                    AlphaMode::Mask { .. } => 1,
-                    AlphaMode::Blend => 2,
-                };
-                let before = mode;
-                egui::ComboBox::from_id_salt("alpha_mode")
-                    .selected_text(["Opaque", "Mask", "Blend"][mode])
-                    .show_ui(ui, |ui| {
-                        for (i, label) in ["Opaque", "Mask", "Blend"].into_iter().enumerate() {
-                            ui.selectable_value(&mut mode, i, label);
-                        }
-                    });
-                if mode != before {
-                    new.alpha_mode = match mode {
-                        0 => AlphaMode::Opaque,
-                        1 => AlphaMode::Mask { cutoff: 0.5 },
-                        _ => AlphaMode::Blend,
-                    };
-                }
-                if let AlphaMode::Mask { cutoff } = &mut new.alpha_mode {
-                    ui.add(egui::Slider::new(cutoff, 0.0..=1.0).text("cutoff"));
-                }
-            });
-            ui.end_row();
-            ui.label("Double-sided");
-            ui.checkbox(&mut new.double_sided, "");
-            ui.end_row();
-            if m.normal_texture.is_some() {
-                ui.label("Normal strength");
-                ui.add(egui::Slider::new(&mut new.normal_scale, 0.0..=2.0));
-                ui.end_row();
-            }
-            if m.clearcoat_normal_texture.is_some() {
-                ui.label("Clearcoat normal strength");
-                ui.add(egui::Slider::new(
-                    &mut new.clearcoat_normal_scale,
-                    0.0..=2.0,
-                ));
-                ui.end_row();
-            }
-            if m.occlusion_texture.is_some() {
-                ui.label("Occlusion strength");
-                ui.add(egui::Slider::new(&mut new.occlusion_strength, 0.0..=1.0));
-                ui.end_row();
-            }
-            if new != *m {
-                actions.push(edit_action(
-                    ui,
-                    Command::SetMaterial {
-                        material: id,
-                        value: Box::new(new),
-                    },
-                ));
+                .on_hover_text("The film's thickness where the thickness texture is black");
             }
         });
+        ui.end_row();
+        keyed_label(
+            ui,
+            keying,
+            &[Channel::DiffuseTransmission(id)],
+            "Translucency",
+            actions,
+        );
+        row_ui(ui, |ui| {
+            ui.add(
+                egui::DragValue::new(&mut new.diffuse_transmission)
+                    .speed(0.01)
+                    .range(0.0..=1.0)
+                    .clamp_existing_to_range(false),
+            )
+            .on_hover_text(
+                "Diffuse transmission (KHR_materials_diffuse_transmission): how much \
+                     light passes diffusely through to the other side; 0 for none. Leaves, \
+                     paper, lamp shades, curtains lit from behind",
+            );
+            // Assigned only when edited: showing a colour must not round-trip it.
+            let mut color = m.diffuse_transmission_color;
+            if ui
+                .color_edit_button_rgb(&mut color)
+                .on_hover_text("The colour the light takes on its way through")
+                .changed()
+            {
+                new.diffuse_transmission_color = color;
+            }
+        });
+        ui.end_row();
+        value_row_ui(
+            ui,
+            "Shading",
+            if m.unlit {
+                "as captured (unlit)"
+            } else {
+                "lit (PBR)"
+            },
+        );
+        keyed_label(ui, keying, &[Channel::Emissive(id)], "Emissive", actions);
+        row_ui(ui, |ui| {
+            ui.color_edit_button_rgb(&mut new.emissive);
+            if let Some(k) = keying {
+                key_button_ui(ui, k, &[Channel::EmissiveStrength(id)], actions);
+            }
+            ui.add(
+                egui::DragValue::new(&mut new.emissive_strength)
+                    .speed(0.05)
+                    .range(0.0..=1000.0)
+                    .prefix("× "),
+            )
+            .on_hover_text("Emissive strength (KHR_materials_emissive_strength)");
+        });
+        ui.end_row();
+        ui.label("Alpha");
+        let mut mode = match new.alpha_mode {
+            AlphaMode::Opaque => 0,
+            AlphaMode::Mask { .. } => 1,
+            AlphaMode::Blend => 2,
+        };
+        let before = mode;
+        egui::ComboBox::from_id_salt("alpha_mode")
+            .selected_text(["Opaque", "Mask", "Blend"][mode])
+            .show_ui(ui, |ui| {
+                for (i, label) in ["Opaque", "Mask", "Blend"].into_iter().enumerate() {
+                    ui.selectable_value(&mut mode, i, label);
+                }
+            });
+        if mode != before {
+            new.alpha_mode = match mode {
+                0 => AlphaMode::Opaque,
+                1 => AlphaMode::Mask { cutoff: 0.5 },
+                _ => AlphaMode::Blend,
+            };
+        }
+        ui.end_row();
+        // A row of its own: beside the mode it left a narrow panel no room for its rail.
+        if let AlphaMode::Mask { cutoff } = &mut new.alpha_mode {
+            ui.label("Alpha cutoff");
+            fitted_slider(ui, "0.000", egui::Slider::new(cutoff, 0.0..=1.0)).on_hover_text(
+                "Texels less opaque than this are not drawn, the rest are drawn opaque",
+            );
+            ui.end_row();
+        }
+        ui.label("Double-sided");
+        ui.checkbox(&mut new.double_sided, "");
+        ui.end_row();
+        if m.normal_texture.is_some() {
+            ui.label("Normal strength");
+            fitted_slider(
+                ui,
+                "0.000",
+                egui::Slider::new(&mut new.normal_scale, 0.0..=2.0),
+            );
+            ui.end_row();
+        }
+        if m.clearcoat_normal_texture.is_some() {
+            ui.label("Clearcoat normal strength");
+            fitted_slider(
+                ui,
+                "0.000",
+                egui::Slider::new(&mut new.clearcoat_normal_scale, 0.0..=2.0),
+            );
+            ui.end_row();
+        }
+        if m.occlusion_texture.is_some() {
+            ui.label("Occlusion strength");
+            fitted_slider(
+                ui,
+                "0.000",
+                egui::Slider::new(&mut new.occlusion_strength, 0.0..=1.0),
+            );
+            ui.end_row();
+        }
+        if new != *m {
+            actions.push(edit_action(
+                ui,
+                Command::SetMaterial {
+                    material: id,
+                    value: Box::new(new),
+                },
+            ));
+        }
+    });
     textures_ui(ui, scene, id, m, actions);
     material_assignment_ui(ui, scene, node, id, users, actions);
 }
@@ -1225,7 +1301,7 @@ fn textures_ui(
         .zip(m.texture_slots())
     {
         let image = tex.and_then(|t| scene.image(t.image));
-        ui.horizontal(|ui| {
+        row_ui(ui, |ui| {
             match image {
                 Some(image) => thumbnail_ui(ui, image),
                 None => {
@@ -1242,7 +1318,7 @@ fn textures_ui(
                 }
             }
             ui.vertical(|ui| {
-                ui.horizontal(|ui| {
+                row_ui(ui, |ui| {
                     ui.label(slot.label());
                     if ui
                         .small_button("Assign…")
@@ -1263,8 +1339,11 @@ fn textures_ui(
                 });
                 match (tex, image) {
                     (Some(t), Some(i)) => {
-                        ui.weak(format!("{} ({}×{})", i.name, i.width, i.height))
-                            .on_hover_text(format!("UV {}, {}", t.uv_set, t.sampler));
+                        // A long file name ends in "…" (whole on hover, with its sampling).
+                        let text = format!("{} ({}×{})", i.name, i.width, i.height);
+                        let hover = format!("{text}\nUV {}, {}", t.uv_set, t.sampler);
+                        ui.add(egui::Label::new(RichText::new(text).weak()).truncate())
+                            .on_hover_text(hover);
                         if let Some(transform) = uv_transform_text(&t) {
                             ui.weak(transform);
                         }
@@ -1319,11 +1398,13 @@ fn material_assignment_ui(
     users: usize,
     actions: &mut Vec<UiAction>,
 ) {
-    ui.horizontal(|ui| {
+    row_ui(ui, |ui| {
         let name = scene.material(current).map_or("?", |m| m.name.as_str());
+        // As wide as the panel allows, a long name ending in "…".
         egui::ComboBox::from_id_salt("assign_material")
             .selected_text(format!("Material: {name}"))
-            .width(180.0)
+            .width(room(ui).min(180.0))
+            .truncate()
             .show_ui(ui, |ui| {
                 let mut materials: Vec<(MaterialId, &Material)> = scene.materials().collect();
                 materials.sort_by_key(|(_, m)| m.name.to_lowercase());
@@ -1378,56 +1459,55 @@ fn morph_ui(
     actions: &mut Vec<UiAction>,
 ) {
     let mut weights = morph.weights.clone();
-    egui::Grid::new("inspector_morph")
-        .num_columns(2)
-        .spacing([12.0, 4.0])
-        .show(ui, |ui| {
-            // One Key button for every weight (a pose of the face), as an animator keys.
-            let all: Vec<Channel> = (0..morph.weights.len())
-                .map_while(|k| u16::try_from(k).ok())
-                .map(|k| Channel::MorphWeight(node, k))
-                .collect();
-            if all.len() > 1 && keying.is_some_and(|k| k.shot.is_some()) {
-                keyed_label(ui, keying, &all, "All shapes", actions);
-                ui.weak("key every weight at once");
-                ui.end_row();
-            }
-            for (k, (weight, name)) in weights.iter_mut().zip(morph.names.iter()).enumerate() {
-                let Ok(index) = u16::try_from(k) else {
-                    break;
-                };
-                ui.horizontal(|ui| {
-                    if let Some(keying) = keying {
-                        key_button_ui(ui, keying, &[Channel::MorphWeight(node, index)], actions);
-                    }
-                    // In a column of their own, whatever the names' widths.
-                    shape_arrows_ui(ui, scene, node, index, name, actions);
-                    let mut on = !morph.is_muted(k);
-                    if ui
-                        .checkbox(&mut on, "")
-                        .on_hover_text(
-                            "Unchecked, the shape key is muted: it keeps its weight and keys \
+    grid_ui(ui, "inspector_morph", |ui| {
+        // One Key button for every weight (a pose of the face), as an animator keys.
+        let all: Vec<Channel> = (0..morph.weights.len())
+            .map_while(|k| u16::try_from(k).ok())
+            .map(|k| Channel::MorphWeight(node, k))
+            .collect();
+        if all.len() > 1 && keying.is_some_and(|k| k.shot.is_some()) {
+            keyed_label(ui, keying, &all, "All shapes", actions);
+            ui.weak("key every weight at once");
+            ui.end_row();
+        }
+        for (k, (weight, name)) in weights.iter_mut().zip(morph.names.iter()).enumerate() {
+            let Ok(index) = u16::try_from(k) else {
+                break;
+            };
+            ui.horizontal(|ui| {
+                if let Some(keying) = keying {
+                    key_button_ui(ui, keying, &[Channel::MorphWeight(node, index)], actions);
+                }
+                // In a column of their own, whatever the names' widths.
+                shape_arrows_ui(ui, scene, node, index, name, actions);
+                let mut on = !morph.is_muted(k);
+                if ui
+                    .checkbox(&mut on, "")
+                    .on_hover_text(
+                        "Unchecked, the shape key is muted: it keeps its weight and keys \
                              but shapes nothing (and exports at weight 0)",
-                        )
-                        .changed()
-                    {
-                        actions.push(UiAction::Edit(Command::MuteShape {
-                            node,
-                            index,
-                            muted: !on,
-                        }));
-                    }
-                    shape_name_ui(ui, scene, node, index, name, actions);
-                });
-                let [min, max] = morph.range(k);
-                ui.add(
-                    egui::Slider::new(weight, min..=max)
-                        .clamping(egui::SliderClamping::Never)
-                        .max_decimals(3),
-                );
-                ui.end_row();
-            }
-        });
+                    )
+                    .changed()
+                {
+                    actions.push(UiAction::Edit(Command::MuteShape {
+                        node,
+                        index,
+                        muted: !on,
+                    }));
+                }
+                shape_name_ui(ui, scene, node, index, name, actions);
+            });
+            let [min, max] = morph.range(k);
+            fitted_slider(
+                ui,
+                "-1.000",
+                egui::Slider::new(weight, min..=max)
+                    .clamping(egui::SliderClamping::Never)
+                    .max_decimals(3),
+            );
+            ui.end_row();
+        }
+    });
     if ui
         .add_enabled(
             morph.weights.iter().any(|w| *w != 0.0),
@@ -1646,7 +1726,7 @@ fn shape_range_ui(
         return;
     };
     let [mut min, mut max] = range;
-    ui.horizontal(|ui| {
+    row_ui(ui, |ui| {
         ui.label("Range min");
         ui.add(
             egui::DragValue::new(&mut min)
@@ -1656,7 +1736,7 @@ fn shape_range_ui(
         )
         .on_hover_text("The slider's lowest weight (a typed weight may go below)");
     });
-    ui.horizontal(|ui| {
+    row_ui(ui, |ui| {
         ui.label("Range max");
         ui.add(
             egui::DragValue::new(&mut max)
@@ -1686,28 +1766,23 @@ fn light_ui(
     keying: Option<&Keying<'_>>,
     actions: &mut Vec<UiAction>,
 ) {
-    egui::Grid::new("inspector_light")
-        .num_columns(2)
-        .spacing([12.0, 4.0])
-        .show(ui, |ui| {
-            let mut new = *light;
-            let kind = match light.kind {
-                LightKind::Directional => "Directional (sun)",
-                LightKind::Point => "Point",
-                LightKind::Spot { .. } => "Spot",
-            };
-            value_row_ui(ui, "Type", kind);
-            keyed_label(ui, keying, &[Channel::LightColor(node)], "Colour", actions);
-            ui.color_edit_button_rgb(&mut new.color);
-            ui.end_row();
-            // The temperature is how the user last picked the colour (kept per light while
-            // the editor runs); the colour itself is what the light stores.
-            let id = egui::Id::unique(("light_kelvin", node));
-            let mut kelvin: f32 = ui.data(|d| d.get_temp(id)).unwrap_or(6500.0);
-            ui.label("Temperature");
-            if ui
-                .add(
-                    egui::Slider::new(&mut kelvin, 1000.0..=12_000.0)
+    grid_ui(ui, "inspector_light", |ui| {
+        let mut new = *light;
+        let kind = match light.kind {
+            LightKind::Directional => "Directional (sun)",
+            LightKind::Point => "Point",
+            LightKind::Spot { .. } => "Spot",
+        };
+        value_row_ui(ui, "Type", kind);
+        keyed_label(ui, keying, &[Channel::LightColor(node)], "Colour", actions);
+        ui.color_edit_button_rgb(&mut new.color);
+        ui.end_row();
+        // The temperature is how the user last picked the colour (kept per light while
+        // the editor runs); the colour itself is what the light stores.
+        let id = egui::Id::unique(("light_kelvin", node));
+        let mut kelvin: f32 = ui.data(|d| d.get_temp(id)).unwrap_or(6500.0);
+        ui.label("Temperature");
+        if fitted_slider(ui, "12000 K", egui::Slider::new(&mut kelvin, 1000.0..=12_000.0)
                         .suffix(" K")
                         .max_decimals(0),
                 )
@@ -1717,75 +1792,95 @@ fn light_ui(
                 new.color = crate::scene::sun::color_temperature(kelvin);
                 ui.data_mut(|d| d.insert_temp(id, kelvin));
             }
-            ui.end_row();
-            keyed_label(ui, keying, &[Channel::LightIntensity(node)], "Intensity", actions);
-            let max = match light.kind {
-                LightKind::Directional => 150_000.0,
-                _ => 1.0e6,
-            };
-            ui.add(
-                egui::Slider::new(&mut new.intensity, 0.0..=max)
-                    .logarithmic(true)
-                    .custom_formatter(|v, _| significant(v, 3))
-                    .suffix(format!(" {}", light.unit())),
-            );
-            ui.end_row();
-            if !matches!(light.kind, LightKind::Directional) {
-                ui.label("Range");
-                ui.horizontal(|ui| {
-                    let mut limited = new.range.is_some();
-                    ui.checkbox(&mut limited, "")
-                        .on_hover_text("Limit the light's reach (KHR_lights_punctual range)");
-                    match (limited, new.range) {
-                        (true, None) => new.range = Some(20.0),
-                        (false, Some(_)) => new.range = None,
-                        _ => {}
-                    }
-                    if let Some(range) = &mut new.range {
-                        ui.add(
-                            egui::DragValue::new(range)
-                                .speed(0.1)
-                                .range(0.01..=100_000.0)
-                                .suffix(" m"),
-                        );
-                    } else {
-                        ui.weak("∞ (no limit)");
-                    }
-                });
-                ui.end_row();
-            }
-            if let LightKind::Spot {
-                inner_cone_rad,
-                outer_cone_rad,
-            } = &mut new.kind
-            {
-                let mut inner = inner_cone_rad.to_degrees();
-                let mut outer = outer_cone_rad.to_degrees();
-                keyed_label(ui, keying, &[Channel::SpotCone(node)], "Outer cone", actions);
-                let outer_changed = ui
-                    .add(egui::Slider::new(&mut outer, 0.1..=90.0).suffix("°"))
-                    .changed();
-                ui.end_row();
-                ui.label("Inner cone");
-                let inner_changed = ui
-                    .add(egui::Slider::new(&mut inner, 0.0..=outer).suffix("°"))
-                    .changed();
-                ui.end_row();
-                if outer_changed || inner_changed {
-                    *outer_cone_rad = outer.to_radians();
-                    *inner_cone_rad = inner.min(outer - 0.01).max(0.0).to_radians();
+        ui.end_row();
+        keyed_label(
+            ui,
+            keying,
+            &[Channel::LightIntensity(node)],
+            "Intensity",
+            actions,
+        );
+        let max = match light.kind {
+            LightKind::Directional => 150_000.0,
+            _ => 1.0e6,
+        };
+        fitted_slider(
+            ui,
+            &format!("{} {}", significant(f64::from(max), 3), light.unit()),
+            egui::Slider::new(&mut new.intensity, 0.0..=max)
+                .logarithmic(true)
+                .custom_formatter(|v, _| significant(v, 3))
+                .suffix(format!(" {}", light.unit())),
+        );
+        ui.end_row();
+        if !matches!(light.kind, LightKind::Directional) {
+            ui.label("Range");
+            row_ui(ui, |ui| {
+                let mut limited = new.range.is_some();
+                ui.checkbox(&mut limited, "")
+                    .on_hover_text("Limit the light's reach (KHR_lights_punctual range)");
+                match (limited, new.range) {
+                    (true, None) => new.range = Some(20.0),
+                    (false, Some(_)) => new.range = None,
+                    _ => {}
                 }
+                if let Some(range) = &mut new.range {
+                    ui.add(
+                        egui::DragValue::new(range)
+                            .speed(0.1)
+                            .range(0.01..=100_000.0)
+                            .suffix(" m"),
+                    );
+                } else {
+                    ui.weak("∞ (no limit)");
+                }
+            });
+            ui.end_row();
+        }
+        if let LightKind::Spot {
+            inner_cone_rad,
+            outer_cone_rad,
+        } = &mut new.kind
+        {
+            let mut inner = inner_cone_rad.to_degrees();
+            let mut outer = outer_cone_rad.to_degrees();
+            keyed_label(
+                ui,
+                keying,
+                &[Channel::SpotCone(node)],
+                "Outer cone",
+                actions,
+            );
+            let outer_changed = fitted_slider(
+                ui,
+                "90.0°",
+                egui::Slider::new(&mut outer, 0.1..=90.0).suffix("°"),
+            )
+            .changed();
+            ui.end_row();
+            ui.label("Inner cone");
+            let inner_changed = fitted_slider(
+                ui,
+                "90.0°",
+                egui::Slider::new(&mut inner, 0.0..=outer).suffix("°"),
+            )
+            .changed();
+            ui.end_row();
+            if outer_changed || inner_changed {
+                *outer_cone_rad = outer.to_radians();
+                *inner_cone_rad = inner.min(outer - 0.01).max(0.0).to_radians();
             }
-            // Only the sun casts shadows in this renderer: no checkbox that would do nothing.
-            if matches!(light.kind, LightKind::Directional) {
-                ui.label("Cast shadows");
-                ui.checkbox(&mut new.cast_shadows, "");
-                ui.end_row();
-            }
-            if new != *light {
-                actions.push(edit_action(ui, Command::SetLight { node, light: new }));
-            }
-        });
+        }
+        // Only the sun casts shadows in this renderer: no checkbox that would do nothing.
+        if matches!(light.kind, LightKind::Directional) {
+            ui.label("Cast shadows");
+            ui.checkbox(&mut new.cast_shadows, "");
+            ui.end_row();
+        }
+        if new != *light {
+            actions.push(edit_action(ui, Command::SetLight { node, light: new }));
+        }
+    });
 }
 
 /// Where the sun stands: azimuth and elevation, or the position for a time of day, date and
@@ -1797,36 +1892,33 @@ fn sun_position_ui(ui: &mut Ui, scene: &Scene, node: &Node, actions: &mut Vec<Ui
     let (azimuth, elevation) = sun::azimuth_elevation_of(to_sun);
     let (mut az, mut el) = (azimuth, elevation);
     let mut target = None;
-    egui::Grid::new("inspector_sun")
-        .num_columns(2)
-        .spacing([12.0, 4.0])
-        .show(ui, |ui| {
-            ui.label("Azimuth");
-            let a = ui
-                .add(
-                    egui::DragValue::new(&mut az)
-                        .speed(0.5)
-                        .range(0.0..=360.0)
-                        .max_decimals(1)
-                        .suffix("°"),
-                )
-                .on_hover_text("Compass direction of the sun: 0° north (−Z), 90° east (+X)");
-            ui.end_row();
-            ui.label("Elevation");
-            let e = ui
-                .add(
-                    egui::DragValue::new(&mut el)
-                        .speed(0.25)
-                        .range(-90.0..=90.0)
-                        .max_decimals(1)
-                        .suffix("°"),
-                )
-                .on_hover_text("Height of the sun above the horizon");
-            ui.end_row();
-            if (a.changed() || e.changed()) && (az, el) != (azimuth, elevation) {
-                target = Some(sun::direction_from_azimuth_elevation(az, el));
-            }
-        });
+    grid_ui(ui, "inspector_sun", |ui| {
+        ui.label("Azimuth");
+        let a = ui
+            .add(
+                egui::DragValue::new(&mut az)
+                    .speed(0.5)
+                    .range(0.0..=360.0)
+                    .max_decimals(1)
+                    .suffix("°"),
+            )
+            .on_hover_text("Compass direction of the sun: 0° north (−Z), 90° east (+X)");
+        ui.end_row();
+        ui.label("Elevation");
+        let e = ui
+            .add(
+                egui::DragValue::new(&mut el)
+                    .speed(0.25)
+                    .range(-90.0..=90.0)
+                    .max_decimals(1)
+                    .suffix("°"),
+            )
+            .on_hover_text("Height of the sun above the horizon");
+        ui.end_row();
+        if (a.changed() || e.changed()) && (az, el) != (azimuth, elevation) {
+            target = Some(sun::direction_from_azimuth_elevation(az, el));
+        }
+    });
     egui::CollapsingHeader::new("Sun from time of day")
         .default_open(false)
         .show(ui, |ui| {
@@ -1834,30 +1926,31 @@ fn sun_position_ui(ui: &mut Ui, scene: &Scene, node: &Node, actions: &mut Vec<Ui
             let (mut hour, mut day, mut latitude): (f32, u32, f32) =
                 ui.data(|d| d.get_temp(id)).unwrap_or((15.0, 172, 45.0));
             let mut changed = false;
-            egui::Grid::new("inspector_sun_time")
-                .num_columns(2)
-                .spacing([12.0, 4.0])
-                .show(ui, |ui| {
-                    ui.label("Time");
-                    changed |= ui
-                        .add(
-                            egui::Slider::new(&mut hour, 0.0..=24.0).custom_formatter(|h, _| {
-                                let minutes = (h * 60.0).round() as i64;
-                                format!("{:02}:{:02}", minutes / 60, minutes % 60)
-                            }),
-                        )
-                        .on_hover_text("Local solar time (12:00 = the sun is due south or north)")
-                        .changed();
-                    ui.end_row();
-                    ui.label("Day of year");
-                    changed |= ui.add(egui::Slider::new(&mut day, 1..=365)).changed();
-                    ui.end_row();
-                    ui.label("Latitude");
-                    changed |= ui
-                        .add(egui::Slider::new(&mut latitude, -90.0..=90.0).suffix("°"))
-                        .changed();
-                    ui.end_row();
-                });
+            grid_ui(ui, "inspector_sun_time", |ui| {
+                ui.label("Time");
+                changed |= fitted_slider(
+                    ui,
+                    "00:00",
+                    egui::Slider::new(&mut hour, 0.0..=24.0).custom_formatter(|h, _| {
+                        let minutes = (h * 60.0).round() as i64;
+                        format!("{:02}:{:02}", minutes / 60, minutes % 60)
+                    }),
+                )
+                .on_hover_text("Local solar time (12:00 = the sun is due south or north)")
+                .changed();
+                ui.end_row();
+                ui.label("Day of year");
+                changed |= fitted_slider(ui, "365", egui::Slider::new(&mut day, 1..=365)).changed();
+                ui.end_row();
+                ui.label("Latitude");
+                changed |= fitted_slider(
+                    ui,
+                    "-90.0°",
+                    egui::Slider::new(&mut latitude, -90.0..=90.0).suffix("°"),
+                )
+                .changed();
+                ui.end_row();
+            });
             if changed {
                 ui.data_mut(|d| d.insert_temp(id, (hour, day, latitude)));
                 target = Some(sun::sun_direction_at(latitude, day, hour));
@@ -1891,108 +1984,72 @@ fn camera_ui(
     keying: Option<&Keying<'_>>,
     actions: &mut Vec<UiAction>,
 ) {
-    egui::Grid::new("inspector_camera")
-        .num_columns(2)
-        .spacing([12.0, 4.0])
-        .show(ui, |ui| {
-            let set = |actions: &mut Vec<UiAction>, changed: Camera| {
-                if changed != *camera {
-                    actions.push(UiAction::Edit(Command::SetKind {
-                        node,
-                        kind: Box::new(NodeKind::Camera(changed)),
-                    }));
-                }
-            };
-            ui.label("Projection");
-            let ortho = camera.ortho_half_height;
-            egui::ComboBox::from_id_salt("camera_projection")
-                .selected_text(if ortho.is_some() {
-                    "Orthographic"
-                } else {
-                    "Perspective"
-                })
-                .show_ui(ui, |ui| {
-                    if ui
-                        .selectable_label(ortho.is_none(), "Perspective")
-                        .clicked()
-                    {
-                        set(
-                            actions,
-                            Camera {
-                                ortho_half_height: None,
-                                ..*camera
-                            },
-                        );
-                    }
-                    if ui
-                        .selectable_label(ortho.is_some(), "Orthographic")
-                        .on_hover_text(
-                            "Parallel view, no perspective: its height in metres sets its \
-                             scale (first: what the field of view shows 10 m ahead)",
-                        )
-                        .clicked()
-                        && ortho.is_none()
-                    {
-                        set(
-                            actions,
-                            Camera {
-                                ortho_half_height: Some(10.0 * (camera.fov_y_rad * 0.5).tan()),
-                                ..*camera
-                            },
-                        );
-                    }
-                });
-            ui.end_row();
-            if let Some(half_height) = ortho {
-                // Keyed as the size glTF animates: half the height (`ymag`).
-                keyed_label(ui, keying, &[Channel::OrthoSize(node)], "Height", actions);
-                // Live while dragging: the drag's frames fold into one undo step.
-                let mut height = half_height * 2.0;
-                let response = ui.add(
-                    egui::DragValue::new(&mut height)
-                        .range(0.001..=1.0e6)
-                        .speed(half_height * 0.01)
-                        .max_decimals(3)
-                        .suffix(" m"),
-                );
-                if response.changed() && height.is_finite() && height > 0.0 {
+    grid_ui(ui, "inspector_camera", |ui| {
+        let set = |actions: &mut Vec<UiAction>, changed: Camera| {
+            if changed != *camera {
+                actions.push(UiAction::Edit(Command::SetKind {
+                    node,
+                    kind: Box::new(NodeKind::Camera(changed)),
+                }));
+            }
+        };
+        ui.label("Projection");
+        let ortho = camera.ortho_half_height;
+        egui::ComboBox::from_id_salt("camera_projection")
+            .selected_text(if ortho.is_some() {
+                "Orthographic"
+            } else {
+                "Perspective"
+            })
+            .show_ui(ui, |ui| {
+                if ui
+                    .selectable_label(ortho.is_none(), "Perspective")
+                    .clicked()
+                {
                     set(
                         actions,
                         Camera {
-                            ortho_half_height: Some(height * 0.5),
+                            ortho_half_height: None,
                             ..*camera
                         },
                     );
                 }
-                ui.end_row();
-                value_row_ui(ui, "Near", &format!("{:.3} m", camera.near));
-                let far = camera
-                    .far
-                    .unwrap_or(camera.near + crate::scene::DEFAULT_ORTHO_DEPTH);
-                value_row_ui(ui, "Far", &format!("{far:.1} m"));
-                return;
-            }
-            keyed_label(
-                ui,
-                keying,
-                &[Channel::FieldOfView(node)],
-                "Vertical FOV",
-                actions,
-            );
+                if ui
+                    .selectable_label(ortho.is_some(), "Orthographic")
+                    .on_hover_text(
+                        "Parallel view, no perspective: its height in metres sets its \
+                             scale (first: what the field of view shows 10 m ahead)",
+                    )
+                    .clicked()
+                    && ortho.is_none()
+                {
+                    set(
+                        actions,
+                        Camera {
+                            ortho_half_height: Some(10.0 * (camera.fov_y_rad * 0.5).tan()),
+                            ..*camera
+                        },
+                    );
+                }
+            });
+        ui.end_row();
+        if let Some(half_height) = ortho {
+            // Keyed as the size glTF animates: half the height (`ymag`).
+            keyed_label(ui, keying, &[Channel::OrthoSize(node)], "Height", actions);
             // Live while dragging: the drag's frames fold into one undo step.
-            let mut deg = camera.fov_y_rad.to_degrees();
+            let mut height = half_height * 2.0;
             let response = ui.add(
-                egui::DragValue::new(&mut deg)
-                    .range(1.0..=170.0)
-                    .speed(0.2)
-                    .max_decimals(1)
-                    .suffix("°"),
+                egui::DragValue::new(&mut height)
+                    .range(0.001..=1.0e6)
+                    .speed(half_height * 0.01)
+                    .max_decimals(3)
+                    .suffix(" m"),
             );
-            if response.changed() {
+            if response.changed() && height.is_finite() && height > 0.0 {
                 set(
                     actions,
                     Camera {
-                        fov_y_rad: deg.to_radians(),
+                        ortho_half_height: Some(height * 0.5),
                         ..*camera
                     },
                 );
@@ -2001,9 +2058,42 @@ fn camera_ui(
             value_row_ui(ui, "Near", &format!("{:.3} m", camera.near));
             let far = camera
                 .far
-                .map_or_else(|| "∞ (infinite)".to_owned(), |f| format!("{f:.1} m"));
-            value_row_ui(ui, "Far", &far);
-        });
+                .unwrap_or(camera.near + crate::scene::DEFAULT_ORTHO_DEPTH);
+            value_row_ui(ui, "Far", &format!("{far:.1} m"));
+            return;
+        }
+        keyed_label(
+            ui,
+            keying,
+            &[Channel::FieldOfView(node)],
+            "Vertical FOV",
+            actions,
+        );
+        // Live while dragging: the drag's frames fold into one undo step.
+        let mut deg = camera.fov_y_rad.to_degrees();
+        let response = ui.add(
+            egui::DragValue::new(&mut deg)
+                .range(1.0..=170.0)
+                .speed(0.2)
+                .max_decimals(1)
+                .suffix("°"),
+        );
+        if response.changed() {
+            set(
+                actions,
+                Camera {
+                    fov_y_rad: deg.to_radians(),
+                    ..*camera
+                },
+            );
+        }
+        ui.end_row();
+        value_row_ui(ui, "Near", &format!("{:.3} m", camera.near));
+        let far = camera
+            .far
+            .map_or_else(|| "∞ (infinite)".to_owned(), |f| format!("{f:.1} m"));
+        value_row_ui(ui, "Far", &far);
+    });
 }
 
 fn scene_summary_ui(
@@ -2024,33 +2114,30 @@ fn scene_summary_ui(
             _ => {}
         }
     }
-    egui::Grid::new("inspector_scene")
-        .num_columns(2)
-        .spacing([12.0, 4.0])
-        .show(ui, |ui| {
-            value_row_ui(ui, "Nodes", &thousands(scene.node_count() as u64));
-            value_row_ui(ui, "Meshes", &thousands(scene.meshes().count() as u64));
-            value_row_ui(
-                ui,
-                "Materials",
-                &thousands(scene.materials().count() as u64),
-            );
-            value_row_ui(ui, "Images", &thousands(scene.images().count() as u64));
-            value_row_ui(ui, "Lights", &lights.to_string());
-            value_row_ui(ui, "Cameras", &cameras.to_string());
-            value_row_ui(ui, "Triangles", &thousands(scene.triangle_count() as u64));
-            let (points, splats) = scene.point_and_splat_count();
-            if points > 0 {
-                value_row_ui(ui, "Points", &thousands(points as u64));
-            }
-            let segments = scene.segment_count();
-            if segments > 0 {
-                value_row_ui(ui, "Line segments", &thousands(segments as u64));
-            }
-            if splats > 0 {
-                value_row_ui(ui, "Splats", &thousands(splats as u64));
-            }
-        });
+    grid_ui(ui, "inspector_scene", |ui| {
+        value_row_ui(ui, "Nodes", &thousands(scene.node_count() as u64));
+        value_row_ui(ui, "Meshes", &thousands(scene.meshes().count() as u64));
+        value_row_ui(
+            ui,
+            "Materials",
+            &thousands(scene.materials().count() as u64),
+        );
+        value_row_ui(ui, "Images", &thousands(scene.images().count() as u64));
+        value_row_ui(ui, "Lights", &lights.to_string());
+        value_row_ui(ui, "Cameras", &cameras.to_string());
+        value_row_ui(ui, "Triangles", &thousands(scene.triangle_count() as u64));
+        let (points, splats) = scene.point_and_splat_count();
+        if points > 0 {
+            value_row_ui(ui, "Points", &thousands(points as u64));
+        }
+        let segments = scene.segment_count();
+        if segments > 0 {
+            value_row_ui(ui, "Line segments", &thousands(segments as u64));
+        }
+        if splats > 0 {
+            value_row_ui(ui, "Splats", &thousands(splats as u64));
+        }
+    });
     egui::CollapsingHeader::new("Environment")
         .default_open(true)
         .show(ui, |ui| {
@@ -2067,123 +2154,127 @@ fn scene_summary_ui(
             );
             let env = &scene.environment;
             let mut new = *env;
-            egui::Grid::new("inspector_environment")
-                .num_columns(2)
-                .spacing([12.0, 4.0])
-                .show(ui, |ui| {
-                    keyed_label(ui, keying, &[Channel::Exposure], "Exposure", actions);
-                    ui.add(
-                        egui::DragValue::new(&mut new.exposure_ev100)
-                            .speed(0.05)
-                            .range(-6.0..=24.0)
-                            .max_decimals(2)
-                            .suffix(" EV100"),
-                    )
-                    .on_hover_text("Higher is darker: sunny day ≈ 15, indoors ≈ 7, night ≈ 0");
-                    ui.end_row();
-                    ui.label("Tone mapper");
-                    egui::ComboBox::from_id_salt("tone_mapper")
-                        .selected_text(match new.tone_mapper {
-                            ToneMapper::Aces => "ACES filmic",
-                            ToneMapper::Linear => "Linear (clamp)",
-                        })
-                        .show_ui(ui, |ui| {
-                            ui.selectable_value(
-                                &mut new.tone_mapper,
-                                ToneMapper::Aces,
-                                "ACES filmic",
-                            );
-                            ui.selectable_value(
-                                &mut new.tone_mapper,
-                                ToneMapper::Linear,
-                                "Linear (clamp)",
-                            );
-                        });
-                    ui.end_row();
-                    if let Some(p) = &mut new.panorama {
-                        let name = scene
-                            .image(p.image)
-                            .map_or("(missing image)", |i| i.name.as_str());
-                        let kind = if p.hdr { "HDR panorama" } else { "panorama" };
-                        value_row_ui(ui, "Sky", &format!("{kind} '{name}'"));
-                        ui.label("");
-                        // Two buttons: one under the other in a narrow panel.
-                        ui.horizontal_wrapped(|ui| {
-                            if ui.button("Replace image…").clicked() {
-                                actions.push(UiAction::ShowFileDialog {
-                                    purpose: super::BrowsePurpose::Environment,
-                                    folder: false,
-                                });
-                            }
-                            if ui
-                                .button("Procedural sky")
-                                .on_hover_text("Drop the image and use the sun-driven sky")
-                                .clicked()
-                                && let Some(c) = crate::edit::ops::clear_environment_image(scene)
-                            {
-                                actions.push(UiAction::Edit(c));
-                            }
-                        });
-                        ui.end_row();
-                        ui.label("Panorama turn");
-                        let mut deg = p.rotation_rad.to_degrees();
-                        if ui
-                            .add(egui::Slider::new(&mut deg, -180.0..=180.0).suffix("°"))
-                            .changed()
-                        {
-                            p.rotation_rad = deg.to_radians();
-                        }
-                        ui.end_row();
-                        ui.label("Panorama intensity");
-                        ui.add(egui::Slider::new(&mut p.intensity, 0.0..=4.0));
-                        ui.end_row();
-                    } else {
-                        value_row_ui(ui, "Sky", "procedural (Preetham)");
-                        ui.label("");
-                        if ui
-                            .add(egui::Button::new("Environment image…").truncate())
-                            .on_hover_text(
-                                "Light and surround the world with an equirectangular image \
-                                 (Radiance .hdr, PNG or JPEG)",
-                            )
-                            .clicked()
-                        {
+            grid_ui(ui, "inspector_environment", |ui| {
+                keyed_label(ui, keying, &[Channel::Exposure], "Exposure", actions);
+                ui.add(
+                    egui::DragValue::new(&mut new.exposure_ev100)
+                        .speed(0.05)
+                        .range(-6.0..=24.0)
+                        .max_decimals(2)
+                        .suffix(" EV100"),
+                )
+                .on_hover_text("Higher is darker: sunny day ≈ 15, indoors ≈ 7, night ≈ 0");
+                ui.end_row();
+                ui.label("Tone mapper");
+                egui::ComboBox::from_id_salt("tone_mapper")
+                    .selected_text(match new.tone_mapper {
+                        ToneMapper::Aces => "ACES filmic",
+                        ToneMapper::Linear => "Linear (clamp)",
+                    })
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut new.tone_mapper, ToneMapper::Aces, "ACES filmic");
+                        ui.selectable_value(
+                            &mut new.tone_mapper,
+                            ToneMapper::Linear,
+                            "Linear (clamp)",
+                        );
+                    });
+                ui.end_row();
+                if let Some(p) = &mut new.panorama {
+                    let name = scene
+                        .image(p.image)
+                        .map_or("(missing image)", |i| i.name.as_str());
+                    let kind = if p.hdr { "HDR panorama" } else { "panorama" };
+                    value_row_ui(ui, "Sky", &format!("{kind} '{name}'"));
+                    ui.label("");
+                    // Two buttons: one under the other in a narrow panel.
+                    ui.horizontal_wrapped(|ui| {
+                        if ui.button("Replace image…").clicked() {
                             actions.push(UiAction::ShowFileDialog {
                                 purpose: super::BrowsePurpose::Environment,
                                 folder: false,
                             });
                         }
-                        ui.end_row();
-                    }
-                    ui.label("Sky turbidity");
-                    ui.add(egui::Slider::new(&mut new.sky.turbidity, 1.7..=10.0));
+                        if ui
+                            .button("Procedural sky")
+                            .on_hover_text("Drop the image and use the sun-driven sky")
+                            .clicked()
+                            && let Some(c) = crate::edit::ops::clear_environment_image(scene)
+                        {
+                            actions.push(UiAction::Edit(c));
+                        }
+                    });
                     ui.end_row();
-                    ui.label("Sky intensity");
-                    ui.add(egui::Slider::new(&mut new.sky.intensity, 0.0..=4.0));
-                    ui.end_row();
-                    ui.label("Ground albedo");
-                    ui.color_edit_button_rgb(&mut new.sky.ground_albedo);
-                    ui.end_row();
-                    if let Some((towards_sun, sun)) = scene.sun() {
-                        let elevation = towards_sun.y.clamp(-1.0, 1.0).asin().to_degrees();
-                        value_row_ui(ui, "Sun elevation", &format!("{elevation:.1}°"));
-                        value_row_ui(
-                            ui,
-                            "Sun illuminance",
-                            &format!("{} lux", short_number(sun.intensity)),
-                        );
-                    } else {
-                        value_row_ui(ui, "Sun", "none");
+                    ui.label("Panorama turn");
+                    let mut deg = p.rotation_rad.to_degrees();
+                    if fitted_slider(
+                        ui,
+                        "-180.0°",
+                        egui::Slider::new(&mut deg, -180.0..=180.0).suffix("°"),
+                    )
+                    .changed()
+                    {
+                        p.rotation_rad = deg.to_radians();
                     }
-                    if new != *env {
-                        actions.push(edit_action(
-                            ui,
-                            Command::SetEnvironment {
-                                value: Box::new(new),
-                            },
-                        ));
+                    ui.end_row();
+                    ui.label("Panorama intensity");
+                    fitted_slider(ui, "0.000", egui::Slider::new(&mut p.intensity, 0.0..=4.0));
+                    ui.end_row();
+                } else {
+                    value_row_ui(ui, "Sky", "procedural (Preetham)");
+                    ui.label("");
+                    if ui
+                        .add(egui::Button::new("Environment image…").truncate())
+                        .on_hover_text(
+                            "Light and surround the world with an equirectangular image \
+                                 (Radiance .hdr, PNG or JPEG)",
+                        )
+                        .clicked()
+                    {
+                        actions.push(UiAction::ShowFileDialog {
+                            purpose: super::BrowsePurpose::Environment,
+                            folder: false,
+                        });
                     }
-                });
+                    ui.end_row();
+                }
+                ui.label("Sky turbidity");
+                fitted_slider(
+                    ui,
+                    "10.0",
+                    egui::Slider::new(&mut new.sky.turbidity, 1.7..=10.0),
+                );
+                ui.end_row();
+                ui.label("Sky intensity");
+                fitted_slider(
+                    ui,
+                    "0.000",
+                    egui::Slider::new(&mut new.sky.intensity, 0.0..=4.0),
+                );
+                ui.end_row();
+                ui.label("Ground albedo");
+                ui.color_edit_button_rgb(&mut new.sky.ground_albedo);
+                ui.end_row();
+                if let Some((towards_sun, sun)) = scene.sun() {
+                    let elevation = towards_sun.y.clamp(-1.0, 1.0).asin().to_degrees();
+                    value_row_ui(ui, "Sun elevation", &format!("{elevation:.1}°"));
+                    value_row_ui(
+                        ui,
+                        "Sun illuminance",
+                        &format!("{} lux", short_number(sun.intensity)),
+                    );
+                } else {
+                    value_row_ui(ui, "Sun", "none");
+                }
+                if new != *env {
+                    actions.push(edit_action(
+                        ui,
+                        Command::SetEnvironment {
+                            value: Box::new(new),
+                        },
+                    ));
+                }
+            });
         });
 }
 
@@ -2223,16 +2314,28 @@ fn vec3_ui(ui: &mut Ui, v: Vec3, decimals: usize, unit: &str) {
         + width(unit, egui::TextStyle::Body)
         + 7.0 * GAP
         + 2.0 * AXIS_GAP;
+    // One under another, the values line up at their right without the padding to eight
+    // characters, which a narrow column has no room for.
+    let longest = values
+        .iter()
+        .map(|v| v.trim_start().len())
+        .max()
+        .unwrap_or(0);
+    let stacked_values = values
+        .clone()
+        .map(|v| format!("{:>longest$}", v.trim_start()));
     xyz_ui(ui, beside, |ui, axis, stacked| {
         ui.spacing_mut().item_spacing.x = GAP;
-        if !stacked {
+        if stacked {
+            ui.monospace(&stacked_values[axis]);
+        } else {
             let (name, color) = AXES[axis];
             if axis > 0 {
                 ui.add_space(AXIS_GAP);
             }
             ui.label(RichText::new(name).color(color).small().strong());
+            ui.monospace(&values[axis]);
         }
-        ui.monospace(&values[axis]);
         if !unit.is_empty() && (stacked || axis == 2) {
             ui.weak(unit);
         }
@@ -2277,6 +2380,44 @@ fn short_number(x: f32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The width planned for a drag value (its value field in a slider too) is the width
+    /// egui gives it, prefix and suffix included, so rows planned with it fit.
+    #[test]
+    fn drag_field_width_is_the_width_of_the_drag_value() {
+        let ctx = egui::Context::default();
+        for (prefix, value, suffix, text) in [
+            ("", 0.5, "", "0.50"),
+            ("cutoff ", 0.5, "", "cutoff 0.50"),
+            ("", 12_000.0, " K", "12000.00 K"),
+            ("film IOR ", 1.3, "", "film IOR 1.30"),
+            ("× ", 1.0, "", "× 1.00"),
+            ("", -32.147, " m", "-32.15 m"),
+        ] {
+            let mut widths = None;
+            for _ in 0..2 {
+                let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
+                    let mut v: f64 = value;
+                    let drawn = ui
+                        .add(
+                            egui::DragValue::new(&mut v)
+                                .fixed_decimals(2)
+                                .prefix(prefix)
+                                .suffix(suffix),
+                        )
+                        .rect
+                        .width();
+                    widths = Some((drawn, drag_field_width(ui, text)));
+                });
+                output.textures_delta.clear();
+            }
+            let (drawn, planned) = widths.expect("a pass ran");
+            assert!(
+                (drawn - planned).abs() < 1.0,
+                "{text:?}: drawn {drawn} points wide, planned {planned}"
+            );
+        }
+    }
 
     #[test]
     fn intensities_show_three_significant_digits() {

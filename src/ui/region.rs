@@ -80,32 +80,29 @@ pub fn splat_region_ui(
             };
         }
     });
-    egui::Grid::new("inspector_region")
-        .num_columns(2)
-        .spacing([12.0, 4.0])
-        .show(ui, |ui| match &mut t.region {
-            Region::Box { center, half_size } => {
-                ui.label("Centre");
-                drag3(ui, center, speed);
-                ui.end_row();
-                ui.label("Half size");
-                drag3(ui, half_size, speed);
-                *half_size = half_size.max(Vec3::ZERO);
-                ui.end_row();
-            }
-            Region::Sphere { center, radius } => {
-                ui.label("Centre");
-                drag3(ui, center, speed);
-                ui.end_row();
-                ui.label("Radius");
-                ui.add(
-                    egui::DragValue::new(radius)
-                        .speed(speed)
-                        .range(0.0..=f32::MAX),
-                );
-                ui.end_row();
-            }
-        });
+    super::inspector::grid_ui(ui, "inspector_region", |ui| match &mut t.region {
+        Region::Box { center, half_size } => {
+            ui.label("Centre");
+            drag3(ui, center, speed);
+            ui.end_row();
+            ui.label("Half size");
+            drag3(ui, half_size, speed);
+            *half_size = half_size.max(Vec3::ZERO);
+            ui.end_row();
+        }
+        Region::Sphere { center, radius } => {
+            ui.label("Centre");
+            drag3(ui, center, speed);
+            ui.end_row();
+            ui.label("Radius");
+            ui.add(
+                egui::DragValue::new(radius)
+                    .speed(speed)
+                    .range(0.0..=f32::MAX),
+            );
+            ui.end_row();
+        }
+    });
     let inside = t.inside(cloud);
     super::inspector::part_of_label(ui, inside, cloud.len(), "splats inside");
     ui.horizontal(|ui| {

@@ -3,6 +3,7 @@
 //! "Estimate captured lighting" operation and a readout of the fitted model.
 
 use super::UiAction;
+use super::inspector::{fitted_slider, row_ui};
 use crate::edit::Command;
 use crate::edit::ops::Operation;
 use crate::scene::{CapturedLight, Node, Relight};
@@ -12,10 +13,15 @@ use egui::Ui;
 pub fn relight_ui(ui: &mut Ui, node: &Node, actions: &mut Vec<UiAction>) {
     let relight = node.relight;
     let mut amount = relight.amount;
-    ui.horizontal(|ui| {
+    row_ui(ui, |ui| {
         ui.label("As captured");
-        ui.add(egui::Slider::new(&mut amount, 0.0..=1.0).show_value(false))
-            .on_hover_text("Mix between the captured colour and its albedo lit by the scene");
+        // The rail fits between the two labels.
+        fitted_slider(
+            ui,
+            "Relit",
+            egui::Slider::new(&mut amount, 0.0..=1.0).show_value(false),
+        )
+        .on_hover_text("Mix between the captured colour and its albedo lit by the scene");
         ui.label("Relit");
     });
     if amount != relight.amount {
@@ -29,7 +35,7 @@ pub fn relight_ui(ui: &mut Ui, node: &Node, actions: &mut Vec<UiAction>) {
             UiAction::Edit(command)
         });
     }
-    ui.horizontal(|ui| {
+    row_ui(ui, |ui| {
         if ui
             .button("Estimate captured lighting")
             .on_hover_text(
