@@ -2021,8 +2021,8 @@ mod tests {
 
     /// Runs egui passes of the whole editor in a window of `size` until its layout settles and
     /// returns each text it drew where it can be seen (its drawn rectangle within its clip
-    /// rectangle; again with `Rect::NOTHING` if its start is cut off), and where the viewport
-    /// image went.
+    /// rectangle; again with `Rect::NOTHING` if its start or end is cut off or it wraps inside
+    /// a word), and where the viewport image went.
     fn laid_out_texts(
         ctx: &egui::Context,
         editor: &mut Editor,
@@ -2042,9 +2042,22 @@ mod tests {
                     if seen.width() > 0.5 && seen.height() > 0.5 {
                         texts.push((seen, text.galley.text().to_owned()));
                         // A text cut off at its start or end (a panel's contents run out on
-                        // the left, or past its right edge) is reported with an empty
-                        // rectangle.
-                        if seen.left() > whole.left() + 1.0 || seen.right() < whole.right() - 1.0 {
+                        // the left, or past its right edge), or wrapped inside a word (a
+                        // "compare" drawn as "com", "pare" and "e" in a narrow column), is
+                        // reported with an empty rectangle.
+                        let rows = &text.galley.rows;
+                        let broken = rows.windows(2).any(|pair| {
+                            let end = pair[0].glyphs.last().map(|g| g.chr);
+                            let start = pair[1].glyphs.first().map(|g| g.chr);
+                            !pair[0].ends_with_newline
+                                && end.zip(start).is_some_and(|(a, b)| {
+                                    a.is_alphanumeric() && b.is_alphanumeric()
+                                })
+                        });
+                        if broken
+                            || seen.left() > whole.left() + 1.0
+                            || seen.right() < whole.right() - 1.0
+                        {
                             texts.push((egui::Rect::NOTHING, text.galley.text().to_owned()));
                         }
                     }
@@ -2172,7 +2185,7 @@ mod tests {
                 .collect();
             assert!(
                 cut.is_empty(),
-                "{size:?}: texts cut at their start or end: {cut:?}"
+                "{size:?}: texts cut at their start or end, or broken inside a word: {cut:?}"
             );
             let texts: Vec<_> = texts
                 .into_iter()

@@ -51,6 +51,10 @@ pub struct VariantsPanel<'a> {
     pub comparing: bool,
 }
 
+/// The narrowest a variant's name, override count and compare tick stand beside its
+/// thumbnail; narrower, they go under it.
+const NAMES_MIN_WIDTH: f32 = 90.0;
+
 const THUMB: egui::Vec2 = vec2(96.0, 54.0);
 
 /// The panel.
@@ -174,7 +178,18 @@ pub fn variants_ui(
                 frame
                     .show(ui, |ui| {
                         ui.set_width(ui.available_width());
-                        ui.horizontal(|ui| {
+                        // The names beside the thumbnail where they have room, else under
+                        // it (in a narrow column "compare" wrapped a few letters a line).
+                        let beside =
+                            ui.available_width() - thumb_size.x - ui.spacing().item_spacing.x
+                                >= NAMES_MIN_WIDTH;
+                        let layout = if beside {
+                            egui::Layout::left_to_right(egui::Align::Center)
+                        } else {
+                            egui::Layout::top_down(egui::Align::Min)
+                        };
+                        let line = vec2(ui.available_width(), ui.spacing().interact_size.y);
+                        ui.allocate_ui_with_layout(line, layout, |ui| {
                             let thumb = match panel.thumbnails.get(&id) {
                                 Some(texture) => ui.add(
                                     egui::Image::from_texture(egui::load::SizedTexture::new(
@@ -198,6 +213,8 @@ pub fn variants_ui(
                             };
                             let label = ui
                                 .vertical(|ui| {
+                                    // Whatever is still too long ends in "…".
+                                    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
                                     let text = RichText::new(name);
                                     // Names and counts too long for the row end in "…"
                                     // (hover shows the name whole).
