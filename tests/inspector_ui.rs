@@ -299,6 +299,7 @@ fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
         attenuation_color: [0.2, 0.4, 0.6],
         sheen_color: [0.123, 0.456, 0.789],
         sheen_roughness: 1.5,
+        clearcoat_roughness: 1.5,
         anisotropy_strength: 1.5,
         anisotropy_rotation: 0.123_456_79,
         iridescence: 1.5,

@@ -590,6 +590,15 @@ pub(crate) fn grid_ui<R>(ui: &mut Ui, id_salt: &str, add: impl FnOnce(&mut Ui) -
     .inner
 }
 
+/// A drag value for a fraction from 0 to 1 (a strength, a roughness). Showing a file's
+/// value outside that range does not edit it; dragging or typing keeps within it.
+fn fraction_drag(value: &mut f32) -> egui::DragValue<'_> {
+    egui::DragValue::new(value)
+        .speed(0.01)
+        .range(0.0..=1.0)
+        .clamp_existing_to_range(false)
+}
+
 /// The shortest rail a [`fitted_slider`] gets; below it the slider is hard to aim at.
 const MIN_SLIDER_WIDTH: f32 = 24.0;
 
@@ -1022,13 +1031,8 @@ fn material_ui(
                 "Strength of a clear lacquer over the material \
                          (KHR_materials_clearcoat): car paint, varnish",
             );
-            ui.add(
-                egui::DragValue::new(&mut new.clearcoat_roughness)
-                    .speed(0.01)
-                    .range(0.0..=1.0)
-                    .prefix("rough "),
-            )
-            .on_hover_text("The lacquer's roughness");
+            ui.add(fraction_drag(&mut new.clearcoat_roughness).prefix("rough "))
+                .on_hover_text("The lacquer's roughness");
         });
         ui.end_row();
         keyed_label(
@@ -1052,17 +1056,11 @@ fn material_ui(
             {
                 new.sheen_color = sheen;
             }
-            ui.add(
-                egui::DragValue::new(&mut new.sheen_roughness)
-                    .speed(0.01)
-                    .range(0.0..=1.0)
-                    .clamp_existing_to_range(false)
-                    .prefix("rough "),
-            )
-            .on_hover_text(
-                "Sheen roughness: low gives a narrow rim at the silhouette, high a soft \
+            ui.add(fraction_drag(&mut new.sheen_roughness).prefix("rough "))
+                .on_hover_text(
+                    "Sheen roughness: low gives a narrow rim at the silhouette, high a soft \
                      glow over the whole surface",
-            );
+                );
         });
         ui.end_row();
         keyed_label(
@@ -1073,17 +1071,12 @@ fn material_ui(
             actions,
         );
         row_ui(ui, |ui| {
-            ui.add(
-                egui::DragValue::new(&mut new.anisotropy_strength)
-                    .speed(0.01)
-                    .range(0.0..=1.0)
-                    .clamp_existing_to_range(false),
-            )
-            .on_hover_text(
-                "Anisotropy strength (KHR_materials_anisotropy): stretches the highlight \
+            ui.add(fraction_drag(&mut new.anisotropy_strength))
+                .on_hover_text(
+                    "Anisotropy strength (KHR_materials_anisotropy): stretches the highlight \
                      along one direction of the surface; 0 for a round one. Brushed metal, \
                      hair, satin",
-            );
+                );
             // Assigned only when edited: showing the angle must not round-trip it.
             let mut degrees = m.anisotropy_rotation.to_degrees();
             if ui
@@ -1112,13 +1105,7 @@ fn material_ui(
             actions,
         );
         row_ui(ui, |ui| {
-            ui.add(
-                egui::DragValue::new(&mut new.iridescence)
-                    .speed(0.01)
-                    .range(0.0..=1.0)
-                    .clamp_existing_to_range(false),
-            )
-            .on_hover_text(
+            ui.add(fraction_drag(&mut new.iridescence)).on_hover_text(
                 "Iridescence (KHR_materials_iridescence): a thin film over the surface \
                      whose colours shift with the viewing angle; 0 for none. Soap bubbles, \
                      oil slicks, beetle shells, coated lenses",
@@ -1167,17 +1154,12 @@ fn material_ui(
             actions,
         );
         row_ui(ui, |ui| {
-            ui.add(
-                egui::DragValue::new(&mut new.diffuse_transmission)
-                    .speed(0.01)
-                    .range(0.0..=1.0)
-                    .clamp_existing_to_range(false),
-            )
-            .on_hover_text(
-                "Diffuse transmission (KHR_materials_diffuse_transmission): how much \
+            ui.add(fraction_drag(&mut new.diffuse_transmission))
+                .on_hover_text(
+                    "Diffuse transmission (KHR_materials_diffuse_transmission): how much \
                      light passes diffusely through to the other side; 0 for none. Leaves, \
                      paper, lamp shades, curtains lit from behind",
-            );
+                );
             // Assigned only when edited: showing a colour must not round-trip it.
             let mut color = m.diffuse_transmission_color;
             if ui
