@@ -307,6 +307,13 @@ fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
         iridescence_thickness: [-5.0, 5000.0],
         diffuse_transmission: 1.5,
         diffuse_transmission_color: [0.123, 0.456, 0.789],
+        // glTF's normal scale may be any number; a slider's range is 0..2.
+        normal_scale: 3.0,
+        emissive_strength: 5000.0,
+        normal_texture: Some(worldsmith::scene::TextureRef::new(
+            scene.add_image(worldsmith::scene::Image::new("n.png", 1, 1, vec![128; 4]).unwrap()),
+            Default::default(),
+        )),
         ..Material::named("Mirror", [0.9, 0.9, 0.9, 1.0], 0.1)
     };
     let material = scene.add_material(original.clone());
@@ -333,6 +340,7 @@ fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
         "Anisotropy",
         "Iridescence",
         "Translucency",
+        "Normal strength",
     ] {
         assert!(
             h.query_by_label(label).is_some(),
@@ -342,6 +350,85 @@ fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
     h.run();
     assert_eq!(h.state().history.undo_len(), 0, "nothing was edited");
     assert_eq!(h.state().scene.material(material), Some(&original));
+}
+
+/// Lights, a camera and a sky whose values lie outside their fields' ranges (a 200,000-lux
+/// sun, a spot's inner cone wider than its outer and a 250 km range, a 0.5° telephoto, a
+/// project's exposure of 30 and turbidity of 12) are shown, not clamped: selecting them edits
+/// nothing.
+#[test]
+fn showing_lights_and_a_sky_beyond_their_sliders_does_not_edit_them() {
+    use worldsmith::scene::{Light, LightKind};
+    let mut scene = Scene::new("ui test");
+    let light = |kind, intensity, range| {
+        NodeKind::Light(Light {
+            kind,
+            color: [1.0, 0.9, 0.8],
+            intensity,
+            range,
+            cast_shadows: true,
+        })
+    };
+    let sun = scene.add_node(
+        None,
+        "Sun",
+        Transform::IDENTITY,
+        light(LightKind::Directional, 200_000.0, None),
+    );
+    let spot = scene.add_node(
+        None,
+        "Spot",
+        Transform::IDENTITY,
+        light(
+            LightKind::Spot {
+                inner_cone_rad: 0.9,
+                outer_cone_rad: 0.5,
+            },
+            2.0e6,
+            Some(250_000.0),
+        ),
+    );
+    let camera = scene.add_node(
+        None,
+        "Telephoto",
+        Transform::IDENTITY,
+        NodeKind::Camera(worldsmith::scene::Camera {
+            fov_y_rad: 0.5_f32.to_radians(),
+            near: 0.01,
+            far: None,
+            ortho_half_height: None,
+        }),
+    );
+    scene.environment_mut().exposure_ev100 = 30.0;
+    scene.environment_mut().sky.turbidity = 12.0;
+    scene.environment_mut().sky.intensity = 6.0;
+    let original = scene.clone();
+    let mut h = harness(State {
+        scene,
+        selection: Vec::new(),
+        history: History::default(),
+        region: Default::default(),
+    });
+    for selection in [vec![], vec![sun], vec![spot], vec![camera]] {
+        h.state_mut().selection = selection.clone();
+        h.run();
+        let shown = match selection.first() {
+            None => "Sky turbidity",
+            Some(&id) if id == camera => "Vertical FOV",
+            Some(_) => "Intensity",
+        };
+        assert!(h.query_by_label(shown).is_some(), "{shown} is shown");
+        h.run();
+        let s = h.state();
+        assert_eq!(s.history.undo_len(), 0, "{selection:?}: nothing was edited");
+        for id in [sun, spot, camera] {
+            assert_eq!(
+                s.scene.node(id).unwrap().kind,
+                original.node(id).unwrap().kind
+            );
+        }
+        assert_eq!(s.scene.environment, original.environment);
+    }
 }
 
 /// The inspector of the node `node` of glTF `gltf` (written to a folder named `name`).

@@ -362,21 +362,17 @@ fn grade_ui(ui: &mut Ui, node: &Node, actions: &mut Vec<UiAction>) {
     let mut new = grade;
     grid_ui(ui, "inspector_grade", |ui| {
         ui.label("Tint");
-        ui.color_edit_button_rgb(&mut new.tint);
+        color_edit_ui(ui, &mut new.tint);
         ui.end_row();
         ui.label("Brightness");
         fitted_slider(
             ui,
             "0.000",
-            egui::Slider::new(&mut new.brightness, 0.0..=4.0).logarithmic(true),
+            slider(&mut new.brightness, 0.0..=4.0).logarithmic(true),
         );
         ui.end_row();
         ui.label("Saturation");
-        fitted_slider(
-            ui,
-            "0.000",
-            egui::Slider::new(&mut new.saturation, 0.0..=2.0),
-        );
+        fitted_slider(ui, "0.000", slider(&mut new.saturation, 0.0..=2.0));
         ui.end_row();
     });
     if ui
@@ -453,7 +449,7 @@ fn draw_size_ui(ui: &mut Ui, node: NodeId, label: &str, before: f32) -> Option<U
     let response = fitted_slider(
         ui,
         "64.0 px",
-        egui::Slider::new(&mut size_px, POINT_SIZE_RANGE_PX)
+        slider(&mut size_px, POINT_SIZE_RANGE_PX)
             .logarithmic(true)
             .max_decimals(1)
             .suffix(" px"),
@@ -588,6 +584,28 @@ pub(crate) fn grid_ui<R>(ui: &mut Ui, id_salt: &str, add: impl FnOnce(&mut Ui) -
             .inner
     })
     .inner
+}
+
+/// A slider over `range` that keeps a shown value outside it (a file's normal scale of 3, a
+/// 200,000-lux sun): only the user's drags and typing are held to the range. egui's default
+/// clamps the value it shows, which edited the scene just by selecting it.
+pub(crate) fn slider<Num: egui::emath::Numeric>(
+    value: &mut Num,
+    range: std::ops::RangeInclusive<Num>,
+) -> egui::Slider<'_> {
+    egui::Slider::new(value, range).clamping(egui::SliderClamping::Edits)
+}
+
+/// A colour button that writes `color` only when the user changes it: egui's picker
+/// round-trips the colour it shows (a light's 0.9 came back 0.8999999), which edited the
+/// scene just by selecting it.
+fn color_edit_ui(ui: &mut Ui, color: &mut [f32; 3]) -> egui::Response {
+    let mut shown = *color;
+    let response = ui.color_edit_button_rgb(&mut shown);
+    if response.changed() {
+        *color = shown;
+    }
+    response
 }
 
 /// A drag value for a fraction from 0 to 1 (a strength, a roughness). Showing a file's
@@ -895,14 +913,10 @@ fn material_ui(
         }
         ui.end_row();
         keyed_label(ui, keying, &[Channel::Metallic(id)], "Metallic", actions);
-        fitted_slider(ui, "0.000", egui::Slider::new(&mut new.metallic, 0.0..=1.0));
+        fitted_slider(ui, "0.000", slider(&mut new.metallic, 0.0..=1.0));
         ui.end_row();
         keyed_label(ui, keying, &[Channel::Roughness(id)], "Roughness", actions);
-        fitted_slider(
-            ui,
-            "0.000",
-            egui::Slider::new(&mut new.roughness, 0.0..=1.0),
-        );
+        fitted_slider(ui, "0.000", slider(&mut new.roughness, 0.0..=1.0));
         ui.end_row();
         ui.label("IOR");
         ui.add(
@@ -920,20 +934,12 @@ fn material_ui(
         ui.end_row();
         keyed_label(ui, keying, &[Channel::Specular(id)], "Specular", actions);
         row_ui(ui, |ui| {
-            // Assigned only when edited: showing a colour must not round-trip it.
-            let mut tint = m.specular_color;
-            if ui
-                .color_edit_button_rgb(&mut tint)
-                .on_hover_text("Specular colour: tints the non-metal reflection")
-                .changed()
-            {
-                new.specular_color = tint;
-            }
-            fitted_slider(ui, "0.000", egui::Slider::new(&mut new.specular, 0.0..=1.0))
-                .on_hover_text(
-                    "Strength of the non-metal reflection (KHR_materials_specular): 1 as \
+            color_edit_ui(ui, &mut new.specular_color)
+                .on_hover_text("Specular colour: tints the non-metal reflection");
+            fitted_slider(ui, "0.000", slider(&mut new.specular, 0.0..=1.0)).on_hover_text(
+                "Strength of the non-metal reflection (KHR_materials_specular): 1 as \
                          the IOR gives, 0 none (all diffuse); metals are not affected",
-                );
+            );
         });
         ui.end_row();
         keyed_label(
@@ -943,12 +949,7 @@ fn material_ui(
             "Transmission",
             actions,
         );
-        fitted_slider(
-            ui,
-            "0.000",
-            egui::Slider::new(&mut new.transmission, 0.0..=1.0),
-        )
-        .on_hover_text(
+        fitted_slider(ui, "0.000", slider(&mut new.transmission, 0.0..=1.0)).on_hover_text(
             "Share of light passing through instead of being diffused \
                      (KHR_materials_transmission): 1 for clear glass, tinted by the base \
                      colour, blurred by the roughness",
@@ -970,18 +971,10 @@ fn material_ui(
                          (KHR_materials_volume): 0 thin-walled (light passes straight \
                          through); above 0 light refracts by the IOR and is absorbed",
                 );
-                // Assigned only when edited: showing a colour must not round-trip it.
-                let mut tint = m.attenuation_color;
-                if ui
-                    .color_edit_button_rgb(&mut tint)
-                    .on_hover_text(
-                        "Attenuation colour: what white light turns into after the \
+                color_edit_ui(ui, &mut new.attenuation_color).on_hover_text(
+                    "Attenuation colour: what white light turns into after the \
                              attenuation distance inside the solid",
-                    )
-                    .changed()
-                {
-                    new.attenuation_color = tint;
-                }
+                );
                 let mut distance = m.attenuation_distance.unwrap_or(0.0);
                 if ui
                     .add(
@@ -1022,12 +1015,7 @@ fn material_ui(
         }
         keyed_label(ui, keying, &[Channel::Clearcoat(id)], "Clearcoat", actions);
         row_ui(ui, |ui| {
-            fitted_slider(
-                ui,
-                "0.000",
-                egui::Slider::new(&mut new.clearcoat, 0.0..=1.0),
-            )
-            .on_hover_text(
+            fitted_slider(ui, "0.000", slider(&mut new.clearcoat, 0.0..=1.0)).on_hover_text(
                 "Strength of a clear lacquer over the material \
                          (KHR_materials_clearcoat): car paint, varnish",
             );
@@ -1043,19 +1031,11 @@ fn material_ui(
             actions,
         );
         row_ui(ui, |ui| {
-            // Assigned only when edited: showing a colour must not round-trip it.
-            let mut sheen = m.sheen_color;
-            if ui
-                .color_edit_button_rgb(&mut sheen)
-                .on_hover_text(
-                    "Sheen colour (KHR_materials_sheen): light scattered back by fibres \
+            color_edit_ui(ui, &mut new.sheen_color).on_hover_text(
+                "Sheen colour (KHR_materials_sheen): light scattered back by fibres \
                          standing off the surface, brightest at grazing angles; black for none. \
                          Velvet, felt, dusty surfaces",
-                )
-                .changed()
-            {
-                new.sheen_color = sheen;
-            }
+            );
             ui.add(fraction_drag(&mut new.sheen_roughness).prefix("rough "))
                 .on_hover_text(
                     "Sheen roughness: low gives a narrow rim at the silhouette, high a soft \
@@ -1160,15 +1140,8 @@ fn material_ui(
                      light passes diffusely through to the other side; 0 for none. Leaves, \
                      paper, lamp shades, curtains lit from behind",
                 );
-            // Assigned only when edited: showing a colour must not round-trip it.
-            let mut color = m.diffuse_transmission_color;
-            if ui
-                .color_edit_button_rgb(&mut color)
-                .on_hover_text("The colour the light takes on its way through")
-                .changed()
-            {
-                new.diffuse_transmission_color = color;
-            }
+            color_edit_ui(ui, &mut new.diffuse_transmission_color)
+                .on_hover_text("The colour the light takes on its way through");
         });
         ui.end_row();
         value_row_ui(
@@ -1182,7 +1155,7 @@ fn material_ui(
         );
         keyed_label(ui, keying, &[Channel::Emissive(id)], "Emissive", actions);
         row_ui(ui, |ui| {
-            ui.color_edit_button_rgb(&mut new.emissive);
+            color_edit_ui(ui, &mut new.emissive);
             if let Some(k) = keying {
                 key_button_ui(ui, k, &[Channel::EmissiveStrength(id)], actions);
             }
@@ -1190,6 +1163,7 @@ fn material_ui(
                 egui::DragValue::new(&mut new.emissive_strength)
                     .speed(0.05)
                     .range(0.0..=1000.0)
+                    .clamp_existing_to_range(false)
                     .prefix("× "),
             )
             .on_hover_text("Emissive strength (KHR_materials_emissive_strength)");
@@ -1220,7 +1194,7 @@ fn material_ui(
         // A row of its own: beside the mode it left a narrow panel no room for its rail.
         if let AlphaMode::Mask { cutoff } = &mut new.alpha_mode {
             ui.label("Alpha cutoff");
-            fitted_slider(ui, "0.000", egui::Slider::new(cutoff, 0.0..=1.0)).on_hover_text(
+            fitted_slider(ui, "0.000", slider(cutoff, 0.0..=1.0)).on_hover_text(
                 "Texels less opaque than this are not drawn, the rest are drawn opaque",
             );
             ui.end_row();
@@ -1230,11 +1204,7 @@ fn material_ui(
         ui.end_row();
         if m.normal_texture.is_some() {
             ui.label("Normal strength");
-            fitted_slider(
-                ui,
-                "0.000",
-                egui::Slider::new(&mut new.normal_scale, 0.0..=2.0),
-            );
+            fitted_slider(ui, "0.000", slider(&mut new.normal_scale, 0.0..=2.0));
             ui.end_row();
         }
         if m.clearcoat_normal_texture.is_some() {
@@ -1242,17 +1212,13 @@ fn material_ui(
             fitted_slider(
                 ui,
                 "0.000",
-                egui::Slider::new(&mut new.clearcoat_normal_scale, 0.0..=2.0),
+                slider(&mut new.clearcoat_normal_scale, 0.0..=2.0),
             );
             ui.end_row();
         }
         if m.occlusion_texture.is_some() {
             ui.label("Occlusion strength");
-            fitted_slider(
-                ui,
-                "0.000",
-                egui::Slider::new(&mut new.occlusion_strength, 0.0..=1.0),
-            );
+            fitted_slider(ui, "0.000", slider(&mut new.occlusion_strength, 0.0..=1.0));
             ui.end_row();
         }
         if new != *m {
@@ -1757,14 +1723,14 @@ fn light_ui(
         };
         value_row_ui(ui, "Type", kind);
         keyed_label(ui, keying, &[Channel::LightColor(node)], "Colour", actions);
-        ui.color_edit_button_rgb(&mut new.color);
+        color_edit_ui(ui, &mut new.color);
         ui.end_row();
         // The temperature is how the user last picked the colour (kept per light while
         // the editor runs); the colour itself is what the light stores.
         let id = egui::Id::unique(("light_kelvin", node));
         let mut kelvin: f32 = ui.data(|d| d.get_temp(id)).unwrap_or(6500.0);
         ui.label("Temperature");
-        if fitted_slider(ui, "12000 K", egui::Slider::new(&mut kelvin, 1000.0..=12_000.0)
+        if fitted_slider(ui, "12000 K", slider(&mut kelvin, 1000.0..=12_000.0)
                         .suffix(" K")
                         .max_decimals(0),
                 )
@@ -1789,7 +1755,7 @@ fn light_ui(
         fitted_slider(
             ui,
             &format!("{} {}", significant(f64::from(max), 3), light.unit()),
-            egui::Slider::new(&mut new.intensity, 0.0..=max)
+            slider(&mut new.intensity, 0.0..=max)
                 .logarithmic(true)
                 .custom_formatter(|v, _| significant(v, 3))
                 .suffix(format!(" {}", light.unit())),
@@ -1811,6 +1777,7 @@ fn light_ui(
                         egui::DragValue::new(range)
                             .speed(0.1)
                             .range(0.01..=100_000.0)
+                            .clamp_existing_to_range(false)
                             .suffix(" m"),
                     );
                 } else {
@@ -1833,20 +1800,12 @@ fn light_ui(
                 "Outer cone",
                 actions,
             );
-            let outer_changed = fitted_slider(
-                ui,
-                "90.0°",
-                egui::Slider::new(&mut outer, 0.1..=90.0).suffix("°"),
-            )
-            .changed();
+            let outer_changed =
+                fitted_slider(ui, "90.0°", slider(&mut outer, 0.1..=90.0).suffix("°")).changed();
             ui.end_row();
             ui.label("Inner cone");
-            let inner_changed = fitted_slider(
-                ui,
-                "90.0°",
-                egui::Slider::new(&mut inner, 0.0..=outer).suffix("°"),
-            )
-            .changed();
+            let inner_changed =
+                fitted_slider(ui, "90.0°", slider(&mut inner, 0.0..=outer).suffix("°")).changed();
             ui.end_row();
             if outer_changed || inner_changed {
                 *outer_cone_rad = outer.to_radians();
@@ -1913,7 +1872,7 @@ fn sun_position_ui(ui: &mut Ui, scene: &Scene, node: &Node, actions: &mut Vec<Ui
                 changed |= fitted_slider(
                     ui,
                     "00:00",
-                    egui::Slider::new(&mut hour, 0.0..=24.0).custom_formatter(|h, _| {
+                    slider(&mut hour, 0.0..=24.0).custom_formatter(|h, _| {
                         let minutes = (h * 60.0).round() as i64;
                         format!("{:02}:{:02}", minutes / 60, minutes % 60)
                     }),
@@ -1922,13 +1881,13 @@ fn sun_position_ui(ui: &mut Ui, scene: &Scene, node: &Node, actions: &mut Vec<Ui
                 .changed();
                 ui.end_row();
                 ui.label("Day of year");
-                changed |= fitted_slider(ui, "365", egui::Slider::new(&mut day, 1..=365)).changed();
+                changed |= fitted_slider(ui, "365", slider(&mut day, 1..=365)).changed();
                 ui.end_row();
                 ui.label("Latitude");
                 changed |= fitted_slider(
                     ui,
                     "-90.0°",
-                    egui::Slider::new(&mut latitude, -90.0..=90.0).suffix("°"),
+                    slider(&mut latitude, -90.0..=90.0).suffix("°"),
                 )
                 .changed();
                 ui.end_row();
@@ -2023,6 +1982,7 @@ fn camera_ui(
             let response = ui.add(
                 egui::DragValue::new(&mut height)
                     .range(0.001..=1.0e6)
+                    .clamp_existing_to_range(false)
                     .speed(half_height * 0.01)
                     .max_decimals(3)
                     .suffix(" m"),
@@ -2056,6 +2016,7 @@ fn camera_ui(
         let response = ui.add(
             egui::DragValue::new(&mut deg)
                 .range(1.0..=170.0)
+                .clamp_existing_to_range(false)
                 .speed(0.2)
                 .max_decimals(1)
                 .suffix("°"),
@@ -2142,6 +2103,7 @@ fn scene_summary_ui(
                     egui::DragValue::new(&mut new.exposure_ev100)
                         .speed(0.05)
                         .range(-6.0..=24.0)
+                        .clamp_existing_to_range(false)
                         .max_decimals(2)
                         .suffix(" EV100"),
                 )
@@ -2189,18 +2151,14 @@ fn scene_summary_ui(
                     ui.end_row();
                     ui.label("Panorama turn");
                     let mut deg = p.rotation_rad.to_degrees();
-                    if fitted_slider(
-                        ui,
-                        "-180.0°",
-                        egui::Slider::new(&mut deg, -180.0..=180.0).suffix("°"),
-                    )
-                    .changed()
+                    if fitted_slider(ui, "-180.0°", slider(&mut deg, -180.0..=180.0).suffix("°"))
+                        .changed()
                     {
                         p.rotation_rad = deg.to_radians();
                     }
                     ui.end_row();
                     ui.label("Panorama intensity");
-                    fitted_slider(ui, "0.000", egui::Slider::new(&mut p.intensity, 0.0..=4.0));
+                    fitted_slider(ui, "0.000", slider(&mut p.intensity, 0.0..=4.0));
                     ui.end_row();
                 } else {
                     value_row_ui(ui, "Sky", "procedural (Preetham)");
@@ -2221,21 +2179,13 @@ fn scene_summary_ui(
                     ui.end_row();
                 }
                 ui.label("Sky turbidity");
-                fitted_slider(
-                    ui,
-                    "10.0",
-                    egui::Slider::new(&mut new.sky.turbidity, 1.7..=10.0),
-                );
+                fitted_slider(ui, "10.0", slider(&mut new.sky.turbidity, 1.7..=10.0));
                 ui.end_row();
                 ui.label("Sky intensity");
-                fitted_slider(
-                    ui,
-                    "0.000",
-                    egui::Slider::new(&mut new.sky.intensity, 0.0..=4.0),
-                );
+                fitted_slider(ui, "0.000", slider(&mut new.sky.intensity, 0.0..=4.0));
                 ui.end_row();
                 ui.label("Ground albedo");
-                ui.color_edit_button_rgb(&mut new.sky.ground_albedo);
+                color_edit_ui(ui, &mut new.sky.ground_albedo);
                 ui.end_row();
                 if let Some((towards_sun, sun)) = scene.sun() {
                     let elevation = towards_sun.y.clamp(-1.0, 1.0).asin().to_degrees();

@@ -3,7 +3,7 @@
 //! "Estimate captured lighting" operation and a readout of the fitted model.
 
 use super::UiAction;
-use super::inspector::{fitted_slider, row_ui};
+use super::inspector::{fitted_slider, row_ui, slider};
 use crate::edit::Command;
 use crate::edit::ops::Operation;
 use crate::scene::{CapturedLight, Node, Relight};
@@ -19,7 +19,7 @@ pub fn relight_ui(ui: &mut Ui, node: &Node, actions: &mut Vec<UiAction>) {
         fitted_slider(
             ui,
             "Relit",
-            egui::Slider::new(&mut amount, 0.0..=1.0).show_value(false),
+            slider(&mut amount, 0.0..=1.0).show_value(false),
         )
         .on_hover_text("Mix between the captured colour and its albedo lit by the scene");
         ui.label("Relit");
