@@ -712,13 +712,17 @@ fn shot_settings_ui(ui: &mut Ui, scene: &Scene, shot: &Shot, act: &mut impl FnMu
                 ui.add(
                     egui::DragValue::new(&mut new.frames)
                         .range(1..=MAX_SHOT_FRAMES)
+                        .clamp_existing_to_range(false)
                         .suffix(" frames"),
                 );
                 let mut secs = new.duration_secs();
+                // Up to the longest shot at this rate (two and a half hours at 24 fps).
+                let longest = f64::from(MAX_SHOT_FRAMES) / f64::from(new.fps);
                 if ui
                     .add(
                         egui::DragValue::new(&mut secs)
-                            .range(0.01..=3600.0)
+                            .range(0.01..=longest)
+                            .clamp_existing_to_range(false)
                             .speed(0.05)
                             .max_decimals(2)
                             .suffix(" s"),
@@ -750,6 +754,7 @@ fn shot_settings_ui(ui: &mut Ui, scene: &Scene, shot: &Shot, act: &mut impl FnMu
                         .add(
                             egui::DragValue::new(&mut v)
                                 .range(2..=MAX_SHOT_SIDE)
+                                .clamp_existing_to_range(false)
                                 .speed(2.0),
                         )
                         .on_hover_text("Even sizes only (H.264 4:2:0)")
@@ -1848,6 +1853,26 @@ fn shot_row_text(shot: &Shot) -> String {
 #[cfg(test)]
 mod shot_row_tests {
     use super::*;
+
+    /// Showing a shot's settings edits nothing, however long the shot: a two-hour shot at
+    /// 24 fps (its Length field's seconds once clamped to an hour) came back shortened.
+    #[test]
+    fn showing_a_long_shot_s_settings_does_not_edit_it() {
+        let scene = Scene::new("settings");
+        for frames in [1, 240, 2 * 60 * 60 * 24, MAX_SHOT_FRAMES] {
+            let mut shot = Shot::new(crate::scene::ShotId(1), "Long take");
+            shot.frames = frames;
+            let ctx = egui::Context::default();
+            let mut actions = 0;
+            for _ in 0..3 {
+                let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
+                    shot_settings_ui(ui, &scene, &shot, &mut |_| actions += 1);
+                });
+                output.textures_delta.clear();
+            }
+            assert_eq!(actions, 0, "{frames} frames: showing them edited the shot");
+        }
+    }
 
     /// The list and the Length field agree: 13 frames at 24 fps are 0.54 s in both (the
     /// list said 0.5 s).
