@@ -976,6 +976,30 @@ fn a_narrow_inspector_keeps_every_widget_inside_the_panel() {
     m.thickness = 0.5;
     m.alpha_mode = AlphaMode::Mask { cutoff: 0.5 };
     m.metallic = 0.0;
+    // Lights at the top of their sliders: the widest values they show.
+    use worldsmith::scene::{Light, LightKind};
+    let lights: Vec<NodeId> = [
+        (LightKind::Directional, 150_000.0),
+        (
+            LightKind::Spot {
+                inner_cone_rad: 0.2,
+                outer_cone_rad: 0.6,
+            },
+            1.0e6,
+        ),
+    ]
+    .into_iter()
+    .map(|(kind, intensity)| {
+        let light = NodeKind::Light(Light {
+            kind,
+            color: [1.0; 3],
+            intensity,
+            range: Some(12_345.6),
+            cast_shadows: true,
+        });
+        scene.add_node(None, "Light", Transform::IDENTITY, light)
+    })
+    .collect();
     let state = State {
         scene,
         selection: vec![face],
@@ -986,22 +1010,31 @@ fn a_narrow_inspector_keeps_every_widget_inside_the_panel() {
     // that the pointer reaches the material's rows without scrolling).
     let mut h = panel_harness(state, egui::vec2(220.0, 2000.0), Some(204.0));
     h.run();
-    let widgets: Vec<_> = [
-        Role::SpinButton,
-        Role::Slider,
-        Role::Button,
-        Role::CheckBox,
-        Role::ComboBox,
-        Role::Label,
-    ]
-    .into_iter()
-    .flat_map(|role| {
-        h.query_all_by_role(role)
-            .map(|n| (n.rect(), n.accesskit_node().label()))
-    })
-    .collect();
-    assert!(widgets.len() > 60, "only {} widgets", widgets.len());
-    let outside: Vec<_> = widgets.iter().filter(|(r, _)| r.right() > 220.5).collect();
+    // The widgets shown, and those past the panel's edge.
+    let widgets = |h: &Harness<'_, State>| {
+        let all: Vec<_> = [
+            Role::SpinButton,
+            Role::Slider,
+            Role::Button,
+            Role::CheckBox,
+            Role::ComboBox,
+            Role::Label,
+        ]
+        .into_iter()
+        .flat_map(|role| {
+            h.query_all_by_role(role)
+                .map(|n| (n.rect(), n.accesskit_node().label()))
+        })
+        .collect();
+        let outside: Vec<_> = all
+            .iter()
+            .filter(|(r, _)| r.right() > 220.5)
+            .cloned()
+            .collect();
+        (all, outside)
+    };
+    let (all, outside) = widgets(&h);
+    assert!(all.len() > 60, "only {} widgets", all.len());
     assert!(
         outside.is_empty(),
         "past the 220-point panel's edge: {outside:?}"
@@ -1043,4 +1076,15 @@ fn a_narrow_inspector_keeps_every_widget_inside_the_panel() {
     let s = h.state();
     assert_eq!(s.scene.material(material).expect("material").metallic, 1.0);
     assert_eq!(s.history.undo_len(), 1, "one drag, one undo step");
+    // A sun and a spot at their sliders' tops ("150000 lux", "1000000 cd").
+    for light in lights {
+        h.state_mut().selection = vec![light];
+        h.run();
+        let (all, outside) = widgets(&h);
+        assert!(all.len() > 20, "only {} widgets", all.len());
+        assert!(
+            outside.is_empty(),
+            "a light's widgets past the 220-point panel's edge: {outside:?}"
+        );
+    }
 }

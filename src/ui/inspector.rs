@@ -134,6 +134,32 @@ fn significant(v: f64, digits: i32) -> String {
     }
 }
 
+/// `v` to three significant digits, thousands as "k" and millions as "M" from ten thousand
+/// up ("950", "12.3k", "150k", "1M").
+fn compact_number(v: f64) -> String {
+    if !v.is_finite() || v.abs() < 1.0e4 {
+        return significant(v, 3);
+    }
+    let thousands = significant(v / 1.0e3, 3);
+    // 999,999 rounds to "1000k": that is "1M".
+    if thousands.parse::<f64>().is_ok_and(|k| k.abs() < 1.0e3) {
+        return format!("{thousands}k");
+    }
+    format!("{}M", significant(v / 1.0e6, 3))
+}
+
+/// A number as typed, with an optional "k" (thousands) or "M" (millions) after it.
+fn parse_compact_number(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let (number, scale) = match text.chars().last()? {
+        'k' | 'K' => (&text[..text.len() - 1], 1.0e3),
+        'm' | 'M' => (&text[..text.len() - 1], 1.0e6),
+        _ => (text, 1.0),
+    };
+    let v: f64 = number.trim().parse().ok()?;
+    v.is_finite().then_some(v * scale)
+}
+
 fn keyed_label(
     ui: &mut Ui,
     keying: Option<&Keying<'_>>,
@@ -1752,12 +1778,15 @@ fn light_ui(
             LightKind::Directional => 150_000.0,
             _ => 1.0e6,
         };
+        // Thousands and millions as "k" and "M" ("150k lux", "1M cd"; typing them works
+        // too): the value field stays narrow enough for a narrow panel.
         fitted_slider(
             ui,
-            &format!("{} {}", significant(f64::from(max), 3), light.unit()),
+            &format!("99.9k {}", light.unit()),
             slider(&mut new.intensity, 0.0..=max)
                 .logarithmic(true)
-                .custom_formatter(|v, _| significant(v, 3))
+                .custom_formatter(|v, _| compact_number(v))
+                .custom_parser(parse_compact_number)
                 .suffix(format!(" {}", light.unit())),
         );
         ui.end_row();
@@ -2348,6 +2377,31 @@ mod tests {
                 (drawn - planned).abs() < 1.0,
                 "{text:?}: drawn {drawn} points wide, planned {planned}"
             );
+        }
+    }
+
+    #[test]
+    fn large_intensities_read_as_thousands_and_millions_and_parse_back() {
+        for (v, text) in [
+            (0.0, "0"),
+            (950.0, "950"),
+            (9_999.0, "9999"),
+            (12_345.0, "12.3k"),
+            (25_000.0, "25k"),
+            (150_000.0, "150k"),
+            (999_999.0, "1M"),
+            (1.0e6, "1M"),
+            (2.5e6, "2.5M"),
+        ] {
+            assert_eq!(compact_number(v), text, "{v}");
+            let back = parse_compact_number(text).expect(text);
+            assert!((back - v).abs() <= v * 0.005, "{text} parsed as {back}");
+        }
+        for (text, v) in [("150k", 150_000.0), (" 2.5 M ", 2.5e6), ("700", 700.0)] {
+            assert_eq!(parse_compact_number(text), Some(v), "{text:?}");
+        }
+        for text in ["", "k", "abc", "1.2.3k", "inf", "NaN"] {
+            assert_eq!(parse_compact_number(text), None, "{text:?}");
         }
     }
 
