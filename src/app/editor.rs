@@ -1886,20 +1886,15 @@ mod tests {
     fn missing_glyphs(ctx: &egui::Context, editor: &mut Editor) -> Vec<(char, String)> {
         let shapes = editor_shapes(ctx, editor, egui::vec2(1600.0, 900.0), 1);
         let mut texts = Vec::new();
-        let mut stack: Vec<egui::Shape> = shapes.into_iter().map(|c| c.shape).collect();
-        while let Some(shape) = stack.pop() {
-            match shape {
-                egui::Shape::Vec(shapes) => stack.extend(shapes),
-                egui::Shape::Text(text) => {
-                    let job = &text.galley.job;
-                    for section in &job.sections {
-                        let range = section.byte_range.start.0..section.byte_range.end.0;
-                        if let Some(s) = job.text.get(range) {
-                            texts.push((section.format.font_id.clone(), s.to_owned()));
-                        }
+        for (_, shape) in ui::flat_shapes(shapes) {
+            if let egui::Shape::Text(text) = shape {
+                let job = &text.galley.job;
+                for section in &job.sections {
+                    let range = section.byte_range.start.0..section.byte_range.end.0;
+                    if let Some(s) = job.text.get(range) {
+                        texts.push((section.format.font_id.clone(), s.to_owned()));
                     }
                 }
-                _ => {}
             }
         }
         assert!(!texts.is_empty(), "the editor drew no text");
@@ -2031,11 +2026,8 @@ mod tests {
         let shapes = editor_shapes(ctx, editor, size, 4);
         let mut texts = Vec::new();
         let mut image = None;
-        let mut stack: Vec<(egui::Rect, egui::Shape)> =
-            shapes.into_iter().map(|c| (c.clip_rect, c.shape)).collect();
-        while let Some((clip, shape)) = stack.pop() {
+        for (clip, shape) in ui::flat_shapes(shapes) {
             match shape {
-                egui::Shape::Vec(shapes) => stack.extend(shapes.into_iter().map(|s| (clip, s))),
                 egui::Shape::Text(text) if !text.galley.text().trim().is_empty() => {
                     let whole = text.visual_bounding_rect();
                     let seen = whole.intersect(clip);

@@ -1114,17 +1114,15 @@ mod tests {
 
     /// The viewport image's rect in the editor's last frame: the mesh drawn with its texture.
     fn image_rect(shapes: &[egui::epaint::ClippedShape]) -> Rect {
-        let mut stack: Vec<&egui::Shape> = shapes.iter().map(|c| &c.shape).collect();
-        while let Some(shape) = stack.pop() {
-            match shape {
-                egui::Shape::Vec(v) => stack.extend(v),
+        crate::ui::flat_shapes(shapes.to_vec())
+            .into_iter()
+            .find_map(|(_, shape)| match shape {
                 egui::Shape::Rect(r) if r.fill_texture_id() == egui::TextureId::User(0) => {
-                    return r.rect;
+                    Some(r.rect)
                 }
-                _ => {}
-            }
-        }
-        panic!("no viewport image drawn");
+                _ => None,
+            })
+            .expect("no viewport image drawn")
     }
 
     struct Driver {

@@ -205,15 +205,10 @@ mod tests {
             let editor = &mut self.editor;
             let mut output = self.ctx.run_ui(input, |ui| editor.ui(ui, VIEWPORT_TEXTURE));
             output.textures_delta.clear();
-            let mut stack: Vec<egui::Shape> = output.shapes.into_iter().map(|c| c.shape).collect();
-            while let Some(shape) = stack.pop() {
-                match shape {
-                    egui::Shape::Vec(shapes) => stack.extend(shapes),
-                    // The image is drawn as a textured rectangle.
-                    shape if shape.texture_id() == VIEWPORT_TEXTURE => {
-                        self.viewport = shape.visual_bounding_rect();
-                    }
-                    _ => {}
+            // The image is drawn as a textured rectangle.
+            for (_, shape) in crate::ui::flat_shapes(output.shapes) {
+                if shape.texture_id() == VIEWPORT_TEXTURE {
+                    self.viewport = shape.visual_bounding_rect();
                 }
             }
         }

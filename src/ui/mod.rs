@@ -182,6 +182,23 @@ pub(crate) fn elided_galley(
     painter.layout_job(job)
 }
 
+/// Every shape of a pass's output with the clip rectangle it is drawn in, `Shape::Vec`s
+/// opened: for tests that look at what the editor drew (texts, the viewport image).
+#[cfg(test)]
+pub(crate) fn flat_shapes(
+    shapes: Vec<egui::epaint::ClippedShape>,
+) -> Vec<(egui::Rect, egui::Shape)> {
+    let mut flat = Vec::new();
+    let mut stack: Vec<_> = shapes.into_iter().map(|c| (c.clip_rect, c.shape)).collect();
+    while let Some((clip, shape)) = stack.pop() {
+        match shape {
+            egui::Shape::Vec(shapes) => stack.extend(shapes.into_iter().map(|s| (clip, s))),
+            shape => flat.push((clip, shape)),
+        }
+    }
+    flat
+}
+
 #[cfg(test)]
 mod tests {
     /// Every non-ASCII character the UI code writes (labels, tooltips, log lines) has a glyph
