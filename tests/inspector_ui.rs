@@ -354,8 +354,8 @@ fn showing_a_material_with_out_of_range_values_does_not_edit_it() {
 
 /// Lights, a camera and a sky whose values lie outside their fields' ranges (a 200,000-lux
 /// sun, a spot's inner cone wider than its outer and a 250 km range, a 0.5° telephoto, a
-/// project's exposure of 30 and turbidity of 12) are shown, not clamped: selecting them edits
-/// nothing.
+/// 0.5 mm cube, a project's exposure of 30 and turbidity of 12) are shown, not clamped:
+/// selecting them edits nothing.
 #[test]
 fn showing_lights_and_a_sky_beyond_their_sliders_does_not_edit_them() {
     use worldsmith::scene::{Light, LightKind};
@@ -399,6 +399,14 @@ fn showing_lights_and_a_sky_beyond_their_sliders_does_not_edit_them() {
             ortho_half_height: None,
         }),
     );
+    // A shape's parameters below its field's range (a 0.5 mm cube).
+    let (add, tiny) = worldsmith::edit::ops::add_primitive(
+        &mut scene,
+        worldsmith::scene::Primitive::Cube { size: 0.0005 },
+        None,
+        Transform::IDENTITY,
+    );
+    History::default().execute(&mut scene, add);
     scene.environment_mut().exposure_ev100 = 30.0;
     scene.environment_mut().sky.turbidity = 12.0;
     scene.environment_mut().sky.intensity = 6.0;
@@ -409,19 +417,20 @@ fn showing_lights_and_a_sky_beyond_their_sliders_does_not_edit_them() {
         history: History::default(),
         region: Default::default(),
     });
-    for selection in [vec![], vec![sun], vec![spot], vec![camera]] {
+    for selection in [vec![], vec![sun], vec![spot], vec![camera], vec![tiny]] {
         h.state_mut().selection = selection.clone();
         h.run();
         let shown = match selection.first() {
             None => "Sky turbidity",
             Some(&id) if id == camera => "Vertical FOV",
+            Some(&id) if id == tiny => "Size",
             Some(_) => "Intensity",
         };
         assert!(h.query_by_label(shown).is_some(), "{shown} is shown");
         h.run();
         let s = h.state();
         assert_eq!(s.history.undo_len(), 0, "{selection:?}: nothing was edited");
-        for id in [sun, spot, camera] {
+        for id in [sun, spot, camera, tiny] {
             assert_eq!(
                 s.scene.node(id).unwrap().kind,
                 original.node(id).unwrap().kind

@@ -842,13 +842,19 @@ fn primitive_ui(
             egui::DragValue::new(v)
                 .speed(0.01)
                 .range(0.001..=1.0e6)
+                .clamp_existing_to_range(false)
                 .suffix(" m"),
         );
         ui.end_row();
     };
     let count = |ui: &mut Ui, label: &str, v: &mut u32, min: u32| {
         ui.label(label);
-        ui.add(egui::DragValue::new(v).speed(0.2).range(min..=MAX));
+        ui.add(
+            egui::DragValue::new(v)
+                .speed(0.2)
+                .range(min..=MAX)
+                .clamp_existing_to_range(false),
+        );
         ui.end_row();
     };
     ui.label(RichText::new(format!("{} parameters", shape.name())).strong());
