@@ -30,12 +30,10 @@ pub fn inspector_ui(
     inspector_keyed_ui(ui, scene, variant, selection, cloud_tools, None, actions);
 }
 
-/// [`inspector_ui`] with a key toggle beside every keyable value, for the active shot at
-/// the playhead (`scene` is then the shot as sampled there).
 /// Where the editor tells the inspector how wide its contents may be (`set_inspector_max_width`).
 const INSPECTOR_MAX_WIDTH_ID: &str = "worldsmith_inspector_max_width";
 
-/// Where the inspector notes how far right its contents may reach (see `xyz_ui`).
+/// Where the inspector notes how far right its contents may reach (see [`room`]).
 const INSPECTOR_RIGHT_ID: &str = "worldsmith_inspector_right";
 
 /// How wide the inspector's contents may make its panel (points, without the panel's
@@ -44,6 +42,8 @@ pub fn set_inspector_max_width(ctx: &egui::Context, width: f32) {
     ctx.data_mut(|d| d.insert_temp(Id::unique(INSPECTOR_MAX_WIDTH_ID), width));
 }
 
+/// [`inspector_ui`] with a key toggle beside every keyable value, for the active shot at
+/// the playhead (`scene` is then the shot as sampled there).
 pub fn inspector_keyed_ui(
     ui: &mut Ui,
     scene: &Scene,
@@ -118,7 +118,6 @@ pub fn inspector_keyed_ui(
     ui.data_mut(|d| d.insert_temp(wide_id, output.content_size.x));
 }
 
-/// A value's label with its key toggle in front (when a shot is active).
 /// `v` with `digits` significant digits and no trailing zeros ("0", "0.0125", "12.5",
 /// "120000"), where a slider's own formatting shows "0.000000".
 fn significant(v: f64, digits: i32) -> String {
@@ -160,6 +159,7 @@ fn parse_compact_number(text: &str) -> Option<f64> {
     v.is_finite().then_some(v * scale)
 }
 
+/// A value's label with its key toggle in front (when a shot is active).
 fn keyed_label(
     ui: &mut Ui,
     keying: Option<&Keying<'_>>,
@@ -2352,7 +2352,6 @@ mod tests {
     /// egui gives it, prefix and suffix included, so rows planned with it fit.
     #[test]
     fn drag_field_width_is_the_width_of_the_drag_value() {
-        let ctx = egui::Context::default();
         for (prefix, value, suffix, text) in [
             ("", 0.5, "", "0.50"),
             ("cutoff ", 0.5, "", "cutoff 0.50"),
@@ -2362,22 +2361,19 @@ mod tests {
             ("", -32.147, " m", "-32.15 m"),
         ] {
             let mut widths = None;
-            for _ in 0..2 {
-                let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
-                    let mut v: f64 = value;
-                    let drawn = ui
-                        .add(
-                            egui::DragValue::new(&mut v)
-                                .fixed_decimals(2)
-                                .prefix(prefix)
-                                .suffix(suffix),
-                        )
-                        .rect
-                        .width();
-                    widths = Some((drawn, drag_field_width(ui, text)));
-                });
-                output.textures_delta.clear();
-            }
+            crate::ui::run_passes(2, |ui| {
+                let mut v: f64 = value;
+                let drawn = ui
+                    .add(
+                        egui::DragValue::new(&mut v)
+                            .fixed_decimals(2)
+                            .prefix(prefix)
+                            .suffix(suffix),
+                    )
+                    .rect
+                    .width();
+                widths = Some((drawn, drag_field_width(ui, text)));
+            });
             let (drawn, planned) = widths.expect("a pass ran");
             assert!(
                 (drawn - planned).abs() < 1.0,

@@ -199,6 +199,17 @@ pub(crate) fn flat_shapes(
     flat
 }
 
+/// Runs `passes` egui passes of `add` in a fresh context (later passes settle what the first
+/// laid out by guess), for tests of one panel's widgets.
+#[cfg(test)]
+pub(crate) fn run_passes(passes: usize, mut add: impl FnMut(&mut egui::Ui)) {
+    let ctx = egui::Context::default();
+    for _ in 0..passes {
+        let mut output = ctx.run_ui(egui::RawInput::default(), &mut add);
+        output.textures_delta.clear();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// Every non-ASCII character the UI code writes (labels, tooltips, log lines) has a glyph
